@@ -1,0 +1,56 @@
+// Clock is the only source of time in Stepwise. SystemClock reads the wall
+// clock; FakeClock (common/testing) is advanced by hand. All implementations
+// are thread-safe.
+#ifndef SW_COMMON_CLOCK_H_
+#define SW_COMMON_CLOCK_H_
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace stepwise {
+
+// Milliseconds since the Unix epoch, UTC.
+using TimeMs = int64_t;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Returns the current time in milliseconds since the epoch.
+  virtual TimeMs NowMs() const = 0;
+};
+
+// SystemClock reads std::chrono::system_clock.
+class SystemClock final : public Clock {
+ public:
+  TimeMs NowMs() const override;
+  // Returns a process-wide instance that lives forever.
+  static SystemClock* Get();
+};
+
+// ManualClock only moves when told to; used by the local runner to skip
+// Waits and back-offs, and by tests.
+class ManualClock final : public Clock {
+ public:
+  explicit ManualClock(TimeMs start) : now_(start) {}
+  TimeMs NowMs() const override { return now_.load(); }
+  void Set(TimeMs t) { now_.store(t); }
+  void Advance(TimeMs delta) { now_.fetch_add(delta); }
+
+ private:
+  std::atomic<TimeMs> now_;
+};
+
+// Formats `t` as ISO-8601 UTC with milliseconds, e.g. 2024-02-07T13:49:36.123Z.
+std::string FormatIso8601(TimeMs t);
+
+// Parses an RFC 3339 timestamp as AWS accepts it (uppercase T, Z or +hh:mm
+// offset, optional fraction) into nanoseconds since the epoch. Returns
+// nullopt when `text` is not one.
+std::optional<int64_t> ParseRfc3339Nanos(std::string_view text);
+
+}  // namespace stepwise
+
+#endif  // SW_COMMON_CLOCK_H_

@@ -1,0 +1,37 @@
+#include "common/clock.h"
+
+#include "gtest/gtest.h"
+
+namespace stepwise {
+namespace {
+
+TEST(ClockTest, FormatsIso8601WithMillis) {
+  EXPECT_EQ(FormatIso8601(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatIso8601(1707313776123), "2024-02-07T13:49:36.123Z");
+}
+
+TEST(ClockTest, ParsesRfc3339WithOffsetsAndFractions) {
+  auto a = ParseRfc3339Nanos("2024-02-07T13:49:36Z");
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(*a, 1707313776LL * 1000000000);
+  auto b = ParseRfc3339Nanos("2024-02-07T14:49:36.5+01:00");
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(*b, 1707313776LL * 1000000000 + 500000000);
+}
+
+TEST(ClockTest, RejectsMalformedTimestamps) {
+  EXPECT_FALSE(ParseRfc3339Nanos("2024-02-07t13:49:36Z").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("2024-02-07T13:49:36").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("2023-02-29T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("2024-13-01T00:00:00Z").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("").has_value());
+}
+
+TEST(ClockTest, ManualClockAdvances) {
+  ManualClock c(1000);
+  c.Advance(500);
+  EXPECT_EQ(c.NowMs(), 1500);
+}
+
+}  // namespace
+}  // namespace stepwise

@@ -1,0 +1,51 @@
+// JSON helpers on Boost.JSON shared by every layer: bounded parsing with
+// line/column diagnostics, AWS-style compact serialisation, and value
+// equality as Step Functions compares values. All functions are thread-safe.
+#ifndef SW_COMMON_JSON_H_
+#define SW_COMMON_JSON_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "boost/json.hpp"
+
+namespace stepwise {
+
+namespace json = boost::json;
+
+// Deepest nesting of arrays/objects accepted by ParseJson.
+inline constexpr int kMaxJsonDepth = 512;
+
+// Parses `text` as one JSON value. Returns kInvalidArgument naming the line
+// and column of the first error, or when nesting exceeds `max_depth`.
+absl::StatusOr<json::value> ParseJson(absl::string_view text,
+                                      int max_depth = kMaxJsonDepth);
+
+// Serialises `v` compactly, as AWS writes payloads: no spaces, floating
+// numbers in Java's Double.toString form (1.0, 1.5E10), non-ASCII kept
+// as UTF-8.
+std::string SerializeJson(const json::value& v);
+// Appends the serialisation of `v` to `out`.
+void AppendJson(const json::value& v, std::string& out);
+// Appends a quoted, escaped JSON string.
+void AppendJsonString(std::string_view s, std::string& out);
+// Formats a double as Java's Double.toString does.
+std::string FormatJavaDouble(double d);
+
+// True when `v` is a number (int64, uint64 or double).
+bool IsNumber(const json::value& v);
+// Returns the number as a double; `v` must be a number.
+double ToDouble(const json::value& v);
+// True when `v` is a number with no fractional part.
+bool IsIntegral(const json::value& v);
+
+// Compares as Step Functions does: numbers by value (1 == 1.0), objects
+// ignoring key order, arrays in order.
+bool JsonEquals(const json::value& a, const json::value& b);
+
+}  // namespace stepwise
+
+#endif  // SW_COMMON_JSON_H_

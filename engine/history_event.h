@@ -1,0 +1,38 @@
+// HistoryEvent: one entry of an execution's history, in AWS's shape (type
+// names and details fields exactly as GetExecutionHistory returns them).
+// Plain value type; not synchronised.
+#ifndef SW_ENGINE_HISTORY_EVENT_H_
+#define SW_ENGINE_HISTORY_EVENT_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+#include "common/json.h"
+
+namespace stepwise::engine {
+
+struct HistoryEvent {
+  int64_t id = 0;
+  int64_t previous_event_id = 0;
+  TimeMs timestamp = 0;
+  // AWS event type, e.g. "TaskStateEntered".
+  std::string type;
+  // The details object (fields as AWS names them; payloads as JSON text).
+  // Empty for types without details (e.g. ParallelStateStarted).
+  json::object details;
+};
+
+// Returns the details member name AWS uses for `type`, e.g.
+// "stateEnteredEventDetails" for "PassStateEntered", or "" when the type has
+// no details member.
+std::string DetailsMemberName(std::string_view type);
+
+// Renders `e` as AWS's GetExecutionHistory does: {"id", "previousEventId",
+// "timestamp" (epoch seconds, fractional), "type", "<member>": {...}}.
+json::object ToAwsJson(const HistoryEvent& e);
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_HISTORY_EVENT_H_
