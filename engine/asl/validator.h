@@ -1,0 +1,50 @@
+// Static validation of ASL definitions, as AWS's
+// ValidateStateMachineDefinition and CreateStateMachine judge them: what AWS
+// rejects is rejected, what AWS accepts is accepted. Diagnostics carry
+// AWS's shape (severity, code, message, location like "/States/Foo/Next").
+// Pure functions; thread-safe.
+#ifndef SW_ENGINE_ASL_VALIDATOR_H_
+#define SW_ENGINE_ASL_VALIDATOR_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/json.h"
+
+namespace stepwise::asl {
+
+// Largest definition accepted, in bytes (AWS: 1,048,576 characters).
+inline constexpr size_t kMaxDefinitionBytes = 1048576;
+// Most states accepted in one definition, counting nested ones.
+inline constexpr size_t kMaxStates = 10000;
+
+struct Diagnostic {
+  std::string severity;  // "ERROR" or "WARNING"
+  std::string code;      // e.g. "SCHEMA_VALIDATION_FAILED", "MISSING_TRANSITION_TARGET"
+  std::string message;
+  std::string location;  // JSON pointer-like, e.g. "/States/Foo/Next"; may be empty
+};
+
+struct ValidationResult {
+  bool ok() const;  // true when there is no ERROR diagnostic
+  std::vector<Diagnostic> diagnostics;
+};
+
+// Validates definition text. `type` is "STANDARD" or "EXPRESS" (EXPRESS
+// rejects what AWS rejects there, e.g. activities and .sync/.waitForTaskToken).
+// Malformed JSON gives one diagnostic with line and column. Never throws.
+ValidationResult ValidateDefinition(std::string_view text,
+                                    std::string_view type = "STANDARD");
+
+// Same, for an already-parsed definition.
+ValidationResult ValidateDefinition(const json::value& definition,
+                                    std::string_view type = "STANDARD");
+
+// Renders `r` as AWS's ValidateStateMachineDefinition response:
+// {"result": "OK"|"FAIL", "diagnostics": [{"severity","code","message","location"}]}.
+json::object ToAwsJson(const ValidationResult& r);
+
+}  // namespace stepwise::asl
+
+#endif  // SW_ENGINE_ASL_VALIDATOR_H_
