@@ -1,6 +1,6 @@
 #include "engine/asl/errors.h"
 
-#include <optional>
+#include <string>
 
 #include "absl/strings/cord.h"
 
@@ -24,7 +24,7 @@ bool IsRuntimeError(const absl::Status& s) {
 
 std::string RuntimeErrorName(const absl::Status& s) {
   if (s.ok()) return "";
-  std::optional<absl::Cord> p = s.GetPayload(kPayloadUrl);
+  auto p = s.GetPayload(kPayloadUrl);
   return p.has_value() ? std::string(*p) : "";
 }
 
