@@ -37,6 +37,13 @@ struct ValidationResult {
 ValidationResult ValidateDefinition(std::string_view text,
                                     std::string_view type = "STANDARD");
 
+// Same as the string_view overload; these exist so that a string literal or
+// std::string does not also match the json::value overload.
+ValidationResult ValidateDefinition(const char* text,
+                                    std::string_view type = "STANDARD");
+ValidationResult ValidateDefinition(const std::string& text,
+                                    std::string_view type = "STANDARD");
+
 // Same, for an already-parsed definition.
 ValidationResult ValidateDefinition(const json::value& definition,
                                     std::string_view type = "STANDARD");
