@@ -54,6 +54,14 @@ class JsonPath {
   // long as the document it points into.
   const json::value* Find(const EvalContext& env) const;
 
+  // Like Evaluate, but a definite path that matches nothing comes back as
+  // RuntimeError(States.Runtime, cause) with AWS's cause text, e.g.
+  // "Invalid path '$.x' : No results for path: $['x']" or
+  // "Invalid path '$.a.b' : Missing property in path $['a']". The caller
+  // prefixes "An error occurred while executing the state ...". Used for
+  // InputPath, OutputPath, ItemsPath and the *Path fields.
+  absl::StatusOr<json::value> Select(const EvalContext& env) const;
+
   // Jayway's normalised form used in AWS error causes, e.g. "$['a']['b'][0]".
   std::string NormalizedText() const;
 
