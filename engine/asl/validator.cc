@@ -44,6 +44,9 @@ constexpr size_t kMaxLabelChars = 40;
 constexpr size_t kMaxVariableNameChars = 80;
 
 std::string_view Sv(const json::string& s) { return {s.data(), s.size()}; }
+// Object keys come back as json::string_view; without this overload they
+// would convert to a temporary json::string and the view would dangle.
+std::string_view Sv(json::string_view s) { return {s.data(), s.size()}; }
 
 void AppendPiece(std::string& out, std::string_view s) { out.append(s); }
 void AppendPiece(std::string& out, const char* s) { out.append(s); }
