@@ -1,6 +1,7 @@
 #include "engine/asl/validator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -36,6 +37,7 @@ constexpr std::string_view kInvalidJson = "INVALID_JSON_DESCRIPTION";
 constexpr std::string_view kMissingDescription = "MISSING_DESCRIPTION";
 constexpr std::string_view kInvalidResource = "INVALID_RESOURCE";
 constexpr std::string_view kInvalidStateName = "INVALID_STATE_NAME";
+constexpr std::string_view kInvalidJsonata = "INVALID_JSONATA_EXPRESSION";
 
 constexpr int64_t kMaxSeconds = 99999999;
 constexpr int64_t kMaxDelaySeconds = 31622400;
@@ -247,6 +249,146 @@ bool IsValidVariableName(std::string_view name) {
     if (!(alpha || (i > 0 && digit))) return false;
   }
   return true;
+}
+
+// A light syntax check of a JSONata expression body (between "{%" and
+// "%}"): brackets balance, strings and comments close, and no binary
+// operator stands where an operand is needed (after an opening bracket, a
+// comma, another operator, or at either end). Returns an empty string when
+// nothing is wrong, else what is. It is deliberately lenient: anything it
+// does not understand is accepted, since AWS accepts what JSONata parses.
+std::string JsonataSyntaxProblem(std::string_view e) {
+  enum class Prev { kStart, kOperand, kOpen, kSeparator, kBinary, kDot };
+  Prev prev = Prev::kStart;
+  std::string stack;
+  auto need_operand = [&] {
+    return prev != Prev::kOperand;
+  };
+  size_t i = 0;
+  while (i < e.size()) {
+    char c = e[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      ++i;
+      continue;
+    }
+    if (c == '/' && i + 1 < e.size() && e[i + 1] == '*') {
+      size_t end = e.find("*/", i + 2);
+      if (end == std::string_view::npos) return "unterminated comment";
+      i = end + 2;
+      continue;
+    }
+    if (c == '"' || c == '\'' || c == '`') {
+      size_t j = i + 1;
+      while (j < e.size() && e[j] != c) j += e[j] == '\\' ? 2 : 1;
+      if (j >= e.size()) return "unterminated string";
+      i = j + 1;
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (c == '/' && need_operand()) {  // regular expression literal
+      size_t j = i + 1;
+      while (j < e.size() && e[j] != '/') j += e[j] == '\\' ? 2 : 1;
+      if (j >= e.size()) return "unterminated regular expression";
+      i = j + 1;
+      while (i < e.size() && (e[i] == 'i' || e[i] == 'm')) ++i;
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (IsDigit(c)) {
+      while (i < e.size() && IsDigit(e[i])) ++i;
+      if (i + 1 < e.size() && e[i] == '.' && IsDigit(e[i + 1])) {
+        ++i;
+        while (i < e.size() && IsDigit(e[i])) ++i;
+      }
+      if (i < e.size() && (e[i] == 'e' || e[i] == 'E')) {
+        size_t j = i + 1;
+        if (j < e.size() && (e[j] == '+' || e[j] == '-')) ++j;
+        if (j < e.size() && IsDigit(e[j])) {
+          i = j;
+          while (i < e.size() && IsDigit(e[i])) ++i;
+        }
+      }
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (c == '$' || c == '_' || std::isalpha(static_cast<unsigned char>(c)) ||
+        static_cast<unsigned char>(c) >= 0x80) {
+      ++i;
+      while (i < e.size() &&
+             (e[i] == '_' || e[i] == '$' ||
+              std::isalnum(static_cast<unsigned char>(e[i])) ||
+              static_cast<unsigned char>(e[i]) >= 0x80)) {
+        ++i;
+      }
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') {
+      stack.push_back(c == '(' ? ')' : c == '[' ? ']' : '}');
+      ++i;
+      prev = Prev::kOpen;
+      continue;
+    }
+    if (c == ')' || c == ']' || c == '}') {
+      if (stack.empty() || stack.back() != c) return "unbalanced brackets";
+      if (prev == Prev::kBinary || prev == Prev::kDot || prev == Prev::kSeparator) {
+        return "an operand is missing";
+      }
+      stack.pop_back();
+      ++i;
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (c == ',' || c == ';') {
+      if (prev != Prev::kOperand) return "an operand is missing";
+      ++i;
+      prev = Prev::kSeparator;
+      continue;
+    }
+    // Operators. '*' and '%' are also path steps (wildcard, parent), '-' is
+    // also unary; '|', '^', '@', '#' and '!' are left alone.
+    if ((c == '*' || c == '%') && prev != Prev::kOperand &&
+        prev != Prev::kBinary) {
+      i += (c == '*' && i + 1 < e.size() && e[i + 1] == '*') ? 2 : 1;
+      prev = Prev::kOperand;
+      continue;
+    }
+    if (c == '-' && prev != Prev::kOperand) {
+      ++i;
+      prev = Prev::kBinary;
+      continue;
+    }
+    if (c == '|' || c == '^' || c == '@' || c == '#' || c == '!') {
+      ++i;
+      if (c == '!' && i < e.size() && e[i] == '=') {
+        if (prev != Prev::kOperand) return "an operand is missing";
+        ++i;
+        prev = Prev::kBinary;
+      }
+      continue;
+    }
+    static constexpr std::string_view kOps = "+-*/%=<>&?:~.";
+    if (kOps.find(c) == std::string_view::npos) {
+      ++i;  // unknown character: stay lenient
+      continue;
+    }
+    if (prev != Prev::kOperand) return "an operand is missing";
+    size_t len = 1;
+    std::string_view two = e.substr(i, 2);
+    if (two == "<=" || two == ">=" || two == "~>" || two == ":=" ||
+        two == ".." || two == "??" || two == "?:") {
+      len = 2;
+    }
+    prev = c == '.' && len == 1 ? Prev::kDot : Prev::kBinary;
+    i += len;
+  }
+  if (!stack.empty()) return "unbalanced brackets";
+  if (prev == Prev::kBinary || prev == Prev::kDot ||
+      prev == Prev::kSeparator) {
+    return "the expression ends with an operator";
+  }
+  if (prev == Prev::kStart) return "the expression is empty";
+  return "";
 }
 
 enum class Lang { kJsonPath, kJsonata };
@@ -716,6 +858,16 @@ class Validator {
     if (const json::value* a = st.if_contains("Assign")) {
       CheckAssign(*a, Join(loc, "Assign"), lang);
     }
+    if (lang == Lang::kJsonata) {
+      for (const auto& kv : st) {
+        std::string_view k = Sv(kv.key());
+        if (k == "Comment" || k == "Branches" || k == "ItemProcessor" ||
+            k == "Iterator") {
+          continue;
+        }
+        CheckJsonataStrings(kv.value(), Join(loc, k));
+      }
+    }
 
     if (type == "Pass") {
       if (const json::value* p = st.if_contains("Parameters")) {
@@ -736,6 +888,28 @@ class Validator {
     } else if (type == "Map") {
       ValidateMap(st, loc, lang);
       ValidateRetryCatch(st, loc, lang, out);
+    }
+  }
+
+  // Checks the syntax of every "{% ... %}" string inside `v`, skipping
+  // Comment fields.
+  void CheckJsonataStrings(const json::value& v, const std::string& at) {
+    if (const json::object* o = v.if_object()) {
+      for (const auto& kv : *o) {
+        if (Sv(kv.key()) == "Comment") continue;
+        CheckJsonataStrings(kv.value(), Join(at, Sv(kv.key())));
+      }
+    } else if (const json::array* a = v.if_array()) {
+      for (size_t i = 0; i < a->size(); ++i) {
+        CheckJsonataStrings((*a)[i], Join(at, std::to_string(i)));
+      }
+    } else if (IsJsonataExpression(v)) {
+      std::string_view t = Sv(v.get_string());
+      std::string problem = JsonataSyntaxProblem(t.substr(2, t.size() - 4));
+      if (!problem.empty()) {
+        Error(kInvalidJsonata,
+              Cat("Invalid JSONata expression '", t, "': ", problem), at);
+      }
     }
   }
 

@@ -550,6 +550,32 @@ TEST(ValidatorTest, AssignVariableNames) {
   EXPECT_INVALID(Machine(R"("A":{"Type":"Succeed","Assign":{"x":1}})"));
 }
 
+TEST(ValidatorTest, JsonataExpressionSyntax) {
+  const char* jsonata = R"("QueryLanguage":"JSONata",)";
+  auto pass = [&](std::string_view output) {
+    return Machine(std::string(R"("A":{"Type":"Pass","Comment":"{% not parsed",)"
+                               R"("Output":")") +
+                       std::string(output) + R"(","End":true})",
+                   jsonata);
+  };
+  for (const char* good :
+       {"{% 1+2 %}", "{% $sum($states.input.numbers) %}",
+        "{% $states.input.items[price > 10].name %}", "{% -1 %}",
+        "{% $states.input.* %}", "{% $x ? 'a' : 'b' %}",
+        "{% $match($s, /a+b/i) %}", "{% {'k': [1, 2]} %}",
+        "{% ($a := 1; $a * 2) %}"}) {
+    EXPECT_VALID(pass(good));
+  }
+  for (const char* bad :
+       {"{% 10 + * 2 %}", "{% $sum($states.input.x %}", "{% 420. %}",
+        "{% $.store.book[?(@.price < 10)].title %}", "{% 'open %}"}) {
+    ValidationResult r = ValidateDefinition(pass(bad));
+    EXPECT_TRUE(HasDiagnostic(r, "INVALID_JSONATA_EXPRESSION")) << bad;
+  }
+  // JSONPath states do not evaluate "{% %}" strings.
+  EXPECT_VALID(Machine(R"("A":{"Type":"Pass","Result":"{% 10 + * 2 %}","End":true})"));
+}
+
 // ---- rendering ----------------------------------------------------------
 
 TEST(ValidatorTest, ToAwsJsonShape) {
