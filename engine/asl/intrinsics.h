@@ -37,8 +37,12 @@ class IntrinsicCall {
   const std::string& text() const;
 
   // Evaluates the call. Argument paths read `env`. Failures come back as
-  // RuntimeError(States.IntrinsicFailure, <AWS cause>); a path argument
-  // that does not exist likewise.
+  // RuntimeError(States.Runtime, <AWS cause>), which is what AWS reports
+  // (not States.IntrinsicFailure): "Invalid arguments in States.<Name>",
+  // or for a path argument that does not exist "The function '<call>' had
+  // the following error: The JsonPath argument for the field '<path>' could
+  // not be found in the input '<input JSON>'". The interpreter adds AWS's
+  // "An error occurred while executing the state ..." prefix.
   absl::StatusOr<json::value> Evaluate(const EvalContext& env) const;
 
   struct Impl;
