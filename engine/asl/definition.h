@@ -1,0 +1,157 @@
+// The typed model of an ASL state machine (JSONPath mode), built once from
+// the definition JSON: every state, its fields pre-parsed (paths, payload
+// templates, intrinsic calls, Choice rules), transitions resolved to
+// indices. Immutable after Parse, so one StateMachine is shared read-only by
+// every execution running it (thread-safe).
+#ifndef SW_ENGINE_ASL_DEFINITION_H_
+#define SW_ENGINE_ASL_DEFINITION_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "common/json.h"
+#include "engine/asl/choice.h"
+#include "engine/asl/intrinsics.h"
+#include "engine/asl/path.h"
+#include "engine/asl/payload_template.h"
+
+namespace stepwise::asl {
+
+enum class StateType { kTask, kPass, kChoice, kWait, kSucceed, kFail, kParallel, kMap };
+
+// Returns the ASL name of `t` ("Task", "Pass", ...).
+std::string_view StateTypeName(StateType t);
+
+// An optional path field with AWS's three cases: absent (default "$"),
+// explicit null, or a path.
+struct PathField {
+  bool is_null = false;
+  std::optional<JsonPath> path;  // unset: the default ("$")
+};
+
+// A field that takes a path or an intrinsic call (Fail's ErrorPath/CausePath).
+struct PathOrIntrinsic {
+  std::string text;
+  std::optional<JsonPath> path;
+  std::optional<IntrinsicCall> call;
+};
+
+struct Retrier {
+  std::vector<std::string> error_equals;
+  int64_t interval_seconds = 1;
+  int64_t max_attempts = 3;
+  double backoff_rate = 2.0;
+  std::optional<int64_t> max_delay_seconds;
+  bool jitter_full = false;
+};
+
+struct Catcher {
+  std::vector<std::string> error_equals;
+  std::string next;
+  int next_index = -1;
+  PathField result_path;
+};
+
+struct Scope;
+
+struct State {
+  std::string name;
+  StateType type = StateType::kPass;
+  std::string next;
+  int next_index = -1;  // index in the enclosing Scope; -1 when End
+  bool end = false;
+
+  // Input/output processing.
+  PathField input_path;
+  PathField output_path;
+  PathField result_path;
+  std::optional<PayloadTemplate> parameters;  // Parameters (ItemSelector for Map)
+  std::optional<PayloadTemplate> result_selector;
+  std::optional<json::value> result;  // Pass Result
+  // JSONPath-mode variables: Assign template (evaluated like Parameters).
+  std::optional<PayloadTemplate> assign;
+
+  // Task.
+  std::string resource;
+  std::optional<int64_t> timeout_seconds;
+  std::optional<JsonPath> timeout_seconds_path;
+  std::optional<int64_t> heartbeat_seconds;
+  std::optional<JsonPath> heartbeat_seconds_path;
+  std::optional<PayloadTemplate> credentials;
+
+  // Task, Parallel, Map.
+  std::vector<Retrier> retry;
+  std::vector<Catcher> catchers;
+
+  // Choice.
+  std::vector<ChoiceRule> choices;
+  std::string default_next;
+  int default_index = -1;
+
+  // Wait.
+  std::optional<int64_t> seconds;
+  std::optional<std::string> timestamp;
+  std::optional<JsonPath> seconds_path;
+  std::optional<JsonPath> timestamp_path;
+
+  // Fail.
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  std::optional<PathOrIntrinsic> error_path;
+  std::optional<PathOrIntrinsic> cause_path;
+
+  // Parallel.
+  std::vector<std::shared_ptr<const Scope>> branches;
+
+  // Map.
+  std::shared_ptr<const Scope> processor;
+  bool distributed = false;
+  std::optional<JsonPath> items_path;
+  std::optional<int64_t> max_concurrency;
+  std::optional<JsonPath> max_concurrency_path;
+  std::optional<double> tolerated_failure_percentage;
+  std::optional<JsonPath> tolerated_failure_percentage_path;
+  std::optional<int64_t> tolerated_failure_count;
+  std::optional<JsonPath> tolerated_failure_count_path;
+  std::string label;
+  bool has_item_reader = false;
+  bool has_result_writer = false;
+  bool has_item_batcher = false;
+};
+
+// A set of states with a StartAt: the machine itself, a Parallel branch or a
+// Map's ItemProcessor.
+struct Scope {
+  std::string start_at;
+  int start_index = 0;
+  std::vector<State> states;
+  absl::flat_hash_map<std::string, int> index;
+
+  // Returns the index of `name`, or -1.
+  int Find(std::string_view name) const;
+};
+
+struct StateMachine {
+  std::shared_ptr<const Scope> root;
+  std::optional<int64_t> timeout_seconds;
+  std::string comment;
+  // The definition as given (for DescribeStateMachine and for error causes).
+  json::value definition;
+};
+
+// Parses `definition`. Returns kInvalidArgument naming the field and its
+// location when it does not describe a runnable JSONPath-mode machine
+// (including "JSONata is not supported yet" for QueryLanguage JSONata). Run
+// ValidateDefinition first for AWS-style diagnostics.
+absl::StatusOr<std::shared_ptr<const StateMachine>> ParseStateMachine(
+    const json::value& definition);
+
+}  // namespace stepwise::asl
+
+#endif  // SW_ENGINE_ASL_DEFINITION_H_

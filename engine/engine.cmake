@@ -1,0 +1,7 @@
+add_library(stepwise_engine
+  ${CMAKE_CURRENT_SOURCE_DIR}/history_event.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/interpreter.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/local_runner.cc
+)
+sw_target_warnings(stepwise_engine)
+target_link_libraries(stepwise_engine PUBLIC stepwise_asl stepwise_common)

@@ -1,0 +1,1232 @@
+#include "engine/interpreter.h"
+
+#include <algorithm>
+#include <cmath>
+#include <deque>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/check.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "engine/asl/errors.h"
+
+namespace stepwise::engine {
+
+using asl::State;
+using asl::StateType;
+
+std::string_view ExecutionStatusName(ExecutionStatus s) {
+  switch (s) {
+    case ExecutionStatus::kRunning: return "RUNNING";
+    case ExecutionStatus::kSucceeded: return "SUCCEEDED";
+    case ExecutionStatus::kFailed: return "FAILED";
+    case ExecutionStatus::kTimedOut: return "TIMED_OUT";
+    case ExecutionStatus::kAborted: return "ABORTED";
+  }
+  return "";
+}
+
+TaskKind ClassifyResource(const std::string& resource) {
+  // arn:aws:states:<region>:<account>:activity:<name>
+  if (resource.rfind("arn:", 0) == 0 &&
+      resource.find(":activity:") != std::string::npos &&
+      resource.find(":states:") != std::string::npos) {
+    return TaskKind::kActivity;
+  }
+  // arn:aws:lambda:<region>:<account>:function:<name>
+  if (resource.rfind("arn:", 0) == 0 &&
+      resource.find(":lambda:") != std::string::npos &&
+      resource.find(":function:") != std::string::npos) {
+    return TaskKind::kLambda;
+  }
+  return TaskKind::kService;
+}
+
+namespace {
+
+// resourceType / resource of an optimized or SDK integration:
+// arn:aws:states:::lambda:invoke → ("lambda", "invoke");
+// arn:aws:states:::aws-sdk:s3:getObject → ("aws-sdk:s3", "getObject").
+std::pair<std::string, std::string> SplitServiceResource(const std::string& arn) {
+  size_t pos = arn.find(":::");
+  std::string rest = pos == std::string::npos ? arn : arn.substr(pos + 3);
+  size_t last = rest.rfind(':');
+  // A ".sync:2" suffix contains a colon of its own.
+  if (last != std::string::npos && rest.compare(last, 2, ":2") == 0 &&
+      last > 5 && rest.compare(last - 5, 5, ".sync") == 0) {
+    last = rest.rfind(':', last - 1);
+  }
+  if (last == std::string::npos) return {rest, ""};
+  return {rest.substr(0, last), rest.substr(last + 1)};
+}
+
+json::value Str(std::string_view s) { return json::value(json::string(s)); }
+
+json::object PayloadDetails(std::string_view key, const json::value& v) {
+  json::object d;
+  d[key] = Str(SerializeJson(v));
+  json::object truncated;
+  truncated["truncated"] = false;
+  d[absl::StrCat(std::string(key), "Details")] = std::move(truncated);
+  return d;
+}
+
+json::value ErrorOutput(const std::string& error, const std::string& cause) {
+  json::object o;
+  o["Error"] = Str(error);
+  o["Cause"] = Str(cause);
+  return o;
+}
+
+bool ErrorMatches(const std::vector<std::string>& equals, const std::string& error) {
+  for (const std::string& e : equals) {
+    if (e == error) return true;
+    if (e == asl::kStatesAll && error != asl::kStatesRuntime &&
+        error != asl::kStatesDataLimitExceeded) {
+      return true;
+    }
+    if (e == asl::kStatesTaskFailed && error.rfind("States.", 0) != 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Splits Jayway's normalised path "$['a']['b'][0]" into its segments.
+std::vector<std::string> NormalizedSegments(const std::string& norm) {
+  std::vector<std::string> out;
+  size_t i = 1;  // after "$"
+  while (i < norm.size() && norm[i] == '[') {
+    size_t j = i + 1;
+    if (j < norm.size() && norm[j] == '\'') {
+      j = norm.find("']", j + 1);
+      if (j == std::string::npos) break;
+      j += 2;
+    } else {
+      j = norm.find(']', j);
+      if (j == std::string::npos) break;
+      j += 1;
+    }
+    out.push_back(norm.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+// One trigger's worth of work on one execution.
+class Interpreter::Run {
+ public:
+  Run(const Interpreter& in, ExecutionState& st, TimeMs now, Decision& out)
+      : in_(in), st_(st), now_(now), out_(out) {}
+
+  void Start(json::value input) {
+    st_.execution_input = input;
+    json::object d = PayloadDetails("input", input);
+    d["roleArn"] = Str(st_.info.role_arn);
+    Emit(nullptr, "ExecutionStarted", std::move(d), 0);
+    if (in_.machine_->timeout_seconds.has_value()) {
+      st_.execution_timer_id = st_.next_timer_id++;
+      out_.start_timers.push_back(
+          {st_.execution_timer_id, now_ + *in_.machine_->timeout_seconds * 1000});
+    }
+    Frame& root = NewFrame(-1, in_.machine_->root.get(), std::move(input), 0);
+    Schedule(root);
+    Drain();
+  }
+
+  absl::Status TaskStarted(int64_t task_id, const std::string& worker) {
+    Frame* f = FindTaskFrame(task_id);
+    if (f == nullptr || f->task_started) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("task ", task_id, " is not waiting to start"));
+    }
+    f->task_started = true;
+    const State& s = StateOf(*f);
+    switch (ClassifyResource(s.resource)) {
+      case TaskKind::kActivity: {
+        json::object d;
+        d["workerName"] = Str(worker);
+        EmitFrame(*f, "ActivityStarted", std::move(d));
+        break;
+      }
+      case TaskKind::kLambda:
+        EmitFrame(*f, "LambdaFunctionStarted", {});
+        break;
+      case TaskKind::kService: {
+        auto [type, res] = SplitServiceResource(s.resource);
+        json::object d;
+        d["resourceType"] = Str(type);
+        d["resource"] = Str(res);
+        EmitFrame(*f, "TaskStarted", std::move(d));
+        break;
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CompleteTask(int64_t task_id, const TaskResult& r) {
+    Frame* f = FindTaskFrame(task_id);
+    if (f == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("task ", task_id, " is not pending"));
+    }
+    if (!f->task_started) SW_RETURN_IF_ERROR(TaskStarted(task_id, ""));
+    const State& s = StateOf(*f);
+    TaskKind kind = ClassifyResource(s.resource);
+    auto [rtype, rname] = SplitServiceResource(s.resource);
+    f->task_id = 0;
+    f->task_started = false;
+    if (r.kind == TaskResult::Kind::kSucceeded) {
+      json::object d = PayloadDetails("output", r.output);
+      const char* type = "TaskSucceeded";
+      if (kind == TaskKind::kActivity) {
+        type = "ActivitySucceeded";
+      } else if (kind == TaskKind::kLambda) {
+        type = "LambdaFunctionSucceeded";
+      } else {
+        d["resourceType"] = Str(rtype);
+        d["resource"] = Str(rname);
+      }
+      EmitFrame(*f, type, std::move(d));
+      FinishWithResult(*f, r.output);
+    } else {
+      bool timeout = r.kind == TaskResult::Kind::kTimedOut;
+      std::string error = timeout ? std::string(asl::kStatesTimeout) : r.error;
+      std::string cause = timeout ? "" : r.cause;
+      json::object d;
+      if (kind == TaskKind::kService) {
+        d["resourceType"] = Str(rtype);
+        d["resource"] = Str(rname);
+      }
+      if (!error.empty()) d["error"] = Str(error);
+      if (!cause.empty()) d["cause"] = Str(cause);
+      std::string prefix = kind == TaskKind::kActivity ? "Activity"
+                           : kind == TaskKind::kLambda ? "LambdaFunction"
+                                                       : "Task";
+      EmitFrame(*f, prefix + (timeout ? "TimedOut" : "Failed"), std::move(d));
+      HandleError(*f, error, cause, /*from_children=*/false);
+      Schedule(*f);
+    }
+    Drain();
+    return absl::OkStatus();
+  }
+
+  absl::Status FireTimer(int64_t timer_id) {
+    if (timer_id == st_.execution_timer_id) {
+      st_.execution_timer_id = 0;
+      json::object d;
+      d["error"] = Str(asl::kStatesTimeout);
+      Emit(nullptr, "ExecutionTimedOut", std::move(d), st_.last_event_id);
+      EndExecution(ExecutionStatus::kTimedOut, std::string(asl::kStatesTimeout), "");
+      return absl::OkStatus();
+    }
+    Frame* found = nullptr;
+    for (auto& [id, f] : st_.frames) {
+      if (f.timer_id == timer_id && f.phase != Frame::Phase::kDone) found = &f;
+    }
+    if (found == nullptr) return absl::OkStatus();
+    Frame& f = *found;
+    f.timer_id = 0;
+    if (f.phase == Frame::Phase::kAwaitTimer) {
+      const State& s = StateOf(f);
+      auto out = ApplyOutputPath(f, s, EffectiveInput(f, s));
+      if (!out.ok()) {
+        HandleStatus(f, out.status());
+      } else {
+        ExitAndTransition(f, s, *std::move(out));
+      }
+      Schedule(f);
+    } else if (f.phase == Frame::Phase::kAwaitRetry) {
+      ++f.retry_count;
+      RetryState(f);
+    }
+    Drain();
+    return absl::OkStatus();
+  }
+
+  absl::Status Stop(const std::string& error, const std::string& cause) {
+    json::object d;
+    if (!error.empty()) d["error"] = Str(error);
+    if (!cause.empty()) d["cause"] = Str(cause);
+    Emit(nullptr, "ExecutionAborted", std::move(d), 0);
+    EndExecution(ExecutionStatus::kAborted, error, cause);
+    return absl::OkStatus();
+  }
+
+ private:
+  // ---- events ----------------------------------------------------------
+
+  // Appends an event with an explicit previous id; returns its id.
+  int64_t Emit(Frame* f, std::string_view type, json::object details,
+               int64_t prev) {
+    if (f != nullptr && f->silent) return 0;
+    HistoryEvent e;
+    e.id = ++st_.last_event_id;
+    e.previous_event_id = prev;
+    e.timestamp = now_;
+    e.type = std::string(type);
+    e.details = std::move(details);
+    out_.events.push_back(std::move(e));
+    return st_.last_event_id;
+  }
+
+  // Appends an event chained to the frame's tail and advances the tail.
+  int64_t EmitFrame(Frame& f, std::string_view type, json::object details) {
+    if (st_.status != ExecutionStatus::kRunning) return 0;
+    if (st_.last_event_id + 2 >= in_.options_.max_events && !f.silent) {
+      HitEventLimit(f);
+      return 0;
+    }
+    int64_t id = Emit(&f, type, std::move(details), f.tail);
+    if (id != 0) f.tail = id;
+    return id;
+  }
+
+  void HitEventLimit(Frame& f) {
+    std::string cause = absl::StrCat(
+        "The execution reached the maximum number of history events (",
+        in_.options_.max_events, ").");
+    json::object d;
+    d["error"] = Str(asl::kStatesRuntime);
+    d["cause"] = Str(cause);
+    Emit(nullptr, "ExecutionFailed", std::move(d), f.tail);
+    EndExecution(ExecutionStatus::kFailed, std::string(asl::kStatesRuntime), cause);
+  }
+
+  // ---- frames ----------------------------------------------------------
+
+  Frame& NewFrame(int parent, const asl::Scope* scope, json::value input,
+                  int64_t tail) {
+    int id = st_.next_frame_id++;
+    Frame& f = st_.frames[id];
+    f.id = id;
+    f.parent = parent;
+    f.scope = scope;
+    f.state = scope->start_index;
+    f.phase = Frame::Phase::kEnter;
+    f.input = std::move(input);
+    f.tail = tail;
+    if (parent >= 0) f.silent = st_.frames[parent].silent;
+    return f;
+  }
+
+  const State& StateOf(const Frame& f) const {
+    return f.scope->states[static_cast<size_t>(f.state)];
+  }
+
+  Frame* FindTaskFrame(int64_t task_id) {
+    if (st_.status != ExecutionStatus::kRunning || task_id == 0) return nullptr;
+    for (auto& [id, f] : st_.frames) {
+      if (f.task_id == task_id && f.phase == Frame::Phase::kAwaitTask) return &f;
+    }
+    return nullptr;
+  }
+
+  // Queues `f` to run its next state, once.
+  void Schedule(Frame& f) {
+    if (f.phase != Frame::Phase::kEnter || f.queued) return;
+    f.queued = true;
+    stack_.push_back(f.id);
+  }
+
+  void Drain() {
+    while (st_.status == ExecutionStatus::kRunning) {
+      if (!stack_.empty()) {
+        int id = stack_.back();
+        stack_.pop_back();
+        auto it = st_.frames.find(id);
+        if (it == st_.frames.end()) continue;
+        Frame& f = it->second;
+        f.queued = false;
+        if (f.phase != Frame::Phase::kEnter) continue;
+        if (++steps_ > in_.options_.max_steps_per_trigger) {
+          HitEventLimit(f);
+          break;
+        }
+        EnterState(f);
+        if (f.phase == Frame::Phase::kEnter) {
+          Schedule(f);
+        } else if (f.phase != Frame::Phase::kDone && f.parent >= 0) {
+          // Blocked: the parent fan-out may start another child.
+          pending_launch_.push_back(f.parent);
+        }
+        continue;
+      }
+      if (!pending_launch_.empty()) {
+        int parent = pending_launch_.front();
+        pending_launch_.pop_front();
+        LaunchMore(parent);
+        continue;
+      }
+      break;
+    }
+    Sweep();
+  }
+
+  // Erases finished frames (deferred so references stay valid while a
+  // trigger is processed) and everything once the execution has ended.
+  void Sweep() {
+    if (st_.status != ExecutionStatus::kRunning) {
+      st_.frames.clear();
+      stack_.clear();
+      pending_launch_.clear();
+      return;
+    }
+    for (auto it = st_.frames.begin(); it != st_.frames.end();) {
+      if (it->second.phase == Frame::Phase::kDone) {
+        it = st_.frames.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // ---- context object --------------------------------------------------
+
+  json::value ContextObject(const Frame& f, const State& s,
+                            const json::value* map_index = nullptr,
+                            const json::value* map_value = nullptr) const {
+    json::object exec;
+    exec["Id"] = Str(st_.info.execution_arn);
+    exec["Input"] = st_.execution_input;
+    exec["Name"] = Str(st_.info.execution_name);
+    exec["RoleArn"] = Str(st_.info.role_arn);
+    exec["StartTime"] = Str(FormatIso8601(st_.info.start_time));
+    exec["RedriveCount"] = st_.info.redrive_count;
+    json::object state;
+    state["EnteredTime"] = Str(FormatIso8601(f.entered_time));
+    state["Name"] = Str(s.name);
+    state["RetryCount"] = f.retry_count;
+    json::object machine;
+    machine["Id"] = Str(st_.info.state_machine_arn);
+    machine["Name"] = Str(st_.info.state_machine_name);
+    json::object ctx;
+    ctx["Execution"] = std::move(exec);
+    ctx["State"] = std::move(state);
+    ctx["StateMachine"] = std::move(machine);
+    if (s.type == StateType::kTask && s.resource.find(".waitForTaskToken") != std::string::npos) {
+      json::object task;
+      task["Token"] = Str(absl::StrCat(st_.info.execution_arn, "#", st_.next_task_id));
+      ctx["Task"] = std::move(task);
+    }
+    if (map_index != nullptr) {
+      json::object item;
+      item["Index"] = *map_index;
+      item["Value"] = *map_value;
+      json::object m;
+      m["Item"] = std::move(item);
+      ctx["Map"] = std::move(m);
+    }
+    return ctx;
+  }
+
+  asl::EvalContext Env(const json::value* input, const json::value* ctx) const {
+    asl::EvalContext env;
+    env.input = input;
+    env.context = ctx;
+    env.random = in_.random_;
+    return env;
+  }
+
+  // ---- paths -----------------------------------------------------------
+
+  // The message AWS gives when an InputPath/OutputPath/... finds nothing.
+  static std::string InvalidPathMessage(const asl::JsonPath& p,
+                                        const asl::EvalContext& env) {
+    std::string norm = p.NormalizedText();
+    std::vector<std::string> segs = NormalizedSegments(norm);
+    std::string prefix = p.IsContextPath() ? "$$" : "$";
+    // Find the first segment that is missing: "Missing property" when it is
+    // not the last one.
+    std::string acc = "$";
+    for (size_t i = 0; i + 1 < segs.size(); ++i) {
+      acc += segs[i];
+      auto sub = asl::JsonPath::Parse(prefix == "$$" ? "$" + acc : acc);
+      if (sub.ok() && sub->Find(env) == nullptr) {
+        return absl::StrCat("Invalid path '", p.text(),
+                            "' : Missing property in path ", acc);
+      }
+    }
+    return absl::StrCat("Invalid path '", p.text(), "' : No results for path: ", norm);
+  }
+
+  absl::StatusOr<json::value> SelectPath(const asl::PathField& field,
+                                         const json::value& doc,
+                                         const Frame& f, const State& s) const {
+    if (field.is_null) return json::value(json::object());
+    if (!field.path.has_value()) return doc;
+    const asl::JsonPath& p = *field.path;
+    json::value ctx_holder;
+    const json::value* ctx = nullptr;
+    if (p.IsContextPath()) {
+      ctx_holder = ContextObject(f, s);
+      ctx = &ctx_holder;
+    }
+    asl::EvalContext env = Env(&doc, ctx);
+    std::optional<json::value> v = p.Evaluate(env);
+    if (!v.has_value()) {
+      return asl::RuntimeError(asl::kStatesRuntime, InvalidPathMessage(p, env));
+    }
+    return *std::move(v);
+  }
+
+  json::value EffectiveInput(const Frame& f, const State& s) const {
+    auto v = SelectPath(s.input_path, f.input, f, s);
+    return v.ok() ? *std::move(v) : json::value();
+  }
+
+  absl::StatusOr<json::value> ApplyTemplate(const asl::PayloadTemplate& t,
+                                            const json::value& input,
+                                            const Frame& f, const State& s) const {
+    json::value ctx = ContextObject(f, s);
+    return t.Evaluate(Env(&input, &ctx));
+  }
+
+  absl::StatusOr<json::value> ApplyResultPath(const State& s, const json::value& raw_input,
+                                              json::value result) const {
+    if (s.result_path.is_null) return raw_input;
+    if (!s.result_path.path.has_value()) return result;
+    json::value doc = raw_input;
+    absl::Status st = s.result_path.path->Assign(doc, std::move(result));
+    if (!st.ok()) {
+      return asl::RuntimeError(
+          asl::kStatesResultPathMatchFailure,
+          absl::StrCat("Unable to apply ResultPath \"", s.result_path.path->text(),
+                       "\" to input \"", SerializeJson(raw_input), "\""));
+    }
+    return doc;
+  }
+
+  absl::StatusOr<json::value> ApplyOutputPath(const Frame& f, const State& s,
+                                              const json::value& doc) const {
+    return SelectPath(s.output_path, doc, f, s);
+  }
+
+  // ---- states ----------------------------------------------------------
+
+  void EnterState(Frame& f) {
+    const State& s = StateOf(f);
+    json::object d = PayloadDetails("input", f.input);
+    d["name"] = Str(s.name);
+    f.entered_event_id = EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateEntered"),
+                                   std::move(d));
+    if (st_.status != ExecutionStatus::kRunning) return;
+    f.entered_time = now_;
+    f.retry_attempts.assign(s.retry.size(), 0);
+    f.retry_count = 0;
+    absl::Status status = RunState(f, s);
+    if (!status.ok()) HandleStatus(f, status);
+  }
+
+  absl::Status RunState(Frame& f, const State& s) {
+    switch (s.type) {
+      case StateType::kPass: {
+        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+        json::value result;
+        if (s.parameters.has_value()) {
+          auto r = ApplyTemplate(*s.parameters, eff, f, s);
+          if (!r.ok()) return AsRuntime(r.status());
+          result = *std::move(r);
+        } else if (s.result.has_value()) {
+          result = *s.result;
+        } else {
+          result = std::move(eff);
+        }
+        SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
+        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
+        ExitAndTransition(f, s, std::move(out));
+        return absl::OkStatus();
+      }
+      case StateType::kSucceed: {
+        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, eff));
+        json::object d = PayloadDetails("output", out);
+        d["name"] = Str(s.name);
+        EmitFrame(f, "SucceedStateExited", std::move(d));
+        FinishFrame(f, std::move(out));
+        return absl::OkStatus();
+      }
+      case StateType::kFail: {
+        std::string error = s.error.value_or("");
+        std::string cause = s.cause.value_or("");
+        if (s.error_path.has_value()) {
+          SW_ASSIGN_OR_RETURN(error, EvalFailField(f, s, *s.error_path, "ErrorPath"));
+        }
+        if (s.cause_path.has_value()) {
+          SW_ASSIGN_OR_RETURN(cause, EvalFailField(f, s, *s.cause_path, "CausePath"));
+        }
+        FailFrame(f, error, cause);
+        return absl::OkStatus();
+      }
+      case StateType::kChoice: {
+        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+        json::value ctx = ContextObject(f, s);
+        asl::EvalContext env = Env(&eff, &ctx);
+        int next = -1;
+        for (const asl::ChoiceRule& rule : s.choices) {
+          SW_ASSIGN_OR_RETURN(bool match, asl::EvaluateChoiceRule(rule, env));
+          if (match) {
+            next = rule.next_index;
+            break;
+          }
+        }
+        if (next < 0) next = s.default_index;
+        if (next < 0) {
+          return asl::RuntimeError(asl::kStatesNoChoiceMatched,
+                                   absl::StrCat("No Matches!"));
+        }
+        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, eff));
+        json::object d = PayloadDetails("output", out);
+        d["name"] = Str(s.name);
+        EmitFrame(f, "ChoiceStateExited", std::move(d));
+        f.state = next;
+        f.input = std::move(out);
+        f.phase = Frame::Phase::kEnter;
+        return absl::OkStatus();
+      }
+      case StateType::kWait:
+        return RunWait(f, s);
+      case StateType::kTask:
+        return RunTask(f, s);
+      case StateType::kParallel:
+      case StateType::kMap:
+        return StartFanOut(f, s);
+    }
+    return absl::OkStatus();
+  }
+
+  // Path failures in states without Catch are States.Runtime errors.
+  static absl::Status AsRuntime(const absl::Status& s) {
+    if (asl::RuntimeErrorName(s) == asl::kStatesParameterPathFailure) {
+      return asl::RuntimeError(asl::kStatesRuntime, ToStd(s.message()));
+    }
+    return s;
+  }
+
+  absl::StatusOr<std::string> EvalFailField(const Frame& f, const State& s,
+                                            const asl::PathOrIntrinsic& field,
+                                            std::string_view name) const {
+    json::value ctx = ContextObject(f, s);
+    asl::EvalContext env = Env(&f.input, &ctx);
+    std::optional<json::value> v;
+    if (field.call.has_value()) {
+      SW_ASSIGN_OR_RETURN(json::value r, field.call->Evaluate(env));
+      v = std::move(r);
+    } else {
+      v = field.path->Evaluate(env);
+    }
+    if (!v.has_value()) {
+      return asl::RuntimeError(
+          asl::kStatesRuntime,
+          absl::StrCat("The JSONPath '", field.text, "' specified for the field '", ToAbsl(name),
+                       "' could not be found in the input '", SerializeJson(f.input), "'"));
+    }
+    if (v->is_string()) return std::string(v->get_string());
+    return SerializeJson(*v);
+  }
+
+  absl::Status RunWait(Frame& f, const State& s) {
+    TimeMs due = now_;
+    if (s.seconds.has_value()) {
+      due = now_ + *s.seconds * 1000;
+    } else if (s.timestamp.has_value()) {
+      auto ns = ParseRfc3339Nanos(*s.timestamp);
+      if (ns.has_value()) due = *ns / 1000000;
+    } else if (s.seconds_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+      asl::PathField pf;
+      pf.path = s.seconds_path;
+      SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+      if (!IsIntegral(v) || v.is_uint64()) {
+        return asl::RuntimeError(
+            asl::kStatesRuntime,
+            absl::StrCat("The SecondsPath parameter cannot be parsed as a long value: ",
+                         s.seconds_path->text(), " == ", SerializeJson(v)));
+      }
+      int64_t secs = v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double());
+      if (secs < 0) {
+        return asl::RuntimeError(
+            asl::kStatesRuntime,
+            absl::StrCat("The SecondsPath parameter references a negative value: ",
+                         s.seconds_path->text(), " == ", SerializeJson(v)));
+      }
+      due = now_ + secs * 1000;
+    } else if (s.timestamp_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+      asl::PathField pf;
+      pf.path = s.timestamp_path;
+      SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+      std::optional<int64_t> ns;
+      if (v.is_string()) ns = ParseRfc3339Nanos(std::string_view(v.get_string()));
+      if (!ns.has_value()) {
+        return asl::RuntimeError(
+            asl::kStatesRuntime,
+            absl::StrCat("The TimestampPath parameter does not reference a valid ISO-8601 "
+                         "extended offset date-time format string: ",
+                         s.timestamp_path->text(), " == ",
+                         v.is_string() ? std::string(v.get_string()) : SerializeJson(v)));
+      }
+      due = *ns / 1000000;
+    }
+    f.timer_id = st_.next_timer_id++;
+    f.phase = Frame::Phase::kAwaitTimer;
+    out_.start_timers.push_back({f.timer_id, std::max(due, now_)});
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<int64_t> IntFromPath(const Frame& f, const State& s,
+                                      const json::value& eff,
+                                      const asl::JsonPath& path) const {
+    asl::PathField pf;
+    pf.path = path;
+    SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+    if (!IsIntegral(v) || v.is_uint64()) {
+      return asl::RuntimeError(asl::kStatesRuntime,
+                               absl::StrCat("The value at ", path.text(),
+                                            " is not a valid integer: ", SerializeJson(v)));
+    }
+    return v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double());
+  }
+
+  absl::Status RunTask(Frame& f, const State& s) {
+    SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+    if (s.parameters.has_value()) {
+      SW_ASSIGN_OR_RETURN(eff, ApplyTemplate(*s.parameters, eff, f, s));
+    }
+    f.effective = std::move(eff);
+    return ScheduleAttempt(f, s);
+  }
+
+  absl::Status ScheduleAttempt(Frame& f, const State& s) {
+    ScheduleTaskCommand cmd;
+    cmd.kind = ClassifyResource(s.resource);
+    cmd.state_name = s.name;
+    cmd.resource = s.resource;
+    cmd.input = f.effective;
+    cmd.attempt = static_cast<int>(f.retry_count);
+    std::optional<int64_t> timeout = s.timeout_seconds;
+    std::optional<int64_t> heartbeat = s.heartbeat_seconds;
+    if (s.timeout_seconds_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(timeout, IntFromPath(f, s, f.input, *s.timeout_seconds_path));
+    }
+    if (s.heartbeat_seconds_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(heartbeat, IntFromPath(f, s, f.input, *s.heartbeat_seconds_path));
+    }
+    cmd.timeout_seconds = timeout.value_or(0);
+    cmd.heartbeat_seconds = heartbeat.value_or(0);
+    json::object d;
+    switch (cmd.kind) {
+      case TaskKind::kActivity:
+        d = PayloadDetails("input", f.effective);
+        d["resource"] = Str(s.resource);
+        if (timeout) d["timeoutInSeconds"] = *timeout;
+        if (heartbeat) d["heartbeatInSeconds"] = *heartbeat;
+        EmitFrame(f, "ActivityScheduled", std::move(d));
+        break;
+      case TaskKind::kLambda:
+        d = PayloadDetails("input", f.effective);
+        d["resource"] = Str(s.resource);
+        if (timeout) d["timeoutInSeconds"] = *timeout;
+        EmitFrame(f, "LambdaFunctionScheduled", std::move(d));
+        break;
+      case TaskKind::kService: {
+        auto [rtype, rname] = SplitServiceResource(s.resource);
+        d["resourceType"] = Str(rtype);
+        d["resource"] = Str(rname);
+        d["region"] = Str(RegionOf(st_.info.execution_arn));
+        d["parameters"] = Str(SerializeJson(f.effective));
+        if (timeout) d["timeoutInSeconds"] = *timeout;
+        if (heartbeat) d["heartbeatInSeconds"] = *heartbeat;
+        EmitFrame(f, "TaskScheduled", std::move(d));
+        break;
+      }
+    }
+    if (st_.status != ExecutionStatus::kRunning) return absl::OkStatus();
+    cmd.task_id = st_.next_task_id++;
+    f.task_id = cmd.task_id;
+    f.task_started = false;
+    f.phase = Frame::Phase::kAwaitTask;
+    out_.schedule_tasks.push_back(std::move(cmd));
+    return absl::OkStatus();
+  }
+
+  static std::string RegionOf(const std::string& arn) {
+    // arn:aws:states:<region>:...
+    size_t a = arn.find(':', arn.find(':', arn.find(':') + 1) + 1);
+    if (a == std::string::npos) return "";
+    size_t b = arn.find(':', a + 1);
+    return arn.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+  }
+
+  // Task / Parallel / Map result: ResultSelector, ResultPath, OutputPath.
+  void FinishWithResult(Frame& f, json::value result) {
+    const State& s = StateOf(f);
+    absl::Status status = [&]() -> absl::Status {
+      if (s.result_selector.has_value()) {
+        SW_ASSIGN_OR_RETURN(result, ApplyTemplate(*s.result_selector, result, f, s));
+      }
+      SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
+      SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
+      ExitAndTransition(f, s, std::move(out));
+      return absl::OkStatus();
+    }();
+    if (!status.ok()) HandleStatus(f, status);
+    Schedule(f);
+  }
+
+  void ExitAndTransition(Frame& f, const State& s, json::value out) {
+    json::object d = PayloadDetails("output", out);
+    d["name"] = Str(s.name);
+    EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
+    if (st_.status != ExecutionStatus::kRunning) return;
+    if (s.end || s.next_index < 0) {
+      FinishFrame(f, std::move(out));
+      return;
+    }
+    f.state = s.next_index;
+    f.input = std::move(out);
+    f.phase = Frame::Phase::kEnter;
+  }
+
+  // ---- errors ------------------------------------------------------------
+
+  void HandleStatus(Frame& f, const absl::Status& status) {
+    std::string name = asl::RuntimeErrorName(status);
+    if (name.empty()) name = std::string(asl::kStatesRuntime);
+    std::string cause(status.message());
+    const State& s = StateOf(f);
+    if (name == asl::kStatesRuntime || name == asl::kStatesParameterPathFailure ||
+        name == asl::kStatesResultPathMatchFailure || name == asl::kStatesIntrinsicFailure) {
+      cause = absl::StrCat("An error occurred while executing the state '", s.name,
+                           "' (entered at the event id #", f.entered_event_id, "). ", cause);
+    }
+    HandleError(f, name, cause, /*from_children=*/false);
+  }
+
+  void HandleError(Frame& f, const std::string& error, const std::string& cause,
+                   bool from_children) {
+    if (st_.status != ExecutionStatus::kRunning) return;
+    const State& s = StateOf(f);
+    bool catchable = error != asl::kStatesRuntime;
+    if (catchable) {
+      for (size_t i = 0; i < s.retry.size(); ++i) {
+        const asl::Retrier& r = s.retry[i];
+        if (!ErrorMatches(r.error_equals, error)) continue;
+        if (f.retry_attempts[i] < r.max_attempts) {
+          double delay = static_cast<double>(r.interval_seconds) *
+                         std::pow(r.backoff_rate, static_cast<double>(f.retry_attempts[i]));
+          if (r.max_delay_seconds.has_value()) {
+            delay = std::min(delay, static_cast<double>(*r.max_delay_seconds));
+          }
+          if (r.jitter_full && in_.random_ != nullptr) {
+            delay = delay * static_cast<double>(in_.random_->Next64() >> 11) /
+                    static_cast<double>(1ULL << 53);
+          }
+          ++f.retry_attempts[i];
+          f.timer_id = st_.next_timer_id++;
+          f.phase = Frame::Phase::kAwaitRetry;
+          out_.start_timers.push_back(
+              {f.timer_id, now_ + static_cast<TimeMs>(std::llround(delay * 1000.0))});
+          return;
+        }
+        break;
+      }
+    }
+    if (from_children) {
+      EmitFrame(f, s.type == StateType::kMap ? "MapStateFailed" : "ParallelStateFailed", {});
+    }
+    if (catchable) {
+      for (const asl::Catcher& c : s.catchers) {
+        if (!ErrorMatches(c.error_equals, error)) continue;
+        json::value out;
+        json::value err = ErrorOutput(error, cause);
+        if (c.result_path.is_null) {
+          out = f.input;
+        } else if (!c.result_path.path.has_value()) {
+          out = std::move(err);
+        } else {
+          out = f.input;
+          if (!c.result_path.path->Assign(out, std::move(err)).ok()) {
+            FailFrame(f, std::string(asl::kStatesResultPathMatchFailure),
+                      absl::StrCat("Unable to apply ResultPath \"", c.result_path.path->text(),
+                                   "\" to input \"", SerializeJson(f.input), "\""));
+            return;
+          }
+        }
+        json::object d = PayloadDetails("output", out);
+        d["name"] = Str(s.name);
+        EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
+        f.state = c.next_index;
+        f.input = std::move(out);
+        f.phase = Frame::Phase::kEnter;
+        return;
+      }
+    }
+    FailFrame(f, error, cause);
+  }
+
+  void RetryState(Frame& f) {
+    const State& s = StateOf(f);
+    absl::Status status = s.type == StateType::kTask ? ScheduleAttempt(f, s) : StartFanOut(f, s);
+    if (!status.ok()) HandleStatus(f, status);
+    Schedule(f);
+  }
+
+  // ---- frame completion ---------------------------------------------------
+
+  void FinishFrame(Frame& f, json::value output) {
+    f.phase = Frame::Phase::kDone;
+    if (f.parent < 0) {
+      json::object d = PayloadDetails("output", output);
+      Emit(nullptr, "ExecutionSucceeded", std::move(d), f.tail);
+      st_.output = SerializeJson(output);
+      EndExecution(ExecutionStatus::kSucceeded, "", "");
+      return;
+    }
+    ChildDone(f, true, std::move(output), "", "");
+  }
+
+  void FailFrame(Frame& f, const std::string& error, const std::string& cause) {
+    f.phase = Frame::Phase::kDone;
+    if (f.parent < 0) {
+      json::object d;
+      if (!error.empty()) d["error"] = Str(error);
+      if (!cause.empty()) d["cause"] = Str(cause);
+      Emit(nullptr, "ExecutionFailed", std::move(d), f.tail);
+      EndExecution(ExecutionStatus::kFailed, error, cause);
+      return;
+    }
+    ChildDone(f, false, json::value(), error, cause);
+  }
+
+  void EndExecution(ExecutionStatus status, std::string error, std::string cause) {
+    st_.status = status;
+    st_.error = std::move(error);
+    st_.cause = std::move(cause);
+    for (auto& [id, f] : st_.frames) {
+      if (f.task_id != 0) out_.cancel_tasks.push_back(f.task_id);
+      if (f.timer_id != 0) out_.cancel_timers.push_back(f.timer_id);
+    }
+    if (st_.execution_timer_id != 0) out_.cancel_timers.push_back(st_.execution_timer_id);
+    st_.execution_timer_id = 0;
+  }
+
+  // ---- Parallel and Map -----------------------------------------------------
+
+  absl::Status StartFanOut(Frame& f, const State& s) {
+    SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+    auto fan = std::make_unique<FanOut>();
+    fan->is_map = s.type == StateType::kMap;
+    if (!fan->is_map) {
+      if (s.parameters.has_value()) {
+        SW_ASSIGN_OR_RETURN(eff, ApplyTemplate(*s.parameters, eff, f, s));
+      }
+      fan->inputs.assign(s.branches.size(), eff);
+      EmitFrame(f, "ParallelStateStarted", {});
+    } else {
+      SW_RETURN_IF_ERROR(PrepareMap(f, s, eff, *fan));
+    }
+    if (st_.status != ExecutionStatus::kRunning) return absl::OkStatus();
+    fan->results.assign(fan->inputs.size(), json::value());
+    fan->child_frames.assign(fan->inputs.size(), -1);
+    f.effective = std::move(eff);
+    f.fan = std::move(fan);
+    f.phase = Frame::Phase::kAwaitChildren;
+    if (f.fan->inputs.empty()) {
+      FinishFanOut(f);
+      return absl::OkStatus();
+    }
+    LaunchMore(f.id);
+    return absl::OkStatus();
+  }
+
+  absl::Status PrepareMap(Frame& f, const State& s, const json::value& eff, FanOut& fan) {
+    json::value items_holder;
+    const json::value* items = &eff;
+    if (s.items_path.has_value()) {
+      asl::PathField pf;
+      pf.path = s.items_path;
+      SW_ASSIGN_OR_RETURN(items_holder, SelectPath(pf, eff, f, s));
+      items = &items_holder;
+    }
+    if (!items->is_array()) {
+      return asl::RuntimeError(
+          asl::kStatesRuntime,
+          absl::StrCat("Invalid path '", s.items_path ? s.items_path->text() : "$",
+                       "': The path must point to an array, but found: ",
+                       SerializeJson(*items)));
+    }
+    const json::array& arr = items->get_array();
+    json::object started;
+    started["length"] = static_cast<int64_t>(arr.size());
+    EmitFrame(f, "MapStateStarted", std::move(started));
+    // Concurrency and tolerance, from literals or paths.
+    if (s.max_concurrency.has_value()) fan.max_concurrency = *s.max_concurrency;
+    if (s.max_concurrency_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(fan.max_concurrency,
+                          NumberAtPath(f, s, eff, *s.max_concurrency_path,
+                                       "MaxConcurrencyPath", /*integer=*/true));
+    }
+    if (s.tolerated_failure_count.has_value()) fan.tolerated_count = *s.tolerated_failure_count;
+    if (s.tolerated_failure_count_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(double c, NumberAtPath(f, s, eff, *s.tolerated_failure_count_path,
+                                                 "ToleratedFailureCountPath", true));
+      fan.tolerated_count = static_cast<int64_t>(c);
+    }
+    if (s.tolerated_failure_percentage.has_value()) {
+      fan.tolerated_percentage = *s.tolerated_failure_percentage;
+    }
+    if (s.tolerated_failure_percentage_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(fan.tolerated_percentage,
+                          NumberAtPath(f, s, eff, *s.tolerated_failure_percentage_path,
+                                       "ToleratedFailurePercentagePath", false));
+    }
+    if (fan.tolerated_count.has_value() && *fan.tolerated_count < 0) {
+      return asl::RuntimeError(asl::kStatesRuntime, "ToleratedFailureCount cannot be negative.");
+    }
+    if (fan.tolerated_percentage.has_value() &&
+        (*fan.tolerated_percentage < 0 || *fan.tolerated_percentage > 100)) {
+      return asl::RuntimeError(asl::kStatesRuntime,
+                               "ToleratedFailurePercentage must be between 0 and 100.");
+    }
+    fan.silent_children = s.distributed;
+    if (s.distributed) {
+      json::object d;
+      d["mapRunArn"] = Str(absl::StrCat(st_.info.execution_arn, "/", s.name));
+      EmitFrame(f, "MapRunStarted", std::move(d));
+    }
+    // Item inputs: ItemSelector (or Parameters) with $$.Map.Item.
+    fan.inputs.reserve(arr.size());
+    for (size_t i = 0; i < arr.size(); ++i) {
+      if (!s.parameters.has_value()) {
+        fan.inputs.push_back(arr[i]);
+        continue;
+      }
+      json::value index(static_cast<int64_t>(i));
+      json::value ctx = ContextObject(f, s, &index, &arr[i]);
+      SW_ASSIGN_OR_RETURN(json::value in, s.parameters->Evaluate(Env(&eff, &ctx)));
+      fan.inputs.push_back(std::move(in));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<double> NumberAtPath(const Frame& f, const State& s, const json::value& eff,
+                                      const asl::JsonPath& path, std::string_view field,
+                                      bool integer) const {
+    asl::PathField pf;
+    pf.path = path;
+    SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+    bool ok = integer ? IsIntegral(v) : v.is_number();
+    if (!ok) {
+      std::string shown = v.is_string() ? std::string(v.get_string()) : SerializeJson(v);
+      return asl::RuntimeError(
+          asl::kStatesRuntime,
+          absl::StrCat("The ", ToAbsl(field), " field refers to value \"", shown,
+                       "\" which is not a valid ", integer ? "integer" : "float", ": ",
+                       path.text()));
+    }
+    return ToDouble(v);
+  }
+
+  void LaunchMore(int parent_id) {
+    auto it = st_.frames.find(parent_id);
+    if (it == st_.frames.end()) return;
+    Frame& p = it->second;
+    if (p.phase != Frame::Phase::kAwaitChildren || !p.fan) return;
+    FanOut& fan = *p.fan;
+    if (fan.finished || fan.next_to_launch >= fan.inputs.size()) return;
+    if (fan.max_concurrency > 0 && fan.running >= fan.max_concurrency) return;
+    size_t i = fan.next_to_launch++;
+    const State& s = StateOf(p);
+    const asl::Scope* scope = fan.is_map ? s.processor.get() : s.branches[i].get();
+    int64_t tail = p.tail;
+    if (fan.is_map && !fan.silent_children) {
+      json::object d;
+      d["name"] = Str(s.name);
+      d["index"] = static_cast<int64_t>(i);
+      tail = Emit(&p, "MapIterationStarted", std::move(d), p.tail);
+    }
+    Frame& child = NewFrame(p.id, scope, fan.inputs[i], tail);
+    child.child_index = static_cast<int>(i);
+    child.silent = p.silent || fan.silent_children;
+    fan.child_frames[i] = child.id;
+    ++fan.running;
+    Schedule(child);
+  }
+
+  void ChildDone(Frame& child, bool ok, json::value output, const std::string& error,
+                 const std::string& cause) {
+    int parent_id = child.parent;
+    int index = child.child_index;
+    int64_t child_tail = child.tail;
+    child.phase = Frame::Phase::kDone;
+    Frame& p = st_.frames.at(parent_id);
+    FanOut& fan = *p.fan;
+    const State& s = StateOf(p);
+    fan.child_frames[static_cast<size_t>(index)] = -1;
+    --fan.running;
+    if (fan.is_map && !fan.silent_children) {
+      json::object d;
+      d["name"] = Str(s.name);
+      d["index"] = static_cast<int64_t>(index);
+      Emit(&p, ok ? "MapIterationSucceeded" : "MapIterationFailed", std::move(d), child_tail);
+    }
+    if (!fan.silent_children) p.tail = child_tail;
+    if (ok) {
+      ++fan.succeeded;
+      fan.results[static_cast<size_t>(index)] = std::move(output);
+    } else {
+      ++fan.failed;
+      fan.results[static_cast<size_t>(index)] = ErrorOutput(error, cause);
+      if (fan.first_error.empty()) {
+        fan.first_error = error;
+        fan.first_cause = cause;
+      }
+      if (!WithinTolerance(fan)) {
+        AbortChildren(p);
+        fan.finished = true;
+        bool tolerance_set = fan.tolerated_count.has_value() || fan.tolerated_percentage.has_value();
+        std::string e = tolerance_set ? std::string(asl::kStatesExceedToleratedFailureThreshold)
+                                      : error;
+        std::string c = tolerance_set ? "The specified tolerated failure threshold was exceeded"
+                                      : cause;
+        if (fan.silent_children) {
+          json::object d;
+          d["error"] = Str(e);
+          d["cause"] = Str(c);
+          EmitFrame(p, "MapRunFailed", std::move(d));
+        }
+        p.fan.reset();
+        HandleError(p, e, c, /*from_children=*/true);
+        Schedule(p);
+        return;
+      }
+    }
+    if (fan.running == 0 && fan.next_to_launch >= fan.inputs.size()) {
+      FinishFanOut(p);
+      return;
+    }
+    LaunchMore(p.id);
+  }
+
+  static bool WithinTolerance(const FanOut& fan) {
+    bool any = false;
+    if (fan.tolerated_count.has_value()) {
+      any = true;
+      if (fan.failed <= *fan.tolerated_count) return true;
+    }
+    if (fan.tolerated_percentage.has_value() && !fan.inputs.empty()) {
+      any = true;
+      double pct = 100.0 * fan.failed / static_cast<double>(fan.inputs.size());
+      if (pct <= *fan.tolerated_percentage) return true;
+    }
+    (void)any;
+    return false;
+  }
+
+  void AbortChildren(Frame& p) {
+    if (!p.fan) return;
+    const State& s = StateOf(p);
+    for (size_t i = 0; i < p.fan->child_frames.size(); ++i) {
+      int id = p.fan->child_frames[i];
+      if (id < 0) continue;
+      AbortFrame(st_.frames.at(id));
+      if (p.fan->is_map && !p.fan->silent_children) {
+        json::object d;
+        d["name"] = Str(s.name);
+        d["index"] = static_cast<int64_t>(i);
+        Emit(&p, "MapIterationAborted", std::move(d), st_.frames.at(id).tail);
+      }
+      st_.frames.at(id).phase = Frame::Phase::kDone;
+      p.fan->child_frames[i] = -1;
+    }
+    p.fan->running = 0;
+  }
+
+  void AbortFrame(Frame& f) {
+    const State& s = StateOf(f);
+    if (f.task_id != 0) out_.cancel_tasks.push_back(f.task_id);
+    if (f.timer_id != 0) out_.cancel_timers.push_back(f.timer_id);
+    f.task_id = 0;
+    f.timer_id = 0;
+    switch (f.phase) {
+      case Frame::Phase::kAwaitTask:
+      case Frame::Phase::kAwaitRetry:
+        EmitFrame(f, "TaskStateAborted", {});
+        break;
+      case Frame::Phase::kAwaitTimer:
+        EmitFrame(f, "WaitStateAborted", {});
+        break;
+      case Frame::Phase::kAwaitChildren:
+        AbortChildren(f);
+        EmitFrame(f, s.type == StateType::kMap ? "MapStateAborted" : "ParallelStateAborted", {});
+        break;
+      default:
+        break;
+    }
+    f.phase = Frame::Phase::kDone;
+  }
+
+  void FinishFanOut(Frame& p) {
+    FanOut& fan = *p.fan;
+    fan.finished = true;
+    if (fan.is_map) {
+      if (fan.silent_children) EmitFrame(p, "MapRunSucceeded", {});
+      Emit(&p, "MapStateSucceeded", {}, p.tail);
+    }
+    json::array results;
+    results.reserve(fan.results.size());
+    for (json::value& v : fan.results) results.push_back(std::move(v));
+    p.fan.reset();
+    FinishWithResult(p, json::value(std::move(results)));
+  }
+
+  const Interpreter& in_;
+  ExecutionState& st_;
+  TimeMs now_;
+  Decision& out_;
+  std::vector<int> stack_;          // frames ready to run, top = back
+  std::deque<int> pending_launch_;  // fan-outs whose child just blocked
+  int steps_ = 0;
+};
+
+Interpreter::Interpreter(std::shared_ptr<const asl::StateMachine> machine,
+                         asl::RandomSource* random, InterpreterOptions options)
+    : machine_(std::move(machine)), random_(random), options_(options) {}
+
+void Interpreter::Start(ExecutionState& state, json::value input, TimeMs now,
+                        Decision& out) const {
+  Run(*this, state, now, out).Start(std::move(input));
+}
+
+absl::Status Interpreter::TaskStarted(ExecutionState& state, int64_t task_id,
+                                      const std::string& worker_name, TimeMs now,
+                                      Decision& out) const {
+  return Run(*this, state, now, out).TaskStarted(task_id, worker_name);
+}
+
+absl::Status Interpreter::CompleteTask(ExecutionState& state, int64_t task_id,
+                                       const TaskResult& result, TimeMs now,
+                                       Decision& out) const {
+  return Run(*this, state, now, out).CompleteTask(task_id, result);
+}
+
+absl::Status Interpreter::FireTimer(ExecutionState& state, int64_t timer_id, TimeMs now,
+                                    Decision& out) const {
+  if (state.status != ExecutionStatus::kRunning) return absl::OkStatus();
+  return Run(*this, state, now, out).FireTimer(timer_id);
+}
+
+absl::Status Interpreter::Stop(ExecutionState& state, const std::string& error,
+                               const std::string& cause, TimeMs now, Decision& out) const {
+  if (state.status != ExecutionStatus::kRunning) {
+    return absl::FailedPreconditionError("execution is not running");
+  }
+  return Run(*this, state, now, out).Stop(error, cause);
+}
+
+}  // namespace stepwise::engine

@@ -1,0 +1,202 @@
+// Interpreter: the pure decider of Stepwise. Given a parsed state machine,
+// an ExecutionState and one trigger (start, task started/completed, timer
+// fired, stop), it appends AWS-shaped history events, updates the state and
+// emits commands (schedule a task, start or cancel a timer). It performs no
+// I/O, reads no clock (time comes with each trigger) and draws randomness
+// only from the injected RandomSource, so the same inputs give the same
+// history. One ExecutionState is used by one thread at a time; the
+// StateMachine is shared read-only.
+#ifndef SW_ENGINE_INTERPRETER_H_
+#define SW_ENGINE_INTERPRETER_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "engine/asl/definition.h"
+#include "engine/asl/eval_context.h"
+#include "engine/history_event.h"
+
+namespace stepwise::engine {
+
+// Identity of the execution, as the context object ($$) shows it.
+struct ExecutionInfo {
+  std::string execution_arn;
+  std::string execution_name;
+  std::string state_machine_arn;
+  std::string state_machine_name;
+  std::string role_arn;
+  TimeMs start_time = 0;
+  int64_t redrive_count = 0;
+};
+
+enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
+std::string_view ExecutionStatusName(ExecutionStatus s);
+
+// How a Task resource is reported in history.
+enum class TaskKind { kActivity, kLambda, kService };
+
+// A command for the engine: run a task attempt.
+struct ScheduleTaskCommand {
+  int64_t task_id = 0;
+  TaskKind kind = TaskKind::kService;
+  std::string state_name;
+  std::string resource;
+  json::value input;
+  int64_t timeout_seconds = 0;  // 0: none
+  int64_t heartbeat_seconds = 0;  // 0: none
+  int attempt = 0;
+};
+
+// A command for the engine: call FireTimer(timer_id) at `due`.
+struct StartTimerCommand {
+  int64_t timer_id = 0;
+  TimeMs due = 0;
+};
+
+// Everything one trigger produced. The engine commits `events` (and the
+// updated ExecutionState) before acting on the commands.
+struct Decision {
+  std::vector<HistoryEvent> events;
+  std::vector<ScheduleTaskCommand> schedule_tasks;
+  std::vector<StartTimerCommand> start_timers;
+  std::vector<int64_t> cancel_timers;
+  std::vector<int64_t> cancel_tasks;
+};
+
+// Fan-out bookkeeping of a running Parallel or Map state.
+struct FanOut {
+  bool is_map = false;
+  bool silent_children = false;  // distributed Map: children keep own history
+  std::vector<json::value> inputs;
+  std::vector<json::value> results;
+  std::vector<int> child_frames;  // frame id, or -1 (not started / done)
+  size_t next_to_launch = 0;
+  int running = 0;
+  int succeeded = 0;
+  int failed = 0;
+  int64_t max_concurrency = 0;  // 0: unlimited
+  std::optional<int64_t> tolerated_count;
+  std::optional<double> tolerated_percentage;
+  std::string first_error;
+  std::string first_cause;
+  bool finished = false;
+};
+
+// One thread of control: the root execution, a Parallel branch or a Map
+// iteration.
+struct Frame {
+  enum class Phase {
+    kEnter,          // about to enter `state` with `input`
+    kAwaitTask,      // a task attempt is scheduled or running
+    kAwaitTimer,     // a Wait state's timer
+    kAwaitRetry,     // retry back-off timer
+    kAwaitChildren,  // Parallel / Map children running
+    kDone,
+  };
+  int id = 0;
+  int parent = -1;       // -1 for the root
+  int child_index = 0;   // branch or item index in the parent
+  bool silent = false;   // events go to a child execution, not this history
+  const asl::Scope* scope = nullptr;
+  int state = 0;
+  Phase phase = Phase::kEnter;
+  json::value input;      // the state's raw input
+  json::value effective;  // effective input (Task / Parallel / Map)
+  int64_t entered_event_id = 0;
+  TimeMs entered_time = 0;
+  int64_t tail = 0;  // last event in this frame's causal chain
+  std::vector<int64_t> retry_attempts;  // per retrier
+  int64_t retry_count = 0;              // $$.State.RetryCount
+  int64_t task_id = 0;
+  bool task_started = false;
+  int64_t timer_id = 0;
+  bool queued = false;  // on the run stack of the current trigger
+  std::unique_ptr<FanOut> fan;
+};
+
+// The mutable state of one execution: what the interpreter needs to go on.
+struct ExecutionState {
+  ExecutionInfo info;
+  json::value execution_input;
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  std::optional<std::string> output;  // JSON text, when SUCCEEDED
+  std::string error;
+  std::string cause;
+  int64_t last_event_id = 0;
+  int next_frame_id = 1;
+  int64_t next_task_id = 1;
+  int64_t next_timer_id = 1;
+  int64_t execution_timer_id = 0;
+  std::map<int, Frame> frames;  // live frames by id
+};
+
+// What a task attempt ended with.
+struct TaskResult {
+  enum class Kind { kSucceeded, kFailed, kTimedOut };
+  Kind kind = Kind::kSucceeded;
+  json::value output;
+  std::string error;
+  std::string cause;
+};
+
+struct InterpreterOptions {
+  int max_events = 25000;
+  size_t max_payload_bytes = 262144;
+  // Most internal steps run before yielding (guards against Pass loops);
+  // the run continues on the next trigger.
+  int max_steps_per_trigger = 100000;
+};
+
+class Interpreter {
+ public:
+  Interpreter(std::shared_ptr<const asl::StateMachine> machine,
+              asl::RandomSource* random, InterpreterOptions options = {});
+
+  // Starts the execution: ExecutionStarted, then runs until every frame is
+  // blocked or the execution ends. `state.info` must be filled in.
+  void Start(ExecutionState& state, json::value input, TimeMs now,
+             Decision& out) const;
+
+  // Records that a worker picked up task `task_id` (ActivityStarted /
+  // TaskStarted). Returns kFailedPrecondition when the task is not pending.
+  absl::Status TaskStarted(ExecutionState& state, int64_t task_id,
+                           const std::string& worker_name, TimeMs now,
+                           Decision& out) const;
+
+  // Completes task `task_id`. Returns kFailedPrecondition when the task is
+  // not pending (already completed, aborted, or unknown).
+  absl::Status CompleteTask(ExecutionState& state, int64_t task_id,
+                            const TaskResult& result, TimeMs now,
+                            Decision& out) const;
+
+  // Fires timer `timer_id`. Unknown or cancelled timers are ignored (OK).
+  absl::Status FireTimer(ExecutionState& state, int64_t timer_id, TimeMs now,
+                         Decision& out) const;
+
+  // Stops a running execution (ExecutionAborted). kFailedPrecondition when
+  // it is not running.
+  absl::Status Stop(ExecutionState& state, const std::string& error,
+                    const std::string& cause, TimeMs now, Decision& out) const;
+
+  const asl::StateMachine& machine() const { return *machine_; }
+
+ private:
+  class Run;
+  std::shared_ptr<const asl::StateMachine> machine_;
+  asl::RandomSource* random_;
+  InterpreterOptions options_;
+};
+
+// Classifies a Task resource ARN.
+TaskKind ClassifyResource(const std::string& resource);
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_INTERPRETER_H_
