@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 cmake --preset dev
 cmake --build --preset dev
-ctest --preset dev -j2
+status=0
+ctest --preset dev -j2 || status=$?
 
 shared="$(grep -E '^SW_SHARED_DIR:' build/dev/CMakeCache.txt | cut -d= -f2-)"
 runner=build/dev/tests/conformance/conformance_runner
@@ -22,3 +23,10 @@ elif [ -x "$runner" ]; then
 else
   echo "conformance_runner not built (the engine is not there yet)"
 fi
+validation=build/dev/tests/conformance/validation_conformance
+if [ -d "$shared/conformance/validation" ] && [ -x "$validation" ]; then
+  echo
+  echo "=== Validation conformance summary ==="
+  "$validation" --shared "$shared" || true
+fi
+exit "$status"
