@@ -19,8 +19,9 @@ class PayloadTemplate {
  public:
   // Compiles `tmpl`. Returns kInvalidArgument naming the key (e.g.
   // "The value for the field 'x.$' must be a valid JSONPath or a valid
-  // intrinsic function call") when a `.$` value is not a string holding a
-  // valid path or intrinsic call.
+  // intrinsic function call", followed by ": <detail>" when the text did
+  // not parse) when a `.$` value is not a string holding a valid path or
+  // intrinsic call, or when two keys are equal after the `.$` strip.
   static absl::StatusOr<PayloadTemplate> Compile(const json::value& tmpl);
 
   ~PayloadTemplate();
@@ -30,8 +31,12 @@ class PayloadTemplate {
   PayloadTemplate& operator=(PayloadTemplate&&) = default;
 
   // Builds the payload. A `.$` path that matches nothing fails with
-  // RuntimeError(States.ParameterPathFailure, <AWS cause>); an intrinsic
-  // failure with States.IntrinsicFailure.
+  // RuntimeError(States.Runtime, cause) as AWS records it (not
+  // States.ParameterPathFailure), cause "The JSONPath '$.x' specified for
+  // the field 'y.$' could not be found in the input '<input JSON>'"; the
+  // interpreter adds AWS's "An error occurred while executing the state
+  // '<name>' (entered at the event id #<n>). " prefix. Intrinsic failures
+  // come back as IntrinsicCall::Evaluate returns them (also States.Runtime).
   absl::StatusOr<json::value> Evaluate(const EvalContext& env) const;
 
   struct Impl;
