@@ -233,11 +233,15 @@ class Interpreter::Run {
     f.timer_id = 0;
     if (f.phase == Frame::Phase::kAwaitTimer) {
       const State& s = StateOf(f);
-      auto out = ApplyOutputPath(f, s, EffectiveInput(f, s));
-      if (!out.ok()) {
+      json::value eff = EffectiveInput(f, s);
+      auto assigned = EvalAssign(f, s, s.assign, eff);
+      auto out = ApplyOutputPath(f, s, eff);
+      if (!assigned.ok()) {
+        HandleStatus(f, assigned.status());
+      } else if (!out.ok()) {
         HandleStatus(f, out.status());
       } else {
-        ExitAndTransition(f, s, *std::move(out));
+        ExitAndTransition(f, s, *std::move(out), *std::move(assigned));
       }
       Schedule(f);
     } else if (f.phase == Frame::Phase::kAwaitRetry) {
@@ -400,7 +404,10 @@ class Interpreter::Run {
     json::object state;
     state["EnteredTime"] = Str(FormatIso8601(f.entered_time));
     state["Name"] = Str(s.name);
-    state["RetryCount"] = f.retry_count;
+    if (s.type == StateType::kTask || s.type == StateType::kParallel ||
+        s.type == StateType::kMap) {
+      state["RetryCount"] = f.retry_count;
+    }
     json::object machine;
     machine["Id"] = Str(st_.info.state_machine_arn);
     machine["Name"] = Str(st_.info.state_machine_name);
@@ -424,10 +431,12 @@ class Interpreter::Run {
     return ctx;
   }
 
-  asl::EvalContext Env(const json::value* input, const json::value* ctx) const {
+  asl::EvalContext Env(const Frame& f, const json::value* input,
+                       const json::value* ctx) const {
     asl::EvalContext env;
     env.input = input;
     env.context = ctx;
+    env.variables = &f.variables;
     env.random = in_.random_;
     return env;
   }
@@ -466,7 +475,7 @@ class Interpreter::Run {
       ctx_holder = ContextObject(f, s);
       ctx = &ctx_holder;
     }
-    asl::EvalContext env = Env(&doc, ctx);
+    asl::EvalContext env = Env(f, &doc, ctx);
     std::optional<json::value> v = p.Evaluate(env);
     if (!v.has_value()) {
       return asl::RuntimeError(asl::kStatesRuntime, InvalidPathMessage(p, env));
@@ -483,7 +492,7 @@ class Interpreter::Run {
                                             const json::value& input,
                                             const Frame& f, const State& s) const {
     json::value ctx = ContextObject(f, s);
-    return t.Evaluate(Env(&input, &ctx));
+    return t.Evaluate(Env(f, &input, &ctx));
   }
 
   absl::StatusOr<json::value> ApplyResultPath(const State& s, const json::value& raw_input,
@@ -536,9 +545,10 @@ class Interpreter::Run {
         } else {
           result = std::move(eff);
         }
+        SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, s.assign, result));
         SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
         SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
-        ExitAndTransition(f, s, std::move(out));
+        ExitAndTransition(f, s, std::move(out), std::move(assigned));
         return absl::OkStatus();
       }
       case StateType::kSucceed: {
@@ -565,12 +575,14 @@ class Interpreter::Run {
       case StateType::kChoice: {
         SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
         json::value ctx = ContextObject(f, s);
-        asl::EvalContext env = Env(&eff, &ctx);
+        asl::EvalContext env = Env(f, &eff, &ctx);
         int next = -1;
+        const std::optional<asl::PayloadTemplate>* assign = &s.assign;
         for (const asl::ChoiceRule& rule : s.choices) {
           SW_ASSIGN_OR_RETURN(bool match, asl::EvaluateChoiceRule(rule, env));
           if (match) {
             next = rule.next_index;
+            assign = &rule.assign;
             break;
           }
         }
@@ -579,9 +591,11 @@ class Interpreter::Run {
           return asl::RuntimeError(asl::kStatesNoChoiceMatched,
                                    absl::StrCat("No Matches!"));
         }
+        SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, *assign, eff));
         SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, eff));
         json::object d = PayloadDetails("output", out);
         d["name"] = Str(s.name);
+        AddAssigned(f, assigned, d);
         EmitFrame(f, "ChoiceStateExited", std::move(d));
         f.state = next;
         f.input = std::move(out);
@@ -611,7 +625,7 @@ class Interpreter::Run {
                                             const asl::PathOrIntrinsic& field,
                                             std::string_view name) const {
     json::value ctx = ContextObject(f, s);
-    asl::EvalContext env = Env(&f.input, &ctx);
+    asl::EvalContext env = Env(f, &f.input, &ctx);
     std::optional<json::value> v;
     if (field.call.has_value()) {
       SW_ASSIGN_OR_RETURN(json::value r, field.call->Evaluate(env));
@@ -769,18 +783,21 @@ class Interpreter::Run {
       if (s.result_selector.has_value()) {
         SW_ASSIGN_OR_RETURN(result, ApplyTemplate(*s.result_selector, result, f, s));
       }
+      SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, s.assign, result));
       SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
       SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
-      ExitAndTransition(f, s, std::move(out));
+      ExitAndTransition(f, s, std::move(out), std::move(assigned));
       return absl::OkStatus();
     }();
     if (!status.ok()) HandleStatus(f, status);
     Schedule(f);
   }
 
-  void ExitAndTransition(Frame& f, const State& s, json::value out) {
+  void ExitAndTransition(Frame& f, const State& s, json::value out,
+                         json::object assigned = {}) {
     json::object d = PayloadDetails("output", out);
     d["name"] = Str(s.name);
+    AddAssigned(f, assigned, d);
     EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
     if (st_.status != ExecutionStatus::kRunning) return;
     if (s.end || s.next_index < 0) {
@@ -790,6 +807,38 @@ class Interpreter::Run {
     f.state = s.next_index;
     f.input = std::move(out);
     f.phase = Frame::Phase::kEnter;
+  }
+
+  // ---- variables ---------------------------------------------------------
+
+  // Evaluates an Assign template against `doc` with the variables as they
+  // were when the state was entered. The values take effect on exit.
+  absl::StatusOr<json::object> EvalAssign(const Frame& f, const State& s,
+                                          const std::optional<asl::PayloadTemplate>& tmpl,
+                                          const json::value& doc) const {
+    if (!tmpl.has_value()) return json::object();
+    auto r = ApplyTemplate(*tmpl, doc, f, s);
+    if (!r.ok()) return AsRuntime(r.status());
+    if (!r->is_object()) return json::object();
+    return std::move(r->get_object());
+  }
+
+  // Applies `assigned` to the frame's variables and records them (sorted by
+  // name, values as JSON text) in the state's exit event details.
+  static void AddAssigned(Frame& f, json::object& assigned, json::object& details) {
+    if (assigned.empty()) return;
+    std::vector<std::string> names;
+    for (const auto& kv : assigned) names.emplace_back(kv.key());
+    std::sort(names.begin(), names.end());
+    json::object shown;
+    for (const std::string& n : names) {
+      shown[n] = Str(SerializeJson(assigned[n]));
+      f.variables[n] = std::move(assigned[n]);
+    }
+    details["assignedVariables"] = std::move(shown);
+    json::object truncated;
+    truncated["truncated"] = false;
+    details["assignedVariablesDetails"] = std::move(truncated);
   }
 
   // ---- errors ------------------------------------------------------------
@@ -859,6 +908,8 @@ class Interpreter::Run {
         }
         json::object d = PayloadDetails("output", out);
         d["name"] = Str(s.name);
+        auto assigned = EvalAssign(f, s, c.assign, ErrorOutput(error, cause));
+        if (assigned.ok()) AddAssigned(f, *assigned, d);
         EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
         f.state = c.next_index;
         f.input = std::move(out);
@@ -961,16 +1012,17 @@ class Interpreter::Run {
                        SerializeJson(*items)));
     }
     const json::array& arr = items->get_array();
-    json::object started;
-    started["length"] = static_cast<int64_t>(arr.size());
-    EmitFrame(f, "MapStateStarted", std::move(started));
-    // Concurrency and tolerance, from literals or paths.
+    // MaxConcurrencyPath is resolved before the Map starts; the tolerance
+    // paths after (AWS records MapStateStarted before those failures).
     if (s.max_concurrency.has_value()) fan.max_concurrency = *s.max_concurrency;
     if (s.max_concurrency_path.has_value()) {
       SW_ASSIGN_OR_RETURN(fan.max_concurrency,
                           NumberAtPath(f, s, eff, *s.max_concurrency_path,
                                        "MaxConcurrencyPath", /*integer=*/true));
     }
+    json::object started;
+    started["length"] = static_cast<int64_t>(arr.size());
+    EmitFrame(f, "MapStateStarted", std::move(started));
     if (s.tolerated_failure_count.has_value()) fan.tolerated_count = *s.tolerated_failure_count;
     if (s.tolerated_failure_count_path.has_value()) {
       SW_ASSIGN_OR_RETURN(double c, NumberAtPath(f, s, eff, *s.tolerated_failure_count_path,
@@ -1008,7 +1060,7 @@ class Interpreter::Run {
       }
       json::value index(static_cast<int64_t>(i));
       json::value ctx = ContextObject(f, s, &index, &arr[i]);
-      SW_ASSIGN_OR_RETURN(json::value in, s.parameters->Evaluate(Env(&eff, &ctx)));
+      SW_ASSIGN_OR_RETURN(json::value in, s.parameters->Evaluate(Env(f, &eff, &ctx)));
       fan.inputs.push_back(std::move(in));
     }
     return absl::OkStatus();
@@ -1043,15 +1095,17 @@ class Interpreter::Run {
     size_t i = fan.next_to_launch++;
     const State& s = StateOf(p);
     const asl::Scope* scope = fan.is_map ? s.processor.get() : s.branches[i].get();
-    int64_t tail = p.tail;
+    if (fan.launch_tail == 0) fan.launch_tail = p.tail;
+    int64_t tail = fan.launch_tail;
     if (fan.is_map && !fan.silent_children) {
       json::object d;
       d["name"] = Str(s.name);
       d["index"] = static_cast<int64_t>(i);
-      tail = Emit(&p, "MapIterationStarted", std::move(d), p.tail);
+      tail = Emit(&p, "MapIterationStarted", std::move(d), fan.launch_tail);
     }
     Frame& child = NewFrame(p.id, scope, fan.inputs[i], tail);
     child.child_index = static_cast<int>(i);
+    child.variables = p.variables;
     child.silent = p.silent || fan.silent_children;
     fan.child_frames[i] = child.id;
     ++fan.running;
@@ -1069,13 +1123,20 @@ class Interpreter::Run {
     const State& s = StateOf(p);
     fan.child_frames[static_cast<size_t>(index)] = -1;
     --fan.running;
-    if (fan.is_map && !fan.silent_children) {
-      json::object d;
-      d["name"] = Str(s.name);
-      d["index"] = static_cast<int64_t>(index);
-      Emit(&p, ok ? "MapIterationSucceeded" : "MapIterationFailed", std::move(d), child_tail);
+    if (!fan.silent_children) {
+      // The next iteration chains from this one's last event; the Map's own
+      // closing events chain from the MapIterationSucceeded (as AWS records).
+      fan.launch_tail = child_tail;
+      p.tail = child_tail;
+      if (fan.is_map) {
+        json::object d;
+        d["name"] = Str(s.name);
+        d["index"] = static_cast<int64_t>(index);
+        int64_t id = Emit(&p, ok ? "MapIterationSucceeded" : "MapIterationFailed",
+                          std::move(d), child_tail);
+        if (ok) p.tail = id;
+      }
     }
-    if (!fan.silent_children) p.tail = child_tail;
     if (ok) {
       ++fan.succeeded;
       fan.results[static_cast<size_t>(index)] = std::move(output);
@@ -1175,8 +1236,9 @@ class Interpreter::Run {
     FanOut& fan = *p.fan;
     fan.finished = true;
     if (fan.is_map) {
-      if (fan.silent_children) EmitFrame(p, "MapRunSucceeded", {});
-      Emit(&p, "MapStateSucceeded", {}, p.tail);
+      int64_t prev = p.tail;
+      if (fan.silent_children) prev = Emit(&p, "MapRunSucceeded", {}, p.tail);
+      Emit(&p, "MapStateSucceeded", {}, prev);
     }
     json::array results;
     results.reserve(fan.results.size());

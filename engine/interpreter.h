@@ -78,6 +78,7 @@ struct FanOut {
   std::vector<json::value> results;
   std::vector<int> child_frames;  // frame id, or -1 (not started / done)
   size_t next_to_launch = 0;
+  int64_t launch_tail = 0;  // previous event of the next child's first event
   int running = 0;
   int succeeded = 0;
   int failed = 0;
@@ -118,6 +119,9 @@ struct Frame {
   bool task_started = false;
   int64_t timer_id = 0;
   bool queued = false;  // on the run stack of the current trigger
+  // Variables visible in this frame (JSONPath-mode Assign): the enclosing
+  // scope's as of the fan-out, plus this scope's own assignments.
+  json::object variables;
   std::unique_ptr<FanOut> fan;
 };
 

@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "engine/asl/eval_context.h"
 #include "engine/asl/path.h"
+#include "engine/asl/payload_template.h"
 
 namespace stepwise::asl {
 
@@ -37,6 +38,7 @@ struct ChoiceRule {
   std::optional<JsonPath> operand_path;  // for the *Path forms
   std::string next;                    // top-level rules only
   int next_index = -1;
+  std::optional<PayloadTemplate> assign;  // top-level rules only
 };
 
 // Compiles one rule. `top_level` rules must have Next; nested ones must not.

@@ -176,6 +176,7 @@ absl::Status ParseRetryCatch(const Fields& f, State& s) {
       if (!next) return cf.Error("Next", "catcher needs Next");
       ct.next = *next;
       SW_ASSIGN_OR_RETURN(ct.result_path, cf.OptionalPath("ResultPath"));
+      SW_ASSIGN_OR_RETURN(ct.assign, cf.Template("Assign"));
       s.catchers.push_back(std::move(ct));
     }
   }
@@ -253,6 +254,10 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
         if (!rule.ok()) {
           return absl::InvalidArgumentError(absl::StrCat(
               rule.status().message(), " at ", loc, "/Choices/", i));
+        }
+        if (const json::object* ro = (*arr)[i].if_object()) {
+          Fields rf(*ro, absl::StrCat(loc, "/Choices/", i));
+          SW_ASSIGN_OR_RETURN(rule->assign, rf.Template("Assign"));
         }
         s.choices.push_back(*std::move(rule));
       }

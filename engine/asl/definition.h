@@ -56,6 +56,7 @@ struct Catcher {
   std::string next;
   int next_index = -1;
   PathField result_path;
+  std::optional<PayloadTemplate> assign;
 };
 
 struct Scope;
