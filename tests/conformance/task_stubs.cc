@@ -386,6 +386,9 @@ const json::object* TaskResponder::TakeReplay(const std::string& state,
       r.used = true;
       return r.entry;
     }
+    if (last_mismatch_.empty()) {
+      last_mismatch_ = CompareJson(expected, input, options).value_or("");
+    }
   }
   return nullptr;
 }
@@ -404,14 +407,20 @@ engine::TaskOutcome TaskResponder::FromReplay(const json::object& replay) const 
   o.timed_out = EndsWith(Str(*result, "failure_event"), "TimedOut");
   o.error = std::string(Str(*result, "error"));
   if (const json::value* cause = result->if_contains("cause")) {
-    o.cause = cause->is_string() ? std::string(cause->get_string())
-                                 : PythonJsonDumps(*cause);
+    // A Lambda function's own error (LambdaFunctionFailed) arrives as the
+    // text Python's json.dumps wrote; through a service integration
+    // (TaskFailed) AWS re-serialises it compactly.
+    std::string_view event = Str(*result, "failure_event");
+    o.cause = cause->is_string()                ? std::string(cause->get_string())
+              : event == "LambdaFunctionFailed" ? PythonJsonDumps(*cause)
+                                                : SerializeJson(*cause);
   }
   return o;
 }
 
 engine::TaskOutcome TaskResponder::Answer(const engine::TaskRequest& request) {
   std::lock_guard<std::mutex> lock(mu_);
+  last_mismatch_.clear();
   const json::object* replay = TakeReplay(request.state_name, request.input);
   std::string_view resource = request.resource;
   engine::TaskOutcome outcome;
@@ -446,7 +455,11 @@ engine::TaskOutcome TaskResponder::Answer(const engine::TaskRequest& request) {
   }
   log_.push_back(Cat(
       "task ", request.state_name, " attempt ", request.attempt, " [", how,
-      replay ? ", replay matched" : ", no replay match", "] input ",
+      replay ? ", replay matched"
+             : (last_mismatch_.empty()
+                    ? std::string(", no replay entry")
+                    : Cat(", no replay match: ", last_mismatch_.substr(0, 300))),
+      "] input ",
       SerializeJson(request.input).substr(0, 300), " -> ",
       outcome.success ? "output " + SerializeJson(outcome.output).substr(0, 300)
                       : Cat(outcome.timed_out ? "timed out " : "failed ",
@@ -545,7 +558,8 @@ engine::TaskOutcome TaskResponder::AnswerLambda(
                           {"errorType", error},
                           {"requestId", request_id},
                           {"stackTrace", json::array()}};
-    return Failure(error, PythonJsonDumps(cause));
+    return Failure(error,
+                   invoke ? SerializeJson(cause) : PythonJsonDumps(cause));
   } else {
     return Failure("States.TaskFailed",
                    Cat("conformance runner: unknown stub behaviour '",

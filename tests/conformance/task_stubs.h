@@ -75,6 +75,8 @@ class TaskResponder {
   uint64_t uuid_state_;
   mutable std::mutex mu_;
   std::vector<std::string> log_;
+  // Why the last TakeReplay found no entry (first parameter difference).
+  std::string last_mismatch_;
 };
 
 }  // namespace stepwise::conformance
