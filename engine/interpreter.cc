@@ -83,8 +83,7 @@ json::value ErrorOutput(const std::string& error, const std::string& cause) {
 bool ErrorMatches(const std::vector<std::string>& equals, const std::string& error) {
   for (const std::string& e : equals) {
     if (e == error) return true;
-    if (e == asl::kStatesAll && error != asl::kStatesRuntime &&
-        error != asl::kStatesDataLimitExceeded) {
+    if (e == asl::kStatesAll && error != asl::kStatesRuntime) {
       return true;
     }
     if (e == asl::kStatesTaskFailed && error.rfind("States.", 0) != 0) {
@@ -180,7 +179,19 @@ class Interpreter::Run {
     auto [rtype, rname] = SplitServiceResource(s.resource);
     f->task_id = 0;
     f->task_started = false;
-    if (r.kind == TaskResult::Kind::kSucceeded) {
+    TaskResult oversize;
+    if (r.kind == TaskResult::Kind::kSucceeded &&
+        SerializeJson(r.output).size() > in_.options_.max_payload_bytes) {
+      // AWS reports an oversize result as a (catchable) task failure.
+      oversize.kind = TaskResult::Kind::kFailed;
+      oversize.error = std::string(asl::kStatesDataLimitExceeded);
+      oversize.cause = absl::StrCat(
+          "The state/task '", kind == TaskKind::kService ? rtype : s.resource,
+          "' returned a result with a size exceeding the maximum number of bytes "
+          "service limit.");
+    }
+    const TaskResult& res = oversize.error.empty() ? r : oversize;
+    if (res.kind == TaskResult::Kind::kSucceeded) {
       json::object d = PayloadDetails("output", r.output);
       const char* type = "TaskSucceeded";
       if (kind == TaskKind::kActivity) {
@@ -194,9 +205,9 @@ class Interpreter::Run {
       EmitFrame(*f, type, std::move(d));
       FinishWithResult(*f, r.output);
     } else {
-      bool timeout = r.kind == TaskResult::Kind::kTimedOut;
-      std::string error = timeout ? std::string(asl::kStatesTimeout) : r.error;
-      std::string cause = timeout ? "" : r.cause;
+      bool timeout = res.kind == TaskResult::Kind::kTimedOut;
+      std::string error = timeout ? std::string(asl::kStatesTimeout) : res.error;
+      std::string cause = timeout ? "" : res.cause;
       json::object d;
       if (kind == TaskKind::kService) {
         d["resourceType"] = Str(rtype);
@@ -218,10 +229,10 @@ class Interpreter::Run {
   absl::Status FireTimer(int64_t timer_id) {
     if (timer_id == st_.execution_timer_id) {
       st_.execution_timer_id = 0;
-      json::object d;
-      d["error"] = Str(asl::kStatesTimeout);
-      Emit(nullptr, "ExecutionTimedOut", std::move(d), st_.last_event_id);
-      EndExecution(ExecutionStatus::kTimedOut, std::string(asl::kStatesTimeout), "");
+      // DescribeExecution of a timed-out execution carries no error.
+      Emit(nullptr, "ExecutionTimedOut", {}, st_.last_event_id);
+      EndExecution(ExecutionStatus::kTimedOut, "", "");
+      Sweep();
       return absl::OkStatus();
     }
     Frame* found = nullptr;
@@ -258,6 +269,7 @@ class Interpreter::Run {
     if (!cause.empty()) d["cause"] = Str(cause);
     Emit(nullptr, "ExecutionAborted", std::move(d), 0);
     EndExecution(ExecutionStatus::kAborted, error, cause);
+    Sweep();
     return absl::OkStatus();
   }
 
@@ -796,6 +808,14 @@ class Interpreter::Run {
   void ExitAndTransition(Frame& f, const State& s, json::value out,
                          json::object assigned = {}) {
     json::object d = PayloadDetails("output", out);
+    if (d["output"].get_string().size() > in_.options_.max_payload_bytes) {
+      // An oversize state output cannot be caught.
+      FailFrame(f, std::string(asl::kStatesDataLimitExceeded),
+                absl::StrCat("The state/task '", s.name,
+                             "' returned a result with a size exceeding the maximum "
+                             "number of bytes service limit."));
+      return;
+    }
     d["name"] = Str(s.name);
     AddAssigned(f, assigned, d);
     EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));

@@ -1,5 +1,6 @@
 #include "engine/local_runner.h"
 
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <memory>
@@ -168,6 +169,18 @@ absl::StatusOr<LocalRunResult> RunLocal(std::string_view definition,
       absl::StrCat("arn:aws:states:", options.region, ":", options.account,
                    express ? ":express:" : ":execution:", options.state_machine_name, ":",
                    options.execution_name);
+  if (express) {
+    // Express execution ARNs carry a third part, a UUID.
+    asl::SeededRandom id_random(options.seed ^ 0x5eedULL);
+    uint64_t hi = id_random.Next64(), lo = id_random.Next64();
+    char uuid[40];
+    std::snprintf(uuid, sizeof(uuid), "%08x-%04x-4%03x-%04x-%012llx",
+                  static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
+                  static_cast<unsigned>(hi & 0x0fff),
+                  static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    absl::StrAppend(&state.info.execution_arn, ":", uuid);
+  }
   state.info.role_arn = options.role_arn;
   state.info.start_time = now;
 
