@@ -412,7 +412,7 @@ class Interpreter::Run {
     exec["Name"] = Str(st_.info.execution_name);
     exec["RoleArn"] = Str(st_.info.role_arn);
     exec["StartTime"] = Str(FormatIso8601(st_.info.start_time));
-    exec["RedriveCount"] = st_.info.redrive_count;
+    if (!st_.info.express) exec["RedriveCount"] = st_.info.redrive_count;
     json::object state;
     state["EnteredTime"] = Str(FormatIso8601(f.entered_time));
     state["Name"] = Str(s.name);

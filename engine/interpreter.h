@@ -34,6 +34,7 @@ struct ExecutionInfo {
   std::string role_arn;
   TimeMs start_time = 0;
   int64_t redrive_count = 0;
+  bool express = false;  // EXPRESS executions have no redrive fields
 };
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };

@@ -182,6 +182,7 @@ absl::StatusOr<LocalRunResult> RunLocal(std::string_view definition,
     absl::StrAppend(&state.info.execution_arn, ":", uuid);
   }
   state.info.role_arn = options.role_arn;
+  state.info.express = express;
   state.info.start_time = now;
 
   LocalRunResult result;
