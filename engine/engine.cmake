@@ -5,3 +5,7 @@ add_library(stepwise_engine
 )
 sw_target_warnings(stepwise_engine)
 target_link_libraries(stepwise_engine PUBLIC stepwise_asl stepwise_common)
+
+sw_add_test(engine_interpreter_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/interpreter_test.cc
+  LIBS stepwise_engine)

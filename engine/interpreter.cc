@@ -293,7 +293,7 @@ class Interpreter::Run {
   // Appends an event chained to the frame's tail and advances the tail.
   int64_t EmitFrame(Frame& f, std::string_view type, json::object details) {
     if (st_.status != ExecutionStatus::kRunning) return 0;
-    if (st_.last_event_id + 2 >= in_.options_.max_events && !f.silent) {
+    if (st_.last_event_id + 1 >= in_.options_.max_events && !f.silent) {
       HitEventLimit(f);
       return 0;
     }
