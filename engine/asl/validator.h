@@ -48,6 +48,15 @@ ValidationResult ValidateDefinition(const std::string& text,
 ValidationResult ValidateDefinition(const json::value& definition,
                                     std::string_view type = "STANDARD");
 
+// Validates as ValidateDefinition does, then refuses what AWS accepts but
+// Stepwise cannot run yet: a JSONata machine or state gives an ERROR
+// diagnostic with code "UNSUPPORTED_FEATURE" ("JSONata is not supported
+// yet") at its QueryLanguage field, so such definitions are refused up front
+// and never mis-run. The CLI and the local runner use this; conformance of
+// verdicts against AWS uses ValidateDefinition.
+ValidationResult ValidateForStepwise(std::string_view text,
+                                     std::string_view type = "STANDARD");
+
 // Renders `r` as AWS's ValidateStateMachineDefinition response:
 // {"result": "OK"|"FAIL", "diagnostics": [{"severity","code","message","location"}]}.
 json::object ToAwsJson(const ValidationResult& r);
