@@ -495,6 +495,14 @@ class Interpreter::Run {
     return *std::move(v);
   }
 
+  // Like SelectPath, but moves the document out when the field is the
+  // default "$" (saves a copy per step on the common path).
+  absl::StatusOr<json::value> TakePath(const asl::PathField& field, json::value&& doc,
+                                       const Frame& f, const State& s) const {
+    if (!field.is_null && !field.path.has_value()) return std::move(doc);
+    return SelectPath(field, doc, f, s);
+  }
+
   json::value EffectiveInput(const Frame& f, const State& s) const {
     auto v = SelectPath(s.input_path, f.input, f, s);
     return v.ok() ? *std::move(v) : json::value();
@@ -503,8 +511,9 @@ class Interpreter::Run {
   absl::StatusOr<json::value> ApplyTemplate(const asl::PayloadTemplate& t,
                                             const json::value& input,
                                             const Frame& f, const State& s) const {
-    json::value ctx = ContextObject(f, s);
-    return t.Evaluate(Env(f, &input, &ctx));
+    // The context object is built only for states that read "$$".
+    json::value ctx = s.uses_context ? ContextObject(f, s) : json::value();
+    return t.Evaluate(Env(f, &input, s.uses_context ? &ctx : nullptr));
   }
 
   absl::StatusOr<json::value> ApplyResultPath(const State& s, const json::value& raw_input,
@@ -546,7 +555,15 @@ class Interpreter::Run {
   absl::Status RunState(Frame& f, const State& s) {
     switch (s.type) {
       case StateType::kPass: {
-        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+        // The raw input is needed after the result only for a ResultPath
+        // that merges into it; otherwise it can be moved.
+        bool keep_input = s.result_path.is_null || s.result_path.path.has_value();
+        json::value eff;
+        if (keep_input) {
+          SW_ASSIGN_OR_RETURN(eff, SelectPath(s.input_path, f.input, f, s));
+        } else {
+          SW_ASSIGN_OR_RETURN(eff, TakePath(s.input_path, std::move(f.input), f, s));
+        }
         json::value result;
         if (s.parameters.has_value()) {
           auto r = ApplyTemplate(*s.parameters, eff, f, s);
@@ -559,13 +576,13 @@ class Interpreter::Run {
         }
         SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, s.assign, result));
         SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
-        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
+        SW_ASSIGN_OR_RETURN(json::value out, TakePath(s.output_path, std::move(merged), f, s));
         ExitAndTransition(f, s, std::move(out), std::move(assigned));
         return absl::OkStatus();
       }
       case StateType::kSucceed: {
-        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
-        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, eff));
+        SW_ASSIGN_OR_RETURN(json::value eff, TakePath(s.input_path, std::move(f.input), f, s));
+        SW_ASSIGN_OR_RETURN(json::value out, TakePath(s.output_path, std::move(eff), f, s));
         json::object d = PayloadDetails("output", out);
         d["name"] = Str(s.name);
         EmitFrame(f, "SucceedStateExited", std::move(d));
@@ -585,9 +602,9 @@ class Interpreter::Run {
         return absl::OkStatus();
       }
       case StateType::kChoice: {
-        SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
-        json::value ctx = ContextObject(f, s);
-        asl::EvalContext env = Env(f, &eff, &ctx);
+        SW_ASSIGN_OR_RETURN(json::value eff, TakePath(s.input_path, std::move(f.input), f, s));
+        json::value ctx = s.uses_context ? ContextObject(f, s) : json::value();
+        asl::EvalContext env = Env(f, &eff, s.uses_context ? &ctx : nullptr);
         int next = -1;
         const std::optional<asl::PayloadTemplate>* assign = &s.assign;
         for (const asl::ChoiceRule& rule : s.choices) {
@@ -604,7 +621,7 @@ class Interpreter::Run {
                                    absl::StrCat("No Matches!"));
         }
         SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, *assign, eff));
-        SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, eff));
+        SW_ASSIGN_OR_RETURN(json::value out, TakePath(s.output_path, std::move(eff), f, s));
         json::object d = PayloadDetails("output", out);
         d["name"] = Str(s.name);
         AddAssigned(f, assigned, d);
@@ -797,7 +814,7 @@ class Interpreter::Run {
       }
       SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, s.assign, result));
       SW_ASSIGN_OR_RETURN(json::value merged, ApplyResultPath(s, f.input, std::move(result)));
-      SW_ASSIGN_OR_RETURN(json::value out, ApplyOutputPath(f, s, merged));
+      SW_ASSIGN_OR_RETURN(json::value out, TakePath(s.output_path, std::move(merged), f, s));
       ExitAndTransition(f, s, std::move(out), std::move(assigned));
       return absl::OkStatus();
     }();

@@ -192,6 +192,9 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
   Fields f(*obj, loc);
   State s;
   s.name = name;
+  // Nested states (Map/Parallel) are scanned again on their own; a false
+  // positive only costs building the context object.
+  s.uses_context = SerializeJson(v).find("$$") != std::string::npos;
   SW_ASSIGN_OR_RETURN(auto ql, f.String("QueryLanguage"));
   if (ql && *ql == "JSONata") {
     return f.Error("QueryLanguage", "JSONata is not supported yet");

@@ -75,6 +75,9 @@ struct State {
   std::optional<PayloadTemplate> parameters;  // Parameters (ItemSelector for Map)
   std::optional<PayloadTemplate> result_selector;
   std::optional<json::value> result;  // Pass Result
+  // True when any field of the state reads the context object ("$$"), so
+  // the interpreter builds it only where it is needed.
+  bool uses_context = false;
   // JSONPath-mode variables: Assign template (evaluated like Parameters).
   std::optional<PayloadTemplate> assign;
 
