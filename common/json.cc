@@ -1,5 +1,6 @@
 #include "common/json.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -51,69 +52,128 @@ absl::StatusOr<json::value> ParseJson(absl::string_view text, int max_depth) {
   return p.release();
 }
 
-std::string FormatJavaDouble(double d) {
-  if (std::isnan(d)) return "NaN";
-  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
-  if (d == 0) return std::signbit(d) ? "-0.0" : "0.0";
-  // Shortest round-trip digits in scientific form: d.dddde[+-]x.
-  char buf[64];
-  auto res = std::to_chars(buf, buf + sizeof(buf), d,
-                           std::chars_format::scientific);
-  std::string sci(buf, res.ptr);
-  bool neg = sci[0] == '-';
-  if (neg) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  std::string mant = sci.substr(0, e);
-  int exp = std::stoi(sci.substr(e + 1));
-  std::string digits;
-  for (char c : mant) {
-    if (c != '.') digits.push_back(c);
+namespace {
+
+// Appends `d` as Java's Double.toString writes it. Works in a stack buffer:
+// this runs for every number of every payload written to history.
+void AppendJavaDouble(double d, std::string& out) {
+  if (std::isnan(d)) {
+    out += "NaN";
+    return;
   }
-  std::string out = neg ? "-" : "";
+  if (std::isinf(d)) {
+    out += d > 0 ? "Infinity" : "-Infinity";
+    return;
+  }
+  if (d == 0) {
+    out += std::signbit(d) ? "-0.0" : "0.0";
+    return;
+  }
+  // Shortest round-trip digits in scientific form: [-]d[.ddd]e[+-]xx.
+  char sci[64];
+  auto res = std::to_chars(sci, sci + sizeof(sci), d, std::chars_format::scientific);
+  const char* p = sci;
+  const char* end = res.ptr;
+  bool neg = *p == '-';
+  if (neg) ++p;
+  // Collect the significant digits (without the point) and the exponent.
+  char digits[32];
+  size_t n = 0;
+  while (p < end && *p != 'e') {
+    if (*p != '.' && n < sizeof(digits)) digits[n++] = *p;
+    ++p;
+  }
+  int exp = 0;
+  bool exp_neg = false;
+  if (p < end) ++p;  // 'e'
+  if (p < end && (*p == '+' || *p == '-')) exp_neg = *p++ == '-';
+  while (p < end) exp = exp * 10 + (*p++ - '0');
+  if (exp_neg) exp = -exp;
+
+  char buf[96];
+  size_t o = 0;
+  if (neg) buf[o++] = '-';
   double ad = std::fabs(d);
   if (ad >= 1e-3 && ad < 1e7) {
     if (exp >= 0) {
-      size_t int_len = static_cast<size_t>(exp) + 1;
-      while (digits.size() < int_len) digits.push_back('0');
-      out += digits.substr(0, int_len);
-      out += '.';
-      std::string frac = digits.substr(int_len);
-      out += frac.empty() ? "0" : frac;
+      size_t int_len = static_cast<size_t>(exp) + 1;  // at most 7
+      for (size_t i = 0; i < int_len; ++i) buf[o++] = i < n ? digits[i] : '0';
+      buf[o++] = '.';
+      if (n > int_len) {
+        for (size_t i = int_len; i < n; ++i) buf[o++] = digits[i];
+      } else {
+        buf[o++] = '0';
+      }
     } else {
-      out += "0.";
-      out.append(static_cast<size_t>(-exp - 1), '0');
-      out += digits;
+      buf[o++] = '0';
+      buf[o++] = '.';
+      for (int i = 0; i < -exp - 1; ++i) buf[o++] = '0';  // at most 2
+      for (size_t i = 0; i < n; ++i) buf[o++] = digits[i];
     }
   } else {
-    out += digits.substr(0, 1);
-    out += '.';
-    std::string frac = digits.substr(1);
-    out += frac.empty() ? "0" : frac;
-    out += 'E';
-    out += std::to_string(exp);
+    buf[o++] = digits[0];
+    buf[o++] = '.';
+    if (n > 1) {
+      for (size_t i = 1; i < n; ++i) buf[o++] = digits[i];
+    } else {
+      buf[o++] = '0';
+    }
+    buf[o++] = 'E';
+    auto r = std::to_chars(buf + o, buf + sizeof(buf), exp);
+    o = static_cast<size_t>(r.ptr - buf);
   }
+  out.append(buf, o);
+}
+
+template <typename Int>
+void AppendInteger(Int i, std::string& out) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), i);
+  out.append(buf, r.ptr);
+}
+
+// For each byte: 0 when it is copied as is, else the character after the
+// backslash of its short escape ('u' for a \u00XX escape).
+constexpr std::array<char, 256> kEscapes = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  return t;
+}();
+
+}  // namespace
+
+std::string FormatJavaDouble(double d) {
+  std::string out;
+  AppendJavaDouble(d, out);
   return out;
 }
 
 void AppendJsonString(std::string_view s, std::string& out) {
   out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+  const char* p = s.data();
+  const char* end = p + s.size();
+  while (p < end) {
+    // Copy the longest run that needs no escaping in one append.
+    const char* run = p;
+    while (p < end && kEscapes[static_cast<unsigned char>(*p)] == 0) ++p;
+    out.append(run, static_cast<size_t>(p - run));
+    if (p == end) break;
+    unsigned char c = static_cast<unsigned char>(*p++);
+    char esc = kEscapes[c];
+    if (esc == 'u') {
+      static constexpr char kHex[] = "0123456789abcdef";
+      char buf[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(buf, sizeof(buf));
+    } else {
+      char buf[2] = {'\\', esc};
+      out.append(buf, sizeof(buf));
     }
   }
   out.push_back('"');
@@ -123,9 +183,9 @@ void AppendJson(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;
     case json::kind::bool_: out += v.get_bool() ? "true" : "false"; break;
-    case json::kind::int64: out += std::to_string(v.get_int64()); break;
-    case json::kind::uint64: out += std::to_string(v.get_uint64()); break;
-    case json::kind::double_: out += FormatJavaDouble(v.get_double()); break;
+    case json::kind::int64: AppendInteger(v.get_int64(), out); break;
+    case json::kind::uint64: AppendInteger(v.get_uint64(), out); break;
+    case json::kind::double_: AppendJavaDouble(v.get_double(), out); break;
     case json::kind::string: AppendJsonString(v.get_string(), out); break;
     case json::kind::array: {
       out.push_back('[');
@@ -156,6 +216,8 @@ void AppendJson(const json::value& v, std::string& out) {
 
 std::string SerializeJson(const json::value& v) {
   std::string out;
+  // Most payloads are small; one early allocation saves several regrowths.
+  if (v.is_object() || v.is_array()) out.reserve(256);
   AppendJson(v, out);
   return out;
 }
