@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/status/status.h"
@@ -69,6 +70,40 @@ void AppendJavaDouble(double d, std::string& out) {
     out += std::signbit(d) ? "-0.0" : "0.0";
     return;
   }
+  double ad = std::fabs(d);
+  // Fast path for what payloads mostly hold (prices, counts): a number in
+  // the plain-notation range with at most 6 decimals. With |d| < 1e7 and
+  // k <= 6, at most one k-decimal number rounds to d, so the smallest k
+  // whose candidate converts back to d exactly gives the shortest digits,
+  // the same as to_chars below would.
+  if (ad >= 1e-3 && ad < 1e7) {
+    static constexpr double kPow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    static constexpr int64_t kIPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+    for (int k = 0; k <= 6; ++k) {
+      double scaled = ad * kPow10[k];
+      double m = std::nearbyint(scaled);
+      if (m / kPow10[k] != ad) continue;
+      auto mi = static_cast<int64_t>(m);
+      char buf[32];
+      size_t o = 0;
+      if (d < 0) buf[o++] = '-';
+      auto r = std::to_chars(buf + o, buf + sizeof(buf), mi / kIPow10[k]);
+      o = static_cast<size_t>(r.ptr - buf);
+      buf[o++] = '.';
+      if (k == 0) {
+        buf[o++] = '0';
+      } else {
+        int64_t frac = mi % kIPow10[k];
+        for (int i = k - 1; i >= 0; --i) {
+          buf[o + static_cast<size_t>(i)] = static_cast<char>('0' + frac % 10);
+          frac /= 10;
+        }
+        o += static_cast<size_t>(k);
+      }
+      out.append(buf, o);
+      return;
+    }
+  }
   // Shortest round-trip digits in scientific form: [-]d[.ddd]e[+-]xx.
   char sci[64];
   auto res = std::to_chars(sci, sci + sizeof(sci), d, std::chars_format::scientific);
@@ -93,7 +128,6 @@ void AppendJavaDouble(double d, std::string& out) {
   char buf[96];
   size_t o = 0;
   if (neg) buf[o++] = '-';
-  double ad = std::fabs(d);
   if (ad >= 1e-3 && ad < 1e7) {
     if (exp >= 0) {
       size_t int_len = static_cast<size_t>(exp) + 1;  // at most 7
