@@ -105,7 +105,14 @@ std::optional<int64_t> ParseRfc3339Nanos(std::string_view s) {
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(mon),
                                static_cast<unsigned>(day));
   int64_t secs = days * 86400 + hour * 3600 + min * 60 + sec - offset_sec;
-  return secs * 1000000000 + nanos;
+  // Nanoseconds since the epoch fit in int64 only from 1677-09-21 to
+  // 2262-04-11; outside that the multiplication would overflow (UB).
+  int64_t result;
+  if (__builtin_mul_overflow(secs, int64_t{1000000000}, &result) ||
+      __builtin_add_overflow(result, nanos, &result)) {
+    return std::nullopt;
+  }
+  return result;
 }
 
 }  // namespace stepwise

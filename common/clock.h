@@ -48,7 +48,8 @@ std::string FormatIso8601(TimeMs t);
 
 // Parses an RFC 3339 timestamp as AWS accepts it (uppercase T, Z or +hh:mm
 // offset, optional fraction) into nanoseconds since the epoch. Returns
-// nullopt when `text` is not one.
+// nullopt when `text` is not one, or when it lies outside what int64
+// nanoseconds can hold (before 1677-09-21 or after 2262-04-11).
 std::optional<int64_t> ParseRfc3339Nanos(std::string_view text);
 
 }  // namespace stepwise

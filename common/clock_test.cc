@@ -27,6 +27,16 @@ TEST(ClockTest, RejectsMalformedTimestamps) {
   EXPECT_FALSE(ParseRfc3339Nanos("").has_value());
 }
 
+// Found by fuzz_definition: a TimestampEquals operand in year 4024 made the
+// nanosecond arithmetic overflow (UB) instead of failing cleanly.
+TEST(ClockTest, RejectsTimestampsOutsideInt64Nanos) {
+  EXPECT_FALSE(ParseRfc3339Nanos("4024-10-09T19:00:56Z").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("9999-12-31T23:59:59.999999999Z").has_value());
+  EXPECT_FALSE(ParseRfc3339Nanos("0000-01-01T00:00:00Z").has_value());
+  EXPECT_TRUE(ParseRfc3339Nanos("2262-04-11T23:47:16Z").has_value());
+  EXPECT_TRUE(ParseRfc3339Nanos("1677-09-21T00:12:44Z").has_value());
+}
+
 TEST(ClockTest, ManualClockAdvances) {
   ManualClock c(1000);
   c.Advance(500);
