@@ -56,8 +56,11 @@ class Fields {
     if (v == nullptr) return std::optional<int64_t>();
     if (!IsIntegral(*v)) return Error(key, "expected an integer");
     if (v->is_uint64()) return Error(key, "integer out of range");
-    return std::optional<int64_t>(v->is_int64() ? v->get_int64()
-                                                : static_cast<int64_t>(v->get_double()));
+    if (v->is_int64()) return std::optional<int64_t>(v->get_int64());
+    // An integral double such as 1e30: only values int64 can hold.
+    double d = v->get_double();
+    if (!(d >= -9.2e18 && d <= 9.2e18)) return Error(key, "integer out of range");
+    return std::optional<int64_t>(static_cast<int64_t>(d));
   }
 
   absl::StatusOr<std::optional<double>> Number(std::string_view key) const {
@@ -157,8 +160,8 @@ absl::Status ParseRetryCatch(const Fields& f, State& s) {
       SW_ASSIGN_OR_RETURN(auto rate, rf.Number("BackoffRate"));
       if (rate) rt.backoff_rate = *rate;
       SW_ASSIGN_OR_RETURN(rt.max_delay_seconds, rf.Int("MaxDelaySeconds"));
-      SW_ASSIGN_OR_RETURN(auto jitter, rf.String("JitterStrategy"));
-      rt.jitter_full = jitter.has_value() && *jitter == "FULL";
+      SW_ASSIGN_OR_RETURN(std::optional<std::string> jitter, rf.String("JitterStrategy"));
+      rt.jitter_full = jitter.value_or("") == "FULL";
       s.retry.push_back(std::move(rt));
     }
   }

@@ -17,15 +17,24 @@ namespace {
 
 absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
 
+struct Field;
+
 struct Node {
   enum class Kind { kLiteral, kObject, kArray, kPath, kIntrinsic };
   Kind kind = Kind::kLiteral;
   json::value literal;                              // kLiteral
-  std::vector<std::pair<std::string, Node>> fields;  // kObject (output keys)
+  std::vector<Field> fields;                        // kObject (output keys)
   std::vector<Node> items;                          // kArray
   std::optional<JsonPath> path;                     // kPath
   std::optional<IntrinsicCall> call;                // kIntrinsic
   std::string field;  // the key as written ("x.$"), for causes
+};
+
+// One output key of an object template (a struct, not a pair, so that the
+// vector above may name it while Node is still incomplete).
+struct Field {
+  std::string name;
+  Node child;
 };
 
 bool EndsWithDollar(std::string_view key) {
@@ -78,7 +87,7 @@ absl::Status CompileNode(const json::value& v, Node& out) {
         return absl::InvalidArgumentError(absl::StrCat(
             "The field '", AV(name), "' appears more than once in the payload template"));
       }
-      out.fields.emplace_back(std::string(name), std::move(child));
+      out.fields.push_back(Field{std::string(name), std::move(child)});
     }
     if (!dynamic) {
       out = Node();

@@ -23,13 +23,12 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Parse(const std::string
   return asl::ParseStateMachine(*def);
 }
 
-// fuzz_definition: Fields::Int (engine/asl/definition.cc:60) casts an
+// fuzz_definition found that Fields::Int (engine/asl/definition.cc) cast an
 // integral double beyond int64 (here MaxAttempts 1e30) to int64_t, which is
 // undefined behaviour (UBSan: "1e+30 is outside the range of representable
-// values of type 'long'"); on x86 it comes out as INT64_MIN. Such integers
-// should be rejected like the uint64 ones ("integer out of range").
-// TODO(fuzz): enable once definition.cc checks the double's range.
-TEST(FuzzRegressionTest, DISABLED_HugeIntegralDoubleIsOutOfRange) {
+// values of type 'long'"). Such integers are rejected like the uint64 ones
+// ("integer out of range").
+TEST(FuzzRegressionTest, HugeIntegralDoubleIsOutOfRange) {
   auto m = Parse(R"({"StartAt":"T","States":{"T":{"Type":"Task",
       "Resource":"arn:aws:lambda:us-east-1:123456789012:function:f",
       "Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1e30}],"End":true}}})");
