@@ -64,12 +64,20 @@ std::pair<std::string, std::string> SplitServiceResource(const std::string& arn)
 
 json::value Str(std::string_view s) { return json::value(json::string(s)); }
 
-json::object PayloadDetails(std::string_view key, const json::value& v) {
-  json::object d;
-  d[key] = Str(SerializeJson(v));
-  json::object truncated;
+// {"<key>": <v as JSON text>, "<key>Details": {"truncated": false}}. When
+// `text` is given it is v's serialisation, already made for an earlier event.
+json::object PayloadDetails(std::string_view key, const json::value& v,
+                            const json::string* text = nullptr) {
+  json::object d(4);
+  if (text != nullptr) {
+    d[key] = *text;
+  } else {
+    std::string s = SerializeJson(v);
+    d[key] = json::string(std::string_view(s));
+  }
+  json::object truncated(1);
   truncated["truncated"] = false;
-  d[absl::StrCat(std::string(key), "Details")] = std::move(truncated);
+  d[key == "input" ? "inputDetails" : "outputDetails"] = std::move(truncated);
   return d;
 }
 
@@ -540,7 +548,10 @@ class Interpreter::Run {
 
   void EnterState(Frame& f) {
     const State& s = StateOf(f);
-    json::object d = PayloadDetails("input", f.input);
+    // The input's text is usually the previous state's output, already
+    // serialised for its Exited event: reuse it.
+    json::object d = PayloadDetails("input", f.input, f.has_input_text ? &f.input_text : nullptr);
+    f.has_input_text = false;
     d["name"] = Str(s.name);
     f.entered_event_id = EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateEntered"),
                                    std::move(d));
@@ -625,6 +636,8 @@ class Interpreter::Run {
         json::object d = PayloadDetails("output", out);
         d["name"] = Str(s.name);
         AddAssigned(f, assigned, d);
+        f.input_text = d["output"].get_string();
+        f.has_input_text = true;
         EmitFrame(f, "ChoiceStateExited", std::move(d));
         f.state = next;
         f.input = std::move(out);
@@ -835,9 +848,14 @@ class Interpreter::Run {
     }
     d["name"] = Str(s.name);
     AddAssigned(f, assigned, d);
+    bool last = s.end || s.next_index < 0;
+    if (!last) {
+      f.input_text = d["output"].get_string();
+      f.has_input_text = true;
+    }
     EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
     if (st_.status != ExecutionStatus::kRunning) return;
-    if (s.end || s.next_index < 0) {
+    if (last) {
       FinishFrame(f, std::move(out));
       return;
     }
@@ -947,6 +965,8 @@ class Interpreter::Run {
         d["name"] = Str(s.name);
         auto assigned = EvalAssign(f, s, c.assign, ErrorOutput(error, cause));
         if (assigned.ok()) AddAssigned(f, *assigned, d);
+        f.input_text = d["output"].get_string();
+        f.has_input_text = true;
         EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
         f.state = c.next_index;
         f.input = std::move(out);

@@ -120,6 +120,9 @@ struct Frame {
   bool task_started = false;
   int64_t timer_id = 0;
   bool queued = false;  // on the run stack of the current trigger
+  // `input` serialised, when already known (saves a serialisation per step).
+  json::string input_text;
+  bool has_input_text = false;
   // Variables visible in this frame (JSONPath-mode Assign): the enclosing
   // scope's as of the fan-out, plus this scope's own assignments.
   json::object variables;

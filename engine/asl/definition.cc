@@ -131,7 +131,8 @@ absl::StatusOr<PathOrIntrinsic> ParsePathOrIntrinsic(const Fields& f,
                                                      std::string_view key) {
   PathOrIntrinsic out;
   SW_ASSIGN_OR_RETURN(std::optional<std::string> text, f.String(key));
-  out.text = *text;
+  if (!text.has_value()) return f.Error(key, "expected a string");
+  out.text = std::move(text).value();
   if (LooksLikeIntrinsic(out.text)) {
     auto call = IntrinsicCall::Parse(out.text);
     if (!call.ok()) return f.Error(key, ToStd(call.status().message()));

@@ -114,7 +114,7 @@ uint32_t DecodeUtf8(std::string_view s, size_t& i) {
 }
 
 void AppendHex4(uint32_t v, std::string& out) {
-  char buf[8];
+  char buf[16];
   std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(v));
   out += buf;
 }
