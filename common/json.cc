@@ -248,7 +248,34 @@ void AppendJson(const json::value& v, std::string& out) {
   }
 }
 
+namespace {
+
+// True when `v` holds a double anywhere (Boost.JSON prints doubles as
+// "1E0", AWS as "1.0", so only double-free documents may use it).
+bool HasDouble(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::double_: return true;
+    case json::kind::array:
+      for (const auto& e : v.get_array()) {
+        if (HasDouble(e)) return true;
+      }
+      return false;
+    case json::kind::object:
+      for (const auto& kv : v.get_object()) {
+        if (HasDouble(kv.value())) return true;
+      }
+      return false;
+    default: return false;
+  }
+}
+
+}  // namespace
+
 std::string SerializeJson(const json::value& v) {
+  // Boost.JSON's serializer is the fastest we have and writes exactly our
+  // format (compact, raw UTF-8, lower-case \u escapes) for everything but
+  // doubles.
+  if (!HasDouble(v)) return json::serialize(v);
   std::string out;
   // Most payloads are small; one early allocation saves several regrowths.
   if (v.is_object() || v.is_array()) out.reserve(256);

@@ -549,9 +549,15 @@ class Interpreter::Run {
   void EnterState(Frame& f) {
     const State& s = StateOf(f);
     // The input's text is usually the previous state's output, already
-    // serialised for its Exited event: reuse it.
-    json::object d = PayloadDetails("input", f.input, f.has_input_text ? &f.input_text : nullptr);
-    f.has_input_text = false;
+    // serialised for its Exited event; otherwise serialise it once here. It
+    // stays valid while the state runs (states that pass their input
+    // through unchanged reuse it for their Exited event).
+    if (!f.has_input_text) {
+      std::string text = SerializeJson(f.input);
+      f.input_text = json::string(std::string_view(text));
+      f.has_input_text = true;
+    }
+    json::object d = PayloadDetails("input", f.input, &f.input_text);
     d["name"] = Str(s.name);
     f.entered_event_id = EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateEntered"),
                                    std::move(d));
@@ -633,11 +639,14 @@ class Interpreter::Run {
         }
         SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(f, s, *assign, eff));
         SW_ASSIGN_OR_RETURN(json::value out, TakePath(s.output_path, std::move(eff), f, s));
-        json::object d = PayloadDetails("output", out);
+        bool same = f.has_input_text && PassesInputThrough(s);
+        json::object d = PayloadDetails("output", out, same ? &f.input_text : nullptr);
         d["name"] = Str(s.name);
         AddAssigned(f, assigned, d);
-        f.input_text = d["output"].get_string();
-        f.has_input_text = true;
+        if (!same) {
+          f.input_text = d["output"].get_string();
+          f.has_input_text = true;
+        }
         EmitFrame(f, "ChoiceStateExited", std::move(d));
         f.state = next;
         f.input = std::move(out);
@@ -835,9 +844,28 @@ class Interpreter::Run {
     Schedule(f);
   }
 
+  // True when the state's output is its input, unchanged: no paths, no
+  // Result or Parameters. Its Exited event reuses the input's text.
+  static bool PassesInputThrough(const State& s) {
+    bool paths = !s.input_path.is_null && !s.input_path.path && !s.output_path.is_null &&
+                 !s.output_path.path;
+    switch (s.type) {
+      case StateType::kPass:
+        return paths && !s.parameters && !s.result && !s.result_path.is_null &&
+               !s.result_path.path;
+      case StateType::kChoice:
+      case StateType::kWait:
+      case StateType::kSucceed:
+        return paths;
+      default:
+        return false;
+    }
+  }
+
   void ExitAndTransition(Frame& f, const State& s, json::value out,
                          json::object assigned = {}) {
-    json::object d = PayloadDetails("output", out);
+    bool same = f.has_input_text && PassesInputThrough(s);
+    json::object d = PayloadDetails("output", out, same ? &f.input_text : nullptr);
     if (d["output"].get_string().size() > in_.options_.max_payload_bytes) {
       // An oversize state output cannot be caught.
       FailFrame(f, std::string(asl::kStatesDataLimitExceeded),
@@ -849,7 +877,7 @@ class Interpreter::Run {
     d["name"] = Str(s.name);
     AddAssigned(f, assigned, d);
     bool last = s.end || s.next_index < 0;
-    if (!last) {
+    if (!last && !same) {
       f.input_text = d["output"].get_string();
       f.has_input_text = true;
     }
