@@ -2,6 +2,8 @@
 # Installs what is missing, builds everything (dev preset: Debug, -Werror) and
 # runs every test, including the conformance regression gates; then prints the
 # conformance summary. The corpus is read from ../shared when it is there.
+# With CI=true (or SW_FULL_TESTS=1) it also runs the suite under ASan+UBSan
+# and a fuzz smoke run.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +13,16 @@ cmake --preset dev
 cmake --build --preset dev
 status=0
 ctest --preset dev -j2 || status=$?
+
+# In CI (CI=true) or with SW_FULL_TESTS=1: the whole suite again under
+# Address+UndefinedBehavior sanitizers, and a short libFuzzer smoke run of
+# the definition, JSONPath and intrinsic-function parsers.
+if [ "${CI:-}" = "true" ] || [ "${SW_FULL_TESTS:-}" = "1" ]; then
+  cmake --preset asan
+  cmake --build --preset asan
+  ctest --preset asan -j2 || status=$?
+  bash tests/fuzz/smoke.sh "${SW_FUZZ_SECONDS:-30}" || status=$?
+fi
 
 shared="$(grep -E '^SW_SHARED_DIR:' build/dev/CMakeCache.txt | cut -d= -f2-)"
 runner=build/dev/tests/conformance/conformance_runner
