@@ -17,6 +17,14 @@ SystemClock* SystemClock::Get() {
   return clock;
 }
 
+ScaledClock::ScaledClock(const Clock* base, double scale)
+    : base_(base), scale_(scale > 0 ? scale : 0), start_(base->NowMs()) {}
+
+TimeMs ScaledClock::NowMs() const {
+  const TimeMs elapsed = base_->NowMs() - start_;
+  return start_ + static_cast<TimeMs>(static_cast<double>(elapsed) * scale_);
+}
+
 std::string FormatIso8601(TimeMs t) {
   int64_t secs = t >= 0 ? t / 1000 : (t - 999) / 1000;
   int ms = static_cast<int>(t - secs * 1000);

@@ -1,6 +1,6 @@
 // Clock is the only source of time in Stepwise. SystemClock reads the wall
-// clock; FakeClock (common/testing) is advanced by hand. All implementations
-// are thread-safe.
+// clock; ManualClock is advanced by hand; ScaledClock runs faster than
+// another clock. All implementations are thread-safe.
 #ifndef SW_COMMON_CLOCK_H_
 #define SW_COMMON_CLOCK_H_
 
@@ -41,6 +41,23 @@ class ManualClock final : public Clock {
 
  private:
   std::atomic<TimeMs> now_;
+};
+
+// ScaledClock runs `scale` times faster than `base` from the moment it is
+// constructed: NowMs() = start + (base->NowMs() - start) * scale, where start
+// is base->NowMs() at construction. Used by the dev mode so Waits and
+// back-offs need not be slept through. `base` must outlive the clock; it is
+// thread-safe if `base` is. A scale <= 0 freezes time at start.
+class ScaledClock final : public Clock {
+ public:
+  ScaledClock(const Clock* base, double scale);
+  TimeMs NowMs() const override;
+  double scale() const { return scale_; }
+
+ private:
+  const Clock* base_;
+  double scale_;
+  TimeMs start_;
 };
 
 // Formats `t` as ISO-8601 UTC with milliseconds, e.g. 2024-02-07T13:49:36.123Z.

@@ -43,5 +43,31 @@ TEST(ClockTest, ManualClockAdvances) {
   EXPECT_EQ(c.NowMs(), 1500);
 }
 
+TEST(ScaledClockTest, RunsScaleTimesFasterThanBaseFromConstruction) {
+  ManualClock base(10'000);
+  ScaledClock c(&base, 60.0);
+  EXPECT_EQ(c.NowMs(), 10'000);
+  base.Advance(1'000);
+  EXPECT_EQ(c.NowMs(), 10'000 + 60'000);
+  base.Advance(500);
+  EXPECT_EQ(c.NowMs(), 10'000 + 90'000);
+}
+
+TEST(ScaledClockTest, ScaleOneFollowsBaseAndFractionalScaleSlowsDown) {
+  ManualClock base(1'000);
+  ScaledClock same(&base, 1.0);
+  ScaledClock slow(&base, 0.5);
+  base.Advance(4'000);
+  EXPECT_EQ(same.NowMs(), base.NowMs());
+  EXPECT_EQ(slow.NowMs(), 1'000 + 2'000);
+}
+
+TEST(ScaledClockTest, NonPositiveScaleFreezesTime) {
+  ManualClock base(1'000);
+  ScaledClock c(&base, 0.0);
+  base.Advance(4'000);
+  EXPECT_EQ(c.NowMs(), 1'000);
+}
+
 }  // namespace
 }  // namespace stepwise
