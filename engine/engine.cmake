@@ -1,4 +1,5 @@
 add_library(stepwise_engine
+  ${CMAKE_CURRENT_SOURCE_DIR}/execution_codec.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/history_event.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/interpreter.cc
   ${CMAKE_CURRENT_SOURCE_DIR}/local_runner.cc
@@ -8,4 +9,5 @@ target_link_libraries(stepwise_engine PUBLIC stepwise_asl stepwise_common)
 
 sw_add_test(engine_interpreter_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/interpreter_test.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/execution_codec_test.cc
   LIBS stepwise_engine)

@@ -44,6 +44,28 @@ TaskKind ClassifyResource(const std::string& resource) {
   return TaskKind::kService;
 }
 
+const asl::Scope* ResolveScope(const asl::StateMachine& machine,
+                               const std::vector<int>& path) {
+  const asl::Scope* scope = machine.root.get();
+  if (path.size() % 2 != 0) return nullptr;
+  for (size_t i = 0; i < path.size(); i += 2) {
+    int si = path[i], bi = path[i + 1];
+    if (scope == nullptr || si < 0 || static_cast<size_t>(si) >= scope->states.size()) {
+      return nullptr;
+    }
+    const asl::State& st = scope->states[static_cast<size_t>(si)];
+    if (st.type == StateType::kMap) {
+      scope = bi == 0 ? st.processor.get() : nullptr;
+    } else if (st.type == StateType::kParallel && bi >= 0 &&
+               static_cast<size_t>(bi) < st.branches.size()) {
+      scope = st.branches[static_cast<size_t>(bi)].get();
+    } else {
+      return nullptr;
+    }
+  }
+  return scope;
+}
+
 namespace {
 
 // resourceType / resource of an optimized or SDK integration:
@@ -1190,6 +1212,9 @@ class Interpreter::Run {
     }
     Frame& child = NewFrame(p.id, scope, fan.inputs[i], tail);
     child.child_index = static_cast<int>(i);
+    child.scope_path = p.scope_path;
+    child.scope_path.push_back(p.state);
+    child.scope_path.push_back(fan.is_map ? 0 : static_cast<int>(i));
     child.variables = p.variables;
     child.silent = p.silent || fan.silent_children;
     fan.child_frames[i] = child.id;

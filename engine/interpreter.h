@@ -107,6 +107,10 @@ struct Frame {
   int child_index = 0;   // branch or item index in the parent
   bool silent = false;   // events go to a child execution, not this history
   const asl::Scope* scope = nullptr;
+  // Where `scope` sits in the definition: pairs (state index, branch index;
+  // 0 for a Map's processor) from the root scope. Lets a stored frame find
+  // its scope again (see ResolveScope).
+  std::vector<int> scope_path;
   int state = 0;
   Phase phase = Phase::kEnter;
   json::value input;      // the state's raw input
@@ -201,6 +205,11 @@ class Interpreter {
   asl::RandomSource* random_;
   InterpreterOptions options_;
 };
+
+// Returns the scope `path` (Frame::scope_path) designates in `machine`, or
+// null when the path does not fit the definition.
+const asl::Scope* ResolveScope(const asl::StateMachine& machine,
+                               const std::vector<int>& path);
 
 // Classifies a Task resource ARN.
 TaskKind ClassifyResource(const std::string& resource);

@@ -1,0 +1,324 @@
+#include "engine/execution_codec.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace stepwise::engine {
+
+namespace {
+
+json::value Str(std::string_view s) { return json::value(json::string(s)); }
+
+// Reads fields of a stored object, turning any shape error into kDataLoss.
+class Reader {
+ public:
+  explicit Reader(const json::value& v, std::string what) : what_(std::move(what)) {
+    obj_ = v.if_object();
+    if (obj_ == nullptr) ok_ = false;
+  }
+  bool ok() const { return ok_; }
+  absl::Status status() const {
+    return ok_ ? absl::OkStatus()
+               : absl::DataLossError(absl::StrCat("malformed stored ", what_,
+                                                  bad_.empty() ? "" : ": field ", bad_));
+  }
+  int64_t Int(std::string_view key) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return 0;
+    if (!v->is_int64()) return Fail(key), 0;
+    return v->get_int64();
+  }
+  bool Bool(std::string_view key) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return false;
+    if (!v->is_bool()) return Fail(key), false;
+    return v->get_bool();
+  }
+  std::string String(std::string_view key) {
+    const json::value* v = Find(key);
+    if (v == nullptr) return "";
+    if (!v->is_string()) return Fail(key), "";
+    return std::string(v->get_string());
+  }
+  json::value Value(std::string_view key) {
+    const json::value* v = Find(key);
+    return v == nullptr ? json::value() : *v;
+  }
+  const json::value* Raw(std::string_view key) { return Find(key); }
+
+ private:
+  const json::value* Find(std::string_view key) {
+    if (obj_ == nullptr) return nullptr;
+    const json::value* v = obj_->if_contains(key);
+    if (v == nullptr) Fail(key);
+    return v;
+  }
+  void Fail(std::string_view key) {
+    if (ok_) bad_ = std::string(key);
+    ok_ = false;
+  }
+
+  const json::object* obj_ = nullptr;
+  std::string what_;
+  std::string bad_;
+  bool ok_ = true;
+};
+
+json::array IntArray(const std::vector<int64_t>& v) {
+  json::array a;
+  for (int64_t x : v) a.push_back(x);
+  return a;
+}
+
+json::object EncodeFan(const FanOut& f) {
+  json::object o;
+  o["is_map"] = f.is_map;
+  o["silent_children"] = f.silent_children;
+  json::array inputs, results, children;
+  for (const auto& v : f.inputs) inputs.push_back(v);
+  for (const auto& v : f.results) results.push_back(v);
+  for (int c : f.child_frames) children.push_back(c);
+  o["inputs"] = std::move(inputs);
+  o["results"] = std::move(results);
+  o["child_frames"] = std::move(children);
+  o["next_to_launch"] = static_cast<int64_t>(f.next_to_launch);
+  o["launch_tail"] = f.launch_tail;
+  o["running"] = f.running;
+  o["succeeded"] = f.succeeded;
+  o["failed"] = f.failed;
+  o["max_concurrency"] = f.max_concurrency;
+  o["tolerated_count"] = f.tolerated_count ? json::value(*f.tolerated_count) : json::value();
+  o["tolerated_percentage"] =
+      f.tolerated_percentage ? json::value(*f.tolerated_percentage) : json::value();
+  o["first_error"] = Str(f.first_error);
+  o["first_cause"] = Str(f.first_cause);
+  o["finished"] = f.finished;
+  return o;
+}
+
+absl::StatusOr<std::unique_ptr<FanOut>> DecodeFan(const json::value& v) {
+  Reader r(v, "fan-out");
+  auto f = std::make_unique<FanOut>();
+  f->is_map = r.Bool("is_map");
+  f->silent_children = r.Bool("silent_children");
+  for (const char* key : {"inputs", "results", "child_frames"}) {
+    const json::value* a = r.Raw(key);
+    if (a == nullptr || !a->is_array()) {
+      return absl::DataLossError(absl::StrCat("malformed stored fan-out: field ", key));
+    }
+    for (const json::value& e : a->get_array()) {
+      if (key[0] == 'i') {
+        f->inputs.push_back(e);
+      } else if (key[0] == 'r') {
+        f->results.push_back(e);
+      } else {
+        if (!e.is_int64()) return absl::DataLossError("malformed stored fan-out child");
+        f->child_frames.push_back(static_cast<int>(e.get_int64()));
+      }
+    }
+  }
+  f->next_to_launch = static_cast<size_t>(r.Int("next_to_launch"));
+  f->launch_tail = r.Int("launch_tail");
+  f->running = static_cast<int>(r.Int("running"));
+  f->succeeded = static_cast<int>(r.Int("succeeded"));
+  f->failed = static_cast<int>(r.Int("failed"));
+  f->max_concurrency = r.Int("max_concurrency");
+  json::value tc = r.Value("tolerated_count");
+  if (tc.is_int64()) f->tolerated_count = tc.get_int64();
+  json::value tp = r.Value("tolerated_percentage");
+  if (tp.is_number()) f->tolerated_percentage = ToDouble(tp);
+  f->first_error = r.String("first_error");
+  f->first_cause = r.String("first_cause");
+  f->finished = r.Bool("finished");
+  SW_RETURN_IF_ERROR(r.status());
+  if (f->results.size() != f->inputs.size() || f->child_frames.size() != f->inputs.size()) {
+    return absl::DataLossError("malformed stored fan-out: sizes differ");
+  }
+  return f;
+}
+
+}  // namespace
+
+json::object EncodeExecutionState(const ExecutionState& s) {
+  json::object info;
+  info["execution_arn"] = Str(s.info.execution_arn);
+  info["execution_name"] = Str(s.info.execution_name);
+  info["state_machine_arn"] = Str(s.info.state_machine_arn);
+  info["state_machine_name"] = Str(s.info.state_machine_name);
+  info["role_arn"] = Str(s.info.role_arn);
+  info["start_time"] = s.info.start_time;
+  info["redrive_count"] = s.info.redrive_count;
+  info["express"] = s.info.express;
+  json::object o;
+  o["info"] = std::move(info);
+  o["input"] = s.execution_input;
+  o["status"] = static_cast<int64_t>(s.status);
+  o["output"] = s.output ? Str(*s.output) : json::value();
+  o["error"] = Str(s.error);
+  o["cause"] = Str(s.cause);
+  o["last_event_id"] = s.last_event_id;
+  o["next_frame_id"] = s.next_frame_id;
+  o["next_task_id"] = s.next_task_id;
+  o["next_timer_id"] = s.next_timer_id;
+  o["execution_timer_id"] = s.execution_timer_id;
+  json::array frames;
+  for (const auto& [id, f] : s.frames) {
+    json::object fo;
+    fo["id"] = f.id;
+    fo["parent"] = f.parent;
+    fo["child_index"] = f.child_index;
+    fo["silent"] = f.silent;
+    json::array path;
+    for (int p : f.scope_path) path.push_back(p);
+    fo["scope_path"] = std::move(path);
+    fo["state"] = f.state;
+    fo["phase"] = static_cast<int64_t>(f.phase);
+    fo["input"] = f.input;
+    fo["effective"] = f.effective;
+    fo["entered_event_id"] = f.entered_event_id;
+    fo["entered_time"] = f.entered_time;
+    fo["tail"] = f.tail;
+    fo["retry_attempts"] = IntArray(f.retry_attempts);
+    fo["retry_count"] = f.retry_count;
+    fo["task_id"] = f.task_id;
+    fo["task_started"] = f.task_started;
+    fo["timer_id"] = f.timer_id;
+    fo["variables"] = f.variables;
+    fo["fan"] = f.fan ? json::value(EncodeFan(*f.fan)) : json::value();
+    frames.push_back(std::move(fo));
+  }
+  o["frames"] = std::move(frames);
+  return o;
+}
+
+absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
+                                                    const asl::StateMachine& machine) {
+  Reader r(v, "execution state");
+  ExecutionState s;
+  {
+    json::value info_value = r.Value("info");
+    Reader info(info_value, "execution info");
+    s.info.execution_arn = info.String("execution_arn");
+    s.info.execution_name = info.String("execution_name");
+    s.info.state_machine_arn = info.String("state_machine_arn");
+    s.info.state_machine_name = info.String("state_machine_name");
+    s.info.role_arn = info.String("role_arn");
+    s.info.start_time = info.Int("start_time");
+    s.info.redrive_count = info.Int("redrive_count");
+    s.info.express = info.Bool("express");
+    SW_RETURN_IF_ERROR(info.status());
+  }
+  s.execution_input = r.Value("input");
+  int64_t status = r.Int("status");
+  if (status < 0 || status > static_cast<int64_t>(ExecutionStatus::kAborted)) {
+    return absl::DataLossError("malformed stored execution state: status");
+  }
+  s.status = static_cast<ExecutionStatus>(status);
+  json::value out = r.Value("output");
+  if (out.is_string()) s.output = std::string(out.get_string());
+  s.error = r.String("error");
+  s.cause = r.String("cause");
+  s.last_event_id = r.Int("last_event_id");
+  s.next_frame_id = static_cast<int>(r.Int("next_frame_id"));
+  s.next_task_id = r.Int("next_task_id");
+  s.next_timer_id = r.Int("next_timer_id");
+  s.execution_timer_id = r.Int("execution_timer_id");
+  SW_RETURN_IF_ERROR(r.status());
+  const json::value* frames = r.Raw("frames");
+  if (frames == nullptr || !frames->is_array()) {
+    return absl::DataLossError("malformed stored execution state: frames");
+  }
+  for (const json::value& fv : frames->get_array()) {
+    Reader fr(fv, "frame");
+    int id = static_cast<int>(fr.Int("id"));
+    Frame& f = s.frames[id];
+    f.id = id;
+    f.parent = static_cast<int>(fr.Int("parent"));
+    f.child_index = static_cast<int>(fr.Int("child_index"));
+    f.silent = fr.Bool("silent");
+    const json::value* path = fr.Raw("scope_path");
+    if (path != nullptr && path->is_array()) {
+      for (const json::value& p : path->get_array()) {
+        if (!p.is_int64()) return absl::DataLossError("malformed stored frame scope");
+        f.scope_path.push_back(static_cast<int>(p.get_int64()));
+      }
+    }
+    f.scope = ResolveScope(machine, f.scope_path);
+    f.state = static_cast<int>(fr.Int("state"));
+    if (f.scope == nullptr || f.state < 0 ||
+        static_cast<size_t>(f.state) >= f.scope->states.size()) {
+      return absl::DataLossError(
+          absl::StrCat("stored frame ", id, " does not fit the state machine definition"));
+    }
+    int64_t phase = fr.Int("phase");
+    if (phase < 0 || phase > static_cast<int64_t>(Frame::Phase::kDone)) {
+      return absl::DataLossError("malformed stored frame phase");
+    }
+    f.phase = static_cast<Frame::Phase>(phase);
+    f.input = fr.Value("input");
+    f.effective = fr.Value("effective");
+    f.entered_event_id = fr.Int("entered_event_id");
+    f.entered_time = fr.Int("entered_time");
+    f.tail = fr.Int("tail");
+    const json::value* ra = fr.Raw("retry_attempts");
+    if (ra != nullptr && ra->is_array()) {
+      for (const json::value& x : ra->get_array()) {
+        f.retry_attempts.push_back(x.is_int64() ? x.get_int64() : 0);
+      }
+    }
+    f.retry_count = fr.Int("retry_count");
+    f.task_id = fr.Int("task_id");
+    f.task_started = fr.Bool("task_started");
+    f.timer_id = fr.Int("timer_id");
+    json::value vars = fr.Value("variables");
+    if (vars.is_object()) f.variables = std::move(vars.get_object());
+    json::value fan = fr.Value("fan");
+    SW_RETURN_IF_ERROR(fr.status());
+    if (fan.is_object()) {
+      SW_ASSIGN_OR_RETURN(f.fan, DecodeFan(fan));
+    }
+  }
+  return s;
+}
+
+std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events) {
+  json::array a;
+  a.reserve(events.size());
+  for (const HistoryEvent& e : events) {
+    json::array ev;
+    ev.push_back(e.id);
+    ev.push_back(e.previous_event_id);
+    ev.push_back(e.timestamp);
+    ev.push_back(Str(e.type));
+    ev.push_back(e.details);
+    a.push_back(std::move(ev));
+  }
+  return SerializeJson(a);
+}
+
+absl::StatusOr<std::vector<HistoryEvent>> DecodeHistoryChunk(std::string_view text) {
+  auto v = ParseJson(ToAbsl(text));
+  if (!v.ok() || !v->is_array()) return absl::DataLossError("malformed stored history chunk");
+  std::vector<HistoryEvent> out;
+  for (const json::value& ev : v->get_array()) {
+    const json::array* a = ev.if_array();
+    if (a == nullptr || a->size() != 5 || !(*a)[0].is_int64() || !(*a)[1].is_int64() ||
+        !(*a)[2].is_int64() || !(*a)[3].is_string() || !(*a)[4].is_object()) {
+      return absl::DataLossError("malformed stored history event");
+    }
+    HistoryEvent e;
+    e.id = (*a)[0].get_int64();
+    e.previous_event_id = (*a)[1].get_int64();
+    e.timestamp = (*a)[2].get_int64();
+    e.type = std::string((*a)[3].get_string());
+    e.details = (*a)[4].get_object();
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace stepwise::engine

@@ -1,0 +1,36 @@
+// Encoding of what the engine stores per execution: the interpreter's
+// ExecutionState (so recovery continues without replay) and history chunks
+// (the events one commit appended). Both are compact JSON text. Pure
+// functions; thread-safe.
+#ifndef SW_ENGINE_EXECUTION_CODEC_H_
+#define SW_ENGINE_EXECUTION_CODEC_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/json.h"
+#include "engine/asl/definition.h"
+#include "engine/history_event.h"
+#include "engine/interpreter.h"
+
+namespace stepwise::engine {
+
+// Encodes `state` completely (frames, fan-outs, variables, counters).
+json::object EncodeExecutionState(const ExecutionState& state);
+
+// Decodes what EncodeExecutionState wrote, resolving each frame's scope in
+// `machine` (the revision the execution runs). kDataLoss when the value is
+// malformed or does not fit the definition.
+absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
+                                                    const asl::StateMachine& machine);
+
+// Encodes a run of events as one history chunk.
+std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events);
+// Decodes a chunk; kDataLoss when malformed.
+absl::StatusOr<std::vector<HistoryEvent>> DecodeHistoryChunk(std::string_view text);
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_EXECUTION_CODEC_H_
