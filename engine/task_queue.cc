@@ -1,0 +1,170 @@
+#include "engine/task_queue.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "common/check.h"
+
+namespace stepwise::engine {
+
+TaskQueue::TaskQueue(size_t max_pollers) : max_pollers_(max_pollers) {
+  thread_ = std::thread([this] { RunDeadlines(); });
+}
+
+TaskQueue::~TaskQueue() { Stop(); }
+
+void TaskQueue::Push(ActivityTask t) { Add(std::move(t), /*front=*/false); }
+
+void TaskQueue::Requeue(ActivityTask t) { Add(std::move(t), /*front=*/true); }
+
+void TaskQueue::Add(ActivityTask t, bool front) {
+  DoneFn done;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    Activity& a = activities_[t.activity_arn];
+    if (a.pollers.empty()) {
+      TaskKey key(t.execution_id, t.task_id);
+      auto found = a.index.find(key);
+      if (found != a.index.end()) {
+        *found->second = std::move(t);
+        return;
+      }
+      auto pos = front ? a.tasks.begin() : a.tasks.end();
+      a.index.emplace(std::move(key), a.tasks.insert(pos, std::move(t)));
+      return;
+    }
+    // A poll waits only while no task is pending, so this one goes to the
+    // longest-waiting poll.
+    SW_CHECK(a.tasks.empty());
+    auto p = a.pollers.begin();
+    done = std::move(p->second.done);
+    deadlines_.erase({p->second.deadline, p->first});
+    a.pollers.erase(p);
+    MaybeEraseLocked(activities_.find(t.activity_arn));
+  }
+  done(std::move(t));
+}
+
+void TaskQueue::Remove(const std::string& activity_arn,
+                       const std::string& execution_id, int64_t task_id) {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = activities_.find(activity_arn);
+  if (it == activities_.end()) return;
+  Activity& a = it->second;
+  auto found = a.index.find(TaskKey(execution_id, task_id));
+  if (found == a.index.end()) return;
+  a.tasks.erase(found->second);
+  a.index.erase(found);
+  MaybeEraseLocked(it);
+}
+
+absl::Status TaskQueue::Poll(const std::string& activity_arn,
+                             int64_t timeout_ms, DoneFn done) {
+  std::optional<ActivityTask> task;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stopped_) return absl::UnavailableError("task queue is stopped");
+    auto it = activities_.find(activity_arn);
+    if (it != activities_.end() && !it->second.tasks.empty()) {
+      Activity& a = it->second;
+      task = std::move(a.tasks.front());
+      a.index.erase(TaskKey(task->execution_id, task->task_id));
+      a.tasks.pop_front();
+      MaybeEraseLocked(it);
+    } else if (timeout_ms > 0) {
+      Activity& a = activities_[activity_arn];
+      if (a.pollers.size() >= max_pollers_) {
+        return absl::ResourceExhaustedError(
+            "too many pollers waiting on activity " + activity_arn);
+      }
+      const uint64_t id = next_poll_id_++;
+      const Deadline deadline =
+          std::chrono::steady_clock::now() +
+          std::chrono::milliseconds(std::min(timeout_ms, kMaxPollTimeoutMs));
+      a.pollers.emplace(id, Poller{deadline, std::move(done)});
+      auto d = deadlines_.emplace(std::make_pair(deadline, id), activity_arn);
+      if (d.first == deadlines_.begin()) cv_.notify_one();
+      return absl::OkStatus();
+    }
+  }
+  done(std::move(task));
+  return absl::OkStatus();
+}
+
+size_t TaskQueue::pending(const std::string& activity_arn) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = activities_.find(activity_arn);
+  return it == activities_.end() ? 0 : it->second.tasks.size();
+}
+
+size_t TaskQueue::waiting_pollers(const std::string& activity_arn) const {
+  std::lock_guard<std::mutex> lk(mu_);
+  auto it = activities_.find(activity_arn);
+  return it == activities_.end() ? 0 : it->second.pollers.size();
+}
+
+void TaskQueue::Stop() {
+  std::lock_guard<std::mutex> stop_lk(stop_mu_);
+  // Joining itself would hang: Stop from a `done` on the deadline thread is
+  // a bug.
+  SW_CHECK(std::this_thread::get_id() != thread_.get_id());
+  std::vector<DoneFn> woken;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stopped_ = true;
+    for (auto it = activities_.begin(); it != activities_.end();) {
+      for (auto& [id, poller] : it->second.pollers) {
+        woken.push_back(std::move(poller.done));
+      }
+      it->second.pollers.clear();
+      if (it->second.tasks.empty()) {
+        it = activities_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    deadlines_.clear();
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  for (DoneFn& done : woken) done(std::nullopt);
+}
+
+void TaskQueue::MaybeEraseLocked(std::map<std::string, Activity>::iterator it) {
+  if (it != activities_.end() && it->second.tasks.empty() &&
+      it->second.pollers.empty()) {
+    activities_.erase(it);
+  }
+}
+
+void TaskQueue::RunDeadlines() {
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!stopped_) {
+    if (deadlines_.empty()) {
+      cv_.wait(lk);
+      continue;
+    }
+    const Deadline now = std::chrono::steady_clock::now();
+    std::vector<DoneFn> expired;
+    while (!deadlines_.empty() && deadlines_.begin()->first.first <= now) {
+      auto d = deadlines_.begin();
+      auto act = activities_.find(d->second);
+      SW_CHECK(act != activities_.end());
+      auto p = act->second.pollers.find(d->first.second);
+      SW_CHECK(p != act->second.pollers.end());
+      expired.push_back(std::move(p->second.done));
+      act->second.pollers.erase(p);
+      MaybeEraseLocked(act);
+      deadlines_.erase(d);
+    }
+    if (expired.empty()) {
+      cv_.wait_until(lk, deadlines_.begin()->first.first);
+      continue;
+    }
+    lk.unlock();
+    for (DoneFn& done : expired) done(std::nullopt);
+    lk.lock();
+  }
+}
+
+}  // namespace stepwise::engine

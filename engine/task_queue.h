@@ -1,0 +1,132 @@
+// TaskQueue holds, per activity, the activity tasks waiting for a worker and
+// the workers' long-polls (GetActivityTask) waiting for a task. The engine
+// pushes a task once its ActivityScheduled event is committed, removes it
+// when it completes, times out or its execution stops, and rebuilds the
+// queue from storage at start-up. A task is handed to at most one poller;
+// tasks of one activity are handed out first in, first out, and pollers are
+// served in arrival order. Poll deadlines are kept by one small thread of
+// the queue's own, on the steady clock (a long-poll is network time, not
+// execution time, so it follows neither a ManualClock nor a ScaledClock).
+// All methods are thread-safe and never block on a poller. `done` callbacks
+// are never called while the queue's lock is held, so they may call back
+// into the queue.
+#ifndef SW_ENGINE_TASK_QUEUE_H_
+#define SW_ENGINE_TASK_QUEUE_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace stepwise::engine {
+
+struct ActivityTask {
+  std::string activity_arn;
+  std::string execution_id;
+  int64_t task_id = 0;
+  int64_t attempt = 0;
+  std::string input;
+};
+
+class TaskQueue {
+ public:
+  using DoneFn = std::function<void(std::optional<ActivityTask>)>;
+
+  static constexpr size_t kDefaultMaxPollers = 1000;
+  // Longer poll timeouts are cut to this (AWS long-polls for 60 s).
+  static constexpr int64_t kMaxPollTimeoutMs = 24LL * 3600 * 1000;
+
+  // Starts the deadline thread. `max_pollers` is the number of polls that
+  // may wait on one activity at once.
+  explicit TaskQueue(size_t max_pollers = kDefaultMaxPollers);
+  // Stops (see Stop) and joins the thread.
+  ~TaskQueue();
+
+  TaskQueue(const TaskQueue&) = delete;
+  TaskQueue& operator=(const TaskQueue&) = delete;
+
+  // Adds a task ready to be handed out, at the back of its activity's queue.
+  // If a poller is waiting on that activity, gives it the task at once: its
+  // `done` runs on the calling thread before Push returns. A task with the
+  // same (activity_arn, execution_id, task_id) still pending is replaced in
+  // place (same position), so pushing twice never hands it out twice.
+  void Push(ActivityTask t);
+
+  // Removes a pending task (completed, timed out, execution stopped); no-op
+  // if absent or already handed out.
+  void Remove(const std::string& activity_arn, const std::string& execution_id,
+              int64_t task_id);
+
+  // Long-polls `activity_arn`. If OK, calls `done` exactly once: with the
+  // first pending task as soon as there is one, or with std::nullopt when
+  // `timeout_ms` (cut to kMaxPollTimeoutMs) passes or the queue stops.
+  // `done` may run on the calling thread before Poll returns (a task was
+  // pending, or `timeout_ms` <= 0), on a thread calling Push or Requeue, on
+  // the deadline thread, or on the thread calling Stop. Never blocks.
+  // Returns, without calling `done`, kResourceExhausted when the activity
+  // already has max_pollers waiting polls, and kUnavailable once stopped.
+  absl::Status Poll(const std::string& activity_arn, int64_t timeout_ms,
+                    DoneFn done);
+
+  // Hands a task back to the FRONT of its activity's queue (the hand-out
+  // could not be committed; if the engine found the execution stopped it
+  // calls Remove instead). If a poller is waiting, it gets the task at once,
+  // on the calling thread. A pending task with the same key is replaced.
+  void Requeue(ActivityTask t);
+
+  // Returns how many tasks of `activity_arn` wait for a worker.
+  size_t pending(const std::string& activity_arn) const;
+  // Returns how many polls wait on `activity_arn`.
+  size_t waiting_pollers(const std::string& activity_arn) const;
+
+  // Wakes every waiting poller with std::nullopt (on the calling thread) and
+  // stops the deadline thread; later polls get kUnavailable. Pending tasks
+  // are kept. Idempotent; must not be called from a `done` callback.
+  void Stop();
+
+ private:
+  using Deadline = std::chrono::steady_clock::time_point;
+  using TaskKey = std::pair<std::string, int64_t>;  // execution_id, task_id
+
+  struct Poller {
+    Deadline deadline;
+    DoneFn done;
+  };
+  struct Activity {
+    std::list<ActivityTask> tasks;  // hand-out order
+    std::map<TaskKey, std::list<ActivityTask>::iterator> index;
+    std::map<uint64_t, Poller> pollers;  // by poll id: arrival order
+  };
+
+  void Add(ActivityTask t, bool front);
+  // Drops the activity's entry once nothing waits in it. Requires mu_.
+  void MaybeEraseLocked(std::map<std::string, Activity>::iterator it);
+  void RunDeadlines();
+
+  const size_t max_pollers_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;                   // wakes the deadline thread
+  std::map<std::string, Activity> activities_;   // guarded by mu_
+  // (deadline, poll id) -> activity arn, for every waiting poll.
+  std::map<std::pair<Deadline, uint64_t>, std::string> deadlines_;  // guarded by mu_
+  uint64_t next_poll_id_ = 1;                    // guarded by mu_
+  bool stopped_ = false;                         // guarded by mu_
+
+  std::mutex stop_mu_;  // serialises Stop's join
+  std::thread thread_;
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_TASK_QUEUE_H_
