@@ -1,0 +1,139 @@
+// Binary-ordered key encoding for the store's tables, and the framing of the
+// values the store itself interprets (execution versions, history chunk
+// bounds). Keys built here sort, as raw bytes (memcmp order, which is what
+// RocksDB's default comparator and std::map<std::string> use), in the order
+// the engine wants to scan them:
+//
+//   executions  execution id (raw bytes)
+//   history     Str(execution id) . Int(first event id)
+//   visibility  Str(machine) . ~Int(start time ms) . Str(execution id)
+//   tasks       Str(activity) . Int(task seq)
+//   timers      Int(due ms) . Str(execution id) . Str(timer id)
+//
+// Int(x) is 8 bytes big-endian of x with the sign bit flipped, so signed
+// values order correctly (for the non-negative ids and times we store it is
+// plain big-endian with the top bit set). ~Int(x) is its bitwise complement
+// (descending order). Str(s) is s with each 0x00 byte written as 0x00 0xFF,
+// then the terminator 0x00 0x01: it preserves the order of strings, and the
+// encoding of one string is never a prefix of another string's, so
+// HistoryPrefix("a") does not match the keys of execution "ab".
+//
+// Pure functions; thread-safe. Decoders return kDataLoss naming the key
+// (hex-escaped) when the bytes are malformed.
+#ifndef SW_STORAGE_KEYS_H_
+#define SW_STORAGE_KEYS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace stepwise::storage {
+
+// --- Fixed-width integers ----------------------------------------------
+
+// Appends `v` as 8 bytes big-endian.
+void AppendUint64(std::string* out, uint64_t v);
+// Appends `v` as 8 bytes big-endian with the sign bit flipped, so that the
+// byte order of encodings equals the numeric order of int64 values.
+void AppendOrderedInt64(std::string* out, int64_t v);
+// Appends the complement of AppendOrderedInt64(v): byte order is descending.
+void AppendDescendingInt64(std::string* out, int64_t v);
+
+// Reads 8 bytes big-endian at the front of `*in` and advances past them.
+// Returns nullopt (and leaves `*in` unchanged) if fewer than 8 bytes remain.
+std::optional<uint64_t> ConsumeUint64(absl::string_view* in);
+std::optional<int64_t> ConsumeOrderedInt64(absl::string_view* in);
+std::optional<int64_t> ConsumeDescendingInt64(absl::string_view* in);
+
+// --- Strings inside composite keys ---------------------------------------
+
+// Appends `s` escaped and terminated (see the header comment).
+void AppendString(std::string* out, absl::string_view s);
+// Reads one AppendString encoding from the front of `*in` and advances past
+// it. Returns nullopt (leaving `*in` unchanged) if it is malformed.
+std::optional<std::string> ConsumeString(absl::string_view* in);
+
+// --- Composite keys ------------------------------------------------------
+
+// history: one key per commit's chunk of events.
+std::string HistoryKey(absl::string_view execution_id, int64_t first_event_id);
+// The prefix shared by exactly the history keys of `execution_id`.
+std::string HistoryPrefix(absl::string_view execution_id);
+struct HistoryKeyParts {
+  std::string execution_id;
+  int64_t first_event_id = 0;
+};
+absl::StatusOr<HistoryKeyParts> DecodeHistoryKey(absl::string_view key);
+
+// visibility: newest first within a machine.
+std::string VisibilityKey(absl::string_view machine, int64_t start_time_ms,
+                          absl::string_view execution_id);
+// The prefix shared by exactly the visibility keys of `machine`.
+std::string VisibilityPrefix(absl::string_view machine);
+struct VisibilityKeyParts {
+  std::string machine;
+  int64_t start_time_ms = 0;
+  std::string execution_id;
+};
+absl::StatusOr<VisibilityKeyParts> DecodeVisibilityKey(absl::string_view key);
+
+// tasks: open activity tasks of one activity in hand-out order.
+std::string TaskKey(absl::string_view activity, int64_t task_seq);
+// The prefix shared by exactly the task keys of `activity`.
+std::string TaskPrefix(absl::string_view activity);
+struct TaskKeyParts {
+  std::string activity;
+  int64_t task_seq = 0;
+};
+absl::StatusOr<TaskKeyParts> DecodeTaskKey(absl::string_view key);
+
+// timers: all timers in due order (ties by execution, then timer id).
+std::string TimerKey(int64_t due_ms, absl::string_view execution_id,
+                     absl::string_view timer_id);
+struct TimerKeyParts {
+  int64_t due_ms = 0;
+  std::string execution_id;
+  std::string timer_id;
+};
+absl::StatusOr<TimerKeyParts> DecodeTimerKey(absl::string_view key);
+
+// Returns the smallest string greater than every string starting with
+// `prefix`, or nullopt when there is none ("" or all 0xFF bytes).
+std::optional<std::string> PrefixSuccessor(absl::string_view prefix);
+
+// --- Values the store frames ---------------------------------------------
+
+// executions value: 8 bytes big-endian version, then the record bytes.
+std::string EncodeExecutionValue(int64_t version, absl::string_view record);
+// Returns kDataLoss naming `execution_id` if `stored` is shorter than 8
+// bytes or carries a version < 1.
+absl::StatusOr<std::pair<int64_t, std::string>> DecodeExecutionValue(
+    absl::string_view execution_id, absl::string_view stored);
+
+// history value: 8 bytes big-endian last event id, then the chunk bytes.
+std::string EncodeHistoryValue(int64_t last_event_id, absl::string_view chunk);
+struct HistoryValue {
+  int64_t last_event_id = 0;
+  std::string chunk;
+};
+// Returns kDataLoss naming `key` (hex-escaped) if `stored` is too short.
+absl::StatusOr<HistoryValue> DecodeHistoryValue(absl::string_view key,
+                                                absl::string_view stored);
+
+// --- Meta ----------------------------------------------------------------
+
+// The on-disk layout this server reads and writes. Stored in the meta table
+// under kSchemaVersionKey as decimal text.
+inline constexpr int64_t kSchemaVersion = 1;
+inline constexpr char kSchemaVersionKey[] = "schema_version";
+
+// Returns `key` with non-printable bytes as \xNN, for error messages.
+std::string EscapeKey(absl::string_view key);
+
+}  // namespace stepwise::storage
+
+#endif  // SW_STORAGE_KEYS_H_

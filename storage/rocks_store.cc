@@ -1,0 +1,398 @@
+#include "storage/rocks_store.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/status_macros.h"
+#include "rocksdb/cache.h"
+#include "rocksdb/convenience.h"
+#include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/iterator.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "rocksdb/utilities/table_properties_collectors.h"
+#include "rocksdb/write_batch.h"
+#include "storage/keys.h"
+
+namespace stepwise::storage {
+namespace {
+
+using internal::kTableCount;
+using internal::TableIndex;
+using internal::TableName;
+
+constexpr Table kAllTables[kTableCount] = {
+    Table::kMachines,   Table::kActivities, Table::kExecutions, Table::kHistory,
+    Table::kVisibility, Table::kTasks,      Table::kTimers,     Table::kMeta,
+};
+
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  std::string msg = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsCorruption()) return absl::DataLossError(msg);
+  if (s.IsIOError() || s.IsBusy() || s.IsTimedOut() || s.IsTryAgain() ||
+      s.IsShutdownInProgress() || s.IsAborted()) {
+    return absl::UnavailableError(msg);
+  }
+  if (s.IsInvalidArgument() || s.IsNotSupported()) {
+    return absl::InvalidArgumentError(msg);
+  }
+  return absl::InternalError(msg);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return {s.data(), s.size()}; }
+absl::string_view ToView(const rocksdb::Slice& s) {
+  return {s.data(), s.size()};
+}
+
+rocksdb::CompressionType PickCompression() {
+  std::vector<rocksdb::CompressionType> supported =
+      rocksdb::GetSupportedCompressions();
+  if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) !=
+      supported.end()) {
+    return rocksdb::kLZ4Compression;
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions TableOptions(
+    Table table, const RocksOptions& options,
+    const std::shared_ptr<rocksdb::Cache>& cache,
+    rocksdb::CompressionType compression) {
+  rocksdb::ColumnFamilyOptions cf;
+  cf.write_buffer_size = options.write_buffer_bytes;
+  cf.compression = compression;
+  cf.level_compaction_dynamic_level_bytes = true;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.cache_index_and_filter_blocks = true;
+  t.pin_l0_filter_and_index_blocks_in_cache = true;
+  t.format_version = 5;
+  switch (table) {
+    case Table::kMachines:
+    case Table::kActivities:
+    case Table::kExecutions:
+    case Table::kTasks:
+    case Table::kMeta:
+      // Read by key: a bloom filter saves a disk read for absent keys (every
+      // new execution's version check is one).
+      t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+      break;
+    case Table::kHistory:
+    case Table::kVisibility:
+    case Table::kTimers:
+      break;  // read by range only
+  }
+  if (table == Table::kTasks || table == Table::kTimers) {
+    // Short-lived keys read from the front of the range: compact files full
+    // of tombstones early so scans do not wade through them.
+    cf.table_properties_collector_factories.push_back(
+        rocksdb::NewCompactOnDeletionCollectorFactory(128, 64));
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  return cf;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
+    const std::string& dir, const RocksOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = options.max_background_jobs;
+  db_options.bytes_per_sync = 1 << 20;
+  db_options.keep_log_file_num = 4;
+  db_options.max_log_file_size = 16 << 20;
+
+  std::shared_ptr<rocksdb::Cache> cache =
+      rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::CompressionType compression = PickCompression();
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (Table table : kAllTables) {
+    descriptors.emplace_back(TableName(table),
+                             TableOptions(table, options, cache, compression));
+  }
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                           rocksdb::ColumnFamilyOptions());
+  // RocksDB refuses to open a database without naming all its column
+  // families; open unknown ones (a newer schema's) so that the schema check
+  // below can explain the refusal.
+  std::vector<std::string> existing;
+  if (rocksdb::DB::ListColumnFamilies(db_options, dir, &existing).ok()) {
+    for (const std::string& name : existing) {
+      bool known =
+          std::any_of(descriptors.begin(), descriptors.end(),
+                      [&name](const rocksdb::ColumnFamilyDescriptor& d) {
+                        return d.name == name;
+                      });
+      if (!known) {
+        descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+      }
+    }
+  }
+
+  rocksdb::DB* db = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  SW_RETURN_IF_ERROR(
+      FromRocks(rocksdb::DB::Open(db_options, dir, descriptors, &handles, &db),
+                absl::StrCat("open store ", dir)));
+  std::unique_ptr<RocksStore> store(
+      new RocksStore(options, db, std::move(handles)));
+
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
+                      store->Get(Table::kMeta, kSchemaVersionKey));
+  if (!schema.has_value()) {
+    SW_RETURN_IF_ERROR(store->Put(Table::kMeta, kSchemaVersionKey,
+                                  absl::StrCat(kSchemaVersion)));
+    return store;
+  }
+  int64_t version = 0;
+  if (!absl::SimpleAtoi(*schema, &version)) {
+    return absl::DataLossError(
+        absl::StrCat("store ", dir, ": schema version \"", EscapeKey(*schema),
+                     "\" is unreadable"));
+  }
+  if (version != kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store schema version ", version,
+        " is not supported by this server (expects ", kSchemaVersion, ")"));
+  }
+  return store;
+}
+
+RocksStore::RocksStore(const RocksOptions& options, rocksdb::DB* db,
+                       std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : options_(options), db_(db), handles_(std::move(handles)) {}
+
+RocksStore::~RocksStore() {
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    // Only fails for a null handle or the default family's, which is fine
+    // to leave to Close.
+    db_->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  }
+  // Every acknowledged write is already in the synced WAL; a failed close
+  // loses nothing acknowledged, so there is no one to report it to.
+  db_->Close().PermitUncheckedError();
+  delete db_;
+}
+
+rocksdb::ColumnFamilyHandle* RocksStore::cf(Table table) const {
+  return handles_[TableIndex(table)];
+}
+
+int64_t RocksStore::writes_issued() const { return writes_issued_.load(); }
+
+absl::StatusOr<int64_t> RocksStore::StoredVersion(
+    const std::string& execution_id) {
+  auto it = versions_.find(execution_id);
+  if (it != versions_.end()) return it->second;
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Table::kExecutions),
+                               ToSlice(execution_id), &value);
+  int64_t version = 0;
+  if (!s.IsNotFound()) {
+    SW_RETURN_IF_ERROR(
+        FromRocks(s, absl::StrCat("read execution ", execution_id)));
+    SW_ASSIGN_OR_RETURN(auto decoded,
+                        DecodeExecutionValue(execution_id, ToView(value)));
+    version = decoded.first;
+  }
+  if (versions_.size() >= options_.version_cache_entries) versions_.clear();
+  versions_.emplace(execution_id, version);
+  return version;
+}
+
+absl::Status RocksStore::Commit(const Transition& t) {
+  const Transition* one[] = {&t};
+  SW_ASSIGN_OR_RETURN(std::vector<absl::Status> statuses, CommitBatch(one));
+  return statuses.front();
+}
+
+absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
+    absl::Span<const Transition* const> batch) {
+  std::lock_guard<std::mutex> lock(commit_mu_);
+  SW_ASSIGN_OR_RETURN(internal::BatchPlan plan,
+                      internal::PlanBatch(batch, [this](const std::string& id) {
+                        return StoredVersion(id);
+                      }));
+  std::vector<Write> writes;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (plan.statuses[i].ok()) {
+      internal::AppendTransitionWrites(*batch[i], &writes);
+    }
+  }
+  if (writes.empty()) return std::move(plan.statuses);  // nothing to sync
+  rocksdb::WriteBatch wb;
+  for (const Write& w : writes) {
+    rocksdb::Status s =
+        w.value.has_value()
+            ? wb.Put(cf(w.table), ToSlice(w.key), ToSlice(*w.value))
+            : wb.Delete(cf(w.table), ToSlice(w.key));
+    SW_RETURN_IF_ERROR(FromRocks(s, "build write batch"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Status s = db_->Write(wo, &wb);
+  if (!s.ok()) {
+    // What is on disk is uncertain now; re-read versions from the DB.
+    versions_.clear();
+    return FromRocks(s, "commit");
+  }
+  ++writes_issued_;
+  if (versions_.size() + plan.new_versions.size() >
+      options_.version_cache_entries) {
+    versions_.clear();
+  }
+  for (auto& [id, version] : plan.new_versions) {
+    versions_[id] = version;
+  }
+  return std::move(plan.statuses);
+}
+
+absl::StatusOr<std::optional<VersionedValue>> RocksStore::GetExecution(
+    const std::string& execution_id) {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf(Table::kExecutions),
+                               ToSlice(execution_id), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  SW_RETURN_IF_ERROR(
+      FromRocks(s, absl::StrCat("read execution ", execution_id)));
+  SW_ASSIGN_OR_RETURN(auto decoded,
+                      DecodeExecutionValue(execution_id, ToView(value)));
+  return VersionedValue{decoded.first, std::move(decoded.second)};
+}
+
+absl::StatusOr<std::vector<HistoryChunk>> RocksStore::ReadHistory(
+    const std::string& execution_id, int64_t from_event_id, size_t max_chunks) {
+  if (from_event_id < 1) from_event_id = 1;
+  const std::string prefix = HistoryPrefix(execution_id);
+  const std::string target = HistoryKey(execution_id, from_event_id);
+  // HistoryPrefix ends in the string terminator, so it has a successor.
+  const std::string upper = PrefixSuccessor(prefix).value_or(std::string());
+  rocksdb::Slice lower_slice = ToSlice(prefix);
+  rocksdb::Slice upper_slice = ToSlice(upper);
+  rocksdb::ReadOptions ro;
+  ro.iterate_lower_bound = &lower_slice;
+  ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db_->NewIterator(ro, cf(Table::kHistory)));
+  // The chunk holding from_event_id is the last one starting at or before it.
+  it->SeekForPrev(ToSlice(target));
+  if (!it->Valid()) {
+    SW_RETURN_IF_ERROR(FromRocks(it->status(), "read history"));
+    it->Seek(ToSlice(prefix));
+  }
+  std::vector<HistoryChunk> chunks;
+  for (; it->Valid(); it->Next()) {
+    absl::string_view key = ToView(it->key());
+    if (!absl::StartsWith(key, prefix)) break;
+    SW_ASSIGN_OR_RETURN(HistoryKeyParts parts, DecodeHistoryKey(key));
+    SW_ASSIGN_OR_RETURN(HistoryValue value,
+                        DecodeHistoryValue(key, ToView(it->value())));
+    if (value.last_event_id < from_event_id) continue;
+    chunks.push_back(HistoryChunk{parts.first_event_id, value.last_event_id,
+                                  std::move(value.chunk)});
+    if (max_chunks != 0 && chunks.size() >= max_chunks) break;
+  }
+  SW_RETURN_IF_ERROR(FromRocks(
+      it->status(), absl::StrCat("read history of execution ", execution_id)));
+  return chunks;
+}
+
+absl::Status RocksStore::Put(Table table, const std::string& key,
+                             std::optional<std::string> value) {
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  auto write = [&] {
+    rocksdb::Status s =
+        value.has_value()
+            ? db_->Put(wo, cf(table), ToSlice(key), ToSlice(*value))
+            : db_->Delete(wo, cf(table), ToSlice(key));
+    return FromRocks(s, absl::StrCat("write ", TableName(table), " key \"",
+                                     EscapeKey(key), "\""));
+  };
+  absl::Status status;
+  if (table == Table::kExecutions) {
+    // Bypasses the version check: keep the version cache in step.
+    std::lock_guard<std::mutex> lock(commit_mu_);
+    versions_.erase(key);
+    status = write();
+  } else {
+    status = write();
+  }
+  if (status.ok()) ++writes_issued_;
+  return status;
+}
+
+absl::StatusOr<std::optional<std::string>> RocksStore::Get(
+    Table table, const std::string& key) {
+  std::string value;
+  rocksdb::Status s =
+      db_->Get(rocksdb::ReadOptions(), cf(table), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::nullopt;
+  SW_RETURN_IF_ERROR(
+      FromRocks(s, absl::StrCat("read ", TableName(table), " key \"",
+                                EscapeKey(key), "\"")));
+  return value;
+}
+
+absl::StatusOr<std::vector<KeyValue>> RocksStore::Scan(
+    Table table, const ScanOptions& opts) {
+  const internal::ScanRange range = internal::ComputeScanRange(opts);
+  std::vector<KeyValue> out;
+  if (range.empty) return out;
+  rocksdb::Slice lower_slice = ToSlice(range.lower);
+  rocksdb::Slice upper_slice;
+  rocksdb::ReadOptions ro;
+  if (!range.lower.empty()) ro.iterate_lower_bound = &lower_slice;
+  if (range.upper.has_value()) {
+    upper_slice = ToSlice(*range.upper);
+    ro.iterate_upper_bound = &upper_slice;
+  }
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cf(table)));
+  if (!opts.reverse) {
+    it->Seek(lower_slice);
+    if (it->Valid() && range.lower_exclusive &&
+        ToView(it->key()) == range.lower) {
+      it->Next();
+    }
+  } else if (range.upper.has_value()) {
+    it->SeekForPrev(upper_slice);
+    if (it->Valid() && ToView(it->key()) >= absl::string_view(*range.upper)) {
+      it->Prev();
+    }
+  } else {
+    it->SeekToLast();
+  }
+  while (it->Valid() && (opts.limit == 0 || out.size() < opts.limit)) {
+    absl::string_view key = ToView(it->key());
+    if (!internal::InRange(range, key)) break;
+    out.push_back(KeyValue{std::string(key), it->value().ToString()});
+    if (opts.reverse) {
+      it->Prev();
+    } else {
+      it->Next();
+    }
+  }
+  SW_RETURN_IF_ERROR(
+      FromRocks(it->status(), absl::StrCat("scan ", TableName(table))));
+  return out;
+}
+
+}  // namespace stepwise::storage

@@ -1,0 +1,118 @@
+// RocksStore: the durable Store, on RocksDB, one column family per Table
+// (machines, activities, executions, history, visibility, tasks, timers,
+// meta). This header does not include RocksDB (only rocks_store.cc does),
+// so server/main.cc can wire it without RocksDB's headers.
+//
+// Commits are serialised by one mutex: it guards the version check (against
+// an in-memory cache of execution versions, filled lazily from the DB and
+// updated after each successful write) and the one WriteBatch each
+// Commit/CommitBatch writes, synced to the WAL when RocksOptions::sync is
+// set. Reads go straight to RocksDB without the mutex. Stored layouts: see
+// storage/keys.h and storage/README.md. All methods are thread-safe.
+#ifndef SW_STORAGE_ROCKS_STORE_H_
+#define SW_STORAGE_ROCKS_STORE_H_
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "storage/store.h"
+#include "storage/store_internal.h"
+#include "storage/transition.h"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace stepwise::storage {
+
+struct RocksOptions {
+  // Sync the WAL on every Commit/CommitBatch/Put. Only benchmarks turn this
+  // off: without it an acknowledged commit can be lost on power failure.
+  bool sync = true;
+  // Shared LRU block cache for all column families.
+  size_t block_cache_bytes = size_t{64} << 20;
+  // Memtable size per column family.
+  size_t write_buffer_bytes = size_t{16} << 20;
+  // Flush and compaction threads (the target box has 2 cores).
+  int max_background_jobs = 2;
+  // Execution versions kept in memory to skip a read per commit; the cache
+  // is dropped and refilled lazily when it grows past this.
+  size_t version_cache_entries = size_t{1} << 20;
+};
+
+class RocksStore final : public Store {
+ public:
+  // Opens (creating if needed) the store in directory `dir`. A new store
+  // gets meta "schema_version" = kSchemaVersion. Returns
+  // kFailedPrecondition if the stored schema version is another one,
+  // kDataLoss if it is unreadable or RocksDB reports corruption, and
+  // kUnavailable if the directory cannot be opened (e.g. another process
+  // holds its lock).
+  static absl::StatusOr<std::unique_ptr<RocksStore>> Open(
+      const std::string& dir, const RocksOptions& options);
+
+  // Closes the database; all acknowledged writes are already durable.
+  ~RocksStore() override;
+
+  RocksStore(const RocksStore&) = delete;
+  RocksStore& operator=(const RocksStore&) = delete;
+
+  // See Store. Commit/CommitBatch return kAborted per transition on a
+  // version mismatch, kInvalidArgument for a transition that can never
+  // apply, kDataLoss when the stored execution it updates is malformed;
+  // the call itself fails (nothing written) on an I/O error.
+  absl::Status Commit(const Transition& t) override;
+  absl::StatusOr<std::vector<absl::Status>> CommitBatch(
+      absl::Span<const Transition* const> batch) override;
+  absl::StatusOr<std::optional<VersionedValue>> GetExecution(
+      const std::string& execution_id) override;
+  absl::StatusOr<std::vector<HistoryChunk>> ReadHistory(
+      const std::string& execution_id, int64_t from_event_id,
+      size_t max_chunks) override;
+  // Writes raw bytes to any table; a write to kExecutions must carry the
+  // version framing (EncodeExecutionValue) and bypasses version checks.
+  absl::Status Put(Table table, const std::string& key,
+                   std::optional<std::string> value) override;
+  absl::StatusOr<std::optional<std::string>> Get(
+      Table table, const std::string& key) override;
+  absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
+                                             const ScanOptions& opts) override;
+
+  // Number of synced (or, with sync off, unsynced) writes issued so far:
+  // one per successful Commit, CommitBatch or Put.
+  int64_t writes_issued() const;
+
+ private:
+  RocksStore(const RocksOptions& options, rocksdb::DB* db,
+             std::vector<rocksdb::ColumnFamilyHandle*> handles);
+
+  rocksdb::ColumnFamilyHandle* cf(Table table) const;
+  // Stored version of `execution_id` (0 = absent), from the cache or the
+  // DB. Requires commit_mu_.
+  absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
+
+  const RocksOptions options_;
+  rocksdb::DB* db_;
+  // First kTableCount are ours, in Table order; the rest are unknown column
+  // families found on disk (opened only because RocksDB requires it).
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  std::mutex commit_mu_;
+  std::unordered_map<std::string, int64_t> versions_;  // guarded by commit_mu_
+  std::atomic<int64_t> writes_issued_{0};
+};
+
+}  // namespace stepwise::storage
+
+#endif  // SW_STORAGE_ROCKS_STORE_H_
