@@ -158,7 +158,10 @@ void TaskQueue::RunDeadlines() {
       deadlines_.erase(d);
     }
     if (expired.empty()) {
-      cv_.wait_until(lk, deadlines_.begin()->first.first);
+      // A copy: wait_until reads its argument after re-locking, when the
+      // entry may be gone.
+      const Deadline next = deadlines_.begin()->first.first;
+      cv_.wait_until(lk, next);
       continue;
     }
     lk.unlock();
