@@ -293,6 +293,20 @@ class Interpreter::Run {
     return absl::OkStatus();
   }
 
+  void Continue() {
+    for (auto& [id, f] : st_.frames) {
+      if (f.phase == Frame::Phase::kEnter) {
+        f.queued = false;
+        Schedule(f);
+      } else if (f.phase == Frame::Phase::kAwaitChildren) {
+        pending_launch_.push_back(id);
+      }
+    }
+    // Deepest (newest) frames first, as the run that yielded would have.
+    std::sort(stack_.begin(), stack_.end());
+    Drain();
+  }
+
   absl::Status Stop(const std::string& error, const std::string& cause) {
     json::object d;
     if (!error.empty()) d["error"] = Str(error);
@@ -389,10 +403,16 @@ class Interpreter::Run {
         Frame& f = it->second;
         f.queued = false;
         if (f.phase != Frame::Phase::kEnter) continue;
-        if (++steps_ > in_.options_.max_steps_per_trigger) {
-          HitEventLimit(f);
+        if (steps_ >= in_.options_.max_steps_per_trigger) {
+          // Bounded work per commit: stop here; Continue() picks up every
+          // frame still waiting to enter its state.
+          out_.yielded = true;
+          for (auto& [fid, fr] : st_.frames) fr.queued = false;
+          stack_.clear();
+          pending_launch_.clear();
           break;
         }
+        ++steps_;
         EnterState(f);
         if (f.phase == Frame::Phase::kEnter) {
           Schedule(f);
@@ -1391,6 +1411,11 @@ absl::Status Interpreter::FireTimer(ExecutionState& state, int64_t timer_id, Tim
                                     Decision& out) const {
   if (state.status != ExecutionStatus::kRunning) return absl::OkStatus();
   return Run(*this, state, now, out).FireTimer(timer_id);
+}
+
+void Interpreter::Continue(ExecutionState& state, TimeMs now, Decision& out) const {
+  if (state.status != ExecutionStatus::kRunning) return;
+  Run(*this, state, now, out).Continue();
 }
 
 absl::Status Interpreter::Stop(ExecutionState& state, const std::string& error,

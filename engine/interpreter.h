@@ -69,6 +69,9 @@ struct Decision {
   std::vector<StartTimerCommand> start_timers;
   std::vector<int64_t> cancel_timers;
   std::vector<int64_t> cancel_tasks;
+  // The run stopped after InterpreterOptions::max_steps_per_trigger steps
+  // with work left: commit, then call Continue().
+  bool yielded = false;
 };
 
 // Fan-out bookkeeping of a running Parallel or Map state.
@@ -161,8 +164,8 @@ struct TaskResult {
 struct InterpreterOptions {
   int max_events = 25000;
   size_t max_payload_bytes = 262144;
-  // Most internal steps run before yielding (guards against Pass loops);
-  // the run continues on the next trigger.
+  // Most state steps one trigger runs before it yields (Decision::yielded)
+  // so the engine commits bounded groups; Continue() resumes.
   int max_steps_per_trigger = 100000;
 };
 
@@ -191,6 +194,9 @@ class Interpreter {
   // Fires timer `timer_id`. Unknown or cancelled timers are ignored (OK).
   absl::Status FireTimer(ExecutionState& state, int64_t timer_id, TimeMs now,
                          Decision& out) const;
+
+  // Resumes a run that yielded (Decision::yielded).
+  void Continue(ExecutionState& state, TimeMs now, Decision& out) const;
 
   // Stops a running execution (ExecutionAborted). kFailedPrecondition when
   // it is not running.

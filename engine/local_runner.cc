@@ -36,6 +36,7 @@ class LocalDriver {
       }
     }
     for (auto& cmd : d.schedule_tasks) tasks_.push_back(std::move(cmd));
+    if (d.yielded) yielded_ = true;
     for (const auto& t : d.start_timers) timers_.insert({t.due, t.timer_id});
     for (HistoryEvent& e : d.events) {
       result_.events.push_back(std::move(e));
@@ -56,6 +57,12 @@ class LocalDriver {
   void Loop() {
     while (st_.status == ExecutionStatus::kRunning) {
       Decision d;
+      if (yielded_) {
+        yielded_ = false;
+        interp_.Continue(st_, now_, d);
+        Absorb(d);
+        continue;
+      }
       if (!tasks_.empty()) {
         ScheduleTaskCommand cmd = std::move(tasks_.front());
         tasks_.pop_front();
@@ -121,6 +128,7 @@ class LocalDriver {
   LocalRunResult& result_;
   TimeMs now_;
   bool stopping_ = false;
+  bool yielded_ = false;
   std::deque<ScheduleTaskCommand> tasks_;
   std::multimap<TimeMs, int64_t> timers_;
   std::map<int64_t, bool> cancelled_tasks_;

@@ -1,0 +1,194 @@
+// Engine: the durable execution engine. It owns state machines, activities
+// and executions; every input (an API call, a worker's report, a fired
+// timer) takes one path: load → interpret → commit → notify. Executions are
+// hashed to shards, each run by one thread, one step at a time per
+// execution; a committer thread writes the transitions of all shards as one
+// synced batch (group commit) and only then are their effects released: a
+// task handed to a worker, a timer armed, a reply sent. At Open the task and
+// timer queues are rebuilt from the store and RUNNING executions continue.
+//
+// All public methods are thread-safe. Methods returning a value block the
+// calling thread until the commit that makes the answer true is on disk;
+// the *Async forms call `done` instead (from an engine thread; `done` must
+// not block). Errors carry AWS's error names (engine/service_error.h).
+#ifndef SW_ENGINE_ENGINE_H_
+#define SW_ENGINE_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "storage/store.h"
+
+namespace stepwise::engine {
+
+struct EngineOptions {
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  int shards = 2;
+  // Most state steps computed in memory and committed as one group.
+  int max_steps_per_commit = 100;
+  // Most transitions the committer writes in one synced batch.
+  size_t max_batch = 64;
+  // Time source; must outlive the engine. Null means the system clock.
+  const Clock* clock = nullptr;
+  int max_history_events = 25000;
+  size_t max_payload_bytes = 262144;
+  // Longest GetActivityTask long-poll.
+  int64_t max_poll_ms = 60000;
+  // Executions whose parsed state stays in memory while parked.
+  size_t max_cached_executions = 10000;
+  // Seed of the interpreter's randomness (0: from the OS).
+  uint64_t seed = 0;
+};
+
+struct StateMachineDescription {
+  std::string arn;
+  std::string name;
+  std::string type;  // STANDARD | EXPRESS
+  std::string definition;
+  std::string role_arn;
+  std::string status;  // ACTIVE
+  TimeMs creation_date = 0;
+  TimeMs update_date = 0;
+  int64_t revision = 0;
+  std::string revision_id;
+};
+
+struct ExecutionDescription {
+  std::string execution_arn;
+  std::string state_machine_arn;
+  std::string name;
+  std::string status;  // RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+  TimeMs start_date = 0;
+  TimeMs stop_date = 0;  // 0 while running
+  std::string input;
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  int64_t revision = 0;
+};
+
+struct ExecutionList {
+  std::vector<ExecutionDescription> executions;  // without input/output
+  std::string next_token;
+};
+
+struct HistoryPage {
+  std::vector<json::object> events;  // AWS GetExecutionHistory shape
+  std::string next_token;
+};
+
+struct ActivityDescription {
+  std::string arn;
+  std::string name;
+  TimeMs creation_date = 0;
+};
+
+// What GetActivityTask hands a worker; an empty token means none arrived
+// before the poll timed out (AWS answers the same way).
+struct ActivityTaskGrant {
+  std::string task_token;
+  std::string input;
+};
+
+struct StartExecutionResult {
+  std::string execution_arn;
+  TimeMs start_date = 0;
+};
+
+class Engine {
+ public:
+  // Opens the engine on `store` (which must outlive it): loads or creates
+  // the task-token key, re-arms timers, re-queues open activity tasks and
+  // lets RUNNING executions continue. kFailedPrecondition / kDataLoss when
+  // the store cannot be used.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(storage::Store* store,
+                                                      EngineOptions options);
+  ~Engine();
+
+  // Stops accepting work, finishes in-flight commits and joins the threads.
+  // Later calls fail with kUnavailable.
+  void Shutdown();
+
+  // ---- state machines ----
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
+                                                             const std::string& definition,
+                                                             const std::string& role_arn,
+                                                             const std::string& type);
+  absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
+  // Adds a revision (definition and/or role); running executions keep theirs.
+  absl::StatusOr<StateMachineDescription> UpdateStateMachine(
+      const std::string& arn, const std::optional<std::string>& definition,
+      const std::optional<std::string>& role_arn);
+  absl::Status DeleteStateMachine(const std::string& arn);
+  absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
+  absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
+      const std::string& execution_arn);
+
+  // ---- executions ----
+  absl::StatusOr<StartExecutionResult> StartExecution(const std::string& state_machine_arn,
+                                                      const std::string& name,
+                                                      const std::string& input);
+  void StartExecutionAsync(const std::string& state_machine_arn, const std::string& name,
+                           const std::string& input,
+                           std::function<void(absl::StatusOr<StartExecutionResult>)> done);
+  // Returns the stop date.
+  absl::StatusOr<TimeMs> StopExecution(const std::string& execution_arn,
+                                       const std::string& error, const std::string& cause);
+  absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& execution_arn);
+  // Newest first; `status_filter` "" for all; `max_results` 1..1000 (0: 100).
+  absl::StatusOr<ExecutionList> ListExecutions(const std::string& state_machine_arn,
+                                               const std::string& status_filter,
+                                               int max_results, const std::string& next_token);
+  absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& execution_arn,
+                                                  int max_results, const std::string& next_token,
+                                                  bool reverse_order,
+                                                  bool include_execution_data);
+
+  // ---- activities ----
+  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);
+  absl::StatusOr<ActivityDescription> DescribeActivity(const std::string& arn);
+  absl::Status DeleteActivity(const std::string& arn);
+  absl::StatusOr<std::vector<ActivityDescription>> ListActivities();
+
+  // Long-polls for a task of `activity_arn` for up to `timeout_ms` (capped
+  // at EngineOptions::max_poll_ms). The hand-out (ActivityStarted with
+  // `worker_name`) is committed before `done` sees the task.
+  void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
+                            int64_t timeout_ms,
+                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done);
+  absl::StatusOr<ActivityTaskGrant> GetActivityTask(const std::string& activity_arn,
+                                                    const std::string& worker_name,
+                                                    int64_t timeout_ms);
+
+  absl::Status SendTaskSuccess(const std::string& task_token, const std::string& output);
+  absl::Status SendTaskFailure(const std::string& task_token, const std::string& error,
+                               const std::string& cause);
+  absl::Status SendTaskHeartbeat(const std::string& task_token);
+
+  // Counters for benchmarks and metrics.
+  struct Stats {
+    uint64_t commits = 0;        // transitions written
+    uint64_t batches = 0;        // synced writes
+    uint64_t events = 0;         // history events written
+  };
+  Stats stats() const;
+
+  class Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_ENGINE_H_

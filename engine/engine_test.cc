@@ -1,0 +1,302 @@
+#include "engine/engine.h"
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "common/json.h"
+#include "engine/service_error.h"
+#include "gtest/gtest.h"
+#include "storage/memory_store.h"
+#include "storage/rocks_store.h"
+
+namespace stepwise::engine {
+namespace {
+
+constexpr char kActivityMachine[] = R"({"StartAt":"Work","States":{
+  "Work":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs",
+          "HeartbeatSeconds":5,"TimeoutSeconds":100,"ResultPath":"$.result","Next":"Done"},
+  "Done":{"Type":"Pass","End":true}}})";
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Open(); }
+  void TearDown() override { engine_.reset(); }
+
+  void Open() {
+    engine_.reset();
+    EngineOptions o;
+    o.clock = &clock_;
+    o.seed = 7;
+    auto e = Engine::Open(store_.get(), o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = *std::move(e);
+  }
+
+  std::string Machine(const std::string& name, const std::string& definition) {
+    auto m = engine_->CreateStateMachine(name, definition, "arn:aws:iam::123456789012:role/r",
+                                         "STANDARD");
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? m->arn : "";
+  }
+
+  // Waits (bounded) until the execution leaves RUNNING; timers fire on the
+  // engine's own thread, so this polls.
+  ExecutionDescription AwaitEnd(const std::string& arn) {
+    ExecutionDescription d;
+    for (int i = 0; i < 500; ++i) {
+      auto r = engine_->DescribeExecution(arn);
+      EXPECT_TRUE(r.ok()) << r.status();
+      d = *r;
+      if (d.status != "RUNNING") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return d;
+  }
+
+  std::vector<std::string> Types(const std::string& arn) {
+    auto h = engine_->GetExecutionHistory(arn, 1000, "", false, true);
+    EXPECT_TRUE(h.ok()) << h.status();
+    std::vector<std::string> out;
+    int64_t expect_id = 1;
+    for (auto& e : h->events) {
+      EXPECT_EQ(e["id"].as_int64(), expect_id++);
+      out.emplace_back(e["type"].as_string());
+    }
+    return out;
+  }
+
+  ManualClock clock_{1700000000000};
+  std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(EngineTest, RunsAPassChainToCompletionAndRecordsHistory) {
+  std::string sm = Machine("chain", R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Result":1,"ResultPath":"$.a","Next":"B"},
+    "B":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "run-1", R"({"x":0})");
+  ASSERT_TRUE(started.ok()) << started.status();
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"x":0,"a":1})");
+  EXPECT_EQ(Types(started->execution_arn),
+            (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                      "PassStateEntered", "PassStateExited",
+                                      "ExecutionSucceeded"}));
+  auto list = engine_->ListExecutions(sm, "", 0, "");
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->executions.size(), 1u);
+  EXPECT_EQ(list->executions[0].status, "SUCCEEDED");
+}
+
+TEST_F(EngineTest, StartIsIdempotentWhileRunningAndNamesStayTaken) {
+  std::string sm = Machine("waits", R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":60,"End":true}}})");
+  auto a = engine_->StartExecution(sm, "same", R"({"k":1})");
+  ASSERT_TRUE(a.ok());
+  auto b = engine_->StartExecution(sm, "same", R"({"k":1})");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->execution_arn, b->execution_arn);
+  EXPECT_EQ(a->start_date, b->start_date);
+  auto c = engine_->StartExecution(sm, "same", R"({"k":2})");
+  EXPECT_EQ(ServiceErrorName(c.status()), "ExecutionAlreadyExists");
+  ASSERT_TRUE(engine_->StopExecution(a->execution_arn, "", "").ok());
+  auto d = engine_->StartExecution(sm, "same", R"({"k":1})");
+  EXPECT_EQ(ServiceErrorName(d.status()), "ExecutionAlreadyExists");
+}
+
+TEST_F(EngineTest, RejectsBadInputWithAwsErrors) {
+  std::string sm = Machine("m", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  EXPECT_EQ(ServiceErrorName(engine_->StartExecution(sm, "bad name", "{}").status()),
+            "InvalidName");
+  EXPECT_EQ(ServiceErrorName(engine_->StartExecution(sm, "x", "{nope").status()),
+            "InvalidExecutionInput");
+  EXPECT_EQ(ServiceErrorName(engine_->StartExecution(sm + "zz", "x", "{}").status()),
+            "StateMachineDoesNotExist");
+  EXPECT_EQ(ServiceErrorName(engine_->StartExecution("not-an-arn", "x", "{}").status()),
+            "InvalidArn");
+  EXPECT_EQ(ServiceErrorName(engine_->DescribeExecution(
+                                        "arn:aws:states:us-east-1:123456789012:execution:m:nope")
+                                 .status()),
+            "ExecutionDoesNotExist");
+  auto bad = engine_->CreateStateMachine("broken", R"({"StartAt":"X","States":{}})", "r", "");
+  EXPECT_EQ(ServiceErrorName(bad.status()), "InvalidDefinition");
+}
+
+TEST_F(EngineTest, ActivityTaskIsHandedOutOnceAndCompletedByToken) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "a1", R"({"n":1})");
+  ASSERT_TRUE(started.ok());
+  std::string activity = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+  auto task = engine_->GetActivityTask(activity, "worker-1", 1000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_FALSE(task->task_token.empty());
+  EXPECT_EQ(task->input, R"({"n":1})");
+  // Nothing else is waiting: a second poll times out with an empty token.
+  auto none = engine_->GetActivityTask(activity, "worker-2", 50);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->task_token.empty());
+
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(task->task_token, "{bad")), "InvalidOutput");
+  std::string forged = task->task_token;
+  forged[forged.size() / 2] = forged[forged.size() / 2] == 'A' ? 'B' : 'A';
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(forged, "{}")), "InvalidToken");
+  ASSERT_TRUE(engine_->SendTaskHeartbeat(task->task_token).ok());
+  ASSERT_TRUE(engine_->SendTaskSuccess(task->task_token, R"({"done":true})").ok());
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(task->task_token, "{}")), "TaskTimedOut");
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"n":1,"result":{"done":true}})");
+  EXPECT_EQ(Types(started->execution_arn),
+            (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled",
+                                      "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
+                                      "PassStateEntered", "PassStateExited",
+                                      "ExecutionSucceeded"}));
+}
+
+TEST_F(EngineTest, MissedHeartbeatTimesTheTaskOutWithStatesTimeout) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "hb", "{}");
+  ASSERT_TRUE(started.ok());
+  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                       "w", 1000);
+  ASSERT_TRUE(task.ok());
+  clock_.Advance(6000);
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.Timeout");
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskHeartbeat(task->task_token)), "TaskTimedOut");
+  EXPECT_EQ(Types(started->execution_arn).back(), "ExecutionFailed");
+}
+
+TEST_F(EngineTest, StopAbortsAndClosesOpenTasks) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "stop-me", "{}");
+  ASSERT_TRUE(started.ok());
+  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                       "w", 1000);
+  ASSERT_TRUE(task.ok());
+  ASSERT_TRUE(engine_->StopExecution(started->execution_arn, "Op", "manual").ok());
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "ABORTED");
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(task->task_token, "{}")), "TaskTimedOut");
+  EXPECT_EQ(ServiceErrorName(engine_->StopExecution(started->execution_arn, "", "").status()),
+            "ValidationException");
+}
+
+TEST_F(EngineTest, WaitFiresWhenTheClockReachesIt) {
+  std::string sm = Machine("waits", R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":30,"Next":"P"},"P":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "w1", "{}");
+  ASSERT_TRUE(started.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(engine_->DescribeExecution(started->execution_arn)->status, "RUNNING");
+  clock_.Advance(30000);
+  EXPECT_EQ(AwaitEnd(started->execution_arn).status, "SUCCEEDED");
+}
+
+TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
+  std::string sm = Machine("lambda", R"({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+         "Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"C"}],"End":true},
+    "C":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "l1", "{}");
+  ASSERT_TRUE(started.ok());
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_NE(d.output->find("only activity tasks"), std::string::npos);
+}
+
+TEST_F(EngineTest, HistoryPagesForwardAndBackward) {
+  std::string sm = Machine("chain", R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "h", "{}");
+  ASSERT_TRUE(started.ok());
+  AwaitEnd(started->execution_arn);
+  std::vector<int64_t> ids;
+  std::string token;
+  do {
+    auto page = engine_->GetExecutionHistory(started->execution_arn, 3, token, false, false);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (auto& e : page->events) {
+      ids.push_back(e["id"].as_int64());
+      EXPECT_FALSE(e.contains("stateEnteredEventDetails") &&
+                   e["stateEnteredEventDetails"].as_object().contains("input"));
+    }
+    token = page->next_token;
+  } while (!token.empty());
+  EXPECT_EQ(ids, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+  auto rev = engine_->GetExecutionHistory(started->execution_arn, 2, "", true, true);
+  ASSERT_TRUE(rev.ok());
+  EXPECT_EQ(rev->events[0]["id"].as_int64(), 8);
+  EXPECT_EQ(ServiceErrorName(
+                engine_->GetExecutionHistory(started->execution_arn, 2, "garbage!", false, true)
+                    .status()),
+            "InvalidToken");
+}
+
+class EngineRestartTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("stepwise-engine-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    engine_.reset();
+    store_.reset();
+    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = *std::move(s);
+    Open();
+  }
+  std::filesystem::path dir_;
+};
+
+TEST_F(EngineRestartTest, WaitsAndActivityTasksSurviveARestart) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string waits = Machine("waits", R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":30,"Next":"P"},"P":{"Type":"Pass","End":true}}})");
+  std::string act = Machine("act", kActivityMachine);
+  auto w = engine_->StartExecution(waits, "w", "{}");
+  auto a = engine_->StartExecution(act, "a", R"({"v":2})");
+  ASSERT_TRUE(w.ok() && a.ok());
+  Reopen();
+  // The Wait fell due while the server was down: it fires at once.
+  clock_.Advance(60000);
+  EXPECT_EQ(AwaitEnd(w->execution_arn).status, "SUCCEEDED");
+  // The activity task was re-queued from the store.
+  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                       "w", 2000);
+  ASSERT_TRUE(task.ok());
+  ASSERT_FALSE(task->task_token.empty());
+  EXPECT_EQ(task->input, R"({"v":2})");
+  // A task already handed out is not handed out again after a restart.
+  Reopen();
+  auto again = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                        "w2", 100);
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->task_token.empty());
+  ASSERT_TRUE(engine_->SendTaskSuccess(task->task_token, "7").ok());
+  ExecutionDescription d = AwaitEnd(a->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"v":2,"result":7})");
+  auto desc = engine_->DescribeStateMachineForExecution(a->execution_arn);
+  ASSERT_TRUE(desc.ok());
+  EXPECT_EQ(desc->revision, 1);
+}
+
+}  // namespace
+}  // namespace stepwise::engine
