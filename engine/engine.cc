@@ -167,10 +167,10 @@ class Engine::Impl {
     }
     SW_RETURN_IF_ERROR(CheckDefinition(definition, type));
     std::lock_guard<std::mutex> l(machines_mu_);
-    SW_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->Get(Table::kMachines, name));
+    SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, GetMachineRecord(name));
     TimeMs now = clock_->NowMs();
     if (existing.has_value()) {
-      SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*existing, "state machine " + name));
+      json::object& rec = *existing;
       const json::array& revs = rec["revisions"].as_array();
       const json::object& last = revs.back().as_object();
       if (rec["status"].as_string() == "ACTIVE" &&
@@ -191,7 +191,7 @@ class Engine::Impl {
     json::array revs;
     revs.push_back(RevisionRecord(definition, now));
     rec["revisions"] = std::move(revs);
-    SW_RETURN_IF_ERROR(store_->Put(Table::kMachines, name, SerializeJson(rec)));
+    SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
     return Describe(rec, 1);
   }
 
@@ -218,8 +218,7 @@ class Engine::Impl {
     }
     if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
     revs.push_back(RevisionRecord(def, clock_->NowMs()));
-    SW_RETURN_IF_ERROR(store_->Put(Table::kMachines, std::string(rec["name"].as_string()),
-                                   SerializeJson(rec)));
+    SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
     return Describe(rec, static_cast<int64_t>(revs.size()));
   }
 
@@ -234,8 +233,7 @@ class Engine::Impl {
     }
     // Revisions stay: executions still running need their definition.
     (*rec)["status"] = "DELETING";
-    return store_->Put(Table::kMachines, std::string((*rec)["name"].as_string()),
-                       SerializeJson(*rec));
+    return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
   }
 
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines() {
@@ -254,10 +252,9 @@ class Engine::Impl {
       const std::string& execution_arn) {
     SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecution(execution_arn));
     std::string name = ArnTail(d.state_machine_arn);
-    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
-    if (!raw.has_value()) return ServiceError("StateMachineDoesNotExist", d.state_machine_arn);
-    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "state machine " + name));
-    return Describe(rec, d.revision);
+    SW_ASSIGN_OR_RETURN(std::optional<json::object> rec, GetMachineRecord(name));
+    if (!rec.has_value()) return ServiceError("StateMachineDoesNotExist", d.state_machine_arn);
+    return Describe(*rec, d.revision);
   }
 
   // -------------------------------------------------------------- executions
@@ -692,6 +689,28 @@ class Engine::Impl {
     return arn.substr(prefix.size());
   }
 
+  // State machine records, cached: every write goes through this process.
+  absl::StatusOr<std::optional<json::object>> GetMachineRecord(const std::string& name) {
+    {
+      std::lock_guard<std::mutex> l(machine_cache_mu_);
+      auto it = machine_cache_.find(name);
+      if (it != machine_cache_.end()) return std::optional<json::object>(it->second);
+    }
+    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
+    if (!raw.has_value()) return std::optional<json::object>();
+    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "state machine " + name));
+    std::lock_guard<std::mutex> l(machine_cache_mu_);
+    machine_cache_[name] = rec;
+    return std::optional<json::object>(std::move(rec));
+  }
+
+  absl::Status PutMachineRecord(const std::string& name, const json::object& rec) {
+    SW_RETURN_IF_ERROR(store_->Put(Table::kMachines, name, SerializeJson(rec)));
+    std::lock_guard<std::mutex> l(machine_cache_mu_);
+    machine_cache_[name] = rec;
+    return absl::OkStatus();
+  }
+
   static absl::StatusOr<json::object> ParseRecord(const std::string& text,
                                                   const std::string& what) {
     auto v = ParseJson(text);
@@ -750,11 +769,11 @@ class Engine::Impl {
       return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
     }
     std::string name = arn.substr(prefix.size());
-    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
-    if (!raw.has_value()) {
+    SW_ASSIGN_OR_RETURN(std::optional<json::object> found, GetMachineRecord(name));
+    if (!found.has_value()) {
       return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
     }
-    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "state machine " + name));
+    json::object& rec = *found;
     if (!allow_deleting && rec["status"].as_string() != "ACTIVE") {
       return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
     }
@@ -939,12 +958,11 @@ class Engine::Impl {
     slot.start_date = rec["start_date"].as_int64();
     slot.stop_date = rec["stop_date"].as_int64();
     std::string name = ArnTail(slot.machine_arn);
-    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
-    if (!raw.has_value()) {
+    SW_ASSIGN_OR_RETURN(std::optional<json::object> mrec, GetMachineRecord(name));
+    if (!mrec.has_value()) {
       return absl::DataLossError("state machine of execution " + slot.id + " is missing");
     }
-    SW_ASSIGN_OR_RETURN(json::object mrec, ParseRecord(*raw, "state machine " + name));
-    SW_ASSIGN_OR_RETURN(slot.machine, ParsedRevision(mrec, slot.revision));
+    SW_ASSIGN_OR_RETURN(slot.machine, ParsedRevision(*mrec, slot.revision));
     SW_ASSIGN_OR_RETURN(ExecutionState st, DecodeExecutionState(rec["state"], *slot.machine));
     slot.status = st.status;
     slot.state = std::make_unique<ExecutionState>(std::move(st));
@@ -1397,6 +1415,8 @@ class Engine::Impl {
 
   std::mutex machines_mu_;
   std::mutex parsed_mu_;
+  std::mutex machine_cache_mu_;
+  std::unordered_map<std::string, json::object> machine_cache_;
   std::unordered_map<std::string, std::shared_ptr<const asl::StateMachine>> parsed_;
 
   std::vector<std::unique_ptr<Shard>> shards_;

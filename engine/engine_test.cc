@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -198,6 +199,83 @@ TEST_F(EngineTest, WaitFiresWhenTheClockReachesIt) {
   EXPECT_EQ(engine_->DescribeExecution(started->execution_arn)->status, "RUNNING");
   clock_.Advance(30000);
   EXPECT_EQ(AwaitEnd(started->execution_arn).status, "SUCCEEDED");
+}
+
+TEST_F(EngineTest, TaskTimeoutSecondsCountsFromTheHandOut) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("slow", R"({"StartAt":"Work","States":{
+    "Work":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs",
+            "TimeoutSeconds":10,"Catch":[{"ErrorEquals":["States.Timeout"],"Next":"Late"}],
+            "End":true},"Late":{"Type":"Pass","Result":"late","End":true}}})");
+  auto started = engine_->StartExecution(sm, "t1", "{}");
+  ASSERT_TRUE(started.ok());
+  // Waiting in the queue does not count against TimeoutSeconds.
+  clock_.Advance(60000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(engine_->DescribeExecution(started->execution_arn)->status, "RUNNING");
+  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                       "w", 1000);
+  ASSERT_TRUE(task.ok());
+  clock_.Advance(11000);
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, "\"late\"");
+  std::vector<std::string> types = Types(started->execution_arn);
+  EXPECT_NE(std::find(types.begin(), types.end(), "ActivityTimedOut"), types.end());
+}
+
+TEST_F(EngineTest, ExecutionTimeoutSecondsTimesTheExecutionOut) {
+  std::string sm = Machine("bounded", R"({"TimeoutSeconds":5,"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":3600,"End":true}}})");
+  auto started = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(started.ok());
+  clock_.Advance(5000);
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "TIMED_OUT");
+  EXPECT_EQ(Types(started->execution_arn).back(), "ExecutionTimedOut");
+  auto list = engine_->ListExecutions(sm, "TIMED_OUT", 0, "");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(list->executions.size(), 1u);
+}
+
+TEST_F(EngineTest, ListExecutionsPagesNewestFirst) {
+  std::string sm = Machine("many", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(engine_->StartExecution(sm, "e" + std::to_string(i), "{}").ok());
+    clock_.Advance(1000);
+  }
+  std::vector<std::string> names;
+  std::string token;
+  do {
+    auto page = engine_->ListExecutions(sm, "", 2, token);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_LE(page->executions.size(), 2u);
+    for (auto& e : page->executions) names.push_back(e.name);
+    token = page->next_token;
+  } while (!token.empty());
+  EXPECT_EQ(names, (std::vector<std::string>{"e4", "e3", "e2", "e1", "e0"}));
+  EXPECT_EQ(ServiceErrorName(engine_->ListExecutions(sm, "", 2, "bogus").status()),
+            "InvalidToken");
+}
+
+TEST_F(EngineTest, UpdateAddsARevisionWhileRunningExecutionsKeepTheirs) {
+  std::string sm = Machine("rev", R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":10,"Next":"P"},"P":{"Type":"Pass","Result":"v1","End":true}}})");
+  auto first = engine_->StartExecution(sm, "old", "{}");
+  ASSERT_TRUE(first.ok());
+  auto updated = engine_->UpdateStateMachine(sm, std::string(R"({"StartAt":"P","States":{
+    "P":{"Type":"Pass","Result":"v2","End":true}}})"), std::nullopt);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->revision, 2);
+  auto second = engine_->StartExecution(sm, "new", "{}");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(*AwaitEnd(second->execution_arn).output, "\"v2\"");
+  clock_.Advance(10000);
+  EXPECT_EQ(*AwaitEnd(first->execution_arn).output, "\"v1\"");
+  auto ran = engine_->DescribeStateMachineForExecution(first->execution_arn);
+  ASSERT_TRUE(ran.ok());
+  EXPECT_EQ(ran->revision, 1);
+  EXPECT_NE(ran->definition.find("v1"), std::string::npos);
 }
 
 TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
