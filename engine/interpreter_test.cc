@@ -339,6 +339,45 @@ TEST(InterpreterTest, HistoryIsCappedWithStatesRuntime) {
   EXPECT_EQ(d.events.back().type, "ExecutionFailed");
 }
 
+TEST(InterpreterTest, BoundedRunsYieldAndContinueToTheSameHistory) {
+  auto v = ParseJson(R"({"StartAt":"M","States":{"M":{"Type":"Map","Next":"Z",
+    "ItemProcessor":{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+    "B":{"Type":"Pass","End":true}}}},"Z":{"Type":"Pass","End":true}}})");
+  auto m = asl::ParseStateMachine(*v);
+  ASSERT_TRUE(m.ok());
+  asl::SeededRandom rnd(1);
+  auto run = [&](int bound, int* commits) {
+    InterpreterOptions opts;
+    opts.max_steps_per_trigger = bound;
+    Interpreter in(*m, &rnd, opts);
+    ExecutionState st;
+    std::vector<HistoryEvent> events;
+    Decision d;
+    in.Start(st, *ParseJson("[1,2,3]"), kT0, d);
+    *commits = 1;
+    while (true) {
+      for (auto& e : d.events) events.push_back(e);
+      if (!d.yielded) break;
+      EXPECT_LE(d.events.size(), static_cast<size_t>(bound) * 4 + 4);
+      d = Decision();
+      in.Continue(st, kT0, d);
+      ++*commits;
+    }
+    EXPECT_EQ(st.status, ExecutionStatus::kSucceeded);
+    return events;
+  };
+  int unbounded_commits = 0, bounded_commits = 0;
+  std::vector<HistoryEvent> a = run(100000, &unbounded_commits);
+  std::vector<HistoryEvent> b = run(2, &bounded_commits);
+  EXPECT_EQ(unbounded_commits, 1);
+  EXPECT_GT(bounded_commits, 3);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].type, b[i].type) << i;
+    EXPECT_EQ(a[i].previous_event_id, b[i].previous_event_id) << i;
+  }
+}
+
 TEST(InterpreterTest, SameSeedGivesTheSameHistory) {
   const char* def = R"j({"StartAt":"A","States":{"A":{"Type":"Pass",
     "Parameters":{"u.$":"States.UUID()","r.$":"States.MathRandom(1, 1000)"},"End":true}}})j";

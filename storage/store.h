@@ -1,0 +1,98 @@
+// Store persists everything Stepwise must not lose: state machines and
+// their revisions, activities, executions (record + interpreter state),
+// history, the visibility index, open activity tasks, timers and metadata.
+// The engine writes through Commit (one Transition per step, or CommitBatch
+// for group commit); everything else is read-mostly. Values are opaque bytes
+// to the store (the engine encodes them); keys are binary-ordered (see
+// storage/keys.h) so range scans come back sorted. All methods are
+// thread-safe. Implementations: RocksStore (storage/rocks_store.h, the only
+// code that includes RocksDB) and MemoryStore (tests).
+#ifndef SW_STORAGE_STORE_H_
+#define SW_STORAGE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "storage/transition.h"
+
+namespace stepwise::storage {
+
+// A stored execution: the version of its last commit and the record bytes.
+struct VersionedValue {
+  int64_t version = 0;
+  std::string value;
+};
+
+// One commit's worth of history: events first_event_id..last_event_id.
+struct HistoryChunk {
+  int64_t first_event_id = 0;
+  int64_t last_event_id = 0;
+  std::string value;
+};
+
+struct KeyValue {
+  std::string key;
+  std::string value;
+};
+
+// Options of a range scan over one table.
+struct ScanOptions {
+  std::string prefix;       // only keys starting with this
+  std::string start_after;  // exclusive lower bound (upper bound if reverse); "" = from the edge
+  bool reverse = false;
+  size_t limit = 0;  // 0 = no limit
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Appends the history chunk, replaces the execution record and applies
+  // the task/timer/visibility writes of `t`, all or nothing, on disk (WAL
+  // synced) when OK is returned. Returns kAborted if the stored version of
+  // the execution differs from `t.expected_version` (0 = must not exist),
+  // leaving nothing written.
+  virtual absl::Status Commit(const Transition& t) = 0;
+
+  // Group commit: applies each transition of `batch` whose version check
+  // passes, in order, in ONE synced write. Returns one status per transition
+  // (OK or kAborted); a non-OK return means nothing was written (I/O error).
+  // Transitions of the same execution in one batch chain their versions.
+  virtual absl::StatusOr<std::vector<absl::Status>> CommitBatch(
+      absl::Span<const Transition* const> batch) = 0;
+
+  // Returns the execution's record, or nullopt when there is none.
+  // kDataLoss when the stored bytes are malformed (the key is named).
+  virtual absl::StatusOr<std::optional<VersionedValue>> GetExecution(
+      const std::string& execution_id) = 0;
+
+  // Returns the history chunks of an execution in event order, starting with
+  // the chunk that holds `from_event_id` (1 = from the start), at most
+  // `max_chunks` (0 = all).
+  virtual absl::StatusOr<std::vector<HistoryChunk>> ReadHistory(
+      const std::string& execution_id, int64_t from_event_id,
+      size_t max_chunks) = 0;
+
+  // Writes or deletes (value nullopt) one key of a non-execution table
+  // (machines, activities, meta, ...) with a synced write.
+  virtual absl::Status Put(Table table, const std::string& key,
+                           std::optional<std::string> value) = 0;
+
+  // Reads one key of any table; nullopt when absent.
+  virtual absl::StatusOr<std::optional<std::string>> Get(
+      Table table, const std::string& key) = 0;
+
+  // Scans `table` in key order (or reverse), honouring `opts`.
+  virtual absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
+                                                     const ScanOptions& opts) = 0;
+};
+
+}  // namespace stepwise::storage
+
+#endif  // SW_STORAGE_STORE_H_
