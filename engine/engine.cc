@@ -615,6 +615,48 @@ class Engine::Impl {
     }).status();
   }
 
+  absl::StatusOr<int64_t> WatchExecution(const std::string& arn, int64_t after,
+                                         Engine::WatchFn fn) {
+    SW_RETURN_IF_ERROR(Alive());
+    int64_t id = next_watch_id_.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> l(watch_mu_);
+      watch_exec_[id] = arn;
+    }
+    absl::StatusOr<bool> r = Wait<bool>([&](auto done) {
+      PostExisting(arn, [this, id, after, fn, done](Slot* slot) {
+        done(true);
+        // Serialised with this execution's commits: nothing is missed or
+        // sent twice between the stored history and the live events.
+        std::vector<json::object> events;
+        auto chunks = store_->ReadHistory(slot->id, 1, 0);
+        if (chunks.ok()) {
+          for (const auto& c : *chunks) {
+            auto evs = DecodeHistoryChunk(c.value);
+            if (!evs.ok()) break;
+            for (const auto& e : *evs) {
+              if (e.id > after) events.push_back(ToAwsJson(e));
+            }
+          }
+        }
+        bool closed = slot->status != ExecutionStatus::kRunning;
+        if (!WatchActive(id)) return;
+        if (!fn(std::move(events), closed) || closed) {
+          EndWatch(id);
+          return;
+        }
+        slot->watchers[id] = fn;
+      }, done);
+    });
+    if (!r.ok()) {
+      EndWatch(id);
+      return r.status();
+    }
+    return id;
+  }
+
+  void CancelWatch(int64_t id) { EndWatch(id); }
+
   Engine::Stats stats() const {
     Engine::Stats s;
     s.commits = commits_.load();
@@ -652,6 +694,7 @@ class Engine::Impl {
     std::deque<std::function<void(Slot*)>> waiting;
     std::map<int64_t, OpenTask> tasks;       // open tasks by task id
     std::map<int64_t, TimeMs> timer_dues;    // armed timers by id
+    std::map<int64_t, Engine::WatchFn> watchers;  // WatchExecution, by watch id
   };
 
   struct Shard {
@@ -1081,6 +1124,9 @@ class Engine::Impl {
     t.execution_record = SerializeJson(Record(*slot));
     size_t n_events = d.events.size();
     bool yielded = d.yielded;
+    if (!slot->watchers.empty()) {
+      for (const HistoryEvent& e : d.events) effects->watched.push_back(ToAwsJson(e));
+    }
     slot->committing = true;
     Submit(std::move(t), [this, slot_id = slot->id, effects, n_events, yielded,
                           done = std::move(done)](absl::Status s) mutable {
@@ -1103,6 +1149,7 @@ class Engine::Impl {
         committed->version += 1;
         events_ += n_events;
         Release(*effects);
+        if (!committed->watchers.empty()) Notify(committed, effects->watched);
         done(absl::OkStatus());
         if (yielded && committed->status == ExecutionStatus::kRunning) {
           committed->waiting.push_front([this](Slot* sl) {
@@ -1123,6 +1170,7 @@ class Engine::Impl {
     std::vector<std::pair<std::string, int64_t>> disarm;  // execution, timer id
     std::vector<ActivityTask> remove;
     std::string execution_id;
+    std::vector<json::object> watched;  // the events, for WatchExecution
   };
 
   static bool TaskStillOpen(const ExecutionState& st, int64_t task_id) {
@@ -1216,7 +1264,7 @@ class Engine::Impl {
       slot->waiting.pop_front();
       fn(slot);
     }
-    if (!slot->committing && slot->waiting.empty() &&
+    if (!slot->committing && slot->waiting.empty() && slot->watchers.empty() &&
         (slot->status != ExecutionStatus::kRunning || sh.slots.size() > opts_.max_cached_executions)) {
       sh.slots.erase(it);  // parked or finished: reloaded on demand
     }
@@ -1428,6 +1476,32 @@ class Engine::Impl {
   bool commit_stop_ = false;
   std::thread committer_;
 
+  bool WatchActive(int64_t id) {
+    std::lock_guard<std::mutex> l(watch_mu_);
+    return watch_exec_.count(id) > 0;
+  }
+  void EndWatch(int64_t id) {
+    std::lock_guard<std::mutex> l(watch_mu_);
+    watch_exec_.erase(id);
+  }
+
+  // Sends a commit's events to the execution's watchers (shard thread).
+  void Notify(Slot* slot, const std::vector<json::object>& events) {
+    bool closed = slot->status != ExecutionStatus::kRunning;
+    for (auto it = slot->watchers.begin(); it != slot->watchers.end();) {
+      if (!WatchActive(it->first) || !it->second(events, closed) || closed) {
+        EndWatch(it->first);
+        it = slot->watchers.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  std::mutex watch_mu_;
+  std::unordered_map<int64_t, std::string> watch_exec_;
+  std::atomic<int64_t> next_watch_id_{1};
+
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> events_{0};
@@ -1535,6 +1609,11 @@ absl::Status Engine::SendTaskFailure(const std::string& token, const std::string
 absl::Status Engine::SendTaskHeartbeat(const std::string& token) {
   return impl_->SendTaskHeartbeat(token);
 }
+absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t after_event_id,
+                                               WatchFn on_events) {
+  return impl_->WatchExecution(arn, after_event_id, std::move(on_events));
+}
+void Engine::CancelWatch(int64_t watch_id) { impl_->CancelWatch(watch_id); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }
 
 }  // namespace stepwise::engine

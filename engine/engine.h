@@ -174,6 +174,19 @@ class Engine {
                                const std::string& cause);
   absl::Status SendTaskHeartbeat(const std::string& task_token);
 
+  // Streams an execution's history: `on_events` first gets the stored events
+  // after `after_event_id`, then each commit's events once they are on
+  // disk, with `closed` true on the last call (the execution has closed).
+  // Returning false from `on_events` ends the watch. Calls come from an
+  // engine thread, in event order, one at a time, and must not block.
+  // Returns a watch id for CancelWatch, or ExecutionDoesNotExist / InvalidArn.
+  using WatchFn = std::function<bool(std::vector<json::object> events, bool closed)>;
+  absl::StatusOr<int64_t> WatchExecution(const std::string& execution_arn,
+                                         int64_t after_event_id, WatchFn on_events);
+  // Ends a watch; `on_events` is not called after this returns... except for
+  // a call already running on an engine thread.
+  void CancelWatch(int64_t watch_id);
+
   // Counters for benchmarks and metrics.
   struct Stats {
     uint64_t commits = 0;        // transitions written

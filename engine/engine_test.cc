@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -276,6 +277,40 @@ TEST_F(EngineTest, UpdateAddsARevisionWhileRunningExecutionsKeepTheirs) {
   ASSERT_TRUE(ran.ok());
   EXPECT_EQ(ran->revision, 1);
   EXPECT_NE(ran->definition.find("v1"), std::string::npos);
+}
+
+TEST_F(EngineTest, WatchStreamsStoredThenLiveEventsUntilClose) {
+  std::string sm = Machine("watched", R"({"StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":5,"Next":"P"},"P":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "w", "{}");
+  ASSERT_TRUE(started.ok());
+  std::mutex mu;
+  std::vector<int64_t> ids;
+  bool closed = false;
+  auto watch = engine_->WatchExecution(
+      started->execution_arn, 1, [&](std::vector<json::object> events, bool done) {
+        std::lock_guard<std::mutex> l(mu);
+        for (auto& e : events) ids.push_back(e["id"].as_int64());
+        closed = done;
+        return true;
+      });
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  clock_.Advance(5000);
+  AwaitEnd(started->execution_arn);
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (closed) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::lock_guard<std::mutex> l(mu);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(ids, (std::vector<int64_t>{2, 3, 4, 5, 6}));
+  EXPECT_EQ(ServiceErrorName(engine_->WatchExecution(started->execution_arn + "x", 0,
+                                                     [](auto, bool) { return true; })
+                                 .status()),
+            "ExecutionDoesNotExist");
 }
 
 TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
