@@ -1,0 +1,704 @@
+// crash_driver: the process the crash test kills. It embeds the Engine on a
+// real RocksDB directory and runs a mixed workload (Pass chains, Choice,
+// 1-second Waits, activity Tasks served by in-process workers with a failing
+// first attempt and Retry, Map of 10, Parallel of 3, Catch) until every
+// execution is closed. Killed with SIGKILL at any instant and restarted on
+// the same directory, it recreates nothing: it re-starts the same executions
+// by name (idempotent) and serves activity tasks until all are closed.
+//
+//   crash_driver --dir DIR [--executions N] [--workers W] [--scale S]
+//                [--max-steps K] [--deadline-s T]
+//   crash_driver --verify --dir DIR [--executions N] [--max-steps K]
+//
+// DIR holds db/ (RocksDB), clock (the epoch of the scaled clock, so time is
+// monotonic across restarts), setup.done, grants.log (one fsync'd line per
+// task token a worker received) and lives.log (one line per start).
+// --verify checks the invariants of issue 3 ("Proof") and exits 0 when all
+// hold; see README.md.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "engine/asl/definition.h"
+#include "engine/engine.h"
+#include "engine/execution_codec.h"
+#include "engine/service_error.h"
+#include "storage/rocks_store.h"
+#include "tests/crash/replay.h"
+
+namespace stepwise::crash {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMachineName[] = "crash-mixed";
+constexpr char kActivityName[] = "crash-work";
+constexpr char kPrefix[] = "arn:aws:states:us-east-1:123456789012:";
+
+std::string ActivityArn() { return absl::StrCat(kPrefix, "activity:", kActivityName); }
+std::string MachineArn() { return absl::StrCat(kPrefix, "stateMachine:", kMachineName); }
+std::string ExecName(int i) { return absl::StrCat("exec-", i); }
+std::string ExecArn(int i) { return absl::StrCat(kPrefix, "execution:", kMachineName, ":",
+                                                 ExecName(i)); }
+
+std::string Definition() {
+  const std::string act = ActivityArn();
+  const std::string retry =
+      R"J("Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":3,"BackoffRate":1.0},
+                  {"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":50,"BackoffRate":1.0}])J";
+  return absl::StrCat(R"J({"Comment":"crash test workload","StartAt":"P1","States":{
+  "P1":{"Type":"Pass","Result":"p1","ResultPath":"$.p1","Next":"P2"},
+  "P2":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.n, 100)"},"ResultPath":"$.p2","Next":"Route"},
+  "Route":{"Type":"Choice","Choices":[
+      {"Variable":"$.kind","NumericEquals":0,"Next":"Sleep"},
+      {"Variable":"$.kind","NumericEquals":1,"Next":"Work"}],"Default":"Fan"},
+  "Sleep":{"Type":"Wait","Seconds":1,"Next":"Work"},
+  "Work":{"Type":"Task","Resource":")J", act, R"J(",
+      "Parameters":{"n.$":"$.n","op":"square","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
+      "TimeoutSeconds":30,"ResultPath":"$.work",)J", retry, R"J(,"Next":"Fan"},
+  "Fan":{"Type":"Map","ItemsPath":"$.items",
+      "ItemSelector":{"i.$":"$$.Map.Item.Value","n.$":"$.n"},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"MAdd","States":{
+        "MAdd":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($.i, $.n)"},"Next":"MCheck"},
+        "MCheck":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThanEquals":10,"Next":"MBig"}],
+                  "Default":"MSmall"},
+        "MBig":{"Type":"Pass","Result":"big","ResultPath":"$.size","End":true},
+        "MSmall":{"Type":"Pass","Result":"small","ResultPath":"$.size","End":true}}},
+      "ResultPath":"$.mapped","Next":"Par"},
+  "Par":{"Type":"Parallel","ResultPath":"$.par","Next":"Risky","Branches":[
+      {"StartAt":"B1Pass","States":{"B1Pass":{"Type":"Pass","Parameters":{"b":1,"n.$":"$.n"},"End":true}}},
+      {"StartAt":"B2Work","States":{"B2Work":{"Type":"Task","Resource":")J", act, R"J(",
+          "Parameters":{"n.$":"$.n","op":"triple","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
+          "TimeoutSeconds":30,)J", retry, R"J(,"End":true}}},
+      {"StartAt":"B3Wait","States":{"B3Wait":{"Type":"Wait","Seconds":1,"Next":"B3Pass"},
+          "B3Pass":{"Type":"Pass","Result":"waited","End":true}}}]},
+  "Risky":{"Type":"Task","Resource":")J", act, R"J(",
+      "Parameters":{"n.$":"$.n","op":"risky"},
+      "TimeoutSeconds":30,"ResultPath":"$.risky",
+      "Retry":[{"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":50,"BackoffRate":1.0}],
+      "Catch":[{"ErrorEquals":["Permanent"],"ResultPath":"$.caught","Next":"Done"}],
+      "Next":"Done"},
+  "Done":{"Type":"Pass","End":true}}})J");
+}
+
+json::value Input(int i) {
+  json::object o;
+  o["n"] = i;
+  o["kind"] = i % 3;
+  o["failFirst"] = (i % 4 == 0);
+  json::array items;
+  for (int k = 0; k < 10; ++k) items.push_back(k);
+  o["items"] = std::move(items);
+  return o;
+}
+
+// What the worker answers; deterministic in the task input.
+struct WorkerAnswer {
+  bool success = true;
+  std::string output;
+  std::string error, cause;
+};
+
+// `first_time(key)` says whether this task (execution, state) is seen for
+// the first time; it records it durably before answering.
+template <typename FirstTime>
+WorkerAnswer Answer(const json::object& in, FirstTime first_time) {
+  int64_t n = in.at("n").as_int64();
+  std::string op(in.at("op").as_string());
+  const json::value* ff = in.if_contains("failFirst");
+  bool fail_first = ff != nullptr && ff->is_bool() && ff->get_bool();
+  WorkerAnswer a;
+  if (op == "risky") {
+    if (n % 5 == 0) {
+      a.success = false;
+      a.error = "Permanent";
+      a.cause = "n divisible by 5";
+      return a;
+    }
+    a.output = absl::StrCat(R"({"ok":)", n, "}");
+    return a;
+  }
+  // The first attempt fails; $$.State.RetryCount cannot tell the worker
+  // (Parameters are evaluated once per state entry, see README.md).
+  if (fail_first && first_time(absl::StrCat(std::string(in.at("exec").as_string()), "/",
+                                            std::string(in.at("state").as_string())))) {
+    a.success = false;
+    a.error = "Flaky";
+    a.cause = "first attempt fails";
+    return a;
+  }
+  a.output = absl::StrCat(R"({"r":)", op == "square" ? n * n : 3 * n, "}");
+  return a;
+}
+
+json::value ExpectedOutput(int i) {
+  json::object o = Input(i).as_object();
+  int64_t n = i;
+  o["p1"] = "p1";
+  json::object p2;
+  p2["sum"] = n + 100;
+  o["p2"] = std::move(p2);
+  if (i % 3 != 2) {
+    json::object w;
+    w["r"] = n * n;
+    o["work"] = std::move(w);
+  }
+  json::array mapped;
+  for (int k = 0; k < 10; ++k) {
+    json::object m;
+    m["v"] = k + n;
+    m["size"] = k + n >= 10 ? "big" : "small";
+    mapped.push_back(std::move(m));
+  }
+  o["mapped"] = std::move(mapped);
+  json::array par;
+  json::object b1;
+  b1["b"] = 1;
+  b1["n"] = n;
+  par.push_back(std::move(b1));
+  json::object b2;
+  b2["r"] = 3 * n;
+  par.push_back(std::move(b2));
+  par.push_back("waited");
+  o["par"] = std::move(par);
+  if (n % 5 == 0) {
+    json::object c;
+    c["Error"] = "Permanent";
+    c["Cause"] = "n divisible by 5";
+    o["caught"] = std::move(c);
+  } else {
+    json::object r;
+    r["ok"] = n;
+    o["risky"] = std::move(r);
+  }
+  return o;
+}
+
+// How often each state is entered on execution i's (deterministic) path.
+// Retries re-schedule inside a state and never re-enter it.
+std::map<std::string, int> ExpectedEntered(int i) {
+  std::map<std::string, int> m;
+  for (const char* s : {"P1", "P2", "Route", "Fan", "Par", "B1Pass", "B2Work", "B3Wait",
+                        "B3Pass", "Risky", "Done"}) {
+    m[s] = 1;
+  }
+  if (i % 3 == 0) m["Sleep"] = 1;
+  if (i % 3 != 2) m["Work"] = 1;
+  m["MAdd"] = 10;
+  m["MCheck"] = 10;
+  int big = 0;
+  for (int k = 0; k < 10; ++k) big += (k + i >= 10);
+  if (big > 0) m["MBig"] = big;
+  if (big < 10) m["MSmall"] = 10 - big;
+  return m;
+}
+
+// Time that runs `scale` times faster than the wall clock from an epoch kept
+// in the directory, so it never goes back across restarts (a ScaledClock
+// would restart from the wall time and leave stored timers far ahead).
+class PersistentScaledClock final : public Clock {
+ public:
+  PersistentScaledClock(TimeMs epoch, double scale) : epoch_(epoch), scale_(scale) {}
+  TimeMs NowMs() const override {
+    TimeMs wall = SystemClock::Get()->NowMs();
+    return epoch_ + static_cast<TimeMs>(static_cast<double>(wall - epoch_) * scale_);
+  }
+
+ private:
+  TimeMs epoch_;
+  double scale_;
+};
+
+void WriteFileSynced(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) std::abort();
+  if (::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) std::abort();
+  ::fsync(fd);
+  ::close(fd);
+  fs::rename(tmp, path);
+  int dfd = ::open(fs::path(path).parent_path().c_str(), O_RDONLY);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream f(path);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+// Append-only, one fsync'd line per call.
+class LineLog {
+ public:
+  explicit LineLog(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd_ < 0) std::abort();
+  }
+  ~LineLog() { ::close(fd_); }
+  void Append(const std::string& line) {
+    std::string l = line + "\n";
+    std::lock_guard<std::mutex> lock(mu_);
+    if (::write(fd_, l.data(), l.size()) != static_cast<ssize_t>(l.size())) std::abort();
+    ::fdatasync(fd_);
+  }
+
+ private:
+  std::mutex mu_;
+  int fd_ = -1;
+};
+
+struct Flags {
+  std::string dir;
+  bool verify = false;
+  int executions = 300;
+  int workers = 8;
+  double scale = 20;
+  int max_steps = 100;
+  int deadline_s = 300;
+  int in_flight = 64;
+};
+
+int Fail(const std::string& msg) {
+  std::fprintf(stderr, "crash_driver: %s\n", msg.c_str());
+  return 1;
+}
+
+// ------------------------------------------------------------------- run
+
+int Run(const Flags& f) {
+  fs::create_directories(f.dir);
+  std::string clock_file = f.dir + "/clock";
+  TimeMs epoch = 0;
+  if (fs::exists(clock_file)) {
+    epoch = std::stoll(ReadFile(clock_file));
+  } else {
+    epoch = SystemClock::Get()->NowMs();
+    WriteFileSynced(clock_file, std::to_string(epoch));
+  }
+  PersistentScaledClock clock(epoch, f.scale);
+  LineLog lives(f.dir + "/lives.log");
+  lives.Append(absl::StrCat("pid ", ::getpid(), " at ", SystemClock::Get()->NowMs()));
+
+  storage::RocksOptions ro;
+  ro.sync = true;
+  auto store = storage::RocksStore::Open(f.dir + "/db", ro);
+  if (!store.ok()) return Fail(absl::StrCat("open store: ", store.status().ToString()));
+  engine::EngineOptions eo;
+  eo.clock = &clock;
+  eo.seed = 42;
+  eo.max_steps_per_commit = f.max_steps;
+  auto eng = engine::Engine::Open(store->get(), eo);
+  if (!eng.ok()) return Fail(absl::StrCat("open engine: ", eng.status().ToString()));
+  engine::Engine& e = **eng;
+
+  std::string done_marker = f.dir + "/setup.done";
+  bool fresh = !fs::exists(done_marker);
+  if (fresh) {
+    // A kill during setup leaves no marker; both calls are idempotent on
+    // the same arguments, so the next life simply repeats them.
+    auto a = e.CreateActivity(kActivityName);
+    if (!a.ok()) return Fail(absl::StrCat("create activity: ", a.status().ToString()));
+    auto m = e.CreateStateMachine(kMachineName, Definition(),
+                                  "arn:aws:iam::123456789012:role/crash", "STANDARD");
+    if (!m.ok()) return Fail(absl::StrCat("create machine: ", m.status().ToString()));
+    WriteFileSynced(done_marker, "ok");
+  }
+
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> granted{0}, answered{0}, stale{0};
+  LineLog grants(f.dir + "/grants.log");
+  // Tasks whose first attempt was already failed, across lives.
+  std::mutex failed_mu;
+  std::set<std::string> failed_once;
+  {
+    std::ifstream in(f.dir + "/failed.log");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (!line.empty()) failed_once.insert(line);
+    }
+  }
+  LineLog failed_log(f.dir + "/failed.log");
+  auto first_time = [&](const std::string& key) {
+    std::lock_guard<std::mutex> l(failed_mu);
+    if (!failed_once.insert(key).second) return false;
+    failed_log.Append(key);
+    return true;
+  };
+  std::vector<std::thread> workers;
+  for (int w = 0; w < f.workers; ++w) {
+    workers.emplace_back([&, w] {
+      std::string name = absl::StrCat("w", ::getpid(), "-", w);
+      while (!stop.load()) {
+        auto t = e.GetActivityTask(ActivityArn(), name, 1000);
+        if (!t.ok()) {
+          if (stop.load()) return;
+          std::fprintf(stderr, "poll: %s\n", t.status().ToString().c_str());
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          continue;
+        }
+        if (t->task_token.empty()) continue;
+        grants.Append(absl::StrCat(t->task_token, " ", name));
+        ++granted;
+        auto in = ParseJson(t->input);
+        if (!in.ok() || !in->is_object()) {
+          std::fprintf(stderr, "bad task input %s\n", t->input.c_str());
+          std::abort();
+        }
+        WorkerAnswer a = Answer(in->get_object(), first_time);
+        absl::Status s = a.success ? e.SendTaskSuccess(t->task_token, a.output)
+                                   : e.SendTaskFailure(t->task_token, a.error, a.cause);
+        if (s.ok()) {
+          ++answered;
+        } else if (engine::ServiceErrorName(s) == "TaskTimedOut") {
+          ++stale;  // timed out meanwhile: the retry hands out a new attempt
+        } else if (!stop.load()) {
+          std::fprintf(stderr, "report: %s\n", s.ToString().c_str());
+        }
+      }
+    });
+  }
+
+  // (Re-)start every execution; a name that exists is fine either way.
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0, started = 0, existed = 0, failed = 0;
+  for (int i = 0; i < f.executions; ++i) {
+    {
+      std::unique_lock<std::mutex> l(mu);
+      cv.wait(l, [&] { return in_flight < f.in_flight; });
+      ++in_flight;
+    }
+    e.StartExecutionAsync(MachineArn(), ExecName(i), SerializeJson(Input(i)),
+                          [&, i](absl::StatusOr<engine::StartExecutionResult> r) {
+                            std::lock_guard<std::mutex> l(mu);
+                            --in_flight;
+                            if (r.ok()) {
+                              ++started;
+                            } else if (engine::ServiceErrorName(r.status()) ==
+                                       "ExecutionAlreadyExists") {
+                              ++existed;
+                            } else {
+                              ++failed;
+                              std::fprintf(stderr, "start exec-%d: %s\n", i,
+                                           r.status().ToString().c_str());
+                            }
+                            cv.notify_all();
+                          });
+  }
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return in_flight == 0; });
+  }
+  if (failed > 0) return Fail(absl::StrCat(failed, " starts failed"));
+
+  auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> open;
+  for (int i = 0; i < f.executions; ++i) open.push_back(i);
+  int exit_code = 0;
+  while (!open.empty()) {
+    std::vector<int> still;
+    for (int i : open) {
+      auto d = e.DescribeExecution(ExecArn(i));
+      if (!d.ok()) return Fail(absl::StrCat("describe exec-", i, ": ", d.status().ToString()));
+      if (d->status == "RUNNING") still.push_back(i);
+    }
+    open = std::move(still);
+    if (open.empty()) break;
+    if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(f.deadline_s)) {
+      std::string names;
+      for (size_t k = 0; k < open.size() && k < 20; ++k) absl::StrAppend(&names, " exec-", open[k]);
+      std::fprintf(stderr, "crash_driver: %zu executions still RUNNING after %d s:%s\n",
+                   open.size(), f.deadline_s, names.c_str());
+      exit_code = 3;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  stop = true;
+  for (auto& w : workers) w.join();
+  engine::Engine::Stats st = e.stats();
+  std::printf("crash_driver: pid %d: %d started, %d already existed; %lld tasks granted, "
+              "%lld answered, %lld stale; %llu commits in %llu batches, %llu events; %s\n",
+              ::getpid(), started, existed, static_cast<long long>(granted.load()),
+              static_cast<long long>(answered.load()), static_cast<long long>(stale.load()),
+              static_cast<unsigned long long>(st.commits),
+              static_cast<unsigned long long>(st.batches),
+              static_cast<unsigned long long>(st.events),
+              exit_code == 0 ? "all executions closed" : "gave up");
+  e.Shutdown();
+  return exit_code;
+}
+
+// ---------------------------------------------------------------- verify
+
+struct Report {
+  int problems = 0;
+  void Problem(const std::string& what) {
+    if (++problems <= 50) std::fprintf(stderr, "VIOLATION: %s\n", what.c_str());
+  }
+};
+
+int Verify(const Flags& f) {
+  storage::RocksOptions ro;
+  auto store_or = storage::RocksStore::Open(f.dir + "/db", ro);
+  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
+  storage::Store& store = **store_or;
+  Report rep;
+
+  auto mrec_raw = store.Get(storage::Table::kMachines, kMachineName);
+  if (!mrec_raw.ok() || !mrec_raw->has_value()) return Fail("state machine record missing");
+  auto mrec = ParseJson(**mrec_raw);
+  if (!mrec.ok()) return Fail("state machine record malformed");
+  const json::array& revs = mrec->as_object().at("revisions").as_array();
+  if (revs.size() != 1) rep.Problem(absl::StrCat("state machine has ", revs.size(), " revisions"));
+  auto def = ParseJson(ToAbsl(std::string_view(revs[0].as_object().at("definition").as_string())));
+  if (!def.ok()) return Fail("stored definition malformed");
+  auto machine = asl::ParseStateMachine(*def);
+  if (!machine.ok()) return Fail("stored definition does not parse");
+
+  ReplayOptions opts;
+  opts.max_steps_per_trigger = f.max_steps;
+  int64_t total_events = 0, activity_started = 0, chunks_total = 0;
+  ReplayStats agg;
+  int succeeded = 0, replayed = 0;
+  for (int i = 0; i < f.executions; ++i) {
+    std::string arn = ExecArn(i);
+    std::string who = ExecName(i);
+    auto v = store.GetExecution(arn);
+    if (!v.ok() || !v->has_value()) {
+      rep.Problem(who + ": no execution record");
+      continue;
+    }
+    auto rec = ParseJson((*v)->value);
+    if (!rec.ok() || !rec->is_object()) {
+      rep.Problem(who + ": record malformed");
+      continue;
+    }
+    const json::value& state = rec->as_object().at("state");
+    const json::object& so = state.as_object();
+    auto status = static_cast<engine::ExecutionStatus>(so.at("status").as_int64());
+    if (status != engine::ExecutionStatus::kSucceeded) {
+      rep.Problem(absl::StrCat(who, ": status ", ToAbsl(engine::ExecutionStatusName(status)), " error '",
+                               std::string(so.at("error").as_string()), "' cause '",
+                               std::string(so.at("cause").as_string()), "'"));
+    } else {
+      ++succeeded;
+      auto out = ParseJson(ToAbsl(std::string_view(so.at("output").as_string())));
+      json::value want = ExpectedOutput(i);
+      if (!out.ok() || !(*out == want)) {
+        rep.Problem(absl::StrCat(who, ": output ", std::string(so.at("output").as_string()),
+                                 " differs from expected ", SerializeJson(want), " at ",
+                                 out.ok() ? JsonDiff(*out, want) : "?"));
+      }
+    }
+    if (!rec->as_object().at("tasks").as_array().empty() ||
+        !rec->as_object().at("timers").as_array().empty()) {
+      rep.Problem(who + ": closed execution still lists open tasks or timers");
+    }
+
+    // History: chunks chain, ids 1..N, previousEventId < id.
+    auto chunks = store.ReadHistory(arn, 1, 0);
+    if (!chunks.ok()) {
+      rep.Problem(who + ": history unreadable: " + chunks.status().ToString());
+      continue;
+    }
+    std::vector<engine::HistoryEvent> events;
+    int64_t want_first = 1;
+    bool chain_ok = true;
+    for (const storage::HistoryChunk& c : *chunks) {
+      ++chunks_total;
+      if (c.first_event_id != want_first) {
+        rep.Problem(absl::StrCat(who, ": history chunk starts at ", c.first_event_id,
+                                 ", expected ", want_first));
+        chain_ok = false;
+      }
+      auto evs = engine::DecodeHistoryChunk(c.value);
+      if (!evs.ok()) {
+        rep.Problem(who + ": chunk does not decode");
+        chain_ok = false;
+        break;
+      }
+      for (auto& ev : *evs) events.push_back(std::move(ev));
+      if (events.empty() || events.back().id != c.last_event_id) {
+        rep.Problem(absl::StrCat(who, ": chunk ", c.first_event_id, "..", c.last_event_id,
+                                 " holds other events"));
+        chain_ok = false;
+      }
+      want_first = c.last_event_id + 1;
+    }
+    total_events += static_cast<int64_t>(events.size());
+    for (size_t k = 0; k < events.size(); ++k) {
+      const auto& ev = events[k];
+      if (ev.id != static_cast<int64_t>(k) + 1) {
+        rep.Problem(absl::StrCat(who, ": event at position ", k + 1, " has id ", ev.id));
+        chain_ok = false;
+        break;
+      }
+      if (ev.previous_event_id < 0 || ev.previous_event_id >= ev.id) {
+        rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), ": previousEventId not < id"));
+      }
+    }
+    if (so.at("last_event_id").as_int64() != static_cast<int64_t>(events.size())) {
+      rep.Problem(absl::StrCat(who, ": state last_event_id ", so.at("last_event_id").as_int64(),
+                               " but history has ", events.size(), " events"));
+    }
+    if (!chain_ok) continue;
+
+    // Each state entered exactly as often as the path demands, and never
+    // twice from the same predecessor event.
+    std::map<std::string, int> entered;
+    std::set<std::pair<int64_t, std::string>> entered_from;
+    std::map<int64_t, const engine::HistoryEvent*> by_id;
+    std::map<int64_t, int> started_after_scheduled, ended_after_started;
+    int terminal = 0;
+    for (const auto& ev : events) {
+      by_id[ev.id] = &ev;
+      const std::string& t = ev.type;
+      if (t.size() > 12 && t.compare(t.size() - 12, 12, "StateEntered") == 0) {
+        std::string name(ev.details.at("name").as_string());
+        ++entered[name];
+        if (!entered_from.insert({ev.previous_event_id, name}).second) {
+          rep.Problem(absl::StrCat(who, ": state ", name, " entered twice after event ",
+                                   ev.previous_event_id));
+        }
+      }
+      if (t == "ActivityStarted") {
+        ++activity_started;
+        auto p = by_id.find(ev.previous_event_id);
+        if (p == by_id.end() || p->second->type != "ActivityScheduled") {
+          rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), " does not follow its ActivityScheduled"));
+        } else if (++started_after_scheduled[ev.previous_event_id] > 1) {
+          rep.Problem(absl::StrCat(who, ": activity scheduled at #", ev.previous_event_id,
+                                   " started twice"));
+        }
+      }
+      if (t == "ActivitySucceeded" || t == "ActivityFailed" || t == "ActivityTimedOut") {
+        if (++ended_after_started[ev.previous_event_id] > 1) {
+          rep.Problem(absl::StrCat(who, ": activity attempt #", ev.previous_event_id,
+                                   " ended twice"));
+        }
+      }
+      if (t.rfind("Execution", 0) == 0 && t != "ExecutionStarted") ++terminal;
+    }
+    if (terminal != 1) rep.Problem(absl::StrCat(who, ": ", terminal, " execution-closing events"));
+    if (status == engine::ExecutionStatus::kSucceeded && entered != ExpectedEntered(i)) {
+      std::string got, want;
+      for (auto& [k, n] : entered) absl::StrAppend(&got, k, "=", n, " ");
+      for (auto& [k, n] : ExpectedEntered(i)) absl::StrAppend(&want, k, "=", n, " ");
+      rep.Problem(absl::StrCat(who, ": states entered {", got, "} expected {", want, "}"));
+    }
+
+    ReplayStats rs;
+    absl::Status r = ReplayHistory(*machine, events, state, opts, &rs);
+    if (!r.ok()) {
+      rep.Problem(absl::StrCat(who, ": replay: ", r.message()));
+    } else {
+      ++replayed;
+      agg.triggers += rs.triggers;
+      agg.continues += rs.continues;
+      agg.timers += rs.timers;
+      agg.tasks_started += rs.tasks_started;
+      agg.tasks_completed += rs.tasks_completed;
+    }
+  }
+
+  // Nothing left behind in the queues' tables.
+  for (auto [table, name] : {std::pair{storage::Table::kTasks, "tasks"},
+                             std::pair{storage::Table::kTimers, "timers"}}) {
+    auto rows = store.Scan(table, storage::ScanOptions{});
+    if (rows.ok() && !rows->empty()) {
+      rep.Problem(absl::StrCat(rows->size(), " rows left in the ", name, " table"));
+    }
+  }
+
+  // No token handed out twice, across all lives.
+  std::ifstream grants(f.dir + "/grants.log");
+  std::unordered_map<std::string, std::string> seen;
+  std::string line;
+  int64_t grant_lines = 0;
+  while (std::getline(grants, line)) {
+    if (line.empty()) continue;
+    ++grant_lines;
+    size_t sp = line.find(' ');
+    std::string token = line.substr(0, sp);
+    std::string worker = sp == std::string::npos ? "" : line.substr(sp + 1);
+    auto [it, inserted] = seen.emplace(token, worker);
+    if (!inserted) {
+      rep.Problem(absl::StrCat("task token handed out twice: to ", it->second, " and ", worker));
+    }
+  }
+  if (grant_lines > activity_started) {
+    rep.Problem(absl::StrCat(grant_lines, " grants logged but only ", activity_started,
+                             " ActivityStarted events"));
+  }
+  std::ifstream lives_in(f.dir + "/lives.log");
+  int lives = 0;
+  while (std::getline(lives_in, line)) lives += !line.empty();
+
+  std::printf(
+      "verify: %d executions, %d succeeded with the expected output, %d replayed to the stored "
+      "state (%d triggers: %d task starts, %d task ends, %d timers, %d continues); %lld events in "
+      "%lld chunks; %lld ActivityStarted, %lld grants logged, %zu distinct tokens; %d lives; "
+      "%d violations\n",
+      f.executions, succeeded, replayed, agg.triggers, agg.tasks_started, agg.tasks_completed,
+      agg.timers, agg.continues, static_cast<long long>(total_events),
+      static_cast<long long>(chunks_total), static_cast<long long>(activity_started),
+      static_cast<long long>(grant_lines), seen.size(), lives, rep.problems);
+  return rep.problems == 0 ? 0 : 2;
+}
+
+}  // namespace
+}  // namespace stepwise::crash
+
+int main(int argc, char** argv) {
+  stepwise::crash::Flags f;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value for %s\n", a.c_str());
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "--dir") f.dir = val();
+    else if (a == "--verify") f.verify = true;
+    else if (a == "--executions") f.executions = std::stoi(val());
+    else if (a == "--workers") f.workers = std::stoi(val());
+    else if (a == "--scale") f.scale = std::stod(val());
+    else if (a == "--max-steps") f.max_steps = std::stoi(val());
+    else if (a == "--deadline-s") f.deadline_s = std::stoi(val());
+    else if (a == "--in-flight") f.in_flight = std::stoi(val());
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+      return 1;
+    }
+  }
+  if (f.dir.empty()) {
+    std::fprintf(stderr, "usage: crash_driver [--verify] --dir DIR [--executions N] ...\n");
+    return 1;
+  }
+  return f.verify ? stepwise::crash::Verify(f) : stepwise::crash::Run(f);
+}
