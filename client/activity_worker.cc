@@ -1,0 +1,181 @@
+#include "client/activity_worker.h"
+
+#include <iostream>
+#include <utility>
+
+namespace stepwise::client {
+namespace {
+
+constexpr char kDefaultTaskError[] = "States.TaskFailed";
+constexpr size_t kMaxCause = 32768;
+
+}  // namespace
+
+absl::Status TaskFailure(const std::string& error, const std::string& cause) {
+  return WithAwsErrorName(absl::UnknownError(cause), error);
+}
+
+ActivityWorker::ActivityWorker(Client* client, ActivityWorkerOptions options,
+                               ActivityHandler handler)
+    : client_(client),
+      options_(std::move(options)),
+      handler_(std::move(handler)) {}
+
+ActivityWorker::~ActivityWorker() { Stop(); }
+
+void ActivityWorker::Start() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_) return;
+  started_ = true;
+  int n = options_.concurrency < 1 ? 1 : options_.concurrency;
+  for (int i = 0; i < n; ++i) {
+    cancellers_.push_back(std::make_unique<CallCanceller>());
+  }
+  active_pollers_ = n;
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this, i] {
+      PollLoop(i);
+      std::lock_guard<std::mutex> done_lock(mu_);
+      --active_pollers_;
+      cv_.notify_all();
+    });
+  }
+  threads_.emplace_back([this] { HeartbeatLoop(); });
+}
+
+void ActivityWorker::Stop() {
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& c : cancellers_) c->Cancel();
+    threads.swap(threads_);
+  }
+  cv_.notify_all();
+  for (std::thread& t : threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void ActivityWorker::ReportError(const absl::Status& status) {
+  if (options_.on_error) {
+    options_.on_error(status);
+    return;
+  }
+  std::string name = AwsErrorName(status);
+  std::cerr << "stepwise worker: " << (name.empty() ? "" : name + ": ")
+            << status.message() << "\n";
+}
+
+void ActivityWorker::PollLoop(int index) {
+  CallCanceller* canceller = cancellers_[static_cast<size_t>(index)].get();
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+    }
+    v1::GetActivityTaskRequest request;
+    request.set_activity_arn(options_.activity_arn);
+    request.set_worker_name(options_.worker_name);
+    absl::StatusOr<v1::GetActivityTaskResponse> task =
+        client_->GetActivityTask(request, canceller);
+    if (!task.ok()) {
+      if (canceller->cancelled()) return;
+      if (task.status().code() != absl::StatusCode::kDeadlineExceeded) {
+        ReportError(task.status());
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait_for(lock, absl::ToChronoMilliseconds(backoff),
+                     [this] { return stopping_; });
+        backoff = std::min(backoff * 2, absl::Seconds(5));
+      }
+      continue;
+    }
+    backoff = absl::Milliseconds(100);
+    if (task->task_token().empty()) continue;
+    Handle(*task);
+  }
+}
+
+void ActivityWorker::Handle(const v1::GetActivityTaskResponse& task) {
+  const std::string& token = task.task_token();
+  bool heartbeating = options_.heartbeat_interval > absl::ZeroDuration();
+  std::multimap<absl::Time, std::string>::iterator due;
+  if (heartbeating) {
+    std::lock_guard<std::mutex> lock(mu_);
+    due = heartbeats_due_.emplace(absl::Now() + options_.heartbeat_interval,
+                                  token);
+  }
+  if (heartbeating) cv_.notify_all();
+  HeartbeatFn heartbeat = [this, &token]() {
+    v1::SendTaskHeartbeatRequest request;
+    request.set_task_token(token);
+    return client_->SendTaskHeartbeat(request);
+  };
+  absl::StatusOr<std::string> result;
+  try {
+    result = handler_(task.input(), heartbeat);
+  } catch (const std::exception& e) {
+    result = TaskFailure("States.TaskFailed",
+                         std::string("handler threw: ") + e.what());
+  } catch (...) {
+    result = TaskFailure("States.TaskFailed", "handler threw");
+  }
+  if (heartbeating) {
+    std::lock_guard<std::mutex> lock(mu_);
+    // The heartbeat thread may have moved the entry: find it by token.
+    for (auto it = heartbeats_due_.begin(); it != heartbeats_due_.end(); ++it) {
+      if (it->second == token) {
+        heartbeats_due_.erase(it);
+        break;
+      }
+    }
+  }
+  absl::Status sent;
+  if (result.ok()) {
+    v1::SendTaskSuccessRequest request;
+    request.set_task_token(token);
+    request.set_output(*result);
+    sent = client_->SendTaskSuccess(request);
+    if (sent.ok()) succeeded_.fetch_add(1);
+  } else {
+    v1::SendTaskFailureRequest request;
+    request.set_task_token(token);
+    std::string error = AwsErrorName(result.status());
+    request.set_error(error.empty() ? kDefaultTaskError : error);
+    std::string cause(result.status().message());
+    if (cause.size() > kMaxCause) cause = cause.substr(cause.size() - kMaxCause);
+    request.set_cause(cause);
+    sent = client_->SendTaskFailure(request);
+    if (sent.ok()) failed_.fetch_add(1);
+  }
+  if (!sent.ok()) ReportError(sent);
+}
+
+void ActivityWorker::HeartbeatLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    if (stopping_ && active_pollers_ == 0) return;
+    if (heartbeats_due_.empty()) {
+      cv_.wait_for(lock, std::chrono::milliseconds(200));
+      continue;
+    }
+    auto first = heartbeats_due_.begin();
+    absl::Time now = absl::Now();
+    if (first->first > now) {
+      cv_.wait_for(lock, absl::ToChronoMicroseconds(first->first - now));
+      continue;
+    }
+    std::string token = first->second;
+    heartbeats_due_.erase(first);
+    heartbeats_due_.emplace(now + options_.heartbeat_interval, token);
+    lock.unlock();
+    v1::SendTaskHeartbeatRequest request;
+    request.set_task_token(token);
+    absl::Status s = client_->SendTaskHeartbeat(request);
+    if (!s.ok()) ReportError(s);
+    lock.lock();
+  }
+}
+
+}  // namespace stepwise::client

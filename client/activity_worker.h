@@ -1,0 +1,97 @@
+// ActivityWorker: runs activity tasks for one activity with N concurrent
+// long polls. For each task it calls a handler, heartbeats while the handler
+// runs, and reports the result with SendTaskSuccess or SendTaskFailure.
+// Used by `stepwise worker` and `stepwise bench`. Start/Stop/Wait are
+// thread-safe; the handler is called from N threads at once.
+#ifndef SW_CLIENT_ACTIVITY_WORKER_H_
+#define SW_CLIENT_ACTIVITY_WORKER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "client/client.h"
+
+namespace stepwise::client {
+
+// Sends a heartbeat for the task being handled now. Returns the call's
+// status (e.g. TaskTimedOut when the task is gone).
+using HeartbeatFn = std::function<absl::Status()>;
+
+// Handles one task: returns its output (JSON text) for SendTaskSuccess, or an
+// error: the AWS error name attached to the status (see TaskFailure) becomes
+// the task's error ("States.TaskFailed" without one), the message its cause.
+using ActivityHandler = std::function<absl::StatusOr<std::string>(
+    const std::string& input, const HeartbeatFn& heartbeat)>;
+
+// Returns a status a handler returns to fail its task with `error` and
+// `cause`.
+absl::Status TaskFailure(const std::string& error, const std::string& cause);
+
+struct ActivityWorkerOptions {
+  std::string activity_arn;
+  std::string worker_name = "stepwise-worker";
+  int concurrency = 1;
+  // Heartbeats are sent this often while a handler runs; zero or negative
+  // sends none (the handler can still call its HeartbeatFn).
+  absl::Duration heartbeat_interval = absl::Seconds(30);
+  // Called (from worker threads) when a poll or report fails; default logs
+  // to stderr.
+  std::function<void(const absl::Status&)> on_error;
+};
+
+class ActivityWorker {
+ public:
+  // `client` must outlive the worker.
+  ActivityWorker(Client* client, ActivityWorkerOptions options,
+                 ActivityHandler handler);
+  ~ActivityWorker();  // Stops and waits.
+
+  ActivityWorker(const ActivityWorker&) = delete;
+  ActivityWorker& operator=(const ActivityWorker&) = delete;
+
+  // Starts the pollers and the heartbeat thread. Calling it twice is a no-op.
+  void Start();
+  // Stops polling: polls in flight are cancelled, tasks in flight run to the
+  // end and are reported. Returns once every thread has finished.
+  void Stop();
+
+  int64_t tasks_succeeded() const { return succeeded_.load(); }
+  int64_t tasks_failed() const { return failed_.load(); }
+
+ private:
+  void PollLoop(int index);
+  void HeartbeatLoop();
+  void Handle(const v1::GetActivityTaskResponse& task);
+  void ReportError(const absl::Status& status);
+
+  Client* const client_;
+  const ActivityWorkerOptions options_;
+  const ActivityHandler handler_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool started_ = false;
+  bool stopping_ = false;
+  int active_pollers_ = 0;
+  // Tokens being handled, by the time their next heartbeat is due.
+  std::multimap<absl::Time, std::string> heartbeats_due_;
+  std::vector<std::unique_ptr<CallCanceller>> cancellers_;
+  std::vector<std::thread> threads_;
+  std::atomic<int64_t> succeeded_{0};
+  std::atomic<int64_t> failed_{0};
+};
+
+}  // namespace stepwise::client
+
+#endif  // SW_CLIENT_ACTIVITY_WORKER_H_
