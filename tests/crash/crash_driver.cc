@@ -7,7 +7,7 @@
 // by name (idempotent) and serves activity tasks until all are closed.
 //
 //   crash_driver --dir DIR [--executions N] [--workers W] [--scale S]
-//                [--max-steps K] [--deadline-s T]
+//                [--max-steps K] [--deadline-s T] [--start-rate R]
 //   crash_driver --verify --dir DIR [--executions N] [--max-steps K]
 //
 // DIR holds db/ (RocksDB), clock (the epoch of the scaled clock, so time is
@@ -278,6 +278,7 @@ struct Flags {
   int max_steps = 100;
   int deadline_s = 300;
   int in_flight = 64;
+  double start_rate = 0;  // executions started per second of the run; 0: all at once
 };
 
 int Fail(const std::string& msg) {
@@ -385,6 +386,13 @@ int Run(const Flags& f) {
   std::condition_variable cv;
   int in_flight = 0, started = 0, existed = 0, failed = 0;
   for (int i = 0; i < f.executions; ++i) {
+    if (f.start_rate > 0) {
+      // Execution i starts epoch + i / rate into the run (wall time), in
+      // every life, so the load spreads over the run whatever the kills.
+      TimeMs due = epoch + static_cast<TimeMs>(1000.0 * i / f.start_rate);
+      TimeMs now = SystemClock::Get()->NowMs();
+      if (due > now) std::this_thread::sleep_for(std::chrono::milliseconds(due - now));
+    }
     {
       std::unique_lock<std::mutex> l(mu);
       cv.wait(l, [&] { return in_flight < f.in_flight; });
@@ -691,6 +699,7 @@ int main(int argc, char** argv) {
     else if (a == "--max-steps") f.max_steps = std::stoi(val());
     else if (a == "--deadline-s") f.deadline_s = std::stoi(val());
     else if (a == "--in-flight") f.in_flight = std::stoi(val());
+    else if (a == "--start-rate") f.start_rate = std::stod(val());
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 1;

@@ -4,25 +4,27 @@
 #   crash_test.sh DRIVER DIR
 # Environment (defaults are the CI run):
 #   CRASH_EXECUTIONS  executions (300)       CRASH_KILLS     kills (20)
-#   CRASH_MAX_GAP_MS  longest life (2500)    CRASH_WORKERS   worker threads (8)
+#   CRASH_MAX_GAP_MS  longest life (5000)    CRASH_WORKERS   worker threads (8)
 #   CRASH_SCALE       clock speed-up (20)    CRASH_MAX_STEPS --max-steps (100)
 #   CRASH_DEADLINE_S  final life's limit (240)
+#   CRASH_START_RATE  executions started per second of the run (5)
 # Each life lasts a uniform random time in [0, CRASH_MAX_GAP_MS) ms.
 set -u
 DRIVER=${1:?usage: crash_test.sh DRIVER DIR}
 DIR=${2:?usage: crash_test.sh DRIVER DIR}
 N=${CRASH_EXECUTIONS:-300}
 KILLS=${CRASH_KILLS:-20}
-GAP=${CRASH_MAX_GAP_MS:-2500}
+GAP=${CRASH_MAX_GAP_MS:-5000}
 WORKERS=${CRASH_WORKERS:-8}
 SCALE=${CRASH_SCALE:-20}
 STEPS=${CRASH_MAX_STEPS:-100}
 DEADLINE=${CRASH_DEADLINE_S:-240}
+RATE=${CRASH_START_RATE:-5}
 
 rm -rf "$DIR"
 mkdir -p "$DIR"
 COMMON=(--dir "$DIR" --executions "$N" --max-steps "$STEPS")
-RUN=("${COMMON[@]}" --workers "$WORKERS" --scale "$SCALE")
+RUN=("${COMMON[@]}" --workers "$WORKERS" --scale "$SCALE" --start-rate "$RATE")
 start=$(date +%s.%N)
 kills=0
 finished_early=0
