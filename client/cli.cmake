@@ -8,12 +8,28 @@ sw_add_test(cli_args_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cli_args_test.cc
   LIBS stepwise_cli_args)
 
+# The commands that talk to stepwised: output formatting, the worker's
+# subprocess runner, the remote commands and the load generator.
+add_library(stepwise_cli_remote
+  ${CMAKE_CURRENT_SOURCE_DIR}/cli_format.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/subprocess.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/cli_remote.cc
+  ${CMAKE_CURRENT_SOURCE_DIR}/bench.cc)
+sw_target_warnings(stepwise_cli_remote)
+target_link_libraries(stepwise_cli_remote PUBLIC
+  stepwise_cli_args stepwise_client stepwise_common)
+
+sw_add_test(cli_remote_test
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/cli_format_test.cc
+          ${CMAKE_CURRENT_SOURCE_DIR}/client_test.cc
+  LIBS stepwise_cli_remote)
+
 if(TARGET stepwise_engine)
   add_executable(stepwise_cli ${CMAKE_CURRENT_SOURCE_DIR}/cli_main.cc)
   sw_target_warnings(stepwise_cli)
   set_target_properties(stepwise_cli PROPERTIES OUTPUT_NAME stepwise)
   target_link_libraries(stepwise_cli PRIVATE
-    stepwise_cli_args stepwise_engine stepwise_asl stepwise_common)
+    stepwise_cli_args stepwise_cli_remote stepwise_engine stepwise_asl stepwise_common)
 
   # Smoke tests of the bundled example (the README quick start).
   set(_sw_hello ${CMAKE_SOURCE_DIR}/examples/hello)

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/cli_args.h"
+#include "client/cli_remote.h"
 #include "common/json.h"
 #include "engine/asl/validator.h"
 #include "engine/history_event.h"
@@ -170,6 +171,8 @@ int Main(int argc, char** argv) {
       return RunLocalCommand(parsed->run_local);
     case CliCommand::kValidate:
       return ValidateCommand(parsed->validate);
+    case CliCommand::kRemote:
+      return RunRemote(parsed->remote);
   }
   return kExitBadArguments;
 }

@@ -1,0 +1,29 @@
+// RunCommand: runs a program with some text on its stdin and collects its
+// stdout and stderr, for `stepwise worker`. The child gets its own process
+// group (a terminal's Ctrl-C does not reach it: the worker finishes it) and
+// an empty signal mask. Thread-safe.
+#ifndef SW_CLIENT_SUBPROCESS_H_
+#define SW_CLIENT_SUBPROCESS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace stepwise::client {
+
+struct CommandResult {
+  int exit_code = 0;  // the exit status, or -SIGNAL when killed by a signal
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+// Runs `argv` (argv[0] looked up in PATH) with `input` on stdin and waits for
+// it. Returns kNotFound when the program cannot be started, kInternal when
+// pipes cannot be made.
+absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
+                                         const std::string& input);
+
+}  // namespace stepwise::client
+
+#endif  // SW_CLIENT_SUBPROCESS_H_
