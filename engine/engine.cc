@@ -84,6 +84,9 @@ std::string TimerRowKey(int64_t due, absl::string_view execution, int64_t timer_
   return storage::TimerKey(due, execution, std::to_string(timer_id));
 }
 
+// Timer id 0: continue a run that yielded after max_steps_per_commit steps.
+constexpr int64_t kContinueTimerId = 0;
+
 // Engine-level timers (task timeout, heartbeat) live in the same per-
 // execution timer space as the interpreter's, as negative ids.
 int64_t TaskTimeoutTimerId(int64_t task_id) { return -(task_id * 2); }
@@ -1047,6 +1050,11 @@ class Engine::Impl {
               std::function<void(absl::Status)> done) {
     ExecutionState& st = *slot->state;
     TimeMs now = clock_->NowMs();
+    if (d.yielded && st.status == ExecutionStatus::kRunning) {
+      // More internal steps to run: a durable "continue" timer due now, so
+      // a crash before the next group commits still resumes it.
+      d.start_timers.push_back({kContinueTimerId, now});
+    }
     storage::Transition t;
     t.execution_id = slot->id;
     t.expected_version = created ? 0 : slot->version;
@@ -1123,15 +1131,14 @@ class Engine::Impl {
     }
     t.execution_record = SerializeJson(Record(*slot));
     size_t n_events = d.events.size();
-    bool yielded = d.yielded;
     if (!slot->watchers.empty()) {
       for (const HistoryEvent& e : d.events) effects->watched.push_back(ToAwsJson(e));
     }
     slot->committing = true;
-    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events, yielded,
+    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events,
                           done = std::move(done)](absl::Status s) mutable {
       Shard& sh = ShardOf(slot_id);
-      Enqueue(sh, [this, &sh, slot_id, effects, n_events, yielded, s,
+      Enqueue(sh, [this, &sh, slot_id, effects, n_events, s,
                    done = std::move(done)]() mutable {
         auto it = sh.slots.find(slot_id);
         SW_CHECK(it != sh.slots.end());
@@ -1151,13 +1158,6 @@ class Engine::Impl {
         Release(*effects);
         if (!committed->watchers.empty()) Notify(committed, effects->watched);
         done(absl::OkStatus());
-        if (yielded && committed->status == ExecutionStatus::kRunning) {
-          committed->waiting.push_front([this](Slot* sl) {
-            Decision more;
-            Interp(*sl).Continue(*sl->state, clock_->NowMs(), more);
-            Commit(sl, std::move(more), false, {}, [](absl::Status) {});
-          });
-        }
         DrainWaiting(sh, slot_id);
       });
     });
@@ -1375,7 +1375,9 @@ class Engine::Impl {
                         std::nullopt});
       slot->timer_dues.erase(due);
       Decision d;
-      if (e.timer_id < 0) {
+      if (e.timer_id == kContinueTimerId) {
+        Interp(*slot).Continue(*slot->state, now, d);
+      } else if (e.timer_id < 0) {
         int64_t task_id = (-e.timer_id) / 2;
         bool heartbeat = (-e.timer_id) % 2 == 1;
         auto it = slot->tasks.find(task_id);

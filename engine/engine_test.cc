@@ -313,6 +313,23 @@ TEST_F(EngineTest, WatchStreamsStoredThenLiveEventsUntilClose) {
             "ExecutionDoesNotExist");
 }
 
+TEST_F(EngineTest, LongRunsCommitInBoundedGroups) {
+  // 300 Pass states: more than max_steps_per_commit (100) in one trigger.
+  std::string def = R"({"StartAt":"P0","States":{)";
+  for (int i = 0; i < 300; ++i) {
+    def += "\"P" + std::to_string(i) + "\":{\"Type\":\"Pass\",";
+    def += i == 299 ? "\"End\":true}" : "\"Next\":\"P" + std::to_string(i + 1) + "\"},";
+  }
+  def += "}}";
+  std::string sm = Machine("long", def);
+  Engine::Stats before = engine_->stats();
+  auto started = engine_->StartExecution(sm, "long", "{}");
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(AwaitEnd(started->execution_arn).status, "SUCCEEDED");
+  EXPECT_EQ(Types(started->execution_arn).size(), 602u);
+  EXPECT_GE(engine_->stats().commits - before.commits, 3u);
+}
+
 TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
   std::string sm = Machine("lambda", R"({"StartAt":"T","States":{
     "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
