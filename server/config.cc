@@ -1,0 +1,292 @@
+#include "server/config.h"
+
+#include <cctype>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace stepwise::server {
+
+namespace {
+
+enum class Kind { kString, kDouble, kInt, kBool };
+
+struct Option {
+  const char* name;  // flag name without dashes, e.g. "data-dir"
+  Kind kind;
+  const char* help;
+};
+
+const Option kOptions[] = {
+    {"config", Kind::kString, "config file of `key = value` lines"},
+    {"data-dir", Kind::kString, "data directory (default ./stepwise-data)"},
+    {"grpc-listen", Kind::kString, "gRPC address (default 127.0.0.1:7700)"},
+    {"http-listen", Kind::kString, "HTTP address for health/metrics (default 127.0.0.1:8083; off)"},
+    {"time-scale", Kind::kDouble, "clock speed factor for Waits and timeouts (default 1.0)"},
+    {"region", Kind::kString, "region in ARNs (default us-east-1)"},
+    {"account", Kind::kString, "account in ARNs (default 123456789012)"},
+    {"log-level", Kind::kString, "debug|info|warn|error (default info)"},
+    {"log-format", Kind::kString, "text|json (default text)"},
+    {"shards", Kind::kInt, "engine shard threads (default 2)"},
+    {"max-steps-per-commit", Kind::kInt, "internal steps committed as one group (default 100)"},
+    {"tls-cert", Kind::kString, "PEM certificate chain for gRPC TLS"},
+    {"tls-key", Kind::kString, "PEM private key for gRPC TLS"},
+    {"tls-client-ca", Kind::kString, "PEM CA bundle: require client certificates (mTLS)"},
+    {"auth-tokens-file", Kind::kString, "bearer tokens, one per line"},
+    {"insecure", Kind::kBool, "allow a non-loopback address without TLS and tokens"},
+    {"ports-file", Kind::kString, "write the bound ports here once listening"},
+};
+
+const Option* FindOption(std::string name) {
+  for (char& c : name) {
+    if (c == '_') c = '-';
+  }
+  for (const Option& o : kOptions) {
+    if (name == o.name) return &o;
+  }
+  return nullptr;
+}
+
+std::string EnvName(const Option& o) {
+  std::string s = "STEPWISE_";
+  for (const char* p = o.name; *p != '\0'; ++p) {
+    s.push_back(*p == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(*p))));
+  }
+  return s;
+}
+
+// Applies one value; `where` names its origin for error messages.
+absl::Status Apply(const Option& o, const std::string& value, const std::string& where,
+                   Config& c) {
+  std::string n = o.name;
+  auto bad = [&](const char* what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", what, " (got '", value, "')"));
+  };
+  double d = 0;
+  int i = 0;
+  bool b = false;
+  switch (o.kind) {
+    case Kind::kDouble:
+      if (!absl::SimpleAtod(value, &d)) return bad("expected a number");
+      break;
+    case Kind::kInt:
+      if (!absl::SimpleAtoi(value, &i)) return bad("expected an integer");
+      break;
+    case Kind::kBool:
+      if (value.empty()) {
+        b = true;
+      } else if (!absl::SimpleAtob(value, &b)) {
+        return bad("expected true or false");
+      }
+      break;
+    case Kind::kString:
+      break;
+  }
+  if (n == "config") c.config_file = value;
+  else if (n == "data-dir") c.data_dir = value;
+  else if (n == "grpc-listen") c.grpc_listen = value;
+  else if (n == "http-listen") c.http_listen = value;
+  else if (n == "time-scale") {
+    if (!(d > 0)) return bad("must be greater than 0");
+    c.time_scale = d;
+  } else if (n == "region") c.region = value;
+  else if (n == "account") c.account = value;
+  else if (n == "log-level") {
+    if (value != "debug" && value != "info" && value != "warn" && value != "error" &&
+        value != "trace" && value != "off") {
+      return bad("must be debug, info, warn or error");
+    }
+    c.log_level = value;
+  } else if (n == "log-format") {
+    if (value != "text" && value != "json") return bad("must be text or json");
+    c.log_format = value;
+  } else if (n == "shards") {
+    if (i < 1 || i > 256) return bad("must be between 1 and 256");
+    c.shards = i;
+  } else if (n == "max-steps-per-commit") {
+    if (i < 1 || i > 10000) return bad("must be between 1 and 10000");
+    c.max_steps_per_commit = i;
+  } else if (n == "tls-cert") c.tls_cert = value;
+  else if (n == "tls-key") c.tls_key = value;
+  else if (n == "tls-client-ca") c.tls_client_ca = value;
+  else if (n == "auth-tokens-file") c.auth_tokens_file = value;
+  else if (n == "insecure") c.insecure = b;
+  else if (n == "ports-file") c.ports_file = value;
+  return absl::OkStatus();
+}
+
+using Settings = std::map<std::string, std::pair<std::string, std::string>>;  // name -> (value, where)
+
+absl::Status ParseArgs(const std::vector<std::string>& args, Settings& out, bool& help) {
+  for (size_t k = 0; k < args.size(); ++k) {
+    const std::string& a = args[k];
+    if (a == "-h" || a == "--help") {
+      help = true;
+      continue;
+    }
+    if (a.size() < 3 || a.compare(0, 2, "--") != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", a, "' (see --help)"));
+    }
+    std::string name = a.substr(2), value;
+    bool has_value = false;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      has_value = true;
+    }
+    const Option* o = FindOption(name);
+    if (o == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+    if (!has_value && o->kind != Kind::kBool) {
+      if (k + 1 >= args.size()) {
+        return absl::InvalidArgumentError(absl::StrCat("flag --", name, " needs a value"));
+      }
+      value = args[++k];
+    }
+    out[o->name] = {value, absl::StrCat("flag --", o->name)};
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseFile(const std::string& path, Settings& out) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
+  std::string line;
+  int lineno = 0;
+  while (std::getline(in, line)) {
+    ++lineno;
+    absl::string_view v = absl::StripAsciiWhitespace(line);
+    if (v.empty() || v[0] == '#') continue;
+    size_t eq = v.find('=');
+    std::string where = absl::StrCat("config file ", path, ":", lineno);
+    if (eq == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": expected `key = value`"));
+    }
+    std::string key(absl::StripAsciiWhitespace(v.substr(0, eq)));
+    std::string value(absl::StripAsciiWhitespace(v.substr(eq + 1)));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    const Option* o = FindOption(key);
+    if (o == nullptr || std::string(o->name) == "config") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key '", key, "'"));
+    }
+    out[o->name] = {value, absl::StrCat(where, " (", key, ")")};
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<HostPort> ParseHostPort(const std::string& text) {
+  HostPort hp;
+  std::string port;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': expected [v6]:port"));
+    }
+    hp.host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("bad address '", text, "': expected host:port"));
+    }
+    hp.host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  if (!absl::SimpleAtoi(port, &hp.port) || hp.port < 0 || hp.port > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad port in address '", text, "'"));
+  }
+  return hp;
+}
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const EnvFn& env) {
+  Config c;
+  Settings flags;
+  if (absl::Status s = ParseArgs(args, flags, c.help); !s.ok()) return s;
+  if (c.help) return c;
+
+  Settings env_settings;
+  for (const Option& o : kOptions) {
+    std::optional<std::string> v = env(EnvName(o));
+    if (v.has_value()) env_settings[o.name] = {*v, absl::StrCat("environment ", EnvName(o))};
+  }
+
+  std::string file;
+  if (auto it = env_settings.find("config"); it != env_settings.end()) file = it->second.first;
+  if (auto it = flags.find("config"); it != flags.end()) file = it->second.first;
+
+  Settings merged;
+  if (!file.empty()) {
+    if (absl::Status s = ParseFile(file, merged); !s.ok()) return s;
+  }
+  for (auto& [k, v] : env_settings) merged[k] = v;
+  for (auto& [k, v] : flags) merged[k] = v;
+  for (auto& [name, vw] : merged) {
+    if (absl::Status s = Apply(*FindOption(name), vw.first, vw.second, c); !s.ok()) return s;
+  }
+
+  if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  auto grpc_hp = ParseHostPort(c.grpc_listen);
+  if (!grpc_hp.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--grpc-listen: ", grpc_hp.status().message()));
+  }
+  if (!c.http_listen.empty() && c.http_listen != "off") {
+    auto http_hp = ParseHostPort(c.http_listen);
+    if (!http_hp.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--http-listen: ", http_hp.status().message()));
+    }
+  }
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");
+  }
+  if (!c.tls_client_ca.empty() && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  return c;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadTokensFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read auth tokens file ", path));
+  std::vector<std::string> tokens;
+  std::string line;
+  while (std::getline(in, line)) {
+    absl::string_view v = absl::StripAsciiWhitespace(line);
+    if (v.empty() || v[0] == '#') continue;
+    tokens.emplace_back(v);
+  }
+  if (tokens.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("auth tokens file ", path, " holds no token"));
+  }
+  return tokens;
+}
+
+std::string UsageText() {
+  std::ostringstream out;
+  out << "usage: stepwised [--flag value | --flag=value]...\n"
+         "Every flag can also be set as an environment variable STEPWISE_<FLAG> or as a\n"
+         "`flag = value` line in the --config file (flag > env > file > default).\n\n";
+  for (const Option& o : kOptions) {
+    out << "  --" << o.name;
+    for (size_t n = std::string(o.name).size(); n < 22; ++n) out << ' ';
+    out << o.help << "\n";
+  }
+  return out.str();
+}
+
+}  // namespace stepwise::server

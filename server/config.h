@@ -1,0 +1,69 @@
+// Config: stepwised's settings from flags, environment variables
+// (STEPWISE_<NAME>, e.g. STEPWISE_DATA_DIR) and an optional config file of
+// `key = value` lines (`#` comments; keys as the flags without dashes,
+// `data-dir` or `data_dir`), with precedence flag > env > file > default.
+// Used by server/main.cc; pure functions, thread-safe.
+#ifndef SW_SERVER_CONFIG_H_
+#define SW_SERVER_CONFIG_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace stepwise::server {
+
+struct Config {
+  std::string config_file;  // --config / STEPWISE_CONFIG
+  std::string data_dir = "./stepwise-data";
+  std::string grpc_listen = "127.0.0.1:7700";
+  std::string http_listen = "127.0.0.1:8083";  // "" or "off" disables HTTP
+  double time_scale = 1.0;
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  std::string log_level = "info";
+  std::string log_format = "text";  // text | json
+  int shards = 2;
+  int max_steps_per_commit = 100;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_client_ca;
+  std::string auth_tokens_file;
+  bool insecure = false;
+  // When set, the bound ports are written there as `grpc=<port>\nhttp=<port>\n`
+  // once the server listens (for port 0 in tests).
+  std::string ports_file;
+  bool help = false;
+};
+
+// Splits "host:port" / "[v6]:port". kInvalidArgument when malformed.
+struct HostPort {
+  std::string host;
+  int port = 0;
+};
+absl::StatusOr<HostPort> ParseHostPort(const std::string& text);
+
+// True for 127.0.0.0/8, ::1 and "localhost".
+bool IsLoopbackHost(const std::string& host);
+
+using EnvFn = std::function<std::optional<std::string>(const std::string&)>;
+
+// Builds the configuration from `args` (argv without the program name),
+// `env` and the config file named by --config or STEPWISE_CONFIG. Returns
+// kInvalidArgument with a one-line message naming the flag, variable or
+// file line on a bad value or unknown option, and kNotFound when the config
+// file cannot be read.
+absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const EnvFn& env);
+
+// Reads bearer tokens, one per line (blank lines and `#` comments skipped).
+// kNotFound if unreadable, kInvalidArgument if it holds no token.
+absl::StatusOr<std::vector<std::string>> ReadTokensFile(const std::string& path);
+
+// The --help text.
+std::string UsageText();
+
+}  // namespace stepwise::server
+
+#endif  // SW_SERVER_CONFIG_H_

@@ -1,0 +1,101 @@
+#include "server/config.h"
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+#include "gtest/gtest.h"
+
+namespace stepwise::server {
+namespace {
+
+EnvFn Env(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string WriteFile(const std::string& text) {
+  std::string path = ::testing::TempDir() + "/stepwised_config_test.conf";
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, DefaultsWithNoArguments) {
+  auto c = LoadConfig({}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "./stepwise-data");
+  EXPECT_EQ(c->grpc_listen, "127.0.0.1:7700");
+  EXPECT_EQ(c->http_listen, "127.0.0.1:8083");
+  EXPECT_EQ(c->time_scale, 1.0);
+  EXPECT_FALSE(c->insecure);
+}
+
+TEST(ConfigTest, FlagBeatsEnvBeatsFile) {
+  std::string file = WriteFile(
+      "# comment\n"
+      "data_dir = /from/file\n"
+      "region = eu-west-1\n"
+      "account = \"111\"\n"
+      "shards = 3\n");
+  auto c = LoadConfig({"--config", file, "--data-dir=/from/flag", "--insecure"},
+                      Env({{"STEPWISE_DATA_DIR", "/from/env"}, {"STEPWISE_REGION", "ap-1"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir, "/from/flag");
+  EXPECT_EQ(c->region, "ap-1");
+  EXPECT_EQ(c->account, "111");
+  EXPECT_EQ(c->shards, 3);
+  EXPECT_TRUE(c->insecure);
+}
+
+TEST(ConfigTest, ConfigFileFromEnv) {
+  std::string file = WriteFile("grpc-listen = 0.0.0.0:9000\n");
+  auto c = LoadConfig({}, Env({{"STEPWISE_CONFIG", file}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->grpc_listen, "0.0.0.0:9000");
+}
+
+TEST(ConfigTest, BadValuesNameTheOrigin) {
+  auto c = LoadConfig({"--time-scale", "fast"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("--time-scale"), std::string::npos);
+
+  c = LoadConfig({}, Env({{"STEPWISE_LOG_FORMAT", "xml"}}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("STEPWISE_LOG_FORMAT"), std::string::npos);
+
+  c = LoadConfig({"--config", WriteFile("bogus = 1\n")}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find(":1"), std::string::npos);
+
+  EXPECT_FALSE(LoadConfig({"--nope"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--data-dir"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--grpc-listen", "nocolon"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--tls-cert", "a.pem"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--config", "/nonexistent/x.conf"}, Env({})).ok());
+}
+
+TEST(ConfigTest, HostPortAndLoopback) {
+  auto hp = ParseHostPort("[::1]:7700");
+  ASSERT_TRUE(hp.ok());
+  EXPECT_EQ(hp->host, "::1");
+  EXPECT_EQ(hp->port, 7700);
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+}
+
+TEST(ConfigTest, TokensFile) {
+  std::string file = WriteFile("# tokens\n\nabc\n  def  \n");
+  auto t = ReadTokensFile(file);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(*t, (std::vector<std::string>{"abc", "def"}));
+  EXPECT_FALSE(ReadTokensFile(WriteFile("\n# none\n")).ok());
+}
+
+}  // namespace
+}  // namespace stepwise::server

@@ -1,0 +1,81 @@
+// HttpServer: a small HTTP/1.1 listener (Boost.Beast on one Asio thread)
+// dispatching by exact method + path to registered handlers. stepwised
+// serves GET /healthz, /readyz and /metrics with it; the AWS JSON protocol
+// endpoint (`POST /`) registers an async handler the same way. Keep-alive,
+// requests bounded (1 MiB body by default: 413 beyond), 30 s idle timeout.
+// No exception escapes: Asio/Beast are used through error_code overloads.
+//
+// Register handlers before Start; Start/Stop from one thread. Handlers run on
+// the server's I/O thread and must not block; an async handler may call
+// `reply` later from any thread, exactly once.
+#ifndef SW_SERVER_HTTP_SERVER_H_
+#define SW_SERVER_HTTP_SERVER_H_
+
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+
+namespace stepwise::server {
+
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, e.g. "/metrics?x=1"
+  std::string path;    // without the query
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::map<std::string, std::string> headers;  // extra headers
+  std::string body;
+};
+
+using HttpReplyFn = std::function<void(HttpResponse)>;
+using HttpAsyncHandler = std::function<void(const HttpRequest&, HttpReplyFn reply)>;
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+struct HttpServerOptions {
+  size_t max_body_bytes = size_t{1} << 20;
+  size_t max_header_bytes = size_t{64} << 10;
+  int idle_timeout_seconds = 30;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(HttpServerOptions options = {});
+  // Stops if running.
+  ~HttpServer();
+
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Registers `handler` for `method` + `path` (exact match, no query).
+  void Handle(const std::string& method, const std::string& path, HttpHandler handler);
+  void HandleAsync(const std::string& method, const std::string& path, HttpAsyncHandler handler);
+
+  // Binds `host`:`port` (0 picks a free port) and starts serving.
+  // kUnavailable naming the address when it cannot be bound (in use,
+  // not local), kInvalidArgument for a bad host.
+  absl::Status Start(const std::string& host, int port);
+  // The bound port (after Start).
+  int port() const;
+  // Closes the listener and every connection, and joins the I/O thread.
+  void Stop();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace stepwise::server
+
+#endif  // SW_SERVER_HTTP_SERVER_H_

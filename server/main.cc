@@ -1,0 +1,331 @@
+// stepwised: the Stepwise daemon. Wires the RocksDB store, the engine, the
+// gRPC service (with health and reflection) and the HTTP listener (health,
+// readiness, Prometheus metrics); handles SIGTERM/SIGINT (graceful, a second
+// signal exits at once). See server/README.md for flags and behaviour.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/logging.h"
+#include "engine/engine.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "server/config.h"
+#include "server/http_server.h"
+#include "server/states_service.h"
+#include "spdlog/pattern_formatter.h"
+#include "storage/rocks_store.h"
+
+namespace stepwise::server {
+namespace {
+
+constexpr int kExitRefused = 1;
+constexpr int kExitSecondSignal = 2;
+
+// One line naming the problem, then a non-zero exit.
+[[noreturn]] void Refuse(const std::string& problem) {
+  std::fprintf(stderr, "stepwised: error: %s\n", problem.c_str());
+  std::fflush(stderr);
+  std::_Exit(kExitRefused);
+}
+
+// %* in the JSON log pattern: the message as an escaped JSON string body.
+class JsonMessageFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+      switch (c) {
+        case '"': dest.append(std::string_view("\\\"")); break;
+        case '\\': dest.append(std::string_view("\\\\")); break;
+        case '\n': dest.append(std::string_view("\\n")); break;
+        case '\t': dest.append(std::string_view("\\t")); break;
+        case '\r': dest.append(std::string_view("\\r")); break;
+        default:
+          if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+            dest.append(std::string_view(buf));
+          } else {
+            dest.push_back(c);
+          }
+      }
+    }
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<JsonMessageFlag>();
+  }
+};
+
+void SetupLogging(const Config& c) {
+  InitLogging(c.log_level);
+  if (c.log_format == "json") {
+    auto f = std::make_unique<spdlog::pattern_formatter>(spdlog::pattern_time_type::utc);
+    f->add_flag<JsonMessageFlag>('*').set_pattern(
+        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%*"})");
+    spdlog::set_formatter(std::move(f));
+  }
+}
+
+std::string ReadFileOrRefuse(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) Refuse(absl::StrCat("cannot read ", what, " ", path));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int64_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  long pages_total = 0, pages_rss = 0;
+  if (!(in >> pages_total >> pages_rss)) return 0;
+  return static_cast<int64_t>(pages_rss) * sysconf(_SC_PAGESIZE);
+}
+
+std::string RenderMetrics(const engine::Engine::Stats& s, double uptime_s, bool ready) {
+  std::string out;
+  auto counter = [&](const char* name, const char* help, uint64_t v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name,
+                    " ", v, "\n");
+  };
+  auto gauge = [&](const char* name, const char* help, double v) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ",
+                    v, "\n");
+  };
+  counter("stepwise_commits_total", "Transitions committed.", s.commits);
+  counter("stepwise_commit_batches_total", "Synced write batches (group commits).", s.batches);
+  counter("stepwise_history_events_total", "History events written.", s.events);
+  gauge("stepwise_ready", "1 when the engine is open and serving.", ready ? 1 : 0);
+  gauge("process_resident_memory_bytes", "Resident set size in bytes.",
+        static_cast<double>(RssBytes()));
+  gauge("stepwise_uptime_seconds", "Seconds since stepwised started.", uptime_s);
+  return out;
+}
+
+void WritePortsFile(const std::string& path, int grpc_port, int http_port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << "grpc=" << grpc_port << "\nhttp=" << http_port << "\n";
+    if (!out) Refuse(absl::StrCat("cannot write ports file ", path));
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) Refuse(absl::StrCat("cannot write ports file ", path, ": ", ec.message()));
+}
+
+int Run(int argc, char** argv) {
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config_or = LoadConfig(args, [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  });
+  if (!config_or.ok()) Refuse(std::string(config_or.status().message()));
+  const Config& config = *config_or;
+  if (config.help) {
+    std::fputs(UsageText().c_str(), stdout);
+    return 0;
+  }
+  SetupLogging(config);
+  auto start_time = std::chrono::steady_clock::now();
+
+  // ---- addresses and security ----
+  HostPort grpc_addr = *ParseHostPort(config.grpc_listen);
+  bool http_enabled = !config.http_listen.empty() && config.http_listen != "off";
+  HostPort http_addr;
+  if (http_enabled) http_addr = *ParseHostPort(config.http_listen);
+  std::vector<std::string> tokens;
+  if (!config.auth_tokens_file.empty()) {
+    auto t = ReadTokensFile(config.auth_tokens_file);
+    if (!t.ok()) Refuse(std::string(t.status().message()));
+    tokens = *t;
+  }
+  bool tls = !config.tls_cert.empty();
+  bool secured = tls && !tokens.empty();
+  for (const auto& [what, hp, enabled] :
+       {std::tuple<const char*, HostPort, bool>{"--grpc-listen", grpc_addr, true},
+        std::tuple<const char*, HostPort, bool>{"--http-listen", http_addr, http_enabled}}) {
+    if (!enabled || IsLoopbackHost(hp.host)) continue;
+    bool ok = std::string(what) == "--grpc-listen" ? secured : false;
+    if (ok) continue;
+    if (!config.insecure) {
+      Refuse(absl::StrCat(what, " ", hp.host, " is not a loopback address; without TLS and ",
+                          "auth tokens this needs --insecure"));
+    }
+    spdlog::warn("{} {}:{} is reachable from the network without {}: anyone who can connect "
+                 "can run and read executions (--insecure)",
+                 what, hp.host, hp.port,
+                 std::string(what) == "--grpc-listen" ? "TLS and tokens" : "authentication");
+  }
+
+  // ---- data directory ----
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) Refuse(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+  if (!std::filesystem::is_directory(config.data_dir, ec)) {
+    Refuse(absl::StrCat("data directory ", config.data_dir, " is not a directory"));
+  }
+  if (access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    Refuse(absl::StrCat("data directory ", config.data_dir, " is not readable and writable"));
+  }
+  std::string data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal();
+  if (!data_dir.empty() && data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
+
+  auto store_or = storage::RocksStore::Open(data_dir, storage::RocksOptions{});
+  if (!store_or.ok()) {
+    if (store_or.status().code() == absl::StatusCode::kUnavailable) {
+      Refuse(absl::StrCat("data directory ", data_dir,
+                          " is locked by another running stepwised (or cannot be opened): ",
+                          store_or.status().message()));
+    }
+    Refuse(absl::StrCat("cannot open data directory ", data_dir, ": ",
+                        store_or.status().message()));
+  }
+  std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
+
+  std::unique_ptr<ScaledClock> scaled;
+  engine::EngineOptions eopts;
+  eopts.region = config.region;
+  eopts.account = config.account;
+  eopts.shards = config.shards;
+  eopts.max_steps_per_commit = config.max_steps_per_commit;
+  if (config.time_scale != 1.0) {
+    scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
+    eopts.clock = scaled.get();
+  }
+  auto engine_or = engine::Engine::Open(store.get(), eopts);
+  if (!engine_or.ok()) {
+    Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
+                        engine_or.status().message()));
+  }
+  std::unique_ptr<engine::Engine> engine = std::move(*engine_or);
+  std::atomic<bool> ready{false};
+
+  // ---- gRPC ----
+  StatesServiceOptions sopts;
+  sopts.tokens = tokens;
+  auto service = std::make_unique<StatesService>(engine.get(), sopts);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> creds = grpc::InsecureServerCredentials();
+  if (tls) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({ReadFileOrRefuse(config.tls_key, "TLS key"),
+                                      ReadFileOrRefuse(config.tls_cert, "TLS certificate")});
+    if (!config.tls_client_ca.empty()) {
+      ssl.pem_root_certs = ReadFileOrRefuse(config.tls_client_ca, "TLS client CA");
+      ssl.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    creds = grpc::SslServerCredentials(ssl);
+  }
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(config.grpc_listen, creds, &grpc_port);
+  // Without this, a second server could bind the same port (SO_REUSEPORT).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  builder.RegisterService(service.get());
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || grpc_port == 0) {
+    engine->Shutdown();
+    Refuse(absl::StrCat("cannot listen for gRPC on ", config.grpc_listen,
+                        " (address in use or not local)"));
+  }
+
+  // ---- HTTP ----
+  HttpServer http;
+  int http_port = 0;
+  if (http_enabled) {
+    http.Handle("GET", "/healthz", [](const HttpRequest&) {
+      return HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"};
+    });
+    http.Handle("GET", "/readyz", [&ready](const HttpRequest&) {
+      return ready.load() ? HttpResponse{200, "text/plain; charset=utf-8", {}, "ready\n"}
+                          : HttpResponse{503, "text/plain; charset=utf-8", {}, "not ready\n"};
+    });
+    engine::Engine* eng = engine.get();
+    http.Handle("GET", "/metrics", [eng, &ready, start_time](const HttpRequest&) {
+      double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time)
+                      .count();
+      return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
+                          RenderMetrics(eng->stats(), up, ready.load())};
+    });
+    absl::Status s = http.Start(http_addr.host, http_addr.port);
+    if (!s.ok()) {
+      server->Shutdown(std::chrono::system_clock::now());
+      engine->Shutdown();
+      Refuse(std::string(s.message()));
+    }
+    http_port = http.port();
+  }
+  ready.store(true);
+  if (!config.ports_file.empty()) WritePortsFile(config.ports_file, grpc_port, http_port);
+  spdlog::info("stepwised {} listening: gRPC {}:{}{}{}, HTTP {}; data in {}", "0.1.0",
+               grpc_addr.host, grpc_port, tls ? " (TLS)" : "", tokens.empty() ? "" : " (tokens)",
+               http_enabled ? absl::StrCat(http_addr.host, ":", http_port) : "off", data_dir);
+
+  // ---- wait for a signal ----
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  spdlog::info("received {}: shutting down (a second signal exits at once)",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  std::thread([signals] {
+    int second = 0;
+    while (sigwait(&signals, &second) != 0) {
+    }
+    std::fprintf(stderr, "stepwised: second signal: exiting at once\n");
+    std::_Exit(kExitSecondSignal);
+  }).detach();
+
+  ready.store(false);
+  if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
+  // Stop accepting calls, end watch streams, let running calls finish.
+  if (!service->BeginShutdown(std::chrono::seconds(10))) {
+    spdlog::warn("calls still running after 10 s; shutting down anyway");
+  }
+  std::thread grpc_stop([&server] {
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  });
+  // Finishes in-flight commits and wakes long polls (they answer empty).
+  engine->Shutdown();
+  grpc_stop.join();
+  server->Wait();
+  http.Stop();
+  server.reset();
+  service.reset();
+  engine.reset();
+  store.reset();  // closes RocksDB
+  spdlog::info("stopped cleanly");
+  spdlog::shutdown();
+  return 0;
+}
+
+}  // namespace
+}  // namespace stepwise::server
+
+int main(int argc, char** argv) { return stepwise::server::Run(argc, argv); }

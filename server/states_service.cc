@@ -1,0 +1,652 @@
+#include "server/states_service.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "common/json.h"
+#include "common/logging.h"
+#include "engine/asl/validator.h"
+#include "server/status_conversion.h"
+
+namespace stepwise::server {
+
+namespace {
+
+void SetTime(TimeMs ms, google::protobuf::Timestamp* ts) {
+  int64_t secs = ms / 1000;
+  int64_t rem = ms % 1000;
+  if (rem < 0) {
+    rem += 1000;
+    secs -= 1;
+  }
+  ts->set_seconds(secs);
+  ts->set_nanos(static_cast<int32_t>(rem * 1000000));
+}
+
+void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMachineResponse* r) {
+  r->set_state_machine_arn(d.arn);
+  r->set_name(d.name);
+  r->set_status(d.status);
+  r->set_definition(d.definition);
+  r->set_role_arn(d.role_arn);
+  r->set_type(d.type);
+  SetTime(d.creation_date, r->mutable_creation_date());
+  SetTime(d.update_date != 0 ? d.update_date : d.creation_date, r->mutable_update_date());
+  r->set_revision_id(d.revision_id);
+}
+
+void FillActivity(const engine::ActivityDescription& d, v1::DescribeActivityResponse* r) {
+  r->set_activity_arn(d.arn);
+  r->set_name(d.name);
+  SetTime(d.creation_date, r->mutable_creation_date());
+}
+
+int64_t Int(const json::object& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end()) return 0;
+  if (it->value().is_int64()) return it->value().as_int64();
+  if (it->value().is_uint64()) return static_cast<int64_t>(it->value().as_uint64());
+  if (it->value().is_double()) return static_cast<int64_t>(it->value().as_double());
+  return 0;
+}
+
+// Converts one event in AWS's GetExecutionHistory shape to the proto.
+void FillEvent(const json::object& e, v1::HistoryEvent* out) {
+  out->set_id(Int(e, "id"));
+  out->set_previous_event_id(Int(e, "previousEventId"));
+  if (auto it = e.find("timestamp"); it != e.end() && IsNumber(it->value())) {
+    // Epoch seconds, fractional.
+    SetTime(static_cast<TimeMs>(std::llround(ToDouble(it->value()) * 1000.0)),
+            out->mutable_timestamp());
+  }
+  if (auto it = e.find("type"); it != e.end() && it->value().is_string()) {
+    out->set_type(std::string(it->value().as_string()));
+  }
+  for (const auto& kv : e) {
+    std::string_view key = kv.key();
+    if (key == "id" || key == "previousEventId" || key == "timestamp" || key == "type") continue;
+    out->set_details_member(std::string(key));
+    out->set_details_json(SerializeJson(kv.value()));
+    break;
+  }
+}
+
+// Pages an in-memory list: `next_token` is the decimal offset of the next item.
+absl::Status PageBounds(int max_results, const std::string& next_token, size_t total,
+                        size_t* begin, size_t* end) {
+  if (max_results < 0 || max_results > 1000) {
+    return absl::InvalidArgumentError("maxResults must be between 0 and 1000");
+  }
+  size_t n = max_results == 0 ? 100 : static_cast<size_t>(max_results);
+  uint64_t start = 0;
+  if (!next_token.empty() && (!absl::SimpleAtoi(next_token, &start) || start > total)) {
+    return absl::InvalidArgumentError("Invalid Token: 'invalid next token'");
+  }
+  *begin = static_cast<size_t>(start);
+  *end = std::min(total, *begin + n);
+  return absl::OkStatus();
+}
+
+bool TokenEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ BlockingPool
+
+BlockingPool::BlockingPool(int threads) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+}
+
+BlockingPool::~BlockingPool() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void BlockingPool::Submit(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    queue_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void BlockingPool::Run() {
+  while (true) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+  }
+}
+
+// ------------------------------------------------------------ WatchReactor
+
+// Streams one execution's events. The engine's WatchFn holds a shared_ptr
+// to `Shared`, which outlives the reactor; `reactor` is nulled at OnDone so
+// late engine calls do nothing.
+class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::HistoryEvent> {
+ public:
+  struct Shared {
+    std::mutex mu;
+    WatchReactor* reactor = nullptr;           // null after OnDone
+    std::deque<v1::HistoryEvent> queue;        // events not yet written
+    v1::HistoryEvent current;                  // the one being written
+    bool writing = false;
+    bool closed = false;                       // the execution closed
+    bool finished = false;                     // Finish was called
+    bool cancelled = false;                    // the client went away
+    std::optional<grpc::Status> pending_finish;  // Finish once the write ends
+    int64_t watch_id = -1;                     // from Engine::WatchExecution
+  };
+
+  WatchReactor(StatesService* service, std::string arn, int64_t after)
+      : service_(service), shared_(std::make_shared<Shared>()) {
+    shared_->reactor = this;
+    {
+      std::lock_guard<std::mutex> l(service_->mu_);
+      service_->watches_.insert(this);
+    }
+    std::shared_ptr<Shared> shared = shared_;
+    // The reactor may be gone when this runs: use only `shared` and `engine`.
+    engine::Engine* engine = service_->engine_;
+    service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
+      absl::StatusOr<int64_t> id = engine->WatchExecution(
+          arn, after, [shared](std::vector<json::object> events, bool closed) {
+            return OnEvents(shared, std::move(events), closed);
+          });
+      std::lock_guard<std::mutex> l(shared->mu);
+      if (!id.ok()) {
+        FinishLocked(*shared, ToGrpcStatus(id.status()));
+        return;
+      }
+      shared->watch_id = *id;
+      // OnDone may already have run (the reactor is then gone): cancel here.
+      if (shared->reactor == nullptr) engine->CancelWatch(*id);
+    });
+  }
+
+  // Ends the stream with `s` (used at shutdown).
+  void Abort(const grpc::Status& s) {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    shared_->cancelled = true;
+    FinishLocked(*shared_, s);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    shared_->writing = false;
+    if (!ok) shared_->cancelled = true;
+    if (shared_->pending_finish.has_value()) {
+      grpc::Status s = *shared_->pending_finish;
+      shared_->pending_finish.reset();
+      Finish(s);
+      return;
+    }
+    if (!ok) {
+      FinishLocked(*shared_, grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
+      return;
+    }
+    PumpLocked(*shared_);
+  }
+
+  void OnCancel() override {
+    std::lock_guard<std::mutex> l(shared_->mu);
+    shared_->cancelled = true;
+    FinishLocked(*shared_, grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    int64_t id = -1;
+    {
+      std::lock_guard<std::mutex> l(shared_->mu);
+      shared_->reactor = nullptr;
+      shared_->cancelled = true;
+      id = shared_->watch_id;
+    }
+    if (id >= 0) service_->engine_->CancelWatch(id);
+    service_->RemoveWatch(this);
+    delete this;
+  }
+
+ private:
+  static bool OnEvents(const std::shared_ptr<Shared>& shared, std::vector<json::object> events,
+                       bool closed) {
+    std::lock_guard<std::mutex> l(shared->mu);
+    if (shared->reactor == nullptr || shared->cancelled) return false;
+    for (const json::object& e : events) FillEvent(e, &shared->queue.emplace_back());
+    if (closed) shared->closed = true;
+    PumpLocked(*shared);
+    return !closed;
+  }
+
+  // Starts the next write, or finishes once the execution closed and every
+  // event went out. Requires shared.mu.
+  static void PumpLocked(Shared& shared) {
+    if (shared.reactor == nullptr || shared.writing || shared.finished) return;
+    if (!shared.queue.empty()) {
+      shared.current = std::move(shared.queue.front());
+      shared.queue.pop_front();
+      shared.writing = true;
+      shared.reactor->StartWrite(&shared.current);
+      return;
+    }
+    if (shared.closed) FinishLocked(shared, grpc::Status::OK);
+  }
+
+  // Finishes once; while a write is outstanding, after it completes.
+  // Requires shared.mu.
+  static void FinishLocked(Shared& shared, const grpc::Status& s) {
+    if (shared.reactor == nullptr || shared.finished) return;
+    shared.finished = true;
+    if (shared.writing) {
+      shared.pending_finish = s;
+      return;
+    }
+    shared.reactor->Finish(s);
+  }
+
+  StatesService* const service_;
+  std::shared_ptr<Shared> shared_;
+};
+
+// ------------------------------------------------------------ StatesService
+
+StatesService::StatesService(engine::Engine* engine, StatesServiceOptions options)
+    : engine_(engine), options_(std::move(options)), pool_(options_.pool_threads) {}
+
+StatesService::~StatesService() = default;
+
+bool StatesService::BeginShutdown(std::chrono::milliseconds timeout) {
+  draining_.store(true);
+  std::vector<WatchReactor*> watches;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    watches.assign(watches_.begin(), watches_.end());
+    // Reactors stay alive until OnDone, which first takes mu_ in
+    // RemoveWatch: abort them while holding it.
+    for (WatchReactor* w : watches) {
+      w->Abort(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    }
+  }
+  std::unique_lock<std::mutex> l(mu_);
+  return idle_cv_.wait_for(l, timeout, [&] { return in_flight_ == 0; });
+}
+
+void StatesService::RemoveWatch(WatchReactor* w) {
+  std::lock_guard<std::mutex> l(mu_);
+  watches_.erase(w);
+}
+
+void StatesService::Enter() {
+  std::lock_guard<std::mutex> l(mu_);
+  ++in_flight_;
+}
+
+void StatesService::Leave() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (--in_flight_ == 0) idle_cv_.notify_all();
+}
+
+absl::Status StatesService::Admit(grpc::CallbackServerContext* ctx) const {
+  if (draining_.load()) return absl::UnavailableError("the server is shutting down");
+  if (options_.tokens.empty()) return absl::OkStatus();
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) return absl::UnauthenticatedError("missing authorization metadata");
+  std::string_view value(it->second.data(), it->second.size());
+  constexpr std::string_view kBearer = "Bearer ";
+  if (value.substr(0, kBearer.size()) != kBearer) {
+    return absl::UnauthenticatedError("authorization must be 'Bearer <token>'");
+  }
+  value.remove_prefix(kBearer.size());
+  bool match = false;
+  for (const std::string& t : options_.tokens) match |= TokenEquals(value, t);
+  if (!match) return absl::UnauthenticatedError("unknown bearer token");
+  return absl::OkStatus();
+}
+
+grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext* ctx,
+                                                     std::function<absl::Status()> fn) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = Admit(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  Enter();
+  pool_.Submit([this, reactor, fn = std::move(fn)] {
+    reactor->Finish(ToGrpcStatus(fn()));
+    Leave();
+  });
+  return reactor;
+}
+
+// ---- state machines ----
+
+grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
+    grpc::CallbackServerContext* ctx, const v1::CreateStateMachineRequest* req,
+    v1::CreateStateMachineResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
+                                         req->type());
+    if (!d.ok()) return d.status();
+    resp->set_state_machine_arn(d->arn);
+    SetTime(d->creation_date, resp->mutable_creation_date());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DescribeStateMachine(
+    grpc::CallbackServerContext* ctx, const v1::DescribeStateMachineRequest* req,
+    v1::DescribeStateMachineResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->DescribeStateMachine(req->state_machine_arn());
+    if (!d.ok()) return d.status();
+    FillMachine(*d, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
+    grpc::CallbackServerContext* ctx, const v1::UpdateStateMachineRequest* req,
+    v1::UpdateStateMachineResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    std::optional<std::string> definition, role_arn;
+    if (req->has_definition()) definition = req->definition();
+    if (req->has_role_arn()) role_arn = req->role_arn();
+    auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
+    if (!d.ok()) return d.status();
+    SetTime(d->update_date, resp->mutable_update_date());
+    resp->set_revision_id(d->revision_id);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DeleteStateMachine(
+    grpc::CallbackServerContext* ctx, const v1::DeleteStateMachineRequest* req,
+    v1::DeleteStateMachineResponse* /*resp*/) {
+  return RunBlocking(ctx, [this, req]() -> absl::Status {
+    return engine_->DeleteStateMachine(req->state_machine_arn());
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::ListStateMachines(
+    grpc::CallbackServerContext* ctx, const v1::ListStateMachinesRequest* req,
+    v1::ListStateMachinesResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto all = engine_->ListStateMachines();
+    if (!all.ok()) return all.status();
+    size_t begin = 0, end = 0;
+    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
+    if (!s.ok()) return s;
+    for (size_t i = begin; i < end; ++i) {
+      const auto& d = (*all)[i];
+      v1::StateMachineListItem* item = resp->add_state_machines();
+      item->set_state_machine_arn(d.arn);
+      item->set_name(d.name);
+      item->set_type(d.type);
+      SetTime(d.creation_date, item->mutable_creation_date());
+    }
+    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DescribeStateMachineForExecution(
+    grpc::CallbackServerContext* ctx, const v1::DescribeStateMachineForExecutionRequest* req,
+    v1::DescribeStateMachineResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->DescribeStateMachineForExecution(req->execution_arn());
+    if (!d.ok()) return d.status();
+    FillMachine(*d, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
+    grpc::CallbackServerContext* ctx, const v1::ValidateStateMachineDefinitionRequest* req,
+    v1::ValidateStateMachineDefinitionResponse* resp) {
+  // Pure CPU (no commit): runs on the pool only to keep large definitions
+  // off the gRPC threads.
+  return RunBlocking(ctx, [req, resp]() -> absl::Status {
+    std::string type = req->type().empty() ? "STANDARD" : req->type();
+    if (type != "STANDARD" && type != "EXPRESS") {
+      return absl::InvalidArgumentError("type must be STANDARD or EXPRESS");
+    }
+    asl::ValidationResult r = asl::ValidateForStepwise(req->definition(), type);
+    resp->set_result(r.ok() ? "OK" : "FAIL");
+    for (const asl::Diagnostic& d : r.diagnostics) {
+      v1::ValidationDiagnostic* out = resp->add_diagnostics();
+      out->set_severity(d.severity);
+      out->set_code(d.code);
+      out->set_message(d.message);
+      out->set_location(d.location);
+    }
+    return absl::OkStatus();
+  });
+}
+
+// ---- executions ----
+
+grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerContext* ctx,
+                                                        const v1::StartExecutionRequest* req,
+                                                        v1::StartExecutionResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = Admit(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  Enter();
+  std::string input = req->input().empty() ? "{}" : req->input();
+  engine_->StartExecutionAsync(
+      req->state_machine_arn(), req->name(), input,
+      [this, reactor, resp](absl::StatusOr<engine::StartExecutionResult> r) {
+        if (r.ok()) {
+          resp->set_execution_arn(r->execution_arn);
+          SetTime(r->start_date, resp->mutable_start_date());
+        }
+        reactor->Finish(ToGrpcStatus(r.status()));
+        Leave();
+      });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerContext* ctx,
+                                                       const v1::StopExecutionRequest* req,
+                                                       v1::StopExecutionResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->StopExecution(req->execution_arn(), req->error(), req->cause());
+    if (!d.ok()) return d.status();
+    SetTime(*d, resp->mutable_stop_date());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DescribeExecution(
+    grpc::CallbackServerContext* ctx, const v1::DescribeExecutionRequest* req,
+    v1::DescribeExecutionResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->DescribeExecution(req->execution_arn());
+    if (!d.ok()) return d.status();
+    resp->set_execution_arn(d->execution_arn);
+    resp->set_state_machine_arn(d->state_machine_arn);
+    resp->set_name(d->name);
+    resp->set_status(d->status);
+    SetTime(d->start_date, resp->mutable_start_date());
+    if (d->stop_date != 0) SetTime(d->stop_date, resp->mutable_stop_date());
+    resp->set_input(d->input);
+    if (d->output.has_value()) resp->set_output(*d->output);
+    if (d->error.has_value()) resp->set_error(*d->error);
+    if (d->cause.has_value()) resp->set_cause(*d->cause);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListExecutionsRequest* req,
+                                                        v1::ListExecutionsResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto l = engine_->ListExecutions(req->state_machine_arn(), req->status_filter(),
+                                     req->max_results(), req->next_token());
+    if (!l.ok()) return l.status();
+    for (const auto& d : l->executions) {
+      v1::ExecutionListItem* item = resp->add_executions();
+      item->set_execution_arn(d.execution_arn);
+      item->set_state_machine_arn(d.state_machine_arn);
+      item->set_name(d.name);
+      item->set_status(d.status);
+      SetTime(d.start_date, item->mutable_start_date());
+      if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
+    }
+    resp->set_next_token(l->next_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::GetExecutionHistory(
+    grpc::CallbackServerContext* ctx, const v1::GetExecutionHistoryRequest* req,
+    v1::GetExecutionHistoryResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    bool include_data = req->has_include_execution_data() ? req->include_execution_data() : true;
+    auto page = engine_->GetExecutionHistory(req->execution_arn(), req->max_results(),
+                                             req->next_token(), req->reverse_order(),
+                                             include_data);
+    if (!page.ok()) return page.status();
+    for (const json::object& e : page->events) FillEvent(e, resp->add_events());
+    resp->set_next_token(page->next_token);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerWriteReactor<v1::HistoryEvent>* StatesService::WatchExecution(
+    grpc::CallbackServerContext* ctx, const v1::WatchExecutionRequest* req) {
+  if (absl::Status s = Admit(ctx); !s.ok()) {
+    // A reactor that only finishes.
+    class Refused final : public grpc::ServerWriteReactor<v1::HistoryEvent> {
+     public:
+      explicit Refused(const grpc::Status& s) { Finish(s); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(ToGrpcStatus(s));
+  }
+  return new WatchReactor(this, req->execution_arn(), req->after_event_id());
+}
+
+// ---- activities ----
+
+grpc::ServerUnaryReactor* StatesService::CreateActivity(grpc::CallbackServerContext* ctx,
+                                                        const v1::CreateActivityRequest* req,
+                                                        v1::CreateActivityResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->CreateActivity(req->name());
+    if (!d.ok()) return d.status();
+    resp->set_activity_arn(d->arn);
+    SetTime(d->creation_date, resp->mutable_creation_date());
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DescribeActivity(
+    grpc::CallbackServerContext* ctx, const v1::DescribeActivityRequest* req,
+    v1::DescribeActivityResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto d = engine_->DescribeActivity(req->activity_arn());
+    if (!d.ok()) return d.status();
+    FillActivity(*d, resp);
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::DeleteActivity(grpc::CallbackServerContext* ctx,
+                                                        const v1::DeleteActivityRequest* req,
+                                                        v1::DeleteActivityResponse* /*resp*/) {
+  return RunBlocking(ctx, [this, req]() -> absl::Status {
+    return engine_->DeleteActivity(req->activity_arn());
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListActivitiesRequest* req,
+                                                        v1::ListActivitiesResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    auto all = engine_->ListActivities();
+    if (!all.ok()) return all.status();
+    size_t begin = 0, end = 0;
+    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
+    if (!s.ok()) return s;
+    for (size_t i = begin; i < end; ++i) FillActivity((*all)[i], resp->add_activities());
+    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    return absl::OkStatus();
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetActivityTaskRequest* req,
+                                                         v1::GetActivityTaskResponse* resp) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  if (absl::Status s = Admit(ctx); !s.ok()) {
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  // Poll no longer than the caller waits (less a margin for the reply), so
+  // a task is not handed to a caller that already gave up.
+  int64_t timeout_ms = 60000;
+  auto deadline = ctx->deadline();
+  auto now = std::chrono::system_clock::now();
+  if (deadline < now + std::chrono::milliseconds(timeout_ms + 1000)) {
+    int64_t left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() - 500;
+    timeout_ms = std::max<int64_t>(0, left);
+  }
+  engine_->GetActivityTaskAsync(req->activity_arn(), req->worker_name(), timeout_ms,
+                                [reactor, resp](absl::StatusOr<engine::ActivityTaskGrant> r) {
+                                  if (r.ok()) {
+                                    resp->set_task_token(r->task_token);
+                                    resp->set_input(r->input);
+                                  }
+                                  reactor->Finish(ToGrpcStatus(r.status()));
+                                });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,
+                                                         const v1::SendTaskSuccessRequest* req,
+                                                         v1::SendTaskSuccessResponse* /*resp*/) {
+  return RunBlocking(ctx, [this, req]() -> absl::Status {
+    return engine_->SendTaskSuccess(req->task_token(), req->output());
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
+                                                         const v1::SendTaskFailureRequest* req,
+                                                         v1::SendTaskFailureResponse* /*resp*/) {
+  return RunBlocking(ctx, [this, req]() -> absl::Status {
+    return engine_->SendTaskFailure(req->task_token(), req->error(), req->cause());
+  });
+}
+
+grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
+    grpc::CallbackServerContext* ctx, const v1::SendTaskHeartbeatRequest* req,
+    v1::SendTaskHeartbeatResponse* /*resp*/) {
+  return RunBlocking(ctx, [this, req]() -> absl::Status {
+    return engine_->SendTaskHeartbeat(req->task_token());
+  });
+}
+
+}  // namespace stepwise::server

@@ -1,0 +1,171 @@
+// StatesService: the stepwise.v1.States gRPC service on the callback
+// (reactor) API, one method per RPC, translating proto <-> engine. No gRPC
+// thread waits on a commit: StartExecution and GetActivityTask use the
+// engine's *Async forms; the other engine calls, which block until their
+// commit is on disk, run on a small pool owned by the service, which then
+// finishes the reactor. WatchExecution is a server-streaming reactor fed by
+// Engine::WatchExecution and cancelled when the client goes away.
+//
+// Optional bearer-token authentication: when `tokens` is non-empty every
+// RPC needs `authorization: Bearer <token>` metadata (else UNAUTHENTICATED).
+//
+// Thread-safe. Shutdown order (see server/main.cc): BeginShutdown(), then
+// grpc::Server::Shutdown and Engine::Shutdown, then destroy the service.
+#ifndef SW_SERVER_STATES_SERVICE_H_
+#define SW_SERVER_STATES_SERVICE_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "engine/engine.h"
+#include "stepwise/v1/service.grpc.pb.h"
+
+namespace stepwise::server {
+
+// A fixed pool of threads running blocking engine calls. Thread-safe.
+class BlockingPool {
+ public:
+  explicit BlockingPool(int threads);
+  // Runs the queued work, then joins the threads.
+  ~BlockingPool();
+  // Queues `fn`; it runs on a pool thread.
+  void Submit(std::function<void()> fn);
+
+ private:
+  void Run();
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stop_ = false;                        // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+struct StatesServiceOptions {
+  // Threads running blocking engine calls.
+  int pool_threads = 4;
+  // Accepted bearer tokens; empty means no authentication.
+  std::vector<std::string> tokens;
+};
+
+class StatesService final : public v1::States::CallbackService {
+ public:
+  // `engine` must outlive the service.
+  StatesService(engine::Engine* engine, StatesServiceOptions options);
+  ~StatesService() override;
+
+  // Rejects new calls with UNAVAILABLE and ends every open WatchExecution
+  // stream with UNAVAILABLE. Then waits up to `timeout` for the calls
+  // already running (long polls excepted: Engine::Shutdown wakes those)
+  // to finish. Returns true if they did.
+  bool BeginShutdown(std::chrono::milliseconds timeout);
+
+  class WatchReactor;
+
+  // ---- state machines ----
+  grpc::ServerUnaryReactor* CreateStateMachine(grpc::CallbackServerContext* ctx,
+                                               const v1::CreateStateMachineRequest* req,
+                                               v1::CreateStateMachineResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeStateMachine(grpc::CallbackServerContext* ctx,
+                                                 const v1::DescribeStateMachineRequest* req,
+                                                 v1::DescribeStateMachineResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateStateMachine(grpc::CallbackServerContext* ctx,
+                                               const v1::UpdateStateMachineRequest* req,
+                                               v1::UpdateStateMachineResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteStateMachine(grpc::CallbackServerContext* ctx,
+                                               const v1::DeleteStateMachineRequest* req,
+                                               v1::DeleteStateMachineResponse* resp) override;
+  grpc::ServerUnaryReactor* ListStateMachines(grpc::CallbackServerContext* ctx,
+                                              const v1::ListStateMachinesRequest* req,
+                                              v1::ListStateMachinesResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeStateMachineForExecution(
+      grpc::CallbackServerContext* ctx, const v1::DescribeStateMachineForExecutionRequest* req,
+      v1::DescribeStateMachineResponse* resp) override;
+  grpc::ServerUnaryReactor* ValidateStateMachineDefinition(
+      grpc::CallbackServerContext* ctx, const v1::ValidateStateMachineDefinitionRequest* req,
+      v1::ValidateStateMachineDefinitionResponse* resp) override;
+
+  // ---- executions ----
+  grpc::ServerUnaryReactor* StartExecution(grpc::CallbackServerContext* ctx,
+                                           const v1::StartExecutionRequest* req,
+                                           v1::StartExecutionResponse* resp) override;
+  grpc::ServerUnaryReactor* StopExecution(grpc::CallbackServerContext* ctx,
+                                          const v1::StopExecutionRequest* req,
+                                          v1::StopExecutionResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeExecution(grpc::CallbackServerContext* ctx,
+                                              const v1::DescribeExecutionRequest* req,
+                                              v1::DescribeExecutionResponse* resp) override;
+  grpc::ServerUnaryReactor* ListExecutions(grpc::CallbackServerContext* ctx,
+                                           const v1::ListExecutionsRequest* req,
+                                           v1::ListExecutionsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetExecutionHistory(grpc::CallbackServerContext* ctx,
+                                                const v1::GetExecutionHistoryRequest* req,
+                                                v1::GetExecutionHistoryResponse* resp) override;
+  grpc::ServerWriteReactor<v1::HistoryEvent>* WatchExecution(
+      grpc::CallbackServerContext* ctx, const v1::WatchExecutionRequest* req) override;
+
+  // ---- activities ----
+  grpc::ServerUnaryReactor* CreateActivity(grpc::CallbackServerContext* ctx,
+                                           const v1::CreateActivityRequest* req,
+                                           v1::CreateActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeActivity(grpc::CallbackServerContext* ctx,
+                                             const v1::DescribeActivityRequest* req,
+                                             v1::DescribeActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteActivity(grpc::CallbackServerContext* ctx,
+                                           const v1::DeleteActivityRequest* req,
+                                           v1::DeleteActivityResponse* resp) override;
+  grpc::ServerUnaryReactor* ListActivities(grpc::CallbackServerContext* ctx,
+                                           const v1::ListActivitiesRequest* req,
+                                           v1::ListActivitiesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetActivityTask(grpc::CallbackServerContext* ctx,
+                                            const v1::GetActivityTaskRequest* req,
+                                            v1::GetActivityTaskResponse* resp) override;
+  grpc::ServerUnaryReactor* SendTaskSuccess(grpc::CallbackServerContext* ctx,
+                                            const v1::SendTaskSuccessRequest* req,
+                                            v1::SendTaskSuccessResponse* resp) override;
+  grpc::ServerUnaryReactor* SendTaskFailure(grpc::CallbackServerContext* ctx,
+                                            const v1::SendTaskFailureRequest* req,
+                                            v1::SendTaskFailureResponse* resp) override;
+  grpc::ServerUnaryReactor* SendTaskHeartbeat(grpc::CallbackServerContext* ctx,
+                                              const v1::SendTaskHeartbeatRequest* req,
+                                              v1::SendTaskHeartbeatResponse* resp) override;
+
+ private:
+  // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED.
+  absl::Status Admit(grpc::CallbackServerContext* ctx) const;
+  // Runs `fn` (a blocking engine call filling the response) on the pool and
+  // finishes the reactor with its status.
+  grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx,
+                                        std::function<absl::Status()> fn);
+  // Call accounting for BeginShutdown.
+  void Enter();
+  void Leave();
+
+  friend class WatchReactor;
+  void RemoveWatch(WatchReactor* w);
+
+  engine::Engine* const engine_;
+  const StatesServiceOptions options_;
+
+  std::atomic<bool> draining_{false};
+  std::mutex mu_;
+  std::condition_variable idle_cv_;
+  int in_flight_ = 0;                // guarded by mu_
+  std::set<WatchReactor*> watches_;  // guarded by mu_
+
+  // Last member: destroyed (joined) first.
+  BlockingPool pool_;
+};
+
+}  // namespace stepwise::server
+
+#endif  // SW_SERVER_STATES_SERVICE_H_
