@@ -217,9 +217,6 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
   if (r.Has("concurrency") && r.GetInt("concurrency", 1) < 1) {
     return Invalid("--concurrency must be at least 1");
   }
-  if (command == "history" && r.Has("follow") && r.Has("json")) {
-    // Allowed: JSON lines while following.
-  }
 
   auto from_env = [&](const char* var) -> std::string {
     const char* v = env ? env(var) : nullptr;

@@ -111,7 +111,7 @@ TEST(ReportFromCommandTest, NonZeroExitIsCommandFailedWithStderrTail) {
   TaskReport r = ReportFromCommand(3, "", "something broke\nbadly\n", 8);
   EXPECT_FALSE(r.success);
   EXPECT_EQ(r.error, "CommandFailed");
-  EXPECT_EQ(r.cause, "\nbadly\n");
+  EXPECT_EQ(r.cause, "e\nbadly\n");
 }
 
 TEST(ReportFromCommandTest, ErrorNameFromFirstStderrLine) {

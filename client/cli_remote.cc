@@ -585,10 +585,8 @@ int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
   std::cerr << "stepwise worker: stopping (signal " << sig
             << "); running tasks finish, a second signal exits now\n";
   std::thread second([signals]() {
-    int s2 = 0;
     timespec ts{0, 100 * 1000 * 1000};
     siginfo_t info;
-    (void)s2;
     while (true) {
       int r = sigtimedwait(&signals, &info, &ts);
       if (r > 0) _exit(130);
