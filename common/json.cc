@@ -213,6 +213,19 @@ void AppendJsonString(std::string_view s, std::string& out) {
   out.push_back('"');
 }
 
+void AppendJson(const json::object& o, std::string& out) {
+  out.push_back('{');
+  bool first = true;
+  for (const auto& kv : o) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(kv.key(), out);
+    out.push_back(':');
+    AppendJson(kv.value(), out);
+  }
+  out.push_back('}');
+}
+
 void AppendJson(const json::value& v, std::string& out) {
   switch (v.kind()) {
     case json::kind::null: out += "null"; break;
@@ -232,19 +245,9 @@ void AppendJson(const json::value& v, std::string& out) {
       out.push_back(']');
       break;
     }
-    case json::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& kv : v.get_object()) {
-        if (!first) out.push_back(',');
-        first = false;
-        AppendJsonString(kv.key(), out);
-        out.push_back(':');
-        AppendJson(kv.value(), out);
-      }
-      out.push_back('}');
+    case json::kind::object:
+      AppendJson(v.get_object(), out);
       break;
-    }
   }
 }
 

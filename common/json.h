@@ -30,6 +30,8 @@ absl::StatusOr<json::value> ParseJson(absl::string_view text,
 std::string SerializeJson(const json::value& v);
 // Appends the serialisation of `v` to `out`.
 void AppendJson(const json::value& v, std::string& out);
+// Appends the serialisation of an object (no copy into a json::value).
+void AppendJson(const json::object& o, std::string& out);
 // Appends a quoted, escaped JSON string.
 void AppendJsonString(std::string_view s, std::string& out);
 // Formats a double as Java's Double.toString does.

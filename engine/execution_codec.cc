@@ -286,18 +286,28 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
 }
 
 std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events) {
-  json::array a;
-  a.reserve(events.size());
-  for (const HistoryEvent& e : events) {
-    json::array ev;
-    ev.push_back(e.id);
-    ev.push_back(e.previous_event_id);
-    ev.push_back(e.timestamp);
-    ev.push_back(Str(e.type));
-    ev.push_back(e.details);
-    a.push_back(std::move(ev));
+  // Written straight into the text (no intermediate JSON tree): this runs
+  // once per commit on the engine's hot path.
+  std::string out;
+  out.reserve(events.size() * 256);
+  out.push_back('[');
+  for (size_t i = 0; i < events.size(); ++i) {
+    const HistoryEvent& e = events[i];
+    if (i > 0) out.push_back(',');
+    out.push_back('[');
+    out += std::to_string(e.id);
+    out.push_back(',');
+    out += std::to_string(e.previous_event_id);
+    out.push_back(',');
+    out += std::to_string(e.timestamp);
+    out.push_back(',');
+    AppendJsonString(e.type, out);
+    out.push_back(',');
+    AppendJson(e.details, out);
+    out.push_back(']');
   }
-  return SerializeJson(a);
+  out.push_back(']');
+  return out;
 }
 
 absl::StatusOr<std::vector<HistoryEvent>> DecodeHistoryChunk(std::string_view text) {

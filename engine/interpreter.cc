@@ -150,7 +150,9 @@ std::vector<std::string> NormalizedSegments(const std::string& norm) {
 class Interpreter::Run {
  public:
   Run(const Interpreter& in, ExecutionState& st, TimeMs now, Decision& out)
-      : in_(in), st_(st), now_(now), out_(out) {}
+      : in_(in), st_(st), now_(now), out_(out) {
+    out_.events.reserve(16);
+  }
 
   void Start(json::value input) {
     st_.execution_input = input;
@@ -1049,7 +1051,9 @@ class Interpreter::Run {
 
   void RetryState(Frame& f) {
     const State& s = StateOf(f);
-    absl::Status status = s.type == StateType::kTask ? ScheduleAttempt(f, s) : StartFanOut(f, s);
+    // Each attempt evaluates InputPath and Parameters again (so
+    // $$.State.RetryCount in Parameters counts the attempts).
+    absl::Status status = s.type == StateType::kTask ? RunTask(f, s) : StartFanOut(f, s);
     if (!status.ok()) HandleStatus(f, status);
     Schedule(f);
   }
