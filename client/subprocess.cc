@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <mutex>
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
@@ -26,6 +27,9 @@ void CloseFd(int& fd) {
 absl::StatusOr<CommandResult> RunCommand(const std::vector<std::string>& argv,
                                          const std::string& input) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command");
+  // A child that exits without reading its stdin must not kill us.
+  static std::once_flag ignore_sigpipe;
+  std::call_once(ignore_sigpipe, [] { std::signal(SIGPIPE, SIG_IGN); });
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) != 0) return absl::InternalError("pipe failed");
   if (pipe2(out, O_CLOEXEC) != 0) {

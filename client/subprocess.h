@@ -1,7 +1,8 @@
 // RunCommand: runs a program with some text on its stdin and collects its
 // stdout and stderr, for `stepwise worker`. The child gets its own process
 // group (a terminal's Ctrl-C does not reach it: the worker finishes it) and
-// an empty signal mask. Thread-safe.
+// an empty signal mask. The first call sets SIGPIPE to be ignored in this
+// process (a child may close its stdin early). Thread-safe.
 #ifndef SW_CLIENT_SUBPROCESS_H_
 #define SW_CLIENT_SUBPROCESS_H_
 
