@@ -1,0 +1,837 @@
+// Integration tests of the real stepwised binary: started as a child
+// process on ephemeral ports (--grpc-listen 127.0.0.1:0 with --ports-file)
+// and a temporary data directory, driven by a raw stepwise.v1.States stub
+// and plain HTTP.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "stepwise/v1/service.grpc.pb.h"
+
+namespace stepwise {
+namespace {
+
+namespace v1 = stepwise::v1;
+using namespace std::chrono_literals;
+
+constexpr char kActivityArn[] = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+constexpr char kPassDef[] =
+    R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}})";
+constexpr char kActivityDef[] =
+    R"({"StartAt":"Work","States":{"Work":{"Type":"Task",)"
+    R"("Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs","End":true}}})";
+constexpr char kWaitDef[] =
+    R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}})";
+
+std::string MakeTempDir() {
+  std::string tmpl = ::testing::TempDir() + "/stepwised_it_XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  char* dir = mkdtemp(buf.data());
+  EXPECT_NE(dir, nullptr);
+  return dir == nullptr ? "" : std::string(dir);
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string ErrorName(const grpc::Status& s) {
+  v1::ErrorInfo info;
+  if (!info.ParseFromString(s.error_details())) return "<no ErrorInfo>";
+  return info.error();
+}
+
+// Exit code of a waited child: the code, or 128 + signal.
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// One stepwised child process.
+class Daemon {
+ public:
+  explicit Daemon(std::string data_dir, std::vector<std::string> extra = {})
+      : data_dir_(std::move(data_dir)), extra_(std::move(extra)) {
+    work_dir_ = MakeTempDir();
+    log_path_ = work_dir_ + "/stepwised.log";
+    ports_path_ = work_dir_ + "/ports";
+  }
+  ~Daemon() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int st = 0;
+      waitpid(pid_, &st, 0);
+    }
+  }
+
+  // Spawns the daemon with `args` (after the defaults).
+  void Spawn(const std::vector<std::string>& args) {
+    unlink(ports_path_.c_str());
+    std::vector<std::string> argv = {STEPWISED_PATH};
+    for (const auto& a : args) argv.push_back(a);
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      execv(cargv[0], cargv.data());
+      _exit(127);
+    }
+  }
+
+  std::vector<std::string> DefaultArgs() const {
+    std::vector<std::string> args = {"--data-dir", data_dir_, "--grpc-listen", "127.0.0.1:0",
+                                     "--http-listen", "127.0.0.1:0", "--ports-file", ports_path_};
+    for (const auto& a : extra_) args.push_back(a);
+    return args;
+  }
+
+  // Starts and waits until it listens. False if it exited or took > 30 s.
+  bool Start() {
+    Spawn(DefaultArgs());
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string ports = ReadFile(ports_path_);
+      if (ports.find("http=") != std::string::npos) {
+        std::sscanf(ports.c_str(), "grpc=%d\nhttp=%d", &grpc_port_, &http_port_);
+        channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
+                                       grpc::InsecureChannelCredentials());
+        stub_ = v1::States::NewStub(channel_);
+        return true;
+      }
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_code_ = ExitCodeOf(st);
+        return false;
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+    return false;
+  }
+
+  // Sends `sig` and waits (up to 60 s) for the exit code.
+  int Stop(int sig = SIGTERM) {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, sig);
+    return WaitExit(60s);
+  }
+
+  int WaitExit(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_code_ = ExitCodeOf(st);
+        return exit_code_;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+  v1::States::Stub* stub() { return stub_.get(); }
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  int exit_code() const { return exit_code_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const { return ReadFile(log_path_); }
+  const std::string& work_dir() const { return work_dir_; }
+
+ private:
+  std::string data_dir_;
+  std::vector<std::string> extra_;
+  std::string work_dir_, log_path_, ports_path_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  int grpc_port_ = 0, http_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::States::Stub> stub_;
+};
+
+// Runs stepwised with `args` expecting it to refuse; returns (exit code, output).
+std::pair<int, std::string> RunToExit(const std::vector<std::string>& args) {
+  Daemon d("");
+  d.Spawn(args);
+  int code = d.WaitExit(30s);
+  return {code, d.log()};
+}
+
+// Plain HTTP/1.1 GET; returns (status, body).
+std::pair<int, std::string> HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return {-1, ""};
+  }
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return {-1, ""};
+  }
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  int status = 0;
+  std::sscanf(resp.c_str(), "HTTP/1.1 %d", &status);
+  size_t body = resp.find("\r\n\r\n");
+  return {status, body == std::string::npos ? "" : resp.substr(body + 4)};
+}
+
+std::unique_ptr<grpc::ClientContext> Ctx(std::chrono::milliseconds timeout = 30s) {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + timeout);
+  return c;
+}
+
+std::string CreateMachine(v1::States::Stub* stub, const std::string& name,
+                          const std::string& def) {
+  v1::CreateStateMachineRequest req;
+  req.set_name(name);
+  req.set_definition(def);
+  req.set_role_arn("arn:aws:iam::123456789012:role/r");
+  v1::CreateStateMachineResponse resp;
+  grpc::Status s = stub->CreateStateMachine(Ctx().get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.state_machine_arn();
+}
+
+std::string StartExecution(v1::States::Stub* stub, const std::string& machine,
+                           const std::string& name, const std::string& input) {
+  v1::StartExecutionRequest req;
+  req.set_state_machine_arn(machine);
+  req.set_name(name);
+  req.set_input(input);
+  v1::StartExecutionResponse resp;
+  grpc::Status s = stub->StartExecution(Ctx().get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.execution_arn();
+}
+
+v1::DescribeExecutionResponse WaitClosed(v1::States::Stub* stub, const std::string& arn) {
+  v1::DescribeExecutionResponse resp;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    v1::DescribeExecutionRequest req;
+    req.set_execution_arn(arn);
+    resp.Clear();
+    grpc::Status s = stub->DescribeExecution(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    if (!s.ok() || resp.status() != "RUNNING") return resp;
+    std::this_thread::sleep_for(10ms);
+  }
+  return resp;
+}
+
+v1::GetActivityTaskResponse Poll(v1::States::Stub* stub, const std::string& activity) {
+  v1::GetActivityTaskRequest req;
+  req.set_activity_arn(activity);
+  req.set_worker_name("it-worker");
+  v1::GetActivityTaskResponse resp;
+  grpc::Status s = stub->GetActivityTask(Ctx(20s).get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp;
+}
+
+void CreateActivity(v1::States::Stub* stub, const std::string& name) {
+  v1::CreateActivityRequest req;
+  req.set_name(name);
+  v1::CreateActivityResponse resp;
+  grpc::Status s = stub->CreateActivity(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
+std::vector<v1::HistoryEvent> History(v1::States::Stub* stub, const std::string& arn) {
+  v1::GetExecutionHistoryRequest req;
+  req.set_execution_arn(arn);
+  req.set_max_results(1000);
+  v1::GetExecutionHistoryResponse resp;
+  grpc::Status s = stub->GetExecutionHistory(Ctx().get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return {resp.events().begin(), resp.events().end()};
+}
+
+class StepwisedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    data_dir_ = MakeTempDir();
+    daemon_ = std::make_unique<Daemon>(data_dir_);
+    ASSERT_TRUE(daemon_->Start()) << daemon_->log();
+  }
+  void TearDown() override {
+    if (daemon_) {
+      EXPECT_EQ(daemon_->Stop(), 0) << daemon_->log();
+    }
+  }
+  v1::States::Stub* stub() { return daemon_->stub(); }
+
+  std::string data_dir_;
+  std::unique_ptr<Daemon> daemon_;
+};
+
+TEST_F(StepwisedTest, StartsLogsWhereItListensAndServesHttp) {
+  std::string log = daemon_->log();
+  EXPECT_NE(log.find("listening"), std::string::npos) << log;
+  std::string normal = std::filesystem::path(data_dir_).lexically_normal().string();
+  EXPECT_NE(log.find(normal), std::string::npos) << log;
+  auto [hs, hb] = HttpGet(daemon_->http_port(), "/healthz");
+  EXPECT_EQ(hs, 200);
+  EXPECT_EQ(hb, "ok\n");
+  auto [rs, rb] = HttpGet(daemon_->http_port(), "/readyz");
+  EXPECT_EQ(rs, 200);
+  CreateMachine(stub(), "metrics", kPassDef);
+  auto [ms, mb] = HttpGet(daemon_->http_port(), "/metrics");
+  EXPECT_EQ(ms, 200);
+  for (const char* m : {"stepwise_commits_total", "stepwise_commit_batches_total",
+                        "stepwise_history_events_total", "process_resident_memory_bytes",
+                        "stepwise_uptime_seconds"}) {
+    EXPECT_NE(mb.find(m), std::string::npos) << m << "\n" << mb;
+  }
+  EXPECT_EQ(HttpGet(daemon_->http_port(), "/nope").first, 404);
+}
+
+TEST_F(StepwisedTest, StateMachineRpcsAndErrors) {
+  std::string arn = CreateMachine(stub(), "machine-a", kPassDef);
+  EXPECT_EQ(arn, "arn:aws:states:us-east-1:123456789012:stateMachine:machine-a");
+
+  {  // Same name, other definition.
+    v1::CreateStateMachineRequest req;
+    req.set_name("machine-a");
+    req.set_definition(kWaitDef);
+    v1::CreateStateMachineResponse resp;
+    grpc::Status s = stub()->CreateStateMachine(Ctx().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    EXPECT_EQ(ErrorName(s), "StateMachineAlreadyExists");
+  }
+  {  // Invalid definition.
+    v1::CreateStateMachineRequest req;
+    req.set_name("bad");
+    req.set_definition(R"({"StartAt":"Nope","States":{}})");
+    v1::CreateStateMachineResponse resp;
+    grpc::Status s = stub()->CreateStateMachine(Ctx().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(ErrorName(s), "InvalidDefinition");
+  }
+  {
+    v1::DescribeStateMachineRequest req;
+    req.set_state_machine_arn(arn);
+    v1::DescribeStateMachineResponse resp;
+    ASSERT_TRUE(stub()->DescribeStateMachine(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.name(), "machine-a");
+    EXPECT_EQ(resp.definition(), kPassDef);
+    EXPECT_EQ(resp.type(), "STANDARD");
+    EXPECT_EQ(resp.status(), "ACTIVE");
+    EXPECT_GT(resp.creation_date().seconds(), 1600000000);
+    req.set_state_machine_arn("arn:aws:states:us-east-1:123456789012:stateMachine:missing");
+    grpc::Status s = stub()->DescribeStateMachine(Ctx().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(ErrorName(s), "StateMachineDoesNotExist");
+    req.set_state_machine_arn("not an arn");
+    s = stub()->DescribeStateMachine(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "InvalidArn");
+  }
+  {
+    v1::UpdateStateMachineRequest req;
+    req.set_state_machine_arn(arn);
+    req.set_definition(kWaitDef);
+    v1::UpdateStateMachineResponse resp;
+    grpc::Status s = stub()->UpdateStateMachine(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_GT(resp.update_date().seconds(), 0);
+    req.set_definition("{");
+    s = stub()->UpdateStateMachine(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "InvalidDefinition");
+  }
+  {
+    CreateMachine(stub(), "machine-b", kPassDef);
+    v1::ListStateMachinesRequest req;
+    req.set_max_results(1);
+    v1::ListStateMachinesResponse resp;
+    ASSERT_TRUE(stub()->ListStateMachines(Ctx().get(), req, &resp).ok());
+    ASSERT_EQ(resp.state_machines_size(), 1);
+    ASSERT_FALSE(resp.next_token().empty());
+    req.set_next_token(resp.next_token());
+    v1::ListStateMachinesResponse page2;
+    ASSERT_TRUE(stub()->ListStateMachines(Ctx().get(), req, &page2).ok());
+    ASSERT_EQ(page2.state_machines_size(), 1);
+    EXPECT_NE(page2.state_machines(0).name(), resp.state_machines(0).name());
+    req.set_next_token("garbage");
+    grpc::Status s = stub()->ListStateMachines(Ctx().get(), req, &page2);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
+  {
+    v1::ValidateStateMachineDefinitionRequest req;
+    req.set_definition(kPassDef);
+    v1::ValidateStateMachineDefinitionResponse resp;
+    ASSERT_TRUE(stub()->ValidateStateMachineDefinition(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.result(), "OK");
+    req.set_definition(R"({"StartAt":"X","States":{"X":{"Type":"Pass","Next":"Y"}}})");
+    resp.Clear();
+    ASSERT_TRUE(stub()->ValidateStateMachineDefinition(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.result(), "FAIL");
+    ASSERT_GT(resp.diagnostics_size(), 0);
+    EXPECT_EQ(resp.diagnostics(0).severity(), "ERROR");
+  }
+  {
+    v1::DeleteStateMachineRequest req;
+    req.set_state_machine_arn(arn);
+    v1::DeleteStateMachineResponse resp;
+    ASSERT_TRUE(stub()->DeleteStateMachine(Ctx().get(), req, &resp).ok());
+    v1::DescribeStateMachineRequest d;
+    d.set_state_machine_arn(arn);
+    v1::DescribeStateMachineResponse dr;
+    EXPECT_EQ(ErrorName(stub()->DescribeStateMachine(Ctx().get(), d, &dr)),
+              "StateMachineDoesNotExist");
+  }
+}
+
+TEST_F(StepwisedTest, ExecutionRpcsAndErrors) {
+  std::string pass = CreateMachine(stub(), "pass", kPassDef);
+  std::string wait = CreateMachine(stub(), "wait", kWaitDef);
+  std::string exec = StartExecution(stub(), pass, "e1", R"({"a":1})");
+  EXPECT_EQ(exec, "arn:aws:states:us-east-1:123456789012:execution:pass:e1");
+  v1::DescribeExecutionResponse d = WaitClosed(stub(), exec);
+  EXPECT_EQ(d.status(), "SUCCEEDED");
+  EXPECT_EQ(d.output(), R"({"ok":true})");
+  EXPECT_EQ(d.input(), R"({"a":1})");
+  EXPECT_GT(d.stop_date().seconds(), 0);
+
+  {  // Same name, other input.
+    v1::StartExecutionRequest req;
+    req.set_state_machine_arn(pass);
+    req.set_name("e1");
+    req.set_input(R"({"a":2})");
+    v1::StartExecutionResponse resp;
+    grpc::Status s = stub()->StartExecution(Ctx().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+    EXPECT_EQ(ErrorName(s), "ExecutionAlreadyExists");
+    req.set_name("e2");
+    req.set_input("{not json");
+    s = stub()->StartExecution(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "InvalidExecutionInput");
+    req.set_state_machine_arn("arn:aws:states:us-east-1:123456789012:stateMachine:missing");
+    req.set_input("{}");
+    s = stub()->StartExecution(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "StateMachineDoesNotExist");
+  }
+  {
+    v1::DescribeExecutionRequest req;
+    req.set_execution_arn("arn:aws:states:us-east-1:123456789012:execution:pass:nope");
+    v1::DescribeExecutionResponse resp;
+    grpc::Status s = stub()->DescribeExecution(Ctx().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(ErrorName(s), "ExecutionDoesNotExist");
+  }
+  {
+    v1::DescribeStateMachineForExecutionRequest req;
+    req.set_execution_arn(exec);
+    v1::DescribeStateMachineResponse resp;
+    ASSERT_TRUE(stub()->DescribeStateMachineForExecution(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.definition(), kPassDef);
+  }
+  std::vector<v1::HistoryEvent> h = History(stub(), exec);
+  ASSERT_GE(h.size(), 3u);
+  EXPECT_EQ(h.front().type(), "ExecutionStarted");
+  EXPECT_EQ(h.front().details_member(), "executionStartedEventDetails");
+  EXPECT_NE(h.front().details_json().find("input"), std::string::npos);
+  EXPECT_EQ(h.back().type(), "ExecutionSucceeded");
+  for (size_t i = 0; i < h.size(); ++i) EXPECT_EQ(h[i].id(), static_cast<int64_t>(i + 1));
+  EXPECT_GT(h.front().timestamp().seconds(), 1600000000);
+
+  // Stop a running one.
+  std::string w = StartExecution(stub(), wait, "w1", "{}");
+  {
+    v1::StopExecutionRequest req;
+    req.set_execution_arn(w);
+    req.set_error("Halt");
+    req.set_cause("test");
+    v1::StopExecutionResponse resp;
+    grpc::Status s = stub()->StopExecution(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_GT(resp.stop_date().seconds(), 0);
+    v1::DescribeExecutionResponse dw = WaitClosed(stub(), w);
+    EXPECT_EQ(dw.status(), "ABORTED");
+    EXPECT_EQ(dw.error(), "Halt");
+  }
+  {
+    v1::ListExecutionsRequest req;
+    req.set_state_machine_arn(pass);
+    v1::ListExecutionsResponse resp;
+    ASSERT_TRUE(stub()->ListExecutions(Ctx().get(), req, &resp).ok());
+    ASSERT_EQ(resp.executions_size(), 1);
+    EXPECT_EQ(resp.executions(0).execution_arn(), exec);
+    EXPECT_EQ(resp.executions(0).status(), "SUCCEEDED");
+    req.set_status_filter("RUNNING");
+    resp.Clear();
+    ASSERT_TRUE(stub()->ListExecutions(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.executions_size(), 0);
+    req.set_state_machine_arn("arn:aws:states:us-east-1:123456789012:stateMachine:missing");
+    EXPECT_EQ(ErrorName(stub()->ListExecutions(Ctx().get(), req, &resp)),
+              "StateMachineDoesNotExist");
+  }
+  {
+    v1::GetExecutionHistoryRequest req;
+    req.set_execution_arn("arn:aws:states:us-east-1:123456789012:execution:pass:nope");
+    v1::GetExecutionHistoryResponse resp;
+    EXPECT_EQ(ErrorName(stub()->GetExecutionHistory(Ctx().get(), req, &resp)),
+              "ExecutionDoesNotExist");
+  }
+}
+
+TEST_F(StepwisedTest, ActivityRoundTripAndTaskErrors) {
+  CreateActivity(stub(), "jobs");
+  {
+    v1::DescribeActivityRequest req;
+    req.set_activity_arn(kActivityArn);
+    v1::DescribeActivityResponse resp;
+    ASSERT_TRUE(stub()->DescribeActivity(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.name(), "jobs");
+    v1::ListActivitiesRequest lreq;
+    v1::ListActivitiesResponse lresp;
+    ASSERT_TRUE(stub()->ListActivities(Ctx().get(), lreq, &lresp).ok());
+    ASSERT_EQ(lresp.activities_size(), 1);
+    EXPECT_EQ(lresp.activities(0).activity_arn(), kActivityArn);
+  }
+  std::string machine = CreateMachine(stub(), "work", kActivityDef);
+  std::string ok_exec = StartExecution(stub(), machine, "ok", R"({"n":1})");
+  v1::GetActivityTaskResponse task = Poll(stub(), kActivityArn);
+  ASSERT_FALSE(task.task_token().empty());
+  EXPECT_EQ(task.input(), R"({"n":1})");
+  {
+    v1::SendTaskHeartbeatRequest req;
+    req.set_task_token(task.task_token());
+    v1::SendTaskHeartbeatResponse resp;
+    grpc::Status s = stub()->SendTaskHeartbeat(Ctx().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+  {
+    v1::SendTaskSuccessRequest req;
+    req.set_task_token(task.task_token());
+    req.set_output(R"({"done":1})");
+    v1::SendTaskSuccessResponse resp;
+    grpc::Status s = stub()->SendTaskSuccess(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    v1::DescribeExecutionResponse d = WaitClosed(stub(), ok_exec);
+    EXPECT_EQ(d.status(), "SUCCEEDED");
+    EXPECT_EQ(d.output(), R"({"done":1})");
+    // The task is closed now.
+    s = stub()->SendTaskSuccess(Ctx().get(), req, &resp);
+    EXPECT_FALSE(s.ok());
+    EXPECT_TRUE(ErrorName(s) == "TaskTimedOut" || ErrorName(s) == "TaskDoesNotExist")
+        << ErrorName(s);
+    req.set_task_token("garbage-token");
+    s = stub()->SendTaskSuccess(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "InvalidToken");
+  }
+  std::string fail_exec = StartExecution(stub(), machine, "fail", "{}");
+  task = Poll(stub(), kActivityArn);
+  ASSERT_FALSE(task.task_token().empty());
+  {
+    v1::SendTaskFailureRequest req;
+    req.set_task_token(task.task_token());
+    req.set_error("Boom");
+    req.set_cause("it broke");
+    v1::SendTaskFailureResponse resp;
+    ASSERT_TRUE(stub()->SendTaskFailure(Ctx().get(), req, &resp).ok());
+    v1::DescribeExecutionResponse d = WaitClosed(stub(), fail_exec);
+    EXPECT_EQ(d.status(), "FAILED");
+    EXPECT_EQ(d.error(), "Boom");
+  }
+  {  // A short poll with nothing pending answers with an empty token.
+    v1::GetActivityTaskRequest req;
+    req.set_activity_arn(kActivityArn);
+    v1::GetActivityTaskResponse resp;
+    grpc::Status s = stub()->GetActivityTask(Ctx(1500ms).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_TRUE(resp.task_token().empty());
+    req.set_activity_arn("arn:aws:states:us-east-1:123456789012:activity:missing");
+    s = stub()->GetActivityTask(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "ActivityDoesNotExist");
+  }
+  {
+    v1::DeleteActivityRequest req;
+    req.set_activity_arn(kActivityArn);
+    v1::DeleteActivityResponse resp;
+    ASSERT_TRUE(stub()->DeleteActivity(Ctx().get(), req, &resp).ok());
+    v1::DescribeActivityRequest d;
+    d.set_activity_arn(kActivityArn);
+    v1::DescribeActivityResponse dr;
+    grpc::Status s = stub()->DescribeActivity(Ctx().get(), d, &dr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(ErrorName(s), "ActivityDoesNotExist");
+  }
+}
+
+TEST_F(StepwisedTest, WatchExecutionStreamsUntilClose) {
+  CreateActivity(stub(), "jobs");
+  std::string machine = CreateMachine(stub(), "work", kActivityDef);
+  std::string exec = StartExecution(stub(), machine, "watched", "{}");
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::WatchExecutionRequest req;
+  req.set_execution_arn(exec);
+  auto reader = stub()->WatchExecution(&ctx, req);
+  std::vector<v1::HistoryEvent> seen;
+  v1::HistoryEvent e;
+  // Read until the task is scheduled, then complete it.
+  while (reader->Read(&e)) {
+    seen.push_back(e);
+    if (e.type() == "ActivityScheduled") break;
+  }
+  ASSERT_FALSE(seen.empty());
+  ASSERT_EQ(seen.back().type(), "ActivityScheduled");
+  v1::GetActivityTaskResponse task = Poll(stub(), kActivityArn);
+  ASSERT_FALSE(task.task_token().empty());
+  v1::SendTaskSuccessRequest sreq;
+  sreq.set_task_token(task.task_token());
+  sreq.set_output("{}");
+  v1::SendTaskSuccessResponse sresp;
+  ASSERT_TRUE(stub()->SendTaskSuccess(Ctx().get(), sreq, &sresp).ok());
+  while (reader->Read(&e)) seen.push_back(e);
+  grpc::Status s = reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().type(), "ExecutionSucceeded");
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].id(), static_cast<int64_t>(i + 1));
+  EXPECT_EQ(seen.size(), History(stub(), exec).size());
+
+  // A closed execution: all events, then the end.
+  grpc::ClientContext ctx2;
+  req.set_after_event_id(2);
+  auto reader2 = stub()->WatchExecution(&ctx2, req);
+  std::vector<v1::HistoryEvent> again;
+  while (reader2->Read(&e)) again.push_back(e);
+  EXPECT_TRUE(reader2->Finish().ok());
+  ASSERT_EQ(again.size(), seen.size() - 2);
+  EXPECT_EQ(again.front().id(), 3);
+
+  grpc::ClientContext ctx3;
+  req.set_execution_arn("arn:aws:states:us-east-1:123456789012:execution:work:nope");
+  auto reader3 = stub()->WatchExecution(&ctx3, req);
+  EXPECT_FALSE(reader3->Read(&e));
+  s = reader3->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ErrorName(s), "ExecutionDoesNotExist");
+}
+
+TEST_F(StepwisedTest, ClientCancellingAWatchLeavesTheServerHealthy) {
+  std::string machine = CreateMachine(stub(), "wait", kWaitDef);
+  std::string exec = StartExecution(stub(), machine, "long", "{}");
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    v1::WatchExecutionRequest req;
+    req.set_execution_arn(exec);
+    auto reader = stub()->WatchExecution(&ctx, req);
+    v1::HistoryEvent e;
+    ASSERT_TRUE(reader->Read(&e));
+    ctx.TryCancel();
+    while (reader->Read(&e)) {
+    }
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  }
+  // A watch left open is ended by SIGTERM (TearDown checks exit 0).
+  grpc::ClientContext open_ctx;
+  v1::WatchExecutionRequest req;
+  req.set_execution_arn(exec);
+  auto open_reader = stub()->WatchExecution(&open_ctx, req);
+  v1::HistoryEvent e;
+  ASSERT_TRUE(open_reader->Read(&e));
+  EXPECT_EQ(daemon_->Stop(), 0) << daemon_->log();
+  while (open_reader->Read(&e)) {
+  }
+  EXPECT_FALSE(open_reader->Finish().ok());
+  daemon_.reset();
+}
+
+TEST(StepwisedRestartTest, ExecutionContinuesAcrossRestart) {
+  std::string dir = MakeTempDir();
+  std::string exec;
+  {
+    Daemon d(dir);
+    ASSERT_TRUE(d.Start()) << d.log();
+    CreateActivity(d.stub(), "jobs");
+    std::string machine = CreateMachine(d.stub(), "work", kActivityDef);
+    exec = StartExecution(d.stub(), machine, "survivor", R"({"step":1})");
+    ASSERT_EQ(d.Stop(SIGTERM), 0) << d.log();
+    EXPECT_NE(d.log().find("stopped cleanly"), std::string::npos) << d.log();
+  }
+  std::string token;
+  {
+    Daemon d(dir);
+    ASSERT_TRUE(d.Start()) << d.log();
+    v1::GetActivityTaskResponse task = Poll(d.stub(), kActivityArn);
+    ASSERT_FALSE(task.task_token().empty());
+    EXPECT_EQ(task.input(), R"({"step":1})");
+    token = task.task_token();
+    ASSERT_EQ(d.Stop(SIGINT), 0) << d.log();
+  }
+  {
+    Daemon d(dir);
+    ASSERT_TRUE(d.Start()) << d.log();
+    // The token handed out before the restart is still good.
+    v1::SendTaskSuccessRequest req;
+    req.set_task_token(token);
+    req.set_output(R"({"step":2})");
+    v1::SendTaskSuccessResponse resp;
+    grpc::Status s = d.stub()->SendTaskSuccess(Ctx().get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    v1::DescribeExecutionResponse desc = WaitClosed(d.stub(), exec);
+    EXPECT_EQ(desc.status(), "SUCCEEDED");
+    EXPECT_EQ(desc.output(), R"({"step":2})");
+    std::vector<v1::HistoryEvent> h = History(d.stub(), exec);
+    for (size_t i = 0; i < h.size(); ++i) EXPECT_EQ(h[i].id(), static_cast<int64_t>(i + 1));
+    EXPECT_EQ(h.back().type(), "ExecutionSucceeded");
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+  }
+}
+
+TEST(StepwisedRestartTest, SigtermWithWorkInFlightLosesNothingAcknowledged) {
+  std::string dir = MakeTempDir();
+  Daemon d(dir);
+  ASSERT_TRUE(d.Start()) << d.log();
+  std::string machine = CreateMachine(d.stub(), "pass", kPassDef);
+
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop.load() && i < 100000; ++i) {
+        v1::StartExecutionRequest req;
+        req.set_state_machine_arn(machine);
+        req.set_name("t" + std::to_string(t) + "-" + std::to_string(i));
+        req.set_input("{}");
+        v1::StartExecutionResponse resp;
+        grpc::Status s = d.stub()->StartExecution(Ctx(10s).get(), req, &resp);
+        if (!s.ok()) return;  // shutting down
+        std::lock_guard<std::mutex> l(mu);
+        acked.push_back(resp.execution_arn());
+      }
+    });
+  }
+  // Let work pile up, then SIGTERM in the middle of it.
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::lock_guard<std::mutex> l(mu);
+    if (acked.size() >= 50) break;
+  }
+  EXPECT_EQ(d.Stop(SIGTERM), 0) << d.log();
+  stop.store(true);
+  for (auto& c : clients) c.join();
+  ASSERT_GE(acked.size(), 50u);
+
+  Daemon d2(dir);
+  ASSERT_TRUE(d2.Start()) << d2.log();
+  for (const std::string& arn : acked) {
+    v1::DescribeExecutionResponse desc = WaitClosed(d2.stub(), arn);
+    EXPECT_EQ(desc.status(), "SUCCEEDED") << arn;
+  }
+  EXPECT_EQ(d2.Stop(), 0) << d2.log();
+}
+
+TEST(StepwisedRefusalTest, RefusesADataDirLockedByAnotherStepwised) {
+  std::string dir = MakeTempDir();
+  Daemon a(dir);
+  ASSERT_TRUE(a.Start()) << a.log();
+  Daemon b(dir);
+  EXPECT_FALSE(b.Start());
+  EXPECT_NE(b.exit_code(), 0);
+  std::string log = b.log();
+  EXPECT_NE(log.find("locked"), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_EQ(a.Stop(), 0);
+}
+
+TEST(StepwisedRefusalTest, RefusesAPortInUse) {
+  std::string dir = MakeTempDir();
+  Daemon a(dir);
+  ASSERT_TRUE(a.Start()) << a.log();
+  auto [code, out] = RunToExit({"--data-dir", MakeTempDir(), "--grpc-listen",
+                                "127.0.0.1:" + std::to_string(a.grpc_port()), "--http-listen",
+                                "127.0.0.1:0"});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(out.find("gRPC"), std::string::npos) << out;
+  auto [code2, out2] = RunToExit({"--data-dir", MakeTempDir(), "--grpc-listen", "127.0.0.1:0",
+                                  "--http-listen",
+                                  "127.0.0.1:" + std::to_string(a.http_port())});
+  EXPECT_NE(code2, 0);
+  EXPECT_NE(out2.find("HTTP"), std::string::npos) << out2;
+  EXPECT_EQ(a.Stop(), 0);
+}
+
+TEST(StepwisedRefusalTest, RefusesBadConfigAndNetworkBindWithoutInsecure) {
+  auto [c1, o1] = RunToExit({"--time-scale", "zero"});
+  EXPECT_NE(c1, 0);
+  EXPECT_NE(o1.find("--time-scale"), std::string::npos) << o1;
+  auto [c2, o2] = RunToExit({"--bogus"});
+  EXPECT_NE(c2, 0);
+  EXPECT_NE(o2.find("--bogus"), std::string::npos) << o2;
+  auto [c3, o3] = RunToExit({"--data-dir", MakeTempDir(), "--grpc-listen", "0.0.0.0:0",
+                             "--http-listen", "127.0.0.1:0"});
+  EXPECT_NE(c3, 0);
+  EXPECT_NE(o3.find("--insecure"), std::string::npos) << o3;
+  std::string file = MakeTempDir() + "/plain-file";
+  std::ofstream(file) << "x";
+  auto [c4, o4] = RunToExit({"--data-dir", file + "/sub"});
+  EXPECT_NE(c4, 0);
+  EXPECT_NE(o4.find("data directory"), std::string::npos) << o4;
+}
+
+TEST(StepwisedAuthTest, BearerTokensAreRequiredWhenConfigured) {
+  std::string work = MakeTempDir();
+  std::ofstream(work + "/tokens") << "# tokens\nsecret-1\nsecret-2\n";
+  Daemon d(MakeTempDir(), {"--auth-tokens-file", work + "/tokens"});
+  ASSERT_TRUE(d.Start()) << d.log();
+  v1::ListActivitiesRequest req;
+  v1::ListActivitiesResponse resp;
+  grpc::Status s = d.stub()->ListActivities(Ctx().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  auto bad = Ctx();
+  bad->AddMetadata("authorization", "Bearer wrong");
+  EXPECT_EQ(d.stub()->ListActivities(bad.get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto good = Ctx();
+  good->AddMetadata("authorization", "Bearer secret-2");
+  s = d.stub()->ListActivities(good.get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(d.Stop(), 0) << d.log();
+}
+
+}  // namespace
+}  // namespace stepwise
