@@ -765,6 +765,28 @@ TEST(StepwisedRestartTest, SigtermWithWorkInFlightLosesNothingAcknowledged) {
   EXPECT_EQ(d2.Stop(), 0) << d2.log();
 }
 
+TEST(StepwisedRestartTest, SigtermEndsLongPollsPromptly) {
+  Daemon d(MakeTempDir());
+  ASSERT_TRUE(d.Start()) << d.log();
+  CreateActivity(d.stub(), "jobs");
+  std::atomic<bool> returned{false};
+  std::thread poller([&] {
+    v1::GetActivityTaskRequest req;
+    req.set_activity_arn(kActivityArn);
+    v1::GetActivityTaskResponse resp;
+    grpc::Status s = d.stub()->GetActivityTask(Ctx(70s).get(), req, &resp);
+    // Woken by the shutdown: an empty task (AWS's "nothing arrived").
+    EXPECT_TRUE(!s.ok() || resp.task_token().empty());
+    returned.store(true);
+  });
+  std::this_thread::sleep_for(300ms);  // let the poll reach the server
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(d.Stop(SIGTERM), 0) << d.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
+  poller.join();
+  EXPECT_TRUE(returned.load());
+}
+
 TEST(StepwisedRefusalTest, RefusesADataDirLockedByAnotherStepwised) {
   std::string dir = MakeTempDir();
   Daemon a(dir);
