@@ -10,6 +10,7 @@
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -496,6 +497,10 @@ class Engine::Impl {
   absl::Status DeleteActivity(const std::string& arn) {
     SW_RETURN_IF_ERROR(Alive());
     SW_ASSIGN_OR_RETURN(std::string name, ActivityName(arn));
+    {
+      std::lock_guard<std::mutex> l(activities_mu_);
+      known_activities_.erase(arn);
+    }
     return store_->Put(Table::kActivities, name, std::nullopt);
   }
 
@@ -513,12 +518,24 @@ class Engine::Impl {
 
   void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker,
                             int64_t timeout_ms,
-                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done) {
+                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                            std::function<bool()> is_cancelled) {
     if (absl::Status s = Alive(); !s.ok()) return done(s);
-    auto desc = DescribeActivity(activity_arn);
-    if (!desc.ok()) return done(desc.status());
-    TimeMs deadline = clock_->NowMs() + std::clamp<int64_t>(timeout_ms, 0, opts_.max_poll_ms);
-    PollOnce(activity_arn, worker, deadline, std::move(done));
+    if (!KnownActivity(activity_arn)) {
+      auto desc = DescribeActivity(activity_arn);
+      if (!desc.ok()) return done(desc.status());
+      std::lock_guard<std::mutex> l(activities_mu_);
+      known_activities_.insert(activity_arn);
+    }
+    // Long polls wait in real time (the TaskQueue's own clock).
+    int64_t wait = std::clamp<int64_t>(timeout_ms, 0, opts_.max_poll_ms);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+    PollOnce(activity_arn, worker, deadline, std::move(done), std::move(is_cancelled));
+  }
+
+  bool KnownActivity(const std::string& arn) {
+    std::lock_guard<std::mutex> l(activities_mu_);
+    return known_activities_.count(arn) > 0;
   }
 
   absl::Status SendTaskResult(const std::string& token, TaskResult result) {
@@ -1309,14 +1326,20 @@ class Engine::Impl {
 
   // ------------------------------------------------------- tasks and timers
 
-  void PollOnce(const std::string& activity, const std::string& worker, TimeMs deadline,
-                std::function<void(absl::StatusOr<ActivityTaskGrant>)> done) {
-    int64_t left = deadline - clock_->NowMs();
-    if (left <= 0) return done(ActivityTaskGrant{});
-    absl::Status s = tasks_.Poll(activity, left, [this, activity, worker, deadline,
-                                                  done](std::optional<ActivityTask> task) mutable {
+  using PollDeadline = std::chrono::steady_clock::time_point;
+
+  void PollOnce(const std::string& activity, const std::string& worker, PollDeadline deadline,
+                std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                std::function<bool()> is_cancelled) {
+    int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       deadline - std::chrono::steady_clock::now())
+                       .count();
+    if (left <= 0 || (is_cancelled && is_cancelled())) return done(ActivityTaskGrant{});
+    absl::Status s = tasks_.Poll(activity, left, [this, activity, worker, deadline, done,
+                                                  is_cancelled](
+                                                     std::optional<ActivityTask> task) mutable {
       if (!task.has_value()) return done(ActivityTaskGrant{});
-      HandOut(*task, worker, deadline, std::move(done));
+      HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
     });
     if (!s.ok()) {
       done(ServiceError("ActivityWorkerLimitExceeded", "Activity worker limit exceeded"));
@@ -1325,19 +1348,27 @@ class Engine::Impl {
 
   // Commits ActivityStarted for `task` and then gives it to the worker; if
   // the task is no longer open, polls again for the time that is left.
-  void HandOut(ActivityTask task, std::string worker, TimeMs deadline,
-               std::function<void(absl::StatusOr<ActivityTaskGrant>)> done) {
+  void HandOut(ActivityTask task, std::string worker, PollDeadline deadline,
+               std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+               std::function<bool()> is_cancelled) {
     std::string exec = task.execution_id;
-    Post(exec, [this, task, worker, deadline, done](Slot* slot) mutable {
+    Post(exec, [this, task, worker, deadline, done, is_cancelled](Slot* slot) mutable {
       auto it = slot->exists ? slot->tasks.find(task.task_id) : slot->tasks.end();
       if (it == slot->tasks.end() || it->second.started ||
           slot->status != ExecutionStatus::kRunning) {
-        return PollOnce(task.activity_arn, worker, deadline, std::move(done));
+        return PollOnce(task.activity_arn, worker, deadline, std::move(done),
+                        std::move(is_cancelled));
+      }
+      if (is_cancelled && is_cancelled()) {
+        // The worker went away: the task waits for the next one.
+        tasks_.Requeue(task);
+        return done(ActivityTaskGrant{});
       }
       TimeMs now = clock_->NowMs();
       Decision d;
       if (!Interp(*slot).TaskStarted(*slot->state, task.task_id, worker, now, d).ok()) {
-        return PollOnce(task.activity_arn, worker, deadline, std::move(done));
+        return PollOnce(task.activity_arn, worker, deadline, std::move(done),
+                        std::move(is_cancelled));
       }
       OpenTask& t = it->second;
       t.started = true;
@@ -1464,6 +1495,8 @@ class Engine::Impl {
   TimerQueue timers_;
 
   std::mutex machines_mu_;
+  std::mutex activities_mu_;
+  std::unordered_set<std::string> known_activities_;  // exist in the store
   std::mutex parsed_mu_;
   std::mutex machine_cache_mu_;
   std::unordered_map<std::string, json::object> machine_cache_;
@@ -1591,14 +1624,16 @@ absl::StatusOr<std::vector<ActivityDescription>> Engine::ListActivities() {
 }
 void Engine::GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
                                   int64_t timeout_ms,
-                                  std::function<void(absl::StatusOr<ActivityTaskGrant>)> done) {
-  impl_->GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, std::move(done));
+                                  std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                                  std::function<bool()> is_cancelled) {
+  impl_->GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, std::move(done),
+                              std::move(is_cancelled));
 }
 absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& activity_arn,
                                                           const std::string& worker_name,
                                                           int64_t timeout_ms) {
   return impl_->Wait<ActivityTaskGrant>([&](auto done) {
-    impl_->GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, done);
+    impl_->GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, done, nullptr);
   });
 }
 absl::Status Engine::SendTaskSuccess(const std::string& token, const std::string& output) {

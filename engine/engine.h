@@ -162,9 +162,13 @@ class Engine {
   // Long-polls for a task of `activity_arn` for up to `timeout_ms` (capped
   // at EngineOptions::max_poll_ms). The hand-out (ActivityStarted with
   // `worker_name`) is committed before `done` sees the task.
+  // `is_cancelled`, when given, is asked before a task is committed as
+  // handed out: a caller that went away gets no task (it goes back to the
+  // front of the queue) and `done` gets an empty grant.
   void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
                             int64_t timeout_ms,
-                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done);
+                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                            std::function<bool()> is_cancelled = nullptr);
   absl::StatusOr<ActivityTaskGrant> GetActivityTask(const std::string& activity_arn,
                                                     const std::string& worker_name,
                                                     int64_t timeout_ms);

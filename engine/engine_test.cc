@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -157,6 +158,24 @@ TEST_F(EngineTest, ActivityTaskIsHandedOutOnceAndCompletedByToken) {
                                       "ActivityStarted", "ActivitySucceeded", "TaskStateExited",
                                       "PassStateEntered", "PassStateExited",
                                       "ExecutionSucceeded"}));
+}
+
+TEST_F(EngineTest, AWorkerThatWentAwayIsNotHandedTheTask) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  ASSERT_TRUE(engine_->StartExecution(sm, "c1", R"({"n":5})").ok());
+  std::string activity = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+  std::promise<absl::StatusOr<ActivityTaskGrant>> p;
+  engine_->GetActivityTaskAsync(
+      activity, "gone", 1000,
+      [&p](absl::StatusOr<ActivityTaskGrant> r) { p.set_value(std::move(r)); },
+      [] { return true; });
+  auto gone = p.get_future().get();
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->task_token.empty());
+  auto next = engine_->GetActivityTask(activity, "here", 1000);
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(next->input, R"({"n":5})");
 }
 
 TEST_F(EngineTest, MissedHeartbeatTimesTheTaskOutWithStatesTimeout) {

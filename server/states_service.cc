@@ -614,14 +614,19 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count() - 500;
     timeout_ms = std::max<int64_t>(0, left);
   }
-  engine_->GetActivityTaskAsync(req->activity_arn(), req->worker_name(), timeout_ms,
-                                [reactor, resp](absl::StatusOr<engine::ActivityTaskGrant> r) {
-                                  if (r.ok()) {
-                                    resp->set_task_token(r->task_token);
-                                    resp->set_input(r->input);
-                                  }
-                                  reactor->Finish(ToGrpcStatus(r.status()));
-                                });
+  // The context lives until Finish, so asking it about cancellation from
+  // the engine before the reply is safe: a worker that went away is not
+  // handed a task.
+  engine_->GetActivityTaskAsync(
+      req->activity_arn(), req->worker_name(), timeout_ms,
+      [reactor, resp](absl::StatusOr<engine::ActivityTaskGrant> r) {
+        if (r.ok()) {
+          resp->set_task_token(r->task_token);
+          resp->set_input(r->input);
+        }
+        reactor->Finish(ToGrpcStatus(r.status()));
+      },
+      [ctx] { return ctx->IsCancelled(); });
   return reactor;
 }
 
