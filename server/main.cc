@@ -25,6 +25,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/states_service.h"
@@ -257,9 +258,15 @@ int Run(int argc, char** argv) {
   }
 
   // ---- HTTP ----
-  HttpServer http;
+  HttpServerOptions http_options;
+  // AWS allows a 1 MiB definition; with JSON escaping the request is larger.
+  http_options.max_body_bytes = size_t{4} << 20;
+  HttpServer http(http_options);
+  // The AWS JSON 1.0 protocol (`POST /`): reset after http.Stop().
+  auto aws_api = std::make_unique<AwsJsonApi>(engine.get());
   int http_port = 0;
   if (http_enabled) {
+    aws_api->Register(&http);
     http.Handle("GET", "/healthz", [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"};
     });
@@ -317,6 +324,7 @@ int Run(int argc, char** argv) {
   spdlog::debug("gRPC server stopped");
   server->Wait();
   http.Stop();
+  aws_api.reset();
   server.reset();
   service.reset();
   engine.reset();

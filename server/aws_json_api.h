@@ -1,0 +1,79 @@
+// AwsJsonApi: the AWS Step Functions wire protocol (AWS JSON 1.0) over the
+// engine, so the AWS CLI and AWS SDKs work against stepwised unchanged:
+// `POST /` with `X-Amz-Target: AWSStepFunctions.<Action>` and a JSON body
+// of AWS's (camelCase) request members; the reply carries AWS's response
+// members (timestamps as fractional epoch seconds) or an AWS-shaped error:
+// HTTP 400 (402/409 for ServiceQuotaExceededException/ConflictException,
+// 5xx for server-side trouble) with `{"__type": "<Name>", "message": ...}`
+// and the `x-amzn-ErrorType` header. Every reply has `x-amzn-RequestId`.
+//
+// Like StatesService (the gRPC front end) it only translates: the engine
+// decides each action's behaviour. Blocking engine calls run on a pool
+// owned by this object; StartExecution and GetActivityTask use the engine's
+// *Async forms, so no thread waits out a 60 s long poll.
+//
+// Requests: unknown members are ignored (newer SDKs send members an older
+// server does not know; AWS's JSON services ignore them too); a member of
+// the wrong JSON type or a body that is not a JSON object gives
+// SerializationException; a missing required member gives
+// ValidationException naming it. SigV4 signatures and the Host header
+// (SDKs send `sync-` prefixed hosts for StartSyncExecution and TestState)
+// are not checked. Actions Stepwise does not support yet answer
+// UnknownOperationException saying so.
+//
+// Thread-safe. Handle may be called from any thread and never blocks.
+// Destroy after the HTTP server has stopped and before the engine.
+#ifndef SW_SERVER_AWS_JSON_API_H_
+#define SW_SERVER_AWS_JSON_API_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "engine/engine.h"
+#include "server/http_server.h"
+#include "server/states_service.h"
+
+namespace stepwise::server {
+
+struct AwsJsonApiOptions {
+  // Threads running blocking engine calls.
+  int pool_threads = 4;
+};
+
+class AwsJsonApi {
+ public:
+  // `engine` must outlive this object.
+  AwsJsonApi(engine::Engine* engine, AwsJsonApiOptions options = {});
+  // Runs the queued calls (the engine answers them, kUnavailable once shut
+  // down), then joins the pool.
+  ~AwsJsonApi();
+
+  AwsJsonApi(const AwsJsonApi&) = delete;
+  AwsJsonApi& operator=(const AwsJsonApi&) = delete;
+
+  // Registers `POST /` on `http` (before it starts); `http` must not
+  // outlive this object's use, i.e. stop it before destroying this.
+  void Register(HttpServer* http);
+
+  // Answers one AWS JSON request: `reply` is called exactly once, possibly
+  // later and from another thread.
+  void Handle(const HttpRequest& request, HttpReplyFn reply);
+
+ private:
+  std::string NewRequestId();
+
+  engine::Engine* const engine_;
+  std::atomic<uint64_t> request_counter_{0};
+  const uint64_t request_seed_;
+  // Last member: destroyed (joined) first.
+  BlockingPool pool_;
+};
+
+// Returns the HTTP status AWS uses for error `aws_name` (400, 402, 409, or
+// 5xx for InternalFailure/ServiceUnavailable).
+int AwsErrorHttpStatus(const std::string& aws_name);
+
+}  // namespace stepwise::server
+
+#endif  // SW_SERVER_AWS_JSON_API_H_
