@@ -81,6 +81,7 @@ const std::vector<CommandSpec>& CommandSpecs() {
         {"heartbeat-seconds", K::kDouble}, {"name", K::kString}},
        {"activity"},
        true},
+      {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
       {"bench", 0, 0,
        {{"workload", K::kString}, {"duration", K::kDouble},
         {"rate", K::kDouble}, {"concurrency", K::kInt},
@@ -114,7 +115,8 @@ bool ParseDouble(const std::string& text, double* out) {
 absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
                                     const EnvLookup& env) {
   // The command is one word, or two for the grouped ones.
-  static const std::set<std::string> kGroups = {"machine", "activity", "task"};
+  static const std::set<std::string> kGroups = {"machine", "activity", "task",
+                                                      "admin"};
   std::string command = args[0];
   size_t first = 1;
   if (kGroups.count(command) > 0) {
@@ -301,6 +303,11 @@ and activities may be named by ARN or by name.
       SendTaskFailure with error "CommandFailed" (or NAME when the first
       line of stderr is "error: NAME") and the tail of stderr as cause.
       SIGINT/SIGTERM stop polling and let running commands finish.
+  admin backup DIR [--json]
+      Has the server write an online, consistent copy of its data directory
+      (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
+      SERVER's filesystem (a relative DIR is made absolute here, against this
+      shell's directory). Start stepwised with --data-dir DIR to restore it.
   bench [--workload start-only|pass-chain|activity] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
       Load generator; prints one JSON object of figures.

@@ -2,9 +2,11 @@
 
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <system_error>
 #include <thread>
 #include <unistd.h>
 
@@ -531,6 +533,27 @@ int TaskCommand(const RemoteArgs& a, Client& c) {
   return kExitOk;
 }
 
+int AdminCommand(const RemoteArgs& a, Client& c) {
+  // Only "admin backup" so far. The server writes DIR; a relative DIR is
+  // resolved here, which is right when client and server share a host.
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(a.positional[0], ec);
+  if (ec) return Usage("cannot resolve " + a.positional[0] + ": " + ec.message());
+  v1::BackupRequest req;
+  req.set_dir(dir.lexically_normal().string());
+  auto r = c.Backup(req);
+  if (!r.ok()) return CallFailed(r.status());
+  if (a.Has("json")) {
+    json::object o;
+    o["dir"] = r->dir();
+    o["bytes"] = r->bytes();
+    std::cout << PrettyJson(o);
+  } else {
+    std::cout << "backup written to " << r->dir() << " (" << r->bytes() << " bytes)\n";
+  }
+  return kExitOk;
+}
+
 int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
   std::string arn;
   std::string activity = a.Get("activity");
@@ -633,6 +656,7 @@ int RunRemote(const RemoteArgs& a) {
   if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);
   if (cmd.rfind("activity ", 0) == 0) return ActivityCommand(a, c);
   if (cmd.rfind("task ", 0) == 0) return TaskCommand(a, c);
+  if (cmd.rfind("admin ", 0) == 0) return AdminCommand(a, c);
   if (cmd == "worker") return WorkerCommand(a, c, signals);
   if (cmd == "bench") return RunBench(a, c);
   return ExecutionCommand(a, c);

@@ -200,6 +200,11 @@ SW_UNARY_STATUS(SendTaskHeartbeat)
 #undef SW_UNARY
 #undef SW_UNARY_STATUS
 
+absl::StatusOr<v1::BackupResponse> Client::Backup(const v1::BackupRequest& request) {
+  return Unary<v1::BackupRequest, v1::BackupResponse>(&v1::States::Stub::Backup, request,
+                                                      absl::Minutes(10));
+}
+
 absl::StatusOr<v1::GetActivityTaskResponse> Client::GetActivityTask(
     const v1::GetActivityTaskRequest& request, CallCanceller* canceller) {
   return Unary<v1::GetActivityTaskRequest, v1::GetActivityTaskResponse>(

@@ -146,6 +146,10 @@ class Client {
   absl::Status SendTaskSuccess(const v1::SendTaskSuccessRequest& request);
   absl::Status SendTaskFailure(const v1::SendTaskFailureRequest& request);
   absl::Status SendTaskHeartbeat(const v1::SendTaskHeartbeatRequest& request);
+  // Has the server checkpoint its data directory to `request.dir` (a path
+  // on the server's filesystem that must not exist). Deadline: 10 minutes
+  // (a copy across filesystems can take a while).
+  absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
 
   const ClientOptions& options() const { return options_; }
 

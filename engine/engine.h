@@ -29,6 +29,8 @@
 
 namespace stepwise::engine {
 
+struct ExecutionDescription;
+
 struct EngineOptions {
   std::string region = "us-east-1";
   std::string account = "123456789012";
@@ -47,6 +49,13 @@ struct EngineOptions {
   size_t max_cached_executions = 10000;
   // Seed of the interpreter's randomness (0: from the OS).
   uint64_t seed = 0;
+  // Called once per execution that closes (SUCCEEDED, FAILED, TIMED_OUT,
+  // ABORTED), after the commit that closes it is on disk, with its
+  // description (input/output may be left empty). Called from an engine
+  // thread: it must be thread-safe, must not block and must not call back
+  // into the engine. Null: nothing is called. The server logs the close
+  // and counts it in /metrics.
+  std::function<void(const ExecutionDescription&)> on_execution_closed;
 };
 
 struct StateMachineDescription {

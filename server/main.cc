@@ -28,6 +28,7 @@
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/http_server.h"
+#include "server/metrics.h"
 #include "server/states_service.h"
 #include "spdlog/pattern_formatter.h"
 #include "storage/rocks_store.h"
@@ -89,33 +90,6 @@ std::string ReadFileOrRefuse(const std::string& path, const char* what) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-int64_t RssBytes() {
-  std::ifstream in("/proc/self/statm");
-  long pages_total = 0, pages_rss = 0;
-  if (!(in >> pages_total >> pages_rss)) return 0;
-  return static_cast<int64_t>(pages_rss) * sysconf(_SC_PAGESIZE);
-}
-
-std::string RenderMetrics(const engine::Engine::Stats& s, double uptime_s, bool ready) {
-  std::string out;
-  auto counter = [&](const char* name, const char* help, uint64_t v) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n", name,
-                    " ", v, "\n");
-  };
-  auto gauge = [&](const char* name, const char* help, double v) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n", name, " ",
-                    v, "\n");
-  };
-  counter("stepwise_commits_total", "Transitions committed.", s.commits);
-  counter("stepwise_commit_batches_total", "Synced write batches (group commits).", s.batches);
-  counter("stepwise_history_events_total", "History events written.", s.events);
-  gauge("stepwise_ready", "1 when the engine is open and serving.", ready ? 1 : 0);
-  gauge("process_resident_memory_bytes", "Resident set size in bytes.",
-        static_cast<double>(RssBytes()));
-  gauge("stepwise_uptime_seconds", "Seconds since stepwised started.", uptime_s);
-  return out;
 }
 
 void WritePortsFile(const std::string& path, int grpc_port, int http_port) {
@@ -208,7 +182,12 @@ int Run(int argc, char** argv) {
   std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
 
   std::unique_ptr<ScaledClock> scaled;
+  // Outlives the engine and the service, which call into it.
+  ServerMetrics metrics;
   engine::EngineOptions eopts;
+  eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
+    metrics.ExecutionClosed(d);
+  };
   eopts.region = config.region;
   eopts.account = config.account;
   eopts.shards = config.shards;
@@ -228,6 +207,11 @@ int Run(int argc, char** argv) {
   // ---- gRPC ----
   StatesServiceOptions sopts;
   sopts.tokens = tokens;
+  storage::RocksStore* rocks = store.get();
+  sopts.backup = [rocks](const std::string& dir) { return rocks->Checkpoint(dir); };
+  sopts.on_execution_started = [&metrics](const std::string& sm) {
+    metrics.ExecutionStarted(sm);
+  };
   auto service = std::make_unique<StatesService>(engine.get(), sopts);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -275,11 +259,15 @@ int Run(int argc, char** argv) {
                           : HttpResponse{503, "text/plain; charset=utf-8", {}, "not ready\n"};
     });
     engine::Engine* eng = engine.get();
-    http.Handle("GET", "/metrics", [eng, &ready, start_time](const HttpRequest&) {
-      double up = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time)
-                      .count();
+    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time](const HttpRequest&) {
+      MetricsSnapshot snap;
+      snap.engine = eng->stats();
+      snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
+      snap.uptime_seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
+      snap.ready = ready.load();
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
-                          RenderMetrics(eng->stats(), up, ready.load())};
+                          metrics.Render(snap)};
     });
     absl::Status s = http.Start(http_addr.host, http_addr.port);
     if (!s.ok()) {

@@ -2,12 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <filesystem>
 #include <string>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 #include "engine/asl/validator.h"
 #include "server/status_conversion.h"
 
@@ -456,8 +461,10 @@ grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerCont
   std::string input = req->input().empty() ? "{}" : req->input();
   engine_->StartExecutionAsync(
       req->state_machine_arn(), req->name(), input,
-      [this, reactor, resp](absl::StatusOr<engine::StartExecutionResult> r) {
+      [this, reactor, resp, sm = req->state_machine_arn()](
+          absl::StatusOr<engine::StartExecutionResult> r) {
         if (r.ok()) {
+          if (options_.on_execution_started) options_.on_execution_started(sm);
           resp->set_execution_arn(r->execution_arn);
           SetTime(r->start_date, resp->mutable_start_date());
         }
@@ -651,6 +658,38 @@ grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
     v1::SendTaskHeartbeatResponse* /*resp*/) {
   return RunBlocking(ctx, [this, req]() -> absl::Status {
     return engine_->SendTaskHeartbeat(req->task_token());
+  });
+}
+
+// ---- administration ----
+
+grpc::ServerUnaryReactor* StatesService::Backup(grpc::CallbackServerContext* ctx,
+                                                const v1::BackupRequest* req,
+                                                v1::BackupResponse* resp) {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
+    if (!options_.backup) return absl::UnimplementedError("backup is not available");
+    std::filesystem::path dir(req->dir());
+    if (dir.empty() || !dir.is_absolute()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backup directory '", req->dir(),
+                       "' must be an absolute path on the server's filesystem"));
+    }
+    dir = dir.lexically_normal();
+    SW_RETURN_IF_ERROR(options_.backup(dir.string()));
+    uint64_t bytes = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      std::error_code size_ec;
+      if (it->is_regular_file(size_ec)) {
+        uintmax_t n = it->file_size(size_ec);
+        if (!size_ec) bytes += n;
+      }
+    }
+    resp->set_dir(dir.string());
+    resp->set_bytes(bytes);
+    spdlog::info("backup written to {} ({} bytes)", dir.string(), bytes);
+    return absl::OkStatus();
   });
 }
 

@@ -55,6 +55,11 @@ struct StatesServiceOptions {
   int pool_threads = 4;
   // Accepted bearer tokens; empty means no authentication.
   std::vector<std::string> tokens;
+  // Writes a consistent copy of the data directory to a new directory
+  // (server/main.cc: RocksStore::Checkpoint). Null: Backup is UNIMPLEMENTED.
+  std::function<absl::Status(const std::string& dir)> backup;
+  // Told of every successful StartExecution (for /metrics); may be null.
+  std::function<void(const std::string& state_machine_arn)> on_execution_started;
 };
 
 class StatesService final : public v1::States::CallbackService {
@@ -138,6 +143,12 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* SendTaskHeartbeat(grpc::CallbackServerContext* ctx,
                                               const v1::SendTaskHeartbeatRequest* req,
                                               v1::SendTaskHeartbeatResponse* resp) override;
+
+  // ---- administration ----
+  // Runs StatesServiceOptions::backup on `dir`, which must be an absolute
+  // path that does not exist (INVALID_ARGUMENT / ALREADY_EXISTS otherwise).
+  grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
+                                   v1::BackupResponse* resp) override;
 
  private:
   // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED.

@@ -1,6 +1,8 @@
 #include "storage/rocks_store.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <system_error>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,6 +26,8 @@
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
+#include "rocksdb/transaction_log.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/utilities/table_properties_collectors.h"
 #include "rocksdb/write_batch.h"
 #include "storage/keys.h"
@@ -197,6 +201,35 @@ rocksdb::ColumnFamilyHandle* RocksStore::cf(Table table) const {
 }
 
 int64_t RocksStore::writes_issued() const { return writes_issued_.load(); }
+
+absl::Status RocksStore::Checkpoint(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("backup directory is empty");
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec) || ec) {
+    return absl::AlreadyExistsError(absl::StrCat("backup directory ", dir, " already exists"));
+  }
+  rocksdb::Checkpoint* raw = nullptr;
+  SW_RETURN_IF_ERROR(FromRocks(rocksdb::Checkpoint::Create(db_, &raw), "checkpoint"));
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush 0: flush the memtables first, so the checkpoint
+  // needs little WAL; with several column families RocksDB still copies
+  // the live WAL so that all families are cut at the same sequence number.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("checkpoint to ", dir));
+}
+
+uint64_t RocksStore::ApproximateSize() const {
+  uint64_t total = 0;
+  for (size_t i = 0; i < kTableCount; ++i) {
+    uint64_t v = 0;
+    if (db_->GetIntProperty(handles_[i], "rocksdb.live-sst-files-size", &v)) total += v;
+  }
+  rocksdb::VectorLogPtr wal_files;
+  if (db_->GetSortedWalFiles(wal_files).ok()) {
+    for (const auto& f : wal_files) total += f->SizeFileBytes();
+  }
+  return total;
+}
 
 absl::StatusOr<int64_t> RocksStore::StoredVersion(
     const std::string& execution_id) {

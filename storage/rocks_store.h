@@ -93,6 +93,19 @@ class RocksStore final : public Store {
   // one per successful Commit, CommitBatch or Put.
   int64_t writes_issued() const;
 
+  // Writes an online, consistent copy of the database (a RocksDB checkpoint:
+  // SST files hard-linked when `dir` is on the same filesystem, copied
+  // otherwise, plus the WAL needed to make it whole) to `dir`, which must
+  // not exist; its parent must. Opening `dir` with Open gives the store as
+  // of one instant while commits carry on. Returns kAlreadyExists if `dir`
+  // exists, kInvalidArgument for an empty path, kUnavailable on an I/O
+  // error. On error a partial `dir` may be left behind.
+  absl::Status Checkpoint(const std::string& dir);
+
+  // Approximate bytes on disk: live SST files of every column family plus
+  // the WAL files (memtables not yet flushed are counted by their WAL).
+  uint64_t ApproximateSize() const;
+
  private:
   RocksStore(const RocksOptions& options, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);

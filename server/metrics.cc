@@ -1,0 +1,152 @@
+#include "server/metrics.h"
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <fstream>
+#include <iterator>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/logging.h"
+
+namespace stepwise::server {
+namespace {
+
+int64_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  long pages_total = 0, pages_rss = 0;
+  if (!(in >> pages_total >> pages_rss)) return 0;
+  return static_cast<int64_t>(pages_rss) * sysconf(_SC_PAGESIZE);
+}
+
+// utime + stime of this process, in seconds; 0 when /proc is unreadable.
+double CpuSeconds() {
+  std::ifstream in("/proc/self/stat");
+  std::string line((std::istreambuf_iterator<char>(in)),
+                   std::istreambuf_iterator<char>());
+  // The command name (field 2) may hold spaces; fields restart after ')'.
+  size_t close = line.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  uint64_t utime = 0, stime = 0;
+  // After ')': state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  long ticks = sysconf(_SC_CLK_TCK);
+  if (ticks <= 0) return 0;
+  return static_cast<double>(utime + stime) / static_cast<double>(ticks);
+}
+
+void Header(std::string* out, absl::string_view name, absl::string_view type,
+            absl::string_view help) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type,
+                  "\n");
+}
+
+// Integers print exactly (StrAppend's double form keeps six digits).
+std::string Num(double v) {
+  if (v == static_cast<double>(static_cast<int64_t>(v))) {
+    return absl::StrCat(static_cast<int64_t>(v));
+  }
+  return absl::StrFormat("%.6f", v);
+}
+
+}  // namespace
+
+std::string EscapeLabelValue(absl::string_view v) {
+  std::string out;
+  out.reserve(v.size());
+  for (char c : v) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+void ServerMetrics::ExecutionStarted(absl::string_view state_machine_arn) {
+  std::lock_guard<std::mutex> l(mu_);
+  ++started_[std::string(state_machine_arn)];
+}
+
+void ServerMetrics::ExecutionClosed(const engine::ExecutionDescription& d) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    ++closed_[{d.state_machine_arn, d.status}];
+  }
+  int64_t duration_ms =
+      d.stop_date >= d.start_date ? d.stop_date - d.start_date : 0;
+  spdlog::info("execution closed: {} status={} duration_ms={}", d.execution_arn,
+               d.status, duration_ms);
+}
+
+std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
+  std::string out;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    Header(&out, "stepwise_executions_started_total", "counter",
+           "Executions started, by state machine.");
+    for (const auto& [sm, n] : started_) {
+      absl::StrAppend(&out,
+                      "stepwise_executions_started_total{state_machine=\"",
+                      EscapeLabelValue(sm), "\"} ", n, "\n");
+    }
+    Header(&out, "stepwise_executions_closed_total", "counter",
+           "Executions closed, by state machine and status.");
+    for (const auto& [key, n] : closed_) {
+      absl::StrAppend(&out, "stepwise_executions_closed_total{state_machine=\"",
+                      EscapeLabelValue(key.first), "\",status=\"",
+                      EscapeLabelValue(key.second), "\"} ", n, "\n");
+    }
+  }
+  auto sample = [&out](absl::string_view name, absl::string_view type,
+                       absl::string_view help, double v) {
+    Header(&out, name, type, help);
+    absl::StrAppend(&out, name, " ", Num(v), "\n");
+  };
+  sample("stepwise_transitions_total", "counter",
+         "History events written (each state transition writes one or more).",
+         static_cast<double>(s.engine.events));
+  // Kept from the first /metrics for existing dashboards; equals
+  // stepwise_transitions_total.
+  sample("stepwise_history_events_total", "counter", "History events written.",
+         static_cast<double>(s.engine.events));
+  sample("stepwise_commits_total", "counter", "Execution steps committed.",
+         static_cast<double>(s.engine.commits));
+  sample("stepwise_commit_batches_total", "counter",
+         "Synced write batches (group commits).",
+         static_cast<double>(s.engine.batches));
+  if (s.rocksdb_bytes >= 0) {
+    sample("stepwise_rocksdb_size_bytes", "gauge",
+           "Live SST and WAL bytes of the data directory.",
+           static_cast<double>(s.rocksdb_bytes));
+  }
+  sample("stepwise_ready", "gauge", "1 when the engine is open and serving.",
+         s.ready ? 1 : 0);
+  sample("stepwise_uptime_seconds", "gauge", "Seconds since stepwised started.",
+         s.uptime_seconds);
+  sample("process_resident_memory_bytes", "gauge",
+         "Resident set size in bytes.", static_cast<double>(RssBytes()));
+  sample("process_cpu_seconds_total", "counter",
+         "User and system CPU time, in seconds.", CpuSeconds());
+  return out;
+}
+
+}  // namespace stepwise::server

@@ -1,0 +1,56 @@
+// ServerMetrics: what stepwised counts for GET /metrics beyond the engine's
+// own Stats: executions started (by state machine) and closed (by state
+// machine and status), fed by the StartExecution paths and by
+// EngineOptions::on_execution_closed, which also logs one info line per
+// close. Render() writes the Prometheus text exposition (format 0.0.4)
+// of these counters plus the engine, RocksDB and process figures it is
+// given. Thread-safe.
+#ifndef SW_SERVER_METRICS_H_
+#define SW_SERVER_METRICS_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "engine/engine.h"
+
+namespace stepwise::server {
+
+// Figures read at scrape time by the caller.
+struct MetricsSnapshot {
+  engine::Engine::Stats engine;
+  // Bytes of the RocksDB data directory (RocksStore::ApproximateSize);
+  // negative when unknown.
+  int64_t rocksdb_bytes = -1;
+  double uptime_seconds = 0;
+  bool ready = false;
+};
+
+class ServerMetrics {
+ public:
+  // Counts a StartExecution that succeeded.
+  void ExecutionStarted(absl::string_view state_machine_arn);
+  // Counts a closed execution and logs it at info level: ARN, status and
+  // duration (stop_date - start_date).
+  void ExecutionClosed(const engine::ExecutionDescription& d);
+
+  // Prometheus text: the counters above, `s`, and this process's RSS and
+  // CPU seconds (from /proc/self).
+  std::string Render(const MetricsSnapshot& s) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t> started_;  // guarded by mu_
+  std::map<std::pair<std::string, std::string>, uint64_t>
+      closed_;  // guarded by mu_
+};
+
+// Escapes a Prometheus label value (backslash, double quote, newline).
+std::string EscapeLabelValue(absl::string_view v);
+
+}  // namespace stepwise::server
+
+#endif  // SW_SERVER_METRICS_H_

@@ -1,0 +1,99 @@
+#include "server/metrics.h"
+
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "spdlog/sinks/ostream_sink.h"
+#include "spdlog/spdlog.h"
+
+namespace stepwise::server {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kSm[] = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+
+engine::ExecutionDescription Closed(const std::string& status) {
+  engine::ExecutionDescription d;
+  d.execution_arn = "arn:aws:states:us-east-1:123456789012:execution:m:e1";
+  d.state_machine_arn = kSm;
+  d.status = status;
+  d.start_date = 1000;
+  d.stop_date = 3500;
+  return d;
+}
+
+TEST(ServerMetricsTest, CountsStartsAndClosesByStateMachineAndStatus) {
+  ServerMetrics m;
+  m.ExecutionStarted(kSm);
+  m.ExecutionStarted(kSm);
+  m.ExecutionStarted("arn:other");
+  m.ExecutionClosed(Closed("SUCCEEDED"));
+  m.ExecutionClosed(Closed("SUCCEEDED"));
+  m.ExecutionClosed(Closed("FAILED"));
+  std::string text = m.Render(MetricsSnapshot{});
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          std::string("stepwise_executions_started_total{state_machine=\"") +
+          kSm + "\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("stepwise_executions_started_total{state_machine="
+                              "\"arn:other\"} 1\n"));
+  EXPECT_THAT(
+      text, HasSubstr(std::string(
+                          "stepwise_executions_closed_total{state_machine=\"") +
+                      kSm + "\",status=\"SUCCEEDED\"} 2\n"));
+  EXPECT_THAT(
+      text, HasSubstr(std::string(
+                          "stepwise_executions_closed_total{state_machine=\"") +
+                      kSm + "\",status=\"FAILED\"} 1\n"));
+}
+
+TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
+  ServerMetrics m;
+  MetricsSnapshot s;
+  s.engine.commits = 12345678;
+  s.engine.batches = 77;
+  s.engine.events = 98765432;
+  s.rocksdb_bytes = 4096;
+  s.ready = true;
+  std::string text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("\nstepwise_transitions_total 98765432\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_commits_total 12345678\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_commit_batches_total 77\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_size_bytes 4096\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_ready 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nprocess_resident_memory_bytes "));
+  EXPECT_THAT(text, Not(HasSubstr("process_resident_memory_bytes 0\n")));
+  EXPECT_THAT(text, HasSubstr("\nprocess_cpu_seconds_total "));
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  EXPECT_THAT(text, Not(HasSubstr("e+")));
+  s.rocksdb_bytes = -1;
+  EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_rocksdb_size_bytes")));
+}
+
+TEST(ServerMetricsTest, EscapesLabelValues) {
+  EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+}
+
+TEST(ServerMetricsTest, LogsOneInfoLinePerCloseWithArnStatusAndDuration) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>("test", sink));
+  spdlog::set_pattern("%l %v");
+  ServerMetrics m;
+  m.ExecutionClosed(Closed("TIMED_OUT"));
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(out.str(),
+            "info execution closed: "
+            "arn:aws:states:us-east-1:123456789012:execution:m:e1 "
+            "status=TIMED_OUT duration_ms=2500\n");
+}
+
+}  // namespace
+}  // namespace stepwise::server
