@@ -10,6 +10,7 @@ PACKAGES=(
   librocksdb-dev libspdlog-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  awscli nodejs
   clang libclang-rt-14-dev
 )
 
