@@ -1,0 +1,37 @@
+// Date/time and number pictures of the JSONata library: $fromMillis,
+// $toMillis, $now, $formatNumber, $formatInteger, $parseInteger (XPath F&O
+// 3.1 picture strings as the reference implements them). Internal to
+// engine/jsonata; thread-safe (pure functions).
+#ifndef SW_ENGINE_JSONATA_DATETIME_H_
+#define SW_ENGINE_JSONATA_DATETIME_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/json.h"
+
+namespace stepwise::jsonata::internal {
+
+// Formats `millis` since the epoch; without a picture, as ISO 8601 in UTC
+// ("2017-10-30T12:00:00.000Z"). `timezone` is "±HHMM".
+absl::StatusOr<std::string> FormatDateTime(int64_t millis, const std::optional<std::string>& picture,
+                                           const std::optional<std::string>& timezone);
+
+// Parses a timestamp; std::nullopt when it does not match.
+absl::StatusOr<std::optional<int64_t>> ParseDateTime(const std::string& timestamp,
+                                                     const std::optional<std::string>& picture);
+
+// $formatNumber with a decimal-format `options` object (or null).
+absl::StatusOr<std::string> FormatNumberPicture(double value, const std::string& picture,
+                                                const json::value& options);
+
+// $formatInteger / $parseInteger.
+absl::StatusOr<std::string> FormatIntegerPicture(double value, const std::string& picture);
+absl::StatusOr<std::optional<double>> ParseIntegerPicture(const std::string& value,
+                                                          const std::string& picture);
+
+}  // namespace stepwise::jsonata::internal
+
+#endif  // SW_ENGINE_JSONATA_DATETIME_H_

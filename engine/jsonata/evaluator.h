@@ -1,0 +1,170 @@
+// The JSONata evaluator (a port of the reference jsonata.js 2.0.6 evaluate
+// functions): environments, first-class functions, function application with
+// signature validation, and the standard library registry. Internal to
+// engine/jsonata. One Evaluator serves one evaluation; not thread-safe.
+#ifndef SW_ENGINE_JSONATA_EVALUATOR_H_
+#define SW_ENGINE_JSONATA_EVALUATOR_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "boost/regex.hpp"
+#include "engine/jsonata/ast.h"
+#include "engine/jsonata/jsonata.h"
+#include "engine/jsonata/value.h"
+
+namespace stepwise::jsonata::internal {
+
+struct Frame;
+using FramePtr = std::shared_ptr<Frame>;
+
+struct Frame {
+  FramePtr parent;
+  std::unordered_map<std::string, Value> vars;
+  Value Lookup(const std::string& name) const {
+    for (const Frame* f = this; f != nullptr; f = f->parent.get()) {
+      auto it = f->vars.find(name);
+      if (it != f->vars.end()) return it->second;
+    }
+    return Value();
+  }
+  void Bind(const std::string& name, Value v) { vars[name] = std::move(v); }
+};
+
+inline FramePtr NewFrame(FramePtr parent) {
+  auto f = std::make_shared<Frame>();
+  f->parent = std::move(parent);
+  return f;
+}
+
+class Evaluator;
+
+using NativeImpl = absl::StatusOr<Value> (*)(Evaluator& ev, std::vector<Value>& args,
+                                             const Value& input, const FramePtr& env);
+
+struct NativeDef {
+  const char* name;
+  const char* signature;
+  int arity;
+  NativeImpl impl;
+  std::shared_ptr<Signature> parsed;
+};
+
+struct Function {
+  enum class Type { kLambda, kNative, kPartial, kRegex, kChain, kTransform };
+  Type type = Type::kLambda;
+  // kLambda
+  const Node* node = nullptr;  // lambda node (body, thunk)
+  std::vector<std::string> params;
+  FramePtr env;
+  Value input;
+  std::shared_ptr<Signature> signature;
+  // kNative
+  const NativeDef* native = nullptr;
+  // kPartial: target and bound arguments (nullopt = placeholder)
+  Value target;
+  std::vector<std::optional<Value>> bound;
+  // kRegex
+  std::shared_ptr<boost::regex> regex;
+  // kChain: f then g
+  Value first;
+  Value second;
+};
+
+// Returns the number of parameters `f` declares (drives how many
+// arguments higher-order functions pass).
+int FunctionArity(const Function& f);
+
+// A regex match as $match reports it.
+struct RegexMatch {
+  std::string match;
+  size_t start = 0;  // byte offsets
+  size_t end = 0;
+  std::vector<std::string> groups;
+};
+
+class Evaluator {
+ public:
+  explicit Evaluator(const EvalLimits& limits);
+
+  absl::StatusOr<Value> Evaluate(const Node* expr, const Value& input, const FramePtr& env);
+  // Applies `proc` to `args` (with tail-call trampolining).
+  absl::StatusOr<Value> Apply(const Value& proc, std::vector<Value> args, const Value& input,
+                              const FramePtr& env);
+  // Calls `fn` with up to three arguments, as many as its arity accepts.
+  absl::StatusOr<Value> ApplyHof(const Value& fn, const Value& a1, const Value& a2,
+                                 const Value& a3, const FramePtr& env);
+
+  // Finds all (non-overlapping) matches of a regex function value in `s`.
+  absl::StatusOr<std::vector<RegexMatch>> RegexAll(const Function& re, const std::string& s,
+                                                   int limit);
+
+  std::chrono::system_clock::time_point timestamp() const { return timestamp_; }
+  std::mt19937_64& rng() { return rng_; }
+
+  static FramePtr GlobalFrame();
+
+ private:
+  absl::Status Tick();
+  absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateStep(const Node* expr, const Value& input, const FramePtr& env,
+                                     bool last_step);
+  absl::StatusOr<Value> EvaluateStages(const std::vector<Stage>& stages, Value input,
+                                       const FramePtr& env);
+  absl::StatusOr<Value> EvaluateTupleStep(const Node* expr, const Value& input,
+                                          std::optional<Value> tuple_bindings,
+                                          const FramePtr& env);
+  absl::StatusOr<Value> EvaluateFilter(const Node* predicate, const Value& input,
+                                       const FramePtr& env);
+  absl::StatusOr<Value> EvaluateBinary(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateUnary(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateGroup(const GroupSpec& group, const Value& input,
+                                      const FramePtr& env);
+  absl::StatusOr<Value> EvaluateSort(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateFunction(const Node* expr, const Value& input, const FramePtr& env,
+                                         const std::optional<Value>& applyto);
+  absl::StatusOr<Value> EvaluatePartial(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateApplyExpr(const Node* expr, const Value& input,
+                                          const FramePtr& env);
+  absl::StatusOr<Value> ApplyInner(const Value& proc, std::vector<Value> args, const Value& input,
+                                   const FramePtr& env);
+  absl::StatusOr<Value> Transform(const Node* expr, const Value& obj, const FramePtr& env);
+
+  EvalLimits limits_;
+  int depth_ = 0;
+  uint64_t steps_ = 0;
+  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::system_clock::time_point timestamp_;
+  std::mt19937_64 rng_;
+};
+
+// Helpers shared with the function library.
+FramePtr CreateFrameFromTuple(const FramePtr& env, const Value& tuple);
+Value CreateSequence();
+Value CreateSequence(Value v);
+bool IsArrayOfStrings(const Value& v);
+bool IsArrayOfNumbers(const Value& v);
+// JSONata's $boolean; undefined for undefined input.
+std::optional<bool> ToBoolean(const Value& v);
+// $string's conversion (T-less; D3001 for non-finite numbers).
+absl::StatusOr<std::string> ToJsonataString(const Value& v, bool pretty = false);
+Value AppendValues(const Value& a, const Value& b);
+Value LookupKey(const Value& input, const std::string& key);
+std::vector<NativeDef>& NativeFunctions();
+// Validates `args` against `sig`, substituting the context for '-' params.
+absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
+                                                     const std::vector<Value>& args,
+                                                     const Value& context);
+
+}  // namespace stepwise::jsonata::internal
+
+#endif  // SW_ENGINE_JSONATA_EVALUATOR_H_

@@ -1,0 +1,135 @@
+#include "engine/jsonata/jsonata.h"
+
+#include <cctype>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "engine/jsonata/ast.h"
+#include "engine/jsonata/evaluator.h"
+
+namespace stepwise::jsonata {
+namespace internal {
+
+absl::Status JsonataError(std::string_view code, int position, std::string_view token,
+                          std::string_view detail) {
+  std::string msg(code);
+  msg += ": ";
+  if (!detail.empty()) {
+    msg += detail;
+  } else {
+    msg += "jsonata error";
+  }
+  if (!token.empty()) absl::StrAppend(&msg, " (token '", ToAbsl(token), "')");
+  if (position >= 0) absl::StrAppend(&msg, " at position ", position);
+  absl::Status s = absl::InvalidArgumentError(msg);
+  s.SetPayload("stepwise.jsonata/code", absl::Cord(ToAbsl(code)));
+  return s;
+}
+
+}  // namespace internal
+
+std::string ErrorCode(const absl::Status& status) {
+  if (status.ok()) return "";
+  auto payload = status.GetPayload("stepwise.jsonata/code");
+  if (payload) return std::string(*payload);
+  return "";
+}
+
+absl::StatusOr<Expression> Expression::Compile(std::string_view text) {
+  auto root = internal::Parse(text);
+  if (!root.ok()) return root.status();
+  return Expression(std::string(text), std::move(*root));
+}
+
+absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
+    const json::value* input, const std::map<std::string, json::value>& bindings,
+    const EvalLimits& limits) const {
+  using internal::Value;
+  internal::Evaluator ev(limits);
+  internal::FramePtr env = internal::NewFrame(internal::Evaluator::GlobalFrame());
+  for (const auto& [name, value] : bindings) env->Bind(name, internal::FromJson(value));
+  Value in;
+  if (input != nullptr) in = internal::FromJson(*input);
+  env->Bind("$", in);
+  if (in.IsArray()) {
+    Value wrapped = internal::CreateSequence(in);
+    wrapped.AsArray().outer_wrapper = true;
+    in = wrapped;
+  }
+  auto result = ev.Evaluate(root_.get(), in, env);
+  if (!result.ok()) return result.status();
+  if (result->IsUndefined()) return std::optional<json::value>();
+  return std::optional<json::value>(internal::ToJson(*result));
+}
+
+absl::StatusOr<std::optional<json::value>> EvaluateOnce(
+    std::string_view text, const json::value* input,
+    const std::map<std::string, json::value>& bindings, const EvalLimits& limits) {
+  auto expr = Expression::Compile(text);
+  if (!expr.ok()) return expr.status();
+  return expr->Evaluate(input, bindings, limits);
+}
+
+namespace {
+
+void AppendJs(const json::value& v, bool pretty, int indent, std::string& out) {
+  auto newline = [&](int level) {
+    if (!pretty) return;
+    out.push_back('\n');
+    out.append(static_cast<size_t>(level * 2), ' ');
+  };
+  switch (v.kind()) {
+    case json::kind::double_:
+      out += internal::FormatJsNumber(v.get_double());
+      return;
+    case json::kind::array: {
+      const auto& a = v.get_array();
+      if (a.empty()) {
+        out += "[]";
+        return;
+      }
+      out.push_back('[');
+      for (size_t i = 0; i < a.size(); ++i) {
+        if (i > 0) out.push_back(',');
+        newline(indent + 1);
+        AppendJs(a[i], pretty, indent + 1, out);
+      }
+      newline(indent);
+      out.push_back(']');
+      return;
+    }
+    case json::kind::object: {
+      const auto& o = v.get_object();
+      if (o.empty()) {
+        out += "{}";
+        return;
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const auto& kv : o) {
+        if (!first) out.push_back(',');
+        first = false;
+        newline(indent + 1);
+        out += json::serialize(json::value(kv.key()));
+        out += pretty ? ": " : ":";
+        AppendJs(kv.value(), pretty, indent + 1, out);
+      }
+      newline(indent);
+      out.push_back('}');
+      return;
+    }
+    default:
+      out += json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string ToJsString(const json::value& v, bool pretty) {
+  std::string out;
+  AppendJs(v, pretty, 0, out);
+  return out;
+}
+
+}  // namespace stepwise::jsonata

@@ -1,0 +1,78 @@
+// JSONata 2.0 (as the reference jsonata-js v2.0.6 defines it, plus AWS Step
+// Functions' additions $partition, $range, $hash, $random, $uuid, $parse) for
+// Stepwise. Definitions compile each expression once with
+// Expression::Compile and evaluate it per state with Evaluate. A compiled
+// Expression is immutable: Evaluate may be called from many threads at once.
+#ifndef SW_ENGINE_JSONATA_JSONATA_H_
+#define SW_ENGINE_JSONATA_JSONATA_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/json.h"
+
+namespace stepwise::jsonata {
+
+namespace internal {
+struct Node;
+}
+
+// Bounds one evaluation so a hostile expression cannot hang or crash the
+// process. Exceeding any of them fails with code U1001.
+struct EvalLimits {
+  // Deepest nesting of evaluation (recursion through lambdas counts).
+  int max_depth = 400;
+  // Wall-clock budget for one evaluation.
+  std::chrono::milliseconds timeout{1000};
+  // Upper bound on evaluation steps (0 = unbounded).
+  uint64_t max_steps = 50'000'000;
+};
+
+class Expression {
+ public:
+  // Parses `text` once. Returns kInvalidArgument whose message starts with
+  // the reference's error code ("S0201: ...") and names the position.
+  static absl::StatusOr<Expression> Compile(std::string_view text);
+
+  // Evaluates against `input` (nullptr = no input, i.e. undefined) with
+  // `bindings` ($name -> value). Returns std::nullopt for undefined (distinct
+  // from null). Errors are kInvalidArgument carrying the reference code
+  // (T2001, D3030, U1001 for exceeded limits, ...); see ErrorCode.
+  // `input` and `bindings` need only live for the call.
+  absl::StatusOr<std::optional<json::value>> Evaluate(
+      const json::value* input, const std::map<std::string, json::value>& bindings,
+      const EvalLimits& limits = {}) const;
+
+  const std::string& text() const { return text_; }
+
+ private:
+  Expression(std::string text, std::shared_ptr<const internal::Node> root)
+      : text_(std::move(text)), root_(std::move(root)) {}
+  std::string text_;
+  std::shared_ptr<const internal::Node> root_;
+};
+
+// Returns the reference error code ("T2001") carried by a status from
+// Compile or Evaluate, or "" when there is none.
+std::string ErrorCode(const absl::Status& status);
+
+// Convenience for callers without a compiled expression: compiles and
+// evaluates `text` once.
+absl::StatusOr<std::optional<json::value>> EvaluateOnce(
+    std::string_view text, const json::value* input,
+    const std::map<std::string, json::value>& bindings = {}, const EvalLimits& limits = {});
+
+// Serialises `v` as JavaScript's JSON.stringify would (JSONata's number
+// formatting: 1e+21, 0.30000000000000004), compact or indented by 2.
+std::string ToJsString(const json::value& v, bool pretty = false);
+
+}  // namespace stepwise::jsonata
+
+#endif  // SW_ENGINE_JSONATA_JSONATA_H_

@@ -1,0 +1,427 @@
+#include "engine/jsonata/value.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+namespace stepwise::jsonata::internal {
+
+Value Value::String(std::string s) {
+  Value v;
+  v.kind_ = Kind::kString;
+  v.str_ = std::make_shared<const std::string>(std::move(s));
+  return v;
+}
+
+Value Value::FromArray(std::shared_ptr<Array> a) {
+  Value v;
+  v.kind_ = Kind::kArray;
+  v.arr_ = std::move(a);
+  return v;
+}
+
+Value Value::FromObject(std::shared_ptr<Object> o) {
+  Value v;
+  v.kind_ = Kind::kObject;
+  v.obj_ = std::move(o);
+  return v;
+}
+
+Value Value::FromFunction(std::shared_ptr<Function> f) {
+  Value v;
+  v.kind_ = Kind::kFunction;
+  v.fn_ = std::move(f);
+  return v;
+}
+
+Value Value::NewArray(bool sequence) {
+  auto a = std::make_shared<Array>();
+  a->sequence = sequence;
+  return FromArray(std::move(a));
+}
+
+Value Value::NewObject() { return FromObject(std::make_shared<Object>()); }
+
+bool Value::IsSequence() const { return kind_ == Kind::kArray && arr_->sequence; }
+
+const void* Value::Identity() const {
+  if (arr_) return arr_.get();
+  if (obj_) return obj_.get();
+  if (fn_) return fn_.get();
+  return nullptr;
+}
+
+void Object::Erase(const std::string& key) {
+  if (map.erase(key) == 0) return;
+  for (auto it = keys.begin(); it != keys.end(); ++it) {
+    if (*it == key) {
+      keys.erase(it);
+      break;
+    }
+  }
+}
+
+std::string FormatJsNumber(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  if (d == 0) return "0";
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), d, std::chars_format::scientific);
+  std::string sci(buf, res.ptr);
+  bool negative = false;
+  size_t pos = 0;
+  if (sci[0] == '-') {
+    negative = true;
+    pos = 1;
+  }
+  size_t e = sci.find('e');
+  std::string mant = sci.substr(pos, e - pos);
+  int exp10 = std::atoi(sci.c_str() + e + 1);
+  std::string digits;
+  for (char c : mant) {
+    if (c != '.') digits.push_back(c);
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  int k = static_cast<int>(digits.size());
+  int n = exp10 + 1;  // value = 0.digits * 10^n
+  std::string out = negative ? "-" : "";
+  if (k <= n && n <= 21) {
+    out += digits;
+    out.append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out += digits.substr(0, static_cast<size_t>(n));
+    out += '.';
+    out += digits.substr(static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out += "0.";
+    out.append(static_cast<size_t>(-n), '0');
+    out += digits;
+  } else {
+    out += digits.substr(0, 1);
+    if (k > 1) {
+      out += '.';
+      out += digits.substr(1);
+    }
+    out += 'e';
+    int x = n - 1;
+    out += x < 0 ? '-' : '+';
+    out += std::to_string(std::abs(x));
+  }
+  return out;
+}
+
+std::string FormatJsNumberPrecision15(double d) {
+  if (!std::isfinite(d)) return FormatJsNumber(d);
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.15g", d);
+  return FormatJsNumber(std::strtod(buf, nullptr));
+}
+
+Value FromJson(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return Value::Null();
+    case json::kind::bool_:
+      return Value::Bool(v.get_bool());
+    case json::kind::int64:
+      return Value::Number(static_cast<double>(v.get_int64()));
+    case json::kind::uint64:
+      return Value::Number(static_cast<double>(v.get_uint64()));
+    case json::kind::double_:
+      return Value::Number(v.get_double());
+    case json::kind::string:
+      return Value::String(std::string(v.get_string()));
+    case json::kind::array: {
+      Value out = Value::NewArray();
+      auto& items = out.AsArray().items;
+      items.reserve(v.get_array().size());
+      for (const auto& item : v.get_array()) items.push_back(FromJson(item));
+      return out;
+    }
+    case json::kind::object: {
+      Value out = Value::NewObject();
+      for (const auto& kv : v.get_object()) {
+        out.AsObject().Set(std::string(kv.key()), FromJson(kv.value()));
+      }
+      return out;
+    }
+  }
+  return Value();
+}
+
+json::value ToJson(const Value& v) {
+  switch (v.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      return nullptr;
+    case Kind::kBool:
+      return v.AsBool();
+    case Kind::kNumber: {
+      double d = v.AsNumber();
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+        return static_cast<int64_t>(d);
+      }
+      return d;
+    }
+    case Kind::kString:
+      return json::string(v.AsString());
+    case Kind::kArray: {
+      json::array out;
+      for (const auto& item : v.AsArray().items) {
+        if (item.IsUndefined()) continue;
+        out.push_back(ToJson(item));
+      }
+      return out;
+    }
+    case Kind::kObject: {
+      json::object out;
+      const Object& o = v.AsObject();
+      for (const auto& k : o.keys) {
+        const Value& item = *o.Find(k);
+        if (item.IsUndefined()) continue;
+        out[k] = ToJson(item);
+      }
+      return out;
+    }
+    case Kind::kFunction:
+      return json::string("");
+  }
+  return nullptr;
+}
+
+namespace {
+
+void AppendQuoted(std::string_view s, std::string& out) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void StringifyInto(const Value& v, bool pretty, int indent, std::string& out) {
+  auto newline = [&](int level) {
+    if (!pretty) return;
+    out.push_back('\n');
+    out.append(static_cast<size_t>(level * 2), ' ');
+  };
+  switch (v.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      out += "null";
+      return;
+    case Kind::kBool:
+      out += v.AsBool() ? "true" : "false";
+      return;
+    case Kind::kNumber:
+      if (!std::isfinite(v.AsNumber())) {
+        out += "null";
+      } else {
+        out += FormatJsNumberPrecision15(v.AsNumber());
+      }
+      return;
+    case Kind::kString:
+      AppendQuoted(v.AsString(), out);
+      return;
+    case Kind::kFunction:
+      out += "\"\"";
+      return;
+    case Kind::kArray: {
+      const auto& items = v.AsArray().items;
+      if (items.empty()) {
+        out += "[]";
+        return;
+      }
+      out.push_back('[');
+      bool first = true;
+      for (const auto& item : items) {
+        if (!first) out.push_back(',');
+        first = false;
+        newline(indent + 1);
+        StringifyInto(item, pretty, indent + 1, out);
+      }
+      newline(indent);
+      out.push_back(']');
+      return;
+    }
+    case Kind::kObject: {
+      const Object& o = v.AsObject();
+      bool first = true;
+      out.push_back('{');
+      for (const auto& k : o.keys) {
+        const Value& item = *o.Find(k);
+        if (item.IsUndefined()) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        newline(indent + 1);
+        AppendQuoted(k, out);
+        out.push_back(':');
+        if (pretty) out.push_back(' ');
+        StringifyInto(item, pretty, indent + 1, out);
+      }
+      if (!first) newline(indent);
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+}  // namespace
+
+std::string Stringify(const Value& v, bool pretty) {
+  std::string out;
+  StringifyInto(v, pretty, 0, out);
+  return out;
+}
+
+bool DeepEqual(const Value& a, const Value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Kind::kUndefined:
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.AsBool() == b.AsBool();
+    case Kind::kNumber:
+      return a.AsNumber() == b.AsNumber();
+    case Kind::kString:
+      return a.AsString() == b.AsString();
+    case Kind::kFunction:
+      return a.Identity() == b.Identity();
+    case Kind::kArray: {
+      const auto& x = a.AsArray().items;
+      const auto& y = b.AsArray().items;
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!DeepEqual(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case Kind::kObject: {
+      const Object& x = a.AsObject();
+      const Object& y = b.AsObject();
+      if (x.size() != y.size()) return false;
+      for (const auto& k : x.keys) {
+        const Value* other = y.Find(k);
+        if (other == nullptr || !DeepEqual(*x.Find(k), *other)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+Value DeepClone(const Value& v) {
+  if (v.IsArray()) {
+    Value out = Value::NewArray();
+    Array& dst = out.AsArray();
+    const Array& src = v.AsArray();
+    dst.sequence = src.sequence;
+    dst.cons = src.cons;
+    dst.keep_singleton = src.keep_singleton;
+    for (const auto& item : src.items) dst.items.push_back(DeepClone(item));
+    return out;
+  }
+  if (v.IsObject()) {
+    Value out = Value::NewObject();
+    const Object& src = v.AsObject();
+    for (const auto& k : src.keys) out.AsObject().Set(k, DeepClone(*src.Find(k)));
+    return out;
+  }
+  return v;
+}
+
+std::u32string ToCodePoints(std::string_view s) {
+  std::u32string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    char32_t cp;
+    size_t len;
+    if (c < 0x80) {
+      cp = c;
+      len = 1;
+    } else if ((c >> 5) == 0x6) {
+      cp = c & 0x1F;
+      len = 2;
+    } else if ((c >> 4) == 0xE) {
+      cp = c & 0x0F;
+      len = 3;
+    } else if ((c >> 3) == 0x1E) {
+      cp = c & 0x07;
+      len = 4;
+    } else {
+      out.push_back(0xFFFD);
+      ++i;
+      continue;
+    }
+    if (i + len > s.size()) {
+      out.push_back(0xFFFD);
+      break;
+    }
+    for (size_t j = 1; j < len; ++j) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3F);
+    }
+    out.push_back(cp);
+    i += len;
+  }
+  return out;
+}
+
+std::string FromCodePoints(std::u32string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char32_t cp : s) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+  return out;
+}
+
+}  // namespace stepwise::jsonata::internal
