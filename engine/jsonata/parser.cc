@@ -1,6 +1,7 @@
 // A port of the reference parser (jsonata-js 2.0.6 parser.js): a tokenizer,
 // a Pratt parser and the processAST pass that turns binary '.' chains into
 // path steps, predicates into stages, and resolves the parent operator.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <map>
@@ -314,7 +315,11 @@ class Parser {
           Fail(JsonataError("S0204", s.tok.position, s.tok.value));
           return;
         }
-        s.lbp = bp;
+        // Only infix symbols bind to the left (the reference's symbol table).
+        static const std::vector<std::string> kInfixIds = {
+            ".", "+", "-", "*", "/", "%", "=", "<", ">", "!=", "<=", ">=", "&", "and",
+            "or", "in", "~>", "(", "[", "^", "{", ":=", "@", "#", "?"};
+        s.lbp = std::find(kInfixIds.begin(), kInfixIds.end(), s.id) != kInfixIds.end() ? bp : 0;
         break;
       }
       case TokType::kString:
