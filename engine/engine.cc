@@ -335,6 +335,7 @@ class Engine::Impl {
 
   absl::StatusOr<TimeMs> StopExecution(const std::string& arn, const std::string& error,
                                        const std::string& cause) {
+    SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     return Wait<TimeMs>([&](auto done) {
       PostExisting(arn, [this, error, cause, done](Slot* slot) {
         if (slot->status != ExecutionStatus::kRunning) {
@@ -353,8 +354,25 @@ class Engine::Impl {
     });
   }
 
+  // A well-formed execution ARN of this region and account, else InvalidArn.
+  absl::Status CheckExecutionArn(const std::string& arn) const {
+    std::string base = absl::StrCat("arn:aws:states:", opts_.region, ":", opts_.account, ":");
+    for (const char* kind : {"execution:", "express:"}) {
+      std::string prefix = base + kind;
+      if (arn.rfind(prefix, 0) == 0) {
+        std::string rest = arn.substr(prefix.size());
+        size_t colon = rest.find(':');
+        if (colon != std::string::npos && colon > 0 && colon + 1 < rest.size()) {
+          return absl::OkStatus();
+        }
+      }
+    }
+    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+  }
+
   absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) {
     SW_RETURN_IF_ERROR(Alive());
+    SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
     if (!v.has_value()) {
       return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
@@ -424,6 +442,7 @@ class Engine::Impl {
       return ServiceError("ValidationException", "maxResults must be between 0 and 1000");
     }
     size_t limit = max_results == 0 ? 100 : static_cast<size_t>(max_results);
+    SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
     if (!v.has_value()) {
       return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
@@ -638,6 +657,7 @@ class Engine::Impl {
   absl::StatusOr<int64_t> WatchExecution(const std::string& arn, int64_t after,
                                          Engine::WatchFn fn) {
     SW_RETURN_IF_ERROR(Alive());
+    SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     int64_t id = next_watch_id_.fetch_add(1);
     {
       std::lock_guard<std::mutex> l(watch_mu_);
@@ -1133,6 +1153,20 @@ class Engine::Impl {
       t.history_chunk = EncodeHistoryChunk(d.events);
     }
     bool status_changed = created || st.status != slot->status;
+    if (status_changed && st.status != ExecutionStatus::kRunning && opts_.on_execution_closed) {
+      ExecutionDescription closed;
+      closed.execution_arn = slot->id;
+      closed.state_machine_arn = slot->machine_arn;
+      closed.name = st.info.execution_name;
+      closed.status = std::string(ExecutionStatusName(st.status));
+      closed.start_date = slot->start_date;
+      closed.stop_date = slot->stop_date;
+      closed.revision = slot->revision;
+      if (st.output) closed.output = st.output;
+      if (!st.error.empty()) closed.error = st.error;
+      if (!st.cause.empty()) closed.cause = st.cause;
+      effects->closed = std::move(closed);
+    }
     slot->status = st.status;
     if (status_changed) {
       json::object row;
@@ -1174,6 +1208,7 @@ class Engine::Impl {
         events_ += n_events;
         Release(*effects);
         if (!committed->watchers.empty()) Notify(committed, effects->watched);
+        if (effects->closed) opts_.on_execution_closed(*effects->closed);
         done(absl::OkStatus());
         DrainWaiting(sh, slot_id);
       });
@@ -1188,6 +1223,7 @@ class Engine::Impl {
     std::vector<ActivityTask> remove;
     std::string execution_id;
     std::vector<json::object> watched;  // the events, for WatchExecution
+    std::optional<ExecutionDescription> closed;  // for on_execution_closed
   };
 
   static bool TaskStillOpen(const ExecutionState& st, int64_t task_id) {

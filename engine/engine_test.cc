@@ -32,6 +32,10 @@ class EngineTest : public ::testing::Test {
     EngineOptions o;
     o.clock = &clock_;
     o.seed = 7;
+    o.on_execution_closed = [this](const ExecutionDescription& d) {
+      std::lock_guard<std::mutex> l(closed_mu_);
+      closed_.push_back(d.name + ":" + d.status);
+    };
     auto e = Engine::Open(store_.get(), o);
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = *std::move(e);
@@ -71,6 +75,8 @@ class EngineTest : public ::testing::Test {
   }
 
   ManualClock clock_{1700000000000};
+  std::mutex closed_mu_;
+  std::vector<std::string> closed_;  // "name:STATUS" per on_execution_closed call
   std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
   std::unique_ptr<Engine> engine_;
 };
@@ -92,6 +98,8 @@ TEST_F(EngineTest, RunsAPassChainToCompletionAndRecordsHistory) {
   ASSERT_TRUE(list.ok());
   ASSERT_EQ(list->executions.size(), 1u);
   EXPECT_EQ(list->executions[0].status, "SUCCEEDED");
+  std::lock_guard<std::mutex> l(closed_mu_);
+  EXPECT_EQ(closed_, std::vector<std::string>{"run-1:SUCCEEDED"});
 }
 
 TEST_F(EngineTest, StartIsIdempotentWhileRunningAndNamesStayTaken) {
@@ -119,6 +127,10 @@ TEST_F(EngineTest, RejectsBadInputWithAwsErrors) {
   EXPECT_EQ(ServiceErrorName(engine_->StartExecution(sm + "zz", "x", "{}").status()),
             "StateMachineDoesNotExist");
   EXPECT_EQ(ServiceErrorName(engine_->StartExecution("not-an-arn", "x", "{}").status()),
+            "InvalidArn");
+  EXPECT_EQ(ServiceErrorName(engine_->DescribeExecution("arn:nope").status()), "InvalidArn");
+  EXPECT_EQ(ServiceErrorName(engine_->StopExecution("bad", "", "").status()), "InvalidArn");
+  EXPECT_EQ(ServiceErrorName(engine_->GetExecutionHistory("x", 0, "", false, true).status()),
             "InvalidArn");
   EXPECT_EQ(ServiceErrorName(engine_->DescribeExecution(
                                         "arn:aws:states:us-east-1:123456789012:execution:m:nope")
