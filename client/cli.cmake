@@ -25,11 +25,13 @@ sw_add_test(cli_remote_test
   LIBS stepwise_cli_remote)
 
 if(TARGET stepwise_engine)
-  add_executable(stepwise_cli ${CMAKE_CURRENT_SOURCE_DIR}/cli_main.cc)
+  add_executable(stepwise_cli ${CMAKE_CURRENT_SOURCE_DIR}/cli_main.cc
+    ${CMAKE_CURRENT_SOURCE_DIR}/jsonata_cmd.cc)
   sw_target_warnings(stepwise_cli)
   set_target_properties(stepwise_cli PROPERTIES OUTPUT_NAME stepwise)
   target_link_libraries(stepwise_cli PRIVATE
-    stepwise_cli_args stepwise_cli_remote stepwise_engine stepwise_asl stepwise_common)
+    stepwise_cli_args stepwise_cli_remote stepwise_engine stepwise_asl stepwise_jsonata
+    stepwise_common)
 
   # Smoke tests of the bundled example (the README quick start).
   set(_sw_hello ${CMAKE_SOURCE_DIR}/examples/hello)

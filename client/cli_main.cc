@@ -12,6 +12,7 @@
 
 #include "client/cli_args.h"
 #include "client/cli_remote.h"
+#include "client/jsonata_cmd.h"
 #include "common/json.h"
 #include "engine/asl/validator.h"
 #include "engine/history_event.h"
@@ -157,6 +158,7 @@ int ValidateCommand(const ValidateArgs& args) {
 
 int Main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "jsonata") return JsonataCommand({args.begin() + 1, args.end()});
   auto parsed = ParseCliArgs(args);
   if (!parsed.ok()) {
     std::cerr << "stepwise: " << parsed.status().message() << "\n\n"

@@ -58,7 +58,7 @@ std::optional<bool> ToBoolean(const Value& v) {
     case Kind::kObject:
       return v.AsObject().size() > 0;
     case Kind::kFunction:
-      return v.AsFunction().type != Function::Type::kRegex;
+      return false;
     case Kind::kArray: {
       const auto& items = v.AsArray().items;
       if (items.size() == 1) return ToBoolean(items[0]).value_or(false);
@@ -712,6 +712,10 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
   SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
   int pos = expr->position;
   if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%") {
+    if ((lhs.IsNumber() && !std::isfinite(lhs.AsNumber())) ||
+        (rhs.IsNumber() && !std::isfinite(rhs.AsNumber()))) {
+      return JsonataError("D1001", pos, op);
+    }
     if (!lhs.IsUndefined() && !lhs.IsNumber()) return JsonataError("T2001", pos, op);
     if (!rhs.IsUndefined() && !rhs.IsNumber()) return JsonataError("T2002", pos, op);
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
@@ -725,7 +729,6 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
       case '/': r = a / b; break;
       case '%': r = std::fmod(a, b); break;
     }
-    if (!std::isfinite(r)) return JsonataError("D1001", pos, op);
     return Value::Number(r);
   }
   if (op == "=" || op == "!=") {

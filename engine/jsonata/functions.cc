@@ -1056,7 +1056,7 @@ std::vector<NativeDef>& NativeFunctions() {
       {"max", "<a<n>:n>", 1, FnMax, nullptr},
       {"min", "<a<n>:n>", 1, FnMin, nullptr},
       {"average", "<a<n>:n>", 1, FnAverage, nullptr},
-      {"string", "<x-b?:s>", 2, FnString, nullptr},
+      {"string", "<x-b?:s>", 1, FnString, nullptr},
       {"substring", "<s-nn?:s>", 3, FnSubstring, nullptr},
       {"substringBefore", "<s-s:s>", 2, FnSubstringBefore, nullptr},
       {"substringAfter", "<s-s:s>", 2, FnSubstringAfter, nullptr},

@@ -275,6 +275,9 @@ class Parser {
     }
     NodePtr processed = Process(expr);
     if (!ok()) return status_;
+    if (processed->type == NodeType::kParent || processed->seeking_parent) {
+      return JsonataError("S0217", processed->position, "parent");
+    }
     return processed;
   }
 
