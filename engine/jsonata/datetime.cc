@@ -63,7 +63,7 @@ absl::StatusOr<std::optional<int64_t>> ParseDateTime(const std::string& timestam
                                                      const std::optional<std::string>& picture) {
   if (picture) return JsonataError("D3133", -1, "", "date/time pictures are not supported yet");
   static const boost::regex kIso(
-      "^(\\d{4})(?:-(\\d{2})(?:-(\\d{2})(?:[T ](\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d+))?)?"
+      "^(\\d{4})(?:-(\\d{2})(?:-(\\d{2})(?:T(\\d{2}):(\\d{2})(?::(\\d{2})(?:\\.(\\d+))?)?"
       "(Z|[+-]\\d{2}:?\\d{2})?)?)?)?$");
   boost::smatch m;
   if (!boost::regex_match(timestamp, m, kIso)) {
