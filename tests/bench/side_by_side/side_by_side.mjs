@@ -19,6 +19,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 
+// aws-local-stepfunctions 3.x asks for Node >= 22 for Promise.withResolvers
+// only; Debian 12's Node is 18/20.
+if (!Promise.withResolvers) {
+  Promise.withResolvers = function withResolvers() {
+    let resolve, reject;
+    const promise = new this((res, rej) => { resolve = res; reject = rej; });
+    return { promise, resolve, reject };
+  };
+}
+
 function parseArgs(argv) {
   const args = { duration: 5, concurrency: 16, workers: 16, endpoint: '' };
   for (let i = 0; i < argv.length; i += 2) {
@@ -61,8 +71,12 @@ async function driveInMemory(definition, overrides, seconds, concurrency) {
   const loop = async (loopId) => {
     let n = 0;
     while (performance.now() < end) {
-      const { result } = machine.run({ id: loopId * 1e9 + n++ }, { overrides });
-      await result;
+      const id = loopId * 1e9 + n++;
+      const { result } = machine.run({ id }, { overrides });
+      // Every state passes its input through: a wrong output means the
+      // interpreter did not run the chain.
+      const output = await result;
+      if (output?.id !== id) throw new Error(`in-memory run returned ${JSON.stringify(output)}`);
       executions++;
     }
   };
