@@ -555,5 +555,39 @@ INSTANTIATE_TEST_SUITE_P(
       return param_info.param;
     });
 
+// RocksStore only: Checkpoint and ApproximateSize (the Backup RPC and
+// /metrics use them).
+TEST(RocksStoreTest, CheckpointIsAnOpenableCopyAtOneInstant) {
+  std::string tmpl = "/tmp/sw_checkpoint_test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string root = tmpl;
+  absl::StatusOr<std::unique_ptr<RocksStore>> store =
+      RocksStore::Open(root + "/data", RocksOptions{});
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_OK((*store)->Put(Table::kActivities, "before", "1"));
+  EXPECT_GT((*store)->ApproximateSize(), 0u);
+
+  ASSERT_OK((*store)->Checkpoint(root + "/backup"));
+  ASSERT_OK((*store)->Put(Table::kActivities, "after", "2"));
+  EXPECT_EQ((*store)->Checkpoint(root + "/backup").code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ((*store)->Checkpoint("").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE((*store)->Checkpoint(root + "/no/such/parent").ok());
+
+  // The live store keeps its lock; the copy opens on its own.
+  absl::StatusOr<std::unique_ptr<RocksStore>> copy =
+      RocksStore::Open(root + "/backup", RocksOptions{});
+  ASSERT_TRUE(copy.ok()) << copy.status();
+  absl::StatusOr<std::optional<std::string>> before = (*copy)->Get(Table::kActivities, "before");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->value_or("<absent>"), "1");
+  absl::StatusOr<std::optional<std::string>> after = (*copy)->Get(Table::kActivities, "after");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->has_value());
+  copy->reset();
+  store->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+}
+
 }  // namespace
 }  // namespace stepwise::storage
