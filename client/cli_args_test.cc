@@ -226,5 +226,16 @@ TEST(RemoteArgsTest, Bench) {
   EXPECT_FALSE(ParseEnv({"bench", "--duration", "-1"}).ok());
 }
 
+TEST(RemoteArgsTest, AdminBackupTakesOneDirectory) {
+  auto a = ParseEnv({"admin", "backup", "/srv/backup-1", "--json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.command, "admin backup");
+  EXPECT_EQ(a->remote.positional, std::vector<std::string>{"/srv/backup-1"});
+  EXPECT_TRUE(a->remote.Has("json"));
+  EXPECT_FALSE(ParseEnv({"admin", "backup"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin", "restore", "x"}).ok());
+}
+
 }  // namespace
 }  // namespace stepwise::client
