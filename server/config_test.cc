@@ -3,6 +3,9 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <string>
+
+#include <unistd.h>
 
 #include "gtest/gtest.h"
 
@@ -18,7 +21,10 @@ EnvFn Env(std::map<std::string, std::string> vars) {
 }
 
 std::string WriteFile(const std::string& text) {
-  std::string path = ::testing::TempDir() + "/stepwised_config_test.conf";
+  // One file per test and process: ctest runs these tests in parallel.
+  std::string path = ::testing::TempDir() + "/stepwised_config_test_" +
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                     std::to_string(::getpid()) + ".conf";
   std::ofstream(path) << text;
   return path;
 }
