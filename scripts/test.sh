@@ -20,7 +20,10 @@ ctest --preset dev -j2 || status=$?
 if [ "${CI:-}" = "true" ] || [ "${SW_FULL_TESTS:-}" = "1" ]; then
   cmake --preset asan
   cmake --build --preset asan
-  ctest --preset asan -j2 || status=$?
+  # The end-to-end scripts driving external clients (AWS CLI, Node SDK)
+  # exercise the same server code as the integration tests; under the
+  # sanitizers they only cost time.
+  ctest --preset asan -j2 -E '^aws_' || status=$?
   bash tests/fuzz/smoke.sh "${SW_FUZZ_SECONDS:-30}" || status=$?
 fi
 
