@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/asl/errors.h"
+#include "engine/asl/jsonata_template.h"
 
 namespace stepwise::engine {
 
@@ -274,7 +275,12 @@ class Interpreter::Run {
     if (found == nullptr) return absl::OkStatus();
     Frame& f = *found;
     f.timer_id = 0;
-    if (f.phase == Frame::Phase::kAwaitTimer) {
+    if (f.phase == Frame::Phase::kAwaitTimer && StateOf(f).jsonata) {
+      const State& s = StateOf(f);
+      absl::Status status = ExitJsonata(f, s, s.jsonata_assign, s.output, nullptr);
+      if (!status.ok()) HandleStatus(f, status);
+      Schedule(f);
+    } else if (f.phase == Frame::Phase::kAwaitTimer) {
       const State& s = StateOf(f);
       json::value eff = EffectiveInput(f, s);
       auto assigned = EvalAssign(f, s, s.assign, eff);
@@ -603,13 +609,14 @@ class Interpreter::Run {
     }
     json::object d = PayloadDetails("input", f.input, &f.input_text);
     d["name"] = Str(s.name);
+    f.entered_prev_event_id = f.tail;
     f.entered_event_id = EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateEntered"),
                                    std::move(d));
     if (st_.status != ExecutionStatus::kRunning) return;
     f.entered_time = now_;
     f.retry_attempts.assign(s.retry.size(), 0);
     f.retry_count = 0;
-    absl::Status status = RunState(f, s);
+    absl::Status status = s.jsonata ? RunJsonataState(f, s) : RunState(f, s);
     if (!status.ok()) HandleStatus(f, status);
   }
 
@@ -802,6 +809,13 @@ class Interpreter::Run {
   }
 
   absl::Status RunTask(Frame& f, const State& s) {
+    if (s.jsonata) {
+      f.effective = f.input;
+      if (s.arguments.has_value()) {
+        SW_ASSIGN_OR_RETURN(f.effective, s.arguments->Evaluate(Bindings(f, s), "Arguments"));
+      }
+      return ScheduleAttempt(f, s);
+    }
     SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
     if (s.parameters.has_value()) {
       SW_ASSIGN_OR_RETURN(eff, ApplyTemplate(*s.parameters, eff, f, s));
@@ -824,6 +838,13 @@ class Interpreter::Run {
     }
     if (s.heartbeat_seconds_path.has_value()) {
       SW_ASSIGN_OR_RETURN(heartbeat, IntFromPath(f, s, f.input, *s.heartbeat_seconds_path));
+    }
+    if (s.timeout_seconds_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(timeout, JsonataInt(f, s, *s.timeout_seconds_expr, "TimeoutSeconds", 1));
+    }
+    if (s.heartbeat_seconds_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(heartbeat,
+                          JsonataInt(f, s, *s.heartbeat_seconds_expr, "HeartbeatSeconds", 1));
     }
     cmd.timeout_seconds = timeout.value_or(0);
     cmd.heartbeat_seconds = heartbeat.value_or(0);
@@ -874,6 +895,12 @@ class Interpreter::Run {
   // Task / Parallel / Map result: ResultSelector, ResultPath, OutputPath.
   void FinishWithResult(Frame& f, json::value result) {
     const State& s = StateOf(f);
+    if (s.jsonata) {
+      absl::Status status = ExitJsonata(f, s, s.jsonata_assign, s.output, &result);
+      if (!status.ok()) HandleStatus(f, status);
+      Schedule(f);
+      return;
+    }
     absl::Status status = [&]() -> absl::Status {
       if (s.result_selector.has_value()) {
         SW_ASSIGN_OR_RETURN(result, ApplyTemplate(*s.result_selector, result, f, s));
@@ -891,6 +918,7 @@ class Interpreter::Run {
   // True when the state's output is its input, unchanged: no paths, no
   // Result or Parameters. Its Exited event reuses the input's text.
   static bool PassesInputThrough(const State& s) {
+    if (s.output.has_value()) return false;
     bool paths = !s.input_path.is_null && !s.input_path.path && !s.output_path.is_null &&
                  !s.output_path.path;
     switch (s.type) {
@@ -932,6 +960,248 @@ class Interpreter::Run {
       return;
     }
     f.state = s.next_index;
+    f.input = std::move(out);
+    f.phase = Frame::Phase::kEnter;
+  }
+
+  // ---- JSONata ------------------------------------------------------------
+
+  // The bindings of one JSONata evaluation: $states (input, context, and
+  // result or errorOutput where they exist) and the frame's variables as
+  // they were when the state was entered.
+  asl::JsonataBindings Bindings(const Frame& f, const State& s,
+                                const json::value* result = nullptr,
+                                const json::value* error_output = nullptr,
+                                const json::value* map_index = nullptr,
+                                const json::value* map_value = nullptr) const {
+    asl::JsonataBindings b;
+    for (const auto& kv : f.variables) b.emplace(std::string(kv.key()), kv.value());
+    json::object states(4);
+    states["input"] = f.input;
+    states["context"] = ContextObject(f, s, map_index, map_value);
+    if (result != nullptr) states["result"] = *result;
+    if (error_output != nullptr) states["errorOutput"] = *error_output;
+    b["states"] = json::value(std::move(states));
+    return b;
+  }
+
+  static absl::StatusOr<json::object> JsonataAssign(
+      const std::optional<asl::JsonataTemplate>& t, const asl::JsonataBindings& b) {
+    if (!t.has_value()) return json::object();
+    SW_ASSIGN_OR_RETURN(json::value v, t->Evaluate(b, "Assign"));
+    if (!v.is_object()) return json::object();
+    return std::move(v.get_object());
+  }
+
+  // Evaluates a JSONata number field that must be an integer >= `min`.
+  absl::StatusOr<int64_t> JsonataInt(const Frame& f, const State& s,
+                                     const asl::JsonataTemplate& t, std::string_view field,
+                                     int64_t min) const {
+    SW_ASSIGN_OR_RETURN(json::value v, t.Evaluate(Bindings(f, s), field));
+    if (!IsIntegral(v) || v.is_uint64() ||
+        (v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double())) < min) {
+      return asl::QueryError(
+          field, absl::StrCat("The ", ToAbsl(field), " field refers to value \"",
+                              SerializeJson(v), "\" which is not a valid ",
+                              min > 0 ? "positive integer" : "non-negative integer", "."));
+    }
+    return v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double());
+  }
+
+  // Evaluates Assign and Output (default: `result`, else the input) of a
+  // JSONata state and leaves it.
+  absl::Status ExitJsonata(Frame& f, const State& s,
+                           const std::optional<asl::JsonataTemplate>& assign,
+                           const std::optional<asl::JsonataTemplate>& output,
+                           json::value* result) {
+    json::object assigned;
+    json::value out;
+    if (assign.has_value() || output.has_value()) {
+      asl::JsonataBindings b = Bindings(f, s, result);
+      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(assign, b));
+      if (output.has_value()) {
+        SW_ASSIGN_OR_RETURN(out, output->Evaluate(b, "Output"));
+      } else {
+        out = result != nullptr ? std::move(*result) : f.input;
+      }
+    } else {
+      out = result != nullptr ? std::move(*result) : f.input;
+    }
+    ExitAndTransition(f, s, std::move(out), std::move(assigned));
+    return absl::OkStatus();
+  }
+
+  absl::Status RunJsonataState(Frame& f, const State& s) {
+    switch (s.type) {
+      case StateType::kPass:
+        return ExitJsonata(f, s, s.jsonata_assign, s.output, nullptr);
+      case StateType::kSucceed: {
+        json::value out;
+        if (s.output.has_value()) {
+          SW_ASSIGN_OR_RETURN(out, s.output->Evaluate(Bindings(f, s), "Output"));
+        } else {
+          out = std::move(f.input);
+        }
+        json::object d = PayloadDetails("output", out);
+        d["name"] = Str(s.name);
+        EmitFrame(f, "SucceedStateExited", std::move(d));
+        FinishFrame(f, std::move(out));
+        return absl::OkStatus();
+      }
+      case StateType::kFail: {
+        std::string error, cause;
+        if (s.error_expr.has_value() || s.cause_expr.has_value()) {
+          asl::JsonataBindings b = Bindings(f, s);
+          auto text = [](const json::value& v) {
+            return v.is_string() ? std::string(v.get_string()) : SerializeJson(v);
+          };
+          if (s.error_expr.has_value()) {
+            SW_ASSIGN_OR_RETURN(json::value v, s.error_expr->Evaluate(b, "Error"));
+            error = text(v);
+          }
+          if (s.cause_expr.has_value()) {
+            SW_ASSIGN_OR_RETURN(json::value v, s.cause_expr->Evaluate(b, "Cause"));
+            cause = text(v);
+          }
+        }
+        FailFrame(f, error, cause);
+        return absl::OkStatus();
+      }
+      case StateType::kChoice: {
+        asl::JsonataBindings b = Bindings(f, s);
+        int next = -1;
+        const std::optional<asl::JsonataTemplate>* assign = &s.jsonata_assign;
+        const std::optional<asl::JsonataTemplate>* output = &s.output;
+        for (const asl::ChoiceRule& rule : s.choices) {
+          SW_ASSIGN_OR_RETURN(json::value c, rule.condition->Evaluate(b, "Condition"));
+          if (!c.is_bool()) {
+            return asl::QueryError(
+                "Condition",
+                absl::StrCat("The Condition field evaluated to ", SerializeJson(c),
+                             ", which is not a boolean."));
+          }
+          if (c.get_bool()) {
+            next = rule.next_index;
+            assign = &rule.jsonata_assign;
+            output = &rule.output;
+            break;
+          }
+        }
+        if (next < 0) next = s.default_index;
+        if (next < 0) {
+          return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
+        }
+        SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(*assign, b));
+        json::value out;
+        bool same = false;
+        if (output->has_value()) {
+          SW_ASSIGN_OR_RETURN(out, (*output)->Evaluate(b, "Output"));
+        } else {
+          out = std::move(f.input);
+          same = f.has_input_text;
+        }
+        json::object d = PayloadDetails("output", out, same ? &f.input_text : nullptr);
+        d["name"] = Str(s.name);
+        AddAssigned(f, assigned, d);
+        if (!same) {
+          f.input_text = d["output"].get_string();
+          f.has_input_text = true;
+        }
+        EmitFrame(f, "ChoiceStateExited", std::move(d));
+        f.state = next;
+        f.input = std::move(out);
+        f.phase = Frame::Phase::kEnter;
+        return absl::OkStatus();
+      }
+      case StateType::kWait: {
+        TimeMs due = now_;
+        if (s.seconds.has_value()) {
+          due = now_ + *s.seconds * 1000;
+        } else if (s.timestamp.has_value()) {
+          auto ns = ParseRfc3339Nanos(*s.timestamp);
+          if (ns.has_value()) due = *ns / 1000000;
+        } else if (s.seconds_expr.has_value()) {
+          SW_ASSIGN_OR_RETURN(int64_t secs, JsonataInt(f, s, *s.seconds_expr, "Seconds", 0));
+          due = now_ + secs * 1000;
+        } else if (s.timestamp_expr.has_value()) {
+          SW_ASSIGN_OR_RETURN(json::value v, s.timestamp_expr->Evaluate(Bindings(f, s),
+                                                                         "Timestamp"));
+          std::optional<int64_t> ns;
+          if (v.is_string()) ns = ParseRfc3339Nanos(std::string_view(v.get_string()));
+          if (!ns.has_value()) {
+            return asl::QueryError(
+                "Timestamp",
+                absl::StrCat("The Timestamp field refers to value ", SerializeJson(v),
+                             " which is not a valid ISO-8601 extended offset date-time "
+                             "format string."));
+          }
+          due = *ns / 1000000;
+        }
+        f.timer_id = st_.next_timer_id++;
+        f.phase = Frame::Phase::kAwaitTimer;
+        out_.start_timers.push_back({f.timer_id, std::max(due, now_)});
+        return absl::OkStatus();
+      }
+      case StateType::kTask:
+        return RunTask(f, s);
+      case StateType::kParallel:
+      case StateType::kMap:
+        return StartFanOut(f, s);
+    }
+    return absl::OkStatus();
+  }
+
+  void EmitEvaluationFailed(Frame& f, const State& s, const std::string& cause,
+                            const std::string& location) {
+    if (st_.last_event_id + 1 >= in_.options_.max_events && !f.silent) {
+      HitEventLimit(f);
+      return;
+    }
+    json::object d;
+    d["cause"] = Str(cause);
+    d["error"] = Str(asl::kStatesQueryEvaluationError);
+    d["location"] = Str(location);
+    d["state"] = Str(s.name);
+    int64_t id = Emit(&f, "EvaluationFailed", std::move(d), f.entered_prev_event_id);
+    if (id != 0) f.tail = id;
+  }
+
+  // A Catcher of a JSONata state: Output (default $states.errorOutput) and
+  // Assign see $states.errorOutput; the state's own Assign does not run.
+  void CatchJsonata(Frame& f, const State& s, const asl::Catcher& c, const std::string& error,
+                    const std::string& cause) {
+    json::value err = ErrorOutput(error, cause);
+    json::object assigned;
+    json::value out;
+    absl::Status status = [&]() -> absl::Status {
+      if (!c.output.has_value() && !c.jsonata_assign.has_value()) {
+        out = err;
+        return absl::OkStatus();
+      }
+      asl::JsonataBindings b = Bindings(f, s, nullptr, &err);
+      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(c.jsonata_assign, b));
+      if (c.output.has_value()) {
+        SW_ASSIGN_OR_RETURN(out, c.output->Evaluate(b, "Output"));
+      } else {
+        out = err;
+      }
+      return absl::OkStatus();
+    }();
+    if (!status.ok()) {
+      std::string qcause = absl::StrCat("An error occurred while executing the state '", s.name,
+                                        "' (entered at the event id #", f.entered_event_id,
+                                        "). ", status.message());
+      EmitEvaluationFailed(f, s, qcause, asl::QueryErrorLocation(status));
+      FailFrame(f, std::string(asl::kStatesQueryEvaluationError), qcause);
+      return;
+    }
+    json::object d = PayloadDetails("output", out);
+    d["name"] = Str(s.name);
+    AddAssigned(f, assigned, d);
+    f.input_text = d["output"].get_string();
+    f.has_input_text = true;
+    EmitFrame(f, absl::StrCat(ToAbsl(asl::StateTypeName(s.type)), "StateExited"), std::move(d));
+    f.state = c.next_index;
     f.input = std::move(out);
     f.phase = Frame::Phase::kEnter;
   }
@@ -979,6 +1249,11 @@ class Interpreter::Run {
         name == asl::kStatesResultPathMatchFailure || name == asl::kStatesIntrinsicFailure) {
       cause = absl::StrCat("An error occurred while executing the state '", s.name,
                            "' (entered at the event id #", f.entered_event_id, "). ", cause);
+    } else if (name == asl::kStatesQueryEvaluationError) {
+      cause = absl::StrCat("An error occurred while executing the state '", s.name,
+                           "' (entered at the event id #", f.entered_event_id, "). ", cause);
+      EmitEvaluationFailed(f, s, cause, asl::QueryErrorLocation(status));
+      if (st_.status != ExecutionStatus::kRunning) return;
     }
     HandleError(f, name, cause, /*from_children=*/false);
   }
@@ -1018,6 +1293,10 @@ class Interpreter::Run {
     if (catchable) {
       for (const asl::Catcher& c : s.catchers) {
         if (!ErrorMatches(c.error_equals, error)) continue;
+        if (s.jsonata) {
+          CatchJsonata(f, s, c, error, cause);
+          return;
+        }
         json::value out;
         json::value err = ErrorOutput(error, cause);
         if (c.result_path.is_null) {
@@ -1100,11 +1379,18 @@ class Interpreter::Run {
   // ---- Parallel and Map -----------------------------------------------------
 
   absl::Status StartFanOut(Frame& f, const State& s) {
-    SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
+    json::value eff;
+    if (s.jsonata) {
+      eff = f.input;
+    } else {
+      SW_ASSIGN_OR_RETURN(eff, SelectPath(s.input_path, f.input, f, s));
+    }
     auto fan = std::make_unique<FanOut>();
     fan->is_map = s.type == StateType::kMap;
     if (!fan->is_map) {
-      if (s.parameters.has_value()) {
+      if (s.jsonata && s.arguments.has_value()) {
+        SW_ASSIGN_OR_RETURN(eff, s.arguments->Evaluate(Bindings(f, s), "Arguments"));
+      } else if (s.parameters.has_value()) {
         SW_ASSIGN_OR_RETURN(eff, ApplyTemplate(*s.parameters, eff, f, s));
       }
       fan->inputs.assign(s.branches.size(), eff);
@@ -1129,7 +1415,16 @@ class Interpreter::Run {
   absl::Status PrepareMap(Frame& f, const State& s, const json::value& eff, FanOut& fan) {
     json::value items_holder;
     const json::value* items = &eff;
-    if (s.items_path.has_value()) {
+    if (s.items.has_value()) {
+      SW_ASSIGN_OR_RETURN(items_holder, s.items->Evaluate(Bindings(f, s), "Items"));
+      items = &items_holder;
+      if (!items->is_array()) {
+        return asl::QueryError(
+            "Items", absl::StrCat("The JSONata expression specified for the field 'Items' "
+                                  "must evaluate to an array, but found: ",
+                                  SerializeJson(*items)));
+      }
+    } else if (s.items_path.has_value()) {
       asl::PathField pf;
       pf.path = s.items_path;
       SW_ASSIGN_OR_RETURN(items_holder, SelectPath(pf, eff, f, s));
@@ -1146,6 +1441,10 @@ class Interpreter::Run {
     // MaxConcurrencyPath is resolved before the Map starts; the tolerance
     // paths after (AWS records MapStateStarted before those failures).
     if (s.max_concurrency.has_value()) fan.max_concurrency = *s.max_concurrency;
+    if (s.max_concurrency_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(fan.max_concurrency,
+                          JsonataInt(f, s, *s.max_concurrency_expr, "MaxConcurrency", 0));
+    }
     if (s.max_concurrency_path.has_value()) {
       SW_ASSIGN_OR_RETURN(fan.max_concurrency,
                           NumberAtPath(f, s, eff, *s.max_concurrency_path,
@@ -1162,6 +1461,22 @@ class Interpreter::Run {
     }
     if (s.tolerated_failure_percentage.has_value()) {
       fan.tolerated_percentage = *s.tolerated_failure_percentage;
+    }
+    if (s.tolerated_failure_count_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(fan.tolerated_count,
+                          JsonataInt(f, s, *s.tolerated_failure_count_expr,
+                                     "ToleratedFailureCount", 0));
+    }
+    if (s.tolerated_failure_percentage_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(json::value v, s.tolerated_failure_percentage_expr->Evaluate(
+                                             Bindings(f, s), "ToleratedFailurePercentage"));
+      if (!v.is_number() || ToDouble(v) < 0 || ToDouble(v) > 100) {
+        return asl::QueryError(
+            "ToleratedFailurePercentage",
+            absl::StrCat("The ToleratedFailurePercentage field refers to value \"",
+                         SerializeJson(v), "\" which is not a valid percentage between 0 and 100."));
+      }
+      fan.tolerated_percentage = ToDouble(v);
     }
     if (s.tolerated_failure_percentage_path.has_value()) {
       SW_ASSIGN_OR_RETURN(fan.tolerated_percentage,
@@ -1185,6 +1500,15 @@ class Interpreter::Run {
     // Item inputs: ItemSelector (or Parameters) with $$.Map.Item.
     fan.inputs.reserve(arr.size());
     for (size_t i = 0; i < arr.size(); ++i) {
+      if (s.item_selector.has_value()) {
+        json::value index(static_cast<int64_t>(i));
+        SW_ASSIGN_OR_RETURN(json::value in,
+                            s.item_selector->Evaluate(
+                                Bindings(f, s, nullptr, nullptr, &index, &arr[i]),
+                                "ItemSelector"));
+        fan.inputs.push_back(std::move(in));
+        continue;
+      }
       if (!s.parameters.has_value()) {
         fan.inputs.push_back(arr[i]);
         continue;

@@ -119,6 +119,9 @@ struct Frame {
   json::value input;      // the state's raw input
   json::value effective;  // effective input (Task / Parallel / Map)
   int64_t entered_event_id = 0;
+  // Previous event of the state's Entered event: an EvaluationFailed event
+  // chains to it, as AWS records.
+  int64_t entered_prev_event_id = 0;
   TimeMs entered_time = 0;
   int64_t tail = 0;  // last event in this frame's causal chain
   std::vector<int64_t> retry_attempts;  // per retrier
@@ -130,7 +133,7 @@ struct Frame {
   // `input` serialised, when already known (saves a serialisation per step).
   json::string input_text;
   bool has_input_text = false;
-  // Variables visible in this frame (JSONPath-mode Assign): the enclosing
+  // Variables visible in this frame (Assign, both modes): the enclosing
   // scope's as of the fan-out, plus this scope's own assignments.
   json::object variables;
   std::unique_ptr<FanOut> fan;

@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/json.h"
 #include "engine/asl/eval_context.h"
+#include "engine/asl/jsonata_template.h"
 #include "engine/asl/path.h"
 #include "engine/asl/payload_template.h"
 
@@ -39,6 +40,10 @@ struct ChoiceRule {
   std::string next;                    // top-level rules only
   int next_index = -1;
   std::optional<PayloadTemplate> assign;  // top-level rules only
+  // JSONata rules: Condition (boolean or expression), Output and Assign.
+  std::optional<JsonataTemplate> condition;
+  std::optional<JsonataTemplate> output;
+  std::optional<JsonataTemplate> jsonata_assign;
 };
 
 // Compiles one rule. `top_level` rules must have Next; nested ones must not.

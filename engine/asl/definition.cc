@@ -99,6 +99,27 @@ class Fields {
     return std::optional<PayloadTemplate>(*std::move(t));
   }
 
+  absl::StatusOr<std::optional<JsonataTemplate>> JTemplate(std::string_view key) const {
+    const json::value* v = Get(key);
+    if (v == nullptr) return std::optional<JsonataTemplate>();
+    auto t = JsonataTemplate::Compile(*v);
+    if (!t.ok()) return Error(key, ToStd(t.status().message()));
+    return std::optional<JsonataTemplate>(*std::move(t));
+  }
+
+  // A JSONata-mode number field: an expression goes to `expr`, a number to
+  // `value`.
+  absl::Status JInt(std::string_view key, std::optional<int64_t>& value,
+                    std::optional<JsonataTemplate>& expr) const {
+    const json::value* v = Get(key);
+    if (v != nullptr && IsJsonataString(*v)) {
+      SW_ASSIGN_OR_RETURN(expr, JTemplate(key));
+      return absl::OkStatus();
+    }
+    SW_ASSIGN_OR_RETURN(value, Int(key));
+    return absl::OkStatus();
+  }
+
   const std::string& location() const { return loc_; }
 
  private:
@@ -125,7 +146,8 @@ absl::StatusOr<std::vector<std::string>> ErrorEquals(const json::value* v,
 }
 
 absl::StatusOr<std::shared_ptr<const Scope>> ParseScope(const json::value& v,
-                                                        const std::string& loc);
+                                                        const std::string& loc,
+                                                        bool machine_jsonata);
 
 absl::StatusOr<PathOrIntrinsic> ParsePathOrIntrinsic(const Fields& f,
                                                      std::string_view key) {
@@ -179,16 +201,24 @@ absl::Status ParseRetryCatch(const Fields& f, State& s) {
       SW_ASSIGN_OR_RETURN(auto next, cf.String("Next"));
       if (!next) return cf.Error("Next", "catcher needs Next");
       ct.next = *next;
-      SW_ASSIGN_OR_RETURN(ct.result_path, cf.OptionalPath("ResultPath"));
-      SW_ASSIGN_OR_RETURN(ct.assign, cf.Template("Assign"));
+      if (s.jsonata) {
+        SW_ASSIGN_OR_RETURN(ct.output, cf.JTemplate("Output"));
+        SW_ASSIGN_OR_RETURN(ct.jsonata_assign, cf.JTemplate("Assign"));
+      } else {
+        SW_ASSIGN_OR_RETURN(ct.result_path, cf.OptionalPath("ResultPath"));
+        SW_ASSIGN_OR_RETURN(ct.assign, cf.Template("Assign"));
+      }
       s.catchers.push_back(std::move(ct));
     }
   }
   return absl::OkStatus();
 }
 
+absl::Status ParseJsonataState(const Fields& f, State& s, bool machine_jsonata);
+absl::Status ParseProcessor(const Fields& f, State& s, bool machine_jsonata);
+
 absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
-                                 const std::string& loc) {
+                                 const std::string& loc, bool machine_jsonata) {
   const json::object* obj = v.if_object();
   if (obj == nullptr) {
     return absl::InvalidArgumentError("state must be an object at " + loc);
@@ -200,9 +230,7 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
   // positive only costs building the context object.
   s.uses_context = SerializeJson(v).find("$$") != std::string::npos;
   SW_ASSIGN_OR_RETURN(auto ql, f.String("QueryLanguage"));
-  if (ql && *ql == "JSONata") {
-    return f.Error("QueryLanguage", "JSONata is not supported yet");
-  }
+  s.jsonata = ql ? *ql == "JSONata" : machine_jsonata;
   SW_ASSIGN_OR_RETURN(auto type, f.String("Type"));
   if (!type) return f.Error("Type", "missing Type");
   static const std::pair<const char*, StateType> kTypes[] = {
@@ -222,6 +250,10 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
   SW_ASSIGN_OR_RETURN(auto next, f.String("Next"));
   if (next) s.next = *next;
   if (const json::value* e = f.Get("End")) s.end = e->is_bool() && e->get_bool();
+  if (s.jsonata) {
+    SW_RETURN_IF_ERROR(ParseJsonataState(f, s, machine_jsonata));
+    return s;
+  }
   SW_ASSIGN_OR_RETURN(s.input_path, f.OptionalPath("InputPath"));
   SW_ASSIGN_OR_RETURN(s.output_path, f.OptionalPath("OutputPath"));
   SW_ASSIGN_OR_RETURN(s.result_path, f.OptionalPath("ResultPath"));
@@ -301,7 +333,8 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
       }
       for (size_t i = 0; i < arr->size(); ++i) {
         SW_ASSIGN_OR_RETURN(auto scope,
-                            ParseScope((*arr)[i], absl::StrCat(loc, "/Branches/", i)));
+                            ParseScope((*arr)[i], absl::StrCat(loc, "/Branches/", i),
+                                       machine_jsonata));
         s.branches.push_back(std::move(scope));
       }
       SW_RETURN_IF_ERROR(ParseRetryCatch(f, s));
@@ -313,19 +346,7 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
       if (!s.parameters) {
         SW_ASSIGN_OR_RETURN(s.parameters, f.Template("Parameters"));
       }
-      const char* proc_key = f.Get("ItemProcessor") ? "ItemProcessor" : "Iterator";
-      const json::value* proc = f.Get(proc_key);
-      if (proc == nullptr) return f.Error("ItemProcessor", "a Map needs ItemProcessor");
-      SW_ASSIGN_OR_RETURN(s.processor, ParseScope(*proc, absl::StrCat(loc, "/", proc_key)));
-      if (const json::object* po = proc->if_object()) {
-        if (const json::value* cfg = po->if_contains("ProcessorConfig")) {
-          if (const json::object* co = cfg->if_object()) {
-            if (const json::value* mode = co->if_contains("Mode")) {
-              s.distributed = mode->is_string() && mode->get_string() == "DISTRIBUTED";
-            }
-          }
-        }
-      }
+      SW_RETURN_IF_ERROR(ParseProcessor(f, s, machine_jsonata));
       SW_ASSIGN_OR_RETURN(s.items_path, f.Path("ItemsPath"));
       SW_ASSIGN_OR_RETURN(s.max_concurrency, f.Int("MaxConcurrency"));
       SW_ASSIGN_OR_RETURN(s.max_concurrency_path, f.Path("MaxConcurrencyPath"));
@@ -348,6 +369,126 @@ absl::StatusOr<State> ParseState(const std::string& name, const json::value& v,
   return s;
 }
 
+absl::Status ParseProcessor(const Fields& f, State& s, bool machine_jsonata) {
+  const char* proc_key = f.Get("ItemProcessor") ? "ItemProcessor" : "Iterator";
+  const json::value* proc = f.Get(proc_key);
+  if (proc == nullptr) return f.Error("ItemProcessor", "a Map needs ItemProcessor");
+  SW_ASSIGN_OR_RETURN(s.processor, ParseScope(*proc, absl::StrCat(f.location(), "/", proc_key),
+                                              machine_jsonata));
+  if (const json::object* po = proc->if_object()) {
+    if (const json::value* cfg = po->if_contains("ProcessorConfig")) {
+      if (const json::object* co = cfg->if_object()) {
+        if (const json::value* mode = co->if_contains("Mode")) {
+          s.distributed = mode->is_string() && mode->get_string() == "DISTRIBUTED";
+        }
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The fields of a JSONata state (the JSONPath-only ones are left unset;
+// the validator rejects them).
+absl::Status ParseJsonataState(const Fields& f, State& s, bool machine_jsonata) {
+  SW_ASSIGN_OR_RETURN(s.output, f.JTemplate("Output"));
+  SW_ASSIGN_OR_RETURN(s.jsonata_assign, f.JTemplate("Assign"));
+  switch (s.type) {
+    case StateType::kTask: {
+      SW_ASSIGN_OR_RETURN(auto res, f.String("Resource"));
+      if (!res) return f.Error("Resource", "a Task needs Resource");
+      s.resource = *res;
+      SW_ASSIGN_OR_RETURN(s.arguments, f.JTemplate("Arguments"));
+      SW_RETURN_IF_ERROR(f.JInt("TimeoutSeconds", s.timeout_seconds, s.timeout_seconds_expr));
+      SW_RETURN_IF_ERROR(
+          f.JInt("HeartbeatSeconds", s.heartbeat_seconds, s.heartbeat_seconds_expr));
+      SW_RETURN_IF_ERROR(ParseRetryCatch(f, s));
+      break;
+    }
+    case StateType::kPass:
+    case StateType::kSucceed:
+      break;
+    case StateType::kChoice: {
+      const json::value* choices = f.Get("Choices");
+      const json::array* arr = choices == nullptr ? nullptr : choices->if_array();
+      if (arr == nullptr || arr->empty()) {
+        return f.Error("Choices", "Choices must be a non-empty array");
+      }
+      for (size_t i = 0; i < arr->size(); ++i) {
+        const json::object* ro = (*arr)[i].if_object();
+        std::string rloc = absl::StrCat(f.location(), "/Choices/", i);
+        if (ro == nullptr) return absl::InvalidArgumentError("choice rule must be an object at " + rloc);
+        Fields rf(*ro, rloc);
+        ChoiceRule rule;
+        SW_ASSIGN_OR_RETURN(rule.condition, rf.JTemplate("Condition"));
+        if (!rule.condition) return rf.Error("Condition", "a JSONata choice rule needs Condition");
+        SW_ASSIGN_OR_RETURN(auto rnext, rf.String("Next"));
+        if (!rnext) return rf.Error("Next", "a choice rule needs Next");
+        rule.next = *rnext;
+        SW_ASSIGN_OR_RETURN(rule.output, rf.JTemplate("Output"));
+        SW_ASSIGN_OR_RETURN(rule.jsonata_assign, rf.JTemplate("Assign"));
+        s.choices.push_back(std::move(rule));
+      }
+      SW_ASSIGN_OR_RETURN(auto def, f.String("Default"));
+      if (def) s.default_next = *def;
+      break;
+    }
+    case StateType::kWait: {
+      SW_RETURN_IF_ERROR(f.JInt("Seconds", s.seconds, s.seconds_expr));
+      if (const json::value* t = f.Get("Timestamp"); t && IsJsonataString(*t)) {
+        SW_ASSIGN_OR_RETURN(s.timestamp_expr, f.JTemplate("Timestamp"));
+      } else {
+        SW_ASSIGN_OR_RETURN(s.timestamp, f.String("Timestamp"));
+      }
+      break;
+    }
+    case StateType::kFail: {
+      SW_ASSIGN_OR_RETURN(s.error_expr, f.JTemplate("Error"));
+      SW_ASSIGN_OR_RETURN(s.cause_expr, f.JTemplate("Cause"));
+      break;
+    }
+    case StateType::kParallel: {
+      SW_ASSIGN_OR_RETURN(s.arguments, f.JTemplate("Arguments"));
+      const json::value* b = f.Get("Branches");
+      const json::array* arr = b == nullptr ? nullptr : b->if_array();
+      if (arr == nullptr || arr->empty()) {
+        return f.Error("Branches", "Branches must be a non-empty array");
+      }
+      for (size_t i = 0; i < arr->size(); ++i) {
+        SW_ASSIGN_OR_RETURN(auto scope,
+                            ParseScope((*arr)[i], absl::StrCat(f.location(), "/Branches/", i),
+                                       machine_jsonata));
+        s.branches.push_back(std::move(scope));
+      }
+      SW_RETURN_IF_ERROR(ParseRetryCatch(f, s));
+      break;
+    }
+    case StateType::kMap: {
+      SW_ASSIGN_OR_RETURN(s.item_selector, f.JTemplate("ItemSelector"));
+      SW_ASSIGN_OR_RETURN(s.items, f.JTemplate("Items"));
+      SW_RETURN_IF_ERROR(ParseProcessor(f, s, machine_jsonata));
+      SW_RETURN_IF_ERROR(f.JInt("MaxConcurrency", s.max_concurrency, s.max_concurrency_expr));
+      if (const json::value* t = f.Get("ToleratedFailurePercentage");
+          t && IsJsonataString(*t)) {
+        SW_ASSIGN_OR_RETURN(s.tolerated_failure_percentage_expr,
+                            f.JTemplate("ToleratedFailurePercentage"));
+      } else {
+        SW_ASSIGN_OR_RETURN(s.tolerated_failure_percentage,
+                            f.Number("ToleratedFailurePercentage"));
+      }
+      SW_RETURN_IF_ERROR(f.JInt("ToleratedFailureCount", s.tolerated_failure_count,
+                                s.tolerated_failure_count_expr));
+      SW_ASSIGN_OR_RETURN(auto label, f.String("Label"));
+      if (label) s.label = *label;
+      s.has_item_reader = f.Get("ItemReader") != nullptr;
+      s.has_result_writer = f.Get("ResultWriter") != nullptr;
+      s.has_item_batcher = f.Get("ItemBatcher") != nullptr;
+      SW_RETURN_IF_ERROR(ParseRetryCatch(f, s));
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ResolveTarget(const Scope& scope, const std::string& target,
                            int* index, const std::string& loc) {
   int i = scope.Find(target);
@@ -360,7 +501,8 @@ absl::Status ResolveTarget(const Scope& scope, const std::string& target,
 }
 
 absl::StatusOr<std::shared_ptr<const Scope>> ParseScope(const json::value& v,
-                                                        const std::string& loc) {
+                                                        const std::string& loc,
+                                                        bool machine_jsonata) {
   const json::object* obj = v.if_object();
   if (obj == nullptr) {
     return absl::InvalidArgumentError("expected an object at " + loc);
@@ -379,7 +521,8 @@ absl::StatusOr<std::shared_ptr<const Scope>> ParseScope(const json::value& v,
   for (const auto& kv : *so) {
     std::string name(kv.key());
     SW_ASSIGN_OR_RETURN(State s, ParseState(name, kv.value(),
-                                            absl::StrCat(loc, "/States/", name)));
+                                            absl::StrCat(loc, "/States/", name),
+                                            machine_jsonata));
     scope->index[name] = static_cast<int>(scope->states.size());
     scope->states.push_back(std::move(s));
   }
@@ -412,14 +555,12 @@ absl::StatusOr<std::shared_ptr<const StateMachine>> ParseStateMachine(
   if (obj == nullptr) {
     return absl::InvalidArgumentError("the definition must be a JSON object");
   }
+  bool jsonata = false;
   if (const json::value* ql = obj->if_contains("QueryLanguage")) {
-    if (ql->is_string() && ql->get_string() == "JSONata") {
-      return absl::InvalidArgumentError(
-          "JSONata is not supported yet at /QueryLanguage");
-    }
+    jsonata = ql->is_string() && ql->get_string() == "JSONata";
   }
   auto sm = std::make_shared<StateMachine>();
-  SW_ASSIGN_OR_RETURN(sm->root, ParseScope(definition, ""));
+  SW_ASSIGN_OR_RETURN(sm->root, ParseScope(definition, "", jsonata));
   Fields f(*obj, "");
   SW_ASSIGN_OR_RETURN(sm->timeout_seconds, f.Int("TimeoutSeconds"));
   SW_ASSIGN_OR_RETURN(auto comment, f.String("Comment"));

@@ -1,6 +1,7 @@
-// The typed model of an ASL state machine (JSONPath mode), built once from
-// the definition JSON: every state, its fields pre-parsed (paths, payload
-// templates, intrinsic calls, Choice rules), transitions resolved to
+// The typed model of an ASL state machine (JSONPath and JSONata modes),
+// built once from the definition JSON: every state, its fields pre-parsed
+// (paths, payload templates, intrinsic calls, Choice rules, JSONata
+// expressions), transitions resolved to
 // indices. Immutable after Parse, so one StateMachine is shared read-only by
 // every execution running it (thread-safe).
 #ifndef SW_ENGINE_ASL_DEFINITION_H_
@@ -18,6 +19,7 @@
 #include "common/json.h"
 #include "engine/asl/choice.h"
 #include "engine/asl/intrinsics.h"
+#include "engine/asl/jsonata_template.h"
 #include "engine/asl/path.h"
 #include "engine/asl/payload_template.h"
 
@@ -57,6 +59,9 @@ struct Catcher {
   int next_index = -1;
   PathField result_path;
   std::optional<PayloadTemplate> assign;
+  // JSONata states: Output (default $states.errorOutput) and Assign.
+  std::optional<JsonataTemplate> output;
+  std::optional<JsonataTemplate> jsonata_assign;
 };
 
 struct Scope;
@@ -127,6 +132,26 @@ struct State {
   bool has_item_reader = false;
   bool has_result_writer = false;
   bool has_item_batcher = false;
+
+  // JSONata mode (the state's QueryLanguage, or the machine's): the fields
+  // below replace the JSONPath ones above. Numeric fields given as numbers
+  // keep using the typed fields (seconds, timeout_seconds, ...); given as
+  // "{% %}" expressions they are compiled here.
+  bool jsonata = false;
+  std::optional<JsonataTemplate> arguments;     // Task, Parallel
+  std::optional<JsonataTemplate> output;        // all but Fail
+  std::optional<JsonataTemplate> jsonata_assign;
+  std::optional<JsonataTemplate> items;         // Map
+  std::optional<JsonataTemplate> item_selector;  // Map
+  std::optional<JsonataTemplate> seconds_expr;   // Wait
+  std::optional<JsonataTemplate> timestamp_expr;  // Wait
+  std::optional<JsonataTemplate> timeout_seconds_expr;    // Task
+  std::optional<JsonataTemplate> heartbeat_seconds_expr;  // Task
+  std::optional<JsonataTemplate> error_expr;  // Fail
+  std::optional<JsonataTemplate> cause_expr;  // Fail
+  std::optional<JsonataTemplate> max_concurrency_expr;  // Map
+  std::optional<JsonataTemplate> tolerated_failure_count_expr;
+  std::optional<JsonataTemplate> tolerated_failure_percentage_expr;
 };
 
 // A set of states with a StartAt: the machine itself, a Parallel branch or a
@@ -149,10 +174,12 @@ struct StateMachine {
   json::value definition;
 };
 
-// Parses `definition`. Returns kInvalidArgument naming the field and its
-// location when it does not describe a runnable JSONPath-mode machine
-// (including "JSONata is not supported yet" for QueryLanguage JSONata). Run
-// ValidateDefinition first for AWS-style diagnostics.
+// Parses `definition` (JSONPath, JSONata or mixed; a state's QueryLanguage
+// overrides the machine's, and states inside Map/Parallel inherit the
+// machine's). JSONata expressions are compiled here, once. Returns
+// kInvalidArgument naming the field and its location when it does not
+// describe a runnable machine. Run ValidateDefinition first for AWS-style
+// diagnostics.
 absl::StatusOr<std::shared_ptr<const StateMachine>> ParseStateMachine(
     const json::value& definition);
 

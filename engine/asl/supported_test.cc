@@ -5,26 +5,22 @@
 namespace stepwise::asl {
 namespace {
 
-TEST(ValidateForStepwiseTest, RefusesAJsonataMachineWithAClearDiagnostic) {
-  ValidationResult r = ValidateForStepwise(
-      R"({"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
-  ASSERT_FALSE(r.ok());
-  ASSERT_EQ(r.diagnostics.size(), 1u);
-  EXPECT_EQ(r.diagnostics[0].code, "UNSUPPORTED_FEATURE");
-  EXPECT_EQ(r.diagnostics[0].location, "/QueryLanguage");
-  EXPECT_NE(r.diagnostics[0].message.find("JSONata is not supported yet"), std::string::npos);
-  // AWS itself accepts it: the plain verdict stays OK.
-  EXPECT_TRUE(ValidateDefinition(
+TEST(ValidateForStepwiseTest, AcceptsJsonataMachines) {
+  EXPECT_TRUE(ValidateForStepwise(
                   R"({"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})")
+                  .ok());
+  EXPECT_TRUE(ValidateForStepwise(R"({"StartAt":"M","States":{"M":{"Type":"Map",
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata",
+    "End":true}}},"End":true}}})")
                   .ok());
 }
 
-TEST(ValidateForStepwiseTest, FindsAJsonataStateInsideAMap) {
-  ValidationResult r = ValidateForStepwise(R"({"StartAt":"M","States":{"M":{"Type":"Map",
-    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata",
-    "End":true}}},"End":true}}})");
+TEST(ValidateForStepwiseTest, KeepsTheFieldRulesOfEachLanguage) {
+  ValidationResult r = ValidateForStepwise(
+      R"({"StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":1},"End":true}}})");
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.diagnostics.back().location, "/States/M/ItemProcessor/States/P/QueryLanguage");
+  EXPECT_NE(r.diagnostics[0].message.find("only supported for the 'JSONata' QueryLanguage"),
+            std::string::npos);
 }
 
 TEST(ValidateForStepwiseTest, AcceptsJsonPathMachines) {

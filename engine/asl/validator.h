@@ -49,10 +49,8 @@ ValidationResult ValidateDefinition(const json::value& definition,
                                     std::string_view type = "STANDARD");
 
 // Validates as ValidateDefinition does, then refuses what AWS accepts but
-// Stepwise cannot run yet: a JSONata machine or state gives an ERROR
-// diagnostic with code "UNSUPPORTED_FEATURE" ("JSONata is not supported
-// yet") at its QueryLanguage field, so such definitions are refused up front
-// and never mis-run. The CLI and the local runner use this; conformance of
+// Stepwise cannot run yet (nothing today: JSONPath, JSONata and mixed
+// machines all run). The CLI and the local runner use this; conformance of
 // verdicts against AWS uses ValidateDefinition.
 ValidationResult ValidateForStepwise(std::string_view text,
                                      std::string_view type = "STANDARD");

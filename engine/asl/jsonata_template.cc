@@ -1,0 +1,134 @@
+#include "engine/asl/jsonata_template.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "engine/asl/errors.h"
+
+namespace stepwise::asl {
+
+namespace {
+constexpr char kLocationUrl[] = "stepwise/query-location";
+
+std::string_view Body(std::string_view t) { return t.substr(2, t.size() - 4); }
+}  // namespace
+
+bool IsJsonataString(const json::value& v) {
+  if (!v.is_string()) return false;
+  std::string_view t(v.get_string().data(), v.get_string().size());
+  return t.size() >= 4 && t.substr(0, 2) == "{%" && t.substr(t.size() - 2) == "%}";
+}
+
+absl::Status QueryError(std::string_view location, std::string_view cause) {
+  absl::Status s = RuntimeError(kStatesQueryEvaluationError, cause);
+  s.SetPayload(kLocationUrl, absl::Cord(absl::string_view(location.data(), location.size())));
+  return s;
+}
+
+std::string QueryErrorLocation(const absl::Status& s) {
+  auto p = s.GetPayload(kLocationUrl);
+  return p.has_value() ? std::string(*p) : "";
+}
+
+absl::StatusOr<JsonataTemplate::Node> JsonataTemplate::CompileNode(const json::value& v) {
+  Node n;
+  if (IsJsonataString(v)) {
+    std::string_view t(v.get_string().data(), v.get_string().size());
+    auto e = jsonata::Expression::Compile(Body(t));
+    if (!e.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("invalid JSONata expression '",
+                                                     ToAbsl(t), "': ", e.status().message()));
+    }
+    n.kind = Node::Kind::kExpr;
+    n.expr = *std::move(e);
+    return n;
+  }
+  if (const json::object* o = v.if_object()) {
+    bool any = false;
+    for (const auto& kv : *o) {
+      auto c = CompileNode(kv.value());
+      if (!c.ok()) return c.status();
+      any = any || c->kind != Node::Kind::kLiteral;
+      n.fields.emplace_back(std::string(kv.key()), *std::move(c));
+    }
+    if (any) {
+      n.kind = Node::Kind::kObject;
+      return n;
+    }
+    n.fields.clear();
+  } else if (const json::array* a = v.if_array()) {
+    bool any = false;
+    for (const json::value& e : *a) {
+      auto c = CompileNode(e);
+      if (!c.ok()) return c.status();
+      any = any || c->kind != Node::Kind::kLiteral;
+      n.items.push_back(*std::move(c));
+    }
+    if (any) {
+      n.kind = Node::Kind::kArray;
+      return n;
+    }
+    n.items.clear();
+  }
+  n.kind = Node::Kind::kLiteral;
+  n.literal = v;
+  return n;
+}
+
+absl::StatusOr<JsonataTemplate> JsonataTemplate::Compile(const json::value& v) {
+  auto n = CompileNode(v);
+  if (!n.ok()) return n.status();
+  JsonataTemplate t;
+  t.root_ = std::make_shared<const Node>(*std::move(n));
+  return t;
+}
+
+absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n, const JsonataBindings& b,
+                                                      const std::string& loc) {
+  switch (n.kind) {
+    case Node::Kind::kLiteral:
+      return n.literal;
+    case Node::Kind::kExpr: {
+      auto r = n.expr->Evaluate(nullptr, b);
+      if (!r.ok()) {
+        return QueryError(loc, absl::StrCat("The JSONata expression '", n.expr->text(),
+                                            "' specified for the field '", loc,
+                                            "' threw an error during evaluation: ",
+                                            r.status().message()));
+      }
+      if (!r->has_value()) {
+        return QueryError(loc, absl::StrCat("The JSONata expression '", n.expr->text(),
+                                            "' specified for the field '", loc,
+                                            "' returned nothing (undefined)."));
+      }
+      return std::move(**r);
+    }
+    case Node::Kind::kObject: {
+      json::object o(n.fields.size());
+      for (const auto& [k, c] : n.fields) {
+        auto v = EvalNode(c, b, absl::StrCat(loc, "/", k));
+        if (!v.ok()) return v.status();
+        o[k] = *std::move(v);
+      }
+      return json::value(std::move(o));
+    }
+    case Node::Kind::kArray: {
+      json::array a;
+      a.reserve(n.items.size());
+      for (size_t i = 0; i < n.items.size(); ++i) {
+        auto v = EvalNode(n.items[i], b, absl::StrCat(loc, "[", i, "]"));
+        if (!v.ok()) return v.status();
+        a.push_back(*std::move(v));
+      }
+      return json::value(std::move(a));
+    }
+  }
+  return json::value();
+}
+
+absl::StatusOr<json::value> JsonataTemplate::Evaluate(const JsonataBindings& bindings,
+                                                      std::string_view field) const {
+  return EvalNode(*root_, bindings, std::string(field));
+}
+
+}  // namespace stepwise::asl
