@@ -10,7 +10,14 @@ namespace stepwise::asl {
 namespace {
 constexpr char kLocationUrl[] = "stepwise/query-location";
 
-std::string_view Body(std::string_view t) { return t.substr(2, t.size() - 4); }
+// The expression between "{%" and "%}", without surrounding whitespace (as
+// AWS quotes it in error causes).
+std::string_view Body(std::string_view t) {
+  t = t.substr(2, t.size() - 4);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t' || t.front() == '\n' || t.front() == '\r')) t.remove_prefix(1);
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t' || t.back() == '\n' || t.back() == '\r')) t.remove_suffix(1);
+  return t;
+}
 }  // namespace
 
 bool IsJsonataString(const json::value& v) {
