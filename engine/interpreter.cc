@@ -1131,9 +1131,9 @@ class Interpreter::Run {
           if (!ns.has_value()) {
             return asl::QueryError(
                 "Timestamp",
-                absl::StrCat("The Timestamp field refers to value ", SerializeJson(v),
-                             " which is not a valid ISO-8601 extended offset date-time "
-                             "format string."));
+                absl::StrCat("The Timestamp field cannot be parsed as an ISO-8601 extended "
+                             "offset date-time format string: ",
+                             v.is_string() ? std::string(v.get_string()) : SerializeJson(v)));
           }
           due = *ns / 1000000;
         }
@@ -1152,7 +1152,7 @@ class Interpreter::Run {
   }
 
   void EmitEvaluationFailed(Frame& f, const State& s, const std::string& cause,
-                            const std::string& location) {
+                            const std::string& location, int64_t prev) {
     if (st_.last_event_id + 1 >= in_.options_.max_events && !f.silent) {
       HitEventLimit(f);
       return;
@@ -1162,7 +1162,7 @@ class Interpreter::Run {
     d["error"] = Str(asl::kStatesQueryEvaluationError);
     d["location"] = Str(location);
     d["state"] = Str(s.name);
-    int64_t id = Emit(&f, "EvaluationFailed", std::move(d), f.entered_prev_event_id);
+    int64_t id = Emit(&f, "EvaluationFailed", std::move(d), prev);
     if (id != 0) f.tail = id;
   }
 
@@ -1191,7 +1191,8 @@ class Interpreter::Run {
       std::string qcause = absl::StrCat("An error occurred while executing the state '", s.name,
                                         "' (entered at the event id #", f.entered_event_id,
                                         "). ", status.message());
-      EmitEvaluationFailed(f, s, qcause, asl::QueryErrorLocation(status));
+      EmitEvaluationFailed(f, s, qcause, asl::QueryErrorLocation(status),
+                           f.entered_prev_event_id);
       FailFrame(f, std::string(asl::kStatesQueryEvaluationError), qcause);
       return;
     }
@@ -1252,8 +1253,17 @@ class Interpreter::Run {
     } else if (name == asl::kStatesQueryEvaluationError) {
       cause = absl::StrCat("An error occurred while executing the state '", s.name,
                            "' (entered at the event id #", f.entered_event_id, "). ", cause);
-      EmitEvaluationFailed(f, s, cause, asl::QueryErrorLocation(status));
+      std::string location = asl::QueryErrorLocation(status);
+      // AWS chains the event to the Entered event's predecessor, except for
+      // a Wait's bad Seconds/Timestamp value (to the Entered event itself).
+      bool after_entered = s.type == StateType::kWait;
+      EmitEvaluationFailed(f, s, cause, location,
+                           after_entered ? f.tail : f.entered_prev_event_id);
       if (st_.status != ExecutionStatus::kRunning) return;
+      // A Map that fails before its iterations start records MapStateFailed.
+      bool map_start = s.type == StateType::kMap && f.phase == Frame::Phase::kEnter;
+      HandleError(f, name, cause, /*from_children=*/map_start);
+      return;
     }
     HandleError(f, name, cause, /*from_children=*/false);
   }
@@ -1419,10 +1429,16 @@ class Interpreter::Run {
       SW_ASSIGN_OR_RETURN(items_holder, s.items->Evaluate(Bindings(f, s), "Items"));
       items = &items_holder;
       if (!items->is_array()) {
+        std::string_view type = items->is_string()   ? "string"
+                                : items->is_number() ? "number"
+                                : items->is_bool()   ? "boolean"
+                                : items->is_null()   ? "null"
+                                                     : "object";
         return asl::QueryError(
-            "Items", absl::StrCat("The JSONata expression specified for the field 'Items' "
-                                  "must evaluate to an array, but found: ",
-                                  SerializeJson(*items)));
+            "Items", absl::StrCat("The JSONata expression '", s.items->expression_text(),
+                                  "' specified for the field 'Items' returned an unexpected "
+                                  "result type. Expected 'array', but was '",
+                                  ToAbsl(type), "' for value: ", SerializeJson(*items)));
       }
     } else if (s.items_path.has_value()) {
       asl::PathField pf;

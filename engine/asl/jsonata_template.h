@@ -40,6 +40,12 @@ class JsonataTemplate {
   absl::StatusOr<json::value> Evaluate(const JsonataBindings& bindings,
                                        std::string_view field) const;
 
+  // The expression's text when the whole template is one "{% %}"
+  // expression (without the delimiters), else "".
+  std::string expression_text() const {
+    return root_->kind == Node::Kind::kExpr ? root_->expr->text() : std::string();
+  }
+
   // True when the template holds no expression.
   bool constant() const { return root_->kind == Node::Kind::kLiteral; }
 
