@@ -263,6 +263,11 @@ int Run(int argc, char** argv) {
       MetricsSnapshot snap;
       snap.engine = eng->stats();
       snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
+      auto convert = [](const storage::Histogram& h) {
+        return HistogramSnapshot{h.upper_bounds, h.counts, h.sum, h.count};
+      };
+      snap.commit_write_seconds = convert(rocks->CommitWriteSeconds());
+      snap.commit_group_sizes = convert(rocks->CommitGroupSizes());
       snap.uptime_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       snap.ready = ready.load();

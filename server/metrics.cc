@@ -58,6 +58,23 @@ std::string Num(double v) {
   return absl::StrFormat("%.6f", v);
 }
 
+// Prometheus histogram: cumulative `le` buckets, then _sum and _count.
+void AppendHistogram(std::string* out, absl::string_view name, absl::string_view help,
+                     const HistogramSnapshot& h) {
+  if (h.counts.size() != h.upper_bounds.size() + 1) return;
+  Header(out, name, "histogram", help);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < h.upper_bounds.size(); ++i) {
+    cumulative += h.counts[i];
+    absl::StrAppend(out, name, "_bucket{le=\"", Num(h.upper_bounds[i]), "\"} ", cumulative,
+                    "\n");
+  }
+  cumulative += h.counts.back();
+  absl::StrAppend(out, name, "_bucket{le=\"+Inf\"} ", cumulative, "\n");
+  absl::StrAppend(out, name, "_sum ", Num(h.sum), "\n");
+  absl::StrAppend(out, name, "_count ", h.count, "\n");
+}
+
 }  // namespace
 
 std::string EscapeLabelValue(absl::string_view v) {
@@ -133,6 +150,11 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
   sample("stepwise_commit_batches_total", "counter",
          "Synced write batches (group commits).",
          static_cast<double>(s.engine.batches));
+  AppendHistogram(&out, "stepwise_commit_write_seconds",
+                  "Duration of each group-commit write to RocksDB (WAL append + fsync).",
+                  s.commit_write_seconds);
+  AppendHistogram(&out, "stepwise_commit_group_size",
+                  "Transitions per group-commit write.", s.commit_group_sizes);
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",
            "Live SST and WAL bytes of the data directory.",

@@ -13,11 +13,21 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
 
 namespace stepwise::server {
+
+// A histogram as Prometheus wants it: `counts[i]` observations in
+// (upper_bounds[i-1], upper_bounds[i]], the last one above every bound.
+struct HistogramSnapshot {
+  std::vector<double> upper_bounds;
+  std::vector<uint64_t> counts;  // upper_bounds.size() + 1
+  double sum = 0;
+  uint64_t count = 0;
+};
 
 // Figures read at scrape time by the caller.
 struct MetricsSnapshot {
@@ -27,6 +37,9 @@ struct MetricsSnapshot {
   int64_t rocksdb_bytes = -1;
   double uptime_seconds = 0;
   bool ready = false;
+  // RocksStore::CommitWriteSeconds / CommitGroupSizes; left out when empty.
+  HistogramSnapshot commit_write_seconds;
+  HistogramSnapshot commit_group_sizes;
 };
 
 class ServerMetrics {

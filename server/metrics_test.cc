@@ -76,6 +76,21 @@ TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
   EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_rocksdb_size_bytes")));
 }
 
+TEST(ServerMetricsTest, RendersHistogramsWithCumulativeBuckets) {
+  ServerMetrics m;
+  MetricsSnapshot s;
+  s.commit_write_seconds = {{0.001, 0.01}, {3, 1, 2}, 0.5, 6};
+  std::string text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_commit_write_seconds histogram\n"
+                              "stepwise_commit_write_seconds_bucket{le=\"0.001000\"} 3\n"
+                              "stepwise_commit_write_seconds_bucket{le=\"0.010000\"} 4\n"
+                              "stepwise_commit_write_seconds_bucket{le=\"+Inf\"} 6\n"
+                              "stepwise_commit_write_seconds_sum 0.500000\n"
+                              "stepwise_commit_write_seconds_count 6\n"));
+  // An empty snapshot (no store) is left out.
+  EXPECT_THAT(text, Not(HasSubstr("stepwise_commit_group_size")));
+}
+
 TEST(ServerMetricsTest, EscapesLabelValues) {
   EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
 }

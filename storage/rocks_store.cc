@@ -1,6 +1,7 @@
 #include "storage/rocks_store.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 #include <cstdint>
@@ -17,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/check.h"
 #include "common/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
@@ -202,6 +204,32 @@ rocksdb::ColumnFamilyHandle* RocksStore::cf(Table table) const {
 
 int64_t RocksStore::writes_issued() const { return writes_issued_.load(); }
 
+RocksStore::AtomicHistogram::AtomicHistogram(std::vector<double> upper_bounds)
+    : bounds_(std::move(upper_bounds)) {
+  SW_CHECK(bounds_.size() <= kMaxBounds);
+}
+
+void RocksStore::AtomicHistogram::Observe(double v) {
+  size_t i = std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin();
+  counts_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  sum_micro_.fetch_add(static_cast<uint64_t>(v * 1e6 + 0.5), std::memory_order_relaxed);
+}
+
+Histogram RocksStore::AtomicHistogram::Snapshot() const {
+  Histogram h;
+  h.upper_bounds = bounds_;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    h.counts.push_back(counts_[i].load(std::memory_order_relaxed));
+  }
+  h.count = count_.load(std::memory_order_relaxed);
+  h.sum = static_cast<double>(sum_micro_.load(std::memory_order_relaxed)) / 1e6;
+  return h;
+}
+
+Histogram RocksStore::CommitWriteSeconds() const { return write_seconds_.Snapshot(); }
+Histogram RocksStore::CommitGroupSizes() const { return group_sizes_.Snapshot(); }
+
 absl::Status RocksStore::Checkpoint(const std::string& dir) {
   if (dir.empty()) return absl::InvalidArgumentError("backup directory is empty");
   std::error_code ec;
@@ -281,7 +309,11 @@ absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
+  auto write_start = std::chrono::steady_clock::now();
   rocksdb::Status s = db_->Write(wo, &wb);
+  write_seconds_.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - write_start).count());
+  group_sizes_.Observe(static_cast<double>(batch.size()));
   if (!s.ok()) {
     // What is on disk is uncertain now; re-read versions from the DB.
     versions_.clear();

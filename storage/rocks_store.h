@@ -12,6 +12,7 @@
 #ifndef SW_STORAGE_ROCKS_STORE_H_
 #define SW_STORAGE_ROCKS_STORE_H_
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -35,6 +36,16 @@ class ColumnFamilyHandle;
 }  // namespace rocksdb
 
 namespace stepwise::storage {
+
+// A histogram snapshot, Prometheus style: `counts[i]` observations fell in
+// (upper_bounds[i-1], upper_bounds[i]]; the last count is above every bound
+// (+Inf). Not cumulative.
+struct Histogram {
+  std::vector<double> upper_bounds;
+  std::vector<uint64_t> counts;  // upper_bounds.size() + 1
+  double sum = 0;
+  uint64_t count = 0;
+};
 
 struct RocksOptions {
   // Sync the WAL on every Commit/CommitBatch/Put. Only benchmarks turn this
@@ -106,6 +117,12 @@ class RocksStore final : public Store {
   // the WAL files (memtables not yet flushed are counted by their WAL).
   uint64_t ApproximateSize() const;
 
+  // Seconds each CommitBatch write took in RocksDB (with sync on: WAL append
+  // + fsync, i.e. what a group commit waits for), and the number of
+  // transitions handed to each CommitBatch that wrote (commit group sizes).
+  Histogram CommitWriteSeconds() const;
+  Histogram CommitGroupSizes() const;
+
  private:
   RocksStore(const RocksOptions& options, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
@@ -124,6 +141,24 @@ class RocksStore final : public Store {
   std::mutex commit_mu_;
   std::unordered_map<std::string, int64_t> versions_;  // guarded by commit_mu_
   std::atomic<int64_t> writes_issued_{0};
+
+  // Lock-free fixed-bucket histogram behind the two accessors above.
+  class AtomicHistogram {
+   public:
+    static constexpr size_t kMaxBounds = 16;
+    explicit AtomicHistogram(std::vector<double> upper_bounds);
+    void Observe(double v);
+    Histogram Snapshot() const;
+
+   private:
+    const std::vector<double> bounds_;
+    std::array<std::atomic<uint64_t>, kMaxBounds + 1> counts_{};
+    std::atomic<uint64_t> count_{0};
+    std::atomic<uint64_t> sum_micro_{0};  // sum in millionths
+  };
+  AtomicHistogram write_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                  0.05, 0.1, 0.25, 1}};
+  AtomicHistogram group_sizes_{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
 };
 
 }  // namespace stepwise::storage

@@ -994,6 +994,13 @@ TEST_F(StepwisedTest, MetricsCountStartsTransitionsCommitsStoreAndProcess) {
   EXPECT_GT(MetricValue(body, "process_resident_memory_bytes"), 1 << 20) << body;
   EXPECT_GE(MetricValue(body, "process_cpu_seconds_total"), 0) << body;
   EXPECT_EQ(MetricValue(body, "stepwise_ready"), 1) << body;
+  // Every group commit is in the fsync histogram and the group-size one.
+  double batches = MetricValue(body, "stepwise_commit_batches_total");
+  EXPECT_EQ(MetricValue(body, "stepwise_commit_write_seconds_count"), batches) << body;
+  EXPECT_EQ(MetricValue(body, "stepwise_commit_write_seconds_bucket{le=\"+Inf\"}"), batches)
+      << body;
+  EXPECT_GT(MetricValue(body, "stepwise_commit_write_seconds_sum"), 0) << body;
+  EXPECT_GE(MetricValue(body, "stepwise_commit_group_size_sum"), 4) << body;
 }
 
 // TODO(engine): enable once Engine::Impl calls EngineOptions::on_execution_closed
