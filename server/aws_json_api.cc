@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -17,6 +18,7 @@
 #include "common/strings.h"
 #include "engine/asl/validator.h"
 #include "engine/service_error.h"
+#include "server/sigv4.h"
 #include "server/status_conversion.h"
 
 namespace stepwise::server {
@@ -570,7 +572,10 @@ int AwsErrorHttpStatus(const std::string& aws_name) {
 }
 
 AwsJsonApi::AwsJsonApi(engine::Engine* engine, AwsJsonApiOptions options)
-    : engine_(engine), request_seed_(RandomSeed()), pool_(options.pool_threads) {}
+    : engine_(engine),
+      options_(std::move(options)),
+      request_seed_(RandomSeed()),
+      pool_(options_.pool_threads) {}
 
 AwsJsonApi::~AwsJsonApi() = default;
 
@@ -578,6 +583,34 @@ void AwsJsonApi::Register(HttpServer* http) {
   http->HandleAsync("POST", "/", [this](const HttpRequest& r, HttpReplyFn reply) {
     Handle(r, std::move(reply));
   });
+  http->HandleErrors("/", [this](int status, const std::string& message) {
+    HttpResponse resp;
+    resp.status = status;
+    resp.content_type = kContentType;
+    resp.headers["x-amzn-RequestId"] = NewRequestId();
+    resp.headers["x-amzn-ErrorType"] = "ValidationException";
+    json::object o{{"__type", "ValidationException"}, {"message", message}};
+    resp.body = SerializeJson(json::value(std::move(o)));
+    return resp;
+  });
+}
+
+absl::Status AwsJsonApi::Authenticate(const HttpRequest& request) const {
+  if (options_.access_keys.empty() && options_.tokens.empty()) return absl::OkStatus();
+  if (!options_.tokens.empty() && HasBearerToken(request, options_.tokens)) {
+    return absl::OkStatus();
+  }
+  auto it = request.headers.find("authorization");
+  if (it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0) {
+    return engine::ServiceError("UnrecognizedClientException",
+                                "The security token included in the request is invalid.");
+  }
+  int64_t now = options_.now_seconds
+                    ? options_.now_seconds()
+                    : std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return VerifySigV4(request, options_.access_keys, "states", now);
 }
 
 std::string AwsJsonApi::NewRequestId() {
@@ -613,6 +646,8 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
     reply(std::move(resp));
   };
 
+  if (absl::Status s = Authenticate(request); !s.ok()) return finish(s);
+
   auto target_it = request.headers.find("x-amz-target");
   std::string_view target =
       target_it == request.headers.end() ? std::string_view() : target_it->second;
@@ -645,8 +680,10 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
     if (!m.status().ok()) return finish(m.status());
     engine_->StartExecutionAsync(
         arn, name.value_or(""), input.value_or("{}"),
-        [finish = std::move(finish)](absl::StatusOr<engine::StartExecutionResult> r) mutable {
+        [finish = std::move(finish), arn, started = options_.on_execution_started](
+            absl::StatusOr<engine::StartExecutionResult> r) mutable {
           if (!r.ok()) return finish(r.status());
+          if (started) started(arn);
           finish(Body(json::object{{"executionArn", r->execution_arn},
                                    {"startDate", Seconds(r->start_date)}}));
         });
@@ -657,8 +694,7 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
     std::string arn = m.Need("activityArn");
     std::optional<std::string> worker = m.Str("workerName");
     if (!m.status().ok()) return finish(m.status());
-    // TODO(stepwise): pass is_cancelled once HttpServer reports a closed
-    // connection, so a worker that hung up is not handed a task.
+    // A worker that hung up mid-poll is not handed a task.
     engine_->GetActivityTaskAsync(
         arn, worker.value_or(""), kPollMs,
         [finish = std::move(finish)](absl::StatusOr<engine::ActivityTaskGrant> r) mutable {
@@ -666,7 +702,8 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
           // No task before the poll ended: AWS answers with no token.
           if (r->task_token.empty()) return finish(std::string("{}"));
           finish(Body(json::object{{"taskToken", r->task_token}, {"input", r->input}}));
-        });
+        },
+        request.client_gone);
     return;
   }
   if (Action fn = FindBlocking(action); fn != nullptr) {

@@ -16,10 +16,18 @@
 // server does not know; AWS's JSON services ignore them too); a member of
 // the wrong JSON type or a body that is not a JSON object gives
 // SerializationException; a missing required member gives
-// ValidationException naming it. SigV4 signatures and the Host header
-// (SDKs send `sync-` prefixed hosts for StartSyncExecution and TestState)
-// are not checked. Actions Stepwise does not support yet answer
-// UnknownOperationException saying so.
+// ValidationException naming it. The Host header is not checked (SDKs send
+// `sync-` prefixed hosts for StartSyncExecution and TestState). Actions
+// Stepwise does not support yet answer UnknownOperationException saying so.
+//
+// Authentication: with no access keys and no tokens configured, any SigV4
+// signature is accepted unchecked. Otherwise a request must carry either a
+// valid SigV4 signature (service `states`, any region, ±15 min) by a
+// configured access key or `Authorization: Bearer <token>` for a configured
+// token; else MissingAuthenticationTokenException,
+// UnrecognizedClientException, InvalidSignatureException or
+// IncompleteSignatureException as AWS names them (see sigv4.h). A body over
+// the listener's limit gets a ValidationException (HTTP 413).
 //
 // Thread-safe. Handle may be called from any thread and never blocks.
 // Destroy after the HTTP server has stopped and before the engine.
@@ -28,7 +36,10 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "engine/engine.h"
 #include "server/http_server.h"
@@ -39,6 +50,14 @@ namespace stepwise::server {
 struct AwsJsonApiOptions {
   // Threads running blocking engine calls.
   int pool_threads = 4;
+  // Access key id → secret access key; non-empty: SigV4 is verified.
+  std::map<std::string, std::string> access_keys;
+  // Bearer tokens accepted instead of a signature.
+  std::vector<std::string> tokens;
+  // Unix seconds for the signature's clock-skew check (null: system clock).
+  std::function<int64_t()> now_seconds;
+  // Called with the state machine ARN of each execution started.
+  std::function<void(const std::string&)> on_execution_started;
 };
 
 class AwsJsonApi {
@@ -62,8 +81,11 @@ class AwsJsonApi {
 
  private:
   std::string NewRequestId();
+  // OK, or the AWS error for a request that is not authenticated.
+  absl::Status Authenticate(const HttpRequest& request) const;
 
   engine::Engine* const engine_;
+  const AwsJsonApiOptions options_;
   std::atomic<uint64_t> request_counter_{0};
   const uint64_t request_seed_;
   // Last member: destroyed (joined) first.

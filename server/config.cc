@@ -34,10 +34,12 @@ const Option kOptions[] = {
     {"log-format", Kind::kString, "text|json (default text)"},
     {"shards", Kind::kInt, "engine shard threads (default 2)"},
     {"max-steps-per-commit", Kind::kInt, "internal steps committed as one group (default 100)"},
-    {"tls-cert", Kind::kString, "PEM certificate chain for gRPC TLS"},
-    {"tls-key", Kind::kString, "PEM private key for gRPC TLS"},
+    {"tls-cert", Kind::kString, "PEM certificate chain for TLS (gRPC and HTTPS)"},
+    {"tls-key", Kind::kString, "PEM private key for TLS (gRPC and HTTPS)"},
     {"tls-client-ca", Kind::kString, "PEM CA bundle: require client certificates (mTLS)"},
     {"auth-tokens-file", Kind::kString, "bearer tokens, one per line"},
+    {"aws-credentials-file", Kind::kString,
+     "`ACCESS_KEY_ID SECRET` lines: verify SigV4 on the AWS endpoint"},
     {"insecure", Kind::kBool, "allow a non-loopback address without TLS and tokens"},
     {"ports-file", Kind::kString, "write the bound ports here once listening"},
 };
@@ -116,6 +118,7 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "tls-key") c.tls_key = value;
   else if (n == "tls-client-ca") c.tls_client_ca = value;
   else if (n == "auth-tokens-file") c.auth_tokens_file = value;
+  else if (n == "aws-credentials-file") c.aws_credentials_file = value;
   else if (n == "insecure") c.insecure = b;
   else if (n == "ports-file") c.ports_file = value;
   return absl::OkStatus();
@@ -274,6 +277,35 @@ absl::StatusOr<std::vector<std::string>> ReadTokensFile(const std::string& path)
     return absl::InvalidArgumentError(absl::StrCat("auth tokens file ", path, " holds no token"));
   }
   return tokens;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ReadAwsCredentialsFile(
+    const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read AWS credentials file ", path));
+  std::map<std::string, std::string> keys;
+  std::string line;
+  int line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    absl::string_view v = absl::StripAsciiWhitespace(line);
+    if (v.empty() || v[0] == '#') continue;
+    size_t sp = v.find_first_of(" \t");
+    absl::string_view id = v.substr(0, sp);
+    absl::string_view secret =
+        sp == absl::string_view::npos ? absl::string_view() : absl::StripAsciiWhitespace(v.substr(sp));
+    if (secret.empty() || secret.find_first_of(" \t") != absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "AWS credentials file ", path, " line ", line_no,
+          ": expected `ACCESS_KEY_ID SECRET_ACCESS_KEY`"));
+    }
+    keys[std::string(id)] = std::string(secret);
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AWS credentials file ", path, " holds no access key"));
+  }
+  return keys;
 }
 
 std::string UsageText() {

@@ -7,6 +7,7 @@
 #define SW_SERVER_CONFIG_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +32,8 @@ struct Config {
   std::string tls_key;
   std::string tls_client_ca;
   std::string auth_tokens_file;
+  // `ACCESS_KEY_ID SECRET_ACCESS_KEY` lines: SigV4 is verified on `POST /`.
+  std::string aws_credentials_file;
   bool insecure = false;
   // When set, the bound ports are written there as `grpc=<port>\nhttp=<port>\n`
   // once the server listens (for port 0 in tests).
@@ -60,6 +63,13 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
 // Reads bearer tokens, one per line (blank lines and `#` comments skipped).
 // kNotFound if unreadable, kInvalidArgument if it holds no token.
 absl::StatusOr<std::vector<std::string>> ReadTokensFile(const std::string& path);
+
+// Reads AWS access keys, `ACCESS_KEY_ID SECRET_ACCESS_KEY` per line (blank
+// lines and `#` comments skipped) into id → secret. kNotFound if
+// unreadable, kInvalidArgument naming the line if malformed or if it holds
+// no key.
+absl::StatusOr<std::map<std::string, std::string>> ReadAwsCredentialsFile(
+    const std::string& path);
 
 // The --help text.
 std::string UsageText();

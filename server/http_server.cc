@@ -1,15 +1,21 @@
 #include "server/http_server.h"
 
+#include <poll.h>
+
+#include <atomic>
 #include <chrono>
 #include <optional>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "boost/beast/ssl.hpp"
 #include "common/logging.h"
 
 namespace stepwise::server {
@@ -21,7 +27,8 @@ using tcp = asio::ip::tcp;
 
 class HttpServer::Impl {
  public:
-  explicit Impl(HttpServerOptions options) : options_(options), acceptor_(io_) {}
+  explicit Impl(HttpServerOptions options)
+      : options_(std::move(options)), acceptor_(io_), ssl_(asio::ssl::context::tls_server) {}
 
   struct Route {
     HttpAsyncHandler handler;
@@ -31,8 +38,36 @@ class HttpServer::Impl {
     routes_[{method, path}] = Route{std::move(h)};
   }
 
+  void HandleErrors(const std::string& path, HttpErrorFormatter f) {
+    error_formatters_[path] = std::move(f);
+  }
+
+  // The reply for a request to `path` refused by the listener itself.
+  HttpResponse ErrorReply(const std::string& path, int status, const std::string& message) const {
+    auto it = error_formatters_.find(path);
+    if (it != error_formatters_.end()) return it->second(status, message);
+    return HttpResponse{status, "text/plain; charset=utf-8", {}, message + "\n"};
+  }
+
+  bool tls() const { return tls_; }
+  asio::ssl::context& ssl() { return ssl_; }
+
   absl::Status Start(const std::string& host, int port) {
     beast::error_code ec;
+    if (!options_.tls_cert_pem.empty() || !options_.tls_key_pem.empty()) {
+      ssl_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                           asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                           asio::ssl::context::no_tlsv1_1,
+                       ec);
+      if (!ec) ssl_.use_certificate_chain(asio::buffer(options_.tls_cert_pem), ec);
+      if (ec) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad TLS certificate for HTTP: ", ec.message()));
+      }
+      ssl_.use_private_key(asio::buffer(options_.tls_key_pem), asio::ssl::context::pem, ec);
+      if (ec) return absl::InvalidArgumentError(absl::StrCat("bad TLS key for HTTP: ", ec.message()));
+      tls_ = true;
+    }
     std::string h = host == "localhost" ? "127.0.0.1" : host;
     asio::ip::address addr = asio::ip::make_address(h, ec);
     if (ec) return absl::InvalidArgumentError(absl::StrCat("bad HTTP listen host '", host, "'"));
@@ -97,7 +132,10 @@ class HttpServer::Impl {
   HttpServerOptions options_;
   asio::io_context io_;
   tcp::acceptor acceptor_;
+  asio::ssl::context ssl_;
+  bool tls_ = false;
   std::map<std::pair<std::string, std::string>, Route> routes_;
+  std::map<std::string, HttpErrorFormatter> error_formatters_;
   std::thread thread_;
   int port_ = 0;
 };
@@ -105,24 +143,53 @@ class HttpServer::Impl {
 namespace {
 
 // One connection: read a request, dispatch, write the reply, repeat while
-// keep-alive.
-class Session : public std::enable_shared_from_this<Session> {
+// keep-alive. `Stream` is beast::tcp_stream or an ssl_stream over one.
+template <typename Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl* server)
-      : stream_(std::move(socket)), server_(server) {}
+  template <typename... Args>
+  Session(tcp::socket socket, HttpServer::Impl* server, Args&&... args)
+      : fd_(socket.native_handle()),
+        stream_(std::move(socket), std::forward<Args>(args)...),
+        server_(server) {}
 
-  void Run() { Read(); }
+  void Run() {
+    if constexpr (kTls) {
+      beast::get_lowest_layer(stream_).expires_after(
+          std::chrono::seconds(server_->options().idle_timeout_seconds));
+      stream_.async_handshake(asio::ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->Close();
+                                self->Read();
+                              });
+    } else {
+      Read();
+    }
+  }
 
  private:
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_->options().max_body_bytes);
     parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
-    stream_.expires_after(std::chrono::seconds(server_->options().idle_timeout_seconds));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(server_->options().idle_timeout_seconds));
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        self->OnRead(ec);
                      });
+  }
+
+  // True when the peer has closed (or reset) the connection. Called from
+  // any thread while a handler is pending: the socket stays open until this
+  // session is destroyed or Close runs, which sets `closed_` first.
+  bool PeerGone() const {
+    if (closed_.load()) return true;
+    pollfd p{fd_, POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
   }
 
   void OnRead(beast::error_code ec) {
@@ -130,16 +197,27 @@ class Session : public std::enable_shared_from_this<Session> {
         ec == asio::error::operation_aborted) {
       return Close();
     }
+    std::string path;
+    if (ec == http::error::body_limit || ec == http::error::header_limit) {
+      // The start line is parsed first (a Content-Length over the limit
+      // fails before the header is done).
+      std::string target(parser_->get().target());
+      path = target.substr(0, target.find('?'));
+    }
     if (ec == http::error::body_limit) {
-      return Write(false, HttpResponse{413, "text/plain; charset=utf-8", {},
-                                       "request body too large\n"});
+      return Write(false, server_->ErrorReply(path, 413,
+                                              absl::StrCat("request body exceeds ",
+                                                           server_->options().max_body_bytes,
+                                                           " bytes")));
     }
     if (ec == http::error::header_limit) {
-      return Write(false, HttpResponse{431, "text/plain; charset=utf-8", {},
-                                       "request headers too large\n"});
+      return Write(false, server_->ErrorReply(path, 431, "request headers too large"));
     }
     if (ec) {
       if (ec == asio::error::eof || ec == asio::error::connection_reset) return Close();
+      if constexpr (kTls) {
+        if (ec == asio::ssl::error::stream_truncated) return Close();
+      }
       return Write(false, HttpResponse{400, "text/plain; charset=utf-8", {}, "bad request\n"});
     }
     http::request<http::string_body> req = parser_->release();
@@ -151,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
       r.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
     }
     r.body = std::move(req.body());
+    r.tls = kTls;
     bool keep_alive = req.keep_alive();
     const HttpAsyncHandler* h = server_->Find(r.method, r.path);
     if (h == nullptr) {
@@ -158,7 +237,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Write(keep_alive, HttpResponse{known ? 405 : 404, "text/plain; charset=utf-8", {},
                                             known ? "method not allowed\n" : "not found\n"});
     }
-    auto self = shared_from_this();
+    auto self = this->shared_from_this();
+    r.client_gone = [self] { return self->PeerGone(); };
     (*h)(r, [self, keep_alive](HttpResponse resp) {
       // May come from any thread: write on the connection's executor.
       asio::post(self->stream_.get_executor(),
@@ -178,21 +258,26 @@ class Session : public std::enable_shared_from_this<Session> {
     res_.body() = std::move(resp.body);
     res_.keep_alive(keep_alive);
     res_.prepare_payload();
-    stream_.expires_after(std::chrono::seconds(server_->options().idle_timeout_seconds));
+    beast::get_lowest_layer(stream_).expires_after(
+        std::chrono::seconds(server_->options().idle_timeout_seconds));
     http::async_write(stream_, res_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
                         if (ec || !keep_alive) return self->Close();
                         self->Read();
                       });
   }
 
   void Close() {
+    closed_.store(true);
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.socket().close(ignored);
+    auto& socket = beast::get_lowest_layer(stream_).socket();
+    socket.shutdown(tcp::socket::shutdown_send, ignored);
+    socket.close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  const int fd_;
+  std::atomic<bool> closed_{false};
+  Stream stream_;
   HttpServer::Impl* server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -204,13 +289,20 @@ class Session : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<Session>(std::move(s), this)->Run();
+    if (!ec) {
+      if (tls_) {
+        std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(s), this, ssl_)
+            ->Run();
+      } else {
+        std::make_shared<Session<beast::tcp_stream>>(std::move(s), this)->Run();
+      }
+    }
     Accept();
   });
 }
 
 HttpServer::HttpServer(HttpServerOptions options)
-    : impl_(std::make_unique<Impl>(options)) {}
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 HttpServer::~HttpServer() { Stop(); }
 
@@ -225,6 +317,10 @@ void HttpServer::Handle(const std::string& method, const std::string& path,
 void HttpServer::HandleAsync(const std::string& method, const std::string& path,
                              HttpAsyncHandler handler) {
   impl_->Handle(method, path, std::move(handler));
+}
+
+void HttpServer::HandleErrors(const std::string& path, HttpErrorFormatter formatter) {
+  impl_->HandleErrors(path, std::move(formatter));
 }
 
 absl::Status HttpServer::Start(const std::string& host, int port) {

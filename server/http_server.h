@@ -2,7 +2,10 @@
 // dispatching by exact method + path to registered handlers. stepwised
 // serves GET /healthz, /readyz and /metrics with it; the AWS JSON protocol
 // endpoint (`POST /`) registers an async handler the same way. Keep-alive,
-// requests bounded (1 MiB body by default: 413 beyond), 30 s idle timeout.
+// requests bounded (1 MiB body by default: 413 beyond, shaped per path by
+// HandleErrors), 30 s idle timeout. HTTPS (TLS 1.2+) when a certificate and
+// key are given. A pending async handler can ask whether the client has hung
+// up (HttpRequest::client_gone).
 // No exception escapes: Asio/Beast are used through error_code overloads.
 //
 // Register handlers before Start; Start/Stop from one thread. Handlers run on
@@ -29,6 +32,11 @@ struct HttpRequest {
   std::string path;    // without the query
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  bool tls = false;  // arrived over HTTPS
+  // Set by the server: true once the client has closed or reset the
+  // connection (Linux POLLRDHUP, so also after a half-close). Callable from
+  // any thread, for as long as the handler holds it.
+  std::function<bool()> client_gone;
 };
 
 struct HttpResponse {
@@ -41,11 +49,16 @@ struct HttpResponse {
 using HttpReplyFn = std::function<void(HttpResponse)>;
 using HttpAsyncHandler = std::function<void(const HttpRequest&, HttpReplyFn reply)>;
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Shapes an error the listener answers itself (413 body too large, 431).
+using HttpErrorFormatter = std::function<HttpResponse(int status, const std::string& message)>;
 
 struct HttpServerOptions {
   size_t max_body_bytes = size_t{1} << 20;
   size_t max_header_bytes = size_t{64} << 10;
   int idle_timeout_seconds = 30;
+  // PEM contents; both set: serve HTTPS only.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
 };
 
 class HttpServer {
@@ -61,9 +74,13 @@ class HttpServer {
   void Handle(const std::string& method, const std::string& path, HttpHandler handler);
   void HandleAsync(const std::string& method, const std::string& path, HttpAsyncHandler handler);
 
+  // Has the listener's own errors for requests to `path` (413, 431)
+  // answered by `formatter` instead of plain text.
+  void HandleErrors(const std::string& path, HttpErrorFormatter formatter);
+
   // Binds `host`:`port` (0 picks a free port) and starts serving.
   // kUnavailable naming the address when it cannot be bound (in use,
-  // not local), kInvalidArgument for a bad host.
+  // not local), kInvalidArgument for a bad host or TLS certificate/key.
   absl::Status Start(const std::string& host, int port);
   // The bound port (after Start).
   int port() const;

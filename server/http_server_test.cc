@@ -1,6 +1,11 @@
 #include "server/http_server.h"
 
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
@@ -81,6 +86,66 @@ TEST(HttpServerTest, RejectsBodiesOverTheLimit) {
   Client c(server.port());
   auto res = c.Send(http::verb::post, "/", std::string(4096, 'x'));
   EXPECT_EQ(res.result_int(), 413);
+}
+
+TEST(HttpServerTest, ErrorFormatterShapesTheLimitReply) {
+  HttpServerOptions opts;
+  opts.max_body_bytes = 1024;
+  HttpServer server(opts);
+  server.Handle("POST", "/", [](const HttpRequest&) { return HttpResponse{}; });
+  server.HandleErrors("/", [](int status, const std::string& message) {
+    return HttpResponse{status, "application/json", {}, "{\"m\":\"" + message + "\"}"};
+  });
+  ASSERT_TRUE(server.Start("127.0.0.1", 0).ok());
+  Client c(server.port());
+  auto res = c.Send(http::verb::post, "/", std::string(4096, 'x'));
+  EXPECT_EQ(res.result_int(), 413);
+  EXPECT_EQ(res[http::field::content_type], "application/json");
+  EXPECT_EQ(res.body(), "{\"m\":\"request body exceeds 1024 bytes\"}");
+}
+
+TEST(HttpServerTest, ReportsAClientThatHungUp) {
+  HttpServer server;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::function<bool()> gone;
+  HttpReplyFn pending;
+  server.HandleAsync("POST", "/", [&](const HttpRequest& r, HttpReplyFn reply) {
+    std::lock_guard<std::mutex> l(mu);
+    gone = r.client_gone;
+    pending = std::move(reply);
+    cv.notify_all();
+  });
+  ASSERT_TRUE(server.Start("127.0.0.1", 0).ok());
+  {
+    Client c(server.port());
+    http::request<http::string_body> req{http::verb::post, "/", 11};
+    req.set(http::field::host, "localhost");
+    req.body() = "{}";
+    req.prepare_payload();
+    beast::error_code ec;
+    http::write(c.socket, req, ec);
+    ASSERT_FALSE(ec);
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(cv.wait_for(l, std::chrono::seconds(5), [&] { return gone != nullptr; }));
+    EXPECT_FALSE(gone());
+  }  // the client closes its socket
+  bool seen = false;
+  for (int i = 0; i < 200 && !seen; ++i) {
+    seen = gone();
+    if (!seen) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(seen);
+  pending(HttpResponse{});  // writing to the closed connection is harmless
+  server.Stop();
+}
+
+TEST(HttpServerTest, BadTlsKeyIsInvalidArgument) {
+  HttpServerOptions opts;
+  opts.tls_cert_pem = "not a certificate";
+  opts.tls_key_pem = "not a key";
+  HttpServer server(opts);
+  EXPECT_EQ(server.Start("127.0.0.1", 0).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(HttpServerTest, PortInUseIsUnavailable) {

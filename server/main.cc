@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -29,6 +30,7 @@
 #include "server/config.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
+#include "server/sigv4.h"
 #include "server/states_service.h"
 #include "spdlog/pattern_formatter.h"
 #include "storage/rocks_store.h"
@@ -138,22 +140,34 @@ int Run(int argc, char** argv) {
     if (!t.ok()) Refuse(std::string(t.status().message()));
     tokens = *t;
   }
+  std::map<std::string, std::string> aws_keys;
+  if (!config.aws_credentials_file.empty()) {
+    auto k = ReadAwsCredentialsFile(config.aws_credentials_file);
+    if (!k.ok()) Refuse(std::string(k.status().message()));
+    aws_keys = *k;
+  }
   bool tls = !config.tls_cert.empty();
   bool secured = tls && !tokens.empty();
+  // The AWS endpoint authenticates with either a signature or a token.
+  bool http_secured = tls && (!tokens.empty() || !aws_keys.empty());
   for (const auto& [what, hp, enabled] :
        {std::tuple<const char*, HostPort, bool>{"--grpc-listen", grpc_addr, true},
         std::tuple<const char*, HostPort, bool>{"--http-listen", http_addr, http_enabled}}) {
     if (!enabled || IsLoopbackHost(hp.host)) continue;
-    bool ok = std::string(what) == "--grpc-listen" ? secured : false;
+    bool ok = std::string(what) == "--grpc-listen" ? secured : http_secured;
     if (ok) continue;
     if (!config.insecure) {
       Refuse(absl::StrCat(what, " ", hp.host, " is not a loopback address; without TLS and ",
-                          "auth tokens this needs --insecure"));
+                          std::string(what) == "--grpc-listen"
+                              ? "auth tokens"
+                              : "auth tokens or AWS credentials",
+                          " this needs --insecure"));
     }
     spdlog::warn("{} {}:{} is reachable from the network without {}: anyone who can connect "
                  "can run and read executions (--insecure)",
                  what, hp.host, hp.port,
-                 std::string(what) == "--grpc-listen" ? "TLS and tokens" : "authentication");
+                 std::string(what) == "--grpc-listen" ? "TLS and tokens"
+                                                      : "TLS and tokens or AWS credentials");
   }
 
   // ---- data directory ----
@@ -245,9 +259,23 @@ int Run(int argc, char** argv) {
   HttpServerOptions http_options;
   // AWS allows a 1 MiB definition; with JSON escaping the request is larger.
   http_options.max_body_bytes = size_t{4} << 20;
-  HttpServer http(http_options);
+  if (tls) {
+    http_options.tls_cert_pem = ReadFileOrRefuse(config.tls_cert, "TLS certificate");
+    http_options.tls_key_pem = ReadFileOrRefuse(config.tls_key, "TLS key");
+  }
+  HttpServer http(std::move(http_options));
   // The AWS JSON 1.0 protocol (`POST /`): reset after http.Stop().
-  auto aws_api = std::make_unique<AwsJsonApi>(engine.get());
+  AwsJsonApiOptions aws_options;
+  aws_options.access_keys = aws_keys;
+  aws_options.tokens = tokens;
+  aws_options.on_execution_started = [&metrics](const std::string& sm) {
+    metrics.ExecutionStarted(sm);
+  };
+  if (http_enabled && !tokens.empty() && aws_keys.empty()) {
+    spdlog::warn("--auth-tokens-file without --aws-credentials-file: the AWS endpoint accepts "
+                 "only `Authorization: Bearer` requests, which the AWS CLI and SDKs do not send");
+  }
+  auto aws_api = std::make_unique<AwsJsonApi>(engine.get(), std::move(aws_options));
   int http_port = 0;
   if (http_enabled) {
     aws_api->Register(&http);
@@ -259,7 +287,13 @@ int Run(int argc, char** argv) {
                           : HttpResponse{503, "text/plain; charset=utf-8", {}, "not ready\n"};
     });
     engine::Engine* eng = engine.get();
-    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time](const HttpRequest&) {
+    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time,
+                                    tokens](const HttpRequest& r) {
+      if (!tokens.empty() && !HasBearerToken(r, tokens)) {
+        HttpResponse denied{401, "text/plain; charset=utf-8", {}, "bearer token required\n"};
+        denied.headers["WWW-Authenticate"] = "Bearer";
+        return denied;
+      }
       MetricsSnapshot snap;
       snap.engine = eng->stats();
       snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
@@ -284,9 +318,11 @@ int Run(int argc, char** argv) {
   }
   ready.store(true);
   if (!config.ports_file.empty()) WritePortsFile(config.ports_file, grpc_port, http_port);
-  spdlog::info("stepwised {} listening: gRPC {}:{}{}{}, HTTP {}; data in {}", "0.1.0",
+  spdlog::info("stepwised {} listening: gRPC {}:{}{}{}, HTTP {}{}{}; data in {}", "0.1.0",
                grpc_addr.host, grpc_port, tls ? " (TLS)" : "", tokens.empty() ? "" : " (tokens)",
-               http_enabled ? absl::StrCat(http_addr.host, ":", http_port) : "off", data_dir);
+               http_enabled ? absl::StrCat(http_addr.host, ":", http_port) : "off",
+               http_enabled && tls ? " (HTTPS)" : "",
+               http_enabled && !aws_keys.empty() ? " (SigV4)" : "", data_dir);
 
   // ---- wait for a signal ----
   int sig = 0;
