@@ -1003,9 +1003,7 @@ TEST_F(StepwisedTest, MetricsCountStartsTransitionsCommitsStoreAndProcess) {
   EXPECT_GE(MetricValue(body, "stepwise_commit_group_size_sum"), 4) << body;
 }
 
-// TODO(engine): enable once Engine::Impl calls EngineOptions::on_execution_closed
-// after the commit that closes an execution.
-TEST_F(StepwisedTest, DISABLED_ExecutionCloseIsLoggedAndCounted) {
+TEST_F(StepwisedTest, ExecutionCloseIsLoggedAndCounted) {
   std::string machine = CreateMachine(stub(), "closing", kPassDef);
   std::string exec = StartExecution(stub(), machine, "one", "{}");
   EXPECT_EQ(WaitClosed(stub(), exec).status(), "SUCCEEDED");
