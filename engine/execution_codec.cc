@@ -180,6 +180,7 @@ json::object EncodeExecutionState(const ExecutionState& s) {
     fo["input"] = f.input;
     fo["effective"] = f.effective;
     fo["entered_event_id"] = f.entered_event_id;
+    fo["entered_prev_event_id"] = f.entered_prev_event_id;
     fo["entered_time"] = f.entered_time;
     fo["tail"] = f.tail;
     fo["retry_attempts"] = IntArray(f.retry_attempts);
@@ -262,6 +263,7 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     f.input = fr.Value("input");
     f.effective = fr.Value("effective");
     f.entered_event_id = fr.Int("entered_event_id");
+    f.entered_prev_event_id = fr.Int("entered_prev_event_id");
     f.entered_time = fr.Int("entered_time");
     f.tail = fr.Int("tail");
     const json::value* ra = fr.Raw("retry_attempts");

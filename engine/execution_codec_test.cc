@@ -115,7 +115,7 @@ TEST(ExecutionCodecTest, MalformedValuesAreDataLoss) {
     "cause":"","last_event_id":1,"next_frame_id":2,"next_task_id":1,"next_timer_id":1,
     "execution_timer_id":0,"frames":[{"id":1,"parent":-1,"child_index":0,"silent":false,
     "scope_path":[7,0],"state":0,"phase":0,"input":{},"effective":null,"entered_event_id":0,
-    "entered_time":0,"tail":0,"retry_attempts":[],"retry_count":0,"task_id":0,
+    "entered_prev_event_id":0,"entered_time":0,"tail":0,"retry_attempts":[],"retry_count":0,"task_id":0,
     "task_started":false,"timer_id":0,"variables":{},"fan":null}]})");
   ASSERT_TRUE(bad_scope.ok());
   EXPECT_EQ(DecodeExecutionState(*bad_scope, *machine).status().code(),
