@@ -86,7 +86,7 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {{"workload", K::kString}, {"duration", K::kDouble},
         {"rate", K::kDouble}, {"concurrency", K::kInt},
         {"workers", K::kInt}, {"server-pid", K::kInt},
-        {"executions", K::kInt}},
+        {"executions", K::kInt}, {"states", K::kInt}},
        {}},
   };
   return *specs;
@@ -310,7 +310,9 @@ and activities may be named by ARN or by name.
       shell's directory). Start stepwised with --data-dir DIR to restore it.
   bench [--workload start-only|pass-chain|activity] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
-      Load generator; prints one JSON object of figures.
+        [--states N]
+      Load generator; prints one JSON object of figures. --states N makes
+      start-only start N-state Pass chains (not waited for).
 Exit codes: 0 success, 1 the call failed ("error: NAME: message" on
 stderr), 2 bad usage.
 
