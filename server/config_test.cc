@@ -103,5 +103,23 @@ TEST(ConfigTest, TokensFile) {
   EXPECT_FALSE(ReadTokensFile(WriteFile("\n# none\n")).ok());
 }
 
+TEST(ConfigTest, AwsCredentialsFile) {
+  std::string file = WriteFile("# keys\n\nAKID1 secret/one+\n  AKID2\tsecret2  \n");
+  auto k = ReadAwsCredentialsFile(file);
+  ASSERT_TRUE(k.ok()) << k.status();
+  EXPECT_EQ(*k, (std::map<std::string, std::string>{{"AKID1", "secret/one+"},
+                                                    {"AKID2", "secret2"}}));
+  auto bad = ReadAwsCredentialsFile(WriteFile("AKID1\n"));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("line 1"), absl::string_view::npos);
+  EXPECT_FALSE(ReadAwsCredentialsFile(WriteFile("# none\n")).ok());
+  EXPECT_EQ(ReadAwsCredentialsFile("/nonexistent/keys").status().code(),
+            absl::StatusCode::kNotFound);
+
+  auto c = LoadConfig({"--aws-credentials-file", "/etc/k"}, Env({}));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->aws_credentials_file, "/etc/k");
+}
+
 }  // namespace
 }  // namespace stepwise::server
