@@ -702,6 +702,11 @@ class Engine::Impl {
     s.commits = commits_.load();
     s.batches = batches_.load();
     s.events = events_.load();
+    s.timers_armed = timers_.size();
+    s.timer_lag_ms = timer_lag_ms_.load();
+    for (const TaskQueue::Depth& d : tasks_.Depths()) {
+      s.activity_queues.push_back({d.activity_arn, d.pending, d.pollers});
+    }
     return s;
   }
 
@@ -1431,6 +1436,7 @@ class Engine::Impl {
 
   void OnTimer(const TimerEntry& e) {
     if (stopped_.load()) return;
+    timer_lag_ms_.store(std::max<int64_t>(0, clock_->NowMs() - e.due));
     Post(e.execution_id, [this, e](Slot* slot) {
       if (!slot->exists || slot->status != ExecutionStatus::kRunning) return;
       auto due = slot->timer_dues.find(e.timer_id);
@@ -1573,6 +1579,7 @@ class Engine::Impl {
   std::unordered_map<int64_t, std::string> watch_exec_;
   std::atomic<int64_t> next_watch_id_{1};
 
+  std::atomic<int64_t> timer_lag_ms_{0};
   std::atomic<uint64_t> commits_{0};
   std::atomic<uint64_t> batches_{0};
   std::atomic<uint64_t> events_{0};

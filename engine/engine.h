@@ -205,6 +205,14 @@ class Engine {
     uint64_t commits = 0;        // transitions written
     uint64_t batches = 0;        // synced writes
     uint64_t events = 0;         // history events written
+    size_t timers_armed = 0;     // timers waiting to fire
+    int64_t timer_lag_ms = 0;    // how late the last timer fired
+    struct ActivityQueue {
+      std::string activity_arn;
+      size_t pending = 0;        // tasks waiting for a worker
+      size_t pollers = 0;        // GetActivityTask calls waiting
+    };
+    std::vector<ActivityQueue> activity_queues;
   };
   Stats stats() const;
 

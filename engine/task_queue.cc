@@ -103,6 +103,15 @@ size_t TaskQueue::waiting_pollers(const std::string& activity_arn) const {
   return it == activities_.end() ? 0 : it->second.pollers.size();
 }
 
+std::vector<TaskQueue::Depth> TaskQueue::Depths() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  std::vector<Depth> out;
+  for (const auto& [arn, a] : activities_) {
+    out.push_back(Depth{arn, a.tasks.size(), a.pollers.size()});
+  }
+  return out;
+}
+
 void TaskQueue::Stop() {
   std::lock_guard<std::mutex> stop_lk(stop_mu_);
   // Joining itself would hang: Stop from a `done` on the deadline thread is

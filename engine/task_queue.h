@@ -89,6 +89,14 @@ class TaskQueue {
   // Returns how many polls wait on `activity_arn`.
   size_t waiting_pollers(const std::string& activity_arn) const;
 
+  // Pending tasks and waiting polls of every activity that has either.
+  struct Depth {
+    std::string activity_arn;
+    size_t pending = 0;
+    size_t pollers = 0;
+  };
+  std::vector<Depth> Depths() const;
+
   // Wakes every waiting poller with std::nullopt (on the calling thread) and
   // stops the deadline thread; later polls get kUnavailable. Pending tasks
   // are kept. Idempotent; must not be called from a `done` callback.

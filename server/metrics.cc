@@ -155,6 +155,25 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
                   s.commit_write_seconds);
   AppendHistogram(&out, "stepwise_commit_group_size",
                   "Transitions per group-commit write.", s.commit_group_sizes);
+  sample("stepwise_timers_armed", "gauge", "Durable timers waiting to fire.",
+         static_cast<double>(s.engine.timers_armed));
+  sample("stepwise_timer_lag_seconds", "gauge",
+         "How late the most recent timer fired, in seconds.",
+         static_cast<double>(s.engine.timer_lag_ms) / 1000.0);
+  if (!s.engine.activity_queues.empty()) {
+    Header(&out, "stepwise_activity_tasks_pending", "gauge",
+           "Activity tasks waiting for a worker, by activity.");
+    for (const auto& q : s.engine.activity_queues) {
+      absl::StrAppend(&out, "stepwise_activity_tasks_pending{activity=\"",
+                      EscapeLabelValue(q.activity_arn), "\"} ", q.pending, "\n");
+    }
+    Header(&out, "stepwise_activity_pollers", "gauge",
+           "GetActivityTask calls waiting, by activity.");
+    for (const auto& q : s.engine.activity_queues) {
+      absl::StrAppend(&out, "stepwise_activity_pollers{activity=\"",
+                      EscapeLabelValue(q.activity_arn), "\"} ", q.pollers, "\n");
+    }
+  }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",
            "Live SST and WAL bytes of the data directory.",

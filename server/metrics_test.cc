@@ -57,6 +57,8 @@ TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
   ServerMetrics m;
   MetricsSnapshot s;
   s.engine.commits = 12345678;
+  s.engine.timers_armed = 3;
+  s.engine.activity_queues.push_back({"arn:aws:states:us-east-1:1:activity:a", 4, 2});
   s.engine.batches = 77;
   s.engine.events = 98765432;
   s.rocksdb_bytes = 4096;
@@ -64,6 +66,11 @@ TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
   std::string text = m.Render(s);
   EXPECT_THAT(text, HasSubstr("\nstepwise_transitions_total 98765432\n"));
   EXPECT_THAT(text, HasSubstr("\nstepwise_commits_total 12345678\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_timers_armed 3\n"));
+  EXPECT_THAT(text, HasSubstr(
+      "stepwise_activity_tasks_pending{activity=\"arn:aws:states:us-east-1:1:activity:a\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr(
+      "stepwise_activity_pollers{activity=\"arn:aws:states:us-east-1:1:activity:a\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("\nstepwise_commit_batches_total 77\n"));
   EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_size_bytes 4096\n"));
   EXPECT_THAT(text, HasSubstr("\nstepwise_ready 1\n"));
