@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "client/cli_args.h"
+#include "client/cli_format.h"
 #include "client/cli_remote.h"
 #include "client/jsonata_cmd.h"
 #include "common/json.h"
@@ -23,59 +24,8 @@ namespace {
 
 constexpr int kExitBadArguments = 2;
 
-void AppendIndent(int depth, std::string& out) {
-  out.push_back('\n');
-  out.append(static_cast<size_t>(depth) * 2, ' ');
-}
-
-// Pretty-prints `v` with an indent of two spaces; scalars as SerializeJson
-// writes them.
-void AppendPretty(const json::value& v, int depth, std::string& out) {
-  if (const json::object* o = v.if_object()) {
-    if (o->empty()) {
-      out += "{}";
-      return;
-    }
-    out.push_back('{');
-    bool first = true;
-    for (const auto& kv : *o) {
-      if (!first) out.push_back(',');
-      first = false;
-      AppendIndent(depth + 1, out);
-      AppendJsonString(std::string_view(kv.key().data(), kv.key().size()), out);
-      out += ": ";
-      AppendPretty(kv.value(), depth + 1, out);
-    }
-    AppendIndent(depth, out);
-    out.push_back('}');
-    return;
-  }
-  if (const json::array* a = v.if_array()) {
-    if (a->empty()) {
-      out += "[]";
-      return;
-    }
-    out.push_back('[');
-    bool first = true;
-    for (const json::value& e : *a) {
-      if (!first) out.push_back(',');
-      first = false;
-      AppendIndent(depth + 1, out);
-      AppendPretty(e, depth + 1, out);
-    }
-    AppendIndent(depth, out);
-    out.push_back(']');
-    return;
-  }
-  AppendJson(v, out);
-}
-
-std::string Pretty(const json::value& v) {
-  std::string out;
-  AppendPretty(v, 0, out);
-  out.push_back('\n');
-  return out;
-}
+// Pretty JSON, as every other command prints it.
+std::string Pretty(const json::value& v) { return PrettyJson(v); }
 
 // Reads FILE, or standard input for "-".
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
