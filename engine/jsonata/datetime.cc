@@ -297,6 +297,11 @@ std::string Lower(std::string s) {
 }
 
 absl::StatusOr<std::string> FormatIntegerWith(double dvalue, IntegerFormat f) {
+  // Beyond int64 the cast is undefined: clamp (such values are out of what
+  // this port formats exactly anyway).
+  constexpr double kLimit = 9.2e18;
+  if (!(dvalue > -kLimit)) dvalue = -kLimit;
+  if (!(dvalue < kLimit)) dvalue = kLimit;
   int64_t value = static_cast<int64_t>(dvalue);
   bool negative = value < 0;
   value = value < 0 ? -value : value;

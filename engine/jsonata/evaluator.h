@@ -39,11 +39,44 @@ struct Frame {
   void Bind(const std::string& name, Value v) { vars[name] = std::move(v); }
 };
 
+// The frames made by the evaluation running on this thread (null when none
+// is). A lambda bound in a frame captures that frame: a reference cycle that
+// shared_ptr cannot free. Expression::Evaluate empties every frame it made
+// when it ends (nothing but JSON leaves it), which breaks the cycles.
+inline std::vector<std::weak_ptr<Frame>>*& CurrentFrameRegistry() {
+  static thread_local std::vector<std::weak_ptr<Frame>>* registry = nullptr;
+  return registry;
+}
+
 inline FramePtr NewFrame(FramePtr parent) {
   auto f = std::make_shared<Frame>();
   f->parent = std::move(parent);
+  if (auto* registry = CurrentFrameRegistry()) registry->push_back(f);
   return f;
 }
+
+// Registers the frames made while it lives, and empties them when it dies.
+class FrameRegistryScope {
+ public:
+  FrameRegistryScope() : previous_(CurrentFrameRegistry()) { CurrentFrameRegistry() = &frames_; }
+  ~FrameRegistryScope() {
+    CurrentFrameRegistry() = previous_;
+    for (auto& weak : frames_) {
+      if (FramePtr f = weak.lock()) {
+        // Moved out first: destroying a binding may release other frames.
+        auto vars = std::move(f->vars);
+        FramePtr parent = std::move(f->parent);
+        f->vars.clear();
+      }
+    }
+  }
+  FrameRegistryScope(const FrameRegistryScope&) = delete;
+  FrameRegistryScope& operator=(const FrameRegistryScope&) = delete;
+
+ private:
+  std::vector<std::weak_ptr<Frame>> frames_;
+  std::vector<std::weak_ptr<Frame>>* previous_;
+};
 
 class Evaluator;
 

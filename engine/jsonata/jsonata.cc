@@ -46,6 +46,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
     const json::value* input, const std::map<std::string, json::value>& bindings,
     const EvalLimits& limits) const {
   using internal::Value;
+  internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
   internal::FramePtr env = internal::NewFrame(internal::Evaluator::GlobalFrame());
   for (const auto& [name, value] : bindings) env->Bind(name, internal::FromJson(value));

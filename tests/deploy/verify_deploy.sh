@@ -53,7 +53,8 @@ if command -v dpkg >/dev/null && command -v apt-cache >/dev/null; then
       pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null)
       pkg=${pkg%%:*}
       # Sanitizer runtimes of the asan/tsan presets: not in a release image.
-      case "$pkg" in libasan* | libubsan* | libtsan* | liblsan*) continue ;; esac
+      # (libatomic comes with them: the sanitizer link pulls it in.)
+      case "$pkg" in libasan* | libubsan* | libtsan* | liblsan* | libatomic*) continue ;; esac
       case " $(echo $ALLOWED) " in
         *" $pkg "*) ;;
         *) fail "$(basename "$bin") needs $lib from $pkg, which the runtime stage does not install" ;;
