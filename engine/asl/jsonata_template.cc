@@ -56,7 +56,7 @@ absl::StatusOr<JsonataTemplate::Node> JsonataTemplate::CompileNode(const json::v
       auto c = CompileNode(kv.value());
       if (!c.ok()) return c.status();
       any = any || c->kind != Node::Kind::kLiteral;
-      n.fields.emplace_back(std::string(kv.key()), *std::move(c));
+      n.fields.push_back(Field{std::string(kv.key()), *std::move(c)});
     }
     if (any) {
       n.kind = Node::Kind::kObject;
@@ -112,7 +112,7 @@ absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n, const Jsona
     }
     case Node::Kind::kObject: {
       json::object o(n.fields.size());
-      for (const auto& [k, c] : n.fields) {
+      for (const auto& [k, c] : n.fields) {  // Field{name, child}
         auto v = EvalNode(c, b, absl::StrCat(loc, "/", k));
         if (!v.ok()) return v.status();
         o[k] = *std::move(v);

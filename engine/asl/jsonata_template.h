@@ -50,13 +50,18 @@ class JsonataTemplate {
   bool constant() const { return root_->kind == Node::Kind::kLiteral; }
 
  private:
+  struct Field;
   struct Node {
     enum class Kind { kLiteral, kExpr, kObject, kArray };
     Kind kind = Kind::kLiteral;
     json::value literal;
     std::optional<jsonata::Expression> expr;
-    std::vector<std::pair<std::string, Node>> fields;
+    std::vector<Field> fields;  // a struct, not a pair: Node is incomplete here (clang)
     std::vector<Node> items;
+  };
+  struct Field {
+    std::string name;
+    Node child;
   };
   static absl::StatusOr<Node> CompileNode(const json::value& v);
   static absl::StatusOr<json::value> EvalNode(const Node& n, const JsonataBindings& b,

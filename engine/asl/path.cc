@@ -482,6 +482,12 @@ class Parser {
         if (Peek() == 'i') flags |= std::regex::icase;
         ++pos_;
       }
+      // libstdc++'s regex compiler overflows (undefined behaviour) on long
+      // numbers in back-references and {m,n}: refuse runs of 6+ digits.
+      for (size_t i = 0, run = 0; i < pattern.size(); ++i) {
+        run = (pattern[i] >= '0' && pattern[i] <= '9') ? run + 1 : 0;
+        if (run > 5) return Error("bad regular expression");
+      }
       try {
         o.regex = std::make_shared<const std::regex>(pattern, flags);
       } catch (const std::regex_error&) {

@@ -28,6 +28,15 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Parse(const std::string
 // undefined behaviour (UBSan: "1e+30 is outside the range of representable
 // values of type 'long'"). Such integers are rejected like the uint64 ones
 // ("integer out of range").
+// fuzz_jsonpath found that a filter regex with a long number (here a
+// back-reference \7777777777777777777) overflowed inside libstdc++'s regex
+// compiler (UBSan: signed integer overflow). Such patterns are refused.
+TEST(FuzzRegressionTest, RegexWithHugeNumberIsRefused) {
+  auto p = asl::JsonPath::Parse(R"($[?(@.a =~ /\7777777777777777777/)])");
+  EXPECT_FALSE(p.ok());
+  EXPECT_TRUE(asl::JsonPath::Parse(R"($[?(@.a =~ /a{1,3}/)])").ok());
+}
+
 TEST(FuzzRegressionTest, HugeIntegralDoubleIsOutOfRange) {
   auto m = Parse(R"({"StartAt":"T","States":{"T":{"Type":"Task",
       "Resource":"arn:aws:lambda:us-east-1:123456789012:function:f",
