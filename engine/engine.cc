@@ -1351,13 +1351,24 @@ class Engine::Impl {
       }
       std::vector<const storage::Transition*> ptrs;
       for (auto& p : batch) ptrs.push_back(&p.t);
-      auto results = store_->CommitBatch(ptrs);
+      // Fail-stop: once a write failed, what is on disk is uncertain and
+      // nothing more is written or acknowledged (see on_storage_failure).
+      absl::StatusOr<std::vector<absl::Status>> results = storage_failure_;
+      if (storage_failure_.ok()) results = store_->CommitBatch(ptrs);
       batches_ += 1;
+      bool first_failure = !results.ok() && storage_failure_.ok();
+      if (first_failure) {
+        storage_failure_ = absl::UnavailableError(absl::StrCat(
+            "the server cannot persist changes and is stopping (", results.status().message(),
+            ")"));
+        results = storage_failure_;
+      }
       for (size_t i = 0; i < batch.size(); ++i) {
         absl::Status s = results.ok() ? (*results)[i] : results.status();
         if (s.ok()) commits_ += 1;
         batch[i].done(s);
       }
+      if (first_failure && opts_.on_storage_failure) opts_.on_storage_failure(results.status());
       {
         std::lock_guard<std::mutex> l(commit_mu_);
         in_flight_ -= batch.size();
@@ -1551,6 +1562,8 @@ class Engine::Impl {
   std::deque<PendingCommit> commit_queue_;
   size_t in_flight_ = 0;
   bool commit_stop_ = false;
+  // Set by the committer thread only, on the first failed write.
+  absl::Status storage_failure_;
   std::thread committer_;
 
   bool WatchActive(int64_t id) {

@@ -23,6 +23,8 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/options.h"
@@ -124,6 +126,11 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 4;
   db_options.max_log_file_size = 16 << 20;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system != nullptr) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
 
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -159,7 +166,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
       FromRocks(rocksdb::DB::Open(db_options, dir, descriptors, &handles, &db),
                 absl::StrCat("open store ", dir)));
   std::unique_ptr<RocksStore> store(
-      new RocksStore(options, db, std::move(handles)));
+      new RocksStore(options, std::move(env), db, std::move(handles)));
 
   SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
                       store->Get(Table::kMeta, kSchemaVersionKey));
@@ -182,9 +189,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   return store;
 }
 
-RocksStore::RocksStore(const RocksOptions& options, rocksdb::DB* db,
-                       std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : options_(options), db_(db), handles_(std::move(handles)) {}
+RocksStore::RocksStore(const RocksOptions& options, std::unique_ptr<rocksdb::Env> env,
+                       rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : options_(options), env_(std::move(env)), db_(db), handles_(std::move(handles)) {}
 
 RocksStore::~RocksStore() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {

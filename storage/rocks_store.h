@@ -33,6 +33,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 }  // namespace rocksdb
 
 namespace stepwise::storage {
@@ -60,6 +62,10 @@ struct RocksOptions {
   // Execution versions kept in memory to skip a read per commit; the cache
   // is dropped and refilled lazily when it grows past this.
   size_t version_cache_entries = size_t{1} << 20;
+  // Test hook: the file system RocksDB does its I/O through (null: the
+  // operating system's). Fault tests wrap the default one (see
+  // storage/faulty_file_system.h and tests/faults/).
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksStore final : public Store {
@@ -124,7 +130,7 @@ class RocksStore final : public Store {
   Histogram CommitGroupSizes() const;
 
  private:
-  RocksStore(const RocksOptions& options, rocksdb::DB* db,
+  RocksStore(const RocksOptions& options, std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
   rocksdb::ColumnFamilyHandle* cf(Table table) const;
@@ -133,6 +139,8 @@ class RocksStore final : public Store {
   absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
 
   const RocksOptions options_;
+  // The Env over options_.file_system (null without one); outlives db_.
+  std::unique_ptr<rocksdb::Env> env_;
   rocksdb::DB* db_;
   // First kTableCount are ours, in Table order; the rest are unknown column
   // families found on disk (opened only because RocksDB requires it).
