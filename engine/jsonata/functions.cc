@@ -903,7 +903,7 @@ absl::StatusOr<Value> FnNow(Evaluator& ev, Args& a, const Value&, const FramePtr
   std::optional<std::string> tz;
   if (Arg(a, 0).IsString()) picture = a[0].AsString();
   if (Arg(a, 1).IsString()) tz = a[1].AsString();
-  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(NowMillis(ev), picture, tz));
+  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(static_cast<double>(NowMillis(ev)), picture, tz));
   return Str(s);
 }
 
@@ -913,17 +913,18 @@ absl::StatusOr<Value> FnFromMillis(Evaluator&, Args& a, const Value&, const Fram
   std::optional<std::string> tz;
   if (Arg(a, 1).IsString()) picture = a[1].AsString();
   if (Arg(a, 2).IsString()) tz = a[2].AsString();
-  SW_ASSIGN_OR_RETURN(std::string s,
-                      FormatDateTime(static_cast<int64_t>(std::floor(a[0].AsNumber())), picture, tz));
+  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(a[0].AsNumber(), picture, tz));
   return Str(s);
 }
 
-absl::StatusOr<Value> FnToMillis(Evaluator&, Args& a, const Value&, const FramePtr&) {
+absl::StatusOr<Value> FnToMillis(Evaluator& ev, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   std::optional<std::string> picture;
   if (Arg(a, 1).IsString()) picture = a[1].AsString();
-  SW_ASSIGN_OR_RETURN(std::optional<int64_t> ms, ParseDateTime(a[0].AsString(), picture));
-  if (!ms) return Value();
+  SW_ASSIGN_OR_RETURN(std::optional<double> ms,
+                      ParseDateTime(a[0].AsString(), picture, static_cast<double>(NowMillis(ev))));
+  // The reference answers NaN for shapes it cannot read; NaN is no JSON value.
+  if (!ms || std::isnan(*ms)) return Value();
   return Num(static_cast<double>(*ms));
 }
 
