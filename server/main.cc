@@ -32,7 +32,9 @@
 #include "server/metrics.h"
 #include "server/sigv4.h"
 #include "server/states_service.h"
+#include "server/test_hooks.h"
 #include "spdlog/pattern_formatter.h"
+#include "storage/faulty_file_system.h"
 #include "storage/rocks_store.h"
 
 namespace stepwise::server {
@@ -40,6 +42,7 @@ namespace {
 
 constexpr int kExitRefused = 1;
 constexpr int kExitSecondSignal = 2;
+constexpr int kExitStorageFailure = 3;
 
 // One line naming the problem, then a non-zero exit.
 [[noreturn]] void Refuse(const std::string& problem) {
@@ -183,7 +186,13 @@ int Run(int argc, char** argv) {
   std::string data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal();
   if (!data_dir.empty() && data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
 
-  auto store_or = storage::RocksStore::Open(data_dir, storage::RocksOptions{});
+  storage::RocksOptions rocks_options;
+  // Test hook (server/README.md): fsyncs fail after N succeeded.
+  if (const char* v = std::getenv("STEPWISE_TEST_FAIL_SYNC_AFTER"); v != nullptr) {
+    rocks_options.file_system = storage::NewFailingSyncFileSystem(std::atoll(v));
+    spdlog::warn("STEPWISE_TEST_FAIL_SYNC_AFTER={}: file syncs will fail (test hook)", v);
+  }
+  auto store_or = storage::RocksStore::Open(data_dir, rocks_options);
   if (!store_or.ok()) {
     if (store_or.status().code() == absl::StatusCode::kUnavailable) {
       Refuse(absl::StrCat("data directory ", data_dir,
@@ -194,6 +203,15 @@ int Run(int argc, char** argv) {
                         store_or.status().message()));
   }
   std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
+  // Test hook (server/README.md): SIGKILL at a named point around a commit.
+  storage::Store* engine_store = store.get();
+  std::unique_ptr<CrashPointStore> crash_store;
+  if (const char* v = std::getenv("STEPWISE_TEST_CRASH_POINT"); v != nullptr) {
+    auto point = ParseCrashPoint(v);
+    if (!point.ok()) Refuse(std::string(point.status().message()));
+    crash_store = std::make_unique<CrashPointStore>(store.get(), *point);
+    engine_store = crash_store.get();
+  }
 
   std::unique_ptr<ScaledClock> scaled;
   // Outlives the engine and the service, which call into it.
@@ -201,6 +219,18 @@ int Run(int argc, char** argv) {
   engine::EngineOptions eopts;
   eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
     metrics.ExecutionClosed(d);
+  };
+  // Fail-stop: a commit that cannot be written means what is on disk is
+  // uncertain; the engine has stopped acknowledging anything, the callers of
+  // the failed batch were told ServiceUnavailable. Give those replies a
+  // moment to leave, then exit; a restart recovers from what is on disk.
+  eopts.on_storage_failure = [](const absl::Status& s) {
+    spdlog::critical("storage failure: {}; stopping now (fail-stop); restart once the cause "
+                     "is fixed",
+                     std::string(s.message()));
+    spdlog::default_logger()->flush();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::_Exit(kExitStorageFailure);
   };
   eopts.region = config.region;
   eopts.account = config.account;
@@ -210,7 +240,7 @@ int Run(int argc, char** argv) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();
   }
-  auto engine_or = engine::Engine::Open(store.get(), eopts);
+  auto engine_or = engine::Engine::Open(engine_store, eopts);
   if (!engine_or.ok()) {
     Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
                         engine_or.status().message()));
@@ -357,6 +387,7 @@ int Run(int argc, char** argv) {
   server.reset();
   service.reset();
   engine.reset();
+  crash_store.reset();
   store.reset();  // closes RocksDB
   spdlog::info("stopped cleanly");
   spdlog::shutdown();
