@@ -26,6 +26,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/audit_log.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/http_server.h"
@@ -152,7 +153,8 @@ int Run(int argc, char** argv) {
   bool tls = !config.tls_cert.empty();
   bool secured = tls && !tokens.empty();
   // The AWS endpoint authenticates with either a signature or a token.
-  bool http_secured = tls && (!tokens.empty() || !aws_keys.empty());
+  bool http_secured =
+      tls && (!tokens.empty() || !aws_keys.empty() || !config.http_tls_client_ca.empty());
   for (const auto& [what, hp, enabled] :
        {std::tuple<const char*, HostPort, bool>{"--grpc-listen", grpc_addr, true},
         std::tuple<const char*, HostPort, bool>{"--http-listen", http_addr, http_enabled}}) {
@@ -214,8 +216,14 @@ int Run(int argc, char** argv) {
   }
 
   std::unique_ptr<ScaledClock> scaled;
-  // Outlives the engine and the service, which call into it.
+  // Outlive the engine and the service, which call into them.
   ServerMetrics metrics;
+  std::unique_ptr<AuditLog> audit;
+  if (!config.audit_log.empty()) {
+    auto a = AuditLog::Open(config.audit_log);
+    if (!a.ok()) Refuse(std::string(a.status().message()));
+    audit = std::move(*a);
+  }
   engine::EngineOptions eopts;
   eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
     metrics.ExecutionClosed(d);
@@ -251,6 +259,7 @@ int Run(int argc, char** argv) {
   // ---- gRPC ----
   StatesServiceOptions sopts;
   sopts.tokens = tokens;
+  sopts.audit = audit.get();
   storage::RocksStore* rocks = store.get();
   sopts.backup = [rocks](const std::string& dir) { return rocks->Checkpoint(dir); };
   sopts.on_execution_started = [&metrics](const std::string& sm) {
@@ -289,15 +298,21 @@ int Run(int argc, char** argv) {
   HttpServerOptions http_options;
   // AWS allows a 1 MiB definition; with JSON escaping the request is larger.
   http_options.max_body_bytes = size_t{4} << 20;
+  http_options.idle_timeout_seconds = config.http_timeout_seconds;
   if (tls) {
     http_options.tls_cert_pem = ReadFileOrRefuse(config.tls_cert, "TLS certificate");
     http_options.tls_key_pem = ReadFileOrRefuse(config.tls_key, "TLS key");
+    if (!config.http_tls_client_ca.empty()) {
+      http_options.tls_client_ca_pem =
+          ReadFileOrRefuse(config.http_tls_client_ca, "HTTP TLS client CA");
+    }
   }
   HttpServer http(std::move(http_options));
   // The AWS JSON 1.0 protocol (`POST /`): reset after http.Stop().
   AwsJsonApiOptions aws_options;
   aws_options.access_keys = aws_keys;
   aws_options.tokens = tokens;
+  aws_options.audit = audit.get();
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -351,7 +366,9 @@ int Run(int argc, char** argv) {
   spdlog::info("stepwised {} listening: gRPC {}:{}{}{}, HTTP {}{}{}; data in {}", "0.1.0",
                grpc_addr.host, grpc_port, tls ? " (TLS)" : "", tokens.empty() ? "" : " (tokens)",
                http_enabled ? absl::StrCat(http_addr.host, ":", http_port) : "off",
-               http_enabled && tls ? " (HTTPS)" : "",
+               http_enabled && tls
+                   ? (config.http_tls_client_ca.empty() ? " (HTTPS)" : " (HTTPS, client certs)")
+                   : "",
                http_enabled && !aws_keys.empty() ? " (SigV4)" : "", data_dir);
 
   // ---- wait for a signal ----
