@@ -1353,8 +1353,10 @@ class Engine::Impl {
       for (auto& p : batch) ptrs.push_back(&p.t);
       // Fail-stop: once a write failed, what is on disk is uncertain and
       // nothing more is written or acknowledged (see on_storage_failure).
-      absl::StatusOr<std::vector<absl::Status>> results = storage_failure_;
-      if (storage_failure_.ok()) results = store_->CommitBatch(ptrs);
+      // (A StatusOr must not be built from an OK status: absl aborts.)
+      absl::StatusOr<std::vector<absl::Status>> results =
+          storage_failure_.ok() ? store_->CommitBatch(ptrs)
+                                : absl::StatusOr<std::vector<absl::Status>>(storage_failure_);
       batches_ += 1;
       bool first_failure = !results.ok() && storage_failure_.ok();
       if (first_failure) {
