@@ -1,5 +1,7 @@
 #include "storage/rocks_store.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -117,8 +119,35 @@ rocksdb::ColumnFamilyOptions TableOptions(
 
 }  // namespace
 
+namespace {
+
+// Free bytes for unprivileged writers on the file system holding `dir` (or
+// its nearest existing parent); nullopt when it cannot be asked.
+std::optional<uint64_t> FreeBytes(const std::string& dir) {
+  std::filesystem::path p(dir);
+  std::error_code ec;
+  while (!p.empty() && !std::filesystem::exists(p, ec)) p = p.parent_path();
+  struct statvfs st;
+  if (p.empty() || ::statvfs(p.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string NoSpace(const std::string& dir, uint64_t free, uint64_t reserve) {
+  return absl::StrCat("no space left on device: ", free >> 20, " MiB free on the file system of ",
+                      dir, ", below the ", reserve >> 20,
+                      " MiB stepwised keeps free; free some space");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
     const std::string& dir, const RocksOptions& options) {
+  if (options.min_free_bytes > 0) {
+    std::optional<uint64_t> free = FreeBytes(dir);
+    if (free.has_value() && *free < options.min_free_bytes) {
+      return absl::ResourceExhaustedError(NoSpace(dir, *free, options.min_free_bytes));
+    }
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -167,6 +196,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
                 absl::StrCat("open store ", dir)));
   std::unique_ptr<RocksStore> store(
       new RocksStore(options, std::move(env), db, std::move(handles)));
+  store->dir_ = dir;
 
   SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
                       store->Get(Table::kMeta, kSchemaVersionKey));
@@ -286,6 +316,15 @@ absl::StatusOr<int64_t> RocksStore::StoredVersion(
   return version;
 }
 
+absl::Status RocksStore::CheckFreeSpace() const {
+  if (options_.min_free_bytes == 0) return absl::OkStatus();
+  std::optional<uint64_t> free = FreeBytes(dir_);
+  if (free.has_value() && *free < options_.min_free_bytes) {
+    return absl::UnavailableError(NoSpace(dir_, *free, options_.min_free_bytes));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RocksStore::Commit(const Transition& t) {
   const Transition* one[] = {&t};
   SW_ASSIGN_OR_RETURN(std::vector<absl::Status> statuses, CommitBatch(one));
@@ -306,6 +345,7 @@ absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
     }
   }
   if (writes.empty()) return std::move(plan.statuses);  // nothing to sync
+  SW_RETURN_IF_ERROR(CheckFreeSpace());
   rocksdb::WriteBatch wb;
   for (const Write& w : writes) {
     rocksdb::Status s =
@@ -389,6 +429,7 @@ absl::StatusOr<std::vector<HistoryChunk>> RocksStore::ReadHistory(
 
 absl::Status RocksStore::Put(Table table, const std::string& key,
                              std::optional<std::string> value) {
+  SW_RETURN_IF_ERROR(CheckFreeSpace());
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   auto write = [&] {

@@ -62,6 +62,12 @@ struct RocksOptions {
   // Execution versions kept in memory to skip a read per commit; the cache
   // is dropped and refilled lazily when it grows past this.
   size_t version_cache_entries = size_t{1} << 20;
+  // Writes (and Open) are refused with a clear error while the data
+  // directory's file system has less free space than this (0: no check):
+  // RocksDB is never driven into a full disk, which it handles badly (the
+  // Debian build aborts on a failed WAL append), and the space left lets it
+  // flush and reopen once the operator frees some.
+  uint64_t min_free_bytes = uint64_t{64} << 20;
   // Test hook: the file system RocksDB does its I/O through (null: the
   // operating system's). Fault tests wrap the default one (see
   // storage/faulty_file_system.h and tests/faults/).
@@ -72,7 +78,9 @@ class RocksStore final : public Store {
  public:
   // Opens (creating if needed) the store in directory `dir`. A new store
   // gets meta "schema_version" = kSchemaVersion. Returns
-  // kFailedPrecondition if the stored schema version is another one,
+  // kResourceExhausted if its file system has less than
+  // options.min_free_bytes free, kFailedPrecondition if the stored schema
+  // version is another one,
   // kDataLoss if it is unreadable or RocksDB reports corruption, and
   // kUnavailable if the directory cannot be opened (e.g. another process
   // holds its lock).
@@ -134,11 +142,15 @@ class RocksStore final : public Store {
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
   rocksdb::ColumnFamilyHandle* cf(Table table) const;
+  // kUnavailable ("no space left on device ...") when the data directory's
+  // file system has less than options_.min_free_bytes free.
+  absl::Status CheckFreeSpace() const;
   // Stored version of `execution_id` (0 = absent), from the cache or the
   // DB. Requires commit_mu_.
   absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
 
   const RocksOptions options_;
+  std::string dir_;
   // The Env over options_.file_system (null without one); outlives db_.
   std::unique_ptr<rocksdb::Env> env_;
   rocksdb::DB* db_;
