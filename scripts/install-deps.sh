@@ -10,7 +10,9 @@ PACKAGES=(
   librocksdb-dev libspdlog-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev
+  libgraphviz-dev
   awscli nodejs
+  chromium
   clang libclang-rt-14-dev
 )
 

@@ -29,6 +29,7 @@
 #include "server/audit_log.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
+#include "server/console/console.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/sigv4.h"
@@ -321,9 +322,15 @@ int Run(int argc, char** argv) {
                  "only `Authorization: Bearer` requests, which the AWS CLI and SDKs do not send");
   }
   auto aws_api = std::make_unique<AwsJsonApi>(engine.get(), std::move(aws_options));
+  // The web console (`GET /`, `/console/...`): same tokens; reset after http.Stop().
+  console::ConsoleOptions console_options;
+  console_options.tokens = tokens;
+  console_options.aws_keys_configured = !aws_keys.empty();
+  auto web_console = std::make_unique<console::Console>(engine.get(), console_options);
   int http_port = 0;
   if (http_enabled) {
     aws_api->Register(&http);
+    web_console->Register(&http);
     http.Handle("GET", "/healthz", [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"};
     });
@@ -388,6 +395,7 @@ int Run(int argc, char** argv) {
   ready.store(false);
   if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
   // Stop accepting calls, end watch streams, let running calls finish.
+  web_console->Shutdown();  // answers held live-update requests at once
   if (!service->BeginShutdown(std::chrono::seconds(10))) {
     spdlog::warn("calls still running after 10 s; shutting down anyway");
   }
@@ -400,6 +408,7 @@ int Run(int argc, char** argv) {
   spdlog::debug("gRPC server stopped");
   server->Wait();
   http.Stop();
+  web_console.reset();
   aws_api.reset();
   server.reset();
   service.reset();
