@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -281,9 +283,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         std::chrono::seconds(server_->options().idle_timeout_seconds));
     http::async_write(stream_, res_,
                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->LingerAndClose();
                         self->Read();
                       });
+  }
+
+  // After the last reply: stops sending and discards what the client is
+  // still sending (e.g. the rest of a body refused with 413) until it
+  // closes or the timeout passes, then closes. Closing at once would reset
+  // the connection and the client could lose the reply unread.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest.expires_after(std::chrono::seconds(
+        std::min(server_->options().idle_timeout_seconds, kMaxLingerSeconds)));
+    Drain();
+  }
+
+  void Drain() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(drain_),
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->Drain();
+        });
   }
 
   void Close() {
@@ -323,8 +348,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
   }
 
+  static constexpr int kMaxLingerSeconds = 5;
+
   const int fd_;
   const std::string peer_;
+  std::array<char, 16384> drain_;
   std::atomic<bool> closed_{false};
   Stream stream_;
   HttpServer::Impl* server_;
