@@ -300,7 +300,10 @@ await step('a ~25,000-event history stays usable (virtual scrolling)', async () 
   const scrollMs = Date.now() - t1;
   const rows = await page.locator('#events .vrow').count();
   assert.ok(rows < 200, `${rows} rows in the DOM for 24,996 events`);
-  console.log(`     25k-event history: time to interactive ${tti} ms (page's own ${await page.evaluate(() => document.querySelector('main').dataset.interactiveMs)} ms after load), scroll to the end ${scrollMs} ms, ${rows} rows drawn`);
+  const renderMs = Number(await page.evaluate(() => document.querySelector('main').dataset.renderMs));
+  console.log(`     25k-event history: time to interactive ${tti} ms (history read in one watch answer, then analysis + first draw ${renderMs} ms), scroll to the end ${scrollMs} ms, ${rows} rows drawn`);
+  // Usable: the longest task that blocks the page stays well under a second.
+  assert.ok(renderMs < 1500, `analysis + first draw took ${renderMs} ms`);
   await shot('big-history');
 });
 
@@ -314,6 +317,7 @@ await step('a 1,000-iteration Map stays usable and drills into an iteration', as
   const t0 = Date.now();
   await openExecution(ex.executionArn);
   const tti = Date.now() - t0;
+  const renderMs = Number(await page.evaluate(() => document.querySelector('main').dataset.renderMs));
   await page.click('#graph g.sw-state[data-state="Each"]');
   await page.waitForSelector('.iteration-chip');
   assert.equal(await page.locator('.iteration-chip').count(), 1000);
@@ -323,7 +327,7 @@ await step('a 1,000-iteration Map stays usable and drills into an iteration', as
   await page.waitForSelector('#scope-label');
   const ids = await page.evaluate(() => [...document.querySelectorAll('#events .vrow span:nth-child(2)')].map((s) => s.textContent));
   assert.deepEqual(ids, ['MapIterationStarted', 'PassStateEntered', 'PassStateExited', 'MapIterationSucceeded']);
-  console.log(`     1,000-iteration Map: time to interactive ${tti} ms`);
+  console.log(`     1,000-iteration Map: time to interactive ${tti} ms (analysis + first draw ${renderMs} ms)`);
 });
 
 let poll;

@@ -56,7 +56,7 @@ async function api(path, params = {}, opts = {}) {
   return opts.raw ? body : JSON.parse(body);
 }
 
-// The AWS JSON 1.0 endpoint, for actions (start, stop) and history pages.
+// The AWS JSON 1.0 endpoint, for actions (start, stop).
 async function aws(action, body) {
   const r = await fetch('/', {
     method: 'POST',
@@ -170,6 +170,7 @@ function route() {
   pageCleanup = [];
   delete main.dataset.ready;
   delete main.dataset.interactiveMs;
+  delete main.dataset.renderMs;
   const hash = decodeURIComponent(location.hash.slice(1) || '/');
   const [, kind, ...rest] = hash.split('/');
   const arg = rest.join('/');
@@ -503,19 +504,36 @@ async function executionPage(arn) {
     g.addEventListener('click', () => { selected = idToName[g.id]; paint(); showState(selected); });
   }
 
-  // ---- history: paged through the AWS API, then live via the watch stream ----
+  // ---- history: the watch stream's first answer carries every stored
+  // event at once (one request, even for 25,000 events); later answers
+  // carry what each commit adds ----
   const events = [];
   const loadInfo = document.getElementById('load-info');
-  let nextToken;
+  loadInfo.textContent = 'reading the history…';
+  // Reads one batch after the last event held; true once the execution has closed.
+  async function readBatch() {
+    const after = events.length ? events[events.length - 1].id : 0;
+    const text = await api('watch', { arn, after }, { signal: abort.signal, raw: true });
+    let ended = false;
+    for (const block of text.split('\n\n')) {
+      let type = 'message';
+      let data = '';
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event: ')) type = line.slice(7);
+        else if (line.startsWith('data: ')) data += line.slice(6);
+      }
+      if (type === 'end') ended = true;
+      if (type === 'message' && data) {
+        const e = JSON.parse(data);
+        if (!events.length || e.id > events[events.length - 1].id) events.push(e);
+      }
+    }
+    return ended;
+  }
   try {
-    do {
-      const page = await aws('GetExecutionHistory', { executionArn: arn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) });
-      if (closed) return;
-      for (const e of page.events) events.push(e);
-      nextToken = page.nextToken;
-      loadInfo.textContent = `${events.length} events${nextToken ? '…' : ''}`;
-    } while (nextToken);
-  } catch (e) { return showError(main, e); }
+    if (await readBatch() && exec.status === 'RUNNING') exec = (await api('execution', { arn })).execution;
+  } catch (e) { if (!closed) showError(main, e); return; }
+  if (closed) return;
 
   let model;
   const summary = document.getElementById('exec-summary');
@@ -685,7 +703,10 @@ async function executionPage(arn) {
     drawLists();
     if (selected) showState(selected);
   }
+  // The one long task of the page (analysis + first draw): what could freeze it.
+  const r0 = performance.now();
   update();
+  main.dataset.renderMs = String(Math.round(performance.now() - r0));
   main.dataset.interactiveMs = String(Math.round(performance.now() - t0));
   main.dataset.ready = '1';
 
@@ -693,30 +714,15 @@ async function executionPage(arn) {
   async function follow() {
     let backoff = 0;
     while (!closed && exec.status === 'RUNNING') {
-      const after = events.length ? events[events.length - 1].id : 0;
-      let text;
+      let ended;
       try {
-        text = await api('watch', { arn, after }, { signal: abort.signal, raw: true });
+        ended = await readBatch();
         backoff = 0;
       } catch (e) {
         if (closed || e instanceof AuthError) return;
         backoff = Math.min(5000, backoff + 1000);
         await new Promise((r) => setTimeout(r, backoff));
         continue;
-      }
-      let ended = false;
-      for (const block of text.split('\n\n')) {
-        let type = 'message';
-        let data = '';
-        for (const line of block.split('\n')) {
-          if (line.startsWith('event: ')) type = line.slice(7);
-          else if (line.startsWith('data: ')) data += line.slice(6);
-        }
-        if (type === 'end') ended = true;
-        if (type === 'message' && data) {
-          const e = JSON.parse(data);
-          if (!events.length || e.id > events[events.length - 1].id) events.push(e);
-        }
       }
       if (ended) {
         try { exec = (await api('execution', { arn })).execution; } catch { /* keep the last known */ }
