@@ -1007,13 +1007,24 @@ int Run(const Flags& f) {
   if (absl::Status s = start_life(""); !s.ok()) return Fail(std::string(s.message()));
   ++lives;
   if (absl::Status s = h.Setup(); !s.ok()) return Fail("setup: " + std::string(s.message()));
+  // Ends the run early: the threads must be stopped before returning.
+  auto abort_run = [&](const std::string& why) {
+    h.Halt();
+    daemon.Kill();
+    h.Join();
+    return Fail(why);
+  };
   h.StartThreads();
   if (absl::Status s = h.StartLibraryWorker(port); !s.ok()) {
-    return Fail("library worker: " + std::string(s.message()));
+    return abort_run("library worker: " + std::string(s.message()));
   }
 
   int deaths = 0;
   std::string point;  // the current life's crash point
+  auto died_at_point = [&] {
+    int st = daemon.last_status();
+    return !point.empty() && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+  };
   while (deaths < f.kills) {
     int64_t life_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(f.max_gap_ms));
     int64_t until = NowMs() + life_ms;
@@ -1026,15 +1037,12 @@ int Run(const Flags& f) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     if (died) {
-      int st = daemon.last_status();
-      if (!point.empty() && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) {
-        ++point_deaths;
-        std::printf("death %d: crash point %s\n", deaths + 1, point.c_str());
-      } else {
-        std::fprintf(stderr, "daemon_crash: stepwised exited by itself (status %d); see %s\n",
-                     st, (f.dir + "/stepwised.log").c_str());
-        return 1;
+      if (!died_at_point()) {
+        return abort_run(absl::StrCat("stepwised exited by itself (status ", daemon.last_status(),
+                                      "); see ", f.dir, "/stepwised.log"));
       }
+      ++point_deaths;
+      std::printf("death %d: crash point %s\n", deaths + 1, point.c_str());
     } else {
       daemon.Kill();
       ++random_kills;
@@ -1043,29 +1051,35 @@ int Run(const Flags& f) {
     }
     std::fflush(stdout);
     ++deaths;
-    point.clear();
-    if (deaths < f.kills && rng() % 3 == 0) {
-      // Every third life or so dies at a named point around a group commit.
-      point = absl::StrCat(rng() % 2 == 0 ? "before_write:" : "after_write:", 1 + rng() % 200);
-      ++points_armed;
+    // The next life; one at a crash point may die before the harness has
+    // even connected (workers and timers commit at once), which counts.
+    while (true) {
+      point.clear();
+      if (deaths < f.kills && rng() % 3 == 0) {
+        // Every third life or so dies at a named point around a group commit.
+        point =
+            absl::StrCat(rng() % 2 == 0 ? "before_write:" : "after_write:", 1 + rng() % 200);
+        ++points_armed;
+      }
+      absl::Status s = start_life(point);
+      ++lives;
+      if (s.ok()) break;
+      if (!died_at_point()) return abort_run("restart: " + std::string(s.message()));
+      ++point_deaths;
+      ++deaths;
+      std::printf("death %d: crash point %s (while starting)\n", deaths, point.c_str());
+      std::fflush(stdout);
     }
-    if (absl::Status s = start_life(point); !s.ok()) {
-      return Fail("restart: " + std::string(s.message()));
-    }
-    ++lives;
   }
   std::printf("final life\n");
   std::fflush(stdout);
   int64_t deadline = NowMs() + 1000LL * f.deadline_s;
   while (!h.WorkloadDone()) {
     if (NowMs() > deadline) {
-      h.Halt();
-      daemon.Kill();
-      h.Join();
-      return Fail(absl::StrCat("the workload did not finish within ", f.deadline_s,
+      return abort_run(absl::StrCat("the workload did not finish within ", f.deadline_s,
                                " s of the last kill (e.g. exec-", h.last_open(), " RUNNING)"));
     }
-    if (!daemon.Alive()) return Fail("stepwised died in its final life");
+    if (!daemon.Alive()) return abort_run("stepwised died in its final life");
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   h.Halt();
