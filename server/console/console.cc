@@ -435,6 +435,7 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
   // the close, answers; everything else is left to the housekeeper.
   auto on_events = [this, w](std::vector<json::object> events, bool closed) -> bool {
     bool kick = false;
+    bool full = false;
     {
       std::lock_guard<std::mutex> l(w->mu);
       if (!w->reply) return false;
@@ -446,6 +447,14 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
         absl::StrAppend(&w->body, "id: ", id, "\ndata: ");
         AppendJson(e, w->body);
         w->body += "\n\n";
+        if (w->body.size() >= options_.max_batch_bytes && &e != &events.back()) {
+          full = true;
+          break;
+        }
+      }
+      if (full) {
+        w->body += "event: more\ndata: {}\n\n";
+        closed = false;
       }
       if (!closed && !events.empty() && !w->has_events) {
         w->has_events = true;
@@ -455,7 +464,7 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
       }
       if (closed) w->body += "event: end\ndata: {}\n\n";
     }
-    if (closed) {
+    if (closed || full) {
       // Returning false ends the watch; no CancelWatch from its own callback.
       Finish(w, false);
       return false;

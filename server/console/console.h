@@ -24,7 +24,8 @@
 // Watch: each `watch` request is one batch of events. It is held open until
 // the execution commits events after `after` (then up to `coalesce_ms` more
 // to gather a burst), the execution closes (`event: end`), `hold_ms` pass
-// (an empty batch), the client goes away, or Shutdown; the page then asks
+// (an empty batch), the answer reaches max_batch_bytes (`event: more`), the
+// client goes away, or Shutdown; the page then asks
 // again from the last id it saw, as EventSource does with Last-Event-ID.
 // No I/O thread waits: the engine calls back, and one housekeeping thread
 // ends held requests on time and cancels the watches of clients that left.
@@ -61,6 +62,9 @@ struct ConsoleOptions {
   int hold_ms = 15000;
   // How long a watch keeps gathering after its first event.
   int coalesce_ms = 100;
+  // A watch answer stops after the event that takes it past this size and
+  // says `event: more` (the page asks again at once).
+  size_t max_batch_bytes = size_t{8} << 20;
   // Executions examined at most per machine when counting by status.
   int max_counted_executions = 10000;
 };

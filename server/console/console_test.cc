@@ -223,6 +223,33 @@ TEST_F(ConsoleTest, WatchHoldsUntilEventsCommitThenEndsAtTheClose) {
   EXPECT_THAT(r.body, HasSubstr("event: end"));
 }
 
+TEST_F(ConsoleTest, ABigHistoryComesInBoundedBatches) {
+  ConsoleOptions o;
+  o.max_batch_bytes = 1;  // one event per answer
+  Open(o);
+  std::string sm = Machine("p", R"({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+    "B":{"Type":"Pass","End":true}}})");
+  auto s = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(s.ok());
+  auto history = engine_->GetExecutionHistory(s->execution_arn, 1000, "", false, false);
+  ASSERT_TRUE(history.ok());
+  size_t total = history->events.size();
+  ASSERT_GT(total, 3u);
+  std::string watch = "/console/api/watch?arn=" + Enc(s->execution_arn) + "&after=";
+  int64_t after = 0;
+  for (size_t i = 0; i + 1 < total; ++i) {
+    HttpResponse r = Get(watch + std::to_string(after));
+    EXPECT_THAT(r.body, HasSubstr("id: " + std::to_string(after + 1) + "\n"));
+    EXPECT_THAT(r.body, HasSubstr("event: more"));
+    EXPECT_THAT(r.body, Not(HasSubstr("id: " + std::to_string(after + 2) + "\n")));
+    ++after;
+  }
+  // The last event comes with the end of the stream.
+  HttpResponse last = Get(watch + std::to_string(after));
+  EXPECT_THAT(last.body, HasSubstr("event: end"));
+  EXPECT_THAT(last.body, Not(HasSubstr("event: more")));
+}
+
 TEST_F(ConsoleTest, ShutdownAnswersHeldWatchesAndRefusesNewOnes) {
   Open({});
   std::string sm = Machine("w", kWaitMachine);

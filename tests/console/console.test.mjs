@@ -330,6 +330,27 @@ await step('a 1,000-iteration Map stays usable and drills into an iteration', as
   console.log(`     1,000-iteration Map: time to interactive ${tti} ms (analysis + first draw ${renderMs} ms)`);
 });
 
+await step('interleaved Map iterations (a Wait in each) drill down to their own events', async () => {
+  const m = await aws('CreateStateMachine', { name: 'napping-map', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.items', End: true,
+      ItemProcessor: { StartAt: 'Nap', States: { Nap: { Type: 'Wait', Seconds: 1, Next: 'Echo' }, Echo: { Type: 'Pass', End: true } } } } } }) });
+  const ex = await aws('StartExecution', { stateMachineArn: m.stateMachineArn, name: 'naps', input: JSON.stringify({ items: [1, 2, 3] }) });
+  await waitStatus(ex.executionArn, 'SUCCEEDED');
+  const h = await aws('GetExecutionHistory', { executionArn: ex.executionArn, maxResults: 1000 });
+  const order = h.events.filter((e) => e.type === 'MapIterationStarted' || e.type === 'WaitStateExited').map((e) => e.type);
+  assert.deepEqual(order.slice(0, 3), ['MapIterationStarted', 'MapIterationStarted', 'MapIterationStarted'], 'iterations interleave (else this proves nothing)');
+  await openExecution(ex.executionArn);
+  await page.click('#graph g.sw-state[data-state="Each"]');
+  await page.click('.iteration-chip[data-i="1"]');
+  await page.waitForSelector('#scope-label');
+  const rows = await page.evaluate(() => [...document.querySelectorAll('#events .vrow')].map((r) => [r.children[1].textContent, r.children[4].textContent]));
+  assert.deepEqual(rows.map((r) => r[0]), ['MapIterationStarted', 'WaitStateEntered', 'WaitStateExited', 'PassStateEntered', 'PassStateExited', 'MapIterationSucceeded']);
+  assert.ok(rows.filter((r) => r[0].endsWith('StateEntered')).every((r) => r[1] === '2'), JSON.stringify(rows));
+  await page.click('.tabs button[data-tab="timeline"]');
+  await page.waitForSelector('#timeline .vrow');
+  assert.equal(await page.locator('#timeline .vrow').count(), 2, 'Nap and Echo of iteration 1');
+});
+
 let poll;
 await step('activities: waiting tasks and polling workers', async () => {
   await start('waiting-1', { kind: 'approve' });  // a task nobody takes yet

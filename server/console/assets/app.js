@@ -316,12 +316,17 @@ function details(e) {
 // Turns the history into state runs (one per StateEntered), each with its
 // outcome: succeeded, failed, caught (an error handled by Catch) or running,
 // plus retries, timings, input/output and error/cause; and the Map
-// iterations with their event ranges. Events of one Map iteration are
-// contiguous in Stepwise's history (MapIterationStarted ... Succeeded/Failed).
+// iterations. Iterations may interleave (a Wait inside a Map parks each of
+// them), so an event's scope (the iteration it belongs to) and its run come
+// from its previousEventId chain, as the engine links them.
 function analyze(events, execution, definition) {
   const runs = [];
-  const iterations = {};   // Map state name → [{index, status, firstId, lastId, start, end}]
-  const scopes = [{ key: '', open: [] }];
+  const iterations = {};   // Map state name → [{index, status, key, start, end}]
+  const scopes = new Map([['', { key: '', open: [], parent: '' }]]);
+  const scopeOf = new Map();   // event id → scope key
+  const runOf = new Map();     // event id → run
+  const typeOf = new Map();    // event id → type
+  const mapParent = {};        // Map state name → scope its MapStateStarted ran in
   let execError = null;
   const stateDefs = {};
   (function collect(states) {
@@ -332,29 +337,43 @@ function analyze(events, execution, definition) {
       if (s.Iterator) collect(s.Iterator.States);
     }
   })(definition.States);
+  const ITERATION_END = /^MapIteration(Succeeded|Failed|Aborted)$/;
+  const isOpen = (r) => r && !r.end && (r.status === 'running');
   for (const e of events) {
     const t = e.type;
     const d = details(e);
     const ts = Math.round(e.timestamp * 1000);
-    const scope = scopes[scopes.length - 1];
+    const prev = e.previousEventId || 0;
+    typeOf.set(e.id, t);
+    let key;
+    if (t === 'MapIterationStarted' || ITERATION_END.test(t)) {
+      const parent = mapParent[d.name] ?? '';
+      key = `${parent ? parent + '/' : ''}${d.name}#${d.index}`;
+      if (!scopes.has(key)) scopes.set(key, { key, open: [], parent });
+    } else {
+      const pk = scopeOf.get(prev) ?? '';
+      key = ITERATION_END.test(typeOf.get(prev) || '') ? scopes.get(pk).parent : pk;
+    }
+    scopeOf.set(e.id, key);
+    const scope = scopes.get(key);
     if (t === 'MapIterationStarted') {
-      const it = { map: d.name, index: d.index, status: 'running', firstId: e.id, lastId: null, start: ts, end: null };
+      const it = { map: d.name, index: d.index, status: 'running', key, start: ts, end: null };
       (iterations[d.name] = iterations[d.name] || []).push(it);
-      scopes.push({ key: `${d.name}#${d.index}`, open: [], iteration: it });
+      scope.iteration = it;
       continue;
     }
-    if (/^MapIteration(Succeeded|Failed|Aborted)$/.test(t)) {
-      const top = scopes.length > 1 ? scopes.pop() : scope;
-      if (top.iteration) {
-        top.iteration.status = t === 'MapIterationSucceeded' ? 'succeeded' : 'failed';
-        top.iteration.lastId = e.id;
-        top.iteration.end = ts;
+    if (ITERATION_END.test(t)) {
+      if (scope.iteration) {
+        scope.iteration.status = t === 'MapIterationSucceeded' ? 'succeeded' : 'failed';
+        scope.iteration.end = ts;
       }
-      for (const r of top.open) { if (r.status === 'running') { r.status = 'failed'; r.end = ts; } }
+      for (const r of scope.open) { if (r.status === 'running') { r.status = 'failed'; r.end = ts; } }
+      scope.open = [];
       continue;
     }
+    if (t === 'MapStateStarted') mapParent[(runOf.get(prev) || {}).name || ''] = key;
     if (t.endsWith('StateEntered')) {
-      const run = { name: d.name, type: t.slice(0, -'StateEntered'.length), scope: scope.key, enteredId: e.id, lastId: e.id,
+      const run = { name: d.name, type: t.slice(0, -'StateEntered'.length), scope: key, enteredId: e.id, lastId: e.id,
         start: ts, end: null, input: d.input, output: undefined, status: 'running', retries: 0, error: undefined, cause: undefined, errorSeen: false, pendingError: false };
       if (run.type === 'Fail') {
         const sd = stateDefs[d.name] || {};
@@ -363,6 +382,7 @@ function analyze(events, execution, definition) {
         scope.open.push(run);
       }
       runs.push(run);
+      runOf.set(e.id, run);
       continue;
     }
     if (t.endsWith('StateExited')) {
@@ -372,6 +392,7 @@ function analyze(events, execution, definition) {
         scope.open.splice(i, 1);
         run.end = ts; run.output = d.output; run.lastId = e.id;
         run.status = run.pendingError ? 'caught' : 'succeeded';
+        runOf.set(e.id, run);
       }
       continue;
     }
@@ -379,16 +400,20 @@ function analyze(events, execution, definition) {
       if (ERROR_EVENT.test(t)) execError = { error: d.error, cause: d.cause, ts };
       continue;
     }
-    // Task/activity/Map/Parallel events belong to the innermost open run;
-    // Parallel*/MapState* ones to the open Parallel/Map run.
+    // Parallel*/MapState* events belong to the open Parallel/Map run; task
+    // and activity events to the run their previous event belongs to.
     let run;
     if (/^(Parallel|MapState)/.test(t)) {
       const want = t.startsWith('Parallel') ? 'Parallel' : 'Map';
       run = scope.open.findLast((r) => r.type === want);
     } else {
-      run = scope.open.findLast((r) => r.type !== 'Parallel' && r.type !== 'Map') || scope.open[scope.open.length - 1];
+      run = runOf.get(prev);
+      if (!isOpen(run) || run.type === 'Parallel' || run.type === 'Map') {
+        run = scope.open.findLast((r) => r.type !== 'Parallel' && r.type !== 'Map') || scope.open[scope.open.length - 1];
+      }
     }
     if (!run) continue;
+    runOf.set(e.id, run);
     run.lastId = e.id;
     if (ERROR_EVENT.test(t)) {
       run.pendingError = true;
@@ -402,7 +427,7 @@ function analyze(events, execution, definition) {
     }
   }
   const running = execution.status === 'RUNNING';
-  for (const s of scopes) {
+  for (const s of scopes.values()) {
     for (const r of s.open) {
       if (running && !r.pendingError) continue;
       r.status = 'failed';
@@ -410,16 +435,14 @@ function analyze(events, execution, definition) {
       if (!r.error && execError) { r.error = execError.error; r.cause = execError.cause; }
     }
   }
-  // A branch's failure makes its Parallel/Map fail as well: show the error
-  // that failed the whole execution on the state it left from.
   const byState = {};
   for (const r of runs) (byState[r.name] = byState[r.name] || []).push(r);
   const outcome = {};
   for (const [name, list] of Object.entries(byState)) {
-    const has = (s) => list.some((r) => r.status === s);
+    const has = (x) => list.some((r) => r.status === x);
     outcome[name] = has('running') ? 'running' : has('failed') ? 'failed' : has('caught') ? 'caught' : 'succeeded';
   }
-  return { runs, byState, outcome, iterations, execError, stateDefs };
+  return { runs, byState, outcome, iterations, execError, stateDefs, scopeOf };
 }
 
 // Parallel branches of the definition: state name → [{index, names}].
@@ -510,11 +533,12 @@ async function executionPage(arn) {
   const events = [];
   const loadInfo = document.getElementById('load-info');
   loadInfo.textContent = 'reading the history…';
-  // Reads one batch after the last event held; true once the execution has closed.
+  // Reads one batch after the last event held: {ended} once the execution
+  // has closed, {more} when the answer stopped at its size limit.
   async function readBatch() {
     const after = events.length ? events[events.length - 1].id : 0;
     const text = await api('watch', { arn, after }, { signal: abort.signal, raw: true });
-    let ended = false;
+    const r = { ended: false, more: false };
     for (const block of text.split('\n\n')) {
       let type = 'message';
       let data = '';
@@ -522,16 +546,23 @@ async function executionPage(arn) {
         if (line.startsWith('event: ')) type = line.slice(7);
         else if (line.startsWith('data: ')) data += line.slice(6);
       }
-      if (type === 'end') ended = true;
+      if (type === 'end') r.ended = true;
+      if (type === 'more') r.more = true;
       if (type === 'message' && data) {
         const e = JSON.parse(data);
         if (!events.length || e.id > events[events.length - 1].id) events.push(e);
       }
     }
-    return ended;
+    return r;
   }
   try {
-    if (await readBatch() && exec.status === 'RUNNING') exec = (await api('execution', { arn })).execution;
+    let r;
+    do {
+      r = await readBatch();
+      if (closed) return;
+      loadInfo.textContent = `${events.length} events…`;
+    } while (r.more);
+    if (r.ended && exec.status === 'RUNNING') exec = (await api('execution', { arn })).execution;
   } catch (e) { if (!closed) showError(main, e); return; }
   if (closed) return;
 
@@ -606,7 +637,7 @@ async function executionPage(arn) {
         const c = ev.target.closest('.iteration-chip');
         if (!c) return;
         const it = its[Number(c.dataset.i)];
-        setScope({ label: `${name} iteration ${it.index}`, test: (e) => e.id >= it.firstId && (it.lastId === null || e.id <= it.lastId), runTest: (r) => r.scope === `${name}#${it.index}` });
+        setScope({ label: `${name} iteration ${it.index}`, test: (e) => model.scopeOf.get(e.id) === it.key, runTest: (r) => r.scope === it.key });
       });
     }
     for (const c of panel.querySelectorAll('.branch-chip')) {
@@ -716,7 +747,7 @@ async function executionPage(arn) {
     while (!closed && exec.status === 'RUNNING') {
       let ended;
       try {
-        ended = await readBatch();
+        ended = (await readBatch()).ended;
         backoff = 0;
       } catch (e) {
         if (closed || e instanceof AuthError) return;
