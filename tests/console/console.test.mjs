@@ -351,6 +351,16 @@ await step('interleaved Map iterations (a Wait in each) drill down to their own 
   assert.equal(await page.locator('#timeline .vrow').count(), 2, 'Nap and Echo of iteration 1');
 });
 
+await step('Stop on a running execution aborts it and the page shows it live', async () => {
+  const ex = await start('stop-me', { kind: 'approve' });
+  await openExecution(ex.executionArn);
+  await page.waitForSelector('#graph g.sw-state[data-state="Approve"][data-outcome="running"]');
+  await page.click('#stop-button');
+  await page.waitForSelector('#exec-status .badge.ABORTED', { timeout: 10000 });
+  assert.equal((await aws('DescribeExecution', { executionArn: ex.executionArn })).status, 'ABORTED');
+  assert.equal(await page.locator('#graph g.sw-state[data-state="Approve"]').getAttribute('data-outcome'), 'failed');
+});
+
 let poll;
 await step('activities: waiting tasks and polling workers', async () => {
   await start('waiting-1', { kind: 'approve' });  // a task nobody takes yet
