@@ -12,7 +12,7 @@ PACKAGES=(
   libssl-dev
   libgraphviz-dev
   awscli nodejs
-  chromium
+  chromium fonts-dejavu-core
   clang libclang-rt-14-dev
 )
 
