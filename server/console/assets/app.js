@@ -625,9 +625,9 @@ async function executionPage(arn) {
         ${run.error !== undefined ? `<dt>Error</dt><dd class="error" id="detail-error">${esc(run.error)}</dd>` : ''}
         ${run.cause !== undefined ? `<dt>Cause</dt><dd class="error" id="detail-cause">${esc(run.cause)}</dd>` : ''}
       </dl>
+      ${extra}
       <h2>Input</h2><pre class="payload" id="detail-input">${esc(pretty(run.input))}</pre>
-      ${run.output !== undefined ? `<h2>Output</h2><pre class="payload" id="detail-output">${esc(pretty(run.output))}</pre>` : ''}
-      ${extra}`;
+      ${run.output !== undefined ? `<h2>Output</h2><pre class="payload" id="detail-output">${esc(pretty(run.output))}</pre>` : ''}`;
     if (type === 'Map' && model.iterations[name]) {
       const its = model.iterations[name];
       const box = document.getElementById('iterations');
