@@ -650,6 +650,40 @@ std::string AwsJsonApi::NewRequestId() {
 
 namespace {
 
+// `s` with every byte sequence that is not well-formed UTF-8 replaced by
+// U+FFFD, so error messages echoing a request's bytes (e.g. the action name
+// from the X-Amz-Target header) stay valid JSON for every client.
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+             : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    }
+    if (ok && n >= 3) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      // No overlong forms, no surrogates, nothing above U+10FFFF.
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 > 0x8f)) {
+        ok = false;
+      }
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += 1;
+    }
+  }
+  return out;
+}
+
 // What the audit log records about one call.
 struct AuditInfo {
   std::string caller;
@@ -715,7 +749,7 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
       outcome = name;
       resp.status = AwsErrorHttpStatus(name);
       resp.headers["x-amzn-ErrorType"] = name;
-      json::object o{{"__type", name}, {"message", std::string(r.status().message())}};
+      json::object o{{"__type", name}, {"message", ValidUtf8(ToStd(r.status().message()))}};
       resp.body = SerializeJson(json::value(std::move(o)));
     }
     // An empty long poll changed nothing: not audited.

@@ -250,6 +250,10 @@ TEST_F(HostileTest, InvalidUtf8IsRefused) {
                      "{\"stateMachineArn\":\"" + MachineArn("Seed") + "\",\"input\":\"{\\\"a\\\":\\\"" +
                          bad + "\\\"}\"}"),
                  "SerializationException", "not valid JSON");
+  // Invalid UTF-8 in the X-Amz-Target header: the error echoes it, as
+  // valid JSON (U+FFFD in place of the bad bytes).
+  AwsReply h = Aws(http_, "Describe\xffMachine", "{}");
+  ExpectAwsError(h, "UnknownOperationException", "Describe\xEF\xBF\xBDMachine");
   // gRPC: proto3 strings must be UTF-8; an input whose *bytes* field text is
   // not UTF-8 cannot even be decoded. Use the escape the JSON allows
   // instead: a lone surrogate in the execution input.
