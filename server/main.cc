@@ -231,14 +231,16 @@ int Run(int argc, char** argv) {
   };
   // Fail-stop: a commit that cannot be written means what is on disk is
   // uncertain; the engine has stopped acknowledging anything, the callers of
-  // the failed batch were told ServiceUnavailable. Give those replies a
-  // moment to leave, then exit; a restart recovers from what is on disk.
+  // the failed batch were told ServiceUnavailable, and so is every call
+  // that commits from now on. Give those replies a second to leave (a
+  // loaded or sanitizer build needs more than a few milliseconds), then
+  // exit; a restart recovers from what is on disk.
   eopts.on_storage_failure = [](const absl::Status& s) {
     spdlog::critical("storage failure: {}; stopping now (fail-stop); restart once the cause "
                      "is fixed",
                      std::string(s.message()));
     spdlog::default_logger()->flush();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(std::chrono::seconds(1));
     std::_Exit(kExitStorageFailure);
   };
   eopts.region = config.region;
