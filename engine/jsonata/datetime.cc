@@ -65,7 +65,7 @@ struct IntegerFormat {
   char32_t regular_char = 0;
   std::vector<Separator> separators;
   std::u32string token;
-  int parse_width = 0;  // digits a date/time marker reads when another follows it directly
+  int n = 0;  // digits a Y/M/D date/time marker reads (0: any number)
 };
 
 int Gcd(int a, int b) { return b == 0 ? a : Gcd(b, a % b); }
@@ -247,6 +247,11 @@ std::string Lower(std::string s) {
 }
 
 absl::StatusOr<std::string> FormatIntegerWith(double dvalue, const IntegerFormat& f) {
+  // NaN as the reference writes it: "NaN" as the digits, nothing in letters.
+  bool nan = std::isnan(dvalue);
+  if (std::isnan(dvalue) && (f.primary == Primary::kLetters || f.primary == Primary::kRoman)) {
+    return std::string();
+  }
   if (f.primary == Primary::kWords && std::isfinite(dvalue)) {
     std::string out = WordsLookup(std::fabs(dvalue), false, f.ordinal);
     if (f.letter_case == Case::kUpper) out = Upper(out);
@@ -259,7 +264,7 @@ absl::StatusOr<std::string> FormatIntegerWith(double dvalue, const IntegerFormat
   if (!(dvalue > -kLimit)) dvalue = -kLimit;
   if (!(dvalue < kLimit)) dvalue = kLimit;
   int64_t value = static_cast<int64_t>(dvalue);
-  bool negative = value < 0;
+  bool negative = value < 0 && !nan;
   value = value < 0 ? -value : value;
   std::string out;
   switch (f.primary) {
@@ -267,6 +272,11 @@ absl::StatusOr<std::string> FormatIntegerWith(double dvalue, const IntegerFormat
       out = DecimalToLetters(value, f.letter_case == Case::kUpper ? 'A' : 'a');
       break;
     case Primary::kRoman:
+      // Beyond ten million (ten thousand 'm's) the reference exhausts
+      // JavaScript's stack; here it is a limit.
+      if (value > 10000000) {
+        return JsonataError("U1001", -1, "", "roman numeral too large to write");
+      }
       out = DecimalToRoman(value);
       if (f.letter_case == Case::kUpper) out = Upper(out);
       break;
@@ -276,7 +286,7 @@ absl::StatusOr<std::string> FormatIntegerWith(double dvalue, const IntegerFormat
       if (f.letter_case == Case::kLower) out = Lower(out);
       break;
     case Primary::kDecimal: {
-      std::u32string s = ToCodePoints(std::to_string(value));
+      std::u32string s = nan ? std::u32string(U"NaN") : ToCodePoints(std::to_string(value));
       int pad = f.mandatory_digits - static_cast<int>(s.size());
       if (pad > 0) s = std::u32string(static_cast<size_t>(pad), U'0') + s;
       if (f.zero_code != 0x30) {
@@ -487,8 +497,12 @@ absl::StatusOr<std::string> IntegerRegex(const IntegerFormat& f) {
       return r + "and|[\\-, ])+";
     }
     case Primary::kDecimal: {
-      std::string r =
-          f.parse_width > 0 ? "[0-9]{" + std::to_string(f.parse_width) + "}" : "[0-9]+";
+      std::string r = "[0-9]+";
+      if (f.n > 0) {
+        r = f.optional_digits == 0
+                ? "[0-9]{" + std::to_string(f.n) + "}"
+                : "[0-9]{" + std::to_string(f.n - f.optional_digits) + "," + std::to_string(f.n) + "}";
+      }
       if (f.ordinal) r += "(?:th|st|nd|rd)";
       return r;
     }
@@ -503,8 +517,8 @@ absl::StatusOr<std::string> IntegerRegex(const IntegerFormat& f) {
 absl::StatusOr<std::optional<double>> ParseIntegerPicture(const std::string& value,
                                                           const std::string& picture) {
   SW_ASSIGN_OR_RETURN(IntegerFormat f, AnalyseIntegerPicture(ToCodePoints(picture)));
+  // NaN when the text does not read as a number, as the reference.
   SW_ASSIGN_OR_RETURN(double d, ParseIntegerText(f, value));
-  if (std::isnan(d)) return std::optional<double>();
   return std::optional<double>(d);
 }
 
@@ -530,7 +544,7 @@ struct DatePart {
   std::optional<int> width_max;
   std::optional<Case> names;
   std::optional<IntegerFormat> integer_format;
-  int n = 0;  // year width (-1: all digits); 0 for other components
+  int n = 0;  // Y/M/D width (-1: all digits); 0 for other components
 };
 
 std::optional<int> ParseWidth(const std::u32string& w) {
@@ -648,7 +662,7 @@ absl::StatusOr<std::vector<DatePart>> AnalyseDateTimePicture(const std::u32strin
         }
         SW_ASSIGN_OR_RETURN(IntegerFormat f, AnalyseIntegerPicture(pattern));
         if (def.width_min && f.mandatory_digits < *def.width_min) f.mandatory_digits = *def.width_min;
-        if (def.component == U'Y') {
+        if (In("YMD", def.component)) {
           def.n = -1;
           if (def.width_max) {
             def.n = *def.width_max;
@@ -657,12 +671,8 @@ absl::StatusOr<std::vector<DatePart>> AnalyseDateTimePicture(const std::u32strin
             def.n = f.mandatory_digits + f.optional_digits;
           }
         }
+        f.n = def.n;
         def.integer_format = std::move(f);
-        // An integer right after another one (no literal between) needs a
-        // fixed width to be parsed: the previous one's mandatory digits.
-        if (!spec.empty() && spec.back().integer_format) {
-          spec.back().integer_format->parse_width = spec.back().integer_format->mandatory_digits;
-        }
       }
       if (def.component == U'Z' || def.component == U'z') {
         SW_ASSIGN_OR_RETURN(def.integer_format, AnalyseIntegerPicture(def.presentation1));
@@ -704,10 +714,16 @@ struct Civil {
   int weekday;  // 0 = Sunday
   int hours, minutes, seconds, millis;
   double time;
+  bool valid;  // false for JavaScript's Invalid Date (every field NaN)
 };
 
 Civil ToCivil(double t) {
   Civil c{};
+  if (!(std::fabs(t) <= 8.64e15)) {
+    c.time = std::nan("");
+    return c;
+  }
+  c.valid = true;
   auto ms = static_cast<int64_t>(t);
   int64_t days = FloorDiv(ms, 86400000);
   int64_t rem = ms - days * 86400000;
@@ -746,6 +762,16 @@ struct Fragment {
 
 Fragment DateTimeFragment(const Civil& c, char32_t component) {
   Fragment f;
+  if (!c.valid) {
+    if (component == U'P') {
+      f.text = "am";
+    } else if (component == U'C' || component == U'E') {
+      f.text = "ISO";
+    } else if (In("YMDdFWwXxHhmsf", component)) {
+      f.number = std::nan("");
+    }
+    return f;
+  }
   auto year = static_cast<double>(c.year);
   switch (component) {
     case U'Y': f.number = year; break;
@@ -839,10 +865,10 @@ absl::StatusOr<std::string> FormatComponent(const Civil& date, const DatePart& p
     if (part.names) {
       std::string name;
       if (part.component == U'M' || part.component == U'x') {
-        int i = static_cast<int>(v) - 1;
+        int i = std::isnan(v) ? -1 : static_cast<int>(v) - 1;
         name = i >= 0 && i < 12 ? kMonths[i] : "undefined";
       } else if (part.component == U'F') {
-        int i = static_cast<int>(v);
+        int i = std::isnan(v) ? -1 : static_cast<int>(v);
         name = i >= 0 && i < 8 ? kDays[i] : "undefined";
       } else {
         return JsonataError("D3133", -1, FromCodePoints(std::u32string(1, part.component)));
@@ -951,10 +977,8 @@ absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<st
     SW_ASSIGN_OR_RETURN(analysed, AnalyseDateTimePicture(ToCodePoints(*picture)));
     spec = &analysed;
   }
+  // Out of JavaScript's Date range, the reference formats NaN fields.
   double t = std::trunc(millis + (60 * offset_hours + offset_minutes) * 60 * 1000);
-  if (!(std::fabs(t) <= 8.64e15)) {
-    return JsonataError("D3110", -1, "", "the time value is out of range");
-  }
   Civil date = ToCivil(t);
   std::string result;
   for (const auto& part : *spec) {
@@ -1175,6 +1199,7 @@ int CountIn(const std::u32string& s, const std::u32string& family, char32_t extr
 }
 
 std::string ToFixed(double v, int dp) {
+  if (std::isnan(v)) return "NaN";
   char buf[512];
   std::snprintf(buf, sizeof(buf), "%.*f", dp, v);
   return buf;
