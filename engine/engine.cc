@@ -1389,12 +1389,14 @@ class Engine::Impl {
                        deadline - std::chrono::steady_clock::now())
                        .count();
     if (left <= 0 || (is_cancelled && is_cancelled())) return done(ActivityTaskGrant{});
-    absl::Status s = tasks_.Poll(activity, left, [this, activity, worker, deadline, done,
-                                                  is_cancelled](
-                                                     std::optional<ActivityTask> task) mutable {
-      if (!task.has_value()) return done(ActivityTaskGrant{});
-      HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
-    });
+    absl::Status s = tasks_.Poll(
+        activity, left,
+        [this, activity, worker, deadline, done,
+         is_cancelled](std::optional<ActivityTask> task) mutable {
+          if (!task.has_value()) return done(ActivityTaskGrant{});
+          HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
+        },
+        is_cancelled);
     if (!s.ok()) {
       done(ServiceError("ActivityWorkerLimitExceeded", "Activity worker limit exceeded"));
     }

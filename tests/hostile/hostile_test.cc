@@ -653,18 +653,80 @@ TEST_F(HostileTest, AThousandConcurrentLongPollsPerApi) {
     std::unique_lock<std::mutex> l(mu);
     EXPECT_TRUE(cv.wait_for(l, 30s, [&] { return grpc_done == kPolls; }));
   }
-  // A task started now is not lost to a hung-up poller: a fresh poller
-  // gets it, on each API.
+  // The 990 hung-up polls of each API do not hold their places: a new wave
+  // of 20 pollers is accepted at once (not ActivityWorkerLimitExceeded)...
+  std::vector<int> wave;
+  for (int i = 0; i < 20; ++i) {
+    int fd = Connect(http_);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(SendAll(fd, poll_req));
+    wave.push_back(fd);
+  }
+  std::vector<std::unique_ptr<GrpcPoll>> wave2;
+  for (int i = 0; i < 20; ++i) {
+    auto p = std::make_unique<GrpcPoll>();
+    p->ctx.set_deadline(std::chrono::system_clock::now() + 50s);
+    p->req.set_activity_arn(ActivityArn("polls2"));
+    GrpcPoll* raw = p.get();
+    stub_->async()->GetActivityTask(&raw->ctx, &raw->req, &raw->resp,
+                                    [raw, &mu, &cv](grpc::Status s) {
+                                      std::lock_guard<std::mutex> l(mu);
+                                      raw->status = s;
+                                      raw->done = true;
+                                      cv.notify_all();
+                                    });
+    wave2.push_back(std::move(p));
+  }
+  std::this_thread::sleep_for(1s);
+  for (int fd : wave) {
+    bool closed = false;
+    std::string early = ReadSome(fd, 0ms, &closed);
+    EXPECT_TRUE(early.empty() && !closed) << "a new poller was refused: " << early;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu);
+    for (auto& p : wave2) {
+      EXPECT_FALSE(p->done) << "a new poller was refused: " << ErrorName(p->status);
+    }
+  }
+  // ...and a task started now goes to one of them, on each API.
   Start("Polls", "after", "{}");
   Start("Polls2", "after", "{}");
-  AwsReply fresh = Aws(http_, "GetActivityTask",
-                       J({{"activityArn", ActivityArn("polls")}, {"workerName", "fresh"}}), "",
-                       70s);
-  ASSERT_EQ(fresh.status, 200) << fresh.raw;
-  ASSERT_TRUE(fresh.body.is_object());
-  EXPECT_TRUE(fresh.body.as_object().contains("taskToken")) << fresh.raw;
-  v1::GetActivityTaskResponse fresh2 = PollGrpc("polls2");
-  EXPECT_FALSE(fresh2.task_token().empty());
+  int got = 0;
+  deadline = std::chrono::steady_clock::now() + 20s;
+  std::vector<bool> wave_answered(wave.size(), false);
+  while (got < 2 && std::chrono::steady_clock::now() < deadline) {
+    for (size_t i = 0; i < wave.size(); ++i) {
+      if (wave_answered[i]) continue;
+      pollfd p{wave[i], POLLIN, 0};
+      if (poll(&p, 1, 0) <= 0) continue;
+      wave_answered[i] = true;
+      AwsReply a = ToAwsReply(ReadReply(wave[i], 5s));
+      if (a.status == 200 && a.body.is_object() && a.body.as_object().contains("taskToken")) ++got;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      for (auto& p : wave2) {
+        if (p->done && !p->resp.task_token().empty()) {
+          ++got;
+          p->resp.clear_task_token();
+        }
+      }
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_EQ(got, 2);
+  for (int fd : wave) close(fd);
+  for (auto& p : wave2) p->ctx.TryCancel();
+  {
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait_for(l, 30s, [&] {
+      for (auto& p : wave2) {
+        if (!p->done) return false;
+      }
+      return true;
+    });
+  }
   ExpectResponsive();
 }
 
