@@ -375,6 +375,15 @@ std::mutex& GraphvizMutex() {
   return *mu;
 }
 
+// One Graphviz context for the process, used under GraphvizMutex and never
+// freed: Graphviz's text-layout plugin caches font data across contexts, so
+// freeing a context and making another reads freed memory (AddressSanitizer
+// caught it); one context also loads the plugins once.
+GVC_t* GraphvizContext() {
+  static GVC_t* gvc = gvContext();
+  return gvc;
+}
+
 }  // namespace
 
 std::string ChoiceRuleLabel(absl::string_view rule_json) {
@@ -398,9 +407,7 @@ absl::StatusOr<StateGraph> DefinitionToDot(absl::string_view definition) {
 
 absl::StatusOr<std::string> RenderSvg(const std::string& dot) {
   std::lock_guard<std::mutex> lock(GraphvizMutex());
-  // One context per call: Graphviz keeps layout state in it and in
-  // globals (hence the mutex); creating one costs little next to layout.
-  GVC_t* gvc = gvContext();
+  GVC_t* gvc = GraphvizContext();
   if (gvc == nullptr) return absl::InternalError("graphviz: cannot create a context");
   // Keep Graphviz's own messages off stderr; report them in the status.
   agseterr(AGMAX);
@@ -408,7 +415,6 @@ absl::StatusOr<std::string> RenderSvg(const std::string& dot) {
   if (g == nullptr) {
     const char* why = aglasterr();
     std::string message = why != nullptr ? why : "";
-    gvFreeContext(gvc);
     while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
     return absl::InvalidArgumentError(
         absl::StrCat("graphviz cannot read the generated graph: ", message));
@@ -429,7 +435,6 @@ absl::StatusOr<std::string> RenderSvg(const std::string& dot) {
     gvFreeLayout(gvc, g);
   }
   agclose(g);
-  gvFreeContext(gvc);
   if (!status.ok()) return status;
   // Drop the XML prolog and DOCTYPE: the SVG is inlined into the page.
   size_t at = svg.find("<svg");
