@@ -101,7 +101,11 @@ document.getElementById('login-form').addEventListener('submit', async (ev) => {
   if (r.status !== 200) {
     const err = document.getElementById('login-error');
     err.hidden = false;
-    err.textContent = 'That token was not accepted.';
+    let why = '';
+    try { why = (await r.json()).message || ''; } catch { /* not JSON */ }
+    // The server's reason when it is more than "wrong token" (e.g. the
+    // console needs --auth-tokens-file).
+    err.textContent = why.includes('--auth-tokens-file') ? why : 'That token was not accepted.';
     return;
   }
   sessionStorage.setItem(TOKEN_KEY, token);
@@ -183,7 +187,13 @@ window.addEventListener('hashchange', () => { if (login.hidden) route(); });
 
 async function start() {
   const r = await fetch('/console/api/session', { headers: authHeaders() });
-  if (r.status === 401) { token = ''; sessionStorage.removeItem(TOKEN_KEY); return showLogin(''); }
+  if (r.status === 401) {
+    token = '';
+    sessionStorage.removeItem(TOKEN_KEY);
+    let why = '';
+    try { why = (await r.json()).message || ''; } catch { /* not JSON */ }
+    return showLogin(why.includes('--auth-tokens-file') ? why : '');
+  }
   const s = await r.json();
   if (s.auth === 'token') document.getElementById('logout').hidden = false;
   route();
@@ -781,4 +791,4 @@ async function activitiesPage() {
   load();
 }
 
-start();
+start().catch((e) => { main.innerHTML = `<p class="error">Cannot reach stepwised: ${esc(e.message)}</p>`; });
