@@ -278,6 +278,27 @@ await step('executions list: newest first, filtered by status, name prefix and s
   await page.waitForSelector('#no-executions');
 });
 
+await step('executions list pages 25 at a time (Older / Newer)', async () => {
+  const many = await aws('CreateStateMachine', { name: 'many', roleArn: ROLE,
+    definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }) });
+  for (let i = 0; i < 30; i++) {
+    await aws('StartExecution', { stateMachineArn: many.stateMachineArn, name: `run-${String(i).padStart(2, '0')}`, input: '{}' });
+  }
+  await page.goto(`${endpoint}/#/machine/${encodeURIComponent(many.stateMachineArn)}`);
+  const names = () => page.evaluate(() => [...document.querySelectorAll('#executions-table tr.execution-row')].map((r) => r.dataset.name));
+  await page.waitForSelector('#executions-table');
+  const first = await names();
+  assert.equal(first.length, 25);
+  assert.equal(first[0], 'run-29');
+  await page.click('#next-page');
+  await page.waitForFunction(() => document.querySelectorAll('#executions-table tr.execution-row').length === 5);
+  assert.deepEqual(await names(), ['run-04', 'run-03', 'run-02', 'run-01', 'run-00']);
+  assert.ok(await page.locator('#next-page').isDisabled());
+  await page.click('#prev-page');
+  await page.waitForFunction(() => document.querySelectorAll('#executions-table tr.execution-row').length === 25);
+  assert.deepEqual(await names(), first);
+});
+
 await step('a ~25,000-event history stays usable (virtual scrolling)', async () => {
   const n = 6247;  // 4 events per loop: 4n + 8 = 24,996 events
   const loop = await aws('CreateStateMachine', { name: 'big-history', roleArn: ROLE, definition: JSON.stringify({
