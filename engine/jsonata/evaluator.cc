@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -273,6 +274,39 @@ absl::Status Evaluator::Tick() {
   return absl::OkStatus();
 }
 
+absl::Status Evaluator::CheckStringSize(size_t bytes) const {
+  if (bytes <= limits_.max_string_bytes) return absl::OkStatus();
+  return JsonataError("U1001", -1, "",
+                      absl::StrCat("a string of ", bytes, " bytes exceeds the evaluation limit of ",
+                                   limits_.max_string_bytes));
+}
+
+absl::Status Evaluator::CheckOutputSize(const Value& v) const {
+  // Walks the value as a tree (shared parts count each time they appear),
+  // stopping as soon as the budget is spent.
+  size_t bytes = 0;
+  size_t items = 0;
+  std::vector<const Value*> stack = {&v};
+  while (!stack.empty()) {
+    const Value* x = stack.back();
+    stack.pop_back();
+    ++items;
+    if (x->IsString()) bytes += x->AsString().size();
+    if (x->IsArray()) {
+      for (const auto& i : x->AsArray().items) stack.push_back(&i);
+    } else if (x->IsObject()) {
+      for (const auto& k : x->AsObject().keys) {
+        bytes += k.size();
+        if (const Value* f = x->AsObject().Find(k)) stack.push_back(f);
+      }
+    }
+    if (bytes > limits_.max_string_bytes || items > limits_.max_items) {
+      return JsonataError("U1001", -1, "", "the result is too large for the evaluation limits");
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
                                           const FramePtr& env) {
   SW_RETURN_IF_ERROR(Tick());
@@ -283,6 +317,15 @@ absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
   }
   auto r = EvaluateInner(expr, input, env);
   --depth_;
+  // Every operator at most doubles a value, so checking each result keeps
+  // strings and arrays near the limits (the functions that can build more
+  // in one call check as they go).
+  if (r.ok() && r->IsString()) SW_RETURN_IF_ERROR(CheckStringSize(r->AsString().size()));
+  if (r.ok() && r->IsArray() && r->AsArray().items.size() > limits_.max_items) {
+    return JsonataError("U1001", expr->position, "",
+                        absl::StrCat("an array of ", r->AsArray().items.size(),
+                                     " items exceeds the evaluation limit of ", limits_.max_items));
+  }
   return r;
 }
 
@@ -785,6 +828,11 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     if (a > b) return Value();
     double size = b - a + 1;
     if (size > 1e7) return JsonataError("D2014", pos, op);
+    if (size > static_cast<double>(limits_.max_items)) {
+      return JsonataError("U1001", pos, op,
+                          absl::StrCat("a range of ", size, " items exceeds the evaluation limit of ",
+                                       limits_.max_items));
+    }
     Value r = CreateSequence();
     auto& items = r.AsArray().items;
     items.reserve(static_cast<size_t>(size));

@@ -141,6 +141,14 @@ class Evaluator {
                                                    int limit);
 
   std::chrono::system_clock::time_point timestamp() const { return timestamp_; }
+  const EvalLimits& limits() const { return limits_; }
+
+  // Returns U1001 when a string of `bytes` would exceed the limits.
+  absl::Status CheckStringSize(size_t bytes) const;
+  // Returns U1001 when `v`, written out as JSON, would exceed the limits
+  // (values share arrays and objects, so a small graph can stand for a
+  // huge document).
+  absl::Status CheckOutputSize(const Value& v) const;
   std::mt19937_64& rng() { return rng_; }
 
   static FramePtr GlobalFrame();

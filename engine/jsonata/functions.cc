@@ -66,8 +66,9 @@ absl::StatusOr<Value> FnAverage(Evaluator&, Args& a, const Value&, const FramePt
   return Num(total / static_cast<double>(items.size()));
 }
 
-absl::StatusOr<Value> FnString(Evaluator&, Args& a, const Value&, const FramePtr&) {
+absl::StatusOr<Value> FnString(Evaluator& ev, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
+  SW_RETURN_IF_ERROR(ev.CheckOutputSize(a[0]));
   bool pretty = Arg(a, 1).IsBool() && a[1].AsBool();
   SW_ASSIGN_OR_RETURN(std::string s, ToJsonataString(a[0], pretty));
   return Str(std::move(s));
@@ -172,13 +173,17 @@ absl::StatusOr<Value> FnTrim(Evaluator&, Args& a, const Value&, const FramePtr&)
   return Str(out);
 }
 
-absl::StatusOr<Value> FnPad(Evaluator&, Args& a, const Value&, const FramePtr&) {
+absl::StatusOr<Value> FnPad(Evaluator& ev, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   std::u32string s = ToCodePoints(a[0].AsString());
   double width = Arg(a, 1).AsNumber();
   std::u32string ch = U" ";
   if (Arg(a, 2).IsString() && !a[2].AsString().empty()) ch = ToCodePoints(a[2].AsString());
   double size = std::fabs(width);
+  // Up to 4 UTF-8 bytes per padding character.
+  if (!(size * 4 <= static_cast<double>(ev.limits().max_string_bytes))) {
+    SW_RETURN_IF_ERROR(ev.CheckStringSize(static_cast<size_t>(std::min(size, 1e18))));
+  }
   long pad = static_cast<long>(std::floor(size)) - static_cast<long>(s.size());
   if (pad <= 0) return a[0];
   std::u32string padding;
@@ -299,6 +304,7 @@ absl::StatusOr<Value> FnReplace(Evaluator& ev, Args& a, const Value&, const Fram
     while (index != std::string::npos && (limit < 0 || count < limit)) {
       result += s.substr(position, index - position);
       if (a[2].IsString()) result += a[2].AsString();
+      SW_RETURN_IF_ERROR(ev.CheckStringSize(result.size()));
       position = index + pat.size();
       ++count;
       index = s.find(pat, position);
@@ -317,6 +323,7 @@ absl::StatusOr<Value> FnReplace(Evaluator& ev, Args& a, const Value&, const Fram
       if (!r.IsString()) return JsonataError("D3012");
       result += r.AsString();
     }
+    SW_RETURN_IF_ERROR(ev.CheckStringSize(result.size()));
     position = m.end;
   }
   result += s.substr(position);
@@ -365,7 +372,7 @@ absl::StatusOr<Value> FnSplit(Evaluator& ev, Args& a, const Value&, const FrameP
   return result;
 }
 
-absl::StatusOr<Value> FnJoin(Evaluator&, Args& a, const Value&, const FramePtr&) {
+absl::StatusOr<Value> FnJoin(Evaluator& ev, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   std::string sep = Arg(a, 1).IsString() ? a[1].AsString() : "";
   std::string out;
@@ -373,6 +380,7 @@ absl::StatusOr<Value> FnJoin(Evaluator&, Args& a, const Value&, const FramePtr&)
   for (const auto& v : Items(a[0])) {
     if (!first) out += sep;
     first = false;
+    SW_RETURN_IF_ERROR(ev.CheckStringSize(out.size() + v.AsString().size()));
     out += v.AsString();
   }
   return Str(out);

@@ -1,11 +1,11 @@
 #include "engine/jsonata/jsonata.h"
 
-#include <cmath>
-
 #include <cctype>
+#include <cmath>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/jsonata/ast.h"
 #include "engine/jsonata/evaluator.h"
@@ -63,6 +63,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   auto result = ev.Evaluate(root_.get(), in, env);
   if (!result.ok()) return result.status();
   if (result->IsUndefined()) return std::optional<json::value>();
+  SW_RETURN_IF_ERROR(ev.CheckOutputSize(*result));
   return std::optional<json::value>(internal::ToJson(*result));
 }
 

@@ -33,6 +33,11 @@ struct EvalLimits {
   std::chrono::milliseconds timeout{1000};
   // Upper bound on evaluation steps (0 = unbounded).
   uint64_t max_steps = 50'000'000;
+  // Largest string one evaluation may build (UTF-8 bytes), and most items of
+  // one array, a range included (the reference allows ranges of 1e7 items,
+  // ~1 GiB here). The serialised result (and $string's) is bounded by both.
+  size_t max_string_bytes = 16u << 20;
+  size_t max_items = 1'000'000;
 };
 
 class Expression {

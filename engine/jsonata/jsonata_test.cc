@@ -57,5 +57,33 @@ TEST(JsonataTest, EnforcesTimeLimit) {
   EXPECT_EQ(ErrorCode(r.status()), "U1001");
 }
 
+TEST(JsonataTest, DefaultLimitsStopHostileExpressions) {
+  // With the daemon's default limits each of these ends in U1001 (or the
+  // reference's own error) instead of exhausting memory, time or stack.
+  EXPECT_EQ(Eval("($f := function($n){$n = 0 ? 0 : 1 + $f($n - 1)}; $f(100000))"),
+            "error U1001");
+  EXPECT_EQ(Eval("($f := function($n){$f($n + 1)}; $f(0))"), "error U1001");
+  EXPECT_EQ(Eval("$count([1..10000000])"), "error U1001");
+  EXPECT_EQ(Eval("$reduce([1..5000000], function($a, $b){$a + $b})"), "error U1001");
+  EXPECT_EQ(Eval("$length($pad('', 100000000))"), "error U1001");
+  EXPECT_EQ(Eval("$length($reduce([1..40], function($a, $b){$a & $a}, 'x'))"), "error U1001");
+  EXPECT_EQ(Eval("$count($reduce([1..40], function($a, $b){$append($a, $a)}, [1]))"),
+            "error U1001");
+  // A small graph of shared objects standing for a 2^40-node document.
+  EXPECT_EQ(Eval("$reduce([1..40], function($a, $b){{'a': $a, 'b': $a}}, 1)"), "error U1001");
+  EXPECT_EQ(Eval("$string($reduce([1..40], function($a, $b){{'a': $a, 'b': $a}}, 1))"),
+            "error U1001");
+  EXPECT_EQ(Eval("$length($join($map([1..100000], function($v){$pad('', 1000)}), ''))"),
+            "error U1001");
+  // Catastrophic backtracking is cut off by the regex engine.
+  EXPECT_EQ(Eval("$match('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', /(a+)+$/)"), "error D1004");
+  // Nesting beyond the parser's depth is a syntax error, not a crash.
+  EXPECT_EQ(Eval(std::string(100000, '(') + "1" + std::string(100000, ')')), "error S0201");
+  EXPECT_EQ(Eval(std::string(100000, '-') + "1"), "error S0201");
+  // Within the limits the same shapes still work.
+  EXPECT_EQ(Eval("$count([1..100000])"), "100000");
+  EXPECT_EQ(Eval("$length($pad('', 1000))"), "1000");
+}
+
 }  // namespace
 }  // namespace stepwise::jsonata

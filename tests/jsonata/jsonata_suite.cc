@@ -111,6 +111,9 @@ Outcome RunCase(const json::object& c, const fs::path& dir, const fs::path& suit
   EvalLimits limits;
   limits.max_depth = 1000;
   limits.timeout = std::chrono::milliseconds(5000);
+  // The reference's own bounds (ranges of up to 1e7 items); the daemon's
+  // defaults are tighter (EvalLimits).
+  limits.max_items = 10'000'000;
   if (const json::value* t = c.if_contains("timelimit"); t && t->is_number()) {
     limits.timeout = std::chrono::milliseconds(static_cast<int64_t>(ToDouble(*t)));
   }
