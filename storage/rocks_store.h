@@ -123,6 +123,23 @@ class RocksStore final : public Store {
   Histogram CommitWriteSeconds() const;
   Histogram CommitGroupSizes() const;
 
+  // Flush and compaction activity since Open (counted by a RocksDB event
+  // listener) and the current backlog (RocksDB properties, summed over
+  // the column families).
+  struct BackgroundStats {
+    uint64_t flushes = 0;
+    uint64_t compactions = 0;
+    uint64_t compaction_input_bytes = 0;
+    uint64_t compaction_output_bytes = 0;
+    double compaction_seconds = 0;
+    uint64_t running_compactions = 0;
+    uint64_t running_flushes = 0;
+    uint64_t pending_compaction_bytes = 0;  // estimate-pending-compaction-bytes
+    uint64_t l0_files = 0;
+    uint64_t write_stall_active = 0;  // 1 while writes are delayed or stopped
+  };
+  BackgroundStats Background() const;
+
  private:
   RocksStore(const RocksOptions& options, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
@@ -132,8 +149,11 @@ class RocksStore final : public Store {
   // DB. Requires commit_mu_.
   absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
 
+  class BackgroundListener;
+
   const RocksOptions options_;
   rocksdb::DB* db_;
+  std::shared_ptr<BackgroundListener> listener_;
   // First kTableCount are ours, in Table order; the rest are unknown column
   // families found on disk (opened only because RocksDB requires it).
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
