@@ -655,7 +655,7 @@ class Engine::Impl {
   }
 
   absl::StatusOr<int64_t> WatchExecution(const std::string& arn, int64_t after,
-                                         Engine::WatchFn fn) {
+                                         Engine::RawWatchFn fn) {
     SW_RETURN_IF_ERROR(Alive());
     SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     int64_t id = next_watch_id_.fetch_add(1);
@@ -667,16 +667,14 @@ class Engine::Impl {
       PostExisting(arn, [this, id, after, fn, done](Slot* slot) {
         done(true);
         // Serialised with this execution's commits: nothing is missed or
-        // sent twice between the stored history and the live events.
-        std::vector<json::object> events;
-        auto chunks = store_->ReadHistory(slot->id, 1, 0);
+        // sent twice between the stored history and the live events. Only
+        // the chunks from the one holding `after` + 1 are read, and their
+        // details stay text.
+        std::vector<RawHistoryEvent> events;
+        auto chunks = store_->ReadHistory(slot->id, std::max<int64_t>(1, after + 1), 0);
         if (chunks.ok()) {
           for (const auto& c : *chunks) {
-            auto evs = DecodeHistoryChunk(c.value);
-            if (!evs.ok()) break;
-            for (const auto& e : *evs) {
-              if (e.id > after) events.push_back(ToAwsJson(e));
-            }
+            if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
           }
         }
         bool closed = slot->status != ExecutionStatus::kRunning;
@@ -739,7 +737,7 @@ class Engine::Impl {
     std::deque<std::function<void(Slot*)>> waiting;
     std::map<int64_t, OpenTask> tasks;       // open tasks by task id
     std::map<int64_t, TimeMs> timer_dues;    // armed timers by id
-    std::map<int64_t, Engine::WatchFn> watchers;  // WatchExecution, by watch id
+    std::map<int64_t, Engine::RawWatchFn> watchers;  // WatchExecution, by watch id
   };
 
   struct Shard {
@@ -1187,8 +1185,9 @@ class Engine::Impl {
     }
     t.execution_record = SerializeJson(Record(*slot));
     size_t n_events = d.events.size();
-    if (!slot->watchers.empty()) {
-      for (const HistoryEvent& e : d.events) effects->watched.push_back(ToAwsJson(e));
+    if (!slot->watchers.empty() && !d.events.empty()) {
+      // The details as the chunk just encoded them (a scan, no re-encoding).
+      SW_CHECK(DecodeHistoryChunkRaw(t.history_chunk, 0, &effects->watched).ok());
     }
     slot->committing = true;
     Submit(std::move(t), [this, slot_id = slot->id, effects, n_events,
@@ -1227,7 +1226,7 @@ class Engine::Impl {
     std::vector<std::pair<std::string, int64_t>> disarm;  // execution, timer id
     std::vector<ActivityTask> remove;
     std::string execution_id;
-    std::vector<json::object> watched;  // the events, for WatchExecution
+    std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
     std::optional<ExecutionDescription> closed;  // for on_execution_closed
   };
 
@@ -1563,7 +1562,7 @@ class Engine::Impl {
   }
 
   // Sends a commit's events to the execution's watchers (shard thread).
-  void Notify(Slot* slot, const std::vector<json::object>& events) {
+  void Notify(Slot* slot, const std::vector<RawHistoryEvent>& events) {
     bool closed = slot->status != ExecutionStatus::kRunning;
     for (auto it = slot->watchers.begin(); it != slot->watchers.end();) {
       if (!WatchActive(it->first) || !it->second(events, closed) || closed) {
@@ -1689,9 +1688,21 @@ absl::Status Engine::SendTaskFailure(const std::string& token, const std::string
 absl::Status Engine::SendTaskHeartbeat(const std::string& token) {
   return impl_->SendTaskHeartbeat(token);
 }
+absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
+                                                  int64_t after_event_id, RawWatchFn on_events) {
+  return impl_->WatchExecution(arn, after_event_id, std::move(on_events));
+}
+
 absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t after_event_id,
                                                WatchFn on_events) {
-  return impl_->WatchExecution(arn, after_event_id, std::move(on_events));
+  return impl_->WatchExecution(
+      arn, after_event_id,
+      [fn = std::move(on_events)](std::vector<RawHistoryEvent> raw, bool closed) {
+        std::vector<json::object> events;
+        events.reserve(raw.size());
+        for (const RawHistoryEvent& e : raw) events.push_back(ToAwsJson(e));
+        return fn(std::move(events), closed);
+      });
 }
 void Engine::CancelWatch(int64_t watch_id) { impl_->CancelWatch(watch_id); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }

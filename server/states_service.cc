@@ -79,6 +79,19 @@ void FillEvent(const json::object& e, v1::HistoryEvent* out) {
   }
 }
 
+// The same for an event whose details are still the stored text.
+void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
+  out->set_id(e.id);
+  out->set_previous_event_id(e.previous_event_id);
+  SetTime(e.timestamp, out->mutable_timestamp());
+  std::string member = engine::DetailsMemberName(e.type);
+  out->set_type(std::move(e.type));
+  if (!member.empty()) {
+    out->set_details_member(std::move(member));
+    out->set_details_json(std::move(e.details_json));
+  }
+}
+
 // Pages an in-memory list: `next_token` is the decimal offset of the next item.
 absl::Status PageBounds(int max_results, const std::string& next_token, size_t total,
                         size_t* begin, size_t* end) {
@@ -172,8 +185,8 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
     // The reactor may be gone when this runs: use only `shared` and `engine`.
     engine::Engine* engine = service_->engine_;
     service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
-      absl::StatusOr<int64_t> id = engine->WatchExecution(
-          arn, after, [shared](std::vector<json::object> events, bool closed) {
+      absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
+          arn, after, [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
             return OnEvents(shared, std::move(events), closed);
           });
       std::lock_guard<std::mutex> l(shared->mu);
@@ -231,11 +244,11 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
   }
 
  private:
-  static bool OnEvents(const std::shared_ptr<Shared>& shared, std::vector<json::object> events,
-                       bool closed) {
+  static bool OnEvents(const std::shared_ptr<Shared>& shared,
+                       std::vector<engine::RawHistoryEvent> events, bool closed) {
     std::lock_guard<std::mutex> l(shared->mu);
     if (shared->reactor == nullptr || shared->cancelled) return false;
-    for (const json::object& e : events) FillEvent(e, &shared->queue.emplace_back());
+    for (engine::RawHistoryEvent& e : events) FillRawEvent(e, &shared->queue.emplace_back());
     if (closed) shared->closed = true;
     PumpLocked(*shared);
     return !closed;
@@ -249,7 +262,10 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
       shared.current = std::move(shared.queue.front());
       shared.queue.pop_front();
       shared.writing = true;
-      shared.reactor->StartWrite(&shared.current);
+      // More queued: let gRPC coalesce the writes into fewer frames.
+      grpc::WriteOptions options;
+      if (!shared.queue.empty()) options.set_buffer_hint();
+      shared.reactor->StartWrite(&shared.current, options);
       return;
     }
     if (shared.closed) FinishLocked(shared, grpc::Status::OK);
