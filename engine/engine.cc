@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -671,7 +672,8 @@ class Engine::Impl {
         // the chunks from the one holding `after` + 1 are read, and their
         // details stay text.
         std::vector<RawHistoryEvent> events;
-        auto chunks = store_->ReadHistory(slot->id, std::max<int64_t>(1, after + 1), 0);
+        int64_t from = after < std::numeric_limits<int64_t>::max() ? after + 1 : after;
+        auto chunks = store_->ReadHistory(slot->id, std::max<int64_t>(1, from), 0);
         if (chunks.ok()) {
           for (const auto& c : *chunks) {
             if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
@@ -683,7 +685,7 @@ class Engine::Impl {
           EndWatch(id);
           return;
         }
-        slot->watchers[id] = fn;
+        slot->watchers[id] = Watcher{fn, after};
       }, done);
     });
     if (!r.ok()) {
@@ -718,6 +720,12 @@ class Engine::Impl {
   }
 
  private:
+  // A WatchExecution: its callback and the event id it wants events after.
+  struct Watcher {
+    Engine::RawWatchFn fn;
+    int64_t after = 0;
+  };
+
   // One execution as its shard holds it.
   struct Slot {
     std::string id;
@@ -737,7 +745,7 @@ class Engine::Impl {
     std::deque<std::function<void(Slot*)>> waiting;
     std::map<int64_t, OpenTask> tasks;       // open tasks by task id
     std::map<int64_t, TimeMs> timer_dues;    // armed timers by id
-    std::map<int64_t, Engine::RawWatchFn> watchers;  // WatchExecution, by watch id
+    std::map<int64_t, Watcher> watchers;  // WatchExecution, by watch id
   };
 
   struct Shard {
@@ -1565,7 +1573,20 @@ class Engine::Impl {
   void Notify(Slot* slot, const std::vector<RawHistoryEvent>& events) {
     bool closed = slot->status != ExecutionStatus::kRunning;
     for (auto it = slot->watchers.begin(); it != slot->watchers.end();) {
-      if (!WatchActive(it->first) || !it->second(events, closed) || closed) {
+      const Watcher& w = it->second;
+      bool keep = WatchActive(it->first);
+      if (!keep) {
+        // cancelled: not called again
+      } else if (events.empty() || events.front().id > w.after) {
+        keep = w.fn(events, closed);
+      } else {  // the watcher asked to skip (some of) these
+        std::vector<RawHistoryEvent> wanted;
+        for (const RawHistoryEvent& e : events) {
+          if (e.id > w.after) wanted.push_back(e);
+        }
+        keep = w.fn(std::move(wanted), closed);
+      }
+      if (!keep || closed) {
         EndWatch(it->first);
         it = slot->watchers.erase(it);
       } else {

@@ -1,5 +1,6 @@
 #include "engine/execution_codec.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -415,14 +416,16 @@ class ChunkScanner {
   bool SkipString() {
     if (i_ >= t_.size() || t_[i_] != '"') return false;
     ++i_;
+    // memchr to each quote; it ends the string unless an odd run of
+    // backslashes precedes it (payload texts are full of \" escapes).
     while (i_ < t_.size()) {
-      size_t q = t_.find_first_of("\"\\", i_);
-      if (q == std::string_view::npos) return false;
-      if (t_[q] == '"') {
-        i_ = q + 1;
-        return true;
-      }
-      i_ = q + 2;  // an escape: skip the escaped character
+      const void* q = std::memchr(t_.data() + i_, '"', t_.size() - i_);
+      if (q == nullptr) return false;
+      size_t at = static_cast<const char*>(q) - t_.data();
+      size_t slashes = 0;
+      while (at - slashes > i_ && t_[at - slashes - 1] == '\\') ++slashes;
+      i_ = at + 1;
+      if (slashes % 2 == 0) return true;
     }
     return false;
   }

@@ -262,10 +262,9 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
       shared.current = std::move(shared.queue.front());
       shared.queue.pop_front();
       shared.writing = true;
-      // More queued: let gRPC coalesce the writes into fewer frames.
-      grpc::WriteOptions options;
-      if (!shared.queue.empty()) options.set_buffer_hint();
-      shared.reactor->StartWrite(&shared.current, options);
+      // (No buffer hint: a hinted write completes only once a later write
+      // flushes it, and the next write waits for this one's completion.)
+      shared.reactor->StartWrite(&shared.current);
       return;
     }
     if (shared.closed) FinishLocked(shared, grpc::Status::OK);

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -647,6 +648,53 @@ TEST_F(StepwisedTest, WatchExecutionStreamsUntilClose) {
   s = reader3->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(ErrorName(s), "ExecutionDoesNotExist");
+}
+
+TEST_F(StepwisedTest, WatchFromTheTailSendsOnlyLaterEventsAndEndsAtTheClose) {
+  CreateActivity(stub(), "jobs");
+  std::string machine = CreateMachine(stub(), "work", kActivityDef);
+  std::string exec = StartExecution(stub(), machine, "tail", "{}");
+  v1::GetActivityTaskResponse task = Poll(stub(), kActivityArn);  // running, task handed out
+  ASSERT_FALSE(task.task_token().empty());
+  size_t before = History(stub(), exec).size();
+
+  // after_event_id beyond any event ("only tell me when it ends").
+  grpc::ClientContext never_ctx;
+  never_ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::WatchExecutionRequest never;
+  never.set_execution_arn(exec);
+  never.set_after_event_id(std::numeric_limits<int64_t>::max());
+  auto never_reader = stub()->WatchExecution(&never_ctx, never);
+  // after_event_id = the current last event: only the events still to come.
+  grpc::ClientContext tail_ctx;
+  tail_ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::WatchExecutionRequest tail;
+  tail.set_execution_arn(exec);
+  tail.set_after_event_id(static_cast<int64_t>(before));
+  auto tail_reader = stub()->WatchExecution(&tail_ctx, tail);
+  std::this_thread::sleep_for(300ms);  // both watches registered on the running execution
+
+  v1::SendTaskSuccessRequest sreq;
+  sreq.set_task_token(task.task_token());
+  sreq.set_output("{}");
+  v1::SendTaskSuccessResponse sresp;
+  ASSERT_TRUE(stub()->SendTaskSuccess(Ctx().get(), sreq, &sresp).ok());
+
+  v1::HistoryEvent e;
+  std::vector<v1::HistoryEvent> tail_seen;
+  while (tail_reader->Read(&e)) tail_seen.push_back(e);
+  EXPECT_TRUE(tail_reader->Finish().ok());
+  size_t all = History(stub(), exec).size();
+  ASSERT_EQ(tail_seen.size(), all - before);
+  EXPECT_EQ(tail_seen.front().id(), static_cast<int64_t>(before) + 1);
+  EXPECT_EQ(tail_seen.back().type(), "ExecutionSucceeded");
+  EXPECT_FALSE(tail_seen.back().details_json().empty());
+
+  int never_count = 0;
+  while (never_reader->Read(&e)) ++never_count;
+  grpc::Status s = never_reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(never_count, 0);
 }
 
 TEST_F(StepwisedTest, ClientCancellingAWatchLeavesTheServerHealthy) {
