@@ -39,7 +39,7 @@ struct EngineOptions {
   // Most state steps computed in memory and committed as one group.
   int max_steps_per_commit = 100;
   // Most transitions the committer writes in one synced batch.
-  size_t max_batch = 64;
+  size_t max_batch = 512;
   // Time source; must outlive the engine. Null means the system clock.
   const Clock* clock = nullptr;
   int max_history_events = 25000;

@@ -178,7 +178,7 @@ class RocksStore final : public Store {
   };
   AtomicHistogram write_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                   0.05, 0.1, 0.25, 1}};
-  AtomicHistogram group_sizes_{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+  AtomicHistogram group_sizes_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}};
 };
 
 }  // namespace stepwise::storage
