@@ -1358,13 +1358,26 @@ class Engine::Impl {
       }
       std::vector<const storage::Transition*> ptrs;
       for (auto& p : batch) ptrs.push_back(&p.t);
-      auto results = store_->CommitBatch(ptrs);
+      // Fail-stop: once a write failed, what is on disk is uncertain and
+      // nothing more is written or acknowledged (see on_storage_failure).
+      // (A StatusOr must not be built from an OK status: absl aborts.)
+      absl::StatusOr<std::vector<absl::Status>> results =
+          storage_failure_.ok() ? store_->CommitBatch(ptrs)
+                                : absl::StatusOr<std::vector<absl::Status>>(storage_failure_);
       batches_ += 1;
+      bool first_failure = !results.ok() && storage_failure_.ok();
+      if (first_failure) {
+        storage_failure_ = absl::UnavailableError(absl::StrCat(
+            "the server cannot persist changes and is stopping (", results.status().message(),
+            ")"));
+        results = storage_failure_;
+      }
       for (size_t i = 0; i < batch.size(); ++i) {
         absl::Status s = results.ok() ? (*results)[i] : results.status();
         if (s.ok()) commits_ += 1;
         batch[i].done(s);
       }
+      if (first_failure && opts_.on_storage_failure) opts_.on_storage_failure(results.status());
       {
         std::lock_guard<std::mutex> l(commit_mu_);
         in_flight_ -= batch.size();
@@ -1383,12 +1396,14 @@ class Engine::Impl {
                        deadline - std::chrono::steady_clock::now())
                        .count();
     if (left <= 0 || (is_cancelled && is_cancelled())) return done(ActivityTaskGrant{});
-    absl::Status s = tasks_.Poll(activity, left, [this, activity, worker, deadline, done,
-                                                  is_cancelled](
-                                                     std::optional<ActivityTask> task) mutable {
-      if (!task.has_value()) return done(ActivityTaskGrant{});
-      HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
-    });
+    absl::Status s = tasks_.Poll(
+        activity, left,
+        [this, activity, worker, deadline, done,
+         is_cancelled](std::optional<ActivityTask> task) mutable {
+          if (!task.has_value()) return done(ActivityTaskGrant{});
+          HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
+        },
+        is_cancelled);
     if (!s.ok()) {
       done(ServiceError("ActivityWorkerLimitExceeded", "Activity worker limit exceeded"));
     }
@@ -1558,6 +1573,8 @@ class Engine::Impl {
   std::deque<PendingCommit> commit_queue_;
   size_t in_flight_ = 0;
   bool commit_stop_ = false;
+  // Set by the committer thread only, on the first failed write.
+  absl::Status storage_failure_;
   std::thread committer_;
 
   bool WatchActive(int64_t id) {

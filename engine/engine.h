@@ -57,6 +57,12 @@ struct EngineOptions {
   // into the engine. Null: nothing is called. The server logs the close
   // and counts it in /metrics.
   std::function<void(const ExecutionDescription&)> on_execution_closed;
+  // Called once, from the committer thread, when the store fails a whole
+  // commit batch (an I/O error: full disk, failed fsync). From then on the
+  // engine writes and acknowledges nothing: that batch and every later
+  // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
+  // cause and exits (fail-stop); a restart recovers from what is on disk.
+  std::function<void(const absl::Status&)> on_storage_failure;
 };
 
 struct StateMachineDescription {

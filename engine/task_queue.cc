@@ -59,8 +59,13 @@ void TaskQueue::Remove(const std::string& activity_arn,
 }
 
 absl::Status TaskQueue::Poll(const std::string& activity_arn,
-                             int64_t timeout_ms, DoneFn done) {
+                             int64_t timeout_ms, DoneFn done,
+                             std::function<bool()> is_cancelled) {
   std::optional<ActivityTask> task;
+  bool waiting = false;
+  bool exhausted = false;
+  // Polls ended because their caller went away; answered after unlocking.
+  std::vector<DoneFn> gone;
   {
     std::lock_guard<std::mutex> lk(mu_);
     if (stopped_) return absl::UnavailableError("task queue is stopped");
@@ -74,20 +79,36 @@ absl::Status TaskQueue::Poll(const std::string& activity_arn,
     } else if (timeout_ms > 0) {
       Activity& a = activities_[activity_arn];
       if (a.pollers.size() >= max_pollers_) {
-        return absl::ResourceExhaustedError(
-            "too many pollers waiting on activity " + activity_arn);
+        for (auto p = a.pollers.begin(); p != a.pollers.end();) {
+          if (p->second.is_cancelled && p->second.is_cancelled()) {
+            deadlines_.erase({p->second.deadline, p->first});
+            gone.push_back(std::move(p->second.done));
+            p = a.pollers.erase(p);
+          } else {
+            ++p;
+          }
+        }
       }
-      const uint64_t id = next_poll_id_++;
-      const Deadline deadline =
-          std::chrono::steady_clock::now() +
-          std::chrono::milliseconds(std::min(timeout_ms, kMaxPollTimeoutMs));
-      a.pollers.emplace(id, Poller{deadline, std::move(done)});
-      auto d = deadlines_.emplace(std::make_pair(deadline, id), activity_arn);
-      if (d.first == deadlines_.begin()) cv_.notify_one();
-      return absl::OkStatus();
+      if (a.pollers.size() >= max_pollers_) {
+        exhausted = true;
+      } else {
+        const uint64_t id = next_poll_id_++;
+        const Deadline deadline =
+            std::chrono::steady_clock::now() +
+            std::chrono::milliseconds(std::min(timeout_ms, kMaxPollTimeoutMs));
+        a.pollers.emplace(id, Poller{deadline, std::move(done), std::move(is_cancelled)});
+        auto d = deadlines_.emplace(std::make_pair(deadline, id), activity_arn);
+        if (d.first == deadlines_.begin()) cv_.notify_one();
+        waiting = true;
+      }
     }
   }
-  done(std::move(task));
+  for (DoneFn& d : gone) d(std::nullopt);
+  if (exhausted) {
+    return absl::ResourceExhaustedError("too many pollers waiting on activity " +
+                                        activity_arn);
+  }
+  if (!waiting) done(std::move(task));
   return absl::OkStatus();
 }
 

@@ -75,8 +75,14 @@ class TaskQueue {
   // the deadline thread, or on the thread calling Stop. Never blocks.
   // Returns, without calling `done`, kResourceExhausted when the activity
   // already has max_pollers waiting polls, and kUnavailable once stopped.
+  // `is_cancelled`, when given, says whether this poll's caller has gone
+  // away (connection closed, call cancelled): at the max_pollers limit,
+  // such polls are ended (their `done` gets std::nullopt) to make room, so
+  // callers that hung up cannot hold an activity's places until their
+  // deadline. It is called with the queue's lock held: it must be quick and
+  // must not call into the queue.
   absl::Status Poll(const std::string& activity_arn, int64_t timeout_ms,
-                    DoneFn done);
+                    DoneFn done, std::function<bool()> is_cancelled = nullptr);
 
   // Hands a task back to the FRONT of its activity's queue (the hand-out
   // could not be committed; if the engine found the execution stopped it
@@ -109,6 +115,7 @@ class TaskQueue {
   struct Poller {
     Deadline deadline;
     DoneFn done;
+    std::function<bool()> is_cancelled;  // may be null
   };
   struct Activity {
     std::list<ActivityTask> tasks;  // hand-out order

@@ -352,5 +352,29 @@ TEST(TaskQueueTest, PushRacingTimeoutsNeitherLosesNorDuplicates) {
   EXPECT_EQ(tasks_received.load() + static_cast<int>(q.pending(kArn)), kRounds);
 }
 
+TEST(TaskQueueTest, PollersWhoseCallerWentAwayMakeRoomAtTheLimit) {
+  TaskQueue q(2);
+  std::atomic<bool> first_gone{false};
+  Result r1, r2, r3, r4;
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, r1.Fn(), [&] { return first_gone.load(); }).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, r2.Fn(), [] { return false; }).ok());
+  // Full, and nobody has gone: refused.
+  EXPECT_EQ(q.Poll(kArn, kLongMs, r3.Fn()).code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(r3.calls(), 0);
+  // The first caller hangs up: its place goes to the next poll.
+  first_gone = true;
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, r4.Fn()).ok());
+  ASSERT_TRUE(r1.Wait());
+  EXPECT_FALSE(r1.task().has_value());
+  EXPECT_EQ(r2.calls(), 0);
+  EXPECT_EQ(q.waiting_pollers(kArn), 2u);
+  q.Push(Task("e", 1));
+  ASSERT_TRUE(r2.Wait());
+  EXPECT_TRUE(r2.task().has_value());
+  EXPECT_EQ(r4.calls(), 0);
+  q.Stop();
+  EXPECT_EQ(r4.calls(), 1);
+}
+
 }  // namespace
 }  // namespace stepwise::engine

@@ -9,8 +9,10 @@ PACKAGES=(
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libspdlog-dev libfmt-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev
+  libssl-dev openssl
+  libgraphviz-dev
   awscli nodejs
+  chromium fonts-dejavu-core
   clang libclang-rt-14-dev
 )
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -233,6 +234,7 @@ absl::StatusOr<std::string> CreateStateMachine(engine::Engine* e, const json::ob
   if (publish.value_or(false)) {
     return Validation("publish (state machine versions) is not supported by Stepwise yet");
   }
+  if (absl::Status s = CheckDefinitionSize(definition); !s.ok()) return s;
   auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"));
   if (!d.ok()) return d.status();
   return Body(json::object{{"stateMachineArn", d->arn},
@@ -258,6 +260,9 @@ absl::StatusOr<std::string> UpdateStateMachine(engine::Engine* e, const json::ob
   if (!m.status().ok()) return m.status();
   if (publish.value_or(false)) {
     return Validation("publish (state machine versions) is not supported by Stepwise yet");
+  }
+  if (definition.has_value()) {
+    if (absl::Status s = CheckDefinitionSize(*definition); !s.ok()) return s;
   }
   auto d = e->UpdateStateMachine(arn, definition, role_arn);
   if (!d.ok()) return d.status();
@@ -319,6 +324,7 @@ absl::StatusOr<std::string> ValidateStateMachineDefinition(engine::Engine* /*e*/
       m.Enum("severity", std::array<std::string_view, 2>{"ERROR", "WARNING"});
   int max_results = m.MaxResults(100);
   if (!m.status().ok()) return m.status();
+  if (absl::Status s = CheckDefinitionSize(definition); !s.ok()) return s;
   asl::ValidationResult r = asl::ValidateForStepwise(definition, type.value_or("STANDARD"));
   bool warnings = severity.value_or("ERROR") == "WARNING";
   size_t limit = max_results == 0 ? 100 : static_cast<size_t>(max_results);
@@ -595,12 +601,18 @@ void AwsJsonApi::Register(HttpServer* http) {
   });
 }
 
-absl::Status AwsJsonApi::Authenticate(const HttpRequest& request) const {
+absl::Status AwsJsonApi::Authenticate(const HttpRequest& request, std::string* caller) const {
+  *caller = request.client_subject.empty() ? "anonymous" : "cert:" + request.client_subject;
+  auto it = request.headers.find("authorization");
   if (options_.access_keys.empty() && options_.tokens.empty()) return absl::OkStatus();
   if (!options_.tokens.empty() && HasBearerToken(request, options_.tokens)) {
+    std::string_view v = it->second;
+    v.remove_prefix(std::min(v.size(), v.find("Bearer ") + 7));
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    *caller = TokenCaller(v);
     return absl::OkStatus();
   }
-  auto it = request.headers.find("authorization");
   if (it != request.headers.end() && it->second.rfind("Bearer ", 0) == 0) {
     return engine::ServiceError("UnrecognizedClientException",
                                 "The security token included in the request is invalid.");
@@ -610,7 +622,17 @@ absl::Status AwsJsonApi::Authenticate(const HttpRequest& request) const {
                     : std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  return VerifySigV4(request, options_.access_keys, "states", now);
+  absl::Status s = VerifySigV4(request, options_.access_keys, "states", now);
+  if (s.ok()) {
+    // Credential=<key id>/<date>/... (verified above).
+    std::string_view v = it->second;
+    size_t at = v.find("Credential=");
+    if (at != std::string_view::npos) {
+      v.remove_prefix(at + 11);
+      *caller = absl::StrCat("aws:", ToAbsl(v.substr(0, v.find('/'))));
+    }
+  }
+  return s;
 }
 
 std::string AwsJsonApi::NewRequestId() {
@@ -626,31 +648,128 @@ std::string AwsJsonApi::NewRequestId() {
   return buf;
 }
 
+namespace {
+
+// `s` with every byte sequence that is not well-formed UTF-8 replaced by
+// U+FFFD, so error messages echoing a request's bytes (e.g. the action name
+// from the X-Amz-Target header) stay valid JSON for every client.
+std::string ValidUtf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3
+             : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xc0) == 0x80;
+    }
+    if (ok && n >= 3) {
+      auto c1 = static_cast<unsigned char>(s[i + 1]);
+      // No overlong forms, no surrogates, nothing above U+10FFFF.
+      if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+          (c == 0xf4 && c1 > 0x8f)) {
+        ok = false;
+      }
+    }
+    if (ok) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      i += 1;
+    }
+  }
+  return out;
+}
+
+// What the audit log records about one call.
+struct AuditInfo {
+  std::string caller;
+  std::string peer;
+  std::string action;
+  std::string resource;
+};
+
+// The resource a request names: an ARN, else a task-token fingerprint, else
+// the name it creates.
+std::string RequestResource(const json::object& req) {
+  for (const char* key : {"executionArn", "stateMachineArn", "activityArn"}) {
+    if (const json::value* v = req.if_contains(key); v != nullptr && v->is_string()) {
+      return std::string(v->as_string());
+    }
+  }
+  if (const json::value* v = req.if_contains("taskToken"); v != nullptr && v->is_string()) {
+    return "taskToken:" + Fingerprint(std::string_view(v->as_string()));
+  }
+  if (const json::value* v = req.if_contains("name"); v != nullptr && v->is_string()) {
+    return std::string(v->as_string());
+  }
+  return "";
+}
+
+// The ARN a successful reply names (what Create*/StartExecution made).
+std::string ReplyResource(const std::string& body) {
+  absl::StatusOr<json::value> v = ParseJson(body);
+  if (!v.ok() || !v->is_object()) return "";
+  for (const char* key : {"executionArn", "stateMachineArn", "activityArn"}) {
+    if (const json::value* x = v->as_object().if_contains(key); x != nullptr && x->is_string()) {
+      return std::string(x->as_string());
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
 void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
+  auto target_it = request.headers.find("x-amz-target");
+  std::string_view target =
+      target_it == request.headers.end() ? std::string_view() : target_it->second;
+  std::shared_ptr<AuditInfo> audit;
+  if (options_.audit != nullptr && target.substr(0, kTargetPrefix.size()) == kTargetPrefix &&
+      IsMutatingAction(target.substr(kTargetPrefix.size()))) {
+    audit = std::make_shared<AuditInfo>();
+    audit->peer = request.peer;
+    audit->action = std::string(target.substr(kTargetPrefix.size()));
+  }
   // Wraps `reply`: turns a body or a status into AWS's reply.
-  auto finish = [request_id = NewRequestId(),
-                 reply = std::move(reply)](absl::StatusOr<std::string> r) {
+  auto finish = [request_id = NewRequestId(), reply = std::move(reply), audit,
+                 log = options_.audit](absl::StatusOr<std::string> r) {
     HttpResponse resp;
     resp.content_type = kContentType;
     resp.headers["x-amzn-RequestId"] = request_id;
+    std::string outcome = "OK";
     if (r.ok()) {
       resp.status = 200;
       resp.body = std::move(*r);
     } else {
       std::string name = AwsErrorName(r.status());
+      outcome = name;
       resp.status = AwsErrorHttpStatus(name);
       resp.headers["x-amzn-ErrorType"] = name;
-      json::object o{{"__type", name}, {"message", std::string(r.status().message())}};
+      json::object o{{"__type", name}, {"message", ValidUtf8(ToStd(r.status().message()))}};
       resp.body = SerializeJson(json::value(std::move(o)));
+    }
+    // An empty long poll changed nothing: not audited.
+    if (audit != nullptr && !(audit->action == "GetActivityTask" && r.ok() && resp.body == "{}")) {
+      std::string resource = audit->resource;
+      if (r.ok() && audit->action != "GetActivityTask") {
+        std::string made = ReplyResource(resp.body);
+        if (!made.empty()) resource = made;
+      }
+      log->Record(AuditRecord{"aws", audit->caller, audit->peer, audit->action, resource,
+                              outcome});
     }
     reply(std::move(resp));
   };
 
-  if (absl::Status s = Authenticate(request); !s.ok()) return finish(s);
+  std::string caller;
+  absl::Status auth = Authenticate(request, &caller);
+  if (audit != nullptr) audit->caller = caller;
+  if (!auth.ok()) return finish(auth);
 
-  auto target_it = request.headers.find("x-amz-target");
-  std::string_view target =
-      target_it == request.headers.end() ? std::string_view() : target_it->second;
   if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
     return finish(engine::ServiceError(
         "UnknownOperationException",
@@ -670,6 +789,7 @@ void AwsJsonApi::Handle(const HttpRequest& request, HttpReplyFn reply) {
     if (!v->is_object()) return finish(Serialization("request body must be a JSON object"));
     req = std::move(v->as_object());
   }
+  if (audit != nullptr) audit->resource = RequestResource(req);
 
   if (action == "StartExecution") {
     Members m(req);

@@ -29,6 +29,10 @@
 // IncompleteSignatureException as AWS names them (see sigv4.h). A body over
 // the listener's limit gets a ValidationException (HTTP 413).
 //
+// Audit: with AwsJsonApiOptions::audit, mutating actions are recorded
+// (server/audit_log.h), with the caller as "token:<fingerprint>",
+// "aws:<access key id>", "cert:<client certificate subject>" or "anonymous".
+//
 // Thread-safe. Handle may be called from any thread and never blocks.
 // Destroy after the HTTP server has stopped and before the engine.
 #ifndef SW_SERVER_AWS_JSON_API_H_
@@ -42,6 +46,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "server/audit_log.h"
 #include "server/http_server.h"
 #include "server/states_service.h"
 
@@ -58,6 +63,10 @@ struct AwsJsonApiOptions {
   std::function<int64_t()> now_seconds;
   // Called with the state machine ARN of each execution started.
   std::function<void(const std::string&)> on_execution_started;
+  // When set (must outlive this object), every mutating action is recorded
+  // there, refused callers included; GetActivityTask only when it hands out
+  // a task or fails.
+  AuditLog* audit = nullptr;
 };
 
 class AwsJsonApi {
@@ -81,8 +90,9 @@ class AwsJsonApi {
 
  private:
   std::string NewRequestId();
-  // OK, or the AWS error for a request that is not authenticated.
-  absl::Status Authenticate(const HttpRequest& request) const;
+  // OK, or the AWS error for a request that is not authenticated. Sets
+  // `caller` to the identity the audit log records.
+  absl::Status Authenticate(const HttpRequest& request, std::string* caller) const;
 
   engine::Engine* const engine_;
   const AwsJsonApiOptions options_;

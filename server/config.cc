@@ -36,7 +36,13 @@ const Option kOptions[] = {
     {"max-steps-per-commit", Kind::kInt, "internal steps committed as one group (default 100)"},
     {"tls-cert", Kind::kString, "PEM certificate chain for TLS (gRPC and HTTPS)"},
     {"tls-key", Kind::kString, "PEM private key for TLS (gRPC and HTTPS)"},
-    {"tls-client-ca", Kind::kString, "PEM CA bundle: require client certificates (mTLS)"},
+    {"tls-client-ca", Kind::kString, "PEM CA bundle: gRPC requires client certificates (mTLS)"},
+    {"http-tls-client-ca", Kind::kString,
+     "PEM CA bundle: HTTPS requires client certificates (mTLS)"},
+    {"http-timeout", Kind::kInt,
+     "seconds a client has to send a whole HTTP request or read a reply; also the "
+     "keep-alive idle limit (default 30)"},
+    {"audit-log", Kind::kString, "append one JSON line per mutating call to this file"},
     {"auth-tokens-file", Kind::kString, "bearer tokens, one per line"},
     {"aws-credentials-file", Kind::kString,
      "`ACCESS_KEY_ID SECRET` lines: verify SigV4 on the AWS endpoint"},
@@ -117,6 +123,11 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   } else if (n == "tls-cert") c.tls_cert = value;
   else if (n == "tls-key") c.tls_key = value;
   else if (n == "tls-client-ca") c.tls_client_ca = value;
+  else if (n == "http-tls-client-ca") c.http_tls_client_ca = value;
+  else if (n == "http-timeout") {
+    if (i < 1 || i > 3600) return bad("must be between 1 and 3600");
+    c.http_timeout_seconds = i;
+  } else if (n == "audit-log") c.audit_log = value;
   else if (n == "auth-tokens-file") c.auth_tokens_file = value;
   else if (n == "aws-credentials-file") c.aws_credentials_file = value;
   else if (n == "insecure") c.insecure = b;
@@ -259,6 +270,9 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   }
   if (!c.tls_client_ca.empty() && c.tls_cert.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
+  }
+  if (!c.http_tls_client_ca.empty() && c.tls_cert.empty()) {
+    return absl::InvalidArgumentError("--http-tls-client-ca needs --tls-cert and --tls-key");
   }
   return c;
 }

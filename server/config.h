@@ -30,7 +30,16 @@ struct Config {
   int max_steps_per_commit = 100;
   std::string tls_cert;
   std::string tls_key;
-  std::string tls_client_ca;
+  std::string tls_client_ca;  // gRPC only
+  // PEM CA bundle: HTTPS asks for, requires and verifies a client certificate.
+  std::string http_tls_client_ca;
+  // Seconds a client has to send one whole HTTP request (headers and body),
+  // to read a reply, or to finish the TLS handshake; also the keep-alive idle
+  // limit. Bounds slow ("slowloris") and half-open connections.
+  int http_timeout_seconds = 30;
+  // When set, every mutating call (gRPC and AWS endpoint) appends one JSON
+  // line here: time, caller, action, resource, outcome (server/audit_log.h).
+  std::string audit_log;
   std::string auth_tokens_file;
   // `ACCESS_KEY_ID SECRET_ACCESS_KEY` lines: SigV4 is verified on `POST /`.
   std::string aws_credentials_file;

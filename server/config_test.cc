@@ -121,5 +121,25 @@ TEST(ConfigTest, AwsCredentialsFile) {
   EXPECT_EQ(c->aws_credentials_file, "/etc/k");
 }
 
+TEST(ConfigTest, HttpSecurityOptions) {
+  std::string file = WriteFile("http_timeout = 7\naudit_log = /tmp/audit.jsonl\n");
+  auto c = LoadConfig({"--config", file, "--tls-cert", "c.pem", "--tls-key", "k.pem",
+                       "--http-tls-client-ca", "ca.pem"},
+                      Env({{"STEPWISE_HTTP_TIMEOUT", "9"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->http_timeout_seconds, 9);
+  EXPECT_EQ(c->audit_log, "/tmp/audit.jsonl");
+  EXPECT_EQ(c->http_tls_client_ca, "ca.pem");
+  EXPECT_EQ(LoadConfig({}, Env({}))->http_timeout_seconds, 30);
+
+  auto zero = LoadConfig({"--http-timeout", "0"}, Env({}));
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("--http-timeout"), std::string::npos);
+  auto no_cert = LoadConfig({"--http-tls-client-ca", "ca.pem"}, Env({}));
+  ASSERT_FALSE(no_cert.ok());
+  EXPECT_NE(no_cert.status().message().find("--http-tls-client-ca"), std::string::npos);
+  std::remove(file.c_str());
+}
+
 }  // namespace
 }  // namespace stepwise::server

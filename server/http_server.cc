@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <optional>
@@ -9,8 +11,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "openssl/x509.h"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/ssl.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/beast/core.hpp"
@@ -66,6 +70,18 @@ class HttpServer::Impl {
       }
       ssl_.use_private_key(asio::buffer(options_.tls_key_pem), asio::ssl::context::pem, ec);
       if (ec) return absl::InvalidArgumentError(absl::StrCat("bad TLS key for HTTP: ", ec.message()));
+      if (!options_.tls_client_ca_pem.empty()) {
+        ssl_.add_certificate_authority(asio::buffer(options_.tls_client_ca_pem), ec);
+        if (ec) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("bad TLS client CA for HTTP: ", ec.message()));
+        }
+        ssl_.set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert, ec);
+        if (ec) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("cannot require client certificates: ", ec.message()));
+        }
+      }
       tls_ = true;
     }
     std::string h = host == "localhost" ? "127.0.0.1" : host;
@@ -138,6 +154,8 @@ class HttpServer::Impl {
   std::map<std::string, HttpErrorFormatter> error_formatters_;
   std::thread thread_;
   int port_ = 0;
+  // Delays the next accept after a failure (e.g. EMFILE).
+  std::optional<asio::steady_timer> accept_pause_;
 };
 
 namespace {
@@ -150,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   template <typename... Args>
   Session(tcp::socket socket, HttpServer::Impl* server, Args&&... args)
       : fd_(socket.native_handle()),
+        peer_(PeerName(socket)),
         stream_(std::move(socket), std::forward<Args>(args)...),
         server_(server) {}
 
@@ -230,6 +249,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     r.body = std::move(req.body());
     r.tls = kTls;
+    r.peer = peer_;
+    if constexpr (kTls) r.client_subject = ClientSubject();
     bool keep_alive = req.keep_alive();
     const HttpAsyncHandler* h = server_->Find(r.method, r.path);
     if (h == nullptr) {
@@ -262,9 +283,32 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         std::chrono::seconds(server_->options().idle_timeout_seconds));
     http::async_write(stream_, res_,
                       [self = this->shared_from_this(), keep_alive](beast::error_code ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
+                        if (ec) return self->Close();
+                        if (!keep_alive) return self->LingerAndClose();
                         self->Read();
                       });
+  }
+
+  // After the last reply: stops sending and discards what the client is
+  // still sending (e.g. the rest of a body refused with 413) until it
+  // closes or the timeout passes, then closes. Closing at once would reset
+  // the connection and the client could lose the reply unread.
+  void LingerAndClose() {
+    beast::error_code ignored;
+    auto& lowest = beast::get_lowest_layer(stream_);
+    lowest.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    lowest.expires_after(std::chrono::seconds(
+        std::min(server_->options().idle_timeout_seconds, kMaxLingerSeconds)));
+    Drain();
+  }
+
+  void Drain() {
+    beast::get_lowest_layer(stream_).async_read_some(
+        asio::buffer(drain_),
+        [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();
+          self->Drain();
+        });
   }
 
   void Close() {
@@ -275,7 +319,40 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     socket.close(ignored);
   }
 
+  static std::string PeerName(const tcp::socket& socket) {
+    beast::error_code ec;
+    tcp::endpoint ep = socket.remote_endpoint(ec);
+    if (ec) return "";
+    return ep.address().is_v6() ? absl::StrCat("[", ep.address().to_string(), "]:", ep.port())
+                                : absl::StrCat(ep.address().to_string(), ":", ep.port());
+  }
+
+  // The verified client certificate's subject (one-line RFC 2253), or "".
+  std::string ClientSubject() {
+    if constexpr (kTls) {
+      X509* cert = SSL_get_peer_certificate(stream_.native_handle());
+      if (cert == nullptr) return "";
+      std::string out;
+      BIO* bio = BIO_new(BIO_s_mem());
+      if (bio != nullptr &&
+          X509_NAME_print_ex(bio, X509_get_subject_name(cert), 0, XN_FLAG_RFC2253) >= 0) {
+        char* data = nullptr;
+        long n = BIO_get_mem_data(bio, &data);
+        if (n > 0) out.assign(data, static_cast<size_t>(n));
+      }
+      BIO_free(bio);
+      X509_free(cert);
+      return out;
+    } else {
+      return "";
+    }
+  }
+
+  static constexpr int kMaxLingerSeconds = 5;
+
   const int fd_;
+  const std::string peer_;
+  std::array<char, 16384> drain_;
   std::atomic<bool> closed_{false};
   Stream stream_;
   HttpServer::Impl* server_;
@@ -289,7 +366,17 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 void HttpServer::Impl::Accept() {
   acceptor_.async_accept(asio::make_strand(io_), [this](beast::error_code ec, tcp::socket s) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) {
+    if (ec) {
+      // Out of file descriptors or memory: accepting again at once would
+      // spin; pause, and let open connections finish or time out.
+      spdlog::warn("http: accept failed: {}; retrying in 100 ms", ec.message());
+      accept_pause_.emplace(io_, std::chrono::milliseconds(100));
+      accept_pause_->async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) Accept();
+      });
+      return;
+    }
+    {
       if (tls_) {
         std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(std::move(s), this, ssl_)
             ->Run();

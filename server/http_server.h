@@ -3,9 +3,14 @@
 // serves GET /healthz, /readyz and /metrics with it; the AWS JSON protocol
 // endpoint (`POST /`) registers an async handler the same way. Keep-alive,
 // requests bounded (1 MiB body by default: 413 beyond, shaped per path by
-// HandleErrors), 30 s idle timeout. HTTPS (TLS 1.2+) when a certificate and
-// key are given. A pending async handler can ask whether the client has hung
-// up (HttpRequest::client_gone).
+// HandleErrors). One timeout (30 s by default) bounds the TLS handshake,
+// receiving each whole request, writing each reply and keep-alive idleness,
+// so slow or half-open clients are cut off and never hold the server.
+// HTTPS (TLS 1.2+) when a certificate and key are given, with client
+// certificates required and verified when a client CA is given (mTLS). A
+// pending async handler can ask whether the client has hung up
+// (HttpRequest::client_gone). A failing accept (e.g. out of file
+// descriptors) is retried after a pause instead of spinning.
 // No exception escapes: Asio/Beast are used through error_code overloads.
 //
 // Register handlers before Start; Start/Stop from one thread. Handlers run on
@@ -33,6 +38,10 @@ struct HttpRequest {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   bool tls = false;  // arrived over HTTPS
+  std::string peer;  // the client's address, "ip:port"
+  // With a client CA (mTLS): the verified client certificate's subject,
+  // e.g. "CN=worker-1,O=Example"; empty otherwise.
+  std::string client_subject;
   // Set by the server: true once the client has closed or reset the
   // connection (Linux POLLRDHUP, so also after a half-close). Callable from
   // any thread, for as long as the handler holds it.
@@ -59,6 +68,8 @@ struct HttpServerOptions {
   // PEM contents; both set: serve HTTPS only.
   std::string tls_cert_pem;
   std::string tls_key_pem;
+  // PEM CA bundle (with HTTPS): a client must present a certificate it signed.
+  std::string tls_client_ca_pem;
 };
 
 class HttpServer {

@@ -26,13 +26,17 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "server/audit_log.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
+#include "server/console/console.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/sigv4.h"
 #include "server/states_service.h"
+#include "server/test_hooks.h"
 #include "spdlog/pattern_formatter.h"
+#include "storage/faulty_file_system.h"
 #include "storage/rocks_store.h"
 
 namespace stepwise::server {
@@ -40,6 +44,7 @@ namespace {
 
 constexpr int kExitRefused = 1;
 constexpr int kExitSecondSignal = 2;
+constexpr int kExitStorageFailure = 3;
 
 // One line naming the problem, then a non-zero exit.
 [[noreturn]] void Refuse(const std::string& problem) {
@@ -149,7 +154,8 @@ int Run(int argc, char** argv) {
   bool tls = !config.tls_cert.empty();
   bool secured = tls && !tokens.empty();
   // The AWS endpoint authenticates with either a signature or a token.
-  bool http_secured = tls && (!tokens.empty() || !aws_keys.empty());
+  bool http_secured =
+      tls && (!tokens.empty() || !aws_keys.empty() || !config.http_tls_client_ca.empty());
   for (const auto& [what, hp, enabled] :
        {std::tuple<const char*, HostPort, bool>{"--grpc-listen", grpc_addr, true},
         std::tuple<const char*, HostPort, bool>{"--http-listen", http_addr, http_enabled}}) {
@@ -183,7 +189,13 @@ int Run(int argc, char** argv) {
   std::string data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal();
   if (!data_dir.empty() && data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
 
-  auto store_or = storage::RocksStore::Open(data_dir, storage::RocksOptions{});
+  storage::RocksOptions rocks_options;
+  // Test hook (server/README.md): fsyncs fail after N succeeded.
+  if (const char* v = std::getenv("STEPWISE_TEST_FAIL_SYNC_AFTER"); v != nullptr) {
+    rocks_options.file_system = storage::NewFailingSyncFileSystem(std::atoll(v));
+    spdlog::warn("STEPWISE_TEST_FAIL_SYNC_AFTER={}: file syncs will fail (test hook)", v);
+  }
+  auto store_or = storage::RocksStore::Open(data_dir, rocks_options);
   if (!store_or.ok()) {
     if (store_or.status().code() == absl::StatusCode::kUnavailable) {
       Refuse(absl::StrCat("data directory ", data_dir,
@@ -194,13 +206,42 @@ int Run(int argc, char** argv) {
                         store_or.status().message()));
   }
   std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
+  // Test hook (server/README.md): SIGKILL at a named point around a commit.
+  storage::Store* engine_store = store.get();
+  std::unique_ptr<CrashPointStore> crash_store;
+  if (const char* v = std::getenv("STEPWISE_TEST_CRASH_POINT"); v != nullptr) {
+    auto point = ParseCrashPoint(v);
+    if (!point.ok()) Refuse(std::string(point.status().message()));
+    crash_store = std::make_unique<CrashPointStore>(store.get(), *point);
+    engine_store = crash_store.get();
+  }
 
   std::unique_ptr<ScaledClock> scaled;
-  // Outlives the engine and the service, which call into it.
+  // Outlive the engine and the service, which call into them.
   ServerMetrics metrics;
+  std::unique_ptr<AuditLog> audit;
+  if (!config.audit_log.empty()) {
+    auto a = AuditLog::Open(config.audit_log);
+    if (!a.ok()) Refuse(std::string(a.status().message()));
+    audit = std::move(*a);
+  }
   engine::EngineOptions eopts;
   eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
     metrics.ExecutionClosed(d);
+  };
+  // Fail-stop: a commit that cannot be written means what is on disk is
+  // uncertain; the engine has stopped acknowledging anything, the callers of
+  // the failed batch were told ServiceUnavailable, and so is every call
+  // that commits from now on. Give those replies a second to leave (a
+  // loaded or sanitizer build needs more than a few milliseconds), then
+  // exit; a restart recovers from what is on disk.
+  eopts.on_storage_failure = [](const absl::Status& s) {
+    spdlog::critical("storage failure: {}; stopping now (fail-stop); restart once the cause "
+                     "is fixed",
+                     std::string(s.message()));
+    spdlog::default_logger()->flush();
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::_Exit(kExitStorageFailure);
   };
   eopts.region = config.region;
   eopts.account = config.account;
@@ -210,7 +251,7 @@ int Run(int argc, char** argv) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();
   }
-  auto engine_or = engine::Engine::Open(store.get(), eopts);
+  auto engine_or = engine::Engine::Open(engine_store, eopts);
   if (!engine_or.ok()) {
     Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
                         engine_or.status().message()));
@@ -221,6 +262,7 @@ int Run(int argc, char** argv) {
   // ---- gRPC ----
   StatesServiceOptions sopts;
   sopts.tokens = tokens;
+  sopts.audit = audit.get();
   storage::RocksStore* rocks = store.get();
   sopts.backup = [rocks](const std::string& dir) { return rocks->Checkpoint(dir); };
   sopts.on_execution_started = [&metrics](const std::string& sm) {
@@ -259,15 +301,21 @@ int Run(int argc, char** argv) {
   HttpServerOptions http_options;
   // AWS allows a 1 MiB definition; with JSON escaping the request is larger.
   http_options.max_body_bytes = size_t{4} << 20;
+  http_options.idle_timeout_seconds = config.http_timeout_seconds;
   if (tls) {
     http_options.tls_cert_pem = ReadFileOrRefuse(config.tls_cert, "TLS certificate");
     http_options.tls_key_pem = ReadFileOrRefuse(config.tls_key, "TLS key");
+    if (!config.http_tls_client_ca.empty()) {
+      http_options.tls_client_ca_pem =
+          ReadFileOrRefuse(config.http_tls_client_ca, "HTTP TLS client CA");
+    }
   }
   HttpServer http(std::move(http_options));
   // The AWS JSON 1.0 protocol (`POST /`): reset after http.Stop().
   AwsJsonApiOptions aws_options;
   aws_options.access_keys = aws_keys;
   aws_options.tokens = tokens;
+  aws_options.audit = audit.get();
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -276,9 +324,15 @@ int Run(int argc, char** argv) {
                  "only `Authorization: Bearer` requests, which the AWS CLI and SDKs do not send");
   }
   auto aws_api = std::make_unique<AwsJsonApi>(engine.get(), std::move(aws_options));
+  // The web console (`GET /`, `/console/...`): same tokens; reset after http.Stop().
+  console::ConsoleOptions console_options;
+  console_options.tokens = tokens;
+  console_options.aws_keys_configured = !aws_keys.empty();
+  auto web_console = std::make_unique<console::Console>(engine.get(), console_options);
   int http_port = 0;
   if (http_enabled) {
     aws_api->Register(&http);
+    web_console->Register(&http);
     http.Handle("GET", "/healthz", [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"};
     });
@@ -323,7 +377,9 @@ int Run(int argc, char** argv) {
   spdlog::info("stepwised {} listening: gRPC {}:{}{}{}, HTTP {}{}{}; data in {}", "0.1.0",
                grpc_addr.host, grpc_port, tls ? " (TLS)" : "", tokens.empty() ? "" : " (tokens)",
                http_enabled ? absl::StrCat(http_addr.host, ":", http_port) : "off",
-               http_enabled && tls ? " (HTTPS)" : "",
+               http_enabled && tls
+                   ? (config.http_tls_client_ca.empty() ? " (HTTPS)" : " (HTTPS, client certs)")
+                   : "",
                http_enabled && !aws_keys.empty() ? " (SigV4)" : "", data_dir);
 
   // ---- wait for a signal ----
@@ -343,6 +399,7 @@ int Run(int argc, char** argv) {
   ready.store(false);
   if (auto* health = server->GetHealthCheckService()) health->SetServingStatus(false);
   // Stop accepting calls, end watch streams, let running calls finish.
+  web_console->Shutdown();  // answers held live-update requests at once
   if (!service->BeginShutdown(std::chrono::seconds(10))) {
     spdlog::warn("calls still running after 10 s; shutting down anyway");
   }
@@ -355,10 +412,12 @@ int Run(int argc, char** argv) {
   spdlog::debug("gRPC server stopped");
   server->Wait();
   http.Stop();
+  web_console.reset();
   aws_api.reset();
   server.reset();
   service.reset();
   engine.reset();
+  crash_store.reset();
   store.reset();  // closes RocksDB
   spdlog::info("stopped cleanly");
   spdlog::shutdown();

@@ -8,12 +8,16 @@
 #include <system_error>
 #include <utility>
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "engine/asl/validator.h"
+#include "engine/service_error.h"
 #include "server/status_conversion.h"
 
 namespace stepwise::server {
@@ -108,14 +112,29 @@ absl::Status PageBounds(int max_results, const std::string& next_token, size_t t
   return absl::OkStatus();
 }
 
+// Compares SHA-256 digests with CRYPTO_memcmp, so the time taken depends
+// neither on where the texts differ nor on their lengths.
 bool TokenEquals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
-  return diff == 0;
+  unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(a.data()), a.size(), da);
+  SHA256(reinterpret_cast<const unsigned char*>(b.data()), b.size(), db);
+  return CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+}
+
+std::string ErrorNameOf(const absl::Status& s) {
+  return s.ok() ? "OK" : AwsErrorName(s);
 }
 
 }  // namespace
+
+absl::Status CheckDefinitionSize(std::string_view definition) {
+  if (definition.size() <= kMaxDefinitionBytes) return absl::OkStatus();
+  return engine::ServiceError(
+      "ValidationException",
+      absl::StrCat("1 validation error detected: Value at 'definition' failed to satisfy "
+                   "constraint: Member must have length less than or equal to ",
+                   kMaxDefinitionBytes));
+}
 
 // ------------------------------------------------------------ BlockingPool
 
@@ -342,16 +361,55 @@ absl::Status StatesService::Admit(grpc::CallbackServerContext* ctx) const {
   return absl::OkStatus();
 }
 
+std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
+  if (!options_.tokens.empty()) {
+    const auto& md = ctx->client_metadata();
+    auto it = md.find("authorization");
+    if (it != md.end()) {
+      std::string_view v(it->second.data(), it->second.size());
+      if (v.substr(0, 7) == "Bearer ") return TokenCaller(v.substr(7));
+    }
+  }
+  if (auto auth = ctx->auth_context(); auth != nullptr) {
+    for (const auto& subject : auth->FindPropertyValues("x509_subject")) {
+      return "cert:" + std::string(subject.data(), subject.size());
+    }
+  }
+  return "anonymous";
+}
+
+void StatesService::Audit(const std::string& caller, const std::string& peer,
+                          const AuditSpec& spec, const absl::Status& status) const {
+  if (options_.audit == nullptr || spec.action == nullptr) return;
+  std::string resource = spec.resource;
+  if (status.ok() && spec.made) {
+    std::string made = spec.made();
+    if (!made.empty()) resource = made;
+  }
+  options_.audit->Record(
+      AuditRecord{"grpc", caller, peer, spec.action, resource, ErrorNameOf(status)});
+}
+
 grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext* ctx,
-                                                     std::function<absl::Status()> fn) {
+                                                     std::function<absl::Status()> fn,
+                                                     AuditSpec audit) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::string caller, peer;
+  if (options_.audit != nullptr && audit.action != nullptr) {
+    caller = CallerOf(ctx);
+    peer = ctx->peer();
+  }
   if (absl::Status s = Admit(ctx); !s.ok()) {
+    Audit(caller, peer, audit, s);
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
   Enter();
-  pool_.Submit([this, reactor, fn = std::move(fn)] {
-    reactor->Finish(ToGrpcStatus(fn()));
+  pool_.Submit([this, reactor, fn = std::move(fn), audit = std::move(audit),
+                caller = std::move(caller), peer = std::move(peer)] {
+    absl::Status s = fn();
+    Audit(caller, peer, audit, s);
+    reactor->Finish(ToGrpcStatus(s));
     Leave();
   });
   return reactor;
@@ -362,14 +420,18 @@ grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
     grpc::CallbackServerContext* ctx, const v1::CreateStateMachineRequest* req,
     v1::CreateStateMachineResponse* resp) {
-  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
-    auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
-                                         req->type());
-    if (!d.ok()) return d.status();
-    resp->set_state_machine_arn(d->arn);
-    SetTime(d->creation_date, resp->mutable_creation_date());
-    return absl::OkStatus();
-  });
+  return RunBlocking(
+      ctx,
+      [this, req, resp]() -> absl::Status {
+        SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
+        auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
+                                             req->type());
+        if (!d.ok()) return d.status();
+        resp->set_state_machine_arn(d->arn);
+        SetTime(d->creation_date, resp->mutable_creation_date());
+        return absl::OkStatus();
+      },
+      {"CreateStateMachine", req->name(), [resp] { return resp->state_machine_arn(); }});
 }
 
 grpc::ServerUnaryReactor* StatesService::DescribeStateMachine(
@@ -386,24 +448,32 @@ grpc::ServerUnaryReactor* StatesService::DescribeStateMachine(
 grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
     grpc::CallbackServerContext* ctx, const v1::UpdateStateMachineRequest* req,
     v1::UpdateStateMachineResponse* resp) {
-  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
-    std::optional<std::string> definition, role_arn;
-    if (req->has_definition()) definition = req->definition();
-    if (req->has_role_arn()) role_arn = req->role_arn();
-    auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
-    if (!d.ok()) return d.status();
-    SetTime(d->update_date, resp->mutable_update_date());
-    resp->set_revision_id(d->revision_id);
-    return absl::OkStatus();
-  });
+  return RunBlocking(
+      ctx,
+      [this, req, resp]() -> absl::Status {
+        std::optional<std::string> definition, role_arn;
+        if (req->has_definition()) {
+          SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
+          definition = req->definition();
+        }
+        if (req->has_role_arn()) role_arn = req->role_arn();
+        auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
+        if (!d.ok()) return d.status();
+        SetTime(d->update_date, resp->mutable_update_date());
+        resp->set_revision_id(d->revision_id);
+        return absl::OkStatus();
+      },
+      {"UpdateStateMachine", req->state_machine_arn(), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::DeleteStateMachine(
     grpc::CallbackServerContext* ctx, const v1::DeleteStateMachineRequest* req,
     v1::DeleteStateMachineResponse* /*resp*/) {
-  return RunBlocking(ctx, [this, req]() -> absl::Status {
-    return engine_->DeleteStateMachine(req->state_machine_arn());
-  });
+  return RunBlocking(
+      ctx, [this, req]() -> absl::Status {
+        return engine_->DeleteStateMachine(req->state_machine_arn());
+      },
+      {"DeleteStateMachine", req->state_machine_arn(), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::ListStateMachines(
@@ -445,6 +515,7 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
   // Pure CPU (no commit): runs on the pool only to keep large definitions
   // off the gRPC threads.
   return RunBlocking(ctx, [req, resp]() -> absl::Status {
+    SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
     std::string type = req->type().empty() ? "STANDARD" : req->type();
     if (type != "STANDARD" && type != "EXPRESS") {
       return absl::InvalidArgumentError("type must be STANDARD or EXPRESS");
@@ -468,7 +539,14 @@ grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerCont
                                                         const v1::StartExecutionRequest* req,
                                                         v1::StartExecutionResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  AuditSpec audit{"StartExecution", req->state_machine_arn(), nullptr};
+  std::string caller, peer;
+  if (options_.audit != nullptr) {
+    caller = CallerOf(ctx);
+    peer = ctx->peer();
+  }
   if (absl::Status s = Admit(ctx); !s.ok()) {
+    Audit(caller, peer, audit, s);
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
@@ -476,13 +554,16 @@ grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerCont
   std::string input = req->input().empty() ? "{}" : req->input();
   engine_->StartExecutionAsync(
       req->state_machine_arn(), req->name(), input,
-      [this, reactor, resp, sm = req->state_machine_arn()](
-          absl::StatusOr<engine::StartExecutionResult> r) {
+      [this, reactor, resp, sm = req->state_machine_arn(), audit = std::move(audit),
+       caller = std::move(caller),
+       peer = std::move(peer)](absl::StatusOr<engine::StartExecutionResult> r) mutable {
         if (r.ok()) {
           if (options_.on_execution_started) options_.on_execution_started(sm);
           resp->set_execution_arn(r->execution_arn);
           SetTime(r->start_date, resp->mutable_start_date());
+          audit.resource = r->execution_arn;
         }
+        Audit(caller, peer, audit, r.status());
         reactor->Finish(ToGrpcStatus(r.status()));
         Leave();
       });
@@ -492,12 +573,15 @@ grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerContext* ctx,
                                                        const v1::StopExecutionRequest* req,
                                                        v1::StopExecutionResponse* resp) {
-  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
-    auto d = engine_->StopExecution(req->execution_arn(), req->error(), req->cause());
-    if (!d.ok()) return d.status();
-    SetTime(*d, resp->mutable_stop_date());
-    return absl::OkStatus();
-  });
+  return RunBlocking(
+      ctx,
+      [this, req, resp]() -> absl::Status {
+        auto d = engine_->StopExecution(req->execution_arn(), req->error(), req->cause());
+        if (!d.ok()) return d.status();
+        SetTime(*d, resp->mutable_stop_date());
+        return absl::OkStatus();
+      },
+      {"StopExecution", req->execution_arn(), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::DescribeExecution(
@@ -575,13 +659,16 @@ grpc::ServerWriteReactor<v1::HistoryEvent>* StatesService::WatchExecution(
 grpc::ServerUnaryReactor* StatesService::CreateActivity(grpc::CallbackServerContext* ctx,
                                                         const v1::CreateActivityRequest* req,
                                                         v1::CreateActivityResponse* resp) {
-  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
-    auto d = engine_->CreateActivity(req->name());
-    if (!d.ok()) return d.status();
-    resp->set_activity_arn(d->arn);
-    SetTime(d->creation_date, resp->mutable_creation_date());
-    return absl::OkStatus();
-  });
+  return RunBlocking(
+      ctx,
+      [this, req, resp]() -> absl::Status {
+        auto d = engine_->CreateActivity(req->name());
+        if (!d.ok()) return d.status();
+        resp->set_activity_arn(d->arn);
+        SetTime(d->creation_date, resp->mutable_creation_date());
+        return absl::OkStatus();
+      },
+      {"CreateActivity", req->name(), [resp] { return resp->activity_arn(); }});
 }
 
 grpc::ServerUnaryReactor* StatesService::DescribeActivity(
@@ -598,9 +685,9 @@ grpc::ServerUnaryReactor* StatesService::DescribeActivity(
 grpc::ServerUnaryReactor* StatesService::DeleteActivity(grpc::CallbackServerContext* ctx,
                                                         const v1::DeleteActivityRequest* req,
                                                         v1::DeleteActivityResponse* /*resp*/) {
-  return RunBlocking(ctx, [this, req]() -> absl::Status {
-    return engine_->DeleteActivity(req->activity_arn());
-  });
+  return RunBlocking(
+      ctx, [this, req]() -> absl::Status { return engine_->DeleteActivity(req->activity_arn()); },
+      {"DeleteActivity", req->activity_arn(), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerContext* ctx,
@@ -622,7 +709,14 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
                                                          const v1::GetActivityTaskRequest* req,
                                                          v1::GetActivityTaskResponse* resp) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  AuditSpec audit{"GetActivityTask", req->activity_arn(), nullptr};
+  std::string caller, peer;
+  if (options_.audit != nullptr) {
+    caller = CallerOf(ctx);
+    peer = ctx->peer();
+  }
   if (absl::Status s = Admit(ctx); !s.ok()) {
+    Audit(caller, peer, audit, s);
     reactor->Finish(ToGrpcStatus(s));
     return reactor;
   }
@@ -641,11 +735,14 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
   // handed a task.
   engine_->GetActivityTaskAsync(
       req->activity_arn(), req->worker_name(), timeout_ms,
-      [reactor, resp](absl::StatusOr<engine::ActivityTaskGrant> r) {
+      [this, reactor, resp, audit = std::move(audit), caller = std::move(caller),
+       peer = std::move(peer)](absl::StatusOr<engine::ActivityTaskGrant> r) {
         if (r.ok()) {
           resp->set_task_token(r->task_token);
           resp->set_input(r->input);
         }
+        // An empty long poll changed nothing: not audited.
+        if (!r.ok() || !r->task_token.empty()) Audit(caller, peer, audit, r.status());
         reactor->Finish(ToGrpcStatus(r.status()));
       },
       [ctx] { return ctx->IsCancelled(); });
@@ -655,25 +752,25 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskSuccessRequest* req,
                                                          v1::SendTaskSuccessResponse* /*resp*/) {
-  return RunBlocking(ctx, [this, req]() -> absl::Status {
-    return engine_->SendTaskSuccess(req->task_token(), req->output());
-  });
+  return RunBlocking(
+      ctx, [this, req]() -> absl::Status { return engine_->SendTaskSuccess(req->task_token(), req->output()); },
+      {"SendTaskSuccess", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskFailureRequest* req,
                                                          v1::SendTaskFailureResponse* /*resp*/) {
-  return RunBlocking(ctx, [this, req]() -> absl::Status {
-    return engine_->SendTaskFailure(req->task_token(), req->error(), req->cause());
-  });
+  return RunBlocking(
+      ctx, [this, req]() -> absl::Status { return engine_->SendTaskFailure(req->task_token(), req->error(), req->cause()); },
+      {"SendTaskFailure", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
     grpc::CallbackServerContext* ctx, const v1::SendTaskHeartbeatRequest* req,
     v1::SendTaskHeartbeatResponse* /*resp*/) {
-  return RunBlocking(ctx, [this, req]() -> absl::Status {
-    return engine_->SendTaskHeartbeat(req->task_token());
-  });
+  return RunBlocking(
+      ctx, [this, req]() -> absl::Status { return engine_->SendTaskHeartbeat(req->task_token()); },
+      {"SendTaskHeartbeat", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 
 // ---- administration ----
@@ -705,7 +802,7 @@ grpc::ServerUnaryReactor* StatesService::Backup(grpc::CallbackServerContext* ctx
     resp->set_bytes(bytes);
     spdlog::info("backup written to {} ({} bytes)", dir.string(), bytes);
     return absl::OkStatus();
-  });
+  }, {"Backup", req->dir(), nullptr});
 }
 
 }  // namespace stepwise::server

@@ -7,7 +7,10 @@
 // Engine::WatchExecution and cancelled when the client goes away.
 //
 // Optional bearer-token authentication: when `tokens` is non-empty every
-// RPC needs `authorization: Bearer <token>` metadata (else UNAUTHENTICATED).
+// RPC needs `authorization: Bearer <token>` metadata (else UNAUTHENTICATED),
+// compared in constant time. With StatesServiceOptions::audit, mutating RPCs
+// are recorded (server/audit_log.h). Definitions over AWS's 1 MiB limit are
+// refused with ValidationException naming `definition`.
 //
 // Thread-safe. Shutdown order (see server/main.cc): BeginShutdown(), then
 // grpc::Server::Shutdown and Engine::Shutdown, then destroy the service.
@@ -23,14 +26,23 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "engine/engine.h"
+#include "server/audit_log.h"
 #include "stepwise/v1/service.grpc.pb.h"
 
 namespace stepwise::server {
+
+// AWS's limit on a state machine definition's length, in bytes.
+inline constexpr size_t kMaxDefinitionBytes = 1048576;
+
+// OK, or ValidationException naming `definition` when it is longer than
+// kMaxDefinitionBytes (checked by both front ends before the engine).
+absl::Status CheckDefinitionSize(std::string_view definition);
 
 // A fixed pool of threads running blocking engine calls. Thread-safe.
 class BlockingPool {
@@ -60,6 +72,10 @@ struct StatesServiceOptions {
   std::function<absl::Status(const std::string& dir)> backup;
   // Told of every successful StartExecution (for /metrics); may be null.
   std::function<void(const std::string& state_machine_arn)> on_execution_started;
+  // When set (must outlive the service), every mutating RPC is recorded
+  // there, refused callers included; GetActivityTask only when it hands
+  // out a task or fails.
+  AuditLog* audit = nullptr;
 };
 
 class StatesService final : public v1::States::CallbackService {
@@ -153,10 +169,27 @@ class StatesService final : public v1::States::CallbackService {
  private:
   // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED.
   absl::Status Admit(grpc::CallbackServerContext* ctx) const;
+  // What the audit log records about one RPC: its name, the resource the
+  // request names and, when set, a function giving the resource the call
+  // made (read after success, e.g. the new ARN).
+  // (No member initializers: `{}` must work as a default argument inside
+  // the class; value-initialised, `action` is null.)
+  struct AuditSpec {
+    const char* action;
+    std::string resource;
+    std::function<std::string()> made;
+  };
   // Runs `fn` (a blocking engine call filling the response) on the pool and
-  // finishes the reactor with its status.
+  // finishes the reactor with its status; audited when `audit.action` is set.
   grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx,
-                                        std::function<absl::Status()> fn);
+                                        std::function<absl::Status()> fn,
+                                        AuditSpec audit = {});
+  // The audit log's caller for `ctx`: bearer-token fingerprint, client
+  // certificate subject or "anonymous".
+  std::string CallerOf(grpc::CallbackServerContext* ctx) const;
+  // Records one audited call (no-op without an audit log).
+  void Audit(const std::string& caller, const std::string& peer, const AuditSpec& spec,
+             const absl::Status& status) const;
   // Call accounting for BeginShutdown.
   void Enter();
   void Leave();

@@ -1,5 +1,7 @@
 #include "storage/rocks_store.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,6 +26,8 @@
 #include "rocksdb/cache.h"
 #include "rocksdb/convenience.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/listener.h"
@@ -140,8 +144,35 @@ class RocksStore::BackgroundListener final : public rocksdb::EventListener {
   std::atomic<uint64_t> micros{0};
 };
 
+namespace {
+
+// Free bytes for unprivileged writers on the file system holding `dir` (or
+// its nearest existing parent); nullopt when it cannot be asked.
+std::optional<uint64_t> FreeBytes(const std::string& dir) {
+  std::filesystem::path p(dir);
+  std::error_code ec;
+  while (!p.empty() && !std::filesystem::exists(p, ec)) p = p.parent_path();
+  struct statvfs st;
+  if (p.empty() || ::statvfs(p.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+}
+
+std::string NoSpace(const std::string& dir, uint64_t free, uint64_t reserve) {
+  return absl::StrCat("no space left on device: ", free >> 20, " MiB free on the file system of ",
+                      dir, ", below the ", reserve >> 20,
+                      " MiB stepwised keeps free; free some space");
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
     const std::string& dir, const RocksOptions& options) {
+  if (options.min_free_bytes > 0) {
+    std::optional<uint64_t> free = FreeBytes(dir);
+    if (free.has_value() && *free < options.min_free_bytes) {
+      return absl::ResourceExhaustedError(NoSpace(dir, *free, options.min_free_bytes));
+    }
+  }
   auto listener = std::make_shared<BackgroundListener>();
   rocksdb::DBOptions db_options;
   db_options.listeners.push_back(listener);
@@ -151,6 +182,11 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   db_options.bytes_per_sync = 1 << 20;
   db_options.keep_log_file_num = 4;
   db_options.max_log_file_size = 16 << 20;
+  std::unique_ptr<rocksdb::Env> env;
+  if (options.file_system != nullptr) {
+    env = rocksdb::NewCompositeEnv(options.file_system);
+    db_options.env = env.get();
+  }
 
   std::shared_ptr<rocksdb::Cache> cache =
       rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -186,7 +222,8 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
       FromRocks(rocksdb::DB::Open(db_options, dir, descriptors, &handles, &db),
                 absl::StrCat("open store ", dir)));
   std::unique_ptr<RocksStore> store(
-      new RocksStore(options, db, std::move(handles)));
+      new RocksStore(options, std::move(env), db, std::move(handles)));
+  store->dir_ = dir;
   store->listener_ = std::move(listener);
 
   SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
@@ -210,9 +247,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   return store;
 }
 
-RocksStore::RocksStore(const RocksOptions& options, rocksdb::DB* db,
-                       std::vector<rocksdb::ColumnFamilyHandle*> handles)
-    : options_(options), db_(db), handles_(std::move(handles)) {}
+RocksStore::RocksStore(const RocksOptions& options, std::unique_ptr<rocksdb::Env> env,
+                       rocksdb::DB* db, std::vector<rocksdb::ColumnFamilyHandle*> handles)
+    : options_(options), env_(std::move(env)), db_(db), handles_(std::move(handles)) {}
 
 RocksStore::~RocksStore() {
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
@@ -331,6 +368,15 @@ absl::StatusOr<int64_t> RocksStore::StoredVersion(
   return version;
 }
 
+absl::Status RocksStore::CheckFreeSpace() const {
+  if (options_.min_free_bytes == 0) return absl::OkStatus();
+  std::optional<uint64_t> free = FreeBytes(dir_);
+  if (free.has_value() && *free < options_.min_free_bytes) {
+    return absl::UnavailableError(NoSpace(dir_, *free, options_.min_free_bytes));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RocksStore::Commit(const Transition& t) {
   const Transition* one[] = {&t};
   SW_ASSIGN_OR_RETURN(std::vector<absl::Status> statuses, CommitBatch(one));
@@ -351,6 +397,7 @@ absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
     }
   }
   if (writes.empty()) return std::move(plan.statuses);  // nothing to sync
+  SW_RETURN_IF_ERROR(CheckFreeSpace());
   rocksdb::WriteBatch wb;
   for (const Write& w : writes) {
     rocksdb::Status s =
@@ -434,6 +481,7 @@ absl::StatusOr<std::vector<HistoryChunk>> RocksStore::ReadHistory(
 
 absl::Status RocksStore::Put(Table table, const std::string& key,
                              std::optional<std::string> value) {
+  SW_RETURN_IF_ERROR(CheckFreeSpace());
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
   auto write = [&] {

@@ -33,6 +33,8 @@
 namespace rocksdb {
 class DB;
 class ColumnFamilyHandle;
+class Env;
+class FileSystem;
 }  // namespace rocksdb
 
 namespace stepwise::storage {
@@ -60,13 +62,25 @@ struct RocksOptions {
   // Execution versions kept in memory to skip a read per commit; the cache
   // is dropped and refilled lazily when it grows past this.
   size_t version_cache_entries = size_t{1} << 20;
+  // Writes (and Open) are refused with a clear error while the data
+  // directory's file system has less free space than this (0: no check):
+  // RocksDB is never driven into a full disk, which it handles badly (the
+  // Debian build aborts on a failed WAL append), and the space left lets it
+  // flush and reopen once the operator frees some.
+  uint64_t min_free_bytes = uint64_t{64} << 20;
+  // Test hook: the file system RocksDB does its I/O through (null: the
+  // operating system's). Fault tests wrap the default one (see
+  // storage/faulty_file_system.h and tests/faults/).
+  std::shared_ptr<rocksdb::FileSystem> file_system;
 };
 
 class RocksStore final : public Store {
  public:
   // Opens (creating if needed) the store in directory `dir`. A new store
   // gets meta "schema_version" = kSchemaVersion. Returns
-  // kFailedPrecondition if the stored schema version is another one,
+  // kResourceExhausted if its file system has less than
+  // options.min_free_bytes free, kFailedPrecondition if the stored schema
+  // version is another one,
   // kDataLoss if it is unreadable or RocksDB reports corruption, and
   // kUnavailable if the directory cannot be opened (e.g. another process
   // holds its lock).
@@ -141,10 +155,13 @@ class RocksStore final : public Store {
   BackgroundStats Background() const;
 
  private:
-  RocksStore(const RocksOptions& options, rocksdb::DB* db,
+  RocksStore(const RocksOptions& options, std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
 
   rocksdb::ColumnFamilyHandle* cf(Table table) const;
+  // kUnavailable ("no space left on device ...") when the data directory's
+  // file system has less than options_.min_free_bytes free.
+  absl::Status CheckFreeSpace() const;
   // Stored version of `execution_id` (0 = absent), from the cache or the
   // DB. Requires commit_mu_.
   absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
@@ -152,6 +169,9 @@ class RocksStore final : public Store {
   class BackgroundListener;
 
   const RocksOptions options_;
+  std::string dir_;
+  // The Env over options_.file_system (null without one); outlives db_.
+  std::unique_ptr<rocksdb::Env> env_;
   rocksdb::DB* db_;
   std::shared_ptr<BackgroundListener> listener_;
   // First kTableCount are ours, in Table order; the rest are unknown column

@@ -635,11 +635,87 @@ class Validator {
     }
     CheckComment(top, "");
     ValidateStatesBlock(top, "", /*allow_processor_config=*/false);
+    CheckVariableScopes(top, "", {});
     if (state_count_ > kMaxStates) {
       Error(kSchema,
             Cat("definition has ", state_count_,
                          " states; at most ", kMaxStates, " are allowed"),
             "/States");
+    }
+  }
+
+  // ---- variable scopes ---------------------------------------------------
+
+  // Adds to `out` the variable names one Assign object assigns (a JSONPath
+  // key "x.$" assigns x), with where each is assigned.
+  static void AssignedNames(const json::value* assign, const std::string& at,
+                            std::vector<std::pair<std::string, std::string>>& out) {
+    const json::object* o = assign != nullptr ? assign->if_object() : nullptr;
+    if (o == nullptr) return;
+    for (const auto& kv : *o) {
+      std::string_view k = Sv(kv.key());
+      if (k.size() >= 2 && k.substr(k.size() - 2) == ".$") k = k.substr(0, k.size() - 2);
+      out.emplace_back(std::string(k), Join(at, Sv(kv.key())));
+    }
+  }
+
+  // Each States block (the machine, a Parallel branch, a Map processor) is a
+  // scope. An inner scope reads the variables of the scopes around it but
+  // may not assign one of their names (AWS's rule); `outer` holds the names
+  // assigned in the enclosing scopes.
+  void CheckVariableScopes(const json::object& block, const std::string& loc,
+                           const std::set<std::string>& outer) {
+    const json::value* states_v = block.if_contains("States");
+    const json::object* states = states_v != nullptr ? states_v->if_object() : nullptr;
+    if (states == nullptr) return;
+    std::string states_loc = Join(loc, "States");
+    std::vector<std::pair<std::string, std::string>> assigned;
+    for (const auto& kv : *states) {
+      const json::object* st = kv.value().if_object();
+      if (st == nullptr) continue;
+      std::string at = Join(states_loc, Sv(kv.key()));
+      AssignedNames(st->if_contains("Assign"), Join(at, "Assign"), assigned);
+      for (std::string_view list : {"Choices", "Catch"}) {
+        const json::value* l = st->if_contains(list);
+        const json::array* a = l != nullptr ? l->if_array() : nullptr;
+        if (a == nullptr) continue;
+        for (size_t i = 0; i < a->size(); ++i) {
+          const json::object* rule = (*a)[i].if_object();
+          if (rule == nullptr) continue;
+          AssignedNames(rule->if_contains("Assign"),
+                        Join(Join(Join(at, list), std::to_string(i)), "Assign"), assigned);
+        }
+      }
+    }
+    std::set<std::string> inner = outer;
+    for (const auto& [name, at] : assigned) {
+      if (outer.count(name) != 0) {
+        Error(kSchema,
+              Cat("Variable '", name,
+                  "' is assigned in an outer scope; a Parallel branch or Map iteration may "
+                  "read it but not assign it"),
+              at);
+      }
+      inner.insert(name);
+    }
+    for (const auto& kv : *states) {
+      const json::object* st = kv.value().if_object();
+      if (st == nullptr) continue;
+      std::string at = Join(states_loc, Sv(kv.key()));
+      if (const json::value* b = st->if_contains("Branches"); b != nullptr && b->is_array()) {
+        const json::array& branches = b->get_array();
+        for (size_t i = 0; i < branches.size(); ++i) {
+          if (const json::object* o = branches[i].if_object()) {
+            CheckVariableScopes(*o, Join(Join(at, "Branches"), std::to_string(i)), inner);
+          }
+        }
+      }
+      for (std::string_view key : {"ItemProcessor", "Iterator"}) {
+        const json::value* p = st->if_contains(key);
+        if (const json::object* o = p != nullptr ? p->if_object() : nullptr) {
+          CheckVariableScopes(*o, Join(at, key), inner);
+        }
+      }
     }
   }
 

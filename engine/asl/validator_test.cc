@@ -598,5 +598,46 @@ TEST(ValidatorTest, ParsedOverloadMatchesText) {
   EXPECT_FALSE(ValidateDefinition(json::value(42)).ok());
 }
 
+// ---- variable scopes -----------------------------------------------------
+
+TEST(ValidatorTest, MapIterationMayReadButNotAssignAnOuterVariable) {
+  std::string reads = Machine(
+      R"("A":{"Type":"Pass","Assign":{"bias":1},"Next":"M"},)"
+      R"("M":{"Type":"Map","ItemProcessor":{"StartAt":"S","States":{)"
+      R"("S":{"Type":"Pass","Assign":{"sum.$":"$bias"},"End":true}}},"End":true})");
+  EXPECT_VALID(reads);
+  std::string assigns = Machine(
+      R"("A":{"Type":"Pass","Assign":{"bias":1},"Next":"M"},)"
+      R"("M":{"Type":"Map","ItemProcessor":{"StartAt":"S","States":{)"
+      R"("S":{"Type":"Pass","Assign":{"bias.$":"$"},"End":true}}},"End":true})");
+  ValidationResult r = ValidateDefinition(assigns);
+  EXPECT_TRUE(HasDiagnostic(r, "SCHEMA_VALIDATION_FAILED",
+                            "/States/M/ItemProcessor/States/S/Assign/bias.$"))
+      << Dump(r);
+}
+
+TEST(ValidatorTest, ParallelBranchesHaveTheirOwnScopes) {
+  // Sibling branches may use the same name; a nested branch may not reuse
+  // a name its enclosing branch assigns, even from a Catch or Choice rule.
+  std::string siblings = Machine(
+      R"("A":{"Type":"Parallel","End":true,"Branches":[)"
+      R"({"StartAt":"X","States":{"X":{"Type":"Pass","Assign":{"v":1},"End":true}}},)"
+      R"({"StartAt":"Y","States":{"Y":{"Type":"Pass","Assign":{"v":2},"End":true}}}]})");
+  EXPECT_VALID(siblings);
+  std::string nested = Machine(
+      R"("A":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"X","States":{)"
+      R"("X":{"Type":"Choice","Choices":[{"Variable":"$.a","IsPresent":true,)"
+      R"("Assign":{"v":1},"Next":"P"}],"Default":"P"},)"
+      R"("P":{"Type":"Parallel","End":true,"Branches":[{"StartAt":"Z","States":{)"
+      R"("Z":{"Type":"Pass","End":true}}}],)"
+      R"("Catch":[{"ErrorEquals":["States.ALL"],"Assign":{"w":1},"Next":"Q"}]},)"
+      R"("Q":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"R","States":{)"
+      R"("R":{"Type":"Pass","Assign":{"v":3,"w":4},"End":true}}}}}}]})");
+  ValidationResult r = ValidateDefinition(nested);
+  std::string at = "/States/A/Branches/0/States/Q/ItemProcessor/States/R/Assign/";
+  EXPECT_TRUE(HasDiagnostic(r, "SCHEMA_VALIDATION_FAILED", at + "v")) << Dump(r);
+  EXPECT_TRUE(HasDiagnostic(r, "SCHEMA_VALIDATION_FAILED", at + "w")) << Dump(r);
+}
+
 }  // namespace
 }  // namespace stepwise::asl

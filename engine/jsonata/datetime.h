@@ -14,14 +14,20 @@
 
 namespace stepwise::jsonata::internal {
 
-// Formats `millis` since the epoch; without a picture, as ISO 8601 in UTC
-// ("2017-10-30T12:00:00.000Z"). `timezone` is "±HHMM".
-absl::StatusOr<std::string> FormatDateTime(int64_t millis, const std::optional<std::string>& picture,
+// Formats `millis` since the epoch with an XPath date/time picture
+// ("[Y0001]-[M01]-[D01]"); without one, as ISO 8601 ("2017-10-30T12:00:00.000Z").
+// `timezone` is "±HHMM" (UTC when absent). Returns the reference's D313x
+// errors for a bad picture.
+absl::StatusOr<std::string> FormatDateTime(double millis, const std::optional<std::string>& picture,
                                            const std::optional<std::string>& timezone);
 
-// Parses a timestamp; std::nullopt when it does not match.
-absl::StatusOr<std::optional<int64_t>> ParseDateTime(const std::string& timestamp,
-                                                     const std::optional<std::string>& picture);
+// Parses a timestamp (ISO 8601 without a picture; D3110 when it is not).
+// Returns std::nullopt when it does not match the picture; components the
+// picture leaves out before the first given one come from `now_millis`
+// (the evaluation's $now()), later ones default to their minimum.
+absl::StatusOr<std::optional<double>> ParseDateTime(const std::string& timestamp,
+                                                    const std::optional<std::string>& picture,
+                                                    double now_millis);
 
 // $formatNumber with a decimal-format `options` object (or null).
 absl::StatusOr<std::string> FormatNumberPicture(double value, const std::string& picture,

@@ -38,7 +38,7 @@ bool IsArrayOfStrings(const Value& v) {
 bool IsArrayOfNumbers(const Value& v) {
   if (!v.IsArray()) return false;
   for (const auto& i : v.AsArray().items) {
-    if (!i.IsNumber()) return false;
+    if (!i.IsNumber() || std::isnan(i.AsNumber())) return false;
   }
   return true;
 }
@@ -712,12 +712,12 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
   SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
   int pos = expr->position;
   if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%") {
-    if ((lhs.IsNumber() && !std::isfinite(lhs.AsNumber())) ||
-        (rhs.IsNumber() && !std::isfinite(rhs.AsNumber()))) {
-      return JsonataError("D1001", pos, op);
-    }
-    if (!lhs.IsUndefined() && !lhs.IsNumber()) return JsonataError("T2001", pos, op);
-    if (!rhs.IsUndefined() && !rhs.IsNumber()) return JsonataError("T2002", pos, op);
+    // As the reference's isNumeric: NaN is no number, an infinity is D1001.
+    auto numeric = [](const Value& v) { return v.IsNumber() && !std::isnan(v.AsNumber()); };
+    if (lhs.IsNumber() && std::isinf(lhs.AsNumber())) return JsonataError("D1001", pos, op);
+    if (!lhs.IsUndefined() && !numeric(lhs)) return JsonataError("T2001", pos, op);
+    if (rhs.IsNumber() && std::isinf(rhs.AsNumber())) return JsonataError("D1001", pos, op);
+    if (!rhs.IsUndefined() && !numeric(rhs)) return JsonataError("T2002", pos, op);
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value();
     double a = lhs.AsNumber();
     double b = rhs.AsNumber();
@@ -746,6 +746,7 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     if (lhs.IsNumber()) {
       double a = lhs.AsNumber();
       double b = rhs.AsNumber();
+      if (std::isnan(a) || std::isnan(b)) return Value::Bool(false);  // as JavaScript
       c = a < b ? -1 : (a > b ? 1 : 0);
     } else {
       // JavaScript compares strings by UTF-16 code units; code point order
@@ -818,7 +819,8 @@ absl::StatusOr<Value> Evaluator::EvaluateUnary(const Node* expr, const Value& in
   if (expr->value == "-") {
     SW_ASSIGN_OR_RETURN(Value v, Evaluate(expr->expression.get(), input, env));
     if (v.IsUndefined()) return Value();
-    if (v.IsNumber()) return Value::Number(-v.AsNumber());
+    if (v.IsNumber() && std::isinf(v.AsNumber())) return JsonataError("D1001", expr->position, "-");
+    if (v.IsNumber() && !std::isnan(v.AsNumber())) return Value::Number(-v.AsNumber());
     return JsonataError("D1002", expr->position, "-");
   }
   if (expr->value == "[") {
@@ -987,7 +989,32 @@ absl::StatusOr<Value> Evaluator::EvaluateSort(const Node* expr, const Value& inp
   };
   std::vector<size_t> idx(items.size());
   for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return compare(a, b) < 0; });
+  // The reference's merge sort (the right item goes first only when the
+  // comparison says 1), so that with mixed keys the same pair is compared
+  // first and the same error (T2007/T2008) comes out.
+  std::vector<size_t> scratch(idx.size());
+  std::function<void(size_t, size_t)> msort = [&](size_t lo, size_t hi) {
+    if (hi - lo <= 1 || !err.ok()) return;
+    size_t mid = lo + (hi - lo) / 2;
+    msort(lo, mid);
+    msort(mid, hi);
+    size_t i = lo;
+    size_t j = mid;
+    size_t k = lo;
+    while (i < mid && j < hi) {
+      if (err.ok() && compare(idx[i], idx[j]) == 1) {
+        scratch[k++] = idx[j++];
+      } else {
+        scratch[k++] = idx[i++];
+      }
+    }
+    while (i < mid) scratch[k++] = idx[i++];
+    while (j < hi) scratch[k++] = idx[j++];
+    std::copy(scratch.begin() + static_cast<std::ptrdiff_t>(lo),
+              scratch.begin() + static_cast<std::ptrdiff_t>(hi),
+              idx.begin() + static_cast<std::ptrdiff_t>(lo));
+  };
+  msort(0, idx.size());
   if (!err.ok()) return err;
   Value out = Value::NewArray(true);
   out.AsArray().tuple_stream = is_tuple;
@@ -1220,7 +1247,11 @@ absl::StatusOr<std::vector<RegexMatch>> Evaluator::RegexAll(const Function& re,
     bool found = false;
     try {
       auto flags = boost::match_default;
-      if (last_index > 0) flags |= boost::match_prev_avail;
+      // Searching on from last_index: the text before it exists (for \b and
+      // lookbehind) and its position is not the start of the string (^, \A).
+      if (last_index > 0) {
+        flags |= boost::match_prev_avail | boost::match_not_bol | boost::match_not_bob;
+      }
       found = boost::regex_search(s.cbegin() + static_cast<std::ptrdiff_t>(last_index), s.cend(),
                                   m, *re.regex, flags);
     } catch (const std::exception&) {

@@ -188,14 +188,20 @@ absl::StatusOr<Value> FnPad(Evaluator&, Args& a, const Value&, const FramePtr&) 
   return Str(FromCodePoints(s + padding));
 }
 
-size_t CodePointIndex(const std::string& s, size_t byte_offset) {
-  return ToCodePoints(std::string_view(s).substr(0, byte_offset)).size();
+// The reference reports a match's index in UTF-16 code units (JavaScript's
+// string index): code points beyond the BMP count twice.
+size_t Utf16Index(const std::string& s, size_t byte_offset) {
+  size_t units = 0;
+  for (char32_t c : ToCodePoints(std::string_view(s).substr(0, byte_offset))) {
+    units += c > 0xFFFF ? 2 : 1;
+  }
+  return units;
 }
 
 Value MatchObject(const std::string& s, const RegexMatch& m) {
   Value o = Value::NewObject();
   o.AsObject().Set("match", Str(m.match));
-  o.AsObject().Set("index", Num(static_cast<double>(CodePointIndex(s, m.start))));
+  o.AsObject().Set("index", Num(static_cast<double>(Utf16Index(s, m.start))));
   Value groups = Value::NewArray();
   for (const auto& g : m.groups) groups.AsArray().items.push_back(Str(g));
   o.AsObject().Set("groups", groups);
@@ -660,7 +666,10 @@ absl::StatusOr<Value> FnType(Evaluator&, Args& a, const Value&, const FramePtr&)
     case Kind::kUndefined: return Value();
     case Kind::kNull: return Str("null");
     case Kind::kBool: return Str("boolean");
-    case Kind::kNumber: return Str("number");
+    case Kind::kNumber:
+      // The reference's isNumeric: NaN is an "object", an infinity D1001.
+      if (std::isinf(a[0].AsNumber())) return JsonataError("D1001");
+      return Str(std::isnan(a[0].AsNumber()) ? "object" : "number");
     case Kind::kString: return Str("string");
     case Kind::kArray: return Str("array");
     case Kind::kObject: return Str("object");
@@ -768,9 +777,18 @@ const char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 absl::StatusOr<Value> FnBase64Encode(Evaluator&, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   const std::string& s = a[0].AsString();
-  // btoa works on Latin-1 code units.
+  // As the reference on Node (Buffer 'binary'): one byte per UTF-16 code
+  // unit, its low eight bits.
   std::string bytes;
-  for (char32_t c : ToCodePoints(s)) bytes.push_back(static_cast<char>(c & 0xFF));
+  for (char32_t c : ToCodePoints(s)) {
+    if (c > 0xFFFF) {
+      char32_t v = c - 0x10000;
+      bytes.push_back(static_cast<char>((0xD800 + (v >> 10)) & 0xFF));
+      bytes.push_back(static_cast<char>((0xDC00 + (v & 0x3FF)) & 0xFF));
+    } else {
+      bytes.push_back(static_cast<char>(c & 0xFF));
+    }
+  }
   std::string out;
   size_t i = 0;
   while (i + 2 < bytes.size()) {
@@ -903,7 +921,7 @@ absl::StatusOr<Value> FnNow(Evaluator& ev, Args& a, const Value&, const FramePtr
   std::optional<std::string> tz;
   if (Arg(a, 0).IsString()) picture = a[0].AsString();
   if (Arg(a, 1).IsString()) tz = a[1].AsString();
-  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(NowMillis(ev), picture, tz));
+  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(static_cast<double>(NowMillis(ev)), picture, tz));
   return Str(s);
 }
 
@@ -913,17 +931,18 @@ absl::StatusOr<Value> FnFromMillis(Evaluator&, Args& a, const Value&, const Fram
   std::optional<std::string> tz;
   if (Arg(a, 1).IsString()) picture = a[1].AsString();
   if (Arg(a, 2).IsString()) tz = a[2].AsString();
-  SW_ASSIGN_OR_RETURN(std::string s,
-                      FormatDateTime(static_cast<int64_t>(std::floor(a[0].AsNumber())), picture, tz));
+  SW_ASSIGN_OR_RETURN(std::string s, FormatDateTime(a[0].AsNumber(), picture, tz));
   return Str(s);
 }
 
-absl::StatusOr<Value> FnToMillis(Evaluator&, Args& a, const Value&, const FramePtr&) {
+absl::StatusOr<Value> FnToMillis(Evaluator& ev, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   std::optional<std::string> picture;
   if (Arg(a, 1).IsString()) picture = a[1].AsString();
-  SW_ASSIGN_OR_RETURN(std::optional<int64_t> ms, ParseDateTime(a[0].AsString(), picture));
-  if (!ms) return Value();
+  SW_ASSIGN_OR_RETURN(std::optional<double> ms,
+                      ParseDateTime(a[0].AsString(), picture, static_cast<double>(NowMillis(ev))));
+  // The reference answers NaN for shapes it cannot read; NaN is no JSON value.
+  if (!ms || std::isnan(*ms)) return Value();
   return Num(static_cast<double>(*ms));
 }
 
@@ -939,13 +958,17 @@ absl::StatusOr<Value> FnFormatBase(Evaluator&, Args& a, const Value&, const Fram
   double v = RoundHalfEven(a[0].AsNumber(), 0);
   int radix = Arg(a, 1).IsNumber() ? static_cast<int>(a[1].AsNumber()) : 10;
   if (radix < 2 || radix > 36) return JsonataError("D3100");
+  if (std::isnan(v)) return Str("NaN");
+  if (std::isinf(v)) return Str(v < 0 ? "-Infinity" : "Infinity");
   bool neg = v < 0;
-  uint64_t n = static_cast<uint64_t>(std::fabs(v));
+  // Digits from a double (exact for integers: fmod is exact), so values
+  // beyond 2^64 need no cast.
+  double n = std::fabs(v);
   std::string out;
   do {
-    int d = static_cast<int>(n % static_cast<uint64_t>(radix));
+    int d = static_cast<int>(std::fmod(n, radix));
     out.insert(out.begin(), static_cast<char>(d < 10 ? '0' + d : 'a' + d - 10));
-    n /= static_cast<uint64_t>(radix);
+    n = std::floor(n / radix);
   } while (n > 0);
   if (neg) out.insert(out.begin(), '-');
   return Str(out);

@@ -1,5 +1,7 @@
 #include "engine/jsonata/jsonata.h"
 
+#include <cmath>
+
 #include <cctype>
 
 #include "absl/strings/cord.h"
@@ -82,7 +84,8 @@ void AppendJs(const json::value& v, bool pretty, int indent, std::string& out) {
   };
   switch (v.kind()) {
     case json::kind::double_:
-      out += internal::FormatJsNumber(v.get_double());
+      // As JSON.stringify: NaN and infinities are null.
+      out += std::isfinite(v.get_double()) ? internal::FormatJsNumber(v.get_double()) : "null";
       return;
     case json::kind::array: {
       const auto& a = v.get_array();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <optional>
 
 namespace stepwise::jsonata::internal {
 
@@ -51,6 +52,37 @@ const void* Value::Identity() const {
   if (obj_) return obj_.get();
   if (fn_) return fn_.get();
   return nullptr;
+}
+
+namespace {
+
+// JavaScript's array index: the canonical decimal form of 0 .. 2^32-2.
+std::optional<uint64_t> ArrayIndex(const std::string& key) {
+  if (key.empty() || key.size() > 10 || (key.size() > 1 && key[0] == '0')) return std::nullopt;
+  uint64_t n = 0;
+  for (char c : key) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (n > 4294967294ULL) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+void Object::InsertKey(const std::string& key) {
+  std::optional<uint64_t> index = ArrayIndex(key);
+  if (!index) {
+    keys.push_back(key);
+    return;
+  }
+  auto it = keys.begin();
+  while (it != keys.end()) {
+    std::optional<uint64_t> other = ArrayIndex(*it);
+    if (!other || *other > *index) break;
+    ++it;
+  }
+  keys.insert(it, key);
 }
 
 void Object::Erase(const std::string& key) {
@@ -160,7 +192,9 @@ json::value ToJson(const Value& v) {
       return v.AsBool();
     case Kind::kNumber: {
       double d = v.AsNumber();
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+      // JSON has no NaN or infinity: JSON.stringify writes null.
+      if (!std::isfinite(d)) return nullptr;
+      if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
         return static_cast<int64_t>(d);
       }
       return d;

@@ -120,13 +120,18 @@ struct Object {
   void Set(const std::string& key, Value v) {
     auto [it, inserted] = map.try_emplace(key, std::move(v));
     if (inserted) {
-      keys.push_back(key);
+      InsertKey(key);
     } else {
       it->second = std::move(v);
     }
   }
   void Erase(const std::string& key);
   size_t size() const { return keys.size(); }
+
+ private:
+  // Appends `key` to the key order, except that array-index keys ("0",
+  // "17") go first in numeric order, as JavaScript orders properties.
+  void InsertKey(const std::string& key);
 };
 
 // Formats a number as JavaScript's Number.prototype.toString does.

@@ -10,7 +10,10 @@
 #include "engine/asl/intrinsics.h"
 #include "engine/asl/path.h"
 #include "engine/asl/validator.h"
+#include "engine/engine.h"
 #include "engine/local_runner.h"
+#include "server/aws_json_api.h"
+#include "storage/memory_store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -45,6 +48,31 @@ TEST(FuzzRegressionTest, HugeIntegralDoubleIsOutOfRange) {
   auto t = Parse(R"({"StartAt":"W","States":{"W":{"Type":"Wait",
       "Seconds":-1e300,"End":true}}})");
   EXPECT_FALSE(t.ok());
+}
+
+// fuzz_aws_request found that an error message echoing request bytes that
+// are not UTF-8 (here the action name from X-Amz-Target) made the reply
+// body invalid JSON, which AWS clients cannot parse. Such bytes become
+// U+FFFD in the message.
+TEST(FuzzRegressionTest, AwsErrorMessagesAreValidUtf8Json) {
+  storage::MemoryStore store;
+  auto engine = engine::Engine::Open(&store, engine::EngineOptions{});
+  ASSERT_TRUE(engine.ok()) << engine.status();
+  {
+    server::AwsJsonApi api(engine->get());
+    server::HttpRequest req;
+    req.method = "POST";
+    req.target = req.path = "/";
+    req.headers["x-amz-target"] = "AWSStepFunctions.\xe8Get\xc3\x28History";
+    server::HttpResponse resp;
+    api.Handle(req, [&resp](server::HttpResponse r) { resp = std::move(r); });
+    EXPECT_EQ(resp.status, 400);
+    auto v = ParseJson(resp.body);
+    ASSERT_TRUE(v.ok()) << v.status() << ": " << resp.body;
+    EXPECT_EQ(std::string(v->as_object().at("message").as_string()),
+              "unknown operation '\xEF\xBF\xBDGet\xEF\xBF\xBD(History'");
+  }
+  (*engine)->Shutdown();
 }
 
 }  // namespace

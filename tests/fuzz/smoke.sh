@@ -10,7 +10,7 @@ repo="$(cd "$here/../.." && pwd)"
 secs="${1:-${SECONDS_PER_TARGET:-60}}"
 build="${SW_FUZZ_BUILD_DIR:-$repo/build/fuzz}"
 cd "$repo" || exit 2
-targets=(fuzz_definition fuzz_jsonpath fuzz_intrinsics)
+targets=(fuzz_definition fuzz_jsonpath fuzz_intrinsics fuzz_task_token fuzz_aws_request)
 
 cmake --preset fuzz -B "$build" >/dev/null || exit 2
 cmake --build "$build" --target "${targets[@]}" -j2 || exit 2

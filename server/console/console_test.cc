@@ -1,0 +1,289 @@
+#include "server/console/console.h"
+
+#include <chrono>
+#include <future>
+#include <string>
+
+#include "common/clock.h"
+#include "common/json.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/memory_store.h"
+
+namespace stepwise::server::console {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kWaitMachine[] = R"({"StartAt":"W","States":{
+  "W":{"Type":"Wait","Seconds":5,"Next":"P"},"P":{"Type":"Pass","End":true}}})";
+
+class ConsoleTest : public ::testing::Test {
+ protected:
+  void Open(ConsoleOptions options) {
+    engine::EngineOptions o;
+    o.clock = &clock_;
+    o.seed = 7;
+    auto e = engine::Engine::Open(&store_, o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = *std::move(e);
+    console_ = std::make_unique<Console>(engine_.get(), std::move(options));
+  }
+  void TearDown() override {
+    if (console_) console_->Shutdown();
+    if (engine_) engine_->Shutdown();
+    console_.reset();
+    engine_.reset();
+  }
+
+  // Sends a GET and returns the reply's future.
+  std::future<HttpResponse> Send(const std::string& target, const std::string& token = "") {
+    HttpRequest r;
+    r.method = "GET";
+    r.target = target;
+    r.path = target.substr(0, target.find('?'));
+    if (!token.empty()) r.headers["authorization"] = "Bearer " + token;
+    r.client_gone = [] { return false; };
+    auto p = std::make_shared<std::promise<HttpResponse>>();
+    auto f = p->get_future();
+    console_->Handle(r, [p](HttpResponse resp) { p->set_value(std::move(resp)); });
+    return f;
+  }
+  HttpResponse Get(const std::string& target, const std::string& token = "") {
+    auto f = Send(target, token);
+    EXPECT_EQ(f.wait_for(std::chrono::seconds(10)), std::future_status::ready) << target;
+    return f.get();
+  }
+  json::value GetJson(const std::string& target) {
+    HttpResponse r = Get(target);
+    EXPECT_EQ(r.status, 200) << r.body;
+    auto v = ParseJson(r.body);
+    EXPECT_TRUE(v.ok()) << r.body;
+    return v.ok() ? *v : json::value();
+  }
+  std::string Machine(const std::string& name, const std::string& definition) {
+    auto m = engine_->CreateStateMachine(name, definition, "arn:aws:iam::123456789012:role/r",
+                                         "STANDARD");
+    EXPECT_TRUE(m.ok()) << m.status();
+    return m.ok() ? m->arn : "";
+  }
+
+  ManualClock clock_{1700000000000};
+  storage::MemoryStore store_;
+  std::unique_ptr<engine::Engine> engine_;
+  std::unique_ptr<Console> console_;
+};
+
+std::string Enc(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[4];
+      snprintf(buf, sizeof(buf), "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
+  Open({});
+  HttpResponse page = Get("/");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_THAT(page.content_type, HasSubstr("text/html"));
+  EXPECT_THAT(page.body, HasSubstr("/console/app.js"));
+  EXPECT_THAT(Get("/console/app.js").content_type, HasSubstr("javascript"));
+  EXPECT_THAT(Get("/console/app.css").content_type, HasSubstr("text/css"));
+  EXPECT_EQ(Get("/console/nothing.js").status, 404);
+}
+
+TEST_F(ConsoleTest, TokensGuardEveryDataEndpointButNotThePage) {
+  ConsoleOptions o;
+  o.tokens = {"s3cret"};
+  Open(o);
+  Machine("m", kWaitMachine);
+  EXPECT_EQ(Get("/").status, 200);
+  for (const char* api : {"session", "machines", "activities", "watch?arn=x",
+                          "executions?machine=x"}) {
+    HttpResponse none = Get(std::string("/console/api/") + api);
+    EXPECT_EQ(none.status, 401) << api;
+    EXPECT_THAT(none.body, HasSubstr("MissingAuthenticationTokenException"));
+    EXPECT_THAT(none.body, Not(HasSubstr("\"m\"")));
+    EXPECT_EQ(Get(std::string("/console/api/") + api, "wrong").status, 401) << api;
+  }
+  HttpResponse ok = Get("/console/api/machines", "s3cret");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_THAT(ok.body, HasSubstr("\"name\":\"m\""));
+}
+
+TEST_F(ConsoleTest, SigV4KeysWithoutTokensKeepTheConsoleClosed) {
+  ConsoleOptions o;
+  o.aws_keys_configured = true;
+  Open(o);
+  HttpResponse r = Get("/console/api/machines");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_THAT(r.body, HasSubstr("--auth-tokens-file"));
+}
+
+TEST_F(ConsoleTest, ExecutionsFilterByStatusPrefixAndTimeAndPageNewestFirst) {
+  Open({});
+  std::string sm = Machine("m", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  for (int i = 0; i < 7; ++i) {
+    clock_.Advance(1000);
+    auto s = engine_->StartExecution(sm, (i % 2 ? "odd-" : "even-") + std::to_string(i), "{}");
+    ASSERT_TRUE(s.ok()) << s.status();
+  }
+  std::string waiter = Machine("w", kWaitMachine);
+  ASSERT_TRUE(engine_->StartExecution(waiter, "waiting", "{}").ok());
+
+  std::string base = "/console/api/executions?machine=" + Enc(sm);
+  json::value all = GetJson(base);
+  ASSERT_EQ(all.at("executions").as_array().size(), 7u);
+  EXPECT_EQ(all.at("executions").at(0).at("name").as_string(), "even-6");
+  EXPECT_FALSE(all.as_object().contains("cursor"));
+
+  json::value odd = GetJson(base + "&prefix=odd-");
+  ASSERT_EQ(odd.at("executions").as_array().size(), 3u);
+  for (const auto& e : odd.at("executions").as_array()) {
+    EXPECT_EQ(std::string(e.at("name").as_string()).rfind("odd-", 0), 0u);
+  }
+  // Started at 1700000001000 + i*1000: [3000, 5000) holds i = 2, 3.
+  json::value range = GetJson(base + "&from=1700000003000&to=1700000005000");
+  ASSERT_EQ(range.at("executions").as_array().size(), 2u);
+  EXPECT_EQ(range.at("executions").at(0).at("name").as_string(), "odd-3");
+  EXPECT_EQ(range.at("executions").at(1).at("name").as_string(), "even-2");
+
+  // Pages of 3 walk all seven once, newest first.
+  std::vector<std::string> names;
+  std::string cursor;
+  for (int page = 0; page < 5; ++page) {
+    json::value v = GetJson(base + "&limit=3" + (cursor.empty() ? "" : "&cursor=" + Enc(cursor)));
+    for (const auto& e : v.at("executions").as_array()) names.emplace_back(e.at("name").as_string());
+    if (!v.as_object().contains("cursor")) break;
+    cursor = std::string(v.at("cursor").as_string());
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"even-6", "odd-5", "even-4", "odd-3", "even-2",
+                                             "odd-1", "even-0"}));
+
+  json::value succeeded = GetJson(base + "&status=SUCCEEDED");
+  EXPECT_EQ(succeeded.at("executions").as_array().size(), 7u);
+  json::value running = GetJson("/console/api/executions?machine=" + Enc(waiter) +
+                                "&status=RUNNING");
+  EXPECT_EQ(running.at("executions").as_array().size(), 1u);
+
+  HttpResponse bad = Get(base + "&limit=abc");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("'limit'"));
+  json::value machines = GetJson("/console/api/machines");
+  EXPECT_EQ(machines.at("stateMachines").at(0).at("executions").at("SUCCEEDED").as_int64(), 7);
+}
+
+TEST_F(ConsoleTest, ExecutionCarriesItsGraph) {
+  Open({});
+  std::string sm = Machine("w", kWaitMachine);
+  auto s = engine_->StartExecution(sm, "x", R"({"a":1})");
+  ASSERT_TRUE(s.ok());
+  json::value v = GetJson("/console/api/execution?arn=" + Enc(s->execution_arn));
+  EXPECT_EQ(v.at("execution").at("status").as_string(), "RUNNING");
+  EXPECT_EQ(v.at("execution").at("input").as_string(), R"({"a":1})");
+  EXPECT_THAT(std::string(v.at("graph").at("svg").as_string()), HasSubstr("sw&#45;wait"));
+  EXPECT_EQ(v.at("graph").at("types").at("W").as_string(), "Wait");
+  HttpResponse missing = Get("/console/api/execution?arn=" + Enc(s->execution_arn + "nope"));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.body, HasSubstr("ExecutionDoesNotExist"));
+}
+
+TEST_F(ConsoleTest, WatchHoldsUntilEventsCommitThenEndsAtTheClose) {
+  ConsoleOptions o;
+  o.coalesce_ms = 10;
+  Open(o);
+  std::string sm = Machine("w", kWaitMachine);
+  auto s = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(s.ok());
+  std::string watch = "/console/api/watch?arn=" + Enc(s->execution_arn);
+  // Stored events come at once.
+  HttpResponse first = Get(watch + "&after=0");
+  EXPECT_EQ(first.content_type, "text/event-stream; charset=utf-8");
+  EXPECT_THAT(first.body, HasSubstr("id: 1\ndata: {"));
+  EXPECT_THAT(first.body, HasSubstr("\"type\":\"WaitStateEntered\""));
+  EXPECT_THAT(first.body, Not(HasSubstr("event: end")));
+  auto history = engine_->GetExecutionHistory(s->execution_arn, 1000, "", false, false);
+  ASSERT_TRUE(history.ok());
+  int64_t last = history->events.back().at("id").as_int64();
+  // Nothing new: the request is held, not answered.
+  auto held = Send(watch + "&after=" + std::to_string(last));
+  EXPECT_EQ(held.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout);
+  clock_.Advance(5000);  // the Wait fires; the execution closes
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  HttpResponse r = held.get();
+  EXPECT_THAT(r.body, HasSubstr("\"type\":\"ExecutionSucceeded\""));
+  EXPECT_THAT(r.body, HasSubstr("event: end"));
+}
+
+TEST_F(ConsoleTest, ABigHistoryComesInBoundedBatches) {
+  ConsoleOptions o;
+  o.max_batch_bytes = 1;  // one event per answer
+  Open(o);
+  std::string sm = Machine("p", R"({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+    "B":{"Type":"Pass","End":true}}})");
+  auto s = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(s.ok());
+  auto history = engine_->GetExecutionHistory(s->execution_arn, 1000, "", false, false);
+  ASSERT_TRUE(history.ok());
+  size_t total = history->events.size();
+  ASSERT_GT(total, 3u);
+  std::string watch = "/console/api/watch?arn=" + Enc(s->execution_arn) + "&after=";
+  int64_t after = 0;
+  for (size_t i = 0; i + 1 < total; ++i) {
+    HttpResponse r = Get(watch + std::to_string(after));
+    EXPECT_THAT(r.body, HasSubstr("id: " + std::to_string(after + 1) + "\n"));
+    EXPECT_THAT(r.body, HasSubstr("event: more"));
+    EXPECT_THAT(r.body, Not(HasSubstr("id: " + std::to_string(after + 2) + "\n")));
+    ++after;
+  }
+  // The last event comes with the end of the stream.
+  HttpResponse last = Get(watch + std::to_string(after));
+  EXPECT_THAT(last.body, HasSubstr("event: end"));
+  EXPECT_THAT(last.body, Not(HasSubstr("event: more")));
+}
+
+TEST_F(ConsoleTest, ShutdownAnswersHeldWatchesAndRefusesNewOnes) {
+  Open({});
+  std::string sm = Machine("w", kWaitMachine);
+  auto s = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(s.ok());
+  std::string watch = "/console/api/watch?arn=" + Enc(s->execution_arn) + "&after=100";
+  auto held = Send(watch);
+  EXPECT_EQ(held.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  console_->Shutdown();
+  ASSERT_EQ(held.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_THAT(held.get().body, HasSubstr("event: shutdown"));
+  EXPECT_EQ(Get(watch).status, 503);
+}
+
+TEST_F(ConsoleTest, AWatchWhoseClientLeftIsCancelled) {
+  ConsoleOptions o;
+  Open(o);
+  std::string sm = Machine("w", kWaitMachine);
+  auto s = engine_->StartExecution(sm, "x", "{}");
+  ASSERT_TRUE(s.ok());
+  HttpRequest r;
+  r.method = "GET";
+  r.target = "/console/api/watch?arn=" + Enc(s->execution_arn) + "&after=100";
+  r.path = "/console/api/watch";
+  auto gone = std::make_shared<std::atomic<bool>>(false);
+  r.client_gone = [gone] { return gone->load(); };
+  auto p = std::make_shared<std::promise<HttpResponse>>();
+  auto f = p->get_future();
+  console_->Handle(r, [p](HttpResponse resp) { p->set_value(std::move(resp)); });
+  EXPECT_EQ(f.wait_for(std::chrono::milliseconds(100)), std::future_status::timeout);
+  gone->store(true);
+  // The housekeeper looks at clients once a second.
+  EXPECT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace stepwise::server::console

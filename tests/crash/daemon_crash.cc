@@ -1,0 +1,1152 @@
+// daemon_crash: the crash harness on the real daemon (issue 6, section 1).
+// It runs `stepwised` as a child process on a data directory and drives a
+// mixed workload through the real gRPC client library: Pass chains, Choice,
+// Waits, activity Tasks with heartbeats served by real workers (raw
+// GetActivityTask/SendTask* loops that log every token, plus one library
+// ActivityWorker), inline Map, Parallel, Retry and Catch, and StopExecution
+// of every tenth execution. Meanwhile it kills the daemon with SIGKILL at
+// random instants, and lets some lives die at a named point around a group
+// commit (STEPWISE_TEST_CRASH_POINT=before_write:N / after_write:N, see
+// server/test_hooks.h), restarting it each time on the same directory.
+// Once the kills are done the last life runs until every execution is
+// closed, is stopped with SIGTERM, and the checker opens the data directory
+// and verifies every execution (see README.md, "On the real daemon").
+//
+//   daemon_crash --stepwised PATH --dir DIR [--executions N] [--kills K]
+//                [--max-gap-ms G] [--start-rate R] [--workers W]
+//                [--max-steps S] [--deadline-s T] [--seed X]
+// Defaults come from CRASH_* environment variables (README.md). Exits 0
+// when every check holds, 2 on violations, 1 when the run itself failed.
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "client/activity_worker.h"
+#include "client/client.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "engine/asl/definition.h"
+#include "engine/execution_codec.h"
+#include "engine/interpreter.h"
+#include "common/status_macros.h"
+#include "storage/rocks_store.h"
+#include "tests/crash/replay.h"
+
+namespace stepwise::crash {
+namespace {
+
+namespace fs = std::filesystem;
+namespace v1 = ::stepwise::v1;
+using client::Client;
+
+constexpr char kMachineName[] = "crash-daemon";
+constexpr char kActivityName[] = "crash-daemon-work";
+constexpr char kPrefix[] = "arn:aws:states:us-east-1:123456789012:";
+
+std::string ActivityArn() { return absl::StrCat(kPrefix, "activity:", kActivityName); }
+std::string MachineArn() { return absl::StrCat(kPrefix, "stateMachine:", kMachineName); }
+std::string ExecName(int i) { return absl::StrCat("exec-", i); }
+std::string ExecArn(int i) {
+  return absl::StrCat(kPrefix, "execution:", kMachineName, ":", ExecName(i));
+}
+// Every tenth execution parks in a long Wait and is stopped by the harness.
+bool Held(int i) { return i % 10 == 9; }
+
+std::string Definition() {
+  const std::string act = ActivityArn();
+  // A task handed out by a life that died before its reply left is given up
+  // by its heartbeat timeout (2 s) and retried.
+  const std::string retry =
+      R"J("Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":3,"BackoffRate":1.0},
+                  {"ErrorEquals":["States.Timeout","States.HeartbeatTimeout"],"IntervalSeconds":1,"MaxAttempts":100,"BackoffRate":1.0}])J";
+  return absl::StrCat(R"J({"Comment":"daemon crash test workload","StartAt":"P1","States":{
+  "P1":{"Type":"Pass","Result":"p1","ResultPath":"$.p1","Next":"P2"},
+  "P2":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.n, 100)"},"ResultPath":"$.p2","Next":"Route"},
+  "Route":{"Type":"Choice","Choices":[
+      {"Variable":"$.hold","BooleanEquals":true,"Next":"Hold"},
+      {"Variable":"$.kind","NumericEquals":0,"Next":"Sleep"},
+      {"Variable":"$.kind","NumericEquals":1,"Next":"Work"}],"Default":"Fan"},
+  "Hold":{"Type":"Wait","Seconds":86400,"Next":"Done"},
+  "Sleep":{"Type":"Wait","Seconds":1,"Next":"Work"},
+  "Work":{"Type":"Task","Resource":")J", act, R"J(",
+      "Parameters":{"n.$":"$.n","op":"square","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
+      "TimeoutSeconds":60,"HeartbeatSeconds":2,"ResultPath":"$.work",)J", retry, R"J(,"Next":"Fan"},
+  "Fan":{"Type":"Map","ItemsPath":"$.items",
+      "ItemSelector":{"i.$":"$$.Map.Item.Value","n.$":"$.n"},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"MAdd","States":{
+        "MAdd":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($.i, $.n)"},"Next":"MCheck"},
+        "MCheck":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThanEquals":10,"Next":"MBig"}],
+                  "Default":"MSmall"},
+        "MBig":{"Type":"Pass","Result":"big","ResultPath":"$.size","End":true},
+        "MSmall":{"Type":"Pass","Result":"small","ResultPath":"$.size","End":true}}},
+      "ResultPath":"$.mapped","Next":"Par"},
+  "Par":{"Type":"Parallel","ResultPath":"$.par","Next":"Risky","Branches":[
+      {"StartAt":"B1Pass","States":{"B1Pass":{"Type":"Pass","Parameters":{"b":1,"n.$":"$.n"},"End":true}}},
+      {"StartAt":"B2Work","States":{"B2Work":{"Type":"Task","Resource":")J", act, R"J(",
+          "Parameters":{"n.$":"$.n","op":"triple","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
+          "TimeoutSeconds":60,"HeartbeatSeconds":2,)J", retry, R"J(,"End":true}}},
+      {"StartAt":"B3Wait","States":{"B3Wait":{"Type":"Wait","Seconds":1,"Next":"B3Pass"},
+          "B3Pass":{"Type":"Pass","Result":"waited","End":true}}}]},
+  "Risky":{"Type":"Task","Resource":")J", act, R"J(",
+      "Parameters":{"n.$":"$.n","op":"risky","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
+      "TimeoutSeconds":60,"HeartbeatSeconds":2,"ResultPath":"$.risky",
+      "Retry":[{"ErrorEquals":["States.Timeout","States.HeartbeatTimeout"],"IntervalSeconds":1,"MaxAttempts":100,"BackoffRate":1.0}],
+      "Catch":[{"ErrorEquals":["Permanent"],"ResultPath":"$.caught","Next":"Done"}],
+      "Next":"Done"},
+  "Done":{"Type":"Pass","End":true}}})J");
+}
+
+json::value Input(int i) {
+  json::object o;
+  o["n"] = i;
+  o["kind"] = i % 3;
+  o["failFirst"] = (i % 4 == 0);
+  o["hold"] = Held(i);
+  json::array items;
+  for (int k = 0; k < 10; ++k) items.push_back(k);
+  o["items"] = std::move(items);
+  return o;
+}
+
+// The output a SUCCEEDED execution must have, without the workers' "by"
+// fields (which worker answered; checked separately).
+json::value ExpectedOutput(int i) {
+  json::object o = Input(i).as_object();
+  int64_t n = i;
+  o["p1"] = "p1";
+  json::object p2;
+  p2["sum"] = n + 100;
+  o["p2"] = std::move(p2);
+  if (i % 3 != 2) {
+    json::object w;
+    w["r"] = n * n;
+    o["work"] = std::move(w);
+  }
+  json::array mapped;
+  for (int k = 0; k < 10; ++k) {
+    json::object m;
+    m["v"] = k + n;
+    m["size"] = k + n >= 10 ? "big" : "small";
+    mapped.push_back(std::move(m));
+  }
+  o["mapped"] = std::move(mapped);
+  json::array par;
+  json::object b1;
+  b1["b"] = 1;
+  b1["n"] = n;
+  par.push_back(std::move(b1));
+  json::object b2;
+  b2["r"] = 3 * n;
+  par.push_back(std::move(b2));
+  par.push_back("waited");
+  o["par"] = std::move(par);
+  if (n % 5 == 0) {
+    json::object c;
+    c["Error"] = "Permanent";
+    c["Cause"] = "n divisible by 5";
+    o["caught"] = std::move(c);
+  } else {
+    json::object r;
+    r["ok"] = n;
+    o["risky"] = std::move(r);
+  }
+  return o;
+}
+
+// How often each state is entered on execution i's path (SUCCEEDED ones).
+// Retries re-schedule inside a state and never re-enter it.
+std::map<std::string, int> ExpectedEntered(int i) {
+  std::map<std::string, int> m;
+  for (const char* s : {"P1", "P2", "Route", "Fan", "Par", "B1Pass", "B2Work", "B3Wait",
+                        "B3Pass", "Risky", "Done"}) {
+    m[s] = 1;
+  }
+  if (i % 3 == 0) m["Sleep"] = 1;
+  if (i % 3 != 2) m["Work"] = 1;
+  m["MAdd"] = 10;
+  m["MCheck"] = 10;
+  int big = 0;
+  for (int k = 0; k < 10; ++k) big += (k + i >= 10);
+  if (big > 0) m["MBig"] = big;
+  if (big < 10) m["MSmall"] = 10 - big;
+  return m;
+}
+
+struct Flags {
+  std::string stepwised;
+  std::string dir;
+  int executions = 500;
+  int kills = 20;
+  int max_gap_ms = 8000;
+  double start_rate = 5;
+  int workers = 8;
+  int max_steps = 100;
+  int deadline_s = 240;
+  uint64_t seed = 0;
+};
+
+int Fail(const std::string& why) {
+  std::fprintf(stderr, "daemon_crash: %s\n", why.c_str());
+  return 1;
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool Transient(const absl::Status& s) {
+  // The daemon is down, was killed mid-call, or is starting or stopping.
+  return s.code() == absl::StatusCode::kUnavailable ||
+         s.code() == absl::StatusCode::kDeadlineExceeded ||
+         s.code() == absl::StatusCode::kCancelled || s.code() == absl::StatusCode::kUnknown ||
+         s.code() == absl::StatusCode::kInternal;
+}
+
+// ------------------------------------------------------------ the daemon
+
+class Daemon {
+ public:
+  Daemon(std::string binary, std::string dir, int port, int max_steps)
+      : binary_(std::move(binary)), dir_(std::move(dir)), port_(port), max_steps_(max_steps) {}
+
+  // Starts a life; `crash_point` is empty or STEPWISE_TEST_CRASH_POINT's value.
+  absl::Status Start(const std::string& crash_point) {
+    std::string log = dir_ + "/stepwised.log";
+    std::vector<std::string> args = {binary_,
+                                     "--data-dir", dir_ + "/data",
+                                     "--grpc-listen", absl::StrCat("127.0.0.1:", port_),
+                                     "--http-listen", "off",
+                                     "--log-level", "warn",
+                                     "--max-steps-per-commit", absl::StrCat(max_steps_)};
+    // Everything the child needs is built before fork: between fork and
+    // exec only async-signal-safe calls (other threads may hold locks).
+    std::vector<std::string> env;
+    for (char** e = environ; *e != nullptr; ++e) {
+      if (std::string_view(*e).rfind("STEPWISE_TEST_", 0) != 0) env.emplace_back(*e);
+    }
+    if (!crash_point.empty()) env.push_back("STEPWISE_TEST_CRASH_POINT=" + crash_point);
+    std::vector<char*> argv, envp;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) return absl::InternalError("fork failed");
+    if (pid == 0) {
+      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (fd >= 0) {
+        ::dup2(fd, 1);
+        ::dup2(fd, 2);
+      }
+      ::execve(argv[0], argv.data(), envp.data());
+      ::_exit(127);
+    }
+    pid_ = pid;
+    return absl::OkStatus();
+  }
+
+  // True while the child runs; reaps it (and keeps its status) otherwise.
+  bool Alive() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    pid_t r = ::waitpid(pid_, &st, WNOHANG);
+    if (r == 0) return true;
+    status_ = st;
+    pid_ = -1;
+    return false;
+  }
+
+  void Kill() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status_, 0);
+    pid_ = -1;
+  }
+
+  // SIGTERM and wait; returns the exit code (-signal if killed).
+  int Stop() {
+    if (pid_ <= 0) return -999;
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, &status_, 0);
+    pid_ = -1;
+    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
+  }
+
+  int last_status() const { return status_; }
+  int port() const { return port_; }
+
+ private:
+  const std::string binary_, dir_;
+  const int port_, max_steps_;
+  pid_t pid_ = -1;
+  int status_ = 0;
+};
+
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof(a);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return 0;
+  }
+  int port = ntohs(a.sin_port);
+  ::close(fd);
+  return port;
+}
+
+// ------------------------------------------------------------ the workload
+
+// What the harness saw; everything the checker compares the store with.
+struct Observed {
+  std::mutex mu;
+  std::set<int> start_acked;                   // StartExecution answered OK
+  std::set<int> stop_acked;                    // StopExecution answered OK
+  std::unordered_map<std::string, std::string> grants;  // token -> worker
+  std::vector<std::string> double_grants;
+  std::set<std::string> first_seen;            // exec/state seen by a worker
+  // exec/state -> nonces of answers sent (SendTaskSuccess), and the one acked.
+  std::map<std::string, std::set<std::string>> sent;
+  std::map<std::string, std::set<std::string>> acked;
+  int64_t heartbeats_ok = 0, heartbeats_failed = 0, reports_stale = 0;
+};
+
+struct Answer {
+  bool success = true;
+  std::string output, error, cause;
+  std::string key;  // exec/state
+};
+
+// Deterministic in the task input, except the "by" nonce naming the answer.
+Answer Compute(const json::object& in, const std::string& nonce, Observed& obs) {
+  Answer a;
+  int64_t n = in.at("n").as_int64();
+  std::string op(in.at("op").as_string());
+  a.key = absl::StrCat(std::string(in.at("exec").as_string()), "/",
+                       std::string(in.at("state").as_string()));
+  if (op == "risky") {
+    if (n % 5 == 0) {
+      a.success = false;
+      a.error = "Permanent";
+      a.cause = "n divisible by 5";
+      return a;
+    }
+    a.output = absl::StrCat(R"({"ok":)", n, R"(,"by":")", nonce, R"("})");
+    return a;
+  }
+  const json::value* ff = in.if_contains("failFirst");
+  if (ff != nullptr && ff->is_bool() && ff->get_bool()) {
+    std::lock_guard<std::mutex> l(obs.mu);
+    if (obs.first_seen.insert(a.key).second) {
+      a.success = false;
+      a.error = "Flaky";
+      a.cause = "first attempt fails";
+      return a;
+    }
+  }
+  a.output = absl::StrCat(R"({"r":)", op == "square" ? n * n : 3 * n, R"(,"by":")", nonce,
+                          R"("})");
+  return a;
+}
+
+class Harness {
+ public:
+  explicit Harness(const Flags& f) : f_(f) {}
+
+  std::shared_ptr<Client> Current() {
+    std::lock_guard<std::mutex> l(client_mu_);
+    return client_;
+  }
+  void SetClient(std::shared_ptr<Client> c) {
+    std::lock_guard<std::mutex> l(client_mu_);
+    client_ = std::move(c);
+  }
+
+  // Calls `fn` with the current client until it answers something other
+  // than a transient error (or the harness stops).
+  template <typename F>
+  auto Retry(F fn) -> decltype(fn(std::declval<Client&>())) {
+    while (true) {
+      std::shared_ptr<Client> c = Current();
+      auto r = fn(*c);
+      if (!Transient(StatusOf(r)) || halt_.load()) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  template <typename T>
+  static absl::Status StatusOf(const absl::StatusOr<T>& r) { return r.status(); }
+  static absl::Status StatusOf(const absl::Status& s) { return s; }
+
+  absl::Status Setup() {
+    auto a = Retry([](Client& c) {
+      v1::CreateActivityRequest r;
+      r.set_name(kActivityName);
+      return c.CreateActivity(r);
+    });
+    if (!a.ok()) return a.status();
+    auto m = Retry([](Client& c) {
+      v1::CreateStateMachineRequest r;
+      r.set_name(kMachineName);
+      r.set_definition(Definition());
+      r.set_role_arn("arn:aws:iam::123456789012:role/crash");
+      return c.CreateStateMachine(r);
+    });
+    return m.status();
+  }
+
+  void StartThreads() {
+    threads_.emplace_back([this] { Starter(); });
+    threads_.emplace_back([this] { Stopper(); });
+    for (int k = 0; k < f_.workers; ++k) threads_.emplace_back([this, k] { RawWorker(k); });
+  }
+
+  // One ActivityWorker from the client library, on its own Client that
+  // lives across restarts (the library reconnects by itself).
+  absl::Status StartLibraryWorker(int port) {
+    client::ClientOptions o;
+    o.endpoint = absl::StrCat("127.0.0.1:", port);
+    auto c = Client::Connect(o);
+    if (!c.ok()) return c.status();
+    lib_client_ = std::move(*c);
+    client::ActivityWorkerOptions wo;
+    wo.activity_arn = ActivityArn();
+    wo.worker_name = "library-worker";
+    wo.concurrency = 2;
+    wo.heartbeat_interval = absl::Milliseconds(500);
+    wo.on_error = [](const absl::Status&) {};  // the daemon dies often
+    lib_worker_ = std::make_unique<client::ActivityWorker>(
+        lib_client_.get(), wo,
+        [this](const std::string& input,
+               const client::HeartbeatFn&) -> absl::StatusOr<std::string> {
+          auto in = ParseJson(input);
+          if (!in.ok() || !in->is_object()) return client::TaskFailure("Bad", "bad input");
+          std::string nonce = absl::StrCat("lib-", ++nonces_);
+          Answer a = Compute(in->get_object(), nonce, obs_);
+          if (!a.success) return client::TaskFailure(a.error, a.cause);
+          {
+            std::lock_guard<std::mutex> l(obs_.mu);
+            obs_.sent[a.key].insert(nonce);
+          }
+          // Sometimes outlive a heartbeat timeout, kept alive by heartbeats.
+          if (nonces_.load() % 7 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+          return a.output;
+        });
+    lib_worker_->Start();
+    return absl::OkStatus();
+  }
+
+  // True once every execution is closed (held ones close only when stopped).
+  bool WorkloadDone() {
+    if (!starts_done_.load()) return false;
+    std::vector<int> open;
+    {
+      std::lock_guard<std::mutex> l(obs_.mu);
+      for (int i = 0; i < f_.executions; ++i) {
+        if (closed_.count(i) == 0) open.push_back(i);
+      }
+    }
+    std::shared_ptr<Client> c = Current();
+    for (int i : open) {
+      v1::DescribeExecutionRequest r;
+      r.set_execution_arn(ExecArn(i));
+      auto d = c->DescribeExecution(r);
+      if (!d.ok()) return false;
+      if (d->status() == "RUNNING") {
+        last_open_ = i;
+        return false;
+      }
+      std::lock_guard<std::mutex> l(obs_.mu);
+      closed_.insert(i);
+    }
+    return true;
+  }
+
+  void Halt() {
+    halt_ = true;
+    if (lib_worker_) lib_worker_->Stop();
+  }
+  void Join() {
+    for (auto& t : threads_) t.join();
+    lib_worker_.reset();
+  }
+
+  Observed& obs() { return obs_; }
+  int last_open() const { return last_open_; }
+  int64_t started_calls() const { return start_calls_.load(); }
+
+ private:
+  void Starter() {
+    int64_t t0 = NowMs();
+    for (int i = 0; i < f_.executions && !halt_.load(); ++i) {
+      int64_t due = t0 + static_cast<int64_t>(1000.0 * i / f_.start_rate);
+      int64_t now = NowMs();
+      if (due > now) std::this_thread::sleep_for(std::chrono::milliseconds(due - now));
+      while (!halt_.load()) {
+        auto r = Retry([this, i](Client& c) {
+          ++start_calls_;
+          v1::StartExecutionRequest q;
+          q.set_state_machine_arn(MachineArn());
+          q.set_name(ExecName(i));
+          q.set_input(SerializeJson(Input(i)));
+          return c.StartExecution(q);
+        });
+        if (r.ok()) {
+          std::lock_guard<std::mutex> l(obs_.mu);
+          obs_.start_acked.insert(i);
+          break;
+        }
+        // A retry of a start whose reply was lost, after it closed.
+        if (client::AwsErrorName(r.status()) == "ExecutionAlreadyExists") break;
+        std::fprintf(stderr, "daemon_crash: start exec-%d: %s\n", i,
+                     r.status().ToString().c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    starts_done_ = true;
+  }
+
+  void Stopper() {
+    // Stops each held execution once its start was answered; a stop whose
+    // reply was lost is retried and then finds the execution not running.
+    std::set<int> done;
+    while (!halt_.load()) {
+      std::vector<int> todo;
+      {
+        std::lock_guard<std::mutex> l(obs_.mu);
+        for (int i : obs_.start_acked) {
+          if (Held(i) && done.count(i) == 0) todo.push_back(i);
+        }
+      }
+      for (int i : todo) {
+        auto r = Retry([i](Client& c) {
+          v1::StopExecutionRequest q;
+          q.set_execution_arn(ExecArn(i));
+          q.set_error("Crash.Stopped");
+          q.set_cause("stopped by the crash harness");
+          return c.StopExecution(q);
+        });
+        if (r.ok()) {
+          std::lock_guard<std::mutex> l(obs_.mu);
+          obs_.stop_acked.insert(i);
+          done.insert(i);
+        } else if (client::AwsErrorName(r.status()) == "ValidationException") {
+          done.insert(i);  // not running: an earlier stop went through
+        } else if (!halt_.load()) {
+          std::fprintf(stderr, "daemon_crash: stop exec-%d: %s\n", i,
+                       r.status().ToString().c_str());
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+
+  void RawWorker(int k) {
+    std::string name = absl::StrCat("raw-", k);
+    std::mt19937_64 rng(f_.seed * 1000 + k);
+    while (!halt_.load()) {
+      std::shared_ptr<Client> c = Current();
+      v1::GetActivityTaskRequest q;
+      q.set_activity_arn(ActivityArn());
+      q.set_worker_name(name);
+      auto t = c->GetActivityTask(q);
+      if (!t.ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      if (t->task_token().empty()) continue;
+      const std::string token = t->task_token();
+      {
+        std::lock_guard<std::mutex> l(obs_.mu);
+        auto [it, inserted] = obs_.grants.emplace(token, name);
+        if (!inserted) {
+          obs_.double_grants.push_back(absl::StrCat(it->second, " and ", name));
+        }
+      }
+      auto in = ParseJson(t->input());
+      if (!in.ok() || !in->is_object()) {
+        std::fprintf(stderr, "daemon_crash: task input is not an object: %s\n",
+                     t->input().c_str());
+        continue;
+      }
+      std::string nonce = absl::StrCat(name, "-", ++nonces_);
+      Answer a = Compute(in->get_object(), nonce, obs_);
+      if (rng() % 5 == 0) {
+        // A slow task: outlives its 2 s heartbeat timeout, kept by heartbeats.
+        for (int h = 0; h < 4 && !halt_.load(); ++h) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(700));
+          v1::SendTaskHeartbeatRequest hb;
+          hb.set_task_token(token);
+          absl::Status s = Current()->SendTaskHeartbeat(hb);
+          std::lock_guard<std::mutex> l(obs_.mu);
+          (s.ok() ? obs_.heartbeats_ok : obs_.heartbeats_failed) += 1;
+        }
+      }
+      if (a.success) {
+        {
+          std::lock_guard<std::mutex> l(obs_.mu);
+          obs_.sent[a.key].insert(nonce);
+        }
+        absl::Status s = Retry([&](Client& cl) {
+          v1::SendTaskSuccessRequest r;
+          r.set_task_token(token);
+          r.set_output(a.output);
+          return cl.SendTaskSuccess(r);
+        });
+        std::lock_guard<std::mutex> l(obs_.mu);
+        if (s.ok()) {
+          obs_.acked[a.key].insert(nonce);
+        } else {
+          ++obs_.reports_stale;
+        }
+      } else {
+        absl::Status s = Retry([&](Client& cl) {
+          v1::SendTaskFailureRequest r;
+          r.set_task_token(token);
+          r.set_error(a.error);
+          r.set_cause(a.cause);
+          return cl.SendTaskFailure(r);
+        });
+        if (!s.ok()) {
+          std::lock_guard<std::mutex> l(obs_.mu);
+          ++obs_.reports_stale;
+        }
+      }
+    }
+  }
+
+  const Flags f_;
+  std::mutex client_mu_;
+  std::shared_ptr<Client> client_;
+  std::atomic<bool> halt_{false};
+  std::atomic<bool> starts_done_{false};
+  std::atomic<int64_t> nonces_{0};
+  std::atomic<int64_t> start_calls_{0};
+  std::set<int> closed_;  // guarded by obs_.mu
+  int last_open_ = -1;
+  Observed obs_;
+  std::vector<std::thread> threads_;
+  std::unique_ptr<Client> lib_client_;
+  std::unique_ptr<client::ActivityWorker> lib_worker_;
+};
+
+// ------------------------------------------------------------ the checker
+
+struct Report {
+  int problems = 0;
+  void Problem(const std::string& what) {
+    if (++problems <= 50) std::fprintf(stderr, "VIOLATION: %s\n", what.c_str());
+  }
+};
+
+// Removes the "by" member of the task results inside `out` (in place) and
+// collects them by task key (exec/state).
+void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by) {
+  auto take = [&](json::value* v, const std::string& state) {
+    if (v == nullptr || !v->is_object()) return;
+    json::object& o = v->get_object();
+    if (const json::value* b = o.if_contains("by"); b != nullptr && b->is_string()) {
+      (*by)[absl::StrCat(ExecName(i), "/", state)] = std::string(b->get_string());
+    }
+    o.erase("by");
+  };
+  take(out.if_contains("work"), "Work");
+  take(out.if_contains("risky"), "Risky");
+  if (json::value* par = out.if_contains("par"); par != nullptr && par->is_array() &&
+                                                 par->get_array().size() > 1) {
+    take(&par->get_array()[1], "B2Work");
+  }
+}
+
+int Verify(const Flags& f, Observed& obs) {
+  storage::RocksOptions ro;
+  auto store_or = storage::RocksStore::Open(f.dir + "/data", ro);
+  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
+  storage::Store& store = **store_or;
+  Report rep;
+
+  auto mrec_raw = store.Get(storage::Table::kMachines, kMachineName);
+  if (!mrec_raw.ok() || !mrec_raw->has_value()) return Fail("state machine record missing");
+  auto mrec = ParseJson(**mrec_raw);
+  if (!mrec.ok()) return Fail("state machine record malformed");
+  const json::array& revs = mrec->as_object().at("revisions").as_array();
+  if (revs.size() != 1) rep.Problem(absl::StrCat("state machine has ", revs.size(), " revisions"));
+  auto def = ParseJson(ToAbsl(std::string_view(revs[0].as_object().at("definition").as_string())));
+  if (!def.ok()) return Fail("stored definition malformed");
+  auto machine = asl::ParseStateMachine(*def);
+  if (!machine.ok()) return Fail("stored definition does not parse");
+
+  ReplayOptions opts;
+  opts.max_steps_per_trigger = f.max_steps;
+  int64_t total_events = 0, activity_started = 0, chunks_total = 0, heartbeat_timeouts = 0;
+  ReplayStats agg;
+  int succeeded = 0, aborted = 0, replayed = 0;
+  std::map<std::string, std::string> final_by;  // exec/state -> nonce in the output
+  std::map<std::string, std::set<std::string>> succeeded_by;  // from ActivitySucceeded
+  for (int i = 0; i < f.executions; ++i) {
+    std::string arn = ExecArn(i);
+    std::string who = ExecName(i);
+    auto v = store.GetExecution(arn);
+    if (!v.ok() || !v->has_value()) {
+      rep.Problem(absl::StrCat(who, ": no execution record",
+                               obs.start_acked.count(i) ? " (its StartExecution was acknowledged)"
+                                                        : ""));
+      continue;
+    }
+    auto rec = ParseJson((*v)->value);
+    if (!rec.ok() || !rec->is_object()) {
+      rep.Problem(who + ": record malformed");
+      continue;
+    }
+    const json::value& state = rec->as_object().at("state");
+    const json::object& so = state.as_object();
+    auto status = static_cast<engine::ExecutionStatus>(so.at("status").as_int64());
+    if (Held(i)) {
+      if (status != engine::ExecutionStatus::kAborted) {
+        rep.Problem(absl::StrCat(who, ": held and stopped, but status ",
+                                 ToAbsl(engine::ExecutionStatusName(status))));
+      } else {
+        ++aborted;
+        if (so.at("error").as_string() != "Crash.Stopped") {
+          rep.Problem(absl::StrCat(who, ": aborted with error '",
+                                   std::string(so.at("error").as_string()), "'"));
+        }
+      }
+    } else if (status != engine::ExecutionStatus::kSucceeded) {
+      rep.Problem(absl::StrCat(who, ": status ", ToAbsl(engine::ExecutionStatusName(status)),
+                               " error '", std::string(so.at("error").as_string()), "' cause '",
+                               std::string(so.at("cause").as_string()), "'"));
+    } else {
+      ++succeeded;
+      auto out = ParseJson(ToAbsl(std::string_view(so.at("output").as_string())));
+      json::value want = ExpectedOutput(i);
+      if (out.ok() && out->is_object()) TakeNonces(i, out->get_object(), &final_by);
+      if (!out.ok() || !(*out == want)) {
+        rep.Problem(absl::StrCat(who, ": output ", std::string(so.at("output").as_string()),
+                                 " differs from expected ", SerializeJson(want), " at ",
+                                 out.ok() ? JsonDiff(*out, want) : "?"));
+      }
+    }
+    if (!rec->as_object().at("tasks").as_array().empty() ||
+        !rec->as_object().at("timers").as_array().empty()) {
+      rep.Problem(who + ": closed execution still lists open tasks or timers");
+    }
+
+    // History: chunks chain, ids 1..N, previousEventId < id.
+    auto chunks = store.ReadHistory(arn, 1, 0);
+    if (!chunks.ok()) {
+      rep.Problem(who + ": history unreadable: " + chunks.status().ToString());
+      continue;
+    }
+    std::vector<engine::HistoryEvent> events;
+    int64_t want_first = 1;
+    bool chain_ok = true;
+    for (const storage::HistoryChunk& c : *chunks) {
+      ++chunks_total;
+      if (c.first_event_id != want_first) {
+        rep.Problem(absl::StrCat(who, ": history chunk starts at ", c.first_event_id,
+                                 ", expected ", want_first));
+        chain_ok = false;
+      }
+      auto evs = engine::DecodeHistoryChunk(c.value);
+      if (!evs.ok()) {
+        rep.Problem(who + ": chunk does not decode");
+        chain_ok = false;
+        break;
+      }
+      for (auto& ev : *evs) events.push_back(std::move(ev));
+      if (events.empty() || events.back().id != c.last_event_id) {
+        rep.Problem(absl::StrCat(who, ": chunk ", c.first_event_id, "..", c.last_event_id,
+                                 " holds other events"));
+        chain_ok = false;
+      }
+      want_first = c.last_event_id + 1;
+    }
+    total_events += static_cast<int64_t>(events.size());
+    for (size_t k = 0; k < events.size(); ++k) {
+      const auto& ev = events[k];
+      if (ev.id != static_cast<int64_t>(k) + 1) {
+        rep.Problem(absl::StrCat(who, ": event at position ", k + 1, " has id ", ev.id));
+        chain_ok = false;
+        break;
+      }
+      if (ev.previous_event_id < 0 || ev.previous_event_id >= ev.id) {
+        rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), ": previousEventId not < id"));
+      }
+    }
+    if (so.at("last_event_id").as_int64() != static_cast<int64_t>(events.size())) {
+      rep.Problem(absl::StrCat(who, ": state last_event_id ", so.at("last_event_id").as_int64(),
+                               " but history has ", events.size(), " events"));
+    }
+    if (!chain_ok) continue;
+
+    // States entered as often as the path demands, never twice from the
+    // same predecessor; each activity attempt started and ended at most once.
+    std::map<std::string, int> entered;
+    std::set<std::pair<int64_t, std::string>> entered_from;
+    std::map<int64_t, const engine::HistoryEvent*> by_id;
+    std::map<int64_t, int> started_after_scheduled, ended_after_started;
+    int terminal = 0;
+    for (const auto& ev : events) {
+      by_id[ev.id] = &ev;
+      const std::string& t = ev.type;
+      if (t.size() > 12 && t.compare(t.size() - 12, 12, "StateEntered") == 0) {
+        std::string name(ev.details.at("name").as_string());
+        ++entered[name];
+        if (!entered_from.insert({ev.previous_event_id, name}).second) {
+          rep.Problem(absl::StrCat(who, ": state ", name, " entered twice after event ",
+                                   ev.previous_event_id));
+        }
+      }
+      if (t == "ActivityStarted") {
+        ++activity_started;
+        auto p = by_id.find(ev.previous_event_id);
+        if (p == by_id.end() || p->second->type != "ActivityScheduled") {
+          rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev),
+                                   " does not follow its ActivityScheduled"));
+        } else if (++started_after_scheduled[ev.previous_event_id] > 1) {
+          rep.Problem(absl::StrCat(who, ": activity scheduled at #", ev.previous_event_id,
+                                   " started twice"));
+        }
+      }
+      if (t == "ActivitySucceeded" || t == "ActivityFailed" || t == "ActivityTimedOut") {
+        if (++ended_after_started[ev.previous_event_id] > 1) {
+          rep.Problem(absl::StrCat(who, ": activity attempt #", ev.previous_event_id,
+                                   " ended twice"));
+        }
+        if (t == "ActivityTimedOut") ++heartbeat_timeouts;
+      }
+      if (t.rfind("Execution", 0) == 0 && t != "ExecutionStarted") ++terminal;
+    }
+    // Map each ActivitySucceeded to its state through Started -> Scheduled.
+    for (const auto& ev : events) {
+      if (ev.type != "ActivitySucceeded") continue;
+      auto s1 = by_id.find(ev.previous_event_id);
+      if (s1 == by_id.end()) continue;
+      auto s2 = by_id.find(s1->second->previous_event_id);
+      if (s2 == by_id.end() || s2->second->type != "ActivityScheduled") {
+        rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), " does not chain to a schedule"));
+        continue;
+      }
+      auto in = ParseJson(
+          ToAbsl(std::string_view(s2->second->details.at("input").as_string())));
+      auto out = ParseJson(ToAbsl(std::string_view(ev.details.at("output").as_string())));
+      if (!in.ok() || !out.ok() || !in->is_object() || !out->is_object()) continue;
+      const json::value* st = in->get_object().if_contains("state");
+      const json::value* by = out->get_object().if_contains("by");
+      if (st == nullptr || by == nullptr || !st->is_string() || !by->is_string()) continue;
+      succeeded_by[absl::StrCat(who, "/", std::string(st->get_string()))].insert(
+          std::string(by->get_string()));
+    }
+    if (terminal != 1) rep.Problem(absl::StrCat(who, ": ", terminal, " execution-closing events"));
+    if (status == engine::ExecutionStatus::kSucceeded && entered != ExpectedEntered(i)) {
+      std::string got, want;
+      for (auto& [k, n] : entered) absl::StrAppend(&got, k, "=", n, " ");
+      for (auto& [k, n] : ExpectedEntered(i)) absl::StrAppend(&want, k, "=", n, " ");
+      rep.Problem(absl::StrCat(who, ": states entered {", got, "} expected {", want, "}"));
+    }
+
+    ReplayStats rs;
+    absl::Status r = ReplayHistory(*machine, events, state, opts, &rs);
+    if (!r.ok()) {
+      rep.Problem(absl::StrCat(who, ": replay: ", r.message()));
+    } else {
+      ++replayed;
+      agg.triggers += rs.triggers;
+      agg.continues += rs.continues;
+      agg.timers += rs.timers;
+      agg.tasks_started += rs.tasks_started;
+      agg.tasks_completed += rs.tasks_completed;
+    }
+  }
+
+  // Acknowledged SendTaskSuccess: its answer is the task's one success in
+  // the history, and (for a task whose result is kept) in the output.
+  int64_t acked_total = 0;
+  for (const auto& [key, nonces] : obs.acked) {
+    acked_total += static_cast<int64_t>(nonces.size());
+    if (nonces.size() > 1) {
+      rep.Problem(absl::StrCat(key, ": ", nonces.size(), " SendTaskSuccess acknowledged"));
+    }
+    const auto& got = succeeded_by[key];
+    for (const std::string& n : nonces) {
+      if (got.count(n) == 0) {
+        rep.Problem(absl::StrCat(key, ": acknowledged SendTaskSuccess ", n,
+                                 " is not in the history"));
+      }
+      auto fb = final_by.find(key);
+      if (fb != final_by.end() && fb->second != n) {
+        rep.Problem(absl::StrCat(key, ": output carries answer ", fb->second,
+                                 " but the acknowledged one was ", n));
+      }
+    }
+  }
+  // Every success in a history was sent by a worker, at most one per task.
+  for (const auto& [key, nonces] : succeeded_by) {
+    if (nonces.size() > 1) {
+      rep.Problem(absl::StrCat(key, ": ", nonces.size(), " ActivitySucceeded events"));
+    }
+    for (const std::string& n : nonces) {
+      if (obs.sent[key].count(n) == 0) {
+        rep.Problem(absl::StrCat(key, ": ActivitySucceeded ", n, " was never sent"));
+      }
+    }
+  }
+  for (const std::string& d : obs.double_grants) {
+    rep.Problem("task token handed out twice: to " + d);
+  }
+  if (static_cast<int64_t>(obs.grants.size()) > activity_started) {
+    rep.Problem(absl::StrCat(obs.grants.size(), " tokens handed to raw workers but only ",
+                             activity_started, " ActivityStarted events"));
+  }
+  for (int i : obs.stop_acked) {
+    if (!Held(i)) rep.Problem(absl::StrCat(ExecName(i), ": stopped but not held"));
+  }
+  for (auto [table, name] : {std::pair{storage::Table::kTasks, "tasks"},
+                             std::pair{storage::Table::kTimers, "timers"}}) {
+    auto rows = store.Scan(table, storage::ScanOptions{});
+    if (rows.ok() && !rows->empty()) {
+      rep.Problem(absl::StrCat(rows->size(), " rows left in the ", name, " table"));
+    }
+  }
+
+  std::printf(
+      "verify: %d executions (%zu starts acknowledged): %d SUCCEEDED with the expected output, "
+      "%d ABORTED by StopExecution (%zu stops acknowledged); %d replayed to the stored state "
+      "(%d triggers: %d task starts, %d task ends, %d timers, %d continues); %lld events in "
+      "%lld chunks; %lld ActivityStarted (%lld timed out), %zu tokens to raw workers, "
+      "%lld SendTaskSuccess acknowledged; %d violations\n",
+      f.executions, obs.start_acked.size(), succeeded, aborted, obs.stop_acked.size(), replayed,
+      agg.triggers, agg.tasks_started, agg.tasks_completed, agg.timers, agg.continues,
+      static_cast<long long>(total_events), static_cast<long long>(chunks_total),
+      static_cast<long long>(activity_started), static_cast<long long>(heartbeat_timeouts),
+      obs.grants.size(), static_cast<long long>(acked_total), rep.problems);
+  return rep.problems == 0 ? 0 : 2;
+}
+
+// ------------------------------------------------------------ main loop
+
+bool PortOpen(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  ::close(fd);
+  return ok;
+}
+
+absl::StatusOr<std::shared_ptr<Client>> ConnectWhenUp(Daemon& d, int64_t give_up_ms) {
+  int64_t until = NowMs() + give_up_ms;
+  // A channel that fails its first connection backs off for a second or
+  // more; wait for the port before making one.
+  while (!PortOpen(d.port())) {
+    if (!d.Alive()) return absl::UnavailableError("stepwised exited while starting");
+    if (NowMs() > until) return absl::DeadlineExceededError("stepwised did not listen in time");
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  client::ClientOptions o;
+  o.endpoint = absl::StrCat("127.0.0.1:", d.port());
+  o.timeout = absl::Seconds(10);
+  SW_ASSIGN_OR_RETURN(std::unique_ptr<Client> c, Client::Connect(o));
+  while (NowMs() < until) {
+    if (!d.Alive()) return absl::UnavailableError("stepwised exited while starting");
+    if (c->WaitForConnected(absl::Milliseconds(200)).ok()) return std::shared_ptr<Client>(std::move(c));
+  }
+  return absl::DeadlineExceededError("stepwised did not listen in time");
+}
+
+int Run(const Flags& f) {
+  std::error_code ec;
+  fs::remove_all(f.dir, ec);
+  fs::create_directories(f.dir, ec);
+  if (ec) return Fail("cannot create " + f.dir);
+  int port = FreePort();
+  if (port == 0) return Fail("no free port");
+  Daemon daemon(f.stepwised, f.dir, port, f.max_steps);
+  Harness h(f);
+  std::mt19937_64 rng(f.seed);
+  auto t0 = std::chrono::steady_clock::now();
+
+  auto start_life = [&](const std::string& crash_point) -> absl::Status {
+    SW_RETURN_IF_ERROR(daemon.Start(crash_point));
+    auto c = ConnectWhenUp(daemon, 30000);
+    if (!c.ok()) return c.status();
+    h.SetClient(*c);
+    return absl::OkStatus();
+  };
+
+  int lives = 0, random_kills = 0, point_deaths = 0, points_armed = 0;
+  if (absl::Status s = start_life(""); !s.ok()) return Fail(std::string(s.message()));
+  ++lives;
+  if (absl::Status s = h.Setup(); !s.ok()) return Fail("setup: " + std::string(s.message()));
+  // Ends the run early: the threads must be stopped before returning.
+  auto abort_run = [&](const std::string& why) {
+    h.Halt();
+    daemon.Kill();
+    h.Join();
+    return Fail(why);
+  };
+  h.StartThreads();
+  if (absl::Status s = h.StartLibraryWorker(port); !s.ok()) {
+    return abort_run("library worker: " + std::string(s.message()));
+  }
+
+  int deaths = 0;
+  std::string point;  // the current life's crash point
+  auto died_at_point = [&] {
+    int st = daemon.last_status();
+    return !point.empty() && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+  };
+  while (deaths < f.kills) {
+    int64_t life_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(f.max_gap_ms));
+    int64_t until = NowMs() + life_ms;
+    bool died = false;
+    while (NowMs() < until) {
+      if (!daemon.Alive()) {
+        died = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (died) {
+      if (!died_at_point()) {
+        return abort_run(absl::StrCat("stepwised exited by itself (status ", daemon.last_status(),
+                                      "); see ", f.dir, "/stepwised.log"));
+      }
+      ++point_deaths;
+      std::printf("death %d: crash point %s\n", deaths + 1, point.c_str());
+    } else {
+      daemon.Kill();
+      ++random_kills;
+      std::printf("death %d: SIGKILL after %lld ms\n", deaths + 1,
+                  static_cast<long long>(life_ms));
+    }
+    std::fflush(stdout);
+    ++deaths;
+    // The next life; one at a crash point may die before the harness has
+    // even connected (workers and timers commit at once), which counts.
+    while (true) {
+      point.clear();
+      if (deaths < f.kills && rng() % 3 == 0) {
+        // Every third life or so dies at a named point around a group commit.
+        point =
+            absl::StrCat(rng() % 2 == 0 ? "before_write:" : "after_write:", 1 + rng() % 200);
+        ++points_armed;
+      }
+      absl::Status s = start_life(point);
+      ++lives;
+      if (s.ok()) break;
+      if (!died_at_point()) return abort_run("restart: " + std::string(s.message()));
+      ++point_deaths;
+      ++deaths;
+      std::printf("death %d: crash point %s (while starting)\n", deaths, point.c_str());
+      std::fflush(stdout);
+    }
+  }
+  std::printf("final life\n");
+  std::fflush(stdout);
+  int64_t deadline = NowMs() + 1000LL * f.deadline_s;
+  while (!h.WorkloadDone()) {
+    if (NowMs() > deadline) {
+      return abort_run(absl::StrCat("the workload did not finish within ", f.deadline_s,
+                               " s of the last kill (e.g. exec-", h.last_open(), " RUNNING)"));
+    }
+    if (!daemon.Alive()) return abort_run("stepwised died in its final life");
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  h.Halt();
+  int rc = daemon.Stop();
+  h.Join();
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("run: %d executions, %d lives, %d deaths (%d SIGKILL at random instants, %d at "
+              "named crash points; %d points armed), %lld StartExecution calls, heartbeats "
+              "%lld ok / %lld failed, %lld reports refused as stale; %.1f s\n",
+              f.executions, lives, random_kills + point_deaths, random_kills, point_deaths,
+              points_armed, static_cast<long long>(h.started_calls()),
+              static_cast<long long>(h.obs().heartbeats_ok),
+              static_cast<long long>(h.obs().heartbeats_failed),
+              static_cast<long long>(h.obs().reports_stale), wall);
+  std::fflush(stdout);
+  if (rc != 0) return Fail(absl::StrCat("stepwised exited with ", rc, " on SIGTERM"));
+  return Verify(f, h.obs());
+}
+
+int EnvInt(const char* name, int def) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? def : std::atoi(v);
+}
+
+}  // namespace
+}  // namespace stepwise::crash
+
+int main(int argc, char** argv) {
+  using stepwise::crash::EnvInt;
+  stepwise::crash::Flags f;
+  f.executions = EnvInt("CRASH_EXECUTIONS", f.executions);
+  f.kills = EnvInt("CRASH_KILLS", f.kills);
+  f.max_gap_ms = EnvInt("CRASH_MAX_GAP_MS", f.max_gap_ms);
+  f.workers = EnvInt("CRASH_WORKERS", f.workers);
+  f.max_steps = EnvInt("CRASH_MAX_STEPS", f.max_steps);
+  f.deadline_s = EnvInt("CRASH_DEADLINE_S", f.deadline_s);
+  f.seed = static_cast<uint64_t>(EnvInt("CRASH_SEED", static_cast<int>(::getpid())));
+  if (const char* r = std::getenv("CRASH_START_RATE")) f.start_rate = std::atof(r);
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value for %s\n", a.c_str());
+        std::exit(1);
+      }
+      return argv[++i];
+    };
+    if (a == "--stepwised") f.stepwised = val();
+    else if (a == "--dir") f.dir = val();
+    else if (a == "--executions") f.executions = std::stoi(val());
+    else if (a == "--kills") f.kills = std::stoi(val());
+    else if (a == "--max-gap-ms") f.max_gap_ms = std::stoi(val());
+    else if (a == "--start-rate") f.start_rate = std::stod(val());
+    else if (a == "--workers") f.workers = std::stoi(val());
+    else if (a == "--max-steps") f.max_steps = std::stoi(val());
+    else if (a == "--deadline-s") f.deadline_s = std::stoi(val());
+    else if (a == "--seed") f.seed = std::stoull(val());
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", a.c_str());
+      return 1;
+    }
+  }
+  if (f.stepwised.empty() || f.dir.empty() || f.max_gap_ms <= 0 || f.start_rate <= 0) {
+    std::fprintf(stderr, "usage: daemon_crash --stepwised PATH --dir DIR [--executions N] ...\n");
+    return 1;
+  }
+  std::printf("daemon_crash: seed %llu\n", static_cast<unsigned long long>(f.seed));
+  ::signal(SIGPIPE, SIG_IGN);
+  return stepwise::crash::Run(f);
+}
