@@ -8,6 +8,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -107,9 +108,17 @@ absl::StatusOr<std::string> CreateMachine(Client& c, const std::string& name,
   return resp->state_machine_arn();
 }
 
-absl::Status WaitClosed(Client& c, const std::string& arn) {
+// How a caller learns that its execution closed.
+enum class WaitMode {
+  kNone,         // does not wait
+  kClose,        // WatchExecution from the tail: the stream ends at the close
+  kFullHistory,  // WatchExecution of every event (what `history --follow` does)
+};
+
+absl::Status WaitClosed(Client& c, const std::string& arn, WaitMode mode) {
   v1::WatchExecutionRequest req;
   req.set_execution_arn(arn);
+  if (mode == WaitMode::kClose) req.set_after_event_id(std::numeric_limits<int64_t>::max());
   return c.WatchExecution(req, [](const v1::HistoryEvent&) { return true; });
 }
 
@@ -124,7 +133,7 @@ struct RunFigures {
 // Runs `threads` loops for `duration`: each starts an execution of
 // `machine` (input from `make_input`) and, when `wait`, waits for it.
 RunFigures Drive(Client& c, const std::string& machine, int threads,
-                 double duration, double rate, bool wait,
+                 double duration, double rate, WaitMode wait,
                  const std::function<std::string(int64_t)>& make_input) {
   RunFigures f;
   std::mutex mu;
@@ -161,8 +170,8 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
           ++errors;
           continue;
         }
-        if (wait) {
-          absl::Status s = WaitClosed(c, resp->execution_arn());
+        if (wait != WaitMode::kNone) {
+          absl::Status s = WaitClosed(c, resp->execution_arn(), wait);
           if (!s.ok()) {
             if (first_error.empty()) first_error = s.ToString();
             ++errors;
@@ -218,6 +227,9 @@ int RunBench(const RemoteArgs& a, Client& c) {
   double duration = a.GetDouble("duration", 5);
   double rate = a.GetDouble("rate", 0);
   int threads = static_cast<int>(a.GetInt("concurrency", 16));
+  // --watch-history: callers stream every event of their execution instead
+  // of only waiting for its close.
+  WaitMode wait_mode = a.Has("watch-history") ? WaitMode::kFullHistory : WaitMode::kClose;
   int workers = static_cast<int>(a.GetInt("workers", 16));
   int64_t pid = a.GetInt("server-pid", 0);
   std::string suffix = std::to_string(getpid()) + "-" +
@@ -237,7 +249,7 @@ int RunBench(const RemoteArgs& a, Client& c) {
     auto arn = CreateMachine(c, "bench-start-" + suffix, PassChain(states));
     if (!arn.ok()) return CallFailed(arn.status());
     ProcSample before = ReadProc(pid);
-    RunFigures f = Drive(c, *arn, threads, duration, rate, false, plain);
+    RunFigures f = Drive(c, *arn, threads, duration, rate, WaitMode::kNone, plain);
     ProcSample after = ReadProc(pid);
     out["start_only"] = Summarize(f, states, before, after);
     out["start_only"].as_object()["states"] = states;
@@ -246,7 +258,7 @@ int RunBench(const RemoteArgs& a, Client& c) {
     auto arn = CreateMachine(c, "bench-pass10-" + suffix, PassChain(10));
     if (!arn.ok()) return CallFailed(arn.status());
     ProcSample before = ReadProc(pid);
-    RunFigures f = Drive(c, *arn, threads, duration, rate, true, plain);
+    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, plain);
     ProcSample after = ReadProc(pid);
     out["pass_chain_10"] = Summarize(f, 10, before, after);
   }
@@ -291,7 +303,7 @@ int RunBench(const RemoteArgs& a, Client& c) {
         });
     worker.Start();
     ProcSample before = ReadProc(pid);
-    RunFigures f = Drive(c, *arn, threads, duration, rate, true,
+    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode,
                          [](int64_t id) {
                            return "{\"id\":" + std::to_string(id) + "}";
                          });

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <random>
@@ -655,7 +656,7 @@ class Engine::Impl {
   }
 
   absl::StatusOr<int64_t> WatchExecution(const std::string& arn, int64_t after,
-                                         Engine::WatchFn fn) {
+                                         Engine::RawWatchFn fn) {
     SW_RETURN_IF_ERROR(Alive());
     SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
     int64_t id = next_watch_id_.fetch_add(1);
@@ -667,16 +668,15 @@ class Engine::Impl {
       PostExisting(arn, [this, id, after, fn, done](Slot* slot) {
         done(true);
         // Serialised with this execution's commits: nothing is missed or
-        // sent twice between the stored history and the live events.
-        std::vector<json::object> events;
-        auto chunks = store_->ReadHistory(slot->id, 1, 0);
+        // sent twice between the stored history and the live events. Only
+        // the chunks from the one holding `after` + 1 are read, and their
+        // details stay text.
+        std::vector<RawHistoryEvent> events;
+        int64_t from = after < std::numeric_limits<int64_t>::max() ? after + 1 : after;
+        auto chunks = store_->ReadHistory(slot->id, std::max<int64_t>(1, from), 0);
         if (chunks.ok()) {
           for (const auto& c : *chunks) {
-            auto evs = DecodeHistoryChunk(c.value);
-            if (!evs.ok()) break;
-            for (const auto& e : *evs) {
-              if (e.id > after) events.push_back(ToAwsJson(e));
-            }
+            if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
           }
         }
         bool closed = slot->status != ExecutionStatus::kRunning;
@@ -685,7 +685,7 @@ class Engine::Impl {
           EndWatch(id);
           return;
         }
-        slot->watchers[id] = fn;
+        slot->watchers[id] = Watcher{fn, after};
       }, done);
     });
     if (!r.ok()) {
@@ -720,6 +720,12 @@ class Engine::Impl {
   }
 
  private:
+  // A WatchExecution: its callback and the event id it wants events after.
+  struct Watcher {
+    Engine::RawWatchFn fn;
+    int64_t after = 0;
+  };
+
   // One execution as its shard holds it.
   struct Slot {
     std::string id;
@@ -739,7 +745,7 @@ class Engine::Impl {
     std::deque<std::function<void(Slot*)>> waiting;
     std::map<int64_t, OpenTask> tasks;       // open tasks by task id
     std::map<int64_t, TimeMs> timer_dues;    // armed timers by id
-    std::map<int64_t, Engine::WatchFn> watchers;  // WatchExecution, by watch id
+    std::map<int64_t, Watcher> watchers;  // WatchExecution, by watch id
   };
 
   struct Shard {
@@ -1187,8 +1193,9 @@ class Engine::Impl {
     }
     t.execution_record = SerializeJson(Record(*slot));
     size_t n_events = d.events.size();
-    if (!slot->watchers.empty()) {
-      for (const HistoryEvent& e : d.events) effects->watched.push_back(ToAwsJson(e));
+    if (!slot->watchers.empty() && !d.events.empty()) {
+      // The details as the chunk just encoded them (a scan, no re-encoding).
+      SW_CHECK(DecodeHistoryChunkRaw(t.history_chunk, 0, &effects->watched).ok());
     }
     slot->committing = true;
     Submit(std::move(t), [this, slot_id = slot->id, effects, n_events,
@@ -1227,7 +1234,7 @@ class Engine::Impl {
     std::vector<std::pair<std::string, int64_t>> disarm;  // execution, timer id
     std::vector<ActivityTask> remove;
     std::string execution_id;
-    std::vector<json::object> watched;  // the events, for WatchExecution
+    std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
     std::optional<ExecutionDescription> closed;  // for on_execution_closed
   };
 
@@ -1580,10 +1587,23 @@ class Engine::Impl {
   }
 
   // Sends a commit's events to the execution's watchers (shard thread).
-  void Notify(Slot* slot, const std::vector<json::object>& events) {
+  void Notify(Slot* slot, const std::vector<RawHistoryEvent>& events) {
     bool closed = slot->status != ExecutionStatus::kRunning;
     for (auto it = slot->watchers.begin(); it != slot->watchers.end();) {
-      if (!WatchActive(it->first) || !it->second(events, closed) || closed) {
+      const Watcher& w = it->second;
+      bool keep = WatchActive(it->first);
+      if (!keep) {
+        // cancelled: not called again
+      } else if (events.empty() || events.front().id > w.after) {
+        keep = w.fn(events, closed);
+      } else {  // the watcher asked to skip (some of) these
+        std::vector<RawHistoryEvent> wanted;
+        for (const RawHistoryEvent& e : events) {
+          if (e.id > w.after) wanted.push_back(e);
+        }
+        keep = w.fn(std::move(wanted), closed);
+      }
+      if (!keep || closed) {
         EndWatch(it->first);
         it = slot->watchers.erase(it);
       } else {
@@ -1706,9 +1726,21 @@ absl::Status Engine::SendTaskFailure(const std::string& token, const std::string
 absl::Status Engine::SendTaskHeartbeat(const std::string& token) {
   return impl_->SendTaskHeartbeat(token);
 }
+absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
+                                                  int64_t after_event_id, RawWatchFn on_events) {
+  return impl_->WatchExecution(arn, after_event_id, std::move(on_events));
+}
+
 absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t after_event_id,
                                                WatchFn on_events) {
-  return impl_->WatchExecution(arn, after_event_id, std::move(on_events));
+  return impl_->WatchExecution(
+      arn, after_event_id,
+      [fn = std::move(on_events)](std::vector<RawHistoryEvent> raw, bool closed) {
+        std::vector<json::object> events;
+        events.reserve(raw.size());
+        for (const RawHistoryEvent& e : raw) events.push_back(ToAwsJson(e));
+        return fn(std::move(events), closed);
+      });
 }
 void Engine::CancelWatch(int64_t watch_id) { impl_->CancelWatch(watch_id); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }

@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/history_event.h"
 #include "storage/store.h"
 
 namespace stepwise::engine {
@@ -38,7 +39,7 @@ struct EngineOptions {
   // Most state steps computed in memory and committed as one group.
   int max_steps_per_commit = 100;
   // Most transitions the committer writes in one synced batch.
-  size_t max_batch = 64;
+  size_t max_batch = 512;
   // Time source; must outlive the engine. Null means the system clock.
   const Clock* clock = nullptr;
   int max_history_events = 25000;
@@ -202,6 +203,11 @@ class Engine {
   using WatchFn = std::function<bool(std::vector<json::object> events, bool closed)>;
   absl::StatusOr<int64_t> WatchExecution(const std::string& execution_arn,
                                          int64_t after_event_id, WatchFn on_events);
+  // The same with each event's details left as JSON text, as stored: no
+  // JSON tree is built per event (what the gRPC stream sends).
+  using RawWatchFn = std::function<bool(std::vector<RawHistoryEvent> events, bool closed)>;
+  absl::StatusOr<int64_t> WatchExecutionRaw(const std::string& execution_arn,
+                                            int64_t after_event_id, RawWatchFn on_events);
   // Ends a watch; `on_events` is not called after this returns... except for
   // a call already running on an engine thread.
   void CancelWatch(int64_t watch_id);

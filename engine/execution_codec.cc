@@ -1,8 +1,10 @@
 #include "engine/execution_codec.h"
 
+#include <cstring>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -331,6 +333,130 @@ absl::StatusOr<std::vector<HistoryEvent>> DecodeHistoryChunk(std::string_view te
     out.push_back(std::move(e));
   }
   return out;
+}
+
+namespace {
+
+// A forward scanner over chunk text; any deviation fails the decode.
+class ChunkScanner {
+ public:
+  explicit ChunkScanner(std::string_view t) : t_(t) {}
+
+  bool Eat(char c) {
+    SkipSpace();
+    if (i_ < t_.size() && t_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool Peek(char c) {
+    SkipSpace();
+    return i_ < t_.size() && t_[i_] == c;
+  }
+  bool Int(int64_t* v) {
+    SkipSpace();
+    size_t start = i_;
+    if (i_ < t_.size() && t_[i_] == '-') ++i_;
+    while (i_ < t_.size() && t_[i_] >= '0' && t_[i_] <= '9') ++i_;
+    return absl::SimpleAtoi(ToAbsl(t_.substr(start, i_ - start)), v);
+  }
+  // A JSON string; escapes are decoded by the full parser (rare here).
+  bool String(std::string* out) {
+    SkipSpace();
+    size_t start = i_;
+    if (!SkipString()) return false;
+    std::string_view raw = t_.substr(start, i_ - start);
+    if (raw.find('\\') == std::string_view::npos) {
+      out->assign(raw.substr(1, raw.size() - 2));
+      return true;
+    }
+    auto v = ParseJson(ToAbsl(raw));
+    if (!v.ok() || !v->is_string()) return false;
+    out->assign(v->get_string());
+    return true;
+  }
+  // An object, returned as its text.
+  bool Object(std::string_view* out) {
+    SkipSpace();
+    if (i_ >= t_.size() || t_[i_] != '{') return false;
+    size_t start = i_;
+    std::string open;  // the brackets not yet closed
+    while (i_ < t_.size()) {
+      char c = t_[i_];
+      if (c == '"') {
+        if (!SkipString()) return false;
+        continue;
+      }
+      ++i_;
+      if (c == '{' || c == '[') {
+        open.push_back(c);
+      } else if (c == '}' || c == ']') {
+        if (open.empty() || open.back() != (c == '}' ? '{' : '[')) return false;
+        open.pop_back();
+        if (open.empty()) {
+          *out = t_.substr(start, i_ - start);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+  bool AtEnd() {
+    SkipSpace();
+    return i_ == t_.size();
+  }
+
+ private:
+  void SkipSpace() {
+    while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\n' || t_[i_] == '\t' || t_[i_] == '\r')) {
+      ++i_;
+    }
+  }
+  bool SkipString() {
+    if (i_ >= t_.size() || t_[i_] != '"') return false;
+    ++i_;
+    // memchr to each quote; it ends the string unless an odd run of
+    // backslashes precedes it (payload texts are full of \" escapes).
+    while (i_ < t_.size()) {
+      const void* q = std::memchr(t_.data() + i_, '"', t_.size() - i_);
+      if (q == nullptr) return false;
+      size_t at = static_cast<const char*>(q) - t_.data();
+      size_t slashes = 0;
+      while (at - slashes > i_ && t_[at - slashes - 1] == '\\') ++slashes;
+      i_ = at + 1;
+      if (slashes % 2 == 0) return true;
+    }
+    return false;
+  }
+
+  std::string_view t_;
+  size_t i_ = 0;
+};
+
+}  // namespace
+
+absl::Status DecodeHistoryChunkRaw(std::string_view text, int64_t after_id,
+                                   std::vector<RawHistoryEvent>* out) {
+  ChunkScanner s(text);
+  auto bad = [] { return absl::DataLossError("malformed stored history chunk"); };
+  if (!s.Eat('[')) return bad();
+  if (s.Eat(']')) return s.AtEnd() ? absl::OkStatus() : bad();
+  do {
+    RawHistoryEvent e;
+    std::string_view details;
+    if (!s.Eat('[') || !s.Int(&e.id) || !s.Eat(',') || !s.Int(&e.previous_event_id) ||
+        !s.Eat(',') || !s.Int(&e.timestamp) || !s.Eat(',') || !s.String(&e.type) ||
+        !s.Eat(',') || !s.Object(&details) || !s.Eat(']')) {
+      return bad();
+    }
+    if (e.id > after_id) {
+      e.details_json.assign(details);
+      out->push_back(std::move(e));
+    }
+  } while (s.Eat(','));
+  if (!s.Eat(']') || !s.AtEnd()) return bad();
+  return absl::OkStatus();
 }
 
 }  // namespace stepwise::engine

@@ -30,6 +30,11 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
 std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events);
 // Decodes a chunk; kDataLoss when malformed.
 absl::StatusOr<std::vector<HistoryEvent>> DecodeHistoryChunk(std::string_view text);
+// Decodes a chunk without parsing the details: each event's details object
+// is returned as its text (a scan, no JSON tree). kDataLoss when malformed.
+// Appends to `out`; events with id <= `after_id` are skipped.
+absl::Status DecodeHistoryChunkRaw(std::string_view text, int64_t after_id,
+                                   std::vector<RawHistoryEvent>* out);
 
 }  // namespace stepwise::engine
 

@@ -105,6 +105,38 @@ TEST(ExecutionCodecTest, HistoryChunksRoundTrip) {
   EXPECT_EQ(EncodeHistoryChunk(*back), EncodeHistoryChunk(events));
 }
 
+TEST(ExecutionCodecTest, RawDecodeGivesTheSameEventsWithDetailsAsText) {
+  std::string out;
+  std::vector<HistoryEvent> events = Drive(false, &out);
+  // A details string with quotes, braces and escapes must not confuse the scan.
+  events[0].details["input"] = json::string("{\"a\":\"}]\\\"[{\",\"\u00e9\":1}");
+  std::string chunk = EncodeHistoryChunk(events);
+  std::vector<RawHistoryEvent> raw;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(chunk, 0, &raw).ok());
+  ASSERT_EQ(raw.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(raw[i].id, events[i].id);
+    EXPECT_EQ(raw[i].previous_event_id, events[i].previous_event_id);
+    EXPECT_EQ(raw[i].timestamp, events[i].timestamp);
+    EXPECT_EQ(raw[i].type, events[i].type);
+    EXPECT_EQ(raw[i].details_json, SerializeJson(json::value(events[i].details))) << i;
+    EXPECT_EQ(SerializeJson(ToAwsJson(raw[i])), SerializeJson(ToAwsJson(events[i]))) << i;
+  }
+  // Skipping by id, and appending.
+  std::vector<RawHistoryEvent> tail;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(chunk, events[1].id, &tail).ok());
+  ASSERT_EQ(tail.size(), events.size() - 2);
+  EXPECT_EQ(tail.front().id, events[2].id);
+  ASSERT_TRUE(DecodeHistoryChunkRaw("[]", 0, &tail).ok());
+  EXPECT_EQ(tail.size(), events.size() - 2);
+  for (const char* bad : {"", "[", "[[1,2]]", "not json", "[[1,0,5,\"T\",{\"a\":\"x}]]",
+                          "[[1,0,5,\"T\",{}],]", "[[1,0,5,\"T\",{}]] x", "[[1,0,5,T,{}]]",
+                          "[[1,0,5,\"T\",{\"a\":[}]]"}) {
+    std::vector<RawHistoryEvent> ignored;
+    EXPECT_EQ(DecodeHistoryChunkRaw(bad, 0, &ignored).code(), absl::StatusCode::kDataLoss) << bad;
+  }
+}
+
 TEST(ExecutionCodecTest, MalformedValuesAreDataLoss) {
   auto machine = *asl::ParseStateMachine(*ParseJson(kMachine));
   EXPECT_EQ(DecodeExecutionState(json::value(3), *machine).status().code(),

@@ -2,6 +2,9 @@
 
 #include <string>
 
+#include "absl/status/statusor.h"
+#include "common/strings.h"
+
 namespace stepwise::engine {
 
 namespace {
@@ -41,6 +44,21 @@ json::object ToAwsJson(const HistoryEvent& e) {
   o["previousEventId"] = e.previous_event_id;
   std::string member = DetailsMemberName(e.type);
   if (!member.empty()) o[member] = e.details;
+  return o;
+}
+
+json::object ToAwsJson(const RawHistoryEvent& e) {
+  json::object o;
+  o["timestamp"] = static_cast<double>(e.timestamp) / 1000.0;
+  o["type"] = e.type;
+  o["id"] = e.id;
+  o["previousEventId"] = e.previous_event_id;
+  std::string member = DetailsMemberName(e.type);
+  if (!member.empty()) {
+    absl::StatusOr<json::value> details = ParseJson(ToAbsl(e.details_json));
+    o[member] = details.ok() && details->is_object() ? std::move(details->get_object())
+                                                      : json::object();
+  }
   return o;
 }
 

@@ -24,6 +24,16 @@ struct HistoryEvent {
   json::object details;
 };
 
+// A stored event with its details left as JSON text (as the history chunk
+// holds them): what WatchExecution streams, without building a tree.
+struct RawHistoryEvent {
+  int64_t id = 0;
+  int64_t previous_event_id = 0;
+  TimeMs timestamp = 0;
+  std::string type;
+  std::string details_json;  // "{}" for types without details
+};
+
 // Returns the details member name AWS uses for `type`, e.g.
 // "stateEnteredEventDetails" for "PassStateEntered", or "" when the type has
 // no details member.
@@ -32,6 +42,9 @@ std::string DetailsMemberName(std::string_view type);
 // Renders `e` as AWS's GetExecutionHistory does: {"id", "previousEventId",
 // "timestamp" (epoch seconds, fractional), "type", "<member>": {...}}.
 json::object ToAwsJson(const HistoryEvent& e);
+// The same for a raw event (its details text is parsed; an unparsable one
+// gives an empty details object).
+json::object ToAwsJson(const RawHistoryEvent& e);
 
 }  // namespace stepwise::engine
 

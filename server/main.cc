@@ -351,6 +351,8 @@ int Run(int argc, char** argv) {
       MetricsSnapshot snap;
       snap.engine = eng->stats();
       snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
+      snap.has_store_background = true;
+      snap.store_background = rocks->Background();
       auto convert = [](const storage::Histogram& h) {
         return HistogramSnapshot{h.upper_bounds, h.counts, h.sum, h.count};
       };

@@ -179,6 +179,33 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
            "Live SST and WAL bytes of the data directory.",
            static_cast<double>(s.rocksdb_bytes));
   }
+  if (s.has_store_background) {
+    const storage::RocksStore::BackgroundStats& b = s.store_background;
+    sample("stepwise_rocksdb_flushes_total", "counter", "Memtable flushes completed.",
+           static_cast<double>(b.flushes));
+    sample("stepwise_rocksdb_compactions_total", "counter", "Compactions completed.",
+           static_cast<double>(b.compactions));
+    sample("stepwise_rocksdb_compaction_read_bytes_total", "counter",
+           "Bytes read by completed compactions.",
+           static_cast<double>(b.compaction_input_bytes));
+    sample("stepwise_rocksdb_compaction_written_bytes_total", "counter",
+           "Bytes written by completed compactions.",
+           static_cast<double>(b.compaction_output_bytes));
+    sample("stepwise_rocksdb_compaction_seconds_total", "counter",
+           "Time spent in completed compactions.", b.compaction_seconds);
+    sample("stepwise_rocksdb_running_compactions", "gauge", "Compactions running now.",
+           static_cast<double>(b.running_compactions));
+    sample("stepwise_rocksdb_running_flushes", "gauge", "Flushes running now.",
+           static_cast<double>(b.running_flushes));
+    sample("stepwise_rocksdb_pending_compaction_bytes", "gauge",
+           "Estimated bytes compaction still has to rewrite.",
+           static_cast<double>(b.pending_compaction_bytes));
+    sample("stepwise_rocksdb_l0_files", "gauge", "SST files in level 0, all tables.",
+           static_cast<double>(b.l0_files));
+    sample("stepwise_rocksdb_write_stall", "gauge",
+           "1 while RocksDB delays or stops writes (compaction is behind).",
+           static_cast<double>(b.write_stall_active));
+  }
   sample("stepwise_ready", "gauge", "1 when the engine is open and serving.",
          s.ready ? 1 : 0);
   sample("stepwise_uptime_seconds", "gauge", "Seconds since stepwised started.",

@@ -17,6 +17,7 @@
 
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
+#include "storage/rocks_store.h"
 
 namespace stepwise::server {
 
@@ -35,6 +36,10 @@ struct MetricsSnapshot {
   // Bytes of the RocksDB data directory (RocksStore::ApproximateSize);
   // negative when unknown.
   int64_t rocksdb_bytes = -1;
+  // RocksDB flush/compaction activity and backlog; left out when
+  // has_store_background is false.
+  bool has_store_background = false;
+  storage::RocksStore::BackgroundStats store_background;
   double uptime_seconds = 0;
   bool ready = false;
   // RocksStore::CommitWriteSeconds / CommitGroupSizes; left out when empty.

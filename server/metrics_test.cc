@@ -79,6 +79,18 @@ TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
   EXPECT_THAT(text, HasSubstr("\nprocess_cpu_seconds_total "));
   EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
   EXPECT_THAT(text, Not(HasSubstr("e+")));
+  EXPECT_THAT(text, Not(HasSubstr("stepwise_rocksdb_compactions_total")));
+  s.has_store_background = true;
+  s.store_background.compactions = 7;
+  s.store_background.compaction_output_bytes = 1048576;
+  s.store_background.pending_compaction_bytes = 65536;
+  s.store_background.write_stall_active = 1;
+  text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_rocksdb_compactions_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_compactions_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_compaction_written_bytes_total 1048576\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_pending_compaction_bytes 65536\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_rocksdb_write_stall 1\n"));
   s.rocksdb_bytes = -1;
   EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_rocksdb_size_bytes")));
 }

@@ -83,6 +83,19 @@ void FillEvent(const json::object& e, v1::HistoryEvent* out) {
   }
 }
 
+// The same for an event whose details are still the stored text.
+void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
+  out->set_id(e.id);
+  out->set_previous_event_id(e.previous_event_id);
+  SetTime(e.timestamp, out->mutable_timestamp());
+  std::string member = engine::DetailsMemberName(e.type);
+  out->set_type(std::move(e.type));
+  if (!member.empty()) {
+    out->set_details_member(std::move(member));
+    out->set_details_json(std::move(e.details_json));
+  }
+}
+
 // Pages an in-memory list: `next_token` is the decimal offset of the next item.
 absl::Status PageBounds(int max_results, const std::string& next_token, size_t total,
                         size_t* begin, size_t* end) {
@@ -191,8 +204,8 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
     // The reactor may be gone when this runs: use only `shared` and `engine`.
     engine::Engine* engine = service_->engine_;
     service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
-      absl::StatusOr<int64_t> id = engine->WatchExecution(
-          arn, after, [shared](std::vector<json::object> events, bool closed) {
+      absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
+          arn, after, [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
             return OnEvents(shared, std::move(events), closed);
           });
       std::lock_guard<std::mutex> l(shared->mu);
@@ -250,11 +263,11 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
   }
 
  private:
-  static bool OnEvents(const std::shared_ptr<Shared>& shared, std::vector<json::object> events,
-                       bool closed) {
+  static bool OnEvents(const std::shared_ptr<Shared>& shared,
+                       std::vector<engine::RawHistoryEvent> events, bool closed) {
     std::lock_guard<std::mutex> l(shared->mu);
     if (shared->reactor == nullptr || shared->cancelled) return false;
-    for (const json::object& e : events) FillEvent(e, &shared->queue.emplace_back());
+    for (engine::RawHistoryEvent& e : events) FillRawEvent(e, &shared->queue.emplace_back());
     if (closed) shared->closed = true;
     PumpLocked(*shared);
     return !closed;
@@ -268,6 +281,8 @@ class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::Hi
       shared.current = std::move(shared.queue.front());
       shared.queue.pop_front();
       shared.writing = true;
+      // (No buffer hint: a hinted write completes only once a later write
+      // flushes it, and the next write waits for this one's completion.)
       shared.reactor->StartWrite(&shared.current);
       return;
     }

@@ -3,6 +3,7 @@
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <system_error>
@@ -29,6 +30,7 @@
 #include "rocksdb/file_system.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/iterator.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/table.h"
@@ -119,6 +121,29 @@ rocksdb::ColumnFamilyOptions TableOptions(
 
 }  // namespace
 
+// Counts flushes and compactions as RocksDB reports them (on its background
+// threads; hence atomics).
+class RocksStore::BackgroundListener final : public rocksdb::EventListener {
+ public:
+  void OnFlushCompleted(rocksdb::DB* /*db*/, const rocksdb::FlushJobInfo& /*info*/) override {
+    flushes.fetch_add(1, std::memory_order_relaxed);
+  }
+  void OnCompactionCompleted(rocksdb::DB* /*db*/,
+                             const rocksdb::CompactionJobInfo& info) override {
+    if (!info.status.ok()) return;
+    compactions.fetch_add(1, std::memory_order_relaxed);
+    input_bytes.fetch_add(info.stats.total_input_bytes, std::memory_order_relaxed);
+    output_bytes.fetch_add(info.stats.total_output_bytes, std::memory_order_relaxed);
+    micros.fetch_add(info.stats.elapsed_micros, std::memory_order_relaxed);
+  }
+
+  std::atomic<uint64_t> flushes{0};
+  std::atomic<uint64_t> compactions{0};
+  std::atomic<uint64_t> input_bytes{0};
+  std::atomic<uint64_t> output_bytes{0};
+  std::atomic<uint64_t> micros{0};
+};
+
 namespace {
 
 // Free bytes for unprivileged writers on the file system holding `dir` (or
@@ -148,7 +173,9 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
       return absl::ResourceExhaustedError(NoSpace(dir, *free, options.min_free_bytes));
     }
   }
+  auto listener = std::make_shared<BackgroundListener>();
   rocksdb::DBOptions db_options;
+  db_options.listeners.push_back(listener);
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = options.max_background_jobs;
@@ -197,6 +224,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   std::unique_ptr<RocksStore> store(
       new RocksStore(options, std::move(env), db, std::move(handles)));
   store->dir_ = dir;
+  store->listener_ = std::move(listener);
 
   SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
                       store->Get(Table::kMeta, kSchemaVersionKey));
@@ -294,6 +322,30 @@ uint64_t RocksStore::ApproximateSize() const {
     for (const auto& f : wal_files) total += f->SizeFileBytes();
   }
   return total;
+}
+
+RocksStore::BackgroundStats RocksStore::Background() const {
+  BackgroundStats b;
+  b.flushes = listener_->flushes.load(std::memory_order_relaxed);
+  b.compactions = listener_->compactions.load(std::memory_order_relaxed);
+  b.compaction_input_bytes = listener_->input_bytes.load(std::memory_order_relaxed);
+  b.compaction_output_bytes = listener_->output_bytes.load(std::memory_order_relaxed);
+  b.compaction_seconds =
+      static_cast<double>(listener_->micros.load(std::memory_order_relaxed)) / 1e6;
+  uint64_t v = 0;
+  if (db_->GetIntProperty("rocksdb.num-running-compactions", &v)) b.running_compactions = v;
+  if (db_->GetIntProperty("rocksdb.num-running-flushes", &v)) b.running_flushes = v;
+  for (size_t i = 0; i < kTableCount; ++i) {
+    if (db_->GetIntProperty(handles_[i], "rocksdb.estimate-pending-compaction-bytes", &v)) {
+      b.pending_compaction_bytes += v;
+    }
+    if (db_->GetIntProperty(handles_[i], "rocksdb.num-files-at-level0", &v)) b.l0_files += v;
+  }
+  if (db_->GetIntProperty("rocksdb.actual-delayed-write-rate", &v) && v > 0) {
+    b.write_stall_active = 1;
+  }
+  if (db_->GetIntProperty("rocksdb.is-write-stopped", &v) && v > 0) b.write_stall_active = 1;
+  return b;
 }
 
 absl::StatusOr<int64_t> RocksStore::StoredVersion(

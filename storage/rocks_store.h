@@ -137,6 +137,23 @@ class RocksStore final : public Store {
   Histogram CommitWriteSeconds() const;
   Histogram CommitGroupSizes() const;
 
+  // Flush and compaction activity since Open (counted by a RocksDB event
+  // listener) and the current backlog (RocksDB properties, summed over
+  // the column families).
+  struct BackgroundStats {
+    uint64_t flushes = 0;
+    uint64_t compactions = 0;
+    uint64_t compaction_input_bytes = 0;
+    uint64_t compaction_output_bytes = 0;
+    double compaction_seconds = 0;
+    uint64_t running_compactions = 0;
+    uint64_t running_flushes = 0;
+    uint64_t pending_compaction_bytes = 0;  // estimate-pending-compaction-bytes
+    uint64_t l0_files = 0;
+    uint64_t write_stall_active = 0;  // 1 while writes are delayed or stopped
+  };
+  BackgroundStats Background() const;
+
  private:
   RocksStore(const RocksOptions& options, std::unique_ptr<rocksdb::Env> env, rocksdb::DB* db,
              std::vector<rocksdb::ColumnFamilyHandle*> handles);
@@ -149,11 +166,14 @@ class RocksStore final : public Store {
   // DB. Requires commit_mu_.
   absl::StatusOr<int64_t> StoredVersion(const std::string& execution_id);
 
+  class BackgroundListener;
+
   const RocksOptions options_;
   std::string dir_;
   // The Env over options_.file_system (null without one); outlives db_.
   std::unique_ptr<rocksdb::Env> env_;
   rocksdb::DB* db_;
+  std::shared_ptr<BackgroundListener> listener_;
   // First kTableCount are ours, in Table order; the rest are unknown column
   // families found on disk (opened only because RocksDB requires it).
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -178,7 +198,7 @@ class RocksStore final : public Store {
   };
   AtomicHistogram write_seconds_{{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                   0.05, 0.1, 0.25, 1}};
-  AtomicHistogram group_sizes_{{1, 2, 4, 8, 16, 32, 64, 128, 256}};
+  AtomicHistogram group_sizes_{{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}};
 };
 
 }  // namespace stepwise::storage

@@ -589,5 +589,38 @@ TEST(RocksStoreTest, CheckpointIsAnOpenableCopyAtOneInstant) {
   std::filesystem::remove_all(root, ec);
 }
 
+TEST(RocksStoreTest, BackgroundStatsCountFlushesAndCompactions) {
+  std::string tmpl = "/tmp/sw_background_test.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string root = tmpl;
+  RocksOptions options;
+  options.sync = false;
+  options.write_buffer_bytes = 64 << 10;  // many small memtables: flushes, then L0 compactions
+  absl::StatusOr<std::unique_ptr<RocksStore>> store = RocksStore::Open(root + "/data", options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  RocksStore::BackgroundStats fresh = (*store)->Background();
+  EXPECT_EQ(fresh.flushes, 0u);
+  EXPECT_EQ(fresh.compactions, 0u);
+
+  const std::string value(1024, 'v');
+  for (int i = 0; i < 4000; ++i) {
+    ASSERT_OK((*store)->Put(Table::kActivities, absl::StrCat("key", i % 997, "-", i), value));
+  }
+  RocksStore::BackgroundStats b;
+  for (int tries = 0; tries < 200; ++tries) {  // background threads report on their own time
+    b = (*store)->Background();
+    if (b.flushes > 0 && b.compactions > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GT(b.flushes, 3u);
+  EXPECT_GT(b.compactions, 0u);
+  EXPECT_GT(b.compaction_input_bytes, 0u);
+  EXPECT_GT(b.compaction_output_bytes, 0u);
+  EXPECT_GE(b.compaction_seconds, 0.0);
+  store->reset();
+  std::error_code ec;
+  std::filesystem::remove_all(root, ec);
+}
+
 }  // namespace
 }  // namespace stepwise::storage

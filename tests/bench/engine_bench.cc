@@ -14,7 +14,7 @@
 //   engine_bench [--phases pass,activity,parked] [--seconds 30]
 //                [--activity-seconds 10] [--parked 100000] [--clients 4]
 //                [--in-flight 512] [--workers 64] [--shards 2]
-//                [--max-batch 64] [--max-steps 100] [--no-sync] [--dir DIR]
+//                [--max-batch 512] [--max-steps 100] [--no-sync] [--dir DIR]
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -51,7 +51,7 @@ struct Flags {
   int in_flight = 512;  // per client (pass) / total running executions (activity)
   int workers = 64;
   int shards = 2;
-  size_t max_batch = 64;
+  size_t max_batch = 512;
   int max_steps = 100;
   bool sync = true;
   std::string dir;

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -649,6 +650,53 @@ TEST_F(StepwisedTest, WatchExecutionStreamsUntilClose) {
   EXPECT_EQ(ErrorName(s), "ExecutionDoesNotExist");
 }
 
+TEST_F(StepwisedTest, WatchFromTheTailSendsOnlyLaterEventsAndEndsAtTheClose) {
+  CreateActivity(stub(), "jobs");
+  std::string machine = CreateMachine(stub(), "work", kActivityDef);
+  std::string exec = StartExecution(stub(), machine, "tail", "{}");
+  v1::GetActivityTaskResponse task = Poll(stub(), kActivityArn);  // running, task handed out
+  ASSERT_FALSE(task.task_token().empty());
+  size_t before = History(stub(), exec).size();
+
+  // after_event_id beyond any event ("only tell me when it ends").
+  grpc::ClientContext never_ctx;
+  never_ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::WatchExecutionRequest never;
+  never.set_execution_arn(exec);
+  never.set_after_event_id(std::numeric_limits<int64_t>::max());
+  auto never_reader = stub()->WatchExecution(&never_ctx, never);
+  // after_event_id = the current last event: only the events still to come.
+  grpc::ClientContext tail_ctx;
+  tail_ctx.set_deadline(std::chrono::system_clock::now() + 30s);
+  v1::WatchExecutionRequest tail;
+  tail.set_execution_arn(exec);
+  tail.set_after_event_id(static_cast<int64_t>(before));
+  auto tail_reader = stub()->WatchExecution(&tail_ctx, tail);
+  std::this_thread::sleep_for(300ms);  // both watches registered on the running execution
+
+  v1::SendTaskSuccessRequest sreq;
+  sreq.set_task_token(task.task_token());
+  sreq.set_output("{}");
+  v1::SendTaskSuccessResponse sresp;
+  ASSERT_TRUE(stub()->SendTaskSuccess(Ctx().get(), sreq, &sresp).ok());
+
+  v1::HistoryEvent e;
+  std::vector<v1::HistoryEvent> tail_seen;
+  while (tail_reader->Read(&e)) tail_seen.push_back(e);
+  EXPECT_TRUE(tail_reader->Finish().ok());
+  size_t all = History(stub(), exec).size();
+  ASSERT_EQ(tail_seen.size(), all - before);
+  EXPECT_EQ(tail_seen.front().id(), static_cast<int64_t>(before) + 1);
+  EXPECT_EQ(tail_seen.back().type(), "ExecutionSucceeded");
+  EXPECT_FALSE(tail_seen.back().details_json().empty());
+
+  int never_count = 0;
+  while (never_reader->Read(&e)) ++never_count;
+  grpc::Status s = never_reader->Finish();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(never_count, 0);
+}
+
 TEST_F(StepwisedTest, ClientCancellingAWatchLeavesTheServerHealthy) {
   std::string machine = CreateMachine(stub(), "wait", kWaitDef);
   std::string exec = StartExecution(stub(), machine, "long", "{}");
@@ -785,6 +833,138 @@ TEST(StepwisedRestartTest, SigtermEndsLongPollsPromptly) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 15s);
   poller.join();
   EXPECT_TRUE(returned.load());
+}
+
+// Runs a shell command; true when it exits 0.
+bool Sh(const std::string& cmd) { return std::system((cmd + " >/dev/null 2>&1").c_str()) == 0; }
+
+// A CA, a server certificate for localhost/127.0.0.1 and a client
+// certificate signed by it, plus an unrelated self-signed CA, written by the
+// openssl command into `dir`.
+bool MakeCertificates(const std::string& dir) {
+  const std::string d = dir + "/";
+  return Sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=test-ca -keyout " + d +
+            "ca.key -out " + d + "ca.pem") &&
+         Sh("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout " + d +
+            "other.key -out " + d + "other.pem") &&
+         Sh("openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout " + d +
+            "server.key -out " + d + "server.csr") &&
+         Sh("printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n' > " + d + "san.ext") &&
+         Sh("openssl x509 -req -in " + d + "server.csr -CA " + d + "ca.pem -CAkey " + d +
+            "ca.key -CAcreateserial -days 2 -extfile " + d + "san.ext -out " + d + "server.pem") &&
+         Sh("openssl req -newkey rsa:2048 -nodes -subj /CN=worker-1 -keyout " + d +
+            "client.key -out " + d + "client.csr") &&
+         Sh("openssl x509 -req -in " + d + "client.csr -CA " + d + "ca.pem -CAkey " + d +
+            "ca.key -CAcreateserial -days 2 -out " + d + "client.pem");
+}
+
+// ListStateMachines over a channel with `creds` (server name "localhost").
+grpc::Status ListOver(int port, const std::shared_ptr<grpc::ChannelCredentials>& creds) {
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("localhost");
+  auto channel =
+      grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port), creds, args);
+  auto stub = v1::States::NewStub(channel);
+  v1::ListStateMachinesRequest req;
+  v1::ListStateMachinesResponse resp;
+  return stub->ListStateMachines(Ctx(10s).get(), req, &resp);
+}
+
+TEST(StepwisedTlsTest, GrpcServesTlsAndRequiresClientCertificatesWithAClientCa) {
+  std::string certs = MakeTempDir();
+  ASSERT_TRUE(MakeCertificates(certs)) << "openssl could not make test certificates";
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = ReadFile(certs + "/ca.pem");
+  grpc::SslCredentialsOptions wrong_ca;
+  wrong_ca.pem_root_certs = ReadFile(certs + "/other.pem");
+  grpc::SslCredentialsOptions with_client_cert = trusting;
+  with_client_cert.pem_cert_chain = ReadFile(certs + "/client.pem");
+  with_client_cert.pem_private_key = ReadFile(certs + "/client.key");
+
+  {  // TLS: a client trusting the CA gets in; plaintext and a wrong CA do not.
+    Daemon d(MakeTempDir(), {"--tls-cert", certs + "/server.pem", "--tls-key",
+                             certs + "/server.key"});
+    ASSERT_TRUE(d.Start()) << d.log();
+    EXPECT_NE(d.log().find("(TLS)"), std::string::npos) << d.log();
+    grpc::Status ok = ListOver(d.grpc_port(), grpc::SslCredentials(trusting));
+    EXPECT_TRUE(ok.ok()) << ok.error_message();
+    EXPECT_FALSE(ListOver(d.grpc_port(), grpc::InsecureChannelCredentials()).ok());
+    EXPECT_FALSE(ListOver(d.grpc_port(), grpc::SslCredentials(wrong_ca)).ok());
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+  }
+  {  // mTLS: without a client certificate from the client CA, no call is served.
+    Daemon d(MakeTempDir(), {"--tls-cert", certs + "/server.pem", "--tls-key",
+                             certs + "/server.key", "--tls-client-ca", certs + "/ca.pem"});
+    ASSERT_TRUE(d.Start()) << d.log();
+    EXPECT_FALSE(ListOver(d.grpc_port(), grpc::SslCredentials(trusting)).ok());
+    grpc::Status ok = ListOver(d.grpc_port(), grpc::SslCredentials(with_client_cert));
+    EXPECT_TRUE(ok.ok()) << ok.error_message();
+    EXPECT_FALSE(ListOver(d.grpc_port(), grpc::InsecureChannelCredentials()).ok());
+    EXPECT_EQ(d.Stop(), 0) << d.log();
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(certs, ec);
+}
+
+TEST(StepwisedRestartTest, SecondSignalExitsAtOnceAndRecoveryHandlesIt) {
+  std::string dir = MakeTempDir();
+  Daemon d(dir);
+  ASSERT_TRUE(d.Start()) << d.log();
+  std::string machine = CreateMachine(d.stub(), "pass", kPassDef);
+  std::string waiting = CreateMachine(d.stub(), "wait", kWaitDef);
+  std::string parked = StartExecution(d.stub(), waiting, "parked", "{}");
+
+  std::mutex mu;
+  std::vector<std::string> acked;
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&, t] {
+      for (int i = 0; !stop.load() && i < 100000; ++i) {
+        v1::StartExecutionRequest req;
+        req.set_state_machine_arn(machine);
+        req.set_name("t" + std::to_string(t) + "-" + std::to_string(i));
+        v1::StartExecutionResponse resp;
+        if (!d.stub()->StartExecution(Ctx(10s).get(), req, &resp).ok()) return;
+        std::lock_guard<std::mutex> l(mu);
+        acked.push_back(resp.execution_arn());
+      }
+    });
+  }
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (acked.size() >= 50) break;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  // Two different signals back to back (the same one twice could merge
+  // while pending): the first starts the graceful shutdown, the second ends
+  // the process at once with exit code 2, skipping the clean close.
+  kill(d.pid(), SIGTERM);
+  kill(d.pid(), SIGINT);
+  EXPECT_EQ(d.WaitExit(30s), 2) << d.log();
+  stop.store(true);
+  for (auto& c : clients) c.join();
+  std::string log = d.log();
+  EXPECT_NE(log.find("second signal: exiting at once"), std::string::npos) << log;
+  EXPECT_EQ(log.find("stopped cleanly"), std::string::npos) << log;
+  ASSERT_GE(acked.size(), 50u);
+
+  // Recovery: everything acknowledged is there and finishes; the parked
+  // execution is still waiting.
+  Daemon d2(dir);
+  ASSERT_TRUE(d2.Start()) << d2.log();
+  for (const std::string& arn : acked) {
+    EXPECT_EQ(WaitClosed(d2.stub(), arn).status(), "SUCCEEDED") << arn;
+  }
+  v1::DescribeExecutionRequest req;
+  req.set_execution_arn(parked);
+  v1::DescribeExecutionResponse resp;
+  ASSERT_TRUE(d2.stub()->DescribeExecution(Ctx().get(), req, &resp).ok());
+  EXPECT_EQ(resp.status(), "RUNNING");
+  EXPECT_EQ(d2.Stop(), 0) << d2.log();
 }
 
 TEST(StepwisedRefusalTest, RefusesADataDirLockedByAnotherStepwised) {
@@ -991,6 +1171,15 @@ TEST_F(StepwisedTest, MetricsCountStartsTransitionsCommitsStoreAndProcess) {
   EXPECT_GE(MetricValue(body, "stepwise_commits_total"), 4) << body;
   EXPECT_GE(MetricValue(body, "stepwise_commit_batches_total"), 1) << body;
   EXPECT_GT(MetricValue(body, "stepwise_rocksdb_size_bytes"), 0) << body;
+  // RocksDB background work (a fresh store has flushed and compacted little
+  // or nothing yet, but every figure is exported).
+  for (const char* name : {"stepwise_rocksdb_flushes_total", "stepwise_rocksdb_compactions_total",
+                           "stepwise_rocksdb_compaction_written_bytes_total",
+                           "stepwise_rocksdb_pending_compaction_bytes",
+                           "stepwise_rocksdb_running_compactions", "stepwise_rocksdb_l0_files",
+                           "stepwise_rocksdb_write_stall"}) {
+    EXPECT_GE(MetricValue(body, name), 0) << name << "\n" << body;
+  }
   EXPECT_GT(MetricValue(body, "process_resident_memory_bytes"), 1 << 20) << body;
   EXPECT_GE(MetricValue(body, "process_cpu_seconds_total"), 0) << body;
   EXPECT_EQ(MetricValue(body, "stepwise_ready"), 1) << body;
