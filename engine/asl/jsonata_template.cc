@@ -90,7 +90,8 @@ absl::StatusOr<JsonataTemplate> JsonataTemplate::Compile(const json::value& v) {
   return t;
 }
 
-absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n, const JsonataBindings& b,
+absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n,
+                                                      const jsonata::PreparedBindings& b,
                                                       const std::string& loc) {
   switch (n.kind) {
     case Node::Kind::kLiteral:
@@ -135,7 +136,9 @@ absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n, const Jsona
 
 absl::StatusOr<json::value> JsonataTemplate::Evaluate(const JsonataBindings& bindings,
                                                       std::string_view field) const {
-  return EvalNode(*root_, bindings, std::string(field));
+  if (root_->kind == Node::Kind::kLiteral) return root_->literal;
+  // Converted once for all the template's expressions.
+  return EvalNode(*root_, jsonata::PreparedBindings(bindings), std::string(field));
 }
 
 }  // namespace stepwise::asl

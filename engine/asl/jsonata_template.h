@@ -64,7 +64,7 @@ class JsonataTemplate {
     Node child;
   };
   static absl::StatusOr<Node> CompileNode(const json::value& v);
-  static absl::StatusOr<json::value> EvalNode(const Node& n, const JsonataBindings& b,
+  static absl::StatusOr<json::value> EvalNode(const Node& n, const jsonata::PreparedBindings& b,
                                               const std::string& loc);
   std::shared_ptr<const Node> root_;
 };

@@ -259,8 +259,7 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
 Evaluator::Evaluator(const EvalLimits& limits)
     : limits_(limits),
       deadline_(std::chrono::steady_clock::now() + limits.timeout),
-      timestamp_(std::chrono::system_clock::now()),
-      rng_(std::random_device{}()) {}
+      timestamp_(std::chrono::system_clock::now()) {}
 
 absl::Status Evaluator::Tick() {
   ++steps_;

@@ -149,7 +149,12 @@ class Evaluator {
   // (values share arrays and objects, so a small graph can stand for a
   // huge document).
   absl::Status CheckOutputSize(const Value& v) const;
-  std::mt19937_64& rng() { return rng_; }
+  // Seeded on first use: most evaluations never draw a random number, and
+  // seeding from std::random_device costs a system call.
+  std::mt19937_64& rng() {
+    if (!rng_) rng_.emplace(std::random_device{}());
+    return *rng_;
+  }
 
   static FramePtr GlobalFrame();
 
@@ -185,7 +190,7 @@ class Evaluator {
   uint64_t steps_ = 0;
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::system_clock::time_point timestamp_;
-  std::mt19937_64 rng_;
+  std::optional<std::mt19937_64> rng_;
 };
 
 // Helpers shared with the function library.

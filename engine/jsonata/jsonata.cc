@@ -2,6 +2,8 @@
 
 #include <cctype>
 #include <cmath>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -44,14 +46,35 @@ absl::StatusOr<Expression> Expression::Compile(std::string_view text) {
   return Expression(std::string(text), std::move(*root));
 }
 
+struct PreparedBindings::Impl {
+  std::vector<std::pair<std::string, internal::Value>> values;
+};
+
+PreparedBindings::PreparedBindings(const std::map<std::string, json::value>& bindings)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->values.reserve(bindings.size());
+  for (const auto& [name, value] : bindings) {
+    impl_->values.emplace_back(name, internal::FromJson(value));
+  }
+}
+PreparedBindings::~PreparedBindings() = default;
+PreparedBindings::PreparedBindings(PreparedBindings&&) noexcept = default;
+PreparedBindings& PreparedBindings::operator=(PreparedBindings&&) noexcept = default;
+
 absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
     const json::value* input, const std::map<std::string, json::value>& bindings,
+    const EvalLimits& limits) const {
+  return Evaluate(input, PreparedBindings(bindings), limits);
+}
+
+absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
+    const json::value* input, const PreparedBindings& bindings,
     const EvalLimits& limits) const {
   using internal::Value;
   internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
   internal::FramePtr env = internal::NewFrame(internal::Evaluator::GlobalFrame());
-  for (const auto& [name, value] : bindings) env->Bind(name, internal::FromJson(value));
+  for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
   Value in;
   if (input != nullptr) in = internal::FromJson(*input);
   env->Bind("$", in);

@@ -24,6 +24,23 @@ namespace internal {
 struct Node;
 }
 
+// Bindings ($name -> value) converted once into the evaluator's values so
+// that several expressions can be evaluated over them (a template's
+// expressions share $states). Evaluations sharing one PreparedBindings must
+// run on one thread.
+class PreparedBindings {
+ public:
+  explicit PreparedBindings(const std::map<std::string, json::value>& bindings);
+  ~PreparedBindings();
+  PreparedBindings(PreparedBindings&&) noexcept;
+  PreparedBindings& operator=(PreparedBindings&&) noexcept;
+
+ private:
+  friend class Expression;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 // Bounds one evaluation so a hostile expression cannot hang or crash the
 // process. Exceeding any of them fails with code U1001.
 struct EvalLimits {
@@ -54,6 +71,10 @@ class Expression {
   absl::StatusOr<std::optional<json::value>> Evaluate(
       const json::value* input, const std::map<std::string, json::value>& bindings,
       const EvalLimits& limits = {}) const;
+  // The same with bindings converted beforehand (see PreparedBindings).
+  absl::StatusOr<std::optional<json::value>> Evaluate(const json::value* input,
+                                                      const PreparedBindings& bindings,
+                                                      const EvalLimits& limits = {}) const;
 
   const std::string& text() const { return text_; }
 
