@@ -1178,8 +1178,12 @@ TEST_F(StepwisedTest, MetricsCountStartsTransitionsCommitsStoreAndProcess) {
                            "stepwise_rocksdb_pending_compaction_bytes",
                            "stepwise_rocksdb_running_compactions", "stepwise_rocksdb_l0_files",
                            "stepwise_rocksdb_write_stall"}) {
+    // Present, and sane for a store a few seconds old (garbage from a
+    // mismatched snapshot layout would be huge).
     EXPECT_GE(MetricValue(body, name), 0) << name << "\n" << body;
+    EXPECT_LT(MetricValue(body, name), 1e9) << name << "\n" << body;
   }
+  EXPECT_LE(MetricValue(body, "stepwise_rocksdb_write_stall"), 1) << body;
   EXPECT_GT(MetricValue(body, "process_resident_memory_bytes"), 1 << 20) << body;
   EXPECT_GE(MetricValue(body, "process_cpu_seconds_total"), 0) << body;
   EXPECT_EQ(MetricValue(body, "stepwise_ready"), 1) << body;
