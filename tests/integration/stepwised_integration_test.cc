@@ -768,40 +768,66 @@ TEST(StepwisedRestartTest, ExecutionContinuesAcrossRestart) {
   }
 }
 
+// Four threads starting executions of `machine` until Stop() or until a
+// call fails (the daemon is going away); keeps the acknowledged ARNs.
+class StartLoad {
+ public:
+  StartLoad(v1::States::Stub* stub, std::string machine) : machine_(std::move(machine)) {
+    for (int t = 0; t < 4; ++t) {
+      threads_.emplace_back([this, stub, t] {
+        for (int i = 0; !stop_.load() && i < 100000; ++i) {
+          v1::StartExecutionRequest req;
+          req.set_state_machine_arn(machine_);
+          req.set_name("t" + std::to_string(t) + "-" + std::to_string(i));
+          req.set_input("{}");
+          v1::StartExecutionResponse resp;
+          if (!stub->StartExecution(Ctx(10s).get(), req, &resp).ok()) return;
+          std::lock_guard<std::mutex> l(mu_);
+          acked_.push_back(resp.execution_arn());
+        }
+      });
+    }
+  }
+  ~StartLoad() { Stop(); }
+
+  // Waits (up to 10 s) until `n` starts were acknowledged.
+  void WaitForAcked(size_t n) {
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline && Acked().size() < n) {
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+  void Stop() {
+    stop_.store(true);
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  std::vector<std::string> Acked() {
+    std::lock_guard<std::mutex> l(mu_);
+    return acked_;
+  }
+
+ private:
+  const std::string machine_;
+  std::mutex mu_;
+  std::vector<std::string> acked_;
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> threads_;
+};
+
 TEST(StepwisedRestartTest, SigtermWithWorkInFlightLosesNothingAcknowledged) {
   std::string dir = MakeTempDir();
   Daemon d(dir);
   ASSERT_TRUE(d.Start()) << d.log();
   std::string machine = CreateMachine(d.stub(), "pass", kPassDef);
 
-  std::mutex mu;
-  std::vector<std::string> acked;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 4; ++t) {
-    clients.emplace_back([&, t] {
-      for (int i = 0; !stop.load() && i < 100000; ++i) {
-        v1::StartExecutionRequest req;
-        req.set_state_machine_arn(machine);
-        req.set_name("t" + std::to_string(t) + "-" + std::to_string(i));
-        req.set_input("{}");
-        v1::StartExecutionResponse resp;
-        grpc::Status s = d.stub()->StartExecution(Ctx(10s).get(), req, &resp);
-        if (!s.ok()) return;  // shutting down
-        std::lock_guard<std::mutex> l(mu);
-        acked.push_back(resp.execution_arn());
-      }
-    });
-  }
   // Let work pile up, then SIGTERM in the middle of it.
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    std::lock_guard<std::mutex> l(mu);
-    if (acked.size() >= 50) break;
-  }
+  StartLoad load(d.stub(), machine);
+  load.WaitForAcked(50);
   EXPECT_EQ(d.Stop(SIGTERM), 0) << d.log();
-  stop.store(true);
-  for (auto& c : clients) c.join();
+  load.Stop();
+  std::vector<std::string> acked = load.Acked();
   ASSERT_GE(acked.size(), 50u);
 
   Daemon d2(dir);
@@ -914,42 +940,19 @@ TEST(StepwisedRestartTest, SecondSignalExitsAtOnceAndRecoveryHandlesIt) {
   std::string waiting = CreateMachine(d.stub(), "wait", kWaitDef);
   std::string parked = StartExecution(d.stub(), waiting, "parked", "{}");
 
-  std::mutex mu;
-  std::vector<std::string> acked;
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> clients;
-  for (int t = 0; t < 4; ++t) {
-    clients.emplace_back([&, t] {
-      for (int i = 0; !stop.load() && i < 100000; ++i) {
-        v1::StartExecutionRequest req;
-        req.set_state_machine_arn(machine);
-        req.set_name("t" + std::to_string(t) + "-" + std::to_string(i));
-        v1::StartExecutionResponse resp;
-        if (!d.stub()->StartExecution(Ctx(10s).get(), req, &resp).ok()) return;
-        std::lock_guard<std::mutex> l(mu);
-        acked.push_back(resp.execution_arn());
-      }
-    });
-  }
-  auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    {
-      std::lock_guard<std::mutex> l(mu);
-      if (acked.size() >= 50) break;
-    }
-    std::this_thread::sleep_for(1ms);
-  }
+  StartLoad load(d.stub(), machine);
+  load.WaitForAcked(50);
   // Two different signals back to back (the same one twice could merge
   // while pending): the first starts the graceful shutdown, the second ends
   // the process at once with exit code 2, skipping the clean close.
   kill(d.pid(), SIGTERM);
   kill(d.pid(), SIGINT);
   EXPECT_EQ(d.WaitExit(30s), 2) << d.log();
-  stop.store(true);
-  for (auto& c : clients) c.join();
+  load.Stop();
   std::string log = d.log();
   EXPECT_NE(log.find("second signal: exiting at once"), std::string::npos) << log;
   EXPECT_EQ(log.find("stopped cleanly"), std::string::npos) << log;
+  std::vector<std::string> acked = load.Acked();
   ASSERT_GE(acked.size(), 50u);
 
   // Recovery: everything acknowledged is there and finishes; the parked
