@@ -1336,4 +1336,21 @@ FramePtr Evaluator::GlobalFrame() {
   return kGlobal;
 }
 
+FramePtr Evaluator::ReferenceFrame() {
+  static const FramePtr kReference = [] {
+    FramePtr f = std::make_shared<Frame>();
+    f->parent = GlobalFrame();
+    // The signature is parsed once here, as GlobalFrame does for the others.
+    NativeDef& def = EvalFunction();
+    auto sig = ParseSignature(def.signature);
+    if (sig.ok()) def.parsed = *sig;
+    auto fn = std::make_shared<Function>();
+    fn->type = Function::Type::kNative;
+    fn->native = &def;
+    f->Bind(def.name, Value::FromFunction(fn));
+    return f;
+  }();
+  return kReference;
+}
+
 }  // namespace stepwise::jsonata::internal

@@ -156,7 +156,17 @@ class Evaluator {
     return *rng_;
   }
 
+  // Keeps a tree parsed during the evaluation ($eval) alive as long as the
+  // evaluator (lambdas made from it point into it).
+  const Node* Retain(NodePtr tree) {
+    retained_.push_back(std::move(tree));
+    return retained_.back().get();
+  }
+
+  // The standard library (AWS Step Functions' dialect).
   static FramePtr GlobalFrame();
+  // The standard library plus $eval (the reference dialect).
+  static FramePtr ReferenceFrame();
 
  private:
   absl::Status Tick();
@@ -191,6 +201,7 @@ class Evaluator {
   std::chrono::steady_clock::time_point deadline_;
   std::chrono::system_clock::time_point timestamp_;
   std::optional<std::mt19937_64> rng_;
+  std::vector<NodePtr> retained_;
 };
 
 // Helpers shared with the function library.
@@ -206,6 +217,8 @@ absl::StatusOr<std::string> ToJsonataString(const Value& v, bool pretty = false)
 Value AppendValues(const Value& a, const Value& b);
 Value LookupKey(const Value& input, const std::string& key);
 std::vector<NativeDef>& NativeFunctions();
+// $eval, bound only in the reference dialect.
+NativeDef& EvalFunction();
 // Validates `args` against `sig`, substituting the context for '-' params.
 absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
                                                      const std::vector<Value>& args,

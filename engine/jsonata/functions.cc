@@ -1078,7 +1078,51 @@ absl::StatusOr<Value> FnParse(Evaluator&, Args& a, const Value&, const FramePtr&
   return FromJson(*parsed);
 }
 
+// The message of `s` without its leading "CODE: ".
+std::string InnerMessage(const absl::Status& s) {
+  std::string_view m(s.message().data(), s.message().size());
+  std::string code = ErrorCode(s);
+  if (!code.empty() && m.substr(0, code.size() + 2) == code + ": ") m.remove_prefix(code.size() + 2);
+  return std::string(m);
+}
+
+// $eval(expr [, context]) as jsonata-js 2.0.6 defines it: parses `expr` and
+// evaluates it in the caller's environment over `context` (default: the
+// caller's input; an array context is one value, not a sequence). Only the
+// reference dialect binds it (AWS Step Functions has no $eval).
+absl::StatusOr<Value> FnEval(Evaluator& ev, Args& a, const Value& input, const FramePtr& env) {
+  if (Arg(a, 0).IsUndefined()) return Value();
+  Value focus = input;
+  if (!Arg(a, 1).IsUndefined()) {
+    focus = a[1];
+    if (focus.IsArray() && !focus.IsSequence()) {
+      Value wrapped = CreateSequence(focus);
+      wrapped.AsArray().outer_wrapper = true;
+      focus = wrapped;
+    }
+  }
+  auto tree = Parse(a[0].AsString());
+  if (!tree.ok()) {
+    return JsonataError("D3120", -1, "",
+                        "Syntax error in expression passed to function eval: " +
+                            InnerMessage(tree.status()));
+  }
+  auto result = ev.Evaluate(ev.Retain(*std::move(tree)), focus, env);
+  // Exceeded evaluation limits stay U1001: they bound the whole evaluation.
+  if (!result.ok() && ErrorCode(result.status()) != "U1001") {
+    return JsonataError("D3121", -1, "",
+                        "Dynamic error evaluating the expression passed to function eval: " +
+                            InnerMessage(result.status()));
+  }
+  return result;
+}
+
 }  // namespace
+
+NativeDef& EvalFunction() {
+  static NativeDef def = {"eval", "<sx?:*>", 2, FnEval, nullptr};
+  return def;
+}
 
 std::vector<NativeDef>& NativeFunctions() {
   static std::vector<NativeDef> defs = {

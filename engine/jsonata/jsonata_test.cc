@@ -85,5 +85,40 @@ TEST(JsonataTest, DefaultLimitsStopHostileExpressions) {
   EXPECT_EQ(Eval("$length($pad('', 1000))"), "1000");
 }
 
+std::string EvalReference(const std::string& expr, const std::string& input = "null") {
+  auto in = ParseJson(input);
+  EXPECT_TRUE(in.ok());
+  auto e = Expression::Compile(expr, Dialect::kReference);
+  if (!e.ok()) return "error " + ErrorCode(e.status());
+  auto r = e->Evaluate(&*in, {});
+  if (!r.ok()) return "error " + ErrorCode(r.status()) + " " + std::string(r.status().message());
+  if (!r->has_value()) return "undefined";
+  return ToJsString(**r);
+}
+
+TEST(JsonataTest, EvalIsAbsentFromTheAwsDialect) {
+  EXPECT_EQ(Eval("$eval('1 + 1')"), "error T1006");
+  EXPECT_EQ(Eval("$exists($eval)"), "false");
+  EXPECT_EQ(EvalReference("$exists($eval)"), "true");
+}
+
+TEST(JsonataTest, ReferenceDialectEvaluatesEvalInTheCallersEnvironment) {
+  EXPECT_EQ(EvalReference("$eval('[1,$string(2),3]')"), "[1,\"2\",3]");
+  EXPECT_EQ(EvalReference("$eval(nothing)"), "undefined");
+  // The context defaults to the caller's input; a given array is one value.
+  EXPECT_EQ(EvalReference("a.$eval('b * 2')", R"({"a":[{"b":1},{"b":2}]})"), "[2,4]");
+  EXPECT_EQ(EvalReference("$eval('$count($)', [1,2,3])"), "3");
+  EXPECT_EQ(EvalReference("($x := 5; $eval('$x + 1'))"), "6");
+  // A lambda made by $eval outlives the call that parsed it.
+  EXPECT_EQ(EvalReference("($f := $eval('function($v){$v * 3}'); $map([1,2], $f))"), "[3,6]");
+  EXPECT_EQ(EvalReference("$eval('[1,#string(2),3]')"),
+            "error D3120 D3120: Syntax error in expression passed to function eval: "
+            "jsonata error (token '#') at position 3");
+  EXPECT_EQ(EvalReference("$eval('1 + \"a\"')").substr(0, 12), "error D3121 ");
+  // The evaluation limits bound what $eval runs too, and stay U1001.
+  EXPECT_EQ(EvalReference("$eval('($f := function($n){1 + $f($n + 1)}; $f(0))')").substr(0, 12),
+            "error U1001 ");
+}
+
 }  // namespace
 }  // namespace stepwise::jsonata
