@@ -54,7 +54,7 @@ PreparedBindings::PreparedBindings(const std::map<std::string, json::value>& bin
     : impl_(std::make_unique<Impl>()) {
   impl_->values.reserve(bindings.size());
   for (const auto& [name, value] : bindings) {
-    impl_->values.emplace_back(name, internal::FromJson(value));
+    impl_->values.emplace_back(name, internal::FromJsonLazy(value));
   }
 }
 PreparedBindings::~PreparedBindings() = default;
@@ -78,7 +78,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
                                                   : internal::Evaluator::GlobalFrame());
   for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
   Value in;
-  if (input != nullptr) in = internal::FromJson(*input);
+  if (input != nullptr) in = internal::FromJsonLazy(*input);
   env->Bind("$", in);
   if (in.IsArray()) {
     Value wrapped = internal::CreateSequence(in);

@@ -24,10 +24,11 @@ namespace internal {
 struct Node;
 }
 
-// Bindings ($name -> value) converted once into the evaluator's values so
-// that several expressions can be evaluated over them (a template's
-// expressions share $states). Evaluations sharing one PreparedBindings must
-// run on one thread.
+// Bindings ($name -> value) prepared once so that several expressions can
+// be evaluated over them (a template's expressions share $states). Values
+// are converted into the evaluator's as expressions navigate them, so
+// `bindings` must outlive the PreparedBindings. Evaluations sharing one
+// PreparedBindings must run on one thread.
 class PreparedBindings {
  public:
   explicit PreparedBindings(const std::map<std::string, json::value>& bindings);
