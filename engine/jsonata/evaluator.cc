@@ -503,8 +503,59 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
   return result;
 }
 
+namespace {
+
+// True when `step` is a plain field name: no predicate, binding, parent
+// slot or grouping, so that on a single object it is one member lookup.
+bool IsPlainNameStep(const Node* step) {
+  return step->type == NodeType::kName && step->predicate.empty() && step->stages.empty() &&
+         !step->has_stages && !step->group && !step->focus && !step->index && !step->tuple &&
+         !step->keep_array && !step->consarray && !step->slot && !step->ancestor &&
+         !step->seeking_parent;
+}
+
+}  // namespace
+
+std::optional<Value> Evaluator::TryPlainPath(const Node* expr, const Value& input,
+                                             const FramePtr& env) {
+  if (expr->keep_singleton_array || expr->group || expr->tuple) return std::nullopt;
+  const Node* first = expr->steps[0].get();
+  Value v;
+  if (first->type == NodeType::kVariable && first->predicate.empty() && first->stages.empty() &&
+      !first->has_stages && !first->group && !first->focus && !first->index && !first->tuple &&
+      !first->keep_array && !first->consarray && !first->slot && !first->ancestor &&
+      !first->seeking_parent) {
+    if (first->value.empty()) {
+      v = input;  // $: the context
+    } else {
+      v = env->Lookup(first->value);
+    }
+  } else if (IsPlainNameStep(first)) {
+    if (input.IsArray()) return std::nullopt;
+    v = LookupKey(input, first->value);
+  } else {
+    return std::nullopt;
+  }
+  for (size_t ii = 1; ii < expr->steps.size(); ++ii) {
+    const Node* step = expr->steps[ii].get();
+    if (!IsPlainNameStep(step)) return std::nullopt;
+    // An array in the middle flattens (and a sequence, whatever its place,
+    // follows the general rules): the general path handles both.
+    if (v.IsArray()) return std::nullopt;
+    if (v.IsUndefined()) return Value();
+    v = v.IsObject() ? v.AsObject().Get(step->value) : Value();
+  }
+  // The last step's single array result is the path's result as it is.
+  if (v.IsArray() && (v.AsArray().sequence || expr->steps.size() == 1)) return std::nullopt;
+  return v;
+}
+
 absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& input,
                                               const FramePtr& env) {
+  // Most paths in state machines ($states.input.order.id) walk single
+  // objects by name: a direct walk gives the same result without building
+  // a sequence per step.
+  if (std::optional<Value> plain = TryPlainPath(expr, input, env)) return *std::move(plain);
   Value input_sequence;
   if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
     input_sequence = input;

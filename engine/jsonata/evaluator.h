@@ -172,6 +172,9 @@ class Evaluator {
   absl::Status Tick();
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
+  // The result of a path of plain names over single objects, or nullopt
+  // when the path needs the general evaluation.
+  std::optional<Value> TryPlainPath(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluateStep(const Node* expr, const Value& input, const FramePtr& env,
                                      bool last_step);
   absl::StatusOr<Value> EvaluateStages(const std::vector<Stage>& stages, Value input,
