@@ -88,21 +88,39 @@ void Object::Materialize() const {
   const json::object* source = source_;
   source_ = nullptr;
   entries_.reserve(source->size());
+  size_t i = 0;
   for (const auto& kv : *source) {
     std::string_view key(kv.key().data(), kv.key().size());
+    // A member Find already converted keeps its identity.
+    Value value = i < cache_.size() && !cache_[i].IsUndefined() ? std::move(cache_[i])
+                                                                : FromJsonLazy(kv.value());
+    ++i;
     if (!key.empty() && key[0] >= '0' && key[0] <= '9') {
-      Insert(key, FromJsonLazy(kv.value()));  // may be an array index: JavaScript's order
+      Insert(key, std::move(value));  // may be an array index: JavaScript's order
     } else {
-      entries_.push_back(Entry{std::string(key), FromJsonLazy(kv.value())});
+      entries_.push_back(Entry{std::string(key), std::move(value)});
     }
   }
+  cache_.clear();
+  cache_.shrink_to_fit();
 }
 
 const Value* Object::Find(std::string_view key) const {
-  if (source_ != nullptr) Materialize();
+  if (source_ != nullptr) {
+    // Looked up in the JSON source: only the member asked for is converted.
+    auto it = source_->find(json::string_view(key.data(), key.size()));
+    if (it == source_->end()) return nullptr;
+    size_t i = static_cast<size_t>(it - source_->begin());
+    if (cache_.empty()) cache_.resize(source_->size());
+    if (cache_[i].IsUndefined()) cache_[i] = FromJsonLazy(it->value());
+    return &cache_[i];
+  }
   if (entries_.size() < kIndexFrom) {
     for (const Entry& e : entries_) {
-      if (e.key.size() == key.size() && std::string_view(e.key) == key) return &e.value;
+      if (e.key.size() == key.size() && (key.empty() || e.key[0] == key[0]) &&
+          std::string_view(e.key) == key) {
+        return &e.value;
+      }
     }
     return nullptr;
   }
@@ -115,6 +133,7 @@ const Value* Object::Find(std::string_view key) const {
 }
 
 void Object::Set(std::string_view key, Value v) {
+  if (source_ != nullptr) Materialize();
   if (const Value* existing = Find(key)) {
     *const_cast<Value*>(existing) = std::move(v);
     return;

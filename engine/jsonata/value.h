@@ -131,11 +131,13 @@ class Object {
   // `source` must outlive it.
   static Value Lazy(const json::object& source);
 
-  // The members in JavaScript's property order.
+  // The members in JavaScript's property order (converts them all).
   const std::vector<Entry>& entries() const {
     if (source_ != nullptr) Materialize();
     return entries_;
   }
+  // The member `key`, or null. The pointer is valid until the object
+  // changes or its entries() are first taken.
   const Value* Find(std::string_view key) const;
   Value Get(std::string_view key) const {
     const Value* v = Find(key);
@@ -154,6 +156,8 @@ class Object {
   mutable std::vector<Entry> entries_;
   mutable std::unordered_map<std::string, size_t> index_;  // empty until needed
   mutable const json::object* source_ = nullptr;
+  // While source_ is set: the members Find converted, by source position.
+  mutable std::vector<Value> cache_;
 };
 
 // Formats a number as JavaScript's Number.prototype.toString does.
