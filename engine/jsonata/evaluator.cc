@@ -257,16 +257,20 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
 }
 
 Evaluator::Evaluator(const EvalLimits& limits)
-    : limits_(limits),
-      deadline_(std::chrono::steady_clock::now() + limits.timeout),
-      timestamp_(std::chrono::system_clock::now()) {}
+    : limits_(limits) {}
 
 absl::Status Evaluator::Tick() {
   ++steps_;
   if (limits_.max_steps != 0 && steps_ > limits_.max_steps) {
     return JsonataError("U1001", -1, "", "evaluation step limit exceeded");
   }
-  if ((steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
+  if ((steps_ & 1023) != 0) return absl::OkStatus();
+  // The clock starts at the first check (step 1024): most evaluations end
+  // before it, and reading the clock at each start would cost more than
+  // the time it misses.
+  auto now = std::chrono::steady_clock::now();
+  if (!deadline_) deadline_ = now + limits_.timeout;
+  if (now > *deadline_) {
     return JsonataError("U1001", -1, "",
                         "Expression evaluation timeout: Check for infinite loop");
   }
@@ -791,20 +795,54 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   return results;
 }
 
+namespace {
+
+enum class BinaryOp { kAnd, kOr, kArithmetic, kEq, kNe, kLt, kLe, kGt, kGe, kConcat, kRange, kIn,
+                      kOther };
+
+// Classifies an operator by its characters (no string comparisons).
+BinaryOp ClassifyBinary(const std::string& op) {
+  if (op.size() == 1) {
+    switch (op[0]) {
+      case '+': case '-': case '*': case '/': case '%': return BinaryOp::kArithmetic;
+      case '=': return BinaryOp::kEq;
+      case '<': return BinaryOp::kLt;
+      case '>': return BinaryOp::kGt;
+      case '&': return BinaryOp::kConcat;
+      default: return BinaryOp::kOther;
+    }
+  }
+  if (op.size() == 2) {
+    if (op[1] == '=') {
+      if (op[0] == '!') return BinaryOp::kNe;
+      if (op[0] == '<') return BinaryOp::kLe;
+      if (op[0] == '>') return BinaryOp::kGe;
+    }
+    if (op[0] == '.' && op[1] == '.') return BinaryOp::kRange;
+    if (op[0] == 'o' && op[1] == 'r') return BinaryOp::kOr;
+    if (op[0] == 'i' && op[1] == 'n') return BinaryOp::kIn;
+    return BinaryOp::kOther;
+  }
+  return op == "and" ? BinaryOp::kAnd : BinaryOp::kOther;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& input,
                                                 const FramePtr& env) {
   SW_ASSIGN_OR_RETURN(Value lhs, Evaluate(expr->lhs.get(), input, env));
   const std::string& op = expr->value;
-  if (op == "and" || op == "or") {
+  const BinaryOp kind = ClassifyBinary(op);
+  if (kind == BinaryOp::kAnd || kind == BinaryOp::kOr) {
     bool l = ToBoolean(lhs).value_or(false);
-    if (op == "and" && !l) return Value::Bool(false);
-    if (op == "or" && l) return Value::Bool(true);
+    if (kind == BinaryOp::kAnd && !l) return Value::Bool(false);
+    if (kind == BinaryOp::kOr && l) return Value::Bool(true);
     SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
     return Value::Bool(ToBoolean(rhs).value_or(false));
   }
   SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
   int pos = expr->position;
-  if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%") {
+  if (kind == BinaryOp::kArithmetic) {
     // As the reference's isNumeric: NaN is no number, an infinity is D1001.
     auto numeric = [](const Value& v) { return v.IsNumber() && !std::isnan(v.AsNumber()); };
     if (lhs.IsNumber() && std::isinf(lhs.AsNumber())) return JsonataError("D1001", pos, op);
@@ -824,12 +862,13 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     }
     return Value::Number(r);
   }
-  if (op == "=" || op == "!=") {
+  if (kind == BinaryOp::kEq || kind == BinaryOp::kNe) {
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
     bool eq = DeepEqual(lhs, rhs);
-    return Value::Bool(op == "=" ? eq : !eq);
+    return Value::Bool(kind == BinaryOp::kEq ? eq : !eq);
   }
-  if (op == "<" || op == "<=" || op == ">" || op == ">=") {
+  if (kind == BinaryOp::kLt || kind == BinaryOp::kLe || kind == BinaryOp::kGt ||
+      kind == BinaryOp::kGe) {
     bool lc = lhs.IsUndefined() || lhs.IsString() || lhs.IsNumber();
     bool rc = rhs.IsUndefined() || rhs.IsString() || rhs.IsNumber();
     if (!lc || !rc) return JsonataError("T2010", pos, op);
@@ -848,13 +887,13 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
       c = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
     }
     bool r = false;
-    if (op == "<") r = c < 0;
-    if (op == "<=") r = c <= 0;
-    if (op == ">") r = c > 0;
-    if (op == ">=") r = c >= 0;
+    if (kind == BinaryOp::kLt) r = c < 0;
+    if (kind == BinaryOp::kLe) r = c <= 0;
+    if (kind == BinaryOp::kGt) r = c > 0;
+    if (kind == BinaryOp::kGe) r = c >= 0;
     return Value::Bool(r);
   }
-  if (op == "&") {
+  if (kind == BinaryOp::kConcat) {
     std::string out;
     if (!lhs.IsUndefined()) {
       SW_ASSIGN_OR_RETURN(out, ToJsonataString(lhs));
@@ -865,7 +904,7 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     }
     return Value::String(std::move(out));
   }
-  if (op == "..") {
+  if (kind == BinaryOp::kRange) {
     if (!lhs.IsUndefined() && !(lhs.IsNumber() && IsInteger(lhs.AsNumber()))) {
       return JsonataError("T2003", pos, op);
     }
@@ -889,7 +928,7 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
     return r;
   }
-  if (op == "in") {
+  if (kind == BinaryOp::kIn) {
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
     auto same = [&](const Value& x) {
       if (x.kind() != lhs.kind()) return false;

@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,17 +27,42 @@ namespace stepwise::jsonata::internal {
 struct Frame;
 using FramePtr = std::shared_ptr<Frame>;
 
+// One scope of variables. Most frames hold a few bindings and are searched
+// linearly; a large one (the function library) gets a hash index.
 struct Frame {
+  static constexpr size_t kIndexFrom = 12;
   FramePtr parent;
-  std::unordered_map<std::string, Value> vars;
-  Value Lookup(const std::string& name) const {
+  std::vector<std::pair<std::string, Value>> vars;
+  std::unordered_map<std::string, size_t> index;  // built from kIndexFrom bindings
+
+  const Value* FindHere(std::string_view name) const {
+    if (!index.empty()) {
+      auto it = index.find(std::string(name));
+      return it == index.end() ? nullptr : &vars[it->second].second;
+    }
+    for (const auto& [n, v] : vars) {
+      if (n.size() == name.size() && std::string_view(n) == name) return &v;
+    }
+    return nullptr;
+  }
+  Value Lookup(std::string_view name) const {
     for (const Frame* f = this; f != nullptr; f = f->parent.get()) {
-      auto it = f->vars.find(name);
-      if (it != f->vars.end()) return it->second;
+      if (const Value* v = f->FindHere(name)) return *v;
     }
     return Value();
   }
-  void Bind(const std::string& name, Value v) { vars[name] = std::move(v); }
+  void Bind(std::string_view name, Value v) {
+    if (const Value* existing = FindHere(name)) {
+      *const_cast<Value*>(existing) = std::move(v);
+      return;
+    }
+    vars.emplace_back(std::string(name), std::move(v));
+    if (!index.empty()) {
+      index.emplace(vars.back().first, vars.size() - 1);
+    } else if (vars.size() >= kIndexFrom) {
+      for (size_t i = 0; i < vars.size(); ++i) index.emplace(vars[i].first, i);
+    }
+  }
 };
 
 // The frames made by the evaluation running on this thread (null when none
@@ -67,6 +93,7 @@ class FrameRegistryScope {
         auto vars = std::move(f->vars);
         FramePtr parent = std::move(f->parent);
         f->vars.clear();
+        f->index.clear();
       }
     }
   }
@@ -140,7 +167,12 @@ class Evaluator {
   absl::StatusOr<std::vector<RegexMatch>> RegexAll(const Function& re, const std::string& s,
                                                    int limit);
 
-  std::chrono::system_clock::time_point timestamp() const { return timestamp_; }
+  // The evaluation's time ($now and $millis agree within one evaluation),
+  // read on first use.
+  std::chrono::system_clock::time_point timestamp() {
+    if (!timestamp_) timestamp_ = std::chrono::system_clock::now();
+    return *timestamp_;
+  }
   const EvalLimits& limits() const { return limits_; }
 
   // Returns U1001 when a string of `bytes` would exceed the limits.
@@ -201,8 +233,8 @@ class Evaluator {
   EvalLimits limits_;
   int depth_ = 0;
   uint64_t steps_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
-  std::chrono::system_clock::time_point timestamp_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<std::chrono::system_clock::time_point> timestamp_;
   std::optional<std::mt19937_64> rng_;
   std::vector<NodePtr> retained_;
 };
