@@ -174,19 +174,40 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
                                                      const Value& context) {
   std::string supplied;
   for (const auto& a : args) supplied.push_back(Symbol(a));
-  boost::smatch m;
-  bool matched = false;
-  try {
-    matched = boost::regex_match(supplied, m, *sig.compiled);
-  } catch (const std::exception&) {
-    matched = false;
+  // The match depends only on the signature's text and the argument types:
+  // memoised per thread (a regex match per call was a fifth of a $sum).
+  struct Match {
+    bool matched = false;
+    std::vector<std::string> groups;  // per parameter
+  };
+  static thread_local std::unordered_map<std::string, Match> memo;
+  std::string key = sig.definition;
+  key.push_back('\0');
+  key += supplied;
+  auto found = memo.find(key);
+  if (found == memo.end()) {
+    Match fresh;
+    boost::smatch m;
+    try {
+      fresh.matched = boost::regex_match(supplied, m, *sig.compiled);
+    } catch (const std::exception&) {
+      fresh.matched = false;
+    }
+    if (fresh.matched) {
+      for (size_t index = 0; index < sig.params.size(); ++index) {
+        fresh.groups.push_back(m[static_cast<int>(index + 1)].str());
+      }
+    }
+    if (memo.size() >= 4096) memo.clear();  // bounded: expressions are few, types fewer
+    found = memo.emplace(std::move(key), std::move(fresh)).first;
   }
-  if (matched) {
+  const Match& m = found->second;
+  if (m.matched) {
     std::vector<Value> validated;
     size_t arg_index = 0;
     for (size_t index = 0; index < sig.params.size(); ++index) {
       const auto& param = sig.params[index];
-      std::string match = m[static_cast<int>(index + 1)].str();
+      const std::string& match = m.groups[index];
       if (match.empty()) {
         if (param.context && sig.context_compiled[index]) {
           std::string ct(1, Symbol(context));
@@ -421,7 +442,7 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kBlock: {
-      FramePtr frame = NewFrame(env);
+      FramePtr frame = expr->needs_frame ? NewFrame(env) : env;
       for (const auto& e : expr->expressions) {
         SW_ASSIGN_OR_RETURN(result, Evaluate(e.get(), input, frame));
       }
@@ -520,56 +541,78 @@ bool IsPlainNameStep(const Node* step) {
 
 }  // namespace
 
-std::optional<Value> Evaluator::TryPlainPath(const Node* expr, const Value& input,
-                                             const FramePtr& env) {
-  if (expr->keep_singleton_array || expr->group || expr->tuple) return std::nullopt;
+Evaluator::PlainWalk Evaluator::WalkPlainPrefix(const Node* expr, const Value& input,
+                                                const FramePtr& env) {
+  PlainWalk walk;
+  if (expr->keep_singleton_array || expr->group || expr->tuple) return walk;
   const Node* first = expr->steps[0].get();
-  Value v;
+  Value& v = walk.value;
   if (first->type == NodeType::kVariable && first->predicate.empty() && first->stages.empty() &&
       !first->has_stages && !first->group && !first->focus && !first->index && !first->tuple &&
       !first->keep_array && !first->consarray && !first->slot && !first->ancestor &&
       !first->seeking_parent) {
-    if (first->value.empty()) {
-      v = input;  // $: the context
-    } else {
+    if (!first->value.empty()) {
       v = env->Lookup(first->value);
+    } else if (input.IsArray() && input.AsArray().outer_wrapper &&
+               !input.AsArray().items().empty()) {
+      v = input.AsArray().items()[0];  // $: the context, as kVariable gives it
+    } else {
+      v = input;
     }
-  } else if (IsPlainNameStep(first)) {
-    if (input.IsArray()) return std::nullopt;
+  } else if (IsPlainNameStep(first) && !input.IsArray()) {
     v = LookupKey(input, first->value);
   } else {
-    return std::nullopt;
+    return walk;
   }
-  for (size_t ii = 1; ii < expr->steps.size(); ++ii) {
-    const Node* step = expr->steps[ii].get();
-    if (!IsPlainNameStep(step)) return std::nullopt;
-    // An array in the middle flattens (and a sequence, whatever its place,
-    // follows the general rules): the general path handles both.
-    if (v.IsArray()) return std::nullopt;
-    if (v.IsUndefined()) return Value();
+  walk.next_step = 1;
+  for (; walk.next_step < expr->steps.size(); ++walk.next_step) {
+    const Node* step = expr->steps[walk.next_step].get();
+    // An array flattens into a sequence: the general evaluation goes on
+    // from here, as it does after any other step.
+    if (!IsPlainNameStep(step) || v.IsArray()) return walk;
+    if (v.IsUndefined()) break;
     v = v.IsObject() ? v.AsObject().Get(step->value) : Value();
   }
-  // The last step's single array result is the path's result as it is.
-  if (v.IsArray() && (v.AsArray().sequence || expr->steps.size() == 1)) return std::nullopt;
-  return v;
+  // The last step's single plain array result is the path's result as it is.
+  if (v.IsArray() && (v.AsArray().sequence || expr->steps.size() == 1)) {
+    walk.next_step = 0;  // let the general rules decide
+    return walk;
+  }
+  walk.done = true;
+  return walk;
 }
 
 absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& input,
                                               const FramePtr& env) {
   // Most paths in state machines ($states.input.order.id) walk single
   // objects by name: a direct walk gives the same result without building
-  // a sequence per step.
-  if (std::optional<Value> plain = TryPlainPath(expr, input, env)) return *std::move(plain);
+  // a sequence per step, and the general evaluation takes over where the
+  // walk meets an array or another kind of step.
+  PlainWalk walk = WalkPlainPrefix(expr, input, env);
+  if (walk.done) return std::move(walk.value);
   Value input_sequence;
-  if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
+  Value result_sequence;
+  if (walk.next_step > 0) {
+    // What EvaluateStep makes of one (non-last) step's single result.
+    result_sequence = CreateSequence();
+    const Value& v = walk.value;
+    if (!v.IsUndefined()) {
+      if (!v.IsArray() || v.AsArray().cons) {
+        result_sequence.AsArray().items().push_back(v);
+      } else {
+        for (const auto& item : v.AsArray().items()) result_sequence.AsArray().items().push_back(item);
+      }
+    }
+    if (result_sequence.AsArray().items().empty()) return result_sequence;
+    input_sequence = result_sequence;
+  } else if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
     input_sequence = input;
   } else {
     input_sequence = CreateSequence(input);
   }
-  Value result_sequence;
   bool is_tuple_stream = false;
   std::optional<Value> tuple_bindings;
-  for (size_t ii = 0; ii < expr->steps.size(); ++ii) {
+  for (size_t ii = walk.next_step; ii < expr->steps.size(); ++ii) {
     const Node* step = expr->steps[ii].get();
     if (step->tuple) is_tuple_stream = true;
     if (ii == 0 && step->consarray) {

@@ -204,9 +204,16 @@ class Evaluator {
   absl::Status Tick();
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
-  // The result of a path of plain names over single objects, or nullopt
-  // when the path needs the general evaluation.
-  std::optional<Value> TryPlainPath(const Node* expr, const Value& input, const FramePtr& env);
+  // Walks the leading plain-name steps of a path over single objects. When
+  // `done`, `value` is the path's result; else the general evaluation goes
+  // on from step `next_step` (0: from the start), `value` being the single
+  // result of the step before.
+  struct PlainWalk {
+    bool done = false;
+    size_t next_step = 0;
+    Value value;
+  };
+  PlainWalk WalkPlainPrefix(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluateStep(const Node* expr, const Value& input, const FramePtr& env,
                                      bool last_step);
   absl::StatusOr<Value> EvaluateStages(const std::vector<Stage>& stages, Value input,

@@ -37,6 +37,32 @@ TEST(JsonataTest, SupportsLambdasAndClosures) {
   EXPECT_EQ(Eval("($add := function($a){function($b){$a+$b}}; $add(2)(3))"), "5");
 }
 
+TEST(JsonataTest, BlocksScopeTheirBindings) {
+  // A block that binds has its own frame; one that cannot shares its
+  // enclosing frame (MarkScopes), which must not change what is visible.
+  EXPECT_EQ(Eval("($x := 1; ($x := 2; $x) + $x)"), "3");
+  EXPECT_EQ(Eval("($x := 1; (true ? $x := 5 : 0); $x)"), "1");
+  EXPECT_EQ(Eval("($x := 1; ($f := function() { $x }); $exists($f))"), "false");
+  EXPECT_EQ(Eval("a.(b * 2)", R"({"a":[{"b":1},{"b":2}]})"), "[2,4]");
+  EXPECT_EQ(Eval("($y := 3; a.($z := b; $z + $y))", R"({"a":[{"b":1},{"b":2}]})"), "[4,5]");
+  EXPECT_EQ(Eval("($g := function($v) { ($v * 10) }; $map([1,2], $g))"), "[10,20]");
+}
+
+TEST(JsonataTest, PathsOverSingleObjectsAndArraysAgree) {
+  // Plain-name prefixes are walked directly; arrays hand over to the
+  // general rules (flattening, singletons, sequences).
+  const char* doc = R"({"a":{"b":{"c":[1,2],"d":[{"e":1},{"e":[2,3]}],"s":[7]}}})";
+  EXPECT_EQ(Eval("a.b.c", doc), "[1,2]");
+  EXPECT_EQ(Eval("a.b.s", doc), "[7]");
+  EXPECT_EQ(Eval("a.b.d.e", doc), "[1,2,3]");
+  EXPECT_EQ(Eval("a.b.s.x", doc), "undefined");
+  EXPECT_EQ(Eval("a.b.c[1]", doc), "2");
+  EXPECT_EQ(Eval("a.missing.c", doc), "undefined");
+  EXPECT_EQ(Eval("$.a.b.s", doc), "[7]");
+  EXPECT_EQ(Eval("$.a", "[{\"a\":1},{\"a\":2}]"), "[1,2]");
+  EXPECT_EQ(Eval("($v := a.b; $v.d.e)", doc), "[1,2,3]");
+}
+
 TEST(JsonataTest, EnforcesDepthLimit) {
   EvalLimits limits;
   limits.max_depth = 50;
