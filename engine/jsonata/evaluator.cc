@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/sanitizers.h"
 #include "common/status_macros.h"
 
 namespace stepwise::jsonata::internal {
@@ -290,7 +291,10 @@ absl::Status Evaluator::Tick() {
   // before it, and reading the clock at each start would cost more than
   // the time it misses.
   auto now = std::chrono::steady_clock::now();
-  if (!deadline_) deadline_ = now + limits_.timeout;
+  // Sanitizer builds run the same steps several times slower: the budget
+  // scales with them (common/sanitizers.h), so a case that fits in a normal
+  // build fits there too.
+  if (!deadline_) deadline_ = now + limits_.timeout * kSanitizerSlowdown;
   if (now > *deadline_) {
     return JsonataError("U1001", -1, "",
                         "Expression evaluation timeout: Check for infinite loop");
@@ -672,27 +676,38 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
     }
     return sorted;
   }
-  std::vector<Value> result;
   const auto& items = input.AsArray().items();
+  Value seq = CreateSequence();
+  auto& out = seq.AsArray().items();
+  out.reserve(items.size());
+  // Results are flattened into `seq` as they come, except the first, held
+  // back: a last step with a single array result returns that array.
+  auto flatten = [&out](Value&& res) {
+    if (!res.IsArray() || res.AsArray().cons) {
+      out.push_back(std::move(res));
+    } else {
+      for (const auto& v : res.AsArray().items()) out.push_back(v);
+    }
+  };
+  Value first;
+  size_t count = 0;
   for (size_t ii = 0; ii < items.size(); ++ii) {
     SW_ASSIGN_OR_RETURN(Value res, Evaluate(expr, items[ii], env));
     for (const auto& stage : expr->stages) {
       if (stage.is_index) continue;
       SW_ASSIGN_OR_RETURN(res, EvaluateFilter(stage.expr.get(), res, env));
     }
-    if (!res.IsUndefined()) result.push_back(std::move(res));
-  }
-  if (last_step && result.size() == 1 && result[0].IsArray() && !result[0].IsSequence()) {
-    return result[0];
-  }
-  Value seq = CreateSequence();
-  auto& out = seq.AsArray().items();
-  for (auto& res : result) {
-    if (!res.IsArray() || res.AsArray().cons) {
-      out.push_back(std::move(res));
-    } else {
-      for (const auto& v : res.AsArray().items()) out.push_back(v);
+    if (res.IsUndefined()) continue;
+    if (++count == 1) {
+      first = std::move(res);
+      continue;
     }
+    if (count == 2) flatten(std::move(first));
+    flatten(std::move(res));
+  }
+  if (count == 1) {
+    if (last_step && first.IsArray() && !first.IsSequence()) return first;
+    flatten(std::move(first));
   }
   return seq;
 }

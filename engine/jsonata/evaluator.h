@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "boost/regex.hpp"
 #include "engine/jsonata/ast.h"
@@ -69,8 +70,9 @@ struct Frame {
 // is). A lambda bound in a frame captures that frame: a reference cycle that
 // shared_ptr cannot free. Expression::Evaluate empties every frame it made
 // when it ends (nothing but JSON leaves it), which breaks the cycles.
-inline std::vector<std::weak_ptr<Frame>>*& CurrentFrameRegistry() {
-  static thread_local std::vector<std::weak_ptr<Frame>>* registry = nullptr;
+using FrameRegistry = absl::InlinedVector<std::weak_ptr<Frame>, 8>;
+inline FrameRegistry*& CurrentFrameRegistry() {
+  static thread_local FrameRegistry* registry = nullptr;
   return registry;
 }
 
@@ -101,8 +103,8 @@ class FrameRegistryScope {
   FrameRegistryScope& operator=(const FrameRegistryScope&) = delete;
 
  private:
-  std::vector<std::weak_ptr<Frame>> frames_;
-  std::vector<std::weak_ptr<Frame>>* previous_;
+  FrameRegistry frames_;
+  FrameRegistry* previous_;
 };
 
 class Evaluator;
