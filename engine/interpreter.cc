@@ -12,6 +12,7 @@
 #include "common/strings.h"
 #include "engine/asl/errors.h"
 #include "engine/asl/jsonata_template.h"
+#include "engine/asl/variable_limits.h"
 
 namespace stepwise::engine {
 
@@ -985,11 +986,14 @@ class Interpreter::Run {
     return b;
   }
 
+  // `stored`: the variables before the Assign (for AWS's size limits).
   static absl::StatusOr<json::object> JsonataAssign(
-      const std::optional<asl::JsonataTemplate>& t, const asl::JsonataBindings& b) {
+      const std::optional<asl::JsonataTemplate>& t, const asl::JsonataBindings& b,
+      const json::object& stored) {
     if (!t.has_value()) return json::object();
     SW_ASSIGN_OR_RETURN(json::value v, t->Evaluate(b, "Assign"));
     if (!v.is_object()) return json::object();
+    SW_RETURN_IF_ERROR(asl::CheckAssignedVariables(v.get_object(), stored));
     return std::move(v.get_object());
   }
 
@@ -1018,7 +1022,7 @@ class Interpreter::Run {
     json::value out;
     if (assign.has_value() || output.has_value()) {
       asl::JsonataBindings b = Bindings(f, s, result);
-      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(assign, b));
+      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(assign, b, f.variables));
       if (output.has_value()) {
         SW_ASSIGN_OR_RETURN(out, output->Evaluate(b, "Output"));
       } else {
@@ -1091,7 +1095,7 @@ class Interpreter::Run {
         if (next < 0) {
           return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
         }
-        SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(*assign, b));
+        SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(*assign, b, f.variables));
         json::value out;
         bool same = false;
         if (output->has_value()) {
@@ -1179,7 +1183,7 @@ class Interpreter::Run {
         return absl::OkStatus();
       }
       asl::JsonataBindings b = Bindings(f, s, nullptr, &err);
-      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(c.jsonata_assign, b));
+      SW_ASSIGN_OR_RETURN(assigned, JsonataAssign(c.jsonata_assign, b, f.variables));
       if (c.output.has_value()) {
         SW_ASSIGN_OR_RETURN(out, c.output->Evaluate(b, "Output"));
       } else {
@@ -1218,6 +1222,8 @@ class Interpreter::Run {
     auto r = ApplyTemplate(*tmpl, doc, f, s);
     if (!r.ok()) return AsRuntime(r.status());
     if (!r->is_object()) return json::object();
+    // AWS's size limits: one variable, one Assign, all stored variables.
+    SW_RETURN_IF_ERROR(asl::CheckAssignedVariables(r->get_object(), f.variables));
     return std::move(r->get_object());
   }
 
