@@ -29,6 +29,13 @@ absl::Status CheckAssignedVariables(const json::object& assigned, const json::ob
                                      limits.max_assign_bytes, " bytes for one Assign."));
   }
   if (assigned.empty()) return absl::OkStatus();
+  // Every stored variable passed the per-variable limit when it was
+  // assigned: with few of them the total cannot be over, and nothing needs
+  // serialising (the common case, at every state with an Assign).
+  if (assign_bytes <= limits.max_stored_bytes && limits.max_variable_bytes > 0 &&
+      stored.size() <= (limits.max_stored_bytes - assign_bytes) / limits.max_variable_bytes) {
+    return absl::OkStatus();
+  }
   size_t stored_bytes = assign_bytes;
   for (const auto& kv : stored) {
     if (assigned.contains(kv.key())) continue;  // replaced by the new value

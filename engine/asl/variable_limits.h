@@ -25,8 +25,10 @@ struct VariableLimits {
 
 // Checks the values `assigned` (name -> value) of one Assign against
 // `limits`, given the variables `stored` before it (names assigned again are
-// counted once, with their new value). Returns OK, or the runtime error
-// States.DataLimitExceeded whose cause names the variable or the limit.
+// counted once, with their new value; each stored value is taken to be
+// within max_variable_bytes, as this check made it). Returns OK, or the
+// runtime error States.DataLimitExceeded whose cause names the variable or
+// the limit.
 absl::Status CheckAssignedVariables(const json::object& assigned, const json::object& stored,
                                     const VariableLimits& limits = {});
 
