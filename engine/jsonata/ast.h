@@ -145,6 +145,9 @@ struct Node {
   // kBlock: whether evaluating it may bind a variable in its own frame (set
   // by MarkScopes); a block that cannot evaluates in the enclosing frame.
   bool needs_frame = true;
+  // kName / kVariable: no predicate, binding, parent slot or grouping, so
+  // that as a path step over one object it is one lookup (set by MarkScopes).
+  bool plain_step = false;
   std::optional<std::string> focus;
   std::optional<std::string> index;
 

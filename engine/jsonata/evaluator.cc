@@ -537,10 +537,7 @@ namespace {
 // True when `step` is a plain field name: no predicate, binding, parent
 // slot or grouping, so that on a single object it is one member lookup.
 bool IsPlainNameStep(const Node* step) {
-  return step->type == NodeType::kName && step->predicate.empty() && step->stages.empty() &&
-         !step->has_stages && !step->group && !step->focus && !step->index && !step->tuple &&
-         !step->keep_array && !step->consarray && !step->slot && !step->ancestor &&
-         !step->seeking_parent;
+  return step->type == NodeType::kName && step->plain_step;
 }
 
 }  // namespace
@@ -551,10 +548,7 @@ Evaluator::PlainWalk Evaluator::WalkPlainPrefix(const Node* expr, const Value& i
   if (expr->keep_singleton_array || expr->group || expr->tuple) return walk;
   const Node* first = expr->steps[0].get();
   Value& v = walk.value;
-  if (first->type == NodeType::kVariable && first->predicate.empty() && first->stages.empty() &&
-      !first->has_stages && !first->group && !first->focus && !first->index && !first->tuple &&
-      !first->keep_array && !first->consarray && !first->slot && !first->ancestor &&
-      !first->seeking_parent) {
+  if (first->type == NodeType::kVariable && first->plain_step) {
     if (!first->value.empty()) {
       v = env->Lookup(first->value);
     } else if (input.IsArray() && input.AsArray().outer_wrapper &&

@@ -1221,6 +1221,10 @@ bool MarkScopes(Node* n) {
       visit(v);
     }
   }
+  n->plain_step = (n->type == NodeType::kName || n->type == NodeType::kVariable) &&
+                  n->predicate.empty() && n->stages.empty() && !n->has_stages && !n->group &&
+                  !n->focus && !n->index && !n->tuple && !n->keep_array && !n->consarray &&
+                  !n->slot && !n->ancestor && !n->seeking_parent;
   if (n->type == NodeType::kBlock) {
     n->needs_frame = binds;
     return false;
