@@ -558,99 +558,111 @@ class Engine::Impl {
     return known_activities_.count(arn) > 0;
   }
 
-  absl::Status SendTaskResult(const std::string& token, TaskResult result) {
-    SW_RETURN_IF_ERROR(Alive());
-    SW_ASSIGN_OR_RETURN(TaskTokenClaims claims, DecodeToken(token));
-    return Wait<bool>([&](auto done) {
-      PostExisting(claims.execution_id, [this, claims, result, done](Slot* slot) {
-        auto it = slot->tasks.find(claims.task_id);
-        if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
-            it->second.attempt != claims.attempt) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        Decision d;
-        absl::Status s = Interp(*slot).CompleteTask(*slot->state, claims.task_id, result,
-                                                    clock_->NowMs(), d);
-        if (!s.ok()) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        Commit(slot, std::move(d), false, {}, [done](absl::Status c) {
-          if (!c.ok()) return done(c);
-          done(true);
-        });
-      }, [done](absl::Status s) {
-        // The execution is gone: the token names no task that exists.
-        done(ServiceErrorName(s) == "ExecutionDoesNotExist"
-                 ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
-                 : s);
-      });
-    }).status();
+  using StatusFn = std::function<void(absl::Status)>;
+
+  void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done) {
+    if (absl::Status s = Alive(); !s.ok()) return done(s);
+    absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+    if (!decoded.ok()) return done(decoded.status());
+    TaskTokenClaims claims = *std::move(decoded);
+    PostExisting(claims.execution_id, [this, claims, result = std::move(result),
+                                       done](Slot* slot) {
+      auto it = slot->tasks.find(claims.task_id);
+      if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
+          it->second.attempt != claims.attempt) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      Decision d;
+      absl::Status s = Interp(*slot).CompleteTask(*slot->state, claims.task_id, result,
+                                                  clock_->NowMs(), d);
+      if (!s.ok()) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      Commit(slot, std::move(d), false, {}, done);
+    }, [done](absl::Status s) {
+      // The execution is gone: the token names no task that exists.
+      done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+               ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+               : s);
+    });
   }
 
-  absl::Status SendTaskSuccess(const std::string& token, const std::string& output) {
+  void SendTaskSuccessAsync(const std::string& token, const std::string& output,
+                            StatusFn done) {
     auto v = ParseJson(output);
     if (!v.ok()) {
-      return ServiceError("InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(),
-                                                        "'"));
+      return done(ServiceError(
+          "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
     }
     if (output.size() > opts_.max_payload_bytes) {
-      return ServiceError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes");
+      return done(
+          ServiceError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes"));
     }
     TaskResult r;
     r.output = *std::move(v);
-    return SendTaskResult(token, std::move(r));
+    SendTaskResultAsync(token, std::move(r), std::move(done));
   }
 
-  absl::Status SendTaskFailure(const std::string& token, const std::string& error,
-                               const std::string& cause) {
+  void SendTaskFailureAsync(const std::string& token, const std::string& error,
+                            const std::string& cause, StatusFn done) {
     if (error.size() > 256 || cause.size() > 32768) {
-      return ServiceError("ValidationException", "error or cause too long");
+      return done(ServiceError("ValidationException", "error or cause too long"));
     }
     TaskResult r;
     r.kind = TaskResult::Kind::kFailed;
     r.error = error;
     r.cause = cause;
-    return SendTaskResult(token, std::move(r));
+    SendTaskResultAsync(token, std::move(r), std::move(done));
   }
 
-  absl::Status SendTaskHeartbeat(const std::string& token) {
-    SW_RETURN_IF_ERROR(Alive());
-    SW_ASSIGN_OR_RETURN(TaskTokenClaims claims, DecodeToken(token));
+  void SendTaskHeartbeatAsync(const std::string& token, StatusFn done) {
+    if (absl::Status s = Alive(); !s.ok()) return done(s);
+    absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+    if (!decoded.ok()) return done(decoded.status());
+    TaskTokenClaims claims = *std::move(decoded);
+    PostExisting(claims.execution_id, [this, claims, done](Slot* slot) {
+      auto it = slot->tasks.find(claims.task_id);
+      if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
+          it->second.attempt != claims.attempt || !it->second.started) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      OpenTask& t = it->second;
+      if (t.heartbeat_seconds <= 0) return done(absl::OkStatus());  // nothing to extend
+      // Durable: the new deadline is committed (no history event, as AWS).
+      TimeMs now = clock_->NowMs();
+      TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
+      t.last_heartbeat = now;
+      std::vector<storage::Write> writes;
+      writes.push_back({Table::kTimers,
+                        TimerRowKey(old_due, ToAbsl(slot->id), HeartbeatTimerId(t.task_id)),
+                        std::nullopt});
+      TimerEntry e{now + t.heartbeat_seconds * 1000, slot->id, HeartbeatTimerId(t.task_id)};
+      writes.push_back({Table::kTimers, TimerRowKey(e.due, ToAbsl(slot->id), e.timer_id),
+                        std::string()});
+      slot->timer_dues[e.timer_id] = e.due;
+      Commit(slot, Decision(), false, std::move(writes), [this, e, done](absl::Status c) {
+        if (!c.ok()) return done(c);
+        timers_.Cancel(e.execution_id, e.timer_id);
+        timers_.Add(e);
+        done(absl::OkStatus());
+      });
+    }, [done](absl::Status s) {
+      done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+               ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+               : s);
+    });
+  }
+
+  // Blocks on an async operation answering with a status.
+  template <typename Start>
+  absl::Status WaitStatus(Start start) {
     return Wait<bool>([&](auto done) {
-      PostExisting(claims.execution_id, [this, claims, done](Slot* slot) {
-        auto it = slot->tasks.find(claims.task_id);
-        if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
-            it->second.attempt != claims.attempt || !it->second.started) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        OpenTask& t = it->second;
-        if (t.heartbeat_seconds <= 0) return done(true);  // nothing to extend
-        // Durable: the new deadline is committed (no history event, as AWS).
-        TimeMs now = clock_->NowMs();
-        TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
-        t.last_heartbeat = now;
-        std::vector<storage::Write> writes;
-        writes.push_back({Table::kTimers,
-                          TimerRowKey(old_due, ToAbsl(slot->id),
-                                            HeartbeatTimerId(t.task_id)),
-                          std::nullopt});
-        TimerEntry e{now + t.heartbeat_seconds * 1000, slot->id, HeartbeatTimerId(t.task_id)};
-        writes.push_back({Table::kTimers, TimerRowKey(e.due, ToAbsl(slot->id), e.timer_id),
-                          std::string()});
-        slot->timer_dues[e.timer_id] = e.due;
-        Commit(slot, Decision(), false, std::move(writes), [this, e, done](absl::Status c) {
-          if (!c.ok()) return done(c);
-          timers_.Cancel(e.execution_id, e.timer_id);
-          timers_.Add(e);
-          done(true);
-        });
-      }, [done](absl::Status s) {
-        done(ServiceErrorName(s) == "ExecutionDoesNotExist"
-                 ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
-                 : s);
+      start([done](absl::Status s) {
+        if (!s.ok()) return done(s);
+        done(true);
       });
     }).status();
   }
@@ -1772,14 +1784,28 @@ absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& act
   });
 }
 absl::Status Engine::SendTaskSuccess(const std::string& token, const std::string& output) {
-  return impl_->SendTaskSuccess(token, output);
+  return impl_->WaitStatus([&](auto done) { impl_->SendTaskSuccessAsync(token, output, done); });
 }
 absl::Status Engine::SendTaskFailure(const std::string& token, const std::string& error,
                                      const std::string& cause) {
-  return impl_->SendTaskFailure(token, error, cause);
+  return impl_->WaitStatus(
+      [&](auto done) { impl_->SendTaskFailureAsync(token, error, cause, done); });
 }
 absl::Status Engine::SendTaskHeartbeat(const std::string& token) {
-  return impl_->SendTaskHeartbeat(token);
+  return impl_->WaitStatus([&](auto done) { impl_->SendTaskHeartbeatAsync(token, done); });
+}
+void Engine::SendTaskSuccessAsync(const std::string& token, const std::string& output,
+                                  std::function<void(absl::Status)> done) {
+  impl_->SendTaskSuccessAsync(token, output, std::move(done));
+}
+void Engine::SendTaskFailureAsync(const std::string& token, const std::string& error,
+                                  const std::string& cause,
+                                  std::function<void(absl::Status)> done) {
+  impl_->SendTaskFailureAsync(token, error, cause, std::move(done));
+}
+void Engine::SendTaskHeartbeatAsync(const std::string& token,
+                                    std::function<void(absl::Status)> done) {
+  impl_->SendTaskHeartbeatAsync(token, std::move(done));
 }
 absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
                                                   int64_t after_event_id, RawWatchFn on_events) {
