@@ -30,6 +30,7 @@
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/console/console.h"
+#include "server/decode_errors.h"
 #include "server/http_server.h"
 #include "server/metrics.h"
 #include "server/sigv4.h"
@@ -290,6 +291,13 @@ int Run(int argc, char** argv) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(4 << 20);
   builder.RegisterService(service.get());
+  // Requests that do not decode get SerializationException, not gRPC's bare UNIMPLEMENTED.
+  {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(MakeDecodeErrorInterceptorFactory(
+        [svc = service.get()](grpc::ServerContextBase* ctx) { return svc->Admit(ctx); }));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || grpc_port == 0) {
     engine->Shutdown();

@@ -343,7 +343,7 @@ void StatesService::Leave() {
   if (--in_flight_ == 0) idle_cv_.notify_all();
 }
 
-absl::Status StatesService::Admit(grpc::CallbackServerContext* ctx) const {
+absl::Status StatesService::Admit(grpc::ServerContextBase* ctx) const {
   if (draining_.load()) return absl::UnavailableError("the server is shutting down");
   if (options_.tokens.empty()) return absl::OkStatus();
   const auto& md = ctx->client_metadata();

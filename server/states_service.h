@@ -90,6 +90,10 @@ class StatesService final : public v1::States::CallbackService {
   // to finish. Returns true if they did.
   bool BeginShutdown(std::chrono::milliseconds timeout);
 
+  // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED: asked
+  // before every RPC (and by server/decode_errors.h for an undecodable one).
+  absl::Status Admit(grpc::ServerContextBase* ctx) const;
+
   class WatchReactor;
 
   // ---- state machines ----
@@ -167,8 +171,6 @@ class StatesService final : public v1::States::CallbackService {
                                    v1::BackupResponse* resp) override;
 
  private:
-  // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED.
-  absl::Status Admit(grpc::CallbackServerContext* ctx) const;
   // What the audit log records about one RPC: its name, the resource the
   // request names and, when set, a function giving the resource the call
   // made (read after success, e.g. the new ARN).

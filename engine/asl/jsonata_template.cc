@@ -90,31 +90,45 @@ absl::StatusOr<JsonataTemplate> JsonataTemplate::Compile(const json::value& v) {
   return t;
 }
 
+std::string JsonataTemplate::Location::ToString() const {
+  std::string out = parent != nullptr ? parent->ToString() : std::string();
+  if (parent == nullptr) {
+    out.assign(key.data(), key.size());
+  } else if (is_index) {
+    absl::StrAppend(&out, "[", index, "]");
+  } else {
+    absl::StrAppend(&out, "/", ToAbsl(key));
+  }
+  return out;
+}
+
 absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n,
                                                       const jsonata::PreparedBindings& b,
-                                                      const std::string& loc) {
+                                                      const Location& loc) {
   switch (n.kind) {
     case Node::Kind::kLiteral:
       return n.literal;
     case Node::Kind::kExpr: {
       auto r = n.expr->Evaluate(nullptr, b);
       if (!r.ok()) {
-        return QueryError(loc, absl::StrCat("The JSONata expression '", n.expr->text(),
-                                            "' specified for the field '", loc,
-                                            "' threw an error during evaluation: ",
-                                            r.status().message()));
+        std::string where = loc.ToString();
+        return QueryError(where, absl::StrCat("The JSONata expression '", n.expr->text(),
+                                              "' specified for the field '", where,
+                                              "' threw an error during evaluation: ",
+                                              r.status().message()));
       }
       if (!r->has_value()) {
-        return QueryError(loc, absl::StrCat("The JSONata expression '", n.expr->text(),
-                                            "' specified for the field '", loc,
-                                            "' returned nothing (undefined)."));
+        std::string where = loc.ToString();
+        return QueryError(where, absl::StrCat("The JSONata expression '", n.expr->text(),
+                                              "' specified for the field '", where,
+                                              "' returned nothing (undefined)."));
       }
       return std::move(**r);
     }
     case Node::Kind::kObject: {
       json::object o(n.fields.size());
       for (const auto& [k, c] : n.fields) {  // Field{name, child}
-        auto v = EvalNode(c, b, absl::StrCat(loc, "/", k));
+        auto v = EvalNode(c, b, Location{&loc, k, 0, false});
         if (!v.ok()) return v.status();
         o[k] = *std::move(v);
       }
@@ -124,7 +138,7 @@ absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n,
       json::array a;
       a.reserve(n.items.size());
       for (size_t i = 0; i < n.items.size(); ++i) {
-        auto v = EvalNode(n.items[i], b, absl::StrCat(loc, "[", i, "]"));
+        auto v = EvalNode(n.items[i], b, Location{&loc, {}, i, true});
         if (!v.ok()) return v.status();
         a.push_back(*std::move(v));
       }
@@ -138,7 +152,7 @@ absl::StatusOr<json::value> JsonataTemplate::Evaluate(const JsonataBindings& bin
                                                       std::string_view field) const {
   if (root_->kind == Node::Kind::kLiteral) return root_->literal;
   // Converted once for all the template's expressions.
-  return EvalNode(*root_, jsonata::PreparedBindings(bindings), std::string(field));
+  return EvalNode(*root_, jsonata::PreparedBindings(bindings), Location{nullptr, field, 0, false});
 }
 
 }  // namespace stepwise::asl

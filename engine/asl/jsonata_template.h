@@ -64,8 +64,16 @@ class JsonataTemplate {
     Node child;
   };
   static absl::StatusOr<Node> CompileNode(const json::value& v);
+  // Where a node sits ("Arguments/items[2]"), spelled out only for errors.
+  struct Location {
+    const Location* parent;
+    std::string_view key;  // the field, or the member's name
+    size_t index;
+    bool is_index;
+    std::string ToString() const;
+  };
   static absl::StatusOr<json::value> EvalNode(const Node& n, const jsonata::PreparedBindings& b,
-                                              const std::string& loc);
+                                              const Location& loc);
   std::shared_ptr<const Node> root_;
 };
 

@@ -142,6 +142,9 @@ struct Node {
   bool consarray = false;
   bool tuple = false;
   bool thunk = false;
+  // kBlock: whether evaluating it may bind a variable in its own frame (set
+  // by MarkScopes); a block that cannot evaluates in the enclosing frame.
+  bool needs_frame = true;
   std::optional<std::string> focus;
   std::optional<std::string> index;
 
@@ -149,6 +152,10 @@ struct Node {
   std::shared_ptr<Slot> ancestor;
   std::optional<std::vector<std::shared_ptr<Slot>>> seeking_parent;
 };
+
+// Sets needs_frame on the blocks under `n`. Returns whether evaluating `n`
+// may bind a variable in the frame it is evaluated in.
+bool MarkScopes(Node* n);
 
 // Parses and processes `text` into an evaluable tree. Errors carry S0xxx codes.
 absl::StatusOr<NodePtr> Parse(std::string_view text);

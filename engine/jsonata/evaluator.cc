@@ -15,7 +15,7 @@ Value CreateSequence() { return Value::NewArray(true); }
 
 Value CreateSequence(Value v) {
   Value s = Value::NewArray(true);
-  s.AsArray().items.push_back(std::move(v));
+  s.AsArray().items().push_back(std::move(v));
   return s;
 }
 
@@ -23,14 +23,14 @@ FramePtr CreateFrameFromTuple(const FramePtr& env, const Value& tuple) {
   FramePtr f = NewFrame(env);
   if (tuple.IsObject()) {
     const Object& o = tuple.AsObject();
-    for (const auto& k : o.keys) f->Bind(k, *o.Find(k));
+    for (const auto& [k, v] : o.entries()) f->Bind(k, v);
   }
   return f;
 }
 
 bool IsArrayOfStrings(const Value& v) {
   if (!v.IsArray()) return false;
-  for (const auto& i : v.AsArray().items) {
+  for (const auto& i : v.AsArray().items()) {
     if (!i.IsString()) return false;
   }
   return true;
@@ -38,7 +38,7 @@ bool IsArrayOfStrings(const Value& v) {
 
 bool IsArrayOfNumbers(const Value& v) {
   if (!v.IsArray()) return false;
-  for (const auto& i : v.AsArray().items) {
+  for (const auto& i : v.AsArray().items()) {
     if (!i.IsNumber() || std::isnan(i.AsNumber())) return false;
   }
   return true;
@@ -61,7 +61,7 @@ std::optional<bool> ToBoolean(const Value& v) {
     case Kind::kFunction:
       return false;
     case Kind::kArray: {
-      const auto& items = v.AsArray().items;
+      const auto& items = v.AsArray().items();
       if (items.size() == 1) return ToBoolean(items[0]).value_or(false);
       for (const auto& i : items) {
         if (ToBoolean(i).value_or(false)) return true;
@@ -85,14 +85,14 @@ Value AppendValues(const Value& a, const Value& b) {
   if (a.IsUndefined()) return b;
   if (b.IsUndefined()) return a;
   Value out = Value::NewArray();
-  auto& items = out.AsArray().items;
+  auto& items = out.AsArray().items();
   if (a.IsArray()) {
-    items = a.AsArray().items;
+    items = a.AsArray().items();
   } else {
     items.push_back(a);
   }
   if (b.IsArray()) {
-    const auto& bi = b.AsArray().items;
+    const auto& bi = b.AsArray().items();
     items.insert(items.end(), bi.begin(), bi.end());
   } else {
     items.push_back(b);
@@ -103,12 +103,12 @@ Value AppendValues(const Value& a, const Value& b) {
 Value LookupKey(const Value& input, const std::string& key) {
   if (input.IsArray()) {
     Value result = CreateSequence();
-    auto& out = result.AsArray().items;
-    for (const auto& item : input.AsArray().items) {
+    auto& out = result.AsArray().items();
+    for (const auto& item : input.AsArray().items()) {
       Value res = LookupKey(item, key);
       if (res.IsUndefined()) continue;
       if (res.IsArray()) {
-        for (const auto& r : res.AsArray().items) out.push_back(r);
+        for (const auto& r : res.AsArray().items()) out.push_back(r);
       } else {
         out.push_back(std::move(res));
       }
@@ -174,19 +174,40 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
                                                      const Value& context) {
   std::string supplied;
   for (const auto& a : args) supplied.push_back(Symbol(a));
-  boost::smatch m;
-  bool matched = false;
-  try {
-    matched = boost::regex_match(supplied, m, *sig.compiled);
-  } catch (const std::exception&) {
-    matched = false;
+  // The match depends only on the signature's text and the argument types:
+  // memoised per thread (a regex match per call was a fifth of a $sum).
+  struct Match {
+    bool matched = false;
+    std::vector<std::string> groups;  // per parameter
+  };
+  static thread_local std::unordered_map<std::string, Match> memo;
+  std::string key = sig.definition;
+  key.push_back('\0');
+  key += supplied;
+  auto found = memo.find(key);
+  if (found == memo.end()) {
+    Match fresh;
+    boost::smatch m;
+    try {
+      fresh.matched = boost::regex_match(supplied, m, *sig.compiled);
+    } catch (const std::exception&) {
+      fresh.matched = false;
+    }
+    if (fresh.matched) {
+      for (size_t index = 0; index < sig.params.size(); ++index) {
+        fresh.groups.push_back(m[static_cast<int>(index + 1)].str());
+      }
+    }
+    if (memo.size() >= 4096) memo.clear();  // bounded: expressions are few, types fewer
+    found = memo.emplace(std::move(key), std::move(fresh)).first;
   }
-  if (matched) {
+  const Match& m = found->second;
+  if (m.matched) {
     std::vector<Value> validated;
     size_t arg_index = 0;
     for (size_t index = 0; index < sig.params.size(); ++index) {
       const auto& param = sig.params[index];
-      std::string match = m[static_cast<int>(index + 1)].str();
+      const std::string& match = m.groups[index];
       if (match.empty()) {
         if (param.context && sig.context_compiled[index]) {
           std::string ct(1, Symbol(context));
@@ -211,7 +232,7 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
                 if (single != 'a' && match != param.subtype) {
                   array_ok = false;
                 } else if (single == 'a') {
-                  const auto& items = arg.AsArray().items;
+                  const auto& items = arg.AsArray().items();
                   if (!items.empty()) {
                     char item_type = Symbol(items[0]);
                     if (item_type != param.subtype[0]) {
@@ -229,7 +250,7 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
               }
               if (single != 'a') {
                 Value wrapped = Value::NewArray();
-                wrapped.AsArray().items.push_back(arg);
+                wrapped.AsArray().items().push_back(arg);
                 arg = wrapped;
               }
             }
@@ -257,16 +278,20 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
 }
 
 Evaluator::Evaluator(const EvalLimits& limits)
-    : limits_(limits),
-      deadline_(std::chrono::steady_clock::now() + limits.timeout),
-      timestamp_(std::chrono::system_clock::now()) {}
+    : limits_(limits) {}
 
 absl::Status Evaluator::Tick() {
   ++steps_;
   if (limits_.max_steps != 0 && steps_ > limits_.max_steps) {
     return JsonataError("U1001", -1, "", "evaluation step limit exceeded");
   }
-  if ((steps_ & 1023) == 0 && std::chrono::steady_clock::now() > deadline_) {
+  if ((steps_ & 1023) != 0) return absl::OkStatus();
+  // The clock starts at the first check (step 1024): most evaluations end
+  // before it, and reading the clock at each start would cost more than
+  // the time it misses.
+  auto now = std::chrono::steady_clock::now();
+  if (!deadline_) deadline_ = now + limits_.timeout;
+  if (now > *deadline_) {
     return JsonataError("U1001", -1, "",
                         "Expression evaluation timeout: Check for infinite loop");
   }
@@ -292,11 +317,11 @@ absl::Status Evaluator::CheckOutputSize(const Value& v) const {
     ++items;
     if (x->IsString()) bytes += x->AsString().size();
     if (x->IsArray()) {
-      for (const auto& i : x->AsArray().items) stack.push_back(&i);
+      for (const auto& i : x->AsArray().items()) stack.push_back(&i);
     } else if (x->IsObject()) {
-      for (const auto& k : x->AsObject().keys) {
-        bytes += k.size();
-        if (const Value* f = x->AsObject().Find(k)) stack.push_back(f);
+      for (const auto& e : x->AsObject().entries()) {
+        bytes += e.key.size();
+        stack.push_back(&e.value);
       }
     }
     if (bytes > limits_.max_string_bytes || items > limits_.max_items) {
@@ -320,9 +345,9 @@ absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
   // strings and arrays near the limits (the functions that can build more
   // in one call check as they go).
   if (r.ok() && r->IsString()) SW_RETURN_IF_ERROR(CheckStringSize(r->AsString().size()));
-  if (r.ok() && r->IsArray() && r->AsArray().items.size() > limits_.max_items) {
+  if (r.ok() && r->IsArray() && r->AsArray().items().size() > limits_.max_items) {
     return JsonataError("U1001", expr->position, "",
-                        absl::StrCat("an array of ", r->AsArray().items.size(),
+                        absl::StrCat("an array of ", r->AsArray().items().size(),
                                      " items exceeds the evaluation limit of ", limits_.max_items));
   }
   return r;
@@ -355,8 +380,8 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
     case NodeType::kWildcard: {
       result = CreateSequence();
       Value in = input;
-      if (in.IsArray() && in.AsArray().outer_wrapper && !in.AsArray().items.empty()) {
-        in = in.AsArray().items[0];
+      if (in.IsArray() && in.AsArray().outer_wrapper && !in.AsArray().items().empty()) {
+        in = in.AsArray().items()[0];
       }
       auto add = [&](const Value& value) {
         if (value.IsArray()) {
@@ -364,22 +389,22 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
           Value flat = Value::NewArray();
           std::function<void(const Value&)> rec = [&](const Value& x) {
             if (x.IsArray()) {
-              for (const auto& i : x.AsArray().items) rec(i);
+              for (const auto& i : x.AsArray().items()) rec(i);
             } else {
-              flat.AsArray().items.push_back(x);
+              flat.AsArray().items().push_back(x);
             }
           };
           rec(value);
           result = AppendValues(result, flat);
         } else {
-          result.AsArray().items.push_back(value);
+          result.AsArray().items().push_back(value);
         }
       };
       if (in.IsObject()) {
         const Object& o = in.AsObject();
-        for (const auto& k : o.keys) add(*o.Find(k));
+        for (const auto& e : o.entries()) add(e.value);
       } else if (in.IsArray()) {
-        for (const auto& v : in.AsArray().items) add(v);
+        for (const auto& v : in.AsArray().items()) add(v);
       }
       break;
     }
@@ -387,17 +412,17 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       if (!input.IsUndefined()) {
         Value seq = CreateSequence();
         std::function<void(const Value&)> rec = [&](const Value& x) {
-          if (!x.IsArray()) seq.AsArray().items.push_back(x);
+          if (!x.IsArray()) seq.AsArray().items().push_back(x);
           if (x.IsArray()) {
-            for (const auto& i : x.AsArray().items) rec(i);
+            for (const auto& i : x.AsArray().items()) rec(i);
           } else if (x.IsObject()) {
             const Object& o = x.AsObject();
-            for (const auto& k : o.keys) rec(*o.Find(k));
+            for (const auto& e : o.entries()) rec(e.value);
           }
         };
         rec(input);
         if (seq.AsArray().size() == 1) {
-          result = seq.AsArray().items[0];
+          result = seq.AsArray().items()[0];
         } else {
           result = seq;
         }
@@ -417,7 +442,7 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kBlock: {
-      FramePtr frame = NewFrame(env);
+      FramePtr frame = expr->needs_frame ? NewFrame(env) : env;
       for (const auto& e : expr->expressions) {
         SW_ASSIGN_OR_RETURN(result, Evaluate(e.get(), input, frame));
       }
@@ -441,8 +466,8 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
     }
     case NodeType::kVariable:
       if (expr->value.empty()) {
-        if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().items.empty()) {
-          result = input.AsArray().items[0];
+        if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().items().empty()) {
+          result = input.AsArray().items()[0];
         } else {
           result = input;
         }
@@ -493,28 +518,101 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
   if (result.IsSequence() && !result.AsArray().tuple_stream) {
     Array& a = result.AsArray();
     if (expr->keep_array) a.keep_singleton = true;
-    if (a.items.empty()) {
+    if (a.items().empty()) {
       result = Value();
-    } else if (a.items.size() == 1 && !a.keep_singleton) {
-      Value single = a.items[0];
+    } else if (a.items().size() == 1 && !a.keep_singleton) {
+      Value single = a.items()[0];
       result = single;
     }
   }
   return result;
 }
 
+namespace {
+
+// True when `step` is a plain field name: no predicate, binding, parent
+// slot or grouping, so that on a single object it is one member lookup.
+bool IsPlainNameStep(const Node* step) {
+  return step->type == NodeType::kName && step->predicate.empty() && step->stages.empty() &&
+         !step->has_stages && !step->group && !step->focus && !step->index && !step->tuple &&
+         !step->keep_array && !step->consarray && !step->slot && !step->ancestor &&
+         !step->seeking_parent;
+}
+
+}  // namespace
+
+Evaluator::PlainWalk Evaluator::WalkPlainPrefix(const Node* expr, const Value& input,
+                                                const FramePtr& env) {
+  PlainWalk walk;
+  if (expr->keep_singleton_array || expr->group || expr->tuple) return walk;
+  const Node* first = expr->steps[0].get();
+  Value& v = walk.value;
+  if (first->type == NodeType::kVariable && first->predicate.empty() && first->stages.empty() &&
+      !first->has_stages && !first->group && !first->focus && !first->index && !first->tuple &&
+      !first->keep_array && !first->consarray && !first->slot && !first->ancestor &&
+      !first->seeking_parent) {
+    if (!first->value.empty()) {
+      v = env->Lookup(first->value);
+    } else if (input.IsArray() && input.AsArray().outer_wrapper &&
+               !input.AsArray().items().empty()) {
+      v = input.AsArray().items()[0];  // $: the context, as kVariable gives it
+    } else {
+      v = input;
+    }
+  } else if (IsPlainNameStep(first) && !input.IsArray()) {
+    v = LookupKey(input, first->value);
+  } else {
+    return walk;
+  }
+  walk.next_step = 1;
+  for (; walk.next_step < expr->steps.size(); ++walk.next_step) {
+    const Node* step = expr->steps[walk.next_step].get();
+    // An array flattens into a sequence: the general evaluation goes on
+    // from here, as it does after any other step.
+    if (!IsPlainNameStep(step) || v.IsArray()) return walk;
+    if (v.IsUndefined()) break;
+    v = v.IsObject() ? v.AsObject().Get(step->value) : Value();
+  }
+  // The last step's single plain array result is the path's result as it is.
+  if (v.IsArray() && (v.AsArray().sequence || expr->steps.size() == 1)) {
+    walk.next_step = 0;  // let the general rules decide
+    return walk;
+  }
+  walk.done = true;
+  return walk;
+}
+
 absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& input,
                                               const FramePtr& env) {
+  // Most paths in state machines ($states.input.order.id) walk single
+  // objects by name: a direct walk gives the same result without building
+  // a sequence per step, and the general evaluation takes over where the
+  // walk meets an array or another kind of step.
+  PlainWalk walk = WalkPlainPrefix(expr, input, env);
+  if (walk.done) return std::move(walk.value);
   Value input_sequence;
-  if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
+  Value result_sequence;
+  if (walk.next_step > 0) {
+    // What EvaluateStep makes of one (non-last) step's single result.
+    result_sequence = CreateSequence();
+    const Value& v = walk.value;
+    if (!v.IsUndefined()) {
+      if (!v.IsArray() || v.AsArray().cons) {
+        result_sequence.AsArray().items().push_back(v);
+      } else {
+        for (const auto& item : v.AsArray().items()) result_sequence.AsArray().items().push_back(item);
+      }
+    }
+    if (result_sequence.AsArray().items().empty()) return result_sequence;
+    input_sequence = result_sequence;
+  } else if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
     input_sequence = input;
   } else {
     input_sequence = CreateSequence(input);
   }
-  Value result_sequence;
   bool is_tuple_stream = false;
   std::optional<Value> tuple_bindings;
-  for (size_t ii = 0; ii < expr->steps.size(); ++ii) {
+  for (size_t ii = walk.next_step; ii < expr->steps.size(); ++ii) {
     const Node* step = expr->steps[ii].get();
     if (step->tuple) is_tuple_stream = true;
     if (ii == 0 && step->consarray) {
@@ -528,7 +626,7 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
     }
     if (!is_tuple_stream &&
         (result_sequence.IsUndefined() ||
-         (result_sequence.IsArray() && result_sequence.AsArray().items.empty()))) {
+         (result_sequence.IsArray() && result_sequence.AsArray().items().empty()))) {
       break;
     }
     if (!step->focus) input_sequence = result_sequence;
@@ -538,8 +636,8 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
       result_sequence = *tuple_bindings;
     } else {
       result_sequence = CreateSequence();
-      for (const auto& t : tuple_bindings->AsArray().items) {
-        result_sequence.AsArray().items.push_back(t.AsObject().Get("@"));
+      for (const auto& t : tuple_bindings->AsArray().items()) {
+        result_sequence.AsArray().items().push_back(t.AsObject().Get("@"));
       }
     }
   }
@@ -575,7 +673,7 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
     return sorted;
   }
   std::vector<Value> result;
-  const auto& items = input.AsArray().items;
+  const auto& items = input.AsArray().items();
   for (size_t ii = 0; ii < items.size(); ++ii) {
     SW_ASSIGN_OR_RETURN(Value res, Evaluate(expr, items[ii], env));
     for (const auto& stage : expr->stages) {
@@ -588,12 +686,12 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
     return result[0];
   }
   Value seq = CreateSequence();
-  auto& out = seq.AsArray().items;
+  auto& out = seq.AsArray().items();
   for (auto& res : result) {
     if (!res.IsArray() || res.AsArray().cons) {
       out.push_back(std::move(res));
     } else {
-      for (const auto& v : res.AsArray().items) out.push_back(v);
+      for (const auto& v : res.AsArray().items()) out.push_back(v);
     }
   }
   return seq;
@@ -606,7 +704,7 @@ absl::StatusOr<Value> Evaluator::EvaluateStages(const std::vector<Stage>& stages
     if (!stage.is_index) {
       SW_ASSIGN_OR_RETURN(result, EvaluateFilter(stage.expr.get(), result, env));
     } else if (result.IsArray()) {
-      auto& items = result.AsArray().items;
+      auto& items = result.AsArray().items();
       for (size_t ee = 0; ee < items.size(); ++ee) {
         if (items[ee].IsObject()) {
           items[ee].AsObject().Set(stage.value, Value::Number(static_cast<double>(ee)));
@@ -628,12 +726,12 @@ absl::StatusOr<Value> Evaluator::EvaluateTupleStep(const Node* expr, const Value
       SW_ASSIGN_OR_RETURN(Value sorted, EvaluateSort(expr, input, env));
       result = CreateSequence();
       result.AsArray().tuple_stream = true;
-      const auto& si = sorted.AsArray().items;
+      const auto& si = sorted.AsArray().items();
       for (size_t ss = 0; ss < si.size(); ++ss) {
         Value tuple = Value::NewObject();
         tuple.AsObject().Set("@", si[ss]);
         if (expr->index) tuple.AsObject().Set(*expr->index, Value::Number(static_cast<double>(ss)));
-        result.AsArray().items.push_back(tuple);
+        result.AsArray().items().push_back(tuple);
       }
     }
     if (expr->has_stages) {
@@ -647,16 +745,16 @@ absl::StatusOr<Value> Evaluator::EvaluateTupleStep(const Node* expr, const Value
   if (!tuple_bindings) {
     bindings = Value::NewArray();
     if (input.IsArray()) {
-      for (const auto& item : input.AsArray().items) {
+      for (const auto& item : input.AsArray().items()) {
         Value t = Value::NewObject();
         t.AsObject().Set("@", item);
-        bindings.AsArray().items.push_back(t);
+        bindings.AsArray().items().push_back(t);
       }
     }
   } else {
     bindings = *tuple_bindings;
   }
-  for (const auto& tb : bindings.AsArray().items) {
+  for (const auto& tb : bindings.AsArray().items()) {
     FramePtr step_env = CreateFrameFromTuple(env, tb);
     Value ctx = tb.AsObject().Get("@");
     SW_ASSIGN_OR_RETURN(Value res, Evaluate(expr, ctx, step_env));
@@ -664,7 +762,7 @@ absl::StatusOr<Value> Evaluator::EvaluateTupleStep(const Node* expr, const Value
     std::vector<Value> rs;
     bool res_tuple = res.IsArray() && res.AsArray().tuple_stream;
     if (res.IsArray()) {
-      rs = res.AsArray().items;
+      rs = res.AsArray().items();
     } else {
       rs.push_back(res);
     }
@@ -672,11 +770,11 @@ absl::StatusOr<Value> Evaluator::EvaluateTupleStep(const Node* expr, const Value
       Value tuple = Value::NewObject();
       Object& to = tuple.AsObject();
       const Object& from = tb.AsObject();
-      for (const auto& k : from.keys) to.Set(k, *from.Find(k));
+      for (const auto& [k, v] : from.entries()) to.Set(k, v);
       if (res_tuple) {
         if (rs[bb].IsObject()) {
           const Object& ro = rs[bb].AsObject();
-          for (const auto& k : ro.keys) to.Set(k, *ro.Find(k));
+          for (const auto& [k, v] : ro.entries()) to.Set(k, v);
         }
       } else {
         if (expr->focus) {
@@ -688,7 +786,7 @@ absl::StatusOr<Value> Evaluator::EvaluateTupleStep(const Node* expr, const Value
         if (expr->index) to.Set(*expr->index, Value::Number(static_cast<double>(bb)));
         if (expr->ancestor) to.Set(expr->ancestor->label, ctx);
       }
-      result.AsArray().items.push_back(tuple);
+      result.AsArray().items().push_back(tuple);
     }
   }
   if (expr->has_stages) {
@@ -703,8 +801,8 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   bool tuple_stream = input.IsArray() && input.AsArray().tuple_stream;
   if (tuple_stream) results.AsArray().tuple_stream = true;
   Value in = input.IsArray() ? input : CreateSequence(input);
-  const auto& items = in.AsArray().items;
-  auto& out = results.AsArray().items;
+  const auto& items = in.AsArray().items();
+  auto& out = results.AsArray().items();
   if (predicate->type == NodeType::kNumber) {
     double idx = std::floor(predicate->literal.AsNumber());
     if (idx < 0) idx = static_cast<double>(items.size()) + idx;
@@ -727,8 +825,8 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
     }
     SW_ASSIGN_OR_RETURN(Value res, Evaluate(predicate, context, fenv));
     if (res.IsNumber()) res = CreateSequence(res);
-    if (IsArrayOfNumbers(res) && !res.AsArray().items.empty()) {
-      for (const auto& ires : res.AsArray().items) {
+    if (IsArrayOfNumbers(res) && !res.AsArray().items().empty()) {
+      for (const auto& ires : res.AsArray().items()) {
         double ii = std::floor(ires.AsNumber());
         if (ii < 0) ii = static_cast<double>(items.size()) + ii;
         if (ii == static_cast<double>(index)) out.push_back(item);
@@ -740,20 +838,54 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   return results;
 }
 
+namespace {
+
+enum class BinaryOp { kAnd, kOr, kArithmetic, kEq, kNe, kLt, kLe, kGt, kGe, kConcat, kRange, kIn,
+                      kOther };
+
+// Classifies an operator by its characters (no string comparisons).
+BinaryOp ClassifyBinary(const std::string& op) {
+  if (op.size() == 1) {
+    switch (op[0]) {
+      case '+': case '-': case '*': case '/': case '%': return BinaryOp::kArithmetic;
+      case '=': return BinaryOp::kEq;
+      case '<': return BinaryOp::kLt;
+      case '>': return BinaryOp::kGt;
+      case '&': return BinaryOp::kConcat;
+      default: return BinaryOp::kOther;
+    }
+  }
+  if (op.size() == 2) {
+    if (op[1] == '=') {
+      if (op[0] == '!') return BinaryOp::kNe;
+      if (op[0] == '<') return BinaryOp::kLe;
+      if (op[0] == '>') return BinaryOp::kGe;
+    }
+    if (op[0] == '.' && op[1] == '.') return BinaryOp::kRange;
+    if (op[0] == 'o' && op[1] == 'r') return BinaryOp::kOr;
+    if (op[0] == 'i' && op[1] == 'n') return BinaryOp::kIn;
+    return BinaryOp::kOther;
+  }
+  return op == "and" ? BinaryOp::kAnd : BinaryOp::kOther;
+}
+
+}  // namespace
+
 absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& input,
                                                 const FramePtr& env) {
   SW_ASSIGN_OR_RETURN(Value lhs, Evaluate(expr->lhs.get(), input, env));
   const std::string& op = expr->value;
-  if (op == "and" || op == "or") {
+  const BinaryOp kind = ClassifyBinary(op);
+  if (kind == BinaryOp::kAnd || kind == BinaryOp::kOr) {
     bool l = ToBoolean(lhs).value_or(false);
-    if (op == "and" && !l) return Value::Bool(false);
-    if (op == "or" && l) return Value::Bool(true);
+    if (kind == BinaryOp::kAnd && !l) return Value::Bool(false);
+    if (kind == BinaryOp::kOr && l) return Value::Bool(true);
     SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
     return Value::Bool(ToBoolean(rhs).value_or(false));
   }
   SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
   int pos = expr->position;
-  if (op == "+" || op == "-" || op == "*" || op == "/" || op == "%") {
+  if (kind == BinaryOp::kArithmetic) {
     // As the reference's isNumeric: NaN is no number, an infinity is D1001.
     auto numeric = [](const Value& v) { return v.IsNumber() && !std::isnan(v.AsNumber()); };
     if (lhs.IsNumber() && std::isinf(lhs.AsNumber())) return JsonataError("D1001", pos, op);
@@ -773,12 +905,13 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     }
     return Value::Number(r);
   }
-  if (op == "=" || op == "!=") {
+  if (kind == BinaryOp::kEq || kind == BinaryOp::kNe) {
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
     bool eq = DeepEqual(lhs, rhs);
-    return Value::Bool(op == "=" ? eq : !eq);
+    return Value::Bool(kind == BinaryOp::kEq ? eq : !eq);
   }
-  if (op == "<" || op == "<=" || op == ">" || op == ">=") {
+  if (kind == BinaryOp::kLt || kind == BinaryOp::kLe || kind == BinaryOp::kGt ||
+      kind == BinaryOp::kGe) {
     bool lc = lhs.IsUndefined() || lhs.IsString() || lhs.IsNumber();
     bool rc = rhs.IsUndefined() || rhs.IsString() || rhs.IsNumber();
     if (!lc || !rc) return JsonataError("T2010", pos, op);
@@ -797,13 +930,13 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
       c = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);
     }
     bool r = false;
-    if (op == "<") r = c < 0;
-    if (op == "<=") r = c <= 0;
-    if (op == ">") r = c > 0;
-    if (op == ">=") r = c >= 0;
+    if (kind == BinaryOp::kLt) r = c < 0;
+    if (kind == BinaryOp::kLe) r = c <= 0;
+    if (kind == BinaryOp::kGt) r = c > 0;
+    if (kind == BinaryOp::kGe) r = c >= 0;
     return Value::Bool(r);
   }
-  if (op == "&") {
+  if (kind == BinaryOp::kConcat) {
     std::string out;
     if (!lhs.IsUndefined()) {
       SW_ASSIGN_OR_RETURN(out, ToJsonataString(lhs));
@@ -814,7 +947,7 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     }
     return Value::String(std::move(out));
   }
-  if (op == "..") {
+  if (kind == BinaryOp::kRange) {
     if (!lhs.IsUndefined() && !(lhs.IsNumber() && IsInteger(lhs.AsNumber()))) {
       return JsonataError("T2003", pos, op);
     }
@@ -833,12 +966,12 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
                                        limits_.max_items));
     }
     Value r = CreateSequence();
-    auto& items = r.AsArray().items;
+    auto& items = r.AsArray().items();
     items.reserve(static_cast<size_t>(size));
     for (double x = a; x <= b; x += 1) items.push_back(Value::Number(x));
     return r;
   }
-  if (op == "in") {
+  if (kind == BinaryOp::kIn) {
     if (lhs.IsUndefined() || rhs.IsUndefined()) return Value::Bool(false);
     auto same = [&](const Value& x) {
       if (x.kind() != lhs.kind()) return false;
@@ -851,7 +984,7 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
       }
     };
     if (rhs.IsArray()) {
-      for (const auto& x : rhs.AsArray().items) {
+      for (const auto& x : rhs.AsArray().items()) {
         if (same(x)) return Value::Bool(true);
       }
       return Value::Bool(false);
@@ -876,12 +1009,12 @@ absl::StatusOr<Value> Evaluator::EvaluateUnary(const Node* expr, const Value& in
       SW_ASSIGN_OR_RETURN(Value v, Evaluate(item.get(), input, env));
       if (v.IsUndefined()) continue;
       if (item->type == NodeType::kUnary && item->value == "[") {
-        result.AsArray().items.push_back(v);
+        result.AsArray().items().push_back(v);
       } else {
         result = AppendValues(result, v);
         if (!result.IsArray()) {
           Value wrapped = Value::NewArray();
-          wrapped.AsArray().items.push_back(result);
+          wrapped.AsArray().items().push_back(result);
           result = wrapped;
         }
       }
@@ -890,7 +1023,7 @@ absl::StatusOr<Value> Evaluator::EvaluateUnary(const Node* expr, const Value& in
       if (result.IsArray() && result.AsArray().sequence) {
         // keep flags separate from a shared sequence
         Value copy = Value::NewArray();
-        copy.AsArray().items = result.AsArray().items;
+        copy.AsArray().items() = result.AsArray().items();
         result = copy;
       }
       result.AsArray().cons = true;
@@ -918,7 +1051,7 @@ absl::StatusOr<Value> Evaluator::EvaluateGroup(const GroupSpec& group, const Val
   bool reduce = input.IsArray() && input.AsArray().tuple_stream;
   std::vector<Value> items;
   if (input.IsArray()) {
-    items = input.AsArray().items;
+    items = input.AsArray().items();
   } else {
     items.push_back(input);
   }
@@ -953,20 +1086,20 @@ absl::StatusOr<Value> Evaluator::EvaluateGroup(const GroupSpec& group, const Val
         tuple = entry.data;
       } else {
         tuple = Value::NewObject();
-        const auto& ts = entry.data.AsArray().items;
+        const auto& ts = entry.data.AsArray().items();
         const Object& first = ts[0].AsObject();
-        for (const auto& key : first.keys) tuple.AsObject().Set(key, *first.Find(key));
+        for (const auto& [key, v] : first.entries()) tuple.AsObject().Set(key, v);
         for (size_t ii = 1; ii < ts.size(); ++ii) {
           const Object& o = ts[ii].AsObject();
-          for (const auto& key : o.keys) {
-            tuple.AsObject().Set(key, AppendValues(tuple.AsObject().Get(key), *o.Find(key)));
+          for (const auto& [key, v] : o.entries()) {
+            tuple.AsObject().Set(key, AppendValues(tuple.AsObject().Get(key), v));
           }
         }
       }
       context = tuple.AsObject().Get("@");
       Value copy = Value::NewObject();
-      for (const auto& key : tuple.AsObject().keys) {
-        if (key != "@") copy.AsObject().Set(key, *tuple.AsObject().Find(key));
+      for (const auto& [key, v] : tuple.AsObject().entries()) {
+        if (key != "@") copy.AsObject().Set(key, v);
       }
       genv = CreateFrameFromTuple(env, copy);
     }
@@ -982,7 +1115,7 @@ absl::StatusOr<Value> Evaluator::EvaluateSort(const Node* expr, const Value& inp
   bool is_tuple = input.IsArray() && input.AsArray().tuple_stream;
   std::vector<Value> items;
   if (input.IsArray()) {
-    items = input.AsArray().items;
+    items = input.AsArray().items();
   } else {
     items.push_back(input);
   }
@@ -1065,7 +1198,7 @@ absl::StatusOr<Value> Evaluator::EvaluateSort(const Node* expr, const Value& inp
   if (!err.ok()) return err;
   Value out = Value::NewArray(true);
   out.AsArray().tuple_stream = is_tuple;
-  for (size_t i : idx) out.AsArray().items.push_back(items[i]);
+  for (size_t i : idx) out.AsArray().items().push_back(items[i]);
   if (!is_tuple) out.AsArray().sequence = false;
   return out;
 }
@@ -1239,7 +1372,7 @@ absl::StatusOr<Value> Evaluator::ApplyInner(const Value& proc, std::vector<Value
       m.AsObject().Set("start", Value::Number(static_cast<double>(matches[0].start)));
       m.AsObject().Set("end", Value::Number(static_cast<double>(matches[0].end)));
       Value groups = Value::NewArray();
-      for (const auto& g : matches[0].groups) groups.AsArray().items.push_back(Value::String(g));
+      for (const auto& g : matches[0].groups) groups.AsArray().items().push_back(Value::String(g));
       m.AsObject().Set("groups", groups);
       return m;
     }
@@ -1255,7 +1388,7 @@ absl::StatusOr<Value> Evaluator::Transform(const Node* expr, const Value& obj,
   if (matches.IsUndefined()) return result;
   std::vector<Value> ms;
   if (matches.IsArray()) {
-    ms = matches.AsArray().items;
+    ms = matches.AsArray().items();
   } else {
     ms.push_back(matches);
   }
@@ -1265,7 +1398,7 @@ absl::StatusOr<Value> Evaluator::Transform(const Node* expr, const Value& obj,
       if (!update.IsObject()) return JsonataError("T2011", expr->update->position);
       if (match.IsObject()) {
         const Object& uo = update.AsObject();
-        for (const auto& k : uo.keys) match.AsObject().Set(k, *uo.Find(k));
+        for (const auto& [k, v] : uo.entries()) match.AsObject().Set(k, v);
       }
     }
     if (expr->deletion) {
@@ -1274,7 +1407,7 @@ absl::StatusOr<Value> Evaluator::Transform(const Node* expr, const Value& obj,
       Value dl = deletions.IsArray() ? deletions : CreateSequence(deletions);
       if (!IsArrayOfStrings(dl)) return JsonataError("T2012", expr->deletion->position);
       if (match.IsObject()) {
-        for (const auto& d : dl.AsArray().items) match.AsObject().Erase(d.AsString());
+        for (const auto& d : dl.AsArray().items()) match.AsObject().Erase(d.AsString());
       }
     }
   }
@@ -1334,6 +1467,23 @@ FramePtr Evaluator::GlobalFrame() {
     return f;
   }();
   return kGlobal;
+}
+
+FramePtr Evaluator::ReferenceFrame() {
+  static const FramePtr kReference = [] {
+    FramePtr f = std::make_shared<Frame>();
+    f->parent = GlobalFrame();
+    // The signature is parsed once here, as GlobalFrame does for the others.
+    NativeDef& def = EvalFunction();
+    auto sig = ParseSignature(def.signature);
+    if (sig.ok()) def.parsed = *sig;
+    auto fn = std::make_shared<Function>();
+    fn->type = Function::Type::kNative;
+    fn->native = &def;
+    f->Bind(def.name, Value::FromFunction(fn));
+    return f;
+  }();
+  return kReference;
 }
 
 }  // namespace stepwise::jsonata::internal

@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -26,17 +27,42 @@ namespace stepwise::jsonata::internal {
 struct Frame;
 using FramePtr = std::shared_ptr<Frame>;
 
+// One scope of variables. Most frames hold a few bindings and are searched
+// linearly; a large one (the function library) gets a hash index.
 struct Frame {
+  static constexpr size_t kIndexFrom = 12;
   FramePtr parent;
-  std::unordered_map<std::string, Value> vars;
-  Value Lookup(const std::string& name) const {
+  std::vector<std::pair<std::string, Value>> vars;
+  std::unordered_map<std::string, size_t> index;  // built from kIndexFrom bindings
+
+  const Value* FindHere(std::string_view name) const {
+    if (!index.empty()) {
+      auto it = index.find(std::string(name));
+      return it == index.end() ? nullptr : &vars[it->second].second;
+    }
+    for (const auto& [n, v] : vars) {
+      if (n.size() == name.size() && std::string_view(n) == name) return &v;
+    }
+    return nullptr;
+  }
+  Value Lookup(std::string_view name) const {
     for (const Frame* f = this; f != nullptr; f = f->parent.get()) {
-      auto it = f->vars.find(name);
-      if (it != f->vars.end()) return it->second;
+      if (const Value* v = f->FindHere(name)) return *v;
     }
     return Value();
   }
-  void Bind(const std::string& name, Value v) { vars[name] = std::move(v); }
+  void Bind(std::string_view name, Value v) {
+    if (const Value* existing = FindHere(name)) {
+      *const_cast<Value*>(existing) = std::move(v);
+      return;
+    }
+    vars.emplace_back(std::string(name), std::move(v));
+    if (!index.empty()) {
+      index.emplace(vars.back().first, vars.size() - 1);
+    } else if (vars.size() >= kIndexFrom) {
+      for (size_t i = 0; i < vars.size(); ++i) index.emplace(vars[i].first, i);
+    }
+  }
 };
 
 // The frames made by the evaluation running on this thread (null when none
@@ -67,6 +93,7 @@ class FrameRegistryScope {
         auto vars = std::move(f->vars);
         FramePtr parent = std::move(f->parent);
         f->vars.clear();
+        f->index.clear();
       }
     }
   }
@@ -140,7 +167,12 @@ class Evaluator {
   absl::StatusOr<std::vector<RegexMatch>> RegexAll(const Function& re, const std::string& s,
                                                    int limit);
 
-  std::chrono::system_clock::time_point timestamp() const { return timestamp_; }
+  // The evaluation's time ($now and $millis agree within one evaluation),
+  // read on first use.
+  std::chrono::system_clock::time_point timestamp() {
+    if (!timestamp_) timestamp_ = std::chrono::system_clock::now();
+    return *timestamp_;
+  }
   const EvalLimits& limits() const { return limits_; }
 
   // Returns U1001 when a string of `bytes` would exceed the limits.
@@ -156,12 +188,32 @@ class Evaluator {
     return *rng_;
   }
 
+  // Keeps a tree parsed during the evaluation ($eval) alive as long as the
+  // evaluator (lambdas made from it point into it).
+  const Node* Retain(NodePtr tree) {
+    retained_.push_back(std::move(tree));
+    return retained_.back().get();
+  }
+
+  // The standard library (AWS Step Functions' dialect).
   static FramePtr GlobalFrame();
+  // The standard library plus $eval (the reference dialect).
+  static FramePtr ReferenceFrame();
 
  private:
   absl::Status Tick();
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
+  // Walks the leading plain-name steps of a path over single objects. When
+  // `done`, `value` is the path's result; else the general evaluation goes
+  // on from step `next_step` (0: from the start), `value` being the single
+  // result of the step before.
+  struct PlainWalk {
+    bool done = false;
+    size_t next_step = 0;
+    Value value;
+  };
+  PlainWalk WalkPlainPrefix(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluateStep(const Node* expr, const Value& input, const FramePtr& env,
                                      bool last_step);
   absl::StatusOr<Value> EvaluateStages(const std::vector<Stage>& stages, Value input,
@@ -188,9 +240,10 @@ class Evaluator {
   EvalLimits limits_;
   int depth_ = 0;
   uint64_t steps_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
-  std::chrono::system_clock::time_point timestamp_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  std::optional<std::chrono::system_clock::time_point> timestamp_;
   std::optional<std::mt19937_64> rng_;
+  std::vector<NodePtr> retained_;
 };
 
 // Helpers shared with the function library.
@@ -206,6 +259,8 @@ absl::StatusOr<std::string> ToJsonataString(const Value& v, bool pretty = false)
 Value AppendValues(const Value& a, const Value& b);
 Value LookupKey(const Value& input, const std::string& key);
 std::vector<NativeDef>& NativeFunctions();
+// $eval, bound only in the reference dialect.
+NativeDef& EvalFunction();
 // Validates `args` against `sig`, substituting the context for '-' params.
 absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
                                                      const std::vector<Value>& args,

@@ -29,7 +29,7 @@ Value Num(double d) { return Value::Number(d); }
 
 std::vector<Value> Items(const Value& v) {
   if (v.IsUndefined()) return {};
-  if (v.IsArray()) return v.AsArray().items;
+  if (v.IsArray()) return v.AsArray().items();
   return {v};
 }
 
@@ -208,7 +208,7 @@ Value MatchObject(const std::string& s, const RegexMatch& m) {
   o.AsObject().Set("match", Str(m.match));
   o.AsObject().Set("index", Num(static_cast<double>(Utf16Index(s, m.start))));
   Value groups = Value::NewArray();
-  for (const auto& g : m.groups) groups.AsArray().items.push_back(Str(g));
+  for (const auto& g : m.groups) groups.AsArray().items().push_back(Str(g));
   o.AsObject().Set("groups", groups);
   return o;
 }
@@ -231,7 +231,7 @@ absl::StatusOr<Value> FnMatch(Evaluator& ev, Args& a, const Value&, const FrameP
   Value result = CreateSequence();
   if (limit == 0) return result;
   SW_ASSIGN_OR_RETURN(auto ms, Matches(ev, a[1], a[0].AsString(), limit));
-  for (const auto& m : ms) result.AsArray().items.push_back(MatchObject(a[0].AsString(), m));
+  for (const auto& m : ms) result.AsArray().items().push_back(MatchObject(a[0].AsString(), m));
   return result;
 }
 
@@ -339,7 +339,7 @@ absl::StatusOr<Value> FnSplit(Evaluator& ev, Args& a, const Value&, const FrameP
     limit = static_cast<int>(a[2].AsNumber());
   }
   Value result = Value::NewArray();
-  auto& out = result.AsArray().items;
+  auto& out = result.AsArray().items();
   if (limit == 0) return result;
   if (a[1].IsString()) {
     const std::string& sep = a[1].AsString();
@@ -484,10 +484,10 @@ absl::StatusOr<Value> FnNot(Evaluator&, Args& a, const Value&, const FramePtr&) 
 absl::StatusOr<Value> FnMap(Evaluator& ev, Args& a, const Value&, const FramePtr& env) {
   if (Arg(a, 0).IsUndefined()) return Value();
   Value result = CreateSequence();
-  const auto items = a[0].AsArray().items;
+  const auto items = a[0].AsArray().items();
   for (size_t i = 0; i < items.size(); ++i) {
     SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], items[i], Num(static_cast<double>(i)), a[0], env));
-    if (!r.IsUndefined()) result.AsArray().items.push_back(r);
+    if (!r.IsUndefined()) result.AsArray().items().push_back(r);
   }
   return result;
 }
@@ -495,10 +495,10 @@ absl::StatusOr<Value> FnMap(Evaluator& ev, Args& a, const Value&, const FramePtr
 absl::StatusOr<Value> FnFilter(Evaluator& ev, Args& a, const Value&, const FramePtr& env) {
   if (Arg(a, 0).IsUndefined()) return Value();
   Value result = CreateSequence();
-  const auto items = a[0].AsArray().items;
+  const auto items = a[0].AsArray().items();
   for (size_t i = 0; i < items.size(); ++i) {
     SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], items[i], Num(static_cast<double>(i)), a[0], env));
-    if (ToBoolean(r).value_or(false)) result.AsArray().items.push_back(items[i]);
+    if (ToBoolean(r).value_or(false)) result.AsArray().items().push_back(items[i]);
   }
   return result;
 }
@@ -507,7 +507,7 @@ absl::StatusOr<Value> FnSingle(Evaluator& ev, Args& a, const Value&, const Frame
   if (Arg(a, 0).IsUndefined()) return Value();
   bool found = false;
   Value result;
-  const auto items = a[0].AsArray().items;
+  const auto items = a[0].AsArray().items();
   for (size_t i = 0; i < items.size(); ++i) {
     bool positive = true;
     if (!Arg(a, 1).IsUndefined()) {
@@ -532,8 +532,8 @@ absl::StatusOr<Value> FnZip(Evaluator&, Args& a, const Value&, const FramePtr&) 
   for (const auto& arg : a) len = std::min(len, arg.IsArray() ? arg.AsArray().size() : 0);
   for (size_t i = 0; i < len; ++i) {
     Value tuple = Value::NewArray();
-    for (const auto& arg : a) tuple.AsArray().items.push_back(arg.AsArray().items[i]);
-    result.AsArray().items.push_back(tuple);
+    for (const auto& arg : a) tuple.AsArray().items().push_back(arg.AsArray().items()[i]);
+    result.AsArray().items().push_back(tuple);
   }
   return result;
 }
@@ -542,7 +542,7 @@ absl::StatusOr<Value> FnReduce(Evaluator& ev, Args& a, const Value&, const Frame
   if (Arg(a, 0).IsUndefined()) return Value();
   int arity = FunctionArity(a[1].AsFunction());
   if (arity < 2) return JsonataError("D3050");
-  const auto items = a[0].AsArray().items;
+  const auto items = a[0].AsArray().items();
   Value result;
   size_t index;
   if (Arg(a, 2).IsUndefined() && !items.empty()) {
@@ -565,9 +565,9 @@ absl::StatusOr<Value> FnSift(Evaluator& ev, Args& a, const Value&, const FramePt
   if (Arg(a, 0).IsUndefined()) return Value();
   Value result = Value::NewObject();
   const Object& o = a[0].AsObject();
-  for (const auto& k : o.keys) {
-    SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], *o.Find(k), Str(k), a[0], env));
-    if (ToBoolean(r).value_or(false)) result.AsObject().Set(k, *o.Find(k));
+  for (const auto& [k, v] : o.entries()) {
+    SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], v, Str(k), a[0], env));
+    if (ToBoolean(r).value_or(false)) result.AsObject().Set(k, v);
   }
   if (result.AsObject().size() == 0) return Value();
   return result;
@@ -576,10 +576,10 @@ absl::StatusOr<Value> FnSift(Evaluator& ev, Args& a, const Value&, const FramePt
 void CollectKeys(const Value& v, std::vector<std::string>& out,
                  std::unordered_map<std::string, bool>& seen) {
   if (v.IsArray()) {
-    for (const auto& i : v.AsArray().items) CollectKeys(i, out, seen);
+    for (const auto& i : v.AsArray().items()) CollectKeys(i, out, seen);
   } else if (v.IsObject()) {
-    for (const auto& k : v.AsObject().keys) {
-      if (seen.emplace(k, true).second) out.push_back(k);
+    for (const auto& e : v.AsObject().entries()) {
+      if (seen.emplace(e.key, true).second) out.push_back(e.key);
     }
   }
 }
@@ -589,7 +589,7 @@ absl::StatusOr<Value> FnKeys(Evaluator&, Args& a, const Value&, const FramePtr&)
   std::unordered_map<std::string, bool> seen;
   CollectKeys(Arg(a, 0), keys, seen);
   Value result = CreateSequence();
-  for (auto& k : keys) result.AsArray().items.push_back(Str(k));
+  for (auto& k : keys) result.AsArray().items().push_back(Str(k));
   return result;
 }
 
@@ -608,15 +608,15 @@ absl::StatusOr<Value> FnExists(Evaluator&, Args& a, const Value&, const FramePtr
 Value Spread(const Value& v) {
   if (v.IsArray()) {
     Value result = CreateSequence();
-    for (const auto& i : v.AsArray().items) result = AppendValues(result, Spread(i));
+    for (const auto& i : v.AsArray().items()) result = AppendValues(result, Spread(i));
     return result;
   }
   if (v.IsObject()) {
     Value result = CreateSequence();
-    for (const auto& k : v.AsObject().keys) {
+    for (const auto& [k, item] : v.AsObject().entries()) {
       Value o = Value::NewObject();
-      o.AsObject().Set(k, *v.AsObject().Find(k));
-      result.AsArray().items.push_back(o);
+      o.AsObject().Set(k, item);
+      result.AsArray().items().push_back(o);
     }
     return result;
   }
@@ -632,7 +632,7 @@ absl::StatusOr<Value> FnMerge(Evaluator&, Args& a, const Value&, const FramePtr&
   Value result = Value::NewObject();
   for (const auto& o : Items(a[0])) {
     if (!o.IsObject()) continue;
-    for (const auto& k : o.AsObject().keys) result.AsObject().Set(k, *o.AsObject().Find(k));
+    for (const auto& [k, v] : o.AsObject().entries()) result.AsObject().Set(k, v);
   }
   return result;
 }
@@ -641,7 +641,7 @@ absl::StatusOr<Value> FnReverse(Evaluator&, Args& a, const Value&, const FramePt
   if (Arg(a, 0).IsUndefined()) return Value();
   if (a[0].AsArray().size() <= 1) return a[0];
   Value r = Value::NewArray();
-  r.AsArray().items.assign(a[0].AsArray().items.rbegin(), a[0].AsArray().items.rend());
+  r.AsArray().items().assign(a[0].AsArray().items().rbegin(), a[0].AsArray().items().rend());
   return r;
 }
 
@@ -649,9 +649,9 @@ absl::StatusOr<Value> FnEach(Evaluator& ev, Args& a, const Value&, const FramePt
   if (Arg(a, 0).IsUndefined()) return Value();
   Value result = CreateSequence();
   const Object& o = a[0].AsObject();
-  for (const auto& k : o.keys) {
-    SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], *o.Find(k), Str(k), a[0], env));
-    if (!r.IsUndefined()) result.AsArray().items.push_back(r);
+  for (const auto& [k, v] : o.entries()) {
+    SW_ASSIGN_OR_RETURN(Value r, ev.ApplyHof(a[1], v, Str(k), a[0], env));
+    if (!r.IsUndefined()) result.AsArray().items().push_back(r);
   }
   return result;
 }
@@ -705,7 +705,7 @@ bool JsTruthy(const Value& v) {
 absl::StatusOr<Value> FnSort(Evaluator& ev, Args& a, const Value&, const FramePtr& env) {
   if (Arg(a, 0).IsUndefined()) return Value();
   if (a[0].AsArray().size() <= 1) return a[0];
-  std::vector<Value> items = a[0].AsArray().items;
+  std::vector<Value> items = a[0].AsArray().items();
   bool custom = !Arg(a, 1).IsUndefined();
   if (!custom && !IsArrayOfNumbers(a[0]) && !IsArrayOfStrings(a[0])) {
     return JsonataError("D3070");
@@ -749,7 +749,7 @@ absl::StatusOr<Value> FnSort(Evaluator& ev, Args& a, const Value&, const FramePt
   std::vector<Value> sorted = msort(items);
   if (!err.ok()) return err;
   Value r = Value::NewArray();
-  r.AsArray().items = std::move(sorted);
+  r.AsArray().items() = std::move(sorted);
   return r;
 }
 
@@ -757,8 +757,8 @@ absl::StatusOr<Value> FnShuffle(Evaluator& ev, Args& a, const Value&, const Fram
   if (Arg(a, 0).IsUndefined()) return Value();
   if (a[0].AsArray().size() <= 1) return a[0];
   Value r = Value::NewArray();
-  r.AsArray().items = a[0].AsArray().items;
-  std::shuffle(r.AsArray().items.begin(), r.AsArray().items.end(), ev.rng());
+  r.AsArray().items() = a[0].AsArray().items();
+  std::shuffle(r.AsArray().items().begin(), r.AsArray().items().end(), ev.rng());
   return r;
 }
 
@@ -767,15 +767,15 @@ absl::StatusOr<Value> FnDistinct(Evaluator&, Args& a, const Value&, const FrameP
   if (v.IsUndefined()) return Value();
   if (!v.IsArray() || v.AsArray().size() <= 1) return v;
   Value r = Value::NewArray(v.IsSequence());
-  for (const auto& item : v.AsArray().items) {
+  for (const auto& item : v.AsArray().items()) {
     bool seen = false;
-    for (const auto& x : r.AsArray().items) {
+    for (const auto& x : r.AsArray().items()) {
       if (DeepEqual(item, x)) {
         seen = true;
         break;
       }
     }
-    if (!seen) r.AsArray().items.push_back(item);
+    if (!seen) r.AsArray().items().push_back(item);
   }
   return r;
 }
@@ -1005,14 +1005,14 @@ absl::StatusOr<Value> FnPartition(Evaluator&, Args& a, const Value&, const Frame
     return JsonataError("D3150", -1, "", "$partition size must be a positive integer");
   }
   Value result = Value::NewArray();
-  const auto& items = a[0].AsArray().items;
+  const auto& items = a[0].AsArray().items();
   size_t chunk = static_cast<size_t>(size);
   for (size_t i = 0; i < items.size(); i += chunk) {
     Value part = Value::NewArray();
     for (size_t j = i; j < std::min(items.size(), i + chunk); ++j) {
-      part.AsArray().items.push_back(items[j]);
+      part.AsArray().items().push_back(items[j]);
     }
-    result.AsArray().items.push_back(part);
+    result.AsArray().items().push_back(part);
   }
   return result;
 }
@@ -1028,7 +1028,7 @@ absl::StatusOr<Value> FnRange(Evaluator&, Args& a, const Value&, const FramePtr&
   double count = std::floor((end - start) / step) + 1;
   if (count > 1e7) return JsonataError("D2014");
   for (double x = start; step > 0 ? x <= end : x >= end; x += step) {
-    result.AsArray().items.push_back(Num(x));
+    result.AsArray().items().push_back(Num(x));
   }
   return result;
 }
@@ -1078,7 +1078,51 @@ absl::StatusOr<Value> FnParse(Evaluator&, Args& a, const Value&, const FramePtr&
   return FromJson(*parsed);
 }
 
+// The message of `s` without its leading "CODE: ".
+std::string InnerMessage(const absl::Status& s) {
+  std::string_view m(s.message().data(), s.message().size());
+  std::string code = ErrorCode(s);
+  if (!code.empty() && m.substr(0, code.size() + 2) == code + ": ") m.remove_prefix(code.size() + 2);
+  return std::string(m);
+}
+
+// $eval(expr [, context]) as jsonata-js 2.0.6 defines it: parses `expr` and
+// evaluates it in the caller's environment over `context` (default: the
+// caller's input; an array context is one value, not a sequence). Only the
+// reference dialect binds it (AWS Step Functions has no $eval).
+absl::StatusOr<Value> FnEval(Evaluator& ev, Args& a, const Value& input, const FramePtr& env) {
+  if (Arg(a, 0).IsUndefined()) return Value();
+  Value focus = input;
+  if (!Arg(a, 1).IsUndefined()) {
+    focus = a[1];
+    if (focus.IsArray() && !focus.IsSequence()) {
+      Value wrapped = CreateSequence(focus);
+      wrapped.AsArray().outer_wrapper = true;
+      focus = wrapped;
+    }
+  }
+  auto tree = Parse(a[0].AsString());
+  if (!tree.ok()) {
+    return JsonataError("D3120", -1, "",
+                        "Syntax error in expression passed to function eval: " +
+                            InnerMessage(tree.status()));
+  }
+  auto result = ev.Evaluate(ev.Retain(*std::move(tree)), focus, env);
+  // Exceeded evaluation limits stay U1001: they bound the whole evaluation.
+  if (!result.ok() && ErrorCode(result.status()) != "U1001") {
+    return JsonataError("D3121", -1, "",
+                        "Dynamic error evaluating the expression passed to function eval: " +
+                            InnerMessage(result.status()));
+  }
+  return result;
+}
+
 }  // namespace
+
+NativeDef& EvalFunction() {
+  static NativeDef def = {"eval", "<sx?:*>", 2, FnEval, nullptr};
+  return def;
+}
 
 std::vector<NativeDef>& NativeFunctions() {
   static std::vector<NativeDef> defs = {

@@ -40,10 +40,10 @@ std::string ErrorCode(const absl::Status& status) {
   return "";
 }
 
-absl::StatusOr<Expression> Expression::Compile(std::string_view text) {
+absl::StatusOr<Expression> Expression::Compile(std::string_view text, Dialect dialect) {
   auto root = internal::Parse(text);
   if (!root.ok()) return root.status();
-  return Expression(std::string(text), std::move(*root));
+  return Expression(std::string(text), std::move(*root), dialect);
 }
 
 struct PreparedBindings::Impl {
@@ -54,7 +54,7 @@ PreparedBindings::PreparedBindings(const std::map<std::string, json::value>& bin
     : impl_(std::make_unique<Impl>()) {
   impl_->values.reserve(bindings.size());
   for (const auto& [name, value] : bindings) {
-    impl_->values.emplace_back(name, internal::FromJson(value));
+    impl_->values.emplace_back(name, internal::FromJsonLazy(value));
   }
 }
 PreparedBindings::~PreparedBindings() = default;
@@ -73,10 +73,12 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   using internal::Value;
   internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
-  internal::FramePtr env = internal::NewFrame(internal::Evaluator::GlobalFrame());
+  internal::FramePtr env = internal::NewFrame(dialect_ == Dialect::kReference
+                                                  ? internal::Evaluator::ReferenceFrame()
+                                                  : internal::Evaluator::GlobalFrame());
   for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
   Value in;
-  if (input != nullptr) in = internal::FromJson(*input);
+  if (input != nullptr) in = internal::FromJsonLazy(*input);
   env->Bind("$", in);
   if (in.IsArray()) {
     Value wrapped = internal::CreateSequence(in);

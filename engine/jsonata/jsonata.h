@@ -24,10 +24,11 @@ namespace internal {
 struct Node;
 }
 
-// Bindings ($name -> value) converted once into the evaluator's values so
-// that several expressions can be evaluated over them (a template's
-// expressions share $states). Evaluations sharing one PreparedBindings must
-// run on one thread.
+// Bindings ($name -> value) prepared once so that several expressions can
+// be evaluated over them (a template's expressions share $states). Values
+// are converted into the evaluator's as expressions navigate them, so
+// `bindings` must outlive the PreparedBindings. Evaluations sharing one
+// PreparedBindings must run on one thread.
 class PreparedBindings {
  public:
   explicit PreparedBindings(const std::map<std::string, json::value>& bindings);
@@ -57,11 +58,18 @@ struct EvalLimits {
   size_t max_items = 1'000'000;
 };
 
+// The function library an expression sees. kAws is AWS Step Functions'
+// dialect (no $eval), used by state machines and `stepwise jsonata`.
+// kReference adds $eval as jsonata-js 2.0.6 defines it; only the reference
+// suite runner and the differential driver use it.
+enum class Dialect { kAws, kReference };
+
 class Expression {
  public:
   // Parses `text` once. Returns kInvalidArgument whose message starts with
   // the reference's error code ("S0201: ...") and names the position.
-  static absl::StatusOr<Expression> Compile(std::string_view text);
+  static absl::StatusOr<Expression> Compile(std::string_view text,
+                                            Dialect dialect = Dialect::kAws);
 
   // Evaluates against `input` (nullptr = no input, i.e. undefined) with
   // `bindings` ($name -> value). Returns std::nullopt for undefined (distinct
@@ -79,10 +87,11 @@ class Expression {
   const std::string& text() const { return text_; }
 
  private:
-  Expression(std::string text, std::shared_ptr<const internal::Node> root)
-      : text_(std::move(text)), root_(std::move(root)) {}
+  Expression(std::string text, std::shared_ptr<const internal::Node> root, Dialect dialect)
+      : text_(std::move(text)), root_(std::move(root)), dialect_(dialect) {}
   std::string text_;
   std::shared_ptr<const internal::Node> root_;
+  Dialect dialect_ = Dialect::kAws;
 };
 
 // Returns the reference error code ("T2001") carried by a status from

@@ -37,6 +37,32 @@ TEST(JsonataTest, SupportsLambdasAndClosures) {
   EXPECT_EQ(Eval("($add := function($a){function($b){$a+$b}}; $add(2)(3))"), "5");
 }
 
+TEST(JsonataTest, BlocksScopeTheirBindings) {
+  // A block that binds has its own frame; one that cannot shares its
+  // enclosing frame (MarkScopes), which must not change what is visible.
+  EXPECT_EQ(Eval("($x := 1; ($x := 2; $x) + $x)"), "3");
+  EXPECT_EQ(Eval("($x := 1; (true ? $x := 5 : 0); $x)"), "1");
+  EXPECT_EQ(Eval("($x := 1; ($f := function() { $x }); $exists($f))"), "false");
+  EXPECT_EQ(Eval("a.(b * 2)", R"({"a":[{"b":1},{"b":2}]})"), "[2,4]");
+  EXPECT_EQ(Eval("($y := 3; a.($z := b; $z + $y))", R"({"a":[{"b":1},{"b":2}]})"), "[4,5]");
+  EXPECT_EQ(Eval("($g := function($v) { ($v * 10) }; $map([1,2], $g))"), "[10,20]");
+}
+
+TEST(JsonataTest, PathsOverSingleObjectsAndArraysAgree) {
+  // Plain-name prefixes are walked directly; arrays hand over to the
+  // general rules (flattening, singletons, sequences).
+  const char* doc = R"({"a":{"b":{"c":[1,2],"d":[{"e":1},{"e":[2,3]}],"s":[7]}}})";
+  EXPECT_EQ(Eval("a.b.c", doc), "[1,2]");
+  EXPECT_EQ(Eval("a.b.s", doc), "[7]");
+  EXPECT_EQ(Eval("a.b.d.e", doc), "[1,2,3]");
+  EXPECT_EQ(Eval("a.b.s.x", doc), "undefined");
+  EXPECT_EQ(Eval("a.b.c[1]", doc), "2");
+  EXPECT_EQ(Eval("a.missing.c", doc), "undefined");
+  EXPECT_EQ(Eval("$.a.b.s", doc), "[7]");
+  EXPECT_EQ(Eval("$.a", "[{\"a\":1},{\"a\":2}]"), "[1,2]");
+  EXPECT_EQ(Eval("($v := a.b; $v.d.e)", doc), "[1,2,3]");
+}
+
 TEST(JsonataTest, EnforcesDepthLimit) {
   EvalLimits limits;
   limits.max_depth = 50;
@@ -83,6 +109,41 @@ TEST(JsonataTest, DefaultLimitsStopHostileExpressions) {
   // Within the limits the same shapes still work.
   EXPECT_EQ(Eval("$count([1..100000])"), "100000");
   EXPECT_EQ(Eval("$length($pad('', 1000))"), "1000");
+}
+
+std::string EvalReference(const std::string& expr, const std::string& input = "null") {
+  auto in = ParseJson(input);
+  EXPECT_TRUE(in.ok());
+  auto e = Expression::Compile(expr, Dialect::kReference);
+  if (!e.ok()) return "error " + ErrorCode(e.status());
+  auto r = e->Evaluate(&*in, {});
+  if (!r.ok()) return "error " + ErrorCode(r.status()) + " " + std::string(r.status().message());
+  if (!r->has_value()) return "undefined";
+  return ToJsString(**r);
+}
+
+TEST(JsonataTest, EvalIsAbsentFromTheAwsDialect) {
+  EXPECT_EQ(Eval("$eval('1 + 1')"), "error T1006");
+  EXPECT_EQ(Eval("$exists($eval)"), "false");
+  EXPECT_EQ(EvalReference("$exists($eval)"), "true");
+}
+
+TEST(JsonataTest, ReferenceDialectEvaluatesEvalInTheCallersEnvironment) {
+  EXPECT_EQ(EvalReference("$eval('[1,$string(2),3]')"), "[1,\"2\",3]");
+  EXPECT_EQ(EvalReference("$eval(nothing)"), "undefined");
+  // The context defaults to the caller's input; a given array is one value.
+  EXPECT_EQ(EvalReference("a.$eval('b * 2')", R"({"a":[{"b":1},{"b":2}]})"), "[2,4]");
+  EXPECT_EQ(EvalReference("$eval('$count($)', [1,2,3])"), "3");
+  EXPECT_EQ(EvalReference("($x := 5; $eval('$x + 1'))"), "6");
+  // A lambda made by $eval outlives the call that parsed it.
+  EXPECT_EQ(EvalReference("($f := $eval('function($v){$v * 3}'); $map([1,2], $f))"), "[3,6]");
+  EXPECT_EQ(EvalReference("$eval('[1,#string(2),3]')"),
+            "error D3120 D3120: Syntax error in expression passed to function eval: "
+            "jsonata error (token '#') at position 3");
+  EXPECT_EQ(EvalReference("$eval('1 + \"a\"')").substr(0, 12), "error D3121 ");
+  // The evaluation limits bound what $eval runs too, and stay U1001.
+  EXPECT_EQ(EvalReference("$eval('($f := function($n){1 + $f($n + 1)}; $f(0))')").substr(0, 12),
+            "error U1001 ");
 }
 
 }  // namespace

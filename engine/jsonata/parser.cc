@@ -278,6 +278,7 @@ class Parser {
     if (processed->type == NodeType::kParent || processed->seeking_parent) {
       return JsonataError("S0217", processed->position, "parent");
     }
+    MarkScopes(processed.get());
     return processed;
   }
 
@@ -1185,6 +1186,47 @@ absl::StatusOr<std::shared_ptr<const boost::regex>> CompileJsRegex(std::string_v
   } catch (const std::exception&) {
     return JsonataError("S0303", 0, pattern);
   }
+}
+
+bool MarkScopes(Node* n) {
+  if (n == nullptr) return false;
+  bool binds = n->type == NodeType::kBind;
+  auto visit = [&](const NodePtr& c) {
+    if (c && MarkScopes(c.get())) binds = true;
+  };
+  visit(n->lhs);
+  visit(n->rhs);
+  visit(n->expression);
+  for (const auto& c : n->steps) visit(c);
+  for (const auto& c : n->expressions) visit(c);
+  for (const auto& c : n->arguments) visit(c);
+  for (const auto& [k, v] : n->pairs) {
+    visit(k);
+    visit(v);
+  }
+  for (const auto& t : n->terms) visit(t.expression);
+  visit(n->procedure);
+  visit(n->body);
+  visit(n->condition);
+  visit(n->then);
+  visit(n->otherwise);
+  visit(n->pattern);
+  visit(n->update);
+  visit(n->deletion);
+  for (const auto& st : n->predicate) visit(st.expr);
+  for (const auto& st : n->stages) visit(st.expr);
+  if (n->group) {
+    for (const auto& [k, v] : n->group->pairs) {
+      visit(k);
+      visit(v);
+    }
+  }
+  if (n->type == NodeType::kBlock) {
+    n->needs_frame = binds;
+    return false;
+  }
+  // A lambda's body binds in the frame of each call.
+  return n->type == NodeType::kLambda ? false : binds;
 }
 
 absl::StatusOr<NodePtr> Parse(std::string_view text) {

@@ -12,28 +12,28 @@ namespace stepwise::jsonata::internal {
 Value Value::String(std::string s) {
   Value v;
   v.kind_ = Kind::kString;
-  v.str_ = std::make_shared<const std::string>(std::move(s));
+  v.ptr_ = std::make_shared<std::string>(std::move(s));
   return v;
 }
 
 Value Value::FromArray(std::shared_ptr<Array> a) {
   Value v;
   v.kind_ = Kind::kArray;
-  v.arr_ = std::move(a);
+  v.ptr_ = std::move(a);
   return v;
 }
 
 Value Value::FromObject(std::shared_ptr<Object> o) {
   Value v;
   v.kind_ = Kind::kObject;
-  v.obj_ = std::move(o);
+  v.ptr_ = std::move(o);
   return v;
 }
 
 Value Value::FromFunction(std::shared_ptr<Function> f) {
   Value v;
   v.kind_ = Kind::kFunction;
-  v.fn_ = std::move(f);
+  v.ptr_ = std::move(f);
   return v;
 }
 
@@ -45,19 +45,12 @@ Value Value::NewArray(bool sequence) {
 
 Value Value::NewObject() { return FromObject(std::make_shared<Object>()); }
 
-bool Value::IsSequence() const { return kind_ == Kind::kArray && arr_->sequence; }
-
-const void* Value::Identity() const {
-  if (arr_) return arr_.get();
-  if (obj_) return obj_.get();
-  if (fn_) return fn_.get();
-  return nullptr;
-}
+bool Value::IsSequence() const { return kind_ == Kind::kArray && AsArray().sequence; }
 
 namespace {
 
 // JavaScript's array index: the canonical decimal form of 0 .. 2^32-2.
-std::optional<uint64_t> ArrayIndex(const std::string& key) {
+std::optional<uint64_t> ArrayIndex(std::string_view key) {
   if (key.empty() || key.size() > 10 || (key.size() > 1 && key[0] == '0')) return std::nullopt;
   uint64_t n = 0;
   for (char c : key) {
@@ -68,29 +61,110 @@ std::optional<uint64_t> ArrayIndex(const std::string& key) {
   return n;
 }
 
+std::string_view View(const json::string& s) { return std::string_view(s.data(), s.size()); }
+
 }  // namespace
 
-void Object::InsertKey(const std::string& key) {
-  std::optional<uint64_t> index = ArrayIndex(key);
-  if (!index) {
-    keys.push_back(key);
+Value Array::Lazy(const json::array& source) {
+  auto a = std::make_shared<Array>();
+  a->source_ = &source;
+  return Value::FromArray(std::move(a));
+}
+
+void Array::Materialize() const {
+  const json::array* source = source_;
+  source_ = nullptr;
+  items_.reserve(source->size());
+  for (const json::value& item : *source) items_.push_back(FromJsonLazy(item));
+}
+
+Value Object::Lazy(const json::object& source) {
+  auto o = std::make_shared<Object>();
+  o->source_ = &source;
+  return Value::FromObject(std::move(o));
+}
+
+void Object::Materialize() const {
+  const json::object* source = source_;
+  source_ = nullptr;
+  entries_.reserve(source->size());
+  size_t i = 0;
+  for (const auto& kv : *source) {
+    std::string_view key(kv.key().data(), kv.key().size());
+    // A member Find already converted keeps its identity.
+    Value value = i < cache_.size() && !cache_[i].IsUndefined() ? std::move(cache_[i])
+                                                                : FromJsonLazy(kv.value());
+    ++i;
+    if (!key.empty() && key[0] >= '0' && key[0] <= '9') {
+      Insert(key, std::move(value));  // may be an array index: JavaScript's order
+    } else {
+      entries_.push_back(Entry{std::string(key), std::move(value)});
+    }
+  }
+  cache_.clear();
+  cache_.shrink_to_fit();
+}
+
+const Value* Object::Find(std::string_view key) const {
+  if (source_ != nullptr) {
+    // Looked up in the JSON source: only the member asked for is converted.
+    auto it = source_->find(json::string_view(key.data(), key.size()));
+    if (it == source_->end()) return nullptr;
+    size_t i = static_cast<size_t>(it - source_->begin());
+    if (cache_.empty()) cache_.resize(source_->size());
+    if (cache_[i].IsUndefined()) cache_[i] = FromJsonLazy(it->value());
+    return &cache_[i];
+  }
+  if (entries_.size() < kIndexFrom) {
+    for (const Entry& e : entries_) {
+      if (e.key.size() == key.size() && (key.empty() || e.key[0] == key[0]) &&
+          std::string_view(e.key) == key) {
+        return &e.value;
+      }
+    }
+    return nullptr;
+  }
+  if (index_.empty()) {
+    index_.reserve(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].key, i);
+  }
+  auto it = index_.find(std::string(key));
+  return it == index_.end() ? nullptr : &entries_[it->second].value;
+}
+
+void Object::Set(std::string_view key, Value v) {
+  if (source_ != nullptr) Materialize();
+  if (const Value* existing = Find(key)) {
+    *const_cast<Value*>(existing) = std::move(v);
     return;
   }
-  auto it = keys.begin();
-  while (it != keys.end()) {
-    std::optional<uint64_t> other = ArrayIndex(*it);
+  Insert(key, std::move(v));
+}
+
+void Object::Insert(std::string_view key, Value v) const {
+  std::optional<uint64_t> index = ArrayIndex(key);
+  if (!index) {
+    if (!index_.empty()) index_.emplace(std::string(key), entries_.size());
+    entries_.push_back(Entry{std::string(key), std::move(v)});
+    return;
+  }
+  auto it = entries_.begin();
+  while (it != entries_.end()) {
+    std::optional<uint64_t> other = ArrayIndex(it->key);
     if (!other || *other > *index) break;
     ++it;
   }
-  keys.insert(it, key);
+  entries_.insert(it, Entry{std::string(key), std::move(v)});
+  index_.clear();  // positions moved; rebuilt on the next lookup
 }
 
-void Object::Erase(const std::string& key) {
-  if (map.erase(key) == 0) return;
-  for (auto it = keys.begin(); it != keys.end(); ++it) {
-    if (*it == key) {
-      keys.erase(it);
-      break;
+void Object::Erase(std::string_view key) {
+  if (source_ != nullptr) Materialize();
+  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+    if (it->key == key) {
+      entries_.erase(it);
+      index_.clear();
+      return;
     }
   }
 }
@@ -151,7 +225,7 @@ std::string FormatJsNumberPrecision15(double d) {
   return FormatJsNumber(std::strtod(buf, nullptr));
 }
 
-Value FromJson(const json::value& v) {
+Value FromJsonLazy(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
       return Value::Null();
@@ -164,10 +238,20 @@ Value FromJson(const json::value& v) {
     case json::kind::double_:
       return Value::Number(v.get_double());
     case json::kind::string:
-      return Value::String(std::string(v.get_string()));
+      return Value::String(std::string(View(v.get_string())));
+    case json::kind::array:
+      return Array::Lazy(v.get_array());
+    case json::kind::object:
+      return Object::Lazy(v.get_object());
+  }
+  return Value();
+}
+
+Value FromJson(const json::value& v) {
+  switch (v.kind()) {
     case json::kind::array: {
       Value out = Value::NewArray();
-      auto& items = out.AsArray().items;
+      auto& items = out.AsArray().items();
       items.reserve(v.get_array().size());
       for (const auto& item : v.get_array()) items.push_back(FromJson(item));
       return out;
@@ -175,12 +259,13 @@ Value FromJson(const json::value& v) {
     case json::kind::object: {
       Value out = Value::NewObject();
       for (const auto& kv : v.get_object()) {
-        out.AsObject().Set(std::string(kv.key()), FromJson(kv.value()));
+        out.AsObject().Set(View(kv.key()), FromJson(kv.value()));
       }
       return out;
     }
+    default:
+      return FromJsonLazy(v);
   }
-  return Value();
 }
 
 json::value ToJson(const Value& v) {
@@ -203,17 +288,18 @@ json::value ToJson(const Value& v) {
       return json::string(v.AsString());
     case Kind::kArray: {
       json::array out;
-      for (const auto& item : v.AsArray().items) {
+      const auto& items = v.AsArray().items();
+      out.reserve(items.size());
+      for (const auto& item : items) {
         if (item.IsUndefined()) continue;
         out.push_back(ToJson(item));
       }
       return out;
     }
     case Kind::kObject: {
-      json::object out;
       const Object& o = v.AsObject();
-      for (const auto& k : o.keys) {
-        const Value& item = *o.Find(k);
+      json::object out(o.size());
+      for (const auto& [k, item] : o.entries()) {
         if (item.IsUndefined()) continue;
         out[k] = ToJson(item);
       }
@@ -293,7 +379,7 @@ void StringifyInto(const Value& v, bool pretty, int indent, std::string& out) {
       out += "\"\"";
       return;
     case Kind::kArray: {
-      const auto& items = v.AsArray().items;
+      const auto& items = v.AsArray().items();
       if (items.empty()) {
         out += "[]";
         return;
@@ -314,8 +400,7 @@ void StringifyInto(const Value& v, bool pretty, int indent, std::string& out) {
       const Object& o = v.AsObject();
       bool first = true;
       out.push_back('{');
-      for (const auto& k : o.keys) {
-        const Value& item = *o.Find(k);
+      for (const auto& [k, item] : o.entries()) {
         if (item.IsUndefined()) continue;
         if (!first) out.push_back(',');
         first = false;
@@ -355,8 +440,8 @@ bool DeepEqual(const Value& a, const Value& b) {
     case Kind::kFunction:
       return a.Identity() == b.Identity();
     case Kind::kArray: {
-      const auto& x = a.AsArray().items;
-      const auto& y = b.AsArray().items;
+      const auto& x = a.AsArray().items();
+      const auto& y = b.AsArray().items();
       if (x.size() != y.size()) return false;
       for (size_t i = 0; i < x.size(); ++i) {
         if (!DeepEqual(x[i], y[i])) return false;
@@ -367,9 +452,9 @@ bool DeepEqual(const Value& a, const Value& b) {
       const Object& x = a.AsObject();
       const Object& y = b.AsObject();
       if (x.size() != y.size()) return false;
-      for (const auto& k : x.keys) {
+      for (const auto& [k, item] : x.entries()) {
         const Value* other = y.Find(k);
-        if (other == nullptr || !DeepEqual(*x.Find(k), *other)) return false;
+        if (other == nullptr || !DeepEqual(item, *other)) return false;
       }
       return true;
     }
@@ -385,13 +470,13 @@ Value DeepClone(const Value& v) {
     dst.sequence = src.sequence;
     dst.cons = src.cons;
     dst.keep_singleton = src.keep_singleton;
-    for (const auto& item : src.items) dst.items.push_back(DeepClone(item));
+    for (const auto& item : src.items()) dst.items().push_back(DeepClone(item));
     return out;
   }
   if (v.IsObject()) {
     Value out = Value::NewObject();
     const Object& src = v.AsObject();
-    for (const auto& k : src.keys) out.AsObject().Set(k, DeepClone(*src.Find(k)));
+    for (const auto& [k, item] : src.entries()) out.AsObject().Set(k, DeepClone(item));
     return out;
   }
   return v;

@@ -20,7 +20,7 @@
 namespace stepwise::jsonata::internal {
 
 struct Array;
-struct Object;
+class Object;
 struct Function;
 
 enum class Kind : uint8_t {
@@ -75,63 +75,89 @@ class Value {
 
   bool AsBool() const { return num_ != 0; }
   double AsNumber() const { return num_; }
-  const std::string& AsString() const { return *str_; }
-  Array& AsArray() const { return *arr_; }
-  Object& AsObject() const { return *obj_; }
-  Function& AsFunction() const { return *fn_; }
-  const std::shared_ptr<Array>& array_ptr() const { return arr_; }
-  const std::shared_ptr<Object>& object_ptr() const { return obj_; }
-  const std::shared_ptr<Function>& function_ptr() const { return fn_; }
+  const std::string& AsString() const { return *static_cast<const std::string*>(ptr_.get()); }
+  Array& AsArray() const { return *static_cast<Array*>(ptr_.get()); }
+  Object& AsObject() const { return *static_cast<Object*>(ptr_.get()); }
+  Function& AsFunction() const { return *static_cast<Function*>(ptr_.get()); }
   // Identity of the referenced array/object (for `in` and transform).
-  const void* Identity() const;
+  const void* Identity() const { return kind_ >= Kind::kArray ? ptr_.get() : nullptr; }
 
  private:
   Kind kind_ = Kind::kUndefined;
   double num_ = 0;
-  std::shared_ptr<const std::string> str_;
-  std::shared_ptr<Array> arr_;
-  std::shared_ptr<Object> obj_;
-  std::shared_ptr<Function> fn_;
+  // The string, Array, Object or Function (by kind_): one pointer keeps a
+  // Value at 32 bytes and a copy at one reference count.
+  std::shared_ptr<void> ptr_;
 };
 
 struct Array {
-  std::vector<Value> items;
   bool sequence = false;
   bool keep_singleton = false;
   bool outer_wrapper = false;
   bool tuple_stream = false;
   bool cons = false;
-  size_t size() const { return items.size(); }
+
+  // A plain array whose items are converted from `source` when first used
+  // (a path touches only what it navigates). `source` must outlive it.
+  static Value Lazy(const json::array& source);
+
+  std::vector<Value>& items() {
+    if (source_ != nullptr) Materialize();
+    return items_;
+  }
+  const std::vector<Value>& items() const {
+    if (source_ != nullptr) Materialize();
+    return items_;
+  }
+  size_t size() const { return source_ != nullptr ? source_->size() : items_.size(); }
+
+ private:
+  void Materialize() const;
+  mutable std::vector<Value> items_;
+  mutable const json::array* source_ = nullptr;
 };
 
 // An object keeping insertion order, as JavaScript objects do for
-// non-numeric keys.
-struct Object {
-  std::vector<std::string> keys;
-  std::unordered_map<std::string, Value> map;
-  const Value* Find(const std::string& key) const {
-    auto it = map.find(key);
-    return it == map.end() ? nullptr : &it->second;
+// non-numeric keys. Small objects are searched linearly; larger ones get a
+// hash index on first lookup.
+class Object {
+ public:
+  struct Entry {
+    std::string key;
+    Value value;
+  };
+
+  // An object whose members are converted from `source` when first used.
+  // `source` must outlive it.
+  static Value Lazy(const json::object& source);
+
+  // The members in JavaScript's property order (converts them all).
+  const std::vector<Entry>& entries() const {
+    if (source_ != nullptr) Materialize();
+    return entries_;
   }
-  Value Get(const std::string& key) const {
-    auto it = map.find(key);
-    return it == map.end() ? Value() : it->second;
+  // The member `key`, or null. The pointer is valid until the object
+  // changes or its entries() are first taken.
+  const Value* Find(std::string_view key) const;
+  Value Get(std::string_view key) const {
+    const Value* v = Find(key);
+    return v == nullptr ? Value() : *v;
   }
-  void Set(const std::string& key, Value v) {
-    auto [it, inserted] = map.try_emplace(key, std::move(v));
-    if (inserted) {
-      InsertKey(key);
-    } else {
-      it->second = std::move(v);
-    }
-  }
-  void Erase(const std::string& key);
-  size_t size() const { return keys.size(); }
+  void Set(std::string_view key, Value v);
+  void Erase(std::string_view key);
+  size_t size() const { return source_ != nullptr ? source_->size() : entries_.size(); }
 
  private:
-  // Appends `key` to the key order, except that array-index keys ("0",
-  // "17") go first in numeric order, as JavaScript orders properties.
-  void InsertKey(const std::string& key);
+  static constexpr size_t kIndexFrom = 12;
+  void Materialize() const;
+  // Appends, or inserts an array-index key ("0", "17") before the others in
+  // numeric order, as JavaScript orders properties.
+  void Insert(std::string_view key, Value v) const;
+  mutable std::vector<Entry> entries_;
+  mutable std::unordered_map<std::string, size_t> index_;  // empty until needed
+  mutable const json::object* source_ = nullptr;
+  // While source_ is set: the members Find converted, by source position.
+  mutable std::vector<Value> cache_;
 };
 
 // Formats a number as JavaScript's Number.prototype.toString does.
@@ -141,6 +167,9 @@ std::string FormatJsNumberPrecision15(double d);
 
 // Converts a JSON value into the internal model (arrays are plain arrays).
 Value FromJson(const json::value& v);
+// The same, converting arrays and objects only when first used: `v` must
+// outlive the result and everything taken from it.
+Value FromJsonLazy(const json::value& v);
 // Converts to JSON: sequences become arrays, undefined members are dropped,
 // functions become "" (as the reference's JSON.stringify replacer does).
 json::value ToJson(const Value& v);

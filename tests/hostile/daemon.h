@@ -83,6 +83,32 @@ inline std::unique_ptr<grpc::ClientContext> Ctx(std::chrono::milliseconds timeou
   return c;
 }
 
+// Sends `wire` as the raw request bytes of gRPC method `method` (e.g.
+// "/stepwise.v1.States/StartExecution") and returns the call's status:
+// requests no typed stub can build (malformed protobuf, invalid UTF-8).
+inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
+                            const std::string& method, const std::string& wire,
+                            const std::string& token = "") {
+  grpc::GenericStub generic(channel);
+  grpc::Slice slice(wire);
+  grpc::ByteBuffer request(&slice, 1), response;
+  std::unique_ptr<grpc::ClientContext> ctx = Ctx(10s, token);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(ctx.get(), method, grpc::StubOptions(), &request, &response,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> l(mu);
+                      status = s;
+                      done = true;
+                      cv.notify_all();
+                    });
+  std::unique_lock<std::mutex> l(mu);
+  cv.wait(l, [&] { return done; });
+  return status;
+}
+
 // One stepwised child process.
 class Daemon {
  public:

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "google/protobuf/descriptor.h"
 #include "tests/hostile/daemon.h"
 
 namespace stepwise::hostile {
@@ -157,6 +158,14 @@ class HostileTest : public ::testing::Test {
         << "'" << s.error_message() << "' does not name '" << words << "'";
   }
 
+  // A request whose bytes did not decode: INVALID_ARGUMENT carrying
+  // SerializationException and a message naming the request type.
+  static void ExpectUndecodable(const grpc::Status& s, const std::string& request_type) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    ExpectGrpcError(s, "SerializationException", request_type);
+    EXPECT_NE(s.error_message().find("does not decode"), std::string::npos) << s.error_message();
+  }
+
   // The AWS reply is error `name` (status 400 or `status`), shaped as AWS
   // shapes it, with a message containing `words`.
   static void ExpectAwsError(const AwsReply& r, const std::string& name, const std::string& words,
@@ -262,34 +271,13 @@ TEST_F(HostileTest, InvalidUtf8IsRefused) {
   // Raw invalid UTF-8 in a gRPC string field: the request does not decode;
   // the daemon refuses it without running anything.
   {
-    grpc::GenericStub generic(daemon_->channel());
-    v1::CreateActivityRequest req;
     std::string wire;
     // Field 1 (name), length-delimited, invalid UTF-8 bytes.
     wire.push_back(0x0a);
     wire.push_back(static_cast<char>(bad.size()));
     wire += bad;
-    grpc::Slice slice(wire);
-    grpc::ByteBuffer request(&slice, 1), response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status;
-    generic.UnaryCall(&ctx, "/stepwise.v1.States/CreateActivity", grpc::StubOptions(), &request,
-                      &response, [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> l(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_all();
-                      });
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return done; });
-    // Refused by the gRPC library while decoding, before any of our code
-    // runs (gRPC 1.51's callback server answers UNIMPLEMENTED then), so
-    // there is no AWS error name to check: only that nothing was created.
-    EXPECT_FALSE(status.ok()) << "an activity named with invalid UTF-8 was created";
+    ExpectUndecodable(RawCall(daemon_->channel(), "/stepwise.v1.States/CreateActivity", wire),
+                      "stepwise.v1.CreateActivityRequest");
   }
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
@@ -369,35 +357,22 @@ TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
                     J({{"stateMachineArn", seed}, {"bogus", json::object{{"x", 1}}}}));
   EXPECT_EQ(ok.status, 200) << ok.raw;
 
-  // gRPC: a field of the wrong wire type does not decode; an unknown field
-  // is skipped.
-  grpc::GenericStub generic(daemon_->channel());
+  // gRPC: bytes that do not decode get SerializationException (see
+  // UndecodableGrpcRequestsGetSerializationException); a field of the wrong
+  // wire type and an unknown field are skipped.
   auto call = [&](const std::string& method, const std::string& wire) {
-    grpc::Slice slice(wire);
-    grpc::ByteBuffer request(&slice, 1), response;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + 10s);
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status;
-    generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &response,
-                      [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> l(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_all();
-                      });
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return done; });
-    return status;
+    return RawCall(daemon_->channel(), method, wire);
   };
   // Field 1 (state_machine_arn) as a varint instead of a string.
+  // Protobuf keeps it as an unknown field, so the request decodes without
+  // its ARN and is refused for that.
   grpc::Status wrong = call("/stepwise.v1.States/DescribeStateMachine", std::string("\x08\x05", 2));
-  EXPECT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << wrong.error_message();
+  EXPECT_NE(ErrorName(wrong), "SerializationException") << wrong.error_message();
   // A truncated message (length beyond the end).
-  grpc::Status cut = call("/stepwise.v1.States/DescribeStateMachine", std::string("\x0a\x7f\x61", 3));
-  EXPECT_FALSE(cut.ok());
+  ExpectUndecodable(
+      call("/stepwise.v1.States/DescribeStateMachine", std::string("\x0a\x7f\x61", 3)),
+      "stepwise.v1.DescribeStateMachineRequest");
   // Field 1 correct plus unknown field 99 (varint): decodes, unknown skipped.
   v1::DescribeStateMachineRequest dm;
   dm.set_state_machine_arn(seed);
@@ -415,6 +390,52 @@ TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
                   "StartAt");
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
+}
+
+TEST_F(HostileTest, UndecodableGrpcRequestsGetSerializationException) {
+  std::string before = Snapshot(stub_);
+  // Bytes no request message of any method decodes: a tag with wire type 7
+  // (there is none), field number 0, a length running past the end, a
+  // varint tag longer than 10 bytes, and a valid field followed by garbage.
+  const std::vector<std::string> garbage = {
+      std::string("\x0f", 1),
+      std::string("\x00\x01", 2),
+      std::string("\x0a\x7f\x61", 3),
+      std::string(11, '\xff'),
+      std::string("\x0a\x01\x61\xff\xff", 5),
+  };
+  const google::protobuf::ServiceDescriptor* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+          v1::States::service_full_name());
+  ASSERT_NE(service, nullptr);
+  ASSERT_GE(service->method_count(), 20);
+  for (int i = 0; i < service->method_count(); ++i) {
+    const google::protobuf::MethodDescriptor* m = service->method(i);
+    const std::string method = "/" + std::string(service->full_name()) + "/" + std::string(m->name());
+    for (const std::string& wire : garbage) {
+      SCOPED_TRACE(method + " with " + std::to_string(wire.size()) + " garbage bytes");
+      ExpectUndecodable(RawCall(daemon_->channel(), method, wire),
+                        std::string(m->input_type()->full_name()));
+    }
+  }
+  // Invalid UTF-8 in a string field of a mutating call: nothing is made.
+  v1::StartExecutionRequest start;
+  start.set_state_machine_arn(MachineArn("Seed"));
+  start.set_name("utf8");
+  std::string wire = start.SerializeAsString();
+  wire += std::string("\x1a\x02\xc3\x28", 4);  // field 3 (input): "\xc3\x28"
+  ExpectUndecodable(RawCall(daemon_->channel(), "/stepwise.v1.States/StartExecution", wire),
+                    "stepwise.v1.StartExecutionRequest");
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+  // The same request with a valid string starts the execution: the server
+  // still decodes what it should.
+  v1::StartExecutionRequest good = start;
+  good.set_input(R"({"a":1})");
+  grpc::Status s = RawCall(daemon_->channel(), "/stepwise.v1.States/StartExecution",
+                           good.SerializeAsString());
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  WaitStatus(std::string(kAccount) + "execution:Seed:utf8", "SUCCEEDED");
 }
 
 TEST_F(HostileTest, NamesWithForbiddenCharactersAreRefused) {

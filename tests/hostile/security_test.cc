@@ -200,6 +200,21 @@ TEST(SecurityTest, UnauthenticatedCallsAreRejectedOnBothApis) {
     s = stub->ListStateMachines(Ctx(30s, bad).get(), lm, &lmr);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   }
+  // A request that does not decode: an unauthenticated caller hears only
+  // UNAUTHENTICATED; with the token it is SerializationException.
+  const std::string garbage("\x0a\x7f\x61", 3);
+  for (const char* method : {"/stepwise.v1.States/CreateActivity",
+                             "/stepwise.v1.States/WatchExecution"}) {
+    SCOPED_TRACE(method);
+    grpc::Status s = RawCall(d.channel(), method, garbage);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+    EXPECT_EQ(ErrorName(s), "UnrecognizedClientException") << s.error_message();
+    s = RawCall(d.channel(), method, garbage, "wrong");
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+    s = RawCall(d.channel(), method, garbage, kToken);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(ErrorName(s), "SerializationException") << s.error_message();
+  }
   {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", std::string("Basic ") + kToken);

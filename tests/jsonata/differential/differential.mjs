@@ -6,7 +6,7 @@
 // error codes. Exits 1 when they disagree on a case not listed in
 // known_differences.txt, or when a listed case no longer differs.
 //
-//   node differential.mjs <jsonata_eval> [--cases N] [--seed S] [--verbose]
+//   node differential.mjs <jsonata_eval> [--cases N] [--eval-cases M] [--seed S] [--verbose]
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -262,6 +262,24 @@ for (let i = 0; i < N; ++i) {
   expressions.push(e);
   inputs.push(chance(0.05) ? undefined : inputDoc());
 }
+// $eval cases (the driver runs the reference dialect), generated after the
+// others so that their indexes stay put: a generated expression passed as
+// text, over the caller's input, a given context or each item of a path;
+// some are broken on purpose (syntax errors are D3120, evaluation errors
+// D3121).
+const EVAL_CASES = Number(opt('--eval-cases', '300'));
+for (let i = 0; i < EVAL_CASES; ++i) {
+  depth = 0;
+  let e = anyExpr() ?? '1';
+  if (chance(0.1)) e += pick([' +', ')', ' ]', ' #', ' and']);
+  const context = chance(0.3)
+    ? ', ' + pick(['nested', 'items', 'items[0]', 'nums', '[1, 2]', '$$', 'nothing', '{"n": 3}'])
+    : '';
+  const call = `$eval(${q(e)}${context})`;
+  expressions.push(chance(0.2) ? `items.${call}` : call);
+  inputs.push(chance(0.05) ? undefined : inputDoc());
+}
+const TOTAL = expressions.length;
 
 // ---- the reference ----
 function hasFunction(v) {
@@ -332,7 +350,7 @@ if (opt('--show', null) !== null) {
 const lines = expressions.map((e, i) => JSON.stringify(inputs[i] === undefined ? { expr: e } : { expr: e, input: inputs[i] }));
 const started = Date.now();
 const refs = [];
-for (let i = 0; i < N; ++i) {
+for (let i = 0; i < TOTAL; ++i) {
   if (process.env.TRACE) console.error(i, expressions[i]);
   refs.push(await reference(expressions[i], inputs[i]));
 }
@@ -346,8 +364,8 @@ if (run.status !== 0) {
   process.exit(1);
 }
 const ours = run.stdout.toString().split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l));
-if (ours.length !== N) {
-  console.error(`driver answered ${ours.length} of ${N} cases`);
+if (ours.length !== TOTAL) {
+  console.error(`driver answered ${ours.length} of ${TOTAL} cases`);
   process.exit(1);
 }
 
@@ -356,7 +374,7 @@ let skipped = 0;
 let errorsCompared = 0;
 const unexpected = [];
 const fixed = [];
-for (let i = 0; i < N; ++i) {
+for (let i = 0; i < TOTAL; ++i) {
   if (refs[i].skip) {
     ++skipped;
     continue;
@@ -374,7 +392,7 @@ for (let i = 0; i < N; ++i) {
       (known.has(i) ? `\n  known: ${known.get(i)}` : ''));
   }
 }
-const compared = N - skipped;
+const compared = TOTAL - skipped;
 console.log(`differential (seed ${SEED}): ${agree}/${compared} cases agree ` +
   `(${(100 * agree / compared).toFixed(2)}%; ${errorsCompared} reference errors compared by code; ` +
   `${skipped} skipped: function results or host errors); ${known.size} known differences; ` +

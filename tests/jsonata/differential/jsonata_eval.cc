@@ -2,7 +2,8 @@
 // stdin ({"expr": "...", "input": ...}; no "input" member = no input) and
 // prints one line per case: {"result": ...} (serialised as JSON.stringify
 // would), {"undefined": true} or {"error": "CODE", "message": "..."}.
-// Evaluation uses the default EvalLimits (as a state machine does).
+// Evaluation uses the default EvalLimits (as a state machine does) and the
+// reference dialect (with $eval).
 #include <iostream>
 #include <string>
 
@@ -27,8 +28,14 @@ int Main() {
       continue;
     }
     const json::value* input = c->if_contains("input");
-    absl::StatusOr<std::optional<json::value>> result =
-        EvaluateOnce(std::string(expr->get_string()), input, {});
+    // The reference dialect: $eval as jsonata 2.0.6 has it.
+    absl::StatusOr<std::optional<json::value>> result;
+    auto compiled = Expression::Compile(std::string(expr->get_string()), Dialect::kReference);
+    if (!compiled.ok()) {
+      result = compiled.status();
+    } else {
+      result = compiled->Evaluate(input, {});
+    }
     if (!result.ok()) {
       std::cout << "{\"error\":" << Quote(ErrorCode(result.status()))
                 << ",\"message\":" << Quote(std::string(result.status().message())) << "}\n";
