@@ -30,11 +30,15 @@ void ActivityWorker::Start() {
   int n = options_.concurrency < 1 ? 1 : options_.concurrency;
   for (int i = 0; i < n; ++i) {
     cancellers_.push_back(std::make_unique<CallCanceller>());
+    reporters_.push_back(std::make_unique<Reporter>());
+    Reporter* r = reporters_.back().get();
+    r->thread = std::thread([r] { ReportLoop(r); });
   }
   active_pollers_ = n;
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this, i] {
       PollLoop(i);
+      CloseReporter(reporters_[static_cast<size_t>(i)].get());
       std::lock_guard<std::mutex> done_lock(mu_);
       --active_pollers_;
       cv_.notify_all();
@@ -93,11 +97,43 @@ void ActivityWorker::PollLoop(int index) {
     }
     backoff = absl::Milliseconds(100);
     if (task->task_token().empty()) continue;
-    Handle(*task);
+    SubmitReport(reporters_[static_cast<size_t>(index)].get(), Handle(*task));
   }
 }
 
-void ActivityWorker::Handle(const v1::GetActivityTaskResponse& task) {
+void ActivityWorker::ReportLoop(Reporter* r) {
+  std::unique_lock<std::mutex> lock(r->mu);
+  while (true) {
+    r->cv.wait(lock, [r] { return r->report != nullptr || r->closed; });
+    if (r->report == nullptr) return;  // closed, nothing left
+    std::function<void()> report = std::move(r->report);
+    r->report = nullptr;
+    r->sending = true;
+    lock.unlock();
+    report();
+    lock.lock();
+    r->sending = false;
+    r->cv.notify_all();
+  }
+}
+
+void ActivityWorker::SubmitReport(Reporter* r, std::function<void()> report) {
+  std::unique_lock<std::mutex> lock(r->mu);
+  r->cv.wait(lock, [r] { return r->report == nullptr && !r->sending; });
+  r->report = std::move(report);
+  r->cv.notify_all();
+}
+
+void ActivityWorker::CloseReporter(Reporter* r) {
+  {
+    std::lock_guard<std::mutex> lock(r->mu);
+    r->closed = true;
+  }
+  r->cv.notify_all();
+  if (r->thread.joinable()) r->thread.join();
+}
+
+std::function<void()> ActivityWorker::Handle(const v1::GetActivityTaskResponse& task) {
   const std::string& token = task.task_token();
   bool heartbeating = options_.heartbeat_interval > absl::ZeroDuration();
   std::multimap<absl::Time, std::string>::iterator due;
@@ -131,25 +167,34 @@ void ActivityWorker::Handle(const v1::GetActivityTaskResponse& task) {
       }
     }
   }
-  absl::Status sent;
   if (result.ok()) {
     v1::SendTaskSuccessRequest request;
     request.set_task_token(token);
-    request.set_output(*result);
-    sent = client_->SendTaskSuccess(request);
-    if (sent.ok()) succeeded_.fetch_add(1);
-  } else {
-    v1::SendTaskFailureRequest request;
-    request.set_task_token(token);
-    std::string error = AwsErrorName(result.status());
-    request.set_error(error.empty() ? kDefaultTaskError : error);
-    std::string cause(result.status().message());
-    if (cause.size() > kMaxCause) cause = cause.substr(cause.size() - kMaxCause);
-    request.set_cause(cause);
-    sent = client_->SendTaskFailure(request);
-    if (sent.ok()) failed_.fetch_add(1);
+    request.set_output(*std::move(result));
+    return [this, request = std::move(request)] {
+      absl::Status sent = client_->SendTaskSuccess(request);
+      if (sent.ok()) {
+        succeeded_.fetch_add(1);
+      } else {
+        ReportError(sent);
+      }
+    };
   }
-  if (!sent.ok()) ReportError(sent);
+  v1::SendTaskFailureRequest request;
+  request.set_task_token(token);
+  std::string error = AwsErrorName(result.status());
+  request.set_error(error.empty() ? kDefaultTaskError : error);
+  std::string cause(result.status().message());
+  if (cause.size() > kMaxCause) cause = cause.substr(cause.size() - kMaxCause);
+  request.set_cause(cause);
+  return [this, request = std::move(request)] {
+    absl::Status sent = client_->SendTaskFailure(request);
+    if (sent.ok()) {
+      failed_.fetch_add(1);
+    } else {
+      ReportError(sent);
+    }
+  };
 }
 
 void ActivityWorker::HeartbeatLoop() {

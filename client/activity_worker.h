@@ -2,7 +2,11 @@
 // long polls. For each task it calls a handler, heartbeats while the handler
 // runs, and reports the result with SendTaskSuccess or SendTaskFailure.
 // Used by `stepwise worker` and `stepwise bench`. Start/Stop/Wait are
-// thread-safe; the handler is called from N threads at once.
+// thread-safe; the handler is called from N threads at once. Each poll loop
+// sends its reports from a thread of its own and polls again at once, so the
+// next poll is already waiting when the server commits the report (and the
+// next task it schedules can be handed out in that same commit); a loop
+// waits for its previous report to finish before handing over the next.
 #ifndef SW_CLIENT_ACTIVITY_WORKER_H_
 #define SW_CLIENT_ACTIVITY_WORKER_H_
 
@@ -70,9 +74,25 @@ class ActivityWorker {
   int64_t tasks_failed() const { return failed_.load(); }
 
  private:
+  // One poll loop's report sender.
+  struct Reporter {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::function<void()> report;  // waiting to be sent
+    bool sending = false;
+    bool closed = false;
+    std::thread thread;
+  };
+
   void PollLoop(int index);
   void HeartbeatLoop();
-  void Handle(const v1::GetActivityTaskResponse& task);
+  // Runs the handler; returns the call that reports its result.
+  std::function<void()> Handle(const v1::GetActivityTaskResponse& task);
+  static void ReportLoop(Reporter* r);
+  // Waits until `r` sent its previous report, then hands it `report`.
+  static void SubmitReport(Reporter* r, std::function<void()> report);
+  // Sends what is left and ends `r`'s thread.
+  static void CloseReporter(Reporter* r);
   void ReportError(const absl::Status& status);
 
   Client* const client_;
@@ -87,6 +107,7 @@ class ActivityWorker {
   // Tokens being handled, by the time their next heartbeat is due.
   std::multimap<absl::Time, std::string> heartbeats_due_;
   std::vector<std::unique_ptr<CallCanceller>> cancellers_;
+  std::vector<std::unique_ptr<Reporter>> reporters_;
   std::vector<std::thread> threads_;
   std::atomic<int64_t> succeeded_{0};
   std::atomic<int64_t> failed_{0};

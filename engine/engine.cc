@@ -558,99 +558,111 @@ class Engine::Impl {
     return known_activities_.count(arn) > 0;
   }
 
-  absl::Status SendTaskResult(const std::string& token, TaskResult result) {
-    SW_RETURN_IF_ERROR(Alive());
-    SW_ASSIGN_OR_RETURN(TaskTokenClaims claims, DecodeToken(token));
-    return Wait<bool>([&](auto done) {
-      PostExisting(claims.execution_id, [this, claims, result, done](Slot* slot) {
-        auto it = slot->tasks.find(claims.task_id);
-        if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
-            it->second.attempt != claims.attempt) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        Decision d;
-        absl::Status s = Interp(*slot).CompleteTask(*slot->state, claims.task_id, result,
-                                                    clock_->NowMs(), d);
-        if (!s.ok()) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        Commit(slot, std::move(d), false, {}, [done](absl::Status c) {
-          if (!c.ok()) return done(c);
-          done(true);
-        });
-      }, [done](absl::Status s) {
-        // The execution is gone: the token names no task that exists.
-        done(ServiceErrorName(s) == "ExecutionDoesNotExist"
-                 ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
-                 : s);
-      });
-    }).status();
+  using StatusFn = std::function<void(absl::Status)>;
+
+  void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done) {
+    if (absl::Status s = Alive(); !s.ok()) return done(s);
+    absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+    if (!decoded.ok()) return done(decoded.status());
+    TaskTokenClaims claims = *std::move(decoded);
+    PostExisting(claims.execution_id, [this, claims, result = std::move(result),
+                                       done](Slot* slot) {
+      auto it = slot->tasks.find(claims.task_id);
+      if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
+          it->second.attempt != claims.attempt) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      Decision d;
+      absl::Status s = Interp(*slot).CompleteTask(*slot->state, claims.task_id, result,
+                                                  clock_->NowMs(), d);
+      if (!s.ok()) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      Commit(slot, std::move(d), false, {}, done);
+    }, [done](absl::Status s) {
+      // The execution is gone: the token names no task that exists.
+      done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+               ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+               : s);
+    });
   }
 
-  absl::Status SendTaskSuccess(const std::string& token, const std::string& output) {
+  void SendTaskSuccessAsync(const std::string& token, const std::string& output,
+                            StatusFn done) {
     auto v = ParseJson(output);
     if (!v.ok()) {
-      return ServiceError("InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(),
-                                                        "'"));
+      return done(ServiceError(
+          "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
     }
     if (output.size() > opts_.max_payload_bytes) {
-      return ServiceError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes");
+      return done(
+          ServiceError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes"));
     }
     TaskResult r;
     r.output = *std::move(v);
-    return SendTaskResult(token, std::move(r));
+    SendTaskResultAsync(token, std::move(r), std::move(done));
   }
 
-  absl::Status SendTaskFailure(const std::string& token, const std::string& error,
-                               const std::string& cause) {
+  void SendTaskFailureAsync(const std::string& token, const std::string& error,
+                            const std::string& cause, StatusFn done) {
     if (error.size() > 256 || cause.size() > 32768) {
-      return ServiceError("ValidationException", "error or cause too long");
+      return done(ServiceError("ValidationException", "error or cause too long"));
     }
     TaskResult r;
     r.kind = TaskResult::Kind::kFailed;
     r.error = error;
     r.cause = cause;
-    return SendTaskResult(token, std::move(r));
+    SendTaskResultAsync(token, std::move(r), std::move(done));
   }
 
-  absl::Status SendTaskHeartbeat(const std::string& token) {
-    SW_RETURN_IF_ERROR(Alive());
-    SW_ASSIGN_OR_RETURN(TaskTokenClaims claims, DecodeToken(token));
+  void SendTaskHeartbeatAsync(const std::string& token, StatusFn done) {
+    if (absl::Status s = Alive(); !s.ok()) return done(s);
+    absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+    if (!decoded.ok()) return done(decoded.status());
+    TaskTokenClaims claims = *std::move(decoded);
+    PostExisting(claims.execution_id, [this, claims, done](Slot* slot) {
+      auto it = slot->tasks.find(claims.task_id);
+      if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
+          it->second.attempt != claims.attempt || !it->second.started) {
+        return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                                 "exist anymore'"));
+      }
+      OpenTask& t = it->second;
+      if (t.heartbeat_seconds <= 0) return done(absl::OkStatus());  // nothing to extend
+      // Durable: the new deadline is committed (no history event, as AWS).
+      TimeMs now = clock_->NowMs();
+      TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
+      t.last_heartbeat = now;
+      std::vector<storage::Write> writes;
+      writes.push_back({Table::kTimers,
+                        TimerRowKey(old_due, ToAbsl(slot->id), HeartbeatTimerId(t.task_id)),
+                        std::nullopt});
+      TimerEntry e{now + t.heartbeat_seconds * 1000, slot->id, HeartbeatTimerId(t.task_id)};
+      writes.push_back({Table::kTimers, TimerRowKey(e.due, ToAbsl(slot->id), e.timer_id),
+                        std::string()});
+      slot->timer_dues[e.timer_id] = e.due;
+      Commit(slot, Decision(), false, std::move(writes), [this, e, done](absl::Status c) {
+        if (!c.ok()) return done(c);
+        timers_.Cancel(e.execution_id, e.timer_id);
+        timers_.Add(e);
+        done(absl::OkStatus());
+      });
+    }, [done](absl::Status s) {
+      done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+               ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+               : s);
+    });
+  }
+
+  // Blocks on an async operation answering with a status.
+  template <typename Start>
+  absl::Status WaitStatus(Start start) {
     return Wait<bool>([&](auto done) {
-      PostExisting(claims.execution_id, [this, claims, done](Slot* slot) {
-        auto it = slot->tasks.find(claims.task_id);
-        if (slot->status != ExecutionStatus::kRunning || it == slot->tasks.end() ||
-            it->second.attempt != claims.attempt || !it->second.started) {
-          return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
-                                                   "exist anymore'"));
-        }
-        OpenTask& t = it->second;
-        if (t.heartbeat_seconds <= 0) return done(true);  // nothing to extend
-        // Durable: the new deadline is committed (no history event, as AWS).
-        TimeMs now = clock_->NowMs();
-        TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
-        t.last_heartbeat = now;
-        std::vector<storage::Write> writes;
-        writes.push_back({Table::kTimers,
-                          TimerRowKey(old_due, ToAbsl(slot->id),
-                                            HeartbeatTimerId(t.task_id)),
-                          std::nullopt});
-        TimerEntry e{now + t.heartbeat_seconds * 1000, slot->id, HeartbeatTimerId(t.task_id)};
-        writes.push_back({Table::kTimers, TimerRowKey(e.due, ToAbsl(slot->id), e.timer_id),
-                          std::string()});
-        slot->timer_dues[e.timer_id] = e.due;
-        Commit(slot, Decision(), false, std::move(writes), [this, e, done](absl::Status c) {
-          if (!c.ok()) return done(c);
-          timers_.Cancel(e.execution_id, e.timer_id);
-          timers_.Add(e);
-          done(true);
-        });
-      }, [done](absl::Status s) {
-        done(ServiceErrorName(s) == "ExecutionDoesNotExist"
-                 ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
-                 : s);
+      start([done](absl::Status s) {
+        if (!s.ok()) return done(s);
+        done(true);
       });
     }).status();
   }
@@ -1111,6 +1123,7 @@ class Engine::Impl {
 
     // Effects to release after the commit.
     auto effects = std::make_shared<Effects>();
+    std::vector<std::pair<int64_t, std::shared_ptr<PollClaim>>> claimed;  // task id, poll
     effects->execution_id = slot->id;
     for (const ScheduleTaskCommand& c : d.schedule_tasks) {
       OpenTask task;
@@ -1121,14 +1134,35 @@ class Engine::Impl {
       task.heartbeat_seconds = c.heartbeat_seconds;
       if (c.kind == TaskKind::kActivity) {
         task.activity = c.resource;
-        t.writes.push_back({Table::kTasks, TaskRowKey(task.activity, slot->id, task.task_id),
-                            task.input});
-        effects->push.push_back(
-            ActivityTask{task.activity, slot->id, task.task_id, task.attempt, task.input});
+        // A worker already waiting gets the task in this same commit
+        // (ActivityStarted beside ActivityScheduled): one synced write
+        // instead of two before it runs.
+        std::shared_ptr<void> claim;
+        if (st.status == ExecutionStatus::kRunning) claim = tasks_.TakePoller(task.activity);
+        if (claim != nullptr) {
+          claimed.emplace_back(task.task_id, std::static_pointer_cast<PollClaim>(claim));
+        } else {
+          QueueTask(slot->id, task, t.writes, *effects);
+        }
       } else {
         effects->unsupported.push_back({c.task_id, c.resource});
       }
       slot->tasks[task.task_id] = std::move(task);
+    }
+    for (auto& [task_id, claim] : claimed) {
+      OpenTask& ot = slot->tasks[task_id];
+      if (!Interp(*slot).TaskStarted(st, task_id, claim->worker, now, d).ok()) {
+        // Not startable after all: queued as usual, the poll waits again.
+        QueueTask(slot->id, ot, t.writes, *effects);
+        effects->repoll.push_back(std::move(claim));
+        continue;
+      }
+      ot.started = true;
+      ot.last_heartbeat = now;
+      AddTaskClockTimers(ot, now, d);
+      effects->grants.emplace_back(
+          std::move(claim),
+          ActivityTaskGrant{tokens_->Encode({slot->id, task_id, ot.attempt}), ot.input});
     }
     for (int64_t task_id : d.cancel_tasks) CloseTask(slot, task_id, t.writes, *effects);
     for (const StartTimerCommand& c : d.start_timers) {
@@ -1212,6 +1246,8 @@ class Engine::Impl {
           // the store) and let the next call reload it.
           auto waiting = std::move(committed->waiting);
           sh.slots.erase(it);
+          for (auto& [claim, grant] : effects->grants) claim->done(s);
+          for (auto& claim : effects->repoll) claim->done(s);
           done(s);
           for (auto& w : waiting) Post(slot_id, std::move(w));
           return;
@@ -1227,8 +1263,23 @@ class Engine::Impl {
     });
   }
 
+  using PollDeadline = std::chrono::steady_clock::time_point;
+
+  // A waiting GetActivityTask, as TaskQueue::TakePoller hands it to a
+  // commit that schedules a task of its activity.
+  struct PollClaim {
+    std::string activity;
+    std::string worker;
+    PollDeadline deadline;
+    std::function<void(absl::StatusOr<ActivityTaskGrant>)> done;
+    std::function<bool()> is_cancelled;
+  };
+
   struct Effects {
     std::vector<ActivityTask> push;
+    // Polls answered by this commit's hand-outs, and polls to resume.
+    std::vector<std::pair<std::shared_ptr<PollClaim>, ActivityTaskGrant>> grants;
+    std::vector<std::shared_ptr<PollClaim>> repoll;
     std::vector<std::pair<int64_t, std::string>> unsupported;  // task id, resource
     std::vector<TimerEntry> arm;
     std::vector<std::pair<std::string, int64_t>> disarm;  // execution, timer id
@@ -1237,6 +1288,24 @@ class Engine::Impl {
     std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
     std::optional<ExecutionDescription> closed;  // for on_execution_closed
   };
+
+  // Puts a new, not yet started activity task in the store's task table
+  // and (after the commit) in the queue.
+  void QueueTask(const std::string& exec, const OpenTask& task,
+                 std::vector<storage::Write>& writes, Effects& fx) {
+    writes.push_back({Table::kTasks, TaskRowKey(task.activity, exec, task.task_id), task.input});
+    fx.push.push_back(ActivityTask{task.activity, exec, task.task_id, task.attempt, task.input});
+  }
+
+  // The task's own clocks start at ActivityStarted (AWS).
+  static void AddTaskClockTimers(const OpenTask& t, TimeMs now, Decision& d) {
+    if (t.timeout_seconds > 0) {
+      d.start_timers.push_back({TaskTimeoutTimerId(t.task_id), now + t.timeout_seconds * 1000});
+    }
+    if (t.heartbeat_seconds > 0) {
+      d.start_timers.push_back({HeartbeatTimerId(t.task_id), now + t.heartbeat_seconds * 1000});
+    }
+  }
 
   static bool TaskStillOpen(const ExecutionState& st, int64_t task_id) {
     for (const auto& [id, f] : st.frames) {
@@ -1312,6 +1381,10 @@ class Engine::Impl {
                                                           t.task_id);
     for (const TimerEntry& e : fx.arm) timers_.Add(e);
     for (const ActivityTask& t : fx.push) tasks_.Push(t);
+    for (const auto& [claim, grant] : fx.grants) claim->done(grant);
+    for (const auto& claim : fx.repoll) {
+      PollOnce(claim->activity, claim->worker, claim->deadline, claim->done, claim->is_cancelled);
+    }
     // Stepwise runs activities only (so far): other resources fail the task,
     // as the local runner does, through Retry/Catch like any failure. Posted
     // as its own step so the scheduling commit lands first.
@@ -1387,8 +1460,6 @@ class Engine::Impl {
 
   // ------------------------------------------------------- tasks and timers
 
-  using PollDeadline = std::chrono::steady_clock::time_point;
-
   void PollOnce(const std::string& activity, const std::string& worker, PollDeadline deadline,
                 std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
                 std::function<bool()> is_cancelled) {
@@ -1396,6 +1467,8 @@ class Engine::Impl {
                        deadline - std::chrono::steady_clock::now())
                        .count();
     if (left <= 0 || (is_cancelled && is_cancelled())) return done(ActivityTaskGrant{});
+    auto claim = std::make_shared<PollClaim>(PollClaim{activity, worker, deadline, done,
+                                                       is_cancelled});
     absl::Status s = tasks_.Poll(
         activity, left,
         [this, activity, worker, deadline, done,
@@ -1403,7 +1476,7 @@ class Engine::Impl {
           if (!task.has_value()) return done(ActivityTaskGrant{});
           HandOut(*task, worker, deadline, std::move(done), std::move(is_cancelled));
         },
-        is_cancelled);
+        is_cancelled, std::move(claim));
     if (!s.ok()) {
       done(ServiceError("ActivityWorkerLimitExceeded", "Activity worker limit exceeded"));
     }
@@ -1439,13 +1512,7 @@ class Engine::Impl {
       std::vector<storage::Write> writes;
       writes.push_back({Table::kTasks, TaskRowKey(t.activity, slot->id, t.task_id),
                         std::nullopt});
-      // The task's own clocks start at ActivityStarted (AWS).
-      if (t.timeout_seconds > 0) {
-        d.start_timers.push_back({TaskTimeoutTimerId(t.task_id), now + t.timeout_seconds * 1000});
-      }
-      if (t.heartbeat_seconds > 0) {
-        d.start_timers.push_back({HeartbeatTimerId(t.task_id), now + t.heartbeat_seconds * 1000});
-      }
+      AddTaskClockTimers(t, now, d);
       std::string token = tokens_->Encode({slot->id, t.task_id, t.attempt});
       std::string input = t.input;
       Commit(slot, std::move(d), false, std::move(writes),
@@ -1717,14 +1784,28 @@ absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& act
   });
 }
 absl::Status Engine::SendTaskSuccess(const std::string& token, const std::string& output) {
-  return impl_->SendTaskSuccess(token, output);
+  return impl_->WaitStatus([&](auto done) { impl_->SendTaskSuccessAsync(token, output, done); });
 }
 absl::Status Engine::SendTaskFailure(const std::string& token, const std::string& error,
                                      const std::string& cause) {
-  return impl_->SendTaskFailure(token, error, cause);
+  return impl_->WaitStatus(
+      [&](auto done) { impl_->SendTaskFailureAsync(token, error, cause, done); });
 }
 absl::Status Engine::SendTaskHeartbeat(const std::string& token) {
-  return impl_->SendTaskHeartbeat(token);
+  return impl_->WaitStatus([&](auto done) { impl_->SendTaskHeartbeatAsync(token, done); });
+}
+void Engine::SendTaskSuccessAsync(const std::string& token, const std::string& output,
+                                  std::function<void(absl::Status)> done) {
+  impl_->SendTaskSuccessAsync(token, output, std::move(done));
+}
+void Engine::SendTaskFailureAsync(const std::string& token, const std::string& error,
+                                  const std::string& cause,
+                                  std::function<void(absl::Status)> done) {
+  impl_->SendTaskFailureAsync(token, error, cause, std::move(done));
+}
+void Engine::SendTaskHeartbeatAsync(const std::string& token,
+                                    std::function<void(absl::Status)> done) {
+  impl_->SendTaskHeartbeatAsync(token, std::move(done));
 }
 absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
                                                   int64_t after_event_id, RawWatchFn on_events) {

@@ -193,6 +193,14 @@ class Engine {
   absl::Status SendTaskFailure(const std::string& task_token, const std::string& error,
                                const std::string& cause);
   absl::Status SendTaskHeartbeat(const std::string& task_token);
+  // The same, calling `done` (from an engine thread, or at once on a
+  // rejected call) instead of blocking.
+  void SendTaskSuccessAsync(const std::string& task_token, const std::string& output,
+                            std::function<void(absl::Status)> done);
+  void SendTaskFailureAsync(const std::string& task_token, const std::string& error,
+                            const std::string& cause, std::function<void(absl::Status)> done);
+  void SendTaskHeartbeatAsync(const std::string& task_token,
+                              std::function<void(absl::Status)> done);
 
   // Streams an execution's history: `on_events` first gets the stored events
   // after `after_event_id`, then each commit's events once they are on

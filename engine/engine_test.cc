@@ -172,6 +172,41 @@ TEST_F(EngineTest, ActivityTaskIsHandedOutOnceAndCompletedByToken) {
                                       "ExecutionSucceeded"}));
 }
 
+TEST_F(EngineTest, AWaitingWorkerGetsTheTaskInTheCommitThatSchedulesIt) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  std::string activity = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+  std::promise<absl::StatusOr<ActivityTaskGrant>> p;
+  engine_->GetActivityTaskAsync(activity, "waiting", 10000,
+                                [&p](absl::StatusOr<ActivityTaskGrant> r) {
+                                  p.set_value(std::move(r));
+                                });
+  for (int i = 0; i < 500 && engine_->stats().activity_queues.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  Engine::Stats before = engine_->stats();
+  auto started = engine_->StartExecution(sm, "w1", R"({"n":2})");
+  ASSERT_TRUE(started.ok());
+  auto task = p.get_future().get();
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_FALSE(task->task_token.empty());
+  EXPECT_EQ(task->input, R"({"n":2})");
+  // One transition: started, scheduled and handed out together.
+  EXPECT_EQ(engine_->stats().commits - before.commits, 1u);
+  auto h = engine_->GetExecutionHistory(started->execution_arn, 10, "", false, true);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->events.size(), 4u);
+  EXPECT_EQ(h->events[3]["type"].as_string(), "ActivityStarted");
+  EXPECT_EQ(h->events[3]["previousEventId"].as_int64(), 3);
+  EXPECT_EQ(h->events[3]["activityStartedEventDetails"].at("workerName").as_string(), "waiting");
+  // The task's clocks started at the hand-out: the heartbeat (5 s) times it out.
+  clock_.Advance(6000);
+  ExecutionDescription d = AwaitEnd(started->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.Timeout");
+  EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(task->task_token, "{}")), "TaskTimedOut");
+}
+
 TEST_F(EngineTest, AWorkerThatWentAwayIsNotHandedTheTask) {
   ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
   std::string sm = Machine("act", kActivityMachine);

@@ -8,7 +8,7 @@ add_library(stepwise_engine_parts
 sw_target_warnings(stepwise_engine_parts)
 target_link_libraries(stepwise_engine_parts
   PUBLIC stepwise_common absl::status absl::statusor Threads::Threads
-  PRIVATE OpenSSL::Crypto)
+  PUBLIC OpenSSL::Crypto)
 
 sw_add_test(engine_task_token_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/task_token_test.cc

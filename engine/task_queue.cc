@@ -60,7 +60,8 @@ void TaskQueue::Remove(const std::string& activity_arn,
 
 absl::Status TaskQueue::Poll(const std::string& activity_arn,
                              int64_t timeout_ms, DoneFn done,
-                             std::function<bool()> is_cancelled) {
+                             std::function<bool()> is_cancelled,
+                             std::shared_ptr<void> claim) {
   std::optional<ActivityTask> task;
   bool waiting = false;
   bool exhausted = false;
@@ -96,7 +97,8 @@ absl::Status TaskQueue::Poll(const std::string& activity_arn,
         const Deadline deadline =
             std::chrono::steady_clock::now() +
             std::chrono::milliseconds(std::min(timeout_ms, kMaxPollTimeoutMs));
-        a.pollers.emplace(id, Poller{deadline, std::move(done), std::move(is_cancelled)});
+        a.pollers.emplace(id, Poller{deadline, std::move(done), std::move(is_cancelled),
+                                     std::move(claim)});
         auto d = deadlines_.emplace(std::make_pair(deadline, id), activity_arn);
         if (d.first == deadlines_.begin()) cv_.notify_one();
         waiting = true;
@@ -110,6 +112,33 @@ absl::Status TaskQueue::Poll(const std::string& activity_arn,
   }
   if (!waiting) done(std::move(task));
   return absl::OkStatus();
+}
+
+std::shared_ptr<void> TaskQueue::TakePoller(const std::string& activity_arn) {
+  std::shared_ptr<void> claim;
+  std::vector<DoneFn> gone;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = activities_.find(activity_arn);
+    if (it == activities_.end()) return nullptr;
+    Activity& a = it->second;
+    for (auto p = a.pollers.begin(); p != a.pollers.end() && claim == nullptr;) {
+      if (p->second.claim == nullptr) {
+        ++p;
+        continue;
+      }
+      if (p->second.is_cancelled && p->second.is_cancelled()) {
+        gone.push_back(std::move(p->second.done));
+      } else {
+        claim = std::move(p->second.claim);
+      }
+      deadlines_.erase({p->second.deadline, p->first});
+      p = a.pollers.erase(p);
+    }
+    MaybeEraseLocked(it);
+  }
+  for (DoneFn& d : gone) d(std::nullopt);
+  return claim;
 }
 
 size_t TaskQueue::pending(const std::string& activity_arn) const {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -81,8 +82,19 @@ class TaskQueue {
   // callers that hung up cannot hold an activity's places until their
   // deadline. It is called with the queue's lock held: it must be quick and
   // must not call into the queue.
+  // `claim`, when given, lets TakePoller take this poll over (see there).
   absl::Status Poll(const std::string& activity_arn, int64_t timeout_ms,
-                    DoneFn done, std::function<bool()> is_cancelled = nullptr);
+                    DoneFn done, std::function<bool()> is_cancelled = nullptr,
+                    std::shared_ptr<void> claim = nullptr);
+
+  // Takes over the longest-waiting poll of `activity_arn` that was given a
+  // `claim` and whose caller has not gone away, and returns that claim: the
+  // poll leaves the queue and its `done` is never called, so the caller
+  // answers it through the claim. The engine uses this to hand a task out in
+  // the same commit that schedules it. Polls found gone on the way are ended
+  // (`done` with std::nullopt, on the calling thread, after unlocking).
+  // Null when no such poll waits.
+  std::shared_ptr<void> TakePoller(const std::string& activity_arn);
 
   // Hands a task back to the FRONT of its activity's queue (the hand-out
   // could not be committed; if the engine found the execution stopped it
@@ -116,6 +128,7 @@ class TaskQueue {
     Deadline deadline;
     DoneFn done;
     std::function<bool()> is_cancelled;  // may be null
+    std::shared_ptr<void> claim;         // may be null
   };
   struct Activity {
     std::list<ActivityTask> tasks;  // hand-out order

@@ -120,6 +120,34 @@ TEST(TaskQueueTest, WaitingPollersAreServedInArrivalOrder) {
   EXPECT_EQ(second.task()->task_id, 2);
 }
 
+TEST(TaskQueueTest, TakePollerTakesTheOldestClaimablePollOver) {
+  TaskQueue q;
+  Result plain, gone, first, second;
+  bool gone_flag = true;
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, plain.Fn()).ok());  // no claim: never taken
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, gone.Fn(), [&] { return gone_flag; },
+                     std::make_shared<int>(0)).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, first.Fn(), nullptr, std::make_shared<int>(1)).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, second.Fn(), nullptr, std::make_shared<int>(2)).ok());
+  EXPECT_EQ(q.TakePoller(kOther), nullptr);
+  std::shared_ptr<void> c = q.TakePoller(kArn);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(*std::static_pointer_cast<int>(c), 1);
+  // The poll whose caller went away was ended on the way, with nullopt.
+  ASSERT_EQ(gone.calls(), 1);
+  EXPECT_FALSE(gone.task().has_value());
+  // A taken poll is never answered by the queue.
+  EXPECT_EQ(q.waiting_pollers(kArn), 2u);
+  q.Push(Task("e", 1));
+  q.Push(Task("e", 2));
+  EXPECT_EQ(first.calls(), 0);
+  EXPECT_EQ(plain.task()->task_id, 1);
+  EXPECT_EQ(second.task()->task_id, 2);
+  EXPECT_EQ(q.TakePoller(kArn), nullptr);
+  q.Stop();
+  EXPECT_EQ(first.calls(), 0);
+}
+
 TEST(TaskQueueTest, TimeoutDeliversNulloptOnce) {
   TaskQueue q;
   Result r;

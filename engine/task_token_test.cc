@@ -1,10 +1,14 @@
 #include "engine/task_token.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <cstdint>
 #include <limits>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {
@@ -137,6 +141,33 @@ TEST(TaskTokenTest, NonCanonicalTrailingBitsAreRejected) {
   const size_t v = std::string_view(alphabet).find(bad.back());
   bad.back() = alphabet[v | 1];
   ExpectInvalid(codec, bad);
+}
+
+// The MAC is HMAC-SHA256 as OpenSSL's one-shot HMAC() computes it, for a
+// key of the usual size and one longer than a SHA-256 block.
+TEST(TaskTokenTest, MacIsStandardHmacSha256) {
+  for (size_t key_size : {size_t{32}, size_t{100}}) {
+    std::string key(key_size, '\0');
+    for (size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 7 + 1);
+    TaskTokenCodec codec(key);
+    std::string token = codec.Encode({"arn:aws:states:us-east-1:1:execution:m:e", 42, 3});
+    // Undo the URL-safe base64 to get body and MAC.
+    std::string b64 = token;
+    for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    while (b64.size() % 4 != 0) b64.push_back('=');
+    std::string raw;
+    ASSERT_TRUE(absl::Base64Unescape(b64, &raw));
+    ASSERT_GT(raw.size(), 32u);
+    std::string body = raw.substr(0, raw.size() - 32);
+    unsigned char want[32];
+    unsigned int n = 0;
+    ASSERT_NE(HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+                   reinterpret_cast<const unsigned char*>(body.data()), body.size(), want, &n),
+              nullptr);
+    ASSERT_EQ(n, 32u);
+    EXPECT_EQ(raw.substr(raw.size() - 32), std::string(reinterpret_cast<char*>(want), 32))
+        << "key size " << key_size;
+  }
 }
 
 TEST(TaskTokenTest, NewKeyIsThirtyTwoRandomBytes) {

@@ -415,6 +415,30 @@ grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext
   return reactor;
 }
 
+grpc::ServerUnaryReactor* StatesService::RunAsync(grpc::CallbackServerContext* ctx,
+                                                   std::function<void(StatusDone)> start,
+                                                   AuditSpec audit) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  std::string caller, peer;
+  if (options_.audit != nullptr && audit.action != nullptr) {
+    caller = CallerOf(ctx);
+    peer = ctx->peer();
+  }
+  if (absl::Status s = Admit(ctx); !s.ok()) {
+    Audit(caller, peer, audit, s);
+    reactor->Finish(ToGrpcStatus(s));
+    return reactor;
+  }
+  Enter();
+  start([this, reactor, audit = std::move(audit), caller = std::move(caller),
+         peer = std::move(peer)](absl::Status s) {
+    Audit(caller, peer, audit, s);
+    reactor->Finish(ToGrpcStatus(s));
+    Leave();
+  });
+  return reactor;
+}
+
 // ---- state machines ----
 
 grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
@@ -752,24 +776,34 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskSuccessRequest* req,
                                                          v1::SendTaskSuccessResponse* /*resp*/) {
-  return RunBlocking(
-      ctx, [this, req]() -> absl::Status { return engine_->SendTaskSuccess(req->task_token(), req->output()); },
+  return RunAsync(
+      ctx,
+      [this, req](StatusDone done) {
+        engine_->SendTaskSuccessAsync(req->task_token(), req->output(), std::move(done));
+      },
       {"SendTaskSuccess", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskFailureRequest* req,
                                                          v1::SendTaskFailureResponse* /*resp*/) {
-  return RunBlocking(
-      ctx, [this, req]() -> absl::Status { return engine_->SendTaskFailure(req->task_token(), req->error(), req->cause()); },
+  return RunAsync(
+      ctx,
+      [this, req](StatusDone done) {
+        engine_->SendTaskFailureAsync(req->task_token(), req->error(), req->cause(),
+                                      std::move(done));
+      },
       {"SendTaskFailure", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
     grpc::CallbackServerContext* ctx, const v1::SendTaskHeartbeatRequest* req,
     v1::SendTaskHeartbeatResponse* /*resp*/) {
-  return RunBlocking(
-      ctx, [this, req]() -> absl::Status { return engine_->SendTaskHeartbeat(req->task_token()); },
+  return RunAsync(
+      ctx,
+      [this, req](StatusDone done) {
+        engine_->SendTaskHeartbeatAsync(req->task_token(), std::move(done));
+      },
       {"SendTaskHeartbeat", "taskToken:" + Fingerprint(req->task_token()), nullptr});
 }
 

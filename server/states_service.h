@@ -186,6 +186,12 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* RunBlocking(grpc::CallbackServerContext* ctx,
                                         std::function<absl::Status()> fn,
                                         AuditSpec audit = {});
+  // Starts an asynchronous engine call (`start` gets the callback that
+  // finishes the reactor with the call's status) on the calling gRPC thread:
+  // no pool thread waits for it. Audited as RunBlocking.
+  using StatusDone = std::function<void(absl::Status)>;
+  grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx,
+                                     std::function<void(StatusDone)> start, AuditSpec audit);
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;
