@@ -48,7 +48,8 @@ struct EvalLimits {
   // Deepest nesting of evaluation (recursion through lambdas counts).
   int max_depth = 400;
   // Wall-clock budget for one evaluation (times kSanitizerSlowdown in
-  // sanitizer builds, common/sanitizers.h).
+  // sanitizer builds, common/sanitizers.h), counted from its 1024th step:
+  // shorter evaluations never read the clock (the steps bound them).
   std::chrono::milliseconds timeout{1000};
   // Upper bound on evaluation steps (0 = unbounded).
   uint64_t max_steps = 50'000'000;
