@@ -44,6 +44,7 @@
 #include "engine/execution_codec.h"
 #include "engine/service_error.h"
 #include "storage/rocks_store.h"
+#include "tests/crash/checker.h"
 #include "tests/crash/replay.h"
 
 namespace stepwise::crash {
@@ -149,68 +150,6 @@ WorkerAnswer Answer(const json::object& in, FirstTime first_time) {
   }
   a.output = absl::StrCat(R"({"r":)", op == "square" ? n * n : 3 * n, "}");
   return a;
-}
-
-json::value ExpectedOutput(int i) {
-  json::object o = Input(i).as_object();
-  int64_t n = i;
-  o["p1"] = "p1";
-  json::object p2;
-  p2["sum"] = n + 100;
-  o["p2"] = std::move(p2);
-  if (i % 3 != 2) {
-    json::object w;
-    w["r"] = n * n;
-    o["work"] = std::move(w);
-  }
-  json::array mapped;
-  for (int k = 0; k < 10; ++k) {
-    json::object m;
-    m["v"] = k + n;
-    m["size"] = k + n >= 10 ? "big" : "small";
-    mapped.push_back(std::move(m));
-  }
-  o["mapped"] = std::move(mapped);
-  json::array par;
-  json::object b1;
-  b1["b"] = 1;
-  b1["n"] = n;
-  par.push_back(std::move(b1));
-  json::object b2;
-  b2["r"] = 3 * n;
-  par.push_back(std::move(b2));
-  par.push_back("waited");
-  o["par"] = std::move(par);
-  if (n % 5 == 0) {
-    json::object c;
-    c["Error"] = "Permanent";
-    c["Cause"] = "n divisible by 5";
-    o["caught"] = std::move(c);
-  } else {
-    json::object r;
-    r["ok"] = n;
-    o["risky"] = std::move(r);
-  }
-  return o;
-}
-
-// How often each state is entered on execution i's (deterministic) path.
-// Retries re-schedule inside a state and never re-enter it.
-std::map<std::string, int> ExpectedEntered(int i) {
-  std::map<std::string, int> m;
-  for (const char* s : {"P1", "P2", "Route", "Fan", "Par", "B1Pass", "B2Work", "B3Wait",
-                        "B3Pass", "Risky", "Done"}) {
-    m[s] = 1;
-  }
-  if (i % 3 == 0) m["Sleep"] = 1;
-  if (i % 3 != 2) m["Work"] = 1;
-  m["MAdd"] = 10;
-  m["MCheck"] = 10;
-  int big = 0;
-  for (int k = 0; k < 10; ++k) big += (k + i >= 10);
-  if (big > 0) m["MBig"] = big;
-  if (big < 10) m["MSmall"] = 10 - big;
-  return m;
 }
 
 // Time that runs `scale` times faster than the wall clock from an epoch kept
@@ -461,13 +400,6 @@ int Run(const Flags& f) {
 
 // ---------------------------------------------------------------- verify
 
-struct Report {
-  int problems = 0;
-  void Problem(const std::string& what) {
-    if (++problems <= 50) std::fprintf(stderr, "VIOLATION: %s\n", what.c_str());
-  }
-};
-
 int Verify(const Flags& f) {
   storage::RocksOptions ro;
   auto store_or = storage::RocksStore::Open(f.dir + "/db", ro);
@@ -475,22 +407,13 @@ int Verify(const Flags& f) {
   storage::Store& store = **store_or;
   Report rep;
 
-  auto mrec_raw = store.Get(storage::Table::kMachines, kMachineName);
-  if (!mrec_raw.ok() || !mrec_raw->has_value()) return Fail("state machine record missing");
-  auto mrec = ParseJson(**mrec_raw);
-  if (!mrec.ok()) return Fail("state machine record malformed");
-  const json::array& revs = mrec->as_object().at("revisions").as_array();
-  if (revs.size() != 1) rep.Problem(absl::StrCat("state machine has ", revs.size(), " revisions"));
-  auto def = ParseJson(ToAbsl(std::string_view(revs[0].as_object().at("definition").as_string())));
-  if (!def.ok()) return Fail("stored definition malformed");
-  auto machine = asl::ParseStateMachine(*def);
-  if (!machine.ok()) return Fail("stored definition does not parse");
+  auto machine = LoadMachine(store, kMachineName, &rep);
+  if (!machine.ok()) return Fail(std::string(machine.status().message()));
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
-  int64_t total_events = 0, activity_started = 0, chunks_total = 0;
-  ReplayStats agg;
-  int succeeded = 0, replayed = 0;
+  CheckTotals totals;
+  int succeeded = 0;
   for (int i = 0; i < f.executions; ++i) {
     std::string arn = ExecArn(i);
     std::string who = ExecName(i);
@@ -514,132 +437,21 @@ int Verify(const Flags& f) {
     } else {
       ++succeeded;
       auto out = ParseJson(ToAbsl(std::string_view(so.at("output").as_string())));
-      json::value want = ExpectedOutput(i);
+      json::value want = WorkloadOutput(i, Input(i).as_object());
       if (!out.ok() || !(*out == want)) {
         rep.Problem(absl::StrCat(who, ": output ", std::string(so.at("output").as_string()),
                                  " differs from expected ", SerializeJson(want), " at ",
                                  out.ok() ? JsonDiff(*out, want) : "?"));
       }
     }
-    if (!rec->as_object().at("tasks").as_array().empty() ||
-        !rec->as_object().at("timers").as_array().empty()) {
-      rep.Problem(who + ": closed execution still lists open tasks or timers");
-    }
-
-    // History: chunks chain, ids 1..N, previousEventId < id.
-    auto chunks = store.ReadHistory(arn, 1, 0);
-    if (!chunks.ok()) {
-      rep.Problem(who + ": history unreadable: " + chunks.status().ToString());
-      continue;
-    }
-    std::vector<engine::HistoryEvent> events;
-    int64_t want_first = 1;
-    bool chain_ok = true;
-    for (const storage::HistoryChunk& c : *chunks) {
-      ++chunks_total;
-      if (c.first_event_id != want_first) {
-        rep.Problem(absl::StrCat(who, ": history chunk starts at ", c.first_event_id,
-                                 ", expected ", want_first));
-        chain_ok = false;
-      }
-      auto evs = engine::DecodeHistoryChunk(c.value);
-      if (!evs.ok()) {
-        rep.Problem(who + ": chunk does not decode");
-        chain_ok = false;
-        break;
-      }
-      for (auto& ev : *evs) events.push_back(std::move(ev));
-      if (events.empty() || events.back().id != c.last_event_id) {
-        rep.Problem(absl::StrCat(who, ": chunk ", c.first_event_id, "..", c.last_event_id,
-                                 " holds other events"));
-        chain_ok = false;
-      }
-      want_first = c.last_event_id + 1;
-    }
-    total_events += static_cast<int64_t>(events.size());
-    for (size_t k = 0; k < events.size(); ++k) {
-      const auto& ev = events[k];
-      if (ev.id != static_cast<int64_t>(k) + 1) {
-        rep.Problem(absl::StrCat(who, ": event at position ", k + 1, " has id ", ev.id));
-        chain_ok = false;
-        break;
-      }
-      if (ev.previous_event_id < 0 || ev.previous_event_id >= ev.id) {
-        rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), ": previousEventId not < id"));
-      }
-    }
-    if (so.at("last_event_id").as_int64() != static_cast<int64_t>(events.size())) {
-      rep.Problem(absl::StrCat(who, ": state last_event_id ", so.at("last_event_id").as_int64(),
-                               " but history has ", events.size(), " events"));
-    }
-    if (!chain_ok) continue;
-
-    // Each state entered exactly as often as the path demands, and never
-    // twice from the same predecessor event.
-    std::map<std::string, int> entered;
-    std::set<std::pair<int64_t, std::string>> entered_from;
-    std::map<int64_t, const engine::HistoryEvent*> by_id;
-    std::map<int64_t, int> started_after_scheduled, ended_after_started;
-    int terminal = 0;
-    for (const auto& ev : events) {
-      by_id[ev.id] = &ev;
-      const std::string& t = ev.type;
-      if (t.size() > 12 && t.compare(t.size() - 12, 12, "StateEntered") == 0) {
-        std::string name(ev.details.at("name").as_string());
-        ++entered[name];
-        if (!entered_from.insert({ev.previous_event_id, name}).second) {
-          rep.Problem(absl::StrCat(who, ": state ", name, " entered twice after event ",
-                                   ev.previous_event_id));
-        }
-      }
-      if (t == "ActivityStarted") {
-        ++activity_started;
-        auto p = by_id.find(ev.previous_event_id);
-        if (p == by_id.end() || p->second->type != "ActivityScheduled") {
-          rep.Problem(absl::StrCat(who, ": ", DescribeEvent(ev), " does not follow its ActivityScheduled"));
-        } else if (++started_after_scheduled[ev.previous_event_id] > 1) {
-          rep.Problem(absl::StrCat(who, ": activity scheduled at #", ev.previous_event_id,
-                                   " started twice"));
-        }
-      }
-      if (t == "ActivitySucceeded" || t == "ActivityFailed" || t == "ActivityTimedOut") {
-        if (++ended_after_started[ev.previous_event_id] > 1) {
-          rep.Problem(absl::StrCat(who, ": activity attempt #", ev.previous_event_id,
-                                   " ended twice"));
-        }
-      }
-      if (t.rfind("Execution", 0) == 0 && t != "ExecutionStarted") ++terminal;
-    }
-    if (terminal != 1) rep.Problem(absl::StrCat(who, ": ", terminal, " execution-closing events"));
-    if (status == engine::ExecutionStatus::kSucceeded && entered != ExpectedEntered(i)) {
-      std::string got, want;
-      for (auto& [k, n] : entered) absl::StrAppend(&got, k, "=", n, " ");
-      for (auto& [k, n] : ExpectedEntered(i)) absl::StrAppend(&want, k, "=", n, " ");
-      rep.Problem(absl::StrCat(who, ": states entered {", got, "} expected {", want, "}"));
-    }
-
-    ReplayStats rs;
-    absl::Status r = ReplayHistory(*machine, events, state, opts, &rs);
-    if (!r.ok()) {
-      rep.Problem(absl::StrCat(who, ": replay: ", r.message()));
-    } else {
-      ++replayed;
-      agg.triggers += rs.triggers;
-      agg.continues += rs.continues;
-      agg.timers += rs.timers;
-      agg.tasks_started += rs.tasks_started;
-      agg.tasks_completed += rs.tasks_completed;
-    }
+    std::map<std::string, int> expected = WorkloadEntered(i);
+    CheckClosedExecution(store, arn, who, rec->as_object(), *machine, opts,
+                         status == engine::ExecutionStatus::kSucceeded ? &expected : nullptr,
+                         &totals, &rep);
   }
 
   // Nothing left behind in the queues' tables.
-  for (auto [table, name] : {std::pair{storage::Table::kTasks, "tasks"},
-                             std::pair{storage::Table::kTimers, "timers"}}) {
-    auto rows = store.Scan(table, storage::ScanOptions{});
-    if (rows.ok() && !rows->empty()) {
-      rep.Problem(absl::StrCat(rows->size(), " rows left in the ", name, " table"));
-    }
-  }
+  CheckQueuesEmpty(store, &rep);
 
   // No token handed out twice, across all lives.
   std::ifstream grants(f.dir + "/grants.log");
@@ -657,8 +469,8 @@ int Verify(const Flags& f) {
       rep.Problem(absl::StrCat("task token handed out twice: to ", it->second, " and ", worker));
     }
   }
-  if (grant_lines > activity_started) {
-    rep.Problem(absl::StrCat(grant_lines, " grants logged but only ", activity_started,
+  if (grant_lines > totals.activity_started) {
+    rep.Problem(absl::StrCat(grant_lines, " grants logged but only ", totals.activity_started,
                              " ActivityStarted events"));
   }
   std::ifstream lives_in(f.dir + "/lives.log");
@@ -670,9 +482,10 @@ int Verify(const Flags& f) {
       "state (%d triggers: %d task starts, %d task ends, %d timers, %d continues); %lld events in "
       "%lld chunks; %lld ActivityStarted, %lld grants logged, %zu distinct tokens; %d lives; "
       "%d violations\n",
-      f.executions, succeeded, replayed, agg.triggers, agg.tasks_started, agg.tasks_completed,
-      agg.timers, agg.continues, static_cast<long long>(total_events),
-      static_cast<long long>(chunks_total), static_cast<long long>(activity_started),
+      f.executions, succeeded, totals.replayed, totals.replay.triggers,
+      totals.replay.tasks_started, totals.replay.tasks_completed, totals.replay.timers,
+      totals.replay.continues, static_cast<long long>(totals.events),
+      static_cast<long long>(totals.chunks), static_cast<long long>(totals.activity_started),
       static_cast<long long>(grant_lines), seen.size(), lives, rep.problems);
   return rep.problems == 0 ? 0 : 2;
 }

@@ -1,0 +1,224 @@
+#include "tests/crash/checker.h"
+
+#include <cstdio>
+#include <set>
+#include <string_view>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "engine/execution_codec.h"
+
+namespace stepwise::crash {
+
+void Report::Problem(const std::string& what) {
+  if (++problems <= 50) std::fprintf(stderr, "VIOLATION: %s\n", what.c_str());
+}
+
+absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::Store& store,
+                                                                     const std::string& name,
+                                                                     Report* rep) {
+  auto raw = store.Get(storage::Table::kMachines, name);
+  if (!raw.ok() || !raw->has_value()) return absl::DataLossError("state machine record missing");
+  auto record = ParseJson(**raw);
+  if (!record.ok()) return absl::DataLossError("state machine record malformed");
+  const json::array& revs = record->as_object().at("revisions").as_array();
+  if (revs.size() != 1) rep->Problem(absl::StrCat("state machine has ", revs.size(), " revisions"));
+  auto def = ParseJson(ToAbsl(std::string_view(revs[0].as_object().at("definition").as_string())));
+  if (!def.ok()) return absl::DataLossError("stored definition malformed");
+  auto machine = asl::ParseStateMachine(*def);
+  if (!machine.ok()) return absl::DataLossError("stored definition does not parse");
+  return *machine;
+}
+
+std::vector<engine::HistoryEvent> CheckClosedExecution(
+    storage::Store& store, const std::string& arn, const std::string& who,
+    const json::object& record, const std::shared_ptr<const asl::StateMachine>& machine,
+    const ReplayOptions& opts, const std::map<std::string, int>* expected_entered,
+    CheckTotals* totals, Report* rep) {
+  const json::value& state = record.at("state");
+  const json::object& so = state.as_object();
+  if (!record.at("tasks").as_array().empty() || !record.at("timers").as_array().empty()) {
+    rep->Problem(who + ": closed execution still lists open tasks or timers");
+  }
+
+  // History: chunks chain, ids 1..N, previousEventId < id.
+  auto chunks = store.ReadHistory(arn, 1, 0);
+  if (!chunks.ok()) {
+    rep->Problem(who + ": history unreadable: " + chunks.status().ToString());
+    return {};
+  }
+  std::vector<engine::HistoryEvent> events;
+  int64_t want_first = 1;
+  bool chain_ok = true;
+  for (const storage::HistoryChunk& c : *chunks) {
+    ++totals->chunks;
+    if (c.first_event_id != want_first) {
+      rep->Problem(absl::StrCat(who, ": history chunk starts at ", c.first_event_id,
+                                ", expected ", want_first));
+      chain_ok = false;
+    }
+    auto evs = engine::DecodeHistoryChunk(c.value);
+    if (!evs.ok()) {
+      rep->Problem(who + ": chunk does not decode");
+      chain_ok = false;
+      break;
+    }
+    for (auto& ev : *evs) events.push_back(std::move(ev));
+    if (events.empty() || events.back().id != c.last_event_id) {
+      rep->Problem(absl::StrCat(who, ": chunk ", c.first_event_id, "..", c.last_event_id,
+                                " holds other events"));
+      chain_ok = false;
+    }
+    want_first = c.last_event_id + 1;
+  }
+  totals->events += static_cast<int64_t>(events.size());
+  for (size_t k = 0; k < events.size(); ++k) {
+    const auto& ev = events[k];
+    if (ev.id != static_cast<int64_t>(k) + 1) {
+      rep->Problem(absl::StrCat(who, ": event at position ", k + 1, " has id ", ev.id));
+      chain_ok = false;
+      break;
+    }
+    if (ev.previous_event_id < 0 || ev.previous_event_id >= ev.id) {
+      rep->Problem(absl::StrCat(who, ": ", DescribeEvent(ev), ": previousEventId not < id"));
+    }
+  }
+  if (so.at("last_event_id").as_int64() != static_cast<int64_t>(events.size())) {
+    rep->Problem(absl::StrCat(who, ": state last_event_id ", so.at("last_event_id").as_int64(),
+                              " but history has ", events.size(), " events"));
+  }
+  if (!chain_ok) return {};
+
+  // States entered as often as the path demands, never twice from the
+  // same predecessor; each activity attempt started and ended at most once.
+  std::map<std::string, int> entered;
+  std::set<std::pair<int64_t, std::string>> entered_from;
+  std::map<int64_t, const engine::HistoryEvent*> by_id;
+  std::map<int64_t, int> started_after_scheduled, ended_after_started;
+  int terminal = 0;
+  for (const auto& ev : events) {
+    by_id[ev.id] = &ev;
+    const std::string& t = ev.type;
+    if (t.size() > 12 && t.compare(t.size() - 12, 12, "StateEntered") == 0) {
+      std::string name(ev.details.at("name").as_string());
+      ++entered[name];
+      if (!entered_from.insert({ev.previous_event_id, name}).second) {
+        rep->Problem(absl::StrCat(who, ": state ", name, " entered twice after event ",
+                                  ev.previous_event_id));
+      }
+    }
+    if (t == "ActivityStarted") {
+      ++totals->activity_started;
+      auto p = by_id.find(ev.previous_event_id);
+      if (p == by_id.end() || p->second->type != "ActivityScheduled") {
+        rep->Problem(absl::StrCat(who, ": ", DescribeEvent(ev),
+                                  " does not follow its ActivityScheduled"));
+      } else if (++started_after_scheduled[ev.previous_event_id] > 1) {
+        rep->Problem(absl::StrCat(who, ": activity scheduled at #", ev.previous_event_id,
+                                  " started twice"));
+      }
+    }
+    if (t == "ActivitySucceeded" || t == "ActivityFailed" || t == "ActivityTimedOut") {
+      if (++ended_after_started[ev.previous_event_id] > 1) {
+        rep->Problem(absl::StrCat(who, ": activity attempt #", ev.previous_event_id,
+                                  " ended twice"));
+      }
+      if (t == "ActivityTimedOut") ++totals->activity_timed_out;
+    }
+    if (t.rfind("Execution", 0) == 0 && t != "ExecutionStarted") ++terminal;
+  }
+  if (terminal != 1) rep->Problem(absl::StrCat(who, ": ", terminal, " execution-closing events"));
+  if (expected_entered != nullptr && entered != *expected_entered) {
+    std::string got, want;
+    for (auto& [k, n] : entered) absl::StrAppend(&got, k, "=", n, " ");
+    for (auto& [k, n] : *expected_entered) absl::StrAppend(&want, k, "=", n, " ");
+    rep->Problem(absl::StrCat(who, ": states entered {", got, "} expected {", want, "}"));
+  }
+
+  ReplayStats rs;
+  absl::Status r = ReplayHistory(machine, events, state, opts, &rs);
+  if (!r.ok()) {
+    rep->Problem(absl::StrCat(who, ": replay: ", r.message()));
+  } else {
+    ++totals->replayed;
+    totals->replay.triggers += rs.triggers;
+    totals->replay.continues += rs.continues;
+    totals->replay.timers += rs.timers;
+    totals->replay.tasks_started += rs.tasks_started;
+    totals->replay.tasks_completed += rs.tasks_completed;
+  }
+  return events;
+}
+
+json::value WorkloadOutput(int i, json::object o) {
+  int64_t n = i;
+  o["p1"] = "p1";
+  json::object p2;
+  p2["sum"] = n + 100;
+  o["p2"] = std::move(p2);
+  if (i % 3 != 2) {
+    json::object w;
+    w["r"] = n * n;
+    o["work"] = std::move(w);
+  }
+  json::array mapped;
+  for (int k = 0; k < 10; ++k) {
+    json::object m;
+    m["v"] = k + n;
+    m["size"] = k + n >= 10 ? "big" : "small";
+    mapped.push_back(std::move(m));
+  }
+  o["mapped"] = std::move(mapped);
+  json::array par;
+  json::object b1;
+  b1["b"] = 1;
+  b1["n"] = n;
+  par.push_back(std::move(b1));
+  json::object b2;
+  b2["r"] = 3 * n;
+  par.push_back(std::move(b2));
+  par.push_back("waited");
+  o["par"] = std::move(par);
+  if (n % 5 == 0) {
+    json::object c;
+    c["Error"] = "Permanent";
+    c["Cause"] = "n divisible by 5";
+    o["caught"] = std::move(c);
+  } else {
+    json::object r;
+    r["ok"] = n;
+    o["risky"] = std::move(r);
+  }
+  return o;
+}
+
+std::map<std::string, int> WorkloadEntered(int i) {
+  std::map<std::string, int> m;
+  for (const char* s : {"P1", "P2", "Route", "Fan", "Par", "B1Pass", "B2Work", "B3Wait",
+                        "B3Pass", "Risky", "Done"}) {
+    m[s] = 1;
+  }
+  if (i % 3 == 0) m["Sleep"] = 1;
+  if (i % 3 != 2) m["Work"] = 1;
+  m["MAdd"] = 10;
+  m["MCheck"] = 10;
+  int big = 0;
+  for (int k = 0; k < 10; ++k) big += (k + i >= 10);
+  if (big > 0) m["MBig"] = big;
+  if (big < 10) m["MSmall"] = 10 - big;
+  return m;
+}
+
+void CheckQueuesEmpty(storage::Store& store, Report* rep) {
+  for (auto [table, name] : {std::pair{storage::Table::kTasks, "tasks"},
+                             std::pair{storage::Table::kTimers, "timers"}}) {
+    auto rows = store.Scan(table, storage::ScanOptions{});
+    if (rows.ok() && !rows->empty()) {
+      rep->Problem(absl::StrCat(rows->size(), " rows left in the ", name, " table"));
+    }
+  }
+}
+
+}  // namespace stepwise::crash
