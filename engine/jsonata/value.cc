@@ -132,6 +132,18 @@ const Value* Object::Find(std::string_view key) const {
   return it == index_.end() ? nullptr : &entries_[it->second].value;
 }
 
+Value Object::GetFromSource(std::string_view key) const {
+  auto it = source_->find(json::string_view(key.data(), key.size()));
+  if (it == source_->end()) return Value();
+  size_t i = static_cast<size_t>(it - source_->begin());
+  if (!cache_.empty() && !cache_[i].IsUndefined()) return cache_[i];
+  const json::value& member = it->value();
+  if (!member.is_array() && !member.is_object()) return FromJsonLazy(member);
+  if (cache_.empty()) cache_.resize(source_->size());
+  cache_[i] = FromJsonLazy(member);
+  return cache_[i];
+}
+
 void Object::Set(std::string_view key, Value v) {
   if (source_ != nullptr) Materialize();
   if (const Value* existing = Find(key)) {

@@ -140,6 +140,7 @@ class Object {
   // changes or its entries() are first taken.
   const Value* Find(std::string_view key) const;
   Value Get(std::string_view key) const {
+    if (source_ != nullptr) return GetFromSource(key);
     const Value* v = Find(key);
     return v == nullptr ? Value() : *v;
   }
@@ -150,6 +151,9 @@ class Object {
  private:
   static constexpr size_t kIndexFrom = 12;
   void Materialize() const;
+  // Get on an object still in JSON form: scalars are converted on each call
+  // (nothing to keep), arrays and objects once (they keep their identity).
+  Value GetFromSource(std::string_view key) const;
   // Appends, or inserts an array-index key ("0", "17") before the others in
   // numeric order, as JavaScript orders properties.
   void Insert(std::string_view key, Value v) const;
