@@ -1,9 +1,10 @@
 // Test helpers for the hostile-input and security suites: a real stepwised
-// child process on ephemeral loopback ports (with a temporary data
-// directory), a raw-socket HTTP/1.1 client, an AWS JSON 1.0 caller, an
-// OpenSSL HTTPS client (optionally with a client certificate) and a
-// snapshot of everything stored (read over gRPC) to prove that refused
-// calls changed nothing. Header-only; each test binary includes it once.
+// child process on ephemeral loopback ports with a temporary data directory
+// (Daemon, from tests/stepwised_process.h), a raw-socket HTTP/1.1 client, an
+// AWS JSON 1.0 caller, an OpenSSL HTTPS client (optionally with a client
+// certificate) and a snapshot of everything stored (read over gRPC) to
+// prove that refused calls changed nothing. Header-only; each test binary
+// includes it once.
 #ifndef SW_TESTS_HOSTILE_DAEMON_H_
 #define SW_TESTS_HOSTILE_DAEMON_H_
 
@@ -38,28 +39,16 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
+#include "tests/stepwised_process.h"
 
 namespace stepwise::hostile {
 
 namespace v1 = stepwise::v1;
 namespace json = boost::json;
 using namespace std::chrono_literals;
-
-inline std::string MakeTempDir(const std::string& prefix = "hostile") {
-  std::string tmpl = ::testing::TempDir() + "/" + prefix + "_XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  char* dir = mkdtemp(buf.data());
-  EXPECT_NE(dir, nullptr);
-  return dir == nullptr ? "" : std::string(dir);
-}
-
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testproc::Daemon;
+using testproc::MakeTempDir;
+using testproc::ReadFile;
 
 inline void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -108,112 +97,6 @@ inline grpc::Status RawCall(const std::shared_ptr<grpc::Channel>& channel,
   cv.wait(l, [&] { return done; });
   return status;
 }
-
-// One stepwised child process.
-class Daemon {
- public:
-  Daemon(std::string data_dir, std::vector<std::string> extra = {})
-      : data_dir_(std::move(data_dir)), extra_(std::move(extra)) {
-    work_dir_ = MakeTempDir("stepwised");
-    log_path_ = work_dir_ + "/stepwised.log";
-    ports_path_ = work_dir_ + "/ports";
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-  }
-  Daemon(const Daemon&) = delete;
-  Daemon& operator=(const Daemon&) = delete;
-
-  // Starts and waits until it listens. False if it exited or took > 60 s.
-  bool Start(std::shared_ptr<grpc::ChannelCredentials> creds = nullptr) {
-    unlink(ports_path_.c_str());
-    std::vector<std::string> argv = {STEPWISED_PATH,  "--data-dir",   data_dir_,
-                                     "--grpc-listen", "127.0.0.1:0", "--http-listen",
-                                     "127.0.0.1:0",   "--ports-file", ports_path_};
-    for (const auto& a : extra_) argv.push_back(a);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string ports = ReadFile(ports_path_);
-      if (ports.find("http=") != std::string::npos) {
-        std::sscanf(ports.c_str(), "grpc=%d\nhttp=%d", &grpc_port_, &http_port_);
-        grpc::ChannelArguments args;
-        args.SetMaxSendMessageSize(64 << 20);
-        args.SetMaxReceiveMessageSize(64 << 20);
-        if (creds == nullptr) creds = grpc::InsecureChannelCredentials();
-        channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(grpc_port_), creds,
-                                             args);
-        stub_ = v1::States::NewStub(channel_);
-        return true;
-      }
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  // SIGTERM and wait; returns the exit code (-1 on timeout or signal).
-  int Stop() {
-    if (pid_ <= 0) return -1;
-    kill(pid_, SIGTERM);
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-
-  // True while the process has not exited.
-  bool Alive() {
-    if (pid_ <= 0) return false;
-    int st = 0;
-    if (waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  v1::States::Stub* stub() { return stub_.get(); }
-  std::shared_ptr<grpc::Channel> channel() { return channel_; }
-  int grpc_port() const { return grpc_port_; }
-  int http_port() const { return http_port_; }
-  std::string log() const { return ReadFile(log_path_); }
-  const std::string& work_dir() const { return work_dir_; }
-  const std::string& data_dir() const { return data_dir_; }
-
- private:
-  std::string data_dir_;
-  std::vector<std::string> extra_;
-  std::string work_dir_, log_path_, ports_path_;
-  pid_t pid_ = -1;
-  int grpc_port_ = 0, http_port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::States::Stub> stub_;
-};
 
 // ---- plain sockets ----
 

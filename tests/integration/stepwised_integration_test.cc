@@ -27,12 +27,16 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
+#include "tests/stepwised_process.h"
 
 namespace stepwise {
 namespace {
 
 namespace v1 = stepwise::v1;
 using namespace std::chrono_literals;
+using testproc::Daemon;
+using testproc::MakeTempDir;
+using testproc::ReadFile;
 
 constexpr char kActivityArn[] = "arn:aws:states:us-east-1:123456789012:activity:jobs";
 constexpr char kPassDef[] =
@@ -43,140 +47,11 @@ constexpr char kActivityDef[] =
 constexpr char kWaitDef[] =
     R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}})";
 
-std::string MakeTempDir() {
-  std::string tmpl = ::testing::TempDir() + "/stepwised_it_XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  char* dir = mkdtemp(buf.data());
-  EXPECT_NE(dir, nullptr);
-  return dir == nullptr ? "" : std::string(dir);
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 std::string ErrorName(const grpc::Status& s) {
   v1::ErrorInfo info;
   if (!info.ParseFromString(s.error_details())) return "<no ErrorInfo>";
   return info.error();
 }
-
-// Exit code of a waited child: the code, or 128 + signal.
-int ExitCodeOf(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return -1;
-}
-
-// One stepwised child process.
-class Daemon {
- public:
-  explicit Daemon(std::string data_dir, std::vector<std::string> extra = {})
-      : data_dir_(std::move(data_dir)), extra_(std::move(extra)) {
-    work_dir_ = MakeTempDir();
-    log_path_ = work_dir_ + "/stepwised.log";
-    ports_path_ = work_dir_ + "/ports";
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      int st = 0;
-      waitpid(pid_, &st, 0);
-    }
-  }
-
-  // Spawns the daemon with `args` (after the defaults).
-  void Spawn(const std::vector<std::string>& args) {
-    unlink(ports_path_.c_str());
-    std::vector<std::string> argv = {STEPWISED_PATH};
-    for (const auto& a : args) argv.push_back(a);
-    pid_ = fork();
-    if (pid_ == 0) {
-      int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(a.data());
-      cargv.push_back(nullptr);
-      execv(cargv[0], cargv.data());
-      _exit(127);
-    }
-  }
-
-  std::vector<std::string> DefaultArgs() const {
-    std::vector<std::string> args = {"--data-dir", data_dir_, "--grpc-listen", "127.0.0.1:0",
-                                     "--http-listen", "127.0.0.1:0", "--ports-file", ports_path_};
-    for (const auto& a : extra_) args.push_back(a);
-    return args;
-  }
-
-  // Starts and waits until it listens. False if it exited or took > 30 s.
-  bool Start() {
-    Spawn(DefaultArgs());
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::string ports = ReadFile(ports_path_);
-      if (ports.find("http=") != std::string::npos) {
-        std::sscanf(ports.c_str(), "grpc=%d\nhttp=%d", &grpc_port_, &http_port_);
-        channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(grpc_port_),
-                                       grpc::InsecureChannelCredentials());
-        stub_ = v1::States::NewStub(channel_);
-        return true;
-      }
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_code_ = ExitCodeOf(st);
-        return false;
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    return false;
-  }
-
-  // Sends `sig` and waits (up to 60 s) for the exit code.
-  int Stop(int sig = SIGTERM) {
-    if (pid_ <= 0) return exit_code_;
-    kill(pid_, sig);
-    return WaitExit(60s);
-  }
-
-  int WaitExit(std::chrono::seconds timeout) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        exit_code_ = ExitCodeOf(st);
-        return exit_code_;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
-
-  v1::States::Stub* stub() { return stub_.get(); }
-  int grpc_port() const { return grpc_port_; }
-  int http_port() const { return http_port_; }
-  int exit_code() const { return exit_code_; }
-  pid_t pid() const { return pid_; }
-  std::string log() const { return ReadFile(log_path_); }
-  const std::string& work_dir() const { return work_dir_; }
-
- private:
-  std::string data_dir_;
-  std::vector<std::string> extra_;
-  std::string work_dir_, log_path_, ports_path_;
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-  int grpc_port_ = 0, http_port_ = 0;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::States::Stub> stub_;
-};
 
 // Runs stepwised with `args` expecting it to refuse; returns (exit code, output).
 std::pair<int, std::string> RunToExit(const std::vector<std::string>& args) {

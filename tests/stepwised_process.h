@@ -1,0 +1,193 @@
+// The real stepwised as a child process, for tests that drive the daemon
+// over loopback (tests/integration, tests/hostile): spawned with
+// --grpc-listen/--http-listen 127.0.0.1:0 and --ports-file, its output in a
+// log file of its own temporary directory, a stepwise.v1.States stub once it
+// listens, stopped by signal with its exit code. Also the temporary
+// directories and file reading those tests share. Header-only; each Daemon
+// is used by one test thread.
+#ifndef SW_TESTS_STEPWISED_PROCESS_H_
+#define SW_TESTS_STEPWISED_PROCESS_H_
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "stepwise/v1/service.grpc.pb.h"
+
+namespace stepwise::testproc {
+
+// A new directory under the test's temporary directory.
+inline std::string MakeTempDir(const std::string& prefix = "stepwised") {
+  std::string tmpl = ::testing::TempDir() + "/" + prefix + "_XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  char* dir = mkdtemp(buf.data());
+  EXPECT_NE(dir, nullptr);
+  return dir == nullptr ? "" : std::string(dir);
+}
+
+// The whole file, or "" when it cannot be read.
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Exit code of a waited child: the code, or 128 + signal.
+inline int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+// One stepwised child process (STEPWISED_PATH, set by the test's CMake).
+class Daemon {
+ public:
+  // `extra` flags follow the defaults (data directory, ephemeral ports).
+  explicit Daemon(std::string data_dir, std::vector<std::string> extra = {})
+      : data_dir_(std::move(data_dir)), extra_(std::move(extra)) {
+    work_dir_ = MakeTempDir("stepwised");
+    log_path_ = work_dir_ + "/stepwised.log";
+    ports_path_ = work_dir_ + "/ports";
+  }
+  ~Daemon() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      int st = 0;
+      waitpid(pid_, &st, 0);
+    }
+  }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Spawns the daemon with exactly `args` (no defaults).
+  void Spawn(const std::vector<std::string>& args) {
+    unlink(ports_path_.c_str());
+    std::vector<std::string> argv = {STEPWISED_PATH};
+    for (const auto& a : args) argv.push_back(a);
+    pid_ = fork();
+    if (pid_ == 0) {
+      int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> cargv;
+      for (auto& a : argv) cargv.push_back(a.data());
+      cargv.push_back(nullptr);
+      execv(cargv[0], cargv.data());
+      _exit(127);
+    }
+  }
+
+  // The data directory, ephemeral loopback ports and the ports file, then `extra`.
+  std::vector<std::string> DefaultArgs() const {
+    std::vector<std::string> args = {"--data-dir", data_dir_, "--grpc-listen", "127.0.0.1:0",
+                                     "--http-listen", "127.0.0.1:0", "--ports-file", ports_path_};
+    for (const auto& a : extra_) args.push_back(a);
+    return args;
+  }
+
+  // Starts with DefaultArgs() and waits until it listens, then connects
+  // with `creds` (plaintext when null; messages up to 64 MiB each way, so
+  // the server's own limits are what is tested). False if it exited or
+  // took more than 60 s.
+  bool Start(std::shared_ptr<grpc::ChannelCredentials> creds = nullptr) {
+    Spawn(DefaultArgs());
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string ports = ReadFile(ports_path_);
+      if (ports.find("http=") != std::string::npos) {
+        std::sscanf(ports.c_str(), "grpc=%d\nhttp=%d", &grpc_port_, &http_port_);
+        grpc::ChannelArguments args;
+        args.SetMaxSendMessageSize(64 << 20);
+        args.SetMaxReceiveMessageSize(64 << 20);
+        if (creds == nullptr) creds = grpc::InsecureChannelCredentials();
+        channel_ = grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(grpc_port_), creds,
+                                             args);
+        stub_ = v1::States::NewStub(channel_);
+        return true;
+      }
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_code_ = ExitCodeOf(st);
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  // Sends `sig` and waits (up to 60 s) for the exit code (ExitCodeOf; -1
+  // on timeout).
+  int Stop(int sig = SIGTERM) {
+    if (pid_ <= 0) return exit_code_;
+    kill(pid_, sig);
+    return WaitExit(std::chrono::seconds(60));
+  }
+
+  // Waits up to `timeout` for the process to exit; its exit code, or -1.
+  int WaitExit(std::chrono::seconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        exit_code_ = ExitCodeOf(st);
+        return exit_code_;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+
+  // True while the process has not exited.
+  bool Alive() {
+    if (pid_ <= 0) return false;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      pid_ = -1;
+      exit_code_ = ExitCodeOf(st);
+      return false;
+    }
+    return true;
+  }
+
+  v1::States::Stub* stub() { return stub_.get(); }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_port_; }
+  int exit_code() const { return exit_code_; }
+  pid_t pid() const { return pid_; }
+  std::string log() const { return ReadFile(log_path_); }
+  const std::string& work_dir() const { return work_dir_; }
+  const std::string& data_dir() const { return data_dir_; }
+
+ private:
+  std::string data_dir_;
+  std::vector<std::string> extra_;
+  std::string work_dir_, log_path_, ports_path_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+  int grpc_port_ = 0, http_port_ = 0;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::States::Stub> stub_;
+};
+
+}  // namespace stepwise::testproc
+
+#endif  // SW_TESTS_STEPWISED_PROCESS_H_
