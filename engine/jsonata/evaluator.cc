@@ -349,9 +349,9 @@ absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
   // strings and arrays near the limits (the functions that can build more
   // in one call check as they go).
   if (r.ok() && r->IsString()) SW_RETURN_IF_ERROR(CheckStringSize(r->AsString().size()));
-  if (r.ok() && r->IsArray() && r->AsArray().items().size() > limits_.max_items) {
+  if (r.ok() && r->IsArray() && r->AsArray().size() > limits_.max_items) {
     return JsonataError("U1001", expr->position, "",
-                        absl::StrCat("an array of ", r->AsArray().items().size(),
+                        absl::StrCat("an array of ", r->AsArray().size(),
                                      " items exceeds the evaluation limit of ", limits_.max_items));
   }
   return r;
@@ -384,7 +384,7 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
     case NodeType::kWildcard: {
       result = CreateSequence();
       Value in = input;
-      if (in.IsArray() && in.AsArray().outer_wrapper && !in.AsArray().items().empty()) {
+      if (in.IsArray() && in.AsArray().outer_wrapper && !in.AsArray().empty()) {
         in = in.AsArray().items()[0];
       }
       auto add = [&](const Value& value) {
@@ -470,7 +470,7 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
     }
     case NodeType::kVariable:
       if (expr->value.empty()) {
-        if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().items().empty()) {
+        if (input.IsArray() && input.AsArray().outer_wrapper && !input.AsArray().empty()) {
           result = input.AsArray().items()[0];
         } else {
           result = input;
@@ -552,7 +552,7 @@ Evaluator::PlainWalk Evaluator::WalkPlainPrefix(const Node* expr, const Value& i
     if (!first->value.empty()) {
       v = env->Lookup(first->value);
     } else if (input.IsArray() && input.AsArray().outer_wrapper &&
-               !input.AsArray().items().empty()) {
+               !input.AsArray().empty()) {
       v = input.AsArray().items()[0];  // $: the context, as kVariable gives it
     } else {
       v = input;
@@ -601,7 +601,7 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
         for (const auto& item : v.AsArray().items()) result_sequence.AsArray().items().push_back(item);
       }
     }
-    if (result_sequence.AsArray().items().empty()) return result_sequence;
+    if (result_sequence.AsArray().empty()) return result_sequence;
     input_sequence = result_sequence;
   } else if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
     input_sequence = input;
@@ -624,7 +624,7 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
     }
     if (!is_tuple_stream &&
         (result_sequence.IsUndefined() ||
-         (result_sequence.IsArray() && result_sequence.AsArray().items().empty()))) {
+         (result_sequence.IsArray() && result_sequence.AsArray().empty()))) {
       break;
     }
     if (!step->focus) input_sequence = result_sequence;
@@ -834,7 +834,7 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
     }
     SW_ASSIGN_OR_RETURN(Value res, Evaluate(predicate, context, fenv));
     if (res.IsNumber()) res = CreateSequence(res);
-    if (IsArrayOfNumbers(res) && !res.AsArray().items().empty()) {
+    if (IsArrayOfNumbers(res) && !res.AsArray().empty()) {
       for (const auto& ires : res.AsArray().items()) {
         double ii = std::floor(ires.AsNumber());
         if (ii < 0) ii = static_cast<double>(items.size()) + ii;

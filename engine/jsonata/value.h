@@ -110,6 +110,7 @@ struct Array {
     return items_;
   }
   size_t size() const { return source_ != nullptr ? source_->size() : items_.size(); }
+  bool empty() const { return size() == 0; }
 
  private:
   void Materialize() const;
