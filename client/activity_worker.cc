@@ -172,12 +172,7 @@ std::function<void()> ActivityWorker::Handle(const v1::GetActivityTaskResponse& 
     request.set_task_token(token);
     request.set_output(*std::move(result));
     return [this, request = std::move(request)] {
-      absl::Status sent = client_->SendTaskSuccess(request);
-      if (sent.ok()) {
-        succeeded_.fetch_add(1);
-      } else {
-        ReportError(sent);
-      }
+      Count(client_->SendTaskSuccess(request), succeeded_);
     };
   }
   v1::SendTaskFailureRequest request;
@@ -188,13 +183,16 @@ std::function<void()> ActivityWorker::Handle(const v1::GetActivityTaskResponse& 
   if (cause.size() > kMaxCause) cause = cause.substr(cause.size() - kMaxCause);
   request.set_cause(cause);
   return [this, request = std::move(request)] {
-    absl::Status sent = client_->SendTaskFailure(request);
-    if (sent.ok()) {
-      failed_.fetch_add(1);
-    } else {
-      ReportError(sent);
-    }
+    Count(client_->SendTaskFailure(request), failed_);
   };
+}
+
+void ActivityWorker::Count(const absl::Status& sent, std::atomic<int64_t>& counter) {
+  if (sent.ok()) {
+    counter.fetch_add(1);
+  } else {
+    ReportError(sent);
+  }
 }
 
 void ActivityWorker::HeartbeatLoop() {

@@ -94,6 +94,8 @@ class ActivityWorker {
   // Sends what is left and ends `r`'s thread.
   static void CloseReporter(Reporter* r);
   void ReportError(const absl::Status& status);
+  // Counts a report the server took in `counter`, or reports why not.
+  void Count(const absl::Status& sent, std::atomic<int64_t>& counter);
 
   Client* const client_;
   const ActivityWorkerOptions options_;

@@ -393,26 +393,12 @@ void StatesService::Audit(const std::string& caller, const std::string& peer,
 grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext* ctx,
                                                      std::function<absl::Status()> fn,
                                                      AuditSpec audit) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  std::string caller, peer;
-  if (options_.audit != nullptr && audit.action != nullptr) {
-    caller = CallerOf(ctx);
-    peer = ctx->peer();
-  }
-  if (absl::Status s = Admit(ctx); !s.ok()) {
-    Audit(caller, peer, audit, s);
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  Enter();
-  pool_.Submit([this, reactor, fn = std::move(fn), audit = std::move(audit),
-                caller = std::move(caller), peer = std::move(peer)] {
-    absl::Status s = fn();
-    Audit(caller, peer, audit, s);
-    reactor->Finish(ToGrpcStatus(s));
-    Leave();
-  });
-  return reactor;
+  return RunAsync(
+      ctx,
+      [this, fn = std::move(fn)](StatusDone done) {
+        pool_.Submit([fn, done = std::move(done)] { done(fn()); });
+      },
+      std::move(audit));
 }
 
 grpc::ServerUnaryReactor* StatesService::RunAsync(grpc::CallbackServerContext* ctx,
