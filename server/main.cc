@@ -235,14 +235,19 @@ int Run(int argc, char** argv) {
   // the failed batch were told ServiceUnavailable, and so is every call
   // that commits from now on. Give those replies a second to leave (a
   // loaded or sanitizer build needs more than a few milliseconds), then
-  // exit; a restart recovers from what is on disk.
+  // exit; a restart recovers from what is on disk. The wait is on a thread
+  // of its own: the committer must go on answering the calls that arrive
+  // meanwhile (blocked here, it left them unanswered until the exit cut
+  // their connections, as the full-disk test saw under ThreadSanitizer).
   eopts.on_storage_failure = [](const absl::Status& s) {
     spdlog::critical("storage failure: {}; stopping now (fail-stop); restart once the cause "
                      "is fixed",
                      std::string(s.message()));
     spdlog::default_logger()->flush();
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    std::_Exit(kExitStorageFailure);
+    std::thread([] {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      std::_Exit(kExitStorageFailure);
+    }).detach();
   };
   eopts.region = config.region;
   eopts.account = config.account;
