@@ -5,6 +5,7 @@
 #define SW_COMMON_JSON_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,51 @@ void AppendJson(const json::value& v, std::string& out);
 void AppendJson(const json::object& o, std::string& out);
 // Appends a quoted, escaped JSON string.
 void AppendJsonString(std::string_view s, std::string& out);
+// Writes one JSON object's members straight into `out`, in call order, as
+// SerializeJson would write an object built with the same keys: for hot
+// paths that would otherwise build a tree only to serialise it.
+class JsonObjectWriter {
+ public:
+  // Appends '{'; End() appends '}'.
+  explicit JsonObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
+  // Appends `"key":` (after a comma unless first); the caller writes the value.
+  void Key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    AppendJsonString(key, out_);
+    out_.push_back(':');
+  }
+  void Int(std::string_view key, int64_t v) {
+    Key(key);
+    out_ += std::to_string(v);
+  }
+  void Bool(std::string_view key, bool v) {
+    Key(key);
+    out_ += v ? "true" : "false";
+  }
+  void Null(std::string_view key) {
+    Key(key);
+    out_ += "null";
+  }
+  void String(std::string_view key, std::string_view v) {
+    Key(key);
+    AppendJsonString(v, out_);
+  }
+  void Value(std::string_view key, const json::value& v) {
+    Key(key);
+    AppendJson(v, out_);
+  }
+  void Object(std::string_view key, const json::object& v) {
+    Key(key);
+    AppendJson(v, out_);
+  }
+  void End() { out_.push_back('}'); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
 // Formats a double as Java's Double.toString does.
 std::string FormatJavaDouble(double d);
 

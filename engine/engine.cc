@@ -1225,7 +1225,7 @@ class Engine::Impl {
                                                  ToAbsl(slot->id)),
                           SerializeJson(row)});
     }
-    t.execution_record = SerializeJson(Record(*slot));
+    t.execution_record = RecordText(*slot);
     size_t n_events = d.events.size();
     if (!slot->watchers.empty() && !d.events.empty()) {
       // The details as the chunk just encoded them (a scan, no re-encoding).
@@ -1341,38 +1341,51 @@ class Engine::Impl {
     slot->timer_dues.erase(it);
   }
 
-  json::object Record(const Slot& slot) const {
-    json::object rec;
-    rec["machine_arn"] = Str(slot.machine_arn);
-    rec["revision"] = slot.revision;
-    rec["input"] = Str(slot.input);
-    rec["start_date"] = slot.start_date;
-    rec["stop_date"] = slot.stop_date;
-    rec["state"] = EncodeExecutionState(*slot.state);
-    json::array tasks;
+  // The execution's stored record, written as text directly (every commit
+  // writes one): machine, revision, input, dates, the interpreter's state,
+  // open tasks and armed timers.
+  static std::string RecordText(const Slot& slot) {
+    std::string out;
+    out.reserve(1024);
+    JsonObjectWriter rec(out);
+    rec.String("machine_arn", slot.machine_arn);
+    rec.Int("revision", slot.revision);
+    rec.String("input", slot.input);
+    rec.Int("start_date", slot.start_date);
+    rec.Int("stop_date", slot.stop_date);
+    rec.Key("state");
+    AppendExecutionStateJson(*slot.state, out);
+    rec.Key("tasks");
+    out.push_back('[');
+    bool first = true;
     for (const auto& [id, t] : slot.tasks) {
-      json::object o;
-      o["task_id"] = t.task_id;
-      o["attempt"] = t.attempt;
-      o["activity"] = Str(t.activity);
-      o["input"] = Str(t.input);
-      o["started"] = t.started;
-      o["timeout_seconds"] = t.timeout_seconds;
-      o["heartbeat_seconds"] = t.heartbeat_seconds;
-      o["last_heartbeat"] = t.last_heartbeat;
-      tasks.push_back(std::move(o));
+      if (!first) out.push_back(',');
+      first = false;
+      JsonObjectWriter o(out);
+      o.Int("task_id", t.task_id);
+      o.Int("attempt", t.attempt);
+      o.String("activity", t.activity);
+      o.String("input", t.input);
+      o.Bool("started", t.started);
+      o.Int("timeout_seconds", t.timeout_seconds);
+      o.Int("heartbeat_seconds", t.heartbeat_seconds);
+      o.Int("last_heartbeat", t.last_heartbeat);
+      o.End();
     }
-    rec["tasks"] = std::move(tasks);
-    json::array timers;
+    out.push_back(']');
+    rec.Key("timers");
+    out.push_back('[');
+    first = true;
     for (const auto& [id, due] : slot.timer_dues) {
-      json::array a;
-      a.push_back(id);
-      a.push_back(due);
-      timers.push_back(std::move(a));
+      if (!first) out.push_back(',');
+      first = false;
+      out += absl::StrCat("[", id, ",", due, "]");
     }
-    rec["timers"] = std::move(timers);
-    return rec;
+    out.push_back(']');
+    rec.End();
+    return out;
   }
+
 
   // Releases a commit's effects: only now may anyone see them.
   void Release(const Effects& fx) {

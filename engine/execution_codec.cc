@@ -198,6 +198,86 @@ json::object EncodeExecutionState(const ExecutionState& s) {
   return o;
 }
 
+void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
+  // The same text as SerializeJson(EncodeExecutionState(s)), key for key,
+  // without building the tree or copying the payloads into it.
+  JsonObjectWriter o(out);
+  o.Key("info");
+  {
+    JsonObjectWriter info(out);
+    info.String("execution_arn", s.info.execution_arn);
+    info.String("execution_name", s.info.execution_name);
+    info.String("state_machine_arn", s.info.state_machine_arn);
+    info.String("state_machine_name", s.info.state_machine_name);
+    info.String("role_arn", s.info.role_arn);
+    info.Int("start_time", s.info.start_time);
+    info.Int("redrive_count", s.info.redrive_count);
+    info.Bool("express", s.info.express);
+    info.End();
+  }
+  o.Value("input", s.execution_input);
+  o.Int("status", static_cast<int64_t>(s.status));
+  if (s.output) {
+    o.String("output", *s.output);
+  } else {
+    o.Null("output");
+  }
+  o.String("error", s.error);
+  o.String("cause", s.cause);
+  o.Int("last_event_id", s.last_event_id);
+  o.Int("next_frame_id", s.next_frame_id);
+  o.Int("next_task_id", s.next_task_id);
+  o.Int("next_timer_id", s.next_timer_id);
+  o.Int("execution_timer_id", s.execution_timer_id);
+  o.Key("frames");
+  out.push_back('[');
+  bool first_frame = true;
+  for (const auto& [id, f] : s.frames) {
+    if (!first_frame) out.push_back(',');
+    first_frame = false;
+    JsonObjectWriter fo(out);
+    fo.Int("id", f.id);
+    fo.Int("parent", f.parent);
+    fo.Int("child_index", f.child_index);
+    fo.Bool("silent", f.silent);
+    fo.Key("scope_path");
+    out.push_back('[');
+    for (size_t i = 0; i < f.scope_path.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out += std::to_string(f.scope_path[i]);
+    }
+    out.push_back(']');
+    fo.Int("state", f.state);
+    fo.Int("phase", static_cast<int64_t>(f.phase));
+    fo.Value("input", f.input);
+    fo.Value("effective", f.effective);
+    fo.Int("entered_event_id", f.entered_event_id);
+    fo.Int("entered_prev_event_id", f.entered_prev_event_id);
+    fo.Int("entered_time", f.entered_time);
+    fo.Int("tail", f.tail);
+    fo.Key("retry_attempts");
+    out.push_back('[');
+    for (size_t i = 0; i < f.retry_attempts.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out += std::to_string(f.retry_attempts[i]);
+    }
+    out.push_back(']');
+    fo.Int("retry_count", f.retry_count);
+    fo.Int("task_id", f.task_id);
+    fo.Bool("task_started", f.task_started);
+    fo.Int("timer_id", f.timer_id);
+    fo.Object("variables", f.variables);
+    if (f.fan) {
+      fo.Object("fan", EncodeFan(*f.fan));
+    } else {
+      fo.Null("fan");
+    }
+    fo.End();
+  }
+  out.push_back(']');
+  o.End();
+}
+
 absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
                                                     const asl::StateMachine& machine) {
   Reader r(v, "execution state");

@@ -19,6 +19,9 @@ namespace stepwise::engine {
 
 // Encodes `state` completely (frames, fan-outs, variables, counters).
 json::object EncodeExecutionState(const ExecutionState& state);
+// Appends SerializeJson(EncodeExecutionState(state)) to `out`, byte for
+// byte, written directly (what the engine stores on every commit).
+void AppendExecutionStateJson(const ExecutionState& state, std::string& out);
 
 // Decodes what EncodeExecutionState wrote, resolving each frame's scope in
 // `machine` (the revision the execution runs). kDataLoss when the value is

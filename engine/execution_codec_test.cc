@@ -41,6 +41,10 @@ std::vector<HistoryEvent> Drive(bool roundtrip, std::string* output) {
     for (auto& t : d.start_timers) timers.push_back(t);
     if (roundtrip) {
       std::string text = SerializeJson(EncodeExecutionState(state));
+      // What the engine stores is written directly; it is the same text.
+      std::string direct;
+      AppendExecutionStateJson(state, direct);
+      EXPECT_EQ(direct, text);
       auto back = DecodeExecutionState(*ParseJson(text), *machine);
       ASSERT_TRUE(back.ok()) << back.status();
       // Encoding is stable: decode(encode(s)) encodes to the same text.
