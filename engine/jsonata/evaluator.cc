@@ -312,6 +312,13 @@ absl::Status Evaluator::CheckStringSize(size_t bytes) const {
 absl::Status Evaluator::CheckOutputSize(const Value& v) const {
   // Walks the value as a tree (shared parts count each time they appear),
   // stopping as soon as the budget is spent.
+  if (!v.IsArray() && !v.IsObject()) {
+    size_t bytes = v.IsString() ? v.AsString().size() : 0;
+    if (bytes > limits_.max_string_bytes || limits_.max_items < 1) {
+      return JsonataError("U1001", -1, "", "the result is too large for the evaluation limits");
+    }
+    return absl::OkStatus();
+  }
   size_t bytes = 0;
   size_t items = 0;
   std::vector<const Value*> stack = {&v};
@@ -592,17 +599,28 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
   Value result_sequence;
   if (walk.next_step > 0) {
     // What EvaluateStep makes of one (non-last) step's single result.
-    result_sequence = CreateSequence();
     const Value& v = walk.value;
-    if (!v.IsUndefined()) {
-      if (!v.IsArray() || v.AsArray().cons) {
-        result_sequence.AsArray().items().push_back(v);
-      } else {
-        for (const auto& item : v.AsArray().items()) result_sequence.AsArray().items().push_back(item);
+    const Node* next = expr->steps[walk.next_step].get();
+    if (v.IsArray() && !v.AsArray().cons && !v.AsArray().tuple_stream && !v.AsArray().empty() &&
+        !next->tuple && !next->consarray && next->type != NodeType::kSort) {
+      // A non-empty array flattens into a sequence of its items: the next
+      // step reads only the items, so it iterates the array itself instead
+      // of a copy.
+      input_sequence = v;
+    } else {
+      result_sequence = CreateSequence();
+      if (!v.IsUndefined()) {
+        if (!v.IsArray() || v.AsArray().cons) {
+          result_sequence.AsArray().items().push_back(v);
+        } else {
+          for (const auto& item : v.AsArray().items()) {
+            result_sequence.AsArray().items().push_back(item);
+          }
+        }
       }
+      if (result_sequence.AsArray().empty()) return result_sequence;
+      input_sequence = result_sequence;
     }
-    if (result_sequence.AsArray().empty()) return result_sequence;
-    input_sequence = result_sequence;
   } else if (input.IsArray() && expr->steps[0]->type != NodeType::kVariable) {
     input_sequence = input;
   } else {
@@ -812,6 +830,7 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   Value in = input.IsArray() ? input : CreateSequence(input);
   const auto& items = in.AsArray().items();
   auto& out = results.AsArray().items();
+  out.reserve(items.size());
   if (predicate->type == NodeType::kNumber) {
     double idx = std::floor(predicate->literal.AsNumber());
     if (idx < 0) idx = static_cast<double>(items.size()) + idx;
@@ -826,13 +845,10 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   }
   for (size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
-    Value context = item;
-    FramePtr fenv = env;
-    if (tuple_stream) {
-      context = item.AsObject().Get("@");
-      fenv = CreateFrameFromTuple(env, item);
-    }
-    SW_ASSIGN_OR_RETURN(Value res, Evaluate(predicate, context, fenv));
+    SW_ASSIGN_OR_RETURN(
+        Value res, tuple_stream ? Evaluate(predicate, item.AsObject().Get("@"),
+                                           CreateFrameFromTuple(env, item))
+                                : Evaluate(predicate, item, env));
     if (res.IsNumber()) res = CreateSequence(res);
     if (IsArrayOfNumbers(res) && !res.AsArray().empty()) {
       for (const auto& ires : res.AsArray().items()) {

@@ -76,6 +76,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   internal::FramePtr env = internal::NewFrame(dialect_ == Dialect::kReference
                                                   ? internal::Evaluator::ReferenceFrame()
                                                   : internal::Evaluator::GlobalFrame());
+  env->vars.reserve(bindings.impl_->values.size() + 1);
   for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
   Value in;
   if (input != nullptr) in = internal::FromJsonLazy(*input);

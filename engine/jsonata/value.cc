@@ -63,6 +63,27 @@ std::optional<uint64_t> ArrayIndex(std::string_view key) {
 
 std::string_view View(const json::string& s) { return std::string_view(s.data(), s.size()); }
 
+// The position of member `key` in `source`, or its size when absent. Small
+// objects (most state data) are scanned inline, cheaper than the library's
+// hashed lookup; keys are unique in a json::object.
+size_t FindInSource(const json::object& source, std::string_view key) {
+  constexpr size_t kScanUpTo = 8;
+  if (source.size() <= kScanUpTo) {
+    size_t i = 0;
+    for (const auto& kv : source) {
+      const json::string_view k = kv.key();
+      if (k.size() == key.size() && (key.empty() || (k[0] == key[0] &&
+                                                     std::string_view(k.data(), k.size()) == key))) {
+        return i;
+      }
+      ++i;
+    }
+    return i;
+  }
+  auto it = source.find(json::string_view(key.data(), key.size()));
+  return static_cast<size_t>(it - source.begin());
+}
+
 }  // namespace
 
 Value Array::Lazy(const json::array& source) {
@@ -108,11 +129,10 @@ void Object::Materialize() const {
 const Value* Object::Find(std::string_view key) const {
   if (source_ != nullptr) {
     // Looked up in the JSON source: only the member asked for is converted.
-    auto it = source_->find(json::string_view(key.data(), key.size()));
-    if (it == source_->end()) return nullptr;
-    size_t i = static_cast<size_t>(it - source_->begin());
+    size_t i = FindInSource(*source_, key);
+    if (i == source_->size()) return nullptr;
     if (cache_.empty()) cache_.resize(source_->size());
-    if (cache_[i].IsUndefined()) cache_[i] = FromJsonLazy(it->value());
+    if (cache_[i].IsUndefined()) cache_[i] = FromJsonLazy(source_->begin()[i].value());
     return &cache_[i];
   }
   if (entries_.size() < kIndexFrom) {
@@ -133,11 +153,10 @@ const Value* Object::Find(std::string_view key) const {
 }
 
 Value Object::GetFromSource(std::string_view key) const {
-  auto it = source_->find(json::string_view(key.data(), key.size()));
-  if (it == source_->end()) return Value();
-  size_t i = static_cast<size_t>(it - source_->begin());
+  size_t i = FindInSource(*source_, key);
+  if (i == source_->size()) return Value();
   if (!cache_.empty() && !cache_[i].IsUndefined()) return cache_[i];
-  const json::value& member = it->value();
+  const json::value& member = source_->begin()[i].value();
   if (!member.is_array() && !member.is_object()) return FromJsonLazy(member);
   if (cache_.empty()) cache_.resize(source_->size());
   cache_[i] = FromJsonLazy(member);
