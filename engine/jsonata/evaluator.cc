@@ -321,7 +321,7 @@ absl::Status Evaluator::CheckOutputSize(const Value& v) const {
   }
   size_t bytes = 0;
   size_t items = 0;
-  std::vector<const Value*> stack = {&v};
+  absl::InlinedVector<const Value*, 16> stack = {&v};
   while (!stack.empty()) {
     const Value* x = stack.back();
     stack.pop_back();
