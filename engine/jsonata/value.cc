@@ -144,12 +144,13 @@ const Value* Object::Find(std::string_view key) const {
     }
     return nullptr;
   }
-  if (index_.empty()) {
-    index_.reserve(entries_.size());
-    for (size_t i = 0; i < entries_.size(); ++i) index_.emplace(entries_[i].key, i);
+  if (index_ == nullptr) {
+    index_ = std::make_unique<std::unordered_map<std::string, size_t>>();
+    index_->reserve(entries_.size());
+    for (size_t i = 0; i < entries_.size(); ++i) index_->emplace(entries_[i].key, i);
   }
-  auto it = index_.find(std::string(key));
-  return it == index_.end() ? nullptr : &entries_[it->second].value;
+  auto it = index_->find(std::string(key));
+  return it == index_->end() ? nullptr : &entries_[it->second].value;
 }
 
 Value Object::GetFromSource(std::string_view key) const {
@@ -175,7 +176,7 @@ void Object::Set(std::string_view key, Value v) {
 void Object::Insert(std::string_view key, Value v) const {
   std::optional<uint64_t> index = ArrayIndex(key);
   if (!index) {
-    if (!index_.empty()) index_.emplace(std::string(key), entries_.size());
+    if (index_ != nullptr) index_->emplace(std::string(key), entries_.size());
     entries_.push_back(Entry{std::string(key), std::move(v)});
     return;
   }
@@ -186,7 +187,7 @@ void Object::Insert(std::string_view key, Value v) const {
     ++it;
   }
   entries_.insert(it, Entry{std::string(key), std::move(v)});
-  index_.clear();  // positions moved; rebuilt on the next lookup
+  index_.reset();  // positions moved; rebuilt on the next lookup
 }
 
 void Object::Erase(std::string_view key) {
@@ -194,7 +195,7 @@ void Object::Erase(std::string_view key) {
   for (auto it = entries_.begin(); it != entries_.end(); ++it) {
     if (it->key == key) {
       entries_.erase(it);
-      index_.clear();
+      index_.reset();
       return;
     }
   }

@@ -159,7 +159,8 @@ class Object {
   // numeric order, as JavaScript orders properties.
   void Insert(std::string_view key, Value v) const;
   mutable std::vector<Entry> entries_;
-  mutable std::unordered_map<std::string, size_t> index_;  // empty until needed
+  // Null until needed (keeps small objects small: one allocation each).
+  mutable std::unique_ptr<std::unordered_map<std::string, size_t>> index_;
   mutable const json::object* source_ = nullptr;
   // While source_ is set: the members Find converted, by source position.
   mutable std::vector<Value> cache_;
