@@ -34,12 +34,13 @@ struct Frame {
   static constexpr size_t kIndexFrom = 12;
   FramePtr parent;
   std::vector<std::pair<std::string, Value>> vars;
-  std::unordered_map<std::string, size_t> index;  // built from kIndexFrom bindings
+  // Built from kIndexFrom bindings; null before (keeps a frame small).
+  std::unique_ptr<std::unordered_map<std::string, size_t>> index;
 
   const Value* FindHere(std::string_view name) const {
-    if (!index.empty()) {
-      auto it = index.find(std::string(name));
-      return it == index.end() ? nullptr : &vars[it->second].second;
+    if (index != nullptr) {
+      auto it = index->find(std::string(name));
+      return it == index->end() ? nullptr : &vars[it->second].second;
     }
     for (const auto& [n, v] : vars) {
       if (n.size() == name.size() && std::string_view(n) == name) return &v;
@@ -58,10 +59,11 @@ struct Frame {
       return;
     }
     vars.emplace_back(std::string(name), std::move(v));
-    if (!index.empty()) {
-      index.emplace(vars.back().first, vars.size() - 1);
+    if (index != nullptr) {
+      index->emplace(vars.back().first, vars.size() - 1);
     } else if (vars.size() >= kIndexFrom) {
-      for (size_t i = 0; i < vars.size(); ++i) index.emplace(vars[i].first, i);
+      index = std::make_unique<std::unordered_map<std::string, size_t>>();
+      for (size_t i = 0; i < vars.size(); ++i) index->emplace(vars[i].first, i);
     }
   }
 };
@@ -95,7 +97,7 @@ class FrameRegistryScope {
         auto vars = std::move(f->vars);
         FramePtr parent = std::move(f->parent);
         f->vars.clear();
-        f->index.clear();
+        f->index.reset();
       }
     }
   }
