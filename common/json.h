@@ -69,6 +69,19 @@ class JsonObjectWriter {
     Key(key);
     AppendJson(v, out_);
   }
+  // Writes an array of integers (any container of integral values).
+  template <typename Ints>
+  void IntArray(std::string_view key, const Ints& v) {
+    Key(key);
+    out_.push_back('[');
+    bool first = true;
+    for (auto x : v) {
+      if (!first) out_.push_back(',');
+      first = false;
+      out_ += std::to_string(x);
+    }
+    out_.push_back(']');
+  }
   void Object(std::string_view key, const json::object& v) {
     Key(key);
     AppendJson(v, out_);

@@ -240,13 +240,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     fo.Int("parent", f.parent);
     fo.Int("child_index", f.child_index);
     fo.Bool("silent", f.silent);
-    fo.Key("scope_path");
-    out.push_back('[');
-    for (size_t i = 0; i < f.scope_path.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out += std::to_string(f.scope_path[i]);
-    }
-    out.push_back(']');
+    fo.IntArray("scope_path", f.scope_path);
     fo.Int("state", f.state);
     fo.Int("phase", static_cast<int64_t>(f.phase));
     fo.Value("input", f.input);
@@ -255,13 +249,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     fo.Int("entered_prev_event_id", f.entered_prev_event_id);
     fo.Int("entered_time", f.entered_time);
     fo.Int("tail", f.tail);
-    fo.Key("retry_attempts");
-    out.push_back('[');
-    for (size_t i = 0; i < f.retry_attempts.size(); ++i) {
-      if (i > 0) out.push_back(',');
-      out += std::to_string(f.retry_attempts[i]);
-    }
-    out.push_back(']');
+    fo.IntArray("retry_attempts", f.retry_attempts);
     fo.Int("retry_count", f.retry_count);
     fo.Int("task_id", f.task_id);
     fo.Bool("task_started", f.task_started);
