@@ -108,6 +108,11 @@ absl::StatusOr<std::shared_ptr<const boost::regex>> CompileJsRegex(std::string_v
                                                                     std::string_view flags);
 
 struct Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  ~Node() { literal.FreeShared(); }
+
   NodeType type = NodeType::kEnd;
   std::string value;   // operator, name, variable name, string literal
   Value literal;       // number/string/value literals
@@ -145,6 +150,9 @@ struct Node {
   // kBlock: whether evaluating it may bind a variable in its own frame (set
   // by MarkScopes); a block that cannot evaluates in the enclosing frame.
   bool needs_frame = true;
+  // The root: whether evaluating it may bind a variable in the frame it is
+  // evaluated in (MarkScopes' answer).
+  bool binds_in_frame = true;
   // kName / kVariable: no predicate, binding, parent slot or grouping, so
   // that as a path step over one object it is one lookup (set by MarkScopes).
   bool plain_step = false;
@@ -159,6 +167,11 @@ struct Node {
 // Sets needs_frame on the blocks under `n`. Returns whether evaluating `n`
 // may bind a variable in the frame it is evaluated in.
 bool MarkScopes(Node* n);
+
+// Marks the string literals under `n` shared (Value::Share), so that
+// evaluations on several threads copy them without counting: for trees
+// compiled once and evaluated from many threads (Expression::Compile).
+void ShareLiterals(Node* n);
 
 // Parses and processes `text` into an evaluable tree. Errors carry S0xxx codes.
 absl::StatusOr<NodePtr> Parse(std::string_view text);

@@ -281,8 +281,7 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
 Evaluator::Evaluator(const EvalLimits& limits)
     : limits_(limits) {}
 
-absl::Status Evaluator::Tick() {
-  ++steps_;
+absl::Status Evaluator::CheckLimits() {
   if (limits_.max_steps != 0 && steps_ > limits_.max_steps) {
     return JsonataError("U1001", -1, "", "evaluation step limit exceeded");
   }
@@ -302,8 +301,7 @@ absl::Status Evaluator::Tick() {
   return absl::OkStatus();
 }
 
-absl::Status Evaluator::CheckStringSize(size_t bytes) const {
-  if (bytes <= limits_.max_string_bytes) return absl::OkStatus();
+absl::Status Evaluator::StringTooLarge(size_t bytes) const {
   return JsonataError("U1001", -1, "",
                       absl::StrCat("a string of ", bytes, " bytes exceeds the evaluation limit of ",
                                    limits_.max_string_bytes));
@@ -465,10 +463,10 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kRegex: {
-      auto f = std::make_shared<Function>();
-      f->type = Function::Type::kRegex;
-      f->regex = std::const_pointer_cast<boost::regex>(expr->regex->compiled);
-      result = Value::FromFunction(f);
+      result = Value::NewFunction();
+      Function& f = result.AsFunction();
+      f.type = Function::Type::kRegex;
+      f.regex = std::const_pointer_cast<boost::regex>(expr->regex->compiled);
       break;
     }
     case NodeType::kFunction: {
@@ -487,14 +485,14 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       }
       break;
     case NodeType::kLambda: {
-      auto f = std::make_shared<Function>();
-      f->type = Function::Type::kLambda;
-      f->node = expr;
-      for (const auto& a : expr->arguments) f->params.push_back(a->value);
-      f->env = env;
-      f->input = input;
-      f->signature = expr->signature;
-      result = Value::FromFunction(f);
+      result = Value::NewFunction();
+      Function& f = result.AsFunction();
+      f.type = Function::Type::kLambda;
+      f.node = expr;
+      for (const auto& a : expr->arguments) f.params.push_back(a->value);
+      f.env = env;
+      f.input = input;
+      f.signature = expr->signature;
       break;
     }
     case NodeType::kPartial: {
@@ -506,13 +504,13 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kTransform: {
-      auto f = std::make_shared<Function>();
-      f->type = Function::Type::kTransform;
-      f->node = expr;
-      f->env = env;
+      result = Value::NewFunction();
+      Function& f = result.AsFunction();
+      f.type = Function::Type::kTransform;
+      f.node = expr;
+      f.env = env;
       static const std::shared_ptr<Signature> kSig = *ParseSignature("<(oa):o>");
-      f->signature = kSig;
-      result = Value::FromFunction(f);
+      f.signature = kSig;
       break;
     }
     case NodeType::kSort:
@@ -1271,29 +1269,31 @@ absl::StatusOr<Value> Evaluator::EvaluatePartial(const Node* expr, const Value& 
   if (!proc.IsFunction()) return JsonataError("T1008", expr->position);
   const Function& pf = proc.AsFunction();
   if (pf.type == Function::Type::kLambda) {
-    auto f = std::make_shared<Function>();
-    f->type = Function::Type::kLambda;
-    f->node = pf.node;
-    f->input = pf.input;
-    f->env = NewFrame(pf.env);
+    Value result = Value::NewFunction();
+    Function& f = result.AsFunction();
+    f.type = Function::Type::kLambda;
+    f.node = pf.node;
+    f.input = pf.input;
+    f.env = NewFrame(pf.env);
     for (size_t i = 0; i < pf.params.size(); ++i) {
       if (i < bound.size() && !bound[i]) {
-        f->params.push_back(pf.params[i]);
+        f.params.push_back(pf.params[i]);
       } else {
-        f->env->Bind(pf.params[i], i < bound.size() ? *bound[i] : Value());
+        f.env->Bind(pf.params[i], i < bound.size() ? *bound[i] : Value());
       }
     }
-    return Value::FromFunction(f);
+    return result;
   }
-  auto f = std::make_shared<Function>();
-  f->type = Function::Type::kPartial;
-  f->target = proc;
+  Value result = Value::NewFunction();
+  Function& f = result.AsFunction();
+  f.type = Function::Type::kPartial;
+  f.target = proc;
   int arity = FunctionArity(pf);
   if (pf.type == Function::Type::kNative) {
     bound.resize(static_cast<size_t>(std::max<int>(arity, 0)), Value());
   }
-  f->bound = std::move(bound);
-  return Value::FromFunction(f);
+  f.bound = std::move(bound);
+  return result;
 }
 
 absl::StatusOr<Value> Evaluator::EvaluateApplyExpr(const Node* expr, const Value& input,
@@ -1305,11 +1305,12 @@ absl::StatusOr<Value> Evaluator::EvaluateApplyExpr(const Node* expr, const Value
   SW_ASSIGN_OR_RETURN(Value func, Evaluate(expr->rhs.get(), input, env));
   if (!func.IsFunction()) return JsonataError("T2006", expr->position);
   if (lhs.IsFunction()) {
-    auto f = std::make_shared<Function>();
-    f->type = Function::Type::kChain;
-    f->first = lhs;
-    f->second = func;
-    return Value::FromFunction(f);
+    Value chain = Value::NewFunction();
+    Function& f = chain.AsFunction();
+    f.type = Function::Type::kChain;
+    f.first = lhs;
+    f.second = func;
+    return chain;
   }
   return Apply(func, {lhs}, Value(), env);
 }
@@ -1478,37 +1479,45 @@ absl::StatusOr<std::vector<RegexMatch>> Evaluator::RegexAll(const Function& re,
   return out;
 }
 
-FramePtr Evaluator::GlobalFrame() {
-  static const FramePtr kGlobal = [] {
-    FramePtr f = std::make_shared<Frame>();
-    for (auto& def : NativeFunctions()) {
-      auto sig = ParseSignature(def.signature);
-      if (sig.ok()) def.parsed = *sig;
-      auto fn = std::make_shared<Function>();
-      fn->type = Function::Type::kNative;
-      fn->native = &def;
-      f->Bind(def.name, Value::FromFunction(fn));
-    }
-    return f;
-  }();
-  return kGlobal;
+namespace {
+
+// A native function of the library, shared by every evaluation on every
+// thread: marked shared, so copies do not count references.
+Value SharedNative(NativeDef& def) {
+  auto sig = ParseSignature(def.signature);
+  if (sig.ok()) def.parsed = *sig;
+  Value fn = Value::NewFunction();
+  fn.AsFunction().type = Function::Type::kNative;
+  fn.AsFunction().native = &def;
+  fn.Share();
+  return fn;
 }
 
-FramePtr Evaluator::ReferenceFrame() {
-  static const FramePtr kReference = [] {
-    FramePtr f = std::make_shared<Frame>();
-    f->parent = GlobalFrame();
-    // The signature is parsed once here, as GlobalFrame does for the others.
-    NativeDef& def = EvalFunction();
-    auto sig = ParseSignature(def.signature);
-    if (sig.ok()) def.parsed = *sig;
-    auto fn = std::make_shared<Function>();
-    fn->type = Function::Type::kNative;
-    fn->native = &def;
-    f->Bind(def.name, Value::FromFunction(fn));
+}  // namespace
+
+const FramePtr& Evaluator::GlobalFrame() {
+  // Never destroyed: evaluations on other threads may still run at exit,
+  // and the shared functions live as long as the process.
+  static const FramePtr* const kGlobal = [] {
+    auto* f = new FramePtr(std::make_shared<Frame>());
+    for (auto& def : NativeFunctions()) (*f)->Bind(def.name, SharedNative(def));
     return f;
   }();
-  return kReference;
+  return *kGlobal;
 }
+
+const FramePtr& Evaluator::ReferenceFrame() {
+  static const FramePtr* const kReference = [] {
+    auto* f = new FramePtr(std::make_shared<Frame>());
+    (*f)->parent = GlobalFrame();
+    (*f)->Bind(EvalFunction().name, SharedNative(EvalFunction()));
+    return f;
+  }();
+  return *kReference;
+}
+
+Value Value::NewFunction() { return Value(Kind::kFunction, new Function()); }
+
+void DestroyFunction(Counted* f) { delete static_cast<Function*>(f); }
 
 }  // namespace stepwise::jsonata::internal

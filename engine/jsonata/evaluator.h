@@ -122,7 +122,7 @@ struct NativeDef {
   std::shared_ptr<Signature> parsed;
 };
 
-struct Function {
+struct Function : Counted {
   enum class Type { kLambda, kNative, kPartial, kRegex, kChain, kTransform };
   Type type = Type::kLambda;
   // kLambda
@@ -142,6 +142,8 @@ struct Function {
   Value first;
   Value second;
 };
+
+inline Function& Value::AsFunction() const { return *static_cast<Function*>(payload_.ptr); }
 
 // Returns the number of parameters `f` declares (drives how many
 // arguments higher-order functions pass).
@@ -180,7 +182,10 @@ class Evaluator {
   const EvalLimits& limits() const { return limits_; }
 
   // Returns U1001 when a string of `bytes` would exceed the limits.
-  absl::Status CheckStringSize(size_t bytes) const;
+  absl::Status CheckStringSize(size_t bytes) const {
+    if (bytes <= limits_.max_string_bytes) return absl::OkStatus();
+    return StringTooLarge(bytes);
+  }
   // Returns U1001 when `v`, written out as JSON, would exceed the limits
   // (values share arrays and objects, so a small graph can stand for a
   // huge document).
@@ -200,12 +205,22 @@ class Evaluator {
   }
 
   // The standard library (AWS Step Functions' dialect).
-  static FramePtr GlobalFrame();
+  static const FramePtr& GlobalFrame();
   // The standard library plus $eval (the reference dialect).
-  static FramePtr ReferenceFrame();
+  static const FramePtr& ReferenceFrame();
 
  private:
-  absl::Status Tick();
+  // Counts a step: U1001 past the step limit or, checked every 1024 steps,
+  // the time limit.
+  absl::Status Tick() {
+    ++steps_;
+    if ((limits_.max_steps != 0 && steps_ > limits_.max_steps) || (steps_ & 1023) == 0) {
+      return CheckLimits();
+    }
+    return absl::OkStatus();
+  }
+  absl::Status CheckLimits();
+  absl::Status StringTooLarge(size_t bytes) const;
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
   absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
   // Walks the leading plain-name steps of a path over single objects. When

@@ -33,16 +33,37 @@ std::vector<Value> Items(const Value& v) {
   return {v};
 }
 
+// The items of an array, or `v` alone (no copy, unlike Items).
+struct ItemsView {
+  explicit ItemsView(const Value& v) {
+    if (v.IsArray()) {
+      const auto& items = v.AsArray().items();
+      begin_ = items.data();
+      end_ = begin_ + items.size();
+    } else if (!v.IsUndefined()) {
+      begin_ = &v;
+      end_ = begin_ + 1;
+    }
+  }
+  const Value* begin() const { return begin_; }
+  const Value* end() const { return end_; }
+  size_t size() const { return static_cast<size_t>(end_ - begin_); }
+
+ private:
+  const Value* begin_ = nullptr;
+  const Value* end_ = nullptr;
+};
+
 absl::StatusOr<Value> FnSum(Evaluator&, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Value();
   double total = 0;
-  for (const auto& v : Items(a[0])) total += v.AsNumber();
+  for (const auto& v : ItemsView(a[0])) total += v.AsNumber();
   return Num(total);
 }
 
 absl::StatusOr<Value> FnCount(Evaluator&, Args& a, const Value&, const FramePtr&) {
   if (Arg(a, 0).IsUndefined()) return Num(0);
-  return Num(static_cast<double>(Items(a[0]).size()));
+  return Num(static_cast<double>(ItemsView(a[0]).size()));
 }
 
 absl::StatusOr<Value> MinMax(const Args& a, bool max) {

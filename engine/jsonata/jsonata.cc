@@ -43,11 +43,15 @@ std::string ErrorCode(const absl::Status& status) {
 absl::StatusOr<Expression> Expression::Compile(std::string_view text, Dialect dialect) {
   auto root = internal::Parse(text);
   if (!root.ok()) return root.status();
+  internal::ShareLiterals(root->get());
   return Expression(std::string(text), std::move(*root), dialect);
 }
 
 struct PreparedBindings::Impl {
   std::vector<std::pair<std::string, internal::Value>> values;
+  // The bindings and `$` (undefined) over the AWS library, made on first
+  // use and shared by the expressions that cannot bind in it.
+  internal::FramePtr frame;
 };
 
 PreparedBindings::PreparedBindings(const std::map<std::string, json::value>& bindings)
@@ -73,18 +77,34 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   using internal::Value;
   internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
-  internal::FramePtr env = internal::NewFrame(dialect_ == Dialect::kReference
-                                                  ? internal::Evaluator::ReferenceFrame()
-                                                  : internal::Evaluator::GlobalFrame());
-  env->vars.reserve(bindings.impl_->values.size() + 1);
-  for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
   Value in;
-  if (input != nullptr) in = internal::FromJsonLazy(*input);
-  env->Bind("$", in);
-  if (in.IsArray()) {
-    Value wrapped = internal::CreateSequence(in);
-    wrapped.AsArray().outer_wrapper = true;
-    in = wrapped;
+  internal::FramePtr env;
+  if (input == nullptr && dialect_ == Dialect::kAws && !root_->binds_in_frame) {
+    // No input and nothing bound at the top: the template's expressions
+    // share one frame of the bindings ($eval, which could bind in it, is
+    // not in this dialect).
+    internal::FramePtr& shared = bindings.impl_->frame;
+    if (shared == nullptr) {
+      shared = std::make_shared<internal::Frame>();
+      shared->parent = internal::Evaluator::GlobalFrame();
+      shared->vars.reserve(bindings.impl_->values.size() + 1);
+      for (const auto& [name, value] : bindings.impl_->values) shared->Bind(name, value);
+      shared->Bind("$", Value());
+    }
+    env = shared;
+  } else {
+    env = internal::NewFrame(dialect_ == Dialect::kReference
+                                 ? internal::Evaluator::ReferenceFrame()
+                                 : internal::Evaluator::GlobalFrame());
+    env->vars.reserve(bindings.impl_->values.size() + 1);
+    for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
+    if (input != nullptr) in = internal::FromJsonLazy(*input);
+    env->Bind("$", in);
+    if (in.IsArray()) {
+      Value wrapped = internal::CreateSequence(in);
+      wrapped.AsArray().outer_wrapper = true;
+      in = wrapped;
+    }
   }
   auto result = ev.Evaluate(root_.get(), in, env);
   if (!result.ok()) return result.status();

@@ -1,5 +1,9 @@
 #include "engine/jsonata/jsonata.h"
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace stepwise::jsonata {
@@ -144,6 +148,99 @@ TEST(JsonataTest, ReferenceDialectEvaluatesEvalInTheCallersEnvironment) {
   // The evaluation limits bound what $eval runs too, and stay U1001.
   EXPECT_EQ(EvalReference("$eval('($f := function($n){1 + $f($n + 1)}; $f(0))')").substr(0, 12),
             "error U1001 ");
+}
+
+TEST(JsonataTest, ExpressionsSharingPreparedBindingsDoNotSeeEachOthersVariables) {
+  // Expressions without an input that bind nothing at the top share one
+  // frame of the bindings; one that binds gets its own.
+  std::map<std::string, json::value> bindings;
+  bindings["x"] = 1;
+  PreparedBindings prepared(bindings);
+  auto show = [&](const char* text) {
+    auto e = Expression::Compile(text);
+    EXPECT_TRUE(e.ok()) << text;
+    auto r = e->Evaluate(nullptr, prepared);
+    if (!r.ok()) return "error " + ErrorCode(r.status());
+    return r->has_value() ? ToJsString(**r) : std::string("undefined");
+  };
+  EXPECT_EQ(show("$x"), "1");
+  EXPECT_EQ(show("$y := 5"), "5");
+  EXPECT_EQ(show("$y"), "undefined");
+  EXPECT_EQ(show("$x := 7"), "7");
+  EXPECT_EQ(show("$x"), "1");
+  EXPECT_EQ(show("($x := 2; $x)"), "2");
+  EXPECT_EQ(show("true ? ($z := 3) : 0"), "3");
+  EXPECT_EQ(show("$z"), "undefined");
+  EXPECT_EQ(show("$map([1, 2], function($v) { $v + $x })"), "[2,3]");
+  EXPECT_EQ(show("$"), "undefined");
+}
+
+TEST(JsonataTest, ThreadsEvaluateOneCompiledExpressionAtOnce) {
+  // Compiled trees (string literals) and the function library are shared
+  // by every thread; values count references without atomics, so what is
+  // shared must never be counted (run under ThreadSanitizer by the tsan
+  // preset).
+  struct Case {
+    const char* text;
+    const char* expected;  // with input {"n": N, "s": "t<N>"} for N = thread
+  };
+  const std::vector<Case> cases = {
+      {"'id-' & s & '-' & $string(n)", "\"id-t%-%\""},
+      {"$uppercase(s) & 'x'", "\"T%x\""},
+      {"$map([1, 2, 3], function($v) { $v * n })", "[%1,%2,%3]"},
+      {"{'k': s, 'l': [s, 'c'], 'f': $sum([n, n])}", "{\"k\":\"t%\",\"l\":[\"t%\",\"c\"],\"f\":%2}"},
+      {"$replace(s, /t/, 'u')", "\"u%\""},
+      {"($f := function($a) { $a & 'z' }; $f(s))", "\"t%z\""},
+      {"$ ~> |$|{'m': 'w'}| ~> $keys()", "[\"n\",\"s\",\"m\"]"},
+      {"$states.input.a[v > 1].w", "[\"b\",\"c\"]"},
+  };
+  std::vector<Expression> compiled;
+  for (const Case& c : cases) {
+    auto e = Expression::Compile(c.text);
+    ASSERT_TRUE(e.ok()) << c.text << ": " << e.status();
+    compiled.push_back(*std::move(e));
+  }
+  // The expected text with % standing for the thread's number (%1, %2: the
+  // number times 1, 2).
+  auto expected = [](std::string text, int n) {
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+      if (text[i] != '%') {
+        out.push_back(text[i]);
+      } else if (i + 1 < text.size() && text[i + 1] >= '1' && text[i + 1] <= '9') {
+        out += std::to_string(n * (text[i + 1] - '0'));
+        ++i;
+      } else {
+        out += std::to_string(n);
+      }
+    }
+    return out;
+  };
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  constexpr int kThreads = 4;
+  for (int t = 1; t <= kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      auto input = ParseJson("{\"n\": " + std::to_string(t) + ", \"s\": \"t" + std::to_string(t) +
+                             "\"}");
+      std::map<std::string, json::value> bindings;
+      bindings["states"] = *ParseJson(R"({"input":{"a":[{"v":1,"w":"a"},{"v":2,"w":"b"},{"v":3,"w":"c"}]}})");
+      for (int i = 0; i < 200; ++i) {
+        PreparedBindings prepared(bindings);
+        for (size_t c = 0; c < compiled.size(); ++c) {
+          auto r = compiled[c].Evaluate(c + 1 == compiled.size() ? nullptr : &*input, prepared);
+          std::string got = r.ok() && r->has_value() ? ToJsString(**r) : "failed";
+          if (got != expected(cases[c].expected, t)) {
+            if (failures.fetch_add(1) < 5) {
+              ADD_FAILURE() << cases[c].text << " on thread " << t << ": " << got;
+            }
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 }  // namespace

@@ -278,7 +278,7 @@ class Parser {
     if (processed->type == NodeType::kParent || processed->seeking_parent) {
       return JsonataError("S0217", processed->position, "parent");
     }
-    MarkScopes(processed.get());
+    processed->binds_in_frame = MarkScopes(processed.get());
     return processed;
   }
 
@@ -1188,12 +1188,12 @@ absl::StatusOr<std::shared_ptr<const boost::regex>> CompileJsRegex(std::string_v
   }
 }
 
-bool MarkScopes(Node* n) {
-  if (n == nullptr) return false;
-  bool binds = n->type == NodeType::kBind;
-  auto visit = [&](const NodePtr& c) {
-    if (c && MarkScopes(c.get())) binds = true;
-  };
+namespace {
+
+// Calls `visit` on each child of `n` (a node shared by two parents is
+// visited from both).
+template <typename F>
+void ForEachChild(Node* n, F&& visit) {
   visit(n->lhs);
   visit(n->rhs);
   visit(n->expression);
@@ -1221,6 +1221,27 @@ bool MarkScopes(Node* n) {
       visit(v);
     }
   }
+}
+
+}  // namespace
+
+void ShareLiterals(Node* n) {
+  if (n == nullptr) return;
+  if (n->literal.IsString() && !n->literal.IsShared()) {
+    // A copy of its own: the node frees it (~Node), and no other node or
+    // token may hold the same string.
+    n->literal = Value::String(n->literal.AsString());
+    n->literal.Share();
+  }
+  ForEachChild(n, [](const NodePtr& c) { ShareLiterals(c.get()); });
+}
+
+bool MarkScopes(Node* n) {
+  if (n == nullptr) return false;
+  bool binds = n->type == NodeType::kBind;
+  ForEachChild(n, [&](const NodePtr& c) {
+    if (c && MarkScopes(c.get())) binds = true;
+  });
   n->plain_step = (n->type == NodeType::kName || n->type == NodeType::kVariable) &&
                   n->predicate.empty() && n->stages.empty() && !n->has_stages && !n->group &&
                   !n->focus && !n->index && !n->tuple && !n->keep_array && !n->consarray &&

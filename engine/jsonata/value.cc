@@ -7,45 +7,119 @@
 #include <limits>
 #include <optional>
 
+#include "common/sanitizers.h"
+
 namespace stepwise::jsonata::internal {
 
-Value Value::String(std::string s) {
-  Value v;
-  v.kind_ = Kind::kString;
-  v.ptr_ = std::make_shared<std::string>(std::move(s));
-  return v;
+namespace {
+
+// Free blocks of the small sizes, per thread. Sanitizer builds use the
+// global heap throughout, so that they still see every use after free.
+class BlockPool {
+ public:
+  static constexpr size_t kGranule = 16;
+  static constexpr size_t kClasses = 8;  // up to 128 bytes
+  static constexpr size_t kKeepPerClass = 1024;
+
+  ~BlockPool() {
+    // Blocks freed later on this thread (destructors of statics that hold
+    // compiled trees) go to the global heap.
+    closed_ = true;
+    for (Block*& head : free_) {
+      while (head != nullptr) {
+        Block* next = head->next;
+        ::operator delete(head);
+        head = next;
+      }
+    }
+  }
+  static size_t ClassOf(size_t size) { return (size + kGranule - 1) / kGranule - 1; }
+  void* Allocate(size_t size) {
+    size_t c = ClassOf(size);
+    if (c < kClasses && free_[c] != nullptr) {
+      Block* b = free_[c];
+      free_[c] = b->next;
+      --count_[c];
+      return b;
+    }
+    return ::operator new(c < kClasses ? (c + 1) * kGranule : size);
+  }
+  void Free(void* p, size_t size) {
+    size_t c = ClassOf(size);
+    if (c >= kClasses || count_[c] >= kKeepPerClass || closed_) {
+      ::operator delete(p);
+      return;
+    }
+    auto* b = static_cast<Block*>(p);
+    b->next = free_[c];
+    free_[c] = b;
+    ++count_[c];
+  }
+
+ private:
+  struct Block {
+    Block* next;
+  };
+  Block* free_[kClasses] = {};
+  size_t count_[kClasses] = {};
+  bool closed_ = false;
+};
+
+#if defined(SW_ADDRESS_SANITIZER) || defined(SW_THREAD_SANITIZER)
+constexpr bool kPoolBlocks = false;
+#else
+constexpr bool kPoolBlocks = true;
+#endif
+
+BlockPool& ThreadPool() {
+  static thread_local BlockPool pool;
+  return pool;
 }
 
-Value Value::FromArray(std::shared_ptr<Array> a) {
-  Value v;
-  v.kind_ = Kind::kArray;
-  v.ptr_ = std::move(a);
-  return v;
+}  // namespace
+
+void* Counted::operator new(size_t size) {
+  if constexpr (kPoolBlocks) return ThreadPool().Allocate(size);
+  return ::operator new(size);
 }
 
-Value Value::FromObject(std::shared_ptr<Object> o) {
-  Value v;
-  v.kind_ = Kind::kObject;
-  v.ptr_ = std::move(o);
-  return v;
+void Counted::operator delete(void* p, size_t size) {
+  if constexpr (kPoolBlocks) {
+    ThreadPool().Free(p, size);
+    return;
+  }
+  ::operator delete(p);
 }
 
-Value Value::FromFunction(std::shared_ptr<Function> f) {
-  Value v;
-  v.kind_ = Kind::kFunction;
-  v.ptr_ = std::move(f);
-  return v;
-}
+Value Value::String(std::string s) { return Value(Kind::kString, new StringData(std::move(s))); }
 
 Value Value::NewArray(bool sequence) {
-  auto a = std::make_shared<Array>();
+  auto* a = new Array();
   a->sequence = sequence;
-  return FromArray(std::move(a));
+  return Value(Kind::kArray, a);
 }
 
-Value Value::NewObject() { return FromObject(std::make_shared<Object>()); }
+Value Value::NewObject() { return Value(Kind::kObject, new Object()); }
 
-bool Value::IsSequence() const { return kind_ == Kind::kArray && AsArray().sequence; }
+void Value::Destroy(Kind kind, Counted* p) {
+  switch (kind) {
+    case Kind::kString:
+      delete static_cast<StringData*>(p);
+      break;
+    case Kind::kArray:
+      delete static_cast<Array*>(p);
+      break;
+    case Kind::kObject:
+      delete static_cast<Object*>(p);
+      break;
+    case Kind::kFunction:
+      DestroyFunction(p);
+      break;
+    default:
+      break;
+  }
+}
+
 
 namespace {
 
@@ -87,9 +161,9 @@ size_t FindInSource(const json::object& source, std::string_view key) {
 }  // namespace
 
 Value Array::Lazy(const json::array& source) {
-  auto a = std::make_shared<Array>();
+  auto* a = new Array();
   a->source_ = &source;
-  return Value::FromArray(std::move(a));
+  return Value(Kind::kArray, a);
 }
 
 void Array::Materialize() const {
@@ -100,9 +174,9 @@ void Array::Materialize() const {
 }
 
 Value Object::Lazy(const json::object& source) {
-  auto o = std::make_shared<Object>();
+  auto* o = new Object();
   o->source_ = &source;
-  return Value::FromObject(std::move(o));
+  return Value(Kind::kObject, o);
 }
 
 void Object::Materialize() const {

@@ -34,9 +34,59 @@ enum class Kind : uint8_t {
   kFunction
 };
 
+// The header of every string, array, object and function a Value refers
+// to: the number of Values referring to it. Counts are not atomic (one
+// evaluation owns its values, on one thread). What several threads read at
+// once — compiled literals, the function library — is marked shared
+// (Value::Share): copies of it leave the count alone, so no thread writes it.
+struct Counted {
+  static constexpr int32_t kShared = -1;
+  Counted() = default;
+  // A copy is a new object, referred to by no Value yet.
+  Counted(const Counted&) {}
+  Counted& operator=(const Counted&) { return *this; }
+  // Small blocks come from a per-thread free list (evaluations make and
+  // free many of the same few sizes); others from the global heap.
+  // Always deleted through their own type, so the size is exact.
+  static void* operator new(size_t size);
+  static void operator delete(void* p, size_t size);
+  int32_t refs = 0;
+};
+
+struct StringData : Counted {
+  explicit StringData(std::string s) : text(std::move(s)) {}
+  std::string text;
+};
+
 class Value {
  public:
-  Value() = default;
+  Value() { payload_.num = 0; }
+  Value(const Value& o) : payload_(o.payload_), kind_(o.kind_) { Retain(); }
+  Value(Value&& o) noexcept : payload_(o.payload_), kind_(o.kind_) { o.kind_ = Kind::kUndefined; }
+  Value& operator=(const Value& o) {
+    // Through a copy: `o` may live inside what this value releases.
+    Value copy(o);
+    Swap(copy);
+    return *this;
+  }
+  Value& operator=(Value&& o) noexcept {
+    // What this value held is released after the move: `o` may live
+    // inside it.
+    if (this == &o) return *this;
+    const Payload old = payload_;
+    const Kind old_kind = kind_;
+    payload_ = o.payload_;
+    kind_ = o.kind_;
+    o.kind_ = Kind::kUndefined;
+    if (old_kind >= Kind::kString) ReleasePointer(old_kind, old.ptr);
+    return *this;
+  }
+  ~Value() { Release(); }
+  void Swap(Value& o) noexcept {
+    std::swap(payload_, o.payload_);
+    std::swap(kind_, o.kind_);
+  }
+
   static Value Null() {
     Value v;
     v.kind_ = Kind::kNull;
@@ -45,22 +95,21 @@ class Value {
   static Value Bool(bool b) {
     Value v;
     v.kind_ = Kind::kBool;
-    v.num_ = b ? 1 : 0;
+    v.payload_.num = b ? 1 : 0;
     return v;
   }
   static Value Number(double d) {
     Value v;
     v.kind_ = Kind::kNumber;
-    v.num_ = d;
+    v.payload_.num = d;
     return v;
   }
   static Value String(std::string s);
-  static Value FromArray(std::shared_ptr<Array> a);
-  static Value FromObject(std::shared_ptr<Object> o);
-  static Value FromFunction(std::shared_ptr<Function> f);
   // A new empty array; `sequence` marks a JSONata sequence.
   static Value NewArray(bool sequence = false);
   static Value NewObject();
+  // A new function (its fields filled by the caller through AsFunction).
+  static Value NewFunction();
 
   Kind kind() const { return kind_; }
   bool IsUndefined() const { return kind_ == Kind::kUndefined; }
@@ -73,24 +122,64 @@ class Value {
   bool IsFunction() const { return kind_ == Kind::kFunction; }
   bool IsSequence() const;
 
-  bool AsBool() const { return num_ != 0; }
-  double AsNumber() const { return num_; }
-  const std::string& AsString() const { return *static_cast<const std::string*>(ptr_.get()); }
-  Array& AsArray() const { return *static_cast<Array*>(ptr_.get()); }
-  Object& AsObject() const { return *static_cast<Object*>(ptr_.get()); }
-  Function& AsFunction() const { return *static_cast<Function*>(ptr_.get()); }
+  bool AsBool() const { return payload_.num != 0; }
+  double AsNumber() const { return payload_.num; }
+  const std::string& AsString() const {
+    return static_cast<const StringData*>(payload_.ptr)->text;
+  }
+  Array& AsArray() const;
+  Object& AsObject() const;
+  Function& AsFunction() const;
   // Identity of the referenced array/object (for `in` and transform).
-  const void* Identity() const { return kind_ >= Kind::kArray ? ptr_.get() : nullptr; }
+  const void* Identity() const { return kind_ >= Kind::kArray ? payload_.ptr : nullptr; }
+
+  // Marks the referenced string or function as shared between threads:
+  // copies no longer count references, and it lives until FreeShared. Only
+  // for values that refer to nothing counted themselves (a string, a native
+  // function) and whose owner outlives every copy (a compiled tree, the
+  // function library).
+  void Share() {
+    if (kind_ >= Kind::kString) payload_.ptr->refs = Counted::kShared;
+  }
+  bool IsShared() const { return kind_ >= Kind::kString && payload_.ptr->refs < 0; }
+  // Frees what Share marked (the owner's destructor), leaving undefined.
+  void FreeShared() {
+    if (IsShared()) {
+      payload_.ptr->refs = 1;
+      Release();
+      kind_ = Kind::kUndefined;
+    }
+  }
 
  private:
+  friend struct Array;
+  friend class Object;
+  Value(Kind kind, Counted* ptr) : kind_(kind) {
+    payload_.ptr = ptr;
+    ptr->refs = 1;
+  }
+  void Retain() const {
+    if (kind_ >= Kind::kString && payload_.ptr->refs >= 0) ++payload_.ptr->refs;
+  }
+  void Release() {
+    if (kind_ >= Kind::kString) ReleasePointer(kind_, payload_.ptr);
+  }
+  static void ReleasePointer(Kind kind, Counted* ptr) {
+    if (ptr->refs > 0 && --ptr->refs == 0) Destroy(kind, ptr);
+  }
+  // Deletes `ptr`, a string, array, object or function by `kind`.
+  static void Destroy(Kind kind, Counted* ptr);
+
+  // The number or boolean, or the string/array/object/function (by kind_):
+  // a Value is 16 bytes and a copy one non-atomic increment.
+  union Payload {
+    double num;
+    Counted* ptr;
+  } payload_;
   Kind kind_ = Kind::kUndefined;
-  double num_ = 0;
-  // The string, Array, Object or Function (by kind_): one pointer keeps a
-  // Value at 32 bytes and a copy at one reference count.
-  std::shared_ptr<void> ptr_;
 };
 
-struct Array {
+struct Array : Counted {
   bool sequence = false;
   bool keep_singleton = false;
   bool outer_wrapper = false;
@@ -121,7 +210,7 @@ struct Array {
 // An object keeping insertion order, as JavaScript objects do for
 // non-numeric keys. Small objects are searched linearly; larger ones get a
 // hash index on first lookup.
-class Object {
+class Object : public Counted {
  public:
   struct Entry {
     std::string key;
@@ -165,6 +254,14 @@ class Object {
   // While source_ is set: the members Find converted, by source position.
   mutable std::vector<Value> cache_;
 };
+
+inline Array& Value::AsArray() const { return *static_cast<Array*>(payload_.ptr); }
+inline bool Value::IsSequence() const { return kind_ == Kind::kArray && AsArray().sequence; }
+inline Object& Value::AsObject() const { return *static_cast<Object*>(payload_.ptr); }
+
+// Deletes the function `f` refers to (evaluator.cc, where Function is
+// complete).
+void DestroyFunction(Counted* f);
 
 // Formats a number as JavaScript's Number.prototype.toString does.
 std::string FormatJsNumber(double d);
