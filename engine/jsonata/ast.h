@@ -156,6 +156,9 @@ struct Node {
   // kName / kVariable: no predicate, binding, parent slot or grouping, so
   // that as a path step over one object it is one lookup (set by MarkScopes).
   bool plain_step = false;
+  // A literal without predicate or grouping, or a plain name or variable:
+  // what Evaluator::TryLeaf may evaluate directly (set by MarkScopes).
+  bool leaf = false;
   std::optional<std::string> focus;
   std::optional<std::string> index;
 

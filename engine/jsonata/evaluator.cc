@@ -12,6 +12,13 @@
 
 namespace stepwise::jsonata::internal {
 
+// Evaluates `expr` into the Value `out`: a leaf through TryLeaf, anything
+// else through Evaluate (returning its error).
+#define SW_EVALUATE_INTO(out, expr, input, env)                         \
+  if (!((expr)->leaf && TryLeaf((expr), (input), (env), (out)))) {      \
+    SW_ASSIGN_OR_RETURN((out), Evaluate((expr), (input), (env)));       \
+  }
+
 Value CreateSequence() { return Value::NewArray(true); }
 
 Value CreateSequence(Value v) {
@@ -362,6 +369,40 @@ absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
   return r;
 }
 
+bool Evaluator::TryLeaf(const Node* expr, const Value& input, const FramePtr& env, Value& out) {
+  // At a limit (or a time check) the general path runs and reports it.
+  const uint64_t step = steps_ + 1;
+  if (depth_ >= limits_.max_depth || (step & 1023) == 0 ||
+      (limits_.max_steps != 0 && step > limits_.max_steps)) {
+    return false;
+  }
+  switch (expr->type) {
+    case NodeType::kString:
+    case NodeType::kNumber:
+    case NodeType::kValue:
+      if (!expr->predicate.empty() || expr->group) return false;
+      out = expr->literal;
+      break;
+    case NodeType::kName:
+      if (!expr->plain_step || !input.IsObject()) return false;
+      out = input.AsObject().Get(expr->value);
+      break;
+    case NodeType::kVariable:
+      if (!expr->plain_step || expr->value.empty()) return false;
+      out = env->Lookup(expr->value);
+      break;
+    default:
+      return false;
+  }
+  // What Evaluate would reshape (a sequence) or refuse goes the general way.
+  if (out.IsSequence() || (out.IsString() && out.AsString().size() > limits_.max_string_bytes) ||
+      (out.IsArray() && out.AsArray().size() > limits_.max_items)) {
+    return false;
+  }
+  steps_ = step;
+  return true;
+}
+
 absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& input,
                                                const FramePtr& env) {
   Value result;
@@ -702,7 +743,8 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
   Value first;
   size_t count = 0;
   for (size_t ii = 0; ii < items.size(); ++ii) {
-    SW_ASSIGN_OR_RETURN(Value res, Evaluate(expr, items[ii], env));
+    Value res;
+    SW_EVALUATE_INTO(res, expr, items[ii], env)
     for (const auto& stage : expr->stages) {
       if (stage.is_index) continue;
       SW_ASSIGN_OR_RETURN(res, EvaluateFilter(stage.expr.get(), res, env));
@@ -843,10 +885,13 @@ absl::StatusOr<Value> Evaluator::EvaluateFilter(const Node* predicate, const Val
   }
   for (size_t index = 0; index < items.size(); ++index) {
     const Value& item = items[index];
-    SW_ASSIGN_OR_RETURN(
-        Value res, tuple_stream ? Evaluate(predicate, item.AsObject().Get("@"),
-                                           CreateFrameFromTuple(env, item))
-                                : Evaluate(predicate, item, env));
+    Value res;
+    if (tuple_stream) {
+      SW_ASSIGN_OR_RETURN(res, Evaluate(predicate, item.AsObject().Get("@"),
+                                        CreateFrameFromTuple(env, item)));
+    } else {
+      SW_EVALUATE_INTO(res, predicate, item, env)
+    }
     if (res.IsNumber()) res = CreateSequence(res);
     if (IsArrayOfNumbers(res) && !res.AsArray().empty()) {
       for (const auto& ires : res.AsArray().items()) {
@@ -896,17 +941,20 @@ BinaryOp ClassifyBinary(const std::string& op) {
 
 absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& input,
                                                 const FramePtr& env) {
-  SW_ASSIGN_OR_RETURN(Value lhs, Evaluate(expr->lhs.get(), input, env));
+  Value lhs;
+  SW_EVALUATE_INTO(lhs, expr->lhs.get(), input, env)
   const std::string& op = expr->value;
   const BinaryOp kind = ClassifyBinary(op);
   if (kind == BinaryOp::kAnd || kind == BinaryOp::kOr) {
     bool l = ToBoolean(lhs).value_or(false);
     if (kind == BinaryOp::kAnd && !l) return Value::Bool(false);
     if (kind == BinaryOp::kOr && l) return Value::Bool(true);
-    SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
+    Value rhs;
+    SW_EVALUATE_INTO(rhs, expr->rhs.get(), input, env)
     return Value::Bool(ToBoolean(rhs).value_or(false));
   }
-  SW_ASSIGN_OR_RETURN(Value rhs, Evaluate(expr->rhs.get(), input, env));
+  Value rhs;
+  SW_EVALUATE_INTO(rhs, expr->rhs.get(), input, env)
   int pos = expr->position;
   if (kind == BinaryOp::kArithmetic) {
     // As the reference's isNumeric: NaN is no number, an infinity is D1001.
@@ -1229,15 +1277,18 @@ absl::StatusOr<Value> Evaluator::EvaluateSort(const Node* expr, const Value& inp
 absl::StatusOr<Value> Evaluator::EvaluateFunction(const Node* expr, const Value& input,
                                                   const FramePtr& env,
                                                   const std::optional<Value>& applyto) {
-  SW_ASSIGN_OR_RETURN(Value proc, Evaluate(expr->procedure.get(), input, env));
+  Value proc;
+  SW_EVALUATE_INTO(proc, expr->procedure.get(), input, env)
   if (proc.IsUndefined() && expr->procedure->type == NodeType::kPath &&
       !env->Lookup(expr->procedure->steps[0]->value).IsUndefined()) {
     return JsonataError("T1005", expr->position, expr->procedure->steps[0]->value);
   }
   std::vector<Value> args;
+  args.reserve(expr->arguments.size() + (applyto ? 1 : 0));
   if (applyto) args.push_back(*applyto);
   for (const auto& a : expr->arguments) {
-    SW_ASSIGN_OR_RETURN(Value v, Evaluate(a.get(), input, env));
+    Value v;
+    SW_EVALUATE_INTO(v, a.get(), input, env)
     args.push_back(std::move(v));
   }
   auto r = Apply(proc, std::move(args), input, env);

@@ -222,6 +222,11 @@ class Evaluator {
   absl::Status CheckLimits();
   absl::Status StringTooLarge(size_t bytes) const;
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
+  // Evaluate for the commonest leaves (Node::leaf: a literal, a plain field
+  // name over one object, a plain variable) without the general machinery:
+  // the same result, steps and depth. Returns false, leaving it to
+  // Evaluate, for anything else and when this step would meet a limit.
+  bool TryLeaf(const Node* expr, const Value& input, const FramePtr& env, Value& out);
   absl::StatusOr<Value> EvaluatePath(const Node* expr, const Value& input, const FramePtr& env);
   // Walks the leading plain-name steps of a path over single objects. When
   // `done`, `value` is the path's result; else the general evaluation goes

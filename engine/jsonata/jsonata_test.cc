@@ -150,6 +150,26 @@ TEST(JsonataTest, ReferenceDialectEvaluatesEvalInTheCallersEnvironment) {
             "error U1001 ");
 }
 
+TEST(JsonataTest, LimitsHoldForFieldsAndLiteralsReadDirectly) {
+  // Plain names and literals skip the general evaluation (TryLeaf); the
+  // limits still apply to what they read.
+  EvalLimits limits;
+  limits.max_string_bytes = 8;
+  auto input = ParseJson(R"({"s": "0123456789", "t": "ok"})");
+  ASSERT_TRUE(input.ok());
+  for (const char* text : {"s", "t & s", "s = 'x'", "$count([s])", "'0123456789' = t", "[t, s]"}) {
+    auto e = Expression::Compile(text);
+    ASSERT_TRUE(e.ok()) << text;
+    auto r = e->Evaluate(&*input, {}, limits);
+    EXPECT_EQ(ErrorCode(r.status()), "U1001") << text;
+  }
+  limits = EvalLimits();
+  limits.max_steps = 3;
+  auto e = Expression::Compile("t & t & t & t");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(ErrorCode(e->Evaluate(&*input, {}, limits).status()), "U1001");
+}
+
 TEST(JsonataTest, ExpressionsSharingPreparedBindingsDoNotSeeEachOthersVariables) {
   // Expressions without an input that bind nothing at the top share one
   // frame of the bindings; one that binds gets its own.

@@ -1246,6 +1246,11 @@ bool MarkScopes(Node* n) {
                   n->predicate.empty() && n->stages.empty() && !n->has_stages && !n->group &&
                   !n->focus && !n->index && !n->tuple && !n->keep_array && !n->consarray &&
                   !n->slot && !n->ancestor && !n->seeking_parent;
+  n->leaf = ((n->type == NodeType::kString || n->type == NodeType::kNumber ||
+              n->type == NodeType::kValue) &&
+             n->predicate.empty() && !n->group) ||
+            (n->type == NodeType::kName && n->plain_step) ||
+            (n->type == NodeType::kVariable && n->plain_step && !n->value.empty());
   if (n->type == NodeType::kBlock) {
     n->needs_frame = binds;
     return false;

@@ -140,16 +140,21 @@ std::string_view View(const json::string& s) { return std::string_view(s.data(),
 // The position of member `key` in `source`, or its size when absent. Small
 // objects (most state data) are scanned inline, cheaper than the library's
 // hashed lookup; keys are unique in a json::object.
+// Field names are short: compared in place rather than through memcmp.
+bool SameKey(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 size_t FindInSource(const json::object& source, std::string_view key) {
   constexpr size_t kScanUpTo = 8;
   if (source.size() <= kScanUpTo) {
     size_t i = 0;
     for (const auto& kv : source) {
       const json::string_view k = kv.key();
-      if (k.size() == key.size() && (key.empty() || (k[0] == key[0] &&
-                                                     std::string_view(k.data(), k.size()) == key))) {
-        return i;
-      }
+      if (k.size() == key.size() && SameKey(k.data(), key.data(), key.size())) return i;
       ++i;
     }
     return i;
