@@ -130,7 +130,7 @@ absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n,
       for (const auto& [k, c] : n.fields) {  // Field{name, child}
         auto v = EvalNode(c, b, Location{&loc, k, 0, false});
         if (!v.ok()) return v.status();
-        o[k] = *std::move(v);
+        o.emplace(k, *std::move(v));  // the template's keys are unique
       }
       return json::value(std::move(o));
     }

@@ -405,14 +405,24 @@ bool Evaluator::TryLeaf(const Node* expr, const Value& input, const FramePtr& en
 
 absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& input,
                                                const FramePtr& env) {
+  // A result that needs none of the reshaping below (no predicate or
+  // grouping on the node, not a sequence) is returned as it comes.
+  auto as_is = [expr](const absl::StatusOr<Value>& r) {
+    return !r.ok() || (!r->IsSequence() && expr->predicate.empty() &&
+                       (expr->type == NodeType::kPath || !expr->group));
+  };
   Value result;
   switch (expr->type) {
     case NodeType::kPath: {
-      SW_ASSIGN_OR_RETURN(result, EvaluatePath(expr, input, env));
+      auto r = EvaluatePath(expr, input, env);
+      if (as_is(r)) return r;
+      result = *std::move(r);
       break;
     }
     case NodeType::kBinary: {
-      SW_ASSIGN_OR_RETURN(result, EvaluateBinary(expr, input, env));
+      auto r = EvaluateBinary(expr, input, env);
+      if (as_is(r)) return r;
+      result = *std::move(r);
       break;
     }
     case NodeType::kUnary: {
@@ -492,7 +502,11 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kBlock: {
-      FramePtr frame = expr->needs_frame ? NewFrame(env) : env;
+      // A block that cannot bind evaluates in the enclosing frame, taken by
+      // reference (no reference count).
+      FramePtr own;
+      if (expr->needs_frame) own = NewFrame(env);
+      const FramePtr& frame = expr->needs_frame ? own : env;
       for (const auto& e : expr->expressions) {
         SW_ASSIGN_OR_RETURN(result, Evaluate(e.get(), input, frame));
       }
@@ -511,7 +525,9 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kFunction: {
-      SW_ASSIGN_OR_RETURN(result, EvaluateFunction(expr, input, env, std::nullopt));
+      auto r = EvaluateFunction(expr, input, env, std::nullopt);
+      if (as_is(r)) return r;
+      result = *std::move(r);
       break;
     }
     case NodeType::kVariable:
@@ -1008,13 +1024,18 @@ absl::StatusOr<Value> Evaluator::EvaluateBinary(const Node* expr, const Value& i
     return Value::Bool(r);
   }
   if (kind == BinaryOp::kConcat) {
+    // Strings (the usual operands) are appended as they are, without the
+    // copy ToJsonataString would make.
     std::string out;
-    if (!lhs.IsUndefined()) {
-      SW_ASSIGN_OR_RETURN(out, ToJsonataString(lhs));
-    }
-    if (!rhs.IsUndefined()) {
-      SW_ASSIGN_OR_RETURN(std::string r, ToJsonataString(rhs));
-      out += r;
+    out.reserve((lhs.IsString() ? lhs.AsString().size() : 0) +
+                (rhs.IsString() ? rhs.AsString().size() : 0));
+    for (const Value* v : {&lhs, &rhs}) {
+      if (v->IsString()) {
+        out += v->AsString();
+      } else if (!v->IsUndefined()) {
+        SW_ASSIGN_OR_RETURN(std::string text, ToJsonataString(*v));
+        out += text;
+      }
     }
     return Value::String(std::move(out));
   }

@@ -78,7 +78,8 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
   Value in;
-  internal::FramePtr env;
+  internal::FramePtr own_env;
+  const internal::FramePtr* env = &own_env;
   if (input == nullptr && dialect_ == Dialect::kAws && !root_->binds_in_frame) {
     // No input and nothing bound at the top: the template's expressions
     // share one frame of the bindings ($eval, which could bind in it, is
@@ -91,22 +92,22 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
       for (const auto& [name, value] : bindings.impl_->values) shared->Bind(name, value);
       shared->Bind("$", Value());
     }
-    env = shared;
+    env = &shared;
   } else {
-    env = internal::NewFrame(dialect_ == Dialect::kReference
-                                 ? internal::Evaluator::ReferenceFrame()
-                                 : internal::Evaluator::GlobalFrame());
-    env->vars.reserve(bindings.impl_->values.size() + 1);
-    for (const auto& [name, value] : bindings.impl_->values) env->Bind(name, value);
+    own_env = internal::NewFrame(dialect_ == Dialect::kReference
+                                     ? internal::Evaluator::ReferenceFrame()
+                                     : internal::Evaluator::GlobalFrame());
+    own_env->vars.reserve(bindings.impl_->values.size() + 1);
+    for (const auto& [name, value] : bindings.impl_->values) own_env->Bind(name, value);
     if (input != nullptr) in = internal::FromJsonLazy(*input);
-    env->Bind("$", in);
+    own_env->Bind("$", in);
     if (in.IsArray()) {
       Value wrapped = internal::CreateSequence(in);
       wrapped.AsArray().outer_wrapper = true;
       in = wrapped;
     }
   }
-  auto result = ev.Evaluate(root_.get(), in, env);
+  auto result = ev.Evaluate(root_.get(), in, *env);
   if (!result.ok()) return result.status();
   if (result->IsUndefined()) return std::optional<json::value>();
   SW_RETURN_IF_ERROR(ev.CheckOutputSize(*result));
