@@ -177,9 +177,8 @@ bool IsInteger(double d) { return std::isfinite(d) && d == std::floor(d); }
 
 }  // namespace
 
-absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
-                                                     const std::vector<Value>& args,
-                                                     const Value& context) {
+absl::Status ValidateSignature(const Signature& sig, std::vector<Value>& args,
+                               const Value& context) {
   std::string supplied;
   for (const auto& a : args) supplied.push_back(Symbol(a));
   // The match depends only on the signature's text and the argument types:
@@ -187,6 +186,9 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
   struct Match {
     bool matched = false;
     std::vector<std::string> groups;  // per parameter
+    // Every argument stays as it is (no context, default or wrapping):
+    // only array subtypes remain to check.
+    bool in_place = false;
   };
   static thread_local std::unordered_map<std::string, Match> memo;
   std::string key = sig.definition;
@@ -202,14 +204,47 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
       fresh.matched = false;
     }
     if (fresh.matched) {
+      fresh.in_place = true;
       for (size_t index = 0; index < sig.params.size(); ++index) {
         fresh.groups.push_back(m[static_cast<int>(index + 1)].str());
+        const std::string& g = fresh.groups.back();
+        if (g.empty()) fresh.in_place = false;
+        if (sig.params[index].type == 'a') {
+          for (char single : g) {
+            if (single != 'a' && single != 'm') fresh.in_place = false;
+          }
+        }
       }
     }
     if (memo.size() >= 4096) memo.clear();  // bounded: expressions are few, types fewer
     found = memo.emplace(std::move(key), std::move(fresh)).first;
   }
   const Match& m = found->second;
+  // An array argument whose items are not all of the subtype's kind.
+  auto bad_items = [](const Signature::Param& param, const Value& arg) {
+    const auto& items = arg.AsArray().items();
+    if (items.empty()) return false;
+    char item_type = Symbol(items[0]);
+    if (item_type != param.subtype[0]) return true;
+    for (const auto& it : items) {
+      if (Symbol(it) != item_type) return true;
+    }
+    return false;
+  };
+  if (m.in_place) {
+    size_t arg_index = 0;
+    for (size_t index = 0; index < sig.params.size(); ++index) {
+      const auto& param = sig.params[index];
+      for (char single : m.groups[index]) {
+        if (param.type == 'a' && single == 'a' && !param.subtype.empty() &&
+            bad_items(param, args[arg_index])) {
+          return JsonataError("T0412", -1, "", std::to_string(arg_index));
+        }
+        ++arg_index;
+      }
+    }
+    return absl::OkStatus();
+  }
   if (m.matched) {
     std::vector<Value> validated;
     size_t arg_index = 0;
@@ -239,18 +274,8 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
               if (!param.subtype.empty()) {
                 if (single != 'a' && match != param.subtype) {
                   array_ok = false;
-                } else if (single == 'a') {
-                  const auto& items = arg.AsArray().items();
-                  if (!items.empty()) {
-                    char item_type = Symbol(items[0]);
-                    if (item_type != param.subtype[0]) {
-                      array_ok = false;
-                    } else {
-                      for (const auto& it : items) {
-                        if (Symbol(it) != item_type) array_ok = false;
-                      }
-                    }
-                  }
+                } else if (single == 'a' && bad_items(param, arg)) {
+                  array_ok = false;
                 }
               }
               if (!array_ok) {
@@ -268,7 +293,8 @@ absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
         }
       }
     }
-    return validated;
+    args = std::move(validated);
+    return absl::OkStatus();
   }
   // Find the first bad argument.
   std::string bad = "^";
@@ -1430,7 +1456,7 @@ absl::StatusOr<Value> Evaluator::ApplyInner(const Value& proc, std::vector<Value
   std::shared_ptr<Signature> sig = f.signature;
   if (f.type == Function::Type::kNative) sig = f.native->parsed;
   if (sig) {
-    SW_ASSIGN_OR_RETURN(args, ValidateSignature(*sig, args, input));
+    SW_RETURN_IF_ERROR(ValidateSignature(*sig, args, input));
   }
   switch (f.type) {
     case Function::Type::kLambda: {

@@ -285,10 +285,11 @@ Value LookupKey(const Value& input, const std::string& key);
 std::vector<NativeDef>& NativeFunctions();
 // $eval, bound only in the reference dialect.
 NativeDef& EvalFunction();
-// Validates `args` against `sig`, substituting the context for '-' params.
-absl::StatusOr<std::vector<Value>> ValidateSignature(const Signature& sig,
-                                                     const std::vector<Value>& args,
-                                                     const Value& context);
+// Validates `args` against `sig` and rewrites them as the function sees
+// them: the context for '-' params, undefined for absent optional ones,
+// single values wrapped where arrays are expected.
+absl::Status ValidateSignature(const Signature& sig, std::vector<Value>& args,
+                               const Value& context);
 
 }  // namespace stepwise::jsonata::internal
 
