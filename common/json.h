@@ -35,6 +35,27 @@ void AppendJson(const json::value& v, std::string& out);
 void AppendJson(const json::object& o, std::string& out);
 // Appends a quoted, escaped JSON string.
 void AppendJsonString(std::string_view s, std::string& out);
+// Writes one JSON array straight into `out`: Next() before each element
+// (a comma unless first), the caller writing the element; End() closes it.
+class JsonArrayWriter {
+ public:
+  // Appends '['.
+  explicit JsonArrayWriter(std::string& out) : out_(out) { out_.push_back('['); }
+  void Next() {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+  }
+  void Int(int64_t v) {
+    Next();
+    out_ += std::to_string(v);
+  }
+  void End() { out_.push_back(']'); }
+
+ private:
+  std::string& out_;
+  bool first_ = true;
+};
+
 // Writes one JSON object's members straight into `out`, in call order, as
 // SerializeJson would write an object built with the same keys: for hot
 // paths that would otherwise build a tree only to serialise it.
@@ -73,14 +94,9 @@ class JsonObjectWriter {
   template <typename Ints>
   void IntArray(std::string_view key, const Ints& v) {
     Key(key);
-    out_.push_back('[');
-    bool first = true;
-    for (auto x : v) {
-      if (!first) out_.push_back(',');
-      first = false;
-      out_ += std::to_string(x);
-    }
-    out_.push_back(']');
+    JsonArrayWriter a(out_);
+    for (auto x : v) a.Int(x);
+    a.End();
   }
   void Object(std::string_view key, const json::object& v) {
     Key(key);

@@ -20,6 +20,7 @@
 #include "common/check.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "common/thread_name.h"
 #include "engine/asl/definition.h"
 #include "engine/asl/validator.h"
 #include "engine/execution_codec.h"
@@ -126,11 +127,17 @@ class Engine::Impl {
       SW_RETURN_IF_ERROR(store_->Put(Table::kMeta, "token_key", *key));
     }
     tokens_ = std::make_unique<TaskTokenCodec>(*key);
-    committer_ = std::thread([this] { CommitLoop(); });
+    committer_ = std::thread([this] {
+      SetThreadName("sw-commit");
+      CommitLoop();
+    });
     for (int i = 0; i < std::max(1, opts_.shards); ++i) {
       auto s = std::make_unique<Shard>();
       Shard* raw = s.get();
-      s->thread = std::thread([this, raw] { ShardLoop(*raw); });
+      s->thread = std::thread([this, raw, i] {
+        SetThreadName("sw-shard-" + std::to_string(i));
+        ShardLoop(*raw);
+      });
       shards_.push_back(std::move(s));
     }
     return Recover();
@@ -297,8 +304,8 @@ class Engine::Impl {
     std::string input_text = input.empty() ? "{}" : input;
     json::value input_value = *std::move(parsed_input);
     std::shared_ptr<const asl::StateMachine> sm = *parsed;
-    Post(arn, [this, arn, machine_arn, machine_name, name, role, express, revision, sm,
-               input_text, input_value, done](Slot* slot) mutable {
+    PostHere(arn, [this, arn, machine_arn, machine_name, name, role, express, revision, sm,
+                   input_text, input_value, done](Slot* slot) mutable {
       if (!slot->load_error.ok()) return done(slot->load_error);
       if (slot->exists) {
         // Idempotent while running with the same input (AWS, Standard).
@@ -330,7 +337,7 @@ class Engine::Impl {
              [arn, now, done](absl::Status s) {
                if (!s.ok()) return done(s);
                done(StartExecutionResult{arn, now});
-             });
+             }, Answer::kOnWrite);
     });
   }
 
@@ -580,13 +587,13 @@ class Engine::Impl {
         return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
                                                  "exist anymore'"));
       }
-      Commit(slot, std::move(d), false, {}, done);
+      Commit(slot, std::move(d), false, {}, done, Answer::kOnWrite);
     }, [done](absl::Status s) {
       // The execution is gone: the token names no task that exists.
       done(ServiceErrorName(s) == "ExecutionDoesNotExist"
                ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
                : s);
-    });
+    }, /*here=*/true);
   }
 
   void SendTaskSuccessAsync(const std::string& token, const std::string& output,
@@ -653,7 +660,7 @@ class Engine::Impl {
       done(ServiceErrorName(s) == "ExecutionDoesNotExist"
                ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
                : s);
-    });
+    }, /*here=*/true);
   }
 
   // Blocks on an async operation answering with a status.
@@ -766,7 +773,12 @@ class Engine::Impl {
     std::condition_variable cv;
     std::deque<std::function<void()>> queue;
     bool stop = false;
-    std::unordered_map<std::string, std::unique_ptr<Slot>> slots;  // shard thread only
+    // True while some thread runs this shard's work: its own thread, or a
+    // caller running a step in place (RunOrEnqueue). Work for a shard runs
+    // one item at a time, in order, whichever thread runs it.
+    bool running = false;
+    // Only the thread that set `running` touches these.
+    std::unordered_map<std::string, std::unique_ptr<Slot>> slots;
   };
 
   struct PendingCommit {
@@ -978,22 +990,50 @@ class Engine::Impl {
     s.cv.notify_one();
   }
 
+  // Runs `fn` on the calling thread when the shard is idle (nothing queued,
+  // nobody running it), saving a wake-up and a thread switch on the way to
+  // the commit; otherwise queues it like Enqueue. For the entry points of
+  // API calls (a gRPC or pool thread): `fn` must not block.
+  void RunOrEnqueue(Shard& s, std::function<void()> fn) {
+    {
+      std::lock_guard<std::mutex> l(s.mu);
+      if (s.running || s.stop || !s.queue.empty()) {
+        s.queue.push_back(std::move(fn));
+        s.cv.notify_one();
+        return;
+      }
+      s.running = true;
+    }
+    fn();
+    bool more;
+    {
+      std::lock_guard<std::mutex> l(s.mu);
+      s.running = false;
+      more = !s.queue.empty() || s.stop;
+    }
+    if (more) s.cv.notify_one();  // what came meanwhile is the shard thread's
+  }
+
   void ShardLoop(Shard& s) {
     while (true) {
       std::function<void()> fn;
       {
         std::unique_lock<std::mutex> l(s.mu);
-        s.cv.wait(l, [&] { return s.stop || !s.queue.empty(); });
-        if (s.queue.empty()) {
-          // Stopping: wait for in-flight commits of this shard to land.
-          if (InFlight() == 0) return;
+        s.cv.wait(l, [&] { return s.stop || (!s.running && !s.queue.empty()); });
+        if (s.running || s.queue.empty()) {
+          // Stopping: wait for a caller still running a step here and for
+          // in-flight commits of this shard to land.
+          if (!s.running && InFlight() == 0) return;
           s.cv.wait_for(l, std::chrono::milliseconds(5));
           continue;
         }
         fn = std::move(s.queue.front());
         s.queue.pop_front();
+        s.running = true;
       }
       fn();
+      std::lock_guard<std::mutex> l(s.mu);
+      s.running = false;
     }
   }
 
@@ -1011,11 +1051,21 @@ class Engine::Impl {
     Enqueue(s, [this, &s, id, fn = std::move(fn)]() mutable { RunOnSlot(s, id, std::move(fn)); });
   }
 
+  // Like Post, running `fn` on the calling thread when the shard is idle
+  // (see RunOrEnqueue): for API calls that start or answer work.
+  void PostHere(const std::string& id, std::function<void(Slot*)> fn) {
+    Shard& s = ShardOf(id);
+    RunOrEnqueue(s,
+                 [this, &s, id, fn = std::move(fn)]() mutable { RunOnSlot(s, id, std::move(fn)); });
+  }
+
   // Like Post, for an execution that must exist; `missing` gets
   // ExecutionDoesNotExist (or the load error) otherwise.
+  // `here`: run on the calling thread when the shard is idle (PostHere).
   template <typename Missing>
-  void PostExisting(const std::string& id, std::function<void(Slot*)> fn, Missing missing) {
-    Post(id, [this, id, fn = std::move(fn), missing](Slot* slot) mutable {
+  void PostExisting(const std::string& id, std::function<void(Slot*)> fn, Missing missing,
+                    bool here = false) {
+    auto run = [this, id, fn = std::move(fn), missing](Slot* slot) mutable {
       if (!slot->load_error.ok()) {
         absl::Status e = slot->load_error;
         DropSlot(id);
@@ -1027,7 +1077,12 @@ class Engine::Impl {
                                     "Execution Does Not Exist: '" + id + "'"));
       }
       fn(slot);
-    });
+    };
+    if (here) {
+      PostHere(id, std::move(run));
+    } else {
+      Post(id, std::move(run));
+    }
   }
 
   void RunOnSlot(Shard& s, const std::string& id, std::function<void(Slot*)> fn) {
@@ -1106,8 +1161,20 @@ class Engine::Impl {
   // Turns `d` into one Transition, hands it to the committer, and once it is
   // on disk releases its effects (tasks, timers) and calls `done`. The slot
   // takes no other work until then.
+  // How a commit's `done` is called.
+  enum class Answer {
+    // On the shard, after the commit's effects are released: for callbacks
+    // that go on with the execution or read its slot.
+    kAfterRelease,
+    // On the committer thread as soon as the write is durable (or failed),
+    // before the shard takes the commit in: for callbacks that only answer
+    // an API caller. Calls the caller makes next queue behind the commit
+    // (the slot stays `committing` until the shard has taken it in).
+    kOnWrite,
+  };
+
   void Commit(Slot* slot, Decision d, bool created, std::vector<storage::Write> extra,
-              std::function<void(absl::Status)> done) {
+              std::function<void(absl::Status)> done, Answer answer = Answer::kAfterRelease) {
     ExecutionState& st = *slot->state;
     TimeMs now = clock_->NowMs();
     if (d.yielded && st.status == ExecutionStatus::kRunning) {
@@ -1232,8 +1299,19 @@ class Engine::Impl {
       SW_CHECK(DecodeHistoryChunkRaw(t.history_chunk, 0, &effects->watched).ok());
     }
     slot->committing = true;
-    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events,
+    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events, answer,
                           done = std::move(done)](absl::Status s) mutable {
+      // Polls this commit hands a task to, and (kOnWrite) the caller, hear
+      // from this thread; the shard gets the commit first, so whatever they
+      // send next runs after it.
+      std::function<void(absl::Status)> answer_now;
+      if (answer == Answer::kOnWrite) {
+        answer_now = std::move(done);
+        done = nullptr;
+      }
+      auto grants = std::move(effects->grants);
+      std::optional<ExecutionDescription> closed = std::move(effects->closed);
+      effects->closed.reset();
       Shard& sh = ShardOf(slot_id);
       Enqueue(sh, [this, &sh, slot_id, effects, n_events, s,
                    done = std::move(done)]() mutable {
@@ -1246,9 +1324,8 @@ class Engine::Impl {
           // the store) and let the next call reload it.
           auto waiting = std::move(committed->waiting);
           sh.slots.erase(it);
-          for (auto& [claim, grant] : effects->grants) claim->done(s);
           for (auto& claim : effects->repoll) claim->done(s);
-          done(s);
+          if (done) done(s);
           for (auto& w : waiting) Post(slot_id, std::move(w));
           return;
         }
@@ -1256,10 +1333,18 @@ class Engine::Impl {
         events_ += n_events;
         Release(*effects);
         if (!committed->watchers.empty()) Notify(committed, effects->watched);
-        if (effects->closed) opts_.on_execution_closed(*effects->closed);
-        done(absl::OkStatus());
+        if (done) done(absl::OkStatus());
         DrainWaiting(sh, slot_id);
       });
+      if (s.ok() && closed) opts_.on_execution_closed(*closed);
+      for (auto& [claim, grant] : grants) {
+        if (s.ok()) {
+          claim->done(grant);
+        } else {
+          claim->done(s);
+        }
+      }
+      if (answer_now) answer_now(s);
     });
   }
 
@@ -1277,7 +1362,8 @@ class Engine::Impl {
 
   struct Effects {
     std::vector<ActivityTask> push;
-    // Polls answered by this commit's hand-outs, and polls to resume.
+    // Polls answered by this commit's hand-outs (answered by the committer
+    // thread once the write is durable), and polls to resume.
     std::vector<std::pair<std::shared_ptr<PollClaim>, ActivityTaskGrant>> grants;
     std::vector<std::shared_ptr<PollClaim>> repoll;
     std::vector<std::pair<int64_t, std::string>> unsupported;  // task id, resource
@@ -1286,7 +1372,7 @@ class Engine::Impl {
     std::vector<ActivityTask> remove;
     std::string execution_id;
     std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
-    std::optional<ExecutionDescription> closed;  // for on_execution_closed
+    std::optional<ExecutionDescription> closed;  // for on_execution_closed (committer)
   };
 
   // Puts a new, not yet started activity task in the store's task table
@@ -1356,11 +1442,9 @@ class Engine::Impl {
     rec.Key("state");
     AppendExecutionStateJson(*slot.state, out);
     rec.Key("tasks");
-    out.push_back('[');
-    bool first = true;
+    JsonArrayWriter tasks(out);
     for (const auto& [id, t] : slot.tasks) {
-      if (!first) out.push_back(',');
-      first = false;
+      tasks.Next();
       JsonObjectWriter o(out);
       o.Int("task_id", t.task_id);
       o.Int("attempt", t.attempt);
@@ -1372,16 +1456,17 @@ class Engine::Impl {
       o.Int("last_heartbeat", t.last_heartbeat);
       o.End();
     }
-    out.push_back(']');
+    tasks.End();
     rec.Key("timers");
-    out.push_back('[');
-    first = true;
+    JsonArrayWriter timers(out);
     for (const auto& [id, due] : slot.timer_dues) {
-      if (!first) out.push_back(',');
-      first = false;
-      out += absl::StrCat("[", id, ",", due, "]");
+      timers.Next();
+      JsonArrayWriter pair(out);
+      pair.Int(id);
+      pair.Int(due);
+      pair.End();
     }
-    out.push_back(']');
+    timers.End();
     rec.End();
     return out;
   }
@@ -1394,7 +1479,6 @@ class Engine::Impl {
                                                           t.task_id);
     for (const TimerEntry& e : fx.arm) timers_.Add(e);
     for (const ActivityTask& t : fx.push) tasks_.Push(t);
-    for (const auto& [claim, grant] : fx.grants) claim->done(grant);
     for (const auto& claim : fx.repoll) {
       PollOnce(claim->activity, claim->worker, claim->deadline, claim->done, claim->is_cancelled);
     }
@@ -1501,7 +1585,7 @@ class Engine::Impl {
                std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
                std::function<bool()> is_cancelled) {
     std::string exec = task.execution_id;
-    Post(exec, [this, task, worker, deadline, done, is_cancelled](Slot* slot) mutable {
+    PostHere(exec, [this, task, worker, deadline, done, is_cancelled](Slot* slot) mutable {
       auto it = slot->exists ? slot->tasks.find(task.task_id) : slot->tasks.end();
       if (it == slot->tasks.end() || it->second.started ||
           slot->status != ExecutionStatus::kRunning) {
@@ -1532,7 +1616,7 @@ class Engine::Impl {
              [done, token, input](absl::Status s) {
                if (!s.ok()) return done(s);
                done(ActivityTaskGrant{token, input});
-             });
+             }, Answer::kOnWrite);
     });
   }
 

@@ -230,11 +230,9 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
   o.Int("next_timer_id", s.next_timer_id);
   o.Int("execution_timer_id", s.execution_timer_id);
   o.Key("frames");
-  out.push_back('[');
-  bool first_frame = true;
+  JsonArrayWriter frames(out);
   for (const auto& [id, f] : s.frames) {
-    if (!first_frame) out.push_back(',');
-    first_frame = false;
+    frames.Next();
     JsonObjectWriter fo(out);
     fo.Int("id", f.id);
     fo.Int("parent", f.parent);
@@ -262,7 +260,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     }
     fo.End();
   }
-  out.push_back(']');
+  frames.End();
   o.End();
 }
 

@@ -4,11 +4,15 @@
 #include <vector>
 
 #include "common/check.h"
+#include "common/thread_name.h"
 
 namespace stepwise::engine {
 
 TaskQueue::TaskQueue(size_t max_pollers) : max_pollers_(max_pollers) {
-  thread_ = std::thread([this] { RunDeadlines(); });
+  thread_ = std::thread([this] {
+    SetThreadName("sw-task-expiry");
+    RunDeadlines();
+  });
 }
 
 TaskQueue::~TaskQueue() { Stop(); }

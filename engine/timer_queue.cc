@@ -5,13 +5,17 @@
 #include <utility>
 
 #include "common/check.h"
+#include "common/thread_name.h"
 
 namespace stepwise::engine {
 
 TimerQueue::TimerQueue(const Clock* clock,
                        std::function<void(const TimerEntry&)> fire)
     : clock_(clock), fire_(std::move(fire)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    SetThreadName("sw-timers");
+    Run();
+  });
 }
 
 TimerQueue::~TimerQueue() { Stop(); }

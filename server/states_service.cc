@@ -16,6 +16,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/thread_name.h"
 #include "engine/asl/validator.h"
 #include "engine/service_error.h"
 #include "server/status_conversion.h"
@@ -139,7 +140,10 @@ absl::Status CheckDefinitionSize(std::string_view definition) {
 // ------------------------------------------------------------ BlockingPool
 
 BlockingPool::BlockingPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] {
+      SetThreadName("sw-pool");
+      Run();
+    });
 }
 
 BlockingPool::~BlockingPool() {
@@ -548,36 +552,23 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
 grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerContext* ctx,
                                                         const v1::StartExecutionRequest* req,
                                                         v1::StartExecutionResponse* resp) {
-  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  AuditSpec audit{"StartExecution", req->state_machine_arn(), nullptr};
-  std::string caller, peer;
-  if (options_.audit != nullptr) {
-    caller = CallerOf(ctx);
-    peer = ctx->peer();
-  }
-  if (absl::Status s = Admit(ctx); !s.ok()) {
-    Audit(caller, peer, audit, s);
-    reactor->Finish(ToGrpcStatus(s));
-    return reactor;
-  }
-  Enter();
-  std::string input = req->input().empty() ? "{}" : req->input();
-  engine_->StartExecutionAsync(
-      req->state_machine_arn(), req->name(), input,
-      [this, reactor, resp, sm = req->state_machine_arn(), audit = std::move(audit),
-       caller = std::move(caller),
-       peer = std::move(peer)](absl::StatusOr<engine::StartExecutionResult> r) mutable {
-        if (r.ok()) {
-          if (options_.on_execution_started) options_.on_execution_started(sm);
-          resp->set_execution_arn(r->execution_arn);
-          SetTime(r->start_date, resp->mutable_start_date());
-          audit.resource = r->execution_arn;
-        }
-        Audit(caller, peer, audit, r.status());
-        reactor->Finish(ToGrpcStatus(r.status()));
-        Leave();
-      });
-  return reactor;
+  return RunAsync(
+      ctx,
+      [this, req, resp](StatusDone done) {
+        std::string input = req->input().empty() ? "{}" : req->input();
+        engine_->StartExecutionAsync(
+            req->state_machine_arn(), req->name(), input,
+            [this, resp, sm = req->state_machine_arn(),
+             done = std::move(done)](absl::StatusOr<engine::StartExecutionResult> r) {
+              if (r.ok()) {
+                if (options_.on_execution_started) options_.on_execution_started(sm);
+                resp->set_execution_arn(r->execution_arn);
+                SetTime(r->start_date, resp->mutable_start_date());
+              }
+              done(r.status());
+            });
+      },
+      {"StartExecution", req->state_machine_arn(), [resp] { return resp->execution_arn(); }});
 }
 
 grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerContext* ctx,
