@@ -113,35 +113,11 @@ struct Node {
   Node& operator=(const Node&) = delete;
   ~Node() { literal.FreeShared(); }
 
+  // What evaluation reads first, together (a node spans several cache
+  // lines; the type, flags, name and operands share the first ones).
   NodeType type = NodeType::kEnd;
-  std::string value;   // operator, name, variable name, string literal
-  Value literal;       // number/string/value literals
   int position = 0;
-
-  NodePtr lhs;
-  NodePtr rhs;
-  NodePtr expression;  // unary operand
-  std::vector<NodePtr> steps;        // path
-  std::vector<NodePtr> expressions;  // array constructor / block
-  std::vector<NodePtr> arguments;    // function call / lambda parameters
-  std::vector<std::pair<NodePtr, NodePtr>> pairs;  // object constructor / group rhs (parse)
-  std::vector<SortTerm> terms;                     // sort
-  NodePtr procedure;
-  NodePtr body;
-  NodePtr condition;
-  NodePtr then;
-  NodePtr otherwise;
-  NodePtr pattern;
-  NodePtr update;
-  NodePtr deletion;
-  std::shared_ptr<RegexLiteral> regex;
-  std::shared_ptr<Signature> signature;
-
-  std::vector<Stage> predicate;
-  std::vector<Stage> stages;
   bool has_stages = false;
-  std::optional<GroupSpec> group;
-
   bool keep_array = false;
   bool keep_singleton_array = false;
   bool consarray = false;
@@ -159,8 +135,33 @@ struct Node {
   // A literal without predicate or grouping, or a plain name or variable:
   // what Evaluator::TryLeaf may evaluate directly (set by MarkScopes).
   bool leaf = false;
+  Value literal;       // number/string/value literals
+  std::string value;   // operator, name, variable name, string literal
+
+  NodePtr lhs;
+  NodePtr rhs;
+  std::vector<NodePtr> steps;        // path
+  std::vector<Stage> predicate;
+  std::vector<Stage> stages;
+  std::vector<NodePtr> expressions;  // array constructor / block
+  std::vector<NodePtr> arguments;    // function call / lambda parameters
+  NodePtr procedure;
+  std::optional<GroupSpec> group;
   std::optional<std::string> focus;
   std::optional<std::string> index;
+
+  NodePtr expression;  // unary operand
+  std::vector<std::pair<NodePtr, NodePtr>> pairs;  // object constructor / group rhs (parse)
+  std::vector<SortTerm> terms;                     // sort
+  NodePtr body;
+  NodePtr condition;
+  NodePtr then;
+  NodePtr otherwise;
+  NodePtr pattern;
+  NodePtr update;
+  NodePtr deletion;
+  std::shared_ptr<RegexLiteral> regex;
+  std::shared_ptr<Signature> signature;
 
   std::shared_ptr<Slot> slot;
   std::shared_ptr<Slot> ancestor;

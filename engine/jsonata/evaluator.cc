@@ -381,7 +381,35 @@ absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
     return JsonataError("U1001", expr->position, "",
                         "Stack overflow error: Check for non-terminating recursive function");
   }
-  auto r = EvaluateInner(expr, input, env);
+  // Paths, operators and calls (most nodes) are evaluated here directly,
+  // reshaped only when their result needs it; the rest by EvaluateInner.
+  bool direct = true;
+  absl::StatusOr<Value> r = [&]() -> absl::StatusOr<Value> {
+    switch (expr->type) {
+      case NodeType::kPath:
+        return EvaluatePath(expr, input, env);
+      case NodeType::kBinary:
+        return EvaluateBinary(expr, input, env);
+      case NodeType::kFunction:
+        return EvaluateFunction(expr, input, env, std::nullopt);
+      case NodeType::kBlock:
+        return EvaluateBlock(expr, input, env);
+      case NodeType::kName:
+        return LookupKey(input, expr->value);
+      case NodeType::kString:
+      case NodeType::kNumber:
+      case NodeType::kValue:
+        return expr->literal;
+      default:
+        direct = false;
+        return EvaluateInner(expr, input, env);
+    }
+  }();
+  if (direct && r.ok() &&
+      (r->IsSequence() || !expr->predicate.empty() ||
+       (expr->type != NodeType::kPath && expr->group))) {
+    r = Reshape(expr, *std::move(r), env);
+  }
   --depth_;
   // Every operator at most doubles a value, so checking each result keeps
   // strings and arrays near the limits (the functions that can build more
@@ -528,14 +556,7 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
       break;
     }
     case NodeType::kBlock: {
-      // A block that cannot bind evaluates in the enclosing frame, taken by
-      // reference (no reference count).
-      FramePtr own;
-      if (expr->needs_frame) own = NewFrame(env);
-      const FramePtr& frame = expr->needs_frame ? own : env;
-      for (const auto& e : expr->expressions) {
-        SW_ASSIGN_OR_RETURN(result, Evaluate(e.get(), input, frame));
-      }
+      SW_ASSIGN_OR_RETURN(result, EvaluateBlock(expr, input, env));
       break;
     }
     case NodeType::kBind: {
@@ -601,6 +622,24 @@ absl::StatusOr<Value> Evaluator::EvaluateInner(const Node* expr, const Value& in
     case NodeType::kEnd:
       return JsonataError("S0206", expr->position);
   }
+  return Reshape(expr, std::move(result), env);
+}
+
+absl::StatusOr<Value> Evaluator::EvaluateBlock(const Node* expr, const Value& input,
+                                               const FramePtr& env) {
+  // A block that cannot bind evaluates in the enclosing frame, taken by
+  // reference (no reference count).
+  FramePtr own;
+  if (expr->needs_frame) own = NewFrame(env);
+  const FramePtr& frame = expr->needs_frame ? own : env;
+  Value result;
+  for (const auto& e : expr->expressions) {
+    SW_ASSIGN_OR_RETURN(result, Evaluate(e.get(), input, frame));
+  }
+  return result;
+}
+
+absl::StatusOr<Value> Evaluator::Reshape(const Node* expr, Value result, const FramePtr& env) {
   for (const auto& p : expr->predicate) {
     SW_ASSIGN_OR_RETURN(result, EvaluateFilter(p.expr.get(), result, env));
   }

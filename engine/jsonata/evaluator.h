@@ -222,6 +222,10 @@ class Evaluator {
   absl::Status CheckLimits();
   absl::Status StringTooLarge(size_t bytes) const;
   absl::StatusOr<Value> EvaluateInner(const Node* expr, const Value& input, const FramePtr& env);
+  absl::StatusOr<Value> EvaluateBlock(const Node* expr, const Value& input, const FramePtr& env);
+  // Applies a node's predicates and grouping to its result, and unwraps a
+  // sequence of one item (or none) as the reference does.
+  absl::StatusOr<Value> Reshape(const Node* expr, Value result, const FramePtr& env);
   // Evaluate for the commonest leaves (Node::leaf: a literal, a plain field
   // name over one object, a plain variable) without the general machinery:
   // the same result, steps and depth. Returns false, leaving it to
