@@ -237,6 +237,9 @@ Value Object::GetFromSource(std::string_view key) const {
   if (i == source_->size()) return Value();
   if (!cache_.empty() && !cache_[i].IsUndefined()) return cache_[i];
   const json::value& member = source_->begin()[i].value();
+  // Numbers, the commonest members, without the general conversion.
+  if (member.is_int64()) return Value::Number(static_cast<double>(member.get_int64()));
+  if (member.is_double()) return Value::Number(member.get_double());
   if (!member.is_array() && !member.is_object()) return FromJsonLazy(member);
   if (cache_.empty()) cache_.resize(source_->size());
   cache_[i] = FromJsonLazy(member);
