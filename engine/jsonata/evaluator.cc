@@ -375,7 +375,11 @@ absl::Status Evaluator::CheckOutputSize(const Value& v) const {
 
 absl::StatusOr<Value> Evaluator::Evaluate(const Node* expr, const Value& input,
                                           const FramePtr& env) {
-  SW_RETURN_IF_ERROR(Tick());
+  // Tick, with no Status made unless a limit is due for a check.
+  ++steps_;
+  if ((limits_.max_steps != 0 && steps_ > limits_.max_steps) || (steps_ & 1023) == 0) {
+    SW_RETURN_IF_ERROR(CheckLimits());
+  }
   if (++depth_ > limits_.max_depth) {
     --depth_;
     return JsonataError("U1001", expr->position, "",
