@@ -731,6 +731,11 @@ absl::StatusOr<Value> Evaluator::EvaluatePath(const Node* expr, const Value& inp
       // step reads only the items, so it iterates the array itself instead
       // of a copy.
       input_sequence = v;
+    } else if (!v.IsUndefined() && !v.IsArray() && !next->tuple && !next->consarray &&
+               next->type != NodeType::kSort) {
+      // One value (an object, mostly: `order.lines[qty > 4]`) is its own
+      // sequence of one for the next step (EvaluateStep takes it as such).
+      input_sequence = v;
     } else {
       result_sequence = CreateSequence();
       if (!v.IsUndefined()) {
@@ -812,10 +817,17 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
     }
     return sorted;
   }
-  const auto& items = input.AsArray().items();
+  // The items of the input sequence, or the input alone when it is a
+  // single value (see EvaluatePath).
+  const Value* items = &input;
+  size_t item_count = 1;
+  if (input.IsArray()) {
+    items = input.AsArray().items().data();
+    item_count = input.AsArray().items().size();
+  }
   Value seq = CreateSequence();
   auto& out = seq.AsArray().items();
-  out.reserve(items.size());
+  out.reserve(item_count);
   // Results are flattened into `seq` as they come, except the first, held
   // back: a last step with a single array result returns that array.
   auto flatten = [&out](Value&& res) {
@@ -827,7 +839,7 @@ absl::StatusOr<Value> Evaluator::EvaluateStep(const Node* expr, const Value& inp
   };
   Value first;
   size_t count = 0;
-  for (size_t ii = 0; ii < items.size(); ++ii) {
+  for (size_t ii = 0; ii < item_count; ++ii) {
     Value res;
     SW_EVALUATE_INTO(res, expr, items[ii], env)
     for (const auto& stage : expr->stages) {

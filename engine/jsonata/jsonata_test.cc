@@ -65,6 +65,16 @@ TEST(JsonataTest, PathsOverSingleObjectsAndArraysAgree) {
   EXPECT_EQ(Eval("$.a.b.s", doc), "[7]");
   EXPECT_EQ(Eval("$.a", "[{\"a\":1},{\"a\":2}]"), "[1,2]");
   EXPECT_EQ(Eval("($v := a.b; $v.d.e)", doc), "[1,2,3]");
+  // A general step after the walk, over the one object it reached (the
+  // expected results are jsonata 2.0.6's).
+  EXPECT_EQ(Eval("a.b.d[e > 1].e", doc), "error T2010");
+  EXPECT_EQ(Eval("a.b.d[e = 1].e", doc), "1");
+  EXPECT_EQ(Eval("a.b.(c)", doc), "[1,2]");
+  EXPECT_EQ(Eval("a.b.$count(c)", doc), "2");
+  EXPECT_EQ(Eval("a.b.*", doc), "[1,2,{\"e\":1},{\"e\":[2,3]},7]");
+  EXPECT_EQ(Eval("a.b[c]", doc), "undefined");
+  EXPECT_EQ(Eval("a.b[true].s", doc), "[7]");
+  EXPECT_EQ(Eval("a.b.x[0]", doc), "undefined");
 }
 
 TEST(JsonataTest, EnforcesDepthLimit) {
