@@ -337,7 +337,7 @@ class Engine::Impl {
              [arn, now, done](absl::Status s) {
                if (!s.ok()) return done(s);
                done(StartExecutionResult{arn, now});
-             }, Answer::kOnWrite);
+             });
     });
   }
 
@@ -587,7 +587,7 @@ class Engine::Impl {
         return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
                                                  "exist anymore'"));
       }
-      Commit(slot, std::move(d), false, {}, done, Answer::kOnWrite);
+      Commit(slot, std::move(d), false, {}, done);
     }, [done](absl::Status s) {
       // The execution is gone: the token names no task that exists.
       done(ServiceErrorName(s) == "ExecutionDoesNotExist"
@@ -1161,20 +1161,8 @@ class Engine::Impl {
   // Turns `d` into one Transition, hands it to the committer, and once it is
   // on disk releases its effects (tasks, timers) and calls `done`. The slot
   // takes no other work until then.
-  // How a commit's `done` is called.
-  enum class Answer {
-    // On the shard, after the commit's effects are released: for callbacks
-    // that go on with the execution or read its slot.
-    kAfterRelease,
-    // On the committer thread as soon as the write is durable (or failed),
-    // before the shard takes the commit in: for callbacks that only answer
-    // an API caller. Calls the caller makes next queue behind the commit
-    // (the slot stays `committing` until the shard has taken it in).
-    kOnWrite,
-  };
-
   void Commit(Slot* slot, Decision d, bool created, std::vector<storage::Write> extra,
-              std::function<void(absl::Status)> done, Answer answer = Answer::kAfterRelease) {
+              std::function<void(absl::Status)> done) {
     ExecutionState& st = *slot->state;
     TimeMs now = clock_->NowMs();
     if (d.yielded && st.status == ExecutionStatus::kRunning) {
@@ -1299,19 +1287,8 @@ class Engine::Impl {
       SW_CHECK(DecodeHistoryChunkRaw(t.history_chunk, 0, &effects->watched).ok());
     }
     slot->committing = true;
-    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events, answer,
+    Submit(std::move(t), [this, slot_id = slot->id, effects, n_events,
                           done = std::move(done)](absl::Status s) mutable {
-      // Polls this commit hands a task to, and (kOnWrite) the caller, hear
-      // from this thread; the shard gets the commit first, so whatever they
-      // send next runs after it.
-      std::function<void(absl::Status)> answer_now;
-      if (answer == Answer::kOnWrite) {
-        answer_now = std::move(done);
-        done = nullptr;
-      }
-      auto grants = std::move(effects->grants);
-      std::optional<ExecutionDescription> closed = std::move(effects->closed);
-      effects->closed.reset();
       Shard& sh = ShardOf(slot_id);
       Enqueue(sh, [this, &sh, slot_id, effects, n_events, s,
                    done = std::move(done)]() mutable {
@@ -1324,8 +1301,9 @@ class Engine::Impl {
           // the store) and let the next call reload it.
           auto waiting = std::move(committed->waiting);
           sh.slots.erase(it);
+          for (auto& [claim, grant] : effects->grants) claim->done(s);
           for (auto& claim : effects->repoll) claim->done(s);
-          if (done) done(s);
+          done(s);
           for (auto& w : waiting) Post(slot_id, std::move(w));
           return;
         }
@@ -1333,18 +1311,10 @@ class Engine::Impl {
         events_ += n_events;
         Release(*effects);
         if (!committed->watchers.empty()) Notify(committed, effects->watched);
-        if (done) done(absl::OkStatus());
+        if (effects->closed) opts_.on_execution_closed(*effects->closed);
+        done(absl::OkStatus());
         DrainWaiting(sh, slot_id);
       });
-      if (s.ok() && closed) opts_.on_execution_closed(*closed);
-      for (auto& [claim, grant] : grants) {
-        if (s.ok()) {
-          claim->done(grant);
-        } else {
-          claim->done(s);
-        }
-      }
-      if (answer_now) answer_now(s);
     });
   }
 
@@ -1362,8 +1332,7 @@ class Engine::Impl {
 
   struct Effects {
     std::vector<ActivityTask> push;
-    // Polls answered by this commit's hand-outs (answered by the committer
-    // thread once the write is durable), and polls to resume.
+    // Polls answered by this commit's hand-outs, and polls to resume.
     std::vector<std::pair<std::shared_ptr<PollClaim>, ActivityTaskGrant>> grants;
     std::vector<std::shared_ptr<PollClaim>> repoll;
     std::vector<std::pair<int64_t, std::string>> unsupported;  // task id, resource
@@ -1372,7 +1341,7 @@ class Engine::Impl {
     std::vector<ActivityTask> remove;
     std::string execution_id;
     std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
-    std::optional<ExecutionDescription> closed;  // for on_execution_closed (committer)
+    std::optional<ExecutionDescription> closed;  // for on_execution_closed
   };
 
   // Puts a new, not yet started activity task in the store's task table
@@ -1479,6 +1448,7 @@ class Engine::Impl {
                                                           t.task_id);
     for (const TimerEntry& e : fx.arm) timers_.Add(e);
     for (const ActivityTask& t : fx.push) tasks_.Push(t);
+    for (const auto& [claim, grant] : fx.grants) claim->done(grant);
     for (const auto& claim : fx.repoll) {
       PollOnce(claim->activity, claim->worker, claim->deadline, claim->done, claim->is_cancelled);
     }
@@ -1616,7 +1586,7 @@ class Engine::Impl {
              [done, token, input](absl::Status s) {
                if (!s.ok()) return done(s);
                done(ActivityTaskGrant{token, input});
-             }, Answer::kOnWrite);
+             });
     });
   }
 

@@ -51,12 +51,11 @@ struct EngineOptions {
   // Seed of the interpreter's randomness (0: from the OS).
   uint64_t seed = 0;
   // Called once per execution that closes (SUCCEEDED, FAILED, TIMED_OUT,
-  // ABORTED), after the commit that closes it is on disk and before the
-  // call that made that commit is answered, with its description
-  // (input/output may be left empty). Called from the committer thread: it
-  // must be thread-safe, must not block and must not call back into the
-  // engine. Null: nothing is called. The server logs the close and counts
-  // it in /metrics.
+  // ABORTED), after the commit that closes it is on disk, with its
+  // description (input/output may be left empty). Called from an engine
+  // thread: it must be thread-safe, must not block and must not call back
+  // into the engine. Null: nothing is called. The server logs the close
+  // and counts it in /metrics.
   std::function<void(const ExecutionDescription&)> on_execution_closed;
   // Called once, from the committer thread, when the store fails a whole
   // commit batch (an I/O error: full disk, failed fsync). From then on the
