@@ -78,6 +78,19 @@ BlockPool& ThreadPool() {
 
 }  // namespace
 
+void* PoolAllocate(size_t size) {
+  if constexpr (kPoolBlocks) return ThreadPool().Allocate(size);
+  return ::operator new(size);
+}
+
+void PoolFree(void* p, size_t size) {
+  if constexpr (kPoolBlocks) {
+    ThreadPool().Free(p, size);
+    return;
+  }
+  ::operator delete(p);
+}
+
 void* Counted::operator new(size_t size) {
   if constexpr (kPoolBlocks) return ThreadPool().Allocate(size);
   return ::operator new(size);
@@ -201,8 +214,7 @@ void Object::Materialize() const {
       entries_.push_back(Entry{std::string(key), std::move(value)});
     }
   }
-  cache_.clear();
-  cache_.shrink_to_fit();
+  cache_.Clear();
 }
 
 const Value* Object::Find(std::string_view key) const {
@@ -210,7 +222,7 @@ const Value* Object::Find(std::string_view key) const {
     // Looked up in the JSON source: only the member asked for is converted.
     size_t i = FindInSource(*source_, key);
     if (i == source_->size()) return nullptr;
-    if (cache_.empty()) cache_.resize(source_->size());
+    if (cache_.empty()) cache_.Allocate(source_->size());
     if (cache_[i].IsUndefined()) cache_[i] = FromJsonLazy(source_->begin()[i].value());
     return &cache_[i];
   }
@@ -241,7 +253,7 @@ Value Object::GetFromSource(std::string_view key) const {
   if (member.is_int64()) return Value::Number(static_cast<double>(member.get_int64()));
   if (member.is_double()) return Value::Number(member.get_double());
   if (!member.is_array() && !member.is_object()) return FromJsonLazy(member);
-  if (cache_.empty()) cache_.resize(source_->size());
+  if (cache_.empty()) cache_.Allocate(source_->size());
   cache_[i] = FromJsonLazy(member);
   return cache_[i];
 }

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -208,6 +209,41 @@ struct Array : Counted {
   mutable const json::array* source_ = nullptr;
 };
 
+// Blocks of the per-thread pool Counted objects come from (value.cc), for
+// other small internal arrays.
+void* PoolAllocate(size_t size);
+void PoolFree(void* p, size_t size);
+
+// The members an object still in JSON form has converted, by source
+// position: `size` Values in one pooled block (no vector, no heap call).
+class MemberCache {
+ public:
+  MemberCache() = default;
+  MemberCache(const MemberCache&) = delete;
+  MemberCache& operator=(const MemberCache&) = delete;
+  ~MemberCache() { Clear(); }
+  bool empty() const { return data_ == nullptr; }
+  size_t size() const { return size_; }
+  // Makes `n` undefined Values (the cache must be empty).
+  void Allocate(size_t n) {
+    data_ = static_cast<Value*>(PoolAllocate(n * sizeof(Value)));
+    for (size_t i = 0; i < n; ++i) new (&data_[i]) Value();
+    size_ = n;
+  }
+  void Clear() {
+    if (data_ == nullptr) return;
+    for (size_t i = 0; i < size_; ++i) data_[i].~Value();
+    PoolFree(data_, size_ * sizeof(Value));
+    data_ = nullptr;
+    size_ = 0;
+  }
+  Value& operator[](size_t i) const { return data_[i]; }
+
+ private:
+  Value* data_ = nullptr;
+  size_t size_ = 0;
+};
+
 // An object keeping insertion order, as JavaScript objects do for
 // non-numeric keys. Small objects are searched linearly; larger ones get a
 // hash index on first lookup.
@@ -253,7 +289,7 @@ class Object : public Counted {
   mutable std::unique_ptr<std::unordered_map<std::string, size_t>> index_;
   mutable const json::object* source_ = nullptr;
   // While source_ is set: the members Find converted, by source position.
-  mutable std::vector<Value> cache_;
+  mutable MemberCache cache_;
 };
 
 inline Array& Value::AsArray() const { return *static_cast<Array*>(payload_.ptr); }
