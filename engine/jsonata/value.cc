@@ -411,7 +411,7 @@ json::value ToJson(const Value& v) {
       return d;
     }
     case Kind::kString:
-      return json::string(v.AsString());
+      return json::value(json::string_view(v.AsString().data(), v.AsString().size()));
     case Kind::kArray: {
       json::array out;
       const auto& items = v.AsArray().items();
