@@ -71,7 +71,8 @@ constexpr bool kPoolBlocks = false;
 constexpr bool kPoolBlocks = true;
 #endif
 
-BlockPool& ThreadPool() {
+// Unused (and so unneeded, to clang) in sanitizer builds.
+[[maybe_unused]] BlockPool& ThreadPool() {
   static thread_local BlockPool pool;
   return pool;
 }
