@@ -1,8 +1,7 @@
-// Tests of the client's status conversion and the worker's subprocess
-// runner (no server needed; tests/cli drives the real stepwised).
+// Tests of the client's status conversion (no server needed; tests/cli
+// drives the real stepwised).
 #include "client/activity_worker.h"
 #include "client/client.h"
-#include "client/subprocess.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -61,30 +60,6 @@ TEST(ClientTest, CallToNothingIsUnavailable) {
   ASSERT_TRUE(c.ok());
   auto r = (*c)->DescribeExecution(v1::DescribeExecutionRequest());
   EXPECT_FALSE(r.ok());
-}
-
-TEST(RunCommandTest, PipesInputAndCollectsOutput) {
-  auto r = RunCommand({"sh", "-c", "cat; echo oops >&2; exit 3"}, "{\"x\":1}");
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->exit_code, 3);
-  EXPECT_EQ(r->stdout_text, "{\"x\":1}");
-  EXPECT_EQ(r->stderr_text, "oops\n");
-}
-
-TEST(RunCommandTest, LargeInputWhenChildIgnoresStdin) {
-  std::string big(1 << 20, 'a');
-  auto r = RunCommand({"sh", "-c", "echo done"}, big);
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->exit_code, 0);
-  EXPECT_EQ(r->stdout_text, "done\n");
-  auto echo = RunCommand({"cat"}, big);
-  ASSERT_TRUE(echo.ok());
-  EXPECT_EQ(echo->stdout_text.size(), big.size());
-}
-
-TEST(RunCommandTest, MissingProgramIsNotFound) {
-  auto r = RunCommand({"/nonexistent/program"}, "");
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {

@@ -10,9 +10,9 @@
 #include "common/check.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "engine/asl/errors.h"
-#include "engine/asl/jsonata_template.h"
-#include "engine/asl/variable_limits.h"
+#include "asl/errors.h"
+#include "asl/jsonata_template.h"
+#include "asl/variable_limits.h"
 
 namespace stepwise::engine {
 

@@ -19,8 +19,8 @@
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "common/json.h"
-#include "engine/asl/definition.h"
-#include "engine/asl/eval_context.h"
+#include "asl/definition.h"
+#include "asl/eval_context.h"
 #include "engine/history_event.h"
 
 namespace stepwise::engine {

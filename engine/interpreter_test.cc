@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "common/json.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {

@@ -9,8 +9,8 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "engine/asl/definition.h"
-#include "engine/asl/validator.h"
+#include "asl/definition.h"
+#include "asl/validator.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {

@@ -4,7 +4,7 @@
 # gRPC on 127.0.0.1:7700, HTTP (health, /metrics) on 127.0.0.1:8083. Its
 # first log line says where it listens; Ctrl-C stops it cleanly.
 # Usage: bash scripts/run.sh [extra stepwised flags, e.g. --log-format json]
-# The offline mode (no server) is `build/dev/client/stepwise run-local`.
+# The offline mode (no server) is `build/dev/cli/stepwise run-local`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/asl/validator.h"
+#include "asl/validator.h"
 #include "engine/service_error.h"
 #include "server/sigv4.h"
 #include "server/status_conversion.h"

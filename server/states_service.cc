@@ -17,7 +17,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/thread_name.h"
-#include "engine/asl/validator.h"
+#include "asl/validator.h"
 #include "engine/service_error.h"
 #include "server/status_conversion.h"
 

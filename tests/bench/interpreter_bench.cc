@@ -14,8 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
-#include "engine/asl/definition.h"
-#include "engine/asl/eval_context.h"
+#include "asl/definition.h"
+#include "asl/eval_context.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {

@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
-#include "engine/asl/jsonata_template.h"
-#include "engine/jsonata/jsonata.h"
+#include "asl/jsonata_template.h"
+#include "jsonata/jsonata.h"
 
 namespace stepwise::asl {
 namespace {

@@ -28,7 +28,7 @@ stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
 bench() {  # NAME ARGS...
   local name=$1; shift
   echo "load before $name: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-  echo "$name $("$BUILD/client/stepwise" bench --endpoint "$ENDPOINT" --server-pid "$SERVER_PID" \
+  echo "$name $("$BUILD/cli/stepwise" bench --endpoint "$ENDPOINT" --server-pid "$SERVER_PID" \
     --duration "$SECS" "$@")"
 }
 

@@ -43,7 +43,7 @@ fi
 export STEPWISE_ENDPOINT=127.0.0.1:$(sed -n 's/^grpc=//p' "$TMP/ports")
 
 # `stepwise` on PATH is the one under test; the block's own PATH line adds a
-# build/dev/client that does not exist in the scratch directory.
+# build/dev/cli that does not exist in the scratch directory.
 mkdir -p "$TMP/bin"
 ln -s "$SW" "$TMP/bin/stepwise"
 OUT=$(cd "$TMP/repo" && PATH="$TMP/bin:$PATH" timeout 120 bash -e "$TMP/walkthrough.sh" 2>&1)

@@ -24,7 +24,7 @@
 
 #include "absl/strings/string_view.h"
 #include "common/json.h"
-#include "engine/asl/validator.h"
+#include "asl/validator.h"
 
 #ifndef SW_SHARED_DIR
 #define SW_SHARED_DIR "../shared"

@@ -16,7 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/json.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/history_event.h"
 #include "storage/store.h"
 #include "tests/crash/replay.h"

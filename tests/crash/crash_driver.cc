@@ -39,7 +39,7 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/engine.h"
 #include "engine/execution_codec.h"
 #include "engine/service_error.h"

@@ -46,7 +46,7 @@
 #include "client/client.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/execution_codec.h"
 #include "engine/interpreter.h"
 #include "common/status_macros.h"

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
-#include "engine/asl/eval_context.h"
+#include "asl/eval_context.h"
 #include "engine/execution_codec.h"
 
 namespace stepwise::crash {

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "common/json.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/history_event.h"
 #include "engine/interpreter.h"
 

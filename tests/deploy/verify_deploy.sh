@@ -39,7 +39,7 @@ RUNTIME=$(awk '/^FROM /{stage++} stage==2' "$CF" | tr ' \\' '\n\n' |
 [ -n "$RUNTIME" ] && ok "runtime packages: $(echo $RUNTIME)" || fail "no runtime packages found"
 grep -q 'cmake --build /build --target stepwised stepwise_cli' "$CF" &&
   ok "Containerfile builds stepwised and stepwise" || fail "Containerfile build targets"
-grep -q '^COPY --from=build /build/client/stepwise ' "$CF" && grep -q '^COPY --from=build /build/server/stepwised ' "$CF" &&
+grep -q '^COPY --from=build /build/cli/stepwise ' "$CF" && grep -q '^COPY --from=build /build/server/stepwised ' "$CF" &&
   ok "Containerfile copies both binaries" || fail "Containerfile COPY lines"
 if command -v dpkg >/dev/null && command -v apt-cache >/dev/null; then
   ALLOWED="$RUNTIME libc6 libstdc++6 libgcc-s1 zlib1g"

@@ -48,7 +48,7 @@
 #include "client/client.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/execution_codec.h"
 #include "storage/rocks_store.h"
 #include "tests/crash/replay.h"

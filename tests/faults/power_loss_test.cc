@@ -22,7 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/asl/definition.h"
+#include "asl/definition.h"
 #include "engine/engine.h"
 #include "engine/execution_codec.h"
 #include "gtest/gtest.h"

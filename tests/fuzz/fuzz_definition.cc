@@ -8,8 +8,8 @@
 #include <string_view>
 
 #include "common/json.h"
-#include "engine/asl/definition.h"
-#include "engine/asl/validator.h"
+#include "asl/definition.h"
+#include "asl/validator.h"
 #include "engine/local_runner.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "common/json.h"
-#include "engine/asl/eval_context.h"
-#include "engine/asl/intrinsics.h"
+#include "asl/eval_context.h"
+#include "asl/intrinsics.h"
 #include "tests/fuzz/fixed_documents.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,8 +6,8 @@
 #include <string_view>
 
 #include "common/json.h"
-#include "engine/asl/eval_context.h"
-#include "engine/asl/path.h"
+#include "asl/eval_context.h"
+#include "asl/path.h"
 #include "tests/fuzz/fixed_documents.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

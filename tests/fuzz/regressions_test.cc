@@ -5,11 +5,11 @@
 #include <string>
 
 #include "common/json.h"
-#include "engine/asl/definition.h"
-#include "engine/asl/eval_context.h"
-#include "engine/asl/intrinsics.h"
-#include "engine/asl/path.h"
-#include "engine/asl/validator.h"
+#include "asl/definition.h"
+#include "asl/eval_context.h"
+#include "asl/intrinsics.h"
+#include "asl/path.h"
+#include "asl/validator.h"
 #include "engine/engine.h"
 #include "engine/local_runner.h"
 #include "server/aws_json_api.h"
@@ -26,7 +26,7 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Parse(const std::string
   return asl::ParseStateMachine(*def);
 }
 
-// fuzz_definition found that Fields::Int (engine/asl/definition.cc) cast an
+// fuzz_definition found that Fields::Int (asl/definition.cc) cast an
 // integral double beyond int64 (here MaxAttempts 1e30) to int64_t, which is
 // undefined behaviour (UBSan: "1e+30 is outside the range of representable
 // values of type 'long'"). Such integers are rejected like the uint64 ones

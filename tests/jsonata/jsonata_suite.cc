@@ -19,7 +19,7 @@
 
 #include "common/json.h"
 #include "common/strings.h"
-#include "engine/jsonata/jsonata.h"
+#include "jsonata/jsonata.h"
 
 namespace stepwise::jsonata {
 namespace {

@@ -5,13 +5,13 @@
 // concurrent loops that start an execution and wait for its end. Prints one
 // line per workload and the throughput ratio (stepwised / in-memory).
 //
-// stepwised's side is `stepwise bench` (client/bench.cc) over gRPC, against
+// stepwised's side is `stepwise bench` (cli/bench.cc) over gRPC, against
 // --endpoint, or against a stepwised this script starts on a scratch data
 // directory when --stepwised PATH is given.
 //
 // Usage:
 //   npm ci
-//   node side_by_side.mjs --stepwise build/ops-rel/client/stepwise \
+//   node side_by_side.mjs --stepwise build/ops-rel/cli/stepwise \
 //       --stepwised build/ops-rel/server/stepwised [--duration 5] [--concurrency 16]
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
@@ -44,7 +44,7 @@ function parseArgs(argv) {
   return args;
 }
 
-// The same definitions `stepwise bench` creates (client/bench.cc).
+// The same definitions `stepwise bench` creates (cli/bench.cc).
 function passChain(n) {
   const states = {};
   for (let i = 0; i < n; i++) {

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "common/json.h"
-#include "engine/jsonata/jsonata.h"
+#include "jsonata/jsonata.h"
 
 namespace stepwise::jsonata {
 namespace {

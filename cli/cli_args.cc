@@ -1,0 +1,423 @@
+#include "cli/cli_args.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "absl/status/status.h"
+
+namespace stepwise::client {
+namespace {
+
+absl::Status Invalid(const std::string& message) {
+  return absl::InvalidArgumentError(message);
+}
+
+// Splits "--name=value" into name and value; `has_value` says whether '='
+// was present.
+void SplitFlag(const std::string& arg, std::string* name, std::string* value,
+               bool* has_value) {
+  size_t eq = arg.find('=');
+  *has_value = arg.rfind("--", 0) == 0 && eq != std::string::npos;
+  *name = *has_value ? arg.substr(0, eq) : arg;
+  *value = *has_value ? arg.substr(eq + 1) : "";
+}
+
+absl::Status CheckType(const std::string& type) {
+  if (type != "STANDARD" && type != "EXPRESS") {
+    return Invalid("--type must be STANDARD or EXPRESS, not '" + type + "'");
+  }
+  return absl::OkStatus();
+}
+
+
+enum class FlagKind { kString, kBool, kInt, kDouble };
+
+struct CommandSpec {
+  const char* name;
+  size_t min_positional;
+  size_t max_positional;
+  std::map<std::string, FlagKind> flags;
+  std::vector<std::string> required;
+  bool takes_command_line = false;
+};
+
+const std::vector<CommandSpec>& CommandSpecs() {
+  using K = FlagKind;
+  static const auto* specs = new std::vector<CommandSpec>{
+      {"machine create", 1, 1,
+       {{"definition", K::kString}, {"type", K::kString},
+        {"role-arn", K::kString}, {"json", K::kBool}},
+       {"definition"}},
+      {"machine update", 1, 1,
+       {{"definition", K::kString}, {"role-arn", K::kString},
+        {"json", K::kBool}},
+       {}},
+      {"machine describe", 1, 1, {{"json", K::kBool}}, {}},
+      {"machine list", 0, 0, {{"json", K::kBool}}, {}},
+      {"machine delete", 1, 1, {}, {}},
+      {"start", 1, 1,
+       {{"input", K::kString}, {"name", K::kString}, {"wait", K::kBool},
+        {"json", K::kBool}},
+       {}},
+      {"describe", 1, 1, {{"json", K::kBool}}, {}},
+      {"stop", 1, 1, {{"error", K::kString}, {"cause", K::kString}}, {}},
+      {"list", 1, 1,
+       {{"status", K::kString}, {"json", K::kBool}, {"max", K::kInt}},
+       {}},
+      {"history", 1, 1, {{"json", K::kBool}, {"follow", K::kBool}}, {}},
+      {"activity create", 1, 1, {{"json", K::kBool}}, {}},
+      {"activity describe", 1, 1, {{"json", K::kBool}}, {}},
+      {"activity list", 0, 0, {{"json", K::kBool}}, {}},
+      {"activity delete", 1, 1, {}, {}},
+      {"task success", 1, 1, {{"output", K::kString}}, {"output"}},
+      {"task failure", 1, 1, {{"error", K::kString}, {"cause", K::kString}},
+       {}},
+      {"task heartbeat", 1, 1, {}, {}},
+      {"worker", 0, 0,
+       {{"activity", K::kString}, {"concurrency", K::kInt},
+        {"heartbeat-seconds", K::kDouble}, {"name", K::kString}},
+       {"activity"},
+       true},
+      {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      {"bench", 0, 0,
+       {{"workload", K::kString}, {"duration", K::kDouble},
+        {"rate", K::kDouble}, {"concurrency", K::kInt},
+        {"workers", K::kInt}, {"server-pid", K::kInt},
+        {"executions", K::kInt}, {"states", K::kInt}, {"watch-history", K::kBool}},
+       {}},
+  };
+  return *specs;
+}
+
+const std::map<std::string, FlagKind>& ConnectionFlags() {
+  static const auto* flags = new std::map<std::string, FlagKind>{
+      {"endpoint", FlagKind::kString}, {"token", FlagKind::kString},
+      {"tls-ca", FlagKind::kString},   {"tls-cert", FlagKind::kString},
+      {"tls-key", FlagKind::kString}};
+  return *flags;
+}
+
+bool ParseInt(const std::string& text, int64_t* out) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return !text.empty() && ec == std::errc() && ptr == text.data() + text.size();
+}
+
+bool ParseDouble(const std::string& text, double* out) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  *out = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size();
+}
+
+absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
+                                    const EnvLookup& env) {
+  // The command is one word, or two for the grouped ones.
+  static const std::set<std::string> kGroups = {"machine", "activity", "task",
+                                                      "admin"};
+  std::string command = args[0];
+  size_t first = 1;
+  if (kGroups.count(command) > 0) {
+    if (args.size() < 2 || args[1].empty() || args[1][0] == '-') {
+      return Invalid(command + " needs a subcommand");
+    }
+    command += " " + args[1];
+    first = 2;
+  }
+  const CommandSpec* spec = nullptr;
+  for (const CommandSpec& s : CommandSpecs()) {
+    if (command == s.name) spec = &s;
+  }
+  if (spec == nullptr) return Invalid("unknown command '" + command + "'");
+
+  CliArgs out;
+  out.command = CliCommand::kRemote;
+  RemoteArgs& r = out.remote;
+  r.command = command;
+  std::map<std::string, std::string> connection;
+  for (size_t i = first; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      if (!spec->takes_command_line) {
+        return Invalid("unexpected '--' for " + command);
+      }
+      r.command_line.assign(args.begin() + static_cast<long>(i) + 1,
+                            args.end());
+      break;
+    }
+    if (arg == "--help" || arg == "-h") {
+      out.command = CliCommand::kHelp;
+      return out;
+    }
+    if (arg.size() < 3 || arg.rfind("--", 0) != 0) {
+      r.positional.push_back(arg);
+      continue;
+    }
+    std::string name, value;
+    bool has_value = false;
+    SplitFlag(arg, &name, &value, &has_value);
+    name = name.substr(2);
+    FlagKind kind;
+    bool is_connection = false;
+    if (auto it = spec->flags.find(name); it != spec->flags.end()) {
+      kind = it->second;
+    } else if (auto c = ConnectionFlags().find(name);
+               c != ConnectionFlags().end()) {
+      kind = c->second;
+      is_connection = true;
+    } else {
+      return Invalid("unknown option '--" + name + "' for " + command);
+    }
+    if (kind == FlagKind::kBool) {
+      if (has_value) return Invalid("--" + name + " takes no value");
+      value = "true";
+    } else if (!has_value) {
+      if (i + 1 >= args.size()) return Invalid("--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (kind == FlagKind::kInt) {
+      int64_t n = 0;
+      if (!ParseInt(value, &n) || n < 0) {
+        return Invalid("--" + name + " needs a non-negative integer, not '" +
+                       value + "'");
+      }
+    } else if (kind == FlagKind::kDouble) {
+      double d = 0;
+      if (!ParseDouble(value, &d) || d < 0) {
+        return Invalid("--" + name + " needs a non-negative number, not '" +
+                       value + "'");
+      }
+    }
+    (is_connection ? connection : r.flags)[name] = value;
+  }
+  if (r.positional.size() < spec->min_positional ||
+      r.positional.size() > spec->max_positional) {
+    if (spec->max_positional == 0) {
+      return Invalid(command + " takes no operand, got '" + r.positional[0] +
+                     "'");
+    }
+    return Invalid(command + " needs " +
+                   std::to_string(spec->min_positional) + " operand" +
+                   (spec->min_positional == 1 ? "" : "s") + ", got " +
+                   std::to_string(r.positional.size()));
+  }
+  for (const std::string& req : spec->required) {
+    if (!r.Has(req)) return Invalid(command + " needs --" + req);
+  }
+  if (spec->takes_command_line && r.command_line.empty()) {
+    return Invalid(command + " needs a command after '--'");
+  }
+  if (command == "machine update" && !r.Has("definition") &&
+      !r.Has("role-arn")) {
+    return Invalid("machine update needs --definition or --role-arn");
+  }
+  if (r.Has("type")) {
+    if (absl::Status s = CheckType(r.Get("type")); !s.ok()) return s;
+  }
+  if (r.Has("concurrency") && r.GetInt("concurrency", 1) < 1) {
+    return Invalid("--concurrency must be at least 1");
+  }
+
+  auto from_env = [&](const char* var) -> std::string {
+    const char* v = env ? env(var) : nullptr;
+    return v == nullptr ? "" : v;
+  };
+  ConnectionArgs& c = r.connection;
+  c.endpoint = connection.count("endpoint") ? connection["endpoint"]
+                                            : from_env("STEPWISE_ENDPOINT");
+  if (c.endpoint.empty()) c.endpoint = "127.0.0.1:7700";
+  c.token = connection.count("token") ? connection["token"]
+                                      : from_env("STEPWISE_TOKEN");
+  c.tls_ca = connection["tls-ca"];
+  c.tls_cert = connection["tls-cert"];
+  c.tls_key = connection["tls-key"];
+  return out;
+}
+
+}  // namespace
+
+std::string RemoteArgs::Get(const std::string& flag,
+                            const std::string& fallback) const {
+  auto it = flags.find(flag);
+  return it == flags.end() ? fallback : it->second;
+}
+
+int64_t RemoteArgs::GetInt(const std::string& flag, int64_t fallback) const {
+  int64_t n = fallback;
+  auto it = flags.find(flag);
+  if (it != flags.end() && !ParseInt(it->second, &n)) return fallback;
+  return n;
+}
+
+double RemoteArgs::GetDouble(const std::string& flag, double fallback) const {
+  double d = fallback;
+  auto it = flags.find(flag);
+  if (it != flags.end() && !ParseDouble(it->second, &d)) return fallback;
+  return d;
+}
+
+std::string UsageText() {
+  return R"(usage: stepwise <command> [options]
+
+Commands:
+  run-local --definition FILE [--input JSON|@FILE] [--history] [--seed N]
+            [--type STANDARD|EXPRESS]
+      Runs one execution in-process (no server; Waits and retries do not
+      sleep) and prints {"status", "output"} or {"status", "error", "cause"}
+      as JSON, plus "events" (the execution history, as AWS shows it) with
+      --history. Exits 0 whatever the execution's status; 2 when the
+      arguments, files, input JSON or definition are invalid.
+  validate FILE [--type STANDARD|EXPRESS]
+      Validates a state machine definition as AWS does and prints
+      {"result": "OK"|"FAIL", "diagnostics": [...]}. Exits 0 when OK, 1 when
+      FAIL, 2 on bad arguments.
+  help
+      Prints this text.
+
+Commands against stepwised (endpoint: --endpoint HOST:PORT, else
+$STEPWISE_ENDPOINT, else 127.0.0.1:7700; --token T or $STEPWISE_TOKEN;
+TLS with --tls-ca FILE [--tls-cert FILE --tls-key FILE]). State machines
+and activities may be named by ARN or by name.
+  machine create NAME --definition FILE [--type STANDARD|EXPRESS] [--role-arn A]
+  machine update ARN [--definition FILE] [--role-arn A]
+  machine describe ARN [--json]
+  machine list [--json]
+  machine delete ARN
+  start ARN [--input JSON|@FILE] [--name N] [--wait]
+      With --wait, follows the execution until it closes and prints
+      {"status", "output"} or {"status", "error", "cause"}.
+  describe EXEC_ARN [--json]
+  stop EXEC_ARN [--error E] [--cause C]
+  list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]
+  history EXEC_ARN [--json] [--follow]
+  activity create NAME | describe ARN | list | delete ARN
+  task success TOKEN --output JSON
+  task failure TOKEN [--error E] [--cause C]
+  task heartbeat TOKEN
+  worker --activity NAME|ARN [--concurrency N] [--heartbeat-seconds S]
+         -- COMMAND ARGS...
+      Runs COMMAND for each task with its input on stdin. Exit 0: stdout
+      (JSON; empty means null) is sent with SendTaskSuccess. Non-zero exit:
+      SendTaskFailure with error "CommandFailed" (or NAME when the first
+      line of stderr is "error: NAME") and the tail of stderr as cause.
+      SIGINT/SIGTERM stop polling and let running commands finish.
+  admin backup DIR [--json]
+      Has the server write an online, consistent copy of its data directory
+      (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
+      SERVER's filesystem (a relative DIR is made absolute here, against this
+      shell's directory). Start stepwised with --data-dir DIR to restore it.
+  bench [--workload start-only|pass-chain|activity] [--duration S]
+        [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
+        [--states N]
+      Load generator; prints one JSON object of figures. --states N makes
+      start-only start N-state Pass chains (not waited for).
+Exit codes: 0 success, 1 the call failed ("error: NAME: message" on
+stderr), 2 bad usage.
+
+Example:
+  stepwise run-local --definition examples/hello/definition.json \
+      --input @examples/hello/input.json --history
+)";
+}
+
+absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args) {
+  return ParseCliArgs(args, [](const char* name) { return std::getenv(name); });
+}
+
+absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args,
+                                     const EnvLookup& env) {
+  CliArgs out;
+  if (args.empty()) return Invalid("missing command");
+  const std::string& command = args[0];
+  if (command == "help" || command == "--help" || command == "-h") {
+    out.command = CliCommand::kHelp;
+    return out;
+  }
+  if (command != "run-local" && command != "validate") {
+    return ParseRemote(args, env);
+  }
+  out.command =
+      command == "run-local" ? CliCommand::kRunLocal : CliCommand::kValidate;
+  std::vector<std::string> positional;
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string name, value;
+    bool has_value = false;
+    SplitFlag(args[i], &name, &value, &has_value);
+    auto take_value = [&]() -> absl::Status {
+      if (has_value) return absl::OkStatus();
+      if (i + 1 >= args.size()) return Invalid(name + " needs a value");
+      value = args[++i];
+      return absl::OkStatus();
+    };
+    if (name == "--help" || name == "-h") {
+      out.command = CliCommand::kHelp;
+      return out;
+    }
+    if (name == "--type") {
+      if (absl::Status s = take_value(); !s.ok()) return s;
+      if (absl::Status s = CheckType(value); !s.ok()) return s;
+      out.run_local.type = value;
+      out.validate.type = value;
+      continue;
+    }
+    if (out.command == CliCommand::kRunLocal) {
+      if (name == "--definition") {
+        if (absl::Status s = take_value(); !s.ok()) return s;
+        out.run_local.definition_file = value;
+      } else if (name == "--input") {
+        if (absl::Status s = take_value(); !s.ok()) return s;
+        out.run_local.input = value;
+      } else if (name == "--history") {
+        if (has_value) return Invalid("--history takes no value");
+        out.run_local.history = true;
+      } else if (name == "--seed") {
+        if (absl::Status s = take_value(); !s.ok()) return s;
+        uint64_t seed = 0;
+        auto [ptr, ec] =
+            std::from_chars(value.data(), value.data() + value.size(), seed);
+        if (value.empty() || ec != std::errc() ||
+            ptr != value.data() + value.size()) {
+          return Invalid("--seed needs a non-negative integer, not '" + value +
+                         "'");
+        }
+        out.run_local.seed = seed;
+      } else if (!name.empty() && name[0] == '-') {
+        return Invalid("unknown option '" + name + "' for run-local");
+      } else {
+        return Invalid("unexpected argument '" + args[i] + "' for run-local");
+      }
+      continue;
+    }
+    // validate
+    if (!name.empty() && name[0] == '-' && name != "-") {
+      return Invalid("unknown option '" + name + "' for validate");
+    }
+    positional.push_back(args[i]);
+  }
+  if (out.command == CliCommand::kRunLocal) {
+    if (out.run_local.definition_file.empty()) {
+      return Invalid("run-local needs --definition FILE");
+    }
+    if (out.run_local.input.empty()) return Invalid("--input must not be empty");
+  } else {
+    if (positional.size() != 1) {
+      return Invalid("validate needs exactly one FILE");
+    }
+    out.validate.file = positional[0];
+  }
+  return out;
+}
+
+absl::StatusOr<std::string> ResolveInputSpec(const std::string& spec) {
+  if (spec.empty() || spec[0] != '@') return spec;
+  std::string path = spec.substr(1);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read input file " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace stepwise::client

@@ -1,0 +1,241 @@
+#include "cli/cli_args.h"
+
+#include <cstdio>
+#include <map>
+#include <fstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace stepwise::client {
+namespace {
+
+using ::testing::HasSubstr;
+
+absl::StatusOr<CliArgs> Parse(std::vector<std::string> args) {
+  return ParseCliArgs(args);
+}
+
+TEST(CliArgsTest, HelpForms) {
+  for (const char* h : {"help", "--help", "-h"}) {
+    auto a = Parse({h});
+    ASSERT_TRUE(a.ok()) << h;
+    EXPECT_EQ(a->command, CliCommand::kHelp);
+  }
+  auto a = Parse({"run-local", "--help"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->command, CliCommand::kHelp);
+}
+
+TEST(CliArgsTest, MissingOrUnknownCommandIsAnError) {
+  EXPECT_FALSE(Parse({}).ok());
+  auto a = Parse({"frobnicate"});
+  ASSERT_FALSE(a.ok());
+  EXPECT_THAT(std::string(a.status().message()), HasSubstr("frobnicate"));
+}
+
+TEST(CliArgsTest, RunLocalWithAllFlags) {
+  auto a = Parse({"run-local", "--definition", "d.json", "--input", "@in.json",
+                  "--history", "--seed", "7", "--type", "EXPRESS"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->command, CliCommand::kRunLocal);
+  EXPECT_EQ(a->run_local.definition_file, "d.json");
+  EXPECT_EQ(a->run_local.input, "@in.json");
+  EXPECT_TRUE(a->run_local.history);
+  ASSERT_TRUE(a->run_local.seed.has_value());
+  EXPECT_EQ(*a->run_local.seed, 7u);
+  EXPECT_EQ(a->run_local.type, "EXPRESS");
+}
+
+TEST(CliArgsTest, RunLocalEqualsFormAndDefaults) {
+  auto a = Parse({"run-local", "--definition=d.json", "--seed=3"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->run_local.definition_file, "d.json");
+  EXPECT_EQ(a->run_local.input, "{}");
+  EXPECT_FALSE(a->run_local.history);
+  EXPECT_EQ(a->run_local.seed.value_or(0), 3u);
+  EXPECT_EQ(a->run_local.type, "STANDARD");
+}
+
+TEST(CliArgsTest, RunLocalInputMayBeJsonWithEquals) {
+  auto a = Parse({"run-local", "--definition", "d", "--input={\"a\":\"x=y\"}"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->run_local.input, "{\"a\":\"x=y\"}");
+}
+
+TEST(CliArgsTest, RunLocalErrors) {
+  EXPECT_FALSE(Parse({"run-local"}).ok());                      // no --definition
+  EXPECT_FALSE(Parse({"run-local", "--definition"}).ok());      // no value
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "--seed", "x"}).ok());
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "--seed", "-1"}).ok());
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "--bogus"}).ok());
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "extra"}).ok());
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "--type", "FAST"}).ok());
+  EXPECT_FALSE(Parse({"run-local", "--definition", "d", "--history=yes"}).ok());
+}
+
+TEST(CliArgsTest, Validate) {
+  auto a = Parse({"validate", "sm.json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->command, CliCommand::kValidate);
+  EXPECT_EQ(a->validate.file, "sm.json");
+  EXPECT_EQ(a->validate.type, "STANDARD");
+  a = Parse({"validate", "--type", "EXPRESS", "sm.json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->validate.type, "EXPRESS");
+  EXPECT_FALSE(Parse({"validate"}).ok());
+  EXPECT_FALSE(Parse({"validate", "a", "b"}).ok());
+  EXPECT_FALSE(Parse({"validate", "--history", "a"}).ok());
+}
+
+TEST(CliArgsTest, ResolveInputSpec) {
+  auto inline_text = ResolveInputSpec("{\"a\":1}");
+  ASSERT_TRUE(inline_text.ok());
+  EXPECT_EQ(*inline_text, "{\"a\":1}");
+
+  std::string path = ::testing::TempDir() + "/cli_args_test_input.json";
+  {
+    std::ofstream out(path);
+    out << "[1,2]";
+  }
+  auto from_file = ResolveInputSpec("@" + path);
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(*from_file, "[1,2]");
+  std::remove(path.c_str());
+
+  auto missing = ResolveInputSpec("@/nonexistent/dir/input.json");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(CliArgsTest, UsageMentionsEveryCommand) {
+  std::string u = UsageText();
+  EXPECT_THAT(u, HasSubstr("run-local"));
+  EXPECT_THAT(u, HasSubstr("validate"));
+  EXPECT_THAT(u, HasSubstr("help"));
+}
+
+}  // namespace
+}  // namespace stepwise::client
+
+namespace stepwise::client {
+namespace {
+
+absl::StatusOr<CliArgs> ParseEnv(std::vector<std::string> args,
+                                 std::map<std::string, std::string> env = {}) {
+  return ParseCliArgs(args, [env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  });
+}
+
+TEST(RemoteArgsTest, MachineCreate) {
+  auto a = ParseEnv({"machine", "create", "Hello", "--definition", "d.json",
+                     "--type=EXPRESS", "--role-arn", "arn:r"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->command, CliCommand::kRemote);
+  EXPECT_EQ(a->remote.command, "machine create");
+  EXPECT_EQ(a->remote.positional, std::vector<std::string>{"Hello"});
+  EXPECT_EQ(a->remote.Get("definition"), "d.json");
+  EXPECT_EQ(a->remote.Get("type"), "EXPRESS");
+  EXPECT_EQ(a->remote.Get("role-arn"), "arn:r");
+  EXPECT_EQ(a->remote.connection.endpoint, "127.0.0.1:7700");
+}
+
+TEST(RemoteArgsTest, MachineCreateNeedsDefinitionAndValidType) {
+  EXPECT_THAT(std::string(ParseEnv({"machine", "create", "X"}).status().message()),
+              HasSubstr("--definition"));
+  EXPECT_FALSE(ParseEnv({"machine", "create", "X", "--definition", "d",
+                         "--type", "FAST"}).ok());
+  EXPECT_FALSE(ParseEnv({"machine"}).ok());
+  EXPECT_FALSE(ParseEnv({"machine", "frob"}).ok());
+  EXPECT_FALSE(ParseEnv({"machine", "update", "arn"}).ok());
+}
+
+TEST(RemoteArgsTest, EndpointAndTokenFromFlagsOrEnvironment) {
+  auto a = ParseEnv({"machine", "list"},
+                    {{"STEPWISE_ENDPOINT", "h:1"}, {"STEPWISE_TOKEN", "t"}});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->remote.connection.endpoint, "h:1");
+  EXPECT_EQ(a->remote.connection.token, "t");
+  a = ParseEnv({"--endpoint", "x:2", "machine", "list"});
+  EXPECT_FALSE(a.ok());  // global flags go after the command
+  a = ParseEnv({"machine", "list", "--endpoint", "x:2", "--token=s"},
+               {{"STEPWISE_ENDPOINT", "h:1"}});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->remote.connection.endpoint, "x:2");
+  EXPECT_EQ(a->remote.connection.token, "s");
+}
+
+TEST(RemoteArgsTest, StartWithInputNameWait) {
+  auto a = ParseEnv({"start", "arn:sm", "--input={\"a\":\"b=c\"}", "--name",
+                     "n1", "--wait"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.command, "start");
+  EXPECT_EQ(a->remote.Get("input"), "{\"a\":\"b=c\"}");
+  EXPECT_EQ(a->remote.Get("name"), "n1");
+  EXPECT_TRUE(a->remote.Has("wait"));
+  EXPECT_FALSE(ParseEnv({"start", "arn", "--wait=yes"}).ok());
+  EXPECT_FALSE(ParseEnv({"start"}).ok());
+  EXPECT_FALSE(ParseEnv({"start", "a", "b"}).ok());
+}
+
+TEST(RemoteArgsTest, ListHistoryStopTask) {
+  auto a = ParseEnv({"list", "arn", "--status", "FAILED", "--json"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->remote.Get("status"), "FAILED");
+  EXPECT_TRUE(a->remote.Has("json"));
+  a = ParseEnv({"history", "exec", "--follow"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_TRUE(a->remote.Has("follow"));
+  a = ParseEnv({"stop", "exec", "--error", "E", "--cause", "C"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->remote.Get("cause"), "C");
+  EXPECT_TRUE(ParseEnv({"task", "success", "tok", "--output", "{}"}).ok());
+  EXPECT_FALSE(ParseEnv({"task", "success", "tok"}).ok());
+  EXPECT_TRUE(ParseEnv({"task", "failure", "tok", "--error", "E"}).ok());
+  EXPECT_TRUE(ParseEnv({"task", "heartbeat", "tok"}).ok());
+  EXPECT_TRUE(ParseEnv({"activity", "list"}).ok());
+  EXPECT_FALSE(ParseEnv({"activity", "list", "extra"}).ok());
+  EXPECT_FALSE(ParseEnv({"history", "exec", "--bogus"}).ok());
+}
+
+TEST(RemoteArgsTest, WorkerTakesCommandAfterDoubleDash) {
+  auto a = ParseEnv({"worker", "--activity", "act", "--concurrency", "4",
+                     "--heartbeat-seconds", "0.5", "--", "sh", "-c", "cat",
+                     "--json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.Get("activity"), "act");
+  EXPECT_EQ(a->remote.GetInt("concurrency", 1), 4);
+  EXPECT_DOUBLE_EQ(a->remote.GetDouble("heartbeat-seconds", 0), 0.5);
+  EXPECT_EQ(a->remote.command_line,
+            (std::vector<std::string>{"sh", "-c", "cat", "--json"}));
+  EXPECT_FALSE(ParseEnv({"worker", "--activity", "a"}).ok());
+  EXPECT_FALSE(ParseEnv({"worker", "--", "cat"}).ok());
+  EXPECT_FALSE(ParseEnv({"worker", "--activity", "a", "--concurrency", "x",
+                         "--", "cat"}).ok());
+  EXPECT_FALSE(ParseEnv({"worker", "--activity", "a", "--concurrency", "0",
+                         "--", "cat"}).ok());
+  EXPECT_FALSE(ParseEnv({"start", "arn", "--", "cat"}).ok());
+}
+
+TEST(RemoteArgsTest, Bench) {
+  auto a = ParseEnv({"bench", "--workload", "pass-chain", "--duration", "2",
+                     "--server-pid", "123"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.GetInt("server-pid", 0), 123);
+  EXPECT_FALSE(ParseEnv({"bench", "--duration", "-1"}).ok());
+}
+
+TEST(RemoteArgsTest, AdminBackupTakesOneDirectory) {
+  auto a = ParseEnv({"admin", "backup", "/srv/backup-1", "--json"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.command, "admin backup");
+  EXPECT_EQ(a->remote.positional, std::vector<std::string>{"/srv/backup-1"});
+  EXPECT_TRUE(a->remote.Has("json"));
+  EXPECT_FALSE(ParseEnv({"admin", "backup"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin", "restore", "x"}).ok());
+}
+
+}  // namespace
+}  // namespace stepwise::client

@@ -1,0 +1,668 @@
+#include "cli/cli_remote.h"
+
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+
+#include "absl/status/status.h"
+#include "client/activity_worker.h"
+#include "cli/cli_format.h"
+#include "cli/subprocess.h"
+
+namespace stepwise::client {
+namespace {
+
+int Usage(const std::string& message) {
+  std::cerr << "stepwise: " << message << "\n";
+  return kExitUsage;
+}
+
+absl::StatusOr<std::string> ReadFileText(const std::string& path) {
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + path);
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status NotFoundAws(const std::string& what, const std::string& aws) {
+  return WithAwsErrorName(absl::NotFoundError(what), aws);
+}
+
+// Accepts an ARN, or a name looked up with ListStateMachines.
+absl::StatusOr<std::string> ResolveStateMachine(Client& c,
+                                                const std::string& name) {
+  if (name.rfind("arn:", 0) == 0) return name;
+  v1::ListStateMachinesRequest req;
+  while (true) {
+    auto resp = c.ListStateMachines(req);
+    if (!resp.ok()) return resp.status();
+    for (const auto& m : resp->state_machines()) {
+      if (m.name() == name) return m.state_machine_arn();
+    }
+    if (resp->next_token().empty()) break;
+    req.set_next_token(resp->next_token());
+  }
+  return NotFoundAws("state machine " + name + " not found",
+                     "StateMachineDoesNotExist");
+}
+
+absl::StatusOr<std::string> FindActivity(Client& c, const std::string& name) {
+  if (name.rfind("arn:", 0) == 0) return name;
+  v1::ListActivitiesRequest req;
+  while (true) {
+    auto resp = c.ListActivities(req);
+    if (!resp.ok()) return resp.status();
+    for (const auto& a : resp->activities()) {
+      if (a.name() == name) return a.activity_arn();
+    }
+    if (resp->next_token().empty()) break;
+    req.set_next_token(resp->next_token());
+  }
+  return NotFoundAws("activity " + name + " not found", "ActivityDoesNotExist");
+}
+
+void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& kv) {
+  size_t w = 0;
+  for (const auto& [k, v] : kv) w = std::max(w, k.size());
+  for (const auto& [k, v] : kv) {
+    std::cout << k << ":" << std::string(w - k.size() + 1, ' ') << v << "\n";
+  }
+}
+
+// Prints the diagnostics and returns true when the definition is invalid.
+// A server without ValidateStateMachineDefinition is not an error.
+absl::StatusOr<bool> Invalid(Client& c, const std::string& definition,
+                             const std::string& type) {
+  v1::ValidateStateMachineDefinitionRequest req;
+  req.set_definition(definition);
+  req.set_type(type.empty() ? "STANDARD" : type);
+  auto resp = c.ValidateStateMachineDefinition(req);
+  if (!resp.ok()) {
+    if (resp.status().code() == absl::StatusCode::kUnimplemented) return false;
+    return resp.status();
+  }
+  if (resp->result() == "OK") return false;
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : resp->diagnostics()) {
+    rows.push_back({d.severity(), d.code(), d.location(), d.message()});
+  }
+  std::cerr << "error: InvalidDefinition: the definition is not valid\n"
+            << FormatTable({"SEVERITY", "CODE", "LOCATION", "MESSAGE"}, rows);
+  return true;
+}
+
+json::object MachineJson(const v1::DescribeStateMachineResponse& m) {
+  json::object o;
+  o["stateMachineArn"] = m.state_machine_arn();
+  o["name"] = m.name();
+  o["status"] = m.status();
+  o["type"] = m.type();
+  o["roleArn"] = m.role_arn();
+  o["creationDate"] = FormatTimestamp(m.creation_date());
+  o["revisionId"] = m.revision_id();
+  o["definition"] = JsonOrString(m.definition());
+  return o;
+}
+
+json::object ExecutionJson(const v1::DescribeExecutionResponse& e) {
+  json::object o;
+  o["executionArn"] = e.execution_arn();
+  o["stateMachineArn"] = e.state_machine_arn();
+  o["name"] = e.name();
+  o["status"] = e.status();
+  o["startDate"] = FormatTimestamp(e.start_date());
+  if (e.has_stop_date()) o["stopDate"] = FormatTimestamp(e.stop_date());
+  o["input"] = JsonOrString(e.input());
+  if (e.has_output()) o["output"] = JsonOrString(e.output());
+  if (e.has_error()) o["error"] = e.error();
+  if (e.has_cause()) o["cause"] = e.cause();
+  return o;
+}
+
+json::object ResultJson(const v1::DescribeExecutionResponse& e) {
+  json::object o;
+  o["status"] = e.status();
+  if (e.has_output()) o["output"] = JsonOrString(e.output());
+  if (e.has_error()) o["error"] = e.error();
+  if (e.has_cause()) o["cause"] = e.cause();
+  return o;
+}
+
+int MachineCommand(const RemoteArgs& a, Client& c) {
+  const std::string& cmd = a.command;
+  bool as_json = a.Has("json");
+  if (cmd == "machine create" || cmd == "machine update") {
+    std::optional<std::string> definition;
+    if (a.Has("definition")) {
+      auto text = ReadFileText(a.Get("definition"));
+      if (!text.ok()) return Usage(std::string(text.status().message()));
+      definition = *text;
+      auto bad = Invalid(c, *definition, a.Get("type"));
+      if (!bad.ok()) return CallFailed(bad.status());
+      if (*bad) return kExitCallFailed;
+    }
+    if (cmd == "machine create") {
+      v1::CreateStateMachineRequest req;
+      req.set_name(a.positional[0]);
+      req.set_definition(*definition);
+      req.set_type(a.Get("type", "STANDARD"));
+      req.set_role_arn(a.Get("role-arn"));
+      auto resp = c.CreateStateMachine(req);
+      if (!resp.ok()) return CallFailed(resp.status());
+      if (as_json) {
+        json::object o;
+        o["stateMachineArn"] = resp->state_machine_arn();
+        o["creationDate"] = FormatTimestamp(resp->creation_date());
+        std::cout << PrettyJson(o);
+      } else {
+        std::cout << resp->state_machine_arn() << "\n";
+      }
+      return kExitOk;
+    }
+    auto arn = ResolveStateMachine(c, a.positional[0]);
+    if (!arn.ok()) return CallFailed(arn.status());
+    v1::UpdateStateMachineRequest req;
+    req.set_state_machine_arn(*arn);
+    if (definition) req.set_definition(*definition);
+    if (a.Has("role-arn")) req.set_role_arn(a.Get("role-arn"));
+    auto resp = c.UpdateStateMachine(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    if (as_json) {
+      json::object o;
+      o["updateDate"] = FormatTimestamp(resp->update_date());
+      o["revisionId"] = resp->revision_id();
+      std::cout << PrettyJson(o);
+    } else {
+      std::cout << "updated " << *arn << " (revision " << resp->revision_id()
+                << ")\n";
+    }
+    return kExitOk;
+  }
+  if (cmd == "machine list") {
+    v1::ListStateMachinesRequest req;
+    std::vector<std::vector<std::string>> rows;
+    json::array items;
+    while (true) {
+      auto resp = c.ListStateMachines(req);
+      if (!resp.ok()) return CallFailed(resp.status());
+      for (const auto& m : resp->state_machines()) {
+        rows.push_back({m.name(), m.type(), FormatTimestamp(m.creation_date()),
+                        m.state_machine_arn()});
+        json::object o;
+        o["stateMachineArn"] = m.state_machine_arn();
+        o["name"] = m.name();
+        o["type"] = m.type();
+        o["creationDate"] = FormatTimestamp(m.creation_date());
+        items.push_back(std::move(o));
+      }
+      if (resp->next_token().empty()) break;
+      req.set_next_token(resp->next_token());
+    }
+    if (as_json) {
+      std::cout << PrettyJson(items);
+    } else {
+      std::cout << FormatTable({"NAME", "TYPE", "CREATED", "ARN"}, rows);
+    }
+    return kExitOk;
+  }
+  auto arn = ResolveStateMachine(c, a.positional[0]);
+  if (!arn.ok()) return CallFailed(arn.status());
+  if (cmd == "machine delete") {
+    v1::DeleteStateMachineRequest req;
+    req.set_state_machine_arn(*arn);
+    absl::Status s = c.DeleteStateMachine(req);
+    if (!s.ok()) return CallFailed(s);
+    std::cout << "deleted " << *arn << "\n";
+    return kExitOk;
+  }
+  v1::DescribeStateMachineRequest req;  // machine describe
+  req.set_state_machine_arn(*arn);
+  auto m = c.DescribeStateMachine(req);
+  if (!m.ok()) return CallFailed(m.status());
+  if (as_json) {
+    std::cout << PrettyJson(MachineJson(*m));
+    return kExitOk;
+  }
+  PrintKeyValues({{"arn", m->state_machine_arn()},
+                  {"name", m->name()},
+                  {"status", m->status()},
+                  {"type", m->type()},
+                  {"role", m->role_arn().empty() ? "-" : m->role_arn()},
+                  {"created", FormatTimestamp(m->creation_date())},
+                  {"updated", FormatTimestamp(m->update_date())},
+                  {"revision", m->revision_id().empty() ? "-" : m->revision_id()}});
+  std::cout << "definition:\n" << PrettyJson(JsonOrString(m->definition()));
+  return kExitOk;
+}
+
+// Waits until the execution closes: follows WatchExecution to its end (or
+// polls DescribeExecution when the server lacks it), then describes it.
+absl::StatusOr<v1::DescribeExecutionResponse> WaitForClose(
+    Client& c, const std::string& arn,
+    const std::function<void(const v1::HistoryEvent&)>& on_event) {
+  v1::WatchExecutionRequest watch;
+  watch.set_execution_arn(arn);
+  // Nobody reads the events: ask only for the end of the stream.
+  if (!on_event) watch.set_after_event_id(std::numeric_limits<int64_t>::max());
+  absl::Status s = c.WatchExecution(watch, [&](const v1::HistoryEvent& e) {
+    if (on_event) on_event(e);
+    return true;
+  });
+  bool poll = !s.ok() && s.code() == absl::StatusCode::kUnimplemented;
+  if (!s.ok() && !poll) return s;
+  v1::DescribeExecutionRequest req;
+  req.set_execution_arn(arn);
+  while (true) {
+    auto d = c.DescribeExecution(req);
+    if (!d.ok() || d->status() != "RUNNING") return d;
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll ? 200 : 20));
+  }
+}
+
+int ExecutionCommand(const RemoteArgs& a, Client& c) {
+  const std::string& cmd = a.command;
+  bool as_json = a.Has("json");
+  if (cmd == "start") {
+    auto arn = ResolveStateMachine(c, a.positional[0]);
+    if (!arn.ok()) return CallFailed(arn.status());
+    auto input = ResolveInputSpec(a.Get("input", "{}"));
+    if (!input.ok()) return Usage(std::string(input.status().message()));
+    if (auto parsed = ParseJson(*input); !parsed.ok()) {
+      return Usage("--input is not valid JSON: " +
+                   std::string(parsed.status().message()));
+    }
+    v1::StartExecutionRequest req;
+    req.set_state_machine_arn(*arn);
+    req.set_input(*input);
+    req.set_name(a.Get("name"));
+    auto resp = c.StartExecution(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    if (!a.Has("wait")) {
+      if (as_json) {
+        json::object o;
+        o["executionArn"] = resp->execution_arn();
+        o["startDate"] = FormatTimestamp(resp->start_date());
+        std::cout << PrettyJson(o);
+      } else {
+        std::cout << resp->execution_arn() << "\n";
+      }
+      return kExitOk;
+    }
+    std::cerr << resp->execution_arn() << "\n";
+    auto done = WaitForClose(c, resp->execution_arn(), nullptr);
+    if (!done.ok()) return CallFailed(done.status());
+    std::cout << PrettyJson(ResultJson(*done));
+    return kExitOk;
+  }
+  const std::string& arn = a.positional[0];
+  if (cmd == "describe") {
+    v1::DescribeExecutionRequest req;
+    req.set_execution_arn(arn);
+    auto e = c.DescribeExecution(req);
+    if (!e.ok()) return CallFailed(e.status());
+    if (as_json) {
+      std::cout << PrettyJson(ExecutionJson(*e));
+      return kExitOk;
+    }
+    std::vector<std::pair<std::string, std::string>> kv = {
+        {"arn", e->execution_arn()},
+        {"state machine", e->state_machine_arn()},
+        {"name", e->name()},
+        {"status", e->status()},
+        {"started", FormatTimestamp(e->start_date())}};
+    if (e->has_stop_date()) {
+      kv.push_back({"stopped", FormatTimestamp(e->stop_date())});
+      kv.push_back({"duration",
+                    FormatDuration(TimestampMicros(e->stop_date()) -
+                                   TimestampMicros(e->start_date()))});
+    }
+    kv.push_back({"input", SerializeJson(JsonOrString(e->input()))});
+    if (e->has_output()) {
+      kv.push_back({"output", SerializeJson(JsonOrString(e->output()))});
+    }
+    if (e->has_error()) kv.push_back({"error", e->error()});
+    if (e->has_cause()) kv.push_back({"cause", e->cause()});
+    PrintKeyValues(kv);
+    return kExitOk;
+  }
+  if (cmd == "stop") {
+    v1::StopExecutionRequest req;
+    req.set_execution_arn(arn);
+    req.set_error(a.Get("error"));
+    req.set_cause(a.Get("cause"));
+    auto resp = c.StopExecution(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    std::cout << "stopped " << arn << " at "
+              << FormatTimestamp(resp->stop_date()) << "\n";
+    return kExitOk;
+  }
+  if (cmd == "list") {
+    auto machine = ResolveStateMachine(c, arn);
+    if (!machine.ok()) return CallFailed(machine.status());
+    v1::ListExecutionsRequest req;
+    req.set_state_machine_arn(*machine);
+    req.set_status_filter(a.Get("status"));
+    int64_t max = a.GetInt("max", 0);
+    std::vector<std::vector<std::string>> rows;
+    json::array items;
+    while (true) {
+      auto resp = c.ListExecutions(req);
+      if (!resp.ok()) return CallFailed(resp.status());
+      for (const auto& e : resp->executions()) {
+        if (max > 0 && static_cast<int64_t>(rows.size()) >= max) break;
+        std::string duration = "-";
+        if (e.has_stop_date()) {
+          duration = FormatDuration(TimestampMicros(e.stop_date()) -
+                                    TimestampMicros(e.start_date()));
+        }
+        rows.push_back({e.name(), e.status(), FormatTimestamp(e.start_date()),
+                        duration, e.execution_arn()});
+        json::object o;
+        o["executionArn"] = e.execution_arn();
+        o["stateMachineArn"] = e.state_machine_arn();
+        o["name"] = e.name();
+        o["status"] = e.status();
+        o["startDate"] = FormatTimestamp(e.start_date());
+        if (e.has_stop_date()) o["stopDate"] = FormatTimestamp(e.stop_date());
+        items.push_back(std::move(o));
+      }
+      if (resp->next_token().empty() ||
+          (max > 0 && static_cast<int64_t>(rows.size()) >= max)) {
+        break;
+      }
+      req.set_next_token(resp->next_token());
+    }
+    if (as_json) {
+      std::cout << PrettyJson(items);
+    } else {
+      std::cout << FormatTable({"NAME", "STATUS", "STARTED", "DURATION", "ARN"},
+                               rows);
+    }
+    return kExitOk;
+  }
+  // history
+  HistoryFormatter formatter;
+  if (a.Has("follow")) {
+    if (!as_json) {
+      std::cout << HistoryFormatter::FixedWidthLine(HistoryFormatter::Headers());
+    }
+    v1::WatchExecutionRequest req;
+    req.set_execution_arn(arn);
+    absl::Status s = c.WatchExecution(req, [&](const v1::HistoryEvent& e) {
+      if (as_json) {
+        std::cout << SerializeJson(HistoryEventJson(e)) << "\n";
+      } else {
+        std::cout << HistoryFormatter::FixedWidthLine(formatter.Row(e));
+      }
+      std::cout.flush();
+      return true;
+    });
+    if (!s.ok()) return CallFailed(s);
+    return kExitOk;
+  }
+  v1::GetExecutionHistoryRequest req;
+  req.set_execution_arn(arn);
+  std::vector<std::vector<std::string>> rows;
+  json::array events;
+  while (true) {
+    auto resp = c.GetExecutionHistory(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    for (const auto& e : resp->events()) {
+      rows.push_back(formatter.Row(e));
+      events.push_back(HistoryEventJson(e));
+    }
+    if (resp->next_token().empty()) break;
+    req.set_next_token(resp->next_token());
+  }
+  if (as_json) {
+    json::object o;
+    o["events"] = std::move(events);
+    std::cout << PrettyJson(o);
+  } else {
+    std::cout << FormatTable(HistoryFormatter::Headers(), rows);
+  }
+  return kExitOk;
+}
+
+int ActivityCommand(const RemoteArgs& a, Client& c) {
+  const std::string& cmd = a.command;
+  bool as_json = a.Has("json");
+  auto activity_json = [](const v1::DescribeActivityResponse& d) {
+    json::object o;
+    o["activityArn"] = d.activity_arn();
+    o["name"] = d.name();
+    o["creationDate"] = FormatTimestamp(d.creation_date());
+    return o;
+  };
+  if (cmd == "activity create") {
+    v1::CreateActivityRequest req;
+    req.set_name(a.positional[0]);
+    auto resp = c.CreateActivity(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    if (as_json) {
+      json::object o;
+      o["activityArn"] = resp->activity_arn();
+      o["creationDate"] = FormatTimestamp(resp->creation_date());
+      std::cout << PrettyJson(o);
+    } else {
+      std::cout << resp->activity_arn() << "\n";
+    }
+    return kExitOk;
+  }
+  if (cmd == "activity list") {
+    v1::ListActivitiesRequest req;
+    std::vector<std::vector<std::string>> rows;
+    json::array items;
+    while (true) {
+      auto resp = c.ListActivities(req);
+      if (!resp.ok()) return CallFailed(resp.status());
+      for (const auto& d : resp->activities()) {
+        rows.push_back({d.name(), FormatTimestamp(d.creation_date()),
+                        d.activity_arn()});
+        items.push_back(activity_json(d));
+      }
+      if (resp->next_token().empty()) break;
+      req.set_next_token(resp->next_token());
+    }
+    if (as_json) {
+      std::cout << PrettyJson(items);
+    } else {
+      std::cout << FormatTable({"NAME", "CREATED", "ARN"}, rows);
+    }
+    return kExitOk;
+  }
+  auto arn = FindActivity(c, a.positional[0]);
+  if (!arn.ok()) return CallFailed(arn.status());
+  if (cmd == "activity delete") {
+    v1::DeleteActivityRequest req;
+    req.set_activity_arn(*arn);
+    absl::Status s = c.DeleteActivity(req);
+    if (!s.ok()) return CallFailed(s);
+    std::cout << "deleted " << *arn << "\n";
+    return kExitOk;
+  }
+  v1::DescribeActivityRequest req;
+  req.set_activity_arn(*arn);
+  auto d = c.DescribeActivity(req);
+  if (!d.ok()) return CallFailed(d.status());
+  if (as_json) {
+    std::cout << PrettyJson(activity_json(*d));
+  } else {
+    PrintKeyValues({{"arn", d->activity_arn()},
+                    {"name", d->name()},
+                    {"created", FormatTimestamp(d->creation_date())}});
+  }
+  return kExitOk;
+}
+
+int TaskCommand(const RemoteArgs& a, Client& c) {
+  const std::string& token = a.positional[0];
+  absl::Status s;
+  if (a.command == "task success") {
+    auto output = ResolveInputSpec(a.Get("output"));
+    if (!output.ok()) return Usage(std::string(output.status().message()));
+    if (auto parsed = ParseJson(*output); !parsed.ok()) {
+      return Usage("--output is not valid JSON: " +
+                   std::string(parsed.status().message()));
+    }
+    v1::SendTaskSuccessRequest req;
+    req.set_task_token(token);
+    req.set_output(*output);
+    s = c.SendTaskSuccess(req);
+  } else if (a.command == "task failure") {
+    v1::SendTaskFailureRequest req;
+    req.set_task_token(token);
+    req.set_error(a.Get("error"));
+    req.set_cause(a.Get("cause"));
+    s = c.SendTaskFailure(req);
+  } else {
+    v1::SendTaskHeartbeatRequest req;
+    req.set_task_token(token);
+    s = c.SendTaskHeartbeat(req);
+  }
+  if (!s.ok()) return CallFailed(s);
+  return kExitOk;
+}
+
+int AdminCommand(const RemoteArgs& a, Client& c) {
+  // Only "admin backup" so far. The server writes DIR; a relative DIR is
+  // resolved here, which is right when client and server share a host.
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::absolute(a.positional[0], ec);
+  if (ec) return Usage("cannot resolve " + a.positional[0] + ": " + ec.message());
+  v1::BackupRequest req;
+  req.set_dir(dir.lexically_normal().string());
+  auto r = c.Backup(req);
+  if (!r.ok()) return CallFailed(r.status());
+  if (a.Has("json")) {
+    json::object o;
+    o["dir"] = r->dir();
+    o["bytes"] = r->bytes();
+    std::cout << PrettyJson(o);
+  } else {
+    std::cout << "backup written to " << r->dir() << " (" << r->bytes() << " bytes)\n";
+  }
+  return kExitOk;
+}
+
+int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
+  std::string arn;
+  std::string activity = a.Get("activity");
+  if (activity.rfind("arn:", 0) == 0) {
+    arn = activity;
+  } else {
+    // CreateActivity is idempotent for an existing name in AWS; look up
+    // first so that a server that is not idempotent works too.
+    auto found = FindActivity(c, activity);
+    if (found.ok()) {
+      arn = *found;
+    } else if (found.status().code() == absl::StatusCode::kNotFound) {
+      v1::CreateActivityRequest req;
+      req.set_name(activity);
+      auto created = c.CreateActivity(req);
+      if (!created.ok()) return CallFailed(created.status());
+      arn = created->activity_arn();
+    } else {
+      return CallFailed(found.status());
+    }
+  }
+  ActivityWorkerOptions options;
+  options.activity_arn = arn;
+  char host[256] = {0};
+  gethostname(host, sizeof(host) - 1);
+  options.worker_name =
+      a.Get("name", std::string(host) + ":" + std::to_string(getpid()));
+  options.concurrency = static_cast<int>(a.GetInt("concurrency", 1));
+  options.heartbeat_interval =
+      absl::Seconds(a.GetDouble("heartbeat-seconds", 10));
+  std::vector<std::string> argv = a.command_line;
+  ActivityWorker worker(
+      &c, options,
+      [&argv](const std::string& input,
+              const HeartbeatFn&) -> absl::StatusOr<std::string> {
+        auto result = RunCommand(argv, input);
+        if (!result.ok()) {
+          return TaskFailure("CommandFailed",
+                             std::string(result.status().message()));
+        }
+        TaskReport r = ReportFromCommand(result->exit_code, result->stdout_text,
+                                         result->stderr_text);
+        if (r.success) return r.output;
+        return TaskFailure(r.error, r.cause);
+      });
+  worker.Start();
+  std::cerr << "stepwise worker: polling " << arn << " with "
+            << options.concurrency << " poller(s); Ctrl-C stops\n";
+  int sig = 0;
+  while (sigwait(&signals, &sig) != 0) {
+  }
+  std::cerr << "stepwise worker: stopping (signal " << sig
+            << "); running tasks finish, a second signal exits now\n";
+  std::thread second([signals]() {
+    timespec ts{0, 100 * 1000 * 1000};
+    siginfo_t info;
+    while (true) {
+      int r = sigtimedwait(&signals, &info, &ts);
+      if (r > 0) _exit(130);
+    }
+  });
+  second.detach();
+  worker.Stop();
+  std::cerr << "stepwise worker: stopped (" << worker.tasks_succeeded()
+            << " succeeded, " << worker.tasks_failed() << " failed)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int CallFailed(const absl::Status& status) {
+  std::string name = AwsErrorName(status);
+  if (name.empty()) name = absl::StatusCodeToString(status.code());
+  std::cerr << "error: " << name << ": " << status.message() << "\n";
+  return kExitCallFailed;
+}
+
+int RunRemote(const RemoteArgs& a) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (a.command == "worker") {
+    // Before any thread starts, so that only sigwait sees them.
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  ClientOptions options;
+  options.endpoint = a.connection.endpoint;
+  options.bearer_token = a.connection.token;
+  if (!a.connection.tls_ca.empty()) options.tls_ca_file = a.connection.tls_ca;
+  if (!a.connection.tls_cert.empty()) {
+    options.tls_cert_file = a.connection.tls_cert;
+  }
+  if (!a.connection.tls_key.empty()) options.tls_key_file = a.connection.tls_key;
+  auto client = Client::Connect(options);
+  if (!client.ok()) return Usage(std::string(client.status().message()));
+  Client& c = **client;
+  const std::string& cmd = a.command;
+  if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);
+  if (cmd.rfind("activity ", 0) == 0) return ActivityCommand(a, c);
+  if (cmd.rfind("task ", 0) == 0) return TaskCommand(a, c);
+  if (cmd.rfind("admin ", 0) == 0) return AdminCommand(a, c);
+  if (cmd == "worker") return WorkerCommand(a, c, signals);
+  if (cmd == "bench") return RunBench(a, c);
+  return ExecutionCommand(a, c);
+}
+
+}  // namespace stepwise::client
