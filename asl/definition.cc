@@ -3,6 +3,7 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -165,53 +166,60 @@ absl::StatusOr<PathOrIntrinsic> ParsePathOrIntrinsic(const Fields& f,
   return out;
 }
 
-absl::Status ParseRetryCatch(const Fields& f, State& s) {
-  if (const json::value* r = f.Get("Retry")) {
-    const json::array* arr = r->if_array();
-    if (arr == nullptr) return f.Error("Retry", "expected an array");
-    for (size_t i = 0; i < arr->size(); ++i) {
-      const json::object* o = (*arr)[i].if_object();
-      std::string loc = absl::StrCat(f.location(), "/Retry/", i);
-      if (o == nullptr) return absl::InvalidArgumentError("retrier must be an object at " + loc);
-      Fields rf(*o, loc);
-      Retrier rt;
-      SW_ASSIGN_OR_RETURN(rt.error_equals, ErrorEquals(rf.Get("ErrorEquals"), loc));
-      SW_ASSIGN_OR_RETURN(auto interval, rf.Int("IntervalSeconds"));
-      if (interval) rt.interval_seconds = *interval;
-      SW_ASSIGN_OR_RETURN(auto attempts, rf.Int("MaxAttempts"));
-      if (attempts) rt.max_attempts = *attempts;
-      SW_ASSIGN_OR_RETURN(auto rate, rf.Number("BackoffRate"));
-      if (rate) rt.backoff_rate = *rate;
-      SW_ASSIGN_OR_RETURN(rt.max_delay_seconds, rf.Int("MaxDelaySeconds"));
-      SW_ASSIGN_OR_RETURN(std::optional<std::string> jitter, rf.String("JitterStrategy"));
-      rt.jitter_full = jitter.value_or("") == "FULL";
-      s.retry.push_back(std::move(rt));
+// Calls `fn` with the Fields of each object in the array `key` of `f`, if
+// present (located at <f>/<key>/<i>). `element` names an element in the
+// error when one is not an object ("retrier", "catcher"). Stops at the first
+// error.
+absl::Status ForEachObject(const Fields& f, std::string_view key, std::string_view element,
+                           absl::FunctionRef<absl::Status(const Fields&)> fn) {
+  const json::value* v = f.Get(key);
+  if (v == nullptr) return absl::OkStatus();
+  const json::array* arr = v->if_array();
+  if (arr == nullptr) return f.Error(key, "expected an array");
+  for (size_t i = 0; i < arr->size(); ++i) {
+    const json::object* o = (*arr)[i].if_object();
+    std::string loc = absl::StrCat(f.location(), "/", ToAbsl(key), "/", i);
+    if (o == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ToAbsl(element), " must be an object at ", loc));
     }
-  }
-  if (const json::value* c = f.Get("Catch")) {
-    const json::array* arr = c->if_array();
-    if (arr == nullptr) return f.Error("Catch", "expected an array");
-    for (size_t i = 0; i < arr->size(); ++i) {
-      const json::object* o = (*arr)[i].if_object();
-      std::string loc = absl::StrCat(f.location(), "/Catch/", i);
-      if (o == nullptr) return absl::InvalidArgumentError("catcher must be an object at " + loc);
-      Fields cf(*o, loc);
-      Catcher ct;
-      SW_ASSIGN_OR_RETURN(ct.error_equals, ErrorEquals(cf.Get("ErrorEquals"), loc));
-      SW_ASSIGN_OR_RETURN(auto next, cf.String("Next"));
-      if (!next) return cf.Error("Next", "catcher needs Next");
-      ct.next = *next;
-      if (s.jsonata) {
-        SW_ASSIGN_OR_RETURN(ct.output, cf.JTemplate("Output"));
-        SW_ASSIGN_OR_RETURN(ct.jsonata_assign, cf.JTemplate("Assign"));
-      } else {
-        SW_ASSIGN_OR_RETURN(ct.result_path, cf.OptionalPath("ResultPath"));
-        SW_ASSIGN_OR_RETURN(ct.assign, cf.Template("Assign"));
-      }
-      s.catchers.push_back(std::move(ct));
-    }
+    SW_RETURN_IF_ERROR(fn(Fields(*o, std::move(loc))));
   }
   return absl::OkStatus();
+}
+
+absl::Status ParseRetryCatch(const Fields& f, State& s) {
+  SW_RETURN_IF_ERROR(ForEachObject(f, "Retry", "retrier", [&](const Fields& rf) -> absl::Status {
+    Retrier rt;
+    SW_ASSIGN_OR_RETURN(rt.error_equals, ErrorEquals(rf.Get("ErrorEquals"), rf.location()));
+    SW_ASSIGN_OR_RETURN(auto interval, rf.Int("IntervalSeconds"));
+    if (interval) rt.interval_seconds = *interval;
+    SW_ASSIGN_OR_RETURN(auto attempts, rf.Int("MaxAttempts"));
+    if (attempts) rt.max_attempts = *attempts;
+    SW_ASSIGN_OR_RETURN(auto rate, rf.Number("BackoffRate"));
+    if (rate) rt.backoff_rate = *rate;
+    SW_ASSIGN_OR_RETURN(rt.max_delay_seconds, rf.Int("MaxDelaySeconds"));
+    SW_ASSIGN_OR_RETURN(std::optional<std::string> jitter, rf.String("JitterStrategy"));
+    rt.jitter_full = jitter.value_or("") == "FULL";
+    s.retry.push_back(std::move(rt));
+    return absl::OkStatus();
+  }));
+  return ForEachObject(f, "Catch", "catcher", [&](const Fields& cf) -> absl::Status {
+    Catcher ct;
+    SW_ASSIGN_OR_RETURN(ct.error_equals, ErrorEquals(cf.Get("ErrorEquals"), cf.location()));
+    SW_ASSIGN_OR_RETURN(auto next, cf.String("Next"));
+    if (!next) return cf.Error("Next", "catcher needs Next");
+    ct.next = *next;
+    if (s.jsonata) {
+      SW_ASSIGN_OR_RETURN(ct.output, cf.JTemplate("Output"));
+      SW_ASSIGN_OR_RETURN(ct.jsonata_assign, cf.JTemplate("Assign"));
+    } else {
+      SW_ASSIGN_OR_RETURN(ct.result_path, cf.OptionalPath("ResultPath"));
+      SW_ASSIGN_OR_RETURN(ct.assign, cf.Template("Assign"));
+    }
+    s.catchers.push_back(std::move(ct));
+    return absl::OkStatus();
+  });
 }
 
 absl::Status ParseJsonataState(const Fields& f, State& s, bool machine_jsonata);

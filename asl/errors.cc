@@ -18,10 +18,6 @@ absl::Status RuntimeError(std::string_view name, std::string_view cause) {
   return s;
 }
 
-bool IsRuntimeError(const absl::Status& s) {
-  return !s.ok() && s.GetPayload(kPayloadUrl).has_value();
-}
-
 std::string RuntimeErrorName(const absl::Status& s) {
   if (s.ok()) return "";
   auto p = s.GetPayload(kPayloadUrl);

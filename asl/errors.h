@@ -42,9 +42,6 @@ inline constexpr std::string_view kStatesQueryEvaluationError =
 // Returns a Status that carries the runtime error `name` with `cause`.
 absl::Status RuntimeError(std::string_view name, std::string_view cause);
 
-// True when `s` carries a runtime error (see RuntimeError).
-bool IsRuntimeError(const absl::Status& s);
-
 // Returns the runtime error name carried by `s`, or "" when there is none.
 std::string RuntimeErrorName(const absl::Status& s);
 

@@ -1,46 +1,35 @@
+// JsonPath evaluation (path.h): Evaluate, Find and Select against a
+// document, with Jayway's wording when a definite path misses, Jayway's
+// normalised text, and Assign through a Reference Path. The text is parsed
+// by path_parser.cc. A JsonPath is immutable after Parse; evaluation is
+// thread-safe.
 #include "asl/path.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
+#include <memory>
 #include <regex>
+#include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "asl/errors.h"
+#include "asl/path_internal.h"
+#include "common/status_macros.h"
 
 namespace stepwise::asl {
 
+using path_internal::FilterExpr;
+using path_internal::Operand;
+using path_internal::ParsedPath;
+using path_internal::ParsePath;
+using path_internal::Root;
+using path_internal::Segment;
+
 namespace {
 
-// Our abseil's string_view is not std::string_view.
-absl::string_view AV(std::string_view s) { return {s.data(), s.size()}; }
-
-enum class Root { kInput, kContext, kVariable };
-
-struct FilterExpr;
-
-struct Segment {
-  enum class Kind { kProperty, kWildcard, kIndex, kSlice, kFilter };
-  Kind kind = Kind::kProperty;
-  // ".." before this segment: apply it to the node and all descendants.
-  bool scan = false;
-  std::vector<std::string> names;   // kProperty
-  std::vector<int64_t> indices;     // kIndex
-  std::optional<int64_t> from, to;  // kSlice
-  std::shared_ptr<const FilterExpr> filter;
-
-  bool IsDefinite() const {
-    if (scan) return false;
-    switch (kind) {
-      case Kind::kProperty: return names.size() == 1;
-      case Kind::kIndex: return indices.size() == 1;
-      default: return false;
-    }
-  }
-};
-
+// One segment in Jayway's normalised form, e.g. "['a']", "..[*]", "[1:]".
 std::string Fragment(const Segment& s) {
   std::string out = s.scan ? ".." : "";
   switch (s.kind) {
@@ -72,439 +61,6 @@ std::string Fragment(const Segment& s) {
   }
   return out;
 }
-
-// A value inside a filter: a literal, "@..." (the current item) or "$..."
-// (the root document).
-struct Operand {
-  enum class Kind { kNone, kLiteral, kCurrent, kRoot, kRegex };
-  Kind kind = Kind::kNone;
-  json::value literal;
-  std::vector<Segment> segments;
-  bool definite = true;
-  std::shared_ptr<const std::regex> regex;
-};
-
-struct FilterExpr {
-  enum class Kind { kOr, kAnd, kNot, kCompare, kExists };
-  Kind kind = Kind::kExists;
-  std::vector<std::shared_ptr<const FilterExpr>> children;
-  Operand lhs, rhs;
-  std::string op;
-};
-
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-class Parser {
- public:
-  explicit Parser(std::string_view s) : s_(s) {}
-
-  size_t pos() const { return pos_; }
-  void set_pos(size_t p) { pos_ = p; }
-  bool AtEnd() const { return pos_ >= s_.size(); }
-  char Peek(size_t ahead = 0) const {
-    return pos_ + ahead < s_.size() ? s_[pos_ + ahead] : '\0';
-  }
-  void SkipBlanks() {
-    while (!AtEnd() && IsBlank(s_[pos_])) ++pos_;
-  }
-  bool Consume(std::string_view tok) {
-    if (s_.substr(pos_, tok.size()) == tok) {
-      pos_ += tok.size();
-      return true;
-    }
-    return false;
-  }
-
-  absl::Status Error(std::string_view what) const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid JSONPath '", AV(s_), "': ", AV(what), " at position ", pos_));
-  }
-
-  // Parses segments until the end or, inside a filter, until a character
-  // that cannot continue a path.
-  absl::Status ParseSegments(std::vector<Segment>& out, bool in_filter) {
-    while (!AtEnd()) {
-      char c = Peek();
-      Segment seg;
-      if (c == '.') {
-        ++pos_;
-        if (Peek() == '.') {
-          ++pos_;
-          seg.scan = true;
-          if (Peek() == '[') {
-            absl::Status st = ParseBracket(seg);
-            if (!st.ok()) return st;
-            out.push_back(std::move(seg));
-            continue;
-          }
-        }
-        if (Peek() == '*') {
-          ++pos_;
-          seg.kind = Segment::Kind::kWildcard;
-        } else {
-          size_t start = pos_;
-          while (!AtEnd() && !IsNameEnd(Peek(), in_filter)) ++pos_;
-          std::string_view name = s_.substr(start, pos_ - start);
-          if (name.empty()) return Error("empty property name");
-          if (Peek() == '(') return Error("path functions are not supported");
-          if (!in_filter && !AtEnd() && Peek() != '.' && Peek() != '[') {
-            return Error(
-                "use bracket notation ['my prop'] for property names with "
-                "blanks or special characters");
-          }
-          seg.kind = Segment::Kind::kProperty;
-          seg.names.emplace_back(name);
-        }
-        out.push_back(std::move(seg));
-      } else if (c == '[') {
-        absl::Status st = ParseBracket(seg);
-        if (!st.ok()) return st;
-        out.push_back(std::move(seg));
-      } else {
-        if (in_filter) return absl::OkStatus();
-        return Error(absl::StrCat("unexpected character '", std::string(1, c), "'"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseFilterOr(std::shared_ptr<const FilterExpr>& out) {
-    std::shared_ptr<const FilterExpr> first;
-    absl::Status st = ParseFilterAnd(first);
-    if (!st.ok()) return st;
-    auto node = std::make_shared<FilterExpr>();
-    node->kind = FilterExpr::Kind::kOr;
-    node->children.push_back(first);
-    while (true) {
-      SkipBlanks();
-      if (!Consume("||")) break;
-      std::shared_ptr<const FilterExpr> next;
-      st = ParseFilterAnd(next);
-      if (!st.ok()) return st;
-      node->children.push_back(next);
-    }
-    if (node->children.size() == 1) {
-      out = first;
-    } else {
-      out = node;
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  static bool IsNameEnd(char c, bool in_filter) {
-    if (c == '.' || c == '[' || c == '(' || c == ')' || c == ']') return true;
-    if (!in_filter) return IsBlank(c);
-    return IsBlank(c) || c == ')' || c == '(' || c == '=' || c == '!' ||
-           c == '<' || c == '>' || c == '&' || c == '|' || c == ',' || c == ']';
-  }
-
-  absl::Status ParseQuoted(std::string& out) {
-    char q = Peek();
-    ++pos_;
-    while (!AtEnd()) {
-      char c = s_[pos_];
-      if (c == '\\' && pos_ + 1 < s_.size()) {
-        // Jayway keeps escapes verbatim; only an escaped delimiter is
-        // unescaped so that it does not end the name.
-        if (s_[pos_ + 1] == q) {
-          out.push_back(q);
-        } else {
-          out.push_back('\\');
-          out.push_back(s_[pos_ + 1]);
-        }
-        pos_ += 2;
-        continue;
-      }
-      if (c == q) {
-        ++pos_;
-        return absl::OkStatus();
-      }
-      out.push_back(c);
-      ++pos_;
-    }
-    return Error("unterminated quoted property name");
-  }
-
-  bool ParseInt(int64_t& v) {
-    size_t start = pos_;
-    bool neg = false;
-    if (Peek() == '-') {
-      neg = true;
-      ++pos_;
-    }
-    if (AtEnd() || Peek() < '0' || Peek() > '9') {
-      pos_ = start;
-      return false;
-    }
-    int64_t x = 0;
-    while (!AtEnd() && Peek() >= '0' && Peek() <= '9') {
-      if (x > (std::numeric_limits<int64_t>::max() - 9) / 10) {
-        pos_ = start;
-        return false;
-      }
-      x = x * 10 + (Peek() - '0');
-      ++pos_;
-    }
-    v = neg ? -x : x;
-    return true;
-  }
-
-  absl::Status ParseBracket(Segment& seg) {
-    ++pos_;  // '['
-    SkipBlanks();
-    char c = Peek();
-    if (c == '*') {
-      ++pos_;
-      seg.kind = Segment::Kind::kWildcard;
-    } else if (c == '?') {
-      ++pos_;
-      SkipBlanks();
-      if (!Consume("(")) return Error("expected '(' after '?'");
-      std::shared_ptr<const FilterExpr> f;
-      absl::Status st = ParseFilterOr(f);
-      if (!st.ok()) return st;
-      SkipBlanks();
-      if (!Consume(")")) return Error("expected ')' closing the filter");
-      seg.kind = Segment::Kind::kFilter;
-      seg.filter = std::move(f);
-    } else if (c == '\'' || c == '"') {
-      seg.kind = Segment::Kind::kProperty;
-      while (true) {
-        SkipBlanks();
-        if (Peek() != '\'' && Peek() != '"') return Error("expected a quoted property name");
-        std::string name;
-        absl::Status st = ParseQuoted(name);
-        if (!st.ok()) return st;
-        seg.names.push_back(std::move(name));
-        SkipBlanks();
-        if (!Consume(",")) break;
-      }
-    } else {
-      int64_t a = 0;
-      bool has_a = ParseInt(a);
-      SkipBlanks();
-      if (Peek() == ':') {
-        ++pos_;
-        SkipBlanks();
-        seg.kind = Segment::Kind::kSlice;
-        if (has_a) seg.from = a;
-        int64_t b = 0;
-        if (ParseInt(b)) seg.to = b;
-        if (!seg.from && !seg.to) return Error("empty array slice");
-      } else {
-        if (!has_a) return Error("expected an array index, slice, '*', filter or quoted name");
-        seg.kind = Segment::Kind::kIndex;
-        seg.indices.push_back(a);
-        while (true) {
-          SkipBlanks();
-          if (!Consume(",")) break;
-          SkipBlanks();
-          int64_t b = 0;
-          if (!ParseInt(b)) return Error("expected an array index");
-          seg.indices.push_back(b);
-        }
-      }
-    }
-    SkipBlanks();
-    if (!Consume("]")) return Error("expected ']'");
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseFilterAnd(std::shared_ptr<const FilterExpr>& out) {
-    std::shared_ptr<const FilterExpr> first;
-    absl::Status st = ParseFilterUnary(first);
-    if (!st.ok()) return st;
-    auto node = std::make_shared<FilterExpr>();
-    node->kind = FilterExpr::Kind::kAnd;
-    node->children.push_back(first);
-    while (true) {
-      SkipBlanks();
-      if (!Consume("&&")) break;
-      std::shared_ptr<const FilterExpr> next;
-      st = ParseFilterUnary(next);
-      if (!st.ok()) return st;
-      node->children.push_back(next);
-    }
-    if (node->children.size() == 1) {
-      out = first;
-    } else {
-      out = node;
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseFilterUnary(std::shared_ptr<const FilterExpr>& out) {
-    SkipBlanks();
-    if (Peek() == '!' && Peek(1) != '=') {
-      ++pos_;
-      std::shared_ptr<const FilterExpr> inner;
-      absl::Status st = ParseFilterUnary(inner);
-      if (!st.ok()) return st;
-      auto node = std::make_shared<FilterExpr>();
-      node->kind = FilterExpr::Kind::kNot;
-      node->children.push_back(inner);
-      out = node;
-      return absl::OkStatus();
-    }
-    if (Peek() == '(') {
-      ++pos_;
-      absl::Status st = ParseFilterOr(out);
-      if (!st.ok()) return st;
-      SkipBlanks();
-      if (!Consume(")")) return Error("expected ')'");
-      return absl::OkStatus();
-    }
-    auto node = std::make_shared<FilterExpr>();
-    absl::Status st = ParseOperand(node->lhs);
-    if (!st.ok()) return st;
-    SkipBlanks();
-    static constexpr std::string_view kOps[] = {
-        "==", "!=", "<=", ">=", "=~", "<", ">", "nin", "in", "subsetof",
-        "anyof", "noneof", "size", "empty", "contains"};
-    for (std::string_view op : kOps) {
-      if (s_.substr(pos_, op.size()) == op) {
-        bool word = op[0] >= 'a' && op[0] <= 'z';
-        if (word) {
-          char after = pos_ + op.size() < s_.size() ? s_[pos_ + op.size()] : '\0';
-          if (!IsBlank(after)) continue;
-        }
-        pos_ += op.size();
-        node->op = std::string(op);
-        break;
-      }
-    }
-    if (node->op.empty()) {
-      if (node->lhs.kind != Operand::Kind::kCurrent &&
-          node->lhs.kind != Operand::Kind::kRoot) {
-        return Error("expected a comparison operator");
-      }
-      node->kind = FilterExpr::Kind::kExists;
-      out = node;
-      return absl::OkStatus();
-    }
-    node->kind = FilterExpr::Kind::kCompare;
-    SkipBlanks();
-    st = ParseOperand(node->rhs);
-    if (!st.ok()) return st;
-    out = node;
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseLiteral(json::value& v) {
-    SkipBlanks();
-    char c = Peek();
-    if (c == '\'' || c == '"') {
-      std::string str;
-      absl::Status st = ParseQuoted(str);
-      if (!st.ok()) return st;
-      v = json::string(str);
-      return absl::OkStatus();
-    }
-    if (c == '[') {
-      ++pos_;
-      json::array arr;
-      SkipBlanks();
-      if (Consume("]")) {
-        v = std::move(arr);
-        return absl::OkStatus();
-      }
-      while (true) {
-        json::value e;
-        absl::Status st = ParseLiteral(e);
-        if (!st.ok()) return st;
-        arr.push_back(std::move(e));
-        SkipBlanks();
-        if (Consume(",")) continue;
-        if (Consume("]")) break;
-        return Error("expected ',' or ']' in array literal");
-      }
-      v = std::move(arr);
-      return absl::OkStatus();
-    }
-    if (Consume("true")) {
-      v = true;
-      return absl::OkStatus();
-    }
-    if (Consume("false")) {
-      v = false;
-      return absl::OkStatus();
-    }
-    if (Consume("null")) {
-      v = nullptr;
-      return absl::OkStatus();
-    }
-    if (c == '-' || (c >= '0' && c <= '9')) {
-      size_t start = pos_;
-      if (Peek() == '-') ++pos_;
-      while (!AtEnd() && ((Peek() >= '0' && Peek() <= '9') || Peek() == '.' ||
-                          Peek() == 'e' || Peek() == 'E' ||
-                          ((Peek() == '+' || Peek() == '-') &&
-                           (s_[pos_ - 1] == 'e' || s_[pos_ - 1] == 'E')))) {
-        ++pos_;
-      }
-      boost::system::error_code ec;
-      json::value num = json::parse(s_.substr(start, pos_ - start), ec);
-      if (ec || !num.is_number()) return Error("bad number literal");
-      v = std::move(num);
-      return absl::OkStatus();
-    }
-    return Error("expected a literal");
-  }
-
-  absl::Status ParseOperand(Operand& o) {
-    SkipBlanks();
-    char c = Peek();
-    if (c == '@' || c == '$') {
-      ++pos_;
-      o.kind = c == '@' ? Operand::Kind::kCurrent : Operand::Kind::kRoot;
-      absl::Status st = ParseSegments(o.segments, /*in_filter=*/true);
-      if (!st.ok()) return st;
-      for (const Segment& s : o.segments) {
-        if (!s.IsDefinite()) o.definite = false;
-      }
-      return absl::OkStatus();
-    }
-    if (c == '/') {
-      ++pos_;
-      std::string pattern;
-      while (!AtEnd() && Peek() != '/') {
-        if (Peek() == '\\' && pos_ + 1 < s_.size()) {
-          pattern.push_back('\\');
-          ++pos_;
-        }
-        pattern.push_back(Peek());
-        ++pos_;
-      }
-      if (!Consume("/")) return Error("unterminated regular expression");
-      auto flags = std::regex::ECMAScript;
-      while (!AtEnd() && Peek() >= 'a' && Peek() <= 'z') {
-        if (Peek() == 'i') flags |= std::regex::icase;
-        ++pos_;
-      }
-      // libstdc++'s regex compiler overflows (undefined behaviour) on long
-      // numbers in back-references and {m,n}: refuse runs of 6+ digits.
-      for (size_t i = 0, run = 0; i < pattern.size(); ++i) {
-        run = (pattern[i] >= '0' && pattern[i] <= '9') ? run + 1 : 0;
-        if (run > 5) return Error("bad regular expression");
-      }
-      try {
-        o.regex = std::make_shared<const std::regex>(pattern, flags);
-      } catch (const std::regex_error&) {
-        return Error("bad regular expression");
-      }
-      o.kind = Operand::Kind::kRegex;
-      return absl::OkStatus();
-    }
-    o.kind = Operand::Kind::kLiteral;
-    return ParseLiteral(o.literal);
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
-};
-
-// --- evaluation -----------------------------------------------------------
 
 using Matches = std::vector<const json::value*>;
 
@@ -848,35 +404,12 @@ struct JsonPath::Impl {
 };
 
 absl::StatusOr<JsonPath> JsonPath::Parse(std::string_view text) {
+  SW_ASSIGN_OR_RETURN(ParsedPath parsed, ParsePath(text));
   auto impl = std::make_shared<Impl>();
   impl->text = std::string(text);
-  if (text.empty() || text[0] != '$') {
-    return absl::InvalidArgumentError(
-        absl::StrCat("invalid JSONPath '", AV(text), "': a path must start with '$'"));
-  }
-  Parser p(text);
-  if (text.size() >= 2 && text[1] == '$') {
-    impl->root = Root::kContext;
-    p.set_pos(2);
-  } else if (text.size() >= 2 && text[1] != '.' && text[1] != '[') {
-    size_t end = 1;
-    while (end < text.size() && text[end] != '.' && text[end] != '[') ++end;
-    std::string_view name = text.substr(1, end - 1);
-    for (char c : name) {
-      if (IsBlank(c) || c == '(' || c == ')' || c == ',' || c == '\'' || c == '"' ||
-          c == '$' || c == '@' || c == '*') {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "invalid JSONPath '", AV(text), "': bad variable name '", AV(name), "'"));
-      }
-    }
-    impl->root = Root::kVariable;
-    impl->variable = std::string(name);
-    p.set_pos(end);
-  } else {
-    p.set_pos(1);
-  }
-  absl::Status st = p.ParseSegments(impl->segments, /*in_filter=*/false);
-  if (!st.ok()) return st;
+  impl->root = parsed.root;
+  impl->variable = std::move(parsed.variable);
+  impl->segments = std::move(parsed.segments);
   for (size_t i = 0; i < impl->segments.size(); ++i) {
     const Segment& s = impl->segments[i];
     bool leaf = i + 1 == impl->segments.size();

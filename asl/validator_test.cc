@@ -576,6 +576,43 @@ TEST(ValidatorTest, JsonataExpressionSyntax) {
   EXPECT_VALID(Machine(R"("A":{"Type":"Pass","Result":"{% 10 + * 2 %}","End":true})"));
 }
 
+// The check is the JSONata parser itself: what it compiles is accepted
+// (lambda signatures, partial application, a trailing ';' in a block), what
+// it refuses is rejected, and the common syntax errors keep their words.
+TEST(ValidatorTest, JsonataExpressionSyntaxIsTheParsers) {
+  const char* jsonata = R"("QueryLanguage":"JSONata",)";
+  auto pass = [&](std::string_view output) {
+    return Machine(std::string(R"("A":{"Type":"Pass","Output":")") + std::string(output) +
+                       R"(","End":true})",
+                   jsonata);
+  };
+  for (const char* good :
+       {"{% λ($x)<n:n>{$x + 1}(2) %}", "{% $substringAfter(?, '@') %}", "{% (1; 2; 3;) %}",
+        "{% function($f)<f<n:n>:n>{$f(1)} %}"}) {
+    EXPECT_VALID(pass(good));
+  }
+  for (const char* bad : {"{% x := 1 %}", "{% function(x){$x}(3) %}", "{% [1:2] %}",
+                          "{% [1,2]{'n': $}{'n': $} %}"}) {
+    ValidationResult r = ValidateDefinition(pass(bad));
+    EXPECT_TRUE(HasDiagnostic(r, "INVALID_JSONATA_EXPRESSION", "/States/A/Output")) << bad;
+  }
+  struct Case {
+    const char* expr;
+    const char* problem;
+  };
+  for (const Case& c : {Case{"{% 10 + * 2 %}", "an operand is missing"},
+                        Case{"{% 'open %}", "unterminated string"},
+                        Case{"{% 1 /* note %}", "unterminated comment"},
+                        Case{"{% $sum($x %}", "unbalanced brackets"},
+                        Case{"{% 420. %}", "the expression ends with an operator"},
+                        Case{"{%  %}", "the expression is empty"}}) {
+    ValidationResult r = ValidateDefinition(pass(c.expr));
+    ASSERT_EQ(r.diagnostics.size(), 1u) << c.expr;
+    EXPECT_EQ(r.diagnostics[0].message,
+              std::string("Invalid JSONata expression '") + c.expr + "': " + c.problem);
+  }
+}
+
 // ---- rendering ----------------------------------------------------------
 
 TEST(ValidatorTest, ToAwsJsonShape) {
