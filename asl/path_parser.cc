@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
@@ -31,6 +32,8 @@ bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 class Parser {
  public:
+  static constexpr int kMaxFilterDepth = 100;
+
   explicit Parser(std::string_view s) : s_(s) {}
 
   void set_pos(size_t p) { pos_ = p; }
@@ -252,6 +255,13 @@ class Parser {
   }
 
   absl::StatusOr<FilterPtr> ParseFilterUnary() {
+    // Every level of nesting ('!', '(' and filters inside a filter's paths)
+    // passes here; the cap keeps a hostile definition from overflowing the
+    // stack of the parser, of FilterMatches and of the tree's destructor.
+    if (++filter_depth_ > kMaxFilterDepth) {
+      return Error(absl::StrCat("filter nested more than ", kMaxFilterDepth, " levels deep"));
+    }
+    absl::Cleanup leave = [this] { --filter_depth_; };
     SkipBlanks();
     if (Peek() == '!' && Peek(1) != '=') {
       ++pos_;
@@ -400,6 +410,7 @@ class Parser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  int filter_depth_ = 0;  // ParseFilterUnary calls now open
 };
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "asl/errors.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::asl {
@@ -44,6 +45,28 @@ constexpr std::string_view kStore = R"({
   "a b": 1,
   "n": null
 })";
+
+TEST(JsonPathTest, FilterNestingIsCappedNotAStackOverflow) {
+  // 100 levels parse; deeper ones (here 20,000, about 40 KB of path, well
+  // under the definition limit) are refused with a message, not a crash.
+  auto nested = [](int depth, std::string_view open, std::string_view close) {
+    std::string p = "$.a[?(";
+    for (int i = 0; i < depth - 1; ++i) p += open;
+    p += "@.b == 1";
+    for (int i = 0; i < depth - 1; ++i) p += close;
+    return p + ")]";
+  };
+  EXPECT_TRUE(JsonPath::Parse(nested(100, "(", ")")).ok());
+  for (auto [open, close] : {std::pair{"(", ")"}, std::pair{"!", ""}}) {
+    auto deep = JsonPath::Parse(nested(20000, open, close));
+    ASSERT_FALSE(deep.ok());
+    EXPECT_THAT(std::string(deep.status().message()),
+                testing::HasSubstr("filter nested more than 100 levels deep"));
+  }
+  std::string inner = "@.x";
+  for (int i = 0; i < 150; ++i) inner = "@.a[?(" + inner + ")]";
+  EXPECT_FALSE(JsonPath::Parse("$.a[?(" + inner + ")]").ok());
+}
 
 TEST(JsonPathTest, RootReturnsWholeDocument) {
   EXPECT_EQ(Eval("$", R"({"a":1})"), R"({"a":1})");
