@@ -18,31 +18,6 @@
 
 namespace stepwise::engine {
 
-namespace {
-
-// Splits Jayway's normalised path "$['a']['b'][0]" into its segments.
-std::vector<std::string> NormalizedSegments(const std::string& norm) {
-  std::vector<std::string> out;
-  size_t i = 1;  // after "$"
-  while (i < norm.size() && norm[i] == '[') {
-    size_t j = i + 1;
-    if (j < norm.size() && norm[j] == '\'') {
-      j = norm.find("']", j + 1);
-      if (j == std::string::npos) break;
-      j += 2;
-    } else {
-      j = norm.find(']', j);
-      if (j == std::string::npos) break;
-      j += 1;
-    }
-    out.push_back(norm.substr(i, j - i));
-    i = j;
-  }
-  return out;
-}
-
-}  // namespace
-
 asl::EvalContext Interpreter::Run::Env(const Frame& f, const json::value* input,
                                        const json::value* ctx) const {
   asl::EvalContext env;
@@ -54,25 +29,6 @@ asl::EvalContext Interpreter::Run::Env(const Frame& f, const json::value* input,
 }
 
 // ---- paths ------------------------------------------------------------------
-
-// The message AWS gives when an InputPath/OutputPath/... finds nothing.
-std::string Interpreter::Run::InvalidPathMessage(const asl::JsonPath& p,
-                                                 const asl::EvalContext& env) {
-  std::string norm = p.NormalizedText();
-  std::vector<std::string> segs = NormalizedSegments(norm);
-  std::string prefix = p.IsContextPath() ? "$$" : "$";
-  // Find the first segment that is missing: "Missing property" when it is
-  // not the last one.
-  std::string acc = "$";
-  for (size_t i = 0; i + 1 < segs.size(); ++i) {
-    acc += segs[i];
-    auto sub = asl::JsonPath::Parse(prefix == "$$" ? "$" + acc : acc);
-    if (sub.ok() && sub->Find(env) == nullptr) {
-      return absl::StrCat("Invalid path '", p.text(), "' : Missing property in path ", acc);
-    }
-  }
-  return absl::StrCat("Invalid path '", p.text(), "' : No results for path: ", norm);
-}
 
 absl::StatusOr<json::value> Interpreter::Run::SelectPath(const asl::PathField& field,
                                                          const json::value& doc,
@@ -87,12 +43,8 @@ absl::StatusOr<json::value> Interpreter::Run::SelectPath(const asl::PathField& f
     ctx_holder = ContextObject(f, s);
     ctx = &ctx_holder;
   }
-  asl::EvalContext env = Env(f, &doc, ctx);
-  std::optional<json::value> v = p.Evaluate(env);
-  if (!v.has_value()) {
-    return asl::RuntimeError(asl::kStatesRuntime, InvalidPathMessage(p, env));
-  }
-  return *std::move(v);
+  // A miss is States.Runtime with AWS's "Invalid path '...' : ..." cause.
+  return p.Select(Env(f, &doc, ctx));
 }
 
 json::value Interpreter::Run::EffectiveInput(const Frame& f, const State& s) const {

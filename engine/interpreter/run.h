@@ -180,7 +180,6 @@ class Interpreter::Run {
   // ---- JSONPath input and output (jsonpath_io.cc) ---------------------------
 
   asl::EvalContext Env(const Frame& f, const json::value* input, const json::value* ctx) const;
-  static std::string InvalidPathMessage(const asl::JsonPath& p, const asl::EvalContext& env);
   absl::StatusOr<json::value> SelectPath(const asl::PathField& field, const json::value& doc,
                                          const Frame& f, const State& s) const;
 
