@@ -55,7 +55,8 @@ absl::Status Interpreter::Run::StartFanOut(Frame& f, const State& s) {
   return absl::OkStatus();
 }
 
-absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::value& eff, FanOut& fan) {
+absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::value& eff,
+                                          FanOut& fan) {
   json::value items_holder;
   const json::value* items = &eff;
   if (s.items.has_value()) {
@@ -201,8 +202,8 @@ void Interpreter::Run::LaunchMore(int parent_id) {
   Schedule(child);
 }
 
-void Interpreter::Run::ChildDone(Frame& child, bool ok, json::value output, const std::string& error,
-               const std::string& cause) {
+void Interpreter::Run::ChildDone(Frame& child, bool ok, json::value output,
+                                 const std::string& error, const std::string& cause) {
   int parent_id = child.parent;
   int index = child.child_index;
   int64_t child_tail = child.tail;

@@ -66,9 +66,11 @@ absl::StatusOr<int64_t> Interpreter::Run::IntFromPath(const Frame& f, const Stat
   return v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double());
 }
 
-absl::StatusOr<double> Interpreter::Run::NumberAtPath(const Frame& f, const State& s, const json::value& eff,
-                                    const asl::JsonPath& path, std::string_view field,
-                                    bool integer) const {
+absl::StatusOr<double> Interpreter::Run::NumberAtPath(const Frame& f, const State& s,
+                                                     const json::value& eff,
+                                                     const asl::JsonPath& path,
+                                                     std::string_view field,
+                                                     bool integer) const {
   asl::PathField pf;
   pf.path = path;
   SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
