@@ -22,6 +22,7 @@
 #include "asl/definition.h"
 #include "asl/eval_context.h"
 #include "engine/history_event.h"
+#include "engine/task_resource.h"
 
 namespace stepwise::engine {
 
@@ -40,13 +41,10 @@ struct ExecutionInfo {
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
 std::string_view ExecutionStatusName(ExecutionStatus s);
 
-// How a Task resource is reported in history.
-enum class TaskKind { kActivity, kLambda, kService };
-
 // A command for the engine: run a task attempt.
 struct ScheduleTaskCommand {
   int64_t task_id = 0;
-  TaskKind kind = TaskKind::kService;
+  TaskKind kind = TaskKind::kService;  // TaskResource::Parse(resource).kind
   std::string state_name;
   std::string resource;
   json::value input;
@@ -219,9 +217,6 @@ class Interpreter {
 // null when the path does not fit the definition.
 const asl::Scope* ResolveScope(const asl::StateMachine& machine,
                                const std::vector<int>& path);
-
-// Classifies a Task resource ARN.
-TaskKind ClassifyResource(const std::string& resource);
 
 }  // namespace stepwise::engine
 

@@ -5,6 +5,7 @@
 
 #include "common/json.h"
 #include "asl/definition.h"
+#include "engine/interpreter/event_details.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {
@@ -217,6 +218,75 @@ TEST(InterpreterTest, NegativeSecondsPathIsARuntimeError) {
   EXPECT_EQ(h.state().status, ExecutionStatus::kFailed);
   EXPECT_EQ(h.state().error, "States.Runtime");
   EXPECT_NE(h.state().cause.find("negative value"), std::string::npos);
+}
+
+TEST(InterpreterTest, InputPathMissGivesAwsCauses) {
+  const char* def = R"({"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.a.b","End":true}}})";
+  const std::string prefix =
+      "An error occurred while executing the state 'A' (entered at the event id #2). ";
+  {
+    Harness h(def);
+    h.Start(R"({"x":1})");
+    EXPECT_EQ(h.state().error, "States.Runtime");
+    EXPECT_EQ(h.state().cause, prefix + "Invalid path '$.a.b' : Missing property in path $['a']");
+  }
+  {
+    Harness h(def);
+    h.Start(R"({"a":{}})");
+    EXPECT_EQ(h.state().cause, prefix + "Invalid path '$.a.b' : No results for path: $['a']['b']");
+  }
+  {
+    // Jayway's words for a property of a non-object, as AWS reports them.
+    Harness h(def);
+    h.Start(R"({"a":5})");
+    EXPECT_EQ(h.state().cause,
+              prefix + "Invalid path '$.a.b' : Expected to find an object with property ['b'] "
+                       "in path $['a'] but found 'java.lang.Integer'. This is not a json object "
+                       "according to the JsonProvider: "
+                       "'com.jayway.jsonpath.spi.json.JacksonJsonProvider'.");
+  }
+}
+
+TEST(InterpreterTest, TaskEventsAreNamedByResourceKind) {
+  struct Case {
+    const char* resource;
+    std::vector<std::string> types;
+  };
+  const Case cases[] = {
+      {"arn:aws:states:us-east-1:123456789012:activity:work",
+       {"ActivityScheduled", "ActivityStarted", "ActivitySucceeded"}},
+      {"arn:aws:lambda:us-east-1:123456789012:function:fn",
+       {"LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded"}},
+      {"arn:aws:states:::aws-sdk:s3:getObject", {"TaskScheduled", "TaskStarted", "TaskSucceeded"}},
+  };
+  for (const Case& c : cases) {
+    Harness h(std::string(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")") +
+              c.resource + R"(","End":true}}})");
+    Decision d = h.Start("{}");
+    ASSERT_EQ(d.schedule_tasks.size(), 1u);
+    h.Complete(d.schedule_tasks[0].task_id, "{}");
+    std::vector<std::string> types = h.Types();
+    ASSERT_EQ(types.size(), 7u) << c.resource;
+    EXPECT_EQ(std::vector<std::string>(types.begin() + 2, types.begin() + 5), c.types);
+  }
+  // A service integration's events carry resourceType and resource.
+  Harness h(R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:states:::states:startExecution.sync:2","End":true}}})");
+  Decision d = h.Start("{}");
+  EXPECT_EQ(d.schedule_tasks[0].kind, TaskKind::kService);
+  const json::object& scheduled = h.events()[2].details;
+  EXPECT_EQ(scheduled.at("resourceType").as_string(), "states");
+  EXPECT_EQ(scheduled.at("resource").as_string(), "startExecution.sync:2");
+}
+
+TEST(InterpreterTest, StateEventNamesAreTheTypeNameAndSuffix) {
+  for (asl::StateType t : {asl::StateType::kTask, asl::StateType::kPass, asl::StateType::kChoice,
+                           asl::StateType::kWait, asl::StateType::kSucceed, asl::StateType::kFail,
+                           asl::StateType::kParallel, asl::StateType::kMap}) {
+    std::string name(asl::StateTypeName(t));
+    EXPECT_EQ(interpreter::StateEnteredType(t), name + "StateEntered");
+    EXPECT_EQ(interpreter::StateExitedType(t), name + "StateExited");
+  }
 }
 
 TEST(InterpreterTest, ParallelResultsAreInBranchOrderWhateverTheCompletionOrder) {
