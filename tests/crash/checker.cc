@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "engine/execution_codec.h"
+#include "storage/rocks_store.h"
 
 namespace stepwise::crash {
 
@@ -30,6 +31,18 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::St
   auto machine = asl::ParseStateMachine(*def);
   if (!machine.ok()) return absl::DataLossError("stored definition does not parse");
   return *machine;
+}
+
+absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
+                                        const std::string& machine_name, Report* rep) {
+  auto store = storage::RocksStore::Open(db_dir, storage::RocksOptions{});
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("open store: ", store.status().ToString()));
+  }
+  auto machine = LoadMachine(**store, machine_name, rep);
+  if (!machine.ok()) return machine.status();
+  return StoredRun{std::move(*store), std::move(*machine)};
 }
 
 std::optional<json::object> ReadRecord(storage::Store& store, const std::string& arn,

@@ -49,6 +49,19 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::St
                                                                      const std::string& name,
                                                                      Report* rep);
 
+// What a verifier reads once the workload is done: the store of the data
+// directory and the workflow's state machine as stored.
+struct StoredRun {
+  std::unique_ptr<storage::Store> store;
+  std::shared_ptr<const asl::StateMachine> machine;
+};
+
+// Opens the RocksDB store in `db_dir` and loads state machine
+// `machine_name` from it (LoadMachine). The error says what failed
+// ("open store: ...", or LoadMachine's).
+absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
+                                        const std::string& machine_name, Report* rep);
+
 // Reads and parses the stored record of execution `arn` (named `who` in
 // messages). Nothing, and a problem in `rep` ("no execution record" followed
 // by `missing_note`, or "record malformed"), when it is missing or malformed.

@@ -316,14 +316,10 @@ int Run(const Flags& f) {
 // ---------------------------------------------------------------- verify
 
 int Verify(const Flags& f) {
-  storage::RocksOptions ro;
-  auto store_or = storage::RocksStore::Open(f.dir + "/db", ro);
-  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
-  storage::Store& store = **store_or;
   Report rep;
-
-  auto machine = LoadMachine(store, kMachineName, &rep);
-  if (!machine.ok()) return Fail(std::string(machine.status().message()));
+  auto run = OpenStoredRun(f.dir + "/db", kMachineName, &rep);
+  if (!run.ok()) return Fail(std::string(run.status().message()));
+  storage::Store& store = *run->store;
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
@@ -338,7 +334,7 @@ int Verify(const Flags& f) {
     bool ok = CheckSucceeded(i, Flow().Input(i).as_object(), state, nullptr, who, &rep);
     succeeded += ok;
     std::map<std::string, int> expected = WorkloadEntered(i);
-    CheckClosedExecution(store, arn, who, *rec, *machine, opts, ok ? &expected : nullptr, &totals,
+    CheckClosedExecution(store, arn, who, *rec, run->machine, opts, ok ? &expected : nullptr, &totals,
                          &rep);
   }
 

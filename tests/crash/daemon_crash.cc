@@ -47,7 +47,6 @@
 #include "engine/execution_codec.h"
 #include "engine/interpreter.h"
 #include "common/status_macros.h"
-#include "storage/rocks_store.h"
 #include "tests/crash/checker.h"
 #include "tests/crash/harness_daemon.h"
 #include "tests/crash/replay.h"
@@ -448,14 +447,10 @@ void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by
 }
 
 int Verify(const Flags& f, Observed& obs) {
-  storage::RocksOptions ro;
-  auto store_or = storage::RocksStore::Open(f.dir + "/data", ro);
-  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
-  storage::Store& store = **store_or;
   Report rep;
-
-  auto machine = LoadMachine(store, kMachineName, &rep);
-  if (!machine.ok()) return Fail(std::string(machine.status().message()));
+  auto run = OpenStoredRun(f.dir + "/data", kMachineName, &rep);
+  if (!run.ok()) return Fail(std::string(run.status().message()));
+  storage::Store& store = *run->store;
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
@@ -490,7 +485,7 @@ int Verify(const Flags& f, Observed& obs) {
     }
     std::map<std::string, int> expected = WorkloadEntered(i);
     std::vector<engine::HistoryEvent> events = CheckClosedExecution(
-        store, arn, who, *rec, *machine, opts,
+        store, arn, who, *rec, run->machine, opts,
         status == engine::ExecutionStatus::kSucceeded ? &expected : nullptr, &totals, &rep);
     std::map<int64_t, const engine::HistoryEvent*> by_id;
     for (const auto& ev : events) by_id[ev.id] = &ev;
