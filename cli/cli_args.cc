@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -408,6 +409,19 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args,
     out.validate.file = positional[0];
   }
   return out;
+}
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ostringstream ss;
+  if (path == "-") {
+    ss << std::cin.rdbuf();
+    return ss.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + path);
+  ss << in.rdbuf();
+  if (in.bad()) return absl::NotFoundError("cannot read " + path);
+  return ss.str();
 }
 
 absl::StatusOr<std::string> ResolveInputSpec(const std::string& spec) {

@@ -84,6 +84,10 @@ absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args);
 absl::StatusOr<CliArgs> ParseCliArgs(const std::vector<std::string>& args,
                                      const EnvLookup& env);
 
+// Returns the whole of file `path`, or of standard input for "-". Returns
+// kNotFound ("cannot read PATH") when it cannot be opened or a read fails.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
 // Returns the text of the input given by `spec`: the spec itself, or the
 // contents of FILE for "@FILE". Returns kNotFound when FILE cannot be read.
 absl::StatusOr<std::string> ResolveInputSpec(const std::string& spec);

@@ -3,10 +3,7 @@
 // UsageText() in cli_args.cc. Exit codes: 0 success, 1 validation failed,
 // 2 bad arguments or unreadable input.
 #include <cstdio>
-#include <fstream>
 #include <iostream>
-#include <iterator>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,20 +23,6 @@ constexpr int kExitBadArguments = 2;
 
 // Pretty JSON, as every other command prints it.
 std::string Pretty(const json::value& v) { return PrettyJson(v); }
-
-// Reads FILE, or standard input for "-".
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  ss << in.rdbuf();
-  if (in.bad()) return absl::NotFoundError("cannot read " + path);
-  return ss.str();
-}
 
 int Fail(const std::string& message) {
   std::cerr << "stepwise: " << message << "\n";

@@ -3,10 +3,8 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <limits>
-#include <sstream>
 #include <system_error>
 #include <thread>
 #include <unistd.h>
@@ -22,18 +20,6 @@ namespace {
 int Usage(const std::string& message) {
   std::cerr << "stepwise: " << message << "\n";
   return kExitUsage;
-}
-
-absl::StatusOr<std::string> ReadFileText(const std::string& path) {
-  std::ostringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-    return ss.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + path);
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 absl::Status NotFoundAws(const std::string& what, const std::string& aws) {
@@ -78,6 +64,32 @@ void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& kv) 
   for (const auto& [k, v] : kv) w = std::max(w, k.size());
   for (const auto& [k, v] : kv) {
     std::cout << k << ":" << std::string(w - k.size() + 1, ' ') << v << "\n";
+  }
+}
+
+// Prints what a create call made: its ARN, or with --json the ARN and the
+// time under their AWS member names (e.g. "stateMachineArn", "creationDate").
+void PrintCreated(bool as_json, const char* arn_member, const std::string& arn,
+                  const char* date_member, const google::protobuf::Timestamp& date) {
+  if (as_json) {
+    json::object o;
+    o[arn_member] = arn;
+    o[date_member] = FormatTimestamp(date);
+    std::cout << PrettyJson(o);
+  } else {
+    std::cout << arn << "\n";
+  }
+}
+
+// Prints a listing: `items` as a JSON array with --json, else `rows` as a
+// table under `headers`.
+void PrintListing(bool as_json, const json::array& items,
+                  const std::vector<std::string>& headers,
+                  const std::vector<std::vector<std::string>>& rows) {
+  if (as_json) {
+    std::cout << PrettyJson(items);
+  } else {
+    std::cout << FormatTable(headers, rows);
   }
 }
 
@@ -146,7 +158,7 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
   if (cmd == "machine create" || cmd == "machine update") {
     std::optional<std::string> definition;
     if (a.Has("definition")) {
-      auto text = ReadFileText(a.Get("definition"));
+      auto text = ReadFile(a.Get("definition"));
       if (!text.ok()) return Usage(std::string(text.status().message()));
       definition = *text;
       auto bad = Invalid(c, *definition, a.Get("type"));
@@ -161,14 +173,8 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
       req.set_role_arn(a.Get("role-arn"));
       auto resp = c.CreateStateMachine(req);
       if (!resp.ok()) return CallFailed(resp.status());
-      if (as_json) {
-        json::object o;
-        o["stateMachineArn"] = resp->state_machine_arn();
-        o["creationDate"] = FormatTimestamp(resp->creation_date());
-        std::cout << PrettyJson(o);
-      } else {
-        std::cout << resp->state_machine_arn() << "\n";
-      }
+      PrintCreated(as_json, "stateMachineArn", resp->state_machine_arn(), "creationDate",
+                   resp->creation_date());
       return kExitOk;
     }
     auto arn = ResolveStateMachine(c, a.positional[0]);
@@ -210,11 +216,7 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
       if (resp->next_token().empty()) break;
       req.set_next_token(resp->next_token());
     }
-    if (as_json) {
-      std::cout << PrettyJson(items);
-    } else {
-      std::cout << FormatTable({"NAME", "TYPE", "CREATED", "ARN"}, rows);
-    }
+    PrintListing(as_json, items, {"NAME", "TYPE", "CREATED", "ARN"}, rows);
     return kExitOk;
   }
   auto arn = ResolveStateMachine(c, a.positional[0]);
@@ -290,14 +292,8 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
     auto resp = c.StartExecution(req);
     if (!resp.ok()) return CallFailed(resp.status());
     if (!a.Has("wait")) {
-      if (as_json) {
-        json::object o;
-        o["executionArn"] = resp->execution_arn();
-        o["startDate"] = FormatTimestamp(resp->start_date());
-        std::cout << PrettyJson(o);
-      } else {
-        std::cout << resp->execution_arn() << "\n";
-      }
+      PrintCreated(as_json, "executionArn", resp->execution_arn(), "startDate",
+                   resp->start_date());
       return kExitOk;
     }
     std::cerr << resp->execution_arn() << "\n";
@@ -384,12 +380,7 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
       }
       req.set_next_token(resp->next_token());
     }
-    if (as_json) {
-      std::cout << PrettyJson(items);
-    } else {
-      std::cout << FormatTable({"NAME", "STATUS", "STARTED", "DURATION", "ARN"},
-                               rows);
-    }
+    PrintListing(as_json, items, {"NAME", "STATUS", "STARTED", "DURATION", "ARN"}, rows);
     return kExitOk;
   }
   // history
@@ -451,14 +442,8 @@ int ActivityCommand(const RemoteArgs& a, Client& c) {
     req.set_name(a.positional[0]);
     auto resp = c.CreateActivity(req);
     if (!resp.ok()) return CallFailed(resp.status());
-    if (as_json) {
-      json::object o;
-      o["activityArn"] = resp->activity_arn();
-      o["creationDate"] = FormatTimestamp(resp->creation_date());
-      std::cout << PrettyJson(o);
-    } else {
-      std::cout << resp->activity_arn() << "\n";
-    }
+    PrintCreated(as_json, "activityArn", resp->activity_arn(), "creationDate",
+                 resp->creation_date());
     return kExitOk;
   }
   if (cmd == "activity list") {
@@ -476,11 +461,7 @@ int ActivityCommand(const RemoteArgs& a, Client& c) {
       if (resp->next_token().empty()) break;
       req.set_next_token(resp->next_token());
     }
-    if (as_json) {
-      std::cout << PrettyJson(items);
-    } else {
-      std::cout << FormatTable({"NAME", "CREATED", "ARN"}, rows);
-    }
+    PrintListing(as_json, items, {"NAME", "CREATED", "ARN"}, rows);
     return kExitOk;
   }
   auto arn = FindActivity(c, a.positional[0]);

@@ -60,6 +60,10 @@ class ScaledClock final : public Clock {
   TimeMs start_;
 };
 
+// Returns the days since 1970-01-01 of the proleptic Gregorian date y-m-d
+// (m in 1..12, d in 1..31; negative before the epoch). Pure.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
 // Formats `t` as ISO-8601 UTC with milliseconds, e.g. 2024-02-07T13:49:36.123Z.
 std::string FormatIso8601(TimeMs t);
 

@@ -34,16 +34,6 @@ void TimerQueue::Cancel(const std::string& execution_id, int64_t timer_id) {
   EraseLocked(execution_id, timer_id);
 }
 
-void TimerQueue::CancelAll(const std::string& execution_id) {
-  std::lock_guard<std::mutex> lk(mu_);
-  auto it = by_execution_.find(execution_id);
-  if (it == by_execution_.end()) return;
-  for (const auto& [timer_id, due] : it->second) {
-    by_due_.erase(Key(due, execution_id, timer_id));
-  }
-  by_execution_.erase(it);
-}
-
 size_t TimerQueue::size() const {
   std::lock_guard<std::mutex> lk(mu_);
   return by_due_.size();

@@ -56,9 +56,6 @@ class TimerQueue {
   // has already begun is not recalled: the engine checks the stored timer.
   void Cancel(const std::string& execution_id, int64_t timer_id);
 
-  // Removes every timer of `execution_id`.
-  void CancelAll(const std::string& execution_id);
-
   // Returns the number of timers waiting to fire.
   size_t size() const;
 

@@ -94,21 +94,6 @@ TEST(TimerQueueTest, CancelRemovesOnlyThatTimerAndIsNoOpWhenAbsent) {
   EXPECT_EQ(q.size(), 0u);
 }
 
-TEST(TimerQueueTest, CancelAllRemovesEveryTimerOfTheExecution) {
-  ManualClock clock(0);
-  Recorder rec;
-  TimerQueue q(&clock, rec.Fn());
-  q.Add({10, "a", 1});
-  q.Add({20, "b", 1});
-  q.Add({30, "a", 2});
-  q.CancelAll("a");
-  q.CancelAll("none");
-  EXPECT_EQ(q.size(), 1u);
-  clock.Set(100);
-  q.FireDueForTest();
-  EXPECT_EQ(rec.fired(), (Fired{"b/1"}));
-}
-
 TEST(TimerQueueTest, AddingTheSameTimerAgainReplacesItsDueTime) {
   ManualClock clock(0);
   Recorder rec;

@@ -36,8 +36,8 @@
 #include "server/metrics.h"
 #include "server/sigv4.h"
 #include "server/states_service.h"
-#include "server/test_hooks.h"
 #include "spdlog/pattern_formatter.h"
+#include "storage/crash_point_store.h"
 #include "storage/faulty_file_system.h"
 #include "storage/rocks_store.h"
 
@@ -215,11 +215,11 @@ int Run(int argc, char** argv) {
   std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
   // Test hook (server/README.md): SIGKILL at a named point around a commit.
   storage::Store* engine_store = store.get();
-  std::unique_ptr<CrashPointStore> crash_store;
+  std::unique_ptr<storage::CrashPointStore> crash_store;
   if (const char* v = std::getenv("STEPWISE_TEST_CRASH_POINT"); v != nullptr) {
-    auto point = ParseCrashPoint(v);
+    auto point = storage::ParseCrashPoint(v);
     if (!point.ok()) Refuse(std::string(point.status().message()));
-    crash_store = std::make_unique<CrashPointStore>(store.get(), *point);
+    crash_store = std::make_unique<storage::CrashPointStore>(store.get(), *point);
     engine_store = crash_store.get();
   }
 

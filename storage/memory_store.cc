@@ -24,18 +24,6 @@ MemoryStore::MemoryStore() {
       absl::StrCat(kSchemaVersion);
 }
 
-absl::Status MemoryStore::TakeInjectedFailure() {
-  if (failures_left_ <= 0) return absl::OkStatus();
-  --failures_left_;
-  return failure_status_;
-}
-
-void MemoryStore::InjectFailures(int count, absl::Status status) {
-  std::lock_guard<std::mutex> lock(mu_);
-  failures_left_ = count;
-  failure_status_ = std::move(status);
-}
-
 int64_t MemoryStore::commit_calls() const {
   std::lock_guard<std::mutex> lock(mu_);
   return commit_calls_;
@@ -50,7 +38,6 @@ absl::Status MemoryStore::Commit(const Transition& t) {
 absl::StatusOr<std::vector<absl::Status>> MemoryStore::CommitBatch(
     absl::Span<const Transition* const> batch) {
   std::lock_guard<std::mutex> lock(mu_);
-  SW_RETURN_IF_ERROR(TakeInjectedFailure());
   Map& executions = tables_[TableIndex(Table::kExecutions)];
   auto lookup =
       [&executions](const std::string& id) -> absl::StatusOr<int64_t> {
@@ -118,7 +105,6 @@ absl::StatusOr<std::vector<HistoryChunk>> MemoryStore::ReadHistory(
 absl::Status MemoryStore::Put(Table table, const std::string& key,
                               std::optional<std::string> value) {
   std::lock_guard<std::mutex> lock(mu_);
-  SW_RETURN_IF_ERROR(TakeInjectedFailure());
   Map& m = tables_[TableIndex(table)];
   if (value.has_value()) {
     m[key] = std::move(*value);

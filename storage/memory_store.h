@@ -2,7 +2,7 @@
 // mutex), for unit tests of the engine. It answers exactly as RocksStore
 // does — same version checks, same stored byte layouts (see
 // storage/keys.h), same scan order — except that nothing survives the
-// object. It can also fail commits on demand, for crash-path tests.
+// object. Tests that need a failing store wrap it (storage/forwarding_store.h).
 // Thread-safe.
 #ifndef SW_STORAGE_MEMORY_STORE_H_
 #define SW_STORAGE_MEMORY_STORE_H_
@@ -47,23 +47,14 @@ class MemoryStore final : public Store {
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                              const ScanOptions& opts) override;
 
-  // Makes the next `count` calls of Commit/CommitBatch/Put fail with
-  // `status` (writing nothing), as a failing disk would.
-  void InjectFailures(int count, absl::Status status);
-
   // Number of successful Commit/CommitBatch calls (each is one "sync").
   int64_t commit_calls() const;
 
  private:
   using Map = std::map<std::string, std::string, std::less<>>;
 
-  // Consumes one injected failure, if any. Requires mu_.
-  absl::Status TakeInjectedFailure();
-
   mutable std::mutex mu_;
   Map tables_[internal::kTableCount];
-  int failures_left_ = 0;
-  absl::Status failure_status_;
   int64_t commit_calls_ = 0;
 };
 

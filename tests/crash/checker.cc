@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "engine/execution_codec.h"
+#include "storage/rocks_store.h"
 
 namespace stepwise::crash {
 
@@ -30,6 +31,59 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::St
   auto machine = asl::ParseStateMachine(*def);
   if (!machine.ok()) return absl::DataLossError("stored definition does not parse");
   return *machine;
+}
+
+absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
+                                        const std::string& machine_name, Report* rep) {
+  auto store = storage::RocksStore::Open(db_dir, storage::RocksOptions{});
+  if (!store.ok()) {
+    return absl::Status(store.status().code(),
+                        absl::StrCat("open store: ", store.status().ToString()));
+  }
+  auto machine = LoadMachine(**store, machine_name, rep);
+  if (!machine.ok()) return machine.status();
+  return StoredRun{std::move(*store), std::move(*machine)};
+}
+
+std::optional<json::object> ReadRecord(storage::Store& store, const std::string& arn,
+                                       const std::string& who, const std::string& missing_note,
+                                       Report* rep) {
+  auto v = store.GetExecution(arn);
+  if (!v.ok() || !v->has_value()) {
+    rep->Problem(absl::StrCat(who, ": no execution record", missing_note));
+    return std::nullopt;
+  }
+  auto rec = ParseJson((*v)->value);
+  if (!rec.ok() || !rec->is_object()) {
+    rep->Problem(who + ": record malformed");
+    return std::nullopt;
+  }
+  return std::move(rec->as_object());
+}
+
+engine::ExecutionStatus StoredStatus(const json::object& state) {
+  return static_cast<engine::ExecutionStatus>(state.at("status").as_int64());
+}
+
+bool CheckSucceeded(int i, const json::object& input, const json::object& state,
+                    const std::function<void(json::object&)>& strip, const std::string& who,
+                    Report* rep) {
+  engine::ExecutionStatus status = StoredStatus(state);
+  if (status != engine::ExecutionStatus::kSucceeded) {
+    rep->Problem(absl::StrCat(who, ": status ", ToAbsl(engine::ExecutionStatusName(status)),
+                              " error '", std::string(state.at("error").as_string()),
+                              "' cause '", std::string(state.at("cause").as_string()), "'"));
+    return false;
+  }
+  auto out = ParseJson(ToAbsl(std::string_view(state.at("output").as_string())));
+  json::value want = WorkloadOutput(i, input);
+  if (strip && out.ok() && out->is_object()) strip(out->get_object());
+  if (!out.ok() || !(*out == want)) {
+    rep->Problem(absl::StrCat(who, ": output ", std::string(state.at("output").as_string()),
+                              " differs from expected ", SerializeJson(want), " at ",
+                              out.ok() ? JsonDiff(*out, want) : "?"));
+  }
+  return true;
 }
 
 std::vector<engine::HistoryEvent> CheckClosedExecution(

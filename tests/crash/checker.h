@@ -9,14 +9,17 @@
 #define SW_TESTS_CRASH_CHECKER_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/json.h"
 #include "asl/definition.h"
+#include "engine/interpreter.h"
 #include "engine/history_event.h"
 #include "storage/store.h"
 #include "tests/crash/replay.h"
@@ -45,6 +48,38 @@ struct CheckTotals {
 absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::Store& store,
                                                                      const std::string& name,
                                                                      Report* rep);
+
+// What a verifier reads once the workload is done: the store of the data
+// directory and the workflow's state machine as stored.
+struct StoredRun {
+  std::unique_ptr<storage::Store> store;
+  std::shared_ptr<const asl::StateMachine> machine;
+};
+
+// Opens the RocksDB store in `db_dir` and loads state machine
+// `machine_name` from it (LoadMachine). The error says what failed
+// ("open store: ...", or LoadMachine's).
+absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
+                                        const std::string& machine_name, Report* rep);
+
+// Reads and parses the stored record of execution `arn` (named `who` in
+// messages). Nothing, and a problem in `rep` ("no execution record" followed
+// by `missing_note`, or "record malformed"), when it is missing or malformed.
+std::optional<json::object> ReadRecord(storage::Store& store, const std::string& arn,
+                                       const std::string& who, const std::string& missing_note,
+                                       Report* rep);
+
+// The execution status stored in a record's "state".
+engine::ExecutionStatus StoredStatus(const json::object& state);
+
+// Checks that workload execution i (named `who`), started with `input`,
+// SUCCEEDED (else a problem naming its status, error and cause) with the
+// output WorkloadOutput(i, input) (else a problem with the first
+// difference). `strip`, when set, is applied to the stored output first, to
+// take out what differs from run to run. Returns whether it SUCCEEDED.
+bool CheckSucceeded(int i, const json::object& input, const json::object& state,
+                    const std::function<void(json::object&)>& strip, const std::string& who,
+                    Report* rep);
 
 // Checks what every closed execution `arn` (named `who` in messages) must
 // satisfy, whatever the workload: its `record` lists no open task or timer;

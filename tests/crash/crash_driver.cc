@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -46,6 +47,7 @@
 #include "storage/rocks_store.h"
 #include "tests/crash/checker.h"
 #include "tests/crash/replay.h"
+#include "tests/crash/workflow.h"
 
 namespace stepwise::crash {
 namespace {
@@ -54,102 +56,15 @@ namespace fs = std::filesystem;
 
 constexpr char kMachineName[] = "crash-mixed";
 constexpr char kActivityName[] = "crash-work";
-constexpr char kPrefix[] = "arn:aws:states:us-east-1:123456789012:";
 
-std::string ActivityArn() { return absl::StrCat(kPrefix, "activity:", kActivityName); }
-std::string MachineArn() { return absl::StrCat(kPrefix, "stateMachine:", kMachineName); }
-std::string ExecName(int i) { return absl::StrCat("exec-", i); }
-std::string ExecArn(int i) { return absl::StrCat(kPrefix, "execution:", kMachineName, ":",
-                                                 ExecName(i)); }
-
-std::string Definition() {
-  const std::string act = ActivityArn();
-  const std::string retry =
-      R"J("Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":3,"BackoffRate":1.0},
-                  {"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":50,"BackoffRate":1.0}])J";
-  return absl::StrCat(R"J({"Comment":"crash test workload","StartAt":"P1","States":{
-  "P1":{"Type":"Pass","Result":"p1","ResultPath":"$.p1","Next":"P2"},
-  "P2":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.n, 100)"},"ResultPath":"$.p2","Next":"Route"},
-  "Route":{"Type":"Choice","Choices":[
-      {"Variable":"$.kind","NumericEquals":0,"Next":"Sleep"},
-      {"Variable":"$.kind","NumericEquals":1,"Next":"Work"}],"Default":"Fan"},
-  "Sleep":{"Type":"Wait","Seconds":1,"Next":"Work"},
-  "Work":{"Type":"Task","Resource":")J", act, R"J(",
-      "Parameters":{"n.$":"$.n","op":"square","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
-      "TimeoutSeconds":30,"ResultPath":"$.work",)J", retry, R"J(,"Next":"Fan"},
-  "Fan":{"Type":"Map","ItemsPath":"$.items",
-      "ItemSelector":{"i.$":"$$.Map.Item.Value","n.$":"$.n"},
-      "ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"MAdd","States":{
-        "MAdd":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($.i, $.n)"},"Next":"MCheck"},
-        "MCheck":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThanEquals":10,"Next":"MBig"}],
-                  "Default":"MSmall"},
-        "MBig":{"Type":"Pass","Result":"big","ResultPath":"$.size","End":true},
-        "MSmall":{"Type":"Pass","Result":"small","ResultPath":"$.size","End":true}}},
-      "ResultPath":"$.mapped","Next":"Par"},
-  "Par":{"Type":"Parallel","ResultPath":"$.par","Next":"Risky","Branches":[
-      {"StartAt":"B1Pass","States":{"B1Pass":{"Type":"Pass","Parameters":{"b":1,"n.$":"$.n"},"End":true}}},
-      {"StartAt":"B2Work","States":{"B2Work":{"Type":"Task","Resource":")J", act, R"J(",
-          "Parameters":{"n.$":"$.n","op":"triple","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
-          "TimeoutSeconds":30,)J", retry, R"J(,"End":true}}},
-      {"StartAt":"B3Wait","States":{"B3Wait":{"Type":"Wait","Seconds":1,"Next":"B3Pass"},
-          "B3Pass":{"Type":"Pass","Result":"waited","End":true}}}]},
-  "Risky":{"Type":"Task","Resource":")J", act, R"J(",
-      "Parameters":{"n.$":"$.n","op":"risky"},
-      "TimeoutSeconds":30,"ResultPath":"$.risky",
-      "Retry":[{"ErrorEquals":["States.Timeout"],"IntervalSeconds":1,"MaxAttempts":50,"BackoffRate":1.0}],
-      "Catch":[{"ErrorEquals":["Permanent"],"ResultPath":"$.caught","Next":"Done"}],
-      "Next":"Done"},
-  "Done":{"Type":"Pass","End":true}}})J");
-}
-
-json::value Input(int i) {
-  json::object o;
-  o["n"] = i;
-  o["kind"] = i % 3;
-  o["failFirst"] = (i % 4 == 0);
-  json::array items;
-  for (int k = 0; k < 10; ++k) items.push_back(k);
-  o["items"] = std::move(items);
-  return o;
-}
-
-// What the worker answers; deterministic in the task input.
-struct WorkerAnswer {
-  bool success = true;
-  std::string output;
-  std::string error, cause;
-};
-
-// `first_time(key)` says whether this task (execution, state) is seen for
-// the first time; it records it durably before answering.
-template <typename FirstTime>
-WorkerAnswer Answer(const json::object& in, FirstTime first_time) {
-  int64_t n = in.at("n").as_int64();
-  std::string op(in.at("op").as_string());
-  const json::value* ff = in.if_contains("failFirst");
-  bool fail_first = ff != nullptr && ff->is_bool() && ff->get_bool();
-  WorkerAnswer a;
-  if (op == "risky") {
-    if (n % 5 == 0) {
-      a.success = false;
-      a.error = "Permanent";
-      a.cause = "n divisible by 5";
-      return a;
-    }
-    a.output = absl::StrCat(R"({"ok":)", n, "}");
-    return a;
-  }
-  // The first attempt fails; $$.State.RetryCount cannot tell the worker
-  // (Parameters are evaluated once per state entry, see README.md).
-  if (fail_first && first_time(absl::StrCat(std::string(in.at("exec").as_string()), "/",
-                                            std::string(in.at("state").as_string())))) {
-    a.success = false;
-    a.error = "Flaky";
-    a.cause = "first attempt fails";
-    return a;
-  }
-  a.output = absl::StrCat(R"({"r":)", op == "square" ? n * n : 3 * n, "}");
-  return a;
+// The workflow with 30 s task timeouts, no heartbeats (workflow.h).
+const Workflow& Flow() {
+  static const Workflow* flow = new Workflow(WorkflowOptions{
+      .machine_name = kMachineName,
+      .activity_name = kActivityName,
+      .comment = "crash test workload",
+  });
+  return *flow;
 }
 
 // Time that runs `scale` times faster than the wall clock from an epoch kept
@@ -260,7 +175,7 @@ int Run(const Flags& f) {
     // the same arguments, so the next life simply repeats them.
     auto a = e.CreateActivity(kActivityName);
     if (!a.ok()) return Fail(absl::StrCat("create activity: ", a.status().ToString()));
-    auto m = e.CreateStateMachine(kMachineName, Definition(),
+    auto m = e.CreateStateMachine(kMachineName, Flow().Definition(),
                                   "arn:aws:iam::123456789012:role/crash", "STANDARD");
     if (!m.ok()) return Fail(absl::StrCat("create machine: ", m.status().ToString()));
     WriteFileSynced(done_marker, "ok");
@@ -291,7 +206,7 @@ int Run(const Flags& f) {
     workers.emplace_back([&, w] {
       std::string name = absl::StrCat("w", ::getpid(), "-", w);
       while (!stop.load()) {
-        auto t = e.GetActivityTask(ActivityArn(), name, 1000);
+        auto t = e.GetActivityTask(Flow().ActivityArn(), name, 1000);
         if (!t.ok()) {
           if (stop.load()) return;
           std::fprintf(stderr, "poll: %s\n", t.status().ToString().c_str());
@@ -306,7 +221,7 @@ int Run(const Flags& f) {
           std::fprintf(stderr, "bad task input %s\n", t->input.c_str());
           std::abort();
         }
-        WorkerAnswer a = Answer(in->get_object(), first_time);
+        WorkerAnswer a = Workflow::Answer(in->get_object(), "", first_time);
         absl::Status s = a.success ? e.SendTaskSuccess(t->task_token, a.output)
                                    : e.SendTaskFailure(t->task_token, a.error, a.cause);
         if (s.ok()) {
@@ -337,7 +252,7 @@ int Run(const Flags& f) {
       cv.wait(l, [&] { return in_flight < f.in_flight; });
       ++in_flight;
     }
-    e.StartExecutionAsync(MachineArn(), ExecName(i), SerializeJson(Input(i)),
+    e.StartExecutionAsync(Flow().MachineArn(), Workflow::ExecName(i), SerializeJson(Flow().Input(i)),
                           [&, i](absl::StatusOr<engine::StartExecutionResult> r) {
                             std::lock_guard<std::mutex> l(mu);
                             --in_flight;
@@ -367,7 +282,7 @@ int Run(const Flags& f) {
   while (!open.empty()) {
     std::vector<int> still;
     for (int i : open) {
-      auto d = e.DescribeExecution(ExecArn(i));
+      auto d = e.DescribeExecution(Flow().ExecArn(i));
       if (!d.ok()) return Fail(absl::StrCat("describe exec-", i, ": ", d.status().ToString()));
       if (d->status == "RUNNING") still.push_back(i);
     }
@@ -401,53 +316,26 @@ int Run(const Flags& f) {
 // ---------------------------------------------------------------- verify
 
 int Verify(const Flags& f) {
-  storage::RocksOptions ro;
-  auto store_or = storage::RocksStore::Open(f.dir + "/db", ro);
-  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
-  storage::Store& store = **store_or;
   Report rep;
-
-  auto machine = LoadMachine(store, kMachineName, &rep);
-  if (!machine.ok()) return Fail(std::string(machine.status().message()));
+  auto run = OpenStoredRun(f.dir + "/db", kMachineName, &rep);
+  if (!run.ok()) return Fail(std::string(run.status().message()));
+  storage::Store& store = *run->store;
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
   CheckTotals totals;
   int succeeded = 0;
   for (int i = 0; i < f.executions; ++i) {
-    std::string arn = ExecArn(i);
-    std::string who = ExecName(i);
-    auto v = store.GetExecution(arn);
-    if (!v.ok() || !v->has_value()) {
-      rep.Problem(who + ": no execution record");
-      continue;
-    }
-    auto rec = ParseJson((*v)->value);
-    if (!rec.ok() || !rec->is_object()) {
-      rep.Problem(who + ": record malformed");
-      continue;
-    }
-    const json::value& state = rec->as_object().at("state");
-    const json::object& so = state.as_object();
-    auto status = static_cast<engine::ExecutionStatus>(so.at("status").as_int64());
-    if (status != engine::ExecutionStatus::kSucceeded) {
-      rep.Problem(absl::StrCat(who, ": status ", ToAbsl(engine::ExecutionStatusName(status)), " error '",
-                               std::string(so.at("error").as_string()), "' cause '",
-                               std::string(so.at("cause").as_string()), "'"));
-    } else {
-      ++succeeded;
-      auto out = ParseJson(ToAbsl(std::string_view(so.at("output").as_string())));
-      json::value want = WorkloadOutput(i, Input(i).as_object());
-      if (!out.ok() || !(*out == want)) {
-        rep.Problem(absl::StrCat(who, ": output ", std::string(so.at("output").as_string()),
-                                 " differs from expected ", SerializeJson(want), " at ",
-                                 out.ok() ? JsonDiff(*out, want) : "?"));
-      }
-    }
+    std::string arn = Flow().ExecArn(i);
+    std::string who = Workflow::ExecName(i);
+    std::optional<json::object> rec = ReadRecord(store, arn, who, "", &rep);
+    if (!rec) continue;
+    const json::object& state = rec->at("state").as_object();
+    bool ok = CheckSucceeded(i, Flow().Input(i).as_object(), state, nullptr, who, &rep);
+    succeeded += ok;
     std::map<std::string, int> expected = WorkloadEntered(i);
-    CheckClosedExecution(store, arn, who, rec->as_object(), *machine, opts,
-                         status == engine::ExecutionStatus::kSucceeded ? &expected : nullptr,
-                         &totals, &rep);
+    CheckClosedExecution(store, arn, who, *rec, run->machine, opts, ok ? &expected : nullptr, &totals,
+                         &rep);
   }
 
   // Nothing left behind in the queues' tables.

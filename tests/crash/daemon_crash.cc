@@ -7,7 +7,7 @@
 // of every tenth execution. Meanwhile it kills the daemon with SIGKILL at
 // random instants, and lets some lives die at a named point around a group
 // commit (STEPWISE_TEST_CRASH_POINT=before_write:N / after_write:N, see
-// server/test_hooks.h), restarting it each time on the same directory.
+// storage/crash_point_store.h), restarting it each time on the same directory.
 // Once the kills are done the last life runs until every execution is
 // closed, is stopped with SIGTERM, and the checker opens the data directory
 // and verifies every execution (see README.md, "On the real daemon").
@@ -18,10 +18,6 @@
 // Defaults come from CRASH_* environment variables (README.md). Exits 0
 // when every check holds, 2 on violations, 1 when the run itself failed.
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <netinet/in.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -32,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -50,9 +47,10 @@
 #include "engine/execution_codec.h"
 #include "engine/interpreter.h"
 #include "common/status_macros.h"
-#include "storage/rocks_store.h"
 #include "tests/crash/checker.h"
+#include "tests/crash/harness_daemon.h"
 #include "tests/crash/replay.h"
+#include "tests/crash/workflow.h"
 
 namespace stepwise::crash {
 namespace {
@@ -63,72 +61,25 @@ using client::Client;
 
 constexpr char kMachineName[] = "crash-daemon";
 constexpr char kActivityName[] = "crash-daemon-work";
-constexpr char kPrefix[] = "arn:aws:states:us-east-1:123456789012:";
 
-std::string ActivityArn() { return absl::StrCat(kPrefix, "activity:", kActivityName); }
-std::string MachineArn() { return absl::StrCat(kPrefix, "stateMachine:", kMachineName); }
-std::string ExecName(int i) { return absl::StrCat("exec-", i); }
-std::string ExecArn(int i) {
-  return absl::StrCat(kPrefix, "execution:", kMachineName, ":", ExecName(i));
+// The workflow with heartbeats and held executions (workflow.h): a task
+// handed out by a life that died before its reply left is given up by its
+// heartbeat timeout (2 s) and retried; every tenth execution parks in a
+// long Wait and is stopped by the harness.
+const Workflow& Flow() {
+  static const Workflow* flow = new Workflow(WorkflowOptions{
+      .machine_name = kMachineName,
+      .activity_name = kActivityName,
+      .comment = "daemon crash test workload",
+      .hold = true,
+      .task_timeout_seconds = 60,
+      .heartbeat_seconds = 2,
+      .timeout_max_attempts = 100,
+      .risky_names_its_task = true,
+  });
+  return *flow;
 }
-// Every tenth execution parks in a long Wait and is stopped by the harness.
-bool Held(int i) { return i % 10 == 9; }
-
-std::string Definition() {
-  const std::string act = ActivityArn();
-  // A task handed out by a life that died before its reply left is given up
-  // by its heartbeat timeout (2 s) and retried.
-  const std::string retry =
-      R"J("Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":3,"BackoffRate":1.0},
-                  {"ErrorEquals":["States.Timeout","States.HeartbeatTimeout"],"IntervalSeconds":1,"MaxAttempts":100,"BackoffRate":1.0}])J";
-  return absl::StrCat(R"J({"Comment":"daemon crash test workload","StartAt":"P1","States":{
-  "P1":{"Type":"Pass","Result":"p1","ResultPath":"$.p1","Next":"P2"},
-  "P2":{"Type":"Pass","Parameters":{"sum.$":"States.MathAdd($.n, 100)"},"ResultPath":"$.p2","Next":"Route"},
-  "Route":{"Type":"Choice","Choices":[
-      {"Variable":"$.hold","BooleanEquals":true,"Next":"Hold"},
-      {"Variable":"$.kind","NumericEquals":0,"Next":"Sleep"},
-      {"Variable":"$.kind","NumericEquals":1,"Next":"Work"}],"Default":"Fan"},
-  "Hold":{"Type":"Wait","Seconds":86400,"Next":"Done"},
-  "Sleep":{"Type":"Wait","Seconds":1,"Next":"Work"},
-  "Work":{"Type":"Task","Resource":")J", act, R"J(",
-      "Parameters":{"n.$":"$.n","op":"square","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
-      "TimeoutSeconds":60,"HeartbeatSeconds":2,"ResultPath":"$.work",)J", retry, R"J(,"Next":"Fan"},
-  "Fan":{"Type":"Map","ItemsPath":"$.items",
-      "ItemSelector":{"i.$":"$$.Map.Item.Value","n.$":"$.n"},
-      "ItemProcessor":{"ProcessorConfig":{"Mode":"INLINE"},"StartAt":"MAdd","States":{
-        "MAdd":{"Type":"Pass","Parameters":{"v.$":"States.MathAdd($.i, $.n)"},"Next":"MCheck"},
-        "MCheck":{"Type":"Choice","Choices":[{"Variable":"$.v","NumericGreaterThanEquals":10,"Next":"MBig"}],
-                  "Default":"MSmall"},
-        "MBig":{"Type":"Pass","Result":"big","ResultPath":"$.size","End":true},
-        "MSmall":{"Type":"Pass","Result":"small","ResultPath":"$.size","End":true}}},
-      "ResultPath":"$.mapped","Next":"Par"},
-  "Par":{"Type":"Parallel","ResultPath":"$.par","Next":"Risky","Branches":[
-      {"StartAt":"B1Pass","States":{"B1Pass":{"Type":"Pass","Parameters":{"b":1,"n.$":"$.n"},"End":true}}},
-      {"StartAt":"B2Work","States":{"B2Work":{"Type":"Task","Resource":")J", act, R"J(",
-          "Parameters":{"n.$":"$.n","op":"triple","failFirst.$":"$.failFirst","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
-          "TimeoutSeconds":60,"HeartbeatSeconds":2,)J", retry, R"J(,"End":true}}},
-      {"StartAt":"B3Wait","States":{"B3Wait":{"Type":"Wait","Seconds":1,"Next":"B3Pass"},
-          "B3Pass":{"Type":"Pass","Result":"waited","End":true}}}]},
-  "Risky":{"Type":"Task","Resource":")J", act, R"J(",
-      "Parameters":{"n.$":"$.n","op":"risky","exec.$":"$$.Execution.Name","state.$":"$$.State.Name"},
-      "TimeoutSeconds":60,"HeartbeatSeconds":2,"ResultPath":"$.risky",
-      "Retry":[{"ErrorEquals":["States.Timeout","States.HeartbeatTimeout"],"IntervalSeconds":1,"MaxAttempts":100,"BackoffRate":1.0}],
-      "Catch":[{"ErrorEquals":["Permanent"],"ResultPath":"$.caught","Next":"Done"}],
-      "Next":"Done"},
-  "Done":{"Type":"Pass","End":true}}})J");
-}
-
-json::value Input(int i) {
-  json::object o;
-  o["n"] = i;
-  o["kind"] = i % 3;
-  o["failFirst"] = (i % 4 == 0);
-  o["hold"] = Held(i);
-  json::array items;
-  for (int k = 0; k < 10; ++k) items.push_back(k);
-  o["items"] = std::move(items);
-  return o;
-}
+std::string ExecName(int i) { return Workflow::ExecName(i); }
 
 struct Flags {
   std::string stepwised;
@@ -162,103 +113,6 @@ bool Transient(const absl::Status& s) {
          s.code() == absl::StatusCode::kInternal;
 }
 
-// ------------------------------------------------------------ the daemon
-
-class Daemon {
- public:
-  Daemon(std::string binary, std::string dir, int port, int max_steps)
-      : binary_(std::move(binary)), dir_(std::move(dir)), port_(port), max_steps_(max_steps) {}
-
-  // Starts a life; `crash_point` is empty or STEPWISE_TEST_CRASH_POINT's value.
-  absl::Status Start(const std::string& crash_point) {
-    std::string log = dir_ + "/stepwised.log";
-    std::vector<std::string> args = {binary_,
-                                     "--data-dir", dir_ + "/data",
-                                     "--grpc-listen", absl::StrCat("127.0.0.1:", port_),
-                                     "--http-listen", "off",
-                                     "--log-level", "warn",
-                                     "--max-steps-per-commit", absl::StrCat(max_steps_)};
-    // Everything the child needs is built before fork: between fork and
-    // exec only async-signal-safe calls (other threads may hold locks).
-    std::vector<std::string> env;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).rfind("STEPWISE_TEST_", 0) != 0) env.emplace_back(*e);
-    }
-    if (!crash_point.empty()) env.push_back("STEPWISE_TEST_CRASH_POINT=" + crash_point);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid < 0) return absl::InternalError("fork failed");
-    if (pid == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-    pid_ = pid;
-    return absl::OkStatus();
-  }
-
-  // True while the child runs; reaps it (and keeps its status) otherwise.
-  bool Alive() {
-    if (pid_ <= 0) return false;
-    int st = 0;
-    pid_t r = ::waitpid(pid_, &st, WNOHANG);
-    if (r == 0) return true;
-    status_ = st;
-    pid_ = -1;
-    return false;
-  }
-
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status_, 0);
-    pid_ = -1;
-  }
-
-  // SIGTERM and wait; returns the exit code (-signal if killed).
-  int Stop() {
-    if (pid_ <= 0) return -999;
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, &status_, 0);
-    pid_ = -1;
-    return WIFEXITED(status_) ? WEXITSTATUS(status_) : -WTERMSIG(status_);
-  }
-
-  int last_status() const { return status_; }
-  int port() const { return port_; }
-
- private:
-  const std::string binary_, dir_;
-  const int port_, max_steps_;
-  pid_t pid_ = -1;
-  int status_ = 0;
-};
-
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof(a);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  int port = ntohs(a.sin_port);
-  ::close(fd);
-  return port;
-}
-
 // ------------------------------------------------------------ the workload
 
 // What the harness saw; everything the checker compares the store with.
@@ -275,42 +129,20 @@ struct Observed {
   int64_t heartbeats_ok = 0, heartbeats_failed = 0, reports_stale = 0;
 };
 
-struct Answer {
-  bool success = true;
-  std::string output, error, cause;
-  std::string key;  // exec/state
+// A worker's answer and the task it answers ("<execution>/<state>").
+struct Answer : WorkerAnswer {
+  std::string key;
 };
 
-// Deterministic in the task input, except the "by" nonce naming the answer.
+// Workflow::Answer, with the "by" nonce naming the answer; first attempts
+// are remembered in `obs`.
 Answer Compute(const json::object& in, const std::string& nonce, Observed& obs) {
-  Answer a;
-  int64_t n = in.at("n").as_int64();
-  std::string op(in.at("op").as_string());
-  a.key = absl::StrCat(std::string(in.at("exec").as_string()), "/",
-                       std::string(in.at("state").as_string()));
-  if (op == "risky") {
-    if (n % 5 == 0) {
-      a.success = false;
-      a.error = "Permanent";
-      a.cause = "n divisible by 5";
-      return a;
-    }
-    a.output = absl::StrCat(R"({"ok":)", n, R"(,"by":")", nonce, R"("})");
-    return a;
-  }
-  const json::value* ff = in.if_contains("failFirst");
-  if (ff != nullptr && ff->is_bool() && ff->get_bool()) {
+  std::string key = Workflow::TaskKey(in);
+  WorkerAnswer w = Workflow::Answer(in, nonce, [&obs](const std::string& k) {
     std::lock_guard<std::mutex> l(obs.mu);
-    if (obs.first_seen.insert(a.key).second) {
-      a.success = false;
-      a.error = "Flaky";
-      a.cause = "first attempt fails";
-      return a;
-    }
-  }
-  a.output = absl::StrCat(R"({"r":)", op == "square" ? n * n : 3 * n, R"(,"by":")", nonce,
-                          R"("})");
-  return a;
+    return obs.first_seen.insert(k).second;
+  });
+  return Answer{std::move(w), std::move(key)};
 }
 
 class Harness {
@@ -351,7 +183,7 @@ class Harness {
     auto m = Retry([](Client& c) {
       v1::CreateStateMachineRequest r;
       r.set_name(kMachineName);
-      r.set_definition(Definition());
+      r.set_definition(Flow().Definition());
       r.set_role_arn("arn:aws:iam::123456789012:role/crash");
       return c.CreateStateMachine(r);
     });
@@ -373,7 +205,7 @@ class Harness {
     if (!c.ok()) return c.status();
     lib_client_ = std::move(*c);
     client::ActivityWorkerOptions wo;
-    wo.activity_arn = ActivityArn();
+    wo.activity_arn = Flow().ActivityArn();
     wo.worker_name = "library-worker";
     wo.concurrency = 2;
     wo.heartbeat_interval = absl::Milliseconds(500);
@@ -412,7 +244,7 @@ class Harness {
     std::shared_ptr<Client> c = Current();
     for (int i : open) {
       v1::DescribeExecutionRequest r;
-      r.set_execution_arn(ExecArn(i));
+      r.set_execution_arn(Flow().ExecArn(i));
       auto d = c->DescribeExecution(r);
       if (!d.ok()) return false;
       if (d->status() == "RUNNING") {
@@ -449,9 +281,9 @@ class Harness {
         auto r = Retry([this, i](Client& c) {
           ++start_calls_;
           v1::StartExecutionRequest q;
-          q.set_state_machine_arn(MachineArn());
+          q.set_state_machine_arn(Flow().MachineArn());
           q.set_name(ExecName(i));
-          q.set_input(SerializeJson(Input(i)));
+          q.set_input(SerializeJson(Flow().Input(i)));
           return c.StartExecution(q);
         });
         if (r.ok()) {
@@ -478,13 +310,13 @@ class Harness {
       {
         std::lock_guard<std::mutex> l(obs_.mu);
         for (int i : obs_.start_acked) {
-          if (Held(i) && done.count(i) == 0) todo.push_back(i);
+          if (Flow().Held(i) && done.count(i) == 0) todo.push_back(i);
         }
       }
       for (int i : todo) {
         auto r = Retry([i](Client& c) {
           v1::StopExecutionRequest q;
-          q.set_execution_arn(ExecArn(i));
+          q.set_execution_arn(Flow().ExecArn(i));
           q.set_error("Crash.Stopped");
           q.set_cause("stopped by the crash harness");
           return c.StopExecution(q);
@@ -510,7 +342,7 @@ class Harness {
     while (!halt_.load()) {
       std::shared_ptr<Client> c = Current();
       v1::GetActivityTaskRequest q;
-      q.set_activity_arn(ActivityArn());
+      q.set_activity_arn(Flow().ActivityArn());
       q.set_worker_name(name);
       auto t = c->GetActivityTask(q);
       if (!t.ok()) {
@@ -615,14 +447,10 @@ void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by
 }
 
 int Verify(const Flags& f, Observed& obs) {
-  storage::RocksOptions ro;
-  auto store_or = storage::RocksStore::Open(f.dir + "/data", ro);
-  if (!store_or.ok()) return Fail(absl::StrCat("open store: ", store_or.status().ToString()));
-  storage::Store& store = **store_or;
   Report rep;
-
-  auto machine = LoadMachine(store, kMachineName, &rep);
-  if (!machine.ok()) return Fail(std::string(machine.status().message()));
+  auto run = OpenStoredRun(f.dir + "/data", kMachineName, &rep);
+  if (!run.ok()) return Fail(std::string(run.status().message()));
+  storage::Store& store = *run->store;
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
@@ -631,24 +459,15 @@ int Verify(const Flags& f, Observed& obs) {
   std::map<std::string, std::string> final_by;  // exec/state -> nonce in the output
   std::map<std::string, std::set<std::string>> succeeded_by;  // from ActivitySucceeded
   for (int i = 0; i < f.executions; ++i) {
-    std::string arn = ExecArn(i);
+    std::string arn = Flow().ExecArn(i);
     std::string who = ExecName(i);
-    auto v = store.GetExecution(arn);
-    if (!v.ok() || !v->has_value()) {
-      rep.Problem(absl::StrCat(who, ": no execution record",
-                               obs.start_acked.count(i) ? " (its StartExecution was acknowledged)"
-                                                        : ""));
-      continue;
-    }
-    auto rec = ParseJson((*v)->value);
-    if (!rec.ok() || !rec->is_object()) {
-      rep.Problem(who + ": record malformed");
-      continue;
-    }
-    const json::value& state = rec->as_object().at("state");
-    const json::object& so = state.as_object();
-    auto status = static_cast<engine::ExecutionStatus>(so.at("status").as_int64());
-    if (Held(i)) {
+    std::optional<json::object> rec =
+        ReadRecord(store, arn, who,
+                   obs.start_acked.count(i) ? " (its StartExecution was acknowledged)" : "", &rep);
+    if (!rec) continue;
+    const json::object& so = rec->at("state").as_object();
+    engine::ExecutionStatus status = StoredStatus(so);
+    if (Flow().Held(i)) {
       if (status != engine::ExecutionStatus::kAborted) {
         rep.Problem(absl::StrCat(who, ": held and stopped, but status ",
                                  ToAbsl(engine::ExecutionStatusName(status))));
@@ -659,24 +478,14 @@ int Verify(const Flags& f, Observed& obs) {
                                    std::string(so.at("error").as_string()), "'"));
         }
       }
-    } else if (status != engine::ExecutionStatus::kSucceeded) {
-      rep.Problem(absl::StrCat(who, ": status ", ToAbsl(engine::ExecutionStatusName(status)),
-                               " error '", std::string(so.at("error").as_string()), "' cause '",
-                               std::string(so.at("cause").as_string()), "'"));
-    } else {
+    } else if (CheckSucceeded(
+                   i, Flow().Input(i).as_object(), so,
+                   [&](json::object& out) { TakeNonces(i, out, &final_by); }, who, &rep)) {
       ++succeeded;
-      auto out = ParseJson(ToAbsl(std::string_view(so.at("output").as_string())));
-      json::value want = WorkloadOutput(i, Input(i).as_object());
-      if (out.ok() && out->is_object()) TakeNonces(i, out->get_object(), &final_by);
-      if (!out.ok() || !(*out == want)) {
-        rep.Problem(absl::StrCat(who, ": output ", std::string(so.at("output").as_string()),
-                                 " differs from expected ", SerializeJson(want), " at ",
-                                 out.ok() ? JsonDiff(*out, want) : "?"));
-      }
     }
     std::map<std::string, int> expected = WorkloadEntered(i);
     std::vector<engine::HistoryEvent> events = CheckClosedExecution(
-        store, arn, who, rec->as_object(), *machine, opts,
+        store, arn, who, *rec, run->machine, opts,
         status == engine::ExecutionStatus::kSucceeded ? &expected : nullptr, &totals, &rep);
     std::map<int64_t, const engine::HistoryEvent*> by_id;
     for (const auto& ev : events) by_id[ev.id] = &ev;
@@ -742,7 +551,7 @@ int Verify(const Flags& f, Observed& obs) {
                              totals.activity_started, " ActivityStarted events"));
   }
   for (int i : obs.stop_acked) {
-    if (!Held(i)) rep.Problem(absl::StrCat(ExecName(i), ": stopped but not held"));
+    if (!Flow().Held(i)) rep.Problem(absl::StrCat(ExecName(i), ": stopped but not held"));
   }
   CheckQueuesEmpty(store, &rep);
 
@@ -764,37 +573,6 @@ int Verify(const Flags& f, Observed& obs) {
 
 // ------------------------------------------------------------ main loop
 
-bool PortOpen(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  ::close(fd);
-  return ok;
-}
-
-absl::StatusOr<std::shared_ptr<Client>> ConnectWhenUp(Daemon& d, int64_t give_up_ms) {
-  int64_t until = NowMs() + give_up_ms;
-  // A channel that fails its first connection backs off for a second or
-  // more; wait for the port before making one.
-  while (!PortOpen(d.port())) {
-    if (!d.Alive()) return absl::UnavailableError("stepwised exited while starting");
-    if (NowMs() > until) return absl::DeadlineExceededError("stepwised did not listen in time");
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  client::ClientOptions o;
-  o.endpoint = absl::StrCat("127.0.0.1:", d.port());
-  o.timeout = absl::Seconds(10);
-  SW_ASSIGN_OR_RETURN(std::unique_ptr<Client> c, Client::Connect(o));
-  while (NowMs() < until) {
-    if (!d.Alive()) return absl::UnavailableError("stepwised exited while starting");
-    if (c->WaitForConnected(absl::Milliseconds(200)).ok()) return std::shared_ptr<Client>(std::move(c));
-  }
-  return absl::DeadlineExceededError("stepwised did not listen in time");
-}
-
 int Run(const Flags& f) {
   std::error_code ec;
   fs::remove_all(f.dir, ec);
@@ -802,16 +580,19 @@ int Run(const Flags& f) {
   if (ec) return Fail("cannot create " + f.dir);
   int port = FreePort();
   if (port == 0) return Fail("no free port");
-  Daemon daemon(f.stepwised, f.dir, port, f.max_steps);
+  HarnessDaemon daemon(f.stepwised, f.dir + "/data", f.dir + "/stepwised.log", port,
+                       {"--max-steps-per-commit", absl::StrCat(f.max_steps)});
   Harness h(f);
   std::mt19937_64 rng(f.seed);
   auto t0 = std::chrono::steady_clock::now();
 
   auto start_life = [&](const std::string& crash_point) -> absl::Status {
-    SW_RETURN_IF_ERROR(daemon.Start(crash_point));
-    auto c = ConnectWhenUp(daemon, 30000);
+    std::vector<std::string> env;
+    if (!crash_point.empty()) env.push_back("STEPWISE_TEST_CRASH_POINT=" + crash_point);
+    SW_RETURN_IF_ERROR(daemon.Start(env));
+    auto c = daemon.Connect();
     if (!c.ok()) return c.status();
-    h.SetClient(*c);
+    h.SetClient(std::move(*c));
     return absl::OkStatus();
   };
 
@@ -834,8 +615,7 @@ int Run(const Flags& f) {
   int deaths = 0;
   std::string point;  // the current life's crash point
   auto died_at_point = [&] {
-    int st = daemon.last_status();
-    return !point.empty() && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
+    return !point.empty() && daemon.exit_code() == 128 + SIGKILL;
   };
   while (deaths < f.kills) {
     int64_t life_ms = static_cast<int64_t>(rng() % static_cast<uint64_t>(f.max_gap_ms));
@@ -850,7 +630,7 @@ int Run(const Flags& f) {
     }
     if (died) {
       if (!died_at_point()) {
-        return abort_run(absl::StrCat("stepwised exited by itself (status ", daemon.last_status(),
+        return abort_run(absl::StrCat("stepwised exited by itself (exit code ", daemon.exit_code(),
                                       "); see ", f.dir, "/stepwised.log"));
       }
       ++point_deaths;

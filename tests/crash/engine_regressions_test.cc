@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "engine/engine.h"
 #include "gtest/gtest.h"
+#include "storage/forwarding_store.h"
 #include "storage/memory_store.h"
 #include "storage/store.h"
 
@@ -19,40 +20,19 @@ namespace {
 // CommitBatch/Commit with an I/O error after letting `allow` more through:
 // from the engine's side the same as a process killed right after the last
 // commit that made it to disk (nothing after it is written).
-class CutOffStore final : public storage::Store {
+class CutOffStore final : public storage::ForwardingStore {
  public:
-  explicit CutOffStore(storage::Store* inner) : inner_(inner) {}
+  explicit CutOffStore(storage::Store* inner) : ForwardingStore(inner) {}
   void CutAfter(int allow) { allow_ = allow; }
 
   absl::Status Commit(const storage::Transition& t) override {
     if (Cut()) return absl::UnavailableError("cut off");
-    return inner_->Commit(t);
+    return ForwardingStore::Commit(t);
   }
   absl::StatusOr<std::vector<absl::Status>> CommitBatch(
       absl::Span<const storage::Transition* const> batch) override {
     if (Cut()) return absl::UnavailableError("cut off");
-    return inner_->CommitBatch(batch);
-  }
-  absl::StatusOr<std::optional<storage::VersionedValue>> GetExecution(
-      const std::string& id) override {
-    return inner_->GetExecution(id);
-  }
-  absl::StatusOr<std::vector<storage::HistoryChunk>> ReadHistory(const std::string& id,
-                                                                 int64_t from,
-                                                                 size_t max) override {
-    return inner_->ReadHistory(id, from, max);
-  }
-  absl::Status Put(storage::Table table, const std::string& key,
-                   std::optional<std::string> value) override {
-    return inner_->Put(table, key, std::move(value));
-  }
-  absl::StatusOr<std::optional<std::string>> Get(storage::Table table,
-                                                 const std::string& key) override {
-    return inner_->Get(table, key);
-  }
-  absl::StatusOr<std::vector<storage::KeyValue>> Scan(storage::Table table,
-                                                      const storage::ScanOptions& o) override {
-    return inner_->Scan(table, o);
+    return ForwardingStore::CommitBatch(batch);
   }
 
  private:
@@ -63,7 +43,6 @@ class CutOffStore final : public storage::Store {
     allow_.fetch_sub(1);
     return false;
   }
-  storage::Store* inner_;
   std::atomic<int> allow_{-1};
 };
 

@@ -21,11 +21,8 @@
 //     data replays (no corruption). Needs root (mount); otherwise it exits
 //     77 (ctest SKIP) saying why.
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -34,12 +31,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,6 +45,7 @@
 #include "asl/definition.h"
 #include "engine/execution_codec.h"
 #include "storage/rocks_store.h"
+#include "tests/crash/harness_daemon.h"
 #include "tests/crash/replay.h"
 
 namespace stepwise::faults {
@@ -78,115 +73,19 @@ void Expect(bool ok, const std::string& what) {
   std::fflush(stdout);
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class Daemon {
- public:
-  Daemon(std::string binary, std::string data_dir, std::string log, int port)
-      : binary_(std::move(binary)), data_(std::move(data_dir)), log_(std::move(log)),
-        port_(port) {}
-
-  void Start(const std::map<std::string, std::string>& env = {}) {
-    std::vector<std::string> args = {binary_, "--data-dir", data_,
-                                     "--grpc-listen", absl::StrCat("127.0.0.1:", port_),
-                                     "--http-listen", "off", "--log-level", "warn"};
-    // Built before fork: the child makes only async-signal-safe calls.
-    std::vector<std::string> vars;
-    for (char** e = environ; *e != nullptr; ++e) {
-      if (std::string_view(*e).rfind("STEPWISE_TEST_", 0) != 0) vars.emplace_back(*e);
-    }
-    for (const auto& [k, v] : env) vars.push_back(k + "=" + v);
-    std::vector<char*> argv, envp;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    for (auto& v : vars) envp.push_back(v.data());
-    envp.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int fd = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execve(argv[0], argv.data(), envp.data());
-      ::_exit(127);
-    }
-  }
-
-  // Connects; nullptr if the daemon exited or did not listen in 30 s.
-  std::unique_ptr<Client> Connect() {
-    client::ClientOptions o;
-    o.endpoint = absl::StrCat("127.0.0.1:", port_);
-    o.timeout = absl::Seconds(10);
-    auto c = Client::Connect(o);
-    if (!c.ok()) return nullptr;
-    for (int i = 0; i < 150; ++i) {
-      if (Exited()) return nullptr;
-      if ((*c)->WaitForConnected(absl::Milliseconds(200)).ok()) return std::move(*c);
-    }
-    return nullptr;
-  }
-
-  bool Exited() {
-    if (pid_ <= 0) return true;
-    int st = 0;
-    if (::waitpid(pid_, &st, WNOHANG) == pid_) {
-      pid_ = -1;
-      code_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-      return true;
-    }
-    return false;
-  }
-  // Waits up to `ms` for the process to end; its exit code, or -1000.
-  int WaitExit(int ms) {
-    for (int i = 0; i < ms / 10; ++i) {
-      if (Exited()) return code_;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1000;
-  }
-  int Stop() {
-    if (Exited()) return code_;
-    ::kill(pid_, SIGTERM);
-    return WaitExit(30000);
-  }
-  void Kill() {
-    if (Exited()) return;
-    ::kill(pid_, SIGKILL);
-    WaitExit(10000);
-  }
-  std::string Log() const { return ReadFile(log_); }
-
- private:
-  std::string binary_, data_, log_;
-  int port_;
-  pid_t pid_ = -1;
-  int code_ = 0;
-};
-
 std::string MachineArn() { return absl::StrCat(kPrefix, "stateMachine:faults"); }
 std::string ExecArn(const std::string& name) {
   return absl::StrCat(kPrefix, "execution:faults:", name);
+}
+
+// Starts a life of `d` with the test hooks in `env` and returns a client
+// once it listens; nullptr if it could not be started, exited first or did
+// not listen within 30 s.
+std::unique_ptr<Client> StartAndConnect(crash::HarnessDaemon& d,
+                                        const std::vector<std::string>& env = {}) {
+  if (!d.Start(env).ok()) return nullptr;
+  auto c = d.Connect();
+  return c.ok() ? std::move(*c) : nullptr;
 }
 
 bool Setup(Client& c) {
@@ -309,14 +208,13 @@ void CheckStore(const std::string& data_dir) {
 
 int RunFsync(const std::string& stepwised, const std::string& dir) {
   std::string data = dir + "/data";
-  int port = FreePort();
-  Daemon d(stepwised, data, dir + "/stepwised-1.log", port);
+  int port = crash::FreePort();
+  crash::HarnessDaemon d(stepwised, data, dir + "/stepwised-1.log", port);
   // Opening the store and the setup take a few dozen syncs; then about one
   // per StartExecution.
-  d.Start({{"STEPWISE_TEST_FAIL_SYNC_AFTER", "120"}});
-  auto c = d.Connect();
+  auto c = StartAndConnect(d, {"STEPWISE_TEST_FAIL_SYNC_AFTER=120"});
   if (!c) {
-    std::printf("stepwised did not start:\n%s\n", d.Log().c_str());
+    std::printf("stepwised did not start:\n%s\n", d.log().c_str());
     return 1;
   }
   if (!Setup(*c)) return 1;
@@ -330,17 +228,16 @@ int RunFsync(const std::string& stepwised, const std::string& dir) {
   Expect(s.message().find("injected fsync failure") != std::string::npos &&
              s.message().find("cannot persist") != std::string::npos,
          "its message names the cause: " + std::string(s.message()));
-  int code = d.WaitExit(10000);
+  int code = d.WaitExit(std::chrono::seconds(10));
   Expect(code == 3, absl::StrCat("stepwised exits with code 3 (fail-stop): ", code));
-  std::string log = d.Log();
+  std::string log = d.log();
   Expect(CountLines(log, "storage failure") == 1 &&
              CountLines(log, "injected fsync failure") == 1,
          "exactly one log line names the failure:\n" + log);
   c.reset();
 
-  Daemon again(stepwised, data, dir + "/stepwised-2.log", port);
-  again.Start();
-  auto c2 = again.Connect();
+  crash::HarnessDaemon again(stepwised, data, dir + "/stepwised-2.log", port);
+  auto c2 = StartAndConnect(again);
   Expect(c2 != nullptr, "stepwised restarts on the same directory");
   if (!c2) return 1;
   CheckAcked(*c2, acked, "after restart");
@@ -366,12 +263,11 @@ int RunFullDisk(const std::string& stepwised, const std::string& dir) {
     ~Unmount() { ::umount2(m.c_str(), MNT_DETACH); }
   } unmount{mnt};
   std::string data = mnt + "/data";
-  int port = FreePort();
-  Daemon d(stepwised, data, dir + "/stepwised-1.log", port);
-  d.Start();
-  auto c = d.Connect();
+  int port = crash::FreePort();
+  crash::HarnessDaemon d(stepwised, data, dir + "/stepwised-1.log", port);
+  auto c = StartAndConnect(d);
   if (!c) {
-    std::printf("stepwised did not start:\n%s\n", d.Log().c_str());
+    std::printf("stepwised did not start:\n%s\n", d.log().c_str());
     return 1;
   }
   if (!Setup(*c)) return 1;
@@ -402,24 +298,23 @@ int RunFullDisk(const std::string& stepwised, const std::string& dir) {
   Expect(name == "ServiceUnavailable", "the caller is told ServiceUnavailable (" + name + ")");
   Expect(s.message().find("no space left on device") != std::string::npos,
          "its message names the cause: " + std::string(s.message()));
-  int code = d.WaitExit(10000);
+  int code = d.WaitExit(std::chrono::seconds(10));
   Expect(code == 3, absl::StrCat("stepwised stops with code 3 (fail-stop): ", code));
-  std::string log = d.Log();
+  std::string log = d.log();
   Expect(CountLines(log, "storage failure") == 1, "one log line names the failure:\n" + log);
   c.reset();
-  if (code == -1000) d.Kill();
+  if (code == -1) d.Kill();
 
   // Restarted while the disk is still full (what RocksDB released at exit,
   // e.g. preallocated WAL space, is taken again): a clear refusal, not a
   // crash.
   fill_until(uint64_t{32} << 20);
-  Daemon full(stepwised, data, dir + "/stepwised-2.log", port);
-  full.Start();
-  auto cf = full.Connect();
+  crash::HarnessDaemon full(stepwised, data, dir + "/stepwised-2.log", port);
+  auto cf = StartAndConnect(full);
   Expect(cf == nullptr, "stepwised does not come up on the full disk");
   if (cf == nullptr) {
-    int rc = full.WaitExit(10000);
-    std::string l = full.Log();
+    int rc = full.WaitExit(std::chrono::seconds(10));
+    std::string l = full.log();
     Expect(rc == 1 && CountLines(l, "stepwised: error:") == 1 &&
                CountLines(l, "no space left on device") == 1,
            absl::StrCat("it refuses with one line naming the cause (exit ", rc, "):\n", l));
@@ -430,12 +325,11 @@ int RunFullDisk(const std::string& stepwised, const std::string& dir) {
 
   // Space freed: the daemon recovers with nothing acknowledged lost.
   fs::remove(filler);
-  Daemon again(stepwised, data, dir + "/stepwised-3.log", port);
-  again.Start();
-  auto c2 = again.Connect();
+  crash::HarnessDaemon again(stepwised, data, dir + "/stepwised-3.log", port);
+  auto c2 = StartAndConnect(again);
   Expect(c2 != nullptr, "stepwised restarts once space is freed");
   if (!c2) {
-    std::printf("%s\n", again.Log().c_str());
+    std::printf("%s\n", again.log().c_str());
     return 1;
   }
   CheckAcked(*c2, acked, "after freeing space");

@@ -1,4 +1,5 @@
-#include "server/test_hooks.h"
+// CrashPointStore (crash_point_store.h): SIGKILL at a named group commit.
+#include "storage/crash_point_store.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -10,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
-namespace stepwise::server {
+namespace stepwise::storage {
 namespace {
 
 [[noreturn]] void Die(const char* where, int64_t n) {
@@ -40,21 +41,21 @@ absl::StatusOr<CrashPoint> ParseCrashPoint(const std::string& text) {
   return p;
 }
 
-absl::Status CrashPointStore::Commit(const storage::Transition& t) {
-  const storage::Transition* one[] = {&t};
+absl::Status CrashPointStore::Commit(const Transition& t) {
+  const Transition* one[] = {&t};
   absl::StatusOr<std::vector<absl::Status>> r = CommitBatch(one);
   if (!r.ok()) return r.status();
   return r->front();
 }
 
 absl::StatusOr<std::vector<absl::Status>> CrashPointStore::CommitBatch(
-    absl::Span<const storage::Transition* const> batch) {
+    absl::Span<const Transition* const> batch) {
   int64_t n = ++batches_;
   bool here = n == point_.n;
   if (here && !point_.after_write) Die("before_write", n);
-  absl::StatusOr<std::vector<absl::Status>> r = inner_->CommitBatch(batch);
+  absl::StatusOr<std::vector<absl::Status>> r = ForwardingStore::CommitBatch(batch);
   if (here && point_.after_write) Die("after_write", n);
   return r;
 }
 
-}  // namespace stepwise::server
+}  // namespace stepwise::storage
