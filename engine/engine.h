@@ -4,8 +4,10 @@
 // hashed to shards, each run by one thread, one step at a time per
 // execution; a committer thread writes the transitions of all shards as one
 // synced batch (group commit) and only then are their effects released: a
-// task handed to a worker, a timer armed, a reply sent. At Open the task and
-// timer queues are rebuilt from the store and RUNNING executions continue.
+// task handed to a worker, a timer armed, a reply sent. The committer posts
+// each outcome back to the execution's shard, which releases it there: one
+// writer per execution, always. At Open the task and timer queues are
+// rebuilt from the store and RUNNING executions continue.
 //
 // All public methods are thread-safe. Methods returning a value block the
 // calling thread until the commit that makes the answer true is on disk;

@@ -140,6 +140,49 @@ TEST_F(EngineTest, RejectsBadInputWithAwsErrors) {
   EXPECT_EQ(ServiceErrorName(bad.status()), "InvalidDefinition");
 }
 
+TEST_F(EngineTest, PayloadLimitMessagesNameTheConfiguredLimit) {
+  std::string sm = Machine("m", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  std::string big = "\"" + std::string(262144, 'a') + "\"";
+  absl::Status s = engine_->StartExecution(sm, "big", big).status();
+  EXPECT_EQ(ServiceErrorName(s), "InvalidExecutionInput");
+  EXPECT_EQ(s.message(), "Input exceeds the maximum size of 262144 bytes");
+
+  storage::MemoryStore store;
+  EngineOptions o;
+  o.clock = &clock_;
+  o.max_payload_bytes = 16;
+  auto small = Engine::Open(&store, o);
+  ASSERT_TRUE(small.ok()) << small.status();
+  ASSERT_TRUE((*small)->CreateActivity("jobs").ok());
+  auto m = (*small)->CreateStateMachine("act", kActivityMachine, "r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  s = (*small)->StartExecution(m->arn, "long", R"({"k":"0123456789abcdef"})").status();
+  EXPECT_EQ(s.message(), "Input exceeds the maximum size of 16 bytes");
+  ASSERT_TRUE((*small)->StartExecution(m->arn, "short", "{}").ok());
+  auto task = (*small)->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                        "w", 2000);
+  ASSERT_TRUE(task.ok() && !task->task_token.empty());
+  s = (*small)->SendTaskSuccess(task->task_token, R"({"r":"0123456789abcdef"})");
+  EXPECT_EQ(ServiceErrorName(s), "InvalidOutput");
+  EXPECT_EQ(s.message(), "Output exceeds the maximum size of 16 bytes");
+}
+
+TEST_F(EngineTest, ExpressExecutionArnsCarryAUuidAfterTheName) {
+  auto m = engine_->CreateStateMachine(
+      "fast", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})", "r", "EXPRESS");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto a = engine_->StartExecution(m->arn, "quick", "{}");
+  auto b = engine_->StartExecution(m->arn, "quick", "{}");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string prefix = "arn:aws:states:us-east-1:123456789012:express:fast:quick:";
+  ASSERT_EQ(a->execution_arn.rfind(prefix, 0), 0u) << a->execution_arn;
+  EXPECT_EQ(a->execution_arn.size(), prefix.size() + 36);  // a UUID
+  EXPECT_NE(a->execution_arn, b->execution_arn);  // names of Express runs need not be unique
+  ExecutionDescription d = AwaitEnd(a->execution_arn);
+  EXPECT_EQ(d.name, "quick");
+  EXPECT_EQ(d.status, "SUCCEEDED");
+}
+
 TEST_F(EngineTest, ActivityTaskIsHandedOutOnceAndCompletedByToken) {
   ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
   std::string sm = Machine("act", kActivityMachine);

@@ -16,7 +16,7 @@ namespace {
 json::value Str(std::string_view s) { return json::value(json::string(s)); }
 
 absl::StatusOr<json::object> ParseObject(absl::string_view text, const std::string& what) {
-  auto v = ParseJson(std::string(text));
+  auto v = ParseJson(text);
   if (!v.ok() || !v->is_object()) {
     return absl::DataLossError("stored record of " + what + " is malformed");
   }

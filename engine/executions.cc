@@ -44,7 +44,8 @@ void EngineImpl::StartExecutionAsync(
   }
   if (input.size() > opts_.max_payload_bytes) {
     return done(ServiceError("InvalidExecutionInput",
-                             "Input exceeds the maximum size of 262144 bytes"));
+                             absl::StrCat("Input exceeds the maximum size of ",
+                                          opts_.max_payload_bytes, " bytes")));
   }
   auto machine = catalog_.LoadMachine(machine_arn);
   if (!machine.ok()) return done(machine.status());
@@ -53,9 +54,18 @@ void EngineImpl::StartExecutionAsync(
   if (!parsed.ok()) return done(parsed.status());
   std::string machine_name((*machine)["name"].as_string());
   bool express = (*machine)["type"].as_string() == "EXPRESS";
-  std::string arn = express ? absl::StrCat("arn:aws:states:", opts_.region, ":", opts_.account,
-                                           ":express:", machine_name, ":", name)
-                            : ExecutionArn(opts_.region, opts_.account, machine_name, name);
+  std::string arn;
+  if (express) {
+    // AWS gives each Express execution its own id after the name.
+    std::string uuid;
+    {
+      std::lock_guard<std::mutex> l(rng_mu_);
+      uuid = NewUuid(rng_);
+    }
+    arn = ExpressExecutionArn(opts_.region, opts_.account, machine_name, name, uuid);
+  } else {
+    arn = ExecutionArn(opts_.region, opts_.account, machine_name, name);
+  }
   std::string role((*machine)["role_arn"].as_string());
   std::string input_text = input.empty() ? "{}" : input;
   json::value input_value = *std::move(parsed_input);
@@ -179,8 +189,8 @@ void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::strin
         "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
   }
   if (output.size() > opts_.max_payload_bytes) {
-    return done(
-        ServiceError("InvalidOutput", "Output exceeds the maximum size of 262144 bytes"));
+    return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
+                                                           opts_.max_payload_bytes, " bytes")));
   }
   TaskResult r;
   r.output = *std::move(v);
