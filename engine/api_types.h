@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,9 @@
 namespace stepwise::engine {
 
 struct ExecutionDescription;
+
+class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
+class TaskInputs;
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -51,6 +55,11 @@ struct EngineOptions {
   // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
   // cause and exits (fail-stop); a restart recovers from what is on disk.
   std::function<void(const absl::Status&)> on_storage_failure;
+  // Dispatchers asked, in order, before the built-in ones (the activity
+  // queue, then the fallback that fails the task): how further kinds of
+  // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
+  // the engine's constructor, with the inputs they report through.
+  std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
 };
 
 struct StateMachineDescription {

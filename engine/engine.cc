@@ -12,6 +12,8 @@
 
 #include "common/status_macros.h"
 #include "common/thread_name.h"
+#include "engine/dispatch/activity_dispatcher.h"
+#include "engine/dispatch/unsupported_dispatcher.h"
 #include "engine/engine_impl.h"
 
 namespace stepwise::engine {
@@ -48,10 +50,19 @@ EngineImpl::EngineImpl(storage::Store* store, EngineOptions options)
       clock_(opts_.clock != nullptr ? opts_.clock : SystemClock::Get()),
       rng_(opts_.seed != 0 ? opts_.seed : std::random_device{}()),
       timers_(clock_, [this](const TimerEntry& e) { OnTimer(e); }),
+      dispatch_(MakeDispatch()),
       catalog_(store_, &opts_, clock_),
       committer_(store_, &opts_) {}
 
 EngineImpl::~EngineImpl() { Shutdown(); }
+
+TaskDispatch EngineImpl::MakeDispatch() {
+  TaskInputs& inputs = *this;
+  std::vector<std::unique_ptr<TaskDispatcher>> dispatchers;
+  if (opts_.extra_dispatchers) dispatchers = opts_.extra_dispatchers(inputs);
+  dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
+  return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
+}
 
 absl::Status EngineImpl::Init() {
   SW_ASSIGN_OR_RETURN(std::optional<std::string> key,

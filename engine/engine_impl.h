@@ -38,6 +38,7 @@
 #include "engine/api_types.h"
 #include "engine/catalog.h"
 #include "engine/committer.h"
+#include "engine/dispatch/task_dispatcher.h"
 #include "engine/interpreter.h"
 #include "engine/service_error.h"
 #include "engine/shards.h"
@@ -49,7 +50,7 @@
 
 namespace stepwise::engine {
 
-class EngineImpl {
+class EngineImpl : private TaskInputs {
  public:
   using StatusFn = std::function<void(absl::Status)>;
   using PollDeadline = std::chrono::steady_clock::time_point;
@@ -101,7 +102,14 @@ class EngineImpl {
   EngineStats stats() const;
 
  private:
-  struct Effects;  // step.cc: what a commit releases once it is on disk
+  struct Effects;     // step.cc: what a commit releases once it is on disk
+  class StepCommit;  // step.cc: the commit being built, as dispatchers see it
+
+  // ---- executions.cc: TaskInputs, the dispatchers' way back in ----
+  void ReportTaskResult(const std::string& execution, int64_t task_id,
+                        TaskResult result) override;
+  void IfTaskWaiting(const std::string& execution, int64_t task_id,
+                     std::function<void(const OpenTask&)> fn) override;
 
   // ---- executions.cc ----
   void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done);
@@ -131,25 +139,20 @@ class EngineImpl {
   void Commit(LoadedExecution* ex, Decision d, bool created, std::vector<storage::Write> extra,
               StatusFn done);
   void Release(const Effects& fx);
-  void QueueTask(const std::string& exec, const OpenTask& task,
-                 std::vector<storage::Write>& writes, Effects& fx);
   static void AddTaskClockTimers(const OpenTask& t, TimeMs now, Decision& d);
   static bool TaskStillOpen(const ExecutionState& st, int64_t task_id);
   void CloseTask(LoadedExecution* ex, int64_t task_id, std::vector<storage::Write>& writes,
                  Effects& fx);
   void DisarmTimer(LoadedExecution* ex, int64_t timer_id, std::vector<storage::Write>& writes,
                    Effects& fx);
-  // Task dispatch: where a scheduled Task's work goes (step.cc).
-  using ClaimedPolls = std::vector<std::pair<int64_t, std::shared_ptr<PollClaim>>>;
-  void DispatchTask(LoadedExecution* ex, const ScheduleTaskCommand& c, OpenTask& task,
-                    std::vector<storage::Write>& writes, Effects& fx, ClaimedPolls& claimed);
-  void FailUnsupported(const std::string& exec, int64_t task_id, const std::string& resource);
   void PollOnce(const std::string& activity, const std::string& worker, PollDeadline deadline,
                 std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
                 std::function<bool()> is_cancelled);
   void HandOut(ActivityTask task, std::string worker, PollDeadline deadline,
                std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
                std::function<bool()> is_cancelled);
+
+  TaskDispatch MakeDispatch();  // engine.cc, for the constructor
 
   // ---- recovery.cc ----
   absl::Status Recover();  // Init, before any API call
@@ -176,6 +179,11 @@ class EngineImpl {
   // after their commit is on disk.
   TaskQueue tasks_;
   TimerQueue timers_;
+
+  // Where Task work goes (engine/dispatch/): the extra dispatchers of the
+  // options, the activity queue over tasks_, then the fallback. Built by the
+  // constructor, const after; Schedule/Close run on shard threads.
+  TaskDispatch dispatch_;
 
   // Thread-safe: its own locks (catalog.h).
   Catalog catalog_;

@@ -143,6 +143,33 @@ void EngineImpl::GetActivityTaskAsync(const std::string& activity_arn, const std
   PollOnce(activity_arn, worker, deadline, std::move(done), std::move(is_cancelled));
 }
 
+// TaskInputs: a dispatcher's own outcome for a task, as its own step.
+void EngineImpl::ReportTaskResult(const std::string& execution, int64_t task_id,
+                                  TaskResult result) {
+  Post(execution, [this, task_id, result = std::move(result)](LoadedExecution* ex) {
+    if (!ex->exists || ex->status != ExecutionStatus::kRunning) return;
+    auto it = ex->record.tasks.find(task_id);
+    if (it == ex->record.tasks.end()) return;
+    Decision d;
+    Interpreter in = Interp(*ex);
+    TimeMs now = clock_->NowMs();
+    if (!it->second.started && !in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) {
+      return;
+    }
+    if (!in.CompleteTask(*ex->record.state, task_id, result, now, d).ok()) return;
+    Commit(ex, std::move(d), false, {}, [](absl::Status) {});
+  });
+}
+
+void EngineImpl::IfTaskWaiting(const std::string& execution, int64_t task_id,
+                               std::function<void(const OpenTask&)> fn) {
+  Post(execution, [task_id, fn = std::move(fn)](LoadedExecution* ex) {
+    auto it = ex->record.tasks.find(task_id);
+    if (!ex->exists || it == ex->record.tasks.end() || it->second.started) return;
+    fn(it->second);
+  });
+}
+
 absl::StatusOr<TaskTokenClaims> EngineImpl::DecodeToken(const std::string& token) const {
   if (token.empty() || token.size() > 2048) {
     return ServiceError("InvalidToken", "Invalid Token: 'Invalid token'");

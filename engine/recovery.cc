@@ -1,7 +1,8 @@
 // Recovery at Open: re-arms every stored timer (a timer that fell due while
-// the server was down fires at once) and re-queues every activity task not
-// yet handed out. RUNNING executions need nothing more: their next input
-// (a timer, a worker's report) loads them. Runs once, from Init, on the
+// the server was down fires at once) and has each Task dispatcher rebuild
+// what it keeps in memory (the activity queue: every task not yet handed
+// out). RUNNING executions need nothing more: their next input (a timer, a
+// worker's report) loads them. Runs once, from Init, on the
 // thread opening the engine, before any API call.
 #include "absl/strings/numbers.h"
 #include "common/status_macros.h"
@@ -23,19 +24,10 @@ absl::Status EngineImpl::Recover() {
     // A timer that fell due while the server was down fires at once.
     timers_.Add(TimerEntry{p.due_ms, p.execution_id, timer_id});
   }
-  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> tasks, store_->Scan(Table::kTasks, all));
-  for (const auto& kv : tasks) {
-    SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
-    // The attempt number is in the execution record; the worker's token
-    // is made at hand-out from it.
-    Post(p.execution_id, [this, activity = std::move(p.activity), id = p.task_id,
-                          input = kv.value](LoadedExecution* ex) {
-      auto it = ex->record.tasks.find(id);
-      if (!ex->exists || it == ex->record.tasks.end() || it->second.started) return;
-      tasks_.Push(ActivityTask{activity, ex->id, id, it->second.attempt, input});
-    });
-  }
-  return absl::OkStatus();
+  // Each dispatcher rebuilds its own (the activity queue: every task not
+  // yet handed out).
+  return dispatch_.Recover(*store_, *this);
+
 }
 
 }  // namespace stepwise::engine

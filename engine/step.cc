@@ -1,15 +1,17 @@
 // The step: a Decision of the interpreter becomes one storage::Transition
 // (the new execution record, its history chunk, task, timer and visibility
 // rows) plus the Effects released once the committer has it on disk (tasks
-// queued, timers armed, polls answered, watchers notified). Also the task
-// dispatch and the activity hand-out that rides on a commit (PollOnce,
-// HandOut): Release → PollOnce → HandOut → Commit is recursive, so they
-// live here together. Runs on the thread that runs the execution's shard
+// queued, timers armed, polls answered, watchers notified). Each scheduled
+// Task goes to its dispatcher (engine/dispatch/) inside this commit. Also
+// the activity hand-out that rides on a commit (PollOnce, HandOut):
+// Release → PollOnce → HandOut → Commit is recursive, so they live here
+// together. Runs on the thread that runs the execution's shard
 // work; the committer's outcome is posted back to that shard.
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
+#include "engine/dispatch/task_dispatcher.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
@@ -25,17 +27,36 @@ using storage::Table;
 
 // What a commit releases once it is on disk; only then may anyone see it.
 struct EngineImpl::Effects {
-  std::vector<ActivityTask> push;
   // Polls answered by this commit's hand-outs, and polls to resume.
   std::vector<std::pair<std::shared_ptr<PollClaim>, ActivityTaskGrant>> grants;
   std::vector<std::shared_ptr<PollClaim>> repoll;
-  std::vector<std::pair<int64_t, std::string>> unsupported;  // task id, resource
   std::vector<TimerEntry> arm;
   std::vector<std::pair<std::string, int64_t>> disarm;  // execution, timer id
-  std::vector<ActivityTask> remove;
+  // The dispatchers' work (PendingCommit::AfterCommit), in the order given.
+  std::vector<std::function<void()>> after_commit;
   std::string execution_id;
   std::vector<RawHistoryEvent> watched;  // the events, for WatchExecution
   std::optional<ExecutionDescription> closed;  // for on_execution_closed
+};
+
+// The commit being built, as a dispatcher sees it (task_dispatcher.h).
+class EngineImpl::StepCommit : public PendingCommit {
+ public:
+  StepCommit(const LoadedExecution& ex, std::vector<storage::Write>& writes, Effects& fx)
+      : ex_(ex), writes_(writes), fx_(fx) {}
+  const std::string& execution_id() const override { return ex_.id; }
+  bool execution_running() const override {
+    return ex_.record.state->status == ExecutionStatus::kRunning;
+  }
+  void Write(storage::Write w) override { writes_.push_back(std::move(w)); }
+  void AfterCommit(std::function<void()> fn) override {
+    fx_.after_commit.push_back(std::move(fn));
+  }
+
+ private:
+  const LoadedExecution& ex_;
+  std::vector<storage::Write>& writes_;
+  Effects& fx_;
 };
 
 Interpreter EngineImpl::Interp(const LoadedExecution& ex) {
@@ -67,8 +88,11 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
 
   // Effects to release after the commit.
   auto effects = std::make_shared<Effects>();
-  ClaimedPolls claimed;  // task id, poll
   effects->execution_id = ex->id;
+  StepCommit commit(*ex, t.writes, *effects);
+  // Where each scheduled Task's work goes: its dispatcher hands it over in
+  // this commit, or names a worker already waiting to start it in it.
+  std::vector<std::pair<int64_t, std::shared_ptr<PollClaim>>> claimed;  // task id, poll
   for (const ScheduleTaskCommand& c : d.schedule_tasks) {
     OpenTask task;
     task.task_id = c.task_id;
@@ -76,14 +100,16 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     task.input = SerializeJson(c.input);
     task.timeout_seconds = c.timeout_seconds;
     task.heartbeat_seconds = c.heartbeat_seconds;
-    DispatchTask(ex, c, task, t.writes, *effects, claimed);
+    if (std::shared_ptr<PollClaim> claim = dispatch_.For(c).Schedule(c, task, commit)) {
+      claimed.emplace_back(task.task_id, std::move(claim));
+    }
     rec.tasks[task.task_id] = std::move(task);
   }
   for (auto& [task_id, claim] : claimed) {
     OpenTask& ot = rec.tasks[task_id];
     if (!Interp(*ex).TaskStarted(st, task_id, claim->worker, now, d).ok()) {
-      // Not startable after all: queued as usual, the poll waits again.
-      QueueTask(ex->id, ot, t.writes, *effects);
+      // Not startable after all: it waits as usual, the poll waits again.
+      if (TaskDispatcher* owner = dispatch_.OwnerOf(ot)) owner->Requeue(ot, commit);
       effects->repoll.push_back(std::move(claim));
       continue;
     }
@@ -192,78 +218,15 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
 // Releases a commit's effects: only now may anyone see them.
 void EngineImpl::Release(const Effects& fx) {
   for (const auto& [exec, id] : fx.disarm) timers_.Cancel(exec, id);
-  for (const ActivityTask& t : fx.remove) tasks_.Remove(t.activity_arn, t.execution_id,
-                                                        t.task_id);
   for (const TimerEntry& e : fx.arm) timers_.Add(e);
-  for (const ActivityTask& t : fx.push) tasks_.Push(t);
+  for (const auto& fn : fx.after_commit) fn();
   for (const auto& [claim, grant] : fx.grants) claim->done(grant);
   for (const auto& claim : fx.repoll) {
     PollOnce(claim->activity, claim->worker, claim->deadline, claim->done, claim->is_cancelled);
   }
-  // Posted as their own step so the scheduling commit lands first.
-  for (const auto& [task_id, resource] : fx.unsupported) {
-    FailUnsupported(fx.execution_id, task_id, resource);
-  }
-}
-
-// ------------------------------------------------------------ task dispatch
-// Where a scheduled Task's work goes. Today: an activity goes to the task
-// queue (or straight to a worker already waiting); any other resource fails
-// the task. This pair (DispatchTask, FailUnsupported) is the one place that
-// branches on the kind of Task.
-
-void EngineImpl::DispatchTask(LoadedExecution* ex, const ScheduleTaskCommand& c, OpenTask& task,
-                              std::vector<storage::Write>& writes, Effects& fx,
-                              ClaimedPolls& claimed) {
-  if (c.kind == TaskKind::kActivity) {
-    task.activity = c.resource;
-    // A worker already waiting gets the task in this same commit
-    // (ActivityStarted beside ActivityScheduled): one synced write
-    // instead of two before it runs.
-    std::shared_ptr<PollClaim> claim;
-    if (ex->record.state->status == ExecutionStatus::kRunning) {
-      claim = tasks_.TakePoller(task.activity);
-    }
-    if (claim != nullptr) {
-      claimed.emplace_back(task.task_id, std::move(claim));
-    } else {
-      QueueTask(ex->id, task, writes, fx);
-    }
-  } else {
-    fx.unsupported.push_back({c.task_id, c.resource});
-  }
-}
-
-// Stepwise runs activities only (so far): other resources fail the task,
-// as the local runner does, through Retry/Catch like any failure, as their
-// own step.
-void EngineImpl::FailUnsupported(const std::string& exec, int64_t task_id,
-                                 const std::string& resource) {
-  Post(exec, [this, task_id, resource](LoadedExecution* ex) {
-    if (!ex->exists || ex->status != ExecutionStatus::kRunning) return;
-    TaskResult r;
-    r.kind = TaskResult::Kind::kFailed;
-    r.error = "States.TaskFailed";
-    r.cause = absl::StrCat("Stepwise cannot run resource '", resource,
-                           "': only activity tasks are supported");
-    Decision d;
-    Interpreter in = Interp(*ex);
-    if (!in.TaskStarted(*ex->record.state, task_id, "", clock_->NowMs(), d).ok()) return;
-    if (!in.CompleteTask(*ex->record.state, task_id, r, clock_->NowMs(), d).ok()) return;
-    Commit(ex, std::move(d), false, {}, [](absl::Status) {});
-  });
 }
 
 // ------------------------------------------------------ task and timer rows
-
-// Puts a new, not yet started activity task in the store's task table
-// and (after the commit) in the queue.
-void EngineImpl::QueueTask(const std::string& exec, const OpenTask& task,
-                           std::vector<storage::Write>& writes, Effects& fx) {
-  writes.push_back({Table::kTasks, storage::TaskKey(task.activity, exec, task.task_id),
-                    task.input});
-  fx.push.push_back(ActivityTask{task.activity, exec, task.task_id, task.attempt, task.input});
-}
 
 // The task's own clocks start at ActivityStarted (AWS).
 void EngineImpl::AddTaskClockTimers(const OpenTask& t, TimeMs now, Decision& d) {
@@ -286,13 +249,9 @@ void EngineImpl::CloseTask(LoadedExecution* ex, int64_t task_id,
                            std::vector<storage::Write>& writes, Effects& fx) {
   auto it = ex->record.tasks.find(task_id);
   if (it == ex->record.tasks.end()) return;
-  const OpenTask& task = it->second;
-  if (!task.activity.empty()) {
-    if (!task.started) {
-      writes.push_back({Table::kTasks, storage::TaskKey(task.activity, ex->id, task_id),
-                        std::nullopt});
-      fx.remove.push_back(ActivityTask{task.activity, ex->id, task_id, task.attempt, ""});
-    }
+  if (TaskDispatcher* owner = dispatch_.OwnerOf(it->second)) {
+    StepCommit commit(*ex, writes, fx);
+    owner->Close(it->second, commit);
   }
   DisarmTimer(ex, TaskTimeoutTimerId(task_id), writes, fx);
   DisarmTimer(ex, HeartbeatTimerId(task_id), writes, fx);
