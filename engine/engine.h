@@ -4,8 +4,10 @@
 // hashed to shards, each run by one thread, one step at a time per
 // execution; a committer thread writes the transitions of all shards as one
 // synced batch (group commit) and only then are their effects released: a
-// task handed to a worker, a timer armed, a reply sent. At Open the task and
-// timer queues are rebuilt from the store and RUNNING executions continue.
+// task handed to a worker, a timer armed, a reply sent. The committer posts
+// each outcome back to the execution's shard, which releases it there: one
+// writer per execution, always. At Open the task and timer queues are
+// rebuilt from the store and RUNNING executions continue.
 //
 // All public methods are thread-safe. Methods returning a value block the
 // calling thread until the commit that makes the answer true is on disk;
@@ -25,100 +27,13 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/api_types.h"
 #include "engine/history_event.h"
 #include "storage/store.h"
 
 namespace stepwise::engine {
 
-struct ExecutionDescription;
-
-struct EngineOptions {
-  std::string region = "us-east-1";
-  std::string account = "123456789012";
-  int shards = 2;
-  // Most state steps computed in memory and committed as one group.
-  int max_steps_per_commit = 100;
-  // Most transitions the committer writes in one synced batch.
-  size_t max_batch = 512;
-  // Time source; must outlive the engine. Null means the system clock.
-  const Clock* clock = nullptr;
-  int max_history_events = 25000;
-  size_t max_payload_bytes = 262144;
-  // Longest GetActivityTask long-poll.
-  int64_t max_poll_ms = 60000;
-  // Executions whose parsed state stays in memory while parked.
-  size_t max_cached_executions = 10000;
-  // Seed of the interpreter's randomness (0: from the OS).
-  uint64_t seed = 0;
-  // Called once per execution that closes (SUCCEEDED, FAILED, TIMED_OUT,
-  // ABORTED), after the commit that closes it is on disk, with its
-  // description (input/output may be left empty). Called from an engine
-  // thread: it must be thread-safe, must not block and must not call back
-  // into the engine. Null: nothing is called. The server logs the close
-  // and counts it in /metrics.
-  std::function<void(const ExecutionDescription&)> on_execution_closed;
-  // Called once, from the committer thread, when the store fails a whole
-  // commit batch (an I/O error: full disk, failed fsync). From then on the
-  // engine writes and acknowledges nothing: that batch and every later
-  // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
-  // cause and exits (fail-stop); a restart recovers from what is on disk.
-  std::function<void(const absl::Status&)> on_storage_failure;
-};
-
-struct StateMachineDescription {
-  std::string arn;
-  std::string name;
-  std::string type;  // STANDARD | EXPRESS
-  std::string definition;
-  std::string role_arn;
-  std::string status;  // ACTIVE
-  TimeMs creation_date = 0;
-  TimeMs update_date = 0;
-  int64_t revision = 0;
-  std::string revision_id;
-};
-
-struct ExecutionDescription {
-  std::string execution_arn;
-  std::string state_machine_arn;
-  std::string name;
-  std::string status;  // RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-  TimeMs start_date = 0;
-  TimeMs stop_date = 0;  // 0 while running
-  std::string input;
-  std::optional<std::string> output;
-  std::optional<std::string> error;
-  std::optional<std::string> cause;
-  int64_t revision = 0;
-};
-
-struct ExecutionList {
-  std::vector<ExecutionDescription> executions;  // without input/output
-  std::string next_token;
-};
-
-struct HistoryPage {
-  std::vector<json::object> events;  // AWS GetExecutionHistory shape
-  std::string next_token;
-};
-
-struct ActivityDescription {
-  std::string arn;
-  std::string name;
-  TimeMs creation_date = 0;
-};
-
-// What GetActivityTask hands a worker; an empty token means none arrived
-// before the poll timed out (AWS answers the same way).
-struct ActivityTaskGrant {
-  std::string task_token;
-  std::string input;
-};
-
-struct StartExecutionResult {
-  std::string execution_arn;
-  TimeMs start_date = 0;
-};
+class EngineImpl;  // engine/engine_impl.h
 
 class Engine {
  public:
@@ -220,27 +135,13 @@ class Engine {
   // a call already running on an engine thread.
   void CancelWatch(int64_t watch_id);
 
-  // Counters for benchmarks and metrics.
-  struct Stats {
-    uint64_t commits = 0;        // transitions written
-    uint64_t batches = 0;        // synced writes
-    uint64_t events = 0;         // history events written
-    size_t timers_armed = 0;     // timers waiting to fire
-    int64_t timer_lag_ms = 0;    // how late the last timer fired
-    struct ActivityQueue {
-      std::string activity_arn;
-      size_t pending = 0;        // tasks waiting for a worker
-      size_t pollers = 0;        // GetActivityTask calls waiting
-    };
-    std::vector<ActivityQueue> activity_queues;
-  };
+  // Counters for benchmarks and metrics (engine/api_types.h).
+  using Stats = EngineStats;
   Stats stats() const;
 
-  class Impl;
-
  private:
-  explicit Engine(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Engine(std::unique_ptr<EngineImpl> impl);
+  std::unique_ptr<EngineImpl> impl_;
 };
 
 }  // namespace stepwise::engine

@@ -1,3 +1,5 @@
+// The Engine end to end over a MemoryStore (engine_test_fixture.h): runs,
+// activity hand-out, heartbeats, timers, stops, paging, watches, limits.
 #include "engine/engine.h"
 
 #include <algorithm>
@@ -9,77 +11,13 @@
 #include <thread>
 
 #include "common/json.h"
+#include "engine/engine_test_fixture.h"
 #include "engine/service_error.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
-#include "storage/rocks_store.h"
 
 namespace stepwise::engine {
 namespace {
-
-constexpr char kActivityMachine[] = R"({"StartAt":"Work","States":{
-  "Work":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs",
-          "HeartbeatSeconds":5,"TimeoutSeconds":100,"ResultPath":"$.result","Next":"Done"},
-  "Done":{"Type":"Pass","End":true}}})";
-
-class EngineTest : public ::testing::Test {
- protected:
-  void SetUp() override { Open(); }
-  void TearDown() override { engine_.reset(); }
-
-  void Open() {
-    engine_.reset();
-    EngineOptions o;
-    o.clock = &clock_;
-    o.seed = 7;
-    o.on_execution_closed = [this](const ExecutionDescription& d) {
-      std::lock_guard<std::mutex> l(closed_mu_);
-      closed_.push_back(d.name + ":" + d.status);
-    };
-    auto e = Engine::Open(store_.get(), o);
-    ASSERT_TRUE(e.ok()) << e.status();
-    engine_ = *std::move(e);
-  }
-
-  std::string Machine(const std::string& name, const std::string& definition) {
-    auto m = engine_->CreateStateMachine(name, definition, "arn:aws:iam::123456789012:role/r",
-                                         "STANDARD");
-    EXPECT_TRUE(m.ok()) << m.status();
-    return m.ok() ? m->arn : "";
-  }
-
-  // Waits (bounded) until the execution leaves RUNNING; timers fire on the
-  // engine's own thread, so this polls.
-  ExecutionDescription AwaitEnd(const std::string& arn) {
-    ExecutionDescription d;
-    for (int i = 0; i < 500; ++i) {
-      auto r = engine_->DescribeExecution(arn);
-      EXPECT_TRUE(r.ok()) << r.status();
-      d = *r;
-      if (d.status != "RUNNING") break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return d;
-  }
-
-  std::vector<std::string> Types(const std::string& arn) {
-    auto h = engine_->GetExecutionHistory(arn, 1000, "", false, true);
-    EXPECT_TRUE(h.ok()) << h.status();
-    std::vector<std::string> out;
-    int64_t expect_id = 1;
-    for (auto& e : h->events) {
-      EXPECT_EQ(e["id"].as_int64(), expect_id++);
-      out.emplace_back(e["type"].as_string());
-    }
-    return out;
-  }
-
-  ManualClock clock_{1700000000000};
-  std::mutex closed_mu_;
-  std::vector<std::string> closed_;  // "name:STATUS" per on_execution_closed call
-  std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
-  std::unique_ptr<Engine> engine_;
-};
 
 TEST_F(EngineTest, RunsAPassChainToCompletionAndRecordsHistory) {
   std::string sm = Machine("chain", R"({"StartAt":"A","States":{
@@ -138,6 +76,49 @@ TEST_F(EngineTest, RejectsBadInputWithAwsErrors) {
             "ExecutionDoesNotExist");
   auto bad = engine_->CreateStateMachine("broken", R"({"StartAt":"X","States":{}})", "r", "");
   EXPECT_EQ(ServiceErrorName(bad.status()), "InvalidDefinition");
+}
+
+TEST_F(EngineTest, PayloadLimitMessagesNameTheConfiguredLimit) {
+  std::string sm = Machine("m", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  std::string big = "\"" + std::string(262144, 'a') + "\"";
+  absl::Status s = engine_->StartExecution(sm, "big", big).status();
+  EXPECT_EQ(ServiceErrorName(s), "InvalidExecutionInput");
+  EXPECT_EQ(s.message(), "Input exceeds the maximum size of 262144 bytes");
+
+  storage::MemoryStore store;
+  EngineOptions o;
+  o.clock = &clock_;
+  o.max_payload_bytes = 16;
+  auto small = Engine::Open(&store, o);
+  ASSERT_TRUE(small.ok()) << small.status();
+  ASSERT_TRUE((*small)->CreateActivity("jobs").ok());
+  auto m = (*small)->CreateStateMachine("act", kActivityMachine, "r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  s = (*small)->StartExecution(m->arn, "long", R"({"k":"0123456789abcdef"})").status();
+  EXPECT_EQ(s.message(), "Input exceeds the maximum size of 16 bytes");
+  ASSERT_TRUE((*small)->StartExecution(m->arn, "short", "{}").ok());
+  auto task = (*small)->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
+                                        "w", 2000);
+  ASSERT_TRUE(task.ok() && !task->task_token.empty());
+  s = (*small)->SendTaskSuccess(task->task_token, R"({"r":"0123456789abcdef"})");
+  EXPECT_EQ(ServiceErrorName(s), "InvalidOutput");
+  EXPECT_EQ(s.message(), "Output exceeds the maximum size of 16 bytes");
+}
+
+TEST_F(EngineTest, ExpressExecutionArnsCarryAUuidAfterTheName) {
+  auto m = engine_->CreateStateMachine(
+      "fast", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})", "r", "EXPRESS");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto a = engine_->StartExecution(m->arn, "quick", "{}");
+  auto b = engine_->StartExecution(m->arn, "quick", "{}");
+  ASSERT_TRUE(a.ok() && b.ok());
+  const std::string prefix = "arn:aws:states:us-east-1:123456789012:express:fast:quick:";
+  ASSERT_EQ(a->execution_arn.rfind(prefix, 0), 0u) << a->execution_arn;
+  EXPECT_EQ(a->execution_arn.size(), prefix.size() + 36);  // a UUID
+  EXPECT_NE(a->execution_arn, b->execution_arn);  // names of Express runs need not be unique
+  ExecutionDescription d = AwaitEnd(a->execution_arn);
+  EXPECT_EQ(d.name, "quick");
+  EXPECT_EQ(d.status, "SUCCEEDED");
 }
 
 TEST_F(EngineTest, ActivityTaskIsHandedOutOnceAndCompletedByToken) {
@@ -434,64 +415,6 @@ TEST_F(EngineTest, HistoryPagesForwardAndBackward) {
                 engine_->GetExecutionHistory(started->execution_arn, 2, "garbage!", false, true)
                     .status()),
             "InvalidToken");
-}
-
-class EngineRestartTest : public EngineTest {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("stepwise-engine-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    engine_.reset();
-    store_.reset();
-    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = *std::move(s);
-    Open();
-  }
-  std::filesystem::path dir_;
-};
-
-TEST_F(EngineRestartTest, WaitsAndActivityTasksSurviveARestart) {
-  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
-  std::string waits = Machine("waits", R"({"StartAt":"W","States":{
-    "W":{"Type":"Wait","Seconds":30,"Next":"P"},"P":{"Type":"Pass","End":true}}})");
-  std::string act = Machine("act", kActivityMachine);
-  auto w = engine_->StartExecution(waits, "w", "{}");
-  auto a = engine_->StartExecution(act, "a", R"({"v":2})");
-  ASSERT_TRUE(w.ok() && a.ok());
-  Reopen();
-  // The Wait fell due while the server was down: it fires at once.
-  clock_.Advance(60000);
-  EXPECT_EQ(AwaitEnd(w->execution_arn).status, "SUCCEEDED");
-  // The activity task was re-queued from the store.
-  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
-                                       "w", 2000);
-  ASSERT_TRUE(task.ok());
-  ASSERT_FALSE(task->task_token.empty());
-  EXPECT_EQ(task->input, R"({"v":2})");
-  // A task already handed out is not handed out again after a restart.
-  Reopen();
-  auto again = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs",
-                                        "w2", 100);
-  ASSERT_TRUE(again.ok());
-  EXPECT_TRUE(again->task_token.empty());
-  ASSERT_TRUE(engine_->SendTaskSuccess(task->task_token, "7").ok());
-  ExecutionDescription d = AwaitEnd(a->execution_arn);
-  EXPECT_EQ(d.status, "SUCCEEDED");
-  EXPECT_EQ(*d.output, R"({"v":2,"result":7})");
-  auto desc = engine_->DescribeStateMachineForExecution(a->execution_arn);
-  ASSERT_TRUE(desc.ok());
-  EXPECT_EQ(desc->revision, 1);
 }
 
 }  // namespace

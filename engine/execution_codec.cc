@@ -1,6 +1,7 @@
 #include "engine/execution_codec.h"
 
 #include <cstring>
+#include <exception>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -523,6 +524,21 @@ absl::Status DecodeHistoryChunkRaw(std::string_view text, int64_t after_id,
   } while (s.Eat(','));
   if (!s.Eat(']') || !s.AtEnd()) return bad();
   return absl::OkStatus();
+}
+
+absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value& v) {
+  try {
+    const json::object& st = v.as_object();
+    ExecutionStateSummary out;
+    out.execution_name = std::string(st.at("info").as_object().at("execution_name").as_string());
+    out.status = static_cast<ExecutionStatus>(st.at("status").as_int64());
+    if (st.at("output").is_string()) out.output = std::string(st.at("output").as_string());
+    out.error = std::string(st.at("error").as_string());
+    out.cause = std::string(st.at("cause").as_string());
+    return out;
+  } catch (const std::exception&) {
+    return absl::DataLossError("stored execution state is malformed");
+  }
 }
 
 }  // namespace stepwise::engine

@@ -5,6 +5,7 @@
 #ifndef SW_ENGINE_EXECUTION_CODEC_H_
 #define SW_ENGINE_EXECUTION_CODEC_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,17 @@ void AppendExecutionStateJson(const ExecutionState& state, std::string& out);
 // malformed or does not fit the definition.
 absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
                                                     const asl::StateMachine& machine);
+
+// What DescribeExecution reads of an encoded state, without decoding it
+// against its machine. kDataLoss when malformed.
+struct ExecutionStateSummary {
+  std::string execution_name;
+  ExecutionStatus status = ExecutionStatus::kRunning;
+  std::optional<std::string> output;
+  std::string error;
+  std::string cause;
+};
+absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value& v);
 
 // Encodes a run of events as one history chunk.
 std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events);

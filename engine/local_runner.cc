@@ -1,6 +1,5 @@
 #include "engine/local_runner.h"
 
-#include <cstdio>
 #include <deque>
 #include <map>
 #include <memory>
@@ -11,6 +10,7 @@
 #include "common/status_macros.h"
 #include "asl/definition.h"
 #include "asl/validator.h"
+#include "engine/arn.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {
@@ -170,24 +170,19 @@ absl::StatusOr<LocalRunResult> RunLocal(std::string_view definition,
   bool express = options.state_machine_type == "EXPRESS";
   state.info.state_machine_name = options.state_machine_name;
   state.info.state_machine_arn =
-      absl::StrCat("arn:aws:states:", options.region, ":", options.account,
-                   ":stateMachine:", options.state_machine_name);
+      MachineArn(options.region, options.account, options.state_machine_name);
   state.info.execution_name = options.execution_name;
-  state.info.execution_arn =
-      absl::StrCat("arn:aws:states:", options.region, ":", options.account,
-                   express ? ":express:" : ":execution:", options.state_machine_name, ":",
-                   options.execution_name);
   if (express) {
-    // Express execution ARNs carry a third part, a UUID.
+    // Express execution ARNs carry a third part, a UUID (seeded: a local
+    // run is reproducible).
     asl::SeededRandom id_random(options.seed ^ 0x5eedULL);
     uint64_t hi = id_random.Next64(), lo = id_random.Next64();
-    char uuid[40];
-    std::snprintf(uuid, sizeof(uuid), "%08x-%04x-4%03x-%04x-%012llx",
-                  static_cast<unsigned>(hi >> 32), static_cast<unsigned>((hi >> 16) & 0xffff),
-                  static_cast<unsigned>(hi & 0x0fff),
-                  static_cast<unsigned>(0x8000 | ((lo >> 48) & 0x3fff)),
-                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
-    absl::StrAppend(&state.info.execution_arn, ":", uuid);
+    state.info.execution_arn =
+        ExpressExecutionArn(options.region, options.account, options.state_machine_name,
+                            options.execution_name, FormatUuid(hi, lo));
+  } else {
+    state.info.execution_arn = ExecutionArn(options.region, options.account,
+                                            options.state_machine_name, options.execution_name);
   }
   state.info.role_arn = options.role_arn;
   state.info.express = express;

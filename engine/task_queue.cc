@@ -65,7 +65,7 @@ void TaskQueue::Remove(const std::string& activity_arn,
 absl::Status TaskQueue::Poll(const std::string& activity_arn,
                              int64_t timeout_ms, DoneFn done,
                              std::function<bool()> is_cancelled,
-                             std::shared_ptr<void> claim) {
+                             std::shared_ptr<PollClaim> claim) {
   std::optional<ActivityTask> task;
   bool waiting = false;
   bool exhausted = false;
@@ -118,8 +118,8 @@ absl::Status TaskQueue::Poll(const std::string& activity_arn,
   return absl::OkStatus();
 }
 
-std::shared_ptr<void> TaskQueue::TakePoller(const std::string& activity_arn) {
-  std::shared_ptr<void> claim;
+std::shared_ptr<PollClaim> TaskQueue::TakePoller(const std::string& activity_arn) {
+  std::shared_ptr<PollClaim> claim;
   std::vector<DoneFn> gone;
   {
     std::lock_guard<std::mutex> lk(mu_);

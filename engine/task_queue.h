@@ -28,6 +28,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "engine/api_types.h"
 
 namespace stepwise::engine {
 
@@ -37,6 +39,18 @@ struct ActivityTask {
   int64_t task_id = 0;
   int64_t attempt = 0;
   std::string input;
+};
+
+// A waiting GetActivityTask that a commit may take over (TakePoller) to
+// hand it a task in the same synced write that schedules the task: who
+// polls, until when, and how to answer it. Built by the engine's poll
+// entry; answered exactly once, through `done`, by whoever took it.
+struct PollClaim {
+  std::string activity;
+  std::string worker;
+  std::chrono::steady_clock::time_point deadline;
+  std::function<void(absl::StatusOr<ActivityTaskGrant>)> done;
+  std::function<bool()> is_cancelled;
 };
 
 class TaskQueue {
@@ -85,7 +99,7 @@ class TaskQueue {
   // `claim`, when given, lets TakePoller take this poll over (see there).
   absl::Status Poll(const std::string& activity_arn, int64_t timeout_ms,
                     DoneFn done, std::function<bool()> is_cancelled = nullptr,
-                    std::shared_ptr<void> claim = nullptr);
+                    std::shared_ptr<PollClaim> claim = nullptr);
 
   // Takes over the longest-waiting poll of `activity_arn` that was given a
   // `claim` and whose caller has not gone away, and returns that claim: the
@@ -94,7 +108,7 @@ class TaskQueue {
   // the same commit that schedules it. Polls found gone on the way are ended
   // (`done` with std::nullopt, on the calling thread, after unlocking).
   // Null when no such poll waits.
-  std::shared_ptr<void> TakePoller(const std::string& activity_arn);
+  std::shared_ptr<PollClaim> TakePoller(const std::string& activity_arn);
 
   // Hands a task back to the FRONT of its activity's queue (the hand-out
   // could not be committed; if the engine found the execution stopped it
@@ -128,7 +142,7 @@ class TaskQueue {
     Deadline deadline;
     DoneFn done;
     std::function<bool()> is_cancelled;  // may be null
-    std::shared_ptr<void> claim;         // may be null
+    std::shared_ptr<PollClaim> claim;    // may be null
   };
   struct Activity {
     std::list<ActivityTask> tasks;  // hand-out order

@@ -21,6 +21,13 @@ namespace {
 
 const std::string kArn = "arn:aws:states:us-east-1:123456789012:activity:a";
 const std::string kOther = "arn:aws:states:us-east-1:123456789012:activity:b";
+
+// A claimable poll, told apart by its worker name.
+std::shared_ptr<PollClaim> Claim(const std::string& worker) {
+  auto c = std::make_shared<PollClaim>();
+  c->worker = worker;
+  return c;
+}
 constexpr int64_t kLongMs = 60'000;  // never expires within a test
 
 ActivityTask Task(const std::string& exec, int64_t id,
@@ -126,13 +133,13 @@ TEST(TaskQueueTest, TakePollerTakesTheOldestClaimablePollOver) {
   bool gone_flag = true;
   ASSERT_TRUE(q.Poll(kArn, kLongMs, plain.Fn()).ok());  // no claim: never taken
   ASSERT_TRUE(q.Poll(kArn, kLongMs, gone.Fn(), [&] { return gone_flag; },
-                     std::make_shared<int>(0)).ok());
-  ASSERT_TRUE(q.Poll(kArn, kLongMs, first.Fn(), nullptr, std::make_shared<int>(1)).ok());
-  ASSERT_TRUE(q.Poll(kArn, kLongMs, second.Fn(), nullptr, std::make_shared<int>(2)).ok());
+                     Claim("w0")).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, first.Fn(), nullptr, Claim("w1")).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, second.Fn(), nullptr, Claim("w2")).ok());
   EXPECT_EQ(q.TakePoller(kOther), nullptr);
-  std::shared_ptr<void> c = q.TakePoller(kArn);
+  std::shared_ptr<PollClaim> c = q.TakePoller(kArn);
   ASSERT_NE(c, nullptr);
-  EXPECT_EQ(*std::static_pointer_cast<int>(c), 1);
+  EXPECT_EQ(c->worker, "w1");
   // The poll whose caller went away was ended on the way, with nullopt.
   ASSERT_EQ(gone.calls(), 1);
   EXPECT_FALSE(gone.task().has_value());

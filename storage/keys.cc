@@ -149,15 +149,12 @@ absl::StatusOr<VisibilityKeyParts> DecodeVisibilityKey(absl::string_view key) {
   return parts;
 }
 
-std::string TaskKey(absl::string_view activity, int64_t task_seq) {
-  std::string key = TaskPrefix(activity);
-  AppendOrderedInt64(&key, task_seq);
-  return key;
-}
-
-std::string TaskPrefix(absl::string_view activity) {
+std::string TaskKey(absl::string_view activity, absl::string_view execution_id,
+                    int64_t task_id) {
   std::string key;
   AppendString(&key, activity);
+  AppendString(&key, execution_id);
+  AppendOrderedInt64(&key, task_id);
   return key;
 }
 
@@ -165,11 +162,14 @@ absl::StatusOr<TaskKeyParts> DecodeTaskKey(absl::string_view key) {
   absl::string_view in = key;
   std::optional<std::string> activity = ConsumeString(&in);
   if (!activity.has_value()) return MalformedKey("task", key);
-  std::optional<int64_t> seq = ConsumeOrderedInt64(&in);
-  if (!seq.has_value() || !in.empty()) return MalformedKey("task", key);
+  std::optional<std::string> execution = ConsumeString(&in);
+  if (!execution.has_value()) return MalformedKey("task", key);
+  std::optional<int64_t> id = ConsumeOrderedInt64(&in);
+  if (!id.has_value() || !in.empty()) return MalformedKey("task", key);
   TaskKeyParts parts;
   parts.activity = std::move(*activity);
-  parts.task_seq = *seq;
+  parts.execution_id = std::move(*execution);
+  parts.task_id = *id;
   return parts;
 }
 
@@ -180,6 +180,10 @@ std::string TimerKey(int64_t due_ms, absl::string_view execution_id,
   AppendString(&key, execution_id);
   AppendString(&key, timer_id);
   return key;
+}
+
+std::string TimerKey(int64_t due_ms, absl::string_view execution_id, int64_t timer_id) {
+  return TimerKey(due_ms, execution_id, std::to_string(timer_id));
 }
 
 absl::StatusOr<TimerKeyParts> DecodeTimerKey(absl::string_view key) {

@@ -7,8 +7,8 @@
 //   executions  execution id (raw bytes)
 //   history     Str(execution id) . Int(first event id)
 //   visibility  Str(machine) . ~Int(start time ms) . Str(execution id)
-//   tasks       Str(activity) . Int(task seq)
-//   timers      Int(due ms) . Str(execution id) . Str(timer id)
+//   tasks       Str(activity) . Str(execution id) . Int(task id)
+//   timers      Int(due ms) . Str(execution id) . Str(timer id as decimal text)
 //
 // Int(x) is 8 bytes big-endian of x with the sign bit flipped, so signed
 // values order correctly (for the non-negative ids and times we store it is
@@ -81,19 +81,25 @@ struct VisibilityKeyParts {
 };
 absl::StatusOr<VisibilityKeyParts> DecodeVisibilityKey(absl::string_view key);
 
-// tasks: open activity tasks of one activity in hand-out order.
-std::string TaskKey(absl::string_view activity, int64_t task_seq);
-// The prefix shared by exactly the task keys of `activity`.
-std::string TaskPrefix(absl::string_view activity);
+// tasks: the activity tasks waiting for a worker (scheduled, not yet
+// handed out), grouped by activity, then by execution, then task id (the
+// task id counts within its execution). The value is the task's input.
+// Recovery scans the whole table to rebuild the engine's task queue.
+std::string TaskKey(absl::string_view activity, absl::string_view execution_id,
+                    int64_t task_id);
 struct TaskKeyParts {
   std::string activity;
-  int64_t task_seq = 0;
+  std::string execution_id;
+  int64_t task_id = 0;
 };
 absl::StatusOr<TaskKeyParts> DecodeTaskKey(absl::string_view key);
 
 // timers: all timers in due order (ties by execution, then timer id).
 std::string TimerKey(int64_t due_ms, absl::string_view execution_id,
                      absl::string_view timer_id);
+// The same with an integer timer id, written as decimal text (what the
+// engine stores: engine/execution_record.h says which ids exist).
+std::string TimerKey(int64_t due_ms, absl::string_view execution_id, int64_t timer_id);
 struct TimerKeyParts {
   int64_t due_ms = 0;
   std::string execution_id;

@@ -171,19 +171,31 @@ TEST(KeysTest, VisibilityKeysSortNewestFirstWithinMachine) {
       absl::StartsWith(VisibilityKey("mm", 5, "e"), VisibilityPrefix("m")));
 }
 
-TEST(KeysTest, TaskKeysSortBySequenceWithinActivity) {
-  std::vector<std::string> keys = {TaskKey("b", 1), TaskKey("a", 300),
-                                   TaskKey("a", 2), TaskKey("a", 256)};
+TEST(KeysTest, TaskKeysSortByActivityThenExecutionThenTaskId) {
+  std::vector<std::string> keys = {TaskKey("b", "e", 1), TaskKey("a", "f", 300),
+                                   TaskKey("a", "e", 2), TaskKey("a", "e", 256),
+                                   TaskKey("a", "ee", 1)};
   std::sort(keys.begin(), keys.end());
-  std::vector<std::tuple<std::string, int64_t>> got;
+  std::vector<std::tuple<std::string, std::string, int64_t>> got;
   for (const std::string& k : keys) {
     absl::StatusOr<TaskKeyParts> p = DecodeTaskKey(k);
     ASSERT_TRUE(p.ok()) << p.status();
-    got.emplace_back(p->activity, p->task_seq);
+    got.emplace_back(p->activity, p->execution_id, p->task_id);
   }
-  std::vector<std::tuple<std::string, int64_t>> want = {
-      {"a", 2}, {"a", 256}, {"a", 300}, {"b", 1}};
+  std::vector<std::tuple<std::string, std::string, int64_t>> want = {
+      {"a", "e", 2}, {"a", "e", 256}, {"a", "ee", 1}, {"a", "f", 300}, {"b", "e", 1}};
   EXPECT_EQ(got, want);
+}
+
+TEST(KeysTest, TaskKeyIsTheLayoutTheEngineHasAlwaysWritten) {
+  // Str(activity) . Str(execution) . Int(task id), as data directories
+  // written before this builder existed hold it.
+  std::string want;
+  AppendString(&want, "act");
+  AppendString(&want, "exec");
+  AppendOrderedInt64(&want, 7);
+  EXPECT_EQ(TaskKey("act", "exec", 7), want);
+  EXPECT_EQ(TimerKey(5, "e", int64_t{-3}), TimerKey(5, "e", "-3"));
 }
 
 TEST(KeysTest, TimerKeysSortByDueTimeFirst) {
@@ -219,6 +231,8 @@ TEST(KeysTest, DecodersReportDataLossOnMalformedKeys) {
   EXPECT_EQ(DecodeVisibilityKey(VisibilityPrefix("m")).status().code(),
             absl::StatusCode::kDataLoss);
   EXPECT_EQ(DecodeTaskKey("").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(DecodeTaskKey(TaskKey("a", "e", 1) + "x").status().code(),
+            absl::StatusCode::kDataLoss);
   std::string timer = TimerKey(5, "e", "t");
   absl::Status s = DecodeTimerKey(timer.substr(0, 10)).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);

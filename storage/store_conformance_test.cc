@@ -146,7 +146,7 @@ TEST_P(StoreConformanceTest, NewStoreRecordsSchemaVersion) {
 
 TEST_P(StoreConformanceTest, CommitWritesRecordHistoryAndWrites) {
   Transition t = Step("e1", 0, 1, 3);
-  t.writes.push_back({Table::kTasks, TaskKey("act", 1), "task"});
+  t.writes.push_back({Table::kTasks, TaskKey("act", "exec", 1), "task"});
   t.writes.push_back({Table::kTimers, TimerKey(1000, "e1", "t"), "timer"});
   t.writes.push_back({Table::kVisibility, VisibilityKey("m", 5, "e1"), "RUN"});
   ASSERT_OK(store_->Commit(t));
@@ -162,7 +162,7 @@ TEST_P(StoreConformanceTest, CommitWritesRecordHistoryAndWrites) {
   EXPECT_EQ(h[0].first_event_id, 1);
   EXPECT_EQ(h[0].last_event_id, 3);
   EXPECT_EQ(h[0].value, "events 1..3 of e1");
-  EXPECT_EQ(store_->Get(Table::kTasks, TaskKey("act", 1)).value(), "task");
+  EXPECT_EQ(store_->Get(Table::kTasks, TaskKey("act", "exec", 1)).value(), "task");
   EXPECT_EQ(store_->Get(Table::kTimers, TimerKey(1000, "e1", "t")).value(),
             "timer");
   EXPECT_EQ(
@@ -174,7 +174,7 @@ TEST_P(StoreConformanceTest, CommitWritesRecordHistoryAndWrites) {
 
   // The next step deletes the task and timer it made.
   Transition t2 = Step("e1", 1, 4, 5);
-  t2.writes.push_back({Table::kTasks, TaskKey("act", 1), std::nullopt});
+  t2.writes.push_back({Table::kTasks, TaskKey("act", "exec", 1), std::nullopt});
   t2.writes.push_back(
       {Table::kTimers, TimerKey(1000, "e1", "t"), std::nullopt});
   ASSERT_OK(store_->Commit(t2));
@@ -188,7 +188,7 @@ TEST_P(StoreConformanceTest, VersionConflictIsAbortedAndWritesNothing) {
 
   Transition stale = Step("e1", 0, 3, 4);
   stale.execution_record = "stale";
-  stale.writes.push_back({Table::kTasks, TaskKey("act", 1), "task"});
+  stale.writes.push_back({Table::kTasks, TaskKey("act", "exec", 1), "task"});
   EXPECT_CODE(store_->Commit(stale), absl::StatusCode::kAborted);
 
   Transition ahead = Step("e1", 5, 3, 4);
@@ -214,7 +214,7 @@ TEST_P(StoreConformanceTest, NewExecutionMustExpectVersionZero) {
 
 TEST_P(StoreConformanceTest, InvalidTransitionIsRejectedAndWritesNothing) {
   Transition meta = Step("e1", 0, 1, 1);
-  meta.writes.push_back({Table::kTasks, TaskKey("a", 1), "task"});
+  meta.writes.push_back({Table::kTasks, TaskKey("a", "exec", 1), "task"});
   meta.writes.push_back({Table::kMeta, "k", "v"});
   EXPECT_CODE(store_->Commit(meta), absl::StatusCode::kInvalidArgument);
 
@@ -237,11 +237,11 @@ TEST_P(StoreConformanceTest, InvalidTransitionIsRejectedAndWritesNothing) {
 TEST_P(StoreConformanceTest, CommitBatchAppliesPassingTransitionsOnly) {
   ASSERT_OK(store_->Commit(Step("b", 0, 1, 1)));
   Transition a = Step("a", 0, 1, 2);
-  a.writes.push_back({Table::kTasks, TaskKey("act", 1), "a"});
+  a.writes.push_back({Table::kTasks, TaskKey("act", "exec", 1), "a"});
   Transition b = Step("b", 0, 2, 3);  // stale: b is at version 1
-  b.writes.push_back({Table::kTasks, TaskKey("act", 2), "b"});
+  b.writes.push_back({Table::kTasks, TaskKey("act", "exec", 2), "b"});
   Transition c = Step("c", 0, 1, 1);
-  c.writes.push_back({Table::kTasks, TaskKey("act", 3), "c"});
+  c.writes.push_back({Table::kTasks, TaskKey("act", "exec", 3), "c"});
   const Transition* batch[] = {&a, &b, &c};
   ASSERT_OK_AND_ASSIGN(std::vector<absl::Status> statuses,
                        store_->CommitBatch(batch));
@@ -253,7 +253,7 @@ TEST_P(StoreConformanceTest, CommitBatchAppliesPassingTransitionsOnly) {
   EXPECT_EQ(VersionOf("b"), 1);
   EXPECT_EQ(VersionOf("c"), 1);
   EXPECT_EQ(TableKeys(Table::kTasks),
-            (std::vector<std::string>{TaskKey("act", 1), TaskKey("act", 3)}));
+            (std::vector<std::string>{TaskKey("act", "exec", 1), TaskKey("act", "exec", 3)}));
   EXPECT_EQ(TableKeys(Table::kHistory),
             (std::vector<std::string>{HistoryKey("a", 1), HistoryKey("b", 1),
                                       HistoryKey("c", 1)}));
@@ -487,7 +487,7 @@ TEST_P(StoreConformanceTest, ConcurrentWritersOfOneExecutionNeverBothWin) {
         int64_t v = cur->has_value() ? (*cur)->version : 0;
         Transition t = Step("shared", v, v + 1, v + 1);
         t.writes.push_back(
-            {Table::kTasks, TaskKey(absl::StrCat("w", i), n), "x"});
+            {Table::kTasks, TaskKey(absl::StrCat("w", i), "exec", n), "x"});
         if (store_->Commit(t).ok()) ++wins;
       }
     });

@@ -16,9 +16,9 @@ enum class Table {
   kActivities,   // activity name → record
   kExecutions,   // execution id → version + record (with interpreter state)
   kHistory,      // (execution id, first event id) → chunk of events
-  kVisibility,   // (machine, start time desc, execution id) → summary
-  kTasks,        // (activity, task id) → open activity task
-  kTimers,       // (due time, execution id, timer id) → timer
+  kVisibility,   // (machine, start time desc, execution id) → summary row
+  kTasks,        // (activity, execution id, task id) → input of a task not yet handed out
+  kTimers,       // (due time, execution id, timer id) → "" (an armed timer)
   kMeta,         // schema version, token key, ...
 };
 

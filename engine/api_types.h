@@ -1,0 +1,137 @@
+// The engine's API value types: options, descriptions, grants and
+// counters, as Engine (engine/engine.h) takes and returns them. Plain
+// structs; the engine's rooms below the façade include this header, never
+// engine/engine.h. No thread-safety of their own (values).
+#ifndef SW_ENGINE_API_TYPES_H_
+#define SW_ENGINE_API_TYPES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/json.h"
+
+namespace stepwise::engine {
+
+struct ExecutionDescription;
+
+class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
+class TaskInputs;
+
+struct EngineOptions {
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  int shards = 2;
+  // Most state steps computed in memory and committed as one group.
+  int max_steps_per_commit = 100;
+  // Most transitions the committer writes in one synced batch.
+  size_t max_batch = 512;
+  // Time source; must outlive the engine. Null means the system clock.
+  const Clock* clock = nullptr;
+  int max_history_events = 25000;
+  size_t max_payload_bytes = 262144;
+  // Longest GetActivityTask long-poll.
+  int64_t max_poll_ms = 60000;
+  // Executions whose parsed state stays in memory while parked.
+  size_t max_cached_executions = 10000;
+  // Seed of the interpreter's randomness (0: from the OS).
+  uint64_t seed = 0;
+  // Called once per execution that closes (SUCCEEDED, FAILED, TIMED_OUT,
+  // ABORTED), after the commit that closes it is on disk, with its
+  // description (input/output may be left empty). Called from an engine
+  // thread: it must be thread-safe, must not block and must not call back
+  // into the engine. Null: nothing is called. The server logs the close
+  // and counts it in /metrics.
+  std::function<void(const ExecutionDescription&)> on_execution_closed;
+  // Called once, from the committer thread, when the store fails a whole
+  // commit batch (an I/O error: full disk, failed fsync). From then on the
+  // engine writes and acknowledges nothing: that batch and every later
+  // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
+  // cause and exits (fail-stop); a restart recovers from what is on disk.
+  std::function<void(const absl::Status&)> on_storage_failure;
+  // Dispatchers asked, in order, before the built-in ones (the activity
+  // queue, then the fallback that fails the task): how further kinds of
+  // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
+  // the engine's constructor, with the inputs they report through.
+  std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
+};
+
+struct StateMachineDescription {
+  std::string arn;
+  std::string name;
+  std::string type;  // STANDARD | EXPRESS
+  std::string definition;
+  std::string role_arn;
+  std::string status;  // ACTIVE
+  TimeMs creation_date = 0;
+  TimeMs update_date = 0;
+  int64_t revision = 0;
+  std::string revision_id;
+};
+
+struct ExecutionDescription {
+  std::string execution_arn;
+  std::string state_machine_arn;
+  std::string name;
+  std::string status;  // RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+  TimeMs start_date = 0;
+  TimeMs stop_date = 0;  // 0 while running
+  std::string input;
+  std::optional<std::string> output;
+  std::optional<std::string> error;
+  std::optional<std::string> cause;
+  int64_t revision = 0;
+};
+
+struct ExecutionList {
+  std::vector<ExecutionDescription> executions;  // without input/output
+  std::string next_token;
+};
+
+struct HistoryPage {
+  std::vector<json::object> events;  // AWS GetExecutionHistory shape
+  std::string next_token;
+};
+
+struct ActivityDescription {
+  std::string arn;
+  std::string name;
+  TimeMs creation_date = 0;
+};
+
+// What GetActivityTask hands a worker; an empty token means none arrived
+// before the poll timed out (AWS answers the same way).
+struct ActivityTaskGrant {
+  std::string task_token;
+  std::string input;
+};
+
+struct StartExecutionResult {
+  std::string execution_arn;
+  TimeMs start_date = 0;
+};
+
+// Counters for benchmarks and metrics.
+struct EngineStats {
+  uint64_t commits = 0;        // transitions written
+  uint64_t batches = 0;        // synced writes
+  uint64_t events = 0;         // history events written
+  size_t timers_armed = 0;     // timers waiting to fire
+  int64_t timer_lag_ms = 0;    // how late the last timer fired
+  struct ActivityQueue {
+    std::string activity_arn;
+    size_t pending = 0;        // tasks waiting for a worker
+    size_t pollers = 0;        // GetActivityTask calls waiting
+  };
+  std::vector<ActivityQueue> activity_queues;
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_API_TYPES_H_

@@ -1,0 +1,315 @@
+// Catalog: state machines and activities (see catalog.h). Any thread.
+#include "engine/catalog.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "asl/validator.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "engine/arn.h"
+#include "engine/service_error.h"
+
+namespace stepwise::engine {
+
+namespace {
+
+using storage::Table;
+
+json::value Str(std::string_view s) { return json::value(json::string(s)); }
+
+}  // namespace
+
+absl::StatusOr<json::object> ParseRecord(const std::string& text, const std::string& what) {
+  auto v = ParseJson(text);
+  if (!v.ok() || !v->is_object()) {
+    return absl::DataLossError("stored record of " + what + " is malformed");
+  }
+  return std::move(v->get_object());
+}
+
+Catalog::Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock)
+    : store_(store), options_(options), clock_(clock) {}
+
+std::string Catalog::MachineArn(const std::string& name) const {
+  return engine::MachineArn(options_->region, options_->account, name);
+}
+
+std::string Catalog::ActivityArn(const std::string& name) const {
+  return engine::ActivityArn(options_->region, options_->account, name);
+}
+
+// ------------------------------------------------------------ state machines
+
+absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::string& name,
+                                                                    const std::string& definition,
+                                                                    const std::string& role_arn,
+                                                                    const std::string& type_in) {
+  if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
+  std::string type = type_in.empty() ? "STANDARD" : type_in;
+  if (type != "STANDARD" && type != "EXPRESS") {
+    return ServiceError("ValidationException", "type must be STANDARD or EXPRESS");
+  }
+  SW_RETURN_IF_ERROR(CheckDefinition(definition, type));
+  std::lock_guard<std::mutex> l(machines_mu_);
+  SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
+  TimeMs now = clock_->NowMs();
+  if (existing.has_value()) {
+    json::object& rec = *existing;
+    const json::array& revs = rec["revisions"].as_array();
+    const json::object& last = revs.back().as_object();
+    if (rec["status"].as_string() == "ACTIVE" &&
+        last.at("definition").as_string() == definition &&
+        rec["role_arn"].as_string() == role_arn && rec["type"].as_string() == type) {
+      return Describe(rec, static_cast<int64_t>(revs.size()));  // idempotent
+    }
+    return ServiceError("StateMachineAlreadyExists",
+                        "State Machine Already Exists: '" + MachineArn(name) + "'");
+  }
+  json::object rec;
+  rec["name"] = Str(name);
+  rec["arn"] = Str(MachineArn(name));
+  rec["type"] = Str(type);
+  rec["role_arn"] = Str(role_arn);
+  rec["status"] = "ACTIVE";
+  rec["creation_date"] = now;
+  json::array revs;
+  revs.push_back(RevisionRecord(definition, now));
+  rec["revisions"] = std::move(revs);
+  SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
+  return Describe(rec, 1);
+}
+
+absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std::string& arn) {
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  return Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size()));
+}
+
+absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
+    const std::string& arn, const std::optional<std::string>& definition,
+    const std::optional<std::string>& role_arn) {
+  if (!definition.has_value() && !role_arn.has_value()) {
+    return ServiceError("MissingRequiredParameter",
+                        "Either the definition or the roleArn must be specified");
+  }
+  std::lock_guard<std::mutex> l(machines_mu_);
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  json::array& revs = rec["revisions"].as_array();
+  std::string def = definition.value_or(
+      std::string(revs.back().as_object().at("definition").as_string()));
+  if (definition.has_value()) {
+    SW_RETURN_IF_ERROR(CheckDefinition(def, std::string(rec["type"].as_string())));
+  }
+  if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
+  revs.push_back(RevisionRecord(def, clock_->NowMs()));
+  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
+  return Describe(rec, static_cast<int64_t>(revs.size()));
+}
+
+absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
+  std::lock_guard<std::mutex> l(machines_mu_);
+  auto rec = LoadMachine(arn);
+  if (!rec.ok()) {
+    // AWS answers deletes of unknown machines with success.
+    return ServiceErrorName(rec.status()) == "StateMachineDoesNotExist" ? absl::OkStatus()
+                                                                        : rec.status();
+  }
+  // Revisions stay: executions still running need their definition.
+  (*rec)["status"] = "DELETING";
+  return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
+}
+
+absl::StatusOr<std::vector<StateMachineDescription>> Catalog::ListStateMachines() {
+  storage::ScanOptions o;
+  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows, store_->Scan(Table::kMachines, o));
+  std::vector<StateMachineDescription> out;
+  for (const auto& kv : rows) {
+    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(kv.value, "state machine " + kv.key));
+    if (rec["status"].as_string() != "ACTIVE") continue;
+    out.push_back(Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size())));
+  }
+  return out;
+}
+
+// State machine records, cached: every write goes through this process.
+absl::StatusOr<std::optional<json::object>> Catalog::MachineRecord(const std::string& name) {
+  {
+    std::lock_guard<std::mutex> l(machine_cache_mu_);
+    auto it = machine_cache_.find(name);
+    if (it != machine_cache_.end()) return std::optional<json::object>(it->second);
+  }
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
+  if (!raw.has_value()) return std::optional<json::object>();
+  SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "state machine " + name));
+  std::lock_guard<std::mutex> l(machine_cache_mu_);
+  machine_cache_[name] = rec;
+  return std::optional<json::object>(std::move(rec));
+}
+
+absl::Status Catalog::PutMachineRecord(const std::string& name, const json::object& rec) {
+  SW_RETURN_IF_ERROR(store_->Put(Table::kMachines, name, SerializeJson(rec)));
+  std::lock_guard<std::mutex> l(machine_cache_mu_);
+  machine_cache_[name] = rec;
+  return absl::OkStatus();
+}
+
+json::object Catalog::RevisionRecord(const std::string& definition, TimeMs now) {
+  json::object r;
+  r["definition"] = Str(definition);
+  r["update_date"] = now;
+  return r;
+}
+
+absl::Status Catalog::CheckDefinition(const std::string& definition, const std::string& type) {
+  if (definition.size() > asl::kMaxDefinitionBytes) {
+    return ServiceError("InvalidDefinition", "Definition exceeds 1048576 characters");
+  }
+  asl::ValidationResult v = asl::ValidateForStepwise(definition, type);
+  if (!v.ok()) {
+    std::string msg = "Invalid State Machine Definition: '";
+    for (const auto& d : v.diagnostics) {
+      if (d.severity != "ERROR") continue;
+      absl::StrAppend(&msg, d.code, ": ", d.message, " at ", d.location, "; ");
+    }
+    msg += "'";
+    return ServiceError("InvalidDefinition", msg);
+  }
+  return absl::OkStatus();
+}
+
+StateMachineDescription Catalog::Describe(json::object& rec, int64_t revision) const {
+  StateMachineDescription d;
+  d.name = std::string(rec["name"].as_string());
+  d.arn = std::string(rec["arn"].as_string());
+  d.type = std::string(rec["type"].as_string());
+  d.role_arn = std::string(rec["role_arn"].as_string());
+  d.status = std::string(rec["status"].as_string());
+  d.creation_date = rec["creation_date"].as_int64();
+  const json::array& revs = rec["revisions"].as_array();
+  size_t i = static_cast<size_t>(std::clamp<int64_t>(revision, 1,
+                                                     static_cast<int64_t>(revs.size())) - 1);
+  const json::object& r = revs[i].as_object();
+  d.definition = std::string(r.at("definition").as_string());
+  d.update_date = r.at("update_date").as_int64();
+  d.revision = static_cast<int64_t>(i + 1);
+  d.revision_id = absl::StrCat(d.name, "-", d.revision);
+  return d;
+}
+
+absl::StatusOr<json::object> Catalog::LoadMachine(const std::string& arn, bool allow_deleting) {
+  std::string prefix = MachineArn("");
+  if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
+    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+  }
+  std::string name = arn.substr(prefix.size());
+  SW_ASSIGN_OR_RETURN(std::optional<json::object> found, MachineRecord(name));
+  if (!found.has_value()) {
+    return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
+  }
+  json::object& rec = *found;
+  if (!allow_deleting && rec["status"].as_string() != "ACTIVE") {
+    return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
+  }
+  return rec;
+}
+
+absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Catalog::ParsedRevision(
+    json::object& rec, int64_t revision) {
+  std::string key = absl::StrCat(rec["name"].as_string().c_str(), "#", revision);
+  {
+    std::lock_guard<std::mutex> l(parsed_mu_);
+    auto it = parsed_.find(key);
+    if (it != parsed_.end()) return it->second;
+  }
+  const json::array& revs = rec["revisions"].as_array();
+  if (revision < 1 || static_cast<size_t>(revision) > revs.size()) {
+    return absl::DataLossError("execution refers to a missing state machine revision");
+  }
+  auto def = ParseJson(std::string(revs[static_cast<size_t>(revision - 1)]
+                                       .as_object()
+                                       .at("definition")
+                                       .as_string()));
+  if (!def.ok()) return absl::DataLossError("stored definition is malformed");
+  auto sm = asl::ParseStateMachine(*def);
+  if (!sm.ok()) return ServiceError("InvalidDefinition", ToStd(sm.status().message()));
+  std::lock_guard<std::mutex> l(parsed_mu_);
+  parsed_[key] = *sm;
+  return *sm;
+}
+
+// ---------------------------------------------------------------- activities
+
+absl::StatusOr<std::string> Catalog::ActivityName(const std::string& arn) const {
+  std::string prefix = ActivityArn("");
+  if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
+    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+  }
+  return arn.substr(prefix.size());
+}
+
+ActivityDescription Catalog::ActivityFromRecord(json::object& rec) {
+  ActivityDescription d;
+  d.name = std::string(rec["name"].as_string());
+  d.arn = std::string(rec["arn"].as_string());
+  d.creation_date = rec["creation_date"].as_int64();
+  return d;
+}
+
+absl::StatusOr<ActivityDescription> Catalog::CreateActivity(const std::string& name) {
+  if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
+  std::lock_guard<std::mutex> l(machines_mu_);
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->Get(Table::kActivities, name));
+  if (existing.has_value()) {  // idempotent on name
+    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*existing, "activity " + name));
+    return ActivityFromRecord(rec);
+  }
+  json::object rec;
+  rec["name"] = Str(name);
+  rec["arn"] = Str(ActivityArn(name));
+  rec["creation_date"] = clock_->NowMs();
+  SW_RETURN_IF_ERROR(store_->Put(Table::kActivities, name, SerializeJson(rec)));
+  return ActivityFromRecord(rec);
+}
+
+absl::StatusOr<ActivityDescription> Catalog::DescribeActivity(const std::string& arn) {
+  SW_ASSIGN_OR_RETURN(std::string name, ActivityName(arn));
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kActivities, name));
+  if (!raw.has_value()) {
+    return ServiceError("ActivityDoesNotExist", "Activity Does Not Exist: '" + arn + "'");
+  }
+  SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "activity " + name));
+  return ActivityFromRecord(rec);
+}
+
+absl::Status Catalog::DeleteActivity(const std::string& arn) {
+  SW_ASSIGN_OR_RETURN(std::string name, ActivityName(arn));
+  {
+    std::lock_guard<std::mutex> l(activities_mu_);
+    known_activities_.erase(arn);
+  }
+  return store_->Put(Table::kActivities, name, std::nullopt);
+}
+
+absl::StatusOr<std::vector<ActivityDescription>> Catalog::ListActivities() {
+  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
+                      store_->Scan(Table::kActivities, storage::ScanOptions{}));
+  std::vector<ActivityDescription> out;
+  for (const auto& kv : rows) {
+    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(kv.value, "activity " + kv.key));
+    out.push_back(ActivityFromRecord(rec));
+  }
+  return out;
+}
+
+bool Catalog::KnownActivity(const std::string& arn) {
+  std::lock_guard<std::mutex> l(activities_mu_);
+  return known_activities_.count(arn) > 0;
+}
+
+void Catalog::RememberActivity(const std::string& arn) {
+  std::lock_guard<std::mutex> l(activities_mu_);
+  known_activities_.insert(arn);
+}
+
+}  // namespace stepwise::engine

@@ -1,0 +1,100 @@
+// Catalog: the state machines (records with their revisions, a cache of the
+// records, a cache of parsed revisions) and the activities the engine
+// knows. Records are JSON objects in the store's machines and activities
+// tables; every write goes through this process, so the caches never go
+// stale. Thread-safe: any thread may call it; it has its own locks, held
+// only around its own data and store calls (never while calling out).
+#ifndef SW_ENGINE_CATALOG_H_
+#define SW_ENGINE_CATALOG_H_
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "asl/definition.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "engine/api_types.h"
+#include "storage/store.h"
+
+namespace stepwise::engine {
+
+// Parses a stored JSON object; kDataLoss naming `what` if it is not one.
+absl::StatusOr<json::object> ParseRecord(const std::string& text, const std::string& what);
+
+class Catalog {
+ public:
+  // `store`, `options` and `clock` must outlive the catalog.
+  Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock);
+
+  // ---- state machines (AWS errors, engine/service_error.h) ----
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
+                                                             const std::string& definition,
+                                                             const std::string& role_arn,
+                                                             const std::string& type);
+  absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
+  absl::StatusOr<StateMachineDescription> UpdateStateMachine(
+      const std::string& arn, const std::optional<std::string>& definition,
+      const std::optional<std::string>& role_arn);
+  absl::Status DeleteStateMachine(const std::string& arn);
+  absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
+
+  // The record of machine `name` (cached), nullopt if there is none.
+  absl::StatusOr<std::optional<json::object>> MachineRecord(const std::string& name);
+  // The record of the machine `arn`: InvalidArn, StateMachineDoesNotExist
+  // (also while DELETING unless `allow_deleting`).
+  absl::StatusOr<json::object> LoadMachine(const std::string& arn, bool allow_deleting = false);
+  // The parsed definition of one revision of `rec` (cached: revisions are
+  // immutable). kDataLoss for a missing or malformed stored revision.
+  absl::StatusOr<std::shared_ptr<const asl::StateMachine>> ParsedRevision(json::object& rec,
+                                                                         int64_t revision);
+  // The description of `rec` at `revision` (clamped to the revisions there are).
+  StateMachineDescription Describe(json::object& rec, int64_t revision) const;
+
+  // ---- activities ----
+  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);
+  absl::StatusOr<ActivityDescription> DescribeActivity(const std::string& arn);
+  absl::Status DeleteActivity(const std::string& arn);
+  absl::StatusOr<std::vector<ActivityDescription>> ListActivities();
+  // True once `arn` was seen to exist (remembered until deleted), so a
+  // long-poll does not read the store each time.
+  bool KnownActivity(const std::string& arn);
+  void RememberActivity(const std::string& arn);
+
+ private:
+  std::string MachineArn(const std::string& name) const;
+  std::string ActivityArn(const std::string& name) const;
+  absl::StatusOr<std::string> ActivityName(const std::string& arn) const;
+  absl::Status PutMachineRecord(const std::string& name, const json::object& rec);
+  static json::object RevisionRecord(const std::string& definition, TimeMs now);
+  static absl::Status CheckDefinition(const std::string& definition, const std::string& type);
+  static ActivityDescription ActivityFromRecord(json::object& rec);
+
+  storage::Store* const store_;        // immutable; the store is thread-safe
+  const EngineOptions* const options_;  // immutable (region, account)
+  const Clock* const clock_;           // immutable; thread-safe
+
+  // Serialises the read-modify-write of machine and activity records
+  // (create, update, delete); held across the store write.
+  std::mutex machines_mu_;
+  // Guards machine_cache_: record by machine name.
+  std::mutex machine_cache_mu_;
+  std::unordered_map<std::string, json::object> machine_cache_;
+  // Guards parsed_: parsed definition by "name#revision".
+  std::mutex parsed_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const asl::StateMachine>> parsed_;
+  // Guards known_activities_: activity ARNs seen to exist in the store.
+  std::mutex activities_mu_;
+  std::unordered_set<std::string> known_activities_;
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_CATALOG_H_

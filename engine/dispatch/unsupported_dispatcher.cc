@@ -1,0 +1,24 @@
+// UnsupportedDispatcher (unsupported_dispatcher.h).
+#include "engine/dispatch/unsupported_dispatcher.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace stepwise::engine {
+
+std::shared_ptr<PollClaim> UnsupportedDispatcher::Schedule(const ScheduleTaskCommand& command,
+                                                           OpenTask&, PendingCommit& commit) {
+  TaskResult r;
+  r.kind = TaskResult::Kind::kFailed;
+  r.error = "States.TaskFailed";
+  r.cause = absl::StrCat("Stepwise cannot run resource '", command.resource,
+                         "': only activity tasks are supported");
+  commit.AfterCommit([this, exec = commit.execution_id(), id = command.task_id,
+                      r = std::move(r)]() mutable {
+    inputs_.ReportTaskResult(exec, id, std::move(r));
+  });
+  return nullptr;
+}
+
+}  // namespace stepwise::engine

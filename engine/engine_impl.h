@@ -1,0 +1,239 @@
+// EngineImpl: the engine behind the Engine façade (engine/engine.h), one
+// class whose methods live in one file per room:
+//   engine.cc      Init, Shutdown, Alive (the façade's side)
+//   executions.cc  inputs on one execution: start, stop, task reports,
+//                  heartbeats, the poll entry, fired timers, watches
+//   queries.cc     read-only calls
+//   shards.cc      shards, RunOrEnqueue/Post, loading and evicting executions
+//   step.cc        Decision → storage::Transition + Effects, Release, task
+//                  and timer bookkeeping, the hand-out riding on a commit
+//   recovery.cc    rebuilding the timer and task queues at Open
+// The catalog (catalog.h) and the committer (committer.h) are classes of
+// their own with their own locks.
+// Threads: API calls come on any thread (gRPC, HTTP, pool); a step runs on
+// the execution's shard thread "sw-shard-N", or in place on the calling
+// thread when the shard is idle (RunOrEnqueue); "sw-commit" writes batches
+// and posts outcomes back to the shard; the TimerQueue's thread fires timers
+// (OnTimer) and the TaskQueue's answers expired polls. Each member below
+// says who owns it. Nothing here blocks; only engine.cc waits.
+#ifndef SW_ENGINE_ENGINE_IMPL_H_
+#define SW_ENGINE_ENGINE_IMPL_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "asl/eval_context.h"
+#include "common/clock.h"
+#include "engine/api_types.h"
+#include "engine/catalog.h"
+#include "engine/committer.h"
+#include "engine/dispatch/task_dispatcher.h"
+#include "engine/interpreter.h"
+#include "engine/service_error.h"
+#include "engine/shards.h"
+#include "engine/task_queue.h"
+#include "engine/task_token.h"
+#include "engine/timer_queue.h"
+#include "storage/store.h"
+#include "storage/transition.h"
+
+namespace stepwise::engine {
+
+class EngineImpl : private TaskInputs {
+ public:
+  using StatusFn = std::function<void(absl::Status)>;
+  using PollDeadline = std::chrono::steady_clock::time_point;
+
+  EngineImpl(storage::Store* store, EngineOptions options);
+  ~EngineImpl();
+
+  // ---- engine.cc ----
+  absl::Status Init();
+  void Shutdown();
+  // kUnavailable once Shutdown began. Checked by the façade only.
+  absl::Status Alive() const;
+
+  Catalog& catalog() { return catalog_; }
+
+  // ---- executions.cc: inputs on one execution (callbacks, never block) ----
+  void StartExecutionAsync(const std::string& machine_arn, const std::string& name,
+                           const std::string& input,
+                           std::function<void(absl::StatusOr<StartExecutionResult>)> done);
+  void StopExecutionAsync(const std::string& arn, const std::string& error,
+                          const std::string& cause,
+                          std::function<void(absl::StatusOr<TimeMs>)> done);
+  void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker,
+                            int64_t timeout_ms,
+                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                            std::function<bool()> is_cancelled);
+  void SendTaskSuccessAsync(const std::string& token, const std::string& output, StatusFn done);
+  void SendTaskFailureAsync(const std::string& token, const std::string& error,
+                            const std::string& cause, StatusFn done);
+  void SendTaskHeartbeatAsync(const std::string& token, StatusFn done);
+  // A watch is opened (id), attached on the execution's shard (`done` gets
+  // true, or the error), and ended by EndWatch.
+  int64_t OpenWatch(const std::string& arn);
+  void AttachWatch(const std::string& arn, int64_t id, int64_t after, RawEventsFn fn,
+                   std::function<void(absl::StatusOr<bool>)> done);
+  void EndWatch(int64_t id);
+  absl::Status CheckExecutionArn(const std::string& arn) const;
+
+  // ---- queries.cc: read-only ----
+  absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn);
+  absl::StatusOr<ExecutionList> ListExecutions(const std::string& machine_arn,
+                                               const std::string& status_filter,
+                                               int max_results, const std::string& next_token);
+  absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& arn, int max_results,
+                                                  const std::string& next_token, bool reverse,
+                                                  bool include_data);
+  absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
+      const std::string& execution_arn);
+  EngineStats stats() const;
+
+ private:
+  struct Effects;     // step.cc: what a commit releases once it is on disk
+  class StepCommit;  // step.cc: the commit being built, as dispatchers see it
+
+  // ---- executions.cc: TaskInputs, the dispatchers' way back in ----
+  void ReportTaskResult(const std::string& execution, int64_t task_id,
+                        TaskResult result) override;
+  void IfTaskWaiting(const std::string& execution, int64_t task_id,
+                     std::function<void(const OpenTask&)> fn) override;
+
+  // ---- executions.cc ----
+  void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done);
+  absl::StatusOr<TaskTokenClaims> DecodeToken(const std::string& token) const;
+  void OnTimer(const TimerEntry& e);  // TimerQueue thread
+  bool WatchActive(int64_t id);
+  void Notify(LoadedExecution* ex, const std::vector<RawHistoryEvent>& events);
+
+  // ---- shards.cc ----
+  Shard& ShardOf(const std::string& id);
+  void Enqueue(Shard& s, std::function<void()> fn);
+  void RunOrEnqueue(Shard& s, std::function<void()> fn);
+  void ShardLoop(Shard& s);
+  void Post(const std::string& id, std::function<void(LoadedExecution*)> fn);
+  void PostRunHereIfIdle(const std::string& id, std::function<void(LoadedExecution*)> fn);
+  // Defined below (a template): Post for an execution that must exist.
+  template <typename Missing>
+  void PostExisting(const std::string& id, std::function<void(LoadedExecution*)> fn,
+                    Missing missing, bool here = false);
+  void RunOnLoaded(Shard& s, const std::string& id, std::function<void(LoadedExecution*)> fn);
+  absl::Status LoadExecution(LoadedExecution& ex);
+  void DropLoaded(const std::string& id);
+  void DrainWaiting(Shard& sh, const std::string& id);
+
+  // ---- step.cc ----
+  Interpreter Interp(const LoadedExecution& ex);
+  void Commit(LoadedExecution* ex, Decision d, bool created, std::vector<storage::Write> extra,
+              StatusFn done);
+  void Release(const Effects& fx);
+  static void AddTaskClockTimers(const OpenTask& t, TimeMs now, Decision& d);
+  static bool TaskStillOpen(const ExecutionState& st, int64_t task_id);
+  void CloseTask(LoadedExecution* ex, int64_t task_id, std::vector<storage::Write>& writes,
+                 Effects& fx);
+  void DisarmTimer(LoadedExecution* ex, int64_t timer_id, std::vector<storage::Write>& writes,
+                   Effects& fx);
+  void PollOnce(const std::string& activity, const std::string& worker, PollDeadline deadline,
+                std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                std::function<bool()> is_cancelled);
+  void HandOut(ActivityTask task, std::string worker, PollDeadline deadline,
+               std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+               std::function<bool()> is_cancelled);
+
+  TaskDispatch MakeDispatch();  // engine.cc, for the constructor
+
+  // ---- recovery.cc ----
+  absl::Status Recover();  // Init, before any API call
+
+  // Immutable after construction; any thread.
+  storage::Store* const store_;  // thread-safe
+  const EngineOptions opts_;
+  const Clock* const clock_;  // thread-safe
+
+  // Any thread, under rng_mu_: execution names (UUIDs) when none is given.
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;
+  // The interpreter's randomness, shared by every thread that runs a step
+  // (shard threads and callers running in place), unguarded as it always
+  // was. TODO(engine): one per shard.
+  asl::SeededRandom random_{0x5eed};
+  // Any thread: set once by Shutdown.
+  std::atomic<bool> stopped_{false};
+
+  // Set by Init before any other thread starts, then read-only; the codec
+  // is thread-safe.
+  std::unique_ptr<TaskTokenCodec> tokens_;
+  // Thread-safe (own locks and thread). Effects reach them only in Release,
+  // after their commit is on disk.
+  TaskQueue tasks_;
+  TimerQueue timers_;
+
+  // Where Task work goes (engine/dispatch/): the extra dispatchers of the
+  // options, the activity queue over tasks_, then the fallback. Built by the
+  // constructor, const after; Schedule/Close run on shard threads.
+  TaskDispatch dispatch_;
+
+  // Thread-safe: its own locks (catalog.h).
+  Catalog catalog_;
+
+  // The vector is filled by Init and fixed after; each Shard's fields are
+  // owned as shards.h says.
+  std::vector<std::unique_ptr<Shard>> shards_;
+
+  // Thread-safe: its own lock and thread (committer.h).
+  Committer committer_;
+
+  // Any thread, under watch_mu_: the open watches (id → execution ARN).
+  // A watcher's callback itself lives in its LoadedExecution (shard thread).
+  std::mutex watch_mu_;
+  std::unordered_map<int64_t, std::string> watch_exec_;
+  std::atomic<int64_t> next_watch_id_{1};  // any thread
+
+  // Counters, any thread (stats()).
+  std::atomic<int64_t> timer_lag_ms_{0};  // written by the TimerQueue thread
+  std::atomic<uint64_t> events_{0};       // written by shard threads after commits
+};
+
+// Like Post, for an execution that must exist; `missing` gets
+// ExecutionDoesNotExist (or the load error) otherwise.
+// `here`: run on the calling thread when the shard is idle
+// (PostRunHereIfIdle). A template so that `missing` is not wrapped in one
+// more std::function on the task-report path.
+template <typename Missing>
+void EngineImpl::PostExisting(const std::string& id, std::function<void(LoadedExecution*)> fn,
+                              Missing missing, bool here) {
+  auto run = [this, id, fn = std::move(fn), missing](LoadedExecution* ex) mutable {
+    if (!ex->load_error.ok()) {
+      absl::Status e = ex->load_error;
+      DropLoaded(id);
+      return missing(e);
+    }
+    if (!ex->exists) {
+      DropLoaded(id);
+      return missing(ServiceError("ExecutionDoesNotExist",
+                                  "Execution Does Not Exist: '" + id + "'"));
+    }
+    fn(ex);
+  };
+  if (here) {
+    PostRunHereIfIdle(id, std::move(run));
+  } else {
+    Post(id, std::move(run));
+  }
+}
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_ENGINE_IMPL_H_

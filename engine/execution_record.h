@@ -1,0 +1,91 @@
+// ExecutionRecord: what the store keeps per execution in its executions
+// table (the "current record", rewritten by every commit): the machine and
+// revision it runs, its input and dates, the interpreter's ExecutionState,
+// its open activity tasks and its armed timers. This file and its .cc are
+// the only code that knows the record's field names (the ExecutionState
+// inside it is engine/execution_codec's), and the visibility row's. The
+// encoding is compact JSON, byte-compatible with what the engine has always
+// written (engine/execution_record_test.cc holds records written by
+// 7560271 and re-encodes them byte for byte).
+// Pure functions; thread-safe. A record belongs to the shard thread that
+// loaded it (engine/shards.h).
+#ifndef SW_ENGINE_EXECUTION_RECORD_H_
+#define SW_ENGINE_EXECUTION_RECORD_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "asl/definition.h"
+#include "common/clock.h"
+#include "engine/api_types.h"
+#include "engine/interpreter.h"
+
+namespace stepwise::engine {
+
+// An activity task of an execution, as the engine tracks it.
+struct OpenTask {
+  int64_t task_id = 0;
+  int64_t attempt = 0;
+  std::string activity;  // "" for resources Stepwise cannot run
+  std::string input;
+  bool started = false;
+  int64_t timeout_seconds = 0;
+  int64_t heartbeat_seconds = 0;
+  TimeMs last_heartbeat = 0;
+};
+
+// Timer ids inside one execution (ExecutionRecord::timer_dues, the timers
+// table): the interpreter's are positive; 0 continues a run that yielded
+// after max_steps_per_commit steps; the engine's task clocks (timeout,
+// heartbeat) are negative.
+inline constexpr int64_t kContinueTimerId = 0;
+inline int64_t TaskTimeoutTimerId(int64_t task_id) { return -(task_id * 2); }
+inline int64_t HeartbeatTimerId(int64_t task_id) { return -(task_id * 2 + 1); }
+
+struct ExecutionRecord {
+  std::string machine_arn;
+  int64_t revision = 0;  // of the machine, 1-based
+  std::string input;     // as given (JSON text)
+  TimeMs start_date = 0;
+  TimeMs stop_date = 0;  // 0 while running
+  std::unique_ptr<ExecutionState> state;
+  std::map<int64_t, OpenTask> tasks;     // open tasks by task id
+  std::map<int64_t, TimeMs> timer_dues;  // armed timers: due time by timer id
+};
+
+// Encodes `record` (its `state` must be set), written directly as text.
+std::string EncodeExecutionRecord(const ExecutionRecord& record);
+
+// Resolves the definition an execution runs: (machine ARN, revision) →
+// parsed machine, or the error to report.
+using MachineLookup = absl::FunctionRef<absl::StatusOr<std::shared_ptr<const asl::StateMachine>>(
+    const std::string& machine_arn, int64_t revision)>;
+
+// Decodes what EncodeExecutionRecord wrote for execution `execution_arn`,
+// decoding the state against the machine `lookup` gives (its error is
+// returned as is). kDataLoss naming the execution when the text is
+// malformed.
+absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
+                                                      const std::string& execution_arn,
+                                                      MachineLookup lookup);
+
+// DescribeExecution's answer from a stored record, without decoding the
+// state against its machine. kDataLoss when malformed.
+absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view text,
+                                                             const std::string& execution_arn);
+
+// The visibility row (ListExecutions) of an execution, and its reading
+// (state_machine_arn is left empty: it is the row key's prefix).
+std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
+                                std::string_view status, TimeMs start_date, TimeMs stop_date);
+absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_EXECUTION_RECORD_H_

@@ -1,0 +1,390 @@
+// The inputs on one execution: start, stop, task reports, heartbeats, the
+// GetActivityTask entry, fired timers and watches. Each one validates, posts
+// to the execution's shard, runs the interpreter there and commits
+// (step.cc). Entry points are called from any thread and never block;
+// the posted work runs on the shard (shards.h); OnTimer comes from the
+// TimerQueue's thread.
+#include <algorithm>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "engine/arn.h"
+#include "engine/engine_impl.h"
+#include "engine/execution_codec.h"
+#include "storage/keys.h"
+
+namespace stepwise::engine {
+
+namespace {
+
+using storage::Table;
+
+}  // namespace
+
+absl::Status EngineImpl::CheckExecutionArn(const std::string& arn) const {
+  return engine::CheckExecutionArn(opts_.region, opts_.account, arn);
+}
+
+void EngineImpl::StartExecutionAsync(
+    const std::string& machine_arn, const std::string& name_in, const std::string& input,
+    std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+  std::string name = name_in;
+  if (name.empty()) {
+    std::lock_guard<std::mutex> l(rng_mu_);
+    name = NewUuid(rng_);
+  }
+  if (!ValidName(name)) return done(ServiceError("InvalidName", "Invalid Name: '" + name + "'"));
+  auto parsed_input = ParseJson(input.empty() ? "{}" : input);
+  if (!parsed_input.ok()) {
+    return done(ServiceError("InvalidExecutionInput",
+                             absl::StrCat("Invalid State Machine Execution Input: '",
+                                          parsed_input.status().message(), "'")));
+  }
+  if (input.size() > opts_.max_payload_bytes) {
+    return done(ServiceError("InvalidExecutionInput",
+                             absl::StrCat("Input exceeds the maximum size of ",
+                                          opts_.max_payload_bytes, " bytes")));
+  }
+  auto machine = catalog_.LoadMachine(machine_arn);
+  if (!machine.ok()) return done(machine.status());
+  int64_t revision = static_cast<int64_t>((*machine)["revisions"].as_array().size());
+  auto parsed = catalog_.ParsedRevision(*machine, revision);
+  if (!parsed.ok()) return done(parsed.status());
+  std::string machine_name((*machine)["name"].as_string());
+  bool express = (*machine)["type"].as_string() == "EXPRESS";
+  std::string arn;
+  if (express) {
+    // AWS gives each Express execution its own id after the name.
+    std::string uuid;
+    {
+      std::lock_guard<std::mutex> l(rng_mu_);
+      uuid = NewUuid(rng_);
+    }
+    arn = ExpressExecutionArn(opts_.region, opts_.account, machine_name, name, uuid);
+  } else {
+    arn = ExecutionArn(opts_.region, opts_.account, machine_name, name);
+  }
+  std::string role((*machine)["role_arn"].as_string());
+  std::string input_text = input.empty() ? "{}" : input;
+  json::value input_value = *std::move(parsed_input);
+  std::shared_ptr<const asl::StateMachine> sm = *parsed;
+  PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
+                          sm, input_text, input_value, done](LoadedExecution* ex) mutable {
+    if (!ex->load_error.ok()) return done(ex->load_error);
+    ExecutionRecord& rec = ex->record;
+    if (ex->exists) {
+      // Idempotent while running with the same input (AWS, Standard).
+      if (ex->status == ExecutionStatus::kRunning && rec.input == input_text) {
+        return done(StartExecutionResult{arn, rec.start_date});
+      }
+      return done(ServiceError("ExecutionAlreadyExists",
+                               "Execution Already Exists: '" + arn + "'"));
+    }
+    TimeMs now = clock_->NowMs();
+    ex->exists = true;
+    ex->machine = sm;
+    rec.machine_arn = machine_arn;
+    rec.revision = revision;
+    rec.input = input_text;
+    rec.start_date = now;
+    rec.state = std::make_unique<ExecutionState>();
+    ExecutionInfo& info = rec.state->info;
+    info.execution_arn = arn;
+    info.execution_name = name;
+    info.state_machine_arn = machine_arn;
+    info.state_machine_name = machine_name;
+    info.role_arn = role;
+    info.start_time = now;
+    info.express = express;
+    Decision d;
+    Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
+    Commit(ex, std::move(d), /*created=*/true, {}, [arn, now, done](absl::Status s) {
+      if (!s.ok()) return done(s);
+      done(StartExecutionResult{arn, now});
+    });
+  });
+}
+
+void EngineImpl::StopExecutionAsync(const std::string& arn, const std::string& error,
+                                    const std::string& cause,
+                                    std::function<void(absl::StatusOr<TimeMs>)> done) {
+  PostExisting(arn, [this, error, cause, done](LoadedExecution* ex) {
+    if (ex->status != ExecutionStatus::kRunning) {
+      return done(ServiceError("ValidationException",
+                               "Execution is not running: '" + ex->id + "'"));
+    }
+    TimeMs now = clock_->NowMs();
+    Decision d;
+    absl::Status s = Interp(*ex).Stop(*ex->record.state, error, cause, now, d);
+    if (!s.ok()) return done(s);
+    Commit(ex, std::move(d), false, {}, [now, done](absl::Status c) {
+      if (!c.ok()) return done(c);
+      done(now);
+    });
+  }, done);
+}
+
+// ------------------------------------------------------------- task reports
+
+void EngineImpl::GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker,
+                                      int64_t timeout_ms,
+                                      std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                                      std::function<bool()> is_cancelled) {
+  if (!catalog_.KnownActivity(activity_arn)) {
+    auto desc = catalog_.DescribeActivity(activity_arn);
+    if (!desc.ok()) return done(desc.status());
+    catalog_.RememberActivity(activity_arn);
+  }
+  // Long polls wait in real time (the TaskQueue's own clock).
+  int64_t wait = std::clamp<int64_t>(timeout_ms, 0, opts_.max_poll_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+  PollOnce(activity_arn, worker, deadline, std::move(done), std::move(is_cancelled));
+}
+
+// TaskInputs: a dispatcher's own outcome for a task, as its own step.
+void EngineImpl::ReportTaskResult(const std::string& execution, int64_t task_id,
+                                  TaskResult result) {
+  Post(execution, [this, task_id, result = std::move(result)](LoadedExecution* ex) {
+    if (!ex->exists || ex->status != ExecutionStatus::kRunning) return;
+    auto it = ex->record.tasks.find(task_id);
+    if (it == ex->record.tasks.end()) return;
+    Decision d;
+    Interpreter in = Interp(*ex);
+    TimeMs now = clock_->NowMs();
+    if (!it->second.started && !in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) {
+      return;
+    }
+    if (!in.CompleteTask(*ex->record.state, task_id, result, now, d).ok()) return;
+    Commit(ex, std::move(d), false, {}, [](absl::Status) {});
+  });
+}
+
+void EngineImpl::IfTaskWaiting(const std::string& execution, int64_t task_id,
+                               std::function<void(const OpenTask&)> fn) {
+  Post(execution, [task_id, fn = std::move(fn)](LoadedExecution* ex) {
+    auto it = ex->record.tasks.find(task_id);
+    if (!ex->exists || it == ex->record.tasks.end() || it->second.started) return;
+    fn(it->second);
+  });
+}
+
+absl::StatusOr<TaskTokenClaims> EngineImpl::DecodeToken(const std::string& token) const {
+  if (token.empty() || token.size() > 2048) {
+    return ServiceError("InvalidToken", "Invalid Token: 'Invalid token'");
+  }
+  auto c = tokens_->Decode(token);
+  if (!c.ok()) return ServiceError("InvalidToken", "Invalid Token: 'Invalid token'");
+  return *c;
+}
+
+void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result,
+                                     StatusFn done) {
+  absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+  if (!decoded.ok()) return done(decoded.status());
+  TaskTokenClaims claims = *std::move(decoded);
+  PostExisting(claims.execution_id, [this, claims, result = std::move(result),
+                                     done](LoadedExecution* ex) {
+    auto it = ex->record.tasks.find(claims.task_id);
+    if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
+        it->second.attempt != claims.attempt) {
+      return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                               "exist anymore'"));
+    }
+    Decision d;
+    absl::Status s = Interp(*ex).CompleteTask(*ex->record.state, claims.task_id, result,
+                                              clock_->NowMs(), d);
+    if (!s.ok()) {
+      return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                               "exist anymore'"));
+    }
+    Commit(ex, std::move(d), false, {}, done);
+  }, [done](absl::Status s) {
+    // The execution is gone: the token names no task that exists.
+    done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+             ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+             : s);
+  }, /*here=*/true);
+}
+
+void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::string& output,
+                                      StatusFn done) {
+  auto v = ParseJson(output);
+  if (!v.ok()) {
+    return done(ServiceError(
+        "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
+  }
+  if (output.size() > opts_.max_payload_bytes) {
+    return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
+                                                           opts_.max_payload_bytes, " bytes")));
+  }
+  TaskResult r;
+  r.output = *std::move(v);
+  SendTaskResultAsync(token, std::move(r), std::move(done));
+}
+
+void EngineImpl::SendTaskFailureAsync(const std::string& token, const std::string& error,
+                                      const std::string& cause, StatusFn done) {
+  if (error.size() > 256 || cause.size() > 32768) {
+    return done(ServiceError("ValidationException", "error or cause too long"));
+  }
+  TaskResult r;
+  r.kind = TaskResult::Kind::kFailed;
+  r.error = error;
+  r.cause = cause;
+  SendTaskResultAsync(token, std::move(r), std::move(done));
+}
+
+void EngineImpl::SendTaskHeartbeatAsync(const std::string& token, StatusFn done) {
+  absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
+  if (!decoded.ok()) return done(decoded.status());
+  TaskTokenClaims claims = *std::move(decoded);
+  PostExisting(claims.execution_id, [this, claims, done](LoadedExecution* ex) {
+    auto it = ex->record.tasks.find(claims.task_id);
+    if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
+        it->second.attempt != claims.attempt || !it->second.started) {
+      return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
+                                               "exist anymore'"));
+    }
+    OpenTask& t = it->second;
+    if (t.heartbeat_seconds <= 0) return done(absl::OkStatus());  // nothing to extend
+    // Durable: the new deadline is committed (no history event, as AWS).
+    TimeMs now = clock_->NowMs();
+    TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
+    t.last_heartbeat = now;
+    std::vector<storage::Write> writes;
+    writes.push_back({Table::kTimers,
+                      storage::TimerKey(old_due, ex->id, HeartbeatTimerId(t.task_id)),
+                      std::nullopt});
+    TimerEntry e{now + t.heartbeat_seconds * 1000, ex->id, HeartbeatTimerId(t.task_id)};
+    writes.push_back({Table::kTimers, storage::TimerKey(e.due, ex->id, e.timer_id),
+                      std::string()});
+    ex->record.timer_dues[e.timer_id] = e.due;
+    Commit(ex, Decision(), false, std::move(writes), [this, e, done](absl::Status c) {
+      if (!c.ok()) return done(c);
+      timers_.Cancel(e.execution_id, e.timer_id);
+      timers_.Add(e);
+      done(absl::OkStatus());
+    });
+  }, [done](absl::Status s) {
+    done(ServiceErrorName(s) == "ExecutionDoesNotExist"
+             ? ServiceError("TaskDoesNotExist", "Task Does Not Exist")
+             : s);
+  }, /*here=*/true);
+}
+
+// ------------------------------------------------------------------- timers
+
+void EngineImpl::OnTimer(const TimerEntry& e) {
+  if (stopped_.load()) return;
+  timer_lag_ms_.store(std::max<int64_t>(0, clock_->NowMs() - e.due));
+  Post(e.execution_id, [this, e](LoadedExecution* ex) {
+    if (!ex->exists || ex->status != ExecutionStatus::kRunning) return;
+    auto due = ex->record.timer_dues.find(e.timer_id);
+    if (due == ex->record.timer_dues.end()) return;  // cancelled or already fired
+    TimeMs now = clock_->NowMs();
+    std::vector<storage::Write> writes;
+    writes.push_back({Table::kTimers, storage::TimerKey(due->second, ex->id, e.timer_id),
+                      std::nullopt});
+    ex->record.timer_dues.erase(due);
+    Decision d;
+    ExecutionState& st = *ex->record.state;
+    if (e.timer_id == kContinueTimerId) {
+      Interp(*ex).Continue(st, now, d);
+    } else if (e.timer_id < 0) {
+      int64_t task_id = (-e.timer_id) / 2;
+      bool heartbeat = (-e.timer_id) % 2 == 1;
+      auto it = ex->record.tasks.find(task_id);
+      if (it == ex->record.tasks.end()) {
+        return Commit(ex, std::move(d), false, std::move(writes), [](absl::Status) {});
+      }
+      OpenTask& t = it->second;
+      if (heartbeat && t.last_heartbeat + t.heartbeat_seconds * 1000 > now) {
+        // A heartbeat moved the deadline: re-arm.
+        TimeMs next = t.last_heartbeat + t.heartbeat_seconds * 1000;
+        d.start_timers.push_back({e.timer_id, next});
+      } else {
+        TaskResult r;
+        r.kind = TaskResult::Kind::kTimedOut;
+        Interp(*ex).CompleteTask(st, task_id, r, now, d).IgnoreError();  // closed
+      }
+    } else {
+      Interp(*ex).FireTimer(st, e.timer_id, now, d).IgnoreError();  // no-op if stale
+    }
+    Commit(ex, std::move(d), false, std::move(writes), [](absl::Status) {});
+  });
+}
+
+// ------------------------------------------------------------------ watches
+
+int64_t EngineImpl::OpenWatch(const std::string& arn) {
+  int64_t id = next_watch_id_.fetch_add(1);
+  std::lock_guard<std::mutex> l(watch_mu_);
+  watch_exec_[id] = arn;
+  return id;
+}
+
+void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, RawEventsFn fn,
+                             std::function<void(absl::StatusOr<bool>)> done) {
+  PostExisting(arn, [this, id, after, fn, done](LoadedExecution* ex) {
+    done(true);
+    // Serialised with this execution's commits: nothing is missed or
+    // sent twice between the stored history and the live events. Only
+    // the chunks from the one holding `after` + 1 are read, and their
+    // details stay text.
+    std::vector<RawHistoryEvent> events;
+    int64_t from = after < std::numeric_limits<int64_t>::max() ? after + 1 : after;
+    auto chunks = store_->ReadHistory(ex->id, std::max<int64_t>(1, from), 0);
+    if (chunks.ok()) {
+      for (const auto& c : *chunks) {
+        if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
+      }
+    }
+    bool closed = ex->status != ExecutionStatus::kRunning;
+    if (!WatchActive(id)) return;
+    if (!fn(std::move(events), closed) || closed) {
+      EndWatch(id);
+      return;
+    }
+    ex->watchers[id] = Watcher{fn, after};
+  }, done);
+}
+
+bool EngineImpl::WatchActive(int64_t id) {
+  std::lock_guard<std::mutex> l(watch_mu_);
+  return watch_exec_.count(id) > 0;
+}
+
+void EngineImpl::EndWatch(int64_t id) {
+  std::lock_guard<std::mutex> l(watch_mu_);
+  watch_exec_.erase(id);
+}
+
+// Sends a commit's events to the execution's watchers (shard thread).
+void EngineImpl::Notify(LoadedExecution* ex, const std::vector<RawHistoryEvent>& events) {
+  bool closed = ex->status != ExecutionStatus::kRunning;
+  for (auto it = ex->watchers.begin(); it != ex->watchers.end();) {
+    const Watcher& w = it->second;
+    bool keep = WatchActive(it->first);
+    if (!keep) {
+      // cancelled: not called again
+    } else if (events.empty() || events.front().id > w.after) {
+      keep = w.fn(events, closed);
+    } else {  // the watcher asked to skip (some of) these
+      std::vector<RawHistoryEvent> wanted;
+      for (const RawHistoryEvent& e : events) {
+        if (e.id > w.after) wanted.push_back(e);
+      }
+      keep = w.fn(std::move(wanted), closed);
+    }
+    if (!keep || closed) {
+      EndWatch(it->first);
+      it = ex->watchers.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace stepwise::engine

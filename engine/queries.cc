@@ -1,0 +1,162 @@
+// Read-only calls: DescribeExecution, ListExecutions, GetExecutionHistory,
+// DescribeStateMachineForExecution and the counters. They read the store
+// (and the catalog) directly, not through the shards. Any thread.
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "common/status_macros.h"
+#include "engine/arn.h"
+#include "engine/engine_impl.h"
+#include "engine/execution_codec.h"
+#include "engine/execution_record.h"
+#include "storage/keys.h"
+
+namespace stepwise::engine {
+
+namespace {
+
+using storage::Table;
+
+void StripData(json::object& event) {
+  for (auto& kv : event) {
+    if (json::object* d = kv.value().if_object()) {
+      for (const char* k : {"input", "output", "parameters"}) {
+        if (d->contains(k)) d->erase(k);
+      }
+    }
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::string& arn) {
+  SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
+  SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
+  if (!v.has_value()) {
+    return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  }
+  return DescribeExecutionRecord(v->value, arn);
+}
+
+absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecution(
+    const std::string& execution_arn) {
+  SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecution(execution_arn));
+  std::string name = ArnTail(d.state_machine_arn);
+  SW_ASSIGN_OR_RETURN(std::optional<json::object> rec, catalog_.MachineRecord(name));
+  if (!rec.has_value()) return ServiceError("StateMachineDoesNotExist", d.state_machine_arn);
+  return catalog_.Describe(*rec, d.revision);
+}
+
+absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& machine_arn,
+                                                         const std::string& status_filter,
+                                                         int max_results,
+                                                         const std::string& next_token) {
+  SW_ASSIGN_OR_RETURN(json::object machine,
+                      catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
+  if (max_results < 0 || max_results > 1000) {
+    return ServiceError("ValidationException", "maxResults must be between 0 and 1000");
+  }
+  size_t limit = max_results == 0 ? 100 : static_cast<size_t>(max_results);
+  storage::ScanOptions o;
+  o.prefix = storage::VisibilityPrefix(machine_arn);
+  if (!next_token.empty()) {
+    std::string key;
+    if (!absl::WebSafeBase64Unescape(next_token, &key) || key.rfind(o.prefix, 0) != 0) {
+      return ServiceError("InvalidToken", "Invalid Token: '" + next_token + "'");
+    }
+    o.start_after = key;
+  }
+  ExecutionList out;
+  std::string last_key;
+  while (out.executions.size() < limit) {
+    o.limit = limit * 2;
+    SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
+                        store_->Scan(Table::kVisibility, o));
+    if (rows.empty()) break;
+    for (const auto& kv : rows) {
+      o.start_after = kv.key;
+      SW_ASSIGN_OR_RETURN(ExecutionDescription d, DecodeVisibilityRow(kv.value));
+      if (!status_filter.empty() && d.status != status_filter) continue;
+      d.state_machine_arn = machine_arn;
+      out.executions.push_back(std::move(d));
+      last_key = kv.key;
+      if (out.executions.size() == limit) break;
+    }
+    if (rows.size() < o.limit) break;
+  }
+  if (out.executions.size() == limit) {
+    storage::ScanOptions more = o;
+    more.start_after = last_key;
+    more.limit = 1;
+    SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rest,
+                        store_->Scan(Table::kVisibility, more));
+    if (!rest.empty()) out.next_token = absl::WebSafeBase64Escape(last_key);
+  }
+  return out;
+}
+
+absl::StatusOr<HistoryPage> EngineImpl::GetExecutionHistory(const std::string& arn,
+                                                            int max_results,
+                                                            const std::string& next_token,
+                                                            bool reverse, bool include_data) {
+  if (max_results < 0 || max_results > 1000) {
+    return ServiceError("ValidationException", "maxResults must be between 0 and 1000");
+  }
+  size_t limit = max_results == 0 ? 100 : static_cast<size_t>(max_results);
+  SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
+  SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
+  if (!v.has_value()) {
+    return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  }
+  int64_t after = 0;  // token: id of the last event returned
+  if (!next_token.empty()) {
+    std::string raw;
+    if (!absl::WebSafeBase64Unescape(next_token, &raw) || !absl::SimpleAtoi(raw, &after) ||
+        after <= 0) {
+      return ServiceError("InvalidToken", "Invalid Token: '" + next_token + "'");
+    }
+  }
+  SW_ASSIGN_OR_RETURN(std::vector<storage::HistoryChunk> chunks,
+                      store_->ReadHistory(arn, 1, 0));
+  std::vector<HistoryEvent> all;
+  for (const auto& c : chunks) {
+    SW_ASSIGN_OR_RETURN(std::vector<HistoryEvent> evs, DecodeHistoryChunk(c.value));
+    for (auto& e : evs) all.push_back(std::move(e));
+  }
+  if (reverse) std::reverse(all.begin(), all.end());
+  HistoryPage page;
+  size_t i = 0;
+  if (after > 0) {
+    while (i < all.size() && all[i].id != after) ++i;
+    if (i == all.size()) {
+      return ServiceError("InvalidToken", "Invalid Token: '" + next_token + "'");
+    }
+    ++i;
+  }
+  for (; i < all.size() && page.events.size() < limit; ++i) {
+    json::object e = ToAwsJson(all[i]);
+    if (!include_data) StripData(e);
+    page.events.push_back(std::move(e));
+  }
+  if (i < all.size()) {
+    page.next_token = absl::WebSafeBase64Escape(std::to_string(all[i - 1].id));
+  }
+  return page;
+}
+
+EngineStats EngineImpl::stats() const {
+  EngineStats s;
+  s.commits = committer_.commits();
+  s.batches = committer_.batches();
+  s.events = events_.load();
+  s.timers_armed = timers_.size();
+  s.timer_lag_ms = timer_lag_ms_.load();
+  for (const TaskQueue::Depth& d : tasks_.Depths()) {
+    s.activity_queues.push_back({d.activity_arn, d.pending, d.pollers});
+  }
+  return s;
+}
+
+}  // namespace stepwise::engine

@@ -1,0 +1,33 @@
+// Recovery at Open: re-arms every stored timer (a timer that fell due while
+// the server was down fires at once) and has each Task dispatcher rebuild
+// what it keeps in memory (the activity queue: every task not yet handed
+// out). RUNNING executions need nothing more: their next input (a timer, a
+// worker's report) loads them. Runs once, from Init, on the
+// thread opening the engine, before any API call.
+#include "absl/strings/numbers.h"
+#include "common/status_macros.h"
+#include "engine/engine_impl.h"
+#include "storage/keys.h"
+
+namespace stepwise::engine {
+
+absl::Status EngineImpl::Recover() {
+  using storage::Table;
+  storage::ScanOptions all;
+  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> timers, store_->Scan(Table::kTimers, all));
+  for (const auto& kv : timers) {
+    SW_ASSIGN_OR_RETURN(storage::TimerKeyParts p, storage::DecodeTimerKey(kv.key));
+    int64_t timer_id = 0;
+    if (!absl::SimpleAtoi(p.timer_id, &timer_id)) {
+      return absl::DataLossError("malformed stored timer key " + storage::EscapeKey(kv.key));
+    }
+    // A timer that fell due while the server was down fires at once.
+    timers_.Add(TimerEntry{p.due_ms, p.execution_id, timer_id});
+  }
+  // Each dispatcher rebuilds its own (the activity queue: every task not
+  // yet handed out).
+  return dispatch_.Recover(*store_, *this);
+
+}
+
+}  // namespace stepwise::engine
