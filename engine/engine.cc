@@ -846,18 +846,15 @@ class Engine::Impl {
   }
 
   static absl::Status CheckDefinition(const std::string& definition, const std::string& type) {
-    if (definition.size() > asl::kMaxDefinitionBytes) {
-      return ServiceError("InvalidDefinition", "Definition exceeds 1048576 characters");
+    auto found = ValidateStateMachineDefinition(definition, type);
+    if (!found.ok()) return found.status();
+    std::string msg;
+    for (const auto& d : *found) {
+      if (d.severity != "ERROR") continue;
+      absl::StrAppend(&msg, d.code, ": ", d.message, " at ", d.location, "; ");
     }
-    asl::ValidationResult v = asl::ValidateForStepwise(definition, type);
-    if (!v.ok()) {
-      std::string msg = "Invalid State Machine Definition: '";
-      for (const auto& d : v.diagnostics) {
-        if (d.severity != "ERROR") continue;
-        absl::StrAppend(&msg, d.code, ": ", d.message, " at ", d.location, "; ");
-      }
-      msg += "'";
-      return ServiceError("InvalidDefinition", msg);
+    if (!msg.empty()) {
+      return ServiceError("InvalidDefinition", "Invalid State Machine Definition: '" + msg + "'");
     }
     return absl::OkStatus();
   }

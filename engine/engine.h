@@ -120,6 +120,14 @@ struct StartExecutionResult {
   TimeMs start_date = 0;
 };
 
+// One finding of ValidateStateMachineDefinition, in AWS's shape.
+struct DefinitionDiagnostic {
+  std::string severity;  // ERROR | WARNING
+  std::string code;      // e.g. SCHEMA_VALIDATION_FAILED
+  std::string message;
+  std::string location;  // JSON pointer, e.g. /States/A/Next; may be empty
+};
+
 class Engine {
  public:
   // Opens the engine on `store` (which must outlive it): loads or creates
@@ -148,6 +156,13 @@ class Engine {
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
       const std::string& execution_arn);
+  // The one definition rule (engine/definition_check.cc), also applied by
+  // CreateStateMachine and UpdateStateMachine: ValidationException in AWS's
+  // words when `definition` is over AWS's 1,048,576-byte limit, else every
+  // finding (ERRORs and WARNINGs) for `type` (STANDARD | EXPRESS); no ERROR
+  // means valid. Pure CPU (no store, no engine state): any thread.
+  static absl::StatusOr<std::vector<DefinitionDiagnostic>> ValidateStateMachineDefinition(
+      const std::string& definition, const std::string& type);
 
   // ---- executions ----
   absl::StatusOr<StartExecutionResult> StartExecution(const std::string& state_machine_arn,

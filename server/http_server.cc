@@ -260,7 +260,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     auto self = this->shared_from_this();
     r.client_gone = [self] { return self->PeerGone(); };
-    (*h)(r, [self, keep_alive](HttpResponse resp) {
+    (*h)(std::move(r), [self, keep_alive](HttpResponse resp) {
       // May come from any thread: write on the connection's executor.
       asio::post(self->stream_.get_executor(),
                  [self, keep_alive, resp = std::move(resp)]() mutable {
@@ -395,8 +395,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(const std::string& method, const std::string& path,
                         HttpHandler handler) {
-  impl_->Handle(method, path, [handler = std::move(handler)](const HttpRequest& r,
-                                                             HttpReplyFn reply) {
+  impl_->Handle(method, path, [handler = std::move(handler)](HttpRequest r, HttpReplyFn reply) {
     reply(handler(r));
   });
 }

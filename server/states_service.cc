@@ -11,14 +11,12 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "common/thread_name.h"
-#include "asl/validator.h"
 #include "engine/service_error.h"
+#include "server/paging.h"
 #include "server/status_conversion.h"
 
 namespace stepwise::server {
@@ -97,22 +95,6 @@ void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
   }
 }
 
-// Pages an in-memory list: `next_token` is the decimal offset of the next item.
-absl::Status PageBounds(int max_results, const std::string& next_token, size_t total,
-                        size_t* begin, size_t* end) {
-  if (max_results < 0 || max_results > 1000) {
-    return absl::InvalidArgumentError("maxResults must be between 0 and 1000");
-  }
-  size_t n = max_results == 0 ? 100 : static_cast<size_t>(max_results);
-  uint64_t start = 0;
-  if (!next_token.empty() && (!absl::SimpleAtoi(next_token, &start) || start > total)) {
-    return absl::InvalidArgumentError("Invalid Token: 'invalid next token'");
-  }
-  *begin = static_cast<size_t>(start);
-  *end = std::min(total, *begin + n);
-  return absl::OkStatus();
-}
-
 // Compares SHA-256 digests with CRYPTO_memcmp, so the time taken depends
 // neither on where the texts differ nor on their lengths.
 bool TokenEquals(std::string_view a, std::string_view b) {
@@ -127,55 +109,6 @@ std::string ErrorNameOf(const absl::Status& s) {
 }
 
 }  // namespace
-
-absl::Status CheckDefinitionSize(std::string_view definition) {
-  if (definition.size() <= kMaxDefinitionBytes) return absl::OkStatus();
-  return engine::ServiceError(
-      "ValidationException",
-      absl::StrCat("1 validation error detected: Value at 'definition' failed to satisfy "
-                   "constraint: Member must have length less than or equal to ",
-                   kMaxDefinitionBytes));
-}
-
-// ------------------------------------------------------------ BlockingPool
-
-BlockingPool::BlockingPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] {
-      SetThreadName("sw-pool");
-      Run();
-    });
-}
-
-BlockingPool::~BlockingPool() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
-
-void BlockingPool::Submit(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back(std::move(fn));
-  }
-  cv_.notify_one();
-}
-
-void BlockingPool::Run() {
-  while (true) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      fn = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    fn();
-  }
-}
 
 // ------------------------------------------------------------ WatchReactor
 
@@ -382,6 +315,10 @@ std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
   return "anonymous";
 }
 
+std::string StatesService::TaskTokenResource(const std::string& token) const {
+  return options_.audit == nullptr ? "" : "taskToken:" + Fingerprint(token);
+}
+
 void StatesService::Audit(const std::string& caller, const std::string& peer,
                           const AuditSpec& spec, const absl::Status& status) const {
   if (options_.audit == nullptr || spec.action == nullptr) return;
@@ -437,7 +374,6 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
   return RunBlocking(
       ctx,
       [this, req, resp]() -> absl::Status {
-        SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
                                              req->type());
         if (!d.ok()) return d.status();
@@ -466,10 +402,7 @@ grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
       ctx,
       [this, req, resp]() -> absl::Status {
         std::optional<std::string> definition, role_arn;
-        if (req->has_definition()) {
-          SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
-          definition = req->definition();
-        }
+        if (req->has_definition()) definition = req->definition();
         if (req->has_role_arn()) role_arn = req->role_arn();
         auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
         if (!d.ok()) return d.status();
@@ -496,10 +429,9 @@ grpc::ServerUnaryReactor* StatesService::ListStateMachines(
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     auto all = engine_->ListStateMachines();
     if (!all.ok()) return all.status();
-    size_t begin = 0, end = 0;
-    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
-    if (!s.ok()) return s;
-    for (size_t i = begin; i < end; ++i) {
+    SW_ASSIGN_OR_RETURN(PageRange page,
+                        PageBounds(req->max_results(), req->next_token(), all->size()));
+    for (size_t i = page.begin; i < page.end; ++i) {
       const auto& d = (*all)[i];
       v1::StateMachineListItem* item = resp->add_state_machines();
       item->set_state_machine_arn(d.arn);
@@ -507,7 +439,7 @@ grpc::ServerUnaryReactor* StatesService::ListStateMachines(
       item->set_type(d.type);
       SetTime(d.creation_date, item->mutable_creation_date());
     }
-    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    resp->set_next_token(NextPageToken(page, all->size()));
     return absl::OkStatus();
   });
 }
@@ -529,20 +461,22 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
   // Pure CPU (no commit): runs on the pool only to keep large definitions
   // off the gRPC threads.
   return RunBlocking(ctx, [req, resp]() -> absl::Status {
-    SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
     std::string type = req->type().empty() ? "STANDARD" : req->type();
     if (type != "STANDARD" && type != "EXPRESS") {
       return absl::InvalidArgumentError("type must be STANDARD or EXPRESS");
     }
-    asl::ValidationResult r = asl::ValidateForStepwise(req->definition(), type);
-    resp->set_result(r.ok() ? "OK" : "FAIL");
-    for (const asl::Diagnostic& d : r.diagnostics) {
+    SW_ASSIGN_OR_RETURN(std::vector<engine::DefinitionDiagnostic> found,
+                        engine::Engine::ValidateStateMachineDefinition(req->definition(), type));
+    bool ok = true;
+    for (const engine::DefinitionDiagnostic& d : found) {
+      if (d.severity == "ERROR") ok = false;
       v1::ValidationDiagnostic* out = resp->add_diagnostics();
       out->set_severity(d.severity);
       out->set_code(d.code);
       out->set_message(d.message);
       out->set_location(d.location);
     }
+    resp->set_result(ok ? "OK" : "FAIL");
     return absl::OkStatus();
   });
 }
@@ -697,11 +631,10 @@ grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerCont
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     auto all = engine_->ListActivities();
     if (!all.ok()) return all.status();
-    size_t begin = 0, end = 0;
-    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
-    if (!s.ok()) return s;
-    for (size_t i = begin; i < end; ++i) FillActivity((*all)[i], resp->add_activities());
-    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    SW_ASSIGN_OR_RETURN(PageRange page,
+                        PageBounds(req->max_results(), req->next_token(), all->size()));
+    for (size_t i = page.begin; i < page.end; ++i) FillActivity((*all)[i], resp->add_activities());
+    resp->set_next_token(NextPageToken(page, all->size()));
     return absl::OkStatus();
   });
 }
@@ -758,7 +691,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerCon
       [this, req](StatusDone done) {
         engine_->SendTaskSuccessAsync(req->task_token(), req->output(), std::move(done));
       },
-      {"SendTaskSuccess", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskSuccess", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
@@ -770,7 +703,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerCon
         engine_->SendTaskFailureAsync(req->task_token(), req->error(), req->cause(),
                                       std::move(done));
       },
-      {"SendTaskFailure", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskFailure", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
@@ -781,7 +714,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
       [this, req](StatusDone done) {
         engine_->SendTaskHeartbeatAsync(req->task_token(), std::move(done));
       },
-      {"SendTaskHeartbeat", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskHeartbeat", TaskTokenResource(req->task_token()), nullptr});
 }
 
 // ---- administration ----
