@@ -17,22 +17,13 @@
 #include "common/status_macros.h"
 #include "engine/service_error.h"
 #include "server/paging.h"
+#include "server/proto_time.h"
 #include "server/status_conversion.h"
+#include "server/watch_reactor.h"
 
 namespace stepwise::server {
 
 namespace {
-
-void SetTime(TimeMs ms, google::protobuf::Timestamp* ts) {
-  int64_t secs = ms / 1000;
-  int64_t rem = ms % 1000;
-  if (rem < 0) {
-    rem += 1000;
-    secs -= 1;
-  }
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000000));
-}
 
 void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMachineResponse* r) {
   r->set_state_machine_arn(d.arn);
@@ -82,19 +73,6 @@ void FillEvent(const json::object& e, v1::HistoryEvent* out) {
   }
 }
 
-// The same for an event whose details are still the stored text.
-void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
-  out->set_id(e.id);
-  out->set_previous_event_id(e.previous_event_id);
-  SetTime(e.timestamp, out->mutable_timestamp());
-  std::string member = engine::DetailsMemberName(e.type);
-  out->set_type(std::move(e.type));
-  if (!member.empty()) {
-    out->set_details_member(std::move(member));
-    out->set_details_json(std::move(e.details_json));
-  }
-}
-
 // Compares SHA-256 digests with CRYPTO_memcmp, so the time taken depends
 // neither on where the texts differ nor on their lengths.
 bool TokenEquals(std::string_view a, std::string_view b) {
@@ -109,138 +87,6 @@ std::string ErrorNameOf(const absl::Status& s) {
 }
 
 }  // namespace
-
-// ------------------------------------------------------------ WatchReactor
-
-// Streams one execution's events. The engine's WatchFn holds a shared_ptr
-// to `Shared`, which outlives the reactor; `reactor` is nulled at OnDone so
-// late engine calls do nothing.
-class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::HistoryEvent> {
- public:
-  struct Shared {
-    std::mutex mu;
-    WatchReactor* reactor = nullptr;           // null after OnDone
-    std::deque<v1::HistoryEvent> queue;        // events not yet written
-    v1::HistoryEvent current;                  // the one being written
-    bool writing = false;
-    bool closed = false;                       // the execution closed
-    bool finished = false;                     // Finish was called
-    bool cancelled = false;                    // the client went away
-    std::optional<grpc::Status> pending_finish;  // Finish once the write ends
-    int64_t watch_id = -1;                     // from Engine::WatchExecution
-  };
-
-  WatchReactor(StatesService* service, std::string arn, int64_t after)
-      : service_(service), shared_(std::make_shared<Shared>()) {
-    shared_->reactor = this;
-    {
-      std::lock_guard<std::mutex> l(service_->mu_);
-      service_->watches_.insert(this);
-    }
-    std::shared_ptr<Shared> shared = shared_;
-    // The reactor may be gone when this runs: use only `shared` and `engine`.
-    engine::Engine* engine = service_->engine_;
-    service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
-      absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
-          arn, after, [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
-            return OnEvents(shared, std::move(events), closed);
-          });
-      std::lock_guard<std::mutex> l(shared->mu);
-      if (!id.ok()) {
-        FinishLocked(*shared, ToGrpcStatus(id.status()));
-        return;
-      }
-      shared->watch_id = *id;
-      // OnDone may already have run (the reactor is then gone): cancel here.
-      if (shared->reactor == nullptr) engine->CancelWatch(*id);
-    });
-  }
-
-  // Ends the stream with `s` (used at shutdown).
-  void Abort(const grpc::Status& s) {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->cancelled = true;
-    FinishLocked(*shared_, s);
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->writing = false;
-    if (!ok) shared_->cancelled = true;
-    if (shared_->pending_finish.has_value()) {
-      grpc::Status s = *shared_->pending_finish;
-      shared_->pending_finish.reset();
-      Finish(s);
-      return;
-    }
-    if (!ok) {
-      FinishLocked(*shared_, grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
-      return;
-    }
-    PumpLocked(*shared_);
-  }
-
-  void OnCancel() override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->cancelled = true;
-    FinishLocked(*shared_, grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    int64_t id = -1;
-    {
-      std::lock_guard<std::mutex> l(shared_->mu);
-      shared_->reactor = nullptr;
-      shared_->cancelled = true;
-      id = shared_->watch_id;
-    }
-    if (id >= 0) service_->engine_->CancelWatch(id);
-    service_->RemoveWatch(this);
-    delete this;
-  }
-
- private:
-  static bool OnEvents(const std::shared_ptr<Shared>& shared,
-                       std::vector<engine::RawHistoryEvent> events, bool closed) {
-    std::lock_guard<std::mutex> l(shared->mu);
-    if (shared->reactor == nullptr || shared->cancelled) return false;
-    for (engine::RawHistoryEvent& e : events) FillRawEvent(e, &shared->queue.emplace_back());
-    if (closed) shared->closed = true;
-    PumpLocked(*shared);
-    return !closed;
-  }
-
-  // Starts the next write, or finishes once the execution closed and every
-  // event went out. Requires shared.mu.
-  static void PumpLocked(Shared& shared) {
-    if (shared.reactor == nullptr || shared.writing || shared.finished) return;
-    if (!shared.queue.empty()) {
-      shared.current = std::move(shared.queue.front());
-      shared.queue.pop_front();
-      shared.writing = true;
-      // (No buffer hint: a hinted write completes only once a later write
-      // flushes it, and the next write waits for this one's completion.)
-      shared.reactor->StartWrite(&shared.current);
-      return;
-    }
-    if (shared.closed) FinishLocked(shared, grpc::Status::OK);
-  }
-
-  // Finishes once; while a write is outstanding, after it completes.
-  // Requires shared.mu.
-  static void FinishLocked(Shared& shared, const grpc::Status& s) {
-    if (shared.reactor == nullptr || shared.finished) return;
-    shared.finished = true;
-    if (shared.writing) {
-      shared.pending_finish = s;
-      return;
-    }
-    shared.reactor->Finish(s);
-  }
-
-  StatesService* const service_;
-  std::shared_ptr<Shared> shared_;
-};
 
 // ------------------------------------------------------------ StatesService
 
