@@ -48,13 +48,6 @@ ValidationResult ValidateDefinition(const std::string& text,
 ValidationResult ValidateDefinition(const json::value& definition,
                                     std::string_view type = "STANDARD");
 
-// Validates as ValidateDefinition does, then refuses what AWS accepts but
-// Stepwise cannot run yet (nothing today: JSONPath, JSONata and mixed
-// machines all run). The CLI and the local runner use this; conformance of
-// verdicts against AWS uses ValidateDefinition.
-ValidationResult ValidateForStepwise(std::string_view text,
-                                     std::string_view type = "STANDARD");
-
 // Renders `r` as AWS's ValidateStateMachineDefinition response:
 // {"result": "OK"|"FAIL", "diagnostics": [{"severity","code","message","location"}]}.
 json::object ToAwsJson(const ValidationResult& r);

@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 
+#include "asl/definition.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -674,6 +675,58 @@ TEST(ValidatorTest, ParallelBranchesHaveTheirOwnScopes) {
   std::string at = "/States/A/Branches/0/States/Q/ItemProcessor/States/R/Assign/";
   EXPECT_TRUE(HasDiagnostic(r, "SCHEMA_VALIDATION_FAILED", at + "v")) << Dump(r);
   EXPECT_TRUE(HasDiagnostic(r, "SCHEMA_VALIDATION_FAILED", at + "w")) << Dump(r);
+}
+
+TEST(ValidatorLanguagesTest, AcceptsJsonataMachines) {
+  EXPECT_TRUE(ValidateDefinition(
+                  R"({"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})")
+                  .ok());
+  EXPECT_TRUE(ValidateDefinition(R"({"StartAt":"M","States":{"M":{"Type":"Map",
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata",
+    "End":true}}},"End":true}}})")
+                  .ok());
+}
+
+TEST(ValidatorLanguagesTest, KeepsTheFieldRulesOfEachLanguage) {
+  ValidationResult r = ValidateDefinition(
+      R"({"StartAt":"P","States":{"P":{"Type":"Pass","Output":{"a":1},"End":true}}})");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.diagnostics[0].message.find("only supported for the 'JSONata' QueryLanguage"),
+            std::string::npos);
+}
+
+TEST(ValidatorLanguagesTest, AcceptsJsonPathMachines) {
+  EXPECT_TRUE(ValidateDefinition(
+                  R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})")
+                  .ok());
+}
+
+TEST(ParseStateMachineTest, CompilesJsonataOnceAndNamesTheFieldOfASyntaxError) {
+  auto ok = ParseStateMachine(*ParseJson(
+      R"({"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass",
+          "Output":{"a":"{% $states.input.x + 1 %}"},"End":true}}})"));
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const State& p = (*ok)->root->states[0];
+  EXPECT_TRUE(p.jsonata);
+  ASSERT_TRUE(p.output.has_value());
+  EXPECT_FALSE(p.output->constant());
+
+  auto bad = ParseStateMachine(*ParseJson(
+      R"({"StartAt":"P","States":{"P":{"Type":"Pass","QueryLanguage":"JSONata",
+          "Output":"{% $states.input.x + %}","End":true}}})"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("/States/P/Output"), absl::string_view::npos)
+      << bad.status();
+}
+
+TEST(ParseStateMachineTest, StatesInsideAMapInheritTheMachineLanguage) {
+  auto m = ParseStateMachine(*ParseJson(
+      R"({"StartAt":"M","States":{"M":{"Type":"Map","QueryLanguage":"JSONata",
+          "Items":"{% [1,2] %}","ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass",
+          "ResultPath":"$.r","End":true}}},"End":true}}})"));
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE((*m)->root->states[0].jsonata);
+  EXPECT_FALSE((*m)->root->states[0].processor->states[0].jsonata);
 }
 
 }  // namespace

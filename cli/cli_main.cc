@@ -84,7 +84,7 @@ int RunLocalCommand(const RunLocalArgs& args) {
 int ValidateCommand(const ValidateArgs& args) {
   auto text = ReadFile(args.file);
   if (!text.ok()) return Fail(std::string(text.status().message()));
-  asl::ValidationResult result = asl::ValidateForStepwise(*text, args.type);
+  asl::ValidationResult result = asl::ValidateDefinition(*text, args.type);
   std::cout << Pretty(asl::ToAwsJson(result));
   return result.ok() ? 0 : 1;
 }

@@ -21,6 +21,14 @@ namespace stepwise::engine {
 
 struct ExecutionDescription;
 
+// One finding of ValidateStateMachineDefinition, in AWS's shape.
+struct DefinitionDiagnostic {
+  std::string severity;  // ERROR | WARNING
+  std::string code;      // e.g. SCHEMA_VALIDATION_FAILED
+  std::string message;
+  std::string location;  // JSON pointer, e.g. /States/A/Next; may be empty
+};
+
 class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
 class TaskInputs;
 

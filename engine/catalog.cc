@@ -5,10 +5,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "asl/validator.h"
+#include "asl/definition.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/arn.h"
+#include "engine/definition_check.h"
 #include "engine/service_error.h"
 
 namespace stepwise::engine {
@@ -51,7 +52,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
   if (type != "STANDARD" && type != "EXPRESS") {
     return ServiceError("ValidationException", "type must be STANDARD or EXPRESS");
   }
-  SW_RETURN_IF_ERROR(CheckDefinition(definition, type));
+  SW_RETURN_IF_ERROR(RequireValidDefinition(definition, type));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
   TimeMs now = clock_->NowMs();
@@ -99,7 +100,7 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
   std::string def = definition.value_or(
       std::string(revs.back().as_object().at("definition").as_string()));
   if (definition.has_value()) {
-    SW_RETURN_IF_ERROR(CheckDefinition(def, std::string(rec["type"].as_string())));
+    SW_RETURN_IF_ERROR(RequireValidDefinition(def, std::string(rec["type"].as_string())));
   }
   if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
   revs.push_back(RevisionRecord(def, clock_->NowMs()));
@@ -159,23 +160,6 @@ json::object Catalog::RevisionRecord(const std::string& definition, TimeMs now) 
   r["definition"] = Str(definition);
   r["update_date"] = now;
   return r;
-}
-
-absl::Status Catalog::CheckDefinition(const std::string& definition, const std::string& type) {
-  if (definition.size() > asl::kMaxDefinitionBytes) {
-    return ServiceError("InvalidDefinition", "Definition exceeds 1048576 characters");
-  }
-  asl::ValidationResult v = asl::ValidateForStepwise(definition, type);
-  if (!v.ok()) {
-    std::string msg = "Invalid State Machine Definition: '";
-    for (const auto& d : v.diagnostics) {
-      if (d.severity != "ERROR") continue;
-      absl::StrAppend(&msg, d.code, ": ", d.message, " at ", d.location, "; ");
-    }
-    msg += "'";
-    return ServiceError("InvalidDefinition", msg);
-  }
-  return absl::OkStatus();
 }
 
 StateMachineDescription Catalog::Describe(json::object& rec, int64_t revision) const {

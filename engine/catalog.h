@@ -74,7 +74,6 @@ class Catalog {
   absl::StatusOr<std::string> ActivityName(const std::string& arn) const;
   absl::Status PutMachineRecord(const std::string& name, const json::object& rec);
   static json::object RevisionRecord(const std::string& definition, TimeMs now);
-  static absl::Status CheckDefinition(const std::string& definition, const std::string& type);
   static ActivityDescription ActivityFromRecord(json::object& rec);
 
   storage::Store* const store_;        // immutable; the store is thread-safe

@@ -14,6 +14,7 @@
 #include "common/thread_name.h"
 #include "engine/dispatch/activity_dispatcher.h"
 #include "engine/dispatch/unsupported_dispatcher.h"
+#include "engine/definition_check.h"
 #include "engine/engine_impl.h"
 
 namespace stepwise::engine {
@@ -270,5 +271,10 @@ absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t a
 }
 void Engine::CancelWatch(int64_t watch_id) { impl_->EndWatch(watch_id); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }
+
+absl::StatusOr<std::vector<DefinitionDiagnostic>> Engine::ValidateStateMachineDefinition(
+    const std::string& definition, const std::string& type) {
+  return CheckDefinition(definition, type);
+}
 
 }  // namespace stepwise::engine

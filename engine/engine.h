@@ -35,6 +35,7 @@ namespace stepwise::engine {
 
 class EngineImpl;  // engine/engine_impl.h
 
+
 class Engine {
  public:
   // Opens the engine on `store` (which must outlive it): loads or creates
@@ -63,6 +64,13 @@ class Engine {
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
       const std::string& execution_arn);
+  // The one definition rule (engine/definition_check.cc), also applied by
+  // CreateStateMachine and UpdateStateMachine: ValidationException in AWS's
+  // words when `definition` is over AWS's 1,048,576-byte limit, else every
+  // finding (ERRORs and WARNINGs) for `type` (STANDARD | EXPRESS); no ERROR
+  // means valid. Pure CPU (no store, no engine state): any thread.
+  static absl::StatusOr<std::vector<DefinitionDiagnostic>> ValidateStateMachineDefinition(
+      const std::string& definition, const std::string& type);
 
   // ---- executions ----
   absl::StatusOr<StartExecutionResult> StartExecution(const std::string& state_machine_arn,

@@ -139,7 +139,7 @@ class LocalDriver {
 absl::StatusOr<LocalRunResult> RunLocal(std::string_view definition,
                                         std::string_view input,
                                         const LocalRunOptions& options) {
-  asl::ValidationResult v = asl::ValidateForStepwise(definition, options.state_machine_type);
+  asl::ValidationResult v = asl::ValidateDefinition(definition, options.state_machine_type);
   if (!v.ok()) {
     std::string msg = "invalid definition:";
     for (const asl::Diagnostic& d : v.diagnostics) {

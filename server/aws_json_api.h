@@ -8,9 +8,13 @@
 // and the `x-amzn-ErrorType` header. Every reply has `x-amzn-RequestId`.
 //
 // Like StatesService (the gRPC front end) it only translates: the engine
-// decides each action's behaviour. Blocking engine calls run on a pool
-// owned by this object; StartExecution and GetActivityTask use the engine's
-// *Async forms, so no thread waits out a 60 s long poll.
+// decides each action's behaviour, with the same limits and messages over
+// both APIs. Threads: Handle, called on the HTTP listener's I/O thread,
+// only hands the request to a pool owned by this object, which
+// authenticates it, parses the body and runs the action
+// (server/aws_json_actions.h): blocking engine calls there;
+// StartExecution, GetActivityTask and SendTask* through the engine's *Async
+// forms, so no thread waits out a 60 s long poll or a group commit.
 //
 // Requests: unknown members are ignored (newer SDKs send members an older
 // server does not know; AWS's JSON services ignore them too); a member of
@@ -33,7 +37,8 @@
 // (server/audit_log.h), with the caller as "token:<fingerprint>",
 // "aws:<access key id>", "cert:<client certificate subject>" or "anonymous".
 //
-// Thread-safe. Handle may be called from any thread and never blocks.
+// Thread-safe. Handle may be called from any thread and never blocks: it
+// only queues the request.
 // Destroy after the HTTP server has stopped and before the engine.
 #ifndef SW_SERVER_AWS_JSON_API_H_
 #define SW_SERVER_AWS_JSON_API_H_
@@ -47,13 +52,13 @@
 
 #include "engine/engine.h"
 #include "server/audit_log.h"
+#include "server/blocking_pool.h"
 #include "server/http_server.h"
-#include "server/states_service.h"
 
 namespace stepwise::server {
 
 struct AwsJsonApiOptions {
-  // Threads running blocking engine calls.
+  // Threads parsing requests and running blocking engine calls.
   int pool_threads = 4;
   // Access key id → secret access key; non-empty: SigV4 is verified.
   std::map<std::string, std::string> access_keys;
@@ -84,11 +89,13 @@ class AwsJsonApi {
   // outlive this object's use, i.e. stop it before destroying this.
   void Register(HttpServer* http);
 
-  // Answers one AWS JSON request: `reply` is called exactly once, possibly
-  // later and from another thread.
-  void Handle(const HttpRequest& request, HttpReplyFn reply);
+  // Answers one AWS JSON request: `reply` is called exactly once, later
+  // and from another thread. Only queues the request for the pool.
+  void Handle(HttpRequest request, HttpReplyFn reply);
 
  private:
+  // Handle's work, on a pool thread: authenticate, parse, dispatch.
+  void Process(const HttpRequest& request, HttpReplyFn reply);
   std::string NewRequestId();
   // OK, or the AWS error for a request that is not authenticated. Sets
   // `caller` to the identity the audit log records.

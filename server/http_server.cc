@@ -195,9 +195,24 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     parser_->header_limit(static_cast<uint32_t>(server_->options().max_header_bytes));
     beast::get_lowest_layer(stream_).expires_after(
         std::chrono::seconds(server_->options().idle_timeout_seconds));
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  // Reads the body, if any. Beast reads no more than the buffer's free
+  // capacity (at least 512 bytes) at a time, so a 1 MiB body would take
+  // some 2,000 reads on the I/O thread: a large body gets a buffer of up to
+  // kBodyReadBytes first (shrunk again once the request is read).
+  void OnHeader(beast::error_code ec) {
+    if (ec || parser_->is_done()) return OnRead(ec);
+    if (auto length = parser_->content_length(); length && *length > kSmallBodyBytes) {
+      buffer_.reserve(static_cast<size_t>(std::min<uint64_t>(*length, kBodyReadBytes)));
+    }
     http::async_read(stream_, buffer_, *parser_,
-                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnRead(ec);
+                     [self = this->shared_from_this()](beast::error_code read_ec, size_t) {
+                       self->OnRead(read_ec);
                      });
   }
 
@@ -240,6 +255,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Write(false, HttpResponse{400, "text/plain; charset=utf-8", {}, "bad request\n"});
     }
     http::request<http::string_body> req = parser_->release();
+    if (buffer_.capacity() > kSmallBodyBytes) buffer_.shrink_to_fit();
     HttpRequest r;
     r.method = std::string(req.method_string());
     r.target = std::string(req.target());
@@ -260,7 +276,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     }
     auto self = this->shared_from_this();
     r.client_gone = [self] { return self->PeerGone(); };
-    (*h)(r, [self, keep_alive](HttpResponse resp) {
+    (*h)(std::move(r), [self, keep_alive](HttpResponse resp) {
       // May come from any thread: write on the connection's executor.
       asio::post(self->stream_.get_executor(),
                  [self, keep_alive, resp = std::move(resp)]() mutable {
@@ -349,6 +365,8 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   static constexpr int kMaxLingerSeconds = 5;
+  static constexpr size_t kSmallBodyBytes = 16 << 10;
+  static constexpr size_t kBodyReadBytes = 64 << 10;  // Beast reads at most 64 KiB at once
 
   const int fd_;
   const std::string peer_;
@@ -395,8 +413,7 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(const std::string& method, const std::string& path,
                         HttpHandler handler) {
-  impl_->Handle(method, path, [handler = std::move(handler)](const HttpRequest& r,
-                                                             HttpReplyFn reply) {
+  impl_->Handle(method, path, [handler = std::move(handler)](HttpRequest r, HttpReplyFn reply) {
     reply(handler(r));
   });
 }

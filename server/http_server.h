@@ -13,9 +13,13 @@
 // descriptors) is retried after a pause instead of spinning.
 // No exception escapes: Asio/Beast are used through error_code overloads.
 //
-// Register handlers before Start; Start/Stop from one thread. Handlers run on
-// the server's I/O thread and must not block; an async handler may call
-// `reply` later from any thread, exactly once.
+// Threads: one I/O thread reads, writes and runs every handler.
+// Handlers must not block and must stay short, as every other request on the
+// listener (/healthz, /metrics, the console) waits behind them: a handler
+// with real work (store reads, parsing a large body, engine calls) is an
+// async handler that hands the request to a worker pool, as AwsJsonApi
+// does, and calls `reply` later from any thread, exactly once. Register
+// handlers before Start; Start/Stop from one thread.
 #ifndef SW_SERVER_HTTP_SERVER_H_
 #define SW_SERVER_HTTP_SERVER_H_
 
@@ -56,7 +60,9 @@ struct HttpResponse {
 };
 
 using HttpReplyFn = std::function<void(HttpResponse)>;
-using HttpAsyncHandler = std::function<void(const HttpRequest&, HttpReplyFn reply)>;
+// Gets the request by value (moved in, body included) so it can be handed
+// to another thread without a copy.
+using HttpAsyncHandler = std::function<void(HttpRequest, HttpReplyFn reply)>;
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 // Shapes an error the listener answers itself (413 body too large, 431).
 using HttpErrorFormatter = std::function<HttpResponse(int status, const std::string& message)>;

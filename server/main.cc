@@ -371,7 +371,17 @@ int Run(int argc, char** argv) {
       snap.engine = eng->stats();
       snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
       snap.has_store_background = true;
-      snap.store_background = rocks->Background();
+      storage::RocksStore::BackgroundStats b = rocks->Background();
+      snap.store_background = StoreBackgroundStats{b.flushes,
+                                                   b.compactions,
+                                                   b.compaction_input_bytes,
+                                                   b.compaction_output_bytes,
+                                                   b.compaction_seconds,
+                                                   b.running_compactions,
+                                                   b.running_flushes,
+                                                   b.pending_compaction_bytes,
+                                                   b.l0_files,
+                                                   b.write_stall_active};
       auto convert = [](const storage::Histogram& h) {
         return HistogramSnapshot{h.upper_bounds, h.counts, h.sum, h.count};
       };

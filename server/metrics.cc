@@ -180,7 +180,7 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
            static_cast<double>(s.rocksdb_bytes));
   }
   if (s.has_store_background) {
-    const storage::RocksStore::BackgroundStats& b = s.store_background;
+    const StoreBackgroundStats& b = s.store_background;
     sample("stepwise_rocksdb_flushes_total", "counter", "Memtable flushes completed.",
            static_cast<double>(b.flushes));
     sample("stepwise_rocksdb_compactions_total", "counter", "Compactions completed.",

@@ -17,7 +17,6 @@
 
 #include "absl/strings/string_view.h"
 #include "engine/engine.h"
-#include "storage/rocks_store.h"
 
 namespace stepwise::server {
 
@@ -30,6 +29,21 @@ struct HistogramSnapshot {
   uint64_t count = 0;
 };
 
+// The store's flush/compaction activity and backlog (server/main.cc copies
+// RocksStore::Background() into it, so nothing else here knows RocksDB).
+struct StoreBackgroundStats {
+  uint64_t flushes = 0;
+  uint64_t compactions = 0;
+  uint64_t compaction_input_bytes = 0;
+  uint64_t compaction_output_bytes = 0;
+  double compaction_seconds = 0;
+  uint64_t running_compactions = 0;
+  uint64_t running_flushes = 0;
+  uint64_t pending_compaction_bytes = 0;
+  uint64_t l0_files = 0;
+  uint64_t write_stall_active = 0;  // 1 while writes are delayed or stopped
+};
+
 // Figures read at scrape time by the caller.
 struct MetricsSnapshot {
   engine::Engine::Stats engine;
@@ -39,7 +53,7 @@ struct MetricsSnapshot {
   // RocksDB flush/compaction activity and backlog; left out when
   // has_store_background is false.
   bool has_store_background = false;
-  storage::RocksStore::BackgroundStats store_background;
+  StoreBackgroundStats store_background;
   double uptime_seconds = 0;
   bool ready = false;
   // RocksStore::CommitWriteSeconds / CommitGroupSizes; left out when empty.

@@ -11,30 +11,19 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "common/thread_name.h"
-#include "asl/validator.h"
 #include "engine/service_error.h"
+#include "server/paging.h"
+#include "server/proto_time.h"
 #include "server/status_conversion.h"
+#include "server/watch_reactor.h"
 
 namespace stepwise::server {
 
 namespace {
-
-void SetTime(TimeMs ms, google::protobuf::Timestamp* ts) {
-  int64_t secs = ms / 1000;
-  int64_t rem = ms % 1000;
-  if (rem < 0) {
-    rem += 1000;
-    secs -= 1;
-  }
-  ts->set_seconds(secs);
-  ts->set_nanos(static_cast<int32_t>(rem * 1000000));
-}
 
 void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMachineResponse* r) {
   r->set_state_machine_arn(d.arn);
@@ -84,35 +73,6 @@ void FillEvent(const json::object& e, v1::HistoryEvent* out) {
   }
 }
 
-// The same for an event whose details are still the stored text.
-void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
-  out->set_id(e.id);
-  out->set_previous_event_id(e.previous_event_id);
-  SetTime(e.timestamp, out->mutable_timestamp());
-  std::string member = engine::DetailsMemberName(e.type);
-  out->set_type(std::move(e.type));
-  if (!member.empty()) {
-    out->set_details_member(std::move(member));
-    out->set_details_json(std::move(e.details_json));
-  }
-}
-
-// Pages an in-memory list: `next_token` is the decimal offset of the next item.
-absl::Status PageBounds(int max_results, const std::string& next_token, size_t total,
-                        size_t* begin, size_t* end) {
-  if (max_results < 0 || max_results > 1000) {
-    return absl::InvalidArgumentError("maxResults must be between 0 and 1000");
-  }
-  size_t n = max_results == 0 ? 100 : static_cast<size_t>(max_results);
-  uint64_t start = 0;
-  if (!next_token.empty() && (!absl::SimpleAtoi(next_token, &start) || start > total)) {
-    return absl::InvalidArgumentError("Invalid Token: 'invalid next token'");
-  }
-  *begin = static_cast<size_t>(start);
-  *end = std::min(total, *begin + n);
-  return absl::OkStatus();
-}
-
 // Compares SHA-256 digests with CRYPTO_memcmp, so the time taken depends
 // neither on where the texts differ nor on their lengths.
 bool TokenEquals(std::string_view a, std::string_view b) {
@@ -127,187 +87,6 @@ std::string ErrorNameOf(const absl::Status& s) {
 }
 
 }  // namespace
-
-absl::Status CheckDefinitionSize(std::string_view definition) {
-  if (definition.size() <= kMaxDefinitionBytes) return absl::OkStatus();
-  return engine::ServiceError(
-      "ValidationException",
-      absl::StrCat("1 validation error detected: Value at 'definition' failed to satisfy "
-                   "constraint: Member must have length less than or equal to ",
-                   kMaxDefinitionBytes));
-}
-
-// ------------------------------------------------------------ BlockingPool
-
-BlockingPool::BlockingPool(int threads) {
-  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] {
-      SetThreadName("sw-pool");
-      Run();
-    });
-}
-
-BlockingPool::~BlockingPool() {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
-  }
-  cv_.notify_all();
-  for (auto& t : threads_) t.join();
-}
-
-void BlockingPool::Submit(std::function<void()> fn) {
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    queue_.push_back(std::move(fn));
-  }
-  cv_.notify_one();
-}
-
-void BlockingPool::Run() {
-  while (true) {
-    std::function<void()> fn;
-    {
-      std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;
-      fn = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    fn();
-  }
-}
-
-// ------------------------------------------------------------ WatchReactor
-
-// Streams one execution's events. The engine's WatchFn holds a shared_ptr
-// to `Shared`, which outlives the reactor; `reactor` is nulled at OnDone so
-// late engine calls do nothing.
-class StatesService::WatchReactor final : public grpc::ServerWriteReactor<v1::HistoryEvent> {
- public:
-  struct Shared {
-    std::mutex mu;
-    WatchReactor* reactor = nullptr;           // null after OnDone
-    std::deque<v1::HistoryEvent> queue;        // events not yet written
-    v1::HistoryEvent current;                  // the one being written
-    bool writing = false;
-    bool closed = false;                       // the execution closed
-    bool finished = false;                     // Finish was called
-    bool cancelled = false;                    // the client went away
-    std::optional<grpc::Status> pending_finish;  // Finish once the write ends
-    int64_t watch_id = -1;                     // from Engine::WatchExecution
-  };
-
-  WatchReactor(StatesService* service, std::string arn, int64_t after)
-      : service_(service), shared_(std::make_shared<Shared>()) {
-    shared_->reactor = this;
-    {
-      std::lock_guard<std::mutex> l(service_->mu_);
-      service_->watches_.insert(this);
-    }
-    std::shared_ptr<Shared> shared = shared_;
-    // The reactor may be gone when this runs: use only `shared` and `engine`.
-    engine::Engine* engine = service_->engine_;
-    service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
-      absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
-          arn, after, [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
-            return OnEvents(shared, std::move(events), closed);
-          });
-      std::lock_guard<std::mutex> l(shared->mu);
-      if (!id.ok()) {
-        FinishLocked(*shared, ToGrpcStatus(id.status()));
-        return;
-      }
-      shared->watch_id = *id;
-      // OnDone may already have run (the reactor is then gone): cancel here.
-      if (shared->reactor == nullptr) engine->CancelWatch(*id);
-    });
-  }
-
-  // Ends the stream with `s` (used at shutdown).
-  void Abort(const grpc::Status& s) {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->cancelled = true;
-    FinishLocked(*shared_, s);
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->writing = false;
-    if (!ok) shared_->cancelled = true;
-    if (shared_->pending_finish.has_value()) {
-      grpc::Status s = *shared_->pending_finish;
-      shared_->pending_finish.reset();
-      Finish(s);
-      return;
-    }
-    if (!ok) {
-      FinishLocked(*shared_, grpc::Status(grpc::StatusCode::CANCELLED, "client went away"));
-      return;
-    }
-    PumpLocked(*shared_);
-  }
-
-  void OnCancel() override {
-    std::lock_guard<std::mutex> l(shared_->mu);
-    shared_->cancelled = true;
-    FinishLocked(*shared_, grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    int64_t id = -1;
-    {
-      std::lock_guard<std::mutex> l(shared_->mu);
-      shared_->reactor = nullptr;
-      shared_->cancelled = true;
-      id = shared_->watch_id;
-    }
-    if (id >= 0) service_->engine_->CancelWatch(id);
-    service_->RemoveWatch(this);
-    delete this;
-  }
-
- private:
-  static bool OnEvents(const std::shared_ptr<Shared>& shared,
-                       std::vector<engine::RawHistoryEvent> events, bool closed) {
-    std::lock_guard<std::mutex> l(shared->mu);
-    if (shared->reactor == nullptr || shared->cancelled) return false;
-    for (engine::RawHistoryEvent& e : events) FillRawEvent(e, &shared->queue.emplace_back());
-    if (closed) shared->closed = true;
-    PumpLocked(*shared);
-    return !closed;
-  }
-
-  // Starts the next write, or finishes once the execution closed and every
-  // event went out. Requires shared.mu.
-  static void PumpLocked(Shared& shared) {
-    if (shared.reactor == nullptr || shared.writing || shared.finished) return;
-    if (!shared.queue.empty()) {
-      shared.current = std::move(shared.queue.front());
-      shared.queue.pop_front();
-      shared.writing = true;
-      // (No buffer hint: a hinted write completes only once a later write
-      // flushes it, and the next write waits for this one's completion.)
-      shared.reactor->StartWrite(&shared.current);
-      return;
-    }
-    if (shared.closed) FinishLocked(shared, grpc::Status::OK);
-  }
-
-  // Finishes once; while a write is outstanding, after it completes.
-  // Requires shared.mu.
-  static void FinishLocked(Shared& shared, const grpc::Status& s) {
-    if (shared.reactor == nullptr || shared.finished) return;
-    shared.finished = true;
-    if (shared.writing) {
-      shared.pending_finish = s;
-      return;
-    }
-    shared.reactor->Finish(s);
-  }
-
-  StatesService* const service_;
-  std::shared_ptr<Shared> shared_;
-};
 
 // ------------------------------------------------------------ StatesService
 
@@ -382,6 +161,10 @@ std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
   return "anonymous";
 }
 
+std::string StatesService::TaskTokenResource(const std::string& token) const {
+  return options_.audit == nullptr ? "" : "taskToken:" + Fingerprint(token);
+}
+
 void StatesService::Audit(const std::string& caller, const std::string& peer,
                           const AuditSpec& spec, const absl::Status& status) const {
   if (options_.audit == nullptr || spec.action == nullptr) return;
@@ -437,7 +220,6 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
   return RunBlocking(
       ctx,
       [this, req, resp]() -> absl::Status {
-        SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
                                              req->type());
         if (!d.ok()) return d.status();
@@ -466,10 +248,7 @@ grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
       ctx,
       [this, req, resp]() -> absl::Status {
         std::optional<std::string> definition, role_arn;
-        if (req->has_definition()) {
-          SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
-          definition = req->definition();
-        }
+        if (req->has_definition()) definition = req->definition();
         if (req->has_role_arn()) role_arn = req->role_arn();
         auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
         if (!d.ok()) return d.status();
@@ -496,10 +275,9 @@ grpc::ServerUnaryReactor* StatesService::ListStateMachines(
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     auto all = engine_->ListStateMachines();
     if (!all.ok()) return all.status();
-    size_t begin = 0, end = 0;
-    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
-    if (!s.ok()) return s;
-    for (size_t i = begin; i < end; ++i) {
+    SW_ASSIGN_OR_RETURN(PageRange page,
+                        PageBounds(req->max_results(), req->next_token(), all->size()));
+    for (size_t i = page.begin; i < page.end; ++i) {
       const auto& d = (*all)[i];
       v1::StateMachineListItem* item = resp->add_state_machines();
       item->set_state_machine_arn(d.arn);
@@ -507,7 +285,7 @@ grpc::ServerUnaryReactor* StatesService::ListStateMachines(
       item->set_type(d.type);
       SetTime(d.creation_date, item->mutable_creation_date());
     }
-    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    resp->set_next_token(NextPageToken(page, all->size()));
     return absl::OkStatus();
   });
 }
@@ -529,20 +307,22 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
   // Pure CPU (no commit): runs on the pool only to keep large definitions
   // off the gRPC threads.
   return RunBlocking(ctx, [req, resp]() -> absl::Status {
-    SW_RETURN_IF_ERROR(CheckDefinitionSize(req->definition()));
     std::string type = req->type().empty() ? "STANDARD" : req->type();
     if (type != "STANDARD" && type != "EXPRESS") {
       return absl::InvalidArgumentError("type must be STANDARD or EXPRESS");
     }
-    asl::ValidationResult r = asl::ValidateForStepwise(req->definition(), type);
-    resp->set_result(r.ok() ? "OK" : "FAIL");
-    for (const asl::Diagnostic& d : r.diagnostics) {
+    SW_ASSIGN_OR_RETURN(std::vector<engine::DefinitionDiagnostic> found,
+                        engine::Engine::ValidateStateMachineDefinition(req->definition(), type));
+    bool ok = true;
+    for (const engine::DefinitionDiagnostic& d : found) {
+      if (d.severity == "ERROR") ok = false;
       v1::ValidationDiagnostic* out = resp->add_diagnostics();
       out->set_severity(d.severity);
       out->set_code(d.code);
       out->set_message(d.message);
       out->set_location(d.location);
     }
+    resp->set_result(ok ? "OK" : "FAIL");
     return absl::OkStatus();
   });
 }
@@ -697,11 +477,10 @@ grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerCont
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     auto all = engine_->ListActivities();
     if (!all.ok()) return all.status();
-    size_t begin = 0, end = 0;
-    absl::Status s = PageBounds(req->max_results(), req->next_token(), all->size(), &begin, &end);
-    if (!s.ok()) return s;
-    for (size_t i = begin; i < end; ++i) FillActivity((*all)[i], resp->add_activities());
-    if (end < all->size()) resp->set_next_token(std::to_string(end));
+    SW_ASSIGN_OR_RETURN(PageRange page,
+                        PageBounds(req->max_results(), req->next_token(), all->size()));
+    for (size_t i = page.begin; i < page.end; ++i) FillActivity((*all)[i], resp->add_activities());
+    resp->set_next_token(NextPageToken(page, all->size()));
     return absl::OkStatus();
   });
 }
@@ -758,7 +537,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerCon
       [this, req](StatusDone done) {
         engine_->SendTaskSuccessAsync(req->task_token(), req->output(), std::move(done));
       },
-      {"SendTaskSuccess", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskSuccess", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
@@ -770,7 +549,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerCon
         engine_->SendTaskFailureAsync(req->task_token(), req->error(), req->cause(),
                                       std::move(done));
       },
-      {"SendTaskFailure", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskFailure", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
@@ -781,7 +560,7 @@ grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
       [this, req](StatusDone done) {
         engine_->SendTaskHeartbeatAsync(req->task_token(), std::move(done));
       },
-      {"SendTaskHeartbeat", "taskToken:" + Fingerprint(req->task_token()), nullptr});
+      {"SendTaskHeartbeat", TaskTokenResource(req->task_token()), nullptr});
 }
 
 // ---- administration ----

@@ -9,8 +9,8 @@
 // Optional bearer-token authentication: when `tokens` is non-empty every
 // RPC needs `authorization: Bearer <token>` metadata (else UNAUTHENTICATED),
 // compared in constant time. With StatesServiceOptions::audit, mutating RPCs
-// are recorded (server/audit_log.h). Definitions over AWS's 1 MiB limit are
-// refused with ValidationException naming `definition`.
+// are recorded (server/audit_log.h). Limits, paging and messages are the
+// engine's and server/paging.h's, shared with the AWS JSON endpoint.
 //
 // Thread-safe. Shutdown order (see server/main.cc): BeginShutdown(), then
 // grpc::Server::Shutdown and Engine::Shutdown, then destroy the service.
@@ -20,47 +20,21 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "engine/engine.h"
 #include "server/audit_log.h"
+#include "server/blocking_pool.h"
 #include "stepwise/v1/service.grpc.pb.h"
 
 namespace stepwise::server {
-
-// AWS's limit on a state machine definition's length, in bytes.
-inline constexpr size_t kMaxDefinitionBytes = 1048576;
-
-// OK, or ValidationException naming `definition` when it is longer than
-// kMaxDefinitionBytes (checked by both front ends before the engine).
-absl::Status CheckDefinitionSize(std::string_view definition);
-
-// A fixed pool of threads running blocking engine calls. Thread-safe.
-class BlockingPool {
- public:
-  explicit BlockingPool(int threads);
-  // Runs the queued work, then joins the threads.
-  ~BlockingPool();
-  // Queues `fn`; it runs on a pool thread.
-  void Submit(std::function<void()> fn);
-
- private:
-  void Run();
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;  // guarded by mu_
-  bool stop_ = false;                        // guarded by mu_
-  std::vector<std::thread> threads_;
-};
 
 struct StatesServiceOptions {
   // Threads running blocking engine calls.
@@ -195,6 +169,9 @@ class StatesService final : public v1::States::CallbackService {
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;
+  // "taskToken:<fingerprint>", the audit log's resource for a task report;
+  // "" without an audit log (the fingerprint is a SHA-256 not worth taking).
+  std::string TaskTokenResource(const std::string& token) const;
   // Records one audited call (no-op without an audit log).
   void Audit(const std::string& caller, const std::string& peer, const AuditSpec& spec,
              const absl::Status& status) const;

@@ -322,6 +322,66 @@ TEST_F(HostileTest, OversizedDefinitionsAreRefused) {
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+// One request layer: the same refusal over both APIs, word for word (the
+// AWS error name and message), for an oversized definition on every action
+// that takes one and for a page token this server never gave.
+TEST_F(HostileTest, BothApisRefuseWithTheSameWords) {
+  std::string before = Snapshot(stub_);
+  auto expect_same = [](const grpc::Status& g, const AwsReply& a, const std::string& name) {
+    EXPECT_EQ(ErrorName(g), name) << g.error_message();
+    EXPECT_EQ(a.type, name) << a.raw;
+    EXPECT_EQ(a.status, 400);
+    EXPECT_EQ(g.error_message(), a.message);
+  };
+  std::string big = std::string(R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})") +
+                    std::string((1 << 20) - 10, ' ');
+  const std::string role = "arn:aws:iam::123456789012:role/r";
+  {
+    v1::CreateStateMachineRequest req;
+    req.set_name("Big");
+    req.set_definition(big);
+    req.set_role_arn(role);
+    v1::CreateStateMachineResponse resp;
+    AwsReply a = Aws(http_, "CreateStateMachine",
+                     J({{"name", "Big"}, {"definition", big}, {"roleArn", role}}));
+    expect_same(stub_->CreateStateMachine(Ctx().get(), req, &resp), a, "ValidationException");
+    EXPECT_NE(a.message.find("'definition'"), std::string::npos) << a.message;
+    EXPECT_NE(a.message.find("1048576"), std::string::npos) << a.message;
+  }
+  {
+    v1::UpdateStateMachineRequest req;
+    req.set_state_machine_arn(MachineArn("Seed"));
+    req.set_definition(big);
+    v1::UpdateStateMachineResponse resp;
+    expect_same(stub_->UpdateStateMachine(Ctx().get(), req, &resp),
+                Aws(http_, "UpdateStateMachine",
+                    J({{"stateMachineArn", MachineArn("Seed")}, {"definition", big}})),
+                "ValidationException");
+  }
+  {
+    v1::ValidateStateMachineDefinitionRequest req;
+    req.set_definition(big);
+    v1::ValidateStateMachineDefinitionResponse resp;
+    expect_same(stub_->ValidateStateMachineDefinition(Ctx().get(), req, &resp),
+                Aws(http_, "ValidateStateMachineDefinition", J({{"definition", big}})),
+                "ValidationException");
+  }
+  for (const char* token : {"bogus", "99999"}) {
+    v1::ListStateMachinesRequest lm;
+    lm.set_next_token(token);
+    v1::ListStateMachinesResponse lmr;
+    expect_same(stub_->ListStateMachines(Ctx().get(), lm, &lmr),
+                Aws(http_, "ListStateMachines", J({{"nextToken", token}})), "InvalidToken");
+    v1::ListActivitiesRequest la;
+    la.set_next_token(token);
+    v1::ListActivitiesResponse lar;
+    expect_same(stub_->ListActivities(Ctx().get(), la, &lar),
+                Aws(http_, "ListActivities", J({{"nextToken", token}})), "InvalidToken");
+  }
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+}
+
 TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
   std::string before = Snapshot(stub_);
   const std::string seed = MachineArn("Seed");

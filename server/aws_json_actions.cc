@@ -1,0 +1,595 @@
+// The AWS JSON 1.0 action handlers and their table (see aws_json_actions.h):
+// AWS's request members in, engine call, AWS's response members out.
+// Handlers run on AwsJsonApi's pool; the *Async ones answer from an engine
+// thread.
+#include "server/aws_json_actions.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "engine/service_error.h"
+#include "server/paging.h"
+
+namespace stepwise::server {
+
+namespace {
+
+// AWS's default and longest GetActivityTask long poll.
+constexpr int64_t kPollMs = 60000;
+
+// Actions in AWS's model that Stepwise does not serve yet.
+constexpr std::array<std::string_view, 17> kUnsupported = {
+    "StartSyncExecution",      "TestState",
+    "RedriveExecution",        "CreateStateMachineAlias",
+    "DeleteStateMachineAlias", "DescribeStateMachineAlias",
+    "ListStateMachineAliases", "UpdateStateMachineAlias",
+    "DeleteStateMachineVersion", "ListStateMachineVersions",
+    "PublishStateMachineVersion", "DescribeMapRun",
+    "ListMapRuns",             "UpdateMapRun",
+    "ListTagsForResource",     "TagResource",
+    "UntagResource",
+};
+
+constexpr std::array<std::string_view, 5> kExecutionStatuses = {
+    "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"};
+
+// A timestamp as AWS sends it: epoch seconds, fractional.
+json::value Seconds(TimeMs ms) { return json::value(static_cast<double>(ms) / 1000.0); }
+
+absl::Status Serialization(std::string_view message) { return AwsSerializationError(message); }
+
+absl::Status Validation(std::string_view message) {
+  return engine::ServiceError("ValidationException", message);
+}
+
+// AWS's wording for one failed member constraint.
+absl::Status ConstraintError(std::string_view value, std::string_view member,
+                             std::string_view constraint) {
+  return Validation(absl::StrCat("1 validation error detected: Value ", ToAbsl(value), " at '",
+                                 ToAbsl(member), "' failed to satisfy constraint: ",
+                                 ToAbsl(constraint)));
+}
+
+std::string EnumConstraint(const std::string_view* allowed, size_t n) {
+  std::string out = "Member must satisfy enum value set: [";
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += ", ";
+    out += allowed[i];
+  }
+  return out + "]";
+}
+
+// Reads request members, remembering the first problem. A member that is
+// JSON null counts as absent (as AWS's deserializers treat it).
+class Members {
+ public:
+  explicit Members(const json::object& o) : o_(o) {}
+
+  std::optional<std::string> Str(std::string_view name) {
+    const json::value* v = Get(name);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_string()) {
+      Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be a string")));
+      return std::nullopt;
+    }
+    return std::string(v->as_string());
+  }
+
+  // The string member `name`; ValidationException when absent.
+  std::string Need(std::string_view name) {
+    if (Get(name) == nullptr) {
+      Fail(ConstraintError("null", name, "Member must not be null"));
+      return "";
+    }
+    return Str(name).value_or("");
+  }
+
+  std::optional<int64_t> Int(std::string_view name) {
+    const json::value* v = Get(name);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
+      return static_cast<int64_t>(v->as_uint64());
+    }
+    if (v->is_double() && IsIntegral(*v) && std::abs(v->as_double()) < 9e15) {
+      return static_cast<int64_t>(v->as_double());
+    }
+    Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be an integer")));
+    return std::nullopt;
+  }
+
+  std::optional<bool> Bool(std::string_view name) {
+    const json::value* v = Get(name);
+    if (v == nullptr) return std::nullopt;
+    if (!v->is_bool()) {
+      Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be a boolean")));
+      return std::nullopt;
+    }
+    return v->as_bool();
+  }
+
+  // maxResults in [0, `max`], 0 when absent.
+  int MaxResults(int64_t max) {
+    std::optional<int64_t> n = Int("maxResults");
+    if (!n.has_value()) return 0;
+    if (*n < 0) {
+      Fail(ConstraintError(absl::StrCat("'", *n, "'"), "maxResults",
+                           "Member must have value greater than or equal to 0"));
+      return 0;
+    }
+    if (*n > max) {
+      Fail(ConstraintError(absl::StrCat("'", *n, "'"), "maxResults",
+                           absl::StrCat("Member must have value less than or equal to ", max)));
+      return 0;
+    }
+    return static_cast<int>(*n);
+  }
+
+  // The string member `name`, which must be one of `allowed` when present.
+  template <size_t N>
+  std::optional<std::string> Enum(std::string_view name,
+                                  const std::array<std::string_view, N>& allowed) {
+    std::optional<std::string> v = Str(name);
+    if (!v.has_value()) return v;
+    if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+      Fail(ConstraintError(absl::StrCat("'", *v, "'"), name,
+                           EnumConstraint(allowed.data(), allowed.size())));
+      return std::nullopt;
+    }
+    return v;
+  }
+
+  bool Has(std::string_view name) const { return Get(name) != nullptr; }
+
+  void Fail(absl::Status s) {
+    if (status_.ok()) status_ = std::move(s);
+  }
+  const absl::Status& status() const { return status_; }
+
+ private:
+  const json::value* Get(std::string_view name) const {
+    auto it = o_.find(name);
+    if (it == o_.end() || it->value().is_null()) return nullptr;
+    return &it->value();
+  }
+
+  const json::object& o_;
+  absl::Status status_;
+};
+
+std::string Body(const json::object& o) { return SerializeJson(json::value(o)); }
+
+json::object LoggingConfiguration() {
+  return json::object{{"level", "OFF"}, {"includeExecutionData", false}};
+}
+
+json::object MachineJson(const engine::StateMachineDescription& d, bool for_execution) {
+  json::object o;
+  o["stateMachineArn"] = d.arn;
+  o["name"] = d.name;
+  if (!for_execution) o["status"] = d.status.empty() ? "ACTIVE" : d.status;
+  o["definition"] = d.definition;
+  o["roleArn"] = d.role_arn;
+  if (!for_execution) {
+    o["type"] = d.type;
+    o["creationDate"] = Seconds(d.creation_date);
+  } else {
+    o["updateDate"] = Seconds(d.update_date != 0 ? d.update_date : d.creation_date);
+  }
+  o["loggingConfiguration"] = LoggingConfiguration();
+  o["tracingConfiguration"] = json::object{{"enabled", false}};
+  if (!d.revision_id.empty()) o["revisionId"] = d.revision_id;
+  return o;
+}
+
+json::object ActivityJson(const engine::ActivityDescription& d) {
+  return json::object{
+      {"activityArn", d.arn}, {"name", d.name}, {"creationDate", Seconds(d.creation_date)}};
+}
+
+// A handler answering with a blocking engine call, on the calling pool thread.
+using BlockingAction = absl::StatusOr<AwsActionResult> (*)(engine::Engine*, const json::object&);
+
+template <BlockingAction kFn>
+void Blocking(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  done(kFn(ctx.engine, req));
+}
+
+// ---- state machines ----
+
+absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string name = m.Need("name");
+  std::string definition = m.Need("definition");
+  std::string role_arn = m.Need("roleArn");
+  std::optional<std::string> type =
+      m.Enum("type", std::array<std::string_view, 2>{"STANDARD", "EXPRESS"});
+  std::optional<bool> publish = m.Bool("publish");
+  m.Str("versionDescription");
+  if (!m.status().ok()) return m.status();
+  if (publish.value_or(false)) {
+    return Validation("publish (state machine versions) is not supported by Stepwise yet");
+  }
+  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"));
+  if (!d.ok()) return d.status();
+  return AwsActionResult(
+      Body(json::object{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
+      d->arn);
+}
+
+absl::StatusOr<AwsActionResult> DescribeStateMachine(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("stateMachineArn");
+  m.Enum("includedData", std::array<std::string_view, 2>{"ALL_DATA", "METADATA_ONLY"});
+  if (!m.status().ok()) return m.status();
+  auto d = e->DescribeStateMachine(arn);
+  if (!d.ok()) return d.status();
+  return Body(MachineJson(*d, false));
+}
+
+absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("stateMachineArn");
+  std::optional<std::string> definition = m.Str("definition");
+  std::optional<std::string> role_arn = m.Str("roleArn");
+  std::optional<bool> publish = m.Bool("publish");
+  if (!m.status().ok()) return m.status();
+  if (publish.value_or(false)) {
+    return Validation("publish (state machine versions) is not supported by Stepwise yet");
+  }
+  auto d = e->UpdateStateMachine(arn, definition, role_arn);
+  if (!d.ok()) return d.status();
+  json::object o{{"updateDate", Seconds(d->update_date)}};
+  if (!d->revision_id.empty()) o["revisionId"] = d->revision_id;
+  return Body(o);
+}
+
+absl::StatusOr<AwsActionResult> DeleteStateMachine(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("stateMachineArn");
+  if (!m.status().ok()) return m.status();
+  if (absl::Status s = e->DeleteStateMachine(arn); !s.ok()) return s;
+  return AwsActionResult("{}");
+}
+
+absl::StatusOr<AwsActionResult> ListStateMachines(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  int max_results = m.MaxResults(1000);
+  std::optional<std::string> token = m.Str("nextToken");
+  if (!m.status().ok()) return m.status();
+  auto all = e->ListStateMachines();
+  if (!all.ok()) return all.status();
+  absl::StatusOr<PageRange> page = PageBounds(max_results, token.value_or(""), all->size());
+  if (!page.ok()) return page.status();
+  json::array items;
+  for (size_t i = page->begin; i < page->end; ++i) {
+    const auto& d = (*all)[i];
+    items.push_back(json::object{{"stateMachineArn", d.arn},
+                                 {"name", d.name},
+                                 {"type", d.type},
+                                 {"creationDate", Seconds(d.creation_date)}});
+  }
+  json::object o{{"stateMachines", std::move(items)}};
+  if (std::string next = NextPageToken(*page, all->size()); !next.empty()) o["nextToken"] = next;
+  return Body(o);
+}
+
+absl::StatusOr<AwsActionResult> DescribeStateMachineForExecution(engine::Engine* e,
+                                                             const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("executionArn");
+  m.Enum("includedData", std::array<std::string_view, 2>{"ALL_DATA", "METADATA_ONLY"});
+  if (!m.status().ok()) return m.status();
+  auto d = e->DescribeStateMachineForExecution(arn);
+  if (!d.ok()) return d.status();
+  return Body(MachineJson(*d, true));
+}
+
+absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* /*e*/,
+                                                           const json::object& req) {
+  Members m(req);
+  std::string definition = m.Need("definition");
+  std::optional<std::string> type =
+      m.Enum("type", std::array<std::string_view, 2>{"STANDARD", "EXPRESS"});
+  std::optional<std::string> severity =
+      m.Enum("severity", std::array<std::string_view, 2>{"ERROR", "WARNING"});
+  int max_results = m.MaxResults(100);
+  if (!m.status().ok()) return m.status();
+  auto found = engine::Engine::ValidateStateMachineDefinition(definition,
+                                                              type.value_or("STANDARD"));
+  if (!found.ok()) return found.status();
+  bool ok = true;
+  bool warnings = severity.value_or("ERROR") == "WARNING";
+  size_t limit = max_results == 0 ? 100 : static_cast<size_t>(max_results);
+  json::array diagnostics;
+  bool truncated = false;
+  for (const engine::DefinitionDiagnostic& d : *found) {
+    if (d.severity == "ERROR") ok = false;
+    if (d.severity != "ERROR" && !warnings) continue;
+    if (diagnostics.size() == limit) {
+      truncated = true;
+      break;
+    }
+    json::object o{{"severity", d.severity}, {"code", d.code}, {"message", d.message}};
+    if (!d.location.empty()) o["location"] = d.location;
+    diagnostics.push_back(std::move(o));
+  }
+  return Body(json::object{{"result", ok ? "OK" : "FAIL"},
+                           {"diagnostics", std::move(diagnostics)},
+                           {"truncated", truncated}});
+}
+
+// ---- executions ----
+
+void StartExecution(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  Members m(req);
+  std::string arn = m.Need("stateMachineArn");
+  std::optional<std::string> name = m.Str("name");
+  std::optional<std::string> input = m.Str("input");
+  m.Str("traceHeader");
+  if (!m.status().ok()) return done(m.status());
+  ctx.engine->StartExecutionAsync(
+      arn, name.value_or(""), input.value_or("{}"),
+      [done = std::move(done), arn, started = ctx.on_execution_started](
+          absl::StatusOr<engine::StartExecutionResult> r) {
+        if (!r.ok()) return done(r.status());
+        if (started) started(arn);
+        done(AwsActionResult(Body(json::object{{"executionArn", r->execution_arn},
+                                               {"startDate", Seconds(r->start_date)}}),
+                             r->execution_arn));
+      });
+}
+
+absl::StatusOr<AwsActionResult> StopExecution(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("executionArn");
+  std::optional<std::string> error = m.Str("error");
+  std::optional<std::string> cause = m.Str("cause");
+  if (!m.status().ok()) return m.status();
+  auto d = e->StopExecution(arn, error.value_or(""), cause.value_or(""));
+  if (!d.ok()) return d.status();
+  return Body(json::object{{"stopDate", Seconds(*d)}});
+}
+
+absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("executionArn");
+  std::optional<std::string> included =
+      m.Enum("includedData", std::array<std::string_view, 2>{"ALL_DATA", "METADATA_ONLY"});
+  if (!m.status().ok()) return m.status();
+  auto d = e->DescribeExecution(arn);
+  if (!d.ok()) return d.status();
+  bool data = included.value_or("ALL_DATA") == "ALL_DATA";
+  json::object o;
+  o["executionArn"] = d->execution_arn;
+  o["stateMachineArn"] = d->state_machine_arn;
+  o["name"] = d->name;
+  o["status"] = d->status;
+  o["startDate"] = Seconds(d->start_date);
+  if (d->stop_date != 0) o["stopDate"] = Seconds(d->stop_date);
+  if (data) o["input"] = d->input;
+  o["inputDetails"] = json::object{{"included", data}};
+  if (d->output.has_value()) {
+    if (data) o["output"] = *d->output;
+    o["outputDetails"] = json::object{{"included", data}};
+  }
+  if (d->error.has_value()) o["error"] = *d->error;
+  if (d->cause.has_value()) o["cause"] = *d->cause;
+  o["redriveCount"] = 0;
+  return Body(o);
+}
+
+absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::optional<std::string> arn = m.Str("stateMachineArn");
+  std::optional<std::string> status = m.Enum("statusFilter", kExecutionStatuses);
+  int max_results = m.MaxResults(1000);
+  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> redrive =
+      m.Enum("redriveFilter", std::array<std::string_view, 2>{"REDRIVEN", "NOT_REDRIVEN"});
+  if (m.Has("mapRunArn")) {
+    return engine::ServiceError("UnknownOperationException",
+                                "listing a map run's executions (mapRunArn) is not supported "
+                                "by Stepwise yet");
+  }
+  if (!m.status().ok()) return m.status();
+  if (!arn.has_value()) return Validation("Must provide a StateMachine ARN or MapRun ARN");
+  auto l = e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""));
+  if (!l.ok()) return l.status();
+  json::array items;
+  // Stepwise never redrives, so every execution is NOT_REDRIVEN.
+  if (redrive.value_or("") != "REDRIVEN") {
+    for (const auto& d : l->executions) {
+      json::object o{{"executionArn", d.execution_arn},
+                     {"stateMachineArn", d.state_machine_arn},
+                     {"name", d.name},
+                     {"status", d.status},
+                     {"startDate", Seconds(d.start_date)}};
+      if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
+      items.push_back(std::move(o));
+    }
+  }
+  json::object o{{"executions", std::move(items)}};
+  if (!l->next_token.empty() && redrive.value_or("") != "REDRIVEN") {
+    o["nextToken"] = l->next_token;
+  }
+  return Body(o);
+}
+
+absl::StatusOr<AwsActionResult> GetExecutionHistory(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("executionArn");
+  int max_results = m.MaxResults(1000);
+  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<bool> reverse = m.Bool("reverseOrder");
+  std::optional<bool> include_data = m.Bool("includeExecutionData");
+  if (!m.status().ok()) return m.status();
+  auto page = e->GetExecutionHistory(arn, max_results, token.value_or(""),
+                                     reverse.value_or(false), include_data.value_or(true));
+  if (!page.ok()) return page.status();
+  // Events are already in AWS's HistoryEvent shape: append them without
+  // building a second tree.
+  std::string out = "{\"events\":[";
+  for (size_t i = 0; i < page->events.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJson(page->events[i], out);
+  }
+  out.push_back(']');
+  if (!page->next_token.empty()) {
+    out += ",\"nextToken\":";
+    AppendJsonString(page->next_token, out);
+  }
+  out.push_back('}');
+  return out;
+}
+
+// ---- activities ----
+
+absl::StatusOr<AwsActionResult> CreateActivity(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string name = m.Need("name");
+  if (!m.status().ok()) return m.status();
+  auto d = e->CreateActivity(name);
+  if (!d.ok()) return d.status();
+  return AwsActionResult(
+      Body(json::object{{"activityArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
+      d->arn);
+}
+
+absl::StatusOr<AwsActionResult> DescribeActivity(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("activityArn");
+  if (!m.status().ok()) return m.status();
+  auto d = e->DescribeActivity(arn);
+  if (!d.ok()) return d.status();
+  return Body(ActivityJson(*d));
+}
+
+absl::StatusOr<AwsActionResult> DeleteActivity(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("activityArn");
+  if (!m.status().ok()) return m.status();
+  if (absl::Status s = e->DeleteActivity(arn); !s.ok()) return s;
+  return AwsActionResult("{}");
+}
+
+absl::StatusOr<AwsActionResult> ListActivities(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  int max_results = m.MaxResults(1000);
+  std::optional<std::string> token = m.Str("nextToken");
+  if (!m.status().ok()) return m.status();
+  auto all = e->ListActivities();
+  if (!all.ok()) return all.status();
+  absl::StatusOr<PageRange> page = PageBounds(max_results, token.value_or(""), all->size());
+  if (!page.ok()) return page.status();
+  json::array items;
+  for (size_t i = page->begin; i < page->end; ++i) items.push_back(ActivityJson((*all)[i]));
+  json::object o{{"activities", std::move(items)}};
+  if (std::string next = NextPageToken(*page, all->size()); !next.empty()) o["nextToken"] = next;
+  return Body(o);
+}
+
+// Long-polls for up to 60 s without holding a thread: the engine answers
+// from its own thread when a task arrives or the poll ends.
+void GetActivityTask(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  Members m(req);
+  std::string arn = m.Need("activityArn");
+  std::optional<std::string> worker = m.Str("workerName");
+  if (!m.status().ok()) return done(m.status());
+  // A worker that hung up mid-poll is not handed a task.
+  ctx.engine->GetActivityTaskAsync(
+      arn, worker.value_or(""), kPollMs,
+      [done = std::move(done)](absl::StatusOr<engine::ActivityTaskGrant> r) {
+        if (!r.ok()) return done(r.status());
+        // No task before the poll ended: AWS answers with no token.
+        if (r->task_token.empty()) return done(AwsActionResult("{}"));
+        done(AwsActionResult(
+            Body(json::object{{"taskToken", r->task_token}, {"input", r->input}})));
+      },
+      ctx.client_gone);
+}
+
+// AWS answers a task report with an empty object.
+std::function<void(absl::Status)> EmptyReply(AwsActionDone done) {
+  return [done = std::move(done)](absl::Status s) {
+    if (!s.ok()) return done(s);
+    done(AwsActionResult("{}"));
+  };
+}
+
+void SendTaskSuccess(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  Members m(req);
+  std::string token = m.Need("taskToken");
+  std::string output = m.Need("output");
+  if (!m.status().ok()) return done(m.status());
+  ctx.engine->SendTaskSuccessAsync(token, output, EmptyReply(std::move(done)));
+}
+
+void SendTaskFailure(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  Members m(req);
+  std::string token = m.Need("taskToken");
+  std::optional<std::string> error = m.Str("error");
+  std::optional<std::string> cause = m.Str("cause");
+  if (!m.status().ok()) return done(m.status());
+  ctx.engine->SendTaskFailureAsync(token, error.value_or(""), cause.value_or(""),
+                                   EmptyReply(std::move(done)));
+}
+
+void SendTaskHeartbeat(const AwsActionContext& ctx, const json::object& req,
+                       AwsActionDone done) {
+  Members m(req);
+  std::string token = m.Need("taskToken");
+  if (!m.status().ok()) return done(m.status());
+  ctx.engine->SendTaskHeartbeatAsync(token, EmptyReply(std::move(done)));
+}
+
+}  // namespace
+
+AwsAction FindAwsAction(std::string_view action) {
+  static const std::array<std::pair<std::string_view, AwsAction>, 20> kActions = {{
+      {"CreateStateMachine", &Blocking<&CreateStateMachine>},
+      {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
+      {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
+      {"DeleteStateMachine", &Blocking<&DeleteStateMachine>},
+      {"ListStateMachines", &Blocking<&ListStateMachines>},
+      {"DescribeStateMachineForExecution", &Blocking<&DescribeStateMachineForExecution>},
+      {"ValidateStateMachineDefinition", &Blocking<&ValidateStateMachineDefinition>},
+      {"StartExecution", &StartExecution},
+      {"StopExecution", &Blocking<&StopExecution>},
+      {"DescribeExecution", &Blocking<&DescribeExecution>},
+      {"ListExecutions", &Blocking<&ListExecutions>},
+      {"GetExecutionHistory", &Blocking<&GetExecutionHistory>},
+      {"CreateActivity", &Blocking<&CreateActivity>},
+      {"DescribeActivity", &Blocking<&DescribeActivity>},
+      {"DeleteActivity", &Blocking<&DeleteActivity>},
+      {"ListActivities", &Blocking<&ListActivities>},
+      {"GetActivityTask", &GetActivityTask},
+      {"SendTaskSuccess", &SendTaskSuccess},
+      {"SendTaskFailure", &SendTaskFailure},
+      {"SendTaskHeartbeat", &SendTaskHeartbeat},
+  }};
+  for (const auto& [name, fn] : kActions) {
+    if (name == action) return fn;
+  }
+  return nullptr;
+}
+
+bool IsUnsupportedAwsAction(std::string_view action) {
+  return std::find(kUnsupported.begin(), kUnsupported.end(), action) != kUnsupported.end();
+}
+
+absl::Status AwsSerializationError(std::string_view message) {
+  return engine::ServiceError("SerializationException", message);
+}
+
+}  // namespace stepwise::server
