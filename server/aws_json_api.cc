@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <memory>
 #include <random>
 #include <string>
@@ -17,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "engine/arn.h"
 #include "engine/service_error.h"
 #include "server/aws_json_actions.h"
 #include "server/sigv4.h"
@@ -113,13 +113,7 @@ std::string AwsJsonApi::NewRequestId() {
   uint64_t n = request_counter_.fetch_add(1, std::memory_order_relaxed);
   uint64_t a = SplitMix(request_seed_ ^ n);
   uint64_t b = SplitMix(a ^ n);
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%08x-%04x-4%03x-%04x-%012llx",
-                static_cast<unsigned>(a >> 32), static_cast<unsigned>((a >> 16) & 0xffff),
-                static_cast<unsigned>(a & 0xfff),
-                static_cast<unsigned>(0x8000 | ((b >> 48) & 0x3fff)),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
-  return buf;
+  return engine::FormatUuid(a, b);
 }
 
 namespace {
