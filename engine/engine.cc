@@ -164,6 +164,7 @@ void Engine::StartExecutionAsync(const std::string& machine_arn, const std::stri
 }
 absl::StatusOr<TimeMs> Engine::StopExecution(const std::string& arn, const std::string& error,
                                              const std::string& cause) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
   SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
   return Wait<TimeMs>([&](auto done) { impl_->StopExecutionAsync(arn, error, cause, done); });
 }

@@ -389,6 +389,18 @@ TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
   EXPECT_NE(d.output->find("only activity tasks"), std::string::npos);
 }
 
+TEST_F(EngineTest, CallsAfterShutdownAreUnavailableNotStuck) {
+  std::string sm = Machine("act", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "s1", "{}");
+  ASSERT_TRUE(started.ok());
+  engine_->Shutdown();
+  // Stopped shards run no new work: a call that waited on one would hang.
+  auto stopped = engine_->StopExecution(started->execution_arn, "E", "C");
+  EXPECT_EQ(stopped.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(engine_->StartExecution(sm, "s2", "{}").status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
 TEST_F(EngineTest, HistoryPagesForwardAndBackward) {
   std::string sm = Machine("chain", R"({"StartAt":"A","States":{
     "A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","Next":"C"},"C":{"Type":"Pass","End":true}}})");
