@@ -75,7 +75,9 @@ absl::Status EngineImpl::Init() {
   tokens_ = std::make_unique<TaskTokenCodec>(*key);
   committer_.Start();
   for (int i = 0; i < std::max(1, opts_.shards); ++i) {
-    auto s = std::make_unique<Shard>();
+    // Each shard draws the interpreter's randomness from its own stream:
+    // steps of different shards run on different threads at once.
+    auto s = std::make_unique<Shard>(0x5eed + static_cast<uint64_t>(i));
     Shard* raw = s.get();
     s->thread = std::thread([this, raw, i] {
       SetThreadName("sw-shard-" + std::to_string(i));

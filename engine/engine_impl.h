@@ -165,10 +165,6 @@ class EngineImpl : private TaskInputs {
   // Any thread, under rng_mu_: execution names (UUIDs) when none is given.
   std::mutex rng_mu_;
   std::mt19937_64 rng_;
-  // The interpreter's randomness, shared by every thread that runs a step
-  // (shard threads and callers running in place), unguarded as it always
-  // was. TODO(engine): one per shard.
-  asl::SeededRandom random_{0x5eed};
   // Any thread: set once by Shutdown.
   std::atomic<bool> stopped_{false};
 

@@ -23,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "asl/definition.h"
+#include "asl/eval_context.h"
 #include "common/clock.h"
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
@@ -57,6 +58,7 @@ struct LoadedExecution {
 };
 
 struct Shard {
+  explicit Shard(uint64_t seed) : random(seed) {}
   std::thread thread;
   std::mutex mu;
   std::condition_variable cv;
@@ -68,6 +70,7 @@ struct Shard {
   bool running = false;
   // Only the thread that set `running` touches these.
   std::unordered_map<std::string, std::unique_ptr<LoadedExecution>> loaded;
+  asl::SeededRandom random;  // the interpreter's randomness for this shard's steps
 };
 
 }  // namespace stepwise::engine

@@ -64,7 +64,7 @@ Interpreter EngineImpl::Interp(const LoadedExecution& ex) {
   io.max_events = opts_.max_history_events;
   io.max_payload_bytes = opts_.max_payload_bytes;
   io.max_steps_per_trigger = opts_.max_steps_per_commit;
-  return Interpreter(ex.machine, &random_, io);
+  return Interpreter(ex.machine, &ShardOf(ex.id).random, io);
 }
 
 // Turns `d` into one Transition, hands it to the committer, and once it is
