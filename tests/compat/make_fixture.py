@@ -4,7 +4,7 @@
 # tarball it prints. Usage:
 #   make_fixture.py STEPWISED OUT.tar.gz
 # The fixture holds, all written by that build: executions left RUNNING
-# (an activity task queued and one handed out, a Map and a Parallel over
+# (an activity task queued and one handed out, one whose heartbeat ran out, a Map and a Parallel over
 # activity tasks, a JSONata machine with variables, a Wait timer and a
 # Retry's back-off timer armed), closed ones (SUCCEEDED, FAILED, ABORTED),
 # tokens.json: the task token handed out, for the test to report with; and
@@ -24,8 +24,11 @@ from sfn import Stepwised  # noqa: E402
 ACT = "arn:aws:states:us-east-1:123456789012:activity:work"
 
 
+# Tasks carry no clocks of their own unless a machine wants one to have run
+# out (Deadline): the fixture must not change meaning with the date it is
+# opened on.
 def task(next_or_end, **extra):
-    t = {"Type": "Task", "Resource": ACT, "HeartbeatSeconds": 3600, "TimeoutSeconds": 86400}
+    t = {"Type": "Task", "Resource": ACT}
     t.update(extra)
     t.update(next_or_end)
     return t
@@ -52,6 +55,10 @@ MACHINES = {
     "Retrying": {"StartAt": "Flaky", "States": {
         "Flaky": task({"End": True}, Retry=[{"ErrorEquals": ["Flake"], "IntervalSeconds": 5,
                                              "MaxAttempts": 3}])}},
+    "Deadline": {"StartAt": "Slow", "States": {
+        "Slow": task({"End": True}, HeartbeatSeconds=2, Catch=[
+            {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.late", "Next": "Late"}]),
+        "Late": {"Type": "Pass", "End": True}}},
     "Quick": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}},
     "Boom": {"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "Boom", "Cause": "as planned"}}},
 }
@@ -82,6 +89,11 @@ def main():
         start("Chain", "chain-handed-out", {"order": 1})
         held = sw.call("GetActivityTask", {"activityArn": ACT, "workerName": "fixture"})
         assert json.loads(held["input"])["prep"] == {"step": 1}, held
+        # Deadline's task is handed out too: its heartbeat clock (2 s) has
+        # run out whenever the fixture is opened.
+        start("Deadline", "deadline-1", {"d": 1})
+        late = sw.call("GetActivityTask", {"activityArn": ACT, "workerName": "fixture"})
+        assert json.loads(late["input"]) == {"d": 1}, late
         start("Chain", "chain-queued", {"order": 2})
         start("Fan", "fan-1", {"items": [1, 2, 3]})
         start("Vars", "vars-1", {"n": 21})

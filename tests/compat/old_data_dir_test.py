@@ -3,7 +3,8 @@
 # executions carry on. The fixture (made by make_fixture.py with the build
 # its name gives) holds running executions with queued and handed-out
 # activity tasks, Map and Parallel fan-out, JSONata variables, an armed Wait
-# timer and a Retry back-off, and closed ones. This test starts the stepwised
+# timer, a Retry back-off and a heartbeat clock (all due by the time the test
+# runs, whatever the date), and closed ones. This test starts the stepwised
 # under test on a copy of it and checks that:
 #  - every machine, activity and execution is there, and List, Describe and
 #    GetExecutionHistory answer what the old build answered (closed
@@ -45,7 +46,7 @@ def main():
 
         machines = {m["name"]: m["stateMachineArn"]
                     for m in sw.call("ListStateMachines", {})["stateMachines"]}
-        check("all 7 state machines are listed", len(machines) == 7, machines)
+        check("all 8 state machines are listed", len(machines) == 8, machines)
         acts = sw.call("ListActivities", {})["activities"]
         check("the activity is listed", [a["activityArn"] for a in acts] == [ACT], acts)
 
@@ -107,6 +108,10 @@ def main():
         check("vars-1: the JSONata variable survived",
               out("vars-1") == ("SUCCEEDED", {"got": {"echo": {"n": 42}}, "total": 42}),
               out("vars-1"))
+        status, output = out("deadline-1")
+        check("deadline-1: the heartbeat clock ran out and Catch took States.Timeout",
+              status == "SUCCEEDED" and output.get("late", {}).get("Error") == "States.Timeout",
+              (status, output))
         check("sleepy-1: the Wait timer fired", out("sleepy-1") == ("SUCCEEDED", "awake"),
               out("sleepy-1"))
         check("retrying-1: the retry ran after its back-off",
