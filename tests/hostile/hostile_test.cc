@@ -249,6 +249,36 @@ TEST_F(HostileTest, JsonNestedTenThousandDeepIsRefused) {
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+TEST_F(HostileTest, DeeplyNestedPathFiltersAreRefusedNotAStackOverflow) {
+  // ~40 KB of nested JSONPath filter parentheses in an InputPath: the
+  // parser caps the nesting instead of overflowing its stack (this crashed
+  // stepwised before the cap).
+  std::string path = "$.a[?(";
+  for (int i = 0; i < 20000; ++i) path += "(";
+  path += "@.b == 1";
+  for (int i = 0; i < 20000; ++i) path += ")";
+  path += ")]";
+  std::string def = R"({"StartAt":"P","States":{"P":{"Type":"Pass","InputPath":")" + path +
+                    R"(","End":true}}})";
+  std::string before = Snapshot(stub_);
+  v1::CreateStateMachineRequest req;
+  req.set_name("DeepPath");
+  req.set_definition(def);
+  req.set_role_arn("arn:aws:iam::123456789012:role/r");
+  v1::CreateStateMachineResponse resp;
+  ExpectGrpcError(stub_->CreateStateMachine(Ctx().get(), req, &resp), "InvalidDefinition",
+                  "InputPath");
+  ExpectAwsError(Aws(http_, "CreateStateMachine",
+                     J({{"name", "DeepPath"}, {"definition", def},
+                        {"roleArn", "arn:aws:iam::123456789012:role/r"}})),
+                 "InvalidDefinition", "InputPath");
+  AwsReply v = Aws(http_, "ValidateStateMachineDefinition", J({{"definition", def}}));
+  EXPECT_EQ(v.status, 200) << v.raw;
+  EXPECT_NE(v.raw.find("FAIL"), std::string::npos) << v.raw;
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+}
+
 TEST_F(HostileTest, InvalidUtf8IsRefused) {
   const std::string bad = "caf\xc3\x28-\xff\xfe";
   std::string before = Snapshot(stub_);
