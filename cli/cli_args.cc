@@ -1,5 +1,6 @@
 #include "cli/cli_args.h"
 
+#include <cctype>
 #include <charconv>
 #include <cstdlib>
 #include <fstream>
@@ -78,9 +79,15 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {}},
       {"task heartbeat", 1, 1, {}, {}},
       {"worker", 0, 0,
-       {{"activity", K::kString}, {"concurrency", K::kInt},
+       {{"activity", K::kString}, {"function", K::kString}, {"concurrency", K::kInt},
         {"heartbeat-seconds", K::kDouble}, {"name", K::kString}},
-       {"activity"},
+       {},
+       true},
+      // The command after "--" is optional here (checked below).
+      {"lambda-runtime", 0, 0,
+       {{"function", K::kString}, {"listen", K::kString}, {"concurrency", K::kInt},
+        {"heartbeat-seconds", K::kDouble}, {"memory-mb", K::kInt}, {"name", K::kString}},
+       {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
       {"bench", 0, 0,
@@ -207,7 +214,7 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
   for (const std::string& req : spec->required) {
     if (!r.Has(req)) return Invalid(command + " needs --" + req);
   }
-  if (spec->takes_command_line && r.command_line.empty()) {
+  if (spec->takes_command_line && r.command_line.empty() && command != "lambda-runtime") {
     return Invalid(command + " needs a command after '--'");
   }
   if (command == "machine update" && !r.Has("definition") &&
@@ -219,6 +226,13 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
   }
   if (r.Has("concurrency") && r.GetInt("concurrency", 1) < 1) {
     return Invalid("--concurrency must be at least 1");
+  }
+  if (command == "worker" && r.Has("activity") == r.Has("function")) {
+    return Invalid("worker needs --activity or --function (one of them)");
+  }
+  if (r.Has("function")) {
+    absl::StatusOr<std::string> name = FunctionNameFromArg(r.Get("function"));
+    if (!name.ok()) return name.status();
   }
 
   auto from_env = [&](const char* var) -> std::string {
@@ -257,6 +271,35 @@ double RemoteArgs::GetDouble(const std::string& flag, double fallback) const {
   auto it = flags.find(flag);
   if (it != flags.end() && !ParseDouble(it->second, &d)) return fallback;
   return d;
+}
+
+absl::StatusOr<std::string> FunctionNameFromArg(const std::string& arg) {
+  // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+  std::string name = arg;
+  if (arg.rfind("arn:", 0) == 0) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (true) {
+      size_t colon = arg.find(':', start);
+      parts.push_back(arg.substr(start, colon == std::string::npos ? colon : colon - start));
+      if (colon == std::string::npos) break;
+      start = colon + 1;
+    }
+    if (parts.size() < 7 || parts.size() > 8 || parts[2] != "lambda" || parts[5] != "function") {
+      return Invalid("--function '" + arg +
+                     "' is not a function name or arn:aws:lambda:REGION:ACCOUNT:function:NAME");
+    }
+    name = parts[6];
+  }
+  bool valid = !name.empty() && name.size() <= 64;
+  for (char ch : name) {
+    valid = valid && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+  }
+  if (!valid) {
+    return Invalid("--function '" + arg +
+                   "': a function name is 1 to 64 letters, digits, '-' or '_'");
+  }
+  return name;
 }
 
 std::string UsageText() {
@@ -304,6 +347,21 @@ and activities may be named by ARN or by name.
       SendTaskFailure with error "CommandFailed" (or NAME when the first
       line of stderr is "error: NAME") and the tail of stderr as cause.
       SIGINT/SIGTERM stop polling and let running commands finish.
+  worker --function NAME|ARN [--concurrency N] [--heartbeat-seconds S]
+         -- COMMAND ARGS...
+      The same for the Lambda Tasks of function NAME that stepwised serves
+      from its function queue (COMMAND gets the invocation payload).
+  lambda-runtime --function NAME|ARN [--listen HOST:PORT] [--concurrency N]
+         [--heartbeat-seconds S] [--memory-mb M] [-- COMMAND ARGS...]
+      Serves AWS Lambda's Runtime API for function NAME on --listen
+      (default 127.0.0.1:9001): GET /2018-06-01/runtime/invocation/next
+      hands out the function's invocations from stepwised, and .../response
+      and .../error report them (SendTaskSuccess/SendTaskFailure); a
+      heartbeat goes every S seconds (default 10) while one runs. With
+      COMMAND (a Lambda runtime, e.g. npx aws-lambda-ric index.handler),
+      runs N copies of it, each with AWS_LAMBDA_RUNTIME_API set to a Runtime
+      API of its own, and restarts a copy that exits (its invocation in
+      flight fails with Runtime.ExitError). SIGINT/SIGTERM stop it.
   admin backup DIR [--json]
       Has the server write an online, consistent copy of its data directory
       (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the

@@ -92,6 +92,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path);
 // contents of FILE for "@FILE". Returns kNotFound when FILE cannot be read.
 absl::StatusOr<std::string> ResolveInputSpec(const std::string& spec);
 
+// Returns the function name given to --function: NAME itself, or the NAME
+// of arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER] (a function
+// queue is per name). kInvalidArgument naming --function when it is
+// neither (a name is 1 to 64 letters, digits, '-' or '_').
+absl::StatusOr<std::string> FunctionNameFromArg(const std::string& arg);
+
 // Returns the usage text printed by `stepwise help`.
 std::string UsageText();
 

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "absl/status/status.h"
+#include "cli/lambda_runtime.h"
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
 #include "cli/subprocess.h"
@@ -539,28 +540,36 @@ int AdminCommand(const RemoteArgs& a, Client& c) {
 }
 
 int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
-  std::string arn;
-  std::string activity = a.Get("activity");
-  if (activity.rfind("arn:", 0) == 0) {
-    arn = activity;
-  } else {
-    // CreateActivity is idempotent for an existing name in AWS; look up
-    // first so that a server that is not idempotent works too.
-    auto found = FindActivity(c, activity);
-    if (found.ok()) {
-      arn = *found;
-    } else if (found.status().code() == absl::StatusCode::kNotFound) {
-      v1::CreateActivityRequest req;
-      req.set_name(activity);
-      auto created = c.CreateActivity(req);
-      if (!created.ok()) return CallFailed(created.status());
-      arn = created->activity_arn();
-    } else {
-      return CallFailed(found.status());
-    }
-  }
   ActivityWorkerOptions options;
-  options.activity_arn = arn;
+  std::string polled;  // what the worker polls, for the log line
+  if (a.Has("function")) {
+    // Validated by the parser.
+    options.function_name = FunctionNameFromArg(a.Get("function")).value_or("");
+    polled = "function " + options.function_name;
+  } else {
+    std::string arn;
+    std::string activity = a.Get("activity");
+    if (activity.rfind("arn:", 0) == 0) {
+      arn = activity;
+    } else {
+      // CreateActivity is idempotent for an existing name in AWS; look up
+      // first so that a server that is not idempotent works too.
+      auto found = FindActivity(c, activity);
+      if (found.ok()) {
+        arn = *found;
+      } else if (found.status().code() == absl::StatusCode::kNotFound) {
+        v1::CreateActivityRequest req;
+        req.set_name(activity);
+        auto created = c.CreateActivity(req);
+        if (!created.ok()) return CallFailed(created.status());
+        arn = created->activity_arn();
+      } else {
+        return CallFailed(found.status());
+      }
+    }
+    options.activity_arn = arn;
+    polled = arn;
+  }
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   options.worker_name =
@@ -584,7 +593,7 @@ int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
         return TaskFailure(r.error, r.cause);
       });
   worker.Start();
-  std::cerr << "stepwise worker: polling " << arn << " with "
+  std::cerr << "stepwise worker: polling " << polled << " with "
             << options.concurrency << " poller(s); Ctrl-C stops\n";
   int sig = 0;
   while (sigwait(&signals, &sig) != 0) {
@@ -620,7 +629,7 @@ int RunRemote(const RemoteArgs& a) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  if (a.command == "worker") {
+  if (a.command == "worker" || a.command == "lambda-runtime") {
     // Before any thread starts, so that only sigwait sees them.
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   }
@@ -642,6 +651,7 @@ int RunRemote(const RemoteArgs& a) {
   if (cmd.rfind("task ", 0) == 0) return TaskCommand(a, c);
   if (cmd.rfind("admin ", 0) == 0) return AdminCommand(a, c);
   if (cmd == "worker") return WorkerCommand(a, c, signals);
+  if (cmd == "lambda-runtime") return LambdaRuntimeCommand(a, c, signals);
   if (cmd == "bench") return RunBench(a, c);
   return ExecutionCommand(a, c);
 }

@@ -27,6 +27,9 @@ void ActivityWorker::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_) return;
   started_ = true;
+  heartbeats_ = std::make_unique<TaskHeartbeats>(
+      client_, options_.heartbeat_interval,
+      [this](const absl::Status& s) { ReportError(s); });
   int n = options_.concurrency < 1 ? 1 : options_.concurrency;
   for (int i = 0; i < n; ++i) {
     cancellers_.push_back(std::make_unique<CallCanceller>());
@@ -34,17 +37,12 @@ void ActivityWorker::Start() {
     Reporter* r = reporters_.back().get();
     r->thread = std::thread([r] { ReportLoop(r); });
   }
-  active_pollers_ = n;
   for (int i = 0; i < n; ++i) {
     threads_.emplace_back([this, i] {
       PollLoop(i);
       CloseReporter(reporters_[static_cast<size_t>(i)].get());
-      std::lock_guard<std::mutex> done_lock(mu_);
-      --active_pollers_;
-      cv_.notify_all();
     });
   }
-  threads_.emplace_back([this] { HeartbeatLoop(); });
 }
 
 void ActivityWorker::Stop() {
@@ -59,6 +57,8 @@ void ActivityWorker::Stop() {
   for (std::thread& t : threads) {
     if (t.joinable()) t.join();
   }
+  // Every task in flight has been reported: no heartbeat is left to send.
+  if (heartbeats_ != nullptr) heartbeats_->Stop();
 }
 
 void ActivityWorker::ReportError(const absl::Status& status) {
@@ -79,11 +79,7 @@ void ActivityWorker::PollLoop(int index) {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
     }
-    v1::GetActivityTaskRequest request;
-    request.set_activity_arn(options_.activity_arn);
-    request.set_worker_name(options_.worker_name);
-    absl::StatusOr<v1::GetActivityTaskResponse> task =
-        client_->GetActivityTask(request, canceller);
+    absl::StatusOr<Task> task = Poll(canceller);
     if (!task.ok()) {
       if (canceller->cancelled()) return;
       if (task.status().code() != absl::StatusCode::kDeadlineExceeded) {
@@ -96,9 +92,26 @@ void ActivityWorker::PollLoop(int index) {
       continue;
     }
     backoff = absl::Milliseconds(100);
-    if (task->task_token().empty()) continue;
+    if (task->token.empty()) continue;
     SubmitReport(reporters_[static_cast<size_t>(index)].get(), Handle(*task));
   }
+}
+
+absl::StatusOr<ActivityWorker::Task> ActivityWorker::Poll(CallCanceller* canceller) const {
+  if (!options_.function_name.empty()) {
+    v1::GetFunctionTaskRequest request;
+    request.set_function_name(options_.function_name);
+    request.set_worker_name(options_.worker_name);
+    absl::StatusOr<v1::GetFunctionTaskResponse> got = client_->GetFunctionTask(request, canceller);
+    if (!got.ok()) return got.status();
+    return Task{std::move(*got->mutable_task_token()), std::move(*got->mutable_payload())};
+  }
+  v1::GetActivityTaskRequest request;
+  request.set_activity_arn(options_.activity_arn);
+  request.set_worker_name(options_.worker_name);
+  absl::StatusOr<v1::GetActivityTaskResponse> got = client_->GetActivityTask(request, canceller);
+  if (!got.ok()) return got.status();
+  return Task{std::move(*got->mutable_task_token()), std::move(*got->mutable_input())};
 }
 
 void ActivityWorker::ReportLoop(Reporter* r) {
@@ -133,16 +146,9 @@ void ActivityWorker::CloseReporter(Reporter* r) {
   if (r->thread.joinable()) r->thread.join();
 }
 
-std::function<void()> ActivityWorker::Handle(const v1::GetActivityTaskResponse& task) {
-  const std::string& token = task.task_token();
-  bool heartbeating = options_.heartbeat_interval > absl::ZeroDuration();
-  std::multimap<absl::Time, std::string>::iterator due;
-  if (heartbeating) {
-    std::lock_guard<std::mutex> lock(mu_);
-    due = heartbeats_due_.emplace(absl::Now() + options_.heartbeat_interval,
-                                  token);
-  }
-  if (heartbeating) cv_.notify_all();
+std::function<void()> ActivityWorker::Handle(const Task& task) {
+  const std::string& token = task.token;
+  heartbeats_->Add(token);
   HeartbeatFn heartbeat = [this, &token]() {
     v1::SendTaskHeartbeatRequest request;
     request.set_task_token(token);
@@ -150,23 +156,14 @@ std::function<void()> ActivityWorker::Handle(const v1::GetActivityTaskResponse& 
   };
   absl::StatusOr<std::string> result;
   try {
-    result = handler_(task.input(), heartbeat);
+    result = handler_(task.input, heartbeat);
   } catch (const std::exception& e) {
     result = TaskFailure("States.TaskFailed",
                          std::string("handler threw: ") + e.what());
   } catch (...) {
     result = TaskFailure("States.TaskFailed", "handler threw");
   }
-  if (heartbeating) {
-    std::lock_guard<std::mutex> lock(mu_);
-    // The heartbeat thread may have moved the entry: find it by token.
-    for (auto it = heartbeats_due_.begin(); it != heartbeats_due_.end(); ++it) {
-      if (it->second == token) {
-        heartbeats_due_.erase(it);
-        break;
-      }
-    }
-  }
+  heartbeats_->Remove(token);
   if (result.ok()) {
     v1::SendTaskSuccessRequest request;
     request.set_task_token(token);
@@ -192,32 +189,6 @@ void ActivityWorker::Count(const absl::Status& sent, std::atomic<int64_t>& count
     counter.fetch_add(1);
   } else {
     ReportError(sent);
-  }
-}
-
-void ActivityWorker::HeartbeatLoop() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (true) {
-    if (stopping_ && active_pollers_ == 0) return;
-    if (heartbeats_due_.empty()) {
-      cv_.wait_for(lock, std::chrono::milliseconds(200));
-      continue;
-    }
-    auto first = heartbeats_due_.begin();
-    absl::Time now = absl::Now();
-    if (first->first > now) {
-      cv_.wait_for(lock, absl::ToChronoMicroseconds(first->first - now));
-      continue;
-    }
-    std::string token = first->second;
-    heartbeats_due_.erase(first);
-    heartbeats_due_.emplace(now + options_.heartbeat_interval, token);
-    lock.unlock();
-    v1::SendTaskHeartbeatRequest request;
-    request.set_task_token(token);
-    absl::Status s = client_->SendTaskHeartbeat(request);
-    if (!s.ok()) ReportError(s);
-    lock.lock();
   }
 }
 

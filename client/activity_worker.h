@@ -1,7 +1,8 @@
-// ActivityWorker: runs activity tasks for one activity with N concurrent
-// long polls. For each task it calls a handler, heartbeats while the handler
-// runs, and reports the result with SendTaskSuccess or SendTaskFailure.
-// Used by `stepwise worker` and `stepwise bench`. Start/Stop/Wait are
+// ActivityWorker: runs activity tasks for one activity, or the invocations
+// of one function queue (Lambda Tasks served by workers, GetFunctionTask),
+// with N concurrent long polls. For each task it calls a handler, heartbeats
+// while the handler runs, and reports the result with SendTaskSuccess or
+// SendTaskFailure. Used by `stepwise worker` and `stepwise bench`. Start/Stop/Wait are
 // thread-safe; the handler is called from N threads at once. Each poll loop
 // sends its reports from a thread of its own and polls again at once, so the
 // next poll is already waiting when the server commits the report (and the
@@ -14,7 +15,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "client/client.h"
+#include "client/task_heartbeats.h"
 
 namespace stepwise::client {
 
@@ -43,7 +44,11 @@ using ActivityHandler = std::function<absl::StatusOr<std::string>(
 absl::Status TaskFailure(const std::string& error, const std::string& cause);
 
 struct ActivityWorkerOptions {
+  // What to poll: an activity (GetActivityTask), or, when function_name is
+  // set, that function's queue (GetFunctionTask; the handler's input is the
+  // invocation payload). Exactly one of them.
   std::string activity_arn;
+  std::string function_name;
   std::string worker_name = "stepwise-worker";
   int concurrency = 1;
   // Heartbeats are sent this often while a handler runs; zero or negative
@@ -84,10 +89,17 @@ class ActivityWorker {
     std::thread thread;
   };
 
+  // A task handed out by either kind of poll.
+  struct Task {
+    std::string token;  // empty: none arrived
+    std::string input;
+  };
+
   void PollLoop(int index);
-  void HeartbeatLoop();
+  // One long poll of the activity or function queue.
+  absl::StatusOr<Task> Poll(CallCanceller* canceller) const;
   // Runs the handler; returns the call that reports its result.
-  std::function<void()> Handle(const v1::GetActivityTaskResponse& task);
+  std::function<void()> Handle(const Task& task);
   static void ReportLoop(Reporter* r);
   // Waits until `r` sent its previous report, then hands it `report`.
   static void SubmitReport(Reporter* r, std::function<void()> report);
@@ -105,9 +117,7 @@ class ActivityWorker {
   std::condition_variable cv_;
   bool started_ = false;
   bool stopping_ = false;
-  int active_pollers_ = 0;
-  // Tokens being handled, by the time their next heartbeat is due.
-  std::multimap<absl::Time, std::string> heartbeats_due_;
+  std::unique_ptr<TaskHeartbeats> heartbeats_;
   std::vector<std::unique_ptr<CallCanceller>> cancellers_;
   std::vector<std::unique_ptr<Reporter>> reporters_;
   std::vector<std::thread> threads_;

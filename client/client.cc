@@ -212,6 +212,13 @@ absl::StatusOr<v1::GetActivityTaskResponse> Client::GetActivityTask(
       canceller);
 }
 
+absl::StatusOr<v1::GetFunctionTaskResponse> Client::GetFunctionTask(
+    const v1::GetFunctionTaskRequest& request, CallCanceller* canceller) {
+  return Unary<v1::GetFunctionTaskRequest, v1::GetFunctionTaskResponse>(
+      &v1::States::Stub::GetFunctionTask, request, options_.poll_timeout,
+      canceller);
+}
+
 absl::Status Client::WatchExecution(
     const v1::WatchExecutionRequest& request,
     const std::function<bool(const v1::HistoryEvent&)>& on_event,

@@ -43,9 +43,9 @@ struct ClientOptions {
   std::optional<std::string> tls_ca_file;
   std::optional<std::string> tls_cert_file;
   std::optional<std::string> tls_key_file;
-  // Deadline of each unary call (GetActivityTask uses poll_timeout).
+  // Deadline of each unary call (the long polls use poll_timeout).
   absl::Duration timeout = absl::Seconds(30);
-  // Deadline of GetActivityTask: longer than the server's 60 s long poll.
+  // Deadline of GetActivityTask and GetFunctionTask: longer than the server's 60 s long poll.
   absl::Duration poll_timeout = absl::Seconds(65);
 };
 
@@ -142,6 +142,12 @@ class Client {
   // task_token in the response means none arrived.
   absl::StatusOr<v1::GetActivityTaskResponse> GetActivityTask(
       const v1::GetActivityTaskRequest& request,
+      CallCanceller* canceller = nullptr);
+  // Long-polls a function queue (Lambda Tasks served by workers) for an
+  // invocation (deadline: options.poll_timeout). An empty task_token in the
+  // response means none arrived.
+  absl::StatusOr<v1::GetFunctionTaskResponse> GetFunctionTask(
+      const v1::GetFunctionTaskRequest& request,
       CallCanceller* canceller = nullptr);
   absl::Status SendTaskSuccess(const v1::SendTaskSuccessRequest& request);
   absl::Status SendTaskFailure(const v1::SendTaskFailureRequest& request);
