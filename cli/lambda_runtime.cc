@@ -38,7 +38,14 @@ constexpr absl::Duration kFastExit = absl::Seconds(10);
 constexpr absl::Duration kMaxRestartDelay = absl::Seconds(10);
 constexpr absl::Duration kTerminateGrace = absl::Seconds(5);
 
-void Log(const std::string& message) { std::cerr << kLog << message << "\n"; }
+// One write per line, so that lines from several threads do not mix.
+void Log(const std::string& message) { std::cerr << (kLog + message + "\n") << std::flush; }
+
+std::string Describe(const absl::Status& s) {
+  std::string name = AwsErrorName(s);
+  if (name.empty()) name = absl::StatusCodeToString(s.code());
+  return name + (s.message().empty() ? "" : ": " + std::string(s.message()));
+}
 
 // Splits "HOST:PORT" ("[::1]:9001" for IPv6).
 absl::Status ParseListen(const std::string& listen, std::string* host, int* port) {
@@ -262,7 +269,7 @@ class Runtime {
       }
       if (canceller->cancelled()) return;
       if (!task.ok() && task.status().code() != absl::StatusCode::kDeadlineExceeded) {
-        Log("GetFunctionTask failed: " + std::string(task.status().message()));
+        Log("GetFunctionTask failed: " + Describe(task.status()));
         Pause(absl::Seconds(1));
       }
     }
@@ -301,9 +308,7 @@ ClientFunctionTaskSource::ClientFunctionTaskSource(Client* client, std::string f
       function_name_(std::move(function_name)),
       worker_name_(std::move(worker_name)),
       heartbeats_(client, heartbeat_interval, [](const absl::Status& s) {
-        std::string name = AwsErrorName(s);
-        Log("SendTaskHeartbeat failed: " + (name.empty() ? "" : name + ": ") +
-            std::string(s.message()));
+        Log("SendTaskHeartbeat failed: " + Describe(s));
       }) {}
 
 absl::StatusOr<v1::GetFunctionTaskResponse> ClientFunctionTaskSource::Poll(

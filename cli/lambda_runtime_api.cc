@@ -97,7 +97,7 @@ void LambdaRuntimeApi::ReportError(const std::string& message) const {
   if (on_error_) {
     on_error_(message);
   } else {
-    std::cerr << "stepwise lambda-runtime: " << message << "\n";
+    std::cerr << ("stepwise lambda-runtime: " + message + "\n") << std::flush;
   }
 }
 
@@ -176,7 +176,9 @@ RuntimeResponse LambdaRuntimeApi::Next() {
     if (!task.ok()) {
       if (task.status().code() != absl::StatusCode::kDeadlineExceeded) {
         std::string name = AwsErrorName(task.status());
-        ReportError("GetFunctionTask failed: " + (name.empty() ? "" : name + ": ") +
+        if (name.empty()) name = absl::StatusCodeToString(task.status().code());
+        ReportError("GetFunctionTask failed: " + name +
+                    (task.status().message().empty() ? "" : ": ") +
                     std::string(task.status().message()));
         std::unique_lock<std::mutex> lock(mu_);
         polls_done_.wait_for(lock, absl::ToChronoMilliseconds(backoff),

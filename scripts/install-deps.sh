@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev openssl
   libgraphviz-dev
   awscli nodejs
+  autoconf automake libtool
   chromium fonts-dejavu-core
   clang libclang-rt-14-dev
 )

@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
+# AWS's Lambda runtime client for tests/lambda (once; a no-op afterwards).
+# Without it that test skips, except under CI=true, where it installs it.
+bash scripts/install-lambda-ric.sh || echo "install-lambda-ric failed: tests/lambda will skip"
 cmake --preset dev
 cmake --build --preset dev
 status=0
