@@ -218,6 +218,44 @@ TEST(RemoteArgsTest, WorkerTakesCommandAfterDoubleDash) {
   EXPECT_FALSE(ParseEnv({"start", "arn", "--", "cat"}).ok());
 }
 
+TEST(RemoteArgsTest, WorkerForAFunctionQueue) {
+  auto a = ParseEnv({"worker", "--function", "resize", "--", "cat"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.Get("function"), "resize");
+  // One of --activity and --function.
+  auto both = ParseEnv({"worker", "--function", "f", "--activity", "a", "--", "cat"});
+  ASSERT_FALSE(both.ok());
+  EXPECT_THAT(std::string(both.status().message()), HasSubstr("--activity or --function"));
+  auto bad = ParseEnv({"worker", "--function", "no spaces", "--", "cat"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--function 'no spaces'"));
+}
+
+TEST(RemoteArgsTest, LambdaRuntimeCommandIsOptional) {
+  auto a = ParseEnv({"lambda-runtime", "--function", "f", "--listen", "0.0.0.0:9001"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_TRUE(a->remote.command_line.empty());
+  a = ParseEnv({"lambda-runtime", "--function", "f", "--concurrency", "3", "--memory-mb", "512",
+                "--", "npx", "aws-lambda-ric", "index.handler"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.command_line,
+            (std::vector<std::string>{"npx", "aws-lambda-ric", "index.handler"}));
+  EXPECT_FALSE(ParseEnv({"lambda-runtime", "--", "node"}).ok());  // needs --function
+}
+
+TEST(FunctionNameFromArgTest, NamesAndArns) {
+  EXPECT_EQ(FunctionNameFromArg("my-fn_2").value_or(""), "my-fn_2");
+  EXPECT_EQ(FunctionNameFromArg("arn:aws:lambda:us-east-1:123456789012:function:fn").value_or(""),
+            "fn");
+  EXPECT_EQ(
+      FunctionNameFromArg("arn:aws:lambda:us-east-1:123456789012:function:fn:$LATEST").value_or(""),
+      "fn");
+  EXPECT_FALSE(FunctionNameFromArg("").ok());
+  EXPECT_FALSE(FunctionNameFromArg(std::string(65, 'a')).ok());
+  EXPECT_FALSE(FunctionNameFromArg("arn:aws:states:us-east-1:1:activity:fn").ok());
+  EXPECT_FALSE(FunctionNameFromArg("arn:aws:lambda:us-east-1:1:function:").ok());
+}
+
 TEST(RemoteArgsTest, Bench) {
   auto a = ParseEnv({"bench", "--workload", "pass-chain", "--duration", "2",
                      "--server-pid", "123"});
