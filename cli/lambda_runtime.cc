@@ -336,8 +336,8 @@ absl::Status ClientFunctionTaskSource::Fail(const std::string& token, const std:
   return client_->SendTaskFailure(request);
 }
 
-void ClientFunctionTaskSource::StartHeartbeats(const std::string& token) {
-  heartbeats_.Add(token);
+void ClientFunctionTaskSource::StartHeartbeats(const std::string& token, absl::Time until) {
+  heartbeats_.Add(token, until);
 }
 
 void ClientFunctionTaskSource::StopHeartbeats(const std::string& token) {

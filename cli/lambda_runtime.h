@@ -41,7 +41,7 @@ class ClientFunctionTaskSource : public FunctionTaskSource {
   absl::Status Succeed(const std::string& token, const std::string& output) override;
   absl::Status Fail(const std::string& token, const std::string& error,
                     const std::string& cause) override;
-  void StartHeartbeats(const std::string& token) override;
+  void StartHeartbeats(const std::string& token, absl::Time until) override;
   void StopHeartbeats(const std::string& token) override;
 
  private:

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/json.h"
@@ -193,8 +194,12 @@ RuntimeResponse LambdaRuntimeApi::Next() {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_[task->request_id()] = Invocation{task->task_token()};
     }
-    source_->StartHeartbeats(task->task_token());
     reply = NextInvocationResponse(*task, absl::Now());
+    int64_t deadline_ms = 0;
+    if (!absl::SimpleAtoi(reply.headers["Lambda-Runtime-Deadline-Ms"], &deadline_ms)) {
+      deadline_ms = absl::ToUnixMillis(absl::Now()) + kDefaultInvocationMs;
+    }
+    source_->StartHeartbeats(task->task_token(), absl::FromUnixMillis(deadline_ms));
     break;
   }
   {

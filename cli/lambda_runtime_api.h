@@ -11,9 +11,11 @@
 // Errors are answered as AWS's Runtime API does: JSON
 // {"errorMessage","errorType"}, 400 InvalidRequestID for an unknown or
 // already reported request id, 413 RequestEntityTooLarge past 6 MB, 404
-// for other paths. While an invocation is in flight its task is heartbeated
-// (the source's StartHeartbeats), so a Task's HeartbeatSeconds only fires
-// when the runtime is gone.
+// for other paths. While an invocation is in flight, up to its deadline
+// (Lambda-Runtime-Deadline-Ms), its task is heartbeated (the source's
+// StartHeartbeats), so a Task's HeartbeatSeconds fires only when the
+// runtime is gone (a runtime copy that exits fails its invocation at once)
+// or past the deadline.
 // Thread-safe: Handle is called from one thread per HTTP connection, and
 // /next blocks that thread for as long as the long poll lasts.
 #ifndef SW_CLIENT_LAMBDA_RUNTIME_API_H_
@@ -55,8 +57,8 @@ class FunctionTaskSource {
   virtual absl::Status Succeed(const std::string& token, const std::string& output) = 0;
   virtual absl::Status Fail(const std::string& token, const std::string& error,
                             const std::string& cause) = 0;
-  // Heartbeats `token` until StopHeartbeats.
-  virtual void StartHeartbeats(const std::string& token) = 0;
+  // Heartbeats `token` until StopHeartbeats, or until `until` passes.
+  virtual void StartHeartbeats(const std::string& token, absl::Time until) = 0;
   virtual void StopHeartbeats(const std::string& token) = 0;
 };
 

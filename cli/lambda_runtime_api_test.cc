@@ -77,9 +77,10 @@ class FakeSource : public FunctionTaskSource {
     reports_.push_back({token, "", error, cause, false});
     return absl::OkStatus();
   }
-  void StartHeartbeats(const std::string& token) override {
+  void StartHeartbeats(const std::string& token, absl::Time until) override {
     std::lock_guard<std::mutex> lock(mu_);
     heartbeating_.insert(token);
+    heartbeat_until_[token] = until;
   }
   void StopHeartbeats(const std::string& token) override {
     std::lock_guard<std::mutex> lock(mu_);
@@ -106,6 +107,9 @@ class FakeSource : public FunctionTaskSource {
   std::vector<Report> reports_;
   std::set<std::string> heartbeating_;
   int polls_ = 0;
+
+ public:
+  std::map<std::string, absl::Time> heartbeat_until_;
 };
 
 RuntimeRequest Get(const std::string& target) { return {"GET", target, {}, ""}; }
@@ -145,6 +149,8 @@ TEST_F(LambdaRuntimeApiTest, NextHandsOutTheInvocationWithLambdasHeaders) {
   // Runtimes get the client context as JSON, not base64.
   EXPECT_EQ(r.headers["Lambda-Runtime-Client-Context"], R"({"custom":{"k":"v"}})");
   EXPECT_EQ(source_.heartbeating(), std::set<std::string>{"tok-1"});
+  // Heartbeats stop at the invocation's deadline.
+  EXPECT_EQ(source_.heartbeat_until_["tok-1"], absl::FromUnixMillis(1893456000000));
   EXPECT_EQ(api_.in_flight(), 1u);
 }
 

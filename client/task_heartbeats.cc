@@ -12,12 +12,12 @@ TaskHeartbeats::TaskHeartbeats(Client* client, absl::Duration interval,
 
 TaskHeartbeats::~TaskHeartbeats() { Stop(); }
 
-void TaskHeartbeats::Add(const std::string& token) {
+void TaskHeartbeats::Add(const std::string& token, absl::Time until) {
   if (interval_ <= absl::ZeroDuration()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (stopping_) return;
-    due_.emplace(absl::Now() + interval_, token);
+    due_.emplace(absl::Now() + interval_, Entry{token, until});
   }
   cv_.notify_all();
 }
@@ -26,7 +26,7 @@ void TaskHeartbeats::Remove(const std::string& token) {
   if (interval_ <= absl::ZeroDuration()) return;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto it = due_.begin(); it != due_.end(); ++it) {
-    if (it->second == token) {
+    if (it->second.token == token) {
       due_.erase(it);
       return;
     }
@@ -56,9 +56,11 @@ void TaskHeartbeats::Loop() {
       cv_.wait_for(lock, absl::ToChronoMicroseconds(first->first - now));
       continue;
     }
-    std::string token = first->second;
+    Entry entry = std::move(first->second);
     due_.erase(first);
-    due_.emplace(now + interval_, token);
+    if (entry.until <= now) continue;
+    std::string token = entry.token;
+    due_.emplace(now + interval_, std::move(entry));
     lock.unlock();
     v1::SendTaskHeartbeatRequest request;
     request.set_task_token(token);

@@ -33,8 +33,10 @@ class TaskHeartbeats {
   TaskHeartbeats(const TaskHeartbeats&) = delete;
   TaskHeartbeats& operator=(const TaskHeartbeats&) = delete;
 
-  // Starts heartbeating `token`: the first one is sent `interval` from now.
-  void Add(const std::string& token);
+  // Starts heartbeating `token`: the first one is sent `interval` from now,
+  // the last one before `until` (then the token is dropped: e.g. a Lambda
+  // invocation past its deadline, whose runtime may be gone).
+  void Add(const std::string& token, absl::Time until = absl::InfiniteFuture());
   // Stops heartbeating `token` (a heartbeat being sent now still finishes).
   void Remove(const std::string& token);
   // Ends the thread; later Adds do nothing.
@@ -50,8 +52,12 @@ class TaskHeartbeats {
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
+  struct Entry {
+    std::string token;
+    absl::Time until;
+  };
   // Tokens by the time their next heartbeat is due.
-  std::multimap<absl::Time, std::string> due_;
+  std::multimap<absl::Time, Entry> due_;
   std::thread thread_;
 };
 
