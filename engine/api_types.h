@@ -118,6 +118,11 @@ struct ActivityDescription {
 struct ActivityTaskGrant {
   std::string task_token;
   std::string input;
+  // What the task's dispatcher keeps about it (OpenTask::details, JSON
+  // text; e.g. the function invoked), "" for activities.
+  std::string details;
+  std::string execution_arn;
+  TimeMs deadline_ms = 0;  // when the attempt times out; 0: no timeout
 };
 
 struct StartExecutionResult {

@@ -1,6 +1,8 @@
 // Names, ARNs and UUIDs (see arn.h). Pure functions, any thread.
 #include "engine/arn.h"
 
+#include <openssl/sha.h>
+
 #include <cstdio>
 #include <string_view>
 
@@ -33,6 +35,16 @@ std::string FormatUuid(uint64_t hi, uint64_t lo) {
 
 std::string NewUuid(std::mt19937_64& rng) {
   uint64_t hi = rng(), lo = rng();
+  return FormatUuid(hi, lo);
+}
+
+std::string StableUuid(absl::string_view seed) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
+  uint64_t hi = 0;
+  uint64_t lo = 0;
+  for (int i = 0; i < 8; ++i) hi = (hi << 8) | digest[i];
+  for (int i = 8; i < 16; ++i) lo = (lo << 8) | digest[i];
   return FormatUuid(hi, lo);
 }
 

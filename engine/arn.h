@@ -24,6 +24,9 @@ bool ValidName(const std::string& name);
 std::string FormatUuid(uint64_t hi, uint64_t lo);
 // A UUID v4 drawn from `rng`.
 std::string NewUuid(std::mt19937_64& rng);
+// A UUID v4 made from the SHA-256 of `seed`: the same seed, the same UUID
+// (names and request ids that must not change across a restart).
+std::string StableUuid(absl::string_view seed);
 
 // arn:aws:states:REGION:ACCOUNT:stateMachine:NAME
 std::string MachineArn(absl::string_view region, absl::string_view account,

@@ -13,6 +13,8 @@
 #include "common/status_macros.h"
 #include "common/thread_name.h"
 #include "engine/dispatch/activity_dispatcher.h"
+#include "engine/dispatch/child_execution_dispatcher.h"
+#include "engine/dispatch/function_queue_dispatcher.h"
 #include "engine/dispatch/unsupported_dispatcher.h"
 #include "engine/definition_check.h"
 #include "engine/engine_impl.h"
@@ -62,6 +64,9 @@ TaskDispatch EngineImpl::MakeDispatch() {
   std::vector<std::unique_ptr<TaskDispatcher>> dispatchers;
   if (opts_.extra_dispatchers) dispatchers = opts_.extra_dispatchers(inputs);
   dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
+  dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
+                                                                  opts_.region, opts_.account));
+  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 
@@ -218,6 +223,21 @@ absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& act
                                                           int64_t timeout_ms) {
   return Wait<ActivityTaskGrant>([&](auto done) {
     GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, done, nullptr);
+  });
+}
+void Engine::GetFunctionTaskAsync(const std::string& function_name, const std::string& worker_name,
+                                  int64_t timeout_ms,
+                                  std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                                  std::function<bool()> is_cancelled) {
+  if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
+  impl_->GetFunctionTaskAsync(function_name, worker_name, timeout_ms, std::move(done),
+                              std::move(is_cancelled));
+}
+absl::StatusOr<ActivityTaskGrant> Engine::GetFunctionTask(const std::string& function_name,
+                                                          const std::string& worker_name,
+                                                          int64_t timeout_ms) {
+  return Wait<ActivityTaskGrant>([&](auto done) {
+    GetFunctionTaskAsync(function_name, worker_name, timeout_ms, done, nullptr);
   });
 }
 absl::Status Engine::SendTaskSuccess(const std::string& token, const std::string& output) {

@@ -50,7 +50,7 @@
 
 namespace stepwise::engine {
 
-class EngineImpl : private TaskInputs {
+class EngineImpl : private TaskInputs, private CallbackTokens {
  public:
   using StatusFn = std::function<void(absl::Status)>;
   using PollDeadline = std::chrono::steady_clock::time_point;
@@ -77,6 +77,11 @@ class EngineImpl : private TaskInputs {
                             int64_t timeout_ms,
                             std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
                             std::function<bool()> is_cancelled);
+  // A function queue's long poll (FunctionQueueKey(function_name)).
+  void GetFunctionTaskAsync(const std::string& function_name, const std::string& worker,
+                            int64_t timeout_ms,
+                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                            std::function<bool()> is_cancelled);
   void SendTaskSuccessAsync(const std::string& token, const std::string& output, StatusFn done);
   void SendTaskFailureAsync(const std::string& token, const std::string& error,
                             const std::string& cause, StatusFn done);
@@ -90,7 +95,7 @@ class EngineImpl : private TaskInputs {
   absl::Status CheckExecutionArn(const std::string& arn) const;
 
   // ---- queries.cc: read-only ----
-  absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn);
+  absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) override;
   absl::StatusOr<ExecutionList> ListExecutions(const std::string& machine_arn,
                                                const std::string& status_filter,
                                                int max_results, const std::string& next_token);
@@ -110,6 +115,26 @@ class EngineImpl : private TaskInputs {
                         TaskResult result) override;
   void IfTaskWaiting(const std::string& execution, int64_t task_id,
                      std::function<void(const OpenTask&)> fn) override;
+  void IfTaskOpen(const std::string& execution, int64_t task_id,
+                  std::function<void(const OpenTask&)> fn) override;
+  void ReportTaskSubmitted(const std::string& execution, int64_t task_id,
+                           json::value output) override;
+  void StartExecution(const std::string& machine_arn, const std::string& name,
+                      const std::string& input,
+                      std::function<void(absl::StatusOr<StartExecutionResult>)> done) override {
+    StartExecutionAsync(machine_arn, name, input, std::move(done));
+  }
+  void StopExecution(const std::string& arn, const std::string& error, const std::string& cause,
+                     std::function<void(absl::StatusOr<TimeMs>)> done) override {
+    StopExecutionAsync(arn, error, cause, std::move(done));
+  }
+  // CallbackTokens: $$.Task.Token of a .waitForTaskToken attempt.
+  std::string Mint(const std::string& execution_arn, int64_t task_id,
+                   int64_t attempt) const override {
+    return tokens_->Encode({execution_arn, task_id, attempt, /*callback=*/true});
+  }
+  // The grant a worker gets for open task `t` of `ex` (its hand-out token).
+  ActivityTaskGrant GrantFor(const LoadedExecution& ex, const OpenTask& t, TimeMs now) const;
 
   // ---- executions.cc ----
   void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done);

@@ -378,15 +378,15 @@ TEST_F(EngineTest, LongRunsCommitInBoundedGroups) {
 }
 
 TEST_F(EngineTest, UnsupportedResourcesFailTheTaskThroughCatch) {
-  std::string sm = Machine("lambda", R"({"StartAt":"T","States":{
-    "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
+  std::string sm = Machine("sqs", R"({"StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
          "Catch":[{"ErrorEquals":["States.TaskFailed"],"Next":"C"}],"End":true},
     "C":{"Type":"Pass","End":true}}})");
   auto started = engine_->StartExecution(sm, "l1", "{}");
   ASSERT_TRUE(started.ok());
   ExecutionDescription d = AwaitEnd(started->execution_arn);
   EXPECT_EQ(d.status, "SUCCEEDED");
-  EXPECT_NE(d.output->find("only activity tasks"), std::string::npos);
+  EXPECT_NE(d.output->find("Stepwise cannot run resource"), std::string::npos);
 }
 
 TEST_F(EngineTest, CallsAfterShutdownAreUnavailableNotStuck) {

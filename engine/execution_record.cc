@@ -44,9 +44,14 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
     JsonObjectWriter o(out);
     o.Int("task_id", t.task_id);
     o.Int("attempt", t.attempt);
-    o.String("activity", t.activity);
+    o.String("activity", t.queue);
+    // Written only when set, so records of activity tasks keep their bytes.
+    if (!t.via.empty()) o.String("via", t.via);
+    if (!t.details.empty()) o.String("details", t.details);
     o.String("input", t.input);
     o.Bool("started", t.started);
+    if (t.callback) o.Bool("callback", true);
+    if (t.submitted) o.Bool("submitted", true);
     o.Int("timeout_seconds", t.timeout_seconds);
     o.Int("heartbeat_seconds", t.heartbeat_seconds);
     o.Int("last_heartbeat", t.last_heartbeat);
@@ -91,9 +96,15 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
       OpenTask t;
       t.task_id = to.at("task_id").as_int64();
       t.attempt = to.at("attempt").as_int64();
-      t.activity = std::string(to.at("activity").as_string());
+      t.queue = std::string(to.at("activity").as_string());
+      if (const json::value* v = to.if_contains("via")) t.via = std::string(v->as_string());
+      if (const json::value* v = to.if_contains("details")) {
+        t.details = std::string(v->as_string());
+      }
       t.input = std::string(to.at("input").as_string());
       t.started = to.at("started").as_bool();
+      if (const json::value* v = to.if_contains("callback")) t.callback = v->as_bool();
+      if (const json::value* v = to.if_contains("submitted")) t.submitted = v->as_bool();
       t.timeout_seconds = to.at("timeout_seconds").as_int64();
       t.heartbeat_seconds = to.at("heartbeat_seconds").as_int64();
       t.last_heartbeat = to.at("last_heartbeat").as_int64();

@@ -28,13 +28,26 @@
 
 namespace stepwise::engine {
 
-// An activity task of an execution, as the engine tracks it.
+// An open task of an execution, as the engine tracks it. The dispatcher
+// that owns it (engine/dispatch/) reads and fills in its own fields.
 struct OpenTask {
   int64_t task_id = 0;
   int64_t attempt = 0;
-  std::string activity;  // "" for resources Stepwise cannot run
+  // The worker queue it waits in: an activity ARN, or a function queue
+  // (FunctionQueueKey); "" for work no worker polls. Stored as "activity".
+  std::string queue;
+  // The dispatcher owning it when that is not the activity queue (see its
+  // Owns); "" for activity tasks and for what nothing runs.
+  std::string via;
+  // What the owning dispatcher keeps about the task (JSON text), e.g. the
+  // function invoked or the child execution started; "" when nothing.
+  std::string details;
   std::string input;
   bool started = false;
+  // The state waits for its callback token (.waitForTaskToken): a worker's
+  // or service's answer only submits it (TaskSubmitted).
+  bool callback = false;
+  bool submitted = false;  // TaskSubmitted is written
   int64_t timeout_seconds = 0;
   int64_t heartbeat_seconds = 0;
   TimeMs last_heartbeat = 0;

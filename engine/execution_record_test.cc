@@ -68,7 +68,7 @@ TEST(ExecutionRecordTest, DecodesTheFieldsOfAStartedActivityTask) {
   ASSERT_EQ(r->tasks.size(), 1u);
   const OpenTask& t = r->tasks.at(1);
   EXPECT_TRUE(t.started);
-  EXPECT_EQ(t.activity, "arn:aws:states:us-east-1:123456789012:activity:jobs");
+  EXPECT_EQ(t.queue, "arn:aws:states:us-east-1:123456789012:activity:jobs");
   EXPECT_EQ(t.timeout_seconds, 100);
   EXPECT_EQ(t.heartbeat_seconds, 5);
   EXPECT_EQ(t.last_heartbeat, 1700000002000);  // moved by the heartbeat

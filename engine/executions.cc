@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "engine/arn.h"
+#include "engine/dispatch/lambda_function.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "storage/keys.h"
@@ -143,6 +144,20 @@ void EngineImpl::GetActivityTaskAsync(const std::string& activity_arn, const std
   PollOnce(activity_arn, worker, deadline, std::move(done), std::move(is_cancelled));
 }
 
+void EngineImpl::GetFunctionTaskAsync(const std::string& function_name,
+                                      const std::string& worker, int64_t timeout_ms,
+                                      std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                                      std::function<bool()> is_cancelled) {
+  if (!ValidFunctionName(function_name)) {
+    return done(ServiceError("InvalidArn", "Invalid function name: '" + function_name +
+                                               "': 1-64 letters, digits, '-' or '_'"));
+  }
+  int64_t wait = std::clamp<int64_t>(timeout_ms, 0, opts_.max_poll_ms);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
+  PollOnce(FunctionQueueKey(function_name), worker, deadline, std::move(done),
+           std::move(is_cancelled));
+}
+
 // TaskInputs: a dispatcher's own outcome for a task, as its own step.
 void EngineImpl::ReportTaskResult(const std::string& execution, int64_t task_id,
                                   TaskResult result) {
@@ -157,6 +172,37 @@ void EngineImpl::ReportTaskResult(const std::string& execution, int64_t task_id,
       return;
     }
     if (!in.CompleteTask(*ex->record.state, task_id, result, now, d).ok()) return;
+    Commit(ex, std::move(d), false, {}, [](absl::Status) {});
+  });
+}
+
+void EngineImpl::IfTaskOpen(const std::string& execution, int64_t task_id,
+                            std::function<void(const OpenTask&)> fn) {
+  Post(execution, [task_id, fn = std::move(fn)](LoadedExecution* ex) {
+    auto it = ex->record.tasks.find(task_id);
+    if (!ex->exists || ex->status != ExecutionStatus::kRunning ||
+        it == ex->record.tasks.end()) {
+      return;
+    }
+    fn(it->second);
+  });
+}
+
+void EngineImpl::ReportTaskSubmitted(const std::string& execution, int64_t task_id,
+                                     json::value output) {
+  Post(execution, [this, task_id, output = std::move(output)](LoadedExecution* ex) {
+    if (!ex->exists || ex->status != ExecutionStatus::kRunning) return;
+    auto it = ex->record.tasks.find(task_id);
+    if (it == ex->record.tasks.end() || it->second.submitted) return;
+    Decision d;
+    Interpreter in = Interp(*ex);
+    TimeMs now = clock_->NowMs();
+    if (!it->second.started && !in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) {
+      return;
+    }
+    it->second.started = true;
+    if (!in.TaskSubmitted(*ex->record.state, task_id, output, now, d).ok()) return;
+    it->second.submitted = true;
     Commit(ex, std::move(d), false, {}, [](absl::Status) {});
   });
 }
@@ -185,16 +231,31 @@ void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result
   if (!decoded.ok()) return done(decoded.status());
   TaskTokenClaims claims = *std::move(decoded);
   PostExisting(claims.execution_id, [this, claims, result = std::move(result),
-                                     done](LoadedExecution* ex) {
+                                     done](LoadedExecution* ex) mutable {
     auto it = ex->record.tasks.find(claims.task_id);
     if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
-        it->second.attempt != claims.attempt) {
+        it->second.attempt != claims.attempt || (claims.callback && !it->second.callback)) {
       return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
                                                "exist anymore'"));
     }
+    OpenTask& task = it->second;
     Decision d;
-    absl::Status s = Interp(*ex).CompleteTask(*ex->record.state, claims.task_id, result,
-                                              clock_->NowMs(), d);
+    TimeMs now = clock_->NowMs();
+    Interpreter in = Interp(*ex);
+    // A callback token completes its task; a worker's answer means what the
+    // task's dispatcher says (it may only submit a callback task).
+    AnswerUse use = AnswerUse::kComplete;
+    if (!claims.callback) {
+      if (TaskDispatcher* owner = dispatch_.OwnerOf(task)) use = owner->Answer(ex->id, task, result);
+    }
+    absl::Status s;
+    if (use == AnswerUse::kSubmit) {
+      if (task.submitted) return done(absl::OkStatus());  // answered before
+      s = in.TaskSubmitted(*ex->record.state, claims.task_id, result.output, now, d);
+      if (s.ok()) task.submitted = true;
+    } else {
+      s = in.CompleteTask(*ex->record.state, claims.task_id, result, now, d);
+    }
     if (!s.ok()) {
       return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
                                                "exist anymore'"));
@@ -243,7 +304,8 @@ void EngineImpl::SendTaskHeartbeatAsync(const std::string& token, StatusFn done)
   PostExisting(claims.execution_id, [this, claims, done](LoadedExecution* ex) {
     auto it = ex->record.tasks.find(claims.task_id);
     if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
-        it->second.attempt != claims.attempt || !it->second.started) {
+        it->second.attempt != claims.attempt ||
+        !(it->second.started || (claims.callback && it->second.callback))) {
       return done(ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not "
                                                "exist anymore'"));
     }

@@ -61,6 +61,12 @@ absl::Status Interpreter::TaskStarted(ExecutionState& state, int64_t task_id,
   return Run(*this, state, now, out).TaskStarted(task_id, worker_name);
 }
 
+absl::Status Interpreter::TaskSubmitted(ExecutionState& state, int64_t task_id,
+                                        const json::value& output, TimeMs now,
+                                        Decision& out) const {
+  return Run(*this, state, now, out).TaskSubmitted(task_id, output);
+}
+
 absl::Status Interpreter::CompleteTask(ExecutionState& state, int64_t task_id,
                                        const TaskResult& result, TimeMs now,
                                        Decision& out) const {

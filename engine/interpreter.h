@@ -162,7 +162,18 @@ struct TaskResult {
   std::string cause;
 };
 
+// Mints the callback token of a .waitForTaskToken Task's attempt (what
+// $$.Task.Token shows): the engine's signed token. Any thread.
+class CallbackTokens {
+ public:
+  virtual ~CallbackTokens() = default;
+  virtual std::string Mint(const std::string& execution_arn, int64_t task_id,
+                           int64_t attempt) const = 0;
+};
+
 struct InterpreterOptions {
+  // Null: $$.Task.Token shows "<execution arn>#<task id>" (local runs).
+  const CallbackTokens* tokens = nullptr;
   int max_events = 25000;
   size_t max_payload_bytes = 262144;
   // Most state steps one trigger runs before it yields (Decision::yielded)
@@ -185,6 +196,12 @@ class Interpreter {
   absl::Status TaskStarted(ExecutionState& state, int64_t task_id,
                            const std::string& worker_name, TimeMs now,
                            Decision& out) const;
+
+  // Records that the work of a .waitForTaskToken task `task_id` was handed
+  // over (TaskSubmitted, with the service's answer as `output`); the task
+  // keeps waiting for its callback. kFailedPrecondition when not pending.
+  absl::Status TaskSubmitted(ExecutionState& state, int64_t task_id,
+                             const json::value& output, TimeMs now, Decision& out) const;
 
   // Completes task `task_id`. Returns kFailedPrecondition when the task is
   // not pending (already completed, aborted, or unknown).

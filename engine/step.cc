@@ -61,6 +61,7 @@ class EngineImpl::StepCommit : public PendingCommit {
 
 Interpreter EngineImpl::Interp(const LoadedExecution& ex) {
   InterpreterOptions io;
+  io.tokens = this;
   io.max_events = opts_.max_history_events;
   io.max_payload_bytes = opts_.max_payload_bytes;
   io.max_steps_per_trigger = opts_.max_steps_per_commit;
@@ -116,9 +117,7 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     ot.started = true;
     ot.last_heartbeat = now;
     AddTaskClockTimers(ot, now, d);
-    effects->grants.emplace_back(
-        std::move(claim),
-        ActivityTaskGrant{tokens_->Encode({ex->id, task_id, ot.attempt}), ot.input});
+    effects->grants.emplace_back(std::move(claim), GrantFor(*ex, ot, now));
   }
   for (int64_t task_id : d.cancel_tasks) CloseTask(ex, task_id, t.writes, *effects);
   for (const StartTimerCommand& c : d.start_timers) {
@@ -154,7 +153,7 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     t.history_chunk = EncodeHistoryChunk(d.events);
   }
   bool status_changed = created || st.status != ex->status;
-  if (status_changed && st.status != ExecutionStatus::kRunning && opts_.on_execution_closed) {
+  if (status_changed && st.status != ExecutionStatus::kRunning) {
     ExecutionDescription closed;
     closed.execution_arn = ex->id;
     closed.state_machine_arn = rec.machine_arn;
@@ -163,6 +162,7 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     closed.start_date = rec.start_date;
     closed.stop_date = rec.stop_date;
     closed.revision = rec.revision;
+    closed.input = rec.input;
     if (st.output) closed.output = st.output;
     if (!st.error.empty()) closed.error = st.error;
     if (!st.cause.empty()) closed.cause = st.cause;
@@ -208,7 +208,10 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
       events_ += n_events;
       Release(*effects);
       if (!committed->watchers.empty()) Notify(committed, effects->watched);
-      if (effects->closed) opts_.on_execution_closed(*effects->closed);
+      if (effects->closed) {
+        dispatch_.ExecutionClosed(*effects->closed);
+        if (opts_.on_execution_closed) opts_.on_execution_closed(*effects->closed);
+      }
       done(absl::OkStatus());
       DrainWaiting(sh, ex_id);
     });
@@ -270,6 +273,17 @@ void EngineImpl::DisarmTimer(LoadedExecution* ex, int64_t timer_id,
 
 // ------------------------------------------------------------------ hand-out
 
+ActivityTaskGrant EngineImpl::GrantFor(const LoadedExecution& ex, const OpenTask& t,
+                                       TimeMs now) const {
+  ActivityTaskGrant g;
+  g.task_token = tokens_->Encode({ex.id, t.task_id, t.attempt});
+  g.input = t.input;
+  g.details = t.details;
+  g.execution_arn = ex.id;
+  if (t.timeout_seconds > 0) g.deadline_ms = now + t.timeout_seconds * 1000;
+  return g;
+}
+
 void EngineImpl::PollOnce(const std::string& activity, const std::string& worker,
                           PollDeadline deadline,
                           std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
@@ -322,15 +336,14 @@ void EngineImpl::HandOut(ActivityTask task, std::string worker, PollDeadline dea
     t.started = true;
     t.last_heartbeat = now;
     std::vector<storage::Write> writes;
-    writes.push_back({Table::kTasks, storage::TaskKey(t.activity, ex->id, t.task_id),
+    writes.push_back({Table::kTasks, storage::TaskKey(t.queue, ex->id, t.task_id),
                       std::nullopt});
     AddTaskClockTimers(t, now, d);
-    std::string token = tokens_->Encode({ex->id, t.task_id, t.attempt});
-    std::string input = t.input;
+    ActivityTaskGrant grant = GrantFor(*ex, t, now);
     Commit(ex, std::move(d), false, std::move(writes),
-           [done, token, input](absl::Status s) {
+           [done, grant = std::move(grant)](absl::Status s) {
              if (!s.ok()) return done(s);
-             done(ActivityTaskGrant{token, input});
+             done(grant);
            });
   });
 }

@@ -15,7 +15,11 @@
 namespace stepwise::engine {
 namespace {
 
-constexpr unsigned char kVersion = 1;
+// The first byte says what the token is for: 1, a worker's hand-out of an
+// activity or function task; 2, the callback token of a .waitForTaskToken
+// Task ($$.Task.Token). The layout after it is the same.
+constexpr unsigned char kWorkerVersion = 1;
+constexpr unsigned char kCallbackVersion = 2;
 constexpr size_t kMacSize = 32;  // SHA-256
 // version + task_id + attempt, then the execution id, then the MAC.
 constexpr size_t kHeaderSize = 1 + 8 + 8;
@@ -159,7 +163,7 @@ std::string TaskTokenCodec::NewKey() {
 std::string TaskTokenCodec::Encode(const TaskTokenClaims& c) const {
   std::string raw;
   raw.reserve(kHeaderSize + c.execution_id.size() + kMacSize);
-  raw.push_back(static_cast<char>(kVersion));
+  raw.push_back(static_cast<char>(c.callback ? kCallbackVersion : kWorkerVersion));
   PutInt64(raw, c.task_id);
   PutInt64(raw, c.attempt);
   raw.append(c.execution_id);
@@ -181,8 +185,10 @@ absl::StatusOr<TaskTokenClaims> TaskTokenCodec::Decode(
     return InvalidToken();
   }
   // Only trusted bytes from here on.
-  if (static_cast<unsigned char>(raw[0]) != kVersion) return InvalidToken();
+  const auto version = static_cast<unsigned char>(raw[0]);
+  if (version != kWorkerVersion && version != kCallbackVersion) return InvalidToken();
   TaskTokenClaims c;
+  c.callback = version == kCallbackVersion;
   c.task_id = GetInt64(raw, 1);
   c.attempt = GetInt64(raw, 9);
   c.execution_id = raw.substr(kHeaderSize, body_size - kHeaderSize);

@@ -1,6 +1,7 @@
-// TaskTokenCodec turns the identity of one attempt of an activity task into
-// the opaque task token handed to workers, and back. A token carries the
-// execution id, the task's sequence number and the attempt, followed by an
+// TaskTokenCodec turns the identity of one attempt of a task into the
+// opaque task token handed to workers or passed to callbacks, and back. A
+// token carries its purpose (worker or callback), the execution id, the
+// task's sequence number and the attempt, followed by an
 // HMAC-SHA256 over them under a server key (kept in the store's meta table),
 // all in URL-safe base64 without padding. Without the key a token cannot be
 // forged or altered; Decode checks the MAC before trusting anything in it.
@@ -29,6 +30,10 @@ struct TaskTokenClaims {
   std::string execution_id;
   int64_t task_id = 0;
   int64_t attempt = 0;
+  // A .waitForTaskToken Task's callback token ($$.Task.Token), which
+  // completes the task; otherwise a worker's hand-out token, whose answer
+  // goes through the task's dispatcher (it may only submit the task).
+  bool callback = false;
 
   friend bool operator==(const TaskTokenClaims&, const TaskTokenClaims&) = default;
 };

@@ -184,5 +184,21 @@ TEST(TaskTokenDeathTest, ShortKeyIsABug) {
   EXPECT_DEATH(TaskTokenCodec(std::string(31, 'k')), "check failed");
 }
 
+TEST(TaskTokenTest, CallbackAndWorkerTokensOfOneAttemptDifferAndKeepTheirPurpose) {
+  TaskTokenCodec codec(kKey);
+  TaskTokenClaims worker = SampleClaims();
+  TaskTokenClaims callback = worker;
+  callback.callback = true;
+  std::string w = codec.Encode(worker);
+  std::string c = codec.Encode(callback);
+  EXPECT_NE(w, c);
+  auto dw = codec.Decode(w);
+  auto dc = codec.Decode(c);
+  ASSERT_TRUE(dw.ok() && dc.ok());
+  EXPECT_FALSE(dw->callback);
+  EXPECT_TRUE(dc->callback);
+  EXPECT_EQ(*dc, callback);
+}
+
 }  // namespace
 }  // namespace stepwise::engine

@@ -15,6 +15,7 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "engine/dispatch/lambda_function.h"
 #include "engine/service_error.h"
 #include "server/paging.h"
 #include "server/proto_time.h"
@@ -485,11 +486,16 @@ grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerCont
   });
 }
 
-grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetActivityTaskRequest* req,
-                                                         v1::GetActivityTaskResponse* resp) {
+// The long poll of a worker queue (activity or function), shared by
+// GetActivityTask and GetFunctionTask: `poll` starts the engine's poll for
+// at most the time given; `fill` writes a grant into the response.
+grpc::ServerUnaryReactor* StatesService::LongPoll(
+    grpc::CallbackServerContext* ctx, AuditSpec audit,
+    std::function<void(int64_t timeout_ms, engine::Engine::GrantFn done,
+                       std::function<bool()> is_cancelled)>
+        poll,
+    std::function<void(const engine::ActivityTaskGrant&)> fill) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
-  AuditSpec audit{"GetActivityTask", req->activity_arn(), nullptr};
   std::string caller, peer;
   if (options_.audit != nullptr) {
     caller = CallerOf(ctx);
@@ -513,20 +519,60 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
   // The context lives until Finish, so asking it about cancellation from
   // the engine before the reply is safe: a worker that went away is not
   // handed a task.
-  engine_->GetActivityTaskAsync(
-      req->activity_arn(), req->worker_name(), timeout_ms,
-      [this, reactor, resp, audit = std::move(audit), caller = std::move(caller),
+  poll(
+      timeout_ms,
+      [this, reactor, fill = std::move(fill), audit = std::move(audit),
+       caller = std::move(caller),
        peer = std::move(peer)](absl::StatusOr<engine::ActivityTaskGrant> r) {
-        if (r.ok()) {
-          resp->set_task_token(r->task_token);
-          resp->set_input(r->input);
-        }
+        if (r.ok() && !r->task_token.empty()) fill(*r);
         // An empty long poll changed nothing: not audited.
         if (!r.ok() || !r->task_token.empty()) Audit(caller, peer, audit, r.status());
         reactor->Finish(ToGrpcStatus(r.status()));
       },
       [ctx] { return ctx->IsCancelled(); });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetActivityTaskRequest* req,
+                                                         v1::GetActivityTaskResponse* resp) {
+  return LongPoll(
+      ctx, {"GetActivityTask", req->activity_arn(), nullptr},
+      [this, req](int64_t timeout_ms, engine::Engine::GrantFn done,
+                  std::function<bool()> is_cancelled) {
+        engine_->GetActivityTaskAsync(req->activity_arn(), req->worker_name(), timeout_ms,
+                                      std::move(done), std::move(is_cancelled));
+      },
+      [resp](const engine::ActivityTaskGrant& g) {
+        resp->set_task_token(g.task_token);
+        resp->set_input(g.input);
+      });
+}
+
+grpc::ServerUnaryReactor* StatesService::GetFunctionTask(grpc::CallbackServerContext* ctx,
+                                                         const v1::GetFunctionTaskRequest* req,
+                                                         v1::GetFunctionTaskResponse* resp) {
+  return LongPoll(
+      ctx, {"GetFunctionTask", req->function_name(), nullptr},
+      [this, req](int64_t timeout_ms, engine::Engine::GrantFn done,
+                  std::function<bool()> is_cancelled) {
+        engine_->GetFunctionTaskAsync(req->function_name(), req->worker_name(), timeout_ms,
+                                      std::move(done), std::move(is_cancelled));
+      },
+      [resp](const engine::ActivityTaskGrant& g) {
+        resp->set_task_token(g.task_token);
+        resp->set_payload(g.input);
+        resp->set_execution_arn(g.execution_arn);
+        resp->set_deadline_ms(g.deadline_ms);
+        absl::StatusOr<engine::LambdaCall> call = engine::LambdaCall::FromDetails(g.details);
+        if (call.ok()) {
+          resp->set_request_id(call->request_id);
+          resp->set_function_arn(call->function_arn);
+          resp->set_client_context(call->client_context);
+          resp->set_qualifier(call->qualifier.empty() ? "$LATEST" : call->qualifier);
+          resp->set_state_name(call->state_name);
+        }
+      });
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,

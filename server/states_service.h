@@ -128,6 +128,9 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* GetActivityTask(grpc::CallbackServerContext* ctx,
                                             const v1::GetActivityTaskRequest* req,
                                             v1::GetActivityTaskResponse* resp) override;
+  grpc::ServerUnaryReactor* GetFunctionTask(grpc::CallbackServerContext* ctx,
+                                            const v1::GetFunctionTaskRequest* req,
+                                            v1::GetFunctionTaskResponse* resp) override;
   grpc::ServerUnaryReactor* SendTaskSuccess(grpc::CallbackServerContext* ctx,
                                             const v1::SendTaskSuccessRequest* req,
                                             v1::SendTaskSuccessResponse* resp) override;
@@ -166,6 +169,15 @@ class StatesService final : public v1::States::CallbackService {
   using StatusDone = std::function<void(absl::Status)>;
   grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx,
                                      std::function<void(StatusDone)> start, AuditSpec audit);
+  // A worker queue's long poll (GetActivityTask, GetFunctionTask): `poll`
+  // starts the engine's poll for at most `timeout_ms`; `fill` writes a
+  // task handed out into the response. Audited when a task is handed out.
+  grpc::ServerUnaryReactor* LongPoll(
+      grpc::CallbackServerContext* ctx, AuditSpec audit,
+      std::function<void(int64_t timeout_ms, engine::Engine::GrantFn done,
+                         std::function<bool()> is_cancelled)>
+          poll,
+      std::function<void(const engine::ActivityTaskGrant&)> fill);
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;

@@ -31,4 +31,8 @@ absl::Status TaskDispatch::Recover(storage::Store& store, TaskInputs& inputs) co
   return fallback_->Recover(store, inputs);
 }
 
+void TaskDispatch::ExecutionClosed(const ExecutionDescription& closed) const {
+  for (const auto& d : dispatchers_) d->ExecutionClosed(closed);
+}
+
 }  // namespace stepwise::engine

@@ -64,8 +64,8 @@ TEST_F(EngineTest, ExtraDispatchersTakeTheirTasksAndReportAsInputs) {
   std::string sm = Machine("echo", R"({"StartAt":"T","States":{
     "T":{"Type":"Task","Resource":"arn:aws:states:::stepwise:echo",
          "Parameters":{"said.$":"$.say"},"ResultPath":"$.heard","Next":"L"},
-    "L":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke",
-         "Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.lambda","Next":"D"}],
+    "L":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage",
+         "Catch":[{"ErrorEquals":["States.TaskFailed"],"ResultPath":"$.sqs","Next":"D"}],
          "End":true},
     "D":{"Type":"Pass","End":true}}})");
   auto started = engine_->StartExecution(sm, "e1", R"({"say":"hi"})");
@@ -75,7 +75,7 @@ TEST_F(EngineTest, ExtraDispatchersTakeTheirTasksAndReportAsInputs) {
   json::value out = ParseJson(d.output.value_or("null")).value();
   EXPECT_EQ(SerializeJson(out.at("heard")), R"({"said":"hi"})");
   // What the echo dispatcher does not take still reaches the fallback.
-  EXPECT_EQ(out.at("lambda").at("Error").as_string(), "States.TaskFailed");
+  EXPECT_EQ(out.at("sqs").at("Error").as_string(), "States.TaskFailed");
   EXPECT_EQ(scheduled.load(), 1);
   std::vector<std::string> types = Types(started->execution_arn);
   EXPECT_NE(std::find(types.begin(), types.end(), "TaskSucceeded"), types.end());

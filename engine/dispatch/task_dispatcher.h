@@ -13,7 +13,7 @@
 //    (PendingCommit::Write); anything others may see (a queue push, a
 //    request, a worker's answer) runs from PendingCommit::AfterCommit.
 //  - Outcomes come back as inputs (TaskInputs), never as direct writes.
-// Threads: Schedule and Close run on the execution's shard (inside a step);
+// Threads: Schedule, Close and Answer run on the execution's shard (inside a step);
 // AfterCommit work runs there too, once the commit is on disk. Recover runs
 // once at Open, before any API call. TaskInputs may be called from any
 // thread.
@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "engine/api_types.h"
 #include "engine/execution_record.h"
 #include "engine/interpreter.h"
 #include "engine/task_queue.h"
@@ -62,6 +63,31 @@ class TaskInputs {
   // not started (recovery re-queues only such tasks).
   virtual void IfTaskWaiting(const std::string& execution, int64_t task_id,
                              std::function<void(const OpenTask&)> fn) = 0;
+  // Runs `fn` on the execution's shard if `task_id` is still open there
+  // (started or not, submitted or not).
+  virtual void IfTaskOpen(const std::string& execution, int64_t task_id,
+                          std::function<void(const OpenTask&)> fn) = 0;
+  // The work of callback task `task_id` was handed over (TaskSubmitted with
+  // `output`); it keeps waiting for its token. A new step on the shard;
+  // ignored when the task is no longer open or already submitted.
+  virtual void ReportTaskSubmitted(const std::string& execution, int64_t task_id,
+                                   json::value output) = 0;
+
+  // The engine's own API, for dispatchers whose work is an execution
+  // (nested executions). `done` runs on any thread.
+  virtual void StartExecution(const std::string& machine_arn, const std::string& name,
+                              const std::string& input,
+                              std::function<void(absl::StatusOr<StartExecutionResult>)> done) = 0;
+  virtual void StopExecution(const std::string& arn, const std::string& error,
+                             const std::string& cause,
+                             std::function<void(absl::StatusOr<TimeMs>)> done) = 0;
+  virtual absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) = 0;
+};
+
+// What a worker's answer to a task means (TaskDispatcher::Answer).
+enum class AnswerUse {
+  kComplete,  // the task completes with the (possibly reshaped) result
+  kSubmit,    // TaskSubmitted with the result's output; the callback completes it
 };
 
 class TaskDispatcher {
@@ -86,6 +112,21 @@ class TaskDispatcher {
   virtual void Close(const OpenTask& task, PendingCommit& commit) = 0;
   // At Open: rebuilds what the dispatcher keeps in memory from the store.
   virtual absl::Status Recover(storage::Store& store, TaskInputs& inputs) = 0;
+
+  // A worker answered `task` with its hand-out token (SendTaskSuccess or
+  // SendTaskFailure): reshapes `result` into what the state sees (e.g. the
+  // lambda:invoke response around a function's return value) and says
+  // whether it completes the task. On the execution's shard.
+  virtual AnswerUse Answer(const std::string& execution_id, const OpenTask& task,
+                           TaskResult& result) const {
+    (void)execution_id;
+    (void)task;
+    (void)result;
+    return AnswerUse::kComplete;
+  }
+  // An execution closed (its closing commit is on disk). On that
+  // execution's shard: keep it short, post work elsewhere.
+  virtual void ExecutionClosed(const ExecutionDescription& closed) { (void)closed; }
 };
 
 // The dispatchers in the order they are asked, and the fallback.
@@ -99,6 +140,8 @@ class TaskDispatch {
   // The dispatcher owning a scheduled task, or null (nothing to undo).
   TaskDispatcher* OwnerOf(const OpenTask& task) const;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;
+  // Tells every dispatcher that an execution closed.
+  void ExecutionClosed(const ExecutionDescription& closed) const;
 
  private:
   std::vector<std::unique_ptr<TaskDispatcher>> dispatchers_;

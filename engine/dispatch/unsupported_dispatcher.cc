@@ -13,7 +13,8 @@ std::shared_ptr<PollClaim> UnsupportedDispatcher::Schedule(const ScheduleTaskCom
   r.kind = TaskResult::Kind::kFailed;
   r.error = "States.TaskFailed";
   r.cause = absl::StrCat("Stepwise cannot run resource '", command.resource,
-                         "': only activity tasks are supported");
+                         "': it runs activities, Lambda functions (lambda:invoke or a function ARN) and "
+                         "nested executions (states:startExecution)");
   commit.AfterCommit([this, exec = commit.execution_id(), id = command.task_id,
                       r = std::move(r)]() mutable {
     inputs_.ReportTaskResult(exec, id, std::move(r));

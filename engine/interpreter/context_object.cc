@@ -41,7 +41,13 @@ json::value Interpreter::Run::ContextObject(const Frame& f, const State& s,
   ctx["StateMachine"] = std::move(machine);
   if (s.type == StateType::kTask && TaskResource::Parse(s.resource).wait_for_task_token) {
     json::object task;
-    task["Token"] = Str(absl::StrCat(st_.info.execution_arn, "#", st_.next_task_id));
+    // The token of the attempt about to be scheduled (ScheduleAttempt takes
+    // next_task_id and the frame's retry count).
+    const CallbackTokens* tokens = in_.options_.tokens;
+    task["Token"] = Str(tokens != nullptr
+                            ? tokens->Mint(st_.info.execution_arn, st_.next_task_id,
+                                           f.retry_count)
+                            : absl::StrCat(st_.info.execution_arn, "#", st_.next_task_id));
     ctx["Task"] = std::move(task);
   }
   if (map_index != nullptr) {

@@ -140,6 +140,20 @@ absl::Status Interpreter::Run::TaskStarted(int64_t task_id, const std::string& w
   return absl::OkStatus();
 }
 
+absl::Status Interpreter::Run::TaskSubmitted(int64_t task_id, const json::value& output) {
+  Frame* f = FindTaskFrame(task_id);
+  if (f == nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat("task ", task_id, " is not pending"));
+  }
+  if (!f->task_started) SW_RETURN_IF_ERROR(TaskStarted(task_id, ""));
+  TaskResource resource = TaskResource::Parse(StateOf(*f).resource);
+  json::object d = PayloadDetails("output", output);
+  d["resourceType"] = Str(resource.resource_type);
+  d["resource"] = Str(resource.resource_name);
+  EmitFrame(*f, "TaskSubmitted", std::move(d));
+  return absl::OkStatus();
+}
+
 absl::Status Interpreter::Run::CompleteTask(int64_t task_id, const TaskResult& r) {
   Frame* f = FindTaskFrame(task_id);
   if (f == nullptr) {
