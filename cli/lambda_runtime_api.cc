@@ -314,18 +314,13 @@ LambdaRuntimeApi::Failure LambdaRuntimeApi::FailureFromErrorBody(const std::stri
       }
     }
   }
-  if (f.error.empty()) f.error = type_header;
-  if (f.error.empty()) f.error = "Unhandled";
+  // The header is what the runtime says when the document does not;
+  // "Unhandled" is Lambda's X-Amz-Function-Error for every function error,
+  // not a type. With none, stepwised reports Lambda.Unknown, as AWS does.
+  if (f.error.empty() && type_header != "Unhandled") f.error = type_header;
   // AWS Lambda returns the runtime's error document as the invocation's
   // payload, and Step Functions records that as the cause.
-  if (body.empty()) {
-    json::object o;
-    o["errorMessage"] = "";
-    o["errorType"] = f.error;
-    f.cause = SerializeJson(o);
-  } else {
-    f.cause = body.size() > kMaxCause ? body.substr(0, kMaxCause) : body;
-  }
+  f.cause = body.size() > kMaxCause ? body.substr(0, kMaxCause) : body;
   return f;
 }
 

@@ -112,7 +112,9 @@ class LambdaRuntimeApi {
   // The cause AWS Lambda records when a runtime exits during `request_id`.
   static std::string ExitErrorCause(const std::string& request_id, const std::string& reason);
   // The error name and cause reported for a runtime's /error body and its
-  // Lambda-Runtime-Function-Error-Type header (may be empty).
+  // Lambda-Runtime-Function-Error-Type header (may be empty): the body's
+  // errorType, else the header's, else "" (stepwised then reports
+  // Lambda.Unknown); the cause is the body (at most 32,768 bytes).
   struct Failure {
     std::string error;
     std::string cause;

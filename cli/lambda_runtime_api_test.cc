@@ -217,15 +217,17 @@ TEST_F(LambdaRuntimeApiTest, ErrorReportsTheErrorTypeAndTheDocumentAsCause) {
   EXPECT_TRUE(source_.heartbeating().empty());
 }
 
-TEST(LambdaRuntimeFailureTest, ErrorNameFallsBackToTheHeaderThenUnhandled) {
+TEST(LambdaRuntimeFailureTest, ErrorNameFallsBackToTheHeaderThenNone) {
   auto f = LambdaRuntimeApi::FailureFromErrorBody(R"({"errorMessage":"m"})", "Runtime.Custom");
   EXPECT_EQ(f.error, "Runtime.Custom");
   EXPECT_EQ(f.cause, R"({"errorMessage":"m"})");
-  f = LambdaRuntimeApi::FailureFromErrorBody("not json", "");
-  EXPECT_EQ(f.error, "Unhandled");
+  // No type at all: stepwised makes it Lambda.Unknown.
+  f = LambdaRuntimeApi::FailureFromErrorBody("not json", "Unhandled");
+  EXPECT_EQ(f.error, "");
   EXPECT_EQ(f.cause, "not json");
   f = LambdaRuntimeApi::FailureFromErrorBody("", "");
-  EXPECT_EQ(f.cause, R"({"errorMessage":"","errorType":"Unhandled"})");
+  EXPECT_EQ(f.error, "");
+  EXPECT_EQ(f.cause, "");
   f = LambdaRuntimeApi::FailureFromErrorBody(std::string(40000, 'x'), "");
   EXPECT_EQ(f.cause.size(), 32768u);
 }

@@ -15,9 +15,9 @@
 # SOURCE_DIR/build/npm/lambda-ric. Missing: exit 77 (skipped), except with
 # CI=true, where it is installed first and the test must run.
 set -u
-STEPWISED=$1
-SW=$2
-SRC=$3
+STEPWISED=$(realpath "$1")
+SW=$(realpath "$2")
+SRC=$(realpath "$3")
 RIC_DIR=${STEPWISE_LAMBDA_RIC_DIR:-$SRC/build/npm/lambda-ric}
 RIC=$RIC_DIR/node_modules/.bin/aws-lambda-ric
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -54,8 +54,11 @@ expect_eq() {
 }
 # jget JSON JS_EXPRESSION_OF_v: prints the expression's value as compact JSON.
 jget() {
-  node -e 'const v = JSON.parse(process.argv[1]); const r = eval(process.argv[2]);
-           process.stdout.write(r === undefined ? "undefined" : JSON.stringify(r));' "$1" "$2"
+  node -e 'let out;
+           try { const v = JSON.parse(process.argv[1]); const r = eval(process.argv[2]);
+                 out = r === undefined ? "undefined" : JSON.stringify(r); }
+           catch (e) { out = "(" + e.message + " in: " + process.argv[1] + ")"; }
+           process.stdout.write(out);' "$1" "$2"
 }
 
 "$STEPWISED" --data-dir "$TMP/data" --grpc-listen 127.0.0.1:0 \
@@ -93,65 +96,100 @@ HEARTBEAT=$(machine Heartbeat '{"StartAt":"Call","States":{"Call":{"Type":"Task"
   "Resource":"'$FN_ARN'","HeartbeatSeconds":2,"End":true}}}')
 
 # --- stepwise lambda-runtime with AWS's runtime interface client ---
-# Node 20 runs aws-lambda-ric's HTTP client for /next (its native one is
-# the default on newer Nodes); both talk to the same Runtime API.
-(cd "$HERE/functions" && AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1=true exec "$SW" \
-   lambda-runtime --function echo --concurrency 2 --heartbeat-seconds 0.5 -- \
-   "$RIC" index.handler) >"$TMP/runtime.log" 2>&1 &
-RUNTIME_PID=$!
+# start_runtime FUNCTION HANDLER [VAR=value...]: in the background, with two
+# copies of aws-lambda-ric in functions/.
+start_runtime() {
+  local fn=$1 handler=$2
+  shift 2
+  (cd "$HERE/functions" && exec env "$@" "$SW" lambda-runtime --function "$fn" --concurrency 2 \
+     --heartbeat-seconds 0.5 -- "$RIC" "$handler") >>"$TMP/runtime.log" 2>&1 &
+  RUNTIME_PID=$!
+  sleep 0.5
+  if ! kill -0 "$RUNTIME_PID" 2>/dev/null; then
+    cat "$TMP/runtime.log"; echo "FAIL: stepwise lambda-runtime did not start"; exit 1
+  fi
+}
+stop_runtime() {
+  kill -TERM "$RUNTIME_PID"; wait "$RUNTIME_PID"; RC=$?; RUNTIME_PID=
+  expect_eq "$1: lambda-runtime stops on SIGTERM with exit 0" "$RC" 0
+  if ps -eo args | grep -q "[a]ws-lambda-ric "; then
+    fail "$1: runtime copies left running after SIGTERM"
+  else
+    ok "$1: runtime copies stopped"
+  fi
+}
 
-OUT=$(run "$LEGACY" '{"hello":"world"}')
-expect_eq "legacy Resource: status" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
-expect_eq "legacy Resource: result is the handler's return" "$(jget "$OUT" v.output.echo)" \
-  '{"hello":"world"}'
-expect_eq "context: function name and version" \
-  "$(jget "$OUT" '[v.output.functionName, v.output.functionVersion, v.output.logGroupName]')" \
-  '["echo","$LATEST","/aws/lambda/echo"]'
-expect_eq "context: invoked ARN, request id, deadline" \
-  "$(jget "$OUT" '[v.output.invokedFunctionArn, v.output.requestIdIsUuid, v.output.timeLeft]')" \
-  '["'$FN_ARN'",true,true]'
+# Two rounds: aws-lambda-ric's native client (curl, the default) and, with
+# AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1=true, its Node http client for
+# /next; both must work against the same Runtime API.
+for ROUND in native alternative; do
+  if [ $ROUND = native ]; then
+    start_runtime echo index.handler STEPWISE_ROUND=native
+  else
+    start_runtime echo index.handler AWS_LAMBDA_NODEJS_USE_ALTERNATIVE_CLIENT_1=true
+  fi
+  R="$ROUND client"
 
-OUT=$(run "$INVOKE" '{"n":7}')
-expect_eq "lambda:invoke: status" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
-expect_eq "lambda:invoke: Payload is the handler's return" "$(jget "$OUT" v.output.Payload.echo)" \
-  '{"n":7}'
-expect_eq "lambda:invoke: StatusCode" "$(jget "$OUT" v.output.StatusCode)" '200'
+  OUT=$(run "$LEGACY" '{"hello":"world"}')
+  expect_eq "$R: legacy Resource: status" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
+  expect_eq "$R: legacy Resource: result is the handler's return" \
+    "$(jget "$OUT" v.output.echo)" '{"hello":"world"}'
+  expect_eq "$R: context: function name and version" \
+    "$(jget "$OUT" '[v.output.functionName, v.output.functionVersion, v.output.logGroupName]')" \
+    '["echo","$LATEST","/aws/lambda/echo"]'
+  expect_eq "$R: context: invoked ARN, request id, deadline" \
+    "$(jget "$OUT" '[v.output.invokedFunctionArn, v.output.requestIdIsUuid, v.output.timeLeft]')" \
+    '["'$FN_ARN'",true,true]'
 
-OUT=$(run "$CATCH" '{"throw":"it broke"}')
-expect_eq "handler throws: caught" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
-expect_eq "handler throws: Error is the errorType" "$(jget "$OUT" v.output.err.Error)" \
-  '"CustomError"'
-expect_eq "handler throws: Cause is the error document" \
-  "$(jget "$OUT" 'const c = JSON.parse(v.output.err.Cause); [c.errorType, c.errorMessage, c.trace[0]]')" \
-  '["CustomError","it broke","CustomError: it broke"]'
+  OUT=$(run "$INVOKE" '{"n":7}')
+  expect_eq "$R: lambda:invoke: status" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
+  expect_eq "$R: lambda:invoke: Payload is the handler's return" \
+    "$(jget "$OUT" v.output.Payload.echo)" '{"n":7}'
+  expect_eq "$R: lambda:invoke: StatusCode" "$(jget "$OUT" v.output.StatusCode)" '200'
 
-OUT=$(run "$CATCH_INVOKE" '{"throw":"again"}')
-expect_eq "lambda:invoke throws: Error" "$(jget "$OUT" v.output.Error)" '"CustomError"'
-expect_eq "lambda:invoke throws: Cause" \
-  "$(jget "$OUT" 'JSON.parse(v.output.Cause).errorMessage')" '"again"'
+  OUT=$(run "$CATCH" '{"throw":"it broke"}')
+  expect_eq "$R: handler throws: caught" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
+  expect_eq "$R: handler throws: Error is the errorType" "$(jget "$OUT" v.output.err.Error)" \
+    '"CustomError"'
+  expect_eq "$R: handler throws: Cause is the error document" \
+    "$(jget "$OUT" 'const c = JSON.parse(v.output.err.Cause); [c.errorType, c.errorMessage, c.trace[0]]')" \
+    '["CustomError","it broke","CustomError: it broke"]'
 
-OUT=$(run "$CATCH_INVOKE" '{"exit":3}')
-expect_eq "runtime exits: Runtime.ExitError" "$(jget "$OUT" v.output.Error)" '"Runtime.ExitError"'
-expect_eq "runtime exits: cause as AWS words it" \
-  "$(jget "$OUT" 'JSON.parse(v.output.Cause).errorMessage.replace(/RequestId: \S+/, "RequestId: X")')" \
-  '"RequestId: X Error: Runtime exited with error: exit status 3"'
-# The copy is started again; both copies keep serving.
-for i in 1 2 3; do
-  OUT=$(run "$LEGACY" '{"again":'$i'}')
-  expect_eq "after the exit, invocation $i" "$(jget "$OUT" v.output.echo.again)" "$i"
+  OUT=$(run "$CATCH_INVOKE" '{"throw":"again"}')
+  expect_eq "$R: lambda:invoke throws: Error" "$(jget "$OUT" v.output.Error)" '"CustomError"'
+  expect_eq "$R: lambda:invoke throws: Cause" \
+    "$(jget "$OUT" 'JSON.parse(v.output.Cause).errorMessage')" '"again"'
+
+  OUT=$(run "$CATCH_INVOKE" '{"exit":3}')
+  expect_eq "$R: runtime exits: Runtime.ExitError" "$(jget "$OUT" v.output.Error)" \
+    '"Runtime.ExitError"'
+  expect_eq "$R: runtime exits: cause as AWS words it" \
+    "$(jget "$OUT" 'JSON.parse(v.output.Cause).errorMessage.replace(/RequestId: \S+/, "RequestId: X")')" \
+    '"RequestId: X Error: Runtime exited with error: exit status 3"'
+  # The copy is started again; both copies keep serving.
+  for i in 1 2 3; do
+    OUT=$(run "$LEGACY" '{"again":'$i'}')
+    expect_eq "$R: after the exit, invocation $i" "$(jget "$OUT" v.output.echo.again)" "$i"
+  done
+
+  # HeartbeatSeconds 2 and a 4 s handler: the heartbeats (every 0.5 s) keep it.
+  OUT=$(run "$HEARTBEAT" '{"sleepMs":4000}')
+  expect_eq "$R: handler longer than HeartbeatSeconds" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
+
+  stop_runtime "$R"
 done
 
-# HeartbeatSeconds 2 and a 4 s handler: the heartbeats (every 0.5 s) keep it.
-OUT=$(run "$HEARTBEAT" '{"sleepMs":4000}')
-expect_eq "handler longer than HeartbeatSeconds" "$(jget "$OUT" v.status)" '"SUCCEEDED"'
-
-kill -TERM "$RUNTIME_PID"; wait "$RUNTIME_PID"; RC=$?; RUNTIME_PID=
-expect_eq "lambda-runtime stops on SIGTERM with exit 0" "$RC" 0
-if grep -q "aws-lambda-ric index.handler" <(ps -eo args 2>/dev/null); then
-  fail "runtime copies left running after SIGTERM"
-else
-  ok "runtime copies stopped"
-fi
+# A handler that cannot be loaded: the runtime posts /runtime/init/error and
+# exits; each invocation fails with that error, as in AWS.
+BROKEN=$(machine Broken '{"StartAt":"Call","States":{"Call":{"Type":"Task",
+  "Resource":"arn:aws:lambda:us-east-1:123456789012:function:broken","End":true}}}')
+start_runtime broken missing.handler
+OUT=$(run "$BROKEN" '{}')
+expect_eq "init error: status and error" "$(jget "$OUT" '[v.status, v.error]')" \
+  '["FAILED","Runtime.ImportModuleError"]'
+expect_eq "init error: cause is the runtime's error document" \
+  "$(jget "$OUT" 'JSON.parse(v.cause).errorMessage.startsWith("Error: Cannot find module")')" true
+stop_runtime "init error"
 
 # --- stepwise worker --function: a shell command for a function queue ---
 SHOUT=$(machine Shout '{"StartAt":"Call","States":{"Call":{"Type":"Task",
