@@ -191,7 +191,7 @@ class Runtime {
       }
       std::vector<std::string> env = LambdaEnvironment(
           function_name_, copy->address, memory_mb_, std::filesystem::current_path().string(),
-          absl::StrCat(copy->index), absl::Now());
+          absl::Now());
       for (const char* var : {"AWS_REGION", "AWS_DEFAULT_REGION"}) {
         const char* v = std::getenv(var);
         env.push_back(absl::StrCat(var, "=", v != nullptr && *v != '\0' ? v : "us-east-1"));
@@ -359,9 +359,7 @@ std::string ExitReason(int wait_status) {
 
 std::vector<std::string> LambdaEnvironment(const std::string& function_name,
                                            const std::string& runtime_api, int memory_mb,
-                                           const std::string& task_root,
-                                           const std::string& log_stream_suffix,
-                                           absl::Time now) {
+                                           const std::string& task_root, absl::Time now) {
   std::string date = absl::FormatTime("%Y/%m/%d", now, absl::UTCTimeZone());
   return {
       "AWS_LAMBDA_RUNTIME_API=" + runtime_api,
@@ -369,8 +367,7 @@ std::vector<std::string> LambdaEnvironment(const std::string& function_name,
       "AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
       absl::StrCat("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=", memory_mb),
       "AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + function_name,
-      absl::StrCat("AWS_LAMBDA_LOG_STREAM_NAME=", date, "/[$LATEST]", RandomHex(32 - std::min<size_t>(log_stream_suffix.size(), 8)),
-                   log_stream_suffix.substr(0, 8)),
+      absl::StrCat("AWS_LAMBDA_LOG_STREAM_NAME=", date, "/[$LATEST]", RandomHex(32)),
       "LAMBDA_TASK_ROOT=" + task_root,
   };
 }

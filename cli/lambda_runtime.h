@@ -57,13 +57,11 @@ class ClientFunctionTaskSource : public FunctionTaskSource {
 // from a waitpid status.
 std::string ExitReason(int wait_status);
 
-// The Lambda environment variables a runtime copy gets, "NAME=value" each.
-// `log_stream_suffix` makes AWS_LAMBDA_LOG_STREAM_NAME unique per copy.
+// The Lambda environment variables a runtime copy gets, "NAME=value" each
+// (AWS_LAMBDA_LOG_STREAM_NAME is new each time, as each AWS instance's).
 std::vector<std::string> LambdaEnvironment(const std::string& function_name,
                                            const std::string& runtime_api, int memory_mb,
-                                           const std::string& task_root,
-                                           const std::string& log_stream_suffix,
-                                           absl::Time now);
+                                           const std::string& task_root, absl::Time now);
 
 // Runs the command; returns the exit code. `signals` (SIGINT, SIGTERM) are
 // blocked in every thread.

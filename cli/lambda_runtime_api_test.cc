@@ -375,7 +375,7 @@ TEST(LambdaRuntimeHelpersTest, ExitReasonWordsItAsAws) {
 
 TEST(LambdaRuntimeHelpersTest, LambdaEnvironmentHasTheStandardVariables) {
   std::vector<std::string> env = LambdaEnvironment(
-      "fn", "127.0.0.1:9001", 256, "/srv/fn", "0", absl::FromUnixSeconds(1765000000));
+      "fn", "127.0.0.1:9001", 256, "/srv/fn", absl::FromUnixSeconds(1765000000));
   EXPECT_THAT(env, ::testing::IsSupersetOf({
                        std::string("AWS_LAMBDA_RUNTIME_API=127.0.0.1:9001"),
                        std::string("AWS_LAMBDA_FUNCTION_NAME=fn"),
@@ -388,7 +388,7 @@ TEST(LambdaRuntimeHelpersTest, LambdaEnvironmentHasTheStandardVariables) {
   for (const std::string& e : env) {
     if (e.rfind("AWS_LAMBDA_LOG_STREAM_NAME=", 0) == 0) {
       stream = true;
-      EXPECT_THAT(e, MatchesRegex(R"(AWS_LAMBDA_LOG_STREAM_NAME=2025/12/06/\[\$LATEST\][0-9a-f]{31}0)"));
+      EXPECT_THAT(e, MatchesRegex(R"(AWS_LAMBDA_LOG_STREAM_NAME=2025/12/06/\[\$LATEST\][0-9a-f]{32})"));
     }
   }
   EXPECT_TRUE(stream);
