@@ -1,8 +1,12 @@
 #include "cli/lambda_runtime_api.h"
 
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <iostream>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -109,7 +113,7 @@ RuntimeResponse LambdaRuntimeApi::Handle(const RuntimeRequest& request) {
   }
   if (path == absl::StrCat(kInvocationPrefix, "next")) {
     if (request.method != "GET") return JsonError(405, "MethodNotAllowed", "use GET");
-    return Next();
+    return Next(request.client_gone);
   }
   if (path == absl::StrCat(kPrefix, "init/error")) {
     if (request.method != "POST") return JsonError(405, "MethodNotAllowed", "use POST");
@@ -152,7 +156,7 @@ RuntimeResponse LambdaRuntimeApi::Handle(const RuntimeRequest& request) {
   return JsonError(404, "NotFound", "unknown path " + path);
 }
 
-RuntimeResponse LambdaRuntimeApi::Next() {
+RuntimeResponse LambdaRuntimeApi::Next(const std::function<bool()>& client_gone) {
   CallCanceller canceller;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -161,17 +165,44 @@ RuntimeResponse LambdaRuntimeApi::Next() {
     }
     polls_.insert(&canceller);
   }
+  // Watches the runtime's connection while the poll runs: a runtime that
+  // hangs up (killed, Ctrl-C) must not be handed an invocation.
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool polling = true;
+  std::atomic<bool> gone{false};
+  std::thread watcher;
+  if (client_gone) {
+    watcher = std::thread([&] {
+      std::unique_lock<std::mutex> lock(watch_mu);
+      while (polling) {
+        if (client_gone()) {
+          gone.store(true);
+          canceller.Cancel();
+          return;
+        }
+        watch_cv.wait_for(lock, std::chrono::milliseconds(200));
+      }
+    });
+  }
   absl::Duration backoff = absl::Milliseconds(100);
   RuntimeResponse reply;
+  std::optional<v1::GetFunctionTaskResponse> orphan;  // handed out to a runtime gone
   while (true) {
     absl::StatusOr<v1::GetFunctionTaskResponse> task = source_->Poll(&canceller);
     if (canceller.cancelled()) {
       if (task.ok() && !task->task_token().empty()) {
         // Handed out just as the poll was cancelled: nobody will run it.
-        std::lock_guard<std::mutex> lock(mu_);
-        in_flight_[task->request_id()] = Invocation{task->task_token()};
+        if (gone.load()) {
+          orphan = *std::move(task);
+        } else {
+          // Stopping or the copy exited: FailInFlight fails it.
+          std::lock_guard<std::mutex> lock(mu_);
+          in_flight_[task->request_id()] = Invocation{task->task_token()};
+        }
       }
-      reply = JsonError(500, "ServiceUnavailable", "stepwise lambda-runtime is stopping");
+      reply = JsonError(500, "ServiceUnavailable",
+                        gone.load() ? "the runtime hung up" : "stepwise lambda-runtime is stopping");
       break;
     }
     if (!task.ok()) {
@@ -190,6 +221,11 @@ RuntimeResponse LambdaRuntimeApi::Next() {
     }
     backoff = absl::Milliseconds(100);
     if (task->task_token().empty()) continue;
+    if (client_gone && client_gone()) {
+      orphan = *std::move(task);
+      reply = JsonError(500, "ServiceUnavailable", "the runtime hung up");
+      break;
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       in_flight_[task->request_id()] = Invocation{task->task_token()};
@@ -201,6 +237,20 @@ RuntimeResponse LambdaRuntimeApi::Next() {
     }
     source_->StartHeartbeats(task->task_token(), absl::FromUnixMillis(deadline_ms));
     break;
+  }
+  if (watcher.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu);
+      polling = false;
+    }
+    watch_cv.notify_all();
+    watcher.join();
+  }
+  if (orphan) {
+    absl::Status s = source_->Fail(
+        orphan->task_token(), "Runtime.ExitError",
+        ExitErrorCause(orphan->request_id(), "Runtime exited without providing a reason"));
+    if (!s.ok()) ReportError("SendTaskFailure failed: " + std::string(s.message()));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);

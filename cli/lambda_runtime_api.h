@@ -67,6 +67,10 @@ struct RuntimeRequest {
   std::string target;  // path and query
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
+  // Set by the transport: true once the runtime has closed its connection
+  // (a /next whose runtime is gone stops polling). Callable from any thread
+  // while Handle runs.
+  std::function<bool()> client_gone;
 };
 
 struct RuntimeResponse {
@@ -129,7 +133,7 @@ class LambdaRuntimeApi {
     std::string token;
   };
 
-  RuntimeResponse Next();
+  RuntimeResponse Next(const std::function<bool()>& client_gone);
   RuntimeResponse Report(const std::string& request_id, bool success,
                          const RuntimeRequest& request);
   // Removes the invocation `request_id`; nullopt when unknown.

@@ -6,6 +6,7 @@
 
 #include <sys/wait.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -64,6 +65,7 @@ class FakeSource : public FunctionTaskSource {
     if (tasks_.empty()) return v1::GetFunctionTaskResponse();
     v1::GetFunctionTaskResponse t = tasks_.front();
     tasks_.pop_front();
+    handed_out.store(true);
     return t;
   }
   absl::Status Succeed(const std::string& token, const std::string& output) override {
@@ -110,12 +112,13 @@ class FakeSource : public FunctionTaskSource {
 
  public:
   std::map<std::string, absl::Time> heartbeat_until_;
+  std::atomic<bool> handed_out{false};  // Poll has returned an invocation
 };
 
-RuntimeRequest Get(const std::string& target) { return {"GET", target, {}, ""}; }
+RuntimeRequest Get(const std::string& target) { return {"GET", target, {}, "", nullptr}; }
 RuntimeRequest Post(const std::string& target, const std::string& body,
                     std::map<std::string, std::string> headers = {}) {
-  return {"POST", target, std::move(headers), body};
+  return {"POST", target, std::move(headers), body, nullptr};
 }
 
 constexpr char kNext[] = "/2018-06-01/runtime/invocation/next";
@@ -299,6 +302,32 @@ TEST_F(LambdaRuntimeApiTest, CancelPollsAnswersAWaitingNextAndLaterOnesUntilResu
   EXPECT_EQ(api_.Handle(Get(kNext)).status, 200);
 }
 
+TEST_F(LambdaRuntimeApiTest, NextStopsPollingWhenTheRuntimeHangsUp) {
+  std::atomic<bool> gone{false};
+  RuntimeRequest next = Get(kNext);
+  next.client_gone = [&gone] { return gone.load(); };
+  auto reply = std::async(std::launch::async, [&] { return api_.Handle(next); });
+  while (source_.polls() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  gone.store(true);
+  EXPECT_EQ(reply.get().status, 500);
+  // Nothing was handed out: the next runtime gets the invocation.
+  source_.Push("tok-1", "req-1", "{}");
+  EXPECT_EQ(api_.Handle(Get(kNext)).headers["Lambda-Runtime-Aws-Request-Id"], "req-1");
+  EXPECT_TRUE(source_.reports().empty());
+}
+
+TEST_F(LambdaRuntimeApiTest, InvocationHandedOutAsTheRuntimeHangsUpFails) {
+  source_.Push("tok-1", "req-1", "{}");
+  RuntimeRequest next = Get(kNext);
+  // Still there while polling, gone once the invocation is handed out.
+  next.client_gone = [this] { return source_.handed_out.load(); };
+  EXPECT_EQ(api_.Handle(next).status, 500);
+  ASSERT_EQ(source_.reports().size(), 1u);
+  EXPECT_EQ(source_.reports()[0].error, "Runtime.ExitError");
+  EXPECT_EQ(api_.in_flight(), 0u);
+  EXPECT_TRUE(source_.heartbeating().empty());
+}
+
 // Over loopback HTTP, as a runtime talks to it.
 namespace http = boost::beast::http;
 using tcp = boost::asio::ip::tcp;
@@ -315,6 +344,7 @@ class RuntimeApiServerTest : public ::testing::Test {
   void TearDown() override {
     boost::beast::error_code ignored;
     socket_.close(ignored);
+    api_.CancelPolls();  // a /next still waiting
     server_->Stop();
   }
 
@@ -350,6 +380,27 @@ TEST_F(RuntimeApiServerTest, NextAndResponseOnOneKeptAliveConnection) {
   ASSERT_EQ(source_.reports().size(), 1u);
   EXPECT_EQ(source_.reports()[0].output, R"("r")");
   EXPECT_EQ(Send(http::verb::get, "/nope", "").result_int(), 404);
+}
+
+TEST_F(RuntimeApiServerTest, ARuntimeThatHangsUpDuringNextIsHandedNothing) {
+  http::request<http::string_body> req{http::verb::get, kNext, 11};
+  req.set(http::field::host, "127.0.0.1");
+  http::write(socket_, req);
+  while (source_.polls() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  socket_.close();
+  // Its poll ends (the fake's polls stop) before an invocation arrives.
+  int polls = 0;
+  for (int i = 0; i < 100 && polls != source_.polls(); ++i) {
+    polls = source_.polls();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  source_.Push("tok-1", "req-1", "{}");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(source_.reports().empty());
+  EXPECT_EQ(api_.in_flight(), 0u);
+  boost::asio::connect(socket_, tcp::resolver(io_).resolve("127.0.0.1",
+                                                           std::to_string(server_->port())));
+  EXPECT_EQ(Send(http::verb::get, kNext, "")["Lambda-Runtime-Aws-Request-Id"], "req-1");
 }
 
 TEST_F(RuntimeApiServerTest, BodyOverTheLimitIs413) {

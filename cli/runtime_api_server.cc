@@ -1,5 +1,6 @@
 #include "cli/runtime_api_server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <utility>
@@ -121,6 +122,12 @@ void RuntimeApiServer::AcceptLoop() {
           r.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
         }
         r.body = std::move(req.body());
+        // The socket stays open until this thread ends, after the handler.
+        r.client_gone = [fd] {
+          pollfd p{fd, POLLRDHUP, 0};
+          if (::poll(&p, 1, 0) <= 0) return false;
+          return (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0;
+        };
         bool keep_alive = req.keep_alive();
         RuntimeResponse resp = handler_(r);
         beast::error_code write_ec;

@@ -5,7 +5,9 @@
 // not block the single I/O thread (GET /next blocks for as long as the long
 // poll lasts), and cli/ does not link server/. A Lambda runtime keeps one
 // or two connections, so a thread each costs nothing. Requests are read
-// whole up to `max_body_bytes` (413 beyond); keep-alive is honoured.
+// whole up to `max_body_bytes` (413 beyond); keep-alive is honoured; the
+// handler can ask whether the runtime has hung up (RuntimeRequest::
+// client_gone, Linux POLLRDHUP).
 // Start/Stop from one thread; the handler is called from the connection
 // threads at once.
 #ifndef SW_CLIENT_RUNTIME_API_SERVER_H_
