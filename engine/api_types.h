@@ -125,6 +125,20 @@ struct ActivityTaskGrant {
   TimeMs deadline_ms = 0;  // when the attempt times out; 0: no timeout
 };
 
+// A function queue's task (Engine::GetFunctionTaskAsync): one attempt of a
+// Lambda Task served by a Stepwise worker. Empty `task_token`: none came.
+struct FunctionTaskGrant {
+  std::string task_token;
+  std::string payload;       // the invocation event, JSON text
+  std::string request_id;    // fresh for every attempt
+  std::string function_arn;  // with its qualifier when one was given
+  std::string qualifier;     // "$LATEST" when none
+  std::string client_context;  // base64, as the Task gave it
+  std::string execution_arn;
+  std::string state_name;
+  TimeMs deadline_ms = 0;  // when the attempt times out; 0: no timeout
+};
+
 struct StartExecutionResult {
   std::string execution_arn;
   TimeMs start_date = 0;

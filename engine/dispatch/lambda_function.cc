@@ -293,6 +293,24 @@ json::value LambdaResult(const LambdaCall& call, std::string_view payload,
   return r;
 }
 
+FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant) {
+  FunctionTaskGrant f;
+  if (grant.task_token.empty()) return f;
+  f.task_token = grant.task_token;
+  f.payload = grant.input;
+  f.execution_arn = grant.execution_arn;
+  f.deadline_ms = grant.deadline_ms;
+  absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(grant.details);
+  if (call.ok()) {
+    f.request_id = call->request_id;
+    f.function_arn = call->function_arn;
+    f.qualifier = call->qualifier.empty() ? "$LATEST" : call->qualifier;
+    f.client_context = call->client_context;
+    f.state_name = call->state_name;
+  }
+  return f;
+}
+
 TaskResult LambdaFunctionError(std::string error_type, std::string cause) {
   if (error_type.empty()) {
     // AWS's words when a function failed without an error type.

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/api_types.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {
@@ -64,6 +65,10 @@ bool IsLambdaTask(const ScheduleTaskCommand& command);
 // for RequestResponse, 202 for Event and 204 for DryRun.
 json::value LambdaResult(const LambdaCall& call, std::string_view payload,
                          std::string_view request_id, TimeMs now, int status_code = 200);
+
+// What a worker polling a function queue gets for the hand-out `grant`
+// (an empty grant stays empty).
+FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant);
 
 // A function error as AWS reports it: error = the function's errorType
 // (Lambda.Unknown when it gave none), cause = its error JSON text.
