@@ -214,7 +214,19 @@ class Validator {
 
   void CheckResultSelector(const json::value& v, const std::string& at);
 
+  // "arn:" and at least five more colon-separated fields.
+  static bool IsArnShaped(std::string_view r);
+
+  // A Task's Resource: an ARN Step Functions recognizes
+  // (task_integrations.h), and in an EXPRESS machine no activity, .sync or
+  // .waitForTaskToken.
+  void CheckTaskResource(std::string_view r, const std::string& at);
+
+  // An ItemReader / ResultWriter Resource: ARN-shaped; EXPRESS refuses
+  // activities, .sync and .waitForTaskToken.
   void CheckResource(std::string_view r, const std::string& at);
+
+  void CheckCredentials(const json::value& v, const std::string& at, Lang lang);
 
   // Checks ErrorEquals; returns true when it holds States.ALL.
   bool CheckErrorEquals(const json::object& o, const std::string& at);

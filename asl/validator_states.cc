@@ -1,12 +1,14 @@
 // The rules of each ASL state type, as the Validator checks them: Task
-// (Resource, timeouts, Credentials), Retry and Catch, Choice rules, Wait,
+// (Resource against task_integrations.h, timeouts, Credentials), Retry and Catch, Choice rules, Wait,
 // Fail, Parallel, and Map with ItemReader, ItemBatcher and ResultWriter.
 // Internal to the validator (see validator_internal.h); pure and thread-safe.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "asl/task_integrations.h"
 #include "asl/validator_internal.h"
 
 namespace stepwise::asl::validator_internal {
@@ -17,7 +19,7 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
   if (res == nullptr) {
     Error(kSchema, "These fields are required: [Resource]", loc);
   } else if (const json::string* s = res->if_string()) {
-    CheckResource(Sv(*s), Join(loc, "Resource"));
+    CheckTaskResource(Sv(*s), Join(loc, "Resource"));
   } else {
     Error(kSchema, "Resource must be a string", Join(loc, "Resource"));
   }
@@ -43,12 +45,16 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
           Join(loc, "HeartbeatSeconds"));
   }
   if (const json::value* c = st.if_contains("Credentials")) {
-    if (!c->is_object()) {
-      Error(kSchema, "Credentials must be a JSON object",
-            Join(loc, "Credentials"));
-    } else if (lang == Lang::kJsonPath) {
-      CheckTemplate(*c, Join(loc, "Credentials"));
-    }
+    CheckCredentials(*c, Join(loc, "Credentials"), lang);
+  }
+}
+
+void Validator::CheckCredentials(const json::value& v, const std::string& at,
+                                 Lang lang) {
+  if (!v.is_object()) {
+    Error(kSchema, "Credentials must be a JSON object", at);
+  } else if (lang == Lang::kJsonPath) {
+    CheckTemplate(v, at);
   }
 }
 
@@ -60,11 +66,46 @@ void Validator::CheckResultSelector(const json::value& v, const std::string& at)
   CheckTemplate(v, at);
 }
 
-void Validator::CheckResource(std::string_view r, const std::string& at) {
+bool Validator::IsArnShaped(std::string_view r) {
   // arn:partition:service:region:account:resource
   size_t colons = 0;
   for (char c : r) colons += c == ':';
-  if (r.substr(0, 4) != "arn:" || colons < 5) {
+  return r.substr(0, 4) == "arn:" && colons >= 5;
+}
+
+void Validator::CheckTaskResource(std::string_view r, const std::string& at) {
+  if (!IsArnShaped(r)) {
+    Error(kInvalidResource, "Value is not a valid resource ARN", at);
+    return;
+  }
+  std::optional<TaskResourceShape> shape = RecognizeTaskResource(r);
+  if (!shape.has_value()) {
+    Error(kSchema,
+          Cat("The resource provided ", r,
+              " is not recognized. The value is not a valid resource ARN, or "
+              "the resource is not available in this region."),
+          at);
+    return;
+  }
+  if (!express_) return;
+  // AWS's words, the trailing space of the .waitForTaskToken one included.
+  if (shape->kind == TaskResourceKind::kActivity) {
+    Error(kSchema, "Express state machine does not support Activity ARN", at);
+  } else if (shape->pattern == IntegrationPattern::kSync ||
+             shape->pattern == IntegrationPattern::kSync2) {
+    Error(kSchema,
+          "Express state machine does not support '.sync' service integration",
+          at);
+  } else if (shape->pattern == IntegrationPattern::kWaitForTaskToken) {
+    Error(kSchema,
+          "Express state machine does not support '.waitForTaskToken' service "
+          "integration ",
+          at);
+  }
+}
+
+void Validator::CheckResource(std::string_view r, const std::string& at) {
+  if (!IsArnShaped(r)) {
     Error(kInvalidResource, "Value is not a valid resource ARN", at);
     return;
   }
@@ -96,7 +137,7 @@ void Validator::CheckResource(std::string_view r, const std::string& at) {
                last.substr(last.size() - 17) == ".waitForTaskToken") {
       Error(kSchema,
             "Express state machine does not support '.waitForTaskToken' "
-            "service integration",
+            "service integration ",
             at);
     }
   }
