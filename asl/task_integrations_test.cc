@@ -194,5 +194,46 @@ TEST(TaskIntegrationsTest, ExpressRefusesSyncCallbacksAndActivitiesInAwsWords) {
   }
 }
 
+TEST(TaskIntegrationsTest, CredentialsNeedARoleArn) {
+  const char* lambda = "arn:aws:states:::lambda:invoke";
+  // JSONPath: a literal, a path, a context path, a variable or an intrinsic.
+  for (const char* ok : {R"({"RoleArn":"arn:aws:iam::123456789012:role/r"})",
+                         R"({"RoleArn.$":"$.role"})",
+                         R"({"RoleArn.$":"$$.Execution.Input.role"})",
+                         R"({"RoleArn.$":"$role"})",
+                         R"j({"RoleArn.$":"States.Format('{}', $.role)"})j"}) {
+    std::string def = TaskMachine(lambda, std::string(R"("Credentials":)") + ok + ",");
+    EXPECT_TRUE(ValidateDefinition(def).ok()) << Errors(ValidateDefinition(def));
+  }
+  // JSONata: the literal field, holding a string or an expression.
+  for (const char* ok : {R"({"RoleArn":"arn:aws:iam::123456789012:role/r"})",
+                         R"({"RoleArn":"{% $states.input.role %}"})"}) {
+    std::string def =
+        TaskMachine(lambda, std::string(R"("Credentials":)") + ok + ",", kJsonata);
+    EXPECT_TRUE(ValidateDefinition(def).ok()) << Errors(ValidateDefinition(def));
+  }
+  // AWS's answer to {} and to {"InvalidField":"invalid"}.
+  const std::string missing =
+      "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing at "
+      "/States/A/Credentials\n";
+  for (std::string_view top : {std::string_view(), kJsonata}) {
+    EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{},)", top))),
+              missing);
+    EXPECT_EQ(Errors(ValidateDefinition(
+                  TaskMachine(lambda, R"("Credentials":{"InvalidField":"invalid"},)", top))),
+              missing);
+  }
+  // RoleArn.$ is JSONPath's form only.
+  EXPECT_EQ(Errors(ValidateDefinition(
+                TaskMachine(lambda, R"("Credentials":{"RoleArn.$":"$.role"},)", kJsonata))),
+            missing);
+  EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{"RoleArn":5},)"))),
+            "SCHEMA_VALIDATION_FAILED: The value for the field 'RoleArn' must be a STRING at "
+            "/States/A/Credentials/RoleArn\n");
+  EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{"RoleArn.$":"role"},)"))
+                   .ok());
+  EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":"r",)")).ok());
+}
+
 }  // namespace
 }  // namespace stepwise::asl

@@ -49,13 +49,29 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
   }
 }
 
+// Credentials: {"RoleArn": "..."} (a literal, or in JSONata a "{% %}"
+// expression) or, in JSONPath, {"RoleArn.$": path or intrinsic}. AWS reports
+// a missing RoleArn as "The field 'RoleArn' is required but was missing" at
+// .../Credentials, whatever else the object holds.
 void Validator::CheckCredentials(const json::value& v, const std::string& at,
                                  Lang lang) {
-  if (!v.is_object()) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) {
     Error(kSchema, "Credentials must be a JSON object", at);
-  } else if (lang == Lang::kJsonPath) {
-    CheckTemplate(v, at);
+    return;
   }
+  const json::value* literal = o->if_contains("RoleArn");
+  bool dynamic = lang == Lang::kJsonPath && o->contains("RoleArn.$");
+  if (literal == nullptr && !dynamic) {
+    Error(kSchema, "The field 'RoleArn' is required but was missing", at);
+  }
+  if (literal != nullptr && !literal->is_string()) {
+    Error(kSchema, "The value for the field 'RoleArn' must be a STRING",
+          Join(at, "RoleArn"));
+  }
+  // The JSONPath template rules: "RoleArn.$" holds a path or an intrinsic,
+  // and RoleArn and RoleArn.$ may not both be given.
+  if (lang == Lang::kJsonPath) CheckTemplate(v, at);
 }
 
 void Validator::CheckResultSelector(const json::value& v, const std::string& at) {
