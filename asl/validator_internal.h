@@ -10,6 +10,7 @@
 //                         Choice rules, Wait, Fail, Parallel, Map (ItemReader,
 //                         ItemBatcher, ResultWriter)
 //   validator_lexical.cc  UTF-8, RFC 3339 timestamps, names, JSON pointers
+// Task resources are judged against task_integrations.h.
 // The free functions are pure and thread-safe. A Validator judges one
 // definition on the calling thread and is then thrown away.
 #ifndef SW_ASL_VALIDATOR_INTERNAL_H_
