@@ -194,6 +194,24 @@ TEST(TaskIntegrationsTest, ExpressRefusesSyncCallbacksAndActivitiesInAwsWords) {
   }
 }
 
+TEST(TaskIntegrationsTest, ExpressChildWorkflowsOfADistributedMapRefuseCallbacks) {
+  auto map = [](std::string_view execution_type, std::string_view resource) {
+    return std::string(R"({"StartAt":"M","States":{"M":{"Type":"Map",)") +
+           R"("ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":")" +
+           std::string(execution_type) + R"("},"StartAt":"T","States":{"T":{"Type":"Task",)" +
+           R"("Resource":")" + std::string(resource) + R"(","End":true}}},"End":true}}})";
+  };
+  const std::string token = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+  EXPECT_TRUE(ValidateDefinition(map("STANDARD", token)).ok());
+  EXPECT_EQ(Errors(ValidateDefinition(map("EXPRESS", token))),
+            "SCHEMA_VALIDATION_FAILED: Express state machine does not support "
+            "'.waitForTaskToken' service integration  at /States/M/ItemProcessor/States/T/"
+            "Resource\n");
+  EXPECT_FALSE(
+      ValidateDefinition(map("EXPRESS", "arn:aws:states:::states:startExecution.sync")).ok());
+  EXPECT_TRUE(ValidateDefinition(map("EXPRESS", "arn:aws:states:::lambda:invoke")).ok());
+}
+
 TEST(TaskIntegrationsTest, CredentialsNeedARoleArn) {
   const char* lambda = "arn:aws:states:::lambda:invoke";
   // JSONPath: a literal, a path, a context path, a variable or an intrinsic.

@@ -527,7 +527,20 @@ void Validator::ValidateSubMachine(const json::value& v, const std::string& at,
     UnknownField(k, at);
   }
   CheckComment(*o, at);
+  // A Distributed Map's EXPRESS child workflows are Express executions:
+  // they refuse what an EXPRESS machine refuses (activities, .sync,
+  // .waitForTaskToken).
+  bool express_child = false;
+  if (const json::value* pc = processor ? o->if_contains("ProcessorConfig") : nullptr) {
+    if (const json::object* pco = pc->if_object()) {
+      const json::value* et = pco->if_contains("ExecutionType");
+      express_child = et != nullptr && et->is_string() && Sv(et->get_string()) == "EXPRESS";
+    }
+  }
+  bool was_express = express_;
+  express_ = express_ || express_child;
   ValidateStatesBlock(*o, at);
+  express_ = was_express;
 }
 
 void Validator::ValidateProcessorConfig(const json::value& v, const std::string& at) {
