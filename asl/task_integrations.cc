@@ -126,21 +126,28 @@ bool IsLambdaName(std::string_view s, bool qualifier) {
   return true;
 }
 
-// Splits "api.suffix" and maps the suffix to a pattern; nullopt for an
-// empty API or an unknown suffix. `sync2` says the ARN ended in ":2".
-std::optional<IntegrationPattern> SplitSuffix(std::string_view action, bool sync2,
-                                              std::string_view& api) {
+// "api.suffix", split: the API and the pattern its suffix names.
+struct ApiAndPattern {
+  std::string_view api;
+  IntegrationPattern pattern;
+};
+
+// Splits "api.suffix"; nullopt for an empty API or an unknown suffix.
+// `sync2` says the ARN ended in ":2" (only ".sync" may precede it).
+std::optional<ApiAndPattern> SplitSuffix(std::string_view action, bool sync2) {
   size_t dot = action.find('.');
-  api = action.substr(0, dot);
+  std::string_view api = action.substr(0, dot);
   if (api.empty()) return std::nullopt;
   std::string_view suffix = dot == std::string_view::npos ? "" : action.substr(dot);
   if (sync2) {
-    if (suffix == ".sync") return IntegrationPattern::kSync2;
+    if (suffix == ".sync") return ApiAndPattern{api, IntegrationPattern::kSync2};
     return std::nullopt;
   }
-  if (suffix.empty()) return IntegrationPattern::kRequestResponse;
-  if (suffix == ".sync") return IntegrationPattern::kSync;
-  if (suffix == ".waitForTaskToken") return IntegrationPattern::kWaitForTaskToken;
+  if (suffix.empty()) return ApiAndPattern{api, IntegrationPattern::kRequestResponse};
+  if (suffix == ".sync") return ApiAndPattern{api, IntegrationPattern::kSync};
+  if (suffix == ".waitForTaskToken") {
+    return ApiAndPattern{api, IntegrationPattern::kWaitForTaskToken};
+  }
   return std::nullopt;
 }
 
@@ -152,30 +159,27 @@ std::optional<TaskResourceShape> RecognizeStatesIntegration(
   if (service == "aws-sdk") {
     // aws-sdk:SERVICE:ACTION[.waitForTaskToken]; never .sync.
     if (parts.size() != 8 || parts[6].empty()) return std::nullopt;
-    std::string_view action;
-    auto pattern = SplitSuffix(parts[7], false, action);
-    if (!pattern || (*pattern != IntegrationPattern::kRequestResponse &&
-                     *pattern != IntegrationPattern::kWaitForTaskToken)) {
+    auto action = SplitSuffix(parts[7], false);
+    if (!action || (action->pattern != IntegrationPattern::kRequestResponse &&
+                    action->pattern != IntegrationPattern::kWaitForTaskToken)) {
       return std::nullopt;
     }
-    return TaskResourceShape{TaskResourceKind::kAwsSdk, *pattern};
+    return TaskResourceShape{TaskResourceKind::kAwsSdk, action->pattern};
   }
   if (parts.size() < 7 || parts.size() > 8) return std::nullopt;
   bool sync2 = parts.size() == 8;
   if (sync2 && parts[7] != "2") return std::nullopt;
-  std::string_view api;
-  auto pattern = SplitSuffix(parts[6], sync2, api);
-  if (!pattern) return std::nullopt;
+  auto call = SplitSuffix(parts[6], sync2);
+  if (!call) return std::nullopt;
   if (service == "http") {
-    if (api != "invoke" || *pattern != IntegrationPattern::kRequestResponse) {
+    if (call->api != "invoke" || call->pattern != IntegrationPattern::kRequestResponse) {
       return std::nullopt;
     }
-    return TaskResourceShape{TaskResourceKind::kHttp, *pattern};
+    return TaskResourceShape{TaskResourceKind::kHttp, call->pattern};
   }
-  if ((OptimizedIntegrationPatterns(service, api) & static_cast<uint8_t>(*pattern)) == 0) {
-    return std::nullopt;
-  }
-  return TaskResourceShape{TaskResourceKind::kOptimized, *pattern};
+  uint8_t allowed = OptimizedIntegrationPatterns(service, call->api);
+  if ((allowed & static_cast<uint8_t>(call->pattern)) == 0) return std::nullopt;
+  return TaskResourceShape{TaskResourceKind::kOptimized, call->pattern};
 }
 
 }  // namespace
