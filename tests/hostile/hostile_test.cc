@@ -781,6 +781,64 @@ TEST_F(HostileTest, ForgedTruncatedReplayedAndExpiredTaskTokensAreRefused) {
   EXPECT_EQ(after_timeout, Snapshot(stub_));
 }
 
+TEST_F(HostileTest, FunctionQueuesAndCallbackTokensRefuseWhatIsBad) {
+  // Function names Lambda would not accept are refused by the poll itself.
+  for (const std::string& name :
+       {std::string(), std::string(65, 'f'), std::string("a b"), std::string("caf\xc3\xa9"),
+        std::string("arn:aws:lambda:us-east-1:123456789012:function:f"), std::string("f:1")}) {
+    SCOPED_TRACE("function '" + name + "'");
+    v1::GetFunctionTaskRequest req;
+    req.set_function_name(name);
+    v1::GetFunctionTaskResponse resp;
+    ExpectGrpcError(stub_->GetFunctionTask(Ctx().get(), req, &resp), "InvalidArn",
+                    "Invalid function name");
+  }
+  // Bad Lambda parameters fail the Task with Lambda's names; nothing is queued.
+  Create("BadPayload", R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:states:::lambda:invoke",
+    "Parameters":{"FunctionName":"f","Payload":"{not json"},"End":true}}})");
+  std::string bad = Start("BadPayload", "b1", "{}");
+  WaitStatus(bad, "FAILED");
+  // A callback token, altered or replayed, is refused; the real one works once.
+  Create("Callback", R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "Parameters":{"FunctionName":"cb","Payload":{"token.$":"$$.Task.Token"}},"End":true}}})");
+  std::string cb = Start("Callback", "c1", "{}");
+  v1::GetFunctionTaskRequest req;
+  req.set_function_name("cb");
+  v1::GetFunctionTaskResponse task;
+  ASSERT_TRUE(stub_->GetFunctionTask(Ctx(20s).get(), req, &task).ok());
+  ASSERT_FALSE(task.task_token().empty());
+  boost::system::error_code ec;
+  json::value payload = json::parse(task.payload(), ec);
+  ASSERT_FALSE(ec) << task.payload();
+  std::string token(payload.at("token").as_string());
+  std::string altered = token;
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  ExpectAwsError(Aws(http_, "SendTaskSuccess", J({{"taskToken", altered}, {"output", "{}"}})),
+                 "InvalidToken", "Invalid Token");
+  // An oversize answer from the function's worker is refused, not stored.
+  v1::SendTaskSuccessRequest big;
+  big.set_task_token(task.task_token());
+  big.set_output(PayloadOfSize(262145));
+  v1::SendTaskSuccessResponse br;
+  ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), big, &br), "InvalidOutput", "exceeds");
+  AwsReply ok = Aws(http_, "SendTaskSuccess", J({{"taskToken", token}, {"output", R"({"r":1})"}}));
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  WaitStatus(cb, "SUCCEEDED");
+  std::string after = Snapshot(stub_);
+  ExpectAwsError(Aws(http_, "SendTaskSuccess", J({{"taskToken", token}, {"output", "{}"}})),
+                 "TaskTimedOut", "does not exist");
+  // The worker's own answer after the callback ended it changes nothing.
+  v1::SendTaskSuccessRequest late;
+  late.set_task_token(task.task_token());
+  late.set_output("{}");
+  ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), late, &br), "TaskTimedOut",
+                  "does not exist");
+  EXPECT_EQ(after, Snapshot(stub_));
+  ExpectResponsive();
+}
+
 TEST_F(HostileTest, AThousandConcurrentLongPollsPerApi) {
   // 1,000 is also AWS's (and Stepwise's) limit of pollers per activity:
   // HTTP polls wait on "polls", gRPC polls on "polls2".
