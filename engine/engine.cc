@@ -67,7 +67,7 @@ TaskDispatch EngineImpl::MakeDispatch() {
   dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));
-  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs));
+  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs, *store_));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 

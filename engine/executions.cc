@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "asl/errors.h"
 #include "common/json.h"
 #include "engine/arn.h"
 #include "engine/dispatch/lambda_function.h"
@@ -226,12 +227,12 @@ absl::StatusOr<TaskTokenClaims> EngineImpl::DecodeToken(const std::string& token
 }
 
 void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result,
-                                     StatusFn done) {
+                                     StatusFn done, size_t oversize) {
   absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
   if (!decoded.ok()) return done(decoded.status());
   TaskTokenClaims claims = *std::move(decoded);
-  PostExisting(claims.execution_id, [this, claims, result = std::move(result),
-                                     done](LoadedExecution* ex) mutable {
+  PostExisting(claims.execution_id, [this, claims, result = std::move(result), done,
+                                     oversize](LoadedExecution* ex) mutable {
     auto it = ex->record.tasks.find(claims.task_id);
     if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
         it->second.attempt != claims.attempt || (claims.callback && !it->second.callback)) {
@@ -239,15 +240,18 @@ void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result
                                                "exist anymore'"));
     }
     OpenTask& task = it->second;
+    TaskDispatcher* owner = dispatch_.OwnerOf(task);
+    if (oversize > 0 && (claims.callback || owner == nullptr || !owner->OversizeAnswerFailsTask())) {
+      return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
+                                                             opts_.max_payload_bytes, " bytes")));
+    }
     Decision d;
     TimeMs now = clock_->NowMs();
     Interpreter in = Interp(*ex);
     // A callback token completes its task; a worker's answer means what the
     // task's dispatcher says (it may only submit a callback task).
     AnswerUse use = AnswerUse::kComplete;
-    if (!claims.callback) {
-      if (TaskDispatcher* owner = dispatch_.OwnerOf(task)) use = owner->Answer(ex->id, task, result);
-    }
+    if (!claims.callback && owner != nullptr) use = owner->Answer(ex->id, task, result);
     absl::Status s;
     if (use == AnswerUse::kSubmit) {
       if (task.submitted) return done(absl::OkStatus());  // answered before
@@ -276,12 +280,16 @@ void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::strin
     return done(ServiceError(
         "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
   }
-  if (output.size() > opts_.max_payload_bytes) {
-    return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
-                                                           opts_.max_payload_bytes, " bytes")));
-  }
   TaskResult r;
+  if (output.size() > opts_.max_payload_bytes) {
+    // Refused (InvalidOutput) unless the task's dispatcher makes it the
+    // task's failure (SendTaskResultAsync decides, on the shard).
+    r.kind = TaskResult::Kind::kFailed;
+    r.error = std::string(asl::kStatesDataLimitExceeded);
+    return SendTaskResultAsync(token, std::move(r), std::move(done), output.size());
+  }
   r.output = *std::move(v);
+  r.raw_output = output;
   SendTaskResultAsync(token, std::move(r), std::move(done));
 }
 

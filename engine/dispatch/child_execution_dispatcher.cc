@@ -304,22 +304,43 @@ void ChildExecutionDispatcher::Close(const OpenTask& task, PendingCommit& commit
     }
   }
   if (stop) {
-    commit.AfterCommit([this, child = c->arn, parent = commit.execution_id()] {
-      inputs_.StopExecution(child, "States.Aborted",
-                            absl::StrCat("The parent execution's task ended before this "
-                                         "execution: ", parent),
-                            [](absl::StatusOr<TimeMs>) {});
+    // Durable: the stop row is on disk with the parent's closing commit.
+    std::string row = storage::TaskKey(kStopRowKey, commit.execution_id(), task.task_id);
+    commit.Write({storage::Table::kTasks, row, task.details});
+    commit.AfterCommit([this, child = c->arn, parent = commit.execution_id(), row] {
+      StopChild(child, parent, row);
     });
   }
 }
 
+void ChildExecutionDispatcher::StopChild(const std::string& child, const std::string& parent,
+                                         const std::string& row_key) {
+  inputs_.StopExecution(
+      child, "States.Aborted",
+      absl::StrCat("The parent execution's task ended before this execution: ", parent),
+      [this, row_key](absl::StatusOr<TimeMs> r) {
+        std::string_view name = r.ok() ? "" : ServiceErrorName(r.status());
+        // Stopped, or nothing left to stop (never started, or already
+        // closed): the row has done its job. Otherwise (shutting down) it
+        // stays for the next Open.
+        if (r.ok() || name == "ValidationException" || name == "ExecutionDoesNotExist") {
+          store_.Put(storage::Table::kTasks, row_key, std::nullopt).IgnoreError();
+        }
+      });
+}
+
 // Every row is the child of a task that may still wait: start it again
-// (a start that finds it adopts it) and wait for it.
+// (a start that finds it adopts it) and wait for it. Every stop row is a
+// child to stop again.
 absl::Status ChildExecutionDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
   SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
                       store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
   for (auto& kv : rows) {
     SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
+    if (p.activity == kStopRowKey) {
+      if (std::optional<Child> c = Child::Decode(kv.value)) StopChild(c->arn, p.execution_id, kv.key);
+      continue;
+    }
     if (p.activity != kRowKey) continue;
     std::string parent = p.execution_id;
     int64_t task_id = p.task_id;

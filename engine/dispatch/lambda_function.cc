@@ -8,6 +8,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "asl/errors.h"
 #include "common/strings.h"
 #include "engine/arn.h"
 #include "engine/dispatch/sdk_metadata.h"
@@ -281,6 +282,19 @@ FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant) {
     f.state_name = call->state_name;
   }
   return f;
+}
+
+TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::string cause) {
+  if (error == asl::kStatesDataLimitExceeded && cause.empty()) {
+    return Failure(std::move(error),
+                   absl::StrCat("The state/task '", call.invoke_api ? "lambda" : call.function_arn,
+                                "' returned a result with a size exceeding the maximum number "
+                                "of bytes service limit."));
+  }
+  if (call.invoke_api && !cause.empty()) {
+    if (auto v = ParseJson(cause); v.ok() && v->is_object()) cause = SerializeJson(*v);
+  }
+  return LambdaFunctionError(std::move(error), std::move(cause));
 }
 
 TaskResult LambdaFunctionError(std::string error_type, std::string cause) {
