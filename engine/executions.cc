@@ -198,8 +198,10 @@ void EngineImpl::ReportTaskSubmitted(const std::string& execution, int64_t task_
     Decision d;
     Interpreter in = Interp(*ex);
     TimeMs now = clock_->NowMs();
-    if (!it->second.started && !in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) {
-      return;
+    if (!it->second.started) {
+      if (!in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) return;
+      it->second.last_heartbeat = now;
+      AddTaskClockTimers(it->second, now, d);  // the task's clocks start now (AWS)
     }
     it->second.started = true;
     if (!in.TaskSubmitted(*ex->record.state, task_id, output, now, d).ok()) return;
