@@ -332,7 +332,7 @@ function jsonObject(text) {
   try { const v = JSON.parse(text); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch { return null; }
 }
 function childArnOf(e) {
-  if (!e.type.startsWith('Task')) return null;
+  if (e.type !== 'TaskSubmitted' && e.type !== 'TaskSucceeded') return null;
   const o = jsonObject(details(e).output);
   return o && typeof o.ExecutionArn === 'string' && EXECUTION_ARN.test(o.ExecutionArn) ? o.ExecutionArn : null;
 }
