@@ -204,7 +204,7 @@ void Console::Register(HttpServer* http) {
     http->HandleAsync("GET", path, handler);
   }
   for (const char* name :
-       {"session", "machines", "machine", "executions", "execution", "activities", "watch"}) {
+       {"session", "machines", "machine", "executions", "execution", "activities", "tasks", "watch"}) {
     http->HandleAsync("GET", absl::StrCat(std::string(kApiPrefix), name), handler);
   }
 }

@@ -168,7 +168,7 @@ TEST_F(ConsoleTest, TokensGuardEveryDataEndpointButNotThePage) {
   Open(o);
   Machine("m", kWaitMachine);
   EXPECT_EQ(Get("/").status, 200);
-  for (const char* api : {"session", "machines", "activities", "watch?arn=x",
+  for (const char* api : {"session", "machines", "activities", "tasks?arn=x", "watch?arn=x",
                           "executions?machine=x"}) {
     HttpResponse none = Get(std::string("/console/api/") + api);
     EXPECT_EQ(none.status, 401) << api;
