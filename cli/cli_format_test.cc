@@ -115,8 +115,8 @@ TEST(WaitingNoteTest, NamesTheQueueNobodyServes) {
   EXPECT_EQ(WaitingNote(t), "");
   v1::ExecutionOpenTask a;
   a.set_activity_arn("arn:aws:states:us-east-1:123456789012:activity:approve");
-  EXPECT_EQ(WaitingNote(a),
-            "waiting for a worker of activity arn:aws:states:us-east-1:123456789012:activity:approve");
+  EXPECT_EQ(WaitingNote(a), "waiting for a worker of activity "
+                            "arn:aws:states:us-east-1:123456789012:activity:approve");
 }
 
 TEST(HistoryFormatterTest, FixedWidthLineKeepsColumns) {

@@ -203,8 +203,8 @@ void Console::Register(HttpServer* http) {
   for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css"}) {
     http->HandleAsync("GET", path, handler);
   }
-  for (const char* name :
-       {"session", "machines", "machine", "executions", "execution", "activities", "tasks", "watch"}) {
+  for (const char* name : {"session", "machines", "machine", "executions", "execution",
+                           "activities", "tasks", "watch"}) {
     http->HandleAsync("GET", absl::StrCat(std::string(kApiPrefix), name), handler);
   }
 }
