@@ -180,6 +180,10 @@ absl::StatusOr<ExecutionDescription> Engine::DescribeExecution(const std::string
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->DescribeExecution(arn);
 }
+absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::string& arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->ListOpenTasks(arn);
+}
 absl::StatusOr<ExecutionList> Engine::ListExecutions(const std::string& machine_arn,
                                                      const std::string& status_filter,
                                                      int max_results,

@@ -104,6 +104,7 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
                                                   bool include_data);
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
       const std::string& execution_arn);
+  absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& arn);
   EngineStats stats() const;
 
  private:
