@@ -16,8 +16,10 @@
 //
 // Cases run --jobs at a time, each with a stepwised of its own (the corpus
 // reuses stub names with different behaviours across cases). stepwised runs
-// with --time-scale (default 5): Waits, retry intervals and timeouts pass
-// that much faster, and the workers scale their sleeps and heartbeats alike.
+// on the real clock unless --time-scale X (Waits, retry intervals and
+// timeouts pass X times faster; the workers scale their sleeps and
+// heartbeats alike). Real time is the default: a Task with TimeoutSeconds 1
+// leaves its worker only 1/X s, which a loaded machine can miss.
 // A case still running after --case-timeout real seconds fails.
 // Threads: main starts the case threads; each case thread owns its daemon
 // and workers.
@@ -56,7 +58,7 @@ struct Options {
   std::string write_passing;
   std::string passing;
   int jobs = 8;
-  double time_scale = 5;
+  double time_scale = 1;
   int case_timeout_seconds = 30;
 };
 

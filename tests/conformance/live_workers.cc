@@ -84,7 +84,7 @@ ActivityReply StubActivityReply(const json::object& stub, std::string_view input
     r.output = std::string(input);
   } else if (behaviour == "heartbeat_then_identity") {
     r.output = std::string(input);
-    r.heartbeats = 6;
+    r.heartbeats = 4;
     r.heartbeat_interval_seconds = 3;
   } else if (behaviour == "send_task_failure") {
     r.kind = ActivityReply::Kind::kFail;

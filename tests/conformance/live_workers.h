@@ -59,7 +59,7 @@ struct ActivityReply {
 };
 
 // The reply of activity stub `stub` to the task input `input` (JSON text):
-// identity; heartbeat_then_identity (6 heartbeats 3 s apart, then the
+// identity; heartbeat_then_identity (4 heartbeats 3 s apart, then the
 // input: longer than the 10 s HeartbeatSeconds of the recorded case, so the
 // heartbeats are what keeps the task alive); send_task_failure (error
 // "Programmatic Error", cause = the input, as LocalStack's worker sends);
