@@ -402,14 +402,12 @@ int Main(int argc, char** argv) {
       "%d at a time, time scale %g; corpus %s)\n\n",
       outcomes.size(), seconds, jobs, opts->time_scale, cases_dir.c_str());
   PrintScoreTable(outcomes);
-  std::printf("\nfailing cases (%s):\n", "one line each");
+  std::printf("\nfailing cases (what fails: the first difference):\n");
   for (const CaseOutcome& o : outcomes) {
-    if (o.strict && (!o.history_checked || o.history)) continue;
-    std::printf("  %s [%s%s]: %s\n", o.c->id.c_str(), o.strict ? "" : "strict",
-                o.strict || !o.history_checked || o.history
-                    ? (o.strict ? "history" : "")
-                    : ", history",
-                FailureLine(o).c_str());
+    bool history_fails = o.history_checked && !o.history;
+    if (o.strict && !history_fails) continue;
+    std::string what = !o.strict ? (history_fails ? "strict, history" : "strict") : "history";
+    std::printf("  %s [%s]: %s\n", o.c->id.c_str(), what.c_str(), FailureLine(o).c_str());
   }
 
   if (!opts->write_passing.empty()) {
