@@ -311,6 +311,14 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts) {
       ReadHistory(stub, started.execution_arn(), &events);
       out.run_error = Cat("still RUNNING after ", opts.case_timeout_seconds,
                           " s; last event ", events.empty() ? "none" : events.back().type);
+      // A refused answer is the usual reason: say which.
+      for (const std::string& line : workers.log()) {
+        size_t refused = line.find(" REFUSED: ");
+        if (refused != std::string::npos) {
+          out.run_error = Cat(out.run_error, "; worker's answer", line.substr(refused));
+        }
+      }
+      if (workers.log().empty()) out.run_error = Cat(out.run_error, "; no worker took a task");
       out.result.events = std::move(events);
       finish();
       return out;
