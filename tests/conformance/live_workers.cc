@@ -1,3 +1,5 @@
+// Real workers for conformance_live_runner: the stub behaviours and the
+// polling threads (see live_workers.h for which thread calls what).
 #include "tests/conformance/live_workers.h"
 
 #include <algorithm>

@@ -1,3 +1,5 @@
+// Scoring of conformance runs and the passing-list gate (see scoring.h);
+// called from one thread.
 #include "tests/conformance/scoring.h"
 
 #include <algorithm>
