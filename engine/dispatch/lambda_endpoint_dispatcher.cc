@@ -62,8 +62,7 @@ json::value ParsedOrNull(const std::string& text) {
 TaskResult LambdaOutcomeResult(const LambdaCall& call, const LambdaInvokeOutcome& o,
                                TimeMs now) {
   if (o.transport_failed) {
-    return Failure("Lambda.SdkClientException",
-                   absl::StrCat("Unable to execute HTTP request: ", o.transport_error));
+    return Failure("Lambda.SdkClientException", o.transport_error);
   }
   const std::string& request_id = o.request_id.empty() ? call.request_id : o.request_id;
   if (o.status >= 200 && o.status < 300) {
@@ -117,6 +116,11 @@ LambdaEndpointDispatcher::LambdaEndpointDispatcher(TaskInputs& inputs, const Clo
       invoker_(std::move(invoker)),
       region_(std::move(region)),
       account_(std::move(account)) {}
+
+LambdaEndpointDispatcher::~LambdaEndpointDispatcher() {
+  std::lock_guard<std::mutex> l(alive_->mu);
+  alive_->open = false;
+}
 
 bool LambdaEndpointDispatcher::Takes(const ScheduleTaskCommand& command) const {
   if (!IsLambdaTask(command)) return false;
@@ -183,7 +187,10 @@ void LambdaEndpointDispatcher::Invoke(const std::string& execution, int64_t task
   int64_t timeout_ms =
       timeout_seconds > 0 ? timeout_seconds * 1000 + 1000 : kDefaultInvokeTimeoutMs;
   invoker_->Invoke(call, timeout_ms,
-                   [this, execution, task_id, call, callback](LambdaInvokeOutcome outcome) {
+                   [this, alive = alive_, execution, task_id, call,
+                    callback](LambdaInvokeOutcome outcome) {
+                     std::lock_guard<std::mutex> l(alive->mu);
+                     if (!alive->open) return;  // the engine is going away
                      TaskResult r = LambdaOutcomeResult(call, outcome, clock_->NowMs());
                      if (callback && r.kind == TaskResult::Kind::kSucceeded) {
                        // The invoke is done; the callback token completes the task.

@@ -20,6 +20,7 @@
 #define SW_ENGINE_DISPATCH_LAMBDA_ENDPOINT_DISPATCHER_H_
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "common/clock.h"
@@ -30,7 +31,7 @@
 namespace stepwise::engine {
 
 // What the state sees of an Invoke `outcome` of `call` at `now`:
-//  - no HTTP answer → Lambda.SdkClientException;
+//  - no HTTP answer → Lambda.SdkClientException, cause the transport error;
 //  - X-Amz-Function-Error → the function's errorType (LambdaFunctionError),
 //    cause the body text;
 //  - 2xx → the function's result (LambdaResult, with the status code for
@@ -58,6 +59,8 @@ class LambdaEndpointDispatcher : public TaskDispatcher {
   LambdaEndpointDispatcher(TaskInputs& inputs, const Clock* clock,
                            std::shared_ptr<LambdaInvoker> invoker, std::string region,
                            std::string account);
+  // Later answers of calls still in flight are dropped.
+  ~LambdaEndpointDispatcher() override;
 
   bool Takes(const ScheduleTaskCommand& command) const override;
   bool Owns(const OpenTask& task) const override { return task.via == kVia; }
@@ -73,6 +76,14 @@ class LambdaEndpointDispatcher : public TaskDispatcher {
   void Invoke(const std::string& execution, int64_t task_id, const LambdaCall& call,
               bool callback, int64_t timeout_seconds);
 
+  // Whether the dispatcher still takes answers; a `done` holds `mu` while
+  // it reports.
+  struct Alive {
+    std::mutex mu;
+    bool open = true;
+  };
+
+  const std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
   TaskInputs& inputs_;
   const Clock* const clock_;
   const std::shared_ptr<LambdaInvoker> invoker_;

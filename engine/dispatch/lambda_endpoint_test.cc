@@ -118,7 +118,8 @@ TEST(LambdaOutcomeTest, ApiErrorsAreLambdaPrefixedWithTheSdkCause) {
 TEST(LambdaOutcomeTest, NoAnswerIsSdkClientException) {
   LambdaInvokeOutcome o;
   o.transport_failed = true;
-  o.transport_error = "http://127.0.0.1:1: cannot connect: Connection refused";
+  o.transport_error =
+      "Unable to execute HTTP request: http://127.0.0.1:1: cannot connect: Connection refused";
   TaskResult r = LambdaOutcomeResult(Call(true), o, 0);
   EXPECT_EQ(r.error, "Lambda.SdkClientException");
   EXPECT_EQ(r.cause,

@@ -20,7 +20,8 @@ namespace stepwise::engine {
 // How one Invoke call ended: Lambda's HTTP answer, or no answer at all.
 struct LambdaInvokeOutcome {
   // The request never got an HTTP answer (network, TLS, timeout, bad
-  // endpoint, no credentials): `transport_error` says why.
+  // endpoint, no credentials): `transport_error` says why, in the AWS
+  // SDK's words ("Unable to execute HTTP request: ...").
   bool transport_failed = false;
   std::string transport_error;
 
@@ -40,7 +41,9 @@ class LambdaInvoker {
   virtual bool Routes(std::string_view function_name) const = 0;
   // Invokes `call` (its function name, qualifier, invocation type, client
   // context and payload; `call.request_id` identifies the attempt),
-  // giving up after `timeout_ms`. `done` runs exactly once.
+  // giving up after `timeout_ms`. `done` runs once, or never when the
+  // invoker stops first (server shutdown: the task's row invokes it again
+  // at the next Open).
   virtual void Invoke(const LambdaCall& call, int64_t timeout_ms,
                       std::function<void(LambdaInvokeOutcome)> done) = 0;
 };
