@@ -15,6 +15,7 @@
 #include "boost/asio/io_context.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/read_until.hpp"
+#include "boost/asio/ssl.hpp"
 #include "boost/asio/streambuf.hpp"
 #include "boost/asio/write.hpp"
 #include "gtest/gtest.h"
@@ -308,6 +309,92 @@ TEST(HttpClientTest, DeadlineAndRefusedConnection) {
   r.url = "ftp://127.0.0.1/";
   res = (*client)->SendAndWait(r, {});
   EXPECT_EQ(res.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// An HTTPS server with a self-signed certificate for DNS:localhost only,
+// answering every connection that completes the handshake.
+class TlsServer {
+ public:
+  explicit TlsServer(const TempDir& dir) {
+    cert_ = dir.path() + "/cert.pem";
+    std::string key = dir.path() + "/key.pem";
+    std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost "
+                      "-addext subjectAltName=DNS:localhost -keyout " + key + " -out " + cert_ +
+                      " >/dev/null 2>&1";
+    ok_ = std::system(cmd.c_str()) == 0;
+    if (!ok_) return;
+    ctx_.use_certificate_chain_file(cert_);
+    ctx_.use_private_key_file(key, boost::asio::ssl::context::pem);
+    port_ = acceptor_.local_endpoint().port();
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        boost::system::error_code ec;
+        boost::asio::ip::tcp::socket s(ioc_);
+        acceptor_.accept(s, ec);
+        if (ec || stop_) return;
+        boost::asio::ssl::stream<boost::asio::ip::tcp::socket> tls(std::move(s), ctx_);
+        tls.handshake(boost::asio::ssl::stream_base::server, ec);
+        if (ec) continue;  // the client refused our certificate
+        boost::asio::streambuf buf;
+        boost::asio::read_until(tls, buf, "\r\n\r\n", ec);
+        std::string reply = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+        boost::asio::write(tls, boost::asio::buffer(reply), ec);
+        tls.shutdown(ec);
+      }
+    });
+  }
+  ~TlsServer() {
+    stop_ = true;
+    if (!ok_) return;
+    {
+      // Wakes the blocking accept.
+      boost::asio::io_context ioc;
+      boost::asio::ip::tcp::socket s(ioc);
+      boost::system::error_code ec;
+      s.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port_)}, ec);
+    }
+    thread_.join();
+  }
+  bool ok() const { return ok_; }
+  int port() const { return port_; }
+  const std::string& cert() const { return cert_; }
+
+ private:
+  boost::asio::io_context ioc_;
+  boost::asio::ssl::context ctx_{boost::asio::ssl::context::tls_server};
+  boost::asio::ip::tcp::acceptor acceptor_{ioc_, {boost::asio::ip::make_address("127.0.0.1"), 0}};
+  std::string cert_;
+  bool ok_ = false;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+TEST(HttpClientTest, HttpsVerifiesTheChainAndTheHostName) {
+  TempDir dir;
+  TlsServer server(dir);
+  if (!server.ok()) GTEST_SKIP() << "openssl cannot make a certificate";
+  std::string port = std::to_string(server.port());
+  HttpClientRequest r;
+  r.url = "https://localhost:" + port + "/";
+  // The system's trust store does not know a self-signed certificate.
+  auto system = HttpClient::Create({});
+  ASSERT_TRUE(system.ok());
+  auto res = (*system)->SendAndWait(r, {});
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable) << res.status();
+  EXPECT_NE(res.status().message().find("TLS handshake failed"), std::string::npos);
+  // With it as the CA bundle: the answer.
+  HttpClientOptions o;
+  o.ca_file = server.cert();
+  auto pinned = HttpClient::Create(o);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  res = (*pinned)->SendAndWait(r, {});
+  ASSERT_TRUE(res.ok()) << res.status();
+  EXPECT_EQ(res->body, "ok");
+  // The right chain for another name: refused.
+  r.url = "https://127.0.0.1:" + port + "/";
+  res = (*pinned)->SendAndWait(r, {});
+  EXPECT_EQ(res.status().code(), absl::StatusCode::kUnavailable) << res.status();
 }
 
 TEST(HttpClientTest, BadCaBundleIsRefused) {
