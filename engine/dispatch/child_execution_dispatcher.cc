@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/arn.h"
+#include "engine/dispatch/sdk_metadata.h"
 #include "engine/service_error.h"
 #include "engine/task_resource.h"
 #include "storage/keys.h"
@@ -74,10 +75,14 @@ std::string ModeOf(std::string_view resource_name) {
   return "";
 }
 
-json::value StartResponse(const std::string& arn, TimeMs start) {
+// StartExecution's answer as the optimized integration returns it.
+json::value StartResponse(const std::string& arn, TimeMs start, TimeMs now) {
   json::object o;
   o["ExecutionArn"] = arn;
   o["StartDate"] = start;
+  std::string body = SerializeJson(json::value(o));
+  AddSdkMetadata(o, {{"Content-Type", "application/x-amz-json-1.0"}},
+                 StableUuid(absl::StrCat(arn, "#start")), body.size(), now, 200);
   return o;
 }
 
@@ -239,7 +244,7 @@ void ChildExecutionDispatcher::Started(const std::string& child_arn, TimeMs star
     task_id = w.task_id;
     if (w.mode.empty()) {
       TaskResult r;
-      r.output = StartResponse(child_arn, start_date);
+      r.output = StartResponse(child_arn, start_date, start_date);
       result = std::move(r);
       waiting_.erase(it);
     } else {
@@ -250,7 +255,7 @@ void ChildExecutionDispatcher::Started(const std::string& child_arn, TimeMs star
     }
   }
   // Both go to the parent's shard in this order: TaskSubmitted first.
-  if (submit) inputs_.ReportTaskSubmitted(parent, task_id, StartResponse(child_arn, start_date));
+  if (submit) inputs_.ReportTaskSubmitted(parent, task_id, StartResponse(child_arn, start_date, start_date));
   if (result) inputs_.ReportTaskResult(parent, task_id, *std::move(result));
 }
 
