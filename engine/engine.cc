@@ -15,6 +15,7 @@
 #include "engine/dispatch/activity_dispatcher.h"
 #include "engine/dispatch/child_execution_dispatcher.h"
 #include "engine/dispatch/function_queue_dispatcher.h"
+#include "engine/dispatch/lambda_function.h"
 #include "engine/dispatch/unsupported_dispatcher.h"
 #include "engine/definition_check.h"
 #include "engine/engine_impl.h"
@@ -66,7 +67,7 @@ TaskDispatch EngineImpl::MakeDispatch() {
   dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));
-  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs));
+  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs, *store_));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 
@@ -179,6 +180,10 @@ absl::StatusOr<ExecutionDescription> Engine::DescribeExecution(const std::string
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->DescribeExecution(arn);
 }
+absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::string& arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->ListOpenTasks(arn);
+}
 absl::StatusOr<ExecutionList> Engine::ListExecutions(const std::string& machine_arn,
                                                      const std::string& status_filter,
                                                      int max_results,
@@ -226,17 +231,21 @@ absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& act
   });
 }
 void Engine::GetFunctionTaskAsync(const std::string& function_name, const std::string& worker_name,
-                                  int64_t timeout_ms,
-                                  std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                                  int64_t timeout_ms, FunctionGrantFn done,
                                   std::function<bool()> is_cancelled) {
   if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
-  impl_->GetFunctionTaskAsync(function_name, worker_name, timeout_ms, std::move(done),
-                              std::move(is_cancelled));
+  impl_->GetFunctionTaskAsync(
+      function_name, worker_name, timeout_ms,
+      [done = std::move(done)](absl::StatusOr<ActivityTaskGrant> g) {
+        if (!g.ok()) return done(g.status());
+        done(FunctionGrantOf(*g));
+      },
+      std::move(is_cancelled));
 }
-absl::StatusOr<ActivityTaskGrant> Engine::GetFunctionTask(const std::string& function_name,
+absl::StatusOr<FunctionTaskGrant> Engine::GetFunctionTask(const std::string& function_name,
                                                           const std::string& worker_name,
                                                           int64_t timeout_ms) {
-  return Wait<ActivityTaskGrant>([&](auto done) {
+  return Wait<FunctionTaskGrant>([&](auto done) {
     GetFunctionTaskAsync(function_name, worker_name, timeout_ms, done, nullptr);
   });
 }

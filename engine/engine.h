@@ -91,6 +91,10 @@ class Engine {
                                                   int max_results, const std::string& next_token,
                                                   bool reverse_order,
                                                   bool include_execution_data);
+  // The execution's open tasks that wait in a worker queue (activity or
+  // function), by task id, with the polls waiting on that queue now; empty
+  // once it has closed. Read from the store: as of the last commit.
+  absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& execution_arn);
 
   // ---- activities ----
   absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);
@@ -104,7 +108,6 @@ class Engine {
   // `is_cancelled`, when given, is asked before a task is committed as
   // handed out: a caller that went away gets no task (it goes back to the
   // front of the queue) and `done` gets an empty grant.
-  using GrantFn = std::function<void(absl::StatusOr<ActivityTaskGrant>)>;
   void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
                             int64_t timeout_ms,
                             std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
@@ -113,14 +116,12 @@ class Engine {
                                                     const std::string& worker_name,
                                                     int64_t timeout_ms);
   // The same for a function queue (Lambda Tasks served by Stepwise
-  // workers): the grant's `details` say which function and request id
-  // (engine/dispatch/lambda_function.h). kInvalidArgument-style
-  // "InvalidArn" for a name Lambda would not accept.
+  // workers). "InvalidArn" for a name Lambda would not accept.
+  using FunctionGrantFn = std::function<void(absl::StatusOr<FunctionTaskGrant>)>;
   void GetFunctionTaskAsync(const std::string& function_name, const std::string& worker_name,
-                            int64_t timeout_ms,
-                            std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
+                            int64_t timeout_ms, FunctionGrantFn done,
                             std::function<bool()> is_cancelled = nullptr);
-  absl::StatusOr<ActivityTaskGrant> GetFunctionTask(const std::string& function_name,
+  absl::StatusOr<FunctionTaskGrant> GetFunctionTask(const std::string& function_name,
                                                     const std::string& worker_name,
                                                     int64_t timeout_ms);
 

@@ -15,7 +15,6 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
-#include "engine/dispatch/lambda_function.h"
 #include "engine/service_error.h"
 #include "server/paging.h"
 #include "server/proto_time.h"
@@ -382,6 +381,20 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     if (d->output.has_value()) resp->set_output(*d->output);
     if (d->error.has_value()) resp->set_error(*d->error);
     if (d->cause.has_value()) resp->set_cause(*d->cause);
+    if (req->include_open_tasks() && d->status == "RUNNING") {
+      auto open = engine_->ListOpenTasks(req->execution_arn());
+      if (!open.ok()) return open.status();
+      for (const engine::OpenTaskInfo& t : *open) {
+        v1::ExecutionOpenTask* o = resp->add_open_tasks();
+        o->set_task_id(t.task_id);
+        o->set_activity_arn(t.activity_arn);
+        o->set_function_name(t.function_name);
+        o->set_started(t.started);
+        o->set_callback(t.callback);
+        o->set_submitted(t.submitted);
+        o->set_pollers(static_cast<int64_t>(t.pollers));
+      }
+    }
     return absl::OkStatus();
   });
 }
@@ -491,10 +504,9 @@ grpc::ServerUnaryReactor* StatesService::ListActivities(grpc::CallbackServerCont
 // at most the time given; `fill` writes a grant into the response.
 grpc::ServerUnaryReactor* StatesService::LongPoll(
     grpc::CallbackServerContext* ctx, AuditSpec audit,
-    std::function<void(int64_t timeout_ms, engine::Engine::GrantFn done,
+    std::function<void(int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
                        std::function<bool()> is_cancelled)>
-        poll,
-    std::function<void(const engine::ActivityTaskGrant&)> fill) {
+        poll) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   std::string caller, peer;
   if (options_.audit != nullptr) {
@@ -521,13 +533,11 @@ grpc::ServerUnaryReactor* StatesService::LongPoll(
   // handed a task.
   poll(
       timeout_ms,
-      [this, reactor, fill = std::move(fill), audit = std::move(audit),
-       caller = std::move(caller),
-       peer = std::move(peer)](absl::StatusOr<engine::ActivityTaskGrant> r) {
-        if (r.ok() && !r->task_token.empty()) fill(*r);
+      [this, reactor, audit = std::move(audit), caller = std::move(caller),
+       peer = std::move(peer)](absl::Status s, bool handed_out) {
         // An empty long poll changed nothing: not audited.
-        if (!r.ok() || !r->task_token.empty()) Audit(caller, peer, audit, r.status());
-        reactor->Finish(ToGrpcStatus(r.status()));
+        if (!s.ok() || handed_out) Audit(caller, peer, audit, s);
+        reactor->Finish(ToGrpcStatus(s));
       },
       [ctx] { return ctx->IsCancelled(); });
   return reactor;
@@ -538,14 +548,17 @@ grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerCon
                                                          v1::GetActivityTaskResponse* resp) {
   return LongPoll(
       ctx, {"GetActivityTask", req->activity_arn(), nullptr},
-      [this, req](int64_t timeout_ms, engine::Engine::GrantFn done,
-                  std::function<bool()> is_cancelled) {
-        engine_->GetActivityTaskAsync(req->activity_arn(), req->worker_name(), timeout_ms,
-                                      std::move(done), std::move(is_cancelled));
-      },
-      [resp](const engine::ActivityTaskGrant& g) {
-        resp->set_task_token(g.task_token);
-        resp->set_input(g.input);
+      [this, req, resp](int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
+                        std::function<bool()> is_cancelled) {
+        engine_->GetActivityTaskAsync(
+            req->activity_arn(), req->worker_name(), timeout_ms,
+            [resp, done = std::move(done)](absl::StatusOr<engine::ActivityTaskGrant> g) {
+              if (!g.ok()) return done(g.status(), false);
+              resp->set_task_token(g->task_token);
+              resp->set_input(g->input);
+              done(absl::OkStatus(), !g->task_token.empty());
+            },
+            std::move(is_cancelled));
       });
 }
 
@@ -554,24 +567,24 @@ grpc::ServerUnaryReactor* StatesService::GetFunctionTask(grpc::CallbackServerCon
                                                          v1::GetFunctionTaskResponse* resp) {
   return LongPoll(
       ctx, {"GetFunctionTask", req->function_name(), nullptr},
-      [this, req](int64_t timeout_ms, engine::Engine::GrantFn done,
-                  std::function<bool()> is_cancelled) {
-        engine_->GetFunctionTaskAsync(req->function_name(), req->worker_name(), timeout_ms,
-                                      std::move(done), std::move(is_cancelled));
-      },
-      [resp](const engine::ActivityTaskGrant& g) {
-        resp->set_task_token(g.task_token);
-        resp->set_payload(g.input);
-        resp->set_execution_arn(g.execution_arn);
-        resp->set_deadline_ms(g.deadline_ms);
-        absl::StatusOr<engine::LambdaCall> call = engine::LambdaCall::FromDetails(g.details);
-        if (call.ok()) {
-          resp->set_request_id(call->request_id);
-          resp->set_function_arn(call->function_arn);
-          resp->set_client_context(call->client_context);
-          resp->set_qualifier(call->qualifier.empty() ? "$LATEST" : call->qualifier);
-          resp->set_state_name(call->state_name);
-        }
+      [this, req, resp](int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
+                        std::function<bool()> is_cancelled) {
+        engine_->GetFunctionTaskAsync(
+            req->function_name(), req->worker_name(), timeout_ms,
+            [resp, done = std::move(done)](absl::StatusOr<engine::FunctionTaskGrant> g) {
+              if (!g.ok()) return done(g.status(), false);
+              resp->set_task_token(g->task_token);
+              resp->set_payload(g->payload);
+              resp->set_request_id(g->request_id);
+              resp->set_function_arn(g->function_arn);
+              resp->set_deadline_ms(g->deadline_ms);
+              resp->set_client_context(g->client_context);
+              resp->set_qualifier(g->qualifier);
+              resp->set_execution_arn(g->execution_arn);
+              resp->set_state_name(g->state_name);
+              done(absl::OkStatus(), !g->task_token.empty());
+            },
+            std::move(is_cancelled));
       });
 }
 

@@ -170,14 +170,14 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx,
                                      std::function<void(StatusDone)> start, AuditSpec audit);
   // A worker queue's long poll (GetActivityTask, GetFunctionTask): `poll`
-  // starts the engine's poll for at most `timeout_ms`; `fill` writes a
-  // task handed out into the response. Audited when a task is handed out.
+  // starts the engine's poll for at most `timeout_ms`, fills the response
+  // and calls `done` with the status and whether a task was handed out
+  // (audited only then).
   grpc::ServerUnaryReactor* LongPoll(
       grpc::CallbackServerContext* ctx, AuditSpec audit,
-      std::function<void(int64_t timeout_ms, engine::Engine::GrantFn done,
+      std::function<void(int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
                          std::function<bool()> is_cancelled)>
-          poll,
-      std::function<void(const engine::ActivityTaskGrant&)> fill);
+          poll);
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;

@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include "common/json.h"
-#include "engine/dispatch/lambda_function.h"
 #include "engine/engine_test_fixture.h"
 #include "engine/service_error.h"
 #include "gtest/gtest.h"
@@ -46,14 +45,13 @@ TEST_F(EngineTest, LegacyLambdaArnRunsOnItsFunctionQueueAndReturnsThePayload) {
   auto t = engine_->GetFunctionTask("validate", "w1", 2000);
   ASSERT_TRUE(t.ok()) << t.status();
   ASSERT_FALSE(t->task_token.empty());
-  EXPECT_EQ(t->input, R"({"order":1})");
+  EXPECT_EQ(t->payload, R"({"order":1})");
   EXPECT_EQ(t->execution_arn, e->execution_arn);
   EXPECT_EQ(t->deadline_ms, clock_.NowMs() + 30000);
-  auto call = LambdaCall::FromDetails(t->details);
-  ASSERT_TRUE(call.ok());
-  EXPECT_EQ(call->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:validate");
-  EXPECT_EQ(call->state_name, "Validate");
-  EXPECT_EQ(call->request_id.size(), 36u);
+  EXPECT_EQ(t->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:validate");
+  EXPECT_EQ(t->qualifier, "$LATEST");
+  EXPECT_EQ(t->state_name, "Validate");
+  EXPECT_EQ(t->request_id.size(), 36u);
   ASSERT_TRUE(engine_->SendTaskSuccess(t->task_token, R"({"valid":true})").ok());
   ExecutionDescription d = AwaitEnd(e->execution_arn);
   EXPECT_EQ(d.status, "SUCCEEDED");
@@ -76,11 +74,9 @@ TEST_F(EngineTest, LambdaInvokeWrapsTheAnswerAsAwsRecordsIt) {
   ASSERT_TRUE(e.ok());
   auto t = engine_->GetFunctionTask("pay", "w1", 2000);
   ASSERT_TRUE(t.ok() && !t->task_token.empty());
-  EXPECT_EQ(t->input, R"({"amount":5})");
-  auto call = LambdaCall::FromDetails(t->details);
-  ASSERT_TRUE(call.ok());
-  EXPECT_EQ(call->qualifier, "live");
-  EXPECT_EQ(call->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:pay:live");
+  EXPECT_EQ(t->payload, R"({"amount":5})");
+  EXPECT_EQ(t->qualifier, "live");
+  EXPECT_EQ(t->function_arn, "arn:aws:lambda:us-east-1:123456789012:function:pay:live");
   ASSERT_TRUE(engine_->SendTaskSuccess(t->task_token, R"({"paid":true})").ok());
   ExecutionDescription d = AwaitEnd(e->execution_arn);
   ASSERT_EQ(d.status, "SUCCEEDED");
@@ -96,7 +92,7 @@ TEST_F(EngineTest, LambdaInvokeWrapsTheAnswerAsAwsRecordsIt) {
     EXPECT_EQ(out.at("ExecutedVersion").as_string(), "live");
     EXPECT_EQ(out.at("StatusCode").as_int64(), 200);
     EXPECT_EQ(SerializeJson(out.at("Payload")), R"({"paid":true})");
-    EXPECT_EQ(out.at("SdkResponseMetadata").at("RequestId").as_string(), call->request_id);
+    EXPECT_EQ(out.at("SdkResponseMetadata").at("RequestId").as_string(), t->request_id);
     EXPECT_EQ(out.at("SdkHttpMetadata").at("HttpStatusCode").as_int64(), 200);
   }
   EXPECT_TRUE(seen);
@@ -135,7 +131,7 @@ TEST_F(EngineTest, CallbackTokenCompletesTheTaskAfterTheWorkerSubmitsIt) {
   ASSERT_TRUE(e.ok());
   auto t = engine_->GetFunctionTask("ask", "w", 2000);
   ASSERT_TRUE(t.ok() && !t->task_token.empty());
-  json::object event = Obj(t->input);
+  json::object event = Obj(t->payload);
   std::string callback(event.at("token").as_string());
   EXPECT_EQ(event.at("order").as_int64(), 7);
   EXPECT_NE(callback, t->task_token);
@@ -235,7 +231,7 @@ TEST_F(FunctionQueueRestartTest, FunctionTasksAndCallbacksSurviveARestart) {
   ASSERT_TRUE(t.ok() && !t->task_token.empty());
   auto c = engine_->GetFunctionTask("ask", "w", 2000);
   ASSERT_TRUE(c.ok() && !c->task_token.empty());
-  std::string callback(Obj(c->input).at("token").as_string());
+  std::string callback(Obj(c->payload).at("token").as_string());
   ASSERT_TRUE(engine_->SendTaskSuccess(c->task_token, "null").ok());
   Reopen();
   auto again = engine_->GetFunctionTask("validate", "w2", 100);

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/api_types.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {
@@ -65,9 +66,20 @@ bool IsLambdaTask(const ScheduleTaskCommand& command);
 json::value LambdaResult(const LambdaCall& call, std::string_view payload,
                          std::string_view request_id, TimeMs now, int status_code = 200);
 
+// What a worker polling a function queue gets for the hand-out `grant`
+// (an empty grant stays empty).
+FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant);
+
 // A function error as AWS reports it: error = the function's errorType
 // (Lambda.Unknown when it gave none), cause = its error JSON text.
 TaskResult LambdaFunctionError(std::string error_type, std::string cause);
+
+// A worker's failure answer for `call` as the state sees it: the function
+// error above (lambda:invoke rewrites a JSON cause compactly, as AWS's SDK
+// does; the function ARN form keeps the text as sent), or, for an answer
+// over the payload limit (States.DataLimitExceeded, no cause), AWS's words
+// naming the function ARN (or 'lambda' for lambda:invoke).
+TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::string cause);
 
 }  // namespace stepwise::engine
 
