@@ -653,8 +653,8 @@ int Verify(const Flags& f, Observed& obs, FunctionLog& flog) {
 
   std::printf(
       "verify nested: %d parents (%zu starts acknowledged): %d SUCCEEDED with the expected "
-      "output; %d children (%d .sync:2, %d fire-and-forget), each started by exactly one parent "
-      "attempt; %d replayed (%d triggers: %d task starts, %d submitted, %d task ends, %d "
+      "output; %d children (%d .sync:2, %d fire-and-forget) checked against the parents' "
+      "attempts; %d replayed (%d triggers: %d task starts, %d submitted, %d task ends, %d "
       "timers); %lld events; %lld function task starts (%lld timed out), %lld hand-outs to "
       "workers (arn %lld, invoke %lld, callback %lld), none twice; %lld TaskSubmitted by the "
       "callback function; %lld callbacks queued, %lld acknowledged, %lld refused; %lld "
