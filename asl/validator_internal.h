@@ -10,6 +10,7 @@
 //                         Choice rules, Wait, Fail, Parallel, Map (ItemReader,
 //                         ItemBatcher, ResultWriter)
 //   validator_lexical.cc  UTF-8, RFC 3339 timestamps, names, JSON pointers
+// Task resources are judged against task_integrations.h.
 // The free functions are pure and thread-safe. A Validator judges one
 // definition on the calling thread and is then thrown away.
 #ifndef SW_ASL_VALIDATOR_INTERNAL_H_
@@ -214,7 +215,19 @@ class Validator {
 
   void CheckResultSelector(const json::value& v, const std::string& at);
 
+  // "arn:" and at least five more colon-separated fields.
+  static bool IsArnShaped(std::string_view r);
+
+  // A Task's Resource: an ARN Step Functions recognizes
+  // (task_integrations.h), and in an EXPRESS machine no activity, .sync or
+  // .waitForTaskToken.
+  void CheckTaskResource(std::string_view r, const std::string& at);
+
+  // An ItemReader / ResultWriter Resource: ARN-shaped; EXPRESS refuses
+  // activities, .sync and .waitForTaskToken.
   void CheckResource(std::string_view r, const std::string& at);
+
+  void CheckCredentials(const json::value& v, const std::string& at, Lang lang);
 
   // Checks ErrorEquals; returns true when it holds States.ALL.
   bool CheckErrorEquals(const json::object& o, const std::string& at);

@@ -1,12 +1,14 @@
 // The rules of each ASL state type, as the Validator checks them: Task
-// (Resource, timeouts, Credentials), Retry and Catch, Choice rules, Wait,
+// (Resource against task_integrations.h, timeouts, Credentials), Retry and Catch, Choice rules, Wait,
 // Fail, Parallel, and Map with ItemReader, ItemBatcher and ResultWriter.
 // Internal to the validator (see validator_internal.h); pure and thread-safe.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "asl/task_integrations.h"
 #include "asl/validator_internal.h"
 
 namespace stepwise::asl::validator_internal {
@@ -17,7 +19,7 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
   if (res == nullptr) {
     Error(kSchema, "These fields are required: [Resource]", loc);
   } else if (const json::string* s = res->if_string()) {
-    CheckResource(Sv(*s), Join(loc, "Resource"));
+    CheckTaskResource(Sv(*s), Join(loc, "Resource"));
   } else {
     Error(kSchema, "Resource must be a string", Join(loc, "Resource"));
   }
@@ -43,13 +45,33 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
           Join(loc, "HeartbeatSeconds"));
   }
   if (const json::value* c = st.if_contains("Credentials")) {
-    if (!c->is_object()) {
-      Error(kSchema, "Credentials must be a JSON object",
-            Join(loc, "Credentials"));
-    } else if (lang == Lang::kJsonPath) {
-      CheckTemplate(*c, Join(loc, "Credentials"));
-    }
+    CheckCredentials(*c, Join(loc, "Credentials"), lang);
   }
+}
+
+// Credentials: {"RoleArn": "..."} (a literal, or in JSONata a "{% %}"
+// expression) or, in JSONPath, {"RoleArn.$": path or intrinsic}. AWS reports
+// a missing RoleArn as "The field 'RoleArn' is required but was missing" at
+// .../Credentials, whatever else the object holds.
+void Validator::CheckCredentials(const json::value& v, const std::string& at,
+                                 Lang lang) {
+  const json::object* o = v.if_object();
+  if (o == nullptr) {
+    Error(kSchema, "Credentials must be a JSON object", at);
+    return;
+  }
+  const json::value* literal = o->if_contains("RoleArn");
+  bool dynamic = lang == Lang::kJsonPath && o->contains("RoleArn.$");
+  if (literal == nullptr && !dynamic) {
+    Error(kSchema, "The field 'RoleArn' is required but was missing", at);
+  }
+  if (literal != nullptr && !literal->is_string()) {
+    Error(kSchema, "The value for the field 'RoleArn' must be a STRING",
+          Join(at, "RoleArn"));
+  }
+  // The JSONPath template rules: "RoleArn.$" holds a path or an intrinsic,
+  // and RoleArn and RoleArn.$ may not both be given.
+  if (lang == Lang::kJsonPath) CheckTemplate(v, at);
 }
 
 void Validator::CheckResultSelector(const json::value& v, const std::string& at) {
@@ -60,11 +82,46 @@ void Validator::CheckResultSelector(const json::value& v, const std::string& at)
   CheckTemplate(v, at);
 }
 
-void Validator::CheckResource(std::string_view r, const std::string& at) {
+bool Validator::IsArnShaped(std::string_view r) {
   // arn:partition:service:region:account:resource
   size_t colons = 0;
   for (char c : r) colons += c == ':';
-  if (r.substr(0, 4) != "arn:" || colons < 5) {
+  return r.substr(0, 4) == "arn:" && colons >= 5;
+}
+
+void Validator::CheckTaskResource(std::string_view r, const std::string& at) {
+  if (!IsArnShaped(r)) {
+    Error(kInvalidResource, "Value is not a valid resource ARN", at);
+    return;
+  }
+  std::optional<TaskResourceShape> shape = RecognizeTaskResource(r);
+  if (!shape.has_value()) {
+    Error(kSchema,
+          Cat("The resource provided ", r,
+              " is not recognized. The value is not a valid resource ARN, or "
+              "the resource is not available in this region."),
+          at);
+    return;
+  }
+  if (!express_) return;
+  // AWS's words, the trailing space of the .waitForTaskToken one included.
+  if (shape->kind == TaskResourceKind::kActivity) {
+    Error(kSchema, "Express state machine does not support Activity ARN", at);
+  } else if (shape->pattern == IntegrationPattern::kSync ||
+             shape->pattern == IntegrationPattern::kSync2) {
+    Error(kSchema,
+          "Express state machine does not support '.sync' service integration",
+          at);
+  } else if (shape->pattern == IntegrationPattern::kWaitForTaskToken) {
+    Error(kSchema,
+          "Express state machine does not support '.waitForTaskToken' service "
+          "integration ",
+          at);
+  }
+}
+
+void Validator::CheckResource(std::string_view r, const std::string& at) {
+  if (!IsArnShaped(r)) {
     Error(kInvalidResource, "Value is not a valid resource ARN", at);
     return;
   }
@@ -96,7 +153,7 @@ void Validator::CheckResource(std::string_view r, const std::string& at) {
                last.substr(last.size() - 17) == ".waitForTaskToken") {
       Error(kSchema,
             "Express state machine does not support '.waitForTaskToken' "
-            "service integration",
+            "service integration ",
             at);
     }
   }
@@ -470,7 +527,20 @@ void Validator::ValidateSubMachine(const json::value& v, const std::string& at,
     UnknownField(k, at);
   }
   CheckComment(*o, at);
+  // A Distributed Map's EXPRESS child workflows are Express executions:
+  // they refuse what an EXPRESS machine refuses (activities, .sync,
+  // .waitForTaskToken).
+  bool express_child = false;
+  if (const json::value* pc = processor ? o->if_contains("ProcessorConfig") : nullptr) {
+    if (const json::object* pco = pc->if_object()) {
+      const json::value* et = pco->if_contains("ExecutionType");
+      express_child = et != nullptr && et->is_string() && Sv(et->get_string()) == "EXPRESS";
+    }
+  }
+  bool was_express = express_;
+  express_ = express_ || express_child;
   ValidateStatesBlock(*o, at);
+  express_ = was_express;
 }
 
 void Validator::ValidateProcessorConfig(const json::value& v, const std::string& at) {

@@ -2,7 +2,10 @@
 // start-only (StartExecution of a one-state Pass machine, as fast as C
 // threads go, or paced at --rate), pass-chain (10-state Pass chains, C
 // threads starting and waiting for each), activity (3 activity states, K
-// in-process workers). Prints one JSON object with a member per workload.
+// in-process workers), lambda (one Lambda Task per execution, served by
+// whatever polls --function: e.g. `stepwise lambda-runtime` running AWS's
+// runtime interface client; not part of "all"). Prints one JSON object with
+// a member per workload.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -127,6 +130,7 @@ struct RunFigures {
   int64_t errors = 0;
   double seconds = 0;
   std::vector<double> start_us;
+  std::vector<double> round_trip_us;  // start to close, when waiting
   std::string first_error;
 };
 
@@ -145,6 +149,7 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       std::vector<double> lat;
+      std::vector<double> round_trips;
       int64_t n = 0, errors = 0;
       std::string first_error;
       Clock::duration interval{};
@@ -177,6 +182,8 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
             ++errors;
             continue;
           }
+          round_trips.push_back(
+              std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
         }
         ++n;
       }
@@ -184,6 +191,7 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
       f.executions += n;
       f.errors += errors;
       f.start_us.insert(f.start_us.end(), lat.begin(), lat.end());
+      f.round_trip_us.insert(f.round_trip_us.end(), round_trips.begin(), round_trips.end());
       if (f.first_error.empty()) f.first_error = first_error;
     });
   }
@@ -204,6 +212,7 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
   o["executions_per_s"] = static_cast<double>(f.executions) / secs;
   o["transitions_per_s"] = static_cast<double>(transitions) / secs;
   o["start_execution_latency"] = Percentiles(f.start_us);
+  if (!f.round_trip_us.empty()) o["execution_round_trip"] = Percentiles(f.round_trip_us);
   if (before.ok && after.ok) {
     o["server_cpu_us_per_transition"] =
         transitions > 0 ? (after.cpu_us - before.cpu_us) /
@@ -219,9 +228,9 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
 int RunBench(const RemoteArgs& a, Client& c) {
   std::string workload = a.Get("workload", "all");
   if (workload != "all" && workload != "start-only" &&
-      workload != "pass-chain" && workload != "activity") {
+      workload != "pass-chain" && workload != "activity" && workload != "lambda") {
     std::cerr << "stepwise: --workload must be start-only, pass-chain, "
-                 "activity or all\n";
+                 "activity, lambda or all\n";
     return kExitUsage;
   }
   double duration = a.GetDouble("duration", 5);
@@ -315,6 +324,27 @@ int RunBench(const RemoteArgs& a, Client& c) {
                        (f.seconds > 0 ? f.seconds : 1);
     o["activity_round_trip"] = Percentiles(round_trips);
     out["activity_3"] = std::move(o);
+  }
+  if (workload == "lambda") {
+    // One Lambda Task (the function ARN form) per execution; the round trip
+    // is StartExecution to the close: the start's commit, the hand-out's
+    // commit, the function (through whatever serves --function), the
+    // result's commit and the close seen over WatchExecution.
+    std::string function = a.Get("function", "bench");
+    auto arn = CreateMachine(c, "bench-lambda-" + suffix,
+                             R"({"StartAt":"Fn","States":{"Fn":{"Type":"Task",)"
+                             R"("Resource":"arn:aws:lambda:us-east-1:123456789012:function:)" +
+                                 function + R"(","End":true}}})");
+    if (!arn.ok()) return CallFailed(arn.status());
+    ProcSample before = ReadProc(pid);
+    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, [](int64_t id) {
+      return "{\"id\":" + std::to_string(id) + "}";
+    });
+    ProcSample after = ReadProc(pid);
+    json::object o = Summarize(f, 1, before, after);
+    o["function"] = function;
+    o["invocations_per_s"] = o["executions_per_s"];
+    out["lambda_1"] = std::move(o);
   }
   if (pid > 0) {
     ProcSample s = ReadProc(pid);

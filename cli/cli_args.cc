@@ -309,11 +309,13 @@ and activities may be named by ARN or by name.
       (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
       SERVER's filesystem (a relative DIR is made absolute here, against this
       shell's directory). Start stepwised with --data-dir DIR to restore it.
-  bench [--workload start-only|pass-chain|activity] [--duration S]
+  bench [--workload start-only|pass-chain|activity|lambda] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
-        [--states N]
+        [--states N] [--function NAME]
       Load generator; prints one JSON object of figures. --states N makes
-      start-only start N-state Pass chains (not waited for).
+      start-only start N-state Pass chains (not waited for). lambda runs
+      one Lambda Task per execution on function NAME (default bench), served
+      by whatever polls it (e.g. stepwise lambda-runtime); not in "all".
 Exit codes: 0 success, 1 the call failed ("error: NAME: message" on
 stderr), 2 bad usage.
 

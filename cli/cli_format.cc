@@ -73,7 +73,42 @@ std::string StringField(const json::object& o, const char* key) {
   return std::string(s.data(), s.size());
 }
 
+// An execution ARN (standard or express), as the links name them.
+bool IsExecutionArn(const std::string& s) {
+  return s.rfind("arn:", 0) == 0 &&
+         (s.find(":execution:") != std::string::npos || s.find(":express:") != std::string::npos);
+}
+
 }  // namespace
+
+std::string ChildExecutionArn(const std::string& event_type, const json::object& details) {
+  if (event_type != "TaskSubmitted" && event_type != "TaskSucceeded") return "";
+  std::string output = StringField(details, "output");
+  if (output.empty()) return "";
+  auto parsed = ParseJson(ToAbsl(output));
+  if (!parsed.ok() || !parsed->is_object()) return "";
+  std::string arn = StringField(parsed->get_object(), "ExecutionArn");
+  return IsExecutionArn(arn) ? arn : "";
+}
+
+std::string StartedByExecutionArn(const std::string& input) {
+  auto parsed = ParseJson(ToAbsl(input));
+  if (!parsed.ok() || !parsed->is_object()) return "";
+  std::string arn =
+      StringField(parsed->get_object(), "AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID");
+  return IsExecutionArn(arn) ? arn : "";
+}
+
+std::string WaitingNote(const v1::ExecutionOpenTask& task) {
+  if (task.started() || task.pollers() > 0) return "";
+  if (!task.function_name().empty()) {
+    return "waiting for a worker of function " + task.function_name();
+  }
+  if (!task.activity_arn().empty()) {
+    return "waiting for a worker of activity " + task.activity_arn();
+  }
+  return "";
+}
 
 std::string FormatTable(const std::vector<std::string>& headers,
                         const std::vector<std::vector<std::string>>& rows) {
@@ -152,7 +187,7 @@ json::value JsonOrString(const std::string& text) {
 }
 
 std::vector<std::string> HistoryFormatter::Headers() {
-  return {"ID", "OFFSET", "TYPE", "STATE", "DURATION", "ERROR"};
+  return {"ID", "OFFSET", "TYPE", "STATE", "DURATION", "DETAIL"};
 }
 
 std::vector<std::string> HistoryFormatter::Row(const v1::HistoryEvent& event) {
@@ -199,6 +234,12 @@ std::vector<std::string> HistoryFormatter::Row(const v1::HistoryEvent& event) {
   }
   for (char& c : error) {
     if (c == '\n' || c == '\r') c = ' ';
+  }
+  if (std::string child = ChildExecutionArn(type, details); !child.empty()) {
+    error = "child " + child;
+  } else if (type == "ExecutionStarted") {
+    std::string parent = StartedByExecutionArn(StringField(details, "input"));
+    if (!parent.empty()) error = "started by " + parent;
   }
   return {std::to_string(event.id()), offset, type, state, duration, error};
 }

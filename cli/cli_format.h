@@ -35,10 +35,23 @@ std::string PrettyJson(const json::value& v);
 // Parses `text` as JSON, or keeps it as a string when it is not JSON.
 json::value JsonOrString(const std::string& text);
 
+// Parent and child executions (states:startExecution), as AWS links them:
+// the child's ARN in the output of a TaskSubmitted or TaskSucceeded event
+// (`ExecutionArn`), the parent's in the child's input
+// (`AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID`). "" when there is none.
+std::string ChildExecutionArn(const std::string& event_type, const json::object& details);
+std::string StartedByExecutionArn(const std::string& input);
+
+// "waiting for a worker of function NAME" (or "of activity ARN") for an
+// open task that no worker has and no worker polls for; "" otherwise.
+std::string WaitingNote(const v1::ExecutionOpenTask& task);
+
 // Builds history table rows one event at a time (for --follow too): the
 // event id, the offset from the first event, the type, the state name, the
 // duration (state exits since their entry, activity and task results since
-// their scheduling, execution closes since the start) and the error.
+// their scheduling, execution closes since the start) and the detail: the
+// error and cause, "child ARN" for a Task that started an execution and
+// "started by ARN" for an execution a parent started.
 class HistoryFormatter {
  public:
   static std::vector<std::string> Headers();

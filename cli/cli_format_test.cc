@@ -76,6 +76,49 @@ TEST(HistoryFormatterTest, StateNamesDurationsAndErrors) {
                           "Boom"));
 }
 
+TEST(HistoryFormatterTest, LinksParentAndChildExecutions) {
+  const std::string child =
+      "arn:aws:states:us-east-1:123456789012:execution:child:c-1";
+  const std::string parent =
+      "arn:aws:states:us-east-1:123456789012:execution:parent:p-1";
+  HistoryFormatter f;
+  EXPECT_THAT(f.Row(Event(1, 0, "ExecutionStarted", "executionStartedEventDetails",
+                          R"({"input":"{\"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID\":\")" +
+                              parent + R"(\"}"})")),
+              ElementsAre("1", "+0us", "ExecutionStarted", "", "", "started by " + parent));
+  EXPECT_THAT(f.Row(Event(2, 1000, "TaskSubmitted", "taskSubmittedEventDetails",
+                          R"({"output":"{\"ExecutionArn\":\")" + child +
+                              R"(\",\"StartDate\":1}","resource":"startExecution.sync"})")),
+              ElementsAre("2", "+1.0ms", "TaskSubmitted", "", "", "child " + child));
+  // Not an execution ARN, or not a Task event: no link.
+  EXPECT_THAT(f.Row(Event(3, 2000, "TaskSucceeded", "taskSucceededEventDetails",
+                          R"({"output":"{\"ExecutionArn\":\"nope\"}"})"))[5],
+              "");
+  EXPECT_THAT(f.Row(Event(4, 3000, "TaskStateExited", "stateExitedEventDetails",
+                          R"({"name":"P","output":"{\"ExecutionArn\":\")" + child +
+                              R"(\"}"})"))[5],
+              "");
+  EXPECT_EQ(StartedByExecutionArn("{\"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID\":\"" +
+                                  parent + "\"}"),
+            parent);
+  EXPECT_EQ(StartedByExecutionArn("[1]"), "");
+}
+
+TEST(WaitingNoteTest, NamesTheQueueNobodyServes) {
+  v1::ExecutionOpenTask t;
+  t.set_function_name("ValidateOrder");
+  EXPECT_EQ(WaitingNote(t), "waiting for a worker of function ValidateOrder");
+  t.set_pollers(1);
+  EXPECT_EQ(WaitingNote(t), "");
+  t.set_pollers(0);
+  t.set_started(true);
+  EXPECT_EQ(WaitingNote(t), "");
+  v1::ExecutionOpenTask a;
+  a.set_activity_arn("arn:aws:states:us-east-1:123456789012:activity:approve");
+  EXPECT_EQ(WaitingNote(a), "waiting for a worker of activity "
+                            "arn:aws:states:us-east-1:123456789012:activity:approve");
+}
+
 TEST(HistoryFormatterTest, FixedWidthLineKeepsColumns) {
   std::string l = HistoryFormatter::FixedWidthLine(
       {"1", "+0us", "ExecutionStarted", "", "", ""});

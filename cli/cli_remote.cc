@@ -1,5 +1,6 @@
 #include "cli/cli_remote.h"
 
+#include <algorithm>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
@@ -13,6 +14,8 @@
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
 #include "cli/subprocess.h"
+#include "common/json.h"
+#include "common/strings.h"
 
 namespace stepwise::client {
 namespace {
@@ -273,6 +276,41 @@ absl::StatusOr<v1::DescribeExecutionResponse> WaitForClose(
   }
 }
 
+// The child executions the execution's Task events name (ChildExecutionArn),
+// in history order, each once.
+absl::StatusOr<std::vector<std::string>> ChildExecutions(Client& c, const std::string& arn) {
+  v1::GetExecutionHistoryRequest req;
+  req.set_execution_arn(arn);
+  req.set_max_results(1000);
+  std::vector<std::string> out;
+  while (true) {
+    auto resp = c.GetExecutionHistory(req);
+    if (!resp.ok()) return resp.status();
+    for (const auto& e : resp->events()) {
+      if (e.type() != "TaskSubmitted" && e.type() != "TaskSucceeded") continue;
+      auto parsed = ParseJson(ToAbsl(e.details_json()));
+      if (!parsed.ok() || !parsed->is_object()) continue;
+      std::string child = ChildExecutionArn(e.type(), parsed->get_object());
+      if (!child.empty() && std::find(out.begin(), out.end(), child) == out.end()) {
+        out.push_back(child);
+      }
+    }
+    if (resp->next_token().empty()) break;
+    req.set_next_token(resp->next_token());
+  }
+  return out;
+}
+
+// What the running execution's open tasks wait for (WaitingNote), if any.
+std::vector<std::string> WaitingNotes(const v1::DescribeExecutionResponse& e) {
+  std::vector<std::string> notes;
+  for (const auto& t : e.open_tasks()) {
+    std::string note = WaitingNote(t);
+    if (!note.empty()) notes.push_back(note);
+  }
+  return notes;
+}
+
 int ExecutionCommand(const RemoteArgs& a, Client& c) {
   const std::string& cmd = a.command;
   bool as_json = a.Has("json");
@@ -306,6 +344,7 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
   if (cmd == "describe") {
     v1::DescribeExecutionRequest req;
     req.set_execution_arn(arn);
+    req.set_include_open_tasks(!as_json);
     auto e = c.DescribeExecution(req);
     if (!e.ok()) return CallFailed(e.status());
     if (as_json) {
@@ -316,8 +355,22 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
         {"arn", e->execution_arn()},
         {"state machine", e->state_machine_arn()},
         {"name", e->name()},
-        {"status", e->status()},
-        {"started", FormatTimestamp(e->start_date())}};
+        {"status", e->status()}};
+    for (const std::string& note : WaitingNotes(*e)) kv.push_back({"waiting", note});
+    if (std::string parent = StartedByExecutionArn(e->input()); !parent.empty()) {
+      kv.push_back({"started by", parent});
+    }
+    auto children = ChildExecutions(c, arn);
+    if (!children.ok()) return CallFailed(children.status());
+    constexpr size_t kMaxChildrenShown = 20;
+    for (size_t i = 0; i < children->size() && i < kMaxChildrenShown; ++i) {
+      kv.push_back({"child", (*children)[i]});
+    }
+    if (children->size() > kMaxChildrenShown) {
+      kv.push_back({"child", "... " + std::to_string(children->size() - kMaxChildrenShown) +
+                                 " more (stepwise history " + arn + ")"});
+    }
+    kv.push_back({"started", FormatTimestamp(e->start_date())});
     if (e->has_stop_date()) {
       kv.push_back({"stopped", FormatTimestamp(e->stop_date())});
       kv.push_back({"duration",
@@ -423,6 +476,13 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
     std::cout << PrettyJson(o);
   } else {
     std::cout << FormatTable(HistoryFormatter::Headers(), rows);
+    // A running execution's open tasks that no worker serves.
+    v1::DescribeExecutionRequest describe;
+    describe.set_execution_arn(arn);
+    describe.set_include_open_tasks(true);
+    if (auto d = c.DescribeExecution(describe); d.ok()) {
+      for (const std::string& note : WaitingNotes(*d)) std::cout << note << "\n";
+    }
   }
   return kExitOk;
 }

@@ -139,6 +139,19 @@ struct FunctionTaskGrant {
   TimeMs deadline_ms = 0;  // when the attempt times out; 0: no timeout
 };
 
+// An open task of an execution and the worker queue it waits in
+// (Engine::ListOpenTasks): what the CLI and console turn into "waiting for
+// a worker of function NAME" (or "of activity ARN").
+struct OpenTaskInfo {
+  int64_t task_id = 0;
+  std::string activity_arn;   // set when it waits in an activity's queue
+  std::string function_name;  // set when it waits in a function queue
+  bool started = false;       // a worker has it (the hand-out is committed)
+  bool callback = false;      // .waitForTaskToken
+  bool submitted = false;     // TaskSubmitted written: waits for the token
+  size_t pollers = 0;         // polls waiting on its queue now
+};
+
 struct StartExecutionResult {
   std::string execution_arn;
   TimeMs start_date = 0;
@@ -156,7 +169,13 @@ struct EngineStats {
     size_t pending = 0;        // tasks waiting for a worker
     size_t pollers = 0;        // GetActivityTask calls waiting
   };
-  std::vector<ActivityQueue> activity_queues;
+  std::vector<ActivityQueue> activity_queues;  // activities only
+  struct FunctionQueue {
+    std::string function_name;
+    size_t pending = 0;        // Lambda tasks waiting for a worker
+    size_t pollers = 0;        // GetFunctionTask calls waiting
+  };
+  std::vector<FunctionQueue> function_queues;
 };
 
 }  // namespace stepwise::engine

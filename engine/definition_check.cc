@@ -33,10 +33,12 @@ absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(const std::str
 absl::Status RequireValidDefinition(const std::string& definition, const std::string& type) {
   auto found = CheckDefinition(definition, type);
   if (!found.ok()) return found.status();
+  // AWS's words: "Invalid State Machine Definition: 'CODE: message at
+  // /location'", several errors separated by ", ".
   std::string msg;
   for (const auto& d : *found) {
     if (d.severity != "ERROR") continue;
-    absl::StrAppend(&msg, d.code, ": ", d.message, " at ", d.location, "; ");
+    absl::StrAppend(&msg, msg.empty() ? "" : ", ", d.code, ": ", d.message, " at ", d.location);
   }
   if (!msg.empty()) {
     return ServiceError("InvalidDefinition", "Invalid State Machine Definition: '" + msg + "'");

@@ -67,7 +67,7 @@ TaskDispatch EngineImpl::MakeDispatch() {
   dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));
-  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs));
+  dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs, *store_));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 
@@ -179,6 +179,10 @@ absl::StatusOr<TimeMs> Engine::StopExecution(const std::string& arn, const std::
 absl::StatusOr<ExecutionDescription> Engine::DescribeExecution(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->DescribeExecution(arn);
+}
+absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::string& arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->ListOpenTasks(arn);
 }
 absl::StatusOr<ExecutionList> Engine::ListExecutions(const std::string& machine_arn,
                                                      const std::string& status_filter,

@@ -91,6 +91,10 @@ class Engine {
                                                   int max_results, const std::string& next_token,
                                                   bool reverse_order,
                                                   bool include_execution_data);
+  // The execution's open tasks that wait in a worker queue (activity or
+  // function), by task id, with the polls waiting on that queue now; empty
+  // once it has closed. Read from the store: as of the last commit.
+  absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& execution_arn);
 
   // ---- activities ----
   absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);

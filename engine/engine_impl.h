@@ -104,6 +104,7 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
                                                   bool include_data);
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
       const std::string& execution_arn);
+  absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& arn);
   EngineStats stats() const;
 
  private:
@@ -137,7 +138,11 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   ActivityTaskGrant GrantFor(const LoadedExecution& ex, const OpenTask& t, TimeMs now) const;
 
   // ---- executions.cc ----
-  void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done);
+  // `oversize`: the size of a success answer over the payload limit, which
+  // `result` stands for (a States.DataLimitExceeded failure) when the task's
+  // dispatcher takes it so; 0 for any other answer.
+  void SendTaskResultAsync(const std::string& token, TaskResult result, StatusFn done,
+                           size_t oversize = 0);
   absl::StatusOr<TaskTokenClaims> DecodeToken(const std::string& token) const;
   void OnTimer(const TimerEntry& e);  // TimerQueue thread
   bool WatchActive(int64_t id);

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "asl/errors.h"
 #include "common/json.h"
 #include "engine/arn.h"
 #include "engine/dispatch/lambda_function.h"
@@ -197,8 +198,10 @@ void EngineImpl::ReportTaskSubmitted(const std::string& execution, int64_t task_
     Decision d;
     Interpreter in = Interp(*ex);
     TimeMs now = clock_->NowMs();
-    if (!it->second.started && !in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) {
-      return;
+    if (!it->second.started) {
+      if (!in.TaskStarted(*ex->record.state, task_id, "", now, d).ok()) return;
+      it->second.last_heartbeat = now;
+      AddTaskClockTimers(it->second, now, d);  // the task's clocks start now (AWS)
     }
     it->second.started = true;
     if (!in.TaskSubmitted(*ex->record.state, task_id, output, now, d).ok()) return;
@@ -226,12 +229,12 @@ absl::StatusOr<TaskTokenClaims> EngineImpl::DecodeToken(const std::string& token
 }
 
 void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result,
-                                     StatusFn done) {
+                                     StatusFn done, size_t oversize) {
   absl::StatusOr<TaskTokenClaims> decoded = DecodeToken(token);
   if (!decoded.ok()) return done(decoded.status());
   TaskTokenClaims claims = *std::move(decoded);
-  PostExisting(claims.execution_id, [this, claims, result = std::move(result),
-                                     done](LoadedExecution* ex) mutable {
+  PostExisting(claims.execution_id, [this, claims, result = std::move(result), done,
+                                     oversize](LoadedExecution* ex) mutable {
     auto it = ex->record.tasks.find(claims.task_id);
     if (ex->status != ExecutionStatus::kRunning || it == ex->record.tasks.end() ||
         it->second.attempt != claims.attempt || (claims.callback && !it->second.callback)) {
@@ -239,15 +242,18 @@ void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result
                                                "exist anymore'"));
     }
     OpenTask& task = it->second;
+    TaskDispatcher* owner = dispatch_.OwnerOf(task);
+    if (oversize > 0 && (claims.callback || owner == nullptr || !owner->OversizeAnswerFailsTask())) {
+      return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
+                                                             opts_.max_payload_bytes, " bytes")));
+    }
     Decision d;
     TimeMs now = clock_->NowMs();
     Interpreter in = Interp(*ex);
     // A callback token completes its task; a worker's answer means what the
     // task's dispatcher says (it may only submit a callback task).
     AnswerUse use = AnswerUse::kComplete;
-    if (!claims.callback) {
-      if (TaskDispatcher* owner = dispatch_.OwnerOf(task)) use = owner->Answer(ex->id, task, result);
-    }
+    if (!claims.callback && owner != nullptr) use = owner->Answer(ex->id, task, result);
     absl::Status s;
     if (use == AnswerUse::kSubmit) {
       if (task.submitted) return done(absl::OkStatus());  // answered before
@@ -276,12 +282,16 @@ void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::strin
     return done(ServiceError(
         "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
   }
-  if (output.size() > opts_.max_payload_bytes) {
-    return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
-                                                           opts_.max_payload_bytes, " bytes")));
-  }
   TaskResult r;
+  if (output.size() > opts_.max_payload_bytes) {
+    // Refused (InvalidOutput) unless the task's dispatcher makes it the
+    // task's failure (SendTaskResultAsync decides, on the shard).
+    r.kind = TaskResult::Kind::kFailed;
+    r.error = std::string(asl::kStatesDataLimitExceeded);
+    return SendTaskResultAsync(token, std::move(r), std::move(done), output.size());
+  }
   r.output = *std::move(v);
+  r.raw_output = output;
   SendTaskResultAsync(token, std::move(r), std::move(done));
 }
 

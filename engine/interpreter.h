@@ -158,6 +158,9 @@ struct TaskResult {
   enum class Kind { kSucceeded, kFailed, kTimedOut };
   Kind kind = Kind::kSucceeded;
   json::value output;
+  // The answer's text as a worker sent it (SendTaskSuccess), for the
+  // dispatchers that shape a response around its bytes; "" otherwise.
+  std::string raw_output;
   std::string error;
   std::string cause;
 };

@@ -1,13 +1,16 @@
 // Read-only calls: DescribeExecution, ListExecutions, GetExecutionHistory,
-// DescribeStateMachineForExecution and the counters. They read the store
+// DescribeStateMachineForExecution, ListOpenTasks and the counters. They read the store
 // (and the catalog) directly, not through the shards. Any thread.
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "common/status_macros.h"
 #include "engine/arn.h"
+#include "engine/dispatch/lambda_function.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
@@ -18,6 +21,14 @@ namespace stepwise::engine {
 namespace {
 
 using storage::Table;
+
+// The function name of a function queue's key (FunctionQueueKey), or
+// nullopt for any other queue (an activity ARN).
+std::optional<std::string> FunctionOfQueue(const std::string& queue) {
+  static const std::string kPrefix = FunctionQueueKey("");
+  if (queue.rfind(kPrefix, 0) != 0) return std::nullopt;
+  return queue.substr(kPrefix.size());
+}
 
 void StripData(json::object& event) {
   for (auto& kv : event) {
@@ -146,6 +157,42 @@ absl::StatusOr<HistoryPage> EngineImpl::GetExecutionHistory(const std::string& a
   return page;
 }
 
+absl::StatusOr<std::vector<OpenTaskInfo>> EngineImpl::ListOpenTasks(const std::string& arn) {
+  SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
+  SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
+  if (!v.has_value()) {
+    return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
+  }
+  auto lookup = [&](const std::string& machine_arn, int64_t revision)
+      -> absl::StatusOr<std::shared_ptr<const asl::StateMachine>> {
+    SW_ASSIGN_OR_RETURN(std::optional<json::object> rec,
+                        catalog_.MachineRecord(ArnTail(machine_arn)));
+    if (!rec.has_value()) {
+      return absl::DataLossError("state machine of execution " + arn + " is missing");
+    }
+    return catalog_.ParsedRevision(*rec, revision);
+  };
+  SW_ASSIGN_OR_RETURN(ExecutionRecord record, DecodeExecutionRecord(v->value, arn, lookup));
+  std::vector<OpenTaskInfo> out;
+  if (record.state->status != ExecutionStatus::kRunning) return out;
+  for (const auto& [id, t] : record.tasks) {
+    if (t.queue.empty()) continue;  // no worker polls for it (e.g. a child execution)
+    OpenTaskInfo info;
+    info.task_id = t.task_id;
+    if (std::optional<std::string> fn = FunctionOfQueue(t.queue)) {
+      info.function_name = *fn;
+    } else {
+      info.activity_arn = t.queue;
+    }
+    info.started = t.started;
+    info.callback = t.callback;
+    info.submitted = t.submitted;
+    info.pollers = tasks_.waiting_pollers(t.queue);
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
 EngineStats EngineImpl::stats() const {
   EngineStats s;
   s.commits = committer_.commits();
@@ -154,7 +201,11 @@ EngineStats EngineImpl::stats() const {
   s.timers_armed = timers_.size();
   s.timer_lag_ms = timer_lag_ms_.load();
   for (const TaskQueue::Depth& d : tasks_.Depths()) {
-    s.activity_queues.push_back({d.activity_arn, d.pending, d.pollers});
+    if (std::optional<std::string> fn = FunctionOfQueue(d.activity_arn)) {
+      s.function_queues.push_back({*fn, d.pending, d.pollers});
+    } else {
+      s.activity_queues.push_back({d.activity_arn, d.pending, d.pollers});
+    }
   }
   return s;
 }

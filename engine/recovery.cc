@@ -14,6 +14,12 @@ namespace stepwise::engine {
 absl::Status EngineImpl::Recover() {
   using storage::Table;
   storage::ScanOptions all;
+  // Each dispatcher rebuilds its own (the activity queue: every task not
+  // yet handed out; the children .sync tasks wait for) before any timer is
+  // armed: what it posts to an execution's shard then runs before a timer
+  // that fell due while the server was down closes the task (a .sync task
+  // that timed out stops its child only when its dispatcher knows the child).
+  SW_RETURN_IF_ERROR(dispatch_.Recover(*store_, *this));
   SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> timers, store_->Scan(Table::kTimers, all));
   for (const auto& kv : timers) {
     SW_ASSIGN_OR_RETURN(storage::TimerKeyParts p, storage::DecodeTimerKey(kv.key));
@@ -24,10 +30,7 @@ absl::Status EngineImpl::Recover() {
     // A timer that fell due while the server was down fires at once.
     timers_.Add(TimerEntry{p.due_ms, p.execution_id, timer_id});
   }
-  // Each dispatcher rebuilds its own (the activity queue: every task not
-  // yet handed out).
-  return dispatch_.Recover(*store_, *this);
-
+  return absl::OkStatus();
 }
 
 }  // namespace stepwise::engine

@@ -4,17 +4,21 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "net/http_client.h"
 
 namespace stepwise::server {
 
 namespace {
 
-enum class Kind { kString, kDouble, kInt, kBool };
+enum class Kind { kString, kDouble, kInt, kBool, kList };
 
 struct Option {
   const char* name;  // flag name without dashes, e.g. "data-dir"
@@ -48,7 +52,26 @@ const Option kOptions[] = {
      "`ACCESS_KEY_ID SECRET` lines: verify SigV4 on the AWS endpoint"},
     {"insecure", Kind::kBool, "allow a non-loopback address without TLS and tokens"},
     {"ports-file", Kind::kString, "write the bound ports here once listening"},
+    {"lambda-endpoint", Kind::kString,
+     "Lambda Invoke endpoint URL for every function not routed otherwise (default: "
+     "Stepwise function queues)"},
+    {"lambda-route", Kind::kList,
+     "NAME=URL or NAME=queue: where function NAME runs (repeatable)"},
+    {"lambda-ca-file", Kind::kString, "PEM CA bundle for https Lambda endpoints"},
+    {"lambda-profile", Kind::kString,
+     "AWS profile signing Lambda Invoke calls (default AWS_PROFILE, else default)"},
 };
+
+// Lambda's function name rule: 1-64 of letters, digits, '-' and '_'.
+bool ValidFunctionName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name) {
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
 
 const Option* FindOption(std::string name) {
   for (char& c : name) {
@@ -94,6 +117,7 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
       }
       break;
     case Kind::kString:
+    case Kind::kList:
       break;
   }
   if (n == "config") c.config_file = value;
@@ -132,10 +156,50 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "aws-credentials-file") c.aws_credentials_file = value;
   else if (n == "insecure") c.insecure = b;
   else if (n == "ports-file") c.ports_file = value;
+  else if (n == "lambda-endpoint") {
+    if (!value.empty()) {
+      if (absl::StatusOr<net::Url> u = net::ParseUrl(value); !u.ok()) {
+        return bad(std::string(u.status().message()).c_str());
+      }
+    }
+    c.lambda_endpoint = value;
+  } else if (n == "lambda-route") {
+    size_t eq = value.find('=');
+    if (eq == std::string::npos) return bad("expected NAME=URL or NAME=queue");
+    std::string name = std::string(absl::StripAsciiWhitespace(value.substr(0, eq)));
+    std::string target = std::string(absl::StripAsciiWhitespace(value.substr(eq + 1)));
+    if (!ValidFunctionName(name)) {
+      return bad("the function name must be 1-64 letters, digits, '-' or '_'");
+    }
+    if (target != "queue") {
+      if (absl::StatusOr<net::Url> u = net::ParseUrl(target); !u.ok()) {
+        return bad(std::string(u.status().message()).c_str());
+      }
+    }
+    c.lambda_routes[name] = target;
+  } else if (n == "lambda-ca-file") c.lambda_ca_file = value;
+  else if (n == "lambda-profile") c.lambda_profile = value;
   return absl::OkStatus();
 }
 
-using Settings = std::map<std::string, std::pair<std::string, std::string>>;  // name -> (value, where)
+// name -> (value, where) in order; one for a plain option, any number for
+// a repeatable one.
+using Settings = std::map<std::string, std::vector<std::pair<std::string, std::string>>>;
+
+void Set(Settings& out, const Option& o, std::string value, std::string where) {
+  auto& values = out[o.name];
+  if (o.kind != Kind::kList) values.clear();
+  values.emplace_back(std::move(value), std::move(where));
+}
+
+// Lays `higher` over `lower`: a plain option replaces, a repeatable one adds.
+void Overlay(Settings& lower, const Settings& higher) {
+  for (const auto& [name, values] : higher) {
+    auto& dst = lower[name];
+    if (FindOption(name)->kind != Kind::kList) dst.clear();
+    dst.insert(dst.end(), values.begin(), values.end());
+  }
+}
 
 absl::Status ParseArgs(const std::vector<std::string>& args, Settings& out, bool& help) {
   for (size_t k = 0; k < args.size(); ++k) {
@@ -164,7 +228,7 @@ absl::Status ParseArgs(const std::vector<std::string>& args, Settings& out, bool
       }
       value = args[++k];
     }
-    out[o->name] = {value, absl::StrCat("flag --", o->name)};
+    Set(out, *o, value, absl::StrCat("flag --", o->name));
   }
   return absl::OkStatus();
 }
@@ -192,7 +256,7 @@ absl::Status ParseFile(const std::string& path, Settings& out) {
     if (o == nullptr || std::string(o->name) == "config") {
       return absl::InvalidArgumentError(absl::StrCat(where, ": unknown key '", key, "'"));
     }
-    out[o->name] = {value, absl::StrCat(where, " (", key, ")")};
+    Set(out, *o, value, absl::StrCat(where, " (", key, ")"));
   }
   return absl::OkStatus();
 }
@@ -236,21 +300,33 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   Settings env_settings;
   for (const Option& o : kOptions) {
     std::optional<std::string> v = env(EnvName(o));
-    if (v.has_value()) env_settings[o.name] = {*v, absl::StrCat("environment ", EnvName(o))};
+    if (!v.has_value()) continue;
+    std::string where = absl::StrCat("environment ", EnvName(o));
+    if (o.kind != Kind::kList) {
+      Set(env_settings, o, *v, where);
+      continue;
+    }
+    for (absl::string_view item : absl::StrSplit(*v, ',', absl::SkipWhitespace())) {
+      Set(env_settings, o, std::string(absl::StripAsciiWhitespace(item)), where);
+    }
   }
 
   std::string file;
-  if (auto it = env_settings.find("config"); it != env_settings.end()) file = it->second.first;
-  if (auto it = flags.find("config"); it != flags.end()) file = it->second.first;
+  if (auto it = env_settings.find("config"); it != env_settings.end()) {
+    file = it->second.back().first;
+  }
+  if (auto it = flags.find("config"); it != flags.end()) file = it->second.back().first;
 
   Settings merged;
   if (!file.empty()) {
     if (absl::Status s = ParseFile(file, merged); !s.ok()) return s;
   }
-  for (auto& [k, v] : env_settings) merged[k] = v;
-  for (auto& [k, v] : flags) merged[k] = v;
-  for (auto& [name, vw] : merged) {
-    if (absl::Status s = Apply(*FindOption(name), vw.first, vw.second, c); !s.ok()) return s;
+  Overlay(merged, env_settings);
+  Overlay(merged, flags);
+  for (auto& [name, values] : merged) {
+    for (auto& [value, where] : values) {
+      if (absl::Status s = Apply(*FindOption(name), value, where, c); !s.ok()) return s;
+    }
   }
 
   if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");

@@ -2,6 +2,9 @@
 // (STEPWISE_<NAME>, e.g. STEPWISE_DATA_DIR) and an optional config file of
 // `key = value` lines (`#` comments; keys as the flags without dashes,
 // `data-dir` or `data_dir`), with precedence flag > env > file > default.
+// Repeatable options (--lambda-route) add up across the file, the
+// environment (comma-separated) and the flags; a later one replaces an
+// earlier one for the same function.
 // Used by server/main.cc; pure functions, thread-safe.
 #ifndef SW_SERVER_CONFIG_H_
 #define SW_SERVER_CONFIG_H_
@@ -47,6 +50,15 @@ struct Config {
   // When set, the bound ports are written there as `grpc=<port>\nhttp=<port>\n`
   // once the server listens (for port 0 in tests).
   std::string ports_file;
+  // Where Lambda Tasks' functions run: the default Invoke endpoint ("" =
+  // Stepwise function queues) and per-function routes, name → URL or
+  // "queue" (server/lambda_http_invoker.h).
+  std::string lambda_endpoint;
+  std::map<std::string, std::string> lambda_routes;
+  // PEM CA bundle for https Lambda endpoints ("" = the system's).
+  std::string lambda_ca_file;
+  // AWS profile signing Invoke calls ("" = AWS_PROFILE, else default).
+  std::string lambda_profile;
   bool help = false;
 };
 

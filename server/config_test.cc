@@ -143,3 +143,48 @@ TEST(ConfigTest, HttpSecurityOptions) {
 
 }  // namespace
 }  // namespace stepwise::server
+
+namespace stepwise::server {
+namespace {
+
+TEST(ConfigTest, LambdaRoutesAddUpAcrossFileEnvAndFlags) {
+  std::string file = WriteFile(
+      "lambda-endpoint = http://127.0.0.1:9001\n"
+      "lambda-route = billing=https://lambda.eu-west-1.amazonaws.com\n"
+      "lambda_route = local=queue\n"
+      "lambda-route = shared=queue\n");
+  auto c = LoadConfig({"--config", file, "--lambda-route", "shared=http://10.0.0.1:8080/base",
+                       "--lambda-route=extra=queue", "--lambda-profile", "ops"},
+                      Env({{"STEPWISE_LAMBDA_ROUTE", "envfn=http://[::1]:9002, other=queue"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->lambda_endpoint, "http://127.0.0.1:9001");
+  EXPECT_EQ(c->lambda_profile, "ops");
+  std::map<std::string, std::string> want = {
+      {"billing", "https://lambda.eu-west-1.amazonaws.com"},
+      {"local", "queue"},
+      {"shared", "http://10.0.0.1:8080/base"},  // the flag replaces the file's
+      {"extra", "queue"},
+      {"envfn", "http://[::1]:9002"},
+      {"other", "queue"}};
+  EXPECT_EQ(c->lambda_routes, want);
+}
+
+TEST(ConfigTest, BadLambdaRoutesNameTheOriginAndTheField) {
+  auto c = LoadConfig({"--lambda-route", "noequals"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--lambda-route"), std::string::npos);
+  EXPECT_NE(c.status().message().find("NAME=URL"), std::string::npos);
+  c = LoadConfig({"--lambda-route", "bad name=queue"}, Env({}));
+  EXPECT_NE(c.status().message().find("function name"), std::string::npos);
+  c = LoadConfig({"--lambda-route", "fn=ftp://x/"}, Env({}));
+  EXPECT_NE(c.status().message().find("only http and https"), std::string::npos);
+  c = LoadConfig({"--lambda-endpoint", "localhost:9001"}, Env({}));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  std::string file = WriteFile("lambda-route = fn=gopher://h\n");
+  c = LoadConfig({"--config", file}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find(":1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace stepwise::server

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/logging.h"
+#include "engine/dispatch/lambda_endpoint_dispatcher.h"
 #include "engine/engine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -33,6 +34,7 @@
 #include "server/console/console.h"
 #include "server/decode_errors.h"
 #include "server/http_server.h"
+#include "server/lambda_http_invoker.h"
 #include "server/metrics.h"
 #include "server/sigv4.h"
 #include "server/states_service.h"
@@ -263,6 +265,36 @@ int Run(int argc, char** argv) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();
   }
+  // ---- Lambda functions behind Invoke endpoints ----
+  LambdaRoutes lambda_routes{config.lambda_endpoint, config.lambda_routes};
+  std::shared_ptr<LambdaHttpInvoker> lambda_invoker;
+  if (lambda_routes.any_endpoint()) {
+    net::HttpClientOptions hopts;
+    hopts.ca_file = config.lambda_ca_file;
+    auto client = net::HttpClient::Create(hopts);
+    if (!client.ok()) Refuse(absl::StrCat("--lambda-ca-file: ", client.status().message()));
+    net::AwsCredentialsOptions copts;
+    copts.profile = config.lambda_profile;
+    auto credentials = std::make_unique<net::AwsCredentialsProvider>(copts);
+    if (auto found = credentials->Get(); found.ok()) {
+      spdlog::info("lambda: Invoke calls are signed with {}", found->Describe());
+    } else {
+      spdlog::warn("lambda: {}; Invoke calls fail with Lambda.SdkClientException until "
+                   "credentials are available",
+                   std::string(found.status().message()));
+    }
+    lambda_invoker = std::make_shared<LambdaHttpInvoker>(lambda_routes, *std::move(client),
+                                                         std::move(credentials));
+    std::shared_ptr<engine::LambdaInvoker> invoker = lambda_invoker;
+    const Clock* clock = eopts.clock != nullptr ? eopts.clock : SystemClock::Get();
+    eopts.extra_dispatchers = [invoker, clock, region = config.region,
+                               account = config.account](engine::TaskInputs& inputs) {
+      std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
+      d.push_back(std::make_unique<engine::LambdaEndpointDispatcher>(inputs, clock, invoker,
+                                                                     region, account));
+      return d;
+    };
+  }
   auto engine_or = engine::Engine::Open(engine_store, eopts);
   if (!engine_or.ok()) {
     Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
@@ -434,6 +466,9 @@ int Run(int argc, char** argv) {
   }
   // Finishes in-flight commits and wakes long polls (they answer empty).
   engine->Shutdown();
+  // No Invoke answer reaches the engine from now on; open Lambda tasks are
+  // invoked again at the next start.
+  if (lambda_invoker) lambda_invoker->Stop();
   spdlog::debug("engine stopped");
   // Every call has finished or is finishing now; idle client connections
   // would hold Shutdown until its deadline, so keep the deadline short.

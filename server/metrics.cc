@@ -174,6 +174,20 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
                       EscapeLabelValue(q.activity_arn), "\"} ", q.pollers, "\n");
     }
   }
+  if (!s.engine.function_queues.empty()) {
+    Header(&out, "stepwise_function_tasks_pending", "gauge",
+           "Lambda tasks waiting for a worker of their function queue, by function.");
+    for (const auto& q : s.engine.function_queues) {
+      absl::StrAppend(&out, "stepwise_function_tasks_pending{function=\"",
+                      EscapeLabelValue(q.function_name), "\"} ", q.pending, "\n");
+    }
+    Header(&out, "stepwise_function_pollers", "gauge",
+           "GetFunctionTask calls waiting, by function.");
+    for (const auto& q : s.engine.function_queues) {
+      absl::StrAppend(&out, "stepwise_function_pollers{function=\"",
+                      EscapeLabelValue(q.function_name), "\"} ", q.pollers, "\n");
+    }
+  }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",
            "Live SST and WAL bytes of the data directory.",

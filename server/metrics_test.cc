@@ -95,6 +95,26 @@ TEST(ServerMetricsTest, RendersEngineStoreAndProcessFiguresAsIntegers) {
   EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_rocksdb_size_bytes")));
 }
 
+TEST(ServerMetricsTest, ReportsFunctionQueuesApartFromActivities) {
+  ServerMetrics m;
+  MetricsSnapshot s;
+  s.engine.activity_queues.push_back({"arn:aws:states:us-east-1:1:activity:a", 1, 0});
+  s.engine.function_queues.push_back({"ValidateOrder", 3, 0});
+  s.engine.function_queues.push_back({"Ship\"it", 0, 2});
+  std::string text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_function_tasks_pending gauge\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_function_tasks_pending{function=\"ValidateOrder\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_function_pollers{function=\"ValidateOrder\"} 0\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_function_pollers{function=\"Ship\\\"it\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr(
+      "stepwise_activity_tasks_pending{activity=\"arn:aws:states:us-east-1:1:activity:a\"} 1\n"));
+  // A function never shows up as an activity.
+  EXPECT_THAT(text, Not(HasSubstr("activity=\"function:")));
+  EXPECT_THAT(text, Not(HasSubstr("activity=\"ValidateOrder")));
+  s.engine.function_queues.clear();
+  EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_function_")));
+}
+
 TEST(ServerMetricsTest, RendersHistogramsWithCumulativeBuckets) {
   ServerMetrics m;
   MetricsSnapshot s;

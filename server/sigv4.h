@@ -1,10 +1,10 @@
 // SigV4: verification of AWS Signature Version 4 (`Authorization:
 // AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...`) on
-// requests to the AWS JSON endpoint, plus the building blocks (canonical
-// request, string to sign, signature) exposed for tests against AWS's
-// published vectors. Also the endpoint's bearer-token check. Used by
-// AwsJsonApi and server/main.cc (/metrics). Pure functions over OpenSSL's
-// SHA-256/HMAC; thread-safe.
+// requests to the AWS JSON endpoint, over the building blocks in
+// net/sigv4.h (canonical request, string to sign, signature; re-exported
+// here for tests against AWS's published vectors). Also the endpoint's
+// bearer-token check. Used by AwsJsonApi and server/main.cc (/metrics).
+// Pure functions; thread-safe.
 #ifndef SW_SERVER_SIGV4_H_
 #define SW_SERVER_SIGV4_H_
 
@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "net/sigv4.h"
 #include "server/http_server.h"
 
 namespace stepwise::server {
@@ -35,25 +36,15 @@ struct SigV4Authorization {
 // engine service error) naming what is missing when it is malformed.
 absl::StatusOr<SigV4Authorization> ParseSigV4Authorization(std::string_view header);
 
-// Returns the lower-case hex SHA-256 of `data`.
-std::string Sha256Hex(std::string_view data);
+using net::Sha256Hex;
+using net::SigV4Signature;
+using net::SigV4StringToSign;
 
 // Returns SigV4's canonical request for `request` (path, query, the
 // `signed_headers` with trimmed values) ending in `payload_hash`.
 std::string SigV4CanonicalRequest(const HttpRequest& request,
                                   const std::vector<std::string>& signed_headers,
                                   std::string_view payload_hash);
-
-// Returns the string to sign for `amz_date` (YYYYMMDD'T'HHMMSS'Z'), `scope`
-// and the canonical request.
-std::string SigV4StringToSign(std::string_view amz_date, std::string_view scope,
-                              std::string_view canonical_request);
-
-// Returns the lower-case hex signature of `string_to_sign` with the key
-// derived from `secret` and the scope parts.
-std::string SigV4Signature(std::string_view secret, std::string_view date,
-                           std::string_view region, std::string_view service,
-                           std::string_view string_to_sign);
 
 // Verifies the SigV4 signature of `request` against `secrets` (access key
 // id → secret access key) at `now_unix_seconds` (±15 minutes allowed), for

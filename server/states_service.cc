@@ -381,6 +381,20 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     if (d->output.has_value()) resp->set_output(*d->output);
     if (d->error.has_value()) resp->set_error(*d->error);
     if (d->cause.has_value()) resp->set_cause(*d->cause);
+    if (req->include_open_tasks() && d->status == "RUNNING") {
+      auto open = engine_->ListOpenTasks(req->execution_arn());
+      if (!open.ok()) return open.status();
+      for (const engine::OpenTaskInfo& t : *open) {
+        v1::ExecutionOpenTask* o = resp->add_open_tasks();
+        o->set_task_id(t.task_id);
+        o->set_activity_arn(t.activity_arn);
+        o->set_function_name(t.function_name);
+        o->set_started(t.started);
+        o->set_callback(t.callback);
+        o->set_submitted(t.submitted);
+        o->set_pollers(static_cast<int64_t>(t.pollers));
+      }
+    }
     return absl::OkStatus();
   });
 }

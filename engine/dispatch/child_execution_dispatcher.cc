@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/arn.h"
+#include "engine/dispatch/sdk_metadata.h"
 #include "engine/service_error.h"
 #include "engine/task_resource.h"
 #include "storage/keys.h"
@@ -74,10 +75,14 @@ std::string ModeOf(std::string_view resource_name) {
   return "";
 }
 
-json::value StartResponse(const std::string& arn, TimeMs start) {
+// StartExecution's answer as the optimized integration returns it.
+json::value StartResponse(const std::string& arn, TimeMs start, TimeMs now) {
   json::object o;
   o["ExecutionArn"] = arn;
   o["StartDate"] = start;
+  std::string body = SerializeJson(json::value(o));
+  AddSdkMetadata(o, {{"Content-Type", "application/x-amz-json-1.0"}},
+                 StableUuid(absl::StrCat(arn, "#start")), body.size(), now, 200);
   return o;
 }
 
@@ -239,7 +244,7 @@ void ChildExecutionDispatcher::Started(const std::string& child_arn, TimeMs star
     task_id = w.task_id;
     if (w.mode.empty()) {
       TaskResult r;
-      r.output = StartResponse(child_arn, start_date);
+      r.output = StartResponse(child_arn, start_date, start_date);
       result = std::move(r);
       waiting_.erase(it);
     } else {
@@ -250,7 +255,7 @@ void ChildExecutionDispatcher::Started(const std::string& child_arn, TimeMs star
     }
   }
   // Both go to the parent's shard in this order: TaskSubmitted first.
-  if (submit) inputs_.ReportTaskSubmitted(parent, task_id, StartResponse(child_arn, start_date));
+  if (submit) inputs_.ReportTaskSubmitted(parent, task_id, StartResponse(child_arn, start_date, start_date));
   if (result) inputs_.ReportTaskResult(parent, task_id, *std::move(result));
 }
 
@@ -299,22 +304,43 @@ void ChildExecutionDispatcher::Close(const OpenTask& task, PendingCommit& commit
     }
   }
   if (stop) {
-    commit.AfterCommit([this, child = c->arn, parent = commit.execution_id()] {
-      inputs_.StopExecution(child, "States.Aborted",
-                            absl::StrCat("The parent execution's task ended before this "
-                                         "execution: ", parent),
-                            [](absl::StatusOr<TimeMs>) {});
+    // Durable: the stop row is on disk with the parent's closing commit.
+    std::string row = storage::TaskKey(kStopRowKey, commit.execution_id(), task.task_id);
+    commit.Write({storage::Table::kTasks, row, task.details});
+    commit.AfterCommit([this, child = c->arn, parent = commit.execution_id(), row] {
+      StopChild(child, parent, row);
     });
   }
 }
 
+void ChildExecutionDispatcher::StopChild(const std::string& child, const std::string& parent,
+                                         const std::string& row_key) {
+  inputs_.StopExecution(
+      child, "States.Aborted",
+      absl::StrCat("The parent execution's task ended before this execution: ", parent),
+      [this, row_key](absl::StatusOr<TimeMs> r) {
+        std::string_view name = r.ok() ? "" : ServiceErrorName(r.status());
+        // Stopped, or nothing left to stop (never started, or already
+        // closed): the row has done its job. Otherwise (shutting down) it
+        // stays for the next Open.
+        if (r.ok() || name == "ValidationException" || name == "ExecutionDoesNotExist") {
+          store_.Put(storage::Table::kTasks, row_key, std::nullopt).IgnoreError();
+        }
+      });
+}
+
 // Every row is the child of a task that may still wait: start it again
-// (a start that finds it adopts it) and wait for it.
+// (a start that finds it adopts it) and wait for it. Every stop row is a
+// child to stop again.
 absl::Status ChildExecutionDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
   SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
                       store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
   for (auto& kv : rows) {
     SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
+    if (p.activity == kStopRowKey) {
+      if (std::optional<Child> c = Child::Decode(kv.value)) StopChild(c->arn, p.execution_id, kv.key);
+      continue;
+    }
     if (p.activity != kRowKey) continue;
     std::string parent = p.execution_id;
     int64_t task_id = p.task_id;

@@ -14,7 +14,10 @@
 // A .sync parent learns of its child's end from ExecutionClosed (or, when
 // the child ended while the server was down, from the adoption at Open);
 // a .sync Task that closes before its child (the parent stopped, timed out
-// or failed elsewhere) stops the child, as AWS does for a job it runs.
+// or failed elsewhere) stops the child, as AWS does for a job it runs: the
+// closing commit replaces the child's row with a stop row, the stop is
+// sent after it, and the row is deleted (a direct synced write) once the
+// child is no longer running; a stop row found at Open is sent again.
 // Threads: Schedule/Close/Answer on the parent's shard, ExecutionClosed on
 // the child's; the table of children waited for is under a mutex.
 #ifndef SW_ENGINE_DISPATCH_CHILD_EXECUTION_DISPATCHER_H_
@@ -36,8 +39,12 @@ class ChildExecutionDispatcher : public TaskDispatcher {
   // The task table's queue key of child rows (never an ARN or a function).
   static constexpr const char* kRowKey = "states:startExecution";
 
-  // `inputs` outlives the dispatcher.
-  explicit ChildExecutionDispatcher(TaskInputs& inputs) : inputs_(inputs) {}
+  // The task table's queue key of a child to stop (its parent's task ended).
+  static constexpr const char* kStopRowKey = "states:stopExecution";
+
+  // `inputs` and `store` outlive the dispatcher.
+  ChildExecutionDispatcher(TaskInputs& inputs, storage::Store& store)
+      : inputs_(inputs), store_(store) {}
 
   bool Takes(const ScheduleTaskCommand& command) const override;
   bool Owns(const OpenTask& task) const override { return task.via == kVia; }
@@ -65,8 +72,13 @@ class ChildExecutionDispatcher : public TaskDispatcher {
   void Started(const std::string& child_arn, TimeMs start_date);
   // The child ended as `closed` says: report it to a .sync parent.
   void Ended(const ExecutionDescription& closed);
+  // Stops `child` (its parent's task ended) and then deletes the stop row
+  // `row_key`. Any thread.
+  void StopChild(const std::string& child, const std::string& parent,
+                 const std::string& row_key);
 
   TaskInputs& inputs_;
+  storage::Store& store_;  // thread-safe
   std::mutex mu_;
   std::map<std::string, Waiter> waiting_;  // under mu_, by child ARN
 };

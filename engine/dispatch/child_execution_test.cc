@@ -52,6 +52,8 @@ TEST_F(ChildExecutionTest, FireAndForgetAnswersWithTheChildsArnAndStartDate) {
   std::string child_arn(out.at("ExecutionArn").as_string());
   EXPECT_TRUE(child_arn.starts_with("arn:aws:states:us-east-1:123456789012:execution:child:"));
   EXPECT_TRUE(out.at("StartDate").is_int64());
+  EXPECT_EQ(out.at("SdkHttpMetadata").at("HttpStatusCode").as_int64(), 200);
+  EXPECT_FALSE(out.at("SdkResponseMetadata").at("RequestId").as_string().empty());
   ExecutionDescription c = AwaitEnd(child_arn);
   EXPECT_EQ(c.status, "SUCCEEDED");
   EXPECT_EQ(c.input, R"({"k":1})");

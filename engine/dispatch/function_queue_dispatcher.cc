@@ -75,13 +75,17 @@ absl::Status FunctionQueueDispatcher::Recover(storage::Store& store, TaskInputs&
 AnswerUse FunctionQueueDispatcher::Answer(const std::string& execution_id, const OpenTask& task,
                                           TaskResult& result) const {
   (void)execution_id;
+  absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(task.details);
   if (result.kind != TaskResult::Kind::kSucceeded) {
-    result = LambdaFunctionError(std::move(result.error), std::move(result.cause));
+    if (call.ok()) {
+      result = LambdaAnswerFailure(*call, std::move(result.error), std::move(result.cause));
+    }
     return AnswerUse::kComplete;
   }
-  absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(task.details);
   if (!call.ok()) return AnswerUse::kComplete;  // not ours to reshape
-  result.output = LambdaResult(*call, SerializeJson(result.output), call->request_id, clock_->NowMs());
+  std::string raw = result.raw_output.empty() ? SerializeJson(result.output)
+                                              : std::move(result.raw_output);
+  result.output = LambdaResult(*call, raw, call->request_id, clock_->NowMs());
   return task.callback ? AnswerUse::kSubmit : AnswerUse::kComplete;
 }
 

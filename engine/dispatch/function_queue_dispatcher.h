@@ -40,6 +40,7 @@ class FunctionQueueDispatcher : public TaskDispatcher {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
   AnswerUse Answer(const std::string& execution_id, const OpenTask& task,
                    TaskResult& result) const override;
+  bool OversizeAnswerFailsTask() const override { return true; }
 
  private:
   WorkerQueueRows rows_;

@@ -2,29 +2,21 @@
 // answers. Pure: any thread.
 #include "engine/dispatch/lambda_function.h"
 
-#include <time.h>
 
 #include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "asl/errors.h"
 #include "common/strings.h"
 #include "engine/arn.h"
+#include "engine/dispatch/sdk_metadata.h"
 #include "engine/task_resource.h"
 
 namespace stepwise::engine {
 
 namespace {
-
-std::string HttpDate(TimeMs now) {
-  time_t secs = static_cast<time_t>(now / 1000);
-  struct tm tm {};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  return buf;
-}
 
 TaskResult Failure(std::string error, std::string cause) {
   TaskResult r;
@@ -253,8 +245,6 @@ json::value LambdaResult(const LambdaCall& call, std::string_view payload,
   }
   if (!call.invoke_api) return body;
   std::string version = call.qualifier.empty() ? "$LATEST" : call.qualifier;
-  std::string length = std::to_string(payload.size());
-  std::string date = HttpDate(now);
   // X-Ray's form, Root=1-<8 hex>-<24 hex>, from the request id's digits.
   std::string hex;
   for (char c : request_id) {
@@ -262,33 +252,16 @@ json::value LambdaResult(const LambdaCall& call, std::string_view payload,
   }
   hex.resize(32, '0');
   std::string trace = absl::StrCat("Root=1-", hex.substr(0, 8), "-", hex.substr(8, 24));
-  json::object all;
-  json::object one;
-  auto header = [&](const char* name, const std::string& value) {
-    json::array a;
-    a.emplace_back(json::string(value));
-    all[name] = std::move(a);
-    one[name] = json::string(value);
-  };
-  if (status_code == 200) header("X-Amz-Executed-Version", version);
-  header("x-amzn-Remapped-Content-Length", "0");
-  header("Connection", "keep-alive");
-  header("x-amzn-RequestId", std::string(request_id));
-  header("Content-Length", length);
-  header("Date", date);
-  header("X-Amzn-Trace-Id", trace);
-  header("Content-Type", "application/json");
-  json::object http;
-  http["AllHttpHeaders"] = std::move(all);
-  http["HttpHeaders"] = std::move(one);
-  http["HttpStatusCode"] = status_code;
-  json::object meta;
-  meta["RequestId"] = json::string(request_id);
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (status_code == 200) headers.emplace_back("X-Amz-Executed-Version", version);
+  headers.emplace_back("x-amzn-Remapped-Content-Length", "0");
+  headers.emplace_back("Connection", "keep-alive");
+  headers.emplace_back("X-Amzn-Trace-Id", trace);
+  headers.emplace_back("Content-Type", "application/json");
   json::object r;
   if (status_code == 200) r["ExecutedVersion"] = json::string(version);
   r["Payload"] = std::move(body);
-  r["SdkHttpMetadata"] = std::move(http);
-  r["SdkResponseMetadata"] = std::move(meta);
+  AddSdkMetadata(r, headers, request_id, payload.size(), now, status_code);
   r["StatusCode"] = status_code;
   return r;
 }
@@ -309,6 +282,19 @@ FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant) {
     f.state_name = call->state_name;
   }
   return f;
+}
+
+TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::string cause) {
+  if (error == asl::kStatesDataLimitExceeded && cause.empty()) {
+    return Failure(std::move(error),
+                   absl::StrCat("The state/task '", call.invoke_api ? "lambda" : call.function_arn,
+                                "' returned a result with a size exceeding the maximum number "
+                                "of bytes service limit."));
+  }
+  if (call.invoke_api && !cause.empty()) {
+    if (auto v = ParseJson(cause); v.ok() && v->is_object()) cause = SerializeJson(*v);
+  }
+  return LambdaFunctionError(std::move(error), std::move(cause));
 }
 
 TaskResult LambdaFunctionError(std::string error_type, std::string cause) {

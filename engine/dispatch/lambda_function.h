@@ -74,6 +74,13 @@ FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant);
 // (Lambda.Unknown when it gave none), cause = its error JSON text.
 TaskResult LambdaFunctionError(std::string error_type, std::string cause);
 
+// A worker's failure answer for `call` as the state sees it: the function
+// error above (lambda:invoke rewrites a JSON cause compactly, as AWS's SDK
+// does; the function ARN form keeps the text as sent), or, for an answer
+// over the payload limit (States.DataLimitExceeded, no cause), AWS's words
+// naming the function ARN (or 'lambda' for lambda:invoke).
+TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::string cause);
+
 }  // namespace stepwise::engine
 
 #endif  // SW_ENGINE_DISPATCH_LAMBDA_FUNCTION_H_

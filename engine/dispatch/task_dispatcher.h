@@ -124,6 +124,11 @@ class TaskDispatcher {
     (void)result;
     return AnswerUse::kComplete;
   }
+  // Whether a worker's answer over the payload limit is the task's failure
+  // (States.DataLimitExceeded, as a Lambda function's oversize result is)
+  // rather than a refused call (InvalidOutput, as for activities). The
+  // failure reaches Answer with an empty cause for the dispatcher to word.
+  virtual bool OversizeAnswerFailsTask() const { return false; }
   // An execution closed (its closing commit is on disk). On that
   // execution's shard: keep it short, post work elsewhere.
   virtual void ExecutionClosed(const ExecutionDescription& closed) { (void)closed; }

@@ -148,6 +148,34 @@ json::object ExecutionJson(const engine::ExecutionDescription& d, bool with_data
   return o;
 }
 
+// What an open task waits for when no worker polls its queue: "waiting for
+// a worker of function NAME" (or "of activity ARN"); "" otherwise.
+std::string WaitingNote(const engine::OpenTaskInfo& t) {
+  if (t.started || t.pollers > 0) return "";
+  if (!t.function_name.empty()) return "waiting for a worker of function " + t.function_name;
+  return "waiting for a worker of activity " + t.activity_arn;
+}
+
+// The execution's open tasks in worker queues, as the page shows them.
+absl::StatusOr<json::array> OpenTasksJson(engine::Engine* engine, const std::string& arn) {
+  SW_ASSIGN_OR_RETURN(std::vector<engine::OpenTaskInfo> open, engine->ListOpenTasks(arn));
+  json::array out;
+  for (const engine::OpenTaskInfo& t : open) {
+    json::object o;
+    o["taskId"] = t.task_id;
+    if (!t.function_name.empty()) o["functionName"] = t.function_name;
+    if (!t.activity_arn.empty()) o["activityArn"] = t.activity_arn;
+    o["started"] = t.started;
+    o["callback"] = t.callback;
+    o["submitted"] = t.submitted;
+    o["pollingWorkers"] = static_cast<int64_t>(t.pollers);
+    std::string note = WaitingNote(t);
+    if (!note.empty()) o["waitingFor"] = note;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
 json::object MachineJson(const engine::StateMachineDescription& m) {
   json::object o;
   o["stateMachineArn"] = m.arn;
@@ -175,8 +203,8 @@ void Console::Register(HttpServer* http) {
   for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css"}) {
     http->HandleAsync("GET", path, handler);
   }
-  for (const char* name :
-       {"session", "machines", "machine", "executions", "execution", "activities", "watch"}) {
+  for (const char* name : {"session", "machines", "machine", "executions", "execution",
+                           "activities", "tasks", "watch"}) {
     http->HandleAsync("GET", absl::StrCat(std::string(kApiPrefix), name), handler);
   }
 }
@@ -343,12 +371,24 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
                             engine_->DescribeStateMachineForExecution(arn));
         json::object o;
         o["execution"] = ExecutionJson(d, true);
+        if (d.status == "RUNNING") {
+          SW_ASSIGN_OR_RETURN(o["openTasks"], OpenTasksJson(engine_, arn));
+        } else {
+          o["openTasks"] = json::array();
+        }
         json::object mj = MachineJson(m);
         mj["definition"] = m.definition;
         o["machine"] = std::move(mj);
         SW_ASSIGN_OR_RETURN(std::string graph, GraphJson(m.definition));
         SW_ASSIGN_OR_RETURN(json::value g, ParseJson(graph));
         o["graph"] = std::move(g);
+        return o;
+      }
+      if (api == "tasks") {
+        std::string arn = Get(q, "arn");
+        if (arn.empty()) return BadParam("query parameter 'arn' is required");
+        json::object o;
+        SW_ASSIGN_OR_RETURN(o["openTasks"], OpenTasksJson(engine_, arn));
         return o;
       }
       if (api == "activities") {
@@ -372,8 +412,17 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
           o["pollingWorkers"] = pollers;
           out.push_back(std::move(o));
         }
+        json::array functions;
+        for (const auto& f : stats.function_queues) {
+          json::object o;
+          o["functionName"] = f.function_name;
+          o["waitingTasks"] = static_cast<int64_t>(f.pending);
+          o["pollingWorkers"] = static_cast<int64_t>(f.pollers);
+          functions.push_back(std::move(o));
+        }
         json::object r;
         r["activities"] = std::move(out);
+        r["functions"] = std::move(functions);
         return r;
       }
       return engine::ServiceError("UnknownOperationException",

@@ -7,9 +7,13 @@
 //   machine?arn=                 one machine, its definition and graph (SVG)
 //   executions?machine=&status=&prefix=&from=&to=&cursor=&limit=
 //                                newest first, filtered, paged by `cursor`
-//   execution?arn=               description, input/output and the graph of
-//                                the revision it runs
-//   activities                   activities with waiting tasks and pollers
+//   execution?arn=               description, input/output, the graph of
+//                                the revision it runs and its open tasks
+//   tasks?arn=                   the open tasks of a running execution in
+//                                worker queues, with "waiting for a worker of
+//                                function NAME" when nobody polls
+//   activities                   activities with waiting tasks and pollers,
+//                                and the function queues likewise
 //   watch?arn=&after=            server-sent events (text/event-stream): the
 //                                events committed after event id `after`,
 //                                fed by Engine::WatchExecution (see below)

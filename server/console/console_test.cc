@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 #include <string>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -100,13 +101,74 @@ TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
   EXPECT_EQ(Get("/console/nothing.js").status, 404);
 }
 
+TEST_F(ConsoleTest, SaysWhichWorkerAnOpenTaskWaitsFor) {
+  Open({});
+  std::string fn_machine = Machine("fn", R"({"StartAt":"V","States":{
+    "V":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:ValidateOrder",
+         "End":true}}})");
+  ASSERT_TRUE(engine_->CreateActivity("approve").ok());
+  const std::string activity = "arn:aws:states:us-east-1:123456789012:activity:approve";
+  std::string act_machine = Machine("act", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":")" + activity + R"(","End":true}}})");
+  auto f = engine_->StartExecution(fn_machine, "f1", "{}");
+  auto a = engine_->StartExecution(act_machine, "a1", "{}");
+  ASSERT_TRUE(f.ok() && a.ok());
+  for (int i = 0; i < 1000; ++i) {
+    engine::Engine::Stats st = engine_->stats();
+    if (!st.function_queues.empty() && !st.activity_queues.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  // The function queue is reported apart from the activities.
+  engine::Engine::Stats st = engine_->stats();
+  ASSERT_EQ(st.function_queues.size(), 1u);
+  EXPECT_EQ(st.function_queues[0].function_name, "ValidateOrder");
+  EXPECT_EQ(st.function_queues[0].pending, 1u);
+  ASSERT_EQ(st.activity_queues.size(), 1u);
+  EXPECT_EQ(st.activity_queues[0].activity_arn, activity);
+
+  json::value ft = GetJson("/console/api/tasks?arn=" + Enc(f->execution_arn));
+  const json::array& fl = ft.at("openTasks").as_array();
+  ASSERT_EQ(fl.size(), 1u) << SerializeJson(ft);
+  EXPECT_EQ(fl[0].at("functionName").as_string(), "ValidateOrder");
+  EXPECT_EQ(fl[0].at("waitingFor").as_string(), "waiting for a worker of function ValidateOrder");
+  EXPECT_EQ(fl[0].at("pollingWorkers").as_int64(), 0);
+  json::value at = GetJson("/console/api/execution?arn=" + Enc(a->execution_arn));
+  const json::array& al = at.at("openTasks").as_array();
+  ASSERT_EQ(al.size(), 1u) << SerializeJson(at);
+  EXPECT_EQ(al[0].at("waitingFor").as_string(), "waiting for a worker of activity " + activity);
+  json::value acts = GetJson("/console/api/activities");
+  ASSERT_EQ(acts.at("functions").as_array().size(), 1u);
+  EXPECT_EQ(acts.at("functions").as_array()[0].at("functionName").as_string(), "ValidateOrder");
+  EXPECT_EQ(acts.at("functions").as_array()[0].at("waitingTasks").as_int64(), 1);
+
+  // Once a worker has it, nothing waits for a worker any more.
+  auto grant = engine_->GetFunctionTask("ValidateOrder", "w", 5000);
+  ASSERT_TRUE(grant.ok() && !grant->task_token.empty()) << grant.status();
+  ft = GetJson("/console/api/tasks?arn=" + Enc(f->execution_arn));
+  ASSERT_EQ(ft.at("openTasks").as_array().size(), 1u);
+  EXPECT_TRUE(ft.at("openTasks").as_array()[0].at("started").as_bool());
+  EXPECT_FALSE(ft.at("openTasks").as_array()[0].as_object().contains("waitingFor"));
+  ASSERT_TRUE(engine_->SendTaskSuccess(grant->task_token, "{}").ok());
+  for (int i = 0; i < 1000; ++i) {
+    auto d = engine_->DescribeExecution(f->execution_arn);
+    if (d.ok() && d->status != "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ft = GetJson("/console/api/tasks?arn=" + Enc(f->execution_arn));
+  EXPECT_TRUE(ft.at("openTasks").as_array().empty()) << SerializeJson(ft);
+  EXPECT_EQ(Get("/console/api/tasks").status, 400);
+  EXPECT_EQ(Get("/console/api/tasks?arn=" +
+                Enc("arn:aws:states:us-east-1:123456789012:execution:fn:nope")).status,
+            400);
+}
+
 TEST_F(ConsoleTest, TokensGuardEveryDataEndpointButNotThePage) {
   ConsoleOptions o;
   o.tokens = {"s3cret"};
   Open(o);
   Machine("m", kWaitMachine);
   EXPECT_EQ(Get("/").status, 200);
-  for (const char* api : {"session", "machines", "activities", "watch?arn=x",
+  for (const char* api : {"session", "machines", "activities", "tasks?arn=x", "watch?arn=x",
                           "executions?machine=x"}) {
     HttpResponse none = Get(std::string("/console/api/") + api);
     EXPECT_EQ(none.status, 401) << api;

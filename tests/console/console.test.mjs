@@ -6,7 +6,9 @@
 // activity worker played by this script), then checks what the console
 // shows: the token prompt, the graph painted per state outcome, the failed
 // state's error, a start from the input editor followed live until it
-// closes, the executions filters, activities, a ~25,000-event history and a
+// closes, the executions filters, activities, "waiting for a worker of
+// function NAME" (and activity ARN), a parent Task linking to its child
+// execution and back, a ~25,000-event history and a
 // 1,000-iteration Map (time to interactive printed), and that SIGTERM stops
 // stepwised promptly while the page holds a live-update request. Screenshots
 // go to $SW_CONSOLE_OUT; SW_CONSOLE_DOCS_SCREENSHOT=path also copies the
@@ -396,6 +398,68 @@ await step('activities: waiting tasks and polling workers', async () => {
   await page.waitForSelector('#activities-table tr[data-name="idle"]');
   assert.equal(await page.locator('tr[data-name="idle"] .pollers').innerText(), '1');
   await shot('activities');
+});
+
+await step('a Task no worker serves: "waiting for a worker of function NAME" (or activity ARN), gone once a worker takes it', async () => {
+  const fnMachine = await aws('CreateStateMachine', { name: 'validate', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Validate', States: { Validate: { Type: 'Task', Resource: 'arn:aws:lambda:us-east-1:123456789012:function:ValidateOrder', End: true } } }) });
+  const fx = await aws('StartExecution', { stateMachineArn: fnMachine.stateMachineArn, name: 'no-worker' });
+  await openExecution(fx.executionArn);
+  await page.waitForSelector('#exec-waiting', { timeout: 10000 });
+  assert.equal(await page.locator('#exec-waiting').innerText(), 'waiting for a worker of function ValidateOrder');
+  await shot('waiting-function');
+  await page.goto(`${endpoint}/#/activities`);
+  await page.waitForSelector('#functions-table tr[data-name="ValidateOrder"]');
+  assert.equal(await page.locator('#functions-table tr[data-name="ValidateOrder"] .waiting').innerText(), '1');
+  assert.equal(await page.locator('#activities-table tr[data-name="ValidateOrder"]').count(), 0, 'a function is not an activity');
+  await aws('StopExecution', { executionArn: fx.executionArn });
+
+  const review = await aws('CreateActivity', { name: 'review' });
+  const actMachine = await aws('CreateStateMachine', { name: 'reviews', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Review', States: { Review: { Type: 'Task', Resource: review.activityArn, End: true } } }) });
+  const ax = await aws('StartExecution', { stateMachineArn: actMachine.stateMachineArn, name: 'no-reviewer' });
+  await openExecution(ax.executionArn);
+  await page.waitForSelector('#exec-waiting', { timeout: 10000 });
+  assert.equal(await page.locator('#exec-waiting').innerText(), `waiting for a worker of activity ${review.activityArn}`);
+  const task = await aws('GetActivityTask', { activityArn: review.activityArn, workerName: 'reviewer' });
+  assert.ok(task.taskToken);
+  // The page asks again every 2 s while the execution runs.
+  await page.waitForSelector('#exec-waiting', { state: 'detached', timeout: 10000 });
+  assert.equal(await page.locator('#exec-status .badge.RUNNING').count(), 1);
+  await aws('SendTaskSuccess', { taskToken: task.taskToken, output: '{}' });
+  await page.waitForSelector('#exec-status .badge.SUCCEEDED', { timeout: 10000 });
+});
+
+await step('a parent Task links to its child execution and the child links back to its parent', async () => {
+  const child = await aws('CreateStateMachine', { name: 'child', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Hello', States: { Hello: { Type: 'Pass', Result: { done: true }, End: true } } }) });
+  const parent = await aws('CreateStateMachine', { name: 'parent', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'RunChild', States: { RunChild: { Type: 'Task', Resource: 'arn:aws:states:::states:startExecution.sync:2',
+      Parameters: { StateMachineArn: child.stateMachineArn, Input: { n: 1, 'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id' } },
+      End: true } } }) });
+  const px = await aws('StartExecution', { stateMachineArn: parent.stateMachineArn, name: 'p-1' });
+  const done = await waitStatus(px.executionArn, 'SUCCEEDED');
+  const childArn = JSON.parse(done.output).ExecutionArn;
+  assert.match(childArn, /:execution:child:/);
+
+  await openExecution(px.executionArn);
+  assert.equal(await page.locator('#children a.execution-link').getAttribute('href'), `#/execution/${encodeURIComponent(childArn)}`);
+  await page.click('#graph g.sw-state[data-state="RunChild"]');
+  await page.waitForSelector('#detail-child');
+  assert.equal(await page.locator('#detail-child').innerText(), childArn);
+  await shot('parent-links-child');
+  await page.click('.tabs button[data-tab="events"]');
+  await page.waitForSelector('#events .vrow');
+  const linked = await page.locator('#events .vrow a.execution-link').evaluateAll((as) => as.map((a) => a.closest('.vrow').children[1].textContent));
+  assert.deepEqual(linked, ['TaskSubmitted', 'TaskSucceeded'], 'the Task events name the child');
+  await page.locator('#events .vrow a.execution-link').first().click();
+  await page.waitForFunction((arn) => decodeURIComponent(location.hash) === `#/execution/${arn}`, childArn);
+  await page.waitForSelector('main[data-ready="1"]', { timeout: 30000 });
+  assert.equal(await page.locator('#started-by').innerText(), `started by ${px.executionArn}`);
+  await shot('child-started-by');
+  await page.click('#started-by a');
+  await page.waitForFunction((arn) => decodeURIComponent(location.hash) === `#/execution/${arn}`, px.executionArn);
+  await page.waitForFunction(() => document.querySelector('h1')?.textContent.startsWith('p-1'), null, { timeout: 30000 });
 });
 
 await step('SIGTERM stops stepwised promptly while the page holds a live update', async () => {

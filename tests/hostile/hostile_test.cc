@@ -412,6 +412,147 @@ TEST_F(HostileTest, BothApisRefuseWithTheSameWords) {
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+// Task resources and Credentials AWS refuses at CreateStateMachine, in both
+// query languages and both machine types: each is InvalidDefinition with
+// the same words on both APIs (AWS's words where AWS's are recorded), and
+// ValidateStateMachineDefinition on both APIs answers FAIL with the same
+// diagnostic. A resource each machine type accepts is created on both.
+TEST_F(HostileTest, TaskResourcesAwsRefusesAreRefusedWithTheSameWordsOnBothApis) {
+  const std::string role = "arn:aws:iam::123456789012:role/r";
+  auto task = [](const std::string& resource, const std::string& extra, bool jsonata) {
+    return std::string(R"({"StartAt":"T",)") + (jsonata ? R"("QueryLanguage":"JSONata",)" : "") +
+           R"("States":{"T":{"Type":"Task","Resource":")" + resource + "\"," + extra +
+           R"("End":true}}})";
+  };
+  auto not_recognized = [](const std::string& resource) {
+    return "SCHEMA_VALIDATION_FAILED: The resource provided " + resource +
+           " is not recognized. The value is not a valid resource ARN, or the resource is "
+           "not available in this region.";
+  };
+  struct Bad {
+    std::string resource;
+    std::string extra;
+    std::string type;
+    std::string diagnostic;  // "CODE: message"
+    std::string location;
+  };
+  const std::string at = "/States/T/Resource";
+  const std::vector<Bad> bad = {
+      {"arn:aws:states:::lambda:invoke.sync", "", "STANDARD",
+       not_recognized("arn:aws:states:::lambda:invoke.sync"), at},
+      {"arn:aws:states:::aws-sdk:s3:getObject.sync", "", "STANDARD",
+       not_recognized("arn:aws:states:::aws-sdk:s3:getObject.sync"), at},
+      {"arn:aws:states:::dynamodb:putItem.waitForTaskToken", "", "STANDARD",
+       not_recognized("arn:aws:states:::dynamodb:putItem.waitForTaskToken"), at},
+      {"arn:aws:states:::nosuch:thing", "", "STANDARD",
+       not_recognized("arn:aws:states:::nosuch:thing"), at},
+      {"arn:aws:states:::http:invoke.waitForTaskToken", "", "STANDARD",
+       not_recognized("arn:aws:states:::http:invoke.waitForTaskToken"), at},
+      {"arn:aws:lambda:us-east-1:123456789012:function:", "", "STANDARD",
+       not_recognized("arn:aws:lambda:us-east-1:123456789012:function:"), at},
+      {"lambda-name", "", "STANDARD",
+       "INVALID_RESOURCE: Value is not a valid resource ARN", at},
+      {"arn:aws:states:::lambda:invoke", R"("Credentials":{},)", "STANDARD",
+       "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing",
+       "/States/T/Credentials"},
+      {"arn:aws:states:::states:startExecution.sync:2", "", "EXPRESS",
+       "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service "
+       "integration",
+       at},
+      {"arn:aws:states:::sqs:sendMessage.waitForTaskToken", "", "EXPRESS",
+       "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.waitForTaskToken' "
+       "service integration ",
+       at},
+      {std::string(kAccount) + "activity:parked", "", "EXPRESS",
+       "SCHEMA_VALIDATION_FAILED: Express state machine does not support Activity ARN", at},
+  };
+  std::string before = Snapshot(stub_);
+  int n = 0;
+  for (const Bad& b : bad) {
+    for (bool jsonata : {false, true}) {
+      std::string def = task(b.resource, b.extra, jsonata);
+      std::string name = "BadTask" + std::to_string(n++);
+      SCOPED_TRACE(def + " as " + b.type);
+      v1::CreateStateMachineRequest req;
+      req.set_name(name);
+      req.set_definition(def);
+      req.set_role_arn(role);
+      req.set_type(b.type);
+      v1::CreateStateMachineResponse resp;
+      grpc::Status g = stub_->CreateStateMachine(Ctx().get(), req, &resp);
+      AwsReply a = Aws(http_, "CreateStateMachine",
+                       J({{"name", name}, {"definition", def}, {"roleArn", role},
+                          {"type", b.type}}));
+      const std::string words =
+          "Invalid State Machine Definition: '" + b.diagnostic + " at " + b.location + "'";
+      ExpectGrpcError(g, "InvalidDefinition", words);
+      ExpectAwsError(a, "InvalidDefinition", words);
+      EXPECT_EQ(g.error_message(), a.message);
+
+      v1::ValidateStateMachineDefinitionRequest vr;
+      vr.set_definition(def);
+      vr.set_type(b.type);
+      v1::ValidateStateMachineDefinitionResponse vresp;
+      grpc::Status vs = stub_->ValidateStateMachineDefinition(Ctx().get(), vr, &vresp);
+      ASSERT_TRUE(vs.ok()) << vs.error_message();
+      EXPECT_EQ(vresp.result(), "FAIL");
+      ASSERT_EQ(vresp.diagnostics_size(), 1);
+      EXPECT_EQ(vresp.diagnostics(0).code() + ": " + vresp.diagnostics(0).message(), b.diagnostic);
+      EXPECT_EQ(vresp.diagnostics(0).location(), b.location);
+      AwsReply v = Aws(http_, "ValidateStateMachineDefinition",
+                       J({{"definition", def}, {"type", b.type}}));
+      ASSERT_EQ(v.status, 200) << v.raw;
+      const json::object& vo = v.body.as_object();
+      EXPECT_EQ(vo.at("result").as_string(), "FAIL") << v.raw;
+      ASSERT_EQ(vo.at("diagnostics").as_array().size(), 1u) << v.raw;
+      const json::object& d = vo.at("diagnostics").as_array()[0].as_object();
+      EXPECT_EQ(std::string(d.at("code").as_string()) + ": " +
+                    std::string(d.at("message").as_string()),
+                b.diagnostic);
+      EXPECT_EQ(d.at("location").as_string(), b.location);
+    }
+  }
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+
+  // What AWS accepts is created, over both APIs: the patterns each API
+  // allows, an SDK callback, a qualified Lambda ARN, Credentials in both
+  // languages; an EXPRESS machine with request-response resources.
+  const std::vector<std::pair<std::string, std::string>> good = {
+      {"arn:aws:states:::lambda:invoke.waitForTaskToken", ""},
+      {"arn:aws:states:::states:startExecution.sync:2", ""},
+      {"arn:aws:states:::batch:submitJob.sync", ""},
+      {"arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken", ""},
+      {"arn:aws:states:::http:invoke", ""},
+      {"arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST", ""},
+      {"arn:aws:states:::lambda:invoke", R"("Credentials":{"RoleArn":"arn:aws:iam::1:role/x"},)"},
+  };
+  for (const auto& [resource, extra] : good) {
+    for (bool jsonata : {false, true}) {
+      std::string def = task(resource, extra, jsonata);
+      SCOPED_TRACE(def);
+      std::string name = "GoodTask" + std::to_string(n++);
+      v1::CreateStateMachineRequest req;
+      req.set_name(name);
+      req.set_definition(def);
+      req.set_role_arn(role);
+      v1::CreateStateMachineResponse resp;
+      grpc::Status g = stub_->CreateStateMachine(Ctx().get(), req, &resp);
+      EXPECT_TRUE(g.ok()) << g.error_message();
+      AwsReply a = Aws(http_, "CreateStateMachine",
+                       J({{"name", name + "Aws"}, {"definition", def}, {"roleArn", role}}));
+      EXPECT_EQ(a.status, 200) << a.raw;
+    }
+  }
+  AwsReply express = Aws(http_, "CreateStateMachine",
+                         J({{"name", "ExpressLambda"},
+                            {"definition", task("arn:aws:states:::lambda:invoke", "", false)},
+                            {"roleArn", role},
+                            {"type", "EXPRESS"}}));
+  EXPECT_EQ(express.status, 200) << express.raw;
+  ExpectResponsive();
+}
+
 TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
   std::string before = Snapshot(stub_);
   const std::string seed = MachineArn("Seed");
@@ -638,6 +779,64 @@ TEST_F(HostileTest, ForgedTruncatedReplayedAndExpiredTaskTokensAreRefused) {
                  "TaskTimedOut", "does not exist");
   ExpectResponsive();
   EXPECT_EQ(after_timeout, Snapshot(stub_));
+}
+
+TEST_F(HostileTest, FunctionQueuesAndCallbackTokensRefuseWhatIsBad) {
+  // Function names Lambda would not accept are refused by the poll itself.
+  for (const std::string& name :
+       {std::string(), std::string(65, 'f'), std::string("a b"), std::string("caf\xc3\xa9"),
+        std::string("arn:aws:lambda:us-east-1:123456789012:function:f"), std::string("f:1")}) {
+    SCOPED_TRACE("function '" + name + "'");
+    v1::GetFunctionTaskRequest req;
+    req.set_function_name(name);
+    v1::GetFunctionTaskResponse resp;
+    ExpectGrpcError(stub_->GetFunctionTask(Ctx().get(), req, &resp), "InvalidArn",
+                    "Invalid function name");
+  }
+  // Bad Lambda parameters fail the Task with Lambda's names; nothing is queued.
+  Create("BadPayload", R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:states:::lambda:invoke",
+    "Parameters":{"FunctionName":"f","Payload":"{not json"},"End":true}}})");
+  std::string bad = Start("BadPayload", "b1", "{}");
+  WaitStatus(bad, "FAILED");
+  // A callback token, altered or replayed, is refused; the real one works once.
+  Create("Callback", R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
+    "Parameters":{"FunctionName":"cb","Payload":{"token.$":"$$.Task.Token"}},"End":true}}})");
+  std::string cb = Start("Callback", "c1", "{}");
+  v1::GetFunctionTaskRequest req;
+  req.set_function_name("cb");
+  v1::GetFunctionTaskResponse task;
+  ASSERT_TRUE(stub_->GetFunctionTask(Ctx(20s).get(), req, &task).ok());
+  ASSERT_FALSE(task.task_token().empty());
+  boost::system::error_code ec;
+  json::value payload = json::parse(task.payload(), ec);
+  ASSERT_FALSE(ec) << task.payload();
+  std::string token(payload.at("token").as_string());
+  std::string altered = token;
+  altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
+  ExpectAwsError(Aws(http_, "SendTaskSuccess", J({{"taskToken", altered}, {"output", "{}"}})),
+                 "InvalidToken", "Invalid Token");
+  // An oversize answer from the function's worker is refused, not stored.
+  v1::SendTaskSuccessRequest big;
+  big.set_task_token(task.task_token());
+  big.set_output(PayloadOfSize(262145));
+  v1::SendTaskSuccessResponse br;
+  ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), big, &br), "InvalidOutput", "exceeds");
+  AwsReply ok = Aws(http_, "SendTaskSuccess", J({{"taskToken", token}, {"output", R"({"r":1})"}}));
+  ASSERT_EQ(ok.status, 200) << ok.raw;
+  WaitStatus(cb, "SUCCEEDED");
+  std::string after = Snapshot(stub_);
+  ExpectAwsError(Aws(http_, "SendTaskSuccess", J({{"taskToken", token}, {"output", "{}"}})),
+                 "TaskTimedOut", "does not exist");
+  // The worker's own answer after the callback ended it changes nothing.
+  v1::SendTaskSuccessRequest late;
+  late.set_task_token(task.task_token());
+  late.set_output("{}");
+  ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), late, &br), "TaskTimedOut",
+                  "does not exist");
+  EXPECT_EQ(after, Snapshot(stub_));
+  ExpectResponsive();
 }
 
 TEST_F(HostileTest, AThousandConcurrentLongPollsPerApi) {

@@ -323,6 +323,28 @@ function details(e) {
   return {};
 }
 
+// Parent and child executions (states:startExecution): a Task event's
+// output carries the child's ExecutionArn; a child's input carries its
+// parent's ARN under AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.
+const EXECUTION_ARN = /^arn:[^:]+:states:[^:]*:[^:]*:(execution|express):[^:]+:[^:]+$/;
+function jsonObject(text) {
+  if (typeof text !== 'string') return null;
+  try { const v = JSON.parse(text); return v && typeof v === 'object' && !Array.isArray(v) ? v : null; } catch { return null; }
+}
+function childArnOf(e) {
+  if (e.type !== 'TaskSubmitted' && e.type !== 'TaskSucceeded') return null;
+  const o = jsonObject(details(e).output);
+  return o && typeof o.ExecutionArn === 'string' && EXECUTION_ARN.test(o.ExecutionArn) ? o.ExecutionArn : null;
+}
+function startedByOf(input) {
+  const o = jsonObject(input);
+  const v = o && o.AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID;
+  return typeof v === 'string' && EXECUTION_ARN.test(v) ? v : null;
+}
+function executionLink(arn, attrs = '') {
+  return `<a ${attrs} class="execution-link" href="#/execution/${encodeURIComponent(arn)}">${esc(arn)}</a>`;
+}
+
 // Turns the history into state runs (one per StateEntered), each with its
 // outcome: succeeded, failed, caught (an error handled by Catch) or running,
 // plus retries, timings, input/output and error/cause; and the Map
@@ -425,6 +447,8 @@ function analyze(events, execution, definition) {
     if (!run) continue;
     runOf.set(e.id, run);
     run.lastId = e.id;
+    const child = childArnOf(e);
+    if (child) run.childArn = child;
     if (ERROR_EVENT.test(t)) {
       run.pendingError = true;
       run.errorSeen = true;
@@ -486,6 +510,7 @@ async function executionPage(arn) {
   try { info = await api('execution', { arn }); } catch (e) { return showError(main, e); }
   if (closed) return;
   let exec = info.execution;
+  let openTasks = info.openTasks || [];
   const definition = JSON.parse(info.machine.definition);
   const branches = parallelBranches(definition);
   const t0 = performance.now();
@@ -582,7 +607,13 @@ async function executionPage(arn) {
     document.getElementById('exec-status').innerHTML = badge(exec.status);
     document.getElementById('stop-button').hidden = exec.status !== 'RUNNING';
     const end = exec.stopDate || Date.now();
+    const parent = startedByOf(exec.input);
+    const children = [...new Set(events.map(childArnOf).filter(Boolean))];
+    const waiting = exec.status === 'RUNNING' ? openTasks.map((t) => t.waitingFor).filter(Boolean) : [];
     summary.innerHTML = `<dt>ARN</dt><dd class="mono">${esc(exec.executionArn)}</dd>
+      ${parent ? `<dt>Started by</dt><dd class="mono" id="started-by">started by ${executionLink(parent)}</dd>` : ''}
+      ${children.length ? `<dt>Child executions</dt><dd class="mono" id="children">${children.map((c) => executionLink(c)).join('<br>')}</dd>` : ''}
+      ${waiting.length ? `<dt>Waiting</dt><dd class="waiting-note" id="exec-waiting">${waiting.map(esc).join('<br>')}</dd>` : ''}
       <dt>Started</dt><dd>${fmtTime(exec.startDate)}</dd>
       <dt>Duration</dt><dd>${fmtDuration(end - exec.startDate)}${exec.stopDate ? '' : ' (running)'}</dd>
       ${exec.error ? `<dt>Error</dt><dd class="error">${esc(exec.error)}</dd><dt>Cause</dt><dd class="error">${esc(exec.cause || '')}</dd>` : ''}`;
@@ -632,6 +663,7 @@ async function executionPage(arn) {
         <dt>Started</dt><dd>${fmtTime(run.start)}</dd>
         <dt>Duration</dt><dd>${run.end ? fmtDuration(run.end - run.start) : 'running'}</dd>
         <dt>Retries</dt><dd id="detail-retries">${run.retries}</dd>
+        ${run.childArn ? `<dt>Child execution</dt><dd class="mono">${executionLink(run.childArn, 'id="detail-child"')}</dd>` : ''}
         ${run.error !== undefined ? `<dt>Error</dt><dd class="error" id="detail-error">${esc(run.error)}</dd>` : ''}
         ${run.cause !== undefined ? `<dt>Cause</dt><dd class="error" id="detail-cause">${esc(run.cause)}</dd>` : ''}
       </dl>
@@ -682,14 +714,16 @@ async function executionPage(arn) {
     const err = ERROR_EVENT.test(e.type);
     if (err) el.classList.add('err');
     const summaryText = d.error !== undefined ? `${d.error}: ${d.cause || ''}` : d.output !== undefined ? d.output : d.input !== undefined ? d.input : d.index !== undefined ? `index ${d.index}` : '';
-    el.innerHTML = `<span>${e.id}</span><span>${esc(e.type)}</span><span>${esc(d.name || '')}</span><span>+${fmtDuration(Math.round(e.timestamp * 1000) - startMs)}</span><span class="mono">${esc(String(summaryText).slice(0, 200))}</span>`;
+    const child = childArnOf(e);
+    const summaryHtml = child ? `child ${executionLink(child)}` : esc(String(summaryText).slice(0, 200));
+    el.innerHTML = `<span>${e.id}</span><span>${esc(e.type)}</span><span>${esc(d.name || '')}</span><span>+${fmtDuration(Math.round(e.timestamp * 1000) - startMs)}</span><span class="mono">${summaryHtml}</span>`;
     el.dataset.id = e.id;
     el.addEventListener('click', () => {
       const box = document.getElementById('event-detail');
       box.hidden = false;
       const dd = { ...d };
       for (const k of ['input', 'output', 'parameters']) if (typeof dd[k] === 'string') { try { dd[k] = JSON.parse(dd[k]); } catch { /* keep */ } }
-      box.innerHTML = `<h2>Event ${e.id} · ${esc(e.type)}</h2><pre class="payload" id="event-payload">${esc(JSON.stringify({ ...e, ...(Object.keys(d).length ? { details: dd } : {}) }, null, 2))}</pre>`;
+      box.innerHTML = `<h2>Event ${e.id} · ${esc(e.type)}</h2>${child ? `<p>Child execution: ${executionLink(child, 'id="event-child"')}</p>` : ''}<pre class="payload" id="event-payload">${esc(JSON.stringify({ ...e, ...(Object.keys(d).length ? { details: dd } : {}) }, null, 2))}</pre>`;
     });
     return el;
   }
@@ -772,6 +806,20 @@ async function executionPage(arn) {
     }
   }
   if (exec.status === 'RUNNING') follow();
+
+  // ---- open tasks: whether a worker polls their queue ("waiting for a
+  // worker of function NAME"), asked again while the execution runs ----
+  async function refreshTasks() {
+    if (closed || exec.status !== 'RUNNING') return;
+    try {
+      openTasks = (await api('tasks', { arn }, { signal: abort.signal })).openTasks;
+    } catch { return; }
+    if (!closed) renderSummary();
+  }
+  if (exec.status === 'RUNNING') {
+    const timer = setInterval(() => { if (exec.status !== 'RUNNING') clearInterval(timer); else refreshTasks(); }, 2000);
+    pageCleanup.push(() => clearInterval(timer));
+  }
 }
 
 // ---------- activities ----------
@@ -781,10 +829,12 @@ async function activitiesPage() {
   const box = document.getElementById('activities');
   async function load() {
     try {
-      const { activities } = await api('activities');
-      box.innerHTML = activities.length ? `<table id="activities-table"><thead><tr><th>Name</th><th>ARN</th><th>Created</th><th>Waiting tasks</th><th>Polling workers</th></tr></thead><tbody>${
+      const { activities, functions = [] } = await api('activities');
+      box.innerHTML = (activities.length ? `<table id="activities-table"><thead><tr><th>Name</th><th>ARN</th><th>Created</th><th>Waiting tasks</th><th>Polling workers</th></tr></thead><tbody>${
         activities.map((a) => `<tr data-name="${esc(a.name)}"><td>${esc(a.name)}</td><td class="mono">${esc(a.activityArn)}</td><td>${fmtTime(a.creationDate)}</td><td class="waiting">${a.waitingTasks}</td><td class="pollers">${a.pollingWorkers}</td></tr>`).join('')
-      }</tbody></table>` : '<p class="muted">No activities.</p>';
+      }</tbody></table>` : '<p class="muted">No activities.</p>') + (functions.length ? `<h2>Function queues</h2><table id="functions-table"><thead><tr><th>Function</th><th>Waiting tasks</th><th>Polling workers</th></tr></thead><tbody>${
+        functions.map((f) => `<tr data-name="${esc(f.functionName)}"><td>${esc(f.functionName)}</td><td class="waiting">${f.waitingTasks}</td><td class="pollers">${f.pollingWorkers}</td></tr>`).join('')
+      }</tbody></table>` : '');
     } catch (e) { showError(box, e); }
   }
   document.getElementById('refresh').addEventListener('click', load);

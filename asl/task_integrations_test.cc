@@ -1,0 +1,257 @@
+// Task resources as Step Functions recognizes them (task_integrations.h),
+// and the validator's diagnostics for them in both query languages and both
+// machine types: unrecognized resources, the integration patterns each
+// optimized API allows, the Express refusals, and the Credentials field.
+#include "asl/task_integrations.h"
+
+#include <string>
+#include <string_view>
+
+#include "asl/validator.h"
+#include "gtest/gtest.h"
+
+namespace stepwise::asl {
+namespace {
+
+std::optional<TaskResourceKind> Kind(std::string_view resource) {
+  auto shape = RecognizeTaskResource(resource);
+  if (!shape) return std::nullopt;
+  return shape->kind;
+}
+
+TEST(TaskIntegrationsTest, ActivityAndLambdaFunctionArns) {
+  EXPECT_EQ(Kind("arn:aws:states:us-east-1:123456789012:activity:jobs"),
+            TaskResourceKind::kActivity);
+  EXPECT_EQ(Kind("arn:aws-cn:states:cn-north-1:123456789012:activity:a-b_c"),
+            TaskResourceKind::kActivity);
+  EXPECT_FALSE(Kind("arn:aws:states:us-east-1:123456789012:activity:"));
+  EXPECT_FALSE(Kind("arn:aws:states:us-east-1:123456789012:activity:a:b"));
+  EXPECT_FALSE(Kind("arn:aws:states:us-east-1:123456789012:stateMachine:m"));
+
+  EXPECT_EQ(Kind("arn:aws:lambda:us-east-1:123456789012:function:f"),
+            TaskResourceKind::kLambdaFunction);
+  EXPECT_EQ(Kind("arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"),
+            TaskResourceKind::kLambdaFunction);
+  EXPECT_EQ(Kind("arn:aws:lambda:us-east-1:123456789012:function:f:7"),
+            TaskResourceKind::kLambdaFunction);
+  EXPECT_EQ(Kind("arn:aws:lambda:us-east-1:123456789012:function:f:prod-Alias_1"),
+            TaskResourceKind::kLambdaFunction);
+  EXPECT_FALSE(Kind("arn:aws:lambda:us-east-1:123456789012:function:"));
+  EXPECT_FALSE(Kind("arn:aws:lambda:us-east-1:123456789012:function:f:"));
+  EXPECT_FALSE(Kind("arn:aws:lambda:us-east-1:123456789012:function:f:1:2"));
+  EXPECT_FALSE(Kind("arn:aws:lambda:us-east-1:123456789012:layer:l"));
+  EXPECT_FALSE(Kind("arn:aws:lambda:us-east-1:123456789012:function:f.waitForTaskToken"));
+}
+
+TEST(TaskIntegrationsTest, OptimizedIntegrationsAllowTheirPatternsOnly) {
+  struct Row {
+    const char* resource;
+    bool recognized;
+  };
+  const Row rows[] = {
+      {"arn:aws:states:::lambda:invoke", true},
+      {"arn:aws:states:::lambda:invoke.waitForTaskToken", true},
+      {"arn:aws:states:::lambda:invoke.sync", false},
+      {"arn:aws:states:::lambda:invoke.sync:2", false},
+      {"arn:aws:states:::lambda:invokeAsync", false},
+      {"arn:aws:states:::states:startExecution", true},
+      {"arn:aws:states:::states:startExecution.sync", true},
+      {"arn:aws:states:::states:startExecution.sync:2", true},
+      {"arn:aws:states:::states:startExecution.waitForTaskToken", true},
+      {"arn:aws:states:::states:startExecution.sync:3", false},
+      {"arn:aws:states:::states:startExecution.waitForTaskToken:2", false},
+      {"arn:aws:states:::states:startExecution.wait", false},
+      {"arn:aws:states:::batch:submitJob", true},
+      {"arn:aws:states:::batch:submitJob.sync", true},
+      {"arn:aws:states:::batch:submitJob.sync:2", false},
+      {"arn:aws:states:::batch:submitJob.waitForTaskToken", false},
+      {"arn:aws:states:::dynamodb:putItem", true},
+      {"arn:aws:states:::dynamodb:putItem.sync", false},
+      {"arn:aws:states:::dynamodb:putItem.waitForTaskToken", false},
+      {"arn:aws:states:::dynamodb:scan", false},
+      {"arn:aws:states:::ecs:runTask.sync", true},
+      {"arn:aws:states:::ecs:runTask.waitForTaskToken", true},
+      {"arn:aws:states:::sns:publish.waitForTaskToken", true},
+      {"arn:aws:states:::sns:publish.sync", false},
+      {"arn:aws:states:::sqs:sendMessage.waitForTaskToken", true},
+      {"arn:aws:states:::glue:startJobRun.sync", true},
+      {"arn:aws:states:::events:putEvents.waitForTaskToken", true},
+      {"arn:aws:states:::apigateway:invoke.waitForTaskToken", true},
+      {"arn:aws:states:::sagemaker:createTrainingJob.sync", true},
+      {"arn:aws:states:::sagemaker:createModel.sync", false},
+      {"arn:aws:states:::elasticmapreduce:createCluster.sync", true},
+      {"arn:aws:states:::bedrock:invokeModel", true},
+      {"arn:aws:states:::nosuchservice:doIt", false},
+      {"arn:aws:states:::lambda", false},
+      {"arn:aws:states:::lambda:", false},
+      {"arn:aws:states:::lambda:.sync", false},
+      {"arn:aws:states:us-east-1::lambda:invoke", false},
+      // HTTP task: request-response only.
+      {"arn:aws:states:::http:invoke", true},
+      {"arn:aws:states:::http:invoke.waitForTaskToken", false},
+      {"arn:aws:states:::http:invoke.sync", false},
+      {"arn:aws:states:::http:get", false},
+      // AWS SDK integrations: any service and action, never .sync.
+      {"arn:aws:states:::aws-sdk:s3:getObject", true},
+      {"arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken", true},
+      {"arn:aws:states:::aws-sdk:s3:getObject.sync", false},
+      {"arn:aws:states:::aws-sdk:sfn:startExecution.sync:2", false},
+      {"arn:aws:states:::aws-sdk:s3", false},
+      {"arn:aws:states:::aws-sdk::getObject", false},
+      {"arn:aws:states:::aws-sdk:s3:", false},
+      {"arn:aws:states:::aws-sdk:s3:a:b", false},
+  };
+  for (const Row& r : rows) {
+    EXPECT_EQ(RecognizeTaskResource(r.resource).has_value(), r.recognized) << r.resource;
+  }
+  EXPECT_EQ(RecognizeTaskResource("arn:aws:states:::states:startExecution.sync:2")->pattern,
+            IntegrationPattern::kSync2);
+  EXPECT_EQ(RecognizeTaskResource("arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken")
+                ->kind,
+            TaskResourceKind::kAwsSdk);
+}
+
+TEST(TaskIntegrationsTest, OtherServicesArnsAreLeftToRunTime) {
+  EXPECT_EQ(Kind("arn:aws:swf:us-east-1:123456789012:task:X"), TaskResourceKind::kOtherArn);
+}
+
+// ---- through the validator -----------------------------------------------
+
+std::string TaskMachine(std::string_view resource, std::string_view extra = "",
+                        std::string_view top = "") {
+  return std::string(R"({"StartAt":"A",)") + std::string(top) +
+         R"("States":{"A":{"Type":"Task","Resource":")" + std::string(resource) + R"(",)" +
+         std::string(extra) + R"("End":true}}})";
+}
+
+std::string Errors(const ValidationResult& r) {
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.severity != "ERROR") continue;
+    out += d.code + ": " + d.message + " at " + d.location + "\n";
+  }
+  return out;
+}
+
+constexpr std::string_view kJsonata = R"("QueryLanguage":"JSONata",)";
+
+TEST(TaskIntegrationsTest, UnrecognizedResourceIsRefusedInAwsWords) {
+  for (std::string_view top : {std::string_view(), kJsonata}) {
+    ValidationResult r =
+        ValidateDefinition(TaskMachine("arn:aws:states:::lambda:invoke.sync", "", top));
+    EXPECT_EQ(Errors(r),
+              "SCHEMA_VALIDATION_FAILED: The resource provided "
+              "arn:aws:states:::lambda:invoke.sync is not recognized. The value is not a "
+              "valid resource ARN, or the resource is not available in this region. at "
+              "/States/A/Resource\n");
+    EXPECT_FALSE(
+        ValidateDefinition(TaskMachine("arn:aws:states:::aws-sdk:s3:getObject.sync", "", top))
+            .ok());
+    EXPECT_TRUE(
+        ValidateDefinition(TaskMachine("arn:aws:states:::lambda:invoke.waitForTaskToken", "", top))
+            .ok())
+        << top;
+  }
+  // Not an ARN at all keeps its own diagnostic.
+  EXPECT_EQ(Errors(ValidateDefinition(TaskMachine("my-function"))),
+            "INVALID_RESOURCE: Value is not a valid resource ARN at /States/A/Resource\n");
+}
+
+TEST(TaskIntegrationsTest, ExpressRefusesSyncCallbacksAndActivitiesInAwsWords) {
+  struct Row {
+    const char* resource;
+    const char* error;  // "" when EXPRESS accepts it
+  };
+  const Row rows[] = {
+      {"arn:aws:states:::states:startExecution.sync",
+       "Express state machine does not support '.sync' service integration"},
+      {"arn:aws:states:::states:startExecution.sync:2",
+       "Express state machine does not support '.sync' service integration"},
+      {"arn:aws:states:::batch:submitJob.sync",
+       "Express state machine does not support '.sync' service integration"},
+      {"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+       "Express state machine does not support '.waitForTaskToken' service integration "},
+      {"arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken",
+       "Express state machine does not support '.waitForTaskToken' service integration "},
+      {"arn:aws:states:us-east-1:123456789012:activity:a",
+       "Express state machine does not support Activity ARN"},
+      {"arn:aws:states:::lambda:invoke", ""},
+      {"arn:aws:states:::aws-sdk:s3:listBuckets", ""},
+      {"arn:aws:states:::http:invoke", ""},
+      {"arn:aws:lambda:us-east-1:123456789012:function:f:1", ""},
+  };
+  for (std::string_view top : {std::string_view(), kJsonata}) {
+    for (const Row& row : rows) {
+      std::string def = TaskMachine(row.resource, "", top);
+      EXPECT_TRUE(ValidateDefinition(def, "STANDARD").ok()) << def;
+      ValidationResult r = ValidateDefinition(def, "EXPRESS");
+      std::string want = std::string(row.error).empty()
+                             ? ""
+                             : "SCHEMA_VALIDATION_FAILED: " + std::string(row.error) +
+                                   " at /States/A/Resource\n";
+      EXPECT_EQ(Errors(r), want) << def;
+    }
+  }
+}
+
+TEST(TaskIntegrationsTest, ExpressChildWorkflowsOfADistributedMapRefuseCallbacks) {
+  auto map = [](std::string_view execution_type, std::string_view resource) {
+    return std::string(R"({"StartAt":"M","States":{"M":{"Type":"Map",)") +
+           R"("ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":")" +
+           std::string(execution_type) + R"("},"StartAt":"T","States":{"T":{"Type":"Task",)" +
+           R"("Resource":")" + std::string(resource) + R"(","End":true}}},"End":true}}})";
+  };
+  const std::string token = "arn:aws:states:::sqs:sendMessage.waitForTaskToken";
+  EXPECT_TRUE(ValidateDefinition(map("STANDARD", token)).ok());
+  EXPECT_EQ(Errors(ValidateDefinition(map("EXPRESS", token))),
+            "SCHEMA_VALIDATION_FAILED: Express state machine does not support "
+            "'.waitForTaskToken' service integration  at /States/M/ItemProcessor/States/T/"
+            "Resource\n");
+  EXPECT_FALSE(
+      ValidateDefinition(map("EXPRESS", "arn:aws:states:::states:startExecution.sync")).ok());
+  EXPECT_TRUE(ValidateDefinition(map("EXPRESS", "arn:aws:states:::lambda:invoke")).ok());
+}
+
+TEST(TaskIntegrationsTest, CredentialsNeedARoleArn) {
+  const char* lambda = "arn:aws:states:::lambda:invoke";
+  // JSONPath: a literal, a path, a context path, a variable or an intrinsic.
+  for (const char* ok : {R"({"RoleArn":"arn:aws:iam::123456789012:role/r"})",
+                         R"({"RoleArn.$":"$.role"})",
+                         R"({"RoleArn.$":"$$.Execution.Input.role"})",
+                         R"({"RoleArn.$":"$role"})",
+                         R"j({"RoleArn.$":"States.Format('{}', $.role)"})j"}) {
+    std::string def = TaskMachine(lambda, std::string(R"("Credentials":)") + ok + ",");
+    EXPECT_TRUE(ValidateDefinition(def).ok()) << Errors(ValidateDefinition(def));
+  }
+  // JSONata: the literal field, holding a string or an expression.
+  for (const char* ok : {R"({"RoleArn":"arn:aws:iam::123456789012:role/r"})",
+                         R"({"RoleArn":"{% $states.input.role %}"})"}) {
+    std::string def =
+        TaskMachine(lambda, std::string(R"("Credentials":)") + ok + ",", kJsonata);
+    EXPECT_TRUE(ValidateDefinition(def).ok()) << Errors(ValidateDefinition(def));
+  }
+  // AWS's answer to {} and to {"InvalidField":"invalid"}.
+  const std::string missing =
+      "SCHEMA_VALIDATION_FAILED: The field 'RoleArn' is required but was missing at "
+      "/States/A/Credentials\n";
+  for (std::string_view top : {std::string_view(), kJsonata}) {
+    EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{},)", top))),
+              missing);
+    EXPECT_EQ(Errors(ValidateDefinition(
+                  TaskMachine(lambda, R"("Credentials":{"InvalidField":"invalid"},)", top))),
+              missing);
+  }
+  // RoleArn.$ is JSONPath's form only.
+  EXPECT_EQ(Errors(ValidateDefinition(
+                TaskMachine(lambda, R"("Credentials":{"RoleArn.$":"$.role"},)", kJsonata))),
+            missing);
+  EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{"RoleArn":5},)"))),
+            "SCHEMA_VALIDATION_FAILED: The value for the field 'RoleArn' must be a STRING at "
+            "/States/A/Credentials/RoleArn\n");
+  EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{"RoleArn.$":"role"},)"))
+                   .ok());
+  EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":"r",)")).ok());
+}
+
+}  // namespace
+}  // namespace stepwise::asl

@@ -1,0 +1,440 @@
+// conformance_live_runner: runs the execution cases of the shared conformance
+// corpus that call Lambda functions, activities or nested executions
+// (`requires` lambda/activity, or a states: resource) end to end: for each
+// case a real stepwised (tests/stepwised_process.h) on loopback ports,
+// CreateStateMachine with the case's state_machine_type, StartExecution with
+// its input, and real workers (live_workers.h) serving its `lambda_stubs`
+// over GetFunctionTask and its `activity_stubs` over GetActivityTask. The
+// final DescribeExecution and GetExecutionHistory are scored exactly as
+// conformance_runner scores the local runner (scoring.h, compare.h).
+//
+// Usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...
+//          [--category NAME] [--jobs N] [--time-scale X]
+//          [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]
+// Exit: 0 done (and no regression), 1 a result listed in --passing no longer
+// passes, 2 bad arguments or unreadable corpus, 77 corpus absent (skip).
+//
+// Cases run --jobs at a time, each with a stepwised of its own (the corpus
+// reuses stub names with different behaviours across cases). stepwised runs
+// on the real clock unless --time-scale X (Waits, retry intervals and
+// timeouts pass X times faster; the workers scale their sleeps and
+// heartbeats alike). Real time is the default: a Task with TimeoutSeconds 1
+// leaves its worker only 1/X s, which a loaded machine can miss.
+// A case still running after --case-timeout real seconds fails.
+// Threads: main starts the case threads; each case thread owns its daemon
+// and workers.
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/json.h"
+#include "tests/conformance/case_file.h"
+#include "tests/conformance/cat.h"
+#include "tests/conformance/compare.h"
+#include "tests/conformance/live_workers.h"
+#include "tests/conformance/scoring.h"
+#include "tests/stepwised_process.h"
+
+namespace stepwise::conformance {
+namespace {
+
+struct Options {
+  std::string shared_dir;
+  bool verbose = false;
+  std::set<std::string> only_cases;
+  std::string only_category;
+  std::string write_passing;
+  std::string passing;
+  int jobs = 8;
+  double time_scale = 1;
+  int case_timeout_seconds = 30;
+};
+
+void Usage(std::ostream& out) {
+  out << "usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...\n"
+         "         [--category NAME] [--jobs N] [--time-scale X]\n"
+         "         [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]\n"
+         "Runs the Lambda, activity and nested-execution cases of\n"
+         "SHARED_DIR/conformance/cases through a real stepwised with real workers.\n";
+}
+
+std::optional<Options> ParseArgs(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string* out) {
+      if (i + 1 >= args.size()) {
+        std::cerr << "conformance_live_runner: " << a << " needs a value\n";
+        return false;
+      }
+      *out = args[++i];
+      return true;
+    };
+    std::string v;
+    if (a == "--verbose" || a == "-v") {
+      o.verbose = true;
+    } else if (a == "--case") {
+      if (!value(&v)) return std::nullopt;
+      o.only_cases.insert(v);
+    } else if (a == "--category") {
+      if (!value(&o.only_category)) return std::nullopt;
+    } else if (a == "--write-passing") {
+      if (!value(&o.write_passing)) return std::nullopt;
+    } else if (a == "--passing") {
+      if (!value(&o.passing)) return std::nullopt;
+    } else if (a == "--jobs" || a == "-j") {
+      if (!value(&v)) return std::nullopt;
+      o.jobs = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "--time-scale") {
+      if (!value(&v)) return std::nullopt;
+      o.time_scale = std::atof(v.c_str());
+      if (!(o.time_scale > 0)) {
+        std::cerr << "conformance_live_runner: --time-scale must be > 0\n";
+        return std::nullopt;
+      }
+    } else if (a == "--case-timeout") {
+      if (!value(&v)) return std::nullopt;
+      o.case_timeout_seconds = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "--help" || a == "-h") {
+      Usage(std::cout);
+      std::exit(0);
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "conformance_live_runner: unknown option " << a << "\n";
+      return std::nullopt;
+    } else if (o.shared_dir.empty()) {
+      o.shared_dir = a;
+    } else {
+      std::cerr << "conformance_live_runner: unexpected argument " << a << "\n";
+      return std::nullopt;
+    }
+  }
+  if (o.shared_dir.empty()) {
+    std::cerr << "conformance_live_runner: SHARED_DIR is required\n";
+    return std::nullopt;
+  }
+  return o;
+}
+
+// The cases this runner is for: they call a Lambda function or an activity,
+// or start a nested execution (a states: resource).
+bool NeedsLiveWorkers(const ConformanceCase& c) {
+  if (const json::value* r = c.doc.if_contains("requires"); r && r->is_array()) {
+    for (const json::value& v : r->get_array()) {
+      if (!v.is_string()) continue;
+      std::string_view s(v.get_string().data(), v.get_string().size());
+      if (s == "lambda" || s == "activity" || s == "states") return true;
+    }
+  }
+  const json::value* def = c.doc.if_contains("definition");
+  return def != nullptr &&
+         SerializeJson(*def).find(":states:::states:") != std::string::npos;
+}
+
+std::string StringOf(const json::object& o, std::string_view key,
+                     std::string_view fallback) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || !v->is_string()) return std::string(fallback);
+  return std::string(v->get_string());
+}
+
+std::string Describe(const grpc::Status& s) {
+  return Cat("code ", static_cast<int>(s.error_code()), " ", s.error_message());
+}
+
+std::string LastLines(const std::string& text, size_t n) {
+  size_t pos = text.size();
+  for (size_t i = 0; i < n && pos > 0; ++i) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) {
+      pos = 0;
+      break;
+    }
+  }
+  return text.substr(pos);
+}
+
+// The execution's whole history, in the shape the history check needs.
+grpc::Status ReadHistory(v1::States::Stub* stub, const std::string& execution_arn,
+                         std::vector<ActualEvent>* events) {
+  std::string next;
+  do {
+    v1::GetExecutionHistoryRequest req;
+    req.set_execution_arn(execution_arn);
+    req.set_max_results(1000);
+    req.set_next_token(next);
+    v1::GetExecutionHistoryResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    grpc::Status s = stub->GetExecutionHistory(&ctx, req, &resp);
+    if (!s.ok()) return s;
+    for (const v1::HistoryEvent& e : resp.events()) {
+      ActualEvent a;
+      a.id = e.id();
+      a.previous_event_id = e.previous_event_id();
+      a.type = e.type();
+      if (!e.details_json().empty()) {
+        auto parsed = ParseJson(e.details_json());
+        if (parsed.ok() && parsed->is_object()) a.details = parsed->get_object();
+      }
+      events->push_back(std::move(a));
+    }
+    next = resp.next_token();
+  } while (!next.empty());
+  return grpc::Status::OK;
+}
+
+// Runs one case on a stepwised of its own.
+RunOutput RunLive(const ConformanceCase& c, const Options& opts) {
+  RunOutput out;
+  std::string data_dir = testproc::MakeTempDir("conformance-live-data");
+  testproc::Daemon daemon(
+      data_dir, {"--region", "us-east-1", "--account", "111111111111", "--time-scale",
+                 Cat(opts.time_scale), "--shards", "1", "--log-level", "warn"});
+  auto cleanup = [&] {
+    daemon.Stop(SIGTERM);
+    std::error_code ec;
+    std::filesystem::remove_all(data_dir, ec);
+    std::filesystem::remove_all(daemon.work_dir(), ec);
+  };
+  if (!daemon.Start()) {
+    out.run_error = Cat("stepwised did not start: ", LastLines(daemon.log(), 5));
+    cleanup();
+    return out;
+  }
+  v1::States::Stub* stub = daemon.stub();
+  auto deadline_in = [](int seconds) {
+    return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+  };
+
+  // Activities first: the definition names them.
+  if (const json::value* acts = c.doc.if_contains("activity_stubs");
+      acts && acts->is_object()) {
+    for (const auto& entry : acts->get_object()) {
+      v1::CreateActivityRequest req;
+      req.set_name(std::string(entry.key()));
+      v1::CreateActivityResponse resp;
+      grpc::ClientContext ctx;
+      ctx.set_deadline(deadline_in(30));
+      grpc::Status s = stub->CreateActivity(&ctx, req, &resp);
+      const json::object* a = entry.value().if_object();
+      std::string want = a ? StringOf(*a, "activity_arn", "") : "";
+      if (!s.ok() || resp.activity_arn() != want) {
+        out.run_error = Cat("CreateActivity ", std::string(entry.key()), ": ",
+                            s.ok() ? Cat("ARN ", resp.activity_arn(), ", the case needs ", want)
+                                   : Describe(s));
+        cleanup();
+        return out;
+      }
+    }
+  }
+
+  const json::value* def = c.doc.if_contains("definition");
+  const json::value* input = c.doc.if_contains("input");
+  v1::CreateStateMachineRequest create;
+  create.set_name("conformance");
+  create.set_definition(def ? SerializeJson(*def) : "null");
+  create.set_role_arn("arn:aws:iam::111111111111:role/snf_role_arn");
+  create.set_type(StringOf(c.doc, "state_machine_type", "STANDARD"));
+  v1::CreateStateMachineResponse created;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline_in(30));
+    grpc::Status s = stub->CreateStateMachine(&ctx, create, &created);
+    if (!s.ok()) {
+      out.run_error = Cat("CreateStateMachine: ", Describe(s));
+      cleanup();
+      return out;
+    }
+  }
+
+  LiveWorkers workers(c.doc, daemon.channel(), opts.time_scale);
+  workers.Start();
+  auto finish = [&] {
+    workers.Stop();
+    out.task_log = workers.log();
+    cleanup();
+  };
+
+  v1::StartExecutionRequest start;
+  start.set_state_machine_arn(created.state_machine_arn());
+  start.set_name("conformance-execution");
+  start.set_input(input ? SerializeJson(*input) : "{}");
+  v1::StartExecutionResponse started;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline_in(30));
+    grpc::Status s = stub->StartExecution(&ctx, start, &started);
+    if (!s.ok()) {
+      out.run_error = Cat("StartExecution: ", Describe(s));
+      finish();
+      return out;
+    }
+  }
+
+  auto give_up = std::chrono::steady_clock::now() +
+                 std::chrono::seconds(opts.case_timeout_seconds);
+  v1::DescribeExecutionResponse described;
+  while (true) {
+    v1::DescribeExecutionRequest req;
+    req.set_execution_arn(started.execution_arn());
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline_in(30));
+    described.Clear();
+    grpc::Status s = stub->DescribeExecution(&ctx, req, &described);
+    if (!s.ok()) {
+      out.run_error = Cat("DescribeExecution: ", Describe(s));
+      finish();
+      return out;
+    }
+    if (described.status() != "RUNNING") break;
+    if (!daemon.Alive()) {
+      out.run_error = Cat("stepwised exited with ", daemon.exit_code(), ": ",
+                          LastLines(daemon.log(), 5));
+      finish();
+      return out;
+    }
+    if (std::chrono::steady_clock::now() > give_up) {
+      std::vector<ActualEvent> events;
+      ReadHistory(stub, started.execution_arn(), &events);
+      out.run_error = Cat("still RUNNING after ", opts.case_timeout_seconds,
+                          " s; last event ", events.empty() ? "none" : events.back().type);
+      // A refused answer is the usual reason: say which.
+      for (const std::string& line : workers.log()) {
+        size_t refused = line.find(" REFUSED: ");
+        if (refused != std::string::npos) {
+          out.run_error = Cat(out.run_error, "; worker's answer", line.substr(refused));
+        }
+      }
+      if (workers.log().empty()) out.run_error = Cat(out.run_error, "; no worker took a task");
+      out.result.events = std::move(events);
+      finish();
+      return out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+
+  out.result.status = described.status();
+  if (described.has_output()) out.result.output = described.output();
+  if (described.has_error() && !described.error().empty()) {
+    out.result.error = described.error();
+  }
+  if (described.has_cause() && !described.cause().empty()) {
+    out.result.cause = described.cause();
+  }
+  grpc::Status s = ReadHistory(stub, started.execution_arn(), &out.result.events);
+  if (!s.ok()) {
+    out.run_error = Cat("GetExecutionHistory: ", Describe(s));
+  } else {
+    out.ok = true;
+  }
+  finish();
+  return out;
+}
+
+// One line saying why a case fails (strict result first, then history).
+std::string FailureLine(const CaseOutcome& o) {
+  std::string why = !o.strict ? Cat("result: ", o.strict_diff)
+                              : Cat("history: ", o.history_diff);
+  if (why.size() > 300) why = why.substr(0, 300) + "…";
+  return why;
+}
+
+int Main(int argc, char** argv) {
+  std::optional<Options> opts = ParseArgs(argc, argv);
+  if (!opts) {
+    Usage(std::cerr);
+    return 2;
+  }
+  std::string cases_dir = opts->shared_dir + "/conformance/cases";
+  if (!std::filesystem::exists(cases_dir + "/index.json")) {
+    std::printf("conformance corpus not found at %s: skipping\n", cases_dir.c_str());
+    return 77;
+  }
+  auto cases = LoadCases(cases_dir);
+  if (!cases.ok()) {
+    std::cerr << "conformance_live_runner: " << cases.status().message() << "\n";
+    return 2;
+  }
+  std::vector<const ConformanceCase*> selected;
+  for (const ConformanceCase& c : *cases) {
+    if (!NeedsLiveWorkers(c)) continue;
+    if (!opts->only_cases.empty() && !opts->only_cases.count(c.id)) continue;
+    if (!opts->only_category.empty() && c.category != opts->only_category) continue;
+    selected.push_back(&c);
+  }
+  if (!opts->only_cases.empty() && selected.size() != opts->only_cases.size()) {
+    std::cerr << "conformance_live_runner: some --case ids are not live cases of the "
+                 "corpus\n";
+  }
+
+  std::vector<CaseOutcome> outcomes(selected.size());
+  std::atomic<size_t> next{0};
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  int jobs = std::min<int>(opts->jobs, static_cast<int>(selected.size()));
+  for (int j = 0; j < jobs; ++j) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < selected.size(); i = next++) {
+        outcomes[i] = ScoreCase(*selected[i], RunLive(*selected[i], *opts));
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+  bool detail_all = !opts->only_cases.empty();
+  if (opts->verbose || detail_all) {
+    for (const CaseOutcome& o : outcomes) {
+      bool failing = !o.strict || (o.history_checked && !o.history);
+      if (detail_all || failing) PrintCaseDetail(o, detail_all);
+    }
+    std::printf("\n");
+  }
+
+  std::printf(
+      "Live execution conformance: real stepwised, real workers (%zu cases, %.1f s, "
+      "%d at a time, time scale %g; corpus %s)\n\n",
+      outcomes.size(), seconds, jobs, opts->time_scale, cases_dir.c_str());
+  PrintScoreTable(outcomes);
+  std::printf("\nfailing cases (what fails: the first difference):\n");
+  for (const CaseOutcome& o : outcomes) {
+    bool history_fails = o.history_checked && !o.history;
+    if (o.strict && !history_fails) continue;
+    std::string what = !o.strict ? (history_fails ? "strict, history" : "strict") : "history";
+    std::printf("  %s [%s]: %s\n", o.c->id.c_str(), what.c_str(), FailureLine(o).c_str());
+  }
+
+  if (!opts->write_passing.empty()) {
+    if (!WritePassing(opts->write_passing, outcomes,
+                      "conformance_live_runner ../shared --write-passing "
+                      "tests/conformance/live_passing.txt")) {
+      std::cerr << "conformance_live_runner: cannot write " << opts->write_passing << "\n";
+      return 2;
+    }
+    std::printf("\nwrote %s\n", opts->write_passing.c_str());
+  }
+  if (!opts->passing.empty()) {
+    return CheckPassing(opts->passing, outcomes,
+                        !opts->only_cases.empty() || !opts->only_category.empty());
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace stepwise::conformance
+
+int main(int argc, char** argv) { return stepwise::conformance::Main(argc, argv); }
