@@ -284,8 +284,14 @@ void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::strin
   }
   TaskResult r;
   if (output.size() > opts_.max_payload_bytes) {
-    // Refused (InvalidOutput) unless the task's dispatcher makes it the
-    // task's failure (SendTaskResultAsync decides, on the shard).
+    // Refused (InvalidOutput), before the token is trusted, unless it is a
+    // worker's token whose task's dispatcher makes it the task's failure
+    // (SendTaskResultAsync decides, on the shard).
+    auto claims = DecodeToken(token);
+    if (!claims.ok() || claims->callback) {
+      return done(ServiceError("InvalidOutput", absl::StrCat("Output exceeds the maximum size of ",
+                                                             opts_.max_payload_bytes, " bytes")));
+    }
     r.kind = TaskResult::Kind::kFailed;
     r.error = std::string(asl::kStatesDataLimitExceeded);
     return SendTaskResultAsync(token, std::move(r), std::move(done), output.size());

@@ -19,8 +19,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -34,14 +36,35 @@
 
 namespace stepwise::testproc {
 
-// A new directory under the test's temporary directory.
+// Removes `dir` when the test process exits: a daemon's data directory
+// under test runs to gigabytes, and hundreds of runs filled the disk.
+// STEPWISE_KEEP_TEST_DIRS=1 keeps them (to look at a failure).
+inline void RemoveAtExit(const std::string& dir) {
+  static std::mutex* mu = new std::mutex();
+  static std::vector<std::string>* dirs = new std::vector<std::string>();
+  std::lock_guard<std::mutex> l(*mu);
+  if (dirs->empty()) {
+    std::atexit([] {
+      if (const char* keep = std::getenv("STEPWISE_KEEP_TEST_DIRS"); keep && *keep == '1') return;
+      for (const std::string& d : *dirs) {
+        std::error_code ec;
+        std::filesystem::remove_all(d, ec);
+      }
+    });
+  }
+  dirs->push_back(dir);
+}
+
+// A new directory under the test's temporary directory, removed at exit.
 inline std::string MakeTempDir(const std::string& prefix = "stepwised") {
   std::string tmpl = ::testing::TempDir() + "/" + prefix + "_XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   char* dir = mkdtemp(buf.data());
   EXPECT_NE(dir, nullptr);
-  return dir == nullptr ? "" : std::string(dir);
+  if (dir == nullptr) return "";
+  RemoveAtExit(dir);
+  return std::string(dir);
 }
 
 // The whole file, or "" when it cannot be read.

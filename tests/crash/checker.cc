@@ -1,6 +1,8 @@
 #include "tests/crash/checker.h"
 
+#include <cctype>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <string_view>
 #include <utility>
@@ -33,6 +35,19 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::St
   return *machine;
 }
 
+std::unique_ptr<StoredCallbackTokens> StoredCallbackTokens::Load(storage::Store& store) {
+  auto key = store.Get(storage::Table::kMeta, "token_key");
+  if (!key.ok() || !key->has_value() || (*key)->size() < engine::TaskTokenCodec::kMinKeyLength) {
+    return nullptr;
+  }
+  return std::unique_ptr<StoredCallbackTokens>(new StoredCallbackTokens(**key));
+}
+
+std::string StoredCallbackTokens::Mint(const std::string& execution_arn, int64_t task_id,
+                                       int64_t attempt) const {
+  return codec_.Encode({execution_arn, task_id, attempt, /*callback=*/true});
+}
+
 absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
                                         const std::string& machine_name, Report* rep) {
   auto store = storage::RocksStore::Open(db_dir, storage::RocksOptions{});
@@ -42,7 +57,8 @@ absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
   }
   auto machine = LoadMachine(**store, machine_name, rep);
   if (!machine.ok()) return machine.status();
-  return StoredRun{std::move(*store), std::move(*machine)};
+  std::unique_ptr<StoredCallbackTokens> tokens = StoredCallbackTokens::Load(**store);
+  return StoredRun{std::move(*store), std::move(*machine), std::move(tokens)};
 }
 
 std::optional<json::object> ReadRecord(storage::Store& store, const std::string& arn,
@@ -163,23 +179,35 @@ std::vector<engine::HistoryEvent> CheckClosedExecution(
                                   ev.previous_event_id));
       }
     }
-    if (t == "ActivityStarted") {
-      ++totals->activity_started;
+    // The three task event families: Activity*, LambdaFunction*, Task*.
+    std::string family;
+    for (const char* f : {"Activity", "LambdaFunction", "Task"}) {
+      if (t.rfind(f, 0) == 0 && t.size() > std::strlen(f) &&
+          std::isupper(static_cast<unsigned char>(t[std::strlen(f)])) != 0) {
+        family = f;
+        break;
+      }
+    }
+    if (!family.empty() && t == family + "Started") {
+      ++(family == "Activity" ? totals->activity_started : totals->other_task_started);
       auto p = by_id.find(ev.previous_event_id);
-      if (p == by_id.end() || p->second->type != "ActivityScheduled") {
-        rep->Problem(absl::StrCat(who, ": ", DescribeEvent(ev),
-                                  " does not follow its ActivityScheduled"));
+      if (p == by_id.end() || p->second->type != family + "Scheduled") {
+        rep->Problem(absl::StrCat(who, ": ", DescribeEvent(ev), " does not follow its ",
+                                  family, "Scheduled"));
       } else if (++started_after_scheduled[ev.previous_event_id] > 1) {
-        rep->Problem(absl::StrCat(who, ": activity scheduled at #", ev.previous_event_id,
+        rep->Problem(absl::StrCat(who, ": task scheduled at #", ev.previous_event_id,
                                   " started twice"));
       }
     }
-    if (t == "ActivitySucceeded" || t == "ActivityFailed" || t == "ActivityTimedOut") {
+    if (!family.empty() && (t == family + "Succeeded" || t == family + "Failed" ||
+                            t == family + "TimedOut")) {
       if (++ended_after_started[ev.previous_event_id] > 1) {
-        rep->Problem(absl::StrCat(who, ": activity attempt #", ev.previous_event_id,
+        rep->Problem(absl::StrCat(who, ": task attempt #", ev.previous_event_id,
                                   " ended twice"));
       }
-      if (t == "ActivityTimedOut") ++totals->activity_timed_out;
+      if (t == family + "TimedOut") {
+        ++(family == "Activity" ? totals->activity_timed_out : totals->other_task_timed_out);
+      }
     }
     if (t.rfind("Execution", 0) == 0 && t != "ExecutionStarted") ++terminal;
   }
@@ -202,6 +230,7 @@ std::vector<engine::HistoryEvent> CheckClosedExecution(
     totals->replay.timers += rs.timers;
     totals->replay.tasks_started += rs.tasks_started;
     totals->replay.tasks_completed += rs.tasks_completed;
+    totals->replay.tasks_submitted += rs.tasks_submitted;
   }
   return events;
 }

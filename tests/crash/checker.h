@@ -21,6 +21,7 @@
 #include "asl/definition.h"
 #include "engine/interpreter.h"
 #include "engine/history_event.h"
+#include "engine/task_token.h"
 #include "storage/store.h"
 #include "tests/crash/replay.h"
 
@@ -38,6 +39,9 @@ struct CheckTotals {
   int64_t chunks = 0;
   int64_t activity_started = 0;
   int64_t activity_timed_out = 0;
+  // LambdaFunctionStarted and TaskStarted (Lambda and service Tasks).
+  int64_t other_task_started = 0;
+  int64_t other_task_timed_out = 0;
   int replayed = 0;
   ReplayStats replay;  // summed over the replayed executions
 };
@@ -49,11 +53,27 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> LoadMachine(storage::St
                                                                      const std::string& name,
                                                                      Report* rep);
 
+// $$.Task.Token as the engine of a data directory mints it: the callback
+// token under the token key stored in its meta table.
+class StoredCallbackTokens : public engine::CallbackTokens {
+ public:
+  // Nothing when the store has no token key yet.
+  static std::unique_ptr<StoredCallbackTokens> Load(storage::Store& store);
+  std::string Mint(const std::string& execution_arn, int64_t task_id,
+                   int64_t attempt) const override;
+
+ private:
+  explicit StoredCallbackTokens(std::string key) : codec_(std::move(key)) {}
+  engine::TaskTokenCodec codec_;
+};
+
 // What a verifier reads once the workload is done: the store of the data
-// directory and the workflow's state machine as stored.
+// directory, the workflow's state machine as stored, and the callback token
+// minter for replays (ReplayOptions::tokens).
 struct StoredRun {
   std::unique_ptr<storage::Store> store;
   std::shared_ptr<const asl::StateMachine> machine;
+  std::unique_ptr<StoredCallbackTokens> tokens;
 };
 
 // Opens the RocksDB store in `db_dir` and loads state machine
@@ -85,8 +105,8 @@ bool CheckSucceeded(int i, const json::object& input, const json::object& state,
 // satisfy, whatever the workload: its `record` lists no open task or timer;
 // its history chunks chain with ids 1..N, previousEventId < id, as many
 // events as the record's state says; no state is entered twice after the
-// same event; each activity attempt starts once, after its
-// ActivityScheduled, and ends at most once; there is exactly one
+// same event; each task attempt (activity, Lambda function, service
+// integration) starts once, after its *Scheduled, and ends at most once; there is exactly one
 // execution-closing event; with `expected_entered`, each state is entered
 // exactly that often; and the history replays to the stored state (`opts`).
 // Returns the history, or nothing when it could not be read whole (the

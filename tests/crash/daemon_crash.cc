@@ -4,7 +4,11 @@
 // Waits, activity Tasks with heartbeats served by real workers (raw
 // GetActivityTask/SendTask* loops that log every token, plus one library
 // ActivityWorker), inline Map, Parallel, Retry and Catch, and StopExecution
-// of every tenth execution. Meanwhile it kills the daemon with SIGKILL at
+// of every tenth execution; and a second workload (nested_workflow.h) of
+// parents whose Lambda Tasks run on function queues served by raw
+// GetFunctionTask workers, whose .waitForTaskToken Task is completed by a
+// callback sender, and which start child executions (.sync:2 and
+// fire-and-forget). Meanwhile it kills the daemon with SIGKILL at
 // random instants, and lets some lives die at a named point around a group
 // commit (STEPWISE_TEST_CRASH_POINT=before_write:N / after_write:N, see
 // storage/crash_point_store.h), restarting it each time on the same directory.
@@ -14,7 +18,8 @@
 //
 //   daemon_crash --stepwised PATH --dir DIR [--executions N] [--kills K]
 //                [--max-gap-ms G] [--start-rate R] [--workers W]
-//                [--max-steps S] [--deadline-s T] [--seed X]
+//                [--max-steps S] [--deadline-s T] [--seed X] [--parents P]
+//                [--function-workers F]
 // Defaults come from CRASH_* environment variables (README.md). Exits 0
 // when every check holds, 2 on violations, 1 when the run itself failed.
 #include <signal.h>
@@ -46,9 +51,13 @@
 #include "asl/definition.h"
 #include "engine/execution_codec.h"
 #include "engine/interpreter.h"
+#include "grpcpp/grpcpp.h"
 #include "common/status_macros.h"
 #include "tests/crash/checker.h"
+#include "tests/crash/function_workers.h"
 #include "tests/crash/harness_daemon.h"
+#include "tests/crash/nested_checker.h"
+#include "tests/crash/nested_workflow.h"
 #include "tests/crash/replay.h"
 #include "tests/crash/workflow.h"
 
@@ -61,6 +70,8 @@ using client::Client;
 
 constexpr char kMachineName[] = "crash-daemon";
 constexpr char kActivityName[] = "crash-daemon-work";
+constexpr char kParentMachine[] = "crash-daemon-parent";
+constexpr char kChildMachine[] = "crash-daemon-child";
 
 // The workflow with heartbeats and held executions (workflow.h): a task
 // handed out by a life that died before its reply left is given up by its
@@ -80,6 +91,10 @@ const Workflow& Flow() {
   return *flow;
 }
 std::string ExecName(int i) { return Workflow::ExecName(i); }
+const NestedWorkflow& Nested() {
+  static const NestedWorkflow* flow = new NestedWorkflow(kParentMachine, kChildMachine);
+  return *flow;
+}
 
 struct Flags {
   std::string stepwised;
@@ -92,6 +107,8 @@ struct Flags {
   int max_steps = 100;
   int deadline_s = 240;
   uint64_t seed = 0;
+  int parents = -1;  // parents of the nested workload; -1: executions / 5
+  int function_workers = 2;  // raw workers per function
 };
 
 int Fail(const std::string& why) {
@@ -105,13 +122,7 @@ int64_t NowMs() {
       .count();
 }
 
-bool Transient(const absl::Status& s) {
-  // The daemon is down, was killed mid-call, or is starting or stopping.
-  return s.code() == absl::StatusCode::kUnavailable ||
-         s.code() == absl::StatusCode::kDeadlineExceeded ||
-         s.code() == absl::StatusCode::kCancelled || s.code() == absl::StatusCode::kUnknown ||
-         s.code() == absl::StatusCode::kInternal;
-}
+bool Transient(const absl::Status& s) { return TransientError(s); }
 
 // ------------------------------------------------------------ the workload
 
@@ -120,6 +131,7 @@ struct Observed {
   std::mutex mu;
   std::set<int> start_acked;                   // StartExecution answered OK
   std::set<int> stop_acked;                    // StopExecution answered OK
+  std::set<int> parent_start_acked;            // the nested workload's parents
   std::unordered_map<std::string, std::string> grants;  // token -> worker
   std::vector<std::string> double_grants;
   std::set<std::string> first_seen;            // exec/state seen by a worker
@@ -147,15 +159,26 @@ Answer Compute(const json::object& in, const std::string& nonce, Observed& obs) 
 
 class Harness {
  public:
-  explicit Harness(const Flags& f) : f_(f) {}
+  explicit Harness(const Flags& f)
+      : f_(f),
+        functions_([this] { return CurrentStub(); }, f.function_workers, /*senders=*/2, f.seed) {}
 
   std::shared_ptr<Client> Current() {
     std::lock_guard<std::mutex> l(client_mu_);
     return client_;
   }
-  void SetClient(std::shared_ptr<Client> c) {
+  // The raw gRPC stub of the current life (function workers: the client
+  // library has no GetFunctionTask yet).
+  std::shared_ptr<v1::States::Stub> CurrentStub() {
+    std::lock_guard<std::mutex> l(client_mu_);
+    return stub_;
+  }
+  void SetClient(std::shared_ptr<Client> c, int port) {
+    std::shared_ptr<v1::States::Stub> stub = v1::States::NewStub(grpc::CreateChannel(
+        absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
     std::lock_guard<std::mutex> l(client_mu_);
     client_ = std::move(c);
+    stub_ = std::move(stub);
   }
 
   // Calls `fn` with the current client until it answers something other
@@ -187,11 +210,26 @@ class Harness {
       r.set_role_arn("arn:aws:iam::123456789012:role/crash");
       return c.CreateStateMachine(r);
     });
-    return m.status();
+    if (!m.ok()) return m.status();
+    for (const auto& [name, definition] :
+         {std::pair{Nested().child_machine(), Nested().ChildDefinition()},
+          std::pair{Nested().parent_machine(), Nested().ParentDefinition()}}) {
+      auto n = Retry([&, name = name, definition = definition](Client& c) {
+        v1::CreateStateMachineRequest r;
+        r.set_name(name);
+        r.set_definition(definition);
+        r.set_role_arn("arn:aws:iam::123456789012:role/crash");
+        return c.CreateStateMachine(r);
+      });
+      if (!n.ok()) return n.status();
+    }
+    return absl::OkStatus();
   }
 
   void StartThreads() {
     threads_.emplace_back([this] { Starter(); });
+    threads_.emplace_back([this] { ParentStarter(); });
+    functions_.Start();
     threads_.emplace_back([this] { Stopper(); });
     for (int k = 0; k < f_.workers; ++k) threads_.emplace_back([this, k] { RawWorker(k); });
   }
@@ -233,26 +271,40 @@ class Harness {
 
   // True once every execution is closed (held ones close only when stopped).
   bool WorkloadDone() {
-    if (!starts_done_.load()) return false;
+    if (!starts_done_.load() || !parent_starts_done_.load()) return false;
     std::vector<int> open;
     {
       std::lock_guard<std::mutex> l(obs_.mu);
-      for (int i = 0; i < f_.executions; ++i) {
+      for (int i = 0; i < f_.executions + parents(); ++i) {
         if (closed_.count(i) == 0) open.push_back(i);
       }
     }
     std::shared_ptr<Client> c = Current();
     for (int i : open) {
+      // 0..executions-1 the first workload's, then the parents.
       v1::DescribeExecutionRequest r;
-      r.set_execution_arn(Flow().ExecArn(i));
+      r.set_execution_arn(i < f_.executions ? Flow().ExecArn(i)
+                                            : Nested().ParentArn(i - f_.executions));
       auto d = c->DescribeExecution(r);
       if (!d.ok()) return false;
       if (d->status() == "RUNNING") {
-        last_open_ = i;
+        last_open_ = i < f_.executions ? ExecName(i)
+                                       : NestedWorkflow::ParentName(i - f_.executions);
         return false;
       }
       std::lock_guard<std::mutex> l(obs_.mu);
       closed_.insert(i);
+    }
+    // Fire-and-forget children outlive their parents.
+    v1::ListExecutionsRequest lr;
+    lr.set_state_machine_arn(Nested().ChildMachineArn());
+    lr.set_status_filter("RUNNING");
+    lr.set_max_results(1);
+    auto running = c->ListExecutions(lr);
+    if (!running.ok()) return false;
+    if (running->executions_size() > 0) {
+      last_open_ = running->executions(0).execution_arn();
+      return false;
     }
     return true;
   }
@@ -260,14 +312,18 @@ class Harness {
   void Halt() {
     halt_ = true;
     if (lib_worker_) lib_worker_->Stop();
+    functions_.Halt();
   }
   void Join() {
     for (auto& t : threads_) t.join();
+    functions_.Join();
     lib_worker_.reset();
   }
 
   Observed& obs() { return obs_; }
-  int last_open() const { return last_open_; }
+  FunctionLog& function_log() { return functions_.log(); }
+  int parents() const { return f_.parents; }
+  const std::string& last_open() const { return last_open_; }
   int64_t started_calls() const { return start_calls_.load(); }
 
  private:
@@ -299,6 +355,38 @@ class Harness {
       }
     }
     starts_done_ = true;
+  }
+
+  // Starts the nested workload's parents, paced over the same span as the
+  // first workload's starts.
+  void ParentStarter() {
+    int64_t t0 = NowMs();
+    double rate = f_.start_rate * std::max(1, f_.parents) / std::max(1, f_.executions);
+    for (int i = 0; i < f_.parents && !halt_.load(); ++i) {
+      int64_t due = t0 + static_cast<int64_t>(1000.0 * i / rate);
+      int64_t now = NowMs();
+      if (due > now) std::this_thread::sleep_for(std::chrono::milliseconds(due - now));
+      while (!halt_.load()) {
+        auto r = Retry([this, i](Client& c) {
+          ++start_calls_;
+          v1::StartExecutionRequest q;
+          q.set_state_machine_arn(Nested().ParentMachineArn());
+          q.set_name(NestedWorkflow::ParentName(i));
+          q.set_input(SerializeJson(NestedWorkflow::ParentInput(i)));
+          return c.StartExecution(q);
+        });
+        if (r.ok()) {
+          std::lock_guard<std::mutex> l(obs_.mu);
+          obs_.parent_start_acked.insert(i);
+          break;
+        }
+        if (client::AwsErrorName(r.status()) == "ExecutionAlreadyExists") break;
+        std::fprintf(stderr, "daemon_crash: start parent-%d: %s\n", i,
+                     r.status().ToString().c_str());
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
+    }
+    parent_starts_done_ = true;
   }
 
   void Stopper() {
@@ -413,13 +501,16 @@ class Harness {
   const Flags f_;
   std::mutex client_mu_;
   std::shared_ptr<Client> client_;
+  std::shared_ptr<v1::States::Stub> stub_;
   std::atomic<bool> halt_{false};
   std::atomic<bool> starts_done_{false};
+  std::atomic<bool> parent_starts_done_{false};
   std::atomic<int64_t> nonces_{0};
   std::atomic<int64_t> start_calls_{0};
   std::set<int> closed_;  // guarded by obs_.mu
-  int last_open_ = -1;
+  std::string last_open_;
   Observed obs_;
+  FunctionWorkers functions_;
   std::vector<std::thread> threads_;
   std::unique_ptr<Client> lib_client_;
   std::unique_ptr<client::ActivityWorker> lib_worker_;
@@ -446,7 +537,7 @@ void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by
   }
 }
 
-int Verify(const Flags& f, Observed& obs) {
+int Verify(const Flags& f, Observed& obs, FunctionLog& flog) {
   Report rep;
   auto run = OpenStoredRun(f.dir + "/data", kMachineName, &rep);
   if (!run.ok()) return Fail(std::string(run.status().message()));
@@ -454,6 +545,7 @@ int Verify(const Flags& f, Observed& obs) {
 
   ReplayOptions opts;
   opts.max_steps_per_trigger = f.max_steps;
+  opts.tokens = run->tokens.get();
   CheckTotals totals;
   int succeeded = 0, aborted = 0;
   std::map<std::string, std::string> final_by;  // exec/state -> nonce in the output
@@ -553,8 +645,37 @@ int Verify(const Flags& f, Observed& obs) {
   for (int i : obs.stop_acked) {
     if (!Flow().Held(i)) rep.Problem(absl::StrCat(ExecName(i), ": stopped but not held"));
   }
+  CheckTotals nested_totals;
+  NestedTotals nested;
+  VerifyNested(store, Nested(), f.parents, obs.parent_start_acked, flog, opts, &nested_totals,
+               &nested, &rep);
   CheckQueuesEmpty(store, &rep);
 
+  std::printf(
+      "verify nested: %d parents (%zu starts acknowledged): %d SUCCEEDED with the expected "
+      "output; %d children (%d .sync:2, %d fire-and-forget) checked against the parents' "
+      "attempts; %d replayed (%d triggers: %d task starts, %d submitted, %d task ends, %d "
+      "timers); %lld events; %lld function task starts (%lld timed out), %lld hand-outs to "
+      "workers (arn %lld, invoke %lld, callback %lld), none twice; %lld TaskSubmitted by the "
+      "callback function; %lld callbacks queued, %lld acknowledged, %lld refused; %lld "
+      "successes acknowledged; %lld second answers refused; %lld answers refused as stale\n",
+      f.parents, obs.parent_start_acked.size(), nested.parents_succeeded, nested.children,
+      nested.children_sync, nested.children_fire, nested_totals.replayed,
+      nested_totals.replay.triggers, nested_totals.replay.tasks_started,
+      nested_totals.replay.tasks_submitted, nested_totals.replay.tasks_completed,
+      nested_totals.replay.timers, static_cast<long long>(nested_totals.events),
+      static_cast<long long>(nested.function_started),
+      static_cast<long long>(nested.function_timed_out),
+      static_cast<long long>(flog.grants.size()),
+      static_cast<long long>(flog.handouts[NestedWorkflow::kFnArn]),
+      static_cast<long long>(flog.handouts[NestedWorkflow::kFnInvoke]),
+      static_cast<long long>(flog.handouts[NestedWorkflow::kFnCallback]),
+      static_cast<long long>(nested.callbacks_submitted),
+      static_cast<long long>(flog.callbacks_queued), static_cast<long long>(flog.callbacks_acked),
+      static_cast<long long>(flog.callbacks_refused),
+      static_cast<long long>(nested.acked_successes),
+      static_cast<long long>(flog.second_answers_refused),
+      static_cast<long long>(flog.reports_stale));
   std::printf(
       "verify: %d executions (%zu starts acknowledged): %d SUCCEEDED with the expected output, "
       "%d ABORTED by StopExecution (%zu stops acknowledged); %d replayed to the stored state "
@@ -592,7 +713,7 @@ int Run(const Flags& f) {
     SW_RETURN_IF_ERROR(daemon.Start(env));
     auto c = daemon.Connect();
     if (!c.ok()) return c.status();
-    h.SetClient(std::move(*c));
+    h.SetClient(std::move(*c), port);
     return absl::OkStatus();
   };
 
@@ -669,7 +790,7 @@ int Run(const Flags& f) {
   while (!h.WorkloadDone()) {
     if (NowMs() > deadline) {
       return abort_run(absl::StrCat("the workload did not finish within ", f.deadline_s,
-                               " s of the last kill (e.g. exec-", h.last_open(), " RUNNING)"));
+                               " s of the last kill (e.g. ", h.last_open(), " RUNNING)"));
     }
     if (!daemon.Alive()) return abort_run("stepwised died in its final life");
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -688,7 +809,7 @@ int Run(const Flags& f) {
               static_cast<long long>(h.obs().reports_stale), wall);
   std::fflush(stdout);
   if (rc != 0) return Fail(absl::StrCat("stepwised exited with ", rc, " on SIGTERM"));
-  return Verify(f, h.obs());
+  return Verify(f, h.obs(), h.function_log());
 }
 
 int EnvInt(const char* name, int def) {
@@ -709,6 +830,8 @@ int main(int argc, char** argv) {
   f.max_steps = EnvInt("CRASH_MAX_STEPS", f.max_steps);
   f.deadline_s = EnvInt("CRASH_DEADLINE_S", f.deadline_s);
   f.seed = static_cast<uint64_t>(EnvInt("CRASH_SEED", static_cast<int>(::getpid())));
+  f.parents = EnvInt("CRASH_PARENTS", f.parents);
+  f.function_workers = EnvInt("CRASH_FUNCTION_WORKERS", f.function_workers);
   if (const char* r = std::getenv("CRASH_START_RATE")) f.start_rate = std::atof(r);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -729,6 +852,8 @@ int main(int argc, char** argv) {
     else if (a == "--max-steps") f.max_steps = std::stoi(val());
     else if (a == "--deadline-s") f.deadline_s = std::stoi(val());
     else if (a == "--seed") f.seed = std::stoull(val());
+    else if (a == "--parents") f.parents = std::stoi(val());
+    else if (a == "--function-workers") f.function_workers = std::stoi(val());
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 1;
@@ -738,6 +863,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: daemon_crash --stepwised PATH --dir DIR [--executions N] ...\n");
     return 1;
   }
+  if (f.parents < 0) f.parents = f.executions / 5;
   std::printf("daemon_crash: seed %llu\n", static_cast<unsigned long long>(f.seed));
   ::signal(SIGPIPE, SIG_IGN);
   return stepwise::crash::Run(f);

@@ -101,6 +101,19 @@ std::vector<Candidate> Candidates(const ExecutionState& st, const HistoryEvent& 
                                Decision& d) { return in.CompleteTask(s, task, r, now, d); }});
     }
   }
+  if (is_task_event && ends_with("Submitted")) {
+    json::value output;
+    if (auto v = ParseJson(ToAbsl(StringField(next.details, "output"))); v.ok()) {
+      output = *std::move(v);
+    }
+    for (int64_t task : pending_tasks) {
+      out.push_back({absl::StrCat("TaskSubmitted(", task, ")"),
+                     [task, output](const Interpreter& in, ExecutionState& s, TimeMs now,
+                                    Decision& d) {
+                       return in.TaskSubmitted(s, task, output, now, d);
+                     }});
+    }
+  }
   if (t == "ExecutionAborted") {
     std::string error = StringField(next.details, "error");
     std::string cause = StringField(next.details, "cause");
@@ -180,6 +193,7 @@ absl::Status ReplayHistory(std::shared_ptr<const asl::StateMachine> machine,
   io.max_steps_per_trigger = options.max_steps_per_trigger;
   io.max_events = options.max_events;
   io.max_payload_bytes = options.max_payload_bytes;
+  io.tokens = options.tokens;
   Interpreter interp(machine, &random, io);
 
   ExecutionState st;
@@ -227,6 +241,7 @@ absl::Status ReplayHistory(std::shared_ptr<const asl::StateMachine> machine,
         if (c.name.rfind("FireTimer", 0) == 0) ++stats->timers;
         if (c.name.rfind("TaskStarted", 0) == 0) ++stats->tasks_started;
         if (c.name.rfind("CompleteTask", 0) == 0) ++stats->tasks_completed;
+        if (c.name.rfind("TaskSubmitted", 0) == 0) ++stats->tasks_submitted;
         matched = true;
         break;
       }

@@ -3,7 +3,8 @@
 // drives the pure Interpreter through the stored history: events the
 // interpreter produces by itself must equal the stored ones; where the next
 // stored event needs an outside trigger (a worker picking up or finishing a
-// task, a timer firing, a stop, a Continue after a yield), each candidate
+// task, a .waitForTaskToken or .sync task being submitted, a timer firing,
+// a stop, a Continue after a yield), each candidate
 // trigger is tried on a copy of the state and the one whose events match the
 // stored ones is kept. At the end the replayed state, encoded, must equal the
 // stored record's "state". Used by crash_driver --verify and by tests.
@@ -29,6 +30,9 @@ struct ReplayOptions {
   int max_steps_per_trigger = 100;
   int max_events = 25000;
   size_t max_payload_bytes = 262144;
+  // Mints $$.Task.Token as the engine did (the data directory's token key,
+  // see StoredCallbackTokens in checker.h); null for "<arn>#<task id>".
+  const engine::CallbackTokens* tokens = nullptr;
 };
 
 struct ReplayStats {
@@ -37,6 +41,7 @@ struct ReplayStats {
   int timers = 0;
   int tasks_started = 0;
   int tasks_completed = 0;
+  int tasks_submitted = 0;  // TaskSubmitted of .waitForTaskToken / .sync tasks
 };
 
 // Replays `history` (the whole stored history, in id order) of an execution

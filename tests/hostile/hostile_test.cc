@@ -817,12 +817,13 @@ TEST_F(HostileTest, FunctionQueuesAndCallbackTokensRefuseWhatIsBad) {
   altered[altered.size() / 2] = altered[altered.size() / 2] == 'A' ? 'B' : 'A';
   ExpectAwsError(Aws(http_, "SendTaskSuccess", J({{"taskToken", altered}, {"output", "{}"}})),
                  "InvalidToken", "Invalid Token");
-  // An oversize answer from the function's worker is refused, not stored.
-  v1::SendTaskSuccessRequest big;
-  big.set_task_token(task.task_token());
-  big.set_output(PayloadOfSize(262145));
+  // An oversize answer on the callback token is refused, not stored.
+  std::string before_big = Snapshot(stub_);
+  ExpectAwsError(Aws(http_, "SendTaskSuccess",
+                     J({{"taskToken", token}, {"output", PayloadOfSize(262145)}})),
+                 "InvalidOutput", "262144");
+  EXPECT_EQ(before_big, Snapshot(stub_));
   v1::SendTaskSuccessResponse br;
-  ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), big, &br), "InvalidOutput", "exceeds");
   AwsReply ok = Aws(http_, "SendTaskSuccess", J({{"taskToken", token}, {"output", R"({"r":1})"}}));
   ASSERT_EQ(ok.status, 200) << ok.raw;
   WaitStatus(cb, "SUCCEEDED");
@@ -836,6 +837,26 @@ TEST_F(HostileTest, FunctionQueuesAndCallbackTokensRefuseWhatIsBad) {
   ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), late, &br), "TaskTimedOut",
                   "does not exist");
   EXPECT_EQ(after, Snapshot(stub_));
+  // A function's oversize result is the Task's failure, as AWS reports it
+  // (States.DataLimitExceeded), not a refused call.
+  Create("BigResult", R"({"StartAt":"T","States":{"T":{"Type":"Task",
+    "Resource":"arn:aws:lambda:us-east-1:123456789012:function:big","End":true}}})");
+  std::string big_exec = Start("BigResult", "g1", "{}");
+  v1::GetFunctionTaskRequest breq;
+  breq.set_function_name("big");
+  v1::GetFunctionTaskResponse btask;
+  ASSERT_TRUE(stub_->GetFunctionTask(Ctx(20s).get(), breq, &btask).ok());
+  ASSERT_FALSE(btask.task_token().empty());
+  v1::SendTaskSuccessRequest big;
+  big.set_task_token(btask.task_token());
+  big.set_output(PayloadOfSize(262145));
+  ASSERT_TRUE(stub_->SendTaskSuccess(Ctx().get(), big, &br).ok());
+  WaitStatus(big_exec, "FAILED");
+  v1::DescribeExecutionRequest dreq;
+  dreq.set_execution_arn(big_exec);
+  v1::DescribeExecutionResponse dresp;
+  ASSERT_TRUE(stub_->DescribeExecution(Ctx().get(), dreq, &dresp).ok());
+  EXPECT_EQ(dresp.error(), "States.DataLimitExceeded");
   ExpectResponsive();
 }
 
