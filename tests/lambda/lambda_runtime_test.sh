@@ -97,12 +97,14 @@ HEARTBEAT=$(machine Heartbeat '{"StartAt":"Call","States":{"Call":{"Type":"Task"
 
 # --- stepwise lambda-runtime with AWS's runtime interface client ---
 # start_runtime FUNCTION HANDLER [VAR=value...]: in the background, with two
-# copies of aws-lambda-ric in functions/.
+# copies of aws-lambda-ric in functions/. The copies' last argument (which
+# aws-lambda-ric ignores) marks them as this test's for the check below.
+MARK=stepwise-lambda-test-$$
 start_runtime() {
   local fn=$1 handler=$2
   shift 2
   (cd "$HERE/functions" && exec env "$@" "$SW" lambda-runtime --function "$fn" --concurrency 2 \
-     --heartbeat-seconds 0.5 -- "$RIC" "$handler") >>"$TMP/runtime.log" 2>&1 &
+     --heartbeat-seconds 0.5 -- "$RIC" "$handler" "$MARK") >>"$TMP/runtime.log" 2>&1 &
   RUNTIME_PID=$!
   sleep 0.5
   if ! kill -0 "$RUNTIME_PID" 2>/dev/null; then
@@ -112,7 +114,7 @@ start_runtime() {
 stop_runtime() {
   kill -TERM "$RUNTIME_PID"; wait "$RUNTIME_PID"; RC=$?; RUNTIME_PID=
   expect_eq "$1: lambda-runtime stops on SIGTERM with exit 0" "$RC" 0
-  if ps -eo args | grep -q "[a]ws-lambda-ric "; then
+  if ps -eo args | grep "aws-lambda-ric" | grep -q "[ ]$MARK"; then
     fail "$1: runtime copies left running after SIGTERM"
   else
     ok "$1: runtime copies stopped"
