@@ -94,7 +94,8 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {{"workload", K::kString}, {"duration", K::kDouble},
         {"rate", K::kDouble}, {"concurrency", K::kInt},
         {"workers", K::kInt}, {"server-pid", K::kInt},
-        {"executions", K::kInt}, {"states", K::kInt}, {"watch-history", K::kBool}},
+        {"executions", K::kInt}, {"states", K::kInt}, {"watch-history", K::kBool},
+        {"function", K::kString}},
        {}},
   };
   return *specs;
