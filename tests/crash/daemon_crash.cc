@@ -544,6 +544,10 @@ void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by
   }
 }
 
+// Below this many parents, a function server that answered nothing (after
+// the first death) is only noted.
+constexpr int kServersMinParents = 50;
+
 // What the function servers did, for Verify (null without them).
 struct ServersSeen {
   const FunctionServers* servers = nullptr;
@@ -683,11 +687,21 @@ int Verify(const Flags& f, Observed& obs, FunctionLog& flog, const ServersSeen& 
                   sv.what.c_str(), sv.function.c_str(), static_cast<long long>(logged),
                   static_cast<long long>(in_history), static_cast<long long>(after_death),
                   sv.starts);
+      // A server comes back seconds after a restart (its poll backoff and
+      // the gRPC channel's reconnect backoff, README.md): a small run may
+      // give it no work once it is back, so only a run with enough parents
+      // (the CI size has 100) requires it.
+      std::string missing;
       if (in_history == 0) {
-        rep.Problem(absl::StrCat("stepwise ", sv.what, ": no success of its in any history"));
+        missing = "no success of its in any history";
       } else if (f.kills > 0 && after_death == 0) {
-        rep.Problem(absl::StrCat("stepwise ", sv.what,
-                                 ": no success in any history after the first death"));
+        missing = "no success in any history after the first death";
+      }
+      if (!missing.empty() && f.parents >= kServersMinParents) {
+        rep.Problem(absl::StrCat("stepwise ", sv.what, ": ", missing));
+      } else if (!missing.empty()) {
+        std::printf("note: stepwise %s: %s (not a violation below %d parents)\n",
+                    sv.what.c_str(), missing.c_str(), kServersMinParents);
       }
     }
   }
