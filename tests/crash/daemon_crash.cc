@@ -6,9 +6,11 @@
 // ActivityWorker), inline Map, Parallel, Retry and Catch, and StopExecution
 // of every tenth execution; and a second workload (nested_workflow.h) of
 // parents whose Lambda Tasks run on function queues served by raw
-// GetFunctionTask workers, whose .waitForTaskToken Task is completed by a
-// callback sender, and which start child executions (.sync:2 and
-// fire-and-forget). Meanwhile it kills the daemon with SIGKILL at
+// GetFunctionTask workers and, with --stepwise, by a real `stepwise worker
+// --function` process and a real `stepwise lambda-runtime` process running a
+// Runtime API client (function_servers.h), whose .waitForTaskToken Task is
+// completed by a callback sender, and which start child executions (.sync:2
+// and fire-and-forget). Meanwhile it kills the daemon with SIGKILL at
 // random instants, and lets some lives die at a named point around a group
 // commit (STEPWISE_TEST_CRASH_POINT=before_write:N / after_write:N, see
 // storage/crash_point_store.h), restarting it each time on the same directory.
@@ -19,7 +21,7 @@
 //   daemon_crash --stepwised PATH --dir DIR [--executions N] [--kills K]
 //                [--max-gap-ms G] [--start-rate R] [--workers W]
 //                [--max-steps S] [--deadline-s T] [--seed X] [--parents P]
-//                [--function-workers F]
+//                [--function-workers F] [--stepwise CLI_PATH]
 // Defaults come from CRASH_* environment variables (README.md). Exits 0
 // when every check holds, 2 on violations, 1 when the run itself failed.
 #include <signal.h>
@@ -54,6 +56,7 @@
 #include "grpcpp/grpcpp.h"
 #include "common/status_macros.h"
 #include "tests/crash/checker.h"
+#include "tests/crash/function_servers.h"
 #include "tests/crash/function_workers.h"
 #include "tests/crash/harness_daemon.h"
 #include "tests/crash/nested_checker.h"
@@ -109,6 +112,7 @@ struct Flags {
   uint64_t seed = 0;
   int parents = -1;  // parents of the nested workload; -1: executions / 5
   int function_workers = 2;  // raw workers per function
+  std::string stepwise;      // the CLI: runs the function servers when set
 };
 
 int Fail(const std::string& why) {
@@ -225,6 +229,9 @@ class Harness {
     }
     return absl::OkStatus();
   }
+
+  // Before StartThreads.
+  void SetFirstSeenDir(const std::string& dir) { functions_.set_first_seen_dir(dir); }
 
   void StartThreads() {
     threads_.emplace_back([this] { Starter(); });
@@ -537,7 +544,17 @@ void TakeNonces(int i, json::object& out, std::map<std::string, std::string>* by
   }
 }
 
-int Verify(const Flags& f, Observed& obs, FunctionLog& flog) {
+// Below this many parents, a function server that answered nothing (after
+// the first death) is only noted.
+constexpr int kServersMinParents = 50;
+
+// What the function servers did, for Verify (null without them).
+struct ServersSeen {
+  const FunctionServers* servers = nullptr;
+  int64_t first_death_ms = 0;  // UnixNowMs() of the first death
+};
+
+int Verify(const Flags& f, Observed& obs, FunctionLog& flog, const ServersSeen& seen) {
   Report rep;
   auto run = OpenStoredRun(f.dir + "/data", kMachineName, &rep);
   if (!run.ok()) return Fail(std::string(run.status().message()));
@@ -647,8 +664,47 @@ int Verify(const Flags& f, Observed& obs, FunctionLog& flog) {
   }
   CheckTotals nested_totals;
   NestedTotals nested;
+  if (seen.servers != nullptr) seen.servers->MergeSent(&flog);
   VerifyNested(store, Nested(), f.parents, obs.parent_start_acked, flog, opts, &nested_totals,
                &nested, &rep);
+  if (seen.servers != nullptr) {
+    // Each real server answered tasks that closed, and went on answering
+    // across the daemon's deaths (its answers after the first death).
+    const std::set<std::string> after = seen.servers->SentAfter(seen.first_death_ms);
+    for (const FunctionServers::Server& sv : seen.servers->servers()) {
+      int64_t logged = 0, in_history = 0, after_death = 0;
+      {
+        std::lock_guard<std::mutex> l(flog.mu);
+        logged = flog.handouts[absl::StrCat(sv.function, " (", sv.what, ")")];
+      }
+      for (const std::string& n : nested.history_nonces) {
+        if (n.rfind(sv.prefix + "-", 0) != 0) continue;
+        ++in_history;
+        if (after.count(n) != 0) ++after_death;
+      }
+      std::printf("verify servers: stepwise %s (%s): %lld invocations, %lld successes in "
+                  "histories (%lld answered after the first death); started %d time(s)\n",
+                  sv.what.c_str(), sv.function.c_str(), static_cast<long long>(logged),
+                  static_cast<long long>(in_history), static_cast<long long>(after_death),
+                  sv.starts);
+      // A server comes back seconds after a restart (its poll backoff and
+      // the gRPC channel's reconnect backoff, README.md): a small run may
+      // give it no work once it is back, so only a run with enough parents
+      // (the CI size has 100) requires it.
+      std::string missing;
+      if (in_history == 0) {
+        missing = "no success of its in any history";
+      } else if (f.kills > 0 && after_death == 0) {
+        missing = "no success in any history after the first death";
+      }
+      if (!missing.empty() && f.parents >= kServersMinParents) {
+        rep.Problem(absl::StrCat("stepwise ", sv.what, ": ", missing));
+      } else if (!missing.empty()) {
+        std::printf("note: stepwise %s: %s (not a violation below %d parents)\n",
+                    sv.what.c_str(), missing.c_str(), kServersMinParents);
+      }
+    }
+  }
   CheckQueuesEmpty(store, &rep);
 
   std::printf(
@@ -704,6 +760,16 @@ int Run(const Flags& f) {
   HarnessDaemon daemon(f.stepwised, f.dir + "/data", f.dir + "/stepwised.log", port,
                        {"--max-steps-per-commit", absl::StrCat(f.max_steps)});
   Harness h(f);
+  const std::string seen_dir = f.dir + "/first-seen";
+  fs::create_directories(seen_dir, ec);
+  if (ec) return Fail("cannot create " + seen_dir);
+  h.SetFirstSeenDir(seen_dir);
+  std::optional<FunctionServers> servers;
+  ServersSeen seen;
+  if (!f.stepwise.empty()) {
+    servers.emplace(f.stepwise, f.dir, seen_dir, port);
+    seen.servers = &*servers;
+  }
   std::mt19937_64 rng(f.seed);
   auto t0 = std::chrono::steady_clock::now();
 
@@ -724,6 +790,7 @@ int Run(const Flags& f) {
   // Ends the run early: the threads must be stopped before returning.
   auto abort_run = [&](const std::string& why) {
     h.Halt();
+    if (servers) servers->Stop();
     daemon.Kill();
     h.Join();
     return Fail(why);
@@ -731,6 +798,11 @@ int Run(const Flags& f) {
   h.StartThreads();
   if (absl::Status s = h.StartLibraryWorker(port); !s.ok()) {
     return abort_run("library worker: " + std::string(s.message()));
+  }
+  if (servers) {
+    if (absl::Status s = servers->Start(); !s.ok()) {
+      return abort_run("function servers: " + std::string(s.message()));
+    }
   }
 
   int deaths = 0;
@@ -747,8 +819,10 @@ int Run(const Flags& f) {
         died = true;
         break;
       }
+      if (servers) servers->Check();
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    if (deaths == 0) seen.first_death_ms = UnixNowMs();
     if (died) {
       if (!died_at_point()) {
         return abort_run(absl::StrCat("stepwised exited by itself (exit code ", daemon.exit_code(),
@@ -793,9 +867,11 @@ int Run(const Flags& f) {
                                " s of the last kill (e.g. ", h.last_open(), " RUNNING)"));
     }
     if (!daemon.Alive()) return abort_run("stepwised died in its final life");
+    if (servers) servers->Check();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   h.Halt();
+  if (servers) servers->Stop();
   int rc = daemon.Stop();
   h.Join();
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -809,7 +885,7 @@ int Run(const Flags& f) {
               static_cast<long long>(h.obs().reports_stale), wall);
   std::fflush(stdout);
   if (rc != 0) return Fail(absl::StrCat("stepwised exited with ", rc, " on SIGTERM"));
-  return Verify(f, h.obs(), h.function_log());
+  return Verify(f, h.obs(), h.function_log(), seen);
 }
 
 int EnvInt(const char* name, int def) {
@@ -854,6 +930,7 @@ int main(int argc, char** argv) {
     else if (a == "--seed") f.seed = std::stoull(val());
     else if (a == "--parents") f.parents = std::stoi(val());
     else if (a == "--function-workers") f.function_workers = std::stoi(val());
+    else if (a == "--stepwise") f.stepwise = val();
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 1;

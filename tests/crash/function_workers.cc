@@ -11,6 +11,7 @@
 #include "client/client.h"
 #include "common/json.h"
 #include "grpcpp/grpcpp.h"
+#include "tests/crash/function_servers.h"
 #include "tests/crash/nested_workflow.h"
 #include "tests/crash/workflow.h"
 
@@ -135,6 +136,7 @@ void FunctionWorkers::Worker(const std::string& function, int k) {
     }
     std::string nonce = absl::StrCat(name, "-", ++nonces_);
     WorkerAnswer a = NestedWorkflow::FunctionAnswer(ev, nonce, [this](const std::string& k2) {
+      if (!first_seen_dir_.empty()) return FirstSeenDir(first_seen_dir_, k2);
       std::lock_guard<std::mutex> l(log_.mu);
       return log_.first_seen.insert(k2).second;
     });

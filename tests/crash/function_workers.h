@@ -9,14 +9,10 @@
 // refused. Everything seen is logged in a FunctionLog for the checker
 // (nested_checker.h).
 //
-// LAMBDA-RUNTIME HOOK: when `stepwise lambda-runtime` / `stepwise worker
-// --function` land (client/ and cli/), one of the functions (kFnInvoke is
-// the natural one) can be served by such a process instead of the raw
-// workers: run it beside these threads with `--function crash-fn-invoke`
-// against the harness's port and a handler that prints
-// {"r": 11*n, "by": "<unique>"}; the checker's per-nonce "sent" checks then
-// take its nonces from its log instead of FunctionLog::sent. See
-// README.md ("Lambda tasks, callbacks and children").
+// Real servers (`stepwise worker --function`, `stepwise lambda-runtime`)
+// serve two of the functions beside these threads: function_servers.h.
+// "First attempt" (a failFirst task's first answer is Flaky) is decided
+// through a directory they share (FirstSeenDir), when one is set.
 //
 // Threads: Start/Stop/Join from the harness's main thread; the workers and
 // senders run on their own threads; the log is guarded by its mutex.
@@ -73,6 +69,10 @@ class FunctionWorkers {
   FunctionWorkers(StubFn stub, int per_function, int senders, uint64_t seed)
       : stub_(std::move(stub)), per_function_(per_function), senders_(senders), seed_(seed) {}
 
+  // Before Start: decide first attempts through FirstSeenDir(`dir`) (shared
+  // with FunctionServers) instead of FunctionLog::first_seen.
+  void set_first_seen_dir(std::string dir) { first_seen_dir_ = std::move(dir); }
+
   void Start();
   // Stops polling and sending (calls in flight end with the daemon).
   void Halt();
@@ -99,6 +99,7 @@ class FunctionWorkers {
   const int per_function_;
   const int senders_;
   const uint64_t seed_;
+  std::string first_seen_dir_;
   std::atomic<bool> halt_{false};
   std::atomic<int64_t> nonces_{0};
   FunctionLog log_;

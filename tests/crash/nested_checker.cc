@@ -113,6 +113,7 @@ void VerifyNested(storage::Store& store, const NestedWorkflow& flow, int parents
           rep->Problem(absl::StrCat(who, ": ", DescribeEvent(ev), " carries no answer nonce"));
         } else {
           succeeded_by[key].insert(by);
+          nested->history_nonces.insert(by);
         }
       }
       if (type == "states") {
@@ -226,6 +227,14 @@ void VerifyNested(storage::Store& store, const NestedWorkflow& flow, int parents
         rep->Problem(absl::StrCat(key, ": output carries answer ", fb->second,
                                   " but the acknowledged one was ", n));
       }
+    }
+  }
+  // An output's answer is the task's success in the history (answers from
+  // servers whose acknowledgements the harness does not see included).
+  for (const auto& [key, nonce] : final_by) {
+    if (succeeded_by[key].count(nonce) == 0) {
+      rep->Problem(absl::StrCat(key, ": output carries answer ", nonce,
+                                " that is no success in the history"));
     }
   }
   for (const auto& [key, nonces] : succeeded_by) {

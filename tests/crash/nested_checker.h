@@ -32,6 +32,7 @@ struct NestedTotals {
   int64_t function_timed_out = 0;
   int64_t callbacks_submitted = 0;  // TaskSubmitted of the Callback state
   int64_t acked_successes = 0;      // acknowledged SendTaskSuccess (functions and callbacks)
+  std::set<std::string> history_nonces;  // the "by" of every function success in a history
 };
 
 // Checks parents 0..parents-1 of `flow` (whose acknowledged starts are
