@@ -215,7 +215,7 @@ RuntimeResponse LambdaRuntimeApi::Next(const std::function<bool()>& client_gone)
         std::unique_lock<std::mutex> lock(mu_);
         polls_done_.wait_for(lock, absl::ToChronoMilliseconds(backoff),
                              [this] { return polls_cancelled_; });
-        backoff = std::min(backoff * 2, absl::Seconds(5));
+        backoff = std::min(backoff * 2, absl::Seconds(1));  // resume soon after a restart
       }
       continue;
     }

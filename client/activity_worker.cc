@@ -87,7 +87,10 @@ void ActivityWorker::PollLoop(int index) {
         std::unique_lock<std::mutex> lock(mu_);
         cv_.wait_for(lock, absl::ToChronoMilliseconds(backoff),
                      [this] { return stopping_; });
-        backoff = std::min(backoff * 2, absl::Seconds(5));
+        // At most 1 s: a worker resumes within a second of a restarted
+        // server listening again (a failed poll against a down server costs
+        // nothing).
+        backoff = std::min(backoff * 2, absl::Seconds(1));
       }
       continue;
     }

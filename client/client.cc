@@ -114,6 +114,11 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(64 << 20);
+  // Reconnect within a second of the server coming back (gRPC's default
+  // backoff grows to 120 s; workers and lambda-runtime outlive restarts).
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   auto channel = grpc::CreateCustomChannel(options.endpoint, creds, args);
   if (channel == nullptr) {
     return absl::InvalidArgumentError("cannot create a channel to " +
