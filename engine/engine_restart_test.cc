@@ -13,30 +13,8 @@
 namespace stepwise::engine {
 namespace {
 
-class EngineRestartTest : public EngineTest {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("stepwise-engine-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    engine_.reset();
-    store_.reset();
-    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = *std::move(s);
-    Open();
-  }
-  std::filesystem::path dir_;
-};
+using EngineRestartTest = RocksEngineTest;
+
 
 TEST_F(EngineRestartTest, WaitsAndActivityTasksSurviveARestart) {
   ASSERT_TRUE(engine_->CreateActivity("jobs").ok());

@@ -1,10 +1,14 @@
-// The fixture the engine's tests share: an Engine over a MemoryStore with
-// a ManualClock, and helpers to create machines, await the end of an
+// The fixtures the engine's tests share: an Engine over a MemoryStore with
+// a ManualClock (EngineTest) or over a RocksStore it reopens
+// (RocksEngineTest), and helpers to create machines, await the end of an
 // execution and list its event types. Test-only; gtest's thread.
 #ifndef SW_ENGINE_ENGINE_TEST_FIXTURE_H_
 #define SW_ENGINE_ENGINE_TEST_FIXTURE_H_
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -16,6 +20,7 @@
 #include "engine/engine.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
+#include "storage/rocks_store.h"
 
 namespace stepwise::engine {
 
@@ -81,6 +86,33 @@ class EngineTest : public ::testing::Test {
   std::vector<std::string> closed_;  // "name:STATUS" per on_execution_closed call
   std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
   std::unique_ptr<Engine> engine_;
+};
+
+// The same engine over a RocksStore in a directory of its own, closed and
+// reopened by Reopen(): what was committed must survive a restart.
+class RocksEngineTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("stepwise-engine-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void Reopen() {
+    engine_.reset();
+    store_.reset();
+    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    store_ = *std::move(s);
+    Open();
+  }
+  std::filesystem::path dir_;
 };
 
 }  // namespace stepwise::engine

@@ -163,6 +163,15 @@ struct TaskResult {
   std::string raw_output;
   std::string error;
   std::string cause;
+
+  // A failure with `error` and `cause`.
+  static TaskResult Failed(std::string error, std::string cause) {
+    TaskResult r;
+    r.kind = Kind::kFailed;
+    r.error = std::move(error);
+    r.cause = std::move(cause);
+    return r;
+  }
 };
 
 // Mints the callback token of a .waitForTaskToken Task's attempt (what

@@ -51,21 +51,13 @@ struct ChildExecutionDispatcher::Child {
 
 namespace {
 
-TaskResult Failure(std::string error, std::string cause) {
-  TaskResult r;
-  r.kind = TaskResult::Kind::kFailed;
-  r.error = std::move(error);
-  r.cause = std::move(cause);
-  return r;
-}
-
 // An API error of StartExecution as the optimized integration reports it:
 // StepFunctions.<Name>Exception.
 TaskResult ApiFailure(const absl::Status& s) {
   std::string name(ServiceErrorName(s));
   if (name.empty()) name = "StepFunctions";  // not an API error: keep it readable
   if (!name.ends_with("Exception")) name += "Exception";
-  return Failure("StepFunctions." + name, std::string(s.message()));
+  return TaskResult::Failed("StepFunctions." + name, std::string(s.message()));
 }
 
 std::string ModeOf(std::string_view resource_name) {
@@ -122,7 +114,7 @@ TaskResult SyncResult(const ExecutionDescription& d, bool as_json) {
     r.output = std::move(described);
     return r;
   }
-  return Failure("States.TaskFailed", SerializeJson(described));
+  return TaskResult::Failed("States.TaskFailed", SerializeJson(described));
 }
 
 }  // namespace
@@ -146,14 +138,14 @@ std::shared_ptr<PollClaim> ChildExecutionDispatcher::Schedule(const ScheduleTask
     return nullptr;
   };
   if (!command.input.is_object()) {
-    return fail(Failure("States.Runtime",
+    return fail(TaskResult::Failed("States.Runtime",
                         "The Parameters of states:startExecution must be an object with "
                         "StateMachineArn"));
   }
   const json::object& in = command.input.get_object();
   const json::value* machine = in.if_contains("StateMachineArn");
   if (machine == nullptr || !machine->is_string()) {
-    return fail(Failure("StepFunctions.ValidationException",
+    return fail(TaskResult::Failed("StepFunctions.ValidationException",
                         "The field 'StateMachineArn' is required and must be a string"));
   }
   Child c;
@@ -169,7 +161,7 @@ std::shared_ptr<PollClaim> ChildExecutionDispatcher::Schedule(const ScheduleTask
   }
   const json::value* name = in.if_contains("Name");
   if (name != nullptr && !name->is_string()) {
-    return fail(Failure("StepFunctions.ValidationException", "The field 'Name' must be a string"));
+    return fail(TaskResult::Failed("StepFunctions.ValidationException", "The field 'Name' must be a string"));
   }
   // The same name for this attempt whatever happens: a restart that starts
   // it again finds it (exactly once).
@@ -177,7 +169,7 @@ std::shared_ptr<PollClaim> ChildExecutionDispatcher::Schedule(const ScheduleTask
                            : StableUuid(absl::StrCat(parent, "#child#", task_id));
   size_t at = c.machine.find(":stateMachine:");
   if (!c.machine.starts_with("arn:") || at == std::string::npos) {
-    return fail(Failure("StepFunctions.InvalidArnException",
+    return fail(TaskResult::Failed("StepFunctions.InvalidArnException",
                         absl::StrCat("Invalid Arn: 'Resource type not valid in this context: ",
                                      c.machine, "'")));
   }
@@ -206,7 +198,7 @@ void ChildExecutionDispatcher::Start(const std::string& parent, int64_t task_id,
   std::optional<Child> c = Child::Decode(details);
   if (!c) {
     return inputs_.ReportTaskResult(parent, task_id,
-                                    Failure("States.Runtime", "stored child details are malformed"));
+                                    TaskResult::Failed("States.Runtime", "stored child details are malformed"));
   }
   inputs_.StartExecution(
       c->machine, c->name, c->input,

@@ -162,29 +162,14 @@ TEST_F(ChildExecutionTest, AStartFailureFailsTheTaskWithAwsNames) {
   EXPECT_EQ(*d.error, "StepFunctions.StateMachineDoesNotExistException");
 }
 
-class ChildRestartTest : public ChildExecutionTest {
+
+class ChildRestartTest : public RocksEngineTest {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("stepwise-child-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Reopen();
+  size_t Executions(const std::string& machine) {
+    auto l = engine_->ListExecutions(machine, "", 100, "");
+    EXPECT_TRUE(l.ok());
+    return l.ok() ? l->executions.size() : 0;
   }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    engine_.reset();
-    store_.reset();
-    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = *std::move(s);
-    Open();
-  }
-  std::filesystem::path dir_;
 };
 
 TEST_F(ChildRestartTest, ASyncChildIsStartedOnceAndStillAwaitedAfterARestart) {

@@ -194,30 +194,8 @@ TEST_F(EngineTest, BadFunctionNamesFailTheTaskOrThePoll) {
   EXPECT_EQ(ServiceErrorName(p.status()), "InvalidArn");
 }
 
-class FunctionQueueRestartTest : public EngineTest {
- protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("stepwise-fq-test-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    Reopen();
-  }
-  void TearDown() override {
-    engine_.reset();
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  void Reopen() {
-    engine_.reset();
-    store_.reset();
-    auto s = storage::RocksStore::Open(dir_.string(), storage::RocksOptions{});
-    ASSERT_TRUE(s.ok()) << s.status();
-    store_ = *std::move(s);
-    Open();
-  }
-  std::filesystem::path dir_;
-};
+
+using FunctionQueueRestartTest = RocksEngineTest;
 
 TEST_F(FunctionQueueRestartTest, FunctionTasksAndCallbacksSurviveARestart) {
   std::string legacy = Machine("legacy", kLegacy);

@@ -18,14 +18,6 @@ namespace stepwise::engine {
 
 namespace {
 
-TaskResult Failure(std::string error, std::string cause) {
-  TaskResult r;
-  r.kind = TaskResult::Kind::kFailed;
-  r.error = std::move(error);
-  r.cause = std::move(cause);
-  return r;
-}
-
 std::string StringField(const json::value& v, std::initializer_list<const char*> keys) {
   if (!v.is_object()) return "";
   for (const char* k : keys) {
@@ -62,7 +54,7 @@ json::value ParsedOrNull(const std::string& text) {
 TaskResult LambdaOutcomeResult(const LambdaCall& call, const LambdaInvokeOutcome& o,
                                TimeMs now) {
   if (o.transport_failed) {
-    return Failure("Lambda.SdkClientException", o.transport_error);
+    return TaskResult::Failed("Lambda.SdkClientException", o.transport_error);
   }
   const std::string& request_id = o.request_id.empty() ? call.request_id : o.request_id;
   if (o.status >= 200 && o.status < 300) {
@@ -102,7 +94,7 @@ TaskResult LambdaOutcomeResult(const LambdaCall& call, const LambdaInvokeOutcome
     message = absl::StrCat("Function not found: ", call.function_arn,
                            call.qualifier.empty() ? ":$LATEST" : "");
   }
-  return Failure(absl::StrCat("Lambda.", name),
+  return TaskResult::Failed(absl::StrCat("Lambda.", name),
                  absl::StrCat(message, " (Service: AWSLambda; Status Code: ", o.status,
                               "; Error Code: ", name, "; Request ID: ", request_id,
                               "; Proxy: null)"));
@@ -220,7 +212,7 @@ absl::Status LambdaEndpointDispatcher::Recover(storage::Store& store, TaskInputs
       absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(t.details);
       if (!call.ok()) {
         inputs_.ReportTaskResult(execution, task_id,
-                                 Failure("States.Runtime", std::string(call.status().message())));
+                                 TaskResult::Failed("States.Runtime", std::string(call.status().message())));
         return;
       }
       call->payload = t.input;

@@ -18,14 +18,6 @@ namespace stepwise::engine {
 
 namespace {
 
-TaskResult Failure(std::string error, std::string cause) {
-  TaskResult r;
-  r.kind = TaskResult::Kind::kFailed;
-  r.error = std::move(error);
-  r.cause = std::move(cause);
-  return r;
-}
-
 bool ValidQualifier(std::string_view q) {
   if (q.empty() || q.size() > 128) return false;
   if (q == "$LATEST") return true;
@@ -117,7 +109,7 @@ bool ReadLambdaCall(const ScheduleTaskCommand& command, std::string_view region,
   if (command.kind == TaskKind::kLambda) {
     // The resource names the function; the effective input is the event.
     if (!SplitFunction(command.resource, region, account, call)) {
-      *failure = Failure("States.Runtime",
+      *failure = TaskResult::Failed("States.Runtime",
                          absl::StrCat("Invalid Lambda function ARN: '", command.resource, "'"));
       return false;
     }
@@ -126,21 +118,21 @@ bool ReadLambdaCall(const ScheduleTaskCommand& command, std::string_view region,
   }
   call->invoke_api = true;
   if (!command.input.is_object()) {
-    *failure = Failure("States.Runtime",
+    *failure = TaskResult::Failed("States.Runtime",
                        "The Parameters of lambda:invoke must be an object with FunctionName");
     return false;
   }
   const json::object& in = command.input.get_object();
   const json::value* fn = in.if_contains("FunctionName");
   if (fn == nullptr || !fn->is_string()) {
-    *failure = Failure("Lambda.InvalidParameterValueException",
+    *failure = TaskResult::Failed("Lambda.InvalidParameterValueException",
                        fn == nullptr ? "The field 'FunctionName' is required but was missing"
                                      : "The field 'FunctionName' must be a string");
     return false;
   }
   std::string_view function(fn->get_string());
   if (!SplitFunction(function, region, account, call)) {
-    *failure = Failure(
+    *failure = TaskResult::Failed(
         "Lambda.InvalidParameterValueException",
         absl::StrCat("1 validation error detected: Value '", ToAbsl(function),
                      "' at 'functionName' failed to satisfy constraint: Member must satisfy "
@@ -152,12 +144,12 @@ bool ReadLambdaCall(const ScheduleTaskCommand& command, std::string_view region,
   std::string_view qualifier = Str(in, "Qualifier");
   if (!qualifier.empty()) {
     if (!ValidQualifier(qualifier)) {
-      *failure = Failure("Lambda.InvalidParameterValueException",
+      *failure = TaskResult::Failed("Lambda.InvalidParameterValueException",
                          absl::StrCat("Invalid Qualifier: '", ToAbsl(qualifier), "'"));
       return false;
     }
     if (!call->qualifier.empty() && call->qualifier != qualifier) {
-      *failure = Failure("Lambda.InvalidParameterValueException",
+      *failure = TaskResult::Failed("Lambda.InvalidParameterValueException",
                          "The derived qualifier from the function name does not match the "
                          "specified qualifier.");
       return false;
@@ -170,7 +162,7 @@ bool ReadLambdaCall(const ScheduleTaskCommand& command, std::string_view region,
   std::string_view type = Str(in, "InvocationType");
   if (!type.empty()) {
     if (type != "RequestResponse" && type != "Event" && type != "DryRun") {
-      *failure = Failure("Lambda.InvalidParameterValueException",
+      *failure = TaskResult::Failed("Lambda.InvalidParameterValueException",
                          absl::StrCat("1 validation error detected: Value '", ToAbsl(type),
                                       "' at 'invocationType' failed to satisfy constraint: "
                                       "Member must satisfy enum value set: [Event, "
@@ -188,7 +180,7 @@ bool ReadLambdaCall(const ScheduleTaskCommand& command, std::string_view region,
   } else if (payload->is_string()) {
     call->payload = std::string(payload->get_string());
     if (!ParseJson(call->payload).ok()) {
-      *failure = Failure("Lambda.InvalidRequestContentException",
+      *failure = TaskResult::Failed("Lambda.InvalidRequestContentException",
                          "Could not parse request body into json: Could not parse payload "
                          "into json");
       return false;
@@ -286,7 +278,7 @@ FunctionTaskGrant FunctionGrantOf(const ActivityTaskGrant& grant) {
 
 TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::string cause) {
   if (error == asl::kStatesDataLimitExceeded && cause.empty()) {
-    return Failure(std::move(error),
+    return TaskResult::Failed(std::move(error),
                    absl::StrCat("The state/task '", call.invoke_api ? "lambda" : call.function_arn,
                                 "' returned a result with a size exceeding the maximum number "
                                 "of bytes service limit."));
@@ -300,12 +292,12 @@ TaskResult LambdaAnswerFailure(const LambdaCall& call, std::string error, std::s
 TaskResult LambdaFunctionError(std::string error_type, std::string cause) {
   if (error_type.empty()) {
     // AWS's words when a function failed without an error type.
-    return Failure("Lambda.Unknown",
+    return TaskResult::Failed("Lambda.Unknown",
                    cause.empty() ? "The cause could not be determined because Lambda did not "
                                    "return an error type."
                                  : std::move(cause));
   }
-  return Failure(std::move(error_type), std::move(cause));
+  return TaskResult::Failed(std::move(error_type), std::move(cause));
 }
 
 }  // namespace stepwise::engine
