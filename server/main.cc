@@ -24,6 +24,8 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "engine/dispatch/lambda_endpoint_dispatcher.h"
+#include "engine/dispatch/service_call_dispatcher.h"
+#include "engine/dispatch/service_integration.h"
 #include "engine/engine.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -265,6 +267,10 @@ int Run(int argc, char** argv) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();
   }
+  // The extra Task dispatchers, asked in this order before the engine's own.
+  using DispatcherFactory =
+      std::function<std::unique_ptr<engine::TaskDispatcher>(engine::TaskInputs&)>;
+  std::vector<DispatcherFactory> dispatchers;
   // ---- Lambda functions behind Invoke endpoints ----
   LambdaRoutes lambda_routes{config.lambda_endpoint, config.lambda_routes};
   std::shared_ptr<LambdaHttpInvoker> lambda_invoker;
@@ -287,14 +293,28 @@ int Run(int argc, char** argv) {
                                                          std::move(credentials));
     std::shared_ptr<engine::LambdaInvoker> invoker = lambda_invoker;
     const Clock* clock = eopts.clock != nullptr ? eopts.clock : SystemClock::Get();
-    eopts.extra_dispatchers = [invoker, clock, region = config.region,
-                               account = config.account](engine::TaskInputs& inputs) {
-      std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
-      d.push_back(std::make_unique<engine::LambdaEndpointDispatcher>(inputs, clock, invoker,
-                                                                     region, account));
-      return d;
-    };
+    dispatchers.push_back([invoker, clock, region = config.region,
+                           account = config.account](engine::TaskInputs& inputs) {
+      return std::make_unique<engine::LambdaEndpointDispatcher>(inputs, clock, invoker, region,
+                                                                account);
+    });
   }
+  // ---- Tasks Stepwise calls out for (integrations/) ----
+  // Each integration below adds one ServiceCallDispatcher; `integrations`
+  // are stopped at shutdown before the engine closes.
+  std::vector<std::shared_ptr<engine::ServiceIntegration>> integrations;
+  auto add_integration = [&](std::shared_ptr<engine::ServiceIntegration> integration) {
+    integrations.push_back(integration);
+    dispatchers.push_back([integration, region = config.region](engine::TaskInputs& inputs) {
+      return std::make_unique<engine::ServiceCallDispatcher>(inputs, integration, region);
+    });
+  };
+  (void)add_integration;  // until the first integration is wired
+  eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
+    std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
+    for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
+    return d;
+  };
   auto engine_or = engine::Engine::Open(engine_store, eopts);
   if (!engine_or.ok()) {
     Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
@@ -469,6 +489,7 @@ int Run(int argc, char** argv) {
   // No Invoke answer reaches the engine from now on; open Lambda tasks are
   // invoked again at the next start.
   if (lambda_invoker) lambda_invoker->Stop();
+  for (const auto& integration : integrations) integration->Stop();
   spdlog::debug("engine stopped");
   // Every call has finished or is finishing now; idle client connections
   // would hold Shutdown until its deadline, so keep the deadline short.
