@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/strings.h"
@@ -64,7 +65,8 @@ const absl::flat_hash_map<std::string_view, std::string_view>& Messages() {
   return *m;
 }
 
-// Fills the placeholders of `tmpl`; false when one has nothing to take.
+// Fills the placeholders of `tmpl`; false when one has nothing to take,
+// except a last one ("...: {{value}}"), which is left out with its ": ".
 bool Fill(std::string_view tmpl, const std::string& token, const std::string& detail,
           std::string& out) {
   while (!tmpl.empty()) {
@@ -79,14 +81,15 @@ bool Fill(std::string_view tmpl, const std::string& token, const std::string& de
     size_t close = tmpl.find(raw ? "}}}" : "}}", name_at);
     if (close == std::string_view::npos) return false;
     std::string_view name = tmpl.substr(name_at, close - name_at);
-    if (name == "token") {
-      if (token.empty()) return false;
-      out += raw ? token : SerializeJson(json::value(json::string(token)));
-    } else {
-      if (detail.empty()) return false;
-      out += detail;
+    const std::string& with = name == "token" ? token : detail;
+    size_t end = close + (raw ? 3 : 2);
+    if (with.empty()) {
+      if (end != tmpl.size() || !absl::EndsWith(out, ": ")) return false;
+      out.resize(out.size() - 2);
+      return true;
     }
-    tmpl.remove_prefix(close + (raw ? 3 : 2));
+    out += name == "token" && !raw ? SerializeJson(json::value(json::string(with))) : with;
+    tmpl.remove_prefix(end);
   }
   return true;
 }
