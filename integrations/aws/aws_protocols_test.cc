@@ -238,6 +238,15 @@ TEST(S3ProtocolTest, GetObjectOutputAsRecorded) {
             R"("ServerSideEncryption":"AES256"})");
 }
 
+TEST(S3ProtocolTest, BodyIsUtf8Text) {
+  EXPECT_EQ(Utf8Text("plain"), "plain");
+  EXPECT_EQ(Utf8Text("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(Utf8Text(std::string("a\xFF\x00b", 4)), std::string("a\xEF\xBF\xBD\x00b", 6));
+  EXPECT_EQ(Utf8Text("\xC3"), "\xEF\xBF\xBD");              // cut short
+  EXPECT_EQ(Utf8Text("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(Utf8Text("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+}
+
 TEST(S3ProtocolTest, ListObjectsV2Output) {
   net::HttpClientResponse answer;
   answer.status = 200;
