@@ -5,6 +5,7 @@
 // XML reader.
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "integrations/aws/aws_endpoints.h"
 #include "integrations/aws/aws_json_protocol.h"
@@ -52,6 +53,17 @@ TEST(ServiceTableTest, MetadataFromBotocore) {
   EXPECT_EQ(Service("sns").api_version, "2010-03-31");
   EXPECT_EQ(FindAwsService("events"), nullptr);  // aws-sdk says eventbridge
   EXPECT_EQ(FindAwsService("nosuchservice"), nullptr);
+}
+
+TEST(ServiceTableTest, HelpTextListsEveryServiceWrapped) {
+  std::string text = AwsServicesText("  ", 60);
+  EXPECT_NE(text.find(" dynamodb "), std::string::npos);
+  EXPECT_NE(text.find("sns (publish)"), std::string::npos);
+  EXPECT_NE(text.find("s3 (getObject, putObject, listObjectsV2, headObject)"), std::string::npos);
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    EXPECT_LE(line.size(), 60u) << line;
+    EXPECT_EQ(line.substr(0, 2), "  ");
+  }
 }
 
 TEST(ServiceTableTest, SupportedOperations) {
