@@ -277,11 +277,6 @@ void EngineImpl::SendTaskResultAsync(const std::string& token, TaskResult result
 
 void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::string& output,
                                       StatusFn done) {
-  auto v = ParseJson(output);
-  if (!v.ok()) {
-    return done(ServiceError(
-        "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
-  }
   TaskResult r;
   if (output.size() > opts_.max_payload_bytes) {
     // Refused (InvalidOutput), before the token is trusted, unless it is a
@@ -295,6 +290,16 @@ void EngineImpl::SendTaskSuccessAsync(const std::string& token, const std::strin
     r.kind = TaskResult::Kind::kFailed;
     r.error = std::string(asl::kStatesDataLimitExceeded);
     return SendTaskResultAsync(token, std::move(r), std::move(done), output.size());
+  }
+  // AWS looks at the token before the output: a bad token with output that
+  // is not JSON is InvalidToken (service_integrations/*sfn_send_task_outcome*).
+  if (absl::StatusOr<TaskTokenClaims> claims = DecodeToken(token); !claims.ok()) {
+    return done(claims.status());
+  }
+  auto v = ParseJson(output);
+  if (!v.ok()) {
+    return done(ServiceError(
+        "InvalidOutput", absl::StrCat("Invalid Output: '", v.status().message(), "'")));
   }
   r.output = *std::move(v);
   r.raw_output = output;

@@ -214,6 +214,10 @@ TEST_F(HostileTest, PayloadsJustUnderTheLimitPassAndJustOverAreRefused) {
 
 TEST_F(HostileTest, JsonNestedTenThousandDeepIsRefused) {
   const std::string deep = Nested(10000);
+  // A worker's real token (AWS looks at the token before the output).
+  std::string waiting = Start("Tokens", "deep-output", "{}");
+  v1::GetActivityTaskResponse task = PollGrpc("tokens");
+  ASSERT_FALSE(task.task_token().empty());
   std::string before = Snapshot(stub_);
   // As execution input.
   ExpectGrpcError(StartStatus("Seed", "deep", deep), "InvalidExecutionInput", "nesting");
@@ -238,7 +242,7 @@ TEST_F(HostileTest, JsonNestedTenThousandDeepIsRefused) {
   }
   // As a worker's output.
   v1::SendTaskSuccessRequest ts;
-  ts.set_task_token("AAAA");
+  ts.set_task_token(task.task_token());
   ts.set_output(deep);
   v1::SendTaskSuccessResponse tr;
   ExpectGrpcError(stub_->SendTaskSuccess(Ctx().get(), ts, &tr), "InvalidOutput", "nesting");
@@ -247,6 +251,10 @@ TEST_F(HostileTest, JsonNestedTenThousandDeepIsRefused) {
                  "SerializationException", "nesting");
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
+  // The task still takes a good answer.
+  ts.set_output("{}");
+  ASSERT_TRUE(stub_->SendTaskSuccess(Ctx().get(), ts, &tr).ok());
+  WaitStatus(waiting, "SUCCEEDED");
 }
 
 TEST_F(HostileTest, DeeplyNestedPathFiltersAreRefusedNotAStackOverflow) {
