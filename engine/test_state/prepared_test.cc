@@ -143,6 +143,21 @@ json::value DefaultContext(const TestStateRequest& r, const asl::State& s,
   return ctx;
 }
 
+// The scope holding state `name`: the machine's, or a Parallel branch's or
+// a Map processor's at any depth (AWS tests nested states by name too).
+const asl::Scope* FindScopeOf(const asl::Scope& scope, const std::string& name) {
+  if (scope.Find(name) >= 0) return &scope;
+  for (const asl::State& s : scope.states) {
+    for (const auto& branch : s.branches) {
+      if (const asl::Scope* found = FindScopeOf(*branch, name)) return found;
+    }
+    if (s.processor != nullptr) {
+      if (const asl::Scope* found = FindScopeOf(*s.processor, name)) return found;
+    }
+  }
+  return nullptr;
+}
+
 // Parses and validates the definition; returns the machine and the
 // tested state.
 absl::Status LoadDefinition(const TestStateRequest& r, PreparedTest& p) {
@@ -180,9 +195,9 @@ absl::Status LoadDefinition(const TestStateRequest& r, PreparedTest& p) {
                                      machine.status().message(), "'"));
   }
   p.machine = *std::move(machine);
-  int index = p.machine->root->Find(name);
-  if (index < 0) return Validation("State not found in definition");
-  p.state = &p.machine->root->states[static_cast<size_t>(index)];
+  p.scope = FindScopeOf(*p.machine->root, name);
+  if (p.scope == nullptr) return Validation("State not found in definition");
+  p.state = &p.scope->states[static_cast<size_t>(p.scope->Find(name))];
   return absl::OkStatus();
 }
 

@@ -20,7 +20,8 @@ namespace stepwise::engine::test_state {
 
 struct PreparedTest {
   std::shared_ptr<const asl::StateMachine> machine;
-  const asl::State* state = nullptr;  // in machine->root
+  const asl::Scope* scope = nullptr;  // the scope holding `state`
+  const asl::State* state = nullptr;
   json::value input;
   json::object variables;
   bool debug = false;  // DEBUG or TRACE: answer with inspection data

@@ -77,7 +77,7 @@ class StateRun {
   void Succeed(const json::value& output, int next) {
     out_.status = "SUCCEEDED";
     out_.output = SerializeJson(output);
-    if (next >= 0) out_.next_state = p_.machine->root->states[static_cast<size_t>(next)].name;
+    if (next >= 0) out_.next_state = p_.scope->states[static_cast<size_t>(next)].name;
   }
 
   // Applies an Assign's values to the variables (they show in the
@@ -362,27 +362,30 @@ class StateRun {
   }
 
   // Task and Parallel: input processing, then the mock as the result.
+  // AWS shows a Parallel state's input processing and result less than a
+  // Task's (recorded: input, afterResultSelector and afterResultPath).
   absl::Status RunMocked() {
+    bool task = s_.type == StateType::kTask;
     if (s_.jsonata) {
       json::value args = p_.input;
       if (s_.arguments.has_value()) {
         SW_ASSIGN_OR_RETURN(args, s_.arguments->Evaluate(Bindings(), "Arguments"));
       }
-      Inspect("afterArguments", args);
+      if (task) Inspect("afterArguments", args);
       return MockOutcome([&](json::value result) -> absl::Status {
-        Inspect("result", result);
+        if (task) Inspect("result", result);
         return FinishJsonata(&result, s_.end ? -1 : s_.next_index);
       });
     }
     SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s_.input_path, p_.input));
-    Inspect("afterInputPath", eff);
+    if (task) Inspect("afterInputPath", eff);
     json::value params = eff;
     if (s_.parameters.has_value()) {
       SW_ASSIGN_OR_RETURN(params, ApplyTemplate(*s_.parameters, eff));
     }
-    Inspect("afterParameters", params);
+    if (task) Inspect("afterParameters", params);
     return MockOutcome([&](json::value result) -> absl::Status {
-      Inspect("result", result);
+      if (task) Inspect("result", result);
       return FinishJsonPath(p_.input, std::move(result));
     });
   }
@@ -449,13 +452,13 @@ class StateRun {
         Inspect("afterItemSelector", json::value(std::move(selected)));
       }
     }
-    InspectNumber("maxConcurrency", json::value(s_.max_concurrency.value_or(0)));
-    if (s_.tolerated_failure_count.has_value()) {
-      InspectNumber("toleratedFailureCount", json::value(*s_.tolerated_failure_count));
+    SW_RETURN_IF_ERROR(ResolveMapNumbers(eff));
+    InspectNumber("maxConcurrency", json::value(max_concurrency_));
+    if (tolerated_count_.has_value()) {
+      InspectNumber("toleratedFailureCount", json::value(*tolerated_count_));
     }
-    if (s_.tolerated_failure_percentage.has_value()) {
-      InspectNumber("toleratedFailurePercentage",
-                    json::value(*s_.tolerated_failure_percentage));
+    if (tolerated_percentage_.has_value()) {
+      InspectNumber("toleratedFailurePercentage", json::value(*tolerated_percentage_));
     }
     if (p_.mock_error) {
       HandleError(p_.mock_error_name, p_.mock_cause);
@@ -471,16 +474,85 @@ class StateRun {
     return FinishJsonPath(p_.input, std::move(result));
   }
 
+  // MaxConcurrency and the tolerated failures, from a number, a path or a
+  // JSONata expression.
+  absl::Status ResolveMapNumbers(const json::value& eff) {
+    auto integer = [&](const std::optional<int64_t>& n, const std::optional<asl::JsonPath>& path,
+                       const std::optional<asl::JsonataTemplate>& expr,
+                       std::string_view field) -> absl::StatusOr<std::optional<int64_t>> {
+      if (expr.has_value()) {
+        SW_ASSIGN_OR_RETURN(json::value v, expr->Evaluate(Bindings(), field));
+        if (!IsIntegral(v) || v.is_uint64() || ToDouble(v) < 0) {
+          return asl::QueryError(field, absl::StrCat("The ", ToAbsl(field),
+                                                     " field refers to value \"",
+                                                     SerializeJson(v),
+                                                     "\" which is not a valid non-negative "
+                                                     "integer."));
+        }
+        return static_cast<int64_t>(ToDouble(v));
+      }
+      if (path.has_value()) {
+        auto v = path->Select(Env(&eff));
+        if (!v.ok()) return v.status();
+        if (!IsIntegral(*v)) {
+          return asl::RuntimeError(asl::kStatesRuntime,
+                                   absl::StrCat("The ", ToAbsl(field), "Path field refers to "
+                                                "value \"", SerializeJson(*v),
+                                                "\" which is not a valid integer: ",
+                                                path->text()));
+        }
+        return static_cast<int64_t>(ToDouble(*v));
+      }
+      return n;
+    };
+    SW_ASSIGN_OR_RETURN(std::optional<int64_t> mc,
+                        integer(s_.max_concurrency, s_.max_concurrency_path,
+                                s_.max_concurrency_expr, "MaxConcurrency"));
+    max_concurrency_ = mc.value_or(0);
+    SW_ASSIGN_OR_RETURN(tolerated_count_,
+                        integer(s_.tolerated_failure_count, s_.tolerated_failure_count_path,
+                                s_.tolerated_failure_count_expr, "ToleratedFailureCount"));
+    tolerated_percentage_ = s_.tolerated_failure_percentage;
+    if (s_.tolerated_failure_percentage_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(json::value v, s_.tolerated_failure_percentage_expr->Evaluate(
+                                             Bindings(), "ToleratedFailurePercentage"));
+      if (!v.is_number() || ToDouble(v) < 0 || ToDouble(v) > 100) {
+        return asl::QueryError(
+            "ToleratedFailurePercentage",
+            absl::StrCat("The ToleratedFailurePercentage field refers to value \"",
+                         SerializeJson(v),
+                         "\" which is not a valid percentage between 0 and 100."));
+      }
+      tolerated_percentage_ = ToDouble(v);
+    }
+    if (s_.tolerated_failure_percentage_path.has_value()) {
+      auto v = s_.tolerated_failure_percentage_path->Select(Env(&eff));
+      if (!v.ok()) return v.status();
+      if (!v->is_number()) {
+        return asl::RuntimeError(
+            asl::kStatesRuntime,
+            absl::StrCat("The ToleratedFailurePercentagePath field refers to value \"",
+                         SerializeJson(*v), "\" which is not a valid float: ",
+                         s_.tolerated_failure_percentage_path->text()));
+      }
+      tolerated_percentage_ = ToDouble(*v);
+    }
+    return absl::OkStatus();
+  }
+
+  // Whether stateConfiguration.mapIterationFailureCount failed iterations
+  // exceed the Map's tolerance. AWS (recorded) ignores the count of a Map
+  // that sets no tolerance.
   bool ThresholdExceeded(const json::value& result) const {
     int64_t failed = *p_.map_iteration_failure_count;
     size_t n = result.is_array() ? result.get_array().size() : 0;
-    bool has_count = s_.tolerated_failure_count.has_value();
-    bool has_pct = s_.tolerated_failure_percentage.has_value();
-    if (!has_count && !has_pct) return failed > 0;
-    bool over_count = has_count && failed > *s_.tolerated_failure_count;
+    bool has_count = tolerated_count_.has_value();
+    bool has_pct = tolerated_percentage_.has_value();
+    if (!has_count && !has_pct) return false;
+    bool over_count = has_count && failed > *tolerated_count_;
     bool over_pct = has_pct && n > 0 &&
                     static_cast<double>(failed) * 100.0 / static_cast<double>(n) >
-                        *s_.tolerated_failure_percentage;
+                        *tolerated_percentage_;
     if (has_count && has_pct) return over_count && over_pct;
     return over_count || over_pct;
   }
@@ -560,6 +632,9 @@ class StateRun {
   json::object vars_;  // the variables as the state leaves them
   json::object details_;  // errorDetails
   mutable asl::SeededRandom random_{0x5eed};
+  int64_t max_concurrency_ = 0;
+  std::optional<int64_t> tolerated_count_;
+  std::optional<double> tolerated_percentage_;
   TestStateResult out_;
 };
 
