@@ -14,10 +14,10 @@ namespace stepwise::client {
 
 namespace {
 
-
 // The flag's JSON text (inline or @FILE), or nullopt when absent; prints
 // the problem and sets `failed` when the file cannot be read.
-std::optional<std::string> JsonFlag(const RemoteArgs& a, const std::string& flag, bool& failed) {
+std::optional<std::string> JsonFlag(const RemoteArgs& a,
+                                    const std::string& flag, bool& failed) {
   if (!a.Has(flag)) return std::nullopt;
   auto text = ResolveInputSpec(a.Get(flag));
   if (!text.ok()) {
@@ -38,15 +38,19 @@ json::object InspectionJson(const v1::TestStateInspectionData& d) {
   text("afterInputPath", d.has_after_input_path(), d.after_input_path());
   text("afterParameters", d.has_after_parameters(), d.after_parameters());
   text("result", d.has_result(), d.result());
-  text("afterResultSelector", d.has_after_result_selector(), d.after_result_selector());
+  text("afterResultSelector", d.has_after_result_selector(),
+       d.after_result_selector());
   text("afterResultPath", d.has_after_result_path(), d.after_result_path());
   text("variables", d.has_variables(), d.variables());
   text("afterItemsPath", d.has_after_items_path(), d.after_items_path());
-  text("afterItemSelector", d.has_after_item_selector(), d.after_item_selector());
+  text("afterItemSelector", d.has_after_item_selector(),
+       d.after_item_selector());
   text("afterItemBatcher", d.has_after_item_batcher(), d.after_item_batcher());
-  text("afterItemsPointer", d.has_after_items_pointer(), d.after_items_pointer());
+  text("afterItemsPointer", d.has_after_items_pointer(),
+       d.after_items_pointer());
   if (d.has_max_concurrency()) o["maxConcurrency"] = d.max_concurrency();
-  if (d.has_tolerated_failure_count()) o["toleratedFailureCount"] = d.tolerated_failure_count();
+  if (d.has_tolerated_failure_count())
+    o["toleratedFailureCount"] = d.tolerated_failure_count();
   if (d.has_tolerated_failure_percentage()) {
     o["toleratedFailurePercentage"] = d.tolerated_failure_percentage();
   }
@@ -69,7 +73,8 @@ int TestStateCommand(const RemoteArgs& a, Client& c) {
   v1::TestStateRequest req;
   auto definition = ReadFile(a.Get("definition"));
   if (!definition.ok()) {
-    std::cerr << "error: --definition: " << definition.status().message() << "\n";
+    std::cerr << "error: --definition: " << definition.status().message()
+              << "\n";
     return kExitUsage;
   }
   req.set_definition(*definition);
@@ -78,7 +83,8 @@ int TestStateCommand(const RemoteArgs& a, Client& c) {
   if (auto v = JsonFlag(a, "variables", failed)) req.set_variables(*v);
   if (auto v = JsonFlag(a, "context", failed)) req.set_context(*v);
   std::optional<std::string> mock_result = JsonFlag(a, "mock-result", failed);
-  std::optional<std::string> reader_data = JsonFlag(a, "map-item-reader-data", failed);
+  std::optional<std::string> reader_data =
+      JsonFlag(a, "map-item-reader-data", failed);
   if (failed) return kExitUsage;
   if (a.Has("state-name")) req.set_state_name(a.Get("state-name"));
   req.set_role_arn(a.Get("role-arn"));
@@ -103,7 +109,8 @@ int TestStateCommand(const RemoteArgs& a, Client& c) {
       sc->set_error_caused_by_state(a.Get("error-caused-by-state"));
     }
     if (a.Has("map-iteration-failure-count")) {
-      sc->set_map_iteration_failure_count(a.GetInt("map-iteration-failure-count", 0));
+      sc->set_map_iteration_failure_count(
+          a.GetInt("map-iteration-failure-count", 0));
     }
     if (reader_data.has_value()) sc->set_map_item_reader_data(*reader_data);
   }
@@ -115,7 +122,8 @@ int TestStateCommand(const RemoteArgs& a, Client& c) {
   if (resp->has_output()) o["output"] = resp->output();
   if (resp->has_error()) o["error"] = resp->error();
   if (resp->has_cause()) o["cause"] = resp->cause();
-  if (resp->has_inspection_data()) o["inspectionData"] = InspectionJson(resp->inspection_data());
+  if (resp->has_inspection_data())
+    o["inspectionData"] = InspectionJson(resp->inspection_data());
   std::cout << PrettyJson(json::value(std::move(o)));
   return kExitOk;
 }

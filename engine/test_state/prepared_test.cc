@@ -31,7 +31,8 @@ absl::Status Validation(std::string_view message) {
 }
 
 absl::Status InvalidContext(std::string_view message) {
-  return Validation(absl::StrCat("Invalid Context object provided: ", ToAbsl(message)));
+  return Validation(
+      absl::StrCat("Invalid Context object provided: ", ToAbsl(message)));
 }
 
 // Adds a Succeed state named `target` to `states` unless one exists, so a
@@ -53,7 +54,8 @@ json::value WrapSingleState(const json::object& state) {
     const json::value* items = state.if_contains(list);
     if (items == nullptr || !items->is_array()) continue;
     for (const json::value& item : items->get_array()) {
-      if (item.is_object()) AddStub(states, item.get_object().if_contains("Next"));
+      if (item.is_object())
+        AddStub(states, item.get_object().if_contains("Next"));
     }
   }
   json::object machine;
@@ -63,10 +65,12 @@ json::value WrapSingleState(const json::object& state) {
 }
 
 // Parses a member holding JSON text; `what` names it in the error.
-absl::StatusOr<json::value> ParseMember(const std::string& text, std::string_view what) {
+absl::StatusOr<json::value> ParseMember(const std::string& text,
+                                        std::string_view what) {
   auto v = ParseJson(text);
   if (!v.ok()) {
-    return Validation(absl::StrCat("Invalid ", ToAbsl(what), ": ", v.status().message()));
+    return Validation(
+        absl::StrCat("Invalid ", ToAbsl(what), ": ", v.status().message()));
   }
   return v;
 }
@@ -75,25 +79,31 @@ bool IsIntegrationPatternTask(const asl::State& s) {
   if (s.type != StateType::kTask) return false;
   TaskResource r = TaskResource::Parse(s.resource);
   std::string_view res = s.resource;
-  return r.wait_for_task_token || res.ends_with(".sync") || res.ends_with(".sync:2");
+  return r.wait_for_task_token || res.ends_with(".sync") ||
+         res.ends_with(".sync:2");
 }
 
 // AWS's checks of a context object given in the request.
 absl::Status CheckContext(const json::value& ctx, const asl::State& s) {
-  if (!ctx.is_object()) return InvalidContext("Context object must be a JSON object");
+  if (!ctx.is_object())
+    return InvalidContext("Context object must be a JSON object");
   for (const auto& kv : ctx.get_object()) {
     std::string_view key = kv.key();
-    if (key == "Map") return InvalidContext("'Map' field is not supported when mocking a Context object");
+    if (key == "Map")
+      return InvalidContext(
+          "'Map' field is not supported when mocking a Context object");
     if (key == "Task") {
       if (!IsIntegrationPatternTask(s)) {
         return InvalidContext(
-            "Context object contains 'Task' when state is not a Task state with a '.sync' or "
+            "Context object contains 'Task' when state is not a Task state "
+            "with a '.sync' or "
             "'.waitForTaskToken' service integration pattern");
       }
       continue;
     }
     if (key != "Execution" && key != "State" && key != "StateMachine") {
-      return InvalidContext(absl::StrCat("Field '", ToAbsl(key), "' is not allowed"));
+      return InvalidContext(
+          absl::StrCat("Field '", ToAbsl(key), "' is not allowed"));
     }
     if (!kv.value().is_object()) {
       return InvalidContext(absl::StrCat(ToAbsl(key), " must be an object"));
@@ -102,13 +112,17 @@ absl::Status CheckContext(const json::value& ctx, const asl::State& s) {
   if (const json::value* e = ctx.get_object().if_contains("Execution")) {
     for (const auto& kv : e->get_object()) {
       std::string_view key = kv.key();
-      bool known = key == "Id" || key == "Input" || key == "Name" || key == "RoleArn" ||
-                   key == "StartTime" || key == "RedriveCount" || key == "RedriveTime";
-      if (!known) return InvalidContext(absl::StrCat("Field '", ToAbsl(key), "' is not allowed"));
+      bool known = key == "Id" || key == "Input" || key == "Name" ||
+                   key == "RoleArn" || key == "StartTime" ||
+                   key == "RedriveCount" || key == "RedriveTime";
+      if (!known)
+        return InvalidContext(
+            absl::StrCat("Field '", ToAbsl(key), "' is not allowed"));
       bool is_string_field = key == "Id" || key == "Name" || key == "RoleArn" ||
                              key == "StartTime" || key == "RedriveTime";
       if (is_string_field && !kv.value().is_string()) {
-        return InvalidContext(absl::StrCat("Execution.", ToAbsl(key), " must be a string"));
+        return InvalidContext(
+            absl::StrCat("Execution.", ToAbsl(key), " must be a string"));
       }
     }
   }
@@ -120,11 +134,12 @@ json::value DefaultContext(const TestStateRequest& r, const asl::State& s,
                            const json::value& input, int64_t retry_count) {
   std::string machine = absl::StrCat("TestState-", r.execution_name);
   json::object exec;
-  exec["Id"] = absl::StrCat("arn:aws:states:", r.region, ":", r.account, ":express:", machine,
-                            ":", r.execution_name);
+  exec["Id"] = absl::StrCat("arn:aws:states:", r.region, ":", r.account,
+                            ":express:", machine, ":", r.execution_name);
   exec["Input"] = input;
   exec["Name"] = r.execution_name;
-  exec["RoleArn"] = r.role_arn.empty() ? json::value(nullptr) : json::value(r.role_arn);
+  exec["RoleArn"] =
+      r.role_arn.empty() ? json::value(nullptr) : json::value(r.role_arn);
   exec["StartTime"] = FormatIso8601(r.now);
   json::object state;
   state["EnteredTime"] = FormatIso8601(r.now);
@@ -134,7 +149,8 @@ json::value DefaultContext(const TestStateRequest& r, const asl::State& s,
     state["RetryCount"] = retry_count;
   }
   json::object sm;
-  sm["Id"] = absl::StrCat("arn:aws:states:", r.region, ":", r.account, ":stateMachine:", machine);
+  sm["Id"] = absl::StrCat("arn:aws:states:", r.region, ":", r.account,
+                          ":stateMachine:", machine);
   sm["Name"] = machine;
   json::object ctx;
   ctx["Execution"] = std::move(exec);
@@ -145,14 +161,16 @@ json::value DefaultContext(const TestStateRequest& r, const asl::State& s,
 
 // The scope holding state `name`: the machine's, or a Parallel branch's or
 // a Map processor's at any depth (AWS tests nested states by name too).
-const asl::Scope* FindScopeOf(const asl::Scope& scope, const std::string& name) {
+const asl::Scope* FindScopeOf(const asl::Scope& scope,
+                              const std::string& name) {
   if (scope.Find(name) >= 0) return &scope;
   for (const asl::State& s : scope.states) {
     for (const auto& branch : s.branches) {
       if (const asl::Scope* found = FindScopeOf(*branch, name)) return found;
     }
     if (s.processor != nullptr) {
-      if (const asl::Scope* found = FindScopeOf(*s.processor, name)) return found;
+      if (const asl::Scope* found = FindScopeOf(*s.processor, name))
+        return found;
     }
   }
   return nullptr;
@@ -164,9 +182,10 @@ absl::Status LoadDefinition(const TestStateRequest& r, PreparedTest& p) {
   auto parsed = ParseJson(r.definition);
   if (!parsed.ok() || !parsed->is_object()) {
     SW_RETURN_IF_ERROR(RequireValidDefinition(r.definition, "STANDARD"));
-    return ServiceError("InvalidDefinition",
-                        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the "
-                        "definition must be a JSON object'");
+    return ServiceError(
+        "InvalidDefinition",
+        "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: the "
+        "definition must be a JSON object'");
   }
   json::value machine_json;
   std::string name;
@@ -174,7 +193,8 @@ absl::Status LoadDefinition(const TestStateRequest& r, PreparedTest& p) {
   if (r.state_name.has_value()) {
     if (r.state_name->empty()) {
       return Validation(
-          "1 validation error detected: Value '' at 'stateName' failed to satisfy constraint: "
+          "1 validation error detected: Value '' at 'stateName' failed to "
+          "satisfy constraint: "
           "Member must have length greater than or equal to 1");
     }
     machine_json = *parsed;
@@ -185,9 +205,12 @@ absl::Status LoadDefinition(const TestStateRequest& r, PreparedTest& p) {
   } else {
     machine_json = *parsed;
     const json::value* start = def.if_contains("StartAt");
-    name = start != nullptr && start->is_string() ? std::string(start->get_string()) : "";
+    name = start != nullptr && start->is_string()
+               ? std::string(start->get_string())
+               : "";
   }
-  SW_RETURN_IF_ERROR(RequireValidDefinition(SerializeJson(machine_json), "STANDARD"));
+  SW_RETURN_IF_ERROR(
+      RequireValidDefinition(SerializeJson(machine_json), "STANDARD"));
   auto machine = asl::ParseStateMachine(machine_json);
   if (!machine.ok()) {
     return ServiceError("InvalidDefinition",
@@ -206,24 +229,28 @@ absl::Status CheckMock(const TestStateRequest& r, PreparedTest& p) {
   bool fan_out = s.type == StateType::kMap || s.type == StateType::kParallel;
   if (!r.mock.has_value()) {
     if (fan_out) {
-      return ServiceError("InvalidDefinition",
-                          "TestState API does not support Map or Parallel states. Supported "
-                          "state types include: [Task, Wait, Pass, Succeed, Fail, Choice]");
+      return ServiceError(
+          "InvalidDefinition",
+          "TestState API does not support Map or Parallel states. Supported "
+          "state types include: [Task, Wait, Pass, Succeed, Fail, Choice]");
     }
     return absl::OkStatus();
   }
   if (s.type == StateType::kPass || s.type == StateType::kFail ||
       s.type == StateType::kSucceed) {
-    return Validation(absl::StrCat("State type '", ToAbsl(asl::StateTypeName(s.type)),
-                                   "' is not supported when a mock is specified"));
+    return Validation(
+        absl::StrCat("State type '", ToAbsl(asl::StateTypeName(s.type)),
+                     "' is not supported when a mock is specified"));
   }
   if (r.reveal_secrets) {
-    return Validation("TestState does not support RevealSecrets when a mock is specified.");
+    return Validation(
+        "TestState does not support RevealSecrets when a mock is specified.");
   }
   const TestStateRequest::Mock& m = *r.mock;
   if (m.result.has_value() && m.has_error_output) {
     return Validation(
-        "A test mock should have only one of the following fields: [result, errorOutput].");
+        "A test mock should have only one of the following fields: [result, "
+        "errorOutput].");
   }
   p.has_mock = true;
   if (m.has_error_output) {
@@ -239,13 +266,15 @@ absl::Status CheckMock(const TestStateRequest& r, PreparedTest& p) {
     if (s.has_result_writer && !v->is_object()) {
       return Validation("Mocked result must be a JSON object.");
     }
-    if (!s.has_result_writer && !v->is_array()) return Validation("Mocked result must be an array.");
+    if (!s.has_result_writer && !v->is_array())
+      return Validation("Mocked result must be an array.");
   }
   if (s.type == StateType::kParallel) {
     if (!v->is_array()) return Validation("Mocked result must be an array.");
     if (v->get_array().size() != s.branches.size()) {
       return Validation(
-          "Mocked result must contain the same number of items as number of Parallel "
+          "Mocked result must contain the same number of items as number of "
+          "Parallel "
           "branches.");
     }
   }
@@ -258,22 +287,25 @@ absl::Status CheckConfiguration(const TestStateRequest& r, PreparedTest& p) {
   const TestStateRequest::Configuration& c = *r.state_configuration;
   p.retrier_retry_count = c.retrier_retry_count.value_or(0);
   if (c.map_item_reader_data.has_value()) {
-    SW_ASSIGN_OR_RETURN(json::value d,
-                        ParseMember(*c.map_item_reader_data, "mapItemReaderData"));
+    SW_ASSIGN_OR_RETURN(json::value d, ParseMember(*c.map_item_reader_data,
+                                                   "mapItemReaderData"));
     p.map_item_reader_data = std::move(d);
   }
   if (!c.map_iteration_failure_count.has_value()) return absl::OkStatus();
   if (!r.mock.has_value()) {
     return Validation(
-        "TestState does not support MapIterationFailureCount when a mock is not specified.");
+        "TestState does not support MapIterationFailureCount when a mock is "
+        "not specified.");
   }
   p.map_iteration_failure_count = *c.map_iteration_failure_count;
   if (r.mock->result.has_value()) {
     auto v = ParseJson(*r.mock->result);
     if (v.ok() && v->is_array() &&
-        *c.map_iteration_failure_count > static_cast<int64_t>(v->get_array().size())) {
+        *c.map_iteration_failure_count >
+            static_cast<int64_t>(v->get_array().size())) {
       return Validation(
-          "Map iteration failure count must be less than or equal to the number of Map "
+          "Map iteration failure count must be less than or equal to the "
+          "number of Map "
           "iterations");
     }
   }
@@ -286,10 +318,11 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestStateRequest& r) {
   PreparedTest p;
   if (r.inspection_level != "INFO" && r.inspection_level != "DEBUG" &&
       r.inspection_level != "TRACE") {
-    return Validation(absl::StrCat(
-        "1 validation error detected: Value '", r.inspection_level,
-        "' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value "
-        "set: [INFO, DEBUG, TRACE]"));
+    return Validation(absl::StrCat("1 validation error detected: Value '",
+                                   r.inspection_level,
+                                   "' at 'inspectionLevel' failed to satisfy "
+                                   "constraint: Member must satisfy enum value "
+                                   "set: [INFO, DEBUG, TRACE]"));
   }
   p.debug = r.inspection_level != "INFO";
   SW_RETURN_IF_ERROR(LoadDefinition(r, p));
@@ -301,8 +334,10 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestStateRequest& r) {
     p.input = json::object();
   }
   if (r.variables.has_value() && !r.variables->empty()) {
-    SW_ASSIGN_OR_RETURN(json::value vars, ParseMember(*r.variables, "variables"));
-    if (!vars.is_object()) return Validation("Invalid variables: must be a JSON object");
+    SW_ASSIGN_OR_RETURN(json::value vars,
+                        ParseMember(*r.variables, "variables"));
+    if (!vars.is_object())
+      return Validation("Invalid variables: must be a JSON object");
     p.variables = std::move(vars.get_object());
   }
   if (r.context.has_value()) {
@@ -317,10 +352,11 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestStateRequest& r) {
       return Validation("RoleArn must be specified when testing a Task state");
     }
     // TODO(teststate): call the Task's target through the dispatchers.
-    return Validation(absl::StrCat(
-        "Stepwise's TestState runs Task states with a mock only: give 'mock' (result or "
-        "errorOutput) to test Task state '",
-        p.state->name, "'"));
+    return Validation(
+        absl::StrCat("Stepwise's TestState runs Task states with a mock only: "
+                     "give 'mock' (result or "
+                     "errorOutput) to test Task state '",
+                     p.state->name, "'"));
   }
   return p;
 }

@@ -9,9 +9,9 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
-#include <tuple>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -33,11 +33,13 @@ using test_state::PreparedTest;
 constexpr std::string_view kThresholdCause =
     "The specified tolerated failure threshold was exceeded";
 
-bool ErrorMatches(const std::vector<std::string>& equals, const std::string& error) {
+bool ErrorMatches(const std::vector<std::string>& equals,
+                  const std::string& error) {
   for (const std::string& e : equals) {
     if (e == error) return true;
     if (e == asl::kStatesAll && error != asl::kStatesRuntime) return true;
-    if (e == asl::kStatesTaskFailed && error.rfind("States.", 0) != 0) return true;
+    if (e == asl::kStatesTaskFailed && error.rfind("States.", 0) != 0)
+      return true;
   }
   return false;
 }
@@ -49,7 +51,8 @@ json::value ErrorOutput(const std::string& error, const std::string& cause) {
 // One run of the tested state.
 class StateRun {
  public:
-  explicit StateRun(PreparedTest& p) : p_(p), s_(*p.state), vars_(p.variables) {}
+  explicit StateRun(PreparedTest& p)
+      : p_(p), s_(*p.state), vars_(p.variables) {}
 
   TestStateResult Run() {
     absl::Status st = RunState();
@@ -59,7 +62,8 @@ class StateRun {
       HandleError(name, std::string(st.message()));
     }
     if (p_.debug && !vars_.empty()) Inspect("variables", json::value(vars_));
-    if (!details_.empty()) out_.inspection_data["errorDetails"] = std::move(details_);
+    if (!details_.empty())
+      out_.inspection_data["errorDetails"] = std::move(details_);
     return std::move(out_);
   }
 
@@ -77,7 +81,8 @@ class StateRun {
   void Succeed(const json::value& output, int next) {
     out_.status = "SUCCEEDED";
     out_.output = SerializeJson(output);
-    if (next >= 0) out_.next_state = p_.scope->states[static_cast<size_t>(next)].name;
+    if (next >= 0)
+      out_.next_state = p_.scope->states[static_cast<size_t>(next)].name;
   }
 
   // Applies an Assign's values to the variables (they show in the
@@ -86,7 +91,8 @@ class StateRun {
     for (auto& kv : assigned) vars_[kv.key()] = std::move(kv.value());
   }
 
-  // ---- JSONPath helpers ---------------------------------------------------------
+  // ---- JSONPath helpers
+  // ---------------------------------------------------------
 
   asl::EvalContext Env(const json::value* doc) const {
     asl::EvalContext env;
@@ -97,7 +103,8 @@ class StateRun {
     return env;
   }
 
-  absl::StatusOr<json::value> SelectPath(const asl::PathField& f, const json::value& doc) const {
+  absl::StatusOr<json::value> SelectPath(const asl::PathField& f,
+                                         const json::value& doc) const {
     if (f.is_null) return json::value(json::object());
     if (!f.path.has_value()) return doc;
     return f.path->Select(Env(&doc));
@@ -117,37 +124,43 @@ class StateRun {
     return r;
   }
 
-  absl::StatusOr<json::value> ApplyResultPath(const asl::PathField& rp, const json::value& raw,
+  absl::StatusOr<json::value> ApplyResultPath(const asl::PathField& rp,
+                                              const json::value& raw,
                                               json::value result) const {
     if (rp.is_null) return raw;
     if (!rp.path.has_value()) return result;
     json::value doc = raw;
     if (!rp.path->Assign(doc, std::move(result)).ok()) {
-      return asl::RuntimeError(asl::kStatesResultPathMatchFailure,
-                               absl::StrCat("Unable to apply ResultPath \"", rp.path->text(),
-                                            "\" to input \"", SerializeJson(raw), "\""));
+      return asl::RuntimeError(
+          asl::kStatesResultPathMatchFailure,
+          absl::StrCat("Unable to apply ResultPath \"", rp.path->text(),
+                       "\" to input \"", SerializeJson(raw), "\""));
     }
     return doc;
   }
 
-  absl::StatusOr<json::object> EvalAssign(const std::optional<asl::PayloadTemplate>& t,
-                                          const json::value& doc) const {
+  absl::StatusOr<json::object> EvalAssign(
+      const std::optional<asl::PayloadTemplate>& t,
+      const json::value& doc) const {
     if (!t.has_value()) return json::object();
     SW_ASSIGN_OR_RETURN(json::value v, ApplyTemplate(*t, doc));
     if (!v.is_object()) return json::object();
-    SW_RETURN_IF_ERROR(asl::CheckAssignedVariables(v.get_object(), p_.variables));
+    SW_RETURN_IF_ERROR(
+        asl::CheckAssignedVariables(v.get_object(), p_.variables));
     return std::move(v.get_object());
   }
 
   // ResultSelector, Assign, ResultPath and OutputPath on a result.
-  absl::Status FinishJsonPath(const json::value& raw_input, json::value result) {
+  absl::Status FinishJsonPath(const json::value& raw_input,
+                              json::value result) {
     if (s_.result_selector.has_value()) {
       SW_ASSIGN_OR_RETURN(result, ApplyTemplate(*s_.result_selector, result));
     }
     Inspect("afterResultSelector", result);
     SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(s_.assign, result));
-    SW_ASSIGN_OR_RETURN(json::value merged,
-                        ApplyResultPath(s_.result_path, raw_input, std::move(result)));
+    SW_ASSIGN_OR_RETURN(
+        json::value merged,
+        ApplyResultPath(s_.result_path, raw_input, std::move(result)));
     Inspect("afterResultPath", merged);
     SW_ASSIGN_OR_RETURN(json::value out, SelectPath(s_.output_path, merged));
     ApplyAssigned(std::move(assigned));
@@ -155,12 +168,15 @@ class StateRun {
     return absl::OkStatus();
   }
 
-  // ---- JSONata helpers ----------------------------------------------------------
+  // ---- JSONata helpers
+  // ----------------------------------------------------------
 
-  asl::JsonataBindings Bindings(const json::value* result = nullptr,
-                                const json::value* error_output = nullptr) const {
+  asl::JsonataBindings Bindings(
+      const json::value* result = nullptr,
+      const json::value* error_output = nullptr) const {
     asl::JsonataBindings b;
-    for (const auto& kv : p_.variables) b.emplace(std::string(kv.key()), kv.value());
+    for (const auto& kv : p_.variables)
+      b.emplace(std::string(kv.key()), kv.value());
     json::object states;
     states["input"] = p_.input;
     states["context"] = p_.context;
@@ -170,19 +186,22 @@ class StateRun {
     return b;
   }
 
-  absl::StatusOr<json::object> JsonataAssign(const std::optional<asl::JsonataTemplate>& t,
-                                             const asl::JsonataBindings& b) const {
+  absl::StatusOr<json::object> JsonataAssign(
+      const std::optional<asl::JsonataTemplate>& t,
+      const asl::JsonataBindings& b) const {
     if (!t.has_value()) return json::object();
     SW_ASSIGN_OR_RETURN(json::value v, t->Evaluate(b, "Assign"));
     if (!v.is_object()) return json::object();
-    SW_RETURN_IF_ERROR(asl::CheckAssignedVariables(v.get_object(), p_.variables));
+    SW_RETURN_IF_ERROR(
+        asl::CheckAssignedVariables(v.get_object(), p_.variables));
     return std::move(v.get_object());
   }
 
   // Assign and Output (default: the result, else the input).
   absl::Status FinishJsonata(const json::value* result, int next) {
     asl::JsonataBindings b = Bindings(result);
-    SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(s_.jsonata_assign, b));
+    SW_ASSIGN_OR_RETURN(json::object assigned,
+                        JsonataAssign(s_.jsonata_assign, b));
     json::value out = result != nullptr ? *result : p_.input;
     if (s_.output.has_value()) {
       SW_ASSIGN_OR_RETURN(out, s_.output->Evaluate(b, "Output"));
@@ -192,7 +211,8 @@ class StateRun {
     return absl::OkStatus();
   }
 
-  // ---- the states -------------------------------------------------------------------
+  // ---- the states
+  // -------------------------------------------------------------------
 
   absl::Status RunState() {
     Inspect("input", p_.input);
@@ -244,11 +264,13 @@ class StateRun {
       const std::optional<asl::JsonataTemplate>* assign = &s_.jsonata_assign;
       const std::optional<asl::JsonataTemplate>* output = &s_.output;
       for (const asl::ChoiceRule& rule : s_.choices) {
-        SW_ASSIGN_OR_RETURN(json::value c, rule.condition->Evaluate(b, "Condition"));
+        SW_ASSIGN_OR_RETURN(json::value c,
+                            rule.condition->Evaluate(b, "Condition"));
         if (!c.is_bool()) {
-          return asl::QueryError("Condition",
-                                 absl::StrCat("The Condition field evaluated to ",
-                                              SerializeJson(c), ", which is not a boolean."));
+          return asl::QueryError(
+              "Condition",
+              absl::StrCat("The Condition field evaluated to ",
+                           SerializeJson(c), ", which is not a boolean."));
         }
         if (c.get_bool()) {
           next = rule.next_index;
@@ -258,7 +280,8 @@ class StateRun {
         }
       }
       if (next < 0) next = s_.default_index;
-      if (next < 0) return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
+      if (next < 0)
+        return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
       SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(*assign, b));
       json::value out = p_.input;
       if (output->has_value()) {
@@ -281,7 +304,8 @@ class StateRun {
       }
     }
     if (next < 0) next = s_.default_index;
-    if (next < 0) return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
+    if (next < 0)
+      return asl::RuntimeError(asl::kStatesNoChoiceMatched, "No Matches!");
     SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(*assign, eff));
     SW_ASSIGN_OR_RETURN(json::value out, SelectPath(s_.output_path, eff));
     ApplyAssigned(std::move(assigned));
@@ -348,9 +372,10 @@ class StateRun {
         if (!v.has_value()) {
           return asl::RuntimeError(
               asl::kStatesRuntime,
-              absl::StrCat("The JSONPath '", f.text, "' specified for the field '", name,
-                           "' could not be found in the input '", SerializeJson(p_.input),
-                           "'"));
+              absl::StrCat("The JSONPath '", f.text,
+                           "' specified for the field '", name,
+                           "' could not be found in the input '",
+                           SerializeJson(p_.input), "'"));
         }
         *target = text(*v);
       }
@@ -369,7 +394,8 @@ class StateRun {
     if (s_.jsonata) {
       json::value args = p_.input;
       if (s_.arguments.has_value()) {
-        SW_ASSIGN_OR_RETURN(args, s_.arguments->Evaluate(Bindings(), "Arguments"));
+        SW_ASSIGN_OR_RETURN(args,
+                            s_.arguments->Evaluate(Bindings(), "Arguments"));
       }
       if (task) Inspect("afterArguments", args);
       return MockOutcome([&](json::value result) -> absl::Status {
@@ -414,11 +440,13 @@ class StateRun {
         SW_ASSIGN_OR_RETURN(items, s_.items->Evaluate(Bindings(), "Items"));
         if (!items.is_array()) {
           return asl::QueryError(
-              "Items", absl::StrCat("The JSONata expression '", s_.items->expression_text(),
-                                    "' specified for the field 'Items' returned an "
-                                    "unexpected result type. Expected 'array', but was "
-                                    "'object' for value: ",
-                                    SerializeJson(items)));
+              "Items",
+              absl::StrCat("The JSONata expression '",
+                           s_.items->expression_text(),
+                           "' specified for the field 'Items' returned an "
+                           "unexpected result type. Expected 'array', but was "
+                           "'object' for value: ",
+                           SerializeJson(items)));
         }
       } else if (s_.items_path.has_value()) {
         shown = s_.items_path->text();
@@ -441,7 +469,8 @@ class StateRun {
           json::value ctx = p_.context;
           if (ctx.is_object()) {
             ctx.get_object()["Map"] = json::object{
-                {"Item", json::object{{"Index", static_cast<int64_t>(i)}, {"Value", arr[i]}}}};
+                {"Item", json::object{{"Index", static_cast<int64_t>(i)},
+                                      {"Value", arr[i]}}}};
           }
           asl::EvalContext env = Env(&eff);
           env.context = &ctx;
@@ -458,14 +487,16 @@ class StateRun {
       InspectNumber("toleratedFailureCount", json::value(*tolerated_count_));
     }
     if (tolerated_percentage_.has_value()) {
-      InspectNumber("toleratedFailurePercentage", json::value(*tolerated_percentage_));
+      InspectNumber("toleratedFailurePercentage",
+                    json::value(*tolerated_percentage_));
     }
     if (p_.mock_error) {
       HandleError(p_.mock_error_name, p_.mock_cause);
       return absl::OkStatus();
     }
     json::value result = p_.mock_result.value_or(json::value(json::array()));
-    if (p_.map_iteration_failure_count.value_or(0) > 0 && ThresholdExceeded(result)) {
+    if (p_.map_iteration_failure_count.value_or(0) > 0 &&
+        ThresholdExceeded(result)) {
       HandleError(std::string(asl::kStatesExceedToleratedFailureThreshold),
                   std::string(kThresholdCause));
       return absl::OkStatus();
@@ -477,17 +508,19 @@ class StateRun {
   // MaxConcurrency and the tolerated failures, from a number, a path or a
   // JSONata expression.
   absl::Status ResolveMapNumbers(const json::value& eff) {
-    auto integer = [&](const std::optional<int64_t>& n, const std::optional<asl::JsonPath>& path,
-                       const std::optional<asl::JsonataTemplate>& expr,
-                       std::string_view field) -> absl::StatusOr<std::optional<int64_t>> {
+    auto integer =
+        [&](const std::optional<int64_t>& n,
+            const std::optional<asl::JsonPath>& path,
+            const std::optional<asl::JsonataTemplate>& expr,
+            std::string_view field) -> absl::StatusOr<std::optional<int64_t>> {
       if (expr.has_value()) {
         SW_ASSIGN_OR_RETURN(json::value v, expr->Evaluate(Bindings(), field));
         if (!IsIntegral(v) || v.is_uint64() || ToDouble(v) < 0) {
-          return asl::QueryError(field, absl::StrCat("The ", ToAbsl(field),
-                                                     " field refers to value \"",
-                                                     SerializeJson(v),
-                                                     "\" which is not a valid non-negative "
-                                                     "integer."));
+          return asl::QueryError(
+              field, absl::StrCat("The ", ToAbsl(field),
+                                  " field refers to value \"", SerializeJson(v),
+                                  "\" which is not a valid non-negative "
+                                  "integer."));
         }
         return static_cast<int64_t>(ToDouble(v));
       }
@@ -495,11 +528,13 @@ class StateRun {
         auto v = path->Select(Env(&eff));
         if (!v.ok()) return v.status();
         if (!IsIntegral(*v)) {
-          return asl::RuntimeError(asl::kStatesRuntime,
-                                   absl::StrCat("The ", ToAbsl(field), "Path field refers to "
-                                                "value \"", SerializeJson(*v),
-                                                "\" which is not a valid integer: ",
-                                                path->text()));
+          return asl::RuntimeError(
+              asl::kStatesRuntime,
+              absl::StrCat("The ", ToAbsl(field),
+                           "Path field refers to "
+                           "value \"",
+                           SerializeJson(*v),
+                           "\" which is not a valid integer: ", path->text()));
         }
         return static_cast<int64_t>(ToDouble(*v));
       }
@@ -509,19 +544,22 @@ class StateRun {
                         integer(s_.max_concurrency, s_.max_concurrency_path,
                                 s_.max_concurrency_expr, "MaxConcurrency"));
     max_concurrency_ = mc.value_or(0);
-    SW_ASSIGN_OR_RETURN(tolerated_count_,
-                        integer(s_.tolerated_failure_count, s_.tolerated_failure_count_path,
-                                s_.tolerated_failure_count_expr, "ToleratedFailureCount"));
+    SW_ASSIGN_OR_RETURN(
+        tolerated_count_,
+        integer(s_.tolerated_failure_count, s_.tolerated_failure_count_path,
+                s_.tolerated_failure_count_expr, "ToleratedFailureCount"));
     tolerated_percentage_ = s_.tolerated_failure_percentage;
     if (s_.tolerated_failure_percentage_expr.has_value()) {
-      SW_ASSIGN_OR_RETURN(json::value v, s_.tolerated_failure_percentage_expr->Evaluate(
-                                             Bindings(), "ToleratedFailurePercentage"));
+      SW_ASSIGN_OR_RETURN(json::value v,
+                          s_.tolerated_failure_percentage_expr->Evaluate(
+                              Bindings(), "ToleratedFailurePercentage"));
       if (!v.is_number() || ToDouble(v) < 0 || ToDouble(v) > 100) {
         return asl::QueryError(
             "ToleratedFailurePercentage",
-            absl::StrCat("The ToleratedFailurePercentage field refers to value \"",
-                         SerializeJson(v),
-                         "\" which is not a valid percentage between 0 and 100."));
+            absl::StrCat(
+                "The ToleratedFailurePercentage field refers to value \"",
+                SerializeJson(v),
+                "\" which is not a valid percentage between 0 and 100."));
       }
       tolerated_percentage_ = ToDouble(v);
     }
@@ -531,9 +569,10 @@ class StateRun {
       if (!v->is_number()) {
         return asl::RuntimeError(
             asl::kStatesRuntime,
-            absl::StrCat("The ToleratedFailurePercentagePath field refers to value \"",
-                         SerializeJson(*v), "\" which is not a valid float: ",
-                         s_.tolerated_failure_percentage_path->text()));
+            absl::StrCat(
+                "The ToleratedFailurePercentagePath field refers to value \"",
+                SerializeJson(*v), "\" which is not a valid float: ",
+                s_.tolerated_failure_percentage_path->text()));
       }
       tolerated_percentage_ = ToDouble(*v);
     }
@@ -550,14 +589,16 @@ class StateRun {
     bool has_pct = tolerated_percentage_.has_value();
     if (!has_count && !has_pct) return false;
     bool over_count = has_count && failed > *tolerated_count_;
-    bool over_pct = has_pct && n > 0 &&
-                    static_cast<double>(failed) * 100.0 / static_cast<double>(n) >
-                        *tolerated_percentage_;
+    bool over_pct =
+        has_pct && n > 0 &&
+        static_cast<double>(failed) * 100.0 / static_cast<double>(n) >
+            *tolerated_percentage_;
     if (has_count && has_pct) return over_count && over_pct;
     return over_count || over_pct;
   }
 
-  // ---- errors, Retry, Catch -------------------------------------------------------
+  // ---- errors, Retry, Catch
+  // -------------------------------------------------------
 
   void HandleError(const std::string& error, const std::string& cause) {
     out_.error = error;
@@ -574,11 +615,13 @@ class StateRun {
       if (p_.debug) details_["retryIndex"] = static_cast<int64_t>(i);
       if (p_.retrier_retry_count < r.max_attempts) {
         double delay = static_cast<double>(r.interval_seconds) *
-                       std::pow(r.backoff_rate, static_cast<double>(p_.retrier_retry_count));
+                       std::pow(r.backoff_rate,
+                                static_cast<double>(p_.retrier_retry_count));
         if (r.max_delay_seconds.has_value()) {
           delay = std::min(delay, static_cast<double>(*r.max_delay_seconds));
         }
-        if (p_.debug) details_["retryBackoffIntervalSeconds"] = std::llround(delay);
+        if (p_.debug)
+          details_["retryBackoffIntervalSeconds"] = std::llround(delay);
         out_.status = "RETRIABLE";
         return;
       }
@@ -588,7 +631,8 @@ class StateRun {
       const asl::Catcher& c = s_.catchers[i];
       if (!ErrorMatches(c.error_equals, error)) continue;
       if (p_.debug) details_["catchIndex"] = static_cast<int64_t>(i);
-      absl::Status st = s_.jsonata ? CatchJsonata(c, error, cause) : CatchJsonPath(c, error, cause);
+      absl::Status st = s_.jsonata ? CatchJsonata(c, error, cause)
+                                   : CatchJsonPath(c, error, cause);
       if (!st.ok()) {
         std::string name = asl::RuntimeErrorName(st);
         out_.error = name.empty() ? std::string(asl::kStatesRuntime) : name;
@@ -605,9 +649,11 @@ class StateRun {
 
   absl::Status CatchJsonPath(const asl::Catcher& c, const std::string& error,
                              const std::string& cause) {
-    SW_ASSIGN_OR_RETURN(json::value out,
-                        ApplyResultPath(c.result_path, p_.input, ErrorOutput(error, cause)));
-    SW_ASSIGN_OR_RETURN(json::object assigned, EvalAssign(c.assign, ErrorOutput(error, cause)));
+    SW_ASSIGN_OR_RETURN(
+        json::value out,
+        ApplyResultPath(c.result_path, p_.input, ErrorOutput(error, cause)));
+    SW_ASSIGN_OR_RETURN(json::object assigned,
+                        EvalAssign(c.assign, ErrorOutput(error, cause)));
     ApplyAssigned(std::move(assigned));
     out_.output = SerializeJson(out);
     return absl::OkStatus();
@@ -617,7 +663,8 @@ class StateRun {
                             const std::string& cause) {
     json::value err = ErrorOutput(error, cause);
     asl::JsonataBindings b = Bindings(nullptr, &err);
-    SW_ASSIGN_OR_RETURN(json::object assigned, JsonataAssign(c.jsonata_assign, b));
+    SW_ASSIGN_OR_RETURN(json::object assigned,
+                        JsonataAssign(c.jsonata_assign, b));
     json::value out = err;
     if (c.output.has_value()) {
       SW_ASSIGN_OR_RETURN(out, c.output->Evaluate(b, "Output"));
@@ -629,7 +676,7 @@ class StateRun {
 
   PreparedTest& p_;
   const State& s_;
-  json::object vars_;  // the variables as the state leaves them
+  json::object vars_;     // the variables as the state leaves them
   json::object details_;  // errorDetails
   mutable asl::SeededRandom random_{0x5eed};
   int64_t max_concurrency_ = 0;

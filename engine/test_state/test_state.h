@@ -19,11 +19,12 @@ namespace stepwise::engine {
 
 // AWS's TestStateInput, members as AWS names them (JSON values as text).
 struct TestStateRequest {
-  std::string definition;                 // one state, or a machine with state_name
-  std::optional<std::string> state_name;  // the state to test in a whole machine
-  std::string role_arn;                   // shown in the context object only
-  std::optional<std::string> input;       // JSON text; default {}
-  std::optional<std::string> variables;   // JSON object text
+  std::string definition;  // one state, or a machine with state_name
+  std::optional<std::string>
+      state_name;                        // the state to test in a whole machine
+  std::string role_arn;                  // shown in the context object only
+  std::optional<std::string> input;      // JSON text; default {}
+  std::optional<std::string> variables;  // JSON object text
   std::string inspection_level = "INFO";  // INFO | DEBUG | TRACE
   bool reveal_secrets = false;
 
