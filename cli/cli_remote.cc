@@ -1,5 +1,7 @@
 #include "cli/cli_remote.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -8,14 +10,13 @@
 #include <limits>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 
 #include "absl/status/status.h"
-#include "cli/lambda_runtime.h"
-#include "client/activity_worker.h"
 #include "cli/cli_format.h"
-#include "cli/test_state_cmd.h"
+#include "cli/lambda_runtime.h"
 #include "cli/subprocess.h"
+#include "cli/test_state_cmd.h"
+#include "client/activity_worker.h"
 #include "common/json.h"
 #include "common/strings.h"
 

@@ -1,16 +1,16 @@
 #include "server/states_service.h"
 
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <random>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
-
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
@@ -330,16 +330,17 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
   });
 }
 
-grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* ctx,
-                                                   const v1::TestStateRequest* req,
-                                                   v1::TestStateResponse* resp) {
+grpc::ServerUnaryReactor* StatesService::TestState(
+    grpc::CallbackServerContext* ctx, const v1::TestStateRequest* req,
+    v1::TestStateResponse* resp) {
   // Pure CPU: on the pool, like ValidateStateMachineDefinition.
   return RunBlocking(ctx, [req, resp]() -> absl::Status {
     engine::TestStateRequest r;
     r.definition = req->definition();
     r.role_arn = req->role_arn();
     if (req->has_input()) r.input = req->input();
-    if (!req->inspection_level().empty()) r.inspection_level = req->inspection_level();
+    if (!req->inspection_level().empty())
+      r.inspection_level = req->inspection_level();
     r.reveal_secrets = req->reveal_secrets();
     if (req->has_variables()) r.variables = req->variables();
     if (req->has_state_name()) r.state_name = req->state_name();
@@ -360,12 +361,15 @@ grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* 
     if (req->has_state_configuration()) {
       const v1::TestStateConfiguration& c = req->state_configuration();
       engine::TestStateRequest::Configuration config;
-      if (c.has_retrier_retry_count()) config.retrier_retry_count = c.retrier_retry_count();
-      if (c.has_error_caused_by_state()) config.error_caused_by_state = c.error_caused_by_state();
+      if (c.has_retrier_retry_count())
+        config.retrier_retry_count = c.retrier_retry_count();
+      if (c.has_error_caused_by_state())
+        config.error_caused_by_state = c.error_caused_by_state();
       if (c.has_map_iteration_failure_count()) {
         config.map_iteration_failure_count = c.map_iteration_failure_count();
       }
-      if (c.has_map_item_reader_data()) config.map_item_reader_data = c.map_item_reader_data();
+      if (c.has_map_item_reader_data())
+        config.map_item_reader_data = c.map_item_reader_data();
       r.state_configuration = std::move(config);
     }
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -382,35 +386,53 @@ grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* 
       const json::object& in = out.inspection_data;
       auto text = [&in](std::string_view key, auto setter) {
         const json::value* v = in.if_contains(key);
-        if (v != nullptr && v->is_string()) setter(std::string(v->get_string()));
+        if (v != nullptr && v->is_string())
+          setter(std::string(v->get_string()));
       };
-      auto number = [&in](std::string_view key) -> const json::value* { return in.if_contains(key); };
+      auto number = [&in](std::string_view key) -> const json::value* {
+        return in.if_contains(key);
+      };
       text("input", [d](std::string s) { d->set_input(std::move(s)); });
-      text("afterArguments", [d](std::string s) { d->set_after_arguments(std::move(s)); });
-      text("afterInputPath", [d](std::string s) { d->set_after_input_path(std::move(s)); });
-      text("afterParameters", [d](std::string s) { d->set_after_parameters(std::move(s)); });
+      text("afterArguments",
+           [d](std::string s) { d->set_after_arguments(std::move(s)); });
+      text("afterInputPath",
+           [d](std::string s) { d->set_after_input_path(std::move(s)); });
+      text("afterParameters",
+           [d](std::string s) { d->set_after_parameters(std::move(s)); });
       text("result", [d](std::string s) { d->set_result(std::move(s)); });
-      text("afterResultSelector", [d](std::string s) { d->set_after_result_selector(std::move(s)); });
-      text("afterResultPath", [d](std::string s) { d->set_after_result_path(std::move(s)); });
+      text("afterResultSelector",
+           [d](std::string s) { d->set_after_result_selector(std::move(s)); });
+      text("afterResultPath",
+           [d](std::string s) { d->set_after_result_path(std::move(s)); });
       text("variables", [d](std::string s) { d->set_variables(std::move(s)); });
-      text("afterItemsPath", [d](std::string s) { d->set_after_items_path(std::move(s)); });
-      text("afterItemSelector", [d](std::string s) { d->set_after_item_selector(std::move(s)); });
-      text("afterItemBatcher", [d](std::string s) { d->set_after_item_batcher(std::move(s)); });
-      text("afterItemsPointer", [d](std::string s) { d->set_after_items_pointer(std::move(s)); });
-      if (const json::value* v = number("maxConcurrency")) d->set_max_concurrency(static_cast<int64_t>(ToDouble(*v)));
+      text("afterItemsPath",
+           [d](std::string s) { d->set_after_items_path(std::move(s)); });
+      text("afterItemSelector",
+           [d](std::string s) { d->set_after_item_selector(std::move(s)); });
+      text("afterItemBatcher",
+           [d](std::string s) { d->set_after_item_batcher(std::move(s)); });
+      text("afterItemsPointer",
+           [d](std::string s) { d->set_after_items_pointer(std::move(s)); });
+      if (const json::value* v = number("maxConcurrency"))
+        d->set_max_concurrency(static_cast<int64_t>(ToDouble(*v)));
       if (const json::value* v = number("toleratedFailureCount")) {
         d->set_tolerated_failure_count(static_cast<int64_t>(ToDouble(*v)));
       }
       if (const json::value* v = number("toleratedFailurePercentage")) {
         d->set_tolerated_failure_percentage(ToDouble(*v));
       }
-      if (const json::value* v = number("errorDetails"); v != nullptr && v->is_object()) {
+      if (const json::value* v = number("errorDetails");
+          v != nullptr && v->is_object()) {
         const json::object& e = v->get_object();
         v1::TestStateErrorDetails* ed = d->mutable_error_details();
-        if (const json::value* x = e.if_contains("catchIndex")) ed->set_catch_index(static_cast<int64_t>(ToDouble(*x)));
-        if (const json::value* x = e.if_contains("retryIndex")) ed->set_retry_index(static_cast<int64_t>(ToDouble(*x)));
-        if (const json::value* x = e.if_contains("retryBackoffIntervalSeconds")) {
-          ed->set_retry_backoff_interval_seconds(static_cast<int64_t>(ToDouble(*x)));
+        if (const json::value* x = e.if_contains("catchIndex"))
+          ed->set_catch_index(static_cast<int64_t>(ToDouble(*x)));
+        if (const json::value* x = e.if_contains("retryIndex"))
+          ed->set_retry_index(static_cast<int64_t>(ToDouble(*x)));
+        if (const json::value* x =
+                e.if_contains("retryBackoffIntervalSeconds")) {
+          ed->set_retry_backoff_interval_seconds(
+              static_cast<int64_t>(ToDouble(*x)));
         }
       }
     }
