@@ -1,7 +1,5 @@
 #include "cli/cli_remote.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <csignal>
 #include <ctime>
@@ -10,13 +8,14 @@
 #include <limits>
 #include <system_error>
 #include <thread>
+#include <unistd.h>
 
 #include "absl/status/status.h"
-#include "cli/cli_format.h"
 #include "cli/lambda_runtime.h"
-#include "cli/subprocess.h"
-#include "cli/test_state_cmd.h"
 #include "client/activity_worker.h"
+#include "cli/cli_format.h"
+#include "cli/test_state_cmd.h"
+#include "cli/subprocess.h"
 #include "common/json.h"
 #include "common/strings.h"
 

@@ -33,20 +33,13 @@ constexpr int64_t kPollMs = 60000;
 // Actions in AWS's model that Stepwise does not serve yet.
 constexpr std::array<std::string_view, 16> kUnsupported = {
     "StartSyncExecution",
-    "RedriveExecution",
-    "CreateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "ListStateMachineAliases",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineVersion",
-    "ListStateMachineVersions",
-    "PublishStateMachineVersion",
-    "DescribeMapRun",
-    "ListMapRuns",
-    "UpdateMapRun",
-    "ListTagsForResource",
-    "TagResource",
+    "RedriveExecution",        "CreateStateMachineAlias",
+    "DeleteStateMachineAlias", "DescribeStateMachineAlias",
+    "ListStateMachineAliases", "UpdateStateMachineAlias",
+    "DeleteStateMachineVersion", "ListStateMachineVersions",
+    "PublishStateMachineVersion", "DescribeMapRun",
+    "ListMapRuns",             "UpdateMapRun",
+    "ListTagsForResource",     "TagResource",
     "UntagResource",
 };
 
@@ -563,9 +556,9 @@ void SendTaskHeartbeat(const AwsActionContext& ctx, const json::object& req,
   ctx.engine->SendTaskHeartbeatAsync(token, EmptyReply(std::move(done)));
 }
 
+
 // TestState: AWS's TestStateInput in, TestStateOutput out (engine/test_state/).
-absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/,
-                                          const json::object& req) {
+absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/, const json::object& req) {
   Members m(req);
   engine::TestStateRequest r;
   r.definition = m.Need("definition");
@@ -575,18 +568,15 @@ absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/,
   r.state_name = m.Str("stateName");
   r.context = m.Str("context");
   r.inspection_level =
-      m.Enum("inspectionLevel",
-             std::array<std::string_view, 3>{"INFO", "DEBUG", "TRACE"})
+      m.Enum("inspectionLevel", std::array<std::string_view, 3>{"INFO", "DEBUG", "TRACE"})
           .value_or("INFO");
   r.reveal_secrets = m.Bool("revealSecrets").value_or(false);
   if (!m.status().ok()) return m.status();
-  auto object_member =
-      [&](std::string_view name) -> absl::StatusOr<const json::object*> {
+  auto object_member = [&](std::string_view name) -> absl::StatusOr<const json::object*> {
     auto it = req.find(name);
     if (it == req.end() || it->value().is_null()) return nullptr;
     if (!it->value().is_object()) {
-      return Serialization(
-          absl::StrCat("member '", ToAbsl(name), "' must be an object"));
+      return Serialization(absl::StrCat("member '", ToAbsl(name), "' must be an object"));
     }
     return &it->value().get_object();
   };
@@ -603,8 +593,7 @@ absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/,
     if (!mm.status().ok()) return mm.status();
     auto it = (*mock)->find("errorOutput");
     if (it != (*mock)->end() && !it->value().is_null()) {
-      if (!it->value().is_object())
-        return Serialization("member 'errorOutput' must be an object");
+      if (!it->value().is_object()) return Serialization("member 'errorOutput' must be an object");
       Members em(it->value().get_object());
       mk.has_error_output = true;
       mk.error = em.Str("error").value_or("");
@@ -636,39 +625,35 @@ absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/,
   if (result->error.has_value()) o["error"] = *result->error;
   if (result->cause.has_value()) o["cause"] = *result->cause;
   if (result->next_state.has_value()) o["nextState"] = *result->next_state;
-  if (!result->inspection_data.empty())
-    o["inspectionData"] = result->inspection_data;
+  if (!result->inspection_data.empty()) o["inspectionData"] = result->inspection_data;
   return Body(o);
 }
 }  // namespace
 
 AwsAction FindAwsAction(std::string_view action) {
-  static const std::array<std::pair<std::string_view, AwsAction>, 21> kActions =
-      {{
-          {"CreateStateMachine", &Blocking<&CreateStateMachine>},
-          {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
-          {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
-          {"DeleteStateMachine", &Blocking<&DeleteStateMachine>},
-          {"ListStateMachines", &Blocking<&ListStateMachines>},
-          {"DescribeStateMachineForExecution",
-           &Blocking<&DescribeStateMachineForExecution>},
-          {"ValidateStateMachineDefinition",
-           &Blocking<&ValidateStateMachineDefinition>},
-          {"TestState", &Blocking<&TestState>},
-          {"StartExecution", &StartExecution},
-          {"StopExecution", &Blocking<&StopExecution>},
-          {"DescribeExecution", &Blocking<&DescribeExecution>},
-          {"ListExecutions", &Blocking<&ListExecutions>},
-          {"GetExecutionHistory", &Blocking<&GetExecutionHistory>},
-          {"CreateActivity", &Blocking<&CreateActivity>},
-          {"DescribeActivity", &Blocking<&DescribeActivity>},
-          {"DeleteActivity", &Blocking<&DeleteActivity>},
-          {"ListActivities", &Blocking<&ListActivities>},
-          {"GetActivityTask", &GetActivityTask},
-          {"SendTaskSuccess", &SendTaskSuccess},
-          {"SendTaskFailure", &SendTaskFailure},
-          {"SendTaskHeartbeat", &SendTaskHeartbeat},
-      }};
+  static const std::array<std::pair<std::string_view, AwsAction>, 21> kActions = {{
+      {"CreateStateMachine", &Blocking<&CreateStateMachine>},
+      {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
+      {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
+      {"DeleteStateMachine", &Blocking<&DeleteStateMachine>},
+      {"ListStateMachines", &Blocking<&ListStateMachines>},
+      {"DescribeStateMachineForExecution", &Blocking<&DescribeStateMachineForExecution>},
+      {"ValidateStateMachineDefinition", &Blocking<&ValidateStateMachineDefinition>},
+      {"TestState", &Blocking<&TestState>},
+      {"StartExecution", &StartExecution},
+      {"StopExecution", &Blocking<&StopExecution>},
+      {"DescribeExecution", &Blocking<&DescribeExecution>},
+      {"ListExecutions", &Blocking<&ListExecutions>},
+      {"GetExecutionHistory", &Blocking<&GetExecutionHistory>},
+      {"CreateActivity", &Blocking<&CreateActivity>},
+      {"DescribeActivity", &Blocking<&DescribeActivity>},
+      {"DeleteActivity", &Blocking<&DeleteActivity>},
+      {"ListActivities", &Blocking<&ListActivities>},
+      {"GetActivityTask", &GetActivityTask},
+      {"SendTaskSuccess", &SendTaskSuccess},
+      {"SendTaskFailure", &SendTaskFailure},
+      {"SendTaskHeartbeat", &SendTaskHeartbeat},
+  }};
   for (const auto& [name, fn] : kActions) {
     if (name == action) return fn;
   }

@@ -1,16 +1,17 @@
 #include "server/states_service.h"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
 #include <random>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
@@ -330,17 +331,61 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
   });
 }
 
-grpc::ServerUnaryReactor* StatesService::TestState(
-    grpc::CallbackServerContext* ctx, const v1::TestStateRequest* req,
-    v1::TestStateResponse* resp) {
+namespace {
+
+// AWS's InspectionData (engine/test_state/test_state.h: JSON text members,
+// errorDetails, the Map numbers) as the gRPC message.
+void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
+  auto text = [&in](std::string_view key) -> std::optional<std::string> {
+    const json::value* v = in.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+  };
+  auto integer = [](const json::object& o, std::string_view key) -> std::optional<int64_t> {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return static_cast<int64_t>(ToDouble(*v));
+  };
+  if (auto v = text("input")) d->set_input(*v);
+  if (auto v = text("afterArguments")) d->set_after_arguments(*v);
+  if (auto v = text("afterInputPath")) d->set_after_input_path(*v);
+  if (auto v = text("afterParameters")) d->set_after_parameters(*v);
+  if (auto v = text("result")) d->set_result(*v);
+  if (auto v = text("afterResultSelector")) d->set_after_result_selector(*v);
+  if (auto v = text("afterResultPath")) d->set_after_result_path(*v);
+  if (auto v = text("variables")) d->set_variables(*v);
+  if (auto v = text("afterItemsPath")) d->set_after_items_path(*v);
+  if (auto v = text("afterItemSelector")) d->set_after_item_selector(*v);
+  if (auto v = text("afterItemBatcher")) d->set_after_item_batcher(*v);
+  if (auto v = text("afterItemsPointer")) d->set_after_items_pointer(*v);
+  if (auto v = integer(in, "maxConcurrency")) d->set_max_concurrency(*v);
+  if (auto v = integer(in, "toleratedFailureCount")) d->set_tolerated_failure_count(*v);
+  if (const json::value* v = in.if_contains("toleratedFailurePercentage")) {
+    if (v->is_number()) d->set_tolerated_failure_percentage(ToDouble(*v));
+  }
+  const json::value* details = in.if_contains("errorDetails");
+  if (details == nullptr || !details->is_object()) return;
+  const json::object& e = details->get_object();
+  v1::TestStateErrorDetails* ed = d->mutable_error_details();
+  if (auto v = integer(e, "catchIndex")) ed->set_catch_index(*v);
+  if (auto v = integer(e, "retryIndex")) ed->set_retry_index(*v);
+  if (auto v = integer(e, "retryBackoffIntervalSeconds")) {
+    ed->set_retry_backoff_interval_seconds(*v);
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* ctx,
+                                                   const v1::TestStateRequest* req,
+                                                   v1::TestStateResponse* resp) {
   // Pure CPU: on the pool, like ValidateStateMachineDefinition.
   return RunBlocking(ctx, [req, resp]() -> absl::Status {
     engine::TestStateRequest r;
     r.definition = req->definition();
     r.role_arn = req->role_arn();
     if (req->has_input()) r.input = req->input();
-    if (!req->inspection_level().empty())
-      r.inspection_level = req->inspection_level();
+    if (!req->inspection_level().empty()) r.inspection_level = req->inspection_level();
     r.reveal_secrets = req->reveal_secrets();
     if (req->has_variables()) r.variables = req->variables();
     if (req->has_state_name()) r.state_name = req->state_name();
@@ -361,15 +406,12 @@ grpc::ServerUnaryReactor* StatesService::TestState(
     if (req->has_state_configuration()) {
       const v1::TestStateConfiguration& c = req->state_configuration();
       engine::TestStateRequest::Configuration config;
-      if (c.has_retrier_retry_count())
-        config.retrier_retry_count = c.retrier_retry_count();
-      if (c.has_error_caused_by_state())
-        config.error_caused_by_state = c.error_caused_by_state();
+      if (c.has_retrier_retry_count()) config.retrier_retry_count = c.retrier_retry_count();
+      if (c.has_error_caused_by_state()) config.error_caused_by_state = c.error_caused_by_state();
       if (c.has_map_iteration_failure_count()) {
         config.map_iteration_failure_count = c.map_iteration_failure_count();
       }
-      if (c.has_map_item_reader_data())
-        config.map_item_reader_data = c.map_item_reader_data();
+      if (c.has_map_item_reader_data()) config.map_item_reader_data = c.map_item_reader_data();
       r.state_configuration = std::move(config);
     }
     thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -382,59 +424,7 @@ grpc::ServerUnaryReactor* StatesService::TestState(
     if (out.cause.has_value()) resp->set_cause(*out.cause);
     if (out.next_state.has_value()) resp->set_next_state(*out.next_state);
     if (!out.inspection_data.empty()) {
-      v1::TestStateInspectionData* d = resp->mutable_inspection_data();
-      const json::object& in = out.inspection_data;
-      auto text = [&in](std::string_view key, auto setter) {
-        const json::value* v = in.if_contains(key);
-        if (v != nullptr && v->is_string())
-          setter(std::string(v->get_string()));
-      };
-      auto number = [&in](std::string_view key) -> const json::value* {
-        return in.if_contains(key);
-      };
-      text("input", [d](std::string s) { d->set_input(std::move(s)); });
-      text("afterArguments",
-           [d](std::string s) { d->set_after_arguments(std::move(s)); });
-      text("afterInputPath",
-           [d](std::string s) { d->set_after_input_path(std::move(s)); });
-      text("afterParameters",
-           [d](std::string s) { d->set_after_parameters(std::move(s)); });
-      text("result", [d](std::string s) { d->set_result(std::move(s)); });
-      text("afterResultSelector",
-           [d](std::string s) { d->set_after_result_selector(std::move(s)); });
-      text("afterResultPath",
-           [d](std::string s) { d->set_after_result_path(std::move(s)); });
-      text("variables", [d](std::string s) { d->set_variables(std::move(s)); });
-      text("afterItemsPath",
-           [d](std::string s) { d->set_after_items_path(std::move(s)); });
-      text("afterItemSelector",
-           [d](std::string s) { d->set_after_item_selector(std::move(s)); });
-      text("afterItemBatcher",
-           [d](std::string s) { d->set_after_item_batcher(std::move(s)); });
-      text("afterItemsPointer",
-           [d](std::string s) { d->set_after_items_pointer(std::move(s)); });
-      if (const json::value* v = number("maxConcurrency"))
-        d->set_max_concurrency(static_cast<int64_t>(ToDouble(*v)));
-      if (const json::value* v = number("toleratedFailureCount")) {
-        d->set_tolerated_failure_count(static_cast<int64_t>(ToDouble(*v)));
-      }
-      if (const json::value* v = number("toleratedFailurePercentage")) {
-        d->set_tolerated_failure_percentage(ToDouble(*v));
-      }
-      if (const json::value* v = number("errorDetails");
-          v != nullptr && v->is_object()) {
-        const json::object& e = v->get_object();
-        v1::TestStateErrorDetails* ed = d->mutable_error_details();
-        if (const json::value* x = e.if_contains("catchIndex"))
-          ed->set_catch_index(static_cast<int64_t>(ToDouble(*x)));
-        if (const json::value* x = e.if_contains("retryIndex"))
-          ed->set_retry_index(static_cast<int64_t>(ToDouble(*x)));
-        if (const json::value* x =
-                e.if_contains("retryBackoffIntervalSeconds")) {
-          ed->set_retry_backoff_interval_seconds(
-              static_cast<int64_t>(ToDouble(*x)));
-        }
-      }
+      InspectionProto(out.inspection_data, resp->mutable_inspection_data());
     }
     return absl::OkStatus();
   });
