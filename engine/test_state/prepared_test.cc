@@ -285,6 +285,29 @@ absl::Status CheckMock(const TestStateRequest& r, PreparedTest& p) {
 absl::Status CheckConfiguration(const TestStateRequest& r, PreparedTest& p) {
   if (!r.state_configuration.has_value()) return absl::OkStatus();
   const TestStateRequest::Configuration& c = *r.state_configuration;
+  // AWS's member constraints (minimum 0; errorCausedByState 1 to 80).
+  for (const auto& [member, value] :
+       {std::pair{"retrierRetryCount", c.retrier_retry_count},
+        std::pair{"mapIterationFailureCount", c.map_iteration_failure_count}}) {
+    if (value.has_value() && *value < 0) {
+      return Validation(
+          absl::StrCat("1 validation error detected: Value '", *value,
+                       "' at 'stateConfiguration.", member,
+                       "' failed to satisfy constraint: Member must have value "
+                       "greater than or equal to 0"));
+    }
+  }
+  if (c.error_caused_by_state.has_value() &&
+      (c.error_caused_by_state->empty() ||
+       c.error_caused_by_state->size() > 80)) {
+    return Validation(absl::StrCat(
+        "1 validation error detected: Value '", *c.error_caused_by_state,
+        "' at 'stateConfiguration.errorCausedByState' failed to satisfy "
+        "constraint: Member must "
+        "have length ",
+        c.error_caused_by_state->empty() ? "greater than or equal to 1"
+                                         : "less than or equal to 80"));
+  }
   p.retrier_retry_count = c.retrier_retry_count.value_or(0);
   if (c.map_item_reader_data.has_value()) {
     SW_ASSIGN_OR_RETURN(json::value d, ParseMember(*c.map_item_reader_data,

@@ -331,6 +331,16 @@ TEST(TestStateTest, RefusesWhatAwsRefuses) {
             "is not "
             "supported when mocking a Context object");
 
+  TestStateRequest negative = Req(kTask);
+  negative.mock = Error("E", "c");
+  negative.state_configuration = TestStateRequest::Configuration{};
+  negative.state_configuration->retrier_retry_count = -1;
+  EXPECT_EQ(Refusal(RunTestState(negative)),
+            "ValidationException: 1 validation error detected: Value '-1' at "
+            "'stateConfiguration.retrierRetryCount' failed to satisfy "
+            "constraint: Member must "
+            "have value greater than or equal to 0");
+
   TestStateRequest level = Req(R"({"Type":"Pass","End":true})", "{}", "LOUD");
   EXPECT_EQ(ServiceErrorName(RunTestState(level).status()),
             "ValidationException");
