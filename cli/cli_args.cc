@@ -90,6 +90,15 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      {"test-state", 0, 0,
+       {{"definition", K::kString}, {"state-name", K::kString}, {"input", K::kString},
+        {"variables", K::kString}, {"inspection-level", K::kString},
+        {"reveal-secrets", K::kBool}, {"role-arn", K::kString}, {"context", K::kString},
+        {"mock-result", K::kString}, {"mock-error", K::kString}, {"mock-cause", K::kString},
+        {"field-validation-mode", K::kString}, {"retrier-retry-count", K::kInt},
+        {"error-caused-by-state", K::kString}, {"map-iteration-failure-count", K::kInt},
+        {"map-item-reader-data", K::kString}},
+       {"definition"}},
       {"bench", 0, 0,
        {{"workload", K::kString}, {"duration", K::kDouble},
         {"rate", K::kDouble}, {"concurrency", K::kInt},
@@ -337,6 +346,16 @@ and activities may be named by ARN or by name.
   stop EXEC_ARN [--error E] [--cause C]
   list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]
   history EXEC_ARN [--json] [--follow]
+  test-state --definition FILE [--state-name S] [--input JSON|@FILE]
+             [--inspection-level INFO|DEBUG|TRACE] [--variables JSON|@FILE]
+             [--mock-result JSON|@FILE | --mock-error E --mock-cause C]
+             [--field-validation-mode STRICT|PRESENT|NONE] [--context JSON|@FILE]
+             [--retrier-retry-count N] [--error-caused-by-state S]
+             [--map-iteration-failure-count N] [--map-item-reader-data JSON|@FILE]
+             [--role-arn A] [--reveal-secrets]
+      Runs one state once, as AWS's TestState does (FILE holds one state, or
+      a whole machine with --state-name), and prints {"status", "nextState",
+      "output", "error", "cause", "inspectionData"} as AWS answers them.
   activity create NAME | describe ARN | list | delete ARN
   task success TOKEN --output JSON
   task failure TOKEN [--error E] [--cause C]

@@ -141,6 +141,22 @@ TEST(RemoteArgsTest, MachineCreate) {
   EXPECT_EQ(a->remote.connection.endpoint, "127.0.0.1:7700");
 }
 
+TEST(RemoteArgsTest, TestStateTakesTheRequestAsFlags) {
+  auto a = ParseEnv({"test-state", "--definition", "s.json", "--state-name", "S",
+                     "--mock-error", "Boom", "--retrier-retry-count", "2",
+                     "--inspection-level", "TRACE"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->command, CliCommand::kRemote);
+  EXPECT_EQ(a->remote.command, "test-state");
+  EXPECT_EQ(a->remote.Get("definition"), "s.json");
+  EXPECT_EQ(a->remote.Get("state-name"), "S");
+  EXPECT_EQ(a->remote.Get("mock-error"), "Boom");
+  EXPECT_EQ(a->remote.GetInt("retrier-retry-count", 0), 2);
+  EXPECT_FALSE(ParseEnv({"test-state"}).ok());  // --definition is required
+  EXPECT_FALSE(ParseEnv({"test-state", "--definition", "s.json", "--retrier-retry-count",
+                         "two"}).ok());
+}
+
 TEST(RemoteArgsTest, MachineCreateNeedsDefinitionAndValidType) {
   EXPECT_THAT(std::string(ParseEnv({"machine", "create", "X"}).status().message()),
               HasSubstr("--definition"));

@@ -14,6 +14,7 @@
 #include "cli/lambda_runtime.h"
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
+#include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
 #include "common/json.h"
 #include "common/strings.h"
@@ -713,6 +714,7 @@ int RunRemote(const RemoteArgs& a) {
   if (cmd == "worker") return WorkerCommand(a, c, signals);
   if (cmd == "lambda-runtime") return LambdaRuntimeCommand(a, c, signals);
   if (cmd == "bench") return RunBench(a, c);
+  if (cmd == "test-state") return TestStateCommand(a, c);
   return ExecutionCommand(a, c);
 }
 

@@ -109,6 +109,8 @@ class Client {
   absl::StatusOr<v1::ValidateStateMachineDefinitionResponse>
   ValidateStateMachineDefinition(
       const v1::ValidateStateMachineDefinitionRequest& request);
+  // Runs one state once (AWS's TestState).
+  absl::StatusOr<v1::TestStateResponse> TestState(const v1::TestStateRequest& request);
 
   // Executions.
   absl::StatusOr<v1::StartExecutionResponse> StartExecution(

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,7 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/strings.h"
+#include "engine/arn.h"
 #include "engine/service_error.h"
+#include "engine/test_state/test_state.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -28,8 +31,8 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 17> kUnsupported = {
-    "StartSyncExecution",      "TestState",
+constexpr std::array<std::string_view, 16> kUnsupported = {
+    "StartSyncExecution",
     "RedriveExecution",        "CreateStateMachineAlias",
     "DeleteStateMachineAlias", "DescribeStateMachineAlias",
     "ListStateMachineAliases", "UpdateStateMachineAlias",
@@ -553,10 +556,82 @@ void SendTaskHeartbeat(const AwsActionContext& ctx, const json::object& req,
   ctx.engine->SendTaskHeartbeatAsync(token, EmptyReply(std::move(done)));
 }
 
+
+// TestState: AWS's TestStateInput in, TestStateOutput out (engine/test_state/).
+absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/, const json::object& req) {
+  Members m(req);
+  engine::TestStateRequest r;
+  r.definition = m.Need("definition");
+  r.role_arn = m.Str("roleArn").value_or("");
+  r.input = m.Str("input");
+  r.variables = m.Str("variables");
+  r.state_name = m.Str("stateName");
+  r.context = m.Str("context");
+  r.inspection_level =
+      m.Enum("inspectionLevel", std::array<std::string_view, 3>{"INFO", "DEBUG", "TRACE"})
+          .value_or("INFO");
+  r.reveal_secrets = m.Bool("revealSecrets").value_or(false);
+  if (!m.status().ok()) return m.status();
+  auto object_member = [&](std::string_view name) -> absl::StatusOr<const json::object*> {
+    auto it = req.find(name);
+    if (it == req.end() || it->value().is_null()) return nullptr;
+    if (!it->value().is_object()) {
+      return Serialization(absl::StrCat("member '", ToAbsl(name), "' must be an object"));
+    }
+    return &it->value().get_object();
+  };
+  auto mock = object_member("mock");
+  if (!mock.ok()) return mock.status();
+  if (*mock != nullptr) {
+    Members mm(**mock);
+    engine::TestStateRequest::Mock mk;
+    mk.result = mm.Str("result");
+    mk.field_validation_mode =
+        mm.Enum("fieldValidationMode",
+                std::array<std::string_view, 3>{"STRICT", "PRESENT", "NONE"})
+            .value_or("STRICT");
+    if (!mm.status().ok()) return mm.status();
+    auto it = (*mock)->find("errorOutput");
+    if (it != (*mock)->end() && !it->value().is_null()) {
+      if (!it->value().is_object()) return Serialization("member 'errorOutput' must be an object");
+      Members em(it->value().get_object());
+      mk.has_error_output = true;
+      mk.error = em.Str("error").value_or("");
+      mk.cause = em.Str("cause").value_or("");
+      if (!em.status().ok()) return em.status();
+    }
+    r.mock = std::move(mk);
+  }
+  auto config = object_member("stateConfiguration");
+  if (!config.ok()) return config.status();
+  if (*config != nullptr) {
+    Members cm(**config);
+    engine::TestStateRequest::Configuration c;
+    c.retrier_retry_count = cm.Int("retrierRetryCount");
+    c.error_caused_by_state = cm.Str("errorCausedByState");
+    c.map_iteration_failure_count = cm.Int("mapIterationFailureCount");
+    c.map_item_reader_data = cm.Str("mapItemReaderData");
+    if (!cm.status().ok()) return cm.status();
+    r.state_configuration = std::move(c);
+  }
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  r.execution_name = engine::NewUuid(rng);
+  r.now = SystemClock().NowMs();
+  auto result = engine::RunTestState(r);
+  if (!result.ok()) return result.status();
+  json::object o;
+  o["status"] = result->status;
+  if (result->output.has_value()) o["output"] = *result->output;
+  if (result->error.has_value()) o["error"] = *result->error;
+  if (result->cause.has_value()) o["cause"] = *result->cause;
+  if (result->next_state.has_value()) o["nextState"] = *result->next_state;
+  if (!result->inspection_data.empty()) o["inspectionData"] = result->inspection_data;
+  return Body(o);
+}
 }  // namespace
 
 AwsAction FindAwsAction(std::string_view action) {
-  static const std::array<std::pair<std::string_view, AwsAction>, 20> kActions = {{
+  static const std::array<std::pair<std::string_view, AwsAction>, 21> kActions = {{
       {"CreateStateMachine", &Blocking<&CreateStateMachine>},
       {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
       {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
@@ -564,6 +639,7 @@ AwsAction FindAwsAction(std::string_view action) {
       {"ListStateMachines", &Blocking<&ListStateMachines>},
       {"DescribeStateMachineForExecution", &Blocking<&DescribeStateMachineForExecution>},
       {"ValidateStateMachineDefinition", &Blocking<&ValidateStateMachineDefinition>},
+      {"TestState", &Blocking<&TestState>},
       {"StartExecution", &StartExecution},
       {"StopExecution", &Blocking<&StopExecution>},
       {"DescribeExecution", &Blocking<&DescribeExecution>},

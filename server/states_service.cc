@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <random>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -15,7 +17,9 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "engine/arn.h"
 #include "engine/service_error.h"
+#include "engine/test_state/test_state.h"
 #include "server/paging.h"
 #include "server/proto_time.h"
 #include "server/status_conversion.h"
@@ -323,6 +327,105 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
       out->set_location(d.location);
     }
     resp->set_result(ok ? "OK" : "FAIL");
+    return absl::OkStatus();
+  });
+}
+
+namespace {
+
+// AWS's InspectionData (engine/test_state/test_state.h: JSON text members,
+// errorDetails, the Map numbers) as the gRPC message.
+void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
+  auto text = [&in](std::string_view key) -> std::optional<std::string> {
+    const json::value* v = in.if_contains(key);
+    if (v == nullptr || !v->is_string()) return std::nullopt;
+    return std::string(v->get_string());
+  };
+  auto integer = [](const json::object& o, std::string_view key) -> std::optional<int64_t> {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) return std::nullopt;
+    return static_cast<int64_t>(ToDouble(*v));
+  };
+  if (auto v = text("input")) d->set_input(*v);
+  if (auto v = text("afterArguments")) d->set_after_arguments(*v);
+  if (auto v = text("afterInputPath")) d->set_after_input_path(*v);
+  if (auto v = text("afterParameters")) d->set_after_parameters(*v);
+  if (auto v = text("result")) d->set_result(*v);
+  if (auto v = text("afterResultSelector")) d->set_after_result_selector(*v);
+  if (auto v = text("afterResultPath")) d->set_after_result_path(*v);
+  if (auto v = text("variables")) d->set_variables(*v);
+  if (auto v = text("afterItemsPath")) d->set_after_items_path(*v);
+  if (auto v = text("afterItemSelector")) d->set_after_item_selector(*v);
+  if (auto v = text("afterItemBatcher")) d->set_after_item_batcher(*v);
+  if (auto v = text("afterItemsPointer")) d->set_after_items_pointer(*v);
+  if (auto v = integer(in, "maxConcurrency")) d->set_max_concurrency(*v);
+  if (auto v = integer(in, "toleratedFailureCount")) d->set_tolerated_failure_count(*v);
+  if (const json::value* v = in.if_contains("toleratedFailurePercentage")) {
+    if (v->is_number()) d->set_tolerated_failure_percentage(ToDouble(*v));
+  }
+  const json::value* details = in.if_contains("errorDetails");
+  if (details == nullptr || !details->is_object()) return;
+  const json::object& e = details->get_object();
+  v1::TestStateErrorDetails* ed = d->mutable_error_details();
+  if (auto v = integer(e, "catchIndex")) ed->set_catch_index(*v);
+  if (auto v = integer(e, "retryIndex")) ed->set_retry_index(*v);
+  if (auto v = integer(e, "retryBackoffIntervalSeconds")) {
+    ed->set_retry_backoff_interval_seconds(*v);
+  }
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* ctx,
+                                                   const v1::TestStateRequest* req,
+                                                   v1::TestStateResponse* resp) {
+  // Pure CPU: on the pool, like ValidateStateMachineDefinition.
+  return RunBlocking(ctx, [req, resp]() -> absl::Status {
+    engine::TestStateRequest r;
+    r.definition = req->definition();
+    r.role_arn = req->role_arn();
+    if (req->has_input()) r.input = req->input();
+    if (!req->inspection_level().empty()) r.inspection_level = req->inspection_level();
+    r.reveal_secrets = req->reveal_secrets();
+    if (req->has_variables()) r.variables = req->variables();
+    if (req->has_state_name()) r.state_name = req->state_name();
+    if (req->has_context()) r.context = req->context();
+    if (req->has_mock()) {
+      engine::TestStateRequest::Mock m;
+      if (req->mock().has_result()) m.result = req->mock().result();
+      if (req->mock().has_error_output()) {
+        m.has_error_output = true;
+        m.error = req->mock().error_output().error();
+        m.cause = req->mock().error_output().cause();
+      }
+      if (!req->mock().field_validation_mode().empty()) {
+        m.field_validation_mode = req->mock().field_validation_mode();
+      }
+      r.mock = std::move(m);
+    }
+    if (req->has_state_configuration()) {
+      const v1::TestStateConfiguration& c = req->state_configuration();
+      engine::TestStateRequest::Configuration config;
+      if (c.has_retrier_retry_count()) config.retrier_retry_count = c.retrier_retry_count();
+      if (c.has_error_caused_by_state()) config.error_caused_by_state = c.error_caused_by_state();
+      if (c.has_map_iteration_failure_count()) {
+        config.map_iteration_failure_count = c.map_iteration_failure_count();
+      }
+      if (c.has_map_item_reader_data()) config.map_item_reader_data = c.map_item_reader_data();
+      r.state_configuration = std::move(config);
+    }
+    thread_local std::mt19937_64 rng{std::random_device{}()};
+    r.execution_name = engine::NewUuid(rng);
+    r.now = SystemClock().NowMs();
+    SW_ASSIGN_OR_RETURN(engine::TestStateResult out, engine::RunTestState(r));
+    resp->set_status(out.status);
+    if (out.output.has_value()) resp->set_output(*out.output);
+    if (out.error.has_value()) resp->set_error(*out.error);
+    if (out.cause.has_value()) resp->set_cause(*out.cause);
+    if (out.next_state.has_value()) resp->set_next_state(*out.next_state);
+    if (!out.inspection_data.empty()) {
+      InspectionProto(out.inspection_data, resp->mutable_inspection_data());
+    }
     return absl::OkStatus();
   });
 }

@@ -92,6 +92,9 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* ValidateStateMachineDefinition(
       grpc::CallbackServerContext* ctx, const v1::ValidateStateMachineDefinitionRequest* req,
       v1::ValidateStateMachineDefinitionResponse* resp) override;
+  grpc::ServerUnaryReactor* TestState(grpc::CallbackServerContext* ctx,
+                                      const v1::TestStateRequest* req,
+                                      v1::TestStateResponse* resp) override;
 
   // ---- executions ----
   grpc::ServerUnaryReactor* StartExecution(grpc::CallbackServerContext* ctx,

@@ -226,11 +226,15 @@ expect("missing member -> ValidationException naming it", call("DescribeExecutio
 expect("missing member (StartExecution) -> ValidationException", call("StartExecution", '{"input":"{}"}'), 400, "ValidationException", "'stateMachineArn'")
 expect("maxResults out of range -> ValidationException", call("ListStateMachines", '{"maxResults": 5000}'), 400, "ValidationException", "maxResults")
 expect("bad statusFilter -> ValidationException", call("ListExecutions", '{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:hello","statusFilter":"NOPE"}'), 400, "ValidationException", "statusFilter")
-for action in ["StartSyncExecution", "TestState", "RedriveExecution", "TagResource", "ListTagsForResource",
+for action in ["StartSyncExecution", "RedriveExecution", "TagResource", "ListTagsForResource",
                "PublishStateMachineVersion", "CreateStateMachineAlias", "DescribeMapRun", "ListMapRuns"]:
     expect(action + " -> not supported yet", call(action, "{}", host="sync-localhost"), 400,
            "UnknownOperationException", "not supported by Stepwise yet")
 expect("unknown action", call("Frobnicate", "{}"), 400, "UnknownOperationException")
+code, headers, body = call("TestState", json.dumps({"definition": json.dumps({"Type": "Pass", "Result": 1, "Next": "B"}), "inspectionLevel": "DEBUG"}), host="sync-localhost")
+good = code == 200 and body.get("status") == "SUCCEEDED" and body.get("output") == "1" and body.get("nextState") == "B" and body["inspectionData"]["result"] == "1"
+print(("ok   " if good else "FAIL ") + "TestState on a sync- Host" + ("" if good else f": {code} {body}"))
+bad += 0 if good else 1
 expect("no X-Amz-Target", call("", "{}"), 400, "UnknownOperationException")
 code, headers, body = call("ValidateStateMachineDefinition", '{"definition": "{\\"StartAt\\":\\"A\\",\\"States\\":{\\"A\\":{\\"Type\\":\\"Pass\\",\\"Next\\":\\"B\\"}}}"}')
 good = code == 200 and body["result"] == "FAIL" and body["diagnostics"][0]["severity"] == "ERROR" and body["truncated"] is False

@@ -224,11 +224,40 @@ test('AWS error names reach the SDK as its exception classes', async () => {
   });
 });
 
+test('TestState runs one state with a mock (disableHostPrefix: true)', async () => {
+  const definition = JSON.stringify({
+    Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Next: 'Done',
+    Parameters: { 'Payload.$': '$' },
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.err', Next: 'Handler' }],
+  });
+  const ok = await client.send(new TestStateCommand({
+    definition, roleArn: ROLE, input: '{"a":1}', inspectionLevel: 'DEBUG',
+    mock: { result: '{"Payload":2}' },
+  }));
+  assert.equal(ok.status, 'SUCCEEDED');
+  assert.equal(ok.nextState, 'Done');
+  assert.equal(ok.output, '{"Payload":2}');
+  assert.equal(ok.inspectionData.afterParameters, '{"Payload":{"a":1}}');
+  const caught = await client.send(new TestStateCommand({
+    definition, roleArn: ROLE, input: '{"a":1}', inspectionLevel: 'DEBUG',
+    mock: { errorOutput: { error: 'Boom', cause: 'c' } },
+  }));
+  assert.equal(caught.status, 'CAUGHT_ERROR');
+  assert.equal(caught.nextState, 'Handler');
+  assert.equal(caught.inspectionData.errorDetails.catchIndex, 0);
+  await assert.rejects(client.send(new TestStateCommand({
+    definition: '{"Type":"Pass","End":true}', mock: { result: '{}' },
+  })), (e) => {
+    assert.equal(e.name, 'ValidationException');
+    assert.equal(e.message, "State type 'Pass' is not supported when a mock is specified");
+    return true;
+  });
+});
+
 test('unsupported actions answer UnknownOperationException (disableHostPrefix: true)', async () => {
   const arn = `${PREFIX}:stateMachine:hello`;
   for (const cmd of [
     new StartSyncExecutionCommand({ stateMachineArn: arn }),
-    new TestStateCommand({ definition: '{"Type":"Pass","End":true}', roleArn: ROLE }),
     new RedriveExecutionCommand({ executionArn: `${PREFIX}:execution:hello:run1` }),
     new TagResourceCommand({ resourceArn: arn, tags: [] }),
   ]) {
