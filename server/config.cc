@@ -60,6 +60,10 @@ const Option kOptions[] = {
     {"lambda-ca-file", Kind::kString, "PEM CA bundle for https Lambda endpoints"},
     {"lambda-profile", Kind::kString,
      "AWS profile signing Lambda Invoke calls (default AWS_PROFILE, else default)"},
+    {"connections-file", Kind::kString,
+     "HTTP Task connections: JSON object of connection ARN -> EventBridge CreateConnection "
+     "request body"},
+    {"http-ca-file", Kind::kString, "PEM CA bundle for the HTTP Task's https endpoints"},
 };
 
 // Lambda's function name rule: 1-64 of letters, digits, '-' and '_'.
@@ -179,6 +183,8 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
     c.lambda_routes[name] = target;
   } else if (n == "lambda-ca-file") c.lambda_ca_file = value;
   else if (n == "lambda-profile") c.lambda_profile = value;
+  else if (n == "connections-file") c.connections_file = value;
+  else if (n == "http-ca-file") c.http_ca_file = value;
   return absl::OkStatus();
 }
 

@@ -59,6 +59,12 @@ struct Config {
   std::string lambda_ca_file;
   // AWS profile signing Invoke calls ("" = AWS_PROFILE, else default).
   std::string lambda_profile;
+  // The HTTP Task's connections: a JSON object keyed by connection ARN of
+  // EventBridge CreateConnection request bodies (integrations/http/).
+  std::string connections_file;
+  // PEM CA bundle the HTTP Task verifies https endpoints against ("" = the
+  // system's).
+  std::string http_ca_file;
   bool help = false;
 };
 
