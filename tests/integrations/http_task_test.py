@@ -417,6 +417,9 @@ def main():
         leaks = [(where, s) for where, text in texts.items() for s in SECRETS if s in text]
         c.check("no secret in history, log or console", not leaks, leaks[:5])
         c.check("(the log does speak of the HTTP calls)", "http" in texts["daemon log"])
+    except Exception:  # a crash of the test is a failure, never a pass
+        import traceback
+        c.check("the test ran to its end", False, traceback.format_exc())
     finally:
         plain_server.shutdown()
         tls_server.shutdown()
