@@ -32,6 +32,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "integrations/aws/aws_api_client.h"
 #include "integrations/aws/aws_sdk_integration.h"
+#include "integrations/aws/optimized_integrations.h"
 #include "integrations/aws/service_table.h"
 #include "integrations/http/connections.h"
 #include "integrations/http/http_task_integration.h"
@@ -363,6 +364,8 @@ int Run(int argc, char** argv) {
     }
   }
   add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
+  // dynamodb, sqs, sns and events as AWS's optimized integrations shape them.
+  add_integration(integrations::MakeOptimizedIntegration(aws_api));
   // The HTTP Task (arn:aws:states:::http:invoke): always on; the
   // connections its Authentication names come from --connections-file.
   {
