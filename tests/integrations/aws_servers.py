@@ -2,9 +2,11 @@
 AWS service integrations (tests/integrations/aws_servers_test.py), the
 crash harness's call-out workload (tests/crash/service_call_crash_test.py)
 and the hostile-input test (tests/hostile/service_task_hostile_test.py):
-dynalite (DynamoDB, in memory) and s3rver (S3, SigV4-checking, files in a
-temporary directory), each started as `node serve.js` on 127.0.0.1 and a
-port the kernel picks, as installed by scripts/install-aws-servers.sh.
+dynalite (DynamoDB, in memory) and s3rver (S3, files in a temporary
+directory), each started as `node serve.js` on 127.0.0.1 and a port the
+kernel picks, as installed by scripts/install-aws-servers.sh. Neither checks
+a SigV4 signature (s3rver checks only the access key), so SignatureChecker
+puts a proxy in front that recomputes every signature with botocore.
 Also the checks every such test needs first: botocore present, the
 stepwised under test built with the AWS integrations (--aws-endpoint),
 a free loopback port. Single-threaded: one test script drives it.
@@ -15,13 +17,17 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 SERVE_JS = os.path.join(HERE, "servers", "serve.js")
 
-# s3rver's one account; dynalite accepts any signature.
+# s3rver's one account (it refuses other access keys); dynalite accepts any.
 ACCESS_KEY_ID = "S3RVER"
 SECRET_ACCESS_KEY = "S3RVER"
 REGION = "us-east-1"
@@ -153,3 +159,105 @@ def create_table(ddb, name, key="id"):
         if time.time() > deadline:
             raise RuntimeError(f"table {name} not ACTIVE")
         time.sleep(0.05)
+
+
+class SignatureChecker:
+    """A loopback proxy in front of `upstream` that checks every request's
+    SigV4 signature (service `service`, ACCESS_KEY_ID/SECRET_ACCESS_KEY,
+    REGION) by recomputing it with botocore (S3's rules for s3: unencoded
+    path, x-amz-content-sha256), then forwards it. A bad one gets a 403 and
+    is kept in .problems; .checked counts the good ones. .endpoint is the
+    proxy's URL."""
+
+    def __init__(self, upstream, service):
+        from botocore.auth import S3SigV4Auth, SigV4Auth
+        from botocore.awsrequest import AWSRequest
+        from botocore.credentials import Credentials
+        checker = self
+        self.problems = []
+        self.checked = 0
+        self.lock = threading.Lock()
+        auth_class = S3SigV4Auth if service == "s3" else SigV4Auth
+
+        def problem(handler, body):
+            auth = handler.headers.get("Authorization", "")
+            if not auth.startswith("AWS4-HMAC-SHA256 "):
+                return f"no SigV4 Authorization header: {auth!r}"
+            parts = dict(p.strip().split("=", 1)
+                         for p in auth[len("AWS4-HMAC-SHA256 "):].split(","))
+            scope = parts.get("Credential", "").split("/")
+            if len(scope) != 5 or scope[0] != ACCESS_KEY_ID or scope[2] != REGION \
+                    or scope[3] != service or scope[4] != "aws4_request":
+                return f"wrong credential scope {parts.get('Credential')}"
+            signed = parts.get("SignedHeaders", "").split(";")
+            for must in ("host", "x-amz-date"):
+                if must not in signed:
+                    return f"{must} is not signed ({signed})"
+            headers = {h: handler.headers[h] for h in signed if h in handler.headers}
+            url = f"http://{handler.headers['Host']}{handler.path}"
+            req = AWSRequest(method=handler.command, url=url, data=body, headers=headers)
+            req.context["timestamp"] = handler.headers["X-Amz-Date"]
+            signer = auth_class(Credentials(ACCESS_KEY_ID, SECRET_ACCESS_KEY), service, REGION)
+            canonical = signer.canonical_request(req)
+            expected = signer.signature(signer.string_to_sign(req, canonical), req)
+            if expected != parts.get("Signature"):
+                return f"{handler.command} {handler.path}: signature mismatch; botocore's " \
+                       f"canonical request:\n{canonical}"
+            return None
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_any(self):
+                n = int(self.headers.get("Content-Length", "0") or 0)
+                body = self.rfile.read(n) if n else b""
+                bad = problem(self, body)
+                with checker.lock:
+                    if bad:
+                        checker.problems.append(bad)
+                    else:
+                        checker.checked += 1
+                if bad:
+                    out = b'{"__type":"InvalidSignatureException","message":"bad signature"}'
+                    self.send_response(403)
+                    self.send_header("Content-Length", str(len(out)))
+                    self.end_headers()
+                    self.wfile.write(out)
+                    return
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("host", "content-length", "connection")}
+                req = urllib.request.Request(upstream + self.path, method=self.command,
+                                             data=body if n else None, headers=headers)
+                try:
+                    with urllib.request.urlopen(req, timeout=60) as r:
+                        status, reply, reply_headers = r.status, r.read(), r.getheaders()
+                except urllib.error.HTTPError as e:
+                    status, reply, reply_headers = e.code, e.read(), list(e.headers.items())
+                self.send_response(status)
+                length = None
+                for k, v in reply_headers:
+                    low = k.lower()
+                    if low == "content-length":
+                        length = v
+                    elif low not in ("connection", "transfer-encoding", "date", "server"):
+                        self.send_header(k, v)
+                if self.command == "HEAD":
+                    self.send_header("Content-Length", length or "0")
+                    self.end_headers()
+                    return
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_any
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def stop(self):
+        self.server.shutdown()

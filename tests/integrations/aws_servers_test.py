@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The AWS service integrations end to end against servers nobody here
-wrote: dynalite (DynamoDB) and s3rver (S3, which checks every request's
-SigV4 signature) on loopback, and stepwised's own AWS endpoint for
+wrote: dynalite (DynamoDB) and s3rver (S3) on loopback, each behind a
+proxy that recomputes every request's SigV4 signature with botocore
+(aws_servers.SignatureChecker), and stepwised's own AWS endpoint for
 aws-sdk:sfn. A real stepwised starts with `--aws-endpoint dynamodb=…
 --aws-endpoint s3=… --aws-endpoint sfn=<its own port>` and s3rver's
 credentials in the standard environment variables; state machines run
@@ -327,15 +328,19 @@ def main():
     dynalite = aws_servers.Server(modules, "dynalite")
     s3rver = aws_servers.Server(modules, "s3rver", BUCKET)
     daemon = None
+    proxies = []
     checks = Checks()
     try:
         ddb = aws_servers.client("dynamodb", dynalite.endpoint)
         s3 = aws_servers.client("s3", s3rver.endpoint)
         aws_servers.create_table(ddb, TABLE)
+        signed_ddb = aws_servers.SignatureChecker(dynalite.endpoint, "dynamodb")
+        signed_s3 = aws_servers.SignatureChecker(s3rver.endpoint, "s3")
+        proxies += [signed_ddb, signed_s3]
         http_port = aws_servers.free_port()
         daemon = Daemon(stepwised, [
-            "--aws-endpoint", f"dynamodb={dynalite.endpoint}",
-            "--aws-endpoint", f"s3={s3rver.endpoint}",
+            "--aws-endpoint", f"dynamodb={signed_ddb.endpoint}",
+            "--aws-endpoint", f"s3={signed_s3.endpoint}",
             "--aws-endpoint", f"sfn=http://127.0.0.1:{http_port}"])
         daemon.http_port = http_port
         daemon.start()
@@ -345,10 +350,16 @@ def main():
         s3_sdk(aws, checks, s3)
         sfn_self(aws, checks)
         checks.check("stepwised still running", daemon.proc.poll() is None, daemon.log_tail())
+        for name, proxy in (("DynamoDB", signed_ddb), ("S3", signed_s3)):
+            checks.check(f"every {name} request carried a valid SigV4 signature "
+                         f"({proxy.checked} checked)", proxy.checked > 0 and not proxy.problems,
+                         proxy.problems[:2])
     except Exception as e:  # a failed call: report it, and still stop every process
         import traceback
         checks.check("no unexpected error", False, traceback.format_exc() or str(e))
     finally:
+        for proxy in proxies:
+            proxy.stop()
         dynalite.stop()
         s3rver.stop()
     checks.finish(daemon)

@@ -6,8 +6,9 @@
 //   node serve.js MODULES_DIR s3rver DATA_DIR [BUCKET...]
 // MODULES_DIR is the node_modules scripts/install-aws-servers.sh made.
 // dynalite keeps its tables in memory; s3rver keeps objects under DATA_DIR
-// and checks every request's SigV4 signature against its one account
-// (access key S3RVER, secret S3RVER). Single-threaded (Node's event loop).
+// and refuses any access key but its account's (S3RVER, secret S3RVER);
+// neither verifies SigV4 signatures (tests/integrations/aws_servers.py's
+// SignatureChecker does). Single-threaded (Node's event loop).
 'use strict'
 const path = require('path')
 
