@@ -116,6 +116,8 @@ class Call : public std::enable_shared_from_this<Call> {
     http::response_parser<http::string_body> parser;
     parser.header_limit(kMaxHeaderBytes);
     parser.body_limit(options_.max_response_bytes);
+    // A HEAD answer's Content-Length describes a body that never comes.
+    if (request_.method == "HEAD") parser.skip(true);
     auto [rec, rn] = co_await http::async_read(stream, buffer, parser, kTuple);
     (void)rn;
     if (rec == http::error::body_limit || rec == http::error::header_limit) {

@@ -125,12 +125,13 @@ std::string CanonicalHeaderValue(std::string_view v) {
 std::string SigV4CanonicalRequest(std::string_view method, std::string_view target,
                                   const std::map<std::string, std::string>& headers,
                                   const std::vector<std::string>& signed_headers,
-                                  std::string_view payload_hash) {
+                                  std::string_view payload_hash, bool encode_path) {
   size_t q = target.find('?');
   std::string_view path = target.substr(0, q);
   std::string_view query = q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
   if (path.empty()) path = "/";
-  std::string out = absl::StrCat(ToAbsl(method), "\n", UriEncode(path, true), "\n",
+  std::string out = absl::StrCat(ToAbsl(method), "\n",
+                                 encode_path ? UriEncode(path, true) : std::string(path), "\n",
                                  CanonicalQuery(query), "\n");
   for (const std::string& h : signed_headers) {
     auto it = headers.find(h);

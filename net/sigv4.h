@@ -32,11 +32,13 @@ std::string CanonicalHeaderValue(std::string_view v);
 
 // The canonical request of `method` `target` (path and query as sent),
 // with the `signed_headers` (lower-case names, sorted) taken from
-// `headers` (lower-case names), ending in `payload_hash`.
+// `headers` (lower-case names), ending in `payload_hash`. The path is
+// URI-encoded once more unless `encode_path` is false (S3 signs the path
+// as sent, already encoded).
 std::string SigV4CanonicalRequest(std::string_view method, std::string_view target,
                                   const std::map<std::string, std::string>& headers,
                                   const std::vector<std::string>& signed_headers,
-                                  std::string_view payload_hash);
+                                  std::string_view payload_hash, bool encode_path = true);
 
 // The string to sign for `amz_date` (YYYYMMDD'T'HHMMSS'Z'), `scope`
 // (date/region/service/aws4_request) and the canonical request.

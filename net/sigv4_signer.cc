@@ -35,7 +35,7 @@ absl::Status SignSigV4(HttpClientRequest& request, const AwsCredentials& credent
   std::string credential_scope =
       absl::StrCat(date, "/", scope.region, "/", scope.service, "/aws4_request");
   std::string canonical = SigV4CanonicalRequest(request.method, url->target, request.headers,
-                                                signed_headers, payload_hash);
+                                                signed_headers, payload_hash, !options.path_as_sent);
   std::string signature =
       SigV4Signature(credentials.secret_access_key, date, scope.region, scope.service,
                      SigV4StringToSign(amz_date, credential_scope, canonical));

@@ -22,6 +22,9 @@ struct SigV4Scope {
 
 struct SignOptions {
   bool content_sha256_header = false;  // add x-amz-content-sha256 (S3)
+  // S3: the canonical URI is the path as sent (already URI-encoded), not
+  // encoded a second time as other services want.
+  bool path_as_sent = false;
 };
 
 // Signs `request` in place at `unix_seconds` for `scope`. kInvalidArgument

@@ -60,7 +60,31 @@ const Option kOptions[] = {
     {"lambda-ca-file", Kind::kString, "PEM CA bundle for https Lambda endpoints"},
     {"lambda-profile", Kind::kString,
      "AWS profile signing Lambda Invoke calls (default AWS_PROFILE, else default)"},
+    {"aws-endpoint", Kind::kList,
+     "SERVICE=URL: endpoint of an AWS service Tasks call, by its aws-sdk name, e.g. "
+     "dynamodb=http://127.0.0.1:8000 (repeatable; default AWS's own for the region; S3 "
+     "is addressed path-style there)"},
+    {"aws-profile", Kind::kString,
+     "AWS profile signing service calls (default AWS_PROFILE, else default)"},
+    {"aws-ca-file", Kind::kString, "PEM CA bundle for https AWS service endpoints"},
+    {"aws-service-credentials", Kind::kList,
+     "SERVICE=FILE: static keys for SERVICE's calls (`*` = every service without its "
+     "own), FILE holding `ACCESS_KEY_ID SECRET_ACCESS_KEY [SESSION_TOKEN]` (repeatable)"},
 };
+
+// An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
+// and digits; `*` too when `star`.
+bool ValidAwsServiceName(const std::string& name, bool star) {
+  if (star && name == "*") return true;
+  if (name.empty() || name.size() > 64) return false;
+  for (char ch : name) {
+    if (!(absl::ascii_islower(static_cast<unsigned char>(ch)) ||
+          absl::ascii_isdigit(static_cast<unsigned char>(ch)))) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // Lambda's function name rule: 1-64 of letters, digits, '-' and '_'.
 bool ValidFunctionName(const std::string& name) {
@@ -179,6 +203,26 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
     c.lambda_routes[name] = target;
   } else if (n == "lambda-ca-file") c.lambda_ca_file = value;
   else if (n == "lambda-profile") c.lambda_profile = value;
+  else if (n == "aws-endpoint" || n == "aws-service-credentials") {
+    bool endpoint = n == "aws-endpoint";
+    size_t eq = value.find('=');
+    if (eq == std::string::npos) return bad(endpoint ? "expected SERVICE=URL" : "expected SERVICE=FILE");
+    std::string service = std::string(absl::StripAsciiWhitespace(value.substr(0, eq)));
+    std::string target = std::string(absl::StripAsciiWhitespace(value.substr(eq + 1)));
+    if (!ValidAwsServiceName(service, !endpoint)) {
+      return bad("SERVICE must be an aws-sdk service name such as dynamodb, s3 or sfn");
+    }
+    if (endpoint) {
+      if (absl::StatusOr<net::Url> u = net::ParseUrl(target); !u.ok()) {
+        return bad(std::string(u.status().message()).c_str());
+      }
+      c.aws_endpoints[service] = target;
+    } else {
+      if (target.empty()) return bad("expected SERVICE=FILE");
+      c.aws_service_credentials[service] = target;
+    }
+  } else if (n == "aws-profile") c.aws_profile = value;
+  else if (n == "aws-ca-file") c.aws_ca_file = value;
   return absl::OkStatus();
 }
 

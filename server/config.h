@@ -59,6 +59,16 @@ struct Config {
   std::string lambda_ca_file;
   // AWS profile signing Invoke calls ("" = AWS_PROFILE, else default).
   std::string lambda_profile;
+  // AWS service integrations (integrations/aws/): per-service endpoints,
+  // aws-sdk service name → URL ("" = AWS's own for the region).
+  std::map<std::string, std::string> aws_endpoints;
+  // AWS profile signing service calls ("" = AWS_PROFILE, else default).
+  std::string aws_profile;
+  // PEM CA bundle for https service endpoints ("" = the system's).
+  std::string aws_ca_file;
+  // Static keys for a service's calls: service name (or "*") → a file
+  // holding `ACCESS_KEY_ID SECRET_ACCESS_KEY [SESSION_TOKEN]`.
+  std::map<std::string, std::string> aws_service_credentials;
   bool help = false;
 };
 

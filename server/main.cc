@@ -30,6 +30,9 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "integrations/aws/aws_api_client.h"
+#include "integrations/aws/aws_sdk_integration.h"
+#include "integrations/aws/service_table.h"
 #include "server/audit_log.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
@@ -309,7 +312,41 @@ int Run(int argc, char** argv) {
       return std::make_unique<engine::ServiceCallDispatcher>(inputs, integration, region);
     });
   };
-  (void)add_integration;  // until the first integration is wired
+  // One AWS API client for every AWS service integration (aws-sdk and the
+  // optimized ones): endpoints, credentials and TLS settings from the
+  // --aws-* options.
+  std::shared_ptr<integrations::AwsApiClient> aws_api;
+  {
+    integrations::AwsApiClientOptions aopts;
+    for (const auto& [service, url] : config.aws_endpoints) {
+      if (integrations::FindAwsService(service) == nullptr) {
+        Refuse(absl::StrCat("--aws-endpoint: '", service,
+                            "' is not an aws-sdk service name Stepwise knows (e.g. dynamodb, "
+                            "s3, sfn, sqs, sns, eventbridge, secretsmanager)"));
+      }
+      aopts.endpoints[service] = url;
+      spdlog::info("aws: {} calls go to {}", service, url);
+    }
+    for (const auto& [service, file] : config.aws_service_credentials) {
+      if (service != "*" && integrations::FindAwsService(service) == nullptr) {
+        Refuse(absl::StrCat("--aws-service-credentials: '", service,
+                            "' is not an aws-sdk service name Stepwise knows"));
+      }
+      auto keys = integrations::ReadStaticAwsCredentials(file);
+      if (!keys.ok()) {
+        Refuse(absl::StrCat("--aws-service-credentials ", service, ": ", keys.status().message()));
+      }
+      spdlog::info("aws: {} calls are signed with {}", service, keys->Describe());
+      aopts.static_credentials[service] = *std::move(keys);
+    }
+    aopts.profile = config.aws_profile;
+    net::HttpClientOptions hopts;
+    hopts.ca_file = config.aws_ca_file;
+    auto client = net::HttpClient::Create(hopts);
+    if (!client.ok()) Refuse(absl::StrCat("--aws-ca-file: ", client.status().message()));
+    aws_api = std::make_shared<integrations::AwsApiClient>(std::move(aopts), *std::move(client));
+  }
+  add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
     std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
     for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
@@ -394,7 +431,7 @@ int Run(int argc, char** argv) {
     spdlog::warn("--auth-tokens-file without --aws-credentials-file: the AWS endpoint accepts "
                  "only `Authorization: Bearer` requests, which the AWS CLI and SDKs do not send");
   }
-  auto aws_api = std::make_unique<AwsJsonApi>(engine.get(), std::move(aws_options));
+  auto aws_json_api = std::make_unique<AwsJsonApi>(engine.get(), std::move(aws_options));
   // The web console (`GET /`, `/console/...`): same tokens; reset after http.Stop().
   console::ConsoleOptions console_options;
   console_options.tokens = tokens;
@@ -402,7 +439,7 @@ int Run(int argc, char** argv) {
   auto web_console = std::make_unique<console::Console>(engine.get(), console_options);
   int http_port = 0;
   if (http_enabled) {
-    aws_api->Register(&http);
+    aws_json_api->Register(&http);
     web_console->Register(&http);
     http.Handle("GET", "/healthz", [](const HttpRequest&) {
       return HttpResponse{200, "text/plain; charset=utf-8", {}, "ok\n"};
@@ -490,6 +527,7 @@ int Run(int argc, char** argv) {
   // invoked again at the next start.
   if (lambda_invoker) lambda_invoker->Stop();
   for (const auto& integration : integrations) integration->Stop();
+  aws_api->Stop();
   spdlog::debug("engine stopped");
   // Every call has finished or is finishing now; idle client connections
   // would hold Shutdown until its deadline, so keep the deadline short.
@@ -498,7 +536,7 @@ int Run(int argc, char** argv) {
   server->Wait();
   http.Stop();
   web_console.reset();
-  aws_api.reset();
+  aws_json_api.reset();
   server.reset();
   service.reset();
   engine.reset();

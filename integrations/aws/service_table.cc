@@ -1,0 +1,85 @@
+// The service table (service_table.h); its rows are service_table.inc.
+#include "integrations/aws/service_table.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/strings.h"
+
+namespace stepwise::integrations {
+
+namespace {
+
+#include "integrations/aws/service_table.inc"
+
+const AwsServiceInfo kServices[] = {SW_AWS_SERVICES};
+const S3Member kS3Members[] = {SW_S3_MEMBERS};
+
+// Drops a JSON error type's namespace ("com.amazonaws.sfn#InvalidToken")
+// and a header's suffix ("InvalidToken:http://...").
+std::string_view BareCode(std::string_view code) {
+  if (size_t hash = code.rfind('#'); hash != std::string_view::npos) code = code.substr(hash + 1);
+  if (size_t colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
+  return code;
+}
+
+}  // namespace
+
+const AwsServiceInfo* FindAwsService(std::string_view name) {
+  auto it = std::lower_bound(std::begin(kServices), std::end(kServices), name,
+                             [](const AwsServiceInfo& s, std::string_view n) { return s.name < n; });
+  return it != std::end(kServices) && it->name == name ? &*it : nullptr;
+}
+
+bool AwsServiceInfo::Supports(std::string_view operation) const {
+  switch (protocol) {
+    case AwsProtocol::kJson:
+      return !operation.empty();
+    case AwsProtocol::kRestXml:
+      return name == "s3" && (operation == "GetObject" || operation == "PutObject" ||
+                              operation == "ListObjectsV2" || operation == "HeadObject");
+    case AwsProtocol::kQuery:
+      return name == "sns" && operation == "Publish";
+  }
+  return false;
+}
+
+std::string_view SupportedOperationsText(const AwsServiceInfo& service) {
+  if (service.protocol == AwsProtocol::kJson) return "every operation";
+  if (service.name == "s3") return "getObject, putObject, listObjectsV2 and headObject";
+  if (service.name == "sns") return "publish";
+  return "none";
+}
+
+std::string AwsServiceInfo::ErrorName(std::string_view code) const {
+  std::string_view bare = BareCode(code);
+  std::string_view shape;
+  for (absl::string_view e : absl::StrSplit(ToAbsl(exceptions), ' ', absl::SkipEmpty())) {
+    std::string_view entry = ToStd(e);
+    size_t eq = entry.find('=');
+    std::string_view shape_name = entry.substr(0, eq);
+    std::string_view wire = eq == std::string_view::npos ? shape_name : entry.substr(eq + 1);
+    if (!bare.empty() && (bare == shape_name || bare == wire)) {
+      shape = shape_name;
+      break;
+    }
+  }
+  if (shape.empty()) return absl::StrCat(ToAbsl(sdk_name), ".", ToAbsl(sdk_name), "Exception");
+  return absl::StrCat(ToAbsl(sdk_name), ".", ToAbsl(shape),
+                      absl::EndsWith(ToAbsl(shape), "Exception") ? "" : "Exception");
+}
+
+std::string OperationName(std::string_view action) {
+  std::string op(action);
+  if (!op.empty()) op[0] = absl::ascii_toupper(static_cast<unsigned char>(op[0]));
+  return op;
+}
+
+const S3Member* S3MembersBegin() { return std::begin(kS3Members); }
+const S3Member* S3MembersEnd() { return std::end(kS3Members); }
+
+}  // namespace stepwise::integrations
