@@ -38,6 +38,10 @@ TABLE = "stepwise-items"
 BUCKET = "stepwise-bucket"
 SDK_META = {"SdkHttpMetadata", "SdkResponseMetadata"}
 REQUEST_ID = r"[^;,)]+"
+# AWS's newer recordings end aws-sdk causes with the SDK's attempt count
+# (Sfn.InvalidTokenException, recorded 2025-11), older ones do not
+# (DynamoDb.ResourceNotFoundException): either is AWS's text.
+ATTEMPTS = r"( \(SDK Attempt Count: \d+\))?"
 
 
 def run(aws, checks, name, definition, payload, timeout=60):
@@ -195,7 +199,7 @@ def dynamodb_sdk(aws, checks, ddb):
                  err.get("Error") == "DynamoDb.ConditionalCheckFailedException", out)
     checks.check("aws-sdk conditional put: AWS's cause text", re.fullmatch(
         r"The conditional request failed \(Service: DynamoDb, Status Code: 400, Request ID: "
-        + REQUEST_ID + r"\)", err.get("Cause", "")) is not None, err.get("Cause"))
+        + REQUEST_ID + r"\)" + ATTEMPTS, err.get("Cause", "")) is not None, err.get("Cause"))
     checks.check("aws-sdk deleteItem: {}", out.get("deleteItemOutput") == {},
                  out.get("deleteItemOutput"))
     nt = out.get("noTableError") or {}
