@@ -8,12 +8,17 @@ Workload: CRASH_EXECUTIONS executions of one state machine:
   Http   arn:aws:states:::http:invoke POST to a loopback HTTP server the
          harness runs (API_KEY connection from --connections-file); the
          server answers {"nonce": <unique>} and counts the request;
-  Put    arn:aws:states:::dynamodb:putItem {id: execution name, nonce};
-  Count  arn:aws:states:::dynamodb:updateItem ADD calls :1 (UPDATED_NEW);
+  Put    arn:aws:states:::aws-sdk:dynamodb:putItem {id: execution name, nonce};
+  Count  arn:aws:states:::dynamodb:updateItem (the optimized integration)
+         ADD calls :1, UPDATED_NEW;
   Done   Pass.
 The DynamoDB Tasks go to dynalite through a counting proxy the harness runs
-(--aws-endpoint dynamodb=<proxy>); without dynalite (bash
-scripts/install-aws-servers.sh) the workload is Http alone and says so.
+(--aws-endpoint dynamodb=<proxy>). A part this build or box cannot run is
+left out and the run says so in a NOTE line: the DynamoDB Tasks without
+dynalite (bash scripts/install-aws-servers.sh), Http when stepwised has no
+--connections-file, and Count goes through aws-sdk:dynamodb:updateItem when
+a probe finds the optimized integration not wired in; with neither part it
+skips (77).
 Kills: the harness kills after a life of uniform [0, CRASH_MAX_GAP_MS) ms;
 one life in three starts with a crash point; and one request in
 CRASH_CALL_KILL_EVERY (default 4) is held by its server while the harness
@@ -27,7 +32,7 @@ the item holds that nonce; the DynamoDB counter equals the number of
 updateItem calls dynalite applied for the execution (at least one: AWS's
 at-least-once) and the output's value is one of them.
 Usage: service_call_crash_test.py <stepwised>. Exits 77 (skip) without
-botocore, or when stepwised has no --connections-file/--aws-endpoint.
+botocore or stepwised's --aws-endpoint, or when no part can run.
 """
 import itertools
 import json
@@ -181,6 +186,8 @@ def dynamodb_proxy(counts, killer, upstream):
                 execution = (doc.get("Item") or doc.get("Key"))["id"]["S"]
             except (ValueError, KeyError, TypeError):
                 execution = None
+            if execution is not None and not execution.startswith("call-"):
+                execution = None   # the probe, not the workload
             key = (execution, {"PutItem": "Put", "UpdateItem": "Count"}.get(op, op))
             if execution is not None:
                 counts.add(key)
@@ -218,7 +225,7 @@ def dynamodb_proxy(counts, killer, upstream):
     return server
 
 
-def definition(http_port, with_dynamodb):
+def definition(http_port, with_http, with_dynamodb, count_resource):
     states = {
         "Http": {"Type": "Task", "Resource": "arn:aws:states:::http:invoke",
                  "Parameters": {
@@ -230,21 +237,45 @@ def definition(http_port, with_dynamodb):
                  "ResultPath": "$.http", "Next": "Put" if with_dynamodb else "Done"},
         "Done": {"Type": "Pass", "End": True},
     }
+    if not with_http:
+        del states["Http"]
     if with_dynamodb:
         states["Put"] = {
-            "Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+            "Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:putItem",
             "Parameters": {"TableName": TABLE, "Item": {
-                "id": {"S.$": "$$.Execution.Name"}, "nonce": {"S.$": "$.http.nonce"}}},
+                "id": {"S.$": "$$.Execution.Name"},
+                "nonce": {"S.$": "$.http.nonce" if with_http else "$$.Execution.Name"}}},
             "ResultPath": None, "Next": "Count"}
         states["Count"] = {
-            "Type": "Task", "Resource": "arn:aws:states:::dynamodb:updateItem",
+            "Type": "Task", "Resource": count_resource,
             "Parameters": {"TableName": TABLE, "Key": {"id": {"S.$": "$$.Execution.Name"}},
                            "UpdateExpression": "ADD calls :one",
                            "ExpressionAttributeValues": {":one": {"N": "1"}},
                            "ReturnValues": "UPDATED_NEW"},
             "ResultSelector": {"calls.$": "$.Attributes.calls.N"},
             "ResultPath": "$.count", "Next": "Done"}
-    return {"StartAt": "Http", "States": states}
+    start = "Http" if with_http else "Put" if with_dynamodb else "Done"
+    return {"StartAt": start, "States": states}
+
+
+OPTIMIZED_UPDATE = "arn:aws:states:::dynamodb:updateItem"
+SDK_UPDATE = "arn:aws:states:::aws-sdk:dynamodb:updateItem"
+
+
+def optimized_dynamodb_runs(aws):
+    """Whether this stepwised runs the optimized dynamodb:updateItem (a probe
+    execution on an item the workload never uses)."""
+    arn = aws.create_machine("crash-calls-probe", {"StartAt": "U", "States": {"U": {
+        "Type": "Task", "Resource": OPTIMIZED_UPDATE, "End": True, "Parameters": {
+            "TableName": TABLE, "Key": {"id": {"S": "probe"}},
+            "UpdateExpression": "ADD calls :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}}}}}})
+    ex = aws.client().start_execution(stateMachineArn=arn)
+    d = aws.wait_status(ex["executionArn"], timeout=60)
+    if d["status"] != "SUCCEEDED":
+        print(f"probe of {OPTIMIZED_UPDATE}: {d['status']} {d.get('error')}: "
+              f"{d.get('cause')}", flush=True)
+    return d["status"] == "SUCCEEDED"
 
 
 def call_with_retries(fn, deadline):
@@ -267,7 +298,11 @@ def main():
         return 2
     stepwised = sys.argv[1]
     aws_servers.botocore_or_skip()
-    aws_servers.aws_integrations_or_skip(stepwised, also=("connections-file",))
+    aws_servers.aws_integrations_or_skip(stepwised)
+    with_http = "--connections-file" in aws_servers.stepwised_flags(stepwised)
+    if not with_http:
+        print("NOTE: this stepwised has no --connections-file (HTTP Task not built in): "
+              "the HTTP part of the workload is skipped", flush=True)
     from botocore.exceptions import ClientError
     aws_servers.set_dummy_credentials()
     print(f"seed {SEED}: {EXECUTIONS} executions, {KILLS} deaths, gaps < {MAX_GAP_MS} ms, "
@@ -288,7 +323,9 @@ def main():
               "the DynamoDB putItem/updateItem part of the workload is skipped; "
               "HTTP Tasks only", flush=True)
     http = http_server(counts, killer)
-    extra = ["--connections-file", connections]
+    if not with_http and dynalite is None:
+        aws_servers.skip("neither the HTTP Task nor dynalite: nothing to crash")
+    extra = ["--connections-file", connections] if with_http else []
     proxy = None
     if dynalite:
         ddb = aws_servers.client("dynamodb", dynalite.endpoint)
@@ -302,8 +339,14 @@ def main():
         daemon.start()
         aws = Aws(None, daemon)
         end = time.time() + DEADLINE_S
+        count_resource = OPTIMIZED_UPDATE
+        if dynalite and not optimized_dynamodb_runs(aws):
+            count_resource = SDK_UPDATE
+            print(f"NOTE: {OPTIMIZED_UPDATE} does not run on this stepwised: Count uses "
+                  f"{SDK_UPDATE}", flush=True)
         machine = call_with_retries(lambda: aws.create_machine(
-            "crash-calls", definition(http.server_address[1], dynalite is not None)), end)
+            "crash-calls", definition(http.server_address[1], with_http, dynalite is not None,
+                                      count_resource)), end)
         started = set()
         crash_lives = 0
         point_life = False
@@ -382,7 +425,7 @@ def main():
             d, out = status[name]
             checks.check(f"{name} SUCCEEDED", d["status"] == "SUCCEEDED",
                          f"{d['status']} {d.get('error')}: {d.get('cause')}")
-            tasks = ["Http"] + (["Put", "Count"] if dynalite else [])
+            tasks = (["Http"] if with_http else []) + (["Put", "Count"] if dynalite else [])
             for task in tasks:
                 key = (name, task)
                 n, cut = counts.requests.get(key, 0), counts.cut.get(key, 0)
@@ -393,10 +436,11 @@ def main():
                                  f"answer ({n} calls, {cut} cut)", n >= cut + 1, "")
             if out is None:
                 continue
-            nonce = (out.get("http") or {}).get("nonce")
-            checks.check(f"{name}: HTTP answer in the output is one the server gave",
-                         nonce in counts.answers.get((name, "Http"), []),
-                         f"{nonce} not in {counts.answers.get((name, 'Http'))}")
+            nonce = (out.get("http") or {}).get("nonce") if with_http else name
+            if with_http:
+                checks.check(f"{name}: HTTP answer in the output is one the server gave",
+                             nonce in counts.answers.get((name, "Http"), []),
+                             f"{nonce} not in {counts.answers.get((name, 'Http'))}")
             if dynalite:
                 item = ddb.get_item(TableName=TABLE, Key={"id": {"S": name}},
                                     ConsistentRead=True).get("Item", {})

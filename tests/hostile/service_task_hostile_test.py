@@ -13,7 +13,8 @@ answers, and the run ends with a clean SIGTERM. dynalite and s3rver (when
 installed) stand in for DynamoDB and S3 (their cases skipped, with a note,
 when they are not); the hostile HTTP servers are the harness's own.
 Usage: service_task_hostile_test.py <stepwised>. Exits 77 (skip) without
-botocore, or when stepwised has no --aws-endpoint/--connections-file.
+botocore, or when stepwised has no --aws-endpoint (without
+--connections-file the http:invoke cases are left out, with a NOTE).
 """
 import json
 import os
@@ -34,9 +35,11 @@ CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/hostile/1a2b3c4d"
 BIG = 300 * 1024   # over the 256 KiB a Task result may be
 
 
-def hostile_http():
+def hostile_http(garbage_everywhere=False):
     """/ok answers {"ok":true}; /big a 300 KiB JSON body; /garbage a 200
-    that is not JSON with a lying Content-Type; /html a 500 HTML page."""
+    that is not JSON with a lying Content-Type; /html a 500 HTML page. With
+    `garbage_everywhere` every path answers /garbage's body (an AWS endpoint
+    gone wrong: clients post to "/")."""
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -57,10 +60,10 @@ def hostile_http():
             if n:
                 self.rfile.read(n)
             path = self.path.split("?")[0]
-            if path == "/big":
-                self.answer(200, json.dumps({"pad": "x" * BIG}).encode(), "application/json")
-            elif path == "/garbage":
+            if garbage_everywhere or path == "/garbage":
                 self.answer(200, b"\x00\xff{not json", "application/x-amz-json-1.1")
+            elif path == "/big":
+                self.answer(200, json.dumps({"pad": "x" * BIG}).encode(), "application/json")
             elif path == "/html":
                 self.answer(500, b"<html><body>oops</body></html>", "text/html")
             else:
@@ -91,10 +94,10 @@ def sdk_state(resource, params):
             "Parameters": params, "End": True}
 
 
-def cases(http_base, closed_port, with_servers):
+def cases(http_base, closed_port, with_servers, with_http):
     """(name, Task state, input, errors allowed at run time (regex), words one
     of which the error's cause or the refusal must contain)."""
-    out = [
+    http_cases = [
         ("http ApiEndpoint a number", http_state({"ApiEndpoint": 42}), {},
          r"States\.(Runtime|TaskFailed)", ["ApiEndpoint"]),
         ("http ApiEndpoint from input a number", http_state({"ApiEndpoint.$": "$.u"}),
@@ -134,6 +137,9 @@ def cases(http_base, closed_port, with_servers):
                                                        "large"]),
         ("http 500 with an HTML body", http_state({"ApiEndpoint": f"{http_base}/html"}), {},
          r"States\.Http\.StatusCode\.500", ["500", "oops", "Internal"]),
+    ]
+    out = http_cases if with_http else []
+    out += [
         ("aws-sdk endpoint port nobody listens on",
          sdk_state("sqs:listQueues", {}), {}, r"Sqs\.SdkClientException|SQS\.SdkClientException",
          [str(closed_port), "127.0.0.1", "connect", "Connect", "Unable"]),
@@ -174,7 +180,11 @@ def main():
         return 2
     stepwised = sys.argv[1]
     aws_servers.botocore_or_skip()
-    aws_servers.aws_integrations_or_skip(stepwised, also=("connections-file",))
+    aws_servers.aws_integrations_or_skip(stepwised)
+    with_http = "--connections-file" in aws_servers.stepwised_flags(stepwised)
+    if not with_http:
+        print("NOTE: this stepwised has no --connections-file (HTTP Task not built in): "
+              "the http:invoke cases are skipped", flush=True)
     aws_servers.set_dummy_credentials()
     work = tempfile.mkdtemp(prefix="sw_hostile_calls_")
     connections = os.path.join(work, "connections.json")
@@ -183,6 +193,7 @@ def main():
                                 "AuthParameters": {"BasicAuthParameters": {
                                     "Username": "u", "Password": "hostile-password"}}}}, f)
     http = hostile_http()
+    garbage = hostile_http(garbage_everywhere=True)
     http_base = f"http://127.0.0.1:{http.server_address[1]}"
     closed_port = aws_servers.free_port()   # nobody listens there
     modules = aws_servers.modules_dir()
@@ -191,9 +202,10 @@ def main():
     if s3rver is None:
         print("NOTE: dynalite/s3rver not installed (bash scripts/install-aws-servers.sh): "
               "the DynamoDB and S3 cases are skipped", flush=True)
-    extra = ["--connections-file", connections,
+    extra = (["--connections-file", connections] if with_http else []) + [
              "--aws-endpoint", f"sqs=http://127.0.0.1:{closed_port}",
-             "--aws-endpoint", f"secretsmanager={http_base}/garbage"]
+             "--aws-endpoint",
+             f"secretsmanager=http://127.0.0.1:{garbage.server_address[1]}"]
     if s3rver:
         aws_servers.client("s3", s3rver.endpoint).put_object(Bucket="hostile", Key="big.txt",
                                                               Body=b"y" * BIG)
@@ -205,7 +217,7 @@ def main():
         daemon.start()
         aws = Aws(None, daemon)
         for i, (name, state, payload, errors, words) in enumerate(
-                cases(http_base, closed_port, s3rver is not None)):
+                cases(http_base, closed_port, s3rver is not None, with_http)):
             code, message = refusal(aws, f"hostile-{i}", state)
             if code:
                 checks.check(f"{name}: refused at create with AWS's error name",
@@ -243,6 +255,7 @@ def main():
         checks.check("no unexpected error", False, traceback.format_exc())
     finally:
         http.shutdown()
+        garbage.shutdown()
         if s3rver:
             s3rver.stop()
             dynalite.stop()
