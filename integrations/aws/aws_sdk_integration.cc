@@ -1,11 +1,14 @@
 // AwsSdkIntegration (aws_sdk_integration.h).
 #include "integrations/aws/aws_sdk_integration.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/strings.h"
 #include "engine/task_resource.h"
 
@@ -28,7 +31,79 @@ std::string HeaderOf(const AwsApiResponse& r, std::string_view name) {
   return std::string();
 }
 
+std::string WithFirst(std::string_view name, bool upper) {
+  std::string s(name);
+  if (!s.empty()) {
+    auto c = static_cast<unsigned char>(s[0]);
+    s[0] = upper ? absl::ascii_toupper(c) : absl::ascii_tolower(c);
+  }
+  return s;
+}
+
+// Epoch seconds as Java's Instant.toString writes them.
+std::string IsoFromEpochSeconds(double seconds) {
+  int64_t ms = std::llround(seconds * 1000.0);
+  absl::Time t = absl::FromUnixMillis(ms);
+  return absl::FormatTime(ms % 1000 == 0 ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%dT%H:%M:%E3SZ", t,
+                          absl::UTCTimeZone());
+}
+
+json::value ToApi(const AwsServiceInfo& service, const json::value& v, int depth) {
+  if (depth > 64 || (!v.is_object() && !v.is_array())) return v;
+  if (v.is_array()) {
+    json::array a;
+    for (const json::value& item : v.get_array()) a.push_back(ToApi(service, item, depth + 1));
+    return a;
+  }
+  json::object o;
+  for (const auto& [key, item] : v.get_object()) {
+    std::string lower = WithFirst(std::string_view(key), false);
+    std::string name = service.IsCamelMember(lower) ? lower : std::string(std::string_view(key));
+    json::value value = ToApi(service, item, depth + 1);
+    // Step Functions' own JSON payloads (StartExecution's input,
+    // SendTaskSuccess's output) may be given as JSON: sent as their text.
+    if (depth == 0 && service.name == "sfn" && (name == "input" || name == "output") &&
+        !value.is_string() && !value.is_null()) {
+      value = SerializeJson(value);
+    }
+    o[name] = std::move(value);
+  }
+  return o;
+}
+
+json::value FromApi(const AwsServiceInfo& service, const json::value& v, int depth) {
+  if (depth > 64 || (!v.is_object() && !v.is_array())) return v;
+  if (v.is_array()) {
+    json::array a;
+    for (const json::value& item : v.get_array()) a.push_back(FromApi(service, item, depth + 1));
+    return a;
+  }
+  json::object o;
+  for (const auto& [key, item] : v.get_object()) {
+    std::string_view wire(key);
+    std::string name = service.IsCamelMember(wire) ? WithFirst(wire, true) : std::string(wire);
+    if (service.IsTimestampMember(wire) && item.is_number()) {
+      o[name] = IsoFromEpochSeconds(item.to_number<double>());
+    } else {
+      o[name] = FromApi(service, item, depth + 1);
+    }
+  }
+  return o;
+}
+
 }  // namespace
+
+json::value AwsSdkIntegration::ApiParameters(const AwsServiceInfo& service,
+                                             const json::value& parameters) {
+  if (service.protocol != AwsProtocol::kJson) return parameters;
+  return ToApi(service, parameters, 0);
+}
+
+json::value AwsSdkIntegration::StepFunctionsOutput(const AwsServiceInfo& service,
+                                                   const json::value& output) {
+  if (service.protocol != AwsProtocol::kJson) return output;
+  return FromApi(service, output, 0);
+}
 
 AwsSdkIntegration::AwsSdkIntegration(std::shared_ptr<AwsApi> api) : api_(std::move(api)) {}
 
@@ -65,7 +140,8 @@ engine::TaskResult AwsSdkIntegration::Outcome(const AwsServiceInfo& service,
                                       ErrorCause(service, response));
   }
   engine::TaskResult r;
-  r.output = response.output.is_null() ? json::value(json::object()) : response.output;
+  r.output = response.output.is_null() ? json::value(json::object())
+                                        : StepFunctionsOutput(service, response.output);
   return r;
 }
 
@@ -106,7 +182,8 @@ void AwsSdkIntegration::Call(const engine::ServiceCall& call,
   AwsApiRequest request;
   request.service = std::string(service_name);
   request.operation = std::move(operation);
-  request.parameters = call.parameters.is_null() ? json::value(json::object()) : call.parameters;
+  request.parameters = call.parameters.is_null() ? json::value(json::object())
+                                                 : ApiParameters(*service, call.parameters);
   request.region = call.region;
   if (call.timeout_ms > 0) request.timeout_ms = call.timeout_ms;
   api_->Call(std::move(request), [service, stopped = stopped_,

@@ -43,6 +43,15 @@ class AwsSdkIntegration : public engine::ServiceIntegration {
   // What the state sees of `response` to a call of `service`.
   static engine::TaskResult Outcome(const AwsServiceInfo& service,
                                     const AwsApiResponse& response);
+  // The request members of `parameters` as the service's API names them:
+  // Step Functions takes PascalCase names for APIs written in camelCase
+  // ("TaskToken" → "taskToken" for sfn); Step Functions' own Input and
+  // Output given as JSON are sent as their text.
+  static json::value ApiParameters(const AwsServiceInfo& service, const json::value& parameters);
+  // An answer as Step Functions shows it: camelCase member names in
+  // PascalCase, timestamps (epoch seconds on the wire) as ISO-8601
+  // ("2026-12-06T09:30:00.123Z").
+  static json::value StepFunctionsOutput(const AwsServiceInfo& service, const json::value& output);
   // A service error's cause, as AWS SDK for Java v2 words it.
   static std::string ErrorCause(const AwsServiceInfo& service, const AwsApiResponse& response);
 

@@ -27,7 +27,26 @@ std::string_view BareCode(std::string_view code) {
   return code;
 }
 
+// Whether the space-separated `list` holds `word`.
+bool ListHolds(std::string_view list, std::string_view word) {
+  if (word.empty()) return false;
+  for (size_t at = list.find(word); at != std::string_view::npos; at = list.find(word, at + 1)) {
+    bool starts = at == 0 || list[at - 1] == ' ';
+    bool ends = at + word.size() == list.size() || list[at + word.size()] == ' ';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+bool AwsServiceInfo::IsCamelMember(std::string_view member) const {
+  return ListHolds(camel_members, member);
+}
+
+bool AwsServiceInfo::IsTimestampMember(std::string_view member) const {
+  return ListHolds(timestamp_members, member);
+}
 
 const AwsServiceInfo* FindAwsService(std::string_view name) {
   auto it = std::lower_bound(std::begin(kServices), std::end(kServices), name,

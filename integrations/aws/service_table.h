@@ -28,7 +28,16 @@ struct AwsServiceInfo {
   std::string_view api_version;      // the query protocol's Version
   // The modeled exceptions, space separated: "Shape" or "Shape=wirecode".
   std::string_view exceptions;
+  // JSON services written in camelCase (sfn, ecs, ...): their structure
+  // members' names, space separated; "" for the others.
+  std::string_view camel_members;
+  // The names of members holding timestamps (JSON protocol), space
+  // separated.
+  std::string_view timestamp_members;
 
+  // Whether `name` is one of camel_members / timestamp_members.
+  bool IsCamelMember(std::string_view name) const;
+  bool IsTimestampMember(std::string_view name) const;
   // Whether Stepwise can make `operation` (the model's name, "GetItem"):
   // any for JSON services, the four S3 object calls, SNS Publish.
   bool Supports(std::string_view operation) const;
