@@ -1,11 +1,13 @@
 // Task resources as Step Functions recognizes them (task_integrations.h),
 // and the validator's diagnostics for them in both query languages and both
 // machine types: unrecognized resources, the integration patterns each
-// optimized API allows, the Express refusals, and the Credentials field.
+// optimized API allows, the Express refusals, the Credentials field, the
+// HTTP Task's arguments, and the warnings about Tasks the server cannot run.
 #include "asl/task_integrations.h"
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "asl/validator.h"
 #include "gtest/gtest.h"
@@ -182,7 +184,14 @@ TEST(TaskIntegrationsTest, ExpressRefusesSyncCallbacksAndActivitiesInAwsWords) {
   };
   for (std::string_view top : {std::string_view(), kJsonata}) {
     for (const Row& row : rows) {
-      std::string def = TaskMachine(row.resource, "", top);
+      // The HTTP Task needs its ApiEndpoint and Method.
+      std::string http = std::string(top.empty() ? R"("Parameters")" : R"("Arguments")") +
+                         R"(:{"ApiEndpoint":"https://example.com","Method":"GET"},)";
+      std::string def = TaskMachine(
+          row.resource, std::string_view(row.resource).find(":http:") != std::string_view::npos
+                            ? std::string_view(http)
+                            : std::string_view(),
+          top);
       EXPECT_TRUE(ValidateDefinition(def, "STANDARD").ok()) << def;
       ValidationResult r = ValidateDefinition(def, "EXPRESS");
       std::string want = std::string(row.error).empty()
@@ -251,6 +260,176 @@ TEST(TaskIntegrationsTest, CredentialsNeedARoleArn) {
   EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":{"RoleArn.$":"role"},)"))
                    .ok());
   EXPECT_FALSE(ValidateDefinition(TaskMachine(lambda, R"("Credentials":"r",)")).ok());
+}
+
+
+std::string Warnings(const ValidationResult& r) {
+  std::string out;
+  for (const Diagnostic& d : r.diagnostics) {
+    if (d.severity != "WARNING") continue;
+    out += d.code + " at " + d.location + "\n";
+  }
+  return out;
+}
+
+TEST(TaskIntegrationsTest, UnknownOptimizedActionsAreRefusedInAwsWords) {
+  for (std::string_view r : {"arn:aws:states:::dynamodb:getItemz", "arn:aws:states:::dynamodb:query",
+                             "arn:aws:states:::sqs:sendMessages"}) {
+    EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(r))),
+              "SCHEMA_VALIDATION_FAILED: The resource provided " + std::string(r) +
+                  " is not recognized. The value is not a valid resource ARN, or the resource "
+                  "is not available in this region. at /States/A/Resource\n");
+  }
+}
+
+// An HTTP Task with `args` as its Parameters (JSONPath) or Arguments
+// (JSONata).
+std::string HttpTask(std::string_view args, bool jsonata = false) {
+  return TaskMachine("arn:aws:states:::http:invoke",
+                     std::string(jsonata ? R"("Arguments":)" : R"("Parameters":)") +
+                         std::string(args) + ",",
+                     jsonata ? kJsonata : std::string_view());
+}
+
+constexpr std::string_view kConnection =
+    R"("Authentication":{"ConnectionArn":"arn:aws:events:us-east-2:123456789012:connection/Stripe/81210c42-8af1-456b-9c4a-6ff02fc664ac"})";
+
+TEST(TaskIntegrationsTest, HttpTaskArgumentsAreCheckedAsAwsDoes) {
+  const std::string ok = std::string(R"({"ApiEndpoint":"https://api.stripe.com/v1/customers",)") +
+                         R"("Method":"GET",)" + std::string(kConnection) + "}";
+  for (bool jsonata : {false, true}) {
+    ValidationResult r = ValidateDefinition(HttpTask(ok, jsonata));
+    EXPECT_TRUE(r.ok()) << Errors(r);
+    EXPECT_EQ(Warnings(r), "");
+  }
+  const std::string at = " at /States/A/Parameters\n";
+  auto errors = [](std::string_view args, bool jsonata = false) {
+    return Errors(ValidateDefinition(HttpTask(args, jsonata)));
+  };
+  EXPECT_EQ(errors(R"({"Method":"GET"})"),
+            "SCHEMA_VALIDATION_FAILED: The field 'ApiEndpoint' is required but was missing" + at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h/p"})"),
+            "SCHEMA_VALIDATION_FAILED: The field 'Method' is required but was missing" + at);
+  for (std::string_view bad : {R"("ftp://h/p")", R"("$.url")", R"("https://")", R"(5)",
+                               R"("https://h/a b")"}) {
+    EXPECT_EQ(errors(std::string(R"({"Method":"GET","ApiEndpoint":)") + std::string(bad) + "}"),
+              "SCHEMA_VALIDATION_FAILED: The value for the 'ApiEndpoint' field is not valid" + at)
+        << bad;
+  }
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"http://127.0.0.1:8080/x","Method":"FETCH"})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'Method' field is not valid" + at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"get"})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'Method' field is not valid" + at);
+  for (std::string_view bad :
+       {R"("${ApiConnectionArn}")", R"("arn:aws:events:us-east-2:123456789012:connection/Stripe")",
+        R"("arn:aws:events:us-east-2:1234:connection/a/b")",
+        R"("arn:aws:sqs:us-east-2:123456789012:connection/a/b")"}) {
+    EXPECT_EQ(errors(std::string(R"({"ApiEndpoint":"https://h","Method":"GET",)") +
+                     R"("Authentication":{"ConnectionArn":)" + std::string(bad) + "}}"),
+              "SCHEMA_VALIDATION_FAILED: The value for the 'ConnectionArn' field is not valid" +
+                  at)
+        << bad;
+  }
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"GET","Authentication":{}})"),
+            "SCHEMA_VALIDATION_FAILED: The field 'ConnectionArn' is required but was missing at "
+            "/States/A/Parameters/Authentication\n");
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"GET","Authentication":"a"})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'Authentication' field is not valid" +
+                at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"GET","Headers":[1]})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'Headers' field is not valid" + at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"POST","Transform":)"
+                   R"({"RequestBodyEncoding":"JSON"}})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'RequestBodyEncoding' field is not "
+            "valid" + at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"POST","Transform":)"
+                   R"({"RequestBodyEncoding":"URL_ENCODED",)"
+                   R"("RequestEncodingOptions":{"ArrayFormat":"SPACES"}}})"),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'ArrayFormat' field is not valid" + at);
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"POST","Transform":)"
+                   R"({"RequestBodyEncoding":"URL_ENCODED",)"
+                   R"("RequestEncodingOptions":{"ArrayFormat":"INDICES"}}})"),
+            "");
+  // No Parameters at all.
+  EXPECT_EQ(Errors(ValidateDefinition(TaskMachine("arn:aws:states:::http:invoke"))),
+            "SCHEMA_VALIDATION_FAILED: The field 'Parameters' is required but was missing at "
+            "/States/A\n");
+  EXPECT_EQ(Errors(ValidateDefinition(TaskMachine("arn:aws:states:::http:invoke", "", kJsonata))),
+            "SCHEMA_VALIDATION_FAILED: The field 'Arguments' is required but was missing at "
+            "/States/A\n");
+  // JSONata reports at Arguments.
+  EXPECT_EQ(errors(R"({"ApiEndpoint":"https://h","Method":"BREW"})", true),
+            "SCHEMA_VALIDATION_FAILED: The value for the 'Method' field is not valid at "
+            "/States/A/Arguments\n");
+}
+
+TEST(TaskIntegrationsTest, HttpTaskValuesFromPathsAndExpressionsWaitForRunTime) {
+  EXPECT_EQ(Errors(ValidateDefinition(HttpTask(
+                R"({"ApiEndpoint.$":"$.url","Method.$":"$.method",)"
+                R"("Authentication":{"ConnectionArn.$":"$.connection"}})"))),
+            "");
+  EXPECT_EQ(Errors(ValidateDefinition(HttpTask(
+                R"({"ApiEndpoint":"{% $states.input.url %}","Method":"{% $states.input.m %}",)"
+                R"("Authentication":{"ConnectionArn":"{% $states.input.c %}"}})",
+                true))),
+            "");
+  EXPECT_EQ(Errors(ValidateDefinition(HttpTask(R"("{% $states.input %}")", true))), "");
+}
+
+TEST(TaskIntegrationsTest, HttpTaskWithoutAConnectionIsOnlyWarnedAbout) {
+  ValidationResult r =
+      ValidateDefinition(HttpTask(R"({"ApiEndpoint":"http://127.0.0.1:9/x","Method":"POST"})"));
+  EXPECT_TRUE(r.ok()) << Errors(r);
+  EXPECT_EQ(Warnings(r), "HTTP_TASK_WITHOUT_CONNECTION at /States/A/Parameters\n");
+}
+
+TEST(TaskIntegrationsTest, WarnsAboutTasksTheServerCannotRun) {
+  ValidationOptions options;
+  std::vector<std::string> asked;
+  options.runs_resource = [&asked](std::string_view resource) {
+    asked.emplace_back(resource);
+    return resource == "arn:aws:states:::dynamodb:getItem" ||
+           resource == "arn:aws:states:::aws-sdk:dynamodb:query";
+  };
+  const std::string warn = "INTEGRATION_NOT_RUNNABLE at /States/A/Resource\n";
+  for (std::string_view top : {std::string_view(), kJsonata}) {
+    for (std::string_view r : {"arn:aws:states:::ecs:runTask.sync",
+                               "arn:aws:states:::glue:startJobRun.sync",
+                               "arn:aws:states:::batch:submitJob",
+                               "arn:aws:states:::aws-sdk:ec2:describeInstances",
+                               "arn:aws:swf:us-east-1:123456789012:task:X"}) {
+      ValidationResult v = ValidateDefinition(TaskMachine(r, "", top), "STANDARD", options);
+      EXPECT_TRUE(v.ok()) << Errors(v);
+      EXPECT_EQ(Warnings(v), warn) << r;
+      ASSERT_FALSE(v.diagnostics.empty());
+      EXPECT_NE(v.diagnostics[0].message.find(std::string(r)), std::string::npos);
+      EXPECT_NE(v.diagnostics[0].message.find("States.TaskFailed"), std::string::npos);
+    }
+    for (std::string_view r : {"arn:aws:states:::dynamodb:getItem",
+                               "arn:aws:states:::aws-sdk:dynamodb:query"}) {
+      EXPECT_EQ(Warnings(ValidateDefinition(TaskMachine(r, "", top), "STANDARD", options)), "")
+          << r;
+    }
+  }
+  // Activities and Lambda function ARNs always run (worker queues); an
+  // unrecognized resource is an error, not a warning.
+  asked.clear();
+  for (std::string_view r : {"arn:aws:states:us-east-1:123456789012:activity:a",
+                             "arn:aws:lambda:us-east-1:123456789012:function:f"}) {
+    EXPECT_EQ(Warnings(ValidateDefinition(TaskMachine(r), "STANDARD", options)), "");
+  }
+  ValidationResult bad =
+      ValidateDefinition(TaskMachine("arn:aws:states:::dynamodb:getItemz"), "STANDARD", options);
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(Warnings(bad), "");
+  EXPECT_TRUE(asked.empty());
+  // A resource refused by the machine type is only refused.
+  ValidationResult express = ValidateDefinition(
+      TaskMachine("arn:aws:states:::ecs:runTask.sync"), "EXPRESS", options);
+  EXPECT_FALSE(express.ok());
+  EXPECT_EQ(Warnings(express), "");
+  // Without the server's answer, no warning.
+  EXPECT_EQ(Warnings(ValidateDefinition(TaskMachine("arn:aws:states:::ecs:runTask.sync"))), "");
 }
 
 }  // namespace

@@ -50,6 +50,12 @@ void Validator::Error(std::string_view code, std::string message, std::string lo
       Diagnostic{"ERROR", std::string(code), std::move(message), std::move(location)});
 }
 
+void Validator::Warning(std::string_view code, std::string message, std::string loc) {
+  std::string location = loc.empty() ? std::string(1, '/') : std::move(loc);
+  diags_.push_back(
+      Diagnostic{"WARNING", std::string(code), std::move(message), std::move(location)});
+}
+
 int Validator::Depth(const json::value& v, int depth) {
   if (depth > kMaxJsonDepth) return depth;
   int best = depth;
@@ -438,7 +444,8 @@ using validator_internal::kSchema;
 using validator_internal::Validator;
 
 ValidationResult ValidateDefinition(std::string_view text,
-                                    std::string_view type) {
+                                    std::string_view type,
+                                    const ValidationOptions& options) {
   ValidationResult r;
   if (text.size() > kMaxDefinitionBytes) {
     r.diagnostics.push_back(
@@ -467,23 +474,26 @@ ValidationResult ValidateDefinition(std::string_view text,
                              std::string(parsed.status().message()), "/"});
     return r;
   }
-  return ValidateDefinition(*parsed, type);
+  return ValidateDefinition(*parsed, type, options);
 }
 
-ValidationResult ValidateDefinition(const char* text, std::string_view type) {
+ValidationResult ValidateDefinition(const char* text, std::string_view type,
+                                    const ValidationOptions& options) {
   return ValidateDefinition(std::string_view(text == nullptr ? "" : text),
-                            type);
+                            type, options);
 }
 
 ValidationResult ValidateDefinition(const std::string& text,
-                                    std::string_view type) {
-  return ValidateDefinition(std::string_view(text), type);
+                                    std::string_view type,
+                                    const ValidationOptions& options) {
+  return ValidateDefinition(std::string_view(text), type, options);
 }
 
 ValidationResult ValidateDefinition(const json::value& definition,
-                                    std::string_view type) {
+                                    std::string_view type,
+                                    const ValidationOptions& options) {
   try {
-    return Validator(type).Run(definition);
+    return Validator(type, options).Run(definition);
   } catch (const std::exception& e) {
     // Nothing above should throw; if something does, report rather than
     // let it escape.

@@ -6,6 +6,7 @@
 #ifndef SW_ENGINE_ASL_VALIDATOR_H_
 #define SW_ENGINE_ASL_VALIDATOR_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,22 +32,40 @@ struct ValidationResult {
   std::vector<Diagnostic> diagnostics;
 };
 
+// What the server validating a definition can run, for the WARNING
+// diagnostics about Tasks it cannot: AWS runs every resource it recognizes,
+// a Stepwise server only those it has a dispatcher for (which aws-sdk
+// services and optimized integrations it calls depends on its build and
+// configuration, so the server supplies the answer).
+struct ValidationOptions {
+  // Whether the server runs a Task whose Resource validation recognized as
+  // an optimized or AWS SDK integration, an HTTP Task or another service's
+  // ARN (activities and Lambda function ARNs always run: Stepwise queues
+  // them for workers). False gives a WARNING (code
+  // INTEGRATION_NOT_RUNNABLE) at the Resource. Unset: no such warnings.
+  std::function<bool(std::string_view resource)> runs_resource;
+};
+
 // Validates definition text. `type` is "STANDARD" or "EXPRESS" (EXPRESS
 // rejects what AWS rejects there, e.g. activities and .sync/.waitForTaskToken).
 // Malformed JSON gives one diagnostic with line and column. Never throws.
 ValidationResult ValidateDefinition(std::string_view text,
-                                    std::string_view type = "STANDARD");
+                                    std::string_view type = "STANDARD",
+                                    const ValidationOptions& options = {});
 
 // Same as the string_view overload; these exist so that a string literal or
 // std::string does not also match the json::value overload.
 ValidationResult ValidateDefinition(const char* text,
-                                    std::string_view type = "STANDARD");
+                                    std::string_view type = "STANDARD",
+                                    const ValidationOptions& options = {});
 ValidationResult ValidateDefinition(const std::string& text,
-                                    std::string_view type = "STANDARD");
+                                    std::string_view type = "STANDARD",
+                                    const ValidationOptions& options = {});
 
 // Same, for an already-parsed definition.
 ValidationResult ValidateDefinition(const json::value& definition,
-                                    std::string_view type = "STANDARD");
+                                    std::string_view type = "STANDARD",
+                                    const ValidationOptions& options = {});
 
 // Renders `r` as AWS's ValidateStateMachineDefinition response:
 // {"result": "OK"|"FAIL", "diagnostics": [{"severity","code","message","location"}]}.

@@ -10,6 +10,8 @@
 //                         Choice rules, Wait, Fail, Parallel, Map (ItemReader,
 //                         ItemBatcher, ResultWriter)
 //   validator_lexical.cc  UTF-8, RFC 3339 timestamps, names, JSON pointers
+//   validator_http_task.cc the HTTP Task's arguments (ApiEndpoint, Method,
+//                         Authentication, Transform)
 // Task resources are judged against task_integrations.h.
 // The free functions are pure and thread-safe. A Validator judges one
 // definition on the calling thread and is then thrown away.
@@ -26,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "asl/task_integrations.h"
 #include "asl/validator.h"
 #include "common/json.h"
 
@@ -41,6 +44,9 @@ inline constexpr std::string_view kMissingDescription = "MISSING_DESCRIPTION";
 inline constexpr std::string_view kInvalidResource = "INVALID_RESOURCE";
 inline constexpr std::string_view kInvalidStateName = "INVALID_STATE_NAME";
 inline constexpr std::string_view kInvalidJsonata = "INVALID_JSONATA_EXPRESSION";
+// Stepwise's own warning (AWS has no such case): a Task this server has no
+// dispatcher for (ValidationOptions::runs_resource).
+inline constexpr std::string_view kNotRunnable = "INTEGRATION_NOT_RUNNABLE";
 
 inline constexpr int64_t kMaxSeconds = 99999999;
 inline constexpr int64_t kMaxDelaySeconds = 31622400;
@@ -137,7 +143,8 @@ struct Transition {
 
 class Validator {
  public:
-  explicit Validator(std::string_view type) : express_(type == "EXPRESS") {}
+  Validator(std::string_view type, const ValidationOptions& options)
+      : express_(type == "EXPRESS"), options_(options) {}
 
   // Judges `definition`; call once.
   ValidationResult Run(const json::value& definition);
@@ -145,6 +152,7 @@ class Validator {
  private:
   // validator.cc: diagnostics, the machine and its States blocks.
   void Error(std::string_view code, std::string message, std::string loc);
+  void Warning(std::string_view code, std::string message, std::string loc);
 
   static int Depth(const json::value& v, int depth);
 
@@ -220,8 +228,16 @@ class Validator {
 
   // A Task's Resource: an ARN Step Functions recognizes
   // (task_integrations.h), and in an EXPRESS machine no activity, .sync or
-  // .waitForTaskToken.
-  void CheckTaskResource(std::string_view r, const std::string& at);
+  // .waitForTaskToken; a WARNING when this server cannot run it
+  // (ValidationOptions). Returns what it is, or nullopt when refused.
+  std::optional<TaskResourceShape> CheckTaskResource(std::string_view r, const std::string& at);
+
+  // The WARNING for a recognized resource the server has no dispatcher for.
+  void CheckRunnable(std::string_view r, const TaskResourceShape& shape, const std::string& at);
+
+  // validator_http_task.cc: an HTTP Task's Parameters (JSONPath) or
+  // Arguments (JSONata), as AWS checks them at create time.
+  void CheckHttpTask(const json::object& st, const std::string& loc, Lang lang);
 
   // An ItemReader / ResultWriter Resource: ARN-shaped; EXPRESS refuses
   // activities, .sync and .waitForTaskToken.
@@ -273,6 +289,7 @@ class Validator {
                             Lang lang);
 
   bool express_;
+  const ValidationOptions& options_;
   Lang top_lang_ = Lang::kJsonPath;
   std::set<std::string> all_names_;
   size_t state_count_ = 0;

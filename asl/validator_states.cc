@@ -19,7 +19,10 @@ void Validator::ValidateTask(const json::object& st, const std::string& loc,
   if (res == nullptr) {
     Error(kSchema, "These fields are required: [Resource]", loc);
   } else if (const json::string* s = res->if_string()) {
-    CheckTaskResource(Sv(*s), Join(loc, "Resource"));
+    std::optional<TaskResourceShape> shape = CheckTaskResource(Sv(*s), Join(loc, "Resource"));
+    if (shape.has_value() && shape->kind == TaskResourceKind::kHttp) {
+      CheckHttpTask(st, loc, lang);
+    }
   } else {
     Error(kSchema, "Resource must be a string", Join(loc, "Resource"));
   }
@@ -89,10 +92,11 @@ bool Validator::IsArnShaped(std::string_view r) {
   return r.substr(0, 4) == "arn:" && colons >= 5;
 }
 
-void Validator::CheckTaskResource(std::string_view r, const std::string& at) {
+std::optional<TaskResourceShape> Validator::CheckTaskResource(std::string_view r,
+                                                             const std::string& at) {
   if (!IsArnShaped(r)) {
     Error(kInvalidResource, "Value is not a valid resource ARN", at);
-    return;
+    return std::nullopt;
   }
   std::optional<TaskResourceShape> shape = RecognizeTaskResource(r);
   if (!shape.has_value()) {
@@ -101,23 +105,65 @@ void Validator::CheckTaskResource(std::string_view r, const std::string& at) {
               " is not recognized. The value is not a valid resource ARN, or "
               "the resource is not available in this region."),
           at);
+    return std::nullopt;
+  }
+  if (express_) {
+    // AWS's words, the trailing space of the .waitForTaskToken one included.
+    if (shape->kind == TaskResourceKind::kActivity) {
+      Error(kSchema, "Express state machine does not support Activity ARN", at);
+      return shape;
+    }
+    if (shape->pattern == IntegrationPattern::kSync ||
+        shape->pattern == IntegrationPattern::kSync2) {
+      Error(kSchema,
+            "Express state machine does not support '.sync' service integration",
+            at);
+      return shape;
+    }
+    if (shape->pattern == IntegrationPattern::kWaitForTaskToken) {
+      Error(kSchema,
+            "Express state machine does not support '.waitForTaskToken' service "
+            "integration ",
+            at);
+      return shape;
+    }
+  }
+  // Only about a resource the machine may use.
+  CheckRunnable(r, *shape, at);
+  return shape;
+}
+
+void Validator::CheckRunnable(std::string_view r, const TaskResourceShape& shape,
+                              const std::string& at) {
+  if (!options_.runs_resource || shape.kind == TaskResourceKind::kActivity ||
+      shape.kind == TaskResourceKind::kLambdaFunction || options_.runs_resource(r)) {
     return;
   }
-  if (!express_) return;
-  // AWS's words, the trailing space of the .waitForTaskToken one included.
-  if (shape->kind == TaskResourceKind::kActivity) {
-    Error(kSchema, "Express state machine does not support Activity ARN", at);
-  } else if (shape->pattern == IntegrationPattern::kSync ||
-             shape->pattern == IntegrationPattern::kSync2) {
-    Error(kSchema,
-          "Express state machine does not support '.sync' service integration",
-          at);
-  } else if (shape->pattern == IntegrationPattern::kWaitForTaskToken) {
-    Error(kSchema,
-          "Express state machine does not support '.waitForTaskToken' service "
-          "integration ",
-          at);
+  std::string_view hint;
+  switch (shape.kind) {
+    case TaskResourceKind::kAwsSdk:
+      hint =
+          "Stepwise calls the aws-sdk services whose wire protocol it speaks, at AWS's "
+          "endpoints or the ones configured for them";
+      break;
+    case TaskResourceKind::kHttp:
+      hint = "this server has no HTTP Task integration";
+      break;
+    case TaskResourceKind::kOptimized:
+      hint =
+          "call the API through arn:aws:states:::aws-sdk:SERVICE:ACTION, an activity or a "
+          "Lambda function instead";
+      break;
+    default:
+      hint = "use an activity, a Lambda function or a service integration instead";
+      break;
   }
+  Warning(kNotRunnable,
+          Cat("Stepwise cannot run the resource ", r,
+              " on this server: no Task dispatcher takes it, so the Task fails with "
+              "States.TaskFailed when it runs (",
+              hint, ")"),
+          at);
 }
 
 void Validator::CheckResource(std::string_view r, const std::string& at) {

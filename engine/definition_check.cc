@@ -11,8 +11,9 @@
 
 namespace stepwise::engine {
 
-absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(const std::string& definition,
-                                                                  const std::string& type) {
+absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(
+    const std::string& definition, const std::string& type,
+    const asl::ValidationOptions& options) {
   if (definition.size() > asl::kMaxDefinitionBytes) {
     return ServiceError(
         "ValidationException",
@@ -20,7 +21,7 @@ absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(const std::str
                      "constraint: Member must have length less than or equal to ",
                      asl::kMaxDefinitionBytes));
   }
-  asl::ValidationResult r = asl::ValidateDefinition(definition, type);
+  asl::ValidationResult r = asl::ValidateDefinition(definition, type, options);
   std::vector<DefinitionDiagnostic> out;
   out.reserve(r.diagnostics.size());
   for (asl::Diagnostic& d : r.diagnostics) {

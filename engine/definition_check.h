@@ -10,15 +10,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "asl/validator.h"
 #include "engine/api_types.h"
 
 namespace stepwise::engine {
 
 // ValidationException when `definition` is over AWS's 1,048,576-byte
 // limit, else every finding (ERRORs and WARNINGs) for `type` (STANDARD |
-// EXPRESS); no ERROR means valid.
-absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(const std::string& definition,
-                                                                  const std::string& type);
+// EXPRESS); no ERROR means valid. `options` adds the warnings about Tasks
+// the server cannot run.
+absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(
+    const std::string& definition, const std::string& type,
+    const asl::ValidationOptions& options = {});
 
 // OK, or InvalidDefinition naming every ERROR (as CreateStateMachine and
 // UpdateStateMachine answer).

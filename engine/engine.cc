@@ -60,6 +60,14 @@ EngineImpl::EngineImpl(storage::Store* store, EngineOptions options)
 
 EngineImpl::~EngineImpl() { Shutdown(); }
 
+bool EngineImpl::RunsTaskResource(std::string_view resource) const {
+  ScheduleTaskCommand command;
+  command.resource = std::string(resource);
+  command.kind = TaskResource::Parse(command.resource).kind;
+  command.input = json::object();
+  return dispatch_.Runs(command);
+}
+
 TaskDispatch EngineImpl::MakeDispatch() {
   TaskInputs& inputs = *this;
   std::vector<std::unique_ptr<TaskDispatcher>> dispatchers;
@@ -305,8 +313,19 @@ void Engine::CancelWatch(int64_t watch_id) { impl_->EndWatch(watch_id); }
 Engine::Stats Engine::stats() const { return impl_->stats(); }
 
 absl::StatusOr<std::vector<DefinitionDiagnostic>> Engine::ValidateStateMachineDefinition(
-    const std::string& definition, const std::string& type) {
-  return CheckDefinition(definition, type);
+    const std::string& definition, const std::string& type,
+    const asl::ValidationOptions& options) {
+  return CheckDefinition(definition, type, options);
+}
+
+bool Engine::RunsTaskResource(std::string_view resource) const {
+  return impl_->RunsTaskResource(resource);
+}
+
+asl::ValidationOptions Engine::validation_options() const {
+  asl::ValidationOptions options;
+  options.runs_resource = [this](std::string_view resource) { return RunsTaskResource(resource); };
+  return options;
 }
 
 }  // namespace stepwise::engine

@@ -25,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "asl/validator.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "engine/api_types.h"
@@ -68,9 +69,18 @@ class Engine {
   // CreateStateMachine and UpdateStateMachine: ValidationException in AWS's
   // words when `definition` is over AWS's 1,048,576-byte limit, else every
   // finding (ERRORs and WARNINGs) for `type` (STANDARD | EXPRESS); no ERROR
-  // means valid. Pure CPU (no store, no engine state): any thread.
+  // means valid. With `options` from validation_options(), also a WARNING
+  // for each Task no dispatcher of this engine runs. Pure CPU (no store, no
+  // engine state): any thread.
   static absl::StatusOr<std::vector<DefinitionDiagnostic>> ValidateStateMachineDefinition(
-      const std::string& definition, const std::string& type);
+      const std::string& definition, const std::string& type,
+      const asl::ValidationOptions& options = {});
+  // Whether a dispatcher of this engine runs a Task with this Resource
+  // (else the Task fails with States.TaskFailed). Any thread.
+  bool RunsTaskResource(std::string_view resource) const;
+  // Validation options that warn about Tasks this engine cannot run; they
+  // refer to this engine, which must outlive them.
+  asl::ValidationOptions validation_options() const;
 
   // ---- executions ----
   absl::StatusOr<StartExecutionResult> StartExecution(const std::string& state_machine_arn,

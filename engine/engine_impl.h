@@ -106,6 +106,8 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
       const std::string& execution_arn);
   absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& arn);
   EngineStats stats() const;
+  // Whether a dispatcher runs a Task with this Resource (engine.cc).
+  bool RunsTaskResource(std::string_view resource) const;
 
  private:
   struct Effects;     // step.cc: what a commit releases once it is on disk

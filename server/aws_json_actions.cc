@@ -295,7 +295,7 @@ absl::StatusOr<AwsActionResult> DescribeStateMachineForExecution(engine::Engine*
   return Body(MachineJson(*d, true));
 }
 
-absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* /*e*/,
+absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* e,
                                                            const json::object& req) {
   Members m(req);
   std::string definition = m.Need("definition");
@@ -305,8 +305,9 @@ absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* /
       m.Enum("severity", std::array<std::string_view, 2>{"ERROR", "WARNING"});
   int max_results = m.MaxResults(100);
   if (!m.status().ok()) return m.status();
-  auto found = engine::Engine::ValidateStateMachineDefinition(definition,
-                                                              type.value_or("STANDARD"));
+  // With the engine's options: a WARNING for each Task it cannot run.
+  auto found = engine::Engine::ValidateStateMachineDefinition(
+      definition, type.value_or("STANDARD"), e->validation_options());
   if (!found.ok()) return found.status();
   bool ok = true;
   bool warnings = severity.value_or("ERROR") == "WARNING";

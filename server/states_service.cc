@@ -306,13 +306,14 @@ grpc::ServerUnaryReactor* StatesService::ValidateStateMachineDefinition(
     v1::ValidateStateMachineDefinitionResponse* resp) {
   // Pure CPU (no commit): runs on the pool only to keep large definitions
   // off the gRPC threads.
-  return RunBlocking(ctx, [req, resp]() -> absl::Status {
+  return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     std::string type = req->type().empty() ? "STANDARD" : req->type();
     if (type != "STANDARD" && type != "EXPRESS") {
       return absl::InvalidArgumentError("type must be STANDARD or EXPRESS");
     }
     SW_ASSIGN_OR_RETURN(std::vector<engine::DefinitionDiagnostic> found,
-                        engine::Engine::ValidateStateMachineDefinition(req->definition(), type));
+                        engine::Engine::ValidateStateMachineDefinition(
+                            req->definition(), type, engine_->validation_options()));
     bool ok = true;
     for (const engine::DefinitionDiagnostic& d : found) {
       if (d.severity == "ERROR") ok = false;

@@ -19,6 +19,10 @@ TaskDispatcher& TaskDispatch::For(const ScheduleTaskCommand& command) const {
   return *fallback_;
 }
 
+bool TaskDispatch::Runs(const ScheduleTaskCommand& command) const {
+  return &For(command) != fallback_.get();
+}
+
 TaskDispatcher* TaskDispatch::OwnerOf(const OpenTask& task) const {
   for (const auto& d : dispatchers_) {
     if (d->Owns(task)) return d.get();

@@ -142,6 +142,9 @@ class TaskDispatch {
                std::unique_ptr<TaskDispatcher> fallback);
 
   TaskDispatcher& For(const ScheduleTaskCommand& command) const;
+  // Whether a dispatcher other than the fallback takes `command` (the Task
+  // runs rather than fails with States.TaskFailed).
+  bool Runs(const ScheduleTaskCommand& command) const;
   // The dispatcher owning a scheduled task, or null (nothing to undo).
   TaskDispatcher* OwnerOf(const OpenTask& task) const;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;

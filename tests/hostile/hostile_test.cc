@@ -529,7 +529,13 @@ TEST_F(HostileTest, TaskResourcesAwsRefusesAreRefusedWithTheSameWordsOnBothApis)
   };
   for (const auto& [resource, extra] : good) {
     for (bool jsonata : {false, true}) {
-      std::string def = task(resource, extra, jsonata);
+      // The HTTP Task needs its ApiEndpoint and Method, as on AWS.
+      std::string more = extra;
+      if (resource == "arn:aws:states:::http:invoke") {
+        more = std::string(jsonata ? R"("Arguments")" : R"("Parameters")") +
+               R"(:{"ApiEndpoint":"https://example.com","Method":"GET"},)";
+      }
+      std::string def = task(resource, more, jsonata);
       SCOPED_TRACE(def);
       std::string name = "GoodTask" + std::to_string(n++);
       v1::CreateStateMachineRequest req;
