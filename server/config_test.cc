@@ -186,5 +186,42 @@ TEST(ConfigTest, BadLambdaRoutesNameTheOriginAndTheField) {
   EXPECT_NE(c.status().message().find(":1"), std::string::npos);
 }
 
+TEST(ConfigTest, AwsEndpointsAndCredentialsAddUpAcrossFileEnvAndFlags) {
+  std::string file = WriteFile(
+      "aws-endpoint = dynamodb=http://127.0.0.1:8000\n"
+      "aws_endpoint = s3=http://127.0.0.1:4568\n"
+      "aws-service-credentials = dynamodb=/etc/stepwise/dynamodb.keys\n"
+      "aws-profile = file-profile\n");
+  auto c = LoadConfig({"--config", file, "--aws-endpoint", "s3=http://127.0.0.1:9000",
+                       "--aws-service-credentials", "*=/etc/stepwise/all.keys", "--aws-profile",
+                       "ops", "--aws-ca-file", "/etc/ca.pem"},
+                      Env({{"STEPWISE_AWS_ENDPOINT", "sfn=http://127.0.0.1:8083"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::map<std::string, std::string> endpoints = {{"dynamodb", "http://127.0.0.1:8000"},
+                                                  {"s3", "http://127.0.0.1:9000"},
+                                                  {"sfn", "http://127.0.0.1:8083"}};
+  EXPECT_EQ(c->aws_endpoints, endpoints);
+  std::map<std::string, std::string> keys = {{"dynamodb", "/etc/stepwise/dynamodb.keys"},
+                                             {"*", "/etc/stepwise/all.keys"}};
+  EXPECT_EQ(c->aws_service_credentials, keys);
+  EXPECT_EQ(c->aws_profile, "ops");
+  EXPECT_EQ(c->aws_ca_file, "/etc/ca.pem");
+}
+
+TEST(ConfigTest, BadAwsEndpointsNameTheField) {
+  auto c = LoadConfig({"--aws-endpoint", "dynamodb"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("--aws-endpoint"), std::string::npos);
+  EXPECT_NE(c.status().message().find("SERVICE=URL"), std::string::npos);
+  c = LoadConfig({"--aws-endpoint", "DynamoDB=http://h"}, Env({}));
+  EXPECT_NE(c.status().message().find("aws-sdk service name"), std::string::npos);
+  c = LoadConfig({"--aws-endpoint", "*=http://h"}, Env({}));
+  EXPECT_FALSE(c.ok());
+  c = LoadConfig({"--aws-endpoint", "s3=ftp://h"}, Env({}));
+  EXPECT_NE(c.status().message().find("only http and https"), std::string::npos);
+  c = LoadConfig({"--aws-service-credentials", "s3="}, Env({}));
+  EXPECT_NE(c.status().message().find("SERVICE=FILE"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace stepwise::server

@@ -345,6 +345,15 @@ int Run(int argc, char** argv) {
     auto client = net::HttpClient::Create(hopts);
     if (!client.ok()) Refuse(absl::StrCat("--aws-ca-file: ", client.status().message()));
     aws_api = std::make_shared<integrations::AwsApiClient>(std::move(aopts), *std::move(client));
+    // Says which keys sign service calls (never the secret); none found is
+    // only worth a debug line: most servers call no AWS service.
+    if (auto keys = aws_api->CredentialsOf("*"); keys.ok()) {
+      spdlog::info("aws: service calls are signed with {}", keys->Describe());
+    } else {
+      spdlog::debug("aws: {}; service calls fail with <Service>.SdkClientException until "
+                    "credentials are available",
+                    std::string(keys.status().message()));
+    }
   }
   add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {

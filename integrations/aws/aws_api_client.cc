@@ -85,9 +85,8 @@ net::AwsCredentialsProvider& AwsApiClient::CredentialsFor(std::string_view servi
   return *chain_;
 }
 
-std::string AwsApiClient::DescribeCredentials(std::string_view service) {
-  absl::StatusOr<net::AwsCredentials> c = CredentialsFor(service).Get();
-  return c.ok() ? c->Describe() : std::string(c.status().message());
+absl::StatusOr<net::AwsCredentials> AwsApiClient::CredentialsOf(std::string_view service) {
+  return CredentialsFor(service).Get();
 }
 
 void AwsApiClient::Stop() {

@@ -58,9 +58,10 @@ class AwsApiClient : public AwsApi {
   void Stop() override;
 
   const AwsEndpoints& endpoints() const { return endpoints_; }
-  // Where `service`'s calls get their keys, safe to log ("AKID… from
-  // environment" or why none were found).
-  std::string DescribeCredentials(std::string_view service);
+  // The keys `service`'s calls are signed with ("*": those of a service
+  // without its own), or why there are none (the chain's kNotFound). Log
+  // only their Describe().
+  absl::StatusOr<net::AwsCredentials> CredentialsOf(std::string_view service);
 
  private:
   net::AwsCredentialsProvider& CredentialsFor(std::string_view service);

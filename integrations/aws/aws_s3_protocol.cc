@@ -179,12 +179,18 @@ absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
                         "=", net::UriEncode(text, false));
       }
     } else {  // PutObject's Body
-      r.body = value.is_string() ? std::string(value.get_string()) : SerializeJson(value);
+      // Step Functions writes the Body's JSON text, a string's quotes
+      // included (test_s3_put_object: "text data" is stored as
+      // "\"text data\"", 11 bytes).
+      r.body = SerializeJson(value);
     }
   }
   if (bucket.empty()) return BadParameter(operation, "Bucket", "must not be null");
   if (operation != "ListObjectsV2" && (!has_key || key.empty())) {
     return BadParameter(operation, "Key", "must not be null");
+  }
+  if (operation == "PutObject" && r.headers.count("content-type") == 0) {
+    r.headers["content-type"] = "text/plain; charset=UTF-8";
   }
   if (operation == "PutObject" && !checksum_given) {
     r.headers["x-amz-sdk-checksum-algorithm"] = "CRC32";

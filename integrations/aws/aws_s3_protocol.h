@@ -26,8 +26,9 @@ namespace stepwise::integrations {
 
 // The unsigned request of `operation` with `parameters`. kInvalidArgument
 // naming the member when one is missing (Bucket, Key), unknown or of the
-// wrong type. PutObject's Body is sent as it is when a string, else as its
-// JSON text; a CRC32 checksum goes with it as AWS's SDK sends one.
+// wrong type. PutObject's Body is sent as its JSON text (a string with its
+// quotes, as Step Functions writes it), as text/plain unless ContentType
+// says otherwise, with the CRC32 checksum AWS's SDK sends.
 absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
                                                  std::string_view operation,
                                                  const json::value& parameters);
