@@ -32,6 +32,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "integrations/aws/aws_api_client.h"
 #include "integrations/aws/aws_sdk_integration.h"
+#include "integrations/aws/optimized_integrations.h"
 #include "integrations/aws/service_table.h"
 #include "server/audit_log.h"
 #include "server/aws_json_api.h"
@@ -356,6 +357,9 @@ int Run(int argc, char** argv) {
     }
   }
   add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
+  // DynamoDB getItem/putItem/updateItem/deleteItem, SQS sendMessage, SNS
+  // publish, EventBridge putEvents: the optimized integrations, on the same client.
+  add_integration(integrations::MakeOptimizedIntegration(aws_api));
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
     std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
     for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
