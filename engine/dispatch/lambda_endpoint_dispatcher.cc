@@ -3,16 +3,13 @@
 // Open, with the outcome mapped as AWS reports it.
 #include "engine/dispatch/lambda_endpoint_dispatcher.h"
 
-#include <chrono>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/task_resource.h"
-#include "storage/keys.h"
 
 namespace stepwise::engine {
 
@@ -103,16 +100,13 @@ TaskResult LambdaOutcomeResult(const LambdaCall& call, const LambdaInvokeOutcome
 LambdaEndpointDispatcher::LambdaEndpointDispatcher(TaskInputs& inputs, const Clock* clock,
                                                    std::shared_ptr<LambdaInvoker> invoker,
                                                    std::string region, std::string account)
-    : inputs_(inputs),
+    : answers_(std::make_shared<OutboundCallRows::Answers>(inputs)),
       clock_(clock),
       invoker_(std::move(invoker)),
       region_(std::move(region)),
       account_(std::move(account)) {}
 
-LambdaEndpointDispatcher::~LambdaEndpointDispatcher() {
-  std::lock_guard<std::mutex> l(alive_->mu);
-  alive_->open = false;
-}
+LambdaEndpointDispatcher::~LambdaEndpointDispatcher() { answers_->Close(); }
 
 bool LambdaEndpointDispatcher::Takes(const ScheduleTaskCommand& command) const {
   if (!IsLambdaTask(command)) return false;
@@ -133,8 +127,8 @@ std::shared_ptr<PollClaim> LambdaEndpointDispatcher::Schedule(const ScheduleTask
   const std::string& execution = commit.execution_id();
   int64_t task_id = task.task_id;
   if (!ReadLambdaCall(command, region_, account_, &call, &failure)) {
-    commit.AfterCommit([this, execution, task_id, r = std::move(failure)]() mutable {
-      inputs_.ReportTaskResult(execution, task_id, std::move(r));
+    commit.AfterCommit([answers = answers_, execution, task_id, r = std::move(failure)]() mutable {
+      answers->Report(execution, task_id, false, std::move(r));
     });
     return nullptr;
   }
@@ -142,24 +136,14 @@ std::shared_ptr<PollClaim> LambdaEndpointDispatcher::Schedule(const ScheduleTask
   task.input = call.payload;
   task.callback = TaskResource::Parse(command.resource).wait_for_task_token;
   task.details = call.ToDetails();
-  commit.Write({storage::Table::kTasks, storage::TaskKey(kRowKey, execution, task_id),
-                task.details});
   // Started in this same commit (LambdaFunctionStarted beside
-  // LambdaFunctionScheduled), so TimeoutSeconds counts from now; the claim
-  // is answered once the commit is on disk, and only then is the function
-  // invoked.
-  auto claim = std::make_shared<PollClaim>();
-  claim->activity = kRowKey;
-  claim->deadline = std::chrono::steady_clock::now();
-  claim->is_cancelled = [] { return false; };
-  claim->done = [this, execution, task_id, call = std::move(call), callback = task.callback,
-                 timeout = task.timeout_seconds](absl::StatusOr<ActivityTaskGrant> grant) {
-    // No grant: the commit failed (nothing to invoke), or the task could
-    // not start after all (Requeue invokes it).
-    if (!grant.ok() || grant->task_token.empty()) return;
-    Invoke(execution, task_id, call, callback, timeout);
-  };
-  return claim;
+  // LambdaFunctionScheduled), so TimeoutSeconds counts from now; the
+  // function is invoked once the commit is on disk.
+  return rows_.Schedule(task, commit,
+                        [this, execution, task_id, call = std::move(call),
+                         callback = task.callback, timeout = task.timeout_seconds] {
+                          Invoke(execution, task_id, call, callback, timeout);
+                        });
 }
 
 void LambdaEndpointDispatcher::Requeue(const OpenTask& task, PendingCommit& commit) {
@@ -179,47 +163,28 @@ void LambdaEndpointDispatcher::Invoke(const std::string& execution, int64_t task
   int64_t timeout_ms =
       timeout_seconds > 0 ? timeout_seconds * 1000 + 1000 : kDefaultInvokeTimeoutMs;
   invoker_->Invoke(call, timeout_ms,
-                   [this, alive = alive_, execution, task_id, call,
+                   [answers = answers_, clock = clock_, execution, task_id, call,
                     callback](LambdaInvokeOutcome outcome) {
-                     std::lock_guard<std::mutex> l(alive->mu);
-                     if (!alive->open) return;  // the engine is going away
-                     TaskResult r = LambdaOutcomeResult(call, outcome, clock_->NowMs());
-                     if (callback && r.kind == TaskResult::Kind::kSucceeded) {
-                       // The invoke is done; the callback token completes the task.
-                       inputs_.ReportTaskSubmitted(execution, task_id, std::move(r.output));
-                       return;
-                     }
-                     inputs_.ReportTaskResult(execution, task_id, std::move(r));
+                     answers->Report(execution, task_id, callback,
+                                     LambdaOutcomeResult(call, outcome, clock->NowMs()));
                    });
 }
 
 void LambdaEndpointDispatcher::Close(const OpenTask& task, PendingCommit& commit) {
-  if (task.details.empty()) return;  // failed before anything was written
-  commit.Write({storage::Table::kTasks,
-                storage::TaskKey(kRowKey, commit.execution_id(), task.task_id), std::nullopt});
+  rows_.Close(task, commit);
 }
 
 absl::Status LambdaEndpointDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
-  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
-                      store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
-  for (auto& kv : rows) {
-    SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
-    if (p.activity != kRowKey) continue;
-    std::string execution = p.execution_id;
-    int64_t task_id = p.task_id;
-    inputs.IfTaskOpen(execution, task_id, [this, execution, task_id](const OpenTask& t) {
-      if (t.callback && t.submitted) return;  // invoked; waiting for its token
-      absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(t.details);
-      if (!call.ok()) {
-        inputs_.ReportTaskResult(execution, task_id,
-                                 TaskResult::Failed("States.Runtime", std::string(call.status().message())));
-        return;
-      }
-      call->payload = t.input;
-      Invoke(execution, task_id, *call, t.callback, t.timeout_seconds);
-    });
-  }
-  return absl::OkStatus();
+  return rows_.Recover(store, inputs, [this](const std::string& execution, const OpenTask& t) {
+    absl::StatusOr<LambdaCall> call = LambdaCall::FromDetails(t.details);
+    if (!call.ok()) {
+      answers_->Report(execution, t.task_id, false,
+                       TaskResult::Failed("States.Runtime", std::string(call.status().message())));
+      return;
+    }
+    call->payload = t.input;
+    Invoke(execution, t.task_id, *call, t.callback, t.timeout_seconds);
+  });
 }
 
 }  // namespace stepwise::engine

@@ -3,14 +3,13 @@
 // routed to a Lambda Invoke endpoint (LambdaInvoker::Routes): AWS Lambda
 // itself or a Lambda-compatible server. It runs before the function queue
 // dispatcher, which takes every Lambda Task this one declines.
-// Durable: the commit that schedules the task writes a row (kRowKey) in
-// the task table and starts the task (its TimeoutSeconds counts from
-// there); the Invoke call is made once that commit is on disk; at
-// Open every row whose task is still open (and, for .waitForTaskToken, not
-// yet submitted) is invoked again. So a function runs AT LEAST ONCE per
-// attempt, as with AWS's own retries of an Invoke: a crash between the
-// call and the commit of its result invokes the function again (with the
-// same request id). The row goes in the commit that closes the task.
+// Durable through OutboundCallRows (outbound_call_rows.h): a row (kRowKey)
+// with the scheduling commit, which also starts the task (its
+// TimeoutSeconds counts from there); the Invoke call once that commit is
+// on disk; the call again at Open while the task waits for it. So a
+// function runs AT LEAST ONCE per attempt, as with AWS's own retries of an
+// Invoke: a crash between the call and the commit of its result invokes
+// the function again (with the same request id).
 // Outcomes map to what AWS reports (LambdaOutcomeResult below); the task's
 // TimeoutSeconds still ends it with States.Timeout through the engine's
 // timers (a late answer is then ignored).
@@ -20,12 +19,12 @@
 #define SW_ENGINE_DISPATCH_LAMBDA_ENDPOINT_DISPATCHER_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "common/clock.h"
 #include "engine/dispatch/lambda_function.h"
 #include "engine/dispatch/lambda_invoker.h"
+#include "engine/dispatch/outbound_call_rows.h"
 #include "engine/dispatch/task_dispatcher.h"
 
 namespace stepwise::engine {
@@ -71,20 +70,13 @@ class LambdaEndpointDispatcher : public TaskDispatcher {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
 
  private:
-  // Invokes `call` for `execution`'s task `task_id` and reports the outcome
-  // (TaskSubmitted first for a .waitForTaskToken success). Any thread.
+  // Invokes `call` for `execution`'s task `task_id` and reports the
+  // outcome. Any thread.
   void Invoke(const std::string& execution, int64_t task_id, const LambdaCall& call,
               bool callback, int64_t timeout_seconds);
 
-  // Whether the dispatcher still takes answers; a `done` holds `mu` while
-  // it reports.
-  struct Alive {
-    std::mutex mu;
-    bool open = true;
-  };
-
-  const std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
-  TaskInputs& inputs_;
+  const std::shared_ptr<OutboundCallRows::Answers> answers_;
+  const OutboundCallRows rows_{kRowKey};
   const Clock* const clock_;
   const std::shared_ptr<LambdaInvoker> invoker_;
   const std::string region_;

@@ -3,16 +3,13 @@
 // Open, with the outcome reported as an input.
 #include "engine/dispatch/service_call_dispatcher.h"
 
-#include <chrono>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/arn.h"
-#include "storage/keys.h"
 
 namespace stepwise::engine {
 
@@ -47,17 +44,12 @@ std::string DetailsOf(const ServiceCall& call) {
 ServiceCallDispatcher::ServiceCallDispatcher(TaskInputs& inputs,
                                              std::shared_ptr<ServiceIntegration> integration,
                                              std::string region)
-    : inputs_(inputs),
+    : answers_(std::make_shared<OutboundCallRows::Answers>(inputs)),
       integration_(std::move(integration)),
       region_(std::move(region)),
-      via_(absl::StrCat("service:", ToAbsl(integration_->name()))) {}
+      rows_(absl::StrCat("service:", ToAbsl(integration_->name()))) {}
 
-ServiceCallDispatcher::~ServiceCallDispatcher() {
-  std::lock_guard<std::mutex> l(alive_->mu);
-  alive_->open = false;
-}
-
-std::string ServiceCallDispatcher::RowKey() const { return via_; }
+ServiceCallDispatcher::~ServiceCallDispatcher() { answers_->Close(); }
 
 bool ServiceCallDispatcher::Takes(const ScheduleTaskCommand& command) const {
   if (command.kind != TaskKind::kService) return false;
@@ -67,36 +59,23 @@ bool ServiceCallDispatcher::Takes(const ScheduleTaskCommand& command) const {
 std::shared_ptr<PollClaim> ServiceCallDispatcher::Schedule(const ScheduleTaskCommand& command,
                                                            OpenTask& task,
                                                            PendingCommit& commit) {
-  task.via = via_;
+  task.via = rows_.row_key();
   ServiceCall call;
-  call.execution_arn = commit.execution_id();
-  call.task_id = task.task_id;
-  call.attempt = command.attempt;
   call.resource = command.resource;
-  call.parameters = command.input;
   call.region = RegionOf(command.resource);
   if (call.region.empty()) call.region = region_;
-  call.callback = TaskResource::Parse(command.resource).wait_for_task_token;
-  task.callback = call.callback;
+  task.callback = TaskResource::Parse(command.resource).wait_for_task_token;
   task.details = DetailsOf(call);
-  commit.Write({storage::Table::kTasks,
-                storage::TaskKey(via_, call.execution_arn, task.task_id), task.details});
-  // Started in this same commit (TaskStarted beside TaskScheduled), so
-  // TimeoutSeconds counts from now; the claim is answered once the commit
-  // is on disk, and only then is the call made.
-  auto claim = std::make_shared<PollClaim>();
-  claim->activity = via_;
-  claim->deadline = std::chrono::steady_clock::now();
-  claim->is_cancelled = [] { return false; };
-  absl::StatusOr<ServiceCall> full = CallOf(call.execution_arn, task);
-  claim->done = [this, call = full.ok() ? *std::move(full) : std::move(call)](
-                    absl::StatusOr<ActivityTaskGrant> grant) mutable {
-    // No grant: the commit failed (nothing to call), or the task could not
-    // start after all (Requeue calls it).
-    if (!grant.ok() || grant->task_token.empty()) return;
-    Call(std::move(call));
-  };
-  return claim;
+  absl::StatusOr<ServiceCall> full = CallOf(commit.execution_id(), task);
+  if (!full.ok()) {
+    commit.AfterCommit([answers = answers_, execution = commit.execution_id(),
+                        task_id = task.task_id, status = full.status()] {
+      answers->Report(execution, task_id, false,
+                      TaskResult::Failed("States.Runtime", std::string(status.message())));
+    });
+    return nullptr;
+  }
+  return rows_.Schedule(task, commit, [this, call = *std::move(full)] { Call(call); });
 }
 
 absl::StatusOr<ServiceCall> ServiceCallDispatcher::CallOf(const std::string& execution_arn,
@@ -133,49 +112,26 @@ void ServiceCallDispatcher::Requeue(const OpenTask& task, PendingCommit& commit)
 }
 
 void ServiceCallDispatcher::Call(ServiceCall call) {
-  std::string execution = call.execution_arn;
-  int64_t task_id = call.task_id;
-  bool callback = call.callback;
-  integration_->Call(call, [this, alive = alive_, execution, task_id,
-                            callback](TaskResult r) {
-    std::lock_guard<std::mutex> l(alive->mu);
-    if (!alive->open) return;  // the engine is going away
-    if (callback && r.kind == TaskResult::Kind::kSucceeded) {
-      // The call is made; the callback token completes the task.
-      inputs_.ReportTaskSubmitted(execution, task_id, std::move(r.output));
-      return;
-    }
-    inputs_.ReportTaskResult(execution, task_id, std::move(r));
+  integration_->Call(call, [answers = answers_, execution = call.execution_arn,
+                            task_id = call.task_id, callback = call.callback](TaskResult r) {
+    answers->Report(execution, task_id, callback, std::move(r));
   });
 }
 
 void ServiceCallDispatcher::Close(const OpenTask& task, PendingCommit& commit) {
-  if (task.details.empty()) return;
-  commit.Write({storage::Table::kTasks,
-                storage::TaskKey(via_, commit.execution_id(), task.task_id), std::nullopt});
+  rows_.Close(task, commit);
 }
 
 absl::Status ServiceCallDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
-  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
-                      store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
-  for (auto& kv : rows) {
-    SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
-    if (p.activity != via_) continue;
-    std::string execution = p.execution_id;
-    int64_t task_id = p.task_id;
-    inputs.IfTaskOpen(execution, task_id, [this, execution, task_id](const OpenTask& t) {
-      if (t.callback && t.submitted) return;  // called; waiting for its token
-      absl::StatusOr<ServiceCall> call = CallOf(execution, t);
-      if (!call.ok()) {
-        inputs_.ReportTaskResult(
-            execution, task_id,
-            TaskResult::Failed("States.Runtime", std::string(call.status().message())));
-        return;
-      }
-      Call(*std::move(call));
-    });
-  }
-  return absl::OkStatus();
+  return rows_.Recover(store, inputs, [this](const std::string& execution, const OpenTask& t) {
+    absl::StatusOr<ServiceCall> call = CallOf(execution, t);
+    if (!call.ok()) {
+      answers_->Report(execution, t.task_id, false,
+                       TaskResult::Failed("States.Runtime", std::string(call.status().message())));
+      return;
+    }
+    Call(*std::move(call));
+  });
 }
 
 }  // namespace stepwise::engine

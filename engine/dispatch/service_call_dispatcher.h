@@ -2,17 +2,16 @@
 // ServiceIntegration (service_integration.h): the HTTP Task, the optimized
 // AWS integrations, aws-sdk:SERVICE:ACTION. One dispatcher per integration,
 // plugged in by server/main.cc through EngineOptions::extra_dispatchers.
-// Durable, the way LambdaEndpointDispatcher is: the commit that schedules
-// the task writes a row ("service:<name>" in the task table, the call's
-// resource and region as details) and starts the task (TaskStarted beside
-// TaskScheduled, so TimeoutSeconds counts from there); the call is made
-// once that commit is on disk; at Open every row whose task is still open
-// (and, for .waitForTaskToken, not yet submitted) is called again. So a
-// call is made AT LEAST ONCE per attempt, with the same request id: a
-// crash between the call and the commit of its outcome calls again. The
-// row goes in the commit that closes the task. The task's TimeoutSeconds
-// still ends it with States.Timeout through the engine's timers (a late
-// answer is then ignored).
+// Durable through OutboundCallRows (outbound_call_rows.h), as the Lambda
+// endpoint route is: a row ("service:<name>" in the task table, the call's
+// resource and region as details) with the scheduling commit, which also
+// starts the task (TaskStarted beside TaskScheduled, so TimeoutSeconds
+// counts from there); the call once that commit is on disk; the call again
+// at Open while the task waits for it. So a call is made AT LEAST ONCE per
+// attempt, with the same request id: a crash between the call and the
+// commit of its outcome calls again. The task's TimeoutSeconds still ends
+// it with States.Timeout through the engine's timers (a late answer is
+// then ignored).
 // Threads: Schedule/Requeue/Close on the execution's shard; Recover at
 // Open; the integration's `done` on its own thread, which only reports
 // through TaskInputs.
@@ -20,9 +19,9 @@
 #define SW_ENGINE_DISPATCH_SERVICE_CALL_DISPATCHER_H_
 
 #include <memory>
-#include <mutex>
 #include <string>
 
+#include "engine/dispatch/outbound_call_rows.h"
 #include "engine/dispatch/service_integration.h"
 #include "engine/dispatch/task_dispatcher.h"
 
@@ -41,10 +40,10 @@ class ServiceCallDispatcher : public TaskDispatcher {
   ~ServiceCallDispatcher() override;
 
   // The task table's queue key of this integration's rows.
-  std::string RowKey() const;
+  const std::string& RowKey() const { return rows_.row_key(); }
 
   bool Takes(const ScheduleTaskCommand& command) const override;
-  bool Owns(const OpenTask& task) const override { return task.via == via_; }
+  bool Owns(const OpenTask& task) const override { return task.via == rows_.row_key(); }
   std::shared_ptr<PollClaim> Schedule(const ScheduleTaskCommand& command, OpenTask& task,
                                       PendingCommit& commit) override;
   void Requeue(const OpenTask& task, PendingCommit& commit) override;
@@ -52,22 +51,15 @@ class ServiceCallDispatcher : public TaskDispatcher {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
 
  private:
-  // Calls `call` and reports its outcome (TaskSubmitted first for a
-  // .waitForTaskToken success). Any thread.
+  // Calls `call` and reports its outcome. Any thread.
   void Call(ServiceCall call);
   // The call of open task `task` of `execution_arn`, from its details.
   absl::StatusOr<ServiceCall> CallOf(const std::string& execution_arn, const OpenTask& task) const;
 
-  struct Alive {
-    std::mutex mu;
-    bool open = true;
-  };
-
-  const std::shared_ptr<Alive> alive_ = std::make_shared<Alive>();
-  TaskInputs& inputs_;
+  const std::shared_ptr<OutboundCallRows::Answers> answers_;
   const std::shared_ptr<ServiceIntegration> integration_;
   const std::string region_;
-  const std::string via_;  // "service:<name>"
+  const OutboundCallRows rows_;  // its key is also the tasks' "via"
 };
 
 }  // namespace stepwise::engine

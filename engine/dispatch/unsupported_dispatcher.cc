@@ -12,9 +12,13 @@ std::shared_ptr<PollClaim> UnsupportedDispatcher::Schedule(const ScheduleTaskCom
   TaskResult r;
   r.kind = TaskResult::Kind::kFailed;
   r.error = "States.TaskFailed";
-  r.cause = absl::StrCat("Stepwise cannot run resource '", command.resource,
-                         "': it runs activities, Lambda functions (lambda:invoke or a function ARN) and "
-                         "nested executions (states:startExecution)");
+  r.cause = absl::StrCat(
+      "Stepwise cannot run resource '", command.resource,
+      "': it runs activities, Lambda functions (lambda:invoke or a function ARN), nested "
+      "executions (states:startExecution), HTTP Tasks (http:invoke), the optimized dynamodb, "
+      "sqs, sns and events integrations, and aws-sdk:SERVICE:ACTION for the services "
+      "`stepwised --help` lists under --aws-endpoint; call this API through aws-sdk "
+      "(arn:aws:states:::aws-sdk:SERVICE:ACTION) or hand it to an activity worker");
   commit.AfterCommit([this, exec = commit.execution_id(), id = command.task_id,
                       r = std::move(r)]() mutable {
     inputs_.ReportTaskResult(exec, id, std::move(r));

@@ -559,6 +559,41 @@ TEST_F(HostileTest, TaskResourcesAwsRefusesAreRefusedWithTheSameWordsOnBothApis)
   ExpectResponsive();
 }
 
+// An HTTP Task's bad arguments are refused at create time in AWS's words;
+// a Task no dispatcher runs is a WARNING, shown when WARNING severity is
+// asked for.
+TEST_F(HostileTest, HttpTaskArgumentsAreCheckedAndUnrunnableTasksWarned) {
+  std::string before = Snapshot(stub_);
+  const std::string role = "arn:aws:iam::123456789012:role/r";
+  const std::string bad_method =
+      R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+      R"("Parameters":{"ApiEndpoint":"https://example.com","Method":"FETCH"},"End":true}}})";
+  ExpectAwsError(Aws(http_, "CreateStateMachine",
+                     J({{"name", "BadHttp"}, {"definition", bad_method}, {"roleArn", role}})),
+                 "InvalidDefinition",
+                 "SCHEMA_VALIDATION_FAILED: The value for the 'Method' field is not valid at "
+                 "/States/T/Parameters");
+  EXPECT_EQ(before, Snapshot(stub_));
+
+  const std::string ecs =
+      R"({"StartAt":"T","States":{"T":{"Type":"Task",)"
+      R"("Resource":"arn:aws:states:::ecs:runTask.sync","End":true}}})";
+  AwsReply plain = Aws(http_, "ValidateStateMachineDefinition", J({{"definition", ecs}}));
+  ASSERT_EQ(plain.status, 200) << plain.raw;
+  EXPECT_EQ(plain.body.at("result").as_string(), "OK") << plain.raw;
+  EXPECT_TRUE(plain.body.at("diagnostics").as_array().empty()) << plain.raw;
+  AwsReply warned = Aws(http_, "ValidateStateMachineDefinition",
+                        J({{"definition", ecs}, {"severity", "WARNING"}}));
+  ASSERT_EQ(warned.status, 200) << warned.raw;
+  EXPECT_EQ(warned.body.at("result").as_string(), "OK") << warned.raw;
+  const json::array& diagnostics = warned.body.at("diagnostics").as_array();
+  ASSERT_EQ(diagnostics.size(), 1u) << warned.raw;
+  EXPECT_EQ(diagnostics[0].at("severity").as_string(), "WARNING");
+  EXPECT_EQ(diagnostics[0].at("code").as_string(), "INTEGRATION_NOT_RUNNABLE");
+  EXPECT_EQ(diagnostics[0].at("location").as_string(), "/States/T/Resource");
+  ExpectResponsive();
+}
+
 TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
   std::string before = Snapshot(stub_);
   const std::string seed = MachineArn("Seed");

@@ -295,6 +295,37 @@ TEST_F(StepwisedTest, StateMachineRpcsAndErrors) {
   }
 }
 
+// ValidateStateMachineDefinition warns about a Task no dispatcher of the
+// server runs (it would fail with States.TaskFailed), and only about those.
+TEST_F(StepwisedTest, ValidationWarnsAboutTasksTheServerCannotRun) {
+  auto validate = [this](const std::string& resource) {
+    v1::ValidateStateMachineDefinitionRequest req;
+    req.set_definition(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" + resource +
+                       R"(","End":true}}})");
+    v1::ValidateStateMachineDefinitionResponse resp;
+    EXPECT_TRUE(stub()->ValidateStateMachineDefinition(Ctx().get(), req, &resp).ok());
+    return resp;
+  };
+  for (const std::string resource :
+       {"arn:aws:states:::ecs:runTask.sync", "arn:aws:states:::glue:startJobRun.sync"}) {
+    v1::ValidateStateMachineDefinitionResponse resp = validate(resource);
+    EXPECT_EQ(resp.result(), "OK");
+    ASSERT_EQ(resp.diagnostics_size(), 1) << resource;
+    EXPECT_EQ(resp.diagnostics(0).severity(), "WARNING");
+    EXPECT_EQ(resp.diagnostics(0).code(), "INTEGRATION_NOT_RUNNABLE");
+    EXPECT_EQ(resp.diagnostics(0).location(), "/States/T/Resource");
+    EXPECT_NE(resp.diagnostics(0).message().find(resource), std::string::npos);
+  }
+  for (const std::string resource :
+       {"arn:aws:states:::lambda:invoke", "arn:aws:states:::states:startExecution.sync:2",
+        "arn:aws:states:us-east-1:123456789012:activity:a",
+        "arn:aws:lambda:us-east-1:123456789012:function:f"}) {
+    v1::ValidateStateMachineDefinitionResponse resp = validate(resource);
+    EXPECT_EQ(resp.result(), "OK");
+    EXPECT_EQ(resp.diagnostics_size(), 0) << resource;
+  }
+}
+
 TEST_F(StepwisedTest, ExecutionRpcsAndErrors) {
   std::string pass = CreateMachine(stub(), "pass", kPassDef);
   std::string wait = CreateMachine(stub(), "wait", kWaitDef);

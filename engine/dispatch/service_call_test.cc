@@ -1,0 +1,232 @@
+// Tasks Stepwise calls out for (ServiceCallDispatcher), through the whole
+// engine with a fake ServiceIntegration: which resources it takes, what a
+// call carries, results and failures, callbacks, the task row's life, the
+// call made again after a restart, and TimeoutSeconds.
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+
+#include "common/json.h"
+#include "engine/dispatch/service_call_dispatcher.h"
+#include "engine/engine_test_fixture.h"
+#include "gtest/gtest.h"
+#include "storage/keys.h"
+
+namespace stepwise::engine {
+namespace {
+
+// Takes http:invoke and sqs:* resources; keeps each call until the test answers.
+class FakeIntegration : public ServiceIntegration {
+ public:
+  std::string_view name() const override { return "fake"; }
+  bool Takes(const TaskResource& r) const override {
+    return r.resource_type == "http" || r.resource_type == "sqs";
+  }
+  void Call(const ServiceCall& call, std::function<void(TaskResult)> done) override {
+    std::lock_guard<std::mutex> l(mu_);
+    calls_.push_back({call, std::move(done)});
+    cv_.notify_all();
+  }
+  struct Pending {
+    ServiceCall call;
+    std::function<void(TaskResult)> done;
+  };
+  // The next call (waits up to 5 s); a call with an empty resource when none came.
+  Pending Next() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::seconds(5), [this] { return !calls_.empty(); });
+    if (calls_.empty()) return {};
+    Pending p = std::move(calls_.front());
+    calls_.pop_front();
+    return p;
+  }
+  size_t waiting() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> calls_;
+};
+
+TaskResult Ok(std::string json_text) {
+  TaskResult r;
+  r.output = *ParseJson(json_text);
+  return r;
+}
+
+class ServiceCallTest : public EngineTest {
+ protected:
+  void SetUp() override { Reopen(); }
+  void Reopen() {
+    engine_.reset();
+    EngineOptions o;
+    o.clock = &clock_;
+    o.seed = 7;
+    std::shared_ptr<FakeIntegration> integration = integration_;
+    o.extra_dispatchers = [integration](TaskInputs& inputs) {
+      std::vector<std::unique_ptr<TaskDispatcher>> d;
+      d.push_back(std::make_unique<ServiceCallDispatcher>(inputs, integration, "eu-west-1"));
+      return d;
+    };
+    auto e = Engine::Open(store_.get(), o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = *std::move(e);
+  }
+  size_t Rows() {
+    auto rows = store_->Scan(storage::Table::kTasks, storage::ScanOptions{});
+    EXPECT_TRUE(rows.ok());
+    size_t n = 0;
+    for (auto& kv : *rows) {
+      auto p = storage::DecodeTaskKey(kv.key);
+      if (p.ok() && p->activity == "service:fake") ++n;
+    }
+    return n;
+  }
+  std::shared_ptr<FakeIntegration> integration_ = std::make_shared<FakeIntegration>();
+};
+
+TEST_F(ServiceCallTest, TakenResourcesAreCalledAfterTheirCommitOthersAreNot) {
+  std::string m = Machine("m", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke","TimeoutSeconds":30,
+         "Parameters":{"ApiEndpoint":"https://example.com","Method":"GET","n.$":"$.n"},
+         "ResultSelector":{"s.$":"$.StatusCode"},"Next":"B"},
+    "B":{"Type":"Task","Resource":"arn:aws:states:::glue:startJobRun","End":true}}})");
+  auto e = engine_->StartExecution(m, "e1", R"({"n":4})");
+  ASSERT_TRUE(e.ok());
+  FakeIntegration::Pending p = integration_->Next();
+  ASSERT_EQ(p.call.resource, "arn:aws:states:::http:invoke");
+  EXPECT_EQ(SerializeJson(p.call.parameters),
+            R"({"ApiEndpoint":"https://example.com","Method":"GET","n":4})");
+  EXPECT_EQ(p.call.region, "eu-west-1");
+  EXPECT_EQ(p.call.timeout_ms, 31000);
+  EXPECT_EQ(p.call.request_id.size(), 36u);
+  EXPECT_FALSE(p.call.callback);
+  EXPECT_EQ(p.call.execution_arn, e->execution_arn);
+  // TaskStarted is committed before the call is made.
+  std::vector<std::string> before = Types(e->execution_arn);
+  EXPECT_EQ(before.back(), "TaskStarted");
+  EXPECT_EQ(Rows(), 1u);
+  p.done(Ok(R"({"StatusCode":"200"})"));
+  // The resource no integration takes fails as before.
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(*d.error, "States.TaskFailed");
+  EXPECT_EQ(Types(e->execution_arn),
+            (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered", "TaskScheduled",
+                                      "TaskStarted", "TaskSucceeded", "TaskStateExited",
+                                      "TaskStateEntered", "TaskScheduled", "TaskStarted",
+                                      "TaskFailed", "ExecutionFailed"}));
+  EXPECT_EQ(Rows(), 0u);
+  EXPECT_EQ(integration_->waiting(), 0u);
+}
+
+TEST_F(ServiceCallTest, FailuresGoThroughRetryAndCatchWithANewRequestIdPerAttempt) {
+  std::string m = Machine("m", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+         "Retry":[{"ErrorEquals":["States.Http.StatusCode.500"],"IntervalSeconds":1,
+                   "MaxAttempts":1}],
+         "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"C"}],
+         "End":true},
+    "C":{"Type":"Pass","End":true}}})");
+  auto e = engine_->StartExecution(m, "e1", "{}");
+  ASSERT_TRUE(e.ok());
+  FakeIntegration::Pending first = integration_->Next();
+  ASSERT_FALSE(first.call.resource.empty());
+  EXPECT_EQ(first.call.timeout_ms, ServiceCallDispatcher::kDefaultCallTimeoutMs);
+  first.done(TaskResult::Failed("States.Http.StatusCode.500", "boom"));
+  // The retry's timer is armed by the step that records the failure.
+  for (int i = 0; i < 500; ++i) {
+    std::vector<std::string> t = Types(e->execution_arn);
+    if (std::find(t.begin(), t.end(), "TaskFailed") != t.end()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  clock_.Advance(1500);
+  FakeIntegration::Pending second = integration_->Next();
+  ASSERT_FALSE(second.call.resource.empty());
+  EXPECT_NE(second.call.request_id, first.call.request_id);
+  EXPECT_EQ(second.call.attempt, first.call.attempt + 1);
+  second.done(TaskResult::Failed("States.Http.StatusCode.404", "missing"));
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output,
+            R"({"err":{"Error":"States.Http.StatusCode.404","Cause":"missing"}})");
+  EXPECT_EQ(Rows(), 0u);
+}
+
+TEST_F(ServiceCallTest, CallbackTaskIsSubmittedAndWaitsForItsToken) {
+  std::string m = Machine("m", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+         "Parameters":{"QueueUrl":"q","MessageBody":{"token.$":"$$.Task.Token"}},
+         "End":true}}})");
+  auto e = engine_->StartExecution(m, "e1", "{}");
+  ASSERT_TRUE(e.ok());
+  FakeIntegration::Pending p = integration_->Next();
+  ASSERT_TRUE(p.call.callback);
+  std::string token(p.call.parameters.at("MessageBody").at("token").as_string());
+  p.done(Ok(R"({"StatusCode":"202"})"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(engine_->DescribeExecution(e->execution_arn)->status, "RUNNING");
+  // Submitted: a restart does not call again.
+  Reopen();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(integration_->waiting(), 0u);
+  ASSERT_TRUE(engine_->SendTaskSuccess(token, R"({"ok":true})").ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"ok":true})");
+  std::vector<std::string> types = Types(e->execution_arn);
+  EXPECT_NE(std::find(types.begin(), types.end(), "TaskSubmitted"), types.end());
+  EXPECT_EQ(Rows(), 0u);
+}
+
+TEST_F(ServiceCallTest, OpenCallsAreMadeAgainAfterARestartWithTheSameRequestId) {
+  std::string m = Machine("m", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+         "Parameters":{"n":1},"End":true}}})");
+  auto e = engine_->StartExecution(m, "e1", "{}");
+  ASSERT_TRUE(e.ok());
+  FakeIntegration::Pending first = integration_->Next();
+  ASSERT_FALSE(first.call.resource.empty());
+  // The server goes down before the answer arrives; the late answer of the
+  // old engine is dropped.
+  Reopen();
+  first.done(Ok(R"({"stale":true})"));
+  FakeIntegration::Pending again = integration_->Next();
+  ASSERT_EQ(again.call.resource, first.call.resource);
+  EXPECT_EQ(SerializeJson(again.call.parameters), R"({"n":1})");
+  EXPECT_EQ(again.call.request_id, first.call.request_id);
+  EXPECT_EQ(again.call.region, first.call.region);
+  again.done(Ok(R"({"done":1})"));
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"done":1})");
+  EXPECT_EQ(Rows(), 0u);
+  Reopen();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(integration_->waiting(), 0u);
+}
+
+TEST_F(ServiceCallTest, TimeoutSecondsEndsTheTaskWhateverTheServiceDoes) {
+  std::string m = Machine("m", R"({"StartAt":"A","States":{
+    "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke","TimeoutSeconds":5,
+         "End":true}}})");
+  auto e = engine_->StartExecution(m, "e1", "{}");
+  ASSERT_TRUE(e.ok());
+  FakeIntegration::Pending p = integration_->Next();
+  ASSERT_FALSE(p.call.resource.empty());
+  clock_.Advance(6000);
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(*d.error, "States.Timeout");
+  EXPECT_EQ(Rows(), 0u);
+  p.done(Ok("{}"));  // late: ignored
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(engine_->DescribeExecution(e->execution_arn)->status, "FAILED");
+}
+
+}  // namespace
+}  // namespace stepwise::engine
