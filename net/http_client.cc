@@ -128,6 +128,8 @@ class Call : public std::enable_shared_from_this<Call> {
     http::response<http::string_body> res = parser.release();
     HttpClientResponse out;
     out.status = static_cast<int>(res.result_int());
+    out.reason = std::string(res.reason());
+    if (out.reason.empty()) out.reason = std::string(http::obsolete_reason(res.result()));
     for (const auto& field : res) {
       std::string name = absl::AsciiStrToLower(ToAbsl(std::string_view(field.name_string())));
       std::string value(field.value());

@@ -49,6 +49,9 @@ struct HttpClientRequest {
 
 struct HttpClientResponse {
   int status = 0;
+  // The status line's reason phrase ("OK"), the standard one when the
+  // server sent none.
+  std::string reason;
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };

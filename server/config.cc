@@ -70,6 +70,10 @@ const Option kOptions[] = {
     {"aws-service-credentials", Kind::kList,
      "SERVICE=FILE: static keys for SERVICE's calls (`*` = every service without its "
      "own), FILE holding `ACCESS_KEY_ID SECRET_ACCESS_KEY [SESSION_TOKEN]` (repeatable)"},
+    {"connections-file", Kind::kString,
+     "HTTP Task connections: JSON object of connection ARN -> EventBridge CreateConnection "
+     "request body"},
+    {"http-ca-file", Kind::kString, "PEM CA bundle for the HTTP Task's https endpoints"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -223,6 +227,8 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
     }
   } else if (n == "aws-profile") c.aws_profile = value;
   else if (n == "aws-ca-file") c.aws_ca_file = value;
+  else if (n == "connections-file") c.connections_file = value;
+  else if (n == "http-ca-file") c.http_ca_file = value;
   return absl::OkStatus();
 }
 

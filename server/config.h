@@ -69,6 +69,12 @@ struct Config {
   // Static keys for a service's calls: service name (or "*") → a file
   // holding `ACCESS_KEY_ID SECRET_ACCESS_KEY [SESSION_TOKEN]`.
   std::map<std::string, std::string> aws_service_credentials;
+  // The HTTP Task's connections: a JSON object keyed by connection ARN of
+  // EventBridge CreateConnection request bodies (integrations/http/).
+  std::string connections_file;
+  // PEM CA bundle the HTTP Task verifies https endpoints against ("" = the
+  // system's).
+  std::string http_ca_file;
   bool help = false;
 };
 

@@ -147,6 +147,16 @@ TEST(ConfigTest, HttpSecurityOptions) {
 namespace stepwise::server {
 namespace {
 
+TEST(ConfigTest, HttpTaskConnectionsAndCaFileFromFileAndFlags) {
+  std::string file = WriteFile(
+      "connections-file = /etc/stepwise/connections.json\n"
+      "http_ca_file = /etc/stepwise/ca.pem\n");
+  auto c = LoadConfig({"--config", file, "--http-ca-file", "/tmp/other-ca.pem"}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->connections_file, "/etc/stepwise/connections.json");
+  EXPECT_EQ(c->http_ca_file, "/tmp/other-ca.pem");  // the flag wins
+}
+
 TEST(ConfigTest, LambdaRoutesAddUpAcrossFileEnvAndFlags) {
   std::string file = WriteFile(
       "lambda-endpoint = http://127.0.0.1:9001\n"

@@ -34,6 +34,8 @@
 #include "integrations/aws/aws_sdk_integration.h"
 #include "integrations/aws/optimized_integrations.h"
 #include "integrations/aws/service_table.h"
+#include "integrations/http/connections.h"
+#include "integrations/http/http_task_integration.h"
 #include "server/audit_log.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
@@ -360,6 +362,22 @@ int Run(int argc, char** argv) {
   // DynamoDB getItem/putItem/updateItem/deleteItem, SQS sendMessage, SNS
   // publish, EventBridge putEvents: the optimized integrations, on the same client.
   add_integration(integrations::MakeOptimizedIntegration(aws_api));
+  // The HTTP Task (arn:aws:states:::http:invoke): always on; the
+  // connections its Authentication names come from --connections-file.
+  {
+    integrations::http::Connections connections;
+    if (!config.connections_file.empty()) {
+      auto loaded = integrations::http::Connections::Load(config.connections_file);
+      if (!loaded.ok()) Refuse(absl::StrCat("--connections-file: ", loaded.status().message()));
+      connections = *std::move(loaded);
+      spdlog::info("http: {} connection(s) from {}", connections.size(), config.connections_file);
+    }
+    net::HttpClientOptions hopts;
+    hopts.ca_file = config.http_ca_file;
+    auto http = integrations::http::HttpTaskIntegration::Create(std::move(connections), hopts);
+    if (!http.ok()) Refuse(absl::StrCat("--http-ca-file: ", http.status().message()));
+    add_integration(*std::move(http));
+  }
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
     std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
     for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
