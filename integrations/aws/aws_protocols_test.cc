@@ -128,31 +128,31 @@ TEST(JsonProtocolTest, RequestCarriesTargetAndVersion) {
 }
 
 TEST(JsonProtocolTest, AnswersAndErrors) {
-  net::HttpClientResponse ok{200, {}, R"({"Item":{"id":{"S":"1"}}})"};
+  net::HttpClientResponse ok{200, "", {}, R"({"Item":{"id":{"S":"1"}}})"};
   AwsApiResponse out;
   ReadJsonProtocolAnswer(ok, out);
   EXPECT_EQ(SerializeJson(out.output), R"({"Item":{"id":{"S":"1"}}})");
 
-  net::HttpClientResponse empty{200, {}, ""};
+  net::HttpClientResponse empty{200, "", {}, ""};
   out = {};
   ReadJsonProtocolAnswer(empty, out);
   EXPECT_EQ(SerializeJson(out.output), "{}");
 
-  net::HttpClientResponse bad{400, {}, R"({"__type":"com.amazonaws.swf.base.model#InvalidToken","message":"Invalid Token: 'Invalid token'"})"};
+  net::HttpClientResponse bad{400, "", {}, R"({"__type":"com.amazonaws.swf.base.model#InvalidToken","message":"Invalid Token: 'Invalid token'"})"};
   out = {};
   ReadJsonProtocolAnswer(bad, out);
   EXPECT_EQ(out.error_code, "InvalidToken");
   EXPECT_EQ(out.error_message, "Invalid Token: 'Invalid token'");
 
   net::HttpClientResponse header{
-      400, {{"x-amzn-errortype", "ResourceNotFoundException:http://internal.amazon.com/"}},
+      400, "", {{"x-amzn-errortype", "ResourceNotFoundException:http://internal.amazon.com/"}},
       R"({"Message":"Requested resource not found"})"};
   out = {};
   ReadJsonProtocolAnswer(header, out);
   EXPECT_EQ(out.error_code, "ResourceNotFoundException");
   EXPECT_EQ(out.error_message, "Requested resource not found");
 
-  net::HttpClientResponse garbage{200, {}, "<html>"};
+  net::HttpClientResponse garbage{200, "", {}, "<html>"};
   out = {};
   ReadJsonProtocolAnswer(garbage, out);
   EXPECT_TRUE(out.transport_failed);
@@ -272,7 +272,7 @@ TEST(S3ProtocolTest, ErrorsFromTheDocumentOrTheStatus) {
   EXPECT_EQ(out.error_code, "NoSuchBucket");
   EXPECT_EQ(out.error_message, "The specified bucket does not exist");
   EXPECT_EQ(out.request_id, "R2");
-  net::HttpClientResponse head{404, {}, ""};
+  net::HttpClientResponse head{404, "", {}, ""};
   out = {};
   ReadS3Answer("HeadObject", head, out);
   EXPECT_EQ(out.error_code, "NoSuchKey");
@@ -291,7 +291,7 @@ TEST(QueryProtocolTest, SnsPublish) {
             "Message=%7B%22a%22%3A1%7D&MessageAttributes.entry.1.Name=k&"
             "MessageAttributes.entry.1.Value.DataType=String&"
             "MessageAttributes.entry.1.Value.StringValue=v%20w");
-  net::HttpClientResponse ok{200, {},
+  net::HttpClientResponse ok{200, "", {},
       R"(<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>)"
       R"(<MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>q-1</RequestId>)"
       R"(</ResponseMetadata></PublishResponse>)"};
@@ -299,7 +299,7 @@ TEST(QueryProtocolTest, SnsPublish) {
   ReadQueryProtocolAnswer("Publish", ok, out);
   EXPECT_EQ(SerializeJson(out.output), R"({"MessageId":"m-1"})");
   EXPECT_EQ(out.request_id, "q-1");
-  net::HttpClientResponse bad{404, {},
+  net::HttpClientResponse bad{404, "", {},
       R"(<ErrorResponse><Error><Type>Sender</Type><Code>NotFound</Code>)"
       R"(<Message>Topic does not exist</Message></Error><RequestId>q-2</RequestId></ErrorResponse>)"};
   out = {};
