@@ -172,10 +172,7 @@ std::optional<TaskResourceShape> RecognizeStatesIntegration(
   auto call = SplitSuffix(parts[6], sync2);
   if (!call) return std::nullopt;
   if (service == "http") {
-    // Request-response and .waitForTaskToken (the call hands the token to
-    // the API, which answers with SendTaskSuccess); never .sync.
-    if (call->api != "invoke" || (call->pattern != IntegrationPattern::kRequestResponse &&
-                                  call->pattern != IntegrationPattern::kWaitForTaskToken)) {
+    if (call->api != "invoke" || call->pattern != IntegrationPattern::kRequestResponse) {
       return std::nullopt;
     }
     return TaskResourceShape{TaskResourceKind::kHttp, call->pattern};

@@ -88,9 +88,9 @@ TEST(TaskIntegrationsTest, OptimizedIntegrationsAllowTheirPatternsOnly) {
       {"arn:aws:states:::lambda:", false},
       {"arn:aws:states:::lambda:.sync", false},
       {"arn:aws:states:us-east-1::lambda:invoke", false},
-      // HTTP task: request-response and .waitForTaskToken.
+      // HTTP task: request-response only.
       {"arn:aws:states:::http:invoke", true},
-      {"arn:aws:states:::http:invoke.waitForTaskToken", true},
+      {"arn:aws:states:::http:invoke.waitForTaskToken", false},
       {"arn:aws:states:::http:invoke.sync", false},
       {"arn:aws:states:::http:get", false},
       // AWS SDK integrations: any service and action, never .sync.

@@ -33,7 +33,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "aws"))
-from sfn_daemon import Aws, Checks, Daemon, wait_for  # noqa: E402
+from sfn_daemon import ROLE, Aws, Checks, Daemon, wait_for  # noqa: E402
 
 try:
     import botocore.session  # noqa: F401
@@ -142,7 +142,7 @@ class Api(BaseHTTPRequestHandler):
             return self.reply(202, json.dumps({"queued": True}))
         return self.reply(404, "{}")
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = handle_any
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 
 
 def serve(tls_context=None):
@@ -268,6 +268,10 @@ def main():
         c.check("query and headers arrive", body.get("query") == "x=1&q=a%20b&tags=t1&tags=t2"
                 and body.get("trace") == "t-1" and
                 body.get("userAgent") == "Amazon|StepFunctions|HttpInvoke|us-east-1", body)
+        d = run("head", task({"ApiEndpoint": f"{plain}/text", "Method": "HEAD"}))
+        c.check("HEAD answers with headers and no body", d["status"] == "SUCCEEDED" and
+                (output(d) or {}).get("ResponseBody") == "" and
+                output(d)["Headers"].get("content-length") == ["11"], d)
         d = run("text", task({"ApiEndpoint": f"{plain}/text", "Method": "GET"}))
         c.check("a text response is kept as a string",
                 (output(d) or {}).get("ResponseBody") == "plain words", d)
@@ -348,24 +352,36 @@ def main():
                 output(d)["error"]["Error"] == "States.Http.Socket", d)
 
         # ---- .waitForTaskToken ----
-        arn = aws.create_machine("callback", task(
+        # The integration takes http:invoke.waitForTaskToken; the validator
+        # refuses it at CreateStateMachine as AWS does (asl/task_integrations,
+        # tests/hostile). While it does, the refusal is checked; once it is
+        # accepted, the whole callback flow is.
+        callback_def = task(
             {"ApiEndpoint": f"{secure}/callback", "Method": "POST",
              "Authentication": {"ConnectionArn": APIKEY_ARN},
              "RequestBody": {"token.$": "$$.Task.Token"}},
-            resource="arn:aws:states:::http:invoke.waitForTaskToken"))
-        ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
-        executions.append((arn, ex))
-        got = wait_for(lambda: list(Api.callback_tokens), timeout=20)
-        c.check("the server receives the task token", len(got) == 1, got)
-        time.sleep(0.5)
-        c.check("the execution waits for its token", aws.describe(ex)["status"] == "RUNNING")
-        if got:
-            sfn.send_task_success(taskToken=got[0], output=json.dumps({"approved": True}))
-        d = aws.wait_status(ex)
-        hist = aws.history(ex)
-        c.check(".waitForTaskToken finishes with SendTaskSuccess", d["status"] == "SUCCEEDED" and
-                output(d) == {"approved": True} and
-                any(e["type"] == "TaskSubmitted" for e in hist), d)
+            resource="arn:aws:states:::http:invoke.waitForTaskToken")
+        code, message = aws.api_error("create_state_machine", name="callback", roleArn=ROLE,
+                                      definition=json.dumps(callback_def))
+        if code:
+            c.check(".waitForTaskToken is refused at creation with AWS's words",
+                    code == "InvalidDefinition" and "arn:aws:states:::http:invoke."
+                    "waitForTaskToken is not recognized" in message, (code, message))
+        else:
+            arn = f"arn:aws:states:us-east-1:123456789012:stateMachine:callback"
+            ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+            executions.append((arn, ex))
+            got = wait_for(lambda: list(Api.callback_tokens), timeout=20)
+            c.check("the server receives the task token", len(got) == 1, got)
+            time.sleep(0.5)
+            c.check("the execution waits for its token", aws.describe(ex)["status"] == "RUNNING")
+            if got:
+                sfn.send_task_success(taskToken=got[0], output=json.dumps({"approved": True}))
+            d = aws.wait_status(ex)
+            hist = aws.history(ex)
+            c.check(".waitForTaskToken finishes with SendTaskSuccess",
+                    d["status"] == "SUCCEEDED" and output(d) == {"approved": True} and
+                    any(e["type"] == "TaskSubmitted" for e in hist), d)
 
         # ---- hostile parameters ----
         d = run("ftp", task({"ApiEndpoint": "ftp://127.0.0.1/file", "Method": "GET"}))
