@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "asl/errors.h"
+#include "asl/jsonata_error_text.h"
 
 namespace stepwise::asl {
 
@@ -30,6 +31,21 @@ absl::Status QueryError(std::string_view location, std::string_view cause) {
   absl::Status s = RuntimeError(kStatesQueryEvaluationError, cause);
   s.SetPayload(kLocationUrl, absl::Cord(absl::string_view(location.data(), location.size())));
   return s;
+}
+
+absl::Status QueryResultTypeError(const JsonataTemplate& t, std::string_view field,
+                                  std::string_view expected, const json::value& v) {
+  std::string_view type = v.is_string()   ? "string"
+                          : v.is_number() ? "number"
+                          : v.is_bool()   ? "boolean"
+                          : v.is_null()   ? "null"
+                          : v.is_array()  ? "array"
+                                          : "object";
+  return QueryError(field, absl::StrCat("The JSONata expression '", t.expression_text(),
+                                        "' specified for the field '", ToAbsl(field),
+                                        "' returned an unexpected result type. Expected '",
+                                        ToAbsl(expected), "', but was '", ToAbsl(type),
+                                        "' for value: ", SerializeJson(v)));
 }
 
 std::string QueryErrorLocation(const absl::Status& s) {
@@ -109,13 +125,20 @@ absl::StatusOr<json::value> JsonataTemplate::EvalNode(const Node& n,
     case Node::Kind::kLiteral:
       return n.literal;
     case Node::Kind::kExpr: {
-      auto r = n.expr->Evaluate(nullptr, b);
+      bool is_function = false;
+      auto r = n.expr->Evaluate(nullptr, b, {}, &is_function);
       if (!r.ok()) {
         std::string where = loc.ToString();
         return QueryError(where, absl::StrCat("The JSONata expression '", n.expr->text(),
                                               "' specified for the field '", where,
-                                              "' threw an error during evaluation: ",
-                                              r.status().message()));
+                                              "' threw an error during evaluation. ",
+                                              JsonataErrorText(r.status())));
+      }
+      if (is_function) {
+        std::string where = loc.ToString();
+        return QueryError(where, absl::StrCat("The JSONata expression '", n.expr->text(),
+                                              "' specified for the field '", where,
+                                              "' returned an unsupported result type."));
       }
       if (!r->has_value()) {
         std::string where = loc.ToString();

@@ -81,6 +81,14 @@ class JsonataTemplate {
 // field `location` ("Arguments/FunctionName").
 absl::Status QueryError(std::string_view location, std::string_view cause);
 
+// The QueryError AWS gives when the JSONata field `field` evaluates to a
+// value of the wrong type: "The JSONata expression '<text>' specified for
+// the field '<field>' returned an unexpected result type. Expected
+// '<expected>', but was '<type of v>' for value: <v as JSON>" (recorded for
+// Map Items; used for every field that wants one JSON type).
+absl::Status QueryResultTypeError(const JsonataTemplate& t, std::string_view field,
+                                  std::string_view expected, const json::value& v);
+
 // Returns the location carried by a QueryError status, or "".
 std::string QueryErrorLocation(const absl::Status& s);
 

@@ -38,12 +38,13 @@ struct ValidationResult {
 // services and optimized integrations it calls depends on its build and
 // configuration, so the server supplies the answer).
 struct ValidationOptions {
-  // Whether the server runs a Task whose Resource validation recognized as
-  // an optimized or AWS SDK integration, an HTTP Task or another service's
-  // ARN (activities and Lambda function ARNs always run: Stepwise queues
-  // them for workers). False gives a WARNING (code
-  // INTEGRATION_NOT_RUNNABLE) at the Resource. Unset: no such warnings.
-  std::function<bool(std::string_view resource)> runs_resource;
+  // Why the server cannot run a Task whose Resource validation recognized
+  // as an optimized or AWS SDK integration, an HTTP Task or another
+  // service's ARN (activities and Lambda function ARNs always run: Stepwise
+  // queues them for workers), or "" when it runs it. A reason gives a
+  // WARNING (code INTEGRATION_NOT_RUNNABLE) at the Resource, saying it and
+  // that the Task fails with States.TaskFailed. Unset: no such warnings.
+  std::function<std::string(std::string_view resource)> why_not_runnable;
 };
 
 // Validates definition text. `type` is "STANDARD" or "EXPRESS" (EXPRESS

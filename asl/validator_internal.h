@@ -45,7 +45,7 @@ inline constexpr std::string_view kInvalidResource = "INVALID_RESOURCE";
 inline constexpr std::string_view kInvalidStateName = "INVALID_STATE_NAME";
 inline constexpr std::string_view kInvalidJsonata = "INVALID_JSONATA_EXPRESSION";
 // Stepwise's own warning (AWS has no such case): a Task this server has no
-// dispatcher for (ValidationOptions::runs_resource).
+// dispatcher for (ValidationOptions::why_not_runnable).
 inline constexpr std::string_view kNotRunnable = "INTEGRATION_NOT_RUNNABLE";
 
 inline constexpr int64_t kMaxSeconds = 99999999;

@@ -135,35 +135,14 @@ std::optional<TaskResourceShape> Validator::CheckTaskResource(std::string_view r
 
 void Validator::CheckRunnable(std::string_view r, const TaskResourceShape& shape,
                               const std::string& at) {
-  if (!options_.runs_resource || shape.kind == TaskResourceKind::kActivity ||
-      shape.kind == TaskResourceKind::kLambdaFunction || options_.runs_resource(r)) {
+  if (!options_.why_not_runnable || shape.kind == TaskResourceKind::kActivity ||
+      shape.kind == TaskResourceKind::kLambdaFunction) {
     return;
   }
-  std::string_view hint;
-  switch (shape.kind) {
-    case TaskResourceKind::kAwsSdk:
-      hint =
-          "Stepwise calls the aws-sdk services whose wire protocol it speaks, at AWS's "
-          "endpoints or the ones configured for them";
-      break;
-    case TaskResourceKind::kHttp:
-      hint = "this server has no HTTP Task integration";
-      break;
-    case TaskResourceKind::kOptimized:
-      hint =
-          "call the API through arn:aws:states:::aws-sdk:SERVICE:ACTION, an activity or a "
-          "Lambda function instead";
-      break;
-    default:
-      hint = "use an activity, a Lambda function or a service integration instead";
-      break;
-  }
+  std::string why = options_.why_not_runnable(r);
+  if (why.empty()) return;
   Warning(kNotRunnable,
-          Cat("Stepwise cannot run the resource ", r,
-              " on this server: no Task dispatcher takes it, so the Task fails with "
-              "States.TaskFailed when it runs (",
-              hint, ")"),
-          at);
+          Cat(why, "; the Task fails with States.TaskFailed when it runs"), at);
 }
 
 void Validator::CheckResource(std::string_view r, const std::string& at) {

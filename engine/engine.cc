@@ -324,7 +324,9 @@ bool Engine::RunsTaskResource(std::string_view resource) const {
 
 asl::ValidationOptions Engine::validation_options() const {
   asl::ValidationOptions options;
-  options.runs_resource = [this](std::string_view resource) { return RunsTaskResource(resource); };
+  options.why_not_runnable = [this](std::string_view resource) {
+    return RunsTaskResource(resource) ? std::string() : UnsupportedTaskCause(resource);
+  };
   return options;
 }
 

@@ -28,6 +28,8 @@ absl::Status JsonataError(std::string_view code, int position, std::string_view 
   if (position >= 0) absl::StrAppend(&msg, " at position ", position);
   absl::Status s = absl::InvalidArgumentError(msg);
   s.SetPayload("stepwise.jsonata/code", absl::Cord(ToAbsl(code)));
+  if (!token.empty()) s.SetPayload("stepwise.jsonata/token", absl::Cord(ToAbsl(token)));
+  if (!detail.empty()) s.SetPayload("stepwise.jsonata/detail", absl::Cord(ToAbsl(detail)));
   return s;
 }
 
@@ -38,6 +40,16 @@ std::string ErrorCode(const absl::Status& status) {
   auto payload = status.GetPayload("stepwise.jsonata/code");
   if (payload) return std::string(*payload);
   return "";
+}
+
+std::string ErrorToken(const absl::Status& status) {
+  auto payload = status.GetPayload("stepwise.jsonata/token");
+  return payload ? std::string(*payload) : std::string();
+}
+
+std::string ErrorDetail(const absl::Status& status) {
+  auto payload = status.GetPayload("stepwise.jsonata/detail");
+  return payload ? std::string(*payload) : std::string();
 }
 
 absl::StatusOr<Expression> Expression::Compile(std::string_view text, Dialect dialect) {
@@ -73,7 +85,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
 
 absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
     const json::value* input, const PreparedBindings& bindings,
-    const EvalLimits& limits) const {
+    const EvalLimits& limits, bool* is_function) const {
   using internal::Value;
   internal::FrameRegistryScope frames;  // frees closures' cycles at the end
   internal::Evaluator ev(limits);
@@ -110,6 +122,7 @@ absl::StatusOr<std::optional<json::value>> Expression::Evaluate(
   auto result = ev.Evaluate(root_.get(), in, *env);
   if (!result.ok()) return result.status();
   if (result->IsUndefined()) return std::optional<json::value>();
+  if (is_function != nullptr) *is_function = result->IsFunction();
   SW_RETURN_IF_ERROR(ev.CheckOutputSize(*result));
   return std::optional<json::value>(internal::ToJson(*result));
 }

@@ -82,9 +82,12 @@ class Expression {
       const json::value* input, const std::map<std::string, json::value>& bindings,
       const EvalLimits& limits = {}) const;
   // The same with bindings converted beforehand (see PreparedBindings).
+  // `is_function`, when given, is set to whether the result is a function
+  // (which converts to "" in JSON; AWS rejects such a result).
   absl::StatusOr<std::optional<json::value>> Evaluate(const json::value* input,
                                                       const PreparedBindings& bindings,
-                                                      const EvalLimits& limits = {}) const;
+                                                      const EvalLimits& limits = {},
+                                                      bool* is_function = nullptr) const;
 
   const std::string& text() const { return text_; }
 
@@ -99,6 +102,11 @@ class Expression {
 // Returns the reference error code ("T2001") carried by a status from
 // Compile or Evaluate, or "" when there is none.
 std::string ErrorCode(const absl::Status& status);
+
+// The token ("+", a function name) and the detail (a value, a message)
+// an error status from Compile or Evaluate names, or "" when it names none.
+std::string ErrorToken(const absl::Status& status);
+std::string ErrorDetail(const absl::Status& status);
 
 // Convenience for callers without a compiled expression: compiles and
 // evaluates `text` once.

@@ -146,6 +146,11 @@ int Run(int argc, char** argv) {
   const Config& config = *config_or;
   if (config.help) {
     std::fputs(UsageText().c_str(), stdout);
+    std::fputs("\nAWS services aws-sdk:SERVICE:ACTION Tasks call (the SERVICE of --aws-endpoint and\n"
+               "--aws-service-credentials): every action of those speaking AWS JSON 1.0/1.1, and\n"
+               "the actions named for s3 and sns:\n",
+               stdout);
+    std::fputs(integrations::AwsServicesText("  ", 79).c_str(), stdout);
     return 0;
   }
   SetupLogging(config);

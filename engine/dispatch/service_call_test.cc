@@ -127,6 +127,7 @@ TEST_F(ServiceCallTest, TakenResourcesAreCalledAfterTheirCommitOthersAreNot) {
 TEST_F(ServiceCallTest, FailuresGoThroughRetryAndCatchWithANewRequestIdPerAttempt) {
   std::string m = Machine("m", R"({"StartAt":"A","States":{
     "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
+         "Parameters":{"ApiEndpoint":"https://example.com","Method":"GET"},
          "Retry":[{"ErrorEquals":["States.Http.StatusCode.500"],"IntervalSeconds":1,
                    "MaxAttempts":1}],
          "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"C"}],
@@ -186,7 +187,8 @@ TEST_F(ServiceCallTest, CallbackTaskIsSubmittedAndWaitsForItsToken) {
 TEST_F(ServiceCallTest, OpenCallsAreMadeAgainAfterARestartWithTheSameRequestId) {
   std::string m = Machine("m", R"({"StartAt":"A","States":{
     "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke",
-         "Parameters":{"n":1},"End":true}}})");
+         "Parameters":{"ApiEndpoint":"https://example.com","Method":"GET","n":1},
+         "End":true}}})");
   auto e = engine_->StartExecution(m, "e1", "{}");
   ASSERT_TRUE(e.ok());
   FakeIntegration::Pending first = integration_->Next();
@@ -197,7 +199,8 @@ TEST_F(ServiceCallTest, OpenCallsAreMadeAgainAfterARestartWithTheSameRequestId) 
   first.done(Ok(R"({"stale":true})"));
   FakeIntegration::Pending again = integration_->Next();
   ASSERT_EQ(again.call.resource, first.call.resource);
-  EXPECT_EQ(SerializeJson(again.call.parameters), R"({"n":1})");
+  EXPECT_EQ(SerializeJson(again.call.parameters),
+            R"({"ApiEndpoint":"https://example.com","Method":"GET","n":1})");
   EXPECT_EQ(again.call.request_id, first.call.request_id);
   EXPECT_EQ(again.call.region, first.call.region);
   again.done(Ok(R"({"done":1})"));
@@ -213,7 +216,7 @@ TEST_F(ServiceCallTest, OpenCallsAreMadeAgainAfterARestartWithTheSameRequestId) 
 TEST_F(ServiceCallTest, TimeoutSecondsEndsTheTaskWhateverTheServiceDoes) {
   std::string m = Machine("m", R"({"StartAt":"A","States":{
     "A":{"Type":"Task","Resource":"arn:aws:states:::http:invoke","TimeoutSeconds":5,
-         "End":true}}})");
+         "Parameters":{"ApiEndpoint":"https://example.com","Method":"GET"},"End":true}}})");
   auto e = engine_->StartExecution(m, "e1", "{}");
   ASSERT_TRUE(e.ok());
   FakeIntegration::Pending p = integration_->Next();

@@ -7,10 +7,17 @@
 #define SW_ENGINE_DISPATCH_UNSUPPORTED_DISPATCHER_H_
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "engine/dispatch/task_dispatcher.h"
 
 namespace stepwise::engine {
+
+// The cause of the failure of a Task with `resource` that no dispatcher
+// takes: what Stepwise runs and how to make the resource run. Also the
+// text of validation's warning about such a Task. Pure: any thread.
+std::string UnsupportedTaskCause(std::string_view resource);
 
 class UnsupportedDispatcher : public TaskDispatcher {
  public:

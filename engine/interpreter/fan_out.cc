@@ -62,23 +62,18 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
   if (s.items.has_value()) {
     SW_ASSIGN_OR_RETURN(items_holder, s.items->Evaluate(Bindings(f, s), "Items"));
     items = &items_holder;
-    if (!items->is_array()) {
-      std::string_view type = items->is_string()   ? "string"
-                              : items->is_number() ? "number"
-                              : items->is_bool()   ? "boolean"
-                              : items->is_null()   ? "null"
-                                                   : "object";
-      return asl::QueryError(
-          "Items", absl::StrCat("The JSONata expression '", s.items->expression_text(),
-                                "' specified for the field 'Items' returned an unexpected "
-                                "result type. Expected 'array', but was '",
-                                ToAbsl(type), "' for value: ", SerializeJson(*items)));
-    }
+    if (!items->is_array()) return asl::QueryResultTypeError(*s.items, "Items", "array", *items);
   } else if (s.items_path.has_value()) {
     asl::PathField pf;
     pf.path = s.items_path;
     SW_ASSIGN_OR_RETURN(items_holder, SelectPath(pf, eff, f, s));
     items = &items_holder;
+  }
+  if (!items->is_array() && s.jsonata) {
+    // A JSONata Map without Items iterates over its input (AWS records this
+    // wording, and an EvaluationFailed event without a location).
+    return asl::QueryError("", absl::StrCat("Map state input must be an array but was: ",
+                                            SerializeJson(*items)));
   }
   if (!items->is_array()) {
     return asl::RuntimeError(
@@ -124,7 +119,7 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
       return asl::QueryError(
           "ToleratedFailurePercentage",
           absl::StrCat("The ToleratedFailurePercentage field refers to value \"",
-                       SerializeJson(v), "\" which is not a valid percentage between 0 and 100."));
+                       Shown(v), "\" which is not a valid percentage between 0 and 100."));
     }
     fan.tolerated_percentage = ToDouble(v);
   }

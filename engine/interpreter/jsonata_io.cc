@@ -58,7 +58,7 @@ absl::StatusOr<int64_t> Interpreter::Run::JsonataInt(const Frame& f, const State
       (v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double())) < min) {
     return asl::QueryError(
         field, absl::StrCat("The ", ToAbsl(field), " field refers to value \"",
-                            SerializeJson(v), "\" which is not a valid ",
+                            Shown(v), "\" which is not a valid ",
                             min > 0 ? "positive integer" : "non-negative integer", "."));
   }
   return v.is_int64() ? v.get_int64() : static_cast<int64_t>(v.get_double());

@@ -76,10 +76,9 @@ absl::StatusOr<double> Interpreter::Run::NumberAtPath(const Frame& f, const Stat
   SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
   bool ok = integer ? IsIntegral(v) : v.is_number();
   if (!ok) {
-    std::string shown = v.is_string() ? std::string(v.get_string()) : SerializeJson(v);
     return asl::RuntimeError(
         asl::kStatesRuntime,
-        absl::StrCat("The ", ToAbsl(field), " field refers to value \"", shown,
+        absl::StrCat("The ", ToAbsl(field), " field refers to value \"", Shown(v),
                      "\" which is not a valid ", integer ? "integer" : "float", ": ",
                      path.text()));
   }

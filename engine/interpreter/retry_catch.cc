@@ -75,7 +75,7 @@ void Interpreter::Run::EmitEvaluationFailed(Frame& f, const State& s, const std:
   json::object d;
   d["cause"] = Str(cause);
   d["error"] = Str(asl::kStatesQueryEvaluationError);
-  d["location"] = Str(location);
+  if (!location.empty()) d["location"] = Str(location);
   d["state"] = Str(s.name);
   int64_t id = Emit(&f, "EvaluationFailed", std::move(d), prev);
   if (id != 0) f.tail = id;

@@ -156,6 +156,11 @@ class Interpreter::Run {
   absl::Status ScheduleAttempt(Frame& f, const State& s);
   absl::Status RunWait(Frame& f, const State& s);
   absl::StatusOr<TimeMs> WaitDueFromPath(const Frame& f, const State& s) const;
+  absl::StatusOr<json::value> WaitPathValue(const Frame& f, const State& s,
+                                            const json::value& eff, const asl::JsonPath& path,
+                                            std::string_view field) const;
+  // The longest delay a Wait state accepts (AWS: a 32-bit count of seconds).
+  static constexpr int64_t kMaxWaitDelaySeconds = 2147483647;
   absl::StatusOr<TimeMs> WaitDueFromJsonata(const Frame& f, const State& s) const;
   // A Wait state's timer fired: leaves the state.
   void FinishWait(Frame& f);
@@ -204,6 +209,11 @@ class Interpreter::Run {
   // or Map result, then leaves the state.
   absl::Status ExitWithJsonPathResult(Frame& f, const State& s, json::value result);
   static absl::Status AsRuntime(const absl::Status& s);
+  // A value as AWS quotes it in "... refers to value \"<v>\" ..." causes:
+  // a string as is, anything else as JSON.
+  static std::string Shown(const json::value& v) {
+    return v.is_string() ? std::string(v.get_string()) : SerializeJson(v);
+  }
   absl::StatusOr<std::string> EvalFailField(const Frame& f, const State& s,
                                             const asl::PathOrIntrinsic& field,
                                             std::string_view name) const;

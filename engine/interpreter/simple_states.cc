@@ -71,11 +71,9 @@ absl::Status Interpreter::Run::RunJsonataChoice(Frame& f, const State& s) {
   const std::optional<asl::JsonataTemplate>* output = &s.output;
   for (const asl::ChoiceRule& rule : s.choices) {
     SW_ASSIGN_OR_RETURN(json::value c, rule.condition->Evaluate(b, "Condition"));
-    if (!c.is_bool()) {
-      return asl::QueryError("Condition",
-                             absl::StrCat("The Condition field evaluated to ", SerializeJson(c),
-                                          ", which is not a boolean."));
-    }
+    // No recording shows AWS's wording for a non-boolean Condition; this is
+    // the one it records for a Map's Items of the wrong type.
+    if (!c.is_bool()) return asl::QueryResultTypeError(*rule.condition, "Condition", "boolean", c);
     if (c.get_bool()) {
       next = rule.next_index;
       assign = &rule.jsonata_assign;
@@ -122,16 +120,18 @@ absl::Status Interpreter::Run::RunFail(Frame& f, const State& s) {
   if (s.jsonata) {
     if (s.error_expr.has_value() || s.cause_expr.has_value()) {
       asl::JsonataBindings b = Bindings(f, s);
-      auto text = [](const json::value& v) {
-        return v.is_string() ? std::string(v.get_string()) : SerializeJson(v);
-      };
+      // Error and Cause must evaluate to strings (AWS documents "a string";
+      // no recording shows its wording for other types, so the one AWS
+      // records for Map Items is used).
       if (s.error_expr.has_value()) {
         SW_ASSIGN_OR_RETURN(json::value v, s.error_expr->Evaluate(b, "Error"));
-        error = text(v);
+        if (!v.is_string()) return asl::QueryResultTypeError(*s.error_expr, "Error", "string", v);
+        error = std::string(v.get_string());
       }
       if (s.cause_expr.has_value()) {
         SW_ASSIGN_OR_RETURN(json::value v, s.cause_expr->Evaluate(b, "Cause"));
-        cause = text(v);
+        if (!v.is_string()) return asl::QueryResultTypeError(*s.cause_expr, "Cause", "string", v);
+        cause = std::string(v.get_string());
       }
     }
   } else {

@@ -224,19 +224,44 @@ absl::Status Interpreter::Run::RunWait(Frame& f, const State& s) {
   } else {
     SW_ASSIGN_OR_RETURN(due, WaitDueFromPath(f, s));
   }
+  // AWS holds a Wait's delay in a 32-bit count of seconds: 24855 days ahead
+  // waits, 24856 days fails (recorded in LocalStack's AWS snapshot
+  // test_wait::test_timestamp_too_far_in_future_boundary).
+  if ((due - now_) / 1000 > kMaxWaitDelaySeconds) {
+    return asl::RuntimeError(asl::kStatesRuntime, "Wait state delay is too long.");
+  }
   f.timer_id = st_.next_timer_id++;
   f.phase = Frame::Phase::kAwaitTimer;
   out_.start_timers.push_back({f.timer_id, std::max(due, now_)});
   return absl::OkStatus();
 }
 
+// The value a Wait's SecondsPath or TimestampPath selects; a miss fails as
+// AWS records it for SecondsPath (LocalStack's AWS snapshot test_logs,
+// wait_seconds_path): "The SecondsPath parameter does not reference an input
+// value: <path>". TimestampPath has no recording; it gets the same wording.
+absl::StatusOr<json::value> Interpreter::Run::WaitPathValue(const Frame& f, const State& s,
+                                                            const json::value& eff,
+                                                            const asl::JsonPath& path,
+                                                            std::string_view field) const {
+  json::value ctx;
+  if (path.IsContextPath()) ctx = ContextObject(f, s);
+  std::optional<json::value> v =
+      path.Evaluate(Env(f, &eff, path.IsContextPath() ? &ctx : nullptr));
+  if (!v.has_value()) {
+    return asl::RuntimeError(asl::kStatesRuntime,
+                             absl::StrCat("The ", ToAbsl(field),
+                                          " parameter does not reference an input value: ",
+                                          path.text()));
+  }
+  return *std::move(v);
+}
+
 // SecondsPath or TimestampPath (else now).
 absl::StatusOr<TimeMs> Interpreter::Run::WaitDueFromPath(const Frame& f, const State& s) const {
   if (s.seconds_path.has_value()) {
     SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
-    asl::PathField pf;
-    pf.path = s.seconds_path;
-    SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+    SW_ASSIGN_OR_RETURN(json::value v, WaitPathValue(f, s, eff, *s.seconds_path, "SecondsPath"));
     if (!IsIntegral(v) || v.is_uint64()) {
       return asl::RuntimeError(
           asl::kStatesRuntime,
@@ -254,9 +279,8 @@ absl::StatusOr<TimeMs> Interpreter::Run::WaitDueFromPath(const Frame& f, const S
   }
   if (s.timestamp_path.has_value()) {
     SW_ASSIGN_OR_RETURN(json::value eff, SelectPath(s.input_path, f.input, f, s));
-    asl::PathField pf;
-    pf.path = s.timestamp_path;
-    SW_ASSIGN_OR_RETURN(json::value v, SelectPath(pf, eff, f, s));
+    SW_ASSIGN_OR_RETURN(json::value v,
+                        WaitPathValue(f, s, eff, *s.timestamp_path, "TimestampPath"));
     std::optional<int64_t> ns;
     if (v.is_string()) ns = ParseRfc3339Nanos(std::string_view(v.get_string()));
     if (!ns.has_value()) {

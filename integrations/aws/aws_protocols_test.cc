@@ -5,6 +5,7 @@
 // XML reader.
 #include <string>
 
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "integrations/aws/aws_endpoints.h"
 #include "integrations/aws/aws_json_protocol.h"
@@ -52,6 +53,20 @@ TEST(ServiceTableTest, MetadataFromBotocore) {
   EXPECT_EQ(Service("sns").api_version, "2010-03-31");
   EXPECT_EQ(FindAwsService("events"), nullptr);  // aws-sdk says eventbridge
   EXPECT_EQ(FindAwsService("nosuchservice"), nullptr);
+}
+
+TEST(ServiceTableTest, HelpTextListsEveryServiceWrapped) {
+  std::string text = AwsServicesText("  ", 60);
+  std::string words = " " + text;
+  for (char& c : words) c = c == '\n' ? ' ' : c;
+  EXPECT_NE(words.find(" dynamodb "), std::string::npos);
+  EXPECT_NE(words.find(" sfn "), std::string::npos);
+  EXPECT_NE(text.find("sns (publish)"), std::string::npos);
+  EXPECT_NE(text.find("s3 (getObject, putObject, listObjectsV2, headObject)"), std::string::npos);
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    EXPECT_LE(line.size(), 60u) << line;
+    EXPECT_EQ(line.substr(0, 2), "  ");
+  }
 }
 
 TEST(ServiceTableTest, SupportedOperations) {
@@ -236,6 +251,15 @@ TEST(S3ProtocolTest, GetObjectOutputAsRecorded) {
   EXPECT_EQ(SerializeJson(out.output),
             R"({"ChecksumCRC32":"KUmHvQ==","ChecksumType":"FULL_OBJECT","ETag":"\"e\"",)"
             R"("ServerSideEncryption":"AES256"})");
+}
+
+TEST(S3ProtocolTest, BodyIsUtf8Text) {
+  EXPECT_EQ(Utf8Text("plain"), "plain");
+  EXPECT_EQ(Utf8Text("h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"), "h\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  EXPECT_EQ(Utf8Text(std::string("a\xFF\x00b", 4)), std::string("a\xEF\xBF\xBD\x00b", 6));
+  EXPECT_EQ(Utf8Text("\xC3"), "\xEF\xBF\xBD");              // cut short
+  EXPECT_EQ(Utf8Text("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  EXPECT_EQ(Utf8Text("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
 }
 
 TEST(S3ProtocolTest, ListObjectsV2Output) {

@@ -109,6 +109,36 @@ std::string IsoTimestamp(std::string_view text) {
   return std::string(text);
 }
 
+std::string Utf8Text(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  size_t i = 0;
+  while (i < bytes.size()) {
+    auto b = static_cast<unsigned char>(bytes[i]);
+    size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
+    bool ok = n > 0 && i + n <= bytes.size();
+    uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1F) : n == 3 ? (b & 0x0F) : (b & 0x07);
+    for (size_t k = 1; ok && k < n; ++k) {
+      auto c = static_cast<unsigned char>(bytes[i + k]);
+      ok = (c >> 6) == 0x2;
+      cp = (cp << 6) | (c & 0x3F);
+    }
+    // Overlong forms, surrogates and code points past U+10FFFF are invalid.
+    if (ok && ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+               (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF)) {
+      ok = false;
+    }
+    if (ok) {
+      out.append(bytes.substr(i, n));
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 std::string Crc32Base64(std::string_view data) {
   static const std::array<uint32_t, 256> kTable = [] {
     std::array<uint32_t, 256> t{};
@@ -270,7 +300,7 @@ void ReadS3Answer(std::string_view operation, const net::HttpClientResponse& ans
   if (has_metadata) members["Metadata"] = std::move(metadata);
   json::object o;
   for (auto& [k, v] : members) o[k] = std::move(v);
-  if (operation == "GetObject") o["Body"] = answer.body;
+  if (operation == "GetObject") o["Body"] = Utf8Text(answer.body);
   out.output = std::move(o);
 }
 

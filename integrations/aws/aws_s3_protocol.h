@@ -42,6 +42,10 @@ void ReadS3Answer(std::string_view operation, const net::HttpClientResponse& ans
 // neither.
 std::string IsoTimestamp(std::string_view text);
 
+// `bytes` as UTF-8 text, each byte that starts no valid sequence replaced
+// by U+FFFD (what Java's UTF-8 decoder gives GetObject's Body).
+std::string Utf8Text(std::string_view bytes);
+
 // CRC32 (IEEE) of `data`, as S3's x-amz-checksum-crc32 wants it: base64 of
 // the big-endian value.
 std::string Crc32Base64(std::string_view data);

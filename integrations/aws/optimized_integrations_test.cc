@@ -248,7 +248,7 @@ TEST_F(OptimizedTest, NoAnswerIsAnSdkClientException) {
   Call("arn:aws:states:::sqs:sendMessage", R"({"QueueUrl":"http://q","MessageBody":"b"})");
   AwsApiResponse r;
   r.transport_failed = true;
-  r.transport_error = "no-such-queue: Name or service not known";
+  r.transport_error = "Unable to execute HTTP request: no-such-queue: Name or service not known";
   api_->Answer(r);
   ASSERT_TRUE(result_.has_value());
   EXPECT_EQ(result_->error, "SQS.SdkClientException");

@@ -9,7 +9,7 @@
 // client's base exception (DynamoDB's ValidationException as
 // "DynamoDB.AmazonDynamoDBException", SQS's MissingParameter as
 // "SQS.AmazonSQSException"); no answer at all is "<prefix>.SdkClientException"
-// with "Unable to execute HTTP request: <why>".
+// with the AwsApi's words ("Unable to execute HTTP request: <why>").
 #include "integrations/aws/optimized_services.h"
 
 #include <string>
@@ -259,8 +259,7 @@ engine::TaskResult OptimizedOutcome(const OptimizedApi& api, const AwsApiRespons
   const OptimizedService& service = *api.service;
   if (response.transport_failed) {
     return engine::TaskResult::Failed(
-        std::string(service.error_prefix) + ".SdkClientException",
-        "Unable to execute HTTP request: " + response.transport_error);
+        std::string(service.error_prefix) + ".SdkClientException", response.transport_error);
   }
   if (!response.ok()) {
     std::string_view code = BareCode(response.error_code);

@@ -54,6 +54,23 @@ const AwsServiceInfo* FindAwsService(std::string_view name) {
   return it != std::end(kServices) && it->name == name ? &*it : nullptr;
 }
 
+std::string AwsServicesText(std::string_view indent, size_t width) {
+  std::string out, line(indent);
+  for (const AwsServiceInfo& s : kServices) {
+    std::string word(s.name);
+    if (s.protocol == AwsProtocol::kRestXml) word += " (getObject, putObject, listObjectsV2, headObject)";
+    if (s.protocol == AwsProtocol::kQuery) word += " (publish)";
+    if (line.size() > indent.size() && line.size() + 1 + word.size() > width) {
+      absl::StrAppend(&out, line, "\n");
+      line = std::string(indent);
+    }
+    if (line.size() > indent.size()) line += ' ';
+    line += word;
+  }
+  if (line.size() > indent.size()) absl::StrAppend(&out, line, "\n");
+  return out;
+}
+
 bool AwsServiceInfo::Supports(std::string_view operation) const {
   switch (protocol) {
     case AwsProtocol::kJson:

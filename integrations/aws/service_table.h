@@ -51,6 +51,10 @@ struct AwsServiceInfo {
 // The service aws-sdk Resources call `name`, or null.
 const AwsServiceInfo* FindAwsService(std::string_view name);
 
+// For --help: the services aws-sdk Tasks can call, by name, wrapped to
+// lines of at most `width` characters, each line starting with `indent`.
+std::string AwsServicesText(std::string_view indent, size_t width);
+
 // The operations Stepwise makes for non-JSON services, for messages:
 // "getObject, putObject, listObjectsV2, headObject" / "publish".
 std::string_view SupportedOperationsText(const AwsServiceInfo& service);
