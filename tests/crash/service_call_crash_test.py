@@ -63,6 +63,17 @@ TABLE = "crash-calls"
 CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/crash-calls/0f1e2d3c"
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A ThreadingHTTPServer that says nothing when a killed daemon hung up
+    mid-answer (that is the point here), and reports anything else."""
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class Killer:
     """Kill requests from the servers' handler threads to the main loop, and
     the count of deaths so far (the main loop's `life`)."""
@@ -160,8 +171,7 @@ def http_server(counts, killer):
             self.end_headers()
             self.wfile.write(out)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -219,8 +229,7 @@ def dynamodb_proxy(counts, killer, upstream):
             self.end_headers()
             self.wfile.write(reply)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
