@@ -12,6 +12,11 @@ bash scripts/install-deps.sh
 # AWS's Lambda runtime client for tests/lambda (once; a no-op afterwards).
 # Without it that test skips, except under CI=true, where it installs it.
 bash scripts/install-lambda-ric.sh || echo "install-lambda-ric failed: tests/lambda will skip"
+# dynalite and s3rver (DynamoDB- and S3-compatible servers, seconds; a no-op
+# afterwards) for tests/integrations, the live conformance runner's AWS
+# cases and the crash harness's DynamoDB Tasks. Without them those parts
+# skip, except under CI=true, where they must run.
+bash scripts/install-aws-servers.sh || echo "install-aws-servers failed: the dynalite/s3rver tests will skip"
 cmake --preset dev
 cmake --build --preset dev
 status=0

@@ -364,7 +364,8 @@ int Run(int argc, char** argv) {
     }
   }
   add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
-  // dynamodb, sqs, sns and events as AWS's optimized integrations shape them.
+  // DynamoDB getItem/putItem/updateItem/deleteItem, SQS sendMessage, SNS
+  // publish, EventBridge putEvents: the optimized integrations, on the same client.
   add_integration(integrations::MakeOptimizedIntegration(aws_api));
   // The HTTP Task (arn:aws:states:::http:invoke): always on; the
   // connections its Authentication names come from --connections-file.

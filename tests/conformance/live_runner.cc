@@ -8,11 +8,23 @@
 // final DescribeExecution and GetExecutionHistory are scored exactly as
 // conformance_runner scores the local runner (scoring.h, compare.h).
 //
+// With --aws-servers MODULES_DIR (the node_modules of
+// scripts/install-aws-servers.sh) it also runs the cases that call AWS
+// services these servers cover (`requires` aws-sdk:s3, s3, aws-sdk:sfn,
+// sfn, aws-sdk:dynamodb, dynamodb): dynalite and s3rver started once on
+// loopback (aws_compatible_servers.h; s3rver with every Bucket the
+// definitions name), and each such case's stepwised started with
+// `--aws-endpoint dynamodb=… s3=… sfn=<its own AWS endpoint>` and s3rver's
+// credentials in AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY. --aws-only runs
+// those cases alone (ctest conformance_live_aws, gate live_aws_passing.txt).
+//
 // Usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...
 //          [--category NAME] [--jobs N] [--time-scale X]
 //          [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]
+//          [--aws-servers MODULES_DIR [--aws-only]]
 // Exit: 0 done (and no regression), 1 a result listed in --passing no longer
-// passes, 2 bad arguments or unreadable corpus, 77 corpus absent (skip).
+// passes, 2 bad arguments or unreadable corpus, 77 corpus absent, or
+// --aws-servers given and not installed (skip).
 //
 // Cases run --jobs at a time, each with a stepwised of its own (the corpus
 // reuses stub names with different behaviours across cases). stepwised runs
@@ -32,6 +44,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -40,6 +53,7 @@
 #include <vector>
 
 #include "common/json.h"
+#include "tests/conformance/aws_compatible_servers.h"
 #include "tests/conformance/case_file.h"
 #include "tests/conformance/cat.h"
 #include "tests/conformance/compare.h"
@@ -60,14 +74,24 @@ struct Options {
   int jobs = 8;
   double time_scale = 1;
   int case_timeout_seconds = 30;
+  std::string aws_servers;  // node_modules with dynalite and s3rver; "" = no AWS cases
+  bool aws_only = false;
+};
+
+// Where the AWS cases' servers answer (set once before the case threads).
+struct AwsEndpoints {
+  std::string dynamodb, s3;
 };
 
 void Usage(std::ostream& out) {
   out << "usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...\n"
          "         [--category NAME] [--jobs N] [--time-scale X]\n"
          "         [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]\n"
+         "         [--aws-servers MODULES_DIR [--aws-only]]\n"
          "Runs the Lambda, activity and nested-execution cases of\n"
-         "SHARED_DIR/conformance/cases through a real stepwised with real workers.\n";
+         "SHARED_DIR/conformance/cases through a real stepwised with real workers;\n"
+         "with --aws-servers also the DynamoDB, S3 and Step Functions cases against\n"
+         "dynalite, s3rver and stepwised itself.\n";
 }
 
 std::optional<Options> ParseArgs(int argc, char** argv) {
@@ -108,6 +132,10 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
     } else if (a == "--case-timeout") {
       if (!value(&v)) return std::nullopt;
       o.case_timeout_seconds = std::max(1, std::atoi(v.c_str()));
+    } else if (a == "--aws-servers") {
+      if (!value(&o.aws_servers)) return std::nullopt;
+    } else if (a == "--aws-only") {
+      o.aws_only = true;
     } else if (a == "--help" || a == "-h") {
       Usage(std::cout);
       std::exit(0);
@@ -123,6 +151,10 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
   }
   if (o.shared_dir.empty()) {
     std::cerr << "conformance_live_runner: SHARED_DIR is required\n";
+    return std::nullopt;
+  }
+  if (o.aws_only && o.aws_servers.empty()) {
+    std::cerr << "conformance_live_runner: --aws-only needs --aws-servers\n";
     return std::nullopt;
   }
   return o;
@@ -141,6 +173,43 @@ bool NeedsLiveWorkers(const ConformanceCase& c) {
   const json::value* def = c.doc.if_contains("definition");
   return def != nullptr &&
          SerializeJson(*def).find(":states:::states:") != std::string::npos;
+}
+
+// The cases that call AWS services dynalite, s3rver and stepwised itself
+// cover: every `requires` entry is one of those services or something the
+// live workers serve, and at least one is such a service.
+bool NeedsAwsServers(const ConformanceCase& c) {
+  static const std::set<std::string, std::less<>> kAws = {
+      "aws-sdk:s3", "s3", "aws-sdk:sfn", "sfn", "aws-sdk:dynamodb", "dynamodb"};
+  static const std::set<std::string, std::less<>> kServed = {"lambda", "activity", "states",
+                                                             "callback"};
+  const json::value* r = c.doc.if_contains("requires");
+  if (r == nullptr || !r->is_array()) return false;
+  bool aws = false;
+  for (const json::value& v : r->get_array()) {
+    if (!v.is_string()) return false;
+    std::string_view s(v.get_string().data(), v.get_string().size());
+    if (kAws.count(s)) {
+      aws = true;
+    } else if (!kServed.count(s)) {
+      return false;
+    }
+  }
+  return aws;
+}
+
+// Every string a definition gives as "Bucket" (s3rver makes them first).
+void CollectBuckets(const json::value& v, std::set<std::string>* out) {
+  if (const json::object* o = v.if_object()) {
+    for (const auto& e : *o) {
+      if (e.key() == "Bucket" && e.value().is_string()) {
+        out->insert(std::string(e.value().get_string()));
+      }
+      CollectBuckets(e.value(), out);
+    }
+  } else if (const json::array* a = v.if_array()) {
+    for (const json::value& x : *a) CollectBuckets(x, out);
+  }
 }
 
 std::string StringOf(const json::object& o, std::string_view key,
@@ -196,24 +265,50 @@ grpc::Status ReadHistory(v1::States::Stub* stub, const std::string& execution_ar
   return grpc::Status::OK;
 }
 
-// Runs one case on a stepwised of its own.
-RunOutput RunLive(const ConformanceCase& c, const Options& opts) {
+// stepwised's flags for one case: the AWS cases also get the servers'
+// endpoints and their own AWS endpoint (on `http_port`) as Step Functions'.
+std::vector<std::string> DaemonFlags(const Options& opts, const AwsEndpoints* aws,
+                                     int http_port) {
+  std::vector<std::string> flags = {"--region",     "us-east-1",           "--account",
+                                    "111111111111", "--time-scale",        Cat(opts.time_scale),
+                                    "--shards",     "1",                   "--log-level",
+                                    "warn"};
+  if (aws != nullptr) {
+    // After the defaults' --http-listen 127.0.0.1:0: the last one wins.
+    std::string self = Cat("127.0.0.1:", http_port);
+    flags.insert(flags.end(), {"--http-listen", self,
+                               "--aws-endpoint", Cat("dynamodb=", aws->dynamodb),
+                               "--aws-endpoint", Cat("s3=", aws->s3),
+                               "--aws-endpoint", Cat("sfn=http://", self)});
+  }
+  return flags;
+}
+
+// Runs one case on a stepwised of its own (`aws`: the AWS servers, for the
+// cases that call them; else null).
+RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoints* aws) {
   RunOutput out;
   std::string data_dir = testproc::MakeTempDir("conformance-live-data");
-  testproc::Daemon daemon(
-      data_dir, {"--region", "us-east-1", "--account", "111111111111", "--time-scale",
-                 Cat(opts.time_scale), "--shards", "1", "--log-level", "warn"});
+  std::unique_ptr<testproc::Daemon> owned;
+  // A port picked free can be taken before stepwised binds it: try again.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    owned = std::make_unique<testproc::Daemon>(
+        data_dir, DaemonFlags(opts, aws, aws ? FreeLoopbackPort() : 0));
+    if (owned->Start()) break;
+    if (attempt == 2 || aws == nullptr) {
+      out.run_error = Cat("stepwised did not start: ", LastLines(owned->log(), 5));
+      std::error_code ec;
+      std::filesystem::remove_all(data_dir, ec);
+      return out;
+    }
+  }
+  testproc::Daemon& daemon = *owned;
   auto cleanup = [&] {
     daemon.Stop(SIGTERM);
     std::error_code ec;
     std::filesystem::remove_all(data_dir, ec);
     std::filesystem::remove_all(daemon.work_dir(), ec);
   };
-  if (!daemon.Start()) {
-    out.run_error = Cat("stepwised did not start: ", LastLines(daemon.log(), 5));
-    cleanup();
-    return out;
-  }
   v1::States::Stub* stub = daemon.stub();
   auto deadline_in = [](int seconds) {
     return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
@@ -368,12 +463,41 @@ int Main(int argc, char** argv) {
     std::cerr << "conformance_live_runner: " << cases.status().message() << "\n";
     return 2;
   }
+  bool with_aws = !opts->aws_servers.empty();
+  if (with_aws && !std::filesystem::exists(opts->aws_servers + "/dynalite") ) {
+    std::printf("dynalite/s3rver not installed in %s (bash scripts/install-aws-servers.sh): "
+                "skipping\n", opts->aws_servers.c_str());
+    return 77;
+  }
   std::vector<const ConformanceCase*> selected;
+  std::set<std::string> buckets;
   for (const ConformanceCase& c : *cases) {
-    if (!NeedsLiveWorkers(c)) continue;
+    bool aws_case = with_aws && NeedsAwsServers(c);
+    if (opts->aws_only ? !aws_case : !(NeedsLiveWorkers(c) || aws_case)) continue;
     if (!opts->only_cases.empty() && !opts->only_cases.count(c.id)) continue;
     if (!opts->only_category.empty() && c.category != opts->only_category) continue;
     selected.push_back(&c);
+    if (aws_case) CollectBuckets(c.doc, &buckets);
+  }
+  // The servers, once for the whole run, and the credentials every
+  // stepwised signs with (s3rver's account), set before any thread starts.
+  std::unique_ptr<AwsCompatibleServers> servers;
+  AwsEndpoints endpoints;
+  if (with_aws) {
+    servers = std::make_unique<AwsCompatibleServers>(
+        SW_AWS_SERVE_JS, opts->aws_servers, testproc::MakeTempDir("conformance-aws-servers"));
+    std::string error;
+    if (!servers->Start({buckets.begin(), buckets.end()}, &error)) {
+      std::cerr << "conformance_live_runner: " << error << "\n";
+      return 2;
+    }
+    endpoints = {servers->dynamodb_url(), servers->s3_url()};
+    setenv("AWS_ACCESS_KEY_ID", "S3RVER", 1);
+    setenv("AWS_SECRET_ACCESS_KEY", "S3RVER", 1);
+    unsetenv("AWS_SESSION_TOKEN");
+    unsetenv("AWS_PROFILE");
+    setenv("AWS_CONFIG_FILE", "/dev/null", 1);
+    setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null", 1);
   }
   if (!opts->only_cases.empty() && selected.size() != opts->only_cases.size()) {
     std::cerr << "conformance_live_runner: some --case ids are not live cases of the "
@@ -388,7 +512,9 @@ int Main(int argc, char** argv) {
   for (int j = 0; j < jobs; ++j) {
     threads.emplace_back([&] {
       for (size_t i = next++; i < selected.size(); i = next++) {
-        outcomes[i] = ScoreCase(*selected[i], RunLive(*selected[i], *opts));
+        const AwsEndpoints* aws =
+            with_aws && NeedsAwsServers(*selected[i]) ? &endpoints : nullptr;
+        outcomes[i] = ScoreCase(*selected[i], RunLive(*selected[i], *opts, aws));
       }
     });
   }
@@ -406,8 +532,11 @@ int Main(int argc, char** argv) {
   }
 
   std::printf(
-      "Live execution conformance: real stepwised, real workers (%zu cases, %.1f s, "
+      "Live execution conformance: real stepwised, real workers%s (%zu cases, %.1f s, "
       "%d at a time, time scale %g; corpus %s)\n\n",
+      with_aws ? (opts->aws_only ? " (AWS cases only: dynalite, s3rver, stepwised itself)"
+                                 : ", dynalite, s3rver")
+               : "",
       outcomes.size(), seconds, jobs, opts->time_scale, cases_dir.c_str());
   PrintScoreTable(outcomes);
   std::printf("\nfailing cases (what fails: the first difference):\n");
@@ -420,8 +549,12 @@ int Main(int argc, char** argv) {
 
   if (!opts->write_passing.empty()) {
     if (!WritePassing(opts->write_passing, outcomes,
-                      "conformance_live_runner ../shared --write-passing "
-                      "tests/conformance/live_passing.txt")) {
+                      opts->aws_only
+                          ? "conformance_live_runner ../shared --aws-servers "
+                            "build/npm/aws-servers/node_modules --aws-only --write-passing "
+                            "tests/conformance/live_aws_passing.txt"
+                          : "conformance_live_runner ../shared --write-passing "
+                            "tests/conformance/live_passing.txt")) {
       std::cerr << "conformance_live_runner: cannot write " << opts->write_passing << "\n";
       return 2;
     }
