@@ -282,6 +282,27 @@ TEST(TaskIntegrationsTest, UnknownOptimizedActionsAreRefusedInAwsWords) {
   }
 }
 
+TEST(TaskIntegrationsTest, ResourcesTheServerKnowsAwsLacksAreRefusedInAwsWords) {
+  ValidationOptions options;
+  options.unrecognized_resource = [](std::string_view resource) {
+    return resource == "arn:aws:states:::aws-sdk:dynamodb:nosuch";
+  };
+  options.why_not_runnable = [](std::string_view) { return std::string("not here"); };
+  const std::string r = "arn:aws:states:::aws-sdk:dynamodb:nosuch";
+  for (std::string_view type : {"STANDARD", "EXPRESS"}) {
+    EXPECT_EQ(Errors(ValidateDefinition(TaskMachine(r), type, options)),
+              "SCHEMA_VALIDATION_FAILED: The resource provided " + r +
+                  " is not recognized. The value is not a valid resource ARN, or the resource "
+                  "is not available in this region. at /States/A/Resource\n")
+        << type;
+  }
+  ValidationResult ok = ValidateDefinition(
+      TaskMachine("arn:aws:states:::aws-sdk:dynamodb:getItem"), "STANDARD", options);
+  EXPECT_TRUE(ok.ok()) << Errors(ok);
+  // Without the server's answer, accepted.
+  EXPECT_TRUE(ValidateDefinition(TaskMachine(r)).ok());
+}
+
 // An HTTP Task with `args` as its Parameters (JSONPath) or Arguments
 // (JSONata).
 std::string HttpTask(std::string_view args, bool jsonata = false) {

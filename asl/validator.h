@@ -45,6 +45,11 @@ struct ValidationOptions {
   // WARNING (code INTEGRATION_NOT_RUNNABLE) at the Resource, saying it and
   // that the Task fails with States.TaskFailed. Unset: no such warnings.
   std::function<std::string(std::string_view resource)> why_not_runnable;
+  // Whether a Task Resource validation recognized as an integration is one
+  // AWS nonetheless does not recognize, as far as the server knows (an
+  // aws-sdk ACTION its service's SDK does not have). True gives the ERROR
+  // AWS gives any Resource it does not recognize. Unset: none refused.
+  std::function<bool(std::string_view resource)> unrecognized_resource;
 };
 
 // Validates definition text. `type` is "STANDARD" or "EXPRESS" (EXPRESS

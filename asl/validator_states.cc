@@ -99,7 +99,8 @@ std::optional<TaskResourceShape> Validator::CheckTaskResource(std::string_view r
     return std::nullopt;
   }
   std::optional<TaskResourceShape> shape = RecognizeTaskResource(r);
-  if (!shape.has_value()) {
+  if (!shape.has_value() ||
+      (options_.unrecognized_resource && options_.unrecognized_resource(r))) {
     Error(kSchema,
           Cat("The resource provided ", r,
               " is not recognized. The value is not a valid resource ARN, or "

@@ -30,8 +30,11 @@ absl::StatusOr<json::object> ParseRecord(const std::string& text, const std::str
   return std::move(v->get_object());
 }
 
-Catalog::Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock)
-    : store_(store), options_(options), clock_(clock) {}
+Catalog::Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock,
+                 std::function<bool(std::string_view resource)> unrecognized_resource)
+    : store_(store), options_(options), clock_(clock) {
+  rules_.unrecognized_resource = std::move(unrecognized_resource);
+}
 
 std::string Catalog::MachineArn(const std::string& name) const {
   return engine::MachineArn(options_->region, options_->account, name);
@@ -52,7 +55,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
   if (type != "STANDARD" && type != "EXPRESS") {
     return ServiceError("ValidationException", "type must be STANDARD or EXPRESS");
   }
-  SW_RETURN_IF_ERROR(RequireValidDefinition(definition, type));
+  SW_RETURN_IF_ERROR(RequireValidDefinition(definition, type, rules_));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
   TimeMs now = clock_->NowMs();
@@ -100,7 +103,7 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
   std::string def = definition.value_or(
       std::string(revs.back().as_object().at("definition").as_string()));
   if (definition.has_value()) {
-    SW_RETURN_IF_ERROR(RequireValidDefinition(def, std::string(rec["type"].as_string())));
+    SW_RETURN_IF_ERROR(RequireValidDefinition(def, std::string(rec["type"].as_string()), rules_));
   }
   if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
   revs.push_back(RevisionRecord(def, clock_->NowMs()));

@@ -8,10 +8,12 @@
 #define SW_ENGINE_CATALOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -19,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "asl/definition.h"
+#include "asl/validator.h"
 #include "common/clock.h"
 #include "common/json.h"
 #include "engine/api_types.h"
@@ -31,8 +34,11 @@ absl::StatusOr<json::object> ParseRecord(const std::string& text, const std::str
 
 class Catalog {
  public:
-  // `store`, `options` and `clock` must outlive the catalog.
-  Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock);
+  // `store`, `options` and `clock` must outlive the catalog. Create and
+  // Update refuse a definition with a Task Resource `unrecognized_resource`
+  // says AWS does not recognize (asl::ValidationOptions).
+  Catalog(storage::Store* store, const EngineOptions* options, const Clock* clock,
+          std::function<bool(std::string_view resource)> unrecognized_resource = nullptr);
 
   // ---- state machines (AWS errors, engine/service_error.h) ----
   absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
@@ -78,6 +84,7 @@ class Catalog {
 
   storage::Store* const store_;        // immutable; the store is thread-safe
   const EngineOptions* const options_;  // immutable (region, account)
+  asl::ValidationOptions rules_;        // what Create and Update refuse beyond asl's own
   const Clock* const clock_;           // immutable; thread-safe
 
   // Serialises the read-modify-write of machine and activity records

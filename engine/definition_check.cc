@@ -31,8 +31,9 @@ absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(
   return out;
 }
 
-absl::Status RequireValidDefinition(const std::string& definition, const std::string& type) {
-  auto found = CheckDefinition(definition, type);
+absl::Status RequireValidDefinition(const std::string& definition, const std::string& type,
+                                    const asl::ValidationOptions& options) {
+  auto found = CheckDefinition(definition, type, options);
   if (!found.ok()) return found.status();
   // AWS's words: "Invalid State Machine Definition: 'CODE: message at
   // /location'", several errors separated by ", ".

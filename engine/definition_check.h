@@ -25,7 +25,8 @@ absl::StatusOr<std::vector<DefinitionDiagnostic>> CheckDefinition(
 
 // OK, or InvalidDefinition naming every ERROR (as CreateStateMachine and
 // UpdateStateMachine answer).
-absl::Status RequireValidDefinition(const std::string& definition, const std::string& type);
+absl::Status RequireValidDefinition(const std::string& definition, const std::string& type,
+                                    const asl::ValidationOptions& options = {});
 
 }  // namespace stepwise::engine
 

@@ -55,17 +55,32 @@ EngineImpl::EngineImpl(storage::Store* store, EngineOptions options)
       rng_(opts_.seed != 0 ? opts_.seed : std::random_device{}()),
       timers_(clock_, [this](const TimerEntry& e) { OnTimer(e); }),
       dispatch_(MakeDispatch()),
-      catalog_(store_, &opts_, clock_),
+      catalog_(store_, &opts_, clock_,
+               [this](std::string_view resource) { return RefusesTaskResource(resource); }),
       committer_(store_, &opts_) {}
 
 EngineImpl::~EngineImpl() { Shutdown(); }
 
-bool EngineImpl::RunsTaskResource(std::string_view resource) const {
+namespace {
+
+// The command a Task with `resource` would schedule, as far as dispatchers
+// look at it to say whether they take it.
+ScheduleTaskCommand CommandFor(std::string_view resource) {
   ScheduleTaskCommand command;
   command.resource = std::string(resource);
   command.kind = TaskResource::Parse(command.resource).kind;
   command.input = json::object();
-  return dispatch_.Runs(command);
+  return command;
+}
+
+}  // namespace
+
+bool EngineImpl::RunsTaskResource(std::string_view resource) const {
+  return dispatch_.Runs(CommandFor(resource));
+}
+
+bool EngineImpl::RefusesTaskResource(std::string_view resource) const {
+  return dispatch_.Refuses(CommandFor(resource));
 }
 
 TaskDispatch EngineImpl::MakeDispatch() {
@@ -326,6 +341,9 @@ asl::ValidationOptions Engine::validation_options() const {
   asl::ValidationOptions options;
   options.why_not_runnable = [this](std::string_view resource) {
     return RunsTaskResource(resource) ? std::string() : UnsupportedTaskCause(resource);
+  };
+  options.unrecognized_resource = [this](std::string_view resource) {
+    return impl_->RefusesTaskResource(resource);
   };
   return options;
 }

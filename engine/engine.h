@@ -70,7 +70,9 @@ class Engine {
   // words when `definition` is over AWS's 1,048,576-byte limit, else every
   // finding (ERRORs and WARNINGs) for `type` (STANDARD | EXPRESS); no ERROR
   // means valid. With `options` from validation_options(), also a WARNING
-  // for each Task no dispatcher of this engine runs. Pure CPU (no store, no
+  // for each Task no dispatcher of this engine runs, and an ERROR for each
+  // Task Resource its dispatcher knows AWS does not recognize
+  // (TaskDispatcher::Refuses; Create and Update refuse those too). Pure CPU (no store, no
   // engine state): any thread.
   static absl::StatusOr<std::vector<DefinitionDiagnostic>> ValidateStateMachineDefinition(
       const std::string& definition, const std::string& type,
@@ -78,7 +80,8 @@ class Engine {
   // Whether a dispatcher of this engine runs a Task with this Resource
   // (else the Task fails with States.TaskFailed). Any thread.
   bool RunsTaskResource(std::string_view resource) const;
-  // Validation options that warn about Tasks this engine cannot run; they
+  // Validation options that warn about Tasks this engine cannot run and
+  // refuse the Resources its dispatchers know AWS does not recognize; they
   // refer to this engine, which must outlive them.
   asl::ValidationOptions validation_options() const;
 

@@ -108,6 +108,9 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   EngineStats stats() const;
   // Whether a dispatcher runs a Task with this Resource (engine.cc).
   bool RunsTaskResource(std::string_view resource) const;
+  // Whether the dispatcher taking this Resource knows AWS does not
+  // recognize it (TaskDispatcher::Refuses; engine.cc).
+  bool RefusesTaskResource(std::string_view resource) const;
 
  private:
   struct Effects;     // step.cc: what a commit releases once it is on disk

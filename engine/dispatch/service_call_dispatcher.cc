@@ -56,6 +56,10 @@ bool ServiceCallDispatcher::Takes(const ScheduleTaskCommand& command) const {
   return integration_->Takes(TaskResource::Parse(command.resource));
 }
 
+bool ServiceCallDispatcher::Refuses(const ScheduleTaskCommand& command) const {
+  return integration_->Refuses(TaskResource::Parse(command.resource));
+}
+
 std::shared_ptr<PollClaim> ServiceCallDispatcher::Schedule(const ScheduleTaskCommand& command,
                                                            OpenTask& task,
                                                            PendingCommit& commit) {

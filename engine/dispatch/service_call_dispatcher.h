@@ -43,6 +43,7 @@ class ServiceCallDispatcher : public TaskDispatcher {
   const std::string& RowKey() const { return rows_.row_key(); }
 
   bool Takes(const ScheduleTaskCommand& command) const override;
+  bool Refuses(const ScheduleTaskCommand& command) const override;
   bool Owns(const OpenTask& task) const override { return task.via == rows_.row_key(); }
   std::shared_ptr<PollClaim> Schedule(const ScheduleTaskCommand& command, OpenTask& task,
                                       PendingCommit& commit) override;

@@ -5,9 +5,13 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/strings.h"
 #include "engine/dispatch/service_call_dispatcher.h"
 #include "engine/engine_test_fixture.h"
 #include "gtest/gtest.h"
@@ -16,12 +20,17 @@
 namespace stepwise::engine {
 namespace {
 
-// Takes http:invoke and sqs:* resources; keeps each call until the test answers.
+// Takes http:invoke, sqs:* and aws-sdk:sqs:* resources (refusing
+// aws-sdk:sqs:nosuch); keeps each call until the test answers.
 class FakeIntegration : public ServiceIntegration {
  public:
   std::string_view name() const override { return "fake"; }
   bool Takes(const TaskResource& r) const override {
-    return r.resource_type == "http" || r.resource_type == "sqs";
+    return r.resource_type == "http" || r.resource_type == "sqs" ||
+           r.resource_type == "aws-sdk:sqs";
+  }
+  bool Refuses(const TaskResource& r) const override {
+    return r.resource_type == "aws-sdk:sqs" && r.resource_name == "nosuch";
   }
   void Call(const ServiceCall& call, std::function<void(TaskResult)> done) override {
     std::lock_guard<std::mutex> l(mu_);
@@ -122,6 +131,38 @@ TEST_F(ServiceCallTest, TakenResourcesAreCalledAfterTheirCommitOthersAreNot) {
                                       "TaskFailed", "ExecutionFailed"}));
   EXPECT_EQ(Rows(), 0u);
   EXPECT_EQ(integration_->waiting(), 0u);
+}
+
+TEST_F(ServiceCallTest, ResourcesTheIntegrationRefusesAreRefusedAtEveryEntryPoint) {
+  auto def = [](std::string_view resource) {
+    return absl::StrCat(R"({"StartAt":"A","States":{"A":{"Type":"Task","Resource":")",
+                        ToAbsl(resource), R"(","End":true}}})");
+  };
+  const std::string bad = "arn:aws:states:::aws-sdk:sqs:nosuch";
+  const std::string words = "SCHEMA_VALIDATION_FAILED: The resource provided " + bad +
+                            " is not recognized. The value is not a valid resource ARN, or the "
+                            "resource is not available in this region. at /States/A/Resource";
+  auto created = engine_->CreateStateMachine("bad", def(bad), "arn:aws:iam::123456789012:role/r",
+                                             "STANDARD");
+  ASSERT_FALSE(created.ok());
+  EXPECT_NE(std::string(created.status().message()).find(words), std::string::npos)
+      << created.status();
+  std::string m = Machine("m", def("arn:aws:states:::aws-sdk:sqs:sendMessage"));
+  auto updated = engine_->UpdateStateMachine(m, def(bad), std::nullopt);
+  ASSERT_FALSE(updated.ok());
+  EXPECT_NE(std::string(updated.status().message()).find(words), std::string::npos)
+      << updated.status();
+  auto found = Engine::ValidateStateMachineDefinition(def(bad), "STANDARD",
+                                                      engine_->validation_options());
+  ASSERT_TRUE(found.ok());
+  ASSERT_EQ(found->size(), 1u);
+  EXPECT_EQ(absl::StrCat((*found)[0].code, ": ", (*found)[0].message, " at ",
+                         (*found)[0].location),
+            words);
+  // Without the server's options, only asl's own rules.
+  found = Engine::ValidateStateMachineDefinition(def(bad), "STANDARD");
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->empty());
 }
 
 TEST_F(ServiceCallTest, FailuresGoThroughRetryAndCatchWithANewRequestIdPerAttempt) {

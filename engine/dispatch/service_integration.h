@@ -54,6 +54,13 @@ class ServiceIntegration {
   virtual std::string_view name() const = 0;
   // Whether this integration calls `resource`.
   virtual bool Takes(const TaskResource& resource) const = 0;
+  // Whether AWS refuses `resource`, one Takes takes, at creation as not
+  // recognized, as far as this integration knows (an aws-sdk ACTION the
+  // service's SDK does not have). Validation refuses it in AWS's words.
+  virtual bool Refuses(const TaskResource& resource) const {
+    (void)resource;
+    return false;
+  }
   // Makes `call`; `done` runs once with what the state sees: the result
   // (kSucceeded), or the failure in AWS's names (kFailed with error and
   // cause). `done` never runs when the integration stops first (server

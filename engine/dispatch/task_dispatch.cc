@@ -23,6 +23,10 @@ bool TaskDispatch::Runs(const ScheduleTaskCommand& command) const {
   return &For(command) != fallback_.get();
 }
 
+bool TaskDispatch::Refuses(const ScheduleTaskCommand& command) const {
+  return For(command).Refuses(command);
+}
+
 TaskDispatcher* TaskDispatch::OwnerOf(const OpenTask& task) const {
   for (const auto& d : dispatchers_) {
     if (d->Owns(task)) return d.get();

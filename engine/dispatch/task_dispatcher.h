@@ -96,6 +96,13 @@ class TaskDispatcher {
   // Whether this dispatcher does the work of `command` (its resource, and
   // the kind the interpreter parsed from it).
   virtual bool Takes(const ScheduleTaskCommand& command) const = 0;
+  // Whether AWS refuses `command`'s resource, one this dispatcher takes, at
+  // creation as not recognized, as far as the dispatcher knows (an aws-sdk
+  // ACTION the service's SDK does not have). Validation refuses it.
+  virtual bool Refuses(const ScheduleTaskCommand& command) const {
+    (void)command;
+    return false;
+  }
   // Whether `task` (as the execution record keeps it) is this dispatcher's.
   virtual bool Owns(const OpenTask& task) const = 0;
   // In the step that schedules the task: hands `task` over (it may fill in
@@ -145,6 +152,8 @@ class TaskDispatch {
   // Whether a dispatcher other than the fallback takes `command` (the Task
   // runs rather than fails with States.TaskFailed).
   bool Runs(const ScheduleTaskCommand& command) const;
+  // Whether the dispatcher taking `command` refuses it (Refuses above).
+  bool Refuses(const ScheduleTaskCommand& command) const;
   // The dispatcher owning a scheduled task, or null (nothing to undo).
   TaskDispatcher* OwnerOf(const OpenTask& task) const;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;

@@ -24,6 +24,16 @@ engine::TaskResult CannotCall(std::string_view resource, std::string_view why) {
       "States.TaskFailed", absl::StrCat("Stepwise cannot call ", ToAbsl(resource), ": ", ToAbsl(why)));
 }
 
+// A Resource's ACTION without .waitForTaskToken ("getItem"; another suffix
+// stays: ".sync").
+std::string_view ActionOf(const engine::TaskResource& resource) {
+  std::string_view action = resource.resource_name;
+  if (absl::EndsWith(ToAbsl(action), ToAbsl(kWaitForTaskToken))) {
+    action.remove_suffix(kWaitForTaskToken.size());
+  }
+  return action;
+}
+
 std::string HeaderOf(const AwsApiResponse& r, std::string_view name) {
   for (const auto& [k, v] : r.headers) {
     if (absl::EqualsIgnoreCase(k, ToAbsl(name))) return v;
@@ -112,6 +122,15 @@ bool AwsSdkIntegration::Takes(const engine::TaskResource& resource) const {
          absl::StartsWith(ToAbsl(resource.resource_type), ToAbsl(kPrefix));
 }
 
+bool AwsSdkIntegration::Refuses(const engine::TaskResource& resource) const {
+  if (!Takes(resource)) return false;
+  const AwsServiceInfo* service = FindAwsService(resource.resource_type.substr(kPrefix.size()));
+  std::string_view action = ActionOf(resource);
+  // Another suffix (.sync) is the validator's to judge, as it is AWS's.
+  return service != nullptr && action.find('.') == std::string_view::npos &&
+         !service->HasAction(action);
+}
+
 void AwsSdkIntegration::Stop() {
   stopped_->store(true);
   api_->Stop();
@@ -149,10 +168,7 @@ void AwsSdkIntegration::Call(const engine::ServiceCall& call,
                              std::function<void(engine::TaskResult)> done) {
   engine::TaskResource resource = engine::TaskResource::Parse(call.resource);
   std::string_view service_name = resource.resource_type.substr(kPrefix.size());
-  std::string_view action = resource.resource_name;
-  if (absl::EndsWith(ToAbsl(action), ToAbsl(kWaitForTaskToken))) {
-    action.remove_suffix(kWaitForTaskToken.size());
-  }
+  std::string_view action = ActionOf(resource);
   if (size_t dot = action.find('.'); dot != std::string_view::npos) {
     return done(CannotCall(call.resource,
                            absl::StrCat("aws-sdk integrations support request-response and "

@@ -12,6 +12,8 @@
 //     HTTP request: ..." and the like;
 //   - a service or operation Stepwise cannot call → States.TaskFailed
 //     naming the resource and what would make it run.
+// An action the service's model lacks is refused at validation (Refuses),
+// as AWS refuses it.
 // Threads: Takes and Call from any thread; `done` runs on the AwsApi's
 // thread (or the caller's for failures found before sending).
 #ifndef SW_INTEGRATIONS_AWS_AWS_SDK_INTEGRATION_H_
@@ -34,6 +36,9 @@ class AwsSdkIntegration : public engine::ServiceIntegration {
 
   std::string_view name() const override { return "aws-sdk"; }
   bool Takes(const engine::TaskResource& resource) const override;
+  // An ACTION the model of a SERVICE in the table does not have (AWS's
+  // SDK lacks it); a service outside the table is not refused.
+  bool Refuses(const engine::TaskResource& resource) const override;
   void Call(const engine::ServiceCall& call,
             std::function<void(engine::TaskResult)> done) override;
   // Stops the AwsApi too (shared with the optimized integrations, which

@@ -59,6 +59,38 @@ TEST(AwsSdkIntegrationTest, TakesAwsSdkResourcesOnly) {
       engine::TaskResource::Parse("arn:aws:lambda:us-east-1:123456789012:function:f")));
 }
 
+TEST(AwsSdkIntegrationTest, RefusesActionsTheServiceModelLacks) {
+  AwsSdkIntegration sdk(std::make_shared<FakeAwsApi>());
+  auto refuses = [&sdk](std::string_view r) { return sdk.Refuses(engine::TaskResource::Parse(r)); };
+  // Actions the models have, whether or not Stepwise makes them.
+  for (std::string_view r : {"arn:aws:states:::aws-sdk:dynamodb:getItem",
+                             "arn:aws:states:::aws-sdk:dynamodb:batchWriteItem",
+                             "arn:aws:states:::aws-sdk:s3:listObjectsV2",
+                             "arn:aws:states:::aws-sdk:s3:createBucket",
+                             "arn:aws:states:::aws-sdk:s3:listBuckets.waitForTaskToken",
+                             "arn:aws:states:::aws-sdk:sns:publish",
+                             "arn:aws:states:::aws-sdk:sfn:sendTaskSuccess",
+                             "arn:aws:states:::aws-sdk:sqs:sendMessage.waitForTaskToken"}) {
+    EXPECT_FALSE(refuses(r)) << r;
+  }
+  // Actions they lack (the model's PascalCase name is not the action's).
+  for (std::string_view r : {"arn:aws:states:::aws-sdk:dynamodb:nosuch",
+                             "arn:aws:states:::aws-sdk:dynamodb:noSuchAction",
+                             "arn:aws:states:::aws-sdk:dynamodb:GetItem",
+                             "arn:aws:states:::aws-sdk:dynamodb:getItemz",
+                             "arn:aws:states:::aws-sdk:dynamodb:getitem",
+                             "arn:aws:states:::aws-sdk:s3:publish",
+                             "arn:aws:states:::aws-sdk:sqs:getItem.waitForTaskToken"}) {
+    EXPECT_TRUE(refuses(r)) << r;
+  }
+  // A service outside the table, another suffix, another integration: not
+  // this integration's to refuse.
+  EXPECT_FALSE(refuses("arn:aws:states:::aws-sdk:ec2:describeInstances"));
+  EXPECT_FALSE(refuses("arn:aws:states:::aws-sdk:nosuch:doIt"));
+  EXPECT_FALSE(refuses("arn:aws:states:::aws-sdk:sfn:startExecution.sync"));
+  EXPECT_FALSE(refuses("arn:aws:states:::dynamodb:nosuch"));
+}
+
 TEST(AwsSdkIntegrationTest, CallsTheOperationAndReturnsItsOutput) {
   auto api = std::make_shared<FakeAwsApi>();
   api->answer.status = 200;

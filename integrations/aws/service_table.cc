@@ -48,6 +48,10 @@ bool AwsServiceInfo::IsTimestampMember(std::string_view member) const {
   return ListHolds(timestamp_members, member);
 }
 
+bool AwsServiceInfo::HasAction(std::string_view action) const {
+  return ListHolds(operations, action);
+}
+
 const AwsServiceInfo* FindAwsService(std::string_view name) {
   auto it = std::lower_bound(std::begin(kServices), std::end(kServices), name,
                              [](const AwsServiceInfo& s, std::string_view n) { return s.name < n; });

@@ -5,7 +5,8 @@
 // SNS (query: Publish). Each row gives what a request needs (protocol,
 // target prefix, signing and endpoint names) and how Step Functions names
 // the service and its errors (AWS SDK for Java v2's names: "DynamoDb",
-// "Sfn", "S3.NoSuchKeyException"). Used by AwsApiClient and the aws-sdk
+// "Sfn", "S3.NoSuchKeyException") and the actions its model has (AWS
+// refuses any other at creation). Used by AwsApiClient and the aws-sdk
 // integration. Immutable static data and pure functions: any thread.
 #ifndef SW_INTEGRATIONS_AWS_SERVICE_TABLE_H_
 #define SW_INTEGRATIONS_AWS_SERVICE_TABLE_H_
@@ -34,6 +35,9 @@ struct AwsServiceInfo {
   // The names of members holding timestamps (JSON protocol), space
   // separated.
   std::string_view timestamp_members;
+  // The model's operations as aws-sdk Resources name them ("getItem",
+  // "listObjectsV2"), space separated.
+  std::string_view operations;
 
   // Whether `name` is one of camel_members / timestamp_members.
   bool IsCamelMember(std::string_view name) const;
@@ -41,6 +45,10 @@ struct AwsServiceInfo {
   // Whether Stepwise can make `operation` (the model's name, "GetItem"):
   // any for JSON services, the four S3 object calls, SNS Publish.
   bool Supports(std::string_view operation) const;
+  // Whether `action` (a Resource's: "getItem") is one of the model's
+  // operations, whether or not Stepwise makes it: AWS refuses any other at
+  // creation.
+  bool HasAction(std::string_view action) const;
   // The error name Step Functions reports for the service error `code`
   // (as the wire gives it): "<sdk_name>.<Shape>[Exception]" for a modeled
   // exception (AWS SDK for Java v2 appends "Exception" when the shape's

@@ -80,13 +80,7 @@ def hostile_http(garbage_everywhere=False):
 # Checks that fail today for a reason outside these tests, each with the
 # reason. One listed here is printed as KNOWN GAP when it fails and fails
 # the run when it passes (so the entry goes once the gap is closed).
-KNOWN_GAPS = {
-    "aws-sdk unknown action: the cause names the field or resource":
-        "AWS refuses an aws-sdk action its SDK does not have at CreateStateMachine "
-        "(SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:::aws-sdk:... is not "
-        "recognized); Stepwise accepts it and calls the server, whose "
-        "UnknownOperationException (dynalite) carries no message",
-}
+KNOWN_GAPS = {}
 
 
 class GapAwareChecks(Checks):
@@ -175,9 +169,6 @@ def cases(http_base, closed_port, with_servers, with_http):
     ]
     if with_servers:
         out += [
-            ("aws-sdk unknown action", sdk_state("dynamodb:noSuchAction", {"TableName": "t"}),
-             {}, r"States\.(Runtime|TaskFailed)|DynamoDb\.\w+Exception",
-             ["noSuchAction", "NoSuchAction", "UnknownOperation"]),
             ("aws-sdk Parameters member of the wrong type",
              sdk_state("dynamodb:getItem", {"TableName": 42, "Key": "k"}), {},
              r"States\.(Runtime|TaskFailed)|DynamoDb\.\w+Exception",
@@ -269,6 +260,27 @@ def main():
             checks.check(f"{name}: the daemon still answers",
                          daemon.proc.poll() is None
                          and aws.api_error("list_state_machines") == ("", ""), daemon.log_tail())
+        # AWS refuses an aws-sdk action the service's SDK does not have, at
+        # every entry point, in the words it uses for any unknown resource.
+        unknown = "arn:aws:states:::aws-sdk:dynamodb:noSuchAction"
+        words = (f"SCHEMA_VALIDATION_FAILED: The resource provided {unknown} is not recognized. "
+                 "The value is not a valid resource ARN, or the resource is not available in "
+                 "this region. at /States/T/Resource")
+        state = {"Type": "Task", "Resource": unknown, "End": True}
+        code, message = refusal(aws, "hostile-unknown-action", state)
+        checks.check("aws-sdk unknown action: CreateStateMachine refuses it in AWS's words",
+                     code == "InvalidDefinition" and words in message, f"{code}: {message}")
+        v = aws.client().validate_state_machine_definition(
+            definition=json.dumps({"StartAt": "T", "States": {"T": state}}))
+        checks.check("aws-sdk unknown action: validation fails in AWS's words",
+                     v.get("result") == "FAIL" and any(
+                         f"{d.get('code')}: {d.get('message')} at {d.get('location')}" == words
+                         for d in v.get("diagnostics", [])), v)
+        known = dict(state, Resource="arn:aws:states:::aws-sdk:s3:listObjectsV2",
+                     Parameters={"Bucket": "b"})
+        code, message = refusal(aws, "hostile-known-action", known)
+        checks.check("aws-sdk known action: CreateStateMachine accepts it", code == "",
+                     f"{code}: {message}")
         if with_http:
             # AWS requires Authentication; Stepwise calls without a connection
             # and says so as a WARNING at validation (asl/validator_http_task.cc).
