@@ -117,13 +117,29 @@ json::value AwsSdkIntegration::StepFunctionsOutput(const AwsServiceInfo& service
 
 AwsSdkIntegration::AwsSdkIntegration(std::shared_ptr<AwsApi> api) : api_(std::move(api)) {}
 
-bool AwsSdkIntegration::Takes(const engine::TaskResource& resource) const {
+namespace {
+
+bool IsAwsSdk(const engine::TaskResource& resource) {
   return resource.kind == engine::TaskKind::kService &&
          absl::StartsWith(ToAbsl(resource.resource_type), ToAbsl(kPrefix));
 }
 
+}  // namespace
+
+bool AwsSdkIntegration::Takes(const engine::TaskResource& resource) const {
+  // Only what Stepwise can call: the rest goes to the fallback, so that
+  // validation warns about it (INTEGRATION_NOT_RUNNABLE) and it fails with
+  // States.TaskFailed saying what runs.
+  if (!IsAwsSdk(resource)) return false;
+  std::string_view service_name = resource.resource_type.substr(kPrefix.size());
+  const AwsServiceInfo* service = FindAwsService(service_name);
+  std::string_view action = ActionOf(resource);
+  return service != nullptr && api_->Knows(service_name) && !action.empty() &&
+         action.find('.') == std::string_view::npos && service->Supports(OperationName(action));
+}
+
 bool AwsSdkIntegration::Refuses(const engine::TaskResource& resource) const {
-  if (!Takes(resource)) return false;
+  if (!IsAwsSdk(resource)) return false;
   const AwsServiceInfo* service = FindAwsService(resource.resource_type.substr(kPrefix.size()));
   std::string_view action = ActionOf(resource);
   // Another suffix (.sync) is the validator's to judge, as it is AWS's.
