@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -28,6 +30,37 @@ inline constexpr char kActivityMachine[] = R"({"StartAt":"Work","States":{
   "Work":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs",
           "HeartbeatSeconds":5,"TimeoutSeconds":100,"ResultPath":"$.result","Next":"Done"},
   "Done":{"Type":"Pass","End":true}}})";
+
+// The calls a fake outbound service (a Lambda invoker, a service
+// integration) received and the test has not answered yet: pushed from the
+// engine's threads, taken in order by the test. Thread-safe.
+template <typename Pending>
+class PendingCalls {
+ public:
+  void Push(Pending p) {
+    std::lock_guard<std::mutex> l(mu_);
+    calls_.push_back(std::move(p));
+    cv_.notify_all();
+  }
+  // The next call (waits up to 5 s); a value-initialized one when none came.
+  Pending Next() {
+    std::unique_lock<std::mutex> l(mu_);
+    cv_.wait_for(l, std::chrono::seconds(5), [this] { return !calls_.empty(); });
+    if (calls_.empty()) return {};
+    Pending p = std::move(calls_.front());
+    calls_.pop_front();
+    return p;
+  }
+  size_t waiting() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_.size();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Pending> calls_;
+};
 
 class EngineTest : public ::testing::Test {
  protected:

@@ -2,9 +2,6 @@
 // (LambdaOutcomeResult) and, through the whole engine with a fake
 // LambdaInvoker, routing, results, function errors, callbacks, the task
 // row's life and the invoke again after a restart.
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <string>
 
 #include "common/json.h"
@@ -133,9 +130,7 @@ class FakeInvoker : public LambdaInvoker {
   bool Routes(std::string_view name) const override { return name.starts_with("remote-"); }
   void Invoke(const LambdaCall& call, int64_t timeout_ms,
               std::function<void(LambdaInvokeOutcome)> done) override {
-    std::lock_guard<std::mutex> l(mu_);
-    calls_.push_back({call, timeout_ms, std::move(done)});
-    cv_.notify_all();
+    calls_.Push({call, timeout_ms, std::move(done)});
   }
   struct Pending {
     LambdaCall call;
@@ -143,23 +138,11 @@ class FakeInvoker : public LambdaInvoker {
     std::function<void(LambdaInvokeOutcome)> done;
   };
   // The next call (waits up to 5 s); a call with an empty name when none came.
-  Pending Next() {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, std::chrono::seconds(5), [this] { return !calls_.empty(); });
-    if (calls_.empty()) return {};
-    Pending p = std::move(calls_.front());
-    calls_.pop_front();
-    return p;
-  }
-  size_t waiting() {
-    std::lock_guard<std::mutex> l(mu_);
-    return calls_.size();
-  }
+  Pending Next() { return calls_.Next(); }
+  size_t waiting() { return calls_.waiting(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> calls_;
+  PendingCalls<Pending> calls_;
 };
 
 class LambdaEndpointTest : public EngineTest {

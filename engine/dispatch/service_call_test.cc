@@ -2,9 +2,6 @@
 // engine with a fake ServiceIntegration: which resources it takes, what a
 // call carries, results and failures, callbacks, the task row's life, the
 // call made again after a restart, and TimeoutSeconds.
-#include <condition_variable>
-#include <deque>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,32 +30,18 @@ class FakeIntegration : public ServiceIntegration {
     return r.resource_type == "aws-sdk:sqs" && r.resource_name == "nosuch";
   }
   void Call(const ServiceCall& call, std::function<void(TaskResult)> done) override {
-    std::lock_guard<std::mutex> l(mu_);
-    calls_.push_back({call, std::move(done)});
-    cv_.notify_all();
+    calls_.Push({call, std::move(done)});
   }
   struct Pending {
     ServiceCall call;
     std::function<void(TaskResult)> done;
   };
-  // The next call (waits up to 5 s); a call with an empty resource when none came.
-  Pending Next() {
-    std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, std::chrono::seconds(5), [this] { return !calls_.empty(); });
-    if (calls_.empty()) return {};
-    Pending p = std::move(calls_.front());
-    calls_.pop_front();
-    return p;
-  }
-  size_t waiting() {
-    std::lock_guard<std::mutex> l(mu_);
-    return calls_.size();
-  }
+  // The next call (waits up to 5 s); one with an empty resource when none came.
+  Pending Next() { return calls_.Next(); }
+  size_t waiting() { return calls_.waiting(); }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Pending> calls_;
+  PendingCalls<Pending> calls_;
 };
 
 TaskResult Ok(std::string json_text) {
