@@ -107,6 +107,13 @@ struct HistoryPage {
   std::string next_token;
 };
 
+// A tag of a state machine or an activity, as AWS's Tag shape has it.
+struct Tag {
+  std::string key;
+  std::string value;
+  bool operator==(const Tag&) const = default;
+};
+
 struct ActivityDescription {
   std::string arn;
   std::string name;

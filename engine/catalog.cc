@@ -11,6 +11,7 @@
 #include "engine/arn.h"
 #include "engine/definition_check.h"
 #include "engine/service_error.h"
+#include "engine/tags.h"
 
 namespace stepwise::engine {
 
@@ -49,8 +50,11 @@ std::string Catalog::ActivityArn(const std::string& name) const {
 absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::string& name,
                                                                     const std::string& definition,
                                                                     const std::string& role_arn,
-                                                                    const std::string& type_in) {
+                                                                    const std::string& type_in,
+                                                                    const std::vector<Tag>& tags) {
+  SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
+  SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), MachineArn(name)));
   std::string type = type_in.empty() ? "STANDARD" : type_in;
   if (type != "STANDARD" && type != "EXPRESS") {
     return ServiceError("ValidationException", "type must be STANDARD or EXPRESS");
@@ -81,6 +85,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
   json::array revs;
   revs.push_back(RevisionRecord(definition, now));
   rec["revisions"] = std::move(revs);
+  if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
   SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
   return Describe(rec, 1);
 }
@@ -119,8 +124,9 @@ absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
     return ServiceErrorName(rec.status()) == "StateMachineDoesNotExist" ? absl::OkStatus()
                                                                         : rec.status();
   }
-  // Revisions stay: executions still running need their definition.
+  // Revisions stay: executions still running need their definition. Tags go.
   (*rec)["status"] = "DELETING";
+  rec->erase("tags");
   return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
 }
 
@@ -243,8 +249,11 @@ ActivityDescription Catalog::ActivityFromRecord(json::object& rec) {
   return d;
 }
 
-absl::StatusOr<ActivityDescription> Catalog::CreateActivity(const std::string& name) {
+absl::StatusOr<ActivityDescription> Catalog::CreateActivity(const std::string& name,
+                                                            const std::vector<Tag>& tags) {
+  SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
+  SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), ActivityArn(name)));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->Get(Table::kActivities, name));
   if (existing.has_value()) {  // idempotent on name
@@ -255,6 +264,7 @@ absl::StatusOr<ActivityDescription> Catalog::CreateActivity(const std::string& n
   rec["name"] = Str(name);
   rec["arn"] = Str(ActivityArn(name));
   rec["creation_date"] = clock_->NowMs();
+  if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
   SW_RETURN_IF_ERROR(store_->Put(Table::kActivities, name, SerializeJson(rec)));
   return ActivityFromRecord(rec);
 }

@@ -41,10 +41,13 @@ class Catalog {
           std::function<bool(std::string_view resource)> unrecognized_resource = nullptr);
 
   // ---- state machines (AWS errors, engine/service_error.h) ----
+  // `tags` (checked by the caller, engine/tags.h) go into the new record; an
+  // idempotent repeat keeps the tags it has, as AWS does.
   absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
                                                              const std::string& definition,
                                                              const std::string& role_arn,
-                                                             const std::string& type);
+                                                             const std::string& type,
+                                                             const std::vector<Tag>& tags = {});
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
       const std::string& arn, const std::optional<std::string>& definition,
@@ -65,7 +68,9 @@ class Catalog {
   StateMachineDescription Describe(json::object& rec, int64_t revision) const;
 
   // ---- activities ----
-  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);
+  // Idempotent on the name: a repeat keeps the tags the activity has.
+  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name,
+                                                     const std::vector<Tag>& tags = {});
   absl::StatusOr<ActivityDescription> DescribeActivity(const std::string& arn);
   absl::Status DeleteActivity(const std::string& arn);
   absl::StatusOr<std::vector<ActivityDescription>> ListActivities();
@@ -74,6 +79,17 @@ class Catalog {
   bool KnownActivity(const std::string& arn);
   void RememberActivity(const std::string& arn);
 
+  // ---- tags (engine/catalog_tags.cc) ----
+  // The tags of the state machine or activity `arn`, kept in its record.
+  // InvalidArn for an ARN that is not of this region and account or names
+  // another kind of resource (an execution); ResourceNotFound for a machine
+  // or activity that does not exist (a deleting machine, a version or alias
+  // ARN). TagResource adds or replaces (TooManyTags past 50, nothing
+  // written); UntagResource removes (absent keys are fine). Durable on OK.
+  absl::Status TagResource(const std::string& arn, const std::vector<Tag>& tags);
+  absl::Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
+  absl::StatusOr<std::vector<Tag>> ListTagsForResource(const std::string& arn);
+
  private:
   std::string MachineArn(const std::string& name) const;
   std::string ActivityArn(const std::string& name) const;
@@ -81,6 +97,14 @@ class Catalog {
   absl::Status PutMachineRecord(const std::string& name, const json::object& rec);
   static json::object RevisionRecord(const std::string& definition, TimeMs now);
   static ActivityDescription ActivityFromRecord(json::object& rec);
+  // The record a tag action names and where it lives (catalog_tags.cc).
+  struct TaggedRecord {
+    bool machine = false;  // else an activity
+    std::string name;
+    json::object rec;
+  };
+  absl::StatusOr<TaggedRecord> LoadTagged(const std::string& arn);
+  absl::Status PutTagged(const TaggedRecord& r);
 
   storage::Store* const store_;        // immutable; the store is thread-safe
   const EngineOptions* const options_;  // immutable (region, account)

@@ -156,9 +156,10 @@ void Engine::Shutdown() { impl_->Shutdown(); }
 absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(const std::string& name,
                                                                    const std::string& definition,
                                                                    const std::string& role_arn,
-                                                                   const std::string& type) {
+                                                                   const std::string& type,
+                                                                   const std::vector<Tag>& tags) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type);
+  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags);
 }
 absl::StatusOr<StateMachineDescription> Engine::DescribeStateMachine(const std::string& arn) {
   return impl_->catalog().DescribeStateMachine(arn);
@@ -222,9 +223,10 @@ absl::StatusOr<HistoryPage> Engine::GetExecutionHistory(const std::string& arn, 
   return impl_->GetExecutionHistory(arn, max_results, next_token, reverse_order,
                                     include_execution_data);
 }
-absl::StatusOr<ActivityDescription> Engine::CreateActivity(const std::string& name) {
+absl::StatusOr<ActivityDescription> Engine::CreateActivity(const std::string& name,
+                                                           const std::vector<Tag>& tags) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().CreateActivity(name);
+  return impl_->catalog().CreateActivity(name, tags);
 }
 absl::StatusOr<ActivityDescription> Engine::DescribeActivity(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
@@ -237,6 +239,19 @@ absl::Status Engine::DeleteActivity(const std::string& arn) {
 absl::StatusOr<std::vector<ActivityDescription>> Engine::ListActivities() {
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->catalog().ListActivities();
+}
+absl::Status Engine::TagResource(const std::string& resource_arn, const std::vector<Tag>& tags) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().TagResource(resource_arn, tags);
+}
+absl::Status Engine::UntagResource(const std::string& resource_arn,
+                                   const std::vector<std::string>& tag_keys) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().UntagResource(resource_arn, tag_keys);
+}
+absl::StatusOr<std::vector<Tag>> Engine::ListTagsForResource(const std::string& resource_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().ListTagsForResource(resource_arn);
 }
 void Engine::GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
                                   int64_t timeout_ms,

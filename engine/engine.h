@@ -52,10 +52,13 @@ class Engine {
   void Shutdown();
 
   // ---- state machines ----
+  // `tags` are checked as AWS does (engine/tags.h: ValidationException,
+  // TooManyTags); a repeat that is idempotent keeps the tags the machine has.
   absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
                                                              const std::string& definition,
                                                              const std::string& role_arn,
-                                                             const std::string& type);
+                                                             const std::string& type,
+                                                             const std::vector<Tag>& tags = {});
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   // Adds a revision (definition and/or role); running executions keep theirs.
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
@@ -110,10 +113,23 @@ class Engine {
   absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& execution_arn);
 
   // ---- activities ----
-  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name);
+  // Idempotent on the name: a repeat keeps the tags the activity has.
+  absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name,
+                                                     const std::vector<Tag>& tags = {});
   absl::StatusOr<ActivityDescription> DescribeActivity(const std::string& arn);
   absl::Status DeleteActivity(const std::string& arn);
   absl::StatusOr<std::vector<ActivityDescription>> ListActivities();
+
+  // ---- tags of state machines and activities ----
+  // Adds or replaces tags (at most 50 per resource: TooManyTags), removes
+  // them (absent keys are fine), lists them in the order they were first
+  // added. InvalidArn for a malformed ARN or one naming an execution;
+  // ResourceNotFound for a machine or activity that does not exist (also a
+  // version or alias ARN). Durable on return; a deleted resource's tags go.
+  absl::Status TagResource(const std::string& resource_arn, const std::vector<Tag>& tags);
+  absl::Status UntagResource(const std::string& resource_arn,
+                             const std::vector<std::string>& tag_keys);
+  absl::StatusOr<std::vector<Tag>> ListTagsForResource(const std::string& resource_arn);
 
   // Long-polls for a task of `activity_arn` for up to `timeout_ms` (capped
   // at EngineOptions::max_poll_ms). The hand-out (ActivityStarted with
