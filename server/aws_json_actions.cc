@@ -21,6 +21,7 @@
 #include "engine/arn.h"
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
+#include "server/aws_json_tags.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -31,7 +32,7 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 16> kUnsupported = {
+constexpr std::array<std::string_view, 13> kUnsupported = {
     "StartSyncExecution",
     "RedriveExecution",        "CreateStateMachineAlias",
     "DeleteStateMachineAlias", "DescribeStateMachineAlias",
@@ -39,8 +40,6 @@ constexpr std::array<std::string_view, 16> kUnsupported = {
     "DeleteStateMachineVersion", "ListStateMachineVersions",
     "PublishStateMachineVersion", "DescribeMapRun",
     "ListMapRuns",             "UpdateMapRun",
-    "ListTagsForResource",     "TagResource",
-    "UntagResource",
 };
 
 constexpr std::array<std::string_view, 5> kExecutionStatuses = {
@@ -220,10 +219,12 @@ absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json
   std::optional<bool> publish = m.Bool("publish");
   m.Str("versionDescription");
   if (!m.status().ok()) return m.status();
+  auto tags = ReadTagList(req, "tags", false);
+  if (!tags.ok()) return tags.status();
   if (publish.value_or(false)) {
     return Validation("publish (state machine versions) is not supported by Stepwise yet");
   }
-  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"));
+  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags);
   if (!d.ok()) return d.status();
   return AwsActionResult(
       Body(json::object{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
@@ -463,7 +464,9 @@ absl::StatusOr<AwsActionResult> CreateActivity(engine::Engine* e, const json::ob
   Members m(req);
   std::string name = m.Need("name");
   if (!m.status().ok()) return m.status();
-  auto d = e->CreateActivity(name);
+  auto tags = ReadTagList(req, "tags", false);
+  if (!tags.ok()) return tags.status();
+  auto d = e->CreateActivity(name, *tags);
   if (!d.ok()) return d.status();
   return AwsActionResult(
       Body(json::object{{"activityArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
@@ -501,6 +504,37 @@ absl::StatusOr<AwsActionResult> ListActivities(engine::Engine* e, const json::ob
   json::object o{{"activities", std::move(items)}};
   if (std::string next = NextPageToken(*page, all->size()); !next.empty()) o["nextToken"] = next;
   return Body(o);
+}
+
+// ---- tags ----
+
+absl::StatusOr<AwsActionResult> TagResource(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("resourceArn");
+  if (!m.status().ok()) return m.status();
+  auto tags = ReadTagList(req, "tags", true);
+  if (!tags.ok()) return tags.status();
+  if (absl::Status s = e->TagResource(arn, *tags); !s.ok()) return s;
+  return AwsActionResult("{}");
+}
+
+absl::StatusOr<AwsActionResult> UntagResource(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("resourceArn");
+  if (!m.status().ok()) return m.status();
+  auto keys = ReadTagKeys(req);
+  if (!keys.ok()) return keys.status();
+  if (absl::Status s = e->UntagResource(arn, *keys); !s.ok()) return s;
+  return AwsActionResult("{}");
+}
+
+absl::StatusOr<AwsActionResult> ListTagsForResource(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("resourceArn");
+  if (!m.status().ok()) return m.status();
+  auto tags = e->ListTagsForResource(arn);
+  if (!tags.ok()) return tags.status();
+  return Body(TagListJson(*tags));
 }
 
 // Long-polls for up to 60 s without holding a thread: the engine answers
@@ -632,7 +666,7 @@ absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/, const json::obj
 }  // namespace
 
 AwsAction FindAwsAction(std::string_view action) {
-  static const std::array<std::pair<std::string_view, AwsAction>, 21> kActions = {{
+  static const std::array<std::pair<std::string_view, AwsAction>, 24> kActions = {{
       {"CreateStateMachine", &Blocking<&CreateStateMachine>},
       {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
       {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
@@ -654,6 +688,9 @@ AwsAction FindAwsAction(std::string_view action) {
       {"SendTaskSuccess", &SendTaskSuccess},
       {"SendTaskFailure", &SendTaskFailure},
       {"SendTaskHeartbeat", &SendTaskHeartbeat},
+      {"TagResource", &Blocking<&TagResource>},
+      {"UntagResource", &Blocking<&UntagResource>},
+      {"ListTagsForResource", &Blocking<&ListTagsForResource>},
   }};
   for (const auto& [name, fn] : kActions) {
     if (name == action) return fn;

@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "engine/arn.h"
 #include "engine/service_error.h"
+#include "engine/tags.h"
 #include "server/aws_json_actions.h"
 #include "server/sigv4.h"
 #include "server/status_conversion.h"
@@ -163,7 +164,7 @@ struct AuditInfo {
 // The resource a request names: an ARN, else a task-token fingerprint, else
 // the name it creates.
 std::string RequestResource(const json::object& req) {
-  for (const char* key : {"executionArn", "stateMachineArn", "activityArn"}) {
+  for (const char* key : {"executionArn", "stateMachineArn", "activityArn", "resourceArn"}) {
     if (const json::value* v = req.if_contains(key); v != nullptr && v->is_string()) {
       return std::string(v->as_string());
     }
@@ -216,6 +217,10 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
       resp.status = AwsErrorHttpStatus(name);
       resp.headers["x-amzn-ErrorType"] = name;
       json::object o{{"__type", name}, {"message", ValidUtf8(ToStd(r.status().message()))}};
+      // TooManyTags and ResourceNotFound name the resource, as AWS's do.
+      if (std::string arn = engine::TaggedResourceName(r.status()); !arn.empty()) {
+        o["resourceName"] = ValidUtf8(arn);
+      }
       resp.body = SerializeJson(json::value(std::move(o)));
     }
     // An empty long poll changed nothing: not audited.

@@ -21,6 +21,7 @@
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
 #include "server/paging.h"
+#include "server/proto_tags.h"
 #include "server/proto_time.h"
 #include "server/status_conversion.h"
 #include "server/watch_reactor.h"
@@ -225,7 +226,7 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
       ctx,
       [this, req, resp]() -> absl::Status {
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
-                                             req->type());
+                                             req->type(), TagsFromProto(req->tags()));
         if (!d.ok()) return d.status();
         resp->set_state_machine_arn(d->arn);
         SetTime(d->creation_date, resp->mutable_creation_date());
@@ -561,7 +562,7 @@ grpc::ServerUnaryReactor* StatesService::CreateActivity(grpc::CallbackServerCont
   return RunBlocking(
       ctx,
       [this, req, resp]() -> absl::Status {
-        auto d = engine_->CreateActivity(req->name());
+        auto d = engine_->CreateActivity(req->name(), TagsFromProto(req->tags()));
         if (!d.ok()) return d.status();
         resp->set_activity_arn(d->arn);
         SetTime(d->creation_date, resp->mutable_creation_date());

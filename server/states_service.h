@@ -131,6 +131,17 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* GetActivityTask(grpc::CallbackServerContext* ctx,
                                             const v1::GetActivityTaskRequest* req,
                                             v1::GetActivityTaskResponse* resp) override;
+
+  // ---- tags (server/states_service_tags.cc) ----
+  grpc::ServerUnaryReactor* TagResource(grpc::CallbackServerContext* ctx,
+                                        const v1::TagResourceRequest* req,
+                                        v1::TagResourceResponse* resp) override;
+  grpc::ServerUnaryReactor* UntagResource(grpc::CallbackServerContext* ctx,
+                                          const v1::UntagResourceRequest* req,
+                                          v1::UntagResourceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListTagsForResource(grpc::CallbackServerContext* ctx,
+                                                const v1::ListTagsForResourceRequest* req,
+                                                v1::ListTagsForResourceResponse* resp) override;
   grpc::ServerUnaryReactor* GetFunctionTask(grpc::CallbackServerContext* ctx,
                                             const v1::GetFunctionTaskRequest* req,
                                             v1::GetFunctionTaskResponse* resp) override;

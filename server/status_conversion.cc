@@ -1,6 +1,7 @@
 #include "server/status_conversion.h"
 
 #include "engine/service_error.h"
+#include "engine/tags.h"
 #include "stepwise/v1/service.pb.h"
 
 namespace stepwise::server {
@@ -53,6 +54,7 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   v1::ErrorInfo info;
   info.set_error(AwsErrorName(s));
   info.set_message(std::string(s.message()));
+  info.set_resource_name(engine::TaggedResourceName(s));
   return grpc::Status(ToGrpcCode(s.code()), std::string(s.message()),
                       info.SerializeAsString());
 }

@@ -1,0 +1,89 @@
+// Reading AWS's tag members (see aws_json_tags.h). Any thread.
+#include "server/aws_json_tags.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/strings.h"
+#include "engine/service_error.h"
+#include "engine/tags.h"
+#include "server/aws_json_actions.h"
+
+namespace stepwise::server {
+
+namespace {
+
+// The member `name` of `o`, null when absent or JSON null (AWS's
+// deserializers treat null as absent).
+const json::value* Member(const json::object& o, std::string_view name) {
+  auto it = o.find(name);
+  if (it == o.end() || it->value().is_null()) return nullptr;
+  return &it->value();
+}
+
+absl::Status MissingMember(std::string_view member) {
+  return engine::ServiceError(
+      "ValidationException",
+      absl::StrCat("1 validation error detected: Value null at '", ToAbsl(member),
+                   "' failed to satisfy constraint: Member must not be null"));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<engine::Tag>> ReadTagList(const json::object& req,
+                                                     std::string_view member, bool required) {
+  const json::value* v = Member(req, member);
+  if (v == nullptr) {
+    if (required) return MissingMember(member);
+    return std::vector<engine::Tag>{};
+  }
+  if (!v->is_array()) {
+    return AwsSerializationError(absl::StrCat("member '", ToAbsl(member), "' must be a list"));
+  }
+  std::vector<engine::Tag> tags;
+  std::vector<bool> has_key;
+  size_t i = 0;
+  for (const json::value& e : v->get_array()) {
+    ++i;
+    std::string at = absl::StrCat(ToAbsl(member), "[", i - 1, "]");
+    const json::object* o = e.if_object();
+    if (o == nullptr) {
+      return AwsSerializationError(absl::StrCat("member '", at, "' must be a Tag object"));
+    }
+    engine::Tag t;
+    const json::value* key = Member(*o, "key");
+    const json::value* value = Member(*o, "value");
+    if (key != nullptr && !key->is_string()) {
+      return AwsSerializationError(absl::StrCat("member '", at, ".key' must be a string"));
+    }
+    if (value != nullptr && !value->is_string()) {
+      return AwsSerializationError(absl::StrCat("member '", at, ".value' must be a string"));
+    }
+    if (key != nullptr) t.key = std::string(key->get_string());
+    if (value != nullptr) t.value = std::string(value->get_string());
+    has_key.push_back(key != nullptr);
+    tags.push_back(std::move(t));
+  }
+  if (absl::Status s = engine::ValidateTags(tags, member, &has_key); !s.ok()) return s;
+  return tags;
+}
+
+absl::StatusOr<std::vector<std::string>> ReadTagKeys(const json::object& req) {
+  const json::value* v = Member(req, "tagKeys");
+  if (v == nullptr) return MissingMember("tagKeys");
+  if (!v->is_array()) return AwsSerializationError("member 'tagKeys' must be a list");
+  std::vector<std::string> keys;
+  for (const json::value& e : v->get_array()) {
+    if (!e.is_string()) {
+      return AwsSerializationError(
+          absl::StrCat("member 'tagKeys[", keys.size(), "]' must be a string"));
+    }
+    keys.emplace_back(e.get_string());
+  }
+  if (absl::Status s = engine::ValidateTagKeys(keys); !s.ok()) return s;
+  return keys;
+}
+
+json::object TagListJson(const std::vector<engine::Tag>& tags) {
+  return json::object{{"tags", engine::TagsToJson(tags)}};
+}
+
+}  // namespace stepwise::server
