@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -90,6 +91,9 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      {"tag", 2, SIZE_MAX, {}, {}},
+      {"untag", 2, SIZE_MAX, {}, {}},
+      {"tags", 1, 1, {{"json", K::kBool}}, {}},
       {"test-state", 0, 0,
        {{"definition", K::kString}, {"state-name", K::kString}, {"input", K::kString},
         {"variables", K::kString}, {"inspection-level", K::kString},
@@ -357,6 +361,11 @@ and activities may be named by ARN or by name.
       a whole machine with --state-name), and prints {"status", "nextState",
       "output", "error", "cause", "inspectionData"} as AWS answers them.
   activity create NAME | describe ARN | list | delete ARN
+  tag ARN KEY=VALUE...    untag ARN KEY...    tags ARN [--json]
+      Adds (or replaces) and removes the tags of a state machine or an
+      activity (ARN, or a name: a state machine's, else an activity's), and
+      lists them. AWS's limits: 50 tags, keys 1-128 and values 0-256
+      characters (letters, digits, spaces, _ . : / = + - @), no aws: keys.
   task success TOKEN --output JSON
   task failure TOKEN [--error E] [--cause C]
   task heartbeat TOKEN

@@ -14,6 +14,7 @@
 #include "cli/lambda_runtime.h"
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
+#include "cli/tags_cmd.h"
 #include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
 #include "common/json.h"
@@ -715,6 +716,7 @@ int RunRemote(const RemoteArgs& a) {
   if (cmd == "lambda-runtime") return LambdaRuntimeCommand(a, c, signals);
   if (cmd == "bench") return RunBench(a, c);
   if (cmd == "test-state") return TestStateCommand(a, c);
+  if (cmd == "tag" || cmd == "untag" || cmd == "tags") return TagsCommand(a, c);
   return ExecutionCommand(a, c);
 }
 

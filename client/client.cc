@@ -202,6 +202,9 @@ SW_UNARY(ListActivities, ListActivitiesResponse)
 SW_UNARY_STATUS(SendTaskSuccess)
 SW_UNARY_STATUS(SendTaskFailure)
 SW_UNARY_STATUS(SendTaskHeartbeat)
+SW_UNARY_STATUS(TagResource)
+SW_UNARY_STATUS(UntagResource)
+SW_UNARY(ListTagsForResource, ListTagsForResourceResponse)
 
 #undef SW_UNARY
 #undef SW_UNARY_STATUS

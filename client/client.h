@@ -138,6 +138,12 @@ class Client {
   absl::StatusOr<v1::DescribeActivityResponse> DescribeActivity(
       const v1::DescribeActivityRequest& request);
   absl::Status DeleteActivity(const v1::DeleteActivityRequest& request);
+
+  // ---- tags of state machines and activities ----
+  absl::Status TagResource(const v1::TagResourceRequest& request);
+  absl::Status UntagResource(const v1::UntagResourceRequest& request);
+  absl::StatusOr<v1::ListTagsForResourceResponse> ListTagsForResource(
+      const v1::ListTagsForResourceRequest& request);
   absl::StatusOr<v1::ListActivitiesResponse> ListActivities(
       const v1::ListActivitiesRequest& request);
   // Long-polls for a task (deadline: options.poll_timeout). An empty
