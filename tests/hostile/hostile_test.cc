@@ -672,6 +672,100 @@ TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+TEST_F(HostileTest, TagsOfTheWrongShapeAreRefusedAndChangeNothing) {
+  const std::string seed = MachineArn("Seed");
+  ASSERT_EQ(Aws(http_, "TagResource",
+                J({{"resourceArn", seed},
+                   {"tags", json::array{json::object{{"key", "team"}, {"value", "a"}}}}}))
+                .status,
+            200);
+  std::string before = Snapshot(stub_);
+  auto tags_of = [&](const std::string& arn) {
+    return Aws(http_, "ListTagsForResource", J({{"resourceArn", arn}})).raw;
+  };
+  std::string tags_before = tags_of(seed);
+  auto tag = [&](const json::value& tags) {
+    return Aws(http_, "TagResource", J({{"resourceArn", seed}, {"tags", tags}}));
+  };
+  ExpectAwsError(tag("team=a"), "SerializationException", "'tags'");
+  ExpectAwsError(tag(json::object{{"team", "a"}}), "SerializationException", "'tags'");
+  ExpectAwsError(tag(json::array{5}), "SerializationException", "'tags[0]'");
+  ExpectAwsError(tag(json::array{json::object{{"key", 5}, {"value", "v"}}}),
+                 "SerializationException", "'tags[0].key'");
+  ExpectAwsError(tag(json::array{json::object{{"key", "k"}, {"value", json::array{1}}}}),
+                 "SerializationException", "'tags[0].value'");
+  ExpectAwsError(tag(json::array{json::object{{"key", "ok"}, {"value", "v"}},
+                                 json::object{{"value", "v"}}}),
+                 "ValidationException", "'tags.2.member.key'");
+  ExpectAwsError(tag(json::array{json::object{{"key", "a*b"}, {"value", "v"}}}),
+                 "ValidationException", "regular expression pattern");
+  ExpectAwsError(tag(json::array{json::object{{"key", "aws:owner"}, {"value", "v"}}}),
+                 "ValidationException", "aws:");
+  ExpectAwsError(tag(json::array{json::object{{"key", std::string(129, 'k')}, {"value", ""}}}),
+                 "ValidationException", "128");
+  json::array many;
+  for (int i = 0; i < 10000; ++i) {
+    many.push_back(json::object{{"key", "k" + std::to_string(i)}, {"value", "v"}});
+  }
+  AwsReply too_many = tag(many);
+  ExpectAwsError(too_many, "TooManyTags", seed);
+  EXPECT_EQ(too_many.body.as_object().at("resourceName").as_string(), seed) << too_many.raw;
+  ExpectAwsError(Aws(http_, "TagResource", J({{"resourceArn", seed}})), "ValidationException",
+                 "'tags'");
+  ExpectAwsError(Aws(http_, "TagResource", J({{"resourceArn", 7}, {"tags", json::array{}}})),
+                 "SerializationException", "'resourceArn'");
+  ExpectAwsError(Aws(http_, "UntagResource", J({{"resourceArn", seed}, {"tagKeys", "team"}})),
+                 "SerializationException", "'tagKeys'");
+  ExpectAwsError(Aws(http_, "UntagResource",
+                     J({{"resourceArn", seed}, {"tagKeys", json::array{"team", 1}}})),
+                 "SerializationException", "'tagKeys[1]'");
+  ExpectAwsError(Aws(http_, "UntagResource", J({{"resourceArn", seed}})), "ValidationException",
+                 "'tagKeys'");
+  ExpectAwsError(Aws(http_, "ListTagsForResource", J({{"resourceArn", json::object{}}})),
+                 "SerializationException", "'resourceArn'");
+  // Tags of the wrong shape at creation: nothing is created.
+  ExpectAwsError(Aws(http_, "CreateStateMachine",
+                     J({{"name", "TaggedWrong"}, {"definition", kPassDef},
+                        {"roleArn", "arn:aws:iam::123456789012:role/r"},
+                        {"tags", json::object{{"k", "v"}}}})),
+                 "SerializationException", "'tags'");
+  ExpectAwsError(Aws(http_, "CreateActivity",
+                     J({{"name", "taggedwrong"},
+                        {"tags", json::array{json::object{{"key", "AWS:x"}, {"value", ""}}}}})),
+                 "ValidationException", "aws:");
+  // gRPC: the same limits, and TooManyTags names the resource.
+  v1::TagResourceRequest grpc_tag;
+  grpc_tag.set_resource_arn(seed);
+  for (int i = 0; i < 51; ++i) {
+    v1::Tag* t = grpc_tag.add_tags();
+    t->set_key("g" + std::to_string(i));
+  }
+  v1::TagResourceResponse grpc_resp;
+  grpc::Status many_grpc = stub_->TagResource(Ctx().get(), grpc_tag, &grpc_resp);
+  ExpectGrpcError(many_grpc, "TooManyTags", seed);
+  v1::ErrorInfo info;
+  ASSERT_TRUE(info.ParseFromString(many_grpc.error_details()));
+  EXPECT_EQ(info.resource_name(), seed);
+  grpc_tag.clear_tags();
+  grpc_tag.add_tags()->set_key("");
+  ExpectGrpcError(stub_->TagResource(Ctx().get(), grpc_tag, &grpc_resp), "ValidationException",
+                  "'tags.1.member.key'");
+  grpc_tag.mutable_tags(0)->set_key("k");
+  grpc_tag.set_resource_arn(seed + ":execution:x");
+  ExpectGrpcError(stub_->TagResource(Ctx().get(), grpc_tag, &grpc_resp), "ResourceNotFound",
+                  "Resource not found");
+  // Unknown members (also inside a tag) are ignored.
+  AwsReply ok = tag(json::array{json::object{{"key", "extra"}, {"value", "v"}, {"bogus", 1}}});
+  EXPECT_EQ(ok.status, 200) << ok.raw;
+  ASSERT_EQ(Aws(http_, "UntagResource",
+                J({{"resourceArn", seed}, {"tagKeys", json::array{"extra"}}, {"bogus", true}}))
+                .status,
+            200);
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+  EXPECT_EQ(tags_before, tags_of(seed));
+}
+
 TEST_F(HostileTest, UndecodableGrpcRequestsGetSerializationException) {
   std::string before = Snapshot(stub_);
   // Bytes no request message of any method decodes: a tag with wire type 7
