@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -291,6 +292,12 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
         SW_ASSIGN_OR_RETURN(engine::StateMachineDescription m, engine_->DescribeStateMachine(arn));
         json::object o = MachineJson(m);
         o["definition"] = m.definition;
+        SW_ASSIGN_OR_RETURN(std::vector<engine::Tag> tags, engine_->ListTagsForResource(arn));
+        json::array tag_list;
+        for (const engine::Tag& t : tags) {
+          tag_list.push_back(json::object{{"key", t.key}, {"value", t.value}});
+        }
+        o["tags"] = std::move(tag_list);
         SW_ASSIGN_OR_RETURN(std::string graph, GraphJson(m.definition));
         SW_ASSIGN_OR_RETURN(json::value g, ParseJson(graph));
         o["graph"] = std::move(g);

@@ -258,6 +258,20 @@ TEST_F(ConsoleTest, ExecutionCarriesItsGraph) {
   EXPECT_THAT(missing.body, HasSubstr("ExecutionDoesNotExist"));
 }
 
+TEST_F(ConsoleTest, MachineCarriesItsTags) {
+  Open({});
+  std::string sm = Machine("tagged", kWaitMachine);
+  EXPECT_TRUE(GetJson("/console/api/machine?arn=" + Enc(sm)).at("tags").as_array().empty());
+  ASSERT_TRUE(engine_->TagResource(sm, {{"team", "payments"}, {"env", ""}}).ok());
+  json::value v = GetJson("/console/api/machine?arn=" + Enc(sm));
+  const json::array& tags = v.at("tags").as_array();
+  ASSERT_EQ(tags.size(), 2u);
+  EXPECT_EQ(tags[0].at("key").as_string(), "team");
+  EXPECT_EQ(tags[0].at("value").as_string(), "payments");
+  EXPECT_EQ(tags[1].at("key").as_string(), "env");
+  EXPECT_THAT(Get("/console/app.js").body, HasSubstr("m.tags"));
+}
+
 TEST_F(ConsoleTest, WatchHoldsUntilEventsCommitThenEndsAtTheClose) {
   ConsoleOptions o;
   o.coalesce_ms = 10;

@@ -226,7 +226,8 @@ expect("missing member -> ValidationException naming it", call("DescribeExecutio
 expect("missing member (StartExecution) -> ValidationException", call("StartExecution", '{"input":"{}"}'), 400, "ValidationException", "'stateMachineArn'")
 expect("maxResults out of range -> ValidationException", call("ListStateMachines", '{"maxResults": 5000}'), 400, "ValidationException", "maxResults")
 expect("bad statusFilter -> ValidationException", call("ListExecutions", '{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:hello","statusFilter":"NOPE"}'), 400, "ValidationException", "statusFilter")
-for action in ["StartSyncExecution", "RedriveExecution", "TagResource", "ListTagsForResource",
+expect("TagResource without resourceArn -> ValidationException naming it", call("TagResource", '{"tags":[]}'), 400, "ValidationException", "'resourceArn'")
+for action in ["StartSyncExecution", "RedriveExecution",
                "PublishStateMachineVersion", "CreateStateMachineAlias", "DescribeMapRun", "ListMapRuns"]:
     expect(action + " -> not supported yet", call(action, "{}", host="sync-localhost"), 400,
            "UnknownOperationException", "not supported by Stepwise yet")

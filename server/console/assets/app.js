@@ -226,6 +226,9 @@ async function machinePage(arn) {
   main.innerHTML = `
     <p><a href="#/">State machines</a> / ${esc(m.name)}</p>
     <h1>${esc(m.name)} <span class="muted" style="font-size:13px">${esc(m.type)} · revision ${m.revision}</span></h1>
+    <p id="tags">${(m.tags || []).length
+      ? m.tags.map((t) => `<span class="tag"><b>${esc(t.key)}</b>${t.value ? ` ${esc(t.value)}` : ''}</span>`).join(' ')
+      : '<span class="muted">no tags</span>'}</p>
     <div class="split">
       <div class="graph" id="graph">${m.graph.svg}</div>
       <pre class="json" id="definition">${esc(pretty(m.definition))}</pre>

@@ -1,7 +1,7 @@
 // The AWS SDK for JavaScript v3 (@aws-sdk/client-sfn, unchanged) against a
 // real stepwised: state machines, executions, paged/reversed history,
 // filters, an activity worker loop written with the SDK, stop, AWS error
-// names, and the actions Stepwise does not support yet.
+// names, tags, and the actions Stepwise does not support yet.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -12,7 +12,8 @@ import {
   CreateActivityCommand, DescribeActivityCommand, DeleteActivityCommand, ListActivitiesCommand,
   GetActivityTaskCommand, SendTaskSuccessCommand, SendTaskFailureCommand,
   SendTaskHeartbeatCommand, StartSyncExecutionCommand, TestStateCommand,
-  RedriveExecutionCommand, TagResourceCommand, paginateGetExecutionHistory,
+  RedriveExecutionCommand, TagResourceCommand, UntagResourceCommand,
+  ListTagsForResourceCommand, paginateGetExecutionHistory,
   paginateListExecutions, ExecutionDoesNotExist, InvalidArn, ExecutionAlreadyExists,
   InvalidDefinition, StateMachineDoesNotExist, TaskTimedOut, InvalidToken,
 } from '@aws-sdk/client-sfn';
@@ -254,12 +255,28 @@ test('TestState runs one state with a mock (disableHostPrefix: true)', async () 
   });
 });
 
+test('tags: TagResource, ListTagsForResource, UntagResource and TooManyTags', async () => {
+  const { stateMachineArn: arn } = await client.send(new CreateStateMachineCommand({
+    name: 'tagged', definition: JSON.stringify(hello), roleArn: ROLE,
+    tags: [{ key: 'team', value: 'a' }] }));
+  let listed = await client.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+  assert.deepEqual(listed.tags, [{ key: 'team', value: 'a' }]);
+  const many = Array.from({ length: 51 }, (_, i) => ({ key: `k${i}`, value: '' }));
+  await assert.rejects(client.send(new TagResourceCommand({ resourceArn: arn, tags: many })), (e) => {
+    assert.equal(e.name, 'TooManyTags');
+    assert.equal(e.resourceName, arn);
+    return true;
+  });
+  await client.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['team'] }));
+  listed = await client.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+  assert.deepEqual(listed.tags, []);
+});
+
 test('unsupported actions answer UnknownOperationException (disableHostPrefix: true)', async () => {
   const arn = `${PREFIX}:stateMachine:hello`;
   for (const cmd of [
     new StartSyncExecutionCommand({ stateMachineArn: arn }),
     new RedriveExecutionCommand({ executionArn: `${PREFIX}:execution:hello:run1` }),
-    new TagResourceCommand({ resourceArn: arn, tags: [] }),
   ]) {
     await assert.rejects(client.send(cmd), (e) => {
       assert.equal(e.name, 'UnknownOperationException');
