@@ -291,5 +291,18 @@ TEST(RemoteArgsTest, AdminBackupTakesOneDirectory) {
   EXPECT_FALSE(ParseEnv({"admin", "restore", "x"}).ok());
 }
 
+TEST(CliArgsTest, TagCommandsTakeAnArnAndOperands) {
+  auto tag = Parse({"tag", "arn:aws:states:us-east-1:123456789012:activity:a", "k=v", "x="});
+  ASSERT_TRUE(tag.ok()) << tag.status();
+  EXPECT_EQ(tag->remote.command, "tag");
+  EXPECT_EQ(tag->remote.positional.size(), 3u);
+  EXPECT_FALSE(Parse({"tag", "arn:x"}).ok());
+  EXPECT_FALSE(Parse({"untag", "arn:x"}).ok());
+  auto tags = Parse({"tags", "m", "--json"});
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_TRUE(tags->remote.Has("json"));
+  EXPECT_FALSE(Parse({"tags", "m", "extra"}).ok());
+}
+
 }  // namespace
 }  // namespace stepwise::client
