@@ -42,7 +42,8 @@ absl::StatusOr<Catalog::TaggedRecord> Catalog::LoadTagged(const std::string& arn
     }
     r.rec = std::move(*rec);
   } else {
-    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(storage::Table::kActivities, name));
+    SW_ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                        store_->Get(storage::Table::kActivities, name));
     if (!raw.has_value()) return TaggedResourceNotFound(arn);
     SW_ASSIGN_OR_RETURN(r.rec, ParseRecord(*raw, "activity " + name));
   }

@@ -31,7 +31,8 @@ TEST_F(TagsEngineTest, TagsAtCreationThenTagUntagAndList) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(ListOk(*engine_, m->arn), (std::vector<Tag>{{"team", "a"}, {"env", ""}}));
   ASSERT_TRUE(engine_->TagResource(m->arn, {{"team", "b"}, {"cost", "1"}}).ok());
-  EXPECT_EQ(ListOk(*engine_, m->arn), (std::vector<Tag>{{"team", "b"}, {"env", ""}, {"cost", "1"}}));
+  EXPECT_EQ(ListOk(*engine_, m->arn),
+            (std::vector<Tag>{{"team", "b"}, {"env", ""}, {"cost", "1"}}));
   ASSERT_TRUE(engine_->UntagResource(m->arn, {"env", "absent"}).ok());
   EXPECT_EQ(ListOk(*engine_, m->arn), (std::vector<Tag>{{"team", "b"}, {"cost", "1"}}));
 
@@ -109,7 +110,8 @@ TEST_F(TagsEngineTest, UnknownResourcesAndWrongKindsOfArn) {
   EXPECT_EQ(std::string(on_exec.status().message()),
             "Invalid Arn: 'Resource type not valid in this context: execution'");
   for (const std::string& bad :
-       {std::string("not-an-arn"), std::string("arn:aws:states:eu-west-1:123456789012:stateMachine:m"),
+       {std::string("not-an-arn"),
+        std::string("arn:aws:states:eu-west-1:123456789012:stateMachine:m"),
         prefix + "stateMachine:", prefix + "stateMachine"}) {
     EXPECT_EQ(ServiceErrorName(engine_->ListTagsForResource(bad).status()), "InvalidArn") << bad;
   }

@@ -79,7 +79,8 @@ TEST(TagsTest, ChecksUntagKeys) {
 }
 
 TEST(TagsTest, MergeReplacesInPlaceAndAppendsNewKeys) {
-  std::vector<Tag> merged = MergeTags({{"a", "1"}, {"b", "2"}}, {{"c", "3"}, {"a", "9"}, {"c", "4"}});
+  std::vector<Tag> merged =
+      MergeTags({{"a", "1"}, {"b", "2"}}, {{"c", "3"}, {"a", "9"}, {"c", "4"}});
   EXPECT_EQ(merged, (std::vector<Tag>{{"a", "9"}, {"b", "2"}, {"c", "4"}}));
   EXPECT_EQ(RemoveTags(merged, {"b", "zz"}), (std::vector<Tag>{{"a", "9"}, {"c", "4"}}));
 }

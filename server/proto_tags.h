@@ -11,7 +11,8 @@
 
 namespace stepwise::server {
 
-inline std::vector<engine::Tag> TagsFromProto(const google::protobuf::RepeatedPtrField<v1::Tag>& in) {
+inline std::vector<engine::Tag> TagsFromProto(
+    const google::protobuf::RepeatedPtrField<v1::Tag>& in) {
   std::vector<engine::Tag> out;
   out.reserve(static_cast<size_t>(in.size()));
   for (const v1::Tag& t : in) out.push_back(engine::Tag{t.key(), t.value()});
