@@ -64,7 +64,8 @@ struct EngineOptions {
   // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
   // cause and exits (fail-stop); a restart recovers from what is on disk.
   std::function<void(const absl::Status&)> on_storage_failure;
-  // Dispatchers asked, in order, before the built-in ones (the activity
+  // Dispatchers asked, in order, before the built-in ones (and after the
+  // mocked-task dispatcher when `mock_config` is set) (the activity
   // queue, then the fallback that fails the task): how further kinds of
   // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
   // the engine's constructor, with the inputs they report through.

@@ -14,7 +14,8 @@ endpoint with the AWS CLI and botocore.
    fake SQS endpoint on loopback, --aws-endpoint sqs=...).
 2. What Step Functions Local never did: a JSONata machine mocking an HTTP
    Task, an aws-sdk Task, an activity (no worker), a .waitForTaskToken Task
-   (no token sent) and a Throw caught by Catch; AWS-shaped history events.
+   (no token sent), a .sync:2 child execution (the machine does not exist)
+   and a Throw caught by Catch; AWS-shaped history events.
 3. Hostile: a malformed mock file (stepwised refuses to start, naming the
    JSON path), an unknown test case and '#' with an empty name (InvalidArn
    naming them), an invocation the mock does not give (States.Runtime), a
@@ -206,7 +207,12 @@ JSONATA_MACHINE = {
                                    "MessageBody": "{% $states.context.Task.Token %}"},
                      "Output": "{% $merge([$states.input, {'callback': $states.result, "
                                "'item': $item}]) %}",
-                     "Next": "Fails"},
+                     "Next": "Child"},
+        "Child": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                  "Arguments": {"StateMachineArn":
+                                "arn:aws:states:us-east-1:123456789012:stateMachine:absent"},
+                  "Output": "{% $merge([$states.input, {'child': $states.result.Output}]) %}",
+                  "Next": "Fails"},
         "Fails": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
                   "Arguments": {"FunctionName": "nowhere"},
                   "Catch": [{"ErrorEquals": ["Orders.Missing"], "Next": "Caught",
@@ -221,13 +227,14 @@ JSONATA_MOCKS = {
     "StateMachines": {
         "JsonataAll": {"TestCases": {"Everything": {
             "Http": "HttpOk", "Sdk": "ItemFound", "Activity": "ActivityDone",
-            "Callback": "Approved", "Fails": "Missing"}}},
+            "Callback": "Approved", "Child": "ChildDone", "Fails": "Missing"}}},
     },
     "MockedResponses": {
         "HttpOk": {"0": {"Return": {"ResponseBody": {"orders": 3}, "StatusCode": 200}}},
         "ItemFound": {"0": {"Return": {"Item": {"id": {"S": "order-1"}}}}},
         "ActivityDone": {"0": {"Return": "done by nobody"}},
         "Approved": {"0": {"Return": {"approved": True}}},
+        "ChildDone": {"0": {"Return": {"Status": "SUCCEEDED", "Output": {"child": 1}}}},
         "Missing": {"0": {"Throw": {"Error": "Orders.Missing", "Cause": "no such order"}}},
         "OnlyOnce": {"0": {"Return": 1}},
     },
@@ -241,10 +248,11 @@ def jsonata_all_kinds(aws, checks):
     checks.check("JSONata: every kind of Task mocked, SUCCEEDED", d["status"] == "SUCCEEDED",
                  (d, [e["type"] for e in aws.history(ex)]))
     out = json.loads(d.get("output", "null")) or {}
-    checks.check("JSONata: the HTTP, aws-sdk, activity and callback mocks flow through Output "
-                 "and Assign, the Throw is caught",
+    checks.check("JSONata: the HTTP, aws-sdk, activity, callback and .sync mocks flow through "
+                 "Output and Assign, the Throw is caught",
                  out.get("http") == {"orders": 3} and out.get("activity") == "done by nobody"
                  and out.get("callback") == {"approved": True} and out.get("item") == "order-1"
+                 and out.get("child") == {"child": 1}
                  and out.get("caught") == {"Error": "Orders.Missing", "Cause": "no such order"},
                  out)
     types = [e["type"] for e in aws.history(ex)]
