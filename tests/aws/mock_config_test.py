@@ -20,6 +20,8 @@ endpoint with the AWS CLI and botocore.
    JSON path), an unknown test case and '#' with an empty name (InvalidArn
    naming them), an invocation the mock does not give (States.Runtime), a
    machine no test case names runs unmocked.
+4. Durable: stepwised killed (-9, the crash hook) once the commit that
+   schedules a mocked Task is on disk answers it after the restart.
 Usage: mock_config_test.py <stepwised>. Exits 77 (skip) without the AWS CLI
 or botocore.
 """
@@ -377,7 +379,6 @@ def main():
         os.environ["SFN_MOCK_CONFIG"] = os.path.join(EXAMPLE, "MockConfigFile.json")
         daemon = Daemon(stepwised, ["--time-scale", "100"])
         daemon.start()
-        del os.environ["SFN_MOCK_CONFIG"]
         aws = Aws(aws_bin, daemon)
         arn = aws.create_machine(
             "LambdaSQSIntegration", open(os.path.join(EXAMPLE, "LambdaSQSIntegration.asl.json")).read())
@@ -387,6 +388,36 @@ def main():
                      d["status"] == "SUCCEEDED"
                      and json.loads(d.get("output", "null")).get("MessageId")
                      == "3bcb6e8e-8b51-4375-b0bc-1a59812c6e51", d)
+
+        daemon.cleanup()
+
+        # kill -9 once the commit that schedules (and starts) a mocked Task
+        # is on disk, before its answer: after the restart it answers again.
+        os.environ["SFN_MOCK_CONFIG"] = os.path.join(EXAMPLE, "MockConfigFile.json")
+        daemon = Daemon(stepwised, ["--time-scale", "100"])
+        daemon.start()
+        aws = Aws(aws_bin, daemon)
+        arn = aws.create_machine(
+            "LambdaSQSIntegration", open(os.path.join(EXAMPLE, "LambdaSQSIntegration.asl.json")).read())
+        daemon.stop()
+        os.environ["STEPWISE_TEST_CRASH_POINT"] = "after_write:1"
+        daemon.start()
+        del os.environ["STEPWISE_TEST_CRASH_POINT"]
+        aws = Aws(aws_bin, daemon)
+        rc, _, _ = aws.run("start-execution", "--state-machine-arn", f"{arn}#HappyPath",
+                           "--name", "crashed")
+        daemon.proc.wait(timeout=30)
+        checks.check("the crash hook killed stepwised after the scheduling commit",
+                     daemon.proc.returncode == -9, daemon.proc.returncode)
+        daemon.start()
+        del os.environ["SFN_MOCK_CONFIG"]
+        ex = f"{ACCOUNT}:execution:LambdaSQSIntegration:crashed"
+        d = aws.wait_status(ex)
+        types = [e["type"] for e in aws.history(ex)]
+        checks.check("after the restart the open mocked Task answers again: HappyPath SUCCEEDED "
+                     "with one schedule per state",
+                     d["status"] == "SUCCEEDED" and types.count("TaskScheduled") == 2
+                     and types.count("TaskSucceeded") == 2, (d, types))
 
         refused_files(stepwised, checks, work)
     except Exception:  # report it, and still stop every process
