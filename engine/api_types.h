@@ -31,6 +31,7 @@ struct DefinitionDiagnostic {
 
 class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
 class TaskInputs;
+class MockConfig;  // engine/mock_config/mock_config.h
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -63,11 +64,17 @@ struct EngineOptions {
   // commit answer kUnavailable ("ServiceUnavailable"). The server logs the
   // cause and exits (fail-stop); a restart recovers from what is on disk.
   std::function<void(const absl::Status&)> on_storage_failure;
-  // Dispatchers asked, in order, before the built-in ones (the activity
+  // Dispatchers asked, in order, before the built-in ones (and after the
+  // mocked-task dispatcher when `mock_config` is set) (the activity
   // queue, then the fallback that fails the task): how further kinds of
   // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
   // the engine's constructor, with the inputs they report through.
   std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
+  // Mock-config testing (engine/mock_config/): executions started as
+  // `stateMachineArn#TestCase` run that test case, whose mocked Tasks a
+  // MockedTaskDispatcher, asked before every other dispatcher, answers.
+  // Null: no test cases (an ARN with '#' is refused as before).
+  std::shared_ptr<const MockConfig> mock_config;
 };
 
 struct StateMachineDescription {

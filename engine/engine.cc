@@ -19,6 +19,7 @@
 #include "engine/dispatch/unsupported_dispatcher.h"
 #include "engine/definition_check.h"
 #include "engine/engine_impl.h"
+#include "engine/mock_config/mocked_task_dispatcher.h"
 
 namespace stepwise::engine {
 
@@ -86,7 +87,12 @@ bool EngineImpl::RefusesTaskResource(std::string_view resource) const {
 TaskDispatch EngineImpl::MakeDispatch() {
   TaskInputs& inputs = *this;
   std::vector<std::unique_ptr<TaskDispatcher>> dispatchers;
-  if (opts_.extra_dispatchers) dispatchers = opts_.extra_dispatchers(inputs);
+  if (opts_.mock_config) {
+    dispatchers.push_back(std::make_unique<MockedTaskDispatcher>(inputs, opts_.mock_config));
+  }
+  if (opts_.extra_dispatchers) {
+    for (auto& d : opts_.extra_dispatchers(inputs)) dispatchers.push_back(std::move(d));
+  }
   dispatchers.push_back(std::make_unique<ActivityDispatcher>(tasks_));
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));

@@ -76,6 +76,7 @@ class EngineTest : public ::testing::Test {
       std::lock_guard<std::mutex> l(closed_mu_);
       closed_.push_back(d.name + ":" + d.status);
     };
+    o.mock_config = mock_config_;
     auto e = Engine::Open(store_.get(), o);
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = *std::move(e);
@@ -119,6 +120,7 @@ class EngineTest : public ::testing::Test {
   std::vector<std::string> closed_;  // "name:STATUS" per on_execution_closed call
   std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
   std::unique_ptr<Engine> engine_;
+  std::shared_ptr<const MockConfig> mock_config_;  // set before Open for mocked runs
 };
 
 // The same engine over a RocksStore in a directory of its own, closed and

@@ -144,6 +144,32 @@ absl::StatusOr<std::unique_ptr<FanOut>> DecodeFan(const json::value& v) {
   return f;
 }
 
+// A mock-config test run (ExecutionInfo::test_case, mock_invocations),
+// stored only for such runs so other records keep their bytes.
+json::object EncodeMockRun(const ExecutionInfo& info) {
+  json::object mock;
+  mock["test_case"] = Str(info.test_case);
+  json::object invocations;
+  for (const auto& [state, n] : info.mock_invocations) invocations[state] = n;
+  mock["invocations"] = std::move(invocations);
+  return mock;
+}
+
+absl::Status DecodeMockRun(const json::value& v, ExecutionInfo& info) {
+  Reader r(v, "mock test run");
+  info.test_case = r.String("test_case");
+  json::value invocations = r.Value("invocations");
+  SW_RETURN_IF_ERROR(r.status());
+  if (!invocations.is_object() || info.test_case.empty()) {
+    return absl::DataLossError("malformed stored mock test run");
+  }
+  for (const auto& [state, n] : invocations.get_object()) {
+    if (!n.is_int64()) return absl::DataLossError("malformed stored mock test run");
+    info.mock_invocations[std::string(state)] = n.get_int64();
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 json::object EncodeExecutionState(const ExecutionState& s) {
@@ -156,6 +182,7 @@ json::object EncodeExecutionState(const ExecutionState& s) {
   info["start_time"] = s.info.start_time;
   info["redrive_count"] = s.info.redrive_count;
   info["express"] = s.info.express;
+  if (!s.info.test_case.empty()) info["mock"] = EncodeMockRun(s.info);
   json::object o;
   o["info"] = std::move(info);
   o["input"] = s.execution_input;
@@ -214,6 +241,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     info.Int("start_time", s.info.start_time);
     info.Int("redrive_count", s.info.redrive_count);
     info.Bool("express", s.info.express);
+    if (!s.info.test_case.empty()) info.Object("mock", EncodeMockRun(s.info));
     info.End();
   }
   o.Value("input", s.execution_input);
@@ -281,6 +309,9 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     s.info.redrive_count = info.Int("redrive_count");
     s.info.express = info.Bool("express");
     SW_RETURN_IF_ERROR(info.status());
+    if (const json::value* mock = info_value.as_object().if_contains("mock")) {
+      SW_RETURN_IF_ERROR(DecodeMockRun(*mock, s.info));
+    }
   }
   s.execution_input = r.Value("input");
   int64_t status = r.Int("status");

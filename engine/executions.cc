@@ -15,6 +15,7 @@
 #include "engine/dispatch/lambda_function.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
+#include "engine/mock_config/mock_config.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -30,8 +31,12 @@ absl::Status EngineImpl::CheckExecutionArn(const std::string& arn) const {
 }
 
 void EngineImpl::StartExecutionAsync(
-    const std::string& machine_arn, const std::string& name_in, const std::string& input,
+    const std::string& requested_arn, const std::string& name_in, const std::string& input,
     std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+  // Mock-config testing: `stateMachineArn#TestCase` runs that test case.
+  TestCaseArn target = SplitTestCaseArn(requested_arn);
+  if (!opts_.mock_config) target = TestCaseArn{requested_arn, std::nullopt};
+  const std::string& machine_arn = target.machine_arn;
   std::string name = name_in;
   if (name.empty()) {
     std::lock_guard<std::mutex> l(rng_mu_);
@@ -55,6 +60,11 @@ void EngineImpl::StartExecutionAsync(
   auto parsed = catalog_.ParsedRevision(*machine, revision);
   if (!parsed.ok()) return done(parsed.status());
   std::string machine_name((*machine)["name"].as_string());
+  std::string test_case = target.test_case.value_or("");
+  if (target.test_case.has_value()) {
+    absl::Status s = CheckTestCase(*opts_.mock_config, requested_arn, machine_name, test_case);
+    if (!s.ok()) return done(s);
+  }
   bool express = (*machine)["type"].as_string() == "EXPRESS";
   std::string arn;
   if (express) {
@@ -73,7 +83,8 @@ void EngineImpl::StartExecutionAsync(
   json::value input_value = *std::move(parsed_input);
   std::shared_ptr<const asl::StateMachine> sm = *parsed;
   PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
-                          sm, input_text, input_value, done](LoadedExecution* ex) mutable {
+                          sm, input_text, input_value, test_case,
+                          done](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) return done(ex->load_error);
     ExecutionRecord& rec = ex->record;
     if (ex->exists) {
@@ -100,6 +111,7 @@ void EngineImpl::StartExecutionAsync(
     info.role_arn = role;
     info.start_time = now;
     info.express = express;
+    info.test_case = test_case;
     Decision d;
     Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
     Commit(ex, std::move(d), /*created=*/true, {}, [arn, now, done](absl::Status s) {

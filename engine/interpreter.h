@@ -36,6 +36,12 @@ struct ExecutionInfo {
   TimeMs start_time = 0;
   int64_t redrive_count = 0;
   bool express = false;  // EXPRESS executions have no redrive fields
+  // Mock-config testing (engine/mock_config/): the test case the execution
+  // runs (started as `stateMachineArn#TestCase`), "" for a normal run; and
+  // how many times each Task state was scheduled so far (its next mocked
+  // invocation index). Stored only when `test_case` is set.
+  std::string test_case;
+  std::map<std::string, int64_t> mock_invocations;
 };
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
@@ -51,6 +57,12 @@ struct ScheduleTaskCommand {
   int64_t timeout_seconds = 0;  // 0: none
   int64_t heartbeat_seconds = 0;  // 0: none
   int attempt = 0;
+  // Mock-config testing: the execution's test case ("" for a normal run),
+  // its state machine's name and this schedule's invocation index of
+  // `state_name` (0-based, counted across retries and re-entries).
+  std::string test_case;
+  std::string state_machine_name;
+  int64_t mock_invocation = 0;
 };
 
 // A command for the engine: call FireTimer(timer_id) at `due`.

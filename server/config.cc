@@ -74,6 +74,9 @@ const Option kOptions[] = {
      "HTTP Task connections: JSON object of connection ARN -> EventBridge CreateConnection "
      "request body"},
     {"http-ca-file", Kind::kString, "PEM CA bundle for the HTTP Task's https endpoints"},
+    {"mock-config", Kind::kString,
+     "Step Functions Local mock config file: StartExecution on `stateMachineArn#TestCase` "
+     "runs that test case with its Tasks mocked (also SFN_MOCK_CONFIG)"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -229,6 +232,7 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "aws-ca-file") c.aws_ca_file = value;
   else if (n == "connections-file") c.connections_file = value;
   else if (n == "http-ca-file") c.http_ca_file = value;
+  else if (n == "mock-config") c.mock_config_file = value;
   return absl::OkStatus();
 }
 
@@ -359,6 +363,13 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
     for (absl::string_view item : absl::StrSplit(*v, ',', absl::SkipWhitespace())) {
       Set(env_settings, o, std::string(absl::StripAsciiWhitespace(item)), where);
     }
+  }
+
+  // Step Functions Local's own variable names the mock config too (below
+  // STEPWISE_MOCK_CONFIG).
+  if (std::optional<std::string> v = env("SFN_MOCK_CONFIG");
+      v.has_value() && env_settings.find("mock-config") == env_settings.end()) {
+    Set(env_settings, *FindOption("mock-config"), *v, "environment SFN_MOCK_CONFIG");
   }
 
   std::string file;

@@ -75,6 +75,9 @@ struct Config {
   // PEM CA bundle the HTTP Task verifies https endpoints against ("" = the
   // system's).
   std::string http_ca_file;
+  // Step Functions Local's mock config file ("" = none): executions started
+  // as `stateMachineArn#TestCase` run that test case (engine/mock_config/).
+  std::string mock_config_file;
   bool help = false;
 };
 

@@ -233,5 +233,30 @@ TEST(ConfigTest, BadAwsEndpointsNameTheField) {
   EXPECT_NE(c.status().message().find("SERVICE=FILE"), std::string::npos);
 }
 
+TEST(ConfigTest, MockConfigFromFlagEnvironmentAndStepFunctionsLocalVariable) {
+  EXPECT_EQ(LoadConfig({}, Env({}))->mock_config_file, "");
+  auto flag = LoadConfig({"--mock-config", "/m/flag.json"}, Env({}));
+  ASSERT_TRUE(flag.ok()) << flag.status();
+  EXPECT_EQ(flag->mock_config_file, "/m/flag.json");
+  // Step Functions Local's own variable works unchanged ...
+  auto sfn = LoadConfig({}, Env({{"SFN_MOCK_CONFIG", "/m/sfn.json"}}));
+  ASSERT_TRUE(sfn.ok()) << sfn.status();
+  EXPECT_EQ(sfn->mock_config_file, "/m/sfn.json");
+  // ... below Stepwise's own variable (and, like it, above the file, below flags).
+  auto both = LoadConfig({}, Env({{"SFN_MOCK_CONFIG", "/m/sfn.json"},
+                                  {"STEPWISE_MOCK_CONFIG", "/m/stepwise.json"}}));
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->mock_config_file, "/m/stepwise.json");
+  std::string file = WriteFile("mock_config = /m/file.json\n");
+  auto from_file = LoadConfig({"--config", file}, Env({}));
+  ASSERT_TRUE(from_file.ok()) << from_file.status();
+  EXPECT_EQ(from_file->mock_config_file, "/m/file.json");
+  auto over = LoadConfig({"--config", file, "--mock-config", "/m/flag.json"},
+                         Env({{"SFN_MOCK_CONFIG", "/m/sfn.json"}}));
+  ASSERT_TRUE(over.ok()) << over.status();
+  EXPECT_EQ(over->mock_config_file, "/m/flag.json");
+  std::remove(file.c_str());
+}
+
 }  // namespace
 }  // namespace stepwise::server

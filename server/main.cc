@@ -27,6 +27,7 @@
 #include "engine/dispatch/service_call_dispatcher.h"
 #include "engine/dispatch/service_integration.h"
 #include "engine/engine.h"
+#include "engine/mock_config/mock_config.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -382,6 +383,15 @@ int Run(int argc, char** argv) {
     auto http = integrations::http::HttpTaskIntegration::Create(std::move(connections), hopts);
     if (!http.ok()) Refuse(absl::StrCat("--http-ca-file: ", http.status().message()));
     add_integration(*std::move(http));
+  }
+  // ---- mock-config testing (engine/mock_config/) ----
+  if (!config.mock_config_file.empty()) {
+    auto mocks = engine::MockConfig::Load(config.mock_config_file);
+    if (!mocks.ok()) Refuse(absl::StrCat("--mock-config: ", mocks.status().message()));
+    spdlog::info("mock config: {} state machine(s), {} mocked response(s) from {}",
+                 (*mocks)->machine_count(), (*mocks)->response_count(),
+                 config.mock_config_file);
+    eopts.mock_config = *std::move(mocks);
   }
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
     std::vector<std::unique_ptr<engine::TaskDispatcher>> d;

@@ -104,6 +104,11 @@ absl::Status Interpreter::Run::ScheduleAttempt(Frame& f, const State& s) {
   }
   if (st_.status != ExecutionStatus::kRunning) return absl::OkStatus();
   cmd.task_id = st_.next_task_id++;
+  if (!st_.info.test_case.empty()) {
+    cmd.test_case = st_.info.test_case;
+    cmd.state_machine_name = st_.info.state_machine_name;
+    cmd.mock_invocation = st_.info.mock_invocations[s.name]++;
+  }
   f.task_id = cmd.task_id;
   f.task_started = false;
   f.phase = Frame::Phase::kAwaitTask;
