@@ -380,8 +380,9 @@ void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
 grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* ctx,
                                                    const v1::TestStateRequest* req,
                                                    v1::TestStateResponse* resp) {
-  // Pure CPU: on the pool, like ValidateStateMachineDefinition.
-  return RunBlocking(ctx, [req, resp]() -> absl::Status {
+  // Prepared and run on the pool; a Task without a mock answers from its
+  // call's thread (engine/test_state/test_state.h: RunTestStateAsync).
+  auto run = [this, req, resp](StatusDone done) {
     engine::TestStateRequest r;
     r.definition = req->definition();
     r.role_arn = req->role_arn();
@@ -418,17 +419,24 @@ grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* 
     thread_local std::mt19937_64 rng{std::random_device{}()};
     r.execution_name = engine::NewUuid(rng);
     r.now = SystemClock().NowMs();
-    SW_ASSIGN_OR_RETURN(engine::TestStateResult out, engine::RunTestState(r));
-    resp->set_status(out.status);
-    if (out.output.has_value()) resp->set_output(*out.output);
-    if (out.error.has_value()) resp->set_error(*out.error);
-    if (out.cause.has_value()) resp->set_cause(*out.cause);
-    if (out.next_state.has_value()) resp->set_next_state(*out.next_state);
-    if (!out.inspection_data.empty()) {
-      InspectionProto(out.inspection_data, resp->mutable_inspection_data());
-    }
-    return absl::OkStatus();
-  });
+    engine::RunTestStateAsync(
+        r, options_.test_state_targets,
+        [resp, done = std::move(done)](absl::StatusOr<engine::TestStateResult> out) {
+          if (!out.ok()) return done(out.status());
+          resp->set_status(out->status);
+          if (out->output.has_value()) resp->set_output(*out->output);
+          if (out->error.has_value()) resp->set_error(*out->error);
+          if (out->cause.has_value()) resp->set_cause(*out->cause);
+          if (out->next_state.has_value()) resp->set_next_state(*out->next_state);
+          if (!out->inspection_data.empty()) {
+            InspectionProto(out->inspection_data, resp->mutable_inspection_data());
+          }
+          done(absl::OkStatus());
+        });
+  };
+  return RunAsync(ctx, [this, run = std::move(run)](StatusDone done) {
+    pool_.Submit([run, done = std::move(done)]() mutable { run(std::move(done)); });
+  }, {});
 }
 
 // ---- executions ----
