@@ -2,7 +2,15 @@
 // make of a mocked error, and AWS's refusals. Pure function: no fixture.
 #include "engine/test_state/test_state.h"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "engine/dispatch/service_integration.h"
+#include "engine/task_resource.h"
 
 #include "engine/service_error.h"
 #include "gtest/gtest.h"
@@ -350,11 +358,116 @@ TEST(TestStateTest, RefusesWhatAwsRefuses) {
             "InvalidDefinition");
 }
 
-TEST(TestStateTest, TaskWithoutMockSaysStepwiseNeedsOne) {
-  auto r = RunTestState(Req(
-      R"({"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true})"));
+TEST(TestStateTest, TaskWithoutMockNeedsTheTargetsOfRunTestStateAsync) {
+  auto r = RunTestState(
+      Req(R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+          R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},"End":true})"));
   EXPECT_EQ(ServiceErrorName(r.status()), "ValidationException");
   EXPECT_NE(std::string(r.status().message()).find("mock"), std::string::npos);
+}
+
+// A service integration answering each call at once with `answer`, and
+// keeping the calls (a fake for the logic: the real ones are called in
+// tests/integrations/test_state_calls_test.py).
+class AnsweringIntegration : public ServiceIntegration {
+ public:
+  explicit AnsweringIntegration(TaskResult answer) : answer_(std::move(answer)) {}
+  std::string_view name() const override { return "answering"; }
+  bool Takes(const TaskResource& r) const override {
+    return r.resource_type == "http";
+  }
+  void Call(const ServiceCall& call,
+            std::function<void(TaskResult)> done) override {
+    calls.push_back(call);
+    done(answer_);
+  }
+  std::vector<ServiceCall> calls;
+
+ private:
+  TaskResult answer_;
+};
+
+absl::StatusOr<TestStateResult> RunWith(
+    const TestStateRequest& r, std::shared_ptr<AnsweringIntegration> target) {
+  auto targets = std::make_shared<TestStateTargets>();
+  if (target != nullptr) targets->integrations.push_back(target);
+  std::optional<absl::StatusOr<TestStateResult>> got;
+  RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+    got = std::move(out);
+  });
+  if (!got.has_value()) return absl::InternalError("done never ran");
+  return *std::move(got);
+}
+
+TEST(TestStateTest, TaskWithoutMockCallsItsResourceOnceAndRunsTheAnswer) {
+  TaskResult ok;
+  ok.output = json::object{{"StatusCode", 200}, {"ResponseBody", "hi"}};
+  auto target = std::make_shared<AnsweringIntegration>(ok);
+  auto r = RunWith(
+      Req(R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+          R"("TimeoutSeconds":7,"Parameters":{"ApiEndpoint.$":"$.url",)"
+          R"("Method":"GET"},"ResultSelector":{"body.$":"$.ResponseBody"},)"
+          R"("ResultPath":"$.r","End":true})",
+          R"({"url":"http://h/x"})"),
+      target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "SUCCEEDED");
+  EXPECT_EQ(r->output, R"({"url":"http://h/x","r":{"body":"hi"}})");
+  EXPECT_EQ(Data(*r, "result"), R"({"StatusCode":200,"ResponseBody":"hi"})");
+  ASSERT_EQ(target->calls.size(), 1u);
+  EXPECT_EQ(SerializeJson(target->calls[0].parameters),
+            R"({"ApiEndpoint":"http://h/x","Method":"GET"})");
+  EXPECT_EQ(target->calls[0].region, "us-east-1");
+  // TimeoutSeconds is the deadline; the call gets a second more to answer.
+  EXPECT_EQ(target->calls[0].timeout_ms, 8000);
+}
+
+TEST(TestStateTest, ACallsFailureGoesThroughRetryAndCatch) {
+  auto target = std::make_shared<AnsweringIntegration>(
+      TaskResult::Failed("States.Http.StatusCode.500", "boom"));
+  std::string def =
+      R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+      R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},)"
+      R"("Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1}],)"
+      R"("Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true})";
+  auto r = RunWith(Req(def), target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "RETRIABLE");
+  EXPECT_EQ(r->error, "States.Http.StatusCode.500");
+  TestStateRequest spent = Req(def);
+  spent.state_configuration.emplace();
+  spent.state_configuration->retrier_retry_count = 1;
+  r = RunWith(spent, target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "CAUGHT_ERROR");
+  EXPECT_EQ(r->next_state, "H");
+  EXPECT_EQ(target->calls.back().attempt, 1);
+}
+
+TEST(TestStateTest, TaskWithoutMockThatNeedsAnExecutionIsRefused) {
+  for (const char* resource :
+       {"arn:aws:states:us-east-1:123456789012:activity:a",
+        "arn:aws:states:::http:invoke.waitForTaskToken",
+        "arn:aws:states:::states:startExecution.sync:2"}) {
+    auto r = RunWith(Req(absl::StrCat(R"({"Type":"Task","Resource":")",
+                                      resource, R"(","End":true})")),
+                     nullptr);
+    EXPECT_EQ(Refusal(r).substr(0, 18), "InvalidDefinition:") << resource;
+  }
+  // A Lambda function on a Stepwise function queue: only its workers
+  // answer, and they take tasks of executions only.
+  auto r = RunWith(Req(R"({"Type":"Task","Resource":)"
+                       R"("arn:aws:lambda:us-east-1:123456789012:function:f",)"
+                       R"("End":true})"),
+                   nullptr);
+  EXPECT_EQ(ServiceErrorName(r.status()), "ValidationException");
+  // A resource nothing calls fails as an execution's Task does.
+  r = RunWith(Req(R"({"Type":"Task","Resource":"arn:aws:states:::ecs:runTask",)"
+                  R"("End":true})"),
+              nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "FAILED");
+  EXPECT_EQ(r->error, "States.TaskFailed");
 }
 
 }  // namespace
