@@ -364,6 +364,28 @@ void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
   if (const json::value* v = in.if_contains("toleratedFailurePercentage")) {
     if (v->is_number()) d->set_tolerated_failure_percentage(ToDouble(*v));
   }
+  auto member = [](const json::object& o, std::string_view key) -> std::string {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
+  };
+  if (const json::value* r = in.if_contains("request"); r != nullptr && r->is_object()) {
+    const json::object& o = r->get_object();
+    v1::TestStateHttpRequest* p = d->mutable_request();
+    p->set_protocol(member(o, "protocol"));
+    p->set_method(member(o, "method"));
+    p->set_url(member(o, "url"));
+    p->set_headers(member(o, "headers"));
+    p->set_body(member(o, "body"));
+  }
+  if (const json::value* r = in.if_contains("response"); r != nullptr && r->is_object()) {
+    const json::object& o = r->get_object();
+    v1::TestStateHttpResponse* p = d->mutable_response();
+    p->set_protocol(member(o, "protocol"));
+    p->set_status_code(member(o, "statusCode"));
+    p->set_status_message(member(o, "statusMessage"));
+    p->set_headers(member(o, "headers"));
+    p->set_body(member(o, "body"));
+  }
   const json::value* details = in.if_contains("errorDetails");
   if (details == nullptr || !details->is_object()) return;
   const json::object& e = details->get_object();

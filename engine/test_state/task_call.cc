@@ -51,6 +51,35 @@ std::function<void(TaskResult)> WithDeadline(int64_t deadline_ms,
 
 }  // namespace
 
+namespace {
+
+std::string HeadersText(const HttpExchangeTrace::Headers& headers) {
+  std::string out = "[";
+  for (size_t i = 0; i < headers.size(); ++i) {
+    if (i > 0) out += ", ";
+    absl::StrAppend(&out, headers[i].first, ": ", headers[i].second);
+  }
+  return out + "]";
+}
+
+}  // namespace
+
+json::object TraceRequestJson(const HttpExchangeTrace& t) {
+  return json::object{{"protocol", t.protocol},
+                      {"method", t.method},
+                      {"url", t.url},
+                      {"headers", HeadersText(t.request_headers)},
+                      {"body", t.request_body}};
+}
+
+json::object TraceResponseJson(const HttpExchangeTrace& t) {
+  return json::object{{"protocol", t.protocol},
+                      {"statusCode", absl::StrCat(t.status_code)},
+                      {"statusMessage", t.status_message},
+                      {"headers", HeadersText(t.response_headers)},
+                      {"body", t.response_body}};
+}
+
 bool NeedsExecution(const std::string& resource) {
   TaskResource r = TaskResource::Parse(resource);
   if (r.kind == TaskKind::kActivity || r.wait_for_task_token) return true;
@@ -113,6 +142,7 @@ absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets, TestT
     if (sc.region.empty()) sc.region = targets->region;
     sc.request_id = StableUuid(absl::StrCat(call.execution_arn, "#", call.attempt));
     sc.timeout_ms = call_timeout_ms;
+    sc.http_trace = call.http_trace;
     integration->Call(sc, WithDeadline(deadline_ms, std::move(done)));
     return absl::OkStatus();
   }

@@ -32,7 +32,14 @@ struct TestTaskCall {
   json::value parameters;  // the effective parameters (Parameters / Arguments applied)
   int64_t timeout_seconds = 0;  // the Task's TimeoutSeconds; 0: none
   int64_t attempt = 0;          // stateConfiguration.retrierRetryCount
+  // At TRACE: where an HTTP Task records its exchange; null otherwise.
+  std::shared_ptr<HttpExchangeTrace> http_trace;
 };
+
+// AWS's inspectionData.request and .response of an HTTP Task's exchange
+// (JSON objects of strings; headers as "[name: value, ...]").
+json::object TraceRequestJson(const HttpExchangeTrace& t);
+json::object TraceResponseJson(const HttpExchangeTrace& t);
 
 // Whether a Task with `resource` can run only inside an execution (an
 // activity, .sync, .waitForTaskToken): TestState needs a mock for it.

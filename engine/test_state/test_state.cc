@@ -778,14 +778,27 @@ void RunTestStateAsync(const TestStateRequest& request,
   TestStateResult result = run.Run();
   if (!run.pending_call().has_value()) return done(std::move(result));
   if (targets == nullptr) return done(RunTestState(request));
+  test_state::TestTaskCall call = *run.pending_call();
+  std::shared_ptr<HttpExchangeTrace> trace;
+  if (request.inspection_level == "TRACE") {
+    trace = std::make_shared<HttpExchangeTrace>();
+    trace->reveal_secrets = request.reveal_secrets;
+    call.http_trace = trace;
+  }
   // `done` is shared: CallTestTask either calls it or refuses at once.
   auto shared_done = std::make_shared<TestStateDone>(std::move(done));
-  absl::Status refused =
-      test_state::CallTestTask(std::move(targets), *run.pending_call(),
-                               [p, shared_done](TaskResult outcome) {
-                                 TakeOutcome(*p, std::move(outcome));
-                                 (*shared_done)(StateRun(*p).Run());
-                               });
+  absl::Status refused = test_state::CallTestTask(
+      std::move(targets), std::move(call), [p, trace, shared_done](TaskResult outcome) {
+        TakeOutcome(*p, std::move(outcome));
+        TestStateResult answer = StateRun(*p).Run();
+        if (trace != nullptr && trace->has_request) {
+          answer.inspection_data["request"] = test_state::TraceRequestJson(*trace);
+          if (trace->has_response) {
+            answer.inspection_data["response"] = test_state::TraceResponseJson(*trace);
+          }
+        }
+        (*shared_done)(std::move(answer));
+      });
   if (!refused.ok()) (*shared_done)(refused);
 }
 

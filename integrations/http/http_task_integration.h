@@ -58,6 +58,9 @@ class HttpTaskIntegration : public engine::ServiceIntegration {
   // refused) and sends.
   void WithToken(std::shared_ptr<Attempt> a, const std::string& stale);
   void Send(std::shared_ptr<Attempt> a);
+  // Records what `a` sent and got (`res`: null without an answer) in its
+  // call's HttpExchangeTrace, when it has one.
+  void Trace(const Attempt& a, const net::HttpClientResponse* res) const;
   // Sends through the client; false once stopped.
   bool SendRaw(net::HttpClientRequest request, net::HttpCallOptions options,
                net::HttpClient::Done done);

@@ -8,7 +8,8 @@ over gRPC:
 - the HTTP Task (arn:aws:states:::http:invoke) against an HTTP server
   written here (python3 http.server): a POST whose body and answer come
   back through ResultSelector (DEBUG); at TRACE inspectionData.request and
-  .response show the call; a 404 caught by States.Http.StatusCode.404; a
+  .response show the call, the connection's API key masked unless
+  revealSecrets; a 404 caught by States.Http.StatusCode.404; a
   slow endpoint past TimeoutSeconds ending in States.Timeout;
 - DynamoDB through aws-sdk:dynamodb:putItem/getItem and the optimized
   arn:aws:states:::dynamodb:getItem against dynalite behind a proxy that
@@ -37,6 +38,8 @@ from sfn_daemon import ROLE, Checks, Daemon  # noqa: E402
 
 TABLE = "test-state-items"
 HTTP = "arn:aws:states:::http:invoke"
+CONNECTION = "arn:aws:events:us-east-1:123456789012:connection/apikey/1"
+API_KEY = "apikey-value-S3cr3t"
 
 
 class Api(BaseHTTPRequestHandler):
@@ -123,6 +126,28 @@ def http_cases(sfn, checks, api, stepwise, daemon, work):
     checks.check("HTTP Task at DEBUG: no request/response (TRACE only)",
                  "request" not in out.get("inspectionData", {}), out)
 
+    keyed = dict(state, Parameters=dict(state["Parameters"],
+                                        Authentication={"ConnectionArn": CONNECTION}))
+    out = test_state(sfn, keyed, {"n": 9}, level="TRACE")
+    req = out.get("inspectionData", {}).get("request", {})
+    res = out.get("inspectionData", {}).get("response", {})
+    checks.check("HTTP Task at TRACE: inspectionData.request shows the call",
+                 req.get("protocol") == "http" and req.get("method") == "POST" and
+                 req.get("url") == f"{api}/echo" and json.loads(req.get("body", "null")) ==
+                 {"n": 9} and "content-type: application/json" in req.get("headers", ""), out)
+    checks.check("HTTP Task at TRACE: inspectionData.response shows the answer",
+                 res.get("protocol") == "http" and res.get("statusCode") == "200" and
+                 res.get("statusMessage") == "OK" and
+                 "x-served-by: test_state_calls_test" in res.get("headers", "") and
+                 json.loads(res.get("body", "{}")).get("json") == {"n": 9}, out)
+    checks.check("HTTP Task at TRACE: the connection's API key is masked",
+                 API_KEY not in json.dumps(out) and "x-api-key: *****" in req.get("headers", ""),
+                 req)
+    out = test_state(sfn, keyed, {"n": 9}, level="TRACE", revealSecrets=True)
+    req = out.get("inspectionData", {}).get("request", {})
+    checks.check("HTTP Task at TRACE with revealSecrets: the API key is shown",
+                 f"x-api-key: {API_KEY}" in req.get("headers", ""), req)
+
     caught = dict(state, Parameters={"ApiEndpoint": f"{api}/missing", "Method": "GET"},
                   Catch=[{"ErrorEquals": ["States.Http.StatusCode.404"],
                           "ResultPath": "$.err", "Next": "Handler"}])
@@ -154,13 +179,16 @@ def http_cases(sfn, checks, api, stepwise, daemon, work):
         with open(path, "w") as f:
             json.dump(state, f)
         p = subprocess.run([stepwise, "test-state", "--definition", path, "--role-arn", ROLE,
-                            "--input", '{"n":8}', "--inspection-level", "DEBUG",
+                            "--input", '{"n":8}', "--inspection-level", "TRACE",
                             "--endpoint", f"127.0.0.1:{daemon.grpc_port}"],
                            capture_output=True, text=True, timeout=60)
         got = json.loads(p.stdout) if p.returncode == 0 else {"stderr": p.stderr}
-        checks.check("HTTP Task via `stepwise test-state` (gRPC): the real answer",
+        checks.check("HTTP Task via `stepwise test-state` (gRPC) at TRACE: the real answer",
                      got.get("status") == "SUCCEEDED" and json.loads(got.get("output", "null"))
-                     .get("body", {}).get("json") == {"n": 8}, got)
+                     .get("body", {}).get("json") == {"n": 8} and
+                     got.get("inspectionData", {}).get("request", {}).get("method") == "POST" and
+                     got.get("inspectionData", {}).get("response", {}).get("statusCode") == "200",
+                     got)
 
 
 def dynamodb_cases(sfn, checks):
@@ -233,7 +261,14 @@ def main():
     try:
         aws_servers.create_table(aws_servers.client("dynamodb", dynalite.endpoint), TABLE)
         proxy = aws_servers.SignatureChecker(dynalite.endpoint, "dynamodb")
-        daemon = Daemon(stepwised, ["--aws-endpoint", f"dynamodb={proxy.endpoint}"])
+        connections = os.path.join(work, "connections.json")
+        with open(connections, "w") as f:
+            json.dump({CONNECTION: {"Name": "apikey", "AuthorizationType": "API_KEY",
+                                    "AuthParameters": {"ApiKeyAuthParameters": {
+                                        "ApiKeyName": "X-Api-Key",
+                                        "ApiKeyValue": API_KEY}}}}, f)
+        daemon = Daemon(stepwised, ["--aws-endpoint", f"dynamodb={proxy.endpoint}",
+                                    "--connections-file", connections])
         daemon.start()
         sfn = botocore.session.get_session().create_client(
             "stepfunctions", endpoint_url=daemon.endpoint, region_name="us-east-1",
