@@ -33,6 +33,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "integrations/aws/aws_api_client.h"
 #include "integrations/aws/aws_sdk_integration.h"
+#include "integrations/aws/mocked_result_check.h"
 #include "integrations/aws/optimized_integrations.h"
 #include "integrations/aws/service_table.h"
 #include "integrations/http/connections.h"
@@ -389,6 +390,7 @@ int Run(int argc, char** argv) {
   auto test_state_targets = std::make_shared<engine::TestStateTargets>();
   test_state_targets->integrations = integrations;
   test_state_targets->lambda = lambda_invoker;
+  test_state_targets->check_mocked_result = integrations::CheckMockedTaskResult;
   test_state_targets->region = config.region;
   test_state_targets->account = config.account;
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {

@@ -8,9 +8,14 @@
 #ifndef SW_ENGINE_TEST_STATE_TASK_TARGETS_H_
 #define SW_ENGINE_TEST_STATE_TASK_TARGETS_H_
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include "absl/status/status.h"
+#include "common/json.h"
 
 #include "engine/dispatch/lambda_invoker.h"
 #include "engine/dispatch/service_integration.h"
@@ -23,6 +28,12 @@ struct TestStateTargets {
   // Lambda functions behind an Invoke endpoint; null when none is set up
   // (functions on Stepwise function queues need a worker, so an execution).
   std::shared_ptr<LambdaInvoker> lambda;
+  // Checks a Task's mocked result against the output shape of the API
+  // its Resource calls (mock.fieldValidationMode: `strict` for STRICT, else
+  // PRESENT); ValidationException in AWS's words. Null: not checked.
+  std::function<absl::Status(std::string_view resource, const json::value& result,
+                             bool strict)>
+      check_mocked_result;
   // The server's region and account: for resources that name none.
   std::string region = "us-east-1";
   std::string account = "123456789012";

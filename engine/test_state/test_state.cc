@@ -774,6 +774,14 @@ void RunTestStateAsync(const TestStateRequest& request,
   absl::StatusOr<PreparedTest> prepared = test_state::PrepareTest(request);
   if (!prepared.ok()) return done(prepared.status());
   auto p = std::make_shared<PreparedTest>(*std::move(prepared));
+  std::string mode =
+      request.mock.has_value() ? request.mock->field_validation_mode : "NONE";
+  if (p->state->type == asl::StateType::kTask && p->mock_result.has_value() && mode != "NONE" &&
+      targets != nullptr && targets->check_mocked_result) {
+    absl::Status valid =
+        targets->check_mocked_result(p->state->resource, *p->mock_result, mode == "STRICT");
+    if (!valid.ok()) return done(valid);
+  }
   StateRun run(*p);
   TestStateResult result = run.Run();
   if (!run.pending_call().has_value()) return done(std::move(result));
