@@ -14,6 +14,8 @@ over gRPC:
 - DynamoDB through aws-sdk:dynamodb:putItem/getItem and the optimized
   arn:aws:states:::dynamodb:getItem against dynalite behind a proxy that
   checks every SigV4 signature (tests/integrations/aws_servers.py);
+- mock.fieldValidationMode: a mocked result checked against the API's
+  output shape (STRICT by default, PRESENT, NONE);
 - refusals in AWS's names: an activity and .waitForTaskToken without a
   mock (InvalidDefinition), no roleArn (ValidationException).
 Usage: test_state_calls_test.py <stepwised> [<stepwise>]. Exits 77 (skip)
@@ -220,6 +222,31 @@ def dynamodb_cases(sfn, checks):
                  out.get("error") == "DynamoDb.ResourceNotFoundException", out)
 
 
+def mock_validation(sfn, checks):
+    get = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:dynamodb:getItem",
+           "Parameters": {"TableName": TABLE, "Key": {"id": {"S": "x"}}}, "End": True}
+    bad = {"result": json.dumps({"Item": {"id": {"S": 5}}})}
+    try:
+        sfn.test_state(definition=json.dumps(get), roleArn=ROLE, mock=bad)
+        got = ("", "")
+    except sfn.exceptions.ClientError as e:
+        got = (e.response["Error"]["Code"], e.response["Error"]["Message"])
+    checks.check("a mocked result of the wrong type (STRICT by default): ValidationException",
+                 got == ("ValidationException",
+                         "Mock result schema validation error: Field 'S' must be a string"), got)
+    out = test_state(sfn, get, {}, mock=dict(bad, fieldValidationMode="NONE"))
+    checks.check("fieldValidationMode NONE: the same mock runs",
+                 out.get("status") == "SUCCEEDED", out)
+    start = {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:startExecution",
+             "Parameters": {"StateMachineArn": "arn:x"}, "End": True}
+    partial = {"result": json.dumps({"StartDate": "2025-01-01T00:00:00Z"})}
+    code = error_of(sfn, definition=json.dumps(start), roleArn=ROLE, mock=partial)
+    checks.check("STRICT: a required member missing is refused", code == "ValidationException",
+                 code)
+    out = test_state(sfn, start, {}, mock=dict(partial, fieldValidationMode="PRESENT"))
+    checks.check("PRESENT: the members present are enough", out.get("status") == "SUCCEEDED", out)
+
+
 def refusals(sfn, checks, api):
     activity = {"Type": "Task", "End": True,
                 "Resource": "arn:aws:states:us-east-1:123456789012:activity:a"}
@@ -277,6 +304,7 @@ def main():
                           retries={"max_attempts": 1}))
         http_cases(sfn, checks, api, stepwise, daemon, work)
         dynamodb_cases(sfn, checks)
+        mock_validation(sfn, checks)
         refusals(sfn, checks, api)
         checks.check(f"every DynamoDB request carried a valid SigV4 signature "
                      f"({proxy.checked} checked)", proxy.checked > 0 and not proxy.problems,
