@@ -470,5 +470,40 @@ TEST(TestStateTest, TaskWithoutMockThatNeedsAnExecutionIsRefused) {
   EXPECT_EQ(r->error, "States.TaskFailed");
 }
 
+TEST(TestStateTest, MockedResultIsCheckedUnlessFieldValidationModeIsNone) {
+  auto targets = std::make_shared<TestStateTargets>();
+  std::vector<bool> strict_seen;
+  targets->check_mocked_result = [&strict_seen](std::string_view resource,
+                                                const json::value& result, bool strict) {
+    strict_seen.push_back(strict);
+    if (resource == "arn:aws:states:::aws-sdk:dynamodb:getItem" && result.is_object() &&
+        result.get_object().contains("Bad")) {
+      return ServiceError("ValidationException", "Mock result schema validation error: x");
+    }
+    return absl::OkStatus();
+  };
+  TestStateRequest r = Req(
+      R"({"Type":"Task","Resource":"arn:aws:states:::aws-sdk:dynamodb:getItem",)"
+      R"("Parameters":{"TableName":"t"},"End":true})");
+  auto run = [&](const std::string& mode) {
+    r.mock = Result(R"({"Bad":1})");
+    r.mock->field_validation_mode = mode;
+    std::optional<absl::StatusOr<TestStateResult>> got;
+    RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+      got = std::move(out);
+    });
+    return *std::move(got);
+  };
+  EXPECT_EQ(Refusal(run("STRICT")),
+            "ValidationException: Mock result schema validation error: x");
+  EXPECT_EQ(Refusal(run("PRESENT")),
+            "ValidationException: Mock result schema validation error: x");
+  EXPECT_EQ(strict_seen, (std::vector<bool>{true, false}));
+  auto none = run("NONE");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->status, "SUCCEEDED");
+  EXPECT_EQ(strict_seen.size(), 2u);
+}
+
 }  // namespace
 }  // namespace stepwise::engine

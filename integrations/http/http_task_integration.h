@@ -12,7 +12,9 @@
 // never travel to another host), and the answer shaped as AWS does
 // (http_task_result.h), within AWS's 60 s (or the task's shorter
 // TimeoutSeconds) and 256 KiB. Secrets never reach a result, a cause or
-// the log (request headers are never logged).
+// the log (request headers are never logged). A call carrying an
+// HttpExchangeTrace (TestState at TRACE) gets what was sent and received
+// recorded there, secrets masked unless the trace reveals them.
 // Threads: Takes/Call/Stop from any thread; `done` runs on the HTTP
 // client's thread, or at once on the caller's for a call that fails before
 // any request.
