@@ -30,14 +30,15 @@ absl::Status NeedsMock(const TestTaskCall& call, std::string_view why) {
   return ServiceError(
       "ValidationException",
       absl::StrCat("Stepwise's TestState cannot call resource '", call.resource,
-                   "' of Task state '", call.state_name, "' without a mock: ", ToAbsl(why),
+                   "' of Task state '", call.state_name,
+                   "' without a mock: ", ToAbsl(why),
                    "; give 'mock' (result or errorOutput) to test it"));
 }
 
 // Wraps `done` so that an outcome arriving after `deadline_ms` is the
 // state's States.Timeout, as an execution's task timeout is.
-std::function<void(TaskResult)> WithDeadline(int64_t deadline_ms,
-                                             std::function<void(TaskResult)> done) {
+std::function<void(TaskResult)> WithDeadline(
+    int64_t deadline_ms, std::function<void(TaskResult)> done) {
   SteadyClock::time_point start = SteadyClock::now();
   return [start, deadline_ms, done = std::move(done)](TaskResult r) {
     auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -87,7 +88,8 @@ bool NeedsExecution(const std::string& resource) {
   return name.ends_with(".sync") || name.ends_with(".sync:2");
 }
 
-absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets, TestTaskCall call,
+absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets,
+                          TestTaskCall call,
                           std::function<void(TaskResult)> done) {
   int64_t seconds = call.timeout_seconds > 0
                         ? std::min(call.timeout_seconds, kTestStateMaxSeconds)
@@ -107,31 +109,39 @@ absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets, TestT
   if (IsLambdaTask(command)) {
     LambdaCall lambda;
     TaskResult failure;
-    if (!ReadLambdaCall(command, targets->region, targets->account, &lambda, &failure)) {
+    if (!ReadLambdaCall(command, targets->region, targets->account, &lambda,
+                        &failure)) {
       done(std::move(failure));
       return absl::OkStatus();
     }
-    if (targets->lambda == nullptr || !targets->lambda->Routes(lambda.function_name)) {
-      return NeedsMock(call,
-                       absl::StrCat("function '", lambda.function_name,
-                                    "' runs on a Stepwise function queue, whose workers take "
-                                    "tasks of executions only (a function behind "
-                                    "--lambda-endpoint is called)"));
+    if (targets->lambda == nullptr ||
+        !targets->lambda->Routes(lambda.function_name)) {
+      return NeedsMock(
+          call, absl::StrCat(
+                    "function '", lambda.function_name,
+                    "' runs on a Stepwise function queue, whose workers take "
+                    "tasks of executions only (a function behind "
+                    "--lambda-endpoint is called)"));
     }
-    lambda.request_id = StableUuid(absl::StrCat(call.execution_arn, "#", call.attempt));
+    lambda.request_id =
+        StableUuid(absl::StrCat(call.execution_arn, "#", call.attempt));
     targets->lambda->Invoke(
         lambda, call_timeout_ms,
         [lambda, done = WithDeadline(deadline_ms, std::move(done))](
             LambdaInvokeOutcome outcome) {
-          done(LambdaOutcomeResult(lambda, outcome, SystemClock::Get()->NowMs()));
+          done(LambdaOutcomeResult(lambda, outcome,
+                                   SystemClock::Get()->NowMs()));
         });
     return absl::OkStatus();
   }
   TaskResource resource = TaskResource::Parse(call.resource);
-  if (resource.resource_type == "states" && resource.resource_name.starts_with("startExecution")) {
-    return NeedsMock(call, "a nested execution is started by a running execution only");
+  if (resource.resource_type == "states" &&
+      resource.resource_name.starts_with("startExecution")) {
+    return NeedsMock(
+        call, "a nested execution is started by a running execution only");
   }
-  for (const std::shared_ptr<ServiceIntegration>& integration : targets->integrations) {
+  for (const std::shared_ptr<ServiceIntegration>& integration :
+       targets->integrations) {
     if (!integration->Takes(resource)) continue;
     ServiceCall sc;
     sc.execution_arn = call.execution_arn;
@@ -140,14 +150,16 @@ absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets, TestT
     sc.parameters = call.parameters;
     sc.region = ServiceCallRegion(call.resource);
     if (sc.region.empty()) sc.region = targets->region;
-    sc.request_id = StableUuid(absl::StrCat(call.execution_arn, "#", call.attempt));
+    sc.request_id =
+        StableUuid(absl::StrCat(call.execution_arn, "#", call.attempt));
     sc.timeout_ms = call_timeout_ms;
     sc.http_trace = call.http_trace;
     integration->Call(sc, WithDeadline(deadline_ms, std::move(done)));
     return absl::OkStatus();
   }
   // As an execution's Task no dispatcher takes: States.TaskFailed.
-  done(TaskResult::Failed("States.TaskFailed", UnsupportedTaskCause(call.resource)));
+  done(TaskResult::Failed("States.TaskFailed",
+                          UnsupportedTaskCause(call.resource)));
   return absl::OkStatus();
 }
 

@@ -29,7 +29,8 @@ struct TestTaskCall {
   std::string execution_arn;  // the context object's Execution.Id
   std::string state_name;
   std::string resource;
-  json::value parameters;  // the effective parameters (Parameters / Arguments applied)
+  json::value
+      parameters;  // the effective parameters (Parameters / Arguments applied)
   int64_t timeout_seconds = 0;  // the Task's TimeoutSeconds; 0: none
   int64_t attempt = 0;          // stateConfiguration.retrierRetryCount
   // At TRACE: where an HTTP Task records its exchange; null otherwise.
@@ -48,7 +49,8 @@ bool NeedsExecution(const std::string& resource);
 // Makes `call` and runs `done` once with its outcome. A call nothing here
 // can make without an execution (a Lambda function served by a Stepwise
 // function queue) is refused at once: ValidationException, `done` unused.
-absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets, TestTaskCall call,
+absl::Status CallTestTask(std::shared_ptr<const TestStateTargets> targets,
+                          TestTaskCall call,
                           std::function<void(TaskResult)> done);
 
 }  // namespace stepwise::engine::test_state

@@ -16,7 +16,6 @@
 
 #include "absl/status/status.h"
 #include "common/json.h"
-
 #include "engine/dispatch/lambda_invoker.h"
 #include "engine/dispatch/service_integration.h"
 
@@ -31,8 +30,8 @@ struct TestStateTargets {
   // Checks a Task's mocked result against the output shape of the API
   // its Resource calls (mock.fieldValidationMode: `strict` for STRICT, else
   // PRESENT); ValidationException in AWS's words. Null: not checked.
-  std::function<absl::Status(std::string_view resource, const json::value& result,
-                             bool strict)>
+  std::function<absl::Status(std::string_view resource,
+                             const json::value& result, bool strict)>
       check_mocked_result;
   // The server's region and account: for resources that name none.
   std::string region = "us-east-1";

@@ -73,7 +73,7 @@ class StateRun {
     return std::move(out_);
   }
 
- // A Task without a mock: the call Run stopped before (its result then
+  // A Task without a mock: the call Run stopped before (its result then
   // unset); the caller makes it, puts its outcome in the mock's place and
   // runs the state again.
   const std::optional<test_state::TestTaskCall>& pending_call() const {
@@ -442,10 +442,11 @@ class StateRun {
     call.timeout_seconds = s_.timeout_seconds.value_or(0);
     std::optional<json::value> timeout;
     if (s_.timeout_seconds_path.has_value()) {
-      SW_ASSIGN_OR_RETURN(timeout, s_.timeout_seconds_path->Select(Env(&p_.input)));
-    } else if (s_.timeout_seconds_expr.has_value()) {
       SW_ASSIGN_OR_RETURN(timeout,
-                          s_.timeout_seconds_expr->Evaluate(Bindings(), "TimeoutSeconds"));
+                          s_.timeout_seconds_path->Select(Env(&p_.input)));
+    } else if (s_.timeout_seconds_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(timeout, s_.timeout_seconds_expr->Evaluate(
+                                       Bindings(), "TimeoutSeconds"));
     }
     if (timeout.has_value()) {
       if (!IsIntegral(*timeout) || ToDouble(*timeout) < 1) {
@@ -456,12 +457,14 @@ class StateRun {
       }
       call.timeout_seconds = static_cast<int64_t>(ToDouble(*timeout));
     }
-    if (const json::value* e = p_.context.is_object()
-                                   ? p_.context.get_object().if_contains("Execution")
-                                   : nullptr;
+    if (const json::value* e =
+            p_.context.is_object()
+                ? p_.context.get_object().if_contains("Execution")
+                : nullptr;
         e != nullptr && e->is_object()) {
       const json::value* id = e->get_object().if_contains("Id");
-      if (id != nullptr && id->is_string()) call.execution_arn = std::string(id->get_string());
+      if (id != nullptr && id->is_string())
+        call.execution_arn = std::string(id->get_string());
     }
     pending_call_ = std::move(call);
     return absl::OkStatus();
@@ -760,26 +763,28 @@ absl::StatusOr<TestStateResult> RunTestState(const TestStateRequest& request) {
   StateRun run(prepared);
   TestStateResult result = run.Run();
   if (run.pending_call().has_value()) {
-    return ServiceError("ValidationException",
-                        absl::StrCat("TestState cannot call the resource of Task state '",
-                                     prepared.state->name,
-                                     "' here (no task targets): give 'mock' (result or "
-                                     "errorOutput) to test it"));
+    return ServiceError(
+        "ValidationException",
+        absl::StrCat("TestState cannot call the resource of Task state '",
+                     prepared.state->name,
+                     "' here (no task targets): give 'mock' (result or "
+                     "errorOutput) to test it"));
   }
   return result;
 }
 
 void RunTestStateAsync(const TestStateRequest& request,
-                       std::shared_ptr<const TestStateTargets> targets, TestStateDone done) {
+                       std::shared_ptr<const TestStateTargets> targets,
+                       TestStateDone done) {
   absl::StatusOr<PreparedTest> prepared = test_state::PrepareTest(request);
   if (!prepared.ok()) return done(prepared.status());
   auto p = std::make_shared<PreparedTest>(*std::move(prepared));
   std::string mode =
       request.mock.has_value() ? request.mock->field_validation_mode : "NONE";
-  if (p->state->type == asl::StateType::kTask && p->mock_result.has_value() && mode != "NONE" &&
-      targets != nullptr && targets->check_mocked_result) {
-    absl::Status valid =
-        targets->check_mocked_result(p->state->resource, *p->mock_result, mode == "STRICT");
+  if (p->state->type == asl::StateType::kTask && p->mock_result.has_value() &&
+      mode != "NONE" && targets != nullptr && targets->check_mocked_result) {
+    absl::Status valid = targets->check_mocked_result(
+        p->state->resource, *p->mock_result, mode == "STRICT");
     if (!valid.ok()) return done(valid);
   }
   StateRun run(*p);
@@ -795,18 +800,21 @@ void RunTestStateAsync(const TestStateRequest& request,
   }
   // `done` is shared: CallTestTask either calls it or refuses at once.
   auto shared_done = std::make_shared<TestStateDone>(std::move(done));
-  absl::Status refused = test_state::CallTestTask(
-      std::move(targets), std::move(call), [p, trace, shared_done](TaskResult outcome) {
-        TakeOutcome(*p, std::move(outcome));
-        TestStateResult answer = StateRun(*p).Run();
-        if (trace != nullptr && trace->has_request) {
-          answer.inspection_data["request"] = test_state::TraceRequestJson(*trace);
-          if (trace->has_response) {
-            answer.inspection_data["response"] = test_state::TraceResponseJson(*trace);
-          }
-        }
-        (*shared_done)(std::move(answer));
-      });
+  absl::Status refused =
+      test_state::CallTestTask(std::move(targets), std::move(call),
+                               [p, trace, shared_done](TaskResult outcome) {
+                                 TakeOutcome(*p, std::move(outcome));
+                                 TestStateResult answer = StateRun(*p).Run();
+                                 if (trace != nullptr && trace->has_request) {
+                                   answer.inspection_data["request"] =
+                                       test_state::TraceRequestJson(*trace);
+                                   if (trace->has_response) {
+                                     answer.inspection_data["response"] =
+                                         test_state::TraceResponseJson(*trace);
+                                   }
+                                 }
+                                 (*shared_done)(std::move(answer));
+                               });
   if (!refused.ok()) (*shared_done)(refused);
 }
 

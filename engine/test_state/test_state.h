@@ -90,7 +90,8 @@ using TestStateDone = std::function<void(absl::StatusOr<TestStateResult>)>;
 // calling thread never waits for a call. Activities, .sync and
 // .waitForTaskToken need a mock (InvalidDefinition), as on AWS.
 void RunTestStateAsync(const TestStateRequest& request,
-                       std::shared_ptr<const TestStateTargets> targets, TestStateDone done);
+                       std::shared_ptr<const TestStateTargets> targets,
+                       TestStateDone done);
 
 }  // namespace stepwise::engine
 

@@ -10,9 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "engine/dispatch/service_integration.h"
-#include "engine/task_resource.h"
-
 #include "engine/service_error.h"
+#include "engine/task_resource.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {
@@ -359,9 +358,9 @@ TEST(TestStateTest, RefusesWhatAwsRefuses) {
 }
 
 TEST(TestStateTest, TaskWithoutMockNeedsTheTargetsOfRunTestStateAsync) {
-  auto r = RunTestState(
-      Req(R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
-          R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},"End":true})"));
+  auto r = RunTestState(Req(
+      R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+      R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},"End":true})"));
   EXPECT_EQ(ServiceErrorName(r.status()), "ValidationException");
   EXPECT_NE(std::string(r.status().message()).find("mock"), std::string::npos);
 }
@@ -371,7 +370,8 @@ TEST(TestStateTest, TaskWithoutMockNeedsTheTargetsOfRunTestStateAsync) {
 // tests/integrations/test_state_calls_test.py).
 class AnsweringIntegration : public ServiceIntegration {
  public:
-  explicit AnsweringIntegration(TaskResult answer) : answer_(std::move(answer)) {}
+  explicit AnsweringIntegration(TaskResult answer)
+      : answer_(std::move(answer)) {}
   std::string_view name() const override { return "answering"; }
   bool Takes(const TaskResource& r) const override {
     return r.resource_type == "http";
@@ -474,11 +474,13 @@ TEST(TestStateTest, MockedResultIsCheckedUnlessFieldValidationModeIsNone) {
   auto targets = std::make_shared<TestStateTargets>();
   std::vector<bool> strict_seen;
   targets->check_mocked_result = [&strict_seen](std::string_view resource,
-                                                const json::value& result, bool strict) {
+                                                const json::value& result,
+                                                bool strict) {
     strict_seen.push_back(strict);
-    if (resource == "arn:aws:states:::aws-sdk:dynamodb:getItem" && result.is_object() &&
-        result.get_object().contains("Bad")) {
-      return ServiceError("ValidationException", "Mock result schema validation error: x");
+    if (resource == "arn:aws:states:::aws-sdk:dynamodb:getItem" &&
+        result.is_object() && result.get_object().contains("Bad")) {
+      return ServiceError("ValidationException",
+                          "Mock result schema validation error: x");
     }
     return absl::OkStatus();
   };

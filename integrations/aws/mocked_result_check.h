@@ -16,8 +16,8 @@
 namespace stepwise::integrations {
 
 // OK, or ValidationException in AWS's words (service_shapes.h).
-absl::Status CheckMockedTaskResult(std::string_view resource, const json::value& result,
-                                   bool strict);
+absl::Status CheckMockedTaskResult(std::string_view resource,
+                                   const json::value& result, bool strict);
 
 }  // namespace stepwise::integrations
 

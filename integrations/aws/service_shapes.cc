@@ -32,10 +32,10 @@ constexpr char kSep = '\037';
 
 // One shape: a structure, list, map or enum; scalars are "@type" targets.
 struct Shape {
-  char kind = 'S';                    // S | L | M | E
+  char kind = 'S';  // S | L | M | E
   std::vector<std::string_view> required;
   std::vector<std::pair<std::string_view, std::string_view>> members;  // S
-  std::string_view target;            // L: the member's, M: the value's
+  std::string_view target;               // L: the member's, M: the value's
   std::vector<std::string_view> values;  // E
 };
 
@@ -49,7 +49,8 @@ std::vector<std::string_view> Cut(std::string_view text, char sep) {
   std::vector<std::string_view> parts;
   if (text.empty()) return parts;
   size_t start = 0;
-  for (size_t at = text.find(sep); at != std::string_view::npos; at = text.find(sep, start)) {
+  for (size_t at = text.find(sep); at != std::string_view::npos;
+       at = text.find(sep, start)) {
     parts.push_back(text.substr(start, at - start));
     start = at + 1;
   }
@@ -57,7 +58,9 @@ std::vector<std::string_view> Cut(std::string_view text, char sep) {
   return parts;
 }
 
-std::vector<std::string_view> Items(std::string_view list) { return Cut(list, kSep); }
+std::vector<std::string_view> Items(std::string_view list) {
+  return Cut(list, kSep);
+}
 
 std::unique_ptr<ServiceShapes> Read(std::string_view rows) {
   auto out = std::make_unique<ServiceShapes>();
@@ -75,7 +78,8 @@ std::unique_ptr<ServiceShapes> Read(std::string_view rows) {
       if (f.size() > 3) {
         for (std::string_view m : Items(f[3])) {
           size_t eq = m.find('=');
-          if (eq != std::string_view::npos) s.members.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+          if (eq != std::string_view::npos)
+            s.members.emplace_back(m.substr(0, eq), m.substr(eq + 1));
         }
       }
     } else if (s.kind == 'E') {
@@ -113,9 +117,11 @@ class Checker {
   Checker(const ServiceShapes& shapes, bool strict, bool pascal)
       : shapes_(shapes), strict_(strict), pascal_(pascal) {}
 
-  absl::Status Check(std::string_view target, const json::value& v, std::string_view field) const {
+  absl::Status Check(std::string_view target, const json::value& v,
+                     std::string_view field) const {
     auto must = [&](std::string_view type) {
-      return Invalid(absl::StrCat("Field '", ToAbsl(field), "' must be ", ToAbsl(type)));
+      return Invalid(
+          absl::StrCat("Field '", ToAbsl(field), "' must be ", ToAbsl(type)));
     };
     if (target.starts_with('@')) {
       std::string_view t = target.substr(1);
@@ -123,7 +129,8 @@ class Checker {
       if (t == "string" || t == "timestamp" || t == "blob") {
         return v.is_string() ? absl::OkStatus() : must("a string");
       }
-      if (t == "boolean") return v.is_bool() ? absl::OkStatus() : must("a boolean");
+      if (t == "boolean")
+        return v.is_bool() ? absl::OkStatus() : must("a boolean");
       if (t == "double" || t == "float" || t == "bigdecimal") {
         return v.is_number() ? absl::OkStatus() : must("a number");
       }
@@ -138,17 +145,20 @@ class Checker {
         for (std::string_view e : s.values) {
           if (e == v.get_string()) return absl::OkStatus();
         }
-        return Invalid(absl::StrCat("Field '", ToAbsl(field), "' is not an expected value"));
+        return Invalid(absl::StrCat("Field '", ToAbsl(field),
+                                    "' is not an expected value"));
       case 'L':
         if (!v.is_array()) return must("an array");
         for (const json::value& item : v.get_array()) {
-          if (absl::Status st = Check(s.target, item, field); !st.ok()) return st;
+          if (absl::Status st = Check(s.target, item, field); !st.ok())
+            return st;
         }
         return absl::OkStatus();
       case 'M':
         if (!v.is_object()) return must("an object");
         for (const auto& kv : v.get_object()) {
-          if (absl::Status st = Check(s.target, kv.value(), field); !st.ok()) return st;
+          if (absl::Status st = Check(s.target, kv.value(), field); !st.ok())
+            return st;
         }
         return absl::OkStatus();
       default:
@@ -163,7 +173,8 @@ class Checker {
       for (std::string_view r : s.required) {
         std::string name = Shown(r);
         if (!o.contains(name)) {
-          return Invalid(absl::StrCat("Required field '", name, "' is missing"));
+          return Invalid(
+              absl::StrCat("Required field '", name, "' is missing"));
         }
       }
     }
@@ -171,7 +182,8 @@ class Checker {
       std::string name = Shown(member);
       const json::value* present = o.if_contains(name);
       if (present == nullptr) continue;
-      if (absl::Status st = Check(member_target, *present, name); !st.ok()) return st;
+      if (absl::Status st = Check(member_target, *present, name); !st.ok())
+        return st;
     }
     return absl::OkStatus();
   }
@@ -180,7 +192,8 @@ class Checker {
   // A member as Step Functions shows it: camelCase APIs in PascalCase.
   std::string Shown(std::string_view member) const {
     std::string s(member);
-    if (pascal_ && !s.empty() && s[0] >= 'a' && s[0] <= 'z') s[0] = static_cast<char>(s[0] - 32);
+    if (pascal_ && !s.empty() && s[0] >= 'a' && s[0] <= 'z')
+      s[0] = static_cast<char>(s[0] - 32);
     return s;
   }
 
