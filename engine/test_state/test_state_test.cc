@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "engine/dispatch/lambda_invoker.h"
 #include "engine/dispatch/service_integration.h"
 #include "engine/service_error.h"
 #include "engine/task_resource.h"
@@ -468,6 +469,49 @@ TEST(TestStateTest, TaskWithoutMockThatNeedsAnExecutionIsRefused) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, "FAILED");
   EXPECT_EQ(r->error, "States.TaskFailed");
+}
+
+// A Lambda endpoint serving function "f" only, answering with `body`.
+class AnsweringLambda : public LambdaInvoker {
+ public:
+  explicit AnsweringLambda(std::string body) : body_(std::move(body)) {}
+  bool Routes(std::string_view name) const override { return name == "f"; }
+  void Invoke(const LambdaCall& call, int64_t timeout_ms,
+              std::function<void(LambdaInvokeOutcome)> done) override {
+    calls.push_back(call);
+    timeouts.push_back(timeout_ms);
+    LambdaInvokeOutcome o;
+    o.status = 200;
+    o.body = body_;
+    done(o);
+  }
+  std::vector<LambdaCall> calls;
+  std::vector<int64_t> timeouts;
+
+ private:
+  std::string body_;
+};
+
+TEST(TestStateTest, LambdaFunctionBehindAnEndpointIsInvokedOnce) {
+  auto lambda = std::make_shared<AnsweringLambda>(R"({"sum":3})");
+  auto targets = std::make_shared<TestStateTargets>();
+  targets->lambda = lambda;
+  TestStateRequest r =
+      Req(R"({"Type":"Task","Resource":)"
+          R"("arn:aws:lambda:us-east-1:123456789012:function:f",)"
+          R"("Parameters":{"a.$":"$.x","b":2},"End":true})",
+          R"({"x":1})");
+  std::optional<absl::StatusOr<TestStateResult>> got;
+  RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+    got = std::move(out);
+  });
+  ASSERT_TRUE(got.has_value() && got->ok());
+  EXPECT_EQ((*got)->status, "SUCCEEDED");
+  EXPECT_EQ((*got)->output, R"({"sum":3})");
+  ASSERT_EQ(lambda->calls.size(), 1u);
+  EXPECT_EQ(lambda->calls[0].payload, R"({"a":1,"b":2})");
+  // No TimeoutSeconds: TestState's five minutes, and a second to answer.
+  EXPECT_EQ(lambda->timeouts[0], 301000);
 }
 
 TEST(TestStateTest, MockedResultIsCheckedUnlessFieldValidationModeIsNone) {
