@@ -54,6 +54,20 @@ json::object InspectionJson(const v1::TestStateInspectionData& d) {
   if (d.has_tolerated_failure_percentage()) {
     o["toleratedFailurePercentage"] = d.tolerated_failure_percentage();
   }
+  if (d.has_request()) {
+    const v1::TestStateHttpRequest& r = d.request();
+    o["request"] = json::object{{"protocol", r.protocol()}, {"method", r.method()},
+                                {"url", r.url()},           {"headers", r.headers()},
+                                {"body", r.body()}};
+  }
+  if (d.has_response()) {
+    const v1::TestStateHttpResponse& r = d.response();
+    o["response"] = json::object{{"protocol", r.protocol()},
+                                 {"statusCode", r.status_code()},
+                                 {"statusMessage", r.status_message()},
+                                 {"headers", r.headers()},
+                                 {"body", r.body()}};
+  }
   if (d.has_error_details()) {
     const v1::TestStateErrorDetails& e = d.error_details();
     json::object ed;

@@ -592,8 +592,8 @@ void SendTaskHeartbeat(const AwsActionContext& ctx, const json::object& req,
 }
 
 
-// TestState: AWS's TestStateInput in, TestStateOutput out (engine/test_state/).
-absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/, const json::object& req) {
+// TestState's request from AWS's TestStateInput.
+absl::StatusOr<engine::TestStateRequest> TestStateRequestOf(const json::object& req) {
   Members m(req);
   engine::TestStateRequest r;
   r.definition = m.Need("definition");
@@ -652,16 +652,32 @@ absl::StatusOr<AwsActionResult> TestState(engine::Engine* /*e*/, const json::obj
   thread_local std::mt19937_64 rng{std::random_device{}()};
   r.execution_name = engine::NewUuid(rng);
   r.now = SystemClock().NowMs();
-  auto result = engine::RunTestState(r);
-  if (!result.ok()) return result.status();
+  return r;
+}
+
+// AWS's TestStateOutput.
+std::string TestStateBody(const engine::TestStateResult& result) {
   json::object o;
-  o["status"] = result->status;
-  if (result->output.has_value()) o["output"] = *result->output;
-  if (result->error.has_value()) o["error"] = *result->error;
-  if (result->cause.has_value()) o["cause"] = *result->cause;
-  if (result->next_state.has_value()) o["nextState"] = *result->next_state;
-  if (!result->inspection_data.empty()) o["inspectionData"] = result->inspection_data;
+  o["status"] = result.status;
+  if (result.output.has_value()) o["output"] = *result.output;
+  if (result.error.has_value()) o["error"] = *result.error;
+  if (result.cause.has_value()) o["cause"] = *result.cause;
+  if (result.next_state.has_value()) o["nextState"] = *result.next_state;
+  if (!result.inspection_data.empty()) o["inspectionData"] = result.inspection_data;
   return Body(o);
+}
+
+// TestState (engine/test_state/): a Task without a mock calls its
+// resource, and the answer comes from the call's thread.
+void TestState(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
+  absl::StatusOr<engine::TestStateRequest> r = TestStateRequestOf(req);
+  if (!r.ok()) return done(r.status());
+  engine::RunTestStateAsync(
+      *r, ctx.test_state_targets,
+      [done = std::move(done)](absl::StatusOr<engine::TestStateResult> result) {
+        if (!result.ok()) return done(result.status());
+        done(AwsActionResult(TestStateBody(*result)));
+      });
 }
 }  // namespace
 
@@ -674,7 +690,7 @@ AwsAction FindAwsAction(std::string_view action) {
       {"ListStateMachines", &Blocking<&ListStateMachines>},
       {"DescribeStateMachineForExecution", &Blocking<&DescribeStateMachineForExecution>},
       {"ValidateStateMachineDefinition", &Blocking<&ValidateStateMachineDefinition>},
-      {"TestState", &Blocking<&TestState>},
+      {"TestState", &TestState},
       {"StartExecution", &StartExecution},
       {"StopExecution", &Blocking<&StopExecution>},
       {"DescribeExecution", &Blocking<&DescribeExecution>},

@@ -13,6 +13,7 @@
 #define SW_SERVER_AWS_JSON_ACTIONS_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,7 @@
 #include "absl/status/statusor.h"
 #include "common/json.h"
 #include "engine/engine.h"
+#include "engine/test_state/task_targets.h"
 
 namespace stepwise::server {
 
@@ -31,6 +33,8 @@ struct AwsActionContext {
   std::function<void(const std::string&)> on_execution_started;
   // True once the client has hung up (GetActivityTask hands it no task).
   std::function<bool()> client_gone;
+  // What TestState calls for a Task without a mock; may be null.
+  std::shared_ptr<const engine::TestStateTargets> test_state_targets;
 };
 
 // A successful action's reply body and, for an action that makes a resource

@@ -259,7 +259,8 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   if (audit != nullptr) audit->resource = RequestResource(req);
 
   if (AwsAction fn = FindAwsAction(action); fn != nullptr) {
-    AwsActionContext ctx{engine_, options_.on_execution_started, request.client_gone};
+    AwsActionContext ctx{engine_, options_.on_execution_started, request.client_gone,
+                         options_.test_state_targets};
     return fn(ctx, req, std::move(finish));
   }
   if (IsUnsupportedAwsAction(action)) {

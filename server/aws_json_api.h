@@ -47,10 +47,12 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/test_state/task_targets.h"
 #include "server/audit_log.h"
 #include "server/blocking_pool.h"
 #include "server/http_server.h"
@@ -72,6 +74,9 @@ struct AwsJsonApiOptions {
   // there, refused callers included; GetActivityTask only when it hands out
   // a task or fails.
   AuditLog* audit = nullptr;
+  // What TestState calls for a Task without a mock (server/main.cc: the
+  // execution dispatchers' integrations); null: such a Task is refused.
+  std::shared_ptr<const engine::TestStateTargets> test_state_targets;
 };
 
 class AwsJsonApi {

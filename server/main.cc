@@ -28,11 +28,13 @@
 #include "engine/dispatch/service_integration.h"
 #include "engine/engine.h"
 #include "engine/mock_config/mock_config.h"
+#include "engine/test_state/task_targets.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "integrations/aws/aws_api_client.h"
 #include "integrations/aws/aws_sdk_integration.h"
+#include "integrations/aws/mocked_result_check.h"
 #include "integrations/aws/optimized_integrations.h"
 #include "integrations/aws/service_table.h"
 #include "integrations/http/connections.h"
@@ -393,6 +395,14 @@ int Run(int argc, char** argv) {
                  config.mock_config_file);
     eopts.mock_config = *std::move(mocks);
   }
+  // TestState calls a Task tested without a mock through the same
+  // integrations and Lambda endpoint, outside any execution.
+  auto test_state_targets = std::make_shared<engine::TestStateTargets>();
+  test_state_targets->integrations = integrations;
+  test_state_targets->lambda = lambda_invoker;
+  test_state_targets->check_mocked_result = integrations::CheckMockedTaskResult;
+  test_state_targets->region = config.region;
+  test_state_targets->account = config.account;
   eopts.extra_dispatchers = [&dispatchers](engine::TaskInputs& inputs) {
     std::vector<std::unique_ptr<engine::TaskDispatcher>> d;
     for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
@@ -410,6 +420,7 @@ int Run(int argc, char** argv) {
   StatesServiceOptions sopts;
   sopts.tokens = tokens;
   sopts.audit = audit.get();
+  sopts.test_state_targets = test_state_targets;
   storage::RocksStore* rocks = store.get();
   sopts.backup = [rocks](const std::string& dir) { return rocks->Checkpoint(dir); };
   sopts.on_execution_started = [&metrics](const std::string& sm) {
@@ -470,6 +481,7 @@ int Run(int argc, char** argv) {
   aws_options.access_keys = aws_keys;
   aws_options.tokens = tokens;
   aws_options.audit = audit.get();
+  aws_options.test_state_targets = test_state_targets;
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };

@@ -365,6 +365,28 @@ void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
   if (const json::value* v = in.if_contains("toleratedFailurePercentage")) {
     if (v->is_number()) d->set_tolerated_failure_percentage(ToDouble(*v));
   }
+  auto member = [](const json::object& o, std::string_view key) -> std::string {
+    const json::value* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
+  };
+  if (const json::value* r = in.if_contains("request"); r != nullptr && r->is_object()) {
+    const json::object& o = r->get_object();
+    v1::TestStateHttpRequest* p = d->mutable_request();
+    p->set_protocol(member(o, "protocol"));
+    p->set_method(member(o, "method"));
+    p->set_url(member(o, "url"));
+    p->set_headers(member(o, "headers"));
+    p->set_body(member(o, "body"));
+  }
+  if (const json::value* r = in.if_contains("response"); r != nullptr && r->is_object()) {
+    const json::object& o = r->get_object();
+    v1::TestStateHttpResponse* p = d->mutable_response();
+    p->set_protocol(member(o, "protocol"));
+    p->set_status_code(member(o, "statusCode"));
+    p->set_status_message(member(o, "statusMessage"));
+    p->set_headers(member(o, "headers"));
+    p->set_body(member(o, "body"));
+  }
   const json::value* details = in.if_contains("errorDetails");
   if (details == nullptr || !details->is_object()) return;
   const json::object& e = details->get_object();
@@ -381,8 +403,9 @@ void InspectionProto(const json::object& in, v1::TestStateInspectionData* d) {
 grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* ctx,
                                                    const v1::TestStateRequest* req,
                                                    v1::TestStateResponse* resp) {
-  // Pure CPU: on the pool, like ValidateStateMachineDefinition.
-  return RunBlocking(ctx, [req, resp]() -> absl::Status {
+  // Prepared and run on the pool; a Task without a mock answers from its
+  // call's thread (engine/test_state/test_state.h: RunTestStateAsync).
+  auto run = [this, req, resp](StatusDone done) {
     engine::TestStateRequest r;
     r.definition = req->definition();
     r.role_arn = req->role_arn();
@@ -419,17 +442,24 @@ grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* 
     thread_local std::mt19937_64 rng{std::random_device{}()};
     r.execution_name = engine::NewUuid(rng);
     r.now = SystemClock().NowMs();
-    SW_ASSIGN_OR_RETURN(engine::TestStateResult out, engine::RunTestState(r));
-    resp->set_status(out.status);
-    if (out.output.has_value()) resp->set_output(*out.output);
-    if (out.error.has_value()) resp->set_error(*out.error);
-    if (out.cause.has_value()) resp->set_cause(*out.cause);
-    if (out.next_state.has_value()) resp->set_next_state(*out.next_state);
-    if (!out.inspection_data.empty()) {
-      InspectionProto(out.inspection_data, resp->mutable_inspection_data());
-    }
-    return absl::OkStatus();
-  });
+    engine::RunTestStateAsync(
+        r, options_.test_state_targets,
+        [resp, done = std::move(done)](absl::StatusOr<engine::TestStateResult> out) {
+          if (!out.ok()) return done(out.status());
+          resp->set_status(out->status);
+          if (out->output.has_value()) resp->set_output(*out->output);
+          if (out->error.has_value()) resp->set_error(*out->error);
+          if (out->cause.has_value()) resp->set_cause(*out->cause);
+          if (out->next_state.has_value()) resp->set_next_state(*out->next_state);
+          if (!out->inspection_data.empty()) {
+            InspectionProto(out->inspection_data, resp->mutable_inspection_data());
+          }
+          done(absl::OkStatus());
+        });
+  };
+  return RunAsync(ctx, [this, run = std::move(run)](StatusDone done) {
+    pool_.Submit([run, done = std::move(done)]() mutable { run(std::move(done)); });
+  }, {});
 }
 
 // ---- executions ----

@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "engine/engine.h"
+#include "engine/test_state/task_targets.h"
 #include "server/audit_log.h"
 #include "server/blocking_pool.h"
 #include "stepwise/v1/service.grpc.pb.h"
@@ -50,6 +51,9 @@ struct StatesServiceOptions {
   // there, refused callers included; GetActivityTask only when it hands
   // out a task or fails.
   AuditLog* audit = nullptr;
+  // What TestState calls for a Task without a mock (server/main.cc: the
+  // execution dispatchers' integrations); null: such a Task is refused.
+  std::shared_ptr<const engine::TestStateTargets> test_state_targets;
 };
 
 class StatesService final : public v1::States::CallbackService {

@@ -15,8 +15,18 @@ namespace stepwise::engine {
 
 namespace {
 
-// The region a resource names (arn:aws:states:REGION:...), else "".
-std::string RegionOf(std::string_view resource) {
+// What the task row and the OpenTask keep of a call: its resource and
+// region (the parameters are the task's input).
+std::string DetailsOf(const ServiceCall& call) {
+  json::object o;
+  o["resource"] = call.resource;
+  o["region"] = call.region;
+  return json::serialize(o);
+}
+
+}  // namespace
+
+std::string ServiceCallRegion(std::string_view resource) {
   // arn:aws:states:<region>:<account>:...; optimized integrations leave
   // region and account empty (arn:aws:states:::...).
   size_t p = 0;
@@ -29,17 +39,6 @@ std::string RegionOf(std::string_view resource) {
   if (end == std::string_view::npos) return "";
   return std::string(resource.substr(p, end - p));
 }
-
-// What the task row and the OpenTask keep of a call: its resource and
-// region (the parameters are the task's input).
-std::string DetailsOf(const ServiceCall& call) {
-  json::object o;
-  o["resource"] = call.resource;
-  o["region"] = call.region;
-  return json::serialize(o);
-}
-
-}  // namespace
 
 ServiceCallDispatcher::ServiceCallDispatcher(TaskInputs& inputs,
                                              std::shared_ptr<ServiceIntegration> integration,
@@ -66,7 +65,7 @@ std::shared_ptr<PollClaim> ServiceCallDispatcher::Schedule(const ScheduleTaskCom
   task.via = rows_.row_key();
   ServiceCall call;
   call.resource = command.resource;
-  call.region = RegionOf(command.resource);
+  call.region = ServiceCallRegion(command.resource);
   if (call.region.empty()) call.region = region_;
   task.callback = TaskResource::Parse(command.resource).wait_for_task_token;
   task.details = DetailsOf(call);

@@ -20,12 +20,17 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "engine/dispatch/outbound_call_rows.h"
 #include "engine/dispatch/service_integration.h"
 #include "engine/dispatch/task_dispatcher.h"
 
 namespace stepwise::engine {
+
+// The region a resource names (arn:aws:states:REGION:...), else "" (the
+// optimized integrations' arn:aws:states:::...). Pure; any thread.
+std::string ServiceCallRegion(std::string_view resource);
 
 class ServiceCallDispatcher : public TaskDispatcher {
  public:

@@ -14,14 +14,38 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/json.h"
 #include "engine/interpreter.h"
 #include "engine/task_resource.h"
 
 namespace stepwise::engine {
+
+// What an HTTP Task's call sent and what came back, for TestState's
+// inspection data at TRACE (AWS's InspectionDataRequest / Response). The
+// integration fills it, when a call carries one, before `done` runs.
+struct HttpExchangeTrace {
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  // In: show the connection's secrets (TestState's revealSecrets); else
+  // they are masked wherever they appear.
+  bool reveal_secrets = false;
+  bool has_request = false;
+  std::string protocol;  // the URL's scheme: "http" | "https"
+  std::string method;
+  std::string url;
+  Headers request_headers;
+  std::string request_body;
+  bool has_response = false;
+  int status_code = 0;
+  std::string status_message;
+  Headers response_headers;
+  std::string response_body;
+};
 
 // One call: one attempt of one Task.
 struct ServiceCall {
@@ -44,6 +68,9 @@ struct ServiceCall {
   int64_t timeout_ms = 0;
   // .waitForTaskToken: a success only submits the task (TaskSubmitted).
   bool callback = false;
+  // TestState at TRACE only (null otherwise): the HTTP Task records its
+  // exchange here.
+  std::shared_ptr<HttpExchangeTrace> http_trace;
 };
 
 class ServiceIntegration {

@@ -15,6 +15,7 @@
 #include "engine/definition_check.h"
 #include "engine/service_error.h"
 #include "engine/task_resource.h"
+#include "engine/test_state/task_call.h"
 
 namespace stepwise::engine::test_state {
 
@@ -234,6 +235,16 @@ absl::Status CheckMock(const TestStateRequest& r, PreparedTest& p) {
           "TestState API does not support Map or Parallel states. Supported "
           "state types include: [Task, Wait, Pass, Succeed, Fail, Choice]");
     }
+    if (s.type == StateType::kTask && NeedsExecution(s.resource)) {
+      // AWS: "TestState only supports the following when a mock is
+      // specified: Activity tasks, .sync or .waitForTaskToken service
+      // integration patterns, Parallel, or Map states." (words not recorded)
+      return ServiceError(
+          "InvalidDefinition",
+          "TestState API does not support Activity tasks, .sync or "
+          ".waitForTaskToken service integration patterns without a mock. "
+          "Specify a mock to test this state");
+    }
     return absl::OkStatus();
   }
   if (s.type == StateType::kPass || s.type == StateType::kFail ||
@@ -374,12 +385,8 @@ absl::StatusOr<PreparedTest> PrepareTest(const TestStateRequest& r) {
     if (r.role_arn.empty()) {
       return Validation("RoleArn must be specified when testing a Task state");
     }
-    // TODO(teststate): call the Task's target through the dispatchers.
-    return Validation(
-        absl::StrCat("Stepwise's TestState runs Task states with a mock only: "
-                     "give 'mock' (result or "
-                     "errorOutput) to test Task state '",
-                     p.state->name, "'"));
+    // No mock: the run calls the Task's resource (task_call.h).
+    p.calls_target = true;
   }
   return p;
 }

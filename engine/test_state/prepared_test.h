@@ -26,6 +26,9 @@ struct PreparedTest {
   json::object variables;
   bool debug = false;  // DEBUG or TRACE: answer with inspection data
   bool has_mock = false;
+  // A Task without a mock: the run calls its resource (task_call.h) and
+  // takes the outcome as it takes a mock's.
+  bool calls_target = false;
   std::optional<json::value> mock_result;
   bool mock_error = false;
   std::string mock_error_name;

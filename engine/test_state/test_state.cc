@@ -2,8 +2,11 @@
 // either query language, recording AWS's inspection data at each step of
 // its input and output processing, and decides what its Retry and Catch
 // make of an error (RETRIABLE, CAUGHT_ERROR or FAILED) without waiting or
-// going on. Task, Map and Parallel results come from the request's mock.
-// Pure; any thread.
+// going on. Map and Parallel results come from the request's mock; a
+// Task's from its mock, else from one call of its resource (task_call.h):
+// the run stops before the call, and runs again with the call's outcome in
+// the mock's place. RunTestState is pure; RunTestStateAsync calls out.
+// Any thread.
 #include "engine/test_state/test_state.h"
 
 #include <algorithm>
@@ -20,7 +23,9 @@
 #include "asl/variable_limits.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "engine/service_error.h"
 #include "engine/test_state/prepared_test.h"
+#include "engine/test_state/task_call.h"
 
 namespace stepwise::engine {
 
@@ -56,6 +61,7 @@ class StateRun {
 
   TestStateResult Run() {
     absl::Status st = RunState();
+    if (st.ok() && pending_call_.has_value()) return std::move(out_);
     if (!st.ok()) {
       std::string name = asl::RuntimeErrorName(st);
       if (name.empty()) name = std::string(asl::kStatesRuntime);
@@ -65,6 +71,13 @@ class StateRun {
     if (!details_.empty())
       out_.inspection_data["errorDetails"] = std::move(details_);
     return std::move(out_);
+  }
+
+  // A Task without a mock: the call Run stopped before (its result then
+  // unset); the caller makes it, puts its outcome in the mock's place and
+  // runs the state again.
+  const std::optional<test_state::TestTaskCall>& pending_call() const {
+    return pending_call_;
   }
 
  private:
@@ -398,6 +411,7 @@ class StateRun {
                             s_.arguments->Evaluate(Bindings(), "Arguments"));
       }
       if (task) Inspect("afterArguments", args);
+      if (task && p_.calls_target) return StopForCall(std::move(args));
       return MockOutcome([&](json::value result) -> absl::Status {
         if (task) Inspect("result", result);
         return FinishJsonata(&result, s_.end ? -1 : s_.next_index);
@@ -410,10 +424,50 @@ class StateRun {
       SW_ASSIGN_OR_RETURN(params, ApplyTemplate(*s_.parameters, eff));
     }
     if (task) Inspect("afterParameters", params);
+    if (task && p_.calls_target) return StopForCall(std::move(params));
     return MockOutcome([&](json::value result) -> absl::Status {
       if (task) Inspect("result", result);
       return FinishJsonPath(p_.input, std::move(result));
     });
+  }
+
+  // Records the call of the Task's resource with `parameters`, its
+  // deadline from TimeoutSeconds (a number, a path or an expression).
+  absl::Status StopForCall(json::value parameters) {
+    test_state::TestTaskCall call;
+    call.state_name = s_.name;
+    call.resource = s_.resource;
+    call.parameters = std::move(parameters);
+    call.attempt = p_.retrier_retry_count;
+    call.timeout_seconds = s_.timeout_seconds.value_or(0);
+    std::optional<json::value> timeout;
+    if (s_.timeout_seconds_path.has_value()) {
+      SW_ASSIGN_OR_RETURN(timeout,
+                          s_.timeout_seconds_path->Select(Env(&p_.input)));
+    } else if (s_.timeout_seconds_expr.has_value()) {
+      SW_ASSIGN_OR_RETURN(timeout, s_.timeout_seconds_expr->Evaluate(
+                                       Bindings(), "TimeoutSeconds"));
+    }
+    if (timeout.has_value()) {
+      if (!IsIntegral(*timeout) || ToDouble(*timeout) < 1) {
+        return asl::RuntimeError(
+            asl::kStatesRuntime,
+            absl::StrCat("The TimeoutSeconds value \"", SerializeJson(*timeout),
+                         "\" is not a valid positive integer"));
+      }
+      call.timeout_seconds = static_cast<int64_t>(ToDouble(*timeout));
+    }
+    if (const json::value* e =
+            p_.context.is_object()
+                ? p_.context.get_object().if_contains("Execution")
+                : nullptr;
+        e != nullptr && e->is_object()) {
+      const json::value* id = e->get_object().if_contains("Id");
+      if (id != nullptr && id->is_string())
+        call.execution_arn = std::string(id->get_string());
+    }
+    pending_call_ = std::move(call);
+    return absl::OkStatus();
   }
 
   // The mock's error, or its result handed to `finish`.
@@ -683,13 +737,85 @@ class StateRun {
   std::optional<int64_t> tolerated_count_;
   std::optional<double> tolerated_percentage_;
   TestStateResult out_;
+  std::optional<test_state::TestTaskCall> pending_call_;
 };
+
+// Puts a call's outcome in the mock's place: the second run takes it as
+// it takes a mock's result or errorOutput.
+void TakeOutcome(PreparedTest& p, TaskResult outcome) {
+  p.calls_target = false;
+  p.has_mock = true;
+  if (outcome.kind == TaskResult::Kind::kSucceeded) {
+    p.mock_result = std::move(outcome.output);
+    return;
+  }
+  p.mock_error = true;
+  p.mock_error_name = outcome.kind == TaskResult::Kind::kTimedOut
+                          ? std::string(asl::kStatesTimeout)
+                          : std::move(outcome.error);
+  p.mock_cause = std::move(outcome.cause);
+}
 
 }  // namespace
 
 absl::StatusOr<TestStateResult> RunTestState(const TestStateRequest& request) {
   SW_ASSIGN_OR_RETURN(PreparedTest prepared, test_state::PrepareTest(request));
-  return StateRun(prepared).Run();
+  StateRun run(prepared);
+  TestStateResult result = run.Run();
+  if (run.pending_call().has_value()) {
+    return ServiceError(
+        "ValidationException",
+        absl::StrCat("TestState cannot call the resource of Task state '",
+                     prepared.state->name,
+                     "' here (no task targets): give 'mock' (result or "
+                     "errorOutput) to test it"));
+  }
+  return result;
+}
+
+void RunTestStateAsync(const TestStateRequest& request,
+                       std::shared_ptr<const TestStateTargets> targets,
+                       TestStateDone done) {
+  absl::StatusOr<PreparedTest> prepared = test_state::PrepareTest(request);
+  if (!prepared.ok()) return done(prepared.status());
+  auto p = std::make_shared<PreparedTest>(*std::move(prepared));
+  std::string mode =
+      request.mock.has_value() ? request.mock->field_validation_mode : "NONE";
+  if (p->state->type == asl::StateType::kTask && p->mock_result.has_value() &&
+      mode != "NONE" && targets != nullptr && targets->check_mocked_result) {
+    absl::Status valid = targets->check_mocked_result(
+        p->state->resource, *p->mock_result, mode == "STRICT");
+    if (!valid.ok()) return done(valid);
+  }
+  StateRun run(*p);
+  TestStateResult result = run.Run();
+  if (!run.pending_call().has_value()) return done(std::move(result));
+  if (targets == nullptr) return done(RunTestState(request));
+  test_state::TestTaskCall call = *run.pending_call();
+  std::shared_ptr<HttpExchangeTrace> trace;
+  if (request.inspection_level == "TRACE") {
+    trace = std::make_shared<HttpExchangeTrace>();
+    trace->reveal_secrets = request.reveal_secrets;
+    call.http_trace = trace;
+  }
+  // `done` is shared: CallTestTask either calls it or refuses at once.
+  auto shared_done = std::make_shared<TestStateDone>(std::move(done));
+  absl::Status refused =
+      test_state::CallTestTask(std::move(targets), std::move(call),
+                               [p, trace, shared_done](TaskResult outcome) {
+                                 TakeOutcome(*p, std::move(outcome));
+                                 TestStateResult answer = StateRun(*p).Run();
+                                 if (trace != nullptr && trace->has_request) {
+                                   answer.inspection_data["request"] =
+                                       test_state::TraceRequestJson(*trace);
+                                   if (trace->has_response) {
+                                     answer.inspection_data["response"] =
+                                         test_state::TraceResponseJson(*trace);
+                                   }
+                                 }
+                                 (*shared_done)(std::move(answer));
+                               });
+  if (!refused.ok()) (*shared_done)(refused);
 }
 
 }  // namespace stepwise::engine

@@ -1,19 +1,25 @@
 // TestState: runs ONE state of a definition once, as AWS's TestState API
 // does (the 2025 version: mocks, context, state configuration, inspection
-// data), without an execution, history or storage. A pure function of the
-// request: no I/O, no clock (the caller passes the time and the execution
-// name), no shared state; any thread. The AWS JSON endpoint, gRPC and the
-// CLI all call RunTestState, so each front end answers alike.
+// data), without an execution, history or storage. RunTestState is a pure
+// function of the request: no I/O, no clock (the caller passes the time
+// and the execution name), no shared state; any thread. RunTestStateAsync
+// also calls the resource of a Task tested without a mock, as AWS does,
+// through the server's integrations (task_targets.h). The AWS JSON
+// endpoint and gRPC both call RunTestStateAsync, so each front end answers
+// alike.
 #ifndef SW_ENGINE_TEST_STATE_TEST_STATE_H_
 #define SW_ENGINE_TEST_STATE_TEST_STATE_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/test_state/task_targets.h"
 
 namespace stepwise::engine {
 
@@ -71,7 +77,21 @@ struct TestStateResult {
 // words: ValidationException or InvalidDefinition. A state that fails is
 // not an error: it is a result with status FAILED (or RETRIABLE /
 // CAUGHT_ERROR when its Retry / Catch handles the failure).
+// A Task state without a mock is refused here (ValidationException): its
+// call needs RunTestStateAsync's targets.
 absl::StatusOr<TestStateResult> RunTestState(const TestStateRequest& request);
+
+using TestStateDone = std::function<void(absl::StatusOr<TestStateResult>)>;
+
+// As RunTestState, and a Task state without a mock calls its resource once
+// through `targets` (its TimeoutSeconds, else five minutes, the deadline;
+// past it the state fails with States.Timeout). `done` runs once: on the
+// calling thread when nothing is called, else on the target's thread. The
+// calling thread never waits for a call. Activities, .sync and
+// .waitForTaskToken need a mock (InvalidDefinition), as on AWS.
+void RunTestStateAsync(const TestStateRequest& request,
+                       std::shared_ptr<const TestStateTargets> targets,
+                       TestStateDone done);
 
 }  // namespace stepwise::engine
 

@@ -2,9 +2,17 @@
 // make of a mocked error, and AWS's refusals. Pure function: no fixture.
 #include "engine/test_state/test_state.h"
 
+#include <memory>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "engine/dispatch/lambda_invoker.h"
+#include "engine/dispatch/service_integration.h"
 #include "engine/service_error.h"
+#include "engine/task_resource.h"
 #include "gtest/gtest.h"
 
 namespace stepwise::engine {
@@ -350,11 +358,197 @@ TEST(TestStateTest, RefusesWhatAwsRefuses) {
             "InvalidDefinition");
 }
 
-TEST(TestStateTest, TaskWithoutMockSaysStepwiseNeedsOne) {
+TEST(TestStateTest, TaskWithoutMockNeedsTheTargetsOfRunTestStateAsync) {
   auto r = RunTestState(Req(
-      R"({"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true})"));
+      R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+      R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},"End":true})"));
   EXPECT_EQ(ServiceErrorName(r.status()), "ValidationException");
   EXPECT_NE(std::string(r.status().message()).find("mock"), std::string::npos);
+}
+
+// A service integration answering each call at once with `answer`, and
+// keeping the calls (a fake for the logic: the real ones are called in
+// tests/integrations/test_state_calls_test.py).
+class AnsweringIntegration : public ServiceIntegration {
+ public:
+  explicit AnsweringIntegration(TaskResult answer)
+      : answer_(std::move(answer)) {}
+  std::string_view name() const override { return "answering"; }
+  bool Takes(const TaskResource& r) const override {
+    return r.resource_type == "http";
+  }
+  void Call(const ServiceCall& call,
+            std::function<void(TaskResult)> done) override {
+    calls.push_back(call);
+    done(answer_);
+  }
+  std::vector<ServiceCall> calls;
+
+ private:
+  TaskResult answer_;
+};
+
+absl::StatusOr<TestStateResult> RunWith(
+    const TestStateRequest& r, std::shared_ptr<AnsweringIntegration> target) {
+  auto targets = std::make_shared<TestStateTargets>();
+  if (target != nullptr) targets->integrations.push_back(target);
+  std::optional<absl::StatusOr<TestStateResult>> got;
+  RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+    got = std::move(out);
+  });
+  if (!got.has_value()) return absl::InternalError("done never ran");
+  return *std::move(got);
+}
+
+TEST(TestStateTest, TaskWithoutMockCallsItsResourceOnceAndRunsTheAnswer) {
+  TaskResult ok;
+  ok.output = json::object{{"StatusCode", 200}, {"ResponseBody", "hi"}};
+  auto target = std::make_shared<AnsweringIntegration>(ok);
+  auto r = RunWith(
+      Req(R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+          R"("TimeoutSeconds":7,"Parameters":{"ApiEndpoint.$":"$.url",)"
+          R"("Method":"GET"},"ResultSelector":{"body.$":"$.ResponseBody"},)"
+          R"("ResultPath":"$.r","End":true})",
+          R"({"url":"http://h/x"})"),
+      target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "SUCCEEDED");
+  EXPECT_EQ(r->output, R"({"url":"http://h/x","r":{"body":"hi"}})");
+  EXPECT_EQ(Data(*r, "result"), R"({"StatusCode":200,"ResponseBody":"hi"})");
+  ASSERT_EQ(target->calls.size(), 1u);
+  EXPECT_EQ(SerializeJson(target->calls[0].parameters),
+            R"({"ApiEndpoint":"http://h/x","Method":"GET"})");
+  EXPECT_EQ(target->calls[0].region, "us-east-1");
+  // TimeoutSeconds is the deadline; the call gets a second more to answer.
+  EXPECT_EQ(target->calls[0].timeout_ms, 8000);
+}
+
+TEST(TestStateTest, ACallsFailureGoesThroughRetryAndCatch) {
+  auto target = std::make_shared<AnsweringIntegration>(
+      TaskResult::Failed("States.Http.StatusCode.500", "boom"));
+  std::string def =
+      R"({"Type":"Task","Resource":"arn:aws:states:::http:invoke",)"
+      R"("Parameters":{"ApiEndpoint":"http://h","Method":"GET"},)"
+      R"("Retry":[{"ErrorEquals":["States.ALL"],"MaxAttempts":1}],)"
+      R"("Catch":[{"ErrorEquals":["States.ALL"],"Next":"H"}],"End":true})";
+  auto r = RunWith(Req(def), target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "RETRIABLE");
+  EXPECT_EQ(r->error, "States.Http.StatusCode.500");
+  TestStateRequest spent = Req(def);
+  spent.state_configuration.emplace();
+  spent.state_configuration->retrier_retry_count = 1;
+  r = RunWith(spent, target);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "CAUGHT_ERROR");
+  EXPECT_EQ(r->next_state, "H");
+  EXPECT_EQ(target->calls.back().attempt, 1);
+}
+
+TEST(TestStateTest, TaskWithoutMockThatNeedsAnExecutionIsRefused) {
+  for (const char* resource :
+       {"arn:aws:states:us-east-1:123456789012:activity:a",
+        "arn:aws:states:::http:invoke.waitForTaskToken",
+        "arn:aws:states:::states:startExecution.sync:2"}) {
+    auto r = RunWith(Req(absl::StrCat(R"({"Type":"Task","Resource":")",
+                                      resource, R"(","End":true})")),
+                     nullptr);
+    EXPECT_EQ(Refusal(r).substr(0, 18), "InvalidDefinition:") << resource;
+  }
+  // A Lambda function on a Stepwise function queue: only its workers
+  // answer, and they take tasks of executions only.
+  auto r = RunWith(Req(R"({"Type":"Task","Resource":)"
+                       R"("arn:aws:lambda:us-east-1:123456789012:function:f",)"
+                       R"("End":true})"),
+                   nullptr);
+  EXPECT_EQ(ServiceErrorName(r.status()), "ValidationException");
+  // A resource nothing calls fails as an execution's Task does.
+  r = RunWith(Req(R"({"Type":"Task","Resource":"arn:aws:states:::ecs:runTask",)"
+                  R"("End":true})"),
+              nullptr);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->status, "FAILED");
+  EXPECT_EQ(r->error, "States.TaskFailed");
+}
+
+// A Lambda endpoint serving function "f" only, answering with `body`.
+class AnsweringLambda : public LambdaInvoker {
+ public:
+  explicit AnsweringLambda(std::string body) : body_(std::move(body)) {}
+  bool Routes(std::string_view name) const override { return name == "f"; }
+  void Invoke(const LambdaCall& call, int64_t timeout_ms,
+              std::function<void(LambdaInvokeOutcome)> done) override {
+    calls.push_back(call);
+    timeouts.push_back(timeout_ms);
+    LambdaInvokeOutcome o;
+    o.status = 200;
+    o.body = body_;
+    done(o);
+  }
+  std::vector<LambdaCall> calls;
+  std::vector<int64_t> timeouts;
+
+ private:
+  std::string body_;
+};
+
+TEST(TestStateTest, LambdaFunctionBehindAnEndpointIsInvokedOnce) {
+  auto lambda = std::make_shared<AnsweringLambda>(R"({"sum":3})");
+  auto targets = std::make_shared<TestStateTargets>();
+  targets->lambda = lambda;
+  TestStateRequest r =
+      Req(R"({"Type":"Task","Resource":)"
+          R"("arn:aws:lambda:us-east-1:123456789012:function:f",)"
+          R"("Parameters":{"a.$":"$.x","b":2},"End":true})",
+          R"({"x":1})");
+  std::optional<absl::StatusOr<TestStateResult>> got;
+  RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+    got = std::move(out);
+  });
+  ASSERT_TRUE(got.has_value() && got->ok());
+  EXPECT_EQ((*got)->status, "SUCCEEDED");
+  EXPECT_EQ((*got)->output, R"({"sum":3})");
+  ASSERT_EQ(lambda->calls.size(), 1u);
+  EXPECT_EQ(lambda->calls[0].payload, R"({"a":1,"b":2})");
+  // No TimeoutSeconds: TestState's five minutes, and a second to answer.
+  EXPECT_EQ(lambda->timeouts[0], 301000);
+}
+
+TEST(TestStateTest, MockedResultIsCheckedUnlessFieldValidationModeIsNone) {
+  auto targets = std::make_shared<TestStateTargets>();
+  std::vector<bool> strict_seen;
+  targets->check_mocked_result = [&strict_seen](std::string_view resource,
+                                                const json::value& result,
+                                                bool strict) {
+    strict_seen.push_back(strict);
+    if (resource == "arn:aws:states:::aws-sdk:dynamodb:getItem" &&
+        result.is_object() && result.get_object().contains("Bad")) {
+      return ServiceError("ValidationException",
+                          "Mock result schema validation error: x");
+    }
+    return absl::OkStatus();
+  };
+  TestStateRequest r = Req(
+      R"({"Type":"Task","Resource":"arn:aws:states:::aws-sdk:dynamodb:getItem",)"
+      R"("Parameters":{"TableName":"t"},"End":true})");
+  auto run = [&](const std::string& mode) {
+    r.mock = Result(R"({"Bad":1})");
+    r.mock->field_validation_mode = mode;
+    std::optional<absl::StatusOr<TestStateResult>> got;
+    RunTestStateAsync(r, targets, [&got](absl::StatusOr<TestStateResult> out) {
+      got = std::move(out);
+    });
+    return *std::move(got);
+  };
+  EXPECT_EQ(Refusal(run("STRICT")),
+            "ValidationException: Mock result schema validation error: x");
+  EXPECT_EQ(Refusal(run("PRESENT")),
+            "ValidationException: Mock result schema validation error: x");
+  EXPECT_EQ(strict_seen, (std::vector<bool>{true, false}));
+  auto none = run("NONE");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->status, "SUCCEEDED");
+  EXPECT_EQ(strict_seen.size(), 2u);
 }
 
 }  // namespace

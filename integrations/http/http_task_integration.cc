@@ -34,6 +34,7 @@ struct HttpTaskIntegration::Attempt {
   std::string token;     // the OAuth token the request carries
   bool resent = false;   // already sent again after a 401/407
   std::string origin;    // for the log: scheme://host[:port], never a secret
+  std::shared_ptr<engine::HttpExchangeTrace> trace;  // TestState at TRACE; may be null
 
   int64_t RemainingMs() const {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
@@ -114,6 +115,7 @@ void HttpTaskIntegration::Call(const engine::ServiceCall& call,
   a->request = *std::move(request);
   a->connection = connection;
   a->done = std::move(done);
+  a->trace = call.http_trace;
   int64_t timeout_ms = call.timeout_ms > 0 ? std::min(call.timeout_ms, kHttpTaskTimeoutMs)
                                            : kHttpTaskTimeoutMs;
   a->deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -141,12 +143,40 @@ void HttpTaskIntegration::WithToken(std::shared_ptr<Attempt> a, const std::strin
               });
 }
 
+void HttpTaskIntegration::Trace(const Attempt& a, const net::HttpClientResponse* res) const {
+  engine::HttpExchangeTrace* t = a.trace.get();
+  if (t == nullptr) return;
+  auto shown = [this, t](std::string text) {
+    return t->reveal_secrets ? text : redactor_.Redact(std::move(text));
+  };
+  const net::HttpClientRequest& req = a.request;
+  t->has_request = true;
+  t->protocol = req.url.rfind("https:", 0) == 0 ? "https" : "http";
+  t->method = req.method;
+  t->url = shown(req.url);
+  t->request_headers.clear();
+  for (const auto& [name, value] : req.headers) t->request_headers.emplace_back(name, shown(value));
+  t->request_body = shown(req.body);
+  t->has_response = res != nullptr;
+  if (res == nullptr) return;
+  t->status_code = res->status;
+  t->status_message = res->reason;
+  // Masked too unless revealed: results never carry a secret a server
+  // echoes back (http_task_result.h), so neither does their trace.
+  t->response_headers.clear();
+  for (const auto& [name, value] : res->headers) {
+    t->response_headers.emplace_back(name, shown(value));
+  }
+  t->response_body = shown(res->body);
+}
+
 void HttpTaskIntegration::Send(std::shared_ptr<Attempt> a) {
   net::HttpCallOptions options;
   options.timeout_ms = a->RemainingMs();
   options.max_response_bytes = kMaxHttpTaskResponseBytes;
   net::HttpClientRequest request = a->request;  // kept for a resend
   SendRaw(std::move(request), options, [this, a](absl::StatusOr<net::HttpClientResponse> res) {
+    Trace(*a, res.ok() ? &*res : nullptr);
     if (!res.ok()) {
       spdlog::info("http task {} {}: no answer: {}", a->request.method, a->origin,
                    redactor_.Redact(std::string(res.status().message())));

@@ -12,7 +12,9 @@
 // never travel to another host), and the answer shaped as AWS does
 // (http_task_result.h), within AWS's 60 s (or the task's shorter
 // TimeoutSeconds) and 256 KiB. Secrets never reach a result, a cause or
-// the log (request headers are never logged).
+// the log (request headers are never logged). A call carrying an
+// HttpExchangeTrace (TestState at TRACE) gets what was sent and received
+// recorded there, secrets masked unless the trace reveals them.
 // Threads: Takes/Call/Stop from any thread; `done` runs on the HTTP
 // client's thread, or at once on the caller's for a call that fails before
 // any request.
@@ -58,6 +60,9 @@ class HttpTaskIntegration : public engine::ServiceIntegration {
   // refused) and sends.
   void WithToken(std::shared_ptr<Attempt> a, const std::string& stale);
   void Send(std::shared_ptr<Attempt> a);
+  // Records what `a` sent and got (`res`: null without an answer) in its
+  // call's HttpExchangeTrace, when it has one.
+  void Trace(const Attempt& a, const net::HttpClientResponse* res) const;
   // Sends through the client; false once stopped.
   bool SendRaw(net::HttpClientRequest request, net::HttpCallOptions options,
                net::HttpClient::Done done);
