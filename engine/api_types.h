@@ -31,6 +31,7 @@ struct DefinitionDiagnostic {
 
 class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
 class TaskInputs;
+class ExpressHistorySink;  // engine/express_history_sink.h
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -68,6 +69,14 @@ struct EngineOptions {
   // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
   // the engine's constructor, with the inputs they report through.
   std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
+  // Where each closed Express execution's history goes, once, before the
+  // engine forgets it (engine/express_history_sink.h); must outlive the
+  // engine's shards. Null: the history is dropped.
+  ExpressHistorySink* express_history_sink = nullptr;
+  // Longest an Express execution runs (AWS: 5 minutes); one still running
+  // then times out (TIMED_OUT, States.Timeout). A shorter TimeoutSeconds of
+  // the definition still applies. Tests shorten it.
+  int64_t express_max_ms = 300000;
 };
 
 struct StateMachineDescription {
@@ -95,6 +104,17 @@ struct ExecutionDescription {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   int64_t revision = 0;
+};
+
+// What StartSyncExecution answers: the closed Express execution and what
+// AWS would bill for it (billingDetails).
+struct SyncExecutionResult {
+  ExecutionDescription execution;
+  // AWS bills Express in 100 ms units (rounded up, at least one) and
+  // 64 MB units of memory; Stepwise reports the duration so rounded and
+  // the 64 MB minimum.
+  int64_t billed_duration_ms = 0;
+  int64_t billed_memory_mb = 0;
 };
 
 struct ExecutionList {
@@ -164,6 +184,7 @@ struct EngineStats {
   uint64_t events = 0;         // history events written
   size_t timers_armed = 0;     // timers waiting to fire
   int64_t timer_lag_ms = 0;    // how late the last timer fired
+  size_t express_rows = 0;     // rows of running Express executions, in memory
   struct ActivityQueue {
     std::string activity_arn;
     size_t pending = 0;        // tasks waiting for a worker

@@ -31,7 +31,7 @@ absl::Status EngineImpl::CheckExecutionArn(const std::string& arn) const {
 
 void EngineImpl::StartExecutionAsync(
     const std::string& machine_arn, const std::string& name_in, const std::string& input,
-    std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+    std::function<void(absl::StatusOr<StartExecutionResult>)> done, ClosedFn on_closed) {
   std::string name = name_in;
   if (name.empty()) {
     std::lock_guard<std::mutex> l(rng_mu_);
@@ -73,7 +73,8 @@ void EngineImpl::StartExecutionAsync(
   json::value input_value = *std::move(parsed_input);
   std::shared_ptr<const asl::StateMachine> sm = *parsed;
   PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
-                          sm, input_text, input_value, done](LoadedExecution* ex) mutable {
+                          sm, input_text, input_value, done,
+                          on_closed = std::move(on_closed)](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) return done(ex->load_error);
     ExecutionRecord& rec = ex->record;
     if (ex->exists) {
@@ -102,7 +103,16 @@ void EngineImpl::StartExecutionAsync(
     info.express = express;
     Decision d;
     Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
-    Commit(ex, std::move(d), /*created=*/true, {}, [arn, now, done](absl::Status s) {
+    if (on_closed) {
+      // Before the commit: its outcome may already close the execution.
+      std::lock_guard<std::mutex> l(sync_mu_);
+      sync_waiters_[arn] = std::move(on_closed);
+    }
+    Commit(ex, std::move(d), /*created=*/true, {}, [this, arn, now, done](absl::Status s) {
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> l(sync_mu_);
+        sync_waiters_.erase(arn);
+      }
       if (!s.ok()) return done(s);
       done(StartExecutionResult{arn, now});
     });

@@ -191,6 +191,9 @@ struct InterpreterOptions {
   // Most state steps one trigger runs before it yields (Decision::yielded)
   // so the engine commits bounded groups; Continue() resumes.
   int max_steps_per_trigger = 100000;
+  // Longest an Express execution (ExecutionInfo::express) runs before it
+  // times out, in ms; 0: no limit beyond the definition's TimeoutSeconds.
+  int64_t express_max_ms = 0;
 };
 
 class Interpreter {
