@@ -83,8 +83,8 @@ void EngineImpl::CloseExpress(const ExecutionDescription& closed) {
       sync_waiters_.erase(it);
     }
   }
-  if (waiter) waiter(closed);
   routing_->Forget(arn, closed.state_machine_arn, closed.start_date);
+  if (waiter) waiter(closed);
 }
 
 }  // namespace stepwise::engine
