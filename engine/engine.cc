@@ -143,6 +143,13 @@ void EngineImpl::Shutdown() {
     if (s->thread.joinable()) s->thread.join();
   }
   committer_.Stop();
+  // StartSyncExecution callers whose execution never closed get an answer.
+  std::unordered_map<std::string, ClosedFn> unanswered;
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    unanswered.swap(sync_waiters_);
+  }
+  for (auto& [arn, fn] : unanswered) fn(absl::UnavailableError("the engine is shutting down"));
 }
 
 absl::Status EngineImpl::Alive() const {

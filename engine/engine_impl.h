@@ -69,8 +69,8 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
 
   // ---- executions.cc: inputs on one execution (callbacks, never block) ----
   // `on_closed` (StartSyncExecution; Express only): called once, on the
-  // shard, when the execution closes.
-  using ClosedFn = std::function<void(const ExecutionDescription&)>;
+  // shard, when the execution closes (or with kUnavailable by Shutdown).
+  using ClosedFn = std::function<void(absl::StatusOr<ExecutionDescription>)>;
   void StartExecutionAsync(const std::string& machine_arn, const std::string& name,
                            const std::string& input,
                            std::function<void(absl::StatusOr<StartExecutionResult>)> done,

@@ -156,6 +156,7 @@ json::object EncodeExecutionState(const ExecutionState& s) {
   info["start_time"] = s.info.start_time;
   info["redrive_count"] = s.info.redrive_count;
   info["express"] = s.info.express;
+  if (s.info.express) info["express_async"] = s.info.express_async;
   json::object o;
   o["info"] = std::move(info);
   o["input"] = s.execution_input;
@@ -214,6 +215,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     info.Int("start_time", s.info.start_time);
     info.Int("redrive_count", s.info.redrive_count);
     info.Bool("express", s.info.express);
+    if (s.info.express) info.Bool("express_async", s.info.express_async);
     info.End();
   }
   o.Value("input", s.execution_input);
@@ -280,6 +282,7 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     s.info.start_time = info.Int("start_time");
     s.info.redrive_count = info.Int("redrive_count");
     s.info.express = info.Bool("express");
+    if (s.info.express) s.info.express_async = info.Bool("express_async");
     SW_RETURN_IF_ERROR(info.status());
   }
   s.execution_input = r.Value("input");

@@ -101,6 +101,7 @@ void EngineImpl::StartExecutionAsync(
     info.role_arn = role;
     info.start_time = now;
     info.express = express;
+    info.express_async = express && !on_closed;
     Decision d;
     Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
     if (on_closed) {

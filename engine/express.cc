@@ -56,7 +56,10 @@ void EngineImpl::StartSyncExecutionAsync(
       [done](absl::StatusOr<StartExecutionResult> started) {
         if (!started.ok()) done(started.status());
       },
-      [done](const ExecutionDescription& closed) { done(SyncResultOf(closed)); });
+      [done](absl::StatusOr<ExecutionDescription> closed) {
+        if (!closed.ok()) return done(closed.status());
+        done(SyncResultOf(*closed));
+      });
 }
 
 void EngineImpl::CloseExpress(const ExecutionDescription& closed) {

@@ -8,12 +8,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/json.h"
 #include "engine/engine.h"
 #include "engine/express_history_sink.h"
 #include "engine/service_error.h"
@@ -212,6 +214,42 @@ TEST_F(ExpressTest, AsyncExpressRunsInMemoryBesideDurableStandard) {
   EXPECT_TRUE(stored->has_value());
   auto d = engine_->DescribeExecution(s->execution_arn);
   ASSERT_TRUE(d.ok()) << d.status();
+}
+
+// AWS gives $$.Execution a RedriveCount for StartExecution's Express
+// executions, not for StartSyncExecution's (both recorded in the corpus).
+TEST_F(ExpressTest, ContextObjectRedriveCountOnlyForAsyncExpress) {
+  Open();
+  std::string m = Machine("ctx", R"({"StartAt":"P","States":{"P":{"Type":"Pass",
+    "Parameters":{"e.$":"$$.Execution"},"End":true}}})");
+  auto sync = engine_->StartSyncExecution(m, "", "{}");
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  auto out = ParseJson(sync->execution.output.value_or("null"));
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->at("e").as_object().contains("RedriveCount")) << *sync->execution.output;
+  auto a = engine_->StartExecution(m, "", "{}");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto closed = sink_.Await(2);
+  ASSERT_EQ(closed.size(), 2u);
+  const ClosedExpressExecution& async =
+      closed[0].execution.execution_arn == a->execution_arn ? closed[0] : closed[1];
+  auto async_out = ParseJson(async.execution.output.value_or("null"));
+  ASSERT_TRUE(async_out.ok());
+  EXPECT_EQ(async_out->at("e").at("RedriveCount").as_int64(), 0) << *async.execution.output;
+}
+
+TEST_F(ExpressTest, ShutdownAnswersAWaitingStartSyncExecution) {
+  Open();
+  std::string m = Machine("slow", kLongWait);
+  std::promise<absl::Status> answered;
+  engine_->StartSyncExecutionAsync(m, "", "{}", [&](absl::StatusOr<SyncExecutionResult> r) {
+    answered.set_value(r.status());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  engine_->Shutdown();
+  auto f = answered.get_future();
+  ASSERT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(f.get().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(ExpressTest, WhatAwsRefusesForExpress) {

@@ -35,7 +35,10 @@ struct ExecutionInfo {
   std::string role_arn;
   TimeMs start_time = 0;
   int64_t redrive_count = 0;
-  bool express = false;  // EXPRESS executions have no redrive fields
+  bool express = false;  // EXPRESS executions have no redrive fields...
+  // ...except those StartExecution started: AWS gives their $$.Execution a
+  // RedriveCount (0), not StartSyncExecution's (recorded in the corpus).
+  bool express_async = false;
 };
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
