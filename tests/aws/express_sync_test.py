@@ -6,7 +6,8 @@
 # "StartSyncExecution"). The daemon runs
 # its clock 100x fast (--time-scale 100), so the 5-minute Express limit
 # comes after 3 s. Single-threaded.
-# Usage: express_sync_test.py STEPWISED
+# `stepwise start --sync` (gRPC) too when STEPWISE (the CLI) is given.
+# Usage: express_sync_test.py STEPWISED [STEPWISE]
 import json
 import os
 import subprocess
@@ -134,6 +135,24 @@ def run(checks, daemon):
                  code == "InvalidDefinition", (code, msg))
 
     aws_cli(checks, daemon, fast)
+    if len(sys.argv) > 2:
+        grpc_cli(checks, daemon, sys.argv[2], fast, standard)
+
+
+def grpc_cli(checks, daemon, stepwise, fast, standard):
+    """`stepwise start --sync`: StartSyncExecution over gRPC."""
+    env = dict(os.environ, STEPWISE_ENDPOINT=f"127.0.0.1:{daemon.grpc_port}")
+    p = subprocess.run([stepwise, "start", fast, "--sync", "--json", "--input", '{"x": 9}'],
+                       capture_output=True, text=True, env=env, timeout=60)
+    out = json.loads(p.stdout) if p.returncode == 0 else {}
+    checks.check("stepwise start --sync (gRPC)", out.get("status") == "SUCCEEDED"
+                 and out.get("output") == {"got": 9}
+                 and ":express:fast:" in out.get("executionArn", "")
+                 and out["billingDetails"]["billedMemoryUsedInMB"] == 64, (p.returncode, p.stderr))
+    p = subprocess.run([stepwise, "start", standard, "--sync"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    checks.check("stepwise start --sync of a STANDARD machine -> StateMachineTypeNotSupported",
+                 p.returncode == 1 and "StateMachineTypeNotSupported" in p.stderr, p.stderr)
 
 
 def aws_cli(checks, daemon, fast):
