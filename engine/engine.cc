@@ -51,7 +51,8 @@ absl::Status WaitStatus(Start start) {
 // GetExecutionHistory, StopExecution): they keep no history there.
 absl::Status RefuseExpress(const std::string& arn) {
   if (!storage::ExpressRoutingStore::IsExpress(arn)) return absl::OkStatus();
-  return ServiceError("InvalidArn", "Invalid Arn: 'Resource type not valid in this context: express'");
+  return ServiceError("InvalidArn",
+                      "Invalid Arn: 'Resource type not valid in this context: express'");
 }
 
 }  // namespace

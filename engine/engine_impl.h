@@ -8,6 +8,7 @@
 //   step.cc        Decision → storage::Transition + Effects, Release, task
 //                  and timer bookkeeping, the hand-out riding on a commit
 //   recovery.cc    rebuilding the timer and task queues at Open
+//   express.cc     StartSyncExecution and the close of an Express execution
 // The catalog (catalog.h) and the committer (committer.h) are classes of
 // their own with their own locks.
 // Threads: API calls come on any thread (gRPC, HTTP, pool); a step runs on

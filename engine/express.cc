@@ -33,8 +33,8 @@ SyncExecutionResult SyncResultOf(const ExecutionDescription& closed) {
     r.execution.error = "States.Timeout";
   }
   int64_t ran = std::max<int64_t>(0, closed.stop_date - closed.start_date);
-  r.billed_duration_ms =
-      std::max<int64_t>(kBillingUnitMs, (ran + kBillingUnitMs - 1) / kBillingUnitMs * kBillingUnitMs);
+  int64_t units = std::max<int64_t>(1, (ran + kBillingUnitMs - 1) / kBillingUnitMs);
+  r.billed_duration_ms = units * kBillingUnitMs;
   r.billed_memory_mb = kBilledMemoryMb;
   return r;
 }

@@ -77,7 +77,9 @@ void ExpressRoutingStore::Forget(const std::string& execution_id, const std::str
   ScanOptions o;
   o.prefix = HistoryPrefix(execution_id);
   if (auto rows = express_.Scan(Table::kHistory, o); rows.ok()) {
-    for (const KeyValue& kv : *rows) express_.Put(Table::kHistory, kv.key, std::nullopt).IgnoreError();
+    for (const KeyValue& kv : *rows) {
+      express_.Put(Table::kHistory, kv.key, std::nullopt).IgnoreError();
+    }
   }
 }
 
