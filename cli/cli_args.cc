@@ -63,7 +63,7 @@ const std::vector<CommandSpec>& CommandSpecs() {
       {"machine delete", 1, 1, {}, {}},
       {"start", 1, 1,
        {{"input", K::kString}, {"name", K::kString}, {"wait", K::kBool},
-        {"json", K::kBool}},
+        {"sync", K::kBool}, {"json", K::kBool}},
        {}},
       {"describe", 1, 1, {{"json", K::kBool}}, {}},
       {"stop", 1, 1, {{"error", K::kString}, {"cause", K::kString}}, {}},
@@ -343,9 +343,10 @@ and activities may be named by ARN or by name.
   machine describe ARN [--json]
   machine list [--json]
   machine delete ARN
-  start ARN [--input JSON|@FILE] [--name N] [--wait]
+  start ARN [--input JSON|@FILE] [--name N] [--wait | --sync]
       With --wait, follows the execution until it closes and prints
-      {"status", "output"} or {"status", "error", "cause"}.
+      {"status", "output"} or {"status", "error", "cause"}. With --sync
+      (EXPRESS machines), StartSyncExecution: prints the same once it closed.
   describe EXEC_ARN [--json]
   stop EXEC_ARN [--error E] [--cause C]
   list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]

@@ -193,6 +193,9 @@ TEST(RemoteArgsTest, StartWithInputNameWait) {
   EXPECT_FALSE(ParseEnv({"start", "arn", "--wait=yes"}).ok());
   EXPECT_FALSE(ParseEnv({"start"}).ok());
   EXPECT_FALSE(ParseEnv({"start", "a", "b"}).ok());
+  auto sync = ParseEnv({"start", "arn:sm", "--sync"});
+  ASSERT_TRUE(sync.ok()) << sync.status();
+  EXPECT_TRUE(sync->remote.Has("sync"));
 }
 
 TEST(RemoteArgsTest, ListHistoryStopTask) {

@@ -158,6 +158,35 @@ json::object ResultJson(const v1::DescribeExecutionResponse& e) {
   return o;
 }
 
+// `start --sync`: StartSyncExecution (EXPRESS machines); prints how it
+// ended (status, output, error, cause), or with --json the whole answer.
+int StartSync(Client& c, const std::string& arn, const std::string& input,
+              const std::string& name, bool as_json) {
+  v1::StartSyncExecutionRequest req;
+  req.set_state_machine_arn(arn);
+  req.set_input(input);
+  req.set_name(name);
+  auto resp = c.StartSyncExecution(req);
+  if (!resp.ok()) return CallFailed(resp.status());
+  json::object o;
+  if (as_json) {
+    o["executionArn"] = resp->execution_arn();
+    o["stateMachineArn"] = resp->state_machine_arn();
+    o["name"] = resp->name();
+  }
+  o["status"] = resp->status();
+  if (resp->has_output()) o["output"] = JsonOrString(resp->output());
+  if (resp->has_error()) o["error"] = resp->error();
+  if (resp->has_cause()) o["cause"] = resp->cause();
+  if (as_json) {
+    o["billingDetails"] = json::object{
+        {"billedMemoryUsedInMB", resp->billed_memory_used_in_mb()},
+        {"billedDurationInMilliseconds", resp->billed_duration_in_milliseconds()}};
+  }
+  std::cout << PrettyJson(o);
+  return kExitOk;
+}
+
 int MachineCommand(const RemoteArgs& a, Client& c) {
   const std::string& cmd = a.command;
   bool as_json = a.Has("json");
@@ -326,6 +355,7 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
       return Usage("--input is not valid JSON: " +
                    std::string(parsed.status().message()));
     }
+    if (a.Has("sync")) return StartSync(c, *arn, *input, a.Get("name"), as_json);
     v1::StartExecutionRequest req;
     req.set_state_machine_arn(*arn);
     req.set_input(*input);

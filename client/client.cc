@@ -1,5 +1,6 @@
 #include "client/client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <sstream>
@@ -192,6 +193,13 @@ SW_UNARY(ValidateStateMachineDefinition, ValidateStateMachineDefinitionResponse)
 SW_UNARY(TestState, TestStateResponse)
 SW_UNARY(StartExecution, StartExecutionResponse)
 SW_UNARY(StopExecution, StopExecutionResponse)
+
+absl::StatusOr<v1::StartSyncExecutionResponse> Client::StartSyncExecution(
+    const v1::StartSyncExecutionRequest& request) {
+  return Unary<v1::StartSyncExecutionRequest, v1::StartSyncExecutionResponse>(
+      &v1::States::Stub::StartSyncExecution, request,
+      std::max(options_.timeout, absl::Minutes(5) + absl::Seconds(10)));
+}
 SW_UNARY(DescribeExecution, DescribeExecutionResponse)
 SW_UNARY(ListExecutions, ListExecutionsResponse)
 SW_UNARY(GetExecutionHistory, GetExecutionHistoryResponse)

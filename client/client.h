@@ -115,6 +115,10 @@ class Client {
   // Executions.
   absl::StatusOr<v1::StartExecutionResponse> StartExecution(
       const v1::StartExecutionRequest& request);
+  // EXPRESS machines only: answers when the execution has closed (deadline:
+  // the longer of options.timeout and the Express limit, 5 minutes, + 10 s).
+  absl::StatusOr<v1::StartSyncExecutionResponse> StartSyncExecution(
+      const v1::StartSyncExecutionRequest& request);
   absl::StatusOr<v1::StopExecutionResponse> StopExecution(
       const v1::StopExecutionRequest& request);
   absl::StatusOr<v1::DescribeExecutionResponse> DescribeExecution(

@@ -32,6 +32,7 @@ struct DefinitionDiagnostic {
 class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
 class TaskInputs;
 class MockConfig;  // engine/mock_config/mock_config.h
+class ExpressHistorySink;  // engine/express_history_sink.h
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -75,6 +76,14 @@ struct EngineOptions {
   // MockedTaskDispatcher, asked before every other dispatcher, answers.
   // Null: no test cases (an ARN with '#' is refused as before).
   std::shared_ptr<const MockConfig> mock_config;
+  // Where each closed Express execution's history goes, once, before the
+  // engine forgets it (engine/express_history_sink.h); must outlive the
+  // engine's shards. Null: the history is dropped.
+  ExpressHistorySink* express_history_sink = nullptr;
+  // Longest an Express execution runs (AWS: 5 minutes); one still running
+  // then times out (TIMED_OUT, States.Timeout). A shorter TimeoutSeconds of
+  // the definition still applies. Tests shorten it.
+  int64_t express_max_ms = 300000;
 };
 
 struct StateMachineDescription {
@@ -102,6 +111,17 @@ struct ExecutionDescription {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   int64_t revision = 0;
+};
+
+// What StartSyncExecution answers: the closed Express execution and what
+// AWS would bill for it (billingDetails).
+struct SyncExecutionResult {
+  ExecutionDescription execution;
+  // AWS bills Express in 100 ms units (rounded up, at least one) and
+  // 64 MB units of memory; Stepwise reports the duration so rounded and
+  // the 64 MB minimum.
+  int64_t billed_duration_ms = 0;
+  int64_t billed_memory_mb = 0;
 };
 
 struct ExecutionList {
@@ -178,6 +198,7 @@ struct EngineStats {
   uint64_t events = 0;         // history events written
   size_t timers_armed = 0;     // timers waiting to fire
   int64_t timer_lag_ms = 0;    // how late the last timer fired
+  size_t express_rows = 0;     // rows of running Express executions, in memory
   struct ActivityQueue {
     std::string activity_arn;
     size_t pending = 0;        // tasks waiting for a worker

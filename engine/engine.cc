@@ -20,6 +20,8 @@
 #include "engine/definition_check.h"
 #include "engine/engine_impl.h"
 #include "engine/mock_config/mocked_task_dispatcher.h"
+#include "engine/service_error.h"
+#include "storage/express_routing_store.h"
 
 namespace stepwise::engine {
 
@@ -45,12 +47,22 @@ absl::Status WaitStatus(Start start) {
   }).status();
 }
 
+// AWS refuses Express executions to the calls that read or stop one
+// (DescribeExecution, DescribeStateMachineForExecution,
+// GetExecutionHistory, StopExecution): they keep no history there.
+absl::Status RefuseExpress(const std::string& arn) {
+  if (!storage::ExpressRoutingStore::IsExpress(arn)) return absl::OkStatus();
+  return ServiceError("InvalidArn",
+                      "Invalid Arn: 'Resource type not valid in this context: express'");
+}
+
 }  // namespace
 
 // ------------------------------------------------------------- EngineImpl
 
 EngineImpl::EngineImpl(storage::Store* store, EngineOptions options)
-    : store_(store),
+    : routing_(std::make_unique<storage::ExpressRoutingStore>(store)),
+      store_(routing_.get()),
       opts_(std::move(options)),
       clock_(opts_.clock != nullptr ? opts_.clock : SystemClock::Get()),
       rng_(opts_.seed != 0 ? opts_.seed : std::random_device{}()),
@@ -138,6 +150,13 @@ void EngineImpl::Shutdown() {
     if (s->thread.joinable()) s->thread.join();
   }
   committer_.Stop();
+  // StartSyncExecution callers whose execution never closed get an answer.
+  std::unordered_map<std::string, ClosedFn> unanswered;
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    unanswered.swap(sync_waiters_);
+  }
+  for (auto& [arn, fn] : unanswered) fn(absl::UnavailableError("the engine is shutting down"));
 }
 
 absl::Status EngineImpl::Alive() const {
@@ -186,6 +205,7 @@ absl::StatusOr<std::vector<StateMachineDescription>> Engine::ListStateMachines()
 absl::StatusOr<StateMachineDescription> Engine::DescribeStateMachineForExecution(
     const std::string& execution_arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
+  SW_RETURN_IF_ERROR(RefuseExpress(execution_arn));
   return impl_->DescribeStateMachineForExecution(execution_arn);
 }
 absl::StatusOr<StartExecutionResult> Engine::StartExecution(const std::string& machine_arn,
@@ -200,14 +220,27 @@ void Engine::StartExecutionAsync(const std::string& machine_arn, const std::stri
   if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
   impl_->StartExecutionAsync(machine_arn, name, input, std::move(done));
 }
+void Engine::StartSyncExecutionAsync(const std::string& machine_arn, const std::string& name,
+                                     const std::string& input, SyncExecutionFn done) {
+  if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
+  impl_->StartSyncExecutionAsync(machine_arn, name, input, std::move(done));
+}
+absl::StatusOr<SyncExecutionResult> Engine::StartSyncExecution(const std::string& machine_arn,
+                                                              const std::string& name,
+                                                              const std::string& input) {
+  return Wait<SyncExecutionResult>(
+      [&](auto done) { StartSyncExecutionAsync(machine_arn, name, input, done); });
+}
 absl::StatusOr<TimeMs> Engine::StopExecution(const std::string& arn, const std::string& error,
                                              const std::string& cause) {
   SW_RETURN_IF_ERROR(impl_->Alive());
   SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
+  SW_RETURN_IF_ERROR(RefuseExpress(arn));
   return Wait<TimeMs>([&](auto done) { impl_->StopExecutionAsync(arn, error, cause, done); });
 }
 absl::StatusOr<ExecutionDescription> Engine::DescribeExecution(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
+  SW_RETURN_IF_ERROR(RefuseExpress(arn));
   return impl_->DescribeExecution(arn);
 }
 absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::string& arn) {
@@ -226,6 +259,7 @@ absl::StatusOr<HistoryPage> Engine::GetExecutionHistory(const std::string& arn, 
                                                         bool reverse_order,
                                                         bool include_execution_data) {
   SW_RETURN_IF_ERROR(impl_->Alive());
+  SW_RETURN_IF_ERROR(RefuseExpress(arn));
   return impl_->GetExecutionHistory(arn, max_results, next_token, reverse_order,
                                     include_execution_data);
 }

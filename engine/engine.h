@@ -95,6 +95,16 @@ class Engine {
   void StartExecutionAsync(const std::string& state_machine_arn, const std::string& name,
                            const std::string& input,
                            std::function<void(absl::StatusOr<StartExecutionResult>)> done);
+  // StartSyncExecution: starts an execution of an EXPRESS machine and
+  // answers once it has closed (SUCCEEDED, FAILED or TIMED_OUT), with what
+  // AWS bills for it. StateMachineTypeNotSupported for a STANDARD machine.
+  // `done` is called from an engine thread; no thread waits meanwhile.
+  using SyncExecutionFn = std::function<void(absl::StatusOr<SyncExecutionResult>)>;
+  void StartSyncExecutionAsync(const std::string& state_machine_arn, const std::string& name,
+                               const std::string& input, SyncExecutionFn done);
+  absl::StatusOr<SyncExecutionResult> StartSyncExecution(const std::string& state_machine_arn,
+                                                         const std::string& name,
+                                                         const std::string& input);
   // Returns the stop date.
   absl::StatusOr<TimeMs> StopExecution(const std::string& execution_arn,
                                        const std::string& error, const std::string& cause);

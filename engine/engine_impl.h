@@ -8,6 +8,7 @@
 //   step.cc        Decision → storage::Transition + Effects, Release, task
 //                  and timer bookkeeping, the hand-out riding on a commit
 //   recovery.cc    rebuilding the timer and task queues at Open
+//   express.cc     StartSyncExecution and the close of an Express execution
 // The catalog (catalog.h) and the committer (committer.h) are classes of
 // their own with their own locks.
 // Threads: API calls come on any thread (gRPC, HTTP, pool); a step runs on
@@ -45,6 +46,7 @@
 #include "engine/task_queue.h"
 #include "engine/task_token.h"
 #include "engine/timer_queue.h"
+#include "storage/express_routing_store.h"
 #include "storage/store.h"
 #include "storage/transition.h"
 
@@ -67,9 +69,19 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   Catalog& catalog() { return catalog_; }
 
   // ---- executions.cc: inputs on one execution (callbacks, never block) ----
+  // `on_closed` (StartSyncExecution; Express only): called once, on the
+  // shard, when the execution closes (or with kUnavailable by Shutdown).
+  using ClosedFn = std::function<void(absl::StatusOr<ExecutionDescription>)>;
   void StartExecutionAsync(const std::string& machine_arn, const std::string& name,
                            const std::string& input,
-                           std::function<void(absl::StatusOr<StartExecutionResult>)> done);
+                           std::function<void(absl::StatusOr<StartExecutionResult>)> done,
+                           ClosedFn on_closed = nullptr);
+  // ---- express.cc ----
+  void StartSyncExecutionAsync(const std::string& machine_arn, const std::string& name,
+                               const std::string& input,
+                               std::function<void(absl::StatusOr<SyncExecutionResult>)> done);
+  // Rows the in-memory Express store holds (tests).
+  size_t express_rows() { return routing_->express_rows(); }
   void StopExecutionAsync(const std::string& arn, const std::string& error,
                           const std::string& cause,
                           std::function<void(absl::StatusOr<TimeMs>)> done);
@@ -189,10 +201,18 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
 
   TaskDispatch MakeDispatch();  // engine.cc, for the constructor
 
+  // ---- express.cc ----
+  // An Express execution has closed (its closing commit is applied): its
+  // history goes to the sink, its StartSyncExecution caller is answered,
+  // and every row of it is dropped. Shard thread.
+  void CloseExpress(const ExecutionDescription& closed);
+
   // ---- recovery.cc ----
   absl::Status Recover();  // Init, before any API call
 
-  // Immutable after construction; any thread.
+  // Immutable after construction; any thread. store_ is routing_: Express
+  // executions in memory, the rest on the store the engine was opened on.
+  const std::unique_ptr<storage::ExpressRoutingStore> routing_;  // thread-safe
   storage::Store* const store_;  // thread-safe
   const EngineOptions opts_;
   const Clock* const clock_;  // thread-safe
@@ -231,6 +251,11 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   std::mutex watch_mu_;
   std::unordered_map<int64_t, std::string> watch_exec_;
   std::atomic<int64_t> next_watch_id_{1};  // any thread
+
+  // Any thread, under sync_mu_: StartSyncExecution callers waiting for
+  // their Express execution to close, by execution ARN.
+  std::mutex sync_mu_;
+  std::unordered_map<std::string, ClosedFn> sync_waiters_;
 
   // Counters, any thread (stats()).
   std::atomic<int64_t> timer_lag_ms_{0};  // written by the TimerQueue thread

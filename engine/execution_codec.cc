@@ -41,6 +41,11 @@ class Reader {
     if (!v->is_bool()) return Fail(key), false;
     return v->get_bool();
   }
+  // A member that older records do not have: absent reads as false.
+  bool OptionalBool(std::string_view key) {
+    if (obj_ != nullptr && !obj_->contains(key)) return false;
+    return Bool(key);
+  }
   std::string String(std::string_view key) {
     const json::value* v = Find(key);
     if (v == nullptr) return "";
@@ -183,6 +188,7 @@ json::object EncodeExecutionState(const ExecutionState& s) {
   info["redrive_count"] = s.info.redrive_count;
   info["express"] = s.info.express;
   if (!s.info.test_case.empty()) info["mock"] = EncodeMockRun(s.info);
+  if (s.info.express_async) info["express_async"] = true;
   json::object o;
   o["info"] = std::move(info);
   o["input"] = s.execution_input;
@@ -242,6 +248,7 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     info.Int("redrive_count", s.info.redrive_count);
     info.Bool("express", s.info.express);
     if (!s.info.test_case.empty()) info.Object("mock", EncodeMockRun(s.info));
+    if (s.info.express_async) info.Bool("express_async", true);
     info.End();
   }
   o.Value("input", s.execution_input);
@@ -308,6 +315,7 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     s.info.start_time = info.Int("start_time");
     s.info.redrive_count = info.Int("redrive_count");
     s.info.express = info.Bool("express");
+    s.info.express_async = info.OptionalBool("express_async");
     SW_RETURN_IF_ERROR(info.status());
     if (const json::value* mock = info_value.as_object().if_contains("mock")) {
       SW_RETURN_IF_ERROR(DecodeMockRun(*mock, s.info));

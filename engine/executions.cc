@@ -32,7 +32,7 @@ absl::Status EngineImpl::CheckExecutionArn(const std::string& arn) const {
 
 void EngineImpl::StartExecutionAsync(
     const std::string& requested_arn, const std::string& name_in, const std::string& input,
-    std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+    std::function<void(absl::StatusOr<StartExecutionResult>)> done, ClosedFn on_closed) {
   // Mock-config testing: `stateMachineArn#TestCase` runs that test case.
   TestCaseArn target = SplitTestCaseArn(requested_arn);
   if (!opts_.mock_config) target = TestCaseArn{requested_arn, std::nullopt};
@@ -83,8 +83,8 @@ void EngineImpl::StartExecutionAsync(
   json::value input_value = *std::move(parsed_input);
   std::shared_ptr<const asl::StateMachine> sm = *parsed;
   PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
-                          sm, input_text, input_value, test_case,
-                          done](LoadedExecution* ex) mutable {
+                          sm, input_text, input_value, test_case, done,
+                          on_closed = std::move(on_closed)](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) return done(ex->load_error);
     ExecutionRecord& rec = ex->record;
     if (ex->exists) {
@@ -112,9 +112,19 @@ void EngineImpl::StartExecutionAsync(
     info.start_time = now;
     info.express = express;
     info.test_case = test_case;
+    info.express_async = express && !on_closed;
     Decision d;
     Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
-    Commit(ex, std::move(d), /*created=*/true, {}, [arn, now, done](absl::Status s) {
+    if (on_closed) {
+      // Before the commit: its outcome may already close the execution.
+      std::lock_guard<std::mutex> l(sync_mu_);
+      sync_waiters_[arn] = std::move(on_closed);
+    }
+    Commit(ex, std::move(d), /*created=*/true, {}, [this, arn, now, done](absl::Status s) {
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> l(sync_mu_);
+        sync_waiters_.erase(arn);
+      }
       if (!s.ok()) return done(s);
       done(StartExecutionResult{arn, now});
     });

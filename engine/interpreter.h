@@ -35,13 +35,16 @@ struct ExecutionInfo {
   std::string role_arn;
   TimeMs start_time = 0;
   int64_t redrive_count = 0;
-  bool express = false;  // EXPRESS executions have no redrive fields
   // Mock-config testing (engine/mock_config/): the test case the execution
   // runs (started as `stateMachineArn#TestCase`), "" for a normal run; and
   // how many times each Task state was scheduled so far (its next mocked
   // invocation index). Stored only when `test_case` is set.
   std::string test_case;
   std::map<std::string, int64_t> mock_invocations;
+  bool express = false;  // EXPRESS executions have no redrive fields...
+  // ...except those StartExecution started: AWS gives their $$.Execution a
+  // RedriveCount (0), not StartSyncExecution's (recorded in the corpus).
+  bool express_async = false;
 };
 
 enum class ExecutionStatus { kRunning, kSucceeded, kFailed, kTimedOut, kAborted };
@@ -203,6 +206,9 @@ struct InterpreterOptions {
   // Most state steps one trigger runs before it yields (Decision::yielded)
   // so the engine commits bounded groups; Continue() resumes.
   int max_steps_per_trigger = 100000;
+  // Longest an Express execution (ExecutionInfo::express) runs before it
+  // times out, in ms; 0: no limit beyond the definition's TimeoutSeconds.
+  int64_t express_max_ms = 0;
 };
 
 class Interpreter {

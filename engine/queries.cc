@@ -66,6 +66,11 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& mach
                                                          const std::string& next_token) {
   SW_ASSIGN_OR_RETURN(json::object machine,
                       catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
+  if (machine["type"].as_string() == "EXPRESS") {
+    // Express executions are not listed (AWS; they keep no visibility).
+    return ServiceError("StateMachineTypeNotSupported",
+                        "This operation is not supported by this type of state machine");
+  }
   if (max_results < 0 || max_results > 1000) {
     return ServiceError("ValidationException", "maxResults must be between 0 and 1000");
   }
@@ -200,6 +205,7 @@ EngineStats EngineImpl::stats() const {
   s.events = events_.load();
   s.timers_armed = timers_.size();
   s.timer_lag_ms = timer_lag_ms_.load();
+  s.express_rows = routing_->express_rows();
   for (const TaskQueue::Depth& d : tasks_.Depths()) {
     if (std::optional<std::string> fn = FunctionOfQueue(d.activity_arn)) {
       s.function_queues.push_back({*fn, d.pending, d.pollers});

@@ -65,6 +65,7 @@ Interpreter EngineImpl::Interp(const LoadedExecution& ex) {
   io.max_events = opts_.max_history_events;
   io.max_payload_bytes = opts_.max_payload_bytes;
   io.max_steps_per_trigger = opts_.max_steps_per_commit;
+  io.express_max_ms = opts_.express_max_ms;
   return Interpreter(ex.machine, &ShardOf(ex.id).random, io);
 }
 
@@ -183,8 +184,8 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     SW_CHECK(DecodeHistoryChunkRaw(t.history_chunk, 0, &effects->watched).ok());
   }
   ex->committing = true;
-  committer_.Submit(std::move(t), [this, ex_id = ex->id, effects, n_events,
-                                   done = std::move(done)](absl::Status s) mutable {
+  auto landed = [this, ex_id = ex->id, effects, n_events,
+                 done = std::move(done)](absl::Status s) mutable {
     // On the committer thread: the answer goes back to the shard, which
     // keeps one writer per execution.
     Shard& sh = ShardOf(ex_id);
@@ -211,11 +212,19 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
       if (effects->closed) {
         dispatch_.ExecutionClosed(*effects->closed);
         if (opts_.on_execution_closed) opts_.on_execution_closed(*effects->closed);
+        if (storage::ExpressRoutingStore::IsExpress(ex_id)) CloseExpress(*effects->closed);
       }
       done(absl::OkStatus());
       DrainWaiting(sh, ex_id);
     });
-  });
+  };
+  if (storage::ExpressRoutingStore::IsExpress(ex->id)) {
+    // Express: applied in memory right here (no sync, not queued behind
+    // the durable batches); the outcome takes the same way back.
+    landed(store_->Commit(t));
+  } else {
+    committer_.Submit(std::move(t), std::move(landed));
+  }
 }
 
 // Releases a commit's effects: only now may anyone see them.

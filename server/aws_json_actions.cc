@@ -32,8 +32,7 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 13> kUnsupported = {
-    "StartSyncExecution",
+constexpr std::array<std::string_view, 12> kUnsupported = {
     "RedriveExecution",        "CreateStateMachineAlias",
     "DeleteStateMachineAlias", "DescribeStateMachineAlias",
     "ListStateMachineAliases", "UpdateStateMachineAlias",
@@ -352,6 +351,48 @@ void StartExecution(const AwsActionContext& ctx, const json::object& req, AwsAct
         done(AwsActionResult(Body(json::object{{"executionArn", r->execution_arn},
                                                {"startDate", Seconds(r->start_date)}}),
                              r->execution_arn));
+      });
+}
+
+// StartSyncExecution (Express only): answered when the execution closes,
+// HTTP 200 whatever its status. Any Host, the SDKs' "sync-" prefix included.
+void StartSyncExecution(const AwsActionContext& ctx, const json::object& req,
+                        AwsActionDone done) {
+  Members m(req);
+  std::string arn = m.Need("stateMachineArn");
+  std::optional<std::string> name = m.Str("name");
+  std::optional<std::string> input = m.Str("input");
+  std::optional<std::string> trace = m.Str("traceHeader");
+  std::optional<std::string> included =
+      m.Enum("includedData", std::array<std::string_view, 2>{"ALL_DATA", "METADATA_ONLY"});
+  if (!m.status().ok()) return done(m.status());
+  bool data = included.value_or("ALL_DATA") == "ALL_DATA";
+  ctx.engine->StartSyncExecutionAsync(
+      arn, name.value_or(""), input.value_or("{}"),
+      [done = std::move(done), arn, data, trace,
+       started = ctx.on_execution_started](absl::StatusOr<engine::SyncExecutionResult> r) {
+        if (!r.ok()) return done(r.status());
+        if (started) started(arn);
+        const engine::ExecutionDescription& d = r->execution;
+        json::object o;
+        o["executionArn"] = d.execution_arn;
+        o["stateMachineArn"] = d.state_machine_arn;
+        o["name"] = d.name;
+        o["startDate"] = Seconds(d.start_date);
+        o["stopDate"] = Seconds(d.stop_date);
+        o["status"] = d.status;
+        if (d.error.has_value()) o["error"] = *d.error;
+        if (d.cause.has_value()) o["cause"] = *d.cause;
+        if (data) o["input"] = d.input;
+        o["inputDetails"] = json::object{{"included", data}};
+        if (d.output.has_value()) {
+          if (data) o["output"] = *d.output;
+          o["outputDetails"] = json::object{{"included", data}};
+        }
+        if (trace.has_value()) o["traceHeader"] = *trace;
+        o["billingDetails"] = json::object{{"billedMemoryUsedInMB", r->billed_memory_mb},
+                                           {"billedDurationInMilliseconds", r->billed_duration_ms}};
+        done(AwsActionResult(Body(std::move(o)), d.execution_arn));
       });
 }
 
@@ -682,7 +723,7 @@ void TestState(const AwsActionContext& ctx, const json::object& req, AwsActionDo
 }  // namespace
 
 AwsAction FindAwsAction(std::string_view action) {
-  static const std::array<std::pair<std::string_view, AwsAction>, 24> kActions = {{
+  static const std::array<std::pair<std::string_view, AwsAction>, 25> kActions = {{
       {"CreateStateMachine", &Blocking<&CreateStateMachine>},
       {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
       {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
@@ -692,6 +733,7 @@ AwsAction FindAwsAction(std::string_view action) {
       {"ValidateStateMachineDefinition", &Blocking<&ValidateStateMachineDefinition>},
       {"TestState", &TestState},
       {"StartExecution", &StartExecution},
+      {"StartSyncExecution", &StartSyncExecution},
       {"StopExecution", &Blocking<&StopExecution>},
       {"DescribeExecution", &Blocking<&DescribeExecution>},
       {"ListExecutions", &Blocking<&ListExecutions>},

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "openssl/x509.h"
 #include "boost/asio/ip/tcp.hpp"
@@ -160,6 +161,20 @@ class HttpServer::Impl {
 
 namespace {
 
+// The origin-form of a request target: "/path?query" as sent, or taken from
+// an absolute-form target ("http://host:port/path?query", RFC 9112 3.2.2:
+// what a client configured with this server as its HTTP proxy sends, the
+// way to reach it under a host name that does not resolve).
+std::string OriginForm(std::string target) {
+  for (absl::string_view scheme : {"http://", "https://"}) {
+    if (absl::StartsWithIgnoreCase(target, scheme)) {
+      size_t slash = target.find('/', scheme.size());
+      return slash == std::string::npos ? "/" : target.substr(slash);
+    }
+  }
+  return target;
+}
+
 // One connection: read a request, dispatch, write the reply, repeat while
 // keep-alive. `Stream` is beast::tcp_stream or an ssl_stream over one.
 template <typename Stream>
@@ -235,7 +250,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       // The start line is parsed first (a Content-Length over the limit
       // fails before the header is done).
-      std::string target(parser_->get().target());
+      std::string target = OriginForm(std::string(parser_->get().target()));
       path = target.substr(0, target.find('?'));
     }
     if (ec == http::error::body_limit) {
@@ -258,7 +273,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     if (buffer_.capacity() > kSmallBodyBytes) buffer_.shrink_to_fit();
     HttpRequest r;
     r.method = std::string(req.method_string());
-    r.target = std::string(req.target());
+    r.target = OriginForm(std::string(req.target()));
     r.path = r.target.substr(0, r.target.find('?'));
     for (const auto& f : req) {
       r.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());

@@ -486,6 +486,40 @@ grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerCont
       {"StartExecution", req->state_machine_arn(), [resp] { return resp->execution_arn(); }});
 }
 
+grpc::ServerUnaryReactor* StatesService::StartSyncExecution(
+    grpc::CallbackServerContext* ctx, const v1::StartSyncExecutionRequest* req,
+    v1::StartSyncExecutionResponse* resp) {
+  return RunAsync(
+      ctx,
+      [this, req, resp](StatusDone done) {
+        std::string input = req->input().empty() ? "{}" : req->input();
+        engine_->StartSyncExecutionAsync(
+            req->state_machine_arn(), req->name(), input,
+            [this, resp, sm = req->state_machine_arn(), trace = req->trace_header(),
+             done = std::move(done)](absl::StatusOr<engine::SyncExecutionResult> r) {
+              if (r.ok()) {
+                if (options_.on_execution_started) options_.on_execution_started(sm);
+                const engine::ExecutionDescription& d = r->execution;
+                resp->set_execution_arn(d.execution_arn);
+                resp->set_state_machine_arn(d.state_machine_arn);
+                resp->set_name(d.name);
+                SetTime(d.start_date, resp->mutable_start_date());
+                SetTime(d.stop_date, resp->mutable_stop_date());
+                resp->set_status(d.status);
+                if (d.error.has_value()) resp->set_error(*d.error);
+                if (d.cause.has_value()) resp->set_cause(*d.cause);
+                resp->set_input(d.input);
+                if (d.output.has_value()) resp->set_output(*d.output);
+                resp->set_trace_header(trace);
+                resp->set_billed_memory_used_in_mb(r->billed_memory_mb);
+                resp->set_billed_duration_in_milliseconds(r->billed_duration_ms);
+              }
+              done(r.status());
+            });
+      },
+      {"StartSyncExecution", req->state_machine_arn(), [resp] { return resp->execution_arn(); }});
+}
+
 grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerContext* ctx,
                                                        const v1::StopExecutionRequest* req,
                                                        v1::StopExecutionResponse* resp) {

@@ -104,6 +104,9 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* StartExecution(grpc::CallbackServerContext* ctx,
                                            const v1::StartExecutionRequest* req,
                                            v1::StartExecutionResponse* resp) override;
+  grpc::ServerUnaryReactor* StartSyncExecution(grpc::CallbackServerContext* ctx,
+                                               const v1::StartSyncExecutionRequest* req,
+                                               v1::StartSyncExecutionResponse* resp) override;
   grpc::ServerUnaryReactor* StopExecution(grpc::CallbackServerContext* ctx,
                                           const v1::StopExecutionRequest* req,
                                           v1::StopExecutionResponse* resp) override;

@@ -29,6 +29,11 @@ int64_t MemoryStore::commit_calls() const {
   return commit_calls_;
 }
 
+size_t MemoryStore::rows(Table table) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return tables_[TableIndex(table)].size();
+}
+
 absl::Status MemoryStore::Commit(const Transition& t) {
   const Transition* one[] = {&t};
   SW_ASSIGN_OR_RETURN(std::vector<absl::Status> statuses, CommitBatch(one));

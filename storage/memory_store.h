@@ -49,6 +49,8 @@ class MemoryStore final : public Store {
 
   // Number of successful Commit/CommitBatch calls (each is one "sync").
   int64_t commit_calls() const;
+  // Rows held in `table`.
+  size_t rows(Table table) const;
 
  private:
   using Map = std::map<std::string, std::string, std::less<>>;

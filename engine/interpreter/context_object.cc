@@ -24,7 +24,7 @@ json::value Interpreter::Run::ContextObject(const Frame& f, const State& s,
   exec["Name"] = Str(st_.info.execution_name);
   exec["RoleArn"] = Str(st_.info.role_arn);
   exec["StartTime"] = Str(FormatIso8601(st_.info.start_time));
-  if (!st_.info.express) exec["RedriveCount"] = st_.info.redrive_count;
+  if (!st_.info.express || st_.info.express_async) exec["RedriveCount"] = st_.info.redrive_count;
   json::object state;
   state["EnteredTime"] = Str(FormatIso8601(f.entered_time));
   state["Name"] = Str(s.name);

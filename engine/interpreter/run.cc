@@ -6,6 +6,7 @@
 #include "engine/interpreter/run.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,10 +28,18 @@ void Interpreter::Run::Start(json::value input) {
   json::object d = PayloadDetails("input", input);
   d["roleArn"] = Str(st_.info.role_arn);
   Emit(nullptr, "ExecutionStarted", std::move(d), 0);
+  std::optional<TimeMs> due;
   if (in_.machine_->timeout_seconds.has_value()) {
+    due = now_ + *in_.machine_->timeout_seconds * 1000;
+  }
+  if (st_.info.express && in_.options_.express_max_ms > 0) {
+    // Express: the 5-minute limit, or the definition's, whichever is first.
+    due = std::min(due.value_or(now_ + in_.options_.express_max_ms),
+                   now_ + in_.options_.express_max_ms);
+  }
+  if (due.has_value()) {
     st_.execution_timer_id = st_.next_timer_id++;
-    out_.start_timers.push_back(
-        {st_.execution_timer_id, now_ + *in_.machine_->timeout_seconds * 1000});
+    out_.start_timers.push_back({st_.execution_timer_id, *due});
   }
   Frame& root = NewFrame(-1, in_.machine_->root.get(), std::move(input), 0);
   Schedule(root);

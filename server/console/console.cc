@@ -266,7 +266,9 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
           int64_t seen = 0;
           std::string token;
           bool capped = false;
-          do {
+          // Express executions are not listed (AWS; they live in memory).
+          bool more = m.type != "EXPRESS";
+          while (more) {
             SW_ASSIGN_OR_RETURN(engine::ExecutionList page,
                                 engine_->ListExecutions(m.arn, "", 1000, token));
             for (const auto& e : page.executions) {
@@ -276,7 +278,8 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
             seen += static_cast<int64_t>(page.executions.size());
             token = page.next_token;
             if (seen >= options_.max_counted_executions && !token.empty()) capped = true;
-          } while (!token.empty() && !capped);
+            more = !token.empty() && !capped;
+          }
           o["executions"] = std::move(counts);
           o["executionsCounted"] = seen;
           o["countCapped"] = capped;

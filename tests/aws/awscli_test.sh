@@ -193,8 +193,9 @@ expect_error InvalidExecutionInput start-execution --state-machine-arn "$SM" --i
 expect_error ActivityDoesNotExist describe-activity --activity-arn "$ACCOUNT_PREFIX:activity:nope"
 expect_error InvalidToken send-task-success --task-token garbage --task-output '{}'
 expect_error InvalidToken get-execution-history --execution-arn "$EX1" --starting-token bogus-token-that-is-not-ours
-# start-sync-execution is not tried here: the CLI sends it to sync-127.0.0.1, which does not
-# resolve, and the CLI has no switch for host prefixes (README: botocore inject_host_prefix).
+# start-sync-execution is tried in express_sync_test.py: the CLI sends it to sync-127.0.0.1,
+# which does not resolve, and has no switch for host prefixes (README: stepwised as its
+# HTTP_PROXY).
 
 # ---- raw protocol checks: what the CLI will not send ----
 python3 - "$ENDPOINT" <<'PY' || FAILS=$((FAILS + 1))
@@ -227,7 +228,10 @@ expect("missing member (StartExecution) -> ValidationException", call("StartExec
 expect("maxResults out of range -> ValidationException", call("ListStateMachines", '{"maxResults": 5000}'), 400, "ValidationException", "maxResults")
 expect("bad statusFilter -> ValidationException", call("ListExecutions", '{"stateMachineArn":"arn:aws:states:us-east-1:123456789012:stateMachine:hello","statusFilter":"NOPE"}'), 400, "ValidationException", "statusFilter")
 expect("TagResource without resourceArn -> ValidationException naming it", call("TagResource", '{"tags":[]}'), 400, "ValidationException", "'resourceArn'")
-for action in ["StartSyncExecution", "RedriveExecution",
+expect("StartSyncExecution on a sync- Host: missing member -> ValidationException",
+       call("StartSyncExecution", "{}", host="sync-localhost"), 400, "ValidationException",
+       "'stateMachineArn'")
+for action in ["RedriveExecution",
                "PublishStateMachineVersion", "CreateStateMachineAlias", "DescribeMapRun", "ListMapRuns"]:
     expect(action + " -> not supported yet", call(action, "{}", host="sync-localhost"), 400,
            "UnknownOperationException", "not supported by Stepwise yet")

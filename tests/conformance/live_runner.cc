@@ -76,6 +76,7 @@ struct Options {
   int case_timeout_seconds = 30;
   std::string aws_servers;  // node_modules with dynalite and s3rver; "" = no AWS cases
   bool aws_only = false;
+  bool express = false;  // only the EXPRESS cases, each through StartSyncExecution
 };
 
 // Where the AWS cases' servers answer (set once before the case threads).
@@ -87,11 +88,12 @@ void Usage(std::ostream& out) {
   out << "usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...\n"
          "         [--category NAME] [--jobs N] [--time-scale X]\n"
          "         [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]\n"
-         "         [--aws-servers MODULES_DIR [--aws-only]]\n"
+         "         [--aws-servers MODULES_DIR [--aws-only]] [--express]\n"
          "Runs the Lambda, activity and nested-execution cases of\n"
          "SHARED_DIR/conformance/cases through a real stepwised with real workers;\n"
          "with --aws-servers also the DynamoDB, S3 and Step Functions cases against\n"
-         "dynalite, s3rver and stepwised itself.\n";
+         "dynalite, s3rver and stepwised itself. With --express, the EXPRESS cases\n"
+         "instead, each through StartSyncExecution.\n";
 }
 
 std::optional<Options> ParseArgs(int argc, char** argv) {
@@ -115,6 +117,8 @@ std::optional<Options> ParseArgs(int argc, char** argv) {
       o.only_cases.insert(v);
     } else if (a == "--category") {
       if (!value(&o.only_category)) return std::nullopt;
+    } else if (a == "--express") {
+      o.express = true;
     } else if (a == "--write-passing") {
       if (!value(&o.write_passing)) return std::nullopt;
     } else if (a == "--passing") {
@@ -355,6 +359,30 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoi
     }
   }
 
+  if (create.type() == "EXPRESS") {
+    // Express: StartSyncExecution answers with how it ended; AWS keeps no
+    // history to read back (the async cases recorded the same end).
+    v1::StartSyncExecutionRequest start;
+    start.set_state_machine_arn(created.state_machine_arn());
+    start.set_name("conformance-execution");
+    start.set_input(input ? SerializeJson(*input) : "{}");
+    v1::StartSyncExecutionResponse done;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline_in(opts.case_timeout_seconds));
+    grpc::Status s = stub->StartSyncExecution(&ctx, start, &done);
+    if (!s.ok()) {
+      out.run_error = Cat("StartSyncExecution: ", Describe(s));
+    } else {
+      out.result.status = done.status();
+      if (done.has_output()) out.result.output = done.output();
+      if (done.has_error() && !done.error().empty()) out.result.error = done.error();
+      if (done.has_cause() && !done.cause().empty()) out.result.cause = done.cause();
+      out.ok = true;
+    }
+    cleanup();
+    return out;
+  }
+
   LiveWorkers workers(c.doc, daemon.channel(), opts.time_scale);
   workers.Start();
   auto finish = [&] {
@@ -473,7 +501,11 @@ int Main(int argc, char** argv) {
   std::set<std::string> buckets;
   for (const ConformanceCase& c : *cases) {
     bool aws_case = with_aws && NeedsAwsServers(c);
-    if (opts->aws_only ? !aws_case : !(NeedsLiveWorkers(c) || aws_case)) continue;
+    if (opts->express) {
+      if (StringOf(c.doc, "state_machine_type", "STANDARD") != "EXPRESS") continue;
+    } else if (opts->aws_only ? !aws_case : !(NeedsLiveWorkers(c) || aws_case)) {
+      continue;
+    }
     if (!opts->only_cases.empty() && !opts->only_cases.count(c.id)) continue;
     if (!opts->only_category.empty() && c.category != opts->only_category) continue;
     selected.push_back(&c);
@@ -549,7 +581,10 @@ int Main(int argc, char** argv) {
 
   if (!opts->write_passing.empty()) {
     if (!WritePassing(opts->write_passing, outcomes,
-                      opts->aws_only
+                      opts->express
+                          ? "conformance_live_runner ../shared --express --write-passing "
+                            "tests/conformance/live_express_passing.txt"
+                      : opts->aws_only
                           ? "conformance_live_runner ../shared --aws-servers "
                             "build/npm/aws-servers/node_modules --aws-only --write-passing "
                             "tests/conformance/live_aws_passing.txt"

@@ -2,6 +2,7 @@
 // Runs the conformance corpus (shared/conformance/cases) end to end through
 // stepwised's AWS JSON endpoint with @aws-sdk/client-sfn: per case,
 // CreateStateMachine, StartExecution, poll DescribeExecution until closed
+// (EXPRESS cases: StartSyncExecution's answer)
 // (an ABORTED case is stopped once its history shows WaitStateEntered, as
 // the recording did), then compare status/output/error/cause by the
 // corpus's rule (shared/conformance/README.md "Comparison rule", strict).
@@ -15,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateStateMachineCommand, StartExecutionCommand, DescribeExecutionCommand,
-  GetExecutionHistoryCommand, StopExecutionCommand,
+  GetExecutionHistoryCommand, StopExecutionCommand, StartSyncExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { startStepwised, sleep, ROLE } from './harness.mjs';
 
@@ -78,6 +79,11 @@ async function runCase(client, c, n) {
   const made = await client.send(new CreateStateMachineCommand({
     name: `conformance-${n}`, definition: JSON.stringify(c.definition), roleArn: ROLE,
     type: c.state_machine_type ?? 'STANDARD' }));
+  if (c.state_machine_type === 'EXPRESS') {
+    // No DescribeExecution for Express (AWS): StartSyncExecution says how it ended.
+    return client.send(new StartSyncExecutionCommand({ stateMachineArn: made.stateMachineArn,
+      name: 'conformance-execution', input: JSON.stringify(c.input ?? {}) }));
+  }
   const s = await client.send(new StartExecutionCommand({ stateMachineArn: made.stateMachineArn,
     name: 'conformance-execution', input: JSON.stringify(c.input ?? {}) }));
   const deadline = Date.now() + 120000;

@@ -272,10 +272,41 @@ test('tags: TagResource, ListTagsForResource, UntagResource and TooManyTags', as
   assert.deepEqual(listed.tags, []);
 });
 
+test('StartSyncExecution of an Express machine (disableHostPrefix: true)', async () => {
+  const { stateMachineArn } = await client.send(new CreateStateMachineCommand({
+    name: 'express-sync', roleArn: ROLE, type: 'EXPRESS', definition: JSON.stringify(hello),
+  }));
+  const ok = await client.send(new StartSyncExecutionCommand({
+    stateMachineArn, name: 'n1', input: '{"who":"sdk"}',
+  }));
+  assert.equal(ok.status, 'SUCCEEDED');
+  assert.deepEqual(JSON.parse(ok.output), { greeting: 'hello sdk' });
+  assert.equal(ok.name, 'n1');
+  assert.match(ok.executionArn, /:express:express-sync:n1:/);
+  assert.ok(ok.startDate instanceof Date && ok.stopDate instanceof Date);
+  assert.deepEqual(ok.inputDetails, { included: true });
+  assert.equal(ok.billingDetails.billedMemoryUsedInMB, 64);
+  assert.equal(ok.billingDetails.billedDurationInMilliseconds % 100, 0);
+  const failing = await client.send(new CreateStateMachineCommand({
+    name: 'express-fail', roleArn: ROLE, type: 'EXPRESS',
+    definition: JSON.stringify({ StartAt: 'F', States: { F: { Type: 'Fail', Error: 'E', Cause: 'C' } } }),
+  }));
+  const failed = await client.send(new StartSyncExecutionCommand({
+    stateMachineArn: failing.stateMachineArn,
+  }));
+  assert.equal(failed.status, 'FAILED');
+  assert.equal(failed.error, 'E');
+  assert.equal(failed.cause, 'C');
+  await assert.rejects(client.send(new DescribeExecutionCommand({ executionArn: ok.executionArn })),
+    (e) => { assert.equal(e.name, 'InvalidArn'); return true; });
+  await assert.rejects(client.send(new StartSyncExecutionCommand({
+    stateMachineArn: `${PREFIX}:stateMachine:hello`,
+  })), (e) => { assert.equal(e.name, 'StateMachineTypeNotSupported'); return true; });
+});
+
 test('unsupported actions answer UnknownOperationException (disableHostPrefix: true)', async () => {
   const arn = `${PREFIX}:stateMachine:hello`;
   for (const cmd of [
-    new StartSyncExecutionCommand({ stateMachineArn: arn }),
     new RedriveExecutionCommand({ executionArn: `${PREFIX}:execution:hello:run1` }),
   ]) {
     await assert.rejects(client.send(cmd), (e) => {
