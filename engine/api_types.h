@@ -30,6 +30,7 @@ struct DefinitionDiagnostic {
 };
 
 class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
+class ExpressHistorySink;  // engine/express_history_sink.h
 class TaskInputs;
 
 struct EngineOptions {
@@ -68,6 +69,24 @@ struct EngineOptions {
   // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
   // the engine's constructor, with the inputs they report through.
   std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
+  // Where each closed Express execution's history goes
+  // (engine/express_history_sink.h); must outlive the engine's shards.
+  // Null: nowhere.
+  ExpressHistorySink* express_history_sink = nullptr;
+};
+
+// A state machine's loggingConfiguration, in AWS's vocabulary: which
+// history events of its executions are logged (level), whether their
+// input/output go with them, and where (CloudWatch Logs log group ARNs; AWS
+// allows one). Stepwise writes Express executions' events by it
+// (server/express_log/); Standard executions keep their history in the
+// store. engine/logging_configuration.h checks it.
+struct LoggingConfiguration {
+  std::string level = "OFF";  // ALL | ERROR | FATAL | OFF
+  bool include_execution_data = false;
+  std::vector<std::string> log_group_arns;
+
+  bool operator==(const LoggingConfiguration&) const = default;
 };
 
 struct StateMachineDescription {
@@ -81,6 +100,7 @@ struct StateMachineDescription {
   TimeMs update_date = 0;
   int64_t revision = 0;
   std::string revision_id;
+  LoggingConfiguration logging_configuration;  // AWS's default when never set
 };
 
 struct ExecutionDescription {

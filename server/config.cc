@@ -74,6 +74,10 @@ const Option kOptions[] = {
      "HTTP Task connections: JSON object of connection ARN -> EventBridge CreateConnection "
      "request body"},
     {"http-ca-file", Kind::kString, "PEM CA bundle for the HTTP Task's https endpoints"},
+    {"express-log-dir", Kind::kString,
+     "write Express executions' logs (CloudWatch Logs event lines, by each state machine's "
+     "loggingConfiguration) to DIR/<log group name>.jsonl"},
+    {"express-log-stdout", Kind::kBool, "also write Express executions' log lines to stdout"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -229,6 +233,8 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "aws-ca-file") c.aws_ca_file = value;
   else if (n == "connections-file") c.connections_file = value;
   else if (n == "http-ca-file") c.http_ca_file = value;
+  else if (n == "express-log-dir") c.express_log_dir = value;
+  else if (n == "express-log-stdout") c.express_log_stdout = b;
   return absl::OkStatus();
 }
 

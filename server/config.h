@@ -75,6 +75,10 @@ struct Config {
   // PEM CA bundle the HTTP Task verifies https endpoints against ("" = the
   // system's).
   std::string http_ca_file;
+  // Express executions' logs (server/express_log/): the directory of the
+  // per-log-group JSON-lines files ("" = none), and stdout too.
+  std::string express_log_dir;
+  bool express_log_stdout = false;
   bool help = false;
 };
 

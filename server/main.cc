@@ -40,6 +40,7 @@
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/console/console.h"
+#include "server/express_log/express_log_writer.h"
 #include "server/decode_errors.h"
 #include "server/http_server.h"
 #include "server/lambda_http_invoker.h"
@@ -247,7 +248,33 @@ int Run(int argc, char** argv) {
     if (!a.ok()) Refuse(std::string(a.status().message()));
     audit = std::move(*a);
   }
+  // Express executions' logs (server/express_log/): the writer outlives
+  // the engine's shards; its lookup reads the machine's loggingConfiguration
+  // once the engine is open.
+  if (!config.express_log_dir.empty()) {
+    std::error_code dir_ec;
+    std::filesystem::create_directories(config.express_log_dir, dir_ec);
+    if (dir_ec || !std::filesystem::is_directory(config.express_log_dir, dir_ec)) {
+      Refuse(absl::StrCat("--express-log-dir: cannot create directory ",
+                          config.express_log_dir));
+    }
+  }
+  std::atomic<engine::Engine*> engine_for_express_log{nullptr};
+  express_log::ExpressLogOptions express_log_options;
+  express_log_options.dir = config.express_log_dir;
+  express_log_options.to_stdout = config.express_log_stdout;
+  express_log_options.lookup =
+      [&engine_for_express_log](
+          const std::string& machine_arn) -> absl::StatusOr<engine::LoggingConfiguration> {
+    engine::Engine* e = engine_for_express_log.load();
+    if (e == nullptr) return absl::UnavailableError("engine not open");
+    auto d = e->DescribeStateMachine(machine_arn);
+    if (!d.ok()) return d.status();
+    return d->logging_configuration;
+  };
+  auto express_log = std::make_unique<express_log::ExpressLogWriter>(express_log_options);
   engine::EngineOptions eopts;
+  eopts.express_history_sink = express_log.get();
   eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
     metrics.ExecutionClosed(d);
   };
@@ -394,6 +421,7 @@ int Run(int argc, char** argv) {
                         engine_or.status().message()));
   }
   std::unique_ptr<engine::Engine> engine = std::move(*engine_or);
+  engine_for_express_log.store(engine.get());
   std::atomic<bool> ready{false};
 
   // ---- gRPC ----
@@ -472,6 +500,7 @@ int Run(int argc, char** argv) {
   console::ConsoleOptions console_options;
   console_options.tokens = tokens;
   console_options.aws_keys_configured = !aws_keys.empty();
+  console_options.recent_express = &express_log->recent();
   auto web_console = std::make_unique<console::Console>(engine.get(), console_options);
   int http_port = 0;
   if (http_enabled) {
@@ -559,6 +588,7 @@ int Run(int argc, char** argv) {
   }
   // Finishes in-flight commits and wakes long polls (they answer empty).
   engine->Shutdown();
+  express_log->Stop();  // writes what the shards queued
   // No Invoke answer reaches the engine from now on; open Lambda tasks are
   // invoked again at the next start.
   if (lambda_invoker) lambda_invoker->Stop();
@@ -572,6 +602,7 @@ int Run(int argc, char** argv) {
   server->Wait();
   http.Stop();
   web_console.reset();
+  express_log.reset();
   aws_json_api.reset();
   server.reset();
   service.reset();
