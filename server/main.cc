@@ -514,7 +514,8 @@ int Run(int argc, char** argv) {
                           : HttpResponse{503, "text/plain; charset=utf-8", {}, "not ready\n"};
     });
     engine::Engine* eng = engine.get();
-    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time,
+    express_log::ExpressLogWriter* express_writer = express_log.get();
+    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time, express_writer,
                                     tokens](const HttpRequest& r) {
       if (!tokens.empty() && !HasBearerToken(r, tokens)) {
         HttpResponse denied{401, "text/plain; charset=utf-8", {}, "bearer token required\n"};
@@ -544,6 +545,12 @@ int Run(int argc, char** argv) {
       snap.uptime_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       snap.ready = ready.load();
+      express_log::ExpressLogStats xs = express_writer->stats();
+      snap.has_express_log = true;
+      snap.express_log_executions = xs.executions;
+      snap.express_log_lines = xs.lines;
+      snap.express_log_dropped = xs.dropped;
+      snap.express_log_write_errors = xs.write_errors;
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                           metrics.Render(snap)};
     });
