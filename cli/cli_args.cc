@@ -52,11 +52,13 @@ const std::vector<CommandSpec>& CommandSpecs() {
   static const auto* specs = new std::vector<CommandSpec>{
       {"machine create", 1, 1,
        {{"definition", K::kString}, {"type", K::kString},
-        {"role-arn", K::kString}, {"json", K::kBool}},
+        {"role-arn", K::kString}, {"json", K::kBool}, {"logging-level", K::kString},
+        {"log-group-arn", K::kString}, {"include-execution-data", K::kBool}},
        {"definition"}},
       {"machine update", 1, 1,
        {{"definition", K::kString}, {"role-arn", K::kString},
-        {"json", K::kBool}},
+        {"json", K::kBool}, {"logging-level", K::kString},
+        {"log-group-arn", K::kString}, {"include-execution-data", K::kBool}},
        {}},
       {"machine describe", 1, 1, {{"json", K::kBool}}, {}},
       {"machine list", 0, 0, {{"json", K::kBool}}, {}},
@@ -232,8 +234,11 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
     return Invalid(command + " needs a command after '--'");
   }
   if (command == "machine update" && !r.Has("definition") &&
-      !r.Has("role-arn")) {
-    return Invalid("machine update needs --definition or --role-arn");
+      !r.Has("role-arn") && !r.Has("logging-level")) {
+    return Invalid("machine update needs --definition, --role-arn or --logging-level");
+  }
+  if ((r.Has("log-group-arn") || r.Has("include-execution-data")) && !r.Has("logging-level")) {
+    return Invalid("--log-group-arn and --include-execution-data go with --logging-level");
   }
   if (r.Has("type")) {
     if (absl::Status s = CheckType(r.Get("type")); !s.ok()) return s;
@@ -339,7 +344,12 @@ $STEPWISE_ENDPOINT, else 127.0.0.1:7700; --token T or $STEPWISE_TOKEN;
 TLS with --tls-ca FILE [--tls-cert FILE --tls-key FILE]). State machines
 and activities may be named by ARN or by name.
   machine create NAME --definition FILE [--type STANDARD|EXPRESS] [--role-arn A]
-  machine update ARN [--definition FILE] [--role-arn A]
+                 [--logging-level ALL|ERROR|FATAL|OFF [--log-group-arn ARN]
+                  [--include-execution-data]]
+  machine update ARN [--definition FILE] [--role-arn A] [--logging-level L ...]
+      --logging-level sets the machine's loggingConfiguration: which events
+      of its Express executions stepwised writes to the log group's file
+      (ARN: arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*).
   machine describe ARN [--json]
   machine list [--json]
   machine delete ARN

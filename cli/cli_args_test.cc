@@ -141,6 +141,22 @@ TEST(RemoteArgsTest, MachineCreate) {
   EXPECT_EQ(a->remote.connection.endpoint, "127.0.0.1:7700");
 }
 
+TEST(RemoteArgsTest, MachineLoggingConfiguration) {
+  auto a = ParseEnv({"machine", "create", "Orders", "--definition", "d.json", "--type", "EXPRESS",
+                     "--logging-level", "ALL", "--log-group-arn",
+                     "arn:aws:logs:us-east-1:123456789012:log-group:orders:*",
+                     "--include-execution-data"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.Get("logging-level"), "ALL");
+  EXPECT_TRUE(a->remote.Has("include-execution-data"));
+  auto up = ParseEnv({"machine", "update", "arn", "--logging-level", "OFF"});
+  ASSERT_TRUE(up.ok()) << up.status();
+  EXPECT_THAT(std::string(ParseEnv({"machine", "update", "arn", "--log-group-arn", "g"})
+                              .status()
+                              .message()),
+              HasSubstr("--logging-level"));
+}
+
 TEST(RemoteArgsTest, TestStateTakesTheRequestAsFlags) {
   auto a = ParseEnv({"test-state", "--definition", "s.json", "--state-name", "S",
                      "--mock-error", "Boom", "--retrier-retry-count", "2",

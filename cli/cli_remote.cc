@@ -131,7 +131,26 @@ json::object MachineJson(const v1::DescribeStateMachineResponse& m) {
   o["creationDate"] = FormatTimestamp(m.creation_date());
   o["revisionId"] = m.revision_id();
   o["definition"] = JsonOrString(m.definition());
+  json::object logging{{"level", m.logging_configuration().level().empty()
+                                      ? std::string("OFF")
+                                      : m.logging_configuration().level()},
+                       {"includeExecutionData", m.logging_configuration().include_execution_data()}};
+  if (m.logging_configuration().log_group_arns_size() > 0) {
+    json::array dests;
+    for (const std::string& arn : m.logging_configuration().log_group_arns()) {
+      dests.push_back(json::object{{"cloudWatchLogsLogGroup", json::object{{"logGroupArn", arn}}}});
+    }
+    logging["destinations"] = std::move(dests);
+  }
+  o["loggingConfiguration"] = std::move(logging);
   return o;
+}
+
+// --logging-level, --log-group-arn, --include-execution-data into `out`.
+void SetLogging(const RemoteArgs& a, v1::LoggingConfiguration* out) {
+  out->set_level(a.Get("logging-level"));
+  if (a.Has("log-group-arn")) out->add_log_group_arns(a.Get("log-group-arn"));
+  out->set_include_execution_data(a.Has("include-execution-data"));
 }
 
 json::object ExecutionJson(const v1::DescribeExecutionResponse& e) {
@@ -206,6 +225,7 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
       req.set_definition(*definition);
       req.set_type(a.Get("type", "STANDARD"));
       req.set_role_arn(a.Get("role-arn"));
+      if (a.Has("logging-level")) SetLogging(a, req.mutable_logging_configuration());
       auto resp = c.CreateStateMachine(req);
       if (!resp.ok()) return CallFailed(resp.status());
       PrintCreated(as_json, "stateMachineArn", resp->state_machine_arn(), "creationDate",
@@ -218,6 +238,7 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
     req.set_state_machine_arn(*arn);
     if (definition) req.set_definition(*definition);
     if (a.Has("role-arn")) req.set_role_arn(a.Get("role-arn"));
+    if (a.Has("logging-level")) SetLogging(a, req.mutable_logging_configuration());
     auto resp = c.UpdateStateMachine(req);
     if (!resp.ok()) return CallFailed(resp.status());
     if (as_json) {
@@ -279,7 +300,10 @@ int MachineCommand(const RemoteArgs& a, Client& c) {
                   {"role", m->role_arn().empty() ? "-" : m->role_arn()},
                   {"created", FormatTimestamp(m->creation_date())},
                   {"updated", FormatTimestamp(m->update_date())},
-                  {"revision", m->revision_id().empty() ? "-" : m->revision_id()}});
+                  {"revision", m->revision_id().empty() ? "-" : m->revision_id()},
+                  {"logging", m->logging_configuration().level().empty()
+                                  ? std::string("OFF")
+                                  : m->logging_configuration().level()}});
   std::cout << "definition:\n" << PrettyJson(JsonOrString(m->definition()));
   return kExitOk;
 }

@@ -86,6 +86,20 @@ struct EngineOptions {
   int64_t express_max_ms = 300000;
 };
 
+// A state machine's loggingConfiguration, in AWS's vocabulary: which
+// history events of its executions are logged (level), whether their
+// input/output go with them, and where (CloudWatch Logs log group ARNs; AWS
+// allows one). Stepwise writes Express executions' events by it
+// (server/express_log/); Standard executions keep their history in the
+// store. engine/logging_configuration.h checks it.
+struct LoggingConfiguration {
+  std::string level = "OFF";  // ALL | ERROR | FATAL | OFF
+  bool include_execution_data = false;
+  std::vector<std::string> log_group_arns;
+
+  bool operator==(const LoggingConfiguration&) const = default;
+};
+
 struct StateMachineDescription {
   std::string arn;
   std::string name;
@@ -97,6 +111,7 @@ struct StateMachineDescription {
   TimeMs update_date = 0;
   int64_t revision = 0;
   std::string revision_id;
+  LoggingConfiguration logging_configuration;  // AWS's default when never set
 };
 
 struct ExecutionDescription {

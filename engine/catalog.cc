@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "engine/arn.h"
 #include "engine/definition_check.h"
+#include "engine/logging_configuration.h"
 #include "engine/service_error.h"
 #include "engine/tags.h"
 
@@ -51,7 +52,8 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
                                                                     const std::string& definition,
                                                                     const std::string& role_arn,
                                                                     const std::string& type_in,
-                                                                    const std::vector<Tag>& tags) {
+                                                                    const std::vector<Tag>& tags,
+    const LoggingConfiguration& logging) {
   SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
   SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), MachineArn(name)));
@@ -60,6 +62,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
     return ServiceError("ValidationException", "type must be STANDARD or EXPRESS");
   }
   SW_RETURN_IF_ERROR(RequireValidDefinition(definition, type, rules_));
+  SW_RETURN_IF_ERROR(CheckLoggingConfiguration(logging));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
   TimeMs now = clock_->NowMs();
@@ -69,7 +72,8 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
     const json::object& last = revs.back().as_object();
     if (rec["status"].as_string() == "ACTIVE" &&
         last.at("definition").as_string() == definition &&
-        rec["role_arn"].as_string() == role_arn && rec["type"].as_string() == type) {
+        rec["role_arn"].as_string() == role_arn && rec["type"].as_string() == type &&
+        LoggingConfigurationFromRecord(rec) == logging) {
       return Describe(rec, static_cast<int64_t>(revs.size()));  // idempotent
     }
     return ServiceError("StateMachineAlreadyExists",
@@ -82,6 +86,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
   rec["role_arn"] = Str(role_arn);
   rec["status"] = "ACTIVE";
   rec["creation_date"] = now;
+  rec["logging_configuration"] = LoggingConfigurationRecord(logging);
   json::array revs;
   revs.push_back(RevisionRecord(definition, now));
   rec["revisions"] = std::move(revs);
@@ -97,11 +102,13 @@ absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std:
 
 absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
     const std::string& arn, const std::optional<std::string>& definition,
-    const std::optional<std::string>& role_arn) {
-  if (!definition.has_value() && !role_arn.has_value()) {
+    const std::optional<std::string>& role_arn,
+    const std::optional<LoggingConfiguration>& logging) {
+  if (!definition.has_value() && !role_arn.has_value() && !logging.has_value()) {
     return ServiceError("MissingRequiredParameter",
                         "Either the definition or the roleArn must be specified");
   }
+  if (logging.has_value()) SW_RETURN_IF_ERROR(CheckLoggingConfiguration(*logging));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
   json::array& revs = rec["revisions"].as_array();
@@ -111,6 +118,7 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
     SW_RETURN_IF_ERROR(RequireValidDefinition(def, std::string(rec["type"].as_string()), rules_));
   }
   if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
+  if (logging.has_value()) rec["logging_configuration"] = LoggingConfigurationRecord(*logging);
   revs.push_back(RevisionRecord(def, clock_->NowMs()));
   SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
   return Describe(rec, static_cast<int64_t>(revs.size()));
@@ -187,6 +195,7 @@ StateMachineDescription Catalog::Describe(json::object& rec, int64_t revision) c
   d.update_date = r.at("update_date").as_int64();
   d.revision = static_cast<int64_t>(i + 1);
   d.revision_id = absl::StrCat(d.name, "-", d.revision);
+  d.logging_configuration = LoggingConfigurationFromRecord(rec);
   return d;
 }
 

@@ -47,11 +47,14 @@ class Catalog {
                                                              const std::string& definition,
                                                              const std::string& role_arn,
                                                              const std::string& type,
-                                                             const std::vector<Tag>& tags = {});
+                                                             const std::vector<Tag>& tags = {},
+    const LoggingConfiguration& logging = {});
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
+  // `logging` absent: the machine's loggingConfiguration stays as it is.
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
       const std::string& arn, const std::optional<std::string>& definition,
-      const std::optional<std::string>& role_arn);
+      const std::optional<std::string>& role_arn,
+      const std::optional<LoggingConfiguration>& logging = std::nullopt);
   absl::Status DeleteStateMachine(const std::string& arn);
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
 

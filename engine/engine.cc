@@ -182,18 +182,20 @@ absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(const std::st
                                                                    const std::string& definition,
                                                                    const std::string& role_arn,
                                                                    const std::string& type,
-                                                                   const std::vector<Tag>& tags) {
+                                                                   const std::vector<Tag>& tags,
+    const LoggingConfiguration& logging) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags);
+  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags, logging);
 }
 absl::StatusOr<StateMachineDescription> Engine::DescribeStateMachine(const std::string& arn) {
   return impl_->catalog().DescribeStateMachine(arn);
 }
 absl::StatusOr<StateMachineDescription> Engine::UpdateStateMachine(
     const std::string& arn, const std::optional<std::string>& definition,
-    const std::optional<std::string>& role_arn) {
+    const std::optional<std::string>& role_arn,
+    const std::optional<LoggingConfiguration>& logging) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().UpdateStateMachine(arn, definition, role_arn);
+  return impl_->catalog().UpdateStateMachine(arn, definition, role_arn, logging);
 }
 absl::Status Engine::DeleteStateMachine(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());

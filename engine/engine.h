@@ -58,12 +58,15 @@ class Engine {
                                                              const std::string& definition,
                                                              const std::string& role_arn,
                                                              const std::string& type,
-                                                             const std::vector<Tag>& tags = {});
+                                                             const std::vector<Tag>& tags = {},
+    const LoggingConfiguration& logging = {});
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
-  // Adds a revision (definition and/or role); running executions keep theirs.
+  // Adds a revision (definition, role and/or loggingConfiguration; `logging`
+  // absent leaves it as it is); running executions keep theirs.
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
       const std::string& arn, const std::optional<std::string>& definition,
-      const std::optional<std::string>& role_arn);
+      const std::optional<std::string>& role_arn,
+      const std::optional<LoggingConfiguration>& logging = std::nullopt);
   absl::Status DeleteStateMachine(const std::string& arn);
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(

@@ -22,6 +22,7 @@
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
 #include "server/aws_json_tags.h"
+#include "server/aws_logging_configuration.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -170,8 +171,16 @@ class Members {
 
 std::string Body(const json::object& o) { return SerializeJson(json::value(o)); }
 
-json::object LoggingConfiguration() {
-  return json::object{{"level", "OFF"}, {"includeExecutionData", false}};
+// The request's loggingConfiguration, nullopt when absent (or null).
+absl::StatusOr<std::optional<engine::LoggingConfiguration>> LoggingMember(
+    const json::object& req) {
+  auto it = req.find("loggingConfiguration");
+  if (it == req.end() || it->value().is_null()) {
+    return std::optional<engine::LoggingConfiguration>();
+  }
+  auto c = LoggingConfigurationFromAws(it->value());
+  if (!c.ok()) return c.status();
+  return std::optional<engine::LoggingConfiguration>(*std::move(c));
 }
 
 json::object MachineJson(const engine::StateMachineDescription& d, bool for_execution) {
@@ -187,7 +196,7 @@ json::object MachineJson(const engine::StateMachineDescription& d, bool for_exec
   } else {
     o["updateDate"] = Seconds(d.update_date != 0 ? d.update_date : d.creation_date);
   }
-  o["loggingConfiguration"] = LoggingConfiguration();
+  o["loggingConfiguration"] = LoggingConfigurationToAws(d.logging_configuration);
   o["tracingConfiguration"] = json::object{{"enabled", false}};
   if (!d.revision_id.empty()) o["revisionId"] = d.revision_id;
   return o;
@@ -220,10 +229,13 @@ absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json
   if (!m.status().ok()) return m.status();
   auto tags = ReadTagList(req, "tags", false);
   if (!tags.ok()) return tags.status();
+  auto logging = LoggingMember(req);
+  if (!logging.ok()) return logging.status();
   if (publish.value_or(false)) {
     return Validation("publish (state machine versions) is not supported by Stepwise yet");
   }
-  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags);
+  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags,
+                                 logging->value_or(engine::LoggingConfiguration{}));
   if (!d.ok()) return d.status();
   return AwsActionResult(
       Body(json::object{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
@@ -247,10 +259,12 @@ absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json
   std::optional<std::string> role_arn = m.Str("roleArn");
   std::optional<bool> publish = m.Bool("publish");
   if (!m.status().ok()) return m.status();
+  auto logging = LoggingMember(req);
+  if (!logging.ok()) return logging.status();
   if (publish.value_or(false)) {
     return Validation("publish (state machine versions) is not supported by Stepwise yet");
   }
-  auto d = e->UpdateStateMachine(arn, definition, role_arn);
+  auto d = e->UpdateStateMachine(arn, definition, role_arn, *logging);
   if (!d.ok()) return d.status();
   json::object o{{"updateDate", Seconds(d->update_date)}};
   if (!d->revision_id.empty()) o["revisionId"] = d->revision_id;

@@ -77,6 +77,10 @@ const Option kOptions[] = {
     {"mock-config", Kind::kString,
      "Step Functions Local mock config file: StartExecution on `stateMachineArn#TestCase` "
      "runs that test case with its Tasks mocked (also SFN_MOCK_CONFIG)"},
+    {"express-log-dir", Kind::kString,
+     "write Express executions' logs (CloudWatch Logs event lines, by each state machine's "
+     "loggingConfiguration) to DIR/<log group name>.jsonl"},
+    {"express-log-stdout", Kind::kBool, "also write Express executions' log lines to stdout"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -233,6 +237,8 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "connections-file") c.connections_file = value;
   else if (n == "http-ca-file") c.http_ca_file = value;
   else if (n == "mock-config") c.mock_config_file = value;
+  else if (n == "express-log-dir") c.express_log_dir = value;
+  else if (n == "express-log-stdout") c.express_log_stdout = b;
   return absl::OkStatus();
 }
 

@@ -78,6 +78,10 @@ struct Config {
   // Step Functions Local's mock config file ("" = none): executions started
   // as `stateMachineArn#TestCase` run that test case (engine/mock_config/).
   std::string mock_config_file;
+  // Express executions' logs (server/express_log/): the directory of the
+  // per-log-group JSON-lines files ("" = none), and stdout too.
+  std::string express_log_dir;
+  bool express_log_stdout = false;
   bool help = false;
 };
 

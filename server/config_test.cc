@@ -157,6 +157,20 @@ TEST(ConfigTest, HttpTaskConnectionsAndCaFileFromFileAndFlags) {
   EXPECT_EQ(c->http_ca_file, "/tmp/other-ca.pem");  // the flag wins
 }
 
+TEST(ConfigTest, ExpressLogDirFromFileEnvAndFlags) {
+  std::string file = WriteFile("express-log-dir = /var/log/stepwise/express\n");
+  auto c = LoadConfig({"--config", file}, Env({{"STEPWISE_EXPRESS_LOG_STDOUT", "true"}}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->express_log_dir, "/var/log/stepwise/express");
+  EXPECT_TRUE(c->express_log_stdout);
+  auto flags = LoadConfig({"--config", file, "--express-log-dir", "/tmp/x", "--express-log-stdout"},
+                          Env({}));
+  ASSERT_TRUE(flags.ok()) << flags.status();
+  EXPECT_EQ(flags->express_log_dir, "/tmp/x");
+  EXPECT_TRUE(flags->express_log_stdout);
+  EXPECT_FALSE(LoadConfig({}, Env({}))->express_log_stdout);
+}
+
 TEST(ConfigTest, LambdaRoutesAddUpAcrossFileEnvAndFlags) {
   std::string file = WriteFile(
       "lambda-endpoint = http://127.0.0.1:9001\n"

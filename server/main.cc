@@ -43,6 +43,7 @@
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/console/console.h"
+#include "server/express_log/express_log_writer.h"
 #include "server/decode_errors.h"
 #include "server/http_server.h"
 #include "server/lambda_http_invoker.h"
@@ -250,7 +251,33 @@ int Run(int argc, char** argv) {
     if (!a.ok()) Refuse(std::string(a.status().message()));
     audit = std::move(*a);
   }
+  // Express executions' logs (server/express_log/): the writer outlives
+  // the engine's shards; its lookup reads the machine's loggingConfiguration
+  // once the engine is open.
+  if (!config.express_log_dir.empty()) {
+    std::error_code dir_ec;
+    std::filesystem::create_directories(config.express_log_dir, dir_ec);
+    if (dir_ec || !std::filesystem::is_directory(config.express_log_dir, dir_ec)) {
+      Refuse(absl::StrCat("--express-log-dir: cannot create directory ",
+                          config.express_log_dir));
+    }
+  }
+  std::atomic<engine::Engine*> engine_for_express_log{nullptr};
+  express_log::ExpressLogOptions express_log_options;
+  express_log_options.dir = config.express_log_dir;
+  express_log_options.to_stdout = config.express_log_stdout;
+  express_log_options.lookup =
+      [&engine_for_express_log](
+          const std::string& machine_arn) -> absl::StatusOr<engine::LoggingConfiguration> {
+    engine::Engine* e = engine_for_express_log.load();
+    if (e == nullptr) return absl::UnavailableError("engine not open");
+    auto d = e->DescribeStateMachine(machine_arn);
+    if (!d.ok()) return d.status();
+    return d->logging_configuration;
+  };
+  auto express_log = std::make_unique<express_log::ExpressLogWriter>(express_log_options);
   engine::EngineOptions eopts;
+  eopts.express_history_sink = express_log.get();
   eopts.on_execution_closed = [&metrics](const engine::ExecutionDescription& d) {
     metrics.ExecutionClosed(d);
   };
@@ -414,6 +441,7 @@ int Run(int argc, char** argv) {
                         engine_or.status().message()));
   }
   std::unique_ptr<engine::Engine> engine = std::move(*engine_or);
+  engine_for_express_log.store(engine.get());
   std::atomic<bool> ready{false};
 
   // ---- gRPC ----
@@ -494,6 +522,7 @@ int Run(int argc, char** argv) {
   console::ConsoleOptions console_options;
   console_options.tokens = tokens;
   console_options.aws_keys_configured = !aws_keys.empty();
+  console_options.recent_express = &express_log->recent();
   auto web_console = std::make_unique<console::Console>(engine.get(), console_options);
   int http_port = 0;
   if (http_enabled) {
@@ -507,7 +536,8 @@ int Run(int argc, char** argv) {
                           : HttpResponse{503, "text/plain; charset=utf-8", {}, "not ready\n"};
     });
     engine::Engine* eng = engine.get();
-    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time,
+    express_log::ExpressLogWriter* express_writer = express_log.get();
+    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time, express_writer,
                                     tokens](const HttpRequest& r) {
       if (!tokens.empty() && !HasBearerToken(r, tokens)) {
         HttpResponse denied{401, "text/plain; charset=utf-8", {}, "bearer token required\n"};
@@ -537,6 +567,12 @@ int Run(int argc, char** argv) {
       snap.uptime_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       snap.ready = ready.load();
+      express_log::ExpressLogStats xs = express_writer->stats();
+      snap.has_express_log = true;
+      snap.express_log_executions = xs.executions;
+      snap.express_log_lines = xs.lines;
+      snap.express_log_dropped = xs.dropped;
+      snap.express_log_write_errors = xs.write_errors;
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                           metrics.Render(snap)};
     });
@@ -581,6 +617,7 @@ int Run(int argc, char** argv) {
   }
   // Finishes in-flight commits and wakes long polls (they answer empty).
   engine->Shutdown();
+  express_log->Stop();  // writes what the shards queued
   // No Invoke answer reaches the engine from now on; open Lambda tasks are
   // invoked again at the next start.
   if (lambda_invoker) lambda_invoker->Stop();
@@ -594,6 +631,7 @@ int Run(int argc, char** argv) {
   server->Wait();
   http.Stop();
   web_console.reset();
+  express_log.reset();
   aws_json_api.reset();
   server.reset();
   service.reset();

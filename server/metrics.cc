@@ -188,6 +188,20 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
                       EscapeLabelValue(q.function_name), "\"} ", q.pollers, "\n");
     }
   }
+  if (s.has_express_log) {
+    sample("stepwise_express_log_executions_total", "counter",
+           "Closed Express executions the log writer handled.",
+           static_cast<double>(s.express_log_executions));
+    sample("stepwise_express_log_lines_total", "counter",
+           "Express execution log lines written (per destination set).",
+           static_cast<double>(s.express_log_lines));
+    sample("stepwise_express_log_dropped_total", "counter",
+           "Closed Express executions not logged: the writer's queue was full.",
+           static_cast<double>(s.express_log_dropped));
+    sample("stepwise_express_log_write_errors_total", "counter",
+           "Express executions whose log file append failed.",
+           static_cast<double>(s.express_log_write_errors));
+  }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",
            "Live SST and WAL bytes of the data directory.",

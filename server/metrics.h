@@ -59,6 +59,13 @@ struct MetricsSnapshot {
   // RocksStore::CommitWriteSeconds / CommitGroupSizes; left out when empty.
   HistogramSnapshot commit_write_seconds;
   HistogramSnapshot commit_group_sizes;
+  // The Express execution log writer (server/express_log/); left out when
+  // has_express_log is false.
+  bool has_express_log = false;
+  uint64_t express_log_executions = 0;
+  uint64_t express_log_lines = 0;
+  uint64_t express_log_dropped = 0;
+  uint64_t express_log_write_errors = 0;
 };
 
 class ServerMetrics {

@@ -115,6 +115,22 @@ TEST(ServerMetricsTest, ReportsFunctionQueuesApartFromActivities) {
   EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_function_")));
 }
 
+TEST(ServerMetricsTest, ReportsTheExpressLogWriter) {
+  ServerMetrics m;
+  MetricsSnapshot s;
+  EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_express_log_")));
+  s.has_express_log = true;
+  s.express_log_executions = 7;
+  s.express_log_lines = 21;
+  s.express_log_dropped = 2;
+  std::string text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_express_log_dropped_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_express_log_dropped_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_express_log_lines_total 21\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_express_log_executions_total 7\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_express_log_write_errors_total 0\n"));
+}
+
 TEST(ServerMetricsTest, RendersHistogramsWithCumulativeBuckets) {
   ServerMetrics m;
   MetricsSnapshot s;

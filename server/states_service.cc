@@ -40,6 +40,18 @@ void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMach
   SetTime(d.creation_date, r->mutable_creation_date());
   SetTime(d.update_date != 0 ? d.update_date : d.creation_date, r->mutable_update_date());
   r->set_revision_id(d.revision_id);
+  v1::LoggingConfiguration* l = r->mutable_logging_configuration();
+  l->set_level(d.logging_configuration.level);
+  l->set_include_execution_data(d.logging_configuration.include_execution_data);
+  for (const std::string& arn : d.logging_configuration.log_group_arns) l->add_log_group_arns(arn);
+}
+
+engine::LoggingConfiguration FromProto(const v1::LoggingConfiguration& p) {
+  engine::LoggingConfiguration c;
+  if (!p.level().empty()) c.level = p.level();
+  c.include_execution_data = p.include_execution_data();
+  c.log_group_arns.assign(p.log_group_arns().begin(), p.log_group_arns().end());
+  return c;
 }
 
 void FillActivity(const engine::ActivityDescription& d, v1::DescribeActivityResponse* r) {
@@ -226,7 +238,8 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
       ctx,
       [this, req, resp]() -> absl::Status {
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
-                                             req->type(), TagsFromProto(req->tags()));
+                                             req->type(), TagsFromProto(req->tags()),
+                                             FromProto(req->logging_configuration()));
         if (!d.ok()) return d.status();
         resp->set_state_machine_arn(d->arn);
         SetTime(d->creation_date, resp->mutable_creation_date());
@@ -255,7 +268,10 @@ grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
         std::optional<std::string> definition, role_arn;
         if (req->has_definition()) definition = req->definition();
         if (req->has_role_arn()) role_arn = req->role_arn();
-        auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
+        std::optional<engine::LoggingConfiguration> logging;
+        if (req->has_logging_configuration()) logging = FromProto(req->logging_configuration());
+        auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn,
+                                             logging);
         if (!d.ok()) return d.status();
         SetTime(d->update_date, resp->mutable_update_date());
         resp->set_revision_id(d->revision_id);

@@ -15,6 +15,7 @@
 #include "engine/service_error.h"
 #include "server/aws_json_api.h"
 #include "server/console/assets.h"
+#include "server/console/express_executions_json.h"
 #include "server/console/graph.h"
 #include "server/sigv4.h"
 
@@ -205,7 +206,7 @@ void Console::Register(HttpServer* http) {
     http->HandleAsync("GET", path, handler);
   }
   for (const char* name : {"session", "machines", "machine", "executions", "execution",
-                           "activities", "tasks", "watch"}) {
+                           "activities", "tasks", "watch", "express"}) {
     http->HandleAsync("GET", absl::StrCat(std::string(kApiPrefix), name), handler);
   }
 }
@@ -393,6 +394,9 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
         SW_ASSIGN_OR_RETURN(json::value g, ParseJson(graph));
         o["graph"] = std::move(g);
         return o;
+      }
+      if (api == "express") {
+        return ExpressExecutionsJson(options_.recent_express, Get(q, "machine"), Get(q, "arn"));
       }
       if (api == "tasks") {
         std::string arn = Get(q, "arn");

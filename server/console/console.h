@@ -14,6 +14,9 @@
 //                                function NAME" when nobody polls
 //   activities                   activities with waiting tasks and pollers,
 //                                and the function queues likewise
+//   express?machine= | ?arn=     recent closed Express executions (kept in
+//                                memory by the express log writer), one
+//                                with its logged events
 //   watch?arn=&after=            server-sent events (text/event-stream): the
 //                                events committed after event id `after`,
 //                                fed by Engine::WatchExecution (see below)
@@ -50,6 +53,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "server/express_log/recent_express_executions.h"
 #include "server/http_server.h"
 #include "server/states_service.h"
 
@@ -71,6 +75,9 @@ struct ConsoleOptions {
   size_t max_batch_bytes = size_t{8} << 20;
   // Executions examined at most per machine when counting by status.
   int max_counted_executions = 10000;
+  // Recent closed Express executions (the express log writer's ring; must
+  // outlive the console). Null: the `express` endpoint lists none.
+  const express_log::RecentExpressExecutions* recent_express = nullptr;
 };
 
 class Console {

@@ -360,6 +360,87 @@ TEST_F(HostileTest, OversizedDefinitionsAreRefused) {
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+// loggingConfiguration that AWS refuses: wrong JSON types
+// (SerializationException naming the member), an unknown level, a level
+// other than OFF without a destination, two destinations, a log group ARN
+// of the wrong shape or length; on Create and Update, on both APIs where
+// the shape exists. Nothing is stored.
+TEST_F(HostileTest, MalformedLoggingConfigurationIsRefused) {
+  std::string before = Snapshot(stub_);
+  const std::string role = "arn:aws:iam::123456789012:role/r";
+  const std::string group = "arn:aws:logs:us-east-1:123456789012:log-group:g:*";
+  auto dest = [](const std::string& arn) {
+    return json::object{{"cloudWatchLogsLogGroup", json::object{{"logGroupArn", arn}}}};
+  };
+  struct Case {
+    json::value logging;
+    const char* error;
+    const char* fragment;
+  };
+  const std::vector<Case> cases = {
+      {json::value("ALL"), "SerializationException", "loggingConfiguration"},
+      {json::object{{"level", 5}}, "SerializationException", "loggingConfiguration.level"},
+      {json::object{{"level", "OFF"}, {"includeExecutionData", "yes"}}, "SerializationException",
+       "includeExecutionData"},
+      {json::object{{"level", "ALL"}, {"destinations", dest(group)}}, "SerializationException",
+       "destinations"},
+      {json::object{{"level", "ALL"}, {"destinations", json::array{json::value("x")}}},
+       "SerializationException", "destinations.1.member"},
+      {json::object{{"level", "ALL"},
+                    {"destinations", json::array{json::object{{"cloudWatchLogsLogGroup", 3}}}}},
+       "SerializationException", "cloudWatchLogsLogGroup"},
+      {json::object{{"level", "DEBUG"}, {"destinations", json::array{dest(group)}}},
+       "ValidationException", "[ALL, ERROR, FATAL, OFF]"},
+      {json::object{{"level", "ALL"}}, "InvalidLoggingConfiguration",
+       "Must specify exactly one Log Destination"},
+      {json::object{{"level", "ERROR"}, {"destinations", json::array{}}},
+       "InvalidLoggingConfiguration", "Must specify exactly one Log Destination"},
+      {json::object{{"level", "ALL"}, {"destinations", json::array{dest(group), dest(group)}}},
+       "InvalidLoggingConfiguration", "Must specify exactly one Log Destination"},
+      {json::object{{"level", "ALL"},
+                    {"destinations",
+                     json::array{dest("arn:aws:logs:us-east-1:123456789012:log-group:g")}}},
+       "InvalidLoggingConfiguration", "logGroupArn"},
+      {json::object{{"level", "FATAL"},
+                    {"destinations", json::array{dest("arn:aws:s3:::bucket")}}},
+       "InvalidLoggingConfiguration", "logGroupArn"},
+      {json::object{{"level", "ALL"},
+                    {"destinations",
+                     json::array{dest("arn:aws:logs:us-east-1:123456789012:log-group:" +
+                                      std::string(300, 'a') + ":*")}}},
+       "ValidationException", "less than or equal to 256"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(J(c.logging));
+    ExpectAwsError(Aws(http_, "CreateStateMachine",
+                       J({{"name", "Logged"}, {"definition", kPassDef}, {"roleArn", role},
+                          {"type", "EXPRESS"}, {"loggingConfiguration", c.logging}})),
+                   c.error, c.fragment);
+    ExpectAwsError(Aws(http_, "UpdateStateMachine",
+                       J({{"stateMachineArn", MachineArn("Seed")},
+                          {"loggingConfiguration", c.logging}})),
+                   c.error, c.fragment);
+  }
+  // gRPC: the same rules on the values.
+  v1::CreateStateMachineRequest req;
+  req.set_name("Logged");
+  req.set_definition(kPassDef);
+  req.set_role_arn(role);
+  req.mutable_logging_configuration()->set_level("ALL");
+  v1::CreateStateMachineResponse resp;
+  ExpectGrpcError(stub_->CreateStateMachine(Ctx().get(), req, &resp),
+                  "InvalidLoggingConfiguration", "Must specify exactly one Log Destination");
+  req.mutable_logging_configuration()->set_level("LOUD");
+  ExpectGrpcError(stub_->CreateStateMachine(Ctx().get(), req, &resp), "ValidationException",
+                  "loggingConfiguration.level");
+  req.mutable_logging_configuration()->set_level("ALL");
+  req.mutable_logging_configuration()->add_log_group_arns("not-an-arn");
+  ExpectGrpcError(stub_->CreateStateMachine(Ctx().get(), req, &resp),
+                  "InvalidLoggingConfiguration", "logGroupArn");
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+}
+
 // One request layer: the same refusal over both APIs, word for word (the
 // AWS error name and message), for an oversized definition on every action
 // that takes one and for a page token this server never gave.

@@ -180,6 +180,7 @@ function route() {
   const arg = rest.join('/');
   if (kind === 'machine' && arg) return machinePage(arg);
   if (kind === 'execution' && arg) return executionPage(arg);
+  if (kind === 'express' && arg) return expressExecutionPage(arg);
   if (kind === 'activities') return activitiesPage();
   return machinesPage();
 }
@@ -253,8 +254,12 @@ async function machinePage(arn) {
       <button id="f-apply">Apply</button>
     </div>
     <div id="executions"></div>
-    <div class="pager"><button id="prev-page" disabled>Newer</button><button id="next-page" disabled>Older</button><span id="page-info" class="muted"></span></div>`;
+    <div class="pager"><button id="prev-page" disabled>Newer</button><button id="next-page" disabled>Older</button><span id="page-info" class="muted"></span></div>
+    ${m.type === 'EXPRESS' ? `<h2>Recent Express executions</h2>
+    <p class="muted">Closed Express executions kept in memory (the server keeps the newest 200); their events as this machine's loggingConfiguration logs them.</p>
+    <div id="express-executions"></div>` : ''}`;
   paintDefinitionOnly();
+  if (m.type === 'EXPRESS') loadRecentExpress(m.stateMachineArn);
 
   const input = document.getElementById('start-input');
   const startButton = document.getElementById('start-button');
@@ -312,6 +317,35 @@ async function machinePage(arn) {
   document.getElementById('next-page').addEventListener('click', () => { page++; load(); });
   document.getElementById('prev-page').addEventListener('click', () => { if (page > 0) { page--; load(); } });
   load();
+}
+
+// ---------- recent Express executions (kept in memory by the log writer) ----------
+
+async function loadRecentExpress(machineArn) {
+  const box = document.getElementById('express-executions');
+  try {
+    const { executions } = await api('express', { machine: machineArn });
+    if (!executions.length) { box.innerHTML = '<p class="muted" id="no-express">None closed since the server started.</p>'; return; }
+    box.innerHTML = `<table id="express-table"><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th><th>Logged events</th></tr></thead><tbody>${
+      executions.map((e) => `<tr class="express-row" data-name="${esc(e.name)}"><td><a href="#/express/${encodeURIComponent(e.executionArn)}">${esc(e.name)}</a></td><td>${badge(e.status)}</td><td>${fmtTime(e.startDate)}</td><td>${e.stopDate ? fmtDuration(e.stopDate - e.startDate) : ''}</td><td>${e.loggedEvents} <span class="muted">(${esc(e.loggingLevel)})</span></td></tr>`).join('')
+    }</tbody></table>`;
+  } catch (e) { showError(box, e); }
+}
+
+async function expressExecutionPage(arn) {
+  main.innerHTML = '<p class="muted">Loading…</p>';
+  let x;
+  try { x = await api('express', { arn }); } catch (e) { return showError(main, e); }
+  main.innerHTML = `
+    <p><a href="#/">State machines</a> / <a href="#/machine/${encodeURIComponent(x.stateMachineArn)}">${esc(x.stateMachineArn.split(':').pop())}</a> / ${esc(x.name)}</p>
+    <h1>${esc(x.name)} ${badge(x.status)}</h1>
+    <p class="muted">Express execution · started ${fmtTime(x.startDate)}${x.stopDate ? ` · ${fmtDuration(x.stopDate - x.startDate)}` : ''} · logging level ${esc(x.loggingLevel)}</p>
+    ${x.error ? `<p class="error">${esc(x.error)}${x.cause ? `: ${esc(x.cause)}` : ''}</p>` : ''}
+    <h2>Logged events</h2>
+    ${x.events.length ? `<table id="express-events"><thead><tr><th>Id</th><th>Type</th><th>Time</th><th>Details</th></tr></thead><tbody>${
+      x.events.map((e) => `<tr class="express-event" data-type="${esc(e.type)}"><td>${esc(e.id)}</td><td>${esc(e.type)}</td><td>${fmtTime(Number(e.event_timestamp))}</td><td><pre class="json">${esc(JSON.stringify(e.details || {}, null, 2))}</pre></td></tr>`).join('')
+    }</tbody></table>` : '<p class="muted" id="no-express-events">None: the machine\'s loggingConfiguration level was OFF (or kept none of its events).</p>'}`;
+  main.dataset.ready = '1';
 }
 
 function paintDefinitionOnly() {
