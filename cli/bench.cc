@@ -4,8 +4,10 @@
 // threads starting and waiting for each), activity (3 activity states, K
 // in-process workers), lambda (one Lambda Task per execution, served by
 // whatever polls --function: e.g. `stepwise lambda-runtime` running AWS's
-// runtime interface client; not part of "all"). Prints one JSON object with
-// a member per workload.
+// runtime interface client; not part of "all"), express-sync (10-state Pass
+// chains on an EXPRESS machine, C threads each calling StartSyncExecution,
+// which answers when the execution closed). Prints one JSON object with a
+// member per workload.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -101,11 +103,12 @@ std::string ActivityChain(const std::string& arn, int n) {
 }
 
 absl::StatusOr<std::string> CreateMachine(Client& c, const std::string& name,
-                                          const std::string& definition) {
+                                          const std::string& definition,
+                                          const std::string& type = "STANDARD") {
   v1::CreateStateMachineRequest req;
   req.set_name(name);
   req.set_definition(definition);
-  req.set_type("STANDARD");
+  req.set_type(type);
   auto resp = c.CreateStateMachine(req);
   if (!resp.ok()) return resp.status();
   return resp->state_machine_arn();
@@ -116,6 +119,7 @@ enum class WaitMode {
   kNone,         // does not wait
   kClose,        // WatchExecution from the tail: the stream ends at the close
   kFullHistory,  // WatchExecution of every event (what `history --follow` does)
+  kSync,         // StartSyncExecution (Express): the start answers at the close
 };
 
 absl::Status WaitClosed(Client& c, const std::string& arn, WaitMode mode) {
@@ -163,10 +167,27 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
           std::this_thread::sleep_until(next);
           next += interval;
         }
+        Clock::time_point t0 = Clock::now();
+        if (wait == WaitMode::kSync) {
+          v1::StartSyncExecutionRequest req;
+          req.set_state_machine_arn(machine);
+          req.set_input(make_input(seq.fetch_add(1)));
+          auto resp = c.StartSyncExecution(req);
+          lat.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+          if (!resp.ok() || resp->status() != "SUCCEEDED") {
+            if (first_error.empty()) {
+              first_error = resp.ok() ? resp->status() + ": " + resp->error() + " " + resp->cause()
+                                      : resp.status().ToString();
+            }
+            ++errors;
+            continue;
+          }
+          ++n;
+          continue;
+        }
         v1::StartExecutionRequest req;
         req.set_state_machine_arn(machine);
         req.set_input(make_input(seq.fetch_add(1)));
-        Clock::time_point t0 = Clock::now();
         auto resp = c.StartExecution(req);
         lat.push_back(std::chrono::duration<double, std::micro>(
                           Clock::now() - t0).count());
@@ -228,9 +249,10 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
 int RunBench(const RemoteArgs& a, Client& c) {
   std::string workload = a.Get("workload", "all");
   if (workload != "all" && workload != "start-only" &&
-      workload != "pass-chain" && workload != "activity" && workload != "lambda") {
+      workload != "pass-chain" && workload != "activity" && workload != "lambda" &&
+      workload != "express-sync") {
     std::cerr << "stepwise: --workload must be start-only, pass-chain, "
-                 "activity, lambda or all\n";
+                 "activity, lambda, express-sync or all\n";
     return kExitUsage;
   }
   double duration = a.GetDouble("duration", 5);
@@ -270,6 +292,15 @@ int RunBench(const RemoteArgs& a, Client& c) {
     RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, plain);
     ProcSample after = ReadProc(pid);
     out["pass_chain_10"] = Summarize(f, 10, before, after);
+  }
+  if (workload == "all" || workload == "express-sync") {
+    // start_execution_latency is StartSyncExecution's whole round trip.
+    auto arn = CreateMachine(c, "bench-express10-" + suffix, PassChain(10), "EXPRESS");
+    if (!arn.ok()) return CallFailed(arn.status());
+    ProcSample before = ReadProc(pid);
+    RunFigures f = Drive(c, *arn, threads, duration, rate, WaitMode::kSync, plain);
+    ProcSample after = ReadProc(pid);
+    out["express_sync_10"] = Summarize(f, 10, before, after);
   }
   if (workload == "all" || workload == "activity") {
     v1::CreateActivityRequest areq;

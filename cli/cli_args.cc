@@ -407,7 +407,7 @@ and activities may be named by ARN or by name.
       (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
       SERVER's filesystem (a relative DIR is made absolute here, against this
       shell's directory). Start stepwised with --data-dir DIR to restore it.
-  bench [--workload start-only|pass-chain|activity|lambda] [--duration S]
+  bench [--workload start-only|pass-chain|activity|lambda|express-sync] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
         [--states N] [--function NAME]
       Load generator; prints one JSON object of figures. --states N makes

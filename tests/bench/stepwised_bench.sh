@@ -23,6 +23,7 @@ start_server() {
   SERVER_PID=$!
   for _ in $(seq 1 200); do [ -s "$TMP/ports" ] && break; sleep 0.05; done
   ENDPOINT=127.0.0.1:$(sed -n 's/^grpc=//p' "$TMP/ports")
+  HTTP_ENDPOINT=http://127.0.0.1:$(sed -n 's/^http=//p' "$TMP/ports")
 }
 stop_server() { kill "$SERVER_PID"; wait "$SERVER_PID" || true; SERVER_PID=; }
 bench() {  # NAME ARGS...
@@ -36,5 +37,10 @@ bench() {  # NAME ARGS...
 start_server; bench start_at_1000_per_s --workload start-only --rate 1000 --concurrency 16; stop_server
 start_server; bench start_max --workload start-only --concurrency 64; stop_server
 start_server; bench pass_chain_10 --workload pass-chain --concurrency 64; stop_server
+start_server; bench express_sync_10 --workload express-sync --concurrency 64; stop_server
+# The same Express figure through the AWS JSON endpoint (plain node:http client).
+start_server
+echo "express_sync_10_aws_endpoint $(node "$(dirname "$0")/express_sync_http.mjs" "$HTTP_ENDPOINT" "$SECS" 64)"
+stop_server
 start_server; bench activity_round_trip --workload activity --concurrency 1 --workers 1; stop_server
 start_server; bench activity_16_workers --workload activity --concurrency 64 --workers 16; stop_server
