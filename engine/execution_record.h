@@ -96,7 +96,8 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
 // The visibility row (ListExecutions) of an execution, and its reading
 // (state_machine_arn is left empty: it is the row key's prefix).
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
-                                std::string_view status, TimeMs start_date, TimeMs stop_date);
+                                std::string_view status, TimeMs start_date, TimeMs stop_date,
+                                int64_t redrive_count = 0);
 absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
 
 }  // namespace stepwise::engine

@@ -14,6 +14,7 @@
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
+#include "engine/redrive.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -48,7 +49,12 @@ absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::st
   if (!v.has_value()) {
     return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
   }
-  return DescribeExecutionRecord(v->value, arn);
+  SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecutionRecord(v->value, arn));
+  SW_ASSIGN_OR_RETURN(RedriveCheck check, CheckStoredRedrive(v->value, arn, clock_->NowMs(),
+                                                             opts_.max_history_events));
+  d.redrive_status = std::move(check.status);
+  d.redrive_status_reason = std::move(check.reason);
+  return d;
 }
 
 absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecution(
@@ -63,7 +69,8 @@ absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecu
 absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& machine_arn,
                                                          const std::string& status_filter,
                                                          int max_results,
-                                                         const std::string& next_token) {
+                                                         const std::string& next_token,
+                                                         const std::string& redrive_filter) {
   SW_ASSIGN_OR_RETURN(json::object machine,
                       catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
   if (max_results < 0 || max_results > 1000) {
@@ -90,6 +97,9 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& mach
       o.start_after = kv.key;
       SW_ASSIGN_OR_RETURN(ExecutionDescription d, DecodeVisibilityRow(kv.value));
       if (!status_filter.empty() && d.status != status_filter) continue;
+      if (!redrive_filter.empty() && (d.redrive_count > 0) != (redrive_filter == "REDRIVEN")) {
+        continue;
+      }
       d.state_machine_arn = machine_arn;
       out.executions.push_back(std::move(d));
       last_key = kv.key;

@@ -1,0 +1,50 @@
+// Redrive eligibility (see redrive.h). Pure functions; any thread.
+#include "engine/redrive.h"
+
+#include <exception>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/strings.h"
+#include "common/status_macros.h"
+
+namespace stepwise::engine {
+
+RedriveCheck CheckRedrive(const ExecutionStateSummary& st, TimeMs stop_date, TimeMs now,
+                          int max_events) {
+  if (st.express) return {};
+  auto no = [](std::string reason) { return RedriveCheck{"NOT_REDRIVABLE", std::move(reason)}; };
+  if (st.status == ExecutionStatus::kRunning || st.status == ExecutionStatus::kSucceeded) {
+    return no(absl::StrCat("Execution is ", ToAbsl(ExecutionStatusName(st.status)),
+                           " and cannot be redriven"));
+  }
+  if (stop_date != 0 && now - stop_date > kRedriveWindowMs) {
+    return no("Execution can no longer be redriven: it closed more than 14 days ago");
+  }
+  int64_t limit = max_events - 1;
+  if (st.last_event_id >= limit) {
+    return no(absl::StrCat("Execution has reached or exceeded ", limit,
+                           " history events and cannot be redriven"));
+  }
+  if (!st.redrive_point) return no("Execution has no unsuccessful state to redrive");
+  return {"REDRIVABLE", ""};
+}
+
+absl::StatusOr<RedriveCheck> CheckStoredRedrive(absl::string_view record_text,
+                                                const std::string& execution_arn, TimeMs now,
+                                                int max_events) {
+  auto v = ParseJson(record_text);
+  if (!v.ok() || !v->is_object()) {
+    return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
+  }
+  const json::object& rec = v->get_object();
+  const json::value* stop = rec.if_contains("stop_date");
+  const json::value* state = rec.if_contains("state");
+  if (stop == nullptr || !stop->is_int64() || state == nullptr) {
+    return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
+  }
+  SW_ASSIGN_OR_RETURN(ExecutionStateSummary st, SummarizeExecutionState(*state));
+  return CheckRedrive(st, stop->get_int64(), now, max_events);
+}
+
+}  // namespace stepwise::engine
