@@ -117,6 +117,8 @@ class Client {
       const v1::StartExecutionRequest& request);
   absl::StatusOr<v1::StopExecutionResponse> StopExecution(
       const v1::StopExecutionRequest& request);
+  absl::StatusOr<v1::RedriveExecutionResponse> RedriveExecution(
+      const v1::RedriveExecutionRequest& request);
   absl::StatusOr<v1::DescribeExecutionResponse> DescribeExecution(
       const v1::DescribeExecutionRequest& request);
   absl::StatusOr<v1::ListExecutionsResponse> ListExecutions(

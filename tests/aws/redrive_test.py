@@ -10,7 +10,8 @@
 #     the redrive hands out only those 3 again.
 #  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED
 #     execution, ExecutionDoesNotExist, a bad clientToken).
-# Usage: redrive_test.py STEPWISED. Exits 77 without boto3 or an AWS CLI
+#  4. `stepwise redrive` (gRPC) on a stopped execution; `stepwise describe`.
+# Usage: redrive_test.py STEPWISED STEPWISE. Exits 77 without boto3 or an AWS CLI
 # that knows redrive-execution ($AWS_BIN, /usr/bin/aws, then `aws` on PATH).
 import json
 import os
@@ -40,7 +41,7 @@ def aws_with_redrive():
     sys.exit(77)
 
 
-STEPWISED = sys.argv[1]
+STEPWISED, STEPWISE = sys.argv[1], sys.argv[2]
 AWS_BIN = aws_with_redrive()
 ACTIVITY_NAME = "jobs"
 ACTIVITY = f"{ACCOUNT}:activity:{ACTIVITY_NAME}"
@@ -164,6 +165,27 @@ try:
     nr = aws.ok("list-executions", "--state-machine-arn", machine,
                 "--redrive-filter", "NOT_REDRIVEN")["executions"]
     c.check("NOT_REDRIVEN leaves the redriven one out", nr == [], nr)
+
+    # --- 4. stepwise redrive (gRPC) ---
+    def cli(*args):
+        p = subprocess.run([STEPWISE, *args, "--endpoint", f"127.0.0.1:{daemon.grpc_port}"],
+                           capture_output=True, text=True, timeout=60)
+        return p.returncode, p.stdout, p.stderr
+
+    sx = aws.client().start_execution(stateMachineArn=machine, name="order-2")["executionArn"]
+    aws.client().stop_execution(executionArn=sx, error="Ops", cause="paused")
+    rc, out, err = cli("describe", sx)
+    c.check("stepwise describe points at redrive", rc == 0 and "stepwise redrive" in out,
+            (rc, out, err))
+    rc, out, err = cli("redrive", sx, "--client-token", "cli-1")
+    c.check("stepwise redrive ARN", rc == 0 and out.startswith("redrove " + sx), (rc, out, err))
+    rc, out, err = cli("describe", sx, "--json")
+    dj = json.loads(out) if rc == 0 else {}
+    c.check("stepwise describe --json: RUNNING, redriveCount 1",
+            dj.get("status") == "RUNNING" and dj.get("redriveCount") == 1, (rc, out, err))
+    rc, out, err = cli("redrive", ex)
+    c.check("stepwise redrive of a SUCCEEDED execution: exit 1, AWS's error name",
+            rc == 1 and "ExecutionNotRedrivable" in err, (rc, err))
 except Exception as e:  # noqa: BLE001
     import traceback
     traceback.print_exc()
