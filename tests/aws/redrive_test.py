@@ -7,7 +7,7 @@
 #     worker, SUCCEEDED with redriveCount 1; the clientToken makes a repeat
 #     the same redrive; the history has one ExecutionRedriven.
 #  2. A Map of 50 whose worker fails items 7, 19 and 33 the first time:
-#     the redrive hands out only those 3 again.
+#     the redrive hands out only those 3 again (a SIGKILL after the first).
 #  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED
 #     execution, ExecutionDoesNotExist, a bad clientToken).
 #  4. `stepwise redrive` (gRPC) on a stopped execution; `stepwise describe`.
@@ -142,6 +142,8 @@ try:
             break
         rerun.append(got[0])
         aws.client().send_task_success(taskToken=got[1], output=json.dumps(got[0] * 10))
+        if len(rerun) == 1:
+            daemon.restart_after_kill9()  # halfway through the redriven Map
     d = aws.wait_status(mx)
     c.check("only items 7, 19 and 33 ran again", sorted(rerun) == [7, 19, 33], rerun)
     c.check("the redriven Map succeeds with all 50 results in order",

@@ -276,7 +276,6 @@ test('unsupported actions answer UnknownOperationException (disableHostPrefix: t
   const arn = `${PREFIX}:stateMachine:hello`;
   for (const cmd of [
     new StartSyncExecutionCommand({ stateMachineArn: arn }),
-    new RedriveExecutionCommand({ executionArn: `${PREFIX}:execution:hello:run1` }),
   ]) {
     await assert.rejects(client.send(cmd), (e) => {
       assert.equal(e.name, 'UnknownOperationException');
@@ -284,4 +283,18 @@ test('unsupported actions answer UnknownOperationException (disableHostPrefix: t
       return true;
     });
   }
+});
+
+test('RedriveExecution of a SUCCEEDED execution answers ExecutionNotRedrivable', async () => {
+  const executionArn = `${PREFIX}:execution:hello:run1`;
+  await waitClosed(client, executionArn);
+  await assert.rejects(client.send(new RedriveExecutionCommand({ executionArn })), (e) => {
+    assert.equal(e.name, 'ExecutionNotRedrivable');
+    assert.equal(e.message, 'Execution is SUCCEEDED and cannot be redriven');
+    return true;
+  });
+  const d = await client.send(new DescribeExecutionCommand({ executionArn }));
+  assert.equal(d.redriveCount, 0);
+  assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
+  assert.equal(d.redriveStatusReason, 'Execution is SUCCEEDED and cannot be redriven');
 });
