@@ -619,6 +619,7 @@ absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value&
     }
     out.last_event_id = st.at("last_event_id").as_int64();
     out.express = st.at("info").as_object().at("express").as_bool();
+    out.start_time = st.at("info").as_object().at("start_time").as_int64();
     return out;
   } catch (const std::exception&) {
     return absl::DataLossError("stored execution state is malformed");

@@ -43,6 +43,7 @@ struct ExecutionStateSummary {
   bool redrive_point = false;  // closed unsuccessfully, with a place to resume
   int64_t last_event_id = 0;
   bool express = false;
+  TimeMs start_time = 0;
 };
 absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value& v);
 

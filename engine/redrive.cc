@@ -16,17 +16,18 @@ RedriveCheck CheckRedrive(const ExecutionStateSummary& st, TimeMs stop_date, Tim
   auto no = [](std::string reason) { return RedriveCheck{"NOT_REDRIVABLE", std::move(reason)}; };
   if (st.status == ExecutionStatus::kRunning || st.status == ExecutionStatus::kSucceeded) {
     return no(absl::StrCat("Execution is ", ToAbsl(ExecutionStatusName(st.status)),
-                           " and cannot be redriven"));
+                           " and cannot be redriven."));
   }
   if (stop_date != 0 && now - stop_date > kRedriveWindowMs) {
-    return no("Execution can no longer be redriven: it closed more than 14 days ago");
+    return no("Execution redrivable period exceeded.");
   }
-  int64_t limit = max_events - 1;
-  if (st.last_event_id >= limit) {
-    return no(absl::StrCat("Execution has reached or exceeded ", limit,
-                           " history events and cannot be redriven"));
+  if (st.start_time != 0 && now - st.start_time > kMaxExecutionTimeMs) {
+    return no("Execution has exceeded the max execution time.");
   }
-  if (!st.redrive_point) return no("Execution has no unsuccessful state to redrive");
+  if (st.last_event_id >= max_events - 1) return no("Execution history event limit exceeded.");
+  // Closed by a build that kept no redrive point (AWS's words for executions
+  // older than RedriveExecution itself).
+  if (!st.redrive_point) return no("Execution was started before the launch of RedriveExecution.");
   return {"REDRIVABLE", ""};
 }
 

@@ -1,6 +1,8 @@
 // Redrive eligibility, as AWS decides it: an execution may be redriven when
 // it is a Standard execution that closed unsuccessfully (FAILED, TIMED_OUT,
-// ABORTED) less than 14 days ago with fewer than 24,999 history events.
+// ABORTED) less than 14 days ago, within a year of its start, with fewer
+// than 24,999 history events, and kept a redrive point (records closed by
+// builds before RedriveExecution have none). The reasons are AWS's words.
 // DescribeExecution shows the answer (redriveStatus, redriveStatusReason);
 // RedriveExecution refuses with ExecutionNotRedrivable and the same reason.
 // Pure functions; any thread.
@@ -19,6 +21,8 @@ namespace stepwise::engine {
 
 // How long after it closes an execution may be redriven (AWS: 14 days).
 inline constexpr TimeMs kRedriveWindowMs = 14LL * 24 * 3600 * 1000;
+// The longest a Standard execution may run, redrives included (AWS: a year).
+inline constexpr TimeMs kMaxExecutionTimeMs = 365LL * 24 * 3600 * 1000;
 
 struct RedriveCheck {
   std::string status;  // REDRIVABLE | NOT_REDRIVABLE; "" for EXPRESS executions

@@ -30,6 +30,7 @@ void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string
     summary.status = st.status;
     summary.last_event_id = st.last_event_id;
     summary.redrive_point = st.redrive_point.has_value();
+    summary.start_time = st.info.start_time;
     RedriveCheck check = CheckRedrive(summary, rec.stop_date, now, opts_.max_history_events);
     if (check.status != "REDRIVABLE") {
       return done(ServiceError("ExecutionNotRedrivable", check.reason));

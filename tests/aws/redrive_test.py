@@ -109,7 +109,7 @@ try:
             d["status"] == "SUCCEEDED" and d["redriveCount"] == 1 and "redriveDate" in d and
             json.loads(d["output"]) == {"order": 1, "prep": "ready", "charge": {"charged": True}} and
             d["redriveStatus"] == "NOT_REDRIVABLE" and
-            d["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven", d)
+            d["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven.", d)
     t = types(ex)
     c.check("one ExecutionRedriven, Prep entered once, the failed Task entered again",
             t.count("ExecutionRedriven") == 1 and t.count("PassStateEntered") == 1 and

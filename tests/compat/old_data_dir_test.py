@@ -64,9 +64,9 @@ def main():
             # Added since that build (RedriveExecution): the redrive verdict.
             # An execution closed by the old build kept no redrive point.
             status, reason = d.pop("redriveStatus", None), d.pop("redriveStatusReason", None)
-            want = (f"Execution is {d['status']} and cannot be redriven"
+            want = ("Execution is SUCCEEDED and cannot be redriven."
                     if d["status"] == "SUCCEEDED"
-                    else "Execution has no unsuccessful state to redrive")
+                    else "Execution was started before the launch of RedriveExecution.")
             check(f"{name}: redriveStatus NOT_REDRIVABLE with its reason",
                   status == "NOT_REDRIVABLE" and reason == want, (status, reason))
             check(f"{name}: DescribeExecution as before", d == view["describe"],

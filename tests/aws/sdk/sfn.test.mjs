@@ -290,11 +290,11 @@ test('RedriveExecution of a SUCCEEDED execution answers ExecutionNotRedrivable',
   await waitClosed(client, executionArn);
   await assert.rejects(client.send(new RedriveExecutionCommand({ executionArn })), (e) => {
     assert.equal(e.name, 'ExecutionNotRedrivable');
-    assert.equal(e.message, 'Execution is SUCCEEDED and cannot be redriven');
+    assert.equal(e.message, 'Execution is SUCCEEDED and cannot be redriven.');
     return true;
   });
   const d = await client.send(new DescribeExecutionCommand({ executionArn }));
   assert.equal(d.redriveCount, 0);
   assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
-  assert.equal(d.redriveStatusReason, 'Execution is SUCCEEDED and cannot be redriven');
+  assert.equal(d.redriveStatusReason, 'Execution is SUCCEEDED and cannot be redriven.');
 });
