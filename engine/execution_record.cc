@@ -121,7 +121,8 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
 }
 
 absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view text,
-                                                             const std::string& execution_arn) {
+                                                             const std::string& execution_arn,
+                                                             ExecutionStateSummary* summary) {
   SW_ASSIGN_OR_RETURN(json::object rec, ParseObject(text, "execution " + execution_arn));
   ExecutionDescription d;
   json::value state;
@@ -136,6 +137,7 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
     return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
   }
   SW_ASSIGN_OR_RETURN(ExecutionStateSummary st, SummarizeExecutionState(rec["state"]));
+  if (summary != nullptr) *summary = st;
   d.name = std::move(st.execution_name);
   d.status = std::string(ExecutionStatusName(st.status));
   d.output = std::move(st.output);

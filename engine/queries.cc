@@ -49,9 +49,10 @@ absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::st
   if (!v.has_value()) {
     return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
   }
-  SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecutionRecord(v->value, arn));
-  SW_ASSIGN_OR_RETURN(RedriveCheck check, CheckStoredRedrive(v->value, arn, clock_->NowMs(),
-                                                             opts_.max_history_events));
+  ExecutionStateSummary summary;
+  SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecutionRecord(v->value, arn, &summary));
+  RedriveCheck check =
+      CheckRedrive(summary, d.stop_date, clock_->NowMs(), opts_.max_history_events);
   d.redrive_status = std::move(check.status);
   d.redrive_status_reason = std::move(check.reason);
   return d;

@@ -1,12 +1,8 @@
 // Redrive eligibility (see redrive.h). Pure functions; any thread.
 #include "engine/redrive.h"
 
-#include <exception>
-
 #include "absl/strings/str_cat.h"
-#include "common/json.h"
 #include "common/strings.h"
-#include "common/status_macros.h"
 
 namespace stepwise::engine {
 
@@ -29,23 +25,6 @@ RedriveCheck CheckRedrive(const ExecutionStateSummary& st, TimeMs stop_date, Tim
   // older than RedriveExecution itself).
   if (!st.redrive_point) return no("Execution was started before the launch of RedriveExecution.");
   return {"REDRIVABLE", ""};
-}
-
-absl::StatusOr<RedriveCheck> CheckStoredRedrive(absl::string_view record_text,
-                                                const std::string& execution_arn, TimeMs now,
-                                                int max_events) {
-  auto v = ParseJson(record_text);
-  if (!v.ok() || !v->is_object()) {
-    return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
-  }
-  const json::object& rec = v->get_object();
-  const json::value* stop = rec.if_contains("stop_date");
-  const json::value* state = rec.if_contains("state");
-  if (stop == nullptr || !stop->is_int64() || state == nullptr) {
-    return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
-  }
-  SW_ASSIGN_OR_RETURN(ExecutionStateSummary st, SummarizeExecutionState(*state));
-  return CheckRedrive(st, stop->get_int64(), now, max_events);
 }
 
 }  // namespace stepwise::engine

@@ -12,8 +12,6 @@
 #include <cstdint>
 #include <string>
 
-#include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "engine/execution_codec.h"
 
@@ -34,11 +32,6 @@ struct RedriveCheck {
 // history limit (AWS: 25,000; redrive needs fewer than max_events - 1).
 RedriveCheck CheckRedrive(const ExecutionStateSummary& st, TimeMs stop_date, TimeMs now,
                           int max_events);
-
-// The same, read from a stored execution record (execution_record.h).
-absl::StatusOr<RedriveCheck> CheckStoredRedrive(absl::string_view record_text,
-                                                const std::string& execution_arn, TimeMs now,
-                                                int max_events);
 
 }  // namespace stepwise::engine
 

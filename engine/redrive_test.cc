@@ -216,6 +216,24 @@ TEST_F(RedriveTest, OnlyTheFailedParallelBranchRunsAgain) {
   EXPECT_EQ(Count(types, "ParallelStateEntered"), 2);
 }
 
+TEST_F(RedriveTest, TheContextObjectShowsTheRedrive) {
+  std::string sm = Machine("ctx", R"({"StartAt":"Work","States":{
+    "Work":{"Type":"Task","Resource":"arn:aws:states:us-east-1:123456789012:activity:jobs",
+            "ResultPath":null,"Next":"Show"},
+    "Show":{"Type":"Pass","End":true,"Parameters":{
+      "count.$":"$$.Execution.RedriveCount","time.$":"$$.Execution.RedriveTime"}}}})");
+  auto ex = engine_->StartExecution(sm, "c1", "{}");
+  ASSERT_TRUE(ex.ok());
+  ASSERT_TRUE(engine_->SendTaskFailure(Poll().task_token, "Bad", "").ok());
+  ASSERT_EQ(AwaitEnd(ex->execution_arn).status, "FAILED");
+  clock_.Set(1700000123456);
+  ASSERT_TRUE(engine_->RedriveExecution(ex->execution_arn, "").ok());
+  ASSERT_TRUE(engine_->SendTaskSuccess(Poll().task_token, "{}").ok());
+  ExecutionDescription d = AwaitEnd(ex->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED");
+  EXPECT_EQ(*d.output, R"({"count":1,"time":"2023-11-14T22:15:23.456Z"})");
+}
+
 using RedriveRestartTest = RocksEngineTest;
 
 TEST_F(RedriveRestartTest, ARedrivenExecutionContinuesAfterARestart) {
