@@ -107,7 +107,8 @@ try:
     d = aws.ok("describe-execution", "--execution-arn", ex)
     c.check("SUCCEEDED with redriveCount 1 and a redriveDate",
             d["status"] == "SUCCEEDED" and d["redriveCount"] == 1 and "redriveDate" in d and
-            json.loads(d["output"]) == {"order": 1, "prep": "ready", "charge": {"charged": True}} and
+            json.loads(d["output"]) == {"order": 1, "prep": "ready",
+                                        "charge": {"charged": True}} and
             d["redriveStatus"] == "NOT_REDRIVABLE" and
             d["redriveStatusReason"] == "Execution is SUCCEEDED and cannot be redriven.", d)
     t = types(ex)
