@@ -69,6 +69,7 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {}},
       {"describe", 1, 1, {{"json", K::kBool}}, {}},
       {"stop", 1, 1, {{"error", K::kString}, {"cause", K::kString}}, {}},
+      {"redrive", 1, 1, {{"client-token", K::kString}}, {}},
       {"list", 1, 1,
        {{"status", K::kString}, {"json", K::kBool}, {"max", K::kInt}},
        {}},
@@ -359,6 +360,9 @@ and activities may be named by ARN or by name.
       (EXPRESS machines), StartSyncExecution: prints the same once it closed.
   describe EXEC_ARN [--json]
   stop EXEC_ARN [--error E] [--cause C]
+  redrive EXEC_ARN [--client-token T]
+      Restarts a FAILED, TIMED_OUT or ABORTED execution from the state
+      that did not succeed (AWS's RedriveExecution).
   list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]
   history EXEC_ARN [--json] [--follow]
   test-state --definition FILE [--state-name S] [--input JSON|@FILE]

@@ -225,6 +225,10 @@ TEST(RemoteArgsTest, ListHistoryStopTask) {
   a = ParseEnv({"stop", "exec", "--error", "E", "--cause", "C"});
   ASSERT_TRUE(a.ok());
   EXPECT_EQ(a->remote.Get("cause"), "C");
+  a = ParseEnv({"redrive", "exec", "--client-token", "t1"});
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->remote.Get("client-token"), "t1");
+  EXPECT_FALSE(ParseEnv({"redrive"}).ok());
   EXPECT_TRUE(ParseEnv({"task", "success", "tok", "--output", "{}"}).ok());
   EXPECT_FALSE(ParseEnv({"task", "success", "tok"}).ok());
   EXPECT_TRUE(ParseEnv({"task", "failure", "tok", "--error", "E"}).ok());

@@ -165,6 +165,14 @@ json::object ExecutionJson(const v1::DescribeExecutionResponse& e) {
   if (e.has_output()) o["output"] = JsonOrString(e.output());
   if (e.has_error()) o["error"] = e.error();
   if (e.has_cause()) o["cause"] = e.cause();
+  if (!e.redrive_status().empty()) {
+    o["redriveCount"] = e.redrive_count();
+    if (e.has_redrive_date()) o["redriveDate"] = FormatTimestamp(e.redrive_date());
+    o["redriveStatus"] = e.redrive_status();
+    if (!e.redrive_status_reason().empty()) {
+      o["redriveStatusReason"] = e.redrive_status_reason();
+    }
+  }
   return o;
 }
 
@@ -440,6 +448,13 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
     }
     if (e->has_error()) kv.push_back({"error", e->error()});
     if (e->has_cause()) kv.push_back({"cause", e->cause()});
+    if (e->redrive_count() > 0) {
+      kv.push_back({"redriven", std::to_string(e->redrive_count()) + " time(s), last at " +
+                                    FormatTimestamp(e->redrive_date())});
+    }
+    if (e->redrive_status() == "REDRIVABLE") {
+      kv.push_back({"redrive", "possible (stepwise redrive " + arn + ")"});
+    }
     PrintKeyValues(kv);
     return kExitOk;
   }
@@ -452,6 +467,15 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
     if (!resp.ok()) return CallFailed(resp.status());
     std::cout << "stopped " << arn << " at "
               << FormatTimestamp(resp->stop_date()) << "\n";
+    return kExitOk;
+  }
+  if (cmd == "redrive") {
+    v1::RedriveExecutionRequest req;
+    req.set_execution_arn(arn);
+    req.set_client_token(a.Get("client-token"));
+    auto resp = c.RedriveExecution(req);
+    if (!resp.ok()) return CallFailed(resp.status());
+    std::cout << "redrove " << arn << " at " << FormatTimestamp(resp->redrive_date()) << "\n";
     return kExitOk;
   }
   if (cmd == "list") {

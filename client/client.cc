@@ -200,6 +200,7 @@ absl::StatusOr<v1::StartSyncExecutionResponse> Client::StartSyncExecution(
       &v1::States::Stub::StartSyncExecution, request,
       std::max(options_.timeout, absl::Minutes(5) + absl::Seconds(10)));
 }
+SW_UNARY(RedriveExecution, RedriveExecutionResponse)
 SW_UNARY(DescribeExecution, DescribeExecutionResponse)
 SW_UNARY(ListExecutions, ListExecutionsResponse)
 SW_UNARY(GetExecutionHistory, GetExecutionHistoryResponse)

@@ -121,6 +121,8 @@ class Client {
       const v1::StartSyncExecutionRequest& request);
   absl::StatusOr<v1::StopExecutionResponse> StopExecution(
       const v1::StopExecutionRequest& request);
+  absl::StatusOr<v1::RedriveExecutionResponse> RedriveExecution(
+      const v1::RedriveExecutionRequest& request);
   absl::StatusOr<v1::DescribeExecutionResponse> DescribeExecution(
       const v1::DescribeExecutionRequest& request);
   absl::StatusOr<v1::ListExecutionsResponse> ListExecutions(

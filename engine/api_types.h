@@ -126,6 +126,12 @@ struct ExecutionDescription {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   int64_t revision = 0;
+  // Redrive (engine/redrive.h). redrive_status is "" for EXPRESS
+  // executions (AWS shows no redrive fields for them) and in list rows.
+  int64_t redrive_count = 0;
+  TimeMs redrive_date = 0;  // 0: never redriven
+  std::string redrive_status;  // REDRIVABLE | NOT_REDRIVABLE
+  std::string redrive_status_reason;
 };
 
 // What StartSyncExecution answers: the closed Express execution and what

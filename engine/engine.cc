@@ -252,9 +252,18 @@ absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::strin
 absl::StatusOr<ExecutionList> Engine::ListExecutions(const std::string& machine_arn,
                                                      const std::string& status_filter,
                                                      int max_results,
-                                                     const std::string& next_token) {
+                                                     const std::string& next_token,
+                                                     const std::string& redrive_filter) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->ListExecutions(machine_arn, status_filter, max_results, next_token);
+  return impl_->ListExecutions(machine_arn, status_filter, max_results, next_token,
+                               redrive_filter);
+}
+absl::StatusOr<TimeMs> Engine::RedriveExecution(const std::string& arn,
+                                                const std::string& client_token) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
+  return Wait<TimeMs>(
+      [&](auto done) { impl_->RedriveExecutionAsync(arn, client_token, done); });
 }
 absl::StatusOr<HistoryPage> Engine::GetExecutionHistory(const std::string& arn, int max_results,
                                                         const std::string& next_token,

@@ -112,10 +112,18 @@ class Engine {
   absl::StatusOr<TimeMs> StopExecution(const std::string& execution_arn,
                                        const std::string& error, const std::string& cause);
   absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& execution_arn);
-  // Newest first; `status_filter` "" for all; `max_results` 1..1000 (0: 100).
+  // Newest first; `status_filter` "" for all; `max_results` 1..1000 (0: 100);
+  // `redrive_filter` "" for all, REDRIVEN or NOT_REDRIVEN.
   absl::StatusOr<ExecutionList> ListExecutions(const std::string& state_machine_arn,
                                                const std::string& status_filter,
-                                               int max_results, const std::string& next_token);
+                                               int max_results, const std::string& next_token,
+                                               const std::string& redrive_filter = "");
+  // Restarts a closed, unsuccessful Standard execution from the state that
+  // did not succeed (engine/redrive.h); returns the redrive date. A repeat
+  // with the same non-empty `client_token` returns the first one's date.
+  // ExecutionDoesNotExist, InvalidArn, ExecutionNotRedrivable (AWS's reasons).
+  absl::StatusOr<TimeMs> RedriveExecution(const std::string& execution_arn,
+                                          const std::string& client_token);
   absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& execution_arn,
                                                   int max_results, const std::string& next_token,
                                                   bool reverse_order,

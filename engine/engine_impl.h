@@ -9,6 +9,7 @@
 //                  and timer bookkeeping, the hand-out riding on a commit
 //   recovery.cc    rebuilding the timer and task queues at Open
 //   express.cc     StartSyncExecution and the close of an Express execution
+//   redrive_execution.cc  the redrive input on one execution
 // The catalog (catalog.h) and the committer (committer.h) are classes of
 // their own with their own locks.
 // Threads: API calls come on any thread (gRPC, HTTP, pool); a step runs on
@@ -85,6 +86,9 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   void StopExecutionAsync(const std::string& arn, const std::string& error,
                           const std::string& cause,
                           std::function<void(absl::StatusOr<TimeMs>)> done);
+  // redrive_execution.cc
+  void RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
+                             std::function<void(absl::StatusOr<TimeMs>)> done);
   void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker,
                             int64_t timeout_ms,
                             std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
@@ -110,7 +114,8 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) override;
   absl::StatusOr<ExecutionList> ListExecutions(const std::string& machine_arn,
                                                const std::string& status_filter,
-                                               int max_results, const std::string& next_token);
+                                               int max_results, const std::string& next_token,
+                                               const std::string& redrive_filter = "");
   absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& arn, int max_results,
                                                   const std::string& next_token, bool reverse,
                                                   bool include_data);

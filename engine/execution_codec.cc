@@ -105,6 +105,12 @@ json::object EncodeFan(const FanOut& f) {
   o["first_error"] = Str(f.first_error);
   o["first_cause"] = Str(f.first_cause);
   o["finished"] = f.finished;
+  // Written only when set, so records without failed children keep their bytes.
+  if (!f.unsuccessful.empty()) {
+    json::array u;
+    for (int i : f.unsuccessful) u.push_back(i);
+    o["unsuccessful"] = std::move(u);
+  }
   return o;
 }
 
@@ -143,6 +149,13 @@ absl::StatusOr<std::unique_ptr<FanOut>> DecodeFan(const json::value& v) {
   f->first_cause = r.String("first_cause");
   f->finished = r.Bool("finished");
   SW_RETURN_IF_ERROR(r.status());
+  if (const json::value* u = v.get_object().if_contains("unsuccessful")) {
+    if (!u->is_array()) return absl::DataLossError("malformed stored fan-out: unsuccessful");
+    for (const json::value& e : u->get_array()) {
+      if (!e.is_int64()) return absl::DataLossError("malformed stored fan-out: unsuccessful");
+      f->unsuccessful.push_back(static_cast<int>(e.get_int64()));
+    }
+  }
   if (f->results.size() != f->inputs.size() || f->child_frames.size() != f->inputs.size()) {
     return absl::DataLossError("malformed stored fan-out: sizes differ");
   }
@@ -172,6 +185,62 @@ absl::Status DecodeMockRun(const json::value& v, ExecutionInfo& info) {
     if (!n.is_int64()) return absl::DataLossError("malformed stored mock test run");
     info.mock_invocations[std::string(state)] = n.get_int64();
   }
+  return absl::OkStatus();
+}
+
+// The redrive fields of a state (ExecutionState::redrive_point and the last
+// redrive's date and token); empty for an execution never closed
+// unsuccessfully, so older records keep their bytes.
+json::object EncodeRedrive(const ExecutionState& s) {
+  json::object o;
+  if (s.redrive_point.has_value()) {
+    const RedrivePoint& p = *s.redrive_point;
+    json::object po;
+    po["state"] = p.state;
+    po["input"] = p.input;
+    po["variables"] = p.variables;
+    po["fan"] = p.fan;
+    json::array done, results;
+    for (int i : p.done) done.push_back(i);
+    for (const json::value& v : p.results) results.push_back(v);
+    po["done"] = std::move(done);
+    po["results"] = std::move(results);
+    o["point"] = std::move(po);
+  }
+  if (s.redrive_date != 0) o["date"] = s.redrive_date;
+  if (!s.redrive_client_token.empty()) o["client_token"] = Str(s.redrive_client_token);
+  return o;
+}
+
+absl::Status DecodeRedrive(const json::value& v, ExecutionState& s) {
+  Reader r(v, "redrive fields");
+  if (!r.ok()) return r.status();
+  const json::object& o = v.get_object();
+  if (o.contains("date")) s.redrive_date = r.Int("date");
+  if (o.contains("client_token")) s.redrive_client_token = r.String("client_token");
+  SW_RETURN_IF_ERROR(r.status());
+  const json::value* pv = o.if_contains("point");
+  if (pv == nullptr) return absl::OkStatus();
+  Reader pr(*pv, "redrive point");
+  RedrivePoint p;
+  p.state = static_cast<int>(pr.Int("state"));
+  p.input = pr.Value("input");
+  json::value vars = pr.Value("variables");
+  if (vars.is_object()) p.variables = std::move(vars.get_object());
+  p.fan = pr.Bool("fan");
+  const json::value* done = pr.Raw("done");
+  const json::value* results = pr.Raw("results");
+  SW_RETURN_IF_ERROR(pr.status());
+  if (done == nullptr || !done->is_array() || results == nullptr || !results->is_array() ||
+      done->get_array().size() != results->get_array().size()) {
+    return absl::DataLossError("malformed stored redrive point");
+  }
+  for (const json::value& d : done->get_array()) {
+    if (!d.is_int64()) return absl::DataLossError("malformed stored redrive point");
+    p.done.push_back(static_cast<int>(d.get_int64()));
+  }
+  for (const json::value& x : results->get_array()) p.results.push_back(x);
+  s.redrive_point = std::move(p);
   return absl::OkStatus();
 }
 
@@ -229,6 +298,8 @@ json::object EncodeExecutionState(const ExecutionState& s) {
     frames.push_back(std::move(fo));
   }
   o["frames"] = std::move(frames);
+  json::object redrive = EncodeRedrive(s);
+  if (!redrive.empty()) o["redrive"] = std::move(redrive);
   return o;
 }
 
@@ -297,6 +368,8 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
     fo.End();
   }
   frames.End();
+  json::object redrive = EncodeRedrive(s);
+  if (!redrive.empty()) o.Object("redrive", redrive);
   o.End();
 }
 
@@ -391,6 +464,9 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     if (fan.is_object()) {
       SW_ASSIGN_OR_RETURN(f.fan, DecodeFan(fan));
     }
+  }
+  if (const json::value* redrive = v.get_object().if_contains("redrive")) {
+    SW_RETURN_IF_ERROR(DecodeRedrive(*redrive, s));
   }
   return s;
 }
@@ -574,6 +650,15 @@ absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value&
     if (st.at("output").is_string()) out.output = std::string(st.at("output").as_string());
     out.error = std::string(st.at("error").as_string());
     out.cause = std::string(st.at("cause").as_string());
+    out.redrive_count = st.at("info").as_object().at("redrive_count").as_int64();
+    if (const json::value* r = st.if_contains("redrive")) {
+      const json::object& ro = r->as_object();
+      if (const json::value* d = ro.if_contains("date")) out.redrive_date = d->as_int64();
+      out.redrive_point = ro.contains("point");
+    }
+    out.last_event_id = st.at("last_event_id").as_int64();
+    out.express = st.at("info").as_object().at("express").as_bool();
+    out.start_time = st.at("info").as_object().at("start_time").as_int64();
     return out;
   } catch (const std::exception&) {
     return absl::DataLossError("stored execution state is malformed");

@@ -38,6 +38,12 @@ struct ExecutionStateSummary {
   std::optional<std::string> output;
   std::string error;
   std::string cause;
+  int64_t redrive_count = 0;
+  TimeMs redrive_date = 0;     // 0: never redriven
+  bool redrive_point = false;  // closed unsuccessfully, with a place to resume
+  int64_t last_event_id = 0;
+  bool express = false;
+  TimeMs start_time = 0;
 };
 absl::StatusOr<ExecutionStateSummary> SummarizeExecutionState(const json::value& v);
 

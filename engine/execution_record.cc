@@ -121,7 +121,8 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
 }
 
 absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view text,
-                                                             const std::string& execution_arn) {
+                                                             const std::string& execution_arn,
+                                                             ExecutionStateSummary* summary) {
   SW_ASSIGN_OR_RETURN(json::object rec, ParseObject(text, "execution " + execution_arn));
   ExecutionDescription d;
   json::value state;
@@ -136,22 +137,27 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
     return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
   }
   SW_ASSIGN_OR_RETURN(ExecutionStateSummary st, SummarizeExecutionState(rec["state"]));
+  if (summary != nullptr) *summary = st;
   d.name = std::move(st.execution_name);
   d.status = std::string(ExecutionStatusName(st.status));
   d.output = std::move(st.output);
   if (!st.error.empty()) d.error = std::move(st.error);
   if (!st.cause.empty()) d.cause = std::move(st.cause);
+  d.redrive_count = st.redrive_count;
+  d.redrive_date = st.redrive_date;
   return d;
 }
 
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
-                                std::string_view status, TimeMs start_date, TimeMs stop_date) {
+                                std::string_view status, TimeMs start_date, TimeMs stop_date,
+                                int64_t redrive_count) {
   json::object row;
   row["arn"] = Str(execution_arn);
   row["name"] = Str(name);
   row["status"] = Str(status);
   row["start_date"] = start_date;
   row["stop_date"] = stop_date;
+  if (redrive_count > 0) row["redrive_count"] = redrive_count;  // absent: never redriven
   return SerializeJson(row);
 }
 
@@ -164,6 +170,7 @@ absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text)
     d.status = std::string(row.at("status").as_string());
     d.start_date = row.at("start_date").as_int64();
     d.stop_date = row.at("stop_date").as_int64();
+    if (const json::value* r = row.if_contains("redrive_count")) d.redrive_count = r->as_int64();
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of visibility row is malformed");
   }

@@ -24,6 +24,7 @@
 #include "asl/definition.h"
 #include "common/clock.h"
 #include "engine/api_types.h"
+#include "engine/execution_codec.h"
 #include "engine/interpreter.h"
 
 namespace stepwise::engine {
@@ -89,14 +90,17 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
                                                       MachineLookup lookup);
 
 // DescribeExecution's answer from a stored record, without decoding the
-// state against its machine. kDataLoss when malformed.
-absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view text,
-                                                             const std::string& execution_arn);
+// state against its machine; `summary`, when given, gets what it read of the
+// state (engine/execution_codec.h). kDataLoss when malformed.
+absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(
+    absl::string_view text, const std::string& execution_arn,
+    ExecutionStateSummary* summary = nullptr);
 
 // The visibility row (ListExecutions) of an execution, and its reading
 // (state_machine_arn is left empty: it is the row key's prefix).
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
-                                std::string_view status, TimeMs start_date, TimeMs stop_date);
+                                std::string_view status, TimeMs start_date, TimeMs stop_date,
+                                int64_t redrive_count = 0);
 absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
 
 }  // namespace stepwise::engine

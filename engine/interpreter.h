@@ -105,6 +105,25 @@ struct FanOut {
   std::string first_error;
   std::string first_cause;
   bool finished = false;
+  // Children that failed or were aborted, by index (a redrive reruns them;
+  // engine/interpreter/redrive.cc).
+  std::vector<int> unsuccessful;
+};
+
+// child_frames value of a child that succeeded before a redrive: its
+// result is kept and it is not launched again.
+inline constexpr int kChildDoneBeforeRedrive = -2;
+
+// Where a redrive resumes a closed execution: the root's unsuccessful
+// state with the input and variables it had, and for a Parallel or Map
+// state the results of the branches or iterations that succeeded.
+struct RedrivePoint {
+  int state = 0;  // in the root scope
+  json::value input;
+  json::object variables;
+  bool fan = false;
+  std::vector<int> done;             // indices of the children that succeeded
+  std::vector<json::value> results;  // their results, in the order of `done`
 };
 
 // One thread of control: the root execution, a Parallel branch or a Map
@@ -166,6 +185,10 @@ struct ExecutionState {
   int64_t next_timer_id = 1;
   int64_t execution_timer_id = 0;
   std::map<int, Frame> frames;  // live frames by id
+  // Set when a Standard execution closes unsuccessfully (redrive.cc).
+  std::optional<RedrivePoint> redrive_point;
+  TimeMs redrive_date = 0;           // of the last redrive; 0: never redriven
+  std::string redrive_client_token;  // clientToken of the last redrive
 };
 
 // What a task attempt ended with.
@@ -250,6 +273,11 @@ class Interpreter {
   // it is not running.
   absl::Status Stop(ExecutionState& state, const std::string& error,
                     const std::string& cause, TimeMs now, Decision& out) const;
+
+  // Redrives a closed, unsuccessful execution from its redrive point
+  // (ExecutionRedriven; engine/interpreter/redrive.cc). kFailedPrecondition
+  // when it is running, succeeded or has no redrive point.
+  absl::Status Redrive(ExecutionState& state, TimeMs now, Decision& out) const;
 
   const asl::StateMachine& machine() const { return *machine_; }
 

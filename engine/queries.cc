@@ -14,6 +14,7 @@
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
+#include "engine/redrive.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -48,7 +49,13 @@ absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::st
   if (!v.has_value()) {
     return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
   }
-  return DescribeExecutionRecord(v->value, arn);
+  ExecutionStateSummary summary;
+  SW_ASSIGN_OR_RETURN(ExecutionDescription d, DescribeExecutionRecord(v->value, arn, &summary));
+  RedriveCheck check =
+      CheckRedrive(summary, d.stop_date, clock_->NowMs(), opts_.max_history_events);
+  d.redrive_status = std::move(check.status);
+  d.redrive_status_reason = std::move(check.reason);
+  return d;
 }
 
 absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecution(
@@ -63,7 +70,8 @@ absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecu
 absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& machine_arn,
                                                          const std::string& status_filter,
                                                          int max_results,
-                                                         const std::string& next_token) {
+                                                         const std::string& next_token,
+                                                         const std::string& redrive_filter) {
   SW_ASSIGN_OR_RETURN(json::object machine,
                       catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
   if (machine["type"].as_string() == "EXPRESS") {
@@ -95,6 +103,9 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& mach
       o.start_after = kv.key;
       SW_ASSIGN_OR_RETURN(ExecutionDescription d, DecodeVisibilityRow(kv.value));
       if (!status_filter.empty() && d.status != status_filter) continue;
+      if (!redrive_filter.empty() && (d.redrive_count > 0) != (redrive_filter == "REDRIVEN")) {
+        continue;
+      }
       d.state_machine_arn = machine_arn;
       out.executions.push_back(std::move(d));
       last_key = kv.key;

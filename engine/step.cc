@@ -175,7 +175,7 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
                         storage::VisibilityKey(rec.machine_arn, rec.start_date, ex->id),
                         EncodeVisibilityRow(ex->id, st.info.execution_name,
                                             ExecutionStatusName(st.status), rec.start_date,
-                                            rec.stop_date)});
+                                            rec.stop_date, st.info.redrive_count)});
   }
   t.execution_record = EncodeExecutionRecord(rec);
   size_t n_events = d.events.size();

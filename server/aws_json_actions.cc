@@ -33,8 +33,8 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 12> kUnsupported = {
-    "RedriveExecution",        "CreateStateMachineAlias",
+constexpr std::array<std::string_view, 11> kUnsupported = {
+    "CreateStateMachineAlias",
     "DeleteStateMachineAlias", "DescribeStateMachineAlias",
     "ListStateMachineAliases", "UpdateStateMachineAlias",
     "DeleteStateMachineVersion", "ListStateMachineVersions",
@@ -445,8 +445,35 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
   }
   if (d->error.has_value()) o["error"] = *d->error;
   if (d->cause.has_value()) o["cause"] = *d->cause;
-  o["redriveCount"] = 0;
+  if (!d->redrive_status.empty()) {  // EXPRESS executions show no redrive fields
+    o["redriveCount"] = d->redrive_count;
+    if (d->redrive_date != 0) o["redriveDate"] = Seconds(d->redrive_date);
+    o["redriveStatus"] = d->redrive_status;
+    if (!d->redrive_status_reason.empty()) o["redriveStatusReason"] = d->redrive_status_reason;
+  }
   return Body(o);
+}
+
+absl::StatusOr<AwsActionResult> RedriveExecution(engine::Engine* e, const json::object& req) {
+  Members m(req);
+  std::string arn = m.Need("executionArn");
+  std::optional<std::string> token = m.Str("clientToken");
+  if (!m.status().ok()) return m.status();
+  if (token.has_value()) {
+    bool printable = std::all_of(token->begin(), token->end(),
+                                 [](char c) { return c >= '!' && c <= '~'; });
+    if (token->empty() || token->size() > 64) {
+      return ConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
+                             "Member must have length between 1 and 64");
+    }
+    if (!printable) {
+      return ConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
+                             "Member must satisfy regular expression pattern: [!-~]+");
+    }
+  }
+  auto d = e->RedriveExecution(arn, token.value_or(""));
+  if (!d.ok()) return d.status();
+  return Body(json::object{{"redriveDate", Seconds(*d)}});
 }
 
 absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::object& req) {
@@ -464,25 +491,22 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
   }
   if (!m.status().ok()) return m.status();
   if (!arn.has_value()) return Validation("Must provide a StateMachine ARN or MapRun ARN");
-  auto l = e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""));
+  auto l = e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""),
+                             redrive.value_or(""));
   if (!l.ok()) return l.status();
   json::array items;
-  // Stepwise never redrives, so every execution is NOT_REDRIVEN.
-  if (redrive.value_or("") != "REDRIVEN") {
-    for (const auto& d : l->executions) {
-      json::object o{{"executionArn", d.execution_arn},
-                     {"stateMachineArn", d.state_machine_arn},
-                     {"name", d.name},
-                     {"status", d.status},
-                     {"startDate", Seconds(d.start_date)}};
-      if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
-      items.push_back(std::move(o));
-    }
+  for (const auto& d : l->executions) {
+    json::object o{{"executionArn", d.execution_arn},
+                   {"stateMachineArn", d.state_machine_arn},
+                   {"name", d.name},
+                   {"status", d.status},
+                   {"startDate", Seconds(d.start_date)}};
+    if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
+    if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
+    items.push_back(std::move(o));
   }
   json::object o{{"executions", std::move(items)}};
-  if (!l->next_token.empty() && redrive.value_or("") != "REDRIVEN") {
-    o["nextToken"] = l->next_token;
-  }
+  if (!l->next_token.empty()) o["nextToken"] = l->next_token;
   return Body(o);
 }
 
@@ -737,7 +761,7 @@ void TestState(const AwsActionContext& ctx, const json::object& req, AwsActionDo
 }  // namespace
 
 AwsAction FindAwsAction(std::string_view action) {
-  static const std::array<std::pair<std::string_view, AwsAction>, 25> kActions = {{
+  static const std::array<std::pair<std::string_view, AwsAction>, 26> kActions = {{
       {"CreateStateMachine", &Blocking<&CreateStateMachine>},
       {"DescribeStateMachine", &Blocking<&DescribeStateMachine>},
       {"UpdateStateMachine", &Blocking<&UpdateStateMachine>},
@@ -749,6 +773,7 @@ AwsAction FindAwsAction(std::string_view action) {
       {"StartExecution", &StartExecution},
       {"StartSyncExecution", &StartSyncExecution},
       {"StopExecution", &Blocking<&StopExecution>},
+      {"RedriveExecution", &Blocking<&RedriveExecution>},
       {"DescribeExecution", &Blocking<&DescribeExecution>},
       {"ListExecutions", &Blocking<&ListExecutions>},
       {"GetExecutionHistory", &Blocking<&GetExecutionHistory>},

@@ -550,6 +550,20 @@ grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerConte
       {"StopExecution", req->execution_arn(), nullptr});
 }
 
+grpc::ServerUnaryReactor* StatesService::RedriveExecution(grpc::CallbackServerContext* ctx,
+                                                          const v1::RedriveExecutionRequest* req,
+                                                          v1::RedriveExecutionResponse* resp) {
+  return RunBlocking(
+      ctx,
+      [this, req, resp]() -> absl::Status {
+        auto d = engine_->RedriveExecution(req->execution_arn(), req->client_token());
+        if (!d.ok()) return d.status();
+        SetTime(*d, resp->mutable_redrive_date());
+        return absl::OkStatus();
+      },
+      {"RedriveExecution", req->execution_arn(), nullptr});
+}
+
 grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     grpc::CallbackServerContext* ctx, const v1::DescribeExecutionRequest* req,
     v1::DescribeExecutionResponse* resp) {
@@ -566,6 +580,10 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     if (d->output.has_value()) resp->set_output(*d->output);
     if (d->error.has_value()) resp->set_error(*d->error);
     if (d->cause.has_value()) resp->set_cause(*d->cause);
+    resp->set_redrive_count(d->redrive_count);
+    if (d->redrive_date != 0) SetTime(d->redrive_date, resp->mutable_redrive_date());
+    resp->set_redrive_status(d->redrive_status);
+    resp->set_redrive_status_reason(d->redrive_status_reason);
     if (req->include_open_tasks() && d->status == "RUNNING") {
       auto open = engine_->ListOpenTasks(req->execution_arn());
       if (!open.ok()) return open.status();
@@ -589,7 +607,8 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
                                                         v1::ListExecutionsResponse* resp) {
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
     auto l = engine_->ListExecutions(req->state_machine_arn(), req->status_filter(),
-                                     req->max_results(), req->next_token());
+                                     req->max_results(), req->next_token(),
+                                     req->redrive_filter());
     if (!l.ok()) return l.status();
     for (const auto& d : l->executions) {
       v1::ExecutionListItem* item = resp->add_executions();
@@ -599,6 +618,7 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
       item->set_status(d.status);
       SetTime(d.start_date, item->mutable_start_date());
       if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
+      item->set_redrive_count(d.redrive_count);
     }
     resp->set_next_token(l->next_token);
     return absl::OkStatus();

@@ -110,6 +110,9 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* StopExecution(grpc::CallbackServerContext* ctx,
                                           const v1::StopExecutionRequest* req,
                                           v1::StopExecutionResponse* resp) override;
+  grpc::ServerUnaryReactor* RedriveExecution(grpc::CallbackServerContext* ctx,
+                                             const v1::RedriveExecutionRequest* req,
+                                             v1::RedriveExecutionResponse* resp) override;
   grpc::ServerUnaryReactor* DescribeExecution(grpc::CallbackServerContext* ctx,
                                               const v1::DescribeExecutionRequest* req,
                                               v1::DescribeExecutionResponse* resp) override;

@@ -25,6 +25,8 @@ json::value Interpreter::Run::ContextObject(const Frame& f, const State& s,
   exec["RoleArn"] = Str(st_.info.role_arn);
   exec["StartTime"] = Str(FormatIso8601(st_.info.start_time));
   if (!st_.info.express || st_.info.express_async) exec["RedriveCount"] = st_.info.redrive_count;
+  // Only once redriven (engine/interpreter/redrive.cc).
+  if (st_.redrive_date != 0) exec["RedriveTime"] = Str(FormatIso8601(st_.redrive_date));
   json::object state;
   state["EnteredTime"] = Str(FormatIso8601(f.entered_time));
   state["Name"] = Str(s.name);

@@ -47,7 +47,8 @@ absl::Status Interpreter::Run::StartFanOut(Frame& f, const State& s) {
   f.effective = std::move(eff);
   f.fan = std::move(fan);
   f.phase = Frame::Phase::kAwaitChildren;
-  if (f.fan->inputs.empty()) {
+  if (seed_ != nullptr && seed_frame_ == f.id) SeedRedrivenFanOut(f);
+  if (f.fan->next_to_launch >= f.fan->inputs.size() && f.fan->running == 0) {
     FinishFanOut(f);
     return absl::OkStatus();
   }
@@ -175,6 +176,7 @@ void Interpreter::Run::LaunchMore(int parent_id) {
   if (fan.finished || fan.next_to_launch >= fan.inputs.size()) return;
   if (fan.max_concurrency > 0 && fan.running >= fan.max_concurrency) return;
   size_t i = fan.next_to_launch++;
+  SkipDoneChildren(fan);
   const State& s = StateOf(p);
   const asl::Scope* scope = fan.is_map ? s.processor.get() : s.branches[i].get();
   if (fan.launch_tail == 0) fan.launch_tail = p.tail;
@@ -227,6 +229,7 @@ void Interpreter::Run::ChildDone(Frame& child, bool ok, json::value output,
     fan.results[static_cast<size_t>(index)] = std::move(output);
   } else {
     ++fan.failed;
+    fan.unsuccessful.push_back(index);
     fan.results[static_cast<size_t>(index)] = ErrorOutput(error, cause);
     if (fan.first_error.empty()) {
       fan.first_error = error;
@@ -246,7 +249,7 @@ void Interpreter::Run::ChildDone(Frame& child, bool ok, json::value output,
         d["cause"] = Str(c);
         EmitFrame(p, "MapRunFailed", std::move(d));
       }
-      p.fan.reset();
+      failed_fans_[p.id] = std::move(p.fan);
       HandleError(p, e, c, /*from_children=*/true);
       Schedule(p);
       return;
@@ -289,6 +292,7 @@ void Interpreter::Run::AbortChildren(Frame& p) {
     }
     st_.frames.at(id).phase = Frame::Phase::kDone;
     p.fan->child_frames[i] = -1;
+    p.fan->unsuccessful.push_back(static_cast<int>(i));
   }
   p.fan->running = 0;
 }

@@ -196,6 +196,7 @@ void Interpreter::Run::Sweep() {
 
 void Interpreter::Run::EnterState(Frame& f) {
   const State& s = StateOf(f);
+  if (!failed_fans_.empty()) failed_fans_.erase(f.id);
   // The input's text is usually the previous state's output, already
   // serialised for its Exited event; otherwise serialise it once here. It
   // stays valid while the state runs (states that pass their input
@@ -353,6 +354,7 @@ void Interpreter::Run::EndExecution(ExecutionStatus status, std::string error,
   st_.status = status;
   st_.error = std::move(error);
   st_.cause = std::move(cause);
+  if (status != ExecutionStatus::kSucceeded && !st_.info.express) KeepRedrivePoint();
   for (auto& [id, f] : st_.frames) {
     if (f.task_id != 0) out_.cancel_tasks.push_back(f.task_id);
     if (f.timer_id != 0) out_.cancel_timers.push_back(f.timer_id);

@@ -20,6 +20,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +52,7 @@ class Interpreter::Run {
   absl::Status FireTimer(int64_t timer_id);
   void Continue();
   absl::Status Stop(const std::string& error, const std::string& cause);
+  absl::Status Redrive();
 
  private:
   using State = asl::State;
@@ -177,6 +180,17 @@ class Interpreter::Run {
   void AbortFrame(Frame& f);
   void FinishFanOut(Frame& p);
 
+  // ---- redrive (redrive.cc) ---------------------------------------------------
+
+  // Records where a redrive would resume (ExecutionState::redrive_point);
+  // called when the execution ends unsuccessfully.
+  void KeepRedrivePoint();
+  // Marks the children that succeeded before the redrive as done in the
+  // fan-out that `f` (the redriven root) just started.
+  void SeedRedrivenFanOut(Frame& f);
+  // Moves next_to_launch past children done before the redrive.
+  static void SkipDoneChildren(FanOut& fan);
+
   // ---- the context object (context_object.cc) -------------------------------
 
   json::value ContextObject(const Frame& f, const State& s,
@@ -265,6 +279,12 @@ class Interpreter::Run {
   std::vector<int> stack_;          // frames ready to run, top = back
   std::deque<int> pending_launch_;  // fan-outs whose child just blocked
   int steps_ = 0;
+  // Fan-outs that failed in this trigger, by frame id: the redrive point
+  // of an execution failing with them keeps their succeeded children.
+  std::map<int, std::unique_ptr<FanOut>> failed_fans_;
+  // The redrive being started, until its root's fan-out is seeded.
+  const RedrivePoint* seed_ = nullptr;
+  int seed_frame_ = -1;
 };
 
 }  // namespace stepwise::engine

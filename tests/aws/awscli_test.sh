@@ -231,7 +231,7 @@ expect("TagResource without resourceArn -> ValidationException naming it", call(
 expect("StartSyncExecution on a sync- Host: missing member -> ValidationException",
        call("StartSyncExecution", "{}", host="sync-localhost"), 400, "ValidationException",
        "'stateMachineArn'")
-for action in ["RedriveExecution",
+for action in [
                "PublishStateMachineVersion", "CreateStateMachineAlias", "DescribeMapRun", "ListMapRuns"]:
     expect(action + " -> not supported yet", call(action, "{}", host="sync-localhost"), 400,
            "UnknownOperationException", "not supported by Stepwise yet")

@@ -61,6 +61,14 @@ def main():
             if view["describe"]["status"] == "RUNNING":
                 continue
             d = sw.call("DescribeExecution", {"executionArn": arn})
+            # Added since that build (RedriveExecution): the redrive verdict.
+            # An execution closed by the old build kept no redrive point.
+            status, reason = d.pop("redriveStatus", None), d.pop("redriveStatusReason", None)
+            want = ("Execution is SUCCEEDED and cannot be redriven."
+                    if d["status"] == "SUCCEEDED"
+                    else "Execution was started before the launch of RedriveExecution.")
+            check(f"{name}: redriveStatus NOT_REDRIVABLE with its reason",
+                  status == "NOT_REDRIVABLE" and reason == want, (status, reason))
             check(f"{name}: DescribeExecution as before", d == view["describe"],
                   f"{d} != {view['describe']}")
             h = sw.call("GetExecutionHistory", {"executionArn": arn, "maxResults": 1000})["events"]

@@ -12,7 +12,7 @@ import {
   CreateActivityCommand, DescribeActivityCommand, DeleteActivityCommand, ListActivitiesCommand,
   GetActivityTaskCommand, SendTaskSuccessCommand, SendTaskFailureCommand,
   SendTaskHeartbeatCommand, StartSyncExecutionCommand, TestStateCommand,
-  RedriveExecutionCommand, TagResourceCommand, UntagResourceCommand,
+  RedriveExecutionCommand, DescribeMapRunCommand, TagResourceCommand, UntagResourceCommand,
   ListTagsForResourceCommand, paginateGetExecutionHistory,
   paginateListExecutions, ExecutionDoesNotExist, InvalidArn, ExecutionAlreadyExists,
   InvalidDefinition, StateMachineDoesNotExist, TaskTimedOut, InvalidToken,
@@ -307,7 +307,7 @@ test('StartSyncExecution of an Express machine (disableHostPrefix: true)', async
 test('unsupported actions answer UnknownOperationException (disableHostPrefix: true)', async () => {
   const arn = `${PREFIX}:stateMachine:hello`;
   for (const cmd of [
-    new RedriveExecutionCommand({ executionArn: `${PREFIX}:execution:hello:run1` }),
+    new DescribeMapRunCommand({ mapRunArn: `${PREFIX}:mapRun:hello/m:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11` }),
   ]) {
     await assert.rejects(client.send(cmd), (e) => {
       assert.equal(e.name, 'UnknownOperationException');
@@ -315,4 +315,18 @@ test('unsupported actions answer UnknownOperationException (disableHostPrefix: t
       return true;
     });
   }
+});
+
+test('RedriveExecution of a SUCCEEDED execution answers ExecutionNotRedrivable', async () => {
+  const executionArn = `${PREFIX}:execution:hello:run1`;
+  await waitClosed(client, executionArn);
+  await assert.rejects(client.send(new RedriveExecutionCommand({ executionArn })), (e) => {
+    assert.equal(e.name, 'ExecutionNotRedrivable');
+    assert.equal(e.message, 'Execution is SUCCEEDED and cannot be redriven.');
+    return true;
+  });
+  const d = await client.send(new DescribeExecutionCommand({ executionArn }));
+  assert.equal(d.redriveCount, 0);
+  assert.equal(d.redriveStatus, 'NOT_REDRIVABLE');
+  assert.equal(d.redriveStatusReason, 'Execution is SUCCEEDED and cannot be redriven.');
 });

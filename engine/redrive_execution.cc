@@ -1,0 +1,50 @@
+// The redrive input on one execution (RedriveExecution): checks that the
+// execution may be redriven (redrive.h), reopens it on its shard through
+// Interpreter::Redrive (ExecutionRedriven, the unsuccessful state entered
+// again) and commits like every step: the record becomes RUNNING again, its
+// visibility row counts the redrive. The entry point is called from any
+// thread and never blocks; the posted work runs on the execution's shard.
+#include <utility>
+
+#include "engine/engine_impl.h"
+#include "engine/redrive.h"
+
+namespace stepwise::engine {
+
+void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
+                                       std::function<void(absl::StatusOr<TimeMs>)> done) {
+  PostExisting(arn, [this, client_token, done](LoadedExecution* ex) {
+    ExecutionRecord& rec = ex->record;
+    ExecutionState& st = *rec.state;
+    // Idempotent on the clientToken of the last redrive.
+    if (!client_token.empty() && st.redrive_date != 0 &&
+        client_token == st.redrive_client_token) {
+      return done(st.redrive_date);
+    }
+    TimeMs now = clock_->NowMs();
+    if (st.info.express) {
+      return done(ServiceError("ExecutionNotRedrivable",
+                               "Executions of EXPRESS state machines cannot be redriven"));
+    }
+    ExecutionStateSummary summary;
+    summary.status = st.status;
+    summary.last_event_id = st.last_event_id;
+    summary.redrive_point = st.redrive_point.has_value();
+    summary.start_time = st.info.start_time;
+    RedriveCheck check = CheckRedrive(summary, rec.stop_date, now, opts_.max_history_events);
+    if (check.status != "REDRIVABLE") {
+      return done(ServiceError("ExecutionNotRedrivable", check.reason));
+    }
+    Decision d;
+    absl::Status s = Interp(*ex).Redrive(st, now, d);
+    if (!s.ok()) return done(ServiceError("ExecutionNotRedrivable", std::string(s.message())));
+    st.redrive_client_token = client_token;
+    rec.stop_date = 0;
+    Commit(ex, std::move(d), false, {}, [now, done](absl::Status c) {
+      if (!c.ok()) return done(c);
+      done(now);
+    });
+  }, done);
+}
+
+}  // namespace stepwise::engine
