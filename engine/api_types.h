@@ -68,6 +68,10 @@ struct EngineOptions {
   // Task work plug in (engine/dispatch/task_dispatcher.h). Called once, by
   // the engine's constructor, with the inputs they report through.
   std::function<std::vector<std::unique_ptr<TaskDispatcher>>(TaskInputs&)> extra_dispatchers;
+  // AWS's quotas on published versions and aliases of one state machine
+  // (ServiceQuotaExceededException past them).
+  int max_versions_per_machine = 1000;
+  int max_aliases_per_machine = 100;
 };
 
 struct StateMachineDescription {
@@ -81,6 +85,33 @@ struct StateMachineDescription {
   TimeMs update_date = 0;
   int64_t revision = 0;
   std::string revision_id;
+  // Of a version (DescribeStateMachine on a version ARN): its description.
+  std::string description;
+  // The version Create/UpdateStateMachine published (publish=true), else "".
+  std::string version_arn;
+};
+
+// One published version of a state machine (ListStateMachineVersions) or
+// the one PublishStateMachineVersion made or found.
+struct StateMachineVersionItem {
+  std::string arn;  // MACHINE_ARN:N
+  TimeMs creation_date = 0;
+};
+
+// One entry of an alias's routingConfiguration.
+struct AliasRoute {
+  std::string version_arn;
+  int64_t weight = 0;  // 0..100; the entries' weights sum to 100
+  bool operator==(const AliasRoute&) const = default;
+};
+
+struct StateMachineAliasDescription {
+  std::string arn;  // MACHINE_ARN:NAME
+  std::string name;
+  std::string description;
+  std::vector<AliasRoute> routing;  // one or two entries
+  TimeMs creation_date = 0;
+  TimeMs update_date = 0;
 };
 
 struct ExecutionDescription {
@@ -95,6 +126,9 @@ struct ExecutionDescription {
   std::optional<std::string> error;
   std::optional<std::string> cause;
   int64_t revision = 0;
+  // Set when started through a version ARN, or an alias ARN (then both).
+  std::string version_arn;
+  std::string alias_arn;
 };
 
 struct ExecutionList {

@@ -67,6 +67,9 @@ struct ExecutionRecord {
   std::string input;     // as given (JSON text)
   TimeMs start_date = 0;
   TimeMs stop_date = 0;  // 0 while running
+  // The version (and alias) a qualified StartExecution ran; "" otherwise.
+  std::string version_arn;
+  std::string alias_arn;
   std::unique_ptr<ExecutionState> state;
   std::map<int64_t, OpenTask> tasks;     // open tasks by task id
   std::map<int64_t, TimeMs> timer_dues;  // armed timers: due time by timer id
@@ -96,7 +99,9 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
 // The visibility row (ListExecutions) of an execution, and its reading
 // (state_machine_arn is left empty: it is the row key's prefix).
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
-                                std::string_view status, TimeMs start_date, TimeMs stop_date);
+                                std::string_view status, TimeMs start_date, TimeMs stop_date,
+                                const std::string& version_arn = "",
+                                const std::string& alias_arn = "");
 absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
 
 }  // namespace stepwise::engine

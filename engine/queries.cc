@@ -60,10 +60,16 @@ absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecu
   return catalog_.Describe(*rec, d.revision);
 }
 
-absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& machine_arn,
+absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& listed_arn,
                                                          const std::string& status_filter,
                                                          int max_results,
                                                          const std::string& next_token) {
+  // A version or alias ARN lists the executions that version or alias ran.
+  SW_ASSIGN_OR_RETURN(auto split, catalog_.SplitMachineArn(listed_arn));
+  const std::string& machine_arn = split.first;
+  bool by_version = !split.second.empty() &&
+                    split.second.find_first_not_of("0123456789") == std::string::npos;
+  bool by_alias = !split.second.empty() && !by_version;
   SW_ASSIGN_OR_RETURN(json::object machine,
                       catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
   if (max_results < 0 || max_results > 1000) {
@@ -90,6 +96,8 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& mach
       o.start_after = kv.key;
       SW_ASSIGN_OR_RETURN(ExecutionDescription d, DecodeVisibilityRow(kv.value));
       if (!status_filter.empty() && d.status != status_filter) continue;
+      if (by_version && d.version_arn != listed_arn) continue;
+      if (by_alias && d.alias_arn != listed_arn) continue;
       d.state_machine_arn = machine_arn;
       out.executions.push_back(std::move(d));
       last_key = kv.key;
