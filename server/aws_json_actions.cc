@@ -22,6 +22,7 @@
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
 #include "server/aws_json_tags.h"
+#include "server/aws_json_versions.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -32,13 +33,10 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 13> kUnsupported = {
+constexpr std::array<std::string_view, 5> kUnsupported = {
     "StartSyncExecution",
-    "RedriveExecution",        "CreateStateMachineAlias",
-    "DeleteStateMachineAlias", "DescribeStateMachineAlias",
-    "ListStateMachineAliases", "UpdateStateMachineAlias",
-    "DeleteStateMachineVersion", "ListStateMachineVersions",
-    "PublishStateMachineVersion", "DescribeMapRun",
+    "RedriveExecution",
+    "DescribeMapRun",
     "ListMapRuns",             "UpdateMapRun",
 };
 
@@ -191,6 +189,7 @@ json::object MachineJson(const engine::StateMachineDescription& d, bool for_exec
   o["loggingConfiguration"] = LoggingConfiguration();
   o["tracingConfiguration"] = json::object{{"enabled", false}};
   if (!d.revision_id.empty()) o["revisionId"] = d.revision_id;
+  if (!d.description.empty()) o["description"] = d.description;  // of a version
   return o;
 }
 
@@ -217,18 +216,16 @@ absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json
   std::optional<std::string> type =
       m.Enum("type", std::array<std::string_view, 2>{"STANDARD", "EXPRESS"});
   std::optional<bool> publish = m.Bool("publish");
-  m.Str("versionDescription");
+  std::optional<std::string> version_description = m.Str("versionDescription");
   if (!m.status().ok()) return m.status();
   auto tags = ReadTagList(req, "tags", false);
   if (!tags.ok()) return tags.status();
-  if (publish.value_or(false)) {
-    return Validation("publish (state machine versions) is not supported by Stepwise yet");
-  }
-  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags);
+  auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags,
+                                 publish.value_or(false), version_description.value_or(""));
   if (!d.ok()) return d.status();
-  return AwsActionResult(
-      Body(json::object{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
-      d->arn);
+  json::object o{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}};
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
+  return AwsActionResult(Body(o), d->arn);
 }
 
 absl::StatusOr<AwsActionResult> DescribeStateMachine(engine::Engine* e, const json::object& req) {
@@ -247,14 +244,14 @@ absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json
   std::optional<std::string> definition = m.Str("definition");
   std::optional<std::string> role_arn = m.Str("roleArn");
   std::optional<bool> publish = m.Bool("publish");
+  std::optional<std::string> version_description = m.Str("versionDescription");
   if (!m.status().ok()) return m.status();
-  if (publish.value_or(false)) {
-    return Validation("publish (state machine versions) is not supported by Stepwise yet");
-  }
-  auto d = e->UpdateStateMachine(arn, definition, role_arn);
+  auto d = e->UpdateStateMachine(arn, definition, role_arn, publish.value_or(false),
+                                 version_description.value_or(""));
   if (!d.ok()) return d.status();
   json::object o{{"updateDate", Seconds(d->update_date)}};
   if (!d->revision_id.empty()) o["revisionId"] = d->revision_id;
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
   return Body(o);
 }
 
@@ -390,6 +387,8 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
   }
   if (d->error.has_value()) o["error"] = *d->error;
   if (d->cause.has_value()) o["cause"] = *d->cause;
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
+  if (!d->alias_arn.empty()) o["stateMachineAliasArn"] = d->alias_arn;
   o["redriveCount"] = 0;
   return Body(o);
 }
@@ -421,6 +420,8 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
                      {"status", d.status},
                      {"startDate", Seconds(d.start_date)}};
       if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
+      if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
+      if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
       items.push_back(std::move(o));
     }
   }
@@ -695,7 +696,7 @@ AwsAction FindAwsAction(std::string_view action) {
   for (const auto& [name, fn] : kActions) {
     if (name == action) return fn;
   }
-  return nullptr;
+  return FindVersionAwsAction(action);  // versions and aliases
 }
 
 bool IsUnsupportedAwsAction(std::string_view action) {
