@@ -144,6 +144,12 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
 }
 
 absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
+  if (auto split = SplitMachineArn(arn); split.ok() && !split->second.empty()) {
+    // Not a silent success: versions and aliases have their own deletes.
+    return ServiceError("ValidationException",
+                        "Invalid Arn: a version or alias ARN cannot be deleted with "
+                        "DeleteStateMachine: '" + arn + "'");
+  }
   std::lock_guard<std::mutex> l(machines_mu_);
   auto rec = LoadMachine(arn);
   if (!rec.ok()) {

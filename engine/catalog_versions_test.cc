@@ -178,6 +178,9 @@ TEST_F(VersionsEngineTest, DeletingTheMachineDeletesVersionsAndAliases) {
   auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true);
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(engine_->CreateStateMachineAlias("live", "", {{m->version_arn, 100}}).ok());
+  EXPECT_EQ(Name(engine_->DeleteStateMachine(m->version_arn)), "ValidationException");
+  EXPECT_EQ(Name(engine_->DeleteStateMachine(m->arn + ":live")), "ValidationException");
+  ASSERT_TRUE(engine_->DescribeStateMachine(m->version_arn).ok());
   ASSERT_TRUE(engine_->DeleteStateMachine(m->arn).ok());
   EXPECT_EQ(Name(engine_->DescribeStateMachine(m->version_arn).status()),
             "StateMachineDoesNotExist");
