@@ -40,6 +40,7 @@ void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMach
   SetTime(d.creation_date, r->mutable_creation_date());
   SetTime(d.update_date != 0 ? d.update_date : d.creation_date, r->mutable_update_date());
   r->set_revision_id(d.revision_id);
+  r->set_description(d.description);
 }
 
 void FillActivity(const engine::ActivityDescription& d, v1::DescribeActivityResponse* r) {
@@ -226,9 +227,11 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
       ctx,
       [this, req, resp]() -> absl::Status {
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
-                                             req->type(), TagsFromProto(req->tags()));
+                                             req->type(), TagsFromProto(req->tags()),
+                                             req->publish(), req->version_description());
         if (!d.ok()) return d.status();
         resp->set_state_machine_arn(d->arn);
+        resp->set_state_machine_version_arn(d->version_arn);
         SetTime(d->creation_date, resp->mutable_creation_date());
         return absl::OkStatus();
       },
@@ -255,10 +258,12 @@ grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
         std::optional<std::string> definition, role_arn;
         if (req->has_definition()) definition = req->definition();
         if (req->has_role_arn()) role_arn = req->role_arn();
-        auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn);
+        auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn,
+                                             req->publish(), req->version_description());
         if (!d.ok()) return d.status();
         SetTime(d->update_date, resp->mutable_update_date());
         resp->set_revision_id(d->revision_id);
+        resp->set_state_machine_version_arn(d->version_arn);
         return absl::OkStatus();
       },
       {"UpdateStateMachine", req->state_machine_arn(), nullptr});
@@ -486,6 +491,8 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     if (d->output.has_value()) resp->set_output(*d->output);
     if (d->error.has_value()) resp->set_error(*d->error);
     if (d->cause.has_value()) resp->set_cause(*d->cause);
+    resp->set_state_machine_version_arn(d->version_arn);
+    resp->set_state_machine_alias_arn(d->alias_arn);
     if (req->include_open_tasks() && d->status == "RUNNING") {
       auto open = engine_->ListOpenTasks(req->execution_arn());
       if (!open.ok()) return open.status();
@@ -519,6 +526,8 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
       item->set_status(d.status);
       SetTime(d.start_date, item->mutable_start_date());
       if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
+      item->set_state_machine_version_arn(d.version_arn);
+      item->set_state_machine_alias_arn(d.alias_arn);
     }
     resp->set_next_token(l->next_token);
     return absl::OkStatus();
