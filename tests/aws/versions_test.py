@@ -11,7 +11,9 @@
 # quotas with small configured limits, and everything surviving a SIGKILL
 # and restart. An AWS CLI too old to know the version verbs (Debian's
 # 2.9) is replaced by botocore, the library under the CLI, for those calls.
-# Usage: versions_test.py STEPWISED. Exits 77 without boto3 or the AWS CLI.
+# Then `stepwise machine publish/versions` and `stepwise alias ...` over
+# gRPC. Usage: versions_test.py STEPWISED STEPWISE. Exits 77 without boto3
+# or the AWS CLI.
 import json
 import os
 import shutil
@@ -28,7 +30,7 @@ except ImportError:
     print("SKIP: boto3 not installed")
     sys.exit(77)
 
-STEPWISED = sys.argv[1]
+STEPWISED, STEPWISE = sys.argv[1], sys.argv[2]
 AWS_BIN = aws_bin_or_skip()
 
 
@@ -38,6 +40,13 @@ def definition(result):
 
 
 c = Checks()
+
+
+def cli(*args):
+    p = subprocess.run([STEPWISE, *args, "--endpoint", f"127.0.0.1:{daemon.grpc_port}"],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
 daemon = Daemon(STEPWISED)
 daemon.extra_args = ["--max-versions-per-machine", "3", "--max-aliases-per-machine", "2"]
 daemon.start()
@@ -244,6 +253,46 @@ try:
                             stateMachineArn=f"{ACCOUNT}:stateMachine:nope")
     c.check("versions of an unknown machine -> StateMachineDoesNotExist",
             code == "StateMachineDoesNotExist", code)
+
+    # --- stepwise machine publish / versions, stepwise alias (gRPC) ---
+    other = sfn().create_state_machine(name="cli-orders", definition=definition("a"),
+                                       roleArn=ROLE)["stateMachineArn"]
+    rc, out, err = cli("machine", "publish", "cli-orders", "--description", "from the CLI")
+    c.check("stepwise machine publish NAME", rc == 0 and out.strip() == other + ":1",
+            (rc, out, err))
+    sfn().update_state_machine(stateMachineArn=other, definition=definition("b"))
+    rc, out, err = cli("machine", "publish", other, "--json")
+    c.check("stepwise machine publish ARN --json",
+            rc == 0 and json.loads(out)["stateMachineVersionArn"] == other + ":2", (rc, out, err))
+    rc, out, err = cli("machine", "versions", "cli-orders", "--json")
+    c.check("stepwise machine versions --json: newest first",
+            rc == 0 and [v["stateMachineVersionArn"] for v in
+                         json.loads(out)["stateMachineVersions"]] == [other + ":2", other + ":1"],
+            (rc, out, err))
+    rc, out, err = cli("alias", "create", "cli-orders", "live", "1=50", "2=50",
+                       "--description", "half")
+    c.check("stepwise alias create NAME ALIAS 1=50 2=50",
+            rc == 0 and out.strip() == other + ":live", (rc, out, err))
+    rc, out, err = cli("alias", "update", "cli-orders", "live", "2=100")
+    rc2, out2, err2 = cli("alias", "describe", "cli-orders", "live", "--json")
+    c.check("stepwise alias update, then describe --json",
+            rc == 0 and rc2 == 0 and json.loads(out2)["routingConfiguration"] ==
+            [{"stateMachineVersionArn": other + ":2", "weight": 100}] and
+            json.loads(out2)["description"] == "half", (rc, err, out2, err2))
+    rc, out, err = cli("alias", "list", "cli-orders")
+    c.check("stepwise alias list", rc == 0 and other + ":live" in out, (rc, out, err))
+    rc, out, err = cli("start", other + ":live", "--wait")
+    c.check("stepwise start ALIAS_ARN --wait runs the routed version",
+            rc == 0 and json.loads(out).get("output") == "b", (rc, out, err))
+    rc, out, err = cli("alias", "create", "cli-orders", "bad", "1=50", "2=40")
+    c.check("weights not summing to 100: exit 1 with AWS's error",
+            rc == 1 and "ValidationException" in err, (rc, err))
+    rc, out, err = cli("alias", "create", "cli-orders", "bad", "1")
+    c.check("a route without '=': usage error (exit 2)", rc == 2, (rc, err))
+    rc, out, err = cli("alias", "delete", "cli-orders", "live")
+    rc2, _, err2 = cli("alias", "describe", "cli-orders", "live")
+    c.check("stepwise alias delete", rc == 0 and rc2 == 1 and "ResourceNotFound" in err2,
+            (rc, err, rc2, err2))
 except Exception as e:  # noqa: BLE001
     import traceback
     traceback.print_exc()
