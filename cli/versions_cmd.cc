@@ -189,7 +189,8 @@ int VersionsCommand(const RemoteArgs& a, Client& c) {
     for (const auto& r : resp->routing_configuration()) {
       rows.push_back({r.state_machine_version_arn(), std::to_string(r.weight())});
     }
-    std::cout << resp->state_machine_alias_arn() << "\n" << FormatTable({"VERSION", "WEIGHT"}, rows);
+    std::cout << resp->state_machine_alias_arn() << "\n"
+              << FormatTable({"VERSION", "WEIGHT"}, rows);
   }
   return kExitOk;
 }

@@ -47,13 +47,10 @@ std::string Catalog::ActivityArn(const std::string& name) const {
 
 // ------------------------------------------------------------ state machines
 
-absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::string& name,
-                                                                    const std::string& definition,
-                                                                    const std::string& role_arn,
-                                                                    const std::string& type_in,
-                                                                    const std::vector<Tag>& tags,
-                                                                    bool publish,
-                                                                    const std::string& version_description) {
+absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(
+    const std::string& name, const std::string& definition, const std::string& role_arn,
+    const std::string& type_in, const std::vector<Tag>& tags, bool publish,
+    const std::string& version_description) {
   SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
   SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), MachineArn(name)));

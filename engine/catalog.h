@@ -44,13 +44,10 @@ class Catalog {
   // ---- state machines (AWS errors, engine/service_error.h) ----
   // `tags` (checked by the caller, engine/tags.h) go into the new record; an
   // idempotent repeat keeps the tags it has, as AWS does.
-  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
-                                                             const std::string& definition,
-                                                             const std::string& role_arn,
-                                                             const std::string& type,
-                                                             const std::vector<Tag>& tags = {},
-                                                             bool publish = false,
-                                                             const std::string& version_description = "");
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(
+      const std::string& name, const std::string& definition, const std::string& role_arn,
+      const std::string& type, const std::vector<Tag>& tags = {}, bool publish = false,
+      const std::string& version_description = "");
   // A version ARN (MACHINE:N) describes that version (catalog_versions.cc).
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   // `publish` publishes the new revision as a version (version_arn is set).

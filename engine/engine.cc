@@ -153,13 +153,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store,
 
 void Engine::Shutdown() { impl_->Shutdown(); }
 
-absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(const std::string& name,
-                                                                   const std::string& definition,
-                                                                   const std::string& role_arn,
-                                                                   const std::string& type,
-                                                                   const std::vector<Tag>& tags,
-                                                                   bool publish,
-                                                                   const std::string& version_description) {
+absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(
+    const std::string& name, const std::string& definition, const std::string& role_arn,
+    const std::string& type, const std::vector<Tag>& tags, bool publish,
+    const std::string& version_description) {
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags, publish,
                                              version_description);

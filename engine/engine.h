@@ -54,13 +54,10 @@ class Engine {
   // ---- state machines ----
   // `tags` are checked as AWS does (engine/tags.h: ValidationException,
   // TooManyTags); a repeat that is idempotent keeps the tags the machine has.
-  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
-                                                             const std::string& definition,
-                                                             const std::string& role_arn,
-                                                             const std::string& type,
-                                                             const std::vector<Tag>& tags = {},
-                                                             bool publish = false,
-                                                             const std::string& version_description = "");
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(
+      const std::string& name, const std::string& definition, const std::string& role_arn,
+      const std::string& type, const std::vector<Tag>& tags = {}, bool publish = false,
+      const std::string& version_description = "");
   // A version ARN (MACHINE:N) describes that version, with its description.
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   // Adds a revision (definition and/or role); running executions keep theirs.
