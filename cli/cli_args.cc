@@ -63,6 +63,15 @@ const std::vector<CommandSpec>& CommandSpecs() {
       {"machine describe", 1, 1, {{"json", K::kBool}}, {}},
       {"machine list", 0, 0, {{"json", K::kBool}}, {}},
       {"machine delete", 1, 1, {}, {}},
+      {"machine publish", 1, 1,
+       {{"description", K::kString}, {"revision-id", K::kString}, {"json", K::kBool}},
+       {}},
+      {"machine versions", 1, 1, {{"json", K::kBool}}, {}},
+      {"alias create", 3, 4, {{"description", K::kString}}, {}},
+      {"alias update", 2, 4, {{"description", K::kString}}, {}},
+      {"alias describe", 2, 2, {{"json", K::kBool}}, {}},
+      {"alias delete", 2, 2, {}, {}},
+      {"alias list", 1, 1, {{"json", K::kBool}}, {}},
       {"start", 1, 1,
        {{"input", K::kString}, {"name", K::kString}, {"wait", K::kBool},
         {"sync", K::kBool}, {"json", K::kBool}},
@@ -141,7 +150,7 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
                                     const EnvLookup& env) {
   // The command is one word, or two for the grouped ones.
   static const std::set<std::string> kGroups = {"machine", "activity", "task",
-                                                      "admin"};
+                                                      "admin", "alias"};
   std::string command = args[0];
   size_t first = 1;
   if (kGroups.count(command) > 0) {
@@ -354,6 +363,15 @@ and activities may be named by ARN or by name.
   machine describe ARN [--json]
   machine list [--json]
   machine delete ARN
+  machine publish ARN [--description D] [--revision-id R] [--json]
+  machine versions ARN [--json]
+      Publishes the current revision as a version (ARN:N; idempotent), and
+      lists the versions, newest first. `start ARN:N` runs a version.
+  alias create ARN NAME VERSION=WEIGHT [VERSION=WEIGHT] [--description D]
+  alias update ARN NAME [VERSION=WEIGHT...] [--description D]
+  alias describe ARN NAME [--json]    alias delete ARN NAME    alias list ARN [--json]
+      An alias (ARN:NAME) routes `start ARN:NAME` to one or two versions
+      (a number or a version ARN) by weight; the weights sum to 100.
   start ARN [--input JSON|@FILE] [--name N] [--wait | --sync]
       With --wait, follows the execution until it closes and prints
       {"status", "output"} or {"status", "error", "cause"}. With --sync

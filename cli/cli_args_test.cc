@@ -314,6 +314,21 @@ TEST(RemoteArgsTest, AdminBackupTakesOneDirectory) {
   EXPECT_FALSE(ParseEnv({"admin", "restore", "x"}).ok());
 }
 
+TEST(CliArgsTest, VersionAndAliasCommands) {
+  auto pub = Parse({"machine", "publish", "orders", "--description", "d"});
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  EXPECT_EQ(pub->remote.command, "machine publish");
+  auto create = Parse({"alias", "create", "orders", "live", "1=90", "2=10"});
+  ASSERT_TRUE(create.ok()) << create.status();
+  EXPECT_EQ(create->remote.command, "alias create");
+  EXPECT_EQ(create->remote.positional.size(), 4u);
+  EXPECT_FALSE(Parse({"alias", "create", "orders", "live"}).ok());  // no route
+  EXPECT_FALSE(Parse({"alias", "create", "orders", "live", "1=50", "2=25", "3=25"}).ok());
+  EXPECT_FALSE(Parse({"alias", "frob", "orders"}).ok());
+  ASSERT_TRUE(Parse({"alias", "list", "orders", "--json"}).ok());
+  ASSERT_TRUE(Parse({"machine", "versions", "orders"}).ok());
+}
+
 TEST(CliArgsTest, TagCommandsTakeAnArnAndOperands) {
   auto tag = Parse({"tag", "arn:aws:states:us-east-1:123456789012:activity:a", "k=v", "x="});
   ASSERT_TRUE(tag.ok()) << tag.status();

@@ -214,6 +214,14 @@ SW_UNARY_STATUS(SendTaskHeartbeat)
 SW_UNARY_STATUS(TagResource)
 SW_UNARY_STATUS(UntagResource)
 SW_UNARY(ListTagsForResource, ListTagsForResourceResponse)
+SW_UNARY(PublishStateMachineVersion, PublishStateMachineVersionResponse)
+SW_UNARY(ListStateMachineVersions, ListStateMachineVersionsResponse)
+SW_UNARY_STATUS(DeleteStateMachineVersion)
+SW_UNARY(CreateStateMachineAlias, CreateStateMachineAliasResponse)
+SW_UNARY(DescribeStateMachineAlias, DescribeStateMachineAliasResponse)
+SW_UNARY(UpdateStateMachineAlias, UpdateStateMachineAliasResponse)
+SW_UNARY_STATUS(DeleteStateMachineAlias)
+SW_UNARY(ListStateMachineAliases, ListStateMachineAliasesResponse)
 
 #undef SW_UNARY
 #undef SW_UNARY_STATUS

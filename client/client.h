@@ -150,6 +150,22 @@ class Client {
   absl::Status UntagResource(const v1::UntagResourceRequest& request);
   absl::StatusOr<v1::ListTagsForResourceResponse> ListTagsForResource(
       const v1::ListTagsForResourceRequest& request);
+
+  // ---- versions and aliases of state machines ----
+  absl::StatusOr<v1::PublishStateMachineVersionResponse> PublishStateMachineVersion(
+      const v1::PublishStateMachineVersionRequest& request);
+  absl::StatusOr<v1::ListStateMachineVersionsResponse> ListStateMachineVersions(
+      const v1::ListStateMachineVersionsRequest& request);
+  absl::Status DeleteStateMachineVersion(const v1::DeleteStateMachineVersionRequest& request);
+  absl::StatusOr<v1::CreateStateMachineAliasResponse> CreateStateMachineAlias(
+      const v1::CreateStateMachineAliasRequest& request);
+  absl::StatusOr<v1::DescribeStateMachineAliasResponse> DescribeStateMachineAlias(
+      const v1::DescribeStateMachineAliasRequest& request);
+  absl::StatusOr<v1::UpdateStateMachineAliasResponse> UpdateStateMachineAlias(
+      const v1::UpdateStateMachineAliasRequest& request);
+  absl::Status DeleteStateMachineAlias(const v1::DeleteStateMachineAliasRequest& request);
+  absl::StatusOr<v1::ListStateMachineAliasesResponse> ListStateMachineAliases(
+      const v1::ListStateMachineAliasesRequest& request);
   absl::StatusOr<v1::ListActivitiesResponse> ListActivities(
       const v1::ListActivitiesRequest& request);
   // Long-polls for a task (deadline: options.poll_timeout). An empty

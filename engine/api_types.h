@@ -84,6 +84,10 @@ struct EngineOptions {
   // then times out (TIMED_OUT, States.Timeout). A shorter TimeoutSeconds of
   // the definition still applies. Tests shorten it.
   int64_t express_max_ms = 300000;
+  // AWS's quotas on published versions and aliases of one state machine
+  // (ServiceQuotaExceededException past them).
+  int max_versions_per_machine = 1000;
+  int max_aliases_per_machine = 100;
 };
 
 // A state machine's loggingConfiguration, in AWS's vocabulary: which
@@ -112,6 +116,33 @@ struct StateMachineDescription {
   int64_t revision = 0;
   std::string revision_id;
   LoggingConfiguration logging_configuration;  // AWS's default when never set
+  // Of a version (DescribeStateMachine on a version ARN): its description.
+  std::string description;
+  // The version Create/UpdateStateMachine published (publish=true), else "".
+  std::string version_arn;
+};
+
+// One published version of a state machine (ListStateMachineVersions) or
+// the one PublishStateMachineVersion made or found.
+struct StateMachineVersionItem {
+  std::string arn;  // MACHINE_ARN:N
+  TimeMs creation_date = 0;
+};
+
+// One entry of an alias's routingConfiguration.
+struct AliasRoute {
+  std::string version_arn;
+  int64_t weight = 0;  // 0..100; the entries' weights sum to 100
+  bool operator==(const AliasRoute&) const = default;
+};
+
+struct StateMachineAliasDescription {
+  std::string arn;  // MACHINE_ARN:NAME
+  std::string name;
+  std::string description;
+  std::vector<AliasRoute> routing;  // one or two entries
+  TimeMs creation_date = 0;
+  TimeMs update_date = 0;
 };
 
 struct ExecutionDescription {
@@ -132,6 +163,9 @@ struct ExecutionDescription {
   TimeMs redrive_date = 0;  // 0: never redriven
   std::string redrive_status;  // REDRIVABLE | NOT_REDRIVABLE
   std::string redrive_status_reason;
+  // Set when started through a version ARN, or an alias ARN (then both).
+  std::string version_arn;
+  std::string alias_arn;
 };
 
 // What StartSyncExecution answers: the closed Express execution and what

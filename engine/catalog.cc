@@ -48,12 +48,10 @@ std::string Catalog::ActivityArn(const std::string& name) const {
 
 // ------------------------------------------------------------ state machines
 
-absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::string& name,
-                                                                    const std::string& definition,
-                                                                    const std::string& role_arn,
-                                                                    const std::string& type_in,
-                                                                    const std::vector<Tag>& tags,
-    const LoggingConfiguration& logging) {
+absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(
+    const std::string& name, const std::string& definition, const std::string& role_arn,
+    const std::string& type_in, const std::vector<Tag>& tags, const LoggingConfiguration& logging,
+    bool publish, const std::string& version_description) {
   SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
   SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), MachineArn(name)));
@@ -74,7 +72,13 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
         last.at("definition").as_string() == definition &&
         rec["role_arn"].as_string() == role_arn && rec["type"].as_string() == type &&
         LoggingConfigurationFromRecord(rec) == logging) {
-      return Describe(rec, static_cast<int64_t>(revs.size()));  // idempotent
+      int64_t n = static_cast<int64_t>(revs.size());
+      if (!publish) return Describe(rec, n);  // idempotent
+      SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+      SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
+      StateMachineDescription d = Describe(rec, n);
+      d.version_arn = v.arn;
+      return d;
     }
     return ServiceError("StateMachineAlreadyExists",
                         "State Machine Already Exists: '" + MachineArn(name) + "'");
@@ -91,11 +95,21 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(const std::s
   revs.push_back(RevisionRecord(definition, now));
   rec["revisions"] = std::move(revs);
   if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
+  std::string version_arn;
+  if (publish) {
+    SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+    version_arn = v.arn;
+  }
   SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
-  return Describe(rec, 1);
+  StateMachineDescription d = Describe(rec, 1);
+  d.version_arn = version_arn;
+  return d;
 }
 
 absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std::string& arn) {
+  if (auto split = SplitMachineArn(arn); split.ok() && !split->second.empty()) {
+    return DescribeVersion(arn);
+  }
   SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
   return Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size()));
 }
@@ -103,7 +117,8 @@ absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std:
 absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
     const std::string& arn, const std::optional<std::string>& definition,
     const std::optional<std::string>& role_arn,
-    const std::optional<LoggingConfiguration>& logging) {
+    const std::optional<LoggingConfiguration>& logging, bool publish,
+    const std::string& version_description) {
   if (!definition.has_value() && !role_arn.has_value() && !logging.has_value()) {
     return ServiceError("MissingRequiredParameter",
                         "Either the definition or the roleArn must be specified");
@@ -120,11 +135,25 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
   if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
   if (logging.has_value()) rec["logging_configuration"] = LoggingConfigurationRecord(*logging);
   revs.push_back(RevisionRecord(def, clock_->NowMs()));
+  int64_t n = static_cast<int64_t>(revs.size());
+  std::string version_arn;
+  if (publish) {
+    SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+    version_arn = v.arn;
+  }
   SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
-  return Describe(rec, static_cast<int64_t>(revs.size()));
+  StateMachineDescription d = Describe(rec, n);
+  d.version_arn = version_arn;
+  return d;
 }
 
 absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
+  if (auto split = SplitMachineArn(arn); split.ok() && !split->second.empty()) {
+    // Not a silent success: versions and aliases have their own deletes.
+    return ServiceError("ValidationException",
+                        "Invalid Arn: a version or alias ARN cannot be deleted with "
+                        "DeleteStateMachine: '" + arn + "'");
+  }
   std::lock_guard<std::mutex> l(machines_mu_);
   auto rec = LoadMachine(arn);
   if (!rec.ok()) {
@@ -132,9 +161,12 @@ absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
     return ServiceErrorName(rec.status()) == "StateMachineDoesNotExist" ? absl::OkStatus()
                                                                         : rec.status();
   }
-  // Revisions stay: executions still running need their definition. Tags go.
+  // Revisions stay: executions still running need their definition. Tags,
+  // versions and aliases go (version numbers are still never reused).
   (*rec)["status"] = "DELETING";
   rec->erase("tags");
+  rec->erase("versions");
+  rec->erase("aliases");
   return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
 }
 

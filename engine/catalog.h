@@ -16,6 +16,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -43,18 +44,20 @@ class Catalog {
   // ---- state machines (AWS errors, engine/service_error.h) ----
   // `tags` (checked by the caller, engine/tags.h) go into the new record; an
   // idempotent repeat keeps the tags it has, as AWS does.
-  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
-                                                             const std::string& definition,
-                                                             const std::string& role_arn,
-                                                             const std::string& type,
-                                                             const std::vector<Tag>& tags = {},
-    const LoggingConfiguration& logging = {});
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(
+      const std::string& name, const std::string& definition, const std::string& role_arn,
+      const std::string& type, const std::vector<Tag>& tags = {},
+      const LoggingConfiguration& logging = {}, bool publish = false,
+      const std::string& version_description = "");
+  // A version ARN (MACHINE:N) describes that version (catalog_versions.cc).
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   // `logging` absent: the machine's loggingConfiguration stays as it is.
+  // `publish` publishes the new revision as a version (version_arn is set).
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
       const std::string& arn, const std::optional<std::string>& definition,
       const std::optional<std::string>& role_arn,
-      const std::optional<LoggingConfiguration>& logging = std::nullopt);
+      const std::optional<LoggingConfiguration>& logging = std::nullopt, bool publish = false,
+      const std::string& version_description = "");
   absl::Status DeleteStateMachine(const std::string& arn);
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
 
@@ -93,6 +96,50 @@ class Catalog {
   absl::Status UntagResource(const std::string& arn, const std::vector<std::string>& keys);
   absl::StatusOr<std::vector<Tag>> ListTagsForResource(const std::string& arn);
 
+  // ---- versions (engine/catalog_versions.cc) and aliases (catalog_aliases.cc) ----
+  // Kept in the machine's record; numbers are never reused; deleting the
+  // machine deletes its versions and aliases. Errors in AWS's words.
+  // Publishes the current revision (idempotent: the version it already has);
+  // ConflictException when `revision_id` is not the current revision's;
+  // ServiceQuotaExceededException past max_versions_per_machine.
+  absl::StatusOr<StateMachineVersionItem> PublishStateMachineVersion(
+      const std::string& arn, const std::optional<std::string>& revision_id,
+      const std::string& description);
+  // Newest first.
+  absl::StatusOr<std::vector<StateMachineVersionItem>> ListStateMachineVersions(
+      const std::string& arn);
+  // OK for a version that does not exist; ConflictException while an alias
+  // routes to it.
+  absl::Status DeleteStateMachineVersion(const std::string& version_arn);
+  absl::StatusOr<StateMachineAliasDescription> CreateStateMachineAlias(
+      const std::string& name, const std::string& description,
+      const std::vector<AliasRoute>& routing);
+  absl::StatusOr<StateMachineAliasDescription> DescribeStateMachineAlias(
+      const std::string& alias_arn);
+  absl::StatusOr<StateMachineAliasDescription> UpdateStateMachineAlias(
+      const std::string& alias_arn, const std::optional<std::string>& description,
+      const std::optional<std::vector<AliasRoute>>& routing);
+  absl::Status DeleteStateMachineAlias(const std::string& alias_arn);
+  absl::StatusOr<std::vector<StateMachineAliasDescription>> ListStateMachineAliases(
+      const std::string& arn);
+
+  // What a StartExecution on `arn` runs: a machine ARN its newest revision,
+  // a version ARN that version's, an alias ARN one of its versions chosen by
+  // weight with `pick` (uniform in [0, 1)). StateMachineDoesNotExist for a
+  // version or alias that does not exist.
+  struct StartTarget {
+    json::object rec;          // the machine's record
+    std::string machine_arn;   // unqualified
+    int64_t revision = 0;
+    std::string version_arn;   // "" for an unqualified start
+    std::string alias_arn;     // "" unless started through an alias
+  };
+  absl::StatusOr<StartTarget> ResolveStartTarget(const std::string& arn, double pick);
+  // A state machine ARN split at its qualifier: {"MACHINE_ARN", "N" or
+  // "ALIAS" or ""}. InvalidArn when it is not a state machine ARN here.
+  absl::StatusOr<std::pair<std::string, std::string>> SplitMachineArn(
+      const std::string& arn) const;
+
  private:
   std::string MachineArn(const std::string& name) const;
   std::string ActivityArn(const std::string& name) const;
@@ -108,6 +155,18 @@ class Catalog {
   };
   absl::StatusOr<TaggedRecord> LoadTagged(const std::string& arn);
   absl::Status PutTagged(const TaggedRecord& r);
+  // Versions (catalog_versions.cc): publishes `rec`'s newest revision into
+  // `rec` (not written) unless a version of it exists; its ARN and date.
+  absl::StatusOr<StateMachineVersionItem> PublishInto(json::object& rec,
+                                                      const std::string& description);
+  // The machine record a version or alias ARN names, and the qualifier.
+  struct Qualified {
+    json::object rec;
+    std::string machine_arn;
+    std::string qualifier;
+  };
+  absl::StatusOr<Qualified> LoadQualified(const std::string& arn);
+  absl::StatusOr<StateMachineDescription> DescribeVersion(const std::string& version_arn);
 
   storage::Store* const store_;        // immutable; the store is thread-safe
   const EngineOptions* const options_;  // immutable (region, account)

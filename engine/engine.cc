@@ -178,14 +178,13 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store,
 
 void Engine::Shutdown() { impl_->Shutdown(); }
 
-absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(const std::string& name,
-                                                                   const std::string& definition,
-                                                                   const std::string& role_arn,
-                                                                   const std::string& type,
-                                                                   const std::vector<Tag>& tags,
-    const LoggingConfiguration& logging) {
+absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(
+    const std::string& name, const std::string& definition, const std::string& role_arn,
+    const std::string& type, const std::vector<Tag>& tags, const LoggingConfiguration& logging,
+    bool publish, const std::string& version_description) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags, logging);
+  return impl_->catalog().CreateStateMachine(name, definition, role_arn, type, tags, logging,
+                                             publish, version_description);
 }
 absl::StatusOr<StateMachineDescription> Engine::DescribeStateMachine(const std::string& arn) {
   return impl_->catalog().DescribeStateMachine(arn);
@@ -193,9 +192,11 @@ absl::StatusOr<StateMachineDescription> Engine::DescribeStateMachine(const std::
 absl::StatusOr<StateMachineDescription> Engine::UpdateStateMachine(
     const std::string& arn, const std::optional<std::string>& definition,
     const std::optional<std::string>& role_arn,
-    const std::optional<LoggingConfiguration>& logging) {
+    const std::optional<LoggingConfiguration>& logging, bool publish,
+    const std::string& version_description) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  return impl_->catalog().UpdateStateMachine(arn, definition, role_arn, logging);
+  return impl_->catalog().UpdateStateMachine(arn, definition, role_arn, logging, publish,
+                                             version_description);
 }
 absl::Status Engine::DeleteStateMachine(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
@@ -303,6 +304,47 @@ absl::Status Engine::UntagResource(const std::string& resource_arn,
 absl::StatusOr<std::vector<Tag>> Engine::ListTagsForResource(const std::string& resource_arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->catalog().ListTagsForResource(resource_arn);
+}
+absl::StatusOr<StateMachineVersionItem> Engine::PublishStateMachineVersion(
+    const std::string& arn, const std::optional<std::string>& revision_id,
+    const std::string& description) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().PublishStateMachineVersion(arn, revision_id, description);
+}
+absl::StatusOr<std::vector<StateMachineVersionItem>> Engine::ListStateMachineVersions(
+    const std::string& arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().ListStateMachineVersions(arn);
+}
+absl::Status Engine::DeleteStateMachineVersion(const std::string& version_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().DeleteStateMachineVersion(version_arn);
+}
+absl::StatusOr<StateMachineAliasDescription> Engine::CreateStateMachineAlias(
+    const std::string& name, const std::string& description,
+    const std::vector<AliasRoute>& routing) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().CreateStateMachineAlias(name, description, routing);
+}
+absl::StatusOr<StateMachineAliasDescription> Engine::DescribeStateMachineAlias(
+    const std::string& alias_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().DescribeStateMachineAlias(alias_arn);
+}
+absl::StatusOr<StateMachineAliasDescription> Engine::UpdateStateMachineAlias(
+    const std::string& alias_arn, const std::optional<std::string>& description,
+    const std::optional<std::vector<AliasRoute>>& routing) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().UpdateStateMachineAlias(alias_arn, description, routing);
+}
+absl::Status Engine::DeleteStateMachineAlias(const std::string& alias_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().DeleteStateMachineAlias(alias_arn);
+}
+absl::StatusOr<std::vector<StateMachineAliasDescription>> Engine::ListStateMachineAliases(
+    const std::string& arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().ListStateMachineAliases(arn);
 }
 void Engine::GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker_name,
                                   int64_t timeout_ms,

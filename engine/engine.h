@@ -54,19 +54,21 @@ class Engine {
   // ---- state machines ----
   // `tags` are checked as AWS does (engine/tags.h: ValidationException,
   // TooManyTags); a repeat that is idempotent keeps the tags the machine has.
-  absl::StatusOr<StateMachineDescription> CreateStateMachine(const std::string& name,
-                                                             const std::string& definition,
-                                                             const std::string& role_arn,
-                                                             const std::string& type,
-                                                             const std::vector<Tag>& tags = {},
-    const LoggingConfiguration& logging = {});
+  absl::StatusOr<StateMachineDescription> CreateStateMachine(
+      const std::string& name, const std::string& definition, const std::string& role_arn,
+      const std::string& type, const std::vector<Tag>& tags = {},
+      const LoggingConfiguration& logging = {}, bool publish = false,
+      const std::string& version_description = "");
+  // A version ARN (MACHINE:N) describes that version, with its description.
   absl::StatusOr<StateMachineDescription> DescribeStateMachine(const std::string& arn);
   // Adds a revision (definition, role and/or loggingConfiguration; `logging`
-  // absent leaves it as it is); running executions keep theirs.
+  // absent leaves it as it is); running executions keep theirs. `publish`
+  // (here and on create) publishes it as a version: version_arn.
   absl::StatusOr<StateMachineDescription> UpdateStateMachine(
       const std::string& arn, const std::optional<std::string>& definition,
       const std::optional<std::string>& role_arn,
-      const std::optional<LoggingConfiguration>& logging = std::nullopt);
+      const std::optional<LoggingConfiguration>& logging = std::nullopt, bool publish = false,
+      const std::string& version_description = "");
   absl::Status DeleteStateMachine(const std::string& arn);
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
   absl::StatusOr<StateMachineDescription> DescribeStateMachineForExecution(
@@ -151,6 +153,32 @@ class Engine {
   absl::Status UntagResource(const std::string& resource_arn,
                              const std::vector<std::string>& tag_keys);
   absl::StatusOr<std::vector<Tag>> ListTagsForResource(const std::string& resource_arn);
+
+  // ---- versions and aliases of state machines (engine/catalog_versions.cc,
+  // catalog_aliases.cc; AWS's errors and quotas, EngineOptions) ----
+  // A version (MACHINE:N) is a published revision, numbered from 1, never
+  // reused; an alias (MACHINE:NAME) routes StartExecution to one or two
+  // versions by weight. StartExecution, DescribeStateMachine and
+  // ListExecutions take version and alias ARNs; executions started through
+  // them name them (ExecutionDescription::version_arn, alias_arn). Durable
+  // on return; DeleteStateMachine deletes them.
+  absl::StatusOr<StateMachineVersionItem> PublishStateMachineVersion(
+      const std::string& arn, const std::optional<std::string>& revision_id,
+      const std::string& description);
+  absl::StatusOr<std::vector<StateMachineVersionItem>> ListStateMachineVersions(
+      const std::string& arn);  // newest first
+  absl::Status DeleteStateMachineVersion(const std::string& version_arn);
+  absl::StatusOr<StateMachineAliasDescription> CreateStateMachineAlias(
+      const std::string& name, const std::string& description,
+      const std::vector<AliasRoute>& routing);
+  absl::StatusOr<StateMachineAliasDescription> DescribeStateMachineAlias(
+      const std::string& alias_arn);
+  absl::StatusOr<StateMachineAliasDescription> UpdateStateMachineAlias(
+      const std::string& alias_arn, const std::optional<std::string>& description,
+      const std::optional<std::vector<AliasRoute>>& routing);
+  absl::Status DeleteStateMachineAlias(const std::string& alias_arn);
+  absl::StatusOr<std::vector<StateMachineAliasDescription>> ListStateMachineAliases(
+      const std::string& arn);
 
   // Long-polls for a task of `activity_arn` for up to `timeout_ms` (capped
   // at EngineOptions::max_poll_ms). The hand-out (ActivityStarted with

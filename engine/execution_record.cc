@@ -35,6 +35,9 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
   rec.String("input", r.input);
   rec.Int("start_date", r.start_date);
   rec.Int("stop_date", r.stop_date);
+  // Written only when set, so records of unqualified starts keep their bytes.
+  if (!r.version_arn.empty()) rec.String("version_arn", r.version_arn);
+  if (!r.alias_arn.empty()) rec.String("alias_arn", r.alias_arn);
   rec.Key("state");
   AppendExecutionStateJson(*r.state, out);
   rec.Key("tasks");
@@ -84,6 +87,12 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
     r.input = std::string(rec.at("input").as_string());
     r.start_date = rec.at("start_date").as_int64();
     r.stop_date = rec.at("stop_date").as_int64();
+    if (const json::value* v = rec.if_contains("version_arn")) {
+      r.version_arn = std::string(v->as_string());
+    }
+    if (const json::value* v = rec.if_contains("alias_arn")) {
+      r.alias_arn = std::string(v->as_string());
+    }
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
   }
@@ -133,6 +142,12 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
     d.start_date = rec.at("start_date").as_int64();
     d.stop_date = rec.at("stop_date").as_int64();
     d.input = std::string(rec.at("input").as_string());
+    if (const json::value* v = rec.if_contains("version_arn")) {
+      d.version_arn = std::string(v->as_string());
+    }
+    if (const json::value* v = rec.if_contains("alias_arn")) {
+      d.alias_arn = std::string(v->as_string());
+    }
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
   }
@@ -150,7 +165,8 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
 
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
                                 std::string_view status, TimeMs start_date, TimeMs stop_date,
-                                int64_t redrive_count) {
+                                int64_t redrive_count, const std::string& version_arn,
+                                const std::string& alias_arn) {
   json::object row;
   row["arn"] = Str(execution_arn);
   row["name"] = Str(name);
@@ -158,6 +174,8 @@ std::string EncodeVisibilityRow(const std::string& execution_arn, const std::str
   row["start_date"] = start_date;
   row["stop_date"] = stop_date;
   if (redrive_count > 0) row["redrive_count"] = redrive_count;  // absent: never redriven
+  if (!version_arn.empty()) row["version_arn"] = Str(version_arn);
+  if (!alias_arn.empty()) row["alias_arn"] = Str(alias_arn);
   return SerializeJson(row);
 }
 
@@ -171,6 +189,12 @@ absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text)
     d.start_date = row.at("start_date").as_int64();
     d.stop_date = row.at("stop_date").as_int64();
     if (const json::value* r = row.if_contains("redrive_count")) d.redrive_count = r->as_int64();
+    if (const json::value* v = row.if_contains("version_arn")) {
+      d.version_arn = std::string(v->as_string());
+    }
+    if (const json::value* v = row.if_contains("alias_arn")) {
+      d.alias_arn = std::string(v->as_string());
+    }
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of visibility row is malformed");
   }

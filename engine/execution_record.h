@@ -68,6 +68,9 @@ struct ExecutionRecord {
   std::string input;     // as given (JSON text)
   TimeMs start_date = 0;
   TimeMs stop_date = 0;  // 0 while running
+  // The version (and alias) a qualified StartExecution ran; "" otherwise.
+  std::string version_arn;
+  std::string alias_arn;
   std::unique_ptr<ExecutionState> state;
   std::map<int64_t, OpenTask> tasks;     // open tasks by task id
   std::map<int64_t, TimeMs> timer_dues;  // armed timers: due time by timer id
@@ -100,7 +103,9 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(
 // (state_machine_arn is left empty: it is the row key's prefix).
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
                                 std::string_view status, TimeMs start_date, TimeMs stop_date,
-                                int64_t redrive_count = 0);
+                                int64_t redrive_count = 0,
+                                const std::string& version_arn = "",
+                                const std::string& alias_arn = "");
 absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
 
 }  // namespace stepwise::engine

@@ -34,9 +34,9 @@ void EngineImpl::StartExecutionAsync(
     const std::string& requested_arn, const std::string& name_in, const std::string& input,
     std::function<void(absl::StatusOr<StartExecutionResult>)> done, ClosedFn on_closed) {
   // Mock-config testing: `stateMachineArn#TestCase` runs that test case.
-  TestCaseArn target = SplitTestCaseArn(requested_arn);
-  if (!opts_.mock_config) target = TestCaseArn{requested_arn, std::nullopt};
-  const std::string& machine_arn = target.machine_arn;
+  TestCaseArn test_target = SplitTestCaseArn(requested_arn);
+  if (!opts_.mock_config) test_target = TestCaseArn{requested_arn, std::nullopt};
+  const std::string& target_arn = test_target.machine_arn;
   std::string name = name_in;
   if (name.empty()) {
     std::lock_guard<std::mutex> l(rng_mu_);
@@ -54,14 +54,22 @@ void EngineImpl::StartExecutionAsync(
                              absl::StrCat("Input exceeds the maximum size of ",
                                           opts_.max_payload_bytes, " bytes")));
   }
-  auto machine = catalog_.LoadMachine(machine_arn);
-  if (!machine.ok()) return done(machine.status());
-  int64_t revision = static_cast<int64_t>((*machine)["revisions"].as_array().size());
+  double pick;  // an alias's weighted choice of version
+  {
+    std::lock_guard<std::mutex> l(rng_mu_);
+    pick = std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+  }
+  // A machine, version or alias ARN (engine/catalog_versions.cc).
+  auto target = catalog_.ResolveStartTarget(target_arn, pick);
+  if (!target.ok()) return done(target.status());
+  json::object* machine = &target->rec;
+  const std::string machine_arn = target->machine_arn;
+  const int64_t revision = target->revision;
   auto parsed = catalog_.ParsedRevision(*machine, revision);
   if (!parsed.ok()) return done(parsed.status());
   std::string machine_name((*machine)["name"].as_string());
-  std::string test_case = target.test_case.value_or("");
-  if (target.test_case.has_value()) {
+  std::string test_case = test_target.test_case.value_or("");
+  if (test_target.test_case.has_value()) {
     absl::Status s = CheckTestCase(*opts_.mock_config, requested_arn, machine_name, test_case);
     if (!s.ok()) return done(s);
   }
@@ -83,6 +91,7 @@ void EngineImpl::StartExecutionAsync(
   json::value input_value = *std::move(parsed_input);
   std::shared_ptr<const asl::StateMachine> sm = *parsed;
   PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
+                          version_arn = target->version_arn, alias_arn = target->alias_arn,
                           sm, input_text, input_value, test_case, done,
                           on_closed = std::move(on_closed)](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) return done(ex->load_error);
@@ -100,6 +109,8 @@ void EngineImpl::StartExecutionAsync(
     ex->machine = sm;
     rec.machine_arn = machine_arn;
     rec.revision = revision;
+    rec.version_arn = version_arn;
+    rec.alias_arn = alias_arn;
     rec.input = input_text;
     rec.start_date = now;
     rec.state = std::make_unique<ExecutionState>();

@@ -67,11 +67,17 @@ absl::StatusOr<StateMachineDescription> EngineImpl::DescribeStateMachineForExecu
   return catalog_.Describe(*rec, d.revision);
 }
 
-absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& machine_arn,
+absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& listed_arn,
                                                          const std::string& status_filter,
                                                          int max_results,
                                                          const std::string& next_token,
                                                          const std::string& redrive_filter) {
+  // A version or alias ARN lists the executions that version or alias ran.
+  SW_ASSIGN_OR_RETURN(auto split, catalog_.SplitMachineArn(listed_arn));
+  const std::string& machine_arn = split.first;
+  bool by_version = !split.second.empty() &&
+                    split.second.find_first_not_of("0123456789") == std::string::npos;
+  bool by_alias = !split.second.empty() && !by_version;
   SW_ASSIGN_OR_RETURN(json::object machine,
                       catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true));
   if (machine["type"].as_string() == "EXPRESS") {
@@ -106,6 +112,8 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& mach
       if (!redrive_filter.empty() && (d.redrive_count > 0) != (redrive_filter == "REDRIVEN")) {
         continue;
       }
+      if (by_version && d.version_arn != listed_arn) continue;
+      if (by_alias && d.alias_arn != listed_arn) continue;
       d.state_machine_arn = machine_arn;
       out.executions.push_back(std::move(d));
       last_key = kv.key;

@@ -163,6 +163,8 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     closed.start_date = rec.start_date;
     closed.stop_date = rec.stop_date;
     closed.revision = rec.revision;
+    closed.version_arn = rec.version_arn;
+    closed.alias_arn = rec.alias_arn;
     closed.input = rec.input;
     if (st.output) closed.output = st.output;
     if (!st.error.empty()) closed.error = st.error;
@@ -175,7 +177,8 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
                         storage::VisibilityKey(rec.machine_arn, rec.start_date, ex->id),
                         EncodeVisibilityRow(ex->id, st.info.execution_name,
                                             ExecutionStatusName(st.status), rec.start_date,
-                                            rec.stop_date, st.info.redrive_count)});
+                                            rec.stop_date, st.info.redrive_count, rec.version_arn,
+                                            rec.alias_arn)});
   }
   t.execution_record = EncodeExecutionRecord(rec);
   size_t n_events = d.events.size();

@@ -90,6 +90,8 @@ bool IsMutatingAction(std::string_view action) {
       "StopExecution",      "CreateActivity",     "DeleteActivity",     "GetActivityTask",
       "SendTaskSuccess",    "SendTaskFailure",    "SendTaskHeartbeat",  "Backup",
       "TagResource",        "UntagResource",      "RedriveExecution",   "StartSyncExecution",
+      "PublishStateMachineVersion", "DeleteStateMachineVersion", "CreateStateMachineAlias",
+      "UpdateStateMachineAlias",    "DeleteStateMachineAlias",
   };
   for (std::string_view a : kMutating) {
     if (a == action) return true;

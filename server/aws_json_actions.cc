@@ -23,6 +23,7 @@
 #include "engine/test_state/test_state.h"
 #include "server/aws_json_tags.h"
 #include "server/aws_logging_configuration.h"
+#include "server/aws_json_versions.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -33,12 +34,8 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 
 // Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 11> kUnsupported = {
-    "CreateStateMachineAlias",
-    "DeleteStateMachineAlias", "DescribeStateMachineAlias",
-    "ListStateMachineAliases", "UpdateStateMachineAlias",
-    "DeleteStateMachineVersion", "ListStateMachineVersions",
-    "PublishStateMachineVersion", "DescribeMapRun",
+constexpr std::array<std::string_view, 3> kUnsupported = {
+    "DescribeMapRun",
     "ListMapRuns",             "UpdateMapRun",
 };
 
@@ -199,6 +196,7 @@ json::object MachineJson(const engine::StateMachineDescription& d, bool for_exec
   o["loggingConfiguration"] = LoggingConfigurationToAws(d.logging_configuration);
   o["tracingConfiguration"] = json::object{{"enabled", false}};
   if (!d.revision_id.empty()) o["revisionId"] = d.revision_id;
+  if (!d.description.empty()) o["description"] = d.description;  // of a version
   return o;
 }
 
@@ -225,21 +223,19 @@ absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json
   std::optional<std::string> type =
       m.Enum("type", std::array<std::string_view, 2>{"STANDARD", "EXPRESS"});
   std::optional<bool> publish = m.Bool("publish");
-  m.Str("versionDescription");
+  std::optional<std::string> version_description = m.Str("versionDescription");
   if (!m.status().ok()) return m.status();
   auto tags = ReadTagList(req, "tags", false);
   if (!tags.ok()) return tags.status();
   auto logging = LoggingMember(req);
   if (!logging.ok()) return logging.status();
-  if (publish.value_or(false)) {
-    return Validation("publish (state machine versions) is not supported by Stepwise yet");
-  }
   auto d = e->CreateStateMachine(name, definition, role_arn, type.value_or("STANDARD"), *tags,
-                                 logging->value_or(engine::LoggingConfiguration{}));
+                                 logging->value_or(engine::LoggingConfiguration{}),
+                                 publish.value_or(false), version_description.value_or(""));
   if (!d.ok()) return d.status();
-  return AwsActionResult(
-      Body(json::object{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
-      d->arn);
+  json::object o{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}};
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
+  return AwsActionResult(Body(o), d->arn);
 }
 
 absl::StatusOr<AwsActionResult> DescribeStateMachine(engine::Engine* e, const json::object& req) {
@@ -258,16 +254,16 @@ absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json
   std::optional<std::string> definition = m.Str("definition");
   std::optional<std::string> role_arn = m.Str("roleArn");
   std::optional<bool> publish = m.Bool("publish");
+  std::optional<std::string> version_description = m.Str("versionDescription");
   if (!m.status().ok()) return m.status();
   auto logging = LoggingMember(req);
   if (!logging.ok()) return logging.status();
-  if (publish.value_or(false)) {
-    return Validation("publish (state machine versions) is not supported by Stepwise yet");
-  }
-  auto d = e->UpdateStateMachine(arn, definition, role_arn, *logging);
+  auto d = e->UpdateStateMachine(arn, definition, role_arn, *logging, publish.value_or(false),
+                                 version_description.value_or(""));
   if (!d.ok()) return d.status();
   json::object o{{"updateDate", Seconds(d->update_date)}};
   if (!d->revision_id.empty()) o["revisionId"] = d->revision_id;
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
   return Body(o);
 }
 
@@ -451,6 +447,8 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
     o["redriveStatus"] = d->redrive_status;
     if (!d->redrive_status_reason.empty()) o["redriveStatusReason"] = d->redrive_status_reason;
   }
+  if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
+  if (!d->alias_arn.empty()) o["stateMachineAliasArn"] = d->alias_arn;
   return Body(o);
 }
 
@@ -503,6 +501,8 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
                    {"startDate", Seconds(d.start_date)}};
     if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
     if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
+    if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
+    if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
     items.push_back(std::move(o));
   }
   json::object o{{"executions", std::move(items)}};
@@ -792,7 +792,7 @@ AwsAction FindAwsAction(std::string_view action) {
   for (const auto& [name, fn] : kActions) {
     if (name == action) return fn;
   }
-  return nullptr;
+  return FindVersionAwsAction(action);  // versions and aliases
 }
 
 bool IsUnsupportedAwsAction(std::string_view action) {

@@ -38,6 +38,10 @@ const Option kOptions[] = {
     {"log-format", Kind::kString, "text|json (default text)"},
     {"shards", Kind::kInt, "engine shard threads (default 2)"},
     {"max-steps-per-commit", Kind::kInt, "internal steps committed as one group (default 100)"},
+    {"max-versions-per-machine", Kind::kInt,
+     "published versions one state machine may have (AWS's quota; default 1000)"},
+    {"max-aliases-per-machine", Kind::kInt,
+     "aliases one state machine may have (AWS's quota; default 100)"},
     {"tls-cert", Kind::kString, "PEM certificate chain for TLS (gRPC and HTTPS)"},
     {"tls-key", Kind::kString, "PEM private key for TLS (gRPC and HTTPS)"},
     {"tls-client-ca", Kind::kString, "PEM CA bundle: gRPC requires client certificates (mTLS)"},
@@ -179,6 +183,12 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   } else if (n == "max-steps-per-commit") {
     if (i < 1 || i > 10000) return bad("must be between 1 and 10000");
     c.max_steps_per_commit = i;
+  } else if (n == "max-versions-per-machine") {
+    if (i < 1 || i > 1000000) return bad("must be between 1 and 1000000");
+    c.max_versions_per_machine = i;
+  } else if (n == "max-aliases-per-machine") {
+    if (i < 1 || i > 1000000) return bad("must be between 1 and 1000000");
+    c.max_aliases_per_machine = i;
   } else if (n == "tls-cert") c.tls_cert = value;
   else if (n == "tls-key") c.tls_key = value;
   else if (n == "tls-client-ca") c.tls_client_ca = value;

@@ -30,6 +30,9 @@ struct Config {
   std::string log_level = "info";
   std::string log_format = "text";  // text | json
   int shards = 2;
+  // AWS's quotas on versions and aliases per state machine.
+  int max_versions_per_machine = 1000;
+  int max_aliases_per_machine = 100;
   int max_steps_per_commit = 100;
   std::string tls_cert;
   std::string tls_key;

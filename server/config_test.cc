@@ -56,6 +56,20 @@ TEST(ConfigTest, FlagBeatsEnvBeatsFile) {
   EXPECT_TRUE(c->insecure);
 }
 
+TEST(ConfigTest, VersionAndAliasQuotas) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->max_versions_per_machine, 1000);
+  EXPECT_EQ(d->max_aliases_per_machine, 100);
+  std::string file = WriteFile("max_aliases_per_machine = 7\n");
+  auto c = LoadConfig({"--config", file, "--max-versions-per-machine", "3"}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->max_versions_per_machine, 3);
+  EXPECT_EQ(c->max_aliases_per_machine, 7);
+  auto bad = LoadConfig({"--max-versions-per-machine", "0"}, Env({}));
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST(ConfigTest, ConfigFileFromEnv) {
   std::string file = WriteFile("grpc-listen = 0.0.0.0:9000\n");
   auto c = LoadConfig({}, Env({{"STEPWISE_CONFIG", file}}));

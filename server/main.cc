@@ -303,6 +303,8 @@ int Run(int argc, char** argv) {
   eopts.region = config.region;
   eopts.account = config.account;
   eopts.shards = config.shards;
+  eopts.max_versions_per_machine = config.max_versions_per_machine;
+  eopts.max_aliases_per_machine = config.max_aliases_per_machine;
   eopts.max_steps_per_commit = config.max_steps_per_commit;
   if (config.time_scale != 1.0) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);

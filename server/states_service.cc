@@ -40,6 +40,7 @@ void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMach
   SetTime(d.creation_date, r->mutable_creation_date());
   SetTime(d.update_date != 0 ? d.update_date : d.creation_date, r->mutable_update_date());
   r->set_revision_id(d.revision_id);
+  r->set_description(d.description);
   v1::LoggingConfiguration* l = r->mutable_logging_configuration();
   l->set_level(d.logging_configuration.level);
   l->set_include_execution_data(d.logging_configuration.include_execution_data);
@@ -239,9 +240,11 @@ grpc::ServerUnaryReactor* StatesService::CreateStateMachine(
       [this, req, resp]() -> absl::Status {
         auto d = engine_->CreateStateMachine(req->name(), req->definition(), req->role_arn(),
                                              req->type(), TagsFromProto(req->tags()),
-                                             FromProto(req->logging_configuration()));
+                                             FromProto(req->logging_configuration()),
+                                             req->publish(), req->version_description());
         if (!d.ok()) return d.status();
         resp->set_state_machine_arn(d->arn);
+        resp->set_state_machine_version_arn(d->version_arn);
         SetTime(d->creation_date, resp->mutable_creation_date());
         return absl::OkStatus();
       },
@@ -271,10 +274,11 @@ grpc::ServerUnaryReactor* StatesService::UpdateStateMachine(
         std::optional<engine::LoggingConfiguration> logging;
         if (req->has_logging_configuration()) logging = FromProto(req->logging_configuration());
         auto d = engine_->UpdateStateMachine(req->state_machine_arn(), definition, role_arn,
-                                             logging);
+                                             logging, req->publish(), req->version_description());
         if (!d.ok()) return d.status();
         SetTime(d->update_date, resp->mutable_update_date());
         resp->set_revision_id(d->revision_id);
+        resp->set_state_machine_version_arn(d->version_arn);
         return absl::OkStatus();
       },
       {"UpdateStateMachine", req->state_machine_arn(), nullptr});
@@ -584,6 +588,8 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     if (d->redrive_date != 0) SetTime(d->redrive_date, resp->mutable_redrive_date());
     resp->set_redrive_status(d->redrive_status);
     resp->set_redrive_status_reason(d->redrive_status_reason);
+    resp->set_state_machine_version_arn(d->version_arn);
+    resp->set_state_machine_alias_arn(d->alias_arn);
     if (req->include_open_tasks() && d->status == "RUNNING") {
       auto open = engine_->ListOpenTasks(req->execution_arn());
       if (!open.ok()) return open.status();
@@ -619,6 +625,8 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
       SetTime(d.start_date, item->mutable_start_date());
       if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
       item->set_redrive_count(d.redrive_count);
+      item->set_state_machine_version_arn(d.version_arn);
+      item->set_state_machine_alias_arn(d.alias_arn);
     }
     resp->set_next_token(l->next_token);
     return absl::OkStatus();

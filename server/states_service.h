@@ -152,6 +152,32 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* ListTagsForResource(grpc::CallbackServerContext* ctx,
                                                 const v1::ListTagsForResourceRequest* req,
                                                 v1::ListTagsForResourceResponse* resp) override;
+
+  // ---- versions and aliases (server/states_service_versions.cc) ----
+  grpc::ServerUnaryReactor* PublishStateMachineVersion(
+      grpc::CallbackServerContext* ctx, const v1::PublishStateMachineVersionRequest* req,
+      v1::PublishStateMachineVersionResponse* resp) override;
+  grpc::ServerUnaryReactor* ListStateMachineVersions(
+      grpc::CallbackServerContext* ctx, const v1::ListStateMachineVersionsRequest* req,
+      v1::ListStateMachineVersionsResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteStateMachineVersion(
+      grpc::CallbackServerContext* ctx, const v1::DeleteStateMachineVersionRequest* req,
+      v1::DeleteStateMachineVersionResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateStateMachineAlias(
+      grpc::CallbackServerContext* ctx, const v1::CreateStateMachineAliasRequest* req,
+      v1::CreateStateMachineAliasResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeStateMachineAlias(
+      grpc::CallbackServerContext* ctx, const v1::DescribeStateMachineAliasRequest* req,
+      v1::DescribeStateMachineAliasResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateStateMachineAlias(
+      grpc::CallbackServerContext* ctx, const v1::UpdateStateMachineAliasRequest* req,
+      v1::UpdateStateMachineAliasResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteStateMachineAlias(
+      grpc::CallbackServerContext* ctx, const v1::DeleteStateMachineAliasRequest* req,
+      v1::DeleteStateMachineAliasResponse* resp) override;
+  grpc::ServerUnaryReactor* ListStateMachineAliases(
+      grpc::CallbackServerContext* ctx, const v1::ListStateMachineAliasesRequest* req,
+      v1::ListStateMachineAliasesResponse* resp) override;
   grpc::ServerUnaryReactor* GetFunctionTask(grpc::CallbackServerContext* ctx,
                                             const v1::GetFunctionTaskRequest* req,
                                             v1::GetFunctionTaskResponse* resp) override;

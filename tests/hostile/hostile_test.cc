@@ -847,6 +847,100 @@ TEST_F(HostileTest, TagsOfTheWrongShapeAreRefusedAndChangeNothing) {
   EXPECT_EQ(tags_before, tags_of(seed));
 }
 
+TEST_F(HostileTest, VersionsAndAliasesOfTheWrongShapeAreRefusedAndChangeNothing) {
+  Create("Versioned", kPassDef);
+  const std::string m = MachineArn("Versioned");
+  AwsReply pub = Aws(http_, "PublishStateMachineVersion", J({{"stateMachineArn", m}}));
+  ASSERT_EQ(pub.status, 200) << pub.raw;
+  const std::string v1 = m + ":1";
+  const std::string v2 = m + ":2";
+  ASSERT_EQ(Aws(http_, "UpdateStateMachine",
+                J({{"stateMachineArn", m}, {"definition", kPassDef}, {"publish", true}}))
+                .status,
+            200);
+  auto route = [](const auto& arn, const auto& weight) {
+    return json::object{{"stateMachineVersionArn", arn}, {"weight", weight}};
+  };
+  ASSERT_EQ(Aws(http_, "CreateStateMachineAlias",
+                J({{"name", "live"}, {"routingConfiguration", json::array{route(v1, 100)}}}))
+                .status,
+            200);
+  auto listing = [&] {
+    return Aws(http_, "ListStateMachineVersions", J({{"stateMachineArn", m}})).raw +
+           Aws(http_, "ListStateMachineAliases", J({{"stateMachineArn", m}})).raw +
+           Aws(http_, "DescribeStateMachineAlias", J({{"stateMachineAliasArn", m + ":live"}}))
+               .raw;
+  };
+  std::string before = Snapshot(stub_);
+  std::string listed_before = listing();
+  auto alias = [&](const auto& name, const json::value& routing) {
+    return Aws(http_, "CreateStateMachineAlias",
+               J({{"name", name}, {"routingConfiguration", routing}}));
+  };
+  // Wrong JSON types.
+  ExpectAwsError(alias("a", "v1=100"), "SerializationException", "'routingConfiguration'");
+  ExpectAwsError(alias("a", json::array{5}), "SerializationException",
+                 "'routingConfiguration[0]'");
+  ExpectAwsError(alias("a", json::array{route(v1, "100")}), "SerializationException",
+                 "'routingConfiguration[0].weight'");
+  ExpectAwsError(alias("a", json::array{route(v1, 99.5)}), "SerializationException",
+                 "'routingConfiguration[0].weight'");
+  ExpectAwsError(alias("a", json::array{route(5, 100)}), "SerializationException",
+                 "'routingConfiguration[0].stateMachineVersionArn'");
+  ExpectAwsError(alias(7, json::array{route(v1, 100)}), "SerializationException", "'name'");
+  ExpectAwsError(Aws(http_, "CreateStateMachineAlias", J({{"name", "a"}})),
+                 "ValidationException", "'routingConfiguration'");
+  ExpectAwsError(alias("a", json::array{json::object{{"weight", 100}}}), "ValidationException",
+                 "stateMachineVersionArn");
+  // Weights not summing to 100, three routes, none, out of range, twice
+  // the same version, a machine ARN instead of a version, an unknown one.
+  ExpectAwsError(alias("a", json::array{route(v1, 50), route(v2, 40)}), "ValidationException",
+                 "100");
+  ExpectAwsError(alias("a", json::array{route(v1, 50), route(v2, 50), route(v1, 0)}),
+                 "ValidationException", "length less than or equal to 2");
+  ExpectAwsError(alias("a", json::array{}), "ValidationException", "routingConfiguration");
+  ExpectAwsError(alias("a", json::array{route(v1, 101)}), "ValidationException", "weight");
+  ExpectAwsError(alias("a", json::array{route(v1, -1), route(v2, 101)}), "ValidationException",
+                 "weight");
+  ExpectAwsError(alias("a", json::array{route(v1, 50), route(v1, 50)}), "ValidationException",
+                 "distinct");
+  ExpectAwsError(alias("a", json::array{route(m, 100)}), "ValidationException", "version");
+  ExpectAwsError(alias("a", json::array{route(m + ":99", 100)}), "ResourceNotFound", ":99");
+  ExpectAwsError(alias("a", json::array{route("not-an-arn", 100)}), "InvalidArn", "not-an-arn");
+  // Bad names.
+  for (const std::string& bad : {std::string("123"), std::string("a b"), std::string("a:b"),
+                                 std::string(""), std::string(81, 'a')}) {
+    ExpectAwsError(alias(bad, json::array{route(v1, 100)}), "ValidationException", "'name'");
+  }
+  // The other version and alias actions.
+  ExpectAwsError(Aws(http_, "PublishStateMachineVersion", J({{"stateMachineArn", 5}})),
+                 "SerializationException", "'stateMachineArn'");
+  ExpectAwsError(Aws(http_, "PublishStateMachineVersion",
+                     J({{"stateMachineArn", m}, {"description", std::string(300, 'd')}})),
+                 "ValidationException", "256");
+  ExpectAwsError(Aws(http_, "PublishStateMachineVersion",
+                     J({{"stateMachineArn", m}, {"revisionId", "Versioned-1"}})),
+                 "ConflictException", "revision", 409);
+  ExpectAwsError(Aws(http_, "UpdateStateMachineAlias", J({{"stateMachineAliasArn", m + ":live"}})),
+                 "ValidationException", "routingConfiguration");
+  ExpectAwsError(Aws(http_, "UpdateStateMachineAlias",
+                     J({{"stateMachineAliasArn", m + ":live"},
+                        {"routingConfiguration", json::array{route(v1, 60), route(v2, 60)}}})),
+                 "ValidationException", "100");
+  ExpectAwsError(Aws(http_, "DeleteStateMachineVersion", J({{"stateMachineVersionArn", v1}})),
+                 "ConflictException", m + ":live", 409);
+  ExpectAwsError(Aws(http_, "DeleteStateMachineVersion", J({{"stateMachineVersionArn", "x"}})),
+                 "InvalidArn", "x");
+  ExpectAwsError(Aws(http_, "ListStateMachineVersions", J({{"stateMachineArn", m},
+                                                            {"maxResults", 5000}})),
+                 "ValidationException", "maxResults");
+  ExpectAwsError(Aws(http_, "StartExecution", J({{"stateMachineArn", m + ":nope"}})),
+                 "StateMachineDoesNotExist", m + ":nope");
+  ExpectResponsive();
+  EXPECT_EQ(listed_before, listing());
+  EXPECT_EQ(before, Snapshot(stub_));
+}
+
 TEST_F(HostileTest, UndecodableGrpcRequestsGetSerializationException) {
   std::string before = Snapshot(stub_);
   // Bytes no request message of any method decodes: a tag with wire type 7

@@ -297,6 +297,109 @@ TEST_F(StepwisedTest, StateMachineRpcsAndErrors) {
 
 // ValidateStateMachineDefinition warns about a Task no dispatcher of the
 // server runs (it would fail with States.TaskFailed), and only about those.
+TEST_F(StepwisedTest, VersionsAndAliasesOverGrpc) {
+  v1::CreateStateMachineRequest create;
+  create.set_name("versioned");
+  create.set_definition(kPassDef);
+  create.set_publish(true);
+  create.set_version_description("first");
+  v1::CreateStateMachineResponse made;
+  ASSERT_TRUE(stub()->CreateStateMachine(Ctx().get(), create, &made).ok());
+  const std::string m = made.state_machine_arn();
+  EXPECT_EQ(made.state_machine_version_arn(), m + ":1");
+  v1::UpdateStateMachineRequest update;
+  update.set_state_machine_arn(m);
+  update.set_definition(kWaitDef);
+  update.set_publish(true);
+  v1::UpdateStateMachineResponse updated;
+  ASSERT_TRUE(stub()->UpdateStateMachine(Ctx().get(), update, &updated).ok());
+  EXPECT_EQ(updated.state_machine_version_arn(), m + ":2");
+  {  // Idempotent publish; a stale revision id is a conflict.
+    v1::PublishStateMachineVersionRequest req;
+    req.set_state_machine_arn(m);
+    v1::PublishStateMachineVersionResponse resp;
+    ASSERT_TRUE(stub()->PublishStateMachineVersion(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.state_machine_version_arn(), m + ":2");
+    req.set_revision_id("versioned-1");
+    grpc::Status s = stub()->PublishStateMachineVersion(Ctx().get(), req, &resp);
+    EXPECT_EQ(ErrorName(s), "ConflictException");
+  }
+  {
+    v1::DescribeStateMachineRequest req;
+    req.set_state_machine_arn(m + ":1");
+    v1::DescribeStateMachineResponse resp;
+    ASSERT_TRUE(stub()->DescribeStateMachine(Ctx().get(), req, &resp).ok());
+    EXPECT_EQ(resp.definition(), kPassDef);
+    EXPECT_EQ(resp.description(), "first");
+    v1::ListStateMachineVersionsRequest list;
+    list.set_state_machine_arn(m);
+    v1::ListStateMachineVersionsResponse versions;
+    ASSERT_TRUE(stub()->ListStateMachineVersions(Ctx().get(), list, &versions).ok());
+    ASSERT_EQ(versions.state_machine_versions_size(), 2);
+    EXPECT_EQ(versions.state_machine_versions(0).state_machine_version_arn(), m + ":2");
+  }
+  v1::CreateStateMachineAliasRequest alias;
+  alias.set_name("live");
+  auto* r = alias.add_routing_configuration();
+  r->set_state_machine_version_arn(m + ":1");
+  r->set_weight(100);
+  v1::CreateStateMachineAliasResponse alias_made;
+  ASSERT_TRUE(stub()->CreateStateMachineAlias(Ctx().get(), alias, &alias_made).ok());
+  EXPECT_EQ(alias_made.state_machine_alias_arn(), m + ":live");
+  {
+    v1::StartExecutionRequest req;
+    req.set_state_machine_arn(m + ":live");
+    req.set_name("through-alias");
+    v1::StartExecutionResponse resp;
+    ASSERT_TRUE(stub()->StartExecution(Ctx().get(), req, &resp).ok());
+    v1::DescribeExecutionRequest dreq;
+    dreq.set_execution_arn(resp.execution_arn());
+    v1::DescribeExecutionResponse d;
+    ASSERT_TRUE(stub()->DescribeExecution(Ctx().get(), dreq, &d).ok());
+    EXPECT_EQ(d.state_machine_arn(), m);
+    EXPECT_EQ(d.state_machine_version_arn(), m + ":1");
+    EXPECT_EQ(d.state_machine_alias_arn(), m + ":live");
+    v1::ListExecutionsRequest lreq;
+    lreq.set_state_machine_arn(m + ":1");
+    v1::ListExecutionsResponse l;
+    ASSERT_TRUE(stub()->ListExecutions(Ctx().get(), lreq, &l).ok());
+    ASSERT_EQ(l.executions_size(), 1);
+    EXPECT_EQ(l.executions(0).state_machine_alias_arn(), m + ":live");
+  }
+  {  // A routed version cannot go; the alias moves, then it can.
+    v1::DeleteStateMachineVersionRequest del;
+    del.set_state_machine_version_arn(m + ":1");
+    v1::DeleteStateMachineVersionResponse none;
+    EXPECT_EQ(ErrorName(stub()->DeleteStateMachineVersion(Ctx().get(), del, &none)),
+              "ConflictException");
+    v1::UpdateStateMachineAliasRequest up;
+    up.set_state_machine_alias_arn(m + ":live");
+    auto* to2 = up.add_routing_configuration();
+    to2->set_state_machine_version_arn(m + ":2");
+    to2->set_weight(100);
+    v1::UpdateStateMachineAliasResponse up_resp;
+    ASSERT_TRUE(stub()->UpdateStateMachineAlias(Ctx().get(), up, &up_resp).ok());
+    EXPECT_TRUE(stub()->DeleteStateMachineVersion(Ctx().get(), del, &none).ok());
+    v1::DescribeStateMachineAliasRequest dreq;
+    dreq.set_state_machine_alias_arn(m + ":live");
+    v1::DescribeStateMachineAliasResponse d;
+    ASSERT_TRUE(stub()->DescribeStateMachineAlias(Ctx().get(), dreq, &d).ok());
+    ASSERT_EQ(d.routing_configuration_size(), 1);
+    EXPECT_EQ(d.routing_configuration(0).state_machine_version_arn(), m + ":2");
+    v1::ListStateMachineAliasesRequest lreq;
+    lreq.set_state_machine_arn(m);
+    v1::ListStateMachineAliasesResponse l;
+    ASSERT_TRUE(stub()->ListStateMachineAliases(Ctx().get(), lreq, &l).ok());
+    EXPECT_EQ(l.state_machine_aliases_size(), 1);
+    v1::DeleteStateMachineAliasRequest da;
+    da.set_state_machine_alias_arn(m + ":live");
+    v1::DeleteStateMachineAliasResponse da_resp;
+    EXPECT_TRUE(stub()->DeleteStateMachineAlias(Ctx().get(), da, &da_resp).ok());
+    EXPECT_EQ(ErrorName(stub()->DescribeStateMachineAlias(Ctx().get(), dreq, &d)),
+              "ResourceNotFound");
+  }
+}
+
 TEST_F(StepwisedTest, ValidationWarnsAboutTasksTheServerCannotRun) {
   auto validate = [this](const std::string& resource) {
     v1::ValidateStateMachineDefinitionRequest req;
