@@ -25,10 +25,10 @@ using VersionsRestartTest = RocksEngineTest;
 std::string Name(const absl::Status& s) { return ServiceErrorName(s); }
 
 TEST_F(VersionsEngineTest, PublishOnCreateAndUpdateNumbersVersionsNeverReused) {
-  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true, "first");
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true, "first");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->version_arn, m->arn + ":1");
-  auto u = engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, true, "second");
+  auto u = engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true, "second");
   ASSERT_TRUE(u.ok()) << u.status();
   EXPECT_EQ(u->version_arn, m->arn + ":2");
   auto v1 = engine_->DescribeStateMachine(m->arn + ":1");
@@ -78,9 +78,9 @@ TEST_F(VersionsEngineTest, PublishIsIdempotentAndChecksTheRevisionId) {
 }
 
 TEST_F(VersionsEngineTest, AliasRoutesByWeightAndExecutionsNameVersionAndAlias) {
-  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true);
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(m.ok());
-  auto u = engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, true);
+  auto u = engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true);
   ASSERT_TRUE(u.ok());
   std::string v1 = m->arn + ":1", v2 = m->arn + ":2";
   auto a = engine_->CreateStateMachineAlias("prod", "live", {{v1, 90}, {v2, 10}});
@@ -146,10 +146,10 @@ TEST_F(VersionsEngineTest, AliasRoutesByWeightAndExecutionsNameVersionAndAlias) 
 }
 
 TEST_F(VersionsEngineTest, BadRoutingAndNamesAreRefused) {
-  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true);
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(m.ok());
-  ASSERT_TRUE(engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, true).ok());
-  auto o = engine_->CreateStateMachine("o", kV1, kRole, "STANDARD", {}, true);
+  ASSERT_TRUE(engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true).ok());
+  auto o = engine_->CreateStateMachine("o", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(o.ok());
   std::string v1 = m->arn + ":1", v2 = m->arn + ":2";
   auto refused = [&](const std::string& name, std::vector<AliasRoute> r) {
@@ -175,7 +175,7 @@ TEST_F(VersionsEngineTest, BadRoutingAndNamesAreRefused) {
 }
 
 TEST_F(VersionsEngineTest, DeletingTheMachineDeletesVersionsAndAliases) {
-  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true);
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(engine_->CreateStateMachineAlias("live", "", {{m->version_arn, 100}}).ok());
   EXPECT_EQ(Name(engine_->DeleteStateMachine(m->version_arn)), "ValidationException");
@@ -200,9 +200,9 @@ TEST(VersionsQuotaTest, ConfiguredQuotasAreEnforced) {
   auto e = Engine::Open(&store, o);
   ASSERT_TRUE(e.ok());
   Engine& engine = **e;
-  auto m = engine.CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true);
+  auto m = engine.CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(m.ok());
-  ASSERT_TRUE(engine.UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, true).ok());
+  ASSERT_TRUE(engine.UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true).ok());
   ASSERT_TRUE(engine.UpdateStateMachine(m->arn, std::string(kV1), std::nullopt).ok());
   EXPECT_EQ(Name(engine.PublishStateMachineVersion(m->arn, std::nullopt, "").status()),
             "ServiceQuotaExceededException");
@@ -213,7 +213,7 @@ TEST(VersionsQuotaTest, ConfiguredQuotasAreEnforced) {
 }
 
 TEST_F(VersionsRestartTest, VersionsAliasesAndExecutionArnsSurviveARestart) {
-  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, true, "d1");
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true, "d1");
   ASSERT_TRUE(m.ok());
   ASSERT_TRUE(engine_->CreateStateMachineAlias("live", "x", {{m->version_arn, 100}}).ok());
   auto s = engine_->StartExecution(m->arn + ":live", "e", "{}");
@@ -235,7 +235,7 @@ TEST_F(VersionsRestartTest, VersionsAliasesAndExecutionArnsSurviveARestart) {
   ASSERT_EQ(l->executions.size(), 1u);
   EXPECT_EQ(l->executions[0].version_arn, m->version_arn);
   // Numbers are not reused after a restart either.
-  ASSERT_TRUE(engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, true).ok());
+  ASSERT_TRUE(engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true).ok());
   EXPECT_EQ(engine_->ListStateMachineVersions(m->arn)->front().arn, m->arn + ":2");
 }
 
