@@ -14,6 +14,7 @@
 #include "cli/lambda_runtime.h"
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
+#include "cli/resolve_names.h"
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
 #include "cli/test_state_cmd.h"
@@ -27,43 +28,6 @@ namespace {
 int Usage(const std::string& message) {
   std::cerr << "stepwise: " << message << "\n";
   return kExitUsage;
-}
-
-absl::Status NotFoundAws(const std::string& what, const std::string& aws) {
-  return WithAwsErrorName(absl::NotFoundError(what), aws);
-}
-
-// Accepts an ARN, or a name looked up with ListStateMachines.
-absl::StatusOr<std::string> ResolveStateMachine(Client& c,
-                                                const std::string& name) {
-  if (name.rfind("arn:", 0) == 0) return name;
-  v1::ListStateMachinesRequest req;
-  while (true) {
-    auto resp = c.ListStateMachines(req);
-    if (!resp.ok()) return resp.status();
-    for (const auto& m : resp->state_machines()) {
-      if (m.name() == name) return m.state_machine_arn();
-    }
-    if (resp->next_token().empty()) break;
-    req.set_next_token(resp->next_token());
-  }
-  return NotFoundAws("state machine " + name + " not found",
-                     "StateMachineDoesNotExist");
-}
-
-absl::StatusOr<std::string> FindActivity(Client& c, const std::string& name) {
-  if (name.rfind("arn:", 0) == 0) return name;
-  v1::ListActivitiesRequest req;
-  while (true) {
-    auto resp = c.ListActivities(req);
-    if (!resp.ok()) return resp.status();
-    for (const auto& a : resp->activities()) {
-      if (a.name() == name) return a.activity_arn();
-    }
-    if (resp->next_token().empty()) break;
-    req.set_next_token(resp->next_token());
-  }
-  return NotFoundAws("activity " + name + " not found", "ActivityDoesNotExist");
 }
 
 void PrintKeyValues(const std::vector<std::pair<std::string, std::string>>& kv) {
@@ -606,7 +570,7 @@ int ActivityCommand(const RemoteArgs& a, Client& c) {
     PrintListing(as_json, items, {"NAME", "CREATED", "ARN"}, rows);
     return kExitOk;
   }
-  auto arn = FindActivity(c, a.positional[0]);
+  auto arn = ResolveActivity(c, a.positional[0]);
   if (!arn.ok()) return CallFailed(arn.status());
   if (cmd == "activity delete") {
     v1::DeleteActivityRequest req;
@@ -695,7 +659,7 @@ int WorkerCommand(const RemoteArgs& a, Client& c, const sigset_t& signals) {
     } else {
       // CreateActivity is idempotent for an existing name in AWS; look up
       // first so that a server that is not idempotent works too.
-      auto found = FindActivity(c, activity);
+      auto found = ResolveActivity(c, activity);
       if (found.ok()) {
         arn = *found;
       } else if (found.status().code() == absl::StatusCode::kNotFound) {

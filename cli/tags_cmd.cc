@@ -7,41 +7,10 @@
 #include "absl/status/status.h"
 #include "cli/cli_format.h"
 #include "cli/cli_remote.h"
+#include "cli/resolve_names.h"
 #include "common/json.h"
 
 namespace stepwise::client {
-
-namespace {
-
-// The ARN `name` stands for: itself when it is an ARN, else the state
-// machine of that name, else the activity (ResourceNotFound when neither).
-absl::StatusOr<std::string> ResolveResource(Client& c, const std::string& name) {
-  if (name.rfind("arn:", 0) == 0) return name;
-  v1::ListStateMachinesRequest machines;
-  while (true) {
-    auto resp = c.ListStateMachines(machines);
-    if (!resp.ok()) return resp.status();
-    for (const auto& m : resp->state_machines()) {
-      if (m.name() == name) return m.state_machine_arn();
-    }
-    if (resp->next_token().empty()) break;
-    machines.set_next_token(resp->next_token());
-  }
-  v1::ListActivitiesRequest activities;
-  while (true) {
-    auto resp = c.ListActivities(activities);
-    if (!resp.ok()) return resp.status();
-    for (const auto& a : resp->activities()) {
-      if (a.name() == name) return a.activity_arn();
-    }
-    if (resp->next_token().empty()) break;
-    activities.set_next_token(resp->next_token());
-  }
-  return WithAwsErrorName(
-      absl::NotFoundError("no state machine or activity named " + name), "ResourceNotFound");
-}
-
-}  // namespace
 
 absl::StatusOr<std::vector<v1::Tag>> ParseTagOperands(const std::vector<std::string>& operands) {
   std::vector<v1::Tag> out;
@@ -70,7 +39,7 @@ int TagsCommand(const RemoteArgs& a, Client& c) {
     }
     tags = *std::move(parsed);
   }
-  auto arn = ResolveResource(c, a.positional[0]);
+  auto arn = ResolveMachineOrActivity(c, a.positional[0]);
   if (!arn.ok()) return CallFailed(arn.status());
   if (cmd == "tag") {
     v1::TagResourceRequest req;

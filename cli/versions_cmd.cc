@@ -9,28 +9,12 @@
 #include "absl/status/status.h"
 #include "cli/cli_format.h"
 #include "cli/cli_remote.h"
+#include "cli/resolve_names.h"
 #include "common/json.h"
 
 namespace stepwise::client {
 
 namespace {
-
-// The machine's ARN: an ARN as given, else the machine of that name.
-absl::StatusOr<std::string> MachineArnOf(Client& c, const std::string& name) {
-  if (name.rfind("arn:", 0) == 0) return name;
-  v1::ListStateMachinesRequest req;
-  while (true) {
-    auto resp = c.ListStateMachines(req);
-    if (!resp.ok()) return resp.status();
-    for (const auto& m : resp->state_machines()) {
-      if (m.name() == name) return m.state_machine_arn();
-    }
-    if (resp->next_token().empty()) break;
-    req.set_next_token(resp->next_token());
-  }
-  return WithAwsErrorName(absl::NotFoundError("state machine " + name + " not found"),
-                          "StateMachineDoesNotExist");
-}
 
 json::array RoutingJson(
     const google::protobuf::RepeatedPtrField<v1::RoutingConfigurationListItem>& routes) {
@@ -73,7 +57,7 @@ bool IsVersionsCommand(const std::string& command) {
 
 int VersionsCommand(const RemoteArgs& a, Client& c) {
   const std::string& cmd = a.command;
-  auto machine = MachineArnOf(c, a.positional[0]);
+  auto machine = ResolveStateMachine(c, a.positional[0]);
   if (!machine.ok()) return CallFailed(machine.status());
   bool as_json = a.Has("json");
   if (cmd == "machine publish") {
