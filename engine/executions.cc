@@ -381,7 +381,7 @@ void EngineImpl::SendTaskHeartbeatAsync(const std::string& token, StatusFn done)
     auto armed = ex->record.timer_dues.find(HeartbeatTimerId(t.task_id));
     TimeMs old_due = armed != ex->record.timer_dues.end()
                          ? armed->second
-                         : t.last_heartbeat + t.heartbeat_seconds * 1000;
+                         : t.last_heartbeat + HeartbeatDelayMs(*ex, t);
     t.last_heartbeat = now;
     std::vector<storage::Write> writes;
     writes.push_back({Table::kTimers,

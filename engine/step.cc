@@ -296,7 +296,8 @@ ActivityTaskGrant EngineImpl::GrantFor(const LoadedExecution& ex, const OpenTask
   g.details = t.details;
   g.execution_arn = ex.id;
   if (t.timeout_seconds > 0) {
-    g.deadline_ms = now + ScaledDelayMs(t.timeout_seconds * 1000, ex.record.state->info.time_scale);
+    g.deadline_ms =
+        now + ScaledDelayMs(t.timeout_seconds * 1000, ex.record.state->info.time_scale);
   }
   return g;
 }
