@@ -170,6 +170,7 @@ json::object EncodeMockRun(const ExecutionInfo& info) {
   json::object invocations;
   for (const auto& [state, n] : info.mock_invocations) invocations[state] = n;
   mock["invocations"] = std::move(invocations);
+  if (info.time_scale != 1.0) mock["time_scale"] = info.time_scale;
   return mock;
 }
 
@@ -184,6 +185,12 @@ absl::Status DecodeMockRun(const json::value& v, ExecutionInfo& info) {
   for (const auto& [state, n] : invocations.get_object()) {
     if (!n.is_int64()) return absl::DataLossError("malformed stored mock test run");
     info.mock_invocations[std::string(state)] = n.get_int64();
+  }
+  if (const json::value* scale = v.get_object().if_contains("time_scale")) {
+    if (!scale->is_number() || !(ToDouble(*scale) > 0)) {
+      return absl::DataLossError("malformed stored mock test run: time_scale");
+    }
+    info.time_scale = ToDouble(*scale);
   }
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/mock_config/mock_config.h"
+#include "engine/mock_config/time_scale.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -23,6 +24,12 @@ namespace stepwise::engine {
 namespace {
 
 using storage::Table;
+
+// How long after its last heartbeat task `t` of `ex` times out, on the
+// execution's time scale (mock-config test cases; 1 otherwise).
+int64_t HeartbeatDelayMs(const LoadedExecution& ex, const OpenTask& t) {
+  return ScaledDelayMs(t.heartbeat_seconds * 1000, ex.record.state->info.time_scale);
+}
 
 }  // namespace
 
@@ -123,6 +130,9 @@ void EngineImpl::StartExecutionAsync(
     info.start_time = now;
     info.express = express;
     info.test_case = test_case;
+    if (!test_case.empty()) {
+      info.time_scale = opts_.mock_config->TimeScaleFor(machine_name, test_case);
+    }
     info.express_async = express && !on_closed;
     Decision d;
     Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
@@ -367,13 +377,17 @@ void EngineImpl::SendTaskHeartbeatAsync(const std::string& token, StatusFn done)
     if (t.heartbeat_seconds <= 0) return done(absl::OkStatus());  // nothing to extend
     // Durable: the new deadline is committed (no history event, as AWS).
     TimeMs now = clock_->NowMs();
-    TimeMs old_due = t.last_heartbeat + t.heartbeat_seconds * 1000;
+    // The armed timer's row, as stored (a test case's time scale shortened it).
+    auto armed = ex->record.timer_dues.find(HeartbeatTimerId(t.task_id));
+    TimeMs old_due = armed != ex->record.timer_dues.end()
+                         ? armed->second
+                         : t.last_heartbeat + HeartbeatDelayMs(*ex, t);
     t.last_heartbeat = now;
     std::vector<storage::Write> writes;
     writes.push_back({Table::kTimers,
                       storage::TimerKey(old_due, ex->id, HeartbeatTimerId(t.task_id)),
                       std::nullopt});
-    TimerEntry e{now + t.heartbeat_seconds * 1000, ex->id, HeartbeatTimerId(t.task_id)};
+    TimerEntry e{now + HeartbeatDelayMs(*ex, t), ex->id, HeartbeatTimerId(t.task_id)};
     writes.push_back({Table::kTimers, storage::TimerKey(e.due, ex->id, e.timer_id),
                       std::string()});
     ex->record.timer_dues[e.timer_id] = e.due;
@@ -416,10 +430,10 @@ void EngineImpl::OnTimer(const TimerEntry& e) {
         return Commit(ex, std::move(d), false, std::move(writes), [](absl::Status) {});
       }
       OpenTask& t = it->second;
-      if (heartbeat && t.last_heartbeat + t.heartbeat_seconds * 1000 > now) {
-        // A heartbeat moved the deadline: re-arm.
-        TimeMs next = t.last_heartbeat + t.heartbeat_seconds * 1000;
-        d.start_timers.push_back({e.timer_id, next});
+      TimeMs next = t.last_heartbeat + HeartbeatDelayMs(*ex, t);
+      if (heartbeat && next > now) {
+        // A heartbeat moved the deadline: re-arm (already scaled).
+        d.start_timers.push_back({e.timer_id, next, /*due_scaled=*/true});
       } else {
         TaskResult r;
         r.kind = TaskResult::Kind::kTimedOut;

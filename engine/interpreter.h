@@ -41,6 +41,11 @@ struct ExecutionInfo {
   // invocation index). Stored only when `test_case` is set.
   std::string test_case;
   std::map<std::string, int64_t> mock_invocations;
+  // The test case's time scale (MockConfig::TimeScaleFor): each timer the
+  // engine arms for it (Wait, retry back-off, timeouts, heartbeats) falls
+  // due this many times sooner (engine/mock_config/time_scale.h); $$ and
+  // history keep real time. Stored only when not 1.
+  double time_scale = 1.0;
   bool express = false;  // EXPRESS executions have no redrive fields...
   // ...except those StartExecution started: AWS gives their $$.Execution a
   // RedriveCount (0), not StartSyncExecution's (recorded in the corpus).
@@ -72,6 +77,9 @@ struct ScheduleTaskCommand {
 struct StartTimerCommand {
   int64_t timer_id = 0;
   TimeMs due = 0;
+  // Whether `due` already has the execution's time scale applied (the
+  // engine re-arming a heartbeat); otherwise the engine scales it.
+  bool due_scaled = false;
 };
 
 // Everything one trigger produced. The engine commits `events` (and the

@@ -15,6 +15,7 @@
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
+#include "engine/mock_config/time_scale.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -122,10 +123,12 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
   }
   for (int64_t task_id : d.cancel_tasks) CloseTask(ex, task_id, t.writes, *effects);
   for (const StartTimerCommand& c : d.start_timers) {
-    rec.timer_dues[c.timer_id] = c.due;
+    // A mock-config test case's time scale shortens every timer here.
+    TimeMs due = c.due_scaled ? c.due : ScaledDue(c.due, now, st.info.time_scale);
+    rec.timer_dues[c.timer_id] = due;
     t.writes.push_back(
-        {Table::kTimers, storage::TimerKey(c.due, ex->id, c.timer_id), std::string()});
-    effects->arm.push_back(TimerEntry{c.due, ex->id, c.timer_id});
+        {Table::kTimers, storage::TimerKey(due, ex->id, c.timer_id), std::string()});
+    effects->arm.push_back(TimerEntry{due, ex->id, c.timer_id});
   }
   for (int64_t timer_id : d.cancel_timers) DisarmTimer(ex, timer_id, t.writes, *effects);
   // Tasks the interpreter completed (success, failure, timeout) are closed.
@@ -292,7 +295,10 @@ ActivityTaskGrant EngineImpl::GrantFor(const LoadedExecution& ex, const OpenTask
   g.input = t.input;
   g.details = t.details;
   g.execution_arn = ex.id;
-  if (t.timeout_seconds > 0) g.deadline_ms = now + t.timeout_seconds * 1000;
+  if (t.timeout_seconds > 0) {
+    g.deadline_ms =
+        now + ScaledDelayMs(t.timeout_seconds * 1000, ex.record.state->info.time_scale);
+  }
   return g;
 }
 

@@ -17,6 +17,9 @@ namespace stepwise::engine {
 
 namespace {
 
+// The largest StepwiseTestCaseOptions TimeScale: a day's Wait in ~0.1 s.
+constexpr double kMaxTimeScale = 1e6;
+
 std::string Indexed(const std::string& path, std::string_view key);
 
 // `path` + one member, as JSONPath writes it: `.Name`, or `["0-2"]` for a
@@ -133,6 +136,45 @@ absl::StatusOr<MockedResponse> ParseResponse(const json::value& v, const std::st
   return r;
 }
 
+// Stepwise's `StepwiseTestCaseOptions` of `root` into `time_scales`; each
+// machine and test case it names must be one `StateMachines` has.
+absl::Status ParseTestCaseOptions(
+    const json::object& root, const MockConfig& config,
+    std::map<std::string, std::map<std::string, double>>& time_scales) {
+  const json::value* options = root.if_contains("StepwiseTestCaseOptions");
+  if (options == nullptr) return absl::OkStatus();
+  const std::string path = "$.StepwiseTestCaseOptions";
+  const json::object* oo = options->if_object();
+  if (oo == nullptr) return Bad(path, "expected an object of state machine name → test cases");
+  for (const auto& [machine, mv] : *oo) {
+    std::string mpath = Member(path, machine);
+    const json::object* m = mv.if_object();
+    if (m == nullptr) return Bad(mpath, "expected an object of test case name → options");
+    for (const auto& [test_case, tv] : *m) {
+      std::string tpath = Member(mpath, test_case);
+      if (!config.HasTestCase(std::string(machine), std::string(test_case))) {
+        return Bad(tpath, absl::StrCat("no test case '", ToAbsl(test_case),
+                                       "' of state machine '", ToAbsl(machine),
+                                       "' in $.StateMachines"));
+      }
+      const json::object* t = tv.if_object();
+      if (t == nullptr) return Bad(tpath, "expected an object with TimeScale");
+      if (absl::Status s = OnlyKeys(*t, tpath, {"TimeScale"}); !s.ok()) return s;
+      const json::value* scale = t->if_contains("TimeScale");
+      if (scale == nullptr) continue;
+      std::string spath = Member(tpath, "TimeScale");
+      if (!scale->is_number()) return Bad(spath, "expected a number");
+      double d = scale->to_number<double>();
+      if (!(d > 0) || d > kMaxTimeScale) {
+        return Bad(spath, absl::StrCat("expected a number greater than 0 and at most ",
+                                       static_cast<int64_t>(kMaxTimeScale)));
+      }
+      time_scales[std::string(machine)][std::string(test_case)] = d;
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const MockedAnswer* MockedResponse::At(int64_t invocation) const {
@@ -150,7 +192,9 @@ absl::StatusOr<std::shared_ptr<const MockConfig>> MockConfig::Parse(std::string_
   }
   const json::object* root = parsed->if_object();
   if (root == nullptr) return Bad("$", "expected an object with StateMachines and MockedResponses");
-  if (absl::Status s = OnlyKeys(*root, "$", {"StateMachines", "MockedResponses"}); !s.ok()) {
+  if (absl::Status s = OnlyKeys(*root, "$", {"StateMachines", "MockedResponses",
+                                             "StepwiseTestCaseOptions"});
+      !s.ok()) {
     return s;
   }
   auto config = std::make_shared<MockConfig>();
@@ -194,6 +238,9 @@ absl::StatusOr<std::shared_ptr<const MockConfig>> MockConfig::Parse(std::string_
       }
     }
   }
+  if (absl::Status s = ParseTestCaseOptions(*root, *config, config->time_scales_); !s.ok()) {
+    return s;
+  }
   return std::shared_ptr<const MockConfig>(std::move(config));
 }
 
@@ -225,6 +272,14 @@ const std::string* MockConfig::ResponseNameFor(const std::string& machine_name,
   if (t == m->second.end()) return nullptr;
   auto s = t->second.find(state_name);
   return s == t->second.end() ? nullptr : &s->second;
+}
+
+double MockConfig::TimeScaleFor(const std::string& machine_name,
+                                const std::string& test_case) const {
+  auto m = time_scales_.find(machine_name);
+  if (m == time_scales_.end()) return 1.0;
+  auto t = m->second.find(test_case);
+  return t == m->second.end() ? 1.0 : t->second;
 }
 
 const MockedResponse* MockConfig::Response(const std::string& name) const {

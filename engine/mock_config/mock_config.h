@@ -7,6 +7,10 @@
 // An execution started as `stateMachineArn#TestCaseName` runs that test
 // case (SplitTestCaseArn); MockedTaskDispatcher (mocked_task_dispatcher.h)
 // answers its mocked Tasks.
+// Stepwise's own extension, which Step Functions Local files never contain:
+// a top-level `StepwiseTestCaseOptions` {machine: {test case: {"TimeScale":
+// N}}} makes that test case's Waits, retry back-offs and timeouts pass N
+// times faster (TimeScaleFor; the engine scales each timer it arms).
 // Parsed and validated once at start-up (errors name the JSON path);
 // immutable afterwards, so any thread may read it.
 #ifndef SW_ENGINE_MOCK_CONFIG_MOCK_CONFIG_H_
@@ -62,6 +66,9 @@ class MockConfig {
   const std::string* ResponseNameFor(const std::string& machine_name,
                                      const std::string& test_case,
                                      const std::string& state_name) const;
+  // The time scale test case `test_case` of `machine_name` runs at: its
+  // `StepwiseTestCaseOptions` TimeScale (> 0), 1.0 when it gives none.
+  double TimeScaleFor(const std::string& machine_name, const std::string& test_case) const;
   // The mocked response called `name`, or null.
   const MockedResponse* Response(const std::string& name) const;
 
@@ -73,6 +80,8 @@ class MockConfig {
   using TestCases = std::map<std::string, std::map<std::string, std::string>>;
   std::map<std::string, TestCases> machines_;
   std::map<std::string, MockedResponse> responses_;
+  // machine name → test case → TimeScale (only those that give one).
+  std::map<std::string, std::map<std::string, double>> time_scales_;
 };
 
 // A StartExecution state machine ARN split at its test case suffix:

@@ -20,7 +20,11 @@ endpoint with the AWS CLI and botocore.
    JSON path), an unknown test case and '#' with an empty name (InvalidArn
    naming them), an invocation the mock does not give (States.Runtime), a
    machine no test case names runs unmocked.
-4. Durable: stepwised killed (-9, the crash hook) once the commit that
+4. Stepwise's StepwiseTestCaseOptions: a test case with a TimeScale runs
+   an hour's Wait and an hour's retry back-off in moments, while the same
+   machine's unscaled test case still waits; a bad TimeScale is refused
+   naming its JSON path.
+5. Durable: stepwised killed (-9, the crash hook) once the commit that
    schedules a mocked Task is on disk answers it after the restart.
 Usage: mock_config_test.py <stepwised>. Exits 77 (skip) without the AWS CLI
 or botocore.
@@ -308,6 +312,48 @@ def unmocked_machine(aws, checks):
     checks.check("a test case of another machine: InvalidArn", err == "InvalidArn", err)
 
 
+SLEEPY_MACHINE = {
+    "StartAt": "Nap",
+    "States": {
+        "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Call"},
+        "Call": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sqs:listQueues",
+                 "Retry": [{"ErrorEquals": ["Flaky"], "IntervalSeconds": 3600,
+                            "MaxAttempts": 1}],
+                 "End": True},
+    },
+}
+SLEEPY_MOCKS = {
+    "StateMachines": {"Sleepy": {"TestCases": {"Fast": {"Call": "FlakyOnce"},
+                                               "Slow": {"Call": "FlakyOnce"}}}},
+    "MockedResponses": {"FlakyOnce": {"0": {"Throw": {"Error": "Flaky", "Cause": "first"}},
+                                      "1": {"Return": {"QueueUrls": []}}}},
+    # Stepwise's extension: Step Functions Local's files never have it.
+    "StepwiseTestCaseOptions": {"Sleepy": {"Fast": {"TimeScale": 3600}}},
+}
+
+
+def test_case_time_scale(aws, checks):
+    """StepwiseTestCaseOptions' TimeScale: an hour's Wait and an hour's
+    back-off pass in a second each (of stepwised's clock); the unscaled
+    test case beside it still waits its hour."""
+    arn = aws.create_machine("Sleepy", SLEEPY_MACHINE)
+    slow = start(aws, arn, "slow", "Slow")
+    fast = start(aws, arn, "fast", "Fast")
+    d = aws.wait_status(fast, timeout=20)
+    types = [e["type"] for e in aws.history(fast)]
+    checks.check("TimeScale 3600: an hour's Wait and an hour's retry back-off pass in "
+                 "moments, SUCCEEDED after one retry",
+                 d["status"] == "SUCCEEDED"
+                 and json.loads(d.get("output", "null")) == {"QueueUrls": []}
+                 and "WaitStateExited" in types and types.count("TaskFailed") == 1
+                 and types.count("TaskSucceeded") == 1, (d, types))
+    s = aws.ok("describe-execution", "--execution-arn", slow)
+    types = [e["type"] for e in aws.history(slow)]
+    checks.check("the same machine's test case without TimeScale still waits its hour",
+                 s["status"] == "RUNNING" and "WaitStateExited" not in types, (s, types))
+    aws.ok("stop-execution", "--execution-arn", slow)
+
+
 def refused_files(stepwised, checks, work):
     cases = [
         ("not JSON", "{", "not JSON"),
@@ -315,6 +361,10 @@ def refused_files(stepwised, checks, work):
             "Return": 1, "Throw": {"Error": "E"}}}}}), "$.MockedResponses.R[\"0\"]"),
         ("a bad range", json.dumps({"MockedResponses": {"R": {"2-1": {"Return": 1}}}}),
          "$.MockedResponses.R[\"2-1\"]"),
+        ("a TimeScale of 0", json.dumps({"StateMachines": {"M": {"TestCases": {"T": {}}}},
+                                         "StepwiseTestCaseOptions": {"M": {"T": {
+                                             "TimeScale": 0}}}}),
+         "$.StepwiseTestCaseOptions.M.T.TimeScale"),
         ("an unknown response", json.dumps({"StateMachines": {"M": {"TestCases": {"T": {
             "S": "Nope"}}}}, "MockedResponses": {}}), "$.StateMachines.M.TestCases.T.S"),
     ]
@@ -360,6 +410,9 @@ def main():
         merged["StateMachines"]["Beyond"] = {"TestCases": {"Twice": {
             "Loop": "OnlyOnce", "Again": "OnlyOnce"}}}
         merged["MockedResponses"].update(JSONATA_MOCKS["MockedResponses"])
+        merged["StateMachines"].update(SLEEPY_MOCKS["StateMachines"])
+        merged["MockedResponses"].update(SLEEPY_MOCKS["MockedResponses"])
+        merged["StepwiseTestCaseOptions"] = SLEEPY_MOCKS["StepwiseTestCaseOptions"]
         merged_path = os.path.join(work, "merged.json")
         with open(merged_path, "w") as f:
             json.dump(merged, f)
@@ -372,6 +425,7 @@ def main():
         jsonata_all_kinds(aws, checks)
         beyond_the_list(aws, checks)
         unmocked_machine(aws, checks)
+        test_case_time_scale(aws, checks)
         checks.check("stepwised still running", daemon.proc.poll() is None, daemon.log_tail())
         daemon.cleanup()
 
