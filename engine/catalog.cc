@@ -167,7 +167,10 @@ absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
   rec->erase("tags");
   rec->erase("versions");
   rec->erase("aliases");
-  return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
+  rec->erase("indexed_fields");  // closing executions drop their entries
+  SW_RETURN_IF_ERROR(PutMachineRecord(std::string((*rec)["name"].as_string()), *rec));
+  ForgetIndexedFields(arn);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StateMachineDescription>> Catalog::ListStateMachines() {
