@@ -15,6 +15,7 @@
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
 #include "cli/resolve_names.h"
+#include "cli/search_cmd.h"
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
 #include "cli/test_state_cmd.h"
@@ -751,6 +752,7 @@ int RunRemote(const RemoteArgs& a) {
   if (!client.ok()) return Usage(std::string(client.status().message()));
   Client& c = **client;
   const std::string& cmd = a.command;
+  if (IsSearchCommand(a)) return SearchCommand(a, c);
   if (IsVersionsCommand(cmd)) return VersionsCommand(a, c);
   if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);
   if (cmd.rfind("activity ", 0) == 0) return ActivityCommand(a, c);

@@ -197,6 +197,20 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
                                    v1::BackupResponse* resp) override;
 
+  // ---- search (server/states_service_search.cc) ----
+  grpc::ServerUnaryReactor* PutIndexedFields(grpc::CallbackServerContext* ctx,
+                                             const v1::PutIndexedFieldsRequest* req,
+                                             v1::PutIndexedFieldsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetIndexedFields(grpc::CallbackServerContext* ctx,
+                                             const v1::GetIndexedFieldsRequest* req,
+                                             v1::GetIndexedFieldsResponse* resp) override;
+  grpc::ServerUnaryReactor* SearchExecutions(grpc::CallbackServerContext* ctx,
+                                             const v1::SearchExecutionsRequest* req,
+                                             v1::SearchExecutionsResponse* resp) override;
+  grpc::ServerUnaryReactor* CountExecutions(grpc::CallbackServerContext* ctx,
+                                            const v1::CountExecutionsRequest* req,
+                                            v1::CountExecutionsResponse* resp) override;
+
  private:
   // What the audit log records about one RPC: its name, the resource the
   // request names and, when set, a function giving the resource the call
