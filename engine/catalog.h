@@ -203,9 +203,11 @@ class Catalog {
   // Guards known_activities_: activity ARNs seen to exist in the store.
   std::mutex activities_mu_;
   std::unordered_set<std::string> known_activities_;
-  // Guards indexed_: compiled indexed fields by machine ARN (null: none).
+  // Guards indexed_ (compiled indexed fields by machine ARN, null: none) and
+  // indexed_generation_ (counts changes of any declaration).
   std::mutex indexed_mu_;
   std::unordered_map<std::string, std::shared_ptr<const CompiledIndexedFields>> indexed_;
+  uint64_t indexed_generation_ = 0;
 };
 
 }  // namespace stepwise::engine

@@ -40,8 +40,7 @@ absl::Status Catalog::PutIndexedFields(const std::string& arn,
     rec["indexed_fields"] = IndexedFieldsRecord(fields);
   }
   SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
-  std::lock_guard<std::mutex> c(indexed_mu_);
-  indexed_.erase(arn);
+  ForgetIndexedFields(arn);
   return absl::OkStatus();
 }
 
@@ -56,10 +55,12 @@ absl::StatusOr<std::vector<IndexedField>> Catalog::GetIndexedFields(const std::s
 
 absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> Catalog::CompiledIndexedFieldsOf(
     const std::string& machine_arn) {
+  uint64_t generation = 0;
   {
     std::lock_guard<std::mutex> c(indexed_mu_);
     auto it = indexed_.find(machine_arn);
     if (it != indexed_.end()) return it->second;
+    generation = indexed_generation_;
   }
   std::shared_ptr<const CompiledIndexedFields> compiled;
   SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(machine_arn, /*allow_deleting=*/true));
@@ -68,13 +69,16 @@ absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> Catalog::CompiledIn
     SW_ASSIGN_OR_RETURN(compiled, CompiledIndexedFields::Compile(fields));
   }
   std::lock_guard<std::mutex> c(indexed_mu_);
-  indexed_[machine_arn] = compiled;
+  // A declaration changed meanwhile: what was read may be the old one, so it
+  // is used this once but not cached.
+  if (generation == indexed_generation_) indexed_[machine_arn] = compiled;
   return compiled;
 }
 
 void Catalog::ForgetIndexedFields(const std::string& machine_arn) {
   std::lock_guard<std::mutex> c(indexed_mu_);
   indexed_.erase(machine_arn);
+  ++indexed_generation_;
 }
 
 }  // namespace stepwise::engine
