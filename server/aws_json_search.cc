@@ -95,12 +95,8 @@ absl::StatusOr<AwsActionResult> SearchExecutions(engine::Engine* e, const json::
   std::optional<std::string> query = m.Str("query");
   std::optional<std::string> arn = m.Str("stateMachineArn");
   int max_results = m.MaxResults(1000);
-  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> token = m.NextToken(3096);
   if (!m.status().ok()) return m.status();
-  if (token.has_value() && (token->empty() || token->size() > 3096)) {
-    return AwsConstraintError("'" + *token + "'", "nextToken",
-                              "Member must have length between 1 and 3096");
-  }
   auto l = e->SearchExecutions(query.value_or(""), arn.value_or(""), max_results,
                                token.value_or(""));
   if (!l.ok()) return l.status();
