@@ -93,6 +93,36 @@ TEST_F(BatchRunnerTest, StopsEveryRunningExecutionStartedBeforeTheJobAndNoOther)
   }
 }
 
+TEST_F(BatchRunnerTest, ExecutionsStartedAfterTheJobAreNotSelectedThoughListedFirst) {
+  std::string sm = Machine("m", kWaitAnHour);
+  std::vector<std::string> before = StartMany(sm, 20, "b");
+  clock_.Advance(1);
+  // A job created before the `after` executions started, found by the
+  // runner only once they exist (it starts at the restart below).
+  BatchOperation op;
+  op.id = "00000000-0000-4000-8000-000000000002";
+  op.operation = "STOP";
+  op.state_machine_arn = sm;
+  op.status_filter = "RUNNING";
+  op.status = "RUNNING";
+  op.start_date = clock_.NowMs();
+  clock_.Advance(1);
+  std::vector<std::string> after = StartMany(sm, 5, "a");
+  ASSERT_TRUE(store_->Put(storage::Table::kMeta, storage::BatchOperationKey(op.id),
+                          EncodeBatchOperation(op)).ok());
+  Open();
+  BatchOperation done = AwaitJob(op.id);
+  EXPECT_EQ(done.status, "SUCCEEDED");
+  EXPECT_EQ(done.selected, 20);
+  EXPECT_EQ(done.succeeded, 20);
+  for (const std::string& arn : before) EXPECT_EQ(AwaitEnd(arn).status, "ABORTED");
+  for (const std::string& arn : after) {
+    auto d = engine_->DescribeExecution(arn);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->status, "RUNNING") << arn;
+  }
+}
+
 TEST_F(BatchRunnerTest, AJobResumedAfterARestartActsOnEachExecutionOnce) {
   std::string sm = Machine("m", kWaitAnHour);
   std::vector<std::string> arns = StartMany(sm, 300, "e");
