@@ -151,6 +151,15 @@ class Client {
   absl::StatusOr<v1::ListTagsForResourceResponse> ListTagsForResource(
       const v1::ListTagsForResourceRequest& request);
 
+  // ---- batch operations (a Stepwise extension) ----
+  absl::StatusOr<v1::StartBatchOperationResponse> StartBatchOperation(
+      const v1::StartBatchOperationRequest& request);
+  absl::StatusOr<v1::BatchOperation> DescribeBatchOperation(
+      const v1::DescribeBatchOperationRequest& request);
+  absl::StatusOr<v1::ListBatchOperationsResponse> ListBatchOperations(
+      const v1::ListBatchOperationsRequest& request);
+  absl::Status CancelBatchOperation(const v1::CancelBatchOperationRequest& request);
+
   // ---- versions and aliases of state machines ----
   absl::StatusOr<v1::PublishStateMachineVersionResponse> PublishStateMachineVersion(
       const v1::PublishStateMachineVersionRequest& request);
