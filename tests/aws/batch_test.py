@@ -6,7 +6,8 @@
 #  1. A STOP of the 30 RUNNING executions of a machine, with error and cause:
 #     each ABORTED once with them; those started after the job, and another
 #     machine's, keep running; a repeated clientToken is the same job.
-#  2. `stepwise batch stop MACHINE --wait --json`, `batch list`,
+#  2. `stepwise batch stop --where QUERY --wait --json` (the search
+#     language, across machines), `batch list`,
 #     `batch describe`, `batch cancel` of an ended job.
 #  3. A REDRIVE (default filter) after a SIGKILL and restart: the jobs are
 #     still listed; every ABORTED execution is RUNNING again, redriveCount 1.
@@ -91,13 +92,17 @@ def main():
                      rest == ["RUNNING"] * 7, rest)
 
         # 2. The CLI.
-        rc, out, err = cli(daemon, "batch", "stop", "parked", "--wait", "--json",
-                           "--error", "Cli.Stop")
-        checks.check("`stepwise batch stop parked --wait` ends SUCCEEDED", rc == 0 and
+        rc, out, err = cli(daemon, "batch", "stop", "--where", 'name starts with "a"',
+                           "--wait", "--json", "--error", "Cli.Stop")
+        checks.check("`stepwise batch stop --where QUERY --wait` ends SUCCEEDED", rc == 0 and
                      json.loads(out or "{}").get("status") == "SUCCEEDED", (rc, out, err))
         cli_job = json.loads(out or "{}")
-        checks.check("it stopped the 4 later ones", cli_job.get("selectedCount") == 4
+        checks.check("the query selected the 4 later ones, across machines",
+                     cli_job.get("selectedCount") == 4
                      and cli_job.get("succeededCount") == 4, cli_job)
+        rest = [sfn.describe_execution(executionArn=a)["status"] for a in elsewhere]
+        checks.check("the other machine's executions, not matching, keep running",
+                     rest == ["RUNNING"] * 3, rest)
         rc, out, err = cli(daemon, "batch", "list", "--json")
         listed = [j["batchOperationId"] for j in json.loads(out or "{}").get("batchOperations", [])]
         checks.check("`stepwise batch list` shows both, newest first",
@@ -126,7 +131,7 @@ def main():
         redrive = call(daemon, "StartBatchOperation",
                        {"operation": "REDRIVE", "stateMachineArn": machine})
         done = wait_job(daemon, redrive["batchOperationId"])
-        checks.check("the REDRIVE job reopened the 34 ABORTED ones",
+        checks.check("the REDRIVE job reopened the machine's 34 ABORTED ones",
                      done["status"] == "SUCCEEDED" and done["selectedCount"] == 34
                      and done["succeededCount"] == 34
                      and done["statusFilter"] == "FAILED,TIMED_OUT,ABORTED", done)

@@ -93,6 +93,11 @@ def main():
         refused("a clientToken with a space", start,
                 {"operation": "STOP", "stateMachineArn": machine, "clientToken": "a b"},
                 "ValidationException", "clientToken")
+        refused("a query that does not parse", start,
+                {"operation": "STOP", "query": "status = = RUNNING"},
+                "ValidationException", "query")
+        refused("a query as a number", start, {"operation": "STOP", "query": 7},
+                "SerializationException", "query")
         refused("a malformed machine ARN", start,
                 {"operation": "STOP", "stateMachineArn": "not-an-arn"},
                 "InvalidArn", "not-an-arn")
