@@ -104,7 +104,7 @@ def main():
         refused("a machine of another account", start,
                 {"operation": "STOP",
                  "stateMachineArn": machine.replace("123456789012", "999999999999")},
-                "StateMachineDoesNotExist", "999999999999")
+                "InvalidArn", "999999999999")
         refused("a body that is a list", start, b"[1,2]", "SerializationException", "")
         refused("a body that is not JSON", start, b"{operation: STOP", "SerializationException",
                 "")
