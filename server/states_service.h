@@ -210,6 +210,19 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* CountExecutions(grpc::CallbackServerContext* ctx,
                                             const v1::CountExecutionsRequest* req,
                                             v1::CountExecutionsResponse* resp) override;
+  // ---- batch operations (server/states_service_batch.cc) ----
+  grpc::ServerUnaryReactor* StartBatchOperation(grpc::CallbackServerContext* ctx,
+                                                const v1::StartBatchOperationRequest* req,
+                                                v1::StartBatchOperationResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeBatchOperation(grpc::CallbackServerContext* ctx,
+                                                   const v1::DescribeBatchOperationRequest* req,
+                                                   v1::BatchOperation* resp) override;
+  grpc::ServerUnaryReactor* ListBatchOperations(grpc::CallbackServerContext* ctx,
+                                                const v1::ListBatchOperationsRequest* req,
+                                                v1::ListBatchOperationsResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelBatchOperation(grpc::CallbackServerContext* ctx,
+                                                 const v1::CancelBatchOperationRequest* req,
+                                                 v1::CancelBatchOperationResponse* resp) override;
 
  private:
   // What the audit log records about one RPC: its name, the resource the
