@@ -197,6 +197,11 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
                                    v1::BackupResponse* resp) override;
 
+  // ---- restart from any state (states_service_restart.cc) ----
+  grpc::ServerUnaryReactor* RestartExecution(grpc::CallbackServerContext* ctx,
+                                             const v1::RestartExecutionRequest* req,
+                                             v1::RestartExecutionResponse* resp) override;
+
  private:
   // What the audit log records about one RPC: its name, the resource the
   // request names and, when set, a function giving the resource the call
