@@ -354,6 +354,17 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
                    std::string(parsed.status().message()));
     }
     if (a.Has("sync")) return StartSync(c, *arn, *input, a.Get("name"), as_json);
+    if (a.Has("wait")) {
+      // --wait follows the history, which an Express execution does not keep.
+      v1::DescribeStateMachineRequest d;
+      d.set_state_machine_arn(*arn);
+      auto m = c.DescribeStateMachine(d);
+      if (!m.ok()) return CallFailed(m.status());
+      if (m->type() == "EXPRESS") {
+        return Usage("--wait follows a Standard execution's history; an EXPRESS machine's "
+                     "executions keep none (as on AWS): use --sync to start one and wait");
+      }
+    }
     v1::StartExecutionRequest req;
     req.set_state_machine_arn(*arn);
     req.set_input(*input);
