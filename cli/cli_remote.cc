@@ -19,6 +19,7 @@
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
 #include "cli/batch_cmd.h"
+#include "cli/restart_cmd.h"
 #include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
 #include "common/json.h"
@@ -766,6 +767,7 @@ int RunRemote(const RemoteArgs& a) {
   const std::string& cmd = a.command;
   if (IsSearchCommand(a)) return SearchCommand(a, c);
   if (IsVersionsCommand(cmd)) return VersionsCommand(a, c);
+  if (cmd == "restart") return RestartCommand(a, c);
   if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);
   if (cmd.rfind("activity ", 0) == 0) return ActivityCommand(a, c);
   if (cmd.rfind("task ", 0) == 0) return TaskCommand(a, c);

@@ -948,6 +948,94 @@ TEST_F(HostileTest, VersionsAndAliasesOfTheWrongShapeAreRefusedAndChangeNothing)
   EXPECT_EQ(before, Snapshot(stub_));
 }
 
+// Stepwise.RestartExecution (and the gRPC RestartExecution) with members of
+// the wrong type, forged or unknown ARNs, bad names and inputs, a running
+// execution: clear errors naming the member, nothing started or linked.
+TEST_F(HostileTest, BadRestartRequestsAreRefusedAndChangeNothing) {
+  const std::string done = std::string(kAccount) + "execution:Seed:done1";
+  const std::string parked = std::string(kAccount) + "execution:Parked:parked1";
+  std::string before = Snapshot(stub_);
+  auto restart = [&](json::object members) {
+    return StepwiseAws(http_, "RestartExecution", J(std::move(members)));
+  };
+  // Wrong JSON types and missing members.
+  ExpectAwsError(restart({{"executionArn", 5}, {"stateName", "P"}}), "SerializationException",
+                 "'executionArn'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", json::array{"P"}}}),
+                 "SerializationException", "'stateName'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"eventId", "2"}}),
+                 "SerializationException", "'eventId'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"eventId", 1.5}}),
+                 "SerializationException", "'eventId'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"eventId", 1e300}}),
+                 "SerializationException", "'eventId'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"},
+                          {"input", json::object{{"a", 1}}}}),
+                 "SerializationException", "'input'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"name", 7}}),
+                 "SerializationException", "'name'");
+  ExpectAwsError(restart({{"stateName", "P"}}), "ValidationException", "'executionArn'");
+  ExpectAwsError(restart({{"executionArn", done}}), "ValidationException", "'stateName'");
+  ExpectAwsError(StepwiseAws(http_, "RestartExecution", "[1]"), "SerializationException",
+                 "JSON object");
+  // Out of range.
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", ""}}), "ValidationException",
+                 "'stateName'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", std::string(81, 's')}}),
+                 "ValidationException", "'stateName'");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"eventId", -1}}),
+                 "ValidationException", "'eventId'");
+  ExpectAwsError(restart({{"executionArn", std::string(3000, 'a')}, {"stateName", "P"}}),
+                 "ValidationException", "'executionArn'");
+  // Forged and unknown ARNs.
+  for (const std::string& forged :
+       {std::string("not-an-arn"), std::string("arn:aws:states:us-east-1:999999999999:execution:Seed:done1"),
+        MachineArn("Seed"), std::string(kAccount) + "express:Seed:done1:0f0e",
+        std::string(kAccount) + "execution:Seed", ActivityArn("parked")}) {
+    AwsReply r = restart({{"executionArn", forged}, {"stateName", "P"}});
+    EXPECT_EQ(r.status, 400) << forged << ": " << r.raw;
+    EXPECT_EQ(r.type, "InvalidArn") << forged << ": " << r.raw;
+  }
+  ExpectAwsError(restart({{"executionArn", done + "x"}, {"stateName", "P"}}),
+                 "ExecutionDoesNotExist", done + "x");
+  // States, inputs and names that cannot be.
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "Nope"}}), "ValidationException",
+                 "stateName");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"eventId", 1}}),
+                 "ValidationException", "eventId");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"input", "{\"a\":"}}),
+                 "ValidationException", "input");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"},
+                          {"input", PayloadOfSize(262145)}}),
+                 "ValidationException", "input");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"}, {"name", "a b"}}),
+                 "InvalidName", "a b");
+  ExpectAwsError(restart({{"executionArn", done}, {"stateName", "P"},
+                          {"name", std::string(81, 'n')}}),
+                 "InvalidName", "nnn");
+  ExpectAwsError(restart({{"executionArn", parked}, {"stateName", "Work"}}),
+                 "ExecutionNotRestartable", "RUNNING");
+  // gRPC: the same engine checks.
+  v1::RestartExecutionRequest req;
+  req.set_execution_arn(done);
+  v1::RestartExecutionResponse resp;
+  ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "ValidationException",
+                  "stateName");
+  req.set_state_name("P");
+  req.set_input(std::string(300000, '['));
+  ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "ValidationException",
+                  "input");
+  req.clear_input();
+  // A well-formed ARN naming nothing (as DescribeExecution answers it).
+  req.set_execution_arn("arn:aws:states:us-east-1:123456789012:execution:Seed:../../x");
+  ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "ExecutionDoesNotExist",
+                  "../../x");
+  req.set_execution_arn("arn:aws:states:us-east-1:123456789012:stateMachine:Seed");
+  ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "InvalidArn", "");
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+}
+
 TEST_F(HostileTest, UndecodableGrpcRequestsGetSerializationException) {
   std::string before = Snapshot(stub_);
   // Bytes no request message of any method decodes: a tag with wire type 7
