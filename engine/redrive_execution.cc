@@ -16,12 +16,14 @@ void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string
   PostExisting(arn, [this, client_token, done](LoadedExecution* ex) {
     ExecutionRecord& rec = ex->record;
     ExecutionState& st = *rec.state;
-    // Idempotent on the clientToken of the last redrive.
-    if (!client_token.empty() && st.redrive_date != 0 &&
-        client_token == st.redrive_client_token) {
-      return done(st.redrive_date);
-    }
     TimeMs now = clock_->NowMs();
+    // Idempotent on the clientTokens of the last redrives (AWS: the last
+    // 10, each for 15 minutes): the same answer, no second redrive.
+    if (!client_token.empty()) {
+      for (const ExecutionState::RedriveToken& t : st.redrive_client_tokens) {
+        if (t.token == client_token && now - t.date <= kRedriveTokenValidMs) return done(t.date);
+      }
+    }
     if (st.info.express) {
       return done(ServiceError("ExecutionNotRedrivable",
                                "Executions of EXPRESS state machines cannot be redriven"));
@@ -38,7 +40,11 @@ void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string
     Decision d;
     absl::Status s = Interp(*ex).Redrive(st, now, d);
     if (!s.ok()) return done(ServiceError("ExecutionNotRedrivable", std::string(s.message())));
-    st.redrive_client_token = client_token;
+    if (!client_token.empty()) {
+      auto& kept = st.redrive_client_tokens;
+      kept.push_back({client_token, now});
+      if (kept.size() > kRedriveTokensKept) kept.erase(kept.begin());
+    }
     rec.stop_date = 0;
     Commit(ex, std::move(d), false, {}, [now, done](absl::Status c) {
       if (!c.ok()) return done(c);
