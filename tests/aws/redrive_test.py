@@ -8,8 +8,9 @@
 #     the same redrive; the history has one ExecutionRedriven.
 #  2. A Map of 50 whose worker fails items 7, 19 and 33 the first time:
 #     the redrive hands out only those 3 again (a SIGKILL after the first).
-#  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED
-#     execution, ExecutionDoesNotExist, a bad clientToken).
+#  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED,
+#     a RUNNING and an Express execution, ExecutionDoesNotExist, a bad
+#     clientToken).
 #  4. `stepwise redrive` (gRPC) on a stopped execution; `stepwise describe`.
 # Usage: redrive_test.py STEPWISED STEPWISE. Exits 77 without boto3. The AWS
 # CLI is the first that knows redrive-execution ($AWS_BIN, /usr/bin/aws, then
@@ -197,6 +198,21 @@ try:
     nr = aws.ok("list-executions", "--state-machine-arn", machine,
                 "--redrive-filter", "NOT_REDRIVEN")["executions"]
     c.check("NOT_REDRIVEN leaves the redriven one out", nr == [], nr)
+    running = aws.client().start_execution(stateMachineArn=machine, name="order-running")[
+        "executionArn"]
+    rc, _, err = aws.run("redrive-execution", "--execution-arn", running)
+    c.check("a RUNNING execution -> ExecutionNotRedrivable, AWS's reason",
+            rc != 0 and "ExecutionNotRedrivable" in err and
+            "Execution is RUNNING and cannot be redriven." in err, (rc, err))
+    aws.client().stop_execution(executionArn=running)
+    express = aws.client().create_state_machine(
+        name="quick", roleArn="arn:aws:iam::123456789012:role/r", type="EXPRESS",
+        definition=json.dumps({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 30, "End": True}}}))["stateMachineArn"]
+    xa = aws.client().start_execution(stateMachineArn=express)["executionArn"]
+    code, msg = aws.api_error("redrive_execution", executionArn=xa)
+    c.check("an Express execution -> ExecutionNotRedrivable",
+            code == "ExecutionNotRedrivable" and "EXPRESS" in msg, (code, msg))
 
     # --- 4. stepwise redrive (gRPC) ---
     def cli(*args):
