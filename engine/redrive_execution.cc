@@ -4,7 +4,10 @@
 // again) and commits like every step: the record becomes RUNNING again, its
 // visibility row counts the redrive. The entry point is called from any
 // thread and never blocks; the posted work runs on the execution's shard.
+#include <algorithm>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "engine/engine_impl.h"
 #include "engine/redrive.h"
@@ -13,6 +16,19 @@ namespace stepwise::engine {
 
 void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
                                        std::function<void(absl::StatusOr<TimeMs>)> done) {
+  // AWS's clientToken: 1 to 64 printable ASCII characters ([!-~]+); the
+  // record keeps the last 10, so every front end gets the same bound.
+  if (client_token.size() > 64 ||
+      !std::all_of(client_token.begin(), client_token.end(),
+                   [](char c) { return c >= '!' && c <= '~'; })) {
+    return done(ServiceError(
+        "ValidationException",
+        absl::StrCat("1 validation error detected: Value at 'clientToken' failed to satisfy "
+                     "constraint: ",
+                     client_token.size() > 64
+                         ? "Member must have length between 1 and 64"
+                         : "Member must satisfy regular expression pattern: [!-~]+")));
+  }
   PostExisting(arn, [this, client_token, done](LoadedExecution* ex) {
     ExecutionRecord& rec = ex->record;
     ExecutionState& st = *rec.state;

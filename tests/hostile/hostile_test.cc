@@ -1001,6 +1001,15 @@ TEST_F(HostileTest, RedriveExecutionOfTheWrongShapeIsRefusedAndChangesNothing) {
     v1::RedriveExecutionResponse resp;
     ExpectGrpcError(stub_->RedriveExecution(Ctx().get(), req, &resp), name, "");
   }
+  for (const std::string& bad : {std::string(65, 't'), std::string(1 << 20, 't'),
+                                 std::string("a b")}) {
+    v1::RedriveExecutionRequest req;
+    req.set_execution_arn(failed);
+    req.set_client_token(bad);
+    v1::RedriveExecutionResponse resp;
+    ExpectGrpcError(stub_->RedriveExecution(Ctx().get(), req, &resp), "ValidationException",
+                    "'clientToken'");
+  }
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
   // Still redrivable after all that: a well-formed call redrives it once.
