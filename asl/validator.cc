@@ -332,10 +332,16 @@ void Validator::ValidateState(const json::object& st, const std::string& loc,
   const json::string* type_s = type_v->if_string();
   const FieldTable* fields = type_s ? FieldsFor(Sv(*type_s)) : nullptr;
   if (fields == nullptr) {
+    // AWS's words (a TestState answer AWS recorded); its End still counts,
+    // so no MISSING_END_STATE joins the schema error.
     Error(kSchema,
-          "Type must be one of Pass, Task, Choice, Wait, Succeed, Fail, "
-          "Parallel, Map",
+          "The field 'Type' should have one of these values: [Task, Wait, "
+          "Pass, Succeed, Fail, Choice, Parallel, Map]",
           Join(loc, "Type"));
+    if (const json::value* end = st.if_contains("End");
+        end != nullptr && end->is_bool() && end->get_bool()) {
+      terminal = true;
+    }
     return;
   }
   std::string_view type = Sv(*type_s);

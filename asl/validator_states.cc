@@ -599,9 +599,10 @@ void Validator::ValidateParallel(const json::object& st, const std::string& loc,
   std::string at = Join(loc, "Branches");
   if (b == nullptr) {
     Error(kSchema, "These fields are required: [Branches]", loc);
-  } else if (const json::array* arr = b->if_array();
-             arr == nullptr || arr->empty()) {
+  } else if (const json::array* arr = b->if_array(); arr == nullptr) {
     Error(kSchema, "Branches must be a non-empty array", at);
+  } else if (arr->empty()) {
+    Error(kSchema, "Value cannot be empty", at);  // AWS's words
   } else {
     for (size_t i = 0; i < arr->size(); ++i) {
       ValidateSubMachine((*arr)[i], Join(at, std::to_string(i)), false);

@@ -215,7 +215,13 @@ json::object EncodeRedrive(const ExecutionState& s) {
     o["point"] = std::move(po);
   }
   if (s.redrive_date != 0) o["date"] = s.redrive_date;
-  if (!s.redrive_client_token.empty()) o["client_token"] = Str(s.redrive_client_token);
+  if (!s.redrive_client_tokens.empty()) {
+    json::array tokens;
+    for (const ExecutionState::RedriveToken& t : s.redrive_client_tokens) {
+      tokens.push_back(json::object{{"token", Str(t.token)}, {"date", t.date}});
+    }
+    o["client_tokens"] = std::move(tokens);
+  }
   return o;
 }
 
@@ -224,8 +230,22 @@ absl::Status DecodeRedrive(const json::value& v, ExecutionState& s) {
   if (!r.ok()) return r.status();
   const json::object& o = v.get_object();
   if (o.contains("date")) s.redrive_date = r.Int("date");
-  if (o.contains("client_token")) s.redrive_client_token = r.String("client_token");
+  // Records written before the last 10 tokens were kept hold the last one.
+  if (o.contains("client_token")) {
+    s.redrive_client_tokens.push_back({r.String("client_token"), s.redrive_date});
+  }
   SW_RETURN_IF_ERROR(r.status());
+  if (const json::value* tokens = o.if_contains("client_tokens")) {
+    const json::array* list = tokens->if_array();
+    if (list == nullptr) return absl::InvalidArgumentError("redrive fields: client_tokens");
+    for (const json::value& t : *list) {
+      Reader tr(t, "redrive client token");
+      if (!tr.ok()) return tr.status();
+      ExecutionState::RedriveToken token{tr.String("token"), tr.Int("date")};
+      SW_RETURN_IF_ERROR(tr.status());
+      s.redrive_client_tokens.push_back(std::move(token));
+    }
+  }
   const json::value* pv = o.if_contains("point");
   if (pv == nullptr) return absl::OkStatus();
   Reader pr(*pv, "redrive point");

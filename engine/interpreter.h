@@ -206,8 +206,15 @@ struct ExecutionState {
   std::map<int, Frame> frames;  // live frames by id
   // Set when a Standard execution closes unsuccessfully (redrive.cc).
   std::optional<RedrivePoint> redrive_point;
-  TimeMs redrive_date = 0;           // of the last redrive; 0: never redriven
-  std::string redrive_client_token;  // clientToken of the last redrive
+  TimeMs redrive_date = 0;  // of the last redrive; 0: never redriven
+  // The clientTokens of the last redrives (at most kRedriveTokensKept, the
+  // oldest first) and when each redrove: a token repeated within
+  // kRedriveTokenValidMs answers that redrive again (engine/redrive.h).
+  struct RedriveToken {
+    std::string token;
+    TimeMs date = 0;
+  };
+  std::vector<RedriveToken> redrive_client_tokens;
 };
 
 // What a task attempt ended with.

@@ -22,6 +22,11 @@ inline constexpr TimeMs kRedriveWindowMs = 14LL * 24 * 3600 * 1000;
 // The longest a Standard execution may run, redrives included (AWS: a year).
 inline constexpr TimeMs kMaxExecutionTimeMs = 365LL * 24 * 3600 * 1000;
 
+// RedriveExecution's clientToken (AWS): idempotent for the last 10 tokens
+// that redrove the execution, each for 15 minutes after its first use.
+inline constexpr size_t kRedriveTokensKept = 10;
+inline constexpr TimeMs kRedriveTokenValidMs = 15LL * 60 * 1000;
+
 struct RedriveCheck {
   std::string status;  // REDRIVABLE | NOT_REDRIVABLE; "" for EXPRESS executions
   std::string reason;  // why not; "" when redrivable

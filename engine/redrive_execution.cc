@@ -4,7 +4,10 @@
 // again) and commits like every step: the record becomes RUNNING again, its
 // visibility row counts the redrive. The entry point is called from any
 // thread and never blocks; the posted work runs on the execution's shard.
+#include <algorithm>
 #include <utility>
+
+#include "absl/strings/str_cat.h"
 
 #include "engine/engine_impl.h"
 #include "engine/redrive.h"
@@ -13,15 +16,30 @@ namespace stepwise::engine {
 
 void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
                                        std::function<void(absl::StatusOr<TimeMs>)> done) {
+  // AWS's clientToken: 1 to 64 printable ASCII characters ([!-~]+); the
+  // record keeps the last 10, so every front end gets the same bound.
+  if (client_token.size() > 64 ||
+      !std::all_of(client_token.begin(), client_token.end(),
+                   [](char c) { return c >= '!' && c <= '~'; })) {
+    return done(ServiceError(
+        "ValidationException",
+        absl::StrCat("1 validation error detected: Value at 'clientToken' failed to satisfy "
+                     "constraint: ",
+                     client_token.size() > 64
+                         ? "Member must have length between 1 and 64"
+                         : "Member must satisfy regular expression pattern: [!-~]+")));
+  }
   PostExisting(arn, [this, client_token, done](LoadedExecution* ex) {
     ExecutionRecord& rec = ex->record;
     ExecutionState& st = *rec.state;
-    // Idempotent on the clientToken of the last redrive.
-    if (!client_token.empty() && st.redrive_date != 0 &&
-        client_token == st.redrive_client_token) {
-      return done(st.redrive_date);
-    }
     TimeMs now = clock_->NowMs();
+    // Idempotent on the clientTokens of the last redrives (AWS: the last
+    // 10, each for 15 minutes): the same answer, no second redrive.
+    if (!client_token.empty()) {
+      for (const ExecutionState::RedriveToken& t : st.redrive_client_tokens) {
+        if (t.token == client_token && now - t.date <= kRedriveTokenValidMs) return done(t.date);
+      }
+    }
     if (st.info.express) {
       return done(ServiceError("ExecutionNotRedrivable",
                                "Executions of EXPRESS state machines cannot be redriven"));
@@ -38,7 +56,11 @@ void EngineImpl::RedriveExecutionAsync(const std::string& arn, const std::string
     Decision d;
     absl::Status s = Interp(*ex).Redrive(st, now, d);
     if (!s.ok()) return done(ServiceError("ExecutionNotRedrivable", std::string(s.message())));
-    st.redrive_client_token = client_token;
+    if (!client_token.empty()) {
+      auto& kept = st.redrive_client_tokens;
+      kept.push_back({client_token, now});
+      if (kept.size() > kRedriveTokensKept) kept.erase(kept.begin());
+    }
     rec.stop_date = 0;
     Commit(ex, std::move(d), false, {}, [now, done](absl::Status c) {
       if (!c.ok()) return done(c);

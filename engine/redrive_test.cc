@@ -115,6 +115,52 @@ TEST_F(RedriveTest, AFailedTaskRunsAgainFromTheFailedStateAndSucceeds) {
             "ExecutionNotRedrivable");
 }
 
+// AWS: "idempotent responses for the last 10 client tokens used to
+// successfully redrive the execution ... valid for up to 15 minutes after
+// they are first used".
+TEST_F(RedriveTest, TheLastTenClientTokensAreIdempotentForFifteenMinutes) {
+  std::string sm = Machine("m", kPrepThenWork);
+  auto ex = engine_->StartExecution(sm, "tokens", "{}");
+  ASSERT_TRUE(ex.ok());
+  std::string arn = ex->execution_arn;
+  ASSERT_TRUE(engine_->SendTaskFailure(Poll().task_token, "Broken", "").ok());
+  ASSERT_EQ(AwaitEnd(arn).status, "FAILED");
+  std::vector<TimeMs> dates;
+  for (int i = 1; i <= 11; ++i) {  // eleven redrives, each failing again
+    clock_.Advance(1000);
+    auto date = engine_->RedriveExecution(arn, "token-" + std::to_string(i));
+    ASSERT_TRUE(date.ok()) << i << ": " << date.status();
+    dates.push_back(*date);
+    ASSERT_TRUE(engine_->SendTaskFailure(Poll().task_token, "Broken", "").ok());
+    ASSERT_EQ(AwaitEnd(arn).status, "FAILED");
+  }
+  clock_.Advance(1000);
+  // An earlier token among the last 10, sent again on the FAILED execution:
+  // that redrive's answer, not a 12th redrive.
+  for (int i : {2, 5, 11}) {
+    auto again = engine_->RedriveExecution(arn, "token-" + std::to_string(i));
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(*again, dates[static_cast<size_t>(i - 1)]);
+  }
+  ExecutionDescription d = *engine_->DescribeExecution(arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.redrive_count, 11);
+  // token-1 is the 11th from the end: forgotten, so it redrives.
+  auto first = engine_->RedriveExecution(arn, "token-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(*first, clock_.NowMs());
+  EXPECT_EQ(engine_->DescribeExecution(arn)->redrive_count, 12);
+  ASSERT_TRUE(engine_->SendTaskFailure(Poll().task_token, "Broken", "").ok());
+  ASSERT_EQ(AwaitEnd(arn).status, "FAILED");
+  // 15 minutes after its use a token no longer answers for its redrive.
+  clock_.Advance(15LL * 60 * 1000 + 1);
+  auto late = engine_->RedriveExecution(arn, "token-11");
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(*late, clock_.NowMs());
+  EXPECT_EQ(engine_->DescribeExecution(arn)->redrive_count, 13);
+  EXPECT_EQ(Count(Types(arn), "ExecutionRedriven"), 13);
+}
+
 TEST_F(RedriveTest, RefusalsNameAwsErrors) {
   EXPECT_EQ(ServiceErrorName(engine_->RedriveExecution(
                 "arn:aws:states:us-east-1:123456789012:execution:m:none", "").status()),
@@ -254,10 +300,20 @@ TEST_F(RedriveRestartTest, ARedrivenExecutionContinuesAfterARestart) {
   auto t2 = engine_->GetActivityTask(kJobs, "w", 2000);
   ASSERT_TRUE(t2.ok());
   ASSERT_FALSE(t2->task_token.empty());
-  ASSERT_TRUE(engine_->SendTaskSuccess(t2->task_token, "1").ok());
+  ASSERT_TRUE(engine_->SendTaskFailure(t2->task_token, "Bad", "").ok());
+  ASSERT_EQ(AwaitEnd(ex->execution_arn).status, "FAILED");
+  ASSERT_TRUE(engine_->RedriveExecution(ex->execution_arn, "tok-2").ok());
+  Reopen();  // both tokens are kept with the record
+  auto repeat = engine_->RedriveExecution(ex->execution_arn, "tok");
+  EXPECT_TRUE(repeat.ok()) << repeat.status();
+  EXPECT_EQ(engine_->DescribeExecution(ex->execution_arn)->redrive_count, 2);
+  auto t3 = engine_->GetActivityTask(kJobs, "w", 2000);
+  ASSERT_TRUE(t3.ok());
+  ASSERT_FALSE(t3->task_token.empty());
+  ASSERT_TRUE(engine_->SendTaskSuccess(t3->task_token, "1").ok());
   ExecutionDescription d = AwaitEnd(ex->execution_arn);
   EXPECT_EQ(d.status, "SUCCEEDED");
-  EXPECT_EQ(d.redrive_count, 1);
+  EXPECT_EQ(d.redrive_count, 2);
 }
 
 }  // namespace

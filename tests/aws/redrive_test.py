@@ -8,9 +8,13 @@
 #     the same redrive; the history has one ExecutionRedriven.
 #  2. A Map of 50 whose worker fails items 7, 19 and 33 the first time:
 #     the redrive hands out only those 3 again (a SIGKILL after the first).
-#  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED
-#     execution, ExecutionDoesNotExist, a bad clientToken).
+#  3. Refusals with AWS's errors (ExecutionNotRedrivable for a SUCCEEDED,
+#     a RUNNING and an Express execution, ExecutionDoesNotExist, a bad
+#     clientToken).
 #  4. `stepwise redrive` (gRPC) on a stopped execution; `stepwise describe`.
+#  5. An execution closed more than 14 days ago (a second daemon with
+#     --time-scale 100000): NOT_REDRIVABLE and ExecutionNotRedrivable with
+#     AWS's reason.
 # Usage: redrive_test.py STEPWISED STEPWISE. Exits 77 without boto3. The AWS
 # CLI is the first that knows redrive-execution ($AWS_BIN, /usr/bin/aws, then
 # `aws` on PATH); without one its calls go through botocore.
@@ -19,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sfn_daemon import ACCOUNT, Aws, Checks, Daemon  # noqa: E402
@@ -197,7 +202,13 @@ try:
     nr = aws.ok("list-executions", "--state-machine-arn", machine,
                 "--redrive-filter", "NOT_REDRIVEN")["executions"]
     c.check("NOT_REDRIVEN leaves the redriven one out", nr == [], nr)
-
+    running = aws.client().start_execution(stateMachineArn=machine, name="order-running")[
+        "executionArn"]
+    rc, _, err = aws.run("redrive-execution", "--execution-arn", running)
+    c.check("a RUNNING execution -> ExecutionNotRedrivable, AWS's reason",
+            rc != 0 and "ExecutionNotRedrivable" in err and
+            "Execution is RUNNING and cannot be redriven." in err, (rc, err))
+    aws.client().stop_execution(executionArn=running)
     # --- 4. stepwise redrive (gRPC) ---
     def cli(*args):
         p = subprocess.run([STEPWISE, *args, "--endpoint", f"127.0.0.1:{daemon.grpc_port}"],
@@ -218,6 +229,43 @@ try:
     rc, out, err = cli("redrive", ex)
     c.check("stepwise redrive of a SUCCEEDED execution: exit 1, AWS's error name",
             rc == 1 and "ExecutionNotRedrivable" in err, (rc, err))
+
+    # (3, continued) an Express execution, after the gRPC calls of 4.
+    express = aws.client().create_state_machine(
+        name="quick", roleArn="arn:aws:iam::123456789012:role/r", type="EXPRESS",
+        definition=json.dumps({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "Seconds": 30, "End": True}}}))["stateMachineArn"]
+    xa = aws.client().start_execution(stateMachineArn=express)["executionArn"]
+    code, msg = aws.api_error("redrive_execution", executionArn=xa)
+    c.check("an Express execution -> ExecutionNotRedrivable",
+            code == "ExecutionNotRedrivable" and "EXPRESS" in msg, (code, msg))
+
+    # --- 5. too old: a daemon whose clock runs 10^5 times fast (14 days in 12.1 s) ---
+    old_daemon = Daemon(STEPWISED, ["--time-scale", "100000"])
+    old_daemon.start()
+    try:
+        old_aws = Aws(AWS_BIN, old_daemon) if AWS_BIN else BotocoreCli(None, old_daemon)
+        old_aws.client().create_activity(name=ACTIVITY_NAME)
+        old_machine = old_aws.create_machine("orders", WORK)
+        ox = old_aws.client().start_execution(stateMachineArn=old_machine, name="old")[
+            "executionArn"]
+        t = old_aws.client().get_activity_task(activityArn=ACTIVITY, workerName="w")
+        old_aws.client().send_task_failure(taskToken=t["taskToken"], error="Bad")
+        d = old_aws.wait_status(ox)
+        closed_at = time.time()
+        c.check("FAILED, REDRIVABLE at first",
+                d["status"] == "FAILED" and d["redriveStatus"] == "REDRIVABLE", d)
+        time.sleep(max(0.0, closed_at + 13.0 - time.time()))  # 15 days at 10^5
+        d = old_aws.describe(ox)
+        c.check("closed over 14 days ago: NOT_REDRIVABLE, AWS's reason",
+                d["redriveStatus"] == "NOT_REDRIVABLE" and
+                d.get("redriveStatusReason") == "Execution redrivable period exceeded.", d)
+        rc, _, err = old_aws.run("redrive-execution", "--execution-arn", ox)
+        c.check("redrive-execution -> ExecutionNotRedrivable",
+                rc != 0 and "ExecutionNotRedrivable" in err and
+                "Execution redrivable period exceeded." in err, (rc, err))
+    finally:
+        old_daemon.cleanup()
 except Exception as e:  # noqa: BLE001
     import traceback
     traceback.print_exc()

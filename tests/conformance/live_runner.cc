@@ -21,7 +21,11 @@
 // Usage: conformance_live_runner SHARED_DIR [--verbose] [--case ID]...
 //          [--category NAME] [--jobs N] [--time-scale X]
 //          [--case-timeout SECONDS] [--write-passing FILE] [--passing FILE]
-//          [--aws-servers MODULES_DIR [--aws-only]]
+//          [--aws-servers MODULES_DIR [--aws-only]] [--express]
+// --express runs the EXPRESS cases instead: the sync ones by
+// StartSyncExecution, the async ones (recorded from the CloudWatch Logs end
+// event) by StartExecution on a machine logging at level ALL with execution
+// data, scored on the end event read from its --express-log-dir file.
 // Exit: 0 done (and no regression), 1 a result listed in --passing no longer
 // passes, 2 bad arguments or unreadable corpus, 77 corpus absent, or
 // --aws-servers given and not installed (skip).
@@ -43,6 +47,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -76,7 +81,7 @@ struct Options {
   int case_timeout_seconds = 30;
   std::string aws_servers;  // node_modules with dynalite and s3rver; "" = no AWS cases
   bool aws_only = false;
-  bool express = false;  // only the EXPRESS cases, each through StartSyncExecution
+  bool express = false;  // only the EXPRESS cases (StartSyncExecution, or async: the log)
 };
 
 // Where the AWS cases' servers answer (set once before the case threads).
@@ -93,7 +98,8 @@ void Usage(std::ostream& out) {
          "SHARED_DIR/conformance/cases through a real stepwised with real workers;\n"
          "with --aws-servers also the DynamoDB, S3 and Step Functions cases against\n"
          "dynalite, s3rver and stepwised itself. With --express, the EXPRESS cases\n"
-         "instead, each through StartSyncExecution.\n";
+         "instead, each through StartSyncExecution (the async ones: StartExecution and\n"
+         "the end event of the execution's log).\n";
 }
 
 std::optional<Options> ParseArgs(int argc, char** argv) {
@@ -269,6 +275,59 @@ grpc::Status ReadHistory(v1::States::Stub* stub, const std::string& execution_ar
   return grpc::Status::OK;
 }
 
+// An Express case recorded from the CloudWatch Logs end event of an async
+// execution (StartExecution), not from StartSyncExecution's answer: the
+// context object differs (an async execution's has Execution.RedriveCount).
+bool IsAsyncExpressCase(const ConformanceCase& c) {
+  const json::value* source = c.doc.if_contains("source");
+  return source && source->is_object() &&
+         StringOf(source->get_object(), "snapshot_key", "") == "end_event";
+}
+
+// The log group the async Express cases log to, and the file stepwised
+// writes it to under --express-log-dir (docs: "Express execution logs").
+constexpr char kExpressLogGroupArn[] =
+    "arn:aws:logs:us-east-1:111111111111:log-group:conformance:*";
+constexpr char kExpressLogFile[] = "conformance.jsonl";
+
+// Waits for `execution_arn`'s end event in the Express log file and fills
+// `result` from it (its status, output or error and cause). False with
+// `why` after `timeout_seconds`.
+bool ReadExpressEnd(const std::string& path, const std::string& execution_arn,
+                    int timeout_seconds, ActualResult* result, std::string* why) {
+  static const std::pair<const char*, const char*> kEnds[] = {
+      {"ExecutionSucceeded", "SUCCEEDED"}, {"ExecutionFailed", "FAILED"},
+      {"ExecutionTimedOut", "TIMED_OUT"}, {"ExecutionAborted", "ABORTED"}};
+  auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  std::string last_type = "none";
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      auto parsed = ParseJson(line);
+      if (!parsed.ok() || !parsed->is_object()) continue;
+      const json::object& event = parsed->get_object();
+      if (StringOf(event, "execution_arn", "") != execution_arn) continue;
+      last_type = StringOf(event, "type", "");
+      for (const auto& [type, status] : kEnds) {
+        if (last_type != type) continue;
+        result->status = status;
+        const json::value* details = event.if_contains("details");
+        if (details && details->is_object()) {
+          const json::object& d = details->get_object();
+          if (d.contains("output")) result->output = StringOf(d, "output", "");
+          if (!StringOf(d, "error", "").empty()) result->error = StringOf(d, "error", "");
+          if (!StringOf(d, "cause", "").empty()) result->cause = StringOf(d, "cause", "");
+        }
+        return true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  *why = Cat("no end event in ", path, " after ", timeout_seconds, " s; last event ", last_type);
+  return false;
+}
+
 // stepwised's flags for one case: the AWS cases also get the servers'
 // endpoints and their own AWS endpoint (on `http_port`) as Step Functions'.
 std::vector<std::string> DaemonFlags(const Options& opts, const AwsEndpoints* aws,
@@ -294,10 +353,13 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoi
   RunOutput out;
   std::string data_dir = testproc::MakeTempDir("conformance-live-data");
   std::unique_ptr<testproc::Daemon> owned;
+  const bool express_async = opts.express && IsAsyncExpressCase(c);
+  std::string log_dir = express_async ? testproc::MakeTempDir("conformance-express-logs") : "";
   // A port picked free can be taken before stepwised binds it: try again.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    owned = std::make_unique<testproc::Daemon>(
-        data_dir, DaemonFlags(opts, aws, aws ? FreeLoopbackPort() : 0));
+    std::vector<std::string> flags = DaemonFlags(opts, aws, aws ? FreeLoopbackPort() : 0);
+    if (express_async) flags.insert(flags.end(), {"--express-log-dir", log_dir});
+    owned = std::make_unique<testproc::Daemon>(data_dir, std::move(flags));
     if (owned->Start()) break;
     if (attempt == 2 || aws == nullptr) {
       out.run_error = Cat("stepwised did not start: ", LastLines(owned->log(), 5));
@@ -312,6 +374,7 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoi
     std::error_code ec;
     std::filesystem::remove_all(data_dir, ec);
     std::filesystem::remove_all(daemon.work_dir(), ec);
+    if (!log_dir.empty()) std::filesystem::remove_all(log_dir, ec);
   };
   v1::States::Stub* stub = daemon.stub();
   auto deadline_in = [](int seconds) {
@@ -347,6 +410,12 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoi
   create.set_definition(def ? SerializeJson(*def) : "null");
   create.set_role_arn("arn:aws:iam::111111111111:role/snf_role_arn");
   create.set_type(StringOf(c.doc, "state_machine_type", "STANDARD"));
+  if (express_async) {
+    v1::LoggingConfiguration* logging = create.mutable_logging_configuration();
+    logging->set_level("ALL");
+    logging->set_include_execution_data(true);
+    logging->add_log_group_arns(kExpressLogGroupArn);
+  }
   v1::CreateStateMachineResponse created;
   {
     grpc::ClientContext ctx;
@@ -359,9 +428,28 @@ RunOutput RunLive(const ConformanceCase& c, const Options& opts, const AwsEndpoi
     }
   }
 
+  if (create.type() == "EXPRESS" && express_async) {
+    // Async Express: StartExecution, then the end event its log carries
+    // (AWS keeps no history to read back).
+    v1::StartExecutionRequest start;
+    start.set_state_machine_arn(created.state_machine_arn());
+    start.set_name("conformance-execution");
+    start.set_input(input ? SerializeJson(*input) : "{}");
+    v1::StartExecutionResponse started;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline_in(30));
+    grpc::Status s = stub->StartExecution(&ctx, start, &started);
+    if (!s.ok()) {
+      out.run_error = Cat("StartExecution: ", Describe(s));
+    } else if (ReadExpressEnd(Cat(log_dir, "/", kExpressLogFile), started.execution_arn(),
+                              opts.case_timeout_seconds, &out.result, &out.run_error)) {
+      out.ok = true;
+    }
+    cleanup();
+    return out;
+  }
   if (create.type() == "EXPRESS") {
-    // Express: StartSyncExecution answers with how it ended; AWS keeps no
-    // history to read back (the async cases recorded the same end).
+    // Express: StartSyncExecution answers with how it ended.
     v1::StartSyncExecutionRequest start;
     start.set_state_machine_arn(created.state_machine_arn());
     start.set_name("conformance-execution");

@@ -1034,6 +1034,83 @@ TEST_F(HostileTest, BadRestartRequestsAreRefusedAndChangeNothing) {
   ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "InvalidArn", "");
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
+TEST_F(HostileTest, RedriveExecutionOfTheWrongShapeIsRefusedAndChangesNothing) {
+  // A FAILED execution that may be redriven, beside done1 (SUCCEEDED) and
+  // parked1 (RUNNING) from SetUp.
+  const std::string failed = Start("Tokens", "failed1", "{}");
+  v1::GetActivityTaskResponse task = PollGrpc("tokens");
+  ASSERT_FALSE(task.task_token().empty());
+  ASSERT_EQ(Aws(http_, "SendTaskFailure", J({{"taskToken", task.task_token()}, {"error", "E"}}))
+                .status,
+            200);
+  WaitStatus(failed, "FAILED");
+  const std::string done = std::string(kAccount) + "execution:Seed:done1";
+  const std::string parked = std::string(kAccount) + "execution:Parked:parked1";
+  std::string before = Snapshot(stub_);
+  auto redrive = [&](const json::object& members) {
+    return Aws(http_, "RedriveExecution", J(members));
+  };
+  // Wrong JSON types and missing members.
+  ExpectAwsError(redrive({}), "ValidationException", "executionArn");
+  ExpectAwsError(redrive({{"executionArn", 5}}), "SerializationException", "'executionArn'");
+  ExpectAwsError(redrive({{"executionArn", json::array{failed}}}), "SerializationException",
+                 "'executionArn'");
+  ExpectAwsError(redrive({{"executionArn", failed}, {"clientToken", 7}}),
+                 "SerializationException", "'clientToken'");
+  ExpectAwsError(redrive({{"executionArn", failed}, {"clientToken", json::object{}}}),
+                 "SerializationException", "'clientToken'");
+  // clientToken: AWS's length 1..64 and pattern [!-~]+.
+  for (const std::string& bad : {std::string(""), std::string(65, 't'), std::string("a b"),
+                                 std::string("tab\there"), std::string("caf\xc3\xa9")}) {
+    ExpectAwsError(redrive({{"executionArn", failed}, {"clientToken", bad}}),
+                   "ValidationException", "clientToken");
+  }
+  // ARNs that name no execution that could be redriven.
+  ExpectAwsError(redrive({{"executionArn", ""}}), "InvalidArn", "Invalid Arn: ''");
+  ExpectAwsError(redrive({{"executionArn", "not-an-arn"}}), "InvalidArn", "not-an-arn");
+  ExpectAwsError(redrive({{"executionArn", MachineArn("Tokens")}}), "InvalidArn",
+                 MachineArn("Tokens"));
+  ExpectAwsError(redrive({{"executionArn", ActivityArn("tokens")}}), "InvalidArn",
+                 ActivityArn("tokens"));
+  ExpectAwsError(redrive({{"executionArn", std::string(kAccount) + "execution:Tokens:nope"}}),
+                 "ExecutionDoesNotExist", "nope");
+  // AWS's executionArn is at most 256 characters.
+  ExpectAwsError(redrive({{"executionArn", std::string(kAccount) + "execution:Tokens:" +
+                                               std::string(3000, 'x')}}),
+                 "ValidationException",
+                 "at 'executionArn' failed to satisfy constraint: Member must have length less "
+                 "than or equal to 256");
+  // Executions that are not redrivable, in AWS's words.
+  ExpectAwsError(redrive({{"executionArn", done}}), "ExecutionNotRedrivable",
+                 "Execution is SUCCEEDED and cannot be redriven.");
+  ExpectAwsError(redrive({{"executionArn", parked}, {"clientToken", "t"}}),
+                 "ExecutionNotRedrivable", "Execution is RUNNING and cannot be redriven.");
+  // The same over gRPC: the same names.
+  for (const auto& [arn, name] : {std::pair{std::string("not-an-arn"), std::string("InvalidArn")},
+                                  std::pair{done, std::string("ExecutionNotRedrivable")},
+                                  std::pair{parked, std::string("ExecutionNotRedrivable")}}) {
+    v1::RedriveExecutionRequest req;
+    req.set_execution_arn(arn);
+    v1::RedriveExecutionResponse resp;
+    ExpectGrpcError(stub_->RedriveExecution(Ctx().get(), req, &resp), name, "");
+  }
+  for (const std::string& bad : {std::string(65, 't'), std::string(1 << 20, 't'),
+                                 std::string("a b")}) {
+    v1::RedriveExecutionRequest req;
+    req.set_execution_arn(failed);
+    req.set_client_token(bad);
+    v1::RedriveExecutionResponse resp;
+    ExpectGrpcError(stub_->RedriveExecution(Ctx().get(), req, &resp), "ValidationException",
+                    "'clientToken'");
+  }
+  ExpectResponsive();
+  EXPECT_EQ(before, Snapshot(stub_));
+  // Still redrivable after all that: a well-formed call redrives it once.
+  AwsReply ok = redrive({{"executionArn", failed}, {"clientToken", "good-1"}});
+  EXPECT_EQ(ok.status, 200) << ok.raw;
+  AwsReply again = redrive({{"executionArn", failed}, {"clientToken", "good-1"}});
+  EXPECT_EQ(again.raw, ok.raw);
+  WaitStatus(failed, "RUNNING");
 }
 
 TEST_F(HostileTest, UndecodableGrpcRequestsGetSerializationException) {
