@@ -98,8 +98,10 @@ TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
   EXPECT_THAT(page.body, HasSubstr("/console/app.js"));
   EXPECT_THAT(Get("/console/app.js").content_type, HasSubstr("javascript"));
   EXPECT_THAT(Get("/console/app.css").content_type, HasSubstr("text/css"));
-  EXPECT_THAT(page.body, HasSubstr("/console/operate.js"));
-  EXPECT_THAT(Get("/console/operate.js").content_type, HasSubstr("javascript"));
+  for (const char* script : {"operate.js", "search.js", "batch.js"}) {
+    EXPECT_THAT(page.body, HasSubstr(std::string("/console/") + script));
+    EXPECT_THAT(Get(std::string("/console/") + script).content_type, HasSubstr("javascript"));
+  }
   EXPECT_EQ(Get("/console/nothing.js").status, 404);
 }
 

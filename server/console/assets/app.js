@@ -178,13 +178,17 @@ function route() {
   delete main.dataset.ready;
   delete main.dataset.interactiveMs;
   delete main.dataset.renderMs;
-  const hash = decodeURIComponent(location.hash.slice(1) || '/');
+  const raw = location.hash.slice(1) || '/';
+  // Pages with parameters: #/search?q=...&machine=... (ARNs hold slashes).
+  if (raw === '/search' || raw.startsWith('/search?')) return searchPage(new URLSearchParams(raw.slice('/search?'.length)));
+  const hash = decodeURIComponent(raw);
   const [, kind, ...rest] = hash.split('/');
   const arg = rest.join('/');
   if (kind === 'machine' && arg) return machinePage(arg);
   if (kind === 'execution' && arg) return executionPage(arg);
   if (kind === 'express' && arg) return expressExecutionPage(arg);
   if (kind === 'activities') return activitiesPage();
+  if (kind === 'batch') return batchPage(arg);
   return machinesPage();
 }
 window.addEventListener('hashchange', () => { if (login.hidden) route(); });
@@ -682,7 +686,8 @@ async function executionPage(arn) {
       <dt>Started</dt><dd>${fmtTime(exec.startDate)}</dd>
       <dt>Duration</dt><dd>${fmtDuration(end - exec.startDate)}${exec.stopDate ? '' : ' (running)'}</dd>
       ${exec.error ? `<dt>Error</dt><dd class="error">${esc(exec.error)}</dd><dt>Cause</dt><dd class="error">${esc(exec.cause || '')}</dd>` : ''}
-      ${redriveSummaryHtml(exec)}`;
+      ${redriveSummaryHtml(exec)}
+      ${restartLinksHtml(events)}`;
     loadInfo.textContent = `${events.length} events`;
   }
 
@@ -735,9 +740,11 @@ async function executionPage(arn) {
         ${run.error !== undefined ? `<dt>Error</dt><dd class="error" id="detail-error">${esc(run.error)}</dd>` : ''}
         ${run.cause !== undefined ? `<dt>Cause</dt><dd class="error" id="detail-cause">${esc(run.cause)}</dd>` : ''}
       </dl>
+      ${restartApplies(exec, info.machine.type, run, definition) ? restartPanelHtml(run) : ''}
       ${extra}
       <h2>Input</h2><pre class="payload" id="detail-input">${esc(pretty(run.input))}</pre>
       ${run.output !== undefined ? `<h2>Output</h2><pre class="payload" id="detail-output">${esc(pretty(run.output))}</pre>` : ''}`;
+    if (restartApplies(exec, info.machine.type, run, definition)) wireRestartPanel(arn, run);
     if (type === 'Map' && model.iterations[name]) {
       const its = model.iterations[name];
       const box = document.getElementById('iterations');

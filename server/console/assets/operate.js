@@ -97,3 +97,82 @@ function wireRedriveButton(button, arn, onError) {
     }
   });
 }
+
+// ---------- restart from a state (Stepwise.RestartExecution) ----------
+
+// Where the execution was restarted from, and the executions it was
+// restarted into (summary rows, HTML): the new execution's ExecutionStarted
+// names its origin (stepwiseRestartedFrom), the original's history gets an
+// ExecutionRestarted event per restart.
+function restartLinksHtml(events) {
+  let html = '';
+  const started = events.find((e) => e.type === 'ExecutionStarted');
+  const from = started && details(started).stepwiseRestartedFrom;
+  if (from && typeof from.executionArn === 'string') {
+    html += `<dt>Restarted from</dt><dd class="mono" id="restarted-from">${executionLink(from.executionArn)} <span class="muted">at state ${esc(from.stateName)}${from.eventId ? ` (event ${esc(from.eventId)})` : ''}</span></dd>`;
+  }
+  const into = events.filter((e) => e.type === 'ExecutionRestarted').map((e) => details(e)).filter((d) => typeof d.executionArn === 'string');
+  if (into.length) {
+    html += `<dt>Restarted into</dt><dd class="mono" id="restarted-into">${into.map((d) => `${executionLink(d.executionArn)} <span class="muted">at state ${esc(d.stateName)}</span>`).join('<br>')}</dd>`;
+  }
+  return html;
+}
+
+// Whether the state panel offers "Restart from here" for `run`: a closed
+// Standard execution, a top-level state (only those can be restarted).
+function restartApplies(exec, machineType, run, definition) {
+  return exec.status !== 'RUNNING' && machineType !== 'EXPRESS' && run && run.scope === '' &&
+    Object.prototype.hasOwnProperty.call(definition.States || {}, run.name) && !!run.enteredId;
+}
+
+// The "Restart from here" button and its editor (HTML), for the state panel.
+function restartPanelHtml(run) {
+  return `<p><button id="restart-button" data-event="${esc(run.enteredId)}">Restart from here</button></p>
+    <div id="restart-editor" class="card editor" hidden>
+      <p class="muted">A new execution of this revision begins at <b>${esc(run.name)}</b> with the input this entry (event ${esc(run.enteredId)}) recorded; edit it if needed.</p>
+      <div class="filters"><label>Name (optional)<input id="restart-name" placeholder="NAME-restart-N when empty"></label></div>
+      <textarea id="restart-input" spellcheck="false"></textarea>
+      <p id="restart-error" class="error" hidden></p>
+      <button id="restart-start" class="primary">Restart</button> <button id="restart-cancel">Cancel</button>
+    </div>`;
+}
+
+// Wires the button and editor restartPanelHtml drew: validates the input
+// as JSON, sends Stepwise.RestartExecution (the input only when edited)
+// and opens the new execution.
+function wireRestartPanel(arn, run) {
+  const button = document.getElementById('restart-button');
+  const editor = document.getElementById('restart-editor');
+  const input = document.getElementById('restart-input');
+  const error = document.getElementById('restart-error');
+  const go = document.getElementById('restart-start');
+  const recorded = pretty(run.input);
+  const showProblem = (text) => { error.hidden = !text; error.textContent = text; input.classList.toggle('invalid', !!text); };
+  button.addEventListener('click', () => {
+    editor.hidden = false;
+    button.hidden = true;
+    input.value = recorded;
+    input.focus();
+  });
+  document.getElementById('restart-cancel').addEventListener('click', () => { editor.hidden = true; button.hidden = false; showProblem(''); });
+  input.addEventListener('input', () => {
+    let problem = '';
+    try { JSON.parse(input.value); } catch (e) { problem = `Input is not valid JSON: ${e.message}`; }
+    showProblem(problem);
+    go.disabled = !!problem;
+  });
+  go.addEventListener('click', async () => {
+    go.disabled = true;
+    const name = document.getElementById('restart-name').value.trim();
+    const body = { executionArn: arn, stateName: run.name, eventId: run.enteredId };
+    if (input.value !== recorded) body.input = input.value;
+    if (name) body.name = name;
+    try {
+      const r = await aws('Stepwise.RestartExecution', body);
+      location.hash = `#/execution/${encodeURIComponent(r.executionArn)}`;
+    } catch (e) {
+      if (!(e instanceof AuthError)) showProblem(e.message);
+      go.disabled = false;
+    }
+  });
+}
