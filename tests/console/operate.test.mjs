@@ -84,6 +84,34 @@ await step('a SUCCEEDED execution cannot be redriven: no button, the reason show
   assert.ok(!(await page.locator('#redrive-button').isVisible()));
 });
 
+await step('a redriven Map reruns only its failed iterations; the page shows each iteration once', async () => {
+  const each = await aws('CreateStateMachine', { name: 'charge-each', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Each', States: { Each: { Type: 'Map', ItemsPath: '$.items', End: true,
+      ItemProcessor: { StartAt: 'ChargeOne', States: { ChargeOne: { Type: 'Task', Resource: charge.activityArn, End: true } } } } } }) });
+  const ex = await aws('StartExecution', { stateMachineArn: each.stateMachineArn, name: 'each-1',
+    input: JSON.stringify({ items: [0, 1, 2, 3, 4, 5] }) });
+  const tasks = [];
+  for (let i = 0; i < 6; i++) tasks.push(await aws('GetActivityTask', { activityArn: charge.activityArn, workerName: 'worker-v1' }));
+  // Items 0, 1, 3, 5 succeed; item 2 fails (the Map fails and aborts item 4).
+  for (const t of tasks) if (![2, 4].includes(JSON.parse(t.input))) await aws('SendTaskSuccess', { taskToken: t.taskToken, output: '{}' });
+  await aws('SendTaskFailure', { taskToken: tasks.find((t) => JSON.parse(t.input) === 2).taskToken, error: 'Card.Declined' });
+  await aws.waitStatus(ex.executionArn, 'FAILED');
+  await openExecution(ex.executionArn);
+  await page.click('#redrive-button');
+  await page.waitForSelector('#exec-status .badge.RUNNING', { timeout: 10000 });
+  const again = [];
+  for (let i = 0; i < 2; i++) again.push(await aws('GetActivityTask', { activityArn: charge.activityArn, workerName: 'worker-v2' }));
+  assert.deepEqual(again.map((t) => JSON.parse(t.input)).sort(), [2, 4], 'only the failed and aborted items rerun');
+  for (const t of again) await aws('SendTaskSuccess', { taskToken: t.taskToken, output: '{}' });
+  await page.waitForSelector('#exec-status .badge.SUCCEEDED', { timeout: 10000 });
+  await page.click('#graph g.sw-state[data-state="Each"]');
+  await page.waitForSelector('.iteration-chip');
+  assert.equal(await page.locator('.iteration-chip').count(), 6, 'one chip per item, the reruns in place of the failed ones');
+  assert.equal(await page.locator('.iteration-chip.succeeded').count(), 6);
+  assert.equal(await outcome('Each'), 'succeeded');
+  await shot('redrive-map');
+});
+
 // ---- versions and aliases ----
 await step('the alias view: two versions, an 80/20 alias with its weights, executions naming their version', async () => {
   const def = (greeting) => JSON.stringify({ StartAt: 'Greet', States: { Greet: { Type: 'Pass', Result: greeting, End: true } } });

@@ -427,6 +427,10 @@ function analyze(events, execution, definition) {
       const parent = mapParent[d.name] ?? '';
       key = `${parent ? parent + '/' : ''}${d.name}#${d.index}`;
       if (!scopes.has(key)) scopes.set(key, { key, open: [], parent });
+    } else if (t.startsWith('Execution')) {
+      // The execution's own events (ExecutionFailed after a failed
+      // iteration, ExecutionRedriven) are at the top, whatever precedes them.
+      key = '';
     } else {
       const pk = scopeOf.get(prev) ?? '';
       key = ITERATION_END.test(typeOf.get(prev) || '') ? scopes.get(pk).parent : pk;
@@ -435,7 +439,11 @@ function analyze(events, execution, definition) {
     const scope = scopes.get(key);
     if (t === 'MapIterationStarted') {
       const it = { map: d.name, index: d.index, status: 'running', key, start: ts, end: null };
-      (iterations[d.name] = iterations[d.name] || []).push(it);
+      const list = (iterations[d.name] = iterations[d.name] || []);
+      // A redrive reruns only the failed iterations: the rerun takes the
+      // place of the failed one.
+      const again = list.findIndex((x) => x.beforeRedrive && x.index === d.index && x.key === key);
+      if (again >= 0) list[again] = it; else list.push(it);
       scope.iteration = it;
       continue;
     }
@@ -487,6 +495,7 @@ function analyze(events, execution, definition) {
           s.open = [];
         }
         for (const r of runs) r.beforeRedrive = true;
+        for (const list of Object.values(iterations)) for (const it of list) it.beforeRedrive = true;
         execError = null;
       }
       continue;
