@@ -1,4 +1,5 @@
-// Shared pieces of the console's browser tests (operate.test.mjs): the real
+// Shared pieces of the console's browser tests (console.test.mjs,
+// operate.test.mjs): the real
 // stepwised on free loopback ports with a temporary data directory and a
 // bearer token, an AWS JSON client for it (AWSStepFunctions.* and the
 // Stepwise.* extensions), named steps that count failures, and Debian's
@@ -88,11 +89,11 @@ export function awsClient(endpoint) {
   return aws;
 }
 
-// Chromium on a page signed in to the console at `endpoint` (the token
-// kept in sessionStorage). `external` collects refused requests that left
+// Chromium on a page of the console at `endpoint`, signed in (the token
+// kept in sessionStorage) unless `signIn` is false (then on about:blank). `external` collects refused requests that left
 // stepwised, `pageErrors` what the page threw; shot(name) saves a
 // screenshot in OUT.
-export async function openBrowser(endpoint) {
+export async function openBrowser(endpoint, { signIn = true } = {}) {
   mkdirSync(OUT, { recursive: true });
   const browser = await chromium.launch({ executablePath: process.env.SW_CHROMIUM || '/usr/bin/chromium', headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
@@ -107,6 +108,7 @@ export async function openBrowser(endpoint) {
   });
   page.on('pageerror', (e) => b.pageErrors.push(String(e)));
   b.shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
+  if (!signIn) return b;
   await page.goto(`${endpoint}/`);
   await page.waitForSelector('#login:not([hidden])');
   await page.fill('#token', TOKEN);
