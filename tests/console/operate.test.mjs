@@ -159,6 +159,102 @@ await step('the alias view: two versions, an 80/20 alias with its weights, execu
   assert.match(await page.locator('#exec-version').innerText(), /^version [12] via alias prod$/);
 });
 
+// ---- restart from a state ----
+await step('restart from a state: the input editor with the recorded input, edited, linked both ways', async () => {
+  const original = `arn:aws:states:us-east-1:123456789012:execution:payments:pay-1`;
+  await openExecution(original);
+  await page.click('#graph g.sw-state[data-state="Charge"]');
+  await page.click('#restart-button');
+  const recorded = JSON.parse(await page.locator('#restart-input').inputValue());
+  assert.deepEqual(recorded, { amount: 12 }, 'the input Charge was entered with');
+  await page.fill('#restart-input', '{"amount": 15');
+  await page.waitForSelector('#restart-error:not([hidden])');
+  assert.ok(await page.locator('#restart-start').isDisabled(), 'invalid JSON cannot be sent');
+  await page.fill('#restart-input', '{"amount": 15}');
+  await page.fill('#restart-name', 'pay-1-again');
+  await shot('restart-editor');
+  await page.click('#restart-start');
+  await page.waitForFunction(() => location.hash.includes('pay-1-again'));
+  await page.waitForSelector('main[data-ready="1"]', { timeout: 30000 });
+  await page.waitForSelector('#graph g.sw-state[data-state="Charge"][data-outcome="running"]', { timeout: 10000 });
+  assert.equal(await outcome('Validate'), 'notreached', 'it began at Charge');
+  const task = await aws('GetActivityTask', { activityArn: charge.activityArn, workerName: 'worker-v2' });
+  assert.deepEqual(JSON.parse(task.input), { amount: 15 }, 'the edited input');
+  await aws('SendTaskSuccess', { taskToken: task.taskToken, output: '{"charged":15}' });
+  await page.waitForSelector('#exec-status .badge.SUCCEEDED', { timeout: 10000 });
+  assert.equal(await page.locator('#restarted-from a').innerText(), original);
+  await shot('restart-new');
+  await page.click('#restarted-from a');
+  await page.waitForFunction((arn) => decodeURIComponent(location.hash) === `#/execution/${arn}`, original);
+  await page.waitForSelector('#restarted-into a', { timeout: 30000 });
+  assert.equal(await page.locator('#restarted-into a').innerText(), `arn:aws:states:us-east-1:123456789012:execution:payments:pay-1-again`);
+});
+
+// ---- search and batch jobs ----
+const ordersDef = JSON.stringify({ StartAt: 'Route', States: {
+  Route: { Type: 'Choice', Choices: [{ Variable: '$.bad', BooleanEquals: true, Next: 'Reject' }], Default: 'Hold' },
+  Hold: { Type: 'Wait', Seconds: 3600, Next: 'Done' },
+  Done: { Type: 'Succeed' },
+  Reject: { Type: 'Fail', Error: 'Order.Rejected' } } });
+const shop = await aws('CreateStateMachine', { name: 'shop', roleArn: ROLE, definition: ordersDef });
+await aws('Stepwise.PutIndexedFields', { stateMachineArn: shop.stateMachineArn,
+  indexedFields: [{ name: 'customerId', source: 'INPUT', path: '$.customerId' }, { name: 'wave', source: 'INPUT', path: '$.wave' }] });
+
+await step('the search box: an indexed field query returns the right rows and count; a bad query shows its error', async () => {
+  const started = [];
+  for (const [name, customerId, bad] of [['o-1', '4711', true], ['o-2', '4711', false], ['o-3', '42', true], ['o-4', '4711', true], ['o-5', '42', false]]) {
+    started.push(await aws('StartExecution', { stateMachineArn: shop.stateMachineArn, name, input: JSON.stringify({ customerId, bad, wave: 0 }) }));
+  }
+  for (const n of [0, 2, 3]) await aws.waitStatus(started[n].executionArn, 'FAILED');
+  await page.goto(`${endpoint}/#/search`);
+  await page.waitForSelector('main[data-ready="1"]');
+  await page.fill('#search-query', 'customerId = "4711" and status = FAILED');
+  await page.click('#search-button');
+  await page.waitForSelector('#search-table, #no-results');
+  const rows = async () => page.locator('#search-table tr.search-row').evaluateAll((rs) => rs.map((r) => [r.dataset.name, r.querySelector('td.indexed[data-field="customerId"]').textContent]).sort());
+  assert.deepEqual(await rows(), [['o-1', '4711'], ['o-4', '4711']]);
+  await page.waitForSelector('#search-count[data-count]');
+  assert.equal(await page.locator('#search-count').innerText(), '2 matching executions');
+  await shot('search');
+  await page.fill('#search-query', 'customerId = "4711"');
+  await page.click('#search-button');
+  await page.waitForFunction(() => document.querySelectorAll('#search-table tr.search-row').length === 3);
+  assert.deepEqual(await rows(), [['o-1', '4711'], ['o-2', '4711'], ['o-4', '4711']]);
+  await page.waitForSelector('#search-count[data-count="3"]');
+  await page.fill('#search-query', 'customerId = ');
+  await page.click('#search-button');
+  await page.waitForSelector('#search-error:not([hidden])');
+  const err = await page.locator('#search-error').innerText();
+  assert.match(err, /ValidationException: query: .* at column \d+/);
+  assert.equal(await page.locator('#search-table').count(), 0);
+  await shot('search-error');
+});
+
+await step('a batch stop from a search result: "Stop all 24 matching", progress to 100%', async () => {
+  const running = [];
+  for (let i = 0; i < 24; i++) {
+    running.push(await aws('StartExecution', { stateMachineArn: shop.stateMachineArn, name: `w-${i}`, input: JSON.stringify({ customerId: 'c9', bad: false, wave: 7 }) }));
+  }
+  await page.goto(`${endpoint}/#/search?q=${encodeURIComponent('wave = 7 and status = RUNNING')}`);
+  await page.waitForSelector('main[data-ready="1"]');
+  assert.equal(await page.locator('#search-table tr.search-row').count(), 24);
+  assert.equal(await page.locator('#batch-stop').innerText(), 'Stop all 24 matching');
+  page.once('dialog', (d) => d.accept());
+  await page.click('#batch-stop');
+  await page.waitForFunction(() => location.hash.startsWith('#/batch/'));
+  const job = page.locator('.batch-job').first();
+  await job.waitFor();
+  assert.equal(await job.locator('.batch-selected').innerText(), '24');
+  await page.waitForSelector('.batch-job[data-status="SUCCEEDED"] >> nth=0', { timeout: 20000 });
+  assert.equal(await job.locator('.batch-pct').innerText(), '100%');
+  assert.equal(await job.locator('.batch-processed').innerText(), '24');
+  assert.equal(await job.locator('.batch-succeeded').innerText(), '24');
+  const width = await job.locator('.progress-bar').evaluate((el) => el.style.width);
+  assert.equal(width, '100%');
+  for (const r of running) assert.equal((await aws('DescribeExecution', { executionArn: r.executionArn })).status, 'ABORTED');
+  await shot('batch-job');
+});
+
 await step('no request left stepwised and the page threw nothing', async () => {
   assert.deepEqual(b.external, []);
   assert.deepEqual(b.pageErrors, []);
