@@ -65,12 +65,14 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(
   SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
   TimeMs now = clock_->NowMs();
   if (existing.has_value()) {
+    // AWS's idempotency check: name, definition, type, logging (and publish);
+    // a different roleArn or tags is ignored, neither is updated.
     json::object& rec = *existing;
     const json::array& revs = rec["revisions"].as_array();
     const json::object& last = revs.back().as_object();
     if (rec["status"].as_string() == "ACTIVE" &&
         last.at("definition").as_string() == definition &&
-        rec["role_arn"].as_string() == role_arn && rec["type"].as_string() == type &&
+        rec["type"].as_string() == type &&
         LoggingConfigurationFromRecord(rec) == logging) {
       int64_t n = static_cast<int64_t>(revs.size());
       if (!publish) return Describe(rec, n);  // idempotent

@@ -166,6 +166,9 @@ class Catalog {
     std::string qualifier;
   };
   absl::StatusOr<Qualified> LoadQualified(const std::string& arn);
+  // LoadQualified for an alias ARN whose alias exists; ResourceNotFound
+  // (naming the ARN) when the machine or the alias does not.
+  absl::StatusOr<Qualified> LoadAlias(const std::string& alias_arn);
   absl::StatusOr<StateMachineDescription> DescribeVersion(const std::string& version_arn);
 
   storage::Store* const store_;        // immutable; the store is thread-safe

@@ -205,9 +205,7 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::CreateStateMachineAlias(
   return d;
 }
 
-absl::StatusOr<StateMachineAliasDescription> Catalog::DescribeStateMachineAlias(
-    const std::string& alias_arn) {
-  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(alias_arn));
+absl::StatusOr<Catalog::Qualified> Catalog::LoadAlias(const std::string& alias_arn) {
   auto q = LoadQualified(alias_arn);
   if (!q.ok()) {
     if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") {
@@ -215,8 +213,15 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::DescribeStateMachineAlias(
     }
     return q.status();
   }
-  json::object* a = FindAlias(q->rec, q->qualifier);
-  if (a == nullptr) return TaggedResourceNotFound(alias_arn);
+  if (FindAlias(q->rec, q->qualifier) == nullptr) return TaggedResourceNotFound(alias_arn);
+  return q;
+}
+
+absl::StatusOr<StateMachineAliasDescription> Catalog::DescribeStateMachineAlias(
+    const std::string& alias_arn) {
+  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(alias_arn));
+  SW_ASSIGN_OR_RETURN(Qualified q, LoadAlias(alias_arn));
+  json::object* a = FindAlias(q.rec, q.qualifier);
   return AliasFromRecord(split.first, *a);
 }
 
@@ -234,23 +239,16 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::UpdateStateMachineAlias(
                         }));
   }
   std::lock_guard<std::mutex> l(machines_mu_);
-  auto q = LoadQualified(alias_arn);
-  if (!q.ok()) {
-    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") {
-      return TaggedResourceNotFound(alias_arn);
-    }
-    return q.status();
-  }
-  json::object* a = FindAlias(q->rec, q->qualifier);
-  if (a == nullptr) return TaggedResourceNotFound(alias_arn);
+  SW_ASSIGN_OR_RETURN(Qualified q, LoadAlias(alias_arn));
+  json::object* a = FindAlias(q.rec, q.qualifier);
   bool changed = false;
   if (checked.has_value()) {
-    if (checked->machine_arn != q->machine_arn) {
+    if (checked->machine_arn != q.machine_arn) {
       return Invalid("Routing configuration must contain versions of the alias's state machine");
     }
     for (const auto& [n, w] : checked->routes) {
-      if (!HasVersion(q->rec, n)) {
-        return TaggedResourceNotFound(absl::StrCat(q->machine_arn, ":", n));
+      if (!HasVersion(q.rec, n)) {
+        return TaggedResourceNotFound(absl::StrCat(q.machine_arn, ":", n));
       }
     }
     json::array routes = RoutesJson(checked->routes);
@@ -263,29 +261,22 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::UpdateStateMachineAlias(
     (*a)["description"] = json::string(*description);
     changed = true;
   }
-  if (!changed) return AliasFromRecord(q->machine_arn, *a);  // idempotent
+  if (!changed) return AliasFromRecord(q.machine_arn, *a);  // idempotent
   (*a)["update_date"] = clock_->NowMs();
-  StateMachineAliasDescription d = AliasFromRecord(q->machine_arn, *a);
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(q->rec["name"].as_string()), q->rec));
+  StateMachineAliasDescription d = AliasFromRecord(q.machine_arn, *a);
+  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(q.rec["name"].as_string()), q.rec));
   return d;
 }
 
 absl::Status Catalog::DeleteStateMachineAlias(const std::string& alias_arn) {
   std::lock_guard<std::mutex> l(machines_mu_);
-  auto q = LoadQualified(alias_arn);
-  if (!q.ok()) {
-    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") {
-      return TaggedResourceNotFound(alias_arn);
-    }
-    return q.status();
-  }
-  if (FindAlias(q->rec, q->qualifier) == nullptr) return TaggedResourceNotFound(alias_arn);
+  SW_ASSIGN_OR_RETURN(Qualified q, LoadAlias(alias_arn));
   json::array kept;
-  for (json::value& a : q->rec["aliases"].as_array()) {
-    if (a.as_object().at("name").as_string() != q->qualifier) kept.push_back(std::move(a));
+  for (json::value& a : q.rec["aliases"].as_array()) {
+    if (a.as_object().at("name").as_string() != q.qualifier) kept.push_back(std::move(a));
   }
-  q->rec["aliases"] = std::move(kept);
-  return PutMachineRecord(std::string(q->rec["name"].as_string()), q->rec);
+  q.rec["aliases"] = std::move(kept);
+  return PutMachineRecord(std::string(q.rec["name"].as_string()), q.rec);
 }
 
 absl::StatusOr<std::vector<StateMachineAliasDescription>> Catalog::ListStateMachineAliases(

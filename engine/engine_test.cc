@@ -78,6 +78,32 @@ TEST_F(EngineTest, RejectsBadInputWithAwsErrors) {
   EXPECT_EQ(ServiceErrorName(bad.status()), "InvalidDefinition");
 }
 
+// AWS: CreateStateMachine's idempotency check is on name, definition, type
+// and logging; a repeat with another roleArn or tags is the same machine,
+// neither updated. Another definition is StateMachineAlreadyExists.
+TEST_F(EngineTest, CreateIsIdempotentIgnoringRoleArnAndTags) {
+  const std::string def = R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})";
+  auto first = engine_->CreateStateMachine("idem", def, "arn:aws:iam::1:role/a", "STANDARD",
+                                           {{"team", "a"}});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = engine_->CreateStateMachine("idem", def, "arn:aws:iam::1:role/b", "STANDARD",
+                                           {{"team", "b"}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->arn, first->arn);
+  EXPECT_EQ(again->creation_date, first->creation_date);
+  auto d = engine_->DescribeStateMachine(first->arn);
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->role_arn, "arn:aws:iam::1:role/a");
+  auto tags = engine_->ListTagsForResource(first->arn);
+  ASSERT_TRUE(tags.ok());
+  ASSERT_EQ(tags->size(), 1u);
+  EXPECT_EQ((*tags)[0].value, "a");
+  auto other = engine_->CreateStateMachine(
+      "idem", R"({"StartAt":"Q","States":{"Q":{"Type":"Pass","End":true}}})",
+      "arn:aws:iam::1:role/a", "STANDARD");
+  EXPECT_EQ(ServiceErrorName(other.status()), "StateMachineAlreadyExists");
+}
+
 TEST_F(EngineTest, PayloadLimitMessagesNameTheConfiguredLimit) {
   std::string sm = Machine("m", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
   std::string big = "\"" + std::string(262144, 'a') + "\"";

@@ -92,6 +92,10 @@ bool IsMutatingAction(std::string_view action) {
       "TagResource",        "UntagResource",      "RedriveExecution",   "StartSyncExecution",
       "PublishStateMachineVersion", "DeleteStateMachineVersion", "CreateStateMachineAlias",
       "UpdateStateMachineAlias",    "DeleteStateMachineAlias",
+      // Stepwise's extensions (server/aws_json_extensions.h), audited as
+      // "Stepwise.<Action>".
+      "Stepwise.RestartExecution",  "Stepwise.PutIndexedFields",
+      "Stepwise.StartBatchOperation", "Stepwise.CancelBatchOperation",
   };
   for (std::string_view a : kMutating) {
     if (a == action) return true;

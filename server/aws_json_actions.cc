@@ -21,6 +21,7 @@
 #include "engine/arn.h"
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
+#include "server/aws_json_members.h"
 #include "server/aws_json_tags.h"
 #include "server/aws_logging_configuration.h"
 #include "server/aws_json_versions.h"
@@ -41,132 +42,6 @@ constexpr std::array<std::string_view, 3> kUnsupported = {
 
 constexpr std::array<std::string_view, 5> kExecutionStatuses = {
     "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"};
-
-// A timestamp as AWS sends it: epoch seconds, fractional.
-json::value Seconds(TimeMs ms) { return json::value(static_cast<double>(ms) / 1000.0); }
-
-absl::Status Serialization(std::string_view message) { return AwsSerializationError(message); }
-
-absl::Status Validation(std::string_view message) {
-  return engine::ServiceError("ValidationException", message);
-}
-
-// AWS's wording for one failed member constraint.
-absl::Status ConstraintError(std::string_view value, std::string_view member,
-                             std::string_view constraint) {
-  return Validation(absl::StrCat("1 validation error detected: Value ", ToAbsl(value), " at '",
-                                 ToAbsl(member), "' failed to satisfy constraint: ",
-                                 ToAbsl(constraint)));
-}
-
-std::string EnumConstraint(const std::string_view* allowed, size_t n) {
-  std::string out = "Member must satisfy enum value set: [";
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0) out += ", ";
-    out += allowed[i];
-  }
-  return out + "]";
-}
-
-// Reads request members, remembering the first problem. A member that is
-// JSON null counts as absent (as AWS's deserializers treat it).
-class Members {
- public:
-  explicit Members(const json::object& o) : o_(o) {}
-
-  std::optional<std::string> Str(std::string_view name) {
-    const json::value* v = Get(name);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_string()) {
-      Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be a string")));
-      return std::nullopt;
-    }
-    return std::string(v->as_string());
-  }
-
-  // The string member `name`; ValidationException when absent.
-  std::string Need(std::string_view name) {
-    if (Get(name) == nullptr) {
-      Fail(ConstraintError("null", name, "Member must not be null"));
-      return "";
-    }
-    return Str(name).value_or("");
-  }
-
-  std::optional<int64_t> Int(std::string_view name) {
-    const json::value* v = Get(name);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64() && v->as_uint64() <= static_cast<uint64_t>(INT64_MAX)) {
-      return static_cast<int64_t>(v->as_uint64());
-    }
-    if (v->is_double() && IsIntegral(*v) && std::abs(v->as_double()) < 9e15) {
-      return static_cast<int64_t>(v->as_double());
-    }
-    Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be an integer")));
-    return std::nullopt;
-  }
-
-  std::optional<bool> Bool(std::string_view name) {
-    const json::value* v = Get(name);
-    if (v == nullptr) return std::nullopt;
-    if (!v->is_bool()) {
-      Fail(Serialization(absl::StrCat("member '", ToAbsl(name), "' must be a boolean")));
-      return std::nullopt;
-    }
-    return v->as_bool();
-  }
-
-  // maxResults in [0, `max`], 0 when absent.
-  int MaxResults(int64_t max) {
-    std::optional<int64_t> n = Int("maxResults");
-    if (!n.has_value()) return 0;
-    if (*n < 0) {
-      Fail(ConstraintError(absl::StrCat("'", *n, "'"), "maxResults",
-                           "Member must have value greater than or equal to 0"));
-      return 0;
-    }
-    if (*n > max) {
-      Fail(ConstraintError(absl::StrCat("'", *n, "'"), "maxResults",
-                           absl::StrCat("Member must have value less than or equal to ", max)));
-      return 0;
-    }
-    return static_cast<int>(*n);
-  }
-
-  // The string member `name`, which must be one of `allowed` when present.
-  template <size_t N>
-  std::optional<std::string> Enum(std::string_view name,
-                                  const std::array<std::string_view, N>& allowed) {
-    std::optional<std::string> v = Str(name);
-    if (!v.has_value()) return v;
-    if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
-      Fail(ConstraintError(absl::StrCat("'", *v, "'"), name,
-                           EnumConstraint(allowed.data(), allowed.size())));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  bool Has(std::string_view name) const { return Get(name) != nullptr; }
-
-  void Fail(absl::Status s) {
-    if (status_.ok()) status_ = std::move(s);
-  }
-  const absl::Status& status() const { return status_; }
-
- private:
-  const json::value* Get(std::string_view name) const {
-    auto it = o_.find(name);
-    if (it == o_.end() || it->value().is_null()) return nullptr;
-    return &it->value();
-  }
-
-  const json::object& o_;
-  absl::Status status_;
-};
-
-std::string Body(const json::object& o) { return SerializeJson(json::value(o)); }
 
 // The request's loggingConfiguration, nullopt when absent (or null).
 absl::StatusOr<std::optional<engine::LoggingConfiguration>> LoggingMember(
@@ -189,9 +64,9 @@ json::object MachineJson(const engine::StateMachineDescription& d, bool for_exec
   o["roleArn"] = d.role_arn;
   if (!for_execution) {
     o["type"] = d.type;
-    o["creationDate"] = Seconds(d.creation_date);
+    o["creationDate"] = AwsSeconds(d.creation_date);
   } else {
-    o["updateDate"] = Seconds(d.update_date != 0 ? d.update_date : d.creation_date);
+    o["updateDate"] = AwsSeconds(d.update_date != 0 ? d.update_date : d.creation_date);
   }
   o["loggingConfiguration"] = LoggingConfigurationToAws(d.logging_configuration);
   o["tracingConfiguration"] = json::object{{"enabled", false}};
@@ -202,15 +77,7 @@ json::object MachineJson(const engine::StateMachineDescription& d, bool for_exec
 
 json::object ActivityJson(const engine::ActivityDescription& d) {
   return json::object{
-      {"activityArn", d.arn}, {"name", d.name}, {"creationDate", Seconds(d.creation_date)}};
-}
-
-// A handler answering with a blocking engine call, on the calling pool thread.
-using BlockingAction = absl::StatusOr<AwsActionResult> (*)(engine::Engine*, const json::object&);
-
-template <BlockingAction kFn>
-void Blocking(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
-  done(kFn(ctx.engine, req));
+      {"activityArn", d.arn}, {"name", d.name}, {"creationDate", AwsSeconds(d.creation_date)}};
 }
 
 // ---- state machines ----
@@ -233,9 +100,9 @@ absl::StatusOr<AwsActionResult> CreateStateMachine(engine::Engine* e, const json
                                  logging->value_or(engine::LoggingConfiguration{}),
                                  publish.value_or(false), version_description.value_or(""));
   if (!d.ok()) return d.status();
-  json::object o{{"stateMachineArn", d->arn}, {"creationDate", Seconds(d->creation_date)}};
+  json::object o{{"stateMachineArn", d->arn}, {"creationDate", AwsSeconds(d->creation_date)}};
   if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
-  return AwsActionResult(Body(o), d->arn);
+  return AwsActionResult(AwsBody(o), d->arn);
 }
 
 absl::StatusOr<AwsActionResult> DescribeStateMachine(engine::Engine* e, const json::object& req) {
@@ -245,7 +112,7 @@ absl::StatusOr<AwsActionResult> DescribeStateMachine(engine::Engine* e, const js
   if (!m.status().ok()) return m.status();
   auto d = e->DescribeStateMachine(arn);
   if (!d.ok()) return d.status();
-  return Body(MachineJson(*d, false));
+  return AwsBody(MachineJson(*d, false));
 }
 
 absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json::object& req) {
@@ -261,10 +128,10 @@ absl::StatusOr<AwsActionResult> UpdateStateMachine(engine::Engine* e, const json
   auto d = e->UpdateStateMachine(arn, definition, role_arn, *logging, publish.value_or(false),
                                  version_description.value_or(""));
   if (!d.ok()) return d.status();
-  json::object o{{"updateDate", Seconds(d->update_date)}};
+  json::object o{{"updateDate", AwsSeconds(d->update_date)}};
   if (!d->revision_id.empty()) o["revisionId"] = d->revision_id;
   if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
-  return Body(o);
+  return AwsBody(o);
 }
 
 absl::StatusOr<AwsActionResult> DeleteStateMachine(engine::Engine* e, const json::object& req) {
@@ -290,11 +157,11 @@ absl::StatusOr<AwsActionResult> ListStateMachines(engine::Engine* e, const json:
     items.push_back(json::object{{"stateMachineArn", d.arn},
                                  {"name", d.name},
                                  {"type", d.type},
-                                 {"creationDate", Seconds(d.creation_date)}});
+                                 {"creationDate", AwsSeconds(d.creation_date)}});
   }
   json::object o{{"stateMachines", std::move(items)}};
   if (std::string next = NextPageToken(*page, all->size()); !next.empty()) o["nextToken"] = next;
-  return Body(o);
+  return AwsBody(o);
 }
 
 absl::StatusOr<AwsActionResult> DescribeStateMachineForExecution(engine::Engine* e,
@@ -305,7 +172,7 @@ absl::StatusOr<AwsActionResult> DescribeStateMachineForExecution(engine::Engine*
   if (!m.status().ok()) return m.status();
   auto d = e->DescribeStateMachineForExecution(arn);
   if (!d.ok()) return d.status();
-  return Body(MachineJson(*d, true));
+  return AwsBody(MachineJson(*d, true));
 }
 
 absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* e,
@@ -338,7 +205,7 @@ absl::StatusOr<AwsActionResult> ValidateStateMachineDefinition(engine::Engine* e
     if (!d.location.empty()) o["location"] = d.location;
     diagnostics.push_back(std::move(o));
   }
-  return Body(json::object{{"result", ok ? "OK" : "FAIL"},
+  return AwsBody(json::object{{"result", ok ? "OK" : "FAIL"},
                            {"diagnostics", std::move(diagnostics)},
                            {"truncated", truncated}});
 }
@@ -358,8 +225,8 @@ void StartExecution(const AwsActionContext& ctx, const json::object& req, AwsAct
           absl::StatusOr<engine::StartExecutionResult> r) {
         if (!r.ok()) return done(r.status());
         if (started) started(arn);
-        done(AwsActionResult(Body(json::object{{"executionArn", r->execution_arn},
-                                               {"startDate", Seconds(r->start_date)}}),
+        done(AwsActionResult(AwsBody(json::object{{"executionArn", r->execution_arn},
+                                               {"startDate", AwsSeconds(r->start_date)}}),
                              r->execution_arn));
       });
 }
@@ -388,8 +255,8 @@ void StartSyncExecution(const AwsActionContext& ctx, const json::object& req,
         o["executionArn"] = d.execution_arn;
         o["stateMachineArn"] = d.state_machine_arn;
         o["name"] = d.name;
-        o["startDate"] = Seconds(d.start_date);
-        o["stopDate"] = Seconds(d.stop_date);
+        o["startDate"] = AwsSeconds(d.start_date);
+        o["stopDate"] = AwsSeconds(d.stop_date);
         o["status"] = d.status;
         if (d.error.has_value()) o["error"] = *d.error;
         if (d.cause.has_value()) o["cause"] = *d.cause;
@@ -402,7 +269,7 @@ void StartSyncExecution(const AwsActionContext& ctx, const json::object& req,
         if (trace.has_value()) o["traceHeader"] = *trace;
         o["billingDetails"] = json::object{{"billedMemoryUsedInMB", r->billed_memory_mb},
                                            {"billedDurationInMilliseconds", r->billed_duration_ms}};
-        done(AwsActionResult(Body(std::move(o)), d.execution_arn));
+        done(AwsActionResult(AwsBody(std::move(o)), d.execution_arn));
       });
 }
 
@@ -414,7 +281,7 @@ absl::StatusOr<AwsActionResult> StopExecution(engine::Engine* e, const json::obj
   if (!m.status().ok()) return m.status();
   auto d = e->StopExecution(arn, error.value_or(""), cause.value_or(""));
   if (!d.ok()) return d.status();
-  return Body(json::object{{"stopDate", Seconds(*d)}});
+  return AwsBody(json::object{{"stopDate", AwsSeconds(*d)}});
 }
 
 absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json::object& req) {
@@ -431,8 +298,8 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
   o["stateMachineArn"] = d->state_machine_arn;
   o["name"] = d->name;
   o["status"] = d->status;
-  o["startDate"] = Seconds(d->start_date);
-  if (d->stop_date != 0) o["stopDate"] = Seconds(d->stop_date);
+  o["startDate"] = AwsSeconds(d->start_date);
+  if (d->stop_date != 0) o["stopDate"] = AwsSeconds(d->stop_date);
   if (data) o["input"] = d->input;
   o["inputDetails"] = json::object{{"included", data}};
   if (d->output.has_value()) {
@@ -443,13 +310,13 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
   if (d->cause.has_value()) o["cause"] = *d->cause;
   if (!d->redrive_status.empty()) {  // EXPRESS executions show no redrive fields
     o["redriveCount"] = d->redrive_count;
-    if (d->redrive_date != 0) o["redriveDate"] = Seconds(d->redrive_date);
+    if (d->redrive_date != 0) o["redriveDate"] = AwsSeconds(d->redrive_date);
     o["redriveStatus"] = d->redrive_status;
     if (!d->redrive_status_reason.empty()) o["redriveStatusReason"] = d->redrive_status_reason;
   }
   if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
   if (!d->alias_arn.empty()) o["stateMachineAliasArn"] = d->alias_arn;
-  return Body(o);
+  return AwsBody(o);
 }
 
 absl::StatusOr<AwsActionResult> RedriveExecution(engine::Engine* e, const json::object& req) {
@@ -461,17 +328,17 @@ absl::StatusOr<AwsActionResult> RedriveExecution(engine::Engine* e, const json::
     bool printable = std::all_of(token->begin(), token->end(),
                                  [](char c) { return c >= '!' && c <= '~'; });
     if (token->empty() || token->size() > 64) {
-      return ConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
+      return AwsConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
                              "Member must have length between 1 and 64");
     }
     if (!printable) {
-      return ConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
+      return AwsConstraintError(absl::StrCat("'", ToAbsl(*token), "'"), "clientToken",
                              "Member must satisfy regular expression pattern: [!-~]+");
     }
   }
   auto d = e->RedriveExecution(arn, token.value_or(""));
   if (!d.ok()) return d.status();
-  return Body(json::object{{"redriveDate", Seconds(*d)}});
+  return AwsBody(json::object{{"redriveDate", AwsSeconds(*d)}});
 }
 
 absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::object& req) {
@@ -488,7 +355,7 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
                                 "by Stepwise yet");
   }
   if (!m.status().ok()) return m.status();
-  if (!arn.has_value()) return Validation("Must provide a StateMachine ARN or MapRun ARN");
+  if (!arn.has_value()) return AwsValidationError("Must provide a StateMachine ARN or MapRun ARN");
   auto l = e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""),
                              redrive.value_or(""));
   if (!l.ok()) return l.status();
@@ -498,8 +365,8 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
                    {"stateMachineArn", d.state_machine_arn},
                    {"name", d.name},
                    {"status", d.status},
-                   {"startDate", Seconds(d.start_date)}};
-    if (d.stop_date != 0) o["stopDate"] = Seconds(d.stop_date);
+                   {"startDate", AwsSeconds(d.start_date)}};
+    if (d.stop_date != 0) o["stopDate"] = AwsSeconds(d.stop_date);
     if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
     if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
     if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
@@ -507,7 +374,7 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
   }
   json::object o{{"executions", std::move(items)}};
   if (!l->next_token.empty()) o["nextToken"] = l->next_token;
-  return Body(o);
+  return AwsBody(o);
 }
 
 absl::StatusOr<AwsActionResult> GetExecutionHistory(engine::Engine* e, const json::object& req) {
@@ -548,7 +415,7 @@ absl::StatusOr<AwsActionResult> CreateActivity(engine::Engine* e, const json::ob
   auto d = e->CreateActivity(name, *tags);
   if (!d.ok()) return d.status();
   return AwsActionResult(
-      Body(json::object{{"activityArn", d->arn}, {"creationDate", Seconds(d->creation_date)}}),
+      AwsBody(json::object{{"activityArn", d->arn}, {"creationDate", AwsSeconds(d->creation_date)}}),
       d->arn);
 }
 
@@ -558,7 +425,7 @@ absl::StatusOr<AwsActionResult> DescribeActivity(engine::Engine* e, const json::
   if (!m.status().ok()) return m.status();
   auto d = e->DescribeActivity(arn);
   if (!d.ok()) return d.status();
-  return Body(ActivityJson(*d));
+  return AwsBody(ActivityJson(*d));
 }
 
 absl::StatusOr<AwsActionResult> DeleteActivity(engine::Engine* e, const json::object& req) {
@@ -582,7 +449,7 @@ absl::StatusOr<AwsActionResult> ListActivities(engine::Engine* e, const json::ob
   for (size_t i = page->begin; i < page->end; ++i) items.push_back(ActivityJson((*all)[i]));
   json::object o{{"activities", std::move(items)}};
   if (std::string next = NextPageToken(*page, all->size()); !next.empty()) o["nextToken"] = next;
-  return Body(o);
+  return AwsBody(o);
 }
 
 // ---- tags ----
@@ -613,7 +480,7 @@ absl::StatusOr<AwsActionResult> ListTagsForResource(engine::Engine* e, const jso
   if (!m.status().ok()) return m.status();
   auto tags = e->ListTagsForResource(arn);
   if (!tags.ok()) return tags.status();
-  return Body(TagListJson(*tags));
+  return AwsBody(TagListJson(*tags));
 }
 
 // Long-polls for up to 60 s without holding a thread: the engine answers
@@ -631,7 +498,7 @@ void GetActivityTask(const AwsActionContext& ctx, const json::object& req, AwsAc
         // No task before the poll ended: AWS answers with no token.
         if (r->task_token.empty()) return done(AwsActionResult("{}"));
         done(AwsActionResult(
-            Body(json::object{{"taskToken", r->task_token}, {"input", r->input}})));
+            AwsBody(json::object{{"taskToken", r->task_token}, {"input", r->input}})));
       },
       ctx.client_gone);
 }
@@ -690,7 +557,7 @@ absl::StatusOr<engine::TestStateRequest> TestStateRequestOf(const json::object& 
     auto it = req.find(name);
     if (it == req.end() || it->value().is_null()) return nullptr;
     if (!it->value().is_object()) {
-      return Serialization(absl::StrCat("member '", ToAbsl(name), "' must be an object"));
+      return AwsSerializationError(absl::StrCat("member '", ToAbsl(name), "' must be an object"));
     }
     return &it->value().get_object();
   };
@@ -707,7 +574,7 @@ absl::StatusOr<engine::TestStateRequest> TestStateRequestOf(const json::object& 
     if (!mm.status().ok()) return mm.status();
     auto it = (*mock)->find("errorOutput");
     if (it != (*mock)->end() && !it->value().is_null()) {
-      if (!it->value().is_object()) return Serialization("member 'errorOutput' must be an object");
+      if (!it->value().is_object()) return AwsSerializationError("member 'errorOutput' must be an object");
       Members em(it->value().get_object());
       mk.has_error_output = true;
       mk.error = em.Str("error").value_or("");
@@ -743,7 +610,7 @@ std::string TestStateBody(const engine::TestStateResult& result) {
   if (result.cause.has_value()) o["cause"] = *result.cause;
   if (result.next_state.has_value()) o["nextState"] = *result.next_state;
   if (!result.inspection_data.empty()) o["inspectionData"] = result.inspection_data;
-  return Body(o);
+  return AwsBody(o);
 }
 
 // TestState (engine/test_state/): a Task without a mock calls its
@@ -799,8 +666,5 @@ bool IsUnsupportedAwsAction(std::string_view action) {
   return std::find(kUnsupported.begin(), kUnsupported.end(), action) != kUnsupported.end();
 }
 
-absl::Status AwsSerializationError(std::string_view message) {
-  return engine::ServiceError("SerializationException", message);
-}
 
 }  // namespace stepwise::server

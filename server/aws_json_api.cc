@@ -20,6 +20,7 @@
 #include "engine/service_error.h"
 #include "engine/tags.h"
 #include "server/aws_json_actions.h"
+#include "server/aws_json_extensions.h"
 #include "server/sigv4.h"
 #include "server/status_conversion.h"
 
@@ -193,12 +194,18 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   auto target_it = request.headers.find("x-amz-target");
   std::string_view target =
       target_it == request.headers.end() ? std::string_view() : target_it->second;
+  // AWS's actions come as AWSStepFunctions.<Action>; Stepwise's extensions
+  // as Stepwise.<Action> (audited under that whole name).
+  const bool aws_target = target.substr(0, kTargetPrefix.size()) == kTargetPrefix;
+  const bool extension_target = !aws_target && IsStepwiseExtensionTarget(target);
+  std::string audited = aws_target ? std::string(target.substr(kTargetPrefix.size()))
+                                   : std::string(target);
   std::shared_ptr<AuditInfo> audit;
-  if (options_.audit != nullptr && target.substr(0, kTargetPrefix.size()) == kTargetPrefix &&
-      IsMutatingAction(target.substr(kTargetPrefix.size()))) {
+  if (options_.audit != nullptr && (aws_target || extension_target) &&
+      IsMutatingAction(audited)) {
     audit = std::make_shared<AuditInfo>();
     audit->peer = request.peer;
-    audit->action = std::string(target.substr(kTargetPrefix.size()));
+    audit->action = audited;
   }
   // Turns an action's result or a status into AWS's reply; called once,
   // from any thread.
@@ -237,13 +244,13 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   if (audit != nullptr) audit->caller = caller;
   if (!auth.ok()) return finish(auth);
 
-  if (target.substr(0, kTargetPrefix.size()) != kTargetPrefix) {
+  if (!aws_target && !extension_target) {
     return finish(engine::ServiceError(
         "UnknownOperationException",
         target.empty() ? "missing X-Amz-Target header (expected AWSStepFunctions.<Action>)"
                        : absl::StrCat("unknown operation '", ToAbsl(target), "'")));
   }
-  std::string action(target.substr(kTargetPrefix.size()));
+  std::string action(aws_target ? target.substr(kTargetPrefix.size()) : target);
 
   // An empty body is an empty request (some clients send none).
   json::object req;
@@ -258,7 +265,8 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   }
   if (audit != nullptr) audit->resource = RequestResource(req);
 
-  if (AwsAction fn = FindAwsAction(action); fn != nullptr) {
+  AwsAction fn = aws_target ? FindAwsAction(action) : FindStepwiseAwsAction(action);
+  if (fn != nullptr) {
     AwsActionContext ctx{engine_, options_.on_execution_started, request.client_gone,
                          options_.test_state_targets};
     return fn(ctx, req, std::move(finish));

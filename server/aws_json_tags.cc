@@ -5,34 +5,15 @@
 #include "common/strings.h"
 #include "engine/service_error.h"
 #include "engine/tags.h"
-#include "server/aws_json_actions.h"
+#include "server/aws_json_members.h"
 
 namespace stepwise::server {
 
-namespace {
-
-// The member `name` of `o`, null when absent or JSON null (AWS's
-// deserializers treat null as absent).
-const json::value* Member(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || it->value().is_null()) return nullptr;
-  return &it->value();
-}
-
-absl::Status MissingMember(std::string_view member) {
-  return engine::ServiceError(
-      "ValidationException",
-      absl::StrCat("1 validation error detected: Value null at '", ToAbsl(member),
-                   "' failed to satisfy constraint: Member must not be null"));
-}
-
-}  // namespace
-
 absl::StatusOr<std::vector<engine::Tag>> ReadTagList(const json::object& req,
                                                      std::string_view member, bool required) {
-  const json::value* v = Member(req, member);
+  const json::value* v = Members(req).Get(member);
   if (v == nullptr) {
-    if (required) return MissingMember(member);
+    if (required) return AwsMissingMember(member);
     return std::vector<engine::Tag>{};
   }
   if (!v->is_array()) {
@@ -49,8 +30,8 @@ absl::StatusOr<std::vector<engine::Tag>> ReadTagList(const json::object& req,
       return AwsSerializationError(absl::StrCat("member '", at, "' must be a Tag object"));
     }
     engine::Tag t;
-    const json::value* key = Member(*o, "key");
-    const json::value* value = Member(*o, "value");
+    const json::value* key = Members(*o).Get("key");
+    const json::value* value = Members(*o).Get("value");
     if (key != nullptr && !key->is_string()) {
       return AwsSerializationError(absl::StrCat("member '", at, ".key' must be a string"));
     }
@@ -67,8 +48,8 @@ absl::StatusOr<std::vector<engine::Tag>> ReadTagList(const json::object& req,
 }
 
 absl::StatusOr<std::vector<std::string>> ReadTagKeys(const json::object& req) {
-  const json::value* v = Member(req, "tagKeys");
-  if (v == nullptr) return MissingMember("tagKeys");
+  const json::value* v = Members(req).Get("tagKeys");
+  if (v == nullptr) return AwsMissingMember("tagKeys");
   if (!v->is_array()) return AwsSerializationError("member 'tagKeys' must be a list");
   std::vector<std::string> keys;
   for (const json::value& e : v->get_array()) {

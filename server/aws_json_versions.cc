@@ -14,44 +14,21 @@
 #include "common/json.h"
 #include "common/strings.h"
 #include "engine/service_error.h"
+#include "server/aws_json_members.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
 
 namespace {
 
-json::value Seconds(TimeMs ms) { return json::value(static_cast<double>(ms) / 1000.0); }
-
-std::string Body(const json::object& o) { return SerializeJson(json::value(o)); }
-
-// The member `name` of `o`, null when absent or JSON null (AWS's
-// deserializers treat null as absent).
-const json::value* Member(const json::object& o, std::string_view name) {
-  auto it = o.find(name);
-  if (it == o.end() || it->value().is_null()) return nullptr;
-  return &it->value();
-}
-
-absl::Status MissingMember(std::string_view member) {
-  return engine::ServiceError(
-      "ValidationException",
-      absl::StrCat("1 validation error detected: Value null at '", ToAbsl(member),
-                   "' failed to satisfy constraint: Member must not be null"));
-}
-
 // A string member: nullopt when absent (ValidationException if `required`),
 // SerializationException when not a string.
 absl::StatusOr<std::optional<std::string>> StrMember(const json::object& req,
                                                      std::string_view name, bool required) {
-  const json::value* v = Member(req, name);
-  if (v == nullptr) {
-    if (required) return MissingMember(name);
-    return std::optional<std::string>();
-  }
-  if (!v->is_string()) {
-    return AwsSerializationError(absl::StrCat("member '", ToAbsl(name), "' must be a string"));
-  }
-  return std::optional<std::string>(std::string(v->get_string()));
+  Members m(req);
+  std::optional<std::string> v = required ? std::optional<std::string>(m.Need(name)) : m.Str(name);
+  if (!m.status().ok()) return m.status();
+  return v;
 }
 
 absl::StatusOr<std::string> NeedStr(const json::object& req, std::string_view name) {
@@ -60,29 +37,13 @@ absl::StatusOr<std::string> NeedStr(const json::object& req, std::string_view na
   return **v;
 }
 
-// maxResults in [0, 1000], 0 when absent.
-absl::StatusOr<int64_t> MaxResults(const json::object& req) {
-  const json::value* v = Member(req, "maxResults");
-  if (v == nullptr) return 0;
-  if (!IsIntegral(*v)) return AwsSerializationError("member 'maxResults' must be an integer");
-  int64_t n = v->is_int64() ? v->get_int64() : static_cast<int64_t>(ToDouble(*v));
-  if (n < 0 || n > 1000) {
-    return engine::ServiceError(
-        "ValidationException",
-        absl::StrCat("1 validation error detected: Value '", n,
-                     "' at 'maxResults' failed to satisfy constraint: Member must have value ",
-                     n < 0 ? "greater than or equal to 0" : "less than or equal to 1000"));
-  }
-  return n;
-}
-
 // routingConfiguration: [{"stateMachineVersionArn", "weight"}...].
 // SerializationException for wrong JSON types; the engine checks the rest.
 absl::StatusOr<std::optional<std::vector<engine::AliasRoute>>> Routing(const json::object& req,
                                                                        bool required) {
-  const json::value* v = Member(req, "routingConfiguration");
+  const json::value* v = Members(req).Get("routingConfiguration");
   if (v == nullptr) {
-    if (required) return MissingMember("routingConfiguration");
+    if (required) return AwsMissingMember("routingConfiguration");
     return std::optional<std::vector<engine::AliasRoute>>();
   }
   if (!v->is_array()) return AwsSerializationError("member 'routingConfiguration' must be a list");
@@ -94,10 +55,10 @@ absl::StatusOr<std::optional<std::vector<engine::AliasRoute>>> Routing(const jso
       return AwsSerializationError(
           absl::StrCat("member '", at, "' must be a RoutingConfigurationListItem object"));
     }
-    const json::value* arn = Member(*o, "stateMachineVersionArn");
-    const json::value* weight = Member(*o, "weight");
-    if (arn == nullptr) return MissingMember(at + ".stateMachineVersionArn");
-    if (weight == nullptr) return MissingMember(at + ".weight");
+    const json::value* arn = Members(*o).Get("stateMachineVersionArn");
+    const json::value* weight = Members(*o).Get("weight");
+    if (arn == nullptr) return AwsMissingMember(at + ".stateMachineVersionArn");
+    if (weight == nullptr) return AwsMissingMember(at + ".weight");
     if (!arn->is_string()) {
       return AwsSerializationError(
           absl::StrCat("member '", at, ".stateMachineVersionArn' must be a string"));
@@ -123,20 +84,21 @@ json::array RoutingJson(const std::vector<engine::AliasRoute>& routing) {
 template <typename T>
 absl::StatusOr<AwsActionResult> Page(const json::object& req, const std::vector<T>& items,
                                      std::string_view list_member, std::string_view arn_member) {
-  auto max = MaxResults(req);
-  if (!max.ok()) return max.status();
+  Members m(req);
+  int max = m.MaxResults(1000);
+  if (!m.status().ok()) return m.status();
   auto token = StrMember(req, "nextToken", false);
   if (!token.ok()) return token.status();
-  absl::StatusOr<PageRange> page = PageBounds(*max, token->value_or(""), items.size());
+  absl::StatusOr<PageRange> page = PageBounds(max, token->value_or(""), items.size());
   if (!page.ok()) return page.status();
   json::array out;
   for (size_t i = page->begin; i < page->end; ++i) {
     out.push_back(json::object{{arn_member, items[i].arn},
-                               {"creationDate", Seconds(items[i].creation_date)}});
+                               {"creationDate", AwsSeconds(items[i].creation_date)}});
   }
   json::object o{{list_member, std::move(out)}};
   if (std::string next = NextPageToken(*page, items.size()); !next.empty()) o["nextToken"] = next;
-  return AwsActionResult(Body(o));
+  return AwsActionResult(AwsBody(o));
 }
 
 #define SW_TRY(var, expr)            \
@@ -148,7 +110,7 @@ absl::StatusOr<AwsActionResult> Publish(engine::Engine* e, const json::object& r
   SW_TRY(revision_id, StrMember(req, "revisionId", false));
   SW_TRY(description, StrMember(req, "description", false));
   SW_TRY(v, e->PublishStateMachineVersion(*arn, *revision_id, description->value_or("")));
-  return AwsActionResult(Body(json::object{{"creationDate", Seconds(v->creation_date)},
+  return AwsActionResult(AwsBody(json::object{{"creationDate", AwsSeconds(v->creation_date)},
                                            {"stateMachineVersionArn", v->arn}}),
                          v->arn);
 }
@@ -169,8 +131,8 @@ json::object AliasJson(const engine::StateMachineAliasDescription& d) {
   json::object o{{"stateMachineAliasArn", d.arn},
                  {"name", d.name},
                  {"routingConfiguration", RoutingJson(d.routing)},
-                 {"creationDate", Seconds(d.creation_date)},
-                 {"updateDate", Seconds(d.update_date)}};
+                 {"creationDate", AwsSeconds(d.creation_date)},
+                 {"updateDate", AwsSeconds(d.update_date)}};
   if (!d.description.empty()) o["description"] = d.description;
   return o;
 }
@@ -180,15 +142,15 @@ absl::StatusOr<AwsActionResult> CreateAlias(engine::Engine* e, const json::objec
   SW_TRY(description, StrMember(req, "description", false));
   SW_TRY(routing, Routing(req, true));
   SW_TRY(a, e->CreateStateMachineAlias(*name, description->value_or(""), **routing));
-  return AwsActionResult(Body(json::object{{"stateMachineAliasArn", a->arn},
-                                           {"creationDate", Seconds(a->creation_date)}}),
+  return AwsActionResult(AwsBody(json::object{{"stateMachineAliasArn", a->arn},
+                                           {"creationDate", AwsSeconds(a->creation_date)}}),
                          a->arn);
 }
 
 absl::StatusOr<AwsActionResult> DescribeAlias(engine::Engine* e, const json::object& req) {
   SW_TRY(arn, NeedStr(req, "stateMachineAliasArn"));
   SW_TRY(a, e->DescribeStateMachineAlias(*arn));
-  return AwsActionResult(Body(AliasJson(*a)));
+  return AwsActionResult(AwsBody(AliasJson(*a)));
 }
 
 absl::StatusOr<AwsActionResult> UpdateAlias(engine::Engine* e, const json::object& req) {
@@ -196,7 +158,7 @@ absl::StatusOr<AwsActionResult> UpdateAlias(engine::Engine* e, const json::objec
   SW_TRY(description, StrMember(req, "description", false));
   SW_TRY(routing, Routing(req, false));
   SW_TRY(a, e->UpdateStateMachineAlias(*arn, *description, *routing));
-  return AwsActionResult(Body(json::object{{"updateDate", Seconds(a->update_date)}}));
+  return AwsActionResult(AwsBody(json::object{{"updateDate", AwsSeconds(a->update_date)}}));
 }
 
 absl::StatusOr<AwsActionResult> DeleteAlias(engine::Engine* e, const json::object& req) {
@@ -212,13 +174,6 @@ absl::StatusOr<AwsActionResult> ListAliases(engine::Engine* e, const json::objec
 }
 
 #undef SW_TRY
-
-using BlockingAction = absl::StatusOr<AwsActionResult> (*)(engine::Engine*, const json::object&);
-
-template <BlockingAction kFn>
-void Blocking(const AwsActionContext& ctx, const json::object& req, AwsActionDone done) {
-  done(kFn(ctx.engine, req));
-}
 
 }  // namespace
 

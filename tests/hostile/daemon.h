@@ -261,6 +261,15 @@ inline AwsReply Aws(int port, const std::string& action, const std::string& body
   return ToAwsReply(Http(port, "POST", "/", AwsHeaders(action, token), body, timeout));
 }
 
+// POST / with `X-Amz-Target: Stepwise.<action>` (an extension,
+// server/aws_json_extensions.h) and `body`.
+inline AwsReply StepwiseAws(int port, const std::string& action, const std::string& body,
+                            const std::string& token = "") {
+  std::map<std::string, std::string> h = AwsHeaders(action, token);
+  h["X-Amz-Target"] = "Stepwise." + action;
+  return ToAwsReply(Http(port, "POST", "/", h, body, 60s));
+}
+
 inline std::string J(const json::value& v) { return json::serialize(v); }
 
 // ---- HTTPS (OpenSSL) ----

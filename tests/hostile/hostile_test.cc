@@ -713,6 +713,13 @@ TEST_F(HostileTest, WrongTypesAreRefusedAndUnknownMembersIgnored) {
   ExpectAwsError(Aws(http_, "DescribeExecution", J({{"executionArn", "not-an-arn"}})),
                  "InvalidArn", "not-an-arn");
   ExpectAwsError(Aws(http_, "NoSuchAction", "{}"), "UnknownOperationException", "NoSuchAction");
+  // Stepwise's extensions: an unknown one, or the bare prefix, is unknown too;
+  // an AWS action name under the extension prefix is not served there.
+  ExpectAwsError(StepwiseAws(http_, "NoSuchAction", "{}"), "UnknownOperationException",
+                 "Stepwise.NoSuchAction");
+  ExpectAwsError(StepwiseAws(http_, "", "{}"), "UnknownOperationException", "Stepwise.");
+  ExpectAwsError(StepwiseAws(http_, "DescribeStateMachine", J({{"stateMachineArn", seed}})),
+                 "UnknownOperationException", "Stepwise.DescribeStateMachine");
   // Unknown members are ignored, as AWS's JSON services do.
   AwsReply ok = Aws(http_, "DescribeStateMachine",
                     J({{"stateMachineArn", seed}, {"bogus", json::object{{"x", 1}}}}));
