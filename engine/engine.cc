@@ -12,6 +12,7 @@
 
 #include "common/status_macros.h"
 #include "common/thread_name.h"
+#include "engine/batch/batch_engine.h"
 #include "engine/dispatch/activity_dispatcher.h"
 #include "engine/dispatch/child_execution_dispatcher.h"
 #include "engine/dispatch/function_queue_dispatcher.h"
@@ -167,16 +168,24 @@ absl::Status EngineImpl::Alive() const {
 // ------------------------------------------------------------------ Engine
 
 Engine::Engine(std::unique_ptr<EngineImpl> impl) : impl_(std::move(impl)) {}
-Engine::~Engine() { impl_->Shutdown(); }
+Engine::~Engine() {
+  StopBatchJobs();
+  impl_->Shutdown();
+}
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(storage::Store* store,
                                                      EngineOptions options) {
-  auto impl = std::make_unique<EngineImpl>(store, std::move(options));
+  auto impl = std::make_unique<EngineImpl>(store, options);
   SW_RETURN_IF_ERROR(impl->Init());
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
+  SW_RETURN_IF_ERROR(engine->OpenBatchJobs(store, options));
+  return engine;
 }
 
-void Engine::Shutdown() { impl_->Shutdown(); }
+void Engine::Shutdown() {
+  StopBatchJobs();
+  impl_->Shutdown();
+}
 
 absl::StatusOr<StateMachineDescription> Engine::CreateStateMachine(
     const std::string& name, const std::string& definition, const std::string& role_arn,

@@ -29,12 +29,14 @@
 #include "common/clock.h"
 #include "common/json.h"
 #include "engine/api_types.h"
+#include "engine/batch/batch_operation.h"
 #include "engine/history_event.h"
 #include "storage/store.h"
 
 namespace stepwise::engine {
 
 class EngineImpl;  // engine/engine_impl.h
+class BatchJobs;   // engine/batch/batch_engine.cc
 
 
 class Engine {
@@ -238,9 +240,25 @@ class Engine {
   using Stats = EngineStats;
   Stats stats() const;
 
+  // ---- batch operations (engine/batch/): stop or redrive every execution
+  // a filter selects, as a durable job with progress that a restart
+  // resumes. Start is durable on return; a repeated non-empty clientToken
+  // returns the job it created. ValidationException naming the field,
+  // BatchOperationLimitExceeded (10 RUNNING jobs), BatchOperationDoesNotExist.
+  absl::StatusOr<BatchOperation> StartBatchOperation(const BatchOperationRequest& request);
+  absl::StatusOr<BatchOperation> DescribeBatchOperation(const std::string& id);
+  absl::StatusOr<std::vector<BatchOperation>> ListBatchOperations();  // newest first
+  absl::Status CancelBatchOperation(const std::string& id);
+  // RUNNING batch operations (a metrics gauge).
+  int running_batch_operations() const;
+
  private:
   explicit Engine(std::unique_ptr<EngineImpl> impl);
+  // Starts the batch operations' runner after recovery (batch_engine.cc).
+  absl::Status OpenBatchJobs(storage::Store* store, const EngineOptions& options);
+  void StopBatchJobs();
   std::unique_ptr<EngineImpl> impl_;
+  std::unique_ptr<BatchJobs> batch_;
 };
 
 }  // namespace stepwise::engine

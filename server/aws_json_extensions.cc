@@ -2,6 +2,8 @@
 // finder per room, asked in turn. Any thread.
 #include "server/aws_json_extensions.h"
 
+#include "server/aws_json_batch.h"
+
 namespace stepwise::server {
 
 bool IsStepwiseExtensionTarget(std::string_view target) {
@@ -14,7 +16,7 @@ AwsAction FindStepwiseAwsAction(std::string_view target) {
   std::string_view action = target.substr(kStepwiseTargetPrefix.size());
   // One line per room of extensions, each `if (AwsAction fn = FindXAwsAction(action)) return fn;`
   // (its finder declared in its own header, e.g. server/aws_json_restart.h).
-  (void)action;
+  if (AwsAction fn = FindBatchAwsAction(action)) return fn;
   return nullptr;
 }
 

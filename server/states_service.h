@@ -197,6 +197,20 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* Backup(grpc::CallbackServerContext* ctx, const v1::BackupRequest* req,
                                    v1::BackupResponse* resp) override;
 
+  // ---- batch operations (server/states_service_batch.cc) ----
+  grpc::ServerUnaryReactor* StartBatchOperation(grpc::CallbackServerContext* ctx,
+                                                const v1::StartBatchOperationRequest* req,
+                                                v1::StartBatchOperationResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeBatchOperation(grpc::CallbackServerContext* ctx,
+                                                   const v1::DescribeBatchOperationRequest* req,
+                                                   v1::BatchOperation* resp) override;
+  grpc::ServerUnaryReactor* ListBatchOperations(grpc::CallbackServerContext* ctx,
+                                                const v1::ListBatchOperationsRequest* req,
+                                                v1::ListBatchOperationsResponse* resp) override;
+  grpc::ServerUnaryReactor* CancelBatchOperation(grpc::CallbackServerContext* ctx,
+                                                 const v1::CancelBatchOperationRequest* req,
+                                                 v1::CancelBatchOperationResponse* resp) override;
+
  private:
   // What the audit log records about one RPC: its name, the resource the
   // request names and, when set, a function giving the resource the call

@@ -137,6 +137,12 @@ absl::StatusOr<HistoryValue> DecodeHistoryValue(absl::string_view key,
 inline constexpr int64_t kSchemaVersion = 1;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 
+// Batch operations (engine/batch/): one meta row per job, "batch_operation/" + id.
+inline constexpr char kBatchOperationPrefix[] = "batch_operation/";
+inline std::string BatchOperationKey(absl::string_view id) {
+  return std::string(kBatchOperationPrefix) + std::string(id);
+}
+
 // Returns `key` with non-printable bytes as \xNN, for error messages.
 std::string EscapeKey(absl::string_view key);
 
