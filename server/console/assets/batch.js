@@ -25,8 +25,10 @@ function batchJobHtml(j, open) {
     <div class="progress" title="${pct}%"><span class="progress-bar ${esc(j.status)}" style="width:${pct}%"></span></div>
     <p class="batch-counts"><span class="batch-pct">${pct}%</span> · <span class="batch-processed">${esc(j.processedCount)}</span> of
       <span class="batch-selected">${esc(j.selectedCount)}</span> processed · <span class="batch-succeeded">${esc(j.succeededCount)}</span> succeeded ·
-      <span class="batch-failed">${esc(j.failedCount)}</span> failed</p>
-    <p class="muted">${j.query ? `query <code>${esc(j.query)}</code>` : 'every execution'}${j.stateMachineArn ? ` of ${esc(String(j.stateMachineArn).split(':').pop())}` : ''}
+      <span class="batch-failed">${esc(j.failedCount)}</span> failed${
+      j.skippedCount ? ` · <span class="batch-skipped">${esc(j.skippedCount)}</span> skipped (no longer ${esc(String(j.statusFilter || '').toLowerCase())})` : ''}</p>
+    ${j.statusReason ? `<p class="error batch-reason">${esc(j.statusReason)}</p>` : ''}
+    <p class="muted">${j.query ? `query <code>${esc(j.query)}</code>` : 'every execution'}${j.statusFilter ? ` with status ${esc(j.statusFilter)}` : ''}${j.stateMachineArn ? ` of ${esc(String(j.stateMachineArn).split(':').pop())}` : ''}
       · started ${fmtTime(awsDateMs(j.startDate))}${j.stopDate ? ` · ended ${fmtTime(awsDateMs(j.stopDate))}` : ''}</p>
     ${failures.length ? `<details ${open ? 'open' : ''}><summary>${failures.length} failure${failures.length === 1 ? '' : 's'}${failures.length >= 100 ? ' (first 100)' : ''}</summary>
       <table class="batch-failures"><tbody>${failures.map((f) => `<tr><td class="mono">${executionLink(f.executionArn)}</td><td class="error">${esc(f.error)}</td><td>${esc(f.cause)}</td></tr>`).join('')}</tbody></table></details>` : ''}

@@ -88,15 +88,28 @@ async function searchPage(params) {
     const [{ count }] = await Promise.all([aws('Stepwise.CountExecutions', scope), page('')]);
     countBox.textContent = `${count} matching execution${count === 1 ? '' : 's'}`;
     countBox.dataset.count = String(count);
-    for (const [id, operation, verb] of [['batch-stop', 'STOP', 'Stop'], ['batch-redrive', 'REDRIVE', 'Redrive']]) {
+    // A batch job acts on the executions it can act on (its status filter):
+    // the buttons count those among the matches.
+    for (const [id, operation, verb, statuses] of BATCH_ACTIONS) {
       const b = document.getElementById(id);
-      b.hidden = count === 0;
-      b.textContent = `${verb} all ${count} matching`;
-      b.onclick = () => startBatch(operation, scope, count, b);
+      const only = statuses.map((st) => `status = ${st}`).join(' or ');
+      const n = count === 0 ? 0 : (await aws('Stepwise.CountExecutions', { ...scope, query: query ? `(${query}) and (${only})` : only })).count;
+      b.hidden = n === 0;
+      b.textContent = `${verb} all ${n} matching`;
+      b.title = `${verb} the ${n} ${statuses.join(', ').toLowerCase()} executions among the matches, as a batch job`;
+      b.dataset.count = String(n);
+      b.onclick = () => startBatch(operation, scope, n, b);
     }
   } catch (e) { fail(e); }
   main.dataset.ready = '1';
 }
+
+// The batch jobs a search result can start: the button, the operation, its
+// verb and the statuses the job acts on (the engine's default filters).
+const BATCH_ACTIONS = [
+  ['batch-stop', 'STOP', 'Stop', ['RUNNING']],
+  ['batch-redrive', 'REDRIVE', 'Redrive', ['FAILED', 'TIMED_OUT', 'ABORTED']],
+];
 
 // Starts a batch job over what the search selects, after a confirmation,
 // and opens the batch jobs page.
