@@ -1,7 +1,7 @@
 // Stepwise web console, the batch jobs page (#/batch, #/batch/ID): stop
 // and redrive jobs (Stepwise.ListBatchOperations /
 // DescribeBatchOperation) with a progress bar each, asked again every
-// second while one runs, a Cancel button on a running job
+// second while one runs (every 5 s otherwise), a Cancel button on a running job
 // (Stepwise.CancelBatchOperation) and the first failures of a job. Jobs
 // are started from the search page (search.js). Loaded before app.js,
 // whose helpers (aws, esc, badge, fmtTime, main, pageCleanup) it calls at
@@ -70,8 +70,9 @@ async function batchPage(focus) {
     jobs.sort((a, b) => (b.batchOperationId === focus) - (a.batchOperationId === focus) || (b.startDate || 0) - (a.startDate || 0));
     box.innerHTML = jobs.length ? jobs.map((j) => batchJobHtml(j, j.batchOperationId === focus)).join('') : '<p class="muted" id="no-batch-jobs">No batch jobs yet.</p>';
     main.dataset.ready = '1';
-    // Live while one runs: asked again every second.
-    if (jobs.some((j) => j.status === 'RUNNING')) timer = setTimeout(load, 1000);
+    // Live: asked again every second while one runs, else every 5 s (a job
+    // started elsewhere shows up).
+    timer = setTimeout(load, jobs.some((j) => j.status === 'RUNNING') ? 1000 : 5000);
   }
   await load();
 }
