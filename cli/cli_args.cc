@@ -79,6 +79,10 @@ const std::vector<CommandSpec>& CommandSpecs() {
       {"describe", 1, 1, {{"json", K::kBool}}, {}},
       {"stop", 1, 1, {{"error", K::kString}, {"cause", K::kString}}, {}},
       {"redrive", 1, 1, {{"client-token", K::kString}}, {}},
+      {"restart", 1, 1,
+       {{"from", K::kString}, {"event-id", K::kInt}, {"input", K::kString},
+        {"name", K::kString}, {"json", K::kBool}},
+       {"from"}},
       {"list", 1, 1,
        {{"status", K::kString}, {"json", K::kBool}, {"max", K::kInt}},
        {}},
@@ -381,6 +385,12 @@ and activities may be named by ARN or by name.
   redrive EXEC_ARN [--client-token T]
       Restarts a FAILED, TIMED_OUT or ABORTED execution from the state
       that did not succeed (AWS's RedriveExecution).
+  restart EXEC_ARN --from STATE [--event-id N] [--input JSON|@FILE] [--name N] [--json]
+      Starts a new execution of a closed execution's revision at top-level
+      state STATE, with the input its last entry (or entry N, the id of its
+      StateEntered event) was recorded with, or --input. Both histories
+      link each other. Prints the new ARN (named EXEC-restart-N unless
+      --name). A Stepwise extension (gRPC/AWS RestartExecution).
   list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]
   history EXEC_ARN [--json] [--follow]
   test-state --definition FILE [--state-name S] [--input JSON|@FILE]

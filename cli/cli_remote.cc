@@ -17,6 +17,7 @@
 #include "cli/resolve_names.h"
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
+#include "cli/restart_cmd.h"
 #include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
 #include "common/json.h"
@@ -752,6 +753,7 @@ int RunRemote(const RemoteArgs& a) {
   Client& c = **client;
   const std::string& cmd = a.command;
   if (IsVersionsCommand(cmd)) return VersionsCommand(a, c);
+  if (cmd == "restart") return RestartCommand(a, c);
   if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);
   if (cmd.rfind("activity ", 0) == 0) return ActivityCommand(a, c);
   if (cmd.rfind("task ", 0) == 0) return TaskCommand(a, c);

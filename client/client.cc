@@ -201,6 +201,7 @@ absl::StatusOr<v1::StartSyncExecutionResponse> Client::StartSyncExecution(
       std::max(options_.timeout, absl::Minutes(5) + absl::Seconds(10)));
 }
 SW_UNARY(RedriveExecution, RedriveExecutionResponse)
+SW_UNARY(RestartExecution, RestartExecutionResponse)
 SW_UNARY(DescribeExecution, DescribeExecutionResponse)
 SW_UNARY(ListExecutions, ListExecutionsResponse)
 SW_UNARY(GetExecutionHistory, GetExecutionHistoryResponse)

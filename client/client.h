@@ -123,6 +123,9 @@ class Client {
       const v1::StopExecutionRequest& request);
   absl::StatusOr<v1::RedriveExecutionResponse> RedriveExecution(
       const v1::RedriveExecutionRequest& request);
+  // Restart from any state (Stepwise extension).
+  absl::StatusOr<v1::RestartExecutionResponse> RestartExecution(
+      const v1::RestartExecutionRequest& request);
   absl::StatusOr<v1::DescribeExecutionResponse> DescribeExecution(
       const v1::DescribeExecutionRequest& request);
   absl::StatusOr<v1::ListExecutionsResponse> ListExecutions(

@@ -275,6 +275,14 @@ absl::StatusOr<TimeMs> Engine::RedriveExecution(const std::string& arn,
   return Wait<TimeMs>(
       [&](auto done) { impl_->RedriveExecutionAsync(arn, client_token, done); });
 }
+absl::StatusOr<StartExecutionResult> Engine::RestartExecution(
+    const std::string& arn, const std::string& state_name, int64_t event_id,
+    const std::optional<std::string>& input, const std::string& name) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
+  SW_RETURN_IF_ERROR(RefuseExpress(arn));
+  return impl_->RestartExecution(arn, state_name, event_id, input, name);
+}
 absl::StatusOr<HistoryPage> Engine::GetExecutionHistory(const std::string& arn, int max_results,
                                                         const std::string& next_token,
                                                         bool reverse_order,

@@ -128,6 +128,22 @@ class Engine {
   // ExecutionDoesNotExist, InvalidArn, ExecutionNotRedrivable (AWS's reasons).
   absl::StatusOr<TimeMs> RedriveExecution(const std::string& execution_arn,
                                           const std::string& client_token);
+  // Restart from any state (Stepwise extension; engine/restart.h): a new
+  // execution of a closed Standard execution's revision (its version and
+  // alias ARNs kept) beginning at top-level state `state_name`, with the
+  // input of its entry `event_id` (the StateEntered event; 0: its last
+  // entry) or `input` when given. `name` "" names it NAME-restart-N. The
+  // new ExecutionStarted names the original (stepwiseRestartedFrom), the
+  // original gets ExecutionRestarted. A retry with the same arguments
+  // after a failure returns the execution it started. ExecutionDoesNotExist,
+  // InvalidArn (malformed, Express), ExecutionNotRestartable (running),
+  // ValidationException (stateName, eventId, input), InvalidName,
+  // ExecutionAlreadyExists, StateMachineDoesNotExist (machine deleted).
+  absl::StatusOr<StartExecutionResult> RestartExecution(const std::string& execution_arn,
+                                                        const std::string& state_name,
+                                                        int64_t event_id,
+                                                        const std::optional<std::string>& input,
+                                                        const std::string& name);
   absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& execution_arn,
                                                   int max_results, const std::string& next_token,
                                                   bool reverse_order,

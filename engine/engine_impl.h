@@ -27,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -89,6 +90,12 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // redrive_execution.cc
   void RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
                              std::function<void(absl::StatusOr<TimeMs>)> done);
+  // restart_execution.cc: waits for the shards, so never on a shard thread.
+  absl::StatusOr<StartExecutionResult> RestartExecution(const std::string& arn,
+                                                        const std::string& state_name,
+                                                        int64_t event_id,
+                                                        const std::optional<std::string>& input,
+                                                        const std::string& name);
   void GetActivityTaskAsync(const std::string& activity_arn, const std::string& worker,
                             int64_t timeout_ms,
                             std::function<void(absl::StatusOr<ActivityTaskGrant>)> done,
@@ -169,6 +176,16 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   void OnTimer(const TimerEntry& e);  // TimerQueue thread
   bool WatchActive(int64_t id);
   void Notify(LoadedExecution* ex, const std::vector<RawHistoryEvent>& events);
+
+  // The rest of a start once its machine revision is chosen (StartExecution
+  // resolved `target`; a restart pins the original's): `from` begins at a
+  // top-level state (restart_execution.cc), and then a name in use is
+  // always ExecutionAlreadyExists.
+  void StartResolvedAsync(Catalog::StartTarget target, const std::string& name,
+                          const std::string& input_text, json::value input_value,
+                          const std::string& test_case,
+                          std::function<void(absl::StatusOr<StartExecutionResult>)> done,
+                          ClosedFn on_closed, std::optional<StartPoint> from = std::nullopt);
 
   // ---- shards.cc ----
   Shard& ShardOf(const std::string& id);

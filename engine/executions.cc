@@ -69,17 +69,27 @@ void EngineImpl::StartExecutionAsync(
   // A machine, version or alias ARN (engine/catalog_versions.cc).
   auto target = catalog_.ResolveStartTarget(target_arn, pick);
   if (!target.ok()) return done(target.status());
-  json::object* machine = &target->rec;
-  const std::string machine_arn = target->machine_arn;
-  const int64_t revision = target->revision;
-  auto parsed = catalog_.ParsedRevision(*machine, revision);
-  if (!parsed.ok()) return done(parsed.status());
-  std::string machine_name((*machine)["name"].as_string());
   std::string test_case = test_target.test_case.value_or("");
   if (test_target.test_case.has_value()) {
+    std::string machine_name(target->rec["name"].as_string());
     absl::Status s = CheckTestCase(*opts_.mock_config, requested_arn, machine_name, test_case);
     if (!s.ok()) return done(s);
   }
+  StartResolvedAsync(*std::move(target), name, input.empty() ? "{}" : input,
+                     *std::move(parsed_input), test_case, std::move(done), std::move(on_closed));
+}
+
+void EngineImpl::StartResolvedAsync(
+    Catalog::StartTarget target, const std::string& name, const std::string& input_text,
+    json::value input_value, const std::string& test_case,
+    std::function<void(absl::StatusOr<StartExecutionResult>)> done, ClosedFn on_closed,
+    std::optional<StartPoint> from) {
+  json::object* machine = &target.rec;
+  const std::string machine_arn = target.machine_arn;
+  const int64_t revision = target.revision;
+  auto parsed = catalog_.ParsedRevision(*machine, revision);
+  if (!parsed.ok()) return done(parsed.status());
+  std::string machine_name((*machine)["name"].as_string());
   bool express = (*machine)["type"].as_string() == "EXPRESS";
   std::string arn;
   if (express) {
@@ -94,18 +104,18 @@ void EngineImpl::StartExecutionAsync(
     arn = ExecutionArn(opts_.region, opts_.account, machine_name, name);
   }
   std::string role((*machine)["role_arn"].as_string());
-  std::string input_text = input.empty() ? "{}" : input;
-  json::value input_value = *std::move(parsed_input);
   std::shared_ptr<const asl::StateMachine> sm = *parsed;
   PostRunHereIfIdle(arn, [this, arn, machine_arn, machine_name, name, role, express, revision,
-                          version_arn = target->version_arn, alias_arn = target->alias_arn,
+                          version_arn = target.version_arn, alias_arn = target.alias_arn,
                           sm, input_text, input_value, test_case, done,
-                          on_closed = std::move(on_closed)](LoadedExecution* ex) mutable {
+                          on_closed = std::move(on_closed),
+                          from = std::move(from)](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) return done(ex->load_error);
     ExecutionRecord& rec = ex->record;
     if (ex->exists) {
-      // Idempotent while running with the same input (AWS, Standard).
-      if (ex->status == ExecutionStatus::kRunning && rec.input == input_text) {
+      // Idempotent while running with the same input (AWS, Standard); a
+      // restart decides about an existing name itself (restart_execution.cc).
+      if (!from && ex->status == ExecutionStatus::kRunning && rec.input == input_text) {
         return done(StartExecutionResult{arn, rec.start_date});
       }
       return done(ServiceError("ExecutionAlreadyExists",
@@ -135,7 +145,7 @@ void EngineImpl::StartExecutionAsync(
     }
     info.express_async = express && !on_closed;
     Decision d;
-    Interp(*ex).Start(*rec.state, std::move(input_value), now, d);
+    Interp(*ex).Start(*rec.state, std::move(input_value), now, d, from ? &*from : nullptr);
     if (on_closed) {
       // Before the commit: its outcome may already close the execution.
       std::lock_guard<std::mutex> l(sync_mu_);

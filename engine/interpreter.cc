@@ -51,8 +51,8 @@ Interpreter::Interpreter(std::shared_ptr<const asl::StateMachine> machine,
     : machine_(std::move(machine)), random_(random), options_(options) {}
 
 void Interpreter::Start(ExecutionState& state, json::value input, TimeMs now,
-                        Decision& out) const {
-  Run(*this, state, now, out).Start(std::move(input));
+                        Decision& out, const StartPoint* from) const {
+  Run(*this, state, now, out).Start(std::move(input), from);
 }
 
 absl::Status Interpreter::TaskStarted(ExecutionState& state, int64_t task_id,

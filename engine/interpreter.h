@@ -134,6 +134,14 @@ struct RedrivePoint {
   std::vector<json::value> results;  // their results, in the order of `done`
 };
 
+// Where a restarted execution begins (engine/restart.h): a top-level state
+// other than StartAt, and where it came from, which its ExecutionStarted
+// event names (stepwiseRestartedFrom).
+struct StartPoint {
+  int state = 0;                 // index in the root scope
+  json::object restarted_from;   // {executionArn, stateName, eventId}
+};
+
 // One thread of control: the root execution, a Parallel branch or a Map
 // iteration.
 struct Frame {
@@ -248,9 +256,10 @@ class Interpreter {
               asl::RandomSource* random, InterpreterOptions options = {});
 
   // Starts the execution: ExecutionStarted, then runs until every frame is
-  // blocked or the execution ends. `state.info` must be filled in.
+  // blocked or the execution ends. `state.info` must be filled in. `from`,
+  // when given, begins at that top-level state instead of StartAt.
   void Start(ExecutionState& state, json::value input, TimeMs now,
-             Decision& out) const;
+             Decision& out, const StartPoint* from = nullptr) const;
 
   // Records that a worker picked up task `task_id` (ActivityStarted /
   // TaskStarted). Returns kFailedPrecondition when the task is not pending.

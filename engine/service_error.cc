@@ -20,6 +20,7 @@ absl::Status ServiceError(std::string_view aws_name, std::string_view message) {
   } else if (EndsWith(aws_name, "AlreadyExists")) {
     code = absl::StatusCode::kAlreadyExists;
   } else if (aws_name == "TaskTimedOut" || aws_name == "ExecutionNotRedrivable" ||
+             aws_name == "ExecutionNotRestartable" ||
              aws_name == "StateMachineDeleting") {
     code = absl::StatusCode::kFailedPrecondition;
   } else if (EndsWith(aws_name, "LimitExceeded")) {

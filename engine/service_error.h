@@ -14,9 +14,9 @@ namespace stepwise::engine {
 
 // Returns a status with the canonical code that fits `aws_name` (kNotFound
 // for *DoesNotExist, kAlreadyExists for *AlreadyExists, kInvalidArgument for
-// Invalid*/ValidationException, kFailedPrecondition for TaskTimedOut and
-// ExecutionNotRedrivable, kResourceExhausted for *LimitExceeded) carrying
-// the name.
+// Invalid*/ValidationException, kFailedPrecondition for TaskTimedOut,
+// ExecutionNotRedrivable and ExecutionNotRestartable, kResourceExhausted for
+// *LimitExceeded) carrying the name.
 absl::Status ServiceError(std::string_view aws_name, std::string_view message);
 
 // The AWS error name carried by `s`, or "" when it carries none.

@@ -3,6 +3,7 @@
 #include "server/aws_json_extensions.h"
 
 #include "server/aws_json_batch.h"
+#include "server/aws_json_restart.h"
 
 namespace stepwise::server {
 
@@ -17,6 +18,7 @@ AwsAction FindStepwiseAwsAction(std::string_view target) {
   // One line per room of extensions, each `if (AwsAction fn = FindXAwsAction(action)) return fn;`
   // (its finder declared in its own header, e.g. server/aws_json_restart.h).
   if (AwsAction fn = FindBatchAwsAction(action)) return fn;
+  if (AwsAction fn = FindRestartAwsAction(action)) return fn;
   return nullptr;
 }
 

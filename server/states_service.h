@@ -210,6 +210,10 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* CancelBatchOperation(grpc::CallbackServerContext* ctx,
                                                  const v1::CancelBatchOperationRequest* req,
                                                  v1::CancelBatchOperationResponse* resp) override;
+  // ---- restart from any state (states_service_restart.cc) ----
+  grpc::ServerUnaryReactor* RestartExecution(grpc::CallbackServerContext* ctx,
+                                             const v1::RestartExecutionRequest* req,
+                                             v1::RestartExecutionResponse* resp) override;
 
  private:
   // What the audit log records about one RPC: its name, the resource the

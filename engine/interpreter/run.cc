@@ -23,10 +23,13 @@ using interpreter::Str;
 
 // ---- triggers ---------------------------------------------------------------
 
-void Interpreter::Run::Start(json::value input) {
+void Interpreter::Run::Start(json::value input, const StartPoint* from) {
   st_.execution_input = input;
   json::object d = PayloadDetails("input", input);
   d["roleArn"] = Str(st_.info.role_arn);
+  if (from != nullptr && !from->restarted_from.empty()) {
+    d["stepwiseRestartedFrom"] = from->restarted_from;
+  }
   Emit(nullptr, "ExecutionStarted", std::move(d), 0);
   std::optional<TimeMs> due;
   if (in_.machine_->timeout_seconds.has_value()) {
@@ -42,6 +45,10 @@ void Interpreter::Run::Start(json::value input) {
     out_.start_timers.push_back({st_.execution_timer_id, *due});
   }
   Frame& root = NewFrame(-1, in_.machine_->root.get(), std::move(input), 0);
+  if (from != nullptr && from->state >= 0 &&
+      static_cast<size_t>(from->state) < in_.machine_->root->states.size()) {
+    root.state = from->state;
+  }
   Schedule(root);
   Drain();
 }

@@ -45,7 +45,7 @@ class Interpreter::Run {
   }
 
   // The triggers (Interpreter's public methods).
-  void Start(json::value input);
+  void Start(json::value input, const StartPoint* from = nullptr);
   absl::Status TaskStarted(int64_t task_id, const std::string& worker);
   absl::Status TaskSubmitted(int64_t task_id, const json::value& output);
   absl::Status CompleteTask(int64_t task_id, const TaskResult& r);
