@@ -22,6 +22,7 @@
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
 #include "cli/cli_remote.h"
+#include "cli/search_cmd.h"
 
 namespace stepwise::client {
 namespace {
@@ -248,6 +249,7 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
 
 int RunBench(const RemoteArgs& a, Client& c) {
   std::string workload = a.Get("workload", "all");
+  if (workload == "search-load" || workload == "search-query") return RunSearchBench(a, c);
   if (workload != "all" && workload != "start-only" &&
       workload != "pass-chain" && workload != "activity" && workload != "lambda" &&
       workload != "express-sync") {

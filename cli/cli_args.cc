@@ -83,9 +83,13 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {{"from", K::kString}, {"event-id", K::kInt}, {"input", K::kString},
         {"name", K::kString}, {"json", K::kBool}},
        {"from"}},
-      {"list", 1, 1,
-       {{"status", K::kString}, {"json", K::kBool}, {"max", K::kInt}},
+      // Without a machine (then --where or --count): every machine (search_cmd.h).
+      {"list", 0, 1,
+       {{"status", K::kString}, {"json", K::kBool}, {"max", K::kInt},
+        {"where", K::kString}, {"count", K::kBool}},
        {}},
+      {"machine index-fields", 1, SIZE_MAX,
+       {{"file", K::kString}, {"clear", K::kBool}, {"json", K::kBool}}, {}},
       {"history", 1, 1, {{"json", K::kBool}, {"follow", K::kBool}}, {}},
       {"activity create", 1, 1, {{"json", K::kBool}}, {}},
       {"activity describe", 1, 1, {{"json", K::kBool}}, {}},
@@ -124,7 +128,10 @@ const std::vector<CommandSpec>& CommandSpecs() {
         {"rate", K::kDouble}, {"concurrency", K::kInt},
         {"workers", K::kInt}, {"server-pid", K::kInt},
         {"executions", K::kInt}, {"states", K::kInt}, {"watch-history", K::kBool},
-        {"function", K::kString}},
+        {"function", K::kString},
+        // search-load / search-query (cli/bench_search.cc)
+        {"machine", K::kString}, {"offset", K::kInt}, {"customers", K::kInt},
+        {"query", K::kString}, {"expect", K::kInt}, {"searches", K::kInt}},
        {}},
   };
   return *specs;
@@ -246,6 +253,16 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
   }
   if (spec->takes_command_line && r.command_line.empty() && command != "lambda-runtime") {
     return Invalid(command + " needs a command after '--'");
+  }
+  if (command == "list" && r.positional.empty() && !r.Has("where") && !r.Has("count")) {
+    return Invalid("list needs a state machine, or --where to search every machine");
+  }
+  if (command == "list" && r.Has("status") && (r.Has("where") || r.Has("count"))) {
+    return Invalid("--status goes without --where and --count (write status = X in --where)");
+  }
+  if (command == "machine index-fields" && r.Has("clear") &&
+      (r.Has("file") || r.positional.size() > 1)) {
+    return Invalid("machine index-fields: --clear takes no fields");
   }
   if (command == "machine update" && !r.Has("definition") &&
       !r.Has("role-arn") && !r.Has("logging-level")) {
@@ -392,6 +409,18 @@ and activities may be named by ARN or by name.
       link each other. Prints the new ARN (named EXEC-restart-N unless
       --name). A Stepwise extension (gRPC/AWS RestartExecution).
   list ARN [--status RUNNING|SUCCEEDED|FAILED|TIMED_OUT|ABORTED] [--json]
+  list [ARN] --where QUERY [--count] [--max N] [--json]
+      Searches the executions of one machine, or of every machine without
+      ARN, newest first: QUERY joins comparisons with and/or and ( ), e.g.
+      'customerId = "4711" and status = FAILED', 'name starts with "order-"',
+      'startDate >= "2026-12-01T00:00:00Z"', 'stateMachine = orders'; other
+      names are the machine's indexed fields (docs/search.md). --count
+      prints how many match.
+  machine index-fields ARN [NAME=SOURCE:PATH...] [--file FILE] [--clear] [--json]
+      Shows, sets (replacing all) or clears the fields a machine indexes for
+      --where: SOURCE is input, output or variables; PATH a JSONPath
+      ($.customerId) or a JSONata expression in {% %}. FILE holds a JSON
+      list of {"name", "source", "path" | "expression"}.
   history EXEC_ARN [--json] [--follow]
   test-state --definition FILE [--state-name S] [--input JSON|@FILE]
              [--inspection-level INFO|DEBUG|TRACE] [--variables JSON|@FILE]

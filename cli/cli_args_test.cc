@@ -214,6 +214,24 @@ TEST(RemoteArgsTest, StartWithInputNameWait) {
   EXPECT_TRUE(sync->remote.Has("sync"));
 }
 
+TEST(RemoteArgsTest, ListWhereSearchesOneOrEveryMachine) {
+  auto a = ParseEnv({"list", "--where", "status = FAILED", "--count"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.Get("where"), "status = FAILED");
+  EXPECT_TRUE(a->remote.positional.empty());
+  EXPECT_TRUE(ParseEnv({"list", "orders", "--where", "name starts with \"o\""}).ok());
+  EXPECT_TRUE(ParseEnv({"list", "--where", ""}).ok());  // every execution
+  auto bare = ParseEnv({"list"});
+  ASSERT_FALSE(bare.ok());
+  EXPECT_EQ(bare.status().message(),
+            "list needs a state machine, or --where to search every machine");
+  EXPECT_FALSE(ParseEnv({"list", "orders", "--status", "FAILED", "--where", "x = 1"}).ok());
+  EXPECT_TRUE(ParseEnv({"machine", "index-fields", "orders"}).ok());
+  EXPECT_TRUE(ParseEnv({"machine", "index-fields", "orders", "a=input:$.a", "b=output:$.b"}).ok());
+  EXPECT_FALSE(ParseEnv({"machine", "index-fields", "orders", "a=input:$.a", "--clear"}).ok());
+  EXPECT_FALSE(ParseEnv({"machine", "index-fields"}).ok());
+}
+
 TEST(RemoteArgsTest, ListHistoryStopTask) {
   auto a = ParseEnv({"list", "arn", "--status", "FAILED", "--json"});
   ASSERT_TRUE(a.ok());

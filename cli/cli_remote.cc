@@ -15,6 +15,7 @@
 #include "client/activity_worker.h"
 #include "cli/cli_format.h"
 #include "cli/resolve_names.h"
+#include "cli/search_cmd.h"
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
 #include "cli/restart_cmd.h"
@@ -354,6 +355,17 @@ int ExecutionCommand(const RemoteArgs& a, Client& c) {
                    std::string(parsed.status().message()));
     }
     if (a.Has("sync")) return StartSync(c, *arn, *input, a.Get("name"), as_json);
+    if (a.Has("wait")) {
+      // --wait follows the history, which an Express execution does not keep.
+      v1::DescribeStateMachineRequest d;
+      d.set_state_machine_arn(*arn);
+      auto m = c.DescribeStateMachine(d);
+      if (!m.ok()) return CallFailed(m.status());
+      if (m->type() == "EXPRESS") {
+        return Usage("--wait follows a Standard execution's history; an EXPRESS machine's "
+                     "executions keep none (as on AWS): use --sync to start one and wait");
+      }
+    }
     v1::StartExecutionRequest req;
     req.set_state_machine_arn(*arn);
     req.set_input(*input);
@@ -752,6 +764,7 @@ int RunRemote(const RemoteArgs& a) {
   if (!client.ok()) return Usage(std::string(client.status().message()));
   Client& c = **client;
   const std::string& cmd = a.command;
+  if (IsSearchCommand(a)) return SearchCommand(a, c);
   if (IsVersionsCommand(cmd)) return VersionsCommand(a, c);
   if (cmd == "restart") return RestartCommand(a, c);
   if (cmd.rfind("machine ", 0) == 0) return MachineCommand(a, c);

@@ -223,6 +223,10 @@ SW_UNARY(DescribeStateMachineAlias, DescribeStateMachineAliasResponse)
 SW_UNARY(UpdateStateMachineAlias, UpdateStateMachineAliasResponse)
 SW_UNARY_STATUS(DeleteStateMachineAlias)
 SW_UNARY(ListStateMachineAliases, ListStateMachineAliasesResponse)
+SW_UNARY_STATUS(PutIndexedFields)
+SW_UNARY(GetIndexedFields, GetIndexedFieldsResponse)
+SW_UNARY(SearchExecutions, SearchExecutionsResponse)
+SW_UNARY(CountExecutions, CountExecutionsResponse)
 
 #undef SW_UNARY
 #undef SW_UNARY_STATUS

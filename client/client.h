@@ -154,6 +154,15 @@ class Client {
   absl::StatusOr<v1::ListTagsForResourceResponse> ListTagsForResource(
       const v1::ListTagsForResourceRequest& request);
 
+  // ---- search (Stepwise extensions) ----
+  absl::Status PutIndexedFields(const v1::PutIndexedFieldsRequest& request);
+  absl::StatusOr<v1::GetIndexedFieldsResponse> GetIndexedFields(
+      const v1::GetIndexedFieldsRequest& request);
+  absl::StatusOr<v1::SearchExecutionsResponse> SearchExecutions(
+      const v1::SearchExecutionsRequest& request);
+  absl::StatusOr<v1::CountExecutionsResponse> CountExecutions(
+      const v1::CountExecutionsRequest& request);
+
   // ---- versions and aliases of state machines ----
   absl::StatusOr<v1::PublishStateMachineVersionResponse> PublishStateMachineVersion(
       const v1::PublishStateMachineVersionRequest& request);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -166,6 +167,9 @@ struct ExecutionDescription {
   // Set when started through a version ARN, or an alias ARN (then both).
   std::string version_arn;
   std::string alias_arn;
+  // The values of the machine's indexed fields this execution has (field
+  // name → the value's JSON text); set in search results (engine/search/).
+  std::map<std::string, std::string> indexed_fields;
 };
 
 // What StartSyncExecution answers: the closed Express execution and what
@@ -182,6 +186,17 @@ struct SyncExecutionResult {
 struct ExecutionList {
   std::vector<ExecutionDescription> executions;  // without input/output
   std::string next_token;
+};
+
+// A field a state machine indexes for SearchExecutions (engine/search/):
+// a JSONPath `path` or a JSONata `expression` over the execution's input,
+// output or variables. Exactly one of path and expression is set.
+struct IndexedField {
+  std::string name;    // [A-Za-z_][A-Za-z0-9_]{0,63}
+  std::string source;  // INPUT | OUTPUT | VARIABLES
+  std::string path;
+  std::string expression;
+  bool operator==(const IndexedField&) const = default;
 };
 
 struct HistoryPage {

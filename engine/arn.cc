@@ -84,6 +84,13 @@ absl::Status CheckExecutionArn(absl::string_view region, absl::string_view accou
       }
     }
   }
+  return InvalidArnError(arn);
+}
+
+absl::Status InvalidArnError(const std::string& arn) {
+  if (arn.rfind("arn:", 0) != 0) {
+    return ServiceError("InvalidArn", "Invalid Arn: 'Invalid ARN prefix: " + arn + "'");
+  }
   return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
 }
 

@@ -51,6 +51,11 @@ absl::Status CheckExecutionArn(absl::string_view region, absl::string_view accou
 
 // The `parts_from_end` last ':'-separated parts of `arn` ("" if it has
 // fewer separators).
+// AWS's InvalidArn for `arn`: "Invalid Arn: 'ARN'", and for a string that
+// does not even start with "arn:", "Invalid Arn: 'Invalid ARN prefix: X'"
+// (as AWS answers DescribeStateMachine, DescribeExecution, ... recorded).
+absl::Status InvalidArnError(const std::string& arn);
+
 std::string ArnTail(const std::string& arn, int parts_from_end = 1);
 
 }  // namespace stepwise::engine

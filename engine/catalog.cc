@@ -18,6 +18,15 @@ namespace stepwise::engine {
 
 namespace {
 
+// AWS: a versionDescription without publish is refused (recorded).
+absl::Status CheckVersionDescription(bool publish, const std::string& version_description) {
+  if (!publish && !version_description.empty()) {
+    return ServiceError("ValidationException",
+                        "Version description can only be set when publish is true");
+  }
+  return absl::OkStatus();
+}
+
 using storage::Table;
 
 json::value Str(std::string_view s) { return json::value(json::string(s)); }
@@ -54,6 +63,7 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(
     bool publish, const std::string& version_description) {
   SW_RETURN_IF_ERROR(ValidateTags(tags));
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
+  SW_RETURN_IF_ERROR(CheckVersionDescription(publish, version_description));
   SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), MachineArn(name)));
   std::string type = type_in.empty() ? "STANDARD" : type_in;
   if (type != "STANDARD" && type != "EXPRESS") {
@@ -123,8 +133,10 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
     const std::string& version_description) {
   if (!definition.has_value() && !role_arn.has_value() && !logging.has_value()) {
     return ServiceError("MissingRequiredParameter",
-                        "Either the definition or the roleArn must be specified");
+                        "Either the definition, the role ARN, the LoggingConfiguration, or the "
+                        "TracingConfiguration must be specified");
   }
+  SW_RETURN_IF_ERROR(CheckVersionDescription(publish, version_description));
   if (logging.has_value()) SW_RETURN_IF_ERROR(CheckLoggingConfiguration(*logging));
   std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
@@ -169,7 +181,10 @@ absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
   rec->erase("tags");
   rec->erase("versions");
   rec->erase("aliases");
-  return PutMachineRecord(std::string((*rec)["name"].as_string()), *rec);
+  rec->erase("indexed_fields");  // closing executions drop their entries
+  SW_RETURN_IF_ERROR(PutMachineRecord(std::string((*rec)["name"].as_string()), *rec));
+  ForgetIndexedFields(arn);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StateMachineDescription>> Catalog::ListStateMachines() {
@@ -236,7 +251,7 @@ StateMachineDescription Catalog::Describe(json::object& rec, int64_t revision) c
 absl::StatusOr<json::object> Catalog::LoadMachine(const std::string& arn, bool allow_deleting) {
   std::string prefix = MachineArn("");
   if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
-    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+    return InvalidArnError(arn);
   }
   std::string name = arn.substr(prefix.size());
   SW_ASSIGN_OR_RETURN(std::optional<json::object> found, MachineRecord(name));
@@ -279,7 +294,7 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Catalog::ParsedRevision
 absl::StatusOr<std::string> Catalog::ActivityName(const std::string& arn) const {
   std::string prefix = ActivityArn("");
   if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
-    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+    return InvalidArnError(arn);
   }
   return arn.substr(prefix.size());
 }

@@ -30,6 +30,8 @@
 
 namespace stepwise::engine {
 
+class CompiledIndexedFields;  // engine/search/indexed_fields.h
+
 // Parses a stored JSON object; kDataLoss naming `what` if it is not one.
 absl::StatusOr<json::object> ParseRecord(const std::string& text, const std::string& what);
 
@@ -123,6 +125,19 @@ class Catalog {
   absl::StatusOr<std::vector<StateMachineAliasDescription>> ListStateMachineAliases(
       const std::string& arn);
 
+  // ---- indexed fields for search (engine/catalog_indexed_fields.cc) ----
+  // Replaces the fields machine `arn` indexes (empty: none); applies to the
+  // executions whose visibility row is written after it. ValidationException
+  // naming the member (engine/search/indexed_fields.h), for a version or
+  // alias ARN; StateMachineTypeNotSupported for an EXPRESS machine.
+  absl::Status PutIndexedFields(const std::string& arn, const std::vector<IndexedField>& fields);
+  absl::StatusOr<std::vector<IndexedField>> GetIndexedFields(const std::string& arn);
+  // The compiled fields of `machine_arn` (null when it declares none),
+  // cached; for the step writing a visibility row.
+  absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> CompiledIndexedFieldsOf(
+      const std::string& machine_arn);
+  void ForgetIndexedFields(const std::string& machine_arn);
+
   // What a StartExecution on `arn` runs: a machine ARN its newest revision,
   // a version ARN that version's, an alias ARN one of its versions chosen by
   // weight with `pick` (uniform in [0, 1)). StateMachineDoesNotExist for a
@@ -188,6 +203,11 @@ class Catalog {
   // Guards known_activities_: activity ARNs seen to exist in the store.
   std::mutex activities_mu_;
   std::unordered_set<std::string> known_activities_;
+  // Guards indexed_ (compiled indexed fields by machine ARN, null: none) and
+  // indexed_generation_ (counts changes of any declaration).
+  std::mutex indexed_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const CompiledIndexedFields>> indexed_;
+  uint64_t indexed_generation_ = 0;
 };
 
 }  // namespace stepwise::engine

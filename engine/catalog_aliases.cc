@@ -35,7 +35,9 @@ absl::Status CheckAliasName(const std::string& name) {
   if (name.empty() || name.size() > 80) {
     return Invalid(absl::StrCat("1 validation error detected: Value '", name,
                                 "' at 'name' failed to satisfy constraint: Member must have "
-                                "length between 1 and 80"));
+                                "length ",
+                                name.empty() ? "greater than or equal to 1"
+                                             : "less than or equal to 80"));
   }
   bool non_digit = false;
   bool allowed = true;
@@ -110,48 +112,82 @@ struct CheckedRouting {
   std::vector<std::pair<int64_t, int64_t>> routes;
 };
 
+// "[a, b]": the routing's version ARNs as AWS's messages list them.
+std::string Received(const std::vector<AliasRoute>& routing) {
+  std::string out = "[";
+  for (size_t i = 0; i < routing.size(); ++i) {
+    absl::StrAppend(&out, i > 0 ? ", " : "", routing[i].version_arn);
+  }
+  return out + "]";
+}
+
+// AWS's messages are the recorded ones (CreateStateMachineAlias with an
+// empty, too long, out-of-range, unversioned, repeated or unbalanced
+// routingConfiguration), checked in the order AWS reports them: the
+// model's constraints first, then what the routing means.
 absl::StatusOr<CheckedRouting> CheckRouting(
     const std::vector<AliasRoute>& routing,
     const std::function<absl::StatusOr<std::pair<std::string, std::string>>(
         const std::string&)>& split) {
   if (routing.empty() || routing.size() > 2) {
-    return Invalid(absl::StrCat("1 validation error detected: Value at 'routingConfiguration' "
-                                "failed to satisfy constraint: Member must have length ",
+    std::string value = "[";
+    for (size_t i = 0; i < routing.size(); ++i) {
+      absl::StrAppend(&value, i > 0 ? ", " : "",
+                      "RoutingConfigurationListItem(stateMachineVersionArn=",
+                      routing[i].version_arn, ", weight=", routing[i].weight, ")");
+    }
+    value += "]";
+    return Invalid(absl::StrCat("1 validation error detected: Value '", value,
+                                "' at 'routingConfiguration' failed to satisfy constraint: "
+                                "Member must have length ",
                                 routing.empty() ? "greater than or equal to 1"
                                                 : "less than or equal to 2"));
   }
-  CheckedRouting out;
-  int64_t sum = 0;
-  std::set<int64_t> seen;
   for (size_t i = 0; i < routing.size(); ++i) {
     const AliasRoute& r = routing[i];
     if (r.weight < 0 || r.weight > 100) {
       return Invalid(absl::StrCat("1 validation error detected: Value '", r.weight,
                                   "' at 'routingConfiguration.", i + 1,
                                   ".member.weight' failed to satisfy constraint: Member must "
-                                  "have value between 0 and 100"));
+                                  "have value ",
+                                  r.weight < 0 ? "greater than or equal to 0"
+                                               : "less than or equal to 100"));
     }
+  }
+  CheckedRouting out;
+  int64_t sum = 0;
+  std::set<int64_t> seen;
+  for (size_t i = 0; i < routing.size(); ++i) {
+    const AliasRoute& r = routing[i];
     SW_ASSIGN_OR_RETURN(auto parts, split(r.version_arn));
     int64_t n = 0;
     if (parts.second.empty() ||
         parts.second.find_first_not_of("0123456789") != std::string::npos ||
         !absl::SimpleAtoi(parts.second, &n) || n <= 0) {
-      return Invalid("Routing configuration must contain state machine version ARNs: '" +
-                     r.version_arn + "'");
+      return Invalid("Routing configuration must contain state machine version ARNs. Received: " +
+                     Received(routing));
     }
     if (i > 0 && parts.first != out.machine_arn) {
-      return Invalid("Routing configuration must contain versions of the same state machine");
+      return Invalid(
+          "Routing configuration must contain versions of the same state machine. Received: " +
+          Received(routing));
     }
     if (!seen.insert(n).second) {
-      return Invalid("Routing configuration must contain distinct state machine versions");
+      return Invalid(
+          "Routing configuration must contain distinct state machine version ARNs. Received: " +
+          Received(routing));
     }
     out.machine_arn = parts.first;
     out.routes.emplace_back(n, r.weight);
     sum += r.weight;
   }
   if (sum != 100) {
-    return Invalid(absl::StrCat("Sum of routing configuration weights must be equal to 100, "
-                                "but was ", sum));
+    std::string weights = "[";
+    for (size_t i = 0; i < routing.size(); ++i) {
+      absl::StrAppend(&weights, i > 0 ? ", " : "", routing[i].weight);
+    }
+    return Invalid("Sum of routing configuration weights must equal 100. Received: " + weights +
+                   "]");
   }
   return out;
 }
@@ -182,8 +218,7 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::CreateStateMachineAlias(
     }
     return ServiceError("ConflictException",
                         "Failed to create alias because an alias with the same name and a "
-                        "different routing configuration already exists: '" +
-                            checked.machine_arn + ":" + name + "'");
+                        "different routing configuration already exists.");
   }
   if (!rec.contains("aliases")) rec["aliases"] = json::array();
   json::array& aliases = rec["aliases"].as_array();
@@ -206,14 +241,17 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::CreateStateMachineAlias(
 }
 
 absl::StatusOr<Catalog::Qualified> Catalog::LoadAlias(const std::string& alias_arn) {
+  // AWS's words (recorded for UpdateStateMachineAlias of a missing alias).
+  auto not_found = [&alias_arn] {
+    return TaggedResourceNotFound(alias_arn,
+                                  "Request references a resource that does not exist.");
+  };
   auto q = LoadQualified(alias_arn);
   if (!q.ok()) {
-    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") {
-      return TaggedResourceNotFound(alias_arn);
-    }
+    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") return not_found();
     return q.status();
   }
-  if (FindAlias(q->rec, q->qualifier) == nullptr) return TaggedResourceNotFound(alias_arn);
+  if (FindAlias(q->rec, q->qualifier) == nullptr) return not_found();
   return q;
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "engine/arn.h"
 #include "engine/catalog.h"
 #include "engine/service_error.h"
 #include "engine/tags.h"
@@ -18,7 +19,7 @@ namespace stepwise::engine {
 absl::StatusOr<Catalog::TaggedRecord> Catalog::LoadTagged(const std::string& arn) {
   std::string prefix =
       absl::StrCat("arn:aws:states:", options_->region, ":", options_->account, ":");
-  if (arn.rfind(prefix, 0) != 0) return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+  if (arn.rfind(prefix, 0) != 0) return InvalidArnError(arn);
   std::string rest = arn.substr(prefix.size());
   size_t colon = rest.find(':');
   std::string kind = rest.substr(0, colon);
@@ -28,7 +29,7 @@ absl::StatusOr<Catalog::TaggedRecord> Catalog::LoadTagged(const std::string& arn
     return ServiceError("InvalidArn",
                         "Invalid Arn: 'Resource type not valid in this context: " + kind + "'");
   }
-  if (name.empty()) return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+  if (name.empty()) return InvalidArnError(arn);
   // A version or alias ARN (NAME:1, NAME:alias) names no taggable resource;
   // AWS answers ResourceNotFound.
   if (name.find(':') != std::string::npos) return TaggedResourceNotFound(arn);

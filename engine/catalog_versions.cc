@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "engine/arn.h"
 #include "engine/catalog.h"
 #include "engine/service_error.h"
 
@@ -54,14 +55,14 @@ absl::StatusOr<std::pair<std::string, std::string>> Catalog::SplitMachineArn(
     const std::string& arn) const {
   std::string prefix = MachineArn("");
   if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
-    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+    return InvalidArnError(arn);
   }
   std::string rest = arn.substr(prefix.size());
   size_t colon = rest.find(':');
   if (colon == std::string::npos) return std::make_pair(arn, std::string());
   std::string qualifier = rest.substr(colon + 1);
   if (colon == 0 || qualifier.empty() || qualifier.find(':') != std::string::npos) {
-    return ServiceError("InvalidArn", "Invalid Arn: '" + arn + "'");
+    return InvalidArnError(arn);
   }
   return std::make_pair(prefix + rest.substr(0, colon), qualifier);
 }
@@ -184,7 +185,8 @@ absl::Status Catalog::DeleteStateMachineVersion(const std::string& version_arn) 
       const json::object& o = a.as_object();
       for (const json::value& r : o.at("routes").as_array()) {
         if (r.as_object().at("version").as_int64() == n) {
-          routing_aliases.push_back(split.first + ":" + std::string(o.at("name").as_string()));
+          // AWS lists the aliases by name (recorded).
+          routing_aliases.emplace_back(o.at("name").as_string());
         }
       }
     }

@@ -174,6 +174,70 @@ TEST_F(VersionsEngineTest, BadRoutingAndNamesAreRefused) {
   EXPECT_TRUE(engine_->ListStateMachineAliases(m->arn)->size() == 1);
 }
 
+// The words AWS answered with, as recorded against AWS (alias and version
+// refusals of the Step Functions API).
+TEST_F(VersionsEngineTest, RefusalsUseTheWordsAwsRecorded) {
+  auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
+  ASSERT_TRUE(m.ok());
+  ASSERT_TRUE(
+      engine_->UpdateStateMachine(m->arn, std::string(kV2), std::nullopt, std::nullopt, true).ok());
+  const std::string v1 = m->arn + ":1", v2 = m->arn + ":2";
+  auto message = [&](const std::string& name, std::vector<AliasRoute> r) {
+    return std::string(engine_->CreateStateMachineAlias(name, "", r).status().message());
+  };
+  EXPECT_EQ(message("a", {{m->arn, 100}}),
+            "Routing configuration must contain state machine version ARNs. Received: [" +
+                m->arn + "]");
+  EXPECT_EQ(message("a", {{m->arn, 70}, {v2, 30}}),
+            "Routing configuration must contain state machine version ARNs. Received: [" +
+                m->arn + ", " + v2 + "]");
+  EXPECT_EQ(message("a", {{v1, 50}, {v1, 50}}),
+            "Routing configuration must contain distinct state machine version ARNs. "
+            "Received: [" + v1 + ", " + v1 + "]");
+  EXPECT_EQ(message("a", {{v1, 70}, {v2, 29}}),
+            "Sum of routing configuration weights must equal 100. Received: [70, 29]");
+  EXPECT_EQ(message("a", {{v1, 101}}),
+            "1 validation error detected: Value '101' at 'routingConfiguration.1.member.weight' "
+            "failed to satisfy constraint: Member must have value less than or equal to 100");
+  EXPECT_EQ(message("a", {{v1, 50}, {v2, 30}, {m->arn + ":3", 20}}),
+            "1 validation error detected: Value '[RoutingConfigurationListItem("
+            "stateMachineVersionArn=" + v1 + ", weight=50), RoutingConfigurationListItem("
+            "stateMachineVersionArn=" + v2 + ", weight=30), RoutingConfigurationListItem("
+            "stateMachineVersionArn=" + m->arn + ":3, weight=20)]' at 'routingConfiguration' "
+            "failed to satisfy constraint: Member must have length less than or equal to 2");
+  EXPECT_EQ(message(std::string(81, 'A'), {{v1, 100}}),
+            "1 validation error detected: Value '" + std::string(81, 'A') +
+                "' at 'name' failed to satisfy constraint: Member must have length less than or "
+                "equal to 80");
+  ASSERT_TRUE(engine_->CreateStateMachineAlias("live", "", {{v1, 100}}).ok());
+  EXPECT_EQ(message("live", {{v2, 100}}),
+            "Failed to create alias because an alias with the same name and a different routing "
+            "configuration already exists.");
+  absl::Status missing =
+      engine_->UpdateStateMachineAlias(m->arn + ":nope", "d", std::nullopt).status();
+  EXPECT_EQ(Name(missing), "ResourceNotFound");
+  EXPECT_EQ(std::string(missing.message()), "Request references a resource that does not exist.");
+  absl::Status in_use = engine_->DeleteStateMachineVersion(v1);
+  EXPECT_EQ(std::string(in_use.message()),
+            "Version to be deleted must not be referenced by an alias. Current list of aliases "
+            "referencing this version: [live]");
+  absl::Status bad_arn = engine_->PublishStateMachineVersion("invalid_arn", std::nullopt, "")
+                             .status();
+  EXPECT_EQ(Name(bad_arn), "InvalidArn");
+  EXPECT_EQ(std::string(bad_arn.message()), "Invalid Arn: 'Invalid ARN prefix: invalid_arn'");
+  absl::Status no_publish =
+      engine_->CreateStateMachine("n", kV1, kRole, "STANDARD", {}, {}, false, "HelloWorld!")
+          .status();
+  EXPECT_EQ(Name(no_publish), "ValidationException");
+  EXPECT_EQ(std::string(no_publish.message()), "Version description can only be set when publish is true");
+  absl::Status nothing =
+      engine_->UpdateStateMachine(m->arn, std::nullopt, std::nullopt, std::nullopt).status();
+  EXPECT_EQ(Name(nothing), "MissingRequiredParameter");
+  EXPECT_EQ(std::string(nothing.message()),
+            "Either the definition, the role ARN, the LoggingConfiguration, or the "
+            "TracingConfiguration must be specified");
+}
+
 TEST_F(VersionsEngineTest, DeletingTheMachineDeletesVersionsAndAliases) {
   auto m = engine_->CreateStateMachine("m", kV1, kRole, "STANDARD", {}, {}, true);
   ASSERT_TRUE(m.ok());

@@ -21,6 +21,7 @@
 #include "engine/definition_check.h"
 #include "engine/engine_impl.h"
 #include "engine/mock_config/mocked_task_dispatcher.h"
+#include "engine/search/search_executions.h"
 #include "engine/service_error.h"
 #include "storage/express_routing_store.h"
 
@@ -267,6 +268,30 @@ absl::StatusOr<ExecutionList> Engine::ListExecutions(const std::string& machine_
   SW_RETURN_IF_ERROR(impl_->Alive());
   return impl_->ListExecutions(machine_arn, status_filter, max_results, next_token,
                                redrive_filter);
+}
+absl::Status Engine::PutIndexedFields(const std::string& state_machine_arn,
+                                      const std::vector<IndexedField>& fields) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().PutIndexedFields(state_machine_arn, fields);
+}
+absl::StatusOr<std::vector<IndexedField>> Engine::GetIndexedFields(
+    const std::string& state_machine_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->catalog().GetIndexedFields(state_machine_arn);
+}
+absl::StatusOr<ExecutionList> Engine::SearchExecutions(const std::string& query,
+                                                       const std::string& state_machine_arn,
+                                                       int max_results,
+                                                       const std::string& next_token) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return ExecutionSearch(impl_->store(), &impl_->catalog(), &impl_->options())
+      .Search(query, state_machine_arn, max_results, next_token);
+}
+absl::StatusOr<int64_t> Engine::CountExecutions(const std::string& query,
+                                                const std::string& state_machine_arn) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return ExecutionSearch(impl_->store(), &impl_->catalog(), &impl_->options())
+      .Count(query, state_machine_arn);
 }
 absl::StatusOr<TimeMs> Engine::RedriveExecution(const std::string& arn,
                                                 const std::string& client_token) {

@@ -252,6 +252,23 @@ class Engine {
   // a call already running on an engine thread.
   void CancelWatch(int64_t watch_id);
 
+  // ---- search (Stepwise extensions; engine/search/) ----
+  // The fields a state machine indexes for search (engine/catalog.h:
+  // PutIndexedFields); applies to executions whose visibility row is
+  // written after it (start, close, redrive).
+  absl::Status PutIndexedFields(const std::string& state_machine_arn,
+                                const std::vector<IndexedField>& fields);
+  absl::StatusOr<std::vector<IndexedField>> GetIndexedFields(
+      const std::string& state_machine_arn);
+  // Executions matching `query` (engine/search/query.h), newest first, of
+  // one machine (a version or alias ARN: the executions it ran) or of all
+  // (`state_machine_arn` ""); rows carry indexed_fields.
+  absl::StatusOr<ExecutionList> SearchExecutions(const std::string& query,
+                                                 const std::string& state_machine_arn,
+                                                 int max_results, const std::string& next_token);
+  absl::StatusOr<int64_t> CountExecutions(const std::string& query,
+                                          const std::string& state_machine_arn);
+
   // Counters for benchmarks and metrics (engine/api_types.h).
   using Stats = EngineStats;
   Stats stats() const;

@@ -69,6 +69,8 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   absl::Status Alive() const;
 
   Catalog& catalog() { return catalog_; }
+  storage::Store* store() { return store_; }  // for engine/search/ (reads only)
+  const EngineOptions& options() const { return opts_; }
 
   // ---- executions.cc: inputs on one execution (callbacks, never block) ----
   // `on_closed` (StartSyncExecution; Express only): called once, on the

@@ -71,6 +71,12 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
     pair.End();
   }
   timers.End();
+  if (!r.indexed.empty()) {
+    rec.Key("indexed");
+    JsonObjectWriter ix(out);
+    for (const auto& [name, value] : r.indexed) ix.String(name, value);
+    ix.End();
+  }
   rec.End();
   return out;
 }
@@ -123,6 +129,11 @@ absl::StatusOr<ExecutionRecord> DecodeExecutionRecord(absl::string_view text,
       const json::array& a = tv.as_array();
       r.timer_dues[a.at(0).as_int64()] = a.at(1).as_int64();
     }
+    if (const json::value* v = rec.if_contains("indexed")) {
+      for (const auto& [name, value] : v->as_object()) {
+        r.indexed[std::string(name)] = std::string(value.as_string());
+      }
+    }
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of execution " + execution_arn + " is malformed");
   }
@@ -166,7 +177,8 @@ absl::StatusOr<ExecutionDescription> DescribeExecutionRecord(absl::string_view t
 std::string EncodeVisibilityRow(const std::string& execution_arn, const std::string& name,
                                 std::string_view status, TimeMs start_date, TimeMs stop_date,
                                 int64_t redrive_count, const std::string& version_arn,
-                                const std::string& alias_arn) {
+                                const std::string& alias_arn,
+                                const std::map<std::string, std::string>* indexed) {
   json::object row;
   row["arn"] = Str(execution_arn);
   row["name"] = Str(name);
@@ -176,6 +188,11 @@ std::string EncodeVisibilityRow(const std::string& execution_arn, const std::str
   if (redrive_count > 0) row["redrive_count"] = redrive_count;  // absent: never redriven
   if (!version_arn.empty()) row["version_arn"] = Str(version_arn);
   if (!alias_arn.empty()) row["alias_arn"] = Str(alias_arn);
+  if (indexed != nullptr && !indexed->empty()) {
+    json::object fields;
+    for (const auto& [field, value] : *indexed) fields[field] = Str(value);
+    row["fields"] = std::move(fields);
+  }
   return SerializeJson(row);
 }
 
@@ -194,6 +211,11 @@ absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text)
     }
     if (const json::value* v = row.if_contains("alias_arn")) {
       d.alias_arn = std::string(v->as_string());
+    }
+    if (const json::value* v = row.if_contains("fields")) {
+      for (const auto& [name, value] : v->as_object()) {
+        d.indexed_fields[std::string(name)] = std::string(value.as_string());
+      }
     }
   } catch (const std::exception&) {
     return absl::DataLossError("stored record of visibility row is malformed");

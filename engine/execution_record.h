@@ -74,6 +74,10 @@ struct ExecutionRecord {
   std::unique_ptr<ExecutionState> state;
   std::map<int64_t, OpenTask> tasks;     // open tasks by task id
   std::map<int64_t, TimeMs> timer_dues;  // armed timers: due time by timer id
+  // The indexed field values its visibility row holds (field name → JSON
+  // text; engine/search/), so the next row write knows which index entries
+  // to replace. Stored as "indexed" only when not empty.
+  std::map<std::string, std::string> indexed;
 };
 
 // Encodes `record` (its `state` must be set), written directly as text.
@@ -105,7 +109,8 @@ std::string EncodeVisibilityRow(const std::string& execution_arn, const std::str
                                 std::string_view status, TimeMs start_date, TimeMs stop_date,
                                 int64_t redrive_count = 0,
                                 const std::string& version_arn = "",
-                                const std::string& alias_arn = "");
+                                const std::string& alias_arn = "",
+                                const std::map<std::string, std::string>* indexed = nullptr);
 absl::StatusOr<ExecutionDescription> DecodeVisibilityRow(absl::string_view text);
 
 }  // namespace stepwise::engine

@@ -93,6 +93,9 @@ struct Decision {
   // The run stopped after InterpreterOptions::max_steps_per_trigger steps
   // with work left: commit, then call Continue().
   bool yielded = false;
+  // The root scope's variables as the execution closed in this run (the
+  // frames are gone by then), for indexed fields over VARIABLES.
+  std::optional<json::object> closing_variables;
 };
 
 // Fan-out bookkeeping of a running Parallel or Map state.

@@ -16,6 +16,7 @@
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
 #include "engine/mock_config/time_scale.h"
+#include "engine/search/index_writes.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -176,12 +177,23 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
   }
   ex->status = st.status;
   if (status_changed) {
+    if (!storage::ExpressRoutingStore::IsExpress(ex->id)) {
+      // The search index rides on the row (engine/search/index_writes.h).
+      // Should the machine's fields not be readable now, the values stay.
+      std::map<std::string, std::string> indexed = rec.indexed;
+      if (auto fields = catalog_.CompiledIndexedFieldsOf(rec.machine_arn); fields.ok()) {
+        indexed = IndexedValuesAt(fields->get(), st, d.closing_variables, rec.indexed);
+      }
+      AppendIndexWrites(rec.machine_arn, rec.start_date, ex->id, rec.indexed, indexed,
+                        &t.writes);
+      rec.indexed = std::move(indexed);
+    }
     t.writes.push_back({Table::kVisibility,
                         storage::VisibilityKey(rec.machine_arn, rec.start_date, ex->id),
                         EncodeVisibilityRow(ex->id, st.info.execution_name,
                                             ExecutionStatusName(st.status), rec.start_date,
                                             rec.stop_date, st.info.redrive_count, rec.version_arn,
-                                            rec.alias_arn)});
+                                            rec.alias_arn, &rec.indexed)});
   }
   t.execution_record = EncodeExecutionRecord(rec);
   size_t n_events = d.events.size();

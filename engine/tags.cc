@@ -162,9 +162,11 @@ absl::Status CheckTagCount(const std::vector<Tag>& tags, const std::string& reso
       resource_arn);
 }
 
-absl::Status TaggedResourceNotFound(const std::string& resource_arn) {
+absl::Status TaggedResourceNotFound(const std::string& resource_arn, const std::string& message) {
   return WithResourceName(
-      ServiceError("ResourceNotFound", absl::StrCat("Resource not found: '", resource_arn, "'")),
+      ServiceError("ResourceNotFound",
+                   message.empty() ? absl::StrCat("Resource not found: '", resource_arn, "'")
+                                   : message),
       resource_arn);
 }
 

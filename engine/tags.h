@@ -59,8 +59,10 @@ std::vector<Tag> RemoveTags(const std::vector<Tag>& existing, const std::vector<
 // TaggedResourceName) when `tags` holds more than kMaxTagsPerResource.
 absl::Status CheckTagCount(const std::vector<Tag>& tags, const std::string& resource_arn);
 
-// ResourceNotFound in AWS's words, naming `resource_arn` as resourceName.
-absl::Status TaggedResourceNotFound(const std::string& resource_arn);
+// ResourceNotFound in AWS's words ("Resource not found: 'ARN'" unless
+// `message` is given), naming `resource_arn` as resourceName.
+absl::Status TaggedResourceNotFound(const std::string& resource_arn,
+                                    const std::string& message = "");
 
 // The resourceName member AWS sends with TooManyTags and ResourceNotFound,
 // "" when `s` carries none.

@@ -40,8 +40,9 @@ constexpr std::array<std::string_view, 3> kUnsupported = {
     "ListMapRuns",             "UpdateMapRun",
 };
 
-constexpr std::array<std::string_view, 5> kExecutionStatuses = {
-    "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"};
+// ListExecutions' statusFilter, in the order AWS's message lists them.
+constexpr std::array<std::string_view, 6> kExecutionStatuses = {
+    "SUCCEEDED", "TIMED_OUT", "PENDING_REDRIVE", "ABORTED", "FAILED", "RUNNING"};
 
 // The request's loggingConfiguration, nullopt when absent (or null).
 absl::StatusOr<std::optional<engine::LoggingConfiguration>> LoggingMember(
@@ -145,7 +146,7 @@ absl::StatusOr<AwsActionResult> DeleteStateMachine(engine::Engine* e, const json
 absl::StatusOr<AwsActionResult> ListStateMachines(engine::Engine* e, const json::object& req) {
   Members m(req);
   int max_results = m.MaxResults(1000);
-  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> token = m.NextToken();
   if (!m.status().ok()) return m.status();
   auto all = e->ListStateMachines();
   if (!all.ok()) return all.status();
@@ -346,7 +347,7 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
   std::optional<std::string> arn = m.Str("stateMachineArn");
   std::optional<std::string> status = m.Enum("statusFilter", kExecutionStatuses);
   int max_results = m.MaxResults(1000);
-  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> token = m.NextToken(3096);
   std::optional<std::string> redrive =
       m.Enum("redriveFilter", std::array<std::string_view, 2>{"REDRIVEN", "NOT_REDRIVEN"});
   if (m.Has("mapRunArn")) {
@@ -381,7 +382,7 @@ absl::StatusOr<AwsActionResult> GetExecutionHistory(engine::Engine* e, const jso
   Members m(req);
   std::string arn = m.Need("executionArn");
   int max_results = m.MaxResults(1000);
-  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> token = m.NextToken();
   std::optional<bool> reverse = m.Bool("reverseOrder");
   std::optional<bool> include_data = m.Bool("includeExecutionData");
   if (!m.status().ok()) return m.status();
@@ -439,7 +440,7 @@ absl::StatusOr<AwsActionResult> DeleteActivity(engine::Engine* e, const json::ob
 absl::StatusOr<AwsActionResult> ListActivities(engine::Engine* e, const json::object& req) {
   Members m(req);
   int max_results = m.MaxResults(1000);
-  std::optional<std::string> token = m.Str("nextToken");
+  std::optional<std::string> token = m.NextToken();
   if (!m.status().ok()) return m.status();
   auto all = e->ListActivities();
   if (!all.ok()) return all.status();

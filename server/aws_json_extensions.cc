@@ -4,6 +4,7 @@
 
 #include "server/aws_json_batch.h"
 #include "server/aws_json_restart.h"
+#include "server/aws_json_search.h"
 
 namespace stepwise::server {
 
@@ -19,6 +20,7 @@ AwsAction FindStepwiseAwsAction(std::string_view target) {
   // (its finder declared in its own header, e.g. server/aws_json_restart.h).
   if (AwsAction fn = FindBatchAwsAction(action)) return fn;
   if (AwsAction fn = FindRestartAwsAction(action)) return fn;
+  if (AwsAction fn = FindSearchAwsAction(action)) return fn;
   return nullptr;
 }
 

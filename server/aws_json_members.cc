@@ -88,6 +88,17 @@ std::optional<bool> Members::Bool(std::string_view name) {
   return v->as_bool();
 }
 
+std::optional<std::string> Members::NextToken(size_t max_length) {
+  std::optional<std::string> token = Str("nextToken");
+  if (token.has_value() && token->size() > max_length) {
+    Fail(AwsConstraintError(absl::StrCat("'", *token, "'"), "nextToken",
+                            absl::StrCat("Member must have length less than or equal to ",
+                                         max_length)));
+    return std::nullopt;
+  }
+  return token;
+}
+
 int Members::MaxResults(int64_t max) {
   std::optional<int64_t> n = Int("maxResults");
   if (!n.has_value()) return 0;

@@ -61,6 +61,9 @@ class Members {
   std::optional<bool> Bool(std::string_view name);
   // maxResults in [0, `max`], 0 when absent.
   int MaxResults(int64_t max);
+  // nextToken, at most `max_length` characters (AWS's models: 1024, and
+  // 3096 for ListExecutions); nullopt when absent.
+  std::optional<std::string> NextToken(size_t max_length = 1024);
 
   // The string member `name`, which must be one of `allowed` when present.
   template <size_t N>

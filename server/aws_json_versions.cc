@@ -87,9 +87,9 @@ absl::StatusOr<AwsActionResult> Page(const json::object& req, const std::vector<
   Members m(req);
   int max = m.MaxResults(1000);
   if (!m.status().ok()) return m.status();
-  auto token = StrMember(req, "nextToken", false);
-  if (!token.ok()) return token.status();
-  absl::StatusOr<PageRange> page = PageBounds(max, token->value_or(""), items.size());
+  std::optional<std::string> token = m.NextToken();
+  if (!m.status().ok()) return m.status();
+  absl::StatusOr<PageRange> page = PageBounds(max, token.value_or(""), items.size());
   if (!page.ok()) return page.status();
   json::array out;
   for (size_t i = page->begin; i < page->end; ++i) {

@@ -214,6 +214,19 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* RestartExecution(grpc::CallbackServerContext* ctx,
                                              const v1::RestartExecutionRequest* req,
                                              v1::RestartExecutionResponse* resp) override;
+  // ---- search (server/states_service_search.cc) ----
+  grpc::ServerUnaryReactor* PutIndexedFields(grpc::CallbackServerContext* ctx,
+                                             const v1::PutIndexedFieldsRequest* req,
+                                             v1::PutIndexedFieldsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetIndexedFields(grpc::CallbackServerContext* ctx,
+                                             const v1::GetIndexedFieldsRequest* req,
+                                             v1::GetIndexedFieldsResponse* resp) override;
+  grpc::ServerUnaryReactor* SearchExecutions(grpc::CallbackServerContext* ctx,
+                                             const v1::SearchExecutionsRequest* req,
+                                             v1::SearchExecutionsResponse* resp) override;
+  grpc::ServerUnaryReactor* CountExecutions(grpc::CallbackServerContext* ctx,
+                                            const v1::CountExecutionsRequest* req,
+                                            v1::CountExecutionsResponse* resp) override;
 
  private:
   // What the audit log records about one RPC: its name, the resource the

@@ -149,6 +149,62 @@ absl::StatusOr<VisibilityKeyParts> DecodeVisibilityKey(absl::string_view key) {
   return parts;
 }
 
+std::string IndexedFieldsPrefix() { return std::string(1, '\x01'); }
+
+std::string IndexedFieldPrefix(absl::string_view field, absl::string_view value) {
+  std::string key = IndexedFieldsPrefix();
+  AppendString(&key, field);
+  AppendString(&key, value);
+  return key;
+}
+
+std::string IndexedFieldKey(absl::string_view field, absl::string_view value,
+                            int64_t start_time_ms, absl::string_view execution_id) {
+  std::string key = IndexedFieldPrefix(field, value);
+  AppendDescendingInt64(&key, start_time_ms);
+  AppendString(&key, execution_id);
+  return key;
+}
+
+absl::StatusOr<IndexedFieldKeyParts> DecodeIndexedFieldKey(absl::string_view key) {
+  absl::string_view in = key;
+  if (in.empty() || in[0] != '\x01') return MalformedKey("indexed field", key);
+  in.remove_prefix(1);
+  std::optional<std::string> field = ConsumeString(&in);
+  std::optional<std::string> value = field ? ConsumeString(&in) : std::nullopt;
+  std::optional<int64_t> start = value ? ConsumeDescendingInt64(&in) : std::nullopt;
+  std::optional<std::string> id = start ? ConsumeString(&in) : std::nullopt;
+  if (!id.has_value() || !in.empty()) return MalformedKey("indexed field", key);
+  IndexedFieldKeyParts parts;
+  parts.field = std::move(*field);
+  parts.value = std::move(*value);
+  parts.start_time_ms = *start;
+  parts.execution_id = std::move(*id);
+  return parts;
+}
+
+std::string StartTimeIndexPrefix() { return std::string(1, '\x02'); }
+
+std::string StartTimeIndexKey(int64_t start_time_ms, absl::string_view execution_id) {
+  std::string key = StartTimeIndexPrefix();
+  AppendDescendingInt64(&key, start_time_ms);
+  AppendString(&key, execution_id);
+  return key;
+}
+
+absl::StatusOr<VisibilityKeyParts> DecodeStartTimeIndexKey(absl::string_view key) {
+  absl::string_view in = key;
+  if (in.empty() || in[0] != '\x02') return MalformedKey("time index", key);
+  in.remove_prefix(1);
+  std::optional<int64_t> start = ConsumeDescendingInt64(&in);
+  std::optional<std::string> id = start ? ConsumeString(&in) : std::nullopt;
+  if (!id.has_value() || !in.empty()) return MalformedKey("time index", key);
+  VisibilityKeyParts parts;
+  parts.start_time_ms = *start;
+  parts.execution_id = std::move(*id);
+  return parts;
+}
+
 std::string TaskKey(absl::string_view activity, absl::string_view execution_id,
                     int64_t task_id) {
   std::string key;

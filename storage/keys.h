@@ -7,6 +7,11 @@
 //   executions  execution id (raw bytes)
 //   history     Str(execution id) . Int(first event id)
 //   visibility  Str(machine) . ~Int(start time ms) . Str(execution id)
+//               and, in the same table, the search index (engine/search/):
+//               0x01 . Str(field) . Str(value) . ~Int(start ms) . Str(id)
+//               0x02 . ~Int(start ms) . Str(id)
+//               (a machine ARN starts with "arn:", so no visibility key of
+//               a machine starts with 0x01 or 0x02)
 //   tasks       Str(activity) . Str(execution id) . Int(task id)
 //   timers      Int(due ms) . Str(execution id) . Str(timer id as decimal text)
 //
@@ -80,6 +85,29 @@ struct VisibilityKeyParts {
   std::string execution_id;
 };
 absl::StatusOr<VisibilityKeyParts> DecodeVisibilityKey(absl::string_view key);
+
+// The search index, inside the visibility table (values: the execution's
+// machine ARN, so the visibility row is one Get away). An indexed field's
+// entries: one per (field, value) an execution has, newest first within a
+// value, across machines.
+std::string IndexedFieldKey(absl::string_view field, absl::string_view value,
+                            int64_t start_time_ms, absl::string_view execution_id);
+// The prefix shared by exactly the entries of (field, value).
+std::string IndexedFieldPrefix(absl::string_view field, absl::string_view value);
+// The prefix shared by every indexed field entry.
+std::string IndexedFieldsPrefix();
+struct IndexedFieldKeyParts {
+  std::string field;
+  std::string value;
+  int64_t start_time_ms = 0;
+  std::string execution_id;
+};
+absl::StatusOr<IndexedFieldKeyParts> DecodeIndexedFieldKey(absl::string_view key);
+// The all-machines time index: every Standard execution, newest first.
+std::string StartTimeIndexKey(int64_t start_time_ms, absl::string_view execution_id);
+// The prefix shared by every time index entry.
+std::string StartTimeIndexPrefix();
+absl::StatusOr<VisibilityKeyParts> DecodeStartTimeIndexKey(absl::string_view key);
 
 // tasks: the activity tasks waiting for a worker (scheduled, not yet
 // handed out), grouped by activity, then by execution, then task id (the

@@ -185,6 +185,9 @@ void Interpreter::Run::Drain() {
 // trigger is processed) and everything once the execution has ended.
 void Interpreter::Run::Sweep() {
   if (st_.status != ExecutionStatus::kRunning) {
+    for (auto& [fid, fr] : st_.frames) {
+      if (fr.parent < 0) out_.closing_variables = std::move(fr.variables);
+    }
     st_.frames.clear();
     stack_.clear();
     pending_launch_.clear();

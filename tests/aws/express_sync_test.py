@@ -153,6 +153,10 @@ def grpc_cli(checks, daemon, stepwise, fast, standard):
                        env=env, timeout=60)
     checks.check("stepwise start --sync of a STANDARD machine -> StateMachineTypeNotSupported",
                  p.returncode == 1 and "StateMachineTypeNotSupported" in p.stderr, p.stderr)
+    p = subprocess.run([stepwise, "start", fast, "--wait"], capture_output=True, text=True,
+                       env=env, timeout=60)
+    checks.check("stepwise start --wait of an EXPRESS machine: usage error pointing to --sync",
+                 p.returncode == 2 and "--sync" in p.stderr, (p.returncode, p.stderr))
 
 
 def aws_cli(checks, daemon, fast):

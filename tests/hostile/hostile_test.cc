@@ -935,7 +935,7 @@ TEST_F(HostileTest, VersionsAndAliasesOfTheWrongShapeAreRefusedAndChangeNothing)
                         {"routingConfiguration", json::array{route(v1, 60), route(v2, 60)}}})),
                  "ValidationException", "100");
   ExpectAwsError(Aws(http_, "DeleteStateMachineVersion", J({{"stateMachineVersionArn", v1}})),
-                 "ConflictException", m + ":live", 409);
+                 "ConflictException", "referencing this version: [live]", 409);
   ExpectAwsError(Aws(http_, "DeleteStateMachineVersion", J({{"stateMachineVersionArn", "x"}})),
                  "InvalidArn", "x");
   ExpectAwsError(Aws(http_, "ListStateMachineVersions", J({{"stateMachineArn", m},

@@ -1,0 +1,84 @@
+// Catalog: the indexed fields a state machine declares for search
+// (Stepwise.PutIndexedFields / GetIndexedFields), kept in the machine's
+// record under "indexed_fields", and their compiled form the step reads on
+// every visibility write (cached per machine; every write goes through this
+// process, so the cache never goes stale). Any thread.
+#include <utility>
+
+#include "common/status_macros.h"
+#include "engine/catalog.h"
+#include "engine/search/indexed_fields.h"
+#include "engine/service_error.h"
+
+namespace stepwise::engine {
+
+namespace {
+
+absl::Status RefuseQualified(const std::string& arn) {
+  return ServiceError("ValidationException",
+                      "Invalid Arn: indexed fields belong to the state machine, not to a version "
+                      "or alias: '" + arn + "'");
+}
+
+}  // namespace
+
+absl::Status Catalog::PutIndexedFields(const std::string& arn,
+                                       const std::vector<IndexedField>& fields) {
+  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
+  if (!split.second.empty()) return RefuseQualified(arn);
+  SW_RETURN_IF_ERROR(CheckIndexedFields(fields));
+  std::lock_guard<std::mutex> l(machines_mu_);
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  if (rec["type"].as_string() == "EXPRESS") {
+    // Express executions keep no visibility, so nothing would be indexed.
+    return ServiceError("StateMachineTypeNotSupported",
+                        "This operation is not supported by this type of state machine");
+  }
+  if (fields.empty()) {
+    rec.erase("indexed_fields");
+  } else {
+    rec["indexed_fields"] = IndexedFieldsRecord(fields);
+  }
+  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
+  ForgetIndexedFields(arn);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IndexedField>> Catalog::GetIndexedFields(const std::string& arn) {
+  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
+  if (!split.second.empty()) return RefuseQualified(arn);
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  const json::value* v = rec.if_contains("indexed_fields");
+  if (v == nullptr) return std::vector<IndexedField>();
+  return IndexedFieldsFromRecord(*v);
+}
+
+absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> Catalog::CompiledIndexedFieldsOf(
+    const std::string& machine_arn) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> c(indexed_mu_);
+    auto it = indexed_.find(machine_arn);
+    if (it != indexed_.end()) return it->second;
+    generation = indexed_generation_;
+  }
+  std::shared_ptr<const CompiledIndexedFields> compiled;
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(machine_arn, /*allow_deleting=*/true));
+  if (const json::value* v = rec.if_contains("indexed_fields")) {
+    SW_ASSIGN_OR_RETURN(std::vector<IndexedField> fields, IndexedFieldsFromRecord(*v));
+    SW_ASSIGN_OR_RETURN(compiled, CompiledIndexedFields::Compile(fields));
+  }
+  std::lock_guard<std::mutex> c(indexed_mu_);
+  // A declaration changed meanwhile: what was read may be the old one, so it
+  // is used this once but not cached.
+  if (generation == indexed_generation_) indexed_[machine_arn] = compiled;
+  return compiled;
+}
+
+void Catalog::ForgetIndexedFields(const std::string& machine_arn) {
+  std::lock_guard<std::mutex> c(indexed_mu_);
+  indexed_.erase(machine_arn);
+  ++indexed_generation_;
+}
+
+}  // namespace stepwise::engine
