@@ -111,6 +111,18 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      {"batch stop", 0, 1,
+       {{"status", K::kString}, {"where", K::kString}, {"error", K::kString},
+        {"cause", K::kString}, {"client-token", K::kString}, {"wait", K::kBool},
+        {"json", K::kBool}},
+       {}},
+      {"batch redrive", 0, 1,
+       {{"status", K::kString}, {"where", K::kString}, {"client-token", K::kString},
+        {"wait", K::kBool}, {"json", K::kBool}},
+       {}},
+      {"batch list", 0, 0, {{"json", K::kBool}}, {}},
+      {"batch describe", 1, 1, {{"json", K::kBool}}, {}},
+      {"batch cancel", 1, 1, {}, {}},
       {"tag", 2, SIZE_MAX, {}, {}},
       {"untag", 2, SIZE_MAX, {}, {}},
       {"tags", 1, 1, {{"json", K::kBool}}, {}},
@@ -161,7 +173,7 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
                                     const EnvLookup& env) {
   // The command is one word, or two for the grouped ones.
   static const std::set<std::string> kGroups = {"machine", "activity", "task",
-                                                      "admin", "alias"};
+                                                      "admin", "alias", "batch"};
   std::string command = args[0];
   size_t first = 1;
   if (kGroups.count(command) > 0) {
@@ -399,6 +411,13 @@ and activities may be named by ARN or by name.
       (EXPRESS machines), StartSyncExecution: prints the same once it closed.
   describe EXEC_ARN [--json]
   stop EXEC_ARN [--error E] [--cause C]
+  batch stop [MACHINE] [--status S[,S]] [--where QUERY] [--error E --cause C] [--wait]
+  batch redrive [MACHINE] [--status S[,S]] [--where QUERY] [--wait]
+      Stops (default: the RUNNING ones) or redrives (default: FAILED,
+      TIMED_OUT,ABORTED) every execution of MACHINE, or that QUERY selects,
+      started before the job: a durable job that a restart of stepwised
+      resumes. Prints its id; --wait follows it to the end. [--client-token T]
+  batch list [--json]    batch describe ID [--json]    batch cancel ID
   redrive EXEC_ARN [--client-token T]
       Restarts a FAILED, TIMED_OUT or ABORTED execution from the state
       that did not succeed (AWS's RedriveExecution).

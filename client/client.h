@@ -162,6 +162,14 @@ class Client {
       const v1::SearchExecutionsRequest& request);
   absl::StatusOr<v1::CountExecutionsResponse> CountExecutions(
       const v1::CountExecutionsRequest& request);
+  // ---- batch operations (a Stepwise extension) ----
+  absl::StatusOr<v1::StartBatchOperationResponse> StartBatchOperation(
+      const v1::StartBatchOperationRequest& request);
+  absl::StatusOr<v1::BatchOperation> DescribeBatchOperation(
+      const v1::DescribeBatchOperationRequest& request);
+  absl::StatusOr<v1::ListBatchOperationsResponse> ListBatchOperations(
+      const v1::ListBatchOperationsRequest& request);
+  absl::Status CancelBatchOperation(const v1::CancelBatchOperationRequest& request);
 
   // ---- versions and aliases of state machines ----
   absl::StatusOr<v1::PublishStateMachineVersionResponse> PublishStateMachineVersion(

@@ -267,6 +267,7 @@ struct EngineStats {
   uint64_t batches = 0;        // synced writes
   uint64_t events = 0;         // history events written
   size_t timers_armed = 0;     // timers waiting to fire
+  int batch_operations_running = 0;  // RUNNING batch operations (engine/batch/)
   int64_t timer_lag_ms = 0;    // how late the last timer fired
   size_t express_rows = 0;     // rows of running Express executions, in memory
   struct ActivityQueue {

@@ -475,7 +475,11 @@ absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t a
       });
 }
 void Engine::CancelWatch(int64_t watch_id) { impl_->EndWatch(watch_id); }
-Engine::Stats Engine::stats() const { return impl_->stats(); }
+Engine::Stats Engine::stats() const {
+  Stats s = impl_->stats();
+  s.batch_operations_running = running_batch_operations();
+  return s;
+}
 
 absl::StatusOr<std::vector<DefinitionDiagnostic>> Engine::ValidateStateMachineDefinition(
     const std::string& definition, const std::string& type,

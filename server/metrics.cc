@@ -157,6 +157,8 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
                   "Transitions per group-commit write.", s.commit_group_sizes);
   sample("stepwise_timers_armed", "gauge", "Durable timers waiting to fire.",
          static_cast<double>(s.engine.timers_armed));
+  sample("stepwise_batch_operations_running", "gauge", "Batch operations RUNNING now.",
+         static_cast<double>(s.engine.batch_operations_running));
   sample("stepwise_timer_lag_seconds", "gauge",
          "How late the most recent timer fired, in seconds.",
          static_cast<double>(s.engine.timer_lag_ms) / 1000.0);

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "engine/engine.h"
 #include "engine/engine_impl.h"
+#include "engine/search/search_executions.h"
 #include "engine/service_error.h"
 
 namespace stepwise::engine {
@@ -18,20 +19,27 @@ namespace stepwise::engine {
 namespace {
 
 // Selects through ListExecutions (the visibility index: newest first, a
-// cursor on the row key that a status change does not move).
+// cursor on the row key that a status change does not move), or through
+// SearchExecutions when the job has a query.
 class EngineBatchTarget : public BatchTarget {
  public:
   explicit EngineBatchTarget(EngineImpl* impl) : impl_(impl) {}
 
   absl::StatusOr<BatchPage> Select(const BatchOperation& op, const std::string& cursor,
                                    int max) override {
+    ExecutionList list;
     if (!op.query.empty()) {
-      return ServiceError("ValidationException", "query needs search");
+      // The search's plan and paging token (engine/search/): an index key,
+      // which a status change does not move either.
+      SW_ASSIGN_OR_RETURN(list, ExecutionSearch(impl_->store(), &impl_->catalog(),
+                                                &impl_->options())
+                                    .Search(op.query, op.state_machine_arn, max, cursor));
+    } else {
+      std::vector<std::string> statuses = BatchStatuses(op);
+      std::string one_status = statuses.size() == 1 ? statuses[0] : "";
+      SW_ASSIGN_OR_RETURN(list,
+                          impl_->ListExecutions(op.state_machine_arn, one_status, max, cursor));
     }
-    std::vector<std::string> statuses = BatchStatuses(op);
-    std::string one_status = statuses.size() == 1 ? statuses[0] : "";
-    SW_ASSIGN_OR_RETURN(ExecutionList list,
-                        impl_->ListExecutions(op.state_machine_arn, one_status, max, cursor));
     BatchPage page;
     page.next_cursor = std::move(list.next_token);
     for (ExecutionDescription& d : list.executions) {

@@ -93,6 +93,28 @@ TEST_F(BatchRunnerTest, StopsEveryRunningExecutionStartedBeforeTheJobAndNoOther)
   }
 }
 
+TEST_F(BatchRunnerTest, AQuerySelectsAcrossMachinesThroughSearch) {
+  std::string m1 = Machine("m1", kWaitAnHour);
+  std::string m2 = Machine("m2", kWaitAnHour);
+  std::vector<std::string> hit = StartMany(m1, 7, "night-");
+  for (const std::string& arn : StartMany(m2, 6, "night-")) hit.push_back(arn);
+  std::vector<std::string> miss = StartMany(m1, 4, "day-");
+  clock_.Advance(1);
+  auto job = engine_->StartBatchOperation(
+      {"STOP", "", "", R"(name starts with "night-")", "", "", ""});
+  ASSERT_TRUE(job.ok()) << job.status();
+  BatchOperation done = AwaitJob(job->id);
+  EXPECT_EQ(done.status, "SUCCEEDED") << done.status_reason;
+  EXPECT_EQ(done.selected, 13);
+  EXPECT_EQ(done.succeeded, 13);
+  for (const std::string& arn : hit) EXPECT_EQ(AwaitEnd(arn).status, "ABORTED") << arn;
+  for (const std::string& arn : miss) {
+    auto d = engine_->DescribeExecution(arn);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(d->status, "RUNNING") << arn;
+  }
+}
+
 TEST_F(BatchRunnerTest, ExecutionsStartedAfterTheJobAreNotSelectedThoughListedFirst) {
   std::string sm = Machine("m", kWaitAnHour);
   std::vector<std::string> before = StartMany(sm, 20, "b");
@@ -223,8 +245,9 @@ TEST_F(BatchRunnerTest, ErrorsOfTheSelectionComeBeforeAJobExists) {
   auto missing = engine_->StartBatchOperation(
       {"STOP", "arn:aws:states:us-east-1:123456789012:stateMachine:nope", "", "", "", "", ""});
   EXPECT_EQ(ServiceErrorName(missing.status()), "StateMachineDoesNotExist") << missing.status();
-  auto query = engine_->StartBatchOperation({"STOP", "", "", "status = 'RUNNING'", "", "", ""});
+  auto query = engine_->StartBatchOperation({"STOP", "", "", "status = = RUNNING", "", "", ""});
   EXPECT_EQ(ServiceErrorName(query.status()), "ValidationException") << query.status();
+  EXPECT_NE(query.status().message().find("query"), std::string::npos) << query.status();
   auto unknown = engine_->DescribeBatchOperation("nope");
   EXPECT_EQ(ServiceErrorName(unknown.status()), "BatchOperationDoesNotExist");
   EXPECT_EQ(ServiceErrorName(engine_->CancelBatchOperation("nope")),
