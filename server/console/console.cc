@@ -17,6 +17,7 @@
 #include "server/console/assets.h"
 #include "server/console/express_executions_json.h"
 #include "server/console/graph.h"
+#include "server/console/versions_json.h"
 #include "server/sigv4.h"
 
 namespace stepwise::server::console {
@@ -141,6 +142,16 @@ json::object ExecutionJson(const engine::ExecutionDescription& d, bool with_data
   o["status"] = d.status;
   o["startDate"] = d.start_date;
   if (d.stop_date != 0) o["stopDate"] = d.stop_date;
+  // The version or alias it was started through.
+  if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
+  if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
+  if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
+  if (d.redrive_date != 0) o["redriveDate"] = d.redrive_date;
+  // Redrive eligibility (engine/redrive.h); "" in list rows and for Express.
+  if (!d.redrive_status.empty()) {
+    o["redriveStatus"] = d.redrive_status;
+    if (!d.redrive_status_reason.empty()) o["redriveStatusReason"] = d.redrive_status_reason;
+  }
   if (with_data) {
     o["input"] = d.input;
     if (d.output) o["output"] = *d.output;
@@ -202,7 +213,8 @@ Console::~Console() {
 
 void Console::Register(HttpServer* http) {
   auto handler = [this](const HttpRequest& r, HttpReplyFn reply) { Handle(r, std::move(reply)); };
-  for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css"}) {
+  for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css",
+                           "/console/operate.js", "/console/search.js", "/console/batch.js"}) {
     http->HandleAsync("GET", path, handler);
   }
   for (const char* name : {"session", "machines", "machine", "executions", "execution",
@@ -302,6 +314,10 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
           tag_list.push_back(json::object{{"key", t.key}, {"value", t.value}});
         }
         o["tags"] = std::move(tag_list);
+        if (arn == m.arn) {
+          SW_ASSIGN_OR_RETURN(json::object versions, VersionsJson(engine_, m.arn));
+          for (auto& kv : versions) o[kv.key()] = std::move(kv.value());
+        }
         SW_ASSIGN_OR_RETURN(std::string graph, GraphJson(m.definition));
         SW_ASSIGN_OR_RETURN(json::value g, ParseJson(graph));
         o["graph"] = std::move(g);

@@ -4,7 +4,8 @@
 // the AWS JSON endpoint (`POST /`). Endpoints (query parameters URL-encoded):
 //   session                      200 {"auth": "none"|"token"} or 401
 //   machines                     state machines with executions counted by status
-//   machine?arn=                 one machine, its definition and graph (SVG)
+//   machine?arn=                 one machine, its definition and graph (SVG),
+//                                its versions and aliases (versions_json.h)
 //   executions?machine=&status=&prefix=&from=&to=&cursor=&limit=
 //                                newest first, filtered, paged by `cursor`
 //   execution?arn=               description, input/output, the graph of

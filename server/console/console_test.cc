@@ -98,6 +98,10 @@ TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
   EXPECT_THAT(page.body, HasSubstr("/console/app.js"));
   EXPECT_THAT(Get("/console/app.js").content_type, HasSubstr("javascript"));
   EXPECT_THAT(Get("/console/app.css").content_type, HasSubstr("text/css"));
+  for (const char* script : {"operate.js", "search.js", "batch.js"}) {
+    EXPECT_THAT(page.body, HasSubstr(std::string("/console/") + script));
+    EXPECT_THAT(Get(std::string("/console/") + script).content_type, HasSubstr("javascript"));
+  }
   EXPECT_EQ(Get("/console/nothing.js").status, 404);
 }
 
@@ -270,6 +274,89 @@ TEST_F(ConsoleTest, MachineCarriesItsTags) {
   EXPECT_EQ(tags[0].at("value").as_string(), "payments");
   EXPECT_EQ(tags[1].at("key").as_string(), "env");
   EXPECT_THAT(Get("/console/app.js").body, HasSubstr("m.tags"));
+}
+
+TEST_F(ConsoleTest, MachineCarriesItsVersionsAndAliasesAndExecutionsNameThem) {
+  Open({});
+  std::string sm = Machine("rolled", kWaitMachine);
+  json::value none = GetJson("/console/api/machine?arn=" + Enc(sm));
+  EXPECT_TRUE(none.at("versions").as_array().empty());
+  EXPECT_TRUE(none.at("aliases").as_array().empty());
+  auto v1 = engine_->PublishStateMachineVersion(sm, std::nullopt, "first cut");
+  ASSERT_TRUE(v1.ok()) << v1.status();
+  auto up = engine_->UpdateStateMachine(sm, R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})",
+                                        std::nullopt, std::nullopt, true, "second cut");
+  ASSERT_TRUE(up.ok()) << up.status();
+  auto alias = engine_->CreateStateMachineAlias("prod", "live traffic",
+                                                {{v1->arn, 80}, {up->version_arn, 20}});
+  ASSERT_TRUE(alias.ok()) << alias.status();
+
+  json::value m = GetJson("/console/api/machine?arn=" + Enc(sm));
+  const json::array& versions = m.at("versions").as_array();
+  ASSERT_EQ(versions.size(), 2u);
+  EXPECT_EQ(versions[0].at("version").as_int64(), 2);  // newest first
+  EXPECT_EQ(versions[0].at("description").as_string(), "second cut");
+  EXPECT_EQ(versions[1].at("version").as_int64(), 1);
+  EXPECT_EQ(versions[1].at("description").as_string(), "first cut");
+  EXPECT_EQ(versions[1].at("stateMachineVersionArn").as_string(), v1->arn);
+  const json::array& aliases = m.at("aliases").as_array();
+  ASSERT_EQ(aliases.size(), 1u);
+  EXPECT_EQ(aliases[0].at("name").as_string(), "prod");
+  EXPECT_EQ(aliases[0].at("description").as_string(), "live traffic");
+  const json::array& routing = aliases[0].at("routingConfiguration").as_array();
+  ASSERT_EQ(routing.size(), 2u);
+  EXPECT_EQ(routing[0].at("version").as_int64(), 1);
+  EXPECT_EQ(routing[0].at("weight").as_int64(), 80);
+  EXPECT_EQ(routing[1].at("version").as_int64(), 2);
+  EXPECT_EQ(routing[1].at("weight").as_int64(), 20);
+
+  auto through_alias = engine_->StartExecution(alias->arn, "via-alias", "{}");
+  ASSERT_TRUE(through_alias.ok()) << through_alias.status();
+  clock_.Advance(1000);  // newest first: started a second later
+  auto through_version = engine_->StartExecution(up->version_arn, "via-version", "{}");
+  ASSERT_TRUE(through_version.ok()) << through_version.status();
+  json::value list = GetJson("/console/api/executions?machine=" + Enc(sm));
+  const json::array& rows = list.at("executions").as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("name").as_string(), "via-version");
+  EXPECT_EQ(rows[0].at("stateMachineVersionArn").as_string(), up->version_arn);
+  EXPECT_FALSE(rows[0].as_object().contains("stateMachineAliasArn"));
+  EXPECT_EQ(rows[1].at("stateMachineAliasArn").as_string(), alias->arn);
+  json::value one = GetJson("/console/api/execution?arn=" + Enc(through_alias->execution_arn));
+  EXPECT_EQ(one.at("execution").at("stateMachineAliasArn").as_string(), alias->arn);
+  EXPECT_TRUE(one.at("execution").as_object().contains("stateMachineVersionArn"));
+}
+
+TEST_F(ConsoleTest, ExecutionSaysWhetherItMayBeRedriven) {
+  Open({});
+  std::string sm = Machine("fails", R"({"StartAt":"F","States":{
+    "F":{"Type":"Fail","Error":"Boom","Cause":"on purpose"}}})");
+  std::string ok = Machine("passes", R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})");
+  auto f = engine_->StartExecution(sm, "f", "{}");
+  auto p = engine_->StartExecution(ok, "p", "{}");
+  ASSERT_TRUE(f.ok() && p.ok());
+  json::value failed;
+  for (int i = 0; i < 1000; ++i) {
+    failed = GetJson("/console/api/execution?arn=" + Enc(f->execution_arn));
+    if (failed.at("execution").at("status").as_string() != "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(failed.at("execution").at("status").as_string(), "FAILED");
+  EXPECT_EQ(failed.at("execution").at("redriveStatus").as_string(), "REDRIVABLE");
+  EXPECT_FALSE(failed.at("execution").as_object().contains("redriveCount"));
+  ASSERT_TRUE(engine_->RedriveExecution(f->execution_arn, "").ok());
+  json::value redriven = GetJson("/console/api/execution?arn=" + Enc(f->execution_arn));
+  EXPECT_EQ(redriven.at("execution").at("redriveCount").as_int64(), 1);
+  EXPECT_GT(redriven.at("execution").at("redriveDate").as_int64(), 0);
+
+  json::value passed;
+  for (int i = 0; i < 1000; ++i) {
+    passed = GetJson("/console/api/execution?arn=" + Enc(p->execution_arn));
+    if (passed.at("execution").at("status").as_string() != "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(passed.at("execution").at("redriveStatus").as_string(), "NOT_REDRIVABLE");
+  EXPECT_FALSE(passed.at("execution").at("redriveStatusReason").as_string().empty());
 }
 
 TEST_F(ConsoleTest, WatchHoldsUntilEventsCommitThenEndsAtTheClose) {

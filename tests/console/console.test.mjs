@@ -13,67 +13,16 @@
 // stepwised promptly while the page holds a live-update request. Screenshots
 // go to $SW_CONSOLE_OUT; SW_CONSOLE_DOCS_SCREENSHOT=path also copies the
 // execution graph there (docs/console-execution.png).
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { chromium } from 'playwright-core';
+import { ROLE, TOKEN, awsClient, openBrowser, sleep, startStepwised, steps } from './harness.mjs';
 
-const TOKEN = 'console-test-token-8f2b';
 const ACCOUNT = 'arn:aws:states:us-east-1:123456789012';
-const ROLE = 'arn:aws:iam::123456789012:role/stepwise';
-const OUT = process.env.SW_CONSOLE_OUT || join(process.cwd(), 'screenshots');
-mkdirSync(OUT, { recursive: true });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-let failures = 0;
-async function step(name, fn) {
-  const t = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - t} ms)`);
-  } catch (e) {
-    failures++;
-    console.log(`FAIL ${name}\n${e.stack || e}`);
-  }
-}
-
-// ---- stepwised ----
-const dir = mkdtempSync(join(tmpdir(), 'stepwise-console-'));
-writeFileSync(join(dir, 'tokens'), `# console test\n${TOKEN}\n`);
-const portsFile = join(dir, 'ports');
-const daemon = spawn(process.env.STEPWISED, ['--grpc-listen', '127.0.0.1:0', '--http-listen', '127.0.0.1:0',
-  '--ports-file', portsFile, '--data-dir', join(dir, 'data'), '--auth-tokens-file', join(dir, 'tokens'),
-  '--log-level', 'warn'], { stdio: ['ignore', 'inherit', 'inherit'] });
-let exitCode = null;
-const exited = new Promise((r) => daemon.on('exit', (code, signal) => { exitCode = code ?? signal; r(); }));
-for (let i = 0; i < 400 && !existsSync(portsFile); i++) {
-  if (exitCode !== null) throw new Error(`stepwised exited with ${exitCode}`);
-  await sleep(50);
-}
-const endpoint = `http://127.0.0.1:${/http=(\d+)/.exec(readFileSync(portsFile, 'utf8'))[1]}`;
-console.log(`stepwised at ${endpoint}`);
-
-async function aws(action, body, { signal } = {}) {
-  const r = await fetch(`${endpoint}/`, {
-    method: 'POST', signal,
-    headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': `AWSStepFunctions.${action}`, Authorization: `Bearer ${TOKEN}` },
-    body: JSON.stringify(body),
-  });
-  const j = await r.json();
-  if (!r.ok) throw new Error(`${action}: ${j.__type}: ${j.message}`);
-  return j;
-}
-async function waitStatus(executionArn, want, timeoutMs = 20000) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await aws('DescribeExecution', { executionArn });
-    if (d.status === want) return d;
-    if (d.status !== 'RUNNING' || Date.now() > end) throw new Error(`${executionArn} is ${d.status}, wanted ${want}`);
-    await sleep(50);
-  }
-}
+const counter = steps();
+const { step } = counter;
+const server = await startStepwised();
+const { endpoint, daemon } = server;
+const aws = awsClient(endpoint);
+const { waitStatus } = aws;
 
 // ---- fixtures through the AWS API ----
 const activity = await aws('CreateActivity', { name: 'approve' });
@@ -111,24 +60,11 @@ for (const [error, cause] of [['Flaky', 'first try'], ['Boom', 'worker gave up']
 }
 await waitStatus(caught1.executionArn, 'SUCCEEDED');
 
-// ---- browser ----
-const browser = await chromium.launch({ executablePath: process.env.SW_CHROMIUM || '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-const context = await browser.newContext({ viewport: { width: 1440, height: 960 } });
-const page = await context.newPage();
-const external = [];
-// The console needs nothing but stepwised: anything else is refused and reported.
-await context.route('**/*', (route) => {
-  const url = route.request().url();
-  if (url.startsWith(endpoint) || url.startsWith('data:')) return route.continue();
-  external.push(url);
-  return route.abort();
-});
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(String(e)));
+// ---- browser (not signed in: the first step signs in) ----
+const b = await openBrowser(endpoint, { signIn: false });
+const { browser, page, external, pageErrors, shot } = b;
 let watchRequests = 0;
 page.on('request', (r) => { if (r.url().includes('/console/api/watch')) watchRequests++; });
-const shot = (name) => page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
 const outcomes = () => page.evaluate(() => Object.fromEntries(
   [...document.querySelectorAll('#graph g.sw-state')].map((g) => [g.dataset.state, g.dataset.outcome])));
 const openExecution = async (arn) => {
@@ -496,9 +432,9 @@ await step('SIGTERM stops stepwised promptly while the page holds a live update'
   await sleep(300);  // the page is now parked on /console/api/watch
   const t = Date.now();
   daemon.kill('SIGTERM');
-  await Promise.race([exited, sleep(10000)]);
+  await Promise.race([server.exited, sleep(10000)]);
   const ms = Date.now() - t;
-  assert.equal(exitCode, 0, `exit code ${exitCode}`);
+  assert.equal(server.exitCode, 0, `exit code ${server.exitCode}`);
   assert.ok(ms < 5000, `took ${ms} ms`);
   console.log(`     SIGTERM to exit: ${ms} ms`);
 });
@@ -510,7 +446,6 @@ await step('no request left stepwised and the page threw nothing', async () => {
 
 if (poll) poll.abort();
 await browser.close();
-if (exitCode === null) { daemon.kill('SIGKILL'); await exited; }
-rmSync(dir, { recursive: true, force: true });
-console.log(failures ? `${failures} step(s) failed` : 'all steps passed');
-process.exit(failures ? 1 : 0);
+await server.stop();
+console.log(counter.failures ? `${counter.failures} step(s) failed` : 'all steps passed');
+process.exit(counter.failures ? 1 : 0);

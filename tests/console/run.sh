@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs playwright-core from package-lock.json (npm ci) into a work
-# directory and runs the browser end-to-end test of the web console against
+# directory and runs the browser end-to-end tests of the web console
+# (console.test.mjs, then operate.test.mjs; SW_CONSOLE_TESTS="operate" runs
+# only the ones named) against
 # the stepwised binary given, in Debian's chromium (/usr/bin/chromium,
 # headless). Screenshots go to <work dir>/screenshots; with
 # SW_CONSOLE_DOCS_SCREENSHOT=path the execution graph is also copied there.
@@ -21,4 +23,9 @@ fi
 # Graphviz's process-lifetime caches are not leaks (asan preset).
 export LSAN_OPTIONS="suppressions=$HERE/../../server/console/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 export STEPWISED NODE_NO_WARNINGS=1 SW_CONSOLE_OUT="$WORK/screenshots"
-exec node console.test.mjs
+rc=0
+for t in ${SW_CONSOLE_TESTS:-console operate}; do
+  echo "== $t.test.mjs"
+  node "$t.test.mjs" || rc=1
+done
+exit $rc

@@ -56,11 +56,14 @@ async function api(path, params = {}, opts = {}) {
   return opts.raw ? body : JSON.parse(body);
 }
 
-// The AWS JSON 1.0 endpoint, for actions (start, stop).
+// The AWS JSON 1.0 endpoint, for actions (start, stop, redrive). An action
+// with a prefix (`Stepwise.SearchExecutions`) is sent as it is: Stepwise's
+// extensions on the same endpoint.
 async function aws(action, body) {
+  const target = action.includes('.') ? action : `AWSStepFunctions.${action}`;
   const r = await fetch('/', {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': `AWSStepFunctions.${action}`, ...authHeaders() },
+    headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': target, ...authHeaders() },
     body: JSON.stringify(body),
   });
   const text = await r.text();
@@ -175,13 +178,17 @@ function route() {
   delete main.dataset.ready;
   delete main.dataset.interactiveMs;
   delete main.dataset.renderMs;
-  const hash = decodeURIComponent(location.hash.slice(1) || '/');
+  const raw = location.hash.slice(1) || '/';
+  // Pages with parameters: #/search?q=...&machine=... (ARNs hold slashes).
+  if (raw === '/search' || raw.startsWith('/search?')) return searchPage(new URLSearchParams(raw.slice('/search?'.length)));
+  const hash = decodeURIComponent(raw);
   const [, kind, ...rest] = hash.split('/');
   const arg = rest.join('/');
   if (kind === 'machine' && arg) return machinePage(arg);
   if (kind === 'execution' && arg) return executionPage(arg);
   if (kind === 'express' && arg) return expressExecutionPage(arg);
   if (kind === 'activities') return activitiesPage();
+  if (kind === 'batch') return batchPage(arg);
   return machinesPage();
 }
 window.addEventListener('hashchange', () => { if (login.hidden) route(); });
@@ -234,6 +241,7 @@ async function machinePage(arn) {
       <div class="graph" id="graph">${m.graph.svg}</div>
       <pre class="json" id="definition">${esc(pretty(m.definition))}</pre>
     </div>
+    ${versionsSectionHtml(m)}
     <h2>Start an execution</h2>
     <div class="card editor">
       <div class="filters">
@@ -307,8 +315,8 @@ async function machinePage(arn) {
       document.getElementById('next-page').disabled = !r.cursor;
       document.getElementById('page-info').textContent = `page ${page + 1}`;
       if (!r.executions.length) { box.innerHTML = '<p class="muted" id="no-executions">No executions match.</p>'; return; }
-      box.innerHTML = `<table id="executions-table"><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th></tr></thead><tbody>${
-        r.executions.map((e) => `<tr class="execution-row" data-name="${esc(e.name)}"><td><a href="#/execution/${encodeURIComponent(e.executionArn)}">${esc(e.name)}</a></td><td>${badge(e.status)}</td><td>${fmtTime(e.startDate)}</td><td>${e.stopDate ? fmtDuration(e.stopDate - e.startDate) : ''}</td></tr>`).join('')
+      box.innerHTML = `<table id="executions-table"><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Duration</th><th>Version</th></tr></thead><tbody>${
+        r.executions.map((e) => `<tr class="execution-row" data-name="${esc(e.name)}"><td><a href="#/execution/${encodeURIComponent(e.executionArn)}">${esc(e.name)}</a></td><td>${badge(e.status)}</td><td>${fmtTime(e.startDate)}</td><td>${e.stopDate ? fmtDuration(e.stopDate - e.startDate) : ''}</td><td class="version">${esc(versionLabel(e))}</td></tr>`).join('')
       }</tbody></table>`;
     } catch (e) { showError(box, e); }
   }
@@ -419,6 +427,10 @@ function analyze(events, execution, definition) {
       const parent = mapParent[d.name] ?? '';
       key = `${parent ? parent + '/' : ''}${d.name}#${d.index}`;
       if (!scopes.has(key)) scopes.set(key, { key, open: [], parent });
+    } else if (t.startsWith('Execution')) {
+      // The execution's own events (ExecutionFailed after a failed
+      // iteration, ExecutionRedriven) are at the top, whatever precedes them.
+      key = '';
     } else {
       const pk = scopeOf.get(prev) ?? '';
       key = ITERATION_END.test(typeOf.get(prev) || '') ? scopes.get(pk).parent : pk;
@@ -427,7 +439,11 @@ function analyze(events, execution, definition) {
     const scope = scopes.get(key);
     if (t === 'MapIterationStarted') {
       const it = { map: d.name, index: d.index, status: 'running', key, start: ts, end: null };
-      (iterations[d.name] = iterations[d.name] || []).push(it);
+      const list = (iterations[d.name] = iterations[d.name] || []);
+      // A redrive reruns only the failed iterations: the rerun takes the
+      // place of the failed one.
+      const again = list.findIndex((x) => x.beforeRedrive && x.index === d.index && x.key === key);
+      if (again >= 0) list[again] = it; else list.push(it);
       scope.iteration = it;
       continue;
     }
@@ -467,6 +483,21 @@ function analyze(events, execution, definition) {
     }
     if (t.startsWith('Execution')) {
       if (ERROR_EVENT.test(t)) execError = { error: d.error, cause: d.cause, ts };
+      if (t === 'ExecutionRedriven') {
+        // The runs the failure left open failed then; the rerun starts
+        // afresh, and what ran before no longer decides a state's colour.
+        for (const s of scopes.values()) {
+          for (const r of s.open) {
+            r.status = 'failed';
+            r.end = r.end || r.errorAt || (execError && execError.ts) || ts;
+            if (!r.error && execError) { r.error = execError.error; r.cause = execError.cause; }
+          }
+          s.open = [];
+        }
+        for (const r of runs) r.beforeRedrive = true;
+        for (const list of Object.values(iterations)) for (const it of list) it.beforeRedrive = true;
+        execError = null;
+      }
       continue;
     }
     // Parallel*/MapState* events belong to the open Parallel/Map run; task
@@ -509,7 +540,10 @@ function analyze(events, execution, definition) {
   const byState = {};
   for (const r of runs) (byState[r.name] = byState[r.name] || []).push(r);
   const outcome = {};
-  for (const [name, list] of Object.entries(byState)) {
+  for (const [name, all] of Object.entries(byState)) {
+    // After a redrive, a state that ran again is coloured by its new runs.
+    const fresh = all.filter((r) => !r.beforeRedrive);
+    const list = fresh.length ? fresh : all;
     const has = (x) => list.some((r) => r.status === x);
     outcome[name] = has('running') ? 'running' : has('failed') ? 'failed' : has('caught') ? 'caught' : 'succeeded';
   }
@@ -554,7 +588,8 @@ async function executionPage(arn) {
 
   main.innerHTML = `
     <p><a href="#/">State machines</a> / <a href="#/machine/${encodeURIComponent(info.machine.stateMachineArn)}">${esc(info.machine.name)}</a> / ${esc(exec.name)}</p>
-    <h1>${esc(exec.name)} <span id="exec-status">${badge(exec.status)}</span> <button id="stop-button" class="danger" ${exec.status === 'RUNNING' ? '' : 'hidden'}>Stop</button></h1>
+    <h1>${esc(exec.name)} <span id="exec-status">${badge(exec.status)}</span> <button id="stop-button" class="danger" ${exec.status === 'RUNNING' ? '' : 'hidden'}>Stop</button> <button id="redrive-button" hidden>Redrive</button></h1>
+    <p id="action-error" class="error" hidden></p>
     <dl class="kv" id="exec-summary"></dl>
     <div class="tabs"><button data-tab="graph" class="active">Graph</button><button data-tab="events">Events</button><button data-tab="timeline">Timeline</button><span class="spacer"></span><span id="load-info" class="muted" style="align-self:center"></span></div>
     <div id="scopebar" class="scopebar" hidden></div>
@@ -584,6 +619,11 @@ async function executionPage(arn) {
       drawLists();
     });
   }
+  wireRedriveButton(document.getElementById('redrive-button'), arn, (e) => {
+    const err = document.getElementById('action-error');
+    err.hidden = false;
+    err.textContent = e.message;
+  });
   document.getElementById('stop-button').addEventListener('click', async () => {
     try {
       await aws('StopExecution', { executionArn: arn, error: 'Console.Stopped', cause: 'stopped from the web console' });
@@ -643,6 +683,7 @@ async function executionPage(arn) {
   function renderSummary() {
     document.getElementById('exec-status').innerHTML = badge(exec.status);
     document.getElementById('stop-button').hidden = exec.status !== 'RUNNING';
+    updateRedriveButton(document.getElementById('redrive-button'), exec);
     const end = exec.stopDate || Date.now();
     const parent = startedByOf(exec.input);
     const children = [...new Set(events.map(childArnOf).filter(Boolean))];
@@ -653,7 +694,9 @@ async function executionPage(arn) {
       ${waiting.length ? `<dt>Waiting</dt><dd class="waiting-note" id="exec-waiting">${waiting.map(esc).join('<br>')}</dd>` : ''}
       <dt>Started</dt><dd>${fmtTime(exec.startDate)}</dd>
       <dt>Duration</dt><dd>${fmtDuration(end - exec.startDate)}${exec.stopDate ? '' : ' (running)'}</dd>
-      ${exec.error ? `<dt>Error</dt><dd class="error">${esc(exec.error)}</dd><dt>Cause</dt><dd class="error">${esc(exec.cause || '')}</dd>` : ''}`;
+      ${exec.error ? `<dt>Error</dt><dd class="error">${esc(exec.error)}</dd><dt>Cause</dt><dd class="error">${esc(exec.cause || '')}</dd>` : ''}
+      ${redriveSummaryHtml(exec)}
+      ${restartLinksHtml(events)}`;
     loadInfo.textContent = `${events.length} events`;
   }
 
@@ -677,7 +720,9 @@ async function executionPage(arn) {
       return;
     }
     // The last run that failed, else the last one.
-    const run = runs.findLast((r) => r.status === 'failed') || runs[runs.length - 1];
+    // After a redrive, the runs since then (the ones before are history).
+    const recent = runs.some((r) => !r.beforeRedrive) ? runs.filter((r) => !r.beforeRedrive) : runs;
+    const run = recent.findLast((r) => r.status === 'failed') || recent[recent.length - 1];
     let extra = '';
     if (type === 'Map' && model.iterations[name]) {
       const its = model.iterations[name];
@@ -704,9 +749,11 @@ async function executionPage(arn) {
         ${run.error !== undefined ? `<dt>Error</dt><dd class="error" id="detail-error">${esc(run.error)}</dd>` : ''}
         ${run.cause !== undefined ? `<dt>Cause</dt><dd class="error" id="detail-cause">${esc(run.cause)}</dd>` : ''}
       </dl>
+      ${restartApplies(exec, info.machine.type, run, definition) ? restartPanelHtml(run) : ''}
       ${extra}
       <h2>Input</h2><pre class="payload" id="detail-input">${esc(pretty(run.input))}</pre>
       ${run.output !== undefined ? `<h2>Output</h2><pre class="payload" id="detail-output">${esc(pretty(run.output))}</pre>` : ''}`;
+    if (restartApplies(exec, info.machine.type, run, definition)) wireRestartPanel(arn, run);
     if (type === 'Map' && model.iterations[name]) {
       const its = model.iterations[name];
       const box = document.getElementById('iterations');
