@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -29,6 +30,9 @@ struct Option {
 const Option kOptions[] = {
     {"config", Kind::kString, "config file of `key = value` lines"},
     {"data-dir", Kind::kString, "data directory (default ./stepwise-data)"},
+    {"store", Kind::kString,
+     "postgresql://... libpq connection URI: keep everything in PostgreSQL instead of the "
+     "RocksDB data directory"},
     {"grpc-listen", Kind::kString, "gRPC address (default 127.0.0.1:7700)"},
     {"http-listen", Kind::kString, "HTTP address for health/metrics (default 127.0.0.1:8083; off)"},
     {"time-scale", Kind::kDouble, "clock speed factor for Waits and timeouts (default 1.0)"},
@@ -161,6 +165,14 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   }
   if (n == "config") c.config_file = value;
   else if (n == "data-dir") c.data_dir = value;
+  else if (n == "store") {
+    if (!absl::StartsWith(value, "postgresql://") && !absl::StartsWith(value, "postgres://")) {
+      // Not bad(): the value may hold a password.
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": must be a postgresql:// connection URI"));
+    }
+    c.store = value;
+  }
   else if (n == "grpc-listen") c.grpc_listen = value;
   else if (n == "http-listen") c.http_listen = value;
   else if (n == "time-scale") {
@@ -407,6 +419,11 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
   }
 
   if (c.data_dir.empty()) return absl::InvalidArgumentError("--data-dir must not be empty");
+  if (!c.store.empty() && merged.count("data-dir") != 0) {
+    return absl::InvalidArgumentError(
+        "--store and --data-dir were both given: --data-dir is the RocksDB store's directory, "
+        "--store a PostgreSQL database; choose one");
+  }
   auto grpc_hp = ParseHostPort(c.grpc_listen);
   if (!grpc_hp.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("--grpc-listen: ", grpc_hp.status().message()));

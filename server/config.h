@@ -22,6 +22,10 @@ namespace stepwise::server {
 struct Config {
   std::string config_file;  // --config / STEPWISE_CONFIG
   std::string data_dir = "./stepwise-data";
+  // --store: a postgresql:// libpq connection URI. When set, executions live
+  // in PostgreSQL (storage/postgres_store.h) instead of the RocksDB data
+  // directory; giving --data-dir as well is refused.
+  std::string store;
   std::string grpc_listen = "127.0.0.1:7700";
   std::string http_listen = "127.0.0.1:8083";  // "" or "off" disables HTTP
   double time_scale = 1.0;

@@ -97,6 +97,26 @@ TEST(ConfigTest, BadValuesNameTheOrigin) {
   EXPECT_FALSE(LoadConfig({"--config", "/nonexistent/x.conf"}, Env({})).ok());
 }
 
+TEST(ConfigTest, StoreIsAPostgresUriAndExcludesDataDir) {
+  auto c = LoadConfig({"--store", "postgresql://sw@db.example/stepwise"}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->store, "postgresql://sw@db.example/stepwise");
+  EXPECT_TRUE(LoadConfig({}, Env({{"STEPWISE_STORE", "postgres://h/d"}})).ok());
+
+  c = LoadConfig({"--store", "postgresql://h/d", "--data-dir", "/var/lib/x"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("--store and --data-dir"), std::string::npos)
+      << c.status();
+  c = LoadConfig({"--store", "postgresql://h/d"}, Env({{"STEPWISE_DATA_DIR", "/x"}}));
+  EXPECT_FALSE(c.ok());
+
+  // A value that is not a URI is refused without echoing it (it may hold a password).
+  c = LoadConfig({"--store", "host=h password=hunter22"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(std::string(c.status().message()).find("hunter22"), std::string::npos) << c.status();
+  EXPECT_NE(std::string(c.status().message()).find("postgresql://"), std::string::npos);
+}
+
 TEST(ConfigTest, HostPortAndLoopback) {
   auto hp = ParseHostPort("[::1]:7700");
   ASSERT_TRUE(hp.ok());

@@ -53,6 +53,7 @@
 #include "spdlog/pattern_formatter.h"
 #include "storage/crash_point_store.h"
 #include "storage/faulty_file_system.h"
+#include "storage/postgres_store.h"
 #include "storage/rocks_store.h"
 
 namespace stepwise::server {
@@ -202,36 +203,52 @@ int Run(int argc, char** argv) {
                                                       : "TLS and tokens or AWS credentials");
   }
 
-  // ---- data directory ----
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  if (ec) Refuse(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
-  if (!std::filesystem::is_directory(config.data_dir, ec)) {
-    Refuse(absl::StrCat("data directory ", config.data_dir, " is not a directory"));
-  }
-  if (access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
-    Refuse(absl::StrCat("data directory ", config.data_dir, " is not readable and writable"));
-  }
-  std::string data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal();
-  if (!data_dir.empty() && data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
+  // ---- store: RocksDB in the data directory, or PostgreSQL (--store) ----
+  std::string data_dir;  // where the data lives, for messages
+  std::unique_ptr<storage::Store> store;
+  storage::RocksStore* rocks = nullptr;  // null on PostgreSQL
+  if (!config.store.empty()) {
+    auto pg_or = storage::PostgresStore::Open(config.store, storage::PostgresOptions{});
+    if (!pg_or.ok()) {
+      // The store's errors name the host, never the password.
+      Refuse(absl::StrCat("cannot open the PostgreSQL store: ", pg_or.status().message()));
+    }
+    data_dir = absl::StrCat("PostgreSQL (", (*pg_or)->description(), ")");
+    store = std::move(*pg_or);
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+    if (ec) {
+      Refuse(absl::StrCat("cannot create data directory ", config.data_dir, ": ", ec.message()));
+    }
+    if (!std::filesystem::is_directory(config.data_dir, ec)) {
+      Refuse(absl::StrCat("data directory ", config.data_dir, " is not a directory"));
+    }
+    if (access(config.data_dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+      Refuse(absl::StrCat("data directory ", config.data_dir, " is not readable and writable"));
+    }
+    data_dir = std::filesystem::absolute(config.data_dir, ec).lexically_normal();
+    if (!data_dir.empty() && data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
 
-  storage::RocksOptions rocks_options;
-  // Test hook (server/README.md): fsyncs fail after N succeeded.
-  if (const char* v = std::getenv("STEPWISE_TEST_FAIL_SYNC_AFTER"); v != nullptr) {
-    rocks_options.file_system = storage::NewFailingSyncFileSystem(std::atoll(v));
-    spdlog::warn("STEPWISE_TEST_FAIL_SYNC_AFTER={}: file syncs will fail (test hook)", v);
-  }
-  auto store_or = storage::RocksStore::Open(data_dir, rocks_options);
-  if (!store_or.ok()) {
-    if (store_or.status().code() == absl::StatusCode::kUnavailable) {
-      Refuse(absl::StrCat("data directory ", data_dir,
-                          " is locked by another running stepwised (or cannot be opened): ",
+    storage::RocksOptions rocks_options;
+    // Test hook (server/README.md): fsyncs fail after N succeeded.
+    if (const char* v = std::getenv("STEPWISE_TEST_FAIL_SYNC_AFTER"); v != nullptr) {
+      rocks_options.file_system = storage::NewFailingSyncFileSystem(std::atoll(v));
+      spdlog::warn("STEPWISE_TEST_FAIL_SYNC_AFTER={}: file syncs will fail (test hook)", v);
+    }
+    auto store_or = storage::RocksStore::Open(data_dir, rocks_options);
+    if (!store_or.ok()) {
+      if (store_or.status().code() == absl::StatusCode::kUnavailable) {
+        Refuse(absl::StrCat("data directory ", data_dir,
+                            " is locked by another running stepwised (or cannot be opened): ",
+                            store_or.status().message()));
+      }
+      Refuse(absl::StrCat("cannot open data directory ", data_dir, ": ",
                           store_or.status().message()));
     }
-    Refuse(absl::StrCat("cannot open data directory ", data_dir, ": ",
-                        store_or.status().message()));
+    rocks = store_or->get();
+    store = std::move(*store_or);
   }
-  std::unique_ptr<storage::RocksStore> store = std::move(*store_or);
   // Test hook (server/README.md): SIGKILL at a named point around a commit.
   storage::Store* engine_store = store.get();
   std::unique_ptr<storage::CrashPointStore> crash_store;
@@ -451,8 +468,14 @@ int Run(int argc, char** argv) {
   sopts.tokens = tokens;
   sopts.audit = audit.get();
   sopts.test_state_targets = test_state_targets;
-  storage::RocksStore* rocks = store.get();
-  sopts.backup = [rocks](const std::string& dir) { return rocks->Checkpoint(dir); };
+  sopts.backup = [rocks](const std::string& dir) {
+    if (rocks == nullptr) {
+      return absl::FailedPreconditionError(
+          "Backup copies a RocksDB data directory; a PostgreSQL store is backed up with "
+          "PostgreSQL's own tools (pg_dump, pg_basebackup)");
+    }
+    return rocks->Checkpoint(dir);
+  };
   sopts.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -548,24 +571,26 @@ int Run(int argc, char** argv) {
       }
       MetricsSnapshot snap;
       snap.engine = eng->stats();
-      snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
-      snap.has_store_background = true;
-      storage::RocksStore::BackgroundStats b = rocks->Background();
-      snap.store_background = StoreBackgroundStats{b.flushes,
-                                                   b.compactions,
-                                                   b.compaction_input_bytes,
-                                                   b.compaction_output_bytes,
-                                                   b.compaction_seconds,
-                                                   b.running_compactions,
-                                                   b.running_flushes,
-                                                   b.pending_compaction_bytes,
-                                                   b.l0_files,
-                                                   b.write_stall_active};
-      auto convert = [](const storage::Histogram& h) {
-        return HistogramSnapshot{h.upper_bounds, h.counts, h.sum, h.count};
-      };
-      snap.commit_write_seconds = convert(rocks->CommitWriteSeconds());
-      snap.commit_group_sizes = convert(rocks->CommitGroupSizes());
+      if (rocks != nullptr) {
+        snap.rocksdb_bytes = static_cast<int64_t>(rocks->ApproximateSize());
+        snap.has_store_background = true;
+        storage::RocksStore::BackgroundStats b = rocks->Background();
+        snap.store_background = StoreBackgroundStats{b.flushes,
+                                                     b.compactions,
+                                                     b.compaction_input_bytes,
+                                                     b.compaction_output_bytes,
+                                                     b.compaction_seconds,
+                                                     b.running_compactions,
+                                                     b.running_flushes,
+                                                     b.pending_compaction_bytes,
+                                                     b.l0_files,
+                                                     b.write_stall_active};
+        auto convert = [](const storage::Histogram& h) {
+          return HistogramSnapshot{h.upper_bounds, h.counts, h.sum, h.count};
+        };
+        snap.commit_write_seconds = convert(rocks->CommitWriteSeconds());
+        snap.commit_group_sizes = convert(rocks->CommitGroupSizes());
+      }
       snap.uptime_seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
       snap.ready = ready.load();
