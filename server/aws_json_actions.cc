@@ -326,7 +326,7 @@ absl::StatusOr<AwsActionResult> RedriveExecution(engine::Engine* e, const json::
   std::optional<std::string> token = m.Str("clientToken");
   if (!m.status().ok()) return m.status();
   if (arn.size() > 256) {  // AWS: executionArn 1..256
-    return ConstraintError(absl::StrCat("'", ToAbsl(arn), "'"), "executionArn",
+    return AwsConstraintError(absl::StrCat("'", ToAbsl(arn), "'"), "executionArn",
                            "Member must have length less than or equal to 256");
   }
   if (token.has_value()) {

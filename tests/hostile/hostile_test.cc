@@ -1034,6 +1034,8 @@ TEST_F(HostileTest, BadRestartRequestsAreRefusedAndChangeNothing) {
   ExpectGrpcError(stub_->RestartExecution(Ctx().get(), req, &resp), "InvalidArn", "");
   ExpectResponsive();
   EXPECT_EQ(before, Snapshot(stub_));
+}
+
 TEST_F(HostileTest, RedriveExecutionOfTheWrongShapeIsRefusedAndChangesNothing) {
   // A FAILED execution that may be redriven, beside done1 (SUCCEEDED) and
   // parked1 (RUNNING) from SetUp.
