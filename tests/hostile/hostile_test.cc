@@ -1068,7 +1068,7 @@ TEST_F(HostileTest, RedriveExecutionOfTheWrongShapeIsRefusedAndChangesNothing) {
                    "ValidationException", "clientToken");
   }
   // ARNs that name no execution that could be redriven.
-  ExpectAwsError(redrive({{"executionArn", ""}}), "InvalidArn", "Invalid Arn: ''");
+  ExpectAwsError(redrive({{"executionArn", ""}}), "InvalidArn", "Invalid Arn: 'Invalid ARN prefix: '");
   ExpectAwsError(redrive({{"executionArn", "not-an-arn"}}), "InvalidArn", "not-an-arn");
   ExpectAwsError(redrive({{"executionArn", MachineArn("Tokens")}}), "InvalidArn",
                  MachineArn("Tokens"));
