@@ -365,18 +365,7 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
                              redrive.value_or(""));
   if (!l.ok()) return l.status();
   json::array items;
-  for (const auto& d : l->executions) {
-    json::object o{{"executionArn", d.execution_arn},
-                   {"stateMachineArn", d.state_machine_arn},
-                   {"name", d.name},
-                   {"status", d.status},
-                   {"startDate", AwsSeconds(d.start_date)}};
-    if (d.stop_date != 0) o["stopDate"] = AwsSeconds(d.stop_date);
-    if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
-    if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
-    if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
-    items.push_back(std::move(o));
-  }
+  for (const auto& d : l->executions) items.push_back(AwsExecutionListItem(d));
   json::object o{{"executions", std::move(items)}};
   if (!l->next_token.empty()) o["nextToken"] = l->next_token;
   return AwsBody(o);

@@ -40,6 +40,19 @@ std::string AwsEnumConstraint(const std::string_view* allowed, size_t n) {
   return out + "]";
 }
 
+json::object AwsExecutionListItem(const engine::ExecutionDescription& d) {
+  json::object o{{"executionArn", d.execution_arn},
+                 {"stateMachineArn", d.state_machine_arn},
+                 {"name", d.name},
+                 {"status", d.status},
+                 {"startDate", AwsSeconds(d.start_date)}};
+  if (d.stop_date != 0) o["stopDate"] = AwsSeconds(d.stop_date);
+  if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
+  if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
+  if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
+  return o;
+}
+
 const json::value* Members::Get(std::string_view name) const {
   auto it = o_.find(name);
   if (it == o_.end() || it->value().is_null()) return nullptr;

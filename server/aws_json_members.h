@@ -45,6 +45,10 @@ absl::Status AwsMissingMember(std::string_view member);
 // "Member must satisfy enum value set: [A, B]".
 std::string AwsEnumConstraint(const std::string_view* allowed, size_t n);
 
+// A ListExecutions item in AWS's shape (ListExecutions, and the
+// SearchExecutions extension, which adds indexedFields).
+json::object AwsExecutionListItem(const engine::ExecutionDescription& d);
+
 // Reads request members, remembering the first problem (check status()
 // once after reading them all). A member that is JSON null counts as
 // absent, as AWS's deserializers treat it. Wrong JSON types are

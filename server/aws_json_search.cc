@@ -53,15 +53,7 @@ json::array FieldsJson(const std::vector<engine::IndexedField>& fields) {
 
 // A ListExecutions item plus the execution's indexed field values.
 json::object ExecutionItem(const engine::ExecutionDescription& d) {
-  json::object o{{"executionArn", d.execution_arn},
-                 {"stateMachineArn", d.state_machine_arn},
-                 {"name", d.name},
-                 {"status", d.status},
-                 {"startDate", AwsSeconds(d.start_date)}};
-  if (d.stop_date != 0) o["stopDate"] = AwsSeconds(d.stop_date);
-  if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
-  if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
-  if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
+  json::object o = AwsExecutionListItem(d);
   json::object fields;
   for (const auto& [name, text] : d.indexed_fields) {
     auto v = ParseJson(text);

@@ -28,6 +28,18 @@
 
 namespace stepwise::server {
 
+void FillExecutionListItem(const engine::ExecutionDescription& d, v1::ExecutionListItem* item) {
+  item->set_execution_arn(d.execution_arn);
+  item->set_state_machine_arn(d.state_machine_arn);
+  item->set_name(d.name);
+  item->set_status(d.status);
+  SetTime(d.start_date, item->mutable_start_date());
+  if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
+  item->set_redrive_count(d.redrive_count);
+  item->set_state_machine_version_arn(d.version_arn);
+  item->set_state_machine_alias_arn(d.alias_arn);
+}
+
 namespace {
 
 void FillMachine(const engine::StateMachineDescription& d, v1::DescribeStateMachineResponse* r) {
@@ -616,18 +628,7 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
                                      req->max_results(), req->next_token(),
                                      req->redrive_filter());
     if (!l.ok()) return l.status();
-    for (const auto& d : l->executions) {
-      v1::ExecutionListItem* item = resp->add_executions();
-      item->set_execution_arn(d.execution_arn);
-      item->set_state_machine_arn(d.state_machine_arn);
-      item->set_name(d.name);
-      item->set_status(d.status);
-      SetTime(d.start_date, item->mutable_start_date());
-      if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
-      item->set_redrive_count(d.redrive_count);
-      item->set_state_machine_version_arn(d.version_arn);
-      item->set_state_machine_alias_arn(d.alias_arn);
-    }
+    for (const auto& d : l->executions) FillExecutionListItem(d, resp->add_executions());
     resp->set_next_token(l->next_token);
     return absl::OkStatus();
   });

@@ -56,6 +56,9 @@ struct StatesServiceOptions {
   std::shared_ptr<const engine::TestStateTargets> test_state_targets;
 };
 
+// `d` as a ListExecutions item (ListExecutions and SearchExecutions).
+void FillExecutionListItem(const engine::ExecutionDescription& d, v1::ExecutionListItem* item);
+
 class StatesService final : public v1::States::CallbackService {
  public:
   // `engine` must outlive the service.

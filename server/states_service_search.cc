@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "server/proto_time.h"
 #include "server/states_service.h"
 
 namespace stepwise::server {
@@ -51,16 +50,7 @@ grpc::ServerUnaryReactor* StatesService::SearchExecutions(grpc::CallbackServerCo
     if (!l.ok()) return l.status();
     for (const auto& d : l->executions) {
       v1::SearchedExecution* found = resp->add_executions();
-      v1::ExecutionListItem* item = found->mutable_execution();
-      item->set_execution_arn(d.execution_arn);
-      item->set_state_machine_arn(d.state_machine_arn);
-      item->set_name(d.name);
-      item->set_status(d.status);
-      SetTime(d.start_date, item->mutable_start_date());
-      if (d.stop_date != 0) SetTime(d.stop_date, item->mutable_stop_date());
-      item->set_redrive_count(d.redrive_count);
-      item->set_state_machine_version_arn(d.version_arn);
-      item->set_state_machine_alias_arn(d.alias_arn);
+      FillExecutionListItem(d, found->mutable_execution());
       for (const auto& [name, value] : d.indexed_fields) {
         (*found->mutable_indexed_fields())[name] = value;
       }
