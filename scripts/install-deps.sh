@@ -15,7 +15,7 @@ PACKAGES=(
   awscli nodejs
   autoconf automake libtool
   chromium fonts-dejavu-core
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev lld
 )
 
 missing=()

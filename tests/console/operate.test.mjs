@@ -244,8 +244,10 @@ await step('a batch stop from a search result: "Stop all 24 matching", progress 
   await page.waitForFunction(() => location.hash.startsWith('#/batch/'));
   const job = page.locator('.batch-job').first();
   await job.waitFor();
-  assert.equal(await job.locator('.batch-selected').innerText(), '24');
+  // The job selects its executions a page at a time after it starts, so its
+  // selected count is only final once the job has ended.
   await page.waitForSelector('.batch-job[data-status="SUCCEEDED"] >> nth=0', { timeout: 20000 });
+  assert.equal(await job.locator('.batch-selected').innerText(), '24');
   assert.equal(await job.locator('.batch-pct').innerText(), '100%');
   assert.equal(await job.locator('.batch-processed').innerText(), '24');
   assert.equal(await job.locator('.batch-succeeded').innerText(), '24');
