@@ -117,6 +117,11 @@ for (const entry of index.cases) {
 }
 
 const sw = await startStepwised(['--time-scale', timeScale]);
+// A case AWS recorded as ABORTED was stopped during its Wait: the harness
+// must stop it before the Wait ends, a race a scaled clock (a 60 s Wait in
+// 60 ms at 1000x) loses under load. Those cases run on a second stepwised
+// whose clock is not scaled; they end as soon as they are stopped.
+const unscaled = selected.some((c) => c.expected.status === 'ABORTED') ? await startStepwised([]) : null;
 const perCategory = new Map();
 const failures = [];
 let next = 0;
@@ -128,7 +133,8 @@ async function lane() {
     const c = selected[i];
     let diff;
     try {
-      diff = compare(c.expected, await runCase(sw.client, c, i));
+      const server = c.expected.status === 'ABORTED' && unscaled ? unscaled : sw;
+      diff = compare(c.expected, await runCase(server.client, c, i));
     } catch (e) {
       diff = `${e.name}: ${e.message}`;
     }
@@ -140,7 +146,7 @@ async function lane() {
 }
 await Promise.all(Array.from({ length: concurrency }, lane));
 const seconds = (Date.now() - t0) / 1000;
-const exitCode = await sw.stop();
+const exitCode = Math.max(await sw.stop(), unscaled ? await unscaled.stop() : 0);
 
 let pass = 0;
 let total = 0;
