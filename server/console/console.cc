@@ -308,13 +308,18 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
         SW_ASSIGN_OR_RETURN(engine::StateMachineDescription m, engine_->DescribeStateMachine(arn));
         json::object o = MachineJson(m);
         o["definition"] = m.definition;
-        SW_ASSIGN_OR_RETURN(std::vector<engine::Tag> tags, engine_->ListTagsForResource(arn));
+        // Tags belong to the state machine, not to its versions or aliases:
+        // a qualified ARN (one part more) shows its machine's.
+        std::string machine_arn = arn;
+        if (std::count(arn.begin(), arn.end(), ':') == 7) machine_arn.resize(arn.rfind(':'));
+        SW_ASSIGN_OR_RETURN(std::vector<engine::Tag> tags,
+                            engine_->ListTagsForResource(machine_arn));
         json::array tag_list;
         for (const engine::Tag& t : tags) {
           tag_list.push_back(json::object{{"key", t.key}, {"value", t.value}});
         }
         o["tags"] = std::move(tag_list);
-        if (arn == m.arn) {
+        if (arn == machine_arn) {
           SW_ASSIGN_OR_RETURN(json::object versions, VersionsJson(engine_, m.arn));
           for (auto& kv : versions) o[kv.key()] = std::move(kv.value());
         }

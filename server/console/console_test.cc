@@ -325,6 +325,16 @@ TEST_F(ConsoleTest, MachineCarriesItsVersionsAndAliasesAndExecutionsNameThem) {
   json::value one = GetJson("/console/api/execution?arn=" + Enc(through_alias->execution_arn));
   EXPECT_EQ(one.at("execution").at("stateMachineAliasArn").as_string(), alias->arn);
   EXPECT_TRUE(one.at("execution").as_object().contains("stateMachineVersionArn"));
+
+  // A version's page shows the tags of its state machine (tags belong to
+  // the machine, not to its versions).
+  ASSERT_TRUE(engine_->TagResource(sm, {{"team", "payments"}}).ok());
+  json::value version_page = GetJson("/console/api/machine?arn=" + Enc(v1->arn));
+  const json::array& version_tags = version_page.at("tags").as_array();
+  ASSERT_EQ(version_tags.size(), 1u);
+  EXPECT_EQ(version_tags[0].at("key").as_string(), "team");
+  EXPECT_EQ(version_page.at("stateMachineArn").as_string(), v1->arn);
+  EXPECT_FALSE(version_page.as_object().contains("versions"));  // listed on the machine's page
 }
 
 TEST_F(ConsoleTest, ExecutionSaysWhetherItMayBeRedriven) {
