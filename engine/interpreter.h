@@ -143,6 +143,7 @@ struct RedrivePoint {
 struct StartPoint {
   int state = 0;                 // index in the root scope
   json::object restarted_from;   // {executionArn, stateName, eventId}
+  json::object variables;        // the top-level variables the state begins with
 };
 
 // One thread of control: the root execution, a Parallel branch or a Map

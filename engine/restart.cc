@@ -72,6 +72,21 @@ absl::StatusOr<RestartEntry> FindRestartEntry(const std::vector<HistoryEvent>& h
   RestartEntry r;
   r.event_id = found->id;
   r.state_index = index;
+  // Variables assigned inside a Map or Parallel stay there, so only the
+  // top-level states' assignments (their StateExited events, values as
+  // JSON text) make the scope the entry saw.
+  for (const HistoryEvent& e : history) {
+    if (e.id >= found->id) break;
+    if (!EndsWith(e.type, "StateExited")) continue;
+    if (machine.root->Find(StringMember(e.details, "name")) < 0) continue;
+    const json::value* assigned = e.details.if_contains("assignedVariables");
+    if (assigned == nullptr || !assigned->is_object()) continue;
+    for (const auto& kv : assigned->as_object()) {
+      if (!kv.value().is_string()) continue;
+      auto v = ParseJson(std::string(kv.value().as_string()));
+      if (v.ok()) r.variables[kv.key()] = std::move(*v);
+    }
+  }
   const json::value* input = found->details.if_contains("input");
   r.input = input != nullptr && input->is_string() ? std::string(input->as_string()) : "{}";
   return r;

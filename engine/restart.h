@@ -25,12 +25,15 @@ namespace stepwise::engine {
 inline constexpr char kExecutionRestartedType[] = "ExecutionRestarted";
 inline constexpr char kRestartedFromMember[] = "stepwiseRestartedFrom";
 
-// The entry a restart begins from: its StateEntered event and the state's
-// recorded input (JSON text) and index in the root scope.
+// The entry a restart begins from: its StateEntered event, the state's
+// recorded input (JSON text) and index in the root scope, and the
+// top-level variables in effect there (what the top-level states exited
+// before it assigned, in order, from their StateExited events).
 struct RestartEntry {
   int64_t event_id = 0;
   std::string input;
   int state_index = 0;
+  json::object variables;
 };
 
 // The entry of top-level state `state_name` in `history`: the StateEntered

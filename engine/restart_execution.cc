@@ -140,7 +140,7 @@ absl::StatusOr<StartExecutionResult> EngineImpl::RestartExecution(
   auto input_value = ParseJson(input_text);
   if (!input_value.ok()) return Invalid("input", "the recorded input is not JSON");
   RestartOrigin origin{arn, state_name, entry.event_id};
-  StartPoint from{entry.state_index, RestartedFromDetails(origin)};
+  StartPoint from{entry.state_index, RestartedFromDetails(origin), entry.variables};
   std::vector<std::string> linked = RestartedInto(src.history);
   std::string machine_name(target.rec["name"].as_string());
 

@@ -75,6 +75,27 @@ class RestartFixture : public Base {
     return out;
   }
 
+  // FindRestartEntry on `arn`'s stored history and the machine it ran.
+  absl::StatusOr<RestartEntry> RestartFromEntry(const std::string& arn, const std::string& state) {
+    auto d = this->engine_->DescribeStateMachineForExecution(arn);
+    if (!d.ok()) return d.status();
+    auto definition = ParseJson(d->definition);
+    if (!definition.ok()) return definition.status();
+    auto machine = asl::ParseStateMachine(*definition);
+    if (!machine.ok()) return machine.status();
+    std::vector<HistoryEvent> events;
+    for (json::object& e : History(arn)) {
+      HistoryEvent h;
+      h.id = e["id"].as_int64();
+      h.type = std::string(e["type"].as_string());
+      for (auto& kv : e) {
+        if (kv.key().ends_with("EventDetails")) h.details = kv.value().as_object();
+      }
+      events.push_back(std::move(h));
+    }
+    return FindRestartEntry(events, **machine, state, 0);
+  }
+
   // The executions `arn`'s ExecutionRestarted events name.
   std::vector<std::string> Links(const std::string& arn) {
     std::vector<std::string> out;
@@ -136,6 +157,43 @@ TEST_F(RestartTest, BeginsAtTheChosenStateWithItsRecordedInputAndLinksBothHistor
   EXPECT_EQ(Links(original), (std::vector<std::string>{r->execution_arn, again->execution_arn}));
   ActivityTaskGrant t2 = Poll();
   EXPECT_EQ(ParseJson(t2.input).value(), ParseJson(R"({"order":7,"prep":"ready"})").value());
+}
+
+// Count assigns $x at the top level and $inner inside its Map; Use reads
+// $x; Check fails unless the input says ok.
+constexpr char kVariables[] = R"({"StartAt":"Count","States":{
+  "Count":{"Type":"Map","ItemsPath":"$.items","Assign":{"x":41,"label":"first"},"ResultPath":null,
+           "ItemProcessor":{"StartAt":"Inner","States":{
+             "Inner":{"Type":"Pass","Assign":{"inner":1},"End":true}}},"Next":"Relabel"},
+  "Relabel":{"Type":"Pass","Assign":{"label":"second"},"Next":"Use"},
+  "Use":{"Type":"Pass","Parameters":{"v.$":"$x","label.$":"$label","ok.$":"$.ok"},"Next":"Check"},
+  "Check":{"Type":"Choice","Choices":[{"Variable":"$.ok","BooleanEquals":true,"Next":"Done"}],
+           "Default":"Boom"},
+  "Done":{"Type":"Succeed"},
+  "Boom":{"Type":"Fail","Error":"NotOk"}}})";
+
+TEST_F(RestartTest, TheStateBeginsWithTheTopLevelVariablesAssignedBeforeIt) {
+  std::string sm = Machine("vars", kVariables);
+  auto ex = engine_->StartExecution(sm, "v", R"({"items":[1,2],"ok":false})");
+  ASSERT_TRUE(ex.ok()) << ex.status();
+  ASSERT_EQ(AwaitEnd(ex->execution_arn).status, "FAILED");
+
+  auto r = engine_->RestartExecution(ex->execution_arn, "Use", 0, std::string(R"({"ok":true})"),
+                                     "");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ExecutionDescription done = AwaitEnd(r->execution_arn);
+  ASSERT_EQ(done.status, "SUCCEEDED") << done.error.value_or("") << ": " << done.cause.value_or("");
+  EXPECT_EQ(ParseJson(*done.output).value(),
+            ParseJson(R"({"v":41,"label":"second","ok":true})").value());
+
+  // Restarted at Relabel, $label is still the first value until it runs;
+  // the Map's inner variable never reaches the top level.
+  auto at_relabel = RestartFromEntry(ex->execution_arn, "Relabel");
+  ASSERT_TRUE(at_relabel.ok()) << at_relabel.status();
+  EXPECT_EQ(SerializeJson(at_relabel->variables), R"({"label":"first","x":41})");
+  auto at_count = RestartFromEntry(ex->execution_arn, "Count");
+  ASSERT_TRUE(at_count.ok()) << at_count.status();
+  EXPECT_TRUE(at_count->variables.empty());
 }
 
 TEST_F(RestartTest, AnEditedInputReplacesTheRecordedOne) {

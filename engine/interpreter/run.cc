@@ -48,6 +48,7 @@ void Interpreter::Run::Start(json::value input, const StartPoint* from) {
   if (from != nullptr && from->state >= 0 &&
       static_cast<size_t>(from->state) < in_.machine_->root->states.size()) {
     root.state = from->state;
+    for (const auto& kv : from->variables) root.variables[kv.key()] = kv.value();
   }
   Schedule(root);
   Drain();
