@@ -11,7 +11,11 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 # AWS's Lambda runtime client for tests/lambda (once; a no-op afterwards).
 # Without it that test skips, except under CI=true, where it installs it.
-bash scripts/install-lambda-ric.sh || echo "install-lambda-ric failed: tests/lambda will skip"
+# Its install compiles a native addon mostly on one core: it runs beside the
+# dev build and is awaited before the tests.
+ric_log="$(mktemp)"
+bash scripts/install-lambda-ric.sh >"$ric_log" 2>&1 &
+ric_pid=$!
 # dynalite and s3rver (DynamoDB- and S3-compatible servers, seconds; a no-op
 # afterwards) for tests/integrations, the live conformance runner's AWS
 # cases and the crash harness's DynamoDB Tasks. Without them those parts
@@ -25,6 +29,9 @@ else
   cmake --preset dev
 fi
 cmake --build --preset dev
+wait "$ric_pid" || echo "install-lambda-ric failed: tests/lambda will skip"
+cat "$ric_log"
+rm -f "$ric_log"
 status=0
 ctest --preset dev -j2 || status=$?
 
