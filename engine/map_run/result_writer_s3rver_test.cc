@@ -33,15 +33,19 @@ constexpr int kFailed = 90;
 class ResultWriterS3rverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!std::filesystem::exists(std::string(SW_AWS_SERVERS_MODULES) + "/s3rver") ||
+    // STEPWISE_AWS_SERVERS_DIR (as scripts/install-aws-servers.sh reads
+    // it) overrides the directory chosen at configure time.
+    const char* dir = getenv("STEPWISE_AWS_SERVERS_DIR");
+    modules_ = dir != nullptr ? std::string(dir) + "/node_modules" : SW_AWS_SERVERS_MODULES;
+    if (!std::filesystem::exists(modules_ + "/s3rver") ||
         system("command -v node >/dev/null 2>&1") != 0) {
       GTEST_SKIP() << "s3rver not installed (scripts/install-aws-servers.sh) or no node";
     }
     char tmpl[] = "/tmp/sw_result_writer_XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
-    servers_ = std::make_unique<conformance::AwsCompatibleServers>(SW_AWS_SERVE_JS,
-                                                                    SW_AWS_SERVERS_MODULES, dir_);
+    servers_ =
+        std::make_unique<conformance::AwsCompatibleServers>(SW_AWS_SERVE_JS, modules_, dir_);
     std::string error;
     ASSERT_TRUE(servers_->Start({kBucket}, &error)) << error;
     integrations::AwsApiClientOptions o;
@@ -79,7 +83,7 @@ class ResultWriterS3rverTest : public ::testing::Test {
     return std::string(a.output.as_object().at("Body").as_string());
   }
 
-  std::string dir_;
+  std::string modules_, dir_;
   std::unique_ptr<conformance::AwsCompatibleServers> servers_;
   std::unique_ptr<integrations::AwsApiClient> client_;
 };
@@ -149,8 +153,8 @@ void ExpectSameMembers(const json::value& got, const MapRunChildResult& r) {
     ASSERT_NE(member, nullptr) << r.name << " lacks " << kv.key();
     EXPECT_EQ(*member, kv.value()) << r.name << " " << kv.key();
   }
-  EXPECT_EQ(g.at("Status"), r.status);
-  EXPECT_EQ(g.at("Input"), *r.input);
+  EXPECT_EQ(g.at("Status").as_string(), r.status);
+  EXPECT_EQ(g.at("Input").as_string(), *r.input);
 }
 
 TEST_F(ResultWriterS3rverTest, ThreeThousandResultsReadBackMemberByMember) {
@@ -179,8 +183,8 @@ TEST_F(ResultWriterS3rverTest, ThreeThousandResultsReadBackMemberByMember) {
     auto manifest = ParseJson(Get(manifest_key));
     ASSERT_TRUE(manifest.ok()) << manifest.status();
     const json::object& m = manifest->as_object();
-    EXPECT_EQ(m.at("DestinationBucket"), kBucket);
-    EXPECT_EQ(m.at("MapRunArn"), run_arn);
+    EXPECT_EQ(m.at("DestinationBucket").as_string(), kBucket);
+    EXPECT_EQ(m.at("MapRunArn").as_string(), run_arn);
     const json::object& files = m.at("ResultFiles").as_object();
     ASSERT_EQ(files.size(), 3u);
     EXPECT_TRUE(files.at("PENDING").as_array().empty());
