@@ -9,11 +9,13 @@
 
 #include <filesystem>
 #include <future>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
 #include "engine/map_run/result_writer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -153,8 +155,23 @@ void ExpectSameMembers(const json::value& got, const MapRunChildResult& r) {
     ASSERT_NE(member, nullptr) << r.name << " lacks " << kv.key();
     EXPECT_EQ(*member, kv.value()) << r.name << " " << kv.key();
   }
+  // And independently of NoneEntryJson, the members AWS documents.
   EXPECT_EQ(g.at("Status").as_string(), r.status);
   EXPECT_EQ(g.at("Input").as_string(), *r.input);
+  EXPECT_EQ(g.at("ExecutionArn").as_string(), r.execution_arn);
+  EXPECT_EQ(g.at("Name").as_string(), r.name);
+  EXPECT_EQ(g.at("StateMachineArn").as_string(), r.state_machine_arn);
+  EXPECT_EQ(g.at("StartDate").as_string(), FormatIso8601(*r.start_date_ms));
+  EXPECT_EQ(g.at("StopDate").as_string(), FormatIso8601(*r.stop_date_ms));
+  EXPECT_EQ(g.at("RedriveCount").as_int64(), 0);
+  EXPECT_EQ(g.at("InputDetails"), *ParseJson(R"({"Included":true})"));
+  if (r.status == "FAILED") {
+    EXPECT_EQ(g.at("Error").as_string(), *r.error);
+    EXPECT_EQ(g.at("Cause").as_string(), *r.cause);
+    EXPECT_EQ(g.if_contains("Output"), nullptr);
+  } else {
+    EXPECT_EQ(g.at("Output").as_string(), *r.output);
+  }
 }
 
 TEST_F(ResultWriterS3rverTest, ThreeThousandResultsReadBackMemberByMember) {
@@ -233,6 +250,7 @@ TEST_F(ResultWriterS3rverTest, MissingBucketFailsNamingIt) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("bucket 'no-such-bucket'"));
   EXPECT_THAT(std::string(result.status().message()), HasSubstr("NoSuchBucket"));
+  std::cout << "cause: " << result.status().message() << "\n";
 }
 
 }  // namespace
