@@ -2,6 +2,7 @@
 // manifest to S3 by PutObject. Threads: any thread that may block.
 #include "engine/map_run/result_writer.h"
 
+#include <chrono>
 #include <future>
 #include <memory>
 #include <utility>
@@ -32,6 +33,13 @@ absl::Status PutObject(integrations::AwsApi& s3, const ResultWriterConfig& confi
   std::future<integrations::AwsApiResponse> done = answer->get_future();
   s3.Call(std::move(request),
           [answer](integrations::AwsApiResponse r) { answer->set_value(std::move(r)); });
+  // An AwsApi that stops never answers: give up a while after the call's
+  // own deadline, as shutting down (the Map Run writes again later).
+  if (done.wait_for(std::chrono::milliseconds(options.timeout_ms + options.answer_grace_ms)) !=
+      std::future_status::ready) {
+    return absl::UnavailableError(absl::StrCat("no answer from Amazon S3 for key '", key,
+                                               "' of Map Run '", ToAbsl(map_run_arn), "'"));
+  }
   integrations::AwsApiResponse r = done.get();
   if (r.ok()) return absl::OkStatus();
   std::string why = r.transport_failed

@@ -44,13 +44,17 @@ using ChildResultPages = std::function<absl::StatusOr<std::vector<MapRunChildRes
 struct ResultWriterOptions {
   std::string region;  // the state machine's region (S3's signing region)
   int64_t timeout_ms = 60000;  // per PutObject
+  // How long after timeout_ms a call that never answers (a stopped AwsApi)
+  // is given up as kUnavailable.
+  int64_t answer_grace_ms = 10000;
   uint64_t max_file_bytes = kDefaultMaxResultFileBytes;
 };
 
 // Writes the results of `map_run_arn` as `config` (writes_to_s3) says and
 // returns the Map state's result. kFailedPrecondition (States.
 // ResultWriterFailed, message: the cause) when S3 refuses or cannot be
-// reached; a page's own error is returned as it is.
+// reached; kUnavailable when the AwsApi gives no answer at all (stopped:
+// write again later); a page's own error is returned as it is.
 absl::StatusOr<json::value> WriteMapRunResults(integrations::AwsApi& s3,
                                                const ResultWriterConfig& config,
                                                std::string_view map_run_arn,

@@ -159,6 +159,24 @@ TEST(WriteMapRunResults, PageErrorIsReturnedAndNoManifestWritten) {
   EXPECT_TRUE(s3.objects.empty());
 }
 
+// Never calls `done`, as an AwsApi after Stop.
+class SilentS3 : public integrations::AwsApi {
+ public:
+  bool Knows(std::string_view) const override { return true; }
+  void Call(integrations::AwsApiRequest, std::function<void(integrations::AwsApiResponse)>) override {}
+};
+
+TEST(WriteMapRunResults, NoAnswerIsUnavailable) {
+  SilentS3 s3;
+  ResultWriterOptions fast;
+  fast.timeout_ms = 50;
+  fast.answer_grace_ms = 50;
+  int calls = 0;
+  auto result = WriteMapRunResults(s3, Config(ResultTransformation::kNone, ResultOutputType::kJson),
+                                   kRunArn, Pages(2, 10, &calls), fast);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+}
+
 TEST(WriteMapRunResults, InlineConfigIsRefused) {
   FakeS3 s3;
   ResultWriterConfig c;
