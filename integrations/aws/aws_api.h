@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,9 @@ struct AwsApiRequest {
   json::value parameters;
   std::string region;
   int64_t timeout_ms = 60000;
+  // S3 PutObject only: the object's bytes as they are, sent instead of a
+  // Body member's JSON text (the Distributed Map's result files).
+  std::optional<std::string> body_bytes;
 };
 
 struct AwsApiResponse {

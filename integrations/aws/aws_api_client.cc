@@ -111,7 +111,8 @@ void AwsApiClient::Call(AwsApiRequest request, std::function<void(AwsApiResponse
       built = JsonProtocolRequest(*service, endpoint, request.operation, request.parameters);
       break;
     case AwsProtocol::kRestXml:
-      built = S3Request(endpoint, request.operation, request.parameters);
+      built = S3Request(endpoint, request.operation, request.parameters,
+                        request.body_bytes ? &*request.body_bytes : nullptr);
       break;
     case AwsProtocol::kQuery:
       built = QueryProtocolRequest(*service, endpoint, request.operation, request.parameters);

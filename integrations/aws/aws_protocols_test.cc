@@ -212,6 +212,23 @@ TEST(S3ProtocolTest, PutObjectBodyAsRecorded) {
   EXPECT_EQ(Crc32Base64("\"text data\""), "KUmHvQ==");
 }
 
+TEST(S3ProtocolTest, PutObjectBodyBytesAreSentAsTheyAre) {
+  // The Distributed Map's result files: raw bytes, not a Body's JSON text.
+  const std::string bytes = "[1,2]\n";
+  auto r = S3Request({"http://h:1", true}, "PutObject",
+                     J(R"({"Bucket":"b","Key":"k","ContentType":"application/json"})"), &bytes);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->body, bytes);
+  EXPECT_EQ(r->headers["content-type"], "application/json");
+  EXPECT_EQ(r->headers["x-amz-checksum-crc32"], Crc32Base64(bytes));
+  EXPECT_FALSE(S3Request({"http://h:1", true}, "PutObject",
+                         J(R"({"Bucket":"b","Key":"k","Body":"x"})"), &bytes)
+                   .ok());
+  EXPECT_FALSE(S3Request({"http://h:1", true}, "GetObject", J(R"({"Bucket":"b","Key":"k"})"),
+                         &bytes)
+                   .ok());
+}
+
 TEST(S3ProtocolTest, ListObjectsV2AndBadParameters) {
   auto r = S3Request({"http://h:1", true}, "ListObjectsV2",
                      J(R"({"Bucket":"b","Prefix":"in/","MaxKeys":2,"FetchOwner":true})"));

@@ -159,7 +159,8 @@ std::string Crc32Base64(std::string_view data) {
 
 absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
                                                  std::string_view operation,
-                                                 const json::value& parameters) {
+                                                 const json::value& parameters,
+                                                 const std::string* body_bytes) {
   static const json::object kEmpty;
   const json::object* params = parameters.is_null() ? &kEmpty : parameters.if_object();
   if (params == nullptr) {
@@ -214,6 +215,12 @@ absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
       // "\"text data\"", 11 bytes).
       r.body = SerializeJson(value);
     }
+  }
+  if (body_bytes != nullptr) {
+    if (operation != "PutObject" || params->contains("Body")) {
+      return BadParameter(operation, "Body", "is given twice");
+    }
+    r.body = *body_bytes;
   }
   if (bucket.empty()) return BadParameter(operation, "Bucket", "must not be null");
   if (operation != "ListObjectsV2" && (!has_key || key.empty())) {

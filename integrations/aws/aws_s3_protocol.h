@@ -28,10 +28,12 @@ namespace stepwise::integrations {
 // naming the member when one is missing (Bucket, Key), unknown or of the
 // wrong type. PutObject's Body is sent as its JSON text (a string with its
 // quotes, as Step Functions writes it), as text/plain unless ContentType
-// says otherwise, with the CRC32 checksum AWS's SDK sends.
+// says otherwise, with the CRC32 checksum AWS's SDK sends. `body_bytes`
+// (PutObject only, not with a Body member) is sent as it is.
 absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
                                                  std::string_view operation,
-                                                 const json::value& parameters);
+                                                 const json::value& parameters,
+                                                 const std::string* body_bytes = nullptr);
 
 // Fills `out.output` (2xx) or `out.error_code` / `out.error_message`.
 void ReadS3Answer(std::string_view operation, const net::HttpClientResponse& answer,
