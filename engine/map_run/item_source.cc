@@ -31,6 +31,8 @@ json::value ItemSourcePosition::ToJson() const {
   o["line"] = line;
   if (!continuation_token.empty()) o["token"] = continuation_token;
   if (index_in_page != 0) o["inPage"] = index_in_page;
+  if (file_index != 0) o["file"] = file_index;
+  if (item_in_file != 0) o["inFile"] = item_in_file;
   return o;
 }
 
@@ -50,6 +52,12 @@ absl::StatusOr<ItemSourcePosition> ItemSourcePosition::FromJson(const json::valu
   n = IntMember(*o, "inPage");
   if (!n.ok()) return n.status();
   p.index_in_page = *n;
+  n = IntMember(*o, "file");
+  if (!n.ok()) return n.status();
+  p.file_index = *n;
+  n = IntMember(*o, "inFile");
+  if (!n.ok()) return n.status();
+  p.item_in_file = *n;
   if (const json::value* t = o->if_contains("token")) {
     const json::string* s = t->if_string();
     if (s == nullptr) return absl::DataLossError("item source position: token is not a string");

@@ -3,9 +3,12 @@
 // end). JSONL, CSV and S3 listings are streamed a page at a time (ranged
 // GETs of `page_bytes`, listing pages of 1,000 keys), never held whole; a
 // JSON file is read whole (up to `max_json_object_bytes`) since its array
-// must be parsed as one value. MaxItems stops early.
+// must be parsed as one value; a MANIFEST (S3 inventory manifest.json) is
+// read whole, then its CSV data files (gzip or plain) streamed in turn.
+// MaxItems stops early.
 // Position() is where the next item starts (byte offset, line and item
-// index, or the listing page's continuation token and the index in it);
+// index; the listing page's continuation token and the index in it; the
+// manifest's data file and the records of it handed out);
 // store it with the items handed out, and after a crash Open + Seek(it)
 // continues with the next item, none read twice or skipped.
 // Failures are kInvalidArgument / kNotFound / kUnavailable etc. whose
@@ -34,8 +37,11 @@ struct ItemSourcePosition {
   int64_t line = 1;         // files: its line (1-based)
   std::string continuation_token;  // listings: the page being read ("" = first)
   int64_t index_in_page = 0;       // listings: entries of that page handed out
+  int64_t file_index = 0;          // manifests: the data file being read
+  int64_t item_in_file = 0;        // manifests: its records handed out
 
-  // As stored with a Map Run ({"item":…,"offset":…,"line":…,"token":…,"inPage":…}).
+  // As stored with a Map Run ({"item":…,"offset":…,"line":…,"token":…,"inPage":…,
+  // "file":…,"inFile":…}).
   json::value ToJson() const;
   static absl::StatusOr<ItemSourcePosition> FromJson(const json::value& v);
 };
