@@ -8,7 +8,7 @@ PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev
   libgrpc++-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   librocksdb-dev libspdlog-dev libfmt-dev libabsl-dev
-  libpq-dev postgresql-15
+  libpq-dev postgresql-15 zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev openssl
   libgraphviz-dev

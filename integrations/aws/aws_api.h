@@ -58,6 +58,10 @@ struct AwsApiResponse {
   std::string error_code;
   std::string error_message;
 
+  // S3 GetObject (2xx): the object's bytes as received (output's Body is
+  // them as UTF-8 text); what Distributed Map's paged reads need.
+  std::string raw_body;
+
   bool ok() const { return !transport_failed && status >= 200 && status < 300; }
 };
 

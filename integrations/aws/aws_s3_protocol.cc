@@ -307,7 +307,10 @@ void ReadS3Answer(std::string_view operation, const net::HttpClientResponse& ans
   if (has_metadata) members["Metadata"] = std::move(metadata);
   json::object o;
   for (auto& [k, v] : members) o[k] = std::move(v);
-  if (operation == "GetObject") o["Body"] = Utf8Text(answer.body);
+  if (operation == "GetObject") {
+    o["Body"] = Utf8Text(answer.body);
+    out.raw_body = answer.body;
+  }
   out.output = std::move(o);
 }
 
