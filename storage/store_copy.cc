@@ -1,5 +1,6 @@
 // CopyStore and CompareStores (see store_copy.h): batched scans of each
-// table of one store written to (or merged against) the other.
+// table of one store, each batch written to the other with one PutBatch (or
+// merged against the other's).
 #include "storage/store_copy.h"
 
 #include <cstdint>
@@ -123,16 +124,24 @@ absl::StatusOr<std::vector<TableCount>> CopyStore(Store& from, Store& to,
   for (Table table : AllTables()) {
     TableCursor cursor(from, table, options.batch_rows);
     uint64_t rows = 0;
+    std::vector<Write> batch;
     while (true) {
       SW_ASSIGN_OR_RETURN(const KeyValue* row, cursor.Peek());
       if (row == nullptr) break;
-      // Raw bytes: execution rows keep their framed version (Put bypasses
-      // the version check), history rows their framed last event id.
-      SW_RETURN_IF_ERROR(to.Put(table, row->key, row->value));
-      ++rows;
+      // Raw bytes: execution rows keep their framed version (PutBatch
+      // bypasses the version check), history rows their framed last event id.
+      batch.push_back(Write{table, row->key, row->value});
       cursor.Next();
-      if (cursor.AtBatchEnd() && options.progress) options.progress(table, rows, false);
+      if (cursor.AtBatchEnd()) {
+        // One write per batch read: rows never pile up beyond a batch.
+        SW_RETURN_IF_ERROR(to.PutBatch(batch));
+        rows += batch.size();
+        batch.clear();
+        if (options.progress) options.progress(table, rows, false);
+      }
     }
+    SW_RETURN_IF_ERROR(to.PutBatch(batch));
+    rows += batch.size();
     if (options.progress) options.progress(table, rows, true);
     counts.push_back(TableCount{table, rows});
   }

@@ -7,8 +7,9 @@
 //
 // Every table of storage::Table is covered (enumerated from the enum, so a
 // new table is copied without a change here). Rows move in bounded batches
-// (ScanOptions::limit, resumed with start_after), so the store is never held
-// in memory. Both stores must be offline (no stepwised serving them): the
+// (ScanOptions::limit, resumed with start_after), each batch written with one
+// Store::PutBatch (one synced write on RocksDB and PostgreSQL), so the store
+// is never held in memory. Both stores must be offline (no stepwised serving them): the
 // copy is not a snapshot, a store written meanwhile would be copied torn.
 //
 // Threads: CopyStore and CompareStores run on the caller's thread and call
