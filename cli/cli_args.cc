@@ -111,6 +111,11 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      // Offline, no stepwised (cli/copy_store_cmd.h).
+      {"admin copy-store", 0, 0,
+       {{"from", K::kString}, {"to", K::kString}, {"verify", K::kBool},
+        {"verify-only", K::kBool}, {"allow-non-empty", K::kBool}, {"batch-rows", K::kInt}},
+       {"from", "to"}},
       {"batch stop", 0, 1,
        {{"status", K::kString}, {"where", K::kString}, {"error", K::kString},
         {"cause", K::kString}, {"client-token", K::kString}, {"wait", K::kBool},
@@ -487,6 +492,14 @@ and activities may be named by ARN or by name.
       (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
       SERVER's filesystem (a relative DIR is made absolute here, against this
       shell's directory). Start stepwised with --data-dir DIR to restore it.
+  admin copy-store --from STORE --to STORE [--verify | --verify-only]
+                   [--allow-non-empty] [--batch-rows N]
+      Offline: copies every table of one store into another; STORE is a
+      data directory (RocksDB) or a postgresql:// URI. No stepwised may
+      serve either meanwhile. The destination must be empty (but for
+      --allow-non-empty). --verify then compares both row by row;
+      --verify-only compares without copying. Progress on stderr; exit 1 on
+      any difference, naming the first one's table and key.
   bench [--workload start-only|pass-chain|activity|lambda|express-sync] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
         [--states N] [--function NAME]

@@ -332,6 +332,22 @@ TEST(RemoteArgsTest, AdminBackupTakesOneDirectory) {
   EXPECT_FALSE(ParseEnv({"admin", "restore", "x"}).ok());
 }
 
+TEST(RemoteArgsTest, AdminCopyStoreNeedsFromAndTo) {
+  auto a = ParseEnv({"admin", "copy-store", "--from", "/var/lib/stepwise", "--to",
+                     "postgresql://sw@db/stepwise", "--verify", "--batch-rows", "50"});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->remote.command, "admin copy-store");
+  EXPECT_EQ(a->remote.Get("from"), "/var/lib/stepwise");
+  EXPECT_EQ(a->remote.Get("to"), "postgresql://sw@db/stepwise");
+  EXPECT_TRUE(a->remote.Has("verify"));
+  EXPECT_EQ(a->remote.GetInt("batch-rows", 0), 50);
+  EXPECT_FALSE(ParseEnv({"admin", "copy-store", "--from", "/a"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin", "copy-store", "--to", "/a"}).ok());
+  EXPECT_FALSE(ParseEnv({"admin", "copy-store", "--from", "/a", "--to", "/b", "x"}).ok());
+  EXPECT_FALSE(
+      ParseEnv({"admin", "copy-store", "--from", "/a", "--to", "/b", "--batch-rows", "-1"}).ok());
+}
+
 TEST(CliArgsTest, VersionAndAliasCommands) {
   auto pub = Parse({"machine", "publish", "orders", "--description", "d"});
   ASSERT_TRUE(pub.ok()) << pub.status();

@@ -10,6 +10,7 @@
 #include "cli/cli_args.h"
 #include "cli/cli_format.h"
 #include "cli/cli_remote.h"
+#include "cli/copy_store_cmd.h"
 #include "cli/jsonata_cmd.h"
 #include "common/json.h"
 #include "asl/validator.h"
@@ -107,6 +108,8 @@ int Main(int argc, char** argv) {
     case CliCommand::kValidate:
       return ValidateCommand(parsed->validate);
     case CliCommand::kRemote:
+      // Offline: opens the stores itself, no stepwised.
+      if (parsed->remote.command == "admin copy-store") return CopyStoreCommand(parsed->remote);
       return RunRemote(parsed->remote);
   }
   return kExitBadArguments;

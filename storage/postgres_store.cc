@@ -615,20 +615,43 @@ absl::StatusOr<std::vector<HistoryChunk>> PostgresStore::ReadHistory(
   return chunks;
 }
 
-absl::Status PostgresStore::Put(Table table, const std::string& key,
-                                std::optional<std::string> value) {
+namespace {
+
+// One raw row written (or deleted) on `c`, as Put and PutBatch write it.
+template <typename Conn>
+absl::Status PutRow(Conn& c, Table table, const std::string& key,
+                    const std::optional<std::string>& value) {
   const std::string n = TableName(table);
-  SW_ASSIGN_OR_RETURN(Lease c, Acquire());
-  if (!value.has_value()) return c->Run("del_" + n, {Param::Bytes(key)}).status();
+  if (!value.has_value()) return c.Run("del_" + n, {Param::Bytes(key)}).status();
   if (table != Table::kExecutions) {
-    return c->Run("put_" + n, {Param::Bytes(key), Param::Bytes(*value)}).status();
+    return c.Run("put_" + n, {Param::Bytes(key), Param::Bytes(*value)}).status();
   }
   // Raw execution rows keep their framed version in the version column
   // (NULL when malformed, so no version check ever matches it).
   absl::StatusOr<std::pair<int64_t, std::string>> decoded = DecodeExecutionValue(key, *value);
   Int64Params ints;
   Param version = decoded.ok() ? ints.Add(decoded->first) : Param::Null();
-  return c->Run("put_" + n, {Param::Bytes(key), Param::Bytes(*value), version}).status();
+  return c.Run("put_" + n, {Param::Bytes(key), Param::Bytes(*value), version}).status();
+}
+
+}  // namespace
+
+absl::Status PostgresStore::Put(Table table, const std::string& key,
+                                std::optional<std::string> value) {
+  SW_ASSIGN_OR_RETURN(Lease c, Acquire());
+  return PutRow(*c, table, key, value);
+}
+
+absl::Status PostgresStore::PutBatch(absl::Span<const Write> writes) {
+  if (writes.empty()) return absl::OkStatus();
+  SW_ASSIGN_OR_RETURN(Lease c, Acquire());
+  absl::Status st = [&]() -> absl::Status {
+    SW_RETURN_IF_ERROR(c->Exec("BEGIN").status());
+    for (const Write& w : writes) SW_RETURN_IF_ERROR(PutRow(*c, w.table, w.key, w.value));
+    return c->Exec("COMMIT").status();
+  }();
+  if (!st.ok()) c->Rollback();
+  return st;
 }
 
 absl::StatusOr<std::optional<std::string>> PostgresStore::Get(Table table,

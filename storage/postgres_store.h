@@ -97,6 +97,8 @@ class PostgresStore final : public Store {
       Table table, const std::string& key) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                              const ScanOptions& opts) override;
+  // One transaction.
+  absl::Status PutBatch(absl::Span<const Write> writes) override;
 
   // "host H port P database D" of the connection string (no password), for
   // logs and errors.

@@ -113,6 +113,8 @@ class RocksStore final : public Store {
       Table table, const std::string& key) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                              const ScanOptions& opts) override;
+  // One WriteBatch (synced as Put is).
+  absl::Status PutBatch(absl::Span<const Write> writes) override;
 
   // Number of synced (or, with sync off, unsynced) writes issued so far:
   // one per successful Commit, CommitBatch or Put.

@@ -91,6 +91,19 @@ class Store {
   // Scans `table` in key order (or reverse), honouring `opts`.
   virtual absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                                      const ScanOptions& opts) = 0;
+
+  // Writes or deletes raw rows of any table, for bulk loads
+  // (storage/store_copy.h); a kExecutions value must carry the version
+  // framing and bypasses version checks, as with Put. RocksStore and
+  // PostgresStore apply all of `writes` in one synced write (all or
+  // nothing); this default calls Put row by row.
+  virtual absl::Status PutBatch(absl::Span<const Write> writes) {
+    for (const Write& w : writes) {
+      absl::Status s = Put(w.table, w.key, w.value);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
 };
 
 }  // namespace stepwise::storage

@@ -477,6 +477,33 @@ TEST_P(StoreConformanceTest, RawExecutionPutBypassesAndResetsVersionCheck) {
   EXPECT_OK(store_->Commit(Step("x", 0)));
 }
 
+TEST_P(StoreConformanceTest, PutBatchWritesRawRowsOfEveryTable) {
+  ASSERT_OK(store_->Commit(Step("x", 0)));
+  ASSERT_OK(store_->Put(Table::kTimers, "gone", ""));
+  std::vector<Write> rows = {
+      {Table::kMachines, "m", std::string("def\0", 4)},
+      {Table::kExecutions, "x", EncodeExecutionValue(7, "imported")},
+      {Table::kHistory, HistoryKey("x", 1), EncodeHistoryValue(3, "chunk")},
+      {Table::kTimers, "gone", std::nullopt},
+      {Table::kMeta, "token_key", "k"},
+  };
+  ASSERT_OK(store_->PutBatch(rows));
+  ASSERT_OK(store_->PutBatch({}));
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), std::string("def\0", 4));
+  EXPECT_FALSE(store_->Get(Table::kTimers, "gone").value().has_value());
+  EXPECT_EQ(store_->Get(Table::kMeta, "token_key").value(), "k");
+  ASSERT_OK_AND_ASSIGN(std::vector<HistoryChunk> history, store_->ReadHistory("x", 1, 0));
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].last_event_id, 3);
+  EXPECT_EQ(history[0].value, "chunk");
+  // The execution row's framed version is the one the version check sees.
+  ASSERT_OK_AND_ASSIGN(std::optional<VersionedValue> x, store_->GetExecution("x"));
+  ASSERT_TRUE(x.has_value());
+  EXPECT_EQ(x->version, 7);
+  EXPECT_CODE(store_->Commit(Step("x", 1)), absl::StatusCode::kAborted);
+  EXPECT_OK(store_->Commit(Step("x", 7)));
+}
+
 TEST_P(StoreConformanceTest, CorruptedExecutionValueIsDataLoss) {
   ASSERT_OK(store_->Put(Table::kExecutions, "bad-exec", "short"));
   absl::Status get = store_->GetExecution("bad-exec").status();

@@ -203,9 +203,13 @@ class Daemon {
     process_.Spawn(args);
   }
 
-  // The data directory, ephemeral loopback ports and the ports file, then `extra`.
+  // The data directory (or --store for a postgresql:// URI), ephemeral
+  // loopback ports and the ports file, then `extra`.
   std::vector<std::string> DefaultArgs() const {
-    std::vector<std::string> args = {"--data-dir", data_dir_, "--grpc-listen", "127.0.0.1:0",
+    // A postgresql:// URI for a data directory means the PostgreSQL store.
+    const bool postgres = data_dir_.rfind("postgresql://", 0) == 0;
+    std::vector<std::string> args = {postgres ? "--store" : "--data-dir", data_dir_,
+                                     "--grpc-listen", "127.0.0.1:0",
                                      "--http-listen", "127.0.0.1:0", "--ports-file", ports_path_};
     for (const auto& a : extra_) args.push_back(a);
     return args;
