@@ -339,19 +339,19 @@ int RunBench(const RemoteArgs& a, Client& c) {
   out["endpoint"] = a.connection.endpoint;
   out["duration_s"] = duration;
   out["concurrency"] = threads;
-  std::string input = "{}";
+  std::string bench_input = "{}";
   if (a.Has("input")) {
     auto text = ResolveInputSpec(a.Get("input"));
     if (!text.ok()) return CallFailed(text.status());
-    input = *std::move(text);
+    bench_input = *std::move(text);
   }
-  auto plain = [&input](int64_t) { return input; };
+  auto plain = [&bench_input](int64_t) { return bench_input; };
   // The activity and lambda workloads find an execution again by its "id".
-  auto with_id = [&input](int64_t id) {
+  auto with_id = [&bench_input](int64_t id) {
     std::string head = "{\"id\":" + std::to_string(id);
-    size_t open = input.find('{');
+    size_t open = bench_input.find('{');
     if (open == std::string::npos) return head + "}";
-    std::string rest = input.substr(open + 1);
+    std::string rest = bench_input.substr(open + 1);
     size_t first = rest.find_first_not_of(" \t\r\n");
     bool empty = first == std::string::npos || rest[first] == '}';
     return head + (empty ? "" : ",") + rest;
