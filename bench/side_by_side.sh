@@ -16,7 +16,9 @@
 #   activity_16   3-activity-task executions, 16 workers, 64 callers;
 #   activity_round_trip  the same with one caller and one idle worker;
 #   payload_64k   the standard figure with a 65,536-byte input;
-#   parked        N executions parked on an activity task nobody polls: RSS.
+#   parked        N executions parked on an activity task nobody polls: RSS
+#                 (at 1,000,000 extrapolated from the second half's growth per
+#                 execution unless N is 1,000,000).
 # Prints each raw figure as it comes ("raw NAME {json}"), the load average
 # before and after, a Markdown table, and as its LAST line one JSON object
 # (bench/side_by_side_summary.mjs; ratios Stepwise ÷ peer, higher is better).
@@ -134,7 +136,8 @@ run() {
   local name=$1; shift
   if [ "$DRY" = 1 ]; then echo "would run $name: $*"; return; fi
   "$@" >"$RAW/$name.json"
-  echo "raw $name $(cat "$RAW/$name.json")"
+  echo "raw $name $(node -e 'process.stdout.write(JSON.stringify(JSON.parse(
+    require("fs").readFileSync(process.argv[1], "utf8"))))' "$RAW/$name.json")"
 }
 start_server() {
   if [ "$DRY" = 1 ]; then SERVER_PID=0; ENDPOINT=127.0.0.1:PORT; return; fi

@@ -53,15 +53,18 @@ const interpreterRatio = passRatio === null || choiceRatio === null ? null
                                                                     : Math.min(passRatio, choiceRatio);
 
 // RSS with 1,000,000 parked: measured when the run parked that many, else
-// the server's RSS before parking plus the measured growth per execution
-// times 1,000,000 (linear extrapolation, labelled so).
+// the server's RSS after parking N plus the growth per execution over the
+// second half of the N (the marginal cost, past the warm-up) times
+// 1,000,000 − N: a linear extrapolation, labelled so.
 const parkedCount = num(parked?.executions);
 let parkedRssMib = null;
 let parkedExtrapolated = null;
 if (parkedCount && num(parked?.server_rss_after_kb) !== null) {
   parkedExtrapolated = parkedCount < 1000000;
+  const perExecution = num(parked.server_rss_kb_per_execution_second_half) ??
+                       parked.server_rss_kb_per_execution;
   const kb = parkedExtrapolated
-    ? parked.server_rss_before_kb + parked.server_rss_kb_per_execution * 1000000
+    ? parked.server_rss_after_kb + perExecution * (1000000 - parkedCount)
     : parked.server_rss_after_kb;
   parkedRssMib = kb / 1024;
 }
@@ -80,6 +83,8 @@ const result = {
   parked_1m_rss_mib: round(parkedRssMib, 0),
   parked_1m_rss_extrapolated: parkedExtrapolated,
   parked_executions_measured: parkedCount,
+  parked_rss_kib_per_execution: round(num(parked?.server_rss_kb_per_execution_second_half) ??
+                                      num(parked?.server_rss_kb_per_execution), 2),
   interpreter_pass_cpu_ratio: round(passRatio, 2),
   interpreter_choice_cpu_ratio: round(choiceRatio, 2),
   interpreter_pass_us: round(swPassUs, 3),

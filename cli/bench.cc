@@ -250,11 +250,26 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
   return o;
 }
 
+// Samples the server's VmRSS once it has settled after a burst of starts:
+// two samples 0.5 s apart within 1% (at most 10 s).
+ProcSample SettledRss(int64_t pid) {
+  ProcSample s = ReadProc(pid);
+  for (int i = 0; i < 20 && s.ok; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ProcSample again = ReadProc(pid);
+    bool settled = std::abs(again.rss_kb - s.rss_kb) * 100 <= s.rss_kb;
+    s = again;
+    if (settled) break;
+  }
+  return s;
+}
+
 // Starts `count` executions of a one-Task machine whose activity nobody
-// polls, from `threads` threads, so each stays parked on its task; samples
-// the server's VmRSS before the first start and once the starts are answered
-// and the server has settled (two samples 0.5 s apart within 1%, at most
-// 10 s).
+// polls, from `threads` threads, so each stays parked on its task. Samples
+// the server's VmRSS before the first start, after the first half (settled)
+// and after all (settled); the second half's growth per execution is the
+// marginal cost, without the warm-up (caches, memtable, pools) the first
+// executions pay.
 absl::StatusOr<json::object> RunParked(Client& c, const std::string& suffix, int64_t count,
                                        int threads, int64_t pid,
                                        const std::function<std::string(int64_t)>& make_input) {
@@ -264,51 +279,58 @@ absl::StatusOr<json::object> RunParked(Client& c, const std::string& suffix, int
   if (!activity.ok()) return activity.status();
   auto arn = CreateMachine(c, "bench-parked-" + suffix, ActivityChain(activity->activity_arn(), 1));
   if (!arn.ok()) return arn.status();
-  ProcSample before = ReadProc(pid);
   std::atomic<int64_t> next{0};
   std::atomic<int64_t> errors{0};
   std::mutex mu;
   std::string first_error;
-  Clock::time_point start = Clock::now();
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(threads, 1); ++t) {
-    pool.emplace_back([&] {
-      for (int64_t i = next.fetch_add(1); i < count; i = next.fetch_add(1)) {
-        v1::StartExecutionRequest req;
-        req.set_state_machine_arn(*arn);
-        req.set_input(make_input(i));
-        auto resp = c.StartExecution(req);
-        if (!resp.ok()) {
-          errors.fetch_add(1);
-          std::lock_guard<std::mutex> lock(mu);
-          if (first_error.empty()) first_error = resp.status().ToString();
+  auto start_until = [&](int64_t end) {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < std::max(threads, 1); ++t) {
+      pool.emplace_back([&] {
+        for (int64_t i = next.fetch_add(1); i < end; i = next.fetch_add(1)) {
+          v1::StartExecutionRequest req;
+          req.set_state_machine_arn(*arn);
+          req.set_input(make_input(i));
+          auto resp = c.StartExecution(req);
+          if (!resp.ok()) {
+            errors.fetch_add(1);
+            std::lock_guard<std::mutex> lock(mu);
+            if (first_error.empty()) first_error = resp.status().ToString();
+          }
         }
-      }
-    });
-  }
-  for (auto& th : pool) th.join();
-  double seconds = Seconds(Clock::now() - start);
-  ProcSample after = ReadProc(pid);
-  for (int i = 0; i < 20 && after.ok; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    ProcSample again = ReadProc(pid);
-    bool settled = std::abs(again.rss_kb - after.rss_kb) * 100 <= after.rss_kb;
-    after = again;
-    if (settled) break;
-  }
+      });
+    }
+    for (auto& th : pool) th.join();
+    next.store(end);
+  };
+  ProcSample before = ReadProc(pid);
+  Clock::time_point start = Clock::now();
+  int64_t half = count / 2;
+  start_until(half);
+  Clock::duration first_half = Clock::now() - start;
+  ProcSample middle = SettledRss(pid);
+  Clock::time_point second_start = Clock::now();
+  start_until(count);
+  double seconds = Seconds(first_half + (Clock::now() - second_start));
+  ProcSample after = SettledRss(pid);
   json::object o;
-  o["executions"] = count - errors.load();
+  int64_t parked = count - errors.load();
+  o["executions"] = parked;
   o["errors"] = errors.load();
   if (!first_error.empty()) o["first_error"] = first_error;
   o["seconds"] = seconds;
   o["starts_per_s"] = static_cast<double>(count) / (seconds > 0 ? seconds : 1);
-  if (before.ok && after.ok) {
+  if (before.ok && middle.ok && after.ok) {
     o["server_rss_before_kb"] = before.rss_kb;
+    o["server_rss_half_kb"] = middle.rss_kb;
     o["server_rss_after_kb"] = after.rss_kb;
-    int64_t parked = count - errors.load();
     o["server_rss_kb_per_execution"] =
         parked > 0 ? static_cast<double>(after.rss_kb - before.rss_kb) / static_cast<double>(parked)
                    : 0.0;
+    o["server_rss_kb_per_execution_second_half"] =
+        count - half > 0
+            ? static_cast<double>(after.rss_kb - middle.rss_kb) / static_cast<double>(count - half)
+            : 0.0;
   }
   return o;
 }

@@ -74,7 +74,7 @@ echo '{"start_only":{"errors":0,"start_execution_latency":{"p50_ms":0.5,"p99_ms"
 echo '{"activity_3":{"errors":0,"tasks_per_s":1984.4}}' >"$RAW/activity_16.json"
 echo '{"activity_3":{"errors":0,"activity_round_trip":{"p50_ms":0.8}}}' >"$RAW/activity_round_trip.json"
 echo '{"pass_chain_10":{"errors":0,"transitions_per_s":5000}}' >"$RAW/payload_64k.json"
-echo '{"parked":{"executions":100000,"errors":0,"server_rss_before_kb":20480,"server_rss_after_kb":225280,"server_rss_kb_per_execution":2.048}}' >"$RAW/parked.json"
+echo '{"parked":{"executions":100000,"errors":0,"server_rss_before_kb":20480,"server_rss_half_kb":122880,"server_rss_after_kb":225280,"server_rss_kb_per_execution":2.048,"server_rss_kb_per_execution_second_half":2.048}}' >"$RAW/parked.json"
 out=$(node "$SRC/bench/side_by_side_summary.mjs" "$RAW")
 grep -q "extrapolated from 100,000" <<<"$out" || fail "the extrapolated RSS is not labelled: $out"
 tail -n 1 <<<"$out" | node -e '
