@@ -27,7 +27,8 @@
 # Usage: bench/side_by_side.sh [--quick | --long] [--seconds S] [--parked N]
 #                              [--keep DIR] [--dry-run] BUILD_DIR
 #   (default)  10 s per figure, 100,000 parked (RSS at 1,000,000 extrapolated)
-#   --quick    2 s per figure, 5,000 parked: for trying the script
+#   --quick    2 s per figure, 5,000 parked: for trying the script (5,000
+#              is all warm-up: its RSS extrapolation means nothing)
 #   --long     10 s per figure, 1,000,000 parked (RSS measured, not extrapolated)
 #   --dry-run  checks the build and the tools, prints what it would run and
 #              a last line with every key null; starts nothing, installs nothing
