@@ -6,11 +6,16 @@
 // whatever polls --function: e.g. `stepwise lambda-runtime` running AWS's
 // runtime interface client; not part of "all"), express-sync (10-state Pass
 // chains on an EXPRESS machine, C threads each calling StartSyncExecution,
-// which answers when the execution closed). Prints one JSON object with a
-// member per workload.
+// which answers when the execution closed), parked (--executions N
+// executions of a one-Task machine on an activity nobody polls, started by C
+// threads; the server's VmRSS before and after; not in "all"). --input SPEC
+// (the text, or @FILE) is every execution's input instead of {}; the
+// activity workload adds its "id" member in front of the input's members.
+// Prints one JSON object with a member per workload.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -245,6 +250,91 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
   return o;
 }
 
+// Samples the server's VmRSS once it has settled after a burst of starts:
+// two samples 0.5 s apart within 1% (at most 10 s).
+ProcSample SettledRss(int64_t pid) {
+  ProcSample s = ReadProc(pid);
+  for (int i = 0; i < 20 && s.ok; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ProcSample again = ReadProc(pid);
+    bool settled = std::abs(again.rss_kb - s.rss_kb) * 100 <= s.rss_kb;
+    s = again;
+    if (settled) break;
+  }
+  return s;
+}
+
+// Starts `count` executions of a one-Task machine whose activity nobody
+// polls, from `threads` threads, so each stays parked on its task. Samples
+// the server's VmRSS before the first start, after the first half (settled)
+// and after all (settled); the second half's growth per execution is the
+// marginal cost, without the warm-up (caches, memtable, pools) the first
+// executions pay.
+absl::StatusOr<json::object> RunParked(Client& c, const std::string& suffix, int64_t count,
+                                       int threads, int64_t pid,
+                                       const std::function<std::string(int64_t)>& make_input) {
+  v1::CreateActivityRequest areq;
+  areq.set_name("bench-parked-" + suffix);
+  auto activity = c.CreateActivity(areq);
+  if (!activity.ok()) return activity.status();
+  auto arn = CreateMachine(c, "bench-parked-" + suffix, ActivityChain(activity->activity_arn(), 1));
+  if (!arn.ok()) return arn.status();
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> errors{0};
+  std::mutex mu;
+  std::string first_error;
+  auto start_until = [&](int64_t end) {
+    std::vector<std::thread> pool;
+    for (int t = 0; t < std::max(threads, 1); ++t) {
+      pool.emplace_back([&] {
+        for (int64_t i = next.fetch_add(1); i < end; i = next.fetch_add(1)) {
+          v1::StartExecutionRequest req;
+          req.set_state_machine_arn(*arn);
+          req.set_input(make_input(i));
+          auto resp = c.StartExecution(req);
+          if (!resp.ok()) {
+            errors.fetch_add(1);
+            std::lock_guard<std::mutex> lock(mu);
+            if (first_error.empty()) first_error = resp.status().ToString();
+          }
+        }
+      });
+    }
+    for (auto& th : pool) th.join();
+    next.store(end);
+  };
+  ProcSample before = ReadProc(pid);
+  Clock::time_point start = Clock::now();
+  int64_t half = count / 2;
+  start_until(half);
+  Clock::duration first_half = Clock::now() - start;
+  ProcSample middle = SettledRss(pid);
+  Clock::time_point second_start = Clock::now();
+  start_until(count);
+  double seconds = Seconds(first_half + (Clock::now() - second_start));
+  ProcSample after = SettledRss(pid);
+  json::object o;
+  int64_t parked = count - errors.load();
+  o["executions"] = parked;
+  o["errors"] = errors.load();
+  if (!first_error.empty()) o["first_error"] = first_error;
+  o["seconds"] = seconds;
+  o["starts_per_s"] = static_cast<double>(count) / (seconds > 0 ? seconds : 1);
+  if (before.ok && middle.ok && after.ok) {
+    o["server_rss_before_kb"] = before.rss_kb;
+    o["server_rss_half_kb"] = middle.rss_kb;
+    o["server_rss_after_kb"] = after.rss_kb;
+    o["server_rss_kb_per_execution"] =
+        parked > 0 ? static_cast<double>(after.rss_kb - before.rss_kb) / static_cast<double>(parked)
+                   : 0.0;
+    o["server_rss_kb_per_execution_second_half"] =
+        count - half > 0
+            ? static_cast<double>(after.rss_kb - middle.rss_kb) / static_cast<double>(count - half)
+            : 0.0;
+  }
+  return o;
+}
+
 }  // namespace
 
 int RunBench(const RemoteArgs& a, Client& c) {
@@ -252,9 +342,9 @@ int RunBench(const RemoteArgs& a, Client& c) {
   if (workload == "search-load" || workload == "search-query") return RunSearchBench(a, c);
   if (workload != "all" && workload != "start-only" &&
       workload != "pass-chain" && workload != "activity" && workload != "lambda" &&
-      workload != "express-sync") {
+      workload != "express-sync" && workload != "parked") {
     std::cerr << "stepwise: --workload must be start-only, pass-chain, "
-                 "activity, lambda, express-sync or all\n";
+                 "activity, lambda, express-sync, parked or all\n";
     return kExitUsage;
   }
   double duration = a.GetDouble("duration", 5);
@@ -271,7 +361,23 @@ int RunBench(const RemoteArgs& a, Client& c) {
   out["endpoint"] = a.connection.endpoint;
   out["duration_s"] = duration;
   out["concurrency"] = threads;
-  auto plain = [](int64_t) { return std::string("{}"); };
+  std::string bench_input = "{}";
+  if (a.Has("input")) {
+    auto text = ResolveInputSpec(a.Get("input"));
+    if (!text.ok()) return CallFailed(text.status());
+    bench_input = *std::move(text);
+  }
+  auto plain = [&bench_input](int64_t) { return bench_input; };
+  // The activity and lambda workloads find an execution again by its "id".
+  auto with_id = [&bench_input](int64_t id) {
+    std::string head = "{\"id\":" + std::to_string(id);
+    size_t open = bench_input.find('{');
+    if (open == std::string::npos) return head + "}";
+    std::string rest = bench_input.substr(open + 1);
+    size_t first = rest.find_first_not_of(" \t\r\n");
+    bool empty = first == std::string::npos || rest[first] == '}';
+    return head + (empty ? "" : ",") + rest;
+  };
 
   if (workload == "all" || workload == "start-only") {
     // --states N: start N-state Pass chains without waiting for them (the
@@ -345,10 +451,7 @@ int RunBench(const RemoteArgs& a, Client& c) {
         });
     worker.Start();
     ProcSample before = ReadProc(pid);
-    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode,
-                         [](int64_t id) {
-                           return "{\"id\":" + std::to_string(id) + "}";
-                         });
+    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, with_id);
     ProcSample after = ReadProc(pid);
     worker.Stop();
     json::object o = Summarize(f, 3, before, after);
@@ -370,14 +473,22 @@ int RunBench(const RemoteArgs& a, Client& c) {
                                  function + R"(","End":true}}})");
     if (!arn.ok()) return CallFailed(arn.status());
     ProcSample before = ReadProc(pid);
-    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, [](int64_t id) {
-      return "{\"id\":" + std::to_string(id) + "}";
-    });
+    RunFigures f = Drive(c, *arn, threads, duration, rate, wait_mode, with_id);
     ProcSample after = ReadProc(pid);
     json::object o = Summarize(f, 1, before, after);
     o["function"] = function;
     o["invocations_per_s"] = o["executions_per_s"];
     out["lambda_1"] = std::move(o);
+  }
+  if (workload == "parked") {
+    int64_t count = a.GetInt("executions", 10000);
+    if (count < 1) {
+      std::cerr << "stepwise: --executions must be at least 1\n";
+      return kExitUsage;
+    }
+    auto parked = RunParked(c, suffix, count, threads, pid, plain);
+    if (!parked.ok()) return CallFailed(parked.status());
+    out["parked"] = *std::move(parked);
   }
   if (pid > 0) {
     ProcSample s = ReadProc(pid);

@@ -148,7 +148,9 @@ const std::vector<CommandSpec>& CommandSpecs() {
         {"function", K::kString},
         // search-load / search-query (cli/bench_search.cc)
         {"machine", K::kString}, {"offset", K::kInt}, {"customers", K::kInt},
-        {"query", K::kString}, {"expect", K::kInt}, {"searches", K::kInt}},
+        {"query", K::kString}, {"expect", K::kInt}, {"searches", K::kInt},
+        // every workload's input (text or @FILE); parked (bench/side_by_side.sh)
+        {"input", K::kString}},
        {}},
   };
   return *specs;
@@ -502,8 +504,12 @@ and activities may be named by ARN or by name.
       any difference, naming the first one's table and key.
   bench [--workload start-only|pass-chain|activity|lambda|express-sync] [--duration S]
         [--rate R] [--concurrency C] [--workers K] [--server-pid PID]
-        [--states N] [--function NAME]
-      Load generator; prints one JSON object of figures. --states N makes
+        [--states N] [--function NAME] [--input JSON|@FILE]
+  bench --workload parked [--executions N] [--concurrency C] [--server-pid PID]
+      Load generator; prints one JSON object of figures. --input is every
+      execution's input (default {}). parked starts N executions (default
+      10000) parked on an activity task nobody polls and reports the
+      server's VmRSS before and after (needs --server-pid). --states N makes
       start-only start N-state Pass chains (not waited for). lambda runs
       one Lambda Task per execution on function NAME (default bench), served
       by whatever polls it (e.g. stepwise lambda-runtime); not in "all".

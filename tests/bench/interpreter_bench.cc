@@ -3,11 +3,15 @@
 // machine once, then times Interpreter::Start() on a fresh ExecutionState
 // (the machines have no Task or Wait, so Start runs them to the end) and
 // reports per-step figures through the "ns/step" counter and
-// items_per_second (one item = one state step).
+// items_per_second (one item = one state step). SW_BENCH_INPUT=FILE makes
+// FILE the document every benchmark feeds through (bench/side_by_side.sh
+// passes the input it gives every other figure).
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,8 +28,17 @@ namespace {
 constexpr int kChainLength = 100;
 constexpr int kMapItems = 100;
 
-// About 1 KiB of JSON: the document every benchmark feeds through.
+// About 1 KiB of JSON: the document every benchmark feeds through, unless
+// SW_BENCH_INPUT names a file to read it from.
 std::string StateJson() {
+  if (const char* path = std::getenv("SW_BENCH_INPUT"); path != nullptr && *path != '\0') {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      std::cerr << "SW_BENCH_INPUT: cannot read " << path << "\n";
+      std::abort();
+    }
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   std::string s = R"({"order":{"id":"ord-0001","customer":{"name":"Ada Lovelace",)"
                   R"("email":"ada@example.com","tier":"gold"},"total":1234.5,"currency":"EUR",)"
                   R"("lines":[)";

@@ -9,6 +9,9 @@
 // --endpoint, or against a stepwised this script starts on a scratch data
 // directory when --stepwised PATH is given.
 //
+// The peer's side and the definitions are in peer.mjs (bench/side_by_side.sh
+// uses them through peer_bench.mjs).
+//
 // Usage:
 //   npm ci
 //   node side_by_side.mjs --stepwise build/ops-rel/cli/stepwise \
@@ -17,17 +20,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StateMachine } from 'aws-local-stepfunctions';
-
-// aws-local-stepfunctions 3.x asks for Node >= 22 for Promise.withResolvers
-// only; Debian 12's Node is 18/20.
-if (!Promise.withResolvers) {
-  Promise.withResolvers = function withResolvers() {
-    let resolve, reject;
-    const promise = new this((res, rej) => { resolve = res; reject = rej; });
-    return { promise, resolve, reject };
-  };
-}
+import { passChain, activityChain, driveInMemory } from './peer.mjs';
 
 function parseArgs(argv) {
   const args = { duration: 5, concurrency: 16, workers: 16, endpoint: '' };
@@ -44,44 +37,11 @@ function parseArgs(argv) {
   return args;
 }
 
-// The same definitions `stepwise bench` creates (cli/bench.cc).
-function passChain(n) {
-  const states = {};
-  for (let i = 0; i < n; i++) {
-    states[`S${i}`] = i + 1 < n ? { Type: 'Pass', Next: `S${i + 1}` } : { Type: 'Pass', End: true };
-  }
-  return { StartAt: 'S0', States: states };
-}
-function activityChain(arn, n) {
-  const states = {};
-  for (let i = 0; i < n; i++) {
-    states[`T${i}`] = i + 1 < n ? { Type: 'Task', Resource: arn, Next: `T${i + 1}` }
-                                : { Type: 'Task', Resource: arn, End: true };
-  }
-  return { StartAt: 'T0', States: states };
-}
-
-// Runs `concurrency` loops for `seconds`, each running one execution after
-// another; returns executions per second.
-async function driveInMemory(definition, overrides, seconds, concurrency) {
-  const machine = new StateMachine(definition);
-  const end = performance.now() + seconds * 1000;
-  let executions = 0;
-  const start = performance.now();
-  const loop = async (loopId) => {
-    let n = 0;
-    while (performance.now() < end) {
-      const id = loopId * 1e9 + n++;
-      const { result } = machine.run({ id }, { overrides });
-      // Every state passes its input through: a wrong output means the
-      // interpreter did not run the chain.
-      const output = await result;
-      if (output?.id !== id) throw new Error(`in-memory run returned ${JSON.stringify(output)}`);
-      executions++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, (_, i) => loop(i)));
-  return executions / ((performance.now() - start) / 1000);
+// Every state passes its input through: a wrong output means the
+// interpreter did not run the chain.
+const idInput = (id) => ({ id });
+function checkId(output, id) {
+  if (output?.id !== id) throw new Error(`in-memory run returned ${JSON.stringify(output)}`);
 }
 
 async function startStepwised(path) {
@@ -118,15 +78,17 @@ async function main() {
   try {
     // 10-state Pass chain.
     const sw = benchStepwise(args, endpoint, server?.pid, 'pass-chain').pass_chain_10;
-    const mem = await driveInMemory(passChain(10), undefined, args.duration, args.concurrency);
+    const mem = (await driveInMemory(passChain(10), undefined, args.duration, args.concurrency,
+                                     idInput, checkId)).executions_per_s;
     rows.push(['pass_chain_10', sw.executions_per_s, mem, sw.errors]);
     // 3 activity tasks: stepwised's are done by `--workers` gRPC workers;
     // the in-memory run's by a local function returning its input.
     const arn = 'arn:aws:states:us-east-1:123456789012:activity:side-by-side';
     const handlers = { T0: async (i) => i, T1: async (i) => i, T2: async (i) => i };
     const swa = benchStepwise(args, endpoint, server?.pid, 'activity').activity_3;
-    const mema = await driveInMemory(activityChain(arn, 3), { taskResourceLocalHandlers: handlers },
-                                     args.duration, args.concurrency);
+    const mema = (await driveInMemory(activityChain(arn, 3), { taskResourceLocalHandlers: handlers },
+                                      args.duration, args.concurrency, idInput,
+                                      checkId)).executions_per_s;
     rows.push(['activity_3', swa.executions_per_s, mema, swa.errors]);
   } finally {
     if (server) {
