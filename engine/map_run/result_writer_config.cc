@@ -12,6 +12,9 @@ namespace stepwise::engine::map_run {
 namespace {
 
 std::string_view Sv(const json::string& s) { return {s.data(), s.size()}; }
+// An object's key is a json::string_view: viewed as it is, never through a
+// temporary json::string (whose view would dangle).
+std::string_view Sv(json::string_view s) { return {s.data(), s.size()}; }
 
 absl::Status Bad(std::string_view field, std::string_view what) {
   return absl::InvalidArgumentError(
