@@ -710,7 +710,12 @@ absl::StatusOr<json::value> EvalCall(const Call& c, const EvalContext& env) {
     }
     case Fn::kMathAdd: {
       if (!arg(0).is_number() || !arg(1).is_number()) return Invalid(c);
-      return json::value(JavaRound(arg(0)) + JavaRound(arg(1)));
+      int64_t sum = 0;
+      if (__builtin_add_overflow(JavaRound(arg(0)), JavaRound(arg(1)), &sum)) {
+        return RuntimeError(kStatesRuntime,
+                            "States.MathAdd: the sum is outside the range of a 64-bit integer");
+      }
+      return json::value(sum);
     }
     case Fn::kStringSplit: {
       if (!arg(0).is_string() || !arg(1).is_string()) return Invalid(c);

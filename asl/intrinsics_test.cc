@@ -166,6 +166,9 @@ TEST_F(IntrinsicsTest, MathAddRoundsLikeJava) {
   EXPECT_EQ(Run("States.MathAdd(2.5, 0)"), "3");
   EXPECT_EQ(Run("States.MathAdd(-1.5, -1.51)"), "-3");
   EXPECT_EQ(Run("States.MathAdd($.a, 1)", R"({"a":"1"})"), "ERR: Invalid arguments in States.MathAdd");
+  // A sum past int64 (found by fuzz_intrinsics) is an error, not overflow.
+  EXPECT_EQ(Run("States.MathAdd(9223372036854775807, 1)"),
+            "ERR: States.MathAdd: the sum is outside the range of a 64-bit integer");
 }
 
 TEST_F(IntrinsicsTest, MathRandom) {
