@@ -760,8 +760,16 @@ void Validator::ValidateItemReader(const json::value& v, const std::string& at,
       } else if (k != "InputType" && k != "CSVHeaderLocation" &&
                  k != "CSVHeaders" && k != "CSVDelimiter" &&
                  k != "MaxItems" && k != "MaxItemsPath" &&
-                 k != "ManifestType") {
+                 k != "ManifestType" && k != "ItemsPointer") {
         UnknownField(k, ra);
+      }
+    }
+    // ItemsPointer: a JSON Pointer to the array inside a JSON object read
+    // from S3 (engine/map_run/item_reader_config.cc checks it further).
+    if (const json::value* p = c->if_contains("ItemsPointer")) {
+      if (!p->is_string() || !Sv(p->get_string()).starts_with("/")) {
+        Error(kSchema, "ItemsPointer must be a JSON Pointer string starting with '/'",
+              Join(ra, "ItemsPointer"));
       }
     }
     Exclusive(*c, "MaxItems", "MaxItemsPath", ra);

@@ -512,6 +512,18 @@ TEST(ValidatorTest, MapItemReaderAndBatcher) {
       R"("Parameters":{"Bucket":"b","Key":"k"},"ReaderConfig":{"InputType":"CSV",)"
       R"("CSVHeaderLocation":"FIRST_ROW","MaxItems":1}},"ItemBatcher":{"MaxItemsPerBatch":2},)"
       R"("ResultWriter":{"Resource":"arn:aws:states:::s3:putObject","Parameters":{"Bucket":"b"}},)"));
+  EXPECT_VALID(MapWith(
+      R"("ItemReader":{"Resource":"arn:aws:states:::s3:getObject",)"
+      R"("Parameters":{"Bucket":"b","Key":"k"},)"
+      R"("ReaderConfig":{"InputType":"JSON","ItemsPointer":"/orders/items"}},)"));
+  EXPECT_INVALID(MapWith(
+      R"("ItemReader":{"Resource":"arn:aws:states:::s3:getObject",)"
+      R"("Parameters":{"Bucket":"b","Key":"k"},)"
+      R"("ReaderConfig":{"InputType":"JSON","ItemsPointer":5}},)"));
+  EXPECT_INVALID(MapWith(
+      R"("ItemReader":{"Resource":"arn:aws:states:::s3:getObject",)"
+      R"("Parameters":{"Bucket":"b","Key":"k"},)"
+      R"("ReaderConfig":{"InputType":"JSON","ItemsPointer":"orders"}},)"));
 }
 
 // ---- paths and templates ------------------------------------------------
