@@ -2,7 +2,10 @@
 // through the shell.
 #include "storage/testing/postgres_fixture.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pwd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -32,6 +36,24 @@ std::string EnvOr(const char* name, const char* fallback) {
 }
 
 std::unique_ptr<PostgresFixture>* shared = nullptr;
+
+// A TCP port on 127.0.0.1 nobody listens on now, or -1.
+int FreeTcpPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  int port = -1;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
 
 void StopShared() {
   if (shared != nullptr) shared->reset();
@@ -57,6 +79,11 @@ absl::StatusOr<std::string> PostgresFixture::Run(const std::string& command) con
 }
 
 absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start() {
+  return Start(PostgresServerOptions{});
+}
+
+absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start(
+    const PostgresServerOptions& options) {
   std::unique_ptr<PostgresFixture> f(new PostgresFixture());
   std::string tmpl = "/tmp/sw_pg.XXXXXX";
   if (mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
@@ -78,16 +105,19 @@ absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start() {
     struct passwd* pw = getpwuid(geteuid());
     f->user_ = pw != nullptr ? pw->pw_name : "postgres";
   }
-  f->port_ = 5432;
+  f->port_ = options.tcp ? FreeTcpPort() : 5432;
+  if (f->port_ <= 0) return absl::InternalError("no free TCP port on 127.0.0.1");
   const std::string data = f->dir_ + "/data";
   absl::StatusOr<std::string> init =
       f->Run(absl::StrCat(f->bin_, "/initdb -D ", ShellQuote(data), " -U ", ShellQuote(f->user_),
                           " --auth=trust -E UTF8 --locale=C --no-sync"));
   if (!init.ok()) return init.status();
+  absl::Status configured = f->Configure(options);
+  if (!configured.ok()) return configured;
   absl::StatusOr<std::string> start = f->Run(absl::StrCat(
       f->bin_, "/pg_ctl -D ", ShellQuote(data), " -l ", ShellQuote(f->dir_ + "/log"),
-      " -w -t 60 -o \"-c listen_addresses='' -k ", f->dir_, " -p ", f->port_,
-      " -c fsync=on -c max_connections=200\" start"));
+      " -w -t 60 -o \"-c listen_addresses='", options.tcp ? "127.0.0.1" : "", "' -k ", f->dir_,
+      " -p ", f->port_, " -c fsync=on -c max_connections=200\" start"));
   if (!start.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(f->dir_, ec);
@@ -95,6 +125,47 @@ absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start() {
     return start.status();
   }
   return f;
+}
+
+absl::Status PostgresFixture::Configure(const PostgresServerOptions& options) {
+  uid_t uid = geteuid();
+  gid_t gid = getegid();
+  if (as_other_user_) {
+    struct passwd* pw = getpwnam(user_.c_str());
+    if (pw == nullptr) return absl::InternalError(absl::StrCat("no user ", user_));
+    uid = pw->pw_uid;
+    gid = pw->pw_gid;
+  }
+  auto write_file = [&](const std::string& path, const std::string& bytes,
+                        bool append) -> absl::Status {
+    std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
+    out << bytes;
+    out.close();
+    if (!out) return absl::InternalError(absl::StrCat("cannot write ", path));
+    if (chown(path.c_str(), uid, gid) != 0 || chmod(path.c_str(), 0600) != 0) {
+      return absl::InternalError(absl::StrCat("cannot hand ", path, " to ", user_));
+    }
+    return absl::OkStatus();
+  };
+  for (const auto& [name, bytes] : options.files) {
+    absl::Status s = write_file(absl::StrCat(dir_, "/", name), bytes, false);
+    if (!s.ok()) return s;
+  }
+  std::string conf;
+  for (const auto& [key, value] : options.settings) {
+    absl::StrAppend(&conf, key, " = '", absl::StrReplaceAll(value, {{"<dir>", dir_}}), "'\n");
+  }
+  if (!conf.empty()) {
+    absl::Status s = write_file(dir_ + "/data/postgresql.conf", "\n" + conf, true);
+    if (!s.ok()) return s;
+  }
+  if (!options.hba_lines.empty()) {
+    std::string hba = "local all all trust\n";
+    for (const std::string& line : options.hba_lines) absl::StrAppend(&hba, line, "\n");
+    absl::Status s = write_file(dir_ + "/data/pg_hba.conf", hba, false);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 PostgresFixture::~PostgresFixture() {

@@ -1,6 +1,7 @@
 // PostgresFixture: a real PostgreSQL 15 server for tests, started once per
 // test binary from initdb in a temporary directory and stopped and removed
-// at exit. It listens only on a unix socket in that directory (no TCP), runs
+// at exit. It listens only on a unix socket in that directory (no TCP unless
+// started with PostgresServerOptions, e.g. for TLS tests), runs
 // with fsync on, and gives each test a fresh database (CreateDatabase), so
 // tests are independent.
 //
@@ -18,11 +19,29 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
 namespace stepwise::storage::testing {
+
+// How a server started with PostgresFixture::Start(options) differs from
+// the default (unix socket only, trust authentication).
+struct PostgresServerOptions {
+  // Also listen on TCP at 127.0.0.1 (port() is then a free TCP port).
+  bool tcp = false;
+  // Files written into the server's directory before it starts, owned by
+  // the server's user, mode 0600 (certificates and keys): name -> bytes.
+  // A setting may name one as "<dir>/NAME" (the directory is substituted).
+  std::vector<std::pair<std::string, std::string>> files;
+  // Extra postgresql.conf settings, e.g. {"ssl", "on"}.
+  std::vector<std::pair<std::string, std::string>> settings;
+  // Replaces pg_hba.conf when not empty (the unix socket keeps `local all
+  // all trust` first, so Psql and CreateDatabase still work).
+  std::vector<std::string> hba_lines;
+};
 
 class PostgresFixture {
  public:
@@ -31,6 +50,8 @@ class PostgresFixture {
 
   // Starts a new server in a new temporary directory.
   static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start();
+  static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start(
+      const PostgresServerOptions& options);
   ~PostgresFixture();  // pg_ctl stop -m fast, then removes the directory
 
   // Creates a new empty database and returns its libpq connection string
@@ -50,6 +71,8 @@ class PostgresFixture {
 
  private:
   PostgresFixture() = default;
+  // Writes options' files, settings and hba into the new data directory.
+  absl::Status Configure(const PostgresServerOptions& options);
   // Runs a shell command, as the server's user when we are root.
   absl::StatusOr<std::string> Run(const std::string& command) const;
 
