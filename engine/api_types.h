@@ -49,8 +49,10 @@ struct EngineOptions {
   size_t max_payload_bytes = 262144;
   // Longest GetActivityTask long-poll.
   int64_t max_poll_ms = 60000;
-  // Executions whose parsed state stays in memory while parked.
-  size_t max_cached_executions = 10000;
+  // Executions per shard whose parsed state stays in memory while parked
+  // (each costs ~25 KB for a small machine with an 800-byte input; a
+  // parked execution beyond these is reloaded from the store when it wakes).
+  size_t max_cached_executions = 2000;
   // Seed of the interpreter's randomness (0: from the OS).
   uint64_t seed = 0;
   // Called once per execution that closes (SUCCEEDED, FAILED, TIMED_OUT,

@@ -27,14 +27,14 @@ void TaskQueue::Add(ActivityTask t, bool front) {
     std::lock_guard<std::mutex> lk(mu_);
     Activity& a = activities_[t.activity_arn];
     if (a.pollers.empty()) {
-      TaskKey key(t.execution_id, t.task_id);
-      auto found = a.index.find(key);
+      auto found = a.index.find(TaskKey(t.execution_id, t.task_id));
       if (found != a.index.end()) {
-        *found->second = std::move(t);
+        found->second->attempt = t.attempt;
         return;
       }
       auto pos = front ? a.tasks.begin() : a.tasks.end();
-      a.index.emplace(std::move(key), a.tasks.insert(pos, std::move(t)));
+      auto node = a.tasks.insert(pos, Pending{std::move(t.execution_id), t.task_id, t.attempt});
+      a.index.emplace(TaskKey(node->execution_id, node->task_id), node);
       return;
     }
     // A poll waits only while no task is pending, so this one goes to the
@@ -77,8 +77,9 @@ absl::Status TaskQueue::Poll(const std::string& activity_arn,
     auto it = activities_.find(activity_arn);
     if (it != activities_.end() && !it->second.tasks.empty()) {
       Activity& a = it->second;
-      task = std::move(a.tasks.front());
-      a.index.erase(TaskKey(task->execution_id, task->task_id));
+      Pending& first = a.tasks.front();
+      a.index.erase(TaskKey(first.execution_id, first.task_id));
+      task = ActivityTask{it->first, std::move(first.execution_id), first.task_id, first.attempt};
       a.tasks.pop_front();
       MaybeEraseLocked(it);
     } else if (timeout_ms > 0) {

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -33,12 +34,14 @@
 
 namespace stepwise::engine {
 
+// A task as the queue hands it out. Its input is not here: the worker gets
+// the input from the execution record when the hand-out commits
+// (EngineImpl::GrantFor), so a parked task costs the queue only its key.
 struct ActivityTask {
   std::string activity_arn;
   std::string execution_id;
   int64_t task_id = 0;
   int64_t attempt = 0;
-  std::string input;
 };
 
 // A waiting GetActivityTask that a commit may take over (TakePoller) to
@@ -136,7 +139,15 @@ class TaskQueue {
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
-  using TaskKey = std::pair<std::string, int64_t>;  // execution_id, task_id
+  // A pending task of one activity (the activity is its map key).
+  struct Pending {
+    std::string execution_id;
+    int64_t task_id = 0;
+    int64_t attempt = 0;
+  };
+  // (execution_id, task_id); the view points into the Pending's string,
+  // which lives as long as the index entry (list nodes never move).
+  using TaskKey = std::pair<std::string_view, int64_t>;
 
   struct Poller {
     Deadline deadline;
@@ -145,8 +156,8 @@ class TaskQueue {
     std::shared_ptr<PollClaim> claim;    // may be null
   };
   struct Activity {
-    std::list<ActivityTask> tasks;  // hand-out order
-    std::map<TaskKey, std::list<ActivityTask>::iterator> index;
+    std::list<Pending> tasks;  // hand-out order
+    std::map<TaskKey, std::list<Pending>::iterator> index;
     std::map<uint64_t, Poller> pollers;  // by poll id: arrival order
   };
 

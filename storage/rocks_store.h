@@ -60,8 +60,11 @@ struct RocksOptions {
   // Flush and compaction threads (the target box has 2 cores).
   int max_background_jobs = 2;
   // Execution versions kept in memory to skip a read per commit; the cache
-  // is dropped and refilled lazily when it grows past this.
-  size_t version_cache_entries = size_t{1} << 20;
+  // is dropped and refilled lazily when it grows past this. Each entry
+  // costs ~300 bytes, and parked executions keep theirs: 65,536 covers
+  // every execution in flight (a miss is one point read) and bounds the
+  // cache to ~20 MiB however many executions are parked.
+  size_t version_cache_entries = size_t{1} << 16;
   // Writes (and Open) are refused with a clear error while the data
   // directory's file system has less free space than this (0: no check):
   // RocksDB is never driven into a full disk, which it handles badly (the

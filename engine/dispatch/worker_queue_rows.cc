@@ -25,7 +25,7 @@ void WorkerQueueRows::Put(const OpenTask& task, PendingCommit& commit) {
   commit.Write({storage::Table::kTasks,
                 storage::TaskKey(task.queue, commit.execution_id(), task.task_id), task.input});
   commit.AfterCommit([this, t = ActivityTask{task.queue, commit.execution_id(), task.task_id,
-                                             task.attempt, task.input}]() mutable {
+                                             task.attempt}]() mutable {
     queue_.Push(std::move(t));
   });
 }
@@ -44,17 +44,24 @@ void WorkerQueueRows::Remove(const OpenTask& task, PendingCommit& commit) {
 absl::Status WorkerQueueRows::Recover(
     storage::Store& store, TaskInputs& inputs,
     const std::function<bool(std::string_view queue_key)>& mine) {
-  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
-                      store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
-  for (auto& kv : rows) {
-    SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
-    if (!mine(p.activity)) continue;
-    std::string exec = p.execution_id;
-    inputs.IfTaskWaiting(exec, p.task_id,
-                         [this, key = std::move(p.activity), exec, id = p.task_id,
-                          input = std::move(kv.value)](const OpenTask& t) {
-                           queue_.Push(ActivityTask{key, exec, id, t.attempt, input});
-                         });
+  // Page by page: a million parked tasks must not be read into memory at once.
+  storage::ScanOptions page;
+  page.limit = kRecoverPageRows;
+  while (true) {
+    SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
+                        store.Scan(storage::Table::kTasks, page));
+    for (auto& kv : rows) {
+      SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
+      if (!mine(p.activity)) continue;
+      std::string exec = p.execution_id;
+      inputs.IfTaskWaiting(exec, p.task_id,
+                           [this, key = std::move(p.activity), exec,
+                            id = p.task_id](const OpenTask& t) {
+                             queue_.Push(ActivityTask{key, exec, id, t.attempt});
+                           });
+    }
+    if (rows.size() < page.limit) break;
+    page.start_after = std::move(rows.back().key);
   }
   return absl::OkStatus();
 }

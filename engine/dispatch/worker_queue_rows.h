@@ -21,6 +21,9 @@ namespace stepwise::engine {
 
 class WorkerQueueRows {
  public:
+  // Task rows Recover reads from the store at a time.
+  static constexpr size_t kRecoverPageRows = 1000;
+
   // `queue` outlives this.
   explicit WorkerQueueRows(TaskQueue& queue) : queue_(queue) {}
 
