@@ -89,6 +89,13 @@ const Option kOptions[] = {
      "write Express executions' logs (CloudWatch Logs event lines, by each state machine's "
      "loggingConfiguration) to DIR/<log group name>.jsonl"},
     {"express-log-stdout", Kind::kBool, "also write Express executions' log lines to stdout"},
+    {"cluster-shards", Kind::kInt,
+     "cluster mode on a PostgreSQL --store: the cluster's fixed shard count (every node the "
+     "same; default off)"},
+    {"advertise-address", Kind::kString,
+     "host:port other cluster nodes reach this node's gRPC at (default --grpc-listen)"},
+    {"cluster-lease-ttl", Kind::kInt,
+     "seconds a shard lease lasts without renewal in cluster mode (default 10)"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -261,6 +268,16 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   else if (n == "mock-config") c.mock_config_file = value;
   else if (n == "express-log-dir") c.express_log_dir = value;
   else if (n == "express-log-stdout") c.express_log_stdout = b;
+  else if (n == "cluster-shards") {
+    if (i < 1 || i > 4096) return bad("must be between 1 and 4096");
+    c.cluster_shards = i;
+  } else if (n == "advertise-address") {
+    if (!ParseHostPort(value).ok()) return bad("must be host:port");
+    c.advertise_address = value;
+  } else if (n == "cluster-lease-ttl") {
+    if (i < 2 || i > 600) return bad("must be between 2 and 600");
+    c.cluster_lease_ttl_seconds = i;
+  }
   return absl::OkStatus();
 }
 
@@ -434,6 +451,15 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
       return absl::InvalidArgumentError(
           absl::StrCat("--http-listen: ", http_hp.status().message()));
     }
+  }
+  if (c.cluster_shards > 0 && c.store.empty()) {
+    return absl::InvalidArgumentError(
+        "--cluster-shards needs a PostgreSQL --store (cluster nodes share one database)");
+  }
+  if (c.cluster_shards == 0 &&
+      (merged.count("advertise-address") != 0 || merged.count("cluster-lease-ttl") != 0)) {
+    return absl::InvalidArgumentError(
+        "--advertise-address and --cluster-lease-ttl need --cluster-shards (cluster mode)");
   }
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");

@@ -89,6 +89,12 @@ struct Config {
   // per-log-group JSON-lines files ("" = none), and stdout too.
   std::string express_log_dir;
   bool express_log_stdout = false;
+  // Cluster mode (docs/postgres.md "Shards and fencing"): 0 = off (one
+  // node; the default), else the cluster's fixed shard count. Needs --store.
+  int cluster_shards = 0;
+  // host:port the other nodes reach this one at ("" = grpc_listen).
+  std::string advertise_address;
+  int cluster_lease_ttl_seconds = 10;
   bool help = false;
 };
 

@@ -117,6 +117,32 @@ TEST(ConfigTest, StoreIsAPostgresUriAndExcludesDataDir) {
   EXPECT_NE(std::string(c.status().message()).find("postgresql://"), std::string::npos);
 }
 
+TEST(ConfigTest, ClusterModeNeedsAPostgresStore) {
+  auto c = LoadConfig({"--store", "postgresql://h/d", "--cluster-shards", "32",
+                       "--advertise-address", "10.0.0.5:7700", "--cluster-lease-ttl", "6"},
+                      Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cluster_shards, 32);
+  EXPECT_EQ(c->advertise_address, "10.0.0.5:7700");
+  EXPECT_EQ(c->cluster_lease_ttl_seconds, 6);
+  EXPECT_EQ(LoadConfig({}, Env({}))->cluster_shards, 0);  // off by default
+
+  c = LoadConfig({"--cluster-shards", "32"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("needs a PostgreSQL --store"),
+            std::string::npos)
+      << c.status();
+  c = LoadConfig({"--store", "postgresql://h/d", "--advertise-address", "h:1"}, Env({}));
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(std::string(c.status().message()).find("need --cluster-shards"), std::string::npos)
+      << c.status();
+  EXPECT_FALSE(LoadConfig({"--store", "postgresql://h/d", "--cluster-shards", "0"}, Env({})).ok());
+  EXPECT_FALSE(LoadConfig({"--store", "postgresql://h/d", "--cluster-shards", "8",
+                           "--advertise-address", "nocolon"},
+                          Env({}))
+                   .ok());
+}
+
 TEST(ConfigTest, HostPortAndLoopback) {
   auto hp = ParseHostPort("[::1]:7700");
   ASSERT_TRUE(hp.ok());

@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/logging.h"
 #include "engine/dispatch/lambda_endpoint_dispatcher.h"
@@ -53,6 +54,7 @@
 #include "spdlog/pattern_formatter.h"
 #include "storage/crash_point_store.h"
 #include "storage/faulty_file_system.h"
+#include "storage/postgres/shard_leases.h"
 #include "storage/postgres_store.h"
 #include "storage/rocks_store.h"
 
@@ -106,6 +108,29 @@ void SetupLogging(const Config& c) {
         R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%*"})");
     spdlog::set_formatter(std::move(f));
   }
+}
+
+// Cluster mode: registers this node, takes its share of the shards once
+// before serving, fences `store`'s commits with the leases and keeps them
+// renewed (storage/postgres/shard_leases.h). The engine still runs every
+// shard itself: commits for shards another node holds are refused.
+std::unique_ptr<storage::ShardLeases> OpenClusterLeasesOrRefuse(const Config& config,
+                                                                storage::PostgresStore& store) {
+  storage::ShardLeaseOptions o;
+  o.advertise_address =
+      config.advertise_address.empty() ? config.grpc_listen : config.advertise_address;
+  o.shard_count = config.cluster_shards;
+  o.ttl = absl::Seconds(config.cluster_lease_ttl_seconds);
+  auto leases = storage::ShardLeases::Open(config.store, o);
+  if (!leases.ok()) Refuse(absl::StrCat("cannot join the cluster: ", leases.status().message()));
+  if (absl::Status st = (*leases)->Tick(); !st.ok()) {
+    Refuse(absl::StrCat("cannot take shard leases: ", st.message()));
+  }
+  store.SetShardFence(leases->get());
+  (*leases)->Start();
+  spdlog::info("cluster: node {} registered, advertising {}; holds {} of {} shards", (*leases)->node_id(),
+               o.advertise_address, (*leases)->OwnedShards().size(), o.shard_count);
+  return std::move(*leases);
 }
 
 std::string ReadFileOrRefuse(const std::string& path, const char* what) {
@@ -205,6 +230,9 @@ int Run(int argc, char** argv) {
 
   // ---- store: RocksDB in the data directory, or PostgreSQL (--store) ----
   std::string data_dir;  // where the data lives, for messages
+  // Cluster mode (--cluster-shards): this node's shard leases, the fence of
+  // the store's commits; declared first so it outlives the store.
+  std::unique_ptr<storage::ShardLeases> shard_leases;
   std::unique_ptr<storage::Store> store;
   storage::RocksStore* rocks = nullptr;  // null on PostgreSQL
   if (!config.store.empty()) {
@@ -214,6 +242,9 @@ int Run(int argc, char** argv) {
       Refuse(absl::StrCat("cannot open the PostgreSQL store: ", pg_or.status().message()));
     }
     data_dir = absl::StrCat("PostgreSQL (", (*pg_or)->description(), ")");
+    if (config.cluster_shards > 0) {
+      shard_leases = OpenClusterLeasesOrRefuse(config, **pg_or);
+    }
     store = std::move(*pg_or);
   } else {
     std::error_code ec;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <functional>
 #include <initializer_list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,6 +28,7 @@
 #include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 #include "storage/keys.h"
+#include "storage/postgres/shard_hash.h"
 #include "storage/store_internal.h"
 
 namespace stepwise::storage {
@@ -309,6 +311,11 @@ class PostgresStore::Connection {
         "exec_update",
         "UPDATE executions SET version = $2::bigint, value = $3::bytea WHERE key = $1::bytea "
         "AND version = $4::bigint"));
+    // The fence: the shards' rows, locked against a takeover until commit.
+    SW_RETURN_IF_ERROR(Prepare(
+        "fence_check",
+        "SELECT shard_id::bigint, range_id FROM shards WHERE shard_id = "
+        "ANY(string_to_array($1::text, ',')::integer[]) FOR SHARE"));
     SW_RETURN_IF_ERROR(Prepare(
         "hist_floor",
         "SELECT key FROM history WHERE key >= $1::bytea AND key <= $2::bytea "
@@ -364,10 +371,24 @@ absl::Status CreateSchemaV1(
   return absl::OkStatus();
 }
 
+// Version 2: the cluster tables (storage/postgres/shard_leases.h). `shards`
+// gets its rows when the first cluster node starts (the shard count is fixed
+// then); `nodes` holds one row per registered node.
+absl::Status CreateClusterTablesV2(
+    const std::function<absl::Status(const std::string&)>& exec) {
+  SW_RETURN_IF_ERROR(exec(
+      "CREATE TABLE shards (shard_id integer PRIMARY KEY, range_id bigint NOT NULL, "
+      "owner text, lease_until timestamptz NOT NULL)"));
+  return exec(
+      "CREATE TABLE nodes (node_id text PRIMARY KEY, address text NOT NULL, "
+      "started_at timestamptz NOT NULL, heartbeat timestamptz NOT NULL)");
+}
+
 // kMigrations[i] takes the SQL layout from version i + 1 to i + 2, inside
-// Open's transaction. Version 1 is the only one so far.
+// Open's transaction.
 using Migration = absl::Status (*)(const std::function<absl::Status(const std::string&)>&);
-constexpr std::array<Migration, kPostgresSchemaVersion - 1> kMigrations = {};
+constexpr std::array<Migration, kPostgresSchemaVersion - 1> kMigrations = {
+    &CreateClusterTablesV2};
 
 }  // namespace
 
@@ -430,6 +451,7 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
       SW_ASSIGN_OR_RETURN(PgResult r, c->Exec("SELECT max(version)::text FROM schema_version"));
       if (PQgetisnull(r.get(), 0, 0)) {
         SW_RETURN_IF_ERROR(CreateSchemaV1(exec));
+        for (Migration m : kMigrations) SW_RETURN_IF_ERROR(m(exec));
         SW_RETURN_IF_ERROR(exec(absl::StrCat("INSERT INTO schema_version VALUES (",
                                              kPostgresSchemaVersion, ")")));
         return exec("COMMIT");
@@ -512,6 +534,7 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStore::CommitOnce(
   std::vector<absl::Status> statuses;
   statuses.reserve(batch.size());
   SW_RETURN_IF_ERROR(c.Exec("BEGIN").status());
+  if (fence_ != nullptr) SW_RETURN_IF_ERROR(CheckFence(c, batch));
   for (const Transition* t : batch) {
     absl::Status valid = internal::ValidateTransition(*t);
     if (!valid.ok()) {
@@ -571,6 +594,52 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStore::CommitOnce(
   }
   SW_RETURN_IF_ERROR(c.Exec("COMMIT").status());
   return statuses;
+}
+
+absl::Status PostgresStore::CheckFence(Connection& c,
+                                       absl::Span<const Transition* const> batch) {
+  std::map<int, int64_t> held;  // shard -> the range_id this node holds it at
+  for (const Transition* t : batch) {
+    const int shard = ShardOfExecution(t->execution_id, fence_->shard_count());
+    if (held.count(shard) != 0) continue;
+    std::optional<int64_t> range_id = fence_->HeldRangeId(shard);
+    if (!range_id.has_value()) {
+      fenced_not_held_.fetch_add(1);
+      return absl::AbortedError(absl::StrCat(
+          "shard ", shard, " fenced: this node does not hold its lease (execution ",
+          t->execution_id, ")"));
+    }
+    held[shard] = *range_id;
+  }
+  std::string list;
+  for (const auto& [shard, range_id] : held) {
+    absl::StrAppend(&list, list.empty() ? "" : ",", shard);
+  }
+  SW_ASSIGN_OR_RETURN(PgResult rows, c.Run("fence_check", {Param::Bytes(list)}));
+  std::map<int, int64_t> current;
+  for (int i = 0; i < PQntuples(rows.get()); ++i) {
+    const std::string id_cell = Cell(rows.get(), i, 0);
+    const std::string range_cell = Cell(rows.get(), i, 1);
+    absl::string_view id_bytes = id_cell;
+    absl::string_view range_bytes = range_cell;
+    std::optional<uint64_t> id = ConsumeUint64(&id_bytes);
+    std::optional<uint64_t> range_id = ConsumeUint64(&range_bytes);
+    if (id.has_value() && range_id.has_value()) {
+      current[static_cast<int>(*id)] = static_cast<int64_t>(*range_id);
+    }
+  }
+  for (const auto& [shard, range_id] : held) {
+    auto it = current.find(shard);
+    if (it == current.end() || it->second != range_id) {
+      fenced_by_database_.fetch_add(1);
+      return absl::AbortedError(absl::StrCat(
+          "shard ", shard, " fenced: range_id ", range_id, " is no longer current (",
+          it == current.end() ? std::string("the shard has no row")
+                              : absl::StrCat("the shard is at range_id ", it->second),
+          ")"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<VersionedValue>> PostgresStore::GetExecution(

@@ -32,6 +32,18 @@
 // PostgreSQL rolls the whole transaction back and it is retried. A broken
 // connection is reset on its next use.
 //
+// Cluster mode (SetShardFence; docs/postgres.md "Shards and fencing"): the
+// SQL layout also has a `shards` table (shard_id, range_id, owner,
+// lease_until) and a `nodes` table, used by ShardLeases
+// (storage/postgres/shard_leases.h). With a fence set, every CommitBatch
+// transaction first checks, for each shard its transitions touch
+// (ShardOfExecution of each execution_id), that this node still holds it
+// (ShardFence::HeldRangeId) and that the row is still at that range_id
+// (`SELECT ... FOR SHARE`, so a concurrent takeover waits for the commit or
+// the commit sees the takeover). Any mismatch rejects the WHOLE transaction
+// with kAborted ("shard N fenced: ...") and is counted (fence_stats()).
+// Without a fence (the default) nothing of this runs.
+//
 // Errors: a connection failure is kUnavailable naming the host and port
 // (never the password); other SQL errors are kInternal with PostgreSQL's
 // message (passwords stripped).
@@ -51,6 +63,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "storage/postgres/shard_fence.h"
 #include "storage/store.h"
 #include "storage/transition.h"
 
@@ -65,7 +78,18 @@ struct PostgresOptions {
 };
 
 // The version of the SQL layout this server creates and reads.
-inline constexpr int64_t kPostgresSchemaVersion = 1;
+// Version 2 added the cluster tables `shards` and `nodes`.
+inline constexpr int64_t kPostgresSchemaVersion = 2;
+
+// Group commits the shard fence rejected, since Open. Thread-safe to read.
+struct FenceStats {
+  // The `shards` row had moved to another range_id (another node took the
+  // shard): the case the fence exists for.
+  int64_t rejected_by_database = 0;
+  // This node no longer held a touched shard by its own reckoning (lease
+  // deadline passed, released, never acquired); the database was not asked.
+  int64_t rejected_not_held = 0;
+};
 
 class PostgresStore final : public Store {
  public:
@@ -100,6 +124,14 @@ class PostgresStore final : public Store {
   // One transaction.
   absl::Status PutBatch(absl::Span<const Write> writes) override;
 
+  // Turns cluster mode on: from now on every CommitBatch is fenced by
+  // `fence` (see the file comment). Call once, before the first commit,
+  // from the thread that opened the store; `fence` must outlive the store.
+  void SetShardFence(const ShardFence* fence) { fence_ = fence; }
+  FenceStats fence_stats() const {
+    return FenceStats{fenced_by_database_.load(), fenced_not_held_.load()};
+  }
+
   // "host H port P database D" of the connection string (no password), for
   // logs and errors.
   const std::string& description() const { return description_; }
@@ -118,6 +150,8 @@ class PostgresStore final : public Store {
   // One CommitBatch attempt inside one transaction on `c`.
   absl::StatusOr<std::vector<absl::Status>> CommitOnce(
       Connection& c, absl::Span<const Transition* const> batch);
+  // The fence check at the start of CommitOnce's transaction (cluster mode).
+  absl::Status CheckFence(Connection& c, absl::Span<const Transition* const> batch);
 
   const std::string conninfo_;
   const std::string description_;
@@ -130,6 +164,10 @@ class PostgresStore final : public Store {
 
   std::mutex write_mu_;  // one Commit/CommitBatch at a time
   std::atomic<bool> schema_ready_{false};  // statements can be prepared
+
+  const ShardFence* fence_ = nullptr;  // cluster mode when set
+  std::atomic<int64_t> fenced_by_database_{0};
+  std::atomic<int64_t> fenced_not_held_{0};
 };
 
 // Returns `text` with every password of `conninfo` (keyword `password=`

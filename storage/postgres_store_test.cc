@@ -41,11 +41,11 @@ class PostgresStoreTest : public ::testing::Test {
   std::string dbname_;
 };
 
-TEST_F(PostgresStoreTest, NewDatabaseGetsSchemaVersionOne) {
+TEST_F(PostgresStoreTest, NewDatabaseGetsTheCurrentSchemaVersion) {
   ASSERT_TRUE(Open().ok());
   absl::StatusOr<std::string> v = pg_->Psql(dbname_, "SELECT version FROM schema_version");
   ASSERT_TRUE(v.ok()) << v.status();
-  EXPECT_EQ(*v, "1\n");
+  EXPECT_EQ(*v, "2\n");
   // A second Open leaves it alone.
   ASSERT_TRUE(Open().ok());
   v = pg_->Psql(dbname_, "SELECT count(*) FROM schema_version");
@@ -59,16 +59,39 @@ TEST_F(PostgresStoreTest, OpenRefusesANewerSchema) {
     ASSERT_TRUE(s.ok()) << s.status();
     ASSERT_TRUE((*s)->Put(Table::kMachines, "m", "def").ok());
   }
-  ASSERT_TRUE(pg_->Psql(dbname_, "UPDATE schema_version SET version = 2").ok());
+  ASSERT_TRUE(pg_->Psql(dbname_, "UPDATE schema_version SET version = 3").ok());
   absl::StatusOr<std::unique_ptr<PostgresStore>> s = Open();
   ASSERT_EQ(s.status().code(), absl::StatusCode::kFailedPrecondition) << s.status();
-  EXPECT_TRUE(absl::StrContains(s.status().message(), "has schema version 2, newer than this "
-                                                      "server's 1"))
+  EXPECT_TRUE(absl::StrContains(s.status().message(), "has schema version 3, newer than this "
+                                                      "server's 2"))
       << s.status();
   // Nothing was changed by the refused Open.
   absl::StatusOr<std::string> v = pg_->Psql(dbname_, "SELECT version FROM schema_version");
   ASSERT_TRUE(v.ok());
-  EXPECT_EQ(*v, "2\n");
+  EXPECT_EQ(*v, "3\n");
+}
+
+// A version-1 database (no cluster tables) is migrated to version 2 and
+// keeps its rows.
+TEST_F(PostgresStoreTest, OpenMigratesVersionOneToTwo) {
+  {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> s = Open();
+    ASSERT_TRUE(s.ok()) << s.status();
+    ASSERT_TRUE((*s)->Put(Table::kMachines, "m", "def").ok());
+  }
+  ASSERT_TRUE(pg_->Psql(dbname_, "DROP TABLE shards; DROP TABLE nodes; "
+                                 "UPDATE schema_version SET version = 1")
+                  .ok());
+  absl::StatusOr<std::unique_ptr<PostgresStore>> s = Open();
+  ASSERT_TRUE(s.ok()) << s.status();
+  absl::StatusOr<std::string> v = pg_->Psql(
+      dbname_, "SELECT version, (SELECT count(*) FROM shards), (SELECT count(*) FROM nodes) "
+               "FROM schema_version");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(*v, "2|0|0\n");
+  absl::StatusOr<std::optional<std::string>> got = (*s)->Get(Table::kMachines, "m");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, "def");
 }
 
 TEST_F(PostgresStoreTest, OpenReportsAnUnreadableSchemaVersion) {

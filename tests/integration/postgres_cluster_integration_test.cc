@@ -1,0 +1,159 @@
+// Integration test of stepwised in cluster mode (--cluster-shards) on the
+// test's own PostgreSQL (storage/testing/postgres_fixture.h): a node
+// registers itself with its --advertise-address, takes every shard, serves,
+// and leaves its shards and `nodes` row on SIGTERM; a node with another
+// shard count is refused. And the process-level fence proof: a node stopped
+// with SIGSTOP past its lease while another node takes its shards over, then
+// continued, gets its late commit rejected by the fence (and stops), while
+// the execution completes once on the new owner with a gapless history.
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "stepwise/v1/service.grpc.pb.h"
+#include "storage/testing/postgres_fixture.h"
+#include "tests/stepwised_process.h"
+
+namespace stepwise {
+namespace {
+
+namespace v1 = stepwise::v1;
+using namespace std::chrono_literals;
+using testproc::Daemon;
+
+std::unique_ptr<grpc::ClientContext> Ctx() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + 30s);
+  return c;
+}
+
+std::string StartNew(v1::States::Stub* stub, const std::string& def, const std::string& name) {
+  v1::CreateStateMachineRequest creq;
+  creq.set_name(name);
+  creq.set_definition(def);
+  creq.set_role_arn("arn:aws:iam::123456789012:role/r");
+  v1::CreateStateMachineResponse cresp;
+  grpc::Status s = stub->CreateStateMachine(Ctx().get(), creq, &cresp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::StartExecutionRequest req;
+  req.set_state_machine_arn(cresp.state_machine_arn());
+  req.set_name(name);
+  v1::StartExecutionResponse resp;
+  s = stub->StartExecution(Ctx().get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.execution_arn();
+}
+
+std::string FinalStatus(v1::States::Stub* stub, const std::string& arn) {
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  v1::DescribeExecutionResponse resp;
+  while (std::chrono::steady_clock::now() < deadline) {
+    v1::DescribeExecutionRequest req;
+    req.set_execution_arn(arn);
+    resp.Clear();
+    grpc::Status s = stub->DescribeExecution(Ctx().get(), req, &resp);
+    if (!s.ok()) return "error: " + s.error_message();
+    if (resp.status() != "RUNNING") break;
+    std::this_thread::sleep_for(20ms);
+  }
+  return resp.status();
+}
+
+class PostgresClusterIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<storage::testing::PostgresFixture*> pg =
+        storage::testing::PostgresFixture::Shared();
+    ASSERT_TRUE(pg.ok()) << pg.status();
+    pg_ = *pg;
+    absl::StatusOr<std::string> conninfo = pg_->CreateDatabase();
+    ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+    dbname_ = conninfo->substr(conninfo->rfind('=') + 1);
+    uri_ = pg_->Uri(dbname_);
+  }
+
+  std::string Sql(const std::string& sql) {
+    absl::StatusOr<std::string> out = pg_->Psql(dbname_, sql);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? *out : "";
+  }
+
+  storage::testing::PostgresFixture* pg_ = nullptr;
+  std::string dbname_;
+  std::string uri_;
+};
+
+constexpr char kPassDef[] = R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})";
+
+TEST_F(PostgresClusterIntegrationTest, ANodeRegistersServesAndLeaves) {
+  Daemon node(uri_, {"--cluster-shards", "4", "--advertise-address", "10.9.8.7:7700",
+                     "--cluster-lease-ttl", "2"});
+  ASSERT_TRUE(node.Start()) << node.log();
+  EXPECT_NE(node.log().find("holds 4 of 4 shards"), std::string::npos) << node.log();
+  EXPECT_EQ(Sql("SELECT address FROM nodes"), "10.9.8.7:7700\n");
+  EXPECT_EQ(Sql("SELECT count(DISTINCT owner), count(*), min(range_id) FROM shards "
+                "WHERE owner LIKE '10.9.8.7:7700#%'"),
+            "1|4|1\n");
+  EXPECT_EQ(FinalStatus(node.stub(), StartNew(node.stub(), kPassDef, "p")), "SUCCEEDED");
+
+  // Another shard count is refused: it is fixed when the cluster is created.
+  Daemon other(uri_, {"--cluster-shards", "8"});
+  ASSERT_FALSE(other.Start());
+  EXPECT_EQ(other.WaitExit(30s), 1);
+  EXPECT_NE(other.log().find("created with 4 shards"), std::string::npos) << other.log();
+
+  ASSERT_EQ(node.Stop(), 0) << node.log();
+  EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "0\n");
+  EXPECT_EQ(Sql("SELECT count(*) FROM shards WHERE owner IS NULL"), "4\n");
+}
+
+TEST_F(PostgresClusterIntegrationTest, APausedNodeIsFencedOnceItsShardsAreTaken) {
+  const std::vector<std::string> flags = {"--cluster-shards", "4", "--cluster-lease-ttl", "2"};
+  Daemon a(uri_, flags);
+  ASSERT_TRUE(a.Start()) << a.log();
+  const std::string arn = StartNew(
+      a.stub(),
+      R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":4,"Next":"P"},)"
+      R"("P":{"Type":"Pass","End":true}}})",
+      "paused");
+
+  // A is paused past its 2 s lease: its heartbeat and leases go stale.
+  ASSERT_EQ(kill(a.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(3s);
+  Daemon b(uri_, flags);
+  ASSERT_TRUE(b.Start()) << b.log();
+  EXPECT_NE(b.log().find("holds 4 of 4 shards"), std::string::npos) << b.log();
+  EXPECT_EQ(Sql("SELECT count(DISTINCT owner), min(range_id) FROM shards"), "1|2\n");
+
+  // A continues: its Wait timer fires and its commit is rejected by the
+  // fence; it stops (fail-stop) rather than write.
+  ASSERT_EQ(kill(a.pid(), SIGCONT), 0);
+  EXPECT_EQ(a.WaitExit(20s), 3) << a.log();
+  EXPECT_NE(a.log().find("fenced"), std::string::npos) << a.log();
+
+  // B finished the execution once: one history, ids without gaps.
+  EXPECT_EQ(FinalStatus(b.stub(), arn), "SUCCEEDED");
+  v1::GetExecutionHistoryRequest hreq;
+  hreq.set_execution_arn(arn);
+  hreq.set_max_results(1000);
+  v1::GetExecutionHistoryResponse h;
+  ASSERT_TRUE(b.stub()->GetExecutionHistory(Ctx().get(), hreq, &h).ok());
+  int succeeded = 0;
+  int wait_exited = 0;
+  for (int i = 0; i < h.events_size(); ++i) {
+    EXPECT_EQ(h.events(i).id(), i + 1);
+    if (h.events(i).type() == "ExecutionSucceeded") ++succeeded;
+    if (h.events(i).type() == "WaitStateExited") ++wait_exited;
+  }
+  EXPECT_EQ(succeeded, 1);
+  EXPECT_EQ(wait_exited, 1);
+  ASSERT_EQ(b.Stop(), 0) << b.log();
+}
+
+}  // namespace
+}  // namespace stepwise
