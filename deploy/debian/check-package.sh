@@ -81,6 +81,8 @@ cleanup() {
     DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq stepwise >/dev/null 2>&1 ||
       dpkg --purge stepwise >/dev/null 2>&1
   fi
+  # Absent at the start (checked above): whatever a broken package left goes.
+  rm -rf /var/lib/stepwise /var/lib/stepwise-backup /etc/stepwise
   if [ "$USER_EXISTED" = 0 ] && getent passwd stepwise >/dev/null; then
     userdel stepwise 2>/dev/null
   fi
