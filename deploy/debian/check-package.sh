@@ -6,7 +6,9 @@
 #  3. `apt-get install ./stepwise_<version>_<arch>.deb` (dependencies resolved
 #     by apt from the package's dpkg-shlibdeps Depends);
 #  4. checks the `stepwise` system user and group, the installed files, their
-#     owners and modes, the conffile and /var/lib/stepwise;
+#     owners and modes, the conffile and /var/lib/stepwise; with systemd
+#     running, that postinst enabled and started the service (then stopped
+#     here), without it, that `systemctl enable` links the unit offline;
 #  5. starts stepwised as the unit would, without systemd: the installed
 #     unit's User=, UMask=, Environment= lines (packaged config and data
 #     directory) and ExecStart= line, under `runuser -u stepwise --`; only the
@@ -16,15 +18,15 @@
 #     must SUCCEED, its history, an online backup written by the server into
 #     /var/lib/stepwise-backup;
 #  7. stops stepwised with SIGTERM (it must exit 0) and `apt-get purge`s the
-#     package: no file, directory or dpkg record of it may remain. The
-#     `stepwise` user (which Debian packages keep on purge) is deleted when
-#     this script created it.
+#     package: no file, directory, unit link or dpkg record of it may
+#     remain. The `stepwise` user (which Debian packages keep on purge) is
+#     deleted when this script created it.
 # A trap undoes whatever was done when a step fails.
 #
 # It installs a package system-wide, so it needs root. With --if-enabled (how
 # ctest runs it) it runs only as root with CI=true or STEPWISE_PACKAGE_TEST=1
 # and otherwise exits 77 (ctest: skipped), saying why.
-# Usage: check-package.sh [--if-enabled] BUILD_DIR     (about 20 s)
+# Usage: check-package.sh [--if-enabled] BUILD_DIR     (25-40 s)
 set -u
 IF_ENABLED=0
 if [ "${1:-}" = --if-enabled ]; then IF_ENABLED=1; shift; fi
@@ -50,8 +52,9 @@ if dpkg-query -W -f='${Status}' stepwise 2>/dev/null | grep -q 'ok installed\|co
   echo "FAIL: the stepwise package is already installed; this check installs and purges it"
   exit 1
 fi
-for path in /var/lib/stepwise /var/lib/stepwise-backup /etc/stepwise; do
-  [ ! -e "$path" ] || { echo "FAIL: $path exists; purging the package would delete it"; exit 1; }
+WANTS_LINK=/etc/systemd/system/multi-user.target.wants/stepwised.service
+for path in /var/lib/stepwise /var/lib/stepwise-backup /etc/stepwise $WANTS_LINK; do
+  [ ! -e "$path" ] && [ ! -L "$path" ] || { echo "FAIL: $path exists; purging the package would delete it"; exit 1; }
 done
 
 START=$(date +%s%N)
@@ -83,6 +86,7 @@ cleanup() {
   fi
   # Absent at the start (checked above): whatever a broken package left goes.
   rm -rf /var/lib/stepwise /var/lib/stepwise-backup /etc/stepwise
+  rm -f "$WANTS_LINK"
   if [ "$USER_EXISTED" = 0 ] && getent passwd stepwise >/dev/null; then
     userdel stepwise 2>/dev/null
   fi
@@ -162,6 +166,22 @@ if command -v systemd-analyze >/dev/null; then
   [ -z "$OUT" ] && ok "systemd-analyze verify (installed unit)" || fail "systemd-analyze verify: $OUT"
 fi
 
+# With systemd running, postinst enabled and started the service: it must be
+# active; it is stopped to free the data directory for the run below.
+# Without systemd, `systemctl enable` (the README's step for that case) must
+# work offline, and purge must remove its link.
+if [ -d /run/systemd/system ]; then
+  systemctl --quiet is-enabled stepwised.service && ok "postinst enabled the unit" ||
+    fail "stepwised.service not enabled after install"
+  systemctl --quiet is-active stepwised.service && ok "postinst started the service" ||
+    fail "stepwised.service not active after install: $(systemctl status stepwised.service 2>&1 | tail -5)"
+  systemctl stop stepwised.service
+elif command -v systemctl >/dev/null; then
+  systemctl enable stepwised.service >/dev/null 2>&1 &&
+    [ -L /etc/systemd/system/multi-user.target.wants/stepwised.service ] &&
+    ok "systemctl enable (offline) links the unit" || fail "systemctl enable stepwised.service"
+fi
+
 # --- 5. start stepwised as the unit does ---
 UNIT=/lib/systemd/system/stepwised.service
 unit_values() { sed -n "s/^$1=//p" "$UNIT"; }
@@ -226,8 +246,9 @@ fi
 dpkg-query -W stepwise >/dev/null 2>&1 && fail "dpkg still knows stepwise after purge" || ok "no dpkg record left"
 LEFT=
 for path in /usr/bin/stepwised /usr/bin/stepwise /lib/systemd/system/stepwised.service \
-            /etc/stepwise /usr/share/doc/stepwise /var/lib/stepwise /var/lib/stepwise-backup; do
-  [ ! -e "$path" ] || LEFT="$LEFT $path"
+            /etc/stepwise /usr/share/doc/stepwise /var/lib/stepwise /var/lib/stepwise-backup \
+            $WANTS_LINK; do
+  [ ! -e "$path" ] && [ ! -L "$path" ] || LEFT="$LEFT $path"
 done
 [ -z "$LEFT" ] && ok "purge left none of the package's files or directories" || fail "left after purge:$LEFT"
 
