@@ -2,8 +2,10 @@
 # A/B comparison of two stepwised builds on one (possibly shared) box, for
 # issue 21's method: runs one `stepwise bench` figure against a fresh
 # stepwised of build A, then of build B, alternately, PAIRS times, and prints
-# each run's figure, then the medians and the ratio B ÷ A. Alternating keeps a
-# busy box's drift out of the ratio. Used for docs/performance.md.
+# each run's two numbers (standard: transitions/s and server CPU µs per
+# transition; start_1k: p50 and p99 ms; activity_16: tasks/s and round trip
+# p50 ms), then their medians and the ratios B ÷ A. Alternating keeps a busy
+# box's drift out of the ratios. Used for docs/performance.md.
 #
 # Usage: bench/ab_compare.sh [--pairs N] [--seconds S] [--figure F] DIR_A DIR_B
 #   DIR_A, DIR_B  release build directories (server/stepwised, cli/stepwise)
