@@ -473,12 +473,15 @@ void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, 
     // sent twice between the stored history and the live events. Only
     // the chunks from the one holding `after` + 1 are read, and their
     // details stay text.
+    // A watch from the tail (`after` is the largest id) has no stored
+    // event to send: nothing is read.
     std::vector<RawHistoryEvent> events;
-    int64_t from = after < std::numeric_limits<int64_t>::max() ? after + 1 : after;
-    auto chunks = store_->ReadHistory(ex->id, std::max<int64_t>(1, from), 0);
-    if (chunks.ok()) {
-      for (const auto& c : *chunks) {
-        if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
+    if (after < std::numeric_limits<int64_t>::max()) {
+      auto chunks = store_->ReadHistory(ex->id, std::max<int64_t>(1, after + 1), 0);
+      if (chunks.ok()) {
+        for (const auto& c : *chunks) {
+          if (!DecodeHistoryChunkRaw(c.value, after, &events).ok()) break;
+        }
       }
     }
     bool closed = ex->status != ExecutionStatus::kRunning;

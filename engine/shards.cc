@@ -111,6 +111,17 @@ void EngineImpl::RunOnLoaded(Shard& s, const std::string& id,
     return;
   }
   fn(ex);
+  // Work that committed nothing (a watch, a read, a refused call) leaves a
+  // finished execution as DrainWaiting would: not cached. `fn` may have
+  // dropped it already.
+  it = s.loaded.find(id);
+  if (it != s.loaded.end()) {
+    ex = it->second.get();
+    if (!ex->committing && ex->waiting.empty() && ex->watchers.empty() &&
+        (!ex->exists || ex->status != ExecutionStatus::kRunning)) {
+      s.loaded.erase(it);
+    }
+  }
 }
 
 absl::Status EngineImpl::LoadExecution(LoadedExecution& ex) {

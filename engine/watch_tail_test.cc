@@ -1,0 +1,102 @@
+// What a watch of a finished execution costs the store (issue 21's
+// profile: waiting for a close was a third of the server's work): a watch
+// from the tail (after_event_id = max) reads no history, and a finished
+// execution loaded for a watch is not kept in the shard's cache. Counts the
+// store's reads through a ForwardingStore. gtest's thread.
+#include <atomic>
+#include <chrono>
+#include <limits>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine_test_fixture.h"
+#include "storage/forwarding_store.h"
+
+namespace stepwise::engine {
+namespace {
+
+class CountingStore : public storage::ForwardingStore {
+ public:
+  using ForwardingStore::ForwardingStore;
+  absl::StatusOr<std::optional<storage::VersionedValue>> GetExecution(
+      const std::string& execution_id) override {
+    ++executions_read;
+    return ForwardingStore::GetExecution(execution_id);
+  }
+  absl::StatusOr<std::vector<storage::HistoryChunk>> ReadHistory(
+      const std::string& execution_id, int64_t from_event_id, size_t max_chunks) override {
+    ++history_reads;
+    return ForwardingStore::ReadHistory(execution_id, from_event_id, max_chunks);
+  }
+  std::atomic<int> executions_read{0};
+  std::atomic<int> history_reads{0};
+};
+
+class WatchTailTest : public EngineTest {
+ protected:
+  void SetUp() override {
+    auto counting = std::make_unique<CountingStore>(&inner_);
+    counting_ = counting.get();
+    store_ = std::move(counting);
+    Open();
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+  }
+
+  // Watches `arn` from `after` until the watch says closed (bounded);
+  // returns the ids of the events it was sent.
+  std::vector<int64_t> WatchUntilClosed(const std::string& arn, int64_t after) {
+    auto state = std::make_shared<std::pair<std::mutex, std::pair<bool, std::vector<int64_t>>>>();
+    auto watch = engine_->WatchExecution(arn, after, [state](std::vector<json::object> events,
+                                                             bool closed) {
+      std::lock_guard<std::mutex> l(state->first);
+      for (auto& e : events) state->second.second.push_back(e["id"].as_int64());
+      state->second.first = closed;
+      return true;
+    });
+    EXPECT_TRUE(watch.ok()) << watch.status();
+    for (int i = 0; i < 500; ++i) {
+      {
+        std::lock_guard<std::mutex> l(state->first);
+        if (state->second.first) return state->second.second;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ADD_FAILURE() << "the watch of " << arn << " did not close";
+    return {};
+  }
+
+  storage::MemoryStore inner_;
+  CountingStore* counting_ = nullptr;
+};
+
+TEST_F(WatchTailTest, TailWatchOfFinishedExecutionReadsNoHistoryAndIsNotCached) {
+  std::string sm = Machine("tail", R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Next":"B"},"B":{"Type":"Pass","End":true}}})");
+  auto started = engine_->StartExecution(sm, "t", "{}");
+  ASSERT_TRUE(started.ok()) << started.status();
+  AwaitEnd(started->execution_arn);
+  counting_->executions_read = 0;
+  counting_->history_reads = 0;
+  constexpr int kWatches = 3;
+  for (int i = 0; i < kWatches; ++i) {
+    EXPECT_TRUE(
+        WatchUntilClosed(started->execution_arn, std::numeric_limits<int64_t>::max()).empty());
+  }
+  // Nothing can follow the largest id: no chunk is read for it.
+  EXPECT_EQ(counting_->history_reads.load(), 0);
+  // Each watch loaded the finished execution and let it go again.
+  EXPECT_EQ(counting_->executions_read.load(), kWatches);
+  // A watch from an earlier event still reads and sends what follows it.
+  std::vector<int64_t> ids = WatchUntilClosed(started->execution_arn, 4);
+  ASSERT_FALSE(ids.empty());
+  EXPECT_EQ(ids.front(), 5);
+  EXPECT_GT(counting_->history_reads.load(), 0);
+}
+
+}  // namespace
+}  // namespace stepwise::engine
