@@ -89,6 +89,9 @@ struct EngineOptions {
   // (ServiceQuotaExceededException past them).
   int max_versions_per_machine = 1000;
   int max_aliases_per_machine = 100;
+  // Most child executions one Distributed Map's Map Run keeps open when
+  // its MaxConcurrency is 0 (unlimited in AWS's words; AWS caps at 10,000).
+  int map_run_default_max_concurrency = 1000;
 };
 
 // A state machine's loggingConfiguration, in AWS's vocabulary: which

@@ -180,6 +180,17 @@ class Interpreter::Run {
   void AbortFrame(Frame& f);
   void FinishFanOut(Frame& p);
 
+  // ---- Distributed Map as a Map Run task (map_run_request.cc) ------------------
+
+  // The Map Run ARN of `s` entered by `f` (stable for the attempt).
+  std::string MapRunArn(const Frame& f, const State& s) const;
+  // Schedules the Map Run task of `s` with the prepared `fan` (item inputs,
+  // concurrency, tolerances); the frame waits for it like a Task.
+  absl::Status ScheduleMapRun(Frame& f, const State& s, json::value eff, FanOut& fan);
+  // The Map Run task ended with `r`: MapRun*/MapState* events and the
+  // Map's result or error.
+  void CompleteMapRun(Frame& f, const TaskResult& r);
+
   // ---- redrive (redrive.cc) ---------------------------------------------------
 
   // Records where a redrive would resume (ExecutionState::redrive_point);
