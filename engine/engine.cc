@@ -117,7 +117,8 @@ TaskDispatch EngineImpl::MakeDispatch() {
       [this](const std::string& name, const std::string& definition, const std::string& type) {
         return catalog_.EnsureMapRunMachine(name, definition, type);
       },
-      opts_.map_run_default_max_concurrency));
+      opts_.map_run_default_max_concurrency, opts_.map_run_s3.get(), opts_.map_run_aws.get(),
+      opts_.region));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 

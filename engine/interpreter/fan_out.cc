@@ -63,7 +63,10 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
                                           FanOut& fan) {
   json::value items_holder;
   const json::value* items = &eff;
-  if (s.items.has_value()) {
+  if (s.has_item_reader && in_.options_.map_runs_as_tasks) {
+    items_holder = json::array();  // the Map Run reads them (map_run_request.cc)
+    items = &items_holder;
+  } else if (s.items.has_value()) {
     SW_ASSIGN_OR_RETURN(items_holder, s.items->Evaluate(Bindings(f, s), "Items"));
     items = &items_holder;
     if (!items->is_array()) return asl::QueryResultTypeError(*s.items, "Items", "array", *items);

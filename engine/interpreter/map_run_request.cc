@@ -11,6 +11,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "asl/errors.h"
+#include "asl/jsonata_template.h"
+#include "asl/payload_template.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 #include "engine/arn.h"
 #include "engine/interpreter/event_details.h"
@@ -57,6 +60,68 @@ std::string MachineOfExecution(const std::string& arn) {
 
 }  // namespace
 
+absl::StatusOr<json::value> Interpreter::Run::EvaluateMapRunField(const Frame& f,
+                                                                  const State& s,
+                                                                  const json::value& field,
+                                                                  std::string_view name) const {
+  if (s.jsonata) {
+    SW_ASSIGN_OR_RETURN(asl::JsonataTemplate t, asl::JsonataTemplate::Compile(field));
+    return t.Evaluate(Bindings(f, s), name);
+  }
+  SW_ASSIGN_OR_RETURN(asl::PayloadTemplate t, asl::PayloadTemplate::Compile(field));
+  json::value ctx = ContextObject(f, s);
+  return t.Evaluate(Env(f, &f.effective, &ctx));
+}
+
+absl::Status Interpreter::Run::AddMapRunSources(const Frame& f, const State& s,
+                                                const json::object& map_json,
+                                                json::object& spec) const {
+  if (const json::value* reader = map_json.if_contains("ItemReader");
+      reader != nullptr && reader->is_object()) {
+    json::object r;
+    r["config"] = *reader;
+    const char* args_name = s.jsonata ? "Arguments" : "Parameters";
+    if (const json::value* a = reader->get_object().if_contains(args_name)) {
+      SW_ASSIGN_OR_RETURN(r["arguments"],
+                          EvaluateMapRunField(f, s, *a, absl::StrCat("ItemReader.", args_name)));
+    }
+    spec["reader"] = std::move(r);
+    const json::value* selector = map_json.if_contains("ItemSelector");
+    if (selector == nullptr) selector = map_json.if_contains("Parameters");
+    if (selector != nullptr) {
+      json::object sel;
+      sel["template"] = *selector;
+      sel["jsonata"] = s.jsonata;
+      sel["input"] = s.jsonata ? f.input : f.effective;
+      sel["context"] = ContextObject(f, s);
+      sel["variables"] = f.variables;
+      spec["selector"] = std::move(sel);
+    }
+  }
+  if (const json::value* writer = map_json.if_contains("ResultWriter");
+      writer != nullptr && writer->is_object()) {
+    json::object w;
+    w["config"] = *writer;
+    const char* args_name = s.jsonata ? "Arguments" : "Parameters";
+    if (const json::value* a = writer->get_object().if_contains(args_name)) {
+      SW_ASSIGN_OR_RETURN(w["arguments"],
+                          EvaluateMapRunField(f, s, *a, absl::StrCat("ResultWriter.", args_name)));
+    }
+    spec["writer"] = std::move(w);
+  }
+  if (const json::value* batcher = map_json.if_contains("ItemBatcher");
+      batcher != nullptr && batcher->is_object()) {
+    json::object b;
+    b["config"] = *batcher;
+    if (const json::value* in = batcher->get_object().if_contains("BatchInput")) {
+      SW_ASSIGN_OR_RETURN(b["batchInput"],
+                          EvaluateMapRunField(f, s, *in, "ItemBatcher.BatchInput"));
+    }
+    spec["batcher"] = std::move(b);
+  }
+  return absl::OkStatus();
+}
+
 std::string Interpreter::Run::MapRunArn(const Frame& f, const State& s) const {
   const std::string& exec = st_.info.execution_arn;
   size_t at = exec.find(":execution:");
@@ -92,6 +157,7 @@ absl::Status Interpreter::Run::ScheduleMapRun(Frame& f, const State& s, json::va
   }
   child_def.erase("ProcessorConfig");
   if (s.jsonata && !child_def.contains("QueryLanguage")) child_def["QueryLanguage"] = "JSONata";
+  f.effective = std::move(eff);
   std::string arn = MapRunArn(f, s);
   std::string machine = arn.substr(arn.find(":mapRun:") + 8);
   machine.resize(machine.rfind(':'));
@@ -109,6 +175,7 @@ absl::Status Interpreter::Run::ScheduleMapRun(Frame& f, const State& s, json::va
   items.reserve(fan.inputs.size());
   for (json::value& v : fan.inputs) items.push_back(std::move(v));
   spec["items"] = std::move(items);
+  SW_RETURN_IF_ERROR(AddMapRunSources(f, s, *map_json, spec));
 
   ScheduleTaskCommand cmd;
   cmd.kind = TaskKind::kService;
@@ -117,7 +184,6 @@ absl::Status Interpreter::Run::ScheduleMapRun(Frame& f, const State& s, json::va
   cmd.input = json::value(std::move(spec));
   cmd.attempt = static_cast<int>(f.retry_count);
   cmd.task_id = st_.next_task_id++;
-  f.effective = std::move(eff);
   f.task_id = cmd.task_id;
   f.task_started = false;
   f.phase = Frame::Phase::kAwaitTask;

@@ -190,6 +190,14 @@ class Interpreter::Run {
   // The Map Run task ended with `r`: MapRun*/MapState* events and the
   // Map's result or error.
   void CompleteMapRun(Frame& f, const TaskResult& r);
+  // ItemReader (with its Parameters/Arguments evaluated), ItemSelector (for
+  // reader items, with what it reads) and ItemBatcher (BatchInput
+  // evaluated) into the Map Run's `spec`.
+  absl::Status AddMapRunSources(const Frame& f, const State& s, const json::object& map_json,
+                                json::object& spec) const;
+  absl::StatusOr<json::value> EvaluateMapRunField(const Frame& f, const State& s,
+                                                  const json::value& field,
+                                                  std::string_view name) const;
 
   // ---- redrive (redrive.cc) ---------------------------------------------------
 

@@ -14,8 +14,11 @@ namespace stepwise::engine {
 
 MapRunDispatcher::MapRunDispatcher(TaskInputs& inputs,
                                    MapRunDriver::EnsureMachineFn ensure_machine,
-                                   int default_max_concurrency)
-    : inputs_(inputs), driver_(inputs, std::move(ensure_machine), default_max_concurrency) {}
+                                   int default_max_concurrency, map_run::S3Objects* s3,
+                                   integrations::AwsApi* aws, std::string region)
+    : inputs_(inputs),
+      driver_(inputs, std::move(ensure_machine), default_max_concurrency, s3, aws,
+              std::move(region)) {}
 
 bool MapRunDispatcher::Takes(const ScheduleTaskCommand& command) const {
   return command.resource == kMapRunResource;

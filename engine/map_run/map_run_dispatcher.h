@@ -27,8 +27,10 @@ class MapRunDispatcher : public TaskDispatcher {
   static constexpr const char* kRowKey = "stepwise:mapRun";
 
   // `inputs` outlives the dispatcher.
+  // `s3` (null: none) reads ItemReader items; it outlives the dispatcher.
   MapRunDispatcher(TaskInputs& inputs, MapRunDriver::EnsureMachineFn ensure_machine,
-                   int default_max_concurrency);
+                   int default_max_concurrency, map_run::S3Objects* s3,
+                   integrations::AwsApi* aws, std::string region);
 
   bool Takes(const ScheduleTaskCommand& command) const override;
   bool Owns(const OpenTask& task) const override { return task.via == kVia; }

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/thread_name.h"
+#include "engine/map_run/item_reader_config.h"
+#include "engine/map_run/result_writer.h"
 #include "engine/service_error.h"
 
 namespace stepwise::engine {
@@ -26,7 +28,9 @@ struct MapRunDriver::RunState {
   std::string first_error;
   std::string first_cause;
   bool finished = false;
-  bool resuming = false;  // Begin is reading the children's records: no launch
+  std::unique_ptr<MapRunItems> items;  // the child inputs, pulled a page at a time
+  std::deque<json::value> buffered;   // read, not started: indexes next.. of status
+  bool source_done = false;
 
   std::string ChildArn(size_t index) const {
     std::string arn = machine_arn;
@@ -40,8 +44,12 @@ struct MapRunDriver::RunState {
 };
 
 MapRunDriver::MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine,
-                           int default_max_concurrency)
+                           int default_max_concurrency, map_run::S3Objects* s3,
+                           integrations::AwsApi* aws, std::string region)
     : inputs_(inputs),
+      s3_(s3),
+      aws_(aws),
+      region_(std::move(region)),
       ensure_machine_(std::move(ensure_machine)),
       default_max_concurrency_(std::max(1, default_max_concurrency)),
       thread_([this] {
@@ -126,7 +134,14 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   r.parent = parent;
   r.task_id = task_id;
   r.spec = std::move(spec);
-  r.status.assign(r.spec.items.size(), ChildStatus::kPending);
+  absl::StatusOr<std::unique_ptr<MapRunItems>> items = MapRunItems::Open(r.spec, s3_);
+  if (!items.ok()) {
+    inputs_.ReportTaskResult(parent, task_id,
+                             TaskResult::Failed(map_run::kItemReaderFailed,
+                                                std::string(items.status().message())));
+    return;
+  }
+  r.items = *std::move(items);
   // Children are STANDARD executions for now (map_run/README.md).
   absl::StatusOr<std::string> machine =
       ensure_machine_(r.spec.child_machine, r.spec.definition, "STANDARD");
@@ -140,29 +155,31 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   }
   r.machine_arn = *machine;
   runs_[key] = std::move(run);
-  // A resumed run: children started before a restart are adopted from
-  // their records (ended ones counted, running ones waited for).
-  r.resuming = true;
-  for (size_t i = 0; i < r.status.size(); ++i) {
-    std::string arn = r.ChildArn(i);
-    absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
-    if (!d.ok()) continue;  // never started
-    children_[arn] = {key, i};
-    r.status[i] = ChildStatus::kRunning;
-    ++r.open;
-    if (d->status != "RUNNING") OnEnd(r, i, *d);
-    if (r.finished) return;
-  }
-  r.resuming = false;
-  if (r.ended == static_cast<int64_t>(r.status.size())) return SucceedRun(r);
+  // A resumed run reads its items again from the start: a child started
+  // before a restart is adopted by the start that finds its name.
   Launch(r);
 }
 
 void MapRunDriver::Launch(RunState& r) {
   int64_t cap = r.Cap(default_max_concurrency_);
-  while (!r.finished && r.open < cap && r.next < r.status.size()) {
+  while (!r.finished && r.open < cap) {
+    if (r.buffered.empty()) {
+      if (r.source_done) break;
+      std::vector<json::value> page;
+      absl::Status s = r.items->Next(&page, kPageItems);
+      if (!s.ok()) return FailRun(r, map_run::kItemReaderFailed, std::string(s.message()));
+      if (page.empty()) {
+        r.source_done = true;
+        break;
+      }
+      for (auto& v : page) {
+        r.buffered.push_back(std::move(v));
+        r.status.push_back(ChildStatus::kPending);
+      }
+    }
     size_t i = r.next++;
-    if (r.status[i] != ChildStatus::kPending) continue;
+    json::value input = std::move(r.buffered.front());
+    r.buffered.pop_front();
     r.status[i] = ChildStatus::kStarting;
     ++r.open;
     {
@@ -171,12 +188,16 @@ void MapRunDriver::Launch(RunState& r) {
     }
     std::string arn = r.ChildArn(i);
     children_[arn] = {r.key, i};
-    inputs_.StartExecution(r.machine_arn, r.spec.ChildName(i), SerializeJson(r.spec.items[i]),
+    inputs_.StartExecution(r.machine_arn, r.spec.ChildName(i), SerializeJson(input),
                            [this, key = r.key, i](absl::StatusOr<StartExecutionResult> s) {
                              Post([this, key, i, s = std::move(s)]() mutable {
                                OnStart(key, i, std::move(s));
                              });
                            });
+  }
+  if (!r.finished && r.source_done && r.open == 0 &&
+      r.ended == static_cast<int64_t>(r.status.size())) {
+    SucceedRun(r);
   }
 }
 
@@ -234,15 +255,14 @@ void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& 
       return;
     }
   }
-  if (r.resuming) return;  // Begin goes on
-  if (r.ended == static_cast<int64_t>(r.status.size())) return SucceedRun(r);
-  Launch(r);
+  Launch(r);  // more children, or the end
 }
 
 bool MapRunDriver::WithinTolerance(const RunState& r) const {
   if (r.spec.tolerated_failure_count && r.failed <= *r.spec.tolerated_failure_count) {
     return true;
   }
+  // Of the items read so far (all of them once the source is done).
   if (r.spec.tolerated_failure_percentage && !r.status.empty()) {
     double pct = 100.0 * static_cast<double>(r.failed) / static_cast<double>(r.status.size());
     if (pct <= *r.spec.tolerated_failure_percentage) return true;
@@ -258,6 +278,21 @@ void MapRunDriver::FailRun(RunState& r, const std::string& error, const std::str
 
 void MapRunDriver::SucceedRun(RunState& r) {
   r.finished = true;
+  if (r.spec.writer.is_object()) {
+    absl::StatusOr<json::value> written = WriteResults(r);
+    if (!written.ok()) {
+      inputs_.ReportTaskResult(r.parent, r.task_id,
+                               TaskResult::Failed(map_run::kResultWriterFailed,
+                                                  std::string(written.status().message())));
+      return;
+    }
+    if (!written->is_null()) {
+      TaskResult res;
+      res.output = *std::move(written);
+      inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
+      return;
+    }
+  }
   // The results in item order, read back from the children's records.
   json::array results;
   results.reserve(r.status.size());
@@ -284,6 +319,55 @@ void MapRunDriver::SucceedRun(RunState& r) {
   TaskResult res;
   res.output = json::value(std::move(results));
   inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
+}
+
+absl::StatusOr<json::value> MapRunDriver::WriteResults(RunState& r) {
+  const json::object& w = r.spec.writer.get_object();
+  json::value config = w.contains("config") ? w.at("config") : json::value();
+  json::value args = w.contains("arguments") ? w.at("arguments") : json::value();
+  absl::StatusOr<map_run::ResultWriterConfig> wc = map_run::ReadResultWriterConfig(config, args);
+  if (!wc.ok()) return absl::FailedPreconditionError(wc.status().message());
+  if (!wc->writes_to_s3) return json::value();  // the results stay inline
+  if (aws_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "ResultWriter needs S3, and this server has no AWS client");
+  }
+  // Pages of the children's records, in item order.
+  size_t next = 0;
+  map_run::ChildResultPages pages =
+      [this, &r, &next]() -> absl::StatusOr<std::vector<map_run::MapRunChildResult>> {
+    std::vector<map_run::MapRunChildResult> page;
+    for (; next < r.status.size() && page.size() < kPageItems; ++next) {
+      std::string arn = r.ChildArn(next);
+      absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
+      map_run::MapRunChildResult c;
+      c.execution_arn = arn;
+      c.name = r.spec.ChildName(next);
+      c.state_machine_arn = r.machine_arn;
+      if (!d.ok()) {
+        c.status = "PENDING";
+        page.push_back(std::move(c));
+        continue;
+      }
+      c.status = d->status;
+      c.input = d->input;
+      c.output = d->output;
+      c.error = d->error;
+      c.cause = d->cause;
+      c.start_date_ms = d->start_date;
+      if (d->stop_date != 0) c.stop_date_ms = d->stop_date;
+      c.redrive_count = d->redrive_count;
+      c.redrive_status = d->status == "SUCCEEDED" ? "NOT_REDRIVABLE" : "REDRIVABLE_BY_MAP_RUN";
+      if (d->status == "SUCCEEDED") {
+        c.redrive_status_reason = "Execution is SUCCEEDED and cannot be redriven";
+      }
+      page.push_back(std::move(c));
+    }
+    return page;
+  };
+  map_run::ResultWriterOptions o;
+  o.region = region_;
+  return map_run::WriteMapRunResults(*aws_, *wc, r.spec.map_run_arn, pages, o);
 }
 
 void MapRunDriver::StopOpenChildren(RunState& r, const std::string& cause) {

@@ -9,9 +9,9 @@
 // the run as soon as the tolerated failures are exceeded (stopping the
 // children still open) and, when every child has ended, reports the
 // parent's task result: the children's outputs in item order, read back
-// from their records. After a restart Resume rebuilds a run from its
-// children's records (ended ones counted, running ones waited for, the
-// rest started).
+// from their records. After a restart the run reads its items again from
+// the start; the start of a child that exists adopts it (ended ones are
+// counted, running ones waited for), so none is started twice.
 //
 // Threads: the public methods are called from any thread (ChildClosed from
 // a shard: it only posts); all run state lives on the driver thread.
@@ -34,6 +34,8 @@
 #include "absl/status/statusor.h"
 #include "engine/api_types.h"
 #include "engine/dispatch/task_dispatcher.h"
+#include "engine/map_run/map_run_items.h"
+#include "integrations/aws/aws_api.h"
 #include "engine/map_run/map_run_spec.h"
 
 namespace stepwise::engine {
@@ -47,7 +49,9 @@ class MapRunDriver {
 
   // `inputs` outlives the driver. `default_max_concurrency` caps a run
   // whose MaxConcurrency is 0.
-  MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine, int default_max_concurrency);
+  // `s3` (null: none; an ItemReader fails) outlives the driver.
+  MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine, int default_max_concurrency,
+               map_run::S3Objects* s3, integrations::AwsApi* aws, std::string region);
   ~MapRunDriver();
 
   // Runs (or, after a restart, resumes) the Map Run of `parent`'s task
@@ -77,10 +81,18 @@ class MapRunDriver {
   bool WithinTolerance(const RunState& r) const;
   void FailRun(RunState& r, const std::string& error, const std::string& cause);
   void SucceedRun(RunState& r);
+  // The children's results to S3 (ResultWriter): the Map's output.
+  absl::StatusOr<json::value> WriteResults(RunState& r);
   void StopOpenChildren(RunState& r, const std::string& cause);
   void Forget(const std::string& key);
 
+  // Child inputs read ahead of the starts, at most.
+  static constexpr size_t kPageItems = 100;
+
   TaskInputs& inputs_;
+  map_run::S3Objects* const s3_;
+  integrations::AwsApi* const aws_;  // ResultWriter's PutObject; null: none
+  const std::string region_;
   EnsureMachineFn ensure_machine_;
   const int default_max_concurrency_;
 

@@ -48,6 +48,11 @@ absl::StatusOr<MapRunSpec> DecodeMapRunSpec(const json::value& v) {
     return absl::InvalidArgumentError("Map Run spec: items must be an array");
   }
   s.items = items->get_array();
+  for (auto [key, field] : {std::pair{"reader", &s.reader}, {"selector", &s.selector},
+                            {"batcher", &s.batcher},
+                            {"writer", &s.writer}}) {
+    if (const json::value* f = o.if_contains(key)) *field = *f;
+  }
   return s;
 }
 

@@ -25,7 +25,17 @@ struct MapRunSpec {
   int64_t max_concurrency = 0;  // 0: the server's default cap
   std::optional<int64_t> tolerated_failure_count;
   std::optional<double> tolerated_failure_percentage;
-  json::array items;  // each child's input
+  json::array items;  // each item, after ItemSelector (no ItemReader)
+  // Null when absent (map_run_items.h reads them):
+  // {"config": ItemReader, "arguments": its evaluated Parameters/Arguments}
+  json::value reader;
+  // {"template": ItemSelector, "jsonata": bool, "input": $ / $states.input,
+  //  "context": $$ without Map.Item, "variables": {…}}, for reader items
+  json::value selector;
+  // {"config": ItemBatcher, "batchInput": BatchInput evaluated}
+  json::value batcher;
+  // {"config": ResultWriter, "arguments": its evaluated Parameters/Arguments}
+  json::value writer;
 
   // The id part of the ARN (after its last ':').
   std::string RunId() const;
