@@ -126,9 +126,13 @@ std::string Interpreter::Run::MapRunArn(const Frame& f, const State& s) const {
   const std::string& exec = st_.info.execution_arn;
   size_t at = exec.find(":execution:");
   std::string prefix = at == std::string::npos ? exec : exec.substr(0, at);
-  std::string label = s.label.empty() ? StableUuid(absl::StrCat(exec, "#label#", s.name)).substr(0, 8)
-                                      : s.label;
-  return absl::StrCat(prefix, ":mapRun:", MachineOfExecution(exec), "/", label, ":",
+  std::string machine = MachineOfExecution(exec);
+  // Without a Label, one stable for the machine's state (AWS: a UUID), so
+  // every run of it shares one hidden child machine.
+  std::string label = s.label.empty()
+                          ? StableUuid(absl::StrCat(machine, "#label#", s.name)).substr(0, 8)
+                          : s.label;
+  return absl::StrCat(prefix, ":mapRun:", machine, "/", label, ":",
                       StableUuid(absl::StrCat(exec, "#mapRun#", s.name, "#",
                                               f.entered_event_id, "#", f.retry_count)));
 }
