@@ -40,6 +40,7 @@ class MapRunDispatcher : public TaskDispatcher {
   void Close(const OpenTask& task, PendingCommit& commit) override;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
   void ExecutionClosed(const ExecutionDescription& closed) override;
+  void Shutdown() override { driver_.Stop(); }
 
   MapRunDriver& driver() { return driver_; }
 

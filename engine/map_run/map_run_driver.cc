@@ -57,12 +57,15 @@ MapRunDriver::MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine,
         Loop();
       }) {}
 
-MapRunDriver::~MapRunDriver() {
+MapRunDriver::~MapRunDriver() { Stop(); }
+
+void MapRunDriver::Stop() {
   {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
   }
   cv_.notify_all();
+  std::lock_guard<std::mutex> l(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 

@@ -65,6 +65,9 @@ class MapRunDriver {
 
   // Most children open at once in any run so far (tests).
   int64_t PeakOpen() const;
+  // Stops the driver thread (what is queued is dropped; a restart resumes
+  // the runs) and joins it. Idempotent; not from the driver thread.
+  void Stop();
 
  private:
   enum class ChildStatus : uint8_t { kPending, kStarting, kRunning, kSucceeded, kFailed };
@@ -96,6 +99,7 @@ class MapRunDriver {
   EnsureMachineFn ensure_machine_;
   const int default_max_concurrency_;
 
+  std::mutex join_mu_;  // one Stop joins the thread
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;  // under mu_
