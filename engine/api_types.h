@@ -34,6 +34,14 @@ class TaskDispatcher;  // engine/dispatch/task_dispatcher.h
 class TaskInputs;
 class MockConfig;  // engine/mock_config/mock_config.h
 class ExpressHistorySink;  // engine/express_history_sink.h
+namespace map_run {
+class S3Objects;  // engine/map_run/s3_objects.h
+}  // namespace map_run
+}  // namespace stepwise::engine
+namespace stepwise::integrations {
+class AwsApi;  // integrations/aws/aws_api.h
+}  // namespace stepwise::integrations
+namespace stepwise::engine {
 
 struct EngineOptions {
   std::string region = "us-east-1";
@@ -91,6 +99,15 @@ struct EngineOptions {
   // (ServiceQuotaExceededException past them).
   int max_versions_per_machine = 1000;
   int max_aliases_per_machine = 100;
+  // Most child executions one Distributed Map's Map Run keeps open when
+  // its MaxConcurrency is 0 (unlimited in AWS's words; AWS caps at 10,000).
+  int map_run_default_max_concurrency = 1000;
+  // Where a Distributed Map's ItemReader reads S3 (the server's AwsS3Objects
+  // over its AWS client). Null: an ItemReader fails with States.ItemReaderFailed.
+  std::shared_ptr<map_run::S3Objects> map_run_s3;
+  // Where a Distributed Map's ResultWriter writes (PutObject). Null: a
+  // ResultWriter to S3 fails with States.ResultWriterFailed.
+  std::shared_ptr<integrations::AwsApi> map_run_aws;
 };
 
 // A state machine's loggingConfiguration, in AWS's vocabulary: which

@@ -194,6 +194,7 @@ absl::StatusOr<std::vector<StateMachineDescription>> Catalog::ListStateMachines(
   for (const auto& kv : rows) {
     SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(kv.value, "state machine " + kv.key));
     if (rec["status"].as_string() != "ACTIVE") continue;
+    if (IsMapRunMachineName(kv.key)) continue;  // a Map Run's children (catalog_map_run.cc)
     out.push_back(Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size())));
   }
   return out;

@@ -155,6 +155,19 @@ class Catalog {
   absl::StatusOr<std::pair<std::string, std::string>> SplitMachineArn(
       const std::string& arn) const;
 
+  // ---- Map Run child machines (engine/catalog_map_run.cc) ----
+  // The hidden machine `name` (MACHINE/LABEL) a Map Run starts its children
+  // on, with `definition` (the Map's processor) as its newest revision:
+  // created, or given a new revision when the definition differs. Not
+  // listed by ListStateMachines. Returns its ARN.
+  absl::StatusOr<std::string> EnsureMapRunMachine(const std::string& name,
+                                                  const std::string& definition,
+                                                  const std::string& type);
+  // Whether `name` is such a machine's (it has a '/').
+  static bool IsMapRunMachineName(std::string_view name) {
+    return name.find('/') != std::string_view::npos;
+  }
+
  private:
   std::string MachineArn(const std::string& name) const;
   std::string ActivityArn(const std::string& name) const;

@@ -15,6 +15,7 @@
 #include "engine/batch/batch_engine.h"
 #include "engine/dispatch/activity_dispatcher.h"
 #include "engine/dispatch/child_execution_dispatcher.h"
+#include "engine/map_run/map_run_dispatcher.h"
 #include "engine/dispatch/function_queue_dispatcher.h"
 #include "engine/dispatch/lambda_function.h"
 #include "engine/dispatch/unsupported_dispatcher.h"
@@ -111,6 +112,13 @@ TaskDispatch EngineImpl::MakeDispatch() {
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));
   dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs, *store_));
+  dispatchers.push_back(std::make_unique<MapRunDispatcher>(
+      inputs,
+      [this](const std::string& name, const std::string& definition, const std::string& type) {
+        return catalog_.EnsureMapRunMachine(name, definition, type);
+      },
+      opts_.map_run_default_max_concurrency, opts_.map_run_s3.get(), opts_.map_run_aws.get(),
+      opts_.region));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 
@@ -139,6 +147,7 @@ absl::Status EngineImpl::Init() {
 
 void EngineImpl::Shutdown() {
   if (stopped_.exchange(true)) return;
+  dispatch_.Shutdown();  // dispatchers' own threads (the Map Run driver)
   tasks_.Stop();
   timers_.Stop();
   for (auto& s : shards_) {

@@ -259,7 +259,14 @@ struct InterpreterOptions {
   // Longest an Express execution (ExecutionInfo::express) runs before it
   // times out, in ms; 0: no limit beyond the definition's TimeoutSeconds.
   int64_t express_max_ms = 0;
+  // A DISTRIBUTED Map runs as a Map Run task (resource kMapRunResource,
+  // engine/interpreter/map_run_request.cc) whose children are executions;
+  // false: inline in this execution with silent children (local runs).
+  bool map_runs_as_tasks = false;
 };
+
+// The internal Task resource of a Map Run (engine/map_run/map_run_dispatcher.h).
+inline constexpr const char* kMapRunResource = "stepwise:mapRun";
 
 class Interpreter {
  public:

@@ -68,6 +68,7 @@ Interpreter EngineImpl::Interp(const LoadedExecution& ex) {
   io.max_payload_bytes = opts_.max_payload_bytes;
   io.max_steps_per_trigger = opts_.max_steps_per_commit;
   io.express_max_ms = opts_.express_max_ms;
+  io.map_runs_as_tasks = true;  // engine/map_run/map_run_dispatcher.h
   return Interpreter(ex.machine, &ShardOf(ex.id).random, io);
 }
 

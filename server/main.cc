@@ -34,6 +34,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "integrations/aws/aws_api_client.h"
+#include "integrations/aws/aws_s3_objects.h"
 #include "integrations/aws/aws_sdk_integration.h"
 #include "integrations/aws/mocked_result_check.h"
 #include "integrations/aws/optimized_integrations.h"
@@ -444,6 +445,9 @@ int Run(int argc, char** argv) {
     }
   }
   add_integration(std::make_shared<integrations::AwsSdkIntegration>(aws_api));
+  // A Distributed Map's ItemReader reads S3 through the same client.
+  eopts.map_run_s3 = std::make_shared<integrations::AwsS3Objects>(aws_api.get(), config.region);
+  eopts.map_run_aws = aws_api;  // and a ResultWriter writes through it
   // DynamoDB getItem/putItem/updateItem/deleteItem, SQS sendMessage, SNS
   // publish, EventBridge putEvents: the optimized integrations, on the same client.
   add_integration(integrations::MakeOptimizedIntegration(aws_api));

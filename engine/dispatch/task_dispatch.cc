@@ -43,4 +43,8 @@ void TaskDispatch::ExecutionClosed(const ExecutionDescription& closed) const {
   for (const auto& d : dispatchers_) d->ExecutionClosed(closed);
 }
 
+void TaskDispatch::Shutdown() const {
+  for (const auto& d : dispatchers_) d->Shutdown();
+}
+
 }  // namespace stepwise::engine

@@ -139,6 +139,9 @@ class TaskDispatcher {
   // An execution closed (its closing commit is on disk). On that
   // execution's shard: keep it short, post work elsewhere.
   virtual void ExecutionClosed(const ExecutionDescription& closed) { (void)closed; }
+  // The engine is shutting down (first thing, shards still running): stop
+  // and join any thread of the dispatcher's own. Any thread; once.
+  virtual void Shutdown() {}
 };
 
 // The dispatchers in the order they are asked, and the fallback.
@@ -159,6 +162,8 @@ class TaskDispatch {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;
   // Tells every dispatcher that an execution closed.
   void ExecutionClosed(const ExecutionDescription& closed) const;
+  // Tells every dispatcher that the engine shuts down.
+  void Shutdown() const;
 
  private:
   std::vector<std::unique_ptr<TaskDispatcher>> dispatchers_;

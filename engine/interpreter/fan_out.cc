@@ -42,6 +42,9 @@ absl::Status Interpreter::Run::StartFanOut(Frame& f, const State& s) {
     SW_RETURN_IF_ERROR(PrepareMap(f, s, eff, *fan));
   }
   if (st_.status != ExecutionStatus::kRunning) return absl::OkStatus();
+  if (fan->is_map && s.distributed && in_.options_.map_runs_as_tasks) {
+    return ScheduleMapRun(f, s, std::move(eff), *fan);  // map_run_request.cc
+  }
   fan->results.assign(fan->inputs.size(), json::value());
   fan->child_frames.assign(fan->inputs.size(), -1);
   f.effective = std::move(eff);
@@ -60,7 +63,10 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
                                           FanOut& fan) {
   json::value items_holder;
   const json::value* items = &eff;
-  if (s.items.has_value()) {
+  if (s.has_item_reader && in_.options_.map_runs_as_tasks) {
+    items_holder = json::array();  // the Map Run reads them (map_run_request.cc)
+    items = &items_holder;
+  } else if (s.items.has_value()) {
     SW_ASSIGN_OR_RETURN(items_holder, s.items->Evaluate(Bindings(f, s), "Items"));
     items = &items_holder;
     if (!items->is_array()) return asl::QueryResultTypeError(*s.items, "Items", "array", *items);
@@ -140,7 +146,9 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
   fan.silent_children = s.distributed;
   if (s.distributed) {
     json::object d;
-    d["mapRunArn"] = Str(absl::StrCat(st_.info.execution_arn, "/", s.name));
+    d["mapRunArn"] = Str(in_.options_.map_runs_as_tasks
+                             ? MapRunArn(f, s)
+                             : absl::StrCat(st_.info.execution_arn, "/", s.name));
     EmitFrame(f, "MapRunStarted", std::move(d));
   }
   // Item inputs: ItemSelector (or Parameters) with $$.Map.Item.
@@ -305,6 +313,13 @@ void Interpreter::Run::AbortFrame(Frame& f) {
   f.timer_id = 0;
   switch (f.phase) {
     case Frame::Phase::kAwaitTask:
+      if (s.type == StateType::kMap) {  // a Map Run task (map_run_request.cc)
+        EmitFrame(f, "MapRunAborted", {});
+        EmitFrame(f, "MapStateAborted", {});
+        break;
+      }
+      EmitFrame(f, "TaskStateAborted", {});
+      break;
     case Frame::Phase::kAwaitRetry:
       EmitFrame(f, "TaskStateAborted", {});
       break;

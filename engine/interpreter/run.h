@@ -180,6 +180,25 @@ class Interpreter::Run {
   void AbortFrame(Frame& f);
   void FinishFanOut(Frame& p);
 
+  // ---- Distributed Map as a Map Run task (map_run_request.cc) ------------------
+
+  // The Map Run ARN of `s` entered by `f` (stable for the attempt).
+  std::string MapRunArn(const Frame& f, const State& s) const;
+  // Schedules the Map Run task of `s` with the prepared `fan` (item inputs,
+  // concurrency, tolerances); the frame waits for it like a Task.
+  absl::Status ScheduleMapRun(Frame& f, const State& s, json::value eff, FanOut& fan);
+  // The Map Run task ended with `r`: MapRun*/MapState* events and the
+  // Map's result or error.
+  void CompleteMapRun(Frame& f, const TaskResult& r);
+  // ItemReader (with its Parameters/Arguments evaluated), ItemSelector (for
+  // reader items, with what it reads) and ItemBatcher (BatchInput
+  // evaluated) into the Map Run's `spec`.
+  absl::Status AddMapRunSources(const Frame& f, const State& s, const json::object& map_json,
+                                json::object& spec) const;
+  absl::StatusOr<json::value> EvaluateMapRunField(const Frame& f, const State& s,
+                                                  const json::value& field,
+                                                  std::string_view name) const;
+
   // ---- redrive (redrive.cc) ---------------------------------------------------
 
   // Records where a redrive would resume (ExecutionState::redrive_point);

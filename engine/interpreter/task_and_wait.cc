@@ -123,6 +123,7 @@ absl::Status Interpreter::Run::TaskStarted(int64_t task_id, const std::string& w
         absl::StrCat("task ", task_id, " is not waiting to start"));
   }
   f->task_started = true;
+  if (StateOf(*f).type == asl::StateType::kMap) return absl::OkStatus();  // a Map Run
   TaskResource resource = TaskResource::Parse(StateOf(*f).resource);
   switch (resource.kind) {
     case TaskKind::kActivity: {
@@ -165,6 +166,10 @@ absl::Status Interpreter::Run::CompleteTask(int64_t task_id, const TaskResult& r
     return absl::FailedPreconditionError(absl::StrCat("task ", task_id, " is not pending"));
   }
   if (!f->task_started) SW_RETURN_IF_ERROR(TaskStarted(task_id, ""));
+  if (StateOf(*f).type == asl::StateType::kMap) {  // map_run_request.cc
+    CompleteMapRun(*f, r);
+    return absl::OkStatus();
+  }
   TaskResource resource = TaskResource::Parse(StateOf(*f).resource);
   TaskKind kind = resource.kind;
   f->task_id = 0;

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -64,6 +65,9 @@ std::string AwsCompatibleServers::Spawn(const std::vector<std::string>& args,
     int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (fd >= 0) dup2(fd, 2);
     close(out[0]);
+    // s3rver's ListObjectsV2 continuation tokens use a cipher Node 17+ only
+    // has with the legacy OpenSSL provider.
+    if (args[0] == "s3rver") setenv("NODE_OPTIONS", "--openssl-legacy-provider", 1);
     execvp("node", cargv.data());
     _exit(127);
   }

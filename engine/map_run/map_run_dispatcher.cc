@@ -1,0 +1,88 @@
+// MapRunDispatcher (map_run_dispatcher.h): Map Run tasks scheduled,
+// resumed at Open and closed.
+#include "engine/map_run/map_run_dispatcher.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/status_macros.h"
+#include "storage/keys.h"
+
+namespace stepwise::engine {
+
+MapRunDispatcher::MapRunDispatcher(TaskInputs& inputs,
+                                   MapRunDriver::EnsureMachineFn ensure_machine,
+                                   int default_max_concurrency, map_run::S3Objects* s3,
+                                   integrations::AwsApi* aws, std::string region)
+    : inputs_(inputs),
+      driver_(inputs, std::move(ensure_machine), default_max_concurrency, s3, aws,
+              std::move(region)) {}
+
+bool MapRunDispatcher::Takes(const ScheduleTaskCommand& command) const {
+  return command.resource == kMapRunResource;
+}
+
+std::shared_ptr<PollClaim> MapRunDispatcher::Schedule(const ScheduleTaskCommand& command,
+                                                      OpenTask& task, PendingCommit& commit) {
+  task.via = kVia;
+  const std::string& parent = commit.execution_id();
+  int64_t task_id = task.task_id;
+  absl::StatusOr<MapRunSpec> spec = DecodeMapRunSpec(command.input);
+  if (!spec.ok()) {
+    commit.AfterCommit([this, parent, task_id, msg = std::string(spec.status().message())] {
+      inputs_.ReportTaskResult(parent, task_id, TaskResult::Failed("States.Runtime", msg));
+    });
+    return nullptr;
+  }
+  json::object details;
+  details["mapRunArn"] = json::string(spec->map_run_arn);
+  task.details = SerializeJson(json::value(std::move(details)));
+  // The row names the run for Recover; the spec itself is the task's input.
+  commit.Write({storage::Table::kTasks, storage::TaskKey(kRowKey, parent, task_id),
+                task.details});
+  commit.AfterCommit([this, parent, task_id, spec = *std::move(spec)]() mutable {
+    driver_.Run(parent, task_id, std::move(spec));
+  });
+  return nullptr;
+}
+
+void MapRunDispatcher::Close(const OpenTask& task, PendingCommit& commit) {
+  if (task.details.empty()) return;
+  commit.Write({storage::Table::kTasks,
+                storage::TaskKey(kRowKey, commit.execution_id(), task.task_id), std::nullopt});
+  commit.AfterCommit([this, parent = commit.execution_id(), task_id = task.task_id] {
+    driver_.Cancel(parent, task_id);
+  });
+}
+
+absl::Status MapRunDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
+  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
+                      store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
+  for (auto& kv : rows) {
+    SW_ASSIGN_OR_RETURN(storage::TaskKeyParts p, storage::DecodeTaskKey(kv.key));
+    if (p.activity != kRowKey) continue;
+    std::string parent = p.execution_id;
+    int64_t task_id = p.task_id;
+    inputs.IfTaskOpen(parent, task_id, [this, parent, task_id](const OpenTask& t) {
+      absl::StatusOr<json::value> in = ParseJson(t.input);
+      absl::StatusOr<MapRunSpec> spec =
+          in.ok() ? DecodeMapRunSpec(*in) : absl::StatusOr<MapRunSpec>(in.status());
+      if (!spec.ok()) {
+        inputs_.ReportTaskResult(parent, task_id,
+                                 TaskResult::Failed("States.Runtime",
+                                                    std::string(spec.status().message())));
+        return;
+      }
+      driver_.Run(parent, task_id, *std::move(spec));
+    });
+  }
+  return absl::OkStatus();
+}
+
+void MapRunDispatcher::ExecutionClosed(const ExecutionDescription& closed) {
+  driver_.ChildClosed(closed);
+}
+
+}  // namespace stepwise::engine

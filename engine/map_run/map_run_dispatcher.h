@@ -1,0 +1,54 @@
+// MapRunDispatcher: the Task dispatch seam's side of the Map Run room
+// (engine/map_run/README.md). It takes the internal kMapRunResource task a
+// DISTRIBUTED Map schedules (engine/interpreter/map_run_request.cc): the
+// scheduling commit writes the run's row (its spec) in the task table, and
+// once it is on disk the MapRunDriver (map_run_driver.h) runs the children
+// and reports the task's result. At Open every row whose task is still open
+// is resumed (children already started are adopted, none started twice);
+// the step that closes the task deletes the row and the driver stops the
+// children still open.
+// Threads: Schedule/Close on the parent's shard, ExecutionClosed on the
+// child's (it only posts to the driver), Recover at Open.
+#ifndef SW_ENGINE_MAP_RUN_MAP_RUN_DISPATCHER_H_
+#define SW_ENGINE_MAP_RUN_MAP_RUN_DISPATCHER_H_
+
+#include <memory>
+#include <string>
+
+#include "engine/dispatch/task_dispatcher.h"
+#include "engine/map_run/map_run_driver.h"
+
+namespace stepwise::engine {
+
+class MapRunDispatcher : public TaskDispatcher {
+ public:
+  static constexpr const char* kVia = "mapRun";
+  // The task table's queue key of Map Run rows.
+  static constexpr const char* kRowKey = "stepwise:mapRun";
+
+  // `inputs` outlives the dispatcher.
+  // `s3` (null: none) reads ItemReader items; it outlives the dispatcher.
+  MapRunDispatcher(TaskInputs& inputs, MapRunDriver::EnsureMachineFn ensure_machine,
+                   int default_max_concurrency, map_run::S3Objects* s3,
+                   integrations::AwsApi* aws, std::string region);
+
+  bool Takes(const ScheduleTaskCommand& command) const override;
+  bool Owns(const OpenTask& task) const override { return task.via == kVia; }
+  std::shared_ptr<PollClaim> Schedule(const ScheduleTaskCommand& command, OpenTask& task,
+                                      PendingCommit& commit) override;
+  void Requeue(const OpenTask& task, PendingCommit& commit) override { (void)task, (void)commit; }
+  void Close(const OpenTask& task, PendingCommit& commit) override;
+  absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
+  void ExecutionClosed(const ExecutionDescription& closed) override;
+  void Shutdown() override { driver_.Stop(); }
+
+  MapRunDriver& driver() { return driver_; }
+
+ private:
+  TaskInputs& inputs_;
+  MapRunDriver driver_;
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_MAP_RUN_MAP_RUN_DISPATCHER_H_

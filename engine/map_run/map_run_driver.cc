@@ -1,0 +1,392 @@
+// MapRunDriver (map_run_driver.h): child executions of Map Runs started,
+// adopted, counted and reported, on the thread "sw-maprun".
+#include "engine/map_run/map_run_driver.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/thread_name.h"
+#include "engine/map_run/item_reader_config.h"
+#include "engine/map_run/result_writer.h"
+#include "engine/service_error.h"
+
+namespace stepwise::engine {
+
+struct MapRunDriver::RunState {
+  std::string key;
+  std::string parent;
+  int64_t task_id = 0;
+  MapRunSpec spec;
+  std::string machine_arn;  // the hidden child machine's
+  std::vector<ChildStatus> status;
+  size_t next = 0;  // no pending child before it
+  int64_t open = 0;  // starting or running
+  int64_t ended = 0;
+  int64_t failed = 0;  // failed, timed out or aborted
+  std::string first_error;
+  std::string first_cause;
+  bool finished = false;
+  std::unique_ptr<MapRunItems> items;  // the child inputs, pulled a page at a time
+  std::deque<json::value> buffered;   // read, not started: indexes next.. of status
+  bool source_done = false;
+
+  std::string ChildArn(size_t index) const {
+    std::string arn = machine_arn;
+    size_t at = arn.find(":stateMachine:");
+    return absl::StrCat(arn.substr(0, at), ":execution:", arn.substr(at + 14), ":",
+                        spec.ChildName(index));
+  }
+  int64_t Cap(int fallback) const {
+    return spec.max_concurrency > 0 ? spec.max_concurrency : fallback;
+  }
+};
+
+MapRunDriver::MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine,
+                           int default_max_concurrency, map_run::S3Objects* s3,
+                           integrations::AwsApi* aws, std::string region)
+    : inputs_(inputs),
+      s3_(s3),
+      aws_(aws),
+      region_(std::move(region)),
+      ensure_machine_(std::move(ensure_machine)),
+      default_max_concurrency_(std::max(1, default_max_concurrency)),
+      thread_([this] {
+        SetThreadName("sw-maprun");
+        Loop();
+      }) {}
+
+MapRunDriver::~MapRunDriver() { Stop(); }
+
+void MapRunDriver::Stop() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  std::lock_guard<std::mutex> l(join_mu_);
+  if (thread_.joinable()) thread_.join();
+}
+
+void MapRunDriver::Post(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stop_) return;
+    queue_.push_back(std::move(fn));
+  }
+  cv_.notify_one();
+}
+
+void MapRunDriver::Loop() {
+  for (;;) {
+    std::function<void()> fn;
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
+      if (stop_) return;
+      fn = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    fn();
+  }
+}
+
+int64_t MapRunDriver::PeakOpen() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return peak_open_;
+}
+
+void MapRunDriver::Run(const std::string& parent, int64_t task_id, MapRunSpec spec) {
+  std::string key = absl::StrCat(parent, "#", task_id);
+  Post([this, key, parent, task_id, spec = std::move(spec)]() mutable {
+    Begin(key, parent, task_id, std::move(spec));
+  });
+}
+
+void MapRunDriver::Cancel(const std::string& parent, int64_t task_id) {
+  std::string key = absl::StrCat(parent, "#", task_id);
+  Post([this, key] {
+    auto it = runs_.find(key);
+    if (it == runs_.end()) return;
+    if (!it->second->finished) {
+      StopOpenChildren(*it->second, "The Map Run's parent state ended before it");
+    }
+    Forget(key);
+  });
+}
+
+void MapRunDriver::ChildClosed(const ExecutionDescription& closed) {
+  // Children run on hidden MACHINE/LABEL machines; nothing else concerns us.
+  if (closed.state_machine_arn.find('/') == std::string::npos) return;
+  Post([this, closed] {
+    auto c = children_.find(closed.execution_arn);
+    if (c == children_.end()) return;
+    auto r = runs_.find(c->second.first);
+    if (r == runs_.end()) return;
+    OnEnd(*r->second, c->second.second, closed);
+  });
+}
+
+void MapRunDriver::Begin(const std::string& key, const std::string& parent, int64_t task_id,
+                         MapRunSpec spec) {
+  if (runs_.contains(key)) return;  // already running
+  auto run = std::make_unique<RunState>();
+  RunState& r = *run;
+  r.key = key;
+  r.parent = parent;
+  r.task_id = task_id;
+  r.spec = std::move(spec);
+  absl::StatusOr<std::unique_ptr<MapRunItems>> items = MapRunItems::Open(r.spec, s3_);
+  if (!items.ok()) {
+    inputs_.ReportTaskResult(parent, task_id,
+                             TaskResult::Failed(map_run::kItemReaderFailed,
+                                                std::string(items.status().message())));
+    return;
+  }
+  r.items = *std::move(items);
+  // Children are STANDARD executions for now (map_run/README.md).
+  absl::StatusOr<std::string> machine =
+      ensure_machine_(r.spec.child_machine, r.spec.definition, "STANDARD");
+  if (!machine.ok()) {
+    inputs_.ReportTaskResult(parent, task_id,
+                             TaskResult::Failed("States.Runtime",
+                                                absl::StrCat("The Map Run could not create its "
+                                                             "child state machine: ",
+                                                             machine.status().message())));
+    return;
+  }
+  r.machine_arn = *machine;
+  runs_[key] = std::move(run);
+  // A resumed run reads its items again from the start: a child started
+  // before a restart is adopted by the start that finds its name.
+  Launch(r);
+}
+
+void MapRunDriver::Launch(RunState& r) {
+  int64_t cap = r.Cap(default_max_concurrency_);
+  while (!r.finished && r.open < cap) {
+    if (r.buffered.empty()) {
+      if (r.source_done) break;
+      std::vector<json::value> page;
+      absl::Status s = r.items->Next(&page, kPageItems);
+      if (!s.ok()) return FailRun(r, map_run::kItemReaderFailed, std::string(s.message()));
+      if (page.empty()) {
+        r.source_done = true;
+        break;
+      }
+      for (auto& v : page) {
+        r.buffered.push_back(std::move(v));
+        r.status.push_back(ChildStatus::kPending);
+      }
+    }
+    size_t i = r.next++;
+    json::value input = std::move(r.buffered.front());
+    r.buffered.pop_front();
+    r.status[i] = ChildStatus::kStarting;
+    ++r.open;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      peak_open_ = std::max(peak_open_, r.open);
+    }
+    std::string arn = r.ChildArn(i);
+    children_[arn] = {r.key, i};
+    inputs_.StartExecution(r.machine_arn, r.spec.ChildName(i), SerializeJson(input),
+                           [this, key = r.key, i](absl::StatusOr<StartExecutionResult> s) {
+                             Post([this, key, i, s = std::move(s)]() mutable {
+                               OnStart(key, i, std::move(s));
+                             });
+                           });
+  }
+  if (!r.finished && r.source_done && r.open == 0 &&
+      r.ended == static_cast<int64_t>(r.status.size())) {
+    SucceedRun(r);
+  }
+}
+
+void MapRunDriver::OnStart(const std::string& key, size_t index,
+                           absl::StatusOr<StartExecutionResult> s) {
+  auto it = runs_.find(key);
+  if (it == runs_.end()) return;
+  RunState& r = *it->second;
+  if (r.status[index] != ChildStatus::kStarting) return;  // ended already
+  if (s.ok()) {
+    r.status[index] = ChildStatus::kRunning;
+    return;
+  }
+  std::string arn = r.ChildArn(index);
+  if (ServiceErrorName(s.status()) == "ExecutionAlreadyExists") {
+    // Started before (a restart, or a retried start): adopt it.
+    absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
+    if (d.ok()) {
+      r.status[index] = ChildStatus::kRunning;
+      if (d->status != "RUNNING") OnEnd(r, index, *d);
+      return;
+    }
+  }
+  // The child could not start: the run fails (nothing else can run it).
+  --r.open;
+  r.status[index] = ChildStatus::kPending;
+  if (r.finished) return;
+  FailRun(r, "States.Runtime",
+          absl::StrCat("The Map Run could not start the child execution ", arn, ": ",
+                       s.status().message()));
+}
+
+void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& d) {
+  ChildStatus& st = r.status[index];
+  if (st != ChildStatus::kStarting && st != ChildStatus::kRunning) return;  // counted
+  bool ok = d.status == "SUCCEEDED";
+  st = ok ? ChildStatus::kSucceeded : ChildStatus::kFailed;
+  --r.open;
+  ++r.ended;
+  if (r.finished) return;
+  if (!ok) {
+    ++r.failed;
+    if (r.first_error.empty() && r.first_cause.empty()) {
+      r.first_error = d.error.value_or(d.status == "TIMED_OUT" ? "States.Timeout" : "");
+      r.first_cause = d.cause.value_or("");
+    }
+    if (!WithinTolerance(r)) {
+      bool set = r.spec.tolerated_failure_count || r.spec.tolerated_failure_percentage;
+      if (set) {
+        FailRun(r, "States.ExceedToleratedFailureThreshold",
+                "The specified tolerated failure threshold was exceeded");
+      } else {
+        FailRun(r, r.first_error, r.first_cause);
+      }
+      return;
+    }
+  }
+  Launch(r);  // more children, or the end
+}
+
+bool MapRunDriver::WithinTolerance(const RunState& r) const {
+  if (r.spec.tolerated_failure_count && r.failed <= *r.spec.tolerated_failure_count) {
+    return true;
+  }
+  // Of the items read so far (all of them once the source is done).
+  if (r.spec.tolerated_failure_percentage && !r.status.empty()) {
+    double pct = 100.0 * static_cast<double>(r.failed) / static_cast<double>(r.status.size());
+    if (pct <= *r.spec.tolerated_failure_percentage) return true;
+  }
+  return false;
+}
+
+void MapRunDriver::FailRun(RunState& r, const std::string& error, const std::string& cause) {
+  r.finished = true;
+  StopOpenChildren(r, "The Map Run failed");
+  inputs_.ReportTaskResult(r.parent, r.task_id, TaskResult::Failed(error, cause));
+}
+
+void MapRunDriver::SucceedRun(RunState& r) {
+  r.finished = true;
+  if (r.spec.writer.is_object()) {
+    absl::StatusOr<json::value> written = WriteResults(r);
+    if (!written.ok()) {
+      inputs_.ReportTaskResult(r.parent, r.task_id,
+                               TaskResult::Failed(map_run::kResultWriterFailed,
+                                                  std::string(written.status().message())));
+      return;
+    }
+    if (!written->is_null()) {
+      TaskResult res;
+      res.output = *std::move(written);
+      inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
+      return;
+    }
+  }
+  // The results in item order, read back from the children's records.
+  json::array results;
+  results.reserve(r.status.size());
+  for (size_t i = 0; i < r.status.size(); ++i) {
+    absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(r.ChildArn(i));
+    if (!d.ok()) {
+      inputs_.ReportTaskResult(
+          r.parent, r.task_id,
+          TaskResult::Failed("States.Runtime",
+                             absl::StrCat("The Map Run could not read the child execution ",
+                                          r.ChildArn(i), ": ", d.status().message())));
+      return;
+    }
+    if (d->status == "SUCCEEDED") {
+      absl::StatusOr<json::value> out = ParseJson(d->output.value_or("null"));
+      results.push_back(out.ok() ? *std::move(out) : json::value());
+    } else {
+      json::object e;
+      e["Error"] = json::string(d->error.value_or(""));
+      e["Cause"] = json::string(d->cause.value_or(""));
+      results.push_back(std::move(e));
+    }
+  }
+  TaskResult res;
+  res.output = json::value(std::move(results));
+  inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
+}
+
+absl::StatusOr<json::value> MapRunDriver::WriteResults(RunState& r) {
+  const json::object& w = r.spec.writer.get_object();
+  json::value config = w.contains("config") ? w.at("config") : json::value();
+  json::value args = w.contains("arguments") ? w.at("arguments") : json::value();
+  absl::StatusOr<map_run::ResultWriterConfig> wc = map_run::ReadResultWriterConfig(config, args);
+  if (!wc.ok()) return absl::FailedPreconditionError(wc.status().message());
+  if (!wc->writes_to_s3) return json::value();  // the results stay inline
+  if (aws_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "ResultWriter needs S3, and this server has no AWS client");
+  }
+  // Pages of the children's records, in item order.
+  size_t next = 0;
+  map_run::ChildResultPages pages =
+      [this, &r, &next]() -> absl::StatusOr<std::vector<map_run::MapRunChildResult>> {
+    std::vector<map_run::MapRunChildResult> page;
+    for (; next < r.status.size() && page.size() < kPageItems; ++next) {
+      std::string arn = r.ChildArn(next);
+      absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
+      map_run::MapRunChildResult c;
+      c.execution_arn = arn;
+      c.name = r.spec.ChildName(next);
+      c.state_machine_arn = r.machine_arn;
+      if (!d.ok()) {
+        c.status = "PENDING";
+        page.push_back(std::move(c));
+        continue;
+      }
+      c.status = d->status;
+      c.input = d->input;
+      c.output = d->output;
+      c.error = d->error;
+      c.cause = d->cause;
+      c.start_date_ms = d->start_date;
+      if (d->stop_date != 0) c.stop_date_ms = d->stop_date;
+      c.redrive_count = d->redrive_count;
+      c.redrive_status = d->status == "SUCCEEDED" ? "NOT_REDRIVABLE" : "REDRIVABLE_BY_MAP_RUN";
+      if (d->status == "SUCCEEDED") {
+        c.redrive_status_reason = "Execution is SUCCEEDED and cannot be redriven";
+      }
+      page.push_back(std::move(c));
+    }
+    return page;
+  };
+  map_run::ResultWriterOptions o;
+  o.region = region_;
+  return map_run::WriteMapRunResults(*aws_, *wc, r.spec.map_run_arn, pages, o);
+}
+
+void MapRunDriver::StopOpenChildren(RunState& r, const std::string& cause) {
+  for (size_t i = 0; i < r.status.size(); ++i) {
+    if (r.status[i] != ChildStatus::kStarting && r.status[i] != ChildStatus::kRunning) continue;
+    inputs_.StopExecution(r.ChildArn(i), "States.Aborted", cause,
+                          [](absl::StatusOr<TimeMs>) {});
+  }
+}
+
+void MapRunDriver::Forget(const std::string& key) {
+  auto it = runs_.find(key);
+  if (it == runs_.end()) return;
+  RunState& r = *it->second;
+  for (size_t i = 0; i < r.status.size(); ++i) children_.erase(r.ChildArn(i));
+  runs_.erase(it);
+}
+
+}  // namespace stepwise::engine

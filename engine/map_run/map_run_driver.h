@@ -1,0 +1,118 @@
+// MapRunDriver: runs the Map Runs of Distributed Maps (the Map Run room,
+// engine/map_run/README.md) on its own thread "sw-maprun". A run's spec
+// (map_run_spec.h: items, processor machine, MaxConcurrency, tolerances)
+// comes from the MapRunDispatcher once the commit that scheduled it is on
+// disk; the driver starts one child execution per item on the hidden
+// machine MACHINE/LABEL with a deterministic name (a start that finds the
+// name adopts the child: exactly one child per item per run), keeps at
+// most MaxConcurrency of them open, counts their ends (ChildClosed), fails
+// the run as soon as the tolerated failures are exceeded (stopping the
+// children still open) and, when every child has ended, reports the
+// parent's task result: the children's outputs in item order, read back
+// from their records. After a restart the run reads its items again from
+// the start; the start of a child that exists adopts it (ended ones are
+// counted, running ones waited for), so none is started twice.
+//
+// Threads: the public methods are called from any thread (ChildClosed from
+// a shard: it only posts); all run state lives on the driver thread.
+#ifndef SW_ENGINE_MAP_RUN_MAP_RUN_DRIVER_H_
+#define SW_ENGINE_MAP_RUN_MAP_RUN_DRIVER_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "engine/api_types.h"
+#include "engine/dispatch/task_dispatcher.h"
+#include "engine/map_run/map_run_items.h"
+#include "integrations/aws/aws_api.h"
+#include "engine/map_run/map_run_spec.h"
+
+namespace stepwise::engine {
+
+class MapRunDriver {
+ public:
+  // Makes (or updates) the hidden child machine `name` with `definition`;
+  // returns its ARN.
+  using EnsureMachineFn = std::function<absl::StatusOr<std::string>(
+      const std::string& name, const std::string& definition, const std::string& type)>;
+
+  // `inputs` outlives the driver. `default_max_concurrency` caps a run
+  // whose MaxConcurrency is 0.
+  // `s3` (null: none; an ItemReader fails) outlives the driver.
+  MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine, int default_max_concurrency,
+               map_run::S3Objects* s3, integrations::AwsApi* aws, std::string region);
+  ~MapRunDriver();
+
+  // Runs (or, after a restart, resumes) the Map Run of `parent`'s task
+  // `task_id`.
+  void Run(const std::string& parent, int64_t task_id, MapRunSpec spec);
+  // The parent's task closed (it ended, or the parent did): stops the run's
+  // open children if it is still going, and forgets it.
+  void Cancel(const std::string& parent, int64_t task_id);
+  // An execution closed; a child of a run is counted.
+  void ChildClosed(const ExecutionDescription& closed);
+
+  // Most children open at once in any run so far (tests).
+  int64_t PeakOpen() const;
+  // Stops the driver thread (what is queued is dropped; a restart resumes
+  // the runs) and joins it. Idempotent; not from the driver thread.
+  void Stop();
+
+ private:
+  enum class ChildStatus : uint8_t { kPending, kStarting, kRunning, kSucceeded, kFailed };
+  struct RunState;
+
+  void Post(std::function<void()> fn);
+  void Loop();
+  // On the driver thread.
+  void Begin(const std::string& key, const std::string& parent, int64_t task_id,
+             MapRunSpec spec);
+  void Launch(RunState& r);
+  void OnStart(const std::string& key, size_t index, absl::StatusOr<StartExecutionResult> s);
+  void OnEnd(RunState& r, size_t index, const ExecutionDescription& d);
+  bool WithinTolerance(const RunState& r) const;
+  void FailRun(RunState& r, const std::string& error, const std::string& cause);
+  void SucceedRun(RunState& r);
+  // The children's results to S3 (ResultWriter): the Map's output.
+  absl::StatusOr<json::value> WriteResults(RunState& r);
+  void StopOpenChildren(RunState& r, const std::string& cause);
+  void Forget(const std::string& key);
+
+  // Child inputs read ahead of the starts, at most.
+  static constexpr size_t kPageItems = 100;
+
+  TaskInputs& inputs_;
+  map_run::S3Objects* const s3_;
+  integrations::AwsApi* const aws_;  // ResultWriter's PutObject; null: none
+  const std::string region_;
+  EnsureMachineFn ensure_machine_;
+  const int default_max_concurrency_;
+
+  std::mutex join_mu_;  // one Stop joins the thread
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // under mu_
+  bool stop_ = false;                        // under mu_
+  int64_t peak_open_ = 0;                    // under mu_
+
+  // Driver thread only.
+  std::map<std::string, std::unique_ptr<RunState>> runs_;  // by "parent#task"
+  std::unordered_map<std::string, std::pair<std::string, size_t>> children_;  // arn → run, index
+
+  std::thread thread_;  // last: starts after the members above
+};
+
+}  // namespace stepwise::engine
+
+#endif  // SW_ENGINE_MAP_RUN_MAP_RUN_DRIVER_H_

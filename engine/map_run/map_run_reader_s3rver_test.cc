@@ -1,0 +1,223 @@
+// A Distributed Map whose ItemReader reads a JSONL object from a real
+// s3rver on loopback (tests/conformance/aws_compatible_servers.h) through
+// AwsApiClient and AwsS3Objects, run by the engine as a Map Run: 1,000
+// items, ItemSelector with $$.Map.Item.Index/Value, ItemBatcher 10 → 100
+// child executions, the Map's output in item order; a missing object fails
+// the Map with States.ItemReaderFailed. Skips when the servers are not
+// installed (scripts/install-aws-servers.sh) or node is missing.
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "engine/engine.h"
+#include "gtest/gtest.h"
+#include "integrations/aws/aws_api_client.h"
+#include "integrations/aws/aws_s3_objects.h"
+#include "net/http_client.h"
+#include "storage/memory_store.h"
+#include "tests/conformance/aws_compatible_servers.h"
+
+namespace stepwise::engine {
+namespace {
+
+constexpr char kBucket[] = "bookings";
+constexpr int kItems = 1000;
+
+std::string BatchedMap(const std::string& writer = "") {
+  return absl::StrCat(R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"bookings",)",
+    writer, R"json(
+    "ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
+      "ReaderConfig":{"InputType":"JSONL"},
+      "Parameters":{"Bucket":"bookings","Key.$":"$.key"}},
+    "ItemSelector":{"n.$":"$$.Map.Item.Value.n","index.$":"$$.Map.Item.Index",
+                    "run.$":"$.run"},
+    "ItemBatcher":{"MaxItemsPerBatch":10,"BatchInput":{"batch.$":"$.run"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"Sum","States":{"Sum":{"Type":"Pass","Parameters":{
+        "first.$":"$.Items[0].index","count.$":"States.ArrayLength($.Items)",
+        "batch.$":"$.BatchInput.batch","n.$":"$.Items[9].n"},"End":true}}},
+    "End":true}}})json");
+}
+
+class MapRunReaderS3rverTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const char* dir = getenv("STEPWISE_AWS_SERVERS_DIR");
+    modules_ = dir != nullptr ? std::string(dir) + "/node_modules" : SW_AWS_SERVERS_MODULES;
+    if (!std::filesystem::exists(modules_ + "/s3rver") ||
+        system("command -v node >/dev/null 2>&1") != 0) {
+      GTEST_SKIP() << "s3rver not installed (scripts/install-aws-servers.sh) or no node";
+    }
+    char tmpl[] = "/tmp/sw_map_run_reader_XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    servers_ =
+        std::make_unique<conformance::AwsCompatibleServers>(SW_AWS_SERVE_JS, modules_, dir_);
+    std::string error;
+    ASSERT_TRUE(servers_->Start({kBucket}, &error)) << error;
+    integrations::AwsApiClientOptions o;
+    o.endpoints = {{"s3", servers_->s3_url()}};
+    o.static_credentials = {{"*", net::AwsCredentials{"S3RVER", "S3RVER", "", "test"}}};
+    auto http = net::HttpClient::Create({});
+    ASSERT_TRUE(http.ok()) << http.status();
+    client_ = std::make_unique<integrations::AwsApiClient>(std::move(o), *std::move(http));
+    EngineOptions eo;
+    eo.map_run_s3 = std::make_shared<integrations::AwsS3Objects>(client_.get(), "us-east-1");
+    // Not owned: the client outlives the engine (TearDown).
+    eo.map_run_aws = std::shared_ptr<integrations::AwsApi>(client_.get(), [](integrations::AwsApi*) {});
+    auto e = Engine::Open(&store_, eo);
+    ASSERT_TRUE(e.ok()) << e.status();
+    engine_ = *std::move(e);
+  }
+  void TearDown() override {
+    engine_.reset();
+    if (client_) client_->Stop();
+    servers_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  // GetObject's Body.
+  std::string Get(const std::string& key) {
+    integrations::AwsApiRequest r;
+    r.service = "s3";
+    r.operation = "GetObject";
+    json::object p;
+    p["Bucket"] = kBucket;
+    p["Key"] = key;
+    r.parameters = std::move(p);
+    r.region = "us-east-1";
+    auto answer = std::make_shared<std::promise<integrations::AwsApiResponse>>();
+    auto done = answer->get_future();
+    client_->Call(std::move(r), [answer](integrations::AwsApiResponse a) {
+      answer->set_value(std::move(a));
+    });
+    integrations::AwsApiResponse a = done.get();
+    EXPECT_TRUE(a.ok()) << key << ": " << a.error_code << " " << a.error_message;
+    if (!a.ok()) return "";
+    return std::string(a.output.as_object().at("Body").as_string());
+  }
+
+  void Put(const std::string& key, std::string body) {
+    integrations::AwsApiRequest r;
+    r.service = "s3";
+    r.operation = "PutObject";
+    json::object p;
+    p["Bucket"] = kBucket;
+    p["Key"] = key;
+    r.parameters = std::move(p);
+    r.region = "us-east-1";
+    r.body_bytes = std::move(body);
+    auto answer = std::make_shared<std::promise<integrations::AwsApiResponse>>();
+    auto done = answer->get_future();
+    client_->Call(std::move(r), [answer](integrations::AwsApiResponse a) {
+      answer->set_value(std::move(a));
+    });
+    integrations::AwsApiResponse a = done.get();
+    ASSERT_TRUE(a.ok()) << a.error_code << " " << a.error_message << a.transport_error;
+  }
+
+  ExecutionDescription AwaitEnd(const std::string& arn) {
+    ExecutionDescription d;
+    for (int i = 0; i < 3000; ++i) {
+      auto r = engine_->DescribeExecution(arn);
+      EXPECT_TRUE(r.ok()) << r.status();
+      d = *r;
+      if (d.status != "RUNNING") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return d;
+  }
+
+  std::string modules_, dir_;
+  std::unique_ptr<conformance::AwsCompatibleServers> servers_;
+  std::unique_ptr<integrations::AwsApiClient> client_;
+  storage::MemoryStore store_;
+  std::unique_ptr<Engine> engine_;
+};
+
+TEST_F(MapRunReaderS3rverTest, AThousandJsonlItemsInBatchesOfTenRunAsAHundredChildren) {
+  std::string body;
+  for (int i = 0; i < kItems; ++i) absl::StrAppend(&body, R"({"n":)", i * 3, "}\n");
+  Put("in/bookings.jsonl", body);
+  auto m = engine_->CreateStateMachine("monthly", BatchedMap(),
+                                       "arn:aws:iam::123456789012:role/r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto e = engine_->StartExecution(m->arn, "december",
+                                   R"({"key":"in/bookings.jsonl","run":"dec"})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << ": " << d.cause.value_or("");
+  auto out = ParseJson(*d.output);
+  ASSERT_TRUE(out.ok() && out->is_array());
+  ASSERT_EQ(out->get_array().size(), 100u);
+  for (int b = 0; b < 100; ++b) {
+    const json::object& o = out->get_array()[b].get_object();
+    EXPECT_EQ(o.at("first").as_int64(), b * 10) << b;
+    EXPECT_EQ(o.at("count").as_int64(), 10) << b;
+    EXPECT_EQ(o.at("n").as_int64(), (b * 10 + 9) * 3) << b;
+    EXPECT_EQ(o.at("batch").as_string(), "dec") << b;
+  }
+  auto children = engine_->ListExecutions(
+      "arn:aws:states:us-east-1:123456789012:stateMachine:monthly/bookings", "", 1000, "");
+  ASSERT_TRUE(children.ok()) << children.status();
+  EXPECT_EQ(children->executions.size(), 100u);
+}
+
+TEST_F(MapRunReaderS3rverTest, AResultWriterWritesTheChildrensResultsAndAManifest) {
+  std::string body;
+  for (int i = 0; i < 50; ++i) absl::StrAppend(&body, R"({"n":)", i, "}\n");
+  Put("in/small.jsonl", body);
+  auto m = engine_->CreateStateMachine(
+      "written",
+      BatchedMap(R"("ResultWriter":{"Resource":"arn:aws:states:::s3:putObject",
+        "Parameters":{"Bucket":"bookings","Prefix":"out"}},)"),
+      "arn:aws:iam::123456789012:role/r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto e = engine_->StartExecution(m->arn, "w1", R"({"key":"in/small.jsonl","run":"w"})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << ": " << d.cause.value_or("");
+  auto out = ParseJson(*d.output);
+  ASSERT_TRUE(out.ok() && out->is_object()) << *d.output;
+  const json::object& details = out->get_object().at("ResultWriterDetails").as_object();
+  EXPECT_EQ(details.at("Bucket").as_string(), "bookings");
+  std::string manifest_key(details.at("Key").as_string());
+  EXPECT_TRUE(manifest_key.starts_with("out/")) << manifest_key;
+  auto manifest = ParseJson(Get(manifest_key));
+  ASSERT_TRUE(manifest.ok() && manifest->is_object());
+  const json::array& files =
+      manifest->get_object().at("ResultFiles").at("SUCCEEDED").as_array();
+  ASSERT_EQ(files.size(), 1u);
+  auto results = ParseJson(Get(std::string(files[0].at("Key").as_string())));
+  ASSERT_TRUE(results.ok() && results->is_array());
+  ASSERT_EQ(results->get_array().size(), 5u);  // 50 items in batches of 10
+  for (int b = 0; b < 5; ++b) {
+    const json::object& entry = results->get_array()[b].get_object();
+    EXPECT_EQ(entry.at("Status").as_string(), "SUCCEEDED");
+    auto child_out = ParseJson(std::string(entry.at("Output").as_string()));
+    ASSERT_TRUE(child_out.ok());
+    EXPECT_EQ(child_out->at("first").as_int64(), b * 10);
+  }
+}
+
+TEST_F(MapRunReaderS3rverTest, AMissingObjectFailsTheMapWithItemReaderFailed) {
+  auto m = engine_->CreateStateMachine("missing", BatchedMap(),
+                                       "arn:aws:iam::123456789012:role/r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto e = engine_->StartExecution(m->arn, "x", R"({"key":"in/none.jsonl","run":"x"})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.ItemReaderFailed");
+  EXPECT_NE(d.cause.value_or("").find("none.jsonl"), std::string::npos) << d.cause.value_or("");
+}
+
+}  // namespace
+}  // namespace stepwise::engine

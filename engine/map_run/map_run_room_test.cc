@@ -1,0 +1,211 @@
+// The Map Run room through the whole engine: a DISTRIBUTED Map's items run
+// as child executions on the hidden MACHINE/LABEL machine, MaxConcurrency
+// honoured, results in item order, a failing child with and without a
+// tolerance, and a restart in the middle (no item gets two children).
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "engine/engine_test_fixture.h"
+#include "gtest/gtest.h"
+
+namespace stepwise::engine {
+namespace {
+
+constexpr char kWork[] = "arn:aws:states:us-east-1:123456789012:activity:item-work";
+constexpr char kChildPrefix[] = "arn:aws:states:us-east-1:123456789012:stateMachine:";
+
+// A distributed Map over $.items whose children run an activity task.
+std::string ActivityMap(int max_concurrency) {
+  return absl::StrCat(R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"items",
+    "ItemsPath":"$.items","MaxConcurrency":)", max_concurrency, R"(,
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"Work","States":{"Work":{"Type":"Task","Resource":")", kWork, R"(",
+      "End":true}}},"End":true}}})");
+}
+
+// A distributed Map whose children fail for items with "fail": true.
+std::string FailingMap(const std::string& tolerance) {
+  return absl::StrCat(R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"checks",
+    "MaxConcurrency":2,)", tolerance, R"(
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"Check","States":{
+        "Check":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,
+                 "Next":"Broke"}],"Default":"Fine"},
+        "Broke":{"Type":"Fail","Error":"ItemBroke","Cause":"item is broken"},
+        "Fine":{"Type":"Pass","Result":"ok","End":true}}},"End":true}}})");
+}
+
+std::string Items(int n, const std::set<int>& failing = {}) {
+  json::array a;
+  for (int i = 0; i < n; ++i) {
+    json::object o;
+    o["i"] = i;
+    o["fail"] = failing.contains(i);
+    a.push_back(std::move(o));
+  }
+  return SerializeJson(json::value(std::move(a)));
+}
+
+class MapRunRoomTest : public RocksEngineTest {
+ protected:
+  void SetUp() override {
+    RocksEngineTest::SetUp();
+    ASSERT_TRUE(engine_->CreateActivity("item-work").ok());
+  }
+
+  // Children of the hidden machine `machine` by status.
+  std::map<std::string, int> ChildStatuses(const std::string& machine,
+                                           std::vector<std::string>* names = nullptr) {
+    std::map<std::string, int> out;
+    std::string token;
+    do {
+      auto l = engine_->ListExecutions(kChildPrefix + machine, "", 1000, token);
+      EXPECT_TRUE(l.ok()) << l.status();
+      if (!l.ok()) break;
+      for (auto& e : l->executions) {
+        ++out[e.status];
+        if (names != nullptr) names->push_back(e.name);
+      }
+      token = l->next_token;
+    } while (!token.empty());
+    return out;
+  }
+
+  // Takes the activity tasks waiting now (at most `limit` + 1, to see a cap
+  // broken).
+  std::vector<ActivityTaskGrant> Take(size_t limit) {
+    std::vector<ActivityTaskGrant> got;
+    while (got.size() <= limit) {
+      auto t = engine_->GetActivityTask(kWork, "w", got.size() < limit ? 2000 : 100);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok() || t->task_token.empty()) break;
+      got.push_back(*t);
+    }
+    return got;
+  }
+
+  void Answer(const ActivityTaskGrant& t) {
+    auto in = ParseJson(t.input);
+    ASSERT_TRUE(in.ok());
+    json::object out;
+    out["doubled"] = in->get_object().at("i").as_int64() * 2;
+    ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  }
+
+  void ExpectDoubledInOrder(const ExecutionDescription& d, int n) {
+    ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
+    auto out = ParseJson(*d.output);
+    ASSERT_TRUE(out.ok() && out->is_array());
+    ASSERT_EQ(out->get_array().size(), static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      EXPECT_EQ(out->get_array()[i].at("doubled").as_int64(), 2 * i) << i;
+    }
+  }
+};
+
+TEST_F(MapRunRoomTest, FiftyItemsRunAsChildrenAtMostFiveOpenResultsInOrder) {
+  std::string parent = Machine("invoices", ActivityMap(5));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(50) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  int answered = 0;
+  while (answered < 50) {
+    std::vector<ActivityTaskGrant> got = Take(5);
+    ASSERT_FALSE(got.empty()) << "no child task after " << answered;
+    EXPECT_LE(got.size(), 5u);
+    std::map<std::string, int> st = ChildStatuses("invoices/items");
+    EXPECT_LE(st["RUNNING"], 5);
+    for (auto& t : got) Answer(t);
+    answered += static_cast<int>(got.size());
+  }
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ExpectDoubledInOrder(d, 50);
+  std::vector<std::string> names;
+  std::map<std::string, int> st = ChildStatuses("invoices/items", &names);
+  EXPECT_EQ(st["SUCCEEDED"], 50);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 50u);
+  EXPECT_EQ(Types(e->execution_arn),
+            (std::vector<std::string>{"ExecutionStarted", "MapStateEntered", "MapStateStarted",
+                                      "MapRunStarted", "MapRunSucceeded", "MapStateSucceeded",
+                                      "MapStateExited", "ExecutionSucceeded"}));
+  auto h = engine_->GetExecutionHistory(e->execution_arn, 100, "", false, true);
+  ASSERT_TRUE(h.ok());
+  std::string run_arn(h->events[3]["mapRunStartedEventDetails"].at("mapRunArn").as_string());
+  EXPECT_TRUE(run_arn.starts_with("arn:aws:states:us-east-1:123456789012:mapRun:invoices/items:"))
+      << run_arn;
+  // The hidden child machine is not listed.
+  auto machines = engine_->ListStateMachines();
+  ASSERT_TRUE(machines.ok());
+  EXPECT_EQ(machines->size(), 1u);
+}
+
+TEST_F(MapRunRoomTest, AFailingChildWithoutToleranceFailsTheMapWithItsError) {
+  std::string parent = Machine("strict", FailingMap(""));
+  auto e = engine_->StartExecution(parent, "run1", Items(6, {3}));
+  ASSERT_TRUE(e.ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "ItemBroke");
+  std::vector<std::string> types = Types(e->execution_arn);
+  EXPECT_NE(std::find(types.begin(), types.end(), "MapRunFailed"), types.end());
+  EXPECT_NE(std::find(types.begin(), types.end(), "MapStateFailed"), types.end());
+}
+
+TEST_F(MapRunRoomTest, FailuresWithinTheToleranceSucceedBeyondItFail) {
+  std::string parent = Machine("tolerant", FailingMap(R"("ToleratedFailureCount":1,)"));
+  auto ok = engine_->StartExecution(parent, "one", Items(6, {2}));
+  ASSERT_TRUE(ok.ok());
+  ExecutionDescription d = AwaitEnd(ok->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.cause.value_or("");
+  auto out = ParseJson(*d.output);
+  ASSERT_TRUE(out.ok() && out->is_array());
+  EXPECT_EQ(out->get_array()[0].as_string(), "ok");
+  EXPECT_EQ(out->get_array()[2].at("Error").as_string(), "ItemBroke");
+
+  auto bad = engine_->StartExecution(parent, "two", Items(6, {1, 4}));
+  ASSERT_TRUE(bad.ok());
+  d = AwaitEnd(bad->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.ExceedToleratedFailureThreshold");
+  EXPECT_EQ(d.cause.value_or(""), "The specified tolerated failure threshold was exceeded");
+}
+
+TEST_F(MapRunRoomTest, ARestartInTheMiddleResumesWithOneChildPerItem) {
+  std::string parent = Machine("resumed", ActivityMap(4));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(e.ok());
+  std::vector<ActivityTaskGrant> got = Take(4);
+  ASSERT_EQ(got.size(), 4u);
+  Answer(got[0]);
+  Answer(got[1]);
+  // Let the driver start the next two before the restart.
+  std::vector<ActivityTaskGrant> more = Take(2);
+  Reopen();
+  Answer(got[2]);
+  Answer(got[3]);
+  for (auto& t : more) Answer(t);
+  int answered = 4 + static_cast<int>(more.size());
+  while (answered < 20) {
+    std::vector<ActivityTaskGrant> next = Take(4);
+    ASSERT_FALSE(next.empty()) << "no child task after " << answered << " "
+                               << engine_->DescribeExecution(e->execution_arn)->status << " "
+                               << engine_->DescribeExecution(e->execution_arn)->cause.value_or("");
+    EXPECT_LE(next.size(), 4u);
+    for (auto& t : next) Answer(t);
+    answered += static_cast<int>(next.size());
+  }
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ExpectDoubledInOrder(d, 20);
+  std::vector<std::string> names;
+  std::map<std::string, int> st = ChildStatuses("resumed/items", &names);
+  EXPECT_EQ(st["SUCCEEDED"], 20);
+  EXPECT_EQ(names.size(), 20u);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 20u);
+}
+
+}  // namespace
+}  // namespace stepwise::engine
