@@ -67,12 +67,16 @@ void EngineImpl::CloseExpress(const ExecutionDescription& closed) {
   if (opts_.express_history_sink != nullptr) {
     ClosedExpressExecution out;
     out.execution = closed;
-    auto chunks = store_->ReadHistory(arn, 1, 0);
-    if (chunks.ok()) {
-      for (const storage::HistoryChunk& c : *chunks) {
-        auto events = DecodeHistoryChunk(c.value);
-        if (!events.ok()) break;
-        for (const HistoryEvent& e : *events) out.events.push_back(ToAwsJson(e));
+    // Read and shaped only for a sink that writes them (the chunks' JSON is
+    // parsed again here: without logging this was most of the close).
+    if (opts_.express_history_sink->WantsEvents(closed.state_machine_arn)) {
+      auto chunks = store_->ReadHistory(arn, 1, 0);
+      if (chunks.ok()) {
+        for (const storage::HistoryChunk& c : *chunks) {
+          auto events = DecodeHistoryChunk(c.value);
+          if (!events.ok()) break;
+          for (const HistoryEvent& e : *events) out.events.push_back(ToAwsJson(e));
+        }
       }
     }
     opts_.express_history_sink->Closed(std::move(out));

@@ -5,12 +5,14 @@
 // (server/express_log/) writes it as its state machine's
 // loggingConfiguration says (CloudWatch Logs event shapes, a JSON-lines file
 // per log group, stdout) and keeps recent ones for the console.
-// Threads: Closed is called on the execution's shard thread; it must not
-// block (queue the work and write on a thread of its own). The sink outlives
+// Threads: WantsEvents and Closed are called on the execution's shard
+// thread; they must not block (queue the work and write on a thread of its
+// own). The sink outlives
 // the engine's shards (stop it after Engine::Shutdown).
 #ifndef SW_ENGINE_EXPRESS_HISTORY_SINK_H_
 #define SW_ENGINE_EXPRESS_HISTORY_SINK_H_
 
+#include <string>
 #include <vector>
 
 #include "common/json.h"
@@ -33,6 +35,14 @@ struct ClosedExpressExecution {
 class ExpressHistorySink {
  public:
   virtual ~ExpressHistorySink() = default;
+  // Whether an execution of `state_machine_arn` closing now needs its
+  // events: when not (its machine's logging level is OFF), the engine
+  // hands Closed() the execution with `events` empty and skips reading and
+  // shaping its history (most of an Express execution's CPU otherwise).
+  virtual bool WantsEvents(const std::string& state_machine_arn) {
+    (void)state_machine_arn;
+    return true;
+  }
   virtual void Closed(ClosedExpressExecution closed) = 0;
 };
 

@@ -6,6 +6,7 @@
 // gtest's thread (the sink is called from shard threads).
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <future>
@@ -38,6 +39,15 @@ constexpr char kLongWaitTimeout1[] = R"({"TimeoutSeconds":1,"StartAt":"W","State
 // Records what the engine hands the sink.
 class RecordingSink : public ExpressHistorySink {
  public:
+  // The machines whose executions' events the sink declines.
+  void Decline(const std::string& machine_arn) {
+    std::lock_guard<std::mutex> l(mu_);
+    declined_.push_back(machine_arn);
+  }
+  bool WantsEvents(const std::string& machine_arn) override {
+    std::lock_guard<std::mutex> l(mu_);
+    return std::find(declined_.begin(), declined_.end(), machine_arn) == declined_.end();
+  }
   void Closed(ClosedExpressExecution closed) override {
     std::lock_guard<std::mutex> l(mu_);
     closed_.push_back(std::move(closed));
@@ -59,6 +69,7 @@ class RecordingSink : public ExpressHistorySink {
  private:
   std::mutex mu_;
   std::vector<ClosedExpressExecution> closed_;
+  std::vector<std::string> declined_;
 };
 
 class ExpressTest : public ::testing::Test {
@@ -153,6 +164,26 @@ TEST_F(ExpressTest, SyncSucceedsInMemoryAndHandsItsHistoryToTheSinkOnce) {
   EXPECT_EQ(ExpressRowsInMemory(), 0u);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_EQ(sink_.Take().size(), 1u);  // once
+}
+
+TEST_F(ExpressTest, ASinkDecliningEventsStillGetsTheClosedExecution) {
+  Open();
+  std::string quiet = Machine("quiet", kPass);
+  std::string logged = Machine("logged", kPass);
+  sink_.Decline(quiet);
+  auto q = engine_->StartSyncExecution(quiet, "q", R"({"x":1})");
+  ASSERT_TRUE(q.ok()) << q.status();
+  auto l = engine_->StartSyncExecution(logged, "l", R"({"x":2})");
+  ASSERT_TRUE(l.ok()) << l.status();
+  auto closed = sink_.Await(2);
+  ASSERT_EQ(closed.size(), 2u);
+  EXPECT_EQ(closed[0].execution.execution_arn, q->execution.execution_arn);
+  EXPECT_EQ(closed[0].execution.status, "SUCCEEDED");
+  EXPECT_EQ(closed[0].execution.output, q->execution.output);
+  EXPECT_TRUE(closed[0].events.empty());
+  EXPECT_EQ(closed[1].execution.execution_arn, l->execution.execution_arn);
+  EXPECT_EQ(closed[1].events.size(), 4u);
+  EXPECT_EQ(ExpressRowsInMemory(), 0u);
 }
 
 TEST_F(ExpressTest, SyncFailureCarriesErrorAndCause) {

@@ -1,5 +1,5 @@
-// The Express execution log writer (see express_log_writer.h). Closed():
-// engine threads; the rest: its own writer thread.
+// The Express execution log writer (see express_log_writer.h). Closed(),
+// WantsEvents(): engine threads; the rest: its own writer thread.
 #include "server/express_log/express_log_writer.h"
 
 #include <utility>
@@ -17,6 +17,12 @@ ExpressLogWriter::ExpressLogWriter(ExpressLogOptions options)
 }
 
 ExpressLogWriter::~ExpressLogWriter() { Stop(); }
+
+bool ExpressLogWriter::WantsEvents(const std::string& state_machine_arn) {
+  if (!options_.lookup) return false;  // every level counts as OFF
+  auto found = options_.lookup(state_machine_arn);
+  return found.ok() && found->level != "OFF";
+}
 
 void ExpressLogWriter::Closed(engine::ClosedExpressExecution closed) {
   uint64_t dropped = 0;

@@ -42,7 +42,8 @@ struct ExpressLogOptions {
   // Executions the console can list.
   size_t recent_capacity = 200;
   // The loggingConfiguration of a state machine (called on the writer
-  // thread). An error (machine deleted since) counts as level OFF.
+  // thread, and by WantsEvents on engine shard threads: thread-safe). An
+  // error (machine deleted since) counts as level OFF.
   std::function<absl::StatusOr<engine::LoggingConfiguration>(const std::string& machine_arn)>
       lookup;
 };
@@ -62,6 +63,9 @@ class ExpressLogWriter final : public engine::ExpressHistorySink {
   ExpressLogWriter(const ExpressLogWriter&) = delete;
   ExpressLogWriter& operator=(const ExpressLogWriter&) = delete;
 
+  // Whether the machine's level is other than OFF (calls `lookup`): at OFF
+  // no line is written, so the engine need not shape the events.
+  bool WantsEvents(const std::string& state_machine_arn) override;
   void Closed(engine::ClosedExpressExecution closed) override;
 
   // Writes what is queued, then joins the writer thread. Later Closed()

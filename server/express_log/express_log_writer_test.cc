@@ -145,6 +145,24 @@ TEST(ExpressLogWriter, LevelOffAndUnknownMachinesWriteNothing) {
   EXPECT_EQ(w.stats().lines, 0u);
 }
 
+TEST(ExpressLogWriter, WantsEventsOnlyWhenTheMachineLogs) {
+  ExpressLogOptions o;
+  o.lookup = [](const std::string& arn) -> absl::StatusOr<engine::LoggingConfiguration> {
+    if (arn == "gone") return absl::NotFoundError("state machine gone");
+    engine::LoggingConfiguration c;
+    c.level = arn;  // the test names each machine by its level
+    return c;
+  };
+  ExpressLogWriter w(o);
+  EXPECT_TRUE(w.WantsEvents("ALL"));
+  EXPECT_TRUE(w.WantsEvents("ERROR"));
+  EXPECT_TRUE(w.WantsEvents("FATAL"));
+  EXPECT_FALSE(w.WantsEvents("OFF"));
+  EXPECT_FALSE(w.WantsEvents("gone"));
+  ExpressLogWriter no_lookup(ExpressLogOptions{});
+  EXPECT_FALSE(no_lookup.WantsEvents("ALL"));
+}
+
 TEST(ExpressLogWriter, FullQueueDropsWithoutBlocking) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
