@@ -6,6 +6,9 @@
 // with SIGSTOP past its lease while another node takes its shards over, then
 // continued, gets its late commit rejected by the fence (and stops), while
 // the execution completes once on the new owner with a gapless history.
+// The cluster view: a node's /metrics (stepwise_cluster_*) and
+// Stepwise.DescribeCluster show its shards; a node without --cluster-shards
+// has no cluster metrics and says so to DescribeCluster.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
