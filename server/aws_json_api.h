@@ -57,6 +57,10 @@
 #include "server/blocking_pool.h"
 #include "server/http_server.h"
 
+namespace stepwise::storage {
+class ShardLeases;
+}  // namespace stepwise::storage
+
 namespace stepwise::server {
 
 struct AwsJsonApiOptions {
