@@ -24,6 +24,10 @@
 #include "engine/engine.h"
 #include "engine/test_state/task_targets.h"
 
+namespace stepwise::storage {
+class ShardLeases;
+}  // namespace stepwise::storage
+
 namespace stepwise::server {
 
 // What an action handler needs besides its request.
@@ -35,6 +39,9 @@ struct AwsActionContext {
   std::function<bool()> client_gone;
   // What TestState calls for a Task without a mock; may be null.
   std::shared_ptr<const engine::TestStateTargets> test_state_targets;
+  // This node's shard leases in cluster mode (--cluster-shards), read by
+  // Stepwise.DescribeCluster; null otherwise.
+  storage::ShardLeases* shard_leases = nullptr;
 };
 
 // A successful action's reply body and, for an action that makes a resource

@@ -268,7 +268,7 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   AwsAction fn = aws_target ? FindAwsAction(action) : FindStepwiseAwsAction(action);
   if (fn != nullptr) {
     AwsActionContext ctx{engine_, options_.on_execution_started, request.client_gone,
-                         options_.test_state_targets};
+                         options_.test_state_targets, options_.shard_leases};
     return fn(ctx, req, std::move(finish));
   }
   if (IsUnsupportedAwsAction(action)) {

@@ -57,6 +57,10 @@
 #include "server/blocking_pool.h"
 #include "server/http_server.h"
 
+namespace stepwise::storage {
+class ShardLeases;
+}  // namespace stepwise::storage
+
 namespace stepwise::server {
 
 struct AwsJsonApiOptions {
@@ -77,6 +81,10 @@ struct AwsJsonApiOptions {
   // What TestState calls for a Task without a mock (server/main.cc: the
   // execution dispatchers' integrations); null: such a Task is refused.
   std::shared_ptr<const engine::TestStateTargets> test_state_targets;
+  // Cluster mode: this node's shard leases (must outlive this object), for
+  // Stepwise.DescribeCluster; null: the action says the node is not in
+  // cluster mode.
+  storage::ShardLeases* shard_leases = nullptr;
 };
 
 class AwsJsonApi {

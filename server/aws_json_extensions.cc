@@ -5,6 +5,7 @@
 #include "server/aws_json_search.h"
 #include "server/aws_json_batch.h"
 #include "server/aws_json_restart.h"
+#include "server/aws_json_cluster.h"
 
 namespace stepwise::server {
 
@@ -21,6 +22,7 @@ AwsAction FindStepwiseAwsAction(std::string_view target) {
   if (AwsAction fn = FindSearchAwsAction(action)) return fn;
   if (AwsAction fn = FindBatchAwsAction(action)) return fn;
   if (AwsAction fn = FindRestartAwsAction(action)) return fn;
+  if (AwsAction fn = FindClusterAwsAction(action)) return fn;
   return nullptr;
 }
 

@@ -236,6 +236,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<storage::ShardLeases> shard_leases;
   std::unique_ptr<storage::Store> store;
   storage::RocksStore* rocks = nullptr;  // null on PostgreSQL
+  storage::PostgresStore* postgres = nullptr;  // null on RocksDB
   if (!config.store.empty()) {
     auto pg_or = storage::PostgresStore::Open(config.store, storage::PostgresOptions{});
     if (!pg_or.ok()) {
@@ -246,6 +247,7 @@ int Run(int argc, char** argv) {
     if (config.cluster_shards > 0) {
       shard_leases = OpenClusterLeasesOrRefuse(config, **pg_or);
     }
+    postgres = pg_or->get();
     store = std::move(*pg_or);
   } else {
     std::error_code ec;
@@ -570,6 +572,7 @@ int Run(int argc, char** argv) {
   aws_options.tokens = tokens;
   aws_options.audit = audit.get();
   aws_options.test_state_targets = test_state_targets;
+  aws_options.shard_leases = shard_leases.get();
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -597,8 +600,9 @@ int Run(int argc, char** argv) {
     });
     engine::Engine* eng = engine.get();
     express_log::ExpressLogWriter* express_writer = express_log.get();
-    http.Handle("GET", "/metrics", [eng, rocks, &metrics, &ready, start_time, express_writer,
-                                    tokens](const HttpRequest& r) {
+    storage::ShardLeases* leases = shard_leases.get();
+    http.Handle("GET", "/metrics", [eng, rocks, postgres, leases, &metrics, &ready, start_time,
+                                    express_writer, tokens](const HttpRequest& r) {
       if (!tokens.empty() && !HasBearerToken(r, tokens)) {
         HttpResponse denied{401, "text/plain; charset=utf-8", {}, "bearer token required\n"};
         denied.headers["WWW-Authenticate"] = "Bearer";
@@ -635,6 +639,16 @@ int Run(int argc, char** argv) {
       snap.express_log_lines = xs.lines;
       snap.express_log_dropped = xs.dropped;
       snap.express_log_write_errors = xs.write_errors;
+      if (leases != nullptr && postgres != nullptr) {
+        snap.has_cluster = true;
+        snap.cluster.shards_owned = static_cast<int64_t>(leases->OwnedShards().size());
+        snap.cluster.shards_total = leases->shard_count();
+        absl::StatusOr<int> live = leases->LiveNodes();
+        snap.cluster.nodes_live = live.ok() ? *live : -1;
+        storage::FenceStats f = postgres->fence_stats();
+        snap.cluster.fenced_by_database = f.rejected_by_database;
+        snap.cluster.fenced_not_held = f.rejected_not_held;
+      }
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                           metrics.Render(snap)};
     });

@@ -204,6 +204,25 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
            "Express executions whose log file append failed.",
            static_cast<double>(s.express_log_write_errors));
   }
+  if (s.has_cluster) {
+    const ClusterMetrics& c = s.cluster;
+    sample("stepwise_cluster_shards_owned", "gauge", "Shards this node holds a lease on now.",
+           static_cast<double>(c.shards_owned));
+    sample("stepwise_cluster_shards_total", "gauge", "Shards of the cluster (--cluster-shards).",
+           static_cast<double>(c.shards_total));
+    if (c.nodes_live >= 0) {
+      sample("stepwise_cluster_nodes_live", "gauge",
+             "Nodes whose heartbeat is within one lease TTL (database clock).",
+             static_cast<double>(c.nodes_live));
+    }
+    Header(&out, "stepwise_cluster_fenced_commits_total", "counter",
+           "Group commits the shard fence rejected: the database saw another range_id, "
+           "or this node no longer held the shard.");
+    absl::StrAppend(&out, "stepwise_cluster_fenced_commits_total{reason=\"database\"} ",
+                    c.fenced_by_database, "\n");
+    absl::StrAppend(&out, "stepwise_cluster_fenced_commits_total{reason=\"not_held\"} ",
+                    c.fenced_not_held, "\n");
+  }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",
            "Live SST and WAL bytes of the data directory.",

@@ -44,6 +44,18 @@ struct StoreBackgroundStats {
   uint64_t write_stall_active = 0;  // 1 while writes are delayed or stopped
 };
 
+// This node's view of a PostgreSQL cluster (--cluster-shards); server/main.cc
+// copies it from ShardLeases and PostgresStore::fence_stats().
+struct ClusterMetrics {
+  int64_t shards_owned = 0;
+  int64_t shards_total = 0;
+  // Nodes whose heartbeat is within one lease TTL; negative when the
+  // database could not be asked (the line is left out).
+  int64_t nodes_live = -1;
+  int64_t fenced_by_database = 0;
+  int64_t fenced_not_held = 0;
+};
+
 // Figures read at scrape time by the caller.
 struct MetricsSnapshot {
   engine::Engine::Stats engine;
@@ -66,6 +78,9 @@ struct MetricsSnapshot {
   uint64_t express_log_lines = 0;
   uint64_t express_log_dropped = 0;
   uint64_t express_log_write_errors = 0;
+  // Cluster mode only; left out when has_cluster is false.
+  bool has_cluster = false;
+  ClusterMetrics cluster;
 };
 
 class ServerMetrics {

@@ -131,6 +131,25 @@ TEST(ServerMetricsTest, ReportsTheExpressLogWriter) {
   EXPECT_THAT(text, HasSubstr("\nstepwise_express_log_write_errors_total 0\n"));
 }
 
+TEST(ServerMetricsTest, ReportsClusterShardsNodesAndFencedCommitsOnlyInClusterMode) {
+  ServerMetrics m;
+  MetricsSnapshot s;
+  EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_cluster_")));
+  s.has_cluster = true;
+  s.cluster = ClusterMetrics{3, 8, 2, 4, 1};
+  std::string text = m.Render(s);
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_cluster_shards_owned gauge\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_cluster_shards_owned 3\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_cluster_shards_total 8\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_cluster_nodes_live 2\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE stepwise_cluster_fenced_commits_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_cluster_fenced_commits_total{reason=\"database\"} 4\n"));
+  EXPECT_THAT(text, HasSubstr("\nstepwise_cluster_fenced_commits_total{reason=\"not_held\"} 1\n"));
+  // The database could not be asked: no live-node line rather than a wrong one.
+  s.cluster.nodes_live = -1;
+  EXPECT_THAT(m.Render(s), Not(HasSubstr("stepwise_cluster_nodes_live")));
+}
+
 TEST(ServerMetricsTest, RendersHistogramsWithCumulativeBuckets) {
   ServerMetrics m;
   MetricsSnapshot s;

@@ -214,7 +214,8 @@ Console::~Console() {
 void Console::Register(HttpServer* http) {
   auto handler = [this](const HttpRequest& r, HttpReplyFn reply) { Handle(r, std::move(reply)); };
   for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css",
-                           "/console/operate.js", "/console/search.js", "/console/batch.js"}) {
+                           "/console/operate.js", "/console/search.js", "/console/batch.js",
+                           "/console/cluster.js"}) {
     http->HandleAsync("GET", path, handler);
   }
   for (const char* name : {"session", "machines", "machine", "executions", "execution",

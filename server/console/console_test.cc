@@ -98,7 +98,7 @@ TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
   EXPECT_THAT(page.body, HasSubstr("/console/app.js"));
   EXPECT_THAT(Get("/console/app.js").content_type, HasSubstr("javascript"));
   EXPECT_THAT(Get("/console/app.css").content_type, HasSubstr("text/css"));
-  for (const char* script : {"operate.js", "search.js", "batch.js"}) {
+  for (const char* script : {"operate.js", "search.js", "batch.js", "cluster.js"}) {
     EXPECT_THAT(page.body, HasSubstr(std::string("/console/") + script));
     EXPECT_THAT(Get(std::string("/console/") + script).content_type, HasSubstr("javascript"));
   }

@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
@@ -278,6 +279,59 @@ absl::StatusOr<int> ShardLeases::LiveNodes() {
     return absl::DataLossError("shard leases: unreadable node count");
   }
   return live;
+}
+
+absl::StatusOr<ClusterView> ShardLeases::DescribeCluster() {
+  std::lock_guard<std::mutex> db_lock(db_mu_);
+  SW_RETURN_IF_ERROR(CheckOpen());
+  SW_ASSIGN_OR_RETURN(
+      PgResult nodes,
+      db_->Exec("SELECT node_id, address, (extract(epoch FROM started_at) * 1000)::bigint, "
+                "(extract(epoch FROM heartbeat) * 1000)::bigint, "
+                "heartbeat >= now() - make_interval(secs => $1::float8) "
+                "FROM nodes ORDER BY node_id",
+                {Seconds(options_.ttl)}));
+  SW_ASSIGN_OR_RETURN(PgResult shards,
+                      db_->Exec("SELECT shard_id, coalesce(owner, ''), lease_until >= now() "
+                                "FROM shards ORDER BY shard_id",
+                                {}));
+  ClusterView view;
+  view.shard_count = options_.shard_count;
+  std::map<std::string, size_t> by_id;
+  for (int i = 0; i < PQntuples(nodes.get()); ++i) {
+    ClusterNodeView n;
+    n.node_id = Value(nodes.get(), i, 0);
+    n.advertise_address = Value(nodes.get(), i, 1);
+    if (!absl::SimpleAtoi(Value(nodes.get(), i, 2), &n.started_at_ms) ||
+        !absl::SimpleAtoi(Value(nodes.get(), i, 3), &n.last_heartbeat_ms)) {
+      return absl::DataLossError("shard leases: unreadable nodes row");
+    }
+    n.live = Value(nodes.get(), i, 4) == "t";
+    by_id[n.node_id] = view.nodes.size();
+    view.nodes.push_back(std::move(n));
+  }
+  for (int i = 0; i < PQntuples(shards.get()); ++i) {
+    int id = 0;
+    if (!absl::SimpleAtoi(Value(shards.get(), i, 0), &id)) {
+      return absl::DataLossError("shard leases: unreadable shard_id");
+    }
+    std::string owner = Value(shards.get(), i, 1);
+    if (owner.empty() || Value(shards.get(), i, 2) != "t") {
+      view.unowned_shards.push_back(id);
+      continue;
+    }
+    auto it = by_id.find(owner);
+    if (it == by_id.end()) {
+      ClusterNodeView gone;
+      gone.node_id = owner;
+      it = by_id.emplace(owner, view.nodes.size()).first;
+      view.nodes.push_back(std::move(gone));
+    }
+    view.nodes[it->second].shards.push_back(id);
+  }
+  std::sort(view.nodes.begin(), view.nodes.end(),
+            [](const ClusterNodeView& a, const ClusterNodeView& b) { return a.node_id < b.node_id; });
+  return view;
 }
 
 absl::Status ShardLeases::Tick() {

@@ -48,6 +48,23 @@
 
 namespace stepwise::storage {
 
+// The cluster as the database sees it now (ShardLeases::DescribeCluster):
+// every registered node and the shards whose lease it holds, and the shards
+// nobody holds (free, released or lease expired).
+struct ClusterNodeView {
+  std::string node_id;
+  std::string advertise_address;
+  int64_t started_at_ms = 0;      // Unix ms, database clock
+  int64_t last_heartbeat_ms = 0;  // Unix ms, database clock
+  bool live = false;              // heartbeat within one TTL
+  std::vector<int> shards;        // ascending
+};
+struct ClusterView {
+  int shard_count = 0;
+  std::vector<ClusterNodeView> nodes;  // by node_id
+  std::vector<int> unowned_shards;     // ascending
+};
+
 struct ShardLeaseOptions {
   // This node's address for the other nodes (--advertise-address, or the
   // --grpc-listen address), written to its `nodes` row.
@@ -102,6 +119,10 @@ class ShardLeases final : public ShardFence {
   std::vector<int> OwnedShards() const;
   // Nodes whose heartbeat is within one TTL (database clock).
   absl::StatusOr<int> LiveNodes();
+  // Every node and who holds which shard, read from the database (two
+  // SELECTs on this object's connection). A shard whose unexpired owner has
+  // no `nodes` row is listed under a node of that id with live = false.
+  absl::StatusOr<ClusterView> DescribeCluster();
 
   int shard_count() const override { return options_.shard_count; }
   std::optional<int64_t> HeldRangeId(int shard) const override;

@@ -6,11 +6,20 @@
 // with SIGSTOP past its lease while another node takes its shards over, then
 // continued, gets its late commit rejected by the fence (and stops), while
 // the execution completes once on the new owner with a gapless history.
+// The cluster view: a node's /metrics (stepwise_cluster_*) and
+// Stepwise.DescribeCluster show its shards; a node without --cluster-shards
+// has no cluster metrics and says so to DescribeCluster.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "grpcpp/grpcpp.h"
@@ -30,6 +39,44 @@ std::unique_ptr<grpc::ClientContext> Ctx() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + 30s);
   return c;
+}
+
+// Plain HTTP/1.1 on loopback; `target` set: an AWS JSON 1.0 POST of `body`
+// with that X-Amz-Target. Returns (status, body).
+std::pair<int, std::string> Http(int port, const std::string& path, const std::string& target = "",
+                                 const std::string& body = "") {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return {-1, ""};
+  }
+  std::string req =
+      target.empty()
+          ? "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          : "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: " + target +
+                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return {-1, ""};
+  }
+  std::string resp;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  int status = 0;
+  std::sscanf(resp.c_str(), "HTTP/1.1 %d", &status);
+  size_t at = resp.find("\r\n\r\n");
+  return {status, at == std::string::npos ? "" : resp.substr(at + 4)};
+}
+
+std::pair<int, std::string> DescribeCluster(int port) {
+  return Http(port, "/", "Stepwise.DescribeCluster", "{}");
 }
 
 std::string StartNew(v1::States::Stub* stub, const std::string& def, const std::string& name) {
@@ -101,6 +148,23 @@ TEST_F(PostgresClusterIntegrationTest, ANodeRegistersServesAndLeaves) {
             "1|4|1\n");
   EXPECT_EQ(FinalStatus(node.stub(), StartNew(node.stub(), kPassDef, "p")), "SUCCEEDED");
 
+  // Its /metrics and Stepwise.DescribeCluster show its shards.
+  auto [ms, metrics] = Http(node.http_port(), "/metrics");
+  EXPECT_EQ(ms, 200);
+  EXPECT_NE(metrics.find("\nstepwise_cluster_shards_owned 4\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nstepwise_cluster_shards_total 4\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("\nstepwise_cluster_nodes_live 1\n"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("stepwise_cluster_fenced_commits_total{reason=\"database\"} 0\n"),
+            std::string::npos)
+      << metrics;
+  auto [ds, described] = DescribeCluster(node.http_port());
+  EXPECT_EQ(ds, 200) << described;
+  EXPECT_NE(described.find(R"("shardCount":4)"), std::string::npos) << described;
+  EXPECT_NE(described.find(R"("advertiseAddress":"10.9.8.7:7700")"), std::string::npos)
+      << described;
+  EXPECT_NE(described.find(R"("live":true,"shards":[0,1,2,3]})"), std::string::npos) << described;
+  EXPECT_NE(described.find(R"("unownedShards":[])"), std::string::npos) << described;
+
   // Another shard count is refused: it is fixed when the cluster is created.
   Daemon other(uri_, {"--cluster-shards", "8"});
   ASSERT_FALSE(other.Start());
@@ -110,6 +174,20 @@ TEST_F(PostgresClusterIntegrationTest, ANodeRegistersServesAndLeaves) {
   ASSERT_EQ(node.Stop(), 0) << node.log();
   EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "0\n");
   EXPECT_EQ(Sql("SELECT count(*) FROM shards WHERE owner IS NULL"), "4\n");
+}
+
+TEST_F(PostgresClusterIntegrationTest, ANodeWithoutClusterModeSaysSoAndShowsNoClusterMetrics) {
+  Daemon node(uri_);
+  ASSERT_TRUE(node.Start()) << node.log();
+  auto [status, body] = DescribeCluster(node.http_port());
+  EXPECT_EQ(status, 400) << body;
+  EXPECT_NE(body.find("ValidationException"), std::string::npos) << body;
+  EXPECT_NE(body.find("this node is not in cluster mode (--cluster-shards)"), std::string::npos)
+      << body;
+  auto [ms, metrics] = Http(node.http_port(), "/metrics");
+  EXPECT_EQ(ms, 200);
+  EXPECT_EQ(metrics.find("stepwise_cluster_"), std::string::npos) << metrics;
+  ASSERT_EQ(node.Stop(), 0) << node.log();
 }
 
 TEST_F(PostgresClusterIntegrationTest, APausedNodeIsFencedOnceItsShardsAreTaken) {

@@ -189,6 +189,7 @@ function route() {
   if (kind === 'express' && arg) return expressExecutionPage(arg);
   if (kind === 'activities') return activitiesPage();
   if (kind === 'batch') return batchPage(arg);
+  if (kind === 'cluster') return clusterPage();
   return machinesPage();
 }
 window.addEventListener('hashchange', () => { if (login.hidden) route(); });
@@ -204,6 +205,7 @@ async function start() {
   }
   const s = await r.json();
   if (s.auth === 'token') document.getElementById('logout').hidden = false;
+  clusterNavCheck();
   route();
 }
 
