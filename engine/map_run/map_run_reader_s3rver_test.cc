@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "engine/engine.h"
+#include "engine/map_run/s3rver_test_env.h"
 #include "gtest/gtest.h"
 #include "integrations/aws/aws_api_client.h"
 #include "integrations/aws/aws_s3_objects.h"
@@ -49,78 +50,37 @@ std::string BatchedMap(const std::string& writer = "") {
 class MapRunReaderS3rverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* dir = getenv("STEPWISE_AWS_SERVERS_DIR");
-    modules_ = dir != nullptr ? std::string(dir) + "/node_modules" : SW_AWS_SERVERS_MODULES;
-    if (!std::filesystem::exists(modules_ + "/s3rver") ||
-        system("command -v node >/dev/null 2>&1") != 0) {
+    std::string modules = map_run::S3rverTestEnv::ModulesDir(SW_AWS_SERVERS_MODULES);
+    if (!map_run::S3rverTestEnv::Available(modules)) {
       GTEST_SKIP() << "s3rver not installed (scripts/install-aws-servers.sh) or no node";
     }
-    char tmpl[] = "/tmp/sw_map_run_reader_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    servers_ =
-        std::make_unique<conformance::AwsCompatibleServers>(SW_AWS_SERVE_JS, modules_, dir_);
-    std::string error;
-    ASSERT_TRUE(servers_->Start({kBucket}, &error)) << error;
-    integrations::AwsApiClientOptions o;
-    o.endpoints = {{"s3", servers_->s3_url()}};
-    o.static_credentials = {{"*", net::AwsCredentials{"S3RVER", "S3RVER", "", "test"}}};
-    auto http = net::HttpClient::Create({});
-    ASSERT_TRUE(http.ok()) << http.status();
-    client_ = std::make_unique<integrations::AwsApiClient>(std::move(o), *std::move(http));
+    auto env = map_run::S3rverTestEnv::Start(SW_AWS_SERVE_JS, modules, {kBucket});
+    ASSERT_TRUE(env.ok()) << env.status();
+    s3_ = *std::move(env);
+    client_ = &s3_->client();
     EngineOptions eo;
-    eo.map_run_s3 = std::make_shared<integrations::AwsS3Objects>(client_.get(), "us-east-1");
+    eo.map_run_s3 = std::make_shared<integrations::AwsS3Objects>(client_, "us-east-1");
     // Not owned: the client outlives the engine (TearDown).
-    eo.map_run_aws = std::shared_ptr<integrations::AwsApi>(client_.get(), [](integrations::AwsApi*) {});
+    eo.map_run_aws = std::shared_ptr<integrations::AwsApi>(client_, [](integrations::AwsApi*) {});
     auto e = Engine::Open(&store_, eo);
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = *std::move(e);
   }
   void TearDown() override {
-    engine_.reset();
-    if (client_) client_->Stop();
-    servers_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    engine_.reset();  // before the client it calls
+    s3_.reset();
   }
 
   // GetObject's Body.
   std::string Get(const std::string& key) {
-    integrations::AwsApiRequest r;
-    r.service = "s3";
-    r.operation = "GetObject";
-    json::object p;
-    p["Bucket"] = kBucket;
-    p["Key"] = key;
-    r.parameters = std::move(p);
-    r.region = "us-east-1";
-    auto answer = std::make_shared<std::promise<integrations::AwsApiResponse>>();
-    auto done = answer->get_future();
-    client_->Call(std::move(r), [answer](integrations::AwsApiResponse a) {
-      answer->set_value(std::move(a));
-    });
-    integrations::AwsApiResponse a = done.get();
-    EXPECT_TRUE(a.ok()) << key << ": " << a.error_code << " " << a.error_message;
-    if (!a.ok()) return "";
-    return std::string(a.output.as_object().at("Body").as_string());
+    absl::StatusOr<std::string> body = s3_->Get(kBucket, key);
+    EXPECT_TRUE(body.ok()) << body.status();
+    return body.ok() ? *body : "";
   }
 
   void Put(const std::string& key, std::string body) {
-    integrations::AwsApiRequest r;
-    r.service = "s3";
-    r.operation = "PutObject";
-    json::object p;
-    p["Bucket"] = kBucket;
-    p["Key"] = key;
-    r.parameters = std::move(p);
-    r.region = "us-east-1";
-    r.body_bytes = std::move(body);
-    auto answer = std::make_shared<std::promise<integrations::AwsApiResponse>>();
-    auto done = answer->get_future();
-    client_->Call(std::move(r), [answer](integrations::AwsApiResponse a) {
-      answer->set_value(std::move(a));
-    });
-    integrations::AwsApiResponse a = done.get();
-    ASSERT_TRUE(a.ok()) << a.error_code << " " << a.error_message << a.transport_error;
+    absl::Status s = s3_->Put(kBucket, key, std::move(body));
+    ASSERT_TRUE(s.ok()) << s;
   }
 
   ExecutionDescription AwaitEnd(const std::string& arn) {
@@ -135,9 +95,8 @@ class MapRunReaderS3rverTest : public ::testing::Test {
     return d;
   }
 
-  std::string modules_, dir_;
-  std::unique_ptr<conformance::AwsCompatibleServers> servers_;
-  std::unique_ptr<integrations::AwsApiClient> client_;
+  std::unique_ptr<map_run::S3rverTestEnv> s3_;
+  integrations::AwsApiClient* client_ = nullptr;
   storage::MemoryStore store_;
   std::unique_ptr<Engine> engine_;
 };

@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "engine/map_run/result_writer.h"
+#include "engine/map_run/s3rver_test_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "integrations/aws/aws_api_client.h"
@@ -35,59 +36,26 @@ constexpr int kFailed = 90;
 class ResultWriterS3rverTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    // STEPWISE_AWS_SERVERS_DIR (as scripts/install-aws-servers.sh reads
-    // it) overrides the directory chosen at configure time.
-    const char* dir = getenv("STEPWISE_AWS_SERVERS_DIR");
-    modules_ = dir != nullptr ? std::string(dir) + "/node_modules" : SW_AWS_SERVERS_MODULES;
-    if (!std::filesystem::exists(modules_ + "/s3rver") ||
-        system("command -v node >/dev/null 2>&1") != 0) {
+    std::string modules = S3rverTestEnv::ModulesDir(SW_AWS_SERVERS_MODULES);
+    if (!S3rverTestEnv::Available(modules)) {
       GTEST_SKIP() << "s3rver not installed (scripts/install-aws-servers.sh) or no node";
     }
-    char tmpl[] = "/tmp/sw_result_writer_XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    servers_ =
-        std::make_unique<conformance::AwsCompatibleServers>(SW_AWS_SERVE_JS, modules_, dir_);
-    std::string error;
-    ASSERT_TRUE(servers_->Start({kBucket}, &error)) << error;
-    integrations::AwsApiClientOptions o;
-    o.endpoints = {{"s3", servers_->s3_url()}};
-    o.static_credentials = {{"*", net::AwsCredentials{"S3RVER", "S3RVER", "", "test"}}};
-    auto http = net::HttpClient::Create({});
-    ASSERT_TRUE(http.ok()) << http.status();
-    client_ = std::make_unique<integrations::AwsApiClient>(std::move(o), *std::move(http));
+    auto env = S3rverTestEnv::Start(SW_AWS_SERVE_JS, modules, {kBucket});
+    ASSERT_TRUE(env.ok()) << env.status();
+    s3_ = *std::move(env);
+    client_ = &s3_->client();
   }
-  void TearDown() override {
-    if (client_) client_->Stop();
-    servers_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
+  void TearDown() override { s3_.reset(); }
 
   // GetObject's Body.
   std::string Get(const std::string& key) {
-    integrations::AwsApiRequest r;
-    r.service = "s3";
-    r.operation = "GetObject";
-    json::object p;
-    p["Bucket"] = kBucket;
-    p["Key"] = key;
-    r.parameters = std::move(p);
-    r.region = "us-east-1";
-    auto answer = std::make_shared<std::promise<integrations::AwsApiResponse>>();
-    auto done = answer->get_future();
-    client_->Call(std::move(r), [answer](integrations::AwsApiResponse a) {
-      answer->set_value(std::move(a));
-    });
-    integrations::AwsApiResponse a = done.get();
-    EXPECT_TRUE(a.ok()) << key << ": " << a.error_code << " " << a.error_message
-                        << a.transport_error;
-    if (!a.ok()) return "";
-    return std::string(a.output.as_object().at("Body").as_string());
+    absl::StatusOr<std::string> body = s3_->Get(kBucket, key);
+    EXPECT_TRUE(body.ok()) << body.status();
+    return body.ok() ? *body : "";
   }
 
-  std::string modules_, dir_;
-  std::unique_ptr<conformance::AwsCompatibleServers> servers_;
-  std::unique_ptr<integrations::AwsApiClient> client_;
+  std::unique_ptr<S3rverTestEnv> s3_;
+  integrations::AwsApiClient* client_ = nullptr;
 };
 
 MapRunChildResult Child(int i) {
