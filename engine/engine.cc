@@ -15,6 +15,7 @@
 #include "engine/batch/batch_engine.h"
 #include "engine/dispatch/activity_dispatcher.h"
 #include "engine/dispatch/child_execution_dispatcher.h"
+#include "engine/map_run/express_child_outcome.h"
 #include "engine/map_run/map_run_dispatcher.h"
 #include "engine/dispatch/function_queue_dispatcher.h"
 #include "engine/dispatch/lambda_function.h"
@@ -262,7 +263,8 @@ absl::StatusOr<TimeMs> Engine::StopExecution(const std::string& arn, const std::
 }
 absl::StatusOr<ExecutionDescription> Engine::DescribeExecution(const std::string& arn) {
   SW_RETURN_IF_ERROR(impl_->Alive());
-  SW_RETURN_IF_ERROR(RefuseExpress(arn));
+  // AWS describes a Map Run's Express children (engine/map_run/README.md).
+  if (!IsMapRunExpressChildArn(arn)) SW_RETURN_IF_ERROR(RefuseExpress(arn));
   return impl_->DescribeExecution(arn);
 }
 absl::StatusOr<std::vector<OpenTaskInfo>> Engine::ListOpenTasks(const std::string& arn) {

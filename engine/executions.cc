@@ -15,6 +15,7 @@
 #include "engine/dispatch/lambda_function.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
+#include "engine/map_run/express_child_outcome.h"
 #include "engine/mock_config/mock_config.h"
 #include "engine/mock_config/time_scale.h"
 #include "storage/keys.h"
@@ -92,7 +93,11 @@ void EngineImpl::StartResolvedAsync(
   std::string machine_name((*machine)["name"].as_string());
   bool express = (*machine)["type"].as_string() == "EXPRESS";
   std::string arn;
-  if (express) {
+  if (express && Catalog::IsMapRunMachineName(machine_name)) {
+    // A Map Run's Express child: its ARN is known before the start
+    // (engine/map_run/map_run_driver.h).
+    arn = MapRunExpressChildArn(opts_.region, opts_.account, machine_name, name);
+  } else if (express) {
     // AWS gives each Express execution its own id after the name.
     std::string uuid;
     {

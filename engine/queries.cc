@@ -14,6 +14,7 @@
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
+#include "engine/map_run/express_child_outcome.h"
 #include "engine/redrive.h"
 #include "storage/keys.h"
 
@@ -46,6 +47,13 @@ void StripData(json::object& event) {
 absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::string& arn) {
   SW_RETURN_IF_ERROR(CheckExecutionArn(arn));
   SW_ASSIGN_OR_RETURN(std::optional<storage::VersionedValue> v, store_->GetExecution(arn));
+  if (!v.has_value() && IsMapRunExpressChildArn(arn)) {
+    // A Map Run's Express child that closed: its stored outcome
+    // (engine/map_run/express_child_outcome.h).
+    SW_ASSIGN_OR_RETURN(std::optional<std::string> outcome,
+                        store_->Get(Table::kMeta, ExpressChildOutcomeKey(arn)));
+    if (outcome.has_value()) return DecodeExpressChildOutcome(arn, *outcome);
+  }
   if (!v.has_value()) {
     return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");
   }

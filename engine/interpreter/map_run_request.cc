@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "asl/errors.h"
 #include "asl/jsonata_template.h"
+#include "asl/path.h"
 #include "asl/payload_template.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -76,10 +77,46 @@ absl::StatusOr<json::value> Interpreter::Run::EvaluateMapRunField(const Frame& f
 absl::Status Interpreter::Run::AddMapRunSources(const Frame& f, const State& s,
                                                 const json::object& map_json,
                                                 json::object& spec) const {
+  // Resolves the size field `name` of `config` (ReaderConfig.MaxItems,
+  // ItemBatcher.MaxItemsPerBatch / MaxInputBytesPerBatch) given as
+  // `name`Path (over the effective input) or as a JSONata expression: the
+  // integer (at least `min`) replaces them in `config`. States.Runtime
+  // (JSONPath) or States.QueryEvaluationError (JSONata) naming the field.
+  auto resolve_size = [&](json::object& config, std::string_view name,
+                          int64_t min) -> absl::Status {
+    std::string key(name);
+    std::string path_key = absl::StrCat(ToAbsl(name), "Path");
+    int64_t n = 0;
+    if (const json::value* p = config.if_contains(path_key); p != nullptr && p->is_string()) {
+      SW_ASSIGN_OR_RETURN(asl::JsonPath path, asl::JsonPath::Parse(p->get_string()));
+      SW_ASSIGN_OR_RETURN(double v, NumberAtPath(f, s, f.effective, path, path_key,
+                                                 /*integer=*/true));
+      n = static_cast<int64_t>(v);
+      if (n < min) {
+        // As AWS words a negative ToleratedFailureCount(Path).
+        return asl::RuntimeError(asl::kStatesRuntime,
+                                 min == 0 ? absl::StrCat(ToAbsl(name), " cannot be negative.")
+                                          : absl::StrCat(ToAbsl(name), " must be at least ", min, "."));
+      }
+      config.erase(path_key);
+    } else if (const json::value* v = config.if_contains(key);
+               s.jsonata && v != nullptr && v->is_string()) {
+      SW_ASSIGN_OR_RETURN(asl::JsonataTemplate t, asl::JsonataTemplate::Compile(*v));
+      SW_ASSIGN_OR_RETURN(n, JsonataInt(f, s, t, name, min));
+    } else {
+      return absl::OkStatus();
+    }
+    config[key] = n;
+    return absl::OkStatus();
+  };
   if (const json::value* reader = map_json.if_contains("ItemReader");
       reader != nullptr && reader->is_object()) {
     json::object r;
-    r["config"] = *reader;
+    json::object config = reader->get_object();
+    if (json::value* rc = config.if_contains("ReaderConfig"); rc != nullptr && rc->is_object()) {
+      SW_RETURN_IF_ERROR(resolve_size(rc->get_object(), "MaxItems", 0));
+    }
+    r["config"] = std::move(config);
     const char* args_name = s.jsonata ? "Arguments" : "Parameters";
     if (const json::value* a = reader->get_object().if_contains(args_name)) {
       SW_ASSIGN_OR_RETURN(r["arguments"],
@@ -112,7 +149,10 @@ absl::Status Interpreter::Run::AddMapRunSources(const Frame& f, const State& s,
   if (const json::value* batcher = map_json.if_contains("ItemBatcher");
       batcher != nullptr && batcher->is_object()) {
     json::object b;
-    b["config"] = *batcher;
+    json::object config = batcher->get_object();
+    SW_RETURN_IF_ERROR(resolve_size(config, "MaxItemsPerBatch", 1));
+    SW_RETURN_IF_ERROR(resolve_size(config, "MaxInputBytesPerBatch", 1));
+    b["config"] = std::move(config);
     if (const json::value* in = batcher->get_object().if_contains("BatchInput")) {
       SW_ASSIGN_OR_RETURN(b["batchInput"],
                           EvaluateMapRunField(f, s, *in, "ItemBatcher.BatchInput"));

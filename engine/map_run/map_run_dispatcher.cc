@@ -7,7 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "common/logging.h"
 #include "common/status_macros.h"
+#include "engine/map_run/express_child_outcome.h"
 #include "storage/keys.h"
 
 namespace stepwise::engine {
@@ -58,6 +60,7 @@ void MapRunDispatcher::Close(const OpenTask& task, PendingCommit& commit) {
 }
 
 absl::Status MapRunDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {
+  store_ = &store;
   SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> rows,
                       store.Scan(storage::Table::kTasks, storage::ScanOptions{}));
   for (auto& kv : rows) {
@@ -82,6 +85,18 @@ absl::Status MapRunDispatcher::Recover(storage::Store& store, TaskInputs& inputs
 }
 
 void MapRunDispatcher::ExecutionClosed(const ExecutionDescription& closed) {
+  if (store_ != nullptr && IsMapRunExpressChildArn(closed.execution_arn)) {
+    // Durable before the engine forgets the in-memory execution. A failed
+    // write leaves no row: DescribeExecution cannot see the child, and a
+    // resumed run starts it again.
+    absl::Status s = store_->Put(storage::Table::kMeta,
+                                 ExpressChildOutcomeKey(closed.execution_arn),
+                                 EncodeExpressChildOutcome(closed));
+    if (!s.ok()) {
+      spdlog::warn("Map Run: the outcome of {} was not stored: {}", closed.execution_arn,
+                   s.ToString());
+    }
+  }
   driver_.ChildClosed(closed);
 }
 

@@ -7,8 +7,11 @@
 // is resumed (children already started are adopted, none started twice);
 // the step that closes the task deletes the row and the driver stops the
 // children still open.
+// An Express child's close also writes its outcome row
+// (express_child_outcome.h) before the engine forgets the execution.
 // Threads: Schedule/Close on the parent's shard, ExecutionClosed on the
-// child's (it only posts to the driver), Recover at Open.
+// child's (it posts to the driver; for an Express child it first writes the
+// outcome row, one synced write), Recover at Open.
 #ifndef SW_ENGINE_MAP_RUN_MAP_RUN_DISPATCHER_H_
 #define SW_ENGINE_MAP_RUN_MAP_RUN_DISPATCHER_H_
 
@@ -46,6 +49,7 @@ class MapRunDispatcher : public TaskDispatcher {
 
  private:
   TaskInputs& inputs_;
+  storage::Store* store_ = nullptr;  // from Recover (at Open, before any call)
   MapRunDriver driver_;
 };
 

@@ -6,10 +6,13 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/json.h"
 #include "common/thread_name.h"
+#include "engine/map_run/express_child_outcome.h"
 #include "engine/map_run/item_reader_config.h"
 #include "engine/map_run/result_writer.h"
+#include "engine/map_run/result_writer_files.h"
 #include "engine/service_error.h"
 
 namespace stepwise::engine {
@@ -32,9 +35,17 @@ struct MapRunDriver::RunState {
   std::deque<json::value> buffered;   // read, not started: indexes next.. of status
   bool source_done = false;
 
+  bool Express() const { return spec.execution_type == "EXPRESS"; }
   std::string ChildArn(size_t index) const {
     std::string arn = machine_arn;
     size_t at = arn.find(":stateMachine:");
+    if (Express()) {
+      // arn:aws:states:REGION:ACCOUNT:stateMachine:… → REGION, ACCOUNT.
+      std::vector<std::string> parts = absl::StrSplit(arn.substr(0, at), ':');
+      return MapRunExpressChildArn(parts.size() > 3 ? parts[3] : "",
+                                   parts.size() > 4 ? parts[4] : "", spec.child_machine,
+                                   spec.ChildName(index));
+    }
     return absl::StrCat(arn.substr(0, at), ":execution:", arn.substr(at + 14), ":",
                         spec.ChildName(index));
   }
@@ -145,9 +156,8 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
     return;
   }
   r.items = *std::move(items);
-  // Children are STANDARD executions for now (map_run/README.md).
-  absl::StatusOr<std::string> machine =
-      ensure_machine_(r.spec.child_machine, r.spec.definition, "STANDARD");
+  absl::StatusOr<std::string> machine = ensure_machine_(
+      r.spec.child_machine, r.spec.definition, r.Express() ? "EXPRESS" : "STANDARD");
   if (!machine.ok()) {
     inputs_.ReportTaskResult(parent, task_id,
                              TaskResult::Failed("States.Runtime",
@@ -191,6 +201,17 @@ void MapRunDriver::Launch(RunState& r) {
     }
     std::string arn = r.ChildArn(i);
     children_[arn] = {r.key, i};
+    if (r.Express()) {
+      // An Express child has no record to adopt after a restart: its stored
+      // outcome says it ended (counted now, not run again); one running in
+      // this process is waited for; else it (re)starts (at-least-once).
+      absl::StatusOr<ExecutionDescription> known = inputs_.DescribeExecution(arn);
+      if (known.ok()) {
+        r.status[i] = ChildStatus::kRunning;
+        if (known->status != "RUNNING" && !Count(r, i, *known)) return;
+        continue;
+      }
+    }
     inputs_.StartExecution(r.machine_arn, r.spec.ChildName(i), SerializeJson(input),
                            [this, key = r.key, i](absl::StatusOr<StartExecutionResult> s) {
                              Post([this, key, i, s = std::move(s)]() mutable {
@@ -234,13 +255,17 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
 }
 
 void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& d) {
+  if (Count(r, index, d)) Launch(r);  // more children, or the end
+}
+
+bool MapRunDriver::Count(RunState& r, size_t index, const ExecutionDescription& d) {
   ChildStatus& st = r.status[index];
-  if (st != ChildStatus::kStarting && st != ChildStatus::kRunning) return;  // counted
+  if (st != ChildStatus::kStarting && st != ChildStatus::kRunning) return false;  // counted
   bool ok = d.status == "SUCCEEDED";
   st = ok ? ChildStatus::kSucceeded : ChildStatus::kFailed;
   --r.open;
   ++r.ended;
-  if (r.finished) return;
+  if (r.finished) return false;
   if (!ok) {
     ++r.failed;
     if (r.first_error.empty() && r.first_cause.empty()) {
@@ -255,10 +280,10 @@ void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& 
       } else {
         FailRun(r, r.first_error, r.first_cause);
       }
-      return;
+      return false;
     }
   }
-  Launch(r);  // more children, or the end
+  return true;
 }
 
 bool MapRunDriver::WithinTolerance(const RunState& r) const {
@@ -281,8 +306,11 @@ void MapRunDriver::FailRun(RunState& r, const std::string& error, const std::str
 
 void MapRunDriver::SucceedRun(RunState& r) {
   r.finished = true;
+  std::optional<map_run::ResultTransformation> preview;
   if (r.spec.writer.is_object()) {
-    absl::StatusOr<json::value> written = WriteResults(r);
+    absl::StatusOr<map_run::ResultWriterConfig> wc = WriterConfig(r);
+    absl::StatusOr<json::value> written =
+        wc.ok() ? WriteResults(r, *wc) : absl::StatusOr<json::value>(wc.status());
     if (!written.ok()) {
       inputs_.ReportTaskResult(r.parent, r.task_id,
                                TaskResult::Failed(map_run::kResultWriterFailed,
@@ -295,27 +323,34 @@ void MapRunDriver::SucceedRun(RunState& r) {
       inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
       return;
     }
+    preview = wc->transformation;  // a WriterConfig alone: the inline result shaped
   }
   // The results in item order, read back from the children's records.
   json::array results;
   results.reserve(r.status.size());
   for (size_t i = 0; i < r.status.size(); ++i) {
-    absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(r.ChildArn(i));
-    if (!d.ok()) {
+    absl::StatusOr<map_run::MapRunChildResult> c = ChildResult(r, i);
+    if (!c.ok() || c->status == "PENDING") {
       inputs_.ReportTaskResult(
           r.parent, r.task_id,
           TaskResult::Failed("States.Runtime",
                              absl::StrCat("The Map Run could not read the child execution ",
-                                          r.ChildArn(i), ": ", d.status().message())));
+                                          r.ChildArn(i), ": ",
+                                          c.ok() ? "it has no record" : c.status().message())));
       return;
     }
-    if (d->status == "SUCCEEDED") {
-      absl::StatusOr<json::value> out = ParseJson(d->output.value_or("null"));
+    if (preview.has_value()) {
+      for (const std::string& rec : map_run::ResultRecords(*c, *preview)) {
+        absl::StatusOr<json::value> v = ParseJson(rec);
+        results.push_back(v.ok() ? *std::move(v) : json::value());
+      }
+    } else if (c->status == "SUCCEEDED") {
+      absl::StatusOr<json::value> out = ParseJson(c->output.value_or("null"));
       results.push_back(out.ok() ? *std::move(out) : json::value());
     } else {
       json::object e;
-      e["Error"] = json::string(d->error.value_or(""));
-      e["Cause"] = json::string(d->cause.value_or(""));
+      e["Error"] = json::string(c->error.value_or(""));
+      e["Cause"] = json::string(c->cause.value_or(""));
       results.push_back(std::move(e));
     }
   }
@@ -324,13 +359,45 @@ void MapRunDriver::SucceedRun(RunState& r) {
   inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
 }
 
-absl::StatusOr<json::value> MapRunDriver::WriteResults(RunState& r) {
+absl::StatusOr<map_run::ResultWriterConfig> MapRunDriver::WriterConfig(const RunState& r) const {
   const json::object& w = r.spec.writer.get_object();
   json::value config = w.contains("config") ? w.at("config") : json::value();
   json::value args = w.contains("arguments") ? w.at("arguments") : json::value();
   absl::StatusOr<map_run::ResultWriterConfig> wc = map_run::ReadResultWriterConfig(config, args);
   if (!wc.ok()) return absl::FailedPreconditionError(wc.status().message());
-  if (!wc->writes_to_s3) return json::value();  // the results stay inline
+  return wc;
+}
+
+absl::StatusOr<map_run::MapRunChildResult> MapRunDriver::ChildResult(const RunState& r,
+                                                                     size_t index) {
+  map_run::MapRunChildResult c;
+  c.execution_arn = r.ChildArn(index);
+  c.name = r.spec.ChildName(index);
+  c.state_machine_arn = r.machine_arn;
+  absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(c.execution_arn);
+  if (!d.ok()) {
+    if (ServiceErrorName(d.status()) != "ExecutionDoesNotExist") return d.status();
+    c.status = "PENDING";
+    return c;
+  }
+  c.status = d->status;
+  c.input = d->input;
+  c.output = d->output;
+  c.error = d->error;
+  c.cause = d->cause;
+  c.start_date_ms = d->start_date;
+  if (d->stop_date != 0) c.stop_date_ms = d->stop_date;
+  c.redrive_count = d->redrive_count;
+  c.redrive_status = d->status == "SUCCEEDED" ? "NOT_REDRIVABLE" : "REDRIVABLE_BY_MAP_RUN";
+  if (d->status == "SUCCEEDED") {
+    c.redrive_status_reason = "Execution is SUCCEEDED and cannot be redriven";
+  }
+  return c;
+}
+
+absl::StatusOr<json::value> MapRunDriver::WriteResults(RunState& r,
+                                                       const map_run::ResultWriterConfig& wc) {
+  if (!wc.writes_to_s3) return json::value();  // the results stay inline
   if (aws_ == nullptr) {
     return absl::FailedPreconditionError(
         "ResultWriter needs S3, and this server has no AWS client");
@@ -341,36 +408,15 @@ absl::StatusOr<json::value> MapRunDriver::WriteResults(RunState& r) {
       [this, &r, &next]() -> absl::StatusOr<std::vector<map_run::MapRunChildResult>> {
     std::vector<map_run::MapRunChildResult> page;
     for (; next < r.status.size() && page.size() < kPageItems; ++next) {
-      std::string arn = r.ChildArn(next);
-      absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
-      map_run::MapRunChildResult c;
-      c.execution_arn = arn;
-      c.name = r.spec.ChildName(next);
-      c.state_machine_arn = r.machine_arn;
-      if (!d.ok()) {
-        c.status = "PENDING";
-        page.push_back(std::move(c));
-        continue;
-      }
-      c.status = d->status;
-      c.input = d->input;
-      c.output = d->output;
-      c.error = d->error;
-      c.cause = d->cause;
-      c.start_date_ms = d->start_date;
-      if (d->stop_date != 0) c.stop_date_ms = d->stop_date;
-      c.redrive_count = d->redrive_count;
-      c.redrive_status = d->status == "SUCCEEDED" ? "NOT_REDRIVABLE" : "REDRIVABLE_BY_MAP_RUN";
-      if (d->status == "SUCCEEDED") {
-        c.redrive_status_reason = "Execution is SUCCEEDED and cannot be redriven";
-      }
-      page.push_back(std::move(c));
+      absl::StatusOr<map_run::MapRunChildResult> c = ChildResult(r, next);
+      if (!c.ok()) return c.status();
+      page.push_back(*std::move(c));
     }
     return page;
   };
   map_run::ResultWriterOptions o;
   o.region = region_;
-  return map_run::WriteMapRunResults(*aws_, *wc, r.spec.map_run_arn, pages, o);
+  return map_run::WriteMapRunResults(*aws_, wc, r.spec.map_run_arn, pages, o);
 }
 
 void MapRunDriver::StopOpenChildren(RunState& r, const std::string& cause) {

@@ -11,7 +11,12 @@
 // parent's task result: the children's outputs in item order, read back
 // from their records. After a restart the run reads its items again from
 // the start; the start of a child that exists adopts it (ended ones are
-// counted, running ones waited for), so none is started twice.
+// counted, running ones waited for), so none is started twice. EXPRESS
+// children (ProcessorConfig.ExecutionType) run on an Express hidden
+// machine with ARNs known before their start (MapRunExpressChildArn); their
+// results are read from the outcome each leaves when it closes
+// (express_child_outcome.h): after a restart an ended one is counted from
+// it and one that was running is started again (at-least-once).
 //
 // Threads: the public methods are called from any thread (ChildClosed from
 // a shard: it only posts); all run state lives on the driver thread.
@@ -37,6 +42,8 @@
 #include "engine/map_run/map_run_items.h"
 #include "integrations/aws/aws_api.h"
 #include "engine/map_run/map_run_spec.h"
+#include "engine/map_run/result_writer_config.h"
+#include "engine/map_run/result_writer_files.h"
 
 namespace stepwise::engine {
 
@@ -81,11 +88,18 @@ class MapRunDriver {
   void Launch(RunState& r);
   void OnStart(const std::string& key, size_t index, absl::StatusOr<StartExecutionResult> s);
   void OnEnd(RunState& r, size_t index, const ExecutionDescription& d);
+  // Counts child `index`'s end (once); false when the run need not go on
+  // (counted before, finished, or failed by this end).
+  bool Count(RunState& r, size_t index, const ExecutionDescription& d);
   bool WithinTolerance(const RunState& r) const;
   void FailRun(RunState& r, const std::string& error, const std::string& cause);
   void SucceedRun(RunState& r);
-  // The children's results to S3 (ResultWriter): the Map's output.
-  absl::StatusOr<json::value> WriteResults(RunState& r);
+  absl::StatusOr<map_run::ResultWriterConfig> WriterConfig(const RunState& r) const;
+  // The children's results to S3 (ResultWriter): the Map's output; null
+  // when `wc` does not export (the results stay inline).
+  absl::StatusOr<json::value> WriteResults(RunState& r, const map_run::ResultWriterConfig& wc);
+  // Child `index` as the result files describe it (PENDING: no record).
+  absl::StatusOr<map_run::MapRunChildResult> ChildResult(const RunState& r, size_t index);
   void StopOpenChildren(RunState& r, const std::string& cause);
   void Forget(const std::string& key);
 

@@ -2,8 +2,9 @@
 // s3rver on loopback (tests/conformance/aws_compatible_servers.h) through
 // AwsApiClient and AwsS3Objects, run by the engine as a Map Run: 1,000
 // items, ItemSelector with $$.Map.Item.Index/Value, ItemBatcher 10 → 100
-// child executions, the Map's output in item order; a missing object fails
-// the Map with States.ItemReaderFailed. Skips when the servers are not
+// child executions, the Map's output in item order; MaxItemsPath and
+// MaxItemsPerBatchPath read from the state input (EXPRESS children); a
+// missing object fails the Map with States.ItemReaderFailed. Skips when the servers are not
 // installed (scripts/install-aws-servers.sh) or node is missing.
 #include <stdlib.h>
 
@@ -164,6 +165,36 @@ TEST_F(MapRunReaderS3rverTest, AResultWriterWritesTheChildrensResultsAndAManifes
     ASSERT_TRUE(child_out.ok());
     EXPECT_EQ(child_out->at("first").as_int64(), b * 10);
   }
+}
+
+TEST_F(MapRunReaderS3rverTest, MaxItemsPathLimitsTheItemsReadFromTheInput) {
+  std::string body;
+  for (int i = 0; i < 100; ++i) absl::StrAppend(&body, R"({"n":)", i, "}\n");
+  Put("in/limited.jsonl", body);
+  auto m = engine_->CreateStateMachine("limited", R"json({"StartAt":"Each","States":{
+    "Each":{"Type":"Map","Label":"first",
+      "ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
+        "ReaderConfig":{"InputType":"JSONL","MaxItemsPath":"$.max"},
+        "Parameters":{"Bucket":"bookings","Key":"in/limited.jsonl"}},
+      "ItemBatcher":{"MaxItemsPerBatchPath":"$.per"},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"Count","States":{"Count":{"Type":"Pass","Parameters":{
+          "count.$":"States.ArrayLength($.Items)","first.$":"$.Items[0].n"},"End":true}}},
+      "End":true}}})json", "arn:aws:iam::123456789012:role/r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto e = engine_->StartExecution(m->arn, "m", R"({"max":25,"per":10})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << ": " << d.cause.value_or("");
+  EXPECT_EQ(*d.output,
+            R"([{"count":10,"first":0},{"count":10,"first":10},{"count":5,"first":20}])");
+  e = engine_->StartExecution(m->arn, "neg", R"({"max":-1,"per":10})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.Runtime");
+  EXPECT_NE(d.cause.value_or("").find("MaxItems cannot be negative."), std::string::npos)
+      << d.cause.value_or("");
 }
 
 TEST_F(MapRunReaderS3rverTest, AMissingObjectFailsTheMapWithItemReaderFailed) {

@@ -1,7 +1,11 @@
 // The Map Run room through the whole engine: a DISTRIBUTED Map's items run
 // as child executions on the hidden MACHINE/LABEL machine, MaxConcurrency
 // honoured, results in item order, a failing child with and without a
-// tolerance, and a restart in the middle (no item gets two children).
+// tolerance, and a restart in the middle (no item gets two children). The
+// same for EXPRESS children (stored outcomes, DescribeExecution of a child,
+// a restart: ended children counted once, running ones run again), the
+// ItemBatcher's *Path / JSONata size fields resolved from the state input,
+// and a WriterConfig without Resource shaping the inline result.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -10,6 +14,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "engine/arn.h"
+#include "engine/map_run/express_child_outcome.h"
+#include "engine/service_error.h"
 #include "engine/engine_test_fixture.h"
 #include "gtest/gtest.h"
 
@@ -20,19 +27,19 @@ constexpr char kWork[] = "arn:aws:states:us-east-1:123456789012:activity:item-wo
 constexpr char kChildPrefix[] = "arn:aws:states:us-east-1:123456789012:stateMachine:";
 
 // A distributed Map over $.items whose children run an activity task.
-std::string ActivityMap(int max_concurrency) {
+std::string ActivityMap(int max_concurrency, const std::string& type = "STANDARD") {
   return absl::StrCat(R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"items",
     "ItemsPath":"$.items","MaxConcurrency":)", max_concurrency, R"(,
-    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":")", type, R"("},
       "StartAt":"Work","States":{"Work":{"Type":"Task","Resource":")", kWork, R"(",
       "End":true}}},"End":true}}})");
 }
 
 // A distributed Map whose children fail for items with "fail": true.
-std::string FailingMap(const std::string& tolerance) {
+std::string FailingMap(const std::string& tolerance, const std::string& type = "STANDARD") {
   return absl::StrCat(R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"checks",
     "MaxConcurrency":2,)", tolerance, R"(
-    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":")", type, R"("},
       "StartAt":"Check","States":{
         "Check":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,
                  "Next":"Broke"}],"Default":"Fine"},
@@ -49,6 +56,20 @@ std::string Items(int n, const std::set<int>& failing = {}) {
     a.push_back(std::move(o));
   }
   return SerializeJson(json::value(std::move(a)));
+}
+
+// A distributed Map over $.items whose children count the items of their
+// batch; `batcher` is the ItemBatcher's members.
+std::string BatchingMap(const std::string& batcher, bool jsonata = false) {
+  return absl::StrCat(R"({"StartAt":"Each",)", jsonata ? R"("QueryLanguage":"JSONata",)" : "",
+    R"("States":{"Each":{"Type":"Map","Label":"batches",)",
+    jsonata ? R"("Items":"{% $states.input.items %}",)" : R"("ItemsPath":"$.items",)",
+    R"("ItemBatcher":{)", batcher, R"(},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+      "StartAt":"Count","States":{"Count":{"Type":"Pass",)",
+    jsonata ? R"("Output":"{% $count($states.input.Items) %}",)"
+            : R"("Parameters":{"n.$":"States.ArrayLength($.Items)"},)",
+    R"("End":true}}},"End":true}}})");
 }
 
 class MapRunRoomTest : public RocksEngineTest {
@@ -95,6 +116,19 @@ class MapRunRoomTest : public RocksEngineTest {
     json::object out;
     out["doubled"] = in->get_object().at("i").as_int64() * 2;
     ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  }
+
+  // The Map Run ARN the parent's MapRunStarted names.
+  std::string MapRunArnOf(const std::string& parent) {
+    auto h = engine_->GetExecutionHistory(parent, 1000, "", false, true);
+    EXPECT_TRUE(h.ok()) << h.status();
+    if (!h.ok()) return "";
+    for (auto& e : h->events) {
+      if (e.contains("mapRunStartedEventDetails")) {
+        return std::string(e["mapRunStartedEventDetails"].at("mapRunArn").as_string());
+      }
+    }
+    return "";
   }
 
   void ExpectDoubledInOrder(const ExecutionDescription& d, int n) {
@@ -205,6 +239,186 @@ TEST_F(MapRunRoomTest, ARestartInTheMiddleResumesWithOneChildPerItem) {
   EXPECT_EQ(st["SUCCEEDED"], 20);
   EXPECT_EQ(names.size(), 20u);
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 20u);
+}
+
+// ---- EXPRESS children --------------------------------------------------------
+
+TEST_F(MapRunRoomTest, ExpressChildrenGiveResultsInOrderAndCanBeDescribed) {
+  std::string parent = Machine("exp", FailingMap("", "EXPRESS"));
+  auto e = engine_->StartExecution(parent, "run1", Items(20));
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
+  auto out = ParseJson(*d.output);
+  ASSERT_TRUE(out.ok() && out->is_array());
+  ASSERT_EQ(out->get_array().size(), 20u);
+  for (auto& v : out->get_array()) EXPECT_EQ(v.as_string(), "ok");
+  // Express children are not Standard executions of the hidden machine.
+  auto listed = engine_->ListExecutions(kChildPrefix + std::string("exp/checks"), "", 100, "");
+  EXPECT_FALSE(listed.ok() && !listed->executions.empty());
+  // DescribeExecution of a child, by the Express ARN AWS gives it.
+  std::string run_id = ArnTail(MapRunArnOf(e->execution_arn));
+  std::string child = MapRunExpressChildArn("us-east-1", "123456789012", "exp/checks",
+                                            absl::StrCat(run_id, "-7"));
+  EXPECT_TRUE(child.starts_with(absl::StrCat(
+      "arn:aws:states:us-east-1:123456789012:express:exp/checks:", run_id, "-7:")))
+      << child;
+  auto c = engine_->DescribeExecution(child);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->status, "SUCCEEDED");
+  EXPECT_EQ(c->name, absl::StrCat(run_id, "-7"));
+  auto in = ParseJson(c->input);
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->at("i").as_int64(), 7);
+  EXPECT_EQ(c->output.value_or(""), R"("ok")");
+  EXPECT_GT(c->stop_date, 0);
+  EXPECT_EQ(c->state_machine_arn, kChildPrefix + std::string("exp/checks"));
+  // Other Express executions stay refused, as AWS does.
+  EXPECT_EQ(ServiceErrorName(engine_->DescribeExecution(
+                                     "arn:aws:states:us-east-1:123456789012:express:exp:a:b")
+                                 .status()),
+            "InvalidArn");
+}
+
+TEST_F(MapRunRoomTest, ExpressChildrenFailuresWithinTheToleranceSucceedBeyondItFail) {
+  std::string parent =
+      Machine("exptol", FailingMap(R"("ToleratedFailureCount":1,)", "EXPRESS"));
+  auto ok = engine_->StartExecution(parent, "one", Items(6, {2}));
+  ASSERT_TRUE(ok.ok());
+  ExecutionDescription d = AwaitEnd(ok->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.cause.value_or("");
+  auto out = ParseJson(*d.output);
+  ASSERT_TRUE(out.ok() && out->is_array());
+  ASSERT_EQ(out->get_array().size(), 6u);
+  EXPECT_EQ(out->get_array()[1].as_string(), "ok");
+  EXPECT_EQ(out->get_array()[2].at("Error").as_string(), "ItemBroke");
+  EXPECT_EQ(out->get_array()[2].at("Cause").as_string(), "item is broken");
+  std::string failed = MapRunExpressChildArn("us-east-1", "123456789012", "exptol/checks",
+                                             ArnTail(MapRunArnOf(ok->execution_arn)) + "-2");
+  auto c = engine_->DescribeExecution(failed);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->status, "FAILED");
+  EXPECT_EQ(c->error.value_or(""), "ItemBroke");
+
+  auto bad = engine_->StartExecution(parent, "two", Items(6, {1, 4}));
+  ASSERT_TRUE(bad.ok());
+  d = AwaitEnd(bad->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAgain) {
+  std::string parent = Machine("expres", ActivityMap(4, "EXPRESS"));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(12) + "}");
+  ASSERT_TRUE(e.ok());
+  std::map<int64_t, int> tasks_of_item;
+  auto item_of = [](const ActivityTaskGrant& t) {
+    return ParseJson(t.input)->get_object().at("i").as_int64();
+  };
+  std::vector<ActivityTaskGrant> got = Take(4);
+  ASSERT_EQ(got.size(), 4u);
+  for (auto& t : got) ++tasks_of_item[item_of(t)];
+  Answer(got[0]);
+  Answer(got[1]);
+  std::set<int64_t> ended = {item_of(got[0]), item_of(got[1])};
+  // The two ended children's outcomes are stored once their close is.
+  for (int i = 0; i < 500; ++i) {
+    std::string arn = MapRunExpressChildArn("us-east-1", "123456789012", "expres/items",
+                                            ArnTail(MapRunArnOf(e->execution_arn)) + "-" +
+                                                std::to_string(item_of(got[1])));
+    if (engine_->DescribeExecution(arn).ok() &&
+        engine_->DescribeExecution(arn)->status == "SUCCEEDED") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  Reopen();  // the two running Express children are lost with the process
+  int answered = 2;
+  while (answered < 12) {
+    std::vector<ActivityTaskGrant> next = Take(4);
+    ASSERT_FALSE(next.empty()) << "no child task after " << answered;
+    for (auto& t : next) {
+      ++tasks_of_item[item_of(t)];
+      Answer(t);
+    }
+    answered += static_cast<int>(next.size());
+  }
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ExpectDoubledInOrder(d, 12);
+  for (int64_t i : ended) EXPECT_EQ(tasks_of_item[i], 1) << "item " << i << " ran again";
+  // Every item ran; the two lost at the restart ran twice (at-least-once).
+  EXPECT_EQ(tasks_of_item.size(), 12u);
+  int twice = 0;
+  for (auto& [item, n] : tasks_of_item) twice += n == 2;
+  EXPECT_EQ(twice, 2);
+}
+
+// ---- ItemBatcher sizes from the state input, and the inline WriterConfig ----
+
+TEST_F(MapRunRoomTest, MaxItemsPerBatchPathAndJsonataSizesComeFromTheInput) {
+  std::string by_path = Machine(
+      "bypath", BatchingMap(R"("MaxItemsPerBatchPath":"$.per","MaxInputBytesPerBatchPath":"$.bytes")"));
+  auto e = engine_->StartExecution(by_path, "r", R"({"per":3,"bytes":100000,"items":)" +
+                                                     Items(10) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
+  EXPECT_EQ(*d.output, R"([{"n":3},{"n":3},{"n":3},{"n":1}])");
+
+  std::string by_jsonata =
+      Machine("byjsonata", BatchingMap(R"("MaxItemsPerBatch":"{% $states.input.per %}")", true));
+  e = engine_->StartExecution(by_jsonata, "r", R"({"per":4,"items":)" + Items(10) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
+  EXPECT_EQ(*d.output, "[4,4,2]");
+}
+
+TEST_F(MapRunRoomTest, ABadBatchSizeFromTheInputFailsTheMapNamingTheField) {
+  std::string by_path = Machine("badpath", BatchingMap(R"("MaxItemsPerBatchPath":"$.per")"));
+  auto e = engine_->StartExecution(by_path, "neg", R"({"per":-2,"items":)" + Items(3) + "}");
+  ASSERT_TRUE(e.ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.Runtime");
+  EXPECT_NE(d.cause.value_or("").find("MaxItemsPerBatch must be at least 1."),
+            std::string::npos)
+      << d.cause.value_or("");
+  e = engine_->StartExecution(by_path, "text", R"({"per":"many","items":)" + Items(3) + "}");
+  ASSERT_TRUE(e.ok());
+  d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.Runtime");
+  EXPECT_NE(d.cause.value_or("").find(
+                R"(The MaxItemsPerBatchPath field refers to value "many" which is not a valid integer: $.per)"),
+            std::string::npos)
+      << d.cause.value_or("");
+
+  std::string by_jsonata =
+      Machine("badjsonata", BatchingMap(R"("MaxItemsPerBatch":"{% $states.input.per %}")", true));
+  e = engine_->StartExecution(by_jsonata, "zero", R"({"per":0,"items":)" + Items(3) + "}");
+  ASSERT_TRUE(e.ok());
+  d = AwaitEnd(e->execution_arn);
+  EXPECT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "States.QueryEvaluationError");
+  EXPECT_NE(d.cause.value_or("").find("MaxItemsPerBatch"), std::string::npos)
+      << d.cause.value_or("");
+}
+
+TEST_F(MapRunRoomTest, AWriterConfigWithoutResourceShapesTheInlineResult) {
+  // FLATTEN: each child's array output spliced into the Map's result.
+  std::string def = R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"flat",
+    "ItemsPath":"$.items","ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN",
+      "OutputType":"JSON"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+      "StartAt":"Pair","States":{"Pair":{"Type":"Pass",
+        "Parameters":{"pair.$":"States.Array($.i, $.i)"},"OutputPath":"$.pair",
+        "End":true}}},"End":true}}})";
+  auto e = engine_->StartExecution(Machine("flat", def), "r", R"({"items":)" + Items(3) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
+  EXPECT_EQ(*d.output, "[0,0,1,1,2,2]");
 }
 
 }  // namespace
