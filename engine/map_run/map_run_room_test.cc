@@ -322,15 +322,15 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
   Answer(got[1]);
   std::set<int64_t> ended = {item_of(got[0]), item_of(got[1])};
   // The two ended children's outcomes are stored once their close is.
-  for (int i = 0; i < 500; ++i) {
+  std::string run_id = ArnTail(MapRunArnOf(e->execution_arn));
+  for (int64_t item : ended) {
     std::string arn = MapRunExpressChildArn("us-east-1", "123456789012", "expres/items",
-                                            ArnTail(MapRunArnOf(e->execution_arn)) + "-" +
-                                                std::to_string(item_of(got[1])));
-    if (engine_->DescribeExecution(arn).ok() &&
-        engine_->DescribeExecution(arn)->status == "SUCCEEDED") {
-      break;
+                                            run_id + "-" + std::to_string(item));
+    for (int i = 0; i < 500; ++i) {
+      auto c = engine_->DescribeExecution(arn);
+      if (c.ok() && c->status == "SUCCEEDED") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   Reopen();  // the two running Express children are lost with the process
   int answered = 2;
@@ -351,6 +351,16 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
   int twice = 0;
   for (auto& [item, n] : tasks_of_item) twice += n == 2;
   EXPECT_EQ(twice, 2);
+}
+
+TEST_F(MapRunRoomTest, AnExpressParentRunsItsDistributedMapAsAMapRun) {
+  auto m = engine_->CreateStateMachine("expparent", FailingMap("", "EXPRESS"),
+                                       "arn:aws:iam::123456789012:role/r", "EXPRESS");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto r = engine_->StartSyncExecution(m->arn, "sync1", Items(5));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->execution.status, "SUCCEEDED") << r->execution.cause.value_or("");
+  EXPECT_EQ(r->execution.output.value_or(""), R"(["ok","ok","ok","ok","ok"])");
 }
 
 // ---- ItemBatcher sizes from the state input, and the inline WriterConfig ----
