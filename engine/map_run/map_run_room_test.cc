@@ -68,7 +68,7 @@ std::string BatchingMap(const std::string& batcher, bool jsonata = false) {
     "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
       "StartAt":"Count","States":{"Count":{"Type":"Pass",)",
     jsonata ? R"("Output":"{% $count($states.input.Items) %}",)"
-            : R"("Parameters":{"n.$":"States.ArrayLength($.Items)"},)",
+            : R"json("Parameters":{"n.$":"States.ArrayLength($.Items)"},)json",
     R"("End":true}}},"End":true}}})");
 }
 
@@ -308,18 +308,42 @@ TEST_F(MapRunRoomTest, ExpressChildrenFailuresWithinTheToleranceSucceedBeyondItF
 }
 
 TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAgain) {
-  std::string parent = Machine("expres", ActivityMap(4, "EXPRESS"));
+  // Express machines take no activities (AWS): the children wait on a
+  // Lambda function served by a Stepwise function queue instead.
+  std::string parent = Machine("expres", absl::StrCat(
+      R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"items",
+      "ItemsPath":"$.items","MaxConcurrency":4,
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"Work","States":{"Work":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:item-work",
+        "End":true}}},"End":true}}})"));
   auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(12) + "}");
   ASSERT_TRUE(e.ok());
   std::map<int64_t, int> tasks_of_item;
-  auto item_of = [](const ActivityTaskGrant& t) {
-    return ParseJson(t.input)->get_object().at("i").as_int64();
+  // Takes the function tasks waiting now (at most `limit`).
+  auto take = [&](size_t limit) {
+    std::vector<FunctionTaskGrant> got;
+    while (got.size() < limit) {
+      auto t = engine_->GetFunctionTask("item-work", "w", 2000);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok() || t->task_token.empty()) break;
+      got.push_back(*t);
+    }
+    return got;
   };
-  std::vector<ActivityTaskGrant> got = Take(4);
+  auto item_of = [](const FunctionTaskGrant& t) {
+    return ParseJson(t.payload)->get_object().at("i").as_int64();
+  };
+  auto answer = [&](const FunctionTaskGrant& t) {
+    json::object out;
+    out["doubled"] = item_of(t) * 2;
+    EXPECT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  };
+  std::vector<FunctionTaskGrant> got = take(4);
   ASSERT_EQ(got.size(), 4u);
   for (auto& t : got) ++tasks_of_item[item_of(t)];
-  Answer(got[0]);
-  Answer(got[1]);
+  answer(got[0]);
+  answer(got[1]);
   std::set<int64_t> ended = {item_of(got[0]), item_of(got[1])};
   // The two ended children's outcomes are stored once their close is.
   std::string run_id = ArnTail(MapRunArnOf(e->execution_arn));
@@ -332,21 +356,22 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  Reopen();  // the two running Express children are lost with the process
+  Reopen();  // the running Express children are lost with the process
   int answered = 2;
   while (answered < 12) {
-    std::vector<ActivityTaskGrant> next = Take(4);
+    std::vector<FunctionTaskGrant> next = take(4);
     ASSERT_FALSE(next.empty()) << "no child task after " << answered;
     for (auto& t : next) {
       ++tasks_of_item[item_of(t)];
-      Answer(t);
+      answer(t);
     }
     answered += static_cast<int>(next.size());
   }
   ExecutionDescription d = AwaitEnd(e->execution_arn);
   ExpectDoubledInOrder(d, 12);
   for (int64_t i : ended) EXPECT_EQ(tasks_of_item[i], 1) << "item " << i << " ran again";
-  // Every item ran; the two lost at the restart ran twice (at-least-once).
+  // Every item ran; the two taken but unanswered at the restart ran twice
+  // (at-least-once).
   EXPECT_EQ(tasks_of_item.size(), 12u);
   int twice = 0;
   for (auto& [item, n] : tasks_of_item) twice += n == 2;
@@ -417,13 +442,13 @@ TEST_F(MapRunRoomTest, ABadBatchSizeFromTheInputFailsTheMapNamingTheField) {
 
 TEST_F(MapRunRoomTest, AWriterConfigWithoutResourceShapesTheInlineResult) {
   // FLATTEN: each child's array output spliced into the Map's result.
-  std::string def = R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"flat",
+  std::string def = R"json({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"flat",
     "ItemsPath":"$.items","ResultWriter":{"WriterConfig":{"Transformation":"FLATTEN",
       "OutputType":"JSON"}},
     "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
       "StartAt":"Pair","States":{"Pair":{"Type":"Pass",
         "Parameters":{"pair.$":"States.Array($.i, $.i)"},"OutputPath":"$.pair",
-        "End":true}}},"End":true}}})";
+        "End":true}}},"End":true}}})json";
   auto e = engine_->StartExecution(Machine("flat", def), "r", R"({"items":)" + Items(3) + "}");
   ASSERT_TRUE(e.ok()) << e.status();
   ExecutionDescription d = AwaitEnd(e->execution_arn);
