@@ -458,7 +458,7 @@ void Engine::SendTaskHeartbeatAsync(const std::string& token,
   impl_->SendTaskHeartbeatAsync(token, std::move(done));
 }
 absl::StatusOr<std::string> Engine::ExecutionOfTaskToken(const std::string& token) const {
-  absl::StatusOr<TaskTokenClaims> claims = impl_->DecodeToken(token);
+  absl::StatusOr<TaskTokenClaims> claims = impl_->DecodeTaskToken(token);
   if (!claims.ok()) return claims.status();
   return std::move(claims->execution_id);
 }

@@ -42,7 +42,7 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     std::string arn = m.Need("stateMachineArn");
     std::optional<std::string> name = m.Str("name");
     std::optional<std::string> input = m.Str("input");
-    std::optional<std::string> trace = m.Str("traceHeader");
+    m.Str("traceHeader");  // read (type-checked) as the handler does; not forwarded
     if (!m.status().ok()) return std::nullopt;
     if (!name.has_value()) {
       name = router->NewExecutionName();
@@ -52,7 +52,6 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     p->set_state_machine_arn(arn);
     p->set_name(*name);
     if (input.has_value()) p->set_input(*input);
-    if (trace.has_value()) p->set_trace_header(*trace);
     r.method = "StartExecution";
     r.execution_arn = StartedExecutionArn(arn, *name);
     r.request = std::move(p);

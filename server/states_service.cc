@@ -200,7 +200,7 @@ std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
     std::string caller = "node:" + ClusterAuth::NodeOf(std::string_view(fwd->second.data(),
                                                                         fwd->second.size()));
     if (auto c = md.find(kForwardedCallerMetadataKey); c != md.end()) {
-      absl::StrAppend(&caller, " for ", std::string_view(c->second.data(), c->second.size()));
+      caller += " for " + std::string(c->second.data(), c->second.size());
     }
     return caller;
   }

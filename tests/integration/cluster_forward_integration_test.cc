@@ -29,6 +29,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "server/cluster_auth.h"
+#include "server/cluster_router.h"
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/postgres/shard_hash.h"
 #include "storage/testing/postgres_fixture.h"
