@@ -111,6 +111,7 @@ const std::vector<CommandSpec>& CommandSpecs() {
        {"function"},
        true},
       {"admin backup", 1, 1, {{"json", K::kBool}}, {}},
+      {"admin cluster", 0, 0, {{"json", K::kBool}}, {}},
       // Offline, no stepwised (cli/copy_store_cmd.h).
       {"admin copy-store", 0, 0,
        {{"from", K::kString}, {"to", K::kString}, {"verify", K::kBool},
@@ -494,6 +495,10 @@ and activities may be named by ARN or by name.
       (a RocksDB checkpoint) to DIR, which must not exist. DIR is on the
       SERVER's filesystem (a relative DIR is made absolute here, against this
       shell's directory). Start stepwised with --data-dir DIR to restore it.
+  admin cluster [--json]
+      Cluster mode: every node (id, gRPC address, live, heartbeat age) and
+      the shards each holds, and the shards nobody holds, as the database
+      says (any node answers the same).
   admin copy-store --from STORE --to STORE [--verify | --verify-only]
                    [--allow-non-empty] [--batch-rows N]
       Offline: copies every table of one store into another; STORE is a

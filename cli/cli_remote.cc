@@ -19,6 +19,7 @@
 #include "cli/tags_cmd.h"
 #include "cli/versions_cmd.h"
 #include "cli/batch_cmd.h"
+#include "cli/cluster_cmd.h"
 #include "cli/restart_cmd.h"
 #include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
@@ -638,7 +639,8 @@ int TaskCommand(const RemoteArgs& a, Client& c) {
 }
 
 int AdminCommand(const RemoteArgs& a, Client& c) {
-  // Only "admin backup" so far. The server writes DIR; a relative DIR is
+  if (a.command == "admin cluster") return ClusterCommand(a, c);
+  // "admin backup": the server writes DIR; a relative DIR is
   // resolved here, which is right when client and server share a host.
   std::error_code ec;
   std::filesystem::path dir = std::filesystem::absolute(a.positional[0], ec);

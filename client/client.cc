@@ -231,6 +231,7 @@ SW_UNARY_STATUS(PutIndexedFields)
 SW_UNARY(GetIndexedFields, GetIndexedFieldsResponse)
 SW_UNARY(SearchExecutions, SearchExecutionsResponse)
 SW_UNARY(CountExecutions, CountExecutionsResponse)
+SW_UNARY(DescribeCluster, DescribeClusterResponse)
 
 #undef SW_UNARY
 #undef SW_UNARY_STATUS

@@ -206,6 +206,10 @@ class Client {
   // on the server's filesystem that must not exist). Deadline: 10 minutes
   // (a copy across filesystems can take a while).
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
+  // Cluster mode: the nodes and their shards (ValidationException when the
+  // server is not in cluster mode).
+  absl::StatusOr<v1::DescribeClusterResponse> DescribeCluster(
+      const v1::DescribeClusterRequest& request);
 
   const ClientOptions& options() const { return options_; }
 

@@ -459,6 +459,11 @@ void Engine::SendTaskHeartbeatAsync(const std::string& token,
   if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
   impl_->SendTaskHeartbeatAsync(token, std::move(done));
 }
+absl::StatusOr<std::string> Engine::ExecutionOfTaskToken(const std::string& token) const {
+  absl::StatusOr<TaskTokenClaims> claims = impl_->DecodeTaskToken(token);
+  if (!claims.ok()) return claims.status();
+  return std::move(claims->execution_id);
+}
 absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
                                                   int64_t after_event_id, RawWatchFn on_events) {
   SW_RETURN_IF_ERROR(impl_->Alive());

@@ -233,6 +233,10 @@ class Engine {
                             const std::string& cause, std::function<void(absl::Status)> done);
   void SendTaskHeartbeatAsync(const std::string& task_token,
                               std::function<void(absl::Status)> done);
+  // The execution ARN a task token names (verified under the task-token
+  // key, nothing loaded), or InvalidToken: lets a cluster node route a
+  // report to the node that runs its execution (server/cluster_router.h).
+  absl::StatusOr<std::string> ExecutionOfTaskToken(const std::string& task_token) const;
 
   // Streams an execution's history: `on_events` first gets the stored events
   // after `after_event_id`, then each commit's events once they are on

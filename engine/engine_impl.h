@@ -111,6 +111,10 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   void SendTaskFailureAsync(const std::string& token, const std::string& error,
                             const std::string& cause, StatusFn done);
   void SendTaskHeartbeatAsync(const std::string& token, StatusFn done);
+  // The claims of a task token (InvalidToken when it does not verify).
+  absl::StatusOr<TaskTokenClaims> DecodeTaskToken(const std::string& token) const {
+    return DecodeToken(token);
+  }
   // A watch is opened (id), attached on the execution's shard (`done` gets
   // true, or the error), and ended by EndWatch.
   int64_t OpenWatch(const std::string& arn);

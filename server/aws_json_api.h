@@ -63,6 +63,9 @@ class ShardLeases;
 
 namespace stepwise::server {
 
+class ClusterRouter;     // server/cluster_router.h
+class ClusterForwarder;  // server/cluster_forwarder.h
+
 struct AwsJsonApiOptions {
   // Threads parsing requests and running blocking engine calls.
   int pool_threads = 4;
@@ -85,6 +88,11 @@ struct AwsJsonApiOptions {
   // Stepwise.DescribeCluster; null: the action says the node is not in
   // cluster mode.
   storage::ShardLeases* shard_leases = nullptr;
+  // Cluster mode with a cluster secret: the actions acting on one execution
+  // run on the owner of its shard (server/aws_json_forward.h). Null: here.
+  // Both must outlive this object.
+  ClusterRouter* router = nullptr;
+  ClusterForwarder* forwarder = nullptr;
 };
 
 class AwsJsonApi {

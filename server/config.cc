@@ -96,6 +96,12 @@ const Option kOptions[] = {
      "host:port other cluster nodes reach this node's gRPC at (default --grpc-listen)"},
     {"cluster-lease-ttl", Kind::kInt,
      "seconds a shard lease lasts without renewal in cluster mode (default 10)"},
+    {"cluster-secret-file", Kind::kString,
+     "cluster mode: file holding the secret all nodes share; calls forwarded to the owner of "
+     "an execution's shard are signed with it (without it, calls are not forwarded)"},
+    {"cluster-ca-file", Kind::kString,
+     "cluster mode over TLS: PEM CA the other nodes' gRPC certificates are verified against "
+     "(default --tls-client-ca, else the system's)"},
 };
 
 // An aws-sdk service name ("dynamodb", "s3", "sfn"): lower-case letters
@@ -277,6 +283,10 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   } else if (n == "cluster-lease-ttl") {
     if (i < 2 || i > 600) return bad("must be between 2 and 600");
     c.cluster_lease_ttl_seconds = i;
+  } else if (n == "cluster-secret-file") {
+    c.cluster_secret_file = value;
+  } else if (n == "cluster-ca-file") {
+    c.cluster_ca_file = value;
   }
   return absl::OkStatus();
 }
@@ -457,9 +467,11 @@ absl::StatusOr<Config> LoadConfig(const std::vector<std::string>& args, const En
         "--cluster-shards needs a PostgreSQL --store (cluster nodes share one database)");
   }
   if (c.cluster_shards == 0 &&
-      (merged.count("advertise-address") != 0 || merged.count("cluster-lease-ttl") != 0)) {
+      (merged.count("advertise-address") != 0 || merged.count("cluster-lease-ttl") != 0 ||
+       merged.count("cluster-secret-file") != 0 || merged.count("cluster-ca-file") != 0)) {
     return absl::InvalidArgumentError(
-        "--advertise-address and --cluster-lease-ttl need --cluster-shards (cluster mode)");
+        "--advertise-address, --cluster-lease-ttl, --cluster-secret-file and --cluster-ca-file "
+        "need --cluster-shards (cluster mode)");
   }
   if (c.tls_cert.empty() != c.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key must be given together");

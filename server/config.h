@@ -95,6 +95,13 @@ struct Config {
   // host:port the other nodes reach this one at ("" = grpc_listen).
   std::string advertise_address;
   int cluster_lease_ttl_seconds = 10;
+  // File holding the secret every node of the cluster shares: calls one
+  // node forwards to another carry an HMAC under it (server/cluster_auth.h).
+  // "" = this node neither forwards nor accepts forwarded calls.
+  std::string cluster_secret_file;
+  // PEM CA the forwarding node verifies the other nodes' gRPC certificates
+  // against when they serve TLS ("" = --tls-client-ca, else the system's).
+  std::string cluster_ca_file;
   bool help = false;
 };
 

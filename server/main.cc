@@ -42,6 +42,10 @@
 #include "integrations/http/connections.h"
 #include "integrations/http/http_task_integration.h"
 #include "server/audit_log.h"
+#include "server/cluster_auth.h"
+#include "server/cluster_forwarder.h"
+#include "server/cluster_router.h"
+#include "server/shard_owners.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
 #include "server/console/console.h"
@@ -500,11 +504,49 @@ int Run(int argc, char** argv) {
   engine_for_express_log.store(engine.get());
   std::atomic<bool> ready{false};
 
+  // ---- cluster forwarding (--cluster-secret-file; server/cluster_router.h) ----
+  // Declared before the services, so they outlive every call they route.
+  std::unique_ptr<ClusterAuth> cluster_auth;
+  std::unique_ptr<ShardOwners> shard_owners;
+  std::unique_ptr<ClusterForwarder> forwarder;
+  std::unique_ptr<ClusterRouter> router;
+  if (shard_leases != nullptr && !config.cluster_secret_file.empty()) {
+    auto loaded = ClusterAuth::Load(config.cluster_secret_file);
+    if (!loaded.ok()) Refuse(std::string(loaded.status().message()));
+    cluster_auth = *std::move(loaded);
+    ClusterForwarderOptions fopts;
+    fopts.auth = cluster_auth.get();
+    fopts.node_id = shard_leases->node_id();
+    if (tls) {
+      // The other nodes serve TLS like this one; this node's certificate
+      // is its client certificate where they require one (--tls-client-ca).
+      grpc::SslCredentialsOptions ssl;
+      const std::string& ca =
+          !config.cluster_ca_file.empty() ? config.cluster_ca_file : config.tls_client_ca;
+      if (!ca.empty()) ssl.pem_root_certs = ReadFileOrRefuse(ca, "cluster CA");
+      ssl.pem_private_key = ReadFileOrRefuse(config.tls_key, "TLS key");
+      ssl.pem_cert_chain = ReadFileOrRefuse(config.tls_cert, "TLS certificate");
+      fopts.credentials = grpc::SslCredentials(ssl);
+    }
+    forwarder = std::make_unique<ClusterForwarder>(std::move(fopts));
+    shard_owners = std::make_unique<ShardOwners>(shard_leases.get());
+    router = std::make_unique<ClusterRouter>(shard_owners.get());
+    spdlog::info("cluster: calls for executions of shards another node holds are forwarded "
+                 "to it (signed with the cluster secret from {})", config.cluster_secret_file);
+  } else if (shard_leases != nullptr) {
+    spdlog::warn("cluster: no --cluster-secret-file: calls for executions of shards another "
+                 "node holds are not forwarded, and forwarded calls are refused");
+  }
+
   // ---- gRPC ----
   StatesServiceOptions sopts;
   sopts.tokens = tokens;
   sopts.audit = audit.get();
   sopts.test_state_targets = test_state_targets;
+  sopts.router = router.get();
+  sopts.forwarder = forwarder.get();
+  sopts.cluster_auth = cluster_auth.get();
+  sopts.shard_leases = shard_leases.get();
   sopts.backup = [rocks](const std::string& dir) {
     if (rocks == nullptr) {
       return absl::FailedPreconditionError(
@@ -573,6 +615,8 @@ int Run(int argc, char** argv) {
   aws_options.audit = audit.get();
   aws_options.test_state_targets = test_state_targets;
   aws_options.shard_leases = shard_leases.get();
+  aws_options.router = router.get();
+  aws_options.forwarder = forwarder.get();
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -601,8 +645,11 @@ int Run(int argc, char** argv) {
     engine::Engine* eng = engine.get();
     express_log::ExpressLogWriter* express_writer = express_log.get();
     storage::ShardLeases* leases = shard_leases.get();
-    http.Handle("GET", "/metrics", [eng, rocks, postgres, leases, &metrics, &ready, start_time,
-                                    express_writer, tokens](const HttpRequest& r) {
+    ClusterRouter* routing = router.get();
+    StatesService* grpc_service = service.get();
+    http.Handle("GET", "/metrics", [eng, rocks, postgres, leases, routing, grpc_service, &metrics,
+                                    &ready, start_time, express_writer,
+                                    tokens](const HttpRequest& r) {
       if (!tokens.empty() && !HasBearerToken(r, tokens)) {
         HttpResponse denied{401, "text/plain; charset=utf-8", {}, "bearer token required\n"};
         denied.headers["WWW-Authenticate"] = "Bearer";
@@ -648,6 +695,14 @@ int Run(int argc, char** argv) {
         storage::FenceStats f = postgres->fence_stats();
         snap.cluster.fenced_by_database = f.rejected_by_database;
         snap.cluster.fenced_not_held = f.rejected_not_held;
+        if (routing != nullptr) {
+          ClusterRouterStats rs = routing->stats();
+          snap.cluster.forwarded = static_cast<int64_t>(rs.forwarded);
+          snap.cluster.forward_retries = static_cast<int64_t>(rs.retried);
+          snap.cluster.forward_shard_moved = static_cast<int64_t>(rs.moved);
+        }
+        snap.cluster.forward_refused =
+            static_cast<int64_t>(grpc_service->forwarded_calls_refused());
       }
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                           metrics.Render(snap)};

@@ -222,6 +222,18 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
                     c.fenced_by_database, "\n");
     absl::StrAppend(&out, "stepwise_cluster_fenced_commits_total{reason=\"not_held\"} ",
                     c.fenced_not_held, "\n");
+    sample("stepwise_cluster_forwarded_calls_total", "counter",
+           "Calls this node forwarded to the owner of their execution's shard.",
+           static_cast<double>(c.forwarded));
+    sample("stepwise_cluster_forward_retries_total", "counter",
+           "Forwarded calls sent again after the shard's ownership moved.",
+           static_cast<double>(c.forward_retries));
+    sample("stepwise_cluster_forward_shard_moved_total", "counter",
+           "Forwarded calls this node answered 'shard moved' (it no longer held the shard).",
+           static_cast<double>(c.forward_shard_moved));
+    sample("stepwise_cluster_forward_refused_total", "counter",
+           "Calls marked forwarded that this node refused (wrong or missing cluster signature).",
+           static_cast<double>(c.forward_refused));
   }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",

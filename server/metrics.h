@@ -54,6 +54,14 @@ struct ClusterMetrics {
   int64_t nodes_live = -1;
   int64_t fenced_by_database = 0;
   int64_t fenced_not_held = 0;
+  // Forwarding (server/cluster_router.h): calls sent to the owner of their
+  // shard, of them sent again after ownership moved, forwarded calls this
+  // node answered "shard moved", and calls marked forwarded it refused
+  // (bad or missing cluster signature).
+  int64_t forwarded = 0;
+  int64_t forward_retries = 0;
+  int64_t forward_shard_moved = 0;
+  int64_t forward_refused = 0;
 };
 
 // Figures read at scrape time by the caller.

@@ -116,6 +116,11 @@ std::string ErrorNameOf(const absl::Status& s) {
   return s.ok() ? "OK" : AwsErrorName(s);
 }
 
+// A request the gRPC call owns (valid until it finishes), for Routed.
+std::shared_ptr<const google::protobuf::Message> Unowned(const google::protobuf::Message* req) {
+  return std::shared_ptr<const google::protobuf::Message>(std::shared_ptr<void>(), req);
+}
+
 }  // namespace
 
 // ------------------------------------------------------------ StatesService
@@ -158,8 +163,23 @@ void StatesService::Leave() {
 
 absl::Status StatesService::Admit(grpc::ServerContextBase* ctx) const {
   if (draining_.load()) return absl::UnavailableError("the server is shutting down");
-  if (options_.tokens.empty()) return absl::OkStatus();
   const auto& md = ctx->client_metadata();
+  if (auto fwd = md.find(kForwardedMetadataKey); fwd != md.end()) {
+    // Another node's call: its cluster signature stands for the client's
+    // credentials, which the forwarding node checked.
+    absl::Status s = options_.cluster_auth == nullptr
+                         ? ForwardRefused("this node has no --cluster-secret-file")
+                         : options_.cluster_auth->Verify(
+                               std::string_view(fwd->second.data(), fwd->second.size()),
+                               SystemClock().NowMs() / 1000);
+    if (!s.ok()) {
+      forwarded_refused_.fetch_add(1);
+      spdlog::warn("refused a call marked forwarded from {}: {}", ctx->peer(),
+                   std::string(s.message()));
+    }
+    return s;
+  }
+  if (options_.tokens.empty()) return absl::OkStatus();
   auto it = md.find("authorization");
   if (it == md.end()) return absl::UnauthenticatedError("missing authorization metadata");
   std::string_view value(it->second.data(), it->second.size());
@@ -175,8 +195,16 @@ absl::Status StatesService::Admit(grpc::ServerContextBase* ctx) const {
 }
 
 std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
+  const auto& md = ctx->client_metadata();
+  if (auto fwd = md.find(kForwardedMetadataKey); fwd != md.end()) {
+    std::string caller = "node:" + ClusterAuth::NodeOf(std::string_view(fwd->second.data(),
+                                                                        fwd->second.size()));
+    if (auto c = md.find(kForwardedCallerMetadataKey); c != md.end()) {
+      caller += " for " + std::string(c->second.data(), c->second.size());
+    }
+    return caller;
+  }
   if (!options_.tokens.empty()) {
-    const auto& md = ctx->client_metadata();
     auto it = md.find("authorization");
     if (it != md.end()) {
       std::string_view v(it->second.data(), it->second.size());
@@ -189,6 +217,12 @@ std::string StatesService::CallerOf(grpc::CallbackServerContext* ctx) const {
     }
   }
   return "anonymous";
+}
+
+std::string StatesService::TaskExecution(const std::string& token) const {
+  if (options_.router == nullptr) return "";
+  absl::StatusOr<std::string> arn = engine_->ExecutionOfTaskToken(token);
+  return arn.ok() ? *arn : "";
 }
 
 std::string StatesService::TaskTokenResource(const std::string& token) const {
@@ -210,12 +244,33 @@ void StatesService::Audit(const std::string& caller, const std::string& peer,
 grpc::ServerUnaryReactor* StatesService::RunBlocking(grpc::CallbackServerContext* ctx,
                                                      std::function<absl::Status()> fn,
                                                      AuditSpec audit) {
-  return RunAsync(
-      ctx,
-      [this, fn = std::move(fn)](StatusDone done) {
-        pool_.Submit([fn, done = std::move(done)] { done(fn()); });
-      },
-      std::move(audit));
+  return RunAsync(ctx, OnPool(std::move(fn)), std::move(audit));
+}
+
+std::function<void(StatesService::StatusDone)> StatesService::OnPool(
+    std::function<absl::Status()> fn) {
+  return [this, fn = std::move(fn)](StatusDone done) {
+    pool_.Submit([fn, done = std::move(done)] { done(fn()); });
+  };
+}
+
+std::function<void(StatesService::StatusDone)> StatesService::Routed(
+    grpc::CallbackServerContext* ctx, const char* method, std::string execution_arn,
+    std::shared_ptr<const google::protobuf::Message> request, google::protobuf::Message* response,
+    std::function<void(StatusDone)> here) {
+  if (options_.router == nullptr || options_.forwarder == nullptr) return here;
+  const auto& md = ctx->client_metadata();
+  RoutedCall call;
+  call.execution_arn = std::move(execution_arn);
+  call.arrived_forwarded = md.find(kForwardedMetadataKey) != md.end();
+  call.run_here = std::move(here);
+  call.forward = [this, method, request, response, caller = CallerOf(ctx)](
+                     const std::string& address, StatusDone done) {
+    options_.forwarder->Forward(address, method, *request, response, caller, std::move(done));
+  };
+  return [router = options_.router, call = std::move(call)](StatusDone done) mutable {
+    router->Route(std::move(call), std::move(done));
+  };
 }
 
 grpc::ServerUnaryReactor* StatesService::RunAsync(grpc::CallbackServerContext* ctx,
@@ -233,9 +288,11 @@ grpc::ServerUnaryReactor* StatesService::RunAsync(grpc::CallbackServerContext* c
     return reactor;
   }
   Enter();
-  start([this, reactor, audit = std::move(audit), caller = std::move(caller),
+  start([this, ctx, reactor, audit = std::move(audit), caller = std::move(caller),
          peer = std::move(peer)](absl::Status s) {
     Audit(caller, peer, audit, s);
+    // The forwarding node retries elsewhere on this mark.
+    if (IsShardMoved(s)) ctx->AddTrailingMetadata(kShardMovedMetadataKey, "1");
     reactor->Finish(ToGrpcStatus(s));
     Leave();
   });
@@ -499,22 +556,35 @@ grpc::ServerUnaryReactor* StatesService::TestState(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* StatesService::StartExecution(grpc::CallbackServerContext* ctx,
                                                         const v1::StartExecutionRequest* req,
                                                         v1::StartExecutionResponse* resp) {
+  // In cluster mode the name must be known before the call runs: it picks
+  // the execution's shard, hence the node that runs it.
+  std::string name = req->name();
+  std::shared_ptr<const google::protobuf::Message> forwarded = Unowned(req);
+  if (options_.router != nullptr && name.empty()) {
+    name = options_.router->NewExecutionName();
+    auto named = std::make_shared<v1::StartExecutionRequest>(*req);
+    named->set_name(name);
+    forwarded = std::move(named);
+  }
+  std::string execution_arn = StartedExecutionArn(req->state_machine_arn(), name);
+  auto here = [this, req, resp, name](StatusDone done) {
+    std::string input = req->input().empty() ? "{}" : req->input();
+    engine_->StartExecutionAsync(
+        req->state_machine_arn(), name, input,
+        [this, resp, sm = req->state_machine_arn(),
+         done = std::move(done)](absl::StatusOr<engine::StartExecutionResult> r) {
+          if (r.ok()) {
+            if (options_.on_execution_started) options_.on_execution_started(sm);
+            resp->set_execution_arn(r->execution_arn);
+            SetTime(r->start_date, resp->mutable_start_date());
+          }
+          done(r.status());
+        });
+  };
   return RunAsync(
       ctx,
-      [this, req, resp](StatusDone done) {
-        std::string input = req->input().empty() ? "{}" : req->input();
-        engine_->StartExecutionAsync(
-            req->state_machine_arn(), req->name(), input,
-            [this, resp, sm = req->state_machine_arn(),
-             done = std::move(done)](absl::StatusOr<engine::StartExecutionResult> r) {
-              if (r.ok()) {
-                if (options_.on_execution_started) options_.on_execution_started(sm);
-                resp->set_execution_arn(r->execution_arn);
-                SetTime(r->start_date, resp->mutable_start_date());
-              }
-              done(r.status());
-            });
-      },
+      Routed(ctx, "StartExecution", std::move(execution_arn), std::move(forwarded), resp,
+             std::move(here)),
       {"StartExecution", req->state_machine_arn(), [resp] { return resp->execution_arn(); }});
 }
 
@@ -555,28 +625,30 @@ grpc::ServerUnaryReactor* StatesService::StartSyncExecution(
 grpc::ServerUnaryReactor* StatesService::StopExecution(grpc::CallbackServerContext* ctx,
                                                        const v1::StopExecutionRequest* req,
                                                        v1::StopExecutionResponse* resp) {
-  return RunBlocking(
+  return RunAsync(
       ctx,
-      [this, req, resp]() -> absl::Status {
-        auto d = engine_->StopExecution(req->execution_arn(), req->error(), req->cause());
-        if (!d.ok()) return d.status();
-        SetTime(*d, resp->mutable_stop_date());
-        return absl::OkStatus();
-      },
+      Routed(ctx, "StopExecution", req->execution_arn(), Unowned(req), resp,
+             OnPool([this, req, resp]() -> absl::Status {
+               auto d = engine_->StopExecution(req->execution_arn(), req->error(), req->cause());
+               if (!d.ok()) return d.status();
+               SetTime(*d, resp->mutable_stop_date());
+               return absl::OkStatus();
+             })),
       {"StopExecution", req->execution_arn(), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::RedriveExecution(grpc::CallbackServerContext* ctx,
                                                           const v1::RedriveExecutionRequest* req,
                                                           v1::RedriveExecutionResponse* resp) {
-  return RunBlocking(
+  return RunAsync(
       ctx,
-      [this, req, resp]() -> absl::Status {
-        auto d = engine_->RedriveExecution(req->execution_arn(), req->client_token());
-        if (!d.ok()) return d.status();
-        SetTime(*d, resp->mutable_redrive_date());
-        return absl::OkStatus();
-      },
+      Routed(ctx, "RedriveExecution", req->execution_arn(), Unowned(req), resp,
+             OnPool([this, req, resp]() -> absl::Status {
+               auto d = engine_->RedriveExecution(req->execution_arn(), req->client_token());
+               if (!d.ok()) return d.status();
+               SetTime(*d, resp->mutable_redrive_date());
+               return absl::OkStatus();
+             })),
       {"RedriveExecution", req->execution_arn(), nullptr});
 }
 
@@ -804,35 +876,38 @@ grpc::ServerUnaryReactor* StatesService::GetFunctionTask(grpc::CallbackServerCon
 
 grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskSuccessRequest* req,
-                                                         v1::SendTaskSuccessResponse* /*resp*/) {
+                                                         v1::SendTaskSuccessResponse* resp) {
   return RunAsync(
       ctx,
-      [this, req](StatusDone done) {
-        engine_->SendTaskSuccessAsync(req->task_token(), req->output(), std::move(done));
-      },
+      Routed(ctx, "SendTaskSuccess", TaskExecution(req->task_token()), Unowned(req), resp,
+             [this, req](StatusDone done) {
+               engine_->SendTaskSuccessAsync(req->task_token(), req->output(), std::move(done));
+             }),
       {"SendTaskSuccess", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskFailure(grpc::CallbackServerContext* ctx,
                                                          const v1::SendTaskFailureRequest* req,
-                                                         v1::SendTaskFailureResponse* /*resp*/) {
+                                                         v1::SendTaskFailureResponse* resp) {
   return RunAsync(
       ctx,
-      [this, req](StatusDone done) {
-        engine_->SendTaskFailureAsync(req->task_token(), req->error(), req->cause(),
-                                      std::move(done));
-      },
+      Routed(ctx, "SendTaskFailure", TaskExecution(req->task_token()), Unowned(req), resp,
+             [this, req](StatusDone done) {
+               engine_->SendTaskFailureAsync(req->task_token(), req->error(), req->cause(),
+                                             std::move(done));
+             }),
       {"SendTaskFailure", TaskTokenResource(req->task_token()), nullptr});
 }
 
 grpc::ServerUnaryReactor* StatesService::SendTaskHeartbeat(
     grpc::CallbackServerContext* ctx, const v1::SendTaskHeartbeatRequest* req,
-    v1::SendTaskHeartbeatResponse* /*resp*/) {
+    v1::SendTaskHeartbeatResponse* resp) {
   return RunAsync(
       ctx,
-      [this, req](StatusDone done) {
-        engine_->SendTaskHeartbeatAsync(req->task_token(), std::move(done));
-      },
+      Routed(ctx, "SendTaskHeartbeat", TaskExecution(req->task_token()), Unowned(req), resp,
+             [this, req](StatusDone done) {
+               engine_->SendTaskHeartbeatAsync(req->task_token(), std::move(done));
+             }),
       {"SendTaskHeartbeat", TaskTokenResource(req->task_token()), nullptr});
 }
 

@@ -33,7 +33,14 @@
 #include "engine/test_state/task_targets.h"
 #include "server/audit_log.h"
 #include "server/blocking_pool.h"
+#include "server/cluster_auth.h"
+#include "server/cluster_forwarder.h"
+#include "server/cluster_router.h"
 #include "stepwise/v1/service.grpc.pb.h"
+
+namespace stepwise::storage {
+class ShardLeases;
+}  // namespace stepwise::storage
 
 namespace stepwise::server {
 
@@ -54,6 +61,17 @@ struct StatesServiceOptions {
   // What TestState calls for a Task without a mock (server/main.cc: the
   // execution dispatchers' integrations); null: such a Task is refused.
   std::shared_ptr<const engine::TestStateTargets> test_state_targets;
+  // Cluster mode (server/cluster_router.h): where calls naming an execution
+  // run (StartExecution, StopExecution, RedriveExecution, SendTask*), how
+  // they reach the owner, and the secret a call marked forwarded must be
+  // signed with. Null router: everything runs here. Null auth: calls marked
+  // forwarded are refused. All must outlive the service.
+  ClusterRouter* router = nullptr;
+  ClusterForwarder* forwarder = nullptr;
+  const ClusterAuth* cluster_auth = nullptr;
+  // This node's shard leases in cluster mode, read by DescribeCluster
+  // (server/states_service_cluster.cc); null otherwise.
+  storage::ShardLeases* shard_leases = nullptr;
 };
 
 // `d` as a ListExecutions item (ListExecutions and SearchExecutions).
@@ -73,7 +91,14 @@ class StatesService final : public v1::States::CallbackService {
 
   // OK, or UNAVAILABLE while shutting down, or UNAUTHENTICATED: asked
   // before every RPC (and by server/decode_errors.h for an undecodable one).
+  // A call marked forwarded (x-stepwise-forwarded) is admitted by its
+  // cluster signature instead of a bearer token, and refused with
+  // PERMISSION_DENIED (AccessDeniedException) when the signature is wrong
+  // or this node has no cluster secret; each refusal is counted.
   absl::Status Admit(grpc::ServerContextBase* ctx) const;
+
+  // Calls marked forwarded that Admit refused.
+  uint64_t forwarded_calls_refused() const { return forwarded_refused_.load(); }
 
   class WatchReactor;
 
@@ -230,6 +255,10 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* RestartExecution(grpc::CallbackServerContext* ctx,
                                              const v1::RestartExecutionRequest* req,
                                              v1::RestartExecutionResponse* resp) override;
+  // ---- cluster (states_service_cluster.cc) ----
+  grpc::ServerUnaryReactor* DescribeCluster(grpc::CallbackServerContext* ctx,
+                                            const v1::DescribeClusterRequest* req,
+                                            v1::DescribeClusterResponse* resp) override;
 
  private:
   // What the audit log records about one RPC: its name, the resource the
@@ -253,6 +282,19 @@ class StatesService final : public v1::States::CallbackService {
   using StatusDone = std::function<void(absl::Status)>;
   grpc::ServerUnaryReactor* RunAsync(grpc::CallbackServerContext* ctx,
                                      std::function<void(StatusDone)> start, AuditSpec audit);
+  // `fn` (a blocking engine call) as a start function for RunAsync: it runs
+  // on the pool.
+  std::function<void(StatusDone)> OnPool(std::function<absl::Status()> fn);
+  // `here` (a start function for RunAsync) routed in cluster mode
+  // (server/cluster_router.h): run here when this node holds
+  // `execution_arn`'s shard, else forwarded to its owner as `method` with
+  // `request`, the owner's answer filling `response`. Without a router,
+  // `here` itself.
+  std::function<void(StatusDone)> Routed(grpc::CallbackServerContext* ctx, const char* method,
+                                         std::string execution_arn,
+                                         std::shared_ptr<const google::protobuf::Message> request,
+                                         google::protobuf::Message* response,
+                                         std::function<void(StatusDone)> here);
   // A worker queue's long poll (GetActivityTask, GetFunctionTask): `poll`
   // starts the engine's poll for at most `timeout_ms`, fills the response
   // and calls `done` with the status and whether a task was handed out
@@ -265,6 +307,9 @@ class StatesService final : public v1::States::CallbackService {
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;
+  // The execution a task token names, for routing ("" without a router or
+  // for a token that does not decode: the engine answers that one).
+  std::string TaskExecution(const std::string& token) const;
   // "taskToken:<fingerprint>", the audit log's resource for a task report;
   // "" without an audit log (the fingerprint is a SHA-256 not worth taking).
   std::string TaskTokenResource(const std::string& token) const;
@@ -286,6 +331,7 @@ class StatesService final : public v1::States::CallbackService {
   std::condition_variable idle_cv_;
   int in_flight_ = 0;                // guarded by mu_
   std::set<WatchReactor*> watches_;  // guarded by mu_
+  mutable std::atomic<uint64_t> forwarded_refused_{0};
 
   // Last member: destroyed (joined) first.
   BlockingPool pool_;
