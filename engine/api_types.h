@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/cluster_ownership.h"
 
 namespace stepwise::engine {
 
@@ -108,6 +109,10 @@ struct EngineOptions {
   // Where a Distributed Map's ResultWriter writes (PutObject). Null: a
   // ResultWriter to S3 fails with States.ResultWriterFailed.
   std::shared_ptr<integrations::AwsApi> map_run_aws;
+  // Cluster mode (engine/cluster_ownership.h): the engine runs only the
+  // executions of the cluster shards this node owns and answers calls on
+  // the others with ShardNotOwnedError. Null: every execution is this node's.
+  std::shared_ptr<const ClusterOwnership> cluster;
 };
 
 // A state machine's loggingConfiguration, in AWS's vocabulary: which

@@ -148,6 +148,7 @@ absl::Status EngineImpl::Init() {
 
 void EngineImpl::Shutdown() {
   if (stopped_.exchange(true)) return;
+  if (opts_.cluster) StopOwnership();
   dispatch_.Shutdown();  // dispatchers' own threads (the Map Run driver)
   tasks_.Stop();
   timers_.Stop();

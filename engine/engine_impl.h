@@ -8,6 +8,7 @@
 //   step.cc        Decision → storage::Transition + Effects, Release, task
 //                  and timer bookkeeping, the hand-out riding on a commit
 //   recovery.cc    rebuilding the timer and task queues at Open
+//   ownership.cc   cluster mode: running only the cluster shards owned
 //   express.cc     StartSyncExecution and the close of an Express execution
 //   redrive_execution.cc  the redrive input on one execution
 // The catalog (catalog.h) and the committer (committer.h) are classes of
@@ -23,6 +24,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <map>
+#include <thread>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -237,6 +241,34 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
 
   // ---- recovery.cc ----
   absl::Status Recover();  // Init, before any API call
+  // The recovery itself, over `store` (the engine's store, or a view of
+  // some cluster shards' rows: ownership.cc).
+  absl::Status RecoverFrom(storage::Store& store);
+
+  // ---- ownership.cc: cluster mode (opts_.cluster set) ----
+  // Whether this node runs `id`'s work now: always outside cluster mode
+  // and for Express executions (they live in this node's memory only);
+  // otherwise while it holds the lease of `id`'s cluster shard at the
+  // range_id it recovered that shard at. Any thread.
+  bool OwnsExecution(const std::string& id) const;
+  // ShardNotOwnedError for `id`, naming the owner last read. Any thread.
+  absl::Status NotOwnedError(const std::string& id) const;
+  // Init: takes over the shards held now, then starts "sw-ownership",
+  // which follows the leases every poll_interval.
+  absl::Status StartOwnership();
+  void StopOwnership();  // Shutdown, first
+  void OwnershipLoop();  // "sw-ownership"
+  // Recovers the shards of `gained` (shard -> range_id), as Recover does
+  // at Open but only their rows; then they are this node's.
+  absl::Status GainShards(const std::map<int, int64_t>& gained);
+  // Forgets the shards of `lost` without writing: their timers, queued
+  // tasks and loaded executions leave memory.
+  void LoseShards(const std::vector<int>& lost);
+  // On every engine shard: erases the loaded executions `drop` accepts,
+  // except those whose commit is in flight (that commit's outcome drops
+  // them, or the fence refuses it). Posts; returns at once.
+  void DropLoadedIf(std::function<bool(const std::string& id)> drop);
+  void RefreshOwners();  // "sw-ownership"
 
   // Immutable after construction; any thread. store_ is routing_: Express
   // executions in memory, the rest on the store the engine was opened on.
@@ -284,6 +316,17 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // their Express execution to close, by execution ARN.
   std::mutex sync_mu_;
   std::unordered_map<std::string, ClosedFn> sync_waiters_;
+
+  // Cluster mode (ownership.cc). By cluster shard: the range_id this node
+  // recovered the shard at, 0 when it does not run it. Written by the
+  // ownership thread (and Init), read by any thread.
+  std::unique_ptr<std::atomic<int64_t>[]> recovered_range_;
+  mutable std::mutex owners_mu_;
+  std::map<int, std::string> owners_;  // guarded by owners_mu_: shard -> owner address
+  std::mutex ownership_mu_;
+  std::condition_variable ownership_cv_;
+  bool ownership_stop_ = false;  // guarded by ownership_mu_
+  std::thread ownership_thread_;  // started by StartOwnership, joined by StopOwnership
 
   // Counters, any thread (stats()).
   std::atomic<int64_t> timer_lag_ms_{0};  // written by the TimerQueue thread

@@ -3,7 +3,9 @@
 // what it keeps in memory (the activity queue: every task not yet handed
 // out). RUNNING executions need nothing more: their next input (a timer, a
 // worker's report) loads them. Runs once, from Init, on the
-// thread opening the engine, before any API call.
+// thread opening the engine, before any API call. In cluster mode only the
+// shards this node owns are recovered, at Init and whenever it gains one
+// (RecoverFrom over a view of their rows, from ownership.cc).
 #include "absl/strings/numbers.h"
 #include "common/status_macros.h"
 #include "engine/engine_impl.h"
@@ -12,6 +14,11 @@
 namespace stepwise::engine {
 
 absl::Status EngineImpl::Recover() {
+  if (opts_.cluster) return StartOwnership();
+  return RecoverFrom(*store_);
+}
+
+absl::Status EngineImpl::RecoverFrom(storage::Store& store) {
   using storage::Table;
   storage::ScanOptions all;
   // Each dispatcher rebuilds its own (the activity queue: every task not
@@ -19,8 +26,8 @@ absl::Status EngineImpl::Recover() {
   // armed: what it posts to an execution's shard then runs before a timer
   // that fell due while the server was down closes the task (a .sync task
   // that timed out stops its child only when its dispatcher knows the child).
-  SW_RETURN_IF_ERROR(dispatch_.Recover(*store_, *this));
-  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> timers, store_->Scan(Table::kTimers, all));
+  SW_RETURN_IF_ERROR(dispatch_.Recover(store, *this));
+  SW_ASSIGN_OR_RETURN(std::vector<storage::KeyValue> timers, store.Scan(Table::kTimers, all));
   for (const auto& kv : timers) {
     SW_ASSIGN_OR_RETURN(storage::TimerKeyParts p, storage::DecodeTimerKey(kv.key));
     int64_t timer_id = 0;

@@ -1,6 +1,7 @@
 // Shards and the cache of loaded executions (see shards.h): scheduling work
 // on an execution's shard, loading an execution from the store, and
-// evicting it once it is parked or finished. ShardLoop runs on
+// evicting it once it is parked or finished; in cluster mode, refusing
+// work on executions of cluster shards this node does not own. ShardLoop runs on
 // "sw-shard-N"; Post/PostRunHereIfIdle on any thread; the rest on whichever
 // thread runs the shard's work.
 #include <utility>
@@ -93,6 +94,22 @@ void EngineImpl::PostRunHereIfIdle(const std::string& id,
 void EngineImpl::RunOnLoaded(Shard& s, const std::string& id,
                              std::function<void(LoadedExecution*)> fn) {
   auto it = s.loaded.find(id);
+  if (opts_.cluster && !OwnsExecution(id)) {
+    // Another node's execution (cluster mode, ownership.cc): `fn` sees it
+    // as not loadable here, so work does nothing and a call is answered
+    // with NotOwnedError. Work that came during a commit in flight waits
+    // for its outcome as usual.
+    if (it != s.loaded.end() && it->second->committing) {
+      it->second->waiting.push_back(std::move(fn));
+      return;
+    }
+    if (it != s.loaded.end()) s.loaded.erase(it);
+    LoadedExecution elsewhere;
+    elsewhere.id = id;
+    elsewhere.load_error = NotOwnedError(id);
+    fn(&elsewhere);
+    return;
+  }
   if (it == s.loaded.end()) {
     auto ex = std::make_unique<LoadedExecution>();
     ex->id = id;

@@ -9,8 +9,10 @@
 // work; the committer's outcome is posted back to that shard.
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
+#include "common/logging.h"
 #include "engine/dispatch/task_dispatcher.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_codec.h"
@@ -215,7 +217,19 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
       committed->committing = false;
       if (!s.ok()) {
         // Nothing was written: forget the in-memory state (it is ahead of
-        // the store) and let the next call reload it.
+        // the store) and let the next call reload it. Refused by the shard
+        // fence (cluster mode: the lease moved on): the caller hears whose
+        // it is now, a retryable error.
+        if (opts_.cluster) {
+          const bool fenced = absl::IsAborted(s) && absl::StrContains(s.message(), " fenced: ");
+          if (fenced) {
+            // The ownership check passed but the lease moved before the
+            // commit: rare (a lease lapsing mid-step); worth a line.
+            spdlog::warn("cluster: commit of {} refused by the shard fence: {}", ex_id,
+                         std::string(s.message()));
+          }
+          if (fenced || !OwnsExecution(ex_id)) s = NotOwnedError(ex_id);
+        }
         auto waiting = std::move(committed->waiting);
         sh.loaded.erase(it);
         for (auto& [claim, grant] : effects->grants) claim->done(s);

@@ -62,6 +62,24 @@ void TaskQueue::Remove(const std::string& activity_arn,
   MaybeEraseLocked(it);
 }
 
+void TaskQueue::RemoveIf(const std::function<bool(const std::string& execution_id)>& drop) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto it = activities_.begin(); it != activities_.end();) {
+    Activity& a = it->second;
+    for (auto t = a.tasks.begin(); t != a.tasks.end();) {
+      if (drop(t->execution_id)) {
+        a.index.erase(TaskKey(t->execution_id, t->task_id));
+        t = a.tasks.erase(t);
+      } else {
+        ++t;
+      }
+    }
+    auto next = std::next(it);
+    MaybeEraseLocked(it);
+    it = next;
+  }
+}
+
 absl::Status TaskQueue::Poll(const std::string& activity_arn,
                              int64_t timeout_ms, DoneFn done,
                              std::function<bool()> is_cancelled,

@@ -85,6 +85,11 @@ class TaskQueue {
   void Remove(const std::string& activity_arn, const std::string& execution_id,
               int64_t task_id);
 
+  // Removes every pending task of the executions `drop` accepts (a cluster
+  // shard this node no longer owns). `drop` is called with the queue's lock
+  // held: it must be quick and not call the queue.
+  void RemoveIf(const std::function<bool(const std::string& execution_id)>& drop);
+
   // Long-polls `activity_arn`. If OK, calls `done` exactly once: with the
   // first pending task as soon as there is one, or with std::nullopt when
   // `timeout_ms` (cut to kMaxPollTimeoutMs) passes or the queue stops.

@@ -410,5 +410,19 @@ TEST(TaskQueueTest, PollersWhoseCallerWentAwayMakeRoomAtTheLimit) {
   EXPECT_EQ(r4.calls(), 1);
 }
 
+// A cluster shard lost: its executions' pending tasks leave, the others stay.
+TEST(TaskQueueTest, RemoveIfRemovesOnlyTheTasksOfTheExecutionsItAccepts) {
+  TaskQueue q;
+  q.Push(Task("lost", 1));
+  q.Push(Task("kept", 1));
+  q.Push(Task("lost", 2, kOther));
+  q.RemoveIf([](const std::string& id) { return id == "lost"; });
+  EXPECT_EQ(q.pending(kArn), 1u);
+  EXPECT_EQ(q.pending(kOther), 0u);
+  auto a = PollNow(q, kArn);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->execution_id, "kept");
+}
+
 }  // namespace
 }  // namespace stepwise::engine

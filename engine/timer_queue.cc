@@ -34,6 +34,20 @@ void TimerQueue::Cancel(const std::string& execution_id, int64_t timer_id) {
   EraseLocked(execution_id, timer_id);
 }
 
+void TimerQueue::CancelIf(const std::function<bool(const std::string& execution_id)>& drop) {
+  std::lock_guard<std::mutex> lk(mu_);
+  for (auto exec = by_execution_.begin(); exec != by_execution_.end();) {
+    if (!drop(exec->first)) {
+      ++exec;
+      continue;
+    }
+    for (const auto& [timer_id, due] : exec->second) {
+      by_due_.erase(Key(due, exec->first, timer_id));
+    }
+    exec = by_execution_.erase(exec);
+  }
+}
+
 size_t TimerQueue::size() const {
   std::lock_guard<std::mutex> lk(mu_);
   return by_due_.size();

@@ -56,6 +56,11 @@ class TimerQueue {
   // has already begun is not recalled: the engine checks the stored timer.
   void Cancel(const std::string& execution_id, int64_t timer_id);
 
+  // Removes every timer of the executions `drop` accepts (a cluster shard
+  // this node no longer owns); same caveat as Cancel. `drop` is called
+  // with the queue's lock held: it must be quick and not call the queue.
+  void CancelIf(const std::function<bool(const std::string& execution_id)>& drop);
+
   // Returns the number of timers waiting to fire.
   size_t size() const;
 

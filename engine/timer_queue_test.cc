@@ -221,5 +221,20 @@ TEST(TimerQueueTest, StopIsIdempotentAndNoTimerFiresFromTheThreadAfterIt) {
   EXPECT_EQ(rec.fired(), (Fired{"a/1"}));
 }
 
+// A cluster shard lost: its executions' timers leave, the others stay.
+TEST(TimerQueueTest, CancelIfRemovesOnlyTheTimersOfTheExecutionsItAccepts) {
+  ManualClock clock(1'000);
+  Recorder rec;
+  TimerQueue q(&clock, rec.Fn());
+  q.Add({1'100, "lost", 1});
+  q.Add({1'200, "kept", 1});
+  q.Add({1'300, "lost", 2});
+  q.CancelIf([](const std::string& id) { return id == "lost"; });
+  EXPECT_EQ(q.size(), 1u);
+  clock.Set(2'000);
+  q.FireDueForTest();
+  EXPECT_EQ(rec.fired(), (Fired{"kept/1"}));
+}
+
 }  // namespace
 }  // namespace stepwise::engine

@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,6 +61,7 @@
 #include "spdlog/pattern_formatter.h"
 #include "storage/crash_point_store.h"
 #include "storage/faulty_file_system.h"
+#include "storage/postgres/shard_hash.h"
 #include "storage/postgres/shard_leases.h"
 #include "storage/postgres_store.h"
 #include "storage/rocks_store.h"
@@ -117,8 +120,8 @@ void SetupLogging(const Config& c) {
 
 // Cluster mode: registers this node, takes its share of the shards once
 // before serving, fences `store`'s commits with the leases and keeps them
-// renewed (storage/postgres/shard_leases.h). The engine still runs every
-// shard itself: commits for shards another node holds are refused.
+// renewed (storage/postgres/shard_leases.h). The engine runs only the
+// shards the leases hold (ClusterOwnershipOf).
 std::unique_ptr<storage::ShardLeases> OpenClusterLeasesOrRefuse(const Config& config,
                                                                 storage::PostgresStore& store) {
   storage::ShardLeaseOptions o;
@@ -136,6 +139,35 @@ std::unique_ptr<storage::ShardLeases> OpenClusterLeasesOrRefuse(const Config& co
   spdlog::info("cluster: node {} registered, advertising {}; holds {} of {} shards", (*leases)->node_id(),
                o.advertise_address, (*leases)->OwnedShards().size(), o.shard_count);
   return std::move(*leases);
+}
+
+// What the engine asks the leases in cluster mode (engine/cluster_ownership.h).
+std::shared_ptr<const engine::ClusterOwnership> ClusterOwnershipOf(
+    storage::ShardLeases* leases) {
+  auto c = std::make_shared<engine::ClusterOwnership>();
+  c->shard_count = leases->shard_count();
+  c->shard_of = [n = c->shard_count](std::string_view arn) {
+    return storage::ShardOfExecution(absl::string_view(arn.data(), arn.size()), n);
+  };
+  c->held_range_id = [leases](int shard) { return leases->HeldRangeId(shard); };
+  c->owned_shards = [leases] {
+    std::map<int, int64_t> held;
+    for (int s : leases->OwnedShards()) {
+      if (std::optional<int64_t> r = leases->HeldRangeId(s)) held[s] = *r;
+    }
+    return held;
+  };
+  // DescribeCluster reads on the leases' own connection (two SELECTs).
+  c->owners = [leases]() -> absl::StatusOr<std::map<int, std::string>> {
+    absl::StatusOr<storage::ClusterView> view = leases->DescribeCluster();
+    if (!view.ok()) return view.status();
+    std::map<int, std::string> owners;
+    for (const storage::ClusterNodeView& n : view->nodes) {
+      for (int s : n.shards) owners[s] = n.advertise_address;
+    }
+    return owners;
+  };
+  return c;
 }
 
 std::string ReadFileOrRefuse(const std::string& path, const char* what) {
@@ -361,6 +393,7 @@ int Run(int argc, char** argv) {
   eopts.max_versions_per_machine = config.max_versions_per_machine;
   eopts.max_aliases_per_machine = config.max_aliases_per_machine;
   eopts.max_steps_per_commit = config.max_steps_per_commit;
+  if (shard_leases) eopts.cluster = ClusterOwnershipOf(shard_leases.get());
   if (config.time_scale != 1.0) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();

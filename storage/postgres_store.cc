@@ -534,8 +534,16 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStore::CommitOnce(
   std::vector<absl::Status> statuses;
   statuses.reserve(batch.size());
   SW_RETURN_IF_ERROR(c.Exec("BEGIN").status());
-  if (fence_ != nullptr) SW_RETURN_IF_ERROR(CheckFence(c, batch));
-  for (const Transition* t : batch) {
+  std::vector<absl::Status> fenced;  // per transition; empty without a fence
+  if (fence_ != nullptr) {
+    SW_ASSIGN_OR_RETURN(fenced, CheckFence(c, batch));
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const Transition* t = batch[i];
+    if (!fenced.empty() && !fenced[i].ok()) {
+      statuses.push_back(fenced[i]);  // nothing of it is written
+      continue;
+    }
     absl::Status valid = internal::ValidateTransition(*t);
     if (!valid.ok()) {
       statuses.push_back(std::move(valid));
@@ -596,50 +604,61 @@ absl::StatusOr<std::vector<absl::Status>> PostgresStore::CommitOnce(
   return statuses;
 }
 
-absl::Status PostgresStore::CheckFence(Connection& c,
-                                       absl::Span<const Transition* const> batch) {
+absl::StatusOr<std::vector<absl::Status>> PostgresStore::CheckFence(
+    Connection& c, absl::Span<const Transition* const> batch) {
+  std::vector<int> shard_of(batch.size());
   std::map<int, int64_t> held;  // shard -> the range_id this node holds it at
-  for (const Transition* t : batch) {
-    const int shard = ShardOfExecution(t->execution_id, fence_->shard_count());
-    if (held.count(shard) != 0) continue;
+  std::map<int, absl::Status> refused;  // shard -> why its transitions are refused
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const int shard = ShardOfExecution(batch[i]->execution_id, fence_->shard_count());
+    shard_of[i] = shard;
+    if (held.count(shard) != 0 || refused.count(shard) != 0) continue;
     std::optional<int64_t> range_id = fence_->HeldRangeId(shard);
     if (!range_id.has_value()) {
       fenced_not_held_.fetch_add(1);
-      return absl::AbortedError(absl::StrCat(
+      refused[shard] = absl::AbortedError(absl::StrCat(
           "shard ", shard, " fenced: this node does not hold its lease (execution ",
-          t->execution_id, ")"));
+          batch[i]->execution_id, ")"));
+      continue;
     }
     held[shard] = *range_id;
   }
-  std::string list;
-  for (const auto& [shard, range_id] : held) {
-    absl::StrAppend(&list, list.empty() ? "" : ",", shard);
-  }
-  SW_ASSIGN_OR_RETURN(PgResult rows, c.Run("fence_check", {Param::Bytes(list)}));
-  std::map<int, int64_t> current;
-  for (int i = 0; i < PQntuples(rows.get()); ++i) {
-    const std::string id_cell = Cell(rows.get(), i, 0);
-    const std::string range_cell = Cell(rows.get(), i, 1);
-    absl::string_view id_bytes = id_cell;
-    absl::string_view range_bytes = range_cell;
-    std::optional<uint64_t> id = ConsumeUint64(&id_bytes);
-    std::optional<uint64_t> range_id = ConsumeUint64(&range_bytes);
-    if (id.has_value() && range_id.has_value()) {
-      current[static_cast<int>(*id)] = static_cast<int64_t>(*range_id);
+  if (!held.empty()) {
+    std::string list;
+    for (const auto& [shard, range_id] : held) {
+      absl::StrAppend(&list, list.empty() ? "" : ",", shard);
+    }
+    SW_ASSIGN_OR_RETURN(PgResult rows, c.Run("fence_check", {Param::Bytes(list)}));
+    std::map<int, int64_t> current;
+    for (int i = 0; i < PQntuples(rows.get()); ++i) {
+      const std::string id_cell = Cell(rows.get(), i, 0);
+      const std::string range_cell = Cell(rows.get(), i, 1);
+      absl::string_view id_bytes = id_cell;
+      absl::string_view range_bytes = range_cell;
+      std::optional<uint64_t> id = ConsumeUint64(&id_bytes);
+      std::optional<uint64_t> range_id = ConsumeUint64(&range_bytes);
+      if (id.has_value() && range_id.has_value()) {
+        current[static_cast<int>(*id)] = static_cast<int64_t>(*range_id);
+      }
+    }
+    for (const auto& [shard, range_id] : held) {
+      auto it = current.find(shard);
+      if (it == current.end() || it->second != range_id) {
+        fenced_by_database_.fetch_add(1);
+        refused[shard] = absl::AbortedError(absl::StrCat(
+            "shard ", shard, " fenced: range_id ", range_id, " is no longer current (",
+            it == current.end() ? std::string("the shard has no row")
+                                : absl::StrCat("the shard is at range_id ", it->second),
+            ")"));
+      }
     }
   }
-  for (const auto& [shard, range_id] : held) {
-    auto it = current.find(shard);
-    if (it == current.end() || it->second != range_id) {
-      fenced_by_database_.fetch_add(1);
-      return absl::AbortedError(absl::StrCat(
-          "shard ", shard, " fenced: range_id ", range_id, " is no longer current (",
-          it == current.end() ? std::string("the shard has no row")
-                              : absl::StrCat("the shard is at range_id ", it->second),
-          ")"));
-    }
+  std::vector<absl::Status> verdicts(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto it = refused.find(shard_of[i]);
+    if (it != refused.end()) verdicts[i] = it->second;
   }
-  return absl::OkStatus();
+  return verdicts;
 }
 
 absl::StatusOr<std::optional<VersionedValue>> PostgresStore::GetExecution(

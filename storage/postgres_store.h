@@ -40,8 +40,11 @@
 // (ShardOfExecution of each execution_id), that this node still holds it
 // (ShardFence::HeldRangeId) and that the row is still at that range_id
 // (`SELECT ... FOR SHARE`, so a concurrent takeover waits for the commit or
-// the commit sees the takeover). Any mismatch rejects the WHOLE transaction
-// with kAborted ("shard N fenced: ...") and is counted (fence_stats()).
+// the commit sees the takeover). Every transition of a shard that fails
+// the check is refused with kAborted ("shard N fenced: ...") and nothing of
+// it is written; the batch's other transitions commit (a node that lost one
+// shard goes on with the others). Each refused shard is counted once per
+// batch (fence_stats()).
 // Without a fence (the default) nothing of this runs.
 //
 // Errors: a connection failure is kUnavailable naming the host and port
@@ -150,8 +153,10 @@ class PostgresStore final : public Store {
   // One CommitBatch attempt inside one transaction on `c`.
   absl::StatusOr<std::vector<absl::Status>> CommitOnce(
       Connection& c, absl::Span<const Transition* const> batch);
-  // The fence check at the start of CommitOnce's transaction (cluster mode).
-  absl::Status CheckFence(Connection& c, absl::Span<const Transition* const> batch);
+  // The fence check at the start of CommitOnce's transaction (cluster
+  // mode): per transition of `batch`, OK or why its shard refuses it.
+  absl::StatusOr<std::vector<absl::Status>> CheckFence(
+      Connection& c, absl::Span<const Transition* const> batch);
 
   const std::string conninfo_;
   const std::string description_;
