@@ -2,6 +2,8 @@
 // router's pool.
 #include "server/cluster_router.h"
 
+#include "engine/cluster_ownership.h"
+
 #include <memory>
 #include <utility>
 #include <vector>
@@ -11,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "common/strings.h"
 #include "engine/arn.h"
+#include "engine/cluster_ownership.h"
 #include "storage/postgres/shard_hash.h"
 
 namespace stepwise::server {
@@ -31,7 +34,10 @@ absl::Status MarkShardMoved(absl::Status s) {
 }
 
 bool IsShardMoved(const absl::Status& s) {
-  return !s.ok() && s.GetPayload(kShardMovedPayload).has_value();
+  // The engine's own refusal (a shard it does not hold, or has not yet
+  // recovered after gaining it) counts too: the forwarding node retries.
+  return !s.ok() && (s.GetPayload(kShardMovedPayload).has_value() ||
+                     engine::ShardOwnerOf(s).has_value());
 }
 
 std::string StartedExecutionArn(std::string_view state_machine_arn, std::string_view name) {
