@@ -2,8 +2,6 @@
 // router's pool.
 #include "server/cluster_router.h"
 
-#include "engine/cluster_ownership.h"
-
 #include <memory>
 #include <utility>
 #include <vector>
