@@ -49,10 +49,11 @@ if [ "${CI:-}" = "true" ] || [ "${SW_FULL_TESTS:-}" = "1" ]; then
   # checks (recovery itself runs under them in the engine's restart tests);
   # the deploy-file checks, which run no C++ of ours; and the Debian package
   # check, whose packaging and install steps the dev pass has proved; the
-  # PostgreSQL cluster test, which SIGSTOPs and kills whole daemons (the
-  # leases and the fence run under the sanitizers in shard_leases_test).
+  # PostgreSQL cluster tests, which SIGSTOP, kill and forward between whole
+  # daemons (the leases and the fence run under the sanitizers in
+  # shard_leases_test, the forwarding decisions in server_test).
   ctest --preset asan -j2 \
-    -E '^aws_|_crash_test$|^console_browser$|^lambda_runtime_ric$|^deploy_files$|^deploy_package$|^postgres_cluster_integration_test$' || status=$?
+    -E '^aws_|_crash_test$|^console_browser$|^lambda_runtime_ric$|^deploy_files$|^deploy_package$|^postgres_cluster_integration_test$|^postgres_cluster_owned_shards_test$|^cluster_forward_integration_test$' || status=$?
   bash tests/fuzz/smoke.sh "${SW_FUZZ_SECONDS:-20}" || status=$?
 fi
 
