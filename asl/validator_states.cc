@@ -814,7 +814,8 @@ void Validator::ValidateItemReader(const json::value& v, const std::string& at,
       }
     }
     Exclusive(*c, "MaxItems", "MaxItemsPath", ra);
-    CheckInteger(*c, "MaxItems", ra, lang, 0, INT64_MAX);
+    // AWS's limit (engine/map_run/item_reader_config.h kMaxItemsLimit).
+    CheckInteger(*c, "MaxItems", ra, lang, 0, 100000000);
     CheckPathField(*c, "MaxItemsPath", ra, lang, false);
   }
 }
