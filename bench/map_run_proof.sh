@@ -150,24 +150,22 @@ T0=$(date +%s)
 KILLED=0
 LIFE_START=$(date +%s)
 ST=RUNNING
-while :; do
-  sleep 1
+# Polls the parent; while it runs and kills are left, SIGKILLs stepwised once
+# its life has lasted --kill-every seconds and starts it again.
+while [ "$ST" = RUNNING ] || [ "$ST" = UNKNOWN ]; do
+  sleep 0.5
   note_peak
-  if [ "$KILLED" -lt "$KILLS" ] && [ $(( $(date +%s) - LIFE_START )) -ge "$KILL_EVERY" ]; then
-    ST=$(status)
-    [ "$ST" = RUNNING ] || break
+  ST=$(status)
+  if [ "$ST" = RUNNING ] && [ "$KILLED" -lt "$KILLS" ] &&
+     [ $(( $(date +%s) - LIFE_START )) -ge "$KILL_EVERY" ]; then
     kill -9 "$SW_PID"
     wait "$SW_PID" 2>/dev/null || true
     KILLED=$((KILLED + 1))
     echo "SIGKILL $KILLED of $KILLS at $(( $(date +%s) - T0 )) s"
     start_stepwised
     LIFE_START=$(date +%s)
-    continue
   fi
-  ST=$(status)
-  [ "$ST" = RUNNING ] || [ "$ST" = UNKNOWN ] || break
 done
-while [ "$ST" = RUNNING ] || [ "$ST" = UNKNOWN ]; do sleep 1; ST=$(status); done
 note_peak
 echo "the parent ended $ST after $(( $(date +%s) - T0 )) s (polled), $KILLED SIGKILLs during the run"
 [ "$KILLED" -lt "$KILLS" ] && echo "NOTE: the run ended before all $KILLS kills (--kill-every)"
