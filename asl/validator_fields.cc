@@ -325,7 +325,9 @@ void Validator::CheckInteger(const json::object& st, std::string_view key,
   if (v == nullptr) return;
   if (lang == Lang::kJsonata && IsJsonataExpression(*v)) return;
   int64_t n = 0;
-  if (!AsInteger(*v, n) || n < lo || n > hi) {
+  // AsInteger saturates: a number beyond int64 reads as INT64_MAX, which
+  // no field can hold, so it is refused rather than taken as the maximum.
+  if (!AsInteger(*v, n) || n < lo || n > hi || (hi == INT64_MAX && n == INT64_MAX)) {
     Error(kSchema,
           Cat(key,
                        " must be an integer between ", lo, " and ", hi),

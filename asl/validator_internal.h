@@ -19,6 +19,7 @@
 #define SW_ASL_VALIDATOR_INTERNAL_H_
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <set>
@@ -275,9 +276,16 @@ class Validator {
 
   void CheckLabel(const json::value& v, const std::string& at);
 
-  // Resource + Parameters/Arguments shared by ItemReader and ResultWriter.
+  // Resource + Parameters/Arguments shared by ItemReader and ResultWriter;
+  // the Resource must end with one of `actions` (":states:::s3:getObject").
   void CheckIoResource(const json::object& o, const std::string& at,
-                       Lang lang);
+                       Lang lang, std::initializer_list<std::string_view> actions);
+
+  // o[key], when present, is one of `allowed` (a JSONata expression passes
+  // in JSONata).
+  void CheckOneOf(const json::object& o, std::string_view key,
+                  std::initializer_list<std::string_view> allowed,
+                  const std::string& at, Lang lang);
 
   void ValidateItemReader(const json::value& v, const std::string& at,
                           Lang lang);

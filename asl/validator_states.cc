@@ -710,12 +710,24 @@ void Validator::CheckLabel(const json::value& v, const std::string& at) {
 
 // Resource + Parameters/Arguments shared by ItemReader and ResultWriter.
 void Validator::CheckIoResource(const json::object& o, const std::string& at,
-                                Lang lang) {
+                                Lang lang, std::initializer_list<std::string_view> actions) {
   const json::value* res = o.if_contains("Resource");
   if (res == nullptr) {
     Error(kSchema, "These fields are required: [Resource]", at);
   } else if (const json::string* s = res->if_string()) {
     CheckResource(Sv(*s), Join(at, "Resource"));
+    // Any partition (arn:aws:, arn:aws-cn:, ...); only these S3 actions.
+    std::string_view r = Sv(*s);
+    bool allowed = false;
+    std::string names;
+    for (std::string_view a : actions) {
+      allowed = allowed || (r.starts_with("arn:") && r.ends_with(a));
+      names += Cat(names.empty() ? "" : " or ", "arn:aws", a);
+    }
+    if (IsArnShaped(r) && !allowed) {
+      Error(kSchema, Cat("The value for the 'Resource' field is not valid: expected ", names),
+            Join(at, "Resource"));
+    }
   } else {
     Error(kSchema, "Resource must be a string", Join(at, "Resource"));
   }
@@ -729,6 +741,22 @@ void Validator::CheckIoResource(const json::object& o, const std::string& at,
   if (o.contains("Arguments") && lang == Lang::kJsonPath) {
     WrongLanguageField("Arguments", lang, at);
   }
+}
+
+void Validator::CheckOneOf(const json::object& o, std::string_view key,
+                           std::initializer_list<std::string_view> allowed,
+                           const std::string& at, Lang lang) {
+  const json::value* v = o.if_contains(key);
+  if (v == nullptr || (lang == Lang::kJsonata && IsJsonataExpression(*v))) return;
+  const json::string* s = v->if_string();
+  std::string names;
+  for (std::string_view a : allowed) {
+    if (s != nullptr && Sv(*s) == a) return;
+    names += Cat(names.empty() ? "" : ", ", a);
+  }
+  Error(kSchema, Cat("The value for the '", key, "' field is not valid: expected one of [",
+                     names, "]"),
+        Join(at, key));
 }
 
 void Validator::ValidateItemReader(const json::value& v, const std::string& at,
@@ -745,7 +773,7 @@ void Validator::ValidateItemReader(const json::value& v, const std::string& at,
       UnknownField(k, at);
     }
   }
-  CheckIoResource(*o, at, lang);
+  CheckIoResource(*o, at, lang, {":states:::s3:getObject", ":states:::s3:listObjectsV2"});
   if (const json::value* rc = o->if_contains("ReaderConfig")) {
     std::string ra = Join(at, "ReaderConfig");
     const json::object* c = rc->if_object();
@@ -772,8 +800,22 @@ void Validator::ValidateItemReader(const json::value& v, const std::string& at,
               Join(ra, "ItemsPointer"));
       }
     }
+    CheckOneOf(*c, "InputType", {"CSV", "JSON", "JSONL", "MANIFEST"}, ra, lang);
+    CheckOneOf(*c, "CSVHeaderLocation", {"FIRST_ROW", "GIVEN"}, ra, lang);
+    CheckOneOf(*c, "CSVDelimiter", {"COMMA", "PIPE", "SEMICOLON", "SPACE", "TAB"}, ra, lang);
+    if (const json::value* h = c->if_contains("CSVHeaders");
+        h != nullptr && !(lang == Lang::kJsonata && IsJsonataExpression(*h))) {
+      const json::array* a = h->if_array();
+      bool strings = a != nullptr && !a->empty();
+      for (size_t i = 0; strings && i < a->size(); ++i) strings = (*a)[i].is_string();
+      if (!strings) {
+        Error(kSchema, "CSVHeaders must be a non-empty array of strings",
+              Join(ra, "CSVHeaders"));
+      }
+    }
     Exclusive(*c, "MaxItems", "MaxItemsPath", ra);
-    CheckInteger(*c, "MaxItems", ra, lang, 0, INT64_MAX);
+    // AWS's limit (engine/map_run/item_reader_config.h kMaxItemsLimit).
+    CheckInteger(*c, "MaxItems", ra, lang, 0, 100000000);
     CheckPathField(*c, "MaxItemsPath", ra, lang, false);
   }
 }
@@ -825,7 +867,21 @@ void Validator::ValidateResultWriter(const json::value& v, const std::string& at
   }
   if (o->contains("Resource") || o->contains("Parameters") ||
       o->contains("Arguments")) {
-    CheckIoResource(*o, at, lang);
+    CheckIoResource(*o, at, lang, {":states:::s3:putObject"});
+  }
+  if (const json::value* wc = o->if_contains("WriterConfig")) {
+    std::string wa = Join(at, "WriterConfig");
+    const json::object* c = wc->if_object();
+    if (c == nullptr) {
+      Error(kSchema, "WriterConfig must be a JSON object", wa);
+      return;
+    }
+    for (const auto& kv : *c) {
+      std::string_view k = Sv(kv.key());
+      if (k != "OutputType" && k != "Transformation") UnknownField(k, wa);
+    }
+    CheckOneOf(*c, "OutputType", {"JSON", "JSONL"}, wa, lang);
+    CheckOneOf(*c, "Transformation", {"NONE", "COMPACT", "FLATTEN"}, wa, lang);
   }
 }
 

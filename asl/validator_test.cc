@@ -526,6 +526,45 @@ TEST(ValidatorTest, MapItemReaderAndBatcher) {
       R"("ReaderConfig":{"InputType":"JSON","ItemsPointer":"orders"}},)"));
 }
 
+// AWS's enumerations and the one S3 action each of ItemReader and
+// ResultWriter takes are checked at create, not left to the run.
+TEST(ValidatorTest, MapItemReaderAndResultWriterValues) {
+  auto reader = [](const std::string& resource, const std::string& config) {
+    return MapWith(R"("ItemReader":{"Resource":")" + resource +
+                   R"(","Parameters":{"Bucket":"b","Key":"k"},"ReaderConfig":)" + config +
+                   "},");
+  };
+  const std::string get = "arn:aws:states:::s3:getObject";
+  EXPECT_VALID(reader(get, R"({"InputType":"CSV","CSVHeaderLocation":"GIVEN",)"
+                           R"("CSVHeaders":["a","b"],"CSVDelimiter":"TAB"})"));
+  EXPECT_VALID(reader("arn:aws-cn:states:::s3:getObject", R"({"InputType":"JSONL"})"));
+  EXPECT_VALID(MapWith(R"("ItemReader":{"Resource":"arn:aws:states:::s3:listObjectsV2",)"
+                       R"("Parameters":{"Bucket":"b","Prefix":"p/"}},)"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"XML"})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":3})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"CSV","CSVDelimiter":"COLON"})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"CSV","CSVDelimiter":","})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"CSV","CSVHeaderLocation":"LAST_ROW"})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"CSV","CSVHeaderLocation":"GIVEN",)"
+                             R"("CSVHeaders":"a,b"})"));
+  EXPECT_INVALID(reader(get, R"({"InputType":"CSV","CSVHeaderLocation":"GIVEN",)"
+                             R"("CSVHeaders":[1]})"));
+  EXPECT_INVALID(reader("arn:aws:states:::s3:deleteObject", R"({"InputType":"JSONL"})"));
+  EXPECT_INVALID(reader("arn:aws:lambda:us-east-1:123456789012:function:f",
+                        R"({"InputType":"JSONL"})"));
+  auto writer = [](const std::string& resource, const std::string& config) {
+    return MapWith(R"("ResultWriter":{"Resource":")" + resource +
+                   R"(","Parameters":{"Bucket":"b"})" + config + "},");
+  };
+  const std::string put = "arn:aws:states:::s3:putObject";
+  EXPECT_VALID(writer(put, R"(,"WriterConfig":{"OutputType":"JSONL","Transformation":"FLATTEN"})"));
+  EXPECT_INVALID(writer("arn:aws:states:::s3:getObject", ""));
+  EXPECT_INVALID(writer(put, R"(,"WriterConfig":"JSON")"));
+  EXPECT_INVALID(writer(put, R"(,"WriterConfig":{"OutputType":"CSV"})"));
+  EXPECT_INVALID(writer(put, R"(,"WriterConfig":{"Transformation":"SQUASH"})"));
+  EXPECT_INVALID(writer(put, R"(,"WriterConfig":{"Compression":"GZIP"})"));
+}
+
 // ---- paths and templates ------------------------------------------------
 
 TEST(ValidatorTest, PathFields) {

@@ -166,8 +166,8 @@ class SignatureChecker:
     SigV4 signature (service `service`, ACCESS_KEY_ID/SECRET_ACCESS_KEY,
     REGION) by recomputing it with botocore (S3's rules for s3: unencoded
     path, x-amz-content-sha256), then forwards it. A bad one gets a 403 and
-    is kept in .problems; .checked counts the good ones. .endpoint is the
-    proxy's URL."""
+    is kept in .problems; .checked counts the good ones and .requests lists
+    them as (method, path) in arrival order. .endpoint is the proxy's URL."""
 
     def __init__(self, upstream, service):
         from botocore.auth import S3SigV4Auth, SigV4Auth
@@ -176,6 +176,7 @@ class SignatureChecker:
         checker = self
         self.problems = []
         self.checked = 0
+        self.requests = []
         self.lock = threading.Lock()
         auth_class = S3SigV4Auth if service == "s3" else SigV4Auth
 
@@ -220,6 +221,7 @@ class SignatureChecker:
                         checker.problems.append(bad)
                     else:
                         checker.checked += 1
+                        checker.requests.append((self.command, self.path))
                 if bad:
                     out = b'{"__type":"InvalidSignatureException","message":"bad signature"}'
                     self.send_response(403)
