@@ -23,10 +23,10 @@ struct MapRunDriver::RunState {
   MapRunSpec spec;
   std::string machine_arn;  // the hidden child machine's
   std::vector<ChildStatus> status;
-  std::vector<uint32_t> item_count;  // items in each child's input (a batch has several)
+  std::vector<uint32_t> items_of_child;  // items in each child's input (a batch has several)
   // What the run's record counts (DescribeMapRun).
-  MapRunCounts items;
-  MapRunCounts executions;
+  MapRunCounts item_counts;
+  MapRunCounts execution_counts;
   int64_t ends_since_save = 0;
   // Children started before a restart (the stored record's count): counts
   // are not saved until the resumed run has passed them again.
@@ -218,11 +218,11 @@ void MapRunDriver::Launch(RunState& r) {
         }
         r.buffered.push_back(std::move(v));
         r.status.push_back(ChildStatus::kPending);
-        r.item_count.push_back(n);
-        r.items.total += n;
-        r.items.pending += n;
-        ++r.executions.total;
-        ++r.executions.pending;
+        r.items_of_child.push_back(n);
+        r.item_counts.total += n;
+        r.item_counts.pending += n;
+        ++r.execution_counts.total;
+        ++r.execution_counts.pending;
       }
       // A page boundary: the counts so far to the record (not before the
       // first page: nothing has run yet).
@@ -233,10 +233,10 @@ void MapRunDriver::Launch(RunState& r) {
     r.buffered.pop_front();
     r.status[i] = ChildStatus::kStarting;
     ++r.open;
-    r.items.pending -= r.item_count[i];
-    r.items.running += r.item_count[i];
-    --r.executions.pending;
-    ++r.executions.running;
+    r.item_counts.pending -= r.items_of_child[i];
+    r.item_counts.running += r.items_of_child[i];
+    --r.execution_counts.pending;
+    ++r.execution_counts.running;
     {
       std::lock_guard<std::mutex> l(mu_);
       peak_open_ = std::max(peak_open_, r.open);
@@ -261,7 +261,7 @@ void MapRunDriver::Launch(RunState& r) {
 void MapRunDriver::SaveCounts(RunState& r, bool durable) {
   if (static_cast<int64_t>(r.next) < r.resume_until) return;
   if (durable) r.ends_since_save = 0;
-  records_.SetCounts(r.run_id, r.items, r.executions, durable);
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, durable);
 }
 
 void MapRunDriver::OnStart(const std::string& key, size_t index,
@@ -287,10 +287,10 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
   // The child could not start: the run fails (nothing else can run it).
   --r.open;
   r.status[index] = ChildStatus::kPending;
-  r.items.running -= r.item_count[index];
-  r.items.pending += r.item_count[index];
-  --r.executions.running;
-  ++r.executions.pending;
+  r.item_counts.running -= r.items_of_child[index];
+  r.item_counts.pending += r.items_of_child[index];
+  --r.execution_counts.running;
+  ++r.execution_counts.pending;
   if (r.finished) return;
   FailRun(r, "States.Runtime",
           absl::StrCat("The Map Run could not start the child execution ", arn, ": ",
@@ -304,12 +304,12 @@ void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& 
   st = ok ? ChildStatus::kSucceeded : ChildStatus::kFailed;
   --r.open;
   ++r.ended;
-  uint32_t n = r.item_count[index];
-  r.items.running -= n;
-  --r.executions.running;
+  uint32_t n = r.items_of_child[index];
+  r.item_counts.running -= n;
+  --r.execution_counts.running;
   auto count = [&](int64_t MapRunCounts::*field) {
-    r.items.*field += n;
-    ++(r.executions.*field);
+    r.item_counts.*field += n;
+    ++(r.execution_counts.*field);
   };
   if (ok) {
     count(&MapRunCounts::succeeded);
@@ -375,14 +375,14 @@ bool MapRunDriver::WithinTolerance(const RunState& r) const {
 void MapRunDriver::FailRun(RunState& r, const std::string& error, const std::string& cause) {
   r.finished = true;
   StopOpenChildren(r, "The Map Run failed");
-  records_.SetCounts(r.run_id, r.items, r.executions, false);
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
   records_.SetOutcome(r.run_id, "FAILED");
   inputs_.ReportTaskResult(r.parent, r.task_id, TaskResult::Failed(error, cause));
 }
 
 void MapRunDriver::SucceedRun(RunState& r) {
   r.finished = true;
-  records_.SetCounts(r.run_id, r.items, r.executions, false);
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
   records_.SetOutcome(r.run_id, "SUCCEEDED");
   if (r.spec.writer.is_object()) {
     absl::StatusOr<json::value> written = WriteResults(r);
@@ -395,9 +395,9 @@ void MapRunDriver::SucceedRun(RunState& r) {
     }
     if (!written->is_null()) {
       // Every child's result is in the files (SUCCEEDED_n, FAILED_n).
-      r.items.results_written = r.items.total - r.items.pending;
-      r.executions.results_written = r.executions.total - r.executions.pending;
-      records_.SetCounts(r.run_id, r.items, r.executions, false);
+      r.item_counts.results_written = r.item_counts.total - r.item_counts.pending;
+      r.execution_counts.results_written = r.execution_counts.total - r.execution_counts.pending;
+      records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
       TaskResult res;
       res.output = *std::move(written);
       inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));

@@ -59,10 +59,12 @@ def answer(t):
 
 
 def children(status=None):
-    args = ["list-executions", "--map-run-arn", run]
-    if status:
-        args += ["--status-filter", status]
-    return aws.ok(*args)["executions"]
+    """The run's children through botocore (the CLI's one call is below)."""
+    extra = {"statusFilter": status} if status else {}
+    out = []
+    for page in aws.client().get_paginator("list_executions").paginate(mapRunArn=run, **extra):
+        out += page["executions"]
+    return out
 
 
 try:
@@ -101,10 +103,10 @@ try:
 
     rc, out, err = aws.run("update-map-run", "--map-run-arn", run, "--max-concurrency", "1")
     c.check("update-map-run --max-concurrency 1", rc == 0, err)
-    d = aws.ok("describe-map-run", "--map-run-arn", run)
+    d = aws.client().describe_map_run(mapRunArn=run)
     c.check("describe-map-run shows the new MaxConcurrency", d["maxConcurrency"] == 1, d)
 
-    kids = children()
+    kids = aws.ok("list-executions", "--map-run-arn", run)["executions"]
     c.check("list-executions --map-run-arn: the 3 children started, each naming the run",
             len(kids) == 3 and all(k["mapRunArn"] == run and k["status"] == "RUNNING"
                                    for k in kids), kids)
@@ -126,7 +128,7 @@ try:
         done += 1
         if done == 6:
             daemon.restart_after_kill9()
-            d = aws.ok("describe-map-run", "--map-run-arn", run)
+            d = aws.client().describe_map_run(mapRunArn=run)
             c.check("after kill -9: still RUNNING, MaxConcurrency 1 kept",
                     d["status"] == "RUNNING" and d["maxConcurrency"] == 1, d)
     c.check("every item ran", done == ITEMS, done)
@@ -164,13 +166,13 @@ try:
     c.check("describe-map-run of an unknown run -> ResourceNotFound",
             aws.error_of("describe-map-run", "--map-run-arn", unknown) == "ResourceNotFound")
     c.check("describe-map-run of a malformed ARN -> InvalidArn",
-            aws.error_of("describe-map-run", "--map-run-arn", "arn:nope") == "InvalidArn")
+            aws.api_error("describe_map_run", mapRunArn="arn:nope")[0] == "InvalidArn")
     code, body = raw("ListExecutions", {"mapRunArn": run, "stateMachineArn": machine})
     c.check("ListExecutions with stateMachineArn and mapRunArn -> ValidationException",
             code == 400 and body["__type"] == "ValidationException", body)
     c.check("list-map-runs of an unknown execution -> ExecutionDoesNotExist",
-            aws.error_of("list-map-runs", "--execution-arn",
-                         ACCOUNT + ":execution:invoices:nope") == "ExecutionDoesNotExist")
+            aws.api_error("list_map_runs", executionArn=ACCOUNT + ":execution:invoices:nope")[0]
+            == "ExecutionDoesNotExist")
 
     # --- the stepwise CLI over gRPC ---
     rc, out, err = cli("map-run", "describe", run)
