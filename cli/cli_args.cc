@@ -129,6 +129,8 @@ const std::vector<CommandSpec>& CommandSpecs() {
       {"batch list", 0, 0, {{"json", K::kBool}}, {}},
       {"batch describe", 1, 1, {{"json", K::kBool}}, {}},
       {"batch cancel", 1, 1, {}, {}},
+      {"map-run describe", 1, 1, {{"json", K::kBool}}, {}},
+      {"map-run list", 1, 1, {{"json", K::kBool}}, {}},
       {"tag", 2, SIZE_MAX, {}, {}},
       {"untag", 2, SIZE_MAX, {}, {}},
       {"tags", 1, 1, {{"json", K::kBool}}, {}},
@@ -181,7 +183,7 @@ absl::StatusOr<CliArgs> ParseRemote(const std::vector<std::string>& args,
                                     const EnvLookup& env) {
   // The command is one word, or two for the grouped ones.
   static const std::set<std::string> kGroups = {"machine", "activity", "task",
-                                                      "admin", "alias", "batch"};
+                                                      "admin", "alias", "batch", "map-run"};
   std::string command = args[0];
   size_t first = 1;
   if (kGroups.count(command) > 0) {
@@ -426,6 +428,10 @@ and activities may be named by ARN or by name.
       started before the job: a durable job that a restart of stepwised
       resumes. Prints its id; --wait follows it to the end. [--client-token T]
   batch list [--json]    batch describe ID [--json]    batch cancel ID
+  map-run describe MAP_RUN_ARN [--json]    map-run list EXEC_ARN [--json]
+      A Distributed Map's Map Run: status, settings, item and child
+      execution counts; the Map Runs an execution started. Its children:
+      `aws stepfunctions list-executions --map-run-arn ARN`.
   redrive EXEC_ARN [--client-token T]
       Restarts a FAILED, TIMED_OUT or ABORTED execution from the state
       that did not succeed (AWS's RedriveExecution).

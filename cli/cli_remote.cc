@@ -20,6 +20,7 @@
 #include "cli/versions_cmd.h"
 #include "cli/batch_cmd.h"
 #include "cli/cluster_cmd.h"
+#include "cli/map_run_cmd.h"
 #include "cli/restart_cmd.h"
 #include "cli/test_state_cmd.h"
 #include "cli/subprocess.h"
@@ -780,6 +781,7 @@ int RunRemote(const RemoteArgs& a) {
   if (cmd == "test-state") return TestStateCommand(a, c);
   if (cmd == "tag" || cmd == "untag" || cmd == "tags") return TagsCommand(a, c);
   if (cmd.rfind("batch ", 0) == 0) return BatchCommand(a, c);
+  if (cmd.rfind("map-run ", 0) == 0) return MapRunCommand(a, c);
   return ExecutionCommand(a, c);
 }
 

@@ -186,6 +186,9 @@ class Client {
   absl::Status DeleteStateMachineAlias(const v1::DeleteStateMachineAliasRequest& request);
   absl::StatusOr<v1::ListStateMachineAliasesResponse> ListStateMachineAliases(
       const v1::ListStateMachineAliasesRequest& request);
+  absl::StatusOr<v1::DescribeMapRunResponse> DescribeMapRun(
+      const v1::DescribeMapRunRequest& request);
+  absl::StatusOr<v1::ListMapRunsResponse> ListMapRuns(const v1::ListMapRunsRequest& request);
   absl::StatusOr<v1::ListActivitiesResponse> ListActivities(
       const v1::ListActivitiesRequest& request);
   // Long-polls for a task (deadline: options.poll_timeout). An empty

@@ -194,6 +194,8 @@ struct ExecutionDescription {
   // The values of the machine's indexed fields this execution has (field
   // name → the value's JSON text); set in search results (engine/search/).
   std::map<std::string, std::string> indexed_fields;
+  // Of a Distributed Map's child execution: its Map Run's ARN, else "".
+  std::string map_run_arn;
 };
 
 // What StartSyncExecution answers: the closed Express execution and what
@@ -239,6 +241,44 @@ struct ActivityDescription {
   std::string arn;
   std::string name;
   TimeMs creation_date = 0;
+};
+
+// AWS's MapRunItemCounts / MapRunExecutionCounts (DescribeMapRun).
+struct MapRunCounts {
+  int64_t pending = 0;
+  int64_t running = 0;
+  int64_t succeeded = 0;
+  int64_t failed = 0;
+  int64_t timed_out = 0;
+  int64_t aborted = 0;
+  int64_t total = 0;
+  int64_t results_written = 0;
+  int64_t failures_not_redrivable = 0;
+  int64_t pending_redrive = 0;
+  bool operator==(const MapRunCounts&) const = default;
+};
+
+// A Distributed Map's Map Run (DescribeMapRun; ListMapRuns rows use the
+// ARNs and dates).
+struct MapRunDescription {
+  std::string map_run_arn;
+  std::string execution_arn;      // the parent execution
+  std::string state_machine_arn;  // the parent's state machine
+  std::string status;             // RUNNING | SUCCEEDED | FAILED | ABORTED
+  TimeMs start_date = 0;
+  TimeMs stop_date = 0;  // 0 while RUNNING
+  int64_t max_concurrency = 0;
+  double tolerated_failure_percentage = 0;
+  int64_t tolerated_failure_count = 0;
+  MapRunCounts items;
+  MapRunCounts executions;
+};
+
+// What UpdateMapRun changes (absent: unchanged).
+struct MapRunSettings {
+  std::optional<int64_t> max_concurrency;
+  std::optional<double> tolerated_failure_percentage;
+  std::optional<int64_t> tolerated_failure_count;
 };
 
 // What GetActivityTask hands a worker; an empty token means none arrived

@@ -113,13 +113,15 @@ TaskDispatch EngineImpl::MakeDispatch() {
   dispatchers.push_back(std::make_unique<FunctionQueueDispatcher>(tasks_, inputs, clock_,
                                                                   opts_.region, opts_.account));
   dispatchers.push_back(std::make_unique<ChildExecutionDispatcher>(inputs, *store_));
-  dispatchers.push_back(std::make_unique<MapRunDispatcher>(
-      inputs,
+  auto map_runs = std::make_unique<MapRunDispatcher>(
+      inputs, *store_, *clock_,
       [this](const std::string& name, const std::string& definition, const std::string& type) {
         return catalog_.EnsureMapRunMachine(name, definition, type);
       },
       opts_.map_run_default_max_concurrency, opts_.map_run_s3.get(), opts_.map_run_aws.get(),
-      opts_.region));
+      opts_.region);
+  map_runs_ = map_runs.get();
+  dispatchers.push_back(std::move(map_runs));
   return TaskDispatch(std::move(dispatchers), std::make_unique<UnsupportedDispatcher>(inputs));
 }
 

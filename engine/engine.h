@@ -153,6 +153,28 @@ class Engine {
   // once it has closed. Read from the store: as of the last commit.
   absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& execution_arn);
 
+  // ---- Map Runs of Distributed Maps (engine/map_runs.cc; records in
+  // engine/map_run/map_run_record.h) ----
+  // InvalidArn for a malformed Map Run ARN (or one of another region or
+  // account), ResourceNotFound for one that does not exist.
+  absl::StatusOr<MapRunDescription> DescribeMapRun(const std::string& map_run_arn);
+  // The Map Runs `execution_arn` started, in the order it started them.
+  // InvalidArn, ExecutionDoesNotExist.
+  absl::StatusOr<std::vector<MapRunDescription>> ListMapRuns(const std::string& execution_arn);
+  // Changes a RUNNING Map Run's MaxConcurrency (the next child starts obey
+  // it) and tolerated failures (checked at once); durable on return.
+  // InvalidArn, ResourceNotFound, ValidationException naming the field
+  // (negative maxConcurrency or toleratedFailureCount, a percentage
+  // outside 0..100, nothing to change, a run no longer RUNNING).
+  absl::Status UpdateMapRun(const std::string& map_run_arn, const MapRunSettings& settings);
+  // ListExecutions(mapRunArn=...): the run's child executions, newest
+  // first, filtered and paged as ListExecutions. InvalidArn, ResourceNotFound.
+  absl::StatusOr<ExecutionList> ListMapRunExecutions(const std::string& map_run_arn,
+                                                     const std::string& status_filter,
+                                                     int max_results,
+                                                     const std::string& next_token,
+                                                     const std::string& redrive_filter = "");
+
   // ---- activities ----
   // Idempotent on the name: a repeat keeps the tags the activity has.
   absl::StatusOr<ActivityDescription> CreateActivity(const std::string& name,

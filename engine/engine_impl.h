@@ -58,6 +58,8 @@
 
 namespace stepwise::engine {
 
+class MapRunDispatcher;  // engine/map_run/map_run_dispatcher.h
+
 class EngineImpl : private TaskInputs, private CallbackTokens {
  public:
   using StatusFn = std::function<void(absl::Status)>;
@@ -129,10 +131,12 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
 
   // ---- queries.cc: read-only ----
   absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) override;
+  // `name_prefix` (non-empty): only executions whose name starts with it.
   absl::StatusOr<ExecutionList> ListExecutions(const std::string& machine_arn,
                                                const std::string& status_filter,
                                                int max_results, const std::string& next_token,
-                                               const std::string& redrive_filter = "");
+                                               const std::string& redrive_filter = "",
+                                               const std::string& name_prefix = "");
   absl::StatusOr<HistoryPage> GetExecutionHistory(const std::string& arn, int max_results,
                                                   const std::string& next_token, bool reverse,
                                                   bool include_data);
@@ -140,6 +144,17 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
       const std::string& execution_arn);
   absl::StatusOr<std::vector<OpenTaskInfo>> ListOpenTasks(const std::string& arn);
   EngineStats stats() const;
+
+  // ---- map_runs.cc: the Map Run APIs (engine/map_run/map_run_records.h) ----
+  absl::StatusOr<MapRunDescription> DescribeMapRun(const std::string& map_run_arn);
+  absl::StatusOr<std::vector<MapRunDescription>> ListMapRuns(const std::string& execution_arn);
+  absl::Status UpdateMapRun(const std::string& map_run_arn, const MapRunSettings& settings);
+  absl::StatusOr<ExecutionList> ListMapRunExecutions(const std::string& map_run_arn,
+                                                     const std::string& status_filter,
+                                                     int max_results,
+                                                     const std::string& next_token,
+                                                     const std::string& redrive_filter);
+
   // Whether a dispatcher runs a Task with this Resource (engine.cc).
   bool RunsTaskResource(std::string_view resource) const;
   // Whether the dispatcher taking this Resource knows AWS does not
@@ -291,6 +306,10 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   TaskQueue tasks_;
   TimerQueue timers_;
 
+  // The Map Run dispatcher inside dispatch_ (set by MakeDispatch, declared
+  // before dispatch_ so its initialiser runs first); thread-safe where the
+  // Map Run APIs use it.
+  MapRunDispatcher* map_runs_ = nullptr;
   // Where Task work goes (engine/dispatch/): the extra dispatchers of the
   // options, the activity queue over tasks_, then the fallback. Built by the
   // constructor, const after; Schedule/Close run on shard threads.

@@ -15,6 +15,7 @@
 #include "engine/execution_codec.h"
 #include "engine/execution_record.h"
 #include "engine/map_run/express_child_outcome.h"
+#include "engine/map_run/map_run_record.h"
 #include "engine/redrive.h"
 #include "storage/keys.h"
 
@@ -63,6 +64,7 @@ absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::st
       CheckRedrive(summary, d.stop_date, clock_->NowMs(), opts_.max_history_events);
   d.redrive_status = std::move(check.status);
   d.redrive_status_reason = std::move(check.reason);
+  d.map_run_arn = MapRunArnOfChild(arn);
   return d;
 }
 
@@ -79,7 +81,8 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& list
                                                          const std::string& status_filter,
                                                          int max_results,
                                                          const std::string& next_token,
-                                                         const std::string& redrive_filter) {
+                                                         const std::string& redrive_filter,
+                                                         const std::string& name_prefix) {
   // A version or alias ARN lists the executions that version or alias ran.
   SW_ASSIGN_OR_RETURN(auto split, catalog_.SplitMachineArn(listed_arn));
   const std::string& machine_arn = split.first;
@@ -122,7 +125,9 @@ absl::StatusOr<ExecutionList> EngineImpl::ListExecutions(const std::string& list
       }
       if (by_version && d.version_arn != listed_arn) continue;
       if (by_alias && d.alias_arn != listed_arn) continue;
+      if (!name_prefix.empty() && !d.name.starts_with(name_prefix)) continue;
       d.state_machine_arn = machine_arn;
+      d.map_run_arn = MapRunArnOfChild(d.execution_arn);
       out.executions.push_back(std::move(d));
       last_key = kv.key;
       if (out.executions.size() == limit) break;

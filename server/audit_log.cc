@@ -91,7 +91,7 @@ bool IsMutatingAction(std::string_view action) {
       "SendTaskSuccess",    "SendTaskFailure",    "SendTaskHeartbeat",  "Backup",
       "TagResource",        "UntagResource",      "RedriveExecution",   "StartSyncExecution",
       "PublishStateMachineVersion", "DeleteStateMachineVersion", "CreateStateMachineAlias",
-      "UpdateStateMachineAlias",    "DeleteStateMachineAlias",
+      "UpdateStateMachineAlias",    "DeleteStateMachineAlias",    "UpdateMapRun",
       // Stepwise's extensions (server/aws_json_extensions.h), audited as
       // "Stepwise.<Action>".
       "Stepwise.RestartExecution",  "Stepwise.PutIndexedFields",

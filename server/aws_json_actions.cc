@@ -25,6 +25,7 @@
 #include "server/aws_json_tags.h"
 #include "server/aws_logging_configuration.h"
 #include "server/aws_json_versions.h"
+#include "server/aws_json_map_runs.h"
 #include "server/paging.h"
 
 namespace stepwise::server {
@@ -34,11 +35,8 @@ namespace {
 // AWS's default and longest GetActivityTask long poll.
 constexpr int64_t kPollMs = 60000;
 
-// Actions in AWS's model that Stepwise does not serve yet.
-constexpr std::array<std::string_view, 3> kUnsupported = {
-    "DescribeMapRun",
-    "ListMapRuns",             "UpdateMapRun",
-};
+// Actions in AWS's model that Stepwise does not serve yet (none now).
+constexpr std::array<std::string_view, 0> kUnsupported = {};
 
 // ListExecutions' statusFilter, in the order AWS's message lists them.
 constexpr std::array<std::string_view, 6> kExecutionStatuses = {
@@ -317,6 +315,7 @@ absl::StatusOr<AwsActionResult> DescribeExecution(engine::Engine* e, const json:
   }
   if (!d->version_arn.empty()) o["stateMachineVersionArn"] = d->version_arn;
   if (!d->alias_arn.empty()) o["stateMachineAliasArn"] = d->alias_arn;
+  if (!d->map_run_arn.empty()) o["mapRunArn"] = d->map_run_arn;
   return AwsBody(o);
 }
 
@@ -354,15 +353,19 @@ absl::StatusOr<AwsActionResult> ListExecutions(engine::Engine* e, const json::ob
   std::optional<std::string> token = m.NextToken(3096);
   std::optional<std::string> redrive =
       m.Enum("redriveFilter", std::array<std::string_view, 2>{"REDRIVEN", "NOT_REDRIVEN"});
-  if (m.Has("mapRunArn")) {
-    return engine::ServiceError("UnknownOperationException",
-                                "listing a map run's executions (mapRunArn) is not supported "
-                                "by Stepwise yet");
-  }
+  std::optional<std::string> map_run = m.Str("mapRunArn");
   if (!m.status().ok()) return m.status();
-  if (!arn.has_value()) return AwsValidationError("Must provide a StateMachine ARN or MapRun ARN");
-  auto l = e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""),
-                             redrive.value_or(""));
+  if (!arn.has_value() && !map_run.has_value()) {
+    return AwsValidationError("Must provide a StateMachine ARN or MapRun ARN");
+  }
+  if (arn.has_value() && map_run.has_value()) {  // AWS: one or the other, not both
+    return AwsValidationError("Must provide either a StateMachine ARN or a MapRun ARN, not both");
+  }
+  auto l = map_run.has_value()
+               ? e->ListMapRunExecutions(*map_run, status.value_or(""), max_results,
+                                         token.value_or(""), redrive.value_or(""))
+               : e->ListExecutions(*arn, status.value_or(""), max_results, token.value_or(""),
+                                   redrive.value_or(""));
   if (!l.ok()) return l.status();
   json::array items;
   for (const auto& d : l->executions) items.push_back(AwsExecutionListItem(d));
@@ -653,7 +656,8 @@ AwsAction FindAwsAction(std::string_view action) {
   for (const auto& [name, fn] : kActions) {
     if (name == action) return fn;
   }
-  return FindVersionAwsAction(action);  // versions and aliases
+  if (AwsAction fn = FindVersionAwsAction(action)) return fn;  // versions and aliases
+  return FindMapRunAwsAction(action);  // Map Runs
 }
 
 bool IsUnsupportedAwsAction(std::string_view action) {

@@ -50,6 +50,7 @@ json::object AwsExecutionListItem(const engine::ExecutionDescription& d) {
   if (d.redrive_count > 0) o["redriveCount"] = d.redrive_count;
   if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
   if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
+  if (!d.map_run_arn.empty()) o["mapRunArn"] = d.map_run_arn;
   return o;
 }
 

@@ -38,6 +38,7 @@ void FillExecutionListItem(const engine::ExecutionDescription& d, v1::ExecutionL
   item->set_redrive_count(d.redrive_count);
   item->set_state_machine_version_arn(d.version_arn);
   item->set_state_machine_alias_arn(d.alias_arn);
+  item->set_map_run_arn(d.map_run_arn);
 }
 
 namespace {
@@ -674,6 +675,7 @@ grpc::ServerUnaryReactor* StatesService::DescribeExecution(
     resp->set_redrive_status_reason(d->redrive_status_reason);
     resp->set_state_machine_version_arn(d->version_arn);
     resp->set_state_machine_alias_arn(d->alias_arn);
+    resp->set_map_run_arn(d->map_run_arn);
     if (req->include_open_tasks() && d->status == "RUNNING") {
       auto open = engine_->ListOpenTasks(req->execution_arn());
       if (!open.ok()) return open.status();
@@ -696,9 +698,18 @@ grpc::ServerUnaryReactor* StatesService::ListExecutions(grpc::CallbackServerCont
                                                         const v1::ListExecutionsRequest* req,
                                                         v1::ListExecutionsResponse* resp) {
   return RunBlocking(ctx, [this, req, resp]() -> absl::Status {
-    auto l = engine_->ListExecutions(req->state_machine_arn(), req->status_filter(),
-                                     req->max_results(), req->next_token(),
-                                     req->redrive_filter());
+    if (!req->map_run_arn().empty() && !req->state_machine_arn().empty()) {
+      return engine::ServiceError(
+          "ValidationException",
+          "Must provide either a StateMachine ARN or a MapRun ARN, not both");
+    }
+    auto l = req->map_run_arn().empty()
+                 ? engine_->ListExecutions(req->state_machine_arn(), req->status_filter(),
+                                           req->max_results(), req->next_token(),
+                                           req->redrive_filter())
+                 : engine_->ListMapRunExecutions(req->map_run_arn(), req->status_filter(),
+                                                 req->max_results(), req->next_token(),
+                                                 req->redrive_filter());
     if (!l.ok()) return l.status();
     for (const auto& d : l->executions) FillExecutionListItem(d, resp->add_executions());
     resp->set_next_token(l->next_token);

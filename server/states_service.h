@@ -206,6 +206,17 @@ class StatesService final : public v1::States::CallbackService {
   grpc::ServerUnaryReactor* ListStateMachineAliases(
       grpc::CallbackServerContext* ctx, const v1::ListStateMachineAliasesRequest* req,
       v1::ListStateMachineAliasesResponse* resp) override;
+
+  // ---- Map Runs (states_service_map_runs.cc) ----
+  grpc::ServerUnaryReactor* DescribeMapRun(grpc::CallbackServerContext* ctx,
+                                           const v1::DescribeMapRunRequest* req,
+                                           v1::DescribeMapRunResponse* resp) override;
+  grpc::ServerUnaryReactor* ListMapRuns(grpc::CallbackServerContext* ctx,
+                                        const v1::ListMapRunsRequest* req,
+                                        v1::ListMapRunsResponse* resp) override;
+  grpc::ServerUnaryReactor* UpdateMapRun(grpc::CallbackServerContext* ctx,
+                                         const v1::UpdateMapRunRequest* req,
+                                         v1::UpdateMapRunResponse* resp) override;
   grpc::ServerUnaryReactor* GetFunctionTask(grpc::CallbackServerContext* ctx,
                                             const v1::GetFunctionTaskRequest* req,
                                             v1::GetFunctionTaskResponse* resp) override;

@@ -14,13 +14,27 @@
 
 namespace stepwise::engine {
 
-MapRunDispatcher::MapRunDispatcher(TaskInputs& inputs,
+MapRunDispatcher::MapRunDispatcher(TaskInputs& inputs, storage::Store& store,
+                                   const Clock& clock,
                                    MapRunDriver::EnsureMachineFn ensure_machine,
                                    int default_max_concurrency, map_run::S3Objects* s3,
                                    integrations::AwsApi* aws, std::string region)
     : inputs_(inputs),
-      driver_(inputs, std::move(ensure_machine), default_max_concurrency, s3, aws,
+      records_(store, clock),
+      driver_(inputs, records_, std::move(ensure_machine), default_max_concurrency, s3, aws,
               std::move(region)) {}
+
+namespace {
+
+// The run id named by a task's details ({"mapRunArn": ...}), "" if none.
+std::string RunIdOfDetails(const std::string& details) {
+  absl::StatusOr<json::value> v = ParseJson(details);
+  if (!v.ok() || !v->is_object()) return "";
+  const json::value* arn = v->get_object().if_contains("mapRunArn");
+  return arn != nullptr && arn->is_string() ? MapRunIdOf(std::string(arn->get_string())) : "";
+}
+
+}  // namespace
 
 bool MapRunDispatcher::Takes(const ScheduleTaskCommand& command) const {
   return command.resource == kMapRunResource;
@@ -44,6 +58,15 @@ std::shared_ptr<PollClaim> MapRunDispatcher::Schedule(const ScheduleTaskCommand&
   // The row names the run for Recover; the spec itself is the task's input.
   commit.Write({storage::Table::kTasks, storage::TaskKey(kRowKey, parent, task_id),
                 task.details});
+  // The run's record, RUNNING from this same commit on.
+  MapRunRecord record;
+  record.map_run_arn = spec->map_run_arn;
+  record.execution_arn = parent;
+  record.task_id = task_id;
+  record.max_concurrency = spec->max_concurrency;
+  record.tolerated_failure_percentage = spec->tolerated_failure_percentage;
+  record.tolerated_failure_count = spec->tolerated_failure_count;
+  for (storage::Write& w : records_.FirstRows(record)) commit.Write(std::move(w));
   commit.AfterCommit([this, parent, task_id, spec = *std::move(spec)]() mutable {
     driver_.Run(parent, task_id, std::move(spec));
   });
@@ -54,9 +77,21 @@ void MapRunDispatcher::Close(const OpenTask& task, PendingCommit& commit) {
   if (task.details.empty()) return;
   commit.Write({storage::Table::kTasks,
                 storage::TaskKey(kRowKey, commit.execution_id(), task.task_id), std::nullopt});
-  commit.AfterCommit([this, parent = commit.execution_id(), task_id = task.task_id] {
+  std::string run_id = RunIdOfDetails(task.details);
+  if (!run_id.empty()) {
+    // The final status, in the commit that closes the task.
+    if (std::optional<storage::Write> w = records_.Close(run_id)) commit.Write(*std::move(w));
+  }
+  commit.AfterCommit([this, parent = commit.execution_id(), task_id = task.task_id, run_id] {
     driver_.Cancel(parent, task_id);
+    if (!run_id.empty()) records_.Forget(run_id);
   });
+}
+
+absl::Status MapRunDispatcher::Update(const std::string& run_id, const MapRunSettings& s) {
+  SW_ASSIGN_OR_RETURN(MapRunRecord r, records_.Update(run_id, s));
+  driver_.Update(r);
+  return absl::OkStatus();
 }
 
 absl::Status MapRunDispatcher::Recover(storage::Store& store, TaskInputs& inputs) {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/json.h"
@@ -21,9 +22,18 @@ struct MapRunDriver::RunState {
   std::string key;
   std::string parent;
   int64_t task_id = 0;
+  std::string run_id;
   MapRunSpec spec;
   std::string machine_arn;  // the hidden child machine's
   std::vector<ChildStatus> status;
+  std::vector<uint32_t> items_of_child;  // items in each child's input (a batch has several)
+  // What the run's record counts (DescribeMapRun).
+  MapRunCounts item_counts;
+  MapRunCounts execution_counts;
+  int64_t ends_since_save = 0;
+  // Children started before a restart (the stored record's count): counts
+  // are not saved until the resumed run has passed them again.
+  int64_t resume_until = 0;
   size_t next = 0;  // no pending child before it
   int64_t open = 0;  // starting or running
   int64_t ended = 0;
@@ -54,10 +64,12 @@ struct MapRunDriver::RunState {
   }
 };
 
-MapRunDriver::MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine,
-                           int default_max_concurrency, map_run::S3Objects* s3,
-                           integrations::AwsApi* aws, std::string region)
+MapRunDriver::MapRunDriver(TaskInputs& inputs, MapRunRecords& records,
+                           EnsureMachineFn ensure_machine, int default_max_concurrency,
+                           map_run::S3Objects* s3, integrations::AwsApi* aws,
+                           std::string region)
     : inputs_(inputs),
+      records_(records),
       s3_(s3),
       aws_(aws),
       region_(std::move(region)),
@@ -148,8 +160,28 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   r.parent = parent;
   r.task_id = task_id;
   r.spec = std::move(spec);
+  r.run_id = r.spec.RunId();
+  MapRunRecord fresh;
+  fresh.map_run_arn = r.spec.map_run_arn;
+  fresh.execution_arn = parent;
+  fresh.task_id = task_id;
+  fresh.max_concurrency = r.spec.max_concurrency;
+  fresh.tolerated_failure_percentage = r.spec.tolerated_failure_percentage;
+  fresh.tolerated_failure_count = r.spec.tolerated_failure_count;
+  absl::StatusOr<MapRunRecord> record = records_.Track(fresh);
+  if (!record.ok()) {
+    if (absl::IsFailedPrecondition(record.status())) return;  // closed already
+    // The record could not be read: the run goes by its spec.
+    record = fresh;
+  }
+  // UpdateMapRun's settings, stored before a restart, win over the spec's.
+  r.spec.max_concurrency = record->max_concurrency;
+  r.spec.tolerated_failure_percentage = record->tolerated_failure_percentage;
+  r.spec.tolerated_failure_count = record->tolerated_failure_count;
+  r.resume_until = record->executions.total - record->executions.pending;
   absl::StatusOr<std::unique_ptr<MapRunItems>> items = MapRunItems::Open(r.spec, s3_);
   if (!items.ok()) {
+    records_.SetOutcome(r.run_id, "FAILED");
     inputs_.ReportTaskResult(parent, task_id,
                              TaskResult::Failed(map_run::kItemReaderFailed,
                                                 std::string(items.status().message())));
@@ -159,6 +191,7 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   absl::StatusOr<std::string> machine = ensure_machine_(
       r.spec.child_machine, r.spec.definition, r.Express() ? "EXPRESS" : "STANDARD");
   if (!machine.ok()) {
+    records_.SetOutcome(r.run_id, "FAILED");
     inputs_.ReportTaskResult(parent, task_id,
                              TaskResult::Failed("States.Runtime",
                                                 absl::StrCat("The Map Run could not create its "
@@ -185,16 +218,35 @@ void MapRunDriver::Launch(RunState& r) {
         r.source_done = true;
         break;
       }
+      bool batches = r.spec.batcher.is_object();
       for (auto& v : page) {
+        uint32_t n = 1;
+        if (const json::value* in_batch =
+                batches && v.is_object() ? v.get_object().if_contains("Items") : nullptr;
+            in_batch != nullptr && in_batch->is_array()) {
+          n = static_cast<uint32_t>(in_batch->get_array().size());
+        }
         r.buffered.push_back(std::move(v));
         r.status.push_back(ChildStatus::kPending);
+        r.items_of_child.push_back(n);
+        r.item_counts.total += n;
+        r.item_counts.pending += n;
+        ++r.execution_counts.total;
+        ++r.execution_counts.pending;
       }
+      // A page boundary: the counts so far to the record (not before the
+      // first page: nothing has run yet).
+      SaveCounts(r, /*durable=*/r.next > 0);
     }
     size_t i = r.next++;
     json::value input = std::move(r.buffered.front());
     r.buffered.pop_front();
     r.status[i] = ChildStatus::kStarting;
     ++r.open;
+    r.item_counts.pending -= r.items_of_child[i];
+    r.item_counts.running += r.items_of_child[i];
+    --r.execution_counts.pending;
+    ++r.execution_counts.running;
     {
       std::lock_guard<std::mutex> l(mu_);
       peak_open_ = std::max(peak_open_, r.open);
@@ -222,7 +274,15 @@ void MapRunDriver::Launch(RunState& r) {
   if (!r.finished && r.source_done && r.open == 0 &&
       r.ended == static_cast<int64_t>(r.status.size())) {
     SucceedRun(r);
+    return;
   }
+  SaveCounts(r, /*durable=*/false);
+}
+
+void MapRunDriver::SaveCounts(RunState& r, bool durable) {
+  if (static_cast<int64_t>(r.next) < r.resume_until) return;
+  if (durable) r.ends_since_save = 0;
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, durable);
 }
 
 void MapRunDriver::OnStart(const std::string& key, size_t index,
@@ -248,6 +308,10 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
   // The child could not start: the run fails (nothing else can run it).
   --r.open;
   r.status[index] = ChildStatus::kPending;
+  r.item_counts.running -= r.items_of_child[index];
+  r.item_counts.pending += r.items_of_child[index];
+  --r.execution_counts.running;
+  ++r.execution_counts.pending;
   if (r.finished) return;
   FailRun(r, "States.Runtime",
           absl::StrCat("The Map Run could not start the child execution ", arn, ": ",
@@ -265,6 +329,22 @@ bool MapRunDriver::Count(RunState& r, size_t index, const ExecutionDescription& 
   st = ok ? ChildStatus::kSucceeded : ChildStatus::kFailed;
   --r.open;
   ++r.ended;
+  uint32_t n = r.items_of_child[index];
+  r.item_counts.running -= n;
+  --r.execution_counts.running;
+  auto count = [&](int64_t MapRunCounts::*field) {
+    r.item_counts.*field += n;
+    ++(r.execution_counts.*field);
+  };
+  if (ok) {
+    count(&MapRunCounts::succeeded);
+  } else if (d.status == "TIMED_OUT") {
+    count(&MapRunCounts::timed_out);
+  } else if (d.status == "ABORTED") {
+    count(&MapRunCounts::aborted);
+  } else {
+    count(&MapRunCounts::failed);
+  }
   if (r.finished) return false;
   if (!ok) {
     ++r.failed;
@@ -272,18 +352,37 @@ bool MapRunDriver::Count(RunState& r, size_t index, const ExecutionDescription& 
       r.first_error = d.error.value_or(d.status == "TIMED_OUT" ? "States.Timeout" : "");
       r.first_cause = d.cause.value_or("");
     }
-    if (!WithinTolerance(r)) {
-      bool set = r.spec.tolerated_failure_count || r.spec.tolerated_failure_percentage;
-      if (set) {
-        FailRun(r, "States.ExceedToleratedFailureThreshold",
-                "The specified tolerated failure threshold was exceeded");
-      } else {
-        FailRun(r, r.first_error, r.first_cause);
-      }
-      return false;
-    }
+    if (FailIfBeyondTolerance(r)) return false;
+  }
+  // A page of children ended: the counts to the record.
+  if (++r.ends_since_save >= static_cast<int64_t>(kPageItems)) SaveCounts(r, true);
+  return true;
+}
+
+bool MapRunDriver::FailIfBeyondTolerance(RunState& r) {
+  if (r.failed == 0 || WithinTolerance(r)) return false;
+  bool set = r.spec.tolerated_failure_count || r.spec.tolerated_failure_percentage;
+  if (set) {
+    FailRun(r, "States.ExceedToleratedFailureThreshold",
+            "The specified tolerated failure threshold was exceeded");
+  } else {
+    FailRun(r, r.first_error, r.first_cause);
   }
   return true;
+}
+
+void MapRunDriver::Update(const MapRunRecord& rec) {
+  std::string key = absl::StrCat(rec.execution_arn, "#", rec.task_id);
+  Post([this, key, rec] {
+    auto it = runs_.find(key);
+    if (it == runs_.end()) return;  // not begun: Begin reads the stored record
+    RunState& r = *it->second;
+    r.spec.max_concurrency = rec.max_concurrency;
+    r.spec.tolerated_failure_percentage = rec.tolerated_failure_percentage;
+    r.spec.tolerated_failure_count = rec.tolerated_failure_count;
+    if (r.finished || FailIfBeyondTolerance(r)) return;
+    Launch(r);  // a raised MaxConcurrency starts more now
+  });
 }
 
 bool MapRunDriver::WithinTolerance(const RunState& r) const {
@@ -301,23 +400,32 @@ bool MapRunDriver::WithinTolerance(const RunState& r) const {
 void MapRunDriver::FailRun(RunState& r, const std::string& error, const std::string& cause) {
   r.finished = true;
   StopOpenChildren(r, "The Map Run failed");
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
+  records_.SetOutcome(r.run_id, "FAILED");
   inputs_.ReportTaskResult(r.parent, r.task_id, TaskResult::Failed(error, cause));
 }
 
 void MapRunDriver::SucceedRun(RunState& r) {
   r.finished = true;
+  records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
+  records_.SetOutcome(r.run_id, "SUCCEEDED");
   std::optional<map_run::ResultTransformation> preview;
   if (r.spec.writer.is_object()) {
     absl::StatusOr<map_run::ResultWriterConfig> wc = WriterConfig(r);
     absl::StatusOr<json::value> written =
         wc.ok() ? WriteResults(r, *wc) : absl::StatusOr<json::value>(wc.status());
     if (!written.ok()) {
+      records_.SetOutcome(r.run_id, "FAILED");
       inputs_.ReportTaskResult(r.parent, r.task_id,
                                TaskResult::Failed(map_run::kResultWriterFailed,
                                                   std::string(written.status().message())));
       return;
     }
     if (!written->is_null()) {
+      // Every child's result is in the files (SUCCEEDED_n, FAILED_n).
+      r.item_counts.results_written = r.item_counts.total - r.item_counts.pending;
+      r.execution_counts.results_written = r.execution_counts.total - r.execution_counts.pending;
+      records_.SetCounts(r.run_id, r.item_counts, r.execution_counts, false);
       TaskResult res;
       res.output = *std::move(written);
       inputs_.ReportTaskResult(r.parent, r.task_id, std::move(res));
@@ -331,6 +439,7 @@ void MapRunDriver::SucceedRun(RunState& r) {
   for (size_t i = 0; i < r.status.size(); ++i) {
     absl::StatusOr<map_run::MapRunChildResult> c = ChildResult(r, i);
     if (!c.ok() || c->status == "PENDING") {
+      records_.SetOutcome(r.run_id, "FAILED");
       inputs_.ReportTaskResult(
           r.parent, r.task_id,
           TaskResult::Failed("States.Runtime",

@@ -17,6 +17,9 @@
 // results are read from the outcome each leaves when it closes
 // (express_child_outcome.h): after a restart an ended one is counted from
 // it and one that was running is started again (at-least-once).
+// The run's counts go to its record (map_run_records.h): live at every
+// change, durably at page boundaries (a page of items read, a page of
+// children ended); its outcome before it reports the task's result.
 //
 // Threads: the public methods are called from any thread (ChildClosed from
 // a shard: it only posts); all run state lives on the driver thread.
@@ -40,6 +43,7 @@
 #include "engine/api_types.h"
 #include "engine/dispatch/task_dispatcher.h"
 #include "engine/map_run/map_run_items.h"
+#include "engine/map_run/map_run_records.h"
 #include "integrations/aws/aws_api.h"
 #include "engine/map_run/map_run_spec.h"
 #include "engine/map_run/result_writer_config.h"
@@ -54,10 +58,11 @@ class MapRunDriver {
   using EnsureMachineFn = std::function<absl::StatusOr<std::string>(
       const std::string& name, const std::string& definition, const std::string& type)>;
 
-  // `inputs` outlives the driver. `default_max_concurrency` caps a run
-  // whose MaxConcurrency is 0.
+  // `inputs` and `records` outlive the driver. `default_max_concurrency`
+  // caps a run whose MaxConcurrency is 0.
   // `s3` (null: none; an ItemReader fails) outlives the driver.
-  MapRunDriver(TaskInputs& inputs, EnsureMachineFn ensure_machine, int default_max_concurrency,
+  MapRunDriver(TaskInputs& inputs, MapRunRecords& records, EnsureMachineFn ensure_machine,
+               int default_max_concurrency,
                map_run::S3Objects* s3, integrations::AwsApi* aws, std::string region);
   ~MapRunDriver();
 
@@ -69,6 +74,10 @@ class MapRunDriver {
   void Cancel(const std::string& parent, int64_t task_id);
   // An execution closed; a child of a run is counted.
   void ChildClosed(const ExecutionDescription& closed);
+  // UpdateMapRun stored `r`'s settings: the run of `r.execution_arn`'s task
+  // `r.task_id` takes its MaxConcurrency (for the next starts) and
+  // tolerances (checked at once).
+  void Update(const MapRunRecord& r);
 
   // Most children open at once in any run so far (tests).
   int64_t PeakOpen() const;
@@ -92,6 +101,11 @@ class MapRunDriver {
   // (counted before, finished, or failed by this end).
   bool Count(RunState& r, size_t index, const ExecutionDescription& d);
   bool WithinTolerance(const RunState& r) const;
+  // Fails the run when its failures are beyond its tolerance; true if so.
+  bool FailIfBeyondTolerance(RunState& r);
+  // The run's counts to its record (stored when `durable`), unless it is
+  // still catching up with the counts stored before a restart.
+  void SaveCounts(RunState& r, bool durable);
   void FailRun(RunState& r, const std::string& error, const std::string& cause);
   void SucceedRun(RunState& r);
   absl::StatusOr<map_run::ResultWriterConfig> WriterConfig(const RunState& r) const;
@@ -107,6 +121,7 @@ class MapRunDriver {
   static constexpr size_t kPageItems = 100;
 
   TaskInputs& inputs_;
+  MapRunRecords& records_;
   map_run::S3Objects* const s3_;
   integrations::AwsApi* const aws_;  // ResultWriter's PutObject; null: none
   const std::string region_;

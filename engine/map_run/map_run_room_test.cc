@@ -5,7 +5,10 @@
 // same for EXPRESS children (stored outcomes, DescribeExecution of a child,
 // a restart: ended children counted once, running ones run again), the
 // ItemBatcher's *Path / JSONata size fields resolved from the state input,
-// and a WriterConfig without Resource shaping the inline result.
+// and a WriterConfig without Resource shaping the inline result. The Map
+// Run record (DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions by
+// mapRunArn): counts and status across a restart, a lowered MaxConcurrency
+// obeyed live and after the restart, FAILED and ABORTED runs, bad input.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -454,6 +457,160 @@ TEST_F(MapRunRoomTest, AWriterConfigWithoutResourceShapesTheInlineResult) {
   ExecutionDescription d = AwaitEnd(e->execution_arn);
   ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
   EXPECT_EQ(*d.output, "[0,0,1,1,2,2]");
+// The one Map Run `parent` started.
+std::string RunOf(Engine& engine, const std::string& parent) {
+  auto runs = engine.ListMapRuns(parent);
+  EXPECT_TRUE(runs.ok()) << runs.status();
+  if (!runs.ok() || runs->size() != 1) {
+    ADD_FAILURE() << "expected one Map Run of " << parent;
+    return "";
+  }
+  return (*runs)[0].map_run_arn;
+}
+
+TEST_F(MapRunRoomTest, TheMapRunRecordCountsSurvivesARestartAndObeysALoweredConcurrency) {
+  std::string parent = Machine("recorded", ActivityMap(4));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(e.ok());
+  std::vector<ActivityTaskGrant> first = Take(4);
+  ASSERT_EQ(first.size(), 4u);
+  std::string run = RunOf(*engine_, e->execution_arn);
+  ASSERT_FALSE(run.empty());
+  auto d = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "RUNNING");
+  EXPECT_EQ(d->execution_arn, e->execution_arn);
+  EXPECT_EQ(d->state_machine_arn, parent);
+  EXPECT_EQ(d->max_concurrency, 4);
+  EXPECT_GT(d->start_date, 0);
+  EXPECT_EQ(d->stop_date, 0);
+  EXPECT_EQ(d->executions.total, 20);
+  EXPECT_EQ(d->executions.running, 4);
+  EXPECT_EQ(d->executions.pending, 16);
+  EXPECT_EQ(d->items, d->executions);  // no ItemBatcher: one item per child
+
+  // Lowered while running: the next starts keep at most 2 open.
+  ASSERT_TRUE(engine_->UpdateMapRun(run, MapRunSettings{2, std::nullopt, std::nullopt}).ok());
+  for (auto& t : first) Answer(t);
+  std::vector<ActivityTaskGrant> two = Take(2);
+  ASSERT_FALSE(two.empty());
+  EXPECT_LE(two.size(), 2u) << "MaxConcurrency lowered to 2, yet more children run";
+  for (auto& t : two) Answer(t);
+  int answered = 4 + static_cast<int>(two.size());
+  std::vector<ActivityTaskGrant> open = Take(2);
+  EXPECT_LE(open.size(), 2u);
+
+  Reopen();
+  d = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "RUNNING");
+  EXPECT_EQ(d->max_concurrency, 2);  // the update was stored
+  for (auto& t : open) Answer(t);
+  answered += static_cast<int>(open.size());
+  while (answered < 20) {
+    std::vector<ActivityTaskGrant> next = Take(2);
+    ASSERT_FALSE(next.empty()) << "no child task after " << answered;
+    EXPECT_LE(next.size(), 2u) << "the lowered MaxConcurrency did not survive the restart";
+    for (auto& t : next) Answer(t);
+    answered += static_cast<int>(next.size());
+  }
+  ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 20);
+
+  d = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "SUCCEEDED");
+  EXPECT_GE(d->stop_date, d->start_date);
+  EXPECT_GT(d->stop_date, 0);
+  EXPECT_EQ(d->executions.total, 20);
+  EXPECT_EQ(d->executions.succeeded, 20);
+  EXPECT_EQ(d->executions.running, 0);
+  EXPECT_EQ(d->executions.pending, 0);
+  EXPECT_EQ(d->executions.failed + d->executions.aborted + d->executions.timed_out, 0);
+  EXPECT_EQ(d->items, d->executions);
+
+  // ListExecutions(mapRunArn): the run's 20 children, each naming its run.
+  std::set<std::string> names;
+  std::string token;
+  do {
+    auto l = engine_->ListMapRunExecutions(run, "", 7, token);
+    ASSERT_TRUE(l.ok()) << l.status();
+    for (auto& c : l->executions) {
+      EXPECT_EQ(c.status, "SUCCEEDED");
+      EXPECT_EQ(c.map_run_arn, run);
+      names.insert(c.name);
+    }
+    token = l->next_token;
+  } while (!token.empty());
+  EXPECT_EQ(names.size(), 20u);
+  auto child = engine_->DescribeExecution(
+      absl::StrCat("arn:aws:states:us-east-1:123456789012:execution:recorded/items:",
+                   *names.begin()));
+  ASSERT_TRUE(child.ok()) << child.status();
+  EXPECT_EQ(child->map_run_arn, run);
+  auto parent_d = engine_->DescribeExecution(e->execution_arn);
+  ASSERT_TRUE(parent_d.ok());
+  EXPECT_EQ(parent_d->map_run_arn, "");
+
+  // A finished run cannot be updated.
+  EXPECT_EQ(ServiceErrorName(engine_->UpdateMapRun(run, MapRunSettings{5, {}, {}})),
+            "ValidationException");
+}
+
+TEST_F(MapRunRoomTest, FailedAndAbortedRunsAreRecordedSo) {
+  std::string tolerant = Machine("tolerant", FailingMap(R"("ToleratedFailureCount":1,)"));
+  auto bad = engine_->StartExecution(tolerant, "two", Items(6, {1, 4}));
+  ASSERT_TRUE(bad.ok());
+  ASSERT_EQ(AwaitEnd(bad->execution_arn).status, "FAILED");
+  auto d = engine_->DescribeMapRun(RunOf(*engine_, bad->execution_arn));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "FAILED");
+  EXPECT_EQ(d->tolerated_failure_count, 1);
+  EXPECT_EQ(d->executions.failed, 2);
+  EXPECT_EQ(d->executions.running, 0);
+  EXPECT_GT(d->stop_date, 0);
+
+  std::string parent = Machine("stopped", ActivityMap(3));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(10) + "}");
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ(Take(3).size(), 3u);
+  ASSERT_TRUE(engine_->StopExecution(e->execution_arn, "", "").ok());
+  std::string run = RunOf(*engine_, e->execution_arn);
+  d = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "ABORTED");
+  EXPECT_EQ(d->executions.aborted, 3);
+  EXPECT_EQ(d->executions.running, 0);
+  EXPECT_EQ(d->executions.pending, 7);
+  EXPECT_EQ(ServiceErrorName(engine_->UpdateMapRun(run, MapRunSettings{1, {}, {}})),
+            "ValidationException");
+}
+
+TEST_F(MapRunRoomTest, MapRunCallsRefuseBadInputNamingTheField) {
+  const std::string unknown =
+      "arn:aws:states:us-east-1:123456789012:mapRun:m/l:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11";
+  EXPECT_EQ(ServiceErrorName(engine_->DescribeMapRun(unknown).status()), "ResourceNotFound");
+  EXPECT_EQ(ServiceErrorName(engine_->UpdateMapRun(unknown, MapRunSettings{1, {}, {}})),
+            "ResourceNotFound");
+  EXPECT_EQ(ServiceErrorName(engine_->ListMapRunExecutions(unknown, "", 0, "").status()),
+            "ResourceNotFound");
+  for (const std::string bad :
+       {"nope", "arn:aws:states:us-east-1:123456789012:mapRun:noslash:id",
+        "arn:aws:states:eu-west-1:123456789012:mapRun:m/l:id",
+        "arn:aws:states:us-east-1:123456789012:stateMachine:m"}) {
+    EXPECT_EQ(ServiceErrorName(engine_->DescribeMapRun(bad).status()), "InvalidArn") << bad;
+  }
+  absl::Status s = engine_->UpdateMapRun(unknown, MapRunSettings{-1, {}, {}});
+  EXPECT_EQ(ServiceErrorName(s), "ValidationException");
+  EXPECT_NE(s.message().find("maxConcurrency"), std::string::npos) << s;
+  s = engine_->UpdateMapRun(unknown, MapRunSettings{{}, 100.5, {}});
+  EXPECT_NE(s.message().find("toleratedFailurePercentage"), std::string::npos) << s;
+  s = engine_->UpdateMapRun(unknown, MapRunSettings{{}, {}, -3});
+  EXPECT_NE(s.message().find("toleratedFailureCount"), std::string::npos) << s;
+  EXPECT_EQ(ServiceErrorName(engine_->ListMapRuns("nope").status()), "InvalidArn");
+  EXPECT_EQ(ServiceErrorName(
+                engine_->ListMapRuns("arn:aws:states:us-east-1:123456789012:execution:m:x")
+                    .status()),
+            "ExecutionDoesNotExist");
 }
 
 }  // namespace

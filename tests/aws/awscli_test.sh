@@ -231,9 +231,13 @@ expect("TagResource without resourceArn -> ValidationException naming it", call(
 expect("StartSyncExecution on a sync- Host: missing member -> ValidationException",
        call("StartSyncExecution", "{}", host="sync-localhost"), 400, "ValidationException",
        "'stateMachineArn'")
-for action in ["DescribeMapRun", "ListMapRuns"]:
-    expect(action + " -> not supported yet", call(action, "{}", host="sync-localhost"), 400,
-           "UnknownOperationException", "not supported by Stepwise yet")
+for action, member in [("DescribeMapRun", "mapRunArn"), ("ListMapRuns", "executionArn"),
+                       ("UpdateMapRun", "mapRunArn")]:
+    expect(action + " without " + member + " -> ValidationException naming it",
+           call(action, "{}", host="sync-localhost"), 400, "ValidationException", "'" + member + "'")
+expect("DescribeMapRun of an unknown run -> ResourceNotFound",
+       call("DescribeMapRun", '{"mapRunArn":"arn:aws:states:us-east-1:123456789012:mapRun:hello/m:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11"}'),
+       400, "ResourceNotFound", "Map Run Does Not Exist")
 expect("unknown action", call("Frobnicate", "{}"), 400, "UnknownOperationException")
 code, headers, body = call("TestState", json.dumps({"definition": json.dumps({"Type": "Pass", "Result": 1, "Next": "B"}), "inspectionLevel": "DEBUG"}), host="sync-localhost")
 good = code == 200 and body.get("status") == "SUCCEEDED" and body.get("output") == "1" and body.get("nextState") == "B" and body["inspectionData"]["result"] == "1"

@@ -304,17 +304,14 @@ test('StartSyncExecution of an Express machine (disableHostPrefix: true)', async
   })), (e) => { assert.equal(e.name, 'StateMachineTypeNotSupported'); return true; });
 });
 
-test('unsupported actions answer UnknownOperationException (disableHostPrefix: true)', async () => {
-  const arn = `${PREFIX}:stateMachine:hello`;
-  for (const cmd of [
-    new DescribeMapRunCommand({ mapRunArn: `${PREFIX}:mapRun:hello/m:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11` }),
-  ]) {
-    await assert.rejects(client.send(cmd), (e) => {
-      assert.equal(e.name, 'UnknownOperationException');
-      assert.match(e.message, /not supported by Stepwise yet/);
-      return true;
-    });
-  }
+test('DescribeMapRun of a run that does not exist answers ResourceNotFound', async () => {
+  await assert.rejects(client.send(new DescribeMapRunCommand({
+    mapRunArn: `${PREFIX}:mapRun:hello/m:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11`,
+  })), (e) => {
+    assert.equal(e.name, 'ResourceNotFound');
+    assert.match(e.message, /Map Run Does Not Exist/);
+    return true;
+  });
 });
 
 test('RedriveExecution of a SUCCEEDED execution answers ExecutionNotRedrivable', async () => {

@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+# The Map Run APIs against the real stepwised, through the AWS CLI:
+# list-map-runs, describe-map-run (status, settings, item and execution
+# counts), update-map-run lowering MaxConcurrency while the run goes on (at
+# most one child RUNNING afterwards, also after a kill -9 and restart),
+# list-executions --map-run-arn (the run's children, each naming its run;
+# describe-execution of a child gives mapRunArn), the final SUCCEEDED
+# record; bad input as AWS answers it (raw AWS JSON calls, since the CLI
+# checks ranges itself): a negative maxConcurrency, a percentage over 100,
+# a finished run, an unknown or malformed ARN, stateMachineArn and
+# mapRunArn together; then `stepwise map-run describe|list` over gRPC.
+# Usage: map_run_test.py STEPWISED STEPWISE. Exits 77 without the AWS CLI.
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sfn_daemon import ACCOUNT, Aws, Checks, Daemon, aws_bin_or_skip, wait_for  # noqa: E402
+
+STEPWISED, STEPWISE = sys.argv[1], sys.argv[2]
+AWS_BIN = aws_bin_or_skip()
+ITEMS = 10
+
+c = Checks()
+daemon = Daemon(STEPWISED)
+daemon.start()
+aws = Aws(AWS_BIN, daemon)
+
+
+def raw(action, body):
+    """(HTTP status, parsed body) of one AWS JSON call."""
+    req = urllib.request.Request(daemon.endpoint + "/", data=json.dumps(body).encode(),
+                                 method="POST", headers={
+                                     "Content-Type": "application/x-amz-json-1.0",
+                                     "X-Amz-Target": "AWSStepFunctions." + action})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"{}")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def cli(*args):
+    p = subprocess.run([STEPWISE, *args, "--endpoint", f"127.0.0.1:{daemon.grpc_port}"],
+                       capture_output=True, text=True, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def take_task():
+    t = aws.client().get_activity_task(activityArn=activity, workerName="w")
+    return t if t.get("taskToken") else None
+
+
+def answer(t):
+    aws.client().send_task_success(taskToken=t["taskToken"], output=t["input"])
+
+
+def children(status=None):
+    """The run's children through botocore (the CLI's one call is below)."""
+    extra = {"statusFilter": status} if status else {}
+    out = []
+    for page in aws.client().get_paginator("list_executions").paginate(mapRunArn=run, **extra):
+        out += page["executions"]
+    return out
+
+
+try:
+    activity = aws.client().create_activity(name="item-work")["activityArn"]
+    machine = aws.create_machine("invoices", {
+        "StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "Label": "items", "ItemsPath": "$.items", "MaxConcurrency": 3,
+            "ToleratedFailureCount": 2,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+            "End": True}}})
+    started = aws.ok("start-execution", "--state-machine-arn", machine, "--name", "run1",
+                     "--input", json.dumps({"items": [{"i": i} for i in range(ITEMS)]}))
+    parent = started["executionArn"]
+    first = [take_task() for _ in range(3)]
+    c.check("three children take work (MaxConcurrency 3)", all(first))
+
+    runs = aws.ok("list-map-runs", "--execution-arn", parent)["mapRuns"]
+    c.check("list-map-runs: the one run, with the parent and its machine",
+            len(runs) == 1 and runs[0]["executionArn"] == parent and
+            runs[0]["stateMachineArn"] == machine and
+            runs[0]["mapRunArn"].startswith(ACCOUNT + ":mapRun:invoices/items:") and
+            "startDate" in runs[0] and "stopDate" not in runs[0], runs)
+    run = runs[0]["mapRunArn"]
+    d = aws.ok("describe-map-run", "--map-run-arn", run)
+    c.check("describe-map-run while it runs: RUNNING, 3 running, 7 pending of 10",
+            d["status"] == "RUNNING" and d["executionArn"] == parent and
+            d["maxConcurrency"] == 3 and d["toleratedFailureCount"] == 2 and
+            d["toleratedFailurePercentage"] == 0 and
+            d["executionCounts"]["running"] == 3 and d["executionCounts"]["pending"] == 7 and
+            d["executionCounts"]["total"] == ITEMS and d["itemCounts"] == d["executionCounts"] and
+            "stopDate" not in d, d)
+    print("describe-map-run (running):", json.dumps(d, indent=1))
+
+    rc, out, err = aws.run("update-map-run", "--map-run-arn", run, "--max-concurrency", "1")
+    c.check("update-map-run --max-concurrency 1", rc == 0, err)
+    d = aws.client().describe_map_run(mapRunArn=run)
+    c.check("describe-map-run shows the new MaxConcurrency", d["maxConcurrency"] == 1, d)
+
+    kids = aws.ok("list-executions", "--map-run-arn", run)["executions"]
+    c.check("list-executions --map-run-arn: the 3 children started, each naming the run",
+            len(kids) == 3 and all(k["mapRunArn"] == run and k["status"] == "RUNNING"
+                                   for k in kids), kids)
+    child = aws.describe(kids[0]["executionArn"])
+    c.check("describe-execution of a child gives its mapRunArn", child.get("mapRunArn") == run,
+            child)
+    c.check("the parent has no mapRunArn", "mapRunArn" not in aws.describe(parent))
+
+    for t in first:
+        answer(t)
+    most_running = 0
+    done = 3
+    while done < ITEMS:
+        t = take_task()
+        if t is None:
+            break
+        most_running = max(most_running, len(children("RUNNING")))
+        answer(t)
+        done += 1
+        if done == 6:
+            daemon.restart_after_kill9()
+            d = aws.client().describe_map_run(mapRunArn=run)
+            c.check("after kill -9: still RUNNING, MaxConcurrency 1 kept",
+                    d["status"] == "RUNNING" and d["maxConcurrency"] == 1, d)
+    c.check("every item ran", done == ITEMS, done)
+    c.check("after the update at most one child RUNNING at a time", most_running <= 1,
+            most_running)
+    final = aws.wait_status(parent)
+    c.check("the parent succeeds", final["status"] == "SUCCEEDED", final)
+    d = aws.ok("describe-map-run", "--map-run-arn", run)
+    c.check("describe-map-run at the end: SUCCEEDED, 10 succeeded, a stopDate",
+            d["status"] == "SUCCEEDED" and d["executionCounts"]["succeeded"] == ITEMS and
+            d["executionCounts"]["running"] == 0 and d["executionCounts"]["pending"] == 0 and
+            d["itemCounts"] == d["executionCounts"] and "stopDate" in d, d)
+    print("describe-map-run (closed):", json.dumps(d, indent=1))
+    kids = children()
+    c.check("list-executions --map-run-arn: 10 children, all SUCCEEDED, names unique",
+            len(kids) == ITEMS and {k["status"] for k in kids} == {"SUCCEEDED"} and
+            len({k["name"] for k in kids}) == ITEMS, kids)
+    page = aws.client().list_executions(mapRunArn=run, maxResults=4)
+    c.check("list-executions --map-run-arn pages (maxResults 4, nextToken)",
+            len(page["executions"]) == 4 and "nextToken" in page, page)
+
+    # --- bad input, as AWS answers it ---
+    code, body = raw("UpdateMapRun", {"mapRunArn": run, "maxConcurrency": -1})
+    c.check("UpdateMapRun maxConcurrency -1 -> ValidationException naming it",
+            code == 400 and body["__type"] == "ValidationException" and
+            "maxConcurrency" in body["message"], body)
+    code, body = raw("UpdateMapRun", {"mapRunArn": run, "toleratedFailurePercentage": 101})
+    c.check("UpdateMapRun toleratedFailurePercentage 101 -> ValidationException naming it",
+            code == 400 and body["__type"] == "ValidationException" and
+            "toleratedFailurePercentage" in body["message"], body)
+    code, body = raw("UpdateMapRun", {"mapRunArn": run, "maxConcurrency": 5})
+    c.check("UpdateMapRun of a finished run -> ValidationException",
+            code == 400 and body["__type"] == "ValidationException", body)
+    unknown = ACCOUNT + ":mapRun:invoices/items:0f2d8a3e-5e57-4c1b-9f55-1d2a6a0b8c11"
+    c.check("describe-map-run of an unknown run -> ResourceNotFound",
+            aws.error_of("describe-map-run", "--map-run-arn", unknown) == "ResourceNotFound")
+    c.check("describe-map-run of a malformed ARN -> InvalidArn",
+            aws.api_error("describe_map_run", mapRunArn="arn:nope")[0] == "InvalidArn")
+    code, body = raw("ListExecutions", {"mapRunArn": run, "stateMachineArn": machine})
+    c.check("ListExecutions with stateMachineArn and mapRunArn -> ValidationException",
+            code == 400 and body["__type"] == "ValidationException", body)
+    c.check("list-map-runs of an unknown execution -> ExecutionDoesNotExist",
+            aws.api_error("list_map_runs", executionArn=ACCOUNT + ":execution:invoices:nope")[0]
+            == "ExecutionDoesNotExist")
+
+    # --- the stepwise CLI over gRPC ---
+    rc, out, err = cli("map-run", "describe", run)
+    c.check("stepwise map-run describe", rc == 0 and "SUCCEEDED" in out and
+            "10 succeeded" in out, (rc, out, err))
+    print(out)
+    rc, out, err = cli("map-run", "list", parent, "--json")
+    c.check("stepwise map-run list --json",
+            rc == 0 and json.loads(out)["mapRuns"][0]["mapRunArn"] == run, (rc, out, err))
+    rc, out, err = cli("map-run", "describe", unknown)
+    c.check("stepwise map-run describe of an unknown run: exit 1, ResourceNotFound",
+            rc == 1 and "ResourceNotFound" in err, (rc, err))
+except Exception as e:  # noqa: BLE001
+    import traceback
+    traceback.print_exc()
+    c.check("no exception", False, repr(e))
+c.finish(daemon)
