@@ -457,6 +457,8 @@ TEST_F(MapRunRoomTest, AWriterConfigWithoutResourceShapesTheInlineResult) {
   ExecutionDescription d = AwaitEnd(e->execution_arn);
   ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << " " << d.cause.value_or("");
   EXPECT_EQ(*d.output, "[0,0,1,1,2,2]");
+}
+
 // The one Map Run `parent` started.
 std::string RunOf(Engine& engine, const std::string& parent) {
   auto runs = engine.ListMapRuns(parent);
