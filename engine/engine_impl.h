@@ -283,7 +283,8 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // except those whose commit is in flight (that commit's outcome drops
   // them, or the fence refuses it). Posts; returns at once.
   void DropLoadedIf(std::function<bool(const std::string& id)> drop);
-  void RefreshOwners();  // "sw-ownership"
+  // The shards' owners' names re-read; true when every shard has one.
+  bool RefreshOwners();  // "sw-ownership"
 
   // Immutable after construction; any thread. store_ is routing_: Express
   // executions in memory, the rest on the store the engine was opened on.

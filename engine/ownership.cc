@@ -71,6 +71,10 @@ void EngineImpl::StopOwnership() {
 void EngineImpl::OwnershipLoop() {
   const ClusterOwnership& c = *opts_.cluster;
   auto owners_read = std::chrono::steady_clock::now();
+  // While some shard had no owner at the last read (nodes joining or
+  // leaving), the names are read every round, so a refusal names the new
+  // owner within one poll interval of its taking the shard.
+  bool owners_complete = false;
   while (true) {
     {
       std::unique_lock<std::mutex> l(ownership_mu_);
@@ -97,8 +101,9 @@ void EngineImpl::OwnershipLoop() {
       }
     }
     auto now = std::chrono::steady_clock::now();
-    if (!lost.empty() || !gained.empty() || now - owners_read >= std::chrono::seconds(1)) {
-      RefreshOwners();
+    if (!lost.empty() || !gained.empty() || !owners_complete ||
+        now - owners_read >= std::chrono::seconds(1)) {
+      owners_complete = RefreshOwners();
       owners_read = now;
     }
   }
@@ -162,13 +167,14 @@ void EngineImpl::DropLoadedIf(std::function<bool(const std::string& id)> drop) {
   }
 }
 
-void EngineImpl::RefreshOwners() {
+bool EngineImpl::RefreshOwners() {
   const ClusterOwnership& c = *opts_.cluster;
-  if (!c.owners) return;
+  if (!c.owners) return true;
   absl::StatusOr<std::map<int, std::string>> owners = c.owners();
-  if (!owners.ok()) return;  // the names stay as last read
+  if (!owners.ok()) return false;  // the names stay as last read
   std::lock_guard<std::mutex> l(owners_mu_);
   owners_ = *std::move(owners);
+  return static_cast<int>(owners_.size()) >= c.shard_count;
 }
 
 }  // namespace stepwise::engine
