@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything (dev preset: Debug, -Werror) and
-# runs every test, including the conformance regression gates; then prints the
-# conformance summary. The corpus is read from ../shared when it is there.
-# With CI=true (or SW_FULL_TESTS=1) it also runs the suite under ASan+UBSan
-# and a fuzz smoke run; with STEPWISE_TSAN=1, under ThreadSanitizer too.
+# Installs what is missing, builds everything and runs every test, including
+# the conformance regression gates; then prints the conformance summary. The
+# corpus is read from ../shared when it is there.
+#   default:            the dev preset (gcc, Debug, -Werror) in build/dev.
+#   CI=true:            the asan preset instead (clang, Debug, ASan+UBSan,
+#                       -Werror, coverage for libFuzzer) in build/asan: the
+#                       whole suite once under the sanitizers, then a fuzz
+#                       smoke run of the libFuzzer targets built in that tree.
+#                       One build and one run of the suite keep CI in its
+#                       time budget; the gcc dev build is what developers and
+#                       scripts/run.sh build.
+#   SW_FULL_TESTS=1:    the dev pass, then the CI pass as well.
+#   STEPWISE_TSAN=1:    also the whole suite under ThreadSanitizer.
 # Usage: bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,40 +29,39 @@ ric_pid=$!
 # cases and the crash harness's DynamoDB Tasks. Without them those parts
 # skip, except under CI=true, where they must run.
 bash scripts/install-aws-servers.sh || echo "install-aws-servers failed: the dynalite/s3rver tests will skip"
-# In CI the dev build carries line tables only (-g1): backtraces keep their
-# file:line, the build is a fifth quicker. Elsewhere it keeps full -g.
-if [ "${CI:-}" = "true" ]; then
-  cmake --preset dev -DCMAKE_CXX_FLAGS_DEBUG=-g1
-else
+# The sanitizer pass leaves nothing out: the crash harnesses (their SIGKILLed
+# daemons never reach the exit checks, but any error before the kill aborts
+# the daemon and fails the test), the external clients' end-to-end scripts,
+# the browser, the Debian package and the PostgreSQL cluster tests all run
+# against the sanitized stepwised.
+dev_pass=1
+asan_pass=0
+if [ "${CI:-}" = "true" ]; then dev_pass=0; asan_pass=1; fi
+if [ "${SW_FULL_TESTS:-}" = "1" ]; then asan_pass=1; fi
+status=0
+summary_tree=build/dev
+
+if [ "$dev_pass" = 1 ]; then
   cmake --preset dev
+  cmake --build --preset dev
 fi
-cmake --build --preset dev
+if [ "$asan_pass" = 1 ]; then
+  cmake --preset asan
+  cmake --build --preset asan
+fi
 wait "$ric_pid" || echo "install-lambda-ric failed: tests/lambda will skip"
 cat "$ric_log"
 rm -f "$ric_log"
-status=0
-ctest --preset dev -j2 || status=$?
-
-# In CI (CI=true) or with SW_FULL_TESTS=1: the whole suite again under
-# Address+UndefinedBehavior sanitizers, and a short libFuzzer smoke run of
-# the definition, JSONPath and intrinsic-function parsers, task tokens and
-# the AWS JSON request decoding (20 s per target).
-if [ "${CI:-}" = "true" ] || [ "${SW_FULL_TESTS:-}" = "1" ]; then
-  cmake --preset asan
-  cmake --build --preset asan
-  # Left to the dev pass: the end-to-end scripts driving external clients
-  # (AWS CLI, Node SDK, the browser, AWS's Lambda runtime client), which
-  # exercise the same server code as the integration tests; the crash
-  # harnesses, whose SIGKILLed daemons never reach the sanitizers' exit
-  # checks (recovery itself runs under them in the engine's restart tests);
-  # the deploy-file checks, which run no C++ of ours; and the Debian package
-  # check, whose packaging and install steps the dev pass has proved; the
-  # PostgreSQL cluster tests, which SIGSTOP, kill and forward between whole
-  # daemons (the leases and the fence run under the sanitizers in
-  # shard_leases_test, the forwarding decisions in server_test).
-  ctest --preset asan -j2 \
-    -E '^aws_|_crash_test$|^console_browser$|^lambda_runtime_ric$|^deploy_files$|^deploy_package$|^postgres_cluster_integration_test$|^postgres_cluster_owned_shards_test$|^cluster_forward_integration_test$' || status=$?
+if [ "$dev_pass" = 1 ]; then
+  ctest --preset dev -j2 || status=$?
+fi
+if [ "$asan_pass" = 1 ]; then
+  ctest --preset asan -j2 || status=$?
+  # A short libFuzzer run of the definition, JSONPath and intrinsic-function
+  # parsers, task tokens and the AWS JSON request decoding (20 s per target),
+  # built in the same tree.
   bash tests/fuzz/smoke.sh "${SW_FUZZ_SECONDS:-20}" || status=$?
+  [ "$dev_pass" = 1 ] || summary_tree=build/asan
 fi
 
 # With STEPWISE_TSAN=1: the whole suite again under ThreadSanitizer (tsan
@@ -68,21 +75,21 @@ if [ "${STEPWISE_TSAN:-}" = "1" ]; then
   ctest --preset tsan -j2 || status=$?
 fi
 
-shared="$(grep -E '^SW_SHARED_DIR:' build/dev/CMakeCache.txt | cut -d= -f2-)"
-runner=build/dev/tests/conformance/conformance_runner
+# The summaries are the conformance gates' own output, read back from the
+# ctest log of the tree that ran them (the runners are not run twice).
+test_output() {  # TEST_NAME: that test's output in the last ctest run's log
+  awk -v name="$1" '
+    $0 ~ "^[0-9]+/[0-9]+ Test: " name "$" { want = 1; next }
+    want && /^Output:$/ { getline; inside = 1; next }
+    inside && /^<end of output>$/ { exit }
+    inside { print }' "$summary_tree/Testing/Temporary/LastTest.log" 2>/dev/null
+}
 echo
 echo "=== Execution conformance summary ==="
-if [ ! -d "$shared/conformance/cases" ]; then
-  echo "conformance corpus not found at $shared: skipped"
-elif [ -x "$runner" ]; then
-  "$runner" "$shared" || true
-else
-  echo "conformance_runner not built (the engine is not there yet)"
-fi
-validation=build/dev/tests/conformance/validation_conformance
-if [ -d "$shared/conformance/validation" ] && [ -x "$validation" ]; then
-  echo
-  echo "=== Validation conformance summary ==="
-  "$validation" --shared "$shared" || true
-fi
+out="$(test_output conformance)"
+if [ -n "$out" ]; then echo "$out"; else echo "the conformance test did not run in $summary_tree"; fi
+echo
+echo "=== Validation conformance summary ==="
+out="$(test_output validation_conformance)"
+if [ -n "$out" ]; then echo "$out"; else echo "the validation_conformance test did not run in $summary_tree"; fi
 exit "$status"

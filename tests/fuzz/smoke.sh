@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Fuzz smoke test: builds the libFuzzer targets with the `fuzz` preset,
-# extracts seeds (make_seeds.sh) and runs each target for SECONDS seconds
+# Fuzz smoke test: builds the libFuzzer targets in the `asan` preset's tree
+# (clang, ASan+UBSan, coverage for libFuzzer; the tree CI tests in) or the
+# preset named by SW_FUZZ_PRESET (`fuzz`: -O1, more runs per second for long
+# sessions), extracts seeds (make_seeds.sh) and runs each target for SECONDS seconds
 # (default 60), two at a time (SW_FUZZ_JOBS). Exits non-zero when a target crashes, leaks, times out or a
 # sanitizer reports; crash-* / leak-* / timeout-* files land in
 # <build>/fuzz-artifacts/. Usage: tests/fuzz/smoke.sh [seconds]
@@ -8,11 +10,12 @@ set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 secs="${1:-${SECONDS_PER_TARGET:-60}}"
-build="${SW_FUZZ_BUILD_DIR:-$repo/build/fuzz}"
+preset="${SW_FUZZ_PRESET:-asan}"
+build="$repo/build/$preset"
 cd "$repo" || exit 2
 targets=(fuzz_definition fuzz_jsonpath fuzz_intrinsics fuzz_task_token fuzz_aws_request)
 
-cmake --preset fuzz -B "$build" >/dev/null || exit 2
+cmake --preset "$preset" >/dev/null || exit 2
 cmake --build "$build" --target "${targets[@]}" -j2 || exit 2
 "$here/make_seeds.sh" "$build/fuzz-seeds" || exit 2
 
