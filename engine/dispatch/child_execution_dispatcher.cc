@@ -311,7 +311,7 @@ void ChildExecutionDispatcher::StopChild(const std::string& child, const std::st
       child, "States.Aborted",
       absl::StrCat("The parent execution's task ended before this execution: ", parent),
       [this, row_key](absl::StatusOr<TimeMs> r) {
-        std::string_view name = r.ok() ? "" : ServiceErrorName(r.status());
+        std::string name = r.ok() ? std::string() : ServiceErrorName(r.status());
         // Stopped, or nothing left to stop (never started, or already
         // closed): the row has done its job. Otherwise (shutting down) it
         // stays for the next Open.

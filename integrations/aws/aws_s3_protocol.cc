@@ -174,8 +174,9 @@ absl::StatusOr<net::HttpClientRequest> S3Request(const AwsEndpoint& endpoint,
   bool checksum_given = false;
   for (const auto& [name, value] : *params) {
     const S3Member* binding = nullptr;
+    std::string_view member_name = name;  // a structured binding cannot be captured (C++20)
     ForEachS3Member(operation, "in", [&](const S3Member& m) {
-      if (m.member == name) binding = &m;
+      if (m.member == member_name) binding = &m;
     });
     if (binding == nullptr) return BadParameter(operation, name, "is not a member of its request");
     if (binding->location == "uri") {
