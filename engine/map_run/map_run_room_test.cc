@@ -459,6 +459,7 @@ TEST_F(MapRunRoomTest, ListExecutionsOfAMapRunListsItsExpressChildrenWithItemCou
     EXPECT_EQ(full->status, c.status);
     EXPECT_EQ(ParseJson(full->input)->at("Items").as_array().size(),
               static_cast<size_t>(*c.item_count));
+    EXPECT_EQ(full->map_run_arn, run) << c.status;
   }
   EXPECT_EQ(items, 7);
   // Filters.
