@@ -526,6 +526,13 @@ TEST_F(ConsoleTest, TheMapRunPageCountsByStatusAndListsTheFailedChildrenFirst) {
   } while (!cursor.empty());
   EXPECT_EQ(statuses, (std::vector<std::string>{"FAILED", "FAILED", "SUCCEEDED", "SUCCEEDED",
                                                 "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"}));
+  // A page that ends with the last failed child names no empty next page
+  // when nothing else is left to list.
+  json::value two = GetJson("/console/api/maprunchildren?limit=2&arn=" + Enc(run));
+  EXPECT_EQ(two.at("cursor").as_string(), "4:") << "the succeeded ones come next";
+  json::value all = GetJson("/console/api/maprunchildren?limit=7&arn=" + Enc(run));
+  EXPECT_EQ(all.at("executions").as_array().size(), 7u);
+  EXPECT_FALSE(all.as_object().contains("cursor"));
   // A child as DescribeExecution gives it, with its data and its run.
   json::value first = GetJson("/console/api/maprunchildren?limit=1&arn=" + Enc(run));
   std::string failed_arn(first.at("executions").as_array()[0].at("executionArn").as_string());

@@ -93,6 +93,16 @@ absl::StatusOr<json::object> MapRunChildrenJson(engine::Engine* engine, const st
       token.clear();
     }
     if (static_cast<int64_t>(rows.size()) == limit) {
+      // The next page starts at the first child left, if any (a page token
+      // may lead to nothing of its status): no cursor to an empty page.
+      while (phase < kStatusOrder.size()) {
+        SW_ASSIGN_OR_RETURN(engine::ExecutionList probe,
+                            engine->ListMapRunExecutions(arn, std::string(kStatusOrder[phase]),
+                                                         1, token, ""));
+        if (!probe.executions.empty()) break;
+        ++phase;
+        token.clear();
+      }
       if (phase < kStatusOrder.size()) next = absl::StrCat(phase, ":", token);
       break;
     }
