@@ -2,7 +2,8 @@
 // ListExecutions by mapRunArn): Engine's façade and EngineImpl's answers
 // from the Map Run records (engine/map_run/map_run_records.h). Reads go
 // to the live record of a run going on here, else to the store; an update
-// goes through the MapRunDispatcher to the running driver. Any thread.
+// goes through the MapRunDispatcher to the running driver. A run's EXPRESS
+// children and every child row's itemCount: map_run_children.cc. Any thread.
 #include <algorithm>
 #include <string>
 #include <utility>
