@@ -14,6 +14,11 @@ hand; single-threaded except the proxy's server threads.
   map_run_proof.py check ENDPOINT S3 BUCKET VARIANT N BATCH EXEC_ARN PROXY_LOG
                                             the checks; prints them and a summary, exits 1
                                             when one fails
+
+The tolerance variant's settings come from the environment the shell script
+sets: MAP_RUN_PROOF_FAIL_EVERY (K: the batches b with b % K == K // 2 fail;
+0: none), MAP_RUN_PROOF_TOLERANCE (ToleratedFailurePercentage, "" for none),
+MAP_RUN_PROOF_BATCH (the batch size, which batches fail depends on).
 """
 import json
 import os
@@ -32,8 +37,23 @@ ENTRY_ORDER = ["Cause", "Error", "ExecutionArn", "Input", "InputDetails", "Name"
                "StartDate", "StateMachineArn", "Status", "StopDate"]
 
 
+FAIL_EVERY = int(os.environ.get("MAP_RUN_PROOF_FAIL_EVERY") or 0)
+TOLERANCE = os.environ.get("MAP_RUN_PROOF_TOLERANCE") or ""
+BATCH = int(os.environ.get("MAP_RUN_PROOF_BATCH") or 100)
+FAILED_ERROR = "ItemFailed"
+FAILED_CAUSE = "the items of this batch say fail"
+THRESHOLD_CAUSE = "The specified tolerated failure threshold was exceeded"
+
+
+def failing_batch(b):
+    return FAIL_EVERY > 0 and b % FAIL_EVERY == FAIL_EVERY // 2
+
+
 def item(i):
-    return {"id": i, "customer": f"c{i % 97}", "amount": (i * 7) % 1000}
+    it = {"id": i, "customer": f"c{i % 97}", "amount": (i * 7) % 1000}
+    if FAIL_EVERY:
+        it["fail"] = failing_batch(i // BATCH)
+    return it
 
 
 def proxy(upstream, log_path):
@@ -90,19 +110,27 @@ def definition(variant, execution_type, batch, concurrency, bucket):
     else:
         reader = {"Resource": "arn:aws:states:::s3:listObjectsV2",
                   "Parameters": {"Bucket": bucket, "Prefix": "in/parts/"}}
+    states = {"Process": {"Type": "Pass", "Parameters": {"items.$": "$.Items",
+                                                         "run.$": "$.BatchInput.run"},
+                          "End": True}}
+    start = "Process"
+    if FAIL_EVERY:  # a batch whose items say fail fails its child
+        start = "Check"
+        states["Check"] = {"Type": "Choice", "Default": "Process", "Choices": [
+            {"Variable": "$.Items[0].fail", "BooleanEquals": True, "Next": "Broke"}]}
+        states["Broke"] = {"Type": "Fail", "Error": FAILED_ERROR, "Cause": FAILED_CAUSE}
     state = {"Type": "Map", "Label": LABEL, "ItemReader": reader,
              "ItemBatcher": {"MaxItemsPerBatch": batch, "BatchInput": {"run": "proof"}},
              "ItemProcessor": {
                  "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": execution_type},
-                 "StartAt": "Process", "States": {"Process": {
-                     "Type": "Pass", "Parameters": {"items.$": "$.Items",
-                                                    "run.$": "$.BatchInput.run"},
-                     "End": True}}},
+                 "StartAt": start, "States": states},
              "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
                               "Parameters": {"Bucket": bucket, "Prefix": PREFIX}},
              "End": True}
     if concurrency > 0:
         state["MaxConcurrency"] = concurrency
+    if TOLERANCE:
+        state["ToleratedFailurePercentage"] = float(TOLERANCE)
     print(json.dumps({"Comment": f"map_run_proof {variant}", "StartAt": "Bill",
                       "States": {"Bill": state}}))
 
@@ -141,9 +169,24 @@ def check(endpoint, s3_endpoint, bucket, variant, n, batch, exec_arn, proxy_log)
                                config=cfg)
     c = Checks()
     children_want = (n + batch - 1) // batch
+    failing = {b for b in range(children_want) if failing_batch(b)}
+    failed_items = sum(min(batch, n - b * batch) for b in failing)
+    failed_share = 100.0 * len(failing) / children_want
+    expect_success = not failing or (TOLERANCE != "" and failed_share <= float(TOLERANCE))
+    if FAIL_EVERY:
+        print(f"tolerance variant: {len(failing)} of {children_want} children fail "
+              f"({failed_share:.2f}%, {failed_items} items), tolerance {TOLERANCE or 'none'}: "
+              f"expecting {'SUCCEEDED' if expect_success else 'FAILED'}", flush=True)
     d = sfn.describe_execution(executionArn=exec_arn)
-    c.check("the parent SUCCEEDED", d["status"] == "SUCCEEDED",
-            f"{d['status']} {d.get('error')}: {str(d.get('cause'))[:300]}")
+    if expect_success:
+        c.check("the parent SUCCEEDED", d["status"] == "SUCCEEDED",
+                f"{d['status']} {d.get('error')}: {str(d.get('cause'))[:300]}")
+    else:
+        c.check("the parent FAILED with States.ExceedToleratedFailureThreshold and AWS's cause",
+                d["status"] == "FAILED"
+                and d.get("error") == "States.ExceedToleratedFailureThreshold"
+                and d.get("cause") == THRESHOLD_CAUSE,
+                f"{d['status']} {d.get('error')}: {str(d.get('cause'))[:300]}")
     seconds = (d.get("stopDate", d["startDate"]) - d["startDate"]).total_seconds()
     # The parent's history.
     events, kw = [], {}
@@ -157,22 +200,25 @@ def check(endpoint, s3_endpoint, bucket, variant, n, batch, exec_arn, proxy_log)
     history_bytes = len(json.dumps(events, default=str))
     c.check(f"the parent's history: ids 1..{len(events)}",
             [e["id"] for e in events] == list(range(1, len(events) + 1)))
-    for t in ("MapRunStarted", "MapRunSucceeded", "ExecutionSucceeded"):
+    ends = ("MapRunSucceeded", "ExecutionSucceeded") if expect_success else \
+        ("MapRunFailed", "ExecutionFailed")
+    for t in ("MapRunStarted",) + ends:
         c.check(f"one {t}", types.count(t) == 1, types)
     runs = [e["mapRunStartedEventDetails"]["mapRunArn"] for e in events
             if e["type"] == "MapRunStarted"]
     map_run = runs[0] if runs else ""
     uuid = map_run.rsplit(":", 1)[-1]
     out = json.loads(d.get("output") or "{}")
-    c.check("the output is {MapRunArn, ResultWriterDetails{Bucket, Key}}",
-            set(out) == {"MapRunArn", "ResultWriterDetails"} and out["MapRunArn"] == map_run
-            and set(out["ResultWriterDetails"]) == {"Bucket", "Key"}
-            and out["ResultWriterDetails"]["Bucket"] == bucket, out)
-    # The children, on the hidden machine MACHINE/LABEL.
-    machine = d["stateMachineArn"] + "/" + LABEL
+    if expect_success:
+        c.check("the output is {MapRunArn, ResultWriterDetails{Bucket, Key}}",
+                set(out) == {"MapRunArn", "ResultWriterDetails"} and out["MapRunArn"] == map_run
+                and set(out["ResultWriterDetails"]) == {"Bucket", "Key"}
+                and out["ResultWriterDetails"]["Bucket"] == bucket, out)
+    # The children, as list-executions --map-run-arn gives them (EXPRESS
+    # children included).
     children, kw = [], {}
-    while True:
-        page = sfn.list_executions(stateMachineArn=machine, maxResults=1000, **kw)
+    while map_run:
+        page = sfn.list_executions(mapRunArn=map_run, maxResults=1000, **kw)
         children += page["executions"]
         if not page.get("nextToken"):
             break
@@ -181,62 +227,107 @@ def check(endpoint, s3_endpoint, bucket, variant, n, batch, exec_arn, proxy_log)
     for ch in children:
         m = re.fullmatch(re.escape(uuid) + r"-(\d+)", ch["name"])
         indexes.append(int(m.group(1)) if m else -1)
-    c.check(f"{children_want} children <run uuid>-0..{children_want - 1}, each once",
-            sorted(indexes) == list(range(children_want)),
-            f"{len(children)} children, {len(set(indexes))} distinct indexes, "
-            f"{indexes.count(-1)} of another name")
-    c.check("every child SUCCEEDED", all(ch["status"] == "SUCCEEDED" for ch in children),
-            {ch["status"] for ch in children})
+    status_of = dict(zip(indexes, (ch["status"] for ch in children)))
+    counted = {}
+    for ch in children:
+        counted[ch["status"]] = counted.get(ch["status"], 0) + 1
+    c.check("every listed child names its Map Run",
+            all(ch.get("mapRunArn") == map_run for ch in children))
+    if expect_success:
+        c.check(f"{children_want} children <run uuid>-0..{children_want - 1}, each once",
+                sorted(indexes) == list(range(children_want)),
+                f"{len(children)} children, {len(set(indexes))} distinct indexes, "
+                f"{indexes.count(-1)} of another name")
+        c.check(f"the {len(failing)} children of failing batches FAILED, the others SUCCEEDED",
+                all(status_of.get(i) == ("FAILED" if i in failing else "SUCCEEDED")
+                    for i in range(children_want)), counted)
+        c.check(f"the children's itemCount adds up to {n}",
+                sum(ch.get("itemCount", 0) for ch in children) == n,
+                sum(ch.get("itemCount", 0) for ch in children))
+    else:
+        c.check("no child listed twice, none of another name",
+                len(set(indexes)) == len(indexes) and -1 not in indexes, counted)
+        c.check("no child of a passing batch FAILED",
+                all(st != "FAILED" or i in failing for i, st in status_of.items()), counted)
+    mr = sfn.describe_map_run(mapRunArn=map_run) if map_run else {}
+    ec, ic = mr.get("executionCounts", {}), mr.get("itemCounts", {})
+    if expect_success:
+        c.check(f"describe-map-run: SUCCEEDED, {children_want} executions "
+                f"({len(failing)} failed), {n} items ({failed_items} failed)",
+                mr.get("status") == "SUCCEEDED" and ec.get("total") == children_want
+                and ec.get("failed") == len(failing)
+                and ec.get("succeeded") == children_want - len(failing)
+                and ic.get("total") == n and ic.get("failed") == failed_items,
+                {"status": mr.get("status"), "executionCounts": ec, "itemCounts": ic})
+    else:
+        c.check("describe-map-run: FAILED", mr.get("status") == "FAILED",
+                {"status": mr.get("status"), "executionCounts": ec})
     # The manifest and the result files.
     details = out.get("ResultWriterDetails", {})
     manifest_key = details.get("Key", f"{PREFIX}/{uuid}/manifest.json")
-    c.check("the manifest's key is PREFIX/<run uuid>/manifest.json",
-            manifest_key == f"{PREFIX}/{uuid}/manifest.json", manifest_key)
-    manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
-    files = manifest.get("ResultFiles", {})
-    c.check("manifest.json: DestinationBucket, MapRunArn, ResultFiles{FAILED, PENDING, "
-            "SUCCEEDED}", list(manifest) == ["DestinationBucket", "MapRunArn", "ResultFiles"]
-            and manifest["DestinationBucket"] == bucket and manifest["MapRunArn"] == map_run
-            and sorted(files) == ["FAILED", "PENDING", "SUCCEEDED"],
-            json.dumps(manifest)[:300])
-    c.check("no FAILED or PENDING file", not files.get("FAILED") and not files.get("PENDING"),
-            files)
+    keys, names, result_bytes = [], [], 0
     seen = [0] * n
-    names = []
     bad_items = bad_entries = 0
-    result_bytes = 0
-    keys = []
-    for k, f in enumerate(files.get("SUCCEEDED", [])):
-        keys.append(f["Key"])
-        c.check(f"{f['Key']} is SUCCEEDED_{k}.json",
-                f["Key"] == f"{PREFIX}/{uuid}/SUCCEEDED_{k}.json", f)
-        body = s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read()
-        result_bytes += len(body)
-        c.check(f"{f['Key']}: {len(body)} bytes, as the manifest says", len(body) == f["Size"],
-                f["Size"])
-        for entry in json.loads(body):
-            names.append(entry.get("Name"))
-            if list(entry) != [k for k in ENTRY_ORDER if k in entry] \
-                    or entry.get("Status") != "SUCCEEDED" or "ExecutionArn" not in entry:
-                bad_entries += 1
-                continue
-            output = json.loads(entry["Output"])
-            if output.get("run") != "proof":
-                bad_entries += 1
-            for it in output.get("items", []):
-                i = item_id(variant, it)
-                if i is None or not 0 <= i < n:
-                    bad_items += 1
-                else:
-                    seen[i] += 1
-    c.check(f"{children_want} entries, one per child, in AWS's member order",
-            sorted(names) == sorted(f"{uuid}-{i}" for i in range(children_want))
-            and bad_entries == 0, f"{len(names)} entries, {bad_entries} malformed")
-    twice = sum(1 for s in seen if s > 1)
-    missing = sum(1 for s in seen if s == 0)
-    c.check(f"every one of the {n} items appears exactly once in the result files",
-            twice == 0 and missing == 0 and bad_items == 0,
-            f"{twice} twice, {missing} missing, {bad_items} not an item of the data set")
+    if expect_success:
+        c.check("the manifest's key is PREFIX/<run uuid>/manifest.json",
+                manifest_key == f"{PREFIX}/{uuid}/manifest.json", manifest_key)
+        manifest = json.loads(s3.get_object(Bucket=bucket, Key=manifest_key)["Body"].read())
+        files = manifest.get("ResultFiles", {})
+        c.check("manifest.json: DestinationBucket, MapRunArn, ResultFiles{FAILED, PENDING, "
+                "SUCCEEDED}", list(manifest) == ["DestinationBucket", "MapRunArn", "ResultFiles"]
+                and manifest["DestinationBucket"] == bucket and manifest["MapRunArn"] == map_run
+                and sorted(files) == ["FAILED", "PENDING", "SUCCEEDED"],
+                json.dumps(manifest)[:300])
+        c.check("no PENDING file" + ("" if failing else ", no FAILED file"),
+                not files.get("PENDING") and (failing or not files.get("FAILED")), files)
+        failed_names = []
+        for kind in ("SUCCEEDED", "FAILED"):
+            for k, f in enumerate(files.get(kind, [])):
+                keys.append(f["Key"])
+                c.check(f"{f['Key']} is {kind}_{k}.json",
+                        f["Key"] == f"{PREFIX}/{uuid}/{kind}_{k}.json", f)
+                body = s3.get_object(Bucket=bucket, Key=f["Key"])["Body"].read()
+                result_bytes += len(body)
+                c.check(f"{f['Key']}: {len(body)} bytes, as the manifest says",
+                        len(body) == f["Size"], f["Size"])
+                for entry in json.loads(body):
+                    (names if kind == "SUCCEEDED" else failed_names).append(entry.get("Name"))
+                    if list(entry) != [k for k in ENTRY_ORDER if k in entry] \
+                            or entry.get("Status") != kind or "ExecutionArn" not in entry:
+                        bad_entries += 1
+                        continue
+                    if kind == "SUCCEEDED":
+                        output = json.loads(entry["Output"])
+                        if output.get("run") != "proof":
+                            bad_entries += 1
+                        batch_items = output.get("items", [])
+                    else:  # a failed child: its error, and its items in its input
+                        if entry.get("Error") != FAILED_ERROR or \
+                                entry.get("Cause") != FAILED_CAUSE:
+                            bad_entries += 1
+                        batch_items = json.loads(entry.get("Input", "{}")).get("Items", [])
+                    for it in batch_items:
+                        i = item_id(variant, it)
+                        if i is None or not 0 <= i < n:
+                            bad_items += 1
+                        else:
+                            seen[i] += 1
+        c.check(f"{children_want - len(failing)} SUCCEEDED entries and {len(failing)} FAILED "
+                "entries, one per child, in AWS's member order",
+                sorted(names) == sorted(f"{uuid}-{i}" for i in range(children_want)
+                                        if i not in failing)
+                and sorted(failed_names) == sorted(f"{uuid}-{i}" for i in failing)
+                and bad_entries == 0,
+                f"{len(names)} + {len(failed_names)} entries, {bad_entries} malformed")
+        twice = sum(1 for s in seen if s > 1)
+        missing = sum(1 for s in seen if s == 0)
+        c.check(f"every one of the {n} items appears exactly once in the result files",
+                twice == 0 and missing == 0 and bad_items == 0,
+                f"{twice} twice, {missing} missing, {bad_items} not an item of the data set")
+    else:
+        listing = s3.list_objects_v2(Bucket=bucket, Prefix=f"{PREFIX}/")
+        print(f"result files after the failed run: "
+              f"{[o['Key'] for o in listing.get('Contents', [])]}", flush=True)
     # Each result file and the manifest written once (the proxy's log).
     puts = {}
     badsig = 0
@@ -247,13 +338,16 @@ def check(endpoint, s3_endpoint, bucket, variant, n, batch, exec_arn, proxy_log)
             elif line.startswith("PUT "):
                 path = line.split(" ", 1)[1].strip().split("?")[0]
                 puts[path] = puts.get(path, 0) + 1
-    written = {k: puts.get(f"/{bucket}/{k}", 0) for k in keys + [manifest_key]}
-    c.check("each result file and the manifest PUT exactly once",
-            all(v == 1 for v in written.values()),
-            {k: v for k, v in written.items() if v != 1})
+    if expect_success:
+        written = {k: puts.get(f"/{bucket}/{k}", 0) for k in keys + [manifest_key]}
+        c.check("each result file and the manifest PUT exactly once",
+                all(v == 1 for v in written.values()),
+                {k: v for k, v in written.items() if v != 1})
     c.check("every S3 request stepwised signed verifies", badsig == 0, f"{badsig} refused")
-    summary = {"variant": variant, "items": n, "children": len(children),
-               "seconds": round(seconds, 1), "items_per_s": round(n / seconds) if seconds else 0,
+    summary = {"variant": variant, "type": os.environ.get("MAP_RUN_PROOF_TYPE", ""),
+               "items": n, "children": len(children), "children_by_status": counted,
+               "status": d["status"], "seconds": round(seconds, 1),
+               "items_per_s": round(n / seconds) if seconds else 0,
                "parent_history_events": len(events), "parent_history_bytes": history_bytes,
                "result_files": len(keys), "result_bytes": result_bytes,
                "checks_failed": c.failed}

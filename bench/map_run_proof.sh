@@ -12,6 +12,14 @@
 #     --variant V        jsonl (default): s3:getObject of a JSONL object;
 #                        csv: a CSV object without a header row, CSVHeaderLocation GIVEN;
 #                        prefix: s3:listObjectsV2 over N objects under a prefix
+#     --fail-every K     tolerance variant (jsonl only): the items of every K-th
+#                        batch (batch index b with b % K == K / 2) carry "fail": true
+#                        and the child of such a batch fails (ItemFailed); K = 33
+#                        fails about 3% of the items
+#     --tolerance P      the Map's ToleratedFailurePercentage (default: none); with
+#                        --fail-every the checks expect SUCCEEDED and the failed
+#                        children in FAILED_n.json when the failed share <= P, else
+#                        FAILED with States.ExceedToleratedFailureThreshold
 #     --kill N           SIGKILL stepwised N times during the run, each after
 #                        --kill-every seconds (default 5) of its life, and restart it
 #                        on the same data directory
@@ -25,13 +33,15 @@
 # ItemReader, ItemBatcher with BatchInput, a Pass child echoing its batch,
 # ResultWriter to results/), starts it and polls describe-execution until it
 # ends; then checks (map_run_proof.py check): the parent SUCCEEDED, its
-# history, N/batch children <run uuid>-<index> on MACHINE/bill each once and
-# SUCCEEDED, manifest.json and SUCCEEDED_n.json in AWS's shape, every item
+# history, N/batch children <run uuid>-<index> listed by
+# list-executions --map-run-arn (STANDARD and EXPRESS), each once, SUCCEEDED,
+# their itemCount adding up to N, describe-map-run's counts, manifest.json and SUCCEEDED_n.json in AWS's shape, every item
 # exactly once in them, each result file PUT once; and prints items/s, the
 # peak RSS of stepwised (VmHWM, the largest of its lives), the parent's
 # history size.
 set -euo pipefail
 ITEMS=100000 BATCH=100 CONCURRENCY=0 TYPE=STANDARD VARIANT=jsonl KILLS=0 KILL_EVERY=5 KEEP=0
+FAIL_EVERY=0 TOLERANCE=
 while [ $# -gt 1 ]; do
   case $1 in
     --items) ITEMS=$2; shift 2 ;;
@@ -39,6 +49,8 @@ while [ $# -gt 1 ]; do
     --concurrency) CONCURRENCY=$2; shift 2 ;;
     --type) TYPE=$2; shift 2 ;;
     --variant) VARIANT=$2; shift 2 ;;
+    --fail-every) FAIL_EVERY=$2; shift 2 ;;
+    --tolerance) TOLERANCE=$2; shift 2 ;;
     --kill) KILLS=$2; shift 2 ;;
     --kill-every) KILL_EVERY=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
@@ -49,6 +61,10 @@ done
 BUILD=$(cd "$1" && pwd)
 case $VARIANT in jsonl|csv|prefix) ;; *) echo "--variant jsonl|csv|prefix" >&2; exit 2 ;; esac
 case $TYPE in STANDARD|EXPRESS) ;; *) echo "--type STANDARD|EXPRESS" >&2; exit 2 ;; esac
+[ "$FAIL_EVERY" = 0 ] || [ "$VARIANT" = jsonl ] || { echo "--fail-every needs --variant jsonl" >&2; exit 2; }
+# The Python half reads the tolerance variant's settings from these.
+export MAP_RUN_PROOF_FAIL_EVERY=$FAIL_EVERY MAP_RUN_PROOF_TOLERANCE=$TOLERANCE \
+  MAP_RUN_PROOF_BATCH=$BATCH MAP_RUN_PROOF_TYPE=$TYPE
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 HELPER=$ROOT/bench/map_run_proof.py
 STEPWISED=$BUILD/server/stepwised
@@ -86,7 +102,10 @@ wait_port() {  # wait_port FILE KEY: the value of KEY=... in FILE, once written
 }
 
 mkdir -p "$WORK/s3"
-node "$ROOT/tests/integrations/servers/serve.js" "$SERVERS/node_modules" s3rver "$WORK/s3" \
+# s3rver signs its ListObjectsV2 continuation tokens with DES, which Node's
+# OpenSSL 3 refuses without the legacy provider: every truncated listing
+# (more than 1,000 keys: --variant prefix) would answer InternalError.
+node --openssl-legacy-provider "$ROOT/tests/integrations/servers/serve.js" "$SERVERS/node_modules" s3rver "$WORK/s3" \
   >"$WORK/s3rver.port" 2>"$WORK/s3rver.log" &
 PIDS+=($!)
 S3=http://127.0.0.1:$(wait_port "$WORK/s3rver.port" port)
@@ -117,7 +136,8 @@ SFN=(aws --endpoint-url "http://127.0.0.1:$HTTP_PORT" --output json stepfunction
 S3API=(aws --endpoint-url "$S3" --output json s3api)
 
 echo "map_run_proof: $ITEMS items ($VARIANT), batches of $BATCH, $TYPE children," \
-  "MaxConcurrency $CONCURRENCY, $KILLS kills; stepwised $STEPWISED; work $WORK"
+  "MaxConcurrency $CONCURRENCY, $KILLS kills, failing batches 1 in $FAIL_EVERY," \
+  "tolerance ${TOLERANCE:-none}; stepwised $STEPWISED; work $WORK"
 BUCKET=proof
 "${S3API[@]}" create-bucket --bucket "$BUCKET" >/dev/null
 t=$(date +%s.%N)

@@ -196,6 +196,9 @@ struct ExecutionDescription {
   std::map<std::string, std::string> indexed_fields;
   // Of a Distributed Map's child execution: its Map Run's ARN, else "".
   std::string map_run_arn;
+  // In ListExecutions(mapRunArn) rows only: the items the child processes
+  // (AWS's itemCount: the batch's size with an ItemBatcher, else 1).
+  std::optional<int64_t> item_count;
 };
 
 // What StartSyncExecution answers: the closed Express execution and what

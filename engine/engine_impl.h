@@ -47,6 +47,7 @@
 #include "engine/committer.h"
 #include "engine/dispatch/task_dispatcher.h"
 #include "engine/interpreter.h"
+#include "engine/map_run/map_run_record.h"
 #include "engine/service_error.h"
 #include "engine/shards.h"
 #include "engine/task_queue.h"
@@ -154,6 +155,19 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
                                                      int max_results,
                                                      const std::string& next_token,
                                                      const std::string& redrive_filter);
+  // ---- map_run_children.cc: ListMapRunExecutions' parts ----
+  // The children of a run whose children are EXPRESS: the running ones
+  // from memory, then the closed ones' outcome rows (express_child_outcome.h).
+  absl::StatusOr<ExecutionList> ListMapRunExpressChildren(const std::string& map_run_arn,
+                                                          const MapRunArnParts& parts,
+                                                          const std::string& status_filter,
+                                                          size_t limit,
+                                                          const std::string& next_token,
+                                                          const std::string& redrive_filter);
+  // Sets item_count on list rows (AWS's itemCount): 1 without an
+  // ItemBatcher, else the size of the child's input's Items (read with
+  // DescribeExecution where the row has no input).
+  absl::Status FillItemCounts(std::vector<ExecutionDescription>& rows, bool item_batcher);
 
   // Whether a dispatcher runs a Task with this Resource (engine.cc).
   bool RunsTaskResource(std::string_view resource) const;

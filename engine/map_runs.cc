@@ -2,7 +2,8 @@
 // ListExecutions by mapRunArn): Engine's façade and EngineImpl's answers
 // from the Map Run records (engine/map_run/map_run_records.h). Reads go
 // to the live record of a run going on here, else to the store; an update
-// goes through the MapRunDispatcher to the running driver. Any thread.
+// goes through the MapRunDispatcher to the running driver. A run's EXPRESS
+// children and every child row's itemCount: map_run_children.cc. Any thread.
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -117,16 +118,39 @@ absl::StatusOr<ExecutionList> EngineImpl::ListMapRunExecutions(const std::string
   SW_ASSIGN_OR_RETURN(MapRunArnParts parts, ParseMapRunArn(opts_.region, opts_.account, arn));
   SW_ASSIGN_OR_RETURN(std::optional<MapRunRecord> r, map_runs_->records().Get(parts.run_id));
   if (!r.has_value() || r->map_run_arn != arn) return MapRunNotFound(arn);
-  // The children: executions of the hidden MACHINE/LABEL machine named
-  // RUN_ID-INDEX (other runs of the same Map state share the machine).
-  absl::StatusOr<ExecutionList> l =
-      ListExecutions(absl::StrCat(parts.prefix, ":stateMachine:", parts.child_machine),
-                     status_filter, max_results, next_token, redrive_filter,
-                     absl::StrCat(parts.run_id, "-"));
-  // A run that failed before its first child has no machine yet.
-  if (!l.ok() && ServiceErrorName(l.status()) == "StateMachineDoesNotExist") {
-    return ExecutionList{};
+  if (max_results < 0 || max_results > 1000) {
+    return ServiceError("ValidationException", "maxResults must be between 0 and 1000");
   }
+  const std::string machine_arn =
+      absl::StrCat(parts.prefix, ":stateMachine:", parts.child_machine);
+  std::string type = r->execution_type;
+  if (type.empty()) {
+    // A record that does not say (written before it was kept, or an Express
+    // parent's run): the hidden machine's type, that of its latest run.
+    absl::StatusOr<json::object> machine =
+        catalog_.LoadMachine(machine_arn, /*allow_deleting=*/true);
+    type = machine.ok() ? std::string((*machine)["type"].as_string()) : "STANDARD";
+  }
+  ExecutionList l;
+  if (type == "EXPRESS") {
+    SW_ASSIGN_OR_RETURN(l, ListMapRunExpressChildren(
+                               arn, parts, status_filter,
+                               max_results == 0 ? 100 : static_cast<size_t>(max_results),
+                               next_token, redrive_filter));
+  } else {
+    // The children: executions of the hidden MACHINE/LABEL machine named
+    // RUN_ID-INDEX (other runs of the same Map state share the machine).
+    absl::StatusOr<ExecutionList> standard =
+        ListExecutions(machine_arn, status_filter, max_results, next_token, redrive_filter,
+                       absl::StrCat(parts.run_id, "-"));
+    // A run that failed before its first child has no machine yet.
+    if (!standard.ok() && ServiceErrorName(standard.status()) == "StateMachineDoesNotExist") {
+      return ExecutionList{};
+    }
+    if (!standard.ok()) return standard.status();
+    l = *std::move(standard);
+  }
+  SW_RETURN_IF_ERROR(FillItemCounts(l.executions, r->item_batcher));
   return l;
 }
 

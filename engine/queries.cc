@@ -53,7 +53,11 @@ absl::StatusOr<ExecutionDescription> EngineImpl::DescribeExecution(const std::st
     // (engine/map_run/express_child_outcome.h).
     SW_ASSIGN_OR_RETURN(std::optional<std::string> outcome,
                         store_->Get(Table::kMeta, ExpressChildOutcomeKey(arn)));
-    if (outcome.has_value()) return DecodeExpressChildOutcome(arn, *outcome);
+    if (outcome.has_value()) {
+      SW_ASSIGN_OR_RETURN(ExecutionDescription d, DecodeExpressChildOutcome(arn, *outcome));
+      d.map_run_arn = MapRunArnOfChild(arn);
+      return d;
+    }
   }
   if (!v.has_value()) {
     return ServiceError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + arn + "'");

@@ -28,19 +28,6 @@ std::string MapRunArnMember(Members& m) {
   return arn;
 }
 
-json::object CountsJson(const engine::MapRunCounts& c) {
-  return json::object{{"pending", c.pending},
-                      {"running", c.running},
-                      {"succeeded", c.succeeded},
-                      {"failed", c.failed},
-                      {"timedOut", c.timed_out},
-                      {"aborted", c.aborted},
-                      {"total", c.total},
-                      {"resultsWritten", c.results_written},
-                      {"failuresNotRedrivable", c.failures_not_redrivable},
-                      {"pendingRedrive", c.pending_redrive}};
-}
-
 absl::StatusOr<AwsActionResult> DescribeMapRun(engine::Engine* e, const json::object& req) {
   Members m(req);
   std::string arn = MapRunArnMember(m);
@@ -54,8 +41,8 @@ absl::StatusOr<AwsActionResult> DescribeMapRun(engine::Engine* e, const json::ob
                  {"maxConcurrency", d->max_concurrency},
                  {"toleratedFailurePercentage", d->tolerated_failure_percentage},
                  {"toleratedFailureCount", d->tolerated_failure_count},
-                 {"itemCounts", CountsJson(d->items)},
-                 {"executionCounts", CountsJson(d->executions)}};
+                 {"itemCounts", MapRunCountsJson(d->items)},
+                 {"executionCounts", MapRunCountsJson(d->executions)}};
   if (d->stop_date != 0) o["stopDate"] = AwsSeconds(d->stop_date);
   return AwsActionResult(AwsBody(o));
 }
@@ -125,6 +112,19 @@ absl::StatusOr<AwsActionResult> UpdateMapRun(engine::Engine* e, const json::obje
 }
 
 }  // namespace
+
+json::object MapRunCountsJson(const engine::MapRunCounts& c) {
+  return json::object{{"pending", c.pending},
+                      {"running", c.running},
+                      {"succeeded", c.succeeded},
+                      {"failed", c.failed},
+                      {"timedOut", c.timed_out},
+                      {"aborted", c.aborted},
+                      {"total", c.total},
+                      {"resultsWritten", c.results_written},
+                      {"failuresNotRedrivable", c.failures_not_redrivable},
+                      {"pendingRedrive", c.pending_redrive}};
+}
 
 AwsAction FindMapRunAwsAction(std::string_view action) {
   static const std::array<std::pair<std::string_view, AwsAction>, 3> kActions = {{

@@ -9,12 +9,18 @@
 
 #include <string_view>
 
+#include "common/json.h"
+#include "engine/api_types.h"
 #include "server/aws_json_actions.h"
 
 namespace stepwise::server {
 
 // The handler of a Map Run action, null for any other name.
 AwsAction FindMapRunAwsAction(std::string_view action);
+
+// DescribeMapRun's itemCounts / executionCounts object (also the console's
+// Map Run page). Pure; any thread.
+json::object MapRunCountsJson(const engine::MapRunCounts& c);
 
 }  // namespace stepwise::server
 

@@ -51,6 +51,7 @@ json::object AwsExecutionListItem(const engine::ExecutionDescription& d) {
   if (!d.version_arn.empty()) o["stateMachineVersionArn"] = d.version_arn;
   if (!d.alias_arn.empty()) o["stateMachineAliasArn"] = d.alias_arn;
   if (!d.map_run_arn.empty()) o["mapRunArn"] = d.map_run_arn;
+  if (d.item_count) o["itemCount"] = *d.item_count;  // ListExecutions(mapRunArn) only
   return o;
 }
 

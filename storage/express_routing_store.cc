@@ -66,6 +66,11 @@ absl::StatusOr<std::vector<KeyValue>> ExpressRoutingStore::Scan(Table table,
   return durable_->Scan(table, opts);
 }
 
+absl::StatusOr<std::vector<KeyValue>> ExpressRoutingStore::ScanExpress(
+    Table table, const ScanOptions& opts) {
+  return express_.Scan(table, opts);
+}
+
 void ExpressRoutingStore::Forget(const std::string& execution_id, const std::string& machine_arn,
                                  int64_t start_ms) {
   // Task and timer rows were deleted by the commit that closed it (every

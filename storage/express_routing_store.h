@@ -50,6 +50,10 @@ class ExpressRoutingStore final : public Store {
                    std::optional<std::string> value) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table, const ScanOptions& opts) override;
+  // Scans the in-memory rows of the running Express executions (Scan reads
+  // the durable store only): ListExecutions(mapRunArn) lists a Map Run's
+  // running Express children from their visibility rows.
+  absl::StatusOr<std::vector<KeyValue>> ScanExpress(Table table, const ScanOptions& opts);
 
   // Drops every in-memory row of Express execution `execution_id`: its
   // record, history, the visibility row keyed (machine, start) and any

@@ -66,6 +66,8 @@ std::shared_ptr<PollClaim> MapRunDispatcher::Schedule(const ScheduleTaskCommand&
   record.max_concurrency = spec->max_concurrency;
   record.tolerated_failure_percentage = spec->tolerated_failure_percentage;
   record.tolerated_failure_count = spec->tolerated_failure_count;
+  record.execution_type = spec->execution_type;
+  record.item_batcher = !spec->batcher.is_null();
   for (storage::Write& w : records_.FirstRows(record)) commit.Write(std::move(w));
   commit.AfterCommit([this, parent, task_id, spec = *std::move(spec)]() mutable {
     driver_.Run(parent, task_id, std::move(spec));

@@ -80,6 +80,8 @@ std::string EncodeMapRunRecord(const MapRunRecord& r) {
   if (r.tolerated_failure_count) o["toleratedFailureCount"] = *r.tolerated_failure_count;
   o["itemCounts"] = CountsJson(r.items);
   o["executionCounts"] = CountsJson(r.executions);
+  if (!r.execution_type.empty()) o["executionType"] = r.execution_type;
+  if (r.item_batcher) o["itemBatcher"] = true;
   return SerializeJson(json::value(std::move(o)));
 }
 
@@ -121,6 +123,11 @@ absl::StatusOr<MapRunRecord> DecodeMapRunRecord(absl::string_view text) {
   if (!ReadCounts(o.if_contains("itemCounts"), r.items) ||
       !ReadCounts(o.if_contains("executionCounts"), r.executions)) {
     return bad("counts");
+  }
+  str("executionType", r.execution_type);  // absent in older records
+  if (const json::value* b = o.if_contains("itemBatcher")) {
+    if (!b->is_bool()) return bad("itemBatcher");
+    r.item_batcher = b->get_bool();
   }
   return r;
 }

@@ -38,6 +38,11 @@ struct MapRunRecord {
   std::optional<int64_t> tolerated_failure_count;
   MapRunCounts items;
   MapRunCounts executions;
+  // How its children run: STANDARD | EXPRESS ("" in records written before
+  // it was kept: STANDARD), and whether an ItemBatcher gives each child
+  // several items (ListExecutions' itemCount).
+  std::string execution_type;
+  bool item_batcher = false;
 };
 
 // The rows' queue keys in the tasks table (TaskKey's first part).

@@ -3,7 +3,8 @@
 // honoured, results in item order, a failing child with and without a
 // tolerance, and a restart in the middle (no item gets two children). The
 // same for EXPRESS children (stored outcomes, DescribeExecution of a child,
-// a restart: ended children counted once, running ones run again), the
+// a restart: ended children counted once, running ones run again;
+// ListExecutions(mapRunArn) lists them, running and closed, with itemCount), the
 // ItemBatcher's *Path / JSONata size fields resolved from the state input,
 // and a WriterConfig without Resource shaping the inline result. The Map
 // Run record (DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions by
@@ -13,6 +14,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -379,6 +381,113 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
   int twice = 0;
   for (auto& [item, n] : tasks_of_item) twice += n == 2;
   EXPECT_EQ(twice, 2);
+}
+
+TEST_F(MapRunRoomTest, ListExecutionsOfAMapRunListsItsExpressChildrenWithItemCounts) {
+  // 7 items in batches of 2: 4 Express children (2, 2, 2 and 1 items), 3 at
+  // a time, each waiting on a function task.
+  std::string parent = Machine("explist", R"({"StartAt":"Each","States":{"Each":{"Type":"Map",
+      "Label":"items","ItemsPath":"$.items","MaxConcurrency":3,"ToleratedFailureCount":3,
+      "ItemBatcher":{"MaxItemsPerBatch":2},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"Work","States":{"Work":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:batch-work",
+        "End":true}}},"End":true}}})");
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(7) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  auto take = [&] {
+    auto t = engine_->GetFunctionTask("batch-work", "w", 5000);
+    EXPECT_TRUE(t.ok() && !t->task_token.empty());
+    return t.ok() ? *t : FunctionTaskGrant{};
+  };
+  std::vector<FunctionTaskGrant> got = {take(), take(), take()};
+  ASSERT_TRUE(engine_->SendTaskSuccess(got[0].task_token, R"({"done":true})").ok());
+  ASSERT_TRUE(engine_->SendTaskFailure(got[1].task_token, "Batch.Broke", "<b>broken</b>").ok());
+  got.push_back(take());  // the fourth child, started once one ended
+  std::string run = MapRunArnOf(e->execution_arn);
+  ASSERT_FALSE(run.empty());
+  // Lists every child of the run, `page` at a time, by status.
+  auto list_all = [&](const std::string& status, int page) {
+    std::map<std::string, ExecutionDescription> out;
+    std::vector<std::string> order;
+    std::string token;
+    do {
+      auto l = engine_->ListMapRunExecutions(run, status, page, token);
+      EXPECT_TRUE(l.ok()) << l.status();
+      if (!l.ok()) break;
+      EXPECT_LE(l->executions.size(), static_cast<size_t>(page));
+      for (auto& c : l->executions) {
+        EXPECT_FALSE(out.contains(c.name)) << c.name << " listed twice";
+        order.push_back(c.status);
+        out[c.name] = c;
+      }
+      token = l->next_token;
+    } while (!token.empty());
+    return std::make_pair(out, order);
+  };
+  // Wait for the two ended children's outcome rows.
+  std::map<std::string, ExecutionDescription> children;
+  for (int i = 0; i < 500; ++i) {
+    children = list_all("", 1).first;
+    int closed = 0;
+    for (auto& [name, c] : children) closed += c.status != "RUNNING";
+    if (closed == 2 && children.size() == 4) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto [now, order] = list_all("", 1);
+  ASSERT_EQ(now.size(), 4u);
+  // The running ones first, then the closed ones (in name order).
+  ASSERT_EQ(order.size(), 4u);
+  EXPECT_EQ(order[0], "RUNNING");
+  EXPECT_EQ(order[1], "RUNNING");
+  EXPECT_EQ((std::set<std::string>{order[2], order[3]}),
+            (std::set<std::string>{"SUCCEEDED", "FAILED"}));
+  int64_t items = 0;
+  for (auto& [name, c] : now) {
+    EXPECT_TRUE(c.name.starts_with(ArnTail(run) + "-")) << c.name;
+    EXPECT_TRUE(c.execution_arn.find(":express:explist/items:") != std::string::npos);
+    EXPECT_EQ(c.state_machine_arn, kChildPrefix + std::string("explist/items"));
+    EXPECT_EQ(c.map_run_arn, run);
+    EXPECT_GT(c.start_date, 0);
+    EXPECT_EQ(c.stop_date > 0, c.status != "RUNNING");
+    EXPECT_TRUE(c.input.empty() && !c.output && !c.error) << "list rows carry no data";
+    ASSERT_TRUE(c.item_count.has_value()) << c.name;
+    items += *c.item_count;
+    // Each is what DescribeExecution answers.
+    auto full = engine_->DescribeExecution(c.execution_arn);
+    ASSERT_TRUE(full.ok()) << full.status();
+    EXPECT_EQ(full->status, c.status);
+    EXPECT_EQ(ParseJson(full->input)->at("Items").as_array().size(),
+              static_cast<size_t>(*c.item_count));
+    EXPECT_EQ(full->map_run_arn, run) << c.status;
+  }
+  EXPECT_EQ(items, 7);
+  // Filters.
+  EXPECT_EQ(list_all("RUNNING", 100).first.size(), 2u);
+  auto failed = list_all("FAILED", 100).first;
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(failed.begin()->second.execution_arn, now[failed.begin()->first].execution_arn);
+  EXPECT_EQ(list_all("SUCCEEDED", 100).first.size(), 1u);
+  auto redriven = engine_->ListMapRunExecutions(run, "", 0, "", "REDRIVEN");
+  ASSERT_TRUE(redriven.ok());
+  EXPECT_TRUE(redriven->executions.empty());
+  EXPECT_EQ(ServiceErrorName(engine_->ListMapRunExecutions(run, "", 0, "QmFk").status()),
+            "InvalidToken");
+
+  ASSERT_TRUE(engine_->SendTaskSuccess(got[2].task_token, R"({"done":true})").ok());
+  ASSERT_TRUE(engine_->SendTaskSuccess(got[3].task_token, R"({"done":true})").ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.cause.value_or("");
+  auto [done, done_order] = list_all("", 3);
+  ASSERT_EQ(done.size(), 4u);
+  std::map<std::string, int> by_status;
+  items = 0;
+  for (auto& [name, c] : done) {
+    ++by_status[c.status];
+    items += c.item_count.value_or(0);
+  }
+  EXPECT_EQ(by_status, (std::map<std::string, int>{{"FAILED", 1}, {"SUCCEEDED", 3}}));
+  EXPECT_EQ(items, 7);
 }
 
 TEST_F(MapRunRoomTest, AnExpressParentRunsItsDistributedMapAsAMapRun) {

@@ -17,6 +17,7 @@
 #include "server/console/assets.h"
 #include "server/console/express_executions_json.h"
 #include "server/console/graph.h"
+#include "server/console/map_run_json.h"
 #include "server/console/versions_json.h"
 #include "server/sigv4.h"
 
@@ -215,11 +216,12 @@ void Console::Register(HttpServer* http) {
   auto handler = [this](const HttpRequest& r, HttpReplyFn reply) { Handle(r, std::move(reply)); };
   for (const char* path : {"/", "/console", "/console/", "/console/app.js", "/console/app.css",
                            "/console/operate.js", "/console/search.js", "/console/batch.js",
-                           "/console/cluster.js"}) {
+                           "/console/cluster.js", "/console/maprun.js"}) {
     http->HandleAsync("GET", path, handler);
   }
   for (const char* name : {"session", "machines", "machine", "executions", "execution",
-                           "activities", "tasks", "watch", "express"}) {
+                           "activities", "tasks", "watch", "express", "maprun",
+                           "maprunchildren", "maprunchild"}) {
     http->HandleAsync("GET", absl::StrCat(std::string(kApiPrefix), name), handler);
   }
 }
@@ -419,6 +421,28 @@ void Console::Handle(const HttpRequest& request, HttpReplyFn reply) {
       }
       if (api == "express") {
         return ExpressExecutionsJson(options_.recent_express, Get(q, "machine"), Get(q, "arn"));
+      }
+      if (api == "maprun") {
+        std::string arn = Get(q, "arn");
+        if (arn.empty()) return BadParam("query parameter 'arn' is required");
+        return MapRunJson(engine_, arn);
+      }
+      if (api == "maprunchildren") {
+        std::string arn = Get(q, "arn");
+        if (arn.empty()) return BadParam("query parameter 'arn' is required");
+        SW_ASSIGN_OR_RETURN(int64_t limit, IntParam(q, "limit", 25));
+        return MapRunChildrenJson(engine_, arn, Get(q, "cursor"), limit);
+      }
+      if (api == "maprunchild") {
+        // A Map Run's child as DescribeExecution gives it: an Express one
+        // has no history nor DescribeStateMachineForExecution (AWS).
+        std::string arn = Get(q, "arn");
+        if (arn.empty()) return BadParam("query parameter 'arn' is required");
+        SW_ASSIGN_OR_RETURN(engine::ExecutionDescription d, engine_->DescribeExecution(arn));
+        json::object o;
+        o["execution"] = ExecutionJson(d, true);
+        if (!d.map_run_arn.empty()) o["mapRunArn"] = d.map_run_arn;
+        return o;
       }
       if (api == "tasks") {
         std::string arn = Get(q, "arn");

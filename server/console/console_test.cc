@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <future>
+#include <set>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -98,7 +100,7 @@ TEST_F(ConsoleTest, ServesThePageAndItsAssets) {
   EXPECT_THAT(page.body, HasSubstr("/console/app.js"));
   EXPECT_THAT(Get("/console/app.js").content_type, HasSubstr("javascript"));
   EXPECT_THAT(Get("/console/app.css").content_type, HasSubstr("text/css"));
-  for (const char* script : {"operate.js", "search.js", "batch.js", "cluster.js"}) {
+  for (const char* script : {"operate.js", "search.js", "batch.js", "cluster.js", "maprun.js"}) {
     EXPECT_THAT(page.body, HasSubstr(std::string("/console/") + script));
     EXPECT_THAT(Get(std::string("/console/") + script).content_type, HasSubstr("javascript"));
   }
@@ -456,6 +458,104 @@ TEST_F(ConsoleTest, AWatchWhoseClientLeftIsCancelled) {
   gone->store(true);
   // The housekeeper looks at clients once a second.
   EXPECT_EQ(f.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+}
+
+TEST_F(ConsoleTest, TheMapRunPageCountsByStatusAndListsTheFailedChildrenFirst) {
+  Open({});
+  // A Distributed Map whose Standard children fail for items with
+  // "fail": true; half of them may fail.
+  std::string sm = Machine("bill", R"({"StartAt":"Each","States":{"Each":{"Type":"Map",
+    "Label":"checks","MaxConcurrency":3,"ToleratedFailurePercentage":50,
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"Check","States":{
+        "Check":{"Type":"Choice","Choices":[{"Variable":"$.fail","BooleanEquals":true,
+                 "Next":"Broke"}],"Default":"Fine"},
+        "Broke":{"Type":"Fail","Error":"ItemBroke","Cause":"<b>broken</b>"},
+        "Fine":{"Type":"Pass","Result":"ok","End":true}}},"End":true}}})");
+  // Items 5 and 6 of 7 fail: unless failed ones come first, they are last
+  // in name order.
+  auto s = engine_->StartExecution(sm, "run1", R"([{"fail":false},{"fail":false},
+    {"fail":false},{"fail":false},{"fail":false},{"fail":true},{"fail":true}])");
+  ASSERT_TRUE(s.ok()) << s.status();
+  engine::ExecutionDescription d;
+  for (int i = 0; i < 1000; ++i) {
+    d = *engine_->DescribeExecution(s->execution_arn);
+    if (d.status != "RUNNING") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.cause.value_or("");
+  auto runs = engine_->ListMapRuns(s->execution_arn);
+  ASSERT_TRUE(runs.ok() && runs->size() == 1u);
+  const std::string run = (*runs)[0].map_run_arn;
+
+  json::value r = GetJson("/console/api/maprun?arn=" + Enc(run));
+  EXPECT_EQ(r.at("mapRunArn").as_string(), run);
+  EXPECT_EQ(r.at("executionArn").as_string(), s->execution_arn);
+  EXPECT_EQ(r.at("stateMachineArn").as_string(), sm);
+  EXPECT_EQ(r.at("status").as_string(), "SUCCEEDED");
+  EXPECT_EQ(r.at("maxConcurrency").as_int64(), 3);
+  EXPECT_EQ(r.at("toleratedFailurePercentage").to_number<double>(), 50.0);
+  EXPECT_GT(r.at("stopDate").as_int64(), 0);
+  const json::value& ex = r.at("executionCounts");
+  EXPECT_EQ(ex.at("failed").as_int64(), 2);
+  EXPECT_EQ(ex.at("succeeded").as_int64(), 5);
+  EXPECT_EQ(ex.at("total").as_int64(), 7);
+  EXPECT_EQ(r.at("itemCounts").at("total").as_int64(), 7);
+
+  // Paged 3 at a time: the 2 failed first, then the 5 succeeded, each once.
+  std::vector<std::string> statuses;
+  std::set<std::string> names;
+  std::string cursor;
+  int pages = 0;
+  do {
+    json::value p = GetJson("/console/api/maprunchildren?limit=3&arn=" + Enc(run) +
+                            (cursor.empty() ? "" : "&cursor=" + Enc(cursor)));
+    const json::array& rows = p.at("executions").as_array();
+    EXPECT_LE(rows.size(), 3u);
+    for (const json::value& c : rows) {
+      statuses.push_back(std::string(c.at("status").as_string()));
+      EXPECT_TRUE(names.insert(std::string(c.at("name").as_string())).second);
+      EXPECT_THAT(std::string(c.at("executionArn").as_string()),
+                  HasSubstr(":execution:bill/checks:"));
+      EXPECT_EQ(c.at("itemCount").as_int64(), 1);
+      EXPECT_FALSE(c.at("express").as_bool());
+    }
+    const json::value* next = p.as_object().if_contains("cursor");
+    cursor = next != nullptr ? std::string(next->as_string()) : "";
+    ASSERT_LT(++pages, 10);
+  } while (!cursor.empty());
+  EXPECT_EQ(statuses, (std::vector<std::string>{"FAILED", "FAILED", "SUCCEEDED", "SUCCEEDED",
+                                                "SUCCEEDED", "SUCCEEDED", "SUCCEEDED"}));
+  // A page that ends with the last failed child names no empty next page
+  // when nothing else is left to list.
+  json::value two = GetJson("/console/api/maprunchildren?limit=2&arn=" + Enc(run));
+  EXPECT_EQ(two.at("cursor").as_string(), "4:") << "the succeeded ones come next";
+  json::value all = GetJson("/console/api/maprunchildren?limit=7&arn=" + Enc(run));
+  EXPECT_EQ(all.at("executions").as_array().size(), 7u);
+  EXPECT_FALSE(all.as_object().contains("cursor"));
+  // A child as DescribeExecution gives it, with its data and its run.
+  json::value first = GetJson("/console/api/maprunchildren?limit=1&arn=" + Enc(run));
+  std::string failed_arn(first.at("executions").as_array()[0].at("executionArn").as_string());
+  json::value child = GetJson("/console/api/maprunchild?arn=" + Enc(failed_arn));
+  EXPECT_EQ(child.at("mapRunArn").as_string(), run);
+  EXPECT_EQ(child.at("execution").at("status").as_string(), "FAILED");
+  EXPECT_EQ(child.at("execution").at("error").as_string(), "ItemBroke");
+  EXPECT_EQ(child.at("execution").at("cause").as_string(), "<b>broken</b>");
+  EXPECT_EQ(child.at("execution").at("input").as_string(), R"({"fail":true})");
+  // Bad input, named.
+  HttpResponse bad = Get("/console/api/maprunchildren?limit=0&arn=" + Enc(run));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("'limit'"));
+  bad = Get("/console/api/maprunchildren?cursor=bogus&arn=" + Enc(run));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("'cursor'"));
+  bad = Get("/console/api/maprunchildren?cursor=4:QmFk&arn=" + Enc(run));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_THAT(bad.body, HasSubstr("'cursor'"));
+  EXPECT_THAT(Get("/console/api/maprun").body, HasSubstr("'arn'"));
+  EXPECT_THAT(Get("/console/api/maprun?arn=" + Enc(run + "0")).body,
+              HasSubstr("ResourceNotFound"));
+  EXPECT_THAT(Get("/console/api/maprun?arn=nonsense").body, HasSubstr("InvalidArn"));
 }
 
 }  // namespace

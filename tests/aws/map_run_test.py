@@ -143,9 +143,11 @@ try:
             d["itemCounts"] == d["executionCounts"] and "stopDate" in d, d)
     print("describe-map-run (closed):", json.dumps(d, indent=1))
     kids = children()
-    c.check("list-executions --map-run-arn: 10 children, all SUCCEEDED, names unique",
+    c.check("list-executions --map-run-arn: 10 children, all SUCCEEDED, names unique, "
+            "itemCount 1 each (no ItemBatcher)",
             len(kids) == ITEMS and {k["status"] for k in kids} == {"SUCCEEDED"} and
-            len({k["name"] for k in kids}) == ITEMS, kids)
+            len({k["name"] for k in kids}) == ITEMS and
+            all(k.get("itemCount") == 1 for k in kids), kids)
     page = aws.client().list_executions(mapRunArn=run, maxResults=4)
     c.check("list-executions --map-run-arn pages (maxResults 4, nextToken)",
             len(page["executions"]) == 4 and "nextToken" in page, page)

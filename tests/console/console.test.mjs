@@ -8,7 +8,8 @@
 // state's error, a start from the input editor followed live until it
 // closes, the executions filters, activities, "waiting for a worker of
 // function NAME" (and activity ARN), a parent Task linking to its child
-// execution and back, a ~25,000-event history and a
+// execution and back, a Distributed Map's Map Run page (counts, failed
+// children first, an Express child described), a ~25,000-event history and a
 // 1,000-iteration Map (time to interactive printed), and that SIGTERM stops
 // stepwised promptly while the page holds a live-update request. Screenshots
 // go to $SW_CONSOLE_OUT; SW_CONSOLE_DOCS_SCREENSHOT=path also copies the
@@ -423,6 +424,46 @@ await step('an Express machine lists its recent Express executions and their log
   const types = await page.locator('#express-events tr.express-event').evaluateAll((rs) => rs.map((r) => r.dataset.type));
   assert.deepEqual(types, ['ExecutionStarted', 'PassStateEntered', 'PassStateExited', 'ExecutionSucceeded']);
   await shot('express-execution');
+});
+
+await step('a Distributed Map links to its Map Run page: counts by status, failed children first, Express ones described', async () => {
+  // Items 4 and 5 of 6 fail (their child's Fail state has a cause and the
+  // items a note holding HTML: shown as text, never as markup).
+  const fanout = await aws('CreateStateMachine', { name: 'fanout', roleArn: ROLE, definition: JSON.stringify({
+    StartAt: 'Each', States: { Each: { Type: 'Map', Label: 'checks', ToleratedFailurePercentage: 50,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'EXPRESS' }, StartAt: 'Check', States: {
+        Check: { Type: 'Choice', Choices: [{ Variable: '$.fail', BooleanEquals: true, Next: 'Broke' }], Default: 'Fine' },
+        Broke: { Type: 'Fail', Error: 'Item.Broke', Cause: '<img id="injected-cause" src="x">' },
+        Fine: { Type: 'Pass', End: true } } }, End: true } } }) });
+  const items = [0, 1, 2, 3, 4, 5].map((i) => ({ i, fail: i >= 4, note: '<b id="injected-input">x</b>' }));
+  const run = await aws('StartExecution', { stateMachineArn: fanout.stateMachineArn, name: 'fan-1', input: JSON.stringify(items) });
+  await waitStatus(run.executionArn, 'SUCCEEDED');
+
+  await openExecution(run.executionArn);
+  await page.click('#map-runs a.map-run-link');
+  await page.waitForSelector('main[data-ready="1"] #map-run-children-table');
+  const count = (table, status) => page.locator(`#${table} tr[data-status="${status}"] .count`).innerText();
+  assert.equal(await count('map-run-execution-counts', 'FAILED'), '2');
+  assert.equal(await count('map-run-execution-counts', 'SUCCEEDED'), '4');
+  assert.equal(await count('map-run-execution-counts', 'TOTAL'), '6');
+  assert.equal(await count('map-run-item-counts', 'TOTAL'), '6');
+  assert.match(await page.locator('#map-run-status').innerText(), /SUCCEEDED/);
+  assert.match(await page.locator('#map-run-tolerance').innerText(), /^50 %/);
+  const statuses = await page.locator('#map-run-children-table tr.map-run-child').evaluateAll((rs) => rs.map((r) => r.dataset.status));
+  assert.deepEqual(statuses, ['FAILED', 'FAILED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+  await shot('map-run');
+  await page.locator('#map-run-children-table tr.map-run-child a').first().click();
+  await page.waitForSelector('main[data-ready="1"] #child-cause');
+  assert.match(decodeURIComponent(await page.evaluate(() => location.hash)), /^#\/maprunchild\/arn:aws:states:us-east-1:123456789012:express:fanout\/checks:/);
+  assert.equal(await page.locator('#child-error').innerText(), 'Item.Broke');
+  assert.equal(await page.locator('#child-cause').innerText(), '<img id="injected-cause" src="x">');
+  assert.match(await page.locator('#child-input').innerText(), /<b id=\\"injected-input\\">x<\/b>/);
+  assert.equal(await page.locator('#injected-cause, #injected-input').count(), 0, 'user data was not rendered as markup');
+  await shot('map-run-express-child');
+  await page.click('#child-map-run');
+  await page.waitForSelector('main[data-ready="1"] #map-run-children-table');
+  await page.click('#map-run-parent');
+  await page.waitForFunction((arn) => decodeURIComponent(location.hash) === `#/execution/${arn}`, run.executionArn);
 });
 
 await step('SIGTERM stops stepwised promptly while the page holds a live update', async () => {

@@ -187,6 +187,8 @@ function route() {
   if (kind === 'machine' && arg) return machinePage(arg);
   if (kind === 'execution' && arg) return executionPage(arg);
   if (kind === 'express' && arg) return expressExecutionPage(arg);
+  if (kind === 'maprun' && arg) return mapRunPage(arg);
+  if (kind === 'maprunchild' && arg) return mapRunChildPage(arg);
   if (kind === 'activities') return activitiesPage();
   if (kind === 'batch') return batchPage(arg);
   if (kind === 'cluster') return clusterPage();
@@ -693,6 +695,7 @@ async function executionPage(arn) {
     summary.innerHTML = `<dt>ARN</dt><dd class="mono">${esc(exec.executionArn)}</dd>
       ${parent ? `<dt>Started by</dt><dd class="mono" id="started-by">started by ${executionLink(parent)}</dd>` : ''}
       ${children.length ? `<dt>Child executions</dt><dd class="mono" id="children">${children.map((c) => executionLink(c)).join('<br>')}</dd>` : ''}
+      ${mapRunLinksHtml(events)}
       ${waiting.length ? `<dt>Waiting</dt><dd class="waiting-note" id="exec-waiting">${waiting.map(esc).join('<br>')}</dd>` : ''}
       <dt>Started</dt><dd>${fmtTime(exec.startDate)}</dd>
       <dt>Duration</dt><dd>${fmtDuration(end - exec.startDate)}${exec.stopDate ? '' : ' (running)'}</dd>
