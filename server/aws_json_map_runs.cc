@@ -57,6 +57,8 @@ absl::StatusOr<AwsActionResult> DescribeMapRun(engine::Engine* e, const json::ob
                  {"itemCounts", CountsJson(d->items)},
                  {"executionCounts", CountsJson(d->executions)}};
   if (d->stop_date != 0) o["stopDate"] = AwsSeconds(d->stop_date);
+  o["redriveCount"] = d->redrive_count;
+  if (d->redrive_date != 0) o["redriveDate"] = AwsSeconds(d->redrive_date);
   return AwsActionResult(AwsBody(o));
 }
 

@@ -80,6 +80,10 @@ std::string EncodeMapRunRecord(const MapRunRecord& r) {
   if (r.tolerated_failure_count) o["toleratedFailureCount"] = *r.tolerated_failure_count;
   o["itemCounts"] = CountsJson(r.items);
   o["executionCounts"] = CountsJson(r.executions);
+  if (r.redrive_count > 0) {  // absent: never redriven (older records too)
+    o["redriveCount"] = r.redrive_count;
+    o["redriveDate"] = r.redrive_date;
+  }
   return SerializeJson(json::value(std::move(o)));
 }
 
@@ -121,6 +125,10 @@ absl::StatusOr<MapRunRecord> DecodeMapRunRecord(absl::string_view text) {
   if (!ReadCounts(o.if_contains("itemCounts"), r.items) ||
       !ReadCounts(o.if_contains("executionCounts"), r.executions)) {
     return bad("counts");
+  }
+  if (o.contains("redriveCount") &&
+      (!i64("redriveCount", r.redrive_count) || !i64("redriveDate", r.redrive_date))) {
+    return bad("redriveCount");
   }
   return r;
 }

@@ -38,6 +38,8 @@ struct MapRunRecord {
   std::optional<int64_t> tolerated_failure_count;
   MapRunCounts items;
   MapRunCounts executions;
+  int64_t redrive_count = 0;  // times redriven with its parent
+  TimeMs redrive_date = 0;    // of the last redrive; 0: never
 };
 
 // The rows' queue keys in the tasks table (TaskKey's first part).

@@ -9,6 +9,9 @@
 // Run record (DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions by
 // mapRunArn): counts and status across a restart, a lowered MaxConcurrency
 // obeyed live and after the restart, FAILED and ABORTED runs, bad input.
+// The server-wide cap on open children (two runs under a cap of 5, served
+// in turn) and Map Run redrive (the parent redriven: only the failed child
+// runs again, MapRunRedriven, the record's redriveCount).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -242,6 +245,41 @@ TEST_F(MapRunRoomTest, ARestartInTheMiddleResumesWithOneChildPerItem) {
   EXPECT_EQ(st["SUCCEEDED"], 20);
   EXPECT_EQ(names.size(), 20u);
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 20u);
+}
+
+// Two runs with MaxConcurrency 0 (1,000 each) under a server-wide cap of 5:
+// never more than 5 children open together, the slots freed by one run go
+// to the other in turn (it is not starved until the first ends), both finish.
+TEST_F(MapRunRoomTest, AServerWideCapHoldsAllRunsChildrenAndServesTheRunsInTurn) {
+  tune_options_ = [](EngineOptions& o) { o.map_run_max_open_children = 5; };
+  Reopen();
+  std::string alpha = Machine("alpha", ActivityMap(0));
+  std::string beta = Machine("beta", ActivityMap(0));
+  auto a = engine_->StartExecution(alpha, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = engine_->StartExecution(beta, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(b.ok()) << b.status();
+  std::vector<std::string> served;  // the hidden machine of each child served, in order
+  while (served.size() < 40) {
+    std::vector<ActivityTaskGrant> got = Take(5);
+    ASSERT_FALSE(got.empty()) << "no child task after " << served.size();
+    EXPECT_LE(got.size(), 5u) << "more than 5 children open under a cap of 5";
+    int running = ChildStatuses("alpha/items")["RUNNING"] + ChildStatuses("beta/items")["RUNNING"];
+    EXPECT_LE(running, 5);
+    for (auto& t : got) {
+      served.push_back(t.execution_arn.find(":alpha/items:") != std::string::npos ? "alpha"
+                                                                                   : "beta");
+      Answer(t);
+    }
+  }
+  ExpectDoubledInOrder(AwaitEnd(a->execution_arn), 20);
+  ExpectDoubledInOrder(AwaitEnd(b->execution_arn), 20);
+  // Taken in turn: each run had several of the first 20 children served.
+  int alpha_first = static_cast<int>(std::count(served.begin(), served.begin() + 20, "alpha"));
+  EXPECT_GE(alpha_first, 5) << "beta starved alpha";
+  EXPECT_LE(alpha_first, 15) << "alpha starved beta";
+  EXPECT_EQ(ChildStatuses("alpha/items")["SUCCEEDED"], 20);
+  EXPECT_EQ(ChildStatuses("beta/items")["SUCCEEDED"], 20);
 }
 
 // ---- EXPRESS children --------------------------------------------------------
@@ -613,6 +651,103 @@ TEST_F(MapRunRoomTest, MapRunCallsRefuseBadInputNamingTheField) {
                 engine_->ListMapRuns("arn:aws:states:us-east-1:123456789012:execution:m:x")
                     .status()),
             "ExecutionDoesNotExist");
+}
+
+// ---- Map Run redrive -----------------------------------------------------------
+
+// A child fails (its worker refuses item 3), the Map Run and the parent
+// fail; the worker is fixed and the parent redriven: the same Map Run is
+// redriven (MapRunRedriven, redriveCount 1), only the failed child runs
+// again (RedriveExecution of it), the succeeded ones are kept, and the
+// parent succeeds with every result in order.
+TEST_F(MapRunRoomTest, RedrivingTheParentRedrivesOnlyTheMapRunsFailedChild) {
+  std::string parent = Machine("redriven", ActivityMap(0));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(6) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  std::vector<ActivityTaskGrant> got = Take(6);
+  ASSERT_EQ(got.size(), 6u);
+  std::map<std::string, int> tasks_of_child;  // child name → activity tasks it got
+  const ActivityTaskGrant* broken = nullptr;
+  for (auto& t : got) {
+    ++tasks_of_child[ArnTail(t.execution_arn)];
+    if (ParseJson(t.input)->at("i").as_int64() == 3) {
+      broken = &t;
+    } else {
+      Answer(t);
+    }
+  }
+  ASSERT_NE(broken, nullptr);
+  // Let the five successes be counted before the failure ends the run.
+  for (int i = 0; i < 500 && ChildStatuses("redriven/items")["SUCCEEDED"] < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(engine_->SendTaskFailure(broken->task_token, "Item.Broken", "no customer").ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "Item.Broken");
+  const std::string run = RunOf(*engine_, e->execution_arn);
+  auto before = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->status, "FAILED");
+  EXPECT_EQ(before->redrive_count, 0);
+  EXPECT_EQ(before->executions.failed, 1);
+  EXPECT_EQ(before->executions.succeeded, 5);
+
+  clock_.Advance(1000);
+  auto redriven = engine_->RedriveExecution(e->execution_arn, "");
+  ASSERT_TRUE(redriven.ok()) << redriven.status();
+  std::vector<ActivityTaskGrant> again = Take(6);
+  ASSERT_EQ(again.size(), 1u) << "only the failed child runs again";
+  EXPECT_EQ(ParseJson(again[0].input)->at("i").as_int64(), 3);
+  ++tasks_of_child[ArnTail(again[0].execution_arn)];
+  auto mid = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(mid.ok()) << mid.status();
+  EXPECT_EQ(mid->status, "RUNNING");
+  EXPECT_EQ(mid->redrive_count, 1);
+  EXPECT_EQ(mid->redrive_date, *redriven);
+  EXPECT_EQ(mid->stop_date, 0);
+  Answer(again[0]);
+  ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 6);
+
+  // The same Map Run, redriven once, now SUCCEEDED with every child counted.
+  auto runs = engine_->ListMapRuns(e->execution_arn);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 1u);
+  auto after = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status, "SUCCEEDED");
+  EXPECT_EQ(after->redrive_count, 1);
+  EXPECT_EQ(after->executions.succeeded, 6);
+  EXPECT_EQ(after->executions.failed, 0);
+  EXPECT_EQ(after->executions.pending_redrive, 0);
+  EXPECT_GT(after->stop_date, 0);
+  // Six children, each once; the failed one redriven, no other rerun.
+  std::map<std::string, int> st = ChildStatuses("redriven/items");
+  EXPECT_EQ(st["SUCCEEDED"], 6);
+  EXPECT_EQ(tasks_of_child.size(), 6u);
+  int rerun = 0;
+  for (auto& [name, n] : tasks_of_child) {
+    auto c = engine_->DescribeExecution(
+        absl::StrCat("arn:aws:states:us-east-1:123456789012:execution:redriven/items:", name));
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->redrive_count, n - 1) << name;
+    rerun += n - 1;
+  }
+  EXPECT_EQ(rerun, 1);
+  // The parent's history: the Map entered again, the run redriven, not restarted.
+  std::vector<std::string> types = Types(e->execution_arn);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "MapRunStarted"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "MapRunRedriven"), 1);
+  auto h = engine_->GetExecutionHistory(e->execution_arn, 1000, "", false, true);
+  ASSERT_TRUE(h.ok());
+  for (auto& ev : h->events) {
+    if (!ev.contains("mapRunRedrivenEventDetails")) continue;
+    EXPECT_EQ(ev["mapRunRedrivenEventDetails"].at("mapRunArn").as_string(), run);
+    EXPECT_EQ(ev["mapRunRedrivenEventDetails"].at("redriveCount").as_int64(), 1);
+  }
+  EXPECT_EQ(std::vector<std::string>(types.end() - 5, types.end()),
+            (std::vector<std::string>{"MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded",
+                                      "MapStateExited", "ExecutionSucceeded"}));
 }
 
 }  // namespace
