@@ -543,7 +543,8 @@ std::string UsageText() {
          "`flag = value` line in the --config file (flag > env > file > default).\n\n";
   for (const Option& o : kOptions) {
     out << "  --" << o.name;
-    for (size_t n = std::string(o.name).size(); n < 22; ++n) out << ' ';
+    size_t len = std::string(o.name).size();
+    out << std::string(len < 22 ? 22 - len : 1, ' ');  // a long name still gets a space
     out << o.help << "\n";
   }
   return out.str();
