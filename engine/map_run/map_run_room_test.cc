@@ -750,5 +750,76 @@ TEST_F(MapRunRoomTest, RedrivingTheParentRedrivesOnlyTheMapRunsFailedChild) {
                                       "MapStateExited", "ExecutionSucceeded"}));
 }
 
+// The same with EXPRESS children (they have no RedriveExecution): the
+// redrive starts the failed one again under its name; the others are kept.
+TEST_F(MapRunRoomTest, RedrivingTheParentStartsTheFailedExpressChildAgain) {
+  std::string parent = Machine("exredrive", absl::StrCat(
+      R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"items",
+      "ItemsPath":"$.items",
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"Work","States":{"Work":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:item-work",
+        "End":true}}},"End":true}}})"));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(4) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  auto take = [&](size_t limit) {
+    std::vector<FunctionTaskGrant> got;
+    while (got.size() < limit) {
+      auto t = engine_->GetFunctionTask("item-work", "w", got.empty() ? 2000 : 300);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok() || t->task_token.empty()) break;
+      got.push_back(*t);
+    }
+    return got;
+  };
+  auto item_of = [](const FunctionTaskGrant& t) {
+    return ParseJson(t.payload)->get_object().at("i").as_int64();
+  };
+  std::map<int64_t, int> tasks_of_item;
+  std::vector<FunctionTaskGrant> got = take(4);
+  ASSERT_EQ(got.size(), 4u);
+  const FunctionTaskGrant* broken = nullptr;
+  std::string run_id = ArnTail(MapRunArnOf(e->execution_arn));
+  for (auto& t : got) {
+    ++tasks_of_item[item_of(t)];
+    if (item_of(t) == 2) {
+      broken = &t;
+      continue;
+    }
+    json::object out;
+    out["doubled"] = item_of(t) * 2;
+    ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  }
+  ASSERT_NE(broken, nullptr);
+  // The three successes stored before the failure ends the run.
+  for (int64_t item : {0, 1, 3}) {
+    std::string arn = MapRunExpressChildArn("us-east-1", "123456789012", "exredrive/items",
+                                            run_id + "-" + std::to_string(item));
+    for (int i = 0; i < 500; ++i) {
+      auto c = engine_->DescribeExecution(arn);
+      if (c.ok() && c->status == "SUCCEEDED") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_TRUE(engine_->SendTaskFailure(broken->task_token, "Item.Broken", "").ok());
+  ASSERT_EQ(AwaitEnd(e->execution_arn).status, "FAILED");
+  clock_.Advance(1000);
+  ASSERT_TRUE(engine_->RedriveExecution(e->execution_arn, "").ok());
+  std::vector<FunctionTaskGrant> again = take(4);
+  ASSERT_EQ(again.size(), 1u) << "only the failed child runs again";
+  EXPECT_EQ(item_of(again[0]), 2);
+  ++tasks_of_item[item_of(again[0])];
+  json::object out;
+  out["doubled"] = 4;
+  ASSERT_TRUE(engine_->SendTaskSuccess(again[0].task_token, SerializeJson(json::value(out))).ok());
+  ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 4);
+  EXPECT_EQ(tasks_of_item, (std::map<int64_t, int>{{0, 1}, {1, 1}, {2, 2}, {3, 1}}));
+  auto d = engine_->DescribeMapRun(MapRunArnOf(e->execution_arn));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "SUCCEEDED");
+  EXPECT_EQ(d->redrive_count, 1);
+  EXPECT_EQ(d->executions.succeeded, 4);
+}
+
 }  // namespace
 }  // namespace stepwise::engine
