@@ -124,6 +124,30 @@ class MapRunRoomTest : public RocksEngineTest {
     ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
   }
 
+  // Takes the "item-work" function tasks waiting now (at most `limit`),
+  // waiting `first_wait_ms` for the first and `next_wait_ms` for each next.
+  std::vector<FunctionTaskGrant> TakeFunctionTasks(size_t limit, int64_t first_wait_ms = 2000,
+                                                   int64_t next_wait_ms = 2000) {
+    std::vector<FunctionTaskGrant> got;
+    while (got.size() < limit) {
+      auto t = engine_->GetFunctionTask("item-work", "w",
+                                        got.empty() ? first_wait_ms : next_wait_ms);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok() || t->task_token.empty()) break;
+      got.push_back(*t);
+    }
+    return got;
+  }
+  static int64_t ItemOf(const FunctionTaskGrant& t) {
+    return ParseJson(t.payload)->get_object().at("i").as_int64();
+  }
+  // Answers a function task with {"doubled": 2 * i}.
+  void AnswerFunction(const FunctionTaskGrant& t) {
+    json::object out;
+    out["doubled"] = ItemOf(t) * 2;
+    EXPECT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  }
+
   // The Map Run ARN the parent's MapRunStarted names.
   std::string MapRunArnOf(const std::string& parent) {
     auto h = engine_->GetExecutionHistory(parent, 1000, "", false, true);
@@ -361,25 +385,9 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
   auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(12) + "}");
   ASSERT_TRUE(e.ok());
   std::map<int64_t, int> tasks_of_item;
-  // Takes the function tasks waiting now (at most `limit`).
-  auto take = [&](size_t limit) {
-    std::vector<FunctionTaskGrant> got;
-    while (got.size() < limit) {
-      auto t = engine_->GetFunctionTask("item-work", "w", 2000);
-      EXPECT_TRUE(t.ok()) << t.status();
-      if (!t.ok() || t->task_token.empty()) break;
-      got.push_back(*t);
-    }
-    return got;
-  };
-  auto item_of = [](const FunctionTaskGrant& t) {
-    return ParseJson(t.payload)->get_object().at("i").as_int64();
-  };
-  auto answer = [&](const FunctionTaskGrant& t) {
-    json::object out;
-    out["doubled"] = item_of(t) * 2;
-    EXPECT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
-  };
+  auto take = [&](size_t limit) { return TakeFunctionTasks(limit); };
+  auto item_of = &MapRunRoomTest::ItemOf;
+  auto answer = [&](const FunctionTaskGrant& t) { AnswerFunction(t); };
   std::vector<FunctionTaskGrant> got = take(4);
   ASSERT_EQ(got.size(), 4u);
   for (auto& t : got) ++tasks_of_item[item_of(t)];
@@ -764,19 +772,8 @@ TEST_F(MapRunRoomTest, RedrivingTheParentStartsTheFailedExpressChildAgain) {
         "End":true}}},"End":true}}})"));
   auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(4) + "}");
   ASSERT_TRUE(e.ok()) << e.status();
-  auto take = [&](size_t limit) {
-    std::vector<FunctionTaskGrant> got;
-    while (got.size() < limit) {
-      auto t = engine_->GetFunctionTask("item-work", "w", got.empty() ? 2000 : 300);
-      EXPECT_TRUE(t.ok()) << t.status();
-      if (!t.ok() || t->task_token.empty()) break;
-      got.push_back(*t);
-    }
-    return got;
-  };
-  auto item_of = [](const FunctionTaskGrant& t) {
-    return ParseJson(t.payload)->get_object().at("i").as_int64();
-  };
+  auto take = [&](size_t limit) { return TakeFunctionTasks(limit, 2000, 300); };
+  auto item_of = &MapRunRoomTest::ItemOf;
   std::map<int64_t, int> tasks_of_item;
   std::vector<FunctionTaskGrant> got = take(4);
   ASSERT_EQ(got.size(), 4u);
@@ -788,9 +785,7 @@ TEST_F(MapRunRoomTest, RedrivingTheParentStartsTheFailedExpressChildAgain) {
       broken = &t;
       continue;
     }
-    json::object out;
-    out["doubled"] = item_of(t) * 2;
-    ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+    AnswerFunction(t);
   }
   ASSERT_NE(broken, nullptr);
   // The three successes stored before the failure ends the run.
@@ -811,9 +806,7 @@ TEST_F(MapRunRoomTest, RedrivingTheParentStartsTheFailedExpressChildAgain) {
   ASSERT_EQ(again.size(), 1u) << "only the failed child runs again";
   EXPECT_EQ(item_of(again[0]), 2);
   ++tasks_of_item[item_of(again[0])];
-  json::object out;
-  out["doubled"] = 4;
-  ASSERT_TRUE(engine_->SendTaskSuccess(again[0].task_token, SerializeJson(json::value(out))).ok());
+  AnswerFunction(again[0]);
   ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 4);
   EXPECT_EQ(tasks_of_item, (std::map<int64_t, int>{{0, 1}, {1, 1}, {2, 2}, {3, 1}}));
   auto d = engine_->DescribeMapRun(MapRunArnOf(e->execution_arn));
