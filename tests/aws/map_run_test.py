@@ -217,6 +217,10 @@ try:
             len(redrives) == 1 and
             redrives[0]["mapRunRedrivenEventDetails"] == {"mapRunArn": rrun, "redriveCount": 1},
             redrives)
+    rc, out, err = cli("map-run", "describe", rrun, "--json")
+    shown = json.loads(out) if rc == 0 else {}
+    c.check("stepwise map-run describe --json (gRPC): redriveCount 1 and a redriveDate",
+            shown.get("redriveCount") == 1 and "redriveDate" in shown, (rc, out, err))
     kids = {k["name"]: aws.describe(k["executionArn"]) for k in run_children()}
     c.check("only the failed child was redriven (redriveCount 1; the others 0)",
             sorted(k.get("redriveCount", 0) for k in kids.values()) == [0, 0, 1], kids)
