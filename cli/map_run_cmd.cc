@@ -49,6 +49,8 @@ int Describe(const RemoteArgs& a, Client& c) {
                    {"itemCounts", CountsJson(d->item_counts())},
                    {"executionCounts", CountsJson(d->execution_counts())}};
     if (d->has_stop_date()) o["stopDate"] = FormatTimestamp(d->stop_date());
+    o["redriveCount"] = d->redrive_count();
+    if (d->has_redrive_date()) o["redriveDate"] = FormatTimestamp(d->redrive_date());
     std::cout << PrettyJson(o);
     return kExitOk;
   }
@@ -57,6 +59,10 @@ int Describe(const RemoteArgs& a, Client& c) {
             << "status:      " << d->status() << "\n"
             << "started:     " << FormatTimestamp(d->start_date()) << "\n";
   if (d->has_stop_date()) std::cout << "stopped:     " << FormatTimestamp(d->stop_date()) << "\n";
+  if (d->redrive_count() > 0) {
+    std::cout << "redriven:    " << d->redrive_count() << " time(s), last "
+              << FormatTimestamp(d->redrive_date()) << "\n";
+  }
   std::cout << "concurrency: " << d->max_concurrency() << " (0: the server's cap)\n"
             << "tolerated:   " << d->tolerated_failure_count() << " failures, "
             << d->tolerated_failure_percentage() << "%\n"

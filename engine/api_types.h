@@ -103,6 +103,10 @@ struct EngineOptions {
   // Most child executions one Distributed Map's Map Run keeps open when
   // its MaxConcurrency is 0 (unlimited in AWS's words; AWS caps at 10,000).
   int map_run_default_max_concurrency = 1000;
+  // Most child executions of all Map Runs open at once (server-wide): a run
+  // past it waits for a slot, freed slots go to the waiting runs in turn.
+  // stepwised's --map-run-max-open-children.
+  int map_run_max_open_children = 10000;
   // Where a Distributed Map's ItemReader reads S3 (the server's AwsS3Objects
   // over its AWS client). Null: an ItemReader fails with States.ItemReaderFailed.
   std::shared_ptr<map_run::S3Objects> map_run_s3;
@@ -275,6 +279,8 @@ struct MapRunDescription {
   int64_t tolerated_failure_count = 0;
   MapRunCounts items;
   MapRunCounts executions;
+  int64_t redrive_count = 0;  // times the run was redriven (with its parent)
+  TimeMs redrive_date = 0;    // of the last redrive; 0: never redriven
 };
 
 // What UpdateMapRun changes (absent: unchanged).

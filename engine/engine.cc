@@ -118,7 +118,8 @@ TaskDispatch EngineImpl::MakeDispatch() {
       [this](const std::string& name, const std::string& definition, const std::string& type) {
         return catalog_.EnsureMapRunMachine(name, definition, type);
       },
-      opts_.map_run_default_max_concurrency, opts_.map_run_s3.get(), opts_.map_run_aws.get(),
+      MapRunLimits{opts_.map_run_default_max_concurrency, opts_.map_run_max_open_children},
+      opts_.map_run_s3.get(), opts_.map_run_aws.get(),
       opts_.region);
   map_runs_ = map_runs.get();
   dispatchers.push_back(std::move(map_runs));

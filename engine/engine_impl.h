@@ -197,6 +197,10 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
                      std::function<void(absl::StatusOr<TimeMs>)> done) override {
     StopExecutionAsync(arn, error, cause, std::move(done));
   }
+  void RedriveExecution(const std::string& arn, const std::string& client_token,
+                        std::function<void(absl::StatusOr<TimeMs>)> done) override {
+    RedriveExecutionAsync(arn, client_token, std::move(done));
+  }
   // CallbackTokens: $$.Task.Token of a .waitForTaskToken attempt.
   std::string Mint(const std::string& execution_arn, int64_t task_id,
                    int64_t attempt) const override {

@@ -11,6 +11,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -77,6 +78,7 @@ class EngineTest : public ::testing::Test {
       closed_.push_back(d.name + ":" + d.status);
     };
     o.mock_config = mock_config_;
+    if (tune_options_) tune_options_(o);
     auto e = Engine::Open(store_.get(), o);
     ASSERT_TRUE(e.ok()) << e.status();
     engine_ = *std::move(e);
@@ -121,6 +123,7 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<storage::Store> store_ = std::make_unique<storage::MemoryStore>();
   std::unique_ptr<Engine> engine_;
   std::shared_ptr<const MockConfig> mock_config_;  // set before Open for mocked runs
+  std::function<void(EngineOptions&)> tune_options_;  // set before Open: other options
 };
 
 // The same engine over a RocksStore in a directory of its own, closed and

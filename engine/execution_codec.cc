@@ -57,6 +57,10 @@ class Reader {
     return v == nullptr ? json::value() : *v;
   }
   const json::value* Raw(std::string_view key) { return Find(key); }
+  // A member that older records do not have: absent is null, not an error.
+  const json::value* OptionalRaw(std::string_view key) const {
+    return obj_ == nullptr ? nullptr : obj_->if_contains(key);
+  }
 
  private:
   const json::value* Find(std::string_view key) {
@@ -212,6 +216,10 @@ json::object EncodeRedrive(const ExecutionState& s) {
     for (const json::value& v : p.results) results.push_back(v);
     po["done"] = std::move(done);
     po["results"] = std::move(results);
+    if (!p.map_run_arn.empty()) {
+      po["map_run_arn"] = Str(p.map_run_arn);
+      po["map_run_redrive_count"] = p.map_run_redrive_count;
+    }
     o["point"] = std::move(po);
   }
   if (s.redrive_date != 0) o["date"] = s.redrive_date;
@@ -267,6 +275,11 @@ absl::Status DecodeRedrive(const json::value& v, ExecutionState& s) {
     p.done.push_back(static_cast<int>(d.get_int64()));
   }
   for (const json::value& x : results->get_array()) p.results.push_back(x);
+  if (const json::value* m = pr.OptionalRaw("map_run_arn"); m != nullptr && m->is_string()) {
+    p.map_run_arn = std::string(m->get_string());
+    const json::value* n = pr.OptionalRaw("map_run_redrive_count");
+    p.map_run_redrive_count = n != nullptr && n->is_int64() ? n->get_int64() : 0;
+  }
   s.redrive_point = std::move(p);
   return absl::OkStatus();
 }
@@ -322,6 +335,10 @@ json::object EncodeExecutionState(const ExecutionState& s) {
     fo["timer_id"] = f.timer_id;
     fo["variables"] = f.variables;
     fo["fan"] = f.fan ? json::value(EncodeFan(*f.fan)) : json::value();
+    if (!f.map_run_arn.empty()) {  // absent otherwise: older records keep their bytes
+      fo["map_run_arn"] = Str(f.map_run_arn);
+      fo["map_run_redrive_count"] = f.map_run_redrive_count;
+    }
     frames.push_back(std::move(fo));
   }
   o["frames"] = std::move(frames);
@@ -391,6 +408,10 @@ void AppendExecutionStateJson(const ExecutionState& s, std::string& out) {
       fo.Object("fan", EncodeFan(*f.fan));
     } else {
       fo.Null("fan");
+    }
+    if (!f.map_run_arn.empty()) {
+      fo.String("map_run_arn", f.map_run_arn);
+      fo.Int("map_run_redrive_count", f.map_run_redrive_count);
     }
     fo.End();
   }
@@ -487,6 +508,11 @@ absl::StatusOr<ExecutionState> DecodeExecutionState(const json::value& v,
     json::value vars = fr.Value("variables");
     if (vars.is_object()) f.variables = std::move(vars.get_object());
     json::value fan = fr.Value("fan");
+    if (const json::value* m = fr.OptionalRaw("map_run_arn"); m != nullptr && m->is_string()) {
+      f.map_run_arn = std::string(m->get_string());
+      const json::value* n = fr.OptionalRaw("map_run_redrive_count");
+      f.map_run_redrive_count = n != nullptr && n->is_int64() ? n->get_int64() : 0;
+    }
     SW_RETURN_IF_ERROR(fr.status());
     if (fan.is_object()) {
       SW_ASSIGN_OR_RETURN(f.fan, DecodeFan(fan));

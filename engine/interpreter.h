@@ -135,6 +135,11 @@ struct RedrivePoint {
   bool fan = false;
   std::vector<int> done;             // indices of the children that succeeded
   std::vector<json::value> results;  // their results, in the order of `done`
+  // The state is a Distributed Map whose Map Run failed (or was aborted):
+  // its ARN and how many times it was redriven; a redrive redrives that run
+  // (MapRunRedriven) instead of starting a new one. "" otherwise.
+  std::string map_run_arn;
+  int64_t map_run_redrive_count = 0;
 };
 
 // Where a restarted execution begins (engine/restart.h): a top-level state
@@ -189,6 +194,11 @@ struct Frame {
   // scope's as of the fan-out, plus this scope's own assignments.
   json::object variables;
   std::unique_ptr<FanOut> fan;
+  // A Distributed Map run as a Map Run task: the run this frame's state
+  // scheduled (kept while the state has not succeeded, for a redrive) and
+  // how many times that run was redriven. "" otherwise.
+  std::string map_run_arn;
+  int64_t map_run_redrive_count = 0;
 };
 
 // The mutable state of one execution: what the interpreter needs to go on.

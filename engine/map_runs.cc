@@ -44,6 +44,8 @@ MapRunDescription Describe(const MapRunRecord& r) {
   d.tolerated_failure_count = r.tolerated_failure_count.value_or(0);
   d.items = r.items;
   d.executions = r.executions;
+  d.redrive_count = r.redrive_count;
+  d.redrive_date = r.redrive_date;
   return d;
 }
 

@@ -2,7 +2,9 @@
 // tolerated failure, then one too many) closes with a redrive point whose
 // text both encoders write alike and which decodes to the same state; the
 // decoded state redrives, reruns only the two failed iterations and
-// succeeds. A record without redrive fields keeps its bytes. Test-only.
+// succeeds. A record without redrive fields keeps its bytes. A Distributed
+// Map run as a Map Run task keeps its run's ARN for the redrive
+// (MapRunRedriven, the same ARN, redriveCount counting). Test-only.
 #include <string>
 #include <vector>
 
@@ -77,6 +79,88 @@ TEST(RedriveCodecTest, TheRedrivePointRoundTripsAndRedrivesOnlyTheFailedIteratio
   EXPECT_EQ(back->info.redrive_count, 1);
   EXPECT_FALSE(back->redrive_point.has_value());
   EXPECT_FALSE(in.Redrive(*back, 7000, r).ok());  // SUCCEEDED: not again
+}
+
+constexpr char kDistributed[] = R"({"StartAt":"Each","States":{
+  "Each":{"Type":"Map","Label":"items","End":true,
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}})";
+
+// The Map Run task the decision schedules, and its spec's member `key`.
+const json::value* SpecMember(const Decision& d, const char* key) {
+  if (d.schedule_tasks.size() != 1 || !d.schedule_tasks[0].input.is_object()) return nullptr;
+  return d.schedule_tasks[0].input.get_object().if_contains(key);
+}
+
+// A Distributed Map run as a Map Run task fails: the redrive point keeps
+// the run's ARN (through both encoders), the redrive records MapRunRedriven
+// and schedules the same run with redriveCount 1; failing again (the state
+// stored and read back while the redriven run goes on) and redriving again
+// gives redriveCount 2; then the run succeeds.
+TEST(RedriveCodecTest, AFailedMapRunIsRedrivenUnderItsOwnArn) {
+  auto machine = *asl::ParseStateMachine(*ParseJson(kDistributed));
+  asl::SeededRandom random(3);
+  InterpreterOptions o;
+  o.map_runs_as_tasks = true;
+  Interpreter in(machine, &random, o);
+  ExecutionState st;
+  st.info.execution_arn = "arn:aws:states:us-east-1:123456789012:execution:m:e";
+  Decision d;
+  in.Start(st, *ParseJson("[1,2,3]"), 1000, d);
+  const json::value* arn = SpecMember(d, "mapRunArn");
+  ASSERT_NE(arn, nullptr);
+  const std::string run(arn->get_string());
+  EXPECT_EQ(SpecMember(d, "redriveCount"), nullptr);
+  Decision failed;
+  ASSERT_TRUE(in.CompleteTask(st, d.schedule_tasks[0].task_id,
+                              TaskResult::Failed("States.ExceedToleratedFailureThreshold", "x"),
+                              2000, failed)
+                  .ok());
+  ASSERT_EQ(st.status, ExecutionStatus::kFailed);
+  ASSERT_TRUE(st.redrive_point.has_value());
+  EXPECT_EQ(st.redrive_point->map_run_arn, run);
+  std::string text = Text(st);
+  auto back = DecodeExecutionState(*ParseJson(text), *machine);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->redrive_point->map_run_arn, run);
+  EXPECT_EQ(Text(*back), text);
+
+  for (int64_t round = 1; round <= 2; ++round) {
+    Decision r;
+    ASSERT_TRUE(in.Redrive(*back, 5000 * round, r).ok());
+    int redriven = 0;
+    for (const auto& e : r.events) {
+      EXPECT_NE(e.type, "MapRunStarted");
+      if (e.type != "MapRunRedriven") continue;
+      ++redriven;
+      EXPECT_EQ(SerializeJson(json::value(e.details)), R"({"mapRunArn":")" + run +
+                                              R"(","redriveCount":)" + std::to_string(round) +
+                                              "}");
+    }
+    EXPECT_EQ(redriven, 1);
+    ASSERT_NE(SpecMember(r, "mapRunArn"), nullptr);
+    EXPECT_EQ(SpecMember(r, "mapRunArn")->get_string(), run);
+    ASSERT_NE(SpecMember(r, "redriveCount"), nullptr);
+    EXPECT_EQ(SpecMember(r, "redriveCount")->get_int64(), round);
+    EXPECT_EQ(SpecMember(r, "redriveDate")->get_int64(), 5000 * round);
+    int64_t task = r.schedule_tasks[0].task_id;
+    // Stored and read back while the redriven run goes on.
+    auto again = DecodeExecutionState(*ParseJson(Text(*back)), *machine);
+    ASSERT_TRUE(again.ok()) << again.status();
+    back = std::move(again);
+    Decision next;
+    TaskResult result = round == 1 ? TaskResult::Failed("Boom", "")
+                                   : TaskResult{TaskResult::Kind::kSucceeded,
+                                                *ParseJson("[1,2,3]"), "", "", ""};
+    ASSERT_TRUE(in.CompleteTask(*back, task, result, 5000 * round + 1, next).ok());
+    if (round == 1) {
+      ASSERT_EQ(back->status, ExecutionStatus::kFailed);
+      EXPECT_EQ(back->redrive_point->map_run_arn, run);
+      EXPECT_EQ(back->redrive_point->map_run_redrive_count, 1);
+    }
+  }
+  ASSERT_EQ(back->status, ExecutionStatus::kSucceeded);
+  EXPECT_EQ(back->info.redrive_count, 2);
 }
 
 }  // namespace

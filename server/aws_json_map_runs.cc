@@ -44,6 +44,8 @@ absl::StatusOr<AwsActionResult> DescribeMapRun(engine::Engine* e, const json::ob
                  {"itemCounts", MapRunCountsJson(d->items)},
                  {"executionCounts", MapRunCountsJson(d->executions)}};
   if (d->stop_date != 0) o["stopDate"] = AwsSeconds(d->stop_date);
+  o["redriveCount"] = d->redrive_count;
+  if (d->redrive_date != 0) o["redriveDate"] = AwsSeconds(d->redrive_date);
   return AwsActionResult(AwsBody(o));
 }
 

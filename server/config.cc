@@ -46,6 +46,9 @@ const Option kOptions[] = {
      "published versions one state machine may have (AWS's quota; default 1000)"},
     {"max-aliases-per-machine", Kind::kInt,
      "aliases one state machine may have (AWS's quota; default 100)"},
+    {"map-run-max-open-children", Kind::kInt,
+     "child executions of all Distributed Map runs open at once; a run past it waits its turn "
+     "(default 10000)"},
     {"tls-cert", Kind::kString, "PEM certificate chain for TLS (gRPC and HTTPS)"},
     {"tls-key", Kind::kString, "PEM private key for TLS (gRPC and HTTPS)"},
     {"tls-client-ca", Kind::kString, "PEM CA bundle: gRPC requires client certificates (mTLS)"},
@@ -214,6 +217,9 @@ absl::Status Apply(const Option& o, const std::string& value, const std::string&
   } else if (n == "max-aliases-per-machine") {
     if (i < 1 || i > 1000000) return bad("must be between 1 and 1000000");
     c.max_aliases_per_machine = i;
+  } else if (n == "map-run-max-open-children") {
+    if (i < 1 || i > 10000000) return bad("must be between 1 and 10000000");
+    c.map_run_max_open_children = i;
   } else if (n == "tls-cert") c.tls_cert = value;
   else if (n == "tls-key") c.tls_key = value;
   else if (n == "tls-client-ca") c.tls_client_ca = value;
@@ -537,7 +543,8 @@ std::string UsageText() {
          "`flag = value` line in the --config file (flag > env > file > default).\n\n";
   for (const Option& o : kOptions) {
     out << "  --" << o.name;
-    for (size_t n = std::string(o.name).size(); n < 22; ++n) out << ' ';
+    size_t len = std::string(o.name).size();
+    out << std::string(len < 22 ? 22 - len : 1, ' ');  // a long name still gets a space
     out << o.help << "\n";
   }
   return out.str();

@@ -37,6 +37,9 @@ struct Config {
   // AWS's quotas on versions and aliases per state machine.
   int max_versions_per_machine = 1000;
   int max_aliases_per_machine = 100;
+  // Child executions of all Distributed Map runs open at once
+  // (EngineOptions::map_run_max_open_children).
+  int map_run_max_open_children = 10000;
   int max_steps_per_commit = 100;
   std::string tls_cert;
   std::string tls_key;

@@ -70,6 +70,23 @@ TEST(ConfigTest, VersionAndAliasQuotas) {
   EXPECT_FALSE(bad.ok());
 }
 
+TEST(ConfigTest, MapRunMaxOpenChildren) {
+  auto d = LoadConfig({}, Env({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->map_run_max_open_children, 10000);
+  std::string file = WriteFile("map_run_max_open_children = 64\n");
+  auto c = LoadConfig({"--config", file}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->map_run_max_open_children, 64);
+  c = LoadConfig({"--map-run-max-open-children", "5"}, Env({}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->map_run_max_open_children, 5);
+  auto bad = LoadConfig({"--map-run-max-open-children", "0"}, Env({}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("map-run-max-open-children"), std::string::npos)
+      << bad.status();
+}
+
 TEST(ConfigTest, ConfigFileFromEnv) {
   std::string file = WriteFile("grpc-listen = 0.0.0.0:9000\n");
   auto c = LoadConfig({}, Env({{"STEPWISE_CONFIG", file}}));

@@ -392,6 +392,7 @@ int Run(int argc, char** argv) {
   eopts.shards = config.shards;
   eopts.max_versions_per_machine = config.max_versions_per_machine;
   eopts.max_aliases_per_machine = config.max_aliases_per_machine;
+  eopts.map_run_max_open_children = config.map_run_max_open_children;
   eopts.max_steps_per_commit = config.max_steps_per_commit;
   if (shard_leases) eopts.cluster = ClusterOwnershipOf(shard_leases.get());
   if (config.time_scale != 1.0) {

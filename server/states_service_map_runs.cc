@@ -45,6 +45,8 @@ grpc::ServerUnaryReactor* StatesService::DescribeMapRun(grpc::CallbackServerCont
     resp->set_tolerated_failure_count(d->tolerated_failure_count);
     CountsToProto(d->items, resp->mutable_item_counts());
     CountsToProto(d->executions, resp->mutable_execution_counts());
+    resp->set_redrive_count(static_cast<int32_t>(d->redrive_count));
+    if (d->redrive_date != 0) SetTime(d->redrive_date, resp->mutable_redrive_date());
     return absl::OkStatus();
   });
 }

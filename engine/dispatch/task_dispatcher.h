@@ -82,6 +82,14 @@ class TaskInputs {
                              const std::string& cause,
                              std::function<void(absl::StatusOr<TimeMs>)> done) = 0;
   virtual absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string& arn) = 0;
+  // RedriveExecution of a closed unsuccessful execution (a Map Run's
+  // redrive redrives its STANDARD children); `done` runs on any thread.
+  virtual void RedriveExecution(const std::string& arn, const std::string& client_token,
+                                std::function<void(absl::StatusOr<TimeMs>)> done) {
+    (void)arn;
+    (void)client_token;
+    done(absl::UnimplementedError("RedriveExecution is not available here"));
+  }
 };
 
 // What a worker's answer to a task means (TaskDispatcher::Answer).

@@ -144,7 +144,12 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
                              "ToleratedFailurePercentage must be between 0 and 100.");
   }
   fan.silent_children = s.distributed;
-  if (s.distributed) {
+  if (s.distributed && in_.options_.map_runs_as_tasks && RedrivesMapRun(f)) {
+    json::object d;
+    d["mapRunArn"] = Str(redriven_map_run_);
+    d["redriveCount"] = redriven_map_run_count_;
+    EmitFrame(f, "MapRunRedriven", std::move(d));
+  } else if (s.distributed) {
     json::object d;
     d["mapRunArn"] = Str(in_.options_.map_runs_as_tasks
                              ? MapRunArn(f, s)

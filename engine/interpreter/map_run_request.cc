@@ -202,7 +202,12 @@ absl::Status Interpreter::Run::ScheduleMapRun(Frame& f, const State& s, json::va
   child_def.erase("ProcessorConfig");
   if (s.jsonata && !child_def.contains("QueryLanguage")) child_def["QueryLanguage"] = "JSONata";
   f.effective = std::move(eff);
-  std::string arn = MapRunArn(f, s);
+  // A redrive of the parent redrives the Map Run that failed (same ARN).
+  const bool redrive = RedrivesMapRun(f);
+  std::string arn = redrive ? redriven_map_run_ : MapRunArn(f, s);
+  f.map_run_arn = arn;
+  f.map_run_redrive_count = redrive ? redriven_map_run_count_ : 0;
+  if (redrive) redriven_map_run_.clear();
   std::string machine = arn.substr(arn.find(":mapRun:") + 8);
   machine.resize(machine.rfind(':'));
 
@@ -215,6 +220,10 @@ absl::Status Interpreter::Run::ScheduleMapRun(Frame& f, const State& s, json::va
   spec["maxConcurrency"] = fan.max_concurrency;
   if (fan.tolerated_count) spec["toleratedFailureCount"] = *fan.tolerated_count;
   if (fan.tolerated_percentage) spec["toleratedFailurePercentage"] = *fan.tolerated_percentage;
+  if (f.map_run_redrive_count > 0) {
+    spec["redriveCount"] = f.map_run_redrive_count;
+    spec["redriveDate"] = now_;
+  }
   json::array items;
   items.reserve(fan.inputs.size());
   for (json::value& v : fan.inputs) items.push_back(std::move(v));
@@ -239,6 +248,8 @@ void Interpreter::Run::CompleteMapRun(Frame& f, const TaskResult& r) {
   f.task_id = 0;
   f.task_started = false;
   if (r.kind == TaskResult::Kind::kSucceeded) {
+    f.map_run_arn.clear();  // nothing left to redrive
+    f.map_run_redrive_count = 0;
     int64_t prev = Emit(&f, "MapRunSucceeded", {}, f.tail);
     Emit(&f, "MapStateSucceeded", {}, prev);
     FinishWithResult(f, r.output);

@@ -6,7 +6,8 @@
 // the redrive and enters that state again with the same input; a
 // Parallel or Map reruns only its failed, aborted or never started
 // children (deeper states of a rerun child run again from the child's
-// start). Runs on whichever thread calls the Interpreter; pure: no I/O,
+// start). A Distributed Map run as a Map Run task redrives that same Map
+// Run (MapRunRedriven; the Map Run room keeps its succeeded children). Runs on whichever thread calls the Interpreter; pure: no I/O,
 // no locks.
 #include <algorithm>
 #include <utility>
@@ -52,9 +53,15 @@ absl::Status Interpreter::Run::Redrive() {
     seed_ = &point;
     seed_frame_ = root.id;
   }
+  if (!point.map_run_arn.empty()) {
+    redriven_map_run_ = point.map_run_arn;
+    redriven_map_run_count_ = point.map_run_redrive_count + 1;
+    redriven_map_run_frame_ = root.id;
+  }
   Schedule(root);
   Drain();
   seed_ = nullptr;
+  redriven_map_run_.clear();
   return absl::OkStatus();
 }
 
@@ -74,6 +81,8 @@ void Interpreter::Run::KeepRedrivePoint() {
   p.state = root->state;
   p.input = root->input;
   p.variables = root->variables;
+  p.map_run_arn = root->map_run_arn;  // its Map Run failed or was stopped: redrive it
+  p.map_run_redrive_count = root->map_run_redrive_count;
   const FanOut* fan = root->fan.get();  // still running (stop, timeout)
   if (fan == nullptr) {
     auto it = failed_fans_.find(root->id);

@@ -208,6 +208,8 @@ void Interpreter::Run::Sweep() {
 void Interpreter::Run::EnterState(Frame& f) {
   const State& s = StateOf(f);
   if (!failed_fans_.empty()) failed_fans_.erase(f.id);
+  f.map_run_arn.clear();  // a Map Run is kept for a redrive only while its state is current
+  f.map_run_redrive_count = 0;
   // The input's text is usually the previous state's output, already
   // serialised for its Exited event; otherwise serialise it once here. It
   // stays valid while the state runs (states that pass their input

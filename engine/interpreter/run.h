@@ -304,6 +304,15 @@ class Interpreter::Run {
   // The redrive being started, until its root's fan-out is seeded.
   const RedrivePoint* seed_ = nullptr;
   int seed_frame_ = -1;
+  // The Map Run a redrive redrives (RedrivePoint::map_run_arn) until the
+  // root frame's Distributed Map takes it over: MapRunRedriven instead of
+  // MapRunStarted, the same ARN; its redrive count, this one included.
+  std::string redriven_map_run_;
+  int64_t redriven_map_run_count_ = 0;
+  int redriven_map_run_frame_ = -1;
+  bool RedrivesMapRun(const Frame& f) const {
+    return !redriven_map_run_.empty() && f.id == redriven_map_run_frame_;
+  }
 };
 
 }  // namespace stepwise::engine

@@ -17,11 +17,11 @@ namespace stepwise::engine {
 MapRunDispatcher::MapRunDispatcher(TaskInputs& inputs, storage::Store& store,
                                    const Clock& clock,
                                    MapRunDriver::EnsureMachineFn ensure_machine,
-                                   int default_max_concurrency, map_run::S3Objects* s3,
+                                   MapRunLimits limits, map_run::S3Objects* s3,
                                    integrations::AwsApi* aws, std::string region)
     : inputs_(inputs),
       records_(store, clock),
-      driver_(inputs, records_, std::move(ensure_machine), default_max_concurrency, s3, aws,
+      driver_(inputs, records_, std::move(ensure_machine), limits, s3, aws,
               std::move(region)) {}
 
 namespace {
@@ -58,17 +58,29 @@ std::shared_ptr<PollClaim> MapRunDispatcher::Schedule(const ScheduleTaskCommand&
   // The row names the run for Recover; the spec itself is the task's input.
   commit.Write({storage::Table::kTasks, storage::TaskKey(kRowKey, parent, task_id),
                 task.details});
-  // The run's record, RUNNING from this same commit on.
-  MapRunRecord record;
-  record.map_run_arn = spec->map_run_arn;
-  record.execution_arn = parent;
-  record.task_id = task_id;
-  record.max_concurrency = spec->max_concurrency;
-  record.tolerated_failure_percentage = spec->tolerated_failure_percentage;
-  record.tolerated_failure_count = spec->tolerated_failure_count;
-  record.execution_type = spec->execution_type;
-  record.item_batcher = !spec->batcher.is_null();
-  for (storage::Write& w : records_.FirstRows(record)) commit.Write(std::move(w));
+  // The run's record, RUNNING from this same commit on; a redriven run's
+  // record reopened (a run never recorded gets a first record).
+  absl::StatusOr<storage::Write> reopened = absl::NotFoundError("not a redrive");
+  if (spec->redrive_count > 0) {
+    reopened = records_.RedriveRow(spec->RunId(), task_id, spec->redrive_count,
+                                   spec->redrive_date);
+  }
+  if (reopened.ok()) {
+    commit.Write(*std::move(reopened));
+  } else {
+    MapRunRecord record;
+    record.map_run_arn = spec->map_run_arn;
+    record.execution_arn = parent;
+    record.task_id = task_id;
+    record.max_concurrency = spec->max_concurrency;
+    record.tolerated_failure_percentage = spec->tolerated_failure_percentage;
+    record.tolerated_failure_count = spec->tolerated_failure_count;
+    record.redrive_count = spec->redrive_count;
+    record.redrive_date = spec->redrive_date;
+    record.execution_type = spec->execution_type;
+    record.item_batcher = !spec->batcher.is_null();
+    for (storage::Write& w : records_.FirstRows(record)) commit.Write(std::move(w));
+  }
   commit.AfterCommit([this, parent, task_id, spec = *std::move(spec)]() mutable {
     driver_.Run(parent, task_id, std::move(spec));
   });

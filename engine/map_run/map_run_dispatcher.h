@@ -38,7 +38,7 @@ class MapRunDispatcher : public TaskDispatcher {
   // the dispatcher.
   MapRunDispatcher(TaskInputs& inputs, storage::Store& store, const Clock& clock,
                    MapRunDriver::EnsureMachineFn ensure_machine,
-                   int default_max_concurrency, map_run::S3Objects* s3,
+                   MapRunLimits limits, map_run::S3Objects* s3,
                    integrations::AwsApi* aws, std::string region);
 
   bool Takes(const ScheduleTaskCommand& command) const override;

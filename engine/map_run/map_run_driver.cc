@@ -65,7 +65,7 @@ struct MapRunDriver::RunState {
 };
 
 MapRunDriver::MapRunDriver(TaskInputs& inputs, MapRunRecords& records,
-                           EnsureMachineFn ensure_machine, int default_max_concurrency,
+                           EnsureMachineFn ensure_machine, MapRunLimits limits,
                            map_run::S3Objects* s3, integrations::AwsApi* aws,
                            std::string region)
     : inputs_(inputs),
@@ -74,7 +74,8 @@ MapRunDriver::MapRunDriver(TaskInputs& inputs, MapRunRecords& records,
       aws_(aws),
       region_(std::move(region)),
       ensure_machine_(std::move(ensure_machine)),
-      default_max_concurrency_(std::max(1, default_max_concurrency)),
+      default_max_concurrency_(std::max(1, limits.default_max_concurrency)),
+      max_open_children_(std::max(1, limits.max_open_children)),
       thread_([this] {
         SetThreadName("sw-maprun");
         Loop();
@@ -112,12 +113,42 @@ void MapRunDriver::Loop() {
       queue_.pop_front();
     }
     fn();
+    LaunchWaiting();
   }
 }
 
 int64_t MapRunDriver::PeakOpen() const {
   std::lock_guard<std::mutex> l(mu_);
   return peak_open_;
+}
+
+int64_t MapRunDriver::PeakOpenTotal() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return peak_open_total_;
+}
+
+void MapRunDriver::ChildOpened(RunState& r) {
+  ++r.open;
+  ++open_total_;
+  std::lock_guard<std::mutex> l(mu_);
+  peak_open_ = std::max(peak_open_, r.open);
+  peak_open_total_ = std::max(peak_open_total_, open_total_);
+}
+
+void MapRunDriver::ChildEnded(RunState& r) {
+  --r.open;
+  --open_total_;
+}
+
+void MapRunDriver::LaunchWaiting() {
+  while (open_total_ < max_open_children_ && !waiting_.empty()) {
+    std::string key = std::move(waiting_.front());
+    waiting_.pop_front();
+    waiting_keys_.erase(key);
+    auto it = runs_.find(key);
+    if (it == runs_.end() || it->second->finished) continue;
+    Launch(*it->second, /*granted=*/true);  // one child, then back in the queue if it wants more
+  }
 }
 
 void MapRunDriver::Run(const std::string& parent, int64_t task_id, MapRunSpec spec) {
@@ -206,7 +237,7 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   Launch(r);
 }
 
-void MapRunDriver::Launch(RunState& r) {
+void MapRunDriver::Launch(RunState& r, bool granted) {
   int64_t cap = r.Cap(default_max_concurrency_);
   while (!r.finished && r.open < cap) {
     if (r.buffered.empty()) {
@@ -238,19 +269,21 @@ void MapRunDriver::Launch(RunState& r) {
       // first page: nothing has run yet).
       SaveCounts(r, /*durable=*/r.next > 0);
     }
+    // A server-wide slot: free, and not owed to a run waiting before this one.
+    if (open_total_ >= max_open_children_ || (!granted && !waiting_.empty())) {
+      if (waiting_keys_.insert(r.key).second) waiting_.push_back(r.key);
+      break;
+    }
+    granted = false;
     size_t i = r.next++;
     json::value input = std::move(r.buffered.front());
     r.buffered.pop_front();
     r.status[i] = ChildStatus::kStarting;
-    ++r.open;
+    ChildOpened(r);
     r.item_counts.pending -= r.items_of_child[i];
     r.item_counts.running += r.items_of_child[i];
     --r.execution_counts.pending;
     ++r.execution_counts.running;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      peak_open_ = std::max(peak_open_, r.open);
-    }
     std::string arn = r.ChildArn(i);
     children_[arn] = {r.key, i};
     if (r.Express()) {
@@ -258,7 +291,7 @@ void MapRunDriver::Launch(RunState& r) {
       // outcome says it ended (counted now, not run again); one running in
       // this process is waited for; else it (re)starts (at-least-once).
       absl::StatusOr<ExecutionDescription> known = inputs_.DescribeExecution(arn);
-      if (known.ok()) {
+      if (known.ok() && !EndedBeforeRedrive(r, *known)) {
         r.status[i] = ChildStatus::kRunning;
         if (known->status != "RUNNING" && !Count(r, i, *known)) return;
         continue;
@@ -299,6 +332,7 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
   if (ServiceErrorName(s.status()) == "ExecutionAlreadyExists") {
     // Started before (a restart, or a retried start): adopt it.
     absl::StatusOr<ExecutionDescription> d = inputs_.DescribeExecution(arn);
+    if (d.ok() && EndedBeforeRedrive(r, *d)) return RedriveChild(r, index, *d);
     if (d.ok()) {
       r.status[index] = ChildStatus::kRunning;
       if (d->status != "RUNNING") OnEnd(r, index, *d);
@@ -306,7 +340,7 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
     }
   }
   // The child could not start: the run fails (nothing else can run it).
-  --r.open;
+  ChildEnded(r);
   r.status[index] = ChildStatus::kPending;
   r.item_counts.running -= r.items_of_child[index];
   r.item_counts.pending += r.items_of_child[index];
@@ -318,6 +352,45 @@ void MapRunDriver::OnStart(const std::string& key, size_t index,
                        s.status().message()));
 }
 
+bool MapRunDriver::EndedBeforeRedrive(const RunState& r, const ExecutionDescription& d) {
+  if (r.spec.redrive_count <= 0 || d.status == "RUNNING" || d.status == "SUCCEEDED") {
+    return false;
+  }
+  // Started, or last redriven, before this redrive: it ended in an earlier
+  // round. One (re)started by this redrive ended in this one: counted.
+  return std::max(d.start_date, d.redrive_date) < r.spec.redrive_date;
+}
+
+void MapRunDriver::RedriveChild(RunState& r, size_t index, const ExecutionDescription& d) {
+  // The token makes a repeated call (a restart of the driver soon after)
+  // answer this redrive again rather than redrive the child twice.
+  inputs_.RedriveExecution(
+      d.execution_arn, absl::StrCat("mapRunRedrive-", r.spec.redrive_count),
+      [this, key = r.key, index, d](absl::StatusOr<TimeMs> s) {
+        Post([this, key, index, d, s = std::move(s)]() mutable {
+          OnRedriven(key, index, d, std::move(s));
+        });
+      });
+}
+
+void MapRunDriver::OnRedriven(const std::string& key, size_t index,
+                              const ExecutionDescription& before, absl::StatusOr<TimeMs> s) {
+  auto it = runs_.find(key);
+  if (it == runs_.end()) return;
+  RunState& r = *it->second;
+  if (r.status[index] != ChildStatus::kStarting) return;  // its end came first
+  if (s.ok()) {
+    r.status[index] = ChildStatus::kRunning;  // its end comes by ChildClosed
+    return;
+  }
+  // Not redrivable (window, history, a deleted machine): counted as it
+  // ended, a failure this redrive cannot rerun.
+  r.status[index] = ChildStatus::kRunning;
+  r.item_counts.failures_not_redrivable += r.items_of_child[index];
+  ++r.execution_counts.failures_not_redrivable;
+  OnEnd(r, index, before);
+}
+
 void MapRunDriver::OnEnd(RunState& r, size_t index, const ExecutionDescription& d) {
   if (Count(r, index, d)) Launch(r);  // more children, or the end
 }
@@ -327,7 +400,7 @@ bool MapRunDriver::Count(RunState& r, size_t index, const ExecutionDescription& 
   if (st != ChildStatus::kStarting && st != ChildStatus::kRunning) return false;  // counted
   bool ok = d.status == "SUCCEEDED";
   st = ok ? ChildStatus::kSucceeded : ChildStatus::kFailed;
-  --r.open;
+  ChildEnded(r);
   ++r.ended;
   uint32_t n = r.items_of_child[index];
   r.item_counts.running -= n;
@@ -541,6 +614,7 @@ void MapRunDriver::Forget(const std::string& key) {
   if (it == runs_.end()) return;
   RunState& r = *it->second;
   for (size_t i = 0; i < r.status.size(); ++i) children_.erase(r.ChildArn(i));
+  open_total_ -= r.open;  // children still stopping: their slots are free now
   runs_.erase(it);
 }
 

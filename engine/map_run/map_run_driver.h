@@ -17,9 +17,19 @@
 // results are read from the outcome each leaves when it closes
 // (express_child_outcome.h): after a restart an ended one is counted from
 // it and one that was running is started again (at-least-once).
+// A redrive of the run (MapRunSpec::redrive_count, its parent redriven)
+// walks the items the same way: a child that succeeded is counted, one that
+// ended unsuccessfully before the redrive is redriven (STANDARD:
+// RedriveExecution of the child; EXPRESS: started again under its name),
+// items never started are started; one the redrive refuses counts as a
+// failure not redrivable.
 // The run's counts go to its record (map_run_records.h): live at every
 // change, durably at page boundaries (a page of items read, a page of
 // children ended); its outcome before it reports the task's result.
+// Server-wide, at most MapRunLimits::max_open_children children of all runs
+// are open at once: a run that would pass it waits for a slot, and freed
+// slots go to the waiting runs in turn, one child each (so a run of a
+// million items does not starve the others).
 //
 // Threads: the public methods are called from any thread (ChildClosed from
 // a shard: it only posts); all run state lives on the driver thread.
@@ -36,6 +46,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -51,6 +62,14 @@
 
 namespace stepwise::engine {
 
+// The driver's bounds on open children.
+struct MapRunLimits {
+  // Children one run keeps open when its MaxConcurrency is 0.
+  int default_max_concurrency = 1000;
+  // Children of all runs open at once (EngineOptions::map_run_max_open_children).
+  int max_open_children = 10000;
+};
+
 class MapRunDriver {
  public:
   // Makes (or updates) the hidden child machine `name` with `definition`;
@@ -58,11 +77,11 @@ class MapRunDriver {
   using EnsureMachineFn = std::function<absl::StatusOr<std::string>(
       const std::string& name, const std::string& definition, const std::string& type)>;
 
-  // `inputs` and `records` outlive the driver. `default_max_concurrency`
-  // caps a run whose MaxConcurrency is 0.
+  // `inputs` and `records` outlive the driver. `limits` bound the open
+  // children of one run (MaxConcurrency 0) and of all runs.
   // `s3` (null: none; an ItemReader fails) outlives the driver.
   MapRunDriver(TaskInputs& inputs, MapRunRecords& records, EnsureMachineFn ensure_machine,
-               int default_max_concurrency,
+               MapRunLimits limits,
                map_run::S3Objects* s3, integrations::AwsApi* aws, std::string region);
   ~MapRunDriver();
 
@@ -81,6 +100,8 @@ class MapRunDriver {
 
   // Most children open at once in any run so far (tests).
   int64_t PeakOpen() const;
+  // Most children open at once in all runs together so far (tests).
+  int64_t PeakOpenTotal() const;
   // Stops the driver thread (what is queued is dropped; a restart resumes
   // the runs) and joins it. Idempotent; not from the driver thread.
   void Stop();
@@ -94,9 +115,26 @@ class MapRunDriver {
   // On the driver thread.
   void Begin(const std::string& key, const std::string& parent, int64_t task_id,
              MapRunSpec spec);
-  void Launch(RunState& r);
+  // Starts children of `r` while it has items, room under its own cap and
+  // a server-wide slot; with `granted`, its first start may take a slot
+  // before the runs waiting for one (LaunchWaiting's turn).
+  void Launch(RunState& r, bool granted = false);
+  // Gives free server-wide slots to the runs waiting for one, one child per
+  // run in turn. After every event on the driver thread.
+  void LaunchWaiting();
+  // A child of `r` opened / ended (or was given up): the run's and the
+  // server's open counts.
+  void ChildOpened(RunState& r);
+  void ChildEnded(RunState& r);
   void OnStart(const std::string& key, size_t index, absl::StatusOr<StartExecutionResult> s);
   void OnEnd(RunState& r, size_t index, const ExecutionDescription& d);
+  // Whether child `d` of a redriven run ended unsuccessfully before the
+  // redrive (so this redrive reruns it).
+  static bool EndedBeforeRedrive(const RunState& r, const ExecutionDescription& d);
+  // RedriveExecution of STANDARD child `index`; its end comes by ChildClosed.
+  void RedriveChild(RunState& r, size_t index, const ExecutionDescription& d);
+  void OnRedriven(const std::string& key, size_t index, const ExecutionDescription& before,
+                  absl::StatusOr<TimeMs> s);
   // Counts child `index`'s end (once); false when the run need not go on
   // (counted before, finished, or failed by this end).
   bool Count(RunState& r, size_t index, const ExecutionDescription& d);
@@ -127,6 +165,7 @@ class MapRunDriver {
   const std::string region_;
   EnsureMachineFn ensure_machine_;
   const int default_max_concurrency_;
+  const int64_t max_open_children_;
 
   std::mutex join_mu_;  // one Stop joins the thread
   mutable std::mutex mu_;
@@ -134,10 +173,14 @@ class MapRunDriver {
   std::deque<std::function<void()>> queue_;  // under mu_
   bool stop_ = false;                        // under mu_
   int64_t peak_open_ = 0;                    // under mu_
+  int64_t peak_open_total_ = 0;              // under mu_
 
   // Driver thread only.
   std::map<std::string, std::unique_ptr<RunState>> runs_;  // by "parent#task"
   std::unordered_map<std::string, std::pair<std::string, size_t>> children_;  // arn → run, index
+  int64_t open_total_ = 0;  // children open in all runs
+  std::deque<std::string> waiting_;  // runs waiting for a server-wide slot, by key, in turn
+  std::unordered_set<std::string> waiting_keys_;  // the same, to queue each run once
 
   std::thread thread_;  // last: starts after the members above
 };

@@ -82,6 +82,10 @@ std::string EncodeMapRunRecord(const MapRunRecord& r) {
   o["executionCounts"] = CountsJson(r.executions);
   if (!r.execution_type.empty()) o["executionType"] = r.execution_type;
   if (r.item_batcher) o["itemBatcher"] = true;
+  if (r.redrive_count > 0) {  // absent: never redriven (older records too)
+    o["redriveCount"] = r.redrive_count;
+    o["redriveDate"] = r.redrive_date;
+  }
   return SerializeJson(json::value(std::move(o)));
 }
 
@@ -128,6 +132,10 @@ absl::StatusOr<MapRunRecord> DecodeMapRunRecord(absl::string_view text) {
   if (const json::value* b = o.if_contains("itemBatcher")) {
     if (!b->is_bool()) return bad("itemBatcher");
     r.item_batcher = b->get_bool();
+  }
+  if (o.contains("redriveCount") &&
+      (!i64("redriveCount", r.redrive_count) || !i64("redriveDate", r.redrive_date))) {
+    return bad("redriveCount");
   }
   return r;
 }

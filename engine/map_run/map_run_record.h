@@ -43,6 +43,8 @@ struct MapRunRecord {
   // several items (ListExecutions' itemCount).
   std::string execution_type;
   bool item_batcher = false;
+  int64_t redrive_count = 0;  // times redriven with its parent
+  TimeMs redrive_date = 0;    // of the last redrive; 0: never
 };
 
 // The rows' queue keys in the tasks table (TaskKey's first part).

@@ -17,6 +17,31 @@ std::vector<storage::Write> MapRunRecords::FirstRows(MapRunRecord& r) const {
           {storage::Table::kTasks, MapRunOfKey(r.execution_arn, r.task_id), run_id}};
 }
 
+absl::StatusOr<storage::Write> MapRunRecords::RedriveRow(const std::string& run_id,
+                                                         int64_t task_id,
+                                                         int64_t redrive_count,
+                                                         TimeMs redrive_date) {
+  std::lock_guard<std::mutex> l(mu_);
+  SW_ASSIGN_OR_RETURN(std::optional<MapRunRecord> stored, Load(run_id));
+  if (!stored.has_value()) return absl::NotFoundError("no such Map Run");
+  MapRunRecord& r = *stored;
+  r.task_id = task_id;
+  r.status = "RUNNING";
+  r.stop_date = 0;
+  r.redrive_count = redrive_count;
+  r.redrive_date = redrive_date;
+  for (MapRunCounts* c : {&r.items, &r.executions}) {
+    c->pending_redrive = c->failed + c->timed_out + c->aborted + c->running;
+    c->failed = c->timed_out = c->aborted = c->running = 0;
+    c->failures_not_redrivable = 0;
+    c->results_written = 0;
+  }
+  // The closed live copy (if the close has not been forgotten yet) must not
+  // answer for the reopened run.
+  live_.erase(run_id);
+  return storage::Write{storage::Table::kTasks, MapRunRecordKey(run_id), EncodeMapRunRecord(r)};
+}
+
 absl::Status MapRunRecords::Put(const MapRunRecord& r) {
   return store_.Put(storage::Table::kTasks, MapRunRecordKey(MapRunIdOf(r.map_run_arn)),
                     EncodeMapRunRecord(r));

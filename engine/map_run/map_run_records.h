@@ -37,6 +37,14 @@ class MapRunRecords {
   // The rows the scheduling commit writes for a new run (the record, then
   // its ListMapRuns row); sets `r.start_date` to now.
   std::vector<storage::Write> FirstRows(MapRunRecord& r) const;
+  // The row the scheduling commit of a redrive writes (the parent was
+  // redriven): the stored, closed record RUNNING again under the parent's
+  // new task `task_id`, with its redrive count and date, no stopDate, and
+  // its unsuccessful children counted as pendingRedrive until the driver
+  // has walked past them. No ListMapRuns row: the run has one. NotFound
+  // when there is no stored record.
+  absl::StatusOr<storage::Write> RedriveRow(const std::string& run_id, int64_t task_id,
+                                            int64_t redrive_count, TimeMs redrive_date);
 
   // The driver begins (or, after a restart, resumes) `r`'s run: returns the
   // record to run by, the stored one when there is one (settings changed

@@ -10,6 +10,9 @@
 // Run record (DescribeMapRun, ListMapRuns, UpdateMapRun, ListExecutions by
 // mapRunArn): counts and status across a restart, a lowered MaxConcurrency
 // obeyed live and after the restart, FAILED and ABORTED runs, bad input.
+// The server-wide cap on open children (two runs under a cap of 5, served
+// in turn) and Map Run redrive (the parent redriven: only the failed child
+// runs again, MapRunRedriven, the record's redriveCount).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -121,6 +124,30 @@ class MapRunRoomTest : public RocksEngineTest {
     json::object out;
     out["doubled"] = in->get_object().at("i").as_int64() * 2;
     ASSERT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
+  }
+
+  // Takes the "item-work" function tasks waiting now (at most `limit`),
+  // waiting `first_wait_ms` for the first and `next_wait_ms` for each next.
+  std::vector<FunctionTaskGrant> TakeFunctionTasks(size_t limit, int64_t first_wait_ms = 2000,
+                                                   int64_t next_wait_ms = 2000) {
+    std::vector<FunctionTaskGrant> got;
+    while (got.size() < limit) {
+      auto t = engine_->GetFunctionTask("item-work", "w",
+                                        got.empty() ? first_wait_ms : next_wait_ms);
+      EXPECT_TRUE(t.ok()) << t.status();
+      if (!t.ok() || t->task_token.empty()) break;
+      got.push_back(*t);
+    }
+    return got;
+  }
+  static int64_t ItemOf(const FunctionTaskGrant& t) {
+    return ParseJson(t.payload)->get_object().at("i").as_int64();
+  }
+  // Answers a function task with {"doubled": 2 * i}.
+  void AnswerFunction(const FunctionTaskGrant& t) {
+    json::object out;
+    out["doubled"] = ItemOf(t) * 2;
+    EXPECT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
   }
 
   // The Map Run ARN the parent's MapRunStarted names.
@@ -246,6 +273,41 @@ TEST_F(MapRunRoomTest, ARestartInTheMiddleResumesWithOneChildPerItem) {
   EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 20u);
 }
 
+// Two runs with MaxConcurrency 0 (1,000 each) under a server-wide cap of 5:
+// never more than 5 children open together, the slots freed by one run go
+// to the other in turn (it is not starved until the first ends), both finish.
+TEST_F(MapRunRoomTest, AServerWideCapHoldsAllRunsChildrenAndServesTheRunsInTurn) {
+  tune_options_ = [](EngineOptions& o) { o.map_run_max_open_children = 5; };
+  Reopen();
+  std::string alpha = Machine("alpha", ActivityMap(0));
+  std::string beta = Machine("beta", ActivityMap(0));
+  auto a = engine_->StartExecution(alpha, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(a.ok()) << a.status();
+  auto b = engine_->StartExecution(beta, "run1", R"({"items":)" + Items(20) + "}");
+  ASSERT_TRUE(b.ok()) << b.status();
+  std::vector<std::string> served;  // the hidden machine of each child served, in order
+  while (served.size() < 40) {
+    std::vector<ActivityTaskGrant> got = Take(5);
+    ASSERT_FALSE(got.empty()) << "no child task after " << served.size();
+    EXPECT_LE(got.size(), 5u) << "more than 5 children open under a cap of 5";
+    int running = ChildStatuses("alpha/items")["RUNNING"] + ChildStatuses("beta/items")["RUNNING"];
+    EXPECT_LE(running, 5);
+    for (auto& t : got) {
+      served.push_back(t.execution_arn.find(":alpha/items:") != std::string::npos ? "alpha"
+                                                                                   : "beta");
+      Answer(t);
+    }
+  }
+  ExpectDoubledInOrder(AwaitEnd(a->execution_arn), 20);
+  ExpectDoubledInOrder(AwaitEnd(b->execution_arn), 20);
+  // Taken in turn: each run had several of the first 20 children served.
+  int alpha_first = static_cast<int>(std::count(served.begin(), served.begin() + 20, "alpha"));
+  EXPECT_GE(alpha_first, 5) << "beta starved alpha";
+  EXPECT_LE(alpha_first, 15) << "alpha starved beta";
+  EXPECT_EQ(ChildStatuses("alpha/items")["SUCCEEDED"], 20);
+  EXPECT_EQ(ChildStatuses("beta/items")["SUCCEEDED"], 20);
+}
+
 // ---- EXPRESS children --------------------------------------------------------
 
 TEST_F(MapRunRoomTest, ExpressChildrenGiveResultsInOrderAndCanBeDescribed) {
@@ -325,25 +387,9 @@ TEST_F(MapRunRoomTest, ARestartCountsEndedExpressChildrenOnceAndRunsTheOthersAga
   auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(12) + "}");
   ASSERT_TRUE(e.ok());
   std::map<int64_t, int> tasks_of_item;
-  // Takes the function tasks waiting now (at most `limit`).
-  auto take = [&](size_t limit) {
-    std::vector<FunctionTaskGrant> got;
-    while (got.size() < limit) {
-      auto t = engine_->GetFunctionTask("item-work", "w", 2000);
-      EXPECT_TRUE(t.ok()) << t.status();
-      if (!t.ok() || t->task_token.empty()) break;
-      got.push_back(*t);
-    }
-    return got;
-  };
-  auto item_of = [](const FunctionTaskGrant& t) {
-    return ParseJson(t.payload)->get_object().at("i").as_int64();
-  };
-  auto answer = [&](const FunctionTaskGrant& t) {
-    json::object out;
-    out["doubled"] = item_of(t) * 2;
-    EXPECT_TRUE(engine_->SendTaskSuccess(t.task_token, SerializeJson(json::value(out))).ok());
-  };
+  auto take = [&](size_t limit) { return TakeFunctionTasks(limit); };
+  auto item_of = &MapRunRoomTest::ItemOf;
+  auto answer = [&](const FunctionTaskGrant& t) { AnswerFunction(t); };
   std::vector<FunctionTaskGrant> got = take(4);
   ASSERT_EQ(got.size(), 4u);
   for (auto& t : got) ++tasks_of_item[item_of(t)];
@@ -722,6 +768,161 @@ TEST_F(MapRunRoomTest, MapRunCallsRefuseBadInputNamingTheField) {
                 engine_->ListMapRuns("arn:aws:states:us-east-1:123456789012:execution:m:x")
                     .status()),
             "ExecutionDoesNotExist");
+}
+
+// ---- Map Run redrive -----------------------------------------------------------
+
+// A child fails (its worker refuses item 3), the Map Run and the parent
+// fail; the worker is fixed and the parent redriven: the same Map Run is
+// redriven (MapRunRedriven, redriveCount 1), only the failed child runs
+// again (RedriveExecution of it), the succeeded ones are kept, and the
+// parent succeeds with every result in order.
+TEST_F(MapRunRoomTest, RedrivingTheParentRedrivesOnlyTheMapRunsFailedChild) {
+  std::string parent = Machine("redriven", ActivityMap(0));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(6) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  std::vector<ActivityTaskGrant> got = Take(6);
+  ASSERT_EQ(got.size(), 6u);
+  std::map<std::string, int> tasks_of_child;  // child name → activity tasks it got
+  const ActivityTaskGrant* broken = nullptr;
+  for (auto& t : got) {
+    ++tasks_of_child[ArnTail(t.execution_arn)];
+    if (ParseJson(t.input)->at("i").as_int64() == 3) {
+      broken = &t;
+    } else {
+      Answer(t);
+    }
+  }
+  ASSERT_NE(broken, nullptr);
+  // Let the five successes be counted before the failure ends the run.
+  for (int i = 0; i < 500 && ChildStatuses("redriven/items")["SUCCEEDED"] < 5; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(engine_->SendTaskFailure(broken->task_token, "Item.Broken", "no customer").ok());
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "FAILED");
+  EXPECT_EQ(d.error.value_or(""), "Item.Broken");
+  const std::string run = RunOf(*engine_, e->execution_arn);
+  auto before = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->status, "FAILED");
+  EXPECT_EQ(before->redrive_count, 0);
+  EXPECT_EQ(before->executions.failed, 1);
+  EXPECT_EQ(before->executions.succeeded, 5);
+
+  clock_.Advance(1000);
+  auto redriven = engine_->RedriveExecution(e->execution_arn, "");
+  ASSERT_TRUE(redriven.ok()) << redriven.status();
+  // One task, and no second one within Take's last short poll (a rerun
+  // child would also show in its redriveCount below).
+  std::vector<ActivityTaskGrant> again = Take(1);
+  ASSERT_EQ(again.size(), 1u) << "only the failed child runs again";
+  EXPECT_EQ(ParseJson(again[0].input)->at("i").as_int64(), 3);
+  ++tasks_of_child[ArnTail(again[0].execution_arn)];
+  auto mid = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(mid.ok()) << mid.status();
+  EXPECT_EQ(mid->status, "RUNNING");
+  EXPECT_EQ(mid->redrive_count, 1);
+  EXPECT_EQ(mid->redrive_date, *redriven);
+  EXPECT_EQ(mid->stop_date, 0);
+  Answer(again[0]);
+  ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 6);
+
+  // The same Map Run, redriven once, now SUCCEEDED with every child counted.
+  auto runs = engine_->ListMapRuns(e->execution_arn);
+  ASSERT_TRUE(runs.ok());
+  EXPECT_EQ(runs->size(), 1u);
+  auto after = engine_->DescribeMapRun(run);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status, "SUCCEEDED");
+  EXPECT_EQ(after->redrive_count, 1);
+  EXPECT_EQ(after->executions.succeeded, 6);
+  EXPECT_EQ(after->executions.failed, 0);
+  EXPECT_EQ(after->executions.pending_redrive, 0);
+  EXPECT_GT(after->stop_date, 0);
+  // Six children, each once; the failed one redriven, no other rerun.
+  std::map<std::string, int> st = ChildStatuses("redriven/items");
+  EXPECT_EQ(st["SUCCEEDED"], 6);
+  EXPECT_EQ(tasks_of_child.size(), 6u);
+  int rerun = 0;
+  for (auto& [name, n] : tasks_of_child) {
+    auto c = engine_->DescribeExecution(
+        absl::StrCat("arn:aws:states:us-east-1:123456789012:execution:redriven/items:", name));
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_EQ(c->redrive_count, n - 1) << name;
+    rerun += n - 1;
+  }
+  EXPECT_EQ(rerun, 1);
+  // The parent's history: the Map entered again, the run redriven, not restarted.
+  std::vector<std::string> types = Types(e->execution_arn);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "MapRunStarted"), 1);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "MapRunRedriven"), 1);
+  auto h = engine_->GetExecutionHistory(e->execution_arn, 1000, "", false, true);
+  ASSERT_TRUE(h.ok());
+  for (auto& ev : h->events) {
+    if (!ev.contains("mapRunRedrivenEventDetails")) continue;
+    EXPECT_EQ(ev["mapRunRedrivenEventDetails"].at("mapRunArn").as_string(), run);
+    EXPECT_EQ(ev["mapRunRedrivenEventDetails"].at("redriveCount").as_int64(), 1);
+  }
+  EXPECT_EQ(std::vector<std::string>(types.end() - 5, types.end()),
+            (std::vector<std::string>{"MapRunRedriven", "MapRunSucceeded", "MapStateSucceeded",
+                                      "MapStateExited", "ExecutionSucceeded"}));
+}
+
+// The same with EXPRESS children (they have no RedriveExecution): the
+// redrive starts the failed one again under its name; the others are kept.
+TEST_F(MapRunRoomTest, RedrivingTheParentStartsTheFailedExpressChildAgain) {
+  std::string parent = Machine("exredrive", absl::StrCat(
+      R"({"StartAt":"Each","States":{"Each":{"Type":"Map","Label":"items",
+      "ItemsPath":"$.items",
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"Work","States":{"Work":{"Type":"Task",
+        "Resource":"arn:aws:lambda:us-east-1:123456789012:function:item-work",
+        "End":true}}},"End":true}}})"));
+  auto e = engine_->StartExecution(parent, "run1", R"({"items":)" + Items(4) + "}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  auto take = [&](size_t limit) { return TakeFunctionTasks(limit, 2000, 300); };
+  auto item_of = &MapRunRoomTest::ItemOf;
+  std::map<int64_t, int> tasks_of_item;
+  std::vector<FunctionTaskGrant> got = take(4);
+  ASSERT_EQ(got.size(), 4u);
+  const FunctionTaskGrant* broken = nullptr;
+  std::string run_id = ArnTail(MapRunArnOf(e->execution_arn));
+  for (auto& t : got) {
+    ++tasks_of_item[item_of(t)];
+    if (item_of(t) == 2) {
+      broken = &t;
+      continue;
+    }
+    AnswerFunction(t);
+  }
+  ASSERT_NE(broken, nullptr);
+  // The three successes stored before the failure ends the run.
+  for (int64_t item : {0, 1, 3}) {
+    std::string arn = MapRunExpressChildArn("us-east-1", "123456789012", "exredrive/items",
+                                            run_id + "-" + std::to_string(item));
+    for (int i = 0; i < 500; ++i) {
+      auto c = engine_->DescribeExecution(arn);
+      if (c.ok() && c->status == "SUCCEEDED") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  ASSERT_TRUE(engine_->SendTaskFailure(broken->task_token, "Item.Broken", "").ok());
+  ASSERT_EQ(AwaitEnd(e->execution_arn).status, "FAILED");
+  clock_.Advance(1000);
+  ASSERT_TRUE(engine_->RedriveExecution(e->execution_arn, "").ok());
+  std::vector<FunctionTaskGrant> again = take(4);
+  ASSERT_EQ(again.size(), 1u) << "only the failed child runs again";
+  EXPECT_EQ(item_of(again[0]), 2);
+  ++tasks_of_item[item_of(again[0])];
+  AnswerFunction(again[0]);
+  ExpectDoubledInOrder(AwaitEnd(e->execution_arn), 4);
+  EXPECT_EQ(tasks_of_item, (std::map<int64_t, int>{{0, 1}, {1, 1}, {2, 2}, {3, 1}}));
+  auto d = engine_->DescribeMapRun(MapRunArnOf(e->execution_arn));
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->status, "SUCCEEDED");
+  EXPECT_EQ(d->redrive_count, 1);
+  EXPECT_EQ(d->executions.succeeded, 4);
 }
 
 }  // namespace

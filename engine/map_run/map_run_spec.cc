@@ -43,6 +43,11 @@ absl::StatusOr<MapRunSpec> DecodeMapRunSpec(const json::value& v) {
       f != nullptr && f->is_number()) {
     s.tolerated_failure_percentage = ToDouble(*f);
   }
+  if (const json::value* f = o.if_contains("redriveCount"); f != nullptr && f->is_int64()) {
+    s.redrive_count = f->get_int64();
+    const json::value* date = o.if_contains("redriveDate");
+    s.redrive_date = date != nullptr && date->is_int64() ? date->get_int64() : 0;
+  }
   const json::value* items = o.if_contains("items");
   if (items == nullptr || !items->is_array()) {
     return absl::InvalidArgumentError("Map Run spec: items must be an array");

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
 #include "common/json.h"
 
 namespace stepwise::engine {
@@ -36,6 +37,12 @@ struct MapRunSpec {
   json::value batcher;
   // {"config": ResultWriter, "arguments": its evaluated Parameters/Arguments}
   json::value writer;
+  // A redrive of the run (its parent's redrive): which one (1, 2, …; 0: the
+  // first run) and when the parent was redriven. A child that ended
+  // unsuccessfully before that date is redriven (STANDARD) or started
+  // again (EXPRESS); one that succeeded is kept.
+  int64_t redrive_count = 0;
+  TimeMs redrive_date = 0;
 
   // The id part of the ARN (after its last ':').
   std::string RunId() const;

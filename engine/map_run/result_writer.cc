@@ -1,30 +1,38 @@
 // The ResultWriter of a Map Run (result_writer.h): result files and the
-// manifest to S3 by PutObject. Threads: any thread that may block.
+// manifest to S3 by PutObject, each skipped when S3 already holds the same
+// bytes under its key. Threads: any thread that may block.
 #include "engine/map_run/result_writer.h"
+
+#include <openssl/evp.h>
 
 #include <chrono>
 #include <future>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/strings.h"
 
 namespace stepwise::engine::map_run {
 namespace {
 
-// Puts one object and waits for the answer.
-absl::Status PutObject(integrations::AwsApi& s3, const ResultWriterConfig& config,
-                       std::string_view map_run_arn, const ResultWriterOptions& options,
-                       const std::string& key, std::string body, std::string_view content_type) {
+// Makes one S3 call and waits for its answer; nullopt when the AwsApi
+// never answers (stopped): given up a while after the call's own deadline.
+std::optional<integrations::AwsApiResponse> CallS3(integrations::AwsApi& s3,
+                                                   const ResultWriterConfig& config,
+                                                   const ResultWriterOptions& options,
+                                                   const char* operation, const std::string& key,
+                                                   json::object params,
+                                                   std::optional<std::string> body) {
   integrations::AwsApiRequest request;
   request.service = "s3";
-  request.operation = "PutObject";
-  json::object params;
+  request.operation = operation;
   params["Bucket"] = json::string(config.bucket);
   params["Key"] = json::string(key);
-  params["ContentType"] = json::string(content_type);
   request.parameters = std::move(params);
   request.region = options.region;
   request.timeout_ms = options.timeout_ms;
@@ -33,14 +41,53 @@ absl::Status PutObject(integrations::AwsApi& s3, const ResultWriterConfig& confi
   std::future<integrations::AwsApiResponse> done = answer->get_future();
   s3.Call(std::move(request),
           [answer](integrations::AwsApiResponse r) { answer->set_value(std::move(r)); });
-  // An AwsApi that stops never answers: give up a while after the call's
-  // own deadline, as shutting down (the Map Run writes again later).
   if (done.wait_for(std::chrono::milliseconds(options.timeout_ms + options.answer_grace_ms)) !=
       std::future_status::ready) {
+    return std::nullopt;
+  }
+  return done.get();
+}
+
+// Whether `key` already holds exactly `body`: HeadObject answers with its
+// size and an ETag equal to the body's MD5 (what S3 gives an object sent by
+// one PutObject without SSE-KMS). Any other answer (missing, refused, a
+// multipart or KMS ETag, no answer) is "no": the caller PUTs.
+bool AlreadyHolds(integrations::AwsApi& s3, const ResultWriterConfig& config,
+                  const ResultWriterOptions& options, const std::string& key,
+                  const std::string& body) {
+  std::optional<integrations::AwsApiResponse> r =
+      CallS3(s3, config, options, "HeadObject", key, {}, std::nullopt);
+  if (!r || !r->ok()) return false;
+  const json::object* o = r->output.if_object();
+  if (o == nullptr) return false;
+  const json::value* length = o->if_contains("ContentLength");
+  const json::value* etag = o->if_contains("ETag");
+  if (length == nullptr || etag == nullptr || !etag->is_string()) return false;
+  const int64_t* size = length->if_int64();
+  if (size == nullptr || static_cast<uint64_t>(*size) != body.size()) return false;
+  absl::string_view tag = ToAbsl(etag->get_string());
+  absl::ConsumePrefix(&tag, "\"");
+  absl::ConsumeSuffix(&tag, "\"");
+  return absl::AsciiStrToLower(tag) == ObjectMd5Hex(body);
+}
+
+// Puts one object and waits for the answer; nothing is sent when S3
+// already holds the same bytes under `key` (a rewrite after a restart).
+absl::Status PutObject(integrations::AwsApi& s3, const ResultWriterConfig& config,
+                       std::string_view map_run_arn, const ResultWriterOptions& options,
+                       const std::string& key, std::string body, std::string_view content_type) {
+  if (AlreadyHolds(s3, config, options, key, body)) return absl::OkStatus();
+  json::object params;
+  params["ContentType"] = json::string(content_type);
+  std::optional<integrations::AwsApiResponse> answer =
+      CallS3(s3, config, options, "PutObject", key, std::move(params), std::move(body));
+  // An AwsApi that stops never answers: as shutting down (the Map Run
+  // writes again later).
+  if (!answer) {
     return absl::UnavailableError(absl::StrCat("no answer from Amazon S3 for key '", key,
                                                "' of Map Run '", ToAbsl(map_run_arn), "'"));
   }
-  integrations::AwsApiResponse r = done.get();
+  const integrations::AwsApiResponse& r = *answer;
   if (r.ok()) return absl::OkStatus();
   std::string why = r.transport_failed
                         ? r.transport_error
@@ -56,6 +103,22 @@ absl::Status PutObject(integrations::AwsApi& s3, const ResultWriterConfig& confi
 }
 
 }  // namespace
+
+std::string ObjectMd5Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_md5(), nullptr) != 1) {
+    return std::string();  // never equal to an ETag: the object is PUT
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(2 * length);
+  for (unsigned int i = 0; i < length; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 0xF]);
+  }
+  return hex;
+}
 
 absl::StatusOr<json::value> WriteMapRunResults(integrations::AwsApi& s3,
                                                const ResultWriterConfig& config,

@@ -5,10 +5,12 @@
 // manifest.json under `Prefix/<map run id>/` with S3 PutObject through an
 // AwsApi (integrations/aws/aws_api.h; AwsApiClient in stepwised), and gives
 // the Map state's result {"MapRunArn", "ResultWriterDetails": {"Bucket",
-// "Key"}}. Idempotent: the keys depend only on the run, and the contents on
-// the results in the order the pages give them, so a caller that pages in a
-// fixed order (by item index) and writes again after a crash rewrites
-// every file with the same bytes. A failure is kResultWriterFailed with the
+// "Key"}}. Written once: the keys depend only on the run, and the contents
+// on the results in the order the pages give them, so a caller that pages
+// in a fixed order (by item index) and writes again after a crash has the
+// same bytes for every key; before each PutObject a HeadObject finds the
+// files S3 already holds (same size, ETag = MD5 of the bytes) and those are
+// not sent again. A failure is kResultWriterFailed with the
 // status message as its cause.
 // Threads: any thread that may block (it waits for each PutObject's
 // answer), never the AwsApi's own callback thread.
@@ -49,6 +51,9 @@ struct ResultWriterOptions {
   int64_t answer_grace_ms = 10000;
   uint64_t max_file_bytes = kDefaultMaxResultFileBytes;
 };
+
+// The lowercase hex MD5 of `bytes`: S3's ETag of an object put whole.
+std::string ObjectMd5Hex(std::string_view bytes);
 
 // Writes the results of `map_run_arn` as `config` (writes_to_s3) says and
 // returns the Map state's result. kFailedPrecondition (States.

@@ -12,6 +12,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -202,6 +203,53 @@ TEST_F(ResultWriterS3rverTest, ThreeThousandResultsReadBackMemberByMember) {
       }
     }
   }
+}
+
+// Passes every call to the real client and counts the PutObjects by key.
+class CountingS3 : public integrations::AwsApi {
+ public:
+  explicit CountingS3(integrations::AwsApi& real) : real_(real) {}
+  bool Knows(std::string_view service) const override { return real_.Knows(service); }
+  void Call(integrations::AwsApiRequest request,
+            std::function<void(integrations::AwsApiResponse)> done) override {
+    if (request.operation == "PutObject") {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++puts_[std::string(request.parameters.as_object().at("Key").as_string())];
+    }
+    real_.Call(std::move(request), std::move(done));
+  }
+  std::map<std::string, int> Puts() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return puts_;
+  }
+
+ private:
+  integrations::AwsApi& real_;
+  std::mutex mu_;
+  std::map<std::string, int> puts_;
+};
+
+// The same run written twice (a restart after the files were PUT): s3rver's
+// ETags are the MD5 of the bytes, so the second writer PUTs nothing.
+TEST_F(ResultWriterS3rverTest, WritingTheSameRunAgainPutsNoFileTwice) {
+  CountingS3 s3(*client_);
+  ResultWriterConfig config;
+  config.writes_to_s3 = true;
+  config.bucket = kBucket;
+  config.prefix = "again";
+  ResultWriterOptions options;
+  options.region = "us-east-1";
+  options.max_file_bytes = 256 << 10;
+  const std::string run_arn = "arn:aws:states:us-east-1:123456789012:mapRun:invoices/Map:twice";
+  auto first = WriteMapRunResults(s3, config, run_arn, AllChildren(), options);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const std::map<std::string, int> after_first = s3.Puts();
+  EXPECT_GT(after_first.size(), 4u);  // several SUCCEEDED files, FAILED, manifest
+  auto second = WriteMapRunResults(s3, config, run_arn, AllChildren(), options);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(*second, *first);
+  for (const auto& [key, puts] : s3.Puts()) EXPECT_EQ(puts, 1) << key << " PUT again";
+  EXPECT_EQ(s3.Puts(), after_first);
 }
 
 TEST_F(ResultWriterS3rverTest, MissingBucketFailsNamingIt) {

@@ -17,7 +17,9 @@ using ::testing::HasSubstr;
 
 constexpr char kRunArn[] = "arn:aws:states:us-east-1:123456789012:mapRun:orders/Map:run-1";
 
-// Keeps what PutObject sends; refuses buckets it does not have.
+// Keeps what PutObject sends; answers HeadObject with the size and an ETag
+// that is the MD5 of the bytes (the known MD5 of "" below checks it),
+// quoted as S3 sends it; refuses buckets it does not have.
 class FakeS3 : public integrations::AwsApi {
  public:
   bool Knows(std::string_view service) const override { return service == "s3"; }
@@ -27,7 +29,21 @@ class FakeS3 : public integrations::AwsApi {
     const json::object& p = request.parameters.as_object();
     std::string bucket(p.at("Bucket").as_string());
     std::string key(p.at("Key").as_string());
-    if (request.operation != "PutObject" || !request.body_bytes || bucket != "b") {
+    if (request.operation == "HeadObject" && bucket == "b") {
+      ++heads;
+      auto it = objects.find(key);
+      if (it == objects.end()) {
+        r.status = 404;
+        r.error_code = "NoSuchKey";
+      } else {
+        r.status = 200;
+        json::object out;
+        out["ContentLength"] = static_cast<int64_t>(it->second.size());
+        out["ETag"] = "\"" + (etag_override.empty() ? ObjectMd5Hex(it->second) : etag_override) +
+                      "\"";
+        r.output = std::move(out);
+      }
+    } else if (request.operation != "PutObject" || !request.body_bytes || bucket != "b") {
       r.status = 404;
       r.error_code = "NoSuchBucket";
       r.error_message = "The specified bucket does not exist";
@@ -40,7 +56,9 @@ class FakeS3 : public integrations::AwsApi {
     done(std::move(r));
   }
   std::map<std::string, std::string> objects, content_types;
-  std::vector<std::string> order;
+  std::vector<std::string> order;  // the keys PUT, in order
+  int heads = 0;
+  std::string etag_override;  // an ETag that is not the MD5 (multipart, SSE-KMS)
 };
 
 MapRunChildResult Child(int i, const char* status) {
@@ -131,6 +149,67 @@ TEST(WriteMapRunResults, WritingAgainGivesTheSameObjects) {
   }
   EXPECT_GT(first.objects.size(), 6u);
   EXPECT_EQ(first.objects, second.objects);
+}
+
+TEST(ObjectMd5Hex, IsTheMd5S3GivesAsETag) {
+  EXPECT_EQ(ObjectMd5Hex(""), "d41d8cd98f00b204e9800998ecf8427e");
+  EXPECT_EQ(ObjectMd5Hex("[1]"), "35dba5d75538a9bbe0b4da4422759a0e");  // md5sum
+}
+
+// A writer run again after a restart (same run, same results) finds every
+// file in S3 with the same bytes and sends no PutObject at all.
+TEST(WriteMapRunResults, WritingAgainAfterARestartPutsNothing) {
+  FakeS3 s3;
+  int calls = 0;
+  ResultWriterOptions small;
+  small.max_file_bytes = 300;
+  const ResultWriterConfig config = Config(ResultTransformation::kNone, ResultOutputType::kJson);
+  auto first = WriteMapRunResults(s3, config, kRunArn, Pages(50, 7, &calls), small);
+  ASSERT_TRUE(first.ok()) << first.status();
+  const size_t files = s3.order.size();
+  EXPECT_GT(files, 6u);
+  EXPECT_EQ(files, s3.objects.size()) << "each key PUT once";
+  const std::map<std::string, std::string> written = s3.objects;
+  auto again = WriteMapRunResults(s3, config, kRunArn, Pages(50, 7, &calls), small);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *first);
+  EXPECT_EQ(s3.order.size(), files) << "the second run PUT something again";
+  EXPECT_EQ(s3.heads, static_cast<int>(2 * files));
+  EXPECT_EQ(s3.objects, written);
+}
+
+// The kill fell after some files were PUT: the resumed writer sends only
+// the missing ones, and a file whose bytes differ (results changed, e.g. by
+// a redrive) is written again.
+TEST(WriteMapRunResults, WritingAgainPutsOnlyWhatIsMissingOrDifferent) {
+  FakeS3 s3;
+  int calls = 0;
+  ResultWriterOptions small;
+  small.max_file_bytes = 300;
+  const ResultWriterConfig config = Config(ResultTransformation::kNone, ResultOutputType::kJson);
+  ASSERT_TRUE(WriteMapRunResults(s3, config, kRunArn, Pages(50, 7, &calls), small).ok());
+  const std::map<std::string, std::string> written = s3.objects;
+  s3.objects.erase("jobs/run-1/manifest.json");
+  s3.objects.erase("jobs/run-1/SUCCEEDED_1.json");
+  s3.objects["jobs/run-1/SUCCEEDED_0.json"] = "[]";  // other bytes
+  s3.order.clear();
+  ASSERT_TRUE(WriteMapRunResults(s3, config, kRunArn, Pages(50, 7, &calls), small).ok());
+  EXPECT_THAT(s3.order, ElementsAre("jobs/run-1/SUCCEEDED_0.json", "jobs/run-1/SUCCEEDED_1.json",
+                                    "jobs/run-1/manifest.json"));
+  EXPECT_EQ(s3.objects, written);
+}
+
+// An ETag that is not the MD5 of the bytes (multipart upload, SSE-KMS):
+// the writer cannot tell, and PUTs the same bytes again.
+TEST(WriteMapRunResults, AnETagThatIsNotTheMd5IsWrittenAgain) {
+  FakeS3 s3;
+  int calls = 0;
+  const ResultWriterConfig config = Config(ResultTransformation::kNone, ResultOutputType::kJson);
+  ASSERT_TRUE(WriteMapRunResults(s3, config, kRunArn, Pages(20, 7, &calls), {}).ok());
+  const size_t files = s3.order.size();
+  s3.etag_override = "9b2cf535f27731c974343645a3985328-2";
+  ASSERT_TRUE(WriteMapRunResults(s3, config, kRunArn, Pages(20, 7, &calls), {}).ok());
+  EXPECT_EQ(s3.order.size(), 2 * files);
 }
 
 TEST(WriteMapRunResults, MissingBucketIsResultWriterFailedNamingIt) {

@@ -9,6 +9,11 @@
 # checks ranges itself): a negative maxConcurrency, a percentage over 100,
 # a finished run, an unknown or malformed ARN, stateMachineArn and
 # mapRunArn together; then `stepwise map-run describe|list` over gRPC.
+# Map Run redrive: a child's worker fails one item, the parent fails;
+# redrive-execution of the parent (the CLI's, or botocore's when the CLI is
+# too old to have it) redrives the same Map Run
+# (describe-map-run redriveCount, MapRunRedriven in the history) and reruns
+# only the failed child.
 # Usage: map_run_test.py STEPWISED STEPWISE. Exits 77 without the AWS CLI.
 import json
 import os
@@ -151,6 +156,76 @@ try:
     page = aws.client().list_executions(mapRunArn=run, maxResults=4)
     c.check("list-executions --map-run-arn pages (maxResults 4, nextToken)",
             len(page["executions"]) == 4 and "nextToken" in page, page)
+
+    # --- Map Run redrive: redrive-execution of the parent reruns only the failed child ---
+    fixable = aws.create_machine("fixable", {
+        "StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "Label": "items", "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Work",
+                "States": {"Work": {"Type": "Task", "Resource": activity, "End": True}}},
+            "End": True}}})
+    started = aws.ok("start-execution", "--state-machine-arn", fixable, "--name", "r1",
+                     "--input", json.dumps({"items": [{"i": i} for i in range(3)]}))
+    rparent = started["executionArn"]
+    tasks = [take_task() for _ in range(3)]
+    c.check("redrive: three children take work", all(tasks), tasks)
+    rrun = aws.ok("list-map-runs", "--execution-arn", rparent)["mapRuns"][0]["mapRunArn"]
+
+    def run_children(status=None):
+        extra = {"statusFilter": status} if status else {}
+        return aws.client().list_executions(mapRunArn=rrun, **extra)["executions"]
+
+    broken = [t for t in tasks if json.loads(t["input"])["i"] == 1][0]
+    for t in tasks:
+        if t is not broken:
+            answer(t)
+    wait_for(lambda: len(run_children("SUCCEEDED")) == 2)
+    aws.client().send_task_failure(taskToken=broken["taskToken"], error="Item.Broken",
+                                   cause="no customer")
+    failed = aws.wait_status(rparent)
+    c.check("redrive: the parent fails with the child's error",
+            failed["status"] == "FAILED" and failed.get("error") == "Item.Broken", failed)
+    # The AWS CLI's redrive-execution where it has it (aws-cli 1.x before the
+    # 2023 models lacks it), else botocore's (what the CLI runs on).
+    rc, out, err = aws.run("redrive-execution", "--execution-arn", rparent)
+    redriven = (json.loads(out) if rc == 0
+                else aws.client().redrive_execution(executionArn=rparent))
+    c.check("redrive-execution answers a redriveDate", "redriveDate" in redriven, redriven)
+    # botocore's model has redriveCount/redriveDate; an older CLI drops them.
+    d = aws.client().describe_map_run(mapRunArn=rrun)
+    c.check("describe-map-run after the redrive: RUNNING, redriveCount 1, a redriveDate",
+            d["status"] == "RUNNING" and d.get("redriveCount") == 1 and "redriveDate" in d and
+            "stopDate" not in d, d)
+    again = take_task()
+    c.check("the failed child runs again (item 1)",
+            again is not None and json.loads(again["input"])["i"] == 1, again)
+    c.check("the two succeeded children are kept, not rerun",
+            len(run_children("SUCCEEDED")) == 2 and len(run_children("RUNNING")) == 1,
+            run_children())
+    answer(again)
+    final = aws.wait_status(rparent)
+    c.check("the redriven parent succeeds with the three results in order",
+            final["status"] == "SUCCEEDED" and
+            json.loads(final["output"]) == [{"i": 0}, {"i": 1}, {"i": 2}], final)
+    d = aws.client().describe_map_run(mapRunArn=rrun)
+    c.check("describe-map-run at the end: SUCCEEDED, 3 succeeded, redriveCount 1",
+            d["status"] == "SUCCEEDED" and d["executionCounts"]["succeeded"] == 3 and
+            d["executionCounts"]["failed"] == 0 and d.get("redriveCount") == 1, d)
+    events = aws.history(rparent)
+    redrives = [e for e in events if e["type"] == "MapRunRedriven"]
+    c.check("the parent's history: one MapRunRedriven naming the run, redriveCount 1",
+            len(redrives) == 1 and
+            redrives[0]["mapRunRedrivenEventDetails"] == {"mapRunArn": rrun, "redriveCount": 1},
+            redrives)
+    rc, out, err = cli("map-run", "describe", rrun, "--json")
+    shown = json.loads(out) if rc == 0 else {}
+    c.check("stepwise map-run describe --json (gRPC): redriveCount 1 and a redriveDate",
+            shown.get("redriveCount") == 1 and "redriveDate" in shown, (rc, out, err))
+    kids = {k["name"]: aws.describe(k["executionArn"]) for k in run_children()}
+    c.check("only the failed child was redriven (redriveCount 1; the others 0)",
+            sorted(k.get("redriveCount", 0) for k in kids.values()) == [0, 0, 1], kids)
 
     # --- bad input, as AWS answers it ---
     code, body = raw("UpdateMapRun", {"mapRunArn": run, "maxConcurrency": -1})
