@@ -9,15 +9,18 @@
 // does not name yet; the request's retry finds it (same name, same origin,
 // same input) and completes it by appending the link, which is appended
 // only once per new execution. Without a given name the new one is called
-// NAME-restart-N, N one past the restarts the original records, so a retry
-// after such a crash picks the same name; an unlinked restart of the same
-// original found under that name with another origin entry or input is
-// linked too and the next N is taken.
+// NAME-restart-N for the lowest N whose execution the original does not
+// link yet: a retry after such a crash walks up to the name its first try
+// took even when other restarts were linked in between (a start counting
+// from the links alone would take a new name and leave the first one
+// unlinked); an unlinked restart of the same original found on the way
+// with another origin entry or input is linked too and the walk goes on.
 //
 // Called from any thread but a shard's (it waits for the shards' answers);
 // the reads and the link run on the executions' shards.
 #include <future>
 #include <memory>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -190,8 +193,13 @@ absl::StatusOr<StartExecutionResult> EngineImpl::RestartExecution(
   // 3. The new execution: started now, or found where a try of this same
   // restart started it.
   StartExecutionResult started;
-  for (int64_t n = static_cast<int64_t>(linked.size()) + 1;; ++n) {
+  const std::set<std::string> linked_set(linked.begin(), linked.end());
+  for (int64_t n = 1;; ++n) {
     std::string candidate = name.empty() ? RestartName(src.name, n) : name;
+    if (name.empty() &&
+        linked_set.count(ExecutionArn(opts_.region, opts_.account, machine_name, candidate))) {
+      continue;  // a finished restart of the original: not this one
+    }
     auto r = Await<StartExecutionResult>([&](auto done) {
       StartResolvedAsync(target, candidate, input_text, *input_value, "", done, nullptr, from);
     });

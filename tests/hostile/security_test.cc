@@ -14,8 +14,6 @@ namespace {
 
 constexpr char kAccount[] = "arn:aws:states:us-east-1:123456789012:";
 constexpr char kToken[] = "s3cret-token-for-the-hostile-suite-1";
-constexpr char kPassDef[] =
-    R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":{"ok":true},"End":true}}})";
 
 std::string ActivityDef(const std::string& activity) {
   return R"({"StartAt":"Work","States":{"Work":{"Type":"Task","Resource":")" +
