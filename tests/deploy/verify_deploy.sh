@@ -46,20 +46,32 @@ if command -v dpkg >/dev/null && command -v apt-cache >/dev/null; then
   for p in $RUNTIME; do
     ALLOWED="$ALLOWED $(apt-cache depends "$p" 2>/dev/null | sed -n 's/^ *Depends: //p' | tr -d '<>')"
   done
+  # Each binary's NEEDED libraries, resolved by ldconfig; then one dpkg -S
+  # for all of them (one call per library took a minute on sanitizer builds).
+  NEEDED=()  # "binary|library|path|real path"
   for bin in "$STEPWISED" "$SW"; do
     for lib in $(readelf -d "$bin" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
       path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
       [ -n "$path" ] || { fail "$(basename "$bin"): $lib not found by ldconfig"; continue; }
-      pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null || dpkg -S "$path" 2>/dev/null)
-      pkg=${pkg%%:*}
-      # Sanitizer runtimes of the asan/tsan presets: not in a release image.
-      # (libatomic comes with them: the sanitizer link pulls it in.)
-      case "$pkg" in libasan* | libubsan* | libtsan* | liblsan* | libatomic*) continue ;; esac
-      case " $(echo $ALLOWED) " in
-        *" $pkg "*) ;;
-        *) fail "$(basename "$bin") needs $lib from $pkg, which the runtime stage does not install" ;;
-      esac
+      NEEDED+=("$(basename "$bin")|$lib|$path|$(readlink -f "$path")")
     done
+  done
+  OWNERS=$(for n in "${NEEDED[@]}"; do IFS='|' read -r _ _ path real <<<"$n"; echo "$path"; echo "$real"; done |
+    sort -u | xargs -r dpkg -S 2>/dev/null)
+  owner() {  # PATH: the package dpkg says holds it (first one named), or nothing
+    awk -v f="$1" '{ i = index($0, ": "); if (substr($0, i + 2) == f) { p = substr($0, 1, i - 1); sub(/[:,].*/, "", p); print p; exit } }' <<<"$OWNERS"
+  }
+  for n in "${NEEDED[@]}"; do
+    IFS='|' read -r name lib path real <<<"$n"
+    pkg=$(owner "$real")
+    [ -n "$pkg" ] || pkg=$(owner "$path")
+    # Sanitizer runtimes of the asan/tsan presets: not in a release image.
+    # (libatomic comes with them: the sanitizer link pulls it in.)
+    case "$pkg" in libasan* | libubsan* | libtsan* | liblsan* | libatomic*) continue ;; esac
+    case " $(echo $ALLOWED) " in
+      *" $pkg "*) ;;
+      *) fail "$name needs $lib from $pkg, which the runtime stage does not install" ;;
+    esac
   done
   [ "$FAILS" -eq 0 ] && ok "runtime stage provides every needed library"
 else
