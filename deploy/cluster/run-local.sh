@@ -87,7 +87,7 @@ start() {
   for i in $(seq 1 "$nodes"); do
     echo "node $i: gRPC 127.0.0.1:$((grpc_base + i))  AWS JSON + console http://127.0.0.1:$((http_base + i))/  log $state/node$i.log"
   done
-  echo "try:  $stepwise --endpoint 127.0.0.1:$((grpc_base + 1)) admin cluster"
+  echo "try:  $stepwise admin cluster --endpoint 127.0.0.1:$((grpc_base + 1))"
   echo "      aws stepfunctions --endpoint-url http://127.0.0.1:$((http_base + 2)) list-state-machines"
 }
 
@@ -114,7 +114,7 @@ stop() {
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) "$stepwise" --endpoint "127.0.0.1:$((grpc_base + 1))" admin cluster ;;
+  status) "$stepwise" admin cluster --endpoint "127.0.0.1:$((grpc_base + 1))" ;;
   clean) stop; rm -rf "$state"; echo "removed $state" ;;
   *) echo "usage: $0 start|status|stop|clean" >&2; exit 2 ;;
 esac
