@@ -14,7 +14,15 @@ that deaths land while children are open):
           parents reader-<p> of `maprun-crash-reader`: ItemReader JSONL
           s3://maprun-crash/in/reader-<p>.jsonl (CRASH_READER_ITEMS lines),
           ItemBatcher MaxItemsPerBatch 5 with BatchInput {parent}, Label
-          `batch`, MaxConcurrency 4, ResultWriter to out/reader-<p>.
+          `batch`, MaxConcurrency 4, ResultWriter to out/reader-<p>;
+  redrive CRASH_REDRIVE_PARENTS parents redrive-<p> of `maprun-crash-redrive`:
+          the inline Map over CRASH_ITEMS items of which every sixth (j % 6
+          == 1) says fail; a child of such an item fails (States.Runtime in
+          its Trip state) while its $$.Execution.RedriveCount is 0. So the parent
+          fails, and the starter redrives it (RedriveExecution, retried
+          across deaths) until it succeeds: each redrive of the parent
+          redrives its Map Run (failed and aborted children redriven,
+          pending items started).
 The starter starts each parent (retried until acknowledged or
 ExecutionAlreadyExists). The main thread kills after lives of uniform
 [0, CRASH_MAX_GAP_MS) ms, one life in three started with a crash point;
@@ -29,11 +37,14 @@ hidden machine MACHINE/LABEL (ListExecutions) holds exactly the children
 `<uuid>-0` .. `<uuid>-<n-1>`, no index twice and none missing, no child of
 a uuid that is no parent's run; each child SUCCEEDED with the input of its
 index (and its parent), and its history has one ExecutionStarted, one
-WaitStateEntered and consecutive ids. Reader parents: the manifest at the
+WaitStateEntered and consecutive ids. Redrive parents: SUCCEEDED after at least one redrive, one MapRunStarted,
+as many MapRunRedriven as ExecutionRedriven events; their children: one
+per index, SUCCEEDED, one ExecutionStarted, and every child of a failing
+item redriven (redriveCount >= 1). Reader parents: the manifest at the
 key the parent's output names lists SUCCEEDED files only, and their entries
 hold every item exactly once, in order, each batch once.
 CI size: CRASH_PARENTS=3 CRASH_ITEMS=18 CRASH_READER_PARENTS=1
-CRASH_READER_ITEMS=40 CRASH_KILLS=5 CRASH_MAX_GAP_MS=2000; long mode in
+CRASH_READER_ITEMS=40 CRASH_REDRIVE_PARENTS=2 CRASH_KILLS=5 CRASH_MAX_GAP_MS=2000; long mode in
 README.md. CRASH_SEED repeats a run's kill times and crash points.
 Usage: map_run_crash_test.py STEPWISED. Exits 77 without botocore.
 """
@@ -64,6 +75,7 @@ PARENTS = int(os.environ.get("CRASH_PARENTS", "3"))
 ITEMS = int(os.environ.get("CRASH_ITEMS", "18"))
 READER_PARENTS = int(os.environ.get("CRASH_READER_PARENTS", "1"))
 READER_ITEMS = int(os.environ.get("CRASH_READER_ITEMS", "40"))
+REDRIVE_PARENTS = int(os.environ.get("CRASH_REDRIVE_PARENTS", "2"))
 KILLS = int(os.environ.get("CRASH_KILLS", "5"))
 MAX_GAP_MS = int(os.environ.get("CRASH_MAX_GAP_MS", "2000"))
 DEADLINE_S = int(os.environ.get("CRASH_DEADLINE_S", "240"))
@@ -92,23 +104,41 @@ READER = {"StartAt": "Each", "States": {"Each": {
     "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
                       **CHILD},
     "End": True}}}
+# A child of a failing item fails until it is redriven: its Trip state asks
+# for index RedriveCount - 1 of an array, out of range (States.Runtime) while
+# the count is 0. Redrive reruns the failed state (Trip), which then passes.
+FLAKY_CHILD = {"StartAt": "First", "States": {
+    "First": {"Type": "Choice", "Choices": [
+        {"Variable": "$.item.fail", "IsPresent": True, "Next": "Trip"}], "Default": "Hold"},
+    "Trip": {"Type": "Pass", "ResultPath": None, "Next": "Hold", "Parameters": {
+        "n.$": "States.ArrayGetItem(States.ArrayRange(0, 9, 1), "
+               "States.MathAdd($$.Execution.RedriveCount, -1))"}},
+    **CHILD["States"]}}
+REDRIVE = {"StartAt": "Each", "States": {"Each": {
+    **INLINE["States"]["Each"],
+    "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                      **FLAKY_CHILD}}}}
 MACHINES = {"inline": ("maprun-crash-inline", "each", INLINE),
-            "reader": ("maprun-crash-reader", "batch", READER)}
+            "reader": ("maprun-crash-reader", "batch", READER),
+            "redrive": ("maprun-crash-redrive", "each", REDRIVE)}
 
 
 def item(parent, j):
-    return {"k": f"{parent}/{j}", "v": 7 * j + len(parent)}
+    it = {"k": f"{parent}/{j}", "v": 7 * j + len(parent)}
+    if parent.startswith("redrive-") and j % 6 == 1:
+        it["fail"] = True
+    return it
 
 
 def parent_input(kind, name):
-    if kind == "inline":
+    if kind in ("inline", "redrive"):
         return {"name": name, "items": [item(name, j) for j in range(ITEMS)]}
     return {"name": name, "key": f"in/{name}.jsonl", "out": f"out/{name}"}
 
 
 def child_input(kind, name, index):
     """The input child `index` of parent `name` must have been given."""
-    if kind == "inline":
+    if kind in ("inline", "redrive"):
         return {"i": index, "item": item(name, index), "parent": name}
     first = index * BATCH
     return {"Items": [item(name, j) for j in range(first, min(first + BATCH, READER_ITEMS))],
@@ -116,7 +146,7 @@ def child_input(kind, name, index):
 
 
 def children_of(kind):
-    return ITEMS if kind == "inline" else (READER_ITEMS + BATCH - 1) // BATCH
+    return ITEMS if kind in ("inline", "redrive") else (READER_ITEMS + BATCH - 1) // BATCH
 
 
 class Clients:
@@ -144,7 +174,9 @@ class Run:
         self.parents = [("inline", f"inline-{p}") for p in range(PARENTS)]
         if with_reader:
             self.parents += [("reader", f"reader-{p}") for p in range(READER_PARENTS)]
+        self.parents += [("redrive", f"redrive-{p}") for p in range(REDRIVE_PARENTS)]
         self.started = set()
+        self.redrive_calls = {}  # redrive parent -> RedriveExecution calls acknowledged
         self.closed = set()
         self.start_calls = 0
 
@@ -170,9 +202,19 @@ class Run:
                             if e.response["Error"]["Code"] != "ExecutionAlreadyExists":
                                 raise
                         self.started.add(name)
-                    elif c.describe_execution(
-                            executionArn=self.arn(kind, name))["status"] != "RUNNING":
-                        self.closed.add(name)
+                    else:
+                        status = c.describe_execution(executionArn=self.arn(kind, name))["status"]
+                        if (kind == "redrive" and status == "FAILED"
+                                and self.redrive_calls.get(name, 0) <= ITEMS):
+                            try:
+                                c.redrive_execution(executionArn=self.arn(kind, name))
+                                self.redrive_calls[name] = self.redrive_calls.get(name, 0) + 1
+                            except ClientError as e:
+                                # Redriven by a call whose answer died with the daemon.
+                                if e.response["Error"]["Code"] != "ExecutionNotRedrivable":
+                                    raise
+                        elif status != "RUNNING":
+                            self.closed.add(name)
                 except Exception:  # noqa: BLE001 - the daemon died: next round
                     time.sleep(0.1)
             time.sleep(0.1)
@@ -251,8 +293,16 @@ def verify(run, client, s3):
         d = client.describe_execution(executionArn=arn)
         events = history(client, arn)
         counts["parent events"] += len(events)
-        problems = history_problems(events, ("MapStateEntered", "MapRunStarted",
-                                             "MapRunSucceeded", "ExecutionSucceeded"))
+        if kind == "redrive":
+            problems = history_problems(events, ("MapRunStarted", "ExecutionSucceeded"))
+            types = [e["type"] for e in events]
+            redriven = types.count("MapRunRedriven")
+            if redriven < 1 or redriven != types.count("ExecutionRedriven"):
+                problems.append(f"{redriven} MapRunRedriven for "
+                                f"{types.count('ExecutionRedriven')} ExecutionRedriven")
+        else:
+            problems = history_problems(events, ("MapStateEntered", "MapRunStarted",
+                                                 "MapRunSucceeded", "ExecutionSucceeded"))
         started = [e["mapRunStartedEventDetails"]["mapRunArn"] for e in events
                    if e["type"] == "MapRunStarted"]
         for map_run in started:
@@ -261,7 +311,7 @@ def verify(run, client, s3):
             problems.append(f"status {d['status']} {d.get('error')}: {d.get('cause')}")
         else:
             out = json.loads(d["output"])
-            if kind == "inline":
+            if kind in ("inline", "redrive"):
                 want = [child_input(kind, name, j) for j in range(ITEMS)]
                 if out != want:
                     problems.append(f"output {d['output'][:300]}")
@@ -297,8 +347,15 @@ def verify(run, client, s3):
                 d = client.describe_execution(executionArn=c["executionArn"])
                 events = history(client, c["executionArn"])
                 counts["child events"] += len(events)
-                problems = history_problems(events, ("ExecutionStarted", "WaitStateEntered",
-                                                     "ExecutionSucceeded"))
+                if kind == "redrive":  # a redriven child enters its states again
+                    problems = history_problems(events, ("ExecutionStarted",
+                                                         "ExecutionSucceeded"))
+                    if "fail" in child_input(kind, parent, index)["item"] and \
+                            d.get("redriveCount", 0) < 1:
+                        problems.append("a failing item's child was not redriven")
+                else:
+                    problems = history_problems(events, ("ExecutionStarted", "WaitStateEntered",
+                                                         "ExecutionSucceeded"))
                 if d["status"] != "SUCCEEDED":
                     problems.append(f"status {d['status']}")
                 if json.loads(d["input"]) != child_input(kind, parent, index):
@@ -329,8 +386,10 @@ def main():
     daemon.start()
     run = Run(daemon, s3 is not None)
     rng = random.Random(SEED)
+    readers = sum(k == "reader" for k, _ in run.parents)
     print(f"seed {SEED}: {len(run.parents)} parents ({PARENTS} x {ITEMS} inline items, "
-          f"{len(run.parents) - PARENTS} x {READER_ITEMS} JSONL items in batches of {BATCH}), "
+          f"{readers} x {READER_ITEMS} JSONL items in batches of {BATCH}, "
+          f"{REDRIVE_PARENTS} x {ITEMS} items redriven until they succeed), "
           f"{KILLS} deaths, gaps < {MAX_GAP_MS} ms", flush=True)
     for kind, name in run.parents:
         if kind == "reader":
@@ -386,7 +445,8 @@ def main():
         run.stop.set()
         driver.join(timeout=10)
         print(f"{deaths} deaths ({point_lives} lives with a crash point), "
-              f"{run.start_calls} StartExecution calls, all closed after "
+              f"{run.start_calls} StartExecution calls, "
+              f"{sum(run.redrive_calls.values())} RedriveExecution calls, all closed after "
               f"{time.time() - t0:.1f} s", flush=True)
         checks.check("every parent closed before the deadline",
                      len(run.closed) == len(run.parents),
