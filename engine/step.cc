@@ -7,6 +7,7 @@
 // Release → PollOnce → HandOut → Commit is recursive, so they live here
 // together. Runs on the thread that runs the execution's shard
 // work; the committer's outcome is posted back to that shard.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -160,7 +161,14 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
     t.last_event_id = d.events.back().id;
     t.history_chunk = EncodeHistoryChunk(d.events);
   }
-  bool status_changed = created || st.status != ex->status;
+  // A redrive reopens a closed execution: its visibility row changes, and
+  // should it close again within this same decision (it fails again at
+  // once), that is a close the dispatchers must hear of (a Map Run waits
+  // for its redriven child, a parent for its redriven child execution).
+  bool redriven = std::any_of(d.events.begin(), d.events.end(), [](const HistoryEvent& e) {
+    return e.type == "ExecutionRedriven";
+  });
+  bool status_changed = created || redriven || st.status != ex->status;
   if (status_changed && st.status != ExecutionStatus::kRunning) {
     ExecutionDescription closed;
     closed.execution_arn = ex->id;

@@ -227,6 +227,34 @@ try:
     c.check("only the failed child was redriven (redriveCount 1; the others 0)",
             sorted(k.get("redriveCount", 0) for k in kids.values()) == [0, 0, 1], kids)
 
+    # --- a redriven child that fails again at once ends the round ---
+    # Redrive reruns the failed state; a child failing in a Fail state fails
+    # again within the redrive's own commit. That close must reach the Map
+    # Run: before the fix the round never ended (MaxConcurrency 1 kept the
+    # slot, the parent stayed RUNNING).
+    stubborn = aws.create_machine("stubborn", {
+        "StartAt": "Each", "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "First", "States": {
+                    "First": {"Type": "Choice", "Default": "Done", "Choices": [
+                        {"Variable": "$.fail", "IsPresent": True, "Next": "Broken"}]},
+                    "Broken": {"Type": "Fail", "Error": "Item.Stubborn", "Cause": "always"},
+                    "Done": {"Type": "Pass", "End": True}}},
+            "End": True}}})
+    sparent = aws.ok("start-execution", "--state-machine-arn", stubborn, "--name", "s1",
+                     "--input", json.dumps({"items": [{}, {"fail": 1}, {}]}))["executionArn"]
+    first = aws.wait_status(sparent)
+    aws.client().redrive_execution(executionArn=sparent)
+    second = aws.wait_status(sparent)
+    c.check("a redrive whose child fails again at once: the parent FAILS again (not RUNNING "
+            "forever), redriveCount 1 in its list row",
+            first["status"] == "FAILED" and second["status"] == "FAILED" and
+            second.get("error") == "Item.Stubborn" and
+            [e.get("redriveCount") for e in aws.client().list_executions(
+                stateMachineArn=stubborn)["executions"]] == [1], (first, second))
+
     # --- bad input, as AWS answers it ---
     code, body = raw("UpdateMapRun", {"mapRunArn": run, "maxConcurrency": -1})
     c.check("UpdateMapRun maxConcurrency -1 -> ValidationException naming it",
