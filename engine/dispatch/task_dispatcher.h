@@ -85,11 +85,7 @@ class TaskInputs {
   // RedriveExecution of a closed unsuccessful execution (a Map Run's
   // redrive redrives its STANDARD children); `done` runs on any thread.
   virtual void RedriveExecution(const std::string& arn, const std::string& client_token,
-                                std::function<void(absl::StatusOr<TimeMs>)> done) {
-    (void)arn;
-    (void)client_token;
-    done(absl::UnimplementedError("RedriveExecution is not available here"));
-  }
+                                std::function<void(absl::StatusOr<TimeMs>)> done) = 0;
 };
 
 // What a worker's answer to a task means (TaskDispatcher::Answer).

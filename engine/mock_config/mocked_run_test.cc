@@ -240,6 +240,8 @@ class FakeInputs : public TaskInputs {
                       std::function<void(absl::StatusOr<StartExecutionResult>)>) override {}
   void StopExecution(const std::string&, const std::string&, const std::string&,
                      std::function<void(absl::StatusOr<TimeMs>)>) override {}
+  void RedriveExecution(const std::string&, const std::string&,
+                        std::function<void(absl::StatusOr<TimeMs>)>) override {}
   absl::StatusOr<ExecutionDescription> DescribeExecution(const std::string&) override {
     return absl::UnimplementedError("fake");
   }
