@@ -306,6 +306,18 @@ bool IsIntegral(const json::value& v) {
   return false;
 }
 
+json::array ObjectEntries(const json::object& o) {
+  json::array out;
+  out.reserve(o.size());
+  for (const auto& kv : o) {
+    json::object entry;
+    entry["Key"] = json::string(kv.key());
+    entry["Value"] = kv.value();
+    out.emplace_back(std::move(entry));
+  }
+  return out;
+}
+
 bool JsonEquals(const json::value& a, const json::value& b) {
   if (a.is_number() && b.is_number()) {
     if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();

@@ -123,6 +123,10 @@ bool IsIntegral(const json::value& v);
 // ignoring key order, arrays in order.
 bool JsonEquals(const json::value& a, const json::value& b);
 
+// The entries of `o` as the items a Map iterates over an object with:
+// [{"Key": k, "Value": v}, ...] in the object's order.
+json::array ObjectEntries(const json::object& o);
+
 }  // namespace stepwise
 
 #endif  // SW_COMMON_JSON_H_

@@ -39,6 +39,7 @@ void FillExecutionListItem(const engine::ExecutionDescription& d, v1::ExecutionL
   item->set_state_machine_version_arn(d.version_arn);
   item->set_state_machine_alias_arn(d.alias_arn);
   item->set_map_run_arn(d.map_run_arn);
+  if (d.item_count) item->set_item_count(*d.item_count);
 }
 
 namespace {

@@ -17,7 +17,8 @@ using interpreter::Str;
 
 json::value Interpreter::Run::ContextObject(const Frame& f, const State& s,
                                             const json::value* map_index,
-                                            const json::value* map_value) const {
+                                            const json::value* map_value,
+                                            const json::value* map_key) const {
   json::object exec;
   exec["Id"] = Str(st_.info.execution_arn);
   exec["Input"] = st_.execution_input;
@@ -56,6 +57,7 @@ json::value Interpreter::Run::ContextObject(const Frame& f, const State& s,
     json::object item;
     item["Index"] = *map_index;
     item["Value"] = *map_value;
+    if (map_key != nullptr) item["Key"] = *map_key;
     json::object m;
     m["Item"] = std::move(item);
     ctx["Map"] = std::move(m);

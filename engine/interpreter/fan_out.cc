@@ -63,6 +63,7 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
                                           FanOut& fan) {
   json::value items_holder;
   const json::value* items = &eff;
+  bool entries = false;
   if (s.has_item_reader && in_.options_.map_runs_as_tasks) {
     items_holder = json::array();  // the Map Run reads them (map_run_request.cc)
     items = &items_holder;
@@ -81,6 +82,14 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
     // wording, and an EvaluationFailed event without a location).
     return asl::QueryError("", absl::StrCat("Map state input must be an array but was: ",
                                             SerializeJson(*items)));
+  }
+  if (items->is_object()) {
+    // A JSONPath Map over an object iterates over its entries, each item
+    // {"Key": k, "Value": v} in the object's order (AWS's ItemsPath
+    // documentation; $$.Map.Item.Key names the entry).
+    items_holder = ObjectEntries(items->get_object());
+    items = &items_holder;
+    entries = true;
   }
   if (!items->is_array()) {
     return asl::RuntimeError(
@@ -159,11 +168,13 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
   // Item inputs: ItemSelector (or Parameters) with $$.Map.Item.
   fan.inputs.reserve(arr.size());
   for (size_t i = 0; i < arr.size(); ++i) {
+    const json::value* key = entries ? arr[i].get_object().if_contains("Key")
+                                                   : nullptr;
     if (s.item_selector.has_value()) {
       json::value index(static_cast<int64_t>(i));
       SW_ASSIGN_OR_RETURN(json::value in,
                           s.item_selector->Evaluate(
-                              Bindings(f, s, nullptr, nullptr, &index, &arr[i]),
+                              Bindings(f, s, nullptr, nullptr, &index, &arr[i], key),
                               "ItemSelector"));
       fan.inputs.push_back(std::move(in));
       continue;
@@ -173,7 +184,7 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
       continue;
     }
     json::value index(static_cast<int64_t>(i));
-    json::value ctx = ContextObject(f, s, &index, &arr[i]);
+    json::value ctx = ContextObject(f, s, &index, &arr[i], key);
     SW_ASSIGN_OR_RETURN(json::value in, s.parameters->Evaluate(Env(f, &eff, &ctx)));
     fan.inputs.push_back(std::move(in));
   }

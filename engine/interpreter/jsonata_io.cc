@@ -25,12 +25,13 @@ asl::JsonataBindings Interpreter::Run::Bindings(const Frame& f, const State& s,
                                                 const json::value* result,
                                                 const json::value* error_output,
                                                 const json::value* map_index,
-                                                const json::value* map_value) const {
+                                                const json::value* map_value,
+                                                const json::value* map_key) const {
   asl::JsonataBindings b;
   for (const auto& kv : f.variables) b.emplace(std::string(kv.key()), kv.value());
   json::object states(4);
   states["input"] = f.input;
-  states["context"] = ContextObject(f, s, map_index, map_value);
+  states["context"] = ContextObject(f, s, map_index, map_value, map_key);
   if (result != nullptr) states["result"] = *result;
   if (error_output != nullptr) states["errorOutput"] = *error_output;
   b["states"] = json::value(std::move(states));

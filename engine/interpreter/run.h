@@ -212,9 +212,12 @@ class Interpreter::Run {
 
   // ---- the context object (context_object.cc) -------------------------------
 
+  // `map_key`: the entry's key when the Map iterates over an object
+  // ($$.Map.Item.Key).
   json::value ContextObject(const Frame& f, const State& s,
                             const json::value* map_index = nullptr,
-                            const json::value* map_value = nullptr) const;
+                            const json::value* map_value = nullptr,
+                            const json::value* map_key = nullptr) const;
 
   // ---- JSONPath input and output (jsonpath_io.cc) ---------------------------
 
@@ -265,7 +268,8 @@ class Interpreter::Run {
                                 const json::value* result = nullptr,
                                 const json::value* error_output = nullptr,
                                 const json::value* map_index = nullptr,
-                                const json::value* map_value = nullptr) const;
+                                const json::value* map_value = nullptr,
+                                const json::value* map_key = nullptr) const;
   static absl::StatusOr<json::object> JsonataAssign(
       const std::optional<asl::JsonataTemplate>& t, const asl::JsonataBindings& b,
       const json::object& stored);

@@ -3,7 +3,9 @@
 // end). JSONL, CSV and S3 listings are streamed a page at a time (ranged
 // GETs of `page_bytes`, listing pages of 1,000 keys), never held whole; a
 // JSON file is read whole (up to `max_json_object_bytes`) since its array
-// must be parsed as one value; a MANIFEST (S3 inventory manifest.json) is
+// must be parsed as one value (a JSON object, at the top or at
+// ItemsPointer, yields its entries {"Key": k, "Value": v} in order, as AWS
+// iterates an object); a MANIFEST (S3 inventory manifest.json) is
 // read whole, then its CSV data files (gzip or plain) streamed in turn.
 // MaxItems stops early.
 // Position() is where the next item starts (byte offset, line and item
@@ -70,6 +72,9 @@ class ItemSource {
   // The most bytes of the object buffered at once so far (pages plus an
   // unfinished record; the whole file for JSON).
   virtual size_t PeakBufferedBytes() const = 0;
+  // True when the items are a JSON object's entries ({"Key": k, "Value":
+  // v}, the JSON reader over an object): $$.Map.Item.Key is then the key.
+  virtual bool YieldsObjectEntries() const { return false; }
 };
 
 // A source over `config`'s data, before its first item. `s3` must outlive

@@ -52,11 +52,32 @@ TEST(ItemSourceTest, JsonArrayAndItemsPointer) {
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(SerializeJson(items[1]), "20");
 
+  EXPECT_FALSE(ptr->YieldsObjectEntries());
+
+  // An object (at the top, or where ItemsPointer points) yields its
+  // entries in order, as AWS iterates an object.
   c.items_pointer = "";
+  auto top = OpenItemSource(c, &s3);
+  items = Drain(*top);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(SerializeJson(items[0]), R"({"Key":"data","Value":{"rows":[10,20]}})");
+  EXPECT_TRUE(top->YieldsObjectEntries());
+  s3.Put("b", "m.json", R"({"cfg":{"b":{"n":2},"a":[1]}})");
+  ItemReaderConfig m = FileConfig(ItemInputType::kJson, "m.json");
+  m.items_pointer = "/cfg";
+  items = Drain(*OpenItemSource(m, &s3));
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(SerializeJson(items[0]), R"({"Key":"b","Value":{"n":2}})");
+  EXPECT_EQ(SerializeJson(items[1]), R"({"Key":"a","Value":[1]})");
+
+  // Anything else is refused, naming what was found wanting.
+  s3.Put("b", "n.json", "42");
   std::vector<json::value> out;
-  absl::Status st = OpenItemSource(c, &s3)->Next(&out, 10);
+  absl::Status st =
+      OpenItemSource(FileConfig(ItemInputType::kJson, "n.json"), &s3)->Next(&out, 10);
   EXPECT_FALSE(st.ok());
-  EXPECT_NE(std::string(st.message()).find("not a JSON array"), std::string_view::npos) << st;
+  EXPECT_NE(std::string(st.message()).find("not a JSON array or object"), std::string_view::npos)
+      << st;
 }
 
 TEST(ItemSourceTest, JsonlStreamsInBoundedPages) {

@@ -1,6 +1,7 @@
-// The JSON ItemSource: the object is one JSON array (or an object holding
-// one at ReaderConfig.ItemsPointer), read and parsed whole, up to
-// ItemSourceOptions::max_json_object_bytes. See item_source.h.
+// The JSON ItemSource: the object is one JSON array or object (or a
+// document holding one at ReaderConfig.ItemsPointer), read and parsed whole,
+// up to ItemSourceOptions::max_json_object_bytes; an object yields its
+// entries {"Key": k, "Value": v} in order. See item_source.h.
 #include <algorithm>
 #include <optional>
 
@@ -39,6 +40,7 @@ class JsonArrayItemSource : public ItemSource {
   }
 
   size_t PeakBufferedBytes() const override { return peak_; }
+  bool YieldsObjectEntries() const override { return entries_; }
 
  private:
   absl::Status Load() {
@@ -72,13 +74,19 @@ class JsonArrayItemSource : public ItemSource {
                                                        " selects nothing in ", S3Url(object_)));
       }
     }
+    if (json::object* o = at->if_object()) {
+      items_ = ObjectEntries(*o);
+      entries_ = true;
+      return absl::OkStatus();
+    }
     json::array* a = at->if_array();
     if (a == nullptr) {
       return absl::InvalidArgumentError(
           config_.items_pointer.empty()
-              ? absl::StrCat("the content of ", S3Url(object_), " is not a JSON array")
+              ? absl::StrCat("the content of ", S3Url(object_),
+                             " is not a JSON array or object")
               : absl::StrCat("ItemsPointer ", config_.items_pointer, " in ", S3Url(object_),
-                             " does not select a JSON array"));
+                             " does not select a JSON array or object"));
     }
     items_ = std::move(*a);
     return absl::OkStatus();
@@ -91,6 +99,7 @@ class JsonArrayItemSource : public ItemSource {
   std::optional<json::array> items_;
   ItemSourcePosition position_;
   size_t peak_ = 0;
+  bool entries_ = false;
 };
 
 }  // namespace

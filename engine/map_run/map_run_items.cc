@@ -73,6 +73,9 @@ absl::StatusOr<json::value> MapRunItems::Select(json::value item, int64_t index)
   if (!ctx.is_object()) ctx = json::object();
   json::object it;
   it["Index"] = index;
+  if (source_ != nullptr && source_->YieldsObjectEntries() && item.is_object()) {
+    if (const json::value* key = item.get_object().if_contains("Key")) it["Key"] = *key;
+  }
   it["Value"] = item;
   json::object m;
   m["Item"] = std::move(it);

@@ -4,7 +4,8 @@
 // items, ItemSelector with $$.Map.Item.Index/Value, ItemBatcher 10 → 100
 // child executions, the Map's output in item order; MaxItemsPath and
 // MaxItemsPerBatchPath read from the state input (EXPRESS children); a
-// missing object fails the Map with States.ItemReaderFailed. Skips when the servers are not
+// missing object fails the Map with States.ItemReaderFailed; a JSON object
+// is read as its entries ({"Key", "Value"}, $$.Map.Item.Key). Skips when the servers are not
 // installed (scripts/install-aws-servers.sh) or node is missing.
 #include <stdlib.h>
 
@@ -195,6 +196,29 @@ TEST_F(MapRunReaderS3rverTest, MaxItemsPathLimitsTheItemsReadFromTheInput) {
   EXPECT_EQ(d.error.value_or(""), "States.Runtime");
   EXPECT_NE(d.cause.value_or("").find("MaxItems cannot be negative."), std::string::npos)
       << d.cause.value_or("");
+}
+
+// A JSON object (here at ItemsPointer) is iterated entry by entry, as AWS
+// does: each item {"Key": k, "Value": v}, $$.Map.Item.Key the key.
+TEST_F(MapRunReaderS3rverTest, AJsonObjectIsReadAsItsEntries) {
+  Put("in/servers.json", R"({"fleet":{"web":{"port":80},"db":{"port":5432},"cache":{"port":6379}}})");
+  auto m = engine_->CreateStateMachine("entries", R"json({"StartAt":"Each","States":{
+    "Each":{"Type":"Map",
+      "ItemReader":{"Resource":"arn:aws:states:::s3:getObject",
+        "ReaderConfig":{"InputType":"JSON","ItemsPointer":"/fleet"},
+        "Parameters":{"Bucket":"bookings","Key":"in/servers.json"}},
+      "ItemSelector":{"name.$":"$$.Map.Item.Key","port.$":"$$.Map.Item.Value.Value.port",
+                      "i.$":"$$.Map.Item.Index"},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"EXPRESS"},
+        "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+      "End":true}}})json", "arn:aws:iam::123456789012:role/r", "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto e = engine_->StartExecution(m->arn, "o", "{}");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ExecutionDescription d = AwaitEnd(e->execution_arn);
+  ASSERT_EQ(d.status, "SUCCEEDED") << d.error.value_or("") << ": " << d.cause.value_or("");
+  EXPECT_EQ(*d.output, R"([{"name":"web","port":80,"i":0},{"name":"db","port":5432,"i":1},)"
+                       R"({"name":"cache","port":6379,"i":2}])");
 }
 
 TEST_F(MapRunReaderS3rverTest, AMissingObjectFailsTheMapWithItemReaderFailed) {

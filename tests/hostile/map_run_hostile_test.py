@@ -194,7 +194,7 @@ def run_cases(with_s3):
     out = [
         ("ItemsPath a string", distributed(ItemsPath="$.items"), {"items": "abc"}, {},
          r"States\.Runtime", ["ItemsPath", "array"]),
-        ("ItemsPath an object", distributed(ItemsPath="$.items"), {"items": {"a": 1}}, {},
+        ("ItemsPath a number", distributed(ItemsPath="$.items"), {"items": 7}, {},
          r"States\.Runtime", ["ItemsPath", "array"]),
         ("ItemsPath missing", distributed(ItemsPath="$.nothing"), {"items": [1]}, {},
          r"States\.Runtime", ["ItemsPath", "nothing"]),
@@ -221,10 +221,10 @@ def run_cases(with_s3):
             params={"Bucket": BUCKET, "Key": "bad.csv"})), {},
          {"bad.csv": b'id,name\n1,"open quote\n2,two\n'},
          r"States\.ItemReaderFailed", ["bad.csv", "quote"]),
-        ("ItemReader JSON object not an array", distributed(ItemReader=reader(
-            config={"InputType": "JSON"}, params={"Bucket": BUCKET, "Key": "object.json"})), {},
-         {"object.json": b'{"items":[1,2,3]}'},
-         r"States\.ItemReaderFailed", ["object.json", "array"]),
+        ("ItemReader JSON neither an array nor an object", distributed(ItemReader=reader(
+            config={"InputType": "JSON"}, params={"Bucket": BUCKET, "Key": "scalar.json"})), {},
+         {"scalar.json": b'"just a string"'},
+         r"States\.ItemReaderFailed", ["scalar.json", "array or object"]),
         ("ItemReader JSON truncated", distributed(ItemReader=reader(
             config={"InputType": "JSON"}, params={"Bucket": BUCKET, "Key": "cut.json"})), {},
          {"cut.json": b'[1,2,{"a":'},

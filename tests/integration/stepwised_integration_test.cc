@@ -522,6 +522,41 @@ TEST_F(StepwisedTest, ExecutionRpcsAndErrors) {
   }
 }
 
+// A Distributed Map's children over gRPC: ListExecutions(map_run_arn) lists
+// them with item_count (AWS's itemCount: the batch's size with an
+// ItemBatcher); ListMapRuns names the run.
+TEST_F(StepwisedTest, MapRunChildrenListedWithItemCount) {
+  std::string machine = CreateMachine(stub(), "dmap", R"({"StartAt":"M","States":{"M":{
+      "Type":"Map","ItemsPath":"$.xs","ItemBatcher":{"MaxItemsPerBatch":2},
+      "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+        "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}})");
+  std::string exec = StartExecution(stub(), machine, "d1", R"({"xs":[1,2,3,4,5]})");
+  ASSERT_EQ(WaitClosed(stub(), exec).status(), "SUCCEEDED");
+  v1::ListMapRunsRequest rreq;
+  rreq.set_execution_arn(exec);
+  v1::ListMapRunsResponse runs;
+  ASSERT_TRUE(stub()->ListMapRuns(Ctx().get(), rreq, &runs).ok());
+  ASSERT_EQ(runs.map_runs_size(), 1);
+  v1::ListExecutionsRequest req;
+  req.set_map_run_arn(runs.map_runs(0).map_run_arn());
+  v1::ListExecutionsResponse resp;
+  ASSERT_TRUE(stub()->ListExecutions(Ctx().get(), req, &resp).ok());
+  ASSERT_EQ(resp.executions_size(), 3);  // batches of 2, 2 and 1
+  int64_t items = 0;
+  for (const v1::ExecutionListItem& e : resp.executions()) {
+    ASSERT_TRUE(e.has_item_count()) << e.name();
+    EXPECT_EQ(e.map_run_arn(), runs.map_runs(0).map_run_arn());
+    items += e.item_count();
+  }
+  EXPECT_EQ(items, 5);
+  // A machine's executions are not a run's children: no item_count.
+  v1::ListExecutionsRequest mreq;
+  mreq.set_state_machine_arn(machine);
+  ASSERT_TRUE(stub()->ListExecutions(Ctx().get(), mreq, &resp).ok());
+  ASSERT_GE(resp.executions_size(), 1);
+  EXPECT_FALSE(resp.executions(0).has_item_count());
+}
+
 TEST_F(StepwisedTest, ActivityRoundTripAndTaskErrors) {
   CreateActivity(stub(), "jobs");
   {
