@@ -163,5 +163,43 @@ TEST(RedriveCodecTest, AFailedMapRunIsRedrivenUnderItsOwnArn) {
   EXPECT_EQ(back->info.redrive_count, 2);
 }
 
+// AWS's hard limit: a Map Run is redriven at most 1,000 times. A redrive
+// point whose run was redriven 1,000 times already fails the Map with
+// States.Runtime instead of redriving it once more; at 999 it is redriven.
+TEST(RedriveCodecTest, AMapRunRedrivenAThousandTimesIsNotRedrivenAgain) {
+  auto machine = *asl::ParseStateMachine(*ParseJson(kDistributed));
+  asl::SeededRandom random(3);
+  InterpreterOptions o;
+  o.map_runs_as_tasks = true;
+  Interpreter in(machine, &random, o);
+  for (int64_t before : {999, 1000}) {
+    ExecutionState st;
+    st.info.execution_arn = "arn:aws:states:us-east-1:123456789012:execution:m:e";
+    Decision d;
+    in.Start(st, *ParseJson("[1,2,3]"), 1000, d);
+    Decision failed;
+    ASSERT_TRUE(in.CompleteTask(st, d.schedule_tasks[0].task_id, TaskResult::Failed("Boom", ""),
+                                2000, failed)
+                    .ok());
+    ASSERT_TRUE(st.redrive_point.has_value());
+    st.redrive_point->map_run_redrive_count = before;
+    Decision r;
+    ASSERT_TRUE(in.Redrive(st, 3000, r).ok());
+    bool redriven = false;
+    for (const auto& e : r.events) redriven |= e.type == "MapRunRedriven";
+    if (before == 999) {
+      EXPECT_TRUE(redriven);
+      ASSERT_NE(SpecMember(r, "redriveCount"), nullptr);
+      EXPECT_EQ(SpecMember(r, "redriveCount")->get_int64(), 1000);
+      continue;
+    }
+    EXPECT_FALSE(redriven);
+    EXPECT_TRUE(r.schedule_tasks.empty());
+    EXPECT_EQ(st.status, ExecutionStatus::kFailed);
+    EXPECT_EQ(st.error, "States.Runtime");
+    EXPECT_NE(st.cause.find("redriven 1000 times"), std::string::npos) << st.cause;
+  }
+}
+
 }  // namespace
 }  // namespace stepwise::engine

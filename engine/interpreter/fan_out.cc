@@ -154,6 +154,14 @@ absl::Status Interpreter::Run::PrepareMap(Frame& f, const State& s, const json::
   }
   fan.silent_children = s.distributed;
   if (s.distributed && in_.options_.map_runs_as_tasks && RedrivesMapRun(f)) {
+    if (redriven_map_run_count_ > kMaxMapRunRedrives) {
+      // AWS's hard limit: a Map Run is redriven at most 1,000 times; past
+      // it the Map fails with States.Runtime.
+      return asl::RuntimeError(
+          asl::kStatesRuntime,
+          absl::StrCat("The Map Run ", redriven_map_run_, " was redriven ",
+                       kMaxMapRunRedrives, " times, the most a Map Run may be redriven."));
+    }
     json::object d;
     d["mapRunArn"] = Str(redriven_map_run_);
     d["redriveCount"] = redriven_map_run_count_;

@@ -314,6 +314,8 @@ class Interpreter::Run {
   std::string redriven_map_run_;
   int64_t redriven_map_run_count_ = 0;
   int redriven_map_run_frame_ = -1;
+  // AWS's hard limit on the redrives of one Map Run.
+  static constexpr int64_t kMaxMapRunRedrives = 1000;
   bool RedrivesMapRun(const Frame& f) const {
     return !redriven_map_run_.empty() && f.id == redriven_map_run_frame_;
   }
