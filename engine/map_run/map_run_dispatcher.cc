@@ -68,18 +68,10 @@ std::shared_ptr<PollClaim> MapRunDispatcher::Schedule(const ScheduleTaskCommand&
   if (reopened.ok()) {
     commit.Write(*std::move(reopened));
   } else {
-    MapRunRecord record;
-    record.map_run_arn = spec->map_run_arn;
-    record.execution_arn = parent;
-    record.task_id = task_id;
-    record.max_concurrency = spec->max_concurrency;
-    record.tolerated_failure_percentage = spec->tolerated_failure_percentage;
-    record.tolerated_failure_count = spec->tolerated_failure_count;
-    record.redrive_count = spec->redrive_count;
-    record.redrive_date = spec->redrive_date;
-    record.execution_type = spec->execution_type;
-    record.item_batcher = !spec->batcher.is_null();
-    for (storage::Write& w : records_.FirstRows(record)) commit.Write(std::move(w));
+    MapRunRecord record = spec->FirstRecord(parent, task_id);
+    for (storage::Write& w : records_.FirstRows(record)) {
+      commit.Write(std::move(w));
+    }
   }
   commit.AfterCommit([this, parent, task_id, spec = *std::move(spec)]() mutable {
     driver_.Run(parent, task_id, std::move(spec));

@@ -192,13 +192,7 @@ void MapRunDriver::Begin(const std::string& key, const std::string& parent, int6
   r.task_id = task_id;
   r.spec = std::move(spec);
   r.run_id = r.spec.RunId();
-  MapRunRecord fresh;
-  fresh.map_run_arn = r.spec.map_run_arn;
-  fresh.execution_arn = parent;
-  fresh.task_id = task_id;
-  fresh.max_concurrency = r.spec.max_concurrency;
-  fresh.tolerated_failure_percentage = r.spec.tolerated_failure_percentage;
-  fresh.tolerated_failure_count = r.spec.tolerated_failure_count;
+  MapRunRecord fresh = r.spec.FirstRecord(parent, task_id);
   absl::StatusOr<MapRunRecord> record = records_.Track(fresh);
   if (!record.ok()) {
     if (absl::IsFailedPrecondition(record.status())) return;  // closed already

@@ -61,4 +61,19 @@ absl::StatusOr<MapRunSpec> DecodeMapRunSpec(const json::value& v) {
   return s;
 }
 
+MapRunRecord MapRunSpec::FirstRecord(const std::string& parent, int64_t task_id) const {
+  MapRunRecord record;
+  record.map_run_arn = map_run_arn;
+  record.execution_arn = parent;
+  record.task_id = task_id;
+  record.max_concurrency = max_concurrency;
+  record.tolerated_failure_percentage = tolerated_failure_percentage;
+  record.tolerated_failure_count = tolerated_failure_count;
+  record.redrive_count = redrive_count;
+  record.redrive_date = redrive_date;
+  record.execution_type = execution_type;
+  record.item_batcher = !batcher.is_null();
+  return record;
+}
+
 }  // namespace stepwise::engine

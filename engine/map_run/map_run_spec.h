@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/json.h"
+#include "engine/map_run/map_run_record.h"
 
 namespace stepwise::engine {
 
@@ -48,6 +49,9 @@ struct MapRunSpec {
   std::string RunId() const;
   // The deterministic name of item `index`'s child.
   std::string ChildName(size_t index) const;
+  // The run's record as first written (RUNNING, no counts yet) for the
+  // parent `parent`'s Map Run task `task_id`.
+  MapRunRecord FirstRecord(const std::string& parent, int64_t task_id) const;
 };
 
 // Reads the task input the interpreter wrote; kInvalidArgument naming the
