@@ -16,10 +16,11 @@ namespace {
 constexpr int64_t kPollMs = 60000;
 }  // namespace
 
-void PollActivityOnAnyNode(ClusterTaskPoller* poller, ClusterForwarder* forwarder,
+void PollActivityOnAnyNode(ClusterTaskPoller* poller,
+                           ClusterForwarder* forwarder,
                            const AwsActionContext& ctx, AwsAction local,
-                           const json::object& request, const std::string& caller,
-                           AwsActionDone done) {
+                           const json::object& request,
+                           const std::string& caller, AwsActionDone done) {
   Members m(request);
   std::string arn = m.Need("activityArn");
   std::optional<std::string> worker = m.Str("workerName");
@@ -33,11 +34,12 @@ void PollActivityOnAnyNode(ClusterTaskPoller* poller, ClusterForwarder* forwarde
   call.queue = arn;
   call.timeout_ms = kPollMs;
   call.is_cancelled = ctx.client_gone;
-  call.local = [engine = ctx.engine, req, resp, gone = ctx.client_gone](int64_t wait_ms,
-                                                                        PollDone polled) {
+  call.local = [engine = ctx.engine, req, resp, gone = ctx.client_gone](
+                   int64_t wait_ms, PollDone polled) {
     engine->GetActivityTaskAsync(
         req->activity_arn(), req->worker_name(), wait_ms,
-        [resp, polled = std::move(polled)](absl::StatusOr<engine::ActivityTaskGrant> g) {
+        [resp, polled = std::move(polled)](
+            absl::StatusOr<engine::ActivityTaskGrant> g) {
           if (!g.ok()) return polled(g.status(), false);
           resp->set_task_token(g->task_token);
           resp->set_input(g->input);
@@ -45,19 +47,21 @@ void PollActivityOnAnyNode(ClusterTaskPoller* poller, ClusterForwarder* forwarde
         },
         gone);
   };
-  call.take = [forwarder, req, resp, caller](const std::string& address, PollDone taken) {
+  call.take = [forwarder, req, resp, caller](const std::string& address,
+                                             PollDone taken) {
     forwarder->Forward(address, "GetActivityTask", *req, resp.get(), caller,
                        [resp, taken = std::move(taken)](absl::Status s) {
                          if (!s.ok()) return taken(std::move(s), false);
                          taken(absl::OkStatus(), !resp->task_token().empty());
                        });
   };
-  poller->Poll(std::move(call), [resp, done = std::move(done)](absl::Status s, bool handed_out) {
+  poller->Poll(std::move(call), [resp, done = std::move(done)](
+                                    absl::Status s, bool handed_out) {
     if (!s.ok()) return done(s);
     // No task before the poll ended: AWS answers with no token.
     if (!handed_out) return done(AwsActionResult("{}"));
-    done(AwsActionResult(AwsBody(
-        json::object{{"taskToken", resp->task_token()}, {"input", resp->input()}})));
+    done(AwsActionResult(AwsBody(json::object{{"taskToken", resp->task_token()},
+                                              {"input", resp->input()}})));
   });
 }
 

@@ -20,10 +20,11 @@ namespace stepwise::server {
 
 // Serves GetActivityTask (`request`, handler `local`) through `poller`;
 // `caller` is the audit log's name for the client, passed to the peers.
-void PollActivityOnAnyNode(ClusterTaskPoller* poller, ClusterForwarder* forwarder,
+void PollActivityOnAnyNode(ClusterTaskPoller* poller,
+                           ClusterForwarder* forwarder,
                            const AwsActionContext& ctx, AwsAction local,
-                           const json::object& request, const std::string& caller,
-                           AwsActionDone done);
+                           const json::object& request,
+                           const std::string& caller, AwsActionDone done);
 
 }  // namespace stepwise::server
 

@@ -17,9 +17,10 @@ struct ClusterTaskPoller::PollState {
 
   bool Gone() const { return call.is_cancelled && call.is_cancelled(); }
   int64_t LeftMs() const {
-    return std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                    deadline - std::chrono::steady_clock::now())
-                                    .count());
+    return std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(
+               deadline - std::chrono::steady_clock::now())
+               .count());
   }
 };
 
@@ -35,8 +36,9 @@ ClusterTaskPollerStats ClusterTaskPoller::stats() const {
 
 void ClusterTaskPoller::Poll(ClusterPollCall call, PollDone done) {
   auto st = std::make_shared<PollState>();
-  st->deadline = std::chrono::steady_clock::now() +
-                 std::chrono::milliseconds(std::max<int64_t>(0, call.timeout_ms));
+  st->deadline =
+      std::chrono::steady_clock::now() +
+      std::chrono::milliseconds(std::max<int64_t>(0, call.timeout_ms));
   st->call = std::move(call);
   st->done = std::move(done);
   Round(std::move(st));
@@ -61,7 +63,8 @@ void ClusterTaskPoller::OnQueuedElsewhere(const std::string& queue) {
 std::shared_ptr<const std::vector<std::string>> ClusterTaskPoller::Peers() {
   {
     std::lock_guard<std::mutex> l(mu_);
-    if (peers_ != nullptr && std::chrono::steady_clock::now() - peers_read_at_ < kPeersMaxAge) {
+    if (peers_ != nullptr &&
+        std::chrono::steady_clock::now() - peers_read_at_ < kPeersMaxAge) {
       return peers_;
     }
   }
@@ -69,12 +72,14 @@ std::shared_ptr<const std::vector<std::string>> ClusterTaskPoller::Peers() {
   std::lock_guard<std::mutex> l(mu_);
   if (!read.ok()) {
     // Keep asking the last known peers while the database is away.
-    if (std::chrono::steady_clock::now() - last_error_log_ > std::chrono::seconds(10)) {
+    if (std::chrono::steady_clock::now() - last_error_log_ >
+        std::chrono::seconds(10)) {
       last_error_log_ = std::chrono::steady_clock::now();
       spdlog::warn("task polls: cannot read the cluster's live nodes: {}",
                    read.status().message());
     }
-    if (peers_ == nullptr) peers_ = std::make_shared<const std::vector<std::string>>();
+    if (peers_ == nullptr)
+      peers_ = std::make_shared<const std::vector<std::string>>();
     return peers_;
   }
   peers_ = std::make_shared<const std::vector<std::string>>(*std::move(read));
@@ -93,14 +98,16 @@ void ClusterTaskPoller::Round(std::shared_ptr<PollState> st) {
   });
 }
 
-void ClusterTaskPoller::AskPeers(std::shared_ptr<PollState> st,
-                                 std::shared_ptr<const std::vector<std::string>> peers,
-                                 size_t next, uint64_t seen) {
+void ClusterTaskPoller::AskPeers(
+    std::shared_ptr<PollState> st,
+    std::shared_ptr<const std::vector<std::string>> peers, size_t next,
+    uint64_t seen) {
   if (st->Gone()) return st->done(absl::OkStatus(), false);
   if (next >= peers->size()) return Wait(std::move(st), seen);
   const std::string& address = (*peers)[next];
   remote_takes_.fetch_add(1);
-  st->call.take(address, [this, st, peers, next, seen](absl::Status s, bool handed_out) {
+  st->call.take(address, [this, st, peers, next, seen](absl::Status s,
+                                                       bool handed_out) {
     if (s.ok() && handed_out) {
       remote_handed_out_.fetch_add(1);
       return st->done(absl::OkStatus(), true);
@@ -110,14 +117,15 @@ void ClusterTaskPoller::AskPeers(std::shared_ptr<PollState> st,
       bool log = false;
       {
         std::lock_guard<std::mutex> l(mu_);
-        if (std::chrono::steady_clock::now() - last_error_log_ > std::chrono::seconds(10)) {
+        if (std::chrono::steady_clock::now() - last_error_log_ >
+            std::chrono::seconds(10)) {
           last_error_log_ = std::chrono::steady_clock::now();
           log = true;
         }
       }
       if (log) {
-        spdlog::warn("task polls: asking node {} for a task of {} failed: {}", (*peers)[next],
-                     st->call.queue, s.message());
+        spdlog::warn("task polls: asking node {} for a task of {} failed: {}",
+                     (*peers)[next], st->call.queue, s.message());
       }
     }
     AskPeers(st, peers, next + 1, seen);

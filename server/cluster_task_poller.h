@@ -66,10 +66,11 @@ struct ClusterPollCall {
 };
 
 struct ClusterTaskPollerStats {
-  uint64_t remote_takes = 0;        // takes sent to other nodes
-  uint64_t remote_handed_out = 0;   // of them, answered with a task
-  uint64_t remote_take_errors = 0;  // of them, failed (node unreachable, refused)
-  uint64_t wakeups = 0;             // announcements of other nodes heard
+  uint64_t remote_takes = 0;       // takes sent to other nodes
+  uint64_t remote_handed_out = 0;  // of them, answered with a task
+  uint64_t remote_take_errors =
+      0;                 // of them, failed (node unreachable, refused)
+  uint64_t wakeups = 0;  // announcements of other nodes heard
 };
 
 class ClusterTaskPoller {
@@ -109,7 +110,8 @@ class ClusterTaskPoller {
  private:
   struct PollState;
   void Round(std::shared_ptr<PollState> st);
-  void AskPeers(std::shared_ptr<PollState> st, std::shared_ptr<const std::vector<std::string>> peers,
+  void AskPeers(std::shared_ptr<PollState> st,
+                std::shared_ptr<const std::vector<std::string>> peers,
                 size_t next, uint64_t seen);
   void Wait(std::shared_ptr<PollState> st, uint64_t seen);
   std::shared_ptr<const std::vector<std::string>> Peers();
@@ -117,14 +119,14 @@ class ClusterTaskPoller {
   uint64_t Heard(const std::string& queue);
 
   const Options options_;
-  std::atomic<uint64_t> remote_takes_{0}, remote_handed_out_{0}, remote_take_errors_{0},
-      wakeups_{0};
+  std::atomic<uint64_t> remote_takes_{0}, remote_handed_out_{0},
+      remote_take_errors_{0}, wakeups_{0};
 
   std::mutex mu_;
-  std::map<std::string, uint64_t> heard_;                    // guarded by mu_
-  std::shared_ptr<const std::vector<std::string>> peers_;    // guarded by mu_
-  std::chrono::steady_clock::time_point peers_read_at_{};    // guarded by mu_
-  std::chrono::steady_clock::time_point last_error_log_{};   // guarded by mu_
+  std::map<std::string, uint64_t> heard_;                   // guarded by mu_
+  std::shared_ptr<const std::vector<std::string>> peers_;   // guarded by mu_
+  std::chrono::steady_clock::time_point peers_read_at_{};   // guarded by mu_
+  std::chrono::steady_clock::time_point last_error_log_{};  // guarded by mu_
 
   // Last member: destroyed (joined) first.
   BlockingPool pool_;

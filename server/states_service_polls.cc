@@ -10,27 +10,28 @@
 
 namespace stepwise::server {
 
-void StatesService::PollAnyNode(grpc::CallbackServerContext* ctx, const char* method,
-                                std::string queue, const google::protobuf::Message& request,
-                                google::protobuf::Message* response,
-                                std::function<bool()> handed_out, int64_t timeout_ms,
-                                std::function<bool()> is_cancelled,
-                                std::function<void(int64_t timeout_ms, PollDone done)> here,
-                                std::function<void(absl::Status, bool)> done) {
+void StatesService::PollAnyNode(
+    grpc::CallbackServerContext* ctx, const char* method, std::string queue,
+    const google::protobuf::Message& request,
+    google::protobuf::Message* response, std::function<bool()> handed_out,
+    int64_t timeout_ms, std::function<bool()> is_cancelled,
+    std::function<void(int64_t timeout_ms, PollDone done)> here,
+    std::function<void(absl::Status, bool)> done) {
   if (options_.task_poller == nullptr || options_.forwarder == nullptr) {
     return here(timeout_ms, std::move(done));
   }
   // Another node's take (LongPoll admitted its signature): this node's
   // queue only, now; never forwarded again.
-  if (ctx->client_metadata().count(kForwardedMetadataKey) > 0) return here(0, std::move(done));
+  if (ctx->client_metadata().count(kForwardedMetadataKey) > 0)
+    return here(0, std::move(done));
   ClusterPollCall call;
   call.queue = std::move(queue);
   call.timeout_ms = timeout_ms;
   call.is_cancelled = std::move(is_cancelled);
   call.local = std::move(here);
   call.take = [forwarder = options_.forwarder, method, &request, response,
-               handed_out = std::move(handed_out),
-               caller = CallerOf(ctx)](const std::string& address, PollDone taken) {
+               handed_out = std::move(handed_out), caller = CallerOf(ctx)](
+                  const std::string& address, PollDone taken) {
     forwarder->Forward(address, method, request, response, caller,
                        [handed_out, taken = std::move(taken)](absl::Status s) {
                          if (!s.ok()) return taken(std::move(s), false);

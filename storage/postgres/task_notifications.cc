@@ -31,17 +31,20 @@ class TaskNotifications::Connection {
     Close();
     conn_ = PQconnectdb(conninfo_.c_str());
     if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
-      std::string msg = conn_ == nullptr ? "out of memory" : PQerrorMessage(conn_);
+      std::string msg =
+          conn_ == nullptr ? "out of memory" : PQerrorMessage(conn_);
       Close();
-      return absl::UnavailableError(
-          absl::StrCat("task notifications: cannot connect to PostgreSQL: ",
-                       absl::StripAsciiWhitespace(StripPasswords(msg, conninfo_))));
+      return absl::UnavailableError(absl::StrCat(
+          "task notifications: cannot connect to PostgreSQL: ",
+          absl::StripAsciiWhitespace(StripPasswords(msg, conninfo_))));
     }
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
     if (!Exec(absl::StrCat("LISTEN ", kChannel), {})) {
       std::string msg = Error();
       Close();
-      return absl::UnavailableError(absl::StrCat("task notifications: LISTEN failed: ", msg));
+      return absl::UnavailableError(
+          absl::StrCat("task notifications: LISTEN failed: ", msg));
     }
     return absl::OkStatus();
   }
@@ -51,23 +54,27 @@ class TaskNotifications::Connection {
     conn_ = nullptr;
   }
 
-  bool ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+  bool ok() const {
+    return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK;
+  }
   int socket() const { return conn_ == nullptr ? -1 : PQsocket(conn_); }
 
   bool Exec(const std::string& sql, const std::vector<std::string>& params) {
     std::vector<const char*> values;
     for (const std::string& p : params) values.push_back(p.c_str());
-    PGresult* r = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0);
+    PGresult* r =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                     nullptr, values.data(), nullptr, nullptr, 0);
     ExecStatusType st = r == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(r);
     PQclear(r);
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
   }
 
   std::string Error() const {
-    return conn_ == nullptr ? "no connection"
-                            : std::string(absl::StripAsciiWhitespace(
-                                  StripPasswords(PQerrorMessage(conn_), conninfo_)));
+    return conn_ == nullptr
+               ? "no connection"
+               : std::string(absl::StripAsciiWhitespace(
+                     StripPasswords(PQerrorMessage(conn_), conninfo_)));
   }
 
   // Reads what arrived and passes other backends' notifications to `fn`;
@@ -88,11 +95,12 @@ class TaskNotifications::Connection {
 };
 
 absl::StatusOr<std::unique_ptr<TaskNotifications>> TaskNotifications::Start(
-    const std::string& conninfo, std::function<void(const std::string& queue)> on_queued) {
+    const std::string& conninfo,
+    std::function<void(const std::string& queue)> on_queued) {
   auto connection = std::make_unique<Connection>(conninfo);
   if (absl::Status s = connection->Open(); !s.ok()) return s;
-  std::unique_ptr<TaskNotifications> n(
-      new TaskNotifications(conninfo, std::move(on_queued), std::move(connection)));
+  std::unique_ptr<TaskNotifications> n(new TaskNotifications(
+      conninfo, std::move(on_queued), std::move(connection)));
   if (pipe2(n->wake_pipe_, O_NONBLOCK | O_CLOEXEC) != 0) {
     return absl::InternalError("task notifications: cannot create a pipe");
   }
@@ -103,9 +111,9 @@ absl::StatusOr<std::unique_ptr<TaskNotifications>> TaskNotifications::Start(
   return n;
 }
 
-TaskNotifications::TaskNotifications(std::string conninfo,
-                                     std::function<void(const std::string&)> on_queued,
-                                     std::unique_ptr<Connection> connection)
+TaskNotifications::TaskNotifications(
+    std::string conninfo, std::function<void(const std::string&)> on_queued,
+    std::unique_ptr<Connection> connection)
     : conninfo_(std::move(conninfo)),
       on_queued_(std::move(on_queued)),
       connection_(std::move(connection)) {}
@@ -187,14 +195,16 @@ void TaskNotifications::Run() {
         spdlog::warn("{}; retrying in {} ms", s.message(), backoff.count());
         std::unique_lock<std::mutex> l(mu_);
         stop_cv_.wait_for(l, backoff, [this] { return stopping_; });
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
+        backoff = std::min<std::chrono::milliseconds>(backoff * 2,
+                                                      std::chrono::seconds(5));
         continue;
       }
       reconnects_.fetch_add(1);
       backoff = std::chrono::milliseconds(100);
       spdlog::info("task notifications: listening again");
     }
-    pollfd fds[2] = {{connection_->socket(), POLLIN, 0}, {wake_pipe_[0], POLLIN, 0}};
+    pollfd fds[2] = {{connection_->socket(), POLLIN, 0},
+                     {wake_pipe_[0], POLLIN, 0}};
     int n = poll(fds, 2, 1000);
     if (n < 0) continue;  // EINTR
     if (fds[1].revents & POLLIN) {

@@ -35,9 +35,10 @@
 namespace stepwise::storage {
 
 struct TaskNotificationStats {
-  uint64_t sent = 0;        // NOTIFYs sent
-  uint64_t received = 0;    // other nodes' notifications passed to on_queued
-  uint64_t dropped = 0;     // announcements not sent (connection down, or over the cap)
+  uint64_t sent = 0;      // NOTIFYs sent
+  uint64_t received = 0;  // other nodes' notifications passed to on_queued
+  uint64_t dropped =
+      0;  // announcements not sent (connection down, or over the cap)
   uint64_t reconnects = 0;  // connections re-opened after a failure
 };
 
@@ -51,7 +52,8 @@ class TaskNotifications {
   // Connects to `conninfo`, LISTENs, and starts the thread. kUnavailable
   // (naming the host, never the password) when PostgreSQL cannot be reached.
   static absl::StatusOr<std::unique_ptr<TaskNotifications>> Start(
-      const std::string& conninfo, std::function<void(const std::string& queue)> on_queued);
+      const std::string& conninfo,
+      std::function<void(const std::string& queue)> on_queued);
   ~TaskNotifications();  // Stop()
 
   // Stops the thread (no `on_queued` after it returns). Idempotent; later
@@ -67,7 +69,8 @@ class TaskNotifications {
 
  private:
   class Connection;
-  TaskNotifications(std::string conninfo, std::function<void(const std::string&)> on_queued,
+  TaskNotifications(std::string conninfo,
+                    std::function<void(const std::string&)> on_queued,
                     std::unique_ptr<Connection> connection);
   void Run();
   // Sends what Announce queued; false when the connection broke.
@@ -80,8 +83,9 @@ class TaskNotifications {
 
   std::mutex mu_;
   std::condition_variable stop_cv_;
-  bool stopping_ = false;                // guarded by mu_
-  std::map<std::string, int> pending_;   // queue -> notifications to send; guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+  std::map<std::string, int>
+      pending_;  // queue -> notifications to send; guarded by mu_
 
   std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, reconnects_{0};
   std::mutex join_mu_;  // serialises Stop's join

@@ -58,8 +58,9 @@ inline int FreePort() {
 }
 
 // An AWS JSON 1.0 POST (or a GET when `target` is empty) on loopback.
-inline std::pair<int, std::string> Http(int port, const std::string& path, const std::string& target = "",
-                                 const std::string& body = "") {
+inline std::pair<int, std::string> Http(int port, const std::string& path,
+                                        const std::string& target = "",
+                                        const std::string& body = "") {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -71,10 +72,13 @@ inline std::pair<int, std::string> Http(int port, const std::string& path, const
   }
   std::string req =
       target.empty()
-          ? "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-          : "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
-                "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: " + target +
-                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+          ? "GET " + path +
+                " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          : "POST " + path +
+                " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
+                "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: " +
+                target + "\r\nContent-Length: " + std::to_string(body.size()) +
+                "\r\n\r\n" + body;
   if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
     close(fd);
     return {-1, ""};
@@ -82,7 +86,8 @@ inline std::pair<int, std::string> Http(int port, const std::string& path, const
   std::string resp;
   char buf[4096];
   ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
+  while ((n = read(fd, buf, sizeof(buf))) > 0)
+    resp.append(buf, static_cast<size_t>(n));
   close(fd);
   int status = 0;
   std::sscanf(resp.c_str(), "HTTP/1.1 %d", &status);
@@ -126,9 +131,11 @@ class ClusterNodesTest : public ::testing::Test {
 
   std::vector<std::string> NodeFlags(int grpc_port) const {
     const std::string address = "127.0.0.1:" + std::to_string(grpc_port);
-    return {"--cluster-shards", std::to_string(kShards), "--cluster-lease-ttl", "2",
-            "--cluster-secret-file", secret_file_, "--grpc-listen", address,
-            "--advertise-address", address};
+    return {"--cluster-shards",      std::to_string(kShards),
+            "--cluster-lease-ttl",   "2",
+            "--cluster-secret-file", secret_file_,
+            "--grpc-listen",         address,
+            "--advertise-address",   address};
   }
 
   std::string Sql(const std::string& sql) {
@@ -173,26 +180,33 @@ class ClusterNodesTest : public ::testing::Test {
 
 // The first of `prefix`0, `prefix`1, ... whose execution of kMachineArn
 // falls in a shard `owners` gives to `address`.
-inline std::string NameOwnedBy(const std::map<int, std::string>& owners, const std::string& address,
-                        const std::string& prefix, const std::string& machine = "fwd") {
+inline std::string NameOwnedBy(const std::map<int, std::string>& owners,
+                               const std::string& address,
+                               const std::string& prefix,
+                               const std::string& machine = "fwd") {
   for (int i = 0; i < 1000; ++i) {
     std::string name = prefix + std::to_string(i);
-    std::string arn = "arn:aws:states:us-east-1:123456789012:execution:" + machine + ":" + name;
-    if (owners.at(storage::ShardOfExecution(arn, kShards)) == address) return name;
+    std::string arn =
+        "arn:aws:states:us-east-1:123456789012:execution:" + machine + ":" +
+        name;
+    if (owners.at(storage::ShardOfExecution(arn, kShards)) == address)
+      return name;
   }
   return "";
 }
 
-inline std::string ExecutionArn(const std::string& name, const std::string& machine = "fwd") {
-  return "arn:aws:states:us-east-1:123456789012:execution:" + machine + ":" + name;
+inline std::string ExecutionArn(const std::string& name,
+                                const std::string& machine = "fwd") {
+  return "arn:aws:states:us-east-1:123456789012:execution:" + machine + ":" +
+         name;
 }
 
-inline int64_t MetricValue(const std::string& metrics, const std::string& name) {
+inline int64_t MetricValue(const std::string& metrics,
+                           const std::string& name) {
   size_t at = metrics.find("\n" + name + " ");
   if (at == std::string::npos) return -1;
   return std::stoll(metrics.substr(at + name.size() + 2));
 }
-
 
 }  // namespace stepwise::clustertest
 

@@ -52,7 +52,8 @@ std::string MachineArn(const std::string& name) {
 }
 
 // How many events of `type` the execution's history holds (-1: no history).
-int CountEvents(v1::States::Stub* stub, const std::string& arn, const std::string& type) {
+int CountEvents(v1::States::Stub* stub, const std::string& arn,
+                const std::string& type) {
   v1::GetExecutionHistoryRequest req;
   req.set_execution_arn(arn);
   req.set_max_results(1000);
@@ -65,8 +66,8 @@ int CountEvents(v1::States::Stub* stub, const std::string& arn, const std::strin
 
 class ClusterTaskPollsIntegrationTest : public ClusterNodesTest {
  protected:
-  void StartExecution(Daemon& via, const std::string& machine, const std::string& name,
-                      const std::string& input) {
+  void StartExecution(Daemon& via, const std::string& machine,
+                      const std::string& name, const std::string& input) {
     v1::StartExecutionRequest req;
     req.set_state_machine_arn(MachineArn(machine));
     req.set_name(name);
@@ -77,7 +78,8 @@ class ClusterTaskPollsIntegrationTest : public ClusterNodesTest {
   }
 };
 
-TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWakesPromptly) {
+TEST_F(ClusterTaskPollsIntegrationTest,
+       AnyNodeHandsOutEveryNodesTasksOnceAndWakesPromptly) {
   const int port_a = FreePort(), port_b = FreePort();
   const std::string addr_a = "127.0.0.1:" + std::to_string(port_a);
   const std::string addr_b = "127.0.0.1:" + std::to_string(port_b);
@@ -86,7 +88,8 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
   Daemon b(uri_, NodeFlags(port_b));
   ASSERT_TRUE(b.Start()) << b.log();
   std::map<int, std::string> owners = WaitBalanced();
-  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards))
+      << Sql("SELECT * FROM shards");
 
   v1::CreateActivityRequest areq;
   areq.set_name("work");
@@ -97,11 +100,13 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
        std::vector<std::pair<std::string, std::string>>{
            {kActivityMachine, activity},
            {kFunctionMachine,
-            std::string("arn:aws:lambda:us-east-1:123456789012:function:") + kFunction}}) {
+            std::string("arn:aws:lambda:us-east-1:123456789012:function:") +
+                kFunction}}) {
     v1::CreateStateMachineRequest creq;
     creq.set_name(name);
-    creq.set_definition(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
-                        resource + R"(","End":true}}})");
+    creq.set_definition(
+        R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+        resource + R"(","End":true}}})");
     creq.set_role_arn("arn:aws:iam::123456789012:role/r");
     v1::CreateStateMachineResponse cresp;
     ASSERT_TRUE(b.stub()->CreateStateMachine(Ctx().get(), creq, &cresp).ok());
@@ -111,7 +116,8 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
   poll.set_worker_name("worker-a");
 
   // 1. A task of B's, a worker polling A only (gRPC); reported to A.
-  const std::string first = NameOwnedBy(owners, addr_b, "first-", kActivityMachine);
+  const std::string first =
+      NameOwnedBy(owners, addr_b, "first-", kActivityMachine);
   ASSERT_FALSE(first.empty());
   StartExecution(b, kActivityMachine, first, R"({"n":1})");
   v1::GetActivityTaskResponse task;
@@ -125,32 +131,41 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
   v1::SendTaskSuccessResponse success_resp;
   s = a.stub()->SendTaskSuccess(Ctx().get(), success, &success_resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(first, kActivityMachine)), "SUCCEEDED");
-  EXPECT_EQ(CountEvents(a.stub(), ExecutionArn(first, kActivityMachine), "ActivityStarted"), 1);
+  EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(first, kActivityMachine)),
+            "SUCCEEDED");
+  EXPECT_EQ(CountEvents(a.stub(), ExecutionArn(first, kActivityMachine),
+                        "ActivityStarted"),
+            1);
 
   // The same over the AWS JSON API of A.
   const std::string aws = NameOwnedBy(owners, addr_b, "aws-", kActivityMachine);
   StartExecution(b, kActivityMachine, aws, R"({"n":"aws"})");
-  auto [st, got] = Http(a.http_port(), "/", "AWSStepFunctions.GetActivityTask",
-                        R"({"activityArn":")" + activity + R"(","workerName":"aws-worker"})");
+  auto [st, got] = Http(
+      a.http_port(), "/", "AWSStepFunctions.GetActivityTask",
+      R"({"activityArn":")" + activity + R"(","workerName":"aws-worker"})");
   ASSERT_EQ(st, 200) << got;
   const size_t at = got.find(R"("taskToken":")");
   ASSERT_NE(at, std::string::npos) << got << "\n" << a.log();
   EXPECT_NE(got.find(R"("input":"{\"n\":\"aws\"}")"), std::string::npos) << got;
-  const std::string aws_token = got.substr(at + 13, got.find('"', at + 13) - at - 13);
-  auto [ss, sent] = Http(a.http_port(), "/", "AWSStepFunctions.SendTaskSuccess",
-                         R"({"taskToken":")" + aws_token + R"(","output":"{}"})");
+  const std::string aws_token =
+      got.substr(at + 13, got.find('"', at + 13) - at - 13);
+  auto [ss, sent] =
+      Http(a.http_port(), "/", "AWSStepFunctions.SendTaskSuccess",
+           R"({"taskToken":")" + aws_token + R"(","output":"{}"})");
   ASSERT_EQ(ss, 200) << sent;
-  EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(aws, kActivityMachine)), "SUCCEEDED");
+  EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(aws, kActivityMachine)),
+            "SUCCEEDED");
 
   // 2. A poll waiting on A before the task is scheduled on B gets it at
   //    once (the NOTIFY wake-up), well before the poller's 3 s retry.
   {
-    const std::string late = NameOwnedBy(owners, addr_b, "late-", kActivityMachine);
+    const std::string late =
+        NameOwnedBy(owners, addr_b, "late-", kActivityMachine);
     std::atomic<int64_t> got_at_ms{0};
     v1::GetActivityTaskResponse waited;
     std::thread waiter([&] {
-      grpc::Status ws = a.stub()->GetActivityTask(CtxFor(20s).get(), poll, &waited);
+      grpc::Status ws =
+          a.stub()->GetActivityTask(CtxFor(20s).get(), poll, &waited);
       EXPECT_TRUE(ws.ok()) << ws.error_message();
       got_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now().time_since_epoch())
@@ -164,14 +179,18 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
         got_at_ms - std::chrono::duration_cast<std::chrono::milliseconds>(
                         started.time_since_epoch())
                         .count();
-    std::printf("activity task scheduled on B reached the poll waiting on A in %lld ms\n",
-                static_cast<long long>(delay_ms));
+    std::printf(
+        "activity task scheduled on B reached the poll waiting on A in %lld "
+        "ms\n",
+        static_cast<long long>(delay_ms));
     EXPECT_FALSE(waited.task_token().empty()) << a.log();
     EXPECT_EQ(waited.input(), R"({"n":"late"})");
     EXPECT_LT(delay_ms, 2000);
     success.set_task_token(waited.task_token());
-    ASSERT_TRUE(a.stub()->SendTaskSuccess(Ctx().get(), success, &success_resp).ok());
-    EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(late, kActivityMachine)), "SUCCEEDED");
+    ASSERT_TRUE(
+        a.stub()->SendTaskSuccess(Ctx().get(), success, &success_resp).ok());
+    EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(late, kActivityMachine)),
+              "SUCCEEDED");
   }
 
   // 3. Tasks queued on B, workers polling A and B at once: each task is
@@ -179,9 +198,10 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
   constexpr int kTasks = 8;
   std::vector<std::string> names;
   for (int i = 0; i < kTasks; ++i) {
-    names.push_back(NameOwnedBy(owners, addr_b, "many" + std::to_string(i) + "-",
-                                kActivityMachine));
-    StartExecution(b, kActivityMachine, names.back(), R"({"i":)" + std::to_string(i) + "}");
+    names.push_back(NameOwnedBy(
+        owners, addr_b, "many" + std::to_string(i) + "-", kActivityMachine));
+    StartExecution(b, kActivityMachine, names.back(),
+                   R"({"i":)" + std::to_string(i) + "}");
   }
   std::mutex mu;
   std::multiset<std::string> handed;  // execution inputs seen, guarded by mu
@@ -213,28 +233,35 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
   std::thread on_a(worker, &a, "on-a"), on_b(worker, &b, "on-b");
   on_a.join();
   on_b.join();
-  std::printf("%d tasks queued on B: %d handed out through A, %d through B\n", kTasks,
-              per_worker["on-a"], per_worker["on-b"]);
+  std::printf("%d tasks queued on B: %d handed out through A, %d through B\n",
+              kTasks, per_worker["on-a"], per_worker["on-b"]);
   EXPECT_EQ(total.load(), kTasks);
   EXPECT_EQ(handed.size(), static_cast<size_t>(kTasks));
-  for (const std::string& input : handed) EXPECT_EQ(handed.count(input), 1u) << input;
+  for (const std::string& input : handed)
+    EXPECT_EQ(handed.count(input), 1u) << input;
   for (const std::string& name : names) {
-    EXPECT_EQ(FinalStatus(b.stub(), ExecutionArn(name, kActivityMachine)), "SUCCEEDED") << name;
-    EXPECT_EQ(CountEvents(b.stub(), ExecutionArn(name, kActivityMachine), "ActivityStarted"), 1)
+    EXPECT_EQ(FinalStatus(b.stub(), ExecutionArn(name, kActivityMachine)),
+              "SUCCEEDED")
+        << name;
+    EXPECT_EQ(CountEvents(b.stub(), ExecutionArn(name, kActivityMachine),
+                          "ActivityStarted"),
+              1)
         << name;
   }
 
   // 4. A function task: a GetFunctionTask waiting on A before the task is
   //    scheduled on B gets it promptly; reported to A.
   {
-    const std::string fname = NameOwnedBy(owners, addr_b, "fn-", kFunctionMachine);
+    const std::string fname =
+        NameOwnedBy(owners, addr_b, "fn-", kFunctionMachine);
     v1::GetFunctionTaskRequest fpoll;
     fpoll.set_function_name(kFunction);
     fpoll.set_worker_name("fn-worker");
     v1::GetFunctionTaskResponse ftask;
     std::atomic<int64_t> got_at_ms{0};
     std::thread waiter([&] {
-      grpc::Status ws = a.stub()->GetFunctionTask(CtxFor(20s).get(), fpoll, &ftask);
+      grpc::Status ws =
+          a.stub()->GetFunctionTask(CtxFor(20s).get(), fpoll, &ftask);
       EXPECT_TRUE(ws.ok()) << ws.error_message();
       got_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now().time_since_epoch())
@@ -248,28 +275,34 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
         got_at_ms - std::chrono::duration_cast<std::chrono::milliseconds>(
                         started.time_since_epoch())
                         .count();
-    std::printf("function task scheduled on B reached the poll waiting on A in %lld ms\n",
-                static_cast<long long>(delay_ms));
+    std::printf(
+        "function task scheduled on B reached the poll waiting on A in %lld "
+        "ms\n",
+        static_cast<long long>(delay_ms));
     ASSERT_FALSE(ftask.task_token().empty()) << a.log();
     EXPECT_EQ(ftask.payload(), R"({"f":1})");
     EXPECT_EQ(ftask.execution_arn(), ExecutionArn(fname, kFunctionMachine));
     EXPECT_LT(delay_ms, 2000);
     success.set_task_token(ftask.task_token());
     success.set_output(R"({"ok":true})");
-    ASSERT_TRUE(a.stub()->SendTaskSuccess(Ctx().get(), success, &success_resp).ok());
-    EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(fname, kFunctionMachine)), "SUCCEEDED");
-    EXPECT_EQ(
-        CountEvents(a.stub(), ExecutionArn(fname, kFunctionMachine), "LambdaFunctionStarted"), 1);
+    ASSERT_TRUE(
+        a.stub()->SendTaskSuccess(Ctx().get(), success, &success_resp).ok());
+    EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(fname, kFunctionMachine)),
+              "SUCCEEDED");
+    EXPECT_EQ(CountEvents(a.stub(), ExecutionArn(fname, kFunctionMachine),
+                          "LambdaFunctionStarted"),
+              1);
   }
 
   // 5. Takes: a signed one never waits; a forged one is refused.
-  const std::string parked = NameOwnedBy(owners, addr_b, "parked-", kActivityMachine);
+  const std::string parked =
+      NameOwnedBy(owners, addr_b, "parked-", kActivityMachine);
   StartExecution(b, kActivityMachine, parked, "{}");
   {
     auto ctx = CtxFor(20s);
     ctx->AddMetadata(server::kForwardedMetadataKey,
-                     server::ClusterAuth::FromSecret(kSecret)->Sign("127.0.0.1:1#test",
-                                                                    std::time(nullptr)));
+                     server::ClusterAuth::FromSecret(kSecret)->Sign(
+                         "127.0.0.1:1#test", std::time(nullptr)));
     const auto t0 = std::chrono::steady_clock::now();
     v1::GetActivityTaskResponse none;
     s = a.stub()->GetActivityTask(ctx.get(), poll, &none);  // A holds no task
@@ -284,17 +317,25 @@ TEST_F(ClusterTaskPollsIntegrationTest, AnyNodeHandsOutEveryNodesTasksOnceAndWak
                          ->Sign("127.0.0.1:1#evil", std::time(nullptr)));
     v1::GetActivityTaskResponse forged;
     s = b.stub()->GetActivityTask(ctx.get(), poll, &forged);
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+        << s.error_message();
     EXPECT_TRUE(forged.task_token().empty());
   }
-  EXPECT_EQ(CountEvents(b.stub(), ExecutionArn(parked, kActivityMachine), "ActivityStarted"), 0);
-  EXPECT_EQ(Status(b.stub(), ExecutionArn(parked, kActivityMachine)), "RUNNING");
+  EXPECT_EQ(CountEvents(b.stub(), ExecutionArn(parked, kActivityMachine),
+                        "ActivityStarted"),
+            0);
+  EXPECT_EQ(Status(b.stub(), ExecutionArn(parked, kActivityMachine)),
+            "RUNNING");
 
   auto [am, a_metrics] = Http(a.http_port(), "/metrics");
-  EXPECT_GE(MetricValue(a_metrics, "stepwise_cluster_task_takes_total{outcome=\"task\"}"), 3)
+  EXPECT_GE(MetricValue(a_metrics,
+                        "stepwise_cluster_task_takes_total{outcome=\"task\"}"),
+            3)
       << a_metrics;
   EXPECT_GE(
-      MetricValue(a_metrics, "stepwise_cluster_task_notifications_total{direction=\"heard\"}"),
+      MetricValue(
+          a_metrics,
+          "stepwise_cluster_task_notifications_total{direction=\"heard\"}"),
       2)
       << a_metrics;
   EXPECT_EQ(b.log().find(kSecret), std::string::npos);
