@@ -76,7 +76,7 @@ std::shared_ptr<const std::vector<std::string>> ClusterTaskPoller::Peers() {
         std::chrono::seconds(10)) {
       last_error_log_ = std::chrono::steady_clock::now();
       spdlog::warn("task polls: cannot read the cluster's live nodes: {}",
-                   read.status().message());
+                   std::string(read.status().message()));
     }
     if (peers_ == nullptr)
       peers_ = std::make_shared<const std::vector<std::string>>();
@@ -125,7 +125,7 @@ void ClusterTaskPoller::AskPeers(
       }
       if (log) {
         spdlog::warn("task polls: asking node {} for a task of {} failed: {}",
-                     (*peers)[next], st->call.queue, s.message());
+                     (*peers)[next], st->call.queue, std::string(s.message()));
       }
     }
     AskPeers(st, peers, next + 1, seen);

@@ -192,7 +192,7 @@ void TaskNotifications::Run() {
     }
     if (!connection_->ok()) {
       if (absl::Status s = connection_->Open(); !s.ok()) {
-        spdlog::warn("{}; retrying in {} ms", s.message(), backoff.count());
+        spdlog::warn("{}; retrying in {} ms", std::string(s.message()), backoff.count());
         std::unique_lock<std::mutex> l(mu_);
         stop_cv_.wait_for(l, backoff, [this] { return stopping_; });
         backoff = std::min<std::chrono::milliseconds>(backoff * 2,
