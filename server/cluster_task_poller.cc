@@ -57,7 +57,7 @@ void ClusterTaskPoller::OnQueuedElsewhere(const std::string& queue) {
   }
   wakeups_.fetch_add(1);
   // The woken poll's engine callback starts its next round (on the pool).
-  options_.engine->WakeTaskPollers(queue, 1);
+  options_.wake_one(queue);
 }
 
 std::shared_ptr<const std::vector<std::string>> ClusterTaskPoller::Peers() {
@@ -148,7 +148,7 @@ void ClusterTaskPoller::Wait(std::shared_ptr<PollState> st, uint64_t seen) {
   // An announcement heard while this round asked the peers found no poll
   // waiting here: wake one now (this one, or another that asks for us).
   if (!answered->load() && Heard(st->call.queue) != seen) {
-    options_.engine->WakeTaskPollers(st->call.queue, 1);
+    options_.wake_one(st->call.queue);
   }
 }
 

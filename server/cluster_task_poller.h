@@ -39,7 +39,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/engine.h"
 #include "server/blocking_pool.h"
 
 namespace stepwise::server {
@@ -79,8 +78,9 @@ class ClusterTaskPoller {
   static constexpr std::chrono::milliseconds kPeersMaxAge{2000};
 
   struct Options {
-    // Must outlive the poller.
-    engine::Engine* engine = nullptr;
+    // Ends one poll waiting on this node's `queue` (the engine's
+    // WakeTaskPollers(queue, 1)), which then starts its next round.
+    std::function<void(const std::string& queue)> wake_one;
     // The advertise addresses of the live nodes other than this one. May
     // block (a database read): called on the poller's pool only.
     std::function<absl::StatusOr<std::vector<std::string>>()> live_peers;

@@ -586,7 +586,9 @@ int Run(int argc, char** argv) {
     shard_owners = std::make_unique<ShardOwners>(shard_leases.get());
     router = std::make_unique<ClusterRouter>(shard_owners.get());
     ClusterTaskPoller::Options popts;
-    popts.engine = engine.get();
+    popts.wake_one = [eng = engine.get()](const std::string& queue) {
+      eng->WakeTaskPollers(queue, 1);
+    };
     popts.live_peers = [leases = shard_leases.get()]()
         -> absl::StatusOr<std::vector<std::string>> {
       absl::StatusOr<storage::ClusterView> view = leases->DescribeCluster();
