@@ -16,11 +16,11 @@ struct ClusterTaskPoller::PollState {
   std::chrono::steady_clock::time_point deadline;
 
   bool Gone() const { return call.is_cancelled && call.is_cancelled(); }
+  // Rounded up, so the last wait ends at the deadline, not before it.
   int64_t LeftMs() const {
-    return std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(
-               deadline - std::chrono::steady_clock::now())
-               .count());
+    return std::max<int64_t>(0, std::chrono::ceil<std::chrono::milliseconds>(
+                                    deadline - std::chrono::steady_clock::now())
+                                    .count());
   }
 };
 
