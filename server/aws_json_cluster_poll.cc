@@ -48,12 +48,15 @@ void PollActivityOnAnyNode(ClusterTaskPoller* poller,
         gone);
   };
   call.take = [forwarder, req, resp, caller](const std::string& address,
+                                             std::chrono::milliseconds timeout,
                                              PollDone taken) {
-    forwarder->Forward(address, "GetActivityTask", *req, resp.get(), caller,
-                       [resp, taken = std::move(taken)](absl::Status s) {
-                         if (!s.ok()) return taken(std::move(s), false);
-                         taken(absl::OkStatus(), !resp->task_token().empty());
-                       });
+    forwarder->Forward(
+        address, "GetActivityTask", *req, resp.get(), caller,
+        [resp, taken = std::move(taken)](absl::Status s) {
+          if (!s.ok()) return taken(std::move(s), false);
+          taken(absl::OkStatus(), !resp->task_token().empty());
+        },
+        timeout);
   };
   poller->Poll(std::move(call), [resp, done = std::move(done)](
                                     absl::Status s, bool handed_out) {

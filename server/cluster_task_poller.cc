@@ -104,32 +104,39 @@ void ClusterTaskPoller::AskPeers(
     uint64_t seen) {
   if (st->Gone()) return st->done(absl::OkStatus(), false);
   if (next >= peers->size()) return Wait(std::move(st), seen);
+  // A poll about to end asks nobody (an answer cut off by its deadline
+  // could leave a task handed out to no one); it waits here for the rest.
+  const int64_t left = st->LeftMs();
+  if (left < kMinTakeTime.count()) return Wait(std::move(st), seen);
   const std::string& address = (*peers)[next];
   remote_takes_.fetch_add(1);
-  st->call.take(address, [this, st, peers, next, seen](absl::Status s,
-                                                       bool handed_out) {
-    if (s.ok() && handed_out) {
-      remote_handed_out_.fetch_add(1);
-      return st->done(absl::OkStatus(), true);
-    }
-    if (!s.ok()) {
-      remote_take_errors_.fetch_add(1);
-      bool log = false;
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        if (std::chrono::steady_clock::now() - last_error_log_ >
-            std::chrono::seconds(10)) {
-          last_error_log_ = std::chrono::steady_clock::now();
-          log = true;
+  const auto timeout = std::min(kTakeTimeout, std::chrono::milliseconds(left));
+  st->call.take(
+      address, timeout,
+      [this, st, peers, next, seen](absl::Status s, bool handed_out) {
+        if (s.ok() && handed_out) {
+          remote_handed_out_.fetch_add(1);
+          return st->done(absl::OkStatus(), true);
         }
-      }
-      if (log) {
-        spdlog::warn("task polls: asking node {} for a task of {} failed: {}",
-                     (*peers)[next], st->call.queue, std::string(s.message()));
-      }
-    }
-    AskPeers(st, peers, next + 1, seen);
-  });
+        if (!s.ok()) {
+          remote_take_errors_.fetch_add(1);
+          bool log = false;
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            if (std::chrono::steady_clock::now() - last_error_log_ >
+                std::chrono::seconds(10)) {
+              last_error_log_ = std::chrono::steady_clock::now();
+              log = true;
+            }
+          }
+          if (log) {
+            spdlog::warn(
+                "task polls: asking node {} for a task of {} failed: {}",
+                (*peers)[next], st->call.queue, std::string(s.message()));
+          }
+        }
+        AskPeers(st, peers, next + 1, seen);
+      });
 }
 
 void ClusterTaskPoller::Wait(std::shared_ptr<PollState> st, uint64_t seen) {

@@ -60,8 +60,11 @@ struct ClusterPollCall {
   // waiting), filling the caller's response when it hands a task out.
   std::function<void(int64_t timeout_ms, PollDone done)> local;
   // Asks the node at `address` to hand one task out now, filling the
-  // caller's response when it does.
-  std::function<void(const std::string& address, PollDone done)> take;
+  // caller's response when it does; an answer not back within `timeout` is
+  // an error.
+  std::function<void(const std::string& address,
+                     std::chrono::milliseconds timeout, PollDone done)>
+      take;
 };
 
 struct ClusterTaskPollerStats {
@@ -76,6 +79,12 @@ class ClusterTaskPoller {
  public:
   // How long a live-peer list is reused.
   static constexpr std::chrono::milliseconds kPeersMaxAge{2000};
+  // Deadline of one take (a peer answers at once; a paused or unreachable
+  // one must not hold the poll's round for the forwarder's 30 s), cut to
+  // the poll's time left. No take starts with less than kMinTakeTime left
+  // (the poll waits on this node's queue for the rest instead).
+  static constexpr std::chrono::milliseconds kTakeTimeout{5000};
+  static constexpr std::chrono::milliseconds kMinTakeTime{100};
 
   struct Options {
     // Ends one poll waiting on this node's `queue` (the engine's

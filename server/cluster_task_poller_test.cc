@@ -90,7 +90,12 @@ class ClusterTaskPollerTest : public ::testing::Test {
           });
       if (!s.ok()) done(s, false);
     };
-    c.take = [this](const std::string& address, PollDone done) {
+    c.take = [this](const std::string& address,
+                    std::chrono::milliseconds timeout, PollDone done) {
+      {
+        std::lock_guard<std::mutex> l(timeouts_mu_);
+        take_timeouts_.push_back(timeout);
+      }
       peers_.Take(address, std::move(done));
     };
     return c;
@@ -123,6 +128,9 @@ class ClusterTaskPollerTest : public ::testing::Test {
   FakePeers peers_;
   std::atomic<bool> gone_{false};
   bool local_error_ = false;
+  std::mutex timeouts_mu_;
+  std::vector<std::chrono::milliseconds>
+      take_timeouts_;  // guarded by timeouts_mu_
 };
 
 TEST_F(ClusterTaskPollerTest, ALocalTaskIsTakenWithoutAskingThePeers) {
@@ -205,6 +213,21 @@ TEST_F(ClusterTaskPollerTest, NoTaskBeforeTheDeadlineAnswersEmpty) {
   EXPECT_GE(o.after, 350ms);
   EXPECT_LT(o.after, 5000ms);
   EXPECT_GE(peers_.asked().size(), 4u);  // a round per retry
+}
+
+TEST_F(ClusterTaskPollerTest,
+       TakesAreCutToThePollsTimeLeftAndNoneStartsAtItsEnd) {
+  auto poller = MakePoller(100ms);
+  Outcome o = Run(*poller, 1000);
+  EXPECT_FALSE(o.handed_out);
+  EXPECT_GE(o.after, 1000ms);
+  std::lock_guard<std::mutex> l(timeouts_mu_);
+  ASSERT_GE(take_timeouts_.size(), 4u);
+  EXPECT_GE(take_timeouts_.front(), 500ms);  // cut from kTakeTimeout (5 s) to at most 1 s
+  for (std::chrono::milliseconds t : take_timeouts_) {
+    EXPECT_GE(t, ClusterTaskPoller::kMinTakeTime);
+    EXPECT_LE(t, 1000ms);
+  }
 }
 
 TEST_F(ClusterTaskPollerTest, AnErrorOfThisNodesEngineEndsThePoll) {

@@ -31,12 +31,15 @@ void StatesService::PollAnyNode(
   call.local = std::move(here);
   call.take = [forwarder = options_.forwarder, method, &request, response,
                handed_out = std::move(handed_out), caller = CallerOf(ctx)](
-                  const std::string& address, PollDone taken) {
-    forwarder->Forward(address, method, request, response, caller,
-                       [handed_out, taken = std::move(taken)](absl::Status s) {
-                         if (!s.ok()) return taken(std::move(s), false);
-                         taken(absl::OkStatus(), handed_out());
-                       });
+                  const std::string& address, std::chrono::milliseconds timeout,
+                  PollDone taken) {
+    forwarder->Forward(
+        address, method, request, response, caller,
+        [handed_out, taken = std::move(taken)](absl::Status s) {
+          if (!s.ok()) return taken(std::move(s), false);
+          taken(absl::OkStatus(), handed_out());
+        },
+        timeout);
   };
   options_.task_poller->Poll(std::move(call), std::move(done));
 }
