@@ -73,7 +73,14 @@ class ClusterTaskPollsIntegrationTest : public ClusterNodesTest {
     req.set_name(name);
     req.set_input(input);
     v1::StartExecutionResponse resp;
-    grpc::Status s = via.stub()->StartExecution(Ctx().get(), req, &resp);
+    // Right after the shards balanced, a node may still be recovering one
+    // it gained: that answer is retryable (UNAVAILABLE), and a client retries.
+    grpc::Status s;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      s = via.stub()->StartExecution(Ctx().get(), req, &resp);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+      std::this_thread::sleep_for(100ms);
+    }
     ASSERT_TRUE(s.ok()) << s.error_message() << "\n" << via.log();
   }
 };
