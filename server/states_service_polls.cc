@@ -3,12 +3,18 @@
 // gRPC callback thread; never blocks it (the engine's poll and the
 // forwarded takes are asynchronous, the peer lookup runs on the poller's
 // pool).
+#include <chrono>
 #include <memory>
 #include <utility>
 
 #include "server/states_service.h"
 
 namespace stepwise::server {
+
+namespace {
+// A take with less time left than this is answered "none" at once.
+constexpr std::chrono::milliseconds kLateTake{50};
+}  // namespace
 
 void StatesService::PollAnyNode(
     grpc::CallbackServerContext* ctx, const char* method, std::string queue,
@@ -22,8 +28,14 @@ void StatesService::PollAnyNode(
   }
   // Another node's take (LongPoll admitted its signature): this node's
   // queue only, now; never forwarded again.
-  if (ctx->client_metadata().count(kForwardedMetadataKey) > 0)
+  if (ctx->client_metadata().count(kForwardedMetadataKey) > 0) {
+    // One that arrives with its asker's time (nearly) gone, e.g. at a node
+    // that was paused, hands nothing out: its answer could not arrive.
+    if (ctx->deadline() < std::chrono::system_clock::now() + kLateTake) {
+      return done(absl::OkStatus(), false);
+    }
     return here(0, std::move(done));
+  }
   ClusterPollCall call;
   call.queue = std::move(queue);
   call.timeout_ms = timeout_ms;
