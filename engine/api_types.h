@@ -117,6 +117,12 @@ struct EngineOptions {
   // executions of the cluster shards this node owns and answers calls on
   // the others with ShardNotOwnedError. Null: every execution is this node's.
   std::shared_ptr<const ClusterOwnership> cluster;
+  // Cluster mode: called with the worker queue (activity ARN or function
+  // queue key) of every task queued that no poll of this node took, on the
+  // thread that queued it, after its commit; must not block (the server
+  // announces it to the other nodes' pollers: server/task_announcer.h).
+  // Null: nothing is called.
+  std::function<void(const std::string& queue)> on_task_parked;
 };
 
 // A state machine's loggingConfiguration, in AWS's vocabulary: which

@@ -74,7 +74,9 @@ EngineImpl::EngineImpl(storage::Store* store, EngineOptions options)
       dispatch_(MakeDispatch()),
       catalog_(store_, &opts_, clock_,
                [this](std::string_view resource) { return RefusesTaskResource(resource); }),
-      committer_(store_, &opts_) {}
+      committer_(store_, &opts_) {
+  if (opts_.on_task_parked) tasks_.SetParkedHook(opts_.on_task_parked);
+}
 
 EngineImpl::~EngineImpl() { Shutdown(); }
 
@@ -410,6 +412,9 @@ void Engine::GetActivityTaskAsync(const std::string& activity_arn, const std::st
   if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
   impl_->GetActivityTaskAsync(activity_arn, worker_name, timeout_ms, std::move(done),
                               std::move(is_cancelled));
+}
+size_t Engine::WakeTaskPollers(const std::string& queue, size_t count) {
+  return impl_->task_queue().Wake(queue, count);
 }
 absl::StatusOr<ActivityTaskGrant> Engine::GetActivityTask(const std::string& activity_arn,
                                                           const std::string& worker_name,

@@ -233,6 +233,10 @@ class Engine {
   absl::StatusOr<ActivityTaskGrant> GetActivityTask(const std::string& activity_arn,
                                                     const std::string& worker_name,
                                                     int64_t timeout_ms);
+  // A `timeout_ms` of 0 never waits: `done` gets the first pending task
+  // (its hand-out committed) or an empty grant at once; a cluster node
+  // answers another node's take this way (server/cluster_task_poller.h).
+  //
   // The same for a function queue (Lambda Tasks served by Stepwise
   // workers). "InvalidArn" for a name Lambda would not accept.
   using FunctionGrantFn = std::function<void(absl::StatusOr<FunctionTaskGrant>)>;
@@ -242,6 +246,13 @@ class Engine {
   absl::StatusOr<FunctionTaskGrant> GetFunctionTask(const std::string& function_name,
                                                     const std::string& worker_name,
                                                     int64_t timeout_ms);
+
+  // Ends up to `count` polls waiting on the worker queue `queue` (an
+  // activity ARN, or lambda_function.h's FunctionQueueKey) with an empty
+  // grant; returns how many. Cluster mode: a task queued on another node
+  // wakes this node's pollers so they ask that node (EngineOptions::
+  // on_task_parked there).
+  size_t WakeTaskPollers(const std::string& queue, size_t count);
 
   absl::Status SendTaskSuccess(const std::string& task_token, const std::string& output);
   absl::Status SendTaskFailure(const std::string& task_token, const std::string& error,

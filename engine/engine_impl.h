@@ -76,6 +76,7 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   absl::Status Alive() const;
 
   Catalog& catalog() { return catalog_; }
+  TaskQueue& task_queue() { return tasks_; }
   storage::Store* store() { return store_; }  // for engine/search/ (reads only)
   const EngineOptions& options() const { return opts_; }
 

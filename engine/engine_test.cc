@@ -220,6 +220,33 @@ TEST_F(EngineTest, AWaitingWorkerGetsTheTaskInTheCommitThatSchedulesIt) {
   EXPECT_EQ(ServiceErrorName(engine_->SendTaskSuccess(task->task_token, "{}")), "TaskTimedOut");
 }
 
+// A poll of timeout 0 (another cluster node's take) never waits: the
+// pending task with its hand-out committed, or nothing at once.
+TEST_F(EngineTest, APollOfTimeoutZeroTakesAPendingTaskOrNothingAtOnce) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("act", kActivityMachine);
+  std::string activity = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+  auto none = engine_->GetActivityTask(activity, "taker", 0);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->task_token.empty());
+  EXPECT_EQ(engine_->stats().activity_queues.size(), 0u);  // it did not wait
+  auto started = engine_->StartExecution(sm, "z1", R"({"n":7})");
+  ASSERT_TRUE(started.ok());
+  // Queued once its commit's effects are released.
+  for (int i = 0; i < 500 && engine_->stats().activity_queues.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  auto task = engine_->GetActivityTask(activity, "taker", 0);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_FALSE(task->task_token.empty());
+  EXPECT_EQ(task->input, R"({"n":7})");
+  auto h = engine_->GetExecutionHistory(started->execution_arn, 10, "", false, true);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->events.size(), 4u);
+  EXPECT_EQ(h->events[3]["type"].as_string(), "ActivityStarted");
+  EXPECT_EQ(h->events[3]["activityStartedEventDetails"].at("workerName").as_string(), "taker");
+}
+
 TEST_F(EngineTest, AWorkerThatWentAwayIsNotHandedTheTask) {
   ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
   std::string sm = Machine("act", kActivityMachine);

@@ -344,9 +344,16 @@ void EngineImpl::PollOnce(const std::string& activity, const std::string& worker
   int64_t left = std::chrono::duration_cast<std::chrono::milliseconds>(
                      deadline - std::chrono::steady_clock::now())
                      .count();
-  if (left <= 0 || (is_cancelled && is_cancelled())) return done(ActivityTaskGrant{});
-  auto claim = std::make_shared<PollClaim>(PollClaim{activity, worker, deadline, done,
-                                                     is_cancelled});
+  if (is_cancelled && is_cancelled()) return done(ActivityTaskGrant{});
+  // No time left (a poll of timeout 0, or one whose deadline passed while a
+  // hand-out was tried): the first pending task or none, at once; such a
+  // poll never waits, so no commit may claim it.
+  left = std::max<int64_t>(left, 0);
+  std::shared_ptr<PollClaim> claim;
+  if (left > 0) {
+    claim = std::make_shared<PollClaim>(PollClaim{activity, worker, deadline, done,
+                                                  is_cancelled});
+  }
   absl::Status s = tasks_.Poll(
       activity, left,
       [this, activity, worker, deadline, done,

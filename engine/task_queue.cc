@@ -33,20 +33,46 @@ void TaskQueue::Add(ActivityTask t, bool front) {
         return;
       }
       auto pos = front ? a.tasks.begin() : a.tasks.end();
-      auto node = a.tasks.insert(pos, Pending{std::move(t.execution_id), t.task_id, t.attempt});
+      auto node = a.tasks.insert(pos, Pending{t.execution_id, t.task_id, t.attempt});
       a.index.emplace(TaskKey(node->execution_id, node->task_id), node);
-      return;
+    } else {
+      // A poll waits only while no task is pending, so this one goes to the
+      // longest-waiting poll.
+      SW_CHECK(a.tasks.empty());
+      auto p = a.pollers.begin();
+      done = std::move(p->second.done);
+      deadlines_.erase({p->second.deadline, p->first});
+      a.pollers.erase(p);
+      MaybeEraseLocked(activities_.find(t.activity_arn));
     }
-    // A poll waits only while no task is pending, so this one goes to the
-    // longest-waiting poll.
-    SW_CHECK(a.tasks.empty());
-    auto p = a.pollers.begin();
-    done = std::move(p->second.done);
-    deadlines_.erase({p->second.deadline, p->first});
-    a.pollers.erase(p);
-    MaybeEraseLocked(activities_.find(t.activity_arn));
   }
-  done(std::move(t));
+  if (done != nullptr) return done(std::move(t));
+  // Parked: no poll here took it.
+  if (parked_hook_ != nullptr) parked_hook_(t.activity_arn);
+}
+
+void TaskQueue::SetParkedHook(std::function<void(const std::string& activity_arn)> hook) {
+  parked_hook_ = std::move(hook);
+}
+
+size_t TaskQueue::Wake(const std::string& activity_arn, size_t count) {
+  std::vector<DoneFn> ended;
+  size_t woken = 0;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = activities_.find(activity_arn);
+    if (it == activities_.end()) return 0;
+    Activity& a = it->second;
+    for (auto p = a.pollers.begin(); p != a.pollers.end() && woken < count;) {
+      if (!(p->second.is_cancelled && p->second.is_cancelled())) ++woken;
+      ended.push_back(std::move(p->second.done));
+      deadlines_.erase({p->second.deadline, p->first});
+      p = a.pollers.erase(p);
+    }
+    MaybeEraseLocked(it);
+  }
+  for (DoneFn& d : ended) d(std::nullopt);
+  return woken;
 }
 
 void TaskQueue::Remove(const std::string& activity_arn,

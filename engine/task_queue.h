@@ -124,6 +124,20 @@ class TaskQueue {
   // on the calling thread. A pending task with the same key is replaced.
   void Requeue(ActivityTask t);
 
+  // Ends up to `count` polls waiting on `activity_arn`, longest-waiting
+  // first, with std::nullopt (their `done` runs on the calling thread, after
+  // unlocking); polls whose caller has gone are ended on the way without
+  // counting. Returns how many live polls it ended. In a cluster a task
+  // queued on another node wakes pollers this way, so that they ask the
+  // other nodes (server/cluster_task_poller.h); nothing else calls it.
+  size_t Wake(const std::string& activity_arn, size_t count);
+
+  // `hook` is called with the activity of every task that Push or Requeue
+  // leaves waiting because no poll took it, on the pushing thread, after
+  // unlocking. Cluster mode only (the node announces the task to the other
+  // nodes' pollers); must be set before the first Push and never again.
+  void SetParkedHook(std::function<void(const std::string& activity_arn)> hook);
+
   // Returns how many tasks of `activity_arn` wait for a worker.
   size_t pending(const std::string& activity_arn) const;
   // Returns how many polls wait on `activity_arn`.
@@ -172,6 +186,7 @@ class TaskQueue {
   void RunDeadlines();
 
   const size_t max_pollers_;
+  std::function<void(const std::string&)> parked_hook_;  // set once, before use
 
   mutable std::mutex mu_;
   std::condition_variable cv_;                   // wakes the deadline thread

@@ -179,6 +179,41 @@ TEST(TaskQueueTest, ShorterTimeoutExpiresFirstWhileLongerPollerStillWaits) {
   EXPECT_EQ(long_poll.calls(), 1);
 }
 
+TEST(TaskQueueTest, WakeEndsTheLongestWaitingLivePollsWithNullopt) {
+  TaskQueue q;
+  Result gone, first, second, third;
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, gone.Fn(), [] { return true; }).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, first.Fn()).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, second.Fn()).ok());
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, third.Fn()).ok());
+  EXPECT_EQ(q.Wake(kOther, 5), 0u);
+  // The gone poll is ended on the way without counting.
+  EXPECT_EQ(q.Wake(kArn, 2), 2u);
+  EXPECT_EQ(gone.calls(), 1);
+  EXPECT_EQ(first.calls(), 1);
+  EXPECT_EQ(second.calls(), 1);
+  EXPECT_FALSE(first.task().has_value());
+  EXPECT_EQ(third.calls(), 0);
+  EXPECT_EQ(q.waiting_pollers(kArn), 1u);
+  q.Push(Task("e", 1));
+  ASSERT_EQ(third.calls(), 1);
+  EXPECT_EQ(third.task()->task_id, 1);
+}
+
+TEST(TaskQueueTest, ParkedHookHearsOfTasksNoPollTook) {
+  TaskQueue q;
+  std::vector<std::string> parked;
+  q.SetParkedHook([&](const std::string& arn) { parked.push_back(arn); });
+  Result r;
+  ASSERT_TRUE(q.Poll(kArn, kLongMs, r.Fn()).ok());
+  q.Push(Task("e", 1));  // taken by the waiting poll: not parked
+  EXPECT_TRUE(parked.empty());
+  q.Push(Task("e", 2));
+  q.Push(Task("e", 2));  // the same task again: replaced, not announced twice
+  q.Requeue(Task("e", 3, kOther));
+  EXPECT_EQ(parked, (std::vector<std::string>{kArn, kOther}));
+}
+
 TEST(TaskQueueTest, ZeroTimeoutWithNothingPendingAnswersAtOnce) {
   TaskQueue q;
   Result r;

@@ -20,6 +20,7 @@
 #include "engine/service_error.h"
 #include "engine/tags.h"
 #include "server/aws_json_actions.h"
+#include "server/aws_json_cluster_poll.h"
 #include "server/aws_json_forward.h"
 #include "server/aws_json_extensions.h"
 #include "server/sigv4.h"
@@ -270,6 +271,11 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
   if (fn != nullptr) {
     AwsActionContext ctx{engine_, options_.on_execution_started, request.client_gone,
                          options_.test_state_targets, options_.shard_leases};
+    if (aws_target && action == "GetActivityTask" && options_.task_poller != nullptr &&
+        options_.forwarder != nullptr) {
+      return PollActivityOnAnyNode(options_.task_poller, options_.forwarder, ctx, fn, req,
+                                   caller, std::move(finish));
+    }
     if (aws_target && options_.router != nullptr && options_.forwarder != nullptr) {
       return RouteAwsAction(options_.router, options_.forwarder, ctx, action, fn, req, caller,
                             std::move(finish));

@@ -65,6 +65,7 @@ namespace stepwise::server {
 
 class ClusterRouter;     // server/cluster_router.h
 class ClusterForwarder;  // server/cluster_forwarder.h
+class ClusterTaskPoller;  // server/cluster_task_poller.h
 
 struct AwsJsonApiOptions {
   // Threads parsing requests and running blocking engine calls.
@@ -93,6 +94,10 @@ struct AwsJsonApiOptions {
   // Both must outlive this object.
   ClusterRouter* router = nullptr;
   ClusterForwarder* forwarder = nullptr;
+  // Cluster mode with a cluster secret: GetActivityTask gets tasks of every
+  // node (server/aws_json_cluster_poll.h); needs `forwarder`. Null: this
+  // node's only. Must outlive this object.
+  ClusterTaskPoller* task_poller = nullptr;
 };
 
 class AwsJsonApi {

@@ -76,12 +76,14 @@ grpc::GenericStub* ClusterForwarder::StubFor(const std::string& address) {
 void ClusterForwarder::Forward(const std::string& address, std::string_view method,
                                const google::protobuf::Message& request,
                                google::protobuf::Message* response, const std::string& caller,
-                               std::function<void(absl::Status)> done) {
+                               std::function<void(absl::Status)> done,
+                               std::chrono::milliseconds timeout) {
   auto call = std::make_shared<ForwardedCall>();
   std::string bytes = request.SerializeAsString();
   grpc::Slice slice(bytes);
   call->request = grpc::ByteBuffer(&slice, 1);
-  call->context.set_deadline(std::chrono::system_clock::now() + options_.timeout);
+  call->context.set_deadline(std::chrono::system_clock::now() +
+                             (timeout.count() > 0 ? timeout : options_.timeout));
   const int64_t now_s = SystemClock().NowMs() / 1000;
   call->context.AddMetadata(kForwardedMetadataKey, options_.auth->Sign(options_.node_id, now_s));
   if (!caller.empty()) call->context.AddMetadata(kForwardedCallerMetadataKey, caller);

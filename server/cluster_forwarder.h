@@ -53,10 +53,12 @@ class ClusterForwarder {
   // Calls `/stepwise.v1.States/<method>` on `address` with `request`;
   // on success `response` (which must stay valid until `done`) holds the
   // owner's answer. `caller` is the original caller as the audit log names
-  // it. kUnavailable when the owner cannot be reached.
+  // it. kUnavailable when the owner cannot be reached. `timeout` (when
+  // positive) replaces ClusterForwarderOptions::timeout for this call.
   void Forward(const std::string& address, std::string_view method,
                const google::protobuf::Message& request, google::protobuf::Message* response,
-               const std::string& caller, std::function<void(absl::Status)> done);
+               const std::string& caller, std::function<void(absl::Status)> done,
+               std::chrono::milliseconds timeout = std::chrono::milliseconds(0));
 
  private:
   grpc::GenericStub* StubFor(const std::string& address);

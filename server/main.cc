@@ -47,6 +47,7 @@
 #include "server/cluster_auth.h"
 #include "server/cluster_forwarder.h"
 #include "server/cluster_router.h"
+#include "server/cluster_task_poller.h"
 #include "server/shard_owners.h"
 #include "server/aws_json_api.h"
 #include "server/config.h"
@@ -63,6 +64,7 @@
 #include "storage/faulty_file_system.h"
 #include "storage/postgres/shard_hash.h"
 #include "storage/postgres/shard_leases.h"
+#include "storage/postgres/task_notifications.h"
 #include "storage/postgres_store.h"
 #include "storage/rocks_store.h"
 
@@ -529,6 +531,23 @@ int Run(int argc, char** argv) {
     for (const DispatcherFactory& make : dispatchers) d.push_back(make(inputs));
     return d;
   };
+  // ---- task polls on any node (server/cluster_task_poller.h) ----
+  // With a cluster secret, a task queued here that no local poll took is
+  // announced to the other nodes (PostgreSQL NOTIFY), whose waiting polls
+  // then ask this node for it; what they announce wakes this node's polls.
+  std::atomic<ClusterTaskPoller*> task_poller_for_wakeups{nullptr};
+  std::shared_ptr<storage::TaskNotifications> task_notifications;
+  if (shard_leases != nullptr && !config.cluster_secret_file.empty()) {
+    auto started = storage::TaskNotifications::Start(
+        config.store, [&task_poller_for_wakeups](const std::string& queue) {
+          if (ClusterTaskPoller* p = task_poller_for_wakeups.load()) p->OnQueuedElsewhere(queue);
+        });
+    if (!started.ok()) Refuse(std::string(started.status().message()));
+    task_notifications = *std::move(started);
+    eopts.on_task_parked = [n = task_notifications](const std::string& queue) {
+      n->Announce(queue);
+    };
+  }
   auto engine_or = engine::Engine::Open(engine_store, eopts);
   if (!engine_or.ok()) {
     Refuse(absl::StrCat("cannot open the engine on ", data_dir, ": ",
@@ -544,6 +563,7 @@ int Run(int argc, char** argv) {
   std::unique_ptr<ShardOwners> shard_owners;
   std::unique_ptr<ClusterForwarder> forwarder;
   std::unique_ptr<ClusterRouter> router;
+  std::unique_ptr<ClusterTaskPoller> task_poller;
   if (shard_leases != nullptr && !config.cluster_secret_file.empty()) {
     auto loaded = ClusterAuth::Load(config.cluster_secret_file);
     if (!loaded.ok()) Refuse(std::string(loaded.status().message()));
@@ -565,6 +585,24 @@ int Run(int argc, char** argv) {
     forwarder = std::make_unique<ClusterForwarder>(std::move(fopts));
     shard_owners = std::make_unique<ShardOwners>(shard_leases.get());
     router = std::make_unique<ClusterRouter>(shard_owners.get());
+    ClusterTaskPoller::Options popts;
+    popts.wake_one = [eng = engine.get()](const std::string& queue) {
+      eng->WakeTaskPollers(queue, 1);
+    };
+    popts.live_peers = [leases = shard_leases.get()]()
+        -> absl::StatusOr<std::vector<std::string>> {
+      absl::StatusOr<storage::ClusterView> view = leases->DescribeCluster();
+      if (!view.ok()) return view.status();
+      std::vector<std::string> peers;
+      for (const storage::ClusterNodeView& n : view->nodes) {
+        if (n.live && n.node_id != leases->node_id() && !n.advertise_address.empty()) {
+          peers.push_back(n.advertise_address);
+        }
+      }
+      return peers;
+    };
+    task_poller = std::make_unique<ClusterTaskPoller>(std::move(popts));
+    task_poller_for_wakeups.store(task_poller.get());
     spdlog::info("cluster: calls for executions of shards another node holds are forwarded "
                  "to it (signed with the cluster secret from {})", config.cluster_secret_file);
   } else if (shard_leases != nullptr) {
@@ -581,6 +619,7 @@ int Run(int argc, char** argv) {
   sopts.forwarder = forwarder.get();
   sopts.cluster_auth = cluster_auth.get();
   sopts.shard_leases = shard_leases.get();
+  sopts.task_poller = task_poller.get();
   sopts.backup = [rocks](const std::string& dir) {
     if (rocks == nullptr) {
       return absl::FailedPreconditionError(
@@ -651,6 +690,7 @@ int Run(int argc, char** argv) {
   aws_options.shard_leases = shard_leases.get();
   aws_options.router = router.get();
   aws_options.forwarder = forwarder.get();
+  aws_options.task_poller = task_poller.get();
   aws_options.on_execution_started = [&metrics](const std::string& sm) {
     metrics.ExecutionStarted(sm);
   };
@@ -681,7 +721,10 @@ int Run(int argc, char** argv) {
     storage::ShardLeases* leases = shard_leases.get();
     ClusterRouter* routing = router.get();
     StatesService* grpc_service = service.get();
-    http.Handle("GET", "/metrics", [eng, rocks, postgres, leases, routing, grpc_service, &metrics,
+    ClusterTaskPoller* polls = task_poller.get();
+    storage::TaskNotifications* notifications = task_notifications.get();
+    http.Handle("GET", "/metrics", [eng, rocks, postgres, leases, routing, grpc_service, polls,
+                                    notifications, &metrics,
                                     &ready, start_time, express_writer,
                                     tokens](const HttpRequest& r) {
       if (!tokens.empty() && !HasBearerToken(r, tokens)) {
@@ -737,6 +780,16 @@ int Run(int argc, char** argv) {
         }
         snap.cluster.forward_refused =
             static_cast<int64_t>(grpc_service->forwarded_calls_refused());
+        if (polls != nullptr && notifications != nullptr) {
+          ClusterTaskPollerStats ps = polls->stats();
+          storage::TaskNotificationStats ns = notifications->stats();
+          snap.cluster.has_task_polls = true;
+          snap.cluster.remote_takes = static_cast<int64_t>(ps.remote_takes);
+          snap.cluster.remote_tasks_handed_out = static_cast<int64_t>(ps.remote_handed_out);
+          snap.cluster.remote_take_errors = static_cast<int64_t>(ps.remote_take_errors);
+          snap.cluster.task_notifications_heard = static_cast<int64_t>(ns.received);
+          snap.cluster.task_notifications_sent = static_cast<int64_t>(ns.sent);
+        }
       }
       return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", {},
                           metrics.Render(snap)};
@@ -782,6 +835,8 @@ int Run(int argc, char** argv) {
   }
   // Finishes in-flight commits and wakes long polls (they answer empty).
   engine->Shutdown();
+  // No other node's announcement reaches the task poller from now on.
+  if (task_notifications) task_notifications->Stop();
   express_log->Stop();  // writes what the shards queued
   // No Invoke answer reaches the engine from now on; open Lambda tasks are
   // invoked again at the next start.

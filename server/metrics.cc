@@ -234,6 +234,23 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
     sample("stepwise_cluster_forward_refused_total", "counter",
            "Calls marked forwarded that this node refused (wrong or missing cluster signature).",
            static_cast<double>(c.forward_refused));
+    if (c.has_task_polls) {
+      Header(&out, "stepwise_cluster_task_takes_total", "counter",
+             "Task polls of this node asking another node for a task, by outcome.");
+      absl::StrAppend(&out, "stepwise_cluster_task_takes_total{outcome=\"task\"} ",
+                      c.remote_tasks_handed_out, "\n");
+      absl::StrAppend(&out, "stepwise_cluster_task_takes_total{outcome=\"none\"} ",
+                      c.remote_takes - c.remote_tasks_handed_out - c.remote_take_errors, "\n");
+      absl::StrAppend(&out, "stepwise_cluster_task_takes_total{outcome=\"error\"} ",
+                      c.remote_take_errors, "\n");
+      Header(&out, "stepwise_cluster_task_notifications_total", "counter",
+             "'Task queued' notifications (PostgreSQL NOTIFY) this node sent, and heard "
+             "from other nodes.");
+      absl::StrAppend(&out, "stepwise_cluster_task_notifications_total{direction=\"sent\"} ",
+                      c.task_notifications_sent, "\n");
+      absl::StrAppend(&out, "stepwise_cluster_task_notifications_total{direction=\"heard\"} ",
+                      c.task_notifications_heard, "\n");
+    }
   }
   if (s.rocksdb_bytes >= 0) {
     sample("stepwise_rocksdb_size_bytes", "gauge",

@@ -62,6 +62,17 @@ struct ClusterMetrics {
   int64_t forward_retries = 0;
   int64_t forward_shard_moved = 0;
   int64_t forward_refused = 0;
+  // Task polls on any node (server/cluster_task_poller.h): takes this node
+  // sent to other nodes, of them answered with a task, and failed; other
+  // nodes' "task queued" notifications heard, and this node's sent
+  // (storage/postgres/task_notifications.h). has_task_polls: cluster mode
+  // with a cluster secret (left out otherwise).
+  bool has_task_polls = false;
+  int64_t remote_takes = 0;
+  int64_t remote_tasks_handed_out = 0;
+  int64_t remote_take_errors = 0;
+  int64_t task_notifications_heard = 0;
+  int64_t task_notifications_sent = 0;
 };
 
 // Figures read at scrape time by the caller.

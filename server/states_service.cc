@@ -18,6 +18,7 @@
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "engine/arn.h"
+#include "engine/dispatch/lambda_function.h"
 #include "engine/service_error.h"
 #include "engine/test_state/test_state.h"
 #include "server/paging.h"
@@ -841,54 +842,73 @@ grpc::ServerUnaryReactor* StatesService::LongPoll(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* StatesService::GetActivityTask(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetActivityTaskRequest* req,
-                                                         v1::GetActivityTaskResponse* resp) {
+grpc::ServerUnaryReactor* StatesService::GetActivityTask(
+    grpc::CallbackServerContext* ctx, const v1::GetActivityTaskRequest* req,
+    v1::GetActivityTaskResponse* resp) {
   return LongPoll(
       ctx, {"GetActivityTask", req->activity_arn(), nullptr},
-      [this, req, resp](int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
-                        std::function<bool()> is_cancelled) {
-        engine_->GetActivityTaskAsync(
-            req->activity_arn(), req->worker_name(), timeout_ms,
-            [resp, done = std::move(done)](absl::StatusOr<engine::ActivityTaskGrant> g) {
-              if (!g.ok()) return done(g.status(), false);
-              resp->set_task_token(g->task_token);
-              resp->set_input(g->input);
-              done(absl::OkStatus(), !g->task_token.empty());
-            },
-            std::move(is_cancelled));
+      [this, ctx, req, resp](int64_t timeout_ms,
+                             std::function<void(absl::Status, bool)> done,
+                             std::function<bool()> is_cancelled) {
+        auto here = [this, req, resp, is_cancelled](int64_t wait_ms,
+                                                    PollDone polled) {
+          engine_->GetActivityTaskAsync(
+              req->activity_arn(), req->worker_name(), wait_ms,
+              [resp, polled = std::move(polled)](
+                  absl::StatusOr<engine::ActivityTaskGrant> g) {
+                if (!g.ok()) return polled(g.status(), false);
+                resp->set_task_token(g->task_token);
+                resp->set_input(g->input);
+                polled(absl::OkStatus(), !g->task_token.empty());
+              },
+              is_cancelled);
+        };
+        PollAnyNode(
+            ctx, "GetActivityTask", req->activity_arn(), *req, resp,
+            [resp] { return !resp->task_token().empty(); }, timeout_ms,
+            std::move(is_cancelled), std::move(here), std::move(done));
       });
 }
 
-grpc::ServerUnaryReactor* StatesService::GetFunctionTask(grpc::CallbackServerContext* ctx,
-                                                         const v1::GetFunctionTaskRequest* req,
-                                                         v1::GetFunctionTaskResponse* resp) {
+grpc::ServerUnaryReactor* StatesService::GetFunctionTask(
+    grpc::CallbackServerContext* ctx, const v1::GetFunctionTaskRequest* req,
+    v1::GetFunctionTaskResponse* resp) {
   return LongPoll(
       ctx, {"GetFunctionTask", req->function_name(), nullptr},
-      [this, req, resp](int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
-                        std::function<bool()> is_cancelled) {
-        engine_->GetFunctionTaskAsync(
-            req->function_name(), req->worker_name(), timeout_ms,
-            [resp, done = std::move(done)](absl::StatusOr<engine::FunctionTaskGrant> g) {
-              if (!g.ok()) return done(g.status(), false);
-              resp->set_task_token(g->task_token);
-              resp->set_payload(g->payload);
-              resp->set_request_id(g->request_id);
-              resp->set_function_arn(g->function_arn);
-              resp->set_deadline_ms(g->deadline_ms);
-              resp->set_client_context(g->client_context);
-              resp->set_qualifier(g->qualifier);
-              resp->set_execution_arn(g->execution_arn);
-              resp->set_state_name(g->state_name);
-              done(absl::OkStatus(), !g->task_token.empty());
-            },
-            std::move(is_cancelled));
+      [this, ctx, req, resp](int64_t timeout_ms,
+                             std::function<void(absl::Status, bool)> done,
+                             std::function<bool()> is_cancelled) {
+        auto here = [this, req, resp, is_cancelled](int64_t wait_ms,
+                                                    PollDone polled) {
+          engine_->GetFunctionTaskAsync(
+              req->function_name(), req->worker_name(), wait_ms,
+              [resp, polled = std::move(polled)](
+                  absl::StatusOr<engine::FunctionTaskGrant> g) {
+                if (!g.ok()) return polled(g.status(), false);
+                resp->set_task_token(g->task_token);
+                resp->set_payload(g->payload);
+                resp->set_request_id(g->request_id);
+                resp->set_function_arn(g->function_arn);
+                resp->set_deadline_ms(g->deadline_ms);
+                resp->set_client_context(g->client_context);
+                resp->set_qualifier(g->qualifier);
+                resp->set_execution_arn(g->execution_arn);
+                resp->set_state_name(g->state_name);
+                polled(absl::OkStatus(), !g->task_token.empty());
+              },
+              is_cancelled);
+        };
+        PollAnyNode(
+            ctx, "GetFunctionTask",
+            engine::FunctionQueueKey(req->function_name()), *req, resp,
+            [resp] { return !resp->task_token().empty(); }, timeout_ms,
+            std::move(is_cancelled), std::move(here), std::move(done));
       });
 }
 
-grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(grpc::CallbackServerContext* ctx,
-                                                         const v1::SendTaskSuccessRequest* req,
-                                                         v1::SendTaskSuccessResponse* resp) {
+grpc::ServerUnaryReactor* StatesService::SendTaskSuccess(
+    grpc::CallbackServerContext* ctx, const v1::SendTaskSuccessRequest* req,
+    v1::SendTaskSuccessResponse* resp) {
   return RunAsync(
       ctx,
       Routed(ctx, "SendTaskSuccess", TaskExecution(req->task_token()), Unowned(req), resp,

@@ -36,6 +36,7 @@
 #include "server/cluster_auth.h"
 #include "server/cluster_forwarder.h"
 #include "server/cluster_router.h"
+#include "server/cluster_task_poller.h"
 #include "stepwise/v1/service.grpc.pb.h"
 
 namespace stepwise::storage {
@@ -72,6 +73,10 @@ struct StatesServiceOptions {
   // This node's shard leases in cluster mode, read by DescribeCluster
   // (server/states_service_cluster.cc); null otherwise.
   storage::ShardLeases* shard_leases = nullptr;
+  // Cluster mode with a cluster secret: GetActivityTask and GetFunctionTask
+  // get tasks of every node (server/cluster_task_poller.h); needs
+  // `forwarder`. Null: this node's tasks only. Must outlive the service.
+  ClusterTaskPoller* task_poller = nullptr;
 };
 
 // `d` as a ListExecutions item (ListExecutions and SearchExecutions).
@@ -315,6 +320,19 @@ class StatesService final : public v1::States::CallbackService {
       std::function<void(int64_t timeout_ms, std::function<void(absl::Status, bool)> done,
                          std::function<bool()> is_cancelled)>
           poll);
+  // A worker queue's poll (server/states_service_polls.cc): `here` (this
+  // node's engine poll for a given time) as the whole poll without a
+  // cluster task poller; as a take for another node (a call marked
+  // forwarded, already admitted) `here` without waiting; otherwise the
+  // ClusterTaskPoller's rounds over every node, a take sent to a peer as
+  // `method` with `request`, its answer filling `response` (`handed_out`
+  // then says whether it holds a task).
+  void PollAnyNode(grpc::CallbackServerContext* ctx, const char* method, std::string queue,
+                   const google::protobuf::Message& request, google::protobuf::Message* response,
+                   std::function<bool()> handed_out, int64_t timeout_ms,
+                   std::function<bool()> is_cancelled,
+                   std::function<void(int64_t timeout_ms, PollDone done)> here,
+                   std::function<void(absl::Status, bool)> done);
   // The audit log's caller for `ctx`: bearer-token fingerprint, client
   // certificate subject or "anonymous".
   std::string CallerOf(grpc::CallbackServerContext* ctx) const;
