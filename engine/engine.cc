@@ -129,11 +129,13 @@ TaskDispatch EngineImpl::MakeDispatch() {
 }
 
 absl::Status EngineImpl::Init() {
+  // One key for every node sharing the store: the first to write it wins
+  // and the others adopt it (nodes started at once on an empty database).
   SW_ASSIGN_OR_RETURN(std::optional<std::string> key,
                       store_->Get(storage::Table::kMeta, "token_key"));
   if (!key.has_value()) {
-    key = TaskTokenCodec::NewKey();
-    SW_RETURN_IF_ERROR(store_->Put(storage::Table::kMeta, "token_key", *key));
+    SW_ASSIGN_OR_RETURN(key, store_->PutIfAbsent(storage::Table::kMeta, "token_key",
+                                                 TaskTokenCodec::NewKey()));
   }
   tokens_ = std::make_unique<TaskTokenCodec>(*key);
   committer_.Start();

@@ -49,6 +49,10 @@ class ExpressRoutingStore final : public Store {
   absl::Status Put(Table table, const std::string& key,
                    std::optional<std::string> value) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) override;
+  absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
+                                          const std::string& value) override {
+    return durable_->PutIfAbsent(table, key, value);
+  }
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table, const ScanOptions& opts) override;
   // Scans the in-memory rows of the running Express executions (Scan reads
   // the durable store only): ListExecutions(mapRunArn) lists a Map Run's

@@ -46,6 +46,10 @@ class ForwardingStore : public Store {
   absl::StatusOr<std::optional<std::string>> Get(Table table, const std::string& key) override {
     return target_->Get(table, key);
   }
+  absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
+                                          const std::string& value) override {
+    return target_->PutIfAbsent(table, key, value);
+  }
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table, const ScanOptions& opts) override {
     return target_->Scan(table, opts);
   }

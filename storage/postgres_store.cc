@@ -288,6 +288,10 @@ class PostgresStore::Connection {
             "put_" + n, absl::StrCat("INSERT INTO ", n,
                                      " (key, value) VALUES ($1::bytea, $2::bytea) ON CONFLICT "
                                      "(key) DO UPDATE SET value = EXCLUDED.value")));
+        SW_RETURN_IF_ERROR(Prepare(
+            "putnx_" + n, absl::StrCat("INSERT INTO ", n,
+                                       " (key, value) VALUES ($1::bytea, $2::bytea) ON CONFLICT "
+                                       "(key) DO NOTHING")));
       }
       for (bool exclusive : {false, true}) {
         for (bool upper : {false, true}) {
@@ -740,6 +744,26 @@ absl::Status PostgresStore::PutBatch(absl::Span<const Write> writes) {
   }();
   if (!st.ok()) c->Rollback();
   return st;
+}
+
+absl::StatusOr<std::string> PostgresStore::PutIfAbsent(Table table, const std::string& key,
+                                                       const std::string& value) {
+  if (table == Table::kExecutions) {
+    return absl::InvalidArgumentError("PutIfAbsent is for non-execution tables");
+  }
+  SW_ASSIGN_OR_RETURN(Lease c, Acquire());
+  // The insert commits on its own (autocommit); a concurrent insert of the
+  // same key by another node makes this one do nothing, and the read below
+  // sees the winner's value.
+  SW_RETURN_IF_ERROR(
+      c->Run(absl::StrCat("putnx_", TableName(table)), {Param::Bytes(key), Param::Bytes(value)}).status());
+  SW_ASSIGN_OR_RETURN(PgResult r, c->Run(absl::StrCat("get_", TableName(table)),
+                                         {Param::Bytes(key)}));
+  if (PQntuples(r.get()) == 0) {
+    return absl::InternalError(absl::StrCat("PutIfAbsent: the row ", TableName(table),
+                                            " was not there after its insert"));
+  }
+  return Cell(r.get(), 0, 0);
 }
 
 absl::StatusOr<std::optional<std::string>> PostgresStore::Get(Table table,

@@ -120,6 +120,8 @@ class PostgresStore final : public Store {
   // version framing (EncodeExecutionValue) and bypasses version checks.
   absl::Status Put(Table table, const std::string& key,
                    std::optional<std::string> value) override;
+  absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
+                                          const std::string& value) override;
   absl::StatusOr<std::optional<std::string>> Get(
       Table table, const std::string& key) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,

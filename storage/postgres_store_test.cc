@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -180,6 +182,35 @@ TEST_F(PostgresStoreTest, BinaryKeysAndValuesRoundTrip) {
   absl::StatusOr<std::vector<HistoryChunk>> h = (*s)->ReadHistory(t.execution_id, 1, 0);
   ASSERT_TRUE(h.ok() && h->size() == 1u);
   EXPECT_EQ((*h)[0].value, every_byte);
+}
+
+// Nodes started at once on an empty database each try to store their own
+// task-token key: every one of them must end up with the same, the first
+// stored (engine/engine.cc Init). Eight stores race PutIfAbsent on one key.
+TEST_F(PostgresStoreTest, PutIfAbsentHasOneWinnerAcrossStores) {
+  constexpr int kStores = 8;
+  std::vector<std::unique_ptr<PostgresStore>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> s = Open();
+    ASSERT_TRUE(s.ok()) << s.status();
+    stores.push_back(*std::move(s));
+  }
+  for (int round = 0; round < 5; ++round) {
+    const std::string key = "token_key_" + std::to_string(round);
+    std::vector<std::string> got(kStores);
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kStores; ++i) {
+      threads.emplace_back([&, i] {
+        absl::StatusOr<std::string> v =
+            stores[i]->PutIfAbsent(Table::kMeta, key, "value-of-" + std::to_string(i));
+        got[i] = v.ok() ? *v : "error: " + std::string(v.status().message());
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    absl::StatusOr<std::optional<std::string>> stored = stores[0]->Get(Table::kMeta, key);
+    ASSERT_TRUE(stored.ok() && stored->has_value());
+    for (int i = 0; i < kStores; ++i) EXPECT_EQ(got[i], **stored) << "store " << i;
+  }
 }
 
 TEST_F(PostgresStoreTest, UriConnectionStringWorks) {

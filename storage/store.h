@@ -88,6 +88,22 @@ class Store {
   virtual absl::StatusOr<std::optional<std::string>> Get(
       Table table, const std::string& key) = 0;
 
+  // Writes `value` under `key` of a non-execution table unless the key
+  // holds a value already, and returns the value the key holds after the
+  // call (the one written, or the one found). Atomic against other
+  // processes sharing the store (PostgresStore: one INSERT ... ON CONFLICT
+  // DO NOTHING); this default (Get, then Put) suits a store one process
+  // owns.
+  virtual absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
+                                                  const std::string& value) {
+    absl::StatusOr<std::optional<std::string>> found = Get(table, key);
+    if (!found.ok()) return found.status();
+    if (found->has_value()) return **found;
+    absl::Status put = Put(table, key, value);
+    if (!put.ok()) return put;
+    return value;
+  }
+
   // Scans `table` in key order (or reverse), honouring `opts`.
   virtual absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                                      const ScanOptions& opts) = 0;

@@ -466,6 +466,14 @@ TEST_P(StoreConformanceTest, PutGetAndDelete) {
   EXPECT_EQ(store_->Get(Table::kMachines, "empty").value(), "");
 }
 
+TEST_P(StoreConformanceTest, PutIfAbsentKeepsTheFirstValue) {
+  ASSERT_OK_AND_ASSIGN(std::string first, store_->PutIfAbsent(Table::kMeta, "k", "one"));
+  EXPECT_EQ(first, "one");
+  ASSERT_OK_AND_ASSIGN(std::string second, store_->PutIfAbsent(Table::kMeta, "k", "two"));
+  EXPECT_EQ(second, "one");
+  EXPECT_EQ(store_->Get(Table::kMeta, "k").value(), "one");
+}
+
 TEST_P(StoreConformanceTest, RawExecutionPutBypassesAndResetsVersionCheck) {
   ASSERT_OK(store_->Commit(Step("x", 0)));
   ASSERT_OK(store_->Put(Table::kExecutions, "x",
