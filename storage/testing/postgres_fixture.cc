@@ -173,6 +173,8 @@ absl::Status PostgresFixture::Configure(const PostgresServerOptions& options) {
 PostgresFixture::~PostgresFixture() {
   if (dir_.empty()) return;
   (void)Run(absl::StrCat(bin_, "/pg_ctl -D ", ShellQuote(dir_ + "/data"), " -m fast -w stop"));
+  // Kept to look at a failure, as tests/stepwised_process.h keeps its own.
+  if (const char* keep = std::getenv("STEPWISE_KEEP_TEST_DIRS"); keep && *keep == '1') return;
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }

@@ -56,7 +56,9 @@ class PostgresFixture {
   static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start();
   static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start(
       const PostgresServerOptions& options);
-  ~PostgresFixture();  // pg_ctl stop -m fast, then removes the directory
+  // pg_ctl stop -m fast, then removes the directory (kept with
+  // STEPWISE_KEEP_TEST_DIRS=1).
+  ~PostgresFixture();
 
   // Creates a new empty database and returns its libpq connection string
   // ("host=<socket dir> port=<port> user=<user> dbname=t_N").

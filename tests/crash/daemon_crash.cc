@@ -61,6 +61,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/activity_worker.h"
@@ -205,17 +206,20 @@ class Harness {
   }
 
   // The client of the current life of the next node in turn (one node
-  // outside cluster mode): every call, and every retry of a call, goes to
-  // the next node.
+  // outside cluster mode): every call, and every retry of a call, of the
+  // calling thread goes to the next node. The turn is the thread's own: with
+  // one turn shared by every thread, pollers that poll in step (6 function
+  // workers, 3 nodes) each met the same node every round and a worker kind
+  // never polled one node, whose tasks then waited forever.
   std::shared_ptr<Client> Current() {
     std::lock_guard<std::mutex> l(client_mu_);
-    return clients_[next_client_++ % clients_.size()];
+    return clients_[NextTurn() % clients_.size()];
   }
   // The raw gRPC stub of the current life of the next node in turn
   // (function workers: the client library has no GetFunctionTask yet).
   std::shared_ptr<v1::States::Stub> CurrentStub() {
     std::lock_guard<std::mutex> l(client_mu_);
-    return stubs_[next_stub_++ % stubs_.size()];
+    return stubs_[NextTurn() % stubs_.size()];
   }
   // The client of node `node`'s new life, on `port`.
   void SetClient(int node, std::shared_ptr<Client> c, int port) {
@@ -557,11 +561,18 @@ class Harness {
     }
   }
 
+  // The calling thread's next turn (Current, CurrentStub); each thread
+  // starts at a node of its own.
+  static size_t NextTurn() {
+    static std::atomic<size_t> threads{0};
+    thread_local size_t turn = threads.fetch_add(1);
+    return turn++;
+  }
+
   const Flags f_;
   std::mutex client_mu_;
   std::vector<std::shared_ptr<Client>> clients_;             // by node
   std::vector<std::shared_ptr<v1::States::Stub>> stubs_;     // by node
-  size_t next_client_ = 0, next_stub_ = 0;                   // under client_mu_
   std::atomic<bool> halt_{false};
   std::atomic<bool> starts_done_{false};
   std::atomic<bool> parent_starts_done_{false};
@@ -1001,6 +1012,33 @@ int Run(const Flags& f) {
 
 // ------------------------------------------------------------ cluster mode
 
+// Prints the last events of execution `name` (exec-N or parent-N), read
+// through any node: what a run that did not finish was waiting for.
+void PrintHistoryTail(Harness& h, const std::string& name) {
+  int i = 0;
+  std::string arn;
+  if (absl::SimpleAtoi(name.substr(name.find('-') + 1), &i)) {
+    arn = name.rfind("parent-", 0) == 0 ? Nested().ParentArn(i) : Flow().ExecArn(i);
+  }
+  if (arn.empty()) return;
+  v1::GetExecutionHistoryRequest r;
+  r.set_execution_arn(arn);
+  r.set_reverse_order(true);
+  r.set_max_results(12);
+  auto got = h.Retry([&r](Client& c) { return c.GetExecutionHistory(r); });
+  if (!got.ok()) {
+    std::printf("%s: history: %s\n", name.c_str(), got.status().ToString().c_str());
+    return;
+  }
+  std::printf("%s: its last events, newest first:\n", name.c_str());
+  for (const auto& ev : got->events()) {
+    std::printf("  %lld %s (previous %lld) at %lld\n", static_cast<long long>(ev.id()),
+                ev.type().c_str(), static_cast<long long>(ev.previous_event_id()),
+                static_cast<long long>(ev.timestamp().seconds()));
+  }
+  std::fflush(stdout);
+}
+
 // The cluster mode's main loop (README.md "Three nodes on PostgreSQL"):
 // the nodes started, the workload's threads on them, node kills then
 // PostgreSQL restarts on a fixed period, the final run until every
@@ -1206,6 +1244,7 @@ int RunCluster(const Flags& f) {
   const int64_t deadline = NowMs() + 1000LL * f.deadline_s;
   while (!h.WorkloadDone()) {
     if (NowMs() > deadline) {
+      PrintHistoryTail(h, h.last_open());
       return abort_run(absl::StrCat("the workload did not finish within ", f.deadline_s,
                                     " s of the last kill (e.g. ", h.last_open(), " RUNNING)"));
     }
