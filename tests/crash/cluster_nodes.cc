@@ -27,7 +27,13 @@ absl::StatusOr<std::unique_ptr<ClusterNodes>> ClusterNodes::Create(const Cluster
   c->options_ = options;
   storage::testing::PostgresServerOptions pg_options;
   pg_options.tcp = true;
-  pg_options.parent_dir = options.dir;
+  // PostgreSQL's unix socket (<dir>/sw_pg.XXXXXX/.s.PGSQL.<port>) must fit
+  // a socket address (107 bytes): a deep run directory puts it in /tmp.
+  pg_options.parent_dir = options.dir.size() + 32 < 107 ? options.dir : "/tmp";
+  if (pg_options.parent_dir != options.dir) {
+    std::printf("cluster: %s is too deep for PostgreSQL's socket; its directory goes in /tmp\n",
+                options.dir.c_str());
+  }
   auto pg = storage::testing::PostgresFixture::Start(pg_options);
   if (!pg.ok()) return pg.status();
   c->pg_ = std::move(*pg);

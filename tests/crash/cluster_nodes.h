@@ -1,6 +1,7 @@
 // ClusterNodes: the cluster that the cluster mode of daemon_crash
 // (`--cluster N`, README.md "Three nodes on PostgreSQL") runs its workload
-// on: PostgreSQL 15 from initdb in a directory of the run (fsync on, TCP on
+// on: PostgreSQL 15 from initdb in a directory of the run (in /tmp when the
+// run's path is too long for its unix socket; fsync on, TCP on
 // 127.0.0.1; storage/testing/postgres_fixture.h, as the PostgreSQL tests
 // start it, as an unprivileged user when run as root), one database, one
 // cluster secret, and N stepwised nodes on it (`--store postgresql://...
