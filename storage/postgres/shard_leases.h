@@ -20,8 +20,9 @@
 // Tick is one round: heartbeat the `nodes` row, renew, then rebalance: a
 // node keeps at most ceil(shards / live nodes) shards (live: heartbeat
 // within one TTL), releasing extras when others join and taking free or
-// expired shards up to that number. Start runs Tick every TTL/3 on a
-// background thread.
+// expired shards up to that number. Start runs Tick every TTL/3, or every
+// second when that is sooner, on a background thread (so a dead node's
+// shards are taken within about TTL + 1 s).
 //
 // Threads: every method may be called from any thread. Database calls are
 // serialised on the one connection this object owns (a mutex);
@@ -107,7 +108,8 @@ class ShardLeases final : public ShardFence {
   // One round: Heartbeat, Renew, rebalance (see the file comment).
   absl::Status Tick();
 
-  // Runs Tick every TTL/3 on a thread ("sw-shard-leases") until Stop.
+  // Runs Tick every min(TTL/3, 1 s) on a thread ("sw-shard-leases") until
+  // Stop.
   void Start();
   enum class StopMode {
     kRelease,  // release every shard and delete the `nodes` row

@@ -85,7 +85,8 @@ absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start() {
 absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start(
     const PostgresServerOptions& options) {
   std::unique_ptr<PostgresFixture> f(new PostgresFixture());
-  std::string tmpl = "/tmp/sw_pg.XXXXXX";
+  std::string tmpl = absl::StrCat(options.parent_dir.empty() ? "/tmp" : options.parent_dir,
+                                  "/sw_pg.XXXXXX");
   if (mkdtemp(tmpl.data()) == nullptr) return absl::InternalError("mkdtemp failed");
   f->dir_ = tmpl;
   f->bin_ = EnvOr("SW_TEST_PG_BIN", "/usr/lib/postgresql/15/bin");
@@ -114,10 +115,11 @@ absl::StatusOr<std::unique_ptr<PostgresFixture>> PostgresFixture::Start(
   if (!init.ok()) return init.status();
   absl::Status configured = f->Configure(options);
   if (!configured.ok()) return configured;
-  absl::StatusOr<std::string> start = f->Run(absl::StrCat(
+  f->start_command_ = absl::StrCat(
       f->bin_, "/pg_ctl -D ", ShellQuote(data), " -l ", ShellQuote(f->dir_ + "/log"),
       " -w -t 60 -o \"-c listen_addresses='", options.tcp ? "127.0.0.1" : "", "' -k ", f->dir_,
-      " -p ", f->port_, " -c fsync=on -c max_connections=200\" start"));
+      " -p ", f->port_, " -c fsync=on -c max_connections=200\" start");
+  absl::StatusOr<std::string> start = f->Run(f->start_command_);
   if (!start.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(f->dir_, ec);
@@ -171,6 +173,8 @@ absl::Status PostgresFixture::Configure(const PostgresServerOptions& options) {
 PostgresFixture::~PostgresFixture() {
   if (dir_.empty()) return;
   (void)Run(absl::StrCat(bin_, "/pg_ctl -D ", ShellQuote(dir_ + "/data"), " -m fast -w stop"));
+  // Kept to look at a failure, as tests/stepwised_process.h keeps its own.
+  if (const char* keep = std::getenv("STEPWISE_KEEP_TEST_DIRS"); keep && *keep == '1') return;
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -216,6 +220,21 @@ absl::StatusOr<std::string> PostgresFixture::CreateDatabase() {
   absl::StatusOr<std::string> r = Psql("postgres", absl::StrCat("CREATE DATABASE ", name));
   if (!r.ok()) return r.status();
   return absl::StrCat("host=", dir_, " port=", port_, " user=", user_, " dbname=", name);
+}
+
+std::string PostgresFixture::TcpUri(const std::string& dbname) const {
+  return absl::StrCat("postgresql://", user_, "@127.0.0.1:", port_, "/", dbname);
+}
+
+absl::Status PostgresFixture::StopImmediately() {
+  absl::StatusOr<std::string> r =
+      Run(absl::StrCat(bin_, "/pg_ctl -D ", ShellQuote(dir_ + "/data"), " -m immediate -w stop"));
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
+absl::Status PostgresFixture::StartAgain() {
+  absl::StatusOr<std::string> r = Run(start_command_);
+  return r.ok() ? absl::OkStatus() : r.status();
 }
 
 std::string PostgresFixture::Uri(const std::string& dbname) const {

@@ -12,7 +12,8 @@
 // test is not root, the server runs as the test's own user. Binaries come
 // from /usr/lib/postgresql/15/bin (override with SW_TEST_PG_BIN).
 //
-// Thread-safe: Shared() and CreateDatabase() may be called from any thread.
+// Thread-safe: Shared() and CreateDatabase() may be called from any thread;
+// StopImmediately() and StartAgain() from one thread at a time.
 #ifndef SW_STORAGE_TESTING_POSTGRES_FIXTURE_H_
 #define SW_STORAGE_TESTING_POSTGRES_FIXTURE_H_
 
@@ -32,6 +33,9 @@ namespace stepwise::storage::testing {
 struct PostgresServerOptions {
   // Also listen on TCP at 127.0.0.1 (port() is then a free TCP port).
   bool tcp = false;
+  // Where the server's temporary directory is made (default /tmp); it
+  // must be reachable by the server's user.
+  std::string parent_dir;
   // Files written into the server's directory before it starts, owned by
   // the server's user, mode 0600 (certificates and keys): name -> bytes.
   // A setting may name one as "<dir>/NAME" (the directory is substituted).
@@ -52,7 +56,9 @@ class PostgresFixture {
   static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start();
   static absl::StatusOr<std::unique_ptr<PostgresFixture>> Start(
       const PostgresServerOptions& options);
-  ~PostgresFixture();  // pg_ctl stop -m fast, then removes the directory
+  // pg_ctl stop -m fast, then removes the directory (kept with
+  // STEPWISE_KEEP_TEST_DIRS=1).
+  ~PostgresFixture();
 
   // Creates a new empty database and returns its libpq connection string
   // ("host=<socket dir> port=<port> user=<user> dbname=t_N").
@@ -64,6 +70,15 @@ class PostgresFixture {
 
   // The same connection string as a postgresql:// URI.
   std::string Uri(const std::string& dbname) const;
+  // A postgresql:// URI over TCP at 127.0.0.1 (a server started with tcp).
+  std::string TcpUri(const std::string& dbname) const;
+
+  // Crashes the server: `pg_ctl stop -m immediate` (no checkpoint; the
+  // next start runs crash recovery from the WAL). For crash harnesses.
+  absl::Status StopImmediately();
+  // Starts the stopped server again on the same directory, port and
+  // settings, waiting until it accepts connections.
+  absl::Status StartAgain();
 
   const std::string& socket_dir() const { return dir_; }
   int port() const { return port_; }
@@ -77,6 +92,7 @@ class PostgresFixture {
   absl::StatusOr<std::string> Run(const std::string& command) const;
 
   std::string dir_;       // temp dir: socket, data/, log
+  std::string start_command_;  // pg_ctl start, as Start ran it
   std::string bin_;
   std::string user_;
   bool as_other_user_ = false;

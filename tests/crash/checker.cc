@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/strings.h"
 #include "engine/execution_codec.h"
+#include "storage/postgres_store.h"
 #include "storage/rocks_store.h"
 
 namespace stepwise::crash {
@@ -50,7 +51,24 @@ std::string StoredCallbackTokens::Mint(const std::string& execution_arn, int64_t
 
 absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,
                                         const std::string& machine_name, Report* rep) {
-  auto store = storage::RocksStore::Open(db_dir, storage::RocksOptions{});
+  absl::StatusOr<std::unique_ptr<storage::Store>> store;
+  if (db_dir.rfind("postgresql://", 0) == 0) {
+    // A cluster's database: opened without cluster mode (no fence) and only
+    // read.
+    auto pg = storage::PostgresStore::Open(db_dir, storage::PostgresOptions{});
+    if (pg.ok()) {
+      store = std::unique_ptr<storage::Store>(std::move(*pg));
+    } else {
+      store = pg.status();
+    }
+  } else {
+    auto rocks = storage::RocksStore::Open(db_dir, storage::RocksOptions{});
+    if (rocks.ok()) {
+      store = std::unique_ptr<storage::Store>(std::move(*rocks));
+    } else {
+      store = rocks.status();
+    }
+  }
   if (!store.ok()) {
     return absl::Status(store.status().code(),
                         absl::StrCat("open store: ", store.status().ToString()));

@@ -76,7 +76,8 @@ struct StoredRun {
   std::unique_ptr<StoredCallbackTokens> tokens;
 };
 
-// Opens the RocksDB store in `db_dir` and loads state machine
+// Opens the RocksDB store in `db_dir` (or, for a `postgresql://` URI, the
+// PostgreSQL store there, which is only read) and loads state machine
 // `machine_name` from it (LoadMachine). The error says what failed
 // ("open store: ...", or LoadMachine's).
 absl::StatusOr<StoredRun> OpenStoredRun(const std::string& db_dir,

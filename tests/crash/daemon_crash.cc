@@ -18,10 +18,25 @@
 // closed, is stopped with SIGTERM, and the checker opens the data directory
 // and verifies every execution (see README.md, "On the real daemon").
 //
+//
+// Cluster mode (`--cluster N`, cluster_nodes.h, README.md "Three nodes on
+// PostgreSQL"): the same workload (without the child executions) on N
+// nodes over one PostgreSQL started from initdb in DIR; every call goes to
+// the next node in turn (a call failing on a node that is down goes to the
+// next), workers poll the nodes in turn; one node chosen at random is
+// SIGKILLed every --kill-every-ms and started again after --down-ms
+// (--kills times), then PostgreSQL is stopped with `pg_ctl stop -m
+// immediate` and started again --pg-restarts times; the harness measures
+// how long until every shard of a killed node is held again and how long
+// until a StartExecution is acknowledged after PostgreSQL is back, and the
+// checker reads the database.
+//
 //   daemon_crash --stepwised PATH --dir DIR [--executions N] [--kills K]
 //                [--max-gap-ms G] [--start-rate R] [--workers W]
 //                [--max-steps S] [--deadline-s T] [--seed X] [--parents P]
 //                [--function-workers F] [--stepwise CLI_PATH]
+//                [--cluster N [--shards S] [--lease-ttl T] [--kill-every-ms I]
+//                 [--down-ms D] [--pg-restarts P] [--pg-down-ms E]]
 // Defaults come from CRASH_* environment variables (README.md). Exits 0
 // when every check holds, 2 on violations, 1 when the run itself failed.
 #include <signal.h>
@@ -32,6 +47,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,7 +61,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "client/activity_worker.h"
 #include "client/client.h"
 #include "common/json.h"
@@ -56,6 +74,7 @@
 #include "grpcpp/grpcpp.h"
 #include "common/status_macros.h"
 #include "tests/crash/checker.h"
+#include "tests/crash/cluster_nodes.h"
 #include "tests/crash/function_servers.h"
 #include "tests/crash/function_workers.h"
 #include "tests/crash/harness_daemon.h"
@@ -94,8 +113,12 @@ const Workflow& Flow() {
   return *flow;
 }
 std::string ExecName(int i) { return Workflow::ExecName(i); }
+// Set by main before anything runs: the cluster mode leaves the child
+// executions out (a child whose shard another node owns is refused).
+bool nested_children = true;
 const NestedWorkflow& Nested() {
-  static const NestedWorkflow* flow = new NestedWorkflow(kParentMachine, kChildMachine);
+  static const NestedWorkflow* flow =
+      new NestedWorkflow(kParentMachine, kChildMachine, nested_children);
   return *flow;
 }
 
@@ -113,6 +136,14 @@ struct Flags {
   int parents = -1;  // parents of the nested workload; -1: executions / 5
   int function_workers = 2;  // raw workers per function
   std::string stepwise;      // the CLI: runs the function servers when set
+  // Cluster mode (cluster_nodes.h) when > 0: the number of nodes.
+  int cluster = 0;
+  int shards = 32;            // --cluster-shards
+  int lease_ttl_s = 10;       // --cluster-lease-ttl
+  int kill_every_ms = 20000;  // a node killed this often
+  int down_ms = 5000;         // and started again after this long
+  int pg_restarts = 0;        // then PostgreSQL stopped -m immediate this often
+  int pg_down_ms = 3000;      // for this long each time
 };
 
 int Fail(const std::string& why) {
@@ -136,6 +167,7 @@ struct Observed {
   std::set<int> start_acked;                   // StartExecution answered OK
   std::set<int> stop_acked;                    // StopExecution answered OK
   std::set<int> parent_start_acked;            // the nested workload's parents
+  int64_t last_start_ack_ms = 0;               // NowMs() of the latest acknowledged start
   std::unordered_map<std::string, std::string> grants;  // token -> worker
   std::vector<std::string> double_grants;
   std::set<std::string> first_seen;            // exec/state seen by a worker
@@ -165,24 +197,46 @@ class Harness {
  public:
   explicit Harness(const Flags& f)
       : f_(f),
-        functions_([this] { return CurrentStub(); }, f.function_workers, /*senders=*/2, f.seed) {}
+        clients_(std::max(1, f.cluster)),
+        stubs_(std::max(1, f.cluster)),
+        functions_([this] { return CurrentStub(); }, f.function_workers, /*senders=*/2, f.seed) {
+    // A node hands out only its own shards' tasks: short polls, node after
+    // node (the server polls 0.5 s less than the caller's deadline).
+    if (f.cluster > 0) functions_.set_poll_seconds(2);
+  }
 
+  // The client of the current life of the next node in turn (one node
+  // outside cluster mode): every call, and every retry of a call, of the
+  // calling thread goes to the next node. The turn is the thread's own: with
+  // one turn shared by every thread, pollers that poll in step (6 function
+  // workers, 3 nodes) each met the same node every round and a worker kind
+  // never polled one node, whose tasks then waited forever.
   std::shared_ptr<Client> Current() {
     std::lock_guard<std::mutex> l(client_mu_);
-    return client_;
+    return clients_[NextTurn() % clients_.size()];
   }
-  // The raw gRPC stub of the current life (function workers: the client
-  // library has no GetFunctionTask yet).
+  // The raw gRPC stub of the current life of the next node in turn
+  // (function workers: the client library has no GetFunctionTask yet).
   std::shared_ptr<v1::States::Stub> CurrentStub() {
     std::lock_guard<std::mutex> l(client_mu_);
-    return stub_;
+    return stubs_[NextTurn() % stubs_.size()];
   }
-  void SetClient(std::shared_ptr<Client> c, int port) {
+  // The client of node `node`'s new life, on `port`.
+  void SetClient(int node, std::shared_ptr<Client> c, int port) {
     std::shared_ptr<v1::States::Stub> stub = v1::States::NewStub(grpc::CreateChannel(
         absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
     std::lock_guard<std::mutex> l(client_mu_);
-    client_ = std::move(c);
-    stub_ = std::move(stub);
+    clients_[node] = std::move(c);
+    stubs_[node] = std::move(stub);
+  }
+  // The client of node `node`'s current life.
+  std::shared_ptr<Client> ClientOf(int node) {
+    std::lock_guard<std::mutex> l(client_mu_);
+    return clients_[node];
+  }
+  int64_t last_start_ack_ms() {
+    std::lock_guard<std::mutex> l(obs_.mu);
+    return obs_.last_start_ack_ms;
   }
 
   // Calls `fn` with the current client until it answers something other
@@ -293,6 +347,13 @@ class Harness {
       r.set_execution_arn(i < f_.executions ? Flow().ExecArn(i)
                                             : Nested().ParentArn(i - f_.executions));
       auto d = c->DescribeExecution(r);
+      // Missing although its start was acknowledged (a store that lost it):
+      // nothing to wait for; the checker reports it.
+      if (!d.ok() && client::AwsErrorName(d.status()) == "ExecutionDoesNotExist") {
+        std::lock_guard<std::mutex> l(obs_.mu);
+        closed_.insert(i);
+        continue;
+      }
       if (!d.ok()) return false;
       if (d->status() == "RUNNING") {
         last_open_ = i < f_.executions ? ExecName(i)
@@ -352,6 +413,7 @@ class Harness {
         if (r.ok()) {
           std::lock_guard<std::mutex> l(obs_.mu);
           obs_.start_acked.insert(i);
+          obs_.last_start_ack_ms = NowMs();
           break;
         }
         // A retry of a start whose reply was lost, after it closed.
@@ -385,6 +447,7 @@ class Harness {
         if (r.ok()) {
           std::lock_guard<std::mutex> l(obs_.mu);
           obs_.parent_start_acked.insert(i);
+          obs_.last_start_ack_ms = NowMs();
           break;
         }
         if (client::AwsErrorName(r.status()) == "ExecutionAlreadyExists") break;
@@ -505,10 +568,18 @@ class Harness {
     }
   }
 
+  // The calling thread's next turn (Current, CurrentStub); each thread
+  // starts at a node of its own.
+  static size_t NextTurn() {
+    static std::atomic<size_t> threads{0};
+    thread_local size_t turn = threads.fetch_add(1);
+    return turn++;
+  }
+
   const Flags f_;
   std::mutex client_mu_;
-  std::shared_ptr<Client> client_;
-  std::shared_ptr<v1::States::Stub> stub_;
+  std::vector<std::shared_ptr<Client>> clients_;             // by node
+  std::vector<std::shared_ptr<v1::States::Stub>> stubs_;     // by node
   std::atomic<bool> halt_{false};
   std::atomic<bool> starts_done_{false};
   std::atomic<bool> parent_starts_done_{false};
@@ -554,9 +625,22 @@ struct ServersSeen {
   int64_t first_death_ms = 0;  // UnixNowMs() of the first death
 };
 
-int Verify(const Flags& f, Observed& obs, FunctionLog& flog, const ServersSeen& seen) {
+// Nodes serve again (a StartExecution acknowledged) within this many
+// seconds of PostgreSQL's return (issue 20).
+constexpr double kResumeLimitS = 10;
+
+// What the cluster mode measured, for Verify (empty outside it).
+struct ClusterSeen {
+  std::vector<double> reown_s;   // per kill: seconds until its shards were held again (-1: never)
+  std::vector<double> resume_s;  // per PostgreSQL restart: seconds until a start was acknowledged
+  std::vector<double> nodes_back_s;  // and until every node answered a read (-1: one never did)
+  std::vector<std::string> unexpected_exits;  // nodes that exited without being killed
+};
+
+int Verify(const Flags& f, const std::string& store_location, Observed& obs, FunctionLog& flog,
+           const ServersSeen& seen, const ClusterSeen& cluster) {
   Report rep;
-  auto run = OpenStoredRun(f.dir + "/data", kMachineName, &rep);
+  auto run = OpenStoredRun(store_location, kMachineName, &rep);
   if (!run.ok()) return Fail(std::string(run.status().message()));
   storage::Store& store = *run->store;
 
@@ -706,6 +790,51 @@ int Verify(const Flags& f, Observed& obs, FunctionLog& flog, const ServersSeen& 
     }
   }
   CheckQueuesEmpty(store, &rep);
+  if (f.cluster > 0) {
+    // Every shard of a killed node held again within the lease TTL + 2 s;
+    // nodes serving again within 10 s of PostgreSQL's return; no node
+    // exiting by itself while PostgreSQL was up.
+    const double reown_limit = f.lease_ttl_s + 2.0;
+    std::string reowns, resumes, nodes_back;
+    for (size_t k = 0; k < cluster.reown_s.size(); ++k) {
+      double r = cluster.reown_s[k];
+      absl::StrAppend(&reowns, k == 0 ? "" : " ", absl::StrFormat("%.2f", r));
+      if (r < 0 || r > reown_limit) {
+        rep.Problem(r < 0 ? absl::StrFormat("kill %d: the killed node's shards were not held "
+                                            "again within TTL + 10 s",
+                                            k + 1)
+                          : absl::StrFormat("kill %d: the killed node's shards were held again "
+                                            "after %.2f s, over the lease TTL + 2 s = %.0f s",
+                                            k + 1, r, reown_limit));
+      }
+    }
+    for (size_t k = 0; k < cluster.resume_s.size(); ++k) {
+      double r = cluster.resume_s[k];
+      absl::StrAppend(&resumes, k == 0 ? "" : " ", absl::StrFormat("%.2f", r));
+      if (r < 0 || r > kResumeLimitS) {
+        rep.Problem(absl::StrFormat("PostgreSQL restart %d: a StartExecution was acknowledged "
+                                    "%.2f s after PostgreSQL was back (-1: none), over %.0f s",
+                                    k + 1, r, kResumeLimitS));
+      }
+    }
+    for (size_t k = 0; k < cluster.nodes_back_s.size(); ++k) {
+      double r = cluster.nodes_back_s[k];
+      absl::StrAppend(&nodes_back, k == 0 ? "" : " ", absl::StrFormat("%.2f", r));
+      if (r < 0 || r > kResumeLimitS) {
+        rep.Problem(absl::StrFormat("PostgreSQL restart %d: every node answered again %.2f s "
+                                    "after PostgreSQL was back (-1: one never did), over %.0f s",
+                                    k + 1, r, kResumeLimitS));
+      }
+    }
+    for (const std::string& e : cluster.unexpected_exits) rep.Problem(e);
+    std::printf("verify cluster: %d nodes, %d shards, lease TTL %d s; %zu kills, shards held "
+                "again after [%s] s (limit %.0f s); %zu PostgreSQL restarts, a start "
+                "acknowledged [%s] s and every node answering [%s] s after it was back (limit "
+                "%.0f s); %zu unexpected exits\n",
+                f.cluster, f.shards, f.lease_ttl_s, cluster.reown_s.size(), reowns.c_str(),
+                reown_limit, cluster.resume_s.size(), resumes.c_str(), nodes_back.c_str(),
+                kResumeLimitS, cluster.unexpected_exits.size());
+  }
 
   std::printf(
       "verify nested: %d parents (%zu starts acknowledged): %d SUCCEEDED with the expected "
@@ -779,7 +908,7 @@ int Run(const Flags& f) {
     SW_RETURN_IF_ERROR(daemon.Start(env));
     auto c = daemon.Connect();
     if (!c.ok()) return c.status();
-    h.SetClient(std::move(*c), port);
+    h.SetClient(0, std::move(*c), port);
     return absl::OkStatus();
   };
 
@@ -885,7 +1014,273 @@ int Run(const Flags& f) {
               static_cast<long long>(h.obs().reports_stale), wall);
   std::fflush(stdout);
   if (rc != 0) return Fail(absl::StrCat("stepwised exited with ", rc, " on SIGTERM"));
-  return Verify(f, h.obs(), h.function_log(), seen);
+  return Verify(f, f.dir + "/data", h.obs(), h.function_log(), seen, ClusterSeen{});
+}
+
+// ------------------------------------------------------------ cluster mode
+
+// Prints the last events of execution `name` (exec-N or parent-N), read
+// through any node: what a run that did not finish was waiting for.
+void PrintHistoryTail(Harness& h, const std::string& name) {
+  int i = 0;
+  std::string arn;
+  if (absl::SimpleAtoi(name.substr(name.find('-') + 1), &i)) {
+    arn = name.rfind("parent-", 0) == 0 ? Nested().ParentArn(i) : Flow().ExecArn(i);
+  }
+  if (arn.empty()) return;
+  v1::GetExecutionHistoryRequest r;
+  r.set_execution_arn(arn);
+  r.set_reverse_order(true);
+  r.set_max_results(12);
+  auto got = h.Retry([&r](Client& c) { return c.GetExecutionHistory(r); });
+  if (!got.ok()) {
+    std::printf("%s: history: %s\n", name.c_str(), got.status().ToString().c_str());
+    return;
+  }
+  std::printf("%s: its last events, newest first:\n", name.c_str());
+  for (const auto& ev : got->events()) {
+    std::printf("  %lld %s (previous %lld) at %lld\n", static_cast<long long>(ev.id()),
+                ev.type().c_str(), static_cast<long long>(ev.previous_event_id()),
+                static_cast<long long>(ev.timestamp().seconds()));
+  }
+  std::fflush(stdout);
+}
+
+// The cluster mode's main loop (README.md "Three nodes on PostgreSQL"):
+// the nodes started, the workload's threads on them, node kills then
+// PostgreSQL restarts on a fixed period, the final run until every
+// execution closed, SIGTERM to every node, and the checker on the database.
+int RunCluster(const Flags& f) {
+  std::error_code ec;
+  fs::remove_all(f.dir, ec);
+  fs::create_directories(f.dir, ec);
+  if (ec) return Fail("cannot create " + f.dir);
+  auto created = ClusterNodes::Create(ClusterOptions{.stepwised = f.stepwised,
+                                                     .dir = f.dir,
+                                                     .nodes = f.cluster,
+                                                     .shards = f.shards,
+                                                     .lease_ttl_s = f.lease_ttl_s,
+                                                     .max_steps = f.max_steps});
+  if (!created.ok()) return Fail("cluster: " + created.status().ToString());
+  ClusterNodes& nodes = **created;
+  const int n = nodes.size();
+  std::printf("cluster: PostgreSQL 15 in %s, %d nodes, %d shards, lease TTL %d s\n",
+              nodes.postgres().socket_dir().c_str(), n, f.shards, f.lease_ttl_s);
+  std::fflush(stdout);
+  Harness h(f);
+  const std::string seen_dir = f.dir + "/first-seen";
+  fs::create_directories(seen_dir, ec);
+  if (ec) return Fail("cannot create " + seen_dir);
+  h.SetFirstSeenDir(seen_dir);
+  ClusterSeen cs;
+  std::mt19937_64 rng(f.seed);
+  auto t0 = std::chrono::steady_clock::now();
+  const int64_t t0_ms = NowMs();
+  auto at = [&] { return static_cast<double>(NowMs() - t0_ms) / 1000.0; };
+
+  auto connect = [&](int i) -> absl::Status {
+    auto c = nodes.node(i).Connect(std::chrono::seconds(30), absl::Seconds(2));
+    if (!c.ok()) return c.status();
+    h.SetClient(i, std::move(*c), nodes.port(i));
+    return absl::OkStatus();
+  };
+  // The first node creates the schema and the shards, then the others join.
+  for (int i = 0; i < n; ++i) {
+    absl::Status s = nodes.Start(i);
+    if (s.ok()) s = connect(i);
+    if (!s.ok()) return Fail(absl::StrCat("node ", i + 1, ": ", s.ToString()));
+  }
+  // Every shard held before the workload starts.
+  for (int64_t until = NowMs() + 30000; NowMs() < until;) {
+    auto d = h.Current()->DescribeCluster(v1::DescribeClusterRequest());
+    if (d.ok() && d->unowned_shards_size() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (absl::Status s = h.Setup(); !s.ok()) return Fail("setup: " + std::string(s.message()));
+  auto abort_run = [&](const std::string& why) {
+    h.Halt();
+    for (int i = 0; i < n; ++i) nodes.node(i).Kill();
+    h.Join();
+    return Fail(why);
+  };
+  h.StartThreads();
+  // The library worker on node 1 only: it serves that node's shards.
+  if (absl::Status s = h.StartLibraryWorker(nodes.port(0)); !s.ok()) {
+    return abort_run("library worker: " + std::string(s.message()));
+  }
+
+  // A node that exits without being killed is started again a second
+  // later, as systemd does (deploy/stepwised.service: Restart=on-failure):
+  // expected while PostgreSQL is away (fail-stop, exit code 3, README.md),
+  // a violation otherwise.
+  std::vector<bool> down(n, false);  // killed on purpose, not yet restarted
+  std::vector<int64_t> dead_since(n, 0);
+  int64_t outage_until_ms = 0;  // exits before this are the outage's
+  int outage_exits = 0, supervisor_starts = 0;
+  auto supervise = [&] {
+    for (int i = 0; i < n; ++i) {
+      if (down[i] || nodes.node(i).Alive()) continue;
+      if (dead_since[i] == 0) {
+        dead_since[i] = NowMs();
+        std::string what = absl::StrCat("node ", i + 1, " exited by itself (exit code ",
+                                        nodes.node(i).exit_code(), ") at ",
+                                        absl::StrFormat("%.1f", at()), " s");
+        if (NowMs() < outage_until_ms) {
+          ++outage_exits;
+          std::printf("%s, PostgreSQL away or just back; starting it again\n", what.c_str());
+        } else {
+          cs.unexpected_exits.push_back(
+              absl::StrCat(what, " while PostgreSQL was up; see ", f.dir, "/node", i + 1, ".log"));
+          std::printf("%s while PostgreSQL was up; starting it again\n", what.c_str());
+        }
+        std::fflush(stdout);
+      } else if (NowMs() - dead_since[i] >= 1000) {
+        dead_since[i] = 0;
+        ++supervisor_starts;
+        absl::Status s = nodes.Start(i);
+        if (s.ok()) s = connect(i);  // a start that fails is seen as an exit again
+      }
+    }
+  };
+  auto wait_until = [&](int64_t until_ms) {
+    while (NowMs() < until_ms) {
+      supervise();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  };
+
+  int64_t next_event = t0_ms;
+  for (int k = 0; k < f.kills; ++k) {
+    next_event += f.kill_every_ms;
+    wait_until(next_event);
+    const int i = static_cast<int>(rng() % static_cast<uint64_t>(n));
+    // Which shards it holds, asked of any node (the database's view).
+    NodeShards held;
+    for (int64_t until = NowMs() + 5000; NowMs() < until;) {
+      auto got = ClusterNodes::HolderOf(*h.Current(), nodes.address(i));
+      if (got.ok()) {
+        held = std::move(*got);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const int64_t killed_at = NowMs();
+    down[i] = true;
+    nodes.node(i).Kill();
+    std::printf("kill %d: node %d (%zu shards) SIGKILL at %.1f s\n", k + 1, i + 1,
+                held.shards.size(), at());
+    std::fflush(stdout);
+    std::atomic<bool> stop_watch{false};
+    std::atomic<bool> watched{false};
+    double reown = -1;
+    std::thread watch([&] {
+      reown = ClusterNodes::ReownSeconds([&h] { return h.Current(); }, held.node_id, held.shards,
+                                         killed_at, f.lease_ttl_s + 10.0, stop_watch);
+      watched = true;
+    });
+    wait_until(killed_at + f.down_ms);
+    down[i] = false;
+    ++supervisor_starts;
+    absl::Status s = nodes.Start(i);
+    if (s.ok()) s = connect(i);
+    if (!s.ok()) std::printf("node %d: restart: %s\n", i + 1, s.ToString().c_str());
+    while (!watched.load()) {
+      supervise();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    watch.join();
+    cs.reown_s.push_back(reown);
+    std::printf("kill %d: node %d back at %.1f s; its %zu shards held again after %.2f s\n",
+                k + 1, i + 1, static_cast<double>(killed_at + f.down_ms - t0_ms) / 1000.0,
+                held.shards.size(), reown);
+    std::fflush(stdout);
+  }
+  for (int k = 0; k < f.pg_restarts; ++k) {
+    next_event += f.kill_every_ms;
+    wait_until(next_event);
+    const int64_t stopped_at = NowMs();
+    outage_until_ms = std::numeric_limits<int64_t>::max();
+    if (absl::Status s = nodes.postgres().StopImmediately(); !s.ok()) {
+      return abort_run("pg_ctl stop -m immediate: " + s.ToString());
+    }
+    std::printf("PostgreSQL restart %d: stopped (-m immediate) at %.1f s\n", k + 1, at());
+    std::fflush(stdout);
+    wait_until(stopped_at + f.pg_down_ms);
+    if (absl::Status s = nodes.postgres().StartAgain(); !s.ok()) {
+      return abort_run("pg_ctl start: " + s.ToString());
+    }
+    const int64_t back = NowMs();
+    // Exits a little after its return are still the outage's (a commit that
+    // failed while it was away, reported a second later).
+    outage_until_ms = back + 5000;
+    // Until a start is acknowledged, and each node answers a database
+    // read (DescribeCluster through its own client).
+    double resume = -1;
+    std::vector<double> node_back(n, -1);
+    int64_t next_probe = 0;
+    for (int64_t until = back + 60000; NowMs() < until;) {
+      int64_t ack = h.last_start_ack_ms();
+      if (resume < 0 && ack > back) resume = static_cast<double>(ack - back) / 1000.0;
+      if (NowMs() >= next_probe) {
+        next_probe = NowMs() + 100;
+        for (int i = 0; i < n; ++i) {
+          if (node_back[i] >= 0 || !nodes.node(i).Alive()) continue;
+          if (h.ClientOf(i)->DescribeCluster(v1::DescribeClusterRequest()).ok()) {
+            node_back[i] = static_cast<double>(NowMs() - back) / 1000.0;
+          }
+        }
+      }
+      bool all = resume >= 0;
+      for (double b : node_back) all = all && b >= 0;
+      if (all) break;
+      supervise();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    double slowest = 0;
+    for (double b : node_back) slowest = b < 0 || slowest < 0 ? -1 : std::max(slowest, b);
+    cs.resume_s.push_back(resume);
+    cs.nodes_back_s.push_back(slowest);
+    std::printf("PostgreSQL restart %d: back at %.1f s (down %.1f s); a start acknowledged "
+                "%.2f s later, every node answering %.2f s later\n",
+                k + 1, static_cast<double>(back - t0_ms) / 1000.0,
+                static_cast<double>(back - stopped_at) / 1000.0, resume, slowest);
+    std::fflush(stdout);
+  }
+  std::printf("final run at %.1f s\n", at());
+  std::fflush(stdout);
+  const int64_t deadline = NowMs() + 1000LL * f.deadline_s;
+  while (!h.WorkloadDone()) {
+    if (NowMs() > deadline) {
+      PrintHistoryTail(h, h.last_open());
+      return abort_run(absl::StrCat("the workload did not finish within ", f.deadline_s,
+                                    " s of the last kill (e.g. ", h.last_open(), " RUNNING)"));
+    }
+    const int64_t until = NowMs() + 250;
+    wait_until(until);
+  }
+  supervise();
+  h.Halt();
+  std::vector<int> rcs;
+  for (int i = 0; i < n; ++i) rcs.push_back(nodes.node(i).Stop());
+  h.Join();
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("run: %d executions + %d parents on %d nodes, %d kills, %d PostgreSQL restarts, "
+              "%d node exits during PostgreSQL outages, %d node starts after a kill or exit, "
+              "%lld StartExecution calls, heartbeats %lld ok / %lld failed, %lld reports "
+              "refused as stale; %.1f s\n",
+              f.executions, f.parents, n, f.kills, f.pg_restarts, outage_exits,
+              supervisor_starts, static_cast<long long>(h.started_calls()),
+              static_cast<long long>(h.obs().heartbeats_ok),
+              static_cast<long long>(h.obs().heartbeats_failed),
+              static_cast<long long>(h.obs().reports_stale), wall);
+  std::fflush(stdout);
+  for (int i = 0; i < n; ++i) {
+    if (rcs[i] != 0) {
+      cs.unexpected_exits.push_back(
+          absl::StrCat("node ", i + 1, " exited with ", rcs[i], " on SIGTERM"));
+    }
+  }
+  return Verify(f, nodes.uri(), h.obs(), h.function_log(), ServersSeen{}, cs);
 }
 
 int EnvInt(const char* name, int def) {
@@ -909,6 +1304,13 @@ int main(int argc, char** argv) {
   f.parents = EnvInt("CRASH_PARENTS", f.parents);
   f.function_workers = EnvInt("CRASH_FUNCTION_WORKERS", f.function_workers);
   if (const char* r = std::getenv("CRASH_START_RATE")) f.start_rate = std::atof(r);
+  f.cluster = EnvInt("CRASH_CLUSTER", f.cluster);
+  f.shards = EnvInt("CRASH_SHARDS", f.shards);
+  f.lease_ttl_s = EnvInt("CRASH_LEASE_TTL", f.lease_ttl_s);
+  f.kill_every_ms = EnvInt("CRASH_KILL_EVERY_MS", f.kill_every_ms);
+  f.down_ms = EnvInt("CRASH_DOWN_MS", f.down_ms);
+  f.pg_restarts = EnvInt("CRASH_PG_RESTARTS", f.pg_restarts);
+  f.pg_down_ms = EnvInt("CRASH_PG_DOWN_MS", f.pg_down_ms);
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&]() -> std::string {
@@ -931,6 +1333,13 @@ int main(int argc, char** argv) {
     else if (a == "--parents") f.parents = std::stoi(val());
     else if (a == "--function-workers") f.function_workers = std::stoi(val());
     else if (a == "--stepwise") f.stepwise = val();
+    else if (a == "--cluster") f.cluster = std::stoi(val());
+    else if (a == "--shards") f.shards = std::stoi(val());
+    else if (a == "--lease-ttl") f.lease_ttl_s = std::stoi(val());
+    else if (a == "--kill-every-ms") f.kill_every_ms = std::stoi(val());
+    else if (a == "--down-ms") f.down_ms = std::stoi(val());
+    else if (a == "--pg-restarts") f.pg_restarts = std::stoi(val());
+    else if (a == "--pg-down-ms") f.pg_down_ms = std::stoi(val());
     else {
       std::fprintf(stderr, "unknown flag %s\n", a.c_str());
       return 1;
@@ -943,5 +1352,16 @@ int main(int argc, char** argv) {
   if (f.parents < 0) f.parents = f.executions / 5;
   std::printf("daemon_crash: seed %llu\n", static_cast<unsigned long long>(f.seed));
   ::signal(SIGPIPE, SIG_IGN);
+  if (f.cluster > 0) {
+    if (f.down_ms >= f.kill_every_ms) {
+      std::fprintf(stderr, "--down-ms must be below --kill-every-ms\n");
+      return 1;
+    }
+    if (!f.stepwise.empty()) {
+      std::printf("cluster mode: --stepwise ignored (the function servers poll one node)\n");
+    }
+    stepwise::crash::nested_children = false;
+    return stepwise::crash::RunCluster(f);
+  }
   return stepwise::crash::Run(f);
 }

@@ -94,7 +94,7 @@ void FunctionWorkers::Worker(const std::string& function, int k) {
   while (!halt_.load()) {
     std::shared_ptr<v1::States::Stub> stub = stub_();
     grpc::ClientContext ctx;
-    Deadline(ctx, std::chrono::seconds(70));  // beyond the server's 60 s long poll
+    Deadline(ctx, std::chrono::seconds(poll_seconds_));
     v1::GetFunctionTaskRequest q;
     q.set_function_name(function);
     q.set_worker_name(name);

@@ -72,6 +72,10 @@ class FunctionWorkers {
   // Before Start: decide first attempts through FirstSeenDir(`dir`) (shared
   // with FunctionServers) instead of FunctionLog::first_seen.
   void set_first_seen_dir(std::string dir) { first_seen_dir_ = std::move(dir); }
+  // Before Start: the deadline of each GetFunctionTask long poll (default
+  // 70 s, beyond the server's 60 s). The cluster mode polls its nodes in
+  // turn with short polls (a node hands out only its own shards' tasks).
+  void set_poll_seconds(int seconds) { poll_seconds_ = seconds; }
 
   void Start();
   // Stops polling and sending (calls in flight end with the daemon).
@@ -100,6 +104,7 @@ class FunctionWorkers {
   const int senders_;
   const uint64_t seed_;
   std::string first_seen_dir_;
+  int poll_seconds_ = 70;
   std::atomic<bool> halt_{false};
   std::atomic<int64_t> nonces_{0};
   FunctionLog log_;

@@ -3,7 +3,9 @@
 // tests/stepwised_process.h: one fixed loopback gRPC port chosen up front,
 // so that clients outlive restarts; HTTP off; log level warn; each life
 // started with the STEPWISE_TEST_* hooks it is given; a client::Client once
-// it listens. Header-only; used by the harness's main thread.
+// it listens. The store is a data directory (--data-dir) or, for the
+// cluster mode of daemon_crash (cluster_nodes.h), a postgresql:// URI
+// (--store). Header-only; used by the harness's main thread.
 #ifndef SW_TESTS_CRASH_HARNESS_DAEMON_H_
 #define SW_TESTS_CRASH_HARNESS_DAEMON_H_
 
@@ -14,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -59,18 +62,20 @@ inline bool PortOpen(int port) {
 
 class HarnessDaemon : public testproc::StepwisedProcess {
  public:
-  // stepwised `binary` on `data_dir`, gRPC on 127.0.0.1:`port`, output
-  // appended to `log_path`; `extra` flags follow the defaults.
-  HarnessDaemon(std::string binary, std::string data_dir, std::string log_path, int port,
+  // stepwised `binary` on `store` (a data directory, or a postgresql://
+  // URI), gRPC on 127.0.0.1:`port`, output appended to `log_path`; `extra`
+  // flags follow the defaults.
+  HarnessDaemon(std::string binary, std::string store, std::string log_path, int port,
                 std::vector<std::string> extra = {})
       : StepwisedProcess(std::move(binary), std::move(log_path)),
-        data_dir_(std::move(data_dir)),
+        store_(std::move(store)),
         port_(port),
         extra_(std::move(extra)) {}
 
   // Starts a life with the test hooks in `env` ("STEPWISE_TEST_...=value").
   absl::Status Start(const std::vector<std::string>& env = {}) {
-    std::vector<std::string> args = {"--data-dir",    data_dir_,
+    const bool postgres = store_.rfind("postgresql://", 0) == 0;
+    std::vector<std::string> args = {postgres ? "--store" : "--data-dir", store_,
                                      "--grpc-listen", absl::StrCat("127.0.0.1:", port_),
                                      "--http-listen", "off",
                                      "--log-level",   "warn"};
@@ -79,11 +84,13 @@ class HarnessDaemon : public testproc::StepwisedProcess {
     return absl::OkStatus();
   }
 
-  // A client of this life once it listens (calls time out after 10 s).
-  // kUnavailable when the process exits first, kDeadlineExceeded when it
-  // does not listen within `give_up`.
+  // A client of this life once it listens (calls time out after 10 s; long
+  // polls after `poll_timeout`, default the client's). kUnavailable when the
+  // process exits first, kDeadlineExceeded when it does not listen within
+  // `give_up`.
   absl::StatusOr<std::unique_ptr<client::Client>> Connect(
-      std::chrono::milliseconds give_up = std::chrono::seconds(30)) {
+      std::chrono::milliseconds give_up = std::chrono::seconds(30),
+      std::optional<absl::Duration> poll_timeout = std::nullopt) {
     auto until = std::chrono::steady_clock::now() + give_up;
     // A channel that fails its first connection backs off for a second or
     // more; wait for the port before making one.
@@ -97,6 +104,7 @@ class HarnessDaemon : public testproc::StepwisedProcess {
     client::ClientOptions o;
     o.endpoint = absl::StrCat("127.0.0.1:", port_);
     o.timeout = absl::Seconds(10);
+    if (poll_timeout) o.poll_timeout = *poll_timeout;
     absl::StatusOr<std::unique_ptr<client::Client>> c = client::Client::Connect(o);
     if (!c.ok()) return c.status();
     while (std::chrono::steady_clock::now() < until) {
@@ -109,7 +117,7 @@ class HarnessDaemon : public testproc::StepwisedProcess {
   int port() const { return port_; }
 
  private:
-  const std::string data_dir_;
+  const std::string store_;
   const int port_;
   const std::vector<std::string> extra_;
 };

@@ -49,7 +49,7 @@ void VerifyNested(storage::Store& store, const NestedWorkflow& flow, int parents
   std::map<std::string, std::string> final_by;                // key -> nonce in the output
   std::map<std::string, std::set<std::string>> succeeded_by;  // key -> nonces in the history
   std::vector<ChildAttempt> attempts;
-  const std::map<std::string, int> entered = NestedWorkflow::ParentEntered();
+  const std::map<std::string, int> entered = flow.ParentEntered();
 
   for (int i = 0; i < parents; ++i) {
     const std::string who = NestedWorkflow::ParentName(i);

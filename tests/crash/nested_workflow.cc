@@ -54,6 +54,15 @@ std::string NestedWorkflow::ParentDefinition() const {
   const std::string names = R"J("exec.$":"$$.Execution.Name","state.$":"$$.State.Name")J";
   const std::string worker_retry = absl::StrCat(R"J("Retry":[)J", kFlakyRetry, ",", kTimeoutRetry, "]");
   const std::string child = ChildMachineArn();
+  const std::string children = absl::StrCat(R"J(  "Child":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2",
+      "Parameters":{"StateMachineArn":")J", child, R"J(",
+                    "Input":{"n.$":"$.n","parent.$":"$$.Execution.Name","mode":"sync"}},
+      "ResultSelector":{"out.$":"$.Output","status.$":"$.Status"},"ResultPath":"$.child","Next":"Fire"},
+  "Fire":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution",
+      "Parameters":{"StateMachineArn":")J", child, R"J(",
+                    "Input":{"n.$":"$.n","parent.$":"$$.Execution.Name","mode":"fire"}},
+      "ResultPath":null,"Next":"Done"},
+)J");
   return absl::StrCat(
       R"J({"Comment":"daemon crash test: Lambda tasks, callbacks, nested executions","StartAt":"FnArn","States":{
   "FnArn":{"Type":"Task","Resource":")J", kFunctionPrefix, kFnArn, R"J(",
@@ -67,16 +76,9 @@ std::string NestedWorkflow::ParentDefinition() const {
   "Callback":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
       "Parameters":{"FunctionName":")J", kFnCallback, R"J(",
                     "Payload":{"n.$":"$.n","op":"callback","token.$":"$$.Task.Token",)J", names, R"J(}},
-      "TimeoutSeconds":12,"ResultPath":"$.cb","Retry":[)J", kTimeoutRetry, R"J(],"Next":"Child"},
-  "Child":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync:2",
-      "Parameters":{"StateMachineArn":")J", child, R"J(",
-                    "Input":{"n.$":"$.n","parent.$":"$$.Execution.Name","mode":"sync"}},
-      "ResultSelector":{"out.$":"$.Output","status.$":"$.Status"},"ResultPath":"$.child","Next":"Fire"},
-  "Fire":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution",
-      "Parameters":{"StateMachineArn":")J", child, R"J(",
-                    "Input":{"n.$":"$.n","parent.$":"$$.Execution.Name","mode":"fire"}},
-      "ResultPath":null,"Next":"Done"},
-  "Done":{"Type":"Pass","End":true}}})J");
+      "TimeoutSeconds":12,"ResultPath":"$.cb","Retry":[)J", kTimeoutRetry, R"J(],"Next":")J",
+      with_children_ ? "Child" : "Done", R"J("},
+)J", with_children_ ? children : "", R"J(  "Done":{"Type":"Pass","End":true}}})J");
 }
 
 std::string NestedWorkflow::ChildDefinition() const {
@@ -130,14 +132,17 @@ json::value NestedWorkflow::ParentOutput(int i) const {
   json::object cb;
   cb["cb"] = n + 5;
   o["cb"] = std::move(cb);
-  json::object child;
-  child["out"] = ChildOutput(ChildInput(i, "sync").as_object());
-  child["status"] = "SUCCEEDED";
-  o["child"] = std::move(child);
+  if (with_children_) {
+    json::object child;
+    child["out"] = ChildOutput(ChildInput(i, "sync").as_object());
+    child["status"] = "SUCCEEDED";
+    o["child"] = std::move(child);
+  }
   return o;
 }
 
-std::map<std::string, int> NestedWorkflow::ParentEntered() {
+std::map<std::string, int> NestedWorkflow::ParentEntered() const {
+  if (!with_children_) return {{kFnArnState, 1}, {kFnInvokeState, 1}, {kCallbackState, 1}, {"Done", 1}};
   return {{kFnArnState, 1}, {kFnInvokeState, 1}, {kCallbackState, 1},
           {kChildState, 1}, {kFireState, 1},     {"Done", 1}};
 }

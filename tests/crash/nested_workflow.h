@@ -31,8 +31,14 @@ class NestedWorkflow {
   static constexpr char kChildState[] = "Child";  // startExecution.sync:2
   static constexpr char kFireState[] = "Fire";    // startExecution (request-response)
 
-  NestedWorkflow(std::string parent_machine, std::string child_machine)
-      : parent_(std::move(parent_machine)), child_(std::move(child_machine)) {}
+  // Without `with_children` the parent goes from Callback straight to Done
+  // (no Child or Fire state): the cluster mode of daemon_crash, where a
+  // child whose shard another node owns is refused (README.md).
+  NestedWorkflow(std::string parent_machine, std::string child_machine,
+                 bool with_children = true)
+      : parent_(std::move(parent_machine)),
+        child_(std::move(child_machine)),
+        with_children_(with_children) {}
 
   const std::string& parent_machine() const { return parent_; }
   const std::string& child_machine() const { return child_; }
@@ -62,7 +68,8 @@ class NestedWorkflow {
   // The output a SUCCEEDED parent i must have once every "by" member is
   // taken out (ParentStrip), and how often each state is entered.
   json::value ParentOutput(int i) const;
-  static std::map<std::string, int> ParentEntered();
+  std::map<std::string, int> ParentEntered() const;
+  bool with_children() const { return with_children_; }
   // Takes the "by" nonces out of a parent's output (in place), by task key
   // "<parent name>/<state>".
   static void ParentStrip(int i, json::object& out, std::map<std::string, std::string>* by);
@@ -76,6 +83,7 @@ class NestedWorkflow {
  private:
   const std::string parent_;
   const std::string child_;
+  const bool with_children_;
 };
 
 }  // namespace stepwise::crash
