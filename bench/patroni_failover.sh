@@ -17,8 +17,13 @@
 #     starts of a 5-state Pass chain and a Pass/Wait 1 s/Pass machine, unique
 #     names, each retried until acknowledged or ExecutionAlreadyExists.
 # After LOAD_BEFORE_S seconds of load the client notes the histories of the
-# latest executions and the script kills the primary: SIGKILL to its Patroni,
-# its postmaster and every child of the postmaster at once (a machine lost).
+# latest executions; the script stops (SIGSTOP) the primary's WAL senders, so
+# no more WAL reaches the replicas, waits STALL_REPLICAS_S (default 2) and
+# kills the primary: SIGKILL to its Patroni, its postmaster and every child
+# of the postmaster at once (a machine lost whose network went first). In
+# synchronous mode nothing can be acknowledged during the stall; with
+# SYNC_MODE=false (asynchronous replication, the check's own test) what was
+# acknowledged then is lost, and the run must fail.
 # The script measures the time until a survivor's Patroni REST API answers
 # 200 on /primary and pg_is_in_recovery() is false there; the load goes on
 # LOAD_AFTER_S seconds more. Then the client checks that every acknowledged
@@ -35,7 +40,12 @@
 #                         this checkout, else $PATH]
 #   PG_BIN                PostgreSQL 15's binaries [/usr/lib/postgresql/15/bin]
 #   PG_NODES, SW_NODES    PostgreSQL instances [3], stepwised nodes [2]
+#   SYNC_MODE             Patroni's synchronous_mode [true]; false: asynchronous
+#                         replication (with MAX_LAG=1073741824 a lagging replica
+#                         may still be promoted): acknowledged starts are lost
 #   SYNC_STRICT           synchronous_mode_strict [true]
+#   MAX_LAG               maximum_lag_on_failover in bytes [1048576]
+#   STALL_REPLICAS_S      seconds the WAL senders are stopped before the kill [2; 0 off]
 #   LOAD_BEFORE_S, LOAD_AFTER_S  load before / after the kill [20 / 40]
 #   THREADS               the client's starting threads [4]
 #   BASE_PORT             ports BASE_PORT+0.. are used [24000]
@@ -49,6 +59,9 @@ pg_bin="${PG_BIN:-/usr/lib/postgresql/15/bin}"
 pg_nodes="${PG_NODES:-3}"
 sw_nodes="${SW_NODES:-2}"
 strict="${SYNC_STRICT:-true}"
+sync_mode="${SYNC_MODE:-true}"
+max_lag="${MAX_LAG:-1048576}"
+stall="${STALL_REPLICAS_S:-2}"
 load_before="${LOAD_BEFORE_S:-20}"
 load_after="${LOAD_AFTER_S:-40}"
 threads="${THREADS:-4}"
@@ -147,8 +160,8 @@ bootstrap:
     ttl: 10
     loop_wait: 1
     retry_timeout: 4
-    maximum_lag_on_failover: 1048576
-    synchronous_mode: true
+    maximum_lag_on_failover: $max_lag
+    synchronous_mode: $sync_mode
     synchronous_mode_strict: $strict
     postgresql:
       use_pg_rewind: false
@@ -193,6 +206,7 @@ start_patroni() {  # node index
   local i=$1
   (as_pg patroni "$dir/pg$i/patroni.yml" >>"$dir/pg$i/patroni.log" 2>&1) &
   patroni_pids[$i]=$!
+  disown "$!"  # no job notice when the kill comes
 }
 
 role_of() {  # node index -> primary | replica | down (Patroni's REST API)
@@ -218,11 +232,13 @@ sync_ok=""
 for _ in $(seq 1 600); do
   streaming="$(psql_at "$(pg_port 1)" "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'" 2>/dev/null || true)"
   sync="$(psql_at "$(pg_port 1)" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'" 2>/dev/null || true)"
-  if [[ "$streaming" == "$((pg_nodes - 1))" && "$sync" -ge 1 ]]; then sync_ok=1; break; fi
+  if [[ "$streaming" == "$((pg_nodes - 1))" && ( "$sync" -ge 1 || "$sync_mode" != true ) ]]; then
+    sync_ok=1; break
+  fi
   sleep 0.2
 done
 [[ -n "$sync_ok" ]] || { for i in $(seq 2 "$pg_nodes"); do tail -5 "$dir/pg$i/patroni.log"; done; die "replicas not streaming"; }
-log "PostgreSQL: pg1 primary, $((pg_nodes - 1)) replica(s) streaming, 1 synchronous; synchronous_mode_strict $strict"
+log "PostgreSQL: pg1 primary, $((pg_nodes - 1)) replica(s) streaming; synchronous_mode $sync_mode, synchronous_mode_strict $strict, maximum_lag_on_failover $max_lag"
 log "  $(psql_at "$(pg_port 1)" "SELECT 'synchronous_standby_names=' || current_setting('synchronous_standby_names') || ' fsync=' || current_setting('fsync') || ' synchronous_commit=' || current_setting('synchronous_commit')")"
 psql_at "$(pg_port 1)" "CREATE ROLE stepwise LOGIN" >/dev/null
 psql_at "$(pg_port 1)" "CREATE DATABASE stepwise OWNER stepwise" >/dev/null
@@ -282,12 +298,27 @@ for i in $(seq 1 "$pg_nodes"); do
   if [[ "$(role_of "$i")" == primary ]]; then primary=$i; fi
 done
 [[ -n "$primary" ]] || die "no primary before the kill"
+# The primary's WAL senders are stopped (SIGSTOP) STALL_REPLICAS_S before the
+# kill (the kill ends them): the replicas get nothing more, as when the
+# primary's network goes first, and the primary runs ahead of them until it
+# dies. In synchronous mode it cannot acknowledge a commit meanwhile.
+stalled=()
+if [[ "$stall" != 0 ]]; then
+  for c in $(pgrep -P "$(head -1 "$dir/pg$primary/data/postmaster.pid")" || true); do
+    if tr '\0' ' ' <"/proc/$c/cmdline" 2>/dev/null | grep -q walsender; then stalled+=("$c"); fi
+  done
+  [[ "${#stalled[@]}" == $((pg_nodes - 1)) ]] || die "found ${#stalled[@]} WAL senders, not $((pg_nodes - 1))"
+  kill -STOP "${stalled[@]}"
+  echo "$(now)" >"$dir/stalled"
+  log "stopped the primary's WAL senders (${stalled[*]}) for $stall s"
+  sleep "$stall"
+fi
 postmaster="$(head -1 "$dir/pg$primary/data/postmaster.pid")"
 victims=("${patroni_pids[$primary]}" "$postmaster")
 mapfile -t children < <(pgrep -P "$postmaster" || true)
 victims+=("${children[@]}")
-t_kill="$(now)"
 kill -KILL "${victims[@]}"
+t_kill="$(now)"  # after the signals are sent: nothing acknowledged later can come from pg$primary
 echo "$t_kill" >"$dir/killed"
 log "killed the primary pg$primary: SIGKILL to Patroni ${patroni_pids[$primary]}, postmaster $postmaster and its ${#children[@]} children"
 
@@ -307,7 +338,7 @@ failover_s="$(echo "$t_promoted - $t_kill" | bc -l)"
 printf '%s %s %s\n' "$t_promoted" "$promoted" "$failover_s" >"$dir/promoted"
 log "pg$promoted promoted: $(printf '%.2f' "$failover_s") s after the kill"
 t_sync=""
-for _ in $(seq 1 1200); do
+for _ in $(seq 1 "$([[ "$sync_mode" == true ]] && echo 1200 || echo 0)"); do
   sync="$(psql_at "$(pg_port "$promoted")" "SELECT count(*) FROM pg_stat_replication WHERE sync_state = 'sync'" 2>/dev/null || true)"
   [[ "$sync" -ge 1 ]] 2>/dev/null && { t_sync="$(now)"; break; }
   sleep 0.05
@@ -315,13 +346,13 @@ done
 if [[ -n "$t_sync" ]]; then
   log "pg$promoted has a synchronous standby again $(printf '%.2f' "$(echo "$t_sync - $t_kill" | bc -l)") s after the kill"
   echo "$t_sync" >"$dir/sync-again"
-else
+elif [[ "$sync_mode" == true ]]; then
   log "pg$promoted has no synchronous standby 60 s after the kill"
 fi
 
 rc=0
 wait "$client_pid" || rc=$?
 restarts="$(grep -c 'restarting' "$dir/supervisor.log" 2>/dev/null || true)"
-log "stepwised restarts by the supervisor: ${restarts:-0} (exit codes: $(awk '{print $6}' "$dir/supervisor.log" 2>/dev/null | sort | uniq -c | tr -s ' ' | tr '\n' ';'))"
+log "stepwised restarts by the supervisor: ${restarts:-0} (exit codes: $(awk '{n[$7+0]++} END {for (c in n) printf "%d x code %d; ", n[c], c}' "$dir/supervisor.log" 2>/dev/null))"
 if [[ "$rc" == 0 ]]; then log "PASS: no acknowledged start or transition lost"; else log "FAIL (client exit $rc)"; fi
 exit "$rc"

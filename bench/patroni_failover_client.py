@@ -289,6 +289,10 @@ def main():
     if os.path.exists(os.path.join(args.dir, "sync-again")):
         sync_again = float(wait_file(os.path.join(args.dir, "sync-again"), 1)[0]) - t_kill
     before = [r for r in acks if r["acked"] <= t_kill]
+    stalled_path = os.path.join(args.dir, "stalled")
+    t_stall = float(wait_file(stalled_path, 1)[0]) if os.path.exists(stalled_path) else None
+    during_stall = (sum(t_stall < r["acked"] <= t_kill for r in acks)
+                    if t_stall is not None else None)
     summary = {
         "acknowledged": len(acks),
         "acknowledged_before_kill": len(before),
@@ -296,6 +300,8 @@ def main():
         "by_machine": dict(collections.Counter(r["kind"] for r in acks)),
         "acknowledged_as_already_exists": sum(r["how"] == "already-exists" for r in acks),
         "starts_per_s_before_kill": round(len(before) / max(t_kill - t0, 1e-9), 1),
+        "wal_senders_stopped_before_kill_s": round(t_kill - t_stall, 2) if t_stall else None,
+        "acknowledged_while_wal_senders_stopped": during_stall,
         "failover_s": round(failover_s, 2),
         "sync_standby_again_s": round(sync_again, 2) if sync_again is not None else None,
         "serving_again_s": round(serve_again, 2) if serve_again is not None else None,
@@ -314,6 +320,9 @@ def main():
         json.dump(summary, f, indent=1)
     print("acknowledged starts: %d (%d before the kill, %d after; %s)" % (
         len(acks), len(before), len(acks) - len(before), summary["by_machine"]))
+    if t_stall is not None:
+        print("primary's WAL senders stopped %.2f s before the kill; starts acknowledged "
+              "meanwhile: %d" % (t_kill - t_stall, during_stall))
     print("failover (kill -> a replica is primary, pg_is_in_recovery() false): %.2f s"
           % failover_s)
     if sync_again is not None:
