@@ -205,7 +205,7 @@ EOF
 start_patroni() {  # node index
   local i=$1
   (as_pg patroni "$dir/pg$i/patroni.yml" >>"$dir/pg$i/patroni.log" 2>&1) &
-  patroni_pids[$i]=$!
+  patroni_pids[i]=$!
   disown "$!"  # no job notice when the kill comes
 }
 
@@ -309,7 +309,7 @@ if [[ "$stall" != 0 ]]; then
   done
   [[ "${#stalled[@]}" == $((pg_nodes - 1)) ]] || die "found ${#stalled[@]} WAL senders, not $((pg_nodes - 1))"
   kill -STOP "${stalled[@]}"
-  echo "$(now)" >"$dir/stalled"
+  now >"$dir/stalled"
   log "stopped the primary's WAL senders (${stalled[*]}) for $stall s"
   sleep "$stall"
 fi

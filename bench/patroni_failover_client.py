@@ -330,10 +330,11 @@ def main():
     print("serving again (kill -> first start acknowledged among those sent after it): %s s"
           % summary["serving_again_s"])
     print("longest gap between two acknowledged starts: %.2f s" % gap)
-    print("checked: %d executions SUCCEEDED and listed, %d histories / %d events gapless, "
-          "%d histories noted before the kill (%d events) intact" % (
-              sum(status.get(r["arn"]) == "SUCCEEDED" for r in acks), len(histories),
-              summary["events_checked"], len(snapshot), snapshot_events))
+    print("checked: %d of %d executions SUCCEEDED, %d histories (%d events) for gaps and "
+          "shape, %d histories noted before the kill (%d events); %d failure(s)" % (
+              sum(status.get(r["arn"]) == "SUCCEEDED" for r in acks), len(acks),
+              len(histories), summary["events_checked"], len(snapshot), snapshot_events,
+              len(failures)))
     print("lost: %d%s" % (len(lost), (" " + ", ".join(lost[:20])) if lost else ""))
     for f in failures[:20]:
         print("FAILURE: " + f)
