@@ -35,7 +35,8 @@
 #
 # Environment (defaults in brackets):
 #   PATRONI_FAILOVER_DIR  state directory [a new /tmp/sw-patroni.XXXXXX]; kept
-#                         after the run (logs, client records) unless KEEP=0
+#                         after the run (logs, client records, the three data
+#                         directories: about 550 MB) unless KEEP=0
 #   STEPWISED             the server [/work/main/build/dev/..., else build/dev of
 #                         this checkout, else $PATH]
 #   PG_BIN                PostgreSQL 15's binaries [/usr/lib/postgresql/15/bin]
