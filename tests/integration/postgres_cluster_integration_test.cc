@@ -10,14 +10,9 @@
 // The cluster view: a node's /metrics (stepwise_cluster_*) and
 // Stepwise.DescribeCluster show its shards; a node without --cluster-shards
 // has no cluster metrics and says so to DescribeCluster.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <string>
 #include <thread>
 #include <utility>
@@ -27,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/testing/postgres_fixture.h"
+#include "tests/integration/cluster_nodes.h"
 #include "tests/stepwised_process.h"
 
 namespace stepwise {
@@ -35,46 +31,12 @@ namespace {
 namespace v1 = stepwise::v1;
 using namespace std::chrono_literals;
 using testproc::Daemon;
+// The loopback helpers the cluster tests share (cluster_nodes.h).
+using clustertest::Ctx;
+using clustertest::FinalStatus;
+using clustertest::Http;
 
-std::unique_ptr<grpc::ClientContext> Ctx() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + 30s);
-  return c;
-}
 
-// Plain HTTP/1.1 on loopback; `target` set: an AWS JSON 1.0 POST of `body`
-// with that X-Amz-Target. Returns (status, body).
-std::pair<int, std::string> Http(int port, const std::string& path, const std::string& target = "",
-                                 const std::string& body = "") {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
-    close(fd);
-    return {-1, ""};
-  }
-  std::string req =
-      target.empty()
-          ? "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-          : "POST " + path + " HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n" +
-                "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: " + target +
-                "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-  if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) {
-    close(fd);
-    return {-1, ""};
-  }
-  std::string resp;
-  char buf[4096];
-  ssize_t n;
-  while ((n = read(fd, buf, sizeof(buf))) > 0) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
-  int status = 0;
-  std::sscanf(resp.c_str(), "HTTP/1.1 %d", &status);
-  size_t at = resp.find("\r\n\r\n");
-  return {status, at == std::string::npos ? "" : resp.substr(at + 4)};
-}
 
 std::pair<int, std::string> DescribeCluster(int port) {
   return Http(port, "/", "Stepwise.DescribeCluster", "{}");
@@ -97,20 +59,6 @@ std::string StartNew(v1::States::Stub* stub, const std::string& def, const std::
   return resp.execution_arn();
 }
 
-std::string FinalStatus(v1::States::Stub* stub, const std::string& arn) {
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  v1::DescribeExecutionResponse resp;
-  while (std::chrono::steady_clock::now() < deadline) {
-    v1::DescribeExecutionRequest req;
-    req.set_execution_arn(arn);
-    resp.Clear();
-    grpc::Status s = stub->DescribeExecution(Ctx().get(), req, &resp);
-    if (!s.ok()) return "error: " + s.error_message();
-    if (resp.status() != "RUNNING") break;
-    std::this_thread::sleep_for(20ms);
-  }
-  return resp.status();
-}
 
 class PostgresClusterIntegrationTest : public ::testing::Test {
  protected:
