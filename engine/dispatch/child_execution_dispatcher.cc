@@ -255,6 +255,13 @@ void ChildExecutionDispatcher::ExecutionClosed(const ExecutionDescription& close
   Ended(closed);
 }
 
+void ChildExecutionDispatcher::AwaitedExecutions(std::vector<std::string>& out) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [child, w] : waiting_) {
+    if (w.mode == "sync" || w.mode == "sync:2") out.push_back(child);
+  }
+}
+
 void ChildExecutionDispatcher::Ended(const ExecutionDescription& closed) {
   std::string parent;
   int64_t task_id = 0;

@@ -143,6 +143,12 @@ class TaskDispatcher {
   // An execution closed (its closing commit is on disk). On that
   // execution's shard: keep it short, post work elsewhere.
   virtual void ExecutionClosed(const ExecutionDescription& closed) { (void)closed; }
+  // Appends the executions whose ExecutionClosed this dispatcher waits for
+  // (the children it started and still counts on). In cluster mode the
+  // engine reads those another node runs from the store and calls
+  // ExecutionClosed when they close (engine/remote_children.h). Any thread;
+  // may block briefly.
+  virtual void AwaitedExecutions(std::vector<std::string>& out) { (void)out; }
   // The engine is shutting down (first thing, shards still running): stop
   // and join any thread of the dispatcher's own. Any thread; once.
   virtual void Shutdown() {}
@@ -166,6 +172,8 @@ class TaskDispatch {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;
   // Tells every dispatcher that an execution closed.
   void ExecutionClosed(const ExecutionDescription& closed) const;
+  // Every dispatcher's AwaitedExecutions.
+  void AwaitedExecutions(std::vector<std::string>& out) const;
   // Tells every dispatcher that the engine shuts down.
   void Shutdown() const;
 

@@ -3,6 +3,10 @@
 #include "engine/map_run/map_run_driver.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <iterator>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -180,6 +184,29 @@ void MapRunDriver::ChildClosed(const ExecutionDescription& closed) {
     if (r == runs_.end()) return;
     OnEnd(*r->second, c->second.second, closed);
   });
+}
+
+void MapRunDriver::OpenChildren(std::vector<std::string>& out) {
+  auto answer = std::make_shared<std::promise<std::vector<std::string>>>();
+  std::future<std::vector<std::string>> open = answer->get_future();
+  Post([this, answer] {
+    std::vector<std::string> arns;
+    for (const auto& [arn, where] : children_) {
+      auto r = runs_.find(where.first);
+      if (r == runs_.end()) continue;
+      ChildStatus st = r->second->status[where.second];
+      if (st == ChildStatus::kStarting || st == ChildStatus::kRunning) arns.push_back(arn);
+    }
+    answer->set_value(std::move(arns));
+  });
+  if (open.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return;
+  std::vector<std::string> arns;
+  try {
+    arns = open.get();
+  } catch (const std::future_error&) {
+    return;  // stopped: the task was dropped unrun
+  }
+  out.insert(out.end(), std::make_move_iterator(arns.begin()), std::make_move_iterator(arns.end()));
 }
 
 void MapRunDriver::Begin(const std::string& key, const std::string& parent, int64_t task_id,
