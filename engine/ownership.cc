@@ -171,6 +171,7 @@ void EngineImpl::LoseShards(const std::vector<int>& lost) {
   timers_.CancelIf(in_lost);
   tasks_.RemoveIf(in_lost);
   DropLoadedIf(in_lost);
+  dispatch_.ExecutionsLost(in_lost);
   spdlog::info("cluster: no longer running shards [{}] (lease released or lapsed)",
                absl::StrJoin(lost, ","));
 }

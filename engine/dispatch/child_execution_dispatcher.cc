@@ -255,6 +255,12 @@ void ChildExecutionDispatcher::ExecutionClosed(const ExecutionDescription& close
   Ended(closed);
 }
 
+void ChildExecutionDispatcher::ExecutionsLost(
+    std::function<bool(const std::string& execution)> lost) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::erase_if(waiting_, [&lost](const auto& kv) { return lost(kv.second.parent); });
+}
+
 void ChildExecutionDispatcher::AwaitedExecutions(std::vector<std::string>& out) {
   std::lock_guard<std::mutex> l(mu_);
   for (const auto& [child, w] : waiting_) {

@@ -52,6 +52,9 @@ class MapRunDispatcher : public TaskDispatcher {
   void AwaitedExecutions(std::vector<std::string>& out) override {
     driver_.OpenChildren(out);
   }
+  void ExecutionsLost(std::function<bool(const std::string& execution)> lost) override {
+    driver_.ForgetRunsOf(std::move(lost));
+  }
   void Shutdown() override { driver_.Stop(); }
 
   MapRunDriver& driver() { return driver_; }

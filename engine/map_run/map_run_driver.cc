@@ -209,6 +209,16 @@ void MapRunDriver::OpenChildren(std::vector<std::string>& out) {
   out.insert(out.end(), std::make_move_iterator(arns.begin()), std::make_move_iterator(arns.end()));
 }
 
+void MapRunDriver::ForgetRunsOf(std::function<bool(const std::string& parent)> lost) {
+  Post([this, lost = std::move(lost)] {
+    std::vector<std::string> keys;
+    for (const auto& [key, run] : runs_) {
+      if (lost(run->parent)) keys.push_back(key);
+    }
+    for (const std::string& key : keys) Forget(key);
+  });
+}
+
 void MapRunDriver::Begin(const std::string& key, const std::string& parent, int64_t task_id,
                          MapRunSpec spec) {
   if (runs_.contains(key)) return;  // already running
