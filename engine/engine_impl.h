@@ -101,6 +101,26 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // redrive_execution.cc
   void RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
                              std::function<void(absl::StatusOr<TimeMs>)> done);
+  // The same calls made by the engine itself (nested executions, Map Runs,
+  // batch operations): here, or (cluster mode) on the node holding the
+  // execution's shard (remote_children_).
+  void StartExecutionAnywhere(const std::string& machine_arn, const std::string& name,
+                              const std::string& input,
+                              std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+    if (remote_children_) return remote_children_->Start(machine_arn, name, input, std::move(done));
+    StartExecutionAsync(machine_arn, name, input, std::move(done));
+  }
+  void StopExecutionAnywhere(const std::string& arn, const std::string& error,
+                             const std::string& cause,
+                             std::function<void(absl::StatusOr<TimeMs>)> done) {
+    if (remote_children_) return remote_children_->Stop(arn, error, cause, std::move(done));
+    StopExecutionAsync(arn, error, cause, std::move(done));
+  }
+  void RedriveExecutionAnywhere(const std::string& arn, const std::string& client_token,
+                                std::function<void(absl::StatusOr<TimeMs>)> done) {
+    if (remote_children_) return remote_children_->Redrive(arn, client_token, std::move(done));
+    RedriveExecutionAsync(arn, client_token, std::move(done));
+  }
   // restart_execution.cc: waits for the shards, so never on a shard thread.
   absl::StatusOr<StartExecutionResult> RestartExecution(const std::string& arn,
                                                         const std::string& state_name,
@@ -190,23 +210,18 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
                   std::function<void(const OpenTask&)> fn) override;
   void ReportTaskSubmitted(const std::string& execution, int64_t task_id,
                            json::value output) override;
-  // Here, or (cluster mode) on the node holding the execution's shard
-  // (remote_children_).
   void StartExecution(const std::string& machine_arn, const std::string& name,
                       const std::string& input,
                       std::function<void(absl::StatusOr<StartExecutionResult>)> done) override {
-    if (remote_children_) return remote_children_->Start(machine_arn, name, input, std::move(done));
-    StartExecutionAsync(machine_arn, name, input, std::move(done));
+    StartExecutionAnywhere(machine_arn, name, input, std::move(done));
   }
   void StopExecution(const std::string& arn, const std::string& error, const std::string& cause,
                      std::function<void(absl::StatusOr<TimeMs>)> done) override {
-    if (remote_children_) return remote_children_->Stop(arn, error, cause, std::move(done));
-    StopExecutionAsync(arn, error, cause, std::move(done));
+    StopExecutionAnywhere(arn, error, cause, std::move(done));
   }
   void RedriveExecution(const std::string& arn, const std::string& client_token,
                         std::function<void(absl::StatusOr<TimeMs>)> done) override {
-    if (remote_children_) return remote_children_->Redrive(arn, client_token, std::move(done));
-    RedriveExecutionAsync(arn, client_token, std::move(done));
+    RedriveExecutionAnywhere(arn, client_token, std::move(done));
   }
   // CallbackTokens: $$.Task.Token of a .waitForTaskToken attempt.
   std::string Mint(const std::string& execution_arn, int64_t task_id,

@@ -194,5 +194,50 @@ TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
   EXPECT_EQ(nodes.size(), 2u) << "every child hashed to one node's shards";
 }
 
+// A batch STOP started on one node stops the executions of every node's
+// shards (the engine's calls on other nodes' executions).
+TEST_F(ClusterChildrenIntegrationTest, BatchStopReachesEveryNodesExecutions) {
+  const int port_a = FreePort(), port_b = FreePort();
+  const std::string addr_a = "127.0.0.1:" + std::to_string(port_a);
+  const std::string addr_b = "127.0.0.1:" + std::to_string(port_b);
+  Daemon a(uri_, NodeFlags(port_a));
+  ASSERT_TRUE(a.Start()) << a.log();
+  Daemon b(uri_, NodeFlags(port_b));
+  ASSERT_TRUE(b.Start()) << b.log();
+  std::map<int, std::string> owners = WaitBalanced();
+  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+
+  const std::string machine = CreateMachine(
+      a, "parked", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}})");
+  std::vector<std::string> arns;
+  for (const std::string& node : {addr_a, addr_b, addr_a, addr_b}) {
+    const std::string name = NameOwnedBy(owners, node, "x" + std::to_string(arns.size()) + "-",
+                                         "parked");
+    arns.push_back(Start(a, machine, name, "{}"));
+  }
+  v1::StartBatchOperationRequest req;
+  req.set_operation("STOP");
+  req.set_state_machine_arn(machine);
+  req.set_cause("batch through a");
+  v1::StartBatchOperationResponse resp;
+  grpc::Status s = a.stub()->StartBatchOperation(Ctx().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (const std::string& arn : arns) {
+    EXPECT_EQ(FinalStatus(b.stub(), arn), "ABORTED") << arn << "\n" << a.log();
+  }
+  v1::DescribeBatchOperationRequest dreq;
+  dreq.set_batch_operation_id(resp.batch_operation_id());
+  v1::BatchOperation op;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  do {
+    ASSERT_TRUE(a.stub()->DescribeBatchOperation(Ctx().get(), dreq, &op).ok());
+    if (op.status() != "RUNNING") break;
+    std::this_thread::sleep_for(50ms);
+  } while (std::chrono::steady_clock::now() < deadline);
+  EXPECT_EQ(op.status(), "SUCCEEDED");
+  EXPECT_EQ(op.succeeded_count(), 4);
+  EXPECT_EQ(op.failed_count(), 0) << (op.failures_size() ? op.failures(0).cause() : "");
+}
+
 }  // namespace
 }  // namespace stepwise
