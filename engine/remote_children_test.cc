@@ -65,7 +65,7 @@ struct Rig {
       if (own_everything) return done(StartExecutionResult{"arn:local:" + name, 1});
       done(ShardNotOwnedError("arn:child:" + name, 3, "10.0.0.2:9090"));
     };
-    o.local_stop = [this](const std::string& arn, const std::string&, const std::string&,
+    o.local_stop = [](const std::string& arn, const std::string&, const std::string&,
                           RemoteChildren::Done<TimeMs> done) {
       if (arn == "missing") return done(ServiceError("ExecutionDoesNotExist", "no " + arn));
       done(ShardNotOwnedError(arn, 3, ""));
