@@ -477,11 +477,17 @@ absl::StatusOr<std::string> Engine::ExecutionOfTaskToken(const std::string& toke
 }
 absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
                                                   int64_t after_event_id, RawWatchFn on_events) {
+  return WatchExecutionRaw(arn, after_event_id, std::move(on_events), nullptr);
+}
+absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
+                                                  int64_t after_event_id, RawWatchFn on_events,
+                                                  std::function<void()> on_detached) {
   SW_RETURN_IF_ERROR(impl_->Alive());
   SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
   int64_t id = impl_->OpenWatch(arn);
   absl::StatusOr<bool> r = Wait<bool>([&](auto done) {
-    impl_->AttachWatch(arn, id, after_event_id, std::move(on_events), done);
+    impl_->AttachWatch(arn, id, after_event_id, std::move(on_events), std::move(on_detached),
+                       done);
   });
   if (!r.ok()) {
     impl_->EndWatch(id);
@@ -502,6 +508,11 @@ absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t a
       });
 }
 void Engine::CancelWatch(int64_t watch_id) { impl_->EndWatch(watch_id); }
+absl::StatusOr<HistoryTail> Engine::ReadHistoryTail(const std::string& arn,
+                                                            int64_t after_event_id) {
+  SW_RETURN_IF_ERROR(impl_->Alive());
+  return impl_->ReadHistoryTail(arn, after_event_id);
+}
 Engine::Stats Engine::stats() const {
   Stats s = impl_->stats();
   s.batch_operations_running = running_batch_operations();

@@ -285,9 +285,29 @@ class Engine {
   using RawWatchFn = std::function<bool(std::vector<RawHistoryEvent> events, bool closed)>;
   absl::StatusOr<int64_t> WatchExecutionRaw(const std::string& execution_arn,
                                             int64_t after_event_id, RawWatchFn on_events);
+  // The same, with `on_detached` called once (from an engine thread, no
+  // further `on_events` after it) if the execution leaves this node's memory
+  // before it closed: in cluster mode its shard went to another node, or a
+  // commit of it failed. The watch is then over; the caller may follow the
+  // rest of the history from the store (ReadHistoryTail). Null: not told.
+  absl::StatusOr<int64_t> WatchExecutionRaw(const std::string& execution_arn,
+                                            int64_t after_event_id, RawWatchFn on_events,
+                                            std::function<void()> on_detached);
   // Ends a watch; `on_events` is not called after this returns... except for
   // a call already running on an engine thread.
   void CancelWatch(int64_t watch_id);
+
+  // One read of an execution's history from the store, on any node (cluster
+  // mode: the owner need not be this one), for a watch served from the
+  // database (server/watch_reactor.h): the events after `after_event_id` up
+  // to the stored record's last event id, with their details as stored text,
+  // and whether the execution had closed as of that record (read before the
+  // history, so a closed record's events are all there). `after_event_id` =
+  // INT64_MAX reads no history (a watch waiting only for the close).
+  // ExecutionDoesNotExist, InvalidArn, or the store's error. Blocks on the
+  // store: never from a gRPC callback or engine thread.
+  absl::StatusOr<HistoryTail> ReadHistoryTail(const std::string& execution_arn,
+                                              int64_t after_event_id);
 
   // ---- search (Stepwise extensions; engine/search/) ----
   // The fields a state machine indexes for search (engine/catalog.h:

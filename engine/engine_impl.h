@@ -148,8 +148,14 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // true, or the error), and ended by EndWatch.
   int64_t OpenWatch(const std::string& arn);
   void AttachWatch(const std::string& arn, int64_t id, int64_t after, RawEventsFn fn,
+                   std::function<void()> on_detached,
                    std::function<void(absl::StatusOr<bool>)> done);
   void EndWatch(int64_t id);
+  // Tells the watchers still active of `ex`, which is leaving memory before
+  // it closed, that their watch is over (Watcher::on_detached); shard thread.
+  void DetachWatchers(LoadedExecution& ex);
+  // history_tail.cc: Engine::ReadHistoryTail. Any thread (store reads).
+  absl::StatusOr<HistoryTail> ReadHistoryTail(const std::string& arn, int64_t after);
   absl::Status CheckExecutionArn(const std::string& arn) const;
 
   // ---- queries.cc: read-only ----

@@ -471,8 +471,9 @@ int64_t EngineImpl::OpenWatch(const std::string& arn) {
 }
 
 void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, RawEventsFn fn,
+                             std::function<void()> on_detached,
                              std::function<void(absl::StatusOr<bool>)> done) {
-  PostExisting(arn, [this, id, after, fn, done](LoadedExecution* ex) {
+  PostExisting(arn, [this, id, after, fn, on_detached, done](LoadedExecution* ex) {
     done(true);
     // Serialised with this execution's commits: nothing is missed or
     // sent twice between the stored history and the live events. Only
@@ -495,8 +496,17 @@ void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, 
       EndWatch(id);
       return;
     }
-    ex->watchers[id] = Watcher{fn, after};
+    ex->watchers[id] = Watcher{fn, after, on_detached};
   }, done);
+}
+
+void EngineImpl::DetachWatchers(LoadedExecution& ex) {
+  for (auto& [id, w] : ex.watchers) {
+    if (!WatchActive(id)) continue;
+    EndWatch(id);
+    if (w.on_detached) w.on_detached();
+  }
+  ex.watchers.clear();
 }
 
 bool EngineImpl::WatchActive(int64_t id) {

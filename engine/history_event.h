@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/json.h"
@@ -32,6 +33,13 @@ struct RawHistoryEvent {
   TimeMs timestamp = 0;
   std::string type;
   std::string details_json;  // "{}" for types without details
+};
+
+// One read of an execution's stored history (Engine::ReadHistoryTail).
+struct HistoryTail {
+  std::vector<RawHistoryEvent> events;
+  bool closed = false;        // the execution had closed, as of the record read
+  int64_t last_event_id = 0;  // the record's
 };
 
 // Returns the details member name AWS uses for `type`, e.g.

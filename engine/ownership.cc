@@ -179,9 +179,10 @@ void EngineImpl::LoseShards(const std::vector<int>& lost) {
 void EngineImpl::DropLoadedIf(std::function<bool(const std::string& id)> drop) {
   for (auto& sh : shards_) {
     Shard* s = sh.get();
-    Enqueue(*s, [s, drop] {
+    Enqueue(*s, [this, s, drop] {
       for (auto it = s->loaded.begin(); it != s->loaded.end();) {
         if (!it->second->committing && drop(it->first)) {
+          DetachWatchers(*it->second);
           it = s->loaded.erase(it);
         } else {
           ++it;

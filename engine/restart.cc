@@ -129,10 +129,25 @@ std::vector<std::string> RestartedInto(const std::vector<HistoryEvent>& history)
   return out;
 }
 
+namespace {
+std::string WithSuffix(const std::string& name, const std::string& suffix) {
+  return name.substr(0, kMaxNameLength - suffix.size()) + suffix;
+}
+}  // namespace
+
 std::string RestartName(const std::string& name, int64_t n) {
-  std::string suffix = absl::StrCat("-restart-", n);
-  std::string base = name.substr(0, kMaxNameLength - suffix.size());
-  return base + suffix;
+  return WithSuffix(name, absl::StrCat("-restart-", n));
+}
+
+std::optional<std::string> RestartNameWhere(const std::string& name, int64_t n,
+                                            absl::FunctionRef<bool(const std::string&)> fits) {
+  std::string plain = RestartName(name, n);
+  if (fits(plain)) return plain;
+  for (int k = 1; k < 100000; ++k) {
+    std::string salted = WithSuffix(name, absl::StrCat("-restart-", n, "-", k));
+    if (fits(salted)) return salted;
+  }
+  return std::nullopt;
 }
 
 }  // namespace stepwise::engine

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "asl/definition.h"
 #include "common/json.h"
@@ -65,6 +66,15 @@ std::vector<std::string> RestartedInto(const std::vector<HistoryEvent>& history)
 // The default name of the `n`th restart (1-based) of execution `name`:
 // NAME-restart-N, NAME cut so that the whole stays within AWS's 80 characters.
 std::string RestartName(const std::string& name, int64_t n);
+
+// The default name of the `n`th restart that `fits` accepts: RestartName
+// when it does, else NAME-restart-N-K for the smallest K >= 1 that does
+// (NAME cut as above), nullopt when no K below 100,000 does. In cluster mode
+// `fits` says whether the new execution would land on the original's shard
+// (the restart runs on the node holding it, which must hold the new one
+// too); the choice is deterministic, so a retried restart finds its name.
+std::optional<std::string> RestartNameWhere(const std::string& name, int64_t n,
+                                            absl::FunctionRef<bool(const std::string&)> fits);
 
 }  // namespace stepwise::engine
 

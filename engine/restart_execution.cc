@@ -15,6 +15,11 @@
 // from the links alone would take a new name and leave the first one
 // unlinked); an unlinked restart of the same original found on the way
 // with another origin entry or input is linked too and the walk goes on.
+// In cluster mode the restart runs on the node holding the original's shard
+// (the server routes it there), so the default name is NAME-restart-N[-K],
+// K picked so the new execution lands on that same shard (restart.h:
+// RestartNameWhere); a given name on a shard this node does not hold is
+// refused with ValidationException before anything is written.
 //
 // Called from any thread but a shard's (it waits for the shards' answers);
 // the reads and the link run on the executions' shards.
@@ -146,6 +151,26 @@ absl::StatusOr<StartExecutionResult> EngineImpl::RestartExecution(
   StartPoint from{entry.state_index, RestartedFromDetails(origin), entry.variables};
   std::vector<std::string> linked = RestartedInto(src.history);
   std::string machine_name(target.rec["name"].as_string());
+  auto arn_of = [&](const std::string& new_name) {
+    return ExecutionArn(opts_.region, opts_.account, machine_name, new_name);
+  };
+  // Cluster mode: this node runs the original (its shard is held here); the
+  // new execution must land on a shard held here too, or it could not be
+  // started here. A default name is picked on the original's shard; a given
+  // name elsewhere is refused before anything is written.
+  const ClusterOwnership* cluster = opts_.cluster.get();
+  auto on_original_shard = [&](const std::string& candidate) {
+    return cluster == nullptr || cluster->shard_of(arn_of(candidate)) == cluster->shard_of(arn);
+  };
+  if (cluster != nullptr && !name.empty() && !OwnsExecution(arn_of(name))) {
+    return Invalid("name",
+                   absl::StrCat("execution '", arn_of(name), "' would be on cluster shard ",
+                                cluster->shard_of(arn_of(name)),
+                                ", which the node running the original execution (shard ",
+                                cluster->shard_of(arn),
+                                ") does not hold; give another name, or none to let the server "
+                                "pick one on the original's shard"));
+  }
 
   // Links `new_arn` into the original's history, once.
   auto link = [&](const std::string& new_arn) {
@@ -195,9 +220,15 @@ absl::StatusOr<StartExecutionResult> EngineImpl::RestartExecution(
   StartExecutionResult started;
   const std::set<std::string> linked_set(linked.begin(), linked.end());
   for (int64_t n = 1;; ++n) {
-    std::string candidate = name.empty() ? RestartName(src.name, n) : name;
-    if (name.empty() &&
-        linked_set.count(ExecutionArn(opts_.region, opts_.account, machine_name, candidate))) {
+    std::string candidate = name;
+    if (name.empty()) {
+      std::optional<std::string> picked = RestartNameWhere(src.name, n, on_original_shard);
+      if (!picked.has_value()) {
+        return absl::InternalError("no restart name falls on the original's cluster shard");
+      }
+      candidate = *std::move(picked);
+    }
+    if (name.empty() && linked_set.count(arn_of(candidate))) {
       continue;  // a finished restart of the original: not this one
     }
     auto r = Await<StartExecutionResult>([&](auto done) {
@@ -208,7 +239,7 @@ absl::StatusOr<StartExecutionResult> EngineImpl::RestartExecution(
       break;
     }
     if (ServiceErrorName(r.status()) != "ExecutionAlreadyExists") return r.status();
-    std::string taken = ExecutionArn(opts_.region, opts_.account, machine_name, candidate);
+    std::string taken = arn_of(candidate);
     SW_ASSIGN_OR_RETURN(Existing x, existing(taken));
     bool ours = x.origin.has_value() && x.origin->execution_arn == arn;
     if (ours && x.origin->state_name == state_name && x.origin->event_id == entry.event_id &&

@@ -356,5 +356,21 @@ TEST(RestartNameTest, StaysWithinEightyCharacters) {
   EXPECT_EQ(n.substr(n.size() - 11), "-restart-12");
 }
 
+TEST(RestartNameTest, WhereTakesThePlainNameWhenItFitsElseTheFirstSuffixThatDoes) {
+  EXPECT_EQ(RestartNameWhere("abc", 3, [](const std::string&) { return true; }),
+            "abc-restart-3");
+  // Deterministic: the first K that fits, every time (a retry finds it).
+  auto only_7 = [](const std::string& n) { return n == "abc-restart-3-7"; };
+  EXPECT_EQ(RestartNameWhere("abc", 3, only_7), "abc-restart-3-7");
+  std::optional<std::string> long_name =
+      RestartNameWhere(std::string(80, 'a'), 12, [](const std::string& n) {
+        return n.substr(n.size() - 3) == "-42";
+      });
+  ASSERT_TRUE(long_name.has_value());
+  EXPECT_EQ(long_name->size(), 80u);
+  EXPECT_EQ(long_name->substr(long_name->size() - 14), "-restart-12-42");
+  EXPECT_EQ(RestartNameWhere("abc", 1, [](const std::string&) { return false; }), std::nullopt);
+}
+
 }  // namespace
 }  // namespace stepwise::engine

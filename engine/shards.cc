@@ -103,7 +103,10 @@ void EngineImpl::RunOnLoaded(Shard& s, const std::string& id,
       it->second->waiting.push_back(std::move(fn));
       return;
     }
-    if (it != s.loaded.end()) s.loaded.erase(it);
+    if (it != s.loaded.end()) {
+      DetachWatchers(*it->second);
+      s.loaded.erase(it);
+    }
     LoadedExecution elsewhere;
     elsewhere.id = id;
     elsewhere.load_error = NotOwnedError(id);
@@ -181,6 +184,14 @@ void EngineImpl::DrainWaiting(Shard& sh, const std::string& id) {
     auto fn = std::move(ex->waiting.front());
     ex->waiting.pop_front();
     fn(ex);
+  }
+  if (opts_.cluster && !ex->committing && ex->waiting.empty() && !ex->watchers.empty() &&
+      !OwnsExecution(id)) {
+    // Its shard was lost while this commit was in flight (DropLoadedIf
+    // skipped it): the watchers learn now, not at the next call.
+    DetachWatchers(*ex);
+    sh.loaded.erase(it);
+    return;
   }
   if (!ex->committing && ex->waiting.empty() && ex->watchers.empty() &&
       (ex->status != ExecutionStatus::kRunning ||

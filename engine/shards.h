@@ -38,6 +38,9 @@ using RawEventsFn = std::function<bool(std::vector<RawHistoryEvent> events, bool
 struct Watcher {
   RawEventsFn fn;
   int64_t after = 0;
+  // Called instead of `fn` when the execution leaves memory while the watch
+  // is active (EngineImpl::DetachWatchers); may be null.
+  std::function<void()> on_detached;
 };
 
 // One execution as its shard holds it: the stored record (`record`, what

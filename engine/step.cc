@@ -239,6 +239,7 @@ void EngineImpl::Commit(LoadedExecution* ex, Decision d, bool created,
           if (fenced || !OwnsExecution(ex_id)) s = NotOwnedError(ex_id);
         }
         auto waiting = std::move(committed->waiting);
+        DetachWatchers(*committed);
         sh.loaded.erase(it);
         for (auto& [claim, grant] : effects->grants) claim->done(s);
         for (auto& claim : effects->repoll) claim->done(s);

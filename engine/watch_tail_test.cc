@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "engine/engine_test_fixture.h"
+#include "engine/service_error.h"
 #include "storage/forwarding_store.h"
 
 namespace stepwise::engine {
@@ -96,6 +97,52 @@ TEST_F(WatchTailTest, TailWatchOfFinishedExecutionReadsNoHistoryAndIsNotCached) 
   ASSERT_FALSE(ids.empty());
   EXPECT_EQ(ids.front(), 5);
   EXPECT_GT(counting_->history_reads.load(), 0);
+}
+
+// ReadHistoryTail: what a watch served from the database reads each time.
+TEST_F(WatchTailTest, ReadHistoryTailReadsAfterAnIdUpToTheRecordAndSaysWhenClosed) {
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  std::string sm = Machine("tailread", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "r", "{}");
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string& arn = started->execution_arn;
+  // Parked on its activity: ExecutionStarted, TaskStateEntered, ActivityScheduled.
+  auto all = engine_->ReadHistoryTail(arn, 0);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_FALSE(all->closed);
+  ASSERT_EQ(all->events.size(), 3u);
+  EXPECT_EQ(all->events.front().id, 1);
+  EXPECT_EQ(all->events.front().type, "ExecutionStarted");
+  EXPECT_EQ(all->last_event_id, 3);
+  auto after2 = engine_->ReadHistoryTail(arn, 2);
+  ASSERT_TRUE(after2.ok());
+  ASSERT_EQ(after2->events.size(), 1u);
+  EXPECT_EQ(after2->events.front().id, 3);
+  // Nothing after the last event; from the tail, no history is read at all.
+  EXPECT_TRUE(engine_->ReadHistoryTail(arn, 3)->events.empty());
+  counting_->history_reads = 0;
+  auto tail = engine_->ReadHistoryTail(arn, std::numeric_limits<int64_t>::max());
+  ASSERT_TRUE(tail.ok());
+  EXPECT_TRUE(tail->events.empty());
+  EXPECT_FALSE(tail->closed);
+  EXPECT_EQ(counting_->history_reads.load(), 0);
+
+  auto task = engine_->GetActivityTask("arn:aws:states:us-east-1:123456789012:activity:jobs", "w",
+                                       1000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(engine_->SendTaskSuccess(task->task_token, "{}").ok());
+  AwaitEnd(arn);
+  auto closed = engine_->ReadHistoryTail(arn, 3);
+  ASSERT_TRUE(closed.ok());
+  EXPECT_TRUE(closed->closed);
+  ASSERT_FALSE(closed->events.empty());
+  EXPECT_EQ(closed->events.front().id, 4);
+  EXPECT_EQ(closed->events.back().id, closed->last_event_id);
+  EXPECT_EQ(closed->events.back().type, "ExecutionSucceeded");
+  EXPECT_TRUE(engine_->ReadHistoryTail(arn, std::numeric_limits<int64_t>::max())->closed);
+
+  auto missing = engine_->ReadHistoryTail(arn + "-none", 0);
+  EXPECT_EQ(ServiceErrorName(missing.status()), "ExecutionDoesNotExist");
 }
 
 }  // namespace

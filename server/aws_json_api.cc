@@ -276,9 +276,11 @@ void AwsJsonApi::Process(const HttpRequest& request, HttpReplyFn reply) {
       return PollActivityOnAnyNode(options_.task_poller, options_.forwarder, ctx, fn, req,
                                    caller, std::move(finish));
     }
-    if (aws_target && options_.router != nullptr && options_.forwarder != nullptr) {
-      return RouteAwsAction(options_.router, options_.forwarder, ctx, action, fn, req, caller,
-                            std::move(finish));
+    if ((aws_target || extension_target) && options_.router != nullptr &&
+        options_.forwarder != nullptr) {
+      // Extensions are routed under their whole name (Stepwise.<Action>).
+      return RouteAwsAction(options_.router, options_.forwarder, ctx,
+                            aws_target ? action : target, fn, req, caller, std::move(finish));
     }
     return fn(ctx, req, std::move(finish));
   }

@@ -96,6 +96,36 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
       return AwsActionResult(
           AwsBody(json::object{{"redriveDate", AwsSeconds(MsOf(resp.redrive_date()))}}));
     };
+  } else if (action == "Stepwise.RestartExecution") {
+    // Members as aws_json_restart.cc reads them; that handler answers the
+    // errors of the ones that do not read (here or at the owner).
+    std::string arn = m.Need("executionArn");
+    std::string state = m.Need("stateName");
+    std::optional<int64_t> event_id = m.Int("eventId");
+    std::optional<std::string> input = m.Str("input");
+    std::optional<std::string> name = m.Str("name");
+    if (!m.status().ok()) return std::nullopt;
+    // Members outside the handler's constraints: its error, answered here.
+    if (arn.empty() || arn.size() > 2048 || state.empty() || state.size() > 80 ||
+        event_id.value_or(0) < 0) {
+      return std::nullopt;
+    }
+    auto p = std::make_shared<v1::RestartExecutionRequest>();
+    p->set_execution_arn(arn);
+    p->set_state_name(state);
+    p->set_event_id(event_id.value_or(0));
+    if (input.has_value()) p->set_input(*input);
+    p->set_name(name.value_or(""));
+    r.method = "RestartExecution";
+    r.execution_arn = arn;
+    r.request = std::move(p);
+    r.response = std::make_shared<v1::RestartExecutionResponse>();
+    r.reply = [](const google::protobuf::Message& msg) {
+      const auto& resp = static_cast<const v1::RestartExecutionResponse&>(msg);
+      return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
+                                                  {"startDate", AwsSeconds(MsOf(resp.start_date()))}}),
+                             resp.execution_arn());
+    };
   } else if (action == "SendTaskSuccess" || action == "SendTaskFailure" ||
              action == "SendTaskHeartbeat") {
     std::string token = m.Need("taskToken");

@@ -1,6 +1,7 @@
 // Cluster routing of the AWS JSON actions that act on one execution
 // (StartExecution, StopExecution, RedriveExecution, SendTaskSuccess,
-// SendTaskFailure, SendTaskHeartbeat): the request's members become the
+// SendTaskFailure, SendTaskHeartbeat, and the extension
+// Stepwise.RestartExecution, routed by the original execution): the request's members become the
 // matching gRPC request, ClusterRouter (server/cluster_router.h) runs the
 // action here (the usual handler) or forwards it to the owner of the
 // execution's shard, whose gRPC answer is turned back into AWS's response

@@ -131,7 +131,7 @@ std::shared_ptr<const google::protobuf::Message> Unowned(const google::protobuf:
 StatesService::StatesService(engine::Engine* engine, StatesServiceOptions options)
     : engine_(engine), options_(std::move(options)), pool_(options_.pool_threads) {}
 
-StatesService::~StatesService() = default;
+StatesService::~StatesService() { watch_timer_.Stop(); }
 
 bool StatesService::BeginShutdown(std::chrono::milliseconds timeout) {
   draining_.store(true);

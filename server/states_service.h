@@ -37,6 +37,7 @@
 #include "server/cluster_forwarder.h"
 #include "server/cluster_router.h"
 #include "server/cluster_task_poller.h"
+#include "server/delay_timer.h"
 #include "stepwise/v1/service.grpc.pb.h"
 
 namespace stepwise::storage {
@@ -362,6 +363,10 @@ class StatesService final : public v1::States::CallbackService {
   std::set<WatchReactor*> watches_;  // guarded by mu_
   mutable std::atomic<uint64_t> forwarded_refused_{0};
 
+  // The waits between two reads of a watch served from the database
+  // (watch_reactor.h); stopped first thing in the destructor, so the pool's
+  // last work cannot schedule more.
+  DelayTimer watch_timer_;
   // Last member: destroyed (joined) first.
   BlockingPool pool_;
 };

@@ -1,8 +1,11 @@
 // StatesService::WatchReactor (see watch_reactor.h).
 #include "server/watch_reactor.h"
 
+#include <algorithm>
 #include <utility>
 
+#include "common/logging.h"
+#include "engine/cluster_ownership.h"
 #include "engine/history_event.h"
 #include "server/proto_time.h"
 #include "server/status_conversion.h"
@@ -24,6 +27,12 @@ void FillRawEvent(engine::RawHistoryEvent& e, v1::HistoryEvent* out) {
   }
 }
 
+// Errors of a database read worth another try (the database restarting,
+// a connection lost); any other ends the stream with it.
+bool Retryable(const absl::Status& s) {
+  return absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsAborted(s);
+}
+
 }  // namespace
 
 using WatchReactor = StatesService::WatchReactor;
@@ -31,6 +40,11 @@ using WatchReactor = StatesService::WatchReactor;
 WatchReactor::WatchReactor(StatesService* service, std::string arn, int64_t after)
     : service_(service), shared_(std::make_shared<Shared>()) {
   shared_->reactor = this;
+  shared_->last_id = after;
+  shared_->arn = arn;
+  shared_->engine = service_->engine_;
+  shared_->pool = &service_->pool_;
+  shared_->timer = &service_->watch_timer_;
   {
     std::lock_guard<std::mutex> l(service_->mu_);
     service_->watches_.insert(this);
@@ -39,12 +53,28 @@ WatchReactor::WatchReactor(StatesService* service, std::string arn, int64_t afte
   // The reactor may be gone when this runs: use only `shared` and `engine`.
   engine::Engine* engine = service_->engine_;
   service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
+    std::weak_ptr<Shared> weak = shared;
     absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
-        arn, after, [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
+        arn, after,
+        [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
           return OnEvents(shared, std::move(events), closed);
+        },
+        [weak] {
+          // The execution left this node's memory: the rest comes from the
+          // database, from the last event id queued.
+          std::shared_ptr<Shared> s = weak.lock();
+          if (s == nullptr) return;
+          std::lock_guard<std::mutex> l(s->mu);
+          if (OverLocked(*s)) return;
+          spdlog::info("watch of {}: the execution left this node after event {}; following it "
+                       "from the database",
+                       s->arn, s->last_id);
+          FollowLocked(s);
         });
     std::lock_guard<std::mutex> l(shared->mu);
     if (!id.ok()) {
+      // Another node runs it (cluster mode): served from the database.
+      if (engine::ShardOwnerOf(id.status()).has_value()) return FollowLocked(shared);
       FinishLocked(*shared, ToGrpcStatus(id.status()));
       return;
     }
@@ -100,10 +130,65 @@ bool WatchReactor::OnEvents(const std::shared_ptr<Shared>& shared,
                             std::vector<engine::RawHistoryEvent> events, bool closed) {
   std::lock_guard<std::mutex> l(shared->mu);
   if (shared->reactor == nullptr || shared->cancelled) return false;
-  for (engine::RawHistoryEvent& e : events) FillRawEvent(e, &shared->queue.emplace_back());
+  QueueLocked(*shared, std::move(events));
   if (closed) shared->closed = true;
   PumpLocked(*shared);
   return !closed;
+}
+
+void WatchReactor::QueueLocked(Shared& shared, std::vector<engine::RawHistoryEvent> events) {
+  for (engine::RawHistoryEvent& e : events) {
+    if (e.id <= shared.last_id) continue;  // sent already (a switch of source)
+    shared.last_id = e.id;
+    FillRawEvent(e, &shared.queue.emplace_back());
+  }
+}
+
+bool WatchReactor::OverLocked(const Shared& shared) {
+  return shared.reactor == nullptr || shared.cancelled || shared.finished || shared.closed;
+}
+
+void WatchReactor::FollowLocked(const std::shared_ptr<Shared>& shared) {
+  if (shared->following || OverLocked(*shared)) return;
+  shared->following = true;
+  shared->pool->Submit([shared] { ReadOnce(shared); });
+}
+
+void WatchReactor::WaitLocked(const std::shared_ptr<Shared>& shared) {
+  shared->timer->RunAfter(shared->wait, [shared] {
+    shared->pool->Submit([shared] { ReadOnce(shared); });
+  });
+}
+
+void WatchReactor::ReadOnce(const std::shared_ptr<Shared>& shared) {
+  int64_t after;
+  {
+    std::lock_guard<std::mutex> l(shared->mu);
+    if (OverLocked(*shared)) return;
+    if (shared->queue.size() >= kMaxQueued) {
+      // The client is behind: read again once it has caught up.
+      shared->wait = kFirstWait;
+      return WaitLocked(shared);
+    }
+    after = shared->last_id;
+  }
+  absl::StatusOr<engine::HistoryTail> tail =
+      shared->engine->ReadHistoryTail(shared->arn, after);
+  std::lock_guard<std::mutex> l(shared->mu);
+  if (OverLocked(*shared)) return;
+  if (!tail.ok()) {
+    if (!Retryable(tail.status())) return FinishLocked(*shared, ToGrpcStatus(tail.status()));
+    shared->wait = std::min(shared->wait * 2, kLongestWait);
+    return WaitLocked(shared);
+  }
+  const bool found = !tail->events.empty();
+  QueueLocked(*shared, std::move(tail->events));
+  // Closed as of the record read first: its last event is in this read.
+  if (tail->closed) shared->closed = true;
+  PumpLocked(*shared);
+  if (shared->closed) return;
+  shared->wait = found ? kFirstWait : std::min(shared->wait * 2, kLongestWait);
+  WaitLocked(shared);
 }
 
 void WatchReactor::PumpLocked(Shared& shared) {

@@ -1,7 +1,8 @@
 // Two (or more) real stepwised nodes of one cluster on the test's own
 // PostgreSQL (storage/testing/postgres_fixture.h), for the cluster
 // integration tests (cluster_forward_integration_test,
-// cluster_task_polls_integration_test): a fixture making a database and a
+// cluster_task_polls_integration_test, cluster_watch_restart_integration_test):
+// a fixture making a database and a
 // cluster secret, each node's flags (kShards shards, 2 s lease TTL), the
 // wait for balanced shards, and small loopback helpers (free port, AWS JSON
 // POST, execution status, a metric's value). Header-only; one test thread.
