@@ -7,15 +7,12 @@
 #include <utility>
 
 #include "server/aws_json_members.h"
+#include "server/proto_time.h"
 #include "stepwise/v1/service.pb.h"
 
 namespace stepwise::server {
 
 namespace {
-
-TimeMs MsOf(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000 + t.nanos() / 1000000;
-}
 
 // What one routed action needs: the gRPC request and response it is
 // forwarded as, and how the owner's response becomes AWS's members.
@@ -59,7 +56,7 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::StartExecutionResponse&>(msg);
       return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
-                                                  {"startDate", AwsSeconds(MsOf(resp.start_date()))}}),
+                                                  {"startDate", AwsSeconds(MsOfTime(resp.start_date()))}}),
                              resp.execution_arn());
     };
   } else if (action == "StopExecution") {
@@ -78,7 +75,7 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::StopExecutionResponse&>(msg);
       return AwsActionResult(
-          AwsBody(json::object{{"stopDate", AwsSeconds(MsOf(resp.stop_date()))}}));
+          AwsBody(json::object{{"stopDate", AwsSeconds(MsOfTime(resp.stop_date()))}}));
     };
   } else if (action == "RedriveExecution") {
     std::string arn = m.Need("executionArn");
@@ -94,7 +91,7 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::RedriveExecutionResponse&>(msg);
       return AwsActionResult(
-          AwsBody(json::object{{"redriveDate", AwsSeconds(MsOf(resp.redrive_date()))}}));
+          AwsBody(json::object{{"redriveDate", AwsSeconds(MsOfTime(resp.redrive_date()))}}));
     };
   } else if (action == "Stepwise.RestartExecution") {
     // Members as aws_json_restart.cc reads them; that handler answers the
@@ -123,7 +120,7 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::RestartExecutionResponse&>(msg);
       return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
-                                                  {"startDate", AwsSeconds(MsOf(resp.start_date()))}}),
+                                                  {"startDate", AwsSeconds(MsOfTime(resp.start_date()))}}),
                              resp.execution_arn());
     };
   } else if (action == "SendTaskSuccess" || action == "SendTaskFailure" ||
