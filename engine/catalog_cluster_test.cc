@@ -1,0 +1,277 @@
+// The catalog shared by several nodes (engine/catalog.h): two engines over
+// one store, as two stepwised nodes over one PostgreSQL. Concurrent catalog
+// writes from both all land (distinct revisions, no lost tag or version);
+// an update or delete on one node is seen by the other's StartExecution
+// once the catalog cache TTL has passed; without a TTL (RocksDB: one
+// process), StartExecution reads no machine record from the store.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/json.h"
+#include "engine/catalog.h"
+#include "engine/engine.h"
+#include "engine/service_error.h"
+#include "gtest/gtest.h"
+#include "storage/forwarding_store.h"
+#include "storage/memory_store.h"
+
+namespace stepwise::engine {
+namespace {
+
+constexpr char kRole[] = "arn:aws:iam::123456789012:role/r";
+
+std::string PassReturning(const std::string& result) {
+  return absl::StrCat(R"({"StartAt":"P","States":{"P":{"Type":"Pass","Result":)", result,
+                      R"(,"End":true}}})");
+}
+
+// The shared store, counting reads of machine records and (when asked)
+// pausing in them, so that two nodes' read-modify-writes overlap.
+class SharedStore : public storage::ForwardingStore {
+ public:
+  explicit SharedStore(storage::Store* target) : ForwardingStore(target) {}
+  absl::StatusOr<std::optional<std::string>> Get(storage::Table table,
+                                                 const std::string& key) override {
+    if (table == storage::Table::kMachines) {
+      ++machine_reads;
+      if (pause_reads) std::this_thread::sleep_for(std::chrono::microseconds(300));
+    }
+    return ForwardingStore::Get(table, key);
+  }
+  std::atomic<int> machine_reads{0};
+  std::atomic<bool> pause_reads{false};
+};
+
+class CatalogClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    a_ = OpenNode(ttl_ms_);
+    b_ = OpenNode(ttl_ms_);
+  }
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+  }
+
+  std::unique_ptr<Engine> OpenNode(int64_t ttl_ms) {
+    EngineOptions o;
+    o.clock = &clock_;
+    o.seed = 7;
+    o.catalog_cache_ttl_ms = ttl_ms;
+    auto e = Engine::Open(&shared_, o);
+    EXPECT_TRUE(e.ok()) << e.status();
+    return e.ok() ? *std::move(e) : nullptr;
+  }
+
+  // Starts `arn` on `node` and returns the revision the execution runs.
+  int64_t StartedRevision(Engine& node, const std::string& arn) {
+    auto started = node.StartExecution(arn, absl::StrCat("e", ++executions_), "{}");
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return -1;
+    auto d = node.DescribeExecution(started->execution_arn);
+    EXPECT_TRUE(d.ok()) << d.status();
+    return d.ok() ? d->revision : -1;
+  }
+
+  // The machine record as stored.
+  json::object StoredRecord(const std::string& name) {
+    auto raw = memory_.Get(storage::Table::kMachines, name);
+    EXPECT_TRUE(raw.ok() && raw->has_value());
+    auto rec = ParseRecord(**raw, name);
+    EXPECT_TRUE(rec.ok()) << rec.status();
+    return rec.ok() ? *rec : json::object();
+  }
+
+  int64_t ttl_ms_ = 1000;
+  int executions_ = 0;
+  ManualClock clock_{1700000000000};
+  storage::MemoryStore memory_;
+  SharedStore shared_{&memory_};
+  std::unique_ptr<Engine> a_;
+  std::unique_ptr<Engine> b_;
+};
+
+// Both nodes update one machine at once (and tag it, and publish versions):
+// every update lands once, with its own revision number.
+TEST_F(CatalogClusterTest, ConcurrentUpdatesOnTwoNodesAllLandWithDistinctRevisions) {
+  auto m = a_->CreateStateMachine("m", PassReturning("0"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  constexpr int kUpdates = 25;
+  shared_.pause_reads = true;
+  std::vector<int64_t> revisions[2];
+  std::vector<std::string> errors[2];
+  auto run = [&](int node) {
+    Engine& e = node == 0 ? *a_ : *b_;
+    for (int i = 0; i < kUpdates; ++i) {
+      std::string result = std::to_string(1000 * (node + 1) + i);
+      auto u = e.UpdateStateMachine(m->arn, PassReturning(result), std::nullopt);
+      if (!u.ok()) {
+        errors[node].push_back(std::string(u.status().message()));
+      } else {
+        revisions[node].push_back(u->revision);
+      }
+      absl::Status tagged = e.TagResource(m->arn, {Tag{absl::StrCat("k", node, "-", i), result}});
+      if (!tagged.ok()) errors[node].push_back(std::string(tagged.message()));
+    }
+  };
+  std::thread t0(run, 0);
+  std::thread t1(run, 1);
+  t0.join();
+  t1.join();
+  shared_.pause_reads = false;
+  EXPECT_TRUE(errors[0].empty()) << errors[0].front();
+  EXPECT_TRUE(errors[1].empty()) << errors[1].front();
+
+  // Revisions 2 .. 2*kUpdates+1, each answered once.
+  std::set<int64_t> answered(revisions[0].begin(), revisions[0].end());
+  answered.insert(revisions[1].begin(), revisions[1].end());
+  EXPECT_EQ(answered.size(), size_t{2 * kUpdates});
+  if (!answered.empty()) {
+    EXPECT_EQ(*answered.begin(), 2);
+    EXPECT_EQ(*answered.rbegin(), 2 * kUpdates + 1);
+  }
+  // Every definition is stored once, at the revision its update answered.
+  json::object rec = StoredRecord("m");
+  const json::array& revs = rec["revisions"].as_array();
+  ASSERT_EQ(revs.size(), size_t{2 * kUpdates + 1});
+  std::set<std::string> definitions;
+  for (const json::value& r : revs) {
+    definitions.insert(std::string(r.as_object().at("definition").as_string()));
+  }
+  EXPECT_EQ(definitions.size(), revs.size());
+  // Every tag of both nodes is there.
+  auto tags = a_->ListTagsForResource(m->arn);
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_EQ(tags->size(), size_t{2 * kUpdates});
+}
+
+// Versions published on both nodes at once get distinct numbers.
+TEST_F(CatalogClusterTest, ConcurrentPublishesOnTwoNodesGetDistinctVersionNumbers) {
+  auto m = a_->CreateStateMachine("m", PassReturning("0"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  constexpr int kPublishes = 15;
+  shared_.pause_reads = true;
+  std::vector<std::string> versions[2];
+  auto run = [&](int node) {
+    Engine& e = node == 0 ? *a_ : *b_;
+    for (int i = 0; i < kPublishes; ++i) {
+      std::string result = std::to_string(1000 * (node + 1) + i);
+      auto u = e.UpdateStateMachine(m->arn, PassReturning(result), std::nullopt, std::nullopt,
+                                    /*publish=*/true);
+      versions[node].push_back(u.ok() ? u->version_arn : u.status().ToString());
+    }
+  };
+  std::thread t0(run, 0);
+  std::thread t1(run, 1);
+  t0.join();
+  t1.join();
+  shared_.pause_reads = false;
+  std::set<std::string> all(versions[0].begin(), versions[0].end());
+  all.insert(versions[1].begin(), versions[1].end());
+  EXPECT_EQ(all.size(), size_t{2 * kPublishes});
+  auto listed = b_->ListStateMachineVersions(m->arn);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::set<std::string> stored;
+  for (const auto& v : *listed) stored.insert(v.arn);
+  EXPECT_EQ(stored, all);
+}
+
+// An update on node A: node B's StartExecution may still run the previous
+// revision within the TTL (AWS's window too), and runs the new one after.
+TEST_F(CatalogClusterTest, UpdateOnOneNodeIsSeenByTheOtherWithinTheTtl) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 1);  // B caches the record now
+  auto u = a_->UpdateStateMachine(m->arn, PassReturning("2"), std::nullopt);
+  ASSERT_TRUE(u.ok()) << u.status();
+  EXPECT_EQ(StartedRevision(*a_, m->arn), 2);  // the writer sees it at once
+  clock_.Advance(ttl_ms_ / 2);
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 1);  // within the TTL: cached
+  clock_.Advance(ttl_ms_ / 2);
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 2);  // past it: re-read
+  auto d = b_->DescribeStateMachine(m->arn);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->revision, 2);
+}
+
+// A delete on node A: node B refuses StartExecution once the TTL passed.
+TEST_F(CatalogClusterTest, DeleteOnOneNodeMakesTheOtherRefuseWithinTheTtl) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 1);
+  ASSERT_TRUE(a_->DeleteStateMachine(m->arn).ok());
+  auto on_a = a_->StartExecution(m->arn, "after-delete-a", "{}");
+  EXPECT_EQ(ServiceErrorName(on_a.status()), "StateMachineDoesNotExist") << on_a.status();
+  clock_.Advance(ttl_ms_);
+  auto on_b = b_->StartExecution(m->arn, "after-delete-b", "{}");
+  EXPECT_EQ(ServiceErrorName(on_b.status()), "StateMachineDoesNotExist") << on_b.status();
+}
+
+// A revision newer than a node's cached record (an execution another node
+// started after its update, loaded here when the shard moves) is read from
+// the store, not reported missing.
+TEST_F(CatalogClusterTest, RevisionNewerThanTheCachedRecordIsReadFromTheStore) {
+  EngineOptions o;
+  o.catalog_cache_ttl_ms = ttl_ms_;
+  Catalog on_a(&shared_, &o, &clock_);
+  Catalog on_b(&shared_, &o, &clock_);
+  auto m = on_a.CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto cached = on_b.MachineRecord("m");  // B caches revision 1 only
+  ASSERT_TRUE(cached.ok() && cached->has_value());
+  ASSERT_TRUE(on_a.UpdateStateMachine(m->arn, PassReturning("2"), std::nullopt).ok());
+  auto rec = on_b.MachineRecord("m");  // still the cached one, within the TTL
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((**rec)["revisions"].as_array().size(), 1u);
+  auto parsed = on_b.ParsedRevision(**rec, 2);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(ServiceErrorName(on_b.ParsedRevision(**rec, 3).status()), "");
+  EXPECT_EQ(on_b.ParsedRevision(**rec, 3).status().code(), absl::StatusCode::kDataLoss);
+}
+
+class CatalogNoTtlTest : public CatalogClusterTest {
+ protected:
+  void SetUp() override {
+    ttl_ms_ = 0;
+    CatalogClusterTest::SetUp();
+  }
+};
+
+// One process (RocksDB): StartExecution reads the record once, then never
+// again, however much time passes.
+TEST_F(CatalogNoTtlTest, StartExecutionReadsNoMachineRecordPerCall) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
+  int before = shared_.machine_reads.load();
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(60000);
+    EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
+  }
+  EXPECT_EQ(shared_.machine_reads.load(), before);
+}
+
+// With a TTL, one read per TTL, not one per call.
+TEST_F(CatalogClusterTest, StartExecutionReadsTheRecordOncePerTtl) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
+  int before = shared_.machine_reads.load();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
+  EXPECT_EQ(shared_.machine_reads.load(), before);
+  clock_.Advance(ttl_ms_);
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
+  EXPECT_EQ(shared_.machine_reads.load(), before + 1);
+}
+
+}  // namespace
+}  // namespace stepwise::engine
