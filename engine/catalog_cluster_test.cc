@@ -43,7 +43,7 @@ class SharedStore : public storage::ForwardingStore {
                                                  const std::string& key) override {
     if (table == storage::Table::kMachines) {
       ++machine_reads;
-      if (pause_reads) std::this_thread::sleep_for(std::chrono::microseconds(300));
+      if (pause_reads) std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
     return ForwardingStore::Get(table, key);
   }
