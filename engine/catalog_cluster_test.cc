@@ -1,5 +1,6 @@
 // The catalog shared by several nodes (engine/catalog.h): two engines over
-// one store, as two stepwised nodes over one PostgreSQL. Concurrent catalog
+// one store, as two stepwised nodes over one PostgreSQL (MemoryStore for
+// most cases; the last runs two PostgresStores on one real database). Concurrent catalog
 // writes from both all land (distinct revisions, no lost tag or version);
 // an update or delete on one node is seen by the other's StartExecution
 // once the catalog cache TTL has passed; without a TTL (RocksDB: one
@@ -23,6 +24,8 @@
 #include "gtest/gtest.h"
 #include "storage/forwarding_store.h"
 #include "storage/memory_store.h"
+#include "storage/postgres_store.h"
+#include "storage/testing/postgres_fixture.h"
 
 namespace stepwise::engine {
 namespace {
@@ -274,6 +277,71 @@ TEST_F(CatalogClusterTest, StartExecutionReadsTheRecordOncePerTtl) {
   clock_.Advance(ttl_ms_);
   for (int i = 0; i < 20; ++i) EXPECT_EQ(StartedRevision(*a_, m->arn), 1);
   EXPECT_EQ(shared_.machine_reads.load(), before + 1);
+}
+
+// Two nodes as stepwised runs them on PostgreSQL: each engine over its own
+// PostgresStore (its own connection pool) on one database, TTL 1000 ms.
+TEST(CatalogPostgresClusterTest, TwoNodesOnOneDatabaseUpdateTogetherAndSeeEachOther) {
+  absl::StatusOr<storage::testing::PostgresFixture*> pg =
+      storage::testing::PostgresFixture::Shared();
+  ASSERT_TRUE(pg.ok()) << pg.status();
+  absl::StatusOr<std::string> conninfo = (*pg)->CreateDatabase();
+  ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  std::unique_ptr<storage::PostgresStore> stores[2];
+  std::unique_ptr<SharedStore> views[2];
+  std::unique_ptr<Engine> nodes[2];
+  ManualClock clock(1700000000000);
+  for (int i = 0; i < 2; ++i) {
+    auto s = storage::PostgresStore::Open(*conninfo, storage::PostgresOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    stores[i] = *std::move(s);
+    views[i] = std::make_unique<SharedStore>(stores[i].get());
+    EngineOptions o;
+    o.clock = &clock;
+    o.catalog_cache_ttl_ms = 1000;
+    auto e = Engine::Open(views[i].get(), o);
+    ASSERT_TRUE(e.ok()) << e.status();
+    nodes[i] = *std::move(e);
+  }
+  auto m = nodes[0]->CreateStateMachine("m", PassReturning("0"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  constexpr int kUpdates = 8;
+  std::vector<int64_t> revisions[2];
+  std::string errors[2];
+  for (auto& v : views) v->pause_reads = true;
+  auto run = [&](int node) {
+    for (int i = 0; i < kUpdates; ++i) {
+      auto u = nodes[node]->UpdateStateMachine(
+          m->arn, PassReturning(std::to_string(1000 * (node + 1) + i)), std::nullopt);
+      if (u.ok()) {
+        revisions[node].push_back(u->revision);
+      } else {
+        errors[node] += u.status().ToString() + "; ";
+      }
+    }
+  };
+  std::thread t0(run, 0);
+  std::thread t1(run, 1);
+  t0.join();
+  t1.join();
+  for (auto& v : views) v->pause_reads = false;
+  EXPECT_EQ(errors[0], "");
+  EXPECT_EQ(errors[1], "");
+  std::set<int64_t> answered(revisions[0].begin(), revisions[0].end());
+  answered.insert(revisions[1].begin(), revisions[1].end());
+  EXPECT_EQ(answered.size(), size_t{2 * kUpdates});
+  clock.Advance(1000);
+  for (auto& node : nodes) {
+    auto d = node->DescribeStateMachine(m->arn);
+    ASSERT_TRUE(d.ok()) << d.status();
+    EXPECT_EQ(d->revision, 2 * kUpdates + 1);
+  }
+  // A delete on node 0 is refused by node 1's StartExecution past the TTL.
+  ASSERT_TRUE(nodes[1]->StartExecution(m->arn, "before", "{}").ok());
+  ASSERT_TRUE(nodes[0]->DeleteStateMachine(m->arn).ok());
+  clock.Advance(1000);
+  auto refused = nodes[1]->StartExecution(m->arn, "after", "{}");
+  EXPECT_EQ(ServiceErrorName(refused.status()), "StateMachineDoesNotExist") << refused.status();
 }
 
 }  // namespace
