@@ -126,7 +126,7 @@ absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std:
   if (auto split = SplitMachineArn(arn); split.ok() && !split->second.empty()) {
     return DescribeVersion(arn);
   }
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   return Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size()));
 }
 

@@ -11,8 +11,9 @@
 // nodes updating one machine at once both land, with distinct revisions.
 // Cached records (and compiled indexed fields, known activities) are
 // trusted for EngineOptions::catalog_cache_ttl_ms, then re-read: an
-// UpdateStateMachine or DeleteStateMachine on another node is seen here
-// within that time. AWS documents the same window: state machine updates
+// UpdateStateMachine or DeleteStateMachine on another node is seen by
+// StartExecution here within that time (the Describe and List calls read
+// the store at once when the TTL is set). AWS documents the same window: state machine updates
 // are eventually consistent, StartExecution calls made within a few seconds
 // of UpdateStateMachine (or UpdateStateMachineAlias) may still use the
 // previous definition, roleArn or routing ("Read consistency in Step
@@ -215,6 +216,12 @@ class Catalog {
   void CacheMachineLocked(const std::string& name, json::object rec, uint64_t generation);
   // Whether something cached at `cached_ms` is past the TTL.
   bool Expired(TimeMs cached_ms) const;
+  // LoadMachine for the calls that describe or list what a machine holds
+  // (DescribeStateMachine, its versions, aliases, tags, indexed fields):
+  // read from the store when other nodes may write (TTL > 0), so a node
+  // answers what another one has just written; StartExecution's path keeps
+  // the cache. From the cache otherwise.
+  absl::StatusOr<json::object> LoadMachineToDescribe(const std::string& arn);
   // The machine name of an unqualified machine ARN (InvalidArn otherwise).
   absl::StatusOr<std::string> MachineName(const std::string& arn) const;
   // LoadMachine's check of a record read for `arn`.

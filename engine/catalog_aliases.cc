@@ -372,7 +372,7 @@ absl::StatusOr<std::vector<StateMachineAliasDescription>> Catalog::ListStateMach
   if (!split.second.empty()) {
     return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
   }
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   std::vector<StateMachineAliasDescription> out;
   if (const json::value* as = rec.if_contains("aliases")) {
     for (const json::value& a : as->as_array()) out.push_back(AliasFromRecord(arn, a.as_object()));

@@ -209,6 +209,30 @@ TEST_F(CatalogClusterTest, UpdateOnOneNodeIsSeenByTheOtherWithinTheTtl) {
   EXPECT_EQ(d->revision, 2);
 }
 
+// The Describe and List calls of node B answer node A's writes at once
+// (they read the store when a TTL is set), and refresh B's cache.
+TEST_F(CatalogClusterTest, DescribeOnTheOtherNodeAnswersAnUpdateAtOnce) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 1);  // B caches the record now
+  auto u = a_->UpdateStateMachine(m->arn, PassReturning("2"), std::nullopt, std::nullopt,
+                                  /*publish=*/true);
+  ASSERT_TRUE(u.ok()) << u.status();
+  ASSERT_TRUE(a_->TagResource(m->arn, {Tag{"team", "a"}}).ok());
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 1);  // StartExecution: cached, within the TTL
+  auto d = b_->DescribeStateMachine(m->arn);
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->revision, 2);
+  auto versions = b_->ListStateMachineVersions(m->arn);
+  ASSERT_TRUE(versions.ok()) << versions.status();
+  ASSERT_EQ(versions->size(), 1u);
+  EXPECT_EQ((*versions)[0].arn, u->version_arn);
+  auto tags = b_->ListTagsForResource(m->arn);
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_EQ(tags->size(), 1u);
+  EXPECT_EQ(StartedRevision(*b_, m->arn), 2);  // the read refreshed B's cache
+}
+
 // A delete on node A: node B refuses StartExecution once the TTL passed.
 TEST_F(CatalogClusterTest, DeleteOnOneNodeMakesTheOtherRefuseWithinTheTtl) {
   auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");

@@ -53,7 +53,7 @@ absl::Status Catalog::PutIndexedFields(const std::string& arn,
 absl::StatusOr<std::vector<IndexedField>> Catalog::GetIndexedFields(const std::string& arn) {
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) return RefuseQualified(arn);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   const json::value* v = rec.if_contains("indexed_fields");
   if (v == nullptr) return std::vector<IndexedField>();
   return IndexedFieldsFromRecord(*v);

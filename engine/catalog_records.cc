@@ -148,4 +148,12 @@ absl::StatusOr<json::object> Catalog::LoadMachine(const std::string& arn, bool a
   return *std::move(found);
 }
 
+absl::StatusOr<json::object> Catalog::LoadMachineToDescribe(const std::string& arn) {
+  if (options_->catalog_cache_ttl_ms <= 0) return LoadMachine(arn);
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(arn));
+  SW_ASSIGN_OR_RETURN(std::optional<json::object> found, FreshMachineRecord(name));
+  SW_RETURN_IF_ERROR(RequireMachine(found, arn));
+  return *std::move(found);
+}
+
 }  // namespace stepwise::engine

@@ -88,7 +88,13 @@ absl::StatusOr<std::vector<Tag>> Catalog::ListTagsForResource(const std::string&
   SW_ASSIGN_OR_RETURN(TaggedResource r, ParseTaggedArn(arn));
   std::optional<json::object> rec;
   if (r.machine) {
-    SW_ASSIGN_OR_RETURN(rec, MachineRecord(r.name));
+    // As the Describe calls do (LoadMachineToDescribe): fresh when other
+    // nodes may write.
+    if (options_->catalog_cache_ttl_ms > 0) {
+      SW_ASSIGN_OR_RETURN(rec, FreshMachineRecord(r.name));
+    } else {
+      SW_ASSIGN_OR_RETURN(rec, MachineRecord(r.name));
+    }
   } else {
     SW_ASSIGN_OR_RETURN(std::optional<std::string> raw,
                         store_->Get(storage::Table::kActivities, r.name));

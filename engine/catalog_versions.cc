@@ -75,7 +75,7 @@ absl::StatusOr<Catalog::Qualified> Catalog::LoadQualified(const std::string& arn
                                           "': a version or alias ARN was expected");
   }
   Qualified q;
-  SW_ASSIGN_OR_RETURN(q.rec, LoadMachine(split.first));
+  SW_ASSIGN_OR_RETURN(q.rec, LoadMachineToDescribe(split.first));
   q.machine_arn = split.first;
   q.qualifier = split.second;
   return q;
@@ -155,7 +155,7 @@ absl::StatusOr<std::vector<StateMachineVersionItem>> Catalog::ListStateMachineVe
     const std::string& arn) {
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) return MachineNotFound(arn);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   std::vector<StateMachineVersionItem> out;
   if (const json::value* vs = rec.if_contains("versions")) {
     for (const json::value& v : vs->as_array()) {
