@@ -268,6 +268,38 @@ TEST_F(CatalogClusterTest, RevisionNewerThanTheCachedRecordIsReadFromTheStore) {
   EXPECT_EQ(on_b.ParsedRevision(**rec, 3).status().code(), absl::StatusCode::kDataLoss);
 }
 
+// What else a node caches expires with the same TTL: the activities it
+// saw exist, and the compiled indexed fields of a machine.
+TEST_F(CatalogClusterTest, KnownActivitiesAndIndexedFieldsExpireWithTheTtl) {
+  EngineOptions o;
+  o.catalog_cache_ttl_ms = ttl_ms_;
+  Catalog on_a(&shared_, &o, &clock_);
+  Catalog on_b(&shared_, &o, &clock_);
+  auto activity = on_a.CreateActivity("worker");
+  ASSERT_TRUE(activity.ok()) << activity.status();
+  on_b.RememberActivity(activity->arn);
+  ASSERT_TRUE(on_a.DeleteActivity(activity->arn).ok());
+  EXPECT_TRUE(on_b.KnownActivity(activity->arn));  // within the TTL
+  clock_.Advance(ttl_ms_);
+  EXPECT_FALSE(on_b.KnownActivity(activity->arn));
+
+  auto m = on_a.CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  auto none = on_b.CompiledIndexedFieldsOf(m->arn);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(*none, nullptr);
+  ASSERT_TRUE(on_a.PutIndexedFields(m->arn, {IndexedField{"customerId", "INPUT",
+                                                           "$.customerId", ""}})
+                  .ok());
+  auto cached = on_b.CompiledIndexedFieldsOf(m->arn);
+  ASSERT_TRUE(cached.ok());
+  EXPECT_EQ(*cached, nullptr);  // within the TTL
+  clock_.Advance(ttl_ms_);
+  auto fresh = on_b.CompiledIndexedFieldsOf(m->arn);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_NE(*fresh, nullptr);
+}
+
 class CatalogNoTtlTest : public CatalogClusterTest {
  protected:
   void SetUp() override {
