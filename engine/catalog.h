@@ -12,18 +12,18 @@
 // Cached records (and compiled indexed fields, known activities) are
 // trusted for EngineOptions::catalog_cache_ttl_ms, then re-read: an
 // UpdateStateMachine or DeleteStateMachine on another node is seen by
-// StartExecution here within that time (the Describe and List calls read
-// the store at once when the TTL is set). AWS documents the same window: state machine updates
-// are eventually consistent, StartExecution calls made within a few seconds
-// of UpdateStateMachine (or UpdateStateMachineAlias) may still use the
-// previous definition, roleArn or routing ("Read consistency in Step
-// Functions", docs.aws.amazon.com/step-functions/latest/dg/
-// concepts-read-consistency.html, and the UpdateStateMachineAlias API
-// reference); ConflictException is AWS's answer to concurrent catalog
-// writes (its API reference). With TTL 0 (RocksDB:
-// one process owns the store, every write goes through it) cached records
-// never expire and a read costs no store access. Parsed revisions are
-// immutable and cached for good.
+// StartExecution here within that time; the Describe and List calls read
+// the store at once when the TTL is set. AWS documents the same window:
+// state machine (and alias) updates are eventually consistent, and
+// executions started within a few seconds of UpdateStateMachine or
+// UpdateStateMachineAlias may still use the previous definition, roleArn
+// or routing ("Read consistency in Step Functions",
+// docs.aws.amazon.com/step-functions/latest/dg/concepts-read-consistency.html,
+// and the UpdateStateMachineAlias API reference). ConflictException is
+// AWS's error for concurrent catalog writes (its API reference).
+// With TTL 0 (RocksDB: one process owns the store, every write goes through
+// it) cached records never expire and a read costs no store access. Parsed
+// revisions are immutable and cached for good.
 // Thread-safe: any thread may call it; it has its own locks, held only
 // around its own data and store calls (never while calling out).
 #ifndef SW_ENGINE_CATALOG_H_

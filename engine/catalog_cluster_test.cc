@@ -300,6 +300,34 @@ TEST_F(CatalogClusterTest, KnownActivitiesAndIndexedFieldsExpireWithTheTtl) {
   EXPECT_NE(*fresh, nullptr);
 }
 
+// A store where another node always writes first: the write gives up after
+// a bounded number of attempts with AWS's ConflictException, nothing written.
+class AlwaysLosingStore : public storage::ForwardingStore {
+ public:
+  explicit AlwaysLosingStore(storage::Store* target) : ForwardingStore(target) {}
+  absl::StatusOr<bool> PutIfUnchanged(storage::Table, const std::string&,
+                                      const std::optional<std::string>&,
+                                      std::optional<std::string>) override {
+    ++attempts;
+    return false;
+  }
+  int attempts = 0;
+};
+
+TEST_F(CatalogClusterTest, ARaceLostEveryTimeIsAConflictException) {
+  auto m = a_->CreateStateMachine("m", PassReturning("1"), kRole, "STANDARD");
+  ASSERT_TRUE(m.ok()) << m.status();
+  AlwaysLosingStore losing(&memory_);
+  EngineOptions o;
+  o.catalog_cache_ttl_ms = ttl_ms_;
+  Catalog catalog(&losing, &o, &clock_);
+  auto u = catalog.UpdateStateMachine(m->arn, PassReturning("2"), std::nullopt);
+  EXPECT_EQ(ServiceErrorName(u.status()), "ConflictException") << u.status();
+  EXPECT_GE(losing.attempts, 2);
+  EXPECT_LE(losing.attempts, 100);
+  EXPECT_EQ(StoredRecord("m")["revisions"].as_array().size(), 1u);
+}
+
 class CatalogNoTtlTest : public CatalogClusterTest {
  protected:
   void SetUp() override {
