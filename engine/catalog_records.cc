@@ -4,8 +4,15 @@
 // they re-read the record from the store and write it back with
 // Store::PutIfUnchanged over the bytes read, so a node that raced another
 // one re-applies its change to the other's result instead of overwriting
-// it. Any thread; writers hold machines_mu_ (catalog.h).
+// it (after a short random back-off,
+// BackOffAfterLostRace). Any thread; writers hold machines_mu_ (catalog.h),
+// also while backing off.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -17,6 +24,22 @@
 namespace stepwise::engine {
 
 using storage::Table;
+
+namespace {
+
+// Sleeps a random 0..min(2^attempt, 32) ms after the `attempt`th lost race,
+// so that two nodes writing one record in lock step (each read landing
+// just before the other's write) fall out of step instead of losing in
+// turn until the attempts run out (seen with two nodes: 16 losses in a row
+// without it).
+void BackOffAfterLostRace(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  int64_t cap_us = int64_t{1000} << std::min(attempt, 5);
+  std::uniform_int_distribution<int64_t> pick(0, cap_us);
+  std::this_thread::sleep_for(std::chrono::microseconds(pick(rng)));
+}
+
+}  // namespace
 
 bool Catalog::Expired(TimeMs cached_ms) const {
   if (options_->catalog_cache_ttl_ms <= 0) return false;
@@ -99,7 +122,10 @@ absl::Status Catalog::ModifyRecord(Table table, const std::string& name,
     std::optional<std::string> value;
     if (rec.has_value()) value = SerializeJson(*rec);
     SW_ASSIGN_OR_RETURN(bool written, store_->PutIfUnchanged(table, name, raw, std::move(value)));
-    if (!written) continue;  // another node wrote meanwhile: re-read, re-apply
+    if (!written) {  // another node wrote meanwhile: re-read, re-apply
+      BackOffAfterLostRace(attempt);
+      continue;
+    }
     if (table == Table::kMachines) {
       std::lock_guard<std::mutex> l(machine_cache_mu_);
       ++machine_generation_;
