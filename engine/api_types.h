@@ -355,6 +355,12 @@ struct EngineStats {
   int batch_operations_running = 0;  // RUNNING batch operations (engine/batch/)
   int64_t timer_lag_ms = 0;    // how late the last timer fired
   size_t express_rows = 0;     // rows of running Express executions, in memory
+  // Cluster mode (engine/remote_children.h): the dispatchers' calls sent to
+  // the node holding the execution's shard, their retries, and closes of
+  // children on other nodes learnt from the store.
+  uint64_t remote_child_calls = 0;
+  uint64_t remote_child_retries = 0;
+  uint64_t remote_child_closes = 0;
   struct ActivityQueue {
     std::string activity_arn;
     size_t pending = 0;        // tasks waiting for a worker

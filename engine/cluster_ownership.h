@@ -27,6 +27,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,8 @@
 #include "absl/status/statusor.h"
 
 namespace stepwise::engine {
+
+class RemoteExecutions;  // engine/remote_executions.h
 
 struct ClusterOwnership {
   // The cluster's fixed number of shards.
@@ -56,6 +59,17 @@ struct ClusterOwnership {
   std::function<absl::StatusOr<std::map<int, std::string>>()> owners;
   // How often the engine compares `owned_shards` with the shards it runs.
   std::chrono::milliseconds poll_interval{200};
+  // How the engine starts, stops and redrives executions of shards other
+  // nodes hold: a parent's child executions and a Map Run's children
+  // (engine/remote_children.h). Null: such calls get ShardNotOwnedError,
+  // retried until `remote_retry_for` runs out.
+  std::shared_ptr<RemoteExecutions> remote;
+  // How often the engine reads, from the store, the children it waits for
+  // that run on other nodes, to learn that they closed.
+  std::chrono::milliseconds remote_close_poll{500};
+  // How long a call on another node's execution is retried while its
+  // shard has no reachable owner (a node died: its lease must lapse).
+  std::chrono::milliseconds remote_retry_for{60000};
 };
 
 // The answer to a call on `execution_arn`, whose cluster shard `shard` this

@@ -48,6 +48,7 @@
 #include "engine/dispatch/task_dispatcher.h"
 #include "engine/interpreter.h"
 #include "engine/map_run/map_run_record.h"
+#include "engine/remote_children.h"
 #include "engine/service_error.h"
 #include "engine/shards.h"
 #include "engine/task_queue.h"
@@ -100,6 +101,26 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   // redrive_execution.cc
   void RedriveExecutionAsync(const std::string& arn, const std::string& client_token,
                              std::function<void(absl::StatusOr<TimeMs>)> done);
+  // The same calls made by the engine itself (nested executions, Map Runs,
+  // batch operations): here, or (cluster mode) on the node holding the
+  // execution's shard (remote_children_).
+  void StartExecutionAnywhere(const std::string& machine_arn, const std::string& name,
+                              const std::string& input,
+                              std::function<void(absl::StatusOr<StartExecutionResult>)> done) {
+    if (remote_children_) return remote_children_->Start(machine_arn, name, input, std::move(done));
+    StartExecutionAsync(machine_arn, name, input, std::move(done));
+  }
+  void StopExecutionAnywhere(const std::string& arn, const std::string& error,
+                             const std::string& cause,
+                             std::function<void(absl::StatusOr<TimeMs>)> done) {
+    if (remote_children_) return remote_children_->Stop(arn, error, cause, std::move(done));
+    StopExecutionAsync(arn, error, cause, std::move(done));
+  }
+  void RedriveExecutionAnywhere(const std::string& arn, const std::string& client_token,
+                                std::function<void(absl::StatusOr<TimeMs>)> done) {
+    if (remote_children_) return remote_children_->Redrive(arn, client_token, std::move(done));
+    RedriveExecutionAsync(arn, client_token, std::move(done));
+  }
   // restart_execution.cc: waits for the shards, so never on a shard thread.
   absl::StatusOr<StartExecutionResult> RestartExecution(const std::string& arn,
                                                         const std::string& state_name,
@@ -192,15 +213,15 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   void StartExecution(const std::string& machine_arn, const std::string& name,
                       const std::string& input,
                       std::function<void(absl::StatusOr<StartExecutionResult>)> done) override {
-    StartExecutionAsync(machine_arn, name, input, std::move(done));
+    StartExecutionAnywhere(machine_arn, name, input, std::move(done));
   }
   void StopExecution(const std::string& arn, const std::string& error, const std::string& cause,
                      std::function<void(absl::StatusOr<TimeMs>)> done) override {
-    StopExecutionAsync(arn, error, cause, std::move(done));
+    StopExecutionAnywhere(arn, error, cause, std::move(done));
   }
   void RedriveExecution(const std::string& arn, const std::string& client_token,
                         std::function<void(absl::StatusOr<TimeMs>)> done) override {
-    RedriveExecutionAsync(arn, client_token, std::move(done));
+    RedriveExecutionAnywhere(arn, client_token, std::move(done));
   }
   // CallbackTokens: $$.Task.Token of a .waitForTaskToken attempt.
   std::string Mint(const std::string& execution_arn, int64_t task_id,
@@ -366,6 +387,10 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   std::condition_variable ownership_cv_;
   bool ownership_stop_ = false;  // guarded by ownership_mu_
   std::thread ownership_thread_;  // started by StartOwnership, joined by StopOwnership
+  // The dispatchers' calls on other nodes' executions, and the closes of
+  // those children (remote_children.h). Built by StartOwnership, shut down
+  // by StopOwnership; null outside cluster mode.
+  std::unique_ptr<RemoteChildren> remote_children_;
 
   // Counters, any thread (stats()).
   std::atomic<int64_t> timer_lag_ms_{0};  // written by the TimerQueue thread

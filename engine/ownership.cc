@@ -48,6 +48,28 @@ absl::Status EngineImpl::NotOwnedError(const std::string& id) const {
 
 absl::Status EngineImpl::StartOwnership() {
   const ClusterOwnership& c = *opts_.cluster;
+  RemoteChildren::Options r;
+  r.local_start = [this](const std::string& machine, const std::string& name,
+                         const std::string& input,
+                         RemoteChildren::Done<StartExecutionResult> done) {
+    StartExecutionAsync(machine, name, input, std::move(done));
+  };
+  r.local_stop = [this](const std::string& arn, const std::string& error,
+                        const std::string& cause, RemoteChildren::Done<TimeMs> done) {
+    StopExecutionAsync(arn, error, cause, std::move(done));
+  };
+  r.local_redrive = [this](const std::string& arn, const std::string& token,
+                           RemoteChildren::Done<TimeMs> done) {
+    RedriveExecutionAsync(arn, token, std::move(done));
+  };
+  r.remote = c.remote.get();
+  r.owns = [this](const std::string& arn) { return OwnsExecution(arn); };
+  r.awaited = [this](std::vector<std::string>& out) { dispatch_.AwaitedExecutions(out); };
+  r.describe = [this](const std::string& arn) { return DescribeExecution(arn); };
+  r.closed = [this](const ExecutionDescription& d) { dispatch_.ExecutionClosed(d); };
+  r.poll_interval = c.remote_close_poll;
+  r.retry_for = c.remote_retry_for;
+  remote_children_ = std::make_unique<RemoteChildren>(std::move(r));
   recovered_range_ = std::make_unique<std::atomic<int64_t>[]>(c.shard_count);
   for (int i = 0; i < c.shard_count; ++i) recovered_range_[i].store(0);
   SW_RETURN_IF_ERROR(GainShards(c.owned_shards()));
@@ -66,6 +88,7 @@ void EngineImpl::StopOwnership() {
   }
   ownership_cv_.notify_all();
   if (ownership_thread_.joinable()) ownership_thread_.join();
+  if (remote_children_) remote_children_->Shutdown();
 }
 
 void EngineImpl::OwnershipLoop() {
@@ -148,6 +171,7 @@ void EngineImpl::LoseShards(const std::vector<int>& lost) {
   timers_.CancelIf(in_lost);
   tasks_.RemoveIf(in_lost);
   DropLoadedIf(in_lost);
+  dispatch_.ExecutionsLost(in_lost);
   spdlog::info("cluster: no longer running shards [{}] (lease released or lapsed)",
                absl::StrJoin(lost, ","));
 }

@@ -242,6 +242,12 @@ EngineStats EngineImpl::stats() const {
   s.timers_armed = timers_.size();
   s.timer_lag_ms = timer_lag_ms_.load();
   s.express_rows = routing_->express_rows();
+  if (remote_children_) {
+    RemoteChildren::Stats r = remote_children_->stats();
+    s.remote_child_calls = r.remote_calls;
+    s.remote_child_retries = r.retries;
+    s.remote_child_closes = r.closes_seen;
+  }
   for (const TaskQueue::Depth& d : tasks_.Depths()) {
     if (std::optional<std::string> fn = FunctionOfQueue(d.activity_arn)) {
       s.function_queues.push_back({*fn, d.pending, d.pollers});

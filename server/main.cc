@@ -45,6 +45,7 @@
 #include "integrations/http/http_task_integration.h"
 #include "server/audit_log.h"
 #include "server/cluster_auth.h"
+#include "server/cluster_execution_calls.h"
 #include "server/cluster_forwarder.h"
 #include "server/cluster_router.h"
 #include "server/cluster_task_poller.h"
@@ -145,8 +146,9 @@ std::unique_ptr<storage::ShardLeases> OpenClusterLeasesOrRefuse(const Config& co
 
 // What the engine asks the leases in cluster mode (engine/cluster_ownership.h).
 std::shared_ptr<const engine::ClusterOwnership> ClusterOwnershipOf(
-    storage::ShardLeases* leases) {
+    storage::ShardLeases* leases, std::shared_ptr<engine::RemoteExecutions> remote) {
   auto c = std::make_shared<engine::ClusterOwnership>();
+  c->remote = std::move(remote);
   c->shard_count = leases->shard_count();
   c->shard_of = [n = c->shard_count](std::string_view arn) {
     return storage::ShardOfExecution(absl::string_view(arn.data(), arn.size()), n);
@@ -399,7 +401,10 @@ int Run(int argc, char** argv) {
   if (postgres != nullptr) eopts.catalog_cache_ttl_ms = 1000;
   eopts.map_run_max_open_children = config.map_run_max_open_children;
   eopts.max_steps_per_commit = config.max_steps_per_commit;
-  if (shard_leases) eopts.cluster = ClusterOwnershipOf(shard_leases.get());
+  // The engine's calls on other nodes' executions (child executions, Map
+  // Run children), bound to the router once it exists.
+  auto cluster_calls = std::make_shared<ClusterExecutionCalls>();
+  if (shard_leases) eopts.cluster = ClusterOwnershipOf(shard_leases.get(), cluster_calls);
   if (config.time_scale != 1.0) {
     scaled = std::make_unique<ScaledClock>(SystemClock::Get(), config.time_scale);
     eopts.clock = scaled.get();
@@ -588,6 +593,7 @@ int Run(int argc, char** argv) {
     forwarder = std::make_unique<ClusterForwarder>(std::move(fopts));
     shard_owners = std::make_unique<ShardOwners>(shard_leases.get());
     router = std::make_unique<ClusterRouter>(shard_owners.get());
+    cluster_calls->Bind(router.get(), forwarder.get(), shard_leases->node_id());
     ClusterTaskPoller::Options popts;
     popts.wake_one = [eng = engine.get()](const std::string& queue) {
       eng->WakeTaskPollers(queue, 1);
@@ -838,6 +844,8 @@ int Run(int argc, char** argv) {
   }
   // Finishes in-flight commits and wakes long polls (they answer empty).
   engine->Shutdown();
+  // The engine's calls still at other nodes end (or time out) first.
+  cluster_calls->Unbind();
   // No other node's announcement reaches the task poller from now on.
   if (task_notifications) task_notifications->Stop();
   express_log->Stop();  // writes what the shards queued

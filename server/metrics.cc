@@ -234,6 +234,16 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
     sample("stepwise_cluster_forward_refused_total", "counter",
            "Calls marked forwarded that this node refused (wrong or missing cluster signature).",
            static_cast<double>(c.forward_refused));
+    sample("stepwise_cluster_remote_child_calls_total", "counter",
+           "Child executions and Map Run children started, stopped or redriven on the node "
+           "holding their shard.",
+           static_cast<double>(s.engine.remote_child_calls));
+    sample("stepwise_cluster_remote_child_retries_total", "counter",
+           "Of those calls, attempts made again (no reachable owner yet, or the shard moved).",
+           static_cast<double>(s.engine.remote_child_retries));
+    sample("stepwise_cluster_remote_child_closes_total", "counter",
+           "Closes of children running on other nodes, read from the database.",
+           static_cast<double>(s.engine.remote_child_closes));
     if (c.has_task_polls) {
       Header(&out, "stepwise_cluster_task_takes_total", "counter",
              "Task polls of this node asking another node for a task, by outcome.");

@@ -21,6 +21,11 @@ inline void SetTime(TimeMs ms, google::protobuf::Timestamp* ts) {
   ts->set_nanos(static_cast<int32_t>(rem * 1000000));
 }
 
+// The inverse: a Timestamp as TimeMs.
+inline TimeMs MsOfTime(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000 + ts.nanos() / 1000000;
+}
+
 }  // namespace stepwise::server
 
 #endif  // SW_SERVER_PROTO_TIME_H_

@@ -50,14 +50,14 @@ class EngineBatchTarget : public BatchTarget {
 
   void Stop(const std::string& arn, const std::string& error, const std::string& cause,
             std::function<void(absl::Status)> done) override {
-    impl_->StopExecutionAsync(arn, error, cause,
-                              [done](absl::StatusOr<TimeMs> r) { done(r.status()); });
+    impl_->StopExecutionAnywhere(arn, error, cause,
+                                 [done](absl::StatusOr<TimeMs> r) { done(r.status()); });
   }
 
   void Redrive(const std::string& arn, const std::string& client_token,
                std::function<void(absl::Status)> done) override {
-    impl_->RedriveExecutionAsync(arn, client_token,
-                                 [done](absl::StatusOr<TimeMs> r) { done(r.status()); });
+    impl_->RedriveExecutionAnywhere(arn, client_token,
+                                    [done](absl::StatusOr<TimeMs> r) { done(r.status()); });
   }
 
  private:

@@ -255,6 +255,19 @@ void ChildExecutionDispatcher::ExecutionClosed(const ExecutionDescription& close
   Ended(closed);
 }
 
+void ChildExecutionDispatcher::ExecutionsLost(
+    std::function<bool(const std::string& execution)> lost) {
+  std::lock_guard<std::mutex> l(mu_);
+  std::erase_if(waiting_, [&lost](const auto& kv) { return lost(kv.second.parent); });
+}
+
+void ChildExecutionDispatcher::AwaitedExecutions(std::vector<std::string>& out) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [child, w] : waiting_) {
+    if (w.mode == "sync" || w.mode == "sync:2") out.push_back(child);
+  }
+}
+
 void ChildExecutionDispatcher::Ended(const ExecutionDescription& closed) {
   std::string parent;
   int64_t task_id = 0;

@@ -54,6 +54,9 @@ class ChildExecutionDispatcher : public TaskDispatcher {
   void Close(const OpenTask& task, PendingCommit& commit) override;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
   void ExecutionClosed(const ExecutionDescription& closed) override;
+  // The children of .sync tasks.
+  void AwaitedExecutions(std::vector<std::string>& out) override;
+  void ExecutionsLost(std::function<bool(const std::string& execution)> lost) override;
 
  private:
   // What the parent's task waits for, by child ARN.

@@ -43,6 +43,15 @@ void TaskDispatch::ExecutionClosed(const ExecutionDescription& closed) const {
   for (const auto& d : dispatchers_) d->ExecutionClosed(closed);
 }
 
+void TaskDispatch::AwaitedExecutions(std::vector<std::string>& out) const {
+  for (const auto& d : dispatchers_) d->AwaitedExecutions(out);
+}
+
+void TaskDispatch::ExecutionsLost(
+    const std::function<bool(const std::string& execution)>& lost) const {
+  for (const auto& d : dispatchers_) d->ExecutionsLost(lost);
+}
+
 void TaskDispatch::Shutdown() const {
   for (const auto& d : dispatchers_) d->Shutdown();
 }

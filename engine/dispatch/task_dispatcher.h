@@ -143,6 +143,19 @@ class TaskDispatcher {
   // An execution closed (its closing commit is on disk). On that
   // execution's shard: keep it short, post work elsewhere.
   virtual void ExecutionClosed(const ExecutionDescription& closed) { (void)closed; }
+  // Appends the executions whose ExecutionClosed this dispatcher waits for
+  // (the children it started and still counts on). In cluster mode the
+  // engine reads those another node runs from the store and calls
+  // ExecutionClosed when they close (engine/remote_children.h). Any thread;
+  // may block briefly.
+  virtual void AwaitedExecutions(std::vector<std::string>& out) { (void)out; }
+  // Cluster mode: this node no longer runs the executions `lost` says
+  // (their shard went to another node). Forget, without writing, what is
+  // kept in memory for tasks of theirs: the new owner's Recover takes over.
+  // Any thread; `lost` may be called from any thread, later.
+  virtual void ExecutionsLost(std::function<bool(const std::string& execution)> lost) {
+    (void)lost;
+  }
   // The engine is shutting down (first thing, shards still running): stop
   // and join any thread of the dispatcher's own. Any thread; once.
   virtual void Shutdown() {}
@@ -166,6 +179,9 @@ class TaskDispatch {
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) const;
   // Tells every dispatcher that an execution closed.
   void ExecutionClosed(const ExecutionDescription& closed) const;
+  // Every dispatcher's AwaitedExecutions / ExecutionsLost.
+  void AwaitedExecutions(std::vector<std::string>& out) const;
+  void ExecutionsLost(const std::function<bool(const std::string& execution)>& lost) const;
   // Tells every dispatcher that the engine shuts down.
   void Shutdown() const;
 

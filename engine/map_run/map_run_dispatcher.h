@@ -49,6 +49,12 @@ class MapRunDispatcher : public TaskDispatcher {
   void Close(const OpenTask& task, PendingCommit& commit) override;
   absl::Status Recover(storage::Store& store, TaskInputs& inputs) override;
   void ExecutionClosed(const ExecutionDescription& closed) override;
+  void AwaitedExecutions(std::vector<std::string>& out) override {
+    driver_.OpenChildren(out);
+  }
+  void ExecutionsLost(std::function<bool(const std::string& execution)> lost) override {
+    driver_.ForgetRunsOf(std::move(lost));
+  }
   void Shutdown() override { driver_.Stop(); }
 
   MapRunDriver& driver() { return driver_; }

@@ -3,6 +3,10 @@
 #include "engine/map_run/map_run_driver.h"
 
 #include <algorithm>
+#include <chrono>
+#include <future>
+#include <iterator>
+#include <memory>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -179,6 +183,39 @@ void MapRunDriver::ChildClosed(const ExecutionDescription& closed) {
     auto r = runs_.find(c->second.first);
     if (r == runs_.end()) return;
     OnEnd(*r->second, c->second.second, closed);
+  });
+}
+
+void MapRunDriver::OpenChildren(std::vector<std::string>& out) {
+  auto answer = std::make_shared<std::promise<std::vector<std::string>>>();
+  std::future<std::vector<std::string>> open = answer->get_future();
+  Post([this, answer] {
+    std::vector<std::string> arns;
+    for (const auto& [arn, where] : children_) {
+      auto r = runs_.find(where.first);
+      if (r == runs_.end()) continue;
+      ChildStatus st = r->second->status[where.second];
+      if (st == ChildStatus::kStarting || st == ChildStatus::kRunning) arns.push_back(arn);
+    }
+    answer->set_value(std::move(arns));
+  });
+  if (open.wait_for(std::chrono::seconds(2)) != std::future_status::ready) return;
+  std::vector<std::string> arns;
+  try {
+    arns = open.get();
+  } catch (const std::future_error&) {
+    return;  // stopped: the task was dropped unrun
+  }
+  out.insert(out.end(), std::make_move_iterator(arns.begin()), std::make_move_iterator(arns.end()));
+}
+
+void MapRunDriver::ForgetRunsOf(std::function<bool(const std::string& parent)> lost) {
+  Post([this, lost = std::move(lost)] {
+    std::vector<std::string> keys;
+    for (const auto& [key, run] : runs_) {
+      if (lost(run->parent)) keys.push_back(key);
+    }
+    for (const std::string& key : keys) Forget(key);
   });
 }
 

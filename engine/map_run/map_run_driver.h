@@ -93,6 +93,14 @@ class MapRunDriver {
   void Cancel(const std::string& parent, int64_t task_id);
   // An execution closed; a child of a run is counted.
   void ChildClosed(const ExecutionDescription& closed);
+  // Appends the ARNs of the children started and not yet counted as ended
+  // (asked on the driver's thread; waits up to 2 s for it, appending
+  // nothing when it is busy longer or stopped).
+  void OpenChildren(std::vector<std::string>& out);
+  // Drops, without writing or stopping children, every run whose parent
+  // `lost` names (cluster mode: the parent's shard went to another node,
+  // whose Recover resumes the run). Any thread; done on the driver's.
+  void ForgetRunsOf(std::function<bool(const std::string& parent)> lost);
   // UpdateMapRun stored `r`'s settings: the run of `r.execution_arn`'s task
   // `r.task_id` takes its MaxConcurrency (for the next starts) and
   // tolerances (checked at once).

@@ -113,12 +113,8 @@ const Workflow& Flow() {
   return *flow;
 }
 std::string ExecName(int i) { return Workflow::ExecName(i); }
-// Set by main before anything runs: the cluster mode leaves the child
-// executions out (a child whose shard another node owns is refused).
-bool nested_children = true;
 const NestedWorkflow& Nested() {
-  static const NestedWorkflow* flow =
-      new NestedWorkflow(kParentMachine, kChildMachine, nested_children);
+  static const NestedWorkflow* flow = new NestedWorkflow(kParentMachine, kChildMachine);
   return *flow;
 }
 
@@ -1360,7 +1356,6 @@ int main(int argc, char** argv) {
     if (!f.stepwise.empty()) {
       std::printf("cluster mode: --stepwise ignored (the function servers poll one node)\n");
     }
-    stepwise::crash::nested_children = false;
     return stepwise::crash::RunCluster(f);
   }
   return stepwise::crash::Run(f);

@@ -76,9 +76,8 @@ std::string NestedWorkflow::ParentDefinition() const {
   "Callback":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
       "Parameters":{"FunctionName":")J", kFnCallback, R"J(",
                     "Payload":{"n.$":"$.n","op":"callback","token.$":"$$.Task.Token",)J", names, R"J(}},
-      "TimeoutSeconds":12,"ResultPath":"$.cb","Retry":[)J", kTimeoutRetry, R"J(],"Next":")J",
-      with_children_ ? "Child" : "Done", R"J("},
-)J", with_children_ ? children : "", R"J(  "Done":{"Type":"Pass","End":true}}})J");
+      "TimeoutSeconds":12,"ResultPath":"$.cb","Retry":[)J", kTimeoutRetry, R"J(],"Next":"Child"},
+)J", children, R"J(  "Done":{"Type":"Pass","End":true}}})J");
 }
 
 std::string NestedWorkflow::ChildDefinition() const {
@@ -132,17 +131,14 @@ json::value NestedWorkflow::ParentOutput(int i) const {
   json::object cb;
   cb["cb"] = n + 5;
   o["cb"] = std::move(cb);
-  if (with_children_) {
-    json::object child;
-    child["out"] = ChildOutput(ChildInput(i, "sync").as_object());
-    child["status"] = "SUCCEEDED";
-    o["child"] = std::move(child);
-  }
+  json::object child;
+  child["out"] = ChildOutput(ChildInput(i, "sync").as_object());
+  child["status"] = "SUCCEEDED";
+  o["child"] = std::move(child);
   return o;
 }
 
 std::map<std::string, int> NestedWorkflow::ParentEntered() const {
-  if (!with_children_) return {{kFnArnState, 1}, {kFnInvokeState, 1}, {kCallbackState, 1}, {"Done", 1}};
   return {{kFnArnState, 1}, {kFnInvokeState, 1}, {kCallbackState, 1},
           {kChildState, 1}, {kFireState, 1},     {"Done", 1}};
 }

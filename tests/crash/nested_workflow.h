@@ -31,14 +31,8 @@ class NestedWorkflow {
   static constexpr char kChildState[] = "Child";  // startExecution.sync:2
   static constexpr char kFireState[] = "Fire";    // startExecution (request-response)
 
-  // Without `with_children` the parent goes from Callback straight to Done
-  // (no Child or Fire state): the cluster mode of daemon_crash, where a
-  // child whose shard another node owns is refused (README.md).
-  NestedWorkflow(std::string parent_machine, std::string child_machine,
-                 bool with_children = true)
-      : parent_(std::move(parent_machine)),
-        child_(std::move(child_machine)),
-        with_children_(with_children) {}
+  NestedWorkflow(std::string parent_machine, std::string child_machine)
+      : parent_(std::move(parent_machine)), child_(std::move(child_machine)) {}
 
   const std::string& parent_machine() const { return parent_; }
   const std::string& child_machine() const { return child_; }
@@ -69,7 +63,6 @@ class NestedWorkflow {
   // taken out (ParentStrip), and how often each state is entered.
   json::value ParentOutput(int i) const;
   std::map<std::string, int> ParentEntered() const;
-  bool with_children() const { return with_children_; }
   // Takes the "by" nonces out of a parent's output (in place), by task key
   // "<parent name>/<state>".
   static void ParentStrip(int i, json::object& out, std::map<std::string, std::string>* by);
@@ -83,7 +76,6 @@ class NestedWorkflow {
  private:
   const std::string parent_;
   const std::string child_;
-  const bool with_children_;
 };
 
 }  // namespace stepwise::crash
