@@ -199,7 +199,10 @@ class Catalog {
   // an error is returned as is. It may run more than once (after a lost
   // race), so it computes its answers from the record it is given.
   using Mutation = std::function<absl::StatusOr<bool>(std::optional<json::object>& rec)>;
-  static constexpr int kMaxWriteAttempts = 16;
+  // A writer that keeps racing another node's hot writer loses each round
+  // with a good chance (its compare-and-set often lands during the other's
+  // commit): 64 rounds make giving up (ConflictException) rare.
+  static constexpr int kMaxWriteAttempts = 64;
   // Read-modify-write of machine `name` with compare-and-set; refreshes the
   // cache with what was read or written. Callers hold machines_mu_ (one
   // writer per process; the compare-and-set orders the processes).
