@@ -100,6 +100,12 @@ struct EngineOptions {
   // (ServiceQuotaExceededException past them).
   int max_versions_per_machine = 1000;
   int max_aliases_per_machine = 100;
+  // How long the catalog trusts a cached state machine record (and compiled
+  // indexed fields, known activities) before re-reading it from the store
+  // (engine/catalog.h). 0: forever, right when this process makes every
+  // write (RocksDB); stepwised on PostgreSQL sets 1000, so an update or
+  // delete on another node is seen here within a second.
+  int64_t catalog_cache_ttl_ms = 0;
   // Most child executions one Distributed Map's Map Run keeps open when
   // its MaxConcurrency is 0 (unlimited in AWS's words; AWS caps at 10,000).
   int map_run_default_max_concurrency = 1000;

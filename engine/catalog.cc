@@ -72,57 +72,61 @@ absl::StatusOr<StateMachineDescription> Catalog::CreateStateMachine(
   SW_RETURN_IF_ERROR(RequireValidDefinition(definition, type, rules_));
   SW_RETURN_IF_ERROR(CheckLoggingConfiguration(logging));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(std::optional<json::object> existing, MachineRecord(name));
-  TimeMs now = clock_->NowMs();
-  if (existing.has_value()) {
-    // AWS's idempotency check: name, definition, type, logging (and publish);
-    // a different roleArn or tags is ignored, neither is updated.
-    json::object& rec = *existing;
-    const json::array& revs = rec["revisions"].as_array();
-    const json::object& last = revs.back().as_object();
-    if (rec["status"].as_string() == "ACTIVE" &&
-        last.at("definition").as_string() == definition &&
-        rec["type"].as_string() == type &&
-        LoggingConfigurationFromRecord(rec) == logging) {
-      int64_t n = static_cast<int64_t>(revs.size());
-      if (!publish) return Describe(rec, n);  // idempotent
-      SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
-      SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
-      StateMachineDescription d = Describe(rec, n);
-      d.version_arn = v.arn;
-      return d;
+  StateMachineDescription out;
+  auto mutate = [&](std::optional<json::object>& existing) -> absl::StatusOr<bool> {
+    TimeMs now = clock_->NowMs();
+    if (existing.has_value()) {
+      // AWS's idempotency check: name, definition, type, logging (and
+      // publish); a different roleArn or tags is ignored, neither is updated.
+      json::object& rec = *existing;
+      const json::array& revs = rec["revisions"].as_array();
+      const json::object& last = revs.back().as_object();
+      if (rec["status"].as_string() == "ACTIVE" &&
+          last.at("definition").as_string() == definition &&
+          rec["type"].as_string() == type &&
+          LoggingConfigurationFromRecord(rec) == logging) {
+        int64_t n = static_cast<int64_t>(revs.size());
+        out = Describe(rec, n);
+        if (!publish) return false;  // idempotent
+        size_t before = rec.contains("versions") ? rec["versions"].as_array().size() : 0;
+        SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+        out.version_arn = v.arn;
+        return rec["versions"].as_array().size() != before;
+      }
+      return ServiceError("StateMachineAlreadyExists",
+                          "State Machine Already Exists: '" + MachineArn(name) + "'");
     }
-    return ServiceError("StateMachineAlreadyExists",
-                        "State Machine Already Exists: '" + MachineArn(name) + "'");
-  }
-  json::object rec;
-  rec["name"] = Str(name);
-  rec["arn"] = Str(MachineArn(name));
-  rec["type"] = Str(type);
-  rec["role_arn"] = Str(role_arn);
-  rec["status"] = "ACTIVE";
-  rec["creation_date"] = now;
-  rec["logging_configuration"] = LoggingConfigurationRecord(logging);
-  json::array revs;
-  revs.push_back(RevisionRecord(definition, now));
-  rec["revisions"] = std::move(revs);
-  if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
-  std::string version_arn;
-  if (publish) {
-    SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
-    version_arn = v.arn;
-  }
-  SW_RETURN_IF_ERROR(PutMachineRecord(name, rec));
-  StateMachineDescription d = Describe(rec, 1);
-  d.version_arn = version_arn;
-  return d;
+    json::object rec;
+    rec["name"] = Str(name);
+    rec["arn"] = Str(MachineArn(name));
+    rec["type"] = Str(type);
+    rec["role_arn"] = Str(role_arn);
+    rec["status"] = "ACTIVE";
+    rec["creation_date"] = now;
+    rec["logging_configuration"] = LoggingConfigurationRecord(logging);
+    json::array revs;
+    revs.push_back(RevisionRecord(definition, now));
+    rec["revisions"] = std::move(revs);
+    if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
+    std::string version_arn;
+    if (publish) {
+      SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+      version_arn = v.arn;
+    }
+    out = Describe(rec, 1);
+    out.version_arn = version_arn;
+    existing = std::move(rec);
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(name, mutate));
+  return out;
 }
 
 absl::StatusOr<StateMachineDescription> Catalog::DescribeStateMachine(const std::string& arn) {
   if (auto split = SplitMachineArn(arn); split.ok() && !split->second.empty()) {
     return DescribeVersion(arn);
   }
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   return Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size()));
 }
 
@@ -138,27 +142,34 @@ absl::StatusOr<StateMachineDescription> Catalog::UpdateStateMachine(
   }
   SW_RETURN_IF_ERROR(CheckVersionDescription(publish, version_description));
   if (logging.has_value()) SW_RETURN_IF_ERROR(CheckLoggingConfiguration(*logging));
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(arn));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
-  json::array& revs = rec["revisions"].as_array();
-  std::string def = definition.value_or(
-      std::string(revs.back().as_object().at("definition").as_string()));
-  if (definition.has_value()) {
-    SW_RETURN_IF_ERROR(RequireValidDefinition(def, std::string(rec["type"].as_string()), rules_));
-  }
-  if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
-  if (logging.has_value()) rec["logging_configuration"] = LoggingConfigurationRecord(*logging);
-  revs.push_back(RevisionRecord(def, clock_->NowMs()));
-  int64_t n = static_cast<int64_t>(revs.size());
-  std::string version_arn;
-  if (publish) {
-    SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
-    version_arn = v.arn;
-  }
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
-  StateMachineDescription d = Describe(rec, n);
-  d.version_arn = version_arn;
-  return d;
+  StateMachineDescription out;
+  auto mutate = [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireMachine(found, arn));
+    json::object& rec = *found;
+    json::array& revs = rec["revisions"].as_array();
+    std::string def = definition.value_or(
+        std::string(revs.back().as_object().at("definition").as_string()));
+    if (definition.has_value()) {
+      SW_RETURN_IF_ERROR(
+          RequireValidDefinition(def, std::string(rec["type"].as_string()), rules_));
+    }
+    if (role_arn.has_value()) rec["role_arn"] = Str(*role_arn);
+    if (logging.has_value()) rec["logging_configuration"] = LoggingConfigurationRecord(*logging);
+    revs.push_back(RevisionRecord(def, clock_->NowMs()));
+    int64_t n = static_cast<int64_t>(revs.size());
+    std::string version_arn;
+    if (publish) {
+      SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, version_description));
+      version_arn = v.arn;
+    }
+    out = Describe(rec, n);
+    out.version_arn = version_arn;
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(name, mutate));
+  return out;
 }
 
 absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
@@ -168,21 +179,21 @@ absl::Status Catalog::DeleteStateMachine(const std::string& arn) {
                         "Invalid Arn: a version or alias ARN cannot be deleted with "
                         "DeleteStateMachine: '" + arn + "'");
   }
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(arn));
   std::lock_guard<std::mutex> l(machines_mu_);
-  auto rec = LoadMachine(arn);
-  if (!rec.ok()) {
-    // AWS answers deletes of unknown machines with success.
-    return ServiceErrorName(rec.status()) == "StateMachineDoesNotExist" ? absl::OkStatus()
-                                                                        : rec.status();
-  }
-  // Revisions stay: executions still running need their definition. Tags,
-  // versions and aliases go (version numbers are still never reused).
-  (*rec)["status"] = "DELETING";
-  rec->erase("tags");
-  rec->erase("versions");
-  rec->erase("aliases");
-  rec->erase("indexed_fields");  // closing executions drop their entries
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string((*rec)["name"].as_string()), *rec));
+  auto mutate = [&](std::optional<json::object>& rec) -> absl::StatusOr<bool> {
+    // AWS answers deletes of unknown (or deleting) machines with success.
+    if (!RequireMachine(rec, arn).ok()) return false;
+    // Revisions stay: executions still running need their definition. Tags,
+    // versions and aliases go (version numbers are still never reused).
+    (*rec)["status"] = "DELETING";
+    rec->erase("tags");
+    rec->erase("versions");
+    rec->erase("aliases");
+    rec->erase("indexed_fields");  // closing executions drop their entries
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(name, mutate));
   ForgetIndexedFields(arn);
   return absl::OkStatus();
 }
@@ -198,28 +209,6 @@ absl::StatusOr<std::vector<StateMachineDescription>> Catalog::ListStateMachines(
     out.push_back(Describe(rec, static_cast<int64_t>(rec["revisions"].as_array().size())));
   }
   return out;
-}
-
-// State machine records, cached: every write goes through this process.
-absl::StatusOr<std::optional<json::object>> Catalog::MachineRecord(const std::string& name) {
-  {
-    std::lock_guard<std::mutex> l(machine_cache_mu_);
-    auto it = machine_cache_.find(name);
-    if (it != machine_cache_.end()) return std::optional<json::object>(it->second);
-  }
-  SW_ASSIGN_OR_RETURN(std::optional<std::string> raw, store_->Get(Table::kMachines, name));
-  if (!raw.has_value()) return std::optional<json::object>();
-  SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*raw, "state machine " + name));
-  std::lock_guard<std::mutex> l(machine_cache_mu_);
-  machine_cache_[name] = rec;
-  return std::optional<json::object>(std::move(rec));
-}
-
-absl::Status Catalog::PutMachineRecord(const std::string& name, const json::object& rec) {
-  SW_RETURN_IF_ERROR(store_->Put(Table::kMachines, name, SerializeJson(rec)));
-  std::lock_guard<std::mutex> l(machine_cache_mu_);
-  machine_cache_[name] = rec;
-  return absl::OkStatus();
 }
 
 json::object Catalog::RevisionRecord(const std::string& definition, TimeMs now) {
@@ -249,23 +238,6 @@ StateMachineDescription Catalog::Describe(json::object& rec, int64_t revision) c
   return d;
 }
 
-absl::StatusOr<json::object> Catalog::LoadMachine(const std::string& arn, bool allow_deleting) {
-  std::string prefix = MachineArn("");
-  if (arn.rfind(prefix, 0) != 0 || arn.size() == prefix.size()) {
-    return InvalidArnError(arn);
-  }
-  std::string name = arn.substr(prefix.size());
-  SW_ASSIGN_OR_RETURN(std::optional<json::object> found, MachineRecord(name));
-  if (!found.has_value()) {
-    return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
-  }
-  json::object& rec = *found;
-  if (!allow_deleting && rec["status"].as_string() != "ACTIVE") {
-    return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
-  }
-  return rec;
-}
-
 absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Catalog::ParsedRevision(
     json::object& rec, int64_t revision) {
   std::string key = absl::StrCat(rec["name"].as_string().c_str(), "#", revision);
@@ -274,11 +246,17 @@ absl::StatusOr<std::shared_ptr<const asl::StateMachine>> Catalog::ParsedRevision
     auto it = parsed_.find(key);
     if (it != parsed_.end()) return it->second;
   }
-  const json::array& revs = rec["revisions"].as_array();
-  if (revision < 1 || static_cast<size_t>(revision) > revs.size()) {
+  const json::array* revs = &rec["revisions"].as_array();
+  std::optional<json::object> fresh;
+  if (revision > 0 && static_cast<size_t>(revision) > revs->size()) {
+    // Newer than the cached record: another node's update made it.
+    SW_ASSIGN_OR_RETURN(fresh, FreshMachineRecord(std::string(rec["name"].as_string())));
+    if (fresh.has_value()) revs = &(*fresh)["revisions"].as_array();
+  }
+  if (revision < 1 || static_cast<size_t>(revision) > revs->size()) {
     return absl::DataLossError("execution refers to a missing state machine revision");
   }
-  auto def = ParseJson(std::string(revs[static_cast<size_t>(revision - 1)]
+  auto def = ParseJson(std::string((*revs)[static_cast<size_t>(revision - 1)]
                                        .as_object()
                                        .at("definition")
                                        .as_string()));
@@ -314,18 +292,22 @@ absl::StatusOr<ActivityDescription> Catalog::CreateActivity(const std::string& n
   if (!ValidName(name)) return ServiceError("InvalidName", "Invalid Name: '" + name + "'");
   SW_RETURN_IF_ERROR(CheckTagCount(MergeTags({}, tags), ActivityArn(name)));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(std::optional<std::string> existing, store_->Get(Table::kActivities, name));
-  if (existing.has_value()) {  // idempotent on name
-    SW_ASSIGN_OR_RETURN(json::object rec, ParseRecord(*existing, "activity " + name));
-    return ActivityFromRecord(rec);
-  }
-  json::object rec;
-  rec["name"] = Str(name);
-  rec["arn"] = Str(ActivityArn(name));
-  rec["creation_date"] = clock_->NowMs();
-  if (!tags.empty()) rec["tags"] = TagsToJson(MergeTags({}, tags));
-  SW_RETURN_IF_ERROR(store_->Put(Table::kActivities, name, SerializeJson(rec)));
-  return ActivityFromRecord(rec);
+  ActivityDescription out;
+  auto mutate = [&](std::optional<json::object>& rec) -> absl::StatusOr<bool> {
+    if (rec.has_value()) {  // idempotent on name
+      out = ActivityFromRecord(*rec);
+      return false;
+    }
+    rec.emplace();
+    (*rec)["name"] = Str(name);
+    (*rec)["arn"] = Str(ActivityArn(name));
+    (*rec)["creation_date"] = clock_->NowMs();
+    if (!tags.empty()) (*rec)["tags"] = TagsToJson(MergeTags({}, tags));
+    out = ActivityFromRecord(*rec);
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyActivity(name, mutate));
+  return out;
 }
 
 absl::StatusOr<ActivityDescription> Catalog::DescribeActivity(const std::string& arn) {
@@ -360,12 +342,17 @@ absl::StatusOr<std::vector<ActivityDescription>> Catalog::ListActivities() {
 
 bool Catalog::KnownActivity(const std::string& arn) {
   std::lock_guard<std::mutex> l(activities_mu_);
-  return known_activities_.count(arn) > 0;
+  auto it = known_activities_.find(arn);
+  if (it == known_activities_.end()) return false;
+  if (!Expired(it->second)) return true;
+  known_activities_.erase(it);  // deleted on another node? read it again
+  return false;
 }
 
 void Catalog::RememberActivity(const std::string& arn) {
+  TimeMs now = options_->catalog_cache_ttl_ms > 0 ? clock_->NowMs() : 0;
   std::lock_guard<std::mutex> l(activities_mu_);
-  known_activities_.insert(arn);
+  known_activities_[arn] = now;
 }
 
 }  // namespace stepwise::engine

@@ -1,9 +1,31 @@
 // Catalog: the state machines (records with their revisions, a cache of the
 // records, a cache of parsed revisions) and the activities the engine
 // knows. Records are JSON objects in the store's machines and activities
-// tables; every write goes through this process, so the caches never go
-// stale. Thread-safe: any thread may call it; it has its own locks, held
-// only around its own data and store calls (never while calling out).
+// tables.
+//
+// Several processes may share the store (cluster mode: stepwised nodes on
+// one PostgreSQL, docs/postgres.md), so no write trusts the cache: every
+// write re-reads the record from the store and writes it back with
+// Store::PutIfUnchanged, re-reading and re-applying on a lost race
+// (catalog_records.cc; ConflictException after kMaxWriteAttempts). Two
+// nodes updating one machine at once both land, with distinct revisions.
+// Cached records (and compiled indexed fields, known activities) are
+// trusted for EngineOptions::catalog_cache_ttl_ms, then re-read: an
+// UpdateStateMachine or DeleteStateMachine on another node is seen by
+// StartExecution here within that time; the Describe and List calls read
+// the store at once when the TTL is set. AWS documents the same window:
+// state machine (and alias) updates are eventually consistent, and
+// executions started within a few seconds of UpdateStateMachine or
+// UpdateStateMachineAlias may still use the previous definition, roleArn
+// or routing ("Read consistency in Step Functions",
+// docs.aws.amazon.com/step-functions/latest/dg/concepts-read-consistency.html,
+// and the UpdateStateMachineAlias API reference). ConflictException is
+// AWS's error for concurrent catalog writes (its API reference).
+// With TTL 0 (RocksDB: one process owns the store, every write goes through
+// it) cached records never expire and a read costs no store access. Parsed
+// revisions are immutable and cached for good.
+// Thread-safe: any thread may call it; it has its own locks, held only
+// around its own data and store calls (never while calling out).
 #ifndef SW_ENGINE_CATALOG_H_
 #define SW_ENGINE_CATALOG_H_
 
@@ -15,7 +37,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -63,13 +84,16 @@ class Catalog {
   absl::Status DeleteStateMachine(const std::string& arn);
   absl::StatusOr<std::vector<StateMachineDescription>> ListStateMachines();
 
-  // The record of machine `name` (cached), nullopt if there is none.
+  // The record of machine `name` (cached, for the TTL), nullopt if there
+  // is none.
   absl::StatusOr<std::optional<json::object>> MachineRecord(const std::string& name);
   // The record of the machine `arn`: InvalidArn, StateMachineDoesNotExist
   // (also while DELETING unless `allow_deleting`).
   absl::StatusOr<json::object> LoadMachine(const std::string& arn, bool allow_deleting = false);
   // The parsed definition of one revision of `rec` (cached: revisions are
-  // immutable). kDataLoss for a missing or malformed stored revision.
+  // immutable). A revision `rec` does not have yet (a cached record older
+  // than another node's update) is read from the store. kDataLoss for a
+  // missing or malformed stored revision.
   absl::StatusOr<std::shared_ptr<const asl::StateMachine>> ParsedRevision(json::object& rec,
                                                                          int64_t revision);
   // The description of `rec` at `revision` (clamped to the revisions there are).
@@ -82,8 +106,8 @@ class Catalog {
   absl::StatusOr<ActivityDescription> DescribeActivity(const std::string& arn);
   absl::Status DeleteActivity(const std::string& arn);
   absl::StatusOr<std::vector<ActivityDescription>> ListActivities();
-  // True once `arn` was seen to exist (remembered until deleted), so a
-  // long-poll does not read the store each time.
+  // True once `arn` was seen to exist (remembered until deleted here, or
+  // for the cache TTL), so a long-poll does not read the store each time.
   bool KnownActivity(const std::string& arn);
   void RememberActivity(const std::string& arn);
 
@@ -169,20 +193,63 @@ class Catalog {
   }
 
  private:
+  // Writes of one record (catalog_records.cc). A mutation gets the record
+  // as the store holds it now (nullopt: none), changes it in place (nullopt:
+  // delete) and returns true to write it, false to leave the store as it is;
+  // an error is returned as is. It may run more than once (after a lost
+  // race), so it computes its answers from the record it is given.
+  using Mutation = std::function<absl::StatusOr<bool>(std::optional<json::object>& rec)>;
+  // A writer that keeps racing another node's hot writer loses each round
+  // with a good chance (its compare-and-set often lands during the other's
+  // commit): 64 rounds make giving up (ConflictException) rare.
+  static constexpr int kMaxWriteAttempts = 64;
+  // Read-modify-write of machine `name` with compare-and-set; refreshes the
+  // cache with what was read or written. Callers hold machines_mu_ (one
+  // writer per process; the compare-and-set orders the processes).
+  absl::Status ModifyMachine(const std::string& name, const Mutation& mutate);
+  // The same for activity `name` (activities are not cached).
+  absl::Status ModifyActivity(const std::string& name, const Mutation& mutate);
+  absl::Status ModifyRecord(storage::Table table, const std::string& name, const Mutation& mutate);
+  // Machine `name` read from the store, not the cache (the cache is
+  // refreshed with it); nullopt if there is none.
+  absl::StatusOr<std::optional<json::object>> FreshMachineRecord(const std::string& name);
+  // Caches `rec` as machine `name`'s record read when machine_generation_
+  // was `generation` (dropped if a write came meanwhile). Requires
+  // machine_cache_mu_.
+  void CacheMachineLocked(const std::string& name, json::object rec, uint64_t generation);
+  // Whether something cached at `cached_ms` is past the TTL.
+  bool Expired(TimeMs cached_ms) const;
+  // LoadMachine for the calls that describe or list what a machine holds
+  // (DescribeStateMachine, its versions, aliases, tags, indexed fields):
+  // read from the store when other nodes may write (TTL > 0), so a node
+  // answers what another one has just written; StartExecution's path keeps
+  // the cache. From the cache otherwise.
+  absl::StatusOr<json::object> LoadMachineToDescribe(const std::string& arn);
+  // The machine name of an unqualified machine ARN (InvalidArn otherwise).
+  absl::StatusOr<std::string> MachineName(const std::string& arn) const;
+  // LoadMachine's check of a record read for `arn`.
+  static absl::Status RequireMachine(const std::optional<json::object>& rec,
+                                     const std::string& arn, bool allow_deleting = false);
+
   std::string MachineArn(const std::string& name) const;
   std::string ActivityArn(const std::string& name) const;
   absl::StatusOr<std::string> ActivityName(const std::string& arn) const;
-  absl::Status PutMachineRecord(const std::string& name, const json::object& rec);
   static json::object RevisionRecord(const std::string& definition, TimeMs now);
   static ActivityDescription ActivityFromRecord(json::object& rec);
-  // The record a tag action names and where it lives (catalog_tags.cc).
-  struct TaggedRecord {
+  // The resource a tag action names (catalog_tags.cc).
+  struct TaggedResource {
     bool machine = false;  // else an activity
     std::string name;
-    json::object rec;
   };
-  absl::StatusOr<TaggedRecord> LoadTagged(const std::string& arn);
-  absl::Status PutTagged(const TaggedRecord& r);
+  absl::StatusOr<TaggedResource> ParseTaggedArn(const std::string& arn) const;
+  // ResourceNotFound unless `rec` is a taggable record (an ACTIVE machine).
+  static absl::Status RequireTaggable(const TaggedResource& r,
+                                      const std::optional<json::object>& rec,
+                                      const std::string& arn);
+  // Changes the tags of `arn`'s record with `change` (returns false when
+  // nothing changed) under the compare-and-set of ModifyRecord.
+  absl::Status ModifyTags(const std::string& arn,
+                          const std::function<absl::StatusOr<bool>(json::object& rec)>& change);
   // Versions (catalog_versions.cc): publishes `rec`'s newest revision into
   // `rec` (not written) unless a version of it exists; its ARN and date.
   absl::StatusOr<StateMachineVersionItem> PublishInto(json::object& rec,
@@ -197,6 +264,9 @@ class Catalog {
   // LoadQualified for an alias ARN whose alias exists; ResourceNotFound
   // (naming the ARN) when the machine or the alias does not.
   absl::StatusOr<Qualified> LoadAlias(const std::string& alias_arn);
+  // LoadAlias's check of a record read for `alias_arn` (qualifier `alias`).
+  static absl::Status RequireAlias(const std::optional<json::object>& rec,
+                                   const std::string& alias_arn, const std::string& alias);
   absl::StatusOr<StateMachineDescription> DescribeVersion(const std::string& version_arn);
 
   storage::Store* const store_;        // immutable; the store is thread-safe
@@ -204,22 +274,35 @@ class Catalog {
   asl::ValidationOptions rules_;        // what Create and Update refuse beyond asl's own
   const Clock* const clock_;           // immutable; thread-safe
 
-  // Serialises the read-modify-write of machine and activity records
-  // (create, update, delete); held across the store write.
+  // Serialises this process's read-modify-writes of machine and activity
+  // records (create, update, delete); held across the store write.
   std::mutex machines_mu_;
-  // Guards machine_cache_: record by machine name.
+  // Guards machine_cache_ (record by machine name, with when it was read)
+  // and machine_generation_ (counts this process's machine writes, so a
+  // read that raced a write does not cache what it read).
+  struct CachedMachine {
+    json::object rec;
+    TimeMs cached_ms = 0;
+  };
   std::mutex machine_cache_mu_;
-  std::unordered_map<std::string, json::object> machine_cache_;
+  std::unordered_map<std::string, CachedMachine> machine_cache_;
+  uint64_t machine_generation_ = 0;
   // Guards parsed_: parsed definition by "name#revision".
   std::mutex parsed_mu_;
   std::unordered_map<std::string, std::shared_ptr<const asl::StateMachine>> parsed_;
-  // Guards known_activities_: activity ARNs seen to exist in the store.
+  // Guards known_activities_: activity ARNs seen to exist in the store,
+  // with when.
   std::mutex activities_mu_;
-  std::unordered_set<std::string> known_activities_;
-  // Guards indexed_ (compiled indexed fields by machine ARN, null: none) and
-  // indexed_generation_ (counts changes of any declaration).
+  std::unordered_map<std::string, TimeMs> known_activities_;
+  // Guards indexed_ (compiled indexed fields by machine ARN, null: none,
+  // with when they were read) and indexed_generation_ (counts changes of
+  // any declaration).
+  struct CachedIndexedFields {
+    std::shared_ptr<const CompiledIndexedFields> compiled;
+    TimeMs cached_ms = 0;
+  };
   std::mutex indexed_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const CompiledIndexedFields>> indexed_;
+  std::unordered_map<std::string, CachedIndexedFields> indexed_;
   uint64_t indexed_generation_ = 0;
 };
 

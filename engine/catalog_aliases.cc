@@ -4,8 +4,9 @@
 // kept in the machine's record:
 //   "aliases": [{"name", "description", "routes": [{"version": N, "weight": W}...],
 //                "creation_date", "update_date"}...]
-// Any thread: writes hold machines_mu_ across the read-modify-write, as the
-// catalog's other writes do.
+// Any thread: writes hold machines_mu_ and go through ModifyMachine (a
+// compare-and-set over the record read from the store, catalog_records.cc),
+// as the catalog's other writes do.
 #include <functional>
 #include <mutex>
 #include <set>
@@ -72,6 +73,15 @@ json::object* FindAlias(json::object& rec, const std::string& name) {
     if (a.as_object().at("name").as_string() == name) return &a.as_object();
   }
   return nullptr;
+}
+
+bool HasAlias(const json::object& rec, const std::string& name) {
+  const json::value* as = rec.if_contains("aliases");
+  if (as == nullptr) return false;
+  for (const json::value& a : as->as_array()) {
+    if (a.as_object().at("name").as_string() == name) return true;
+  }
+  return false;
 }
 
 bool HasVersion(const json::object& rec, int64_t n) {
@@ -203,55 +213,71 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::CreateStateMachineAlias(
                       CheckRouting(routing, [this](const std::string& a) {
                         return SplitMachineArn(a);
                       }));
+  SW_ASSIGN_OR_RETURN(std::string machine_name, MachineName(checked.machine_arn));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(checked.machine_arn));
-  for (const auto& [n, w] : checked.routes) {
-    if (!HasVersion(rec, n)) {
-      return TaggedResourceNotFound(absl::StrCat(checked.machine_arn, ":", n));
+  StateMachineAliasDescription out;
+  auto mutate = [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireMachine(found, checked.machine_arn));
+    json::object& rec = *found;
+    for (const auto& [n, w] : checked.routes) {
+      if (!HasVersion(rec, n)) {
+        return TaggedResourceNotFound(absl::StrCat(checked.machine_arn, ":", n));
+      }
     }
-  }
-  json::array routes = RoutesJson(checked.routes);
-  if (json::object* existing = FindAlias(rec, name)) {
-    if (existing->at("description").as_string() == description &&
-        existing->at("routes").as_array() == routes) {
-      return AliasFromRecord(checked.machine_arn, *existing);  // idempotent
+    json::array routes = RoutesJson(checked.routes);
+    if (json::object* existing = FindAlias(rec, name)) {
+      if (existing->at("description").as_string() == description &&
+          existing->at("routes").as_array() == routes) {
+        out = AliasFromRecord(checked.machine_arn, *existing);  // idempotent
+        return false;
+      }
+      return ServiceError("ConflictException",
+                          "Failed to create alias because an alias with the same name and a "
+                          "different routing configuration already exists.");
     }
-    return ServiceError("ConflictException",
-                        "Failed to create alias because an alias with the same name and a "
-                        "different routing configuration already exists.");
+    if (!rec.contains("aliases")) rec["aliases"] = json::array();
+    json::array& aliases = rec["aliases"].as_array();
+    if (static_cast<int64_t>(aliases.size()) >= options_->max_aliases_per_machine) {
+      return ServiceError("ServiceQuotaExceededException",
+                          absl::StrCat("Maximum number of aliases (",
+                                       options_->max_aliases_per_machine,
+                                       ") reached for state machine '", checked.machine_arn,
+                                       "'"));
+    }
+    TimeMs now = clock_->NowMs();
+    json::object a{{"name", name},
+                   {"description", description},
+                   {"routes", std::move(routes)},
+                   {"creation_date", now},
+                   {"update_date", now}};
+    out = AliasFromRecord(checked.machine_arn, a);
+    aliases.push_back(std::move(a));
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(machine_name, mutate));
+  return out;
+}
+
+absl::Status Catalog::RequireAlias(const std::optional<json::object>& rec,
+                                   const std::string& alias_arn, const std::string& alias) {
+  // AWS's words (recorded for UpdateStateMachineAlias of a missing alias).
+  if (!rec.has_value() || rec->at("status").as_string() != "ACTIVE" ||
+      !HasAlias(*rec, alias)) {
+    return TaggedResourceNotFound(alias_arn,
+                                  "Request references a resource that does not exist.");
   }
-  if (!rec.contains("aliases")) rec["aliases"] = json::array();
-  json::array& aliases = rec["aliases"].as_array();
-  if (static_cast<int64_t>(aliases.size()) >= options_->max_aliases_per_machine) {
-    return ServiceError("ServiceQuotaExceededException",
-                        absl::StrCat("Maximum number of aliases (",
-                                     options_->max_aliases_per_machine,
-                                     ") reached for state machine '", checked.machine_arn, "'"));
-  }
-  TimeMs now = clock_->NowMs();
-  json::object a{{"name", name},
-                 {"description", description},
-                 {"routes", std::move(routes)},
-                 {"creation_date", now},
-                 {"update_date", now}};
-  StateMachineAliasDescription d = AliasFromRecord(checked.machine_arn, a);
-  aliases.push_back(std::move(a));
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
-  return d;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Catalog::Qualified> Catalog::LoadAlias(const std::string& alias_arn) {
-  // AWS's words (recorded for UpdateStateMachineAlias of a missing alias).
-  auto not_found = [&alias_arn] {
-    return TaggedResourceNotFound(alias_arn,
-                                  "Request references a resource that does not exist.");
-  };
   auto q = LoadQualified(alias_arn);
   if (!q.ok()) {
-    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") return not_found();
+    if (ServiceErrorName(q.status()) == "StateMachineDoesNotExist") {
+      return RequireAlias(std::nullopt, alias_arn, "");
+    }
     return q.status();
   }
-  if (FindAlias(q->rec, q->qualifier) == nullptr) return not_found();
+  SW_RETURN_IF_ERROR(RequireAlias(q->rec, alias_arn, q->qualifier));
   return q;
 }
 
@@ -276,45 +302,68 @@ absl::StatusOr<StateMachineAliasDescription> Catalog::UpdateStateMachineAlias(
                           return SplitMachineArn(a);
                         }));
   }
+  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(alias_arn));
+  if (split.second.empty()) {
+    return ServiceError("InvalidArn", "Invalid Arn: '" + alias_arn +
+                                          "': a version or alias ARN was expected");
+  }
+  const std::string& machine_arn = split.first;
+  const std::string& alias = split.second;
+  SW_ASSIGN_OR_RETURN(std::string machine_name, MachineName(machine_arn));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(Qualified q, LoadAlias(alias_arn));
-  json::object* a = FindAlias(q.rec, q.qualifier);
-  bool changed = false;
-  if (checked.has_value()) {
-    if (checked->machine_arn != q.machine_arn) {
-      return Invalid("Routing configuration must contain versions of the alias's state machine");
-    }
-    for (const auto& [n, w] : checked->routes) {
-      if (!HasVersion(q.rec, n)) {
-        return TaggedResourceNotFound(absl::StrCat(q.machine_arn, ":", n));
+  StateMachineAliasDescription out;
+  auto mutate = [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireAlias(found, alias_arn, alias));
+    json::object& rec = *found;
+    json::object* a = FindAlias(rec, alias);
+    bool changed = false;
+    if (checked.has_value()) {
+      if (checked->machine_arn != machine_arn) {
+        return Invalid(
+            "Routing configuration must contain versions of the alias's state machine");
+      }
+      for (const auto& [n, w] : checked->routes) {
+        if (!HasVersion(rec, n)) {
+          return TaggedResourceNotFound(absl::StrCat(machine_arn, ":", n));
+        }
+      }
+      json::array routes = RoutesJson(checked->routes);
+      if ((*a)["routes"].as_array() != routes) {
+        (*a)["routes"] = std::move(routes);
+        changed = true;
       }
     }
-    json::array routes = RoutesJson(checked->routes);
-    if ((*a)["routes"].as_array() != routes) {
-      (*a)["routes"] = std::move(routes);
+    if (description.has_value() && (*a)["description"].as_string() != *description) {
+      (*a)["description"] = json::string(*description);
       changed = true;
     }
-  }
-  if (description.has_value() && (*a)["description"].as_string() != *description) {
-    (*a)["description"] = json::string(*description);
-    changed = true;
-  }
-  if (!changed) return AliasFromRecord(q.machine_arn, *a);  // idempotent
-  (*a)["update_date"] = clock_->NowMs();
-  StateMachineAliasDescription d = AliasFromRecord(q.machine_arn, *a);
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(q.rec["name"].as_string()), q.rec));
-  return d;
+    if (changed) (*a)["update_date"] = clock_->NowMs();
+    out = AliasFromRecord(machine_arn, *a);
+    return changed;  // unchanged: idempotent, nothing written
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(machine_name, mutate));
+  return out;
 }
 
 absl::Status Catalog::DeleteStateMachineAlias(const std::string& alias_arn) {
-  std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(Qualified q, LoadAlias(alias_arn));
-  json::array kept;
-  for (json::value& a : q.rec["aliases"].as_array()) {
-    if (a.as_object().at("name").as_string() != q.qualifier) kept.push_back(std::move(a));
+  SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(alias_arn));
+  if (split.second.empty()) {
+    return ServiceError("InvalidArn", "Invalid Arn: '" + alias_arn +
+                                          "': a version or alias ARN was expected");
   }
-  q.rec["aliases"] = std::move(kept);
-  return PutMachineRecord(std::string(q.rec["name"].as_string()), q.rec);
+  const std::string alias = split.second;
+  SW_ASSIGN_OR_RETURN(std::string machine_name, MachineName(split.first));
+  std::lock_guard<std::mutex> l(machines_mu_);
+  return ModifyMachine(machine_name, [&](std::optional<json::object>& found)
+                                         -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireAlias(found, alias_arn, alias));
+    json::array kept;
+    for (json::value& a : (*found)["aliases"].as_array()) {
+      if (a.as_object().at("name").as_string() != alias) kept.push_back(std::move(a));
+    }
+    (*found)["aliases"] = std::move(kept);
+    return true;
+  });
 }
 
 absl::StatusOr<std::vector<StateMachineAliasDescription>> Catalog::ListStateMachineAliases(
@@ -323,7 +372,7 @@ absl::StatusOr<std::vector<StateMachineAliasDescription>> Catalog::ListStateMach
   if (!split.second.empty()) {
     return ServiceError("StateMachineDoesNotExist", "State Machine Does Not Exist: '" + arn + "'");
   }
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   std::vector<StateMachineAliasDescription> out;
   if (const json::value* as = rec.if_contains("aliases")) {
     for (const json::value& a : as->as_array()) out.push_back(AliasFromRecord(arn, a.as_object()));

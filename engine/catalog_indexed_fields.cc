@@ -1,8 +1,9 @@
 // Catalog: the indexed fields a state machine declares for search
 // (Stepwise.PutIndexedFields / GetIndexedFields), kept in the machine's
 // record under "indexed_fields", and their compiled form the step reads on
-// every visibility write (cached per machine; every write goes through this
-// process, so the cache never goes stale). Any thread.
+// every visibility write (cached per machine: forgotten on a write here,
+// re-read after EngineOptions::catalog_cache_ttl_ms when another node may
+// write, catalog.h). Any thread.
 #include <utility>
 
 #include "common/status_macros.h"
@@ -27,19 +28,24 @@ absl::Status Catalog::PutIndexedFields(const std::string& arn,
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) return RefuseQualified(arn);
   SW_RETURN_IF_ERROR(CheckIndexedFields(fields));
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(arn));
   std::lock_guard<std::mutex> l(machines_mu_);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
-  if (rec["type"].as_string() == "EXPRESS") {
-    // Express executions keep no visibility, so nothing would be indexed.
-    return ServiceError("StateMachineTypeNotSupported",
-                        "This operation is not supported by this type of state machine");
-  }
-  if (fields.empty()) {
-    rec.erase("indexed_fields");
-  } else {
-    rec["indexed_fields"] = IndexedFieldsRecord(fields);
-  }
-  SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
+  auto mutate = [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireMachine(found, arn));
+    json::object& rec = *found;
+    if (rec["type"].as_string() == "EXPRESS") {
+      // Express executions keep no visibility, so nothing would be indexed.
+      return ServiceError("StateMachineTypeNotSupported",
+                          "This operation is not supported by this type of state machine");
+    }
+    if (fields.empty()) {
+      rec.erase("indexed_fields");
+    } else {
+      rec["indexed_fields"] = IndexedFieldsRecord(fields);
+    }
+    return true;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(name, mutate));
   ForgetIndexedFields(arn);
   return absl::OkStatus();
 }
@@ -47,7 +53,7 @@ absl::Status Catalog::PutIndexedFields(const std::string& arn,
 absl::StatusOr<std::vector<IndexedField>> Catalog::GetIndexedFields(const std::string& arn) {
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) return RefuseQualified(arn);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   const json::value* v = rec.if_contains("indexed_fields");
   if (v == nullptr) return std::vector<IndexedField>();
   return IndexedFieldsFromRecord(*v);
@@ -59,7 +65,7 @@ absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> Catalog::CompiledIn
   {
     std::lock_guard<std::mutex> c(indexed_mu_);
     auto it = indexed_.find(machine_arn);
-    if (it != indexed_.end()) return it->second;
+    if (it != indexed_.end() && !Expired(it->second.cached_ms)) return it->second.compiled;
     generation = indexed_generation_;
   }
   std::shared_ptr<const CompiledIndexedFields> compiled;
@@ -71,7 +77,10 @@ absl::StatusOr<std::shared_ptr<const CompiledIndexedFields>> Catalog::CompiledIn
   std::lock_guard<std::mutex> c(indexed_mu_);
   // A declaration changed meanwhile: what was read may be the old one, so it
   // is used this once but not cached.
-  if (generation == indexed_generation_) indexed_[machine_arn] = compiled;
+  if (generation == indexed_generation_) {
+    TimeMs now = options_->catalog_cache_ttl_ms > 0 ? clock_->NowMs() : 0;
+    indexed_[machine_arn] = CachedIndexedFields{compiled, now};
+  }
   return compiled;
 }
 

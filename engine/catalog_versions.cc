@@ -5,8 +5,9 @@
 // kept in the machine's record:
 //   "versions": [{"n": N, "revision": R, "description": "...", "creation_date": T}...]
 //   "next_version": the number the next version gets
-// Any thread: writes hold machines_mu_ across the read-modify-write, as the
-// catalog's other writes do.
+// Any thread: writes hold machines_mu_ and go through ModifyMachine (a
+// compare-and-set over the record read from the store, catalog_records.cc),
+// as the catalog's other writes do.
 #include <algorithm>
 #include <mutex>
 #include <string>
@@ -74,7 +75,7 @@ absl::StatusOr<Catalog::Qualified> Catalog::LoadQualified(const std::string& arn
                                           "': a version or alias ARN was expected");
   }
   Qualified q;
-  SW_ASSIGN_OR_RETURN(q.rec, LoadMachine(split.first));
+  SW_ASSIGN_OR_RETURN(q.rec, LoadMachineToDescribe(split.first));
   q.machine_arn = split.first;
   q.qualifier = split.second;
   return q;
@@ -120,37 +121,41 @@ absl::StatusOr<StateMachineVersionItem> Catalog::PublishInto(json::object& rec,
 absl::StatusOr<StateMachineVersionItem> Catalog::PublishStateMachineVersion(
     const std::string& arn, const std::optional<std::string>& revision_id,
     const std::string& description) {
-  std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) {
     return ServiceError("ValidationException",
                         "Invalid Arn: a version or alias ARN cannot be published: '" + arn + "'");
   }
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
-  int64_t revision = static_cast<int64_t>(rec["revisions"].as_array().size());
-  if (revision_id.has_value()) {
-    std::string current = Describe(rec, revision).revision_id;
-    bool initial = *revision_id == "INITIAL" && revision == 1;
-    if (*revision_id != current && !initial) {
-      return ServiceError("ConflictException",
-                          "Failed to publish the State Machine version: the revision id '" +
-                              *revision_id + "' is not the current revision id '" + current +
-                              "'");
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(arn));
+  std::lock_guard<std::mutex> l(machines_mu_);
+  StateMachineVersionItem out;
+  auto mutate = [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    SW_RETURN_IF_ERROR(RequireMachine(found, arn));
+    json::object& rec = *found;
+    int64_t revision = static_cast<int64_t>(rec["revisions"].as_array().size());
+    if (revision_id.has_value()) {
+      std::string current = Describe(rec, revision).revision_id;
+      bool initial = *revision_id == "INITIAL" && revision == 1;
+      if (*revision_id != current && !initial) {
+        return ServiceError("ConflictException",
+                            "Failed to publish the State Machine version: the revision id '" +
+                                *revision_id + "' is not the current revision id '" + current +
+                                "'");
+      }
     }
-  }
-  size_t before = rec.contains("versions") ? rec["versions"].as_array().size() : 0;
-  SW_ASSIGN_OR_RETURN(StateMachineVersionItem v, PublishInto(rec, description));
-  if (rec["versions"].as_array().size() != before) {
-    SW_RETURN_IF_ERROR(PutMachineRecord(std::string(rec["name"].as_string()), rec));
-  }
-  return v;
+    size_t before = rec.contains("versions") ? rec["versions"].as_array().size() : 0;
+    SW_ASSIGN_OR_RETURN(out, PublishInto(rec, description));
+    return rec["versions"].as_array().size() != before;
+  };
+  SW_RETURN_IF_ERROR(ModifyMachine(name, mutate));
+  return out;
 }
 
 absl::StatusOr<std::vector<StateMachineVersionItem>> Catalog::ListStateMachineVersions(
     const std::string& arn) {
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(arn));
   if (!split.second.empty()) return MachineNotFound(arn);
-  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachine(arn));
+  SW_ASSIGN_OR_RETURN(json::object rec, LoadMachineToDescribe(arn));
   std::vector<StateMachineVersionItem> out;
   if (const json::value* vs = rec.if_contains("versions")) {
     for (const json::value& v : vs->as_array()) {
@@ -164,7 +169,6 @@ absl::StatusOr<std::vector<StateMachineVersionItem>> Catalog::ListStateMachineVe
 }
 
 absl::Status Catalog::DeleteStateMachineVersion(const std::string& version_arn) {
-  std::lock_guard<std::mutex> l(machines_mu_);
   SW_ASSIGN_OR_RETURN(auto split, SplitMachineArn(version_arn));
   int64_t n = VersionNumber(split.second);
   if (n == 0) {
@@ -172,42 +176,43 @@ absl::Status Catalog::DeleteStateMachineVersion(const std::string& version_arn) 
                         "Invalid Arn: a state machine version ARN was expected: '" + version_arn +
                             "'");
   }
-  auto loaded = LoadMachine(split.first);
-  if (!loaded.ok()) {  // AWS deletes what does not exist with success
-    return ServiceErrorName(loaded.status()) == "StateMachineDoesNotExist" ? absl::OkStatus()
-                                                                            : loaded.status();
-  }
-  json::object& rec = *loaded;
-  if (FindVersion(rec, n) == nullptr) return absl::OkStatus();
-  std::vector<std::string> routing_aliases;
-  if (const json::value* as = rec.if_contains("aliases")) {
-    for (const json::value& a : as->as_array()) {
-      const json::object& o = a.as_object();
-      for (const json::value& r : o.at("routes").as_array()) {
-        if (r.as_object().at("version").as_int64() == n) {
-          // AWS lists the aliases by name (recorded).
-          routing_aliases.emplace_back(o.at("name").as_string());
+  SW_ASSIGN_OR_RETURN(std::string name, MachineName(split.first));
+  std::lock_guard<std::mutex> l(machines_mu_);
+  return ModifyMachine(name, [&](std::optional<json::object>& found) -> absl::StatusOr<bool> {
+    // AWS deletes what does not exist with success.
+    if (!RequireMachine(found, split.first).ok()) return false;
+    json::object& rec = *found;
+    if (FindVersion(rec, n) == nullptr) return false;
+    std::vector<std::string> routing_aliases;
+    if (const json::value* as = rec.if_contains("aliases")) {
+      for (const json::value& a : as->as_array()) {
+        const json::object& o = a.as_object();
+        for (const json::value& r : o.at("routes").as_array()) {
+          if (r.as_object().at("version").as_int64() == n) {
+            // AWS lists the aliases by name (recorded).
+            routing_aliases.emplace_back(o.at("name").as_string());
+          }
         }
       }
     }
-  }
-  if (!routing_aliases.empty()) {
-    std::string list;
-    for (const std::string& a : routing_aliases) {
-      if (!list.empty()) list += ", ";
-      list += a;
+    if (!routing_aliases.empty()) {
+      std::string list;
+      for (const std::string& a : routing_aliases) {
+        if (!list.empty()) list += ", ";
+        list += a;
+      }
+      return ServiceError("ConflictException",
+                          "Version to be deleted must not be referenced by an alias. Current "
+                          "list of aliases referencing this version: [" + list + "]");
     }
-    return ServiceError("ConflictException",
-                        "Version to be deleted must not be referenced by an alias. Current list "
-                        "of aliases referencing this version: [" + list + "]");
-  }
-  json::array& versions = rec["versions"].as_array();
-  json::array kept;
-  for (json::value& v : versions) {
-    if (v.as_object().at("n").as_int64() != n) kept.push_back(std::move(v));
-  }
-  rec["versions"] = std::move(kept);
-  return PutMachineRecord(std::string(rec["name"].as_string()), rec);
+    json::array& versions = rec["versions"].as_array();
+    json::array kept;
+    for (json::value& v : versions) {
+      if (v.as_object().at("n").as_int64() != n) kept.push_back(std::move(v));
+    }
+    rec["versions"] = std::move(kept);
+    return true;
+  });
 }
 
 absl::StatusOr<StateMachineDescription> Catalog::DescribeVersion(const std::string& version_arn) {

@@ -396,6 +396,9 @@ int Run(int argc, char** argv) {
   eopts.shards = config.shards;
   eopts.max_versions_per_machine = config.max_versions_per_machine;
   eopts.max_aliases_per_machine = config.max_aliases_per_machine;
+  // Other nodes may write the catalog of a shared PostgreSQL: cached machine
+  // records are re-read after a second (engine/catalog.h).
+  if (postgres != nullptr) eopts.catalog_cache_ttl_ms = 1000;
   eopts.map_run_max_open_children = config.map_run_max_open_children;
   eopts.max_steps_per_commit = config.max_steps_per_commit;
   // The engine's calls on other nodes' executions (child executions, Map

@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -52,6 +53,12 @@ class ExpressRoutingStore final : public Store {
   absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
                                           const std::string& value) override {
     return durable_->PutIfAbsent(table, key, value);
+  }
+  // Machines, activities, meta: never Express rows, so always durable.
+  absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                      const std::optional<std::string>& expected,
+                                      std::optional<std::string> value) override {
+    return durable_->PutIfUnchanged(table, key, expected, std::move(value));
   }
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table, const ScanOptions& opts) override;
   // Scans the in-memory rows of the running Express executions (Scan reads

@@ -50,6 +50,11 @@ class ForwardingStore : public Store {
                                           const std::string& value) override {
     return target_->PutIfAbsent(table, key, value);
   }
+  absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                      const std::optional<std::string>& expected,
+                                      std::optional<std::string> value) override {
+    return target_->PutIfUnchanged(table, key, expected, std::move(value));
+  }
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table, const ScanOptions& opts) override {
     return target_->Scan(table, opts);
   }

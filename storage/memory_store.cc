@@ -128,6 +128,26 @@ absl::StatusOr<std::optional<std::string>> MemoryStore::Get(
   return it->second;
 }
 
+absl::StatusOr<bool> MemoryStore::PutIfUnchanged(Table table, const std::string& key,
+                                                 const std::optional<std::string>& expected,
+                                                 std::optional<std::string> value) {
+  if (table == Table::kExecutions) {
+    return absl::InvalidArgumentError("PutIfUnchanged is for non-execution tables");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Map& m = tables_[TableIndex(table)];
+  auto it = m.find(key);
+  std::optional<std::string> found;
+  if (it != m.end()) found = it->second;
+  if (found != expected) return false;
+  if (value.has_value()) {
+    m[key] = std::move(*value);
+  } else if (it != m.end()) {
+    m.erase(it);
+  }
+  return true;
+}
+
 absl::StatusOr<std::vector<KeyValue>> MemoryStore::Scan(
     Table table, const ScanOptions& opts) {
   internal::ScanRange range = internal::ComputeScanRange(opts);

@@ -44,6 +44,9 @@ class MemoryStore final : public Store {
                    std::optional<std::string> value) override;
   absl::StatusOr<std::optional<std::string>> Get(
       Table table, const std::string& key) override;
+  absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                      const std::optional<std::string>& expected,
+                                      std::optional<std::string> value) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                              const ScanOptions& opts) override;
 

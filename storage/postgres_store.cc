@@ -292,6 +292,15 @@ class PostgresStore::Connection {
             "putnx_" + n, absl::StrCat("INSERT INTO ", n,
                                        " (key, value) VALUES ($1::bytea, $2::bytea) ON CONFLICT "
                                        "(key) DO NOTHING")));
+        // PutIfUnchanged: each one statement, the affected row count says
+        // whether the stored value was the expected one.
+        SW_RETURN_IF_ERROR(Prepare(
+            "cas_update_" + n,
+            absl::StrCat("UPDATE ", n, " SET value = $3::bytea WHERE key = $1::bytea AND value = "
+                         "$2::bytea")));
+        SW_RETURN_IF_ERROR(Prepare(
+            "cas_delete_" + n,
+            absl::StrCat("DELETE FROM ", n, " WHERE key = $1::bytea AND value = $2::bytea")));
       }
       for (bool exclusive : {false, true}) {
         for (bool upper : {false, true}) {
@@ -764,6 +773,31 @@ absl::StatusOr<std::string> PostgresStore::PutIfAbsent(Table table, const std::s
                                             " was not there after its insert"));
   }
   return Cell(r.get(), 0, 0);
+}
+
+absl::StatusOr<bool> PostgresStore::PutIfUnchanged(Table table, const std::string& key,
+                                                   const std::optional<std::string>& expected,
+                                                   std::optional<std::string> value) {
+  if (table == Table::kExecutions) {
+    return absl::InvalidArgumentError("PutIfUnchanged is for non-execution tables");
+  }
+  const std::string n = TableName(table);
+  SW_ASSIGN_OR_RETURN(Lease c, Acquire());
+  if (!expected.has_value() && !value.has_value()) {  // "delete if absent": absent?
+    SW_ASSIGN_OR_RETURN(PgResult r, c->Run("get_" + n, {Param::Bytes(key)}));
+    return PQntuples(r.get()) == 0;
+  }
+  // One autocommitted statement each: the row lock PostgreSQL takes makes a
+  // concurrent one wait, then re-check its WHERE against the new value.
+  absl::StatusOr<PgResult> r =
+      !expected.has_value()
+          ? c->Run("putnx_" + n, {Param::Bytes(key), Param::Bytes(*value)})
+          : value.has_value()
+                ? c->Run("cas_update_" + n,
+                         {Param::Bytes(key), Param::Bytes(*expected), Param::Bytes(*value)})
+                : c->Run("cas_delete_" + n, {Param::Bytes(key), Param::Bytes(*expected)});
+  SW_RETURN_IF_ERROR(r.status());
+  return absl::string_view(PQcmdTuples(r->get())) == "1";
 }
 
 absl::StatusOr<std::optional<std::string>> PostgresStore::Get(Table table,

@@ -122,6 +122,11 @@ class PostgresStore final : public Store {
                    std::optional<std::string> value) override;
   absl::StatusOr<std::string> PutIfAbsent(Table table, const std::string& key,
                                           const std::string& value) override;
+  // One statement (INSERT ... ON CONFLICT DO NOTHING, UPDATE or DELETE
+  // ... WHERE value = expected), true when it affected the row.
+  absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                      const std::optional<std::string>& expected,
+                                      std::optional<std::string> value) override;
   absl::StatusOr<std::optional<std::string>> Get(
       Table table, const std::string& key) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,

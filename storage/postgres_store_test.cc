@@ -213,6 +213,59 @@ TEST_F(PostgresStoreTest, PutIfAbsentHasOneWinnerAcrossStores) {
   }
 }
 
+// Nodes updating one catalog record at once (engine/catalog.cc): each
+// reads the row, then writes it back with PutIfUnchanged, retrying when it
+// loses. Eight stores (eight nodes' pools) add their own entries to one
+// row; every entry must be there once at the end, none lost.
+TEST_F(PostgresStoreTest, PutIfUnchangedLosesNoUpdateAcrossStores) {
+  constexpr int kStores = 8;
+  constexpr int kEntries = 6;
+  std::vector<std::unique_ptr<PostgresStore>> stores;
+  for (int i = 0; i < kStores; ++i) {
+    absl::StatusOr<std::unique_ptr<PostgresStore>> s = Open();
+    ASSERT_TRUE(s.ok()) << s.status();
+    stores.push_back(*std::move(s));
+  }
+  std::vector<std::string> failures(kStores);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kStores; ++i) {
+    threads.emplace_back([&, i] {
+      for (int e = 0; e < kEntries; ++e) {
+        std::string entry = "[" + std::to_string(i) + "." + std::to_string(e) + "]";
+        while (true) {
+          absl::StatusOr<std::optional<std::string>> cur = stores[i]->Get(Table::kMachines, "m");
+          if (!cur.ok()) {
+            failures[i] = std::string(cur.status().message());
+            return;
+          }
+          std::string next = cur->value_or("") + entry;
+          absl::StatusOr<bool> won = stores[i]->PutIfUnchanged(Table::kMachines, "m", *cur, next);
+          if (!won.ok()) {
+            failures[i] = std::string(won.status().message());
+            return;
+          }
+          if (*won) break;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int i = 0; i < kStores; ++i) EXPECT_EQ(failures[i], "") << "store " << i;
+  absl::StatusOr<std::optional<std::string>> stored = stores[0]->Get(Table::kMachines, "m");
+  ASSERT_TRUE(stored.ok() && stored->has_value());
+  for (int i = 0; i < kStores; ++i) {
+    for (int e = 0; e < kEntries; ++e) {
+      std::string entry = "[" + std::to_string(i) + "." + std::to_string(e) + "]";
+      size_t at = (*stored)->find(entry);
+      EXPECT_NE(at, std::string::npos) << entry << " lost";
+      if (at != std::string::npos) {
+        EXPECT_EQ((*stored)->find(entry, at + 1), std::string::npos) << entry << " twice";
+      }
+    }
+  }
+  EXPECT_EQ((*stored)->size(), size_t{kStores * kEntries * 5});
+}
+
 TEST_F(PostgresStoreTest, UriConnectionStringWorks) {
   absl::StatusOr<std::unique_ptr<PostgresStore>> s =
       PostgresStore::Open(pg_->Uri(dbname_), PostgresOptions{});

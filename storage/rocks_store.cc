@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <system_error>
 #include <cstdint>
 #include <memory>
@@ -499,10 +500,37 @@ absl::Status RocksStore::Put(Table table, const std::string& key,
     versions_.erase(key);
     status = write();
   } else {
+    std::lock_guard<std::mutex> lock(KeyStripe(table, key));  // see PutIfUnchanged
     status = write();
   }
   if (status.ok()) ++writes_issued_;
   return status;
+}
+
+std::mutex& RocksStore::KeyStripe(Table table, const std::string& key) {
+  size_t h = std::hash<std::string>()(key) ^ (static_cast<size_t>(table) * 0x9e3779b97f4a7c15ULL);
+  return key_stripes_[h % kKeyStripes];
+}
+
+absl::StatusOr<bool> RocksStore::PutIfUnchanged(Table table, const std::string& key,
+                                                const std::optional<std::string>& expected,
+                                                std::optional<std::string> value) {
+  if (table == Table::kExecutions) {
+    return absl::InvalidArgumentError("PutIfUnchanged is for non-execution tables");
+  }
+  SW_RETURN_IF_ERROR(CheckFreeSpace());
+  std::lock_guard<std::mutex> lock(KeyStripe(table, key));
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> found, Get(table, key));
+  if (found != expected) return false;
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync;
+  rocksdb::Status s = value.has_value()
+                          ? db_->Put(wo, cf(table), ToSlice(key), ToSlice(*value))
+                          : db_->Delete(wo, cf(table), ToSlice(key));
+  SW_RETURN_IF_ERROR(FromRocks(s, absl::StrCat("write ", TableName(table), " key \"",
+                                               EscapeKey(key), "\"")));
+  ++writes_issued_;
+  return true;
 }
 
 absl::Status RocksStore::PutBatch(absl::Span<const Write> writes) {

@@ -114,6 +114,11 @@ class RocksStore final : public Store {
                    std::optional<std::string> value) override;
   absl::StatusOr<std::optional<std::string>> Get(
       Table table, const std::string& key) override;
+  // Under the key's stripe lock (key_stripes_), which Put of a
+  // non-execution table also takes: one process owns a RocksDB.
+  absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                      const std::optional<std::string>& expected,
+                                      std::optional<std::string> value) override;
   absl::StatusOr<std::vector<KeyValue>> Scan(Table table,
                                              const ScanOptions& opts) override;
   // One WriteBatch (synced as Put is).
@@ -182,6 +187,12 @@ class RocksStore final : public Store {
   // First kTableCount are ours, in Table order; the rest are unknown column
   // families found on disk (opened only because RocksDB requires it).
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+
+  // Striped by (table, key): serialises PutIfUnchanged's read and write
+  // against other writes of the same non-execution key.
+  static constexpr size_t kKeyStripes = 64;
+  std::mutex& KeyStripe(Table table, const std::string& key);
+  std::array<std::mutex, kKeyStripes> key_stripes_;
 
   std::mutex commit_mu_;
   std::unordered_map<std::string, int64_t> versions_;  // guarded by commit_mu_

@@ -6,7 +6,8 @@
 // to the store (the engine encodes them); keys are binary-ordered (see
 // storage/keys.h) so range scans come back sorted. All methods are
 // thread-safe. Implementations: RocksStore (storage/rocks_store.h, the only
-// code that includes RocksDB) and MemoryStore (tests).
+// code that includes RocksDB), PostgresStore (storage/postgres_store.h,
+// shared by the nodes of a cluster) and MemoryStore (tests).
 #ifndef SW_STORAGE_STORE_H_
 #define SW_STORAGE_STORE_H_
 
@@ -103,6 +104,17 @@ class Store {
     if (!put.ok()) return put;
     return value;
   }
+
+  // Compare-and-set on one key of a non-execution table: writes `value`
+  // (nullopt = deletes the key) only if the key holds exactly `expected`
+  // (nullopt = the key is absent), and says whether it did; false leaves
+  // nothing written (someone else changed the key: re-read and retry).
+  // Atomic against every other Put and PutIfUnchanged of the key, from this
+  // process or (PostgresStore) any node sharing the database; synced on
+  // true. kInvalidArgument for kExecutions (Commit checks those).
+  virtual absl::StatusOr<bool> PutIfUnchanged(Table table, const std::string& key,
+                                              const std::optional<std::string>& expected,
+                                              std::optional<std::string> value) = 0;
 
   // Scans `table` in key order (or reverse), honouring `opts`.
   virtual absl::StatusOr<std::vector<KeyValue>> Scan(Table table,

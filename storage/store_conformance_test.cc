@@ -474,6 +474,91 @@ TEST_P(StoreConformanceTest, PutIfAbsentKeepsTheFirstValue) {
   EXPECT_EQ(store_->Get(Table::kMeta, "k").value(), "one");
 }
 
+TEST_P(StoreConformanceTest, PutIfUnchangedWritesOnlyOverTheExpectedValue) {
+  // Absent expected: creates once.
+  ASSERT_OK_AND_ASSIGN(bool created, store_->PutIfUnchanged(Table::kMachines, "m", std::nullopt,
+                                                            std::string("v1")));
+  EXPECT_TRUE(created);
+  ASSERT_OK_AND_ASSIGN(bool again, store_->PutIfUnchanged(Table::kMachines, "m", std::nullopt,
+                                                          std::string("other")));
+  EXPECT_FALSE(again);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), "v1");
+  // A stale expected value writes nothing.
+  ASSERT_OK_AND_ASSIGN(bool stale, store_->PutIfUnchanged(Table::kMachines, "m",
+                                                          std::string("v0"), std::string("v2")));
+  EXPECT_FALSE(stale);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), "v1");
+  // The current value replaces.
+  ASSERT_OK_AND_ASSIGN(bool replaced, store_->PutIfUnchanged(
+                                          Table::kMachines, "m", std::string("v1"),
+                                          std::string("v2")));
+  EXPECT_TRUE(replaced);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), "v2");
+  // Deletes: a stale one keeps the row, the current one removes it.
+  ASSERT_OK_AND_ASSIGN(bool stale_delete, store_->PutIfUnchanged(Table::kMachines, "m",
+                                                                 std::string("v1"), std::nullopt));
+  EXPECT_FALSE(stale_delete);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), "v2");
+  ASSERT_OK_AND_ASSIGN(bool deleted, store_->PutIfUnchanged(Table::kMachines, "m",
+                                                            std::string("v2"), std::nullopt));
+  EXPECT_TRUE(deleted);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), std::nullopt);
+  // An expected value never matches an absent key, and absent matches absent.
+  ASSERT_OK_AND_ASSIGN(bool over_absent, store_->PutIfUnchanged(
+                                             Table::kMachines, "m", std::string("v2"),
+                                             std::string("v3")));
+  EXPECT_FALSE(over_absent);
+  EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), std::nullopt);
+  ASSERT_OK_AND_ASSIGN(bool absent_delete, store_->PutIfUnchanged(Table::kMachines, "m",
+                                                                  std::nullopt, std::nullopt));
+  EXPECT_TRUE(absent_delete);
+  // An empty value is a value, not an absent key.
+  ASSERT_OK(store_->Put(Table::kMachines, "e", std::string()));
+  ASSERT_OK_AND_ASSIGN(bool empty_is_not_absent, store_->PutIfUnchanged(
+                                                     Table::kMachines, "e", std::nullopt,
+                                                     std::string("x")));
+  EXPECT_FALSE(empty_is_not_absent);
+  ASSERT_OK_AND_ASSIGN(bool empty_matches, store_->PutIfUnchanged(
+                                               Table::kMachines, "e", std::string(),
+                                               std::string("x")));
+  EXPECT_TRUE(empty_matches);
+  EXPECT_CODE(store_->PutIfUnchanged(Table::kExecutions, "x", std::nullopt, std::string("v")),
+              absl::StatusCode::kInvalidArgument);
+}
+
+// Threads each add to one counter by read, then compare-and-set, retrying
+// when they lose: no increment may be lost (a plain Get+Put loses some).
+TEST_P(StoreConformanceTest, PutIfUnchangedLosesNoConcurrentIncrement) {
+  constexpr int kThreads = 4;
+  constexpr int kIncrements = 10;
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kIncrements; ++i) {
+        while (true) {
+          absl::StatusOr<std::optional<std::string>> cur = store_->Get(Table::kMeta, "counter");
+          if (!cur.ok()) {
+            ++errors;
+            return;
+          }
+          int n = cur->has_value() ? std::stoi(**cur) : 0;
+          absl::StatusOr<bool> won =
+              store_->PutIfUnchanged(Table::kMeta, "counter", *cur, std::to_string(n + 1));
+          if (!won.ok()) {
+            ++errors;
+            return;
+          }
+          if (*won) break;
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  EXPECT_EQ(store_->Get(Table::kMeta, "counter").value(), std::to_string(kThreads * kIncrements));
+}
+
 TEST_P(StoreConformanceTest, RawExecutionPutBypassesAndResetsVersionCheck) {
   ASSERT_OK(store_->Commit(Step("x", 0)));
   ASSERT_OK(store_->Put(Table::kExecutions, "x",
