@@ -9,6 +9,7 @@
 // nodes' shards succeeds with every item's result.
 #include <chrono>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -33,6 +34,19 @@ constexpr char kArnPrefix[] = "arn:aws:states:us-east-1:123456789012:";
 
 class ClusterChildrenIntegrationTest : public clustertest::ClusterNodesTest {
  protected:
+  // Nodes A and B on the test's database, each holding half the shards.
+  void StartTwoNodes() {
+    const int port_a = FreePort(), port_b = FreePort();
+    addr_a_ = "127.0.0.1:" + std::to_string(port_a);
+    addr_b_ = "127.0.0.1:" + std::to_string(port_b);
+    a_ = std::make_unique<Daemon>(uri_, NodeFlags(port_a));
+    ASSERT_TRUE(a_->Start()) << a_->log();
+    b_ = std::make_unique<Daemon>(uri_, NodeFlags(port_b));
+    ASSERT_TRUE(b_->Start()) << b_->log();
+    owners_ = WaitBalanced();
+    ASSERT_EQ(owners_.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  }
+
   std::string CreateMachine(Daemon& node, const std::string& name, const std::string& definition) {
     v1::CreateStateMachineRequest req;
     req.set_name(name);
@@ -64,18 +78,19 @@ class ClusterChildrenIntegrationTest : public clustertest::ClusterNodesTest {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
+
+  std::unique_ptr<Daemon> a_, b_;
+  std::string addr_a_, addr_b_;
+  std::map<int, std::string> owners_;  // shard -> its holder's address
 };
 
 TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndReportsBack) {
-  const int port_a = FreePort(), port_b = FreePort();
-  const std::string addr_a = "127.0.0.1:" + std::to_string(port_a);
-  const std::string addr_b = "127.0.0.1:" + std::to_string(port_b);
-  Daemon a(uri_, NodeFlags(port_a));
-  ASSERT_TRUE(a.Start()) << a.log();
-  Daemon b(uri_, NodeFlags(port_b));
-  ASSERT_TRUE(b.Start()) << b.log();
-  std::map<int, std::string> owners = WaitBalanced();
-  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  Daemon& a = *a_;
+  Daemon& b = *b_;
+  const std::string& addr_a = addr_a_;
+  const std::string& addr_b = addr_b_;
+  const std::map<int, std::string>& owners = owners_;
 
   const std::string child = CreateMachine(
       a, "child",
@@ -144,15 +159,11 @@ TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndRepo
 }
 
 TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
-  const int port_a = FreePort(), port_b = FreePort();
-  const std::string addr_a = "127.0.0.1:" + std::to_string(port_a);
-  const std::string addr_b = "127.0.0.1:" + std::to_string(port_b);
-  Daemon a(uri_, NodeFlags(port_a));
-  ASSERT_TRUE(a.Start()) << a.log();
-  Daemon b(uri_, NodeFlags(port_b));
-  ASSERT_TRUE(b.Start()) << b.log();
-  std::map<int, std::string> owners = WaitBalanced();
-  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  Daemon& a = *a_;
+  Daemon& b = *b_;
+  const std::string& addr_a = addr_a_;
+  const std::map<int, std::string>& owners = owners_;
 
   const std::string machine = CreateMachine(
       b, "dmap",
@@ -197,15 +208,12 @@ TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
 // A batch STOP started on one node stops the executions of every node's
 // shards (the engine's calls on other nodes' executions).
 TEST_F(ClusterChildrenIntegrationTest, BatchStopReachesEveryNodesExecutions) {
-  const int port_a = FreePort(), port_b = FreePort();
-  const std::string addr_a = "127.0.0.1:" + std::to_string(port_a);
-  const std::string addr_b = "127.0.0.1:" + std::to_string(port_b);
-  Daemon a(uri_, NodeFlags(port_a));
-  ASSERT_TRUE(a.Start()) << a.log();
-  Daemon b(uri_, NodeFlags(port_b));
-  ASSERT_TRUE(b.Start()) << b.log();
-  std::map<int, std::string> owners = WaitBalanced();
-  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
+  Daemon& a = *a_;
+  Daemon& b = *b_;
+  const std::string& addr_a = addr_a_;
+  const std::string& addr_b = addr_b_;
+  const std::map<int, std::string>& owners = owners_;
 
   const std::string machine = CreateMachine(
       a, "parked", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}})");
