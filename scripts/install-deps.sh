@@ -10,7 +10,7 @@ PACKAGES=(
   librocksdb-dev libspdlog-dev libfmt-dev libabsl-dev
   libpq-dev postgresql-15 zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libssl-dev openssl
+  libssl-dev openssl curl
   libgraphviz-dev
   awscli nodejs
   autoconf automake libtool
