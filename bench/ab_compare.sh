@@ -11,6 +11,7 @@
 #   DIR_A, DIR_B  release build directories (server/stepwised, cli/stepwise)
 #                 or directories holding the two programs directly
 #   --figure      standard (default: durable 10-state Pass chains, 64 callers),
+#                 payload_64k (the same with a 65,536-byte input),
 #                 start_1k (StartExecution at 1,000/s, 16 callers: p50/p99),
 #                 activity_16 (activity tasks, 16 workers, 64 callers)
 #   --pairs N     A/B pairs (default 3); --seconds S per run (default 5)
@@ -41,10 +42,10 @@ for b in "$SD_A" "$CLI_A" "$SD_B" "$CLI_B"; do
   [ -x "$b" ] || { echo "ab_compare: $b is missing" >&2; exit 2; }
 done
 case $FIGURE in
-  standard) ARGS=(--workload pass-chain --concurrency 64) ;;
+  standard|payload_64k) ARGS=(--workload pass-chain --concurrency 64) ;;
   start_1k) ARGS=(--workload start-only --rate 1000 --concurrency 16) ;;
   activity_16) ARGS=(--workload activity --concurrency 64 --workers 16) ;;
-  *) echo "ab_compare: --figure must be standard, start_1k or activity_16" >&2; exit 2 ;;
+  *) echo "ab_compare: --figure must be standard, payload_64k, start_1k or activity_16" >&2; exit 2 ;;
 esac
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/ab-compare.XXXXXX")
@@ -54,6 +55,15 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
+if [ "$FIGURE" = payload_64k ]; then
+  # bench/side_by_side.sh's 64 KiB input: the 807-byte one padded to 65,536 bytes.
+  node -e 'const fs = require("fs");
+    const base = fs.readFileSync(process.argv[1], "utf8").replace(/}\s*$/, "");
+    const frame = base + ",\"pad\":\"\"}";
+    fs.writeFileSync(process.argv[2], base + ",\"pad\":\"" + "x".repeat(65536 - frame.length) + "\"}");' \
+    "$INPUT" "$TMP/input_64k.json"
+  INPUT=$TMP/input_64k.json
+fi
 
 # one SERVER CLI: prints the figure's numbers as "value [value2]".
 one() {
@@ -69,7 +79,7 @@ one() {
   node -e '
     const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     const f = process.argv[2];
-    if (f === "standard") { const p = o.pass_chain_10;
+    if (f === "standard" || f === "payload_64k") { const p = o.pass_chain_10;
       console.log(p.transitions_per_s.toFixed(0), (p.server_cpu_us_per_transition ?? 0).toFixed(2)); }
     else if (f === "start_1k") { const s = o.start_only.start_execution_latency;
       console.log(s.p50_ms.toFixed(3), s.p99_ms.toFixed(3)); }

@@ -11,6 +11,7 @@ PACKAGES=(
   libpq-dev postgresql-15 zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libssl-dev openssl curl
+  libgoogle-perftools-dev
   libgraphviz-dev
   awscli nodejs
   autoconf automake libtool

@@ -378,6 +378,18 @@ absl::Status RocksStore::CheckFreeSpace() const {
   return absl::OkStatus();
 }
 
+namespace {
+// Puts `key` -> `prefix` + `text` into `wb` without joining them first.
+absl::Status PutParts(rocksdb::WriteBatch* wb, rocksdb::ColumnFamilyHandle* cf,
+                      absl::string_view key, absl::string_view prefix, absl::string_view text) {
+  rocksdb::Slice key_slice = ToSlice(key);
+  rocksdb::Slice parts[] = {ToSlice(prefix), ToSlice(text)};
+  return FromRocks(
+      wb->Put(cf, rocksdb::SliceParts(&key_slice, 1), rocksdb::SliceParts(parts, 2)),
+      "build write batch");
+}
+}  // namespace
+
 absl::Status RocksStore::Commit(const Transition& t) {
   const Transition* one[] = {&t};
   SW_ASSIGN_OR_RETURN(std::vector<absl::Status> statuses, CommitBatch(one));
@@ -391,21 +403,45 @@ absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
                       internal::PlanBatch(batch, [this](const std::string& id) {
                         return StoredVersion(id);
                       }));
-  std::vector<Write> writes;
+  // The batch is built straight from the transitions, its buffer sized
+  // once: the record and the history chunk are not copied into
+  // intermediate values, and a batch of large payloads (a group commit of
+  // 64 executions with 64 KiB inputs is ~90 MB) does not grow by doubling,
+  // copying and faulting in fresh pages on every growth.
+  size_t bytes = 64;
+  bool any = false;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (plan.statuses[i].ok()) {
-      internal::AppendTransitionWrites(*batch[i], &writes);
-    }
+    if (!plan.statuses[i].ok()) continue;
+    const Transition& t = *batch[i];
+    any = true;
+    bytes += 2 * t.execution_id.size() + t.execution_record.size() + t.history_chunk.size() + 64;
+    for (const Write& w : t.writes) bytes += w.key.size() + (w.value ? w.value->size() : 0) + 16;
   }
-  if (writes.empty()) return std::move(plan.statuses);  // nothing to sync
+  if (!any) return std::move(plan.statuses);  // nothing to sync
   SW_RETURN_IF_ERROR(CheckFreeSpace());
-  rocksdb::WriteBatch wb;
-  for (const Write& w : writes) {
-    rocksdb::Status s =
-        w.value.has_value()
-            ? wb.Put(cf(w.table), ToSlice(w.key), ToSlice(*w.value))
-            : wb.Delete(cf(w.table), ToSlice(w.key));
-    SW_RETURN_IF_ERROR(FromRocks(s, "build write batch"));
+  rocksdb::WriteBatch wb(bytes);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!plan.statuses[i].ok()) continue;
+    const Transition& t = *batch[i];
+    // The stored values are an 8-byte prefix (version, last event id)
+    // followed by the text: EncodeExecutionValue / EncodeHistoryValue.
+    std::string version;
+    AppendUint64(&version, static_cast<uint64_t>(t.new_version));
+    SW_RETURN_IF_ERROR(PutParts(&wb, cf(Table::kExecutions), t.execution_id, version,
+                                t.execution_record));
+    if (t.first_event_id > 0) {
+      std::string last;
+      AppendUint64(&last, static_cast<uint64_t>(t.last_event_id));
+      SW_RETURN_IF_ERROR(PutParts(&wb, cf(Table::kHistory),
+                                  HistoryKey(t.execution_id, t.first_event_id), last,
+                                  t.history_chunk));
+    }
+    for (const Write& w : t.writes) {
+      rocksdb::Status s = w.value.has_value()
+                              ? wb.Put(cf(w.table), ToSlice(w.key), ToSlice(*w.value))
+                              : wb.Delete(cf(w.table), ToSlice(w.key));
+      SW_RETURN_IF_ERROR(FromRocks(s, "build write batch"));
+    }
   }
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync;
