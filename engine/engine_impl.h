@@ -269,10 +269,15 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   template <typename Missing>
   void PostExisting(const std::string& id, std::function<void(LoadedExecution*)> fn,
                     Missing missing, bool here = false);
+  template <typename Missing>
+  auto IfExists(const std::string& id, std::function<void(LoadedExecution*)> fn, Missing missing);
   void RunOnLoaded(Shard& s, const std::string& id, std::function<void(LoadedExecution*)> fn);
   absl::Status LoadExecution(LoadedExecution& ex);
   void DropLoaded(const std::string& id);
   void DrainWaiting(Shard& sh, const std::string& id);
+  void EvictLoaded(Shard& sh,
+                   std::unordered_map<std::string, std::unique_ptr<LoadedExecution>>::iterator it);
+  bool KnownClosed(Shard& sh, const std::string& id);
 
   // ---- step.cc ----
   Interpreter Interp(const LoadedExecution& ex);
@@ -403,15 +408,12 @@ class EngineImpl : private TaskInputs, private CallbackTokens {
   std::atomic<uint64_t> events_{0};       // written by shard threads after commits
 };
 
-// Like Post, for an execution that must exist; `missing` gets
-// ExecutionDoesNotExist (or the load error) otherwise.
-// `here`: run on the calling thread when the shard is idle
-// (PostRunHereIfIdle). A template so that `missing` is not wrapped in one
-// more std::function on the task-report path.
+// `fn` for an execution that exists; `missing` gets ExecutionDoesNotExist
+// (or the load error) otherwise. What PostExisting posts.
 template <typename Missing>
-void EngineImpl::PostExisting(const std::string& id, std::function<void(LoadedExecution*)> fn,
-                              Missing missing, bool here) {
-  auto run = [this, id, fn = std::move(fn), missing](LoadedExecution* ex) mutable {
+auto EngineImpl::IfExists(const std::string& id, std::function<void(LoadedExecution*)> fn,
+                          Missing missing) {
+  return [this, id, fn = std::move(fn), missing](LoadedExecution* ex) mutable {
     if (!ex->load_error.ok()) {
       absl::Status e = ex->load_error;
       DropLoaded(id);
@@ -424,6 +426,16 @@ void EngineImpl::PostExisting(const std::string& id, std::function<void(LoadedEx
     }
     fn(ex);
   };
+}
+
+// Like Post, for an execution that must exist (IfExists).
+// `here`: run on the calling thread when the shard is idle
+// (PostRunHereIfIdle). A template so that `missing` is not wrapped in one
+// more std::function on the task-report path.
+template <typename Missing>
+void EngineImpl::PostExisting(const std::string& id, std::function<void(LoadedExecution*)> fn,
+                              Missing missing, bool here) {
+  auto run = IfExists(id, std::move(fn), std::move(missing));
   if (here) {
     PostRunHereIfIdle(id, std::move(run));
   } else {

@@ -473,7 +473,7 @@ int64_t EngineImpl::OpenWatch(const std::string& arn) {
 void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, RawEventsFn fn,
                              std::function<void()> on_detached,
                              std::function<void(absl::StatusOr<bool>)> done) {
-  PostExisting(arn, [this, id, after, fn, on_detached, done](LoadedExecution* ex) {
+  auto attach = [this, id, after, fn, on_detached, done](LoadedExecution* ex) {
     done(true);
     // Serialised with this execution's commits: nothing is missed or
     // sent twice between the stored history and the live events. Only
@@ -497,7 +497,27 @@ void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, 
       return;
     }
     ex->watchers[id] = Watcher{fn, after, on_detached};
-  }, done);
+  };
+  if (after < std::numeric_limits<int64_t>::max()) {
+    PostExisting(arn, std::move(attach), done);
+    return;
+  }
+  // A watch from the tail: what a client waiting for the result sends right
+  // after its StartExecution returns, often of an execution that has
+  // already finished and left the cache. Its close is all there is to
+  // send: answered without reading the record back (RecentlyClosed).
+  Shard& s = ShardOf(arn);
+  RunOrEnqueue(s, [this, &s, arn, id, fn, done, attach = std::move(attach)]() mutable {
+    if (KnownClosed(s, arn)) {
+      done(true);
+      if (WatchActive(id)) {
+        fn({}, true);
+        EndWatch(id);
+      }
+      return;
+    }
+    RunOnLoaded(s, arn, IfExists(arn, std::move(attach), done));
+  });
 }
 
 void EngineImpl::DetachWatchers(LoadedExecution& ex) {

@@ -180,6 +180,7 @@ void EngineImpl::DropLoadedIf(std::function<bool(const std::string& id)> drop) {
   for (auto& sh : shards_) {
     Shard* s = sh.get();
     Enqueue(*s, [this, s, drop] {
+      s->closed.ForgetIf(drop);
       for (auto it = s->loaded.begin(); it != s->loaded.end();) {
         if (!it->second->committing && drop(it->first)) {
           DetachWatchers(*it->second);

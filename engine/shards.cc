@@ -10,6 +10,7 @@
 #include "engine/arn.h"
 #include "engine/engine_impl.h"
 #include "engine/execution_record.h"
+#include "storage/express_routing_store.h"
 
 namespace stepwise::engine {
 
@@ -124,6 +125,7 @@ void EngineImpl::RunOnLoaded(Shard& s, const std::string& id,
       ex->load_error = st;
     }
     it = s.loaded.emplace(id, std::move(ex)).first;
+    s.closed.Forget(id);
   }
   LoadedExecution* ex = it->second.get();
   if (ex->committing) {
@@ -139,7 +141,7 @@ void EngineImpl::RunOnLoaded(Shard& s, const std::string& id,
     ex = it->second.get();
     if (!ex->committing && ex->waiting.empty() && ex->watchers.empty() &&
         (!ex->exists || ex->status != ExecutionStatus::kRunning)) {
-      s.loaded.erase(it);
+      EvictLoaded(s, it);
     }
   }
 }
@@ -196,8 +198,28 @@ void EngineImpl::DrainWaiting(Shard& sh, const std::string& id) {
   if (!ex->committing && ex->waiting.empty() && ex->watchers.empty() &&
       (ex->status != ExecutionStatus::kRunning ||
        sh.loaded.size() > opts_.max_cached_executions)) {
-    sh.loaded.erase(it);  // parked or finished: reloaded on demand
+    EvictLoaded(sh, it);  // parked or finished: reloaded on demand
   }
+}
+
+// Drops a loaded execution from its shard's cache, remembering it in
+// `closed` when it has finished (a Standard one: Express records live in
+// memory only and can leave it).
+void EngineImpl::EvictLoaded(
+    Shard& sh, std::unordered_map<std::string, std::unique_ptr<LoadedExecution>>::iterator it) {
+  const LoadedExecution& ex = *it->second;
+  if (ex.exists && ex.status != ExecutionStatus::kRunning &&
+      !storage::ExpressRoutingStore::IsExpress(ex.id)) {
+    sh.closed.Add(ex.id);
+  }
+  sh.loaded.erase(it);
+}
+
+// True when `id` finished, was evicted and has not been loaded since: for
+// work that only needs to know it has closed (a watch from the tail).
+bool EngineImpl::KnownClosed(Shard& sh, const std::string& id) {
+  if (!sh.closed.Contains(id) || sh.loaded.count(id) != 0) return false;
+  return !opts_.cluster || OwnsExecution(id);
 }
 
 }  // namespace stepwise::engine

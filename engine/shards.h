@@ -28,6 +28,7 @@
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
 #include "engine/interpreter.h"
+#include "engine/recently_closed.h"
 
 namespace stepwise::engine {
 
@@ -61,7 +62,10 @@ struct LoadedExecution {
 };
 
 struct Shard {
-  explicit Shard(uint64_t seed) : random(seed) {}
+  // How many finished executions' ids a shard remembers (RecentlyClosed):
+  // ~0.5 MB a shard at ARNs of ~100 bytes.
+  static constexpr size_t kRecentlyClosed = 4096;
+  explicit Shard(uint64_t seed) : random(seed), closed(kRecentlyClosed) {}
   std::thread thread;
   std::mutex mu;
   std::condition_variable cv;
@@ -74,6 +78,8 @@ struct Shard {
   // Only the thread that set `running` touches these.
   std::unordered_map<std::string, std::unique_ptr<LoadedExecution>> loaded;
   asl::SeededRandom random;  // the interpreter's randomness for this shard's steps
+  // Finished executions evicted from `loaded` and not loaded since.
+  RecentlyClosed closed;
 };
 
 }  // namespace stepwise::engine

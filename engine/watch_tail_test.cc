@@ -1,7 +1,9 @@
 // What a watch of a finished execution costs the store (issue 21's
 // profile: waiting for a close was a third of the server's work): a watch
-// from the tail (after_event_id = max) reads no history, and a finished
-// execution loaded for a watch is not kept in the shard's cache. Counts the
+// from the tail (after_event_id = max) reads no history, and of an
+// execution its shard evicted as finished (RecentlyClosed) not even the
+// record; a finished execution loaded for a watch is not kept in the
+// shard's cache; a redriven one is watched to its new close. Counts the
 // store's reads through a ForwardingStore. gtest's thread.
 #include <atomic>
 #include <chrono>
@@ -88,15 +90,68 @@ TEST_F(WatchTailTest, TailWatchOfFinishedExecutionReadsNoHistoryAndIsNotCached) 
     EXPECT_TRUE(
         WatchUntilClosed(started->execution_arn, std::numeric_limits<int64_t>::max()).empty());
   }
-  // Nothing can follow the largest id: no chunk is read for it.
+  // Nothing can follow the largest id: no chunk is read for it; and the
+  // shard evicted it as finished, so its record is not read either.
   EXPECT_EQ(counting_->history_reads.load(), 0);
-  // Each watch loaded the finished execution and let it go again.
-  EXPECT_EQ(counting_->executions_read.load(), kWatches);
-  // A watch from an earlier event still reads and sends what follows it.
+  EXPECT_EQ(counting_->executions_read.load(), 0);
+  // A watch from an earlier event still reads and sends what follows it,
+  // loading the finished execution and letting it go again.
   std::vector<int64_t> ids = WatchUntilClosed(started->execution_arn, 4);
   ASSERT_FALSE(ids.empty());
   EXPECT_EQ(ids.front(), 5);
   EXPECT_GT(counting_->history_reads.load(), 0);
+  EXPECT_EQ(counting_->executions_read.load(), 1);
+  EXPECT_TRUE(
+      WatchUntilClosed(started->execution_arn, std::numeric_limits<int64_t>::max()).empty());
+  EXPECT_EQ(counting_->executions_read.load(), 1);
+  // One that never existed is still refused.
+  EXPECT_EQ(ServiceErrorName(engine_->WatchExecution(started->execution_arn + "x",
+                                                     std::numeric_limits<int64_t>::max(),
+                                                     [](std::vector<json::object>, bool) {
+                                                       return true;
+                                                     })
+                                 .status()),
+            "ExecutionDoesNotExist");
+}
+
+// A finished execution its shard remembers as closed is redriven: a watch
+// from the tail then waits for the new close. Nothing is cached (every
+// execution leaves the cache after each step), so the watch's answer can
+// only come from what the shard remembers.
+TEST_F(WatchTailTest, TailWatchOfARedrivenExecutionWaitsForItsNewClose) {
+  engine_.reset();
+  tune_options_ = [](EngineOptions& o) { o.max_cached_executions = 0; };
+  Open();
+  ASSERT_TRUE(engine_->CreateActivity("jobs").ok());
+  constexpr char kJobs[] = "arn:aws:states:us-east-1:123456789012:activity:jobs";
+  std::string sm = Machine("redriven", kActivityMachine);
+  auto started = engine_->StartExecution(sm, "r", "{}");
+  ASSERT_TRUE(started.ok()) << started.status();
+  const std::string& arn = started->execution_arn;
+  auto task = engine_->GetActivityTask(kJobs, "w", 2000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(engine_->SendTaskFailure(task->task_token, "Broken", "").ok());
+  ASSERT_EQ(AwaitEnd(arn).status, "FAILED");
+  EXPECT_TRUE(WatchUntilClosed(arn, std::numeric_limits<int64_t>::max()).empty());
+
+  ASSERT_TRUE(engine_->RedriveExecution(arn, "").ok());
+  auto closed = std::make_shared<std::atomic<bool>>(false);
+  auto watch = engine_->WatchExecution(arn, std::numeric_limits<int64_t>::max(),
+                                       [closed](std::vector<json::object>, bool c) {
+                                         if (c) *closed = true;
+                                         return true;
+                                       });
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_FALSE(closed->load()) << "the redriven execution is running again";
+  task = engine_->GetActivityTask(kJobs, "w", 2000);
+  ASSERT_TRUE(task.ok()) << task.status();
+  ASSERT_TRUE(engine_->SendTaskSuccess(task->task_token, "{}").ok());
+  for (int i = 0; i < 500 && !closed->load(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(closed->load());
+  EXPECT_EQ(AwaitEnd(arn).status, "SUCCEEDED");
 }
 
 // ReadHistoryTail: what a watch served from the database reads each time.
