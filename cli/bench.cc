@@ -8,7 +8,10 @@
 // chains on an EXPRESS machine, C threads each calling StartSyncExecution,
 // which answers when the execution closed), parked (--executions N
 // executions of a one-Task machine on an activity nobody polls, started by C
-// threads; the server's VmRSS before and after; not in "all"). --input SPEC
+// threads; the server's VmRSS before and after; not in "all"), rpc-floor
+// (C threads calling DescribeStateMachine, a unary RPC that touches no
+// execution: what one gRPC round trip costs the server and the client on
+// this box, the floor under every other figure; not in "all"). --input SPEC
 // (the text, or @FILE) is every execution's input instead of {}; the
 // activity workload adds its "id" member in front of the input's members.
 // Prints one JSON object with a member per workload.
@@ -22,6 +25,7 @@
 #include <mutex>
 #include <sstream>
 #include <thread>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "client/activity_worker.h"
@@ -135,8 +139,18 @@ absl::Status WaitClosed(Client& c, const std::string& arn, WaitMode mode) {
   return c.WatchExecution(req, [](const v1::HistoryEvent&) { return true; });
 }
 
+// This process's CPU time so far (user + system), in microseconds: the
+// client's side of a figure (callers, workers, their gRPC threads).
+double OwnCpuUs() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
 struct RunFigures {
   int64_t executions = 0;
+  double client_cpu_us = 0;  // this process's CPU over the run
   int64_t errors = 0;
   double seconds = 0;
   std::vector<double> start_us;
@@ -152,6 +166,7 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
   RunFigures f;
   std::mutex mu;
   std::atomic<int64_t> seq{0};
+  const double cpu_start = OwnCpuUs();
   Clock::time_point start = Clock::now();
   Clock::time_point end = start + std::chrono::microseconds(
                                       static_cast<int64_t>(duration * 1e6));
@@ -224,6 +239,7 @@ RunFigures Drive(Client& c, const std::string& machine, int threads,
   }
   for (auto& th : pool) th.join();
   f.seconds = Seconds(Clock::now() - start);
+  f.client_cpu_us = OwnCpuUs() - cpu_start;
   return f;
 }
 
@@ -240,6 +256,8 @@ json::object Summarize(const RunFigures& f, int transitions_per_execution,
   o["transitions_per_s"] = static_cast<double>(transitions) / secs;
   o["start_execution_latency"] = Percentiles(f.start_us);
   if (!f.round_trip_us.empty()) o["execution_round_trip"] = Percentiles(f.round_trip_us);
+  o["client_cpu_us_per_transition"] =
+      transitions > 0 ? f.client_cpu_us / static_cast<double>(transitions) : 0.0;
   if (before.ok && after.ok) {
     o["server_cpu_us_per_transition"] =
         transitions > 0 ? (after.cpu_us - before.cpu_us) /
@@ -335,6 +353,65 @@ absl::StatusOr<json::object> RunParked(Client& c, const std::string& suffix, int
   return o;
 }
 
+// rpc-floor: `threads` loops calling DescribeStateMachine of `machine` for
+// `duration` seconds; calls/s, latency, and the server's and this
+// process's CPU per call.
+json::object RunRpcFloor(Client& c, const std::string& machine, int threads, double duration,
+                         int64_t pid) {
+  std::mutex mu;
+  std::vector<double> lat;
+  int64_t calls = 0, errors = 0;
+  std::string first_error;
+  ProcSample before = ReadProc(pid);
+  const double cpu_start = OwnCpuUs();
+  Clock::time_point start = Clock::now();
+  Clock::time_point end =
+      start + std::chrono::microseconds(static_cast<int64_t>(duration * 1e6));
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(threads, 1); ++t) {
+    pool.emplace_back([&] {
+      std::vector<double> mine;
+      int64_t n = 0, bad = 0;
+      std::string err;
+      v1::DescribeStateMachineRequest req;
+      req.set_state_machine_arn(machine);
+      while (Clock::now() < end) {
+        Clock::time_point t0 = Clock::now();
+        auto resp = c.DescribeStateMachine(req);
+        mine.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());
+        if (!resp.ok()) {
+          if (err.empty()) err = resp.status().ToString();
+          ++bad;
+          continue;
+        }
+        ++n;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      calls += n;
+      errors += bad;
+      lat.insert(lat.end(), mine.begin(), mine.end());
+      if (first_error.empty()) first_error = err;
+    });
+  }
+  for (auto& th : pool) th.join();
+  double secs = Seconds(Clock::now() - start);
+  double client_cpu = OwnCpuUs() - cpu_start;
+  ProcSample after = ReadProc(pid);
+  json::object o;
+  o["calls"] = calls;
+  o["errors"] = errors;
+  if (!first_error.empty()) o["first_error"] = first_error;
+  o["seconds"] = secs;
+  o["calls_per_s"] = static_cast<double>(calls) / (secs > 0 ? secs : 1);
+  o["latency"] = Percentiles(lat);
+  o["client_cpu_us_per_call"] = calls > 0 ? client_cpu / static_cast<double>(calls) : 0.0;
+  if (before.ok && after.ok) {
+    o["server_cpu_us_per_call"] =
+        calls > 0 ? (after.cpu_us - before.cpu_us) / static_cast<double>(calls) : 0.0;
+  }
+  return o;
+}
+
 }  // namespace
 
 int RunBench(const RemoteArgs& a, Client& c) {
@@ -342,9 +419,9 @@ int RunBench(const RemoteArgs& a, Client& c) {
   if (workload == "search-load" || workload == "search-query") return RunSearchBench(a, c);
   if (workload != "all" && workload != "start-only" &&
       workload != "pass-chain" && workload != "activity" && workload != "lambda" &&
-      workload != "express-sync" && workload != "parked") {
+      workload != "express-sync" && workload != "parked" && workload != "rpc-floor") {
     std::cerr << "stepwise: --workload must be start-only, pass-chain, "
-                 "activity, lambda, express-sync, parked or all\n";
+                 "activity, lambda, express-sync, parked, rpc-floor or all\n";
     return kExitUsage;
   }
   double duration = a.GetDouble("duration", 5);
@@ -392,6 +469,11 @@ int RunBench(const RemoteArgs& a, Client& c) {
     ProcSample after = ReadProc(pid);
     out["start_only"] = Summarize(f, states, before, after);
     out["start_only"].as_object()["states"] = states;
+  }
+  if (workload == "rpc-floor") {
+    auto arn = CreateMachine(c, "bench-floor-" + suffix, PassChain(1));
+    if (!arn.ok()) return CallFailed(arn.status());
+    out["rpc_floor"] = RunRpcFloor(c, *arn, threads, duration, pid);
   }
   if (workload == "all" || workload == "pass-chain") {
     auto arn = CreateMachine(c, "bench-pass10-" + suffix, PassChain(10));

@@ -524,6 +524,10 @@ and activities may be named by ARN or by name.
       start-only start N-state Pass chains (not waited for). lambda runs
       one Lambda Task per execution on function NAME (default bench), served
       by whatever polls it (e.g. stepwise lambda-runtime); not in "all".
+  bench --workload rpc-floor [--duration S] [--concurrency C] [--server-pid PID]
+      C callers of DescribeStateMachine (a unary RPC touching no
+      execution): calls/s and the server's and the client's CPU per call,
+      the cost of one gRPC round trip under every other figure.
 Exit codes: 0 success, 1 the call failed ("error: NAME: message" on
 stderr), 2 bad usage.
 

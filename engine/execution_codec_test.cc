@@ -141,6 +141,112 @@ TEST(ExecutionCodecTest, RawDecodeGivesTheSameEventsWithDetailsAsText) {
   }
 }
 
+// Events as a Pass chain writes them: each state's input and output carry
+// the same payload text.
+std::vector<HistoryEvent> PassChainEvents(const std::string& payload, int states) {
+  std::vector<HistoryEvent> events;
+  auto add = [&](std::string type, json::object d) {
+    HistoryEvent e;
+    e.id = static_cast<int64_t>(events.size()) + 1;
+    e.previous_event_id = e.id - 1;
+    e.timestamp = 1700000000000 + e.id;
+    e.type = std::move(type);
+    e.details = std::move(d);
+    events.push_back(std::move(e));
+  };
+  auto payload_details = [&](const char* key, const std::string& text, const std::string& name) {
+    json::object d;
+    d[key] = json::string(text);
+    d[std::string(key) + "Details"] = json::object{{"truncated", false}};
+    if (!name.empty()) d["name"] = json::string(name);
+    return d;
+  };
+  add("ExecutionStarted", payload_details("input", payload, ""));
+  for (int i = 0; i < states; ++i) {
+    std::string name = "P" + std::to_string(i);
+    add("PassStateEntered", payload_details("input", payload, name));
+    add("PassStateExited", payload_details("output", payload, name));
+  }
+  add("ExecutionSucceeded", payload_details("output", payload, ""));
+  return events;
+}
+
+TEST(ExecutionCodecTest, RepeatedPayloadsAreStoredOnceAndReadBackWhole) {
+  // Quotes, braces and escapes in the payload; 64 bytes or more.
+  const std::string payload =
+      "{\"order\":\"}]\\\"[{\",\"pad\":\"" + std::string(200, 'x') + "\",\"\u00e9\":1}";
+  std::vector<HistoryEvent> events = PassChainEvents(payload, 10);
+  // One payload carried once (inline), and a short one repeated (inline).
+  events[3].details["output"] = json::string("{\"once\":\"" + std::string(100, 'y') + "\"}");
+  events[5].details["output"] = json::string("{\"s\":1}");
+  events[7].details["output"] = json::string("{\"s\":1}");
+  std::string chunk = EncodeHistoryChunk(events);
+  ASSERT_EQ(chunk.front(), '{');
+  // The shared payload's text appears once, the one carried once too.
+  size_t at = chunk.find(std::string(200, 'x'));
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(chunk.find(std::string(200, 'x'), at + 1), std::string::npos);
+  EXPECT_NE(chunk.find(std::string(100, 'y')), std::string::npos);
+  size_t inline_size = 0;  // what the details would take with every payload inline
+  for (const HistoryEvent& e : events) inline_size += SerializeJson(json::value(e.details)).size();
+  EXPECT_LT(chunk.size(), inline_size / 2);
+
+  auto tree = DecodeHistoryChunk(chunk);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  ASSERT_EQ(tree->size(), events.size());
+  std::vector<RawHistoryEvent> raw;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(chunk, 0, &raw).ok());
+  ASSERT_EQ(raw.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ((*tree)[i].id, events[i].id);
+    EXPECT_EQ((*tree)[i].type, events[i].type);
+    EXPECT_EQ(SerializeJson((*tree)[i].details), SerializeJson(events[i].details)) << i;
+    EXPECT_EQ(raw[i].type, events[i].type);
+    EXPECT_EQ(raw[i].details_json, SerializeJson(json::value(events[i].details))) << i;
+  }
+  // Skipping by id works the same.
+  std::vector<RawHistoryEvent> tail;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(chunk, 20, &tail).ok());
+  ASSERT_EQ(tail.size(), events.size() - 20);
+  EXPECT_EQ(tail.front().details_json, SerializeJson(json::value(events[20].details)));
+  // Re-encoding what was read gives the same text.
+  EXPECT_EQ(EncodeHistoryChunk(*tree), chunk);
+}
+
+TEST(ExecutionCodecTest, ChunksWithoutRepeatsKeepTheFirstShape) {
+  std::vector<HistoryEvent> events = PassChainEvents("{\"short\":1}", 3);
+  std::string chunk = EncodeHistoryChunk(events);
+  EXPECT_EQ(chunk.front(), '[');
+  // A chunk of the first shape, as stored before payloads were shared.
+  std::string stored =
+      R"([[1,0,5,"ExecutionStarted",{"input":"{\"a\":1}","inputDetails":{"truncated":false}}]])";
+  auto tree = DecodeHistoryChunk(stored);
+  ASSERT_TRUE(tree.ok());
+  EXPECT_EQ((*tree)[0].details.at("input").as_string(), "{\"a\":1}");
+  std::vector<RawHistoryEvent> raw;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(stored, 0, &raw).ok());
+  EXPECT_EQ(raw[0].details_json, R"({"input":"{\"a\":1}","inputDetails":{"truncated":false}})");
+}
+
+TEST(ExecutionCodecTest, MalformedSharedPayloadChunksAreDataLoss) {
+  for (const char* bad : {
+           R"({"p":["x"],"e":[[1,0,5,"T",{"input":1}]]})",    // index out of range
+           R"({"p":["x"],"e":[[1,0,5,"T",{"output":-1}]]})",  // negative
+           R"({"e":[[1,0,5,"T",{}]]})",                       // no table
+           R"({"p":["x"]})",                                  // no events
+           R"({"p":["x"],"e":[[1,0,5,"T",{}]]} x)",           // trailing text
+           R"({"p":["x"],"e":[[1,0,5,"T",{}]])",              // unclosed
+       }) {
+    std::vector<RawHistoryEvent> ignored;
+    EXPECT_EQ(DecodeHistoryChunkRaw(bad, 0, &ignored).code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_EQ(DecodeHistoryChunk(bad).status().code(), absl::StatusCode::kDataLoss) << bad;
+  }
+  std::vector<RawHistoryEvent> ok;
+  EXPECT_TRUE(DecodeHistoryChunkRaw(R"({"p":["x"],"e":[[1,0,5,"T",{"input":0}]]})", 0, &ok).ok());
+  ASSERT_EQ(ok.size(), 1u);
+  EXPECT_EQ(ok[0].details_json, R"({"input":"x"})");
+}
+
 TEST(ExecutionCodecTest, MalformedValuesAreDataLoss) {
   auto machine = *asl::ParseStateMachine(*ParseJson(kMachine));
   EXPECT_EQ(DecodeExecutionState(json::value(3), *machine).status().code(),

@@ -160,9 +160,14 @@ absl::StatusOr<HistoryValue> DecodeHistoryValue(absl::string_view key,
 
 // --- Meta ----------------------------------------------------------------
 
-// The on-disk layout this server reads and writes. Stored in the meta table
-// under kSchemaVersionKey as decimal text.
-inline constexpr int64_t kSchemaVersion = 1;
+// The on-disk layout this server writes. Stored in the meta table under
+// kSchemaVersionKey as decimal text. 2: history chunks may store a payload
+// that several events carry once (engine/history_chunk_codec.cc). A store
+// of an older version this server still reads (kOldestReadableSchemaVersion
+// and up) is recorded as kSchemaVersion when opened, nothing rewritten, so
+// that an older server refuses it rather than misreading a chunk.
+inline constexpr int64_t kSchemaVersion = 2;
+inline constexpr int64_t kOldestReadableSchemaVersion = 1;
 inline constexpr char kSchemaVersionKey[] = "schema_version";
 
 // Batch operations (engine/batch/): one meta row per job, "batch_operation/" + id.

@@ -498,24 +498,8 @@ absl::StatusOr<std::unique_ptr<PostgresStore>> PostgresStore::Open(
   store->schema_ready_ = true;
 
   // The byte layout version, checked as RocksStore checks it.
-  SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
-                      store->Get(Table::kMeta, kSchemaVersionKey));
-  if (!schema.has_value()) {
-    SW_RETURN_IF_ERROR(
-        store->Put(Table::kMeta, kSchemaVersionKey, absl::StrCat(kSchemaVersion)));
-    return store;
-  }
-  int64_t version = 0;
-  if (!absl::SimpleAtoi(*schema, &version)) {
-    return absl::DataLossError(absl::StrCat("PostgreSQL store at ", store->description_,
-                                            ": schema version \"", EscapeKey(*schema),
-                                            "\" is unreadable"));
-  }
-  if (version != kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store schema version ", version, " is not supported by this server (expects ",
-        kSchemaVersion, ")"));
-  }
+  SW_RETURN_IF_ERROR(internal::CheckSchemaVersionOnOpen(
+      *store, absl::StrCat("PostgreSQL store at ", store->description_)));
   return store;
 }
 

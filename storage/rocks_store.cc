@@ -227,24 +227,7 @@ absl::StatusOr<std::unique_ptr<RocksStore>> RocksStore::Open(
   store->dir_ = dir;
   store->listener_ = std::move(listener);
 
-  SW_ASSIGN_OR_RETURN(std::optional<std::string> schema,
-                      store->Get(Table::kMeta, kSchemaVersionKey));
-  if (!schema.has_value()) {
-    SW_RETURN_IF_ERROR(store->Put(Table::kMeta, kSchemaVersionKey,
-                                  absl::StrCat(kSchemaVersion)));
-    return store;
-  }
-  int64_t version = 0;
-  if (!absl::SimpleAtoi(*schema, &version)) {
-    return absl::DataLossError(
-        absl::StrCat("store ", dir, ": schema version \"", EscapeKey(*schema),
-                     "\" is unreadable"));
-  }
-  if (version != kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store schema version ", version,
-        " is not supported by this server (expects ", kSchemaVersion, ")"));
-  }
+  SW_RETURN_IF_ERROR(internal::CheckSchemaVersionOnOpen(*store, absl::StrCat("store ", dir)));
   return store;
 }
 

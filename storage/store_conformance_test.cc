@@ -165,7 +165,8 @@ class StoreConformanceTest : public ::testing::TestWithParam<std::string> {
 TEST_P(StoreConformanceTest, NewStoreRecordsSchemaVersion) {
   ASSERT_OK_AND_ASSIGN(std::optional<std::string> v,
                        store_->Get(Table::kMeta, kSchemaVersionKey));
-  EXPECT_EQ(v, "1");
+  EXPECT_EQ(v, absl::StrCat(kSchemaVersion));
+  EXPECT_EQ(v, "2");
 }
 
 TEST_P(StoreConformanceTest, CommitWritesRecordHistoryAndWrites) {
@@ -728,7 +729,7 @@ TEST_P(StoreConformanceTest, ReopenKeepsEverything) {
   EXPECT_EQ(store_->Get(Table::kTimers, TimerKey(7, "e", "t")).value(),
             "timer");
   EXPECT_EQ(store_->Get(Table::kMachines, "m").value(), "def");
-  EXPECT_EQ(store_->Get(Table::kMeta, kSchemaVersionKey).value(), "1");
+  EXPECT_EQ(store_->Get(Table::kMeta, kSchemaVersionKey).value(), absl::StrCat(kSchemaVersion));
   // Version checks continue from what is on disk.
   EXPECT_CODE(store_->Commit(Step("e", 1)), absl::StatusCode::kAborted);
   EXPECT_OK(store_->Commit(Step("e", 2)));
@@ -736,12 +737,23 @@ TEST_P(StoreConformanceTest, ReopenKeepsEverything) {
 
 TEST_P(StoreConformanceTest, OpenRefusesAnotherSchemaVersion) {
   if (!Persists()) GTEST_SKIP() << "MemoryStore has no schema on disk";
-  ASSERT_OK(store_->Put(Table::kMeta, kSchemaVersionKey, "2"));
+  ASSERT_OK(store_->Put(Table::kMeta, kSchemaVersionKey, absl::StrCat(kSchemaVersion + 1)));
   absl::Status s = TryReopen();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
-  EXPECT_EQ(s.message(),
-            "store schema version 2 is not supported by this server "
-            "(expects 1)");
+  EXPECT_EQ(s.message(), absl::StrCat("store schema version ", kSchemaVersion + 1,
+                                      " is not supported by this server (it reads ",
+                                      kOldestReadableSchemaVersion, " to ", kSchemaVersion, ")"));
+}
+
+// A store written by an older server this one reads (version 1: history
+// chunks never share payloads) opens, and is recorded as the current
+// version so that the older server refuses it from then on.
+TEST_P(StoreConformanceTest, OpenRecordsTheCurrentVersionOverAnOlderReadableOne) {
+  if (!Persists()) GTEST_SKIP() << "MemoryStore has no schema on disk";
+  ASSERT_OK(store_->Put(Table::kMeta, kSchemaVersionKey,
+                        absl::StrCat(kOldestReadableSchemaVersion)));
+  ASSERT_OK(TryReopen());
+  EXPECT_EQ(store_->Get(Table::kMeta, kSchemaVersionKey).value(), absl::StrCat(kSchemaVersion));
 }
 
 TEST_P(StoreConformanceTest, OpenReportsUnreadableSchemaVersion) {

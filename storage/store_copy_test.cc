@@ -123,7 +123,7 @@ TEST(StoreCopyTest, RefusesANonEmptyDestinationUnlessAllowed) {
 
 TEST(StoreCopyTest, RefusesAnotherSchemaVersion) {
   MemoryStore from, to;
-  ASSERT_TRUE(to.Put(Table::kMeta, kSchemaVersionKey, "2").ok());
+  ASSERT_TRUE(to.Put(Table::kMeta, kSchemaVersionKey, absl::StrCat(kSchemaVersion + 1)).ok());
   auto refused = CopyStore(from, to, CopyOptions{});
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(absl::StrContains(refused.status().message(), "schema version")) << refused.status();

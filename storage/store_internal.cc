@@ -6,8 +6,10 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/check.h"
+#include "common/status_macros.h"
 #include "storage/keys.h"
 
 namespace stepwise::storage::internal {
@@ -124,6 +126,22 @@ void AppendTransitionWrites(const Transition& t, std::vector<Write>* out) {
                          EncodeHistoryValue(t.last_event_id, t.history_chunk)});
   }
   out->insert(out->end(), t.writes.begin(), t.writes.end());
+}
+
+absl::Status CheckSchemaVersionOnOpen(Store& store, absl::string_view where) {
+  SW_ASSIGN_OR_RETURN(std::optional<std::string> schema, store.Get(Table::kMeta, kSchemaVersionKey));
+  int64_t version = 0;
+  if (schema.has_value() && !absl::SimpleAtoi(*schema, &version)) {
+    return absl::DataLossError(absl::StrCat(where, ": schema version \"", EscapeKey(*schema),
+                                            "\" is unreadable"));
+  }
+  if (schema.has_value() && version == kSchemaVersion) return absl::OkStatus();
+  if (schema.has_value() && (version > kSchemaVersion || version < kOldestReadableSchemaVersion)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "store schema version ", version, " is not supported by this server (it reads ",
+        kOldestReadableSchemaVersion, " to ", kSchemaVersion, ")"));
+  }
+  return store.Put(Table::kMeta, kSchemaVersionKey, absl::StrCat(kSchemaVersion));
 }
 
 ScanRange ComputeScanRange(const ScanOptions& opts) {

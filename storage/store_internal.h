@@ -59,6 +59,12 @@ absl::StatusOr<BatchPlan> PlanBatch(absl::Span<const Transition* const> batch,
 // framed history chunk (if any), then t.writes.
 void AppendTransitionWrites(const Transition& t, std::vector<Write>* out);
 
+// The schema version check of a store being opened (keys.h): records
+// kSchemaVersion in a new store and over an older version this server
+// reads; refuses a newer or too old one (kFailedPrecondition) and an
+// unreadable one (kDataLoss; `where` names the store, e.g. "store DIR").
+absl::Status CheckSchemaVersionOnOpen(Store& store, absl::string_view where);
+
 // The key range a scan covers: keys k with lower <= k (lower < k when
 // lower_exclusive) and k < upper (no upper bound when nullopt).
 struct ScanRange {
