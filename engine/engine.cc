@@ -482,18 +482,25 @@ absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
 absl::StatusOr<int64_t> Engine::WatchExecutionRaw(const std::string& arn,
                                                   int64_t after_event_id, RawWatchFn on_events,
                                                   std::function<void()> on_detached) {
-  SW_RETURN_IF_ERROR(impl_->Alive());
-  SW_RETURN_IF_ERROR(impl_->CheckExecutionArn(arn));
-  int64_t id = impl_->OpenWatch(arn);
-  absl::StatusOr<bool> r = Wait<bool>([&](auto done) {
-    impl_->AttachWatch(arn, id, after_event_id, std::move(on_events), std::move(on_detached),
-                       done);
+  return Wait<int64_t>([&](auto done) {
+    WatchExecutionRawAsync(arn, after_event_id, std::move(on_events), std::move(on_detached),
+                           done);
   });
-  if (!r.ok()) {
-    impl_->EndWatch(id);
-    return r.status();
-  }
-  return id;
+}
+void Engine::WatchExecutionRawAsync(const std::string& arn, int64_t after_event_id,
+                                    RawWatchFn on_events, std::function<void()> on_detached,
+                                    std::function<void(absl::StatusOr<int64_t>)> done) {
+  if (absl::Status s = impl_->Alive(); !s.ok()) return done(s);
+  if (absl::Status s = impl_->CheckExecutionArn(arn); !s.ok()) return done(s);
+  int64_t id = impl_->OpenWatch(arn);
+  impl_->AttachWatch(arn, id, after_event_id, std::move(on_events), std::move(on_detached),
+                     [this, id, done = std::move(done)](absl::StatusOr<bool> r) {
+                       if (!r.ok()) {
+                         impl_->EndWatch(id);
+                         return done(r.status());
+                       }
+                       done(id);
+                     });
 }
 
 absl::StatusOr<int64_t> Engine::WatchExecution(const std::string& arn, int64_t after_event_id,

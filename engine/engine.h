@@ -293,6 +293,13 @@ class Engine {
   absl::StatusOr<int64_t> WatchExecutionRaw(const std::string& execution_arn,
                                             int64_t after_event_id, RawWatchFn on_events,
                                             std::function<void()> on_detached);
+  // The same without blocking the caller (a gRPC thread may call it): `done`
+  // gets the watch id or the error, from this thread or an engine thread,
+  // before the first `on_events` call. A watch from the tail of an execution
+  // known to have finished is answered on the calling thread.
+  void WatchExecutionRawAsync(const std::string& execution_arn, int64_t after_event_id,
+                              RawWatchFn on_events, std::function<void()> on_detached,
+                              std::function<void(absl::StatusOr<int64_t>)> done);
   // Ends a watch; `on_events` is not called after this returns... except for
   // a call already running on an engine thread.
   void CancelWatch(int64_t watch_id);

@@ -516,7 +516,9 @@ void EngineImpl::AttachWatch(const std::string& arn, int64_t id, int64_t after, 
       }
       return;
     }
-    RunOnLoaded(s, arn, IfExists(arn, std::move(attach), done));
+    // Otherwise it is loaded on the shard's own thread (never on the
+    // caller's, which may be a gRPC thread), after this.
+    PostExisting(arn, std::move(attach), done);
   });
 }
 

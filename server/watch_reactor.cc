@@ -50,38 +50,39 @@ WatchReactor::WatchReactor(StatesService* service, std::string arn, int64_t afte
     service_->watches_.insert(this);
   }
   std::shared_ptr<Shared> shared = shared_;
-  // The reactor may be gone when this runs: use only `shared` and `engine`.
+  std::weak_ptr<Shared> weak = shared;
+  // The engine attaches the watch without blocking this gRPC thread; the
+  // reactor may be gone when `done` runs: it uses only `shared` and `engine`.
   engine::Engine* engine = service_->engine_;
-  service_->pool_.Submit([engine, shared, arn = std::move(arn), after] {
-    std::weak_ptr<Shared> weak = shared;
-    absl::StatusOr<int64_t> id = engine->WatchExecutionRaw(
-        arn, after,
-        [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
-          return OnEvents(shared, std::move(events), closed);
-        },
-        [weak] {
-          // The execution left this node's memory: the rest comes from the
-          // database, from the last event id queued.
-          std::shared_ptr<Shared> s = weak.lock();
-          if (s == nullptr) return;
-          std::lock_guard<std::mutex> l(s->mu);
-          if (OverLocked(*s)) return;
-          spdlog::info("watch of {}: the execution left this node after event {}; following it "
-                       "from the database",
-                       s->arn, s->last_id);
-          FollowLocked(s);
-        });
-    std::lock_guard<std::mutex> l(shared->mu);
-    if (!id.ok()) {
-      // Another node runs it (cluster mode): served from the database.
-      if (engine::ShardOwnerOf(id.status()).has_value()) return FollowLocked(shared);
-      FinishLocked(*shared, ToGrpcStatus(id.status()));
-      return;
-    }
-    shared->watch_id = *id;
-    // OnDone may already have run (the reactor is then gone): cancel here.
-    if (shared->reactor == nullptr) engine->CancelWatch(*id);
-  });
+  engine->WatchExecutionRawAsync(
+      arn, after,
+      [shared](std::vector<engine::RawHistoryEvent> events, bool closed) {
+        return OnEvents(shared, std::move(events), closed);
+      },
+      [weak] {
+        // The execution left this node's memory: the rest comes from the
+        // database, from the last event id queued.
+        std::shared_ptr<Shared> s = weak.lock();
+        if (s == nullptr) return;
+        std::lock_guard<std::mutex> l(s->mu);
+        if (OverLocked(*s)) return;
+        spdlog::info("watch of {}: the execution left this node after event {}; following it "
+                     "from the database",
+                     s->arn, s->last_id);
+        FollowLocked(s);
+      },
+      [engine, shared](absl::StatusOr<int64_t> id) {
+        std::lock_guard<std::mutex> l(shared->mu);
+        if (!id.ok()) {
+          // Another node runs it (cluster mode): served from the database.
+          if (engine::ShardOwnerOf(id.status()).has_value()) return FollowLocked(shared);
+          FinishLocked(*shared, ToGrpcStatus(id.status()));
+          return;
+        }
+        shared->watch_id = *id;
+        // OnDone may already have run (the reactor is then gone): cancel here.
+        if (shared->reactor == nullptr) engine->CancelWatch(*id);
+      });
 }
 
 void WatchReactor::Abort(const grpc::Status& s) {

@@ -5,7 +5,7 @@
 // or at shutdown (Abort).
 //
 // Two sources, one stream:
-// - the engine's watch (Engine::WatchExecutionRaw): events as they are
+// - the engine's watch (Engine::WatchExecutionRawAsync): events as they are
 //   committed, from memory, on the node running the execution (every node
 //   but a cluster node that does not hold the execution's shard);
 // - the database (Engine::ReadHistoryTail), on any node: used when the
@@ -20,9 +20,10 @@
 // Every event goes through `last_id`, so a switch of source repeats and
 // skips nothing.
 //
-// Threads: created on a gRPC callback thread; the engine watch is
-// registered on the service's pool; events arrive on engine threads or pool
-// threads (database reads); waits run on the DelayTimer's thread, which only
+// Threads: created on a gRPC callback thread, which asks the engine for the
+// watch without blocking (a watch from the tail of an execution its shard
+// knows has finished is answered there and then); events arrive on engine
+// threads, that gRPC thread, or pool threads (database reads); waits run on the DelayTimer's thread, which only
 // queues the next read on the pool; OnWriteDone/OnCancel/OnDone on gRPC
 // threads. All state is behind Shared::mu. The engine's callbacks, the
 // reads and the waits hold a shared_ptr to `Shared`, which outlives the
