@@ -213,6 +213,42 @@ TEST(ExecutionCodecTest, RepeatedPayloadsAreStoredOnceAndReadBackWhole) {
   EXPECT_EQ(EncodeHistoryChunk(*tree), chunk);
 }
 
+// Many different payloads (a Map state's items): each shared with its
+// neighbour, and one seen again far back is written inline again; either
+// way every event reads back whole.
+TEST(ExecutionCodecTest, ManyDistinctPayloadsReadBackWhole) {
+  std::vector<HistoryEvent> events;
+  auto payload = [](int i) { return "{\"item\":" + std::to_string(i) + ",\"pad\":\"" +
+                                    std::string(80, 'a' + i % 26) + "\"}"; };
+  for (int i = 0; i < 20; ++i) {
+    for (const char* key : {"input", "output"}) {
+      HistoryEvent e;
+      e.id = static_cast<int64_t>(events.size()) + 1;
+      e.previous_event_id = e.id - 1;
+      e.type = "PassStateExited";
+      e.details[key] = json::string(payload(i));
+      events.push_back(std::move(e));
+    }
+  }
+  HistoryEvent again;
+  again.id = static_cast<int64_t>(events.size()) + 1;
+  again.type = "ExecutionSucceeded";
+  again.details["output"] = json::string(payload(0));
+  events.push_back(std::move(again));
+  std::string chunk = EncodeHistoryChunk(events);
+  ASSERT_EQ(chunk.front(), '{');
+  auto tree = DecodeHistoryChunk(chunk);
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  std::vector<RawHistoryEvent> raw;
+  ASSERT_TRUE(DecodeHistoryChunkRaw(chunk, 0, &raw).ok());
+  ASSERT_EQ(tree->size(), events.size());
+  ASSERT_EQ(raw.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(SerializeJson((*tree)[i].details), SerializeJson(events[i].details)) << i;
+    EXPECT_EQ(raw[i].details_json, SerializeJson(json::value(events[i].details))) << i;
+  }
+}
+
 TEST(ExecutionCodecTest, ChunksWithoutRepeatsKeepTheFirstShape) {
   std::vector<HistoryEvent> events = PassChainEvents("{\"short\":1}", 3);
   std::string chunk = EncodeHistoryChunk(events);

@@ -17,7 +17,6 @@
 #include <cstring>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -36,17 +35,53 @@ constexpr size_t kSharedPayloadMinBytes = 64;
 
 bool IsPayloadKey(std::string_view key) { return key == "input" || key == "output"; }
 
-// The payload members of `details` worth sharing.
-template <typename Fn>
-void ForEachPayload(const json::object& details, Fn fn) {
-  for (const auto& m : details) {
-    if (IsPayloadKey(m.key()) && m.value().is_string() &&
-        m.value().get_string().size() >= kSharedPayloadMinBytes) {
-      std::string_view text(m.value().get_string().data(), m.value().get_string().size());
-      fn(text);
+// A payload member worth sharing: its text, or empty.
+std::string_view SharablePayload(std::string_view key, const json::value& v) {
+  if (!IsPayloadKey(key) || !v.is_string()) return {};
+  const json::string& t = v.get_string();
+  if (t.size() < kSharedPayloadMinBytes) return {};
+  return std::string_view(t.data(), t.size());
+}
+
+// How many distinct payloads back a payload is looked for: a chunk's
+// repeats are neighbours (a state's output is the next state's input); a
+// Map state's hundred different items are not compared with each other.
+constexpr size_t kPayloadLookBack = 8;
+
+// The chunk's payloads in the order its events carry them, each with the
+// distinct payload it equals (compared by size, then bytes: cheaper than
+// hashing texts of a kilobyte or more).
+struct PayloadPlan {
+  struct Distinct {
+    std::string_view text;
+    int count = 0;
+    int64_t index = -1;  // in the shared table; -1: inline
+  };
+  std::vector<Distinct> distinct;
+  std::vector<size_t> of_occurrence;  // occurrence -> distinct entry
+  bool repeats = false;
+
+  explicit PayloadPlan(const std::vector<HistoryEvent>& events) {
+    for (const HistoryEvent& e : events) {
+      for (const auto& m : e.details) {
+        std::string_view text = SharablePayload(m.key(), m.value());
+        if (text.empty()) continue;
+        size_t found = distinct.size();
+        for (size_t back = 0; back < kPayloadLookBack && back < distinct.size(); ++back) {
+          const Distinct& d = distinct[distinct.size() - 1 - back];
+          if (d.text.size() == text.size() &&
+              std::memcmp(d.text.data(), text.data(), text.size()) == 0) {
+            found = distinct.size() - 1 - back;
+            break;
+          }
+        }
+        if (found == distinct.size()) distinct.push_back(Distinct{text});
+        if (++distinct[found].count > 1) repeats = true;
+        of_occurrence.push_back(found);
+      }
     }
   }
-}
+};
 
 void AppendEventHead(const HistoryEvent& e, std::string& out) {
   out.push_back('[');
@@ -65,16 +100,9 @@ void AppendEventHead(const HistoryEvent& e, std::string& out) {
 std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events) {
   // Written straight into the text (no intermediate JSON tree): this runs
   // once per commit on the engine's hot path.
-  // Which payloads more than one event carries (keys point into `events`).
-  std::unordered_map<std::string_view, int64_t> seen;  // text -> count, then index
-  bool repeats = false;
-  for (const HistoryEvent& e : events) {
-    ForEachPayload(e.details, [&](std::string_view text) {
-      if (++seen[text] > 1) repeats = true;
-    });
-  }
+  PayloadPlan plan(events);
   std::string out;
-  if (!repeats) {
+  if (!plan.repeats) {
     out.reserve(events.size() * 256);
     out.push_back('[');
     for (size_t i = 0; i < events.size(); ++i) {
@@ -86,25 +114,18 @@ std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events) {
     out.push_back(']');
     return out;
   }
-  // The shared payloads, in order of first appearance; `seen` maps each to
-  // its index (others to -1).
+  // The payloads carried more than once, in order of first appearance.
   out.reserve(events.size() * 192);
   out += "{\"p\":[";
-  int64_t next = 0;
-  for (const HistoryEvent& e : events) {
-    ForEachPayload(e.details, [&](std::string_view text) {
-      int64_t& slot = seen[text];
-      if (slot > 1) {
-        if (next > 0) out.push_back(',');
-        AppendJsonString(text, out);
-        slot = -2 - next;  // index `next`, written
-        ++next;
-      } else if (slot == 1) {
-        slot = -1;  // carried once: inline
-      }
-    });
+  int64_t shared = 0;
+  for (PayloadPlan::Distinct& d : plan.distinct) {
+    if (d.count < 2) continue;
+    if (shared > 0) out.push_back(',');
+    AppendJsonString(d.text, out);
+    d.index = shared++;
   }
   out += "],\"e\":[";
+  size_t occurrence = 0;  // walks the payloads in the plan's order
   for (size_t i = 0; i < events.size(); ++i) {
     const HistoryEvent& e = events[i];
     if (i > 0) out.push_back(',');
@@ -117,10 +138,8 @@ std::string EncodeHistoryChunk(const std::vector<HistoryEvent>& events) {
       AppendJsonString(m.key(), out);
       out.push_back(':');
       int64_t index = -1;
-      if (IsPayloadKey(m.key()) && m.value().is_string()) {
-        const json::string& t = m.value().get_string();
-        auto it = seen.find(std::string_view(t.data(), t.size()));
-        if (it != seen.end() && it->second <= -2) index = -2 - it->second;
+      if (!SharablePayload(m.key(), m.value()).empty()) {
+        index = plan.distinct[plan.of_occurrence[occurrence++]].index;
       }
       if (index >= 0) {
         out += std::to_string(index);
