@@ -118,8 +118,15 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(
   // Reconnect within a second of the server coming back (gRPC's default
   // backoff grows to 120 s; workers and lambda-runtime outlive restarts).
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // gRPC reads the "min reconnect backoff" as the least time one connection
+  // attempt is given. At 100 ms a busy server (a loaded box, a sanitizer
+  // build) that had accepted the connection but not yet sent its HTTP/2
+  // SETTINGS failed the call with UNAVAILABLE ("connection attempt timed
+  // out before receiving SETTINGS frame"). One second, as long as the
+  // longest backoff; a refused connection still fails at once and is
+  // retried on the backoff above.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 1000);
   auto channel = grpc::CreateCustomChannel(options.endpoint, creds, args);
   if (channel == nullptr) {
     return absl::InvalidArgumentError("cannot create a channel to " +
