@@ -88,9 +88,6 @@ TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndRepo
   ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
   Daemon& a = *a_;
   Daemon& b = *b_;
-  const std::string& addr_a = addr_a_;
-  const std::string& addr_b = addr_b_;
-  const std::map<int, std::string>& owners = owners_;
 
   const std::string child = CreateMachine(
       a, "child",
@@ -111,8 +108,8 @@ TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndRepo
           R"(","Name.$":"$.child","Input":{"n":1,"wait":0}},"End":true}}})");
 
   // .sync:2: the parent on A, its child on B.
-  const std::string parent_name = NameOwnedBy(owners, addr_a, "p-", "parent");
-  const std::string child_name = NameOwnedBy(owners, addr_b, "c-", "child");
+  const std::string parent_name = NameOwnedBy(owners_, addr_a_, "p-", "parent");
+  const std::string child_name = NameOwnedBy(owners_, addr_b_, "c-", "child");
   ASSERT_FALSE(parent_name.empty());
   ASSERT_FALSE(child_name.empty());
   const std::string parent_arn =
@@ -125,8 +122,8 @@ TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndRepo
 
   // Request-response: the Task ends with the child's ARN as soon as B
   // started it.
-  const std::string fire_name = NameOwnedBy(owners, addr_a, "f-", "fire");
-  const std::string fired_child = NameOwnedBy(owners, addr_b, "fc-", "child");
+  const std::string fire_name = NameOwnedBy(owners_, addr_a_, "f-", "fire");
+  const std::string fired_child = NameOwnedBy(owners_, addr_b_, "fc-", "child");
   const std::string fire_arn =
       Start(a, fire, fire_name, R"({"child":")" + fired_child + R"("})");
   EXPECT_EQ(FinalStatus(a.stub(), fire_arn), "SUCCEEDED") << a.log();
@@ -136,8 +133,8 @@ TEST_F(ClusterChildrenIntegrationTest, ChildOnTheOtherNodesShardRunsThereAndRepo
       << Describe(a, fire_arn).output();
 
   // Stopping the parent stops its .sync child on B.
-  const std::string stopped_name = NameOwnedBy(owners, addr_a, "ps-", "parent");
-  const std::string waiting_child = NameOwnedBy(owners, addr_b, "cw-", "child");
+  const std::string stopped_name = NameOwnedBy(owners_, addr_a_, "ps-", "parent");
+  const std::string waiting_child = NameOwnedBy(owners_, addr_b_, "cw-", "child");
   const std::string stopped_arn =
       Start(a, parent, stopped_name,
             R"({"n":1,"wait":300,"child":")" + waiting_child + R"("})");
@@ -162,8 +159,6 @@ TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
   ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
   Daemon& a = *a_;
   Daemon& b = *b_;
-  const std::string& addr_a = addr_a_;
-  const std::map<int, std::string>& owners = owners_;
 
   const std::string machine = CreateMachine(
       b, "dmap",
@@ -176,7 +171,7 @@ TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
   for (int i = 0; i < kItems; ++i) {
     items += std::string(i ? "," : "") + R"({"i":)" + std::to_string(i) + "}";
   }
-  const std::string name = NameOwnedBy(owners, addr_a, "m-", "dmap");
+  const std::string name = NameOwnedBy(owners_, addr_a_, "m-", "dmap");
   const std::string arn = Start(a, machine, name, "[" + items + "]");
   EXPECT_EQ(FinalStatus(a.stub(), arn), "SUCCEEDED") << a.log() << b.log();
   const std::string output = Describe(b, arn).output();
@@ -200,7 +195,7 @@ TEST_F(ClusterChildrenIntegrationTest, DistributedMapChildrenRunOnEveryNode) {
   std::set<std::string> nodes;
   for (const auto& e : eresp.executions()) {
     EXPECT_EQ(e.status(), "SUCCEEDED") << e.execution_arn();
-    nodes.insert(owners.at(storage::ShardOfExecution(e.execution_arn(), kShards)));
+    nodes.insert(owners_.at(storage::ShardOfExecution(e.execution_arn(), kShards)));
   }
   EXPECT_EQ(nodes.size(), 2u) << "every child hashed to one node's shards";
 }
@@ -211,15 +206,12 @@ TEST_F(ClusterChildrenIntegrationTest, BatchStopReachesEveryNodesExecutions) {
   ASSERT_NO_FATAL_FAILURE(StartTwoNodes());
   Daemon& a = *a_;
   Daemon& b = *b_;
-  const std::string& addr_a = addr_a_;
-  const std::string& addr_b = addr_b_;
-  const std::map<int, std::string>& owners = owners_;
 
   const std::string machine = CreateMachine(
       a, "parked", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}})");
   std::vector<std::string> arns;
-  for (const std::string& node : {addr_a, addr_b, addr_a, addr_b}) {
-    const std::string name = NameOwnedBy(owners, node, "x" + std::to_string(arns.size()) + "-",
+  for (const std::string& node : {addr_a_, addr_b_, addr_a_, addr_b_}) {
+    const std::string name = NameOwnedBy(owners_, node, "x" + std::to_string(arns.size()) + "-",
                                          "parked");
     arns.push_back(Start(a, machine, name, "{}"));
   }
