@@ -6,9 +6,18 @@
 // answer is returned as it is. A call that arrived forwarded is never
 // forwarded again: if this node does not hold the shard either (ownership
 // moved meanwhile), it answers ShardMovedError, and the forwarding node
-// re-reads ownership from the database and tries once more (here, or at the
+// re-reads ownership from the database and tries again (here, or at the
 // new owner). Reads (Describe/List/History) do not come here: any node
 // serves them from the database.
+//
+// While a shard changes hands (a node joining, leaving or dying), there is
+// a window in which nobody runs it: the old holder has let it go and the
+// new one has its lease but is still recovering it (engine/ownership.cc),
+// or nobody holds it yet. The first node keeps the call through that
+// window: once at once after re-reading ownership, then after 25, 50, 100,
+// 200, 200 ... ms, for at most `settle_for` (3 s by default), and only then
+// answers the retryable ServiceUnavailable. A client calling any node
+// during a hand-over sees a slower answer, not an error.
 //
 // The router only decides; what "run here" and "forward to ADDRESS" mean
 // is given per call (RoutedCall), so the gRPC front end
@@ -19,11 +28,13 @@
 // Threads: Route may be called from any thread, gRPC callback and HTTP
 // threads included, and never blocks: the local decision reads only the
 // node's own lease map; the owner lookup (a database read when the cached
-// view is stale) runs on the router's own small pool.
+// view is stale) runs on the router's own small pool; the waits between
+// attempts are the router's DelayTimer's, holding no thread.
 #ifndef SW_SERVER_CLUSTER_ROUTER_H_
 #define SW_SERVER_CLUSTER_ROUTER_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -35,6 +46,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/blocking_pool.h"
+#include "server/delay_timer.h"
 
 namespace stepwise::server {
 
@@ -94,15 +106,20 @@ std::string StartedExecutionArn(std::string_view state_machine_arn, std::string_
 
 struct ClusterRouterStats {
   uint64_t forwarded = 0;  // calls sent to another node
-  uint64_t retried = 0;    // of them, sent again after ownership moved
+  uint64_t retried = 0;    // attempts made again after ownership moved
   uint64_t moved = 0;      // forwarded calls this node answered ShardMovedError
 };
 
 class ClusterRouter {
  public:
-  // `ownership` must outlive the router.
-  explicit ClusterRouter(ShardOwnership* ownership, int pool_threads = 2);
-  ~ClusterRouter();  // runs what is queued, then joins the pool
+  // `ownership` must outlive the router. `settle_for`: how long a call is
+  // kept while its shard has nobody running it (see the file comment); 0
+  // tries once more at once, then answers.
+  explicit ClusterRouter(ShardOwnership* ownership, int pool_threads = 2,
+                         std::chrono::milliseconds settle_for = std::chrono::seconds(3));
+  // Drops the waits still pending (their calls are not answered: the
+  // server has stopped serving), runs what is queued, then joins the pool.
+  ~ClusterRouter();
   ClusterRouter(const ClusterRouter&) = delete;
   ClusterRouter& operator=(const ClusterRouter&) = delete;
 
@@ -117,16 +134,25 @@ class ClusterRouter {
   ClusterRouterStats stats() const;
 
  private:
-  // Looks the owner up (re-reading the database when `attempt` > 0) and
-  // forwards; on ShardMovedError, once more with attempt 1. On the pool.
-  void Attempt(std::shared_ptr<RoutedCall> call, int shard, int attempt,
-               std::function<void(absl::Status)> done);
+  struct Routing;  // one call on its way (cluster_router.cc)
+
+  // Runs the call here; a refusal because the shard is not running here
+  // (yet) goes to Retry.
+  void RunHere(std::shared_ptr<Routing> r);
+  // Looks the owner up (re-reading the database after the first attempt)
+  // and runs the call there or here. On the pool.
+  void Attempt(std::shared_ptr<Routing> r);
+  // The shard had nobody running it (`last` says how): tries again, or
+  // answers `last` once the settle window is spent. Never blocks.
+  void Retry(std::shared_ptr<Routing> r, absl::Status last);
 
   ShardOwnership* const ownership_;
+  const std::chrono::milliseconds settle_for_;
   std::atomic<uint64_t> forwarded_{0}, retried_{0}, moved_{0};
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // guarded by rng_mu_
-  // Last member: destroyed (joined) first.
+  DelayTimer timer_;  // stopped first, in the destructor
+  // Destroyed (joined) before the timer.
   BlockingPool pool_;
 };
 

@@ -1,6 +1,7 @@
 // ClusterRouter's decisions over a fake ShardOwnership and fake "here" and
 // "forward" functions (owned / not owned / already forwarded / ownership
-// moved / no owner), StartedExecutionArn, and ClusterAuth's signatures
+// moved / no owner / a shard being handed over, and the bound on waiting
+// for it), StartedExecutionArn, and ClusterAuth's signatures
 // (right secret, wrong secret, stale, malformed).
 #include "server/cluster_router.h"
 
@@ -9,8 +10,10 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "engine/cluster_ownership.h"
 #include "engine/service_error.h"
 #include "gtest/gtest.h"
 #include "server/cluster_auth.h"
@@ -19,6 +22,8 @@
 
 namespace stepwise::server {
 namespace {
+
+using namespace std::chrono_literals;
 
 constexpr int kShards = 8;
 const char kArn[] = "arn:aws:states:us-east-1:123456789012:execution:m:e1";
@@ -58,17 +63,22 @@ struct Probe {
   std::vector<std::string> forwarded_to;
   // What each forward answers, in turn (OK once they run out).
   std::vector<absl::Status> owner_answers;
+  // What each run here answers, in turn (OK once they run out).
+  std::vector<absl::Status> here_answers;
 
   RoutedCall Call(const std::string& arn, bool arrived_forwarded = false) {
     RoutedCall c;
     c.execution_arn = arn;
     c.arrived_forwarded = arrived_forwarded;
     c.run_here = [this](std::function<void(absl::Status)> done) {
+      absl::Status answer;
       {
         std::lock_guard<std::mutex> l(mu);
+        answer = here < static_cast<int>(here_answers.size()) ? here_answers[here]
+                                                               : absl::OkStatus();
         ++here;
       }
-      done(absl::OkStatus());
+      done(answer);
     };
     c.forward = [this](const std::string& address, std::function<void(absl::Status)> done) {
       absl::Status answer;
@@ -164,11 +174,11 @@ TEST(ClusterRouterTest, OwnershipMovedIsRetriedOnceAtTheNewOwnerAfterARefresh) {
   EXPECT_EQ(router.stats().retried, 1u);
 }
 
-TEST(ClusterRouterTest, OwnershipMovedTwiceIsAnsweredRetryable) {
+TEST(ClusterRouterTest, WithNoSettleWindowOwnershipMovedTwiceIsAnsweredRetryable) {
   FakeOwnership own;
   own.owners_[kShard] = ShardOwner{"old#2", "10.0.0.2:7700"};
   own.after_refresh_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
-  ClusterRouter router(&own);
+  ClusterRouter router(&own, 2, 0ms);
   Probe probe;
   probe.owner_answers = {ShardMovedError(kShard, kArn), ShardMovedError(kShard, kArn)};
   absl::Status s = RouteAndWait(router, probe.Call(kArn));
@@ -188,9 +198,9 @@ TEST(ClusterRouterTest, AShardTakenHereMeanwhileRunsHere) {
   EXPECT_EQ(probe.here, 1);
 }
 
-TEST(ClusterRouterTest, AShardNobodyHoldsIsLookedUpAgainThenAnsweredRetryable) {
+TEST(ClusterRouterTest, WithNoSettleWindowAShardNobodyHoldsIsLookedUpAgainThenAnsweredRetryable) {
   FakeOwnership own;
-  ClusterRouter router(&own);
+  ClusterRouter router(&own, 2, 0ms);
   Probe probe;
   absl::Status s = RouteAndWait(router, probe.Call(kArn));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
@@ -204,11 +214,97 @@ TEST(ClusterRouterTest, TheDatabaseNamingThisNodeWhileItsLeaseLapsedIsNotForward
   FakeOwnership own;
   own.owners_[kShard] = ShardOwner{"self#1", "127.0.0.1:7700"};
   own.after_refresh_[kShard] = ShardOwner{"self#1", "127.0.0.1:7700"};
-  ClusterRouter router(&own);
+  ClusterRouter router(&own, 2, 0ms);
   Probe probe;
   absl::Status s = RouteAndWait(router, probe.Call(kArn));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
   EXPECT_TRUE(probe.forwarded_to.empty());
+}
+
+// A hand-over: the new owner has the lease but is still recovering the
+// shard, and refuses three times; the call waits it out and succeeds.
+TEST(ClusterRouterTest, AShardStillRecoveringAtItsNewOwnerIsRetriedUntilItRunsThere) {
+  FakeOwnership own;
+  own.owners_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
+  own.after_refresh_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
+  ClusterRouter router(&own);
+  Probe probe;
+  const absl::Status recovering = engine::ShardNotOwnedError(kArn, kShard, "");
+  probe.owner_answers = {recovering, recovering, recovering};
+  const auto began = std::chrono::steady_clock::now();
+  EXPECT_TRUE(RouteAndWait(router, probe.Call(kArn)).ok());
+  EXPECT_EQ(probe.forwarded_to.size(), 4u);
+  EXPECT_EQ(router.stats().retried, 3u);
+  // At once, then after 25 and 50 ms.
+  EXPECT_GE(std::chrono::steady_clock::now() - began, 75ms);
+}
+
+// This node has just taken the lease and its engine has not recovered the
+// shard yet: the call is kept until it has.
+TEST(ClusterRouterTest, AShardStillRecoveringHereIsRetriedUntilItRunsHere) {
+  FakeOwnership own;
+  own.held_.insert(kShard);
+  ClusterRouter router(&own);
+  Probe probe;
+  probe.here_answers = {engine::ShardNotOwnedError(kArn, kShard, ""),
+                        engine::ShardNotOwnedError(kArn, kShard, "")};
+  EXPECT_TRUE(RouteAndWait(router, probe.Call(kArn)).ok());
+  EXPECT_EQ(probe.here, 3);
+  EXPECT_TRUE(probe.forwarded_to.empty());
+}
+
+// Nobody holds the shard, then a node takes it: the call reaches it.
+TEST(ClusterRouterTest, AShardNobodyHoldsIsForwardedOnceANodeTakesIt) {
+  FakeOwnership own;
+  ClusterRouter router(&own);
+  Probe probe;
+  std::thread taker([&own] {
+    std::this_thread::sleep_for(150ms);
+    std::lock_guard<std::mutex> l(own.mu_);
+    own.after_refresh_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
+  });
+  EXPECT_TRUE(RouteAndWait(router, probe.Call(kArn)).ok());
+  taker.join();
+  EXPECT_EQ(probe.forwarded_to, std::vector<std::string>{"10.0.0.3:7700"});
+  EXPECT_GE(own.lookups_.size(), 3u);
+}
+
+// The window is bounded: a shard nobody runs is answered retryable once it
+// is spent, and the answer is the last refusal.
+TEST(ClusterRouterTest, TheSettleWindowEndsWithTheRetryableAnswer) {
+  FakeOwnership own;
+  own.owners_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
+  own.after_refresh_[kShard] = ShardOwner{"new#3", "10.0.0.3:7700"};
+  ClusterRouter router(&own, 2, 500ms);
+  Probe probe;
+  probe.owner_answers.assign(100, ShardMovedError(kShard, kArn));
+  const auto began = std::chrono::steady_clock::now();
+  absl::Status s = RouteAndWait(router, probe.Call(kArn));
+  const auto took = std::chrono::steady_clock::now() - began;
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(IsShardMoved(s));
+  EXPECT_EQ(AwsErrorName(s), "ServiceUnavailable");
+  EXPECT_GE(took, 300ms);
+  EXPECT_LT(took, 5s);
+  // The first try, one at once, then after 25, 50, 100 and 200 ms: six
+  // fit in 500 ms when the timer is on time, a seventh would not (a slow
+  // box may fit one fewer).
+  EXPECT_GE(probe.forwarded_to.size(), 5u);
+  EXPECT_LE(probe.forwarded_to.size(), 6u);
+}
+
+// A call that arrived forwarded is not kept at the second node: the first
+// one waits, and its wait is the only one.
+TEST(ClusterRouterTest, AForwardedCallRefusedHereIsAnsweredAtOnce) {
+  FakeOwnership own;
+  own.held_.insert(kShard);
+  ClusterRouter router(&own);
+  Probe probe;
+  probe.here_answers = {engine::ShardNotOwnedError(kArn, kShard, "")};
+  absl::Status s = RouteAndWait(router, probe.Call(kArn, /*arrived_forwarded=*/true));
+  EXPECT_TRUE(IsShardMoved(s));
+  EXPECT_EQ(probe.here, 1);
+  EXPECT_EQ(router.stats().retried, 0u);
 }
 
 TEST(ClusterRouterTest, StartedExecutionArnFollowsTheMachineName) {

@@ -226,7 +226,7 @@ std::string ServerMetrics::Render(const MetricsSnapshot& s) const {
            "Calls this node forwarded to the owner of their execution's shard.",
            static_cast<double>(c.forwarded));
     sample("stepwise_cluster_forward_retries_total", "counter",
-           "Forwarded calls sent again after the shard's ownership moved.",
+           "Calls tried again because their shard had nobody running it (ownership moving).",
            static_cast<double>(c.forward_retries));
     sample("stepwise_cluster_forward_shard_moved_total", "counter",
            "Forwarded calls this node answered 'shard moved' (it no longer held the shard).",

@@ -8,6 +8,8 @@
 // non-owner is answered "shard moved" (never forwarded twice); a call
 // marked forwarded with a forged signature is refused with
 // PERMISSION_DENIED / AccessDeniedException and counted in /metrics.
+// Starts sent while a second node joins, through the moment its shards
+// have nobody running them, all succeed.
 //
 // Depends on nothing but main's cluster mode (leases, fence): every
 // execution here is started through forwarding, so only its owner's
@@ -178,6 +180,62 @@ TEST_F(ClusterForwardIntegrationTest, CallsSentToTheNonOwnerReachTheOwnerAndForg
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(Status(a.stub(), ExecutionArn(target)), "ABORTED");
 
+  EXPECT_EQ(b.Stop(), 0) << b.log();
+  EXPECT_EQ(a.Stop(), 0) << a.log();
+}
+
+// A second node joining takes half the first one's shards. For a moment
+// nobody runs those: the first has let them go, the second holds their
+// leases but is still recovering them. Starts sent to the first node all
+// through the hand-over wait that moment out (ClusterRouter's settle
+// window): every one succeeds and lands on its shard.
+TEST_F(ClusterForwardIntegrationTest, StartsSentWhileASecondNodeJoinsAllSucceed) {
+  constexpr char kRunning[] = "cluster: now running shards [";
+  const int port_a = FreePort(), port_b = FreePort();
+  Daemon a(uri_, NodeFlags(port_a));
+  ASSERT_TRUE(a.Start()) << a.log();
+  v1::CreateStateMachineRequest creq;
+  creq.set_name("fwd");
+  creq.set_definition(R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":300,"End":true}}})");
+  creq.set_role_arn("arn:aws:iam::123456789012:role/r");
+  v1::CreateStateMachineResponse cresp;
+  ASSERT_TRUE(a.stub()->CreateStateMachine(Ctx().get(), creq, &cresp).ok());
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (a.log().find(std::string(kRunning) + "0,1,2,3]") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_NE(a.log().find(std::string(kRunning) + "0,1,2,3]"), std::string::npos) << a.log();
+
+  Daemon b(uri_, NodeFlags(port_b));
+  ASSERT_TRUE(b.Start()) << b.log();
+  // Start through A every 20 ms until B runs its shards, and 20 more.
+  std::vector<std::string> names, failures;
+  int after_b_runs = 0;
+  deadline = std::chrono::steady_clock::now() + 30s;
+  while (after_b_runs < 20 && std::chrono::steady_clock::now() < deadline) {
+    if (b.log().find(kRunning) != std::string::npos) ++after_b_runs;
+    const std::string name = "join-" + std::to_string(names.size());
+    v1::StartExecutionRequest sreq;
+    sreq.set_state_machine_arn(kMachineArn);
+    sreq.set_name(name);
+    v1::StartExecutionResponse sresp;
+    grpc::Status s = a.stub()->StartExecution(Ctx().get(), sreq, &sresp);
+    names.push_back(name);
+    if (!s.ok()) failures.push_back(name + ": " + s.error_message());
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_EQ(after_b_runs, 20) << b.log();
+  EXPECT_TRUE(failures.empty()) << failures.size() << " of " << names.size()
+                                << " starts failed; the first: " << failures.front();
+  std::map<int, std::string> owners = WaitBalanced();
+  ASSERT_EQ(owners.size(), static_cast<size_t>(kShards)) << Sql("SELECT * FROM shards");
+  std::map<std::string, int> per_node;
+  for (const std::string& name : names) {
+    EXPECT_EQ(Status(b.stub(), ExecutionArn(name)), "RUNNING") << name;
+    ++per_node[owners.at(storage::ShardOfExecution(ExecutionArn(name), kShards))];
+  }
+  EXPECT_EQ(per_node.size(), 2u);  // both nodes' shards were started on
   EXPECT_EQ(b.Stop(), 0) << b.log();
   EXPECT_EQ(a.Stop(), 0) << a.log();
 }
