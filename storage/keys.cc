@@ -270,10 +270,15 @@ std::optional<std::string> PrefixSuccessor(absl::string_view prefix) {
   return std::nullopt;
 }
 
+std::string ExecutionValuePrefix(int64_t version) {
+  std::string prefix;
+  AppendUint64(&prefix, static_cast<uint64_t>(version));
+  return prefix;
+}
+
 std::string EncodeExecutionValue(int64_t version, absl::string_view record) {
-  std::string value;
+  std::string value = ExecutionValuePrefix(version);
   value.reserve(8 + record.size());
-  AppendUint64(&value, static_cast<uint64_t>(version));
   value.append(record.data(), record.size());
   return value;
 }
@@ -296,10 +301,15 @@ absl::StatusOr<std::pair<int64_t, std::string>> DecodeExecutionValue(
   return std::make_pair(v, std::string(in));
 }
 
+std::string HistoryValuePrefix(int64_t last_event_id) {
+  std::string prefix;
+  AppendUint64(&prefix, static_cast<uint64_t>(last_event_id));
+  return prefix;
+}
+
 std::string EncodeHistoryValue(int64_t last_event_id, absl::string_view chunk) {
-  std::string value;
+  std::string value = HistoryValuePrefix(last_event_id);
   value.reserve(8 + chunk.size());
-  AppendUint64(&value, static_cast<uint64_t>(last_event_id));
   value.append(chunk.data(), chunk.size());
   return value;
 }

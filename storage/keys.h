@@ -143,6 +143,9 @@ std::optional<std::string> PrefixSuccessor(absl::string_view prefix);
 
 // executions value: 8 bytes big-endian version, then the record bytes.
 std::string EncodeExecutionValue(int64_t version, absl::string_view record);
+// Its first 8 bytes alone, for a writer that puts the record after them
+// without joining the two (RocksStore's write batch).
+std::string ExecutionValuePrefix(int64_t version);
 // Returns kDataLoss naming `execution_id` if `stored` is shorter than 8
 // bytes or carries a version < 1.
 absl::StatusOr<std::pair<int64_t, std::string>> DecodeExecutionValue(
@@ -150,6 +153,8 @@ absl::StatusOr<std::pair<int64_t, std::string>> DecodeExecutionValue(
 
 // history value: 8 bytes big-endian last event id, then the chunk bytes.
 std::string EncodeHistoryValue(int64_t last_event_id, absl::string_view chunk);
+// Its first 8 bytes alone (as ExecutionValuePrefix).
+std::string HistoryValuePrefix(int64_t last_event_id);
 struct HistoryValue {
   int64_t last_event_id = 0;
   std::string chunk;

@@ -272,5 +272,15 @@ TEST(KeysTest, HistoryValueFraming) {
             absl::StatusCode::kDataLoss);
 }
 
+// RocksStore writes a value as its prefix and its text, unjoined: the two
+// together are exactly the framed value.
+TEST(KeysTest, ValuePrefixesAreTheFramedValuesFirstBytes) {
+  EXPECT_EQ(ExecutionValuePrefix(0x0102030405060708) + "record",
+            EncodeExecutionValue(0x0102030405060708, "record"));
+  EXPECT_EQ(HistoryValuePrefix(300) + "events", EncodeHistoryValue(300, "events"));
+  EXPECT_EQ(ExecutionValuePrefix(1).size(), 8u);
+  EXPECT_EQ(HistoryValuePrefix(1).size(), 8u);
+}
+
 }  // namespace
 }  // namespace stepwise::storage

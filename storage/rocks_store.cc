@@ -406,18 +406,14 @@ absl::StatusOr<std::vector<absl::Status>> RocksStore::CommitBatch(
   for (size_t i = 0; i < batch.size(); ++i) {
     if (!plan.statuses[i].ok()) continue;
     const Transition& t = *batch[i];
-    // The stored values are an 8-byte prefix (version, last event id)
-    // followed by the text: EncodeExecutionValue / EncodeHistoryValue.
-    std::string version;
-    AppendUint64(&version, static_cast<uint64_t>(t.new_version));
-    SW_RETURN_IF_ERROR(PutParts(&wb, cf(Table::kExecutions), t.execution_id, version,
-                                t.execution_record));
+    // The stored values are EncodeExecutionValue / EncodeHistoryValue's,
+    // put as their 8-byte prefix and the text.
+    SW_RETURN_IF_ERROR(PutParts(&wb, cf(Table::kExecutions), t.execution_id,
+                                ExecutionValuePrefix(t.new_version), t.execution_record));
     if (t.first_event_id > 0) {
-      std::string last;
-      AppendUint64(&last, static_cast<uint64_t>(t.last_event_id));
       SW_RETURN_IF_ERROR(PutParts(&wb, cf(Table::kHistory),
-                                  HistoryKey(t.execution_id, t.first_event_id), last,
-                                  t.history_chunk));
+                                  HistoryKey(t.execution_id, t.first_event_id),
+                                  HistoryValuePrefix(t.last_event_id), t.history_chunk));
     }
     for (const Write& w : t.writes) {
       rocksdb::Status s = w.value.has_value()
