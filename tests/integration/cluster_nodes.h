@@ -1,9 +1,9 @@
 // Two (or more) real stepwised nodes of one cluster on the test's own
-// PostgreSQL (storage/testing/postgres_fixture.h), for the cluster
+// PostgreSQL database (postgres_database_test.h), for the cluster
 // integration tests (cluster_forward_integration_test,
-// cluster_task_polls_integration_test, cluster_watch_restart_integration_test):
-// a fixture making a database and a
-// cluster secret, each node's flags (kShards shards, 2 s lease TTL), the
+// cluster_children_integration_test, cluster_task_polls_integration_test,
+// cluster_watch_restart_integration_test): a fixture adding a cluster
+// secret, each node's flags (kShards shards, 2 s lease TTL), the
 // wait for balanced shards, and small loopback helpers (free port, AWS JSON
 // POST, execution status, a metric's value). Header-only; one test thread.
 #ifndef SW_TESTS_INTEGRATION_CLUSTER_NODES_H_
@@ -28,7 +28,7 @@
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/postgres/shard_hash.h"
-#include "storage/testing/postgres_fixture.h"
+#include "tests/integration/postgres_database_test.h"
 #include "tests/stepwised_process.h"
 
 namespace stepwise::clustertest {
@@ -115,17 +115,11 @@ inline std::string FinalStatus(v1::States::Stub* stub, const std::string& arn) {
   return status;
 }
 
-class ClusterNodesTest : public ::testing::Test {
+class ClusterNodesTest : public pgtest::PostgresDatabaseTest {
  protected:
   void SetUp() override {
-    absl::StatusOr<storage::testing::PostgresFixture*> pg =
-        storage::testing::PostgresFixture::Shared();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = *pg;
-    absl::StatusOr<std::string> conninfo = pg_->CreateDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status();
-    dbname_ = conninfo->substr(conninfo->rfind('=') + 1);
-    uri_ = pg_->Uri(dbname_);
+    pgtest::PostgresDatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
     secret_file_ = testproc::MakeTempDir("cluster-secret") + "/secret";
     std::ofstream(secret_file_) << kSecret << "\n";
   }
@@ -137,12 +131,6 @@ class ClusterNodesTest : public ::testing::Test {
             "--cluster-secret-file", secret_file_,
             "--grpc-listen",         address,
             "--advertise-address",   address};
-  }
-
-  std::string Sql(const std::string& sql) {
-    absl::StatusOr<std::string> out = pg_->Psql(dbname_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
   }
 
   // shard -> owner's advertise address, once every shard is held and the
@@ -175,8 +163,7 @@ class ClusterNodesTest : public ::testing::Test {
     return {};
   }
 
-  storage::testing::PostgresFixture* pg_ = nullptr;
-  std::string dbname_, uri_, secret_file_;
+  std::string secret_file_;
 };
 
 // The first of `prefix`0, `prefix`1, ... whose execution of kMachineArn

@@ -23,6 +23,7 @@
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/testing/postgres_fixture.h"
 #include "tests/integration/cluster_nodes.h"
+#include "tests/integration/postgres_database_test.h"
 #include "tests/stepwised_process.h"
 
 namespace stepwise {
@@ -60,29 +61,7 @@ std::string StartNew(v1::States::Stub* stub, const std::string& def, const std::
 }
 
 
-class PostgresClusterIntegrationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<storage::testing::PostgresFixture*> pg =
-        storage::testing::PostgresFixture::Shared();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = *pg;
-    absl::StatusOr<std::string> conninfo = pg_->CreateDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status();
-    dbname_ = conninfo->substr(conninfo->rfind('=') + 1);
-    uri_ = pg_->Uri(dbname_);
-  }
-
-  std::string Sql(const std::string& sql) {
-    absl::StatusOr<std::string> out = pg_->Psql(dbname_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
-  }
-
-  storage::testing::PostgresFixture* pg_ = nullptr;
-  std::string dbname_;
-  std::string uri_;
-};
+class PostgresClusterIntegrationTest : public pgtest::PostgresDatabaseTest {};
 
 constexpr char kPassDef[] = R"({"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}})";
 

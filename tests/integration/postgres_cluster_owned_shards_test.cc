@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/testing/postgres_fixture.h"
+#include "tests/integration/postgres_database_test.h"
 #include "tests/stepwised_process.h"
 
 namespace stepwise {
@@ -79,25 +80,8 @@ void Work(v1::States::Stub* stub, std::string activity_arn, const std::atomic<bo
   }
 }
 
-class PostgresClusterOwnedShardsTest : public ::testing::Test {
+class PostgresClusterOwnedShardsTest : public pgtest::PostgresDatabaseTest {
  protected:
-  void SetUp() override {
-    absl::StatusOr<storage::testing::PostgresFixture*> pg =
-        storage::testing::PostgresFixture::Shared();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = *pg;
-    absl::StatusOr<std::string> conninfo = pg_->CreateDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status();
-    dbname_ = conninfo->substr(conninfo->rfind('=') + 1);
-    uri_ = pg_->Uri(dbname_);
-  }
-
-  std::string Sql(const std::string& sql) {
-    absl::StatusOr<std::string> out = pg_->Psql(dbname_, sql);
-    EXPECT_TRUE(out.ok()) << out.status();
-    return out.ok() ? *out : "";
-  }
-
   // Shards whose unexpired lease `node_address`'s node holds.
   int ShardsOf(const std::string& node_address) {
     return std::atoi(Sql("SELECT count(*) FROM shards WHERE owner LIKE '" + node_address +
@@ -166,9 +150,6 @@ class PostgresClusterOwnedShardsTest : public ::testing::Test {
     EXPECT_EQ(count["ActivitySucceeded"], 1) << arn;
   }
 
-  storage::testing::PostgresFixture* pg_ = nullptr;
-  std::string dbname_;
-  std::string uri_;
   int refused_ = 0;
 };
 

@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "stepwise/v1/service.grpc.pb.h"
 #include "storage/testing/postgres_fixture.h"
+#include "tests/integration/postgres_database_test.h"
 #include "tests/stepwised_process.h"
 
 namespace stepwise {
@@ -158,23 +159,7 @@ std::map<std::string, std::string> Tags(v1::States::Stub* stub, const std::strin
   return tags;
 }
 
-class StoreCopyIntegrationTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    absl::StatusOr<storage::testing::PostgresFixture*> pg =
-        storage::testing::PostgresFixture::Shared();
-    ASSERT_TRUE(pg.ok()) << pg.status();
-    pg_ = *pg;
-    absl::StatusOr<std::string> conninfo = pg_->CreateDatabase();
-    ASSERT_TRUE(conninfo.ok()) << conninfo.status();
-    dbname_ = conninfo->substr(conninfo->rfind('=') + 1);
-    uri_ = pg_->Uri(dbname_);
-  }
-
-  storage::testing::PostgresFixture* pg_ = nullptr;
-  std::string dbname_;
-  std::string uri_;
-};
+class StoreCopyIntegrationTest : public pgtest::PostgresDatabaseTest {};
 
 TEST_F(StoreCopyIntegrationTest, RocksToPostgresRunsOnAndBack) {
   const std::string rocks_dir = MakeTempDir("copy_src") + "/data";
