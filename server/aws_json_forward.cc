@@ -29,6 +29,27 @@ struct Routing {
 
 AwsActionResult EmptyReply(const google::protobuf::Message&) { return AwsActionResult("{}"); }
 
+// The answer of the actions that start an execution: its ARN and start.
+template <typename Response>
+AwsActionResult StartedReply(const google::protobuf::Message& msg) {
+  const auto& resp = static_cast<const Response&>(msg);
+  return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
+                                              {"startDate", AwsSeconds(MsOfTime(resp.start_date()))}}),
+                         resp.execution_arn());
+}
+
+// Makes `r` forward as gRPC `method` with a Request and a Response message,
+// and returns the request for the caller to fill.
+template <typename Request, typename Response>
+Request* ForwardAs(Routing& r, const char* method) {
+  auto request = std::make_shared<Request>();
+  Request* fill = request.get();
+  r.method = method;
+  r.request = std::move(request);
+  r.response = std::make_shared<Response>();
+  return fill;
+}
+
 // nullopt: not a routed action, or members that do not read.
 std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& ctx,
                                  std::string_view action, const json::object& req) {
@@ -45,33 +66,22 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
       name = router->NewExecutionName();
       r.local_request["name"] = *name;
     }
-    auto p = std::make_shared<v1::StartExecutionRequest>();
+    auto* p = ForwardAs<v1::StartExecutionRequest, v1::StartExecutionResponse>(r, "StartExecution");
     p->set_state_machine_arn(arn);
     p->set_name(*name);
     if (input.has_value()) p->set_input(*input);
-    r.method = "StartExecution";
     r.execution_arn = StartedExecutionArn(arn, *name);
-    r.request = std::move(p);
-    r.response = std::make_shared<v1::StartExecutionResponse>();
-    r.reply = [](const google::protobuf::Message& msg) {
-      const auto& resp = static_cast<const v1::StartExecutionResponse&>(msg);
-      return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
-                                                  {"startDate", AwsSeconds(MsOfTime(resp.start_date()))}}),
-                             resp.execution_arn());
-    };
+    r.reply = &StartedReply<v1::StartExecutionResponse>;
   } else if (action == "StopExecution") {
     std::string arn = m.Need("executionArn");
     std::optional<std::string> error = m.Str("error");
     std::optional<std::string> cause = m.Str("cause");
     if (!m.status().ok()) return std::nullopt;
-    auto p = std::make_shared<v1::StopExecutionRequest>();
+    auto* p = ForwardAs<v1::StopExecutionRequest, v1::StopExecutionResponse>(r, "StopExecution");
     p->set_execution_arn(arn);
     p->set_error(error.value_or(""));
     p->set_cause(cause.value_or(""));
-    r.method = "StopExecution";
     r.execution_arn = arn;
-    r.request = std::move(p);
-    r.response = std::make_shared<v1::StopExecutionResponse>();
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::StopExecutionResponse&>(msg);
       return AwsActionResult(
@@ -81,13 +91,11 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
     std::string arn = m.Need("executionArn");
     std::optional<std::string> token = m.Str("clientToken");
     if (!m.status().ok()) return std::nullopt;
-    auto p = std::make_shared<v1::RedriveExecutionRequest>();
+    auto* p =
+        ForwardAs<v1::RedriveExecutionRequest, v1::RedriveExecutionResponse>(r, "RedriveExecution");
     p->set_execution_arn(arn);
     p->set_client_token(token.value_or(""));
-    r.method = "RedriveExecution";
     r.execution_arn = arn;
-    r.request = std::move(p);
-    r.response = std::make_shared<v1::RedriveExecutionResponse>();
     r.reply = [](const google::protobuf::Message& msg) {
       const auto& resp = static_cast<const v1::RedriveExecutionResponse&>(msg);
       return AwsActionResult(
@@ -107,52 +115,38 @@ std::optional<Routing> RoutingOf(ClusterRouter* router, const AwsActionContext& 
         event_id.value_or(0) < 0) {
       return std::nullopt;
     }
-    auto p = std::make_shared<v1::RestartExecutionRequest>();
+    auto* p =
+        ForwardAs<v1::RestartExecutionRequest, v1::RestartExecutionResponse>(r, "RestartExecution");
     p->set_execution_arn(arn);
     p->set_state_name(state);
     p->set_event_id(event_id.value_or(0));
     if (input.has_value()) p->set_input(*input);
     p->set_name(name.value_or(""));
-    r.method = "RestartExecution";
     r.execution_arn = arn;
-    r.request = std::move(p);
-    r.response = std::make_shared<v1::RestartExecutionResponse>();
-    r.reply = [](const google::protobuf::Message& msg) {
-      const auto& resp = static_cast<const v1::RestartExecutionResponse&>(msg);
-      return AwsActionResult(AwsBody(json::object{{"executionArn", resp.execution_arn()},
-                                                  {"startDate", AwsSeconds(MsOfTime(resp.start_date()))}}),
-                             resp.execution_arn());
-    };
+    r.reply = &StartedReply<v1::RestartExecutionResponse>;
   } else if (action == "SendTaskSuccess" || action == "SendTaskFailure" ||
              action == "SendTaskHeartbeat") {
     std::string token = m.Need("taskToken");
     if (action == "SendTaskSuccess") {
       std::string output = m.Need("output");
       if (!m.status().ok()) return std::nullopt;
-      auto p = std::make_shared<v1::SendTaskSuccessRequest>();
+      auto* p =
+          ForwardAs<v1::SendTaskSuccessRequest, v1::SendTaskSuccessResponse>(r, "SendTaskSuccess");
       p->set_task_token(token);
       p->set_output(output);
-      r.method = "SendTaskSuccess";
-      r.request = std::move(p);
-      r.response = std::make_shared<v1::SendTaskSuccessResponse>();
     } else if (action == "SendTaskFailure") {
       std::optional<std::string> error = m.Str("error");
       std::optional<std::string> cause = m.Str("cause");
       if (!m.status().ok()) return std::nullopt;
-      auto p = std::make_shared<v1::SendTaskFailureRequest>();
+      auto* p =
+          ForwardAs<v1::SendTaskFailureRequest, v1::SendTaskFailureResponse>(r, "SendTaskFailure");
       p->set_task_token(token);
       p->set_error(error.value_or(""));
       p->set_cause(cause.value_or(""));
-      r.method = "SendTaskFailure";
-      r.request = std::move(p);
-      r.response = std::make_shared<v1::SendTaskFailureResponse>();
     } else {
       if (!m.status().ok()) return std::nullopt;
-      auto p = std::make_shared<v1::SendTaskHeartbeatRequest>();
-      p->set_task_token(token);
-      r.method = "SendTaskHeartbeat";
-      r.request = std::move(p);
-      r.response = std::make_shared<v1::SendTaskHeartbeatResponse>();
+      ForwardAs<v1::SendTaskHeartbeatRequest, v1::SendTaskHeartbeatResponse>(r, "SendTaskHeartbeat")
+          ->set_task_token(token);
     }
     // A token that does not decode names no execution: the handler
     // answers InvalidToken here.

@@ -3,7 +3,8 @@
 // test's own PostgreSQL (storage/testing/postgres_fixture.h), 4 shards,
 // one cluster secret: calls sent to the node that does not own the
 // execution's shard (StartExecution and SendTaskSuccess over gRPC,
-// StartExecution and StopExecution over the AWS JSON API) reach the owner
+// StartExecution, StopExecution, SendTaskHeartbeat, SendTaskFailure and
+// RedriveExecution over the AWS JSON API) reach the owner
 // and answer as the owner does; a call correctly signed but sent to the
 // non-owner is answered "shard moved" (never forwarded twice); a call
 // marked forwarded with a forged signature is refused with
@@ -179,6 +180,35 @@ TEST_F(ClusterForwardIntegrationTest, CallsSentToTheNonOwnerReachTheOwnerAndForg
   s = b.stub()->StopExecution(Ctx().get(), stop, &stop_resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(Status(a.stub(), ExecutionArn(target)), "ABORTED");
+
+  // AWS JSON: a heartbeat and a failure of A's task, and the redrive of
+  // the failed execution, all sent to B, run on A.
+  const std::string failing = NameOwnedBy(owners, addr_a, "fail-");
+  sreq.set_name(failing);
+  ASSERT_TRUE(b.stub()->StartExecution(Ctx().get(), sreq, &sresp).ok());
+  v1::GetActivityTaskResponse failing_task;
+  ASSERT_TRUE(a.stub()->GetActivityTask(Ctx().get(), poll, &failing_task).ok());
+  ASSERT_FALSE(failing_task.task_token().empty()) << a.log();
+  auto [hs, beat] = Http(b.http_port(), "/", "AWSStepFunctions.SendTaskHeartbeat",
+                         R"({"taskToken":")" + failing_task.task_token() + R"("})");
+  EXPECT_EQ(hs, 200) << beat;
+  auto [fs, failed] = Http(b.http_port(), "/", "AWSStepFunctions.SendTaskFailure",
+                           R"({"taskToken":")" + failing_task.task_token() +
+                               R"(","error":"Boom","cause":"failed through b"})");
+  EXPECT_EQ(fs, 200) << failed;
+  EXPECT_EQ(FinalStatus(a.stub(), ExecutionArn(failing)), "FAILED");
+  auto [rs, redriven] = Http(b.http_port(), "/", "AWSStepFunctions.RedriveExecution",
+                             R"({"executionArn":")" + ExecutionArn(failing) + R"("})");
+  ASSERT_EQ(rs, 200) << redriven;
+  EXPECT_NE(redriven.find(R"("redriveDate":)"), std::string::npos) << redriven;
+  EXPECT_EQ(Status(a.stub(), ExecutionArn(failing)), "RUNNING");
+  v1::GetActivityTaskResponse again_task;
+  ASSERT_TRUE(a.stub()->GetActivityTask(Ctx().get(), poll, &again_task).ok());
+  EXPECT_FALSE(again_task.task_token().empty()) << "the redriven Task is scheduled again on A";
+  auto [bm2, b_metrics2] = Http(b.http_port(), "/metrics");
+  // The 7 above, the target's start and stop, and this start, heartbeat,
+  // failure and redrive.
+  EXPECT_EQ(MetricValue(b_metrics2, "stepwise_cluster_forwarded_calls_total"), 13) << b_metrics2;
 
   EXPECT_EQ(b.Stop(), 0) << b.log();
   EXPECT_EQ(a.Stop(), 0) << a.log();
