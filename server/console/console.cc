@@ -12,6 +12,8 @@
 #include "common/json.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "engine/cluster_ownership.h"
+#include "engine/history_event.h"
 #include "engine/service_error.h"
 #include "server/aws_json_api.h"
 #include "server/console/assets.h"
@@ -33,11 +35,19 @@ struct Console::Watch {
   std::string body;                   // SSE text gathered; guarded by mu
   bool has_events = false;            // guarded by mu
   Clock::time_point deadline;         // guarded by mu
+  // Cluster mode, an execution another node runs: the housekeeper reads
+  // the store every kStoreReadEvery instead of an engine watch.
+  std::string arn;                    // set before from_store
+  int64_t after = 0;                  // set before from_store
+  bool from_store = false;            // guarded by mu
+  Clock::time_point next_read;        // guarded by mu
 };
 
 namespace {
 
 constexpr std::string_view kApiPrefix = "/console/api/";
+// How often a watch of an execution another node runs reads the store.
+constexpr std::chrono::milliseconds kStoreReadEvery{250};
 constexpr size_t kMaxGraphCache = 64;
 constexpr int64_t kMaxScannedExecutions = 100000;
 
@@ -93,6 +103,27 @@ HttpResponse JsonReply(int status, const json::value& v) {
   HttpResponse r{status, "application/json", {}, SerializeJson(v)};
   r.headers["Cache-Control"] = "no-store";
   return r;
+}
+
+// Appends `events` to `body` as server-sent events. Stops after the event
+// that takes `body` to `max_bytes` when events are left, then says `event:
+// more` and returns false.
+bool AppendSseEvents(const std::vector<json::object>& events, size_t max_bytes,
+                     std::string& body) {
+  for (const json::object& e : events) {
+    int64_t id = 0;
+    if (const json::value* v = e.if_contains("id"); v != nullptr && v->is_int64()) {
+      id = v->as_int64();
+    }
+    absl::StrAppend(&body, "id: ", id, "\ndata: ");
+    AppendJson(e, body);
+    body += "\n\n";
+    if (body.size() >= max_bytes && &e != &events.back()) {
+      body += "event: more\ndata: {}\n\n";
+      return false;
+    }
+  }
+  return true;
 }
 
 HttpResponse ErrorReply(const absl::Status& s) {
@@ -548,23 +579,8 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
     {
       std::lock_guard<std::mutex> l(w->mu);
       if (!w->reply) return false;
-      for (const json::object& e : events) {
-        int64_t id = 0;
-        if (const json::value* v = e.if_contains("id"); v != nullptr && v->is_int64()) {
-          id = v->as_int64();
-        }
-        absl::StrAppend(&w->body, "id: ", id, "\ndata: ");
-        AppendJson(e, w->body);
-        w->body += "\n\n";
-        if (w->body.size() >= options_.max_batch_bytes && &e != &events.back()) {
-          full = true;
-          break;
-        }
-      }
-      if (full) {
-        w->body += "event: more\ndata: {}\n\n";
-        closed = false;
-      }
+      full = !AppendSseEvents(events, options_.max_batch_bytes, w->body);
+      if (full) closed = false;
       if (!closed && !events.empty() && !w->has_events) {
         w->has_events = true;
         w->deadline = std::min(w->deadline,
@@ -585,7 +601,22 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
     }
     return true;
   };
+  w->arn = arn;
+  w->after = *after;
   absl::StatusOr<int64_t> id = engine_->WatchExecution(arn, *after, std::move(on_events));
+  if (!id.ok() && engine::ShardOwnerOf(id.status()).has_value()) {
+    // Cluster mode: another node runs it. Its events are in the store,
+    // which the housekeeper reads (no I/O thread waits on the database).
+    {
+      std::lock_guard<std::mutex> l(w->mu);
+      w->from_store = true;
+      w->next_read = Clock::now();
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    kicked_ = true;
+    cv_.notify_all();
+    return;
+  }
   if (!id.ok()) {
     HttpReplyFn r;
     {
@@ -632,6 +663,37 @@ void Console::Finish(const std::shared_ptr<Watch>& w, bool cancel) {
   reply(std::move(r));
 }
 
+void Console::ReadFromStore(const std::shared_ptr<Watch>& w) {
+  absl::StatusOr<engine::HistoryTail> tail = engine_->ReadHistoryTail(w->arn, w->after);
+  if (!tail.ok()) {
+    HttpReplyFn reply;
+    {
+      std::lock_guard<std::mutex> l(w->mu);
+      reply = std::move(w->reply);
+      w->reply = nullptr;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      watches_.remove(w);
+    }
+    if (reply) reply(ErrorReply(tail.status()));
+    return;
+  }
+  std::vector<json::object> events;
+  events.reserve(tail->events.size());
+  for (const engine::RawHistoryEvent& e : tail->events) events.push_back(engine::ToAwsJson(e));
+  bool answer = false;
+  {
+    std::lock_guard<std::mutex> l(w->mu);
+    if (!w->reply) return;
+    bool whole = AppendSseEvents(events, options_.max_batch_bytes, w->body);
+    if (whole && tail->closed) w->body += "event: end\ndata: {}\n\n";
+    answer = !events.empty() || tail->closed;
+    w->next_read = Clock::now() + kStoreReadEvery;
+  }
+  if (answer) Finish(w, false);
+}
+
 void Console::Housekeeping() {
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
@@ -644,15 +706,24 @@ void Console::Housekeeping() {
     Clock::time_point next = now + std::chrono::seconds(1);
     for (const auto& w : all) {
       bool due = stopping;
+      bool read = false;
       {
         std::lock_guard<std::mutex> wl(w->mu);
         if (!w->reply) continue;
         if (w->deadline <= now) due = true;
         if (stopping) w->body += "event: shutdown\ndata: {}\n\n";
+        if (!due && w->from_store) {
+          read = w->next_read <= now;
+          next = std::min(next, read ? now + kStoreReadEvery : w->next_read);
+        }
         if (!due) next = std::min(next, w->deadline);
       }
       if (!due && w->client_gone && w->client_gone()) due = true;
-      if (due) Finish(w, true);
+      if (due) {
+        Finish(w, true);
+      } else if (read) {
+        ReadFromStore(w);
+      }
     }
     l.lock();
     if (shutdown_ && watches_.empty()) return;

@@ -37,6 +37,10 @@
 // again from the last id it saw, as EventSource does with Last-Event-ID.
 // No I/O thread waits: the engine calls back, and one housekeeping thread
 // ends held requests on time and cancels the watches of clients that left.
+// In cluster mode, an execution another node runs has no engine watch
+// here: the housekeeping thread reads its events from the database every
+// 250 ms (Engine::ReadHistoryTail) and answers as soon as there are some,
+// so the console of any node shows any execution, live.
 //
 // Thread-safe. Destroy after the HTTP server has stopped and before the
 // engine; call Shutdown before Engine::Shutdown.
@@ -110,6 +114,10 @@ class Console {
   void StartWatch(const HttpRequest& request, HttpReplyFn reply);
   // Replies to `w` (once) with its gathered events and cancels its watch.
   void Finish(const std::shared_ptr<Watch>& w, bool shutting_down);
+  // One read of the store for a watch of an execution another node runs:
+  // answers it when there are events or the execution closed. On the
+  // housekeeping thread (it blocks on the store).
+  void ReadFromStore(const std::shared_ptr<Watch>& w);
   void Housekeeping();
   absl::StatusOr<std::string> GraphJson(const std::string& definition);
 

@@ -10,12 +10,15 @@
 // - a watch on the owner whose shard is taken from it mid-watch (its lease
 //   bumped in the database) goes on from the database, without a repeat or
 //   a gap;
+// - the web console's watch (`/console/api/watch`) on the non-owner gives
+//   the stored events, then each commit's, through the close;
 // - RestartExecution (gRPC and Stepwise.RestartExecution over AWS JSON)
 //   sent to the non-owner runs on the owner; the new execution lands on the
 //   original's shard and is described through either node; a given name on
 //   a shard the owner does not hold is refused with ValidationException and
 //   nothing is started.
 #include <chrono>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <memory>
@@ -256,6 +259,67 @@ TEST_F(ClusterWatchRestartTest, WatchThroughTheNonOwnerGetsEveryEventOnceThrough
                       0);
   Watched wm = missing.Finish();
   EXPECT_EQ(wm.status.error_code(), grpc::StatusCode::NOT_FOUND) << wm.status.error_message();
+}
+
+// The web console's history and live view (`/console/api/watch`, a long
+// poll of server-sent events) on the node that does not own the
+// execution: the stored events at once, then what each commit adds,
+// through the close (read from the database).
+TEST_F(ClusterWatchRestartTest, ConsoleWatchThroughTheNonOwnerFollowsTheExecution) {
+  ASSERT_NO_FATAL_FAILURE(StartNodes());
+  const std::string activity = Activity("console-work");
+  const std::string machine = Machine("console", WithActivity(kTwoTasks, activity));
+  const std::string name = NameOwnedBy(owners_, addr_a_, "c-", "console");
+  const std::string arn = Start(machine, name);
+  const std::string t1 = Task(activity);
+  ASSERT_FALSE(t1.empty());
+  const std::vector<int64_t> so_far = HistoryIds(b_->stub(), arn);
+  ASSERT_GE(so_far.size(), 3u);
+  // SSE ids of a console watch answer, and whether it said "end".
+  auto ids_of = [](const std::string& body) {
+    std::vector<int64_t> ids;
+    for (size_t at = 0; (at = body.find("id: ", at)) != std::string::npos; at += 4) {
+      ids.push_back(std::atoll(body.c_str() + at + 4));
+    }
+    return ids;
+  };
+  const std::string path = "/console/api/watch?arn=" + arn + "&after=";
+
+  // The history so far, at once.
+  auto [st, body] = Http(b_->http_port(), path + "0");
+  ASSERT_EQ(st, 200) << body << "\n" << b_->log();
+  EXPECT_EQ(ids_of(body), so_far) << body;
+  EXPECT_EQ(body.find("event: end"), std::string::npos) << body;
+
+  // A long poll after the last event is answered with the next commit's
+  // events (sent through B, run on A).
+  std::pair<int, std::string> next;
+  std::thread poll([&] { next = Http(b_->http_port(), path + std::to_string(so_far.back())); });
+  std::this_thread::sleep_for(700ms);
+  ASSERT_TRUE(Succeed(b_.get(), t1).ok());
+  poll.join();
+  ASSERT_EQ(next.first, 200) << next.second;
+  std::vector<int64_t> got = ids_of(next.second);
+  ASSERT_FALSE(got.empty()) << next.second;
+  EXPECT_EQ(got.front(), so_far.back() + 1) << next.second;
+
+  // Through the close: the rest, then "end".
+  const std::string t2 = Task(activity);
+  ASSERT_FALSE(t2.empty());
+  ASSERT_TRUE(Succeed(a_.get(), t2).ok());
+  EXPECT_EQ(FinalStatus(a_->stub(), arn), "SUCCEEDED");
+  const std::vector<int64_t> ids = HistoryIds(a_->stub(), arn);
+  auto [st2, rest] = Http(b_->http_port(), path + std::to_string(got.back()));
+  ASSERT_EQ(st2, 200) << rest;
+  std::vector<int64_t> tail = ids_of(rest);
+  got.insert(got.end(), tail.begin(), tail.end());
+  EXPECT_EQ(got, std::vector<int64_t>(ids.begin() + static_cast<long>(so_far.size()), ids.end()));
+  EXPECT_NE(rest.find("event: end"), std::string::npos) << rest;
+  // An execution that does not exist: the console's 400, naming it.
+  const std::string none = ExecutionArn(NameOwnedBy(owners_, addr_a_, "none-", "console"), "console");
+  auto [sn, missing] = Http(b_->http_port(), "/console/api/watch?arn=" + none + "&after=0");
+  EXPECT_EQ(sn, 400) << missing;
+  EXPECT_NE(missing.find("ExecutionDoesNotExist"), std::string::npos) << missing;
 }
 
 TEST_F(ClusterWatchRestartTest, WatchOnTheOwnerGoesOnFromTheDatabaseWhenItsShardMoves) {
