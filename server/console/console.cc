@@ -617,20 +617,7 @@ void Console::StartWatch(const HttpRequest& request, HttpReplyFn reply) {
     cv_.notify_all();
     return;
   }
-  if (!id.ok()) {
-    HttpReplyFn r;
-    {
-      std::lock_guard<std::mutex> l(w->mu);
-      r = std::move(w->reply);
-      w->reply = nullptr;
-    }
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      watches_.remove(w);
-    }
-    if (r) r(ErrorReply(id.status()));
-    return;
-  }
+  if (!id.ok()) return Fail(w, id.status());
   bool answered = false;
   {
     std::lock_guard<std::mutex> l(w->mu);
@@ -663,22 +650,23 @@ void Console::Finish(const std::shared_ptr<Watch>& w, bool cancel) {
   reply(std::move(r));
 }
 
+void Console::Fail(const std::shared_ptr<Watch>& w, const absl::Status& error) {
+  HttpReplyFn reply;
+  {
+    std::lock_guard<std::mutex> l(w->mu);
+    reply = std::move(w->reply);
+    w->reply = nullptr;
+  }
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    watches_.remove(w);
+  }
+  if (reply) reply(ErrorReply(error));
+}
+
 void Console::ReadFromStore(const std::shared_ptr<Watch>& w) {
   absl::StatusOr<engine::HistoryTail> tail = engine_->ReadHistoryTail(w->arn, w->after);
-  if (!tail.ok()) {
-    HttpReplyFn reply;
-    {
-      std::lock_guard<std::mutex> l(w->mu);
-      reply = std::move(w->reply);
-      w->reply = nullptr;
-    }
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      watches_.remove(w);
-    }
-    if (reply) reply(ErrorReply(tail.status()));
-    return;
-  }
+  if (!tail.ok()) return Fail(w, tail.status());
   std::vector<json::object> events;
   events.reserve(tail->events.size());
   for (const engine::RawHistoryEvent& e : tail->events) events.push_back(engine::ToAwsJson(e));

@@ -114,6 +114,9 @@ class Console {
   void StartWatch(const HttpRequest& request, HttpReplyFn reply);
   // Replies to `w` (once) with its gathered events and cancels its watch.
   void Finish(const std::shared_ptr<Watch>& w, bool shutting_down);
+  // Replies to `w` (if not yet answered) with `error`, AWS-shaped, and
+  // drops it.
+  void Fail(const std::shared_ptr<Watch>& w, const absl::Status& error);
   // One read of the store for a watch of an execution another node runs:
   // answers it when there are events or the execution closed. On the
   // housekeeping thread (it blocks on the store).
