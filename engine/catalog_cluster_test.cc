@@ -371,10 +371,12 @@ TEST(CatalogPostgresClusterTest, TwoNodesOnOneDatabaseUpdateTogetherAndSeeEachOt
   ASSERT_TRUE(pg.ok()) << pg.status();
   absl::StatusOr<std::string> conninfo = (*pg)->CreateDatabase();
   ASSERT_TRUE(conninfo.ok()) << conninfo.status();
+  // Declared first, destroyed last: the engines' timer threads read it
+  // until the engines are gone.
+  ManualClock clock(1700000000000);
   std::unique_ptr<storage::PostgresStore> stores[2];
   std::unique_ptr<SharedStore> views[2];
   std::unique_ptr<Engine> nodes[2];
-  ManualClock clock(1700000000000);
   for (int i = 0; i < 2; ++i) {
     auto s = storage::PostgresStore::Open(*conninfo, storage::PostgresOptions{});
     ASSERT_TRUE(s.ok()) << s.status();
